@@ -1,0 +1,153 @@
+import type { Db } from '../db/pool';
+import { inTransaction } from '../db/pool';
+import type { SecretBox } from '../secret-box';
+
+/** An account as the API shows it: keys are never part of it. */
+export interface AccountView {
+  name: string;
+  org_id: string | null;
+  base_url: string;
+  is_default: boolean;
+  api_key_set: boolean;
+  app_key_set: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AccountCredentials {
+  name: string;
+  baseUrl: string;
+  apiKey: string;
+  appKey: string;
+}
+
+export interface AccountInput {
+  name: string;
+  org_id?: string;
+  base_url: string;
+  api_key: string;
+  app_key: string;
+  is_default?: boolean;
+}
+
+export type AccountPatch = Partial<Omit<AccountInput, 'name'>>;
+
+/** Thrown when an account name is already taken (or an org id already claimed). */
+export class AccountConflictError extends Error {
+  constructor(readonly field: string) {
+    super(`an account with this ${field} already exists`);
+    this.name = 'AccountConflictError';
+  }
+}
+
+const VIEW_COLUMNS = `name, org_id, base_url, is_default, api_key_enc <> '' AS api_key_set,
+  app_key_enc <> '' AS app_key_set, created_at, updated_at`;
+
+function conflictField(err: unknown): string | undefined {
+  const e = err as { code?: string; constraint?: string };
+  if (e.code !== '23505') return undefined;
+  return e.constraint?.includes('org_id') ? 'org_id' : 'name';
+}
+
+/** Datadog accounts in Postgres, keys sealed with the SecretBox. */
+export class AccountStore {
+  constructor(private readonly db: Db, private readonly box: SecretBox) {}
+
+  async list(): Promise<AccountView[]> {
+    return (await this.db.query(`SELECT ${VIEW_COLUMNS} FROM accounts ORDER BY name`)).rows;
+  }
+
+  async get(name: string): Promise<AccountView | undefined> {
+    return (await this.db.query(`SELECT ${VIEW_COLUMNS} FROM accounts WHERE name = $1`, [name])).rows[0];
+  }
+
+  /** Creates an account; the first account, or one marked default, becomes the default. */
+  async create(input: AccountInput): Promise<AccountView> {
+    try {
+      return await inTransaction(this.db, async (tx) => {
+        const { rows: [{ count }] } = await tx.query('SELECT count(*)::int AS count FROM accounts');
+        const makeDefault = input.is_default === true || count === 0;
+        if (makeDefault) await tx.query('UPDATE accounts SET is_default = false WHERE is_default');
+        const { rows } = await tx.query(
+          `INSERT INTO accounts (name, org_id, base_url, api_key_enc, app_key_enc, is_default)
+           VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${VIEW_COLUMNS}`,
+          [input.name, input.org_id ?? null, input.base_url, this.box.encrypt(input.api_key), this.box.encrypt(input.app_key), makeDefault],
+        );
+        return rows[0];
+      });
+    } catch (err) {
+      const field = conflictField(err);
+      throw field ? new AccountConflictError(field) : err;
+    }
+  }
+
+  async update(name: string, patch: AccountPatch): Promise<AccountView | undefined> {
+    try {
+      return await inTransaction(this.db, async (tx) => {
+        if (patch.is_default) await tx.query('UPDATE accounts SET is_default = false WHERE is_default AND name <> $1', [name]);
+        const { rows } = await tx.query(
+          `UPDATE accounts SET
+             org_id = CASE WHEN $2::boolean THEN $3 ELSE org_id END,
+             base_url = coalesce($4, base_url),
+             api_key_enc = coalesce($5, api_key_enc),
+             app_key_enc = coalesce($6, app_key_enc),
+             is_default = coalesce($7, is_default),
+             updated_at = now()
+           WHERE name = $1 RETURNING ${VIEW_COLUMNS}`,
+          [
+            name, 'org_id' in patch, patch.org_id ?? null, patch.base_url ?? null,
+            patch.api_key ? this.box.encrypt(patch.api_key) : null,
+            patch.app_key ? this.box.encrypt(patch.app_key) : null,
+            patch.is_default ?? null,
+          ],
+        );
+        return rows[0];
+      });
+    } catch (err) {
+      const field = conflictField(err);
+      throw field ? new AccountConflictError(field) : err;
+    }
+  }
+
+  async remove(name: string): Promise<boolean> {
+    return ((await this.db.query('DELETE FROM accounts WHERE name = $1', [name])).rowCount ?? 0) > 0;
+  }
+
+  async setDefault(name: string): Promise<AccountView | undefined> {
+    return this.update(name, { is_default: true });
+  }
+
+  /** Decrypted keys for a worker or a key test; never for a response. */
+  async credentials(name: string): Promise<AccountCredentials | undefined> {
+    const { rows } = await this.db.query('SELECT name, base_url, api_key_enc, app_key_enc FROM accounts WHERE name = $1', [name]);
+    const row = rows[0];
+    if (!row) return undefined;
+    return { name: row.name, baseUrl: row.base_url, apiKey: this.box.decrypt(row.api_key_enc), appKey: this.box.decrypt(row.app_key_enc) };
+  }
+
+  /** Routing for a webhook: the org_id's account, else the default; undefined when neither exists. */
+  async routeByOrg(orgId: string | undefined): Promise<string | undefined> {
+    const { rows } = await this.db.query(
+      `SELECT name FROM accounts WHERE ($1::text IS NOT NULL AND org_id = $1) OR is_default
+       ORDER BY (org_id IS NOT DISTINCT FROM $1) DESC LIMIT 1`,
+      [orgId ?? null],
+    );
+    return rows[0]?.name;
+  }
+
+  /** At first start, DD_API_KEY/DD_APP_KEY become the default account when no account exists. */
+  async ensureDefaultFromEnv(apiKey: string | undefined, appKey: string | undefined, baseUrl: string): Promise<boolean> {
+    if (!apiKey || !appKey) return false;
+    return inTransaction(this.db, async (tx) => {
+      // Replicas starting together must create it once.
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['rayne:default-account']);
+      const { rows } = await tx.query('SELECT 1 FROM accounts LIMIT 1');
+      if (rows.length > 0) return false;
+      await tx.query(
+        `INSERT INTO accounts (name, base_url, api_key_enc, app_key_enc, is_default) VALUES ('default', $1, $2, $3, true)`,
+        [baseUrl, this.box.encrypt(apiKey), this.box.encrypt(appKey)],
+      );
+      return true;
+    });
+  }
+}

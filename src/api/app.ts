@@ -1,0 +1,43 @@
+import type { Client } from '@temporalio/client';
+import { Hono } from 'hono';
+import type { AccountStore } from '../accounts/store';
+import type { Config } from '../config';
+import type { Db } from '../db/pool';
+import type { Intake } from '../intake/intake';
+import type { Logger } from '../logger';
+import { accountRoutes } from './accounts';
+import { handleError } from './errors';
+import { webhookRoutes } from './webhooks';
+
+export interface ApiDeps {
+  config: Pick<Config, 'RAYNE_API_TOKEN' | 'RAYNE_WEBHOOK_SECRET' | 'RAYNE_TEMPORAL_TIMEOUT_MS' | 'DD_API_URL'>;
+  db: Db;
+  temporal: Client;
+  intake: Intake;
+  accounts: AccountStore;
+  log: Logger;
+}
+
+/** The Hono app: thin routes over the intake, the stores and Temporal. */
+export function createApp(deps: ApiDeps) {
+  return new Hono()
+    .get('/health', (c) => c.json({ status: 'ok' }))
+    .get('/ready', async (c) => {
+      const checks = await readiness(deps);
+      const ready = Object.values(checks).every((v) => v === 'ok');
+      return c.json({ status: ready ? 'ready' : 'not_ready', checks }, ready ? 200 : 503);
+    })
+    .route('/v1/webhooks', webhookRoutes(deps))
+    .route('/v1/accounts', accountRoutes(deps))
+    .notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` } }, 404))
+    .onError(handleError(deps.log));
+}
+
+async function readiness({ db, temporal, config }: ApiDeps): Promise<Record<string, string>> {
+  const check = (p: Promise<unknown>) => p.then(() => 'ok', (err: Error) => `unavailable: ${err.message}`);
+  const [postgres, temporalStatus] = await Promise.all([
+    check(db.query('SELECT 1')),
+    check(temporal.connection.withDeadline(Date.now() + config.RAYNE_TEMPORAL_TIMEOUT_MS, () => temporal.workflowService.getSystemInfo({}))),
+  ]);
+  return { postgres, temporal: temporalStatus };
+}

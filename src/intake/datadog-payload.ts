@@ -1,0 +1,125 @@
+import crypto from 'node:crypto';
+import { z } from 'zod';
+
+/** The states a Datadog monitor transition can report. */
+export const ALERT_STATUSES = ['Alert', 'Warn', 'No Data', 'OK'] as const;
+export type AlertStatus = (typeof ALERT_STATUSES)[number];
+
+// Datadog's $ALERT_TRANSITION words, and case variants, mapped onto the four states.
+const STATUS_ALIASES: Record<string, AlertStatus> = {
+  alert: 'Alert', triggered: 'Alert', 're-triggered': 'Alert', error: 'Alert',
+  warn: 'Warn', warning: 'Warn', 're-warn': 'Warn', 'warn recovered': 'Warn',
+  'no data': 'No Data', nodata: 'No Data', 'no_data': 'No Data',
+  ok: 'OK', recovered: 'OK', success: 'OK',
+};
+
+const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+
+// Datadog templates send ids quoted or bare; one string form keeps dedup keys and workflow ids equal.
+const Id = z.preprocess(
+  blankToUndefined,
+  z.union([z.string().trim(), z.number().int()]).transform(String),
+);
+const NumericId = z.preprocess(
+  blankToUndefined,
+  z.union([z.string().trim().regex(/^\d+$/, 'must be a number'), z.number().int().nonnegative()]).transform(String),
+);
+const Text = z.preprocess(blankToUndefined, z.union([z.string(), z.number(), z.boolean()]).transform(String));
+
+// Seconds or milliseconds since the epoch, as number or string, or an ISO date.
+const Timestamp = z.preprocess(
+  blankToUndefined,
+  z.union([z.number(), z.string().trim()]).transform((value, ctx) => {
+    const numeric = typeof value === 'number' ? value : /^\d+(\.\d+)?$/.test(value) ? Number(value) : undefined;
+    const ms = numeric === undefined ? Date.parse(value as string) : numeric < 1e11 ? numeric * 1000 : numeric;
+    if (!Number.isFinite(ms)) {
+      ctx.addIssue({ code: 'custom', message: 'must be unix seconds, unix milliseconds or an ISO date' });
+      return z.NEVER;
+    }
+    return new Date(ms).toISOString();
+  }),
+);
+
+// Tags arrive as a JSON array or as Datadog's comma-separated $TAGS string.
+const Tags = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(',') : v),
+  z.array(z.string()).transform((tags) => tags.map((t) => t.trim()).filter(Boolean)),
+);
+
+// Markdown bodies come wrapped in %%% markers; the text between them is what people wrote.
+const Body = z.preprocess(
+  (v) => (typeof v === 'string' ? v.replace(/^\s*%%%\s*/, '').replace(/\s*%%%\s*$/, '') : v),
+  Text,
+);
+
+const Status = z.preprocess(
+  (v) => (typeof v === 'string' ? STATUS_ALIASES[v.trim().toLowerCase()] ?? v : v),
+  z.enum(ALERT_STATUSES, { message: `must be one of ${ALERT_STATUSES.map((s) => `"${s}"`).join(', ')}` }),
+);
+
+const CUSTOM_FIELDS = [
+  'ALERT_STATE', 'ALERT_TITLE', 'APPLICATION_LONGNAME', 'APPLICATION_TEAM', 'DETAILED_DESCRIPTION',
+  'IMPACT', 'METRIC', 'SUPPORT_GROUP', 'THRESHOLD', 'VALUE', 'URGENCY',
+] as const;
+
+/** The old server's webhook payload: standard Datadog fields plus the Terraform custom fields. */
+export const DatadogAlertSchema = z.looseObject({
+  alert_id: Id.optional(),
+  alert_title: Text.optional(),
+  alert_message: Body.optional(),
+  alert_status: Status,
+  monitor_id: NumericId,
+  monitor_name: Text.optional(),
+  monitor_type: Text.optional(),
+  tags: Tags.optional(),
+  timestamp: Timestamp.optional(),
+  event_type: Text.optional(),
+  priority: Text.optional(),
+  hostname: Text.optional(),
+  service: Text.optional(),
+  scope: Text.optional(),
+  transition_id: Id.optional(),
+  last_updated: Timestamp.optional(),
+  snapshot_url: Text.optional(),
+  link: Text.optional(),
+  org_id: Id.optional(),
+  org_name: Text.optional(),
+  ...Object.fromEntries(CUSTOM_FIELDS.map((f) => [f, Text.optional()])) as Record<(typeof CUSTOM_FIELDS)[number], z.ZodOptional<typeof Text>>,
+});
+
+export type DatadogAlert = z.output<typeof DatadogAlertSchema>;
+
+/** JSON with object keys sorted at every level, so equal payloads hash equally. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * Identifies one delivery of one transition: alert_id + transition_id when Datadog sent both,
+ * else a hash of the canonical raw payload. Scoped by account so two orgs never collide.
+ */
+export function dedupKey(account: string, alert: DatadogAlert, raw: unknown): string {
+  if (alert.alert_id && alert.transition_id) return `dd:${account}:${alert.alert_id}:${alert.transition_id}`;
+  const hash = crypto.createHash('sha256').update(canonicalJson(raw)).digest('hex');
+  return `sha256:${account}:${hash}`;
+}
+
+/** The scope an incident is tracked under: Datadog's scope, else the host, else the whole monitor. */
+export function incidentScope(alert: DatadogAlert): string {
+  return alert.scope?.trim() || (alert.hostname ? `host:${alert.hostname}` : '*');
+}
+
+/** incident/{account}/{monitorId}/{scope}: one workflow per monitor and scope. */
+export function incidentWorkflowId(account: string, alert: DatadogAlert): string {
+  return `incident/${account}/${alert.monitor_id}/${incidentScope(alert)}`;
+}
+
+/** The service a payload names, from the field or a service: tag. */
+export function serviceOf(alert: DatadogAlert): string | undefined {
+  return alert.service ?? alert.tags?.find((t) => t.startsWith('service:'))?.slice('service:'.length);
+}

@@ -1,0 +1,15 @@
+import pino from 'pino';
+
+/** Paths whose values are secrets; pino replaces them before a line is written. */
+const REDACT = [
+  'api_key', 'app_key', '*.api_key', '*.app_key', 'apiKey', 'appKey', '*.apiKey', '*.appKey',
+  'authorization', '*.authorization', 'headers.authorization', 'headers["x-rayne-token"]',
+  'password', '*.password', 'token', '*.token', 'secret', '*.secret',
+];
+
+export type Logger = pino.Logger;
+
+/** One JSON logger per process; secrets are redacted by path. */
+export function createLogger(level = process.env.LOG_LEVEL ?? 'info', name = 'rayne'): Logger {
+  return pino({ name, level, redact: { paths: REDACT, censor: '[redacted]' } });
+}

@@ -1,0 +1,49 @@
+import { Client, Connection } from '@temporalio/client';
+import { RAYNE_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+
+export interface TemporalTarget {
+  address: string;
+  namespace: string;
+}
+
+/**
+ * A client over a lazy connection: the API starts even while Temporal is down, and each call
+ * reconnects, so pending events can be started when it returns.
+ */
+export function createLazyClient({ address, namespace }: TemporalTarget): Client {
+  return new Client({ connection: Connection.lazy({ address }), namespace });
+}
+
+/** Waits until Temporal answers, polling until the deadline. */
+export async function waitForTemporal({ address }: TemporalTarget, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1000 });
+      await connection.close();
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`Temporal at ${address} did not answer within ${timeoutMs} ms: ${(err as Error).message}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+/** Registers Rayne's custom search attributes in the namespace when missing (idempotent). */
+export async function ensureSearchAttributes({ address, namespace }: TemporalTarget): Promise<string[]> {
+  const connection = await Connection.connect({ address });
+  try {
+    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+    const missing = RAYNE_SEARCH_ATTRIBUTES.filter((key) => !customAttributes?.[key.name]);
+    if (missing.length > 0) {
+      await connection.operatorService.addSearchAttributes({
+        namespace,
+        // 2 is INDEXED_VALUE_TYPE_KEYWORD; every Rayne attribute is a keyword.
+        searchAttributes: Object.fromEntries(missing.map((key) => [key.name, 2])),
+      });
+    }
+    return missing.map((key) => key.name);
+  } finally {
+    await connection.close();
+  }
+}

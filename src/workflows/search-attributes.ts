@@ -1,0 +1,11 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/** Custom search attributes that make Rayne runs filterable in the Temporal Web UI and CLI. */
+export const RayneMonitorId = defineSearchAttributeKey('RayneMonitorId', SearchAttributeType.KEYWORD);
+export const RayneAlertStatus = defineSearchAttributeKey('RayneAlertStatus', SearchAttributeType.KEYWORD);
+export const RayneService = defineSearchAttributeKey('RayneService', SearchAttributeType.KEYWORD);
+export const RayneHost = defineSearchAttributeKey('RayneHost', SearchAttributeType.KEYWORD);
+export const RayneAccount = defineSearchAttributeKey('RayneAccount', SearchAttributeType.KEYWORD);
+export const RayneRole = defineSearchAttributeKey('RayneRole', SearchAttributeType.KEYWORD);
+
+export const RAYNE_SEARCH_ATTRIBUTES = [RayneMonitorId, RayneAlertStatus, RayneService, RayneHost, RayneAccount, RayneRole];
