@@ -1,4 +1,4 @@
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 
 export interface WorkerSettings {
@@ -9,8 +9,18 @@ export interface WorkerSettings {
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
 
+let runtimeInstalled = false;
+
+/** Rayne stops its workers itself on SIGINT/SIGTERM; the SDK's own handlers would drain them first. */
+function installRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ shutdownSignals: [], logger: new DefaultLogger((process.env.TEMPORAL_LOG_LEVEL as 'WARN') ?? 'WARN') });
+}
+
 /** A worker for Rayne's workflows and activities; run() it, shutdown() it. */
 export async function createWorker(settings: WorkerSettings, deps: ActivityDeps): Promise<{ worker: Worker; connection: NativeConnection }> {
+  installRuntime();
   const connection = await NativeConnection.connect({ address: settings.address });
   const worker = await Worker.create({
     connection,
