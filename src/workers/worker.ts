@@ -12,7 +12,7 @@ export interface WorkerSettings {
 let runtimeInstalled = false;
 
 /** Rayne stops its workers itself on SIGINT/SIGTERM; the SDK's own handlers would drain them first. */
-function installRuntime(): void {
+export function installRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({ shutdownSignals: [], logger: new DefaultLogger((process.env.TEMPORAL_LOG_LEVEL as 'WARN') ?? 'WARN') });

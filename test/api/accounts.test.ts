@@ -1,0 +1,108 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createTestApi, createTestDatabase, postJson, testConfig, type TestApi } from '../support/harness';
+
+/** Datadog's GET /api/v1/validate on loopback: 200 {valid:true} for the known key, 403 otherwise. */
+function datadogValidateSimulator(validKey: string): Promise<{ url: string; close(): Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    const ok = req.url === '/api/v1/validate' && req.headers['dd-api-key'] === validKey;
+    res.writeHead(ok ? 200 : 403, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(ok ? { valid: true } : { errors: ['Forbidden'] }));
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((r) => server.close(() => r())) }),
+    ),
+  );
+}
+
+const auth = { authorization: 'Bearer tok' };
+
+describe('/v1/accounts', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let api: TestApi;
+  let datadog: Awaited<ReturnType<typeof datadogValidateSimulator>>;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    datadog = await datadogValidateSimulator('good-api-key');
+    api = createTestApi(database.url, testConfig({ RAYNE_API_TOKEN: 'tok', DD_API_URL: datadog.url }));
+  });
+  afterAll(async () => {
+    await api.close();
+    await datadog.close();
+    await database.drop();
+  });
+
+  const create = (body: Record<string, unknown>) => postJson(api.app, '/v1/accounts', body, auth);
+
+  it('requires the bearer token', async () => {
+    expect((await api.app.request('/v1/accounts')).status).toBe(401);
+  });
+
+  it('creates accounts without ever returning keys, and stores them encrypted', async () => {
+    const res = await create({ name: 'commercial', org_id: 111, api_key: 'good-api-key', app_key: 'app-key-secret' });
+    expect(res.status).toBe(201);
+    const text = await res.text();
+    expect(text).not.toContain('good-api-key');
+    expect(JSON.parse(text)).toMatchObject({ name: 'commercial', org_id: '111', is_default: true, api_key_set: true, base_url: datadog.url });
+    const row = (await database.db.query("SELECT api_key_enc, app_key_enc FROM accounts WHERE name = 'commercial'")).rows[0];
+    expect(row.api_key_enc).not.toContain('good-api-key');
+    expect(row.api_key_enc).toMatch(/^v1:/);
+    const list = await (await api.app.request('/v1/accounts', { headers: auth })).text();
+    expect(list).not.toContain('good-api-key');
+    expect(list).not.toContain('app-key-secret');
+  });
+
+  it('rejects bad input and duplicate names', async () => {
+    const bad = await create({ name: 'Bad Name!', api_key: '' });
+    expect(bad.status).toBe(400);
+    expect((await bad.json() as any).error.details.map((d: { field: string }) => d.field)).toEqual(expect.arrayContaining(['name', 'api_key', 'app_key']));
+    expect((await create({ name: 'commercial', api_key: 'k', app_key: 'k' })).status).toBe(409);
+  });
+
+  it('updates, sets the default, and deletes', async () => {
+    await create({ name: 'gov', org_id: 222, api_key: 'k2', app_key: 'a2' });
+    const put = await api.app.request('/v1/accounts/gov', { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ base_url: 'https://api.ddog-gov.com' }) });
+    expect(await put.json() as any).toMatchObject({ name: 'gov', base_url: 'https://api.ddog-gov.com', is_default: false });
+    const def = await postJson(api.app, '/v1/accounts/gov/default', {}, auth);
+    expect(await def.json() as any).toMatchObject({ is_default: true });
+    expect(await (await api.app.request('/v1/accounts/commercial', { headers: auth })).json() as any).toMatchObject({ is_default: false });
+    expect((await api.app.request('/v1/accounts/nosuch', { headers: auth })).status).toBe(404);
+    await create({ name: 'temp', api_key: 'k', app_key: 'k' });
+    expect((await api.app.request('/v1/accounts/temp', { method: 'DELETE', headers: auth })).status).toBe(204);
+    expect((await api.app.request('/v1/accounts/temp', { headers: auth })).status).toBe(404);
+  });
+
+  it('routes webhooks by path account, then org_id, then the default', async () => {
+    const send = async (path: string, body: Record<string, unknown>) =>
+      (await database.db.query('SELECT account FROM webhook_events WHERE id = $1', [(await (await postJson(api.app, path, body)).json() as any).event_id])).rows[0].account;
+    expect(await send('/v1/webhooks/receive/commercial', { monitor_id: 1, alert_status: 'OK', org_id: 222 })).toBe('commercial');
+    expect(await send('/v1/webhooks/receive', { monitor_id: 1, alert_status: 'OK', org_id: 111 })).toBe('commercial');
+    expect(await send('/v1/webhooks/receive', { monitor_id: 1, alert_status: 'OK', org_id: 999 })).toBe('gov');
+  });
+
+  it('tests an account against Datadog key validation', async () => {
+    await api.app.request('/v1/accounts/commercial', { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ base_url: datadog.url }) });
+    const good = await (await postJson(api.app, '/v1/accounts/commercial/test', {}, auth)).json() as any;
+    expect(good).toMatchObject({ account: 'commercial', valid: true });
+    await create({ name: 'wrongkey', base_url: datadog.url, api_key: 'bad', app_key: 'bad' });
+    const bad = await (await postJson(api.app, '/v1/accounts/wrongkey/test', {}, auth)).json() as any;
+    expect(bad).toMatchObject({ valid: false, status: 403 });
+    expect(JSON.stringify(bad)).not.toContain('"bad"');
+  });
+
+  it('creates the default account from DD_API_KEY/DD_APP_KEY only when none exists', async () => {
+    const fresh = await createTestDatabase();
+    const other = createTestApi(fresh.url, testConfig());
+    try {
+      expect(await other.runtime.accounts.ensureDefaultFromEnv('env-key', 'env-app', 'https://api.datadoghq.eu')).toBe(true);
+      expect(await other.runtime.accounts.ensureDefaultFromEnv('env-key2', 'env-app2', 'https://api.datadoghq.eu')).toBe(false);
+      const creds = await other.runtime.accounts.credentials('default');
+      expect(creds).toMatchObject({ apiKey: 'env-key', baseUrl: 'https://api.datadoghq.eu' });
+    } finally {
+      await other.close();
+      await fresh.drop();
+    }
+  });
+});

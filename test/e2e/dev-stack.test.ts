@@ -1,0 +1,75 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { freePort } from '../support/ports';
+import { eventually } from '../support/harness';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+interface DevProcess {
+  child: ChildProcessWithoutNullStreams;
+  output: () => string;
+}
+
+/** Runs `rayne dev` as a user would and waits for its "Rayne is up" banner. */
+async function startDev(env: Record<string, string>): Promise<DevProcess> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/rayne.js'), 'dev'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', ...env },
+  });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  await eventually(async () => {
+    if (child.exitCode !== null) throw new Error(`rayne dev exited early:\n${output}`);
+    return output.includes('Rayne is up');
+  }, 90_000);
+  return { child, output: () => output };
+}
+
+async function stopDev({ child }: DevProcess): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill('SIGINT');
+  return exited;
+}
+
+const listening = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+
+describe('rayne dev', () => {
+  it('starts the whole stack, takes an alert end to end, stops every child on Ctrl-C, and keeps data across restarts', async () => {
+    const home = fs.mkdtempSync(path.join(process.env.RAYNE_TEST_WORK_DIR!, 'dev-'));
+    fs.chmodSync(home, 0o755);
+    const ports = { PORT: await freePort(), RAYNE_PG_PORT: await freePort(), RAYNE_TEMPORAL_PORT: await freePort(), RAYNE_TEMPORAL_UI_PORT: await freePort() };
+    const env = { RAYNE_HOME: home, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) };
+    const api = `http://127.0.0.1:${ports.PORT}`;
+
+    const first = await startDev(env);
+    for (const port of Object.values(ports)) expect(first.output()).toContain(String(port));
+    const res = await fetch(`${api}/v1/webhooks/receive`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ monitor_id: 1, alert_status: 'Alert', hostname: 'web-01', alert_id: 9, transition_id: 't1' }),
+    });
+    expect(res.status).toBe(202);
+    const { event_id } = (await res.json()) as { event_id: string };
+    await eventually(async () => ((await (await fetch(`${api}/v1/webhooks/events/${event_id}`)).json()) as { status: string }).status === 'processed');
+    expect(await fetch(`http://127.0.0.1:${ports.RAYNE_TEMPORAL_UI_PORT}/`).then((r) => r.status)).toBe(200);
+
+    expect(await stopDev(first)).toBe(0);
+    for (const port of Object.values(ports)) expect(await listening(port)).toBe(false);
+
+    const second = await startDev(env);
+    try {
+      const again = await (await fetch(`${api}/v1/webhooks/events/${event_id}`)).json() as { status: string; workflow: { status: string } };
+      expect(again.status).toBe('processed');
+      expect(again.workflow.status).toBe('RUNNING');
+    } finally {
+      expect(await stopDev(second)).toBe(0);
+    }
+  }, 180_000);
+});

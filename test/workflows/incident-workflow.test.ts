@@ -1,0 +1,63 @@
+import crypto from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { Activities } from '../../src/activities';
+import type { Transition } from '../../src/workflows/incident-state';
+import { stateQuery, transitionSignal } from '../../src/workflows/incident-workflow';
+import { RayneAlertStatus } from '../../src/workflows/search-attributes';
+import { installRuntime } from '../../src/workers/worker';
+import { eventually, temporalAddress } from '../support/harness';
+
+describe('incidentWorkflow', () => {
+  let connection: Connection;
+  let client: Client;
+  let nativeConnection: NativeConnection;
+
+  beforeAll(async () => {
+    installRuntime();
+    connection = await Connection.connect({ address: temporalAddress() });
+    client = new Client({ connection });
+    nativeConnection = await NativeConnection.connect({ address: temporalAddress() });
+  });
+  afterAll(async () => {
+    await connection.close();
+    await nativeConnection.close();
+  });
+
+  it('processes each transition once, answers state queries, and completes when the incident recovers', async () => {
+    const taskQueue = `wf-${crypto.randomUUID()}`;
+    const recordTransition = jest.fn<ReturnType<Activities['recordTransition']>, Parameters<Activities['recordTransition']>>(async () => undefined);
+    const worker = await Worker.create({
+      connection: nativeConnection, taskQueue,
+      workflowBundle: { codePath: process.env.RAYNE_TEST_WORKFLOW_BUNDLE! },
+      activities: { recordTransition },
+    });
+    const workflowId = `incident/test/${crypto.randomUUID()}/host:web-01`;
+    const transition = (eventId: string, status: Transition['status']): Transition => ({ eventId, status, receivedAt: new Date().toISOString(), monitorId: '1' });
+    const send = (t: Transition) =>
+      client.workflow.signalWithStart('incidentWorkflow', {
+        workflowId, taskQueue, args: [{ account: 'test', monitorId: '1', scope: 'host:web-01' }],
+        signal: transitionSignal, signalArgs: [t],
+      });
+
+    await worker.runUntil(async () => {
+      const handle = await send(transition('1', 'Warn'));
+      await send(transition('1', 'Warn')); // redelivered signal: ignored
+      await send(transition('2', 'Alert'));
+      await eventually(async () => (await handle.query(stateQuery)).transitionsSeen === 2);
+      const state = await handle.query(stateQuery);
+      expect(state).toMatchObject({ open: true, status: 'Alert', rcaRequests: 2, episode: 1 });
+      const described = await handle.describe();
+      expect(described.typedSearchAttributes.get(RayneAlertStatus)).toBe('Alert');
+
+      await send(transition('3', 'OK'));
+      const final = await handle.result();
+      expect(final).toMatchObject({ open: false, status: 'OK', transitionsSeen: 3 });
+    });
+    expect(recordTransition.mock.calls.map(([eventId, d]) => [eventId, d.status, d.startRca, d.closesIncident])).toEqual([
+      ['1', 'Warn', true, false],
+      ['2', 'Alert', true, false],
+      ['3', 'OK', false, true],
+    ]);
+  });
+});
