@@ -1,7 +1,5 @@
 import path from 'node:path';
 
-export const MIGRATIONS_DIR = path.resolve(__dirname, '../../../src/db/migrations');
-
 /** Applies every pending migration (node-pg-migrate, advisory-locked so replicas can race). */
 export async function migrate(databaseUrl: string, log: (msg: string) => void = () => undefined): Promise<string[]> {
   // node-pg-migrate is ESM-only; a real dynamic import keeps this module CommonJS.
@@ -18,7 +16,8 @@ export async function migrate(databaseUrl: string, log: (msg: string) => void = 
   return applied.map((m) => m.name);
 }
 
+/** The SQL files live in src/db/migrations; compiled code in dist/src/db finds them in the source tree. */
 function migrationsDir(): string {
-  // From dist/src/db the SQL files live in the source tree; from src/db (tests) they sit beside us.
-  return __dirname.includes(`${path.sep}dist${path.sep}`) ? MIGRATIONS_DIR : path.join(__dirname, 'migrations');
+  const compiled = __dirname.split(path.sep).includes('dist');
+  return compiled ? path.resolve(__dirname, '../../../src/db/migrations') : path.join(__dirname, 'migrations');
 }
