@@ -16,7 +16,11 @@ interface DevProcess {
 async function startDev(env: Record<string, string>): Promise<DevProcess> {
   const child = spawn(process.execPath, [path.join(ROOT, 'bin/rayne.js'), 'dev'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', ...env },
+    env: {
+      PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn',
+      ...(process.env.TEMPORAL_CLI_PATH ? { TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH } : {}),
+      ...env,
+    },
   });
   let output = '';
   child.stdout.on('data', (d) => (output += d));
