@@ -55,6 +55,10 @@ async function api(config: Config, log: Logger) {
   const databaseUrl = requireDatabaseUrl(config);
   const address = config.TEMPORAL_ADDRESS ?? DEFAULT_TEMPORAL_ADDRESS;
   await migrate(databaseUrl, (m) => log.info(m));
+  // Starts that carry unregistered search attributes are rejected, so register them when allowed.
+  await ensureSearchAttributes({ address, namespace: config.TEMPORAL_NAMESPACE }).catch((err) =>
+    log.warn({ err: (err as Error).message }, 'could not register search attributes; run `rayne migrate` with TEMPORAL_ADDRESS set'),
+  );
   const running = await startApiServer(config, databaseUrl, address, log);
   log.info({ url: running.url, temporal: address }, 'api listening');
   await untilSignal();

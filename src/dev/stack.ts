@@ -4,6 +4,7 @@ import { type Config, obsoleteSettings } from '../config';
 import { createPool } from '../db/pool';
 import { migrate } from '../db/migrate';
 import type { Logger } from '../logger';
+import { findTemporalCli } from '../temporal/cli';
 import { ensureSearchAttributes } from '../temporal/connection';
 import { startTemporalDevServer } from '../temporal/dev-server';
 import { createWorker } from '../workers/worker';
@@ -38,6 +39,8 @@ export async function startDevStack(config: Config, log: Logger, step: Step): Pr
   };
   try {
     for (const warning of obsoleteSettings(config)) log.warn(warning);
+    // Fail before starting anything when the dev server cannot be started.
+    if (!config.TEMPORAL_ADDRESS) findTemporalCli(config.TEMPORAL_CLI_PATH);
 
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
