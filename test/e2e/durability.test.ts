@@ -49,6 +49,11 @@ describe('durability', () => {
       expect(rows).toHaveLength(1);
       expect(rows[0]).toMatchObject({ status: 'pending_start', start_attempts: 2 });
       expect(rows[0].last_error).toEqual(expect.any(String));
+      const ready = await api.app.request('/ready');
+      expect(ready.status).toBe(503);
+      expect(((await ready.json()) as { checks: Record<string, string> }).checks).toMatchObject({ postgres: 'ok', temporal: expect.stringMatching(/^unavailable/) });
+      const shown = (await (await api.app.request(`/v1/webhooks/events/${rows[0].id}`)).json()) as { status: string; workflow: { status: string } };
+      expect(shown).toMatchObject({ status: 'pending_start', workflow: { status: 'NOT_STARTED' } });
 
       server = await startTemporalDevServer({ home: config.home, port, uiPort: await freePort(), namespace: 'default' });
       await ensureSearchAttributes({ address: server.address, namespace: 'default' });
