@@ -15,6 +15,7 @@ import { createApp } from '../src/api/app';
 import { loadConfig } from '../src/config';
 import { migrate } from '../src/db/migrate';
 import { startEmbeddedPostgres } from '../src/dev/embedded-postgres';
+import { freePort } from '../src/dev/free-port';
 import { createLogger } from '../src/logger';
 import { createApiRuntime } from '../src/runtime';
 import { ensureSearchAttributes } from '../src/temporal/connection';
@@ -69,13 +70,13 @@ async function main() {
   try {
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
-      const pg = await startEmbeddedPostgres({ dataDir: path.join(home, 'pg'), port: await freePortOf(), database: 'rayne' });
+      const pg = await startEmbeddedPostgres({ dataDir: path.join(home, 'pg'), port: await freePort(), database: 'rayne' });
       stops.push(pg.stop);
       databaseUrl = pg.url;
     }
     let address = config.TEMPORAL_ADDRESS;
     if (!address) {
-      const server = await startTemporalDevServer({ home, port: await freePortOf(), uiPort: await freePortOf(), namespace: config.TEMPORAL_NAMESPACE });
+      const server = await startTemporalDevServer({ home, port: await freePort(), uiPort: await freePort(), namespace: config.TEMPORAL_NAMESPACE });
       stops.push(server.stop);
       address = server.address;
     }
@@ -116,18 +117,6 @@ async function main() {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     fs.rmSync(home, { recursive: true, force: true });
   }
-}
-
-function freePortOf(): Promise<number> {
-  return import('node:net').then(
-    (net) =>
-      new Promise((resolve) => {
-        const s = net.createServer().listen(0, '127.0.0.1', () => {
-          const { port } = s.address() as AddressInfo;
-          s.close(() => resolve(port));
-        });
-      }),
-  );
 }
 
 main().then(

@@ -77,13 +77,14 @@ export class Intake {
    */
   async accept(pathAccount: string | undefined, alert: DatadogAlert, raw: Record<string, unknown>): Promise<AcceptResult> {
     const account = await this.routeAccount(pathAccount, alert);
+    const key = dedupKey(account, alert, raw);
     const { rows } = await this.deps.db.query<EventRow>(
       `INSERT INTO webhook_events (dedup_key, account, monitor_id, alert_id, transition_id, alert_status,
          monitor_name, hostname, service, scope, event_time, payload, status, workflow_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending_start', $13)
        ON CONFLICT (dedup_key) DO NOTHING RETURNING ${EVENT_COLUMNS}`,
       [
-        dedupKey(account, alert, raw), account, alert.monitor_id, alert.alert_id ?? null, alert.transition_id ?? null,
+        key, account, alert.monitor_id, alert.alert_id ?? null, alert.transition_id ?? null,
         alert.alert_status, alert.monitor_name ?? null, alert.hostname ?? null, serviceOf(alert) ?? null,
         incidentScope(alert), alert.timestamp ?? null, JSON.stringify(raw), incidentWorkflowId(account, alert),
       ],
@@ -91,7 +92,7 @@ export class Intake {
     const inserted = rows[0];
     if (inserted) return { ...(await this.start(inserted)), duplicate: false };
 
-    const existing = await this.findByDedupKey(dedupKey(account, alert, raw));
+    const existing = await this.findByDedupKey(key);
     // A redelivery after our 503 is the sender retrying: try the start again instead of answering "duplicate".
     if (existing.status === 'pending_start') return { ...(await this.start(existing)), duplicate: false };
     return { event_id: existing.id, workflow_id: existing.workflow_id, run_id: existing.run_id, duplicate: true };

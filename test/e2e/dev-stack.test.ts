@@ -2,7 +2,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { freePort } from '../support/ports';
+import { freePort } from '../../src/dev/free-port';
 import { eventually } from '../support/harness';
 
 const ROOT = path.resolve(__dirname, '../..');

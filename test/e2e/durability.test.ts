@@ -3,7 +3,7 @@ import { startReconciler } from '../../src/intake/intake';
 import { createLogger } from '../../src/logger';
 import { ensureSearchAttributes } from '../../src/temporal/connection';
 import { startTemporalDevServer } from '../../src/temporal/dev-server';
-import { freePort } from '../support/ports';
+import { freePort } from '../../src/dev/free-port';
 import { createTestApi, createTestDatabase, eventStatus, eventually, postJson, startTestWorker, testConfig } from '../support/harness';
 
 const alert = () => ({ monitor_id: 4242, alert_status: 'Alert', hostname: 'db-01', alert_id: 1, transition_id: crypto.randomUUID() });

@@ -8,7 +8,7 @@ import { migrate } from '../../src/db/migrate';
 import { startEmbeddedPostgres } from '../../src/dev/embedded-postgres';
 import { findTemporalCli } from '../../src/temporal/cli';
 import { ensureSearchAttributes } from '../../src/temporal/connection';
-import { freePort } from './ports';
+import { freePort } from '../../src/dev/free-port';
 
 export const TEMPLATE_DB = 'rayne_template';
 

@@ -1,7 +1,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
 import pg from 'pg';
 import { createApp } from '../../src/api/app';
 import { type Config, loadConfig } from '../../src/config';
@@ -108,5 +107,3 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
 export async function eventStatus(db: Db, id: string): Promise<string | undefined> {
   return (await db.query('SELECT status FROM webhook_events WHERE id = $1', [id])).rows[0]?.status;
 }
-
-export type { Client };

@@ -3,7 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Activities } from '../../src/activities';
 import type { Transition } from '../../src/workflows/incident-state';
-import { stateQuery, transitionSignal } from '../../src/workflows/incident-workflow';
+import { stateQuery, transitionSignal, transitionsQuery } from '../../src/workflows/incident-workflow';
 import { RayneAlertStatus } from '../../src/workflows/search-attributes';
 import { installRuntime } from '../../src/workers/worker';
 import { eventually, temporalAddress } from '../support/harness';
@@ -47,6 +47,10 @@ describe('incidentWorkflow', () => {
       await eventually(async () => (await handle.query(stateQuery)).transitionsSeen === 2);
       const state = await handle.query(stateQuery);
       expect(state).toMatchObject({ open: true, status: 'Alert', rcaRequests: 2, episode: 1 });
+      expect((await handle.query(transitionsQuery)).map((t) => [t.eventId, t.previousStatus ?? null, t.status])).toEqual([
+        ['1', null, 'Warn'],
+        ['2', 'Warn', 'Alert'],
+      ]);
       const described = await handle.describe();
       expect(described.typedSearchAttributes.get(RayneAlertStatus)).toBe('Alert');
 
