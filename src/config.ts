@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { StartupError } from './errors';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const optionalText = z
@@ -52,10 +53,9 @@ export type Config = z.infer<typeof EnvSchema> & {
 };
 
 /** Thrown when the environment has a bad value; the message names every bad variable. */
-export class ConfigError extends Error {
+export class ConfigError extends StartupError {
   constructor(readonly problems: string[]) {
     super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
   }
 }
 

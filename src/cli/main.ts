@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { startApiServer } from '../api/server';
 import { type Config, ConfigError, loadConfig } from '../config';
 import { createPool } from '../db/pool';
+import { StartupError } from '../errors';
 import { migrate } from '../db/migrate';
 import { consoleSteps, startDevStack } from '../dev/stack';
 import { createLogger, type Logger } from '../logger';
@@ -10,11 +11,8 @@ import { createWorker } from '../workers/worker';
 
 const DEFAULT_TEMPORAL_ADDRESS = 'localhost:7233';
 
-/** Thrown for a command that cannot run as configured; printed without a stack trace. */
-class UsageError extends Error {}
-
 function requireDatabaseUrl(config: Config): string {
-  if (!config.databaseUrl) throw new UsageError('set DATABASE_URL (or DB_HOST, DB_USER, DB_PASSWORD, DB_NAME); `rayne dev` starts an embedded Postgres instead');
+  if (!config.databaseUrl) throw new StartupError('set DATABASE_URL (or DB_HOST, DB_USER, DB_PASSWORD, DB_NAME); `rayne dev` starts an embedded Postgres instead');
   return config.databaseUrl;
 }
 
@@ -95,8 +93,7 @@ const run = (action: Action) => async () => {
     await action(config, createLogger(config.LOG_LEVEL));
     process.exit(0);
   } catch (err) {
-    const known = err instanceof ConfigError || err instanceof UsageError || (err as Error).name === 'TemporalCliNotFoundError';
-    console.error(`rayne: ${known ? (err as Error).message : (err as Error).stack}`);
+    console.error(`\nrayne: ${err instanceof StartupError ? err.message : (err as Error).stack}`);
     process.exit(err instanceof ConfigError ? 78 : 1);
   }
 };

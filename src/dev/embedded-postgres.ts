@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import { StartupError } from '../errors';
 
 export interface EmbeddedPostgresOptions {
   dataDir: string;
@@ -23,6 +24,7 @@ const PASSWORD = 'rayne';
  * as a `postgres` system user, which must be able to reach dataDir.
  */
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<RunningPostgres> {
+  if (process.getuid?.() === 0) assertReachableByOthers(path.dirname(path.resolve(opts.dataDir)));
   const EmbeddedPostgres = await importWithoutSignalHooks();
   const server = new EmbeddedPostgres({
     databaseDir: opts.dataDir,
@@ -44,6 +46,19 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     throw err;
   }
   return { url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${opts.database}`, stop: () => server.stop() };
+}
+
+/** As root, Postgres runs as the `postgres` user, which needs to traverse every folder above its data. */
+function assertReachableByOthers(dir: string): void {
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (fs.existsSync(d) && (fs.statSync(d).mode & 0o001) === 0) {
+      throw new StartupError(
+        `Postgres cannot run as root, so it runs as the "postgres" user, which cannot enter ${d} (mode ${(fs.statSync(d).mode & 0o777).toString(8)}). ` +
+          'Set RAYNE_HOME to a folder it can reach (for example /var/lib/rayne), or DATABASE_URL to an existing Postgres.',
+      );
+    }
+    if (d === path.dirname(d)) return;
+  }
 }
 
 const SIGNALS = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK'] as const;

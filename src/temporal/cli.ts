@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { StartupError } from '../errors';
 
 /** Thrown when no `temporal` binary can be found; the message says how to install one. */
-export class TemporalCliNotFoundError extends Error {
+export class TemporalCliNotFoundError extends StartupError {
   constructor(configured?: string) {
     super(
       (configured ? `TEMPORAL_CLI_PATH=${configured} is not an executable file. ` : 'The `temporal` CLI is not on PATH. ') +
@@ -12,7 +13,6 @@ export class TemporalCliNotFoundError extends Error {
         '  curl -sSf https://temporal.download/cli.sh | sh\n' +
         'or set TEMPORAL_CLI_PATH to the binary, or TEMPORAL_ADDRESS to an existing Temporal server.',
     );
-    this.name = 'TemporalCliNotFoundError';
   }
 }
 

