@@ -32,31 +32,36 @@ function arg(name: string, fallback: number): number {
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 }
 
+const ROUNDS = 5;
+
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
-/** Runs `count` calls of op with `concurrency` in flight; every call must succeed. */
-async function measure(label: string, count: number, concurrency: number, op: (i: number) => Promise<void>): Promise<Result> {
-  const latencies: number[] = [];
-  let next = 0;
+interface Sample {
+  seconds: number;
+  latencies: number[];
+}
+
+/** Runs ops [from, to) with `concurrency` in flight, adding to sample; every call must succeed. */
+async function runBatch(sample: Sample, from: number, to: number, concurrency: number, op: (i: number) => Promise<void>): Promise<void> {
+  let next = from;
   const started = performance.now();
-  // Progress on a terminal only; piped output keeps just the result lines.
-  const progress = setInterval(() => process.stderr.isTTY && process.stderr.write(`\r\x1b[K  ${label}: ${latencies.length}/${count}`), 500);
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < count) {
+      while (next < to) {
         const i = next++;
         const t0 = performance.now();
         await op(i);
-        latencies.push(performance.now() - t0);
+        sample.latencies.push(performance.now() - t0);
       }
     }),
   );
-  clearInterval(progress);
-  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const result = { rps: count / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
-  console.log(`${label.padEnd(28)} ${count} in ${seconds.toFixed(2)}s  ${result.rps.toFixed(1)} req/s  p50 ${result.p50.toFixed(1)} ms  p99 ${result.p99.toFixed(1)} ms`);
+  sample.seconds += (performance.now() - started) / 1000;
+}
+
+function report(label: string, sample: Sample): Result {
+  const sorted = [...sample.latencies].sort((a, b) => a - b);
+  const result = { rps: sorted.length / sample.seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+  console.log(`${label.padEnd(28)} ${sorted.length} in ${sample.seconds.toFixed(2)}s  ${result.rps.toFixed(1)} req/s  p50 ${result.p50.toFixed(1)} ms  p99 ${result.p99.toFixed(1)} ms`);
   return result;
 }
 
@@ -94,24 +99,37 @@ async function main() {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/webhooks/receive`;
     const runId = Date.now();
 
-    console.log(`ingest benchmark: ${count} requests each, ${concurrency} in flight, ${os.cpus().length} cores`);
-    // Warm both paths so connection setup is not measured.
-    await measure('warm-up', 20, 4, async (i) => {
-      await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ monitor_id: 1, alert_status: 'Alert', transition_id: `w${runId}-${i}`, alert_id: 1 }) });
-      await runtime.temporal.workflow.start('incidentWorkflow', { workflowId: `bench-warm/${runId}/${i}`, taskQueue: 'bench-raw', args: [{ account: 'bench', monitorId: '1', scope: '*' }] });
-    });
-    const api = await measure('API POST /receive', count, concurrency, async (i) => {
+    console.log(`ingest benchmark: ${count} requests each, ${concurrency} in flight, ${ROUNDS} interleaved rounds, ${os.cpus().length} cores`);
+    const sendAlert = async (i: number) => {
       const res = await fetch(url, {
         method: 'POST', headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ monitor_id: 100000 + i, alert_status: 'Alert', hostname: `host-${i}`, alert_id: i, transition_id: `${runId}-${i}`, tags: ['env:bench'] }),
       });
       if (res.status !== 202) throw new Error(`API answered ${res.status}: ${await res.text()}`);
-    });
-    const raw = await measure('raw client.workflow.start', count, concurrency, async (i) => {
+    };
+    const startRaw = async (i: number) => {
       await runtime.temporal.workflow.start('incidentWorkflow', {
         workflowId: `bench-raw/${runId}/${i}`, taskQueue: 'bench-raw', args: [{ account: 'bench', monitorId: String(i), scope: '*' }],
       });
+    };
+    // Warm both paths so connection setup is not measured.
+    await runBatch({ seconds: 0, latencies: [] }, count, count + 20, 4, async (i) => {
+      await sendAlert(i);
+      await startRaw(i);
     });
+    // Alternate the two in rounds so both see the same server state (its history grows as we go).
+    const apiSample: Sample = { seconds: 0, latencies: [] };
+    const rawSample: Sample = { seconds: 0, latencies: [] };
+    const perRound = Math.ceil(count / ROUNDS);
+    for (let from = 0; from < count; from += perRound) {
+      const to = Math.min(count, from + perRound);
+      await runBatch(apiSample, from, to, concurrency, sendAlert);
+      await runBatch(rawSample, from, to, concurrency, startRaw);
+      if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K  ${to}/${count} of each`);
+    }
+    if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+    const api = report('API POST /receive', apiSample);
+    const raw = report('raw client.workflow.start', rawSample);
     console.log(`ingest_ratio=${(api.rps / raw.rps).toFixed(3)} api_rps=${api.rps.toFixed(1)} raw_rps=${raw.rps.toFixed(1)} p99_ms=${api.p99.toFixed(1)}`);
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);

@@ -80,8 +80,8 @@ export class Intake {
     const key = dedupKey(account, alert, raw);
     const { rows } = await this.deps.db.query<EventRow>(
       `INSERT INTO webhook_events (dedup_key, account, monitor_id, alert_id, transition_id, alert_status,
-         monitor_name, hostname, service, scope, event_time, payload, status, workflow_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending_start', $13)
+         monitor_name, hostname, service, scope, event_time, payload, status, workflow_id, start_attempts, last_attempt_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending_start', $13, 1, now())
        ON CONFLICT (dedup_key) DO NOTHING RETURNING ${EVENT_COLUMNS}`,
       [
         key, account, alert.monitor_id, alert.alert_id ?? null, alert.transition_id ?? null,
@@ -94,7 +94,7 @@ export class Intake {
 
     const existing = await this.findByDedupKey(key);
     // A redelivery after our 503 is the sender retrying: try the start again instead of answering "duplicate".
-    if (existing.status === 'pending_start') return { ...(await this.start(existing)), duplicate: false };
+    if (existing.status === 'pending_start') return { ...(await this.retryStart(existing)), duplicate: false };
     return { event_id: existing.id, workflow_id: existing.workflow_id, run_id: existing.run_id, duplicate: true };
   }
 
@@ -109,7 +109,7 @@ export class Intake {
     let started = 0;
     for (const row of rows) {
       try {
-        await this.start(row);
+        await this.retryStart(row);
         started += 1;
       } catch (err) {
         if (err instanceof TemporalUnavailableError) return { started, remaining: true };
@@ -124,9 +124,14 @@ export class Intake {
     return rows[0]!;
   }
 
+  /** Counts another attempt (the first is counted by the INSERT), then starts. */
+  private async retryStart(row: EventRow): Promise<Omit<AcceptResult, 'duplicate'>> {
+    await this.deps.db.query('UPDATE webhook_events SET start_attempts = start_attempts + 1, last_attempt_at = now() WHERE id = $1', [row.id]);
+    return this.start(row);
+  }
+
   private async start(row: EventRow): Promise<Omit<AcceptResult, 'duplicate'>> {
     const { temporal, taskQueue, temporalTimeoutMs, db, log } = this.deps;
-    await db.query('UPDATE webhook_events SET start_attempts = start_attempts + 1, last_attempt_at = now() WHERE id = $1', [row.id]);
     try {
       const handle = await temporal.connection.withDeadline(Date.now() + temporalTimeoutMs, () =>
         temporal.workflow.signalWithStart('incidentWorkflow', {
