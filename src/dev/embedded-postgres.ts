@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -45,7 +46,15 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     await server.stop();
     throw err;
   }
-  return { url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${opts.database}`, stop: () => server.stop() };
+  return {
+    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${opts.database}`,
+    async stop() {
+      // A terminal's Ctrl-C reaches Postgres too; stop() would then wait forever for an exit that already happened.
+      const child = (server as unknown as { process?: ChildProcess }).process;
+      if (child && (child.exitCode !== null || child.signalCode !== null)) return;
+      await server.stop();
+    },
+  };
 }
 
 /** As root, Postgres runs as the `postgres` user, which needs to traverse every folder above its data. */

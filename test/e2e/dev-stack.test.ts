@@ -16,6 +16,8 @@ interface DevProcess {
 async function startDev(env: Record<string, string>): Promise<DevProcess> {
   const child = spawn(process.execPath, [path.join(ROOT, 'bin/rayne.js'), 'dev'], {
     cwd: ROOT,
+    // Its own process group, so a test can signal the group as a terminal's Ctrl-C does.
+    detached: true,
     env: {
       PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn',
       ...(process.env.TEMPORAL_CLI_PATH ? { TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH } : {}),
@@ -32,9 +34,10 @@ async function startDev(env: Record<string, string>): Promise<DevProcess> {
   return { child, output: () => output };
 }
 
-async function stopDev({ child }: DevProcess): Promise<number | null> {
+/** SIGINT to the process group (like Ctrl-C in a terminal) or to rayne alone; resolves with the exit code. */
+async function stopDev({ child }: DevProcess, target: 'group' | 'process'): Promise<number | null> {
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  child.kill('SIGINT');
+  process.kill(target === 'group' ? -child.pid! : child.pid!, 'SIGINT');
   return exited;
 }
 
@@ -64,7 +67,8 @@ describe('rayne dev', () => {
     await eventually(async () => ((await (await fetch(`${api}/v1/webhooks/events/${event_id}`)).json()) as { status: string }).status === 'processed');
     expect(await fetch(`http://127.0.0.1:${ports.RAYNE_TEMPORAL_UI_PORT}/`).then((r) => r.status)).toBe(200);
 
-    expect(await stopDev(first)).toBe(0);
+    expect(await stopDev(first, 'group')).toBe(0);
+    expect(first.output()).toContain('stopped.');
     for (const port of Object.values(ports)) expect(await listening(port)).toBe(false);
 
     const second = await startDev(env);
@@ -73,7 +77,8 @@ describe('rayne dev', () => {
       expect(again.status).toBe('processed');
       expect(again.workflow.status).toBe('RUNNING');
     } finally {
-      expect(await stopDev(second)).toBe(0);
+      expect(await stopDev(second, 'process')).toBe(0);
+      expect(second.output()).toContain('stopped.');
     }
   }, 180_000);
 });
