@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { freePort } from '../../src/dev/free-port';
-import { eventually } from '../support/harness';
+import { createTestDatabase, eventually, temporalAddress } from '../support/harness';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -81,4 +81,28 @@ describe('rayne dev', () => {
       expect(second.output()).toContain('stopped.');
     }
   }, 180_000);
+
+  it('skips embedded Postgres and the Temporal dev server when DATABASE_URL and TEMPORAL_ADDRESS point at real ones', async () => {
+    const database = await createTestDatabase();
+    const port = await freePort();
+    const home = fs.mkdtempSync(path.join(process.env.RAYNE_TEST_WORK_DIR!, 'dev-real-'));
+    const dev = await startDev({
+      RAYNE_HOME: home, PORT: String(port), DATABASE_URL: database.url, TEMPORAL_ADDRESS: temporalAddress(),
+      TEMPORAL_TASK_QUEUE: `dev-real-${port}`,
+    });
+    try {
+      expect(dev.output()).not.toMatch(/Postgres \(embedded|Temporal dev server/);
+      expect(fs.existsSync(path.join(home, 'pg'))).toBe(false);
+      const res = await fetch(`http://127.0.0.1:${port}/v1/webhooks/receive`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ monitor_id: 5, alert_status: 'Warn', hostname: 'real-01' }),
+      });
+      expect(res.status).toBe(202);
+      const { event_id } = (await res.json()) as { event_id: string };
+      await eventually(async () => (await database.db.query('SELECT status FROM webhook_events WHERE id = $1', [event_id])).rows[0]?.status === 'processed');
+    } finally {
+      expect(await stopDev(dev, 'process')).toBe(0);
+      await database.drop();
+    }
+  }, 120_000);
 });
