@@ -13,13 +13,10 @@ import { serve } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../src/api/app';
 import { loadConfig } from '../src/config';
-import { migrate } from '../src/db/migrate';
-import { startEmbeddedPostgres } from '../src/dev/embedded-postgres';
 import { freePort } from '../src/dev/free-port';
+import { silentSteps, startInfrastructure } from '../src/dev/stack';
 import { createLogger } from '../src/logger';
 import { createApiRuntime } from '../src/runtime';
-import { ensureSearchAttributes } from '../src/temporal/connection';
-import { startTemporalDevServer } from '../src/temporal/dev-server';
 
 interface Result {
   rps: number;
@@ -70,25 +67,16 @@ async function main() {
   const concurrency = arg('concurrency', 16);
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'rayne-bench-'));
   fs.chmodSync(home, 0o755);
-  const config = loadConfig({ ...process.env, RAYNE_HOME: home, LOG_LEVEL: 'silent', TEMPORAL_TASK_QUEUE: 'bench' });
+  // Free ports, so the benchmark runs beside a `rayne dev` on the defaults.
+  const ports = { RAYNE_PG_PORT: await freePort(), RAYNE_TEMPORAL_PORT: await freePort(), RAYNE_TEMPORAL_UI_PORT: await freePort() };
+  const config = loadConfig({
+    ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+    RAYNE_HOME: home, LOG_LEVEL: 'silent', TEMPORAL_TASK_QUEUE: 'bench',
+  });
+  const log = createLogger('silent');
   const stops: Array<() => Promise<void>> = [];
   try {
-    let databaseUrl = config.databaseUrl;
-    if (!databaseUrl) {
-      const pg = await startEmbeddedPostgres({ dataDir: path.join(home, 'pg'), port: await freePort(), database: 'rayne' });
-      stops.push(pg.stop);
-      databaseUrl = pg.url;
-    }
-    let address = config.TEMPORAL_ADDRESS;
-    if (!address) {
-      const server = await startTemporalDevServer({ home, port: await freePort(), uiPort: await freePort(), namespace: config.TEMPORAL_NAMESPACE });
-      stops.push(server.stop);
-      address = server.address;
-    }
-    await migrate(databaseUrl);
-    await ensureSearchAttributes({ address, namespace: config.TEMPORAL_NAMESPACE });
-
-    const log = createLogger('silent');
+    const { databaseUrl, temporalAddress: address } = await startInfrastructure(config, log, silentSteps, stops);
     const runtime = createApiRuntime(config, databaseUrl, address, log);
     stops.push(() => runtime.close());
     const app = createApp({ ...runtime, config, log });

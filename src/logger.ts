@@ -10,6 +10,6 @@ const REDACT = [
 export type Logger = pino.Logger;
 
 /** One JSON logger per process; secrets are redacted by path. */
-export function createLogger(level = process.env.LOG_LEVEL ?? 'info', name = 'rayne'): Logger {
+export function createLogger(level: string, name = 'rayne'): Logger {
   return pino({ name, level, redact: { paths: REDACT, censor: '[redacted]' } });
 }

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { startApiServer } from '../api/server';
-import { type Config, ConfigError, loadConfig } from '../config';
+import { type Config, ConfigError, loadConfig, obsoleteSettings } from '../config';
 import { createPool } from '../db/pool';
 import { StartupError } from '../errors';
 import { migrate } from '../db/migrate';
@@ -90,7 +90,9 @@ type Action = (config: Config, log: Logger) => Promise<void>;
 const run = (action: Action) => async () => {
   try {
     const config = loadConfig();
-    await action(config, createLogger(config.LOG_LEVEL));
+    const log = createLogger(config.LOG_LEVEL);
+    for (const warning of obsoleteSettings(config)) log.warn(warning);
+    await action(config, log);
     process.exit(0);
   } catch (err) {
     console.error(`\nrayne: ${err instanceof StartupError ? err.message : (err as Error).stack}`);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { startApiServer } from '../api/server';
-import { type Config, obsoleteSettings } from '../config';
+import type { Config } from '../config';
 import { createPool } from '../db/pool';
 import { migrate } from '../db/migrate';
 import type { Logger } from '../logger';
@@ -10,7 +10,7 @@ import { startTemporalDevServer } from '../temporal/dev-server';
 import { createWorker } from '../workers/worker';
 import { startEmbeddedPostgres } from './embedded-postgres';
 
-type Step = (label: string) => { done(detail?: string): void };
+export type Step = (label: string) => { done(detail?: string): void };
 
 /** Prints "label ..." then "ok (1.2s)": progress for a human watching the stack start. */
 export const consoleSteps = (write: (s: string) => void): Step => (label) => {
@@ -27,10 +27,59 @@ export interface DevStack {
   stop(): Promise<void>;
 }
 
+export interface Infrastructure {
+  databaseUrl: string;
+  temporalAddress: string;
+  temporalUiUrl?: string;
+}
+
 /**
- * `rayne dev`: embedded Postgres and the Temporal dev server (each skipped when config points
- * at a real one), migrations, search attributes, one worker and the API. stop() undoes it all in
- * reverse order.
+ * Postgres and Temporal ready for Rayne: the embedded ones unless config points at real ones,
+ * migrated, with search attributes registered. Pushes a stop for each part it started onto stops.
+ */
+export async function startInfrastructure(config: Config, log: Logger, step: Step, stops: Array<() => Promise<void>>): Promise<Infrastructure> {
+  // Fail before starting anything when the dev server cannot be started.
+  if (!config.TEMPORAL_ADDRESS) findTemporalCli(config.TEMPORAL_CLI_PATH);
+
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl) {
+    const s = step(`Postgres (embedded, data in ${path.join(config.RAYNE_HOME, 'pg')})`);
+    const pg = await startEmbeddedPostgres({ dataDir: path.join(config.home, 'pg'), port: config.RAYNE_PG_PORT, database: 'rayne', log: (l) => log.debug(l) });
+    stops.push(pg.stop);
+    databaseUrl = pg.url;
+    s.done();
+  }
+
+  let temporalAddress = config.TEMPORAL_ADDRESS;
+  let temporalUiUrl: string | undefined;
+  if (!temporalAddress) {
+    const s = step(`Temporal dev server (history in ${path.join(config.RAYNE_HOME, 'temporal.db')})`);
+    const server = await startTemporalDevServer({
+      home: config.home, port: config.RAYNE_TEMPORAL_PORT, uiPort: config.RAYNE_TEMPORAL_UI_PORT,
+      namespace: config.TEMPORAL_NAMESPACE, cliPath: config.TEMPORAL_CLI_PATH, log: (l) => log.debug(l),
+    });
+    stops.push(server.stop);
+    temporalAddress = server.address;
+    temporalUiUrl = server.uiUrl;
+    s.done();
+  }
+
+  let s = step('migrations');
+  const applied = await migrate(databaseUrl);
+  s.done(applied.length ? `(${applied.length} applied)` : '(up to date)');
+
+  s = step('search attributes');
+  const added = await ensureSearchAttributes({ address: temporalAddress, namespace: config.TEMPORAL_NAMESPACE });
+  s.done(added.length ? `(${added.length} registered)` : '(present)');
+
+  return { databaseUrl, temporalAddress, temporalUiUrl };
+}
+
+/** A step reporter that prints nothing. */
+export const silentSteps: Step = () => ({ done: () => undefined });
+
+/**
+ * `rayne dev`: the infrastructure, one worker and the API. stop() undoes it all in reverse order.
  */
 export async function startDevStack(config: Config, log: Logger, step: Step): Promise<DevStack> {
   const stops: Array<() => Promise<void>> = [];
@@ -38,42 +87,9 @@ export async function startDevStack(config: Config, log: Logger, step: Step): Pr
     for (const s of stops.reverse()) await s().catch((err) => log.error({ err: (err as Error).message }, 'stop failed'));
   };
   try {
-    for (const warning of obsoleteSettings(config)) log.warn(warning);
-    // Fail before starting anything when the dev server cannot be started.
-    if (!config.TEMPORAL_ADDRESS) findTemporalCli(config.TEMPORAL_CLI_PATH);
+    const { databaseUrl, temporalAddress, temporalUiUrl } = await startInfrastructure(config, log, step, stops);
 
-    let databaseUrl = config.databaseUrl;
-    if (!databaseUrl) {
-      const s = step(`Postgres (embedded, data in ${path.join(config.RAYNE_HOME, 'pg')})`);
-      const pg = await startEmbeddedPostgres({ dataDir: path.join(config.home, 'pg'), port: config.RAYNE_PG_PORT, database: 'rayne', log: (l) => log.debug(l) });
-      stops.push(pg.stop);
-      databaseUrl = pg.url;
-      s.done();
-    }
-
-    let temporalAddress = config.TEMPORAL_ADDRESS;
-    let temporalUiUrl: string | undefined;
-    if (!temporalAddress) {
-      const s = step(`Temporal dev server (history in ${path.join(config.RAYNE_HOME, 'temporal.db')})`);
-      const server = await startTemporalDevServer({
-        home: config.home, port: config.RAYNE_TEMPORAL_PORT, uiPort: config.RAYNE_TEMPORAL_UI_PORT,
-        namespace: config.TEMPORAL_NAMESPACE, cliPath: config.TEMPORAL_CLI_PATH, log: (l) => log.debug(l),
-      });
-      stops.push(server.stop);
-      temporalAddress = server.address;
-      temporalUiUrl = server.uiUrl;
-      s.done();
-    }
-
-    let s = step('migrations');
-    const applied = await migrate(databaseUrl);
-    s.done(applied.length ? `(${applied.length} applied)` : '(up to date)');
-
-    s = step('search attributes');
-    const added = await ensureSearchAttributes({ address: temporalAddress, namespace: config.TEMPORAL_NAMESPACE });
-    s.done(added.length ? `(${added.length} registered)` : '(present)');
-
-    s = step('worker (bundling workflows)');
+    let s = step('worker (bundling workflows)');
     const workerDb = createPool(databaseUrl, 5);
     const { worker, connection } = await createWorker(
       { address: temporalAddress, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE },

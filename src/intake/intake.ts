@@ -98,8 +98,8 @@ export class Intake {
     return { event_id: existing.id, workflow_id: existing.workflow_id, run_id: existing.run_id, duplicate: true };
   }
 
-  /** Starts every pending event, oldest first; stops at the first failure (Temporal is still away). */
-  async reconcilePending(limit = 100): Promise<{ started: number; remaining: boolean }> {
+  /** Starts pending events, oldest first, and returns how many; stops at the first failure (Temporal is still away). */
+  async reconcilePending(limit = 100): Promise<number> {
     const { rows } = await this.deps.db.query<EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM webhook_events WHERE status = 'pending_start'
         AND (last_attempt_at IS NULL OR last_attempt_at < now() - interval '1 second')
@@ -112,11 +112,11 @@ export class Intake {
         await this.retryStart(row);
         started += 1;
       } catch (err) {
-        if (err instanceof TemporalUnavailableError) return { started, remaining: true };
+        if (err instanceof TemporalUnavailableError) return started;
         throw err;
       }
     }
-    return { started, remaining: rows.length === limit };
+    return started;
   }
 
   private async findByDedupKey(key: string): Promise<EventRow> {
@@ -191,7 +191,7 @@ export function startReconciler(intake: Intake, intervalMs: number, log: Logger)
   const timer = setInterval(() => {
     running = running.then(() =>
       intake.reconcilePending().then(
-        ({ started }) => started > 0 && log.info({ started }, 'reconciler started pending events'),
+        (started) => started > 0 && log.info({ started }, 'reconciler started pending events'),
         (err) => log.error({ err: (err as Error).message }, 'reconciler failed'),
       ),
     );
