@@ -9,7 +9,7 @@ const REDACT = [
 
 export type Logger = pino.Logger;
 
-/** One JSON logger per process; secrets are redacted by path. */
-export function createLogger(level: string, name = 'rayne'): Logger {
-  return pino({ name, level, redact: { paths: REDACT, censor: '[redacted]' } });
+/** One JSON logger per process (stdout unless a destination is given); secrets are redacted by path. */
+export function createLogger(level: string, name = 'rayne', destination?: pino.DestinationStream): Logger {
+  return pino({ name, level, redact: { paths: REDACT, censor: '[redacted]' } }, destination);
 }

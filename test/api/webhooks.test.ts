@@ -1,4 +1,5 @@
 import type { Db } from '../../src/db/pool';
+import { RayneAccount, RayneHost, RayneMonitorId, RayneService } from '../../src/workflows/search-attributes';
 import { createTestApi, createTestDatabase, eventStatus, eventually, postJson, startTestWorker, testConfig, type TestApi } from '../support/harness';
 
 const alert = (overrides: Record<string, unknown> = {}) => ({
@@ -38,6 +39,8 @@ describe('POST /v1/webhooks/receive', () => {
     const row = (await database.db.query('SELECT payload, processing FROM webhook_events WHERE id = $1', [body.event_id])).rows[0];
     expect(row.payload).toMatchObject({ UNKNOWN_FIELD: { kept: true }, alert_message: '%%%\nCPU above 90%\n%%%' });
     expect(row.processing).toMatchObject({ status: 'Alert', startRca: true, episode: 1 });
+    const { typedSearchAttributes: attrs } = await api.runtime.temporal.workflow.getHandle(body.workflow_id).describe();
+    expect([RayneMonitorId, RayneService, RayneHost, RayneAccount].map((key) => attrs.get(key))).toEqual(['12345678', 'api-gateway', 'web-server-01', 'default']);
   });
 
   it('answers 200 with the original ids for a redelivery, and changes nothing', async () => {
