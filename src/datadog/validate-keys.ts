@@ -1,5 +1,6 @@
-import { client, v1 } from '@datadog/datadog-api-client';
+import { v1 } from '@datadog/datadog-api-client';
 import type { AccountCredentials } from '../accounts/store';
+import { callDatadog, DatadogError } from './client';
 
 export interface KeyValidation {
   valid: boolean;
@@ -9,17 +10,12 @@ export interface KeyValidation {
 
 /** Asks Datadog's key validation endpoint (GET /api/v1/validate) of the account's site whether its API key is valid. */
 export async function validateDatadogKeys(account: AccountCredentials, timeoutMs = 10_000): Promise<KeyValidation> {
-  const configuration = client.createConfiguration({
-    authMethods: { apiKeyAuth: account.apiKey, appKeyAuth: account.appKey },
-    baseServer: new client.BaseServerConfiguration(account.baseUrl.replace(/\/+$/, ''), {}),
-    httpConfig: { signal: AbortSignal.timeout(timeoutMs) } as never,
-  });
   try {
-    const result = await new v1.AuthenticationApi(configuration).validate();
+    const result = await callDatadog(account, 'validate API key', (c) => new v1.AuthenticationApi(c).validate(), { timeoutMs });
     return { valid: result.valid === true, status: 200, message: result.valid ? 'API key is valid' : 'Datadog did not confirm the key' };
   } catch (err) {
-    const code = (err as { code?: number }).code;
-    if (code === 403 || code === 401) return { valid: false, status: code, message: `Datadog rejected the API key (${code})` };
-    return { valid: false, status: code, message: `could not reach Datadog at ${account.baseUrl}: ${(err as Error).message}` };
+    if (!(err instanceof DatadogError)) throw err;
+    if (err.status === 403 || err.status === 401) return { valid: false, status: err.status, message: `Datadog rejected the API key (${err.status})` };
+    return { valid: false, status: err.status, message: `could not reach Datadog at ${account.baseUrl}: ${err.message}` };
   }
 }
