@@ -29,6 +29,10 @@ const EnvSchema = z.object({
   RAYNE_TEMPORAL_PORT: port.default(7233),
   RAYNE_TEMPORAL_UI_PORT: port.default(8233),
 
+  /** Where people reach this API; links in Slack and notifications point here. */
+  RAYNE_PUBLIC_URL: optionalText.pipe(z.string().url().optional()),
+  /** The Temporal Web UI for run links; `rayne dev` knows its own. */
+  TEMPORAL_UI_URL: optionalText.pipe(z.string().url().optional()),
   RAYNE_API_TOKEN: optionalText,
   RAYNE_WEBHOOK_SECRET: optionalText,
   RAYNE_ENCRYPTION_KEY: optionalText,

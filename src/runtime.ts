@@ -1,17 +1,24 @@
 import type { Client } from '@temporalio/client';
+import type { ActivityDeps } from './activities';
 import { AccountStore } from './accounts/store';
 import type { Config } from './config';
 import { createPool, type Db } from './db/pool';
 import { Intake } from './intake/intake';
 import type { Logger } from './logger';
+import { ProcessorConfigStore } from './processors/config';
 import { loadSecretBox } from './secret-box';
 import { createLazyClient } from './temporal/connection';
 
+/** The stores over one pool, sealing secrets with the configured (or dev) key. */
+export function createStores(config: Config, db: Db) {
+  const box = loadSecretBox(config.RAYNE_ENCRYPTION_KEY, config.home);
+  return { accounts: new AccountStore(db, box), processorConfigs: new ProcessorConfigStore(db, box) };
+}
+
 /** Everything the API needs, built from config: one pool, one Temporal client. */
-export interface ApiRuntime {
+export interface ApiRuntime extends ReturnType<typeof createStores> {
   db: Db;
   temporal: Client;
-  accounts: AccountStore;
   intake: Intake;
   close(): Promise<void>;
 }
@@ -19,13 +26,22 @@ export interface ApiRuntime {
 export function createApiRuntime(config: Config, databaseUrl: string, temporalAddress: string, log: Logger): ApiRuntime {
   const db = createPool(databaseUrl);
   const temporal = createLazyClient({ address: temporalAddress, namespace: config.TEMPORAL_NAMESPACE });
-  const accounts = new AccountStore(db, loadSecretBox(config.RAYNE_ENCRYPTION_KEY, config.home));
-  const intake = new Intake({ db, accounts, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, temporalTimeoutMs: config.RAYNE_TEMPORAL_TIMEOUT_MS, log });
+  const stores = createStores(config, db);
+  const intake = new Intake({ db, accounts: stores.accounts, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, temporalTimeoutMs: config.RAYNE_TEMPORAL_TIMEOUT_MS, log });
   return {
-    db, temporal, accounts, intake,
+    db, temporal, intake, ...stores,
     async close() {
       await temporal.connection.close().catch(() => undefined);
       await db.end();
     },
+  };
+}
+
+/** What a worker's activities need; the Temporal UI URL comes from config or the dev server. */
+export function createActivityDeps(config: Config, db: Db, temporalUiUrl = config.TEMPORAL_UI_URL): ActivityDeps {
+  return {
+    db,
+    ...createStores(config, db),
+    links: { publicUrl: config.RAYNE_PUBLIC_URL, temporalUiUrl, namespace: config.TEMPORAL_NAMESPACE },
   };
 }

@@ -5,6 +5,7 @@ import type { Config } from '../config';
 import type { Db } from '../db/pool';
 import type { Intake } from '../intake/intake';
 import type { Logger } from '../logger';
+import type { ProcessorConfigStore } from '../processors/config';
 import { accountRoutes } from './accounts';
 import { handleError } from './errors';
 import { webhookRoutes } from './webhooks';
@@ -15,6 +16,7 @@ export interface ApiDeps {
   temporal: Client;
   intake: Intake;
   accounts: AccountStore;
+  processorConfigs: ProcessorConfigStore;
   log: Logger;
 }
 

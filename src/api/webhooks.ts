@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { ALERT_STATUSES, DatadogAlertSchema } from '../intake/datadog-payload';
 import { TemporalUnavailableError, UnknownAccountError } from '../intake/intake';
+import { ProcessorConfigInput, viewProcessorConfig } from '../processors/config';
 import type { ApiDeps } from './app';
 import { requireApiToken, requireWebhookSecret } from './auth';
 import { ApiError } from './errors';
@@ -25,7 +26,14 @@ const EventId = z.string().regex(/^\d+$/, 'event id must be a number');
 const SUMMARY_COLUMNS = `id::text, account, monitor_id, alert_id, transition_id, alert_status, monitor_name,
   hostname, service, scope, status, workflow_id, run_id, start_attempts, last_error, received_at, started_at, processed_at`;
 
-export const webhookRoutes = ({ intake, db, temporal, config }: ApiDeps) => {
+export const webhookRoutes = ({ intake, db, temporal, config, accounts, processorConfigs }: ApiDeps) => {
+  /** The account a config request names, else the default one; "default" also stands for "no accounts yet". */
+  const configAccount = async (name: string | undefined): Promise<string> => {
+    if (name === undefined) return (await accounts.routeByOrg(undefined)) ?? 'default';
+    if (name !== 'default' && !(await accounts.get(name))) throw new ApiError('NOT_FOUND', `no account named "${name}"`);
+    return name;
+  };
+
   const receive = new Hono().post(
     '/receive/:account?',
     requireWebhookSecret(config.RAYNE_WEBHOOK_SECRET),
@@ -36,9 +44,9 @@ export const webhookRoutes = ({ intake, db, temporal, config }: ApiDeps) => {
       },
     }),
     async (c) => {
-      const { value, raw } = await readJson(c, DatadogAlertSchema);
+      const { value, raw, text } = await readJson(c, DatadogAlertSchema);
       try {
-        const result = await intake.accept(c.req.param('account'), value, raw as Record<string, unknown>);
+        const result = await intake.accept(c.req.param('account'), value, raw as Record<string, unknown>, text);
         return c.json(result, result.duplicate ? 200 : 202);
       } catch (err) {
         if (err instanceof UnknownAccountError) throw new ApiError('NOT_FOUND', err.message);
@@ -72,7 +80,26 @@ export const webhookRoutes = ({ intake, db, temporal, config }: ApiDeps) => {
       const { rows } = await db.query(`SELECT ${SUMMARY_COLUMNS}, processing, payload FROM webhook_events WHERE id = $1`, [id.data]);
       const event = rows[0];
       if (!event) throw new ApiError('NOT_FOUND', `no event ${id.data}`);
-      return c.json({ ...event, workflow: await workflowStatus(temporal, event.workflow_id, event.run_id, config.RAYNE_TEMPORAL_TIMEOUT_MS) });
+      const { rows: processorRuns } = await db.query(
+        `SELECT processor, label AS target, status, attempts, error, detail, latency_ms, started_at, finished_at
+           FROM processor_runs WHERE event_id = $1 ORDER BY id`,
+        [id.data],
+      );
+      return c.json({
+        ...event,
+        processor_runs: processorRuns,
+        workflow: await workflowStatus(temporal, event.workflow_id, event.run_id, config.RAYNE_TEMPORAL_TIMEOUT_MS),
+      });
+    })
+    .get('/config', async (c) => {
+      const { account } = readQuery(c, z.object({ account: z.string().min(1).optional() }));
+      const name = await configAccount(account);
+      return c.json({ account: name, ...viewProcessorConfig(await processorConfigs.get(name)) });
+    })
+    .post('/config', async (c) => {
+      const { value } = await readJson(c, ProcessorConfigInput);
+      const name = await configAccount(value.account);
+      return c.json({ account: name, ...viewProcessorConfig(await processorConfigs.save(name, value)) });
     })
     .get('/stats', async (c) => {
       const totals = await db.query(

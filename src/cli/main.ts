@@ -7,6 +7,7 @@ import { migrate } from '../db/migrate';
 import { consoleSteps, startDevStack } from '../dev/stack';
 import { createLogger, type Logger } from '../logger';
 import { ensureSearchAttributes } from '../temporal/connection';
+import { createActivityDeps } from '../runtime';
 import { createWorker } from '../workers/worker';
 
 const DEFAULT_TEMPORAL_ADDRESS = 'localhost:7233';
@@ -66,7 +67,7 @@ async function api(config: Config, log: Logger) {
 async function worker(config: Config, log: Logger) {
   const db = createPool(requireDatabaseUrl(config));
   const address = config.TEMPORAL_ADDRESS ?? DEFAULT_TEMPORAL_ADDRESS;
-  const { worker: w, connection } = await createWorker({ address, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE }, { db });
+  const { worker: w, connection } = await createWorker({ address, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE }, createActivityDeps(config, db));
   log.info({ temporal: address, taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
   const running = w.run();
   await Promise.race([untilSignal().then(() => w.shutdown()), running]);

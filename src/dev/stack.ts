@@ -7,6 +7,7 @@ import type { Logger } from '../logger';
 import { findTemporalCli } from '../temporal/cli';
 import { ensureSearchAttributes } from '../temporal/connection';
 import { startTemporalDevServer } from '../temporal/dev-server';
+import { createActivityDeps } from '../runtime';
 import { createWorker } from '../workers/worker';
 import { startEmbeddedPostgres } from './embedded-postgres';
 
@@ -93,7 +94,7 @@ export async function startDevStack(config: Config, log: Logger, step: Step): Pr
     const workerDb = createPool(databaseUrl, 5);
     const { worker, connection } = await createWorker(
       { address: temporalAddress, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE },
-      { db: workerDb },
+      createActivityDeps({ ...config, RAYNE_PUBLIC_URL: config.RAYNE_PUBLIC_URL ?? `http://localhost:${config.PORT}` }, workerDb, config.TEMPORAL_UI_URL ?? temporalUiUrl),
     );
     const running = worker.run();
     stops.push(async () => {

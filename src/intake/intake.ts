@@ -75,18 +75,18 @@ export class Intake {
    * Stores the event (once per dedup key), then starts or signals its incident workflow.
    * Resolves only after both; throws TemporalUnavailableError with the row kept pending.
    */
-  async accept(pathAccount: string | undefined, alert: DatadogAlert, raw: Record<string, unknown>): Promise<AcceptResult> {
+  async accept(pathAccount: string | undefined, alert: DatadogAlert, raw: Record<string, unknown>, rawBody?: string): Promise<AcceptResult> {
     const account = await this.routeAccount(pathAccount, alert);
     const key = dedupKey(account, alert, raw);
     const { rows } = await this.deps.db.query<EventRow>(
       `INSERT INTO webhook_events (dedup_key, account, monitor_id, alert_id, transition_id, alert_status,
-         monitor_name, hostname, service, scope, event_time, payload, status, workflow_id, start_attempts, last_attempt_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending_start', $13, 1, now())
+         monitor_name, hostname, service, scope, event_time, payload, raw_body, status, workflow_id, start_attempts, last_attempt_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14, 'pending_start', $13, 1, now())
        ON CONFLICT (dedup_key) DO NOTHING RETURNING ${EVENT_COLUMNS}`,
       [
         key, account, alert.monitor_id, alert.alert_id ?? null, alert.transition_id ?? null,
         alert.alert_status, alert.monitor_name ?? null, alert.hostname ?? null, serviceOf(alert) ?? null,
-        incidentScope(alert), alert.timestamp ?? null, JSON.stringify(raw), incidentWorkflowId(account, alert),
+        incidentScope(alert), alert.timestamp ?? null, JSON.stringify(raw), incidentWorkflowId(account, alert), rawBody ?? null,
       ],
     );
     const inserted = rows[0];

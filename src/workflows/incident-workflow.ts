@@ -1,16 +1,19 @@
 import {
-  allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, proxyActivities,
+  type ActivityOptions, allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, log, proxyActivities,
   setHandler, upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { TransitionRecord } from '../activities/store';
+import type { ProcessorName } from '../processors/config';
 import { applyTransition, initialState, type IncidentKey, type IncidentState, type Transition, type TransitionDecision } from './incident-state';
+import { type ProcessorTask, selectProcessors } from './processor-selection';
 import { RayneAlertStatus } from './search-attributes';
 
 export const transitionSignal = defineSignal<[Transition]>('transition');
 export const stateQuery = defineQuery<IncidentState>('state');
 export const transitionsQuery = defineQuery<ProcessedTransition[]>('transitions');
 
-export interface ProcessedTransition extends TransitionDecision {
+export interface ProcessedTransition extends TransitionRecord {
   eventId: string;
   receivedAt: string;
 }
@@ -27,6 +30,40 @@ const store = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { maximumInterval: '1m', nonRetryableErrorTypes: FATAL },
 });
+
+// Each processor retries on its own schedule; a failure that is the caller's fault (4xx) is non-retryable at the source.
+const PROCESSOR_RETRY: Record<ProcessorName, ActivityOptions['retry']> = {
+  notify: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 6 },
+  slack: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 6 },
+  forward: { initialInterval: '2s', maximumInterval: '5m', maximumAttempts: 12 },
+  downtime: { initialInterval: '5s', maximumInterval: '5m', maximumAttempts: 10 },
+};
+const ACTIVITY_OF: Record<ProcessorName, 'notifyProcessor' | 'forwardProcessor' | 'slackProcessor' | 'downtimeProcessor'> = {
+  notify: 'notifyProcessor', forward: 'forwardProcessor', slack: 'slackProcessor', downtime: 'downtimeProcessor',
+};
+
+/** Runs one processor task; its failure is logged and recorded by the activity, never thrown to the others. */
+async function runProcessor(eventId: string, task: ProcessorTask): Promise<void> {
+  // A downtime makes a lookup and a create, each bounded by the task's timeout.
+  const calls = task.processor === 'downtime' ? 12 : 1;
+  const activity = proxyActivities<Activities>({
+    startToCloseTimeout: task.timeoutMs * calls + 5_000,
+    retry: PROCESSOR_RETRY[task.processor],
+  })[ACTIVITY_OF[task.processor]];
+  try {
+    await activity(eventId, task);
+  } catch (err) {
+    log.warn('tier-1 processor failed', { eventId, processor: task.processor, target: task.label, error: ((err as Error).cause as Error | undefined)?.message ?? (err as Error).message });
+  }
+}
+
+/** Tier-1 for one transition: plan, select (pure), run all in parallel. */
+async function runTier1(eventId: string, decision: TransitionDecision): Promise<TransitionRecord['tier1']> {
+  const plan = await store.planTier1(eventId);
+  const { tasks, skipped, flapping } = selectProcessors(plan, decision);
+  await Promise.all(tasks.map((task) => runProcessor(eventId, task)));
+  return { ran: tasks.map((t) => `${t.processor}:${t.label}${t.mode === 'flapping' ? ' (flapping notice)' : ''}`), skipped, flapping };
+}
 
 // Keep history bounded for monitors that flap for weeks.
 const CONTINUE_AS_NEW_AFTER = 500;
@@ -58,9 +95,10 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       const { state: next, decision } = applyTransition(state, t);
       state = next;
       upsertSearchAttributes([{ key: RayneAlertStatus, value: t.status }]);
-      // Seam: tier-1 processors and the rcaWorkflow child act on `decision` here (later issues).
-      await store.recordTransition(t.eventId, decision);
-      processed.push({ ...decision, eventId: t.eventId, receivedAt: t.receivedAt });
+      // Seam: the rcaWorkflow child acts on `decision.startRca` here (a later issue).
+      const record: TransitionRecord = { ...decision, tier1: await runTier1(t.eventId, decision) };
+      await store.recordTransition(t.eventId, record);
+      processed.push({ ...record, eventId: t.eventId, receivedAt: t.receivedAt });
     }
     if (!state.open) break;
     if (processed.length >= CONTINUE_AS_NEW_AFTER) {

@@ -21,7 +21,7 @@ describe('POST /v1/webhooks/receive', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     api = createTestApi(database.url);
-    worker = await startTestWorker(database.db, api.config.TEMPORAL_TASK_QUEUE);
+    worker = await startTestWorker(database.db, api.config);
   });
   afterAll(async () => {
     await worker.stop();

@@ -19,7 +19,7 @@ describe('durability', () => {
       await new Promise((r) => setTimeout(r, 500));
       expect(await eventStatus(database.db, event_id)).toBe('started');
 
-      const worker = await startTestWorker(database.db, api.config.TEMPORAL_TASK_QUEUE);
+      const worker = await startTestWorker(database.db, api.config);
       try {
         await eventually(async () => (await eventStatus(database.db, event_id)) === 'processed');
       } finally {
@@ -57,7 +57,7 @@ describe('durability', () => {
 
       server = await startTemporalDevServer({ home: config.home, port, uiPort: await freePort(), namespace: 'default' });
       await ensureSearchAttributes({ address: server.address, namespace: 'default' });
-      worker = await startTestWorker(database.db, config.TEMPORAL_TASK_QUEUE, server.address);
+      worker = await startTestWorker(database.db, config, server.address);
       const stopReconciler = startReconciler(api.runtime.intake, 200, createLogger('silent'));
       try {
         await eventually(async () => (await eventStatus(database.db, rows[0].id)) === 'processed', 30_000);

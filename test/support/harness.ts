@@ -6,7 +6,7 @@ import { createApp } from '../../src/api/app';
 import { type Config, loadConfig } from '../../src/config';
 import { createPool, type Db } from '../../src/db/pool';
 import { createLogger } from '../../src/logger';
-import { createApiRuntime, type ApiRuntime } from '../../src/runtime';
+import { createActivityDeps, createApiRuntime, type ApiRuntime } from '../../src/runtime';
 import { createWorker } from '../../src/workers/worker';
 
 const env = (name: string): string => {
@@ -68,11 +68,11 @@ export function createTestApi(databaseUrl: string, config = testConfig(), addres
   return { app: createApp({ ...runtime, config, log }), runtime, config, close: () => runtime.close() };
 }
 
-/** A worker on the test's task queue, running until stop(). */
-export async function startTestWorker(db: Db, taskQueue: string, address = temporalAddress()) {
+/** A worker on the config's task queue (sharing its encryption key with the API), running until stop(). */
+export async function startTestWorker(db: Db, config: Config, address = temporalAddress()) {
   const { worker, connection } = await createWorker(
-    { address, namespace: 'default', taskQueue, workflowBundle: { codePath: env('RAYNE_TEST_WORKFLOW_BUNDLE') } },
-    { db },
+    { address, namespace: 'default', taskQueue: config.TEMPORAL_TASK_QUEUE, workflowBundle: { codePath: env('RAYNE_TEST_WORKFLOW_BUNDLE') } },
+    createActivityDeps(config, db),
   );
   const running = worker.run();
   return {

@@ -30,7 +30,8 @@ describe('incidentWorkflow', () => {
     const worker = await Worker.create({
       connection: nativeConnection, taskQueue,
       workflowBundle: { codePath: process.env.RAYNE_TEST_WORKFLOW_BUNDLE! },
-      activities: { recordTransition },
+      // No processors configured: this test is about the state machine.
+      activities: { recordTransition, planTier1: async () => ({ targets: [], runOn: 'every_transition', flapping: { transitions: 6, windowMinutes: 30 }, transitionsInWindow: 1 }) },
     });
     const workflowId = `incident/test/${crypto.randomUUID()}/host:web-01`;
     const transition = (eventId: string, status: Transition['status']): Transition => ({ eventId, status, receivedAt: new Date().toISOString(), monitorId: '1' });

@@ -1,0 +1,186 @@
+import { v2 } from '@datadog/datadog-api-client';
+import { IncomingWebhook } from '@slack/webhook';
+import { Context } from '@temporalio/activity';
+import type { AccountStore } from '../accounts/store';
+import { adviseRetry, callDatadog } from '../datadog/client';
+import type { Db } from '../db/pool';
+import type { AlertStatus } from '../intake/datadog-payload';
+import { enabledTargets, type ProcessorConfig, type ProcessorConfigStore, targetId } from '../processors/config';
+import { type AlertEvent, type AlertLinks, datadogAppUrl, downtimeMarker, forwardSignature, notifyMessage, slackMessage } from '../processors/messages';
+import type { ProcessorTask, Tier1Plan } from '../workflows/processor-selection';
+import { runEffect, type EffectOutcome } from './effect-ledger';
+import { DeliveryError, toActivityFailure } from './failures';
+
+export interface LinkSettings {
+  /** Where people reach this Rayne's API (RAYNE_PUBLIC_URL); event links are left out without it. */
+  publicUrl?: string;
+  /** The Temporal Web UI (the dev server's, or TEMPORAL_UI_URL). */
+  temporalUiUrl?: string;
+  namespace: string;
+}
+
+export interface ProcessorDeps {
+  db: Db;
+  accounts: AccountStore;
+  processorConfigs: ProcessorConfigStore;
+  links: LinkSettings;
+}
+
+interface StoredEvent extends AlertEvent {
+  rawBody: string;
+  runId?: string;
+}
+
+async function loadEvent(db: Db, eventId: string): Promise<StoredEvent> {
+  const { rows } = await db.query(
+    `SELECT id::text, account, alert_status, monitor_id, monitor_name, hostname, service, scope, workflow_id, run_id,
+            payload, coalesce(raw_body, payload::text) AS raw_body
+       FROM webhook_events WHERE id = $1`,
+    [eventId],
+  );
+  const row = rows[0];
+  if (!row) throw new DeliveryError(`event ${eventId} does not exist`, { retryable: false });
+  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  return {
+    id: row.id, account: row.account, status: row.alert_status as AlertStatus, monitorId: row.monitor_id,
+    monitorName: row.monitor_name ?? undefined, hostname: row.hostname ?? undefined, service: row.service ?? undefined,
+    scope: row.scope, workflowId: row.workflow_id, runId: row.run_id ?? undefined, rawBody: row.raw_body,
+    title: text(row.payload.alert_title), message: text(row.payload.alert_message), priority: text(row.payload.priority), link: text(row.payload.link),
+  };
+}
+
+/** POSTs a body and turns a non-2xx answer into a classified DeliveryError. */
+async function postJson(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<string> {
+  let response: Response;
+  try {
+    response = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers }, signal: AbortSignal.timeout(timeoutMs) });
+  } catch (err) {
+    throw new DeliveryError(`POST ${new URL(url).host} failed: ${(err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err as Error).message}`, { retryable: true });
+  }
+  await response.arrayBuffer();
+  if (!response.ok) {
+    throw new DeliveryError(`POST ${new URL(url).host} answered ${response.status}`, adviseRetry(response.status, Object.fromEntries(response.headers.entries())));
+  }
+  return `HTTP ${response.status}`;
+}
+
+/** Tier-1 processors as activities: each effect goes through the ledger, so it happens once per transition and target. */
+export const createProcessorActivities = ({ db, accounts, processorConfigs, links }: ProcessorDeps) => {
+  const linksFor = async (e: StoredEvent): Promise<AlertLinks> => {
+    const account = await accounts.get(e.account);
+    const { workflowExecution: workflow } = Context.current().info;
+    return {
+      monitor: e.link ?? (account ? `${datadogAppUrl(account.base_url)}/monitors/${e.monitorId}` : undefined),
+      event: links.publicUrl ? `${links.publicUrl.replace(/\/+$/, '')}/v1/webhooks/events/${e.id}` : undefined,
+      temporalRun: links.temporalUiUrl && workflow
+        ? `${links.temporalUiUrl.replace(/\/+$/, '')}/namespaces/${links.namespace}/workflows/${encodeURIComponent(workflow.workflowId)}/${workflow.runId}/history`
+        : undefined,
+    };
+  };
+
+  /** Loads the event, its account's settings, and the ledger key for a task; runs the effect; classifies failures. */
+  const run = (effectFor: (e: StoredEvent, config: ProcessorConfig, task: ProcessorTask) => Promise<Parameters<typeof runEffect>[2]>) =>
+    async (eventId: string, task: ProcessorTask): Promise<EffectOutcome> => {
+      try {
+        const event = await loadEvent(db, eventId);
+        const config = await processorConfigs.get(event.account);
+        const key = { eventId, processor: task.processor, target: task.target, label: task.label };
+        return await runEffect(db, key, await effectFor(event, config, task));
+      } catch (err) {
+        throw toActivityFailure(err);
+      }
+    };
+
+  const urlOf = (config: ProcessorConfig, processor: 'notify' | 'forward', target: string) => {
+    const url = config[processor].urls.find((u) => targetId(u) === target);
+    if (!url) throw new DeliveryError(`${processor} target ${target} is no longer configured`, { retryable: false });
+    return url;
+  };
+
+  return {
+    /** The account's enabled targets and how busy this incident has been within the flapping window. */
+    async planTier1(eventId: string): Promise<Tier1Plan> {
+      const { rows } = await db.query('SELECT account, workflow_id, received_at FROM webhook_events WHERE id = $1', [eventId]);
+      if (!rows[0]) throw toActivityFailure(new DeliveryError(`event ${eventId} does not exist`, { retryable: false }));
+      const config = await processorConfigs.get(rows[0].account);
+      const { rows: [{ n }] } = await db.query(
+        `SELECT count(*)::int AS n FROM webhook_events
+          WHERE workflow_id = $1 AND id <= $2 AND received_at > $3::timestamptz - make_interval(mins => $4)`,
+        [rows[0].workflow_id, eventId, rows[0].received_at, config.flapping.window_minutes],
+      );
+      return {
+        targets: enabledTargets(config),
+        runOn: config.tier1.run_on,
+        flapping: { transitions: config.flapping.transitions, windowMinutes: config.flapping.window_minutes },
+        transitionsInWindow: n,
+      };
+    },
+
+    notifyProcessor: run(async (e, config, task) => {
+      const url = urlOf(config, 'notify', task.target);
+      const body = JSON.stringify(notifyMessage(e, await linksFor(e)));
+      return { send: () => postJson(url, body, {}, task.timeoutMs) };
+    }),
+
+    forwardProcessor: run(async (e, config, task) => {
+      const url = urlOf(config, 'forward', task.target);
+      const secret = config.forward.signing_secret;
+      const headers: Record<string, string> = { 'x-rayne-event-id': e.id, ...(secret ? { 'x-rayne-signature': forwardSignature(secret, e.rawBody) } : {}) };
+      return { send: () => postJson(url, e.rawBody, headers, task.timeoutMs) };
+    }),
+
+    slackProcessor: run(async (e, config, task) => {
+      const url = config.slack.webhook_url;
+      if (!url) throw new DeliveryError('Slack webhook URL is no longer configured', { retryable: false });
+      const detail = `${config.flapping.transitions}+ transitions in ${config.flapping.window_minutes} min`;
+      const message = slackMessage(e, await linksFor(e), task.mode, detail);
+      return {
+        async send() {
+          try {
+            await new IncomingWebhook(url, { timeout: task.timeoutMs }).send(message);
+            return 'posted';
+          } catch (err) {
+            const status = (err as { original?: { status?: number }; status?: number }).original?.status ?? (err as { status?: number }).status;
+            throw new DeliveryError(`Slack webhook failed: ${(err as Error).message}`, adviseRetry(status));
+          }
+        },
+      };
+    }),
+
+    downtimeProcessor: run(async (e, config, task) => {
+      const credentials = await accounts.credentials(e.account);
+      if (!credentials) throw new DeliveryError(`no Datadog account "${e.account}" is configured; add it with POST /v1/accounts`, { retryable: false });
+      const marker = downtimeMarker(e.id);
+      const call = <T>(operation: string, fn: (api: v2.DowntimesApi) => Promise<T>) =>
+        callDatadog(credentials, operation, (c) => fn(new v2.DowntimesApi(c)), { timeoutMs: task.timeoutMs });
+      const s = config.downtime;
+      return {
+        async findExisting() {
+          for (let offset = 0; offset < 1000; offset += 100) {
+            const page = await call('list downtimes', (api) => api.listDowntimes({ currentOnly: true, pageOffset: offset, pageLimit: 100 }));
+            const found = page.data?.find((d) => d.attributes?.message?.includes(marker));
+            if (found) return `downtime ${found.id}`;
+            if ((page.data?.length ?? 0) < 100) return undefined;
+          }
+          return undefined;
+        },
+        async send() {
+          const created = await call('create downtime', (api) => api.createDowntime({
+            body: {
+              data: {
+                type: 'downtime',
+                attributes: {
+                  monitorIdentifier: { monitorId: Number(e.monitorId) },
+                  scope: s.use_alert_scope && e.scope !== '*' ? e.scope : s.scope,
+                  message: `Muted by Rayne after ${e.status} of monitor ${e.monitorId} for ${s.duration_minutes} min. ${marker}`,
+                  schedule: { end: new Date(Date.now() + s.duration_minutes * 60_000) },
+                },
+              },
+            },
+          }));
+          return `downtime ${created.data?.id}`;
+        },
+      };
+    }),
+  };
+};

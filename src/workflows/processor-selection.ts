@@ -1,0 +1,54 @@
+import type { ProcessorName, ProcessorTarget } from '../processors/config';
+import type { TransitionDecision } from './incident-state';
+
+/** What the worker knows about an account's tier-1 settings when a transition arrives. */
+export interface Tier1Plan {
+  targets: ProcessorTarget[];
+  runOn: 'every_transition' | 'state_changes';
+  flapping: { transitions: number; windowMinutes: number };
+  /** This incident's transitions within the flapping window, this one included. */
+  transitionsInWindow: number;
+}
+
+/** One side effect to run: "flapping" marks the single Slack notice that replaces per-flip pages. */
+export interface ProcessorTask {
+  processor: ProcessorName;
+  target: string;
+  label: string;
+  timeoutMs: number;
+  mode: 'transition' | 'flapping';
+}
+
+export interface SkippedProcessor {
+  processor: ProcessorName;
+  target: string;
+  reason: string;
+}
+
+export interface Tier1Selection {
+  tasks: ProcessorTask[];
+  skipped: SkippedProcessor[];
+  flapping: boolean;
+}
+
+// Processors that page a person: a flapping monitor must not page on every flip.
+const PAGING: readonly ProcessorName[] = ['notify', 'slack'];
+
+/** Which processors run for a transition. Pure: the workflow calls it with the plan an activity loaded. */
+export function selectProcessors(plan: Tier1Plan, decision: TransitionDecision): Tier1Selection {
+  const flapping = plan.transitionsInWindow >= plan.flapping.transitions;
+  const flappingStarts = plan.transitionsInWindow === plan.flapping.transitions;
+  const tasks: ProcessorTask[] = [];
+  const skipped: SkippedProcessor[] = [];
+  for (const t of plan.targets) {
+    const skip = (reason: string) => skipped.push({ processor: t.processor, target: t.target, reason });
+    const task = { processor: t.processor, target: t.target, label: t.label, timeoutMs: t.timeoutMs };
+    if (plan.runOn === 'state_changes' && decision.repeat) skip('repeat of the current status (tier1.run_on is state_changes)');
+    else if (!t.statuses.includes(decision.status)) skip(`not configured for ${decision.status}`);
+    else if (flapping && t.processor === 'slack' && flappingStarts) tasks.push({ ...task, mode: 'flapping' });
+    else if (flapping && PAGING.includes(t.processor)) {
+      skip(`flapping: ${plan.transitionsInWindow} transitions in ${plan.flapping.windowMinutes} min`);
+    } else tasks.push({ ...task, mode: 'transition' });
+  }
+  return { tasks, skipped, flapping };
+}
