@@ -7,11 +7,12 @@ import type { Intake } from '../intake/intake';
 import type { Logger } from '../logger';
 import type { ProcessorConfigStore } from '../processors/config';
 import { accountRoutes } from './accounts';
+import { datadogRoutes } from './datadog';
 import { handleError } from './errors';
 import { webhookRoutes } from './webhooks';
 
 export interface ApiDeps {
-  config: Pick<Config, 'RAYNE_API_TOKEN' | 'RAYNE_WEBHOOK_SECRET' | 'RAYNE_TEMPORAL_TIMEOUT_MS' | 'DD_API_URL'>;
+  config: Pick<Config, 'RAYNE_API_TOKEN' | 'RAYNE_WEBHOOK_SECRET' | 'RAYNE_PUBLIC_URL' | 'RAYNE_TEMPORAL_TIMEOUT_MS' | 'DD_API_URL'>;
   db: Db;
   temporal: Client;
   intake: Intake;
@@ -31,6 +32,7 @@ export function createApp(deps: ApiDeps) {
     })
     .route('/v1/webhooks', webhookRoutes(deps))
     .route('/v1/accounts', accountRoutes(deps))
+    .route('/v1', datadogRoutes(deps))
     .notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` } }, 404))
     .onError(handleError(deps.log));
 }

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createTestApi, createTestDatabase, eventStatus, eventually, postJson, temporalAddress, type TestApi } from '../support/harness';
-import { type Sink, startSink } from '../support/sinks';
+import { type Receiver, startReceiver } from '../../src/demo/receiver';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -35,13 +35,13 @@ const kill = (child: ChildProcess) =>
 describe('exactly once under a worker crash', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let api: TestApi;
-  let sinks: Sink[];
+  let sinks: Receiver[];
   let worker: ChildProcess | undefined;
 
   beforeAll(async () => {
     database = await createTestDatabase();
     api = createTestApi(database.url);
-    sinks = await Promise.all([startSink(), startSink(), startSink()]);
+    sinks = await Promise.all([startReceiver(), startReceiver(), startReceiver()]);
   });
   afterAll(async () => {
     if (worker && worker.exitCode === null) await kill(worker);
@@ -51,7 +51,7 @@ describe('exactly once under a worker crash', () => {
   });
 
   it('sends one notification, forward and Slack message per transition when the worker dies mid-send', async () => {
-    const [notify, forward, slack] = sinks as [Sink, Sink, Sink];
+    const [notify, forward, slack] = sinks as [Receiver, Receiver, Receiver];
     const configured = await postJson(api.app, '/v1/webhooks/config', {
       notify: { urls: [notify.url], timeout_ms: 2000 },
       forward: { urls: [forward.url], timeout_ms: 2000 },

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { createTestApi, createTestDatabase, eventStatus, eventually, postJson, startTestWorker, testConfig, type TestApi } from '../support/harness';
-import { type Sink, startSink } from '../support/sinks';
+import { type Receiver, startReceiver } from '../../src/demo/receiver';
 
 const SIGNING_SECRET = 'forward-signing-secret-0123456789';
 
@@ -15,14 +15,14 @@ describe('tier-1 processors', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let api: TestApi;
   let worker: { stop(): Promise<void> };
-  let notify: Sink;
-  let notifyDown: Sink;
-  let forward: Sink;
-  let slack: Sink;
+  let notify: Receiver;
+  let notifyDown: Receiver;
+  let forward: Receiver;
+  let slack: Receiver;
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    [notify, notifyDown, forward, slack] = await Promise.all([startSink(), startSink(), startSink(), startSink()]);
+    [notify, notifyDown, forward, slack] = await Promise.all([startReceiver(), startReceiver(), startReceiver(), startReceiver()]);
     api = createTestApi(database.url, testConfig({ TEMPORAL_UI_URL: 'http://ui.example:8233', RAYNE_PUBLIC_URL: 'https://rayne.example' }));
     worker = await startTestWorker(database.db, api.config);
   });

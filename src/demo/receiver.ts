@@ -1,15 +1,15 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export interface SinkRequest {
+export interface ReceivedRequest {
   path: string;
   headers: http.IncomingHttpHeaders;
   body: string;
 }
 
-export interface Sink {
+export interface Receiver {
   url: string;
-  requests: SinkRequest[];
+  requests: ReceivedRequest[];
   /** Answers the next requests with these statuses, then 200s. */
   failWith(...statuses: number[]): void;
   /** Holds each answer this long (a slow receiver), so a test can act while a request is in flight. */
@@ -17,10 +17,13 @@ export interface Sink {
   close(): Promise<void>;
 }
 
-/** A loopback HTTP receiver (notify server, forward target, Slack incoming webhook) that records what it got. */
-export function startSink(answer = 'ok'): Promise<Sink> {
+/**
+ * A loopback HTTP receiver that stands in for a notify server, a forward target or a Slack
+ * incoming webhook, and records what it got: `rayne demo` shows it, tests assert on it.
+ */
+export function startReceiver(answer = 'ok'): Promise<Receiver> {
   const failures: number[] = [];
-  const requests: SinkRequest[] = [];
+  const requests: ReceivedRequest[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -30,18 +33,18 @@ export function startSink(answer = 'ok'): Promise<Sink> {
       setTimeout(() => {
         res.writeHead(status, { 'content-type': 'text/plain' });
         res.end(status === 200 ? answer : 'failure');
-      }, sink.holdMs);
+      }, receiver.holdMs);
     });
   });
-  const sink: Sink = {
+  const receiver: Receiver = {
     url: '', requests, holdMs: 0,
     failWith: (...statuses) => failures.push(...statuses),
     close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
   return new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () => {
-      sink.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      resolve(sink);
+      receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      resolve(receiver);
     }),
   );
 }

@@ -1,0 +1,144 @@
+import { v1, v2 } from '@datadog/datadog-api-client';
+import type { Context } from 'hono';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { AccountCredentials } from '../accounts/store';
+import { callDatadog, DatadogError, type DatadogConfiguration } from '../datadog/client';
+import { RAYNE_WEBHOOK_PAYLOAD, receiveUrl } from '../datadog/webhook-template';
+import type { ApiDeps } from './app';
+import { requireApiToken } from './auth';
+import { ApiError } from './errors';
+import { readJson, readQuery } from './request';
+
+const AccountQuery = z.object({ account: z.string().min(1).optional() });
+const Int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const EventsQuery = AccountQuery.extend({
+  start: Int(0, 1e10).optional(),
+  end: Int(0, 1e10).optional(),
+  tags: z.string().optional(),
+  sources: z.string().optional(),
+});
+const HostsQuery = AccountQuery.extend({ filter: z.string().optional(), count: Int(1, 1000).default(100), start: Int(0, 1e6).default(0) });
+const MonitorsQuery = AccountQuery.extend({
+  name: z.string().optional(), tags: z.string().optional(), monitor_tags: z.string().optional(),
+  page: Int(0, 1e6).optional(), page_size: Int(1, 1000).optional(),
+});
+const DowntimesQuery = AccountQuery.extend({ current_only: z.enum(['true', 'false']).optional() });
+const MonitorId = z.string().regex(/^\d+$/, 'monitor id must be a number');
+
+const LogsSearch = z.strictObject({
+  account: z.string().min(1).optional(),
+  query: z.string().default('*'),
+  from: z.string().default('now-15m'),
+  to: z.string().default('now'),
+  limit: z.number().int().min(1).max(1000).default(50),
+  cursor: z.string().optional(),
+  sort: z.enum(['timestamp', '-timestamp']).default('-timestamp'),
+});
+const CreateWebhook = z.strictObject({
+  account: z.string().min(1).optional(),
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'letters, digits, "-" and "_" only').default('rayne'),
+  /** The URL Datadog can reach this API at; defaults to RAYNE_PUBLIC_URL. */
+  url: z.url({ protocol: /^https?$/ }).optional(),
+});
+
+const TRIGGERED = new Set(['Alert', 'Warn', 'No Data']);
+
+/** Datadog's wire format (snake_case) for an SDK result. */
+const wire = (api: typeof v1 | typeof v2, value: unknown, type: string) => api.ObjectSerializer.serialize(value, type, '');
+
+/** The old server's Datadog proxies, per account, through the official SDK. */
+export const datadogRoutes = ({ accounts, config }: ApiDeps) => {
+  const credentialsFor = async (name: string | undefined): Promise<AccountCredentials> => {
+    const account = name ?? (await accounts.routeByOrg(undefined));
+    const credentials = account ? await accounts.credentials(account) : undefined;
+    if (credentials) return credentials;
+    throw new ApiError('NOT_FOUND', name ? `no account named "${name}"` : 'no Datadog account is configured; add one with POST /v1/accounts');
+  };
+
+  /** Runs one Datadog call for the request's account and maps Datadog's failures onto our answers. */
+  const proxy = async <T>(c: Context, account: string | undefined, operation: string, call: (cfg: DatadogConfiguration) => Promise<T>): Promise<T> => {
+    const credentials = await credentialsFor(account);
+    try {
+      return await callDatadog(credentials, operation, call);
+    } catch (err) {
+      if (!(err instanceof DatadogError)) throw err;
+      if (err.status === 404) throw new ApiError('NOT_FOUND', err.message);
+      if (err.status === 400) throw new ApiError('BAD_REQUEST', err.message);
+      if (err.status === 429) {
+        if (err.advice.retryAfterMs) c.header('Retry-After', String(Math.ceil(err.advice.retryAfterMs / 1000)));
+        throw new ApiError('TOO_MANY_REQUESTS', err.message);
+      }
+      throw new ApiError('BAD_GATEWAY', err.message);
+    }
+  };
+
+  // Per route, not .use(): this app is mounted on /v1 beside routes with their own auth.
+  const auth = requireApiToken(config.RAYNE_API_TOKEN);
+  return new Hono()
+    .get('/downtimes', auth, async (c) => {
+      const q = readQuery(c, DowntimesQuery);
+      const result = await proxy(c, q.account, 'list downtimes', (cfg) => new v2.DowntimesApi(cfg).listDowntimes({ currentOnly: q.current_only === 'true' }));
+      return c.json(wire(v2, result, 'ListDowntimesResponse'));
+    })
+    .get('/events', auth, async (c) => {
+      const q = readQuery(c, EventsQuery);
+      const end = q.end ?? Math.floor(Date.now() / 1000);
+      const result = await proxy(c, q.account, 'list events', (cfg) =>
+        new v1.EventsApi(cfg).listEvents({ start: q.start ?? end - 3600, end, tags: q.tags, sources: q.sources }));
+      return c.json(wire(v1, result, 'EventListResponse'));
+    })
+    .get('/hosts', auth, async (c) => {
+      const q = readQuery(c, HostsQuery);
+      const result = await proxy(c, q.account, 'list hosts', (cfg) => new v1.HostsApi(cfg).listHosts({ filter: q.filter, count: q.count, start: q.start }));
+      return c.json(wire(v1, result, 'HostListResponse'));
+    })
+    .get('/hosts/active', auth, async (c) => {
+      const q = readQuery(c, AccountQuery);
+      const result = await proxy(c, q.account, 'get host totals', (cfg) => new v1.HostsApi(cfg).getHostTotals());
+      return c.json(wire(v1, result, 'HostTotals'));
+    })
+    .get('/hosts/:hostname/tags', auth, async (c) => {
+      const q = readQuery(c, AccountQuery);
+      const hostName = c.req.param('hostname');
+      const result = await proxy(c, q.account, `get tags of host ${hostName}`, (cfg) => new v1.TagsApi(cfg).getHostTags({ hostName }));
+      return c.json(wire(v1, result, 'HostTags'));
+    })
+    .get('/monitors', auth, async (c) => {
+      const q = readQuery(c, MonitorsQuery);
+      const result = await proxy(c, q.account, 'list monitors', (cfg) =>
+        new v1.MonitorsApi(cfg).listMonitors({ name: q.name, tags: q.tags, monitorTags: q.monitor_tags, page: q.page, pageSize: q.page_size }));
+      return c.json(wire(v1, result, 'Array<Monitor>'));
+    })
+    .get('/monitors/triggered', auth, async (c) => {
+      const q = readQuery(c, AccountQuery);
+      const result = await proxy(c, q.account, 'list monitors', (cfg) => new v1.MonitorsApi(cfg).listMonitors({ pageSize: 1000, page: 0 }));
+      return c.json(wire(v1, result.filter((m) => TRIGGERED.has(String(m.overallState))), 'Array<Monitor>'));
+    })
+    .get('/monitors/:id', auth, async (c) => {
+      const q = readQuery(c, AccountQuery);
+      const id = MonitorId.safeParse(c.req.param('id'));
+      if (!id.success) throw new ApiError('BAD_REQUEST', id.error.issues[0]!.message);
+      const result = await proxy(c, q.account, `get monitor ${id.data}`, (cfg) => new v1.MonitorsApi(cfg).getMonitor({ monitorId: Number(id.data) }));
+      return c.json(wire(v1, result, 'Monitor'));
+    })
+    .post('/logs/search', auth, async (c) => {
+      const { value: q } = await readJson(c, LogsSearch);
+      const result = await proxy(c, q.account, 'search logs', (cfg) => new v2.LogsApi(cfg).listLogs({
+        body: { filter: { query: q.query, from: q.from, to: q.to }, page: { limit: q.limit, cursor: q.cursor }, sort: q.sort },
+      }));
+      return c.json(wire(v2, result, 'LogsListResponse'));
+    })
+    .post('/webhooks/create', auth, async (c) => {
+      const { value: q } = await readJson(c, CreateWebhook);
+      const publicUrl = q.url ?? config.RAYNE_PUBLIC_URL;
+      if (!publicUrl) throw new ApiError('BAD_REQUEST', 'set RAYNE_PUBLIC_URL or pass "url": the address Datadog can reach this API at');
+      const secretHeader = config.RAYNE_WEBHOOK_SECRET ? JSON.stringify({ 'X-Rayne-Token': config.RAYNE_WEBHOOK_SECRET }) : undefined;
+      const body = { name: q.name, url: receiveUrl(publicUrl, q.account), payload: JSON.stringify(RAYNE_WEBHOOK_PAYLOAD), encodeAs: 'json' as const, customHeaders: secretHeader };
+      const result = await proxy(c, q.account, 'create webhook', (cfg) => new v1.WebhooksIntegrationApi(cfg).createWebhooksIntegration({ body }));
+      // The shared secret went to Datadog; it is not echoed back.
+      const { custom_headers: _secret, ...shown } = wire(v1, result, 'WebhooksIntegration');
+      return c.json({ ...shown, custom_headers_set: !!secretHeader }, 201);
+    });
+};
