@@ -12,8 +12,9 @@ export interface Effect {
   /** Performs the side effect; returns a short detail to record (an id, a status line). */
   send(): Promise<string | undefined>;
   /**
-   * Finds the effect of an earlier attempt that was cut off after sending (a downtime tagged
-   * with the event id). Without it, such an attempt is recorded in_doubt and not repeated.
+   * Finds the effect of an earlier attempt that was cut off or failed after sending (a downtime
+   * tagged with the event id). Without it, an attempt cut off mid-send is recorded in_doubt and
+   * not repeated; one that failed with an answer is sent again.
    */
   findExisting?(): Promise<string | undefined>;
 }
@@ -31,11 +32,12 @@ export async function runEffect(db: Db, key: EffectKey, effect: Effect): Promise
   const previous = await claim(db, key);
   if (previous === 'succeeded') return 'already_done';
   if (previous === 'in_doubt') return 'in_doubt';
-  if (previous === 'sending') {
-    if (!effect.findExisting) {
-      await settle(db, key, 'in_doubt', { error: IN_DOUBT });
-      return 'in_doubt';
-    }
+  if (previous === 'sending' && !effect.findExisting) {
+    await settle(db, key, 'in_doubt', { error: IN_DOUBT });
+    return 'in_doubt';
+  }
+  // A failed attempt may still have taken effect (a 5xx or timeout after the write): look before acting again.
+  if (previous !== undefined && effect.findExisting) {
     const existing = await effect.findExisting();
     if (existing !== undefined) {
       await settle(db, key, 'succeeded', { detail: existing });

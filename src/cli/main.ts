@@ -1,9 +1,11 @@
+import path from 'node:path';
 import { Command } from 'commander';
 import { startApiServer } from '../api/server';
 import { type Config, ConfigError, loadConfig, obsoleteSettings } from '../config';
 import { createPool } from '../db/pool';
 import { StartupError } from '../errors';
 import { migrate } from '../db/migrate';
+import { DEFAULT_SCENARIO, runDemo } from '../demo/demo';
 import { consoleSteps, startDevStack } from '../dev/stack';
 import { createLogger, type Logger } from '../logger';
 import { ensureSearchAttributes } from '../temporal/connection';
@@ -107,7 +109,14 @@ export function buildCli(): Command {
   program.command('api').description('serve the HTTP API (needs DATABASE_URL and TEMPORAL_ADDRESS)').action(run(api));
   program.command('worker').description('run a Temporal worker for Rayne workflows and activities').action(run(worker));
   program.command('migrate').description('apply database migrations and register Temporal search attributes').action(run(async (c) => migrateCommand(c)));
-  program.addHelpText('after', '\nExamples:\n  rayne dev\n  DATABASE_URL=postgres://... TEMPORAL_ADDRESS=temporal:7233 rayne api\n');
+  program
+    .command('demo')
+    .argument('[scenario-file]', 'an incident scenario (see scenarios/README.md)', DEFAULT_SCENARIO)
+    .option('--exit', 'stop once the results are printed instead of waiting for Ctrl-C')
+    .description('run the stack against a Datadog sandbox seeded from a scenario, send its alert and recovery, and show what each processor did')
+    .action((file: string, opts: { exit?: boolean }) =>
+      run((config, log) => runDemo(config, log, { scenarioFile: path.resolve(file), exitWhenDone: opts.exit === true, untilStopped: untilSignal }))());
+  program.addHelpText('after', '\nExamples:\n  rayne dev\n  rayne demo\n  rayne demo scenarios/checkout-service-error-rate-spike.json --exit\n  DATABASE_URL=postgres://... TEMPORAL_ADDRESS=temporal:7233 rayne api\n');
   return program;
 }
 

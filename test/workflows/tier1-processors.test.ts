@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { type DatadogSandbox, startDatadogSandbox } from '../../src/demo/sandbox';
 import { createTestApi, createTestDatabase, eventStatus, eventually, postJson, startTestWorker, testConfig, type TestApi } from '../support/harness';
 import { type Receiver, startReceiver } from '../../src/demo/receiver';
 
@@ -19,17 +20,19 @@ describe('tier-1 processors', () => {
   let notifyDown: Receiver;
   let forward: Receiver;
   let slack: Receiver;
+  let sandbox: DatadogSandbox;
 
   beforeAll(async () => {
     database = await createTestDatabase();
     [notify, notifyDown, forward, slack] = await Promise.all([startReceiver(), startReceiver(), startReceiver(), startReceiver()]);
+    sandbox = await startDatadogSandbox({ apiKey: 'dd-api', appKey: 'dd-app' });
     api = createTestApi(database.url, testConfig({ TEMPORAL_UI_URL: 'http://ui.example:8233', RAYNE_PUBLIC_URL: 'https://rayne.example' }));
     worker = await startTestWorker(database.db, api.config);
   });
   afterAll(async () => {
     await worker.stop();
     await api.close();
-    await Promise.all([notify, notifyDown, forward, slack].map((s) => s.close()));
+    await Promise.all([notify, notifyDown, forward, slack, sandbox].map((s) => s.close()));
     await database.drop();
   });
   beforeEach(() => {
@@ -152,5 +155,39 @@ describe('tier-1 processors', () => {
     expect(kept.forward).toMatchObject({ signing_secret_set: true, urls: [`${forward.url}/`, `${notify.url}/`] });
     const read = await (await api.app.request('/v1/webhooks/config')).json() as any;
     expect(read).toMatchObject({ account: 'default', downtime: { enabled: false, statuses: ['OK'], duration_minutes: 120 } });
+  });
+
+  it('creates one Datadog downtime on recovery, through a 500, and fails fast on a 403 naming the account', async () => {
+    const account = await postJson(api.app, '/v1/accounts', { name: 'default', base_url: sandbox.url, api_key: 'dd-api', app_key: 'dd-app' });
+    expect(account.status).toBe(201);
+    await configure({
+      notify: { urls: [] }, forward: { urls: [] }, slack: { enabled: false }, flapping: { transitions: 50 },
+      downtime: { enabled: true, use_alert_scope: true },
+    });
+    const alert = alertFor(monitorSeq++);
+    await send(alert('Alert'));
+    expect(sandbox.data.downtimes.size).toBe(0); // the default statuses mute recovered monitors only
+
+    sandbox.failNext({ method: 'POST', path: '/api/v2/downtime' }, { status: 500 });
+    const started = Date.now();
+    const recovered = await send(alert('OK'));
+    const downtimes = [...sandbox.data.downtimes.values()];
+    expect(downtimes).toHaveLength(1);
+    const attributes = downtimes[0]!.attributes as any;
+    expect(attributes.scope).toBe('host:db-01');
+    expect(attributes.monitor_identifier).toEqual({ monitor_id: Number(alert('OK').monitor_id) });
+    expect(attributes.message).toContain(`[rayne:event:${recovered.eventId}]`);
+    const end = Date.parse(attributes.schedule.end);
+    expect(end - started).toBeGreaterThan(119 * 60_000);
+    expect(end - started).toBeLessThan(121 * 60_000);
+    const run = (await eventView(recovered.eventId)).processor_runs.find((r: any) => r.processor === 'downtime');
+    expect(run).toMatchObject({ status: 'succeeded', attempts: 2, detail: `downtime ${downtimes[0]!.id}` });
+
+    sandbox.failNext({ method: 'POST', path: '/api/v2/downtime' }, { status: 403 });
+    const refused = await send(alertFor(monitorSeq++)('OK'));
+    const failed = (await eventView(refused.eventId)).processor_runs.find((r: any) => r.processor === 'downtime');
+    expect(failed).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(failed.error).toMatch(/create downtime for account "default" failed with 403/);
+    expect(sandbox.data.downtimes.size).toBe(1);
   });
 });

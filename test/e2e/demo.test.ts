@@ -1,0 +1,46 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+/** Runs `rayne demo … --exit` as a user would; resolves with its exit code and output. */
+function runDemo(args: string[], home: string): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/rayne.js'), 'demo', ...args, '--exit'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', RAYNE_HOME: home,
+      ...(process.env.TEMPORAL_CLI_PATH ? { TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH } : {}),
+    },
+  });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
+}
+
+describe('rayne demo', () => {
+  it('runs a scenario through the stack and the sandbox, and shows what every processor did', async () => {
+    const home = fs.mkdtempSync(path.join(process.env.RAYNE_TEST_WORK_DIR!, 'demo-'));
+    fs.chmodSync(home, 0o755);
+    const { code, output } = await runDemo([], home);
+    expect(output).toContain('Rayne demo: One storefront web host pegged at 98% CPU');
+    expect(code).toBe(0);
+    expect(output).toMatch(/workflow http:\/\/127\.0\.0\.1:\d+\/namespaces\/default\/workflows\/incident%2Fdemo%2F48212031%2Fhost%3Aweb-07\//);
+    expect(output).toMatch(/downtime\s+succeeded\s+attempts 1/);
+    expect(output).toContain('notify 2, forward 2, Slack 2 request(s)');
+    expect(output).toContain('POST /api/v2/downtime -> 200');
+
+    // A second run reuses the demo's data folder and still sends fresh transitions.
+    const again = await runDemo([path.join(ROOT, 'scenarios/checkout-service-error-rate-spike.json')], home);
+    expect(again.code).toBe(0);
+    expect(again.output).toContain('notify 2, forward 2, Slack 2 request(s)');
+  });
+
+  it('names a scenario file it cannot read', async () => {
+    const { code, output } = await runDemo(['/nonexistent/scenario.json'], fs.mkdtempSync(path.join(process.env.RAYNE_TEST_WORK_DIR!, 'demo-')));
+    expect(code).toBe(1);
+    expect(output).toMatch(/scenario\.json/);
+    expect(output).not.toMatch(/^\s+at /m);
+  });
+});
