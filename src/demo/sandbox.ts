@@ -44,11 +44,19 @@ export interface InjectedFault {
   remaining: number;
 }
 
+/** A holdNext registration: `remaining` more matching answers are held `ms`. */
+export interface HeldAnswer {
+  match: FaultMatch;
+  ms: number;
+  remaining: number;
+}
+
 export interface SandboxAppOptions {
   data: DataSource;
   apiKey?: string;
   appKey?: string;
   faults: InjectedFault[];
+  holds: HeldAnswer[];
   writes: SandboxWrite[];
 }
 
@@ -75,16 +83,25 @@ const recordWrites = (writes: SandboxWrite[]): MiddlewareHandler => async (c, ne
   writes.push({ method: c.req.method, path: c.req.path, body, at, status: c.res.status });
 };
 
+const matches = (match: FaultMatch, method: string, path: string) =>
+  (!match.method || match.method.toUpperCase() === method) && (typeof match.path === 'string' ? match.path === path : match.path.test(path));
+
 const injectFaults = (faults: InjectedFault[]): MiddlewareHandler => async (c, next) => {
-  const fault = faults.find(({ match }) =>
-    (!match.method || match.method.toUpperCase() === c.req.method) &&
-    (typeof match.path === 'string' ? match.path === c.req.path : match.path.test(c.req.path)),
-  );
+  const fault = faults.find(({ match }) => matches(match, c.req.method, c.req.path));
   if (!fault) return next();
   if (--fault.remaining === 0) faults.splice(faults.indexOf(fault), 1);
   const { status, headers = {}, body } = fault.response;
   if (body === undefined) return datadogError(status, `Injected fault ${status}`, headers);
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
+};
+
+/** Handles the request, then holds the answer: a slow Datadog, for a client that dies mid-call. */
+const holdAnswers = (holds: HeldAnswer[]): MiddlewareHandler => async (c, next) => {
+  const hold = holds.find(({ match }) => matches(match, c.req.method, c.req.path));
+  await next();
+  if (!hold) return;
+  if (--hold.remaining === 0) holds.splice(holds.indexOf(hold), 1);
+  await new Promise((resolve) => setTimeout(resolve, hold.ms));
 };
 
 /** Like Datadog: the API key on every request, the application key on all but key validation. Unset keys accept anything. */
@@ -96,9 +113,9 @@ const checkKeys = (apiKey?: string, appKey?: string): MiddlewareHandler => async
 };
 
 /** The sandbox's Hono app, without a server: usable with `app.request(…)` in tests. */
-export function createSandboxApp({ data, apiKey, appKey, faults, writes }: SandboxAppOptions) {
+export function createSandboxApp({ data, apiKey, appKey, faults, holds, writes }: SandboxAppOptions) {
   return new Hono()
-    .use(recordWrites(writes), injectFaults(faults), checkKeys(apiKey, appKey))
+    .use(recordWrites(writes), injectFaults(faults), holdAnswers(holds), checkKeys(apiKey, appKey))
     .route('/', readRoutes(data))
     .route('/', searchRoutes(data))
     .route('/', writeRoutes(data))
@@ -134,6 +151,8 @@ export interface DatadogSandbox {
   seed(scenario: Scenario, alertTime?: Date): MaterializedScenario;
   /** Answers the next `times` requests that match with `response` instead of handling them. */
   failNext(match: FaultMatch, response: FaultResponse, times?: number): void;
+  /** Handles the next `times` matching requests as usual but answers each only after `ms`. */
+  holdNext(match: FaultMatch, ms: number, times?: number): void;
   close(): Promise<void>;
 }
 
@@ -142,7 +161,8 @@ export async function startDatadogSandbox(options: DatadogSandboxOptions = {}): 
   let data = emptySandboxData();
   const faults: InjectedFault[] = [];
   const writes: SandboxWrite[] = [];
-  const app = createSandboxApp({ data: () => data, apiKey: options.apiKey, appKey: options.appKey, faults, writes });
+  const holds: HeldAnswer[] = [];
+  const app = createSandboxApp({ data: () => data, apiKey: options.apiKey, appKey: options.appKey, faults, holds, writes });
 
   const server = await new Promise<Server>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: '127.0.0.1' }, () => resolve(s as Server)) as Server;
@@ -163,6 +183,9 @@ export async function startDatadogSandbox(options: DatadogSandboxOptions = {}): 
     },
     failNext(match, response, times = 1) {
       if (times > 0) faults.push({ match, response, remaining: times });
+    },
+    holdNext(match, ms, times = 1) {
+      if (times > 0) holds.push({ match, ms, remaining: times });
     },
     async close() {
       // Keep-alive connections from clients would hold close() open.

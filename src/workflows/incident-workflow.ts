@@ -36,7 +36,7 @@ const PROCESSOR_RETRY: Record<ProcessorName, ActivityOptions['retry']> = {
   notify: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 6 },
   slack: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 6 },
   forward: { initialInterval: '2s', maximumInterval: '5m', maximumAttempts: 12 },
-  downtime: { initialInterval: '5s', maximumInterval: '5m', maximumAttempts: 10 },
+  downtime: { initialInterval: '2s', maximumInterval: '5m', maximumAttempts: 10 },
 };
 const ACTIVITY_OF: Record<ProcessorName, 'notifyProcessor' | 'forwardProcessor' | 'slackProcessor' | 'downtimeProcessor'> = {
   notify: 'notifyProcessor', forward: 'forwardProcessor', slack: 'slackProcessor', downtime: 'downtimeProcessor',

@@ -157,7 +157,7 @@ describe('tier-1 processors', () => {
     expect(read).toMatchObject({ account: 'default', downtime: { enabled: false, statuses: ['OK'], duration_minutes: 120 } });
   });
 
-  it('creates one Datadog downtime on recovery, through a 500, and fails fast on a 403 naming the account', async () => {
+  it('creates one Datadog downtime on recovery, through a rate limit and a 500, and fails fast on a 403 naming the account', async () => {
     const account = await postJson(api.app, '/v1/accounts', { name: 'default', base_url: sandbox.url, api_key: 'dd-api', app_key: 'dd-app' });
     expect(account.status).toBe(201);
     await configure({
@@ -168,6 +168,7 @@ describe('tier-1 processors', () => {
     await send(alert('Alert'));
     expect(sandbox.data.downtimes.size).toBe(0); // the default statuses mute recovered monitors only
 
+    sandbox.failNext({ method: 'POST', path: '/api/v2/downtime' }, { status: 429, headers: { 'x-ratelimit-reset': '1' } });
     sandbox.failNext({ method: 'POST', path: '/api/v2/downtime' }, { status: 500 });
     const started = Date.now();
     const recovered = await send(alert('OK'));
@@ -181,7 +182,7 @@ describe('tier-1 processors', () => {
     expect(end - started).toBeGreaterThan(119 * 60_000);
     expect(end - started).toBeLessThan(121 * 60_000);
     const run = (await eventView(recovered.eventId)).processor_runs.find((r: any) => r.processor === 'downtime');
-    expect(run).toMatchObject({ status: 'succeeded', attempts: 2, detail: `downtime ${downtimes[0]!.id}` });
+    expect(run).toMatchObject({ status: 'succeeded', attempts: 3, detail: `downtime ${downtimes[0]!.id}` });
 
     sandbox.failNext({ method: 'POST', path: '/api/v2/downtime' }, { status: 403 });
     const refused = await send(alertFor(monitorSeq++)('OK'));
