@@ -8,22 +8,14 @@
  * Starts embedded Postgres and a Temporal dev server unless DATABASE_URL and TEMPORAL_ADDRESS are
  * set. The last line is machine-readable.
  */
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { runEffect } from '../src/activities/effect-ledger';
 import { createApp } from '../src/api/app';
-import { loadConfig } from '../src/config';
 import type { Db } from '../src/db/pool';
 import { startReceiver, type Receiver } from '../src/demo/receiver';
-import { freePort } from '../src/dev/free-port';
-import { silentSteps, startInfrastructure } from '../src/dev/stack';
-import { createLogger } from '../src/logger';
 import { createActivityDeps, createApiRuntime } from '../src/runtime';
 import { createWorker } from '../src/workers/worker';
-import { arg, report, runBatch, type Sample } from './measure';
-
-const ROUNDS = 5;
+import { arg, compareInRounds, report, runBatch, runBenchmark, type Sample } from './measure';
 
 const post = async (url: string, body: string) => {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
@@ -48,78 +40,48 @@ async function insertEvents(db: Db, n: number): Promise<string[]> {
   return rows.map((r) => r.id);
 }
 
-async function main() {
-  const count = arg('count', 300);
-  const concurrency = arg('concurrency', 8);
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'rayne-bench-'));
-  fs.chmodSync(home, 0o755);
-  const ports = { RAYNE_PG_PORT: await freePort(), RAYNE_TEMPORAL_PORT: await freePort(), RAYNE_TEMPORAL_UI_PORT: await freePort() };
-  const config = loadConfig({
-    ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
-    RAYNE_HOME: home, LOG_LEVEL: 'silent', TEMPORAL_TASK_QUEUE: `bench-tier1-${Date.now()}`,
+const count = arg('count', 300);
+const concurrency = arg('concurrency', 8);
+
+runBenchmark(`bench-tier1-${Date.now()}`, async ({ config, log, databaseUrl, temporalAddress, stops }) => {
+  const runtime = createApiRuntime(config, databaseUrl, temporalAddress, log);
+  stops.push(() => runtime.close());
+  const receivers = { notify: await startReceiver(), forward: await startReceiver(), slack: await startReceiver() };
+  stops.push(async () => void (await Promise.all(Object.values(receivers).map((r) => r.close()))));
+  console.log(`tier-1 benchmark: ${count} each, ${concurrency} in flight, ${os.cpus().length} cores`);
+
+  // 1. Ledger overhead, in interleaved rounds.
+  const eventIds = await insertEvents(runtime.db, count + 20);
+  const target = `${receivers.notify.url}/ledger`;
+  const viaLedger = (i: number) => runEffect(runtime.db, { eventId: eventIds[i]!, processor: 'notify', target: 'bench', label: 'bench' }, { send: () => post(target, '{}') }).then(() => undefined);
+  const bare = () => post(target, '{}').then(() => undefined);
+  const [ledgerSample, bareSample] = await compareInRounds(count, concurrency, viaLedger, bare);
+  const ledger = report('POST through the ledger', ledgerSample);
+  const direct = report('bare POST', bareSample);
+
+  // 2. Alert to all three receivers, through the API, Temporal and a worker.
+  const { worker, connection } = await createWorker(
+    { address: temporalAddress, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE },
+    createActivityDeps(config, runtime.db),
+  );
+  const running = worker.run();
+  stops.push(async () => { worker.shutdown(); await running; await connection.close(); });
+  await runtime.processorConfigs.save('default', {
+    notify: { enabled: true, urls: [`${receivers.notify.url}/notify`], statuses: ['Alert'], timeout_ms: 10_000 },
+    forward: { enabled: true, urls: [`${receivers.forward.url}/forward`], statuses: ['Alert'], timeout_ms: 10_000 },
+    slack: { enabled: true, webhook_url: `${receivers.slack.url}/slack`, statuses: ['Alert'], timeout_ms: 10_000 },
   });
-  const log = createLogger('silent');
-  const stops: Array<() => Promise<void>> = [];
-  try {
-    const { databaseUrl, temporalAddress } = await startInfrastructure(config, log, silentSteps, stops);
-    const runtime = createApiRuntime(config, databaseUrl, temporalAddress, log);
-    stops.push(() => runtime.close());
-    const receivers = { notify: await startReceiver(), forward: await startReceiver(), slack: await startReceiver() };
-    stops.push(async () => void (await Promise.all(Object.values(receivers).map((r) => r.close()))));
-    console.log(`tier-1 benchmark: ${count} each, ${concurrency} in flight, ${os.cpus().length} cores`);
-
-    // 1. Ledger overhead, in interleaved rounds.
-    const eventIds = await insertEvents(runtime.db, count + 20);
-    const target = `${receivers.notify.url}/ledger`;
-    const viaLedger = (i: number) => runEffect(runtime.db, { eventId: eventIds[i]!, processor: 'notify', target: 'bench', label: 'bench' }, { send: () => post(target, '{}') }).then(() => undefined);
-    const bare = (_i: number) => post(target, '{}').then(() => undefined);
-    await runBatch({ seconds: 0, latencies: [] }, count, count + 20, 4, async (i) => { await viaLedger(i); await bare(i); });
-    const ledgerSample: Sample = { seconds: 0, latencies: [] };
-    const bareSample: Sample = { seconds: 0, latencies: [] };
-    const perRound = Math.ceil(count / ROUNDS);
-    for (let from = 0; from < count; from += perRound) {
-      const to = Math.min(count, from + perRound);
-      await runBatch(ledgerSample, from, to, concurrency, viaLedger);
-      await runBatch(bareSample, from, to, concurrency, bare);
-    }
-    const ledger = report('POST through the ledger', ledgerSample);
-    const direct = report('bare POST', bareSample);
-
-    // 2. Alert to all three receivers, through the API, Temporal and a worker.
-    const { worker, connection } = await createWorker(
-      { address: temporalAddress, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE },
-      createActivityDeps(config, runtime.db),
-    );
-    const running = worker.run();
-    stops.push(async () => { worker.shutdown(); await running; await connection.close(); });
-    await runtime.processorConfigs.save('default', {
-      notify: { enabled: true, urls: [`${receivers.notify.url}/notify`], statuses: ['Alert'], timeout_ms: 10_000 },
-      forward: { enabled: true, urls: [`${receivers.forward.url}/forward`], statuses: ['Alert'], timeout_ms: 10_000 },
-      slack: { enabled: true, webhook_url: `${receivers.slack.url}/slack`, statuses: ['Alert'], timeout_ms: 10_000 },
+  const app = createApp({ ...runtime, config, log });
+  const runId = Date.now();
+  const e2eSample: Sample = { seconds: 0, latencies: [] };
+  await runBatch(e2eSample, 0, count, concurrency, async (i) => {
+    const res = await app.request('/v1/webhooks/receive', {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ monitor_id: 200000 + i, alert_status: 'Alert', hostname: `bench-${i}-host`, transition_id: `${runId}-${i}` }),
     });
-    const app = createApp({ ...runtime, config, log });
-    const runId = Date.now();
-    const e2eSample: Sample = { seconds: 0, latencies: [] };
-    await runBatch(e2eSample, 0, count, concurrency, async (i) => {
-      const res = await app.request('/v1/webhooks/receive', {
-        method: 'POST', headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ monitor_id: 200000 + i, alert_status: 'Alert', hostname: `bench-${i}-host`, transition_id: `${runId}-${i}` }),
-      });
-      if (res.status !== 202) throw new Error(`API answered ${res.status}`);
-      await Promise.all(Object.values(receivers).map((r) => received(r, `bench-${i}-host`)));
-    });
-    const e2e = report('alert → notify+forward+slack', e2eSample);
-    console.log(`ledger_ratio=${(ledger.rps / direct.rps).toFixed(3)} ledger_p50_ms=${ledger.p50.toFixed(2)} bare_p50_ms=${direct.p50.toFixed(2)} tier1_alerts_per_s=${e2e.rps.toFixed(1)} tier1_p50_ms=${e2e.p50.toFixed(1)} tier1_p99_ms=${e2e.p99.toFixed(1)}`);
-  } finally {
-    for (const stop of stops.reverse()) await stop().catch(() => undefined);
-    fs.rmSync(home, { recursive: true, force: true });
-  }
-}
-
-main().then(
-  () => process.exit(0),
-  (err) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+    if (res.status !== 202) throw new Error(`API answered ${res.status}`);
+    await Promise.all(Object.values(receivers).map((r) => received(r, `bench-${i}-host`)));
+  });
+  const e2e = report('alert → notify+forward+slack', e2eSample);
+  console.log(`ledger_ratio=${(ledger.rps / direct.rps).toFixed(3)} ledger_p50_ms=${ledger.p50.toFixed(2)} bare_p50_ms=${direct.p50.toFixed(2)} tier1_alerts_per_s=${e2e.rps.toFixed(1)} tier1_p50_ms=${e2e.p50.toFixed(1)} tier1_p99_ms=${e2e.p99.toFixed(1)}`);
+});
