@@ -11,6 +11,7 @@ import { createLogger, type Logger } from '../logger';
 import { ensureSearchAttributes } from '../temporal/connection';
 import { createActivityDeps } from '../runtime';
 import { createWorker } from '../workers/worker';
+import { addLogsCommand } from './logs';
 
 const DEFAULT_TEMPORAL_ADDRESS = 'localhost:7233';
 
@@ -116,6 +117,7 @@ export function buildCli(): Command {
     .description('run the stack against a Datadog sandbox seeded from a scenario, send its alert and recovery, and show what each processor did')
     .action((file: string, opts: { exit?: boolean }) =>
       run((config, log) => runDemo(config, log, { scenarioFile: path.resolve(file), exitWhenDone: opts.exit === true, untilStopped: untilSignal }))());
+  addLogsCommand(program);
   program.addHelpText('after', '\nExamples:\n  rayne dev\n  rayne demo\n  rayne demo scenarios/checkout-service-error-rate-spike.json --exit\n  DATABASE_URL=postgres://... TEMPORAL_ADDRESS=temporal:7233 rayne api\n');
   return program;
 }
