@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { StartupError } from './errors';
 
 const port = z.coerce.number().int().min(1).max(65535);
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 const optionalText = z
   .string()
   .optional()
@@ -43,9 +44,19 @@ const EnvSchema = z.object({
   DD_APP_KEY: optionalText,
   // The old server's default site; kept so an upgrade does not silently change where keys go.
   DD_API_URL: z.string().url().default('https://api.ddog-gov.com'),
+  /** Upper bound of an RCA's evidence bundle, in estimated tokens. */
+  RAYNE_EVIDENCE_TOKENS: z.coerce.number().int().min(1000).max(200_000).default(12_000),
+  /** Similar past incidents: at most this many, and none scoring below the threshold (cosine, -1 to 1). */
+  RAYNE_SIMILAR_LIMIT: z.coerce.number().int().min(1).max(50).default(5),
+  RAYNE_SIMILAR_MIN_SCORE: z.coerce.number().min(-1).max(1).default(0.25),
   ANTHROPIC_API_KEY: optionalText,
-  QDRANT_URL: optionalText,
-  OLLAMA_URL: optionalText,
+  /** Set: similar incidents live in Qdrant; unset: in Postgres (rca_vectors). */
+  QDRANT_URL: optionalText.pipe(httpUrl.optional()),
+  QDRANT_API_KEY: optionalText,
+  QDRANT_COLLECTION: z.string().min(1).default('rayne_rcas'),
+  /** Set: embeddings come from Ollama; unset: from the built-in hashing embedder. */
+  OLLAMA_URL: optionalText.pipe(httpUrl.optional()),
+  OLLAMA_EMBED_MODEL: z.string().min(1).default('nomic-embed-text'),
   CLAUDE_AGENT_URL: optionalText,
 });
 

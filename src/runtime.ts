@@ -7,6 +7,7 @@ import { Intake } from './intake/intake';
 import type { Logger } from './logger';
 import { ProcessorConfigStore } from './processors/config';
 import { loadSecretBox } from './secret-box';
+import { createSimilarityProviders } from './similarity/providers';
 import { createLazyClient } from './temporal/connection';
 
 /** The stores over one pool, sealing secrets with the configured (or dev) key. */
@@ -43,5 +44,8 @@ export function createActivityDeps(config: Config, db: Db, temporalUiUrl = confi
     db,
     ...createStores(config, db),
     links: { publicUrl: config.RAYNE_PUBLIC_URL, temporalUiUrl, namespace: config.TEMPORAL_NAMESPACE },
+    evidenceTokens: config.RAYNE_EVIDENCE_TOKENS,
+    similarity: createSimilarityProviders(config, db),
+    similar: { limit: config.RAYNE_SIMILAR_LIMIT, minScore: config.RAYNE_SIMILAR_MIN_SCORE },
   };
 }

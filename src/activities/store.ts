@@ -5,6 +5,8 @@ import type { Tier1Selection } from '../workflows/processor-selection';
 /** What the incident workflow decided for one transition and which tier-1 processors it ran or skipped. */
 export interface TransitionRecord extends TransitionDecision {
   tier1?: Pick<Tier1Selection, 'skipped' | 'flapping'> & { ran: string[] };
+  /** The RCA child started for this transition. */
+  rcaId?: string;
 }
 
 export interface StoreDeps {

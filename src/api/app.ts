@@ -9,6 +9,7 @@ import type { ProcessorConfigStore } from '../processors/config';
 import { accountRoutes } from './accounts';
 import { datadogRoutes } from './datadog';
 import { handleError } from './errors';
+import { rcaRoutes } from './rca';
 import { webhookRoutes } from './webhooks';
 
 export interface ApiDeps {
@@ -32,6 +33,7 @@ export function createApp(deps: ApiDeps) {
     })
     .route('/v1/webhooks', webhookRoutes(deps))
     .route('/v1/accounts', accountRoutes(deps))
+    .route('/v1/rca', rcaRoutes(deps))
     .route('/v1', datadogRoutes(deps))
     .notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` } }, 404))
     .onError(handleError(deps.log));

@@ -27,16 +27,6 @@ export interface AlertLinks {
   rca?: string;
 }
 
-/** Datadog's web app for an API base URL (api.datadoghq.eu → app.datadoghq.eu); other URLs (a sandbox) are kept. */
-export function datadogAppUrl(apiBaseUrl: string): string {
-  const u = new URL(apiBaseUrl);
-  const host = u.hostname;
-  if (!host.startsWith('api.')) return u.origin;
-  const site = host.slice(4);
-  // Regional sites (us3, us5, ap1) are served from <region>.datadoghq.com, the others from app.<site>.
-  return /^(us\d|ap\d)\./.test(site) ? `${u.protocol}//${site}` : `${u.protocol}//app.${site}`;
-}
-
 export const titleOf = (e: AlertEvent) => e.title ?? e.monitorName ?? `monitor ${e.monitorId}`;
 
 const URGENCY: Record<AlertStatus, 'critical' | 'normal' | 'low'> = { Alert: 'critical', Warn: 'normal', 'No Data': 'normal', OK: 'low' };

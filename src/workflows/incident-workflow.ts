@@ -1,12 +1,14 @@
 import {
-  type ActivityOptions, allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, log, proxyActivities,
-  setHandler, upsertSearchAttributes,
+  type ActivityOptions, allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, log, ParentClosePolicy,
+  proxyActivities, setHandler, startChild, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { TransitionRecord } from '../activities/store';
 import type { ProcessorName } from '../processors/config';
 import { applyTransition, initialState, type IncidentKey, type IncidentState, type Transition, type TransitionDecision } from './incident-state';
 import { type ProcessorTask, selectProcessors } from './processor-selection';
+import { rcaWorkflow } from './rca-workflow';
 import { RayneAlertStatus } from './search-attributes';
 
 export const transitionSignal = defineSignal<[Transition]>('transition');
@@ -65,6 +67,26 @@ async function runTier1(eventId: string, decision: TransitionDecision): Promise<
   return { ran: tasks.map((t) => `${t.processor}:${t.label}${t.mode === 'flapping' ? ' (flapping notice)' : ''}`), skipped, flapping };
 }
 
+/**
+ * Starts rca/{eventId} as a child that outlives this workflow (an incident may recover before its
+ * RCA ends). A child that already exists (a replayed or redelivered start) is left alone.
+ */
+async function startRca(eventId: string): Promise<string | undefined> {
+  const rcaId = `rca/${eventId}`;
+  try {
+    await startChild(rcaWorkflow, {
+      workflowId: rcaId,
+      args: [{ eventId, rcaId }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      typedSearchAttributes: workflowInfo().typedSearchAttributes,
+    });
+    return rcaId;
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return rcaId;
+    throw err;
+  }
+}
+
 // Keep history bounded for monitors that flap for weeks.
 const CONTINUE_AS_NEW_AFTER = 500;
 const SEEN_IDS_KEPT = 200;
@@ -95,8 +117,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       const { state: next, decision } = applyTransition(state, t);
       state = next;
       upsertSearchAttributes([{ key: RayneAlertStatus, value: t.status }]);
-      // Seam: the rcaWorkflow child acts on `decision.startRca` here (a later issue).
-      const record: TransitionRecord = { ...decision, tier1: await runTier1(t.eventId, decision) };
+      const [tier1, rcaId] = await Promise.all([runTier1(t.eventId, decision), decision.startRca ? startRca(t.eventId) : undefined]);
+      const record: TransitionRecord = { ...decision, tier1, ...(rcaId ? { rcaId } : {}) };
       await store.recordTransition(t.eventId, record);
       processed.push({ ...record, eventId: t.eventId, receivedAt: t.receivedAt });
     }

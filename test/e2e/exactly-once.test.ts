@@ -1,37 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { createTestApi, createTestDatabase, eventStatus, eventually, postJson, temporalAddress, type TestApi } from '../support/harness';
+import type { ChildProcess } from 'node:child_process';
+import { createTestApi, createTestDatabase, eventStatus, eventually, postJson, type TestApi } from '../support/harness';
+import { kill, startWorkerProcess } from '../support/worker-process';
 import { type Receiver, startReceiver } from '../../src/demo/receiver';
 import { type DatadogSandbox, startDatadogSandbox } from '../../src/demo/sandbox';
-
-const ROOT = path.resolve(__dirname, '../..');
-
-/** `rayne worker` as its own process, so the test can kill it like a crashed pod. */
-async function startWorkerProcess(api: TestApi, databaseUrl: string): Promise<ChildProcess> {
-  const { config } = api;
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/rayne.js'), 'worker'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'info',
-      DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_NAMESPACE: 'default',
-      TEMPORAL_TASK_QUEUE: config.TEMPORAL_TASK_QUEUE, RAYNE_ENCRYPTION_KEY: config.RAYNE_ENCRYPTION_KEY!, RAYNE_HOME: config.home,
-    },
-  });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  await eventually(async () => {
-    if (child.exitCode !== null) throw new Error(`rayne worker exited early:\n${output}`);
-    return output.includes('worker running');
-  }, 60_000);
-  return child;
-}
-
-const kill = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
 
 describe('exactly once under a worker crash', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -68,14 +39,14 @@ describe('exactly once under a worker crash', () => {
     for (const s of sinks) s.holdMs = 1500;
     sandbox.holdNext({ method: 'POST', path: '/api/v2/downtime' }, 1500);
 
-    worker = await startWorkerProcess(api, database.url);
+    worker = await startWorkerProcess(api.config, database.url);
     const alert = { monitor_id: 9100, alert_status: 'Alert', monitor_name: 'Queue depth', hostname: 'mq-01', transition_id: 'crash-1' };
     const first = await (await postJson(api.app, '/v1/webhooks/receive', alert)).json() as { event_id: string };
     await eventually(async () => sinks.every((s) => s.requests.length === 1) && sandbox.data.downtimes.size === 1, 30_000);
     await kill(worker);
 
     for (const s of sinks) s.holdMs = 0;
-    worker = await startWorkerProcess(api, database.url);
+    worker = await startWorkerProcess(api.config, database.url);
     await eventually(async () => (await eventStatus(database.db, first.event_id)) === 'processed', 60_000);
     expect(sinks.map((s) => s.requests.length)).toEqual([1, 1, 1]);
     const runs = (await database.db.query('SELECT processor, status, attempts FROM processor_runs WHERE event_id = $1 ORDER BY processor', [first.event_id])).rows;

@@ -28,6 +28,8 @@ export async function createTestDatabase(): Promise<{ url: string; db: Db; drop(
   await admin.end();
   const url = base.replace(/\/[^/]+$/, `/${name}`);
   const db = createPool(url, 4);
+  // Workflow ids such as rca/{eventId} come from event ids; all test files share one Temporal server.
+  await db.query(`ALTER SEQUENCE webhook_events_id_seq RESTART WITH ${crypto.randomInt(1, 1_000_000) * 1000}`);
   return {
     url, db,
     async drop() {

@@ -2,7 +2,8 @@ import { adviseRetry } from '../../src/datadog/client';
 import { RAYNE_WEBHOOK_PAYLOAD } from '../../src/datadog/webhook-template';
 import { DatadogAlertSchema } from '../../src/intake/datadog-payload';
 import { defaultProcessorConfig, enabledTargets, mergeProcessorConfig, ProcessorConfigInput, redactUrl, viewProcessorConfig } from '../../src/processors/config';
-import { type AlertEvent, datadogAppUrl, notifyMessage, slackMessage } from '../../src/processors/messages';
+import { datadogAppUrl } from '../../src/datadog/links';
+import { type AlertEvent, notifyMessage, slackMessage } from '../../src/processors/messages';
 import type { TransitionDecision } from '../../src/workflows/incident-state';
 import { selectProcessors, type Tier1Plan } from '../../src/workflows/processor-selection';
 

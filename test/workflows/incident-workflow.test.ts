@@ -34,7 +34,10 @@ describe('incidentWorkflow', () => {
       activities: { recordTransition, planTier1: async () => ({ targets: [], runOn: 'every_transition', flapping: { transitions: 6, windowMinutes: 30 }, transitionsInWindow: 1 }) },
     });
     const workflowId = `incident/test/${crypto.randomUUID()}/host:web-01`;
-    const transition = (eventId: string, status: Transition['status']): Transition => ({ eventId, status, receivedAt: new Date().toISOString(), monitorId: '1' });
+    // Event ids of their own: rca/{eventId} children live on the Temporal server every test file shares.
+    const base = crypto.randomInt(1, 1_000_000) * 1000 + 1_000_000_000;
+    const id = (n: number) => String(base + n);
+    const transition = (n: number, status: Transition['status']): Transition => ({ eventId: id(n), status, receivedAt: new Date().toISOString(), monitorId: '1' });
     const send = (t: Transition) =>
       client.workflow.signalWithStart('incidentWorkflow', {
         workflowId, taskQueue, args: [{ account: 'test', monitorId: '1', scope: 'host:web-01' }],
@@ -42,27 +45,35 @@ describe('incidentWorkflow', () => {
       });
 
     await worker.runUntil(async () => {
-      const handle = await send(transition('1', 'Warn'));
-      await send(transition('1', 'Warn')); // redelivered signal: ignored
-      await send(transition('2', 'Alert'));
+      const handle = await send(transition(1, 'Warn'));
+      await send(transition(1, 'Warn')); // redelivered signal: ignored
+      await send(transition(2, 'Alert'));
       await eventually(async () => (await handle.query(stateQuery)).transitionsSeen === 2);
       const state = await handle.query(stateQuery);
       expect(state).toMatchObject({ open: true, status: 'Alert', rcaRequests: 2, episode: 1 });
       expect((await handle.query(transitionsQuery)).map((t) => [t.eventId, t.previousStatus ?? null, t.status])).toEqual([
-        ['1', null, 'Warn'],
-        ['2', 'Warn', 'Alert'],
+        [id(1), null, 'Warn'],
+        [id(2), 'Warn', 'Alert'],
       ]);
       const described = await handle.describe();
       expect(described.typedSearchAttributes.get(RayneAlertStatus)).toBe('Alert');
+      // The first Warn and the escalation each started an RCA child that carries the incident's search attributes.
+      for (const n of [1, 2]) {
+        const child = client.workflow.getHandle(`rca/${id(n)}`);
+        const { type, typedSearchAttributes } = await child.describe();
+        expect(type).toBe('rcaWorkflow');
+        expect(typedSearchAttributes.get(RayneAlertStatus)).toBeDefined();
+        await child.terminate('the state-machine test has no RCA activities');
+      }
 
-      await send(transition('3', 'OK'));
+      await send(transition(3, 'OK'));
       const final = await handle.result();
       expect(final).toMatchObject({ open: false, status: 'OK', transitionsSeen: 3 });
     });
     expect(recordTransition.mock.calls.map(([eventId, d]) => [eventId, d.status, d.startRca, d.closesIncident])).toEqual([
-      ['1', 'Warn', true, false],
-      ['2', 'Alert', true, false],
-      ['3', 'OK', false, true],
+      [id(1), 'Warn', true, false],
+      [id(2), 'Alert', true, false],
+      [id(3), 'OK', false, true],
     ]);
   });
 });

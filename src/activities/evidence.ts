@@ -1,0 +1,60 @@
+import type { AccountStore } from '../accounts/store';
+import type { Db } from '../db/pool';
+import { buildEvidenceBundle, type EvidenceBundle, type SimilarIncident, summarizeBundle } from '../evidence/bundle';
+import { mineLogTemplates } from '../evidence/log-templates';
+import type { Role } from '../workflows/classify';
+import type { AlertContext, SourceOutcome } from '../workflows/rca-types';
+import { type MetricSummary, type StoredEvent, type StoredLogLine, windowOf } from './prefetch';
+
+export interface EvidenceDeps {
+  db: Db;
+  accounts: AccountStore;
+  /** Upper bound of the bundle, in estimated tokens (RAYNE_EVIDENCE_TOKENS). */
+  evidenceTokens: number;
+}
+
+export interface EvidenceRef {
+  rcaId: string;
+  summary: string;
+  tokenEstimate: number;
+  missing: string[];
+}
+
+interface SourceRow extends SourceOutcome {
+  data: Record<string, unknown> | null;
+}
+
+export const createEvidenceActivities = ({ db, accounts, evidenceTokens }: EvidenceDeps) => ({
+  /**
+   * Mines the prefetched logs into templates, ranks events and metrics, bounds the bundle, and
+   * stores it (an upsert: a retry rewrites the same row). Returns only a reference and a summary.
+   */
+  async buildEvidence(rcaId: string, alert: AlertContext, role: { role: Role; reason: string }): Promise<EvidenceRef> {
+    const { rows } = await db.query<SourceRow>('SELECT source, status, reason, items, data FROM rca_sources WHERE rca_id = $1 ORDER BY source', [rcaId]);
+    const data = (source: string) => rows.find((r) => r.source === source)?.data ?? undefined;
+    const window = windowOf(alert);
+    const logs = data('logs') as { query: string; lines: StoredLogLine[] } | undefined;
+    const account = await accounts.get(alert.account);
+    const bundle: EvidenceBundle = buildEvidenceBundle({
+      rcaId, role, alert, window,
+      accountBaseUrl: account?.base_url ?? 'https://api.datadoghq.com',
+      sources: rows.map(({ source, status, reason, items }) => ({ source, status, reason: reason ?? undefined, items })),
+      monitor: data('monitor'),
+      host: data('host'),
+      logQuery: logs?.query,
+      logLines: logs?.lines.length ?? 0,
+      templates: mineLogTemplates(logs?.lines ?? [], window.to),
+      events: (data('events') as { events: StoredEvent[] } | undefined)?.events ?? [],
+      metrics: (data('metrics') as { metrics: MetricSummary[] } | undefined)?.metrics ?? [],
+      similar: (data('similar') as { incidents: SimilarIncident[] } | undefined)?.incidents ?? [],
+      tokenBudget: evidenceTokens,
+    });
+    const summary = summarizeBundle(bundle);
+    await db.query(
+      `INSERT INTO rca_evidence (rca_id, bundle, summary, token_estimate) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (rca_id) DO UPDATE SET bundle = excluded.bundle, summary = excluded.summary, token_estimate = excluded.token_estimate, created_at = now()`,
+      [rcaId, JSON.stringify(bundle), summary, bundle.tokenEstimate],
+    );
+    return { rcaId, summary, tokenEstimate: bundle.tokenEstimate, missing: bundle.missing.map((m) => m.source) };
+  },
+});

@@ -1,0 +1,264 @@
+import { v1, v2 } from '@datadog/datadog-api-client';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { AccountCredentials, AccountStore } from '../accounts/store';
+import { callDatadog, type DatadogConfiguration } from '../datadog/client';
+import { alertLogsQuery, keyMetricQueries } from '../datadog/queries';
+import type { Db } from '../db/pool';
+import type { AlertStatus } from '../intake/datadog-payload';
+import type { Role } from '../workflows/classify';
+import type { SimilarityProviders } from '../similarity/providers';
+import type { SimilarIncident } from '../evidence/bundle';
+import type { AlertContext, EvidenceSource, PrefetchSource, RcaPhase, SourceOutcome } from '../workflows/rca-types';
+import { toActivityFailure } from './failures';
+
+/** How far back the evidence looks: the old system's 30 minutes before the alert. */
+export const EVIDENCE_WINDOW_MS = 30 * 60_000;
+const LOG_PAGE_SIZE = 1000;
+const MAX_LOG_PAGES = 5;
+const MAX_EVENTS = 200;
+const POINTS_KEPT = 30;
+
+export interface PrefetchDeps {
+  db: Db;
+  accounts: AccountStore;
+  similarity: SimilarityProviders;
+  /** Top-k and the score below which a past incident is not similar (applied, not just printed). */
+  similar: { limit: number; minScore: number };
+}
+
+export interface StoredLogLine {
+  at: string;
+  host?: string;
+  service?: string;
+  status?: string;
+  message: string;
+}
+
+export interface StoredEvent {
+  id?: string;
+  at: string;
+  title: string;
+  text: string;
+  source?: string;
+  alertType?: string;
+  tags: string[];
+}
+
+export interface MetricSummary {
+  label: string;
+  query: string;
+  scope: string;
+  points: Array<[number, number]>;
+  min: number;
+  max: number;
+  last: number;
+  /** Mean of the first two thirds of the window, against the last five minutes. */
+  baseline: number;
+  recent: number;
+}
+
+export const windowOf = (ctx: AlertContext) => {
+  const to = new Date(ctx.alertTime);
+  return { from: new Date(to.getTime() - EVIDENCE_WINDOW_MS), to };
+};
+
+const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN);
+
+/** A series reduced to what an analyst reads: a few points, extremes, baseline against the last minutes. */
+export function summariseSeries(label: string, query: string, scope: string, pointlist: Array<[number, number | null]>, alertMs: number): MetricSummary | undefined {
+  const points = pointlist.filter((p): p is [number, number] => typeof p[1] === 'number');
+  if (points.length === 0) return undefined;
+  const values = points.map((p) => p[1]);
+  const firstMs = points[0]![0];
+  const baselineEnd = firstMs + ((alertMs - firstMs) * 2) / 3;
+  const step = Math.max(1, Math.ceil(points.length / POINTS_KEPT));
+  const round = (n: number) => Math.round(n * 1000) / 1000;
+  return {
+    label, query, scope,
+    points: points.filter((_, i) => i % step === 0 || i === points.length - 1).map(([t, v]) => [t, round(v)]),
+    min: round(Math.min(...values)),
+    max: round(Math.max(...values)),
+    last: round(values[values.length - 1]!),
+    baseline: round(mean(points.filter(([t]) => t <= baselineEnd).map((p) => p[1]))),
+    recent: round(mean(points.filter(([t]) => t >= alertMs - 5 * 60_000).map((p) => p[1]))),
+  };
+}
+
+/**
+ * The first half of rcaWorkflow's side: load the alert, fetch each Datadog source into
+ * rca_sources (upserted by source, so a retry overwrites rather than duplicates), record phases.
+ */
+/** The text an incident is embedded by: what it is about, not when. */
+export function incidentText(a: Pick<AlertContext, 'title' | 'monitorName' | 'service' | 'hostname' | 'message'>): string {
+  return [a.title, a.monitorName, a.service && `service ${a.service}`, a.hostname && `host ${a.hostname}`, a.message?.slice(0, 600)].filter(Boolean).join('\n');
+}
+
+export const createPrefetchActivities = ({ db, accounts, similarity, similar }: PrefetchDeps) => {
+  const credentialsOf = async (account: string): Promise<AccountCredentials> => {
+    const credentials = await accounts.credentials(account);
+    if (!credentials) throw ApplicationFailure.nonRetryable(`no Datadog account "${account}" is configured; add it with POST /v1/accounts`, 'NoAccount');
+    return credentials;
+  };
+
+  const save = async (rcaId: string, outcome: SourceOutcome, data: unknown): Promise<SourceOutcome> => {
+    await db.query(
+      `INSERT INTO rca_sources (rca_id, source, status, reason, items, data) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (rca_id, source) DO UPDATE SET status = excluded.status, reason = excluded.reason,
+         items = excluded.items, data = excluded.data, fetched_at = now()`,
+      [rcaId, outcome.source, outcome.status, outcome.reason ?? null, outcome.items, data === undefined ? null : JSON.stringify(data)],
+    );
+    return outcome;
+  };
+
+  /** Runs one source: Datadog calls for the alert's account, the result saved, failures classified. */
+  const prefetch = (source: PrefetchSource, fetchSource: (ctx: AlertContext, call: <T>(operation: string, fn: (c: DatadogConfiguration) => Promise<T>) => Promise<T>) => Promise<{ outcome: Omit<SourceOutcome, 'source'>; data?: unknown }>) =>
+    async (rcaId: string, ctx: AlertContext): Promise<SourceOutcome> => {
+      try {
+        const credentials = await credentialsOf(ctx.account);
+        // A heartbeat per call lets Temporal notice a dead worker long before the start-to-close timeout.
+        const { outcome, data } = await fetchSource(ctx, (operation, fn) => {
+          Context.current().heartbeat(operation);
+          return callDatadog(credentials, operation, fn);
+        });
+        return await save(rcaId, { source, ...outcome }, data);
+      } catch (err) {
+        throw toActivityFailure(err);
+      }
+    };
+
+  const counted = (items: number, emptyReason: string) => (items > 0 ? { status: 'ok' as const, items } : { status: 'empty' as const, items: 0, reason: emptyReason });
+
+  return {
+    /** Loads the alert and registers the run; idempotent, so a re-run of the activity changes nothing. */
+    async startRca(rcaId: string, eventId: string): Promise<AlertContext> {
+      const { rows } = await db.query(
+        `SELECT id::text, account, alert_status, monitor_id, monitor_name, hostname, service, scope,
+                coalesce(event_time, received_at) AS alert_time, payload FROM webhook_events WHERE id = $1`,
+        [eventId],
+      );
+      const row = rows[0];
+      if (!row) throw ApplicationFailure.nonRetryable(`event ${eventId} does not exist`, 'NotFound');
+      await db.query(
+        `INSERT INTO rca_runs (id, event_id, account, phase, status) VALUES ($1, $2, $3, 'classify', 'running') ON CONFLICT (id) DO NOTHING`,
+        [rcaId, eventId, row.account],
+      );
+      const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
+      const tags = row.payload.tags;
+      return {
+        eventId, account: row.account, status: row.alert_status as AlertStatus, monitorId: row.monitor_id,
+        monitorName: row.monitor_name ?? undefined, monitorType: text(row.payload.monitor_type),
+        title: text(row.payload.alert_title), message: text(row.payload.alert_message)?.slice(0, 4000),
+        tags: Array.isArray(tags) ? tags.map(String) : typeof tags === 'string' ? tags.split(',').map((t) => t.trim()).filter(Boolean) : [],
+        service: row.service ?? undefined, hostname: row.hostname ?? undefined, scope: row.scope,
+        alertTime: new Date(row.alert_time).toISOString(),
+      };
+    },
+
+    async setRcaPhase(rcaId: string, phase: RcaPhase, role?: { role: Role; reason: string }, error?: string): Promise<void> {
+      await db.query(
+        `UPDATE rca_runs SET phase = $2, role = coalesce($3, role), role_reason = coalesce($4, role_reason), error = $5,
+           status = CASE $2 WHEN 'failed' THEN 'failed' WHEN 'done' THEN 'evidence_ready' ELSE status END, updated_at = now()
+         WHERE id = $1`,
+        [rcaId, phase, role?.role ?? null, role?.reason ?? null, error ?? null],
+      );
+    },
+
+    /** A source that failed for good, recorded so the evidence names it as missing with why. */
+    async recordSourceFailure(rcaId: string, source: EvidenceSource, reason: string): Promise<SourceOutcome> {
+      return save(rcaId, { source, status: 'failed', items: 0, reason: reason.slice(0, 500) }, undefined);
+    },
+
+    prefetchLogs: prefetch('logs', async (ctx, call) => {
+      const query = alertLogsQuery(ctx);
+      if (!query) return { outcome: { status: 'skipped', items: 0, reason: 'the alert names no host or service' } };
+      const { from, to } = windowOf(ctx);
+      const lines: StoredLogLine[] = [];
+      let cursor: string | undefined;
+      for (let page = 0; page < MAX_LOG_PAGES; page += 1) {
+        const result = await call('search logs', (c) => new v2.LogsApi(c).listLogs({
+          body: { filter: { query, from: from.toISOString(), to: to.toISOString() }, page: { limit: LOG_PAGE_SIZE, cursor }, sort: 'timestamp' },
+        }));
+        for (const log of result.data ?? []) {
+          const a = log.attributes ?? {};
+          lines.push({ at: (a.timestamp ?? to).toISOString(), host: a.host, service: a.service, status: a.status, message: String(a.message ?? '') });
+        }
+        cursor = result.meta?.page?.after;
+        if (!cursor || (result.data?.length ?? 0) < LOG_PAGE_SIZE) break;
+      }
+      const capped = cursor ? `; capped at ${MAX_LOG_PAGES * LOG_PAGE_SIZE} lines` : '';
+      return { outcome: { ...counted(lines.length, `no error or warning logs for ${query} in the 30 minutes before the alert`), ...(capped ? { reason: capped.slice(2) } : {}) }, data: { query, lines } };
+    }),
+
+    prefetchEvents: prefetch('events', async (ctx, call) => {
+      const { from, to } = windowOf(ctx);
+      const result = await call('list events', (c) => new v1.EventsApi(c).listEvents({ start: Math.floor(from.getTime() / 1000), end: Math.ceil(to.getTime() / 1000) }));
+      const events: StoredEvent[] = (result.events ?? []).slice(0, MAX_EVENTS).map((e) => ({
+        id: e.idStr ?? (e.id !== undefined ? String(e.id) : undefined),
+        at: new Date((e.dateHappened ?? 0) * 1000).toISOString(),
+        title: e.title ?? '', text: (e.text ?? '').slice(0, 1000), source: e.sourceTypeName, alertType: e.alertType === undefined ? undefined : String(e.alertType), tags: e.tags ?? [],
+      }));
+      return { outcome: counted(events.length, 'no events in the 30 minutes before the alert'), data: { events } };
+    }),
+
+    prefetchHost: prefetch('host', async (ctx, call) => {
+      if (!ctx.hostname) return { outcome: { status: 'skipped', items: 0, reason: 'the alert names no host' } };
+      const host = ctx.hostname;
+      const list = await call('list hosts', (c) => new v1.HostsApi(c).listHosts({ filter: host, count: 10 }));
+      const found = list.hostList?.find((h) => h.hostName === host || h.name === host);
+      if (!found) return { outcome: { status: 'empty', items: 0, reason: `host ${host} is not reporting to Datadog` } };
+      const tags = await call(`get tags of host ${host}`, (c) => new v1.TagsApi(c).getHostTags({ hostName: host }));
+      return {
+        outcome: { status: 'ok', items: 1 },
+        data: {
+          name: host, up: found.up, apps: found.apps ?? [], platform: found.meta?.platform, lastReportedTime: found.lastReportedTime,
+          metrics: found.metrics ? { cpu: found.metrics.cpu, iowait: found.metrics.iowait, load: found.metrics.load } : undefined,
+          tags: tags.tags ?? [],
+        },
+      };
+    }),
+
+    prefetchMonitor: prefetch('monitor', async (ctx, call) => {
+      const m = await call(`get monitor ${ctx.monitorId}`, (c) => new v1.MonitorsApi(c).getMonitor({ monitorId: Number(ctx.monitorId) }));
+      return {
+        outcome: { status: 'ok', items: 1 },
+        data: { id: m.id, name: m.name, type: m.type, query: m.query, message: (m.message ?? '').slice(0, 2000), tags: m.tags ?? [], overallState: m.overallState },
+      };
+    }),
+
+    prefetchMetrics: prefetch('metrics', async (ctx, call) => {
+      // The monitor's own metric needs its query; without it the host and service metrics still come.
+      const monitorQuery = await call(`get monitor ${ctx.monitorId}`, (c) => new v1.MonitorsApi(c).getMonitor({ monitorId: Number(ctx.monitorId) }))
+        .then((m) => m.query, () => undefined);
+      const { from, to } = windowOf(ctx);
+      const summaries: MetricSummary[] = [];
+      for (const { label, query } of keyMetricQueries({ ...ctx, monitorQuery })) {
+        const result = await call(`query metric ${query}`, (c) => new v1.MetricsApi(c).queryMetrics({ from: Math.floor(from.getTime() / 1000), to: Math.ceil(to.getTime() / 1000), query }));
+        for (const s of result.series ?? []) {
+          const summary = summariseSeries(label, query, s.scope ?? '', (s.pointlist ?? []) as Array<[number, number | null]>, to.getTime());
+          if (summary) summaries.push(summary);
+        }
+      }
+      return { outcome: counted(summaries.length, 'none of the key metrics has data for this host or service'), data: { metrics: summaries } };
+    }),
+
+    /** Past incidents of the same account whose embedding is close to this alert's, best first, above the threshold. */
+    async findSimilarIncidents(rcaId: string, ctx: AlertContext): Promise<SourceOutcome> {
+      try {
+        const [vector] = await similarity.embedder.embed([incidentText(ctx)]);
+        await similarity.store.ensureReady(vector!.length);
+        const hits = await similarity.store.search(vector!, { limit: similar.limit, minScore: similar.minScore, filter: { account: ctx.account, excludeId: rcaId } });
+        const incidents: SimilarIncident[] = hits.map((h) => ({
+          id: h.id, title: h.payload.title, rootCause: h.payload.rootCause, category: h.payload.category,
+          score: Math.round(h.score * 1000) / 1000, confirmed: h.payload.confirmed, links: h.payload.links,
+        }));
+        const outcome: SourceOutcome = incidents.length
+          ? { source: 'similar', status: 'ok', items: incidents.length }
+          : { source: 'similar', status: 'empty', items: 0, reason: `no past incident of account "${ctx.account}" scores ${similar.minScore} or more` };
+        return await save(rcaId, outcome, { embedder: similarity.embedder.name, incidents });
+      } catch (err) {
+        throw toActivityFailure(err);
+      }
+    },
+  };
+};

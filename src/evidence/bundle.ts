@@ -1,0 +1,204 @@
+import { DatadogLinks } from '../datadog/links';
+import { alertLogsQuery, searchValue } from '../datadog/queries';
+import type { Role } from '../workflows/classify';
+import type { AlertContext, SourceOutcome } from '../workflows/rca-types';
+
+/** A mined log template as evidence: counts, when it appeared, where, one example, why it is suspicious. */
+export interface LogTemplateEvidence {
+  template: string;
+  count: number;
+  firstSeen: string;
+  lastSeen: string;
+  hosts: string[];
+  services: string[];
+  level: string;
+  example: string;
+  suspicion: number;
+  why: string[];
+  /** The logs query narrowed to the template's longest constant text; set by the bundle. */
+  link?: string;
+}
+
+export interface EventEvidence {
+  at: string;
+  title: string;
+  text: string;
+  source?: string;
+  tags: string[];
+  relevance: number;
+  why: string[];
+  link: string;
+}
+
+export interface MetricEvidence {
+  label: string;
+  query: string;
+  scope: string;
+  min: number;
+  max: number;
+  last: number;
+  baseline: number;
+  recent: number;
+  /** recent / baseline, when the baseline is not zero. */
+  change?: number;
+  points: Array<[number, number]>;
+  link: string;
+}
+
+export interface SimilarIncident {
+  id: string;
+  title: string;
+  rootCause: string;
+  category: string;
+  score: number;
+  confirmed: boolean;
+  links: Record<string, string | undefined>;
+}
+
+/** Everything the analyst sees, bounded in size, every item with a Datadog link over the same 30 minutes. */
+export interface EvidenceBundle {
+  rcaId: string;
+  role: Role;
+  roleReason: string;
+  alert: AlertContext;
+  window: { from: string; to: string };
+  links: { monitor: string; logs?: string; events: string; host?: string };
+  monitor?: Record<string, unknown>;
+  host?: Record<string, unknown>;
+  logQuery?: string;
+  logLines: number;
+  logTemplates: LogTemplateEvidence[];
+  events: EventEvidence[];
+  metrics: MetricEvidence[];
+  similar: SimilarIncident[];
+  missing: Array<{ source: string; reason: string }>;
+  omitted: Record<string, number>;
+  tokenEstimate: number;
+}
+
+export interface BundleInputs {
+  rcaId: string;
+  role: { role: Role; reason: string };
+  alert: AlertContext;
+  accountBaseUrl: string;
+  window: { from: Date; to: Date };
+  sources: SourceOutcome[];
+  monitor?: Record<string, unknown>;
+  host?: Record<string, unknown>;
+  logQuery?: string;
+  logLines: number;
+  templates: LogTemplateEvidence[];
+  events: Array<Omit<EventEvidence, 'relevance' | 'why' | 'link'> & { id?: string }>;
+  metrics: Array<Omit<MetricEvidence, 'change' | 'link'>>;
+  similar: SimilarIncident[];
+  tokenBudget: number;
+}
+
+/** Tokens as analysts' tokenizers count English and JSON, roughly: four characters each. */
+export const estimateTokens = (value: unknown) => Math.ceil(JSON.stringify(value).length / 4);
+
+const CHANGE_WORDS = /\b(deploy(ed|ment)?|release[ds]?|rollout|rolled|rollback|config(uration)?|feature flag|flag|migration|scal(ed|ing)|upgrade[ds]?|restart(ed)?|terminated|cordon(ed)?|drain(ed)?|cert(ificate)?|rotat(ed|ion))\b/i;
+const CHANGE_SOURCES = new Set(['deploy', 'deployment', 'github', 'jenkins', 'argocd', 'spinnaker', 'kubernetes', 'config', 'terraform', 'launchdarkly', 'chef', 'puppet', 'ansible']);
+
+/** Ranks events: changes first, then those about the alert's host or service, then the most recent. */
+export function rankEvents(events: BundleInputs['events'], alert: AlertContext, links: DatadogLinks, alertMs: number): EventEvidence[] {
+  const names = [alert.hostname, alert.service].filter((n): n is string => !!n).map((n) => n.toLowerCase());
+  return events
+    .map((e) => {
+      const why: string[] = [];
+      const haystack = `${e.title} ${e.text} ${e.tags.join(' ')}`.toLowerCase();
+      const isChange = CHANGE_SOURCES.has((e.source ?? '').toLowerCase()) || CHANGE_WORDS.test(`${e.title} ${e.text}`);
+      if (isChange) why.push('a change');
+      const related = names.filter((n) => haystack.includes(n));
+      if (related.length) why.push(`mentions ${related.join(', ')}`);
+      const minutesBefore = Math.max(0, (alertMs - Date.parse(e.at)) / 60_000);
+      why.push(`${Math.round(minutesBefore)} min before the alert`);
+      const relevance = (isChange ? 2 : 0) + (related.length ? 2 : 0) + Math.max(0, 1 - minutesBefore / 30);
+      const link = e.id ? links.event(e.id) : links.events(searchValue(e.title));
+      return { at: e.at, title: e.title, text: e.text.slice(0, 400), source: e.source, tags: e.tags.slice(0, 12), relevance: Math.round(relevance * 100) / 100, why, link };
+    })
+    .sort((a, b) => b.relevance - a.relevance || b.at.localeCompare(a.at));
+}
+
+/** The alert's logs query narrowed to a template's longest constant phrase. */
+export function templateQuery(logsQuery: string | undefined, template: string): string {
+  const phrase = template.split('<*>').map((p) => p.trim()).sort((a, b) => b.length - a.length)[0]?.slice(0, 80) ?? '';
+  const text = phrase ? `"${phrase.replace(/["\\]/g, '\\$&')}"` : '';
+  return [logsQuery, text].filter(Boolean).join(' ') || '*';
+}
+
+/** Metrics ordered by how far the last minutes moved from the baseline. */
+export function rankMetrics(metrics: BundleInputs['metrics'], links: DatadogLinks): MetricEvidence[] {
+  return metrics
+    .map((m) => ({ ...m, change: m.baseline !== 0 ? Math.round((m.recent / m.baseline) * 100) / 100 : undefined, link: links.metric(m.query) }))
+    .sort((a, b) => Math.abs(Math.log(b.change ?? 1)) - Math.abs(Math.log(a.change ?? 1)));
+}
+
+// Trimmed first when over budget, but each keeps at least this many items.
+const TRIM_ORDER: ReadonlyArray<['events' | 'logTemplates' | 'metrics' | 'similar', number]> = [['events', 3], ['logTemplates', 5], ['metrics', 3], ['similar', 2]];
+
+/**
+ * The evidence bundle: ranked sources with links, missing sources with why, then trimmed from
+ * the least relevant end of the largest section until it fits the token budget.
+ */
+export function buildEvidenceBundle(input: BundleInputs): EvidenceBundle {
+  const { alert, window } = input;
+  const links = new DatadogLinks(input.accountBaseUrl, window);
+  const logsQuery = input.logQuery ?? alertLogsQuery(alert);
+  const bundle: EvidenceBundle = {
+    rcaId: input.rcaId,
+    role: input.role.role,
+    roleReason: input.role.reason,
+    alert,
+    window: { from: window.from.toISOString(), to: window.to.toISOString() },
+    links: {
+      monitor: links.monitor(alert.monitorId),
+      logs: logsQuery ? links.logs(logsQuery) : undefined,
+      events: links.events(alert.service ? `service:${searchValue(alert.service)}` : '*'),
+      host: alert.hostname ? links.host(alert.hostname) : undefined,
+    },
+    monitor: input.monitor,
+    host: input.host,
+    logQuery: logsQuery,
+    logLines: input.logLines,
+    logTemplates: input.templates.map((t) => ({ ...t, link: links.logs(templateQuery(logsQuery, t.template)) })),
+    events: rankEvents(input.events, alert, links, window.to.getTime()),
+    metrics: rankMetrics(input.metrics, links),
+    similar: input.similar,
+    // No similar incident is an answer, not a gap; a failed search is a gap.
+    missing: input.sources
+      .filter((s) => s.status !== 'ok' && !(s.source === 'similar' && s.status === 'empty'))
+      .map((s) => ({ source: s.source, reason: s.reason ?? s.status })),
+    omitted: {},
+    tokenEstimate: 0,
+  };
+  // Room for the estimate's own digits, which count too.
+  trimToBudget(bundle, input.tokenBudget - 2);
+  bundle.tokenEstimate = estimateTokens(bundle);
+  bundle.tokenEstimate = estimateTokens(bundle);
+  return bundle;
+}
+
+function trimToBudget(bundle: EvidenceBundle, budget: number): void {
+  while (estimateTokens(bundle) > budget) {
+    const candidates = TRIM_ORDER.filter(([key, keep]) => bundle[key].length > keep);
+    if (candidates.length === 0) return;
+    const [largest] = candidates.reduce((a, b) => (estimateTokens(bundle[b[0]]) > estimateTokens(bundle[a[0]]) ? b : a));
+    (bundle[largest] as unknown[]).pop();
+    bundle.omitted[largest] = (bundle.omitted[largest] ?? 0) + 1;
+  }
+}
+
+/** One line for workflow history and people: what the bundle holds and what is missing. */
+export function summarizeBundle(b: EvidenceBundle): string {
+  const newTemplates = b.logTemplates.filter((t) => t.why.some((w) => w.startsWith('new'))).length;
+  const changes = b.events.filter((e) => e.why.includes('a change')).length;
+  const parts = [
+    `${b.logTemplates.length} log templates from ${b.logLines} lines${newTemplates ? ` (${newTemplates} new before the alert)` : ''}`,
+    `${b.events.length} events${changes ? ` (${changes} changes)` : ''}`,
+    `${b.metrics.length} metric series`,
+    `${b.similar.length} similar incidents`,
+  ];
+  const missing = b.missing.length ? `; missing: ${b.missing.map((m) => `${m.source} (${m.reason})`).join(', ')}` : '';
+  return `${parts.join(', ')}; ~${b.tokenEstimate} tokens${missing}`.slice(0, 1000);
+}

@@ -1,0 +1,31 @@
+import type { StoredLogLine } from '../activities/prefetch';
+import { rankBySuspicion } from '../logs/suspicion';
+import { TemplateMiner } from '../logs/template-miner';
+import type { LogTemplateEvidence } from './bundle';
+
+const MAX_TEMPLATES = 40;
+
+/** The level a template's lines mostly had. */
+const dominantLevel = (levels: Record<string, number>) =>
+  Object.entries(levels).sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'unknown';
+
+/**
+ * Mines prefetched log lines into templates and orders them by suspicion (new shortly before
+ * the alert, bursting, error level), keeping the most suspicious.
+ */
+export function mineLogTemplates(lines: StoredLogLine[], alertTime: Date): LogTemplateEvidence[] {
+  const miner = new TemplateMiner();
+  for (const l of lines) miner.add(l.message, { at: new Date(l.at), host: l.host, service: l.service, level: l.status });
+  return rankBySuspicion(miner.templates(), alertTime).slice(0, MAX_TEMPLATES).map(({ template: t, score, reasons }) => ({
+    template: t.template,
+    count: t.count,
+    firstSeen: (t.firstSeen ?? alertTime).toISOString(),
+    lastSeen: (t.lastSeen ?? alertTime).toISOString(),
+    hosts: [...t.hosts].slice(0, 10),
+    services: [...t.services].slice(0, 10),
+    level: dominantLevel(t.levels),
+    example: t.example.slice(0, 500),
+    suspicion: Math.round(score * 100) / 100,
+    why: reasons,
+  }));
+}

@@ -1,0 +1,154 @@
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { type DatadogSandbox, startDatadogSandbox } from '../../src/demo/sandbox';
+import { loadScenario, type Scenario } from '../../src/demo/scenario';
+import { createSimilarityProviders } from '../../src/similarity/providers';
+import { RayneMonitorId, RayneRole } from '../../src/workflows/search-attributes';
+import { createTestApi, createTestDatabase, eventually, postJson, startTestWorker, type TestApi } from '../support/harness';
+import { kill, startWorkerProcess } from '../support/worker-process';
+
+// Workflows, a dozen activities and a Datadog sandbox per test: slow when the machine is busy with the other suites.
+jest.setTimeout(150_000);
+
+const SCENARIOS = path.resolve(__dirname, '../../scenarios');
+const scenario = (name: string) => loadScenario(path.join(SCENARIOS, `${name}.json`));
+
+describe('rcaWorkflow: evidence', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let api: TestApi;
+  let sandbox: DatadogSandbox;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    sandbox = await startDatadogSandbox({ apiKey: 'k', appKey: 'a' });
+    api = createTestApi(database.url);
+    expect((await postJson(api.app, '/v1/accounts', { name: 'brightcart', base_url: sandbox.url, api_key: 'k', app_key: 'a' })).status).toBe(201);
+    await indexHistory();
+  });
+
+  /** Past incidents of every scenario, as earlier RCAs of this account (and a copy under another account that must never show). */
+  async function indexHistory() {
+    const { embedder, store } = createSimilarityProviders(api.config, database.db);
+    const points = fs.readdirSync(SCENARIOS).filter((f) => f.endsWith('.json')).flatMap((f) => {
+      const s = loadScenario(path.join(SCENARIOS, f));
+      return s.history.flatMap((h, i) => ['brightcart', 'other-account'].map((account) => ({
+        id: `past/${account === 'brightcart' ? s.id : 'other-account'}/${i}${account === 'brightcart' ? '' : `/${s.id}`}`,
+        text: [h.title, h.service && `service ${h.service}`, h.root_cause].filter(Boolean).join('\n'),
+        payload: { account, title: h.title, service: h.service, rootCause: h.root_cause, category: h.category, confirmed: true, links: {}, createdAt: new Date().toISOString() },
+      })));
+    });
+    const vectors = await embedder.embed(points.map((p) => p.text));
+    await store.ensureReady(vectors[0]!.length);
+    await store.upsert(points.map((p, i) => ({ id: p.id, vector: vectors[i]!, payload: p.payload })));
+  }
+  afterAll(async () => {
+    await api.close();
+    await sandbox.close();
+    await database.drop();
+  });
+
+  /** Seeds the sandbox with the scenario at "now", sends its alert, waits for the RCA to finish, and returns its evidence. */
+  async function investigate(s: Scenario, transitionId: string) {
+    sandbox.seed(s);
+    const alert = { ...s.alert, timestamp: Math.floor(Date.now() / 1000), transition_id: transitionId };
+    const accepted = await (await postJson(api.app, '/v1/webhooks/receive', alert)).json() as { event_id: string };
+    const rcaId = `rca/${accepted.event_id}`;
+    await eventually(async () => ['evidence_ready', 'failed'].includes((await database.db.query('SELECT status FROM rca_runs WHERE id = $1', [rcaId])).rows[0]?.status), 120_000);
+    const res = await api.app.request(`/v1/rca/${accepted.event_id}/evidence`);
+    expect(res.status).toBe(200);
+    return { rcaId, view: await res.json() as any };
+  }
+
+  it('classifies, prefetches every source, mines the logs, and stores a bounded bundle with links', async () => {
+    const worker = await startTestWorker(database.db, api.config);
+    try {
+      const { rcaId, view } = await investigate(scenario('storefront-web-host-cpu'), 'rca-1');
+      expect(view).toMatchObject({ status: 'evidence_ready', phase: 'done', role: 'infrastructure' });
+      expect(Object.fromEntries(view.sources.map((s: any) => [s.source, s.status]))).toEqual({ events: 'ok', host: 'ok', logs: 'ok', metrics: 'ok', monitor: 'ok', similar: 'ok' });
+      const bundle = view.evidence;
+      // The scenario's own past incident is found, scored, and carries its root cause.
+      expect(bundle.similar[0]).toMatchObject({ id: expect.stringMatching(/^past\/storefront-web-host-cpu\//), category: expect.any(String), rootCause: expect.any(String) });
+      expect(bundle.similar[0].score).toBeGreaterThanOrEqual(0.25);
+      expect(bundle.similar.every((s: any) => !s.id.startsWith('past/other-account'))).toBe(true);
+      expect(bundle.tokenEstimate).toBeLessThanOrEqual(12_000);
+      expect(bundle.missing).toEqual([]);
+      expect(bundle.logQuery).toBe('(host:web-07 OR service:storefront-ssr) AND status:(error OR warn)');
+      expect(bundle.logTemplates.length).toBeGreaterThan(0);
+      expect(bundle.logTemplates.some((t: any) => /rebuild-sitemap/.test(`${t.template} ${t.example}`))).toBe(true);
+      expect(bundle.host).toMatchObject({ name: 'web-07', up: true });
+      expect(bundle.monitor).toMatchObject({ id: 48212031, type: 'metric alert' });
+      const cpu = bundle.metrics.find((m: any) => m.query === 'avg:system.cpu.user{host:web-07}');
+      expect(cpu.max).toBeGreaterThan(90);
+      for (const link of [bundle.links.monitor, bundle.links.logs, cpu.link, ...bundle.events.map((e: any) => e.link)]) {
+        const u = new URL(link);
+        expect(u.origin).toBe(sandbox.url);
+        expect(Number(u.searchParams.get('to_ts')) - Number(u.searchParams.get('from_ts'))).toBe(30 * 60_000);
+      }
+      // Events older than the 30-minute window (a deploy two days before) stay out.
+      expect(bundle.events.every((e: any) => Date.parse(e.at) >= Date.parse(bundle.window.from))).toBe(true);
+
+      const handle = api.runtime.temporal.workflow.getHandle(rcaId);
+      const { typedSearchAttributes } = await handle.describe();
+      expect(typedSearchAttributes.get(RayneRole)).toBe('infrastructure');
+      expect(typedSearchAttributes.get(RayneMonitorId)).toBe('48212031');
+      expect(await handle.result()).toMatchObject({ phase: 'done', role: 'infrastructure', evidenceSummary: expect.stringMatching(/log templates/) });
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it('names a source that fails and one that returns nothing as missing, with why', async () => {
+    const worker = await startTestWorker(database.db, api.config);
+    try {
+      const quiet = { ...scenario('cart-api-error-rate') };
+      quiet.datadog = { ...quiet.datadog, events: [] };
+      sandbox.failNext({ path: '/api/v1/hosts' }, { status: 403 }, 5);
+      const { view } = await investigate(quiet, 'rca-2');
+      const sources = Object.fromEntries(view.sources.map((s: any) => [s.source, s]));
+      expect(sources.host).toMatchObject({ status: 'failed', reason: expect.stringMatching(/list hosts for account "brightcart" failed with 403/) });
+      expect(sources.events).toMatchObject({ status: 'empty', reason: 'no events in the 30 minutes before the alert' });
+      // This scenario's metrics are the database's, not the alerting service's.
+      expect(sources.metrics).toMatchObject({ status: 'empty', reason: 'none of the key metrics has data for this host or service' });
+      expect(view.evidence.missing.map((m: any) => m.source).sort()).toEqual(['events', 'host', 'metrics']);
+      expect(view.status).toBe('evidence_ready');
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it('resumes after a worker crash during prefetch without repeating finished work', async () => {
+    sandbox.holdNext({ method: 'POST', path: '/api/v2/logs/events/search' }, 4000);
+    let worker: ChildProcess = await startWorkerProcess(api.config, database.url);
+    const s = scenario('checkout-service-error-rate-spike');
+    sandbox.seed(s);
+    const accepted = await (await postJson(api.app, '/v1/webhooks/receive', { ...s.alert, timestamp: Math.floor(Date.now() / 1000), transition_id: 'rca-crash' })).json() as { event_id: string };
+    const rcaId = `rca/${accepted.event_id}`;
+    // Every source but the held logs search has been saved: the crash comes mid-prefetch.
+    await eventually(async () => (await database.db.query('SELECT count(*)::int AS n FROM rca_sources WHERE rca_id = $1', [rcaId])).rows[0].n === 5, 30_000);
+    await kill(worker);
+    worker = await startWorkerProcess(api.config, database.url);
+    try {
+      const handle = api.runtime.temporal.workflow.getHandle(rcaId);
+      await handle.result();
+      const history = await handle.fetchHistory();
+      const scheduled = (history.events ?? [])
+        .filter((e) => e.activityTaskScheduledEventAttributes)
+        .map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name!);
+      // Each step was scheduled once: finished sources were not fetched again after the restart.
+      expect(scheduled.filter((n) => n.startsWith('prefetch') || n === 'findSimilarIncidents').sort())
+        .toEqual(['findSimilarIncidents', 'prefetchEvents', 'prefetchHost', 'prefetchLogs', 'prefetchMetrics', 'prefetchMonitor']);
+      const counts = (await database.db.query(
+        `SELECT (SELECT count(*)::int FROM rca_runs WHERE event_id = $2) AS runs,
+                (SELECT count(*)::int FROM rca_sources WHERE rca_id = $1) AS sources,
+                (SELECT count(*)::int FROM rca_evidence WHERE rca_id = $1) AS evidence`,
+        [rcaId, accepted.event_id],
+      )).rows[0];
+      expect(counts).toEqual({ runs: 1, sources: 6, evidence: 1 });
+      const logs = (await database.db.query("SELECT status, items FROM rca_sources WHERE rca_id = $1 AND source = 'logs'", [rcaId])).rows[0];
+      expect(logs.status).toBe('ok');
+    } finally {
+      await kill(worker);
+    }
+  });
+});
