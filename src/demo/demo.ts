@@ -6,7 +6,10 @@ import { consoleSteps, startDevStack } from '../dev/stack';
 import type { Logger } from '../logger';
 import { startReceiver } from './receiver';
 import { startDatadogSandbox } from './sandbox';
-import { loadScenario } from './scenario';
+import { loadScenario, type Scenario } from './scenario';
+import { createPool } from '../db/pool';
+import type { EvidenceBundle } from '../evidence/bundle';
+import { createSimilarityProviders } from '../similarity/providers';
 
 /** The package's root, from src/ (tests) or dist/src/ (built) alike. */
 function packageRoot(dir = __dirname): string {
@@ -44,7 +47,7 @@ async function demoConfig(config: Config, env: NodeJS.ProcessEnv): Promise<Confi
 /**
  * `rayne demo`: the stack on embedded defaults, a Datadog sandbox seeded with a scenario, and
  * local receivers for notify/forward/Slack; sends the scenario's alert and its recovery through
- * the API and shows what every processor did.
+ * the API and shows what every processor did and the evidence the RCA gathered.
  */
 export async function runDemo(baseConfig: Config, log: Logger, options: DemoOptions, out: (s: string) => void = (s) => process.stdout.write(s)) {
   const scenario = loadScenario(options.scenarioFile);
@@ -75,6 +78,10 @@ export async function runDemo(baseConfig: Config, log: Logger, options: DemoOpti
 
     // A fresh transition id per run: the demo's database outlives it, and a repeat would be a duplicate.
     const transitionId = `${String(scenario.alert.transition_id ?? scenario.id)}-${Date.now().toString(36)}`;
+    s = step(`past incidents for similarity search (${scenario.history.length})`);
+    await indexHistory(config, stack.databaseUrl, scenario);
+    s.done();
+
     const alert: Record<string, unknown> = { ...scenario.alert, timestamp: Math.floor(Date.now() / 1000), transition_id: transitionId };
     const recovery = { ...alert, alert_status: 'OK', transition_id: `${transitionId}-ok` };
     for (const [label, payload] of [['alert', alert], ['recovery', recovery]] as const) {
@@ -83,6 +90,12 @@ export async function runDemo(baseConfig: Config, log: Logger, options: DemoOpti
       const event = await waitProcessed(api, accepted.event_id);
       s.done();
       out(describeEvent(event, stack.temporalUiUrl, config.TEMPORAL_NAMESPACE));
+      if (label === 'alert') {
+        s = step('waiting for the RCA evidence');
+        const rca = await waitEvidence(api, accepted.event_id);
+        s.done();
+        out(describeEvidence(rca, stack.temporalUiUrl, config.TEMPORAL_NAMESPACE));
+      }
     }
     out(`\nWhat the receivers got: notify ${receivers.notify.requests.length}, forward ${receivers.forward.requests.length}, Slack ${receivers.slack.requests.length} request(s)\n`);
     out(`Datadog sandbox writes:\n${sandbox.writes.map((w) => `  ${w.method} ${w.path} -> ${w.status}`).join('\n') || '  (none)'}\n`);
@@ -93,6 +106,25 @@ export async function runDemo(baseConfig: Config, log: Logger, options: DemoOpti
   } finally {
     await stack.stop();
     await Promise.all([sandbox.close(), ...Object.values(receivers).map((r) => r.close())]);
+  }
+}
+
+/** The scenario's past incidents, as earlier RCAs of the demo account, so the similarity search has something to find. */
+async function indexHistory(config: Config, databaseUrl: string, scenario: Scenario): Promise<void> {
+  const db = createPool(databaseUrl, 2);
+  try {
+    const { embedder, store } = createSimilarityProviders(config, db);
+    const points = scenario.history.map((h, i) => ({
+      id: `demo/${scenario.id}/${i}`,
+      text: [h.title, h.service && `service ${h.service}`, h.root_cause].filter(Boolean).join('\n'),
+      payload: { account: DEMO_ACCOUNT, title: h.title, service: h.service, rootCause: h.root_cause, category: h.category, confirmed: true, links: {}, createdAt: new Date().toISOString() },
+    }));
+    if (points.length === 0) return;
+    const vectors = await embedder.embed(points.map((p) => p.text));
+    await store.ensureReady(vectors[0]!.length);
+    await store.upsert(points.map((p, i) => ({ id: p.id, vector: vectors[i]!, payload: p.payload })));
+  } finally {
+    await db.end();
   }
 }
 
@@ -130,6 +162,40 @@ async function waitProcessed(api: Api, eventId: string, timeoutMs = 60_000): Pro
     if (Date.now() > deadline) throw new Error(`event ${eventId} was not processed within ${timeoutMs / 1000}s (status ${event.status})`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+interface EvidenceView {
+  id: string;
+  role: string;
+  role_reason: string;
+  status: string;
+  summary: string | null;
+  evidence: EvidenceBundle | null;
+}
+
+async function waitEvidence(api: Api, eventId: string, timeoutMs = 90_000): Promise<EvidenceView> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await api('GET', `/v1/rca/${eventId}/evidence`);
+    if (res.status === 200) {
+      const view = await res.json() as EvidenceView;
+      if (view.status !== 'running') return view;
+    } else await res.arrayBuffer();
+    if (Date.now() > deadline) throw new Error(`the RCA of event ${eventId} did not finish its evidence within ${timeoutMs / 1000}s`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+function describeEvidence(v: EvidenceView, temporalUiUrl: string | undefined, namespace: string): string {
+  const b = v.evidence;
+  const link = temporalUiUrl ? `${temporalUiUrl}/namespaces/${namespace}/workflows/${encodeURIComponent(v.id)}` : v.id;
+  if (!b) return `\n  RCA ${link}: ${v.status}\n`;
+  const list = (items: string[]) => items.map((i) => `      ${i}`).join('\n') || '      (none)';
+  return `\n  RCA ${link}\n  role ${v.role} (${v.role_reason}); ${v.summary}\n` +
+    `    most suspicious log templates:\n${list(b.logTemplates.slice(0, 3).map((t) => `${t.count}× ${t.template.slice(0, 100)}  [${t.why.join('; ')}]`))}\n` +
+    `    events:\n${list(b.events.slice(0, 3).map((e) => `${e.title.slice(0, 100)}  [${e.why.join('; ')}]`))}\n` +
+    `    similar incidents:\n${list(b.similar.map((s) => `${s.score.toFixed(2)} ${s.title} — ${s.rootCause.slice(0, 100)}`))}\n` +
+    (b.missing.length ? `    missing: ${b.missing.map((m) => `${m.source} (${m.reason})`).join(', ')}\n` : '');
 }
 
 function describeEvent(e: EventView, temporalUiUrl: string | undefined, namespace: string): string {

@@ -30,6 +30,11 @@ describe('rayne demo', () => {
     expect(output).toMatch(/downtime\s+succeeded\s+attempts 1/);
     expect(output).toContain('notify 2, forward 2, Slack 2 request(s)');
     expect(output).toContain('POST /api/v2/downtime -> 200');
+    // The RCA's evidence: classified, mined, and the scenario's past incidents searched.
+    expect(output).toMatch(/RCA http:\/\/127\.0\.0\.1:\d+\/namespaces\/default\/workflows\/rca%2F\d+/);
+    expect(output).toMatch(/role infrastructure \(monitor name "CPU user above 90% on storefront web hosts"\)/);
+    expect(output).toMatch(/Job rebuild-sitemap started on web-07/);
+    expect(output).toMatch(/similar incidents:\n\s+0\.\d\d /);
 
     // A second run reuses the demo's data folder and still sends fresh transitions.
     const again = await runDemo([path.join(ROOT, 'scenarios/checkout-service-error-rate-spike.json')], home);

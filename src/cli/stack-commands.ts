@@ -1,0 +1,92 @@
+/** The commands that run parts of the stack; main.ts loads this module only when one of them runs. */
+import path from 'node:path';
+import { startApiServer } from '../api/server';
+import type { Config } from '../config';
+import { createPool } from '../db/pool';
+import { StartupError } from '../errors';
+import { migrate } from '../db/migrate';
+import { DEFAULT_SCENARIO, runDemo } from '../demo/demo';
+import { consoleSteps, startDevStack } from '../dev/stack';
+import type { Logger } from '../logger';
+import { ensureSearchAttributes } from '../temporal/connection';
+import { createActivityDeps } from '../runtime';
+import { createWorker } from '../workers/worker';
+
+const DEFAULT_TEMPORAL_ADDRESS = 'localhost:7233';
+
+function requireDatabaseUrl(config: Config): string {
+  if (!config.databaseUrl) throw new StartupError('set DATABASE_URL (or DB_HOST, DB_USER, DB_PASSWORD, DB_NAME); `rayne dev` starts an embedded Postgres instead');
+  return config.databaseUrl;
+}
+
+function redactUrl(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
+
+/** Resolves once SIGINT or SIGTERM arrives. */
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal));
+  });
+}
+
+export async function dev(config: Config, log: Logger) {
+  const out = (s: string) => process.stdout.write(s);
+  out('Starting Rayne (embedded defaults; set DATABASE_URL or TEMPORAL_ADDRESS to use real ones)\n');
+  const stack = await startDevStack(config, log, consoleSteps(out));
+  out(
+    `\nRayne is up:\n` +
+      `  API          ${stack.apiUrl}  (POST /v1/webhooks/receive)\n` +
+      (stack.temporalUiUrl ? `  Temporal UI  ${stack.temporalUiUrl}\n` : '') +
+      `  Temporal     ${stack.temporalAddress}  (namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE})\n` +
+      `  Postgres     ${redactUrl(stack.databaseUrl)}\n` +
+      `\nTry:  curl -X POST ${stack.apiUrl}/v1/webhooks/receive -H 'content-type: application/json' \\\n` +
+      `        -d '{"monitor_id":1,"alert_status":"Alert","monitor_name":"High CPU","hostname":"web-01"}'\n` +
+      `Press Ctrl-C to stop.\n`,
+  );
+  const signal = await untilSignal();
+  out(`\n${signal}: stopping ...\n`);
+  await stack.stop();
+  out('stopped.\n');
+}
+
+export async function api(config: Config, log: Logger) {
+  const databaseUrl = requireDatabaseUrl(config);
+  const address = config.TEMPORAL_ADDRESS ?? DEFAULT_TEMPORAL_ADDRESS;
+  await migrate(databaseUrl, (m) => log.info(m));
+  // Starts that carry unregistered search attributes are rejected, so register them when allowed.
+  await ensureSearchAttributes({ address, namespace: config.TEMPORAL_NAMESPACE }).catch((err) =>
+    log.warn({ err: (err as Error).message }, 'could not register search attributes; run `rayne migrate` with TEMPORAL_ADDRESS set'),
+  );
+  const running = await startApiServer(config, databaseUrl, address, log);
+  log.info({ url: running.url, temporal: address }, 'api listening');
+  await untilSignal();
+  await running.stop();
+}
+
+export async function worker(config: Config, log: Logger) {
+  const db = createPool(requireDatabaseUrl(config));
+  const address = config.TEMPORAL_ADDRESS ?? DEFAULT_TEMPORAL_ADDRESS;
+  const { worker: w, connection } = await createWorker({ address, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE }, createActivityDeps(config, db));
+  log.info({ temporal: address, taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
+  const running = w.run();
+  await Promise.race([untilSignal().then(() => w.shutdown()), running]);
+  await running;
+  await connection.close();
+  await db.end();
+}
+
+export async function migrateCommand(config: Config) {
+  const applied = await migrate(requireDatabaseUrl(config), (m) => console.log(m));
+  console.log(applied.length ? `applied ${applied.length} migration(s): ${applied.join(', ')}` : 'database is up to date');
+  if (config.TEMPORAL_ADDRESS) {
+    const added = await ensureSearchAttributes({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE });
+    console.log(added.length ? `registered search attributes: ${added.join(', ')}` : 'search attributes present');
+  }
+}
+
+export async function demo(config: Config, log: Logger, file: string | undefined, exitWhenDone: boolean) {
+  await runDemo(config, log, { scenarioFile: file ? path.resolve(file) : DEFAULT_SCENARIO, exitWhenDone, untilStopped: untilSignal });
+}
