@@ -16,15 +16,16 @@ const STATUS_ALIASES: Record<string, AlertStatus> = {
 const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 
 // Datadog templates send ids quoted or bare; one string form keeps dedup keys and workflow ids equal.
+// Blank values mean "absent": Datadog fills unknown template variables with "" (no host for a service monitor).
 const Id = z.preprocess(
   blankToUndefined,
-  z.union([z.string().trim(), z.number().int()]).transform(String),
+  z.union([z.string().trim(), z.number().int()]).transform(String).optional(),
 );
 const NumericId = z.preprocess(
   blankToUndefined,
   z.union([z.string().trim().regex(/^\d+$/, 'must be a number'), z.number().int().nonnegative()]).transform(String),
 );
-const Text = z.preprocess(blankToUndefined, z.union([z.string(), z.number(), z.boolean()]).transform(String));
+const Text = z.preprocess(blankToUndefined, z.union([z.string(), z.number(), z.boolean()]).transform(String).optional());
 
 // Seconds or milliseconds since the epoch, as number or string, or an ISO date.
 const Timestamp = z.preprocess(
@@ -37,7 +38,7 @@ const Timestamp = z.preprocess(
       return z.NEVER;
     }
     return new Date(ms).toISOString();
-  }),
+  }).optional(),
 );
 
 // Tags arrive as a JSON array or as Datadog's comma-separated $TAGS string.

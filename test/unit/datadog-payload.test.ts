@@ -20,6 +20,13 @@ describe('Datadog webhook payload', () => {
     expect(parse({ monitor_id: 1, alert_status: 'OK', tags: ['a', 'b'] }).tags).toEqual(['a', 'b']);
   });
 
+  it('reads blank fields as absent, as Datadog sends unknown template variables', () => {
+    const parsed = parse({ monitor_id: 1, alert_status: 'Alert', hostname: '', service: ' ', alert_id: '', timestamp: '', last_updated: '', alert_message: '' });
+    expect(parsed).toMatchObject({ monitor_id: '1', alert_status: 'Alert' });
+    for (const field of ['hostname', 'service', 'alert_id', 'timestamp', 'last_updated', 'alert_message'] as const) expect(parsed[field]).toBeUndefined();
+    expect(DatadogAlertSchema.safeParse({ monitor_id: '', alert_status: 'Alert' }).success).toBe(false);
+  });
+
   it('unwraps %%% markdown bodies', () => {
     expect(parse({ monitor_id: 1, alert_status: 'OK', alert_message: '%%%\nCPU **high**\n%%%' }).alert_message).toBe('CPU **high**');
   });
