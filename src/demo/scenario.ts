@@ -1,12 +1,8 @@
 import fs from 'node:fs';
 import { z } from 'zod';
+import { RCA_CATEGORIES } from '../analysis/report';
 import { StartupError } from '../errors';
 
-/** The closed set of root-cause categories a scenario (and a report) may name. */
-export const RCA_CATEGORIES = [
-  'deployment', 'config_change', 'cpu_saturation', 'memory_exhaustion', 'disk_full',
-  'dependency_failure', 'database', 'network', 'certificate', 'traffic_spike', 'host_failure',
-] as const;
 
 const Id = z.union([z.number().int(), z.string().min(1)]);
 const Tags = z.array(z.string()).default([]);
