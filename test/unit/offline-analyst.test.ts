@@ -1,0 +1,169 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { analyseOffline } from '../../src/analysis/offline';
+import { RcaReportSchema } from '../../src/analysis/report';
+import { formatScores, scoreReport, summarizeScores, type ExpectedRca, type ScoreRow } from '../../src/analysis/scoring';
+import type { EventEvidence, EvidenceBundle, LogTemplateEvidence, MetricEvidence } from '../../src/evidence/bundle';
+
+const FIXTURES = path.join(__dirname, '../fixtures/evidence');
+const fixtures = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).sort()
+  .map((f) => JSON.parse(fs.readFileSync(path.join(FIXTURES, f), 'utf8')) as { scenario: string; expected: ExpectedRca; bundle: EvidenceBundle });
+
+/** Every link an analyst may cite: the bundle's own. */
+function bundleLinks(b: EvidenceBundle): Set<string> {
+  const links = [...Object.values(b.links), ...b.logTemplates.map((t) => t.link), ...b.events.map((e) => e.link), ...b.metrics.map((m) => m.link),
+    ...b.similar.flatMap((s) => Object.values(s.links))];
+  return new Set(links.filter((l): l is string => !!l));
+}
+
+describe('the offline analyst on the twelve scenarios', () => {
+  const rows: ScoreRow[] = fixtures.map(({ scenario, expected, bundle }) => {
+    const { report } = analyseOffline(bundle, new Date('2026-11-24T03:00:00Z'));
+    return { scenario, expected, category: report.category, score: scoreReport(report, expected), evidenceChars: JSON.stringify(bundle).length, evidenceTokens: bundle.tokenEstimate };
+  });
+
+  it('solves all twelve and names the right category for each', () => {
+    console.log(formatScores(rows));
+    const s = summarizeScores(rows);
+    expect(s.total).toBe(12);
+    expect(s.solved).toBeGreaterThanOrEqual(12);
+    expect(s.categoryAccuracy).toBe(1);
+  });
+
+  it.each(fixtures.map((f) => [f.scenario, f] as const))('%s: a valid report citing only the bundle\'s links', (_name, { bundle }) => {
+    const result = analyseOffline(bundle, new Date('2026-11-24T03:00:00Z'));
+    expect(RcaReportSchema.safeParse(result.report).success).toBe(true);
+    expect(result.analyst).toBe('offline');
+    expect(result.usage.estimatedCostUsd).toBe(0);
+    expect(result.usage.inputTokens).toBe(0);
+    expect(result.reasoning.length).toBeGreaterThan(0);
+    expect(result.reasoning.join('\n')).toMatch(/\+\d+\.\d\d/);
+    const links = bundleLinks(bundle);
+    expect(result.report.evidence.length).toBeGreaterThan(0);
+    for (const item of result.report.evidence) if (item.link) expect(links.has(item.link)).toBe(true);
+    expect(result.report.evidence.some((e) => e.link)).toBe(true);
+    expect(result.report.missing_data).toEqual(bundle.missing.map((m) => `${m.source}: ${m.reason}`));
+    expect(Date.parse(result.timings.finishedAt)).toBeGreaterThanOrEqual(Date.parse(result.timings.startedAt));
+  });
+});
+
+// Small bundles, one rule at a time.
+const ALERT_AT = '2026-03-01T12:00:00.000Z';
+const at = (minutesBefore: number) => new Date(Date.parse(ALERT_AT) - minutesBefore * 60_000).toISOString();
+
+function bundle(parts: Partial<EvidenceBundle> = {}): EvidenceBundle {
+  return {
+    rcaId: 'rca/1', role: 'application', roleReason: 'test',
+    alert: { eventId: '1', account: 'default', status: 'Alert', monitorId: '9', title: 'api errors', tags: [], service: 'api', hostname: 'api-01', scope: 'service:api', alertTime: ALERT_AT },
+    window: { from: at(30), to: ALERT_AT },
+    links: { monitor: 'https://dd/monitor', events: 'https://dd/events', logs: 'https://dd/logs', host: 'https://dd/host' },
+    logLines: 100, logTemplates: [], events: [], metrics: [], similar: [], missing: [], omitted: {}, tokenEstimate: 500,
+    ...parts,
+  };
+}
+const template = (t: Partial<LogTemplateEvidence> & { template: string }): LogTemplateEvidence => ({
+  count: 40, firstSeen: at(10), lastSeen: at(0), hosts: ['api-01'], services: ['api'], level: 'error', example: t.template,
+  suspicion: 9, why: ['new 10 min before the alert', '40 lines in the last 15 min, 0.0 expected'], link: `https://dd/logs/${encodeURIComponent(t.template.slice(0, 20))}`, ...t,
+});
+const event = (e: Partial<EventEvidence> & { title: string; minutesBefore: number }): EventEvidence => ({
+  at: at(e.minutesBefore), text: '', tags: [], relevance: 1, why: [], link: `https://dd/event/${encodeURIComponent(e.title.slice(0, 20))}`, ...e,
+});
+const metric = (m: Partial<MetricEvidence> & { label: string; query: string; baseline: number; recent: number }): MetricEvidence => ({
+  scope: 'host:api-01', min: m.baseline, max: m.recent, last: m.recent, change: m.recent / m.baseline, points: [], link: `https://dd/metric/${m.label}`, ...m,
+});
+const analyse = (b: EvidenceBundle) => analyseOffline(b, new Date(ALERT_AT));
+
+describe('the offline analyst\'s rules', () => {
+  it('blames a deploy of the service that precedes its new errors, naming the version', () => {
+    const { report } = analyse(bundle({
+      logTemplates: [template({ template: 'TypeError: cannot read <*> of undefined in OrderMapper', firstSeen: at(8) })],
+      events: [event({ title: 'Deployed api v2.3.1 to prod', source: 'deploy', tags: ['service:api', 'version:2.3.1'], minutesBefore: 12, link: 'https://dd/event/77' })],
+    }));
+    expect(report.category).toBe('deployment');
+    expect(report.root_cause).toContain('v2.3.1');
+    expect(report.evidence.map((e) => e.link)).toContain('https://dd/event/77');
+  });
+
+  it('treats a change that comes after the errors began as an effect', () => {
+    const { report, reasoning } = analyse(bundle({
+      logTemplates: [template({ template: 'connect ETIMEDOUT <*> (POST https://api.payments.example/charge)', firstSeen: at(15) })],
+      events: [event({ title: 'HorizontalPodAutoscaler prod/api scaled 4 -> 8', source: 'kubernetes', tags: ['service:api'], minutesBefore: 5 })],
+    }));
+    expect(report.category).toBe('dependency_failure');
+    expect(report.root_cause).toContain('api.payments.example');
+    expect(reasoning.join('\n')).toMatch(/after the errors began/);
+  });
+
+  it('names the changed key of a config change', () => {
+    const { report } = analyse(bundle({
+      logTemplates: [template({ template: 'request rejected: rate limiter quota exceeded for tenant <*>', firstSeen: at(9), level: 'warn' })],
+      events: [event({ title: 'Config updated for api', source: 'config', text: '-  limiter.quota: 1000\n+  limiter.quota: 10', tags: ['service:api'], minutesBefore: 11 })],
+    }));
+    expect(report.category).toBe('config_change');
+    expect(report.root_cause).toContain('limiter.quota');
+  });
+
+  it('blames a host\'s CPU, and the job started on it, when CPU is above 90', () => {
+    const { report } = analyse(bundle({
+      metrics: [metric({ label: 'host CPU user %', query: 'avg:system.cpu.user{host:api-01}', baseline: 40, recent: 97 })],
+      events: [event({ title: 'Job reindex-all started on api-01', source: 'cron', tags: ['host:api-01', 'job:reindex-all'], minutesBefore: 20 })],
+    }));
+    expect(report.category).toBe('cpu_saturation');
+    expect(report.root_cause).toContain('reindex-all');
+    expect(report.root_cause).toContain('api-01');
+  });
+
+  it('reads a full disk from the disk metric and names the host', () => {
+    const { report } = analyse(bundle({ metrics: [metric({ label: 'disk in use', query: 'max:system.disk.in_use{host:files-03}', scope: 'host:files-03', baseline: 0.7, recent: 0.97 })] }));
+    expect(report.category).toBe('disk_full');
+    expect(report.root_cause).toContain('files-03');
+  });
+
+  it('prefers a down host over the upstream errors it causes', () => {
+    const { report } = analyse(bundle({
+      logTemplates: [template({ template: 'connect() failed (113: No route to host) while connecting to upstream' })],
+      events: [event({ title: 'EC2 system status check failed (web-09)', source: 'aws', tags: ['host:web-09'], minutesBefore: 12 })],
+    }));
+    expect(report.category).toBe('host_failure');
+    expect(report.root_cause).toContain('web-09');
+  });
+
+  it('explains saturation by a request surge and names the campaign', () => {
+    const { report } = analyse(bundle({
+      metrics: [metric({ label: 'service hits', query: 'sum:trace.http.request.hits{service:api}', scope: 'service:api', baseline: 1000, recent: 3500 }),
+        metric({ label: 'host CPU user %', query: 'avg:system.cpu.user{host:api-01}', baseline: 50, recent: 94 })],
+      events: [event({ title: 'Email campaign sent: SPRING-SALE', source: 'braze', tags: ['campaign:SPRING-SALE'], minutesBefore: 15 })],
+    }));
+    expect(report.category).toBe('traffic_spike');
+    expect(report.root_cause).toContain('SPRING-SALE');
+  });
+
+  it('names the server of certificate failures and the device of network faults', () => {
+    const cert = analyse(bundle({ logTemplates: [template({ template: 'call to https://<*> failed: SSLHandshakeException PKIX path building failed', example: 'call to https://vault.corp.example/v1 failed: SSLHandshakeException PKIX path building failed' })] }));
+    expect(cert.report.category).toBe('certificate');
+    expect(cert.report.root_cause).toContain('vault.corp.example');
+    const net = analyse(bundle({
+      host: { name: 'api-01', tags: ['tor:sw-a7'] },
+      events: [event({ title: 'sw-a7: input errors rising on Ethernet1/2', source: 'snmp', tags: ['snmp_device:sw-a7'], minutesBefore: 10 })],
+    }));
+    expect(net.report.category).toBe('network');
+    expect(net.report.root_cause).toContain('sw-a7');
+  });
+
+  it('weighs similar incidents below direct evidence', () => {
+    const { report } = analyse(bundle({
+      logTemplates: [template({ template: 'too many connections for role "app"' })],
+      events: [event({ title: '[Warn on {host:db-main-02}] Postgres connections above 80%', text: 'postgresql.percent_usage_connections is 0.93 on db-main-02.', source: 'datadog', tags: ['host:db-main-02'], minutesBefore: 6 })],
+      similar: [{ id: 's1', title: 'api broke after a deploy', rootCause: 'bad release', category: 'deployment', score: 0.9, confirmed: true, links: {} }],
+    }));
+    expect(report.category).toBe('database');
+    expect(report.root_cause).toContain('db-main-02');
+  });
+
+  it('returns a valid low-confidence report when nothing fires, listing what was missing', () => {
+    const { report } = analyse(bundle({ missing: [{ source: 'logs', reason: 'query failed' }] }));
+    expect(RcaReportSchema.safeParse(report).success).toBe(true);
+    expect(report.confidence).toBeLessThan(0.3);
+    expect(report.missing_data[0]).toBe('logs: query failed');
+  });
+});
