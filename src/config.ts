@@ -49,7 +49,17 @@ const EnvSchema = z.object({
   /** Similar past incidents: at most this many, and none scoring below the threshold (cosine, -1 to 1). */
   RAYNE_SIMILAR_LIMIT: z.coerce.number().int().min(1).max(50).default(5),
   RAYNE_SIMILAR_MIN_SCORE: z.coerce.number().min(-1).max(1).default(0.25),
+  /** Who writes RCA reports: auto is Claude when ANTHROPIC_API_KEY is set, else the offline analyst. */
+  RAYNE_ANALYST: z.enum(['auto', 'claude', 'ollama', 'offline']).default('auto'),
   ANTHROPIC_API_KEY: optionalText,
+  /** Another Messages API endpoint (a proxy, a gateway, a simulator in tests); unset: Anthropic's. */
+  ANTHROPIC_BASE_URL: optionalText.pipe(httpUrl.optional()),
+  // claude-sonnet-4-5 is deprecated in the installed SDK (end of life 2026-11-30).
+  ANTHROPIC_MODEL: z.string().min(1).default('claude-sonnet-4-6'),
+  /** Model turns per RCA; the last one may only submit the report. */
+  RAYNE_LLM_MAX_TURNS: z.coerce.number().int().min(1).max(50).default(8),
+  /** Tokens (input, cached and output, summed over turns) one RCA may spend before the report is forced. */
+  RAYNE_LLM_TOKEN_BUDGET: z.coerce.number().int().min(10_000).default(200_000),
   /** Set: similar incidents live in Qdrant; unset: in Postgres (rca_vectors). */
   QDRANT_URL: optionalText.pipe(httpUrl.optional()),
   QDRANT_API_KEY: optionalText,

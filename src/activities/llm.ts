@@ -1,0 +1,175 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { ApplicationFailure } from '@temporalio/common';
+import type { AccountStore } from '../accounts/store';
+import { buildTurnRequest, answerBlocks, toTurnFailure, turnOutcome, type TurnOutcome } from '../analysis/claude';
+import { dataBlock, evidenceMessage, SYSTEM_PROMPT } from '../analysis/claude-prompt';
+import { bounded, runReadTool, type ToolContext } from '../analysis/claude-tool-runner';
+import { callKey, describeIssues, isReadTool, SUBMIT_REPORT } from '../analysis/claude-tools';
+import { ConversationStore, type StoredMessage, toolUses } from '../analysis/conversation';
+import { RcaReportSchema } from '../analysis/report';
+import type { Db } from '../db/pool';
+import { estimateTokens, type EvidenceBundle } from '../evidence/bundle';
+import type { SimilarityProviders } from '../similarity/providers';
+
+export interface LlmDeps {
+  db: Db;
+  accounts: AccountStore;
+  similarity: SimilarityProviders;
+  similar: { limit: number; minScore: number };
+  anthropic: {
+    /** Absent: every turn fails as Unauthorized (the workflow should pick another analyst instead). */
+    apiKey?: string;
+    baseURL?: string;
+    model: string;
+    /** The last turn may only call submit_report. */
+    maxTurns: number;
+    /** Input, cached and output tokens summed over turns; near it, the report is forced. */
+    maxTokensPerRca: number;
+  };
+}
+
+/** One tool call of a turn, as the workflow passes it back. */
+export interface ToolCall {
+  id: string;
+  name: string;
+  input: unknown;
+}
+
+/** What a tool call left in the conversation; `refused` says why it was not run. */
+export interface ToolOutcome {
+  ok: boolean;
+  chars: number;
+  refused?: string;
+}
+
+const ANSWER_MAX_TOKENS = 4096;
+// Below the workflow's start-to-close timeout for a turn, so the SDK gives up first and says why.
+const REQUEST_TIMEOUT_MS = 240_000;
+const REFUSED = 'Refused: ';
+
+const resultText = (content: Anthropic.ToolResultBlockParam['content']): string =>
+  typeof content === 'string' ? content : (content ?? []).map((b) => (b.type === 'text' ? b.text : '')).join('');
+
+/** A stored tool_result as the workflow sees it. */
+function toolOutcome(result: Anthropic.ToolResultBlockParam): ToolOutcome {
+  const text = resultText(result.content);
+  return { ok: !result.is_error, chars: text.length, ...(text.startsWith(REFUSED) ? { refused: text.slice(REFUSED.length, REFUSED.length + 300) } : {}) };
+}
+
+/**
+ * The Claude analyst as activities: analysisTurn is one model turn, analysisTool one read-only
+ * tool call. The conversation lives in rca_messages; the workflow only passes ids and small
+ * outcomes, and decides when to stop (a report, or maxTurns).
+ */
+export const createLlmActivities = ({ db, accounts, similarity, similar, anthropic }: LlmDeps) => {
+  const conversation = new ConversationStore(db);
+
+  const loadBundle = async (rcaId: string): Promise<EvidenceBundle> => {
+    const { rows } = await db.query('SELECT bundle FROM rca_evidence WHERE rca_id = $1', [rcaId]);
+    if (!rows[0]) throw ApplicationFailure.nonRetryable(`RCA ${rcaId} has no evidence bundle; the analysis runs after the evidence step`, 'NotFound');
+    return rows[0].bundle as EvidenceBundle;
+  };
+
+  /** The conversation so far, seeded with the system prompt and the evidence when it is new. */
+  const loadConversation = async (rcaId: string): Promise<StoredMessage[]> => {
+    const stored = await conversation.load(rcaId);
+    if (stored.length > 0) return stored;
+    const bundle = await loadBundle(rcaId);
+    await conversation.seed(rcaId, SYSTEM_PROMPT, [{ type: 'text', text: evidenceMessage(bundle) }]);
+    return conversation.load(rcaId);
+  };
+
+  let client: Anthropic | undefined;
+  const anthropicClient = (): Anthropic => {
+    if (!anthropic.apiKey) throw ApplicationFailure.nonRetryable('no Anthropic API key is configured (ANTHROPIC_API_KEY)', 'Unauthorized');
+    // No SDK retries: Temporal retries the activity, with its own backoff and retry-after.
+    client ??= new Anthropic({ apiKey: anthropic.apiKey, baseURL: anthropic.baseURL, maxRetries: 0, timeout: REQUEST_TIMEOUT_MS });
+    return client;
+  };
+
+  return {
+    /**
+     * Model turn `turn` (from 1): sends the stored conversation, stores the answer at the turn's
+     * place (a retried turn overwrites it) and returns its tool calls, report and usage. On the
+     * last turn, or when the token budget is nearly spent, only submit_report is offered and forced.
+     * Throws Unauthorized (non-retryable) for a rejected key, RateLimited/Overloaded (retryable,
+     * after retry-after) when the API is busy, NotFound when the RCA has no evidence.
+     */
+    async analysisTurn(rcaId: string, turn: number): Promise<TurnOutcome> {
+      const stored = await loadConversation(rcaId);
+      const answers = stored.filter((m) => m.role === 'assistant');
+      // The turn-th answer, when already stored, belongs to an earlier attempt of this turn: replace it.
+      const replaced = answers[turn - 1];
+      const seq = replaced ? replaced.seq : stored[stored.length - 1]!.seq + 1;
+      const history = stored.filter((m) => m.seq < seq);
+      const spent = history.reduce((n, m) => n + (m.usage ? m.usage.inputTokens + m.usage.cachedTokens + m.usage.outputTokens : 0), 0);
+      // A re-run may name another model; planAnalysis stored the choice on the run.
+      const { rows: [run] } = await db.query('SELECT model FROM rca_runs WHERE id = $1', [rcaId]);
+      const model: string = run?.model ?? anthropic.model;
+      const next = estimateTokens(buildTurnRequest(history, { model, final: false })) + ANSWER_MAX_TOKENS;
+      const final = turn >= anthropic.maxTurns || spent + next > anthropic.maxTokensPerRca;
+      const request = buildTurnRequest(history, { model, final, maxTokens: ANSWER_MAX_TOKENS });
+
+      let message: Anthropic.Message;
+      try {
+        message = await anthropicClient().messages.create(request);
+      } catch (err) {
+        throw toTurnFailure(err);
+      }
+      const blocks = answerBlocks(message.content);
+      const outcome = turnOutcome(message, final);
+      // An empty answer would make the next request invalid; a placeholder keeps the roles alternating.
+      await conversation.putAssistant(rcaId, seq, blocks.length ? blocks : [{ type: 'text', text: '(no answer)' }], outcome.usage);
+      return outcome;
+    },
+
+    /**
+     * Runs one tool call of the conversation and appends its tool_result, once per tool_use id
+     * (a retry returns what was recorded). Tool failures, bad input, unknown tools and repeats
+     * of an earlier identical call become error results; submit_report is answered with its
+     * validation errors. Throws NotFound for a tool_use the conversation lacks, NoAccount when
+     * the alert's Datadog account is gone.
+     */
+    async analysisTool(rcaId: string, call: ToolCall): Promise<ToolOutcome> {
+      const recorded = await conversation.findToolResult(rcaId, call.id);
+      if (recorded) return toolOutcome(recorded);
+      const uses = toolUses(await conversation.load(rcaId));
+      const index = uses.findIndex((u) => u.id === call.id);
+      if (index < 0) throw ApplicationFailure.nonRetryable(`RCA ${rcaId} has no tool call ${call.id}`, 'NotFound');
+      // The stored call is the truth: it is what the model will see answered.
+      const use = uses[index]!;
+      const answer = async (text: string, isError: boolean) =>
+        toolOutcome(await conversation.appendToolResult(rcaId, { type: 'tool_result', tool_use_id: use.id, content: text, ...(isError ? { is_error: true } : {}) }));
+
+      if (use.name === SUBMIT_REPORT) {
+        const parsed = RcaReportSchema.safeParse(use.input);
+        return parsed.success
+          ? answer('Report received.', false)
+          : answer(`The report does not match the schema: ${describeIssues(parsed.error)}. Call submit_report again with these fields fixed.`, true);
+      }
+      if (!isReadTool(use.name)) return answer(`Unknown tool "${use.name}"; the tools are listed in the request.`, true);
+      const key = callKey(use.name, use.input);
+      if (uses.slice(0, index).some((u) => callKey(u.name, u.input) === key)) {
+        return answer(`${REFUSED}this exact call (${use.name} with the same arguments) was already made in this investigation; use its result above, or change the arguments.`, true);
+      }
+
+      const { rows } = await db.query('SELECT r.account, e.bundle FROM rca_runs r LEFT JOIN rca_evidence e ON e.rca_id = r.id WHERE r.id = $1', [rcaId]);
+      if (!rows[0]) throw ApplicationFailure.nonRetryable(`RCA ${rcaId} does not exist`, 'NotFound');
+      const account: string = rows[0].account;
+      const credentials = await accounts.credentials(account);
+      if (!credentials) throw ApplicationFailure.nonRetryable(`no Datadog account "${account}" is configured; add it with POST /v1/accounts`, 'NoAccount');
+      const bundle = rows[0].bundle as EvidenceBundle | null;
+      const to = bundle ? new Date(bundle.window.to) : new Date();
+      const ctx: ToolContext = { rcaId, account, credentials, similarity, similar, window: { from: bundle ? new Date(bundle.window.from) : new Date(to.getTime() - 30 * 60_000), to } };
+      let output: string;
+      try {
+        output = await runReadTool(use.name, use.input, ctx);
+      } catch (err) {
+        return answer(`${use.name} failed: ${bounded((err as Error).message ?? String(err), 1000)}`, true);
+      }
+      return answer(dataBlock(use.name, bounded(output)), false);
+    },
+  };
+};
+
+export type LlmActivities = ReturnType<typeof createLlmActivities>;

@@ -1,0 +1,124 @@
+import { v1, v2 } from '@datadog/datadog-api-client';
+import type { AccountCredentials } from '../accounts/store';
+import { type StoredLogLine, summariseSeries } from '../activities/prefetch';
+import { callDatadog, type DatadogConfiguration } from '../datadog/client';
+import { mineLogTemplates } from '../evidence/log-templates';
+import type { SimilarityProviders } from '../similarity/providers';
+import { describeIssues, type ReadToolName, TOOL_INPUTS } from './claude-tools';
+
+/** Tool output longer than this is cut, with a note saying so: one call must not flood the context. */
+export const TOOL_OUTPUT_MAX_CHARS = 6_000;
+const DEFAULT_LOG_LIMIT = 300;
+const MAX_RANGE_MS = 24 * 3600_000;
+
+/** What a tool needs besides its input: the account, the evidence window, the similarity search. */
+export interface ToolContext {
+  rcaId: string;
+  account: string;
+  credentials: AccountCredentials;
+  window: { from: Date; to: Date };
+  similarity: SimilarityProviders;
+  similar: { limit: number; minScore: number };
+}
+
+/** Thrown when a tool's input is unusable; the model sees the message as an error result. */
+export class ToolInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ToolInputError';
+  }
+}
+
+function parseTime(value: string | number | undefined, fallback: Date, name: string): Date {
+  if (value === undefined) return fallback;
+  // Epoch seconds or milliseconds, as numbers or digit strings; else ISO 8601.
+  const n = typeof value === 'number' ? value : /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+  const date = Number.isFinite(n) ? new Date(n < 1e11 ? n * 1000 : n) : new Date(String(value));
+  if (Number.isNaN(date.getTime())) throw new ToolInputError(`${name}: "${value}" is not an ISO 8601 time or epoch seconds`);
+  return date;
+}
+
+function range(input: { from?: string | number; to?: string | number }, window: ToolContext['window']) {
+  const from = parseTime(input.from, window.from, 'from');
+  const to = parseTime(input.to, window.to, 'to');
+  if (from >= to) throw new ToolInputError('from must be before to');
+  if (to.getTime() - from.getTime() > MAX_RANGE_MS) throw new ToolInputError('the time range may span at most 24 hours');
+  return { from, to };
+}
+
+/** Text with a note when cut to the bound. */
+export function bounded(text: string, max = TOOL_OUTPUT_MAX_CHARS): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, max)}\n[truncated: ${max} of ${text.length} characters shown; narrow the query or the time range for the rest]`;
+}
+
+type Call = <T>(operation: string, fn: (c: DatadogConfiguration) => Promise<T>) => Promise<T>;
+
+/** Runs one read-only tool and returns its output as JSON text (unbounded; the caller bounds it). Throws on bad input or a failed call. */
+export async function runReadTool(name: ReadToolName, rawInput: unknown, ctx: ToolContext): Promise<string> {
+  const parsed = TOOL_INPUTS[name].safeParse(rawInput);
+  if (!parsed.success) throw new ToolInputError(`invalid input for ${name}: ${describeIssues(parsed.error)}`);
+  const call: Call = (operation, fn) => callDatadog(ctx.credentials, operation, fn);
+  const input = parsed.data as Record<string, any>;
+  switch (name) {
+    case 'search_logs': {
+      const { from, to } = range(input, ctx.window);
+      const limit = input.limit ?? DEFAULT_LOG_LIMIT;
+      const result = await call('search logs', (c) => new v2.LogsApi(c).listLogs({
+        body: { filter: { query: input.query, from: from.toISOString(), to: to.toISOString() }, page: { limit }, sort: '-timestamp' },
+      }));
+      const lines: StoredLogLine[] = (result.data ?? []).map((log) => {
+        const a = log.attributes ?? {};
+        return { at: (a.timestamp ?? to).toISOString(), host: a.host, service: a.service, status: a.status, message: String(a.message ?? '') };
+      });
+      const templates = mineLogTemplates(lines, to).slice(0, 25).map(({ template, count, firstSeen, lastSeen, hosts, services, level, example, why }) =>
+        ({ template, count, level, firstSeen, lastSeen, hosts, services, example: example.slice(0, 300), why }));
+      return JSON.stringify({ query: input.query, from: from.toISOString(), to: to.toISOString(), lines: lines.length, more: !!result.meta?.page?.after, templates });
+    }
+    case 'query_metrics': {
+      const { from, to } = range(input, ctx.window);
+      const result = await call(`query metric ${input.query}`, (c) => new v1.MetricsApi(c).queryMetrics({ from: Math.floor(from.getTime() / 1000), to: Math.ceil(to.getTime() / 1000), query: input.query }));
+      const series = (result.series ?? []).slice(0, 10).flatMap((s) => {
+        const summary = summariseSeries(s.metric ?? input.query, input.query, s.scope ?? '', (s.pointlist ?? []) as Array<[number, number | null]>, to.getTime());
+        return summary ? [{ ...summary, points: summary.points.map(([t, v]) => [new Date(t).toISOString(), v]) }] : [];
+      });
+      return JSON.stringify({ query: input.query, from: from.toISOString(), to: to.toISOString(), series: series.length ? series : 'no data for this query in the range' });
+    }
+    case 'get_events': {
+      const { from, to } = range(input, ctx.window);
+      const result = await call('list events', (c) => new v1.EventsApi(c).listEvents({ start: Math.floor(from.getTime() / 1000), end: Math.ceil(to.getTime() / 1000) }));
+      const words = String(input.query ?? '').toLowerCase().split(/\s+/).filter(Boolean);
+      const events = (result.events ?? [])
+        .map((e) => ({ at: new Date((e.dateHappened ?? 0) * 1000).toISOString(), title: e.title ?? '', text: (e.text ?? '').slice(0, 500), source: e.sourceTypeName, alertType: e.alertType === undefined ? undefined : String(e.alertType), tags: (e.tags ?? []).slice(0, 12) }))
+        .filter((e) => words.every((w) => `${e.title} ${e.text} ${e.tags.join(' ')} ${e.source ?? ''}`.toLowerCase().includes(w)))
+        .sort((a, b) => b.at.localeCompare(a.at));
+      return JSON.stringify({ from: from.toISOString(), to: to.toISOString(), matched: events.length, events: events.slice(0, 40) });
+    }
+    case 'get_host': {
+      const host = input.hostname as string;
+      const list = await call('list hosts', (c) => new v1.HostsApi(c).listHosts({ filter: host, count: 10 }));
+      const found = list.hostList?.find((h) => h.hostName === host || h.name === host);
+      if (!found) return JSON.stringify({ hostname: host, found: false, note: 'the host is not reporting to Datadog', similar: (list.hostList ?? []).map((h) => h.hostName ?? h.name).slice(0, 10) });
+      const tags = await call(`get tags of host ${host}`, (c) => new v1.TagsApi(c).getHostTags({ hostName: host }));
+      return JSON.stringify({
+        hostname: host, found: true, up: found.up, apps: found.apps ?? [], platform: found.meta?.platform, lastReportedTime: found.lastReportedTime,
+        metrics: found.metrics ? { cpu: found.metrics.cpu, iowait: found.metrics.iowait, load: found.metrics.load } : undefined, tags: tags.tags ?? [],
+      });
+    }
+    case 'get_monitor': {
+      const id = Number(input.monitor_id);
+      if (!Number.isSafeInteger(id)) throw new ToolInputError(`monitor_id "${input.monitor_id}" is not a number`);
+      const m = await call(`get monitor ${id}`, (c) => new v1.MonitorsApi(c).getMonitor({ monitorId: id }));
+      return JSON.stringify({ id: m.id, name: m.name, type: m.type, query: m.query, message: (m.message ?? '').slice(0, 2000), tags: m.tags ?? [], overallState: m.overallState, options: m.options?.thresholds });
+    }
+    case 'similar_incidents': {
+      const [vector] = await ctx.similarity.embedder.embed([input.text]);
+      await ctx.similarity.store.ensureReady(vector!.length);
+      const hits = await ctx.similarity.store.search(vector!, { limit: ctx.similar.limit, minScore: ctx.similar.minScore, filter: { account: ctx.account, excludeId: ctx.rcaId } });
+      return JSON.stringify({
+        incidents: hits.map((h) => ({ id: h.id, title: h.payload.title, rootCause: h.payload.rootCause, category: h.payload.category, score: Math.round(h.score * 1000) / 1000, confirmed: h.payload.confirmed })),
+        ...(hits.length ? {} : { note: `no past incident scores ${ctx.similar.minScore} or more` }),
+      });
+    }
+  }
+}

@@ -1,0 +1,76 @@
+import type Anthropic from '@anthropic-ai/sdk';
+import { z } from 'zod';
+import { RcaReportSchema } from './report';
+
+/** A time as the tools accept it: ISO 8601, or epoch seconds/milliseconds. */
+const Time = z.union([z.string().min(1), z.number()]).describe('ISO 8601 time or epoch seconds; defaults to the evidence window');
+
+/** Input schemas of the read-only tools: validated before running, and given to Claude as JSON schema. */
+export const TOOL_INPUTS = {
+  search_logs: z.object({
+    query: z.string().min(1).describe('Datadog log search query, e.g. "service:checkout-service status:error"'),
+    from: Time.optional(),
+    to: Time.optional(),
+    limit: z.number().int().min(1).max(1000).optional().describe('lines to fetch before mining templates (default 300)'),
+  }),
+  query_metrics: z.object({
+    query: z.string().min(1).describe('Datadog metric query, e.g. "avg:system.cpu.user{host:web-01}"'),
+    from: Time.optional(),
+    to: Time.optional(),
+  }),
+  get_events: z.object({
+    query: z.string().optional().describe('words that must all appear in the title, text or tags (case-insensitive)'),
+    from: Time.optional(),
+    to: Time.optional(),
+  }),
+  get_host: z.object({ hostname: z.string().min(1) }),
+  get_monitor: z.object({ monitor_id: z.union([z.string().min(1), z.number().int()]).describe('the Datadog monitor id') }),
+  similar_incidents: z.object({ text: z.string().min(1).describe('what the incident is about: service, symptom, suspected cause') }),
+} as const;
+
+export type ReadToolName = keyof typeof TOOL_INPUTS;
+export const SUBMIT_REPORT = 'submit_report';
+
+const DESCRIPTIONS: Record<ReadToolName, string> = {
+  search_logs: 'Search Datadog logs (read-only). Returns the lines mined into templates with counts, levels, hosts, first/last seen and an example each.',
+  query_metrics: 'Query a Datadog metric timeseries (read-only). Returns each series summarised: min, max, last, baseline against the last five minutes, a few points.',
+  get_events: 'List Datadog events in a time range (read-only): deployments, config changes, scaling, alerts.',
+  get_host: 'Get one host from the Datadog infrastructure list (read-only): up, apps, platform, cpu/iowait/load, tags.',
+  get_monitor: 'Get a Datadog monitor definition and state (read-only).',
+  similar_incidents: 'Search past incidents of this account that read like the given text (read-only). Returns title, root cause, category and score.',
+};
+
+/** zod's JSON schema without the `$schema` key, as a tool input schema. */
+function inputSchema(schema: z.ZodType): Anthropic.Tool.InputSchema {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
+  return rest as Anthropic.Tool.InputSchema;
+}
+
+export const submitReportTool = (): Anthropic.Tool => ({
+  name: SUBMIT_REPORT,
+  description: 'Submit the final root-cause report. Call exactly once, when the investigation is done.',
+  input_schema: inputSchema(RcaReportSchema),
+});
+
+/** The read-only tools and submit_report, in a fixed order so the cached prefix stays byte-identical. */
+export const allTools = (): Anthropic.Tool[] => [
+  ...(Object.keys(TOOL_INPUTS) as ReadToolName[]).map((name) => ({ name, description: DESCRIPTIONS[name], input_schema: inputSchema(TOOL_INPUTS[name]) })),
+  submitReportTool(),
+];
+
+export const isReadTool = (name: string): name is ReadToolName => Object.prototype.hasOwnProperty.call(TOOL_INPUTS, name);
+
+/** JSON with sorted keys: two calls with the same arguments in another order are the same call. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+export const callKey = (name: string, input: unknown) => `${name} ${canonicalJson(input)}`;
+
+/** zod issues as one line for a tool_result the model can act on. */
+export const describeIssues = (error: z.ZodError) =>
+  error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(input)'}: ${i.message}`).join('; ');
