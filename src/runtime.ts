@@ -40,10 +40,17 @@ export function createApiRuntime(config: Config, databaseUrl: string, temporalAd
 
 /** What a worker's activities need; the Temporal UI URL comes from config or the dev server. */
 export function createActivityDeps(config: Config, db: Db, temporalUiUrl = config.TEMPORAL_UI_URL): ActivityDeps {
+  const anthropic = {
+    apiKey: config.ANTHROPIC_API_KEY, baseURL: config.ANTHROPIC_BASE_URL, model: config.ANTHROPIC_MODEL,
+    maxTurns: config.RAYNE_LLM_MAX_TURNS, maxTokensPerRca: config.RAYNE_LLM_TOKEN_BUDGET,
+  };
   return {
     db,
     ...createStores(config, db),
     links: { publicUrl: config.RAYNE_PUBLIC_URL, temporalUiUrl, namespace: config.TEMPORAL_NAMESPACE },
+    anthropic,
+    // Ollama chat is not an analyst yet: an ollama choice falls back to offline.
+    analysis: { analyst: config.RAYNE_ANALYST, claudeConfigured: !!config.ANTHROPIC_API_KEY, ollamaConfigured: false, model: config.ANTHROPIC_MODEL, maxTurns: config.RAYNE_LLM_MAX_TURNS },
     evidenceTokens: config.RAYNE_EVIDENCE_TOKENS,
     similarity: createSimilarityProviders(config, db),
     similar: { limit: config.RAYNE_SIMILAR_LIMIT, minScore: config.RAYNE_SIMILAR_MIN_SCORE },

@@ -1,9 +1,12 @@
+import { type AnalysisDeps, createAnalysisActivities } from './analysis';
 import { createEvidenceActivities, type EvidenceDeps } from './evidence';
+import { createLlmActivities, type LlmDeps } from './llm';
+import { createNotebookActivities } from './notebook';
 import { createPrefetchActivities, type PrefetchDeps } from './prefetch';
 import { createProcessorActivities, type ProcessorDeps } from './processors';
 import { createStoreActivities, type StoreDeps } from './store';
 
-export type ActivityDeps = StoreDeps & ProcessorDeps & PrefetchDeps & EvidenceDeps;
+export type ActivityDeps = StoreDeps & ProcessorDeps & PrefetchDeps & EvidenceDeps & AnalysisDeps & LlmDeps;
 
 /** Every activity the worker registers, built over injected clients. */
 export const createActivities = (deps: ActivityDeps) => ({
@@ -11,6 +14,9 @@ export const createActivities = (deps: ActivityDeps) => ({
   ...createProcessorActivities(deps),
   ...createPrefetchActivities(deps),
   ...createEvidenceActivities(deps),
+  ...createAnalysisActivities(deps),
+  ...createLlmActivities(deps),
+  ...createNotebookActivities(deps),
 });
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -158,7 +158,7 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
     async setRcaPhase(rcaId: string, phase: RcaPhase, role?: { role: Role; reason: string }, error?: string): Promise<void> {
       await db.query(
         `UPDATE rca_runs SET phase = $2, role = coalesce($3, role), role_reason = coalesce($4, role_reason), error = $5,
-           status = CASE $2 WHEN 'failed' THEN 'failed' WHEN 'done' THEN 'evidence_ready' ELSE status END, updated_at = now()
+           status = CASE $2 WHEN 'failed' THEN 'failed' WHEN 'analyse' THEN 'evidence_ready' WHEN 'done' THEN 'completed' ELSE status END, updated_at = now()
          WHERE id = $1`,
         [rcaId, phase, role?.role ?? null, role?.reason ?? null, error ?? null],
       );

@@ -13,7 +13,7 @@ import { rcaRoutes } from './rca';
 import { webhookRoutes } from './webhooks';
 
 export interface ApiDeps {
-  config: Pick<Config, 'RAYNE_API_TOKEN' | 'RAYNE_WEBHOOK_SECRET' | 'RAYNE_PUBLIC_URL' | 'RAYNE_TEMPORAL_TIMEOUT_MS' | 'DD_API_URL'>;
+  config: Pick<Config, 'RAYNE_API_TOKEN' | 'RAYNE_WEBHOOK_SECRET' | 'RAYNE_PUBLIC_URL' | 'TEMPORAL_UI_URL' | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE' | 'RAYNE_TEMPORAL_TIMEOUT_MS' | 'DD_API_URL'>;
   db: Db;
   temporal: Client;
   intake: Intake;

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { type Config, ConfigError, loadConfig, obsoleteSettings } from '../config';
 import { StartupError } from '../errors';
 import { createLogger, type Logger } from '../logger';
+import type { AnalystName } from '../workflows/rca-types';
 import { addLogsCommand } from './logs';
 
 // Loaded on first use: Temporal's worker, pg and the API take seconds to load, and `rayne logs` needs none of them.
@@ -35,8 +36,14 @@ export function buildCli(): Command {
     .option('--exit', 'stop once the results are printed instead of waiting for Ctrl-C')
     .description('run the stack against a Datadog sandbox seeded from a scenario, send its alert and recovery, and show what each processor did')
     .action((file: string | undefined, opts: { exit?: boolean }) => run((c, l) => stack().demo(c, l, file, opts.exit === true))());
+  program
+    .command('eval')
+    .argument('<dir>', 'a folder of scenario files (see scenarios/README.md)')
+    .option('--analyst <name>', 'analyse with this analyst instead of the configured one (claude, ollama, offline)')
+    .description('run every scenario through the pipeline and score the reports (uses RAYNE_URL when set, else starts its own stack)')
+    .action((dir: string, opts: { analyst?: AnalystName }) => run((c, l) => stack().evaluate(c, l, dir, opts.analyst))());
   addLogsCommand(program);
-  program.addHelpText('after', '\nExamples:\n  rayne dev\n  rayne demo\n  rayne demo scenarios/checkout-service-error-rate-spike.json --exit\n  DATABASE_URL=postgres://... TEMPORAL_ADDRESS=temporal:7233 rayne api\n');
+  program.addHelpText('after', '\nExamples:\n  rayne dev\n  rayne demo\n  rayne demo scenarios/checkout-service-error-rate-spike.json --exit\n  rayne eval scenarios\n  DATABASE_URL=postgres://... TEMPORAL_ADDRESS=temporal:7233 rayne api\n');
   return program;
 }
 

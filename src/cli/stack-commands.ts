@@ -5,7 +5,10 @@ import type { Config } from '../config';
 import { createPool } from '../db/pool';
 import { StartupError } from '../errors';
 import { migrate } from '../db/migrate';
-import { DEFAULT_SCENARIO, runDemo } from '../demo/demo';
+import { runDemo } from '../demo/demo';
+import { runEval } from '../demo/eval';
+import type { AnalystName } from '../workflows/rca-types';
+import { DEFAULT_SCENARIO } from '../demo/stack-client';
 import { consoleSteps, startDevStack } from '../dev/stack';
 import type { Logger } from '../logger';
 import { ensureSearchAttributes } from '../temporal/connection';
@@ -89,4 +92,9 @@ export async function migrateCommand(config: Config) {
 
 export async function demo(config: Config, log: Logger, file: string | undefined, exitWhenDone: boolean) {
   await runDemo(config, log, { scenarioFile: file ? path.resolve(file) : DEFAULT_SCENARIO, exitWhenDone, untilStopped: untilSignal });
+}
+
+export async function evaluate(config: Config, log: Logger, dir: string, analyst: AnalystName | undefined) {
+  const rows = await runEval(config, log, { dir: path.resolve(dir), analyst, apiUrl: process.env.RAYNE_URL });
+  if (rows.some((r) => r.rootCause.startsWith('(failed'))) throw new StartupError('some RCAs failed; see the table above');
 }

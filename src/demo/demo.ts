@@ -1,22 +1,11 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Config } from '../config';
-import { freePort } from '../dev/free-port';
 import { consoleSteps, startDevStack } from '../dev/stack';
+import type { EvidenceBundle } from '../evidence/bundle';
 import type { Logger } from '../logger';
 import { startReceiver } from './receiver';
 import { startDatadogSandbox } from './sandbox';
-import { loadScenario, type Scenario } from './scenario';
-import { createPool } from '../db/pool';
-import type { EvidenceBundle } from '../evidence/bundle';
-import { createSimilarityProviders } from '../similarity/providers';
-
-/** The package's root, from src/ (tests) or dist/src/ (built) alike. */
-function packageRoot(dir = __dirname): string {
-  return fs.existsSync(path.join(dir, 'package.json')) ? dir : packageRoot(path.dirname(dir));
-}
-
-export const DEFAULT_SCENARIO = path.join(packageRoot(), 'scenarios', 'storefront-web-host-cpu.json');
+import { loadScenario } from './scenario';
+import { type Api, apiClient, indexHistory, isolatedConfig } from './stack-client';
 
 const DEMO_ACCOUNT = 'demo';
 const DEMO_KEYS = { api_key: 'demo-api-key', app_key: 'demo-app-key' };
@@ -28,22 +17,6 @@ export interface DemoOptions {
   untilStopped: () => Promise<string>;
 }
 
-/** Config for a demo stack of its own: a separate home and free ports unless the user chose them. */
-async function demoConfig(config: Config, env: NodeJS.ProcessEnv): Promise<Config> {
-  const pick = async (name: 'PORT' | 'RAYNE_PG_PORT' | 'RAYNE_TEMPORAL_PORT' | 'RAYNE_TEMPORAL_UI_PORT') => (env[name] ? config[name] : await freePort());
-  const port = await pick('PORT');
-  return {
-    ...config,
-    home: path.join(config.home, 'demo'),
-    RAYNE_HOME: path.join(config.RAYNE_HOME, 'demo'),
-    PORT: port,
-    RAYNE_PG_PORT: await pick('RAYNE_PG_PORT'),
-    RAYNE_TEMPORAL_PORT: await pick('RAYNE_TEMPORAL_PORT'),
-    RAYNE_TEMPORAL_UI_PORT: await pick('RAYNE_TEMPORAL_UI_PORT'),
-    RAYNE_PUBLIC_URL: config.RAYNE_PUBLIC_URL ?? `http://localhost:${port}`,
-  };
-}
-
 /**
  * `rayne demo`: the stack on embedded defaults, a Datadog sandbox seeded with a scenario, and
  * local receivers for notify/forward/Slack; sends the scenario's alert and its recovery through
@@ -51,7 +24,7 @@ async function demoConfig(config: Config, env: NodeJS.ProcessEnv): Promise<Confi
  */
 export async function runDemo(baseConfig: Config, log: Logger, options: DemoOptions, out: (s: string) => void = (s) => process.stdout.write(s)) {
   const scenario = loadScenario(options.scenarioFile);
-  const config = await demoConfig(baseConfig, process.env);
+  const config = await isolatedConfig(baseConfig, process.env, 'demo');
   out(`Rayne demo: ${scenario.title}\n  scenario ${options.scenarioFile}\n`);
   const step = consoleSteps(out);
 
@@ -79,7 +52,7 @@ export async function runDemo(baseConfig: Config, log: Logger, options: DemoOpti
     // A fresh transition id per run: the demo's database outlives it, and a repeat would be a duplicate.
     const transitionId = `${String(scenario.alert.transition_id ?? scenario.id)}-${Date.now().toString(36)}`;
     s = step(`past incidents for similarity search (${scenario.history.length})`);
-    await indexHistory(config, stack.databaseUrl, scenario);
+    await indexHistory(config, stack.databaseUrl, scenario, DEMO_ACCOUNT);
     s.done();
 
     const alert: Record<string, unknown> = { ...scenario.alert, timestamp: Math.floor(Date.now() / 1000), transition_id: transitionId };
@@ -107,41 +80,6 @@ export async function runDemo(baseConfig: Config, log: Logger, options: DemoOpti
     await stack.stop();
     await Promise.all([sandbox.close(), ...Object.values(receivers).map((r) => r.close())]);
   }
-}
-
-/** The scenario's past incidents, as earlier RCAs of the demo account, so the similarity search has something to find. */
-async function indexHistory(config: Config, databaseUrl: string, scenario: Scenario): Promise<void> {
-  const db = createPool(databaseUrl, 2);
-  try {
-    const { embedder, store } = createSimilarityProviders(config, db);
-    const points = scenario.history.map((h, i) => ({
-      id: `demo/${scenario.id}/${i}`,
-      text: [h.title, h.service && `service ${h.service}`, h.root_cause].filter(Boolean).join('\n'),
-      payload: { account: DEMO_ACCOUNT, title: h.title, service: h.service, rootCause: h.root_cause, category: h.category, confirmed: true, links: {}, createdAt: new Date().toISOString() },
-    }));
-    if (points.length === 0) return;
-    const vectors = await embedder.embed(points.map((p) => p.text));
-    await store.ensureReady(vectors[0]!.length);
-    await store.upsert(points.map((p, i) => ({ id: p.id, vector: vectors[i]!, payload: p.payload })));
-  } finally {
-    await db.end();
-  }
-}
-
-type Api = (method: string, path: string, body?: unknown, expected?: number) => Promise<Response>;
-
-function apiClient(baseUrl: string, token: string | undefined): Api {
-  return async (method, route, body, expected) => {
-    const response = await fetch(`${baseUrl}${route}`, {
-      method,
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (expected !== undefined && response.status !== expected) {
-      throw new Error(`${method} ${route} answered ${response.status}: ${await response.text()}`);
-    }
-    return response;
-  };
 }
 
 interface EventView {

@@ -87,6 +87,18 @@ async function startRca(eventId: string): Promise<string | undefined> {
   }
 }
 
+/** On recovery, marks the incident's RCA notebooks RESOLVED; one that cannot be marked is logged, not fatal. */
+async function resolveNotebooks(): Promise<void> {
+  for (const rcaId of await store.unresolvedNotebooks(workflowInfo().workflowId)) {
+    await notebookActivities.resolveNotebook(rcaId).catch((err: Error) => log.warn('notebook not marked resolved', { rcaId, error: err.message }));
+  }
+}
+
+const notebookActivities = proxyActivities<Activities>({
+  startToCloseTimeout: '1m',
+  retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 6 },
+});
+
 // Keep history bounded for monitors that flap for weeks.
 const CONTINUE_AS_NEW_AFTER = 500;
 const SEEN_IDS_KEPT = 200;
@@ -117,7 +129,11 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       const { state: next, decision } = applyTransition(state, t);
       state = next;
       upsertSearchAttributes([{ key: RayneAlertStatus, value: t.status }]);
-      const [tier1, rcaId] = await Promise.all([runTier1(t.eventId, decision), decision.startRca ? startRca(t.eventId) : undefined]);
+      const [tier1, rcaId] = await Promise.all([
+        runTier1(t.eventId, decision),
+        decision.startRca ? startRca(t.eventId) : undefined,
+        decision.closesIncident ? resolveNotebooks() : undefined,
+      ]);
       const record: TransitionRecord = { ...decision, tier1, ...(rcaId ? { rcaId } : {}) };
       await store.recordTransition(t.eventId, record);
       processed.push({ ...record, eventId: t.eventId, receivedAt: t.receivedAt });

@@ -1,2 +1,2 @@
 export { incidentWorkflow } from './incident-workflow';
-export { rcaWorkflow } from './rca-workflow';
+export { rcaWorkflow, reindexRcaWorkflow } from './rca-workflow';

@@ -6,6 +6,19 @@ export interface RcaInput {
   eventId: string;
   /** rca/{eventId}, or rca/{eventId}/rerun-{n}. */
   rcaId: string;
+  /** A re-run's choice; otherwise the configured analyst. */
+  analyst?: AnalystName;
+  model?: string;
+}
+
+export const ANALYSTS = ['claude', 'ollama', 'offline'] as const;
+export type AnalystName = (typeof ANALYSTS)[number];
+
+/** How an RCA will be analysed, resolved from config (and a re-run's override) by an activity. */
+export interface AnalysisPlan {
+  analyst: AnalystName;
+  model?: string;
+  maxTurns: number;
 }
 
 /** The alert as the RCA steps need it, loaded once from the stored event. */
@@ -41,7 +54,7 @@ export interface SourceOutcome {
   reason?: string;
 }
 
-export type RcaPhase = 'classify' | 'prefetch' | 'evidence' | 'similar' | 'done' | 'failed';
+export type RcaPhase = 'classify' | 'prefetch' | 'evidence' | 'analyse' | 'notebook' | 'store' | 'done' | 'failed';
 
 /** What rcaWorkflow returns (until analysis lands) and what its phase query shows. */
 export interface RcaResult {
@@ -52,4 +65,11 @@ export interface RcaResult {
   evidenceSummary?: string;
   tokenEstimate?: number;
   sources: SourceOutcome[];
+  analyst?: AnalystName;
+  turns: number;
+  toolCalls: number;
+  tokens: { input: number; output: number; cached: number };
+  category?: string;
+  rootCause?: string;
+  notebookUrl?: string;
 }

@@ -1,7 +1,8 @@
-import { ActivityFailure, defineQuery, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, defineQuery, log, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { ReportSummary } from '../activities/analysis';
 import { classifyAlert } from './classify';
-import { type EvidenceSource, PREFETCH_SOURCES, type PrefetchSource, type RcaInput, type RcaResult, type SourceOutcome } from './rca-types';
+import { type AnalysisPlan, type EvidenceSource, PREFETCH_SOURCES, type PrefetchSource, type RcaInput, type RcaResult, type SourceOutcome } from './rca-types';
 import { RayneRole } from './search-attributes';
 
 export const rcaStateQuery = defineQuery<RcaResult>('state');
@@ -19,6 +20,19 @@ const prefetch = proxyActivities<Activities>({
   retry: { initialInterval: '2s', maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: ['NoAccount', 'NotFound'] },
 });
 
+// Model turns: overloaded and rate-limited APIs retry with backoff; a rejected key fails at once.
+const llm = proxyActivities<Activities>({
+  // Above the SDK's 4-minute request timeout, so the SDK gives up first and says why.
+  startToCloseTimeout: '5m',
+  retry: { initialInterval: '5s', maximumInterval: '1m', maximumAttempts: 6 },
+});
+
+// Datadog's notebook API: transient failures retry, bad credentials fail fast (and the report stays in Postgres).
+const notebooks = proxyActivities<Activities>({
+  startToCloseTimeout: '1m',
+  retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 6 },
+});
+
 const PREFETCH: Record<PrefetchSource, 'prefetchLogs' | 'prefetchEvents' | 'prefetchHost' | 'prefetchMonitor' | 'prefetchMetrics'> = {
   logs: 'prefetchLogs', events: 'prefetchEvents', host: 'prefetchHost', monitor: 'prefetchMonitor', metrics: 'prefetchMetrics',
 };
@@ -32,8 +46,8 @@ const failureReason = (err: unknown) =>
  * bounded evidence bundle in Postgres.
  * Analysis, the notebook and storing the RCA follow in a later issue.
  */
-export async function rcaWorkflow({ eventId, rcaId }: RcaInput): Promise<RcaResult> {
-  const result: RcaResult = { rcaId, role: 'general', roleReason: '', phase: 'classify', sources: [] };
+export async function rcaWorkflow({ eventId, rcaId, analyst, model }: RcaInput): Promise<RcaResult> {
+  const result: RcaResult = { rcaId, role: 'general', roleReason: '', phase: 'classify', sources: [], turns: 0, toolCalls: 0, tokens: { input: 0, output: 0, cached: 0 } };
   setHandler(rcaStateQuery, () => result);
 
   const alert = await store.startRca(rcaId, eventId);
@@ -58,7 +72,67 @@ export async function rcaWorkflow({ eventId, rcaId }: RcaInput): Promise<RcaResu
   result.phase = 'evidence';
   await store.setRcaPhase(rcaId, 'evidence');
   const evidence = await store.buildEvidence(rcaId, alert, { role, reason });
-  Object.assign(result, { evidenceSummary: evidence.summary, tokenEstimate: evidence.tokenEstimate, phase: 'done' });
+  Object.assign(result, { evidenceSummary: evidence.summary, tokenEstimate: evidence.tokenEstimate, phase: 'analyse' });
+  await store.setRcaPhase(rcaId, 'analyse');
+
+  const plan = await store.planAnalysis(rcaId, { analyst, model });
+  result.analyst = plan.analyst;
+  const summary = plan.analyst === 'offline'
+    ? await store.runOfflineAnalysis(rcaId)
+    // A rejected key or a model that keeps failing still leaves a report, which says why it is the offline one.
+    : await llmLoop(rcaId, plan, result).catch((err) => store.runOfflineAnalysis(rcaId, `${plan.analyst} analysis failed: ${failureReason(err)}`));
+  Object.assign(result, { category: summary.category, rootCause: summary.rootCause, phase: 'notebook' });
+  await store.setRcaPhase(rcaId, 'notebook');
+  try {
+    const notebook = await notebooks.publishNotebook(rcaId);
+    if ('url' in notebook) result.notebookUrl = notebook.url;
+    // The incident may have recovered while this RCA ran; its recovery found no notebook to mark then.
+    if ('url' in notebook && (await store.incidentRecovered(rcaId))) await notebooks.resolveNotebook(rcaId);
+  } catch (err) {
+    // The report is stored and served as Markdown; a notebook Datadog refused does not undo it.
+    log.warn('notebook not published', { rcaId, error: failureReason(err) });
+  }
+
+  result.phase = 'store';
+  await store.setRcaPhase(rcaId, 'store');
+  await store.indexRca(rcaId);
+  result.phase = 'done';
   await store.setRcaPhase(rcaId, 'done');
   return result;
+}
+
+/**
+ * The tool-use loop: one activity per model turn and one per tool call, so a crash resumes
+ * mid-investigation and the Web UI shows every step. The last turn may only submit the report;
+ * a loop that still ends without one falls back to the offline analyst.
+ */
+async function llmLoop(rcaId: string, plan: AnalysisPlan, result: RcaResult): Promise<ReportSummary> {
+  const startedAt = Date.now();
+  for (let turn = 1; turn <= plan.maxTurns; turn += 1) {
+    const outcome = await llm.analysisTurn(rcaId, turn);
+    result.turns = turn;
+    result.tokens.input += outcome.usage.inputTokens;
+    result.tokens.output += outcome.usage.outputTokens;
+    result.tokens.cached += outcome.usage.cachedTokens;
+    if (outcome.report) {
+      const usage = { turns: turn, toolCalls: result.toolCalls, inputTokens: result.tokens.input, outputTokens: result.tokens.output, cachedTokens: result.tokens.cached };
+      return store.saveReport(rcaId, {
+        report: outcome.report, analyst: plan.analyst, model: plan.model, reasoning: [],
+        // The activity prices it: the price table lives beside the SDK, outside the workflow bundle.
+        usage: { ...usage, estimatedCostUsd: 0 },
+        timings: { startedAt: new Date(startedAt).toISOString(), finishedAt: new Date().toISOString(), ms: Date.now() - startedAt },
+      });
+    }
+    for (const call of outcome.toolCalls) {
+      await llm.analysisTool(rcaId, call);
+      result.toolCalls += 1;
+    }
+  }
+  log.warn('the model gave no report within its turns; using the offline analyst', { rcaId, turns: plan.maxTurns });
+  return store.runOfflineAnalysis(rcaId, `${plan.analyst} gave no report within ${plan.maxTurns} turns`);
+}
+
+/** Folds new feedback into the RCA's similar-incident entry (rca-feedback/{rcaId}/{feedbackId}). */
+export async function reindexRcaWorkflow(rcaId: string): Promise<string> {
+  return store.indexRca(rcaId);
 }

@@ -31,7 +31,11 @@ describe('incidentWorkflow', () => {
       connection: nativeConnection, taskQueue,
       workflowBundle: { codePath: process.env.RAYNE_TEST_WORKFLOW_BUNDLE! },
       // No processors configured: this test is about the state machine.
-      activities: { recordTransition, planTier1: async () => ({ targets: [], runOn: 'every_transition', flapping: { transitions: 6, windowMinutes: 30 }, transitionsInWindow: 1 }) },
+      activities: {
+        recordTransition,
+        planTier1: async () => ({ targets: [], runOn: 'every_transition', flapping: { transitions: 6, windowMinutes: 30 }, transitionsInWindow: 1 }),
+        unresolvedNotebooks: async () => [],
+      },
     });
     const workflowId = `incident/test/${crypto.randomUUID()}/host:web-01`;
     // Event ids of their own: rca/{eventId} children live on the Temporal server every test file shares.

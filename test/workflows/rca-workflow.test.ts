@@ -54,7 +54,7 @@ describe('rcaWorkflow: evidence', () => {
     const alert = { ...s.alert, timestamp: Math.floor(Date.now() / 1000), transition_id: transitionId };
     const accepted = await (await postJson(api.app, '/v1/webhooks/receive', alert)).json() as { event_id: string };
     const rcaId = `rca/${accepted.event_id}`;
-    await eventually(async () => ['evidence_ready', 'failed'].includes((await database.db.query('SELECT status FROM rca_runs WHERE id = $1', [rcaId])).rows[0]?.status), 120_000);
+    await eventually(async () => ['completed', 'failed'].includes((await database.db.query('SELECT status FROM rca_runs WHERE id = $1', [rcaId])).rows[0]?.status), 120_000);
     const res = await api.app.request(`/v1/rca/${accepted.event_id}/evidence`);
     expect(res.status).toBe(200);
     return { rcaId, view: await res.json() as any };
@@ -64,7 +64,7 @@ describe('rcaWorkflow: evidence', () => {
     const worker = await startTestWorker(database.db, api.config);
     try {
       const { rcaId, view } = await investigate(scenario('storefront-web-host-cpu'), 'rca-1');
-      expect(view).toMatchObject({ status: 'evidence_ready', phase: 'done', role: 'infrastructure' });
+      expect(view).toMatchObject({ status: 'completed', phase: 'done', role: 'infrastructure' });
       expect(Object.fromEntries(view.sources.map((s: any) => [s.source, s.status]))).toEqual({ events: 'ok', host: 'ok', logs: 'ok', metrics: 'ok', monitor: 'ok', similar: 'ok' });
       const bundle = view.evidence;
       // The scenario's own past incident is found, scored, and carries its root cause.
@@ -111,7 +111,7 @@ describe('rcaWorkflow: evidence', () => {
       // This scenario's metrics are the database's, not the alerting service's.
       expect(sources.metrics).toMatchObject({ status: 'empty', reason: 'none of the key metrics has data for this host or service' });
       expect(view.evidence.missing.map((m: any) => m.source).sort()).toEqual(['events', 'host', 'metrics']);
-      expect(view.status).toBe('evidence_ready');
+      expect(view.status).toBe('completed');
     } finally {
       await worker.stop();
     }

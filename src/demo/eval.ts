@@ -1,0 +1,121 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { RcaReport } from '../analysis/report';
+import { formatScores, type ScoreRow, scoreReport } from '../analysis/scoring';
+import type { Config } from '../config';
+import { consoleSteps, type DevStack, startDevStack } from '../dev/stack';
+import { StartupError } from '../errors';
+import type { Logger } from '../logger';
+import { createPool } from '../db/pool';
+import { createSimilarityProviders } from '../similarity/providers';
+import type { AnalystName } from '../workflows/rca-types';
+import { startDatadogSandbox } from './sandbox';
+import { loadScenario } from './scenario';
+import { apiClient, indexHistory, isolatedConfig, poll } from './stack-client';
+
+/** A scored scenario, with the root cause it was scored on. */
+export interface EvalRow extends ScoreRow {
+  rootCause: string;
+}
+
+const EVAL_ACCOUNT = 'eval';
+const EVAL_KEYS = { api_key: 'eval-api-key', app_key: 'eval-app-key' };
+
+export interface EvalOptions {
+  dir: string;
+  analyst?: AnalystName;
+  /** A running stack to use instead of starting one (RAYNE_URL). */
+  apiUrl?: string;
+  out?: (s: string) => void;
+}
+
+function scenarioFiles(dir: string): string[] {
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new StartupError(`${dir} is not a folder of scenario files`);
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(dir, f));
+  if (files.length === 0) throw new StartupError(`${dir} holds no *.json scenario files`);
+  return files;
+}
+
+/**
+ * `rayne eval DIR`: every scenario through the real pipeline (the sandbox seeded with it, its
+ * history indexed, its alert sent to the API, the configured analyst), each stored report
+ * scored; a table, then `solved=N/M category_accuracy=X median_evidence_tokens=Y`.
+ */
+export async function runEval(baseConfig: Config, log: Logger, options: EvalOptions): Promise<EvalRow[]> {
+  const out = options.out ?? ((s: string) => process.stdout.write(s));
+  const scenarios = scenarioFiles(options.dir).map((file) => loadScenario(file));
+  const config = await isolatedConfig(baseConfig, process.env, 'eval');
+  const step = consoleSteps(out);
+  out(`rayne eval: ${scenarios.length} scenarios from ${options.dir}\n`);
+  const sandbox = await startDatadogSandbox({ apiKey: EVAL_KEYS.api_key, appKey: EVAL_KEYS.app_key });
+  let stack: DevStack | undefined;
+  try {
+    if (!options.apiUrl) stack = await startDevStack(config, log, step);
+    const apiUrl = options.apiUrl ?? stack!.apiUrl;
+    const databaseUrl = stack?.databaseUrl ?? config.databaseUrl;
+    const api = apiClient(apiUrl, config.RAYNE_API_TOKEN);
+    const account = { base_url: sandbox.url, ...EVAL_KEYS, is_default: true };
+    if ((await api('GET', `/v1/accounts/${EVAL_ACCOUNT}`)).status === 404) await api('POST', '/v1/accounts', { name: EVAL_ACCOUNT, ...account }, 201);
+    else await api('PUT', `/v1/accounts/${EVAL_ACCOUNT}`, account, 200);
+
+    const rows: EvalRow[] = [];
+    for (const [i, scenario] of scenarios.entries()) {
+      const s = step(`[${i + 1}/${scenarios.length}] ${scenario.id}`);
+      sandbox.seed(scenario);
+      const historyIds = databaseUrl ? await indexHistory(config, databaseUrl, scenario, EVAL_ACCOUNT) : [];
+      const alert = { ...scenario.alert, timestamp: Math.floor(Date.now() / 1000), transition_id: `eval-${scenario.id}-${Date.now().toString(36)}` };
+      const accepted = await (await api('POST', `/v1/webhooks/receive/${EVAL_ACCOUNT}`, alert, 202)).json() as { event_id: string };
+      if (options.analyst) {
+        // The incident's own RCA runs with the configured analyst; a chosen one gets a re-run and is scored instead.
+        await waitRca(api, accepted.event_id);
+      }
+      const rcaPath = options.analyst ? await rerun(api, accepted.event_id, options.analyst) : accepted.event_id;
+      const rca = await waitRca(api, rcaPath);
+      const evidence = await (await api('GET', `/v1/rca/${rcaPath}/evidence`, undefined, 200)).json() as { token_estimate: number; evidence: unknown };
+      const report = rca.report as RcaReport | null;
+      const score = report ? scoreReport(report, scenario.expected) : { categoryCorrect: false, culpritFound: false, solved: false };
+      rows.push({
+        scenario: scenario.id, expected: scenario.expected, category: report?.category ?? '(none)', rootCause: report?.root_cause ?? `(${rca.status})`,
+        evidenceTokens: evidence.token_estimate ?? 0, evidenceChars: JSON.stringify(evidence.evidence ?? {}).length, score,
+      });
+      if (databaseUrl && historyIds.length) await forgetHistory(config, databaseUrl, historyIds);
+      s.done(score.solved ? 'solved' : score.categoryCorrect ? 'category only' : 'missed');
+    }
+    out(`\n${formatScores(rows)}\n`);
+    return rows;
+  } finally {
+    await stack?.stop();
+    await sandbox.close();
+  }
+}
+
+interface RcaView {
+  status: string;
+  phase: string;
+  report: unknown;
+}
+
+async function waitRca(api: ReturnType<typeof apiClient>, id: string): Promise<RcaView> {
+  return poll(`RCA ${id} did not complete`, async () => {
+    const res = await api('GET', `/v1/rca/${encodeURIComponent(id)}`);
+    if (res.status !== 200) return void (await res.arrayBuffer());
+    const view = await res.json() as RcaView;
+    return view.status === 'completed' || view.status === 'failed' ? view : undefined;
+  }, 180_000);
+}
+
+async function rerun(api: ReturnType<typeof apiClient>, eventId: string, analyst: AnalystName): Promise<string> {
+  const started = await (await api('POST', `/v1/rca/${eventId}/rerun`, { analyst }, 202)).json() as { rca_id: string };
+  return encodeURIComponent(started.rca_id);
+}
+
+/** Removes a scenario's indexed history, so the next scenario finds only its own past. */
+async function forgetHistory(config: Config, databaseUrl: string, ids: string[]): Promise<void> {
+  const db = createPool(databaseUrl, 2);
+  try {
+    const { store } = createSimilarityProviders(config, db);
+    for (const id of ids) await store.delete(id);
+  } finally {
+    await db.end();
+  }
+}

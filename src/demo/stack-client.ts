@@ -1,0 +1,80 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config';
+import { createPool } from '../db/pool';
+import { freePort } from '../dev/free-port';
+import { createSimilarityProviders } from '../similarity/providers';
+import type { Scenario } from './scenario';
+
+/** Helpers for commands that run a stack of their own and drive it over HTTP (`rayne demo`, `rayne eval`). */
+
+/** The package's root, from src/ (tests) or dist/src/ (built) alike. */
+function packageRoot(dir = __dirname): string {
+  return fs.existsSync(path.join(dir, 'package.json')) ? dir : packageRoot(path.dirname(dir));
+}
+
+export const DEFAULT_SCENARIO = path.join(packageRoot(), 'scenarios', 'storefront-web-host-cpu.json');
+
+/** Config for a stack of its own (RAYNE_HOME/<name>): a separate home and free ports unless the user chose them. */
+export async function isolatedConfig(config: Config, env: NodeJS.ProcessEnv, name: string): Promise<Config> {
+  const pick = async (name: 'PORT' | 'RAYNE_PG_PORT' | 'RAYNE_TEMPORAL_PORT' | 'RAYNE_TEMPORAL_UI_PORT') => (env[name] ? config[name] : await freePort());
+  const port = await pick('PORT');
+  return {
+    ...config,
+    home: path.join(config.home, name),
+    RAYNE_HOME: path.join(config.RAYNE_HOME, name),
+    PORT: port,
+    RAYNE_PG_PORT: await pick('RAYNE_PG_PORT'),
+    RAYNE_TEMPORAL_PORT: await pick('RAYNE_TEMPORAL_PORT'),
+    RAYNE_TEMPORAL_UI_PORT: await pick('RAYNE_TEMPORAL_UI_PORT'),
+    RAYNE_PUBLIC_URL: config.RAYNE_PUBLIC_URL ?? `http://localhost:${port}`,
+  };
+}
+
+/** The scenario's past incidents, as earlier RCAs of the account, so the similarity search has something to find. */
+export async function indexHistory(config: Config, databaseUrl: string, scenario: Scenario, account: string): Promise<string[]> {
+  const db = createPool(databaseUrl, 2);
+  try {
+    const { embedder, store } = createSimilarityProviders(config, db);
+    const points = scenario.history.map((h, i) => ({
+      id: `history/${account}/${scenario.id}/${i}`,
+      text: [h.title, h.service && `service ${h.service}`, h.root_cause].filter(Boolean).join('\n'),
+      payload: { account, title: h.title, service: h.service, rootCause: h.root_cause, category: h.category, confirmed: true, links: {}, createdAt: new Date().toISOString() },
+    }));
+    if (points.length === 0) return [];
+    const vectors = await embedder.embed(points.map((p) => p.text));
+    await store.ensureReady(vectors[0]!.length);
+    await store.upsert(points.map((p, i) => ({ id: p.id, vector: vectors[i]!, payload: p.payload })));
+    return points.map((p) => p.id);
+  } finally {
+    await db.end();
+  }
+}
+
+export type Api = (method: string, path: string, body?: unknown, expected?: number) => Promise<Response>;
+
+export function apiClient(baseUrl: string, token: string | undefined): Api {
+  return async (method, route, body, expected) => {
+    const response = await fetch(`${baseUrl}${route}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (expected !== undefined && response.status !== expected) {
+      throw new Error(`${method} ${route} answered ${response.status}: ${await response.text()}`);
+    }
+    return response;
+  };
+}
+
+
+/** Polls until check() returns a value, or fails with `what` after timeoutMs. */
+export async function poll<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs / 1000}s`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

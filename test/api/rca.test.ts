@@ -1,0 +1,92 @@
+import path from 'node:path';
+import { type DatadogSandbox, startDatadogSandbox } from '../../src/demo/sandbox';
+import { loadScenario } from '../../src/demo/scenario';
+import { createSimilarityProviders } from '../../src/similarity/providers';
+import { createTestApi, createTestDatabase, eventually, postJson, startTestWorker, testConfig, type TestApi } from '../support/harness';
+
+jest.setTimeout(150_000);
+
+const scenario = loadScenario(path.resolve(__dirname, '../../scenarios/checkout-service-error-rate-spike.json'));
+
+describe('/v1/rca: analysis, notebook, re-runs and feedback (offline analyst)', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let api: TestApi;
+  let sandbox: DatadogSandbox;
+  let worker: { stop(): Promise<void> };
+  let eventId: string;
+
+  const get = async (url: string) => {
+    const res = await api.app.request(url);
+    return { status: res.status, body: res.headers.get('content-type')?.includes('json') ? await res.json() as any : await res.text() };
+  };
+  const completed = (id: string) =>
+    eventually(async () => {
+      const { body } = await get(`/v1/rca/${encodeURIComponent(id)}`);
+      return ['completed', 'failed'].includes(body.status) && body;
+    }, 120_000);
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    sandbox = await startDatadogSandbox({ scenario, apiKey: 'k', appKey: 'a' });
+    api = createTestApi(database.url, testConfig({ TEMPORAL_UI_URL: 'http://ui.example', RAYNE_PUBLIC_URL: 'https://rayne.example' }));
+    expect((await postJson(api.app, '/v1/accounts', { name: 'shop', base_url: sandbox.url, api_key: 'k', app_key: 'a' })).status).toBe(201);
+    worker = await startTestWorker(database.db, api.config);
+    const accepted = await (await postJson(api.app, '/v1/webhooks/receive', { ...scenario.alert, timestamp: Math.floor(Date.now() / 1000) })).json() as { event_id: string };
+    eventId = accepted.event_id;
+  });
+  afterAll(async () => {
+    await worker.stop();
+    await api.close();
+    await sandbox.close();
+    await database.drop();
+  });
+
+  it('stores a structured report, publishes one notebook, and lists the RCA', async () => {
+    const rca = await completed(`rca/${eventId}`);
+    expect(rca).toMatchObject({ status: 'completed', phase: 'done', analyst: 'offline', links: { temporal_run: expect.stringContaining('rca%2F') } });
+    expect(rca.report).toMatchObject({ category: expect.any(String), root_cause: expect.any(String), confidence: expect.any(Number) });
+    expect(rca.notebook_url).toMatch(new RegExp(`^${sandbox.url}/notebook/\\d+`));
+    expect(sandbox.data.notebooks.size).toBe(1);
+    const list = (await get('/v1/rca?status=completed')).body;
+    expect(list.rcas.map((r: any) => r.id)).toContain(`rca/${eventId}`);
+    const markdown = await get(`/v1/rca/${eventId}/notebook`);
+    expect(markdown.status).toBe(200);
+    expect(markdown.body).toContain('v4.12.0');
+    expect(markdown.body).toContain(rca.report.category);
+  });
+
+  it('re-runs under a new id and keeps the old report', async () => {
+    const before = (await get(`/v1/rca/${eventId}`)).body.report;
+    const res = await postJson(api.app, `/v1/rca/${eventId}/rerun`, { analyst: 'offline' });
+    expect(res.status).toBe(202);
+    const { rca_id: rerunId } = await res.json() as { rca_id: string };
+    expect(rerunId).toBe(`rca/${eventId}/rerun-1`);
+    const rerun = await completed(rerunId);
+    expect(rerun.status).toBe('completed');
+    expect((await get(`/v1/rca/${eventId}`)).body.report).toEqual(before);
+    expect((await postJson(api.app, `/v1/rca/${eventId}/rerun`, { analyst: 'gpt' })).status).toBe(400);
+  });
+
+  it('stores feedback and ranks the confirmed root cause in the similar-incident index', async () => {
+    const res = await postJson(api.app, `/v1/rca/${eventId}/feedback`, { verdict: 'confirmed', root_cause: 'checkout-service v4.12.0 broke the payment client', category: 'deployment' });
+    expect(res.status).toBe(201);
+    const { embedder, store } = createSimilarityProviders(api.config, database.db);
+    const [vector] = await embedder.embed(['checkout-service v4.12.0 payment errors']);
+    await store.ensureReady(vector!.length);
+    const hit = await eventually(async () => {
+      const hits = await store.search(vector!, { limit: 5, minScore: -1, filter: { account: 'shop' } });
+      return hits.find((h) => h.id === `rca/${eventId}` && h.payload.confirmed);
+    }, 30_000);
+    expect(hit.payload).toMatchObject({ rootCause: 'checkout-service v4.12.0 broke the payment client', category: 'deployment', confirmed: true });
+    expect((await postJson(api.app, `/v1/rca/${eventId}/feedback`, { verdict: 'maybe' })).status).toBe(400);
+    expect((await postJson(api.app, '/v1/rca/999999999/feedback', { verdict: 'confirmed' })).status).toBe(404);
+  });
+
+  it('marks the notebook RESOLVED when the incident recovers', async () => {
+    const ok = await postJson(api.app, '/v1/webhooks/receive', { ...scenario.alert, alert_status: 'OK', transition_id: 'recovered', timestamp: Math.floor(Date.now() / 1000) });
+    expect(ok.status).toBe(202);
+    await eventually(async () => [...sandbox.data.notebooks.values()].every((n) => String(n.attributes.name).startsWith('[RESOLVED]')), 60_000);
+    const { rows } = await database.db.query('SELECT resolved_at FROM rca_reports WHERE rca_id = $1', [`rca/${eventId}`]);
+    expect(rows[0].resolved_at).not.toBeNull();
+  });
+});
