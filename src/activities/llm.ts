@@ -1,5 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { ApplicationFailure } from '@temporalio/common';
+import { heartbeatWhile } from './heartbeat';
 import type { AccountStore } from '../accounts/store';
 import { buildTurnRequest, answerBlocks, toTurnFailure, turnOutcome, type TurnOutcome } from '../analysis/claude';
 import { dataBlock, evidenceMessage, SYSTEM_PROMPT } from '../analysis/claude-prompt';
@@ -112,7 +113,7 @@ export const createLlmActivities = ({ db, accounts, similarity, similar, anthrop
 
       let message: Anthropic.Message;
       try {
-        message = await anthropicClient().messages.create(request);
+        message = await heartbeatWhile(anthropicClient().messages.create(request));
       } catch (err) {
         throw toTurnFailure(err);
       }

@@ -22,8 +22,10 @@ const prefetch = proxyActivities<Activities>({
 
 // Model turns: overloaded and rate-limited APIs retry with backoff; a rejected key fails at once.
 const llm = proxyActivities<Activities>({
-  // Above the SDK's 4-minute request timeout, so the SDK gives up first and says why.
+  // Above the SDK's 4-minute request timeout, so the SDK gives up first and says why; the turn
+  // heartbeats while it waits, so a dead worker is noticed in seconds.
   startToCloseTimeout: '5m',
+  heartbeatTimeout: '30s',
   retry: { initialInterval: '5s', maximumInterval: '1m', maximumAttempts: 6 },
 });
 

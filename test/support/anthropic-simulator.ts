@@ -7,6 +7,8 @@ export type ScriptedAnswer =
     content: Array<{ type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: unknown }>;
     stop_reason?: 'end_turn' | 'tool_use' | 'max_tokens' | 'stop_sequence';
     usage?: Partial<{ input_tokens: number; output_tokens: number; cache_read_input_tokens: number; cache_creation_input_tokens: number }>;
+    /** Answers only after this long: a slow model, for a test that kills the caller meanwhile. */
+    holdMs?: number;
   }
   | { status: number; body?: unknown; headers?: Record<string, string> };
 
@@ -57,7 +59,7 @@ export async function startAnthropicSimulator(): Promise<AnthropicSimulator> {
       if (!answer) return send(500, anthropicError(500, 'the simulator script is exhausted'));
       if ('status' in answer) return send(answer.status, answer.body ?? anthropicError(answer.status), answer.headers);
       const hasToolUse = answer.content.some((b) => b.type === 'tool_use');
-      return send(200, {
+      const reply = () => send(200, {
         id: `msg_sim_${String(n).padStart(4, '0')}`,
         type: 'message',
         role: 'assistant',
@@ -67,6 +69,8 @@ export async function startAnthropicSimulator(): Promise<AnthropicSimulator> {
         stop_sequence: null,
         usage: { input_tokens: 1200, output_tokens: 150, cache_read_input_tokens: 0, cache_creation_input_tokens: 0, ...answer.usage },
       });
+      if (answer.holdMs) setTimeout(reply, answer.holdMs);
+      else reply();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -6,13 +6,14 @@ import { eventually, temporalAddress } from './harness';
 const ROOT = path.resolve(__dirname, '../..');
 
 /** `rayne worker` as its own process, so the test can kill it like a crashed pod. */
-export async function startWorkerProcess(config: Config, databaseUrl: string): Promise<ChildProcess> {
+export async function startWorkerProcess(config: Config, databaseUrl: string, extraEnv: Record<string, string> = {}): Promise<ChildProcess> {
   const child = spawn(process.execPath, [path.join(ROOT, 'bin/rayne.js'), 'worker'], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'info',
       DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_NAMESPACE: 'default',
       TEMPORAL_TASK_QUEUE: config.TEMPORAL_TASK_QUEUE, RAYNE_ENCRYPTION_KEY: config.RAYNE_ENCRYPTION_KEY!, RAYNE_HOME: config.home,
+      ...extraEnv,
     },
   });
   let output = '';
