@@ -29,7 +29,8 @@ describe('/v1/rca: analysis, notebook, re-runs and feedback (offline analyst)', 
     database = await createTestDatabase();
     sandbox = await startDatadogSandbox({ scenario, apiKey: 'k', appKey: 'a' });
     api = createTestApi(database.url, testConfig({ TEMPORAL_UI_URL: 'http://ui.example', RAYNE_PUBLIC_URL: 'https://rayne.example' }));
-    expect((await postJson(api.app, '/v1/accounts', { name: 'shop', base_url: sandbox.url, api_key: 'k', app_key: 'a' })).status).toBe(201);
+    // An account of this file's own: incident workflow ids (account, monitor, scope) share one Temporal server with other files.
+    expect((await postJson(api.app, '/v1/accounts', { name: 'rca-api', base_url: sandbox.url, api_key: 'k', app_key: 'a' })).status).toBe(201);
     worker = await startTestWorker(database.db, api.config);
     const accepted = await (await postJson(api.app, '/v1/webhooks/receive', { ...scenario.alert, timestamp: Math.floor(Date.now() / 1000) })).json() as { event_id: string };
     eventId = accepted.event_id;
@@ -74,7 +75,7 @@ describe('/v1/rca: analysis, notebook, re-runs and feedback (offline analyst)', 
     const [vector] = await embedder.embed(['checkout-service v4.12.0 payment errors']);
     await store.ensureReady(vector!.length);
     const hit = await eventually(async () => {
-      const hits = await store.search(vector!, { limit: 5, minScore: -1, filter: { account: 'shop' } });
+      const hits = await store.search(vector!, { limit: 5, minScore: -1, filter: { account: 'rca-api' } });
       return hits.find((h) => h.id === `rca/${eventId}` && h.payload.confirmed);
     }, 30_000);
     expect(hit.payload).toMatchObject({ rootCause: 'checkout-service v4.12.0 broke the payment client', category: 'deployment', confirmed: true });

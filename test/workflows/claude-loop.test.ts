@@ -32,7 +32,7 @@ describe('rcaWorkflow with the Claude analyst', () => {
     sandbox = await startDatadogSandbox({ scenario, apiKey: 'k', appKey: 'a' });
     claude = await startAnthropicSimulator();
     api = createTestApi(database.url, testConfig({ ANTHROPIC_API_KEY: 'sk-ant-test', ANTHROPIC_BASE_URL: claude.url }));
-    expect((await postJson(api.app, '/v1/accounts', { name: 'shop', base_url: sandbox.url, api_key: 'k', app_key: 'a' })).status).toBe(201);
+    expect((await postJson(api.app, '/v1/accounts', { name: 'claude-loop', base_url: sandbox.url, api_key: 'k', app_key: 'a' })).status).toBe(201);
   });
   afterAll(async () => {
     if (worker && worker.exitCode === null) await kill(worker);
