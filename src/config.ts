@@ -67,6 +67,8 @@ const EnvSchema = z.object({
   /** Set: embeddings come from Ollama; unset: from the built-in hashing embedder. */
   OLLAMA_URL: optionalText.pipe(httpUrl.optional()),
   OLLAMA_EMBED_MODEL: z.string().min(1).default('nomic-embed-text'),
+  /** The Ollama analyst's chat model (RAYNE_ANALYST=ollama); it must support tool calls. */
+  OLLAMA_CHAT_MODEL: z.string().min(1).default('llama3.1'),
   CLAUDE_AGENT_URL: optionalText,
 });
 

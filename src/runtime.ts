@@ -49,8 +49,11 @@ export function createActivityDeps(config: Config, db: Db, temporalUiUrl = confi
     ...createStores(config, db),
     links: { publicUrl: config.RAYNE_PUBLIC_URL, temporalUiUrl, namespace: config.TEMPORAL_NAMESPACE },
     anthropic,
-    // Ollama chat is not an analyst yet: an ollama choice falls back to offline.
-    analysis: { analyst: config.RAYNE_ANALYST, claudeConfigured: !!config.ANTHROPIC_API_KEY, ollamaConfigured: false, model: config.ANTHROPIC_MODEL, maxTurns: config.RAYNE_LLM_MAX_TURNS },
+    ollama: { url: config.OLLAMA_URL, model: config.OLLAMA_CHAT_MODEL },
+    analysis: {
+      analyst: config.RAYNE_ANALYST, claudeConfigured: !!config.ANTHROPIC_API_KEY, ollamaConfigured: !!config.OLLAMA_URL,
+      model: config.ANTHROPIC_MODEL, ollamaModel: config.OLLAMA_CHAT_MODEL, maxTurns: config.RAYNE_LLM_MAX_TURNS,
+    },
     evidenceTokens: config.RAYNE_EVIDENCE_TOKENS,
     similarity: createSimilarityProviders(config, db),
     similar: { limit: config.RAYNE_SIMILAR_LIMIT, minScore: config.RAYNE_SIMILAR_MIN_SCORE },

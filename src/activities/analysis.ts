@@ -18,6 +18,8 @@ export interface AnalysisDeps {
     claudeConfigured: boolean;
     ollamaConfigured: boolean;
     model: string;
+    /** OLLAMA_CHAT_MODEL: the model of an Ollama run that names none. */
+    ollamaModel?: string;
     maxTurns: number;
   };
 }
@@ -44,7 +46,7 @@ export const createAnalysisActivities = ({ db, similarity, links, analysis }: An
     const chosen = override.analyst ?? (analysis.analyst === 'auto' ? (analysis.claudeConfigured ? 'claude' : 'offline') : analysis.analyst);
     const unavailable = (chosen === 'claude' && !analysis.claudeConfigured) || (chosen === 'ollama' && !analysis.ollamaConfigured);
     const analyst: AnalystName = unavailable ? 'offline' : chosen;
-    const model = analyst === 'offline' ? undefined : override.model ?? analysis.model;
+    const model = analyst === 'offline' ? undefined : override.model ?? (analyst === 'ollama' ? analysis.ollamaModel ?? 'llama3.1' : analysis.model);
     await db.query('UPDATE rca_runs SET analyst = $2, model = $3, updated_at = now() WHERE id = $1', [rcaId, analyst, model ?? null]);
     return { analyst, model, maxTurns: analysis.maxTurns };
   },
@@ -59,7 +61,8 @@ export const createAnalysisActivities = ({ db, similarity, links, analysis }: An
 
   /** Stores a finished analysis, priced by its model (an upsert: a retry rewrites it, the notebook fields stay). */
   async saveReport(rcaId: string, result: AnalysisResult): Promise<ReportSummary> {
-    const estimatedCostUsd = result.model ? estimateCostUsd(result.model, result.usage) : 0;
+    // A local Ollama model costs nothing per token.
+    const estimatedCostUsd = result.model && result.analyst !== 'ollama' ? estimateCostUsd(result.model, result.usage) : 0;
     await saveReport(db, rcaId, { ...result, usage: { ...result.usage, estimatedCostUsd } });
     return summaryOf(result.report);
   },

@@ -1,8 +1,10 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { ApplicationFailure } from '@temporalio/common';
+import { Ollama } from 'ollama';
 import { heartbeatWhile } from './heartbeat';
 import type { AccountStore } from '../accounts/store';
 import { buildTurnRequest, answerBlocks, toTurnFailure, turnOutcome, type TurnOutcome } from '../analysis/claude';
+import { fromOllamaReply, toOllamaChat, toOllamaFailure } from '../analysis/ollama';
 import { dataBlock, evidenceMessage, SYSTEM_PROMPT } from '../analysis/claude-prompt';
 import { bounded, runReadTool, type ToolContext } from '../analysis/claude-tool-runner';
 import { callKey, describeIssues, isReadTool, SUBMIT_REPORT } from '../analysis/claude-tools';
@@ -26,6 +28,13 @@ export interface LlmDeps {
     maxTurns: number;
     /** Input, cached and output tokens summed over turns; near it, the report is forced. */
     maxTokensPerRca: number;
+  };
+  /** The Ollama analyst (runs whose analyst is `ollama`); it shares maxTurns and the token budget above. */
+  ollama?: {
+    /** Absent: every Ollama turn fails (planAnalysis does not pick Ollama then). */
+    url?: string;
+    /** OLLAMA_CHAT_MODEL, for a run that stored no model. */
+    model: string;
   };
 }
 
@@ -62,7 +71,7 @@ function toolOutcome(result: Anthropic.ToolResultBlockParam): ToolOutcome {
  * tool call. The conversation lives in rca_messages; the workflow only passes ids and small
  * outcomes, and decides when to stop (a report, or maxTurns).
  */
-export const createLlmActivities = ({ db, accounts, similarity, similar, anthropic }: LlmDeps) => {
+export const createLlmActivities = ({ db, accounts, similarity, similar, anthropic, ollama }: LlmDeps) => {
   const conversation = new ConversationStore(db);
 
   const loadBundle = async (rcaId: string): Promise<EvidenceBundle> => {
@@ -88,6 +97,19 @@ export const createLlmActivities = ({ db, accounts, similarity, similar, anthrop
     return client;
   };
 
+  let ollamaClient: Ollama | undefined;
+  /** One Ollama chat turn, answered as the Messages API would have answered it. */
+  const ollamaTurn = async (request: Anthropic.MessageCreateParamsNonStreaming, turn: number): Promise<Anthropic.Message> => {
+    const url = ollama?.url;
+    if (!url) throw ApplicationFailure.nonRetryable('no Ollama server is configured (OLLAMA_URL)', 'Unavailable');
+    ollamaClient ??= new Ollama({ host: url });
+    try {
+      return fromOllamaReply(await heartbeatWhile(ollamaClient.chat(toOllamaChat(request))), turn);
+    } catch (err) {
+      throw toOllamaFailure(err, url, request.model);
+    }
+  };
+
   return {
     /**
      * Model turn `turn` (from 1): sends the stored conversation, stores the answer at the turn's
@@ -105,17 +127,22 @@ export const createLlmActivities = ({ db, accounts, similarity, similar, anthrop
       const history = stored.filter((m) => m.seq < seq);
       const spent = history.reduce((n, m) => n + (m.usage ? m.usage.inputTokens + m.usage.cachedTokens + m.usage.outputTokens : 0), 0);
       // A re-run may name another model; planAnalysis stored the choice on the run.
-      const { rows: [run] } = await db.query('SELECT model FROM rca_runs WHERE id = $1', [rcaId]);
-      const model: string = run?.model ?? anthropic.model;
+      const { rows: [run] } = await db.query('SELECT analyst, model FROM rca_runs WHERE id = $1', [rcaId]);
+      const viaOllama = run?.analyst === 'ollama';
+      const model: string = run?.model ?? (viaOllama ? ollama?.model : undefined) ?? anthropic.model;
       const next = estimateTokens(buildTurnRequest(history, { model, final: false })) + ANSWER_MAX_TOKENS;
       const final = turn >= anthropic.maxTurns || spent + next > anthropic.maxTokensPerRca;
       const request = buildTurnRequest(history, { model, final, maxTokens: ANSWER_MAX_TOKENS });
 
       let message: Anthropic.Message;
-      try {
-        message = await heartbeatWhile(anthropicClient().messages.create(request));
-      } catch (err) {
-        throw toTurnFailure(err);
+      if (viaOllama) {
+        message = await ollamaTurn(request, turn);
+      } else {
+        try {
+          message = await heartbeatWhile(anthropicClient().messages.create(request));
+        } catch (err) {
+          throw toTurnFailure(err);
+        }
       }
       const blocks = answerBlocks(message.content);
       const outcome = turnOutcome(message, final);
