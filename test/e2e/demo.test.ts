@@ -1,28 +1,13 @@
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
+import { runRayne, tempHome } from '../support/cli';
 
 const ROOT = path.resolve(__dirname, '../..');
 
-/** Runs `rayne demo … --exit` as a user would; resolves with its exit code and output. */
-function runDemo(args: string[], home: string): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/rayne.js'), 'demo', ...args, '--exit'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', RAYNE_HOME: home,
-      ...(process.env.TEMPORAL_CLI_PATH ? { TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH } : {}),
-    },
-  });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
-}
+const runDemo = (args: string[], home: string) => runRayne(['demo', ...args, '--exit'], { RAYNE_HOME: home });
 
 describe('rayne demo', () => {
   it('runs a scenario through the stack and the sandbox, and shows what every processor did', async () => {
-    const home = fs.mkdtempSync(path.join(process.env.RAYNE_TEST_WORK_DIR!, 'demo-'));
-    fs.chmodSync(home, 0o755);
+    const home = tempHome('demo');
     const { code, output } = await runDemo([], home);
     expect(output).toContain('Rayne demo: One storefront web host pegged at 98% CPU');
     expect(code).toBe(0);
@@ -43,7 +28,7 @@ describe('rayne demo', () => {
   });
 
   it('names a scenario file it cannot read', async () => {
-    const { code, output } = await runDemo(['/nonexistent/scenario.json'], fs.mkdtempSync(path.join(process.env.RAYNE_TEST_WORK_DIR!, 'demo-')));
+    const { code, output } = await runDemo(['/nonexistent/scenario.json'], tempHome('demo'));
     expect(code).toBe(1);
     expect(output).toMatch(/scenario\.json/);
     expect(output).not.toMatch(/^\s+at /m);

@@ -1,5 +1,3 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { AccountStore } from '../../src/accounts/store';
 import { createAnalysisActivities } from '../../src/activities/analysis';
@@ -7,23 +5,10 @@ import { createLlmActivities, type LlmDeps } from '../../src/activities/llm';
 import { loadConfig } from '../../src/config';
 import { type DatadogSandbox, startDatadogSandbox } from '../../src/demo/sandbox';
 import { loadScenario } from '../../src/demo/scenario';
-import type { EvidenceBundle } from '../../src/evidence/bundle';
 import { createSimilarityProviders } from '../../src/similarity/providers';
+import { fixture, REPORT, scenarioFile } from '../support/analyst-fixture';
 import { createTestDatabase } from '../support/harness';
 import { type OllamaSimulator, startOllamaSimulator } from '../support/ollama-simulator';
-
-const SCENARIO = 'checkout-service-error-rate-spike';
-const fixture = JSON.parse(fs.readFileSync(path.resolve(__dirname, `../fixtures/evidence/${SCENARIO}.json`), 'utf8')) as { bundle: EvidenceBundle };
-
-const REPORT = {
-  summary: 'Checkout errors rose after the v4.12.0 deployment.',
-  root_cause: 'The checkout-service v4.12.0 deployment broke payment calls.',
-  category: 'deployment',
-  confidence: 0.8,
-  evidence: [{ claim: 'deploy of v4.12.0 seven minutes before the alert', source: 'events' }],
-  remediation: ['roll back checkout-service to v4.11.x'],
-  missing_data: [],
-};
 
 describe('Ollama analyst activities', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -33,7 +18,7 @@ describe('Ollama analyst activities', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    sandbox = await startDatadogSandbox({ apiKey: 'k', appKey: 'a', scenario: loadScenario(path.resolve(__dirname, `../../scenarios/${SCENARIO}.json`)), alertTime: new Date(fixture.bundle.alert.alertTime) });
+    sandbox = await startDatadogSandbox({ apiKey: 'k', appKey: 'a', scenario: loadScenario(scenarioFile), alertTime: new Date(fixture.bundle.alert.alertTime) });
     sim = await startOllamaSimulator({}, ['llama3.1']);
     const accounts = { credentials: async (name: string) => (name === 'brightcart' ? { name, baseUrl: sandbox.url, apiKey: 'k', appKey: 'a' } : undefined) } as unknown as AccountStore;
     const similarity = createSimilarityProviders({ OLLAMA_URL: undefined, OLLAMA_EMBED_MODEL: 'n', QDRANT_URL: undefined, QDRANT_API_KEY: undefined, QDRANT_COLLECTION: 'c' }, database.db);

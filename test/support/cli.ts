@@ -1,0 +1,28 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+/** A fresh RAYNE_HOME under the test run's folder, reachable by the embedded Postgres user. */
+export function tempHome(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(process.env.RAYNE_TEST_WORK_DIR!, `${prefix}-`));
+  fs.chmodSync(dir, 0o755);
+  return dir;
+}
+
+/** Runs `rayne <args>` as a user would, to its end; resolves with its exit code and output. */
+export function runRayne(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/rayne.js'), ...args], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn',
+      ...(process.env.TEMPORAL_CLI_PATH ? { TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH } : {}),
+      ...env,
+    },
+  });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
+}
