@@ -89,6 +89,15 @@ export function summariseSeries(label: string, query: string, scope: string, poi
  * The first half of rcaWorkflow's side: load the alert, fetch each Datadog source into
  * rca_sources (upserted by source, so a retry overwrites rather than duplicates), record phases.
  */
+// How much a person's confirmation counts against raw similarity when ordering past incidents.
+const CONFIRMED_BONUS = 0.05;
+
+/** Past incidents best first, a confirmed root cause ahead of a guess that scores about the same. */
+export function rankSimilar<T extends { score: number; payload: { confirmed: boolean } }>(hits: T[], limit: number): T[] {
+  const rank = (h: T) => h.score + (h.payload.confirmed ? CONFIRMED_BONUS : 0);
+  return [...hits].sort((a, b) => rank(b) - rank(a)).slice(0, limit);
+}
+
 /** The text an incident is embedded by: what it is about, not when. */
 export function incidentText(a: Pick<AlertContext, 'title' | 'monitorName' | 'service' | 'hostname' | 'message'>): string {
   return [a.title, a.monitorName, a.service && `service ${a.service}`, a.hostname && `host ${a.hostname}`, a.message?.slice(0, 600)].filter(Boolean).join('\n');
@@ -247,8 +256,8 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
       try {
         const [vector] = await similarity.embedder.embed([incidentText(ctx)]);
         await similarity.store.ensureReady(vector!.length);
-        const hits = await similarity.store.search(vector!, { limit: similar.limit, minScore: similar.minScore, filter: { account: ctx.account, excludeId: rcaId } });
-        const incidents: SimilarIncident[] = hits.map((h) => ({
+        const hits = await similarity.store.search(vector!, { limit: similar.limit * 2, minScore: similar.minScore, filter: { account: ctx.account, excludeId: rcaId } });
+        const incidents: SimilarIncident[] = rankSimilar(hits, similar.limit).map((h) => ({
           id: h.id, title: h.payload.title, rootCause: h.payload.rootCause, category: h.payload.category,
           score: Math.round(h.score * 1000) / 1000, confirmed: h.payload.confirmed, links: h.payload.links,
         }));

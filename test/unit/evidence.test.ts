@@ -1,4 +1,4 @@
-import { summariseSeries } from '../../src/activities/prefetch';
+import { rankSimilar, summariseSeries } from '../../src/activities/prefetch';
 import { DatadogLinks } from '../../src/datadog/links';
 import { alertLogsQuery, keyMetricQueries, monitorMetric, searchValue } from '../../src/datadog/queries';
 import { buildEvidenceBundle, type BundleInputs, estimateTokens, rankEvents, summarizeBundle, templateQuery } from '../../src/evidence/bundle';
@@ -41,6 +41,14 @@ describe('Datadog links', () => {
     expect(Number(logs.searchParams.get('to_ts')) - Number(logs.searchParams.get('from_ts'))).toBe(30 * 60_000);
     expect(links.monitor(42)).toMatch(/^https:\/\/app\.datadoghq\.eu\/monitors\/42\?/);
     expect(new URL(links.metric('avg:system.cpu.user{host:a}')).searchParams.get('exp_metric')).toBe('avg:system.cpu.user{host:a}');
+  });
+});
+
+describe('similar incidents', () => {
+  it('rank a confirmed root cause ahead of a guess that scores about the same, and keep the limit', () => {
+    const hit = (id: string, score: number, confirmed: boolean) => ({ id, score, payload: { confirmed } });
+    const ranked = rankSimilar([hit('guess', 0.52, false), hit('confirmed', 0.5, true), hit('far', 0.3, true), hit('close', 0.7, false)], 3);
+    expect(ranked.map((h) => h.id)).toEqual(['close', 'confirmed', 'guess']);
   });
 });
 
