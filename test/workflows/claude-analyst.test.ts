@@ -1,28 +1,22 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { AccountStore } from '../../src/accounts/store';
 import { createLlmActivities, type LlmDeps } from '../../src/activities/llm';
 import { estimateCostUsd } from '../../src/analysis/claude';
 import { loadConfig } from '../../src/config';
-import { type DatadogSandbox, startDatadogSandbox } from '../../src/demo/sandbox';
-import { loadScenario } from '../../src/demo/scenario';
 import type { EvidenceBundle } from '../../src/evidence/bundle';
-import { createSimilarityProviders } from '../../src/similarity/providers';
 import { type AnthropicSimulator, startAnthropicSimulator } from '../support/anthropic-simulator';
-import { fixture, REPORT, scenarioFile } from '../support/analyst-fixture';
-import { createTestDatabase } from '../support/harness';
+import { fixture, REPORT, startAnalystBackends } from '../support/analyst-fixture';
 
 describe('Claude analyst activities', () => {
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  let sandbox: DatadogSandbox;
+  let backends: Awaited<ReturnType<typeof startAnalystBackends>>;
+  let database: typeof backends.database;
   let sim: AnthropicSimulator;
   let deps: LlmDeps;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    sandbox = await startDatadogSandbox({ apiKey: 'k', appKey: 'a', scenario: loadScenario(scenarioFile), alertTime: new Date(fixture.bundle.alert.alertTime) });
+    backends = await startAnalystBackends();
+    ({ database } = backends);
+    const { accounts, similarity } = backends;
     sim = await startAnthropicSimulator();
-    const accounts = { credentials: async (name: string) => (name === 'brightcart' ? { name, baseUrl: sandbox.url, apiKey: 'k', appKey: 'a' } : undefined) } as unknown as AccountStore;
-    const similarity = createSimilarityProviders({ OLLAMA_URL: undefined, OLLAMA_EMBED_MODEL: 'n', QDRANT_URL: undefined, QDRANT_API_KEY: undefined, QDRANT_COLLECTION: 'c' }, database.db);
     deps = {
       db: database.db, accounts, similarity, similar: { limit: 5, minScore: 0.25 },
       anthropic: { apiKey: 'sk-ant-test', baseURL: sim.url, model: 'claude-sonnet-4-6', maxTurns: 4, maxTokensPerRca: 200_000 },
@@ -30,8 +24,7 @@ describe('Claude analyst activities', () => {
   });
   afterAll(async () => {
     await sim?.close();
-    await sandbox?.close();
-    await database?.drop();
+    await backends?.stop();
   });
   beforeEach(() => {
     sim.reset();

@@ -1,27 +1,21 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { AccountStore } from '../../src/accounts/store';
 import { createAnalysisActivities } from '../../src/activities/analysis';
 import { createLlmActivities, type LlmDeps } from '../../src/activities/llm';
 import { loadConfig } from '../../src/config';
-import { type DatadogSandbox, startDatadogSandbox } from '../../src/demo/sandbox';
-import { loadScenario } from '../../src/demo/scenario';
-import { createSimilarityProviders } from '../../src/similarity/providers';
-import { fixture, REPORT, scenarioFile } from '../support/analyst-fixture';
-import { createTestDatabase } from '../support/harness';
+import { fixture, REPORT, startAnalystBackends } from '../support/analyst-fixture';
 import { type OllamaSimulator, startOllamaSimulator } from '../support/ollama-simulator';
 
 describe('Ollama analyst activities', () => {
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  let sandbox: DatadogSandbox;
+  let backends: Awaited<ReturnType<typeof startAnalystBackends>>;
+  let database: typeof backends.database;
   let sim: OllamaSimulator;
   let deps: LlmDeps;
 
   beforeAll(async () => {
-    database = await createTestDatabase();
-    sandbox = await startDatadogSandbox({ apiKey: 'k', appKey: 'a', scenario: loadScenario(scenarioFile), alertTime: new Date(fixture.bundle.alert.alertTime) });
+    backends = await startAnalystBackends();
+    ({ database } = backends);
+    const { accounts, similarity } = backends;
     sim = await startOllamaSimulator({}, ['llama3.1']);
-    const accounts = { credentials: async (name: string) => (name === 'brightcart' ? { name, baseUrl: sandbox.url, apiKey: 'k', appKey: 'a' } : undefined) } as unknown as AccountStore;
-    const similarity = createSimilarityProviders({ OLLAMA_URL: undefined, OLLAMA_EMBED_MODEL: 'n', QDRANT_URL: undefined, QDRANT_API_KEY: undefined, QDRANT_COLLECTION: 'c' }, database.db);
     deps = {
       db: database.db, accounts, similarity, similar: { limit: 5, minScore: 0.25 },
       // No Anthropic key: an Ollama run must never reach Anthropic.
@@ -31,8 +25,7 @@ describe('Ollama analyst activities', () => {
   });
   afterAll(async () => {
     await sim?.close();
-    await sandbox?.close();
-    await database?.drop();
+    await backends?.stop();
   });
   beforeEach(() => {
     sim.chatRequests.length = 0;
