@@ -98,6 +98,10 @@ export interface BundleInputs {
 export const estimateTokens = (value: unknown) => Math.ceil(JSON.stringify(value).length / 4);
 
 const CHANGE_WORDS = /\b(deploy(ed|ment)?|release[ds]?|rollout|rolled|rollback|config(uration)?|feature flag|flag|migration|scal(ed|ing)|upgrade[ds]?|restart(ed)?|terminated|cordon(ed)?|drain(ed)?|cert(ificate)?|rotat(ed|ion))\b/i;
+// A container that restarts or terminates because it failed is a symptom, not a change someone
+// made; a failed deploy or rollback still is one.
+const FAILURE_WORDS = /\b(oom(killed)?|out of memory|back-?off|crash(loop|ed)?|failed|failing|unhealthy|evicted|error)\b/i;
+const DEPLOY_WORDS = /\b(deploy(ed|ment)?|release[ds]?|rollout|rollback|migration)\b/i;
 const CHANGE_SOURCES = new Set(['deploy', 'deployment', 'github', 'jenkins', 'argocd', 'spinnaker', 'kubernetes', 'config', 'terraform', 'launchdarkly', 'chef', 'puppet', 'ansible']);
 
 /** Ranks events: changes first, then those about the alert's host or service, then the most recent. */
@@ -107,7 +111,9 @@ export function rankEvents(events: BundleInputs['events'], alert: AlertContext, 
     .map((e) => {
       const why: string[] = [];
       const haystack = `${e.title} ${e.text} ${e.tags.join(' ')}`.toLowerCase();
-      const isChange = CHANGE_SOURCES.has((e.source ?? '').toLowerCase()) || CHANGE_WORDS.test(`${e.title} ${e.text}`);
+      const text = `${e.title} ${e.text}`;
+      const symptom = FAILURE_WORDS.test(text) && !DEPLOY_WORDS.test(text);
+      const isChange = !symptom && (CHANGE_SOURCES.has((e.source ?? '').toLowerCase()) || CHANGE_WORDS.test(text));
       if (isChange) why.push('a change');
       const related = names.filter((n) => haystack.includes(n));
       if (related.length) why.push(`mentions ${related.join(', ')}`);

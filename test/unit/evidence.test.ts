@@ -80,6 +80,17 @@ describe('evidence bundle', () => {
     expect(ranked[0]!.link).toMatch(/^https:\/\/app\.datadoghq\.com\/event\/explorer\?/);
   });
 
+  it('does not call a failing container\'s restart a change', () => {
+    const ranked = rankEvents([
+      event(4, 'Back-off restarting failed container inventory-service', { source: 'kubernetes' }),
+      event(6, 'inventory-service terminated: OOMKilled', { source: 'kubernetes' }),
+      event(20, 'inventory-service scaled from 4 to 6 replicas', { source: 'kubernetes' }),
+      event(25, 'Deploy of inventory-service v2.3.1 failed halfway', { source: 'deploy' }),
+    ], alert, links, alertTime.getTime());
+    expect(ranked.filter((e) => e.why.includes('a change')).map((e) => e.title).sort())
+      .toEqual(['Deploy of inventory-service v2.3.1 failed halfway', 'inventory-service scaled from 4 to 6 replicas']);
+  });
+
   const inputs = (overrides: Partial<BundleInputs> = {}): BundleInputs => ({
     rcaId: 'rca/7', role: { role: 'application', reason: 'test' }, alert, accountBaseUrl: 'https://api.datadoghq.com', window,
     sources: [{ source: 'logs', status: 'ok', items: 3 }, { source: 'host', status: 'failed', items: 0, reason: 'Datadog list hosts failed with 403' }],
