@@ -1,41 +1,23 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { freePort } from '../../src/dev/free-port';
+import { type RayneProcess, spawnRayne, tempHome } from '../support/cli';
 import { createTestDatabase, eventually, temporalAddress } from '../support/harness';
 
-const ROOT = path.resolve(__dirname, '../..');
 
-interface DevProcess {
-  child: ChildProcessWithoutNullStreams;
-  output: () => string;
-}
-
-/** Runs `rayne dev` as a user would and waits for its "Rayne is up" banner. */
-async function startDev(env: Record<string, string>): Promise<DevProcess> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/rayne.js'), 'dev'], {
-    cwd: ROOT,
-    // Its own process group, so a test can signal the group as a terminal's Ctrl-C does.
-    detached: true,
-    env: {
-      PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn',
-      ...(process.env.TEMPORAL_CLI_PATH ? { TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH } : {}),
-      ...env,
-    },
-  });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
+/** Runs `rayne dev` in its own process group and waits for its "Rayne is up" banner. */
+async function startDev(env: Record<string, string>): Promise<RayneProcess> {
+  const dev = spawnRayne(['dev'], env, true);
   await eventually(async () => {
-    if (child.exitCode !== null) throw new Error(`rayne dev exited early:\n${output}`);
-    return output.includes('Rayne is up');
+    if (dev.child.exitCode !== null) throw new Error(`rayne dev exited early:\n${dev.output()}`);
+    return dev.output().includes('Rayne is up');
   }, 90_000);
-  return { child, output: () => output };
+  return dev;
 }
 
 /** SIGINT to the process group (like Ctrl-C in a terminal) or to rayne alone; resolves with the exit code. */
-async function stopDev({ child }: DevProcess, target: 'group' | 'process'): Promise<number | null> {
+async function stopDev({ child }: RayneProcess, target: 'group' | 'process'): Promise<number | null> {
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   process.kill(target === 'group' ? -child.pid! : child.pid!, 'SIGINT');
   return exited;
@@ -50,8 +32,7 @@ const listening = (port: number) =>
 
 describe('rayne dev', () => {
   it('starts the whole stack, takes an alert end to end, stops every child on Ctrl-C, and keeps data across restarts', async () => {
-    const home = fs.mkdtempSync(path.join(process.env.RAYNE_TEST_WORK_DIR!, 'dev-'));
-    fs.chmodSync(home, 0o755);
+    const home = tempHome('dev');
     const ports = { PORT: await freePort(), RAYNE_PG_PORT: await freePort(), RAYNE_TEMPORAL_PORT: await freePort(), RAYNE_TEMPORAL_UI_PORT: await freePort() };
     const env = { RAYNE_HOME: home, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) };
     const api = `http://127.0.0.1:${ports.PORT}`;
@@ -85,7 +66,7 @@ describe('rayne dev', () => {
   it('skips embedded Postgres and the Temporal dev server when DATABASE_URL and TEMPORAL_ADDRESS point at real ones', async () => {
     const database = await createTestDatabase();
     const port = await freePort();
-    const home = fs.mkdtempSync(path.join(process.env.RAYNE_TEST_WORK_DIR!, 'dev-real-'));
+    const home = tempHome('dev-real');
     const dev = await startDev({
       RAYNE_HOME: home, PORT: String(port), DATABASE_URL: database.url, TEMPORAL_ADDRESS: temporalAddress(),
       TEMPORAL_TASK_QUEUE: `dev-real-${port}`,

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -11,10 +11,20 @@ export function tempHome(prefix: string): string {
   return dir;
 }
 
-/** Runs `rayne <args>` as a user would, to its end; resolves with its exit code and output. */
-export function runRayne(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+export interface RayneProcess {
+  child: ChildProcessWithoutNullStreams;
+  /** Everything it wrote so far, stdout and stderr interleaved. */
+  output: () => string;
+}
+
+/**
+ * Starts `rayne <args>` as a user would, with a minimal environment plus `env`. `detached` gives
+ * it its own process group, so a test can signal the group as a terminal's Ctrl-C does.
+ */
+export function spawnRayne(args: string[], env: Record<string, string>, detached = false): RayneProcess {
   const child = spawn(process.execPath, [path.join(ROOT, 'bin/rayne.js'), ...args], {
     cwd: ROOT,
+    detached,
     env: {
       PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn',
       ...(process.env.TEMPORAL_CLI_PATH ? { TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH } : {}),
@@ -24,5 +34,11 @@ export function runRayne(args: string[], env: Record<string, string>): Promise<{
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
+  return { child, output: () => output };
+}
+
+/** Runs `rayne <args>` to its end; resolves with its exit code and output. */
+export function runRayne(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const { child, output } = spawnRayne(args, env);
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output: output() })));
 }
