@@ -5,7 +5,7 @@ import type { Logger } from '../logger';
 import { startReceiver } from './receiver';
 import { startDatadogSandbox } from './sandbox';
 import { loadScenario } from './scenario';
-import { type Api, apiClient, indexHistory, isolatedConfig } from './stack-client';
+import { type Api, apiClient, indexHistory, isolatedConfig, poll } from './stack-client';
 
 const DEMO_ACCOUNT = 'demo';
 const DEMO_KEYS = { api_key: 'demo-api-key', app_key: 'demo-app-key' };
@@ -92,14 +92,11 @@ interface EventView {
   processor_runs: Array<{ processor: string; target: string; status: string; attempts: number; latency_ms: number | null; detail: string | null; error: string | null }>;
 }
 
-async function waitProcessed(api: Api, eventId: string, timeoutMs = 60_000): Promise<EventView> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+function waitProcessed(api: Api, eventId: string): Promise<EventView> {
+  return poll(`event ${eventId} was not processed`, async () => {
     const event = await (await api('GET', `/v1/webhooks/events/${eventId}`, undefined, 200)).json() as EventView;
-    if (event.status === 'processed') return event;
-    if (Date.now() > deadline) throw new Error(`event ${eventId} was not processed within ${timeoutMs / 1000}s (status ${event.status})`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+    return event.status === 'processed' ? event : undefined;
+  }, 60_000);
 }
 
 interface EvidenceView {
@@ -111,17 +108,13 @@ interface EvidenceView {
   evidence: EvidenceBundle | null;
 }
 
-async function waitEvidence(api: Api, eventId: string, timeoutMs = 90_000): Promise<EvidenceView> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+function waitEvidence(api: Api, eventId: string): Promise<EvidenceView> {
+  return poll(`the RCA of event ${eventId} did not finish its evidence`, async () => {
     const res = await api('GET', `/v1/rca/${eventId}/evidence`);
-    if (res.status === 200) {
-      const view = await res.json() as EvidenceView;
-      if (view.status !== 'running') return view;
-    } else await res.arrayBuffer();
-    if (Date.now() > deadline) throw new Error(`the RCA of event ${eventId} did not finish its evidence within ${timeoutMs / 1000}s`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+    if (res.status !== 200) return void (await res.arrayBuffer());
+    const view = await res.json() as EvidenceView;
+    return view.status !== 'running' ? view : undefined;
+  }, 90_000);
 }
 
 function describeEvidence(v: EvidenceView, temporalUiUrl: string | undefined, namespace: string): string {
