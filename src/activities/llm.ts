@@ -7,9 +7,8 @@ import { buildTurnRequest, answerBlocks, toTurnFailure, turnOutcome, type TurnOu
 import { fromOllamaReply, toOllamaChat, toOllamaFailure } from '../analysis/ollama';
 import { dataBlock, evidenceMessage, SYSTEM_PROMPT } from '../analysis/claude-prompt';
 import { bounded, runReadTool, type ToolContext } from '../analysis/claude-tool-runner';
-import { callKey, describeIssues, isReadTool, SUBMIT_REPORT } from '../analysis/claude-tools';
+import { type AnalysisTask, callKey, describeIssues, offersReadTool, RCA_TASK } from '../analysis/claude-tools';
 import { ConversationStore, type StoredMessage, toolUses } from '../analysis/conversation';
-import { RcaReportSchema } from '../analysis/report';
 import type { Db } from '../db/pool';
 import { estimateTokens, type EvidenceBundle } from '../evidence/bundle';
 import type { SimilarityProviders } from '../similarity/providers';
@@ -66,129 +65,126 @@ function toolOutcome(result: Anthropic.ToolResultBlockParam): ToolOutcome {
   return { ok: !result.is_error, chars: text.length, ...(text.startsWith(REFUSED) ? { refused: text.slice(REFUSED.length, REFUSED.length + 300) } : {}) };
 }
 
-/**
- * The Claude analyst as activities: analysisTurn is one model turn, analysisTool one read-only
- * tool call. The conversation lives in rca_messages; the workflow only passes ids and small
- * outcomes, and decides when to stop (a report, or maxTurns).
- */
-export const createLlmActivities = ({ db, accounts, similarity, similar, anthropic, ollama }: LlmDeps) => {
-  const conversation = new ConversationStore(db);
+/** One kind of analyst conversation: where it is stored, what it is for, and what its tools work on. */
+export interface ConversationSpec<R> {
+  store: ConversationStore;
+  task: AnalysisTask<R>;
+  /** The system prompt and the first user message, written once when the conversation is new. */
+  opening(id: string): Promise<{ system: string; first: string }>;
+  /** The analyst and model planned for the run (a re-run may name another model). */
+  plan(id: string): Promise<{ analyst?: string | null; model?: string | null }>;
+  /** The account, window and similarity search the read tools of this run use. */
+  toolContext(id: string): Promise<ToolContext>;
+}
 
-  const loadBundle = async (rcaId: string): Promise<EvidenceBundle> => {
-    const { rows } = await db.query('SELECT bundle FROM rca_evidence WHERE rca_id = $1', [rcaId]);
-    if (!rows[0]) throw ApplicationFailure.nonRetryable(`RCA ${rcaId} has no evidence bundle; the analysis runs after the evidence step`, 'NotFound');
-    return rows[0].bundle as EvidenceBundle;
-  };
-
-  /** The conversation so far, seeded with the system prompt and the evidence when it is new. */
-  const loadConversation = async (rcaId: string): Promise<StoredMessage[]> => {
-    const stored = await conversation.load(rcaId);
-    if (stored.length > 0) return stored;
-    const bundle = await loadBundle(rcaId);
-    await conversation.seed(rcaId, SYSTEM_PROMPT, [{ type: 'text', text: evidenceMessage(bundle) }]);
-    return conversation.load(rcaId);
-  };
-
+/** Claude and Ollama turns over lazily built clients; both answer in the Messages API's shape. */
+function modelClients({ anthropic, ollama }: Pick<LlmDeps, 'anthropic' | 'ollama'>) {
   let client: Anthropic | undefined;
-  const anthropicClient = (): Anthropic => {
-    if (!anthropic.apiKey) throw ApplicationFailure.nonRetryable('no Anthropic API key is configured (ANTHROPIC_API_KEY)', 'Unauthorized');
-    // No SDK retries: Temporal retries the activity, with its own backoff and retry-after.
-    client ??= new Anthropic({ apiKey: anthropic.apiKey, baseURL: anthropic.baseURL, maxRetries: 0, timeout: REQUEST_TIMEOUT_MS });
-    return client;
-  };
-
   let ollamaClient: Ollama | undefined;
-  /** One Ollama chat turn, answered as the Messages API would have answered it. */
-  const ollamaTurn = async (request: Anthropic.MessageCreateParamsNonStreaming, turn: number): Promise<Anthropic.Message> => {
-    const url = ollama?.url;
-    if (!url) throw ApplicationFailure.nonRetryable('no Ollama server is configured (OLLAMA_URL)', 'Unavailable');
-    ollamaClient ??= new Ollama({ host: url });
-    try {
-      return fromOllamaReply(await heartbeatWhile(ollamaClient.chat(toOllamaChat(request))), turn);
-    } catch (err) {
-      throw toOllamaFailure(err, url, request.model);
-    }
+  return {
+    async claude(request: Anthropic.MessageCreateParamsNonStreaming): Promise<Anthropic.Message> {
+      if (!anthropic.apiKey) throw ApplicationFailure.nonRetryable('no Anthropic API key is configured (ANTHROPIC_API_KEY)', 'Unauthorized');
+      // No SDK retries: Temporal retries the activity, with its own backoff and retry-after.
+      client ??= new Anthropic({ apiKey: anthropic.apiKey, baseURL: anthropic.baseURL, maxRetries: 0, timeout: REQUEST_TIMEOUT_MS });
+      try {
+        return await heartbeatWhile(client.messages.create(request));
+      } catch (err) {
+        throw toTurnFailure(err);
+      }
+    },
+    /** One Ollama chat turn, answered as the Messages API would have answered it. */
+    async ollama(request: Anthropic.MessageCreateParamsNonStreaming, turn: number): Promise<Anthropic.Message> {
+      const url = ollama?.url;
+      if (!url) throw ApplicationFailure.nonRetryable('no Ollama server is configured (OLLAMA_URL)', 'Unavailable');
+      ollamaClient ??= new Ollama({ host: url });
+      try {
+        return fromOllamaReply(await heartbeatWhile(ollamaClient.chat(toOllamaChat(request))), turn);
+      } catch (err) {
+        throw toOllamaFailure(err, url, request.model);
+      }
+    },
+  };
+}
+
+/**
+ * An analyst conversation as two activities: `turn` is one model turn, `tool` one read-only
+ * tool call. The conversation lives in Postgres; the workflow only passes ids and small
+ * outcomes, and decides when to stop (a valid submit, or maxTurns).
+ */
+export function createConversation<R>(deps: Pick<LlmDeps, 'anthropic' | 'ollama'>, spec: ConversationSpec<R>) {
+  const { anthropic, ollama } = deps;
+  const { store, task } = spec;
+  const models = modelClients(deps);
+
+  /** The conversation so far, seeded with the system prompt and the opening message when it is new. */
+  const load = async (id: string): Promise<StoredMessage[]> => {
+    const stored = await store.load(id);
+    if (stored.length > 0) return stored;
+    const { system, first } = await spec.opening(id);
+    await store.seed(id, system, [{ type: 'text', text: first }]);
+    return store.load(id);
   };
 
   return {
     /**
      * Model turn `turn` (from 1): sends the stored conversation, stores the answer at the turn's
-     * place (a retried turn overwrites it) and returns its tool calls, report and usage. On the
-     * last turn, or when the token budget is nearly spent, only submit_report is offered and forced.
+     * place (a retried turn overwrites it) and returns its tool calls, result and usage. On the
+     * last turn, or when the token budget is nearly spent, only the submit tool is offered and forced.
      * Throws Unauthorized (non-retryable) for a rejected key, RateLimited/Overloaded (retryable,
-     * after retry-after) when the API is busy, NotFound when the RCA has no evidence.
+     * after retry-after) when the API is busy, NotFound when the run has nothing to analyse.
      */
-    async analysisTurn(rcaId: string, turn: number): Promise<TurnOutcome> {
-      const stored = await loadConversation(rcaId);
+    async turn(id: string, turn: number): Promise<TurnOutcome<R>> {
+      const stored = await load(id);
       const answers = stored.filter((m) => m.role === 'assistant');
       // The turn-th answer, when already stored, belongs to an earlier attempt of this turn: replace it.
       const replaced = answers[turn - 1];
       const seq = replaced ? replaced.seq : stored[stored.length - 1]!.seq + 1;
       const history = stored.filter((m) => m.seq < seq);
       const spent = history.reduce((n, m) => n + (m.usage ? m.usage.inputTokens + m.usage.cachedTokens + m.usage.outputTokens : 0), 0);
-      // A re-run may name another model; planAnalysis stored the choice on the run.
-      const { rows: [run] } = await db.query('SELECT analyst, model FROM rca_runs WHERE id = $1', [rcaId]);
-      const viaOllama = run?.analyst === 'ollama';
-      const model: string = run?.model ?? (viaOllama ? ollama?.model : undefined) ?? anthropic.model;
-      const next = estimateTokens(buildTurnRequest(history, { model, final: false })) + ANSWER_MAX_TOKENS;
+      const run = await spec.plan(id);
+      const viaOllama = run.analyst === 'ollama';
+      const model: string = run.model ?? (viaOllama ? ollama?.model : undefined) ?? anthropic.model;
+      const next = estimateTokens(buildTurnRequest(history, { model, final: false, task })) + ANSWER_MAX_TOKENS;
       const final = turn >= anthropic.maxTurns || spent + next > anthropic.maxTokensPerRca;
-      const request = buildTurnRequest(history, { model, final, maxTokens: ANSWER_MAX_TOKENS });
+      const request = buildTurnRequest(history, { model, final, maxTokens: ANSWER_MAX_TOKENS, task });
 
-      let message: Anthropic.Message;
-      if (viaOllama) {
-        message = await ollamaTurn(request, turn);
-      } else {
-        try {
-          message = await heartbeatWhile(anthropicClient().messages.create(request));
-        } catch (err) {
-          throw toTurnFailure(err);
-        }
-      }
+      const message = viaOllama ? await models.ollama(request, turn) : await models.claude(request);
       const blocks = answerBlocks(message.content);
-      const outcome = turnOutcome(message, final);
+      const outcome = turnOutcome(message, final, task);
       // An empty answer would make the next request invalid; a placeholder keeps the roles alternating.
-      await conversation.putAssistant(rcaId, seq, blocks.length ? blocks : [{ type: 'text', text: '(no answer)' }], outcome.usage);
+      await store.putAssistant(id, seq, blocks.length ? blocks : [{ type: 'text', text: '(no answer)' }], outcome.usage);
       return outcome;
     },
 
     /**
      * Runs one tool call of the conversation and appends its tool_result, once per tool_use id
-     * (a retry returns what was recorded). Tool failures, bad input, unknown tools and repeats
-     * of an earlier identical call become error results; submit_report is answered with its
-     * validation errors. Throws NotFound for a tool_use the conversation lacks, NoAccount when
-     * the alert's Datadog account is gone.
+     * (a retry returns what was recorded). Tool failures, bad input, tools the task does not
+     * offer and repeats of an earlier identical call become error results; the submit tool is
+     * answered with its validation errors. Throws NotFound for a tool_use the conversation lacks.
      */
-    async analysisTool(rcaId: string, call: ToolCall): Promise<ToolOutcome> {
-      const recorded = await conversation.findToolResult(rcaId, call.id);
+    async tool(id: string, call: ToolCall): Promise<ToolOutcome> {
+      const recorded = await store.findToolResult(id, call.id);
       if (recorded) return toolOutcome(recorded);
-      const uses = toolUses(await conversation.load(rcaId));
+      const uses = toolUses(await store.load(id));
       const index = uses.findIndex((u) => u.id === call.id);
-      if (index < 0) throw ApplicationFailure.nonRetryable(`RCA ${rcaId} has no tool call ${call.id}`, 'NotFound');
+      if (index < 0) throw ApplicationFailure.nonRetryable(`${id} has no tool call ${call.id}`, 'NotFound');
       // The stored call is the truth: it is what the model will see answered.
       const use = uses[index]!;
       const answer = async (text: string, isError: boolean) =>
-        toolOutcome(await conversation.appendToolResult(rcaId, { type: 'tool_result', tool_use_id: use.id, content: text, ...(isError ? { is_error: true } : {}) }));
+        toolOutcome(await store.appendToolResult(id, { type: 'tool_result', tool_use_id: use.id, content: text, ...(isError ? { is_error: true } : {}) }));
 
-      if (use.name === SUBMIT_REPORT) {
-        const parsed = RcaReportSchema.safeParse(use.input);
+      if (use.name === task.submit.name) {
+        const parsed = task.submit.schema.safeParse(use.input);
         return parsed.success
-          ? answer('Report received.', false)
-          : answer(`The report does not match the schema: ${describeIssues(parsed.error)}. Call submit_report again with these fields fixed.`, true);
+          ? answer('Received.', false)
+          : answer(`The input does not match the schema: ${describeIssues(parsed.error)}. Call ${task.submit.name} again with these fields fixed.`, true);
       }
-      if (!isReadTool(use.name)) return answer(`Unknown tool "${use.name}"; the tools are listed in the request.`, true);
+      if (!offersReadTool(task, use.name)) return answer(`Unknown tool "${use.name}"; the tools are listed in the request.`, true);
       const key = callKey(use.name, use.input);
       if (uses.slice(0, index).some((u) => callKey(u.name, u.input) === key)) {
         return answer(`${REFUSED}this exact call (${use.name} with the same arguments) was already made in this investigation; use its result above, or change the arguments.`, true);
       }
-
-      const { rows } = await db.query('SELECT r.account, e.bundle FROM rca_runs r LEFT JOIN rca_evidence e ON e.rca_id = r.id WHERE r.id = $1', [rcaId]);
-      if (!rows[0]) throw ApplicationFailure.nonRetryable(`RCA ${rcaId} does not exist`, 'NotFound');
-      const account: string = rows[0].account;
-      const credentials = await accounts.credentials(account);
-      if (!credentials) throw ApplicationFailure.nonRetryable(`no Datadog account "${account}" is configured; add it with POST /v1/accounts`, 'NoAccount');
-      const bundle = rows[0].bundle as EvidenceBundle | null;
-      const to = bundle ? new Date(bundle.window.to) : new Date();
-      const ctx: ToolContext = { rcaId, account, credentials, similarity, similar, window: { from: bundle ? new Date(bundle.window.from) : new Date(to.getTime() - 30 * 60_000), to } };
+      const ctx = await spec.toolContext(id);
       let output: string;
       try {
         output = await runReadTool(use.name, use.input, ctx);
@@ -197,6 +193,40 @@ export const createLlmActivities = ({ db, accounts, similarity, similar, anthrop
       }
       return answer(dataBlock(use.name, bounded(output)), false);
     },
+  };
+}
+
+/** The RCA analyst (Claude or Ollama): its conversation in rca_messages, opened with the evidence bundle. */
+export const createLlmActivities = (deps: LlmDeps) => {
+  const { db, accounts, similarity, similar } = deps;
+  const rca = createConversation(deps, {
+    store: new ConversationStore(db),
+    task: RCA_TASK,
+    async opening(rcaId) {
+      const { rows } = await db.query('SELECT bundle FROM rca_evidence WHERE rca_id = $1', [rcaId]);
+      if (!rows[0]) throw ApplicationFailure.nonRetryable(`RCA ${rcaId} has no evidence bundle; the analysis runs after the evidence step`, 'NotFound');
+      return { system: SYSTEM_PROMPT, first: evidenceMessage(rows[0].bundle as EvidenceBundle) };
+    },
+    async plan(rcaId) {
+      const { rows } = await db.query('SELECT analyst, model FROM rca_runs WHERE id = $1', [rcaId]);
+      return rows[0] ?? {};
+    },
+    async toolContext(rcaId) {
+      const { rows } = await db.query('SELECT r.account, e.bundle FROM rca_runs r LEFT JOIN rca_evidence e ON e.rca_id = r.id WHERE r.id = $1', [rcaId]);
+      if (!rows[0]) throw ApplicationFailure.nonRetryable(`RCA ${rcaId} does not exist`, 'NotFound');
+      const account: string = rows[0].account;
+      const credentials = await accounts.credentials(account);
+      if (!credentials) throw ApplicationFailure.nonRetryable(`no Datadog account "${account}" is configured; add it with POST /v1/accounts`, 'NoAccount');
+      const bundle = rows[0].bundle as EvidenceBundle | null;
+      const to = bundle ? new Date(bundle.window.to) : new Date();
+      return { selfId: rcaId, account, credentials, similarity, similar, window: { from: bundle ? new Date(bundle.window.from) : new Date(to.getTime() - 30 * 60_000), to } };
+    },
+  });
+  return {
+    /** One RCA model turn; see createConversation's `turn`. */
+    analysisTurn: (rcaId: string, turn: number) => rca.turn(rcaId, turn),
+    /** One RCA tool call; throws NoAccount when the alert's Datadog account is gone. */
+    analysisTool: (rcaId: string, call: ToolCall) => rca.tool(rcaId, call),
   };
 };
 

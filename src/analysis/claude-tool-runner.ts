@@ -13,9 +13,11 @@ const MAX_RANGE_MS = 24 * 3600_000;
 
 /** What a tool needs besides its input: the account, the evidence window, the similarity search. */
 export interface ToolContext {
-  rcaId: string;
+  /** The vector of the case under analysis, left out of similar_incidents. */
+  selfId: string;
   account: string;
-  credentials: AccountCredentials;
+  /** Absent: only similar_incidents can answer (a triage with no Datadog account). */
+  credentials?: AccountCredentials;
   window: { from: Date; to: Date };
   similarity: SimilarityProviders;
   similar: { limit: number; minScore: number };
@@ -58,7 +60,10 @@ type Call = <T>(operation: string, fn: (c: DatadogConfiguration) => Promise<T>) 
 export async function runReadTool(name: ReadToolName, rawInput: unknown, ctx: ToolContext): Promise<string> {
   const parsed = TOOL_INPUTS[name].safeParse(rawInput);
   if (!parsed.success) throw new ToolInputError(`invalid input for ${name}: ${describeIssues(parsed.error)}`);
-  const call: Call = (operation, fn) => callDatadog(ctx.credentials, operation, fn);
+  const call: Call = (operation, fn) => {
+    if (!ctx.credentials) throw new ToolInputError(`no Datadog account "${ctx.account}" is configured, so ${name} cannot run; use what you have`);
+    return callDatadog(ctx.credentials, operation, fn);
+  };
   const input = parsed.data as Record<string, any>;
   switch (name) {
     case 'search_logs': {
@@ -114,7 +119,7 @@ export async function runReadTool(name: ReadToolName, rawInput: unknown, ctx: To
     case 'similar_incidents': {
       const [vector] = await ctx.similarity.embedder.embed([input.text]);
       await ctx.similarity.store.ensureReady(vector!.length);
-      const hits = await ctx.similarity.store.search(vector!, { limit: ctx.similar.limit, minScore: ctx.similar.minScore, filter: { account: ctx.account, excludeId: ctx.rcaId } });
+      const hits = await ctx.similarity.store.search(vector!, { limit: ctx.similar.limit, minScore: ctx.similar.minScore, filter: { account: ctx.account, excludeId: ctx.selfId } });
       return JSON.stringify({
         incidents: hits.map((h) => ({ id: h.id, title: h.payload.title, rootCause: h.payload.rootCause, category: h.payload.category, score: Math.round(h.score * 1000) / 1000, confirmed: h.payload.confirmed })),
         ...(hits.length ? {} : { note: `no past incident scores ${ctx.similar.minScore} or more` }),

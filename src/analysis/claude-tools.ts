@@ -1,6 +1,7 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { z } from 'zod';
-import { RcaReportSchema } from './report';
+import { CONTINUE_PROMPT, FINAL_PROMPT } from './claude-prompt';
+import { type RcaReport, RcaReportSchema } from './report';
 
 /** A time as the tools accept it: ISO 8601, or epoch seconds/milliseconds. */
 const Time = z.union([z.string().min(1), z.number()]).describe('ISO 8601 time or epoch seconds; defaults to the evidence window');
@@ -46,19 +47,41 @@ function inputSchema(schema: z.ZodType): Anthropic.Tool.InputSchema {
   return rest as Anthropic.Tool.InputSchema;
 }
 
-export const submitReportTool = (): Anthropic.Tool => ({
-  name: SUBMIT_REPORT,
-  description: 'Submit the final root-cause report. Call exactly once, when the investigation is done.',
-  input_schema: inputSchema(RcaReportSchema),
+/**
+ * What an analyst conversation is for: the read-only tools it may use and the tool whose valid
+ * input ends it. The RCA investigation and the GitHub issue triage are two tasks on one loop.
+ */
+export interface AnalysisTask<R = unknown> {
+  readTools: readonly ReadToolName[];
+  submit: { name: string; description: string; schema: z.ZodType<R> };
+  /** Said when the model stopped without a tool call, and on the last turn. */
+  continuePrompt: string;
+  finalPrompt: string;
+}
+
+export const READ_TOOLS = Object.keys(TOOL_INPUTS) as ReadToolName[];
+
+export const RCA_TASK: AnalysisTask<RcaReport> = {
+  readTools: READ_TOOLS,
+  submit: { name: SUBMIT_REPORT, description: 'Submit the final root-cause report. Call exactly once, when the investigation is done.', schema: RcaReportSchema },
+  continuePrompt: CONTINUE_PROMPT,
+  finalPrompt: FINAL_PROMPT,
+};
+
+export const submitTool = (task: AnalysisTask): Anthropic.Tool => ({
+  name: task.submit.name,
+  description: task.submit.description,
+  input_schema: inputSchema(task.submit.schema),
 });
 
-/** The read-only tools and submit_report, in a fixed order so the cached prefix stays byte-identical. */
-export const allTools = (): Anthropic.Tool[] => [
-  ...(Object.keys(TOOL_INPUTS) as ReadToolName[]).map((name) => ({ name, description: DESCRIPTIONS[name], input_schema: inputSchema(TOOL_INPUTS[name]) })),
-  submitReportTool(),
+/** The task's read-only tools and its submit tool, in a fixed order so the cached prefix stays byte-identical. */
+export const toolsOf = (task: AnalysisTask): Anthropic.Tool[] => [
+  ...READ_TOOLS.filter((name) => task.readTools.includes(name)).map((name) => ({ name, description: DESCRIPTIONS[name], input_schema: inputSchema(TOOL_INPUTS[name]) })),
+  submitTool(task),
 ];
 
-export const isReadTool = (name: string): name is ReadToolName => Object.prototype.hasOwnProperty.call(TOOL_INPUTS, name);
+/** Whether the task offers this read-only tool: a model asking for any other gets an error result. */
+export const offersReadTool = (task: AnalysisTask, name: string): name is ReadToolName => (task.readTools as readonly string[]).includes(name);
 
 /** JSON with sorted keys: two calls with the same arguments in another order are the same call. */
 export function canonicalJson(value: unknown): string {

@@ -1,20 +1,19 @@
 import Anthropic, { APIError } from '@anthropic-ai/sdk';
 import { ApplicationFailure } from '@temporalio/common';
-import { CONTINUE_PROMPT, FINAL_PROMPT } from './claude-prompt';
-import { allTools, describeIssues, SUBMIT_REPORT, submitReportTool } from './claude-tools';
+import { type AnalysisTask, describeIssues, RCA_TASK, submitTool, toolsOf } from './claude-tools';
 import type { StoredMessage, TurnUsage } from './conversation';
-import { type AnalysisUsage, type RcaReport, RcaReportSchema } from './report';
+import type { AnalysisUsage, RcaReport } from './report';
 
 /** What a model turn hands back to the workflow: small, the conversation itself stays in Postgres. */
-export interface TurnOutcome {
+export interface TurnOutcome<R = RcaReport> {
   /**
-   * Every tool_use of the answer, submit_report included. When `report` is set the investigation
+   * Every tool_use of the answer, the submit tool included. When `report` is set the investigation
    * is over; otherwise run each call with analysisTool (a rejected submit_report gets its
    * validation errors as its tool_result) and take the next turn.
    */
   toolCalls: Array<{ id: string; name: string; input: unknown }>;
-  report?: RcaReport;
-  /** A submit_report whose input did not match the report schema, and why. */
+  report?: R;
+  /** A submit call whose input did not match the report schema, and why. */
   reportError?: { toolUseId: string; message: string };
   /** The model's prose of this turn, shortened: its reasoning for people reading the run. */
   text?: string;
@@ -31,15 +30,18 @@ export interface TurnRequestOptions {
   model: string;
   final: boolean;
   maxTokens?: number;
+  /** What the conversation is for; the RCA investigation unless said otherwise. */
+  task?: AnalysisTask;
 }
 
 /**
  * The Messages API request for the stored conversation. Consecutive messages of one role merge
  * (each tool_result is its own row); a tool_use left without a result gets an error result, so
  * the request is always well formed. Tools and system prompt carry cache_control (the stable
- * prefix), the evidence message too; on a final turn only submit_report is offered, and forced.
+ * prefix), the evidence message too; on a final turn only the submit tool is offered, and forced.
  */
 export function buildTurnRequest(stored: readonly StoredMessage[], options: TurnRequestOptions): Anthropic.MessageCreateParamsNonStreaming {
+  const task = options.task ?? RCA_TASK;
   const [system, ...rest] = stored;
   if (!system || system.role !== 'system') throw new Error('the conversation has no system prompt: turn 1 seeds it');
   const answered = new Set(rest.flatMap((m) => m.content.flatMap((b) => (b.type === 'tool_result' ? [b.tool_use_id] : []))));
@@ -61,17 +63,17 @@ export function buildTurnRequest(stored: readonly StoredMessage[], options: Turn
   }
   fillMissingResults(messages, fills);
   const last = messages[messages.length - 1];
-  const nudge = options.final ? FINAL_PROMPT : last?.role === 'assistant' ? CONTINUE_PROMPT : undefined;
+  const nudge = options.final ? task.finalPrompt : last?.role === 'assistant' ? task.continuePrompt : undefined;
   if (nudge) push('user', [{ type: 'text', text: nudge }]);
 
-  const tools = options.final ? [submitReportTool()] : allTools();
+  const tools = options.final ? [submitTool(task)] : toolsOf(task);
   tools[tools.length - 1] = { ...tools[tools.length - 1]!, cache_control: EPHEMERAL };
   return {
     model: options.model,
     max_tokens: options.maxTokens ?? ANSWER_MAX_TOKENS,
     system: system.content.map((b, i) => ({ ...(b as Anthropic.TextBlockParam), ...(i === system.content.length - 1 ? { cache_control: EPHEMERAL } : {}) })),
     tools,
-    tool_choice: options.final ? { type: 'tool', name: SUBMIT_REPORT } : { type: 'auto' },
+    tool_choice: options.final ? { type: 'tool', name: task.submit.name } : { type: 'auto' },
     messages,
   };
 }
@@ -108,9 +110,9 @@ export function usageOf(usage: Anthropic.Usage): TurnUsage {
 }
 
 /** The workflow's view of an answer: tool calls, the report if one was submitted and valid, or why not. */
-export function turnOutcome(message: Anthropic.Message, final: boolean): TurnOutcome {
+export function turnOutcome<R = RcaReport>(message: Anthropic.Message, final: boolean, task: AnalysisTask<R> = RCA_TASK as unknown as AnalysisTask<R>): TurnOutcome<R> {
   const calls = message.content.filter((b): b is Anthropic.ToolUseBlock => b.type === 'tool_use');
-  const outcome: TurnOutcome = {
+  const outcome: TurnOutcome<R> = {
     toolCalls: calls.map((b) => ({ id: b.id, name: b.name, input: b.input })),
     stopReason: message.stop_reason ?? 'unknown',
     usage: usageOf(message.usage),
@@ -118,9 +120,9 @@ export function turnOutcome(message: Anthropic.Message, final: boolean): TurnOut
   };
   const text = message.content.flatMap((b) => (b.type === 'text' ? [b.text] : [])).join('\n').trim();
   if (text) outcome.text = text.slice(0, 2000);
-  const submit = calls.find((b) => b.name === SUBMIT_REPORT);
+  const submit = calls.find((b) => b.name === task.submit.name);
   if (submit) {
-    const parsed = RcaReportSchema.safeParse(submit.input);
+    const parsed = task.submit.schema.safeParse(submit.input);
     if (parsed.success) outcome.report = parsed.data;
     else outcome.reportError = { toolUseId: submit.id, message: describeIssues(parsed.error) };
   }

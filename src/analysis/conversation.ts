@@ -25,36 +25,48 @@ export interface ToolUse {
   input: unknown;
 }
 
-/** Serialises writers of one RCA's conversation (a retried activity racing a slow first attempt). */
-const lock = (tx: pg.PoolClient, rcaId: string) => tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`rca_messages:${rcaId}`]);
+/** Where conversations live: an RCA's in rca_messages, an issue triage's in github_triage_messages. */
+const TABLES = { rca_messages: 'rca_id', github_triage_messages: 'triage_id' } as const;
+export type ConversationTable = keyof typeof TABLES;
 
-/** The analyst's conversation in rca_messages: append-only, except that a retried turn overwrites its own row. */
+/** An analyst's conversation: append-only, except that a retried turn overwrites its own row. */
 export class ConversationStore {
-  constructor(private readonly db: Db) {}
+  private readonly table: ConversationTable;
+  private readonly key: string;
 
-  async load(rcaId: string): Promise<StoredMessage[]> {
-    const { rows } = await this.db.query('SELECT seq, role, content, usage FROM rca_messages WHERE rca_id = $1 ORDER BY seq', [rcaId]);
+  constructor(private readonly db: Db, table: ConversationTable = 'rca_messages') {
+    this.table = table;
+    this.key = TABLES[table];
+  }
+
+  /** Serialises writers of one conversation (a retried activity racing a slow first attempt). */
+  private lock(tx: pg.PoolClient, id: string) {
+    return tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${this.table}:${id}`]);
+  }
+
+  async load(id: string): Promise<StoredMessage[]> {
+    const { rows } = await this.db.query(`SELECT seq, role, content, usage FROM ${this.table} WHERE ${this.key} = $1 ORDER BY seq`, [id]);
     return rows.map((r) => ({ seq: r.seq, role: r.role, content: r.content, ...(r.usage ? { usage: r.usage } : {}) }));
   }
 
   /** Writes the system prompt and the evidence once; later calls change nothing. */
-  async seed(rcaId: string, system: string, evidence: Anthropic.ContentBlockParam[]): Promise<void> {
+  async seed(id: string, system: string, evidence: Anthropic.ContentBlockParam[]): Promise<void> {
     await this.db.query(
-      `INSERT INTO rca_messages (rca_id, seq, role, content) VALUES ($1, 0, 'system', $2), ($1, 1, 'user', $3)
-       ON CONFLICT (rca_id, seq) DO NOTHING`,
-      [rcaId, JSON.stringify([{ type: 'text', text: system }]), JSON.stringify(evidence)],
+      `INSERT INTO ${this.table} (${this.key}, seq, role, content) VALUES ($1, 0, 'system', $2), ($1, 1, 'user', $3)
+       ON CONFLICT (${this.key}, seq) DO NOTHING`,
+      [id, JSON.stringify([{ type: 'text', text: system }]), JSON.stringify(evidence)],
     );
   }
 
   /** Stores a turn's answer at its seq, dropping anything after it (left by an attempt this one replaces). */
-  async putAssistant(rcaId: string, seq: number, content: Anthropic.ContentBlockParam[], usage: TurnUsage): Promise<void> {
+  async putAssistant(id: string, seq: number, content: Anthropic.ContentBlockParam[], usage: TurnUsage): Promise<void> {
     await inTransaction(this.db, async (tx) => {
-      await lock(tx, rcaId);
-      await tx.query('DELETE FROM rca_messages WHERE rca_id = $1 AND seq > $2', [rcaId, seq]);
+      await this.lock(tx, id);
+      await tx.query(`DELETE FROM ${this.table} WHERE ${this.key} = $1 AND seq > $2`, [id, seq]);
       await tx.query(
-        `INSERT INTO rca_messages (rca_id, seq, role, content, usage) VALUES ($1, $2, 'assistant', $3, $4)
-         ON CONFLICT (rca_id, seq) DO UPDATE SET role = excluded.role, content = excluded.content, usage = excluded.usage, created_at = now()`,
-        [rcaId, seq, JSON.stringify(content), JSON.stringify(usage)],
+        `INSERT INTO ${this.table} (${this.key}, seq, role, content, usage) VALUES ($1, $2, 'assistant', $3, $4)
+         ON CONFLICT (${this.key}, seq) DO UPDATE SET role = excluded.role, content = excluded.content, usage = excluded.usage, created_at = now()`,
+        [id, seq, JSON.stringify(content), JSON.stringify(usage)],
       );
     });
   }
@@ -63,32 +75,32 @@ export class ConversationStore {
    * Appends the tool_result of one tool_use unless it is already there; returns the stored
    * result either way, so a retried tool call reports what the first attempt recorded.
    */
-  async appendToolResult(rcaId: string, result: Anthropic.ToolResultBlockParam): Promise<Anthropic.ToolResultBlockParam> {
+  async appendToolResult(id: string, result: Anthropic.ToolResultBlockParam): Promise<Anthropic.ToolResultBlockParam> {
     return inTransaction(this.db, async (tx) => {
-      await lock(tx, rcaId);
-      const existing = await findToolResult(tx, rcaId, result.tool_use_id);
+      await this.lock(tx, id);
+      const existing = await this.findIn(tx, id, result.tool_use_id);
       if (existing) return existing;
       await tx.query(
-        `INSERT INTO rca_messages (rca_id, seq, role, content)
-         SELECT $1, coalesce(max(seq), -1) + 1, 'user', $2 FROM rca_messages WHERE rca_id = $1`,
-        [rcaId, JSON.stringify([result])],
+        `INSERT INTO ${this.table} (${this.key}, seq, role, content)
+         SELECT $1, coalesce(max(seq), -1) + 1, 'user', $2 FROM ${this.table} WHERE ${this.key} = $1`,
+        [id, JSON.stringify([result])],
       );
       return result;
     });
   }
 
-  async findToolResult(rcaId: string, toolUseId: string): Promise<Anthropic.ToolResultBlockParam | undefined> {
-    return findToolResult(this.db, rcaId, toolUseId);
+  async findToolResult(id: string, toolUseId: string): Promise<Anthropic.ToolResultBlockParam | undefined> {
+    return this.findIn(this.db, id, toolUseId);
   }
-}
 
-async function findToolResult(q: Pick<Db, 'query'> | pg.PoolClient, rcaId: string, toolUseId: string): Promise<Anthropic.ToolResultBlockParam | undefined> {
-  const { rows } = await q.query(
-    `SELECT content FROM rca_messages WHERE rca_id = $1 AND role = 'user' AND content @> $2::jsonb`,
-    [rcaId, JSON.stringify([{ type: 'tool_result', tool_use_id: toolUseId }])],
-  );
-  const blocks = (rows[0]?.content ?? []) as Anthropic.ContentBlockParam[];
-  return blocks.find((b): b is Anthropic.ToolResultBlockParam => b.type === 'tool_result' && b.tool_use_id === toolUseId);
+  private async findIn(q: Pick<Db, 'query'> | pg.PoolClient, id: string, toolUseId: string): Promise<Anthropic.ToolResultBlockParam | undefined> {
+    const { rows } = await q.query(
+      `SELECT content FROM ${this.table} WHERE ${this.key} = $1 AND role = 'user' AND content @> $2::jsonb`,
+      [id, JSON.stringify([{ type: 'tool_result', tool_use_id: toolUseId }])],
+    );
+    const blocks = (rows[0]?.content ?? []) as Anthropic.ContentBlockParam[];
+    return blocks.find((b): b is Anthropic.ToolResultBlockParam => b.type === 'tool_result' && b.tool_use_id === toolUseId);
+  }
 }
 
 /** Every tool_use of the conversation's assistant messages, in order. */
