@@ -8,6 +8,7 @@ const optionalText = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+const flag = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
 
 const EnvSchema = z.object({
   PORT: port.default(8080),
@@ -69,6 +70,19 @@ const EnvSchema = z.object({
   OLLAMA_EMBED_MODEL: z.string().min(1).default('nomic-embed-text'),
   /** The Ollama analyst's chat model (RAYNE_ANALYST=ollama); it must support tool calls. */
   OLLAMA_CHAT_MODEL: z.string().min(1).default('llama3.1'),
+  /** GitHub issue webhooks are refused (503) until this is set: unsigned deliveries are never accepted. */
+  GITHUB_WEBHOOK_SECRET: optionalText,
+  /** Posts the triage comment; unset, triage runs and its comment is recorded as not posted. */
+  GH_TOKEN: optionalText,
+  /** GitHub's REST API; GitHub Enterprise Server is https://HOST/api/v3. */
+  GITHUB_API_URL: z.string().url().default('https://api.github.com'),
+  /** Adding this label to an issue asks for a (new) triage, besides opening and reopening it. */
+  RAYNE_GITHUB_TRIGGER_LABEL: z.string().min(1).default('rayne'),
+  /** Add the suggested labels that already exist in the repository. */
+  RAYNE_GITHUB_APPLY_LABELS: flag.default(false),
+  /** Close an issue as a duplicate of an earlier one, when Rayne found that issue and its confidence reaches the bar. */
+  RAYNE_GITHUB_CLOSE_DUPLICATES: flag.default(false),
+  RAYNE_GITHUB_DUPLICATE_CONFIDENCE: z.coerce.number().min(0).max(1).default(0.9),
   CLAUDE_AGENT_URL: optionalText,
 });
 

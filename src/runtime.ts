@@ -3,6 +3,7 @@ import type { ActivityDeps } from './activities';
 import { AccountStore } from './accounts/store';
 import type { Config } from './config';
 import { createPool, type Db } from './db/pool';
+import { GithubIntake } from './github/intake';
 import { Intake } from './intake/intake';
 import type { Logger } from './logger';
 import { ProcessorConfigStore } from './processors/config';
@@ -21,6 +22,7 @@ export interface ApiRuntime extends ReturnType<typeof createStores> {
   db: Db;
   temporal: Client;
   intake: Intake;
+  githubIntake: GithubIntake;
   close(): Promise<void>;
 }
 
@@ -28,9 +30,11 @@ export function createApiRuntime(config: Config, databaseUrl: string, temporalAd
   const db = createPool(databaseUrl);
   const temporal = createLazyClient({ address: temporalAddress, namespace: config.TEMPORAL_NAMESPACE });
   const stores = createStores(config, db);
-  const intake = new Intake({ db, accounts: stores.accounts, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, temporalTimeoutMs: config.RAYNE_TEMPORAL_TIMEOUT_MS, log });
+  const starts = { db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, temporalTimeoutMs: config.RAYNE_TEMPORAL_TIMEOUT_MS, log };
+  const intake = new Intake({ ...starts, accounts: stores.accounts });
+  const githubIntake = new GithubIntake({ ...starts, triggerLabel: config.RAYNE_GITHUB_TRIGGER_LABEL });
   return {
-    db, temporal, intake, ...stores,
+    db, temporal, intake, githubIntake, ...stores,
     async close() {
       await temporal.connection.close().catch(() => undefined);
       await db.end();
@@ -57,5 +61,10 @@ export function createActivityDeps(config: Config, db: Db, temporalUiUrl = confi
     evidenceTokens: config.RAYNE_EVIDENCE_TOKENS,
     similarity: createSimilarityProviders(config, db),
     similar: { limit: config.RAYNE_SIMILAR_LIMIT, minScore: config.RAYNE_SIMILAR_MIN_SCORE },
+    github: {
+      token: config.GH_TOKEN, apiUrl: config.GITHUB_API_URL, triggerLabel: config.RAYNE_GITHUB_TRIGGER_LABEL,
+      applyLabels: config.RAYNE_GITHUB_APPLY_LABELS, closeDuplicates: config.RAYNE_GITHUB_CLOSE_DUPLICATES,
+      duplicateConfidence: config.RAYNE_GITHUB_DUPLICATE_CONFIDENCE,
+    },
   };
 }

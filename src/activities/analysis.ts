@@ -24,6 +24,15 @@ export interface AnalysisDeps {
   };
 }
 
+/** The analyst for a run: an override, else RAYNE_ANALYST, else Claude when configured, else offline (also for one not configured). */
+export function chooseAnalyst(analysis: AnalysisDeps['analysis'], override: { analyst?: AnalystName; model?: string } = {}): AnalysisPlan {
+  const chosen = override.analyst ?? (analysis.analyst === 'auto' ? (analysis.claudeConfigured ? 'claude' : 'offline') : analysis.analyst);
+  const unavailable = (chosen === 'claude' && !analysis.claudeConfigured) || (chosen === 'ollama' && !analysis.ollamaConfigured);
+  const analyst: AnalystName = unavailable ? 'offline' : chosen;
+  const model = analyst === 'offline' ? undefined : override.model ?? (analyst === 'ollama' ? analysis.ollamaModel ?? 'llama3.1' : analysis.model);
+  return { analyst, model, maxTurns: analysis.maxTurns };
+}
+
 /** What the workflow keeps of a report: enough for its state query and the incident's history. */
 export interface ReportSummary {
   category: string;
@@ -43,12 +52,9 @@ async function loadBundle(db: Db, rcaId: string): Promise<EvidenceBundle> {
 export const createAnalysisActivities = ({ db, similarity, links, analysis }: AnalysisDeps) => ({
   /** The analyst for this run: a re-run's override, else RAYNE_ANALYST, else Claude when configured, else offline. */
   async planAnalysis(rcaId: string, override: { analyst?: AnalystName; model?: string } = {}): Promise<AnalysisPlan> {
-    const chosen = override.analyst ?? (analysis.analyst === 'auto' ? (analysis.claudeConfigured ? 'claude' : 'offline') : analysis.analyst);
-    const unavailable = (chosen === 'claude' && !analysis.claudeConfigured) || (chosen === 'ollama' && !analysis.ollamaConfigured);
-    const analyst: AnalystName = unavailable ? 'offline' : chosen;
-    const model = analyst === 'offline' ? undefined : override.model ?? (analyst === 'ollama' ? analysis.ollamaModel ?? 'llama3.1' : analysis.model);
-    await db.query('UPDATE rca_runs SET analyst = $2, model = $3, updated_at = now() WHERE id = $1', [rcaId, analyst, model ?? null]);
-    return { analyst, model, maxTurns: analysis.maxTurns };
+    const plan = chooseAnalyst(analysis, override);
+    await db.query('UPDATE rca_runs SET analyst = $2, model = $3, updated_at = now() WHERE id = $1', [rcaId, plan.analyst, plan.model ?? null]);
+    return plan;
   },
 
   /** The offline analyst; `note` (why the configured analyst gave no report) goes into the report's missing data. */

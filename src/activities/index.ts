@@ -1,12 +1,13 @@
 import { type AnalysisDeps, createAnalysisActivities } from './analysis';
 import { createEvidenceActivities, type EvidenceDeps } from './evidence';
+import { createGithubActivities, type GithubDeps } from './github';
 import { createLlmActivities, type LlmDeps } from './llm';
 import { createNotebookActivities } from './notebook';
 import { createPrefetchActivities, type PrefetchDeps } from './prefetch';
 import { createProcessorActivities, type ProcessorDeps } from './processors';
 import { createStoreActivities, type StoreDeps } from './store';
 
-export type ActivityDeps = StoreDeps & ProcessorDeps & PrefetchDeps & EvidenceDeps & AnalysisDeps & LlmDeps;
+export type ActivityDeps = StoreDeps & ProcessorDeps & PrefetchDeps & EvidenceDeps & AnalysisDeps & LlmDeps & GithubDeps;
 
 /** Every activity the worker registers, built over injected clients. */
 export const createActivities = (deps: ActivityDeps) => ({
@@ -17,6 +18,7 @@ export const createActivities = (deps: ActivityDeps) => ({
   ...createAnalysisActivities(deps),
   ...createLlmActivities(deps),
   ...createNotebookActivities(deps),
+  ...createGithubActivities(deps),
 });
 
 export type Activities = ReturnType<typeof createActivities>;

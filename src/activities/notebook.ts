@@ -11,6 +11,7 @@ import {
 } from '../notebook/notebook';
 import { toActivityFailure } from './failures';
 import type { LinkSettings } from './processors';
+import { workflowUiUrl } from '../temporal/ui-links';
 
 export interface NotebookDeps {
   db: Db;
@@ -101,11 +102,10 @@ function desiredBody(built: v1.NotebookCreateRequest, resolvedAt: Date | null, e
 /** The RCA's API page and its Temporal run, from the worker's link settings. */
 function defaultLinks(rcaId: string, eventId: string, settings?: LinkSettings): NotebookLinks {
   if (!settings) return {};
-  const ui = settings.temporalUiUrl?.replace(/\/+$/, '');
   const api = settings.publicUrl?.replace(/\/+$/, '');
   return {
     rca: api ? `${api}/v1/rca/${rcaId === `rca/${eventId}` ? eventId : encodeURIComponent(rcaId)}` : undefined,
-    temporalRun: ui ? `${ui}/namespaces/${settings.namespace}/workflows/${encodeURIComponent(rcaId)}` : undefined,
+    temporalRun: workflowUiUrl(settings, rcaId),
   };
 }
 

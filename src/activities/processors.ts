@@ -9,6 +9,7 @@ import { enabledTargets, type ProcessorConfig, type ProcessorConfigStore, target
 import { datadogAppUrl } from '../datadog/links';
 import { type AlertEvent, type AlertLinks, downtimeMarker, forwardSignature, notifyMessage, slackMessage } from '../processors/messages';
 import type { ProcessorTask, Tier1Plan } from '../workflows/processor-selection';
+import { workflowUiUrl } from '../temporal/ui-links';
 import { runEffect, type EffectOutcome } from './effect-ledger';
 import { DeliveryError, toActivityFailure } from './failures';
 
@@ -73,9 +74,7 @@ export const createProcessorActivities = ({ db, accounts, processorConfigs, link
     return {
       monitor: e.link ?? (account ? `${datadogAppUrl(account.base_url)}/monitors/${e.monitorId}` : undefined),
       event: links.publicUrl ? `${links.publicUrl.replace(/\/+$/, '')}/v1/webhooks/events/${e.id}` : undefined,
-      temporalRun: links.temporalUiUrl && workflow
-        ? `${links.temporalUiUrl.replace(/\/+$/, '')}/namespaces/${links.namespace}/workflows/${encodeURIComponent(workflow.workflowId)}/${workflow.runId}/history`
-        : undefined,
+      temporalRun: workflow ? workflowUiUrl(links, workflow.workflowId, workflow.runId) : undefined,
     };
   };
 

@@ -3,20 +3,23 @@ import { Hono } from 'hono';
 import type { AccountStore } from '../accounts/store';
 import type { Config } from '../config';
 import type { Db } from '../db/pool';
+import type { GithubIntake } from '../github/intake';
 import type { Intake } from '../intake/intake';
 import type { Logger } from '../logger';
 import type { ProcessorConfigStore } from '../processors/config';
 import { accountRoutes } from './accounts';
 import { datadogRoutes } from './datadog';
+import { githubRoutes } from './github';
 import { handleError } from './errors';
 import { rcaRoutes } from './rca';
 import { webhookRoutes } from './webhooks';
 
 export interface ApiDeps {
-  config: Pick<Config, 'RAYNE_API_TOKEN' | 'RAYNE_WEBHOOK_SECRET' | 'RAYNE_PUBLIC_URL' | 'TEMPORAL_UI_URL' | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE' | 'RAYNE_TEMPORAL_TIMEOUT_MS' | 'DD_API_URL'>;
+  config: Pick<Config, 'RAYNE_API_TOKEN' | 'RAYNE_WEBHOOK_SECRET' | 'GITHUB_WEBHOOK_SECRET' | 'RAYNE_PUBLIC_URL' | 'TEMPORAL_UI_URL' | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE' | 'RAYNE_TEMPORAL_TIMEOUT_MS' | 'DD_API_URL'>;
   db: Db;
   temporal: Client;
   intake: Intake;
+  githubIntake: GithubIntake;
   accounts: AccountStore;
   processorConfigs: ProcessorConfigStore;
   log: Logger;
@@ -31,6 +34,8 @@ export function createApp(deps: ApiDeps) {
       const ready = Object.values(checks).every((v) => v === 'ok');
       return c.json({ status: ready ? 'ready' : 'not_ready', checks }, ready ? 200 : 503);
     })
+    // Before /v1/webhooks: its management token guards everything under it, and GitHub signs instead.
+    .route('/v1/webhooks/github', githubRoutes(deps))
     .route('/v1/webhooks', webhookRoutes(deps))
     .route('/v1/accounts', accountRoutes(deps))
     .route('/v1/rca', rcaRoutes(deps))

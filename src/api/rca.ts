@@ -8,6 +8,7 @@ import type { ApiDeps } from './app';
 import { requireApiToken } from './auth';
 import { ApiError } from './errors';
 import { readJson, readQuery } from './request';
+import { workflowUiUrl } from '../temporal/ui-links';
 
 /** "123" stands for the first run of event 123 (rca/123); a full id such as rca/123/rerun-1 may be given URL-encoded. */
 export function rcaIdOf(param: string): string {
@@ -40,8 +41,7 @@ export const rcaRoutes = ({ db, temporal, config }: ApiDeps) => {
     if (!run) throw new ApiError('NOT_FOUND', `no RCA ${id}`);
     return run;
   };
-  const temporalLink = (id: string) =>
-    config.TEMPORAL_UI_URL ? `${config.TEMPORAL_UI_URL.replace(/\/+$/, '')}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/${encodeURIComponent(id)}` : undefined;
+  const temporalLink = (id: string) => workflowUiUrl({ temporalUiUrl: config.TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE }, id);
 
   return new Hono()
     .use(requireApiToken(config.RAYNE_API_TOKEN))

@@ -17,7 +17,7 @@ export async function startApiServer(config: Config, databaseUrl: string, tempor
     log.info({ base_url: config.DD_API_URL }, 'created the default account from DD_API_KEY/DD_APP_KEY');
   }
   const app = createApp({ ...runtime, config, log });
-  const stopReconciler = startReconciler(runtime.intake, config.RAYNE_RECONCILE_INTERVAL_MS, log);
+  const stopReconciler = startReconciler([runtime.intake, runtime.githubIntake], config.RAYNE_RECONCILE_INTERVAL_MS, log);
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
     s.once('error', reject);

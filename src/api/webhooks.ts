@@ -115,7 +115,7 @@ export const webhookRoutes = ({ intake, db, temporal, config, accounts, processo
 };
 
 /** The workflow's live status from Temporal; "unknown" (with why) when Temporal cannot say. */
-async function workflowStatus(temporal: ApiDeps['temporal'], workflowId: string, runId: string | null, timeoutMs: number) {
+export async function workflowStatus(temporal: ApiDeps['temporal'], workflowId: string, runId: string | null, timeoutMs: number) {
   if (!runId) return { status: 'NOT_STARTED' };
   try {
     const d = await temporal.connection.withDeadline(Date.now() + timeoutMs, () => temporal.workflow.getHandle(workflowId, runId).describe());

@@ -185,15 +185,20 @@ function searchAttributesOf(row: EventRow) {
   return pairs.filter((p): p is { key: typeof RayneMonitorId; value: string } => typeof p.value === 'string' && p.value !== '');
 }
 
-/** Runs reconcilePending on an interval until stopped; never overlaps itself. */
-export function startReconciler(intake: Intake, intervalMs: number, log: Logger): () => Promise<void> {
+/** Anything that keeps deliveries whose workflow start failed, and starts them later. */
+export interface PendingStarts {
+  reconcilePending(): Promise<number>;
+}
+
+/** Runs reconcilePending of each intake on an interval until stopped; never overlaps itself. */
+export function startReconciler(intakes: PendingStarts[], intervalMs: number, log: Logger): () => Promise<void> {
   let running: Promise<unknown> = Promise.resolve();
   const timer = setInterval(() => {
     running = running.then(() =>
-      intake.reconcilePending().then(
+      Promise.all(intakes.map((intake) => intake.reconcilePending().then(
         (started) => started > 0 && log.info({ started }, 'reconciler started pending events'),
         (err) => log.error({ err: (err as Error).message }, 'reconciler failed'),
-      ),
+      ))),
     );
   }, intervalMs);
   timer.unref();

@@ -10,7 +10,7 @@ export interface SimilarIncidentPayload {
   summary?: string;
   /** A person confirmed the root cause (feedback), so it outweighs a guess. */
   confirmed: boolean;
-  links: { notebook?: string; rca?: string; monitor?: string };
+  links: { notebook?: string; rca?: string; monitor?: string; issue?: string };
   /** ISO 8601. */
   createdAt: string;
 }

@@ -1,2 +1,3 @@
 export { incidentWorkflow } from './incident-workflow';
 export { rcaWorkflow, reindexRcaWorkflow } from './rca-workflow';
+export { githubIssueWorkflow } from './github-issue-workflow';

@@ -1,6 +1,7 @@
 import { ActivityFailure, defineQuery, log, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ReportSummary } from '../activities/analysis';
+import { runAnalystLoop } from './analyst-loop';
 import { classifyAlert } from './classify';
 import { type AnalysisPlan, type EvidenceSource, PREFETCH_SOURCES, type PrefetchSource, type RcaInput, type RcaResult, type SourceOutcome } from './rca-types';
 import { RayneRole } from './search-attributes';
@@ -103,33 +104,10 @@ export async function rcaWorkflow({ eventId, rcaId, analyst, model }: RcaInput):
   return result;
 }
 
-/**
- * The tool-use loop: one activity per model turn and one per tool call, so a crash resumes
- * mid-investigation and the Web UI shows every step. The last turn may only submit the report;
- * a loop that still ends without one falls back to the offline analyst.
- */
+/** Claude or Ollama through the shared loop; a loop that ends without a report falls back to the offline analyst. */
 async function llmLoop(rcaId: string, plan: AnalysisPlan, result: RcaResult): Promise<ReportSummary> {
-  const startedAt = Date.now();
-  for (let turn = 1; turn <= plan.maxTurns; turn += 1) {
-    const outcome = await llm.analysisTurn(rcaId, turn);
-    result.turns = turn;
-    result.tokens.input += outcome.usage.inputTokens;
-    result.tokens.output += outcome.usage.outputTokens;
-    result.tokens.cached += outcome.usage.cachedTokens;
-    if (outcome.report) {
-      const usage = { turns: turn, toolCalls: result.toolCalls, inputTokens: result.tokens.input, outputTokens: result.tokens.output, cachedTokens: result.tokens.cached };
-      return store.saveReport(rcaId, {
-        report: outcome.report, analyst: plan.analyst, model: plan.model, reasoning: [],
-        // The activity prices it: the price table lives beside the SDK, outside the workflow bundle.
-        usage: { ...usage, estimatedCostUsd: 0 },
-        timings: { startedAt: new Date(startedAt).toISOString(), finishedAt: new Date().toISOString(), ms: Date.now() - startedAt },
-      });
-    }
-    for (const call of outcome.toolCalls) {
-      await llm.analysisTool(rcaId, call);
-      result.toolCalls += 1;
-    }
-  }
+  const done = await runAnalystLoop(plan.maxTurns, { turn: (n) => llm.analysisTurn(rcaId, n), tool: (call) => llm.analysisTool(rcaId, call) }, result);
+  if (done) return store.saveReport(rcaId, { ...done, analyst: plan.analyst, model: plan.model, reasoning: [] });
   log.warn('the model gave no report within its turns; using the offline analyst', { rcaId, turns: plan.maxTurns });
   return store.runOfflineAnalysis(rcaId, `${plan.analyst} gave no report within ${plan.maxTurns} turns`);
 }

@@ -1,0 +1,64 @@
+import { Octokit } from '@octokit/rest';
+import { ApplicationFailure } from '@temporalio/common';
+
+export interface GithubSettings {
+  /** GH_TOKEN; absent, nothing is written to GitHub. */
+  token?: string;
+  /** GITHUB_API_URL: api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server. */
+  apiUrl: string;
+  /** Per request: an activity retries a slow GitHub, it does not wait for it. */
+  timeoutMs?: number;
+}
+
+/** The official client for one token; no SDK retries or throttling, Temporal retries the activity. */
+export function createOctokit(settings: GithubSettings & { token: string }): Octokit {
+  return new Octokit({
+    auth: settings.token,
+    baseUrl: settings.apiUrl.replace(/\/+$/, ''),
+    userAgent: 'rayne',
+    request: { timeout: settings.timeoutMs ?? 15_000 },
+    log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+  });
+}
+
+/** What Octokit throws for an HTTP error answer (its RequestError, named HttpError). */
+interface RequestError extends Error {
+  status: number;
+  response?: { headers?: Record<string, string | number | undefined> };
+}
+
+const isRequestError = (err: unknown): err is RequestError =>
+  err instanceof Error && err.name === 'HttpError' && typeof (err as RequestError).status === 'number';
+
+const header = (err: RequestError, name: string) => {
+  const value = err.response?.headers?.[name];
+  return value === undefined ? undefined : String(value);
+};
+
+/** When GitHub said to try again: retry-after seconds, or the rate limit's reset time. */
+function retryDelayMs(err: RequestError, now = Date.now()): number | undefined {
+  const retryAfter = Number(header(err, 'retry-after'));
+  if (Number.isFinite(retryAfter) && retryAfter > 0) return retryAfter * 1000;
+  const reset = Number(header(err, 'x-ratelimit-reset'));
+  return Number.isFinite(reset) && reset * 1000 > now ? reset * 1000 - now + 1000 : undefined;
+}
+
+/**
+ * What Temporal should do with a failed GitHub call: a rate limit (429, or 403 with no requests
+ * left) retries after GitHub's reset; 5xx and network failures retry; a rejected token
+ * (Unauthorized), a token without access (Forbidden), a missing repository or issue (NotFound)
+ * and refused input (Unprocessable) fail for good, saying which call and what to check.
+ */
+export function toGithubFailure(err: unknown, call: string): unknown {
+  if (!isRequestError(err) || err.status >= 500) return err;
+  const detail = `${call}: GitHub answered ${err.status} (${err.message})`;
+  const limited = err.status === 429 || (err.status === 403 && (header(err, 'x-ratelimit-remaining') === '0' || !!header(err, 'retry-after')));
+  if (limited) {
+    const nextRetryDelay = retryDelayMs(err);
+    return ApplicationFailure.create({ message: `${detail}; rate limited`, type: 'RateLimited', ...(nextRetryDelay ? { nextRetryDelay } : {}) });
+  }
+  if (err.status === 401) return ApplicationFailure.nonRetryable(`${detail}; check GH_TOKEN`, 'Unauthorized');
+  if (err.status === 403) return ApplicationFailure.nonRetryable(`${detail}; the token lacks access to this repository (it needs issues: write)`, 'Forbidden');
+  if (err.status === 404 || err.status === 410) return ApplicationFailure.nonRetryable(`${detail}; the repository or issue is gone or not visible to the token`, 'NotFound');
+  return ApplicationFailure.nonRetryable(detail, 'Unprocessable');
+}

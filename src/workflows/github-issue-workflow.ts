@@ -1,0 +1,96 @@
+import { ActivityFailure, defineQuery, log, proxyActivities, setHandler } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { ContextSummary, GithubWrite, TriagePhase, TriageSummary } from '../activities/github';
+import type { IssueRef } from '../github/triage';
+import { type LoopTally, runAnalystLoop } from './analyst-loop';
+import type { AnalystName } from './rca-types';
+
+/** githubIssueWorkflow's input: the stored delivery; its id is github/{deliveryId}. */
+export interface TriageInput {
+  eventId: string;
+  triageId: string;
+}
+
+/** What the workflow returns and its state query shows. */
+export interface TriageState extends LoopTally {
+  triageId: string;
+  phase: TriagePhase;
+  issue?: IssueRef;
+  context?: ContextSummary;
+  analyst?: AnalystName;
+  result?: TriageSummary;
+  comment?: GithubWrite;
+  labels?: GithubWrite;
+  closed?: GithubWrite;
+}
+
+export const triageStateQuery = defineQuery<TriageState>('state');
+
+const store = proxyActivities<Activities>({
+  startToCloseTimeout: '30s',
+  retry: { maximumInterval: '1m', nonRetryableErrorTypes: ['NotFound'] },
+});
+
+// Model turns, as in the RCA: busy APIs retry after retry-after, a rejected key fails at once.
+const llm = proxyActivities<Activities>({
+  startToCloseTimeout: '5m',
+  heartbeatTimeout: '30s',
+  retry: { initialInterval: '5s', maximumInterval: '1m', maximumAttempts: 6 },
+});
+
+// GitHub writes: calls heartbeat, so a worker that died after GitHub answered is noticed in seconds
+// and the retry finds the comment by its marker. Rate limits wait for GitHub's reset.
+const githubWrites = proxyActivities<Activities>({
+  startToCloseTimeout: '2m',
+  heartbeatTimeout: '10s',
+  retry: { initialInterval: '2s', maximumInterval: '2m', maximumAttempts: 8 },
+});
+
+const failureReason = (err: unknown) =>
+  (err instanceof ActivityFailure ? (err.cause as Error | undefined)?.message : undefined) ?? (err as Error).message;
+
+/**
+ * github/{deliveryId}: gather the issue's context, triage it with the configured analyst (the
+ * offline one when that fails), post one comment, optionally label it and close it as a
+ * duplicate, and index it for later duplicates. The issue's text is data for the analyst; the
+ * writes are decided here and in the activities, never by it.
+ */
+export async function githubIssueWorkflow({ eventId, triageId }: TriageInput): Promise<TriageState> {
+  const state: TriageState = { triageId, phase: 'context', turns: 0, toolCalls: 0, tokens: { input: 0, output: 0, cached: 0 } };
+  setHandler(triageStateQuery, () => state);
+  const phase = async (next: TriagePhase) => {
+    state.phase = next;
+    await store.setTriagePhase(triageId, next);
+  };
+  try {
+    state.issue = await store.startTriage(triageId, eventId);
+    state.context = await store.gatherTriageContext(triageId);
+
+    await phase('analyse');
+    const plan = await store.planTriage(triageId);
+    state.analyst = plan.analyst;
+    const datadogTools = state.context.looksLikeIncident && state.context.datadog;
+    state.result = plan.analyst === 'offline'
+      ? await store.runOfflineTriage(triageId)
+      : await runAnalystLoop(plan.maxTurns, { turn: (n) => llm.triageTurn(triageId, n, datadogTools), tool: (call) => llm.triageTool(triageId, call, datadogTools) }, state)
+        .then((done) => (done
+          ? store.saveTriage(triageId, { triage: done.report, usage: done.usage, timings: done.timings, analyst: plan.analyst, model: plan.model, reasoning: [] })
+          : store.runOfflineTriage(triageId, `${plan.analyst} gave no triage within ${plan.maxTurns} turns`)))
+        .catch((err) => store.runOfflineTriage(triageId, `${plan.analyst} triage failed: ${failureReason(err)}`));
+
+    await phase('comment');
+    state.comment = await githubWrites.postTriageComment(triageId);
+    await phase('labels');
+    state.labels = await githubWrites.labelTriagedIssue(triageId).catch((err) => ({ done: false, note: failureReason(err) }));
+    await phase('close');
+    state.closed = await githubWrites.closeDuplicateIssue(triageId).catch((err) => ({ done: false, note: failureReason(err) }));
+    await phase('index');
+    await store.indexIssue(triageId);
+    await phase('done');
+    return state;
+  } catch (err) {
+    log.warn('triage failed', { triageId, error: failureReason(err) });
+    await store.failTriage(triageId, `${state.phase}: ${failureReason(err)}`);
+    throw err;
+  }
+}
