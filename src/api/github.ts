@@ -119,7 +119,8 @@ export const githubRoutes = ({ githubIntake, db, temporal, config }: ApiDeps) =>
       return c.json({
         ...totals, ...triage,
         by_status: await countBy('SELECT status AS k, count(*)::int AS n FROM github_issue_events GROUP BY 1'),
-        by_action: await countBy(`SELECT coalesce(action, event) AS k, count(*)::int AS n FROM github_issue_events GROUP BY 1`),
+        by_event: await countBy('SELECT event AS k, count(*)::int AS n FROM github_issue_events GROUP BY 1'),
+        by_action: await countBy(`SELECT action AS k, count(*)::int AS n FROM github_issue_events WHERE event = 'issues' GROUP BY 1`),
         by_kind: await countBy(`SELECT result->>'kind' AS k, count(*)::int AS n FROM github_triage WHERE result IS NOT NULL GROUP BY 1`),
       });
     })

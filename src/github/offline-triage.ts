@@ -110,7 +110,9 @@ export function triageOffline(context: TriageContext): { triage: Triage; reasoni
   ].filter((line): line is string => typeof line === 'string').join(' ');
 
   const labels = [KIND_LABELS[kind], ...(duplicates.length ? ['duplicate'] : [])];
-  const confidence = Math.min(0.85, 0.35 + 0.08 * margin + (duplicates.length ? 0.1 : 0) + (alertWithCause ? 0.1 : 0));
+  // Sure of the kind by the margin; of the diagnosis only as far as Rayne's own records back it.
+  const backing = (duplicates.length ? 0.15 : 0) + (alertWithCause ? 0.15 : 0) + (!alertWithCause && incident?.rootCause ? 0.1 : 0);
+  const confidence = Math.min(0.85, 0.3 + 0.05 * margin + backing);
   return {
     triage: {
       kind,
