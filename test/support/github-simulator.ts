@@ -58,6 +58,7 @@ export async function startGithubSimulator(token: string): Promise<GithubSimulat
   const labels = new Map<string, string[]>();
   const holds: Array<{ method: string; pathEnd: string; ms: number }> = [];
   const failures: Array<{ method: string; pathEnd: string; status: number; headers: Record<string, string> }> = [];
+  const timers = new Set<NodeJS.Timeout>();
   let nextId = 1000;
   let url = '';
 
@@ -139,10 +140,12 @@ export async function startGithubSimulator(token: string): Promise<GithubSimulat
         ? { status: failure.status, body: { message: `simulated ${failure.status}` }, headers: failure.headers }
         : handle(request);
       const hold = take(holds, request.method, request.path);
-      setTimeout(() => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
         if (res.destroyed) return;
         res.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', ...(answer.headers ?? {}) }).end(JSON.stringify(answer.body));
       }, hold?.ms ?? 0);
+      timers.add(timer);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -156,6 +159,7 @@ export async function startGithubSimulator(token: string): Promise<GithubSimulat
     holdNext: (method, pathEnd, ms) => holds.push({ method, pathEnd, ms }),
     failNext: (method, pathEnd, status, headers = {}) => failures.push({ method, pathEnd, status, headers }),
     close: () => new Promise((resolve) => {
+      for (const timer of timers) clearTimeout(timer);
       server.closeAllConnections();
       server.close(() => resolve());
     }),

@@ -1,8 +1,8 @@
 import { commentMarker } from '../../src/github/comment';
 import { type AnthropicSimulator, startAnthropicSimulator } from '../support/anthropic-simulator';
 import { deliver, issuePayload, newDeliveryId } from '../support/github-deliveries';
-import { type GithubSimulator, startGithubSimulator } from '../support/github-simulator';
-import { createTestApi, createTestDatabase, eventually, startTestWorker, testConfig, type TestApi } from '../support/harness';
+import { startGithubSimulator } from '../support/github-simulator';
+import { createTestApi, createTestDatabase, eventually, startTestWorker, testConfig } from '../support/harness';
 
 jest.setTimeout(120_000);
 
