@@ -33,6 +33,8 @@ const EnvSchema = z.object({
 
   /** Where people reach this API; links in Slack and notifications point here. */
   RAYNE_PUBLIC_URL: optionalText.pipe(z.string().url().optional()),
+  /** A running API for the CLI's send, events and rca commands and `rayne eval` (the CLI's default: http://localhost:8080). */
+  RAYNE_URL: optionalText.pipe(httpUrl.optional()),
   /** The Temporal Web UI for run links; `rayne dev` knows its own. */
   TEMPORAL_UI_URL: optionalText.pipe(z.string().url().optional()),
   RAYNE_API_TOKEN: optionalText,

@@ -1,4 +1,5 @@
 import type { RcaReport } from './report';
+import { formatTable } from '../text-table';
 
 /** A scenario's label: the category and the strings the root cause must name. */
 export interface ExpectedRca {
@@ -65,13 +66,9 @@ export function formatScores(rows: ScoreRow[]): string {
     r.score.categoryCorrect ? 'yes' : 'no', r.score.culpritFound ? 'yes' : 'no', r.score.solved ? 'yes' : 'no',
     String(r.evidenceTokens), String(r.evidenceChars),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   const s = summarizeScores(rows);
   return [
-    line(header),
-    line(widths.map((w) => '-'.repeat(w))),
-    ...body.map(line),
+    ...formatTable(header, body),
     `median evidence: ${s.medianEvidenceChars} chars, ${s.medianEvidenceTokens} tokens`,
     `solved=${s.solved}/${s.total} category_accuracy=${s.categoryAccuracy.toFixed(2)} median_evidence_tokens=${Math.round(s.medianEvidenceTokens)}`,
   ].join('\n');

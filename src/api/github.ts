@@ -7,6 +7,7 @@ import { TemporalUnavailableError } from '../intake/intake';
 import type { ApiDeps } from './app';
 import { requireApiToken } from './auth';
 import { ApiError, fieldProblems } from './errors';
+import { temporalRunLink } from './links';
 import { readQuery } from './request';
 import { MAX_WEBHOOK_BYTES, workflowStatus } from './webhooks';
 
@@ -78,9 +79,10 @@ export const githubRoutes = ({ githubIntake, db, temporal, config }: ApiDeps) =>
         issues = parsed.data;
       }
       try {
-        const result = await githubIntake.accept({ deliveryId: deliveryId.data, event, payload, issues });
+        const accepted = await githubIntake.accept({ deliveryId: deliveryId.data, event, payload, issues });
+        const result = { ...accepted, links: { temporal_run: accepted.workflow_id ? temporalRunLink(config, accepted.workflow_id, accepted.run_id) : null } };
         if (event === 'ping') return c.json({ pong: true, zen: typeof payload.zen === 'string' ? payload.zen : undefined, ...result }, 200);
-        return c.json(result, result.status === 'started' && !result.duplicate ? 202 : 200);
+        return c.json(result, accepted.status === 'started' && !accepted.duplicate ? 202 : 200);
       } catch (err) {
         if (err instanceof TemporalUnavailableError) {
           c.header('Retry-After', '10');

@@ -7,8 +7,8 @@ import { ANALYSTS } from '../workflows/rca-types';
 import type { ApiDeps } from './app';
 import { requireApiToken } from './auth';
 import { ApiError } from './errors';
+import { temporalRunLink } from './links';
 import { readJson, readQuery } from './request';
-import { workflowUiUrl } from '../temporal/ui-links';
 
 /** "123" stands for the first run of event 123 (rca/123); a full id such as rca/123/rerun-1 may be given URL-encoded. */
 export function rcaIdOf(param: string): string {
@@ -41,7 +41,6 @@ export const rcaRoutes = ({ db, temporal, config }: ApiDeps) => {
     if (!run) throw new ApiError('NOT_FOUND', `no RCA ${id}`);
     return run;
   };
-  const temporalLink = (id: string) => workflowUiUrl({ temporalUiUrl: config.TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE }, id);
 
   return new Hono()
     .use(requireApiToken(config.RAYNE_API_TOKEN))
@@ -78,7 +77,7 @@ export const rcaRoutes = ({ db, temporal, config }: ApiDeps) => {
       const { rows: [evidence] } = await db.query('SELECT bundle FROM rca_evidence WHERE rca_id = $1', [id]);
       const result = { report: run.report, analyst: run.analyst, model: run.model ?? undefined, usage: run.usage, timings: run.timings, reasoning: [] };
       c.header('content-type', 'text/markdown; charset=utf-8');
-      return c.body(renderMarkdown(evidence.bundle, result, { temporalRun: temporalLink(id) }));
+      return c.body(renderMarkdown(evidence.bundle, result, { temporalRun: temporalRunLink(config, id) ?? undefined }));
     })
     .get('/:id', async (c) => {
       const id = rcaIdOf(c.req.param('id'));
@@ -86,7 +85,7 @@ export const rcaRoutes = ({ db, temporal, config }: ApiDeps) => {
       // A running RCA answers its phase, turns and tokens so far.
       const live = run.status === 'completed' || run.status === 'failed' ? undefined
         : await temporal.connection.withDeadline(Date.now() + config.RAYNE_TEMPORAL_TIMEOUT_MS, () => temporal.workflow.getHandle(id).query(rcaStateQuery)).catch(() => undefined);
-      return c.json({ ...run, live: live ?? null, links: { temporal_run: temporalLink(id) ?? null, notebook: run.notebook_url ?? null } });
+      return c.json({ ...run, live: live ?? null, links: { temporal_run: temporalRunLink(config, id), notebook: run.notebook_url ?? null } });
     })
     .post('/:id/rerun', async (c) => {
       const id = rcaIdOf(c.req.param('id'));

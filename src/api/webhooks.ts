@@ -7,6 +7,7 @@ import { ProcessorConfigInput, viewProcessorConfig } from '../processors/config'
 import type { ApiDeps } from './app';
 import { requireApiToken, requireWebhookSecret } from './auth';
 import { ApiError } from './errors';
+import { temporalRunLink } from './links';
 import { readJson, readQuery } from './request';
 
 export const MAX_WEBHOOK_BYTES = 1024 * 1024;
@@ -47,7 +48,7 @@ export const webhookRoutes = ({ intake, db, temporal, config, accounts, processo
       const { value, raw, text } = await readJson(c, DatadogAlertSchema);
       try {
         const result = await intake.accept(c.req.param('account'), value, raw as Record<string, unknown>, text);
-        return c.json(result, result.duplicate ? 200 : 202);
+        return c.json({ ...result, links: { temporal_run: temporalRunLink(config, result.workflow_id, result.run_id) } }, result.duplicate ? 200 : 202);
       } catch (err) {
         if (err instanceof UnknownAccountError) throw new ApiError('NOT_FOUND', err.message);
         if (err instanceof TemporalUnavailableError) {
@@ -89,6 +90,7 @@ export const webhookRoutes = ({ intake, db, temporal, config, accounts, processo
         ...event,
         processor_runs: processorRuns,
         workflow: await workflowStatus(temporal, event.workflow_id, event.run_id, config.RAYNE_TEMPORAL_TIMEOUT_MS),
+        links: { temporal_run: event.run_id ? temporalRunLink(config, event.workflow_id, event.run_id) : null },
       });
     })
     .get('/config', async (c) => {

@@ -3,6 +3,7 @@ import { type Config, ConfigError, loadConfig, obsoleteSettings } from '../confi
 import { StartupError } from '../errors';
 import { createLogger, type Logger } from '../logger';
 import type { AnalystName } from '../workflows/rca-types';
+import { addApiCommands, EXIT } from './api-commands';
 import { addLogsCommand } from './logs';
 
 // Loaded on first use: Temporal's worker, pg and the API take seconds to load, and `rayne logs` needs none of them.
@@ -20,12 +21,14 @@ const run = (action: Action) => async () => {
     process.exit(0);
   } catch (err) {
     console.error(`\nrayne: ${err instanceof StartupError ? err.message : (err as Error).stack}`);
-    process.exit(err instanceof ConfigError ? 78 : 1);
+    process.exit(err instanceof ConfigError ? EXIT.config : EXIT.failed);
   }
 };
 
 export function buildCli(): Command {
   const program = new Command('rayne').description('Durable alert investigation on Temporal');
+  // Commander exits 1 on a bad argument or option; 2 keeps "you typed it wrong" apart from "it failed". Subcommands inherit this.
+  program.exitOverride((err) => process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.usage));
   program.command('dev').description('run the whole stack locally: embedded Postgres, Temporal dev server, worker, API').action(run((c, l) => stack().dev(c, l)));
   program.command('api').description('serve the HTTP API (needs DATABASE_URL and TEMPORAL_ADDRESS)').action(run((c, l) => stack().api(c, l)));
   program.command('worker').description('run a Temporal worker for Rayne workflows and activities').action(run((c, l) => stack().worker(c, l)));
@@ -42,8 +45,11 @@ export function buildCli(): Command {
     .option('--analyst <name>', 'analyse with this analyst instead of the configured one (claude, ollama, offline)')
     .description('run every scenario through the pipeline and score the reports (uses RAYNE_URL when set, else starts its own stack)')
     .action((dir: string, opts: { analyst?: AnalystName }) => run((c, l) => stack().evaluate(c, l, dir, opts.analyst))());
+  addApiCommands(program);
   addLogsCommand(program);
-  program.addHelpText('after', '\nExamples:\n  rayne dev\n  rayne demo\n  rayne demo scenarios/checkout-service-error-rate-spike.json --exit\n  rayne eval scenarios\n  DATABASE_URL=postgres://... TEMPORAL_ADDRESS=temporal:7233 rayne api\n');
+  program.addHelpText('after', '\nExamples:\n  rayne dev\n  rayne demo\n  rayne demo scenarios/checkout-service-error-rate-spike.json --exit\n  rayne send --scenario scenarios/storefront-web-host-cpu.json\n  rayne events list --since 1h\n  rayne rca show 123\n  rayne eval scenarios\n  DATABASE_URL=postgres://... TEMPORAL_ADDRESS=temporal:7233 rayne api\n' +
+    '\nsend, events and rca talk to the API at $RAYNE_URL (default http://localhost:8080; --url overrides) with $RAYNE_API_TOKEN.\n' +
+    'Exit codes: 0 ok, 1 failed (the API answered an error), 2 usage, 66 input file unreadable, 69 API unreachable, 78 bad configuration.\n');
   return program;
 }
 

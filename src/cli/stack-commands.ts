@@ -95,6 +95,6 @@ export async function demo(config: Config, log: Logger, file: string | undefined
 }
 
 export async function evaluate(config: Config, log: Logger, dir: string, analyst: AnalystName | undefined) {
-  const rows = await runEval(config, log, { dir: path.resolve(dir), analyst, apiUrl: process.env.RAYNE_URL });
+  const rows = await runEval(config, log, { dir: path.resolve(dir), analyst, apiUrl: config.RAYNE_URL });
   if (rows.some((r) => r.rootCause.startsWith('(failed'))) throw new StartupError('some RCAs failed; see the table above');
 }

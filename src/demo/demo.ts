@@ -1,11 +1,12 @@
+import { type Api, apiClient, poll } from '../api-client';
 import type { Config } from '../config';
 import { consoleSteps, startDevStack } from '../dev/stack';
 import type { EvidenceBundle } from '../evidence/bundle';
 import type { Logger } from '../logger';
 import { startReceiver } from './receiver';
 import { startDatadogSandbox } from './sandbox';
-import { loadScenario } from './scenario';
-import { type Api, apiClient, indexHistory, isolatedConfig, poll } from './stack-client';
+import { alertToSend, loadScenario } from './scenario';
+import { indexHistory, isolatedConfig } from './stack-client';
 
 const DEMO_ACCOUNT = 'demo';
 const DEMO_KEYS = { api_key: 'demo-api-key', app_key: 'demo-app-key' };
@@ -49,14 +50,13 @@ export async function runDemo(baseConfig: Config, log: Logger, options: DemoOpti
     }, 200);
     s.done();
 
-    // A fresh transition id per run: the demo's database outlives it, and a repeat would be a duplicate.
-    const transitionId = `${String(scenario.alert.transition_id ?? scenario.id)}-${Date.now().toString(36)}`;
     s = step(`past incidents for similarity search (${scenario.history.length})`);
     await indexHistory(config, stack.databaseUrl, scenario, DEMO_ACCOUNT);
     s.done();
 
-    const alert: Record<string, unknown> = { ...scenario.alert, timestamp: Math.floor(Date.now() / 1000), transition_id: transitionId };
-    const recovery = { ...alert, alert_status: 'OK', transition_id: `${transitionId}-ok` };
+    // A fresh transition id per run: the demo's database outlives it, and a repeat would be a duplicate.
+    const alert = alertToSend(scenario);
+    const recovery = { ...alert, alert_status: 'OK', transition_id: `${alert.transition_id}-ok` };
     for (const [label, payload] of [['alert', alert], ['recovery', recovery]] as const) {
       s = step(`sending the ${label} (${payload.alert_status}) and waiting for tier-1`);
       const accepted = await (await api('POST', `/v1/webhooks/receive/${DEMO_ACCOUNT}`, payload, 202)).json() as { event_id: string; workflow_id: string };

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { type Api, apiClient, poll } from '../api-client';
 import type { RcaReport } from '../analysis/report';
 import { formatScores, type ScoreRow, scoreReport } from '../analysis/scoring';
 import type { Config } from '../config';
@@ -10,8 +11,8 @@ import { createPool } from '../db/pool';
 import { createSimilarityProviders } from '../similarity/providers';
 import type { AnalystName } from '../workflows/rca-types';
 import { startDatadogSandbox } from './sandbox';
-import { loadScenario } from './scenario';
-import { apiClient, indexHistory, isolatedConfig, poll } from './stack-client';
+import { alertToSend, loadScenario } from './scenario';
+import { indexHistory, isolatedConfig } from './stack-client';
 
 /** A scored scenario, with the root cause it was scored on. */
 export interface EvalRow extends ScoreRow {
@@ -63,8 +64,7 @@ export async function runEval(baseConfig: Config, log: Logger, options: EvalOpti
       const s = step(`[${i + 1}/${scenarios.length}] ${scenario.id}`);
       sandbox.seed(scenario);
       const historyIds = databaseUrl ? await indexHistory(config, databaseUrl, scenario, EVAL_ACCOUNT) : [];
-      const alert = { ...scenario.alert, timestamp: Math.floor(Date.now() / 1000), transition_id: `eval-${scenario.id}-${Date.now().toString(36)}` };
-      const accepted = await (await api('POST', `/v1/webhooks/receive/${EVAL_ACCOUNT}`, alert, 202)).json() as { event_id: string };
+      const accepted = await (await api('POST', `/v1/webhooks/receive/${EVAL_ACCOUNT}`, alertToSend(scenario), 202)).json() as { event_id: string };
       if (options.analyst) {
         // The incident's own RCA runs with the configured analyst; a chosen one gets a re-run and is scored instead.
         await waitRca(api, accepted.event_id);
@@ -95,7 +95,7 @@ interface RcaView {
   report: unknown;
 }
 
-async function waitRca(api: ReturnType<typeof apiClient>, id: string): Promise<RcaView> {
+async function waitRca(api: Api, id: string): Promise<RcaView> {
   return poll(`RCA ${id} did not complete`, async () => {
     const res = await api('GET', `/v1/rca/${encodeURIComponent(id)}`);
     if (res.status !== 200) return void (await res.arrayBuffer());
@@ -104,7 +104,7 @@ async function waitRca(api: ReturnType<typeof apiClient>, id: string): Promise<R
   }, 180_000);
 }
 
-async function rerun(api: ReturnType<typeof apiClient>, eventId: string, analyst: AnalystName): Promise<string> {
+async function rerun(api: Api, eventId: string, analyst: AnalystName): Promise<string> {
   const started = await (await api('POST', `/v1/rca/${eventId}/rerun`, { analyst }, 202)).json() as { rca_id: string };
   return encodeURIComponent(started.rca_id);
 }

@@ -127,6 +127,14 @@ export function loadScenario(file: string): Scenario {
   return parseScenario(json, file);
 }
 
+/**
+ * The scenario's alert as sent now: timestamped now (the scenario's offsets count from the alert) and
+ * with a fresh transition id, so sending it again is a new transition rather than a redelivery.
+ */
+export function alertToSend(scenario: Scenario, now = Date.now()): Record<string, unknown> & { transition_id: string } {
+  return { ...scenario.alert, timestamp: Math.floor(now / 1000), transition_id: `${String(scenario.alert.transition_id ?? scenario.id)}-${now.toString(36)}` };
+}
+
 // A key-remapping mapped type, unlike Omit, keeps the known fields of a loose object.
 type Without<T, K extends PropertyKey> = { [P in keyof T as P extends K ? never : P]: T[P] };
 type Timed<T> = Without<T, 'offset_s'> & { at: Date };

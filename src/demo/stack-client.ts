@@ -6,7 +6,7 @@ import { freePort } from '../dev/free-port';
 import { createSimilarityProviders } from '../similarity/providers';
 import type { Scenario } from './scenario';
 
-/** Helpers for commands that run a stack of their own and drive it over HTTP (`rayne demo`, `rayne eval`). */
+/** Helpers for commands that run a stack of their own (`rayne demo`, `rayne eval`); they drive it through ../api-client. */
 
 /** The package's root, from src/ (tests) or dist/src/ (built) alike. */
 function packageRoot(dir = __dirname): string {
@@ -48,33 +48,5 @@ export async function indexHistory(config: Config, databaseUrl: string, scenario
     return points.map((p) => p.id);
   } finally {
     await db.end();
-  }
-}
-
-export type Api = (method: string, path: string, body?: unknown, expected?: number) => Promise<Response>;
-
-export function apiClient(baseUrl: string, token: string | undefined): Api {
-  return async (method, route, body, expected) => {
-    const response = await fetch(`${baseUrl}${route}`, {
-      method,
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (expected !== undefined && response.status !== expected) {
-      throw new Error(`${method} ${route} answered ${response.status}: ${await response.text()}`);
-    }
-    return response;
-  };
-}
-
-
-/** Polls until check() returns a value, or fails with `what` after timeoutMs. */
-export async function poll<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs / 1000}s`);
-    await new Promise((r) => setTimeout(r, 250));
   }
 }

@@ -106,7 +106,8 @@ export async function startDevStack(config: Config, log: Logger, step: Step): Pr
     s.done();
 
     s = step('API');
-    const api = await startApiServer(config, databaseUrl, temporalAddress, log);
+    // The API's answers link runs in the Web UI too (the receive answer, events, RCAs).
+    const api = await startApiServer({ ...config, TEMPORAL_UI_URL: config.TEMPORAL_UI_URL ?? temporalUiUrl }, databaseUrl, temporalAddress, log);
     stops.push(api.stop);
     s.done();
 

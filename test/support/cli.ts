@@ -15,6 +15,8 @@ export interface RayneProcess {
   child: ChildProcessWithoutNullStreams;
   /** Everything it wrote so far, stdout and stderr interleaved. */
   output: () => string;
+  stdout: () => string;
+  stderr: () => string;
 }
 
 /**
@@ -32,13 +34,16 @@ export function spawnRayne(args: string[], env: Record<string, string>, detached
     },
   });
   let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  return { child, output: () => output };
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => ((output += d), (stdout += d)));
+  child.stderr.on('data', (d) => ((output += d), (stderr += d)));
+  return { child, output: () => output, stdout: () => stdout, stderr: () => stderr };
 }
 
-/** Runs `rayne <args>` to its end; resolves with its exit code and output. */
-export function runRayne(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  const { child, output } = spawnRayne(args, env);
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output: output() })));
+/** Runs `rayne <args>` to its end; resolves with its exit code and output (also stdout and stderr apart). */
+export function runRayne(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string; stdout: string; stderr: string }> {
+  const p = spawnRayne(args, env);
+  // 'close', not 'exit': the output streams have ended by then.
+  return new Promise((resolve) => p.child.once('close', (code) => resolve({ code, output: p.output(), stdout: p.stdout(), stderr: p.stderr() })));
 }

@@ -1,0 +1,196 @@
+/** How the API commands show the API's answers to people; `--json` prints the answers themselves. */
+import type { TransitionRecord } from '../activities/store';
+import type { RcaReport } from '../analysis/report';
+import type { RcaResult } from '../workflows/rca-types';
+import { formatTable } from '../text-table';
+
+interface Links {
+  temporal_run?: string | null;
+  notebook?: string | null;
+}
+
+/** POST /v1/webhooks/receive[/:account]. */
+export interface Accepted {
+  event_id: string;
+  workflow_id: string;
+  run_id: string | null;
+  duplicate: boolean;
+  links?: Links;
+}
+
+/** A row of GET /v1/webhooks/events. */
+export interface EventSummary {
+  id: string;
+  account: string;
+  monitor_id: string;
+  alert_id: string | null;
+  transition_id: string | null;
+  alert_status: string;
+  monitor_name: string | null;
+  hostname: string | null;
+  service: string | null;
+  scope: string;
+  status: string;
+  workflow_id: string;
+  run_id: string | null;
+  start_attempts: number;
+  last_error: string | null;
+  received_at: string;
+  started_at: string | null;
+  processed_at: string | null;
+}
+
+/** GET /v1/webhooks/events/:id. */
+export interface EventDetail extends EventSummary {
+  processing: TransitionRecord | null;
+  processor_runs: Array<{ processor: string; target: string; status: string; attempts: number; error: string | null; detail: string | null; latency_ms: number | null }>;
+  workflow: { status: string; error?: string; close_time?: string | null };
+  links?: Links;
+}
+
+/** A row of GET /v1/rca. */
+export interface RcaSummary {
+  id: string;
+  event_id: string;
+  account: string;
+  role: string | null;
+  phase: string;
+  status: string;
+  analyst: string | null;
+  created_at: string;
+  category: string | null;
+  root_cause: string | null;
+  notebook_url: string | null;
+}
+
+/** GET /v1/rca/:id. */
+export interface RcaDetail extends RcaSummary {
+  role_reason: string | null;
+  error: string | null;
+  model: string | null;
+  updated_at: string;
+  report: RcaReport | null;
+  usage: { turns: number; toolCalls: number; inputTokens: number; outputTokens: number; estimatedCostUsd: number } | null;
+  timings: { ms: number } | null;
+  resolved_at: string | null;
+  live: RcaResult | null;
+  links: Links;
+}
+
+/** POST /v1/rca/:id/rerun. */
+export interface RerunStarted {
+  rca_id: string;
+  workflow_id: string;
+  run_id: string;
+}
+
+/** `2026-11-24 03:41:20Z`: sortable, short, unambiguous. */
+export const time = (iso: string | null | undefined): string => (iso ? new Date(iso).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-');
+
+const clip = (text: string | null | undefined, max: number): string => {
+  const flat = (text ?? '').replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat || '-';
+};
+
+/** `key  value` lines, keys aligned; empty values are left out. */
+function fields(pairs: Array<[string, string | number | null | undefined]>): string {
+  const shown = pairs.filter(([, v]) => v !== undefined && v !== null && v !== '');
+  const width = Math.max(...shown.map(([k]) => k.length));
+  return shown.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
+}
+
+const section = (title: string, lines: string[]): string => (lines.length ? `\n${title}\n${lines.map((l) => `  ${l}`).join('\n')}` : '');
+
+export function sentView(a: Accepted): string {
+  return fields([
+    ['event', a.event_id],
+    ['duplicate', a.duplicate ? 'yes (a redelivery of a stored event; nothing changed)' : 'no'],
+    ['workflow', a.workflow_id],
+    ['run', a.run_id],
+    ['temporal', a.links?.temporal_run],
+  ]);
+}
+
+export function eventsTable(events: EventSummary[]): string {
+  if (events.length === 0) return 'no events';
+  return formatTable(
+    ['ID', 'RECEIVED', 'ACCOUNT', 'MONITOR', 'ALERT', 'STATUS', 'SCOPE', 'NAME'],
+    events.map((e) => [e.id, time(e.received_at), e.account, e.monitor_id, e.alert_status, e.status, clip(e.scope, 40), clip(e.monitor_name, 50)]),
+  ).join('\n');
+}
+
+export function eventView(e: EventDetail): string {
+  const p = e.processing;
+  const decision = p && [
+    `episode ${p.episode}`, p.previousStatus ? `${p.previousStatus} -> ${p.status}` : p.status,
+    p.repeat && 'repeat', p.closesIncident && 'closes the incident', p.rcaId ? `RCA ${p.rcaId}` : p.startRca && 'RCA due',
+    p.tier1?.flapping && 'flapping',
+  ].filter(Boolean).join(', ');
+  const runs = e.processor_runs.map((r) => [r.processor, clip(r.target, 40), r.status, String(r.attempts), r.latency_ms === null ? '-' : `${r.latency_ms} ms`, clip(r.error ?? r.detail, 60)]);
+  return fields([
+    ['event', e.id],
+    ['account', e.account],
+    ['monitor', [e.monitor_id, e.monitor_name].filter(Boolean).join('  ')],
+    ['alert', e.alert_status],
+    ['alert id', e.alert_id],
+    ['transition', e.transition_id],
+    ['host', e.hostname],
+    ['service', e.service],
+    ['scope', e.scope],
+    ['status', e.status],
+    ['received', time(e.received_at)],
+    ['started', e.started_at && time(e.started_at)],
+    ['processed', e.processed_at && time(e.processed_at)],
+    ['last error', e.last_error],
+    ['decision', decision],
+    ['workflow', `${e.workflow_id}  (${e.workflow.status}${e.workflow.error ? `: ${e.workflow.error}` : ''})`],
+    ['run', e.run_id],
+    ['temporal', e.links?.temporal_run],
+  ]) +
+    section('tier-1 processors', runs.length ? formatTable(['PROCESSOR', 'TARGET', 'STATUS', 'ATTEMPTS', 'LATENCY', 'ERROR/DETAIL'], runs) : []) +
+    section('skipped', (p?.tier1?.skipped ?? []).map((s) => `${s.processor} ${s.target}: ${s.reason}`));
+}
+
+export function rcasTable(rcas: RcaSummary[]): string {
+  if (rcas.length === 0) return 'no RCAs';
+  return formatTable(
+    ['ID', 'EVENT', 'ACCOUNT', 'STATUS', 'PHASE', 'ANALYST', 'CATEGORY', 'CREATED', 'ROOT CAUSE'],
+    rcas.map((r) => [r.id, r.event_id, r.account, r.status, r.phase, r.analyst ?? '-', r.category ?? '-', time(r.created_at), clip(r.root_cause, 60)]),
+  ).join('\n');
+}
+
+export function rcaView(r: RcaDetail): string {
+  const report = r.report;
+  const live = r.live;
+  return fields([
+    ['rca', r.id],
+    ['event', r.event_id],
+    ['account', r.account],
+    ['status', r.status],
+    ['phase', r.phase],
+    ['error', r.error],
+    ['role', r.role && `${r.role}${r.role_reason ? `  (${r.role_reason})` : ''}`],
+    ['analyst', r.analyst && `${r.analyst}${r.model ? ` (${r.model})` : ''}`],
+    ['live', live && `${live.phase}, ${live.turns} turns, ${live.tokens.input + live.tokens.output} tokens so far`],
+    ['created', time(r.created_at)],
+    ['updated', time(r.updated_at)],
+    ['resolved', r.resolved_at && time(r.resolved_at)],
+    ['category', report?.category],
+    ['confidence', report && report.confidence.toFixed(2)],
+    ['root cause', report?.root_cause],
+    ['usage', r.usage?.turns ? `${r.usage.turns} turns, ${r.usage.toolCalls} tool calls, ${r.usage.inputTokens + r.usage.outputTokens} tokens, ~$${r.usage.estimatedCostUsd.toFixed(4)}` : undefined],
+    ['took', r.timings && `${(r.timings.ms / 1000).toFixed(1)}s`],
+    ['notebook', r.links.notebook],
+    ['temporal', r.links.temporal_run],
+  ]) +
+    (report
+      ? section('summary', [report.summary]) +
+        section('evidence', report.evidence.map((e) => `[${e.source}] ${e.claim}${e.link ? `\n    ${e.link}` : ''}`)) +
+        section('remediation', report.remediation.map((step, i) => `${i + 1}. ${step}`)) +
+        section('missing data', report.missing_data)
+      : '');
+}
+
+export function rerunView(started: RerunStarted): string {
+  return fields([['rca', started.rca_id], ['workflow', started.workflow_id], ['run', started.run_id]]);
+}
