@@ -1,3 +1,6 @@
+import path from 'node:path';
+import { type DatadogSandbox, startDatadogSandbox } from '../../src/demo/sandbox';
+import { loadScenario } from '../../src/demo/scenario';
 import { commentMarker } from '../../src/github/comment';
 import { type AnthropicSimulator, startAnthropicSimulator } from '../support/anthropic-simulator';
 import { deliver, issuePayload, newDeliveryId } from '../support/github-deliveries';
@@ -152,8 +155,10 @@ describe('githubIssueWorkflow without GH_TOKEN', () => {
 describe('githubIssueWorkflow with the Claude analyst and a prompt-injection issue', () => {
   let stack: Awaited<ReturnType<typeof triageStack>>;
   let claude: AnthropicSimulator;
+  let sandbox: DatadogSandbox;
   beforeAll(async () => {
     claude = await startAnthropicSimulator();
+    sandbox = await startDatadogSandbox({ scenario: loadScenario(path.resolve(__dirname, '../../scenarios/checkout-service-error-rate-spike.json')), apiKey: 'k', appKey: 'a' });
     stack = await triageStack({
       ANTHROPIC_API_KEY: 'sk-ant-test', ANTHROPIC_BASE_URL: claude.url,
       // Closing is on: the injected "duplicate" must still not close anything.
@@ -163,7 +168,7 @@ describe('githubIssueWorkflow with the Claude analyst and a prompt-injection iss
   });
   afterAll(async () => {
     await stack.close();
-    await claude.close();
+    await Promise.all([claude.close(), sandbox.close()]);
   });
 
   it('frames the issue as data, refuses tools it does not offer, and writes nothing but the one comment', async () => {
@@ -208,5 +213,35 @@ describe('githubIssueWorkflow with the Claude analyst and a prompt-injection iss
     expect(comment).not.toMatch(/(^|\s)@acme/);
     expect(comment.match(/<!--/g)).toHaveLength(1);
     expect(comment.endsWith(commentMarker(view.workflow_id))).toBe(true);
+  });
+
+  it('offers the read-only Datadog tools for an issue that reads like an incident, and hands their results over as data', async () => {
+    claude.reset();
+    const created = await stack.api.app.request('/v1/accounts', {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'default', base_url: sandbox.url, api_key: 'k', app_key: 'a' }),
+    });
+    expect(created.status).toBe(201);
+    claude.script(
+      { content: [{ type: 'tool_use', id: 'toolu_logs', name: 'search_logs', input: { query: 'service:checkout-service status:error' } }] },
+      {
+        content: [{
+          type: 'tool_use', id: 'toolu_done', name: 'submit_triage', input: {
+            kind: 'incident', summary: 'Checkout errors in production', diagnosis: 'Payment calls fail since the deploy', duplicates: [],
+            affected_service: 'checkout-service', suggested_labels: ['incident'], next_steps: ['Roll back'], confidence: 0.7,
+          },
+        }],
+      },
+    );
+    const view = await stack.triage(issuePayload('opened', {
+      repository: 'acme/inject', number: 2, title: 'Production outage: checkout is down',
+      body: 'Customers get 502 errors from checkout-service since the deploy; we were paged.',
+    }));
+    expect(view.triage.result).toMatchObject({ kind: 'incident', affected_service: 'checkout-service' });
+    expect(claude.requests[0]!.body.tools.map((t: { name: string }) => t.name)).toEqual(expect.arrayContaining(['search_logs', 'query_metrics', 'get_events', 'submit_triage']));
+    const toolResult = JSON.stringify(claude.requests[1]!.body.messages.at(-1));
+    expect(toolResult).toContain('untrusted_data kind=\\"search_logs\\"');
+    expect(toolResult).toContain('templates');
+    expect(sandbox.data.notebooks.size + sandbox.data.downtimes.size).toBe(0);
   });
 });
