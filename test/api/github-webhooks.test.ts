@@ -1,4 +1,7 @@
-import { createTestApi, createTestDatabase, testConfig, type TestApi } from '../support/harness';
+import { freePort } from '../../src/dev/free-port';
+import { startReconciler } from '../../src/intake/intake';
+import { createLogger } from '../../src/logger';
+import { createTestApi, createTestDatabase, eventually, testConfig, type TestApi } from '../support/harness';
 import { deliver, examplePayload, issuePayload, newDeliveryId } from '../support/github-deliveries';
 
 const SECRET = 'gh-webhook-secret';
@@ -128,5 +131,37 @@ describe('GitHub webhooks without a secret', () => {
     expect(res.status).toBe(503);
     expect((await res.json() as { error: { message: string } }).error.message).toContain('GITHUB_WEBHOOK_SECRET');
     expect(await count(database)).toBe(0);
+  });
+});
+
+describe('GitHub deliveries while Temporal is down', () => {
+  it('answers 503 with Retry-After, keeps the delivery pending, and the reconciler starts it once Temporal is reachable', async () => {
+    const database = await createTestDatabase();
+    const config = testConfig({ GITHUB_WEBHOOK_SECRET: SECRET, RAYNE_TEMPORAL_TIMEOUT_MS: '1000' });
+    const down = createTestApi(database.url, config, `127.0.0.1:${await freePort()}`);
+    const up = createTestApi(database.url, config);
+    try {
+      const deliveryId = newDeliveryId();
+      const payload = issuePayload('opened', { repository: 'acme/down', number: 1, title: 'x' });
+      const res = await deliver(down, 'issues', payload, { secret: SECRET, deliveryId });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('10');
+      expect((await deliver(down, 'issues', payload, { secret: SECRET, deliveryId })).status).toBe(503);
+      const row = async () => (await database.db.query('SELECT status, start_attempts, run_id FROM github_issue_events WHERE delivery_id = $1', [deliveryId])).rows[0];
+      expect(await row()).toMatchObject({ status: 'pending_start', start_attempts: 2 });
+
+      const stop = startReconciler([up.runtime.githubIntake], 200, createLogger('silent'));
+      try {
+        await eventually(async () => (await row()).status === 'started', 20_000);
+      } finally {
+        await stop();
+      }
+      const started = await row();
+      expect(started.run_id).toEqual(expect.any(String));
+      await up.runtime.temporal.workflow.getHandle(`github/${deliveryId}`).terminate('test over');
+    } finally {
+      await Promise.all([down.close(), up.close()]);
+      await database.drop();
+    }
   });
 });
