@@ -130,3 +130,6 @@ export function obsoleteSettings(config: Config): string[] {
     ? ['CLAUDE_AGENT_URL is obsolete: analysis runs inside Rayne workers, no sidecar is called']
     : [];
 }
+
+/** Every environment variable the config schema reads; deployment files are checked against it. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(EnvSchema.shape);
