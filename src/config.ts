@@ -8,7 +8,9 @@ const optionalText = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
-const flag = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
+/** A yes/no setting: true/1/yes or false/0/no in any case; unset or empty takes the fallback. */
+const flag = (fallback: boolean) =>
+  optionalText.pipe(z.stringbool({ truthy: ['true', '1', 'yes'], falsy: ['false', '0', 'no'], case: 'insensitive' }).optional()).transform((v) => v ?? fallback);
 
 const EnvSchema = z.object({
   PORT: port.default(8080),
@@ -81,10 +83,20 @@ const EnvSchema = z.object({
   /** Adding this label to an issue asks for a (new) triage, besides opening and reopening it. */
   RAYNE_GITHUB_TRIGGER_LABEL: z.string().min(1).default('rayne'),
   /** Add the suggested labels that already exist in the repository. */
-  RAYNE_GITHUB_APPLY_LABELS: flag.default(false),
+  RAYNE_GITHUB_APPLY_LABELS: flag(false),
   /** Close an issue as a duplicate of an earlier one, when Rayne found that issue and its confidence reaches the bar. */
-  RAYNE_GITHUB_CLOSE_DUPLICATES: flag.default(false),
+  RAYNE_GITHUB_CLOSE_DUPLICATES: flag(false),
   RAYNE_GITHUB_DUPLICATE_CONFIDENCE: z.coerce.number().min(0).max(1).default(0.9),
+
+  /** Observability. Tracing loads dd-trace only when true (default off); dd-trace reads the other DD_* itself. */
+  DD_TRACE_ENABLED: flag(false),
+  DD_SERVICE: optionalText,
+  DD_ENV: optionalText,
+  DD_VERSION: optionalText,
+  DD_TRACE_AGENT_URL: optionalText.pipe(z.url({ protocol: /^(https?|unix)$/, error: 'must be an http(s):// or unix:// URL' }).optional()),
+  DD_AGENT_HOST: optionalText,
+  /** `rayne worker` serves GET /metrics here (prom-client and Temporal's temporal_* series); 0 picks a free port. */
+  RAYNE_WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   CLAUDE_AGENT_URL: optionalText,
 });
 

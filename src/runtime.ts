@@ -9,6 +9,7 @@ import type { Logger } from './logger';
 import { ProcessorConfigStore } from './processors/config';
 import { loadSecretBox } from './secret-box';
 import { createSimilarityProviders } from './similarity/providers';
+import { ApiMetrics, type MetricsSource, processMetrics } from './telemetry/metrics';
 import { createLazyClient } from './temporal/connection';
 
 /** The stores over one pool, sealing secrets with the configured (or dev) key. */
@@ -17,24 +18,28 @@ export function createStores(config: Config, db: Db) {
   return { accounts: new AccountStore(db, box), processorConfigs: new ProcessorConfigStore(db, box) };
 }
 
-/** Everything the API needs, built from config: one pool, one Temporal client. */
+/** Everything the API needs, built from config: one pool, one Temporal client, its metrics. */
 export interface ApiRuntime extends ReturnType<typeof createStores> {
   db: Db;
   temporal: Client;
   intake: Intake;
   githubIntake: GithubIntake;
+  metrics: ApiMetrics;
+  /** What GET /metrics serves: this process's and the API's series, then any extra sources (the worker's in `rayne dev`). */
+  metricsSources: MetricsSource[];
   close(): Promise<void>;
 }
 
-export function createApiRuntime(config: Config, databaseUrl: string, temporalAddress: string, log: Logger): ApiRuntime {
+export function createApiRuntime(config: Config, databaseUrl: string, temporalAddress: string, log: Logger, extraMetrics: MetricsSource[] = []): ApiRuntime {
   const db = createPool(databaseUrl);
   const temporal = createLazyClient({ address: temporalAddress, namespace: config.TEMPORAL_NAMESPACE });
   const stores = createStores(config, db);
-  const starts = { db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, temporalTimeoutMs: config.RAYNE_TEMPORAL_TIMEOUT_MS, log };
+  const metrics = new ApiMetrics();
+  const starts = { db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, temporalTimeoutMs: config.RAYNE_TEMPORAL_TIMEOUT_MS, log, metrics };
   const intake = new Intake({ ...starts, accounts: stores.accounts });
   const githubIntake = new GithubIntake({ ...starts, triggerLabel: config.RAYNE_GITHUB_TRIGGER_LABEL });
   return {
-    db, temporal, intake, githubIntake, ...stores,
+    db, temporal, intake, githubIntake, ...stores, metrics, metricsSources: [processMetrics(), metrics.registry, ...extraMetrics],
     async close() {
       await temporal.connection.close().catch(() => undefined);
       await db.end();

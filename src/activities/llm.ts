@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Ollama } from 'ollama';
 import { heartbeatWhile } from './heartbeat';
 import type { AccountStore } from '../accounts/store';
-import { buildTurnRequest, answerBlocks, toTurnFailure, turnOutcome, type TurnOutcome } from '../analysis/claude';
+import { buildTurnRequest, answerBlocks, estimateCostUsd, toTurnFailure, turnOutcome, type TurnOutcome } from '../analysis/claude';
 import { fromOllamaReply, toOllamaChat, toOllamaFailure } from '../analysis/ollama';
 import { dataBlock, evidenceMessage, SYSTEM_PROMPT } from '../analysis/claude-prompt';
 import { bounded, runReadTool, type ToolContext } from '../analysis/claude-tool-runner';
@@ -12,6 +12,7 @@ import { ConversationStore, type StoredMessage, toolUses } from '../analysis/con
 import type { Db } from '../db/pool';
 import { estimateTokens, type EvidenceBundle } from '../evidence/bundle';
 import type { SimilarityProviders } from '../similarity/providers';
+import { type ActivityMetrics, NO_ACTIVITY_METRICS } from '../telemetry/metrics';
 
 export interface LlmDeps {
   db: Db;
@@ -35,6 +36,8 @@ export interface LlmDeps {
     /** OLLAMA_CHAT_MODEL, for a run that stored no model. */
     model: string;
   };
+  /** Counts each turn's tokens and estimated cost; unset: not counted. */
+  metrics?: ActivityMetrics;
 }
 
 /** One tool call of a turn, as the workflow passes it back. */
@@ -111,8 +114,8 @@ function modelClients({ anthropic, ollama }: Pick<LlmDeps, 'anthropic' | 'ollama
  * tool call. The conversation lives in Postgres; the workflow only passes ids and small
  * outcomes, and decides when to stop (a valid submit, or maxTurns).
  */
-export function createConversation<R>(deps: Pick<LlmDeps, 'anthropic' | 'ollama'>, spec: ConversationSpec<R>) {
-  const { anthropic, ollama } = deps;
+export function createConversation<R>(deps: Pick<LlmDeps, 'anthropic' | 'ollama' | 'metrics'>, spec: ConversationSpec<R>) {
+  const { anthropic, ollama, metrics = NO_ACTIVITY_METRICS } = deps;
   const { store, task } = spec;
   const models = modelClients(deps);
 
@@ -151,6 +154,8 @@ export function createConversation<R>(deps: Pick<LlmDeps, 'anthropic' | 'ollama'
       const message = viaOllama ? await models.ollama(request, turn) : await models.claude(request);
       const blocks = answerBlocks(message.content);
       const outcome = turnOutcome(message, final, task);
+      // Counted per turn, retried ones too: a turn whose answer is replaced was still paid for.
+      metrics.llmTurn(viaOllama ? 'ollama' : 'claude', model, outcome.usage, viaOllama ? 0 : estimateCostUsd(model, outcome.usage));
       // An empty answer would make the next request invalid; a placeholder keeps the roles alternating.
       await store.putAssistant(id, seq, blocks.length ? blocks : [{ type: 'text', text: '(no answer)' }], outcome.usage);
       return outcome;

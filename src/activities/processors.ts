@@ -1,6 +1,6 @@
 import { v2 } from '@datadog/datadog-api-client';
 import { IncomingWebhook } from '@slack/webhook';
-import { Context } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import type { AccountStore } from '../accounts/store';
 import { adviseRetry, callDatadog } from '../datadog/client';
 import type { Db } from '../db/pool';
@@ -12,6 +12,7 @@ import type { ProcessorTask, Tier1Plan } from '../workflows/processor-selection'
 import { workflowUiUrl } from '../temporal/ui-links';
 import { runEffect, type EffectOutcome } from './effect-ledger';
 import { DeliveryError, toActivityFailure } from './failures';
+import { type ActivityMetrics, NO_ACTIVITY_METRICS } from '../telemetry/metrics';
 
 export interface LinkSettings {
   /** Where people reach this Rayne's API (RAYNE_PUBLIC_URL); event links are left out without it. */
@@ -26,6 +27,8 @@ export interface ProcessorDeps {
   accounts: AccountStore;
   processorConfigs: ProcessorConfigStore;
   links: LinkSettings;
+  /** Counts each effect's outcome; unset: not counted. */
+  metrics?: ActivityMetrics;
 }
 
 interface StoredEvent extends AlertEvent {
@@ -67,7 +70,7 @@ async function postJson(url: string, body: string, headers: Record<string, strin
 }
 
 /** Tier-1 processors as activities: each effect goes through the ledger, so it happens once per transition and target. */
-export const createProcessorActivities = ({ db, accounts, processorConfigs, links }: ProcessorDeps) => {
+export const createProcessorActivities = ({ db, accounts, processorConfigs, links, metrics = NO_ACTIVITY_METRICS }: ProcessorDeps) => {
   const linksFor = async (e: StoredEvent): Promise<AlertLinks> => {
     const account = await accounts.get(e.account);
     const { workflowExecution: workflow } = Context.current().info;
@@ -85,8 +88,12 @@ export const createProcessorActivities = ({ db, accounts, processorConfigs, link
         const event = await loadEvent(db, eventId);
         const config = await processorConfigs.get(event.account);
         const key = { eventId, processor: task.processor, target: task.target, label: task.label };
-        return await runEffect(db, key, await effectFor(event, config, task));
+        const outcome = await runEffect(db, key, await effectFor(event, config, task));
+        metrics.processorEffect(task.processor, outcome);
+        log.info('tier-1 effect', { eventId, processor: task.processor, target: task.label, outcome });
+        return outcome;
       } catch (err) {
+        metrics.processorEffect(task.processor, 'failed');
         throw toActivityFailure(err);
       }
     };

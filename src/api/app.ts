@@ -7,6 +7,7 @@ import type { GithubIntake } from '../github/intake';
 import type { Intake } from '../intake/intake';
 import type { Logger } from '../logger';
 import type { ProcessorConfigStore } from '../processors/config';
+import { type ApiMetrics, exposition, METRICS_CONTENT_TYPE, type MetricsSource } from '../telemetry/metrics';
 import { accountRoutes } from './accounts';
 import { datadogRoutes } from './datadog';
 import { githubRoutes } from './github';
@@ -23,12 +24,17 @@ export interface ApiDeps {
   accounts: AccountStore;
   processorConfigs: ProcessorConfigStore;
   log: Logger;
+  metrics: ApiMetrics;
+  /** What GET /metrics serves, in order. */
+  metricsSources: MetricsSource[];
 }
 
 /** The Hono app: thin routes over the intake, the stores and Temporal. */
 export function createApp(deps: ApiDeps) {
   return new Hono()
     .get('/health', (c) => c.json({ status: 'ok' }))
+    // Prometheus text, unauthenticated like /health: counts by status and type, no ids, accounts or payloads.
+    .get('/metrics', async (c) => c.body(await exposition(deps.metricsSources), 200, { 'content-type': METRICS_CONTENT_TYPE }))
     // Ready means webhooks are stored durably: Postgres is needed, Temporal is not (while it is
     // away, events wait as pending_start for the reconciler), so it only degrades the answer.
     .get('/ready', async (c) => {

@@ -44,9 +44,14 @@ function deliveryPayload(c: Context, text: string): Record<string, unknown> {
 }
 
 /** GitHub issue webhooks (HMAC-signed, never unsigned) and what Rayne made of them. */
-export const githubRoutes = ({ githubIntake, db, temporal, config }: ApiDeps) => {
+export const githubRoutes = ({ githubIntake, db, temporal, config, metrics }: ApiDeps) => {
   const receive = new Hono().post(
     '/issues',
+    // First in the chain, so it sees every answer: the error handler has already turned errors into responses.
+    async (c, next) => {
+      await next();
+      metrics.webhookAnswered('github', c.res.status);
+    },
     async (_c, next) => {
       // Checked before reading the body: without a secret nothing can be verified, so nothing is accepted.
       if (!config.GITHUB_WEBHOOK_SECRET) {
@@ -80,6 +85,7 @@ export const githubRoutes = ({ githubIntake, db, temporal, config }: ApiDeps) =>
       }
       try {
         const accepted = await githubIntake.accept({ deliveryId: deliveryId.data, event, payload, issues });
+        if (accepted.duplicate) metrics.webhooksDuplicated.inc({ source: 'github' });
         const result = { ...accepted, links: { temporal_run: accepted.workflow_id ? temporalRunLink(config, accepted.workflow_id, accepted.run_id) : null } };
         if (event === 'ping') return c.json({ pong: true, zen: typeof payload.zen === 'string' ? payload.zen : undefined, ...result }, 200);
         return c.json(result, accepted.status === 'started' && !accepted.duplicate ? 202 : 200);

@@ -35,7 +35,7 @@ const Feedback = z.strictObject({
 const RUN_COLUMNS = `r.id, r.event_id::text, r.account, r.role, r.role_reason, r.phase, r.status, r.error, r.analyst, r.model,
   r.created_at, r.updated_at, rep.report, rep.usage, rep.timings, rep.notebook_url, rep.resolved_at`;
 
-export const rcaRoutes = ({ db, temporal, config }: ApiDeps) => {
+export const rcaRoutes = ({ db, temporal, config, metrics }: ApiDeps) => {
   const runOf = async (id: string) => {
     const { rows: [run] } = await db.query(`SELECT ${RUN_COLUMNS} FROM rca_runs r LEFT JOIN rca_reports rep ON rep.rca_id = r.id WHERE r.id = $1`, [id]);
     if (!run) throw new ApiError('NOT_FOUND', `no RCA ${id}`);
@@ -97,6 +97,7 @@ export const rcaRoutes = ({ db, temporal, config }: ApiDeps) => {
         const handle = await temporal.workflow.start('rcaWorkflow', {
           workflowId: rcaId, taskQueue: config.TEMPORAL_TASK_QUEUE, args: [{ eventId: run.event_id, rcaId, ...value }],
         });
+        metrics.workflowsStarted.inc({ workflow_type: 'rcaWorkflow' });
         return c.json({ rca_id: rcaId, workflow_id: rcaId, run_id: handle.firstExecutionRunId }, 202);
       } catch (err) {
         if ((err as Error).name === 'WorkflowExecutionAlreadyStartedError') throw new ApiError('CONFLICT', `${rcaId} is already running; try again`);
@@ -114,6 +115,7 @@ export const rcaRoutes = ({ db, temporal, config }: ApiDeps) => {
       );
       // The similar-incident entry is re-embedded by a worker; the API stays off the embedder.
       await temporal.workflow.start('reindexRcaWorkflow', { workflowId: `rca-feedback/${id}/${feedback.id}`, taskQueue: config.TEMPORAL_TASK_QUEUE, args: [id] })
+        .then(() => metrics.workflowsStarted.inc({ workflow_type: 'reindexRcaWorkflow' }))
         .catch((err) => c.header('warning', `199 - "feedback stored; similar-incident index not updated yet: ${(err as Error).message.slice(0, 100)}"`));
       return c.json(feedback, 201);
     });

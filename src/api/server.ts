@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import { startReconciler } from '../intake/intake';
 import type { Logger } from '../logger';
 import { createApiRuntime } from '../runtime';
+import type { MetricsSource } from '../telemetry/metrics';
 import { createApp } from './app';
 
 export interface RunningApi {
@@ -10,9 +11,9 @@ export interface RunningApi {
   stop(): Promise<void>;
 }
 
-/** Serves the API on PORT, with the pending-start reconciler beside it. */
-export async function startApiServer(config: Config, databaseUrl: string, temporalAddress: string, log: Logger): Promise<RunningApi> {
-  const runtime = createApiRuntime(config, databaseUrl, temporalAddress, log);
+/** Serves the API on PORT, with the pending-start reconciler beside it; /metrics adds extraMetrics (an in-process worker's). */
+export async function startApiServer(config: Config, databaseUrl: string, temporalAddress: string, log: Logger, extraMetrics: MetricsSource[] = []): Promise<RunningApi> {
+  const runtime = createApiRuntime(config, databaseUrl, temporalAddress, log, extraMetrics);
   if (await runtime.accounts.ensureDefaultFromEnv(config.DD_API_KEY, config.DD_APP_KEY, config.DD_API_URL)) {
     log.info({ base_url: config.DD_API_URL }, 'created the default account from DD_API_KEY/DD_APP_KEY');
   }

@@ -27,7 +27,7 @@ const EventId = z.string().regex(/^\d+$/, 'event id must be a number');
 const SUMMARY_COLUMNS = `id::text, account, monitor_id, alert_id, transition_id, alert_status, monitor_name,
   hostname, service, scope, status, workflow_id, run_id, start_attempts, last_error, received_at, started_at, processed_at`;
 
-export const webhookRoutes = ({ intake, db, temporal, config, accounts, processorConfigs }: ApiDeps) => {
+export const webhookRoutes = ({ intake, db, temporal, config, accounts, processorConfigs, metrics }: ApiDeps) => {
   /** The account a config request names, else the default one; "default" also stands for "no accounts yet". */
   const configAccount = async (name: string | undefined): Promise<string> => {
     if (name === undefined) return (await accounts.routeByOrg(undefined)) ?? 'default';
@@ -37,6 +37,11 @@ export const webhookRoutes = ({ intake, db, temporal, config, accounts, processo
 
   const receive = new Hono().post(
     '/receive/:account?',
+    // First in the chain, so it sees every answer: the error handler has already turned errors into responses.
+    async (c, next) => {
+      await next();
+      metrics.webhookAnswered('datadog', c.res.status);
+    },
     requireWebhookSecret(config.RAYNE_WEBHOOK_SECRET),
     bodyLimit({
       maxSize: MAX_WEBHOOK_BYTES,
@@ -48,6 +53,7 @@ export const webhookRoutes = ({ intake, db, temporal, config, accounts, processo
       const { value, raw, text } = await readJson(c, DatadogAlertSchema);
       try {
         const result = await intake.accept(c.req.param('account'), value, raw as Record<string, unknown>, text);
+        if (result.duplicate) metrics.webhooksDuplicated.inc({ source: 'datadog' });
         return c.json({ ...result, links: { temporal_run: temporalRunLink(config, result.workflow_id, result.run_id) } }, result.duplicate ? 200 : 202);
       } catch (err) {
         if (err instanceof UnknownAccountError) throw new ApiError('NOT_FOUND', err.message);

@@ -13,7 +13,10 @@ import { consoleSteps, startDevStack } from '../dev/stack';
 import type { Logger } from '../logger';
 import { ensureSearchAttributes } from '../temporal/connection';
 import { createActivityDeps } from '../runtime';
-import { createWorker } from '../workers/worker';
+import { coreMetricsSource, createWorker, installRuntime } from '../workers/worker';
+import { freePort } from '../dev/free-port';
+import { processMetrics } from '../telemetry/metrics';
+import { startMetricsServer } from '../telemetry/metrics-server';
 
 const DEFAULT_TEMPORAL_ADDRESS = 'localhost:7233';
 
@@ -72,11 +75,17 @@ export async function api(config: Config, log: Logger) {
 export async function worker(config: Config, log: Logger) {
   const db = createPool(requireDatabaseUrl(config));
   const address = config.TEMPORAL_ADDRESS ?? DEFAULT_TEMPORAL_ADDRESS;
-  const { worker: w, connection } = await createWorker({ address, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE }, createActivityDeps(config, db));
+  // Temporal Core serves its temporal_* series on a loopback port; the worker's endpoint relays them.
+  installRuntime({ log, coreMetricsPort: await freePort() });
+  const { worker: w, connection, metrics } = await createWorker({ address, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE }, createActivityDeps(config, db));
+  const core = coreMetricsSource();
+  const metricsServer = await startMetricsServer(config.HOST, config.RAYNE_WORKER_METRICS_PORT, [processMetrics(), metrics.registry, ...(core ? [core] : [])]);
+  log.info({ metrics: metricsServer.url }, 'worker metrics listening');
   log.info({ temporal: address, taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
   const running = w.run();
   await Promise.race([untilSignal().then(() => w.shutdown()), running]);
   await running;
+  await metricsServer.stop();
   await connection.close();
   await db.end();
 }
@@ -91,10 +100,13 @@ export async function migrateCommand(config: Config) {
 }
 
 export async function demo(config: Config, log: Logger, file: string | undefined, exitWhenDone: boolean) {
+  // The demo prints its own report: the SDK's lines stay plain and at WARN, not interleaved JSON.
+  installRuntime();
   await runDemo(config, log, { scenarioFile: file ? path.resolve(file) : DEFAULT_SCENARIO, exitWhenDone, untilStopped: untilSignal });
 }
 
 export async function evaluate(config: Config, log: Logger, dir: string, analyst: AnalystName | undefined) {
+  installRuntime();
   const rows = await runEval(config, log, { dir: path.resolve(dir), analyst, apiUrl: config.RAYNE_URL });
   if (rows.some((r) => r.rootCause.startsWith('(failed'))) throw new StartupError('some RCAs failed; see the table above');
 }

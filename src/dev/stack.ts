@@ -8,7 +8,8 @@ import { findTemporalCli } from '../temporal/cli';
 import { ensureSearchAttributes } from '../temporal/connection';
 import { startTemporalDevServer } from '../temporal/dev-server';
 import { createActivityDeps } from '../runtime';
-import { createWorker } from '../workers/worker';
+import { coreMetricsSource, createWorker, installRuntime } from '../workers/worker';
+import { freePort } from './free-port';
 import { startEmbeddedPostgres } from './embedded-postgres';
 
 export type Step = (label: string) => { done(detail?: string): void };
@@ -92,7 +93,8 @@ export async function startDevStack(config: Config, log: Logger, step: Step): Pr
 
     let s = step('worker (bundling workflows)');
     const workerDb = createPool(databaseUrl, 5);
-    const { worker, connection } = await createWorker(
+    installRuntime({ log, coreMetricsPort: await freePort() });
+    const { worker, connection, metrics } = await createWorker(
       { address: temporalAddress, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE },
       createActivityDeps({ ...config, RAYNE_PUBLIC_URL: config.RAYNE_PUBLIC_URL ?? `http://localhost:${config.PORT}` }, workerDb, config.TEMPORAL_UI_URL ?? temporalUiUrl),
     );
@@ -106,8 +108,9 @@ export async function startDevStack(config: Config, log: Logger, step: Step): Pr
     s.done();
 
     s = step('API');
-    // The API's answers link runs in the Web UI too (the receive answer, events, RCAs).
-    const api = await startApiServer({ ...config, TEMPORAL_UI_URL: config.TEMPORAL_UI_URL ?? temporalUiUrl }, databaseUrl, temporalAddress, log);
+    // The API's answers link runs in the Web UI too; in one process its /metrics serves the worker's series and Temporal Core's.
+    const core = coreMetricsSource();
+    const api = await startApiServer({ ...config, TEMPORAL_UI_URL: config.TEMPORAL_UI_URL ?? temporalUiUrl }, databaseUrl, temporalAddress, log, [metrics.registry, ...(core ? [core] : [])]);
     stops.push(api.stop);
     s.done();
 

@@ -3,6 +3,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Db } from '../db/pool';
 import { TemporalUnavailableError } from '../intake/intake';
 import type { Logger } from '../logger';
+import type { ApiMetrics } from '../telemetry/metrics';
 import { type IssuesEvent, triageDecision, triageWorkflowId } from './payload';
 
 export interface GithubIntakeDeps {
@@ -12,6 +13,7 @@ export interface GithubIntakeDeps {
   temporalTimeoutMs: number;
   triggerLabel: string;
   log: Logger;
+  metrics: ApiMetrics;
 }
 
 export interface GithubDelivery {
@@ -106,8 +108,9 @@ export class GithubIntake {
   }
 
   private async start(row: Row, duplicate: boolean): Promise<GithubAcceptResult> {
-    const { temporal, taskQueue, temporalTimeoutMs, db, log } = this.deps;
+    const { temporal, taskQueue, temporalTimeoutMs, db, log, metrics } = this.deps;
     const workflowId = row.workflow_id!;
+    let accepted = false;
     try {
       const runId = await temporal.connection.withDeadline(Date.now() + temporalTimeoutMs, async () => {
         try {
@@ -124,12 +127,15 @@ export class GithubIntake {
           return (await temporal.workflow.getHandle(workflowId).describe()).runId;
         }
       });
+      accepted = true;
+      metrics.workflowsStarted.inc({ workflow_type: 'githubIssueWorkflow' });
       await db.query(
         `UPDATE github_issue_events SET status = 'started', run_id = $2, started_at = now(), last_error = NULL WHERE id = $1 AND status = 'pending_start'`,
         [row.id, runId],
       );
       return resultOf({ ...row, status: 'started', run_id: runId }, duplicate);
     } catch (err) {
+      if (!accepted) metrics.workflowStartFailures.inc({ workflow_type: 'githubIssueWorkflow' });
       await db.query('UPDATE github_issue_events SET last_error = $2 WHERE id = $1', [row.id, (err as Error).message.slice(0, 500)]);
       log.warn({ eventId: row.id, workflowId, err: (err as Error).message }, 'temporal start failed; GitHub delivery kept pending');
       throw new TemporalUnavailableError(row.id, err);

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { AccountStore } from '../accounts/store';
 import type { Db } from '../db/pool';
 import type { Logger } from '../logger';
+import type { ApiMetrics } from '../telemetry/metrics';
 import type { Transition } from '../workflows/incident-state';
 import { transitionSignal } from '../workflows/incident-workflow';
 import { RayneAccount, RayneAlertStatus, RayneHost, RayneMonitorId, RayneService } from '../workflows/search-attributes';
@@ -15,6 +16,7 @@ export interface IntakeDeps {
   /** How long one start or signal may take before the event is left pending. */
   temporalTimeoutMs: number;
   log: Logger;
+  metrics: ApiMetrics;
 }
 
 export interface AcceptResult {
@@ -131,7 +133,8 @@ export class Intake {
   }
 
   private async start(row: EventRow): Promise<Omit<AcceptResult, 'duplicate'>> {
-    const { temporal, taskQueue, temporalTimeoutMs, db, log } = this.deps;
+    const { temporal, taskQueue, temporalTimeoutMs, db, log, metrics } = this.deps;
+    let accepted = false;
     try {
       const handle = await temporal.connection.withDeadline(Date.now() + temporalTimeoutMs, () =>
         temporal.workflow.signalWithStart('incidentWorkflow', {
@@ -143,6 +146,8 @@ export class Intake {
           typedSearchAttributes: searchAttributesOf(row),
         }),
       );
+      accepted = true;
+      metrics.workflowsStarted.inc({ workflow_type: 'incidentWorkflow' });
       // The workflow ignores a signal it has seen, so a retry after this UPDATE fails is harmless.
       await db.query(
         `UPDATE webhook_events SET status = 'started', run_id = $2, started_at = now(), last_error = NULL
@@ -151,6 +156,7 @@ export class Intake {
       );
       return { event_id: row.id, workflow_id: row.workflow_id, run_id: handle.signaledRunId };
     } catch (err) {
+      if (!accepted) metrics.workflowStartFailures.inc({ workflow_type: 'incidentWorkflow' });
       await db.query('UPDATE webhook_events SET last_error = $2 WHERE id = $1', [row.id, (err as Error).message.slice(0, 500)]);
       log.warn({ eventId: row.id, workflowId: row.workflow_id, err: (err as Error).message }, 'temporal start failed; event kept pending');
       throw new TemporalUnavailableError(row.id, err);

@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import { clientInterceptors } from '../telemetry/temporal-telemetry';
 import { RAYNE_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 
 export interface TemporalTarget {
@@ -8,10 +9,11 @@ export interface TemporalTarget {
 
 /**
  * A client over a lazy connection: the API starts even while Temporal is down, and each call
- * reconnects, so pending events can be started when it returns.
+ * reconnects, so pending events can be started when it returns. When traced, each start or
+ * signal is a span whose context the workflow continues.
  */
 export function createLazyClient({ address, namespace }: TemporalTarget): Client {
-  return new Client({ connection: Connection.lazy({ address }), namespace });
+  return new Client({ connection: Connection.lazy({ address }), namespace, interceptors: clientInterceptors() });
 }
 
 /** Waits until Temporal answers, polling until the deadline. */

@@ -1,33 +1,68 @@
-import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import { type Logger, temporalLogger } from '../logger';
+import { scrapeText, WorkerMetrics, type MetricsSource } from '../telemetry/metrics';
+import { workerTelemetry, workflowInterceptorModules } from '../telemetry/temporal-telemetry';
 
 export interface WorkerSettings {
   address: string;
   namespace: string;
   taskQueue: string;
-  /** A prebuilt bundle (tests build one per run); otherwise the workflows are bundled at start. */
+  /**
+   * A prebuilt bundle (tests build one per run, with workflowInterceptorModules(false));
+   * otherwise the workflows are bundled at start, with the interceptors tracing needs.
+   */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
 
-let runtimeInstalled = false;
-
-/** Rayne stops its workers itself on SIGINT/SIGTERM; the SDK's own handlers would drain them first. */
-export function installRuntime(): void {
-  if (runtimeInstalled) return;
-  runtimeInstalled = true;
-  Runtime.install({ shutdownSignals: [], logger: new DefaultLogger((process.env.TEMPORAL_LOG_LEVEL as 'WARN') ?? 'WARN') });
+export interface RuntimeSettings {
+  /** Temporal SDK logs (worker, workflow, activity) go through this pino logger; unset: plain text on stderr. */
+  log?: Logger;
+  /** Serve Temporal Core's own metrics (temporal_*) on this loopback port, for a metrics endpoint to relay. */
+  coreMetricsPort?: number;
 }
 
-/** A worker for Rayne's workflows and activities; run() it, shutdown() it. */
-export async function createWorker(settings: WorkerSettings, deps: ActivityDeps): Promise<{ worker: Worker; connection: NativeConnection }> {
+let runtimeInstalled = false;
+let coreMetrics: MetricsSource | undefined;
+
+const logLevel = (): LogLevel | undefined => (process.env.TEMPORAL_LOG_LEVEL?.toUpperCase() as LogLevel | undefined) || undefined;
+
+/**
+ * Installs the process's Temporal runtime once; later calls change nothing. Rayne stops its
+ * workers itself on SIGINT/SIGTERM; the SDK's own handlers would drain them first.
+ */
+export function installRuntime(settings: RuntimeSettings = {}): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const { log, coreMetricsPort } = settings;
+  const bindAddress = coreMetricsPort ? `127.0.0.1:${coreMetricsPort}` : undefined;
+  Runtime.install({
+    shutdownSignals: [],
+    // Without a pino logger (tests), the SDK's own lines stay at WARN as before.
+    logger: log ? temporalLogger(log, logLevel()) : new DefaultLogger(logLevel() ?? 'WARN'),
+    ...(bindAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress, countersTotalSuffix: true, useSecondsForDurations: true } } } } : {}),
+  });
+  if (bindAddress) coreMetrics = scrapeText(`http://${bindAddress}/metrics`);
+}
+
+/** Temporal Core's metrics (temporal_*) as a source for a /metrics endpoint, when the runtime exports them. */
+export const coreMetricsSource = (): MetricsSource | undefined => coreMetrics;
+
+/** A worker for Rayne's workflows and activities, with its metrics; run() it, shutdown() it. */
+export async function createWorker(settings: WorkerSettings, deps: ActivityDeps): Promise<{ worker: Worker; connection: NativeConnection; metrics: WorkerMetrics }> {
   installRuntime();
+  const metrics = new WorkerMetrics();
+  const { interceptors, sinks } = workerTelemetry(metrics);
   const connection = await NativeConnection.connect({ address: settings.address });
   const worker = await Worker.create({
     connection,
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
-    activities: createActivities(deps),
-    ...(settings.workflowBundle ? { workflowBundle: settings.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+    activities: createActivities({ ...deps, metrics }),
+    sinks,
+    ...(settings.workflowBundle
+      ? { workflowBundle: settings.workflowBundle, interceptors }
+      : { workflowsPath: require.resolve('../workflows'), interceptors: { ...interceptors, workflowModules: workflowInterceptorModules() } }),
   });
-  return { worker, connection };
+  return { worker, connection, metrics };
 }

@@ -3,6 +3,7 @@ import { startReconciler } from '../../src/intake/intake';
 import { createLogger } from '../../src/logger';
 import { createTestApi, createTestDatabase, eventually, testConfig, type TestApi } from '../support/harness';
 import { deliver, examplePayload, issuePayload, newDeliveryId } from '../support/github-deliveries';
+import { metricValue } from '../support/prometheus';
 
 const SECRET = 'gh-webhook-secret';
 
@@ -110,6 +111,17 @@ describe('POST /v1/webhooks/github/issues', () => {
     expect(stats.by_event).toMatchObject({ ping: 1, star: 1 });
     expect(stats.by_action).toMatchObject({ opened: 1, reopened: 1, edited: 1, labeled: 2 });
     expect(stats.total).toBe(await count(database));
+  });
+
+  it('counts deliveries, rejections by status, redeliveries and started triages in /metrics', async () => {
+    const text = await (await api.app.request('/metrics')).text();
+    const github = { source: 'github' };
+    // Stored deliveries, plus the redelivery, four 401s and two 400s that stored nothing.
+    expect(metricValue(text, 'rayne_webhooks_received_total', github)).toBe(await count(database) + 1 + 4 + 2);
+    expect(metricValue(text, 'rayne_webhooks_rejected_total', { ...github, status: '401' })).toBe(4);
+    expect(metricValue(text, 'rayne_webhooks_rejected_total', { ...github, status: '400' })).toBe(2);
+    expect(metricValue(text, 'rayne_webhooks_duplicated_total', github)).toBe(1);
+    expect(metricValue(text, 'rayne_workflows_started_total', { workflow_type: 'githubIssueWorkflow' })).toBe(3);
   });
 });
 

@@ -87,7 +87,8 @@ describe('/v1/rca: analysis, notebook, re-runs and feedback (offline analyst)', 
     const ok = await postJson(api.app, '/v1/webhooks/receive', { ...scenario.alert, alert_status: 'OK', transition_id: 'recovered', timestamp: Math.floor(Date.now() / 1000) });
     expect(ok.status).toBe(202);
     await eventually(async () => [...sandbox.data.notebooks.values()].every((n) => String(n.attributes.name).startsWith('[RESOLVED]')), 60_000);
-    const { rows } = await database.db.query('SELECT resolved_at FROM rca_reports WHERE rca_id = $1', [`rca/${eventId}`]);
-    expect(rows[0].resolved_at).not.toBeNull();
+    // The activity records resolved_at right after Datadog renamed the notebook.
+    const resolvedAt = await eventually(async () => (await database.db.query('SELECT resolved_at FROM rca_reports WHERE rca_id = $1', [`rca/${eventId}`])).rows[0].resolved_at);
+    expect(resolvedAt).toBeInstanceOf(Date);
   });
 });

@@ -33,9 +33,10 @@ function emittedPath(config: ts.ParsedCommandLine, source: string): string {
 }
 
 /** The file bin/rayne.js requires, relative to the repository. */
+/** The CLI module bin/rayne.js runs (it may require the tracer before it). */
 function binTarget(): string {
-  const required = readRepoFile('bin/rayne.js').match(/require\('([^']+)'\)/)?.[1];
-  if (!required) throw new Error('bin/rayne.js requires nothing');
+  const required = [...readRepoFile('bin/rayne.js').matchAll(/require\('([^']+)'\)/g)].map((m) => m[1]!).find((r) => r.endsWith('/cli/main.js'));
+  if (!required) throw new Error('bin/rayne.js does not require the CLI (dist/src/cli/main.js)');
   return path.relative(repoRoot, path.resolve(repoPath('bin'), required));
 }
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { freePort } from '../../src/dev/free-port';
 import { type RayneProcess, spawnRayne, tempHome } from '../support/cli';
 import { createTestDatabase, eventually, temporalAddress } from '../support/harness';
+import { metricValue } from '../support/prometheus';
 
 
 /** Runs `rayne dev` in its own process group and waits for its "Rayne is up" banner. */
@@ -81,6 +82,13 @@ describe('rayne dev', () => {
       expect(res.status).toBe(202);
       const { event_id } = (await res.json()) as { event_id: string };
       await eventually(async () => (await database.db.query('SELECT status FROM webhook_events WHERE id = $1', [event_id])).rows[0]?.status === 'processed');
+      // One process: the API's /metrics serves its own series, the worker's and Temporal Core's.
+      const metrics = await eventually(async () => {
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        return metricValue(text, 'rayne_activity_duration_seconds_count', { activity_type: 'recordTransition', outcome: 'completed' }) >= 1 && text;
+      });
+      expect(metricValue(metrics, 'rayne_webhooks_received_total')).toBe(1);
+      expect(metrics).toMatch(/^temporal_\w+/m);
     } finally {
       expect(await stopDev(dev, 'process')).toBe(0);
       await database.drop();

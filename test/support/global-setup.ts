@@ -9,6 +9,7 @@ import { startEmbeddedPostgres } from '../../src/dev/embedded-postgres';
 import { findTemporalCli } from '../../src/temporal/cli';
 import { ensureSearchAttributes } from '../../src/temporal/connection';
 import { freePort } from '../../src/dev/free-port';
+import { workflowInterceptorModules } from '../../src/telemetry/temporal-telemetry';
 
 export const TEMPLATE_DB = 'rayne_template';
 
@@ -21,7 +22,8 @@ export default async function globalSetup(): Promise<void> {
     TestWorkflowEnvironment.createLocal({
       server: { executable: { type: 'existing-path', path: findTemporalCli() }, ip: '127.0.0.1' },
     }),
-    bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger }),
+    // In-process test workers are not traced; the metrics interceptor is bundled as in production.
+    bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), workflowInterceptorModules: workflowInterceptorModules(false), logger: quietLogger }),
   ]);
   await migrate(postgres.url);
   // Test databases are cloned from the migrated template; it must have no open connections.

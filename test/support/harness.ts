@@ -7,6 +7,7 @@ import { type Config, loadConfig } from '../../src/config';
 import { createPool, type Db } from '../../src/db/pool';
 import { createLogger } from '../../src/logger';
 import { createActivityDeps, createApiRuntime, type ApiRuntime } from '../../src/runtime';
+import type { MetricsSource } from '../../src/telemetry/metrics';
 import { createWorker } from '../../src/workers/worker';
 
 const env = (name: string): string => {
@@ -63,21 +64,22 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-/** The real app over a database URL and a Temporal address (the shared server unless given). */
-export function createTestApi(databaseUrl: string, config = testConfig(), address = temporalAddress()): TestApi {
+/** The real app over a database URL and a Temporal address (the shared server unless given); /metrics adds extraMetrics. */
+export function createTestApi(databaseUrl: string, config = testConfig(), address = temporalAddress(), extraMetrics: MetricsSource[] = []): TestApi {
   const log = createLogger('silent');
-  const runtime = createApiRuntime(config, databaseUrl, address, log);
+  const runtime = createApiRuntime(config, databaseUrl, address, log, extraMetrics);
   return { app: createApp({ ...runtime, config, log }), runtime, config, close: () => runtime.close() };
 }
 
 /** A worker on the config's task queue (sharing its encryption key with the API), running until stop(). */
 export async function startTestWorker(db: Db, config: Config, address = temporalAddress()) {
-  const { worker, connection } = await createWorker(
+  const { worker, connection, metrics } = await createWorker(
     { address, namespace: 'default', taskQueue: config.TEMPORAL_TASK_QUEUE, workflowBundle: { codePath: env('RAYNE_TEST_WORKFLOW_BUNDLE') } },
     createActivityDeps(config, db),
   );
   const running = worker.run();
   return {
+    metrics,
     async stop() {
       worker.shutdown();
       await running;

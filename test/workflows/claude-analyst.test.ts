@@ -5,6 +5,8 @@ import { loadConfig } from '../../src/config';
 import type { EvidenceBundle } from '../../src/evidence/bundle';
 import { type AnthropicSimulator, startAnthropicSimulator } from '../support/anthropic-simulator';
 import { fixture, REPORT, startAnalystBackends } from '../support/analyst-fixture';
+import { metricValue } from '../support/prometheus';
+import { WorkerMetrics } from '../../src/telemetry/metrics';
 
 describe('Claude analyst activities', () => {
   let backends: Awaited<ReturnType<typeof startAnalystBackends>>;
@@ -91,6 +93,21 @@ describe('Claude analyst activities', () => {
     expect(JSON.parse(result.content.split('\n').slice(1, -1).join('\n'))).toMatchObject({ lines: expect.any(Number), templates: expect.any(Array) });
     expect(JSON.parse(result.content.split('\n').slice(1, -1).join('\n')).lines).toBeGreaterThan(0);
     expect((await rows(rcaId)).map((r) => r.role)).toEqual(['system', 'user', 'assistant', 'user', 'assistant']);
+  });
+
+  it("counts each turn's tokens and estimated cost in the worker's metrics", async () => {
+    const rcaId = await newRca();
+    const metrics = new WorkerMetrics();
+    const activities = createLlmActivities({ ...deps, metrics });
+    sim.script({ content: [toolUse('toolu_m', 'submit_report', REPORT)], usage: { input_tokens: 1000, output_tokens: 200, cache_read_input_tokens: 3000 } });
+    const outcome = await activities.analysisTurn(rcaId, 1);
+    const text = await metrics.registry.metrics();
+    const labels = { analyst: 'claude', model: 'claude-sonnet-4-6' };
+    expect(['input', 'output', 'cached'].map((kind) => metricValue(text, 'rayne_llm_tokens_total', { ...labels, kind })))
+      .toEqual([outcome.usage.inputTokens, outcome.usage.outputTokens, outcome.usage.cachedTokens]);
+    expect(outcome.usage.cachedTokens).toBe(3000);
+    expect(metricValue(text, 'rayne_llm_cost_usd_total', labels)).toBeCloseTo(estimateCostUsd('claude-sonnet-4-6', outcome.usage), 6);
+    expect(metricValue(text, 'rayne_llm_cost_usd_total', labels)).toBeGreaterThan(0);
   });
 
   it('offers only submit_report, and forces it, on the last turn', async () => {

@@ -6,6 +6,8 @@ import type { Transition } from '../../src/workflows/incident-state';
 import { stateQuery, transitionSignal, transitionsQuery } from '../../src/workflows/incident-workflow';
 import { RayneAlertStatus } from '../../src/workflows/search-attributes';
 import { installRuntime } from '../../src/workers/worker';
+import { WorkerMetrics } from '../../src/telemetry/metrics';
+import { workerTelemetry } from '../../src/telemetry/temporal-telemetry';
 import { eventually, temporalAddress } from '../support/harness';
 
 describe('incidentWorkflow', () => {
@@ -30,6 +32,8 @@ describe('incidentWorkflow', () => {
     const worker = await Worker.create({
       connection: nativeConnection, taskQueue,
       workflowBundle: { codePath: process.env.RAYNE_TEST_WORKFLOW_BUNDLE! },
+      // The bundle reports workflow outcomes through this sink.
+      sinks: workerTelemetry(new WorkerMetrics()).sinks,
       // No processors configured: this test is about the state machine.
       activities: {
         recordTransition,
@@ -55,7 +59,12 @@ describe('incidentWorkflow', () => {
       await eventually(async () => (await handle.query(stateQuery)).transitionsSeen === 2);
       const state = await handle.query(stateQuery);
       expect(state).toMatchObject({ open: true, status: 'Alert', rcaRequests: 2, episode: 1 });
-      expect((await handle.query(transitionsQuery)).map((t) => [t.eventId, t.previousStatus ?? null, t.status])).toEqual([
+      // Each transition is listed once its recording activity has finished, which may trail the state under load.
+      const recorded = await eventually(async () => {
+        const transitions = await handle.query(transitionsQuery);
+        return transitions.length === 2 && transitions;
+      });
+      expect(recorded.map((t) => [t.eventId, t.previousStatus ?? null, t.status])).toEqual([
         [id(1), null, 'Warn'],
         [id(2), 'Warn', 'Alert'],
       ]);
