@@ -1,11 +1,11 @@
-import { Hono } from 'hono';
 import { z } from 'zod';
 import { AccountConflictError } from '../accounts/store';
 import { validateDatadogKeys } from '../datadog/validate-keys';
 import type { ApiDeps } from './app';
 import { requireApiToken } from './auth';
 import { ApiError } from './errors';
-import { readJson } from './request';
+import { type ApiRoutes, BAD_REQUEST, json, jsonRequest, openApiApp, problem, routesOf, security, UNAUTHORIZED, UNSUPPORTED_MEDIA_TYPE } from './openapi';
+import { jsonBody } from './request';
 
 // Names appear in webhook URLs and workflow ids, so they stay URL- and id-safe.
 const Name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be 1-63 lowercase letters, digits, "-" or "_"');
@@ -19,10 +19,64 @@ const CreateAccount = z.strictObject({
   api_key: Key,
   app_key: Key,
   is_default: z.boolean().optional(),
-});
-const UpdateAccount = CreateAccount.omit({ name: true }).partial().extend({ org_id: OrgId.nullable().optional() });
+}).meta({ id: 'CreateAccount', description: 'base_url defaults to DD_API_URL' });
+const UpdateAccount = CreateAccount.omit({ name: true }).partial().extend({ org_id: OrgId.nullable().optional() })
+  .meta({ id: 'UpdateAccount', description: 'only the fields given change; org_id null clears it' });
 
-export const accountRoutes = ({ accounts, config }: ApiDeps) => {
+const Timestamp = z.string().meta({ format: 'date-time' });
+const Account = z.object({
+  name: z.string(),
+  org_id: z.string().nullable(),
+  base_url: z.string(),
+  is_default: z.boolean(),
+  api_key_set: z.boolean(),
+  app_key_set: z.boolean(),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+}).meta({ id: 'Account', description: 'An account as the API shows it: keys are never part of it.' });
+const NameParam = z.object({ name: z.string().meta({ description: 'the account name' }) });
+
+const NOT_FOUND = problem('no account by that name');
+const CONFLICT = problem('the name or org_id is taken');
+const route = routesOf('Accounts', security.apiToken);
+
+const listAccounts = route({
+  method: 'get', path: '/', summary: 'List accounts',
+  responses: { 200: json(z.object({ accounts: z.array(Account) }), 'all accounts'), 401: UNAUTHORIZED },
+});
+const createAccount = route({
+  method: 'post', path: '/', summary: 'Create an account', middleware: [jsonBody] as const,
+  request: { body: jsonRequest(CreateAccount) },
+  responses: { 201: json(Account, 'created'), 400: BAD_REQUEST, 401: UNAUTHORIZED, 409: CONFLICT, 415: UNSUPPORTED_MEDIA_TYPE },
+});
+const getAccount = route({
+  method: 'get', path: '/{name}', summary: 'Show an account', request: { params: NameParam },
+  responses: { 200: json(Account, 'the account'), 401: UNAUTHORIZED, 404: NOT_FOUND },
+});
+const updateAccount = route({
+  method: 'put', path: '/{name}', summary: 'Change an account', middleware: [jsonBody] as const,
+  request: { params: NameParam, body: jsonRequest(UpdateAccount) },
+  responses: { 200: json(Account, 'the changed account'), 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND, 409: CONFLICT, 415: UNSUPPORTED_MEDIA_TYPE },
+});
+const removeAccount = route({
+  method: 'delete', path: '/{name}', summary: 'Delete an account', request: { params: NameParam },
+  responses: { 204: { description: 'deleted' }, 401: UNAUTHORIZED, 404: NOT_FOUND },
+});
+const makeDefault = route({
+  method: 'post', path: '/{name}/default', summary: 'Make it the default account', request: { params: NameParam },
+  responses: { 200: json(Account, 'the account, now the default'), 401: UNAUTHORIZED, 404: NOT_FOUND },
+});
+const testKeys = route({
+  method: 'post', path: '/{name}/test', summary: 'Validate the keys with Datadog',
+  description: 'Asks `GET /api/v1/validate` at the account\'s base URL whether its API key is valid.',
+  request: { params: NameParam },
+  responses: {
+    200: json(z.object({ account: z.string(), base_url: z.string(), valid: z.boolean(), status: z.number().int().optional(), message: z.string() }), 'what Datadog said'),
+    401: UNAUTHORIZED, 404: NOT_FOUND,
+  },
+});
+
+export const accountRoutes = ({ accounts, config }: ApiDeps): ApiRoutes => {
   const found = async <T>(name: string, value: Promise<T | undefined>): Promise<T> => {
     const v = await value;
     if (v === undefined) throw new ApiError('NOT_FOUND', `no account named "${name}"`);
@@ -33,28 +87,37 @@ export const accountRoutes = ({ accounts, config }: ApiDeps) => {
       throw err instanceof AccountConflictError ? new ApiError('CONFLICT', err.message) : err;
     });
 
-  return new Hono()
-    .use(requireApiToken(config.RAYNE_API_TOKEN))
-    .get('/', async (c) => c.json({ accounts: await accounts.list() }))
-    .post('/', async (c) => {
-      const { value } = await readJson(c, CreateAccount);
+  const app = openApiApp();
+  app.use(requireApiToken(config.RAYNE_API_TOKEN));
+  return app
+    .openapi(listAccounts, async (c) => c.json({ accounts: await accounts.list() }, 200))
+    .openapi(createAccount, async (c) => {
+      const value = c.req.valid('json');
       return c.json(await conflicts(accounts.create({ ...value, base_url: value.base_url ?? config.DD_API_URL })), 201);
     })
-    .get('/:name', async (c) => c.json(await found(c.req.param('name'), accounts.get(c.req.param('name')))))
-    .put('/:name', async (c) => {
-      const { value } = await readJson(c, UpdateAccount);
-      const { org_id, ...rest } = value;
-      const patch = org_id === undefined ? rest : { ...rest, org_id: org_id ?? undefined };
-      return c.json(await found(c.req.param('name'), conflicts(accounts.update(c.req.param('name'), patch))));
+    .openapi(getAccount, async (c) => {
+      const { name } = c.req.valid('param');
+      return c.json(await found(name, accounts.get(name)), 200);
     })
-    .delete('/:name', async (c) => {
-      if (!(await accounts.remove(c.req.param('name')))) throw new ApiError('NOT_FOUND', `no account named "${c.req.param('name')}"`);
+    .openapi(updateAccount, async (c) => {
+      const { name } = c.req.valid('param');
+      const { org_id, ...rest } = c.req.valid('json');
+      const patch = org_id === undefined ? rest : { ...rest, org_id: org_id ?? undefined };
+      return c.json(await found(name, conflicts(accounts.update(name, patch))), 200);
+    })
+    .openapi(removeAccount, async (c) => {
+      const { name } = c.req.valid('param');
+      if (!(await accounts.remove(name))) throw new ApiError('NOT_FOUND', `no account named "${name}"`);
       return c.body(null, 204);
     })
-    .post('/:name/default', async (c) => c.json(await found(c.req.param('name'), accounts.setDefault(c.req.param('name')))))
-    .post('/:name/test', async (c) => {
-      const credentials = await found(c.req.param('name'), accounts.credentials(c.req.param('name')));
+    .openapi(makeDefault, async (c) => {
+      const { name } = c.req.valid('param');
+      return c.json(await found(name, accounts.setDefault(name)), 200);
+    })
+    .openapi(testKeys, async (c) => {
+      const { name } = c.req.valid('param');
+      const credentials = await found(name, accounts.credentials(name));
       const result = await validateDatadogKeys(credentials);
-      return c.json({ account: credentials.name, base_url: credentials.baseUrl, ...result });
+      return c.json({ account: credentials.name, base_url: credentials.baseUrl, ...result }, 200);
     });
 };

@@ -1,6 +1,5 @@
 import { v1, v2 } from '@datadog/datadog-api-client';
 import type { Context } from 'hono';
-import { Hono } from 'hono';
 import { z } from 'zod';
 import type { AccountCredentials } from '../accounts/store';
 import { callDatadog, DatadogError, type DatadogConfiguration } from '../datadog/client';
@@ -8,9 +7,10 @@ import { RAYNE_WEBHOOK_PAYLOAD, receiveUrl } from '../datadog/webhook-template';
 import type { ApiDeps } from './app';
 import { requireApiToken } from './auth';
 import { ApiError } from './errors';
-import { readJson, readQuery } from './request';
+import { type ApiRoutes, json, jsonRequest, openApiApp, problem, routesOf, security, UNAUTHORIZED, UNSUPPORTED_MEDIA_TYPE } from './openapi';
+import { jsonBody } from './request';
 
-const AccountQuery = z.object({ account: z.string().min(1).optional() });
+const AccountQuery = z.object({ account: z.string().min(1).optional().meta({ description: 'default: the default account' }) });
 const Int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 const EventsQuery = AccountQuery.extend({
@@ -35,21 +35,34 @@ const LogsSearch = z.strictObject({
   limit: z.number().int().min(1).max(1000).default(50),
   cursor: z.string().optional(),
   sort: z.enum(['timestamp', '-timestamp']).default('-timestamp'),
-});
+}).meta({ id: 'LogsSearch' });
 const CreateWebhook = z.strictObject({
   account: z.string().min(1).optional(),
   name: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'letters, digits, "-" and "_" only').default('rayne'),
   /** The URL Datadog can reach this API at; defaults to RAYNE_PUBLIC_URL. */
   url: z.url({ protocol: /^https?$/ }).optional(),
-});
+}).meta({ id: 'CreateDatadogWebhook' });
 
 const TRIGGERED = new Set(['Alert', 'Warn', 'No Data']);
+
+/** Datadog's JSON for one of its types, documented by name. */
+const datadogAnswer = (type: string, description: string) =>
+  json(z.unknown().meta({ description: `Datadog's ${type}, as its API answers (snake_case)` }), description);
+// The answers every proxy can give besides its own.
+const PROXY_ERRORS = {
+  400: problem('an invalid parameter, or Datadog answered 400'),
+  401: UNAUTHORIZED,
+  404: problem('no such account (or none configured), or Datadog answered 404'),
+  429: problem('Datadog\'s rate limit; Retry-After when Datadog said when', true),
+  502: problem('Datadog failed or could not be reached; the message names the account and the call'),
+};
+const route = routesOf('Datadog', security.apiToken);
 
 /** Datadog's wire format (snake_case) for an SDK result. */
 const wire = (api: typeof v1 | typeof v2, value: unknown, type: string) => api.ObjectSerializer.serialize(value, type, '');
 
 /** The old server's Datadog proxies, per account, through the official SDK. */
-export const datadogRoutes = ({ accounts, config }: ApiDeps) => {
+export const datadogRoutes = ({ accounts, config }: ApiDeps): ApiRoutes => {
   const credentialsFor = async (name: string | undefined): Promise<AccountCredentials> => {
     const account = name ?? (await accounts.routeByOrg(undefined));
     const credentials = account ? await accounts.credentials(account) : undefined;
@@ -76,62 +89,99 @@ export const datadogRoutes = ({ accounts, config }: ApiDeps) => {
 
   // Per route, not .use(): this app is mounted on /v1 beside routes with their own auth.
   const auth = requireApiToken(config.RAYNE_API_TOKEN);
-  return new Hono()
-    .get('/downtimes', auth, async (c) => {
-      const q = readQuery(c, DowntimesQuery);
+  return openApiApp()
+    .openapi(route({
+      method: 'get', path: '/downtimes', summary: 'Downtimes (v2)', middleware: auth, request: { query: DowntimesQuery },
+      responses: { 200: datadogAnswer('ListDowntimesResponse', 'the downtimes'), ...PROXY_ERRORS },
+    }), async (c) => {
+      const q = c.req.valid('query');
       const result = await proxy(c, q.account, 'list downtimes', (cfg) => new v2.DowntimesApi(cfg).listDowntimes({ currentOnly: q.current_only === 'true' }));
-      return c.json(wire(v2, result, 'ListDowntimesResponse'));
+      return c.json(wire(v2, result, 'ListDowntimesResponse'), 200);
     })
-    .get('/events', auth, async (c) => {
-      const q = readQuery(c, EventsQuery);
+    .openapi(route({
+      method: 'get', path: '/events', summary: 'Events (v1)', description: 'start defaults to an hour before end, end to now (unix seconds).',
+      middleware: auth, request: { query: EventsQuery },
+      responses: { 200: datadogAnswer('EventListResponse', 'the events'), ...PROXY_ERRORS },
+    }), async (c) => {
+      const q = c.req.valid('query');
       const end = q.end ?? Math.floor(Date.now() / 1000);
       const result = await proxy(c, q.account, 'list events', (cfg) =>
         new v1.EventsApi(cfg).listEvents({ start: q.start ?? end - 3600, end, tags: q.tags, sources: q.sources }));
-      return c.json(wire(v1, result, 'EventListResponse'));
+      return c.json(wire(v1, result, 'EventListResponse'), 200);
     })
-    .get('/hosts', auth, async (c) => {
-      const q = readQuery(c, HostsQuery);
+    .openapi(route({
+      method: 'get', path: '/hosts', summary: 'Hosts', middleware: auth, request: { query: HostsQuery },
+      responses: { 200: datadogAnswer('HostListResponse', 'the hosts'), ...PROXY_ERRORS },
+    }), async (c) => {
+      const q = c.req.valid('query');
       const result = await proxy(c, q.account, 'list hosts', (cfg) => new v1.HostsApi(cfg).listHosts({ filter: q.filter, count: q.count, start: q.start }));
-      return c.json(wire(v1, result, 'HostListResponse'));
+      return c.json(wire(v1, result, 'HostListResponse'), 200);
     })
-    .get('/hosts/active', auth, async (c) => {
-      const q = readQuery(c, AccountQuery);
+    .openapi(route({
+      method: 'get', path: '/hosts/active', summary: 'Host totals', middleware: auth, request: { query: AccountQuery },
+      responses: { 200: datadogAnswer('HostTotals', 'active and up hosts'), ...PROXY_ERRORS },
+    }), async (c) => {
+      const q = c.req.valid('query');
       const result = await proxy(c, q.account, 'get host totals', (cfg) => new v1.HostsApi(cfg).getHostTotals());
-      return c.json(wire(v1, result, 'HostTotals'));
+      return c.json(wire(v1, result, 'HostTotals'), 200);
     })
-    .get('/hosts/:hostname/tags', auth, async (c) => {
-      const q = readQuery(c, AccountQuery);
-      const hostName = c.req.param('hostname');
+    .openapi(route({
+      method: 'get', path: '/hosts/{hostname}/tags', summary: 'A host\'s tags', middleware: auth,
+      request: { query: AccountQuery, params: z.object({ hostname: z.string() }) },
+      responses: { 200: datadogAnswer('HostTags', 'the host\'s tags'), ...PROXY_ERRORS },
+    }), async (c) => {
+      const q = c.req.valid('query');
+      const hostName = c.req.valid('param').hostname;
       const result = await proxy(c, q.account, `get tags of host ${hostName}`, (cfg) => new v1.TagsApi(cfg).getHostTags({ hostName }));
-      return c.json(wire(v1, result, 'HostTags'));
+      return c.json(wire(v1, result, 'HostTags'), 200);
     })
-    .get('/monitors', auth, async (c) => {
-      const q = readQuery(c, MonitorsQuery);
+    .openapi(route({
+      method: 'get', path: '/monitors', summary: 'Monitors', middleware: auth, request: { query: MonitorsQuery },
+      responses: { 200: datadogAnswer('Array<Monitor>', 'the monitors'), ...PROXY_ERRORS },
+    }), async (c) => {
+      const q = c.req.valid('query');
       const result = await proxy(c, q.account, 'list monitors', (cfg) =>
         new v1.MonitorsApi(cfg).listMonitors({ name: q.name, tags: q.tags, monitorTags: q.monitor_tags, page: q.page, pageSize: q.page_size }));
-      return c.json(wire(v1, result, 'Array<Monitor>'));
+      return c.json(wire(v1, result, 'Array<Monitor>'), 200);
     })
-    .get('/monitors/triggered', auth, async (c) => {
-      const q = readQuery(c, AccountQuery);
+    .openapi(route({
+      method: 'get', path: '/monitors/triggered', summary: 'Monitors in Alert, Warn or No Data', middleware: auth, request: { query: AccountQuery },
+      responses: { 200: datadogAnswer('Array<Monitor>', 'the triggered monitors (first 1000 monitors)'), ...PROXY_ERRORS },
+    }), async (c) => {
+      const q = c.req.valid('query');
       const result = await proxy(c, q.account, 'list monitors', (cfg) => new v1.MonitorsApi(cfg).listMonitors({ pageSize: 1000, page: 0 }));
-      return c.json(wire(v1, result.filter((m) => TRIGGERED.has(String(m.overallState))), 'Array<Monitor>'));
+      return c.json(wire(v1, result.filter((m) => TRIGGERED.has(String(m.overallState))), 'Array<Monitor>'), 200);
     })
-    .get('/monitors/:id', auth, async (c) => {
-      const q = readQuery(c, AccountQuery);
-      const id = MonitorId.safeParse(c.req.param('id'));
-      if (!id.success) throw new ApiError('BAD_REQUEST', id.error.issues[0]!.message);
-      const result = await proxy(c, q.account, `get monitor ${id.data}`, (cfg) => new v1.MonitorsApi(cfg).getMonitor({ monitorId: Number(id.data) }));
-      return c.json(wire(v1, result, 'Monitor'));
+    .openapi(route({
+      method: 'get', path: '/monitors/{id}', summary: 'A monitor', middleware: auth, request: { query: AccountQuery, params: z.object({ id: MonitorId }) },
+      responses: { 200: datadogAnswer('Monitor', 'the monitor'), ...PROXY_ERRORS },
+    }), async (c) => {
+      const q = c.req.valid('query');
+      const { id } = c.req.valid('param');
+      const result = await proxy(c, q.account, `get monitor ${id}`, (cfg) => new v1.MonitorsApi(cfg).getMonitor({ monitorId: Number(id) }));
+      return c.json(wire(v1, result, 'Monitor'), 200);
     })
-    .post('/logs/search', auth, async (c) => {
-      const { value: q } = await readJson(c, LogsSearch);
+    .openapi(route({
+      method: 'post', path: '/logs/search', summary: 'Search logs (v2)', middleware: [auth, jsonBody] as const, request: { body: jsonRequest(LogsSearch) },
+      responses: { 200: datadogAnswer('LogsListResponse', 'a page of logs; meta.page.after is the next cursor'), ...PROXY_ERRORS, 415: UNSUPPORTED_MEDIA_TYPE },
+    }), async (c) => {
+      const q = c.req.valid('json');
       const result = await proxy(c, q.account, 'search logs', (cfg) => new v2.LogsApi(cfg).listLogs({
         body: { filter: { query: q.query, from: q.from, to: q.to }, page: { limit: q.limit, cursor: q.cursor }, sort: q.sort },
       }));
-      return c.json(wire(v2, result, 'LogsListResponse'));
+      return c.json(wire(v2, result, 'LogsListResponse'), 200);
     })
-    .post('/webhooks/create', auth, async (c) => {
-      const { value: q } = await readJson(c, CreateWebhook);
+    .openapi(route({
+      method: 'post', path: '/webhooks/create', summary: 'Create the Datadog webhook that posts to this Rayne', middleware: [auth, jsonBody] as const,
+      description: 'Creates a Webhooks integration entry pointing at /v1/webhooks/receive[/{account}] with Rayne\'s payload template, '
+        + 'and the shared secret as X-Rayne-Token when RAYNE_WEBHOOK_SECRET is set (never echoed back).',
+      request: { body: jsonRequest(CreateWebhook) },
+      responses: {
+        201: datadogAnswer('WebhooksIntegration', 'created; custom_headers is left out, custom_headers_set says whether the secret header was set'),
+        ...PROXY_ERRORS, 400: problem('no URL: set RAYNE_PUBLIC_URL or pass url; an invalid body; or Datadog answered 400'), 415: UNSUPPORTED_MEDIA_TYPE,
+      },
+    }), async (c) => {
+      const q = c.req.valid('json');
       const publicUrl = q.url ?? config.RAYNE_PUBLIC_URL;
       if (!publicUrl) throw new ApiError('BAD_REQUEST', 'set RAYNE_PUBLIC_URL or pass "url": the address Datadog can reach this API at');
       const secretHeader = config.RAYNE_WEBHOOK_SECRET ? JSON.stringify({ 'X-Rayne-Token': config.RAYNE_WEBHOOK_SECRET }) : undefined;

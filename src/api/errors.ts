@@ -4,14 +4,17 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
 import type { Logger } from '../logger';
 
-export type ErrorCode =
-  | 'BAD_REQUEST' | 'UNAUTHORIZED' | 'NOT_FOUND' | 'CONFLICT' | 'PAYLOAD_TOO_LARGE'
-  | 'UNSUPPORTED_MEDIA_TYPE' | 'TOO_MANY_REQUESTS' | 'BAD_GATEWAY' | 'SERVICE_UNAVAILABLE' | 'INTERNAL';
+export const ERROR_CODES = [
+  'BAD_REQUEST', 'UNAUTHORIZED', 'NOT_FOUND', 'CONFLICT', 'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE', 'TOO_MANY_REQUESTS', 'BAD_GATEWAY', 'SERVICE_UNAVAILABLE', 'INTERNAL',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   BAD_REQUEST: 400, UNAUTHORIZED: 401, NOT_FOUND: 404, CONFLICT: 409, PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415, TOO_MANY_REQUESTS: 429, BAD_GATEWAY: 502, SERVICE_UNAVAILABLE: 503, INTERNAL: 500,
 };
+const CODE_OF_STATUS = new Map(Object.entries(STATUS).map(([code, status]) => [status as number, code as ErrorCode]));
 
 export interface FieldProblem {
   field: string;
@@ -36,8 +39,9 @@ export const handleError = (log: Logger) => (err: Error, c: Context) => {
     if (err.status >= 500) log.error({ err: err.message, path: c.req.path }, 'request failed');
     return c.json({ error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } }, err.status);
   }
+  // Hono's own (malformed JSON 400, a media type the route does not declare 415) keep their status and get its code.
   if (err instanceof HTTPException) {
-    return c.json({ error: { code: err.status === 401 ? 'UNAUTHORIZED' : 'BAD_REQUEST', message: err.message } }, err.status);
+    return c.json({ error: { code: CODE_OF_STATUS.get(err.status) ?? 'BAD_REQUEST', message: err.message } }, err.status);
   }
   log.error({ err: err.message, stack: err.stack, path: c.req.path }, 'unhandled error');
   return c.json({ error: { code: 'INTERNAL', message: 'internal error' } }, 500);

@@ -1,5 +1,6 @@
+import { createRoute } from '@hono/zod-openapi';
 import { verify } from '@octokit/webhooks-methods';
-import { type Context, Hono } from 'hono';
+import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { DeliveryIdSchema, IssuesEventSchema } from '../github/payload';
@@ -8,8 +9,8 @@ import type { ApiDeps } from './app';
 import { requireApiToken } from './auth';
 import { ApiError, fieldProblems } from './errors';
 import { temporalRunLink } from './links';
-import { readQuery } from './request';
-import { MAX_WEBHOOK_BYTES, workflowStatus } from './webhooks';
+import { type ApiRoutes, BAD_REQUEST, json, openApiApp, problem, routesOf, security, UNAUTHORIZED } from './openapi';
+import { MAX_WEBHOOK_BYTES, WorkflowStatus, workflowStatus } from './webhooks';
 
 const IssueFilters = z.object({
   status: z.enum(['skipped', 'pending_start', 'started']).optional(),
@@ -24,6 +25,92 @@ const EventId = z.string().regex(/^\d+$/, 'event id must be a number');
 const SUMMARY = `e.id::text, e.delivery_id, e.event, e.action, e.repository, e.issue_number, e.issue_title, e.issue_url, e.sender,
   e.status, e.skip_reason, e.workflow_id, e.run_id, e.start_attempts, e.last_error, e.received_at, e.started_at,
   t.phase AS triage_phase, t.status AS triage_status, t.result->>'kind' AS kind, (t.result->>'confidence')::float AS confidence, t.comment_url`;
+
+const Nullable = z.string().nullable();
+const Timestamp = z.string().meta({ format: 'date-time' });
+const Accepted = z.object({
+  event_id: z.string(),
+  delivery_id: z.string(),
+  status: z.enum(['skipped', 'started']),
+  reason: z.string().optional().meta({ description: 'why a delivery is skipped (not an issue event, an action that is not triaged…)' }),
+  workflow_id: Nullable,
+  run_id: Nullable,
+  duplicate: z.boolean(),
+  links: z.object({ temporal_run: Nullable }),
+  pong: z.literal(true).optional().meta({ description: 'ping deliveries only' }),
+  zen: z.string().optional(),
+}).meta({ id: 'GithubDeliveryAccepted' });
+const DeliverySummary = z.looseObject({
+  id: z.string(), delivery_id: z.string(), event: z.string(), action: Nullable, repository: Nullable, issue_number: z.number().int().nullable(),
+  issue_title: Nullable, issue_url: Nullable, sender: Nullable, status: z.enum(['skipped', 'pending_start', 'started']), skip_reason: Nullable,
+  workflow_id: Nullable, run_id: Nullable, start_attempts: z.number().int(), last_error: Nullable, received_at: Timestamp, started_at: Timestamp.nullable(),
+  triage_phase: Nullable, triage_status: Nullable, kind: Nullable, confidence: z.number().nullable(), comment_url: Nullable,
+}).meta({ id: 'GithubDelivery' });
+const DeliveryDetail = DeliverySummary.extend({
+  payload: z.record(z.string(), z.unknown()).meta({ description: 'the delivery as received' }),
+  triage: z.looseObject({ phase: z.string(), status: z.string(), result: z.unknown(), usage: z.unknown(), comment_url: Nullable, comment_note: Nullable })
+    .nullable().meta({ description: 'context, result, usage, the comment URL or why none was posted, labels added, closed' }),
+  workflow: WorkflowStatus.nullable(),
+}).meta({ id: 'GithubDeliveryDetail' });
+const Counts = z.record(z.string(), z.number().int());
+
+// Documented only: the handler reads the raw body itself, since the signature is over its exact bytes.
+const receiveDoc = createRoute({
+  method: 'post', path: '/issues', tags: ['GitHub webhooks'], security: security.githubSignature,
+  summary: 'Receive a GitHub webhook delivery',
+  description: 'Set the repository or organisation webhook to this URL with a secret (GITHUB_WEBHOOK_SECRET), content type '
+    + 'application/json or application/x-www-form-urlencoded, and the Issues event. Opened and reopened issues, and issues given '
+    + 'the trigger label, start a triage; other deliveries are stored and skipped. A redelivery answers with the original ids.',
+  request: {
+    headers: z.object({
+      'X-GitHub-Event': z.string().meta({ description: 'issues, ping, …', example: 'issues' }),
+      'X-GitHub-Delivery': z.string().meta({ description: 'the delivery GUID; it names the triage workflow' }),
+    }),
+    body: {
+      required: true,
+      description: `at most ${MAX_WEBHOOK_BYTES} bytes; the signature covers the raw bytes`,
+      content: {
+        'application/json': { schema: IssuesEventSchema.meta({ id: 'GithubIssuesEvent', description: 'the fields Rayne reads; the rest is stored as received' }) },
+        'application/x-www-form-urlencoded': { schema: z.object({ payload: z.string().meta({ description: 'the same JSON' }) }) },
+      },
+    },
+  },
+  responses: {
+    200: json(Accepted, 'a ping, a skipped delivery, or a redelivery'),
+    202: json(Accepted, 'stored, and Temporal accepted the triage workflow'),
+    400: problem('missing X-GitHub-Event or X-GitHub-Delivery, or an invalid payload (`details` names the fields)'),
+    401: problem('X-Hub-Signature-256 is missing or does not match'),
+    413: problem(`the body is over ${MAX_WEBHOOK_BYTES} bytes`),
+    415: problem('the body is neither JSON nor form-encoded'),
+    503: problem('GITHUB_WEBHOOK_SECRET is not set (nothing is accepted), or Temporal did not accept the start (Retry-After; retrying is safe)', true),
+  },
+});
+
+const route = routesOf('GitHub webhooks', security.apiToken);
+const EventIdParam = z.object({ id: EventId });
+const listDeliveries = route({
+  method: 'get', path: '/issues', summary: 'List deliveries and their triage', description: 'Newest first; pass next_cursor as cursor for the next page.',
+  request: { query: IssueFilters },
+  responses: { 200: json(z.object({ events: z.array(DeliverySummary), next_cursor: Nullable }), 'a page of deliveries'), 400: BAD_REQUEST, 401: UNAUTHORIZED },
+});
+const deliveryStats = route({
+  method: 'get', path: '/issues/stats', summary: 'Delivery and triage totals',
+  responses: {
+    200: json(z.object({
+      total: z.number().int(), last_24h: z.number().int(), triaged: z.number().int(), comments_posted: z.number().int(),
+      closed_as_duplicate: z.number().int(), failed: z.number().int(), estimated_cost_usd: z.number(),
+      by_status: Counts, by_event: Counts, by_action: Counts, by_kind: Counts,
+    }), 'totals'),
+    401: UNAUTHORIZED,
+  },
+});
+const showDelivery = route({
+  method: 'get', path: '/issues/{id}', summary: 'Show a delivery', request: { params: EventIdParam },
+  responses: {
+    200: json(DeliveryDetail, 'the delivery, its payload and triage, and live workflow status'),
+    400: BAD_REQUEST, 401: UNAUTHORIZED, 404: problem('no delivery with that id'),
+  },
+});
 
 /** The delivery's JSON: the body, or its `payload` field when the webhook is set to send form data. */
 function deliveryPayload(c: Context, text: string): Record<string, unknown> {
@@ -44,8 +131,10 @@ function deliveryPayload(c: Context, text: string): Record<string, unknown> {
 }
 
 /** GitHub issue webhooks (HMAC-signed, never unsigned) and what Rayne made of them. */
-export const githubRoutes = ({ githubIntake, db, temporal, config, metrics }: ApiDeps) => {
-  const receive = new Hono().post(
+export const githubRoutes = ({ githubIntake, db, temporal, config, metrics }: ApiDeps): ApiRoutes => {
+  const receive = openApiApp();
+  receive.openAPIRegistry.registerPath(receiveDoc);
+  receive.post(
     '/issues',
     // First in the chain, so it sees every answer: the error handler has already turned errors into responses.
     async (c, next) => {
@@ -99,10 +188,11 @@ export const githubRoutes = ({ githubIntake, db, temporal, config, metrics }: Ap
     },
   );
 
-  const reads = new Hono()
-    .use(requireApiToken(config.RAYNE_API_TOKEN))
-    .get('/issues', async (c) => {
-      const f = readQuery(c, IssueFilters);
+  const reads = openApiApp();
+  reads.use(requireApiToken(config.RAYNE_API_TOKEN));
+  reads
+    .openapi(listDeliveries, async (c) => {
+      const f = c.req.valid('query');
       const { rows } = await db.query(
         `SELECT ${SUMMARY} FROM github_issue_events e LEFT JOIN github_triage t ON t.id = e.workflow_id
           WHERE ($1::text IS NULL OR e.status = $1) AND ($2::text IS NULL OR e.repository = $2)
@@ -111,9 +201,9 @@ export const githubRoutes = ({ githubIntake, db, temporal, config, metrics }: Ap
         [f.status ?? null, f.repository ?? null, f.action ?? null, f.cursor ?? null, f.limit + 1],
       );
       const page = rows.slice(0, f.limit);
-      return c.json({ events: page, next_cursor: rows.length > f.limit ? page[page.length - 1].id : null });
+      return c.json({ events: page, next_cursor: rows.length > f.limit ? page[page.length - 1].id : null }, 200);
     })
-    .get('/issues/stats', async (c) => {
+    .openapi(deliveryStats, async (c) => {
       const { rows: [totals] } = await db.query(
         `SELECT count(*)::int AS total, count(*) FILTER (WHERE received_at > now() - interval '24 hours')::int AS last_24h FROM github_issue_events`,
       );
@@ -130,13 +220,12 @@ export const githubRoutes = ({ githubIntake, db, temporal, config, metrics }: Ap
         by_event: await countBy('SELECT event AS k, count(*)::int AS n FROM github_issue_events GROUP BY 1'),
         by_action: await countBy(`SELECT action AS k, count(*)::int AS n FROM github_issue_events WHERE event = 'issues' GROUP BY 1`),
         by_kind: await countBy(`SELECT result->>'kind' AS k, count(*)::int AS n FROM github_triage WHERE result IS NOT NULL GROUP BY 1`),
-      });
+      }, 200);
     })
-    .get('/issues/:id', async (c) => {
-      const id = EventId.safeParse(c.req.param('id'));
-      if (!id.success) throw new ApiError('BAD_REQUEST', id.error.issues[0]!.message);
-      const { rows: [event] } = await db.query(`SELECT ${SUMMARY}, e.payload FROM github_issue_events e LEFT JOIN github_triage t ON t.id = e.workflow_id WHERE e.id = $1`, [id.data]);
-      if (!event) throw new ApiError('NOT_FOUND', `no GitHub event ${id.data}`);
+    .openapi(showDelivery, async (c) => {
+      const { id } = c.req.valid('param');
+      const { rows: [event] } = await db.query(`SELECT ${SUMMARY}, e.payload FROM github_issue_events e LEFT JOIN github_triage t ON t.id = e.workflow_id WHERE e.id = $1`, [id]);
+      if (!event) throw new ApiError('NOT_FOUND', `no GitHub event ${id}`);
       const { rows: [triage] } = await db.query(
         `SELECT phase, status, analyst, model, result, usage, context, comment_url, comment_note, labels_added, closed, error, created_at, updated_at
            FROM github_triage WHERE id = $1`,
@@ -146,8 +235,8 @@ export const githubRoutes = ({ githubIntake, db, temporal, config, metrics }: Ap
         ...event,
         triage: triage ?? null,
         workflow: event.workflow_id ? await workflowStatus(temporal, event.workflow_id, event.run_id, config.RAYNE_TEMPORAL_TIMEOUT_MS) : null,
-      });
+      }, 200);
     });
 
-  return new Hono().route('/', receive).route('/', reads);
+  return openApiApp().route('/', receive).route('/', reads);
 };

@@ -1,4 +1,3 @@
-import { Hono } from 'hono';
 import { z } from 'zod';
 import { renderMarkdown } from '../notebook/notebook';
 import { RCA_CATEGORIES } from '../analysis/report';
@@ -8,14 +7,15 @@ import type { ApiDeps } from './app';
 import { requireApiToken } from './auth';
 import { ApiError } from './errors';
 import { temporalRunLink } from './links';
-import { readJson, readQuery } from './request';
+import { type ApiRoutes, BAD_REQUEST, json, jsonRequest, openApiApp, problem, routesOf, security, UNAUTHORIZED, UNSUPPORTED_MEDIA_TYPE } from './openapi';
+import { jsonBody } from './request';
 
 /** "123" stands for the first run of event 123 (rca/123); a full id such as rca/123/rerun-1 may be given URL-encoded. */
-export function rcaIdOf(param: string): string {
-  const id = /^\d+$/.test(param) ? `rca/${param}` : param;
-  if (!/^rca\/\d+(\/rerun-\d+)?$/.test(id)) throw new ApiError('BAD_REQUEST', 'an RCA id is an event id (123) or a full id such as rca/123/rerun-1');
-  return id;
-}
+const RcaId = z.string()
+  .regex(/^(\d+|rca\/\d+(\/rerun-\d+)?)$/, 'an RCA id is an event id (123) or a full id such as rca/123/rerun-1')
+  .transform((param) => (/^\d+$/.test(param) ? `rca/${param}` : param))
+  .meta({ description: 'an event id (123: its first RCA) or a full RCA id such as rca/123/rerun-1, URL-encoded', example: '123' });
+const RcaIdParam = z.object({ id: RcaId });
 
 const RcaFilters = z.object({
   status: z.enum(['running', 'evidence_ready', 'completed', 'failed']).optional(),
@@ -30,22 +30,88 @@ const Feedback = z.strictObject({
   root_cause: z.string().min(1).max(2000).optional(),
   category: z.enum(RCA_CATEGORIES).optional(),
   comment: z.string().max(4000).optional(),
+}).meta({ id: 'RcaFeedback' });
+
+const Nullable = z.string().nullable();
+const Timestamp = z.string().meta({ format: 'date-time' });
+const RcaSummary = z.looseObject({
+  id: z.string(), event_id: z.string(), account: z.string(), role: Nullable, phase: z.string(), status: z.enum(['running', 'evidence_ready', 'completed', 'failed']),
+  analyst: Nullable, created_at: Timestamp, category: Nullable, root_cause: Nullable, notebook_url: Nullable,
+}).meta({ id: 'RcaSummary' });
+const Rca = z.looseObject({
+  id: z.string(), event_id: z.string(), account: z.string(), role: Nullable, role_reason: Nullable, phase: z.string(), status: z.string(),
+  error: Nullable, analyst: Nullable, model: Nullable, created_at: Timestamp, updated_at: Timestamp,
+  report: z.record(z.string(), z.unknown()).nullable().meta({ description: 'summary, root cause, category, confidence, evidence with links, remediation' }),
+  usage: z.unknown(), timings: z.unknown(), notebook_url: Nullable, resolved_at: Timestamp.nullable(),
+  live: z.unknown().meta({ description: 'a running RCA\'s phase, turns and tokens so far; null once finished or when Temporal cannot say' }),
+  links: z.object({ temporal_run: Nullable, notebook: Nullable }),
+}).meta({ id: 'Rca' });
+const Evidence = z.looseObject({
+  id: z.string(), event_id: z.string(), account: z.string(), role: Nullable, role_reason: Nullable, phase: z.string(), status: z.string(), error: Nullable,
+  created_at: Timestamp, updated_at: Timestamp, summary: z.unknown(), token_estimate: z.number().int().nullable(),
+  sources: z.array(z.looseObject({ source: z.string(), status: z.string(), reason: Nullable, items: z.number().int().nullable(), fetched_at: Timestamp.nullable() })),
+  evidence: z.record(z.string(), z.unknown()).nullable().meta({ description: 'the evidence bundle; null until prefetched' }),
+}).meta({ id: 'RcaEvidence' });
+
+const NOT_FOUND = problem('no RCA with that id');
+const route = routesOf('RCA', security.apiToken);
+const listRcas = route({
+  method: 'get', path: '/', summary: 'List RCAs', description: 'Newest first.', request: { query: RcaFilters },
+  responses: { 200: json(z.object({ rcas: z.array(RcaSummary) }), 'the RCAs'), 400: BAD_REQUEST, 401: UNAUTHORIZED },
+});
+const getEvidence = route({
+  method: 'get', path: '/{id}/evidence', summary: 'An RCA\'s evidence', request: { params: RcaIdParam },
+  responses: { 200: json(Evidence, 'status, role, sources and the evidence bundle'), 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND },
+});
+const getNotebook = route({
+  method: 'get', path: '/{id}/notebook', summary: 'An RCA\'s report as Markdown', request: { params: RcaIdParam },
+  responses: {
+    200: { description: 'the report rendered like the Datadog notebook', content: { 'text/markdown': { schema: z.string() } } },
+    400: BAD_REQUEST, 401: UNAUTHORIZED, 404: problem('no RCA with that id, or it has no report yet'),
+  },
+});
+const getRca = route({
+  method: 'get', path: '/{id}', summary: 'Show an RCA', request: { params: RcaIdParam },
+  responses: { 200: json(Rca, 'the run, its report, and live progress while running'), 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND },
+});
+const rerunRca = route({
+  method: 'post', path: '/{id}/rerun', summary: 'Re-run an RCA', middleware: [jsonBody] as const,
+  description: 'Starts rca/{event}/rerun-{n} for the same event, optionally with another analyst or model.',
+  request: { params: RcaIdParam, body: jsonRequest(Rerun.meta({ id: 'RcaRerun' })) },
+  responses: {
+    202: json(z.object({ rca_id: z.string(), workflow_id: z.string(), run_id: z.string() }), 'started'),
+    400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND, 409: problem('that re-run is already running'), 415: UNSUPPORTED_MEDIA_TYPE,
+    503: problem('Temporal did not start the re-run'),
+  },
+});
+const sendFeedback = route({
+  method: 'post', path: '/{id}/feedback', summary: 'Confirm or correct an RCA', middleware: [jsonBody] as const,
+  description: 'Stored at once; the similar-incident index is updated by a worker (a Warning header says when that could not be started).',
+  request: { params: RcaIdParam, body: jsonRequest(Feedback) },
+  responses: {
+    201: json(z.object({
+      id: z.string(), rca_id: z.string(), verdict: z.enum(['confirmed', 'rejected']), corrected_root_cause: Nullable, corrected_category: Nullable,
+      comment: Nullable, created_at: Timestamp,
+    }), 'stored'),
+    400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND, 415: UNSUPPORTED_MEDIA_TYPE,
+  },
 });
 
 const RUN_COLUMNS = `r.id, r.event_id::text, r.account, r.role, r.role_reason, r.phase, r.status, r.error, r.analyst, r.model,
   r.created_at, r.updated_at, rep.report, rep.usage, rep.timings, rep.notebook_url, rep.resolved_at`;
 
-export const rcaRoutes = ({ db, temporal, config, metrics }: ApiDeps) => {
+export const rcaRoutes = ({ db, temporal, config, metrics }: ApiDeps): ApiRoutes => {
   const runOf = async (id: string) => {
     const { rows: [run] } = await db.query(`SELECT ${RUN_COLUMNS} FROM rca_runs r LEFT JOIN rca_reports rep ON rep.rca_id = r.id WHERE r.id = $1`, [id]);
     if (!run) throw new ApiError('NOT_FOUND', `no RCA ${id}`);
     return run;
   };
 
-  return new Hono()
-    .use(requireApiToken(config.RAYNE_API_TOKEN))
-    .get('/', async (c) => {
-      const f = readQuery(c, RcaFilters);
+  const app = openApiApp();
+  app.use(requireApiToken(config.RAYNE_API_TOKEN));
+  return app
+    .openapi(listRcas, async (c) => {
+      const f = c.req.valid('query');
       const { rows } = await db.query(
         `SELECT r.id, r.event_id::text, r.account, r.role, r.phase, r.status, r.analyst, r.created_at,
                 rep.report->>'category' AS category, rep.report->>'root_cause' AS root_cause, rep.notebook_url
@@ -55,10 +121,10 @@ export const rcaRoutes = ({ db, temporal, config, metrics }: ApiDeps) => {
           ORDER BY r.created_at DESC LIMIT $5`,
         [f.status ?? null, f.event_id ?? null, f.category ?? null, f.account ?? null, f.limit],
       );
-      return c.json({ rcas: rows });
+      return c.json({ rcas: rows }, 200);
     })
-    .get('/:id/evidence', async (c) => {
-      const id = rcaIdOf(c.req.param('id'));
+    .openapi(getEvidence, async (c) => {
+      const { id } = c.req.valid('param');
       const { rows: [run] } = await db.query(
         `SELECT r.id, r.event_id::text, r.account, r.role, r.role_reason, r.phase, r.status, r.error, r.created_at, r.updated_at,
                 e.summary, e.token_estimate, e.bundle
@@ -68,10 +134,10 @@ export const rcaRoutes = ({ db, temporal, config, metrics }: ApiDeps) => {
       if (!run) throw new ApiError('NOT_FOUND', `no RCA ${id}`);
       const { rows: sources } = await db.query('SELECT source, status, reason, items, fetched_at FROM rca_sources WHERE rca_id = $1 ORDER BY source', [id]);
       const { bundle, ...status } = run;
-      return c.json({ ...status, sources, evidence: bundle ?? null });
+      return c.json({ ...status, sources, evidence: bundle ?? null }, 200);
     })
-    .get('/:id/notebook', async (c) => {
-      const id = rcaIdOf(c.req.param('id'));
+    .openapi(getNotebook, async (c) => {
+      const { id } = c.req.valid('param');
       const run = await runOf(id);
       if (!run.report) throw new ApiError('NOT_FOUND', `RCA ${id} has no report yet (phase ${run.phase})`);
       const { rows: [evidence] } = await db.query('SELECT bundle FROM rca_evidence WHERE rca_id = $1', [id]);
@@ -79,17 +145,17 @@ export const rcaRoutes = ({ db, temporal, config, metrics }: ApiDeps) => {
       c.header('content-type', 'text/markdown; charset=utf-8');
       return c.body(renderMarkdown(evidence.bundle, result, { temporalRun: temporalRunLink(config, id) ?? undefined }));
     })
-    .get('/:id', async (c) => {
-      const id = rcaIdOf(c.req.param('id'));
+    .openapi(getRca, async (c) => {
+      const { id } = c.req.valid('param');
       const run = await runOf(id);
       // A running RCA answers its phase, turns and tokens so far.
       const live = run.status === 'completed' || run.status === 'failed' ? undefined
         : await temporal.connection.withDeadline(Date.now() + config.RAYNE_TEMPORAL_TIMEOUT_MS, () => temporal.workflow.getHandle(id).query(rcaStateQuery)).catch(() => undefined);
-      return c.json({ ...run, live: live ?? null, links: { temporal_run: temporalRunLink(config, id), notebook: run.notebook_url ?? null } });
+      return c.json({ ...run, live: live ?? null, links: { temporal_run: temporalRunLink(config, id), notebook: run.notebook_url ?? null } }, 200);
     })
-    .post('/:id/rerun', async (c) => {
-      const id = rcaIdOf(c.req.param('id'));
-      const { value } = await readJson(c, Rerun);
+    .openapi(rerunRca, async (c) => {
+      const { id } = c.req.valid('param');
+      const value = c.req.valid('json');
       const run = await runOf(id);
       const { rows: [{ n }] } = await db.query('SELECT count(*)::int AS n FROM rca_runs WHERE event_id = $1', [run.event_id]);
       const rcaId = `rca/${run.event_id}/rerun-${n}`;
@@ -104,9 +170,9 @@ export const rcaRoutes = ({ db, temporal, config, metrics }: ApiDeps) => {
         throw new ApiError('SERVICE_UNAVAILABLE', `Temporal did not start the re-run: ${(err as Error).message}`);
       }
     })
-    .post('/:id/feedback', async (c) => {
-      const id = rcaIdOf(c.req.param('id'));
-      const { value } = await readJson(c, Feedback);
+    .openapi(sendFeedback, async (c) => {
+      const { id } = c.req.valid('param');
+      const value = c.req.valid('json');
       await runOf(id);
       const { rows: [feedback] } = await db.query(
         `INSERT INTO rca_feedback (rca_id, verdict, corrected_root_cause, corrected_category, comment) VALUES ($1, $2, $3, $4, $5)

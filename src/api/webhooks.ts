@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { createRoute } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { ALERT_STATUSES, DatadogAlertSchema } from '../intake/datadog-payload';
@@ -8,7 +8,8 @@ import type { ApiDeps } from './app';
 import { requireApiToken, requireWebhookSecret } from './auth';
 import { ApiError } from './errors';
 import { temporalRunLink } from './links';
-import { readJson, readQuery } from './request';
+import { type ApiRoutes, BAD_REQUEST, json, jsonRequest, openApiApp, problem, routesOf, security, UNAUTHORIZED, UNSUPPORTED_MEDIA_TYPE } from './openapi';
+import { jsonBody, readJson } from './request';
 
 export const MAX_WEBHOOK_BYTES = 1024 * 1024;
 
@@ -23,11 +24,104 @@ const EventFilters = z.object({
 });
 
 const EventId = z.string().regex(/^\d+$/, 'event id must be a number');
+const AccountFilter = z.object({ account: z.string().min(1).optional().meta({ description: 'default: the default account' }) });
 
 const SUMMARY_COLUMNS = `id::text, account, monitor_id, alert_id, transition_id, alert_status, monitor_name,
   hostname, service, scope, status, workflow_id, run_id, start_attempts, last_error, received_at, started_at, processed_at`;
 
-export const webhookRoutes = ({ intake, db, temporal, config, accounts, processorConfigs, metrics }: ApiDeps) => {
+const Nullable = z.string().nullable();
+const Timestamp = z.string().meta({ format: 'date-time' });
+const TemporalLink = z.object({ temporal_run: Nullable.meta({ description: 'the run in the Temporal Web UI; null without TEMPORAL_UI_URL' }) });
+const Accepted = z.object({
+  event_id: z.string(),
+  workflow_id: z.string(),
+  run_id: Nullable,
+  duplicate: z.boolean(),
+  links: TemporalLink,
+}).meta({ id: 'WebhookAccepted' });
+const EventSummary = z.looseObject({
+  id: z.string(), account: z.string(), monitor_id: z.string(), alert_id: Nullable, transition_id: Nullable,
+  alert_status: z.enum(ALERT_STATUSES), monitor_name: Nullable, hostname: Nullable, service: Nullable, scope: z.string(),
+  status: z.enum(['pending_start', 'started', 'processed']), workflow_id: z.string(), run_id: Nullable,
+  start_attempts: z.number().int(), last_error: Nullable, received_at: Timestamp, started_at: Timestamp.nullable(), processed_at: Timestamp.nullable(),
+}).meta({ id: 'WebhookEvent' });
+/** A workflow's live status as Temporal reports it (see workflowStatus). */
+export const WorkflowStatus = z.looseObject({
+  status: z.string().meta({ description: 'RUNNING, COMPLETED…, NOT_STARTED, or UNKNOWN (with error) when Temporal cannot say' }),
+  start_time: Timestamp.optional(), close_time: Timestamp.nullable().optional(), history_length: z.number().int().optional(), error: z.string().optional(),
+}).meta({ id: 'WorkflowStatus' });
+const EventDetail = EventSummary.extend({
+  processing: z.unknown().meta({ description: 'the processing decision recorded by the workflow' }),
+  payload: z.record(z.string(), z.unknown()).meta({ description: 'the payload as received' }),
+  processor_runs: z.array(z.looseObject({ processor: z.string(), target: z.string(), status: z.string(), attempts: z.number().int() })),
+  workflow: WorkflowStatus,
+  links: TemporalLink,
+}).meta({ id: 'WebhookEventDetail' });
+const ProcessorConfigView = z.looseObject({ account: z.string() })
+  .meta({ id: 'ProcessorConfigView', description: 'the account\'s tier-1 processor settings; secrets show only as *_set flags and URLs without credentials' });
+const Counts = z.record(z.string(), z.number().int());
+
+const NOT_FOUND_ACCOUNT = problem('no account by that name');
+const route = routesOf('Datadog webhooks', security.apiToken);
+
+// Documented only: the handler reads the raw body itself (it stores the exact bytes), so no validator runs before it.
+const DatadogAlertBody = jsonRequest(DatadogAlertSchema.meta({ id: 'DatadogAlert' }), `at most ${MAX_WEBHOOK_BYTES} bytes`);
+const receiveDoc = (path: string, account: boolean) => createRoute({
+  method: 'post', path, tags: ['Datadog webhooks'], security: security.webhookSecret,
+  summary: account ? 'Receive a Datadog webhook for an account' : 'Receive a Datadog webhook',
+  description: 'Stores the alert transition and starts or signals its incident workflow before answering. '
+    + 'Ids may be quoted or bare, tags an array or Datadog\'s comma-separated $TAGS; unknown fields are kept. '
+    + 'A redelivery (same alert_id and transition_id, else the same canonical payload) answers 200 with the original ids.',
+  request: {
+    ...(account ? { params: z.object({ account: z.string().meta({ description: 'the account; without it, the one whose org_id matches, else the default' }) }) } : {}),
+    body: DatadogAlertBody,
+  },
+  responses: {
+    200: json(Accepted, 'a redelivery: the original ids, nothing changed'),
+    202: json(Accepted, 'stored, and Temporal accepted the start or signal'),
+    400: BAD_REQUEST,
+    401: problem('RAYNE_WEBHOOK_SECRET is set and neither X-Rayne-Token nor the basic-auth password matches'),
+    404: NOT_FOUND_ACCOUNT,
+    413: problem(`the body is over ${MAX_WEBHOOK_BYTES} bytes`),
+    415: UNSUPPORTED_MEDIA_TYPE,
+    503: problem('Temporal did not accept the start; the event is kept and started later, so retrying is safe', true),
+  },
+});
+const RECEIVE_DOCS = [receiveDoc('/receive', false), receiveDoc('/receive/{account}', true)];
+
+const listEvents = route({
+  method: 'get', path: '/events', summary: 'List received events', description: 'Newest first; pass next_cursor as cursor for the next page.',
+  request: { query: EventFilters },
+  responses: { 200: json(z.object({ events: z.array(EventSummary), next_cursor: Nullable }), 'a page of events'), 400: BAD_REQUEST, 401: UNAUTHORIZED },
+});
+const showEvent = route({
+  method: 'get', path: '/events/{id}', summary: 'Show an event', request: { params: z.object({ id: EventId }) },
+  responses: {
+    200: json(EventDetail, 'the event, its raw payload, processor runs and live workflow status'),
+    400: BAD_REQUEST, 401: UNAUTHORIZED, 404: problem('no event with that id'),
+  },
+});
+const getConfig = route({
+  method: 'get', path: '/config', summary: 'Show tier-1 processor settings', request: { query: AccountFilter },
+  responses: { 200: json(ProcessorConfigView, 'the settings (defaults when never saved)'), 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND_ACCOUNT },
+});
+const saveConfig = route({
+  method: 'post', path: '/config', summary: 'Change tier-1 processor settings', middleware: [jsonBody] as const,
+  description: 'Given sections replace the stored ones; a section that omits its secret keeps the stored secret.',
+  request: { body: jsonRequest(ProcessorConfigInput.meta({ id: 'ProcessorConfigInput' })) },
+  responses: {
+    200: json(ProcessorConfigView, 'the settings now stored'), 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND_ACCOUNT, 415: UNSUPPORTED_MEDIA_TYPE,
+  },
+});
+const stats = route({
+  method: 'get', path: '/stats', summary: 'Event totals',
+  responses: {
+    200: json(z.object({ total: z.number().int(), last_24h: z.number().int(), incidents: z.number().int(), by_status: Counts, by_alert_status: Counts }), 'totals'),
+    401: UNAUTHORIZED,
+  },
+});
+
+export const webhookRoutes = ({ intake, db, temporal, config, accounts, processorConfigs, metrics }: ApiDeps): ApiRoutes => {
   /** The account a config request names, else the default one; "default" also stands for "no accounts yet". */
   const configAccount = async (name: string | undefined): Promise<string> => {
     if (name === undefined) return (await accounts.routeByOrg(undefined)) ?? 'default';
@@ -35,7 +129,9 @@ export const webhookRoutes = ({ intake, db, temporal, config, accounts, processo
     return name;
   };
 
-  const receive = new Hono().post(
+  const receive = openApiApp();
+  RECEIVE_DOCS.forEach((doc) => receive.openAPIRegistry.registerPath(doc));
+  receive.post(
     '/receive/:account?',
     // First in the chain, so it sees every answer: the error handler has already turned errors into responses.
     async (c, next) => {
@@ -66,10 +162,11 @@ export const webhookRoutes = ({ intake, db, temporal, config, accounts, processo
     },
   );
 
-  const reads = new Hono()
-    .use(requireApiToken(config.RAYNE_API_TOKEN))
-    .get('/events', async (c) => {
-      const f = readQuery(c, EventFilters);
+  const reads = openApiApp();
+  reads.use(requireApiToken(config.RAYNE_API_TOKEN));
+  reads
+    .openapi(listEvents, async (c) => {
+      const f = c.req.valid('query');
       const { rows } = await db.query(
         `SELECT ${SUMMARY_COLUMNS} FROM webhook_events
           WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR monitor_id = $2)
@@ -79,47 +176,45 @@ export const webhookRoutes = ({ intake, db, temporal, config, accounts, processo
         [f.status ?? null, f.monitor_id ?? null, f.account ?? null, f.alert_status ?? null, f.since ?? null, f.cursor ?? null, f.limit + 1],
       );
       const page = rows.slice(0, f.limit);
-      return c.json({ events: page, next_cursor: rows.length > f.limit ? page[page.length - 1].id : null });
+      return c.json({ events: page, next_cursor: rows.length > f.limit ? page[page.length - 1].id : null }, 200);
     })
-    .get('/events/:id', async (c) => {
-      const id = EventId.safeParse(c.req.param('id'));
-      if (!id.success) throw new ApiError('BAD_REQUEST', id.error.issues[0]!.message);
-      const { rows } = await db.query(`SELECT ${SUMMARY_COLUMNS}, processing, payload FROM webhook_events WHERE id = $1`, [id.data]);
+    .openapi(showEvent, async (c) => {
+      const { id } = c.req.valid('param');
+      const { rows } = await db.query(`SELECT ${SUMMARY_COLUMNS}, processing, payload FROM webhook_events WHERE id = $1`, [id]);
       const event = rows[0];
-      if (!event) throw new ApiError('NOT_FOUND', `no event ${id.data}`);
+      if (!event) throw new ApiError('NOT_FOUND', `no event ${id}`);
       const { rows: processorRuns } = await db.query(
         `SELECT processor, label AS target, status, attempts, error, detail, latency_ms, started_at, finished_at
            FROM processor_runs WHERE event_id = $1 ORDER BY id`,
-        [id.data],
+        [id],
       );
       return c.json({
         ...event,
         processor_runs: processorRuns,
         workflow: await workflowStatus(temporal, event.workflow_id, event.run_id, config.RAYNE_TEMPORAL_TIMEOUT_MS),
         links: { temporal_run: event.run_id ? temporalRunLink(config, event.workflow_id, event.run_id) : null },
-      });
+      }, 200);
     })
-    .get('/config', async (c) => {
-      const { account } = readQuery(c, z.object({ account: z.string().min(1).optional() }));
-      const name = await configAccount(account);
-      return c.json({ account: name, ...viewProcessorConfig(await processorConfigs.get(name)) });
+    .openapi(getConfig, async (c) => {
+      const name = await configAccount(c.req.valid('query').account);
+      return c.json({ account: name, ...viewProcessorConfig(await processorConfigs.get(name)) }, 200);
     })
-    .post('/config', async (c) => {
-      const { value } = await readJson(c, ProcessorConfigInput);
+    .openapi(saveConfig, async (c) => {
+      const value = c.req.valid('json');
       const name = await configAccount(value.account);
-      return c.json({ account: name, ...viewProcessorConfig(await processorConfigs.save(name, value)) });
+      return c.json({ account: name, ...viewProcessorConfig(await processorConfigs.save(name, value)) }, 200);
     })
-    .get('/stats', async (c) => {
+    .openapi(stats, async (c) => {
       const totals = await db.query(
         `SELECT count(*)::int AS total, count(*) FILTER (WHERE received_at > now() - interval '24 hours')::int AS last_24h,
                 count(DISTINCT workflow_id)::int AS incidents FROM webhook_events`,
       );
       const countBy = async (column: 'status' | 'alert_status') =>
         Object.fromEntries((await db.query(`SELECT ${column} AS k, count(*)::int AS n FROM webhook_events GROUP BY 1`)).rows.map((r) => [r.k, r.n]));
-      return c.json({ ...totals.rows[0], by_status: await countBy('status'), by_alert_status: await countBy('alert_status') });
+      return c.json({ ...totals.rows[0], by_status: await countBy('status'), by_alert_status: await countBy('alert_status') }, 200);
     });
 
-  return new Hono().route('/', receive).route('/', reads);
+  return openApiApp().route('/', receive).route('/', reads);
 };
 
 /** The workflow's live status from Temporal; "unknown" (with why) when Temporal cannot say. */
