@@ -29,6 +29,10 @@ const EnvSchema = z.object({
   TEMPORAL_ADDRESS: optionalText,
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('rayne'),
+  /** Model turns and tool calls of RCAs and triage run on this task queue (workers: `rayne worker --queue llm`); unset: the main one. */
+  TEMPORAL_LLM_TASK_QUEUE: optionalText,
+  /** Model activities one LLM worker runs at once: bounds spend and rate-limit pressure. */
+  RAYNE_LLM_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(4),
   TEMPORAL_CLI_PATH: optionalText,
   RAYNE_TEMPORAL_PORT: port.default(7233),
   RAYNE_TEMPORAL_UI_PORT: port.default(8233),

@@ -62,6 +62,7 @@ export function createActivityDeps(config: Config, db: Db, temporalUiUrl = confi
     analysis: {
       analyst: config.RAYNE_ANALYST, claudeConfigured: !!config.ANTHROPIC_API_KEY, ollamaConfigured: !!config.OLLAMA_URL,
       model: config.ANTHROPIC_MODEL, ollamaModel: config.OLLAMA_CHAT_MODEL, maxTurns: config.RAYNE_LLM_MAX_TURNS,
+      llmTaskQueue: config.TEMPORAL_LLM_TASK_QUEUE,
     },
     evidenceTokens: config.RAYNE_EVIDENCE_TOKENS,
     similarity: createSimilarityProviders(config, db),

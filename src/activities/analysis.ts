@@ -21,6 +21,8 @@ export interface AnalysisDeps {
     /** OLLAMA_CHAT_MODEL: the model of an Ollama run that names none. */
     ollamaModel?: string;
     maxTurns: number;
+    /** TEMPORAL_LLM_TASK_QUEUE: where model turns run, when not on the main queue. */
+    llmTaskQueue?: string;
   };
 }
 
@@ -30,7 +32,7 @@ export function chooseAnalyst(analysis: AnalysisDeps['analysis'], override: { an
   const unavailable = (chosen === 'claude' && !analysis.claudeConfigured) || (chosen === 'ollama' && !analysis.ollamaConfigured);
   const analyst: AnalystName = unavailable ? 'offline' : chosen;
   const model = analyst === 'offline' ? undefined : override.model ?? (analyst === 'ollama' ? analysis.ollamaModel ?? 'llama3.1' : analysis.model);
-  return { analyst, model, maxTurns: analysis.maxTurns };
+  return { analyst, model, maxTurns: analysis.maxTurns, ...(analyst !== 'offline' && analysis.llmTaskQueue ? { taskQueue: analysis.llmTaskQueue } : {}) };
 }
 
 /** What the workflow keeps of a report: enough for its state query and the incident's history. */

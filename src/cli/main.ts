@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { type Config, ConfigError, loadConfig, obsoleteSettings } from '../config';
 import { StartupError } from '../errors';
 import { createLogger, type Logger } from '../logger';
@@ -31,7 +31,12 @@ export function buildCli(): Command {
   program.exitOverride((err) => process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.usage));
   program.command('dev').description('run the whole stack locally: embedded Postgres, Temporal dev server, worker, API').action(run((c, l) => stack().dev(c, l)));
   program.command('api').description('serve the HTTP API (needs DATABASE_URL and TEMPORAL_ADDRESS)').action(run((c, l) => stack().api(c, l)));
-  program.command('worker').description('run a Temporal worker for Rayne workflows and activities').action(run((c, l) => stack().worker(c, l)));
+  program
+    .command('worker')
+    .description('run a Temporal worker for Rayne workflows and activities')
+    .addOption(new Option('--queue <queue>', 'main: workflows and activities; llm: only model turns (TEMPORAL_LLM_TASK_QUEUE); all: both').choices(['all', 'main', 'llm']).default('all'))
+    .addHelpText('after', '\nExamples:\n  rayne worker\n  TEMPORAL_LLM_TASK_QUEUE=rayne-llm rayne worker --queue main   # scale these with alerts\n  TEMPORAL_LLM_TASK_QUEUE=rayne-llm rayne worker --queue llm    # and these with model spend (RAYNE_LLM_CONCURRENCY)\n')
+    .action((opts: { queue: 'all' | 'main' | 'llm' }) => run((c, l) => stack().worker(c, l, opts.queue))());
   program.command('migrate').description('apply database migrations and register Temporal search attributes').action(run((c) => stack().migrateCommand(c)));
   program
     .command('demo')

@@ -13,7 +13,7 @@ import { consoleSteps, startDevStack } from '../dev/stack';
 import type { Logger } from '../logger';
 import { ensureSearchAttributes } from '../temporal/connection';
 import { createActivityDeps } from '../runtime';
-import { coreMetricsSource, createWorker, installRuntime } from '../workers/worker';
+import { coreMetricsSource, createLlmWorker, createWorker, installRuntime, type RunningWorker } from '../workers/worker';
 import { freePort } from '../dev/free-port';
 import { processMetrics } from '../telemetry/metrics';
 import { startMetricsServer } from '../telemetry/metrics-server';
@@ -72,21 +72,35 @@ export async function api(config: Config, log: Logger) {
   await running.stop();
 }
 
-export async function worker(config: Config, log: Logger) {
+export type WorkerQueue = 'all' | 'main' | 'llm';
+
+/**
+ * `rayne worker`: the main task queue (workflows and activities) and, with
+ * TEMPORAL_LLM_TASK_QUEUE, the model activities' queue; `--queue` runs one of them only.
+ */
+export async function worker(config: Config, log: Logger, queue: WorkerQueue = 'all') {
+  const llmQueue = config.TEMPORAL_LLM_TASK_QUEUE;
+  if (queue === 'llm' && !llmQueue) throw new StartupError('--queue llm needs TEMPORAL_LLM_TASK_QUEUE: the task queue the model activities are sent to');
   const db = createPool(requireDatabaseUrl(config));
   const address = config.TEMPORAL_ADDRESS ?? DEFAULT_TEMPORAL_ADDRESS;
   // Temporal Core serves its temporal_* series on a loopback port; the worker's endpoint relays them.
   installRuntime({ log, coreMetricsPort: await freePort() });
-  const { worker: w, connection, metrics } = await createWorker({ address, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE }, createActivityDeps(config, db));
+  const deps = createActivityDeps(config, db);
+  const settings = { address, namespace: config.TEMPORAL_NAMESPACE };
+  const workers: RunningWorker[] = [];
+  if (queue !== 'llm') workers.push(await createWorker({ ...settings, taskQueue: config.TEMPORAL_TASK_QUEUE }, deps));
+  if (queue !== 'main' && llmQueue) {
+    workers.push(await createLlmWorker({ ...settings, taskQueue: llmQueue, maxConcurrentActivities: config.RAYNE_LLM_CONCURRENCY }, deps, workers[0]?.metrics));
+  }
   const core = coreMetricsSource();
-  const metricsServer = await startMetricsServer(config.HOST, config.RAYNE_WORKER_METRICS_PORT, [processMetrics(), metrics.registry, ...(core ? [core] : [])]);
+  const metricsServer = await startMetricsServer(config.HOST, config.RAYNE_WORKER_METRICS_PORT, [processMetrics(), workers[0]!.metrics.registry, ...(core ? [core] : [])]);
   log.info({ metrics: metricsServer.url }, 'worker metrics listening');
-  log.info({ temporal: address, taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
-  const running = w.run();
-  await Promise.race([untilSignal().then(() => w.shutdown()), running]);
+  log.info({ temporal: address, taskQueues: workers.map((w) => w.worker.options.taskQueue) }, 'worker running');
+  const running = Promise.all(workers.map((w) => w.worker.run()));
+  await Promise.race([untilSignal().then(() => workers.forEach((w) => w.worker.shutdown())), running]);
   await running;
   await metricsServer.stop();
-  await connection.close();
+  await Promise.all(workers.map((w) => w.connection.close()));
   await db.end();
 }
 

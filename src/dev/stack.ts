@@ -8,7 +8,7 @@ import { findTemporalCli } from '../temporal/cli';
 import { ensureSearchAttributes } from '../temporal/connection';
 import { startTemporalDevServer } from '../temporal/dev-server';
 import { createActivityDeps } from '../runtime';
-import { coreMetricsSource, createWorker, installRuntime } from '../workers/worker';
+import { coreMetricsSource, createLlmWorker, createWorker, installRuntime } from '../workers/worker';
 import { freePort } from './free-port';
 import { startEmbeddedPostgres } from './embedded-postgres';
 
@@ -94,15 +94,19 @@ export async function startDevStack(config: Config, log: Logger, step: Step): Pr
     let s = step('worker (bundling workflows)');
     const workerDb = createPool(databaseUrl, 5);
     installRuntime({ log, coreMetricsPort: await freePort() });
-    const { worker, connection, metrics } = await createWorker(
-      { address: temporalAddress, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE },
-      createActivityDeps({ ...config, RAYNE_PUBLIC_URL: config.RAYNE_PUBLIC_URL ?? `http://localhost:${config.PORT}` }, workerDb, config.TEMPORAL_UI_URL ?? temporalUiUrl),
-    );
-    const running = worker.run();
+    const deps = createActivityDeps({ ...config, RAYNE_PUBLIC_URL: config.RAYNE_PUBLIC_URL ?? `http://localhost:${config.PORT}` }, workerDb, config.TEMPORAL_UI_URL ?? temporalUiUrl);
+    const settings = { address: temporalAddress, namespace: config.TEMPORAL_NAMESPACE };
+    const main = await createWorker({ ...settings, taskQueue: config.TEMPORAL_TASK_QUEUE }, deps);
+    const { metrics } = main;
+    // With a task queue for model turns, this process serves it too: `rayne dev` runs everything.
+    const workers = config.TEMPORAL_LLM_TASK_QUEUE
+      ? [main, await createLlmWorker({ ...settings, taskQueue: config.TEMPORAL_LLM_TASK_QUEUE, maxConcurrentActivities: config.RAYNE_LLM_CONCURRENCY }, deps, metrics)]
+      : [main];
+    const running = Promise.all(workers.map((w) => w.worker.run()));
     stops.push(async () => {
-      worker.shutdown();
+      workers.forEach((w) => w.worker.shutdown());
       await running;
-      await connection.close();
+      await Promise.all(workers.map((w) => w.connection.close()));
       await workerDb.end();
     });
     s.done();

@@ -48,8 +48,14 @@ export function installRuntime(settings: RuntimeSettings = {}): void {
 /** Temporal Core's metrics (temporal_*) as a source for a /metrics endpoint, when the runtime exports them. */
 export const coreMetricsSource = (): MetricsSource | undefined => coreMetrics;
 
+export interface RunningWorker {
+  worker: Worker;
+  connection: NativeConnection;
+  metrics: WorkerMetrics;
+}
+
 /** A worker for Rayne's workflows and activities, with its metrics; run() it, shutdown() it. */
-export async function createWorker(settings: WorkerSettings, deps: ActivityDeps): Promise<{ worker: Worker; connection: NativeConnection; metrics: WorkerMetrics }> {
+export async function createWorker(settings: WorkerSettings, deps: ActivityDeps): Promise<RunningWorker> {
   installRuntime();
   const metrics = new WorkerMetrics();
   const { interceptors, sinks } = workerTelemetry(metrics);
@@ -63,6 +69,34 @@ export async function createWorker(settings: WorkerSettings, deps: ActivityDeps)
     ...(settings.workflowBundle
       ? { workflowBundle: settings.workflowBundle, interceptors }
       : { workflowsPath: require.resolve('../workflows'), interceptors: { ...interceptors, workflowModules: workflowInterceptorModules() } }),
+  });
+  return { worker, connection, metrics };
+}
+
+/** The activities that call a model: with TEMPORAL_LLM_TASK_QUEUE they run on that queue, and nothing else does. */
+export const LLM_ACTIVITIES = ['analysisTurn', 'analysisTool', 'triageTurn', 'triageTool'] as const;
+
+/**
+ * A worker for the model-calling activities only, on their own task queue: scaled apart from the
+ * rest, with at most `maxConcurrentActivities` turns at once to bound spend and rate limits.
+ */
+export async function createLlmWorker(
+  settings: Omit<WorkerSettings, 'workflowBundle'> & { maxConcurrentActivities: number },
+  deps: ActivityDeps,
+  // Shared with a main worker in the same process: one set of series per /metrics.
+  metrics = new WorkerMetrics(),
+): Promise<RunningWorker> {
+  installRuntime();
+  const { interceptors } = workerTelemetry(metrics);
+  const connection = await NativeConnection.connect({ address: settings.address });
+  const all = createActivities({ ...deps, metrics });
+  const worker = await Worker.create({
+    connection,
+    namespace: settings.namespace,
+    taskQueue: settings.taskQueue,
+    activities: Object.fromEntries(LLM_ACTIVITIES.map((name) => [name, all[name]])),
+    interceptors,
+    maxConcurrentActivityTaskExecutions: settings.maxConcurrentActivities,
   });
   return { worker, connection, metrics };
 }

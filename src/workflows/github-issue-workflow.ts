@@ -2,7 +2,7 @@ import { ActivityFailure, defineQuery, log, proxyActivities, setHandler } from '
 import type { Activities } from '../activities';
 import type { ContextSummary, GithubWrite, TriagePhase, TriageSummary } from '../activities/github';
 import type { IssueRef } from '../github/triage';
-import { type LoopTally, runAnalystLoop } from './analyst-loop';
+import { type LoopTally, modelActivities, runAnalystLoop } from './analyst-loop';
 import type { AnalystName } from './rca-types';
 
 /** githubIssueWorkflow's input: the stored delivery; its id is github/{deliveryId}. */
@@ -29,13 +29,6 @@ export const triageStateQuery = defineQuery<TriageState>('state');
 const store = proxyActivities<Activities>({
   startToCloseTimeout: '30s',
   retry: { maximumInterval: '1m', nonRetryableErrorTypes: ['NotFound'] },
-});
-
-// Model turns, as in the RCA: busy APIs retry after retry-after, a rejected key fails at once.
-const llm = proxyActivities<Activities>({
-  startToCloseTimeout: '5m',
-  heartbeatTimeout: '30s',
-  retry: { initialInterval: '5s', maximumInterval: '1m', maximumAttempts: 6 },
 });
 
 // GitHub writes: calls heartbeat, so a worker that died after GitHub answered is noticed in seconds
@@ -70,6 +63,7 @@ export async function githubIssueWorkflow({ eventId, triageId }: TriageInput): P
     const plan = await store.planTriage(triageId);
     state.analyst = plan.analyst;
     const datadogTools = state.context.looksLikeIncident && state.context.datadog;
+    const llm = modelActivities(plan.taskQueue);
     state.result = plan.analyst === 'offline'
       ? await store.runOfflineTriage(triageId)
       : await runAnalystLoop(plan.maxTurns, { turn: (n) => llm.triageTurn(triageId, n, datadogTools), tool: (call) => llm.triageTool(triageId, call, datadogTools) }, state)

@@ -19,6 +19,8 @@ export interface AnalysisPlan {
   analyst: AnalystName;
   model?: string;
   maxTurns: number;
+  /** The task queue of the model activities (TEMPORAL_LLM_TASK_QUEUE); unset: the workflow's own. */
+  taskQueue?: string;
 }
 
 /** The alert as the RCA steps need it, loaded once from the stored event. */

@@ -1,7 +1,7 @@
 import { ActivityFailure, defineQuery, log, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ReportSummary } from '../activities/analysis';
-import { runAnalystLoop } from './analyst-loop';
+import { modelActivities, runAnalystLoop } from './analyst-loop';
 import { classifyAlert } from './classify';
 import { type AnalysisPlan, type EvidenceSource, PREFETCH_SOURCES, type PrefetchSource, type RcaInput, type RcaResult, type SourceOutcome } from './rca-types';
 import { RayneRole } from './search-attributes';
@@ -19,15 +19,6 @@ const prefetch = proxyActivities<Activities>({
   startToCloseTimeout: '2m',
   heartbeatTimeout: '20s',
   retry: { initialInterval: '2s', maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: ['NoAccount', 'NotFound'] },
-});
-
-// Model turns: overloaded and rate-limited APIs retry with backoff; a rejected key fails at once.
-const llm = proxyActivities<Activities>({
-  // Above the SDK's 4-minute request timeout, so the SDK gives up first and says why; the turn
-  // heartbeats while it waits, so a dead worker is noticed in seconds.
-  startToCloseTimeout: '5m',
-  heartbeatTimeout: '30s',
-  retry: { initialInterval: '5s', maximumInterval: '1m', maximumAttempts: 6 },
 });
 
 // Datadog's notebook API: transient failures retry, bad credentials fail fast (and the report stays in Postgres).
@@ -106,6 +97,7 @@ export async function rcaWorkflow({ eventId, rcaId, analyst, model }: RcaInput):
 
 /** Claude or Ollama through the shared loop; a loop that ends without a report falls back to the offline analyst. */
 async function llmLoop(rcaId: string, plan: AnalysisPlan, result: RcaResult): Promise<ReportSummary> {
+  const llm = modelActivities(plan.taskQueue);
   const done = await runAnalystLoop(plan.maxTurns, { turn: (n) => llm.analysisTurn(rcaId, n), tool: (call) => llm.analysisTool(rcaId, call) }, result);
   if (done) return store.saveReport(rcaId, { ...done, analyst: plan.analyst, model: plan.model, reasoning: [] });
   log.warn('the model gave no report within its turns; using the offline analyst', { rcaId, turns: plan.maxTurns });
