@@ -4,7 +4,7 @@ import { createTestApi, createTestDatabase, eventStatus, eventually, postJson, s
 
 const alert = (overrides: Record<string, unknown> = {}) => ({
   alert_id: 123456789, alert_title: 'High CPU Usage on web-server-01', alert_message: '%%%\nCPU above 90%\n%%%',
-  alert_status: 'Alert', monitor_id: 12345678, monitor_name: 'High CPU Alert', monitor_type: 'metric alert',
+  alert_status: 'Alert', monitor_id: 87654321, monitor_name: 'High CPU Alert', monitor_type: 'metric alert',
   tags: ['env:production', 'service:api-gateway'], timestamp: 1706540400, hostname: 'web-server-01',
   service: 'api-gateway', scope: 'host:web-server-01', transition_id: 'abc123', org_id: 123456,
   APPLICATION_TEAM: 'platform-engineering', URGENCY: 'high', UNKNOWN_FIELD: { kept: true },
@@ -33,14 +33,14 @@ describe('POST /v1/webhooks/receive', () => {
     const res = await postJson(api.app, '/v1/webhooks/receive', alert());
     expect(res.status).toBe(202);
     const body = await res.json() as any;
-    expect(body).toMatchObject({ workflow_id: 'incident/default/12345678/host:web-server-01', duplicate: false });
+    expect(body).toMatchObject({ workflow_id: 'incident/default/87654321/host:web-server-01', duplicate: false });
     expect(body.run_id).toEqual(expect.any(String));
     await eventually(async () => (await eventStatus(database.db, body.event_id)) === 'processed');
     const row = (await database.db.query('SELECT payload, processing FROM webhook_events WHERE id = $1', [body.event_id])).rows[0];
     expect(row.payload).toMatchObject({ UNKNOWN_FIELD: { kept: true }, alert_message: '%%%\nCPU above 90%\n%%%' });
     expect(row.processing).toMatchObject({ status: 'Alert', startRca: true, episode: 1 });
     const { typedSearchAttributes: attrs } = await api.runtime.temporal.workflow.getHandle(body.workflow_id).describe();
-    expect([RayneMonitorId, RayneService, RayneHost, RayneAccount].map((key) => attrs.get(key))).toEqual(['12345678', 'api-gateway', 'web-server-01', 'default']);
+    expect([RayneMonitorId, RayneService, RayneHost, RayneAccount].map((key) => attrs.get(key))).toEqual(['87654321', 'api-gateway', 'web-server-01', 'default']);
   });
 
   it('answers 200 with the original ids for a redelivery, and changes nothing', async () => {
