@@ -142,6 +142,14 @@ describe('k8s manifests', () => {
     expect(probes.map((p) => p.path)).toEqual(['/health', '/health', '/ready']);
   });
 
+  it('probe the worker on the metrics port it serves', () => {
+    const { container } = runs('worker');
+    const port = loadConfig(containerEnv(container)).RAYNE_WORKER_METRICS_PORT;
+    expect(resolvePort(container, container.livenessProbe.httpGet.port)).toBe(port);
+    expect(container.livenessProbe.httpGet.path).toBe('/metrics');
+    expect(Number(find('Deployment', 'rayne-worker').spec.template.metadata.annotations['prometheus.io/port'])).toBe(port);
+  });
+
   it('give Services selectors that match a workload, and target ports its containers open', () => {
     for (const service of manifests.filter((m) => m.kind === 'Service')) {
       const matching = workloads.filter((w) => Object.entries(service.spec.selector).every(([k, v]) => w.spec.template.metadata.labels?.[k] === v));

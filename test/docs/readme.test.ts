@@ -4,6 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Command } from 'commander';
 import { buildCli } from '../../src/cli/main';
+import { CONFIG_VARIABLES } from '../../src/config';
 import { createTestApi, createTestDatabase, eventually, startTestWorker, temporalAddress, type TestApi } from '../support/harness';
 
 jest.setTimeout(180_000);
@@ -64,6 +65,10 @@ describe('README commands', () => {
     });
     expect(byTool('npx').length).toBeGreaterThan(1);
     expect(problems).toEqual([]);
+  });
+
+  it('lists every setting in the configuration table', () => {
+    expect(CONFIG_VARIABLES.filter((name) => !README.includes(`\`${name}\``))).toEqual([]);
   });
 
   it('names deploy files that exist', () => {
