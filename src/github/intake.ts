@@ -4,6 +4,7 @@ import type { Db } from '../db/pool';
 import { TemporalUnavailableError } from '../intake/intake';
 import type { Logger } from '../logger';
 import type { ApiMetrics } from '../telemetry/metrics';
+import { RayneRepository } from '../workflows/search-attributes';
 import { type IssuesEvent, triageDecision, triageWorkflowId } from './payload';
 
 export interface GithubIntakeDeps {
@@ -38,13 +39,14 @@ export interface GithubAcceptResult {
 interface Row {
   id: string;
   delivery_id: string;
+  repository: string | null;
   status: 'skipped' | 'pending_start' | 'started';
   skip_reason: string | null;
   workflow_id: string | null;
   run_id: string | null;
 }
 
-const COLUMNS = 'id::text, delivery_id, status, skip_reason, workflow_id, run_id';
+const COLUMNS = 'id::text, delivery_id, repository, status, skip_reason, workflow_id, run_id';
 
 /** Stores GitHub deliveries once each and starts a triage for the ones that ask for it. */
 export class GithubIntake {
@@ -120,6 +122,7 @@ export class GithubIntake {
             args: [{ eventId: row.id, triageId: workflowId }],
             // One triage per delivery, ever: a start retried after the first completed must not triage again.
             workflowIdReusePolicy: 'REJECT_DUPLICATE',
+            ...(row.repository ? { typedSearchAttributes: [{ key: RayneRepository, value: row.repository }] } : {}),
           });
           return handle.firstExecutionRunId;
         } catch (err) {

@@ -7,5 +7,7 @@ export const RayneService = defineSearchAttributeKey('RayneService', SearchAttri
 export const RayneHost = defineSearchAttributeKey('RayneHost', SearchAttributeType.KEYWORD);
 export const RayneAccount = defineSearchAttributeKey('RayneAccount', SearchAttributeType.KEYWORD);
 export const RayneRole = defineSearchAttributeKey('RayneRole', SearchAttributeType.KEYWORD);
+/** owner/name of the issue a githubIssueWorkflow triages. */
+export const RayneRepository = defineSearchAttributeKey('RayneRepository', SearchAttributeType.KEYWORD);
 
-export const RAYNE_SEARCH_ATTRIBUTES = [RayneMonitorId, RayneAlertStatus, RayneService, RayneHost, RayneAccount, RayneRole];
+export const RAYNE_SEARCH_ATTRIBUTES = [RayneMonitorId, RayneAlertStatus, RayneService, RayneHost, RayneAccount, RayneRole, RayneRepository];

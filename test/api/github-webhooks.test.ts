@@ -1,5 +1,6 @@
 import { freePort } from '../../src/dev/free-port';
 import { startReconciler } from '../../src/intake/intake';
+import { RayneRepository } from '../../src/workflows/search-attributes';
 import { createLogger } from '../../src/logger';
 import { createTestApi, createTestDatabase, eventually, testConfig, type TestApi } from '../support/harness';
 import { deliver, examplePayload, issuePayload, newDeliveryId } from '../support/github-deliveries';
@@ -55,6 +56,7 @@ describe('POST /v1/webhooks/github/issues', () => {
     expect(accepted.run_id).toEqual(expect.any(String));
     const described = await api.runtime.temporal.workflow.getHandle(accepted.workflow_id).describe();
     expect(described.type).toBe('githubIssueWorkflow');
+    expect(described.typedSearchAttributes.get(RayneRepository)).toBe('acme/shop');
 
     const again = await deliver(api, 'issues', payload, { secret: SECRET, deliveryId });
     expect(again.status).toBe(200);
