@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
+import { TemporalUnavailableError } from '../intake/intake';
 import type { Logger } from '../logger';
 
 export const ERROR_CODES = [
@@ -46,3 +47,12 @@ export const handleError = (log: Logger) => (err: Error, c: Context) => {
   log.error({ err: err.message, stack: err.stack, path: c.req.path }, 'unhandled error');
   return c.json({ error: { code: 'INTERNAL', message: 'internal error' } }, 500);
 };
+
+/** An intake error as an answer: Temporal refused the start, so 503 with Retry-After (the delivery is kept and started later). */
+export function intakeFailure(c: Context, err: unknown): never {
+  if (err instanceof TemporalUnavailableError) {
+    c.header('Retry-After', '10');
+    throw new ApiError('SERVICE_UNAVAILABLE', err.message);
+  }
+  throw err;
+}

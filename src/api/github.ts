@@ -4,10 +4,9 @@ import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { DeliveryIdSchema, IssuesEventSchema } from '../github/payload';
-import { TemporalUnavailableError } from '../intake/intake';
 import type { ApiDeps } from './app';
 import { requireApiToken } from './auth';
-import { ApiError, fieldProblems } from './errors';
+import { ApiError, fieldProblems, intakeFailure } from './errors';
 import { temporalRunLink } from './links';
 import { type ApiRoutes, BAD_REQUEST, json, openApiApp, problem, routesOf, security, UNAUTHORIZED } from './openapi';
 import { MAX_WEBHOOK_BYTES, WorkflowStatus, workflowStatus } from './webhooks';
@@ -179,11 +178,7 @@ export const githubRoutes = ({ githubIntake, db, temporal, config, metrics }: Ap
         if (event === 'ping') return c.json({ pong: true, zen: typeof payload.zen === 'string' ? payload.zen : undefined, ...result }, 200);
         return c.json(result, accepted.status === 'started' && !accepted.duplicate ? 202 : 200);
       } catch (err) {
-        if (err instanceof TemporalUnavailableError) {
-          c.header('Retry-After', '10');
-          throw new ApiError('SERVICE_UNAVAILABLE', err.message);
-        }
-        throw err;
+        intakeFailure(c, err);
       }
     },
   );

@@ -2,11 +2,11 @@ import { createRoute } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { ALERT_STATUSES, DatadogAlertSchema } from '../intake/datadog-payload';
-import { TemporalUnavailableError, UnknownAccountError } from '../intake/intake';
+import { UnknownAccountError } from '../intake/intake';
 import { ProcessorConfigInput, viewProcessorConfig } from '../processors/config';
 import type { ApiDeps } from './app';
 import { requireApiToken, requireWebhookSecret } from './auth';
-import { ApiError } from './errors';
+import { ApiError, intakeFailure } from './errors';
 import { temporalRunLink } from './links';
 import { type ApiRoutes, BAD_REQUEST, json, jsonRequest, openApiApp, problem, routesOf, security, UNAUTHORIZED, UNSUPPORTED_MEDIA_TYPE } from './openapi';
 import { jsonBody, readJson } from './request';
@@ -153,11 +153,7 @@ export const webhookRoutes = ({ intake, db, temporal, config, accounts, processo
         return c.json({ ...result, links: { temporal_run: temporalRunLink(config, result.workflow_id, result.run_id) } }, result.duplicate ? 200 : 202);
       } catch (err) {
         if (err instanceof UnknownAccountError) throw new ApiError('NOT_FOUND', err.message);
-        if (err instanceof TemporalUnavailableError) {
-          c.header('Retry-After', '10');
-          throw new ApiError('SERVICE_UNAVAILABLE', err.message);
-        }
-        throw err;
+        intakeFailure(c, err);
       }
     },
   );

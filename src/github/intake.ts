@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Db } from '../db/pool';
-import { TemporalUnavailableError } from '../intake/intake';
+import { startInOrder, TemporalUnavailableError } from '../intake/intake';
 import type { Logger } from '../logger';
 import type { ApiMetrics } from '../telemetry/metrics';
 import { RayneRepository } from '../workflows/search-attributes';
@@ -91,17 +91,7 @@ export class GithubIntake {
         AND (last_attempt_at IS NULL OR last_attempt_at < now() - interval '1 second') ORDER BY id LIMIT $1`,
       [limit],
     );
-    let started = 0;
-    for (const row of rows) {
-      try {
-        await this.retryStart(row);
-        started += 1;
-      } catch (err) {
-        if (err instanceof TemporalUnavailableError) return started;
-        throw err;
-      }
-    }
-    return started;
+    return startInOrder(rows, (row) => this.retryStart(row));
   }
 
   private async retryStart(row: Row): Promise<GithubAcceptResult> {

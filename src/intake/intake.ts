@@ -108,17 +108,7 @@ export class Intake {
         ORDER BY id LIMIT $1`,
       [limit],
     );
-    let started = 0;
-    for (const row of rows) {
-      try {
-        await this.retryStart(row);
-        started += 1;
-      } catch (err) {
-        if (err instanceof TemporalUnavailableError) return started;
-        throw err;
-      }
-    }
-    return started;
+    return startInOrder(rows, (row) => this.retryStart(row));
   }
 
   private async findByDedupKey(key: string): Promise<EventRow> {
@@ -189,6 +179,21 @@ function searchAttributesOf(row: EventRow) {
     { key: RayneHost, value: row.hostname },
   ];
   return pairs.filter((p): p is { key: typeof RayneMonitorId; value: string } => typeof p.value === 'string' && p.value !== '');
+}
+
+/** Starts pending rows oldest first and returns how many; stops at the first one Temporal refuses (it is still away). */
+export async function startInOrder<R>(rows: readonly R[], start: (row: R) => Promise<unknown>): Promise<number> {
+  let started = 0;
+  for (const row of rows) {
+    try {
+      await start(row);
+      started += 1;
+    } catch (err) {
+      if (err instanceof TemporalUnavailableError) return started;
+      throw err;
+    }
+  }
+  return started;
 }
 
 /** Anything that keeps deliveries whose workflow start failed, and starts them later. */
