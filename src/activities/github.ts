@@ -374,5 +374,3 @@ export const createGithubActivities = (deps: GithubDeps) => {
     },
   };
 };
-
-export type GithubActivities = ReturnType<typeof createGithubActivities>;

@@ -4,6 +4,7 @@ import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { DeliveryIdSchema, IssuesEventSchema } from '../github/payload';
+import { triageStateQuery } from '../workflows/github-issue-workflow';
 import type { ApiDeps } from './app';
 import { requireApiToken } from './auth';
 import { ApiError, fieldProblems, intakeFailure } from './errors';
@@ -50,6 +51,7 @@ const DeliveryDetail = DeliverySummary.extend({
   triage: z.looseObject({ phase: z.string(), status: z.string(), result: z.unknown(), usage: z.unknown(), comment_url: Nullable, comment_note: Nullable })
     .nullable().meta({ description: 'context, result, usage, the comment URL or why none was posted, labels added, closed' }),
   workflow: WorkflowStatus.nullable(),
+  live: z.unknown().meta({ description: 'a running triage\'s phase, turns and tokens so far; null once finished or when Temporal cannot say' }),
 }).meta({ id: 'GithubDeliveryDetail' });
 const Counts = z.record(z.string(), z.number().int());
 
@@ -226,10 +228,15 @@ export const githubRoutes = ({ githubIntake, db, temporal, config, metrics }: Ap
            FROM github_triage WHERE id = $1`,
         [event.workflow_id],
       );
+      const running = triage?.status === 'running';
+      const live = running
+        ? await temporal.connection.withDeadline(Date.now() + config.RAYNE_TEMPORAL_TIMEOUT_MS, () => temporal.workflow.getHandle(event.workflow_id).query(triageStateQuery)).catch(() => undefined)
+        : undefined;
       return c.json({
         ...event,
         triage: triage ?? null,
         workflow: event.workflow_id ? await workflowStatus(temporal, event.workflow_id, event.run_id, config.RAYNE_TEMPORAL_TIMEOUT_MS) : null,
+        live: live ?? null,
       }, 200);
     });
 

@@ -49,10 +49,13 @@ describe('model turns on their own task queue (TEMPORAL_LLM_TASK_QUEUE)', () => 
       }],
     });
     const res = await deliver(api, 'issues', issuePayload('opened', { repository: 'acme/queues', number: 1, title: 'How do I export?' }), { secret: 's' });
-    const { workflow_id: workflowId } = await res.json() as { workflow_id: string };
+    const { workflow_id: workflowId, event_id: eventId } = await res.json() as { workflow_id: string; event_id: string };
     // The main worker gathered the context and scheduled the first turn on the LLM queue, where nobody polls yet.
     await eventually(async () => (await scheduledQueues(api, workflowId)).triageTurn !== undefined);
     expect(claude.requests).toHaveLength(0);
+    // The API shows the waiting run's live state.
+    const shown = await (await api.app.request(`/v1/webhooks/github/issues/${eventId}`)).json() as { live: { phase: string; analyst: string } };
+    expect(shown.live).toMatchObject({ phase: 'analyse', analyst: 'claude' });
 
     const llm = await createLlmWorker(
       { address: temporalAddress(), namespace: 'default', taskQueue: api.config.TEMPORAL_LLM_TASK_QUEUE!, maxConcurrentActivities: 2 },
