@@ -3,6 +3,7 @@ import { type DatadogSandbox, startDatadogSandbox } from '../../src/demo/sandbox
 import { loadScenario } from '../../src/demo/scenario';
 import { commentMarker } from '../../src/github/comment';
 import { type AnthropicSimulator, startAnthropicSimulator } from '../support/anthropic-simulator';
+import { type OllamaSimulator, startOllamaSimulator } from '../support/ollama-simulator';
 import { deliver, issuePayload, newDeliveryId } from '../support/github-deliveries';
 import { startGithubSimulator } from '../support/github-simulator';
 import { createTestApi, createTestDatabase, eventually, startTestWorker, testConfig } from '../support/harness';
@@ -16,7 +17,7 @@ interface IssueView {
   id: string;
   workflow_id: string;
   workflow: { status: string };
-  triage: { status: string; phase: string; analyst: string; result: Record<string, any>; comment_url: string | null; comment_note: string | null; labels_added: string[] | null; closed: boolean; usage: Record<string, any> };
+  triage: { status: string; phase: string; analyst: string; model?: string; result: Record<string, any>; comment_url: string | null; comment_note: string | null; labels_added: string[] | null; closed: boolean; usage: Record<string, any> };
 }
 
 /** A database, an API and an in-process worker with these settings, and a GitHub simulator. */
@@ -243,5 +244,39 @@ describe('githubIssueWorkflow with the Claude analyst and a prompt-injection iss
     expect(toolResult).toContain('untrusted_data kind=\\"search_logs\\"');
     expect(toolResult).toContain('templates');
     expect(sandbox.data.notebooks.size + sandbox.data.downtimes.size).toBe(0);
+  });
+});
+
+describe('githubIssueWorkflow with the Ollama analyst', () => {
+  let stack: Awaited<ReturnType<typeof triageStack>>;
+  let ollama: OllamaSimulator;
+  beforeAll(async () => {
+    ollama = await startOllamaSimulator({ 'nomic-embed-text': 64 }, ['llama3.1']);
+    stack = await triageStack({ RAYNE_ANALYST: 'ollama', OLLAMA_URL: ollama.url });
+  });
+  afterAll(async () => {
+    await stack.close();
+    await ollama.close();
+  });
+
+  it('triages through the same turn-by-turn loop and posts one comment', async () => {
+    ollama.scriptChat({
+      content: '', tool_calls: [{
+        function: {
+          name: 'submit_triage', arguments: {
+            kind: 'feature_request', summary: 'Wants CSV export', diagnosis: 'Not a fault: a missing feature', duplicates: [],
+            affected_service: null, suggested_labels: ['enhancement'], next_steps: ['Decide on the roadmap'], confidence: 0.8,
+          },
+        },
+      }],
+    });
+    const view = await stack.triage(issuePayload('opened', { repository: 'acme/ollama', number: 1, title: 'Please add CSV export', body: 'It would be nice.' }));
+    expect(view.triage).toMatchObject({ status: 'completed', analyst: 'ollama', model: 'llama3.1' });
+    expect(view.triage.result).toMatchObject({ kind: 'feature_request', suggested_labels: ['enhancement'] });
+    expect(ollama.chatRequests).toHaveLength(1);
+    expect(ollama.chatRequests[0].messages[1].content).toContain('untrusted_data kind="github_issue"');
+    expect(ollama.chatRequests[0].tools.map((t: { function: { name: string } }) => t.function.name)).toEqual(['similar_incidents', 'submit_triage']);
+    expect(stack.github.issue('acme/ollama', 1).comments).toHaveLength(1);
+    expect(view.triage.usage.estimatedCostUsd).toBe(0);
   });
 });
