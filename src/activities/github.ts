@@ -128,10 +128,19 @@ export const createGithubActivities = (deps: GithubDeps) => {
     }
   };
 
-  const searchSimilar = async (text: string, filter: { account: string; excludeId?: string }, minScore: number): Promise<ScoredPoint[]> => {
-    const [vector] = await similarity.embedder.embed([text]);
-    await similarity.store.ensureReady(vector!.length);
-    return similarity.store.search(vector!, { limit: similar.limit, minScore, filter });
+  /** One embedding of the issue's text, searched under each filter; a search that fails is named in `missing` and finds nothing. */
+  const searchSimilar = async (text: string, filters: Array<{ what: string; account: string; excludeId?: string }>, missing: string[]): Promise<ScoredPoint[][]> => {
+    const fail = (what: string) => (err: Error) => {
+      missing.push(`${what}: ${err.message}`);
+      return [];
+    };
+    const vector = await similarity.embedder.embed([text]).then(async ([v]) => {
+      await similarity.store.ensureReady(v!.length);
+      return v!;
+    }).catch((err: Error) => err);
+    return Promise.all(filters.map(({ what, ...filter }) => (vector instanceof Error
+      ? fail(what)(vector)
+      : similarity.store.search(vector, { limit: similar.limit, minScore: similar.minScore, filter }).catch(fail(what)))));
   };
 
   const knownEntities = async (): Promise<KnownEntities> => {
@@ -236,14 +245,10 @@ export const createGithubActivities = (deps: GithubDeps) => {
       const mentions = findMentions(text, await knownEntities());
       const alerts = await recentAlerts(mentions);
       const datadogAccount = (await accounts.routeByOrg(undefined)) ?? ((await accounts.get('default')) ? 'default' : undefined);
-      const searchText = text.slice(0, SIMILAR_ISSUE_TEXT_CHARS);
-      const attempt = async (what: string, search: () => Promise<ScoredPoint[]>) =>
-        search().catch((err: Error) => {
-          missing.push(`${what}: ${err.message}`);
-          return [];
-        });
-      const incidents = datadogAccount ? await attempt('similar incidents', () => searchSimilar(searchText, { account: datadogAccount }, similar.minScore)) : [];
-      const issues = await attempt('similar issues', () => searchSimilar(searchText, { account: issueAccount(row.repository), excludeId: issueVectorId(row.repository, row.issue_number) }, similar.minScore));
+      const [issues = [], incidents = []] = await searchSimilar(text.slice(0, SIMILAR_ISSUE_TEXT_CHARS), [
+        { what: 'similar issues', account: issueAccount(row.repository), excludeId: issueVectorId(row.repository, row.issue_number) },
+        ...(datadogAccount ? [{ what: 'similar incidents', account: datadogAccount }] : []),
+      ], missing);
       if (!datadogAccount) missing.push('Datadog: no account is configured, so no similar incidents or Datadog tools');
       const item = (h: ScoredPoint, url?: string): SimilarItem => ({
         id: h.id, title: h.payload.title, score: Math.round(h.score * 1000) / 1000, ...(url ? { url } : {}),

@@ -10,6 +10,7 @@ import { requireApiToken } from './auth';
 import { ApiError, fieldProblems, intakeFailure } from './errors';
 import { temporalRunLink } from './links';
 import { type ApiRoutes, BAD_REQUEST, json, openApiApp, problem, routesOf, security, UNAUTHORIZED } from './openapi';
+import { isJsonType, parseJsonText } from './request';
 import { MAX_WEBHOOK_BYTES, WorkflowStatus, workflowStatus } from './webhooks';
 
 const IssueFilters = z.object({
@@ -118,16 +119,12 @@ function deliveryPayload(c: Context, text: string): Record<string, unknown> {
   const type = c.req.header('content-type') ?? '';
   let json: string | null = text;
   if (/^application\/x-www-form-urlencoded\b/i.test(type)) json = new URLSearchParams(text).get('payload');
-  else if (!/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
+  else if (!isJsonType(type)) {
     throw new ApiError('UNSUPPORTED_MEDIA_TYPE', `content-type must be application/json or application/x-www-form-urlencoded (got "${type || 'none'}")`);
   }
   if (json === null) throw new ApiError('BAD_REQUEST', 'form body has no payload field');
-  try {
-    const value: unknown = JSON.parse(json);
-    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
-  } catch (err) {
-    throw new ApiError('BAD_REQUEST', `payload is not valid JSON: ${(err as Error).message}`);
-  }
+  const value = parseJsonText(json, 'payload');
+  if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
   throw new ApiError('BAD_REQUEST', 'payload must be a JSON object');
 }
 

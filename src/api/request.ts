@@ -2,20 +2,26 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { z } from 'zod';
 import { ApiError, fieldProblems } from './errors';
 
-const JSON_TYPE = /^application\/([\w.+-]+\+)?json\b/i;
+/** application/json and its +json variants. */
+export const isJsonType = (type: string) => /^application\/([\w.+-]+\+)?json\b/i.test(type);
+
+/** JSON text parsed, or a 400 naming what was not valid JSON (`body`, `payload`). */
+export function parseJsonText(text: string, what = 'body'): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ApiError('BAD_REQUEST', `${what} is not valid JSON: ${(err as Error).message}`);
+  }
+}
 
 /** Reads and parses a JSON body: 415 unless the content type is JSON, 400 for malformed JSON. */
 async function parseJson(c: Context): Promise<{ raw: unknown; text: string }> {
   const type = c.req.header('content-type') ?? '';
-  if (!JSON_TYPE.test(type)) {
+  if (!isJsonType(type)) {
     throw new ApiError('UNSUPPORTED_MEDIA_TYPE', `content-type must be application/json (got "${type || 'none'}")`);
   }
   const text = await c.req.text();
-  try {
-    return { raw: JSON.parse(text), text };
-  } catch (err) {
-    throw new ApiError('BAD_REQUEST', `body is not valid JSON: ${(err as Error).message}`);
-  }
+  return { raw: parseJsonText(text), text };
 }
 
 /**
