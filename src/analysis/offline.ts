@@ -1,5 +1,5 @@
 import type { EventEvidence, EvidenceBundle, LogTemplateEvidence, MetricEvidence } from '../evidence/bundle';
-import { noUsage, type AnalysisResult, type RcaCategory, type RcaReport } from './report';
+import { deriveVerdict, noUsage, type AnalysisResult, type Hypothesis as ReportHypothesis, type RcaCategory, type RcaReport } from './report';
 
 /**
  * The offline analyst: no model, only rules a senior SRE applies to the evidence bundle. Each rule
@@ -468,12 +468,15 @@ function buildReport(b: EvidenceBundle, hypotheses: Hypothesis[]): RcaReport {
   const missing_data = b.missing.map((m) => `${m.source}: ${m.reason}`);
   const best = hypotheses[0];
   if (!best) {
+    const evidence = [{ claim: 'the monitor that fired', source: 'monitor', link: b.links.monitor }];
     return {
+      verdict: 'inconclusive',
+      hypotheses: [{ category: 'dependency_failure', culprit: b.alert.service ?? b.alert.hostname ?? 'the service', statement: 'No rule found a cause; a failing dependency is only the default guess.', score: 0.1, supporting: [], against: [] }],
       summary: `${b.alert.title ?? b.alert.monitorName ?? 'The alert'} fired, and no rule found a cause in the evidence.`,
       root_cause: `Undetermined: no change, resource, dependency or host signal explains the alert on ${b.alert.service ?? b.alert.hostname ?? 'the service'}.`,
       category: 'dependency_failure',
       confidence: 0.1,
-      evidence: [{ claim: 'the monitor that fired', source: 'monitor', link: b.links.monitor }],
+      evidence,
       remediation: ['Inspect the logs and events linked from the alert by hand'],
       missing_data: [...missing_data, 'a new error, change or resource signal before the alert'],
     };
@@ -492,12 +495,19 @@ function buildReport(b: EvidenceBundle, hypotheses: Hypothesis[]): RcaReport {
     return true;
   }).slice(0, 8);
   const root_cause = rootCauseSentence(best, b);
+  const top = Math.max(...hypotheses.map((h) => h.score));
+  const ranked: ReportHypothesis[] = hypotheses.slice(0, 3).map((h) => ({
+    category: h.category, culprit: h.culprit, statement: rootCauseSentence(h, b), score: Math.round((h.score / top) * confidence * 100) / 100,
+    supporting: h.findings.flatMap((f) => f.evidence).slice(0, 4), against: [],
+  }));
   const runnerUp = second ? ` The runner-up explanation is ${PHRASE[second.category]} (score ${second.score.toFixed(1)} against ${best.score.toFixed(1)}).` : '';
   return {
     summary: `${b.alert.title ?? b.alert.monitorName ?? 'The alert'} points to ${PHRASE[best.category]}, with ${best.culprit} as the culprit.${runnerUp}`,
     root_cause,
     category: best.category,
     confidence,
+    verdict: deriveVerdict(ranked),
+    hypotheses: ranked,
     evidence,
     remediation: REMEDIATION[best.category](best.culprit),
     missing_data,

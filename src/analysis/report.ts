@@ -14,15 +14,37 @@ export const EvidenceItemSchema = z.object({
   link: z.string().optional().describe('the Datadog link of the item, copied from the evidence'),
 });
 
-/** What every analyst (Claude, Ollama, offline) produces; also the submit_report tool's input schema. */
-export const RcaReportSchema = z.object({
+/** How far the evidence carries the best hypothesis; decided by code (deriveVerdict), never by a model. */
+export const VERDICTS = ['confirmed', 'likely', 'inconclusive'] as const;
+export type Verdict = (typeof VERDICTS)[number];
+
+/** One candidate explanation, with what speaks for and against it. */
+export const HypothesisSchema = z.object({
+  category: z.enum(RCA_CATEGORIES),
+  culprit: z.string().min(1).describe('what this hypothesis blames: the change, host, dependency, job or resource, by name'),
+  statement: z.string().min(1).describe('one sentence: the root cause if this hypothesis holds'),
+  score: z.number().min(0).max(1).describe('how strongly the evidence supports it, 0 to 1'),
+  supporting: z.array(EvidenceItemSchema).describe('evidence items that support it, with their links'),
+  against: z.array(EvidenceItemSchema).describe('evidence items that speak against it'),
+});
+export type Hypothesis = z.infer<typeof HypothesisSchema>;
+
+/** What an analyst submits (also the submit_report tool's input schema): the verdict is added by code. */
+export const SubmittedReportSchema = z.object({
   summary: z.string().min(1).describe('two or three sentences: what happened and why'),
   root_cause: z.string().min(1).describe('one sentence naming the culprit (the change, host, dependency or resource)'),
-  category: z.enum(RCA_CATEGORIES),
+  category: z.enum(RCA_CATEGORIES).describe('the best hypothesis\'s category'),
   confidence: z.number().min(0).max(1),
+  hypotheses: z.array(HypothesisSchema).min(1).max(5).describe('ranked explanations, best first; the first is the root cause above'),
   evidence: z.array(EvidenceItemSchema),
   remediation: z.array(z.string().min(1)).describe('concrete next steps, most urgent first'),
   missing_data: z.array(z.string()).describe('evidence that was unavailable or would change the conclusion'),
+});
+export type SubmittedReport = z.infer<typeof SubmittedReportSchema>;
+
+/** What every analyst (Claude, Ollama, offline) produces: the submitted report with its verdict. */
+export const RcaReportSchema = SubmittedReportSchema.extend({
+  verdict: z.enum(VERDICTS).describe('confirmed, likely or inconclusive, derived from the strength of the evidence'),
 });
 export type RcaReport = z.infer<typeof RcaReportSchema>;
 
@@ -47,3 +69,19 @@ export interface AnalysisResult {
 }
 
 export const noUsage = (): AnalysisUsage => ({ turns: 0, toolCalls: 0, inputTokens: 0, outputTokens: 0, cachedTokens: 0, estimatedCostUsd: 0 });
+
+// A best hypothesis is confirmed when it is strong, well ahead and backed by two kinds of source
+// with nothing against it; likely when it is fair and ahead; otherwise the evidence is inconclusive.
+const CONFIRMED = { score: 0.75, margin: 0.3, sources: 2 };
+const LIKELY = { score: 0.5, margin: 0.15 };
+
+/** The verdict ranked hypotheses earn from their scores and evidence; the same rule for every analyst. */
+export function deriveVerdict(hypotheses: readonly Hypothesis[]): Verdict {
+  const [best, second] = hypotheses;
+  if (!best || best.supporting.length === 0) return 'inconclusive';
+  const margin = best.score - (second?.score ?? 0);
+  const sources = new Set(best.supporting.map((e) => e.source)).size;
+  if (best.score >= CONFIRMED.score && margin >= CONFIRMED.margin && sources >= CONFIRMED.sources && best.against.length === 0) return 'confirmed';
+  if (best.score >= LIKELY.score && margin >= LIKELY.margin) return 'likely';
+  return 'inconclusive';
+}

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type Api, apiClient, poll } from '../api-client';
 import type { RcaReport } from '../analysis/report';
-import { formatScores, type ScoreRow, scoreReport } from '../analysis/scoring';
+import { type ExpectedRca, formatScores, type ScoreRow, scoreReport } from '../analysis/scoring';
+import type { EvidenceBundle } from '../evidence/bundle';
 import type { Config } from '../config';
 import { consoleSteps, type DevStack, startDevStack } from '../dev/stack';
 import { StartupError } from '../errors';
@@ -11,12 +12,16 @@ import { createPool } from '../db/pool';
 import { createSimilarityProviders } from '../similarity/providers';
 import type { AnalystName } from '../workflows/rca-types';
 import { startDatadogSandbox } from './sandbox';
-import { alertToSend, loadScenario } from './scenario';
+import { alertToSend, loadScenario, type Scenario } from './scenario';
 import { indexHistory, isolatedConfig } from './stack-client';
 
 /** A scored scenario, with the root cause it was scored on. */
 export interface EvalRow extends ScoreRow {
   rootCause: string;
+  /** The company the scenario comes from (`alert.org_name`), the unit of cross-validation. */
+  company: string;
+  /** The evidence bundle the RCA stored, as the analyst saw it. */
+  bundle: EvidenceBundle | null;
 }
 
 const EVAL_ACCOUNT = 'eval';
@@ -28,6 +33,8 @@ export interface EvalOptions {
   /** A running stack to use instead of starting one (RAYNE_URL). */
   apiUrl?: string;
   out?: (s: string) => void;
+  /** A folder to write each scenario's stored evidence bundle to, as `{scenario, company, expected, bundle}`. */
+  bundlesDir?: string;
 }
 
 function scenarioFiles(dir: string): string[] {
@@ -71,11 +78,13 @@ export async function runEval(baseConfig: Config, log: Logger, options: EvalOpti
       }
       const rcaPath = options.analyst ? await rerun(api, accepted.event_id, options.analyst) : accepted.event_id;
       const rca = await waitRca(api, rcaPath);
-      const evidence = await (await api('GET', `/v1/rca/${rcaPath}/evidence`, undefined, 200)).json() as { token_estimate: number; evidence: unknown };
+      const evidence = await (await api('GET', `/v1/rca/${rcaPath}/evidence`, undefined, 200)).json() as { token_estimate: number; evidence: EvidenceBundle | null };
       const report = rca.report as RcaReport | null;
       const score = report ? scoreReport(report, scenario.expected) : { categoryCorrect: false, culpritFound: false, solved: false };
+      const company = companyOf(scenario);
+      if (options.bundlesDir) saveBundle(options.bundlesDir, { scenario: scenario.id, company, expected: scenario.expected, bundle: evidence.evidence });
       rows.push({
-        scenario: scenario.id, expected: scenario.expected, category: report?.category ?? '(none)', rootCause: report?.root_cause ?? `(${rca.status})`,
+        scenario: scenario.id, company, bundle: evidence.evidence, expected: scenario.expected, category: report?.category ?? '(none)', rootCause: report?.root_cause ?? `(${rca.status})`,
         evidenceTokens: evidence.token_estimate ?? 0, evidenceChars: JSON.stringify(evidence.evidence ?? {}).length, score,
       });
       if (databaseUrl && historyIds.length) await forgetHistory(config, databaseUrl, historyIds);
@@ -87,6 +96,13 @@ export async function runEval(baseConfig: Config, log: Logger, options: EvalOpti
     await stack?.stop();
     await sandbox.close();
   }
+}
+
+const companyOf = (scenario: Scenario) => String(scenario.alert.org_name ?? 'unknown');
+
+function saveBundle(dir: string, saved: { scenario: string; company: string; expected: ExpectedRca; bundle: EvidenceBundle | null }): void {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, `${saved.scenario}.json`), `${JSON.stringify(saved, null, 2)}\n`);
 }
 
 interface RcaView {

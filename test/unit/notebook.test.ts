@@ -15,6 +15,11 @@ const resultFor = (b: EvidenceBundle): AnalysisResult => ({
     root_cause: 'rebuild-sitemap cron saturating the CPU',
     category: 'cpu_saturation',
     confidence: 0.82,
+    verdict: 'likely',
+    hypotheses: [
+      { category: 'cpu_saturation', culprit: 'rebuild-sitemap', statement: 'rebuild-sitemap cron saturating the CPU', score: 0.82, supporting: [{ claim: 'CPU rose above 95%', source: 'metrics', link: b.metrics[0]?.link ?? b.links.monitor }], against: [] },
+      { category: 'traffic_spike', culprit: 'a surge in requests', statement: 'a surge in requests', score: 0.2, supporting: [], against: [{ claim: 'requests stayed flat', source: 'metrics' }] },
+    ],
     evidence: [
       { claim: 'CPU rose above 95%', source: 'metrics', link: b.metrics[0]?.link ?? b.links.monitor },
       { claim: 'no link here', source: 'logs' },

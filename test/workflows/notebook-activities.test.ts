@@ -18,6 +18,8 @@ const result: AnalysisResult = {
     root_cause: 'rebuild-sitemap cron on web-07',
     category: 'cpu_saturation',
     confidence: 0.8,
+    verdict: 'likely',
+    hypotheses: [{ category: 'cpu_saturation', culprit: 'rebuild-sitemap', statement: 'rebuild-sitemap cron on web-07', score: 0.8, supporting: [{ claim: 'CPU user at 98%', source: 'metrics', link: fixture.metrics[0]!.link }], against: [] }],
     evidence: [{ claim: 'CPU user at 98%', source: 'metrics', link: fixture.metrics[0]!.link }],
     remediation: ['Stop the cron on web-07'],
     missing_data: [],
