@@ -1,0 +1,209 @@
+import type { EventEvidence, EvidenceBundle, MetricEvidence } from '../../evidence/bundle';
+import type { RcaCategory, RcaReport } from '../report';
+import {
+  DB_WORDS, HOST_DOWN_EVENT, JOB_EVENT, NETWORK_EVENT, TRAFFIC_EVENT, UNBOUNDED, changeCulprit, changeKind, clip, databaseNameIn, dependencyNames, distinctiveTokens, eventServices, eventText, firstLine, isCategory, isHitsMetric, levelFactor, memoryHolder, minutesBefore, surgeOf, symptomOf, tagValue, tagsOfHost, templateAnomaly, textOf, urlHosts,
+} from './signals';
+
+/** Findings: the rules of a senior SRE, each firing on signals and saying what it supports and why. */
+
+export type EvidenceItem = RcaReport['evidence'][number];
+
+/** One rule firing: what it supports, how strongly, and what it rests on. */
+export interface Finding {
+  rule: string;
+  category: RcaCategory;
+  weight: number;
+  /** Why, for the reasoning trail. */
+  detail: string;
+  culprit?: string;
+  /** A clause for the root-cause sentence, e.g. "deployed 12 min before the alert". */
+  context?: string;
+  /** Names what inside the culprit host did it (a job, a cache, a campaign): refines the culprit, adds no score. */
+  specific?: boolean;
+  evidence: EvidenceItem[];
+}
+
+export function collectFindings(b: EvidenceBundle): Finding[] {
+  const alertMs = Date.parse(b.alert.alertTime);
+  const templates = b.logTemplates.map((t) => ({ t, anomaly: templateAnomaly(t), symptom: symptomOf(textOf(t)) }));
+  const anomalous = templates.filter((x) => x.anomaly > 0);
+  const firstAnomalyMs = Math.min(...anomalous.map((x) => Date.parse(x.t.firstSeen)), alertMs);
+  const logCorpus = b.logTemplates.map(textOf).join('\n').toLowerCase();
+  const anomalousCorpus = anomalous.map((x) => textOf(x.t)).join('\n').toLowerCase();
+  const findings: Finding[] = [];
+  const trafficSurge = surgeOf(b.metrics);
+
+  // 1. Changes shortly before the alert on the service, its host or a dependency named in the logs.
+  for (const e of b.events) findings.push(...changeFindings(e, b, alertMs, firstAnomalyMs, logCorpus, anomalousCorpus));
+
+  // 2. New or bursting log templates, by the symptom they show.
+  for (const { t, anomaly, symptom } of anomalous) {
+    if (!symptom) continue;
+    const weight = 2.5 * anomaly * levelFactor(t) * (symptom === 'certificate' || symptom === 'disk_full' ? 1.2 : 1);
+    const when = t.why.find((w) => w.startsWith('new')) ?? t.why[0] ?? '';
+    const evidence = [{ claim: `${t.count} ${t.level} lines "${clip(firstLine(t.example), 140)}" (${when})`, source: 'logs', link: t.link ?? b.links.logs }];
+    const text = textOf(t);
+    const base = { rule: 'anomalous-log-template', category: symptom, weight, evidence, detail: `${when}: ${clip(t.template, 100)}` };
+    if (symptom === 'disk_full' || symptom === 'memory_exhaustion') {
+      findings.push({ ...base, culprit: t.hosts[0] ?? b.alert.hostname, context: `logs "${clip(firstLine(t.example), 90)}" since ${t.firstSeen.slice(11, 16)} UTC` });
+    } else if (symptom === 'certificate') {
+      const server = urlHosts(text)[0] ?? /server[=: ]+"?([\w.-]+)/i.exec(text)?.[1];
+      findings.push({ ...base, culprit: server, context: `TLS handshakes fail ("${clip(firstLine(t.example), 90)}")` });
+    } else if (symptom === 'database') {
+      findings.push({ ...base, culprit: databaseNameIn(text), context: `the application cannot get database connections ("${clip(firstLine(t.example), 90)}")` });
+    } else if (symptom === 'dependency_failure') {
+      const names = dependencyNames(text);
+      if (names.length === 0) findings.push({ ...base, culprit: undefined });
+      for (const n of [...new Set(names)]) findings.push({ ...base, weight: weight / Math.min(2, new Set(names).size), culprit: n, context: `calls to it fail ("${clip(firstLine(t.example), 90)}")` });
+    } else {
+      findings.push({ ...base, culprit: undefined });
+    }
+  }
+
+  // A component holding memory without bound, named in any template, is the memory culprit.
+  for (const t of b.logTemplates) {
+    const text = textOf(t);
+    if (!UNBOUNDED.test(text)) continue;
+    const holder = memoryHolder(text);
+    if (holder) findings.push({ rule: 'unbounded-memory-holder', category: 'memory_exhaustion', weight: 1, culprit: holder, specific: true, detail: clip(firstLine(t.example), 120), context: `${holder} grows without bound ("${clip(firstLine(t.example), 100)}")`, evidence: [{ claim: `${holder} is unbounded: ${clip(firstLine(t.example), 140)}`, source: 'logs', link: t.link ?? b.links.logs }] });
+  }
+
+  // 3. Resource metrics against thresholds; a surge in requests explains saturation as a symptom.
+  for (const m of b.metrics) findings.push(...metricFindings(m, b, trafficSurge));
+  const hostMetrics = (b.host?.metrics ?? {}) as Record<string, number>;
+  const hostName = typeof b.host?.name === 'string' ? b.host.name : b.alert.hostname;
+  if (typeof hostMetrics.cpu === 'number' && hostMetrics.cpu > 90 && hostName) {
+    findings.push({ rule: 'host-cpu-above-90', category: 'cpu_saturation', weight: trafficSurge >= 2 ? 0.5 : 1, culprit: hostName, detail: `host reports cpu ${hostMetrics.cpu}%`, context: `CPU at ${hostMetrics.cpu}%`, evidence: [{ claim: `${hostName} reports CPU ${hostMetrics.cpu}% and load ${hostMetrics.load ?? '?'}`, source: 'host', link: b.links.host }] });
+  }
+  if (trafficSurge >= 2) {
+    const m = b.metrics.find((x) => isHitsMetric(x))!;
+    findings.push({ rule: 'request-rate-surge', category: 'traffic_spike', weight: 3 + Math.min(2, trafficSurge - 2), detail: `${m.label} ×${trafficSurge}`, context: `requests rose ${trafficSurge}× (${Math.round(m.baseline)} → ${Math.round(m.recent)})`, evidence: [{ claim: `${m.label} rose from ${Math.round(m.baseline)} to ${Math.round(m.recent)} (×${trafficSurge})`, source: 'metrics', link: m.link }] });
+  }
+
+  // 4. Non-change events: hosts down, network devices, metric readings, campaigns, jobs on a saturated host.
+  const hostTagValues = new Set(tagsOfHost(b).map((t) => t.split(':').slice(1).join(':').toLowerCase()));
+  for (const e of b.events) findings.push(...stateEventFindings(e, b, alertMs, logCorpus, anomalousCorpus, hostTagValues, trafficSurge));
+
+  // 5. Confirmed similar incidents: a prior, weaker than anything seen directly.
+  for (const s of b.similar) {
+    if (!s.confirmed || s.score < 0.25 || !isCategory(s.category)) continue;
+    findings.push({ rule: 'similar-incident-prior', category: s.category, weight: Math.min(0.8, 1.5 * s.score), detail: `"${s.title}" (score ${s.score})`, evidence: [{ claim: `similar past incident "${s.title}": ${s.rootCause}`, source: 'similar_incidents', link: Object.values(s.links).find((l): l is string => !!l) }] });
+  }
+  return findings.filter((f) => f.weight > 0);
+}
+
+function metricFindings(m: MetricEvidence, b: EvidenceBundle, surge: number): Finding[] {
+  const id = `${m.label} ${m.query}`.toLowerCase();
+  const host = /host:([^,\s}]+)/.exec(m.scope)?.[1] ?? b.alert.hostname;
+  const peak = Math.max(m.recent, m.last);
+  const ev = (claim: string) => [{ claim, source: 'metrics', link: m.link }];
+  const out: Finding[] = [];
+  if (/cpu/.test(id) && !/iowait|idle/.test(id) && peak > 90) {
+    // Saturation that follows a request surge is the surge's symptom, not its cause.
+    out.push({ rule: 'cpu-above-90', category: 'cpu_saturation', weight: surge >= 2 ? 1.5 : 3, culprit: host, detail: `${m.label} ${peak.toFixed(1)} on ${host}`, context: `CPU at ${peak.toFixed(1)}% (baseline ${m.baseline.toFixed(1)}%)`, evidence: ev(`${m.label} on ${host} at ${peak.toFixed(1)}% (baseline ${m.baseline.toFixed(1)}%)`) });
+  }
+  if (/mem.*(usable|free|avail)/.test(id)) {
+    const usable = m.last <= 1 ? m.last * 100 : m.last;
+    if (usable < 10) out.push({ rule: 'memory-usable-below-10pct', category: 'memory_exhaustion', weight: 3, culprit: host, detail: `${usable.toFixed(1)}% usable on ${host}`, context: `only ${usable.toFixed(1)}% memory usable`, evidence: ev(`${m.label} on ${host} down to ${usable.toFixed(1)}% usable`) });
+  }
+  if (/disk.*(in_use|used|pct)/.test(id)) {
+    const used = m.last <= 1 ? m.last : m.last / 100;
+    if (used > 0.9) out.push({ rule: 'disk-in-use-above-90pct', category: 'disk_full', weight: 3, culprit: host, detail: `${(used * 100).toFixed(0)}% in use on ${host}`, context: `disk ${(used * 100).toFixed(0)}% full`, evidence: ev(`${m.label} on ${host} at ${(used * 100).toFixed(0)}% in use`) });
+  }
+  if (/load/.test(id) && (m.change ?? 1) >= 1.5 && surge < 2) {
+    out.push({ rule: 'load-rising', category: 'cpu_saturation', weight: 0.5, culprit: host, detail: `${m.label} ×${m.change}`, evidence: ev(`${m.label} on ${host} rose ×${m.change} to ${m.last.toFixed(1)}`) });
+  }
+  return out;
+}
+
+function changeFindings(e: EventEvidence, b: EvidenceBundle, alertMs: number, firstAnomalyMs: number, logCorpus: string, anomalousCorpus: string): Finding[] {
+  const kind = changeKind(e);
+  if (!kind) return [];
+  const at = Date.parse(e.at);
+  const mins = minutesBefore(e.at, alertMs);
+  if (mins < 0 || mins > 120) return [];
+  const text = eventText(e).toLowerCase();
+  const own = [b.alert.service, b.alert.hostname].filter((n): n is string => !!n).map((n) => n.toLowerCase());
+  const services = eventServices(e);
+  const onOwn = own.some((n) => services.includes(n) || text.includes(n));
+  const dependency = services.find((s) => !own.includes(s) && logCorpus.includes(s));
+  const scope = onOwn ? 'the alerting service' : dependency ? `${dependency}, a dependency named in the logs` : undefined;
+  const service = onOwn ? (services.find((s) => own.includes(s)) ?? b.alert.service) : dependency ?? services[0];
+  const culprit = changeCulprit(e, kind, service);
+  const ev = [{ claim: `${kind.kind} ${mins} min before the alert: ${clip(e.title, 140)}`, source: 'events', link: e.link }];
+  if (!scope) {
+    return [{ rule: 'unrelated-change', category: kind.category, weight: 0.2, culprit, detail: `${e.title} touches neither the service nor a dependency in the logs`, evidence: ev }];
+  }
+  let weight = kind.base;
+  const reasons = [`${kind.kind} on ${scope}, ${mins} min before the alert`];
+  if (at <= firstAnomalyMs && firstAnomalyMs - at <= 30 * 60_000) { weight += 1; reasons.push('precedes the first anomalous log template'); }
+  else if (at > firstAnomalyMs + 60_000) { weight *= 0.25; reasons.push('after the errors began: an effect, not a cause'); }
+  // A change whose own words reappear in the failing logs (a key, a class, a dependency) is tied to them.
+  const shared = distinctiveTokens(`${e.title} ${e.text}`).filter((tok) => anomalousCorpus.includes(tok));
+  if (shared.length >= 2 && at <= firstAnomalyMs + 60_000) { weight += 1; reasons.push(`shares ${shared.slice(0, 4).join(', ')} with the failing logs`); }
+  const context = `${kind.kind === 'config change' ? 'changed' : kind.kind === 'deploy' ? 'deployed' : kind.kind} ${mins} min before the alert (${clip(firstLine(e.title), 100)})`;
+  return [{ rule: `change-before-alert:${kind.kind}`, category: kind.category, weight, culprit, context, detail: reasons.join('; '), evidence: ev }];
+}
+
+function stateEventFindings(e: EventEvidence, b: EvidenceBundle, alertMs: number, logCorpus: string, anomalousCorpus: string, hostTagValues: Set<string>, surge: number): Finding[] {
+  const text = `${e.title}\n${e.text}`;
+  const mins = minutesBefore(e.at, alertMs);
+  if (mins < -5 || mins > 120) return [];
+  const ev = [{ claim: `${mins} min before the alert: ${clip(e.title, 120)} — ${clip(firstLine(e.text), 120)}`, source: 'events', link: e.link }];
+  const eventHost = tagValue(e.tags, 'host') ?? /\{host:([\w.-]+)/.exec(e.title)?.[1] ?? /\(([a-z][\w-]*-\d+[\w-]*)[,)]/i.exec(text)?.[1];
+  const out: Finding[] = [];
+  if (/scheduled downtime/i.test(text)) return out;
+
+  if (HOST_DOWN_EVENT.test(text) && eventHost) {
+    const corroborated = /no route to host|host unreachable|connection refused|upstream server temporarily disabled|connect\(\) failed/i.test(anomalousCorpus);
+    out.push({ rule: 'host-down-event', category: 'host_failure', weight: 3.5 + (corroborated ? 1 : 0), culprit: eventHost, detail: `${e.title}${corroborated ? '; callers log unreachable upstreams' : ''}`, context: `${clip(firstLine(e.title), 100)} ${mins} min before the alert`, evidence: ev });
+  }
+  const device = tagValue(e.tags, 'snmp_device', 'device_name', 'switch') ?? (/^([\w.-]+):\s/.exec(e.title)?.[1]);
+  if ((NETWORK_EVENT.test(text) || /snmp|netflow|network/i.test(e.source ?? '')) && device && !/^\/dev\//.test(device)) {
+    const onPath = hostTagValues.has(device.toLowerCase());
+    const corroborated = /connection reset|i\/o error|socket|timed out|retransmi/i.test(logCorpus);
+    out.push({ rule: 'network-device-event', category: 'network', weight: 2.5 + (onPath ? 2 : 0) + (corroborated ? 0.5 : 0), culprit: device, detail: `${e.title}${onPath ? '; the alerting host is behind this device' : ''}`, context: `${clip(firstLine(e.title), 100)} ${mins} min before the alert`, evidence: ev });
+  }
+  // Monitor events carry readings ("system.disk.in_use is 0.95 on media-02").
+  const reading = /([a-z_][\w.]+) is ([\d.]+)%? on ([\w.-]+)/i.exec(text);
+  if (reading) {
+    const [, metric, raw, on] = reading;
+    const value = Number(raw);
+    const host = eventHost ?? on!;
+    if (/disk/.test(metric!) && (value > 0.9 && value <= 1 || value > 90)) out.push({ rule: 'disk-reading-in-event', category: 'disk_full', weight: 2, culprit: host, detail: `${metric} ${value} on ${host}`, context: `${metric} at ${value} on ${host}`, evidence: ev });
+    if (/connection/.test(metric!) && DB_WORDS.test(text) && (value > 0.8 && value <= 1 || value > 80)) out.push({ rule: 'db-connections-reading-in-event', category: 'database', weight: 2, culprit: host, detail: `${metric} ${value} on ${host}`, context: `${metric} at ${value} on ${host}`, evidence: ev });
+    if (/mem/.test(metric!) && /usable|free|avail/.test(metric!) && value < 0.1) out.push({ rule: 'memory-reading-in-event', category: 'memory_exhaustion', weight: 2, culprit: host, detail: `${metric} ${value} on ${host}`, evidence: ev });
+    if (/cpu/.test(metric!) && value > 90) out.push({ rule: 'cpu-reading-in-event', category: 'cpu_saturation', weight: surge >= 2 ? 0.5 : 1.5, culprit: host, detail: `${metric} ${value} on ${host}`, evidence: ev });
+  } else if (DB_WORDS.test(text) && /connections|locks?|deadlock|replication|slow quer|lag/i.test(e.title) && eventHost && !changeKind(e)) {
+    out.push({ rule: 'database-event', category: 'database', weight: 1.5, culprit: eventHost, detail: e.title, evidence: ev });
+  }
+  // A database a change or job names while the logs show database trouble.
+  if (changeKind(e) || JOB_EVENT.test(text)) {
+    const db = databaseNameIn(text);
+    if (db && symptomOf(anomalousCorpus) !== undefined && /connection|pool|slot/i.test(anomalousCorpus)) {
+      out.push({ rule: 'job-against-database', category: 'database', weight: 0.5, culprit: db, detail: `${e.title} runs against ${db}`, context: `while ${clip(firstLine(e.title), 80)} ran against it`, evidence: ev });
+    }
+  }
+  // Marketing pushes and campaigns explain a surge in requests.
+  const campaign = tagValue(e.tags, 'campaign', 'utm_campaign') ?? /campaign(?: sent)?:\s*([\w.-]+)/i.exec(e.title)?.[1];
+  if (TRAFFIC_EVENT.test(text) && campaign) {
+    const inLogs = logCorpus.includes(campaign.toLowerCase());
+    const weight = (surge >= 2 ? 2 : 0.8) + (inLogs ? 1 : 0);
+    out.push({ rule: 'campaign-event', category: 'traffic_spike', weight, culprit: campaign, specific: true, detail: `${e.title}${inLogs ? '; the campaign appears in request logs' : ''}`, context: `after the ${campaign} campaign went out ${mins} min before the alert`, evidence: ev });
+  }
+  // A job or process started on the saturated host is the likely consumer.
+  if (JOB_EVENT.test(text) && !changeKind(e)) {
+    const job = tagValue(e.tags, 'job', 'kube_cronjob', 'cronjob', 'process') ?? /\bjob\s+([\w.-]+)/i.exec(e.title)?.[1];
+    if (job) {
+      const onAlertHost = !!b.alert.hostname && (eventHost === b.alert.hostname || text.includes(b.alert.hostname));
+      const inLogs = logCorpus.includes(job.toLowerCase());
+      const mentionsService = !!b.alert.service && text.toLowerCase().includes(b.alert.service.toLowerCase());
+      if (onAlertHost || mentionsService) {
+        for (const category of ['cpu_saturation', 'memory_exhaustion', 'disk_full'] as const) {
+          out.push({ rule: 'job-started-on-host', category, weight: 0.3 + (inLogs ? 0.5 : 0), specific: true, culprit: `${job} job`, detail: `${e.title} ${mins} min before the alert${inLogs ? '; its process logs on the host' : ''}`, context: `started ${mins} min before the alert (${clip(firstLine(e.title), 80)})`, evidence: ev });
+        }
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,145 @@
+import type { EventEvidence, EvidenceBundle, LogTemplateEvidence, MetricEvidence } from '../../evidence/bundle';
+import { RCA_CATEGORIES, type RcaCategory } from '../report';
+
+/**
+ * Signals: what the offline analyst reads in evidence, by shape and wording that hold in any
+ * company (a symptom class of a log line, a kind of change, a name an error points at).
+ */
+// How much of an anomaly a template is: new beats bursting beats merely present.
+export function templateAnomaly(t: LogTemplateEvidence): number {
+  if (t.why.some((w) => w.startsWith('new'))) return 1;
+  for (const w of t.why) {
+    const m = /(\d+) lines in the last 15 min, ([\d.]+) expected/.exec(w);
+    if (!m) continue;
+    const ratio = Number(m[1]) / Math.max(1, Number(m[2]));
+    if (ratio >= 3) return 0.7;
+    if (ratio >= 1.5) return 0.4;
+  }
+  return 0;
+}
+export const levelFactor = (t: LogTemplateEvidence) => (/^(error|critical|fatal|emerg|alert)/i.test(t.level) ? 1 : 0.7);
+export const textOf = (t: LogTemplateEvidence) => `${t.template}\n${t.example}`;
+export const eventText = (e: EventEvidence) => `${e.title}\n${e.text}\n${e.tags.join(' ')}`;
+export const minutesBefore = (at: string, alertMs: number) => Math.round((alertMs - Date.parse(at)) / 60_000);
+export const tagValue = (tags: string[], ...keys: string[]) => {
+  for (const key of keys) {
+    const hit = tags.find((t) => t.toLowerCase().startsWith(`${key}:`));
+    if (hit) return hit.slice(key.length + 1);
+  }
+  return undefined;
+};
+export const clip = (s: string, n = 160) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+export const firstLine = (s: string) => s.split('\n')[0]!.trim();
+
+// A log template is classified into its most specific symptom; the order is the precedence.
+export const SYMPTOMS: ReadonlyArray<[RcaCategory, RegExp]> = [
+  ['disk_full', /ENOSPC|no space left|disk (is )?full|disk quota|filesystem .* full|read-only file system/i],
+  ['memory_exhaustion', /OutOfMemory|\bOOM|heap space|GC overhead|Cannot allocate memory|memory limit|Old Gen|full GC|heap out of memory/i],
+  ['certificate', /SSLHandshake|certificate|\bPKIX\b|x509|CertPath|TLS handshake|\bSSL\b.*(error|fail)|cert(ificate)? (has )?expired/i],
+  ['database', /too many connections|remaining connection slots|connection pool|pool (is probably )?(full|exhausted)|pool exhausted|acquiring a connection|Connection is not available|CannotCreateTransaction|deadlock|lock wait|slow query|replication lag|replica lag|could not obtain lock|max_connections/i],
+  ['network', /packet loss|retransmi|connection reset|Connection rese|interface errors|CRC|link (is )?down|flapping|network is unreachable/i],
+  ['dependency_failure', /ETIMEDOUT|ECONNREFUSED|ECONNRESET|EAI_AGAIN|ENOTFOUND|getaddrinfo|timed out|timeout|connection refused|No route to host|Service Unavailable|Bad Gateway|Gateway Time-?out|\b50[234]\b|circuit\b.*\bopen|upstream|call failed|rate limit/i],
+];
+export const symptomOf = (text: string) => SYMPTOMS.find(([, re]) => re.test(text))?.[0];
+
+// Events that are failures, not changes, even when they mention restarts or terminations.
+export const FAILURE_EVENT = /OOMKilled|back-?off|crashloop|failed|not reporting|status check|unhealthy|error|evict/i;
+export const DEPLOY_EVENT = /\b(deploy(ed|ment|ing)?|release[ds]?|rolled out|rollout|sync (succeeded|started)|upgrade[ds]?|image .*:v?\d)/i;
+export const CONFIG_EVENT = /\b(config(uration)?|properties changed|keys changed|feature[- ]flag|flag|toggle|setting|parameter group)\b/i;
+export const SCALE_EVENT = /\b(scaled?|scaling|autoscal\w*|replicas)\b/i;
+export const RESTART_EVENT = /\b(restart(ed)?|reboot(ed)?|drain(ed)?|cordon(ed)?)\b/i;
+export const CERT_EVENT = /\b(cert(ificate)?s?|tls|ssl)\b.*\b(rotat\w*|renew\w*|replac\w*|expir\w*)|\b(rotat\w*|renew\w*)\b.*\b(cert(ificate)?s?|key)\b/i;
+export const MERGE_EVENT = /\b(merge[ds]?|pull request|commit|pushed)\b/i;
+export const CHANGE_SOURCES = /^(deploy|deployment|jenkins|argocd|spinnaker|github|gitlab|config|terraform|launchdarkly|chef|puppet|ansible|kubernetes|helm|circleci)$/i;
+
+export const HOST_DOWN_EVENT = /status check failed|agent (is )?not reporting|no data received from the agent|host (is )?(down|unreachable)|instance (stopped|terminated|retired)|kernel panic|hardware (may be )?impaired|node ?not ?ready/i;
+export const NETWORK_EVENT = /interface|input errors|output errors|\bCRC\b|flapp|packet loss|retransmi|link (down|up)|port .*down|BGP|optic|spanning tree|\bswitch\b|\bTOR\b/i;
+export const TRAFFIC_EVENT = /\bcampaign\b|\bpromo(tion)?\b|newsletter|flash sale|push notification|\bsale\b|marketing|utm_/i;
+export const JOB_EVENT = /\b(job|cron(job)?|batch|backup|script|task|process)\b.*\b(started|running|created|launched|kicked off)\b|\bscheduled by cron\b/i;
+export const DB_WORDS = /postgres|mysql|mariadb|\brds\b|aurora|mongo|redis|database|\bdb\b|max_connections|replica/i;
+
+export const VERSION = /\bv\d+(?:\.\d+){1,3}(?:[-+][\w.]+)?\b|\b\d+\.\d+\.\d+(?:[-+][\w.]+)?\b/;
+export const URL_HOST = /https?:\/\/([a-z0-9][a-z0-9.-]*[a-z])(?::\d+)?/gi;
+
+/** Hostnames (not IPs) in URLs, with www. stripped. */
+export function urlHosts(text: string): string[] {
+  return [...text.matchAll(URL_HOST)].map((m) => m[1]!.toLowerCase().replace(/^www\./, ''));
+}
+
+/** Names a dependency error points at: URL hosts, upstream=, "X call failed", a named circuit. */
+export function dependencyNames(text: string): string[] {
+  const names = urlHosts(text).filter((h) => !/docs?\.|\/docs/.test(h));
+  for (const re of [/upstream[=:]\s*"?([A-Za-z][\w.-]+)/gi, /\b([a-z][\w-]*[a-z0-9]) (?:call|request)s? (?:failed|timed out)/gi, /circuit\s+"?([\w.-]+)"?\s+(?:is\s+)?open/gi, /(?:connect(?:ing)? to|calling) ([a-z][\w.-]*[a-z])/gi]) {
+    for (const m of text.matchAll(re)) names.push(m[1]!);
+  }
+  return names.filter((n) => !/^(http|https|upstream)$/i.test(n));
+}
+
+// A bounded in-process holder growing without limit is the memory culprit an SRE looks for.
+export const UNBOUNDED = /unbounded|eviction (is )?disabled|max(imum)?_?size not (configured|set)|no (max|limit)|grow(s|ing)? without|memory leak|leak detected/i;
+export function memoryHolder(text: string): string | undefined {
+  const sized = /\b([A-Za-z_][\w.]*?)\s+size\s*[=:]/.exec(text);
+  if (sized) return sized[1];
+  return /\b([A-Za-z_]\w*(?:Cache|Map|Buffer|Queue|Pool|Registry|List))\b/.exec(text)?.[1];
+}
+
+export function isCategory(c: string): c is RcaCategory {
+  return (RCA_CATEGORIES as readonly string[]).includes(c);
+}
+
+export const isHitsMetric = (m: MetricEvidence) => /\bhits\b|request(s)?\.count|requests?_per|\brps\b|request rate/i.test(`${m.label} ${m.query}`);
+export function surgeOf(metrics: MetricEvidence[]): number {
+  const m = metrics.find(isHitsMetric);
+  return m?.change !== undefined && m.change > 0 ? m.change : 1;
+}
+
+export function tagsOfHost(b: EvidenceBundle): string[] {
+  const tags = b.host?.tags;
+  return Array.isArray(tags) ? tags.filter((t): t is string => typeof t === 'string') : [];
+}
+
+/** Hosts or services in a text that look like a database. */
+export function databaseNameIn(text: string): string | undefined {
+  return /\b((?:pg|postgres|mysql|maria|db|rds|mongo|redis)[\w-]*-\d+[\w-]*)\b/i.exec(text)?.[1];
+}
+
+export interface ChangeKind { category: RcaCategory; kind: string; base: number }
+export function changeKind(e: EventEvidence): ChangeKind | undefined {
+  const text = `${e.title}\n${e.text}`;
+  const source = (e.source ?? '').toLowerCase();
+  if (FAILURE_EVENT.test(e.title) && !/sync succeeded/i.test(e.title)) return undefined;
+  if (CERT_EVENT.test(text)) return { category: 'certificate', kind: 'certificate rotation', base: 3 };
+  if (source === 'config' || /properties changed|keys changed|feature[- ]flag|flag .* (turned|set|enabled|disabled)/i.test(text) || (CONFIG_EVENT.test(e.title) && !DEPLOY_EVENT.test(e.title))) return { category: 'config_change', kind: 'config change', base: 3 };
+  if (DEPLOY_EVENT.test(e.title) || (/argocd|spinnaker|deploy/.test(source) && !MERGE_EVENT.test(e.title))) return { category: 'deployment', kind: 'deploy', base: 3 };
+  if (MERGE_EVENT.test(e.title) && /github|gitlab/.test(source)) return { category: 'deployment', kind: 'merged change', base: 0.8 };
+  if (SCALE_EVENT.test(e.title)) return { category: 'deployment', kind: 'scaling', base: 1 };
+  if (RESTART_EVENT.test(e.title) && CHANGE_SOURCES.test(source)) return { category: 'deployment', kind: 'restart', base: 1 };
+  return undefined;
+}
+
+/** The name of what changed: a version (with its service), a config key or flag, else the service. */
+export function changeCulprit(e: EventEvidence, kind: ChangeKind, service: string | undefined): string | undefined {
+  const text = `${e.title}\n${e.text}`;
+  if (kind.category === 'config_change') {
+    const key = /keys? changed:?\s*\[?\s*([\w.-]+)/i.exec(text)?.[1]
+      ?? /^[-+~]\s*([\w.-]+)\s*[:=]/m.exec(e.text)?.[1]
+      ?? /\bflag\s+"?([\w.-]+)"?/i.exec(text)?.[1]
+      ?? tagValue(e.tags, 'flag', 'feature_flag', 'key');
+    return key ?? service;
+  }
+  const version = VERSION.exec(e.title)?.[0] ?? VERSION.exec(e.text)?.[0] ?? tagValue(e.tags, 'version');
+  if (version && service) return `${service} ${version}`;
+  return version ?? service;
+}
+
+export function eventServices(e: EventEvidence): string[] {
+  const names = [tagValue(e.tags, 'service'), tagValue(e.tags, 'kube_deployment', 'app'), tagValue(e.tags, 'repo')?.split('/').pop()];
+  const titled = /^(?:[\w ]+:\s*)?(?:[\w.-]+\/)?([a-z][\w-]*[a-z0-9])(?::|\s+v?\d)/i.exec(e.title)?.[1];
+  return [...new Set([...names, titled].filter((n): n is string => !!n && n.length > 2).map((n) => n.toLowerCase()))];
+}
+
+export const STOP = new Set(['the', 'and', 'for', 'with', 'from', 'prod', 'env', 'service', 'deployed', 'deploy', 'started', 'succeeded', 'changed', 'change', 'commit', 'build', 'health', 'checks', 'green', 'new', 'was', 'are', 'into', 'this', 'that', 'http', 'https', 'error', 'request', 'requests', 'true', 'false', 'com', 'net', 'internal']);
+export function distinctiveTokens(text: string): string[] {
+  const toks = text.toLowerCase().split(/[^a-z0-9_]+/).filter((t) => t.length >= 4 && !STOP.has(t) && !/^\d+$/.test(t));
+  return [...new Set(toks)];
+}
