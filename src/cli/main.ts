@@ -48,9 +48,10 @@ export function buildCli(): Command {
     .command('eval')
     .argument('<dir>', 'a folder of scenario files (see scenarios/README.md)')
     .option('--analyst <name>', 'analyse with this analyst instead of the configured one (claude, ollama, offline)')
+    .option('--cross-validate', 'also score each company\'s scenarios (alert.org_name) with offline-analyst weights fitted on the other companies')
     .option('--bundles <dir>', 'also write each scenario\'s stored evidence bundle to this folder')
     .description('run every scenario through the pipeline and score the reports (uses RAYNE_URL when set, else starts its own stack)')
-    .action((dir: string, opts: { analyst?: AnalystName; bundles?: string }) => run((c, l) => stack().evaluate(c, l, dir, opts))());
+    .action((dir: string, opts: { analyst?: AnalystName; bundles?: string; crossValidate?: boolean }) => run((c, l) => stack().evaluate(c, l, dir, opts))());
   addApiCommands(program);
   addLogsCommand(program);
   program.addHelpText('after', '\nExamples:\n  rayne dev\n  rayne demo\n  rayne demo scenarios/checkout-service-error-rate-spike.json --exit\n  rayne send --scenario scenarios/storefront-web-host-cpu.json\n  rayne events list --since 1h\n  rayne rca show 123\n  rayne eval scenarios\n  DATABASE_URL=postgres://... TEMPORAL_ADDRESS=temporal:7233 rayne api\n' +

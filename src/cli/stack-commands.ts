@@ -119,8 +119,8 @@ export async function demo(config: Config, log: Logger, file: string | undefined
   await runDemo(config, log, { scenarioFile: file ? path.resolve(file) : DEFAULT_SCENARIO, exitWhenDone, untilStopped: untilSignal });
 }
 
-export async function evaluate(config: Config, log: Logger, dir: string, opts: { analyst?: AnalystName; bundles?: string }) {
+export async function evaluate(config: Config, log: Logger, dir: string, opts: { analyst?: AnalystName; bundles?: string; crossValidate?: boolean }) {
   installRuntime();
-  const rows = await runEval(config, log, { dir: path.resolve(dir), analyst: opts.analyst, apiUrl: config.RAYNE_URL, bundlesDir: opts.bundles && path.resolve(opts.bundles) });
+  const rows = await runEval(config, log, { dir: path.resolve(dir), analyst: opts.analyst, apiUrl: config.RAYNE_URL, bundlesDir: opts.bundles && path.resolve(opts.bundles), crossValidate: opts.crossValidate });
   if (rows.some((r) => r.rootCause.startsWith('(failed'))) throw new StartupError('some RCAs failed; see the table above');
 }

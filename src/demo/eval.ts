@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type Api, apiClient, poll } from '../api-client';
 import type { RcaReport } from '../analysis/report';
-import { type ExpectedRca, formatScores, type ScoreRow, scoreReport } from '../analysis/scoring';
+import { crossValidateByCompany, type LabelledBundle } from '../analysis/offline/fit';
+import { evidenceRecalled, type ExpectedRca, formatScores, type ScoreRow, scoreReport } from '../analysis/scoring';
 import type { EvidenceBundle } from '../evidence/bundle';
 import type { Config } from '../config';
 import { consoleSteps, type DevStack, startDevStack } from '../dev/stack';
@@ -33,6 +34,8 @@ export interface EvalOptions {
   /** A running stack to use instead of starting one (RAYNE_URL). */
   apiUrl?: string;
   out?: (s: string) => void;
+  /** Also score each company's scenarios with offline-analyst weights fitted on the other companies. */
+  crossValidate?: boolean;
   /** A folder to write each scenario's stored evidence bundle to, as `{scenario, company, expected, bundle}`. */
   bundlesDir?: string;
 }
@@ -80,22 +83,44 @@ export async function runEval(baseConfig: Config, log: Logger, options: EvalOpti
       const rca = await waitRca(api, rcaPath);
       const evidence = await (await api('GET', `/v1/rca/${rcaPath}/evidence`, undefined, 200)).json() as { token_estimate: number; evidence: EvidenceBundle | null };
       const report = rca.report as RcaReport | null;
-      const score = report ? scoreReport(report, scenario.expected) : { categoryCorrect: false, culpritFound: false, solved: false };
+      const score = report ? scoreReport(report, scenario.expected) : { categoryCorrect: false, culpritFound: false, solved: false, top3: false };
       const company = companyOf(scenario);
       if (options.bundlesDir) saveBundle(options.bundlesDir, { scenario: scenario.id, company, expected: scenario.expected, bundle: evidence.evidence });
       rows.push({
-        scenario: scenario.id, company, bundle: evidence.evidence, expected: scenario.expected, category: report?.category ?? '(none)', rootCause: report?.root_cause ?? `(${rca.status})`,
+        scenario: scenario.id, company, bundle: evidence.evidence, verdict: report?.verdict, confidence: report?.confidence,
+        evidenceRecalled: evidenceRecalled(evidence.evidence, scenario.expected), expected: scenario.expected, category: report?.category ?? '(none)', rootCause: report?.root_cause ?? `(${rca.status})`,
         evidenceTokens: evidence.token_estimate ?? 0, evidenceChars: JSON.stringify(evidence.evidence ?? {}).length, score,
       });
       if (databaseUrl && historyIds.length) await forgetHistory(config, databaseUrl, historyIds);
       s.done(score.solved ? 'solved' : score.categoryCorrect ? 'category only' : 'missed');
     }
     out(`\n${formatScores(rows)}\n`);
+    if (options.crossValidate) out(`\n${formatCrossValidation(rows)}\n`);
     return rows;
   } finally {
     await stack?.stop();
     await sandbox.close();
   }
+}
+
+/**
+ * The offline analyst refitted per company on the stored bundles: each company's scenarios are
+ * scored with rule weights fitted on the other companies only, so no score rests on its own data.
+ */
+export function formatCrossValidation(rows: EvalRow[]): string {
+  const cases: LabelledBundle[] = rows.flatMap((r) => (r.bundle ? [{ scenario: r.scenario, company: r.company, expected: r.expected, bundle: r.bundle }] : []));
+  const companies = new Set(cases.map((c) => c.company));
+  if (companies.size < 2) return 'cross-validation needs scenarios from at least two companies (alert.org_name)';
+  const scored: ScoreRow[] = crossValidateByCompany(cases).map(({ labelled, report }) => {
+    const row = rows.find((r) => r.scenario === labelled.scenario)!;
+    return { ...row, category: report.category, verdict: report.verdict, confidence: report.confidence, score: scoreReport(report, labelled.expected) };
+  });
+  const perCompany = [...companies].map((company) => {
+    const of = scored.filter((r) => rows.find((x) => x.scenario === r.scenario)!.company === company);
+    return `  ${company}: solved ${of.filter((r) => r.score.solved).length}/${of.length}, top-3 ${of.filter((r) => r.score.top3).length}/${of.length}`;
+  });
+  return [`cross-validated by company (offline analyst, weights fitted on the other ${companies.size - 1} companies)`, formatScores(scored), 'per company:', ...perCompany]
+    .join('\n').replace(/^solved=/m, 'cv_solved=');
 }
 
 const companyOf = (scenario: Scenario) => String(scenario.alert.org_name ?? 'unknown');

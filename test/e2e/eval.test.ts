@@ -4,16 +4,24 @@ import { runRayne, tempHome } from '../support/cli';
 const ROOT = path.resolve(__dirname, '../..');
 
 describe('rayne eval', () => {
-  it('runs every scenario through the pipeline with the offline analyst and scores the stored reports', async () => {
-    const { code, output } = await runRayne(['eval', 'scenarios'], { RAYNE_HOME: tempHome('eval') });
+  it('runs every scenario through the pipeline with the offline analyst, scores the stored reports and cross-validates by company', async () => {
+    const { code, output } = await runRayne(['eval', 'scenarios', '--cross-validate'], { RAYNE_HOME: tempHome('eval') });
     expect(code).toBe(0);
-    expect(output).toMatch(/\[12\/12\] storefront-web-host-cpu \.\.\. ok/);
-    const last = output.trim().split('\n').pop()!;
-    const match = last.match(/^solved=(\d+)\/12 category_accuracy=(\d\.\d\d) median_evidence_tokens=(\d+)$/);
-    expect(match).not.toBeNull();
-    // A floor under the measured 12/12, so a regression in evidence or analysis fails here.
-    expect(Number(match![1])).toBeGreaterThanOrEqual(10);
-    expect(Number(match![3])).toBeLessThanOrEqual(12_000);
+    expect(output).toMatch(/\[32\/32\] storefront-web-host-cpu \.\.\. ok/);
+    const line = (prefix: string) => output.split('\n').find((l) => l.startsWith(prefix))!;
+    const figures = /solved=(\d+)\/32 top3=(\d+)\/32 evidence_recall=(\d+)\/32 category_accuracy=(\d\.\d\d) committed_accuracy=\S+ median_evidence_tokens=(\d+)$/;
+    const inSample = line('solved=').match(figures);
+    expect(inSample).not.toBeNull();
+    expect(output).toMatch(/solved by verdict: /);
+    expect(output).toMatch(/confirmed or likely answers right: /);
+    // Cross-validation refits the weights per company: each of the five is scored on weights decided without it.
+    const crossValidated = line('cv_solved=').match(figures);
+    expect(crossValidated).not.toBeNull();
+    for (const company of ['Brightcart', 'Cedar Health', 'Lumen Pay', 'Quillmetrics', 'Skyline Arcade']) expect(output).toMatch(new RegExp(`  ${company}: solved \\d+/\\d+, top-3`));
+    // Floors under the measured figures, so a regression in evidence or analysis fails here.
+    expect(Number(crossValidated![1])).toBeGreaterThanOrEqual(14);
+    expect(Number(inSample![3])).toBeGreaterThanOrEqual(25);
+    expect(Number(inSample![5])).toBeLessThanOrEqual(12_000);
   }, 300_000);
 
   it('says what is wrong with a folder that holds no scenarios', async () => {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { analyseOffline } from '../../src/analysis/offline';
 import { RcaReportSchema } from '../../src/analysis/report';
-import { formatScores, scoreReport, summarizeScores, type ExpectedRca, type ScoreRow } from '../../src/analysis/scoring';
+import { evidenceRecalled, formatScores, scoreReport, summarizeScores, type ExpectedRca, type ScoreRow } from '../../src/analysis/scoring';
 import type { EventEvidence, EvidenceBundle, LogTemplateEvidence, MetricEvidence } from '../../src/evidence/bundle';
 
 const FIXTURES = path.join(__dirname, '../fixtures/evidence');
@@ -19,7 +19,7 @@ function bundleLinks(b: EvidenceBundle): Set<string> {
 describe('the offline analyst on the twelve scenarios', () => {
   const rows: ScoreRow[] = fixtures.map(({ scenario, expected, bundle }) => {
     const { report } = analyseOffline(bundle, new Date('2026-11-24T03:00:00Z'));
-    return { scenario, expected, category: report.category, score: scoreReport(report, expected), evidenceChars: JSON.stringify(bundle).length, evidenceTokens: bundle.tokenEstimate };
+    return { scenario, expected, category: report.category, verdict: report.verdict, confidence: report.confidence, score: scoreReport(report, expected), evidenceRecalled: evidenceRecalled(bundle, expected), evidenceChars: JSON.stringify(bundle).length, evidenceTokens: bundle.tokenEstimate };
   });
 
   it('solves all twelve and names the right category for each', () => {

@@ -18,8 +18,12 @@ export interface Finding {
   culprit?: string;
   /** A clause for the root-cause sentence, e.g. "deployed 12 min before the alert". */
   context?: string;
-  /** Names what inside the culprit host did it (a job, a cache, a campaign): refines the culprit, adds no score. */
+  /** Names what inside the culprit host did it (a job, a cache, a campaign): refines the culprit, adds no score... */
   specific?: boolean;
+  /** ...unless it is evidence of the category on its own (a campaign, an unbounded cache). */
+  scored?: boolean;
+  /** What speaks against this finding's explanation. */
+  against?: EvidenceItem[];
   evidence: EvidenceItem[];
 }
 
@@ -65,7 +69,7 @@ export function collectFindings(b: EvidenceBundle): Finding[] {
     const text = textOf(t);
     if (!UNBOUNDED.test(text)) continue;
     const holder = memoryHolder(text);
-    if (holder) findings.push({ rule: 'unbounded-memory-holder', category: 'memory_exhaustion', weight: 1, culprit: holder, specific: true, detail: clip(firstLine(t.example), 120), context: `${holder} grows without bound ("${clip(firstLine(t.example), 100)}")`, evidence: [{ claim: `${holder} is unbounded: ${clip(firstLine(t.example), 140)}`, source: 'logs', link: t.link ?? b.links.logs }] });
+    if (holder) findings.push({ rule: 'unbounded-memory-holder', category: 'memory_exhaustion', weight: 1, culprit: holder, specific: true, scored: true, detail: clip(firstLine(t.example), 120), context: `${holder} grows without bound ("${clip(firstLine(t.example), 100)}")`, evidence: [{ claim: `${holder} is unbounded: ${clip(firstLine(t.example), 140)}`, source: 'logs', link: t.link ?? b.links.logs }] });
   }
 
   // 3. Resource metrics against thresholds; a surge in requests explains saturation as a symptom.
@@ -100,7 +104,8 @@ function metricFindings(m: MetricEvidence, b: EvidenceBundle, surge: number): Fi
   const out: Finding[] = [];
   if (/cpu/.test(id) && !/iowait|idle/.test(id) && peak > 90) {
     // Saturation that follows a request surge is the surge's symptom, not its cause.
-    out.push({ rule: 'cpu-above-90', category: 'cpu_saturation', weight: surge >= 2 ? 1.5 : 3, culprit: host, detail: `${m.label} ${peak.toFixed(1)} on ${host}`, context: `CPU at ${peak.toFixed(1)}% (baseline ${m.baseline.toFixed(1)}%)`, evidence: ev(`${m.label} on ${host} at ${peak.toFixed(1)}% (baseline ${m.baseline.toFixed(1)}%)`) });
+    const against = surge >= 2 ? [{ claim: `requests rose ×${surge}: the saturation may be the surge's symptom`, source: 'metrics', link: m.link }] : undefined;
+    out.push({ rule: 'cpu-above-90', category: 'cpu_saturation', weight: surge >= 2 ? 1.5 : 3, culprit: host, against, detail: `${m.label} ${peak.toFixed(1)} on ${host}`, context: `CPU at ${peak.toFixed(1)}% (baseline ${m.baseline.toFixed(1)}%)`, evidence: ev(`${m.label} on ${host} at ${peak.toFixed(1)}% (baseline ${m.baseline.toFixed(1)}%)`) });
   }
   if (/mem.*(usable|free|avail)/.test(id)) {
     const usable = m.last <= 1 ? m.last * 100 : m.last;
@@ -132,17 +137,23 @@ function changeFindings(e: EventEvidence, b: EvidenceBundle, alertMs: number, fi
   const culprit = changeCulprit(e, kind, service);
   const ev = [{ claim: `${kind.kind} ${mins} min before the alert: ${clip(e.title, 140)}`, source: 'events', link: e.link }];
   if (!scope) {
-    return [{ rule: 'unrelated-change', category: kind.category, weight: 0.2, culprit, detail: `${e.title} touches neither the service nor a dependency in the logs`, evidence: ev }];
+    const against = [{ claim: `${clip(e.title, 100)} touches neither ${own.join(' nor ') || 'the alerting service'} nor a dependency named in the logs`, source: 'events', link: e.link }];
+    return [{ rule: 'unrelated-change', category: kind.category, weight: 0.2, culprit, detail: `${e.title} touches neither the service nor a dependency in the logs`, evidence: ev, against }];
   }
   let weight = kind.base;
   const reasons = [`${kind.kind} on ${scope}, ${mins} min before the alert`];
+  const against: EvidenceItem[] = [];
   if (at <= firstAnomalyMs && firstAnomalyMs - at <= 30 * 60_000) { weight += 1; reasons.push('precedes the first anomalous log template'); }
-  else if (at > firstAnomalyMs + 60_000) { weight *= 0.25; reasons.push('after the errors began: an effect, not a cause'); }
+  else if (at > firstAnomalyMs + 60_000) {
+    weight *= 0.25;
+    reasons.push('after the errors began: an effect, not a cause');
+    against.push({ claim: `the errors began ${Math.round((at - firstAnomalyMs) / 60_000)} min before this change`, source: 'logs', link: b.links.logs });
+  }
   // A change whose own words reappear in the failing logs (a key, a class, a dependency) is tied to them.
   const shared = distinctiveTokens(`${e.title} ${e.text}`).filter((tok) => anomalousCorpus.includes(tok));
   if (shared.length >= 2 && at <= firstAnomalyMs + 60_000) { weight += 1; reasons.push(`shares ${shared.slice(0, 4).join(', ')} with the failing logs`); }
   const context = `${kind.kind === 'config change' ? 'changed' : kind.kind === 'deploy' ? 'deployed' : kind.kind} ${mins} min before the alert (${clip(firstLine(e.title), 100)})`;
-  return [{ rule: `change-before-alert:${kind.kind}`, category: kind.category, weight, culprit, context, detail: reasons.join('; '), evidence: ev }];
+  return [{ rule: `change-before-alert:${kind.kind}`, category: kind.category, weight, culprit, context, detail: reasons.join('; '), evidence: ev, against }];
 }
 
 function stateEventFindings(e: EventEvidence, b: EvidenceBundle, alertMs: number, logCorpus: string, anomalousCorpus: string, hostTagValues: Set<string>, surge: number): Finding[] {
@@ -189,7 +200,7 @@ function stateEventFindings(e: EventEvidence, b: EvidenceBundle, alertMs: number
   if (TRAFFIC_EVENT.test(text) && campaign) {
     const inLogs = logCorpus.includes(campaign.toLowerCase());
     const weight = (surge >= 2 ? 2 : 0.8) + (inLogs ? 1 : 0);
-    out.push({ rule: 'campaign-event', category: 'traffic_spike', weight, culprit: campaign, specific: true, detail: `${e.title}${inLogs ? '; the campaign appears in request logs' : ''}`, context: `after the ${campaign} campaign went out ${mins} min before the alert`, evidence: ev });
+    out.push({ rule: 'campaign-event', category: 'traffic_spike', weight, culprit: campaign, specific: true, scored: true, detail: `${e.title}${inLogs ? '; the campaign appears in request logs' : ''}`, context: `after the ${campaign} campaign went out ${mins} min before the alert`, evidence: ev });
   }
   // A job or process started on the saturated host is the likely consumer.
   if (JOB_EVENT.test(text) && !changeKind(e)) {

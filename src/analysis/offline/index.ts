@@ -1,7 +1,8 @@
 import type { EvidenceBundle } from '../../evidence/bundle';
 import { noUsage, type AnalysisResult } from '../report';
 import { collectFindings } from './findings';
-import { rankHypotheses } from './ranking';
+import { rankHypotheses, type RuleWeights } from './ranking';
+import { SHIPPED_WEIGHTS } from './weights';
 import { buildReport } from './report';
 
 /**
@@ -10,11 +11,11 @@ import { buildReport } from './report';
  * names its best culprit in the root cause, and the margin over the runner-up sets the confidence.
  */
 /** Runs the rules over a bundle and returns an RCA report with the rules that fired as reasoning. */
-export function analyseOffline(bundle: EvidenceBundle, now: Date = new Date()): AnalysisResult {
+export function analyseOffline(bundle: EvidenceBundle, now: Date = new Date(), weights: RuleWeights = SHIPPED_WEIGHTS): AnalysisResult {
   // `now` stamps the run (tests pin it); the duration is measured on the clock.
   const clock = performance.now();
   const findings = collectFindings(bundle);
-  const hypotheses = rankHypotheses(findings, bundle);
+  const hypotheses = rankHypotheses(findings, bundle, weights);
   const report = buildReport(bundle, hypotheses);
   const ms = Math.round(performance.now() - clock);
   const started = now;

@@ -1,5 +1,6 @@
 import type { EvidenceBundle } from '../../evidence/bundle';
 import { deriveVerdict, type Hypothesis as ReportHypothesis, type RcaCategory, type RcaReport } from '../report';
+import type { EvidenceItem } from './findings';
 import type { Hypothesis } from './ranking';
 
 const REMEDIATION: Record<RcaCategory, (c: string) => string[]> = {
@@ -43,49 +44,56 @@ function rootCauseSentence(h: Hypothesis, b: EvidenceBundle): string {
   }
 }
 
+const dedupe = (items: EvidenceItem[]) => {
+  const seen = new Set<string>();
+  return items.filter((e) => {
+    const key = `${e.link} ${e.claim}`;
+    return !seen.has(key) && !!seen.add(key);
+  });
+};
+
+function reportHypothesis(h: Hypothesis, b: EvidenceBundle): ReportHypothesis {
+  const supporting = dedupe([...h.findings].sort((x, y) => y.weight - x.weight).flatMap((f) => f.evidence)).slice(0, 4);
+  return { category: h.category, culprit: h.culprit, statement: rootCauseSentence(h, b), score: h.score, supporting, against: dedupe(h.against).slice(0, 3) };
+}
+
+/** The report when no rule fired: inconclusive, with the alert's own symptom as the only lead. */
+function inconclusiveReport(b: EvidenceBundle, missing_data: string[]): RcaReport {
+  const subject = b.alert.service ?? b.alert.hostname ?? 'the service';
+  const evidence = [{ claim: 'the monitor that fired', source: 'monitor', link: b.links.monitor }];
+  const hypothesis: ReportHypothesis = { category: 'dependency_failure', culprit: subject, statement: `${subject} or something it depends on is failing; no change, resource, dependency or host signal says which.`, score: 0, supporting: evidence, against: [] };
+  return {
+    summary: `${b.alert.title ?? b.alert.monitorName ?? 'The alert'} fired, and no rule found a cause in the evidence.`,
+    root_cause: `Inconclusive: no change, resource, dependency or host signal explains the alert on ${subject}; the category is only the default guess.`,
+    category: hypothesis.category,
+    confidence: 0,
+    verdict: 'inconclusive',
+    hypotheses: [hypothesis],
+    evidence,
+    remediation: ['Inspect the logs and events linked from the alert by hand'],
+    missing_data: [...missing_data, 'a new error, change or resource signal before the alert'],
+  };
+}
+
 export function buildReport(b: EvidenceBundle, hypotheses: Hypothesis[]): RcaReport {
   const missing_data = b.missing.map((m) => `${m.source}: ${m.reason}`);
   const best = hypotheses[0];
-  if (!best) {
-    const evidence = [{ claim: 'the monitor that fired', source: 'monitor', link: b.links.monitor }];
-    return {
-      verdict: 'inconclusive',
-      hypotheses: [{ category: 'dependency_failure', culprit: b.alert.service ?? b.alert.hostname ?? 'the service', statement: 'No rule found a cause; a failing dependency is only the default guess.', score: 0.1, supporting: [], against: [] }],
-      summary: `${b.alert.title ?? b.alert.monitorName ?? 'The alert'} fired, and no rule found a cause in the evidence.`,
-      root_cause: `Undetermined: no change, resource, dependency or host signal explains the alert on ${b.alert.service ?? b.alert.hostname ?? 'the service'}.`,
-      category: 'dependency_failure',
-      confidence: 0.1,
-      evidence,
-      remediation: ['Inspect the logs and events linked from the alert by hand'],
-      missing_data: [...missing_data, 'a new error, change or resource signal before the alert'],
-    };
-  }
-  const second = hypotheses[1];
-  const margin = second ? (best.score - second.score) / best.score : 1;
-  const strength = Math.min(1, best.score / 5);
-  const confidence = Math.round(Math.max(0.15, Math.min(0.95, (0.3 + 0.6 * margin) * (0.5 + 0.5 * strength))) * 100) / 100;
-  const seen = new Set<string>();
+  if (!best) return inconclusiveReport(b, missing_data);
+  const ranked = hypotheses.slice(0, 3).map((h) => reportHypothesis(h, b));
+  const verdict = deriveVerdict(ranked);
   // The cause's own evidence first, then the strongest symptoms in the logs it explains.
   const symptoms = hypotheses.flatMap((h) => h.findings).filter((f) => f.rule === 'anomalous-log-template' && f.category !== best.category).sort((x, y) => y.weight - x.weight).slice(0, 2);
-  const evidence = [...[...best.findings].sort((x, y) => y.weight - x.weight), ...symptoms].flatMap((f) => f.evidence).filter((e) => {
-    const key = `${e.link} ${e.claim}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  }).slice(0, 8);
-  const root_cause = rootCauseSentence(best, b);
-  const top = Math.max(...hypotheses.map((h) => h.score));
-  const ranked: ReportHypothesis[] = hypotheses.slice(0, 3).map((h) => ({
-    category: h.category, culprit: h.culprit, statement: rootCauseSentence(h, b), score: Math.round((h.score / top) * confidence * 100) / 100,
-    supporting: h.findings.flatMap((f) => f.evidence).slice(0, 4), against: [],
-  }));
-  const runnerUp = second ? ` The runner-up explanation is ${PHRASE[second.category]} (score ${second.score.toFixed(1)} against ${best.score.toFixed(1)}).` : '';
+  const evidence = dedupe([...[...best.findings].sort((x, y) => y.weight - x.weight), ...symptoms].flatMap((f) => f.evidence)).slice(0, 8);
+  const statement = ranked[0]!.statement;
+  const second = hypotheses[1];
+  const runnerUp = second ? ` The runner-up explanation is ${PHRASE[second.category]} (${second.culprit}, ${second.score.toFixed(2)} against ${best.score.toFixed(2)}).` : '';
+  const lead = verdict === 'inconclusive' ? 'Inconclusive; the best hypothesis is ' : '';
   return {
-    summary: `${b.alert.title ?? b.alert.monitorName ?? 'The alert'} points to ${PHRASE[best.category]}, with ${best.culprit} as the culprit.${runnerUp}`,
-    root_cause,
+    summary: `${b.alert.title ?? b.alert.monitorName ?? 'The alert'} ${verdict === 'inconclusive' ? 'may point' : 'points'} to ${PHRASE[best.category]}, with ${best.culprit} as the culprit.${runnerUp}`,
+    root_cause: lead ? `${lead}that ${statement.charAt(0).toLowerCase()}${statement.slice(1)}` : statement,
     category: best.category,
-    confidence,
-    verdict: deriveVerdict(ranked),
+    confidence: best.score,
+    verdict,
     hypotheses: ranked,
     evidence,
     remediation: REMEDIATION[best.category](best.culprit),

@@ -1,0 +1,7 @@
+import type { RuleWeights } from './ranking';
+
+/**
+ * The rule-family multipliers the offline analyst ships with, fitted by `fitWeights` on every
+ * scenario in scenarios/ (see `rayne eval --cross-validate` for how well that transfers).
+ */
+export const SHIPPED_WEIGHTS: RuleWeights = {};
