@@ -1,7 +1,7 @@
-import type { EventEvidence, EvidenceBundle, MetricEvidence } from '../../evidence/bundle';
+import type { EventEvidence, EvidenceBundle, LogTemplateEvidence, MetricEvidence } from '../../evidence/bundle';
 import type { RcaCategory, RcaReport } from '../report';
 import {
-  DB_WORDS, HOST_DOWN_EVENT, JOB_EVENT, NETWORK_EVENT, TRAFFIC_EVENT, UNBOUNDED, changeCulprit, changeKind, clip, databaseNameIn, dependencyNames, distinctiveTokens, eventServices, eventText, firstLine, isCategory, isHitsMetric, levelFactor, memoryHolder, minutesBefore, surgeOf, symptomOf, tagValue, tagsOfHost, templateAnomaly, textOf, urlHosts,
+  DB_WORDS, DNS_COMPONENT, DNS_FAILURE, HOST_DOWN_EVENT, JOB_EVENT, NETWORK_EVENT, SYMPTOMS, TRAFFIC_EVENT, UNBOUNDED, changeCulprit, changeKind, clip, databaseNameIn, dependencyNames, distinctiveTokens, eventServices, eventText, firstLine, isCategory, isHitsMetric, levelFactor, memoryHolder, minutesBefore, placedOn, queriedTable, surgeOf, symptomOf, tagValue, tagsOfHost, templateAnomaly, textOf, urlHosts,
 } from './signals';
 
 /** Findings: the rules of a senior SRE, each firing on signals and saying what it supports and why. */
@@ -38,7 +38,8 @@ export function collectFindings(b: EvidenceBundle): Finding[] {
   const trafficSurge = surgeOf(b.metrics);
 
   // 1. Changes shortly before the alert on the service, its host or a dependency named in the logs.
-  for (const e of b.events) findings.push(...changeFindings(e, b, alertMs, firstAnomalyMs, logCorpus, anomalousCorpus));
+  const errorTargets = [...new Set(anomalous.filter((x) => x.symptom && x.symptom !== 'certificate').flatMap((x) => failingTargets(textOf(x.t))))];
+  for (const e of b.events) findings.push(...changeFindings(e, b, alertMs, firstAnomalyMs, logCorpus, anomalousCorpus, errorTargets));
 
   // 2. New or bursting log templates, by the symptom they show.
   for (const { t, anomaly, symptom } of anomalous) {
@@ -54,7 +55,7 @@ export function collectFindings(b: EvidenceBundle): Finding[] {
       const server = urlHosts(text)[0] ?? /server[=: ]+"?([\w.-]+)/i.exec(text)?.[1];
       findings.push({ ...base, culprit: server, context: `TLS handshakes fail ("${clip(firstLine(t.example), 90)}")` });
     } else if (symptom === 'database') {
-      findings.push({ ...base, culprit: databaseNameIn(text), context: `the application cannot get database connections ("${clip(firstLine(t.example), 90)}")` });
+      findings.push({ ...base, culprit: databaseNameIn(text) ?? queriedTable(text), context: `the application cannot get database connections ("${clip(firstLine(t.example), 90)}")` });
     } else if (symptom === 'dependency_failure') {
       const names = dependencyNames(text);
       if (names.length === 0) findings.push({ ...base, culprit: undefined });
@@ -63,6 +64,8 @@ export function collectFindings(b: EvidenceBundle): Finding[] {
       findings.push({ ...base, culprit: undefined });
     }
   }
+
+  findings.push(...resolverFindings(b, anomalous.map((x) => x.t), alertMs));
 
   // A component holding memory without bound, named in any template, is the memory culprit.
   for (const t of b.logTemplates) {
@@ -121,18 +124,29 @@ function metricFindings(m: MetricEvidence, b: EvidenceBundle, surge: number): Fi
   return out;
 }
 
-function changeFindings(e: EventEvidence, b: EvidenceBundle, alertMs: number, firstAnomalyMs: number, logCorpus: string, anomalousCorpus: string): Finding[] {
+// Changes older than this are not weighed: the evidence window for changes is a few hours.
+const CHANGE_HORIZON_MIN = 180;
+
+function changeFindings(e: EventEvidence, b: EvidenceBundle, alertMs: number, firstAnomalyMs: number, logCorpus: string, anomalousCorpus: string, errorTargets: string[]): Finding[] {
   const kind = changeKind(e);
   if (!kind) return [];
   const at = Date.parse(e.at);
   const mins = minutesBefore(e.at, alertMs);
-  if (mins < 0 || mins > 120) return [];
+  if (mins < 0 || mins > CHANGE_HORIZON_MIN) return [];
   const text = eventText(e).toLowerCase();
   const own = [b.alert.service, b.alert.hostname].filter((n): n is string => !!n).map((n) => n.toLowerCase());
   const services = eventServices(e);
   const onOwn = own.some((n) => services.includes(n) || text.includes(n));
   const dependency = services.find((s) => !own.includes(s) && logCorpus.includes(s));
-  const scope = onOwn ? 'the alerting service' : dependency ? `${dependency}, a dependency named in the logs` : undefined;
+  // A change's own words in the failing logs (a key, a component, a table) tie it to them, wherever it ran;
+  // the alerting service's own name says nothing, it is in every line.
+  const ownWords = new Set(own.flatMap((n) => n.split(/[^a-z0-9_]+/)));
+  const shared = distinctiveTokens(`${e.title} ${e.text}`).filter((tok) => !ownWords.has(tok) && anomalousCorpus.includes(tok));
+  const databaseTrouble = kind.category === 'database' && symptomOf(anomalousCorpus) !== undefined && SYMPTOMS.find(([c]) => c === 'database')![1].test(anomalousCorpus);
+  const scope = onOwn ? 'the alerting service'
+    : dependency ? `${dependency}, a dependency named in the logs`
+      : databaseTrouble ? 'the database while queries fail'
+        : shared.length >= 2 ? `what the failing logs name (${shared.slice(0, 3).join(', ')})` : undefined;
   const service = onOwn ? (services.find((s) => own.includes(s)) ?? b.alert.service) : dependency ?? services[0];
   const culprit = changeCulprit(e, kind, service);
   const ev = [{ claim: `${kind.kind} ${mins} min before the alert: ${clip(e.title, 140)}`, source: 'events', link: e.link }];
@@ -149,9 +163,14 @@ function changeFindings(e: EventEvidence, b: EvidenceBundle, alertMs: number, fi
     reasons.push('after the errors began: an effect, not a cause');
     against.push({ claim: `the errors began ${Math.round((at - firstAnomalyMs) / 60_000)} min before this change`, source: 'logs', link: b.links.logs });
   }
-  // A change whose own words reappear in the failing logs (a key, a class, a dependency) is tied to them.
-  const shared = distinctiveTokens(`${e.title} ${e.text}`).filter((tok) => anomalousCorpus.includes(tok));
   if (shared.length >= 2 && at <= firstAnomalyMs + 60_000) { weight += 1; reasons.push(`shares ${shared.slice(0, 4).join(', ')} with the failing logs`); }
+  // Errors that name a failing target the change never mentions point away from the change.
+  const untouched = kind.category === 'deployment' ? errorTargets.filter((t) => !text.includes(t.toLowerCase())) : [];
+  if (untouched.length > 0 && untouched.length === errorTargets.length) {
+    weight *= 0.6;
+    reasons.push(`the errors name ${untouched.slice(0, 2).join(', ')}, which it does not touch`);
+    against.push({ claim: `the failing calls name ${untouched.slice(0, 3).join(', ')}, which this change does not mention`, source: 'logs', link: b.links.logs });
+  }
   const context = `${kind.kind === 'config change' ? 'changed' : kind.kind === 'deploy' ? 'deployed' : kind.kind} ${mins} min before the alert (${clip(firstLine(e.title), 100)})`;
   return [{ rule: `change-before-alert:${kind.kind}`, category: kind.category, weight, culprit, context, detail: reasons.join('; '), evidence: ev, against }];
 }
@@ -166,7 +185,8 @@ function stateEventFindings(e: EventEvidence, b: EvidenceBundle, alertMs: number
   if (/scheduled downtime/i.test(text)) return out;
 
   if (HOST_DOWN_EVENT.test(text) && eventHost) {
-    const corroborated = /no route to host|host unreachable|connection refused|upstream server temporarily disabled|connect\(\) failed/i.test(anomalousCorpus);
+    // Callers that cannot connect, or errors that name the host itself, tie its failure to the alert.
+    const corroborated = /no route to host|host unreachable|connection refused|upstream server temporarily disabled|connect\(\) failed|etimedout|connect timed out|connection timed out/i.test(anomalousCorpus) || anomalousCorpus.includes(eventHost.toLowerCase());
     out.push({ rule: 'host-down-event', category: 'host_failure', weight: 3.5 + (corroborated ? 1 : 0), culprit: eventHost, detail: `${e.title}${corroborated ? '; callers log unreachable upstreams' : ''}`, context: `${clip(firstLine(e.title), 100)} ${mins} min before the alert`, evidence: ev });
   }
   const device = tagValue(e.tags, 'snmp_device', 'device_name', 'switch') ?? (/^([\w.-]+):\s/.exec(e.title)?.[1]);
@@ -199,7 +219,9 @@ function stateEventFindings(e: EventEvidence, b: EvidenceBundle, alertMs: number
   const campaign = tagValue(e.tags, 'campaign', 'utm_campaign') ?? /campaign(?: sent)?:\s*([\w.-]+)/i.exec(e.title)?.[1];
   if (TRAFFIC_EVENT.test(text) && campaign) {
     const inLogs = logCorpus.includes(campaign.toLowerCase());
-    const weight = (surge >= 2 ? 2 : 0.8) + (inLogs ? 1 : 0);
+    // Saturation of the alerting service right after a campaign is the campaign's load, even without a request metric.
+    const saturated = surge >= 2 || /pool|queue|backlog|saturat|exhaust|throttl/i.test(anomalousCorpus) || b.metrics.some((m) => /cpu/i.test(m.label) && Math.max(m.recent, m.last) > 90);
+    const weight = (saturated ? 2 : 0.8) + (inLogs ? 1 : 0);
     out.push({ rule: 'campaign-event', category: 'traffic_spike', weight, culprit: campaign, specific: true, scored: true, detail: `${e.title}${inLogs ? '; the campaign appears in request logs' : ''}`, context: `after the ${campaign} campaign went out ${mins} min before the alert`, evidence: ev });
   }
   // A job or process started on the saturated host is the likely consumer.
@@ -217,4 +239,28 @@ function stateEventFindings(e: EventEvidence, b: EvidenceBundle, alertMs: number
     }
   }
   return out;
+}
+
+/** What a failing log line names as the thing that failed: a dependency, a database host or a table. */
+function failingTargets(text: string): string[] {
+  return [...dependencyNames(text), databaseNameIn(text), queriedTable(text)].filter((n): n is string => !!n && n.length > 3);
+}
+
+/**
+ * Lookups of several different names failing at once: the resolver they share is at fault, not
+ * each dependency. A recent change to the resolver (where it was placed) names the culprit.
+ */
+function resolverFindings(b: EvidenceBundle, anomalous: LogTemplateEvidence[], alertMs: number): Finding[] {
+  const failing = anomalous.filter((t) => DNS_FAILURE.test(textOf(t)));
+  const names = new Set(failing.flatMap((t) => dependencyNames(textOf(t))));
+  if (failing.length === 0 || names.size < 2) return [];
+  const evidence = failing.slice(0, 2).map((t) => ({ claim: `${t.count} lines "${clip(firstLine(t.example), 140)}"`, source: 'logs', link: t.link ?? b.links.logs }));
+  const resolver = /\bon ([\d.]+):53\b/.exec(failing.map(textOf).join('\n'))?.[1];
+  const base = { rule: 'shared-resolver-failing', category: 'network' as const, weight: 3, detail: `lookups of ${names.size} different names fail at once`, evidence };
+  const moved = b.events.filter((e) => DNS_COMPONENT.test(`${e.title} ${e.text}`) && minutesBefore(e.at, alertMs) >= 0 && placedOn(e.text));
+  if (moved.length === 0) return [{ ...base, culprit: resolver && `the DNS resolver ${resolver}`, context: `lookups of ${[...names].slice(0, 3).join(', ')} fail` }];
+  return moved.map((e) => ({
+    ...base, weight: 4, culprit: placedOn(e.text)!, context: `the resolver was placed there ${minutesBefore(e.at, alertMs)} min before the alert (${clip(firstLine(e.title), 80)}) and lookups of ${[...names].slice(0, 2).join(', ')} fail`,
+    evidence: [...evidence, { claim: clip(`${e.title}: ${e.text}`, 200), source: 'events', link: e.link }],
+  }));
 }

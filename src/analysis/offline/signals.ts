@@ -36,8 +36,8 @@ export const SYMPTOMS: ReadonlyArray<[RcaCategory, RegExp]> = [
   ['disk_full', /ENOSPC|no space left|disk (is )?full|disk quota|filesystem .* full|read-only file system/i],
   ['memory_exhaustion', /OutOfMemory|\bOOM|heap space|GC overhead|Cannot allocate memory|memory limit|Old Gen|full GC|heap out of memory/i],
   ['certificate', /SSLHandshake|certificate|\bPKIX\b|x509|CertPath|TLS handshake|\bSSL\b.*(error|fail)|cert(ificate)? (has )?expired/i],
-  ['database', /too many connections|remaining connection slots|connection pool|pool (is probably )?(full|exhausted)|pool exhausted|acquiring a connection|Connection is not available|CannotCreateTransaction|deadlock|lock wait|slow query|replication lag|replica lag|could not obtain lock|max_connections/i],
-  ['network', /packet loss|retransmi|connection reset|Connection rese|interface errors|CRC|link (is )?down|flapping|network is unreachable/i],
+  ['database', /too many connections|remaining connection slots|connection pool|pool (is probably )?(full|exhausted)|pool exhausted|acquiring a connection|Connection is not available|CannotCreateTransaction|deadlock|lock wait|lock timeout|waiting for (a )?lock|statement timeout|canceling statement|slow query|replication lag|replica lag|could not obtain lock|max_connections/i],
+  ['network', /packet loss|retransmi|connection reset|Connection rese|interface errors|CRC|link (is )?down|flapping|network is unreachable|lookup \S+ on [\d.]+:53|EAI_AGAIN|server misbehaving|no such host|name resolution|NXDOMAIN|SERVFAIL/i],
   ['dependency_failure', /ETIMEDOUT|ECONNREFUSED|ECONNRESET|EAI_AGAIN|ENOTFOUND|getaddrinfo|timed out|timeout|connection refused|No route to host|Service Unavailable|Bad Gateway|Gateway Time-?out|\b50[234]\b|circuit\b.*\bopen|upstream|call failed|rate limit/i],
 ];
 export const symptomOf = (text: string) => SYMPTOMS.find(([, re]) => re.test(text))?.[0];
@@ -109,7 +109,8 @@ export function changeKind(e: EventEvidence): ChangeKind | undefined {
   const source = (e.source ?? '').toLowerCase();
   if (FAILURE_EVENT.test(e.title) && !/sync succeeded/i.test(e.title)) return undefined;
   if (CERT_EVENT.test(text)) return { category: 'certificate', kind: 'certificate rotation', base: 3 };
-  if (source === 'config' || /properties changed|keys changed|feature[- ]flag|flag .* (turned|set|enabled|disabled)/i.test(text) || (CONFIG_EVENT.test(e.title) && !DEPLOY_EVENT.test(e.title))) return { category: 'config_change', kind: 'config change', base: 3 };
+  if (SCHEMA_CHANGE.test(text) && !DEPLOY_EVENT.test(e.title)) return { category: 'database', kind: 'schema change', base: 2 };
+  if (source === 'config' || /properties changed|keys changed|feature[- ]flag|flag .* (turned|set|enabled|disabled)/i.test(text) || describesConfigDiff(e.text) || (CONFIG_EVENT.test(e.title) && !DEPLOY_EVENT.test(e.title))) return { category: 'config_change', kind: 'config change', base: 3 };
   if (DEPLOY_EVENT.test(e.title) || (/argocd|spinnaker|deploy/.test(source) && !MERGE_EVENT.test(e.title))) return { category: 'deployment', kind: 'deploy', base: 3 };
   if (MERGE_EVENT.test(e.title) && /github|gitlab/.test(source)) return { category: 'deployment', kind: 'merged change', base: 0.8 };
   if (SCALE_EVENT.test(e.title)) return { category: 'deployment', kind: 'scaling', base: 1 };
@@ -122,11 +123,12 @@ export function changeCulprit(e: EventEvidence, kind: ChangeKind, service: strin
   const text = `${e.title}\n${e.text}`;
   if (kind.category === 'config_change') {
     const key = /keys? changed:?\s*\[?\s*([\w.-]+)/i.exec(text)?.[1]
-      ?? /^[-+~]\s*([\w.-]+)\s*[:=]/m.exec(e.text)?.[1]
+      ?? changedSetting(e.text)
       ?? /\bflag\s+"?([\w.-]+)"?/i.exec(text)?.[1]
       ?? tagValue(e.tags, 'flag', 'feature_flag', 'key');
     return key ?? service;
   }
+  if (kind.category === 'database') return schemaObject(text) ?? service;
   const version = VERSION.exec(e.title)?.[0] ?? VERSION.exec(e.text)?.[0] ?? tagValue(e.tags, 'version');
   if (version && service) return `${service} ${version}`;
   return version ?? service;
@@ -143,3 +145,30 @@ export function distinctiveTokens(text: string): string[] {
   const toks = text.toLowerCase().split(/[^a-z0-9_]+/).filter((t) => t.length >= 4 && !STOP.has(t) && !/^\d+$/.test(t));
   return [...new Set(toks)];
 }
+
+// Name-resolution failures: many dependencies failing at once through the one resolver they share.
+export const DNS_FAILURE = /lookup \S+ on [\d.]+:53|EAI_AGAIN|server misbehaving|no such host|name resolution|NXDOMAIN|SERVFAIL/i;
+export const DNS_COMPONENT = /\b(core-?dns|kube-?dns|dns|resolver|resolv\.conf|nameserver)\b/i;
+/** The node a workload was placed on, as schedulers word it ("assigned pod to node-1"). */
+export const placedOn = (text: string) => /\bassigned \S+ to ([\w.-]+[\w])/i.exec(text)?.[1];
+
+// A schema change: migrations and DDL take locks that queue every query on the table.
+export const SCHEMA_CHANGE = /\b(migrat\w*|flyway|liquibase|alembic|alter table|add column|create index|drop column|schema change)\b/i;
+/** What a schema change touches: a migration's name (V12__add_orders_status.sql), a column or a table. */
+export function schemaObject(text: string): string | undefined {
+  const migration = /\bV?\d+__([a-z][\w]*?)\.sql\b/i.exec(text)?.[1]?.replace(/^(add|drop|alter|rename|create|backfill)_/i, '');
+  return migration ?? /\b(?:add|drop) column (?:if (?:not )?exists )?"?(\w+)/i.exec(text)?.[1] ?? /\b(?:alter table|create index \w+ on) "?([\w.]+)/i.exec(text)?.[1];
+}
+
+/** The table a slow or failing query reads or writes. */
+export const queriedTable = (text: string) => /\b(?:from|update|into|join)\s+"?([a-z_][\w]*(?:\.[a-z_][\w]*)?)"?/i.exec(text)?.[1];
+
+// A unified diff or an "old -> new" list in a change's text: a configuration changed, whatever the tool.
+const DIFF_LINE = /^[-+]\s*"?([\w.-]+)"?\s*[:=]/m;
+const ARROW_CHANGE = /\b([a-z][\w.-]*)\s*[:=]?\s*"?[\w.]+"?\s*->\s*"?[\w.]+/i;
+const CHANGED_OBJECT = /\bchanged objects?:\s*(?:[a-z]+\s+)*\/?(?:[\w.-]+\/)*([\w.-]+)\s*\{/i;
+/** The key, object or setting a change's text says it changed. */
+export function changedSetting(text: string): string | undefined {
+  return CHANGED_OBJECT.exec(text)?.[1] ?? DIFF_LINE.exec(text)?.[1] ?? ARROW_CHANGE.exec(text)?.[1];
+}
+export const describesConfigDiff = (text: string) => DIFF_LINE.test(text) || CHANGED_OBJECT.test(text);
