@@ -97,3 +97,38 @@ function countBy(values: readonly string[]): Map<string, number> {
   for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
   return counts;
 }
+
+/** Every combination of the values listed per key, in order (the first key varies slowest). */
+export function gridOf<T extends object>(values: { [K in keyof T]: readonly T[K][] }): T[] {
+  let configs: Partial<T>[] = [{}];
+  for (const key of Object.keys(values) as (keyof T)[]) {
+    configs = configs.flatMap((c) => values[key].map((v) => ({ ...c, [key]: v })));
+  }
+  return configs as T[];
+}
+
+/** The index of the configuration with the best mean (GA + PA) / 2 on `systems`; ties go to the first. */
+export function bestOn(scores: readonly (readonly Accuracy[])[], systems: readonly number[]): number {
+  const score = (c: number) => systems.reduce((s, i) => s + scores[c]![i]!.ga + scores[c]![i]!.pa, 0);
+  let best = 0;
+  for (let c = 1; c < scores.length; c++) if (score(c) > score(best)) best = c;
+  return best;
+}
+
+export interface HeldOut {
+  /** The configuration chosen on the other systems. */
+  chosen: number;
+  accuracy: Accuracy;
+}
+
+/**
+ * Leave one system out: for each system, the configuration that scores best on all the others,
+ * and that configuration's score on the one left out. `scores[config][system]`.
+ */
+export function leaveOneOut(scores: readonly (readonly Accuracy[])[]): HeldOut[] {
+  const systems = scores[0]!.map((_, i) => i);
+  return systems.map((held) => {
+    const chosen = bestOn(scores, systems.filter((i) => i !== held));
+    return { chosen, accuracy: scores[chosen]![held]! };
+  });
+}

@@ -54,10 +54,12 @@ export interface MinerConfig {
   minDistinctWords: number;
   /** ...covering at least this share of the family's lines (few words used often are template text). */
   minDistinctShare: number;
+  /** A position whose words are all identifiers (`com.acme.Foo`, `RILJ_ACK_WL`, `topActivity`) opens at this many, whatever their share. */
+  minDistinctIdentifiers: number;
 }
 
 /** The configuration chosen on all nine LogHub-2k systems by `npm run bench:logs`. */
-export const DEFAULT_CONFIG: Readonly<MinerConfig> = { similarity: 0.5, prefixWords: 0, minDistinctWords: 6, minDistinctShare: 0.3 };
+export const DEFAULT_CONFIG: Readonly<MinerConfig> = { similarity: 0.4, prefixWords: 1, minDistinctWords: 6, minDistinctShare: 0.3, minDistinctIdentifiers: 3 };
 
 // A position with this many distinct words opens whatever their share: more alternatives than any template writes out.
 const MANY_WORDS = 20;
@@ -288,8 +290,13 @@ const isUnitSlot = (family: Family, k: number) => k > 0 && holdsValues(family, k
  */
 function opens(family: Family, seen: Set<string>, onlyDifference: boolean, config: MinerConfig): boolean {
   if (seen.has(WILDCARD)) return onlyDifference;
+  if (seen.size >= config.minDistinctIdentifiers && [...seen].every(isIdentifier)) return true;
   return seen.size >= MANY_WORDS || (seen.size >= config.minDistinctWords && seen.size >= config.minDistinctShare * family.lines);
 }
+
+// A name made of parts (dotted, slashed, snake_case, camelCase) is more likely a value than a plain word.
+const IDENTIFIER = /[a-z][A-Z]|\w[._/\\]\w/;
+const isIdentifier = (word: string) => IDENTIFIER.test(word);
 
 function openSlot(family: Family, k: number): void {
   family.open[k] = true;
