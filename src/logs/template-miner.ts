@@ -1,13 +1,15 @@
 /**
- * An online log template miner in the spirit of Drain, with one configuration for every format.
+ * An online log template miner in the spirit of Drain, with one configuration for every format
+ * (MinerConfig; the shipped one is chosen by leaving one LogHub system out, see bench/logs.ts).
  *
  * Each line is tokenized and its values by shape (numbers, ids, paths…, see tokenize.ts) become
- * `<*>`; the result is the line's variant. Variants with the same separators that share at least
- * half of their constant tokens, slot by slot, form a family (a run of values is one slot, so
- * lists of any length share one). Where a family's variants differ, a slot becomes a value once
+ * `<*>`; the result is the line's variant. Variants with the same separators and leading words
+ * (Drain's prefix tree) that share enough of their constant tokens, slot by slot, form a family
+ * (a run of values is one slot, so lists of any length share one). Where a family's variants
+ * differ, a slot becomes a value once
  * - it held a value by shape where the family had a word, in a line that differs nowhere else;
  * - its words are units after a value (`5.2 KB` / `93.0 B`), folded into that value;
- * - it has 6 distinct words that are at least 30% of the family's lines, or 20 words at all;
+ * - it has enough distinct words for the family's lines, fewer when all are identifiers;
  * and a run of values becomes one `<*>` once its length varies. Until then each word keeps its own
  * template, so `GET`/`POST`/`DELETE` or `LOOKING`/`LEADING` stay apart while class names merge.
  * Slots only ever open, so templates generalise as lines arrive and never split.
