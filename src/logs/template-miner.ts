@@ -1,13 +1,15 @@
 /**
- * An online log template miner in the spirit of Drain, with one configuration for every format.
+ * An online log template miner in the spirit of Drain, with one configuration for every format
+ * (MinerConfig; the shipped one is chosen by leaving one LogHub system out, see bench/logs.ts).
  *
  * Each line is tokenized and its values by shape (numbers, ids, paths…, see tokenize.ts) become
- * `<*>`; the result is the line's variant. Variants with the same separators that share at least
- * half of their constant tokens, slot by slot, form a family (a run of values is one slot, so
- * lists of any length share one). Where a family's variants differ, a slot becomes a value once
+ * `<*>`; the result is the line's variant. Variants with the same separators and leading words
+ * (Drain's prefix tree) that share enough of their constant tokens, slot by slot, form a family
+ * (a run of values is one slot, so lists of any length share one). Where a family's variants
+ * differ, a slot becomes a value once
  * - it held a value by shape where the family had a word, in a line that differs nowhere else;
  * - its words are units after a value (`5.2 KB` / `93.0 B`), folded into that value;
- * - it has 6 distinct words that are at least 30% of the family's lines, or 20 words at all;
+ * - it has enough distinct words for the family's lines, fewer when all are identifiers;
  * and a run of values becomes one `<*>` once its length varies. Until then each word keeps its own
  * template, so `GET`/`POST`/`DELETE` or `LOOKING`/`LEADING` stay apart while class names merge.
  * Slots only ever open, so templates generalise as lines arrive and never split.
@@ -44,13 +46,24 @@ export interface MinedTemplate {
   perMinute: Map<number, number>;
 }
 
-// A family joins variants whose constant tokens agree on at least this share.
-const SIMILARITY = 0.5;
-// A word position opens once it has this many distinct words...
-const MIN_DISTINCT_WORDS = 6;
-// ...covering at least this share of the family's lines (few words used often are template text),
-const MIN_DISTINCT_SHARE = 0.3;
-// ...or this many, more alternatives than any template writes out at one place.
+/** The knobs of the miner; the bench chooses them by leaving one LogHub system out (bench/logs.ts). */
+export interface MinerConfig {
+  /** A family joins variants whose constant tokens agree on at least this share. */
+  similarity: number;
+  /** Leading words that must be equal for two lines to share a family, as in Drain's prefix tree. */
+  prefixWords: number;
+  /** A word position opens once it has this many distinct words... */
+  minDistinctWords: number;
+  /** ...covering at least this share of the family's lines (few words used often are template text). */
+  minDistinctShare: number;
+  /** A position whose words are all identifiers (`com.acme.Foo`, `RILJ_ACK_WL`, `topActivity`) opens at this many, whatever their share. */
+  minDistinctIdentifiers: number;
+}
+
+/** The configuration chosen on all nine LogHub-2k systems by `npm run bench:logs`. */
+export const DEFAULT_CONFIG: Readonly<MinerConfig> = { similarity: 0.4, prefixWords: 1, minDistinctWords: 6, minDistinctShare: 0.3, minDistinctIdentifiers: 3 };
+
+// A position with this many distinct words opens whatever their share: more alternatives than any template writes out.
 const MANY_WORDS = 20;
 // Sets of metadata stop growing here; a template seen on more hosts than this is everywhere anyway.
 const MAX_SET = 100;
@@ -99,9 +112,14 @@ interface Variant {
 
 /** Mines templates from a stream of log messages, one line at a time. */
 export class TemplateMiner {
+  private readonly config: MinerConfig;
   private readonly variants = new Map<string, Variant>();
   private readonly families = new Map<string, Family[]>();
   private lines = 0;
+
+  constructor(config: Partial<MinerConfig> = {}) {
+    this.config = { ...DEFAULT_CONFIG, ...config };
+  }
 
   /** Adds one message (without timestamp or level prefixes) to the templates. */
   add(line: string, meta?: LineMeta): void {
@@ -118,7 +136,7 @@ export class TemplateMiner {
     const tokenized = tokenize(line);
     const variant = this.variants.get(render(tokenized.seps, tokenized.tokens, tokenized.variable));
     if (variant) return this.templateOfVariant(variant);
-    const slots = slotsOf(tokenized);
+    const slots = slotsOf(tokenized, this.config.prefixWords);
     const family = this.closestFamily(slots);
     return family ? renderInFamily(tokenized, slots, family) : render(tokenized.seps, tokenized.tokens, tokenized.variable);
   }
@@ -149,12 +167,12 @@ export class TemplateMiner {
    * with templates rather than with values.
    */
   private variantFor(line: TokenizedLine, key: string, example: string): Variant {
-    const slots = slotsOf(line);
+    const slots = slotsOf(line, this.config.prefixWords);
     let family = this.closestFamily(slots);
     const template = family && renderInFamily(line, slots, family);
     const same = template !== undefined && family!.variants.get(template);
     if (same) return same;
-    if (family) join(family, line, slots);
+    if (family) join(family, line, slots, this.config);
     else {
       family = newFamily(line, slots);
       const bucket = this.families.get(slots.shape);
@@ -170,7 +188,7 @@ export class TemplateMiner {
 
   private closestFamily(slots: Slots): Family | undefined {
     let best: Family | undefined;
-    let bestSimilarity = SIMILARITY;
+    let bestSimilarity = this.config.similarity;
     for (const family of this.families.get(slots.shape) ?? []) {
       const s = similarity(family, slots.words);
       if (s > bestSimilarity || (s === bestSimilarity && !best)) {
@@ -184,7 +202,7 @@ export class TemplateMiner {
 
 const isListSeparator = (sep: string) => sep === ' ' || sep === ',';
 
-function slotsOf(line: TokenizedLine): Slots {
+function slotsOf(line: TokenizedLine, prefixWords: number): Slots {
   const { tokens, seps, variable } = line;
   const words: string[] = [];
   const starts: number[] = [];
@@ -199,7 +217,8 @@ function slotsOf(line: TokenizedLine): Slots {
     words.push(WILDCARD);
     while (variable[i + 1] && isListSeparator(seps[i + 1]!)) i++;
   }
-  return { words, starts, shape: `${words.length}\u0001${shape}\u0001${seps[tokens.length]}` };
+  const prefix = words.slice(0, prefixWords).join('\u0001');
+  return { words, starts, shape: `${words.length}\u0001${shape}\u0001${seps[tokens.length]}\u0002${prefix}` };
 }
 
 function newFamily(line: TokenizedLine, slots: Slots): Family {
@@ -225,7 +244,7 @@ function similarity(family: Family, words: string[]): number {
 }
 
 /** Adds a new variant to its family, opening the slots that turn out to hold values. */
-function join(family: Family, line: TokenizedLine, slots: Slots): void {
+function join(family: Family, line: TokenizedLine, slots: Slots, config: MinerConfig): void {
   markLists(family, line, slots);
   const differing = recordWords(family, slots.words);
   // A unit that alone tells two lines apart is part of the value before it (`5.2 KB`, `93.0 B`).
@@ -235,7 +254,7 @@ function join(family: Family, line: TokenizedLine, slots: Slots): void {
   }
   for (let k = 0; k < slots.words.length; k++) {
     const seen = family.seen[k];
-    if (seen && opens(family, seen, differing.length === 1 && differing[0] === k)) openSlot(family, k);
+    if (seen && opens(family, seen, differing.length === 1 && differing[0] === k, config)) openSlot(family, k);
   }
 }
 
@@ -271,10 +290,15 @@ const isUnitSlot = (family: Family, k: number) => k > 0 && holdsValues(family, k
  * Whether a slot holds values: it held a value by shape where the family had a word, in a line
  * that differs nowhere else; or it has many distinct words for few lines.
  */
-function opens(family: Family, seen: Set<string>, onlyDifference: boolean): boolean {
+function opens(family: Family, seen: Set<string>, onlyDifference: boolean, config: MinerConfig): boolean {
   if (seen.has(WILDCARD)) return onlyDifference;
-  return seen.size >= MANY_WORDS || (seen.size >= MIN_DISTINCT_WORDS && seen.size >= MIN_DISTINCT_SHARE * family.lines);
+  if (seen.size >= config.minDistinctIdentifiers && [...seen].every(isIdentifier)) return true;
+  return seen.size >= MANY_WORDS || (seen.size >= config.minDistinctWords && seen.size >= config.minDistinctShare * family.lines);
 }
+
+// A name made of parts (dotted, slashed, snake_case, camelCase) is more likely a value than a plain word.
+const IDENTIFIER = /[a-z][A-Z]|\w[._/\\]\w/;
+const isIdentifier = (word: string) => IDENTIFIER.test(word);
 
 function openSlot(family: Family, k: number): void {
   family.open[k] = true;

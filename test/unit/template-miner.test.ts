@@ -129,6 +129,51 @@ describe('TemplateMiner', () => {
     expect(templatesOf(['', '   '])).toEqual(['', '']);
   });
 
+  it('keeps an id while its template generalises', () => {
+    const miner = new TemplateMiner();
+    miner.add('Opening proxy : MININT-FNANLI5.corp:52368');
+    const [first] = miner.templates();
+    miner.add('Opening proxy : 04DN8IQ.corp:54883');
+    expect(miner.templates().map((t) => [t.id, t.template])).toEqual([[first!.id, 'Opening proxy : <*>:<*>']]);
+  });
+
+  it('opens a place of identifiers (dotted, snake_case, camelCase) sooner than a place of plain words', () => {
+    const states = ['state is alpha', 'state is beta', 'state is gamma'];
+    const classes = ['loaded com.acme.Alpha', 'loaded com.acme.Beta', 'loaded com.acme.Gamma'];
+    expect(templatesOf([...states, ...classes])).toEqual([...states, 'loaded <*>', 'loaded <*>', 'loaded <*>']);
+  });
+
+  it('takes its thresholds from the config it is given', () => {
+    const states = ['state is alpha', 'state is beta'];
+    const miner = new TemplateMiner({ minDistinctWords: 2, minDistinctShare: 0 });
+    states.forEach((l) => miner.add(l));
+    expect(states.map((l) => miner.templateOf(l))).toEqual(['state is <*>', 'state is <*>']);
+  });
+
+  describe.each([1, 2, 3])('on random messages (seed %i)', (seed) => {
+    const next = random(seed);
+    const pick = <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)]!;
+    const letter = (i: number) => String.fromCharCode(97 + (i % 26));
+    const vocabulary = Array.from({ length: 300 }, (_, i) => `w${letter(i)}${letter(i / 26)}`);
+    const values = [() => String(Math.floor(next() * 1e6)), () => `0x${Math.floor(next() * 1e9).toString(16)}`, () => `10.0.${Math.floor(next() * 255)}.${Math.floor(next() * 255)}`, () => `/var/data/f${Math.floor(next() * 1e4)}`];
+    // 30 message kinds of 3-8 words, a third of them values: ids, counts, addresses, paths.
+    const kinds = Array.from({ length: 30 }, () => Array.from({ length: 3 + Math.floor(next() * 6) }, (_, i) => (i > 0 && next() < 0.33 ? undefined : pick(vocabulary))));
+    const lines = Array.from({ length: 3000 }, () => {
+      const kind = Math.floor(next() * kinds.length);
+      return { kind, line: kinds[kind]!.map((w) => w ?? pick(values)()).join(' ') };
+    });
+    const miner = mine(lines.map((l) => l.line));
+
+    it('gives lines that differ only in values their kind\'s template', () => {
+      for (const { kind, line } of lines) expect(miner.templateOf(line)).toBe(kinds[kind]!.map((w) => w ?? '<*>').join(' '));
+    });
+
+    it('keeps kinds with different constant text apart, and its memory to one template per kind', () => {
+      const kindsSeen = new Set(lines.map((l) => kinds[l.kind]!.map((w) => w ?? '<*>').join(' ')));
+      expect(miner.templates().map((t) => t.template).sort()).toEqual([...kindsSeen].sort());
+    });
+  });
+
   it.each([1, 2, 3, 4, 5])('never makes a new template when a template\'s own example comes again (LogHub sample, seed %i)', (seed) => {
     const next = random(seed);
     const systems = LOGHUB_SYSTEMS.map((s) => loadSystem(s).contents);
