@@ -214,6 +214,15 @@ describe('principles that transfer', () => {
     expect(report.root_cause).toContain('node-7.internal');
   });
 
+  it('names the directory whose writes fill the disk, on the host where they fail', () => {
+    const { report } = analyse(bundle({
+      logTemplates: [template({ template: 'failed to archive <*> to <*>', example: 'failed to archive 42 to /srv/app/order-archive/2026/03/12/42.dat\njava.io.IOException: No space left on device', hosts: ['files-02'] })],
+    }));
+    expect(report.category).toBe('disk_full');
+    expect(report.root_cause).toContain('order-archive');
+    expect(report.root_cause).toContain('files-02');
+  });
+
   it('blames a schema migration that precedes statement timeouts, naming what it changes', () => {
     const { report } = analyse(bundle({
       logTemplates: [template({ template: 'ERROR: canceling statement due to statement timeout', firstSeen: at(6) })],

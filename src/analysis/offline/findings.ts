@@ -1,7 +1,7 @@
 import type { EventEvidence, EvidenceBundle, LogTemplateEvidence, MetricEvidence } from '../../evidence/bundle';
 import type { RcaCategory, RcaReport } from '../report';
 import {
-  DB_WORDS, DNS_COMPONENT, DNS_FAILURE, HOST_DOWN_EVENT, JOB_EVENT, NETWORK_EVENT, SYMPTOMS, TRAFFIC_EVENT, UNBOUNDED, changeCulprit, changeKind, clip, databaseNameIn, dependencyNames, distinctiveTokens, eventServices, eventText, firstLine, isCategory, isHitsMetric, levelFactor, memoryHolder, minutesBefore, placedOn, queriedTable, surgeOf, symptomOf, tagValue, tagsOfHost, templateAnomaly, textOf, urlHosts,
+  writtenDirectory, DB_WORDS, DNS_COMPONENT, DNS_FAILURE, HOST_DOWN_EVENT, JOB_EVENT, NETWORK_EVENT, SYMPTOMS, TRAFFIC_EVENT, UNBOUNDED, changeCulprit, changeKind, clip, databaseNameIn, dependencyNames, distinctiveTokens, eventServices, eventText, firstLine, isCategory, isHitsMetric, levelFactor, memoryHolder, minutesBefore, placedOn, queriedTable, surgeOf, symptomOf, tagValue, tagsOfHost, templateAnomaly, textOf, urlHosts,
 } from './signals';
 
 /** Findings: the rules of a senior SRE, each firing on signals and saying what it supports and why. */
@@ -51,6 +51,8 @@ export function collectFindings(b: EvidenceBundle): Finding[] {
     const base = { rule: 'anomalous-log-template', category: symptom, weight, evidence, detail: `${when}: ${clip(t.template, 100)}` };
     if (symptom === 'disk_full' || symptom === 'memory_exhaustion') {
       findings.push({ ...base, culprit: t.hosts[0] ?? b.alert.hostname, context: `logs "${clip(firstLine(t.example), 90)}" since ${t.firstSeen.slice(11, 16)} UTC` });
+      const directory = symptom === 'disk_full' ? writtenDirectory(t.example) : undefined;
+      if (directory) findings.push({ ...base, rule: 'disk-written-directory', weight: 0.5, culprit: directory, specific: true, context: `writes to ${directory} fail` });
     } else if (symptom === 'certificate') {
       const server = urlHosts(text)[0] ?? /server[=: ]+"?([\w.-]+)/i.exec(text)?.[1];
       findings.push({ ...base, culprit: server, context: `TLS handshakes fail ("${clip(firstLine(t.example), 90)}")` });

@@ -172,3 +172,14 @@ export function changedSetting(text: string): string | undefined {
   return CHANGED_OBJECT.exec(text)?.[1] ?? DIFF_LINE.exec(text)?.[1] ?? ARROW_CHANGE.exec(text)?.[1];
 }
 export const describesConfigDiff = (text: string) => DIFF_LINE.test(text) || CHANGED_OBJECT.test(text);
+
+/**
+ * The directory failing writes go to, named by its last word-like part: in
+ * /srv/app/msg-archive/2026/03/12/x.dat that is msg-archive, what is filling the disk.
+ */
+export function writtenDirectory(text: string): string | undefined {
+  const path = /(?:^|[\s"'=(])((?:\/[\w.-]+){2,})/.exec(text)?.[1];
+  if (!path) return undefined;
+  const dirs = path.split('/').filter(Boolean).slice(0, -1);
+  return dirs.reverse().find((d) => /[a-z]{3,}/i.test(d) && !/^\d/.test(d) && !/^(tmp|var|srv|opt|data|home|mnt|usr|lib|log|logs)$/i.test(d));
+}
