@@ -71,9 +71,10 @@ export interface AnalysisResult {
 export const noUsage = (): AnalysisUsage => ({ turns: 0, toolCalls: 0, inputTokens: 0, outputTokens: 0, cachedTokens: 0, estimatedCostUsd: 0 });
 
 // A best hypothesis is confirmed when it is strong, well ahead and backed by two kinds of source
-// with nothing against it; likely when it is fair and ahead; otherwise the evidence is inconclusive.
+// with nothing against it; likely when it is fair, ahead and seen in two kinds of source (logs and
+// an event, say), since one kind alone can mislead in one consistent way; otherwise inconclusive.
 const CONFIRMED = { score: 0.75, margin: 0.3, sources: 2 };
-const LIKELY = { score: 0.5, margin: 0.15 };
+const LIKELY = { score: 0.5, margin: 0.15, sources: 2 };
 
 /** The verdict ranked hypotheses earn from their scores and evidence; the same rule for every analyst. */
 export function deriveVerdict(hypotheses: readonly Hypothesis[]): Verdict {
@@ -82,6 +83,6 @@ export function deriveVerdict(hypotheses: readonly Hypothesis[]): Verdict {
   const margin = best.score - (second?.score ?? 0);
   const sources = new Set(best.supporting.map((e) => e.source)).size;
   if (best.score >= CONFIRMED.score && margin >= CONFIRMED.margin && sources >= CONFIRMED.sources && best.against.length === 0) return 'confirmed';
-  if (best.score >= LIKELY.score && margin >= LIKELY.margin) return 'likely';
+  if (best.score >= LIKELY.score && margin >= LIKELY.margin && sources >= LIKELY.sources) return 'likely';
   return 'inconclusive';
 }
