@@ -68,6 +68,11 @@ export interface AnalysisResult {
   reasoning: string[];
 }
 
+/** A report as read back: one stored before hypotheses and verdicts existed has neither. */
+export type StoredReport = Omit<RcaReport, 'hypotheses' | 'verdict'> & Partial<Pick<RcaReport, 'hypotheses' | 'verdict'>>;
+/** An analysis as the views (notebook, Markdown) take it: its report may be an old one. */
+export type StoredAnalysis = Omit<AnalysisResult, 'report'> & { report: StoredReport };
+
 /** An analysis as an analyst hands it in: its report gets the verdict when it is stored (finishReport). */
 export type SubmittedAnalysis = Omit<AnalysisResult, 'report'> & { report: SubmittedReport };
 
