@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { estimateCostUsd } from '../analysis/claude';
 import { analyseOffline } from '../analysis/offline';
-import { finishReport, type RcaReport, type SubmittedAnalysis } from '../analysis/report';
+import { finishReport, type RcaReport, type SubmittedAnalysis, type Verdict } from '../analysis/report';
 import type { Db } from '../db/pool';
 import type { EvidenceBundle } from '../evidence/bundle';
 import type { SimilarityProviders } from '../similarity/providers';
@@ -40,9 +40,11 @@ export interface ReportSummary {
   category: string;
   rootCause: string;
   confidence: number;
+  verdict: Verdict;
 }
 
-const summaryOf = (report: RcaReport): ReportSummary => ({ category: report.category, rootCause: report.root_cause.slice(0, 300), confidence: report.confidence });
+const summaryOf = (report: RcaReport): ReportSummary =>
+  ({ category: report.category, rootCause: report.root_cause.slice(0, 300), confidence: report.confidence, verdict: report.verdict });
 
 async function loadBundle(db: Db, rcaId: string): Promise<EvidenceBundle> {
   const { rows } = await db.query('SELECT bundle FROM rca_evidence WHERE rca_id = $1', [rcaId]);
