@@ -13,6 +13,7 @@ export const EvidenceItemSchema = z.object({
   source: z.string().min(1).describe('logs, events, metrics, host, monitor or similar_incidents'),
   link: z.string().optional().describe('the Datadog link of the item, copied from the evidence'),
 });
+export type EvidenceItem = z.infer<typeof EvidenceItemSchema>;
 
 /** How far the evidence carries the best hypothesis; decided by code (deriveVerdict), never by a model. */
 export const VERDICTS = ['confirmed', 'likely', 'inconclusive'] as const;
@@ -110,7 +111,7 @@ const INCONCLUSIVE = 'Inconclusive';
 
 function markInconclusive(report: SubmittedReport): SubmittedReport {
   const best = report.hypotheses[0];
-  // Already marked (a report stored again keeps one prefix).
+  // Already said by the analyst, or a report stored again: one prefix.
   if (!best || report.root_cause.startsWith(INCONCLUSIVE)) return report;
   const culprit = best.statement.toLowerCase().includes(best.culprit.toLowerCase()) ? '' : `, ${best.culprit}`;
   return {

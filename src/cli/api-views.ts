@@ -1,6 +1,6 @@
 /** How the API commands show the API's answers to people; `--json` prints the answers themselves. */
 import type { TransitionRecord } from '../activities/store';
-import type { Hypothesis, StoredReport } from '../analysis/report';
+import type { EvidenceItem, Hypothesis, StoredReport } from '../analysis/report';
 import type { RcaResult } from '../workflows/rca-types';
 import { formatTable } from '../text-table';
 
@@ -161,15 +161,17 @@ export function rcasTable(rcas: RcaSummary[]): string {
   ).join('\n');
 }
 
-type EvidenceItem = Hypothesis['supporting'][number];
 const evidenceLine = (e: EvidenceItem, indent = '    '): string => `[${e.source}] ${e.claim}${e.link ? `\n${indent}${e.link}` : ''}`;
 
-/** A ranked hypothesis: its rank, category, score and culprit, its statement, then the evidence for (+) and against (-) it. */
+/**
+ * A ranked hypothesis: its rank, category, score and culprit, its statement, then the evidence for
+ * (+) and against (-) it; lines after the first are indented as `section` indents the first.
+ */
 const hypothesisLines = (h: Hypothesis, i: number): string => [
   `${i + 1}. ${h.category}  score ${h.score.toFixed(2)}  culprit ${h.culprit}`,
-  `   ${h.statement}`,
-  ...h.supporting.map((e) => `   + ${evidenceLine(e, '      ')}`),
-  ...h.against.map((e) => `   - ${evidenceLine(e, '      ')}`),
+  `     ${h.statement}`,
+  ...h.supporting.map((e) => `     + ${evidenceLine(e, '        ')}`),
+  ...h.against.map((e) => `     - ${evidenceLine(e, '        ')}`),
 ].join('\n');
 
 export function rcaView(r: RcaDetail): string {

@@ -1,5 +1,5 @@
 import type { v1 } from '@datadog/datadog-api-client';
-import type { Hypothesis, StoredAnalysis } from '../analysis/report';
+import type { EvidenceItem, Hypothesis, StoredAnalysis } from '../analysis/report';
 import { monitorMetric } from '../datadog/queries';
 import type { EvidenceBundle } from '../evidence/bundle';
 
@@ -123,7 +123,6 @@ function quickLinksSection(bundle: EvidenceBundle): string {
   return `## Quick links\n\n${bullets(items, 'none')}`;
 }
 
-type EvidenceItem = Hypothesis['supporting'][number];
 const citation = (e: EvidenceItem) => `${link(e.claim, e.link)} _(${escapeMarkdown(e.source)})_`;
 
 /** Ranked hypotheses, each with the evidence for and against it; a report stored before hypotheses existed has none to show. */
