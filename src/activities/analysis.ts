@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { estimateCostUsd } from '../analysis/claude';
 import { analyseOffline } from '../analysis/offline';
-import type { AnalysisResult, RcaReport } from '../analysis/report';
+import { finishReport, type RcaReport, type SubmittedAnalysis, type Verdict } from '../analysis/report';
 import type { Db } from '../db/pool';
 import type { EvidenceBundle } from '../evidence/bundle';
 import type { SimilarityProviders } from '../similarity/providers';
@@ -40,9 +40,11 @@ export interface ReportSummary {
   category: string;
   rootCause: string;
   confidence: number;
+  verdict: Verdict;
 }
 
-const summaryOf = (report: RcaReport): ReportSummary => ({ category: report.category, rootCause: report.root_cause.slice(0, 300), confidence: report.confidence });
+const summaryOf = (report: RcaReport): ReportSummary =>
+  ({ category: report.category, rootCause: report.root_cause.slice(0, 300), confidence: report.confidence, verdict: report.verdict });
 
 async function loadBundle(db: Db, rcaId: string): Promise<EvidenceBundle> {
   const { rows } = await db.query('SELECT bundle FROM rca_evidence WHERE rca_id = $1', [rcaId]);
@@ -63,16 +65,14 @@ export const createAnalysisActivities = ({ db, similarity, links, analysis }: An
   async runOfflineAnalysis(rcaId: string, note?: string): Promise<ReportSummary> {
     const result = analyseOffline(await loadBundle(db, rcaId));
     if (note) result.report.missing_data.unshift(note);
-    await saveReport(db, rcaId, result);
-    return summaryOf(result.report);
+    return summaryOf(await saveReport(db, rcaId, result));
   },
 
   /** Stores a finished analysis, priced by its model (an upsert: a retry rewrites it, the notebook fields stay). */
-  async saveReport(rcaId: string, result: AnalysisResult): Promise<ReportSummary> {
+  async saveReport(rcaId: string, result: SubmittedAnalysis): Promise<ReportSummary> {
     // A local Ollama model costs nothing per token.
     const estimatedCostUsd = result.model && result.analyst !== 'ollama' ? estimateCostUsd(result.model, result.usage) : 0;
-    await saveReport(db, rcaId, { ...result, usage: { ...result.usage, estimatedCostUsd } });
-    return summaryOf(result.report);
+    return summaryOf(await saveReport(db, rcaId, { ...result, usage: { ...result.usage, estimatedCostUsd } }));
   },
 
   /** Whether the RCA's incident recovered after its alert: a notebook published late must still be marked RESOLVED. */
@@ -135,12 +135,15 @@ export const createAnalysisActivities = ({ db, similarity, links, analysis }: An
   },
 });
 
-async function saveReport(db: Db, rcaId: string, result: AnalysisResult): Promise<void> {
+/** Every analyst's report is stored here, so its verdict is added here: the one place code decides it. */
+async function saveReport(db: Db, rcaId: string, result: SubmittedAnalysis): Promise<RcaReport> {
+  const report = finishReport(result.report);
   await db.query(
     `INSERT INTO rca_reports (rca_id, event_id, analyst, model, report, usage, timings)
      SELECT $1, event_id, $2, $3, $4, $5, $6 FROM rca_runs WHERE id = $1
      ON CONFLICT (rca_id) DO UPDATE SET analyst = excluded.analyst, model = excluded.model, report = excluded.report,
        usage = excluded.usage, timings = excluded.timings, updated_at = now()`,
-    [rcaId, result.analyst, result.model ?? null, JSON.stringify(result.report), JSON.stringify(result.usage), JSON.stringify(result.timings)],
+    [rcaId, result.analyst, result.model ?? null, JSON.stringify(report), JSON.stringify(result.usage), JSON.stringify(result.timings)],
   );
+  return report;
 }

@@ -17,6 +17,7 @@ import { workflowUiUrl } from '../temporal/ui-links';
 import type { AnalysisPlan, AnalystName } from '../workflows/rca-types';
 import { type AnalysisDeps, chooseAnalyst } from './analysis';
 import { heartbeatWhile } from './heartbeat';
+import { rankSimilar } from './prefetch';
 import { createConversation, type LlmDeps, type ToolCall } from './llm';
 
 export interface GithubDeps extends LlmDeps, Pick<AnalysisDeps, 'analysis' | 'links'> {
@@ -128,8 +129,8 @@ export const createGithubActivities = (deps: GithubDeps) => {
     }
   };
 
-  /** One embedding of the issue's text, searched under each filter; a search that fails is named in `missing` and finds nothing. */
-  const searchSimilar = async (text: string, filters: Array<{ what: string; account: string; excludeId?: string }>, missing: string[]): Promise<ScoredPoint[][]> => {
+  /** One embedding of the issue's text, searched under each filter (up to its limit); a search that fails is named in `missing` and finds nothing. */
+  const searchSimilar = async (text: string, filters: Array<{ what: string; limit: number; account: string; excludeId?: string }>, missing: string[]): Promise<ScoredPoint[][]> => {
     const fail = (what: string) => (err: Error) => {
       missing.push(`${what}: ${err.message}`);
       return [];
@@ -138,9 +139,9 @@ export const createGithubActivities = (deps: GithubDeps) => {
       await similarity.store.ensureReady(v!.length);
       return v!;
     }).catch((err: Error) => err);
-    return Promise.all(filters.map(({ what, ...filter }) => (vector instanceof Error
+    return Promise.all(filters.map(({ what, limit, ...filter }) => (vector instanceof Error
       ? fail(what)(vector)
-      : similarity.store.search(vector, { limit: similar.limit, minScore: similar.minScore, filter }).catch(fail(what)))));
+      : similarity.store.search(vector, { limit, minScore: similar.minScore, filter }).catch(fail(what)))));
   };
 
   const knownEntities = async (): Promise<KnownEntities> => {
@@ -245,10 +246,12 @@ export const createGithubActivities = (deps: GithubDeps) => {
       const mentions = findMentions(text, await knownEntities());
       const alerts = await recentAlerts(mentions);
       const datadogAccount = (await accounts.routeByOrg(undefined)) ?? ((await accounts.get('default')) ? 'default' : undefined);
-      const [issues = [], incidents = []] = await searchSimilar(text.slice(0, SIMILAR_ISSUE_TEXT_CHARS), [
-        { what: 'similar issues', account: issueAccount(row.repository), excludeId: issueVectorId(row.repository, row.issue_number) },
-        ...(datadogAccount ? [{ what: 'similar incidents', account: datadogAccount }] : []),
+      const [issues = [], found = []] = await searchSimilar(text.slice(0, SIMILAR_ISSUE_TEXT_CHARS), [
+        { what: 'similar issues', limit: similar.limit, account: issueAccount(row.repository), excludeId: issueVectorId(row.repository, row.issue_number) },
+        // Twice the limit: re-runs and copies of one past incident collapse into one.
+        ...(datadogAccount ? [{ what: 'similar incidents', limit: similar.limit * 2, account: datadogAccount }] : []),
       ], missing);
+      const incidents = rankSimilar(found, similar.limit);
       if (!datadogAccount) missing.push('Datadog: no account is configured, so no similar incidents or Datadog tools');
       const item = (h: ScoredPoint, url?: string): SimilarItem => ({
         id: h.id, title: h.payload.title, score: Math.round(h.score * 1000) / 1000, ...(url ? { url } : {}),

@@ -6,6 +6,7 @@ import type { AccountStore } from '../accounts/store';
 import { buildTurnRequest, answerBlocks, estimateCostUsd, toTurnFailure, turnOutcome, type TurnOutcome } from '../analysis/claude';
 import { fromOllamaReply, toOllamaChat, toOllamaFailure } from '../analysis/ollama';
 import { dataBlock, evidenceMessage, SYSTEM_PROMPT } from '../analysis/claude-prompt';
+import { analyseOffline } from '../analysis/offline';
 import { bounded, runReadTool, type ToolContext } from '../analysis/claude-tool-runner';
 import { type AnalysisTask, callKey, describeIssues, offersReadTool, RCA_TASK } from '../analysis/claude-tools';
 import { ConversationStore, type StoredMessage, toolUses } from '../analysis/conversation';
@@ -210,7 +211,9 @@ export const createLlmActivities = (deps: LlmDeps) => {
     async opening(rcaId) {
       const { rows } = await db.query('SELECT bundle FROM rca_evidence WHERE rca_id = $1', [rcaId]);
       if (!rows[0]) throw ApplicationFailure.nonRetryable(`RCA ${rcaId} has no evidence bundle; the analysis runs after the evidence step`, 'NotFound');
-      return { system: SYSTEM_PROMPT, first: evidenceMessage(rows[0].bundle as EvidenceBundle) };
+      const bundle = rows[0].bundle as EvidenceBundle;
+      // The offline rules' ranking is the model's starting point: hypotheses to confirm or refute.
+      return { system: SYSTEM_PROMPT, first: evidenceMessage(bundle, analyseOffline(bundle).report.hypotheses) };
     },
     async plan(rcaId) {
       const { rows } = await db.query('SELECT analyst, model FROM rca_runs WHERE id = $1', [rcaId]);

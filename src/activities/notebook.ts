@@ -1,7 +1,7 @@
 import { v1 } from '@datadog/datadog-api-client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { AccountCredentials, AccountStore } from '../accounts/store';
-import type { AnalysisResult, AnalysisUsage, RcaReport } from '../analysis/report';
+import type { AnalysisResult, AnalysisUsage, StoredAnalysis, StoredReport } from '../analysis/report';
 import { callDatadog, DatadogError } from '../datadog/client';
 import { datadogAppUrl } from '../datadog/links';
 import { type Db, inTransaction } from '../db/pool';
@@ -32,7 +32,7 @@ interface ReportRow {
   account: string;
   analyst: AnalysisResult['analyst'] | null;
   model: string | null;
-  report: RcaReport;
+  report: StoredReport;
   usage: AnalysisUsage | null;
   timings: AnalysisResult['timings'] | null;
   notebook_id: string | null;
@@ -44,7 +44,7 @@ const LIST_PAGE = 100;
 const MAX_LIST_PAGES = 10;
 
 /** The stored report as the notebook builder takes it; reasoning is not stored, so it is empty. */
-function analysisOf(row: ReportRow): AnalysisResult {
+function analysisOf(row: ReportRow): StoredAnalysis {
   return {
     report: row.report,
     analyst: row.analyst ?? 'offline',

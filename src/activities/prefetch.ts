@@ -92,10 +92,25 @@ export function summariseSeries(label: string, query: string, scope: string, poi
 // How much a person's confirmation counts against raw similarity when ordering past incidents.
 const CONFIRMED_BONUS = 0.05;
 
-/** Past incidents best first, a confirmed root cause ahead of a guess that scores about the same. */
-export function rankSimilar<T extends { score: number; payload: { confirmed: boolean } }>(hits: T[], limit: number): T[] {
+/**
+ * Past incidents best first, a confirmed root cause ahead of a guess that scores about the same,
+ * each past incident once: re-runs of one event are indexed as rca/<event>/rerun-<n>, and one
+ * incident may be indexed twice under other ids with the same title and root cause; the best
+ * ranked hit of each stays. Hits of `self`'s own event (a re-run's earlier runs) are left out.
+ */
+export function rankSimilar<T extends { id: string; score: number; payload: { confirmed: boolean; title: string; rootCause?: string } }>(
+  hits: T[], limit: number, self?: string,
+): T[] {
   const rank = (h: T) => h.score + (h.payload.confirmed ? CONFIRMED_BONUS : 0);
-  return [...hits].sort((a, b) => rank(b) - rank(a)).slice(0, limit);
+  const event = (id: string) => `event ${id.replace(/\/rerun-\d+$/, '')}`;
+  const text = (s: string | undefined) => (s ?? '').trim().replace(/\s+/g, ' ').toLowerCase();
+  const seen = new Set<string>(self ? [event(self)] : []);
+  return [...hits].sort((a, b) => rank(b) - rank(a)).filter((h) => {
+    const keys = [event(h.id), `text ${text(h.payload.title)}\n${text(h.payload.rootCause)}`];
+    const repeat = keys.some((k) => seen.has(k));
+    keys.forEach((k) => seen.add(k));
+    return !repeat;
+  }).slice(0, limit);
 }
 
 /** The text an incident is embedded by: what it is about, not when. */
@@ -257,7 +272,7 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
         const [vector] = await similarity.embedder.embed([incidentText(ctx)]);
         await similarity.store.ensureReady(vector!.length);
         const hits = await similarity.store.search(vector!, { limit: similar.limit * 2, minScore: similar.minScore, filter: { account: ctx.account, excludeId: rcaId } });
-        const incidents: SimilarIncident[] = rankSimilar(hits, similar.limit).map((h) => ({
+        const incidents: SimilarIncident[] = rankSimilar(hits, similar.limit, rcaId).map((h) => ({
           id: h.id, title: h.payload.title, rootCause: h.payload.rootCause, category: h.payload.category,
           score: Math.round(h.score * 1000) / 1000, confirmed: h.payload.confirmed, links: h.payload.links,
         }));

@@ -1,6 +1,6 @@
 import { v1, v2 } from '@datadog/datadog-api-client';
 import type { AccountCredentials } from '../accounts/store';
-import { type StoredLogLine, summariseSeries } from '../activities/prefetch';
+import { rankSimilar, type StoredLogLine, summariseSeries } from '../activities/prefetch';
 import { callDatadog, type DatadogConfiguration } from '../datadog/client';
 import { mineLogTemplates } from '../evidence/log-templates';
 import type { SimilarityProviders } from '../similarity/providers';
@@ -119,7 +119,9 @@ export async function runReadTool(name: ReadToolName, rawInput: unknown, ctx: To
     case 'similar_incidents': {
       const [vector] = await ctx.similarity.embedder.embed([input.text]);
       await ctx.similarity.store.ensureReady(vector!.length);
-      const hits = await ctx.similarity.store.search(vector!, { limit: ctx.similar.limit, minScore: ctx.similar.minScore, filter: { account: ctx.account, excludeId: ctx.selfId } });
+      // Twice the limit: re-runs and copies of one past incident collapse into one hit.
+      const found = await ctx.similarity.store.search(vector!, { limit: ctx.similar.limit * 2, minScore: ctx.similar.minScore, filter: { account: ctx.account, excludeId: ctx.selfId } });
+      const hits = rankSimilar(found, ctx.similar.limit, ctx.selfId);
       return JSON.stringify({
         incidents: hits.map((h) => ({ id: h.id, title: h.payload.title, rootCause: h.payload.rootCause, category: h.payload.category, score: Math.round(h.score * 1000) / 1000, confirmed: h.payload.confirmed })),
         ...(hits.length ? {} : { note: `no past incident scores ${ctx.similar.minScore} or more` }),

@@ -1,7 +1,7 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { z } from 'zod';
 import { CONTINUE_PROMPT, FINAL_PROMPT } from './claude-prompt';
-import { type RcaReport, RcaReportSchema } from './report';
+import { type SubmittedReport, SubmittedReportSchema } from './report';
 
 /** A time as the tools accept it: ISO 8601, or epoch seconds/milliseconds. */
 const Time = z.union([z.string().min(1), z.number()]).describe('ISO 8601 time or epoch seconds; defaults to the evidence window');
@@ -61,9 +61,10 @@ export interface AnalysisTask<R = unknown> {
 
 export const READ_TOOLS = Object.keys(TOOL_INPUTS) as ReadToolName[];
 
-export const RCA_TASK: AnalysisTask<RcaReport> = {
+/** The model submits hypotheses and no verdict: code derives it when the report is stored. */
+export const RCA_TASK: AnalysisTask<SubmittedReport> = {
   readTools: READ_TOOLS,
-  submit: { name: SUBMIT_REPORT, description: 'Submit the final root-cause report. Call exactly once, when the investigation is done.', schema: RcaReportSchema },
+  submit: { name: SUBMIT_REPORT, description: 'Submit the final root-cause report. Call exactly once, when the investigation is done.', schema: SubmittedReportSchema },
   continuePrompt: CONTINUE_PROMPT,
   finalPrompt: FINAL_PROMPT,
 };

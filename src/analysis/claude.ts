@@ -2,10 +2,10 @@ import Anthropic, { APIError } from '@anthropic-ai/sdk';
 import { ApplicationFailure } from '@temporalio/common';
 import { type AnalysisTask, describeIssues, RCA_TASK, submitTool, toolsOf } from './claude-tools';
 import type { StoredMessage, TurnUsage } from './conversation';
-import type { AnalysisUsage, RcaReport } from './report';
+import type { AnalysisUsage, SubmittedReport } from './report';
 
 /** What a model turn hands back to the workflow: small, the conversation itself stays in Postgres. */
-export interface TurnOutcome<R = RcaReport> {
+export interface TurnOutcome<R = SubmittedReport> {
   /**
    * Every tool_use of the answer, the submit tool included. When `report` is set the investigation
    * is over; otherwise run each call with analysisTool (a rejected submit_report gets its
@@ -110,7 +110,7 @@ export function usageOf(usage: Anthropic.Usage): TurnUsage {
 }
 
 /** The workflow's view of an answer: tool calls, the report if one was submitted and valid, or why not. */
-export function turnOutcome<R = RcaReport>(message: Anthropic.Message, final: boolean, task: AnalysisTask<R> = RCA_TASK as unknown as AnalysisTask<R>): TurnOutcome<R> {
+export function turnOutcome<R = SubmittedReport>(message: Anthropic.Message, final: boolean, task: AnalysisTask<R> = RCA_TASK as unknown as AnalysisTask<R>): TurnOutcome<R> {
   const calls = message.content.filter((b): b is Anthropic.ToolUseBlock => b.type === 'tool_use');
   const outcome: TurnOutcome<R> = {
     toolCalls: calls.map((b) => ({ id: b.id, name: b.name, input: b.input })),

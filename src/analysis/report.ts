@@ -13,6 +13,7 @@ export const EvidenceItemSchema = z.object({
   source: z.string().min(1).describe('logs, events, metrics, host, monitor or similar_incidents'),
   link: z.string().optional().describe('the Datadog link of the item, copied from the evidence'),
 });
+export type EvidenceItem = z.infer<typeof EvidenceItemSchema>;
 
 /** How far the evidence carries the best hypothesis; decided by code (deriveVerdict), never by a model. */
 export const VERDICTS = ['confirmed', 'likely', 'inconclusive'] as const;
@@ -68,6 +69,14 @@ export interface AnalysisResult {
   reasoning: string[];
 }
 
+/** A report as read back: one stored before hypotheses and verdicts existed has neither. */
+export type StoredReport = Omit<RcaReport, 'hypotheses' | 'verdict'> & Partial<Pick<RcaReport, 'hypotheses' | 'verdict'>>;
+/** An analysis as the views (notebook, Markdown) take it: its report may be an old one. */
+export type StoredAnalysis = Omit<AnalysisResult, 'report'> & { report: StoredReport };
+
+/** An analysis as an analyst hands it in: its report gets the verdict when it is stored (finishReport). */
+export type SubmittedAnalysis = Omit<AnalysisResult, 'report'> & { report: SubmittedReport };
+
 export const noUsage = (): AnalysisUsage => ({ turns: 0, toolCalls: 0, inputTokens: 0, outputTokens: 0, cachedTokens: 0, estimatedCostUsd: 0 });
 
 // A best hypothesis is confirmed when it is strong, well ahead and backed by two kinds of source
@@ -85,4 +94,31 @@ export function deriveVerdict(hypotheses: readonly Hypothesis[]): Verdict {
   if (best.score >= CONFIRMED.score && margin >= CONFIRMED.margin && sources >= CONFIRMED.sources && best.against.length === 0) return 'confirmed';
   if (best.score >= LIKELY.score && margin >= LIKELY.margin && sources >= LIKELY.sources) return 'likely';
   return 'inconclusive';
+}
+
+/**
+ * The report as stored and shown, for every analyst: the verdict its hypotheses earn (whatever an
+ * analyst claimed), and an inconclusive one says so in its root cause and summary, naming the
+ * category as only the best hypothesis's. The best hypothesis's statement stays in the root cause,
+ * which scoring searches for the culprit.
+ */
+export function finishReport(submitted: SubmittedReport): RcaReport {
+  const verdict = deriveVerdict(submitted.hypotheses);
+  const report = verdict === 'inconclusive' ? markInconclusive(submitted) : submitted;
+  return { ...report, verdict };
+}
+
+const INCONCLUSIVE = 'Inconclusive';
+
+function markInconclusive(report: SubmittedReport): SubmittedReport {
+  const best = report.hypotheses[0];
+  // Already said by the analyst, or a report stored again: one prefix.
+  if (!best || report.root_cause.startsWith(INCONCLUSIVE)) return report;
+  const culprit = best.statement.toLowerCase().includes(best.culprit.toLowerCase()) ? '' : `, ${best.culprit}`;
+  return {
+    ...report,
+    category: best.category,
+    root_cause: `${INCONCLUSIVE} — best hypothesis (${best.category}${culprit}): ${best.statement}`,
+    summary: `${INCONCLUSIVE}: the evidence does not settle the cause; the best hypothesis is ${best.category} (${best.culprit}, score ${best.score.toFixed(2)}). ${report.summary}`,
+  };
 }

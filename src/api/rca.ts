@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { renderMarkdown } from '../notebook/notebook';
-import { RCA_CATEGORIES } from '../analysis/report';
+import { RCA_CATEGORIES, RcaReportSchema, VERDICTS } from '../analysis/report';
 import { rcaStateQuery } from '../workflows/rca-workflow';
 import { ANALYSTS } from '../workflows/rca-types';
 import type { ApiDeps } from './app';
@@ -36,12 +36,16 @@ const Nullable = z.string().nullable();
 const Timestamp = z.string().meta({ format: 'date-time' });
 const RcaSummary = z.looseObject({
   id: z.string(), event_id: z.string(), account: z.string(), role: Nullable, phase: z.string(), status: z.enum(['running', 'evidence_ready', 'completed', 'failed']),
-  analyst: Nullable, created_at: Timestamp, category: Nullable, root_cause: Nullable, notebook_url: Nullable,
+  analyst: Nullable, created_at: Timestamp, category: Nullable, root_cause: Nullable,
+  verdict: z.enum(VERDICTS).nullable().meta({ description: 'null until reported, and for reports stored before verdicts existed' }), notebook_url: Nullable,
 }).meta({ id: 'RcaSummary' });
+/** A stored report; one written before hypotheses and verdicts existed has neither. */
+const Report = RcaReportSchema.partial({ hypotheses: true, verdict: true })
+  .meta({ id: 'RcaReport', description: 'summary, root cause, category, confidence, the verdict code derived, ranked hypotheses with evidence for and against, evidence with links, remediation' });
 const Rca = z.looseObject({
   id: z.string(), event_id: z.string(), account: z.string(), role: Nullable, role_reason: Nullable, phase: z.string(), status: z.string(),
   error: Nullable, analyst: Nullable, model: Nullable, created_at: Timestamp, updated_at: Timestamp,
-  report: z.record(z.string(), z.unknown()).nullable().meta({ description: 'summary, root cause, category, confidence, evidence with links, remediation' }),
+  report: Report.nullable(),
   usage: z.unknown(), timings: z.unknown(), notebook_url: Nullable, resolved_at: Timestamp.nullable(),
   live: z.unknown().meta({ description: 'a running RCA\'s phase, turns and tokens so far; null once finished or when Temporal cannot say' }),
   links: z.object({ temporal_run: Nullable, notebook: Nullable }),
@@ -114,7 +118,7 @@ export const rcaRoutes = ({ db, temporal, config, metrics }: ApiDeps): ApiRoutes
       const f = c.req.valid('query');
       const { rows } = await db.query(
         `SELECT r.id, r.event_id::text, r.account, r.role, r.phase, r.status, r.analyst, r.created_at,
-                rep.report->>'category' AS category, rep.report->>'root_cause' AS root_cause, rep.notebook_url
+                rep.report->>'category' AS category, rep.report->>'root_cause' AS root_cause, rep.report->>'verdict' AS verdict, rep.notebook_url
            FROM rca_runs r LEFT JOIN rca_reports rep ON rep.rca_id = r.id
           WHERE ($1::text IS NULL OR r.status = $1) AND ($2::bigint IS NULL OR r.event_id = $2)
             AND ($3::text IS NULL OR rep.report->>'category' = $3) AND ($4::text IS NULL OR r.account = $4)

@@ -1,6 +1,6 @@
 /** How the API commands show the API's answers to people; `--json` prints the answers themselves. */
 import type { TransitionRecord } from '../activities/store';
-import type { RcaReport } from '../analysis/report';
+import type { EvidenceItem, Hypothesis, StoredReport } from '../analysis/report';
 import type { RcaResult } from '../workflows/rca-types';
 import { formatTable } from '../text-table';
 
@@ -60,6 +60,8 @@ export interface RcaSummary {
   created_at: string;
   category: string | null;
   root_cause: string | null;
+  /** Null until reported, and for reports stored before verdicts existed. */
+  verdict?: string | null;
   notebook_url: string | null;
 }
 
@@ -69,7 +71,7 @@ export interface RcaDetail extends RcaSummary {
   error: string | null;
   model: string | null;
   updated_at: string;
-  report: RcaReport | null;
+  report: StoredReport | null;
   usage: { turns: number; toolCalls: number; inputTokens: number; outputTokens: number; estimatedCostUsd: number } | null;
   timings: { ms: number } | null;
   resolved_at: string | null;
@@ -154,10 +156,23 @@ export function eventView(e: EventDetail): string {
 export function rcasTable(rcas: RcaSummary[]): string {
   if (rcas.length === 0) return 'no RCAs';
   return formatTable(
-    ['ID', 'EVENT', 'ACCOUNT', 'STATUS', 'PHASE', 'ANALYST', 'CATEGORY', 'CREATED', 'ROOT CAUSE'],
-    rcas.map((r) => [r.id, r.event_id, r.account, r.status, r.phase, r.analyst ?? '-', r.category ?? '-', time(r.created_at), clip(r.root_cause, 60)]),
+    ['ID', 'EVENT', 'ACCOUNT', 'STATUS', 'PHASE', 'ANALYST', 'CATEGORY', 'VERDICT', 'CREATED', 'ROOT CAUSE'],
+    rcas.map((r) => [r.id, r.event_id, r.account, r.status, r.phase, r.analyst ?? '-', r.category ?? '-', r.verdict ?? '-', time(r.created_at), clip(r.root_cause, 60)]),
   ).join('\n');
 }
+
+const evidenceLine = (e: EvidenceItem, indent = '    '): string => `[${e.source}] ${e.claim}${e.link ? `\n${indent}${e.link}` : ''}`;
+
+/**
+ * A ranked hypothesis: its rank, category, score and culprit, its statement, then the evidence for
+ * (+) and against (-) it; lines after the first are indented as `section` indents the first.
+ */
+const hypothesisLines = (h: Hypothesis, i: number): string => [
+  `${i + 1}. ${h.category}  score ${h.score.toFixed(2)}  culprit ${h.culprit}`,
+  `     ${h.statement}`,
+  ...h.supporting.map((e) => `     + ${evidenceLine(e, '        ')}`),
+  ...h.against.map((e) => `     - ${evidenceLine(e, '        ')}`),
+].join('\n');
 
 export function rcaView(r: RcaDetail): string {
   const report = r.report;
@@ -175,6 +190,7 @@ export function rcaView(r: RcaDetail): string {
     ['created', time(r.created_at)],
     ['updated', time(r.updated_at)],
     ['resolved', r.resolved_at && time(r.resolved_at)],
+    ['verdict', report?.verdict],
     ['category', report?.category],
     ['confidence', report && report.confidence.toFixed(2)],
     ['root cause', report?.root_cause],
@@ -185,7 +201,8 @@ export function rcaView(r: RcaDetail): string {
   ]) +
     (report
       ? section('summary', [report.summary]) +
-        section('evidence', report.evidence.map((e) => `[${e.source}] ${e.claim}${e.link ? `\n    ${e.link}` : ''}`)) +
+        section('hypotheses', (report.hypotheses ?? []).map(hypothesisLines)) +
+        section('evidence', report.evidence.map((e) => evidenceLine(e))) +
         section('remediation', report.remediation.map((step, i) => `${i + 1}. ${step}`)) +
         section('missing data', report.missing_data)
       : '');

@@ -1,3 +1,4 @@
+import type { Verdict } from '../analysis/report';
 import type { AlertStatus } from '../intake/datadog-payload';
 import type { Role } from './classify';
 
@@ -73,5 +74,7 @@ export interface RcaResult {
   tokens: { input: number; output: number; cached: number };
   category?: string;
   rootCause?: string;
+  /** How far the evidence carries the root cause, as code judged it. */
+  verdict?: Verdict;
   notebookUrl?: string;
 }

@@ -75,7 +75,7 @@ export async function rcaWorkflow({ eventId, rcaId, analyst, model }: RcaInput):
     ? await store.runOfflineAnalysis(rcaId)
     // A rejected key or a model that keeps failing still leaves a report, which says why it is the offline one.
     : await llmLoop(rcaId, plan, result).catch((err) => store.runOfflineAnalysis(rcaId, `${plan.analyst} analysis failed: ${failureReason(err)}`));
-  Object.assign(result, { category: summary.category, rootCause: summary.rootCause, phase: 'notebook' });
+  Object.assign(result, { category: summary.category, rootCause: summary.rootCause, verdict: summary.verdict, phase: 'notebook' });
   await store.setRcaPhase(rcaId, 'notebook');
   try {
     const notebook = await notebooks.publishNotebook(rcaId);

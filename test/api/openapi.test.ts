@@ -104,6 +104,13 @@ describe('GET /openapi.json and /docs', () => {
     expect(Object.keys((op('/v1/webhooks/github/issues', 'post') as { requestBody: { content: object } }).requestBody.content))
       .toEqual(['application/json', 'application/x-www-form-urlencoded']);
     expect(spec.components.schemas.Error).toMatchObject({ properties: { error: { required: ['code', 'message'] } } });
+    // A stored report may predate hypotheses and verdicts: both are described, neither required.
+    const report = spec.components.schemas.RcaReport as { properties: Record<string, any>; required: string[] };
+    expect(report.properties.verdict.enum).toEqual(['confirmed', 'likely', 'inconclusive']);
+    expect(report.properties.hypotheses.items.required).toEqual(expect.arrayContaining(['category', 'culprit', 'statement', 'score', 'supporting', 'against']));
+    expect(report.required).toEqual(expect.arrayContaining(['summary', 'root_cause', 'category']));
+    expect(report.required).not.toContain('hypotheses');
+    expect(report.required).not.toContain('verdict');
   });
 
   it('validates with the schemas it documents, answering as before: 415, 400 with field details, 400 for a bad id', async () => {

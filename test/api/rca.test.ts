@@ -45,15 +45,38 @@ describe('/v1/rca: analysis, notebook, re-runs and feedback (offline analyst)', 
   it('stores a structured report, publishes one notebook, and lists the RCA', async () => {
     const rca = await completed(`rca/${eventId}`);
     expect(rca).toMatchObject({ status: 'completed', phase: 'done', analyst: 'offline', links: { temporal_run: expect.stringContaining('rca%2F') } });
-    expect(rca.report).toMatchObject({ category: expect.any(String), root_cause: expect.any(String), confidence: expect.any(Number) });
+    expect(rca.report).toMatchObject({
+      category: expect.any(String), root_cause: expect.any(String), confidence: expect.any(Number), verdict: expect.stringMatching(/^(confirmed|likely|inconclusive)$/),
+      hypotheses: [expect.objectContaining({ category: rca.report.category, culprit: expect.any(String), score: expect.any(Number), supporting: expect.any(Array), against: expect.any(Array) })],
+    });
     expect(rca.notebook_url).toMatch(new RegExp(`^${sandbox.url}/notebook/\\d+`));
     expect(sandbox.data.notebooks.size).toBe(1);
     const list = (await get('/v1/rca?status=completed')).body;
-    expect(list.rcas.map((r: any) => r.id)).toContain(`rca/${eventId}`);
+    expect(list.rcas.find((r: any) => r.id === `rca/${eventId}`)).toMatchObject({ verdict: rca.report.verdict });
     const markdown = await get(`/v1/rca/${eventId}/notebook`);
     expect(markdown.status).toBe(200);
     expect(markdown.body).toContain('v4.12.0');
     expect(markdown.body).toContain(rca.report.category);
+    expect(markdown.body).toContain(`**Verdict:** ${rca.report.verdict}`);
+    expect(markdown.body).toContain('### Hypotheses');
+  });
+
+  it('shows a report stored before hypotheses and verdicts existed, with what it has', async () => {
+    const current = await completed(`rca/${eventId}`);
+    await database.db.query(`UPDATE rca_reports SET report = report - 'hypotheses' - 'verdict' WHERE rca_id = $1`, [`rca/${eventId}`]);
+    try {
+      const old = await get(`/v1/rca/${eventId}`);
+      expect(old.status).toBe(200);
+      expect(old.body.report).not.toHaveProperty('verdict');
+      expect(old.body.report.root_cause).toBe(current.report.root_cause);
+      expect((await get(`/v1/rca?event_id=${eventId}`)).body.rcas[0].verdict).toBeNull();
+      const markdown = await get(`/v1/rca/${eventId}/notebook`);
+      expect(markdown.status).toBe(200);
+      expect(markdown.body).toContain(`**Root cause:** `);
+      expect(markdown.body).not.toContain('### Hypotheses');
+    } finally {
+      await database.db.query('UPDATE rca_reports SET report = $2 WHERE rca_id = $1', [`rca/${eventId}`, JSON.stringify(current.report)]);
+    }
   });
 
   it('re-runs under a new id and keeps the old report', async () => {

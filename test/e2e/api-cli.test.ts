@@ -126,7 +126,7 @@ describe('rayne send, events and rca against a running API', () => {
 
     const list = await rayne(['rca', 'list', '--account', ACCOUNT]);
     expect(list.code).toBe(0);
-    expect(list.stdout.split('\n')[0]).toMatch(/^ID\s+EVENT\s+ACCOUNT\s+STATUS\s+PHASE\s+ANALYST\s+CATEGORY\s+CREATED\s+ROOT CAUSE$/);
+    expect(list.stdout.split('\n')[0]).toMatch(/^ID\s+EVENT\s+ACCOUNT\s+STATUS\s+PHASE\s+ANALYST\s+CATEGORY\s+VERDICT\s+CREATED\s+ROOT CAUSE$/);
     expect(list.stdout).toMatch(new RegExp(`^rca/${eventId}\\s+${eventId}\\s+${ACCOUNT}\\s+completed\\s+done\\s+offline\\s+${rca.report.category}\\s`, 'm'));
     const listJson = await rayne(['rca', 'list', '--event-id', eventId, '--json']);
     expect(JSON.parse(listJson.stdout)).toEqual((await apiGet(`/v1/rca?event_id=${eventId}`)).body);
@@ -135,6 +135,8 @@ describe('rayne send, events and rca against a running API', () => {
     expect(shown.code).toBe(0);
     expect(shown.stdout).toMatch(new RegExp(`^rca\\s+rca/${eventId}$`, 'm'));
     expect(shown.stdout).toContain(`root cause  ${rca.report.root_cause}`);
+    expect(shown.stdout).toMatch(new RegExp(`^verdict\\s+${rca.report.verdict}$`, 'm'));
+    expect(shown.stdout).toContain(`\nhypotheses\n  1. ${rca.report.hypotheses[0].category}  score ${rca.report.hypotheses[0].score.toFixed(2)}  culprit ${rca.report.hypotheses[0].culprit}`);
     expect(shown.stdout).toContain(`\nremediation\n  1. ${rca.report.remediation[0]}`);
     expect(shown.stdout).toMatch(/^temporal\s+http:\/\/ui\.example\/namespaces\/default\/workflows\/rca%2F\d+$/m);
     // A full id with its slash reaches the same RCA.

@@ -21,6 +21,14 @@ export const REPORT = {
   root_cause: 'The checkout-service v4.12.0 deployment broke payment calls.',
   category: 'deployment',
   confidence: 0.8,
+  hypotheses: [
+    {
+      category: 'deployment', culprit: 'checkout-service v4.12.0', statement: 'The checkout-service v4.12.0 deployment broke payment calls.', score: 0.8,
+      supporting: [{ claim: 'deploy of v4.12.0 seven minutes before the alert', source: 'events' }, { claim: 'payment client errors start after the deploy', source: 'logs' }],
+      against: [],
+    },
+    { category: 'dependency_failure', culprit: 'payment gateway', statement: 'The payment gateway is failing.', score: 0.2, supporting: [], against: [{ claim: 'the gateway answers other services', source: 'logs' }] },
+  ],
   evidence: [{ claim: 'deploy of v4.12.0 seven minutes before the alert', source: 'events' }],
   remediation: ['roll back checkout-service to v4.11.x'],
   missing_data: [],

@@ -46,9 +46,27 @@ describe('Datadog links', () => {
 
 describe('similar incidents', () => {
   it('rank a confirmed root cause ahead of a guess that scores about the same, and keep the limit', () => {
-    const hit = (id: string, score: number, confirmed: boolean) => ({ id, score, payload: { confirmed } });
+    const hit = (id: string, score: number, confirmed: boolean) => ({ id, score, payload: { confirmed, title: id, rootCause: `${id} cause` } });
     const ranked = rankSimilar([hit('guess', 0.52, false), hit('confirmed', 0.5, true), hit('far', 0.3, true), hit('close', 0.7, false)], 3);
     expect(ranked.map((h) => h.id)).toEqual(['close', 'confirmed', 'guess']);
+  });
+
+  it('show each past incident once: re-runs of one event, and copies with the same title and root cause, keep their best hit', () => {
+    const hit = (id: string, score: number, title: string, rootCause: string) => ({ id, score, payload: { confirmed: false, title, rootCause } });
+    const ranked = rankSimilar([
+      hit('rca/7', 0.6, 'Checkout 5xx', 'deploy v4.12.0'),
+      hit('rca/7/rerun-1', 0.8, 'Checkout 5xx', 'the v4.12.0 deployment'),
+      hit('rca/7/rerun-2', 0.7, 'Checkout 5xx', 'payment gateway down'),
+      hit('past/checkout/1', 0.75, 'checkout 5xx ', 'The v4.12.0  deployment'),
+      hit('rca/9', 0.5, 'Checkout 5xx', 'a full disk'),
+      hit('rca/3', 0.4, 'Cart latency', 'database pool exhausted'),
+    ], 5);
+    expect(ranked.map((h) => [h.id, h.score])).toEqual([['rca/7/rerun-1', 0.8], ['rca/9', 0.5], ['rca/3', 0.4]]);
+  });
+
+  it('leave out the runs of the incident under analysis, so a re-run does not find its own first run', () => {
+    const hit = (id: string, score: number) => ({ id, score, payload: { confirmed: false, title: id, rootCause: 'x' } });
+    expect(rankSimilar([hit('rca/7', 0.9), hit('rca/8', 0.5)], 5, 'rca/7/rerun-2').map((h) => h.id)).toEqual(['rca/8']);
   });
 });
 

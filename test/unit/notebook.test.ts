@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { AnalysisResult } from '../../src/analysis/report';
+import { analyseOffline } from '../../src/analysis/offline';
+import type { AnalysisResult, StoredAnalysis } from '../../src/analysis/report';
 import type { EvidenceBundle } from '../../src/evidence/bundle';
 import { buildNotebook, isResolved, markResolved, notebookFingerprint, notebookName, renderMarkdown, RESOLVED_PREFIX } from '../../src/notebook/notebook';
 
@@ -111,6 +112,44 @@ describe('renderMarkdown', () => {
     for (const heading of ['## Quick links', '## Analysis', '## Logs', '## APM', '## Similar incidents', '## Actions']) expect(md).toContain(heading);
     expect(md).toContain(`](${b.links.monitor})`);
     expect(md).not.toContain('RESOLVED');
+  });
+
+  it('shows the verdict and the ranked hypotheses, each with its evidence for and against', () => {
+    const b = bundle('storefront-web-host-cpu');
+    const md = renderMarkdown(b, resultFor(b));
+    expect(md).toContain('**Verdict:** likely · **Category:** `cpu_saturation` · **Confidence:** 82%');
+    expect(md).toContain([
+      '### Hypotheses',
+      '',
+      '1. `cpu_saturation` · **rebuild-sitemap** · score 0.82 — rebuild-sitemap cron saturating the CPU',
+      `   - for: [CPU rose above 95%](${b.metrics[0]!.link}) _(metrics)_`,
+      '   - against: _none_',
+      '2. `traffic_spike` · **a surge in requests** · score 0.20 — a surge in requests',
+      '   - for: _none_',
+      '   - against: requests stayed flat _(metrics)_',
+    ].join('\n'));
+    // The notebook's analysis cell says the same.
+    expect(markdownOf(b)).toContain('### Hypotheses');
+  });
+
+  it('renders a report stored before hypotheses and verdicts existed, with what it has', () => {
+    const b = bundle('storefront-web-host-cpu');
+    const { hypotheses: _h, verdict: _v, ...old } = resultFor(b).report;
+    const stored: StoredAnalysis = { ...resultFor(b), report: old };
+    for (const md of [renderMarkdown(b, stored), buildNotebook(b, stored).data.attributes.cells.map((c) => JSON.stringify(c)).join('\n')]) {
+      expect(md).not.toContain('Hypotheses');
+      expect(md).not.toContain('Verdict');
+    }
+    expect(renderMarkdown(b, stored)).toContain('**Root cause:** rebuild-sitemap cron saturating the CPU  \n**Category:** `cpu_saturation` · **Confidence:** 82%');
+  });
+
+  it('lists each missing-data line once, though the offline report repeats the bundle\'s missing sources', () => {
+    const b = bundle('cart-api-error-rate');
+    expect(b.missing.length).toBeGreaterThan(0);
+    const md = renderMarkdown(b, analyseOffline(b));
+    const missing = md.split('### Missing data\n\n')[1]!.split('\n\n')[0]!.split('\n');
+    expect(missing).toContain('- metrics: none of the key metrics has data for this host or service');
+    expect(new Set(missing).size).toBe(missing.length);
   });
 
   it('opens with the RESOLVED banner once resolved', () => {

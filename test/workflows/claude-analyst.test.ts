@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { createLlmActivities, type LlmDeps } from '../../src/activities/llm';
 import { estimateCostUsd } from '../../src/analysis/claude';
+import { analyseOffline } from '../../src/analysis/offline';
 import { loadConfig } from '../../src/config';
 import type { EvidenceBundle } from '../../src/evidence/bundle';
 import { type AnthropicSimulator, startAnthropicSimulator } from '../support/anthropic-simulator';
@@ -93,6 +94,45 @@ describe('Claude analyst activities', () => {
     expect(JSON.parse(result.content.split('\n').slice(1, -1).join('\n'))).toMatchObject({ lines: expect.any(Number), templates: expect.any(Array) });
     expect(JSON.parse(result.content.split('\n').slice(1, -1).join('\n')).lines).toBeGreaterThan(0);
     expect((await rows(rcaId)).map((r) => r.role)).toEqual(['system', 'user', 'assistant', 'user', 'assistant']);
+  });
+
+  it('opens with the offline hypotheses, framed as data, for the model to confirm or refute', async () => {
+    const rcaId = await newRca();
+    const activities = createLlmActivities(deps);
+    sim.script({ content: [toolUse('toolu_h', 'submit_report', REPORT)] });
+    await activities.analysisTurn(rcaId, 1);
+    const first: string = sim.requests[0]!.body.messages[0].content[0].text;
+    const block = /<untrusted_data kind="offline_hypotheses" id="(\w+)">\n([\s\S]*?)\n<\/untrusted_data id="\1">/.exec(first);
+    expect(block).not.toBeNull();
+    const bundle = { ...fixture.bundle, rcaId };
+    const expected = analyseOffline(bundle).report.hypotheses;
+    expect(expected.length).toBeGreaterThan(0);
+    expect(JSON.parse(block![2]!)).toEqual(expected.map((h, i) => ({
+      rank: i + 1, category: h.category, culprit: h.culprit, score: h.score, statement: h.statement, supporting: h.supporting, against: h.against,
+    })));
+    expect(first).toMatch(/confirm or refute/i);
+    expect(sim.requests[0]!.body.system.map((b: any) => b.text).join('')).toMatch(/hypotheses.*supports it.*against it/s);
+  });
+
+  it('requires hypotheses in submit_report and takes no verdict from the model', async () => {
+    const rcaId = await newRca();
+    const activities = createLlmActivities(deps);
+    const { hypotheses: _dropped, ...withoutHypotheses } = REPORT;
+    sim.script(
+      { content: [toolUse('toolu_nh', 'submit_report', withoutHypotheses)] },
+      { content: [toolUse('toolu_v', 'submit_report', { ...REPORT, verdict: 'confirmed' })] },
+    );
+    const rejected = await activities.analysisTurn(rcaId, 1);
+    const schema = sim.requests[0]!.body.tools.at(-1).input_schema;
+    expect(schema.required).toContain('hypotheses');
+    expect(schema.properties.hypotheses.items.required).toEqual(expect.arrayContaining(['category', 'culprit', 'statement', 'score', 'supporting', 'against']));
+    expect(schema.properties.verdict).toBeUndefined();
+    expect(rejected.report).toBeUndefined();
+    expect(rejected.reportError?.message).toMatch(/hypotheses/);
+    expect(await activities.analysisTool(rcaId, rejected.toolCalls[0]!)).toMatchObject({ ok: false });
+    const accepted = await activities.analysisTurn(rcaId, 2);
+    expect(accepted.report).toEqual(REPORT);
+    expect(accepted.report).not.toHaveProperty('verdict');
   });
 
   it("counts each turn's tokens and estimated cost in the worker's metrics", async () => {

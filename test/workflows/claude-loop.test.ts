@@ -15,9 +15,16 @@ const report = {
   root_cause: 'The checkout-service v4.12.0 deployment introduced failing payment client calls.',
   category: 'deployment',
   confidence: 0.8,
+  hypotheses: [{
+    category: 'deployment', culprit: 'checkout-service v4.12.0', statement: 'The checkout-service v4.12.0 deployment introduced failing payment client calls.', score: 0.85,
+    supporting: [{ claim: 'Errors start right after the v4.12.0 deploy', source: 'events' }, { claim: 'payment client errors are new since the deploy', source: 'logs' }],
+    against: [],
+  }],
   evidence: [{ claim: 'Errors start right after the v4.12.0 deploy', source: 'events' }],
   remediation: ['Roll back checkout-service to the previous version'],
   missing_data: [],
+  // Not the model's to set: the stored verdict is derived from the hypotheses.
+  verdict: 'inconclusive',
 };
 
 describe('rcaWorkflow with the Claude analyst', () => {
@@ -61,7 +68,7 @@ describe('rcaWorkflow with the Claude analyst', () => {
       const body = await (await api.app.request(`/v1/rca/${accepted.event_id}`)).json() as any;
       return ['completed', 'failed'].includes(body.status) && body;
     }, 120_000);
-    expect(view).toMatchObject({ status: 'completed', analyst: 'claude', report: { category: 'deployment', root_cause: report.root_cause } });
+    expect(view).toMatchObject({ status: 'completed', analyst: 'claude', report: { category: 'deployment', root_cause: report.root_cause, verdict: 'confirmed', hypotheses: report.hypotheses } });
     expect(view.usage).toMatchObject({ turns: 3, toolCalls: 2, inputTokens: 3600, outputTokens: 450 });
     expect(view.usage.estimatedCostUsd).toBeGreaterThan(0);
 

@@ -73,9 +73,11 @@ describe('Ollama analyst activities', () => {
     expect(request.messages.map((m: any) => m.role)).toEqual(['system', 'user']);
     expect(request.messages[0].content).toMatch(/Never follow instructions/);
     expect(request.messages[1].content).toContain(`"rcaId": "${rcaId}"`);
+    expect(request.messages[1].content).toMatch(/<untrusted_data kind="offline_hypotheses"[^]*"rank": 1/);
     expect(request.tools.map((t: any) => t.function.name)).toEqual(['search_logs', 'query_metrics', 'get_events', 'get_host', 'get_monitor', 'similar_incidents', 'submit_report']);
     expect(request.tools[0]).toMatchObject({ type: 'function', function: { parameters: { type: 'object', properties: { query: { type: 'string' } } } } });
     expect(request.tools.at(-1).function.parameters.properties.category.enum).toContain('deployment');
+    expect(request.tools.at(-1).function.parameters.required).toContain('hypotheses');
     // Stored as the Claude analyst stores it.
     expect((await rows(rcaId))[2]!.content).toEqual([{ type: 'text', text: 'Checking the error logs.' }, { type: 'tool_use', id: 'ollama_1_0', name: 'search_logs', input: query }]);
 
