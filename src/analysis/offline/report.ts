@@ -1,5 +1,5 @@
 import type { EvidenceBundle } from '../../evidence/bundle';
-import { deriveVerdict, type Hypothesis as ReportHypothesis, type RcaCategory, type RcaReport } from '../report';
+import { finishReport, type Hypothesis as ReportHypothesis, type RcaCategory, type RcaReport } from '../report';
 import type { EvidenceItem } from './findings';
 import type { Hypothesis } from './ranking';
 
@@ -62,17 +62,16 @@ function inconclusiveReport(b: EvidenceBundle, missing_data: string[]): RcaRepor
   const subject = b.alert.service ?? b.alert.hostname ?? 'the service';
   const evidence = [{ claim: 'the monitor that fired', source: 'monitor', link: b.links.monitor }];
   const hypothesis: ReportHypothesis = { category: 'dependency_failure', culprit: subject, statement: `${subject} or something it depends on is failing; no change, resource, dependency or host signal says which.`, score: 0, supporting: evidence, against: [] };
-  return {
+  return finishReport({
     summary: `${b.alert.title ?? b.alert.monitorName ?? 'The alert'} fired, and no rule found a cause in the evidence.`,
     root_cause: `Inconclusive: no change, resource, dependency or host signal explains the alert on ${subject}; the category is only the default guess.`,
     category: hypothesis.category,
     confidence: 0,
-    verdict: 'inconclusive',
     hypotheses: [hypothesis],
     evidence,
     remediation: ['Inspect the logs and events linked from the alert by hand'],
     missing_data: [...missing_data, 'a new error, change or resource signal before the alert'],
-  };
+  });
 }
 
 export function buildReport(b: EvidenceBundle, hypotheses: Hypothesis[]): RcaReport {
@@ -80,23 +79,20 @@ export function buildReport(b: EvidenceBundle, hypotheses: Hypothesis[]): RcaRep
   const best = hypotheses[0];
   if (!best) return inconclusiveReport(b, missing_data);
   const ranked = hypotheses.slice(0, 3).map((h) => reportHypothesis(h, b));
-  const verdict = deriveVerdict(ranked);
   // The cause's own evidence first, then the strongest symptoms in the logs it explains.
   const symptoms = hypotheses.flatMap((h) => h.findings).filter((f) => f.rule === 'anomalous-log-template' && f.category !== best.category).sort((x, y) => y.weight - x.weight).slice(0, 2);
   const evidence = dedupe([...[...best.findings].sort((x, y) => y.weight - x.weight), ...symptoms].flatMap((f) => f.evidence)).slice(0, 8);
   const statement = ranked[0]!.statement;
   const second = hypotheses[1];
   const runnerUp = second ? ` The runner-up explanation is ${PHRASE[second.category]} (${second.culprit}, ${second.score.toFixed(2)} against ${best.score.toFixed(2)}).` : '';
-  const lead = verdict === 'inconclusive' ? 'Inconclusive; the best hypothesis is ' : '';
-  return {
-    summary: `${b.alert.title ?? b.alert.monitorName ?? 'The alert'} ${verdict === 'inconclusive' ? 'may point' : 'points'} to ${PHRASE[best.category]}, with ${best.culprit} as the culprit.${runnerUp}`,
-    root_cause: lead ? `${lead}that ${statement.charAt(0).toLowerCase()}${statement.slice(1)}` : statement,
+  return finishReport({
+    summary: `${b.alert.title ?? b.alert.monitorName ?? 'The alert'} points to ${PHRASE[best.category]}, with ${best.culprit} as the culprit.${runnerUp}`,
+    root_cause: statement,
     category: best.category,
     confidence: best.score,
-    verdict,
     hypotheses: ranked,
     evidence,
     remediation: REMEDIATION[best.category](best.culprit),
     missing_data,
-  };
+  });
 }
