@@ -4,7 +4,7 @@ import { buildEvidenceBundle, type EvidenceBundle, type SimilarIncident, summari
 import { mineLogTemplates } from '../evidence/log-templates';
 import type { Role } from '../workflows/classify';
 import type { AlertContext, SourceOutcome } from '../workflows/rca-types';
-import { type MetricSummary, type StoredEvent, type StoredLogLine, windowOf } from './prefetch';
+import { type MetricSummary, type StoredEvent, type StoredLogLine, changeWindowOf, windowOf } from './prefetch';
 
 export interface EvidenceDeps {
   db: Db;
@@ -36,7 +36,7 @@ export const createEvidenceActivities = ({ db, accounts, evidenceTokens }: Evide
     const logs = data('logs') as { query: string; lines: StoredLogLine[] } | undefined;
     const account = await accounts.get(alert.account);
     const bundle: EvidenceBundle = buildEvidenceBundle({
-      rcaId, role, alert, window,
+      rcaId, role, alert, window, changeWindow: changeWindowOf(alert),
       accountBaseUrl: account?.base_url ?? 'https://api.datadoghq.com',
       sources: rows.map(({ source, status, reason, items }) => ({ source, status, reason: reason ?? undefined, items })),
       monitor: data('monitor'),

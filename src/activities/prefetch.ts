@@ -9,14 +9,20 @@ import type { AlertStatus } from '../intake/datadog-payload';
 import type { Role } from '../workflows/classify';
 import type { SimilarityProviders } from '../similarity/providers';
 import type { SimilarIncident } from '../evidence/bundle';
+import { keepChangedLines } from '../evidence/condense';
 import type { AlertContext, EvidenceSource, PrefetchSource, RcaPhase, SourceOutcome } from '../workflows/rca-types';
 import { toActivityFailure } from './failures';
 
 /** How far back the evidence looks: the old system's 30 minutes before the alert. */
 export const EVIDENCE_WINDOW_MS = 30 * 60_000;
+/** Changes precede their symptoms by up to a few hours, so events are read further back. */
+export const CHANGE_LOOKBACK_MS = 3 * 60 * 60_000;
+/** The alert fires when Datadog evaluates; events about its cause can land a few minutes later. */
+export const CHANGE_LOOKAHEAD_MS = 10 * 60_000;
 const LOG_PAGE_SIZE = 1000;
 const MAX_LOG_PAGES = 5;
-const MAX_EVENTS = 200;
+// Three hours of a busy account's events: room for the changes among them; the bundle ranks and trims.
+const MAX_EVENTS = 500;
 const POINTS_KEPT = 30;
 
 export interface PrefetchDeps {
@@ -61,6 +67,12 @@ export interface MetricSummary {
 export const windowOf = (ctx: AlertContext) => {
   const to = new Date(ctx.alertTime);
   return { from: new Date(to.getTime() - EVIDENCE_WINDOW_MS), to };
+};
+
+/** Where events are read: from a few hours before the alert to a few minutes after it. */
+export const changeWindowOf = (ctx: AlertContext) => {
+  const alertMs = Date.parse(ctx.alertTime);
+  return { from: new Date(alertMs - CHANGE_LOOKBACK_MS), to: new Date(alertMs + CHANGE_LOOKAHEAD_MS) };
 };
 
 const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN);
@@ -200,14 +212,14 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
     }),
 
     prefetchEvents: prefetch('events', async (ctx, call) => {
-      const { from, to } = windowOf(ctx);
+      const { from, to } = changeWindowOf(ctx);
       const result = await call('list events', (c) => new v1.EventsApi(c).listEvents({ start: Math.floor(from.getTime() / 1000), end: Math.ceil(to.getTime() / 1000) }));
       const events: StoredEvent[] = (result.events ?? []).slice(0, MAX_EVENTS).map((e) => ({
         id: e.idStr ?? (e.id !== undefined ? String(e.id) : undefined),
         at: new Date((e.dateHappened ?? 0) * 1000).toISOString(),
-        title: e.title ?? '', text: (e.text ?? '').slice(0, 1000), source: e.sourceTypeName, alertType: e.alertType === undefined ? undefined : String(e.alertType), tags: e.tags ?? [],
+        title: e.title ?? '', text: keepChangedLines(e.text ?? '', 1000), source: e.sourceTypeName, alertType: e.alertType === undefined ? undefined : String(e.alertType), tags: e.tags ?? [],
       }));
-      return { outcome: counted(events.length, 'no events in the 30 minutes before the alert'), data: { events } };
+      return { outcome: counted(events.length, 'no events from 3 hours before the alert to 10 minutes after it'), data: { events } };
     }),
 
     prefetchHost: prefetch('host', async (ctx, call) => {

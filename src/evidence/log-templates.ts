@@ -2,6 +2,7 @@ import type { StoredLogLine } from '../activities/prefetch';
 import { rankBySuspicion } from '../logs/suspicion';
 import { TemplateMiner } from '../logs/template-miner';
 import type { LogTemplateEvidence } from './bundle';
+import { condenseMultiline } from './condense';
 
 const MAX_TEMPLATES = 40;
 
@@ -17,14 +18,14 @@ export function mineLogTemplates(lines: StoredLogLine[], alertTime: Date): LogTe
   const miner = new TemplateMiner();
   for (const l of lines) miner.add(l.message, { at: new Date(l.at), host: l.host, service: l.service, level: l.status });
   return rankBySuspicion(miner.templates(), alertTime).slice(0, MAX_TEMPLATES).map(({ template: t, score, reasons }) => ({
-    template: t.template,
+    template: condenseMultiline(t.template, 500),
     count: t.count,
     firstSeen: (t.firstSeen ?? alertTime).toISOString(),
     lastSeen: (t.lastSeen ?? alertTime).toISOString(),
     hosts: [...t.hosts].slice(0, 10),
     services: [...t.services].slice(0, 10),
     level: dominantLevel(t.levels),
-    example: t.example.slice(0, 500),
+    example: condenseMultiline(t.example, 500),
     suspicion: Math.round(score * 100) / 100,
     why: reasons,
   }));
