@@ -1,6 +1,8 @@
 import { DatadogLinks } from '../datadog/links';
 import { alertLogsQuery, searchValue } from '../datadog/queries';
 import { keepChangedLines } from './condense';
+import type { NamedHost } from './named-hosts';
+import type { OriginSummary } from './origins';
 import type { Role } from '../workflows/classify';
 import type { AlertContext, SourceOutcome } from '../workflows/rca-types';
 
@@ -16,6 +18,8 @@ export interface LogTemplateEvidence {
   example: string;
   suspicion: number;
   why: string[];
+  /** The logs query that found it when not the alert's own `logQuery` (the alert host's other lines, its peers' errors). */
+  search?: string;
   /** The logs query narrowed to the template's longest constant text; set by the bundle. */
   link?: string;
 }
@@ -71,6 +75,10 @@ export interface EvidenceBundle {
   logQuery?: string;
   logLines: number;
   logTemplates: LogTemplateEvidence[];
+  /** Hosts that error lines name by address or name (a dependency the alert's tags never give), with their Datadog state. */
+  namedHosts?: NamedHost[];
+  /** Request logs' top origins (user agent family, client /16, campaign) just before the alert against an hour earlier. */
+  origins?: OriginSummary;
   events: EventEvidence[];
   metrics: MetricEvidence[];
   similar: SimilarIncident[];
@@ -93,6 +101,8 @@ export interface BundleInputs {
   logQuery?: string;
   logLines: number;
   templates: LogTemplateEvidence[];
+  namedHosts?: NamedHost[];
+  origins?: OriginSummary;
   events: Array<Omit<EventEvidence, 'relevance' | 'why' | 'link'> & { id?: string }>;
   metrics: Array<Omit<MetricEvidence, 'change' | 'link'>>;
   similar: SimilarIncident[];
@@ -180,7 +190,9 @@ export function buildEvidenceBundle(input: BundleInputs): EvidenceBundle {
     host: input.host,
     logQuery: logsQuery,
     logLines: input.logLines,
-    logTemplates: input.templates.map((t) => ({ ...t, link: links.logs(templateQuery(logsQuery, t.template)) })),
+    logTemplates: input.templates.map((t) => ({ ...t, link: links.logs(templateQuery(t.search ?? logsQuery, t.template)) })),
+    ...(input.namedHosts?.length ? { namedHosts: input.namedHosts } : {}),
+    ...(input.origins ? { origins: input.origins } : {}),
     events: rankEvents(input.events, alert, changeLinks, window.to.getTime()),
     metrics: rankMetrics(input.metrics, links),
     similar: input.similar,
