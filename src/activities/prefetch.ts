@@ -3,7 +3,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { AccountCredentials, AccountStore } from '../accounts/store';
 import { callDatadog, type DatadogConfiguration } from '../datadog/client';
-import { alertLogsQuery, hostActivityLogsQuery, keyMetricQueries, peerErrorLogsQuery, REQUEST_LOGS_QUERY } from '../datadog/queries';
+import { alertLogsQuery, hostActivityLogsQuery, keyMetricQueries, peerErrorLogsQuery, processMetricQueries, REQUEST_LOGS_QUERY } from '../datadog/queries';
 import type { Db } from '../db/pool';
 import type { AlertStatus } from '../intake/datadog-payload';
 import type { Role } from '../workflows/classify';
@@ -34,6 +34,8 @@ const RECENT_TRAFFIC_MS = 15 * 60_000;
 // Three hours of a busy account's events: room for the changes among them; the bundle ranks and trims.
 const MAX_EVENTS = 500;
 const POINTS_KEPT = 30;
+// A grouped query (by process) answers a series per group; the top few are the ones that matter.
+const MAX_SERIES_PER_QUERY = 3;
 
 export interface PrefetchDeps {
   db: Db;
@@ -88,6 +90,11 @@ export const changeWindowOf = (ctx: AlertContext) => {
 };
 
 const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN);
+
+/** The series that matter of a grouped query (one per process): the highest just before the alert. */
+export function topSeries(series: MetricSummary[], limit: number): MetricSummary[] {
+  return [...series].sort((a, b) => b.recent - a.recent || b.max - a.max).slice(0, limit);
+}
 
 /** A series reduced to what an analyst reads: a few points, extremes, baseline against the last minutes. */
 export function summariseSeries(label: string, query: string, scope: string, pointlist: Array<[number, number | null]>, alertMs: number): MetricSummary | undefined {
@@ -344,12 +351,11 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
         .then((m) => m.query, () => undefined);
       const { from, to } = windowOf(ctx);
       const summaries: MetricSummary[] = [];
-      for (const { label, query } of keyMetricQueries({ ...ctx, monitorQuery })) {
+      const processQueries = ctx.hostname ? processMetricQueries(ctx.hostname) : [];
+      for (const { label, query } of [...keyMetricQueries({ ...ctx, monitorQuery }), ...processQueries]) {
         const result = await call(`query metric ${query}`, (c) => new v1.MetricsApi(c).queryMetrics({ from: Math.floor(from.getTime() / 1000), to: Math.ceil(to.getTime() / 1000), query }));
-        for (const s of result.series ?? []) {
-          const summary = summariseSeries(label, query, s.scope ?? '', (s.pointlist ?? []) as Array<[number, number | null]>, to.getTime());
-          if (summary) summaries.push(summary);
-        }
+        const series = (result.series ?? []).flatMap((s) => summariseSeries(label, query, s.scope ?? '', (s.pointlist ?? []) as Array<[number, number | null]>, to.getTime()) ?? []);
+        summaries.push(...topSeries(series, MAX_SERIES_PER_QUERY));
       }
       return { outcome: counted(summaries.length, 'none of the key metrics has data for this host or service'), data: { metrics: summaries } };
     }),
