@@ -125,6 +125,8 @@ export interface LogSearch {
   lines: StoredLogLine[];
   /** A template first seen this many minutes before the alert counts as new (15 when unset). */
   newWithinMinutes?: number;
+  /** Error and warning lines only, which may name the hosts they failed against. */
+  errors?: boolean;
 }
 
 interface SearchOptions {
@@ -153,6 +155,25 @@ async function searchLogs(call: DatadogCall, query: string, range: { from: Date;
     if (!cursor || (result.data?.length ?? 0) < LOG_PAGE_SIZE) break;
   }
   return { lines, capped: cursor !== undefined };
+}
+
+/**
+ * Searches besides the alert's own: the alert host's other lines, newest first over a longer range
+ * so that what started shortly before the alert stands out, and other services' errors on its peers.
+ */
+async function widerLogSearches(ctx: AlertContext, alertLines: StoredLogLine[], search: LogSearcher, window: { from: Date; to: Date }): Promise<LogSearch[]> {
+  const more: LogSearch[] = [];
+  if (ctx.hostname) {
+    const query = hostActivityLogsQuery(ctx.hostname);
+    const { lines } = await search(query, { from: new Date(window.to.getTime() - HOST_ACTIVITY_MS), to: window.to }, { pages: MAX_EXTRA_LOG_PAGES, newestFirst: true });
+    more.push({ query, why: "on the alert's host, not an error", lines, newWithinMinutes: EVIDENCE_WINDOW_MS / 60_000 });
+  }
+  const peerQuery = ctx.service && peerErrorLogsQuery(peersOf(alertLines, ctx), ctx.service);
+  if (peerQuery) {
+    const { lines } = await search(peerQuery, window, { pages: MAX_EXTRA_LOG_PAGES });
+    more.push({ query: peerQuery, why: 'another service on a host the alerting service runs on', lines, errors: true });
+  }
+  return more;
 }
 
 /** Other hosts where the alerting service logged: its peers, whose other processes may log the cause. */
@@ -290,21 +311,19 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
       const { from, to } = windowOf(ctx);
       const search: LogSearcher = (q, range, options) => searchLogs(call, q, range, options);
       const { lines, capped } = await search(query, { from, to }, { pages: MAX_LOG_PAGES });
-      const more: LogSearch[] = [];
-      if (ctx.hostname) {
-        // Newest first over a longer range, so what started shortly before the alert stands out against before.
-        const hostQuery = hostActivityLogsQuery(ctx.hostname);
-        const host = await search(hostQuery, { from: new Date(to.getTime() - HOST_ACTIVITY_MS), to }, { pages: MAX_EXTRA_LOG_PAGES, newestFirst: true });
-        more.push({ query: hostQuery, why: "on the alert's host, not an error", lines: host.lines, newWithinMinutes: EVIDENCE_WINDOW_MS / 60_000 });
-      }
-      const peerQuery = ctx.service && peerErrorLogsQuery(peersOf(lines, ctx), ctx.service);
-      if (peerQuery) more.push({ query: peerQuery, why: 'another service on a host the alerting service runs on', lines: (await search(peerQuery, { from, to }, { pages: MAX_EXTRA_LOG_PAGES })).lines });
-      const errorLines = [...lines, ...more.filter((m) => m.query === peerQuery).flatMap((m) => m.lines)];
-      const namedHosts = await resolveNamedHosts(call, namedInErrors(errorLines, [ctx.hostname ?? ''], MAX_NAMED_HOSTS));
-      const origins = await requestOrigins(search, to);
-      const reason = capped ? `capped at ${MAX_LOG_PAGES * LOG_PAGE_SIZE} lines` : undefined;
+      // The wider look is best effort: a failure there is noted, and the alert's own lines are kept.
+      const notes: string[] = capped ? [`capped at ${MAX_LOG_PAGES * LOG_PAGE_SIZE} lines`] : [];
+      const attempt = <T>(what: string, fn: () => Promise<T>) => fn().catch((err: unknown) => {
+        notes.push(`${what} failed: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300));
+        return undefined;
+      });
+      const more = (await attempt('the wider logs searches', () => widerLogSearches(ctx, lines, search, { from, to }))) ?? [];
+      const errorLines = [...lines, ...more.filter((m) => m.errors).flatMap((m) => m.lines)];
+      const namedHosts = await attempt('looking up hosts named in errors', () => resolveNamedHosts(call, namedInErrors(errorLines, [ctx.hostname ?? ''], MAX_NAMED_HOSTS)));
+      const origins = await attempt('sampling request origins', () => requestOrigins(search, to));
+      const items = lines.length + more.reduce((n, m) => n + m.lines.length, 0);
       return {
-        outcome: { ...counted(lines.length, `no error or warning logs for ${query} in the 30 minutes before the alert`), ...(reason ? { reason } : {}) },
+        outcome: { ...counted(items, `no error or warning logs for ${query} in the 30 minutes before the alert`), ...(notes.length ? { reason: notes.join('; ') } : {}) },
         data: { query, lines, more, namedHosts, origins },
       };
     }),
