@@ -229,6 +229,8 @@ export function summarizeBundle(b: EvidenceBundle): string {
     `${b.events.length} events${changes ? ` (${changes} changes)` : ''}`,
     `${b.metrics.length} metric series`,
     `${b.similar.length} similar incidents`,
+    ...(b.namedHosts?.length ? [`${b.namedHosts.length} hosts named in errors (${b.namedHosts.filter((h) => h.up === false).length} down)`] : []),
+    ...(b.origins ? [`request origins from ${b.origins.recentLines} recent lines`] : []),
   ];
   const missing = b.missing.length ? `; missing: ${b.missing.map((m) => `${m.source} (${m.reason})`).join(', ')}` : '';
   return `${parts.join(', ')}; ~${b.tokenEstimate} tokens${missing}`.slice(0, 1000);

@@ -2,7 +2,7 @@ import { peersOf, type StoredLogLine, topSeries } from '../../src/activities/pre
 import { DatadogLinks } from '../../src/datadog/links';
 import { hostActivityLogsQuery, peerErrorLogsQuery, processMetricQueries, REQUEST_LOGS_QUERY } from '../../src/datadog/queries';
 import { matchesQuery, parseSearchQuery } from '../../src/demo/sandbox-logs-query';
-import { buildEvidenceBundle, rankEvents } from '../../src/evidence/bundle';
+import { buildEvidenceBundle, rankEvents, summarizeBundle } from '../../src/evidence/bundle';
 import { condenseMultiline, keepChangedLines } from '../../src/evidence/condense';
 import { mineAllLogTemplates } from '../../src/evidence/log-templates';
 import { hostAnswersTo, namedInErrors } from '../../src/evidence/named-hosts';
@@ -154,5 +154,6 @@ describe('wider evidence in the bundle', () => {
     expect(bundle.changeWindow).toEqual({ from: '2026-11-20T09:00:00.000Z', to: '2026-11-20T12:10:00.000Z' });
     expect(bundle.namedHosts?.[0]?.host).toBe('db-9');
     expect(bundle.origins).toBeUndefined();
+    expect(summarizeBundle(bundle)).toMatch(/1 hosts named in errors \(1 down\)/);
   });
 });
