@@ -1,10 +1,12 @@
 import type { AccountStore } from '../accounts/store';
 import type { Db } from '../db/pool';
 import { buildEvidenceBundle, type EvidenceBundle, type SimilarIncident, summarizeBundle } from '../evidence/bundle';
-import { mineLogTemplates } from '../evidence/log-templates';
+import { mineAllLogTemplates } from '../evidence/log-templates';
+import type { NamedHost } from '../evidence/named-hosts';
+import type { OriginSummary } from '../evidence/origins';
 import type { Role } from '../workflows/classify';
 import type { AlertContext, SourceOutcome } from '../workflows/rca-types';
-import { type MetricSummary, type StoredEvent, type StoredLogLine, windowOf } from './prefetch';
+import { type LogSearch, type MetricSummary, type StoredEvent, type StoredLogLine, changeWindowOf, windowOf } from './prefetch';
 
 export interface EvidenceDeps {
   db: Db;
@@ -33,17 +35,19 @@ export const createEvidenceActivities = ({ db, accounts, evidenceTokens }: Evide
     const { rows } = await db.query<SourceRow>('SELECT source, status, reason, items, data FROM rca_sources WHERE rca_id = $1 ORDER BY source', [rcaId]);
     const data = (source: string) => rows.find((r) => r.source === source)?.data ?? undefined;
     const window = windowOf(alert);
-    const logs = data('logs') as { query: string; lines: StoredLogLine[] } | undefined;
+    const logs = data('logs') as { query: string; lines: StoredLogLine[]; more?: LogSearch[]; namedHosts?: NamedHost[]; origins?: OriginSummary } | undefined;
     const account = await accounts.get(alert.account);
     const bundle: EvidenceBundle = buildEvidenceBundle({
-      rcaId, role, alert, window,
+      rcaId, role, alert, window, changeWindow: changeWindowOf(alert),
       accountBaseUrl: account?.base_url ?? 'https://api.datadoghq.com',
       sources: rows.map(({ source, status, reason, items }) => ({ source, status, reason: reason ?? undefined, items })),
       monitor: data('monitor'),
       host: data('host'),
       logQuery: logs?.query,
       logLines: logs?.lines.length ?? 0,
-      templates: mineLogTemplates(logs?.lines ?? [], window.to),
+      templates: mineAllLogTemplates(logs?.lines ?? [], logs?.more ?? [], window.to),
+      namedHosts: logs?.namedHosts,
+      origins: logs?.origins,
       events: (data('events') as { events: StoredEvent[] } | undefined)?.events ?? [],
       metrics: (data('metrics') as { metrics: MetricSummary[] } | undefined)?.metrics ?? [],
       similar: (data('similar') as { incidents: SimilarIncident[] } | undefined)?.incidents ?? [],

@@ -3,21 +3,39 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { AccountCredentials, AccountStore } from '../accounts/store';
 import { callDatadog, type DatadogConfiguration } from '../datadog/client';
-import { alertLogsQuery, keyMetricQueries } from '../datadog/queries';
+import { alertLogsQuery, hostActivityLogsQuery, keyMetricQueries, peerErrorLogsQuery, processMetricQueries, REQUEST_LOGS_QUERY } from '../datadog/queries';
 import type { Db } from '../db/pool';
 import type { AlertStatus } from '../intake/datadog-payload';
 import type { Role } from '../workflows/classify';
 import type { SimilarityProviders } from '../similarity/providers';
 import type { SimilarIncident } from '../evidence/bundle';
+import { keepChangedLines } from '../evidence/condense';
+import { hostAnswersTo, type NamedHost, namedInErrors } from '../evidence/named-hosts';
+import { type OriginSummary, summariseOrigins } from '../evidence/origins';
 import type { AlertContext, EvidenceSource, PrefetchSource, RcaPhase, SourceOutcome } from '../workflows/rca-types';
 import { toActivityFailure } from './failures';
 
 /** How far back the evidence looks: the old system's 30 minutes before the alert. */
 export const EVIDENCE_WINDOW_MS = 30 * 60_000;
+/** Changes precede their symptoms by up to a few hours, so events are read further back. */
+export const CHANGE_LOOKBACK_MS = 3 * 60 * 60_000;
+/** The alert fires when Datadog evaluates; events about its cause can land a few minutes later. */
+export const CHANGE_LOOKAHEAD_MS = 10 * 60_000;
 const LOG_PAGE_SIZE = 1000;
 const MAX_LOG_PAGES = 5;
-const MAX_EVENTS = 200;
+// The wider searches (the host's other lines, the peers' errors) get fewer pages than the alert's own.
+const MAX_EXTRA_LOG_PAGES = 2;
+/** How far back the alert host's other lines are read: enough to tell what started recently. */
+const HOST_ACTIVITY_MS = 2 * 60 * 60_000;
+const MAX_PEERS = 10;
+const MAX_NAMED_HOSTS = 5;
+/** Request lines this close to the alert are the traffic that it saw. */
+const RECENT_TRAFFIC_MS = 15 * 60_000;
+// Three hours of a busy account's events: room for the changes among them; the bundle ranks and trims.
+const MAX_EVENTS = 500;
 const POINTS_KEPT = 30;
+// A grouped query (by process) answers a series per group; the top few are the ones that matter.
+const MAX_SERIES_PER_QUERY = 3;
 
 export interface PrefetchDeps {
   db: Db;
@@ -33,6 +51,8 @@ export interface StoredLogLine {
   service?: string;
   status?: string;
   message: string;
+  /** The attributes Datadog parsed from the line (`http.useragent`, `network.client.ip`…), when it has any. */
+  attributes?: Record<string, unknown>;
 }
 
 export interface StoredEvent {
@@ -63,7 +83,18 @@ export const windowOf = (ctx: AlertContext) => {
   return { from: new Date(to.getTime() - EVIDENCE_WINDOW_MS), to };
 };
 
+/** Where events are read: from a few hours before the alert to a few minutes after it. */
+export const changeWindowOf = (ctx: AlertContext) => {
+  const alertMs = Date.parse(ctx.alertTime);
+  return { from: new Date(alertMs - CHANGE_LOOKBACK_MS), to: new Date(alertMs + CHANGE_LOOKAHEAD_MS) };
+};
+
 const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN);
+
+/** The series that matter of a grouped query (one per process): the highest just before the alert. */
+export function topSeries(series: MetricSummary[], limit: number): MetricSummary[] {
+  return [...series].sort((a, b) => b.recent - a.recent || b.max - a.max).slice(0, limit);
+}
 
 /** A series reduced to what an analyst reads: a few points, extremes, baseline against the last minutes. */
 export function summariseSeries(label: string, query: string, scope: string, pointlist: Array<[number, number | null]>, alertMs: number): MetricSummary | undefined {
@@ -82,6 +113,102 @@ export function summariseSeries(label: string, query: string, scope: string, poi
     last: round(values[values.length - 1]!),
     baseline: round(mean(points.filter(([t]) => t <= baselineEnd).map((p) => p[1]))),
     recent: round(mean(points.filter(([t]) => t >= alertMs - 5 * 60_000).map((p) => p[1]))),
+  };
+}
+
+type DatadogCall = <T>(operation: string, fn: (c: DatadogConfiguration) => Promise<T>) => Promise<T>;
+
+/** Lines of one logs search besides the alert's own, and why it was made. */
+export interface LogSearch {
+  query: string;
+  why: string;
+  lines: StoredLogLine[];
+  /** A template first seen this many minutes before the alert counts as new (15 when unset). */
+  newWithinMinutes?: number;
+  /** Error and warning lines only, which may name the hosts they failed against. */
+  errors?: boolean;
+}
+
+interface SearchOptions {
+  pages: number;
+  /** Newest first reads what happened nearest the alert when there are more lines than pages. */
+  newestFirst?: boolean;
+  /** Keep each line's parsed attributes (request logs' origins); other lines are stored without them. */
+  attributes?: boolean;
+}
+
+type LogSearcher = (query: string, range: { from: Date; to: Date }, options: SearchOptions) => Promise<{ lines: StoredLogLine[]; capped: boolean }>;
+
+/** Pages of one logs search; `capped` when lines were left. */
+async function searchLogs(call: DatadogCall, query: string, range: { from: Date; to: Date }, { pages: maxPages, newestFirst, attributes }: SearchOptions): Promise<{ lines: StoredLogLine[]; capped: boolean }> {
+  const lines: StoredLogLine[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < maxPages; page += 1) {
+    const result = await call(`search logs ${query}`, (c) => new v2.LogsApi(c).listLogs({
+      body: { filter: { query, from: range.from.toISOString(), to: range.to.toISOString() }, page: { limit: LOG_PAGE_SIZE, cursor }, sort: newestFirst ? '-timestamp' : 'timestamp' },
+    }));
+    for (const log of result.data ?? []) {
+      const a = log.attributes ?? {};
+      lines.push({ at: (a.timestamp ?? range.to).toISOString(), host: a.host, service: a.service, status: a.status, message: String(a.message ?? ''), ...(attributes && a.attributes ? { attributes: a.attributes } : {}) });
+    }
+    cursor = result.meta?.page?.after;
+    if (!cursor || (result.data?.length ?? 0) < LOG_PAGE_SIZE) break;
+  }
+  return { lines, capped: cursor !== undefined };
+}
+
+/**
+ * Searches besides the alert's own: the alert host's other lines, newest first over a longer range
+ * so that what started shortly before the alert stands out, and other services' errors on its peers.
+ */
+async function widerLogSearches(ctx: AlertContext, alertLines: StoredLogLine[], search: LogSearcher, window: { from: Date; to: Date }): Promise<LogSearch[]> {
+  const more: LogSearch[] = [];
+  if (ctx.hostname) {
+    const query = hostActivityLogsQuery(ctx.hostname);
+    const { lines } = await search(query, { from: new Date(window.to.getTime() - HOST_ACTIVITY_MS), to: window.to }, { pages: MAX_EXTRA_LOG_PAGES, newestFirst: true });
+    more.push({ query, why: "on the alert's host, not an error", lines, newWithinMinutes: EVIDENCE_WINDOW_MS / 60_000 });
+  }
+  const peerQuery = ctx.service && peerErrorLogsQuery(peersOf(alertLines, ctx), ctx.service);
+  if (peerQuery) {
+    const { lines } = await search(peerQuery, window, { pages: MAX_EXTRA_LOG_PAGES });
+    more.push({ query: peerQuery, why: 'another service on a host the alerting service runs on', lines, errors: true });
+  }
+  return more;
+}
+
+/** Other hosts where the alerting service logged: its peers, whose other processes may log the cause. */
+export function peersOf(lines: StoredLogLine[], alert: { hostname?: string; service?: string }): string[] {
+  const peers = new Set(lines.filter((l) => l.service === alert.service && l.host && l.host !== alert.hostname).map((l) => l.host!));
+  return [...peers].sort().slice(0, MAX_PEERS);
+}
+
+/** Each named address or host looked up in Datadog's host list; names no host answers to are dropped. */
+async function resolveNamedHosts(call: DatadogCall, named: Array<{ named: string; lines: number }>): Promise<NamedHost[]> {
+  const found: NamedHost[] = [];
+  for (const { named: name, lines } of named) {
+    const list = await call(`list hosts ${name}`, (c) => new v1.HostsApi(c).listHosts({ filter: name, count: 10 }));
+    const host = list.hostList?.find((h) => hostAnswersTo({ name: h.hostName ?? h.name, aliases: h.aliases, tags: Object.values(h.tagsBySource ?? {}).flat() }, name));
+    if (!host) continue;
+    found.push({
+      named: name, lines, host: host.hostName ?? host.name ?? name, up: host.up, lastReportedTime: host.lastReportedTime,
+      apps: host.apps ?? [], tags: Object.values(host.tagsBySource ?? {}).flat().slice(0, 12),
+    });
+  }
+  return found;
+}
+
+/** Request logs' top origins in the last minutes before the alert, against the same half hour an hour earlier. */
+async function requestOrigins(search: LogSearcher, to: Date): Promise<OriginSummary | undefined> {
+  const recentWindow = { from: new Date(to.getTime() - RECENT_TRAFFIC_MS), to };
+  const earlierWindow = { from: new Date(to.getTime() - 2 * EVIDENCE_WINDOW_MS), to: new Date(to.getTime() - EVIDENCE_WINDOW_MS) };
+  const sample = { pages: 1, newestFirst: true, attributes: true };
+  const recent = (await search(REQUEST_LOGS_QUERY, recentWindow, sample)).lines;
+  if (recent.length === 0) return undefined;
+  const earlier = (await search(REQUEST_LOGS_QUERY, earlierWindow, sample)).lines;
+  const iso = (w: { from: Date; to: Date }) => ({ from: w.from.toISOString(), to: w.to.toISOString() });
+  return {
+    query: REQUEST_LOGS_QUERY, recentLines: recent.length, earlierLines: earlier.length,
+    recentWindow: iso(recentWindow), earlierWindow: iso(earlierWindow), top: summariseOrigins(recent, earlier),
   };
 }
 
@@ -197,32 +324,34 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
       const query = alertLogsQuery(ctx);
       if (!query) return { outcome: { status: 'skipped', items: 0, reason: 'the alert names no host or service' } };
       const { from, to } = windowOf(ctx);
-      const lines: StoredLogLine[] = [];
-      let cursor: string | undefined;
-      for (let page = 0; page < MAX_LOG_PAGES; page += 1) {
-        const result = await call('search logs', (c) => new v2.LogsApi(c).listLogs({
-          body: { filter: { query, from: from.toISOString(), to: to.toISOString() }, page: { limit: LOG_PAGE_SIZE, cursor }, sort: 'timestamp' },
-        }));
-        for (const log of result.data ?? []) {
-          const a = log.attributes ?? {};
-          lines.push({ at: (a.timestamp ?? to).toISOString(), host: a.host, service: a.service, status: a.status, message: String(a.message ?? '') });
-        }
-        cursor = result.meta?.page?.after;
-        if (!cursor || (result.data?.length ?? 0) < LOG_PAGE_SIZE) break;
-      }
-      const capped = cursor ? `; capped at ${MAX_LOG_PAGES * LOG_PAGE_SIZE} lines` : '';
-      return { outcome: { ...counted(lines.length, `no error or warning logs for ${query} in the 30 minutes before the alert`), ...(capped ? { reason: capped.slice(2) } : {}) }, data: { query, lines } };
+      const search: LogSearcher = (q, range, options) => searchLogs(call, q, range, options);
+      const { lines, capped } = await search(query, { from, to }, { pages: MAX_LOG_PAGES });
+      // The wider look is best effort: a failure there is noted, and the alert's own lines are kept.
+      const notes: string[] = capped ? [`capped at ${MAX_LOG_PAGES * LOG_PAGE_SIZE} lines`] : [];
+      const attempt = <T>(what: string, fn: () => Promise<T>) => fn().catch((err: unknown) => {
+        notes.push(`${what} failed: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300));
+        return undefined;
+      });
+      const more = (await attempt('the wider logs searches', () => widerLogSearches(ctx, lines, search, { from, to }))) ?? [];
+      const errorLines = [...lines, ...more.filter((m) => m.errors).flatMap((m) => m.lines)];
+      const namedHosts = await attempt('looking up hosts named in errors', () => resolveNamedHosts(call, namedInErrors(errorLines, [ctx.hostname ?? ''], MAX_NAMED_HOSTS)));
+      const origins = await attempt('sampling request origins', () => requestOrigins(search, to));
+      const items = lines.length + more.reduce((n, m) => n + m.lines.length, 0);
+      return {
+        outcome: { ...counted(items, `no error or warning logs for ${query} in the 30 minutes before the alert`), ...(notes.length ? { reason: notes.join('; ') } : {}) },
+        data: { query, lines, more, namedHosts, origins },
+      };
     }),
 
     prefetchEvents: prefetch('events', async (ctx, call) => {
-      const { from, to } = windowOf(ctx);
+      const { from, to } = changeWindowOf(ctx);
       const result = await call('list events', (c) => new v1.EventsApi(c).listEvents({ start: Math.floor(from.getTime() / 1000), end: Math.ceil(to.getTime() / 1000) }));
       const events: StoredEvent[] = (result.events ?? []).slice(0, MAX_EVENTS).map((e) => ({
         id: e.idStr ?? (e.id !== undefined ? String(e.id) : undefined),
         at: new Date((e.dateHappened ?? 0) * 1000).toISOString(),
-        title: e.title ?? '', text: (e.text ?? '').slice(0, 1000), source: e.sourceTypeName, alertType: e.alertType === undefined ? undefined : String(e.alertType), tags: e.tags ?? [],
+        title: e.title ?? '', text: keepChangedLines(e.text ?? '', 1000), source: e.sourceTypeName, alertType: e.alertType === undefined ? undefined : String(e.alertType), tags: e.tags ?? [],
       }));
-      return { outcome: counted(events.length, 'no events in the 30 minutes before the alert'), data: { events } };
+      return { outcome: counted(events.length, 'no events from 3 hours before the alert to 10 minutes after it'), data: { events } };
     }),
 
     prefetchHost: prefetch('host', async (ctx, call) => {
@@ -256,12 +385,11 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
         .then((m) => m.query, () => undefined);
       const { from, to } = windowOf(ctx);
       const summaries: MetricSummary[] = [];
-      for (const { label, query } of keyMetricQueries({ ...ctx, monitorQuery })) {
+      const processQueries = ctx.hostname ? processMetricQueries(ctx.hostname) : [];
+      for (const { label, query } of [...keyMetricQueries({ ...ctx, monitorQuery }), ...processQueries]) {
         const result = await call(`query metric ${query}`, (c) => new v1.MetricsApi(c).queryMetrics({ from: Math.floor(from.getTime() / 1000), to: Math.ceil(to.getTime() / 1000), query }));
-        for (const s of result.series ?? []) {
-          const summary = summariseSeries(label, query, s.scope ?? '', (s.pointlist ?? []) as Array<[number, number | null]>, to.getTime());
-          if (summary) summaries.push(summary);
-        }
+        const series = (result.series ?? []).flatMap((s) => summariseSeries(label, query, s.scope ?? '', (s.pointlist ?? []) as Array<[number, number | null]>, to.getTime()) ?? []);
+        summaries.push(...topSeries(series, MAX_SERIES_PER_QUERY));
       }
       return { outcome: counted(summaries.length, 'none of the key metrics has data for this host or service'), data: { metrics: summaries } };
     }),

@@ -62,3 +62,29 @@ export function keyMetricQueries(alert: { hostname?: string; service?: string; s
   const seen = new Set<string>();
   return queries.filter((q) => !seen.has(q.query) && seen.add(q.query));
 }
+
+/** The alert host's lines that are not errors or warnings: what else runs there (a batch job, a cron) says INFO. */
+export function hostActivityLogsQuery(hostname: string): string {
+  return `host:${searchValue(hostname)} AND -status:(error OR warn)`;
+}
+
+/**
+ * Errors and warnings of other services on the hosts the alerting service runs on (its peers):
+ * a co-located process or the server in front of the service often logs the cause under its own name.
+ */
+export function peerErrorLogsQuery(peers: string[], service: string): string | undefined {
+  if (peers.length === 0) return undefined;
+  return `host:(${peers.map(searchValue).join(' OR ')}) AND -service:${searchValue(service)} AND status:(error OR warn)`;
+}
+
+/** Request logs anywhere, by the attributes that carry a client's user agent (Datadog's standard one and common raw names). */
+export const REQUEST_LOGS_QUERY = '@http.useragent:* OR @http.user_agent:* OR @user_agent:* OR @http_user_agent:*';
+
+/** Per-process CPU and memory on the alert's host (the process check's metrics), one series per process. */
+export function processMetricQueries(hostname: string): MetricQuery[] {
+  const host = `host:${hostname}`;
+  return [
+    { label: 'process CPU %', query: `avg:system.processes.cpu.pct{${host}} by {process_name}` },
+    { label: 'process resident memory', query: `avg:system.processes.mem.rss{${host}} by {process_name}` },
+  ];
+}

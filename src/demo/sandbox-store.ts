@@ -98,7 +98,18 @@ export function emptySandboxData(alertTime = new Date()): SandboxData {
   };
 }
 
-/** The sandbox's data for a materialized scenario. Log lines carry their source and their host's tags, as agent logs do. */
+/** A JSON message's keys, which Datadog's intake parses into a log's attributes (so `@user_agent:*` finds them). */
+function jsonAttributesOf(message: string): Record<string, unknown> {
+  if (!message.trimStart().startsWith('{')) return {};
+  try {
+    const parsed: unknown = JSON.parse(message);
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The sandbox's data for a materialized scenario. Log lines carry their source and their host's tags, as agent logs do, and a JSON message's keys as attributes. */
 export function sandboxDataFrom(scenario: MaterializedScenario): SandboxData {
   const hostTags = new Map(scenario.hosts.map((h) => [h.name, h.tags]));
   return {
@@ -117,7 +128,7 @@ export function sandboxDataFrom(scenario: MaterializedScenario): SandboxData {
       status: l.status,
       message: l.message,
       tags: [`source:${l.service}`, ...(hostTags.get(l.host) ?? [])],
-      attributes: (l.attributes as Record<string, unknown> | undefined) ?? {},
+      attributes: { ...jsonAttributesOf(l.message), ...((l.attributes as Record<string, unknown> | undefined) ?? {}) },
     })),
     metrics: scenario.metrics,
   };

@@ -1,5 +1,8 @@
 import { DatadogLinks } from '../datadog/links';
 import { alertLogsQuery, searchValue } from '../datadog/queries';
+import { keepChangedLines } from './condense';
+import type { NamedHost } from './named-hosts';
+import type { OriginSummary } from './origins';
 import type { Role } from '../workflows/classify';
 import type { AlertContext, SourceOutcome } from '../workflows/rca-types';
 
@@ -15,6 +18,8 @@ export interface LogTemplateEvidence {
   example: string;
   suspicion: number;
   why: string[];
+  /** The logs query that found it when not the alert's own `logQuery` (the alert host's other lines, its peers' errors). */
+  search?: string;
   /** The logs query narrowed to the template's longest constant text; set by the bundle. */
   link?: string;
 }
@@ -55,19 +60,25 @@ export interface SimilarIncident {
   links: Record<string, string | undefined>;
 }
 
-/** Everything the analyst sees, bounded in size, every item with a Datadog link over the same 30 minutes. */
+/** Everything the analyst sees, bounded in size, every item with a Datadog link (events over the change window, the rest over the 30 minutes). */
 export interface EvidenceBundle {
   rcaId: string;
   role: Role;
   roleReason: string;
   alert: AlertContext;
   window: { from: string; to: string };
+  /** Where events were read, wider than `window`: changes precede symptoms by hours, and land after the alert fires. */
+  changeWindow?: { from: string; to: string };
   links: { monitor: string; logs?: string; events: string; host?: string };
   monitor?: Record<string, unknown>;
   host?: Record<string, unknown>;
   logQuery?: string;
   logLines: number;
   logTemplates: LogTemplateEvidence[];
+  /** Hosts that error lines name by address or name (a dependency the alert's tags never give), with their Datadog state. */
+  namedHosts?: NamedHost[];
+  /** Request logs' top origins (user agent family, client /16, campaign) just before the alert against an hour earlier. */
+  origins?: OriginSummary;
   events: EventEvidence[];
   metrics: MetricEvidence[];
   similar: SimilarIncident[];
@@ -82,12 +93,16 @@ export interface BundleInputs {
   alert: AlertContext;
   accountBaseUrl: string;
   window: { from: Date; to: Date };
+  /** Where events were read; `window` when not given. */
+  changeWindow?: { from: Date; to: Date };
   sources: SourceOutcome[];
   monitor?: Record<string, unknown>;
   host?: Record<string, unknown>;
   logQuery?: string;
   logLines: number;
   templates: LogTemplateEvidence[];
+  namedHosts?: NamedHost[];
+  origins?: OriginSummary;
   events: Array<Omit<EventEvidence, 'relevance' | 'why' | 'link'> & { id?: string }>;
   metrics: Array<Omit<MetricEvidence, 'change' | 'link'>>;
   similar: SimilarIncident[];
@@ -104,6 +119,9 @@ const FAILURE_WORDS = /\b(oom(killed)?|out of memory|back-?off|crash(loop|ed)?|f
 const DEPLOY_WORDS = /\b(deploy(ed|ment)?|release[ds]?|rollout|rollback|migration)\b/i;
 const CHANGE_SOURCES = new Set(['deploy', 'deployment', 'github', 'jenkins', 'argocd', 'spinnaker', 'kubernetes', 'config', 'terraform', 'launchdarkly', 'chef', 'puppet', 'ansible']);
 
+// An event's recency bonus fades to nothing over the change window's three hours.
+const RECENCY_MINUTES = 180;
+
 /** Ranks events: changes first, then those about the alert's host or service, then the most recent. */
 export function rankEvents(events: BundleInputs['events'], alert: AlertContext, links: DatadogLinks, alertMs: number): EventEvidence[] {
   const names = [alert.hostname, alert.service].filter((n): n is string => !!n).map((n) => n.toLowerCase());
@@ -113,15 +131,17 @@ export function rankEvents(events: BundleInputs['events'], alert: AlertContext, 
       const haystack = `${e.title} ${e.text} ${e.tags.join(' ')}`.toLowerCase();
       const text = `${e.title} ${e.text}`;
       const symptom = FAILURE_WORDS.test(text) && !DEPLOY_WORDS.test(text);
-      const isChange = !symptom && (CHANGE_SOURCES.has((e.source ?? '').toLowerCase()) || CHANGE_WORDS.test(text));
+      const minutes = (alertMs - Date.parse(e.at)) / 60_000;
+      // A change made after the alert fired cannot have caused it; it stays listed as what happened next.
+      const isChange = !symptom && minutes >= 0 && (CHANGE_SOURCES.has((e.source ?? '').toLowerCase()) || CHANGE_WORDS.test(text));
       if (isChange) why.push('a change');
       const related = names.filter((n) => haystack.includes(n));
       if (related.length) why.push(`mentions ${related.join(', ')}`);
-      const minutesBefore = Math.max(0, (alertMs - Date.parse(e.at)) / 60_000);
-      why.push(`${Math.round(minutesBefore)} min before the alert`);
-      const relevance = (isChange ? 2 : 0) + (related.length ? 2 : 0) + Math.max(0, 1 - minutesBefore / 30);
+      why.push(minutes >= 0 ? `${Math.round(minutes)} min before the alert` : `${Math.round(-minutes)} min after the alert`);
+      // Nearer the alert is likelier the trigger; one that landed just after it counts as at it.
+      const relevance = (isChange ? 2 : 0) + (related.length ? 2 : 0) + Math.max(0, 1 - Math.max(0, minutes) / RECENCY_MINUTES);
       const link = e.id ? links.event(e.id) : links.events(searchValue(e.title));
-      return { at: e.at, title: e.title, text: e.text.slice(0, 400), source: e.source, tags: e.tags.slice(0, 12), relevance: Math.round(relevance * 100) / 100, why, link };
+      return { at: e.at, title: e.title, text: keepChangedLines(e.text, 400), source: e.source, tags: e.tags.slice(0, 12), relevance: Math.round(relevance * 100) / 100, why, link };
     })
     .sort((a, b) => b.relevance - a.relevance || b.at.localeCompare(a.at));
 }
@@ -150,6 +170,8 @@ const TRIM_ORDER: ReadonlyArray<['events' | 'logTemplates' | 'metrics' | 'simila
 export function buildEvidenceBundle(input: BundleInputs): EvidenceBundle {
   const { alert, window } = input;
   const links = new DatadogLinks(input.accountBaseUrl, window);
+  const changeWindow = input.changeWindow ?? window;
+  const changeLinks = new DatadogLinks(input.accountBaseUrl, changeWindow);
   const logsQuery = input.logQuery ?? alertLogsQuery(alert);
   const bundle: EvidenceBundle = {
     rcaId: input.rcaId,
@@ -157,18 +179,21 @@ export function buildEvidenceBundle(input: BundleInputs): EvidenceBundle {
     roleReason: input.role.reason,
     alert,
     window: { from: window.from.toISOString(), to: window.to.toISOString() },
+    ...(input.changeWindow ? { changeWindow: { from: changeWindow.from.toISOString(), to: changeWindow.to.toISOString() } } : {}),
     links: {
       monitor: links.monitor(alert.monitorId),
       logs: logsQuery ? links.logs(logsQuery) : undefined,
-      events: links.events(alert.service ? `service:${searchValue(alert.service)}` : '*'),
+      events: changeLinks.events(alert.service ? `service:${searchValue(alert.service)}` : '*'),
       host: alert.hostname ? links.host(alert.hostname) : undefined,
     },
     monitor: input.monitor,
     host: input.host,
     logQuery: logsQuery,
     logLines: input.logLines,
-    logTemplates: input.templates.map((t) => ({ ...t, link: links.logs(templateQuery(logsQuery, t.template)) })),
-    events: rankEvents(input.events, alert, links, window.to.getTime()),
+    logTemplates: input.templates.map((t) => ({ ...t, link: links.logs(templateQuery(t.search ?? logsQuery, t.template)) })),
+    ...(input.namedHosts?.length ? { namedHosts: input.namedHosts } : {}),
+    ...(input.origins ? { origins: input.origins } : {}),
+    events: rankEvents(input.events, alert, changeLinks, window.to.getTime()),
     metrics: rankMetrics(input.metrics, links),
     similar: input.similar,
     // No similar incident is an answer, not a gap; a failed search is a gap.
@@ -204,6 +229,8 @@ export function summarizeBundle(b: EvidenceBundle): string {
     `${b.events.length} events${changes ? ` (${changes} changes)` : ''}`,
     `${b.metrics.length} metric series`,
     `${b.similar.length} similar incidents`,
+    ...(b.namedHosts?.length ? [`${b.namedHosts.length} hosts named in errors (${b.namedHosts.filter((h) => h.up === false).length} down)`] : []),
+    ...(b.origins ? [`request origins from ${b.origins.recentLines} recent lines`] : []),
   ];
   const missing = b.missing.length ? `; missing: ${b.missing.map((m) => `${m.source} (${m.reason})`).join(', ')}` : '';
   return `${parts.join(', ')}; ~${b.tokenEstimate} tokens${missing}`.slice(0, 1000);

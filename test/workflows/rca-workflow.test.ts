@@ -80,13 +80,16 @@ describe('rcaWorkflow: evidence', () => {
       expect(bundle.monitor).toMatchObject({ id: 48212031, type: 'metric alert' });
       const cpu = bundle.metrics.find((m: any) => m.query === 'avg:system.cpu.user{host:web-07}');
       expect(cpu.max).toBeGreaterThan(90);
-      for (const link of [bundle.links.monitor, bundle.links.logs, cpu.link, ...bundle.events.map((e: any) => e.link)]) {
+      const span = (link: string) => {
         const u = new URL(link);
         expect(u.origin).toBe(sandbox.url);
-        expect(Number(u.searchParams.get('to_ts')) - Number(u.searchParams.get('from_ts'))).toBe(30 * 60_000);
-      }
-      // Events older than the 30-minute window (a deploy two days before) stay out.
-      expect(bundle.events.every((e: any) => Date.parse(e.at) >= Date.parse(bundle.window.from))).toBe(true);
+        return Number(u.searchParams.get('to_ts')) - Number(u.searchParams.get('from_ts'));
+      };
+      for (const link of [bundle.links.monitor, bundle.links.logs, cpu.link]) expect(span(link)).toBe(30 * 60_000);
+      // Events are read over the change window, 3 hours before the alert to 10 minutes after it.
+      for (const link of [bundle.links.events, ...bundle.events.map((e: any) => e.link)]) expect(span(link)).toBe(190 * 60_000);
+      // Events older than the change window (a deploy two days before) stay out.
+      expect(bundle.events.every((e: any) => Date.parse(e.at) >= Date.parse(bundle.changeWindow.from))).toBe(true);
 
       const handle = api.runtime.temporal.workflow.getHandle(rcaId);
       const { typedSearchAttributes } = await handle.describe();
@@ -107,7 +110,7 @@ describe('rcaWorkflow: evidence', () => {
       const { view } = await investigate(quiet, 'rca-2');
       const sources = Object.fromEntries(view.sources.map((s: any) => [s.source, s]));
       expect(sources.host).toMatchObject({ status: 'failed', reason: expect.stringMatching(/list hosts for account "brightcart" failed with 403/) });
-      expect(sources.events).toMatchObject({ status: 'empty', reason: 'no events in the 30 minutes before the alert' });
+      expect(sources.events).toMatchObject({ status: 'empty', reason: 'no events from 3 hours before the alert to 10 minutes after it' });
       // This scenario's metrics are the database's, not the alerting service's.
       expect(sources.metrics).toMatchObject({ status: 'empty', reason: 'none of the key metrics has data for this host or service' });
       expect(view.evidence.missing.map((m: any) => m.source).sort()).toEqual(['events', 'host', 'metrics']);
