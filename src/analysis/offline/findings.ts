@@ -68,6 +68,7 @@ export function collectFindings(b: EvidenceBundle): Finding[] {
   }
 
   findings.push(...resolverFindings(b, anomalous.map((x) => x.t), alertMs));
+  findings.push(...namedHostFindings(b), ...originFindings(b), ...processFindings(b));
 
   // A component holding memory without bound, named in any template, is the memory culprit.
   for (const t of b.logTemplates) {
@@ -159,7 +160,13 @@ function changeFindings(e: EventEvidence, b: EvidenceBundle, alertMs: number, fi
   let weight = kind.base;
   const reasons = [`${kind.kind} on ${scope}, ${mins} min before the alert`];
   const against: EvidenceItem[] = [];
-  if (at <= firstAnomalyMs && firstAnomalyMs - at <= 30 * 60_000) { weight += 1; reasons.push('precedes the first anomalous log template'); }
+  const lead = (firstAnomalyMs - at) / 60_000;
+  if (lead >= 0 && lead <= 30) { weight += 1; reasons.push('precedes the first anomalous log template'); }
+  else if (lead > 30) {
+    // The longer a change ran without trouble, the less it explains trouble now.
+    weight *= lead > 120 ? 0.3 : 0.6;
+    reasons.push(`ran ${Math.round(lead)} min before the first anomaly`);
+  }
   else if (at > firstAnomalyMs + 60_000) {
     weight *= 0.25;
     reasons.push('after the errors began: an effect, not a cause');
@@ -265,4 +272,45 @@ function resolverFindings(b: EvidenceBundle, anomalous: LogTemplateEvidence[], a
     ...base, weight: 4, culprit: placedOn(e.text)!, context: `the resolver was placed there ${minutesBefore(e.at, alertMs)} min before the alert (${clip(firstLine(e.title), 80)}) and lookups of ${[...names].slice(0, 2).join(', ')} fail`,
     evidence: [...evidence, { claim: clip(`${e.title}: ${e.text}`, 200), source: 'events', link: e.link }],
   }));
+}
+
+/** A host the errors name that is down: the callers fail because it is gone, whatever they call it. */
+function namedHostFindings(b: EvidenceBundle): Finding[] {
+  return (b.namedHosts ?? []).filter((h) => h.up === false).map((h) => ({
+    rule: 'named-host-down', category: 'host_failure' as const, weight: 3 + Math.min(1.5, h.lines / 40), culprit: h.host,
+    detail: `${h.lines} error lines name ${h.named}, which is ${h.host}, and it is down`,
+    context: `${h.lines} error lines name ${h.named} (${h.host}), which stopped reporting`,
+    evidence: [{ claim: `${h.lines} error lines name ${h.named}; ${h.host} is down${h.lastReportedTime ? ` since ${new Date(h.lastReportedTime * 1000).toISOString().slice(11, 16)} UTC` : ''}`, source: 'host', link: b.links.logs }],
+  }));
+}
+
+// An origin that sent little before and most requests now has taken over the traffic.
+const ORIGIN_TAKEOVER = { recent: 0.3, growth: 3 };
+
+/** Traffic by origin: one user agent, network or campaign that now sends most requests. */
+function originFindings(b: EvidenceBundle): Finding[] {
+  const origins = b.origins;
+  if (!origins) return [];
+  const risen = origins.top.filter((o) => o.recent >= ORIGIN_TAKEOVER.recent && o.recent >= ORIGIN_TAKEOVER.growth * o.earlier);
+  return risen.map((o, i) => ({
+    rule: 'origin-takes-over-traffic', category: 'traffic_spike' as const, weight: i === 0 ? 3 : 1, culprit: o.value, specific: true, scored: true,
+    detail: `${o.by} ${o.value}: ${Math.round(o.recent * 100)}% of requests, ${Math.round(o.earlier * 100)}% an hour earlier`,
+    context: `${o.by} ${o.value} sends ${Math.round(o.recent * 100)}% of requests, against ${Math.round(o.earlier * 100)}% an hour earlier`,
+    evidence: [{ claim: `${o.by} ${o.value} sent ${Math.round(o.recent * 100)}% of ${origins.recentLines} sampled requests, ${Math.round(o.earlier * 100)}% of ${origins.earlierLines} an hour earlier`, source: 'logs', link: b.links.logs }],
+  }));
+}
+
+/** The process behind a host's saturation: its own CPU or memory rose far above where it was. */
+function processFindings(b: EvidenceBundle): Finding[] {
+  return b.metrics.flatMap((m) => {
+    const process = /process_name:([^,\s}]+)/.exec(m.scope)?.[1];
+    if (!process || !(m.recent >= 3 * Math.max(m.baseline, 1))) return [];
+    const category = /mem|rss/i.test(`${m.label} ${m.query}`) ? 'memory_exhaustion' as const : 'cpu_saturation' as const;
+    return [{
+      rule: 'process-resource-rising', category, weight: 1, culprit: process, specific: true,
+      detail: `${m.label} of ${process} ${Math.round(m.baseline)} → ${Math.round(m.recent)}`,
+      context: `${process} went from ${Math.round(m.baseline)} to ${Math.round(m.recent)} (${m.label})`,
+      evidence: [{ claim: `${m.label} of ${process} rose from ${Math.round(m.baseline)} to ${Math.round(m.recent)}`, source: 'metrics', link: m.link }],
+    }];
+  });
 }
