@@ -223,6 +223,40 @@ describe('principles that transfer', () => {
     expect(report.root_cause).toContain('files-02');
   });
 
+  it('blames a host the errors name by address when that host is down', () => {
+    const { report } = analyse(bundle({
+      logTemplates: [template({ template: 'query dispatch failed node=10.1.2.3:8080: ConnectTimeoutError' })],
+      namedHosts: [{ named: '10.1.2.3', lines: 60, host: 'query-07', up: false, apps: [], tags: ['internal_ip:10.1.2.3'] }],
+    }));
+    expect(report.category).toBe('host_failure');
+    expect(report.root_cause).toContain('query-07');
+  });
+
+  it('blames the origin that took over the traffic', () => {
+    const { report } = analyse(bundle({
+      logTemplates: [template({ template: 'render timed out; returning 503', level: 'error' })],
+      origins: {
+        query: '@http.useragent:*', recentLines: 500, earlierLines: 500,
+        recentWindow: { from: at(15), to: at(0) }, earlierWindow: { from: at(75), to: at(45) },
+        top: [{ by: 'user agent', value: 'CrawlerBot', recent: 0.8, earlier: 0.01 }, { by: 'user agent', value: 'Safari', recent: 0.15, earlier: 0.8 }],
+      },
+    }));
+    expect(report.category).toBe('traffic_spike');
+    expect(report.root_cause).toContain('CrawlerBot');
+  });
+
+  it('names the process using the most CPU on a saturated host', () => {
+    const { report } = analyse(bundle({
+      metrics: [
+        metric({ label: 'host CPU user %', query: 'avg:system.cpu.user{host:api-01}', baseline: 60, recent: 98 }),
+        metric({ label: 'process CPU %', query: 'avg:system.processes.cpu.pct{host:api-01} by {process_name}', scope: 'host:api-01,process_name:nightly-export', baseline: 300, recent: 640 }),
+        metric({ label: 'process CPU %', query: 'avg:system.processes.cpu.pct{host:api-01} by {process_name}', scope: 'host:api-01,process_name:api', baseline: 40, recent: 45 }),
+      ],
+    }));
+    expect(report.category).toBe('cpu_saturation');
+    expect(report.root_cause).toContain('nightly-export');
+  });
+
   it('blames a schema migration that precedes statement timeouts, naming what it changes', () => {
     const { report } = analyse(bundle({
       logTemplates: [template({ template: 'ERROR: canceling statement due to statement timeout', firstSeen: at(6) })],

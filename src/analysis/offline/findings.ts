@@ -27,6 +27,8 @@ export interface Finding {
   evidence: EvidenceItem[];
 }
 
+const UNNAMED_DEPENDENCY = 0.4;
+
 export function collectFindings(b: EvidenceBundle): Finding[] {
   const alertMs = Date.parse(b.alert.alertTime);
   const templates = b.logTemplates.map((t) => ({ t, anomaly: templateAnomaly(t), symptom: symptomOf(textOf(t)) }));
@@ -60,7 +62,8 @@ export function collectFindings(b: EvidenceBundle): Finding[] {
       findings.push({ ...base, culprit: databaseNameIn(text) ?? queriedTable(text), context: `the application cannot get database connections ("${clip(firstLine(t.example), 90)}")` });
     } else if (symptom === 'dependency_failure') {
       const names = dependencyNames(text);
-      if (names.length === 0) findings.push({ ...base, culprit: undefined });
+      // A timeout that names nothing it waited for is the service's own slowness, not yet a dependency's fault.
+      if (names.length === 0) findings.push({ ...base, weight: weight * UNNAMED_DEPENDENCY, culprit: undefined });
       for (const n of [...new Set(names)]) findings.push({ ...base, weight: weight / Math.min(2, new Set(names).size), culprit: n, context: `calls to it fail ("${clip(firstLine(t.example), 90)}")` });
     } else {
       findings.push({ ...base, culprit: undefined });
@@ -300,17 +303,25 @@ function originFindings(b: EvidenceBundle): Finding[] {
   }));
 }
 
-/** The process behind a host's saturation: its own CPU or memory rose far above where it was. */
+/**
+ * The process behind a host's saturation: its own CPU or memory rose far above where it was, or,
+ * on a host whose CPU is saturated, it is the process using the most.
+ */
 function processFindings(b: EvidenceBundle): Finding[] {
-  return b.metrics.flatMap((m) => {
+  const perProcess = b.metrics.flatMap((m) => {
     const process = /process_name:([^,\s}]+)/.exec(m.scope)?.[1];
-    if (!process || !(m.recent >= 3 * Math.max(m.baseline, 1))) return [];
-    const category = /mem|rss/i.test(`${m.label} ${m.query}`) ? 'memory_exhaustion' as const : 'cpu_saturation' as const;
+    return process ? [{ m, process, memory: /mem|rss/i.test(`${m.label} ${m.query}`) }] : [];
+  });
+  const hostSaturated = b.metrics.some((m) => /host cpu/i.test(m.label) && Math.max(m.recent, m.last) > 90);
+  const topCpu = perProcess.filter((p) => !p.memory).sort((x, y) => y.m.recent - x.m.recent)[0];
+  return perProcess.flatMap(({ m, process, memory }) => {
+    const rising = m.recent >= 3 * Math.max(m.baseline, 1);
+    if (!rising && !(hostSaturated && topCpu?.m === m)) return [];
     return [{
-      rule: 'process-resource-rising', category, weight: 1, culprit: process, specific: true,
-      detail: `${m.label} of ${process} ${Math.round(m.baseline)} → ${Math.round(m.recent)}`,
-      context: `${process} went from ${Math.round(m.baseline)} to ${Math.round(m.recent)} (${m.label})`,
-      evidence: [{ claim: `${m.label} of ${process} rose from ${Math.round(m.baseline)} to ${Math.round(m.recent)}`, source: 'metrics', link: m.link }],
+      rule: 'process-resource-rising', category: memory ? 'memory_exhaustion' as const : 'cpu_saturation' as const, weight: 1, culprit: process, specific: true,
+      detail: `${m.label} of ${process} ${Math.round(m.baseline)} → ${Math.round(m.recent)}${rising ? '' : ', the most on the saturated host'}`,
+      context: `${process} at ${Math.round(m.recent)} (${m.label}, from ${Math.round(m.baseline)})`,
+      evidence: [{ claim: `${m.label} of ${process} at ${Math.round(m.recent)}, from ${Math.round(m.baseline)}`, source: 'metrics', link: m.link }],
     }];
   });
 }
