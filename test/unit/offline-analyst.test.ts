@@ -257,6 +257,30 @@ describe('principles that transfer', () => {
     expect(report.root_cause).toContain('nightly-export');
   });
 
+  it('blames the neighbour the kubelet ranks first for eviction, not the alerting service\'s own pods', () => {
+    const { report } = analyse(bundle({
+      logTemplates: [
+        template({ template: 'Out of memory: Killed process <*> (java)', level: 'error' }),
+        template({ template: 'Eviction manager: pods ranked for eviction pods=<*>', example: 'Eviction manager: pods ranked for eviction pods=["logging/log-shipper-7xk2p","prod/api-7f6d9c8b5-8kq2n"]', level: 'info', why: [] }),
+      ],
+    }));
+    expect(report.category).toBe('memory_exhaustion');
+    expect(report.root_cause).toContain('log-shipper');
+  });
+
+  it('counts an OOM kill as trouble even when it was there before the window', () => {
+    const { report } = analyse(bundle({ logTemplates: [template({ template: 'kernel: Out of memory: Killed process <*> (ruby)', why: ['100% at error level'] })] }));
+    expect(report.category).toBe('memory_exhaustion');
+  });
+
+  it('names the job class a scheduler enqueued for the alerting service', () => {
+    const { report } = analyse(bundle({
+      logTemplates: [template({ template: 'kernel: Out of memory: Killed process <*> (ruby)' })],
+      events: [event({ title: 'Cron: nightly export enqueued', text: 'Scheduler enqueued 1,962 InvoiceExportJob jobs to queue default', tags: ['service:api'], source: 'api', minutesBefore: 50 })],
+    }));
+    expect(report.root_cause).toContain('InvoiceExportJob');
+  });
+
   it('blames a schema migration that precedes statement timeouts, naming what it changes', () => {
     const { report } = analyse(bundle({
       logTemplates: [template({ template: 'ERROR: canceling statement due to statement timeout', firstSeen: at(6) })],

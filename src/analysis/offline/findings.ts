@@ -1,7 +1,7 @@
 import type { EventEvidence, EvidenceBundle, LogTemplateEvidence, MetricEvidence } from '../../evidence/bundle';
 import type { RcaCategory, RcaReport } from '../report';
 import {
-  writtenDirectory, DB_WORDS, DNS_COMPONENT, DNS_FAILURE, HOST_DOWN_EVENT, JOB_EVENT, NETWORK_EVENT, SYMPTOMS, TRAFFIC_EVENT, UNBOUNDED, changeCulprit, changeKind, clip, databaseNameIn, dependencyNames, distinctiveTokens, eventServices, eventText, firstLine, isCategory, isHitsMetric, levelFactor, memoryHolder, minutesBefore, placedOn, queriedTable, surgeOf, symptomOf, tagValue, tagsOfHost, templateAnomaly, textOf, urlHosts,
+  INHERENTLY_BAD, jobName, podWorkloads, writtenDirectory, DB_WORDS, DNS_COMPONENT, DNS_FAILURE, HOST_DOWN_EVENT, JOB_EVENT, NETWORK_EVENT, SYMPTOMS, TRAFFIC_EVENT, UNBOUNDED, changeCulprit, changeKind, clip, databaseNameIn, dependencyNames, distinctiveTokens, eventServices, eventText, firstLine, isCategory, isHitsMetric, levelFactor, memoryHolder, minutesBefore, placedOn, queriedTable, surgeOf, symptomOf, tagValue, tagsOfHost, templateAnomaly, textOf, urlHosts,
 } from './signals';
 
 /** Findings: the rules of a senior SRE, each firing on signals and saying what it supports and why. */
@@ -32,6 +32,8 @@ const UNNAMED_DEPENDENCY = 0.4;
 export function collectFindings(b: EvidenceBundle): Finding[] {
   const alertMs = Date.parse(b.alert.alertTime);
   const templates = b.logTemplates.map((t) => ({ t, anomaly: templateAnomaly(t), symptom: symptomOf(textOf(t)) }));
+  // An OOM kill or a full disk is trouble by what it says, even without a baseline to burst against.
+  for (const x of templates) if (x.anomaly === 0 && INHERENTLY_BAD.test(textOf(x.t))) x.anomaly = 0.4;
   const anomalous = templates.filter((x) => x.anomaly > 0);
   const firstAnomalyMs = Math.min(...anomalous.map((x) => Date.parse(x.t.firstSeen)), alertMs);
   const logCorpus = b.logTemplates.map(textOf).join('\n').toLowerCase();
@@ -55,6 +57,9 @@ export function collectFindings(b: EvidenceBundle): Finding[] {
       findings.push({ ...base, culprit: t.hosts[0] ?? b.alert.hostname, context: `logs "${clip(firstLine(t.example), 90)}" since ${t.firstSeen.slice(11, 16)} UTC` });
       const directory = symptom === 'disk_full' ? writtenDirectory(t.example) : undefined;
       if (directory) findings.push({ ...base, rule: 'disk-written-directory', weight: 0.5, culprit: directory, specific: true, context: `writes to ${directory} fail` });
+      // Another service failing this way on its own host is the consumer, not a victim of the alerting one.
+      const consumer = t.services.find((sv) => sv !== b.alert.service && !/^(kernel|kubelet|syslog|systemd)$/i.test(sv));
+      if (consumer) findings.push({ ...base, rule: 'resource-consumer-service', weight: 0.5, culprit: consumer, specific: true, context: `${consumer} logs "${clip(firstLine(t.example), 70)}"` });
     } else if (symptom === 'certificate') {
       const server = urlHosts(text)[0] ?? /server[=: ]+"?([\w.-]+)/i.exec(text)?.[1];
       findings.push({ ...base, culprit: server, context: `TLS handshakes fail ("${clip(firstLine(t.example), 90)}")` });
@@ -72,6 +77,8 @@ export function collectFindings(b: EvidenceBundle): Finding[] {
 
   findings.push(...resolverFindings(b, anomalous.map((x) => x.t), alertMs));
   findings.push(...namedHostFindings(b), ...originFindings(b), ...processFindings(b));
+
+  findings.push(...evictionFindings(b));
 
   // A component holding memory without bound, named in any template, is the memory culprit.
   for (const t of b.logTemplates) {
@@ -238,12 +245,12 @@ function stateEventFindings(e: EventEvidence, b: EvidenceBundle, alertMs: number
   }
   // A job or process started on the saturated host is the likely consumer.
   if (JOB_EVENT.test(text) && !changeKind(e)) {
-    const job = tagValue(e.tags, 'job', 'kube_cronjob', 'cronjob', 'process') ?? /\bjob\s+([\w.-]+)/i.exec(e.title)?.[1];
+    const job = jobName(e);
     if (job) {
       const onAlertHost = !!b.alert.hostname && (eventHost === b.alert.hostname || text.includes(b.alert.hostname));
       const inLogs = logCorpus.includes(job.toLowerCase());
-      const mentionsService = !!b.alert.service && text.toLowerCase().includes(b.alert.service.toLowerCase());
-      if (onAlertHost || mentionsService) {
+      const mentionsService = !!b.alert.service && (text.toLowerCase().includes(b.alert.service.toLowerCase()) || e.tags.includes(`service:${b.alert.service}`));
+      if (onAlertHost || mentionsService || inLogs) {
         for (const category of ['cpu_saturation', 'memory_exhaustion', 'disk_full'] as const) {
           out.push({ rule: 'job-started-on-host', category, weight: 0.3 + (inLogs ? 0.5 : 0), specific: true, culprit: `${job} job`, detail: `${e.title} ${mins} min before the alert${inLogs ? '; its process logs on the host' : ''}`, context: `started ${mins} min before the alert (${clip(firstLine(e.title), 80)})`, evidence: ev });
         }
@@ -289,11 +296,13 @@ function namedHostFindings(b: EvidenceBundle): Finding[] {
 
 // An origin that sent little before and most requests now has taken over the traffic.
 const ORIGIN_TAKEOVER = { recent: 0.3, growth: 3 };
+const MIN_ORIGIN_SAMPLE = 20;
 
 /** Traffic by origin: one user agent, network or campaign that now sends most requests. */
 function originFindings(b: EvidenceBundle): Finding[] {
   const origins = b.origins;
-  if (!origins) return [];
+  // Without an earlier sample there is no rise to see.
+  if (!origins || origins.earlierLines < MIN_ORIGIN_SAMPLE) return [];
   const risen = origins.top.filter((o) => o.recent >= ORIGIN_TAKEOVER.recent && o.recent >= ORIGIN_TAKEOVER.growth * o.earlier);
   return risen.map((o, i) => ({
     rule: 'origin-takes-over-traffic', category: 'traffic_spike' as const, weight: i === 0 ? 3 : 1, culprit: o.value, specific: true, scored: true,
@@ -324,4 +333,23 @@ function processFindings(b: EvidenceBundle): Finding[] {
       evidence: [{ claim: `${m.label} of ${process} at ${Math.round(m.recent)}, from ${Math.round(m.baseline)}`, source: 'metrics', link: m.link }],
     }];
   });
+}
+
+/**
+ * Memory pressure on a node: the pod the kubelet ranks first for eviction, or cannot evict, is the
+ * neighbour using the memory; the alerting service's own pods are its victims.
+ */
+function evictionFindings(b: EvidenceBundle): Finding[] {
+  const out: Finding[] = [];
+  for (const t of b.logTemplates) {
+    if (!/evict/i.test(t.example) || !/ranked for eviction|cannot evict|critical pod/i.test(t.example)) continue;
+    const neighbour = podWorkloads(t.example).find((w) => !b.alert.service || !w.includes(b.alert.service));
+    if (!neighbour) continue;
+    out.push({
+      rule: 'eviction-names-neighbour', category: 'memory_exhaustion', weight: 1, culprit: neighbour, specific: true, scored: true,
+      detail: clip(firstLine(t.example), 120), context: `the kubelet names ${neighbour} ("${clip(firstLine(t.example), 80)}")`,
+      evidence: [{ claim: `${t.count} lines: ${clip(firstLine(t.example), 150)}`, source: 'logs', link: t.link ?? b.links.logs }],
+    });
+  }
+  return out;
 }

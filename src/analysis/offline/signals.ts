@@ -34,7 +34,7 @@ export const firstLine = (s: string) => s.split('\n')[0]!.trim();
 // A log template is classified into its most specific symptom; the order is the precedence.
 export const SYMPTOMS: ReadonlyArray<[RcaCategory, RegExp]> = [
   ['disk_full', /ENOSPC|no space left|disk (is )?full|disk quota|filesystem .* full|read-only file system/i],
-  ['memory_exhaustion', /OutOfMemory|\bOOM|heap space|GC overhead|Cannot allocate memory|memory limit|Old Gen|full GC|heap out of memory/i],
+  ['memory_exhaustion', /OutOfMemory|out of memory|killed process|\bOOM|heap space|GC overhead|Cannot allocate memory|memory limit|Old Gen|full GC|heap out of memory/i],
   ['certificate', /SSLHandshake|certificate|\bPKIX\b|x509|CertPath|TLS handshake|\bSSL\b.*(error|fail)|cert(ificate)? (has )?expired/i],
   ['database', /too many connections|remaining connection slots|connection pool|pool (is probably )?(full|exhausted)|pool exhausted|acquiring a connection|Connection is not available|CannotCreateTransaction|deadlock|lock wait|lock timeout|waiting for (a )?lock|statement timeout|canceling statement|slow query|replication lag|replica lag|could not obtain lock|max_connections/i],
   ['network', /packet loss|retransmi|connection reset|Connection rese|interface errors|CRC|link (is )?down|flapping|network is unreachable|lookup \S+ on [\d.]+:53|EAI_AGAIN|server misbehaving|no such host|name resolution|NXDOMAIN|SERVFAIL/i],
@@ -55,7 +55,7 @@ export const CHANGE_SOURCES = /^(deploy|deployment|jenkins|argocd|spinnaker|gith
 export const HOST_DOWN_EVENT = /status check failed|agent (is )?not reporting|no data received from the agent|host (is )?(down|unreachable)|instance (stopped|terminated|retired)|kernel panic|hardware (may be )?impaired|node ?not ?ready/i;
 export const NETWORK_EVENT = /interface|input errors|output errors|\bCRC\b|flapp|packet loss|retransmi|link (down|up)|port .*down|BGP|optic|spanning tree|\bswitch\b|\bTOR\b/i;
 export const TRAFFIC_EVENT = /\bcampaign\b|\bpromo(tion)?\b|newsletter|flash sale|push notification|\bsale\b|marketing|utm_/i;
-export const JOB_EVENT = /\b(job|cron(job)?|batch|backup|script|task|process)\b.*\b(started|running|created|launched|kicked off)\b|\bscheduled by cron\b/i;
+export const JOB_EVENT = /\b(jobs?|cron(job)?|batch|backup|script|tasks?|process|application)\b.*\b(started|running|created|launched|kicked off|enqueued|submitted)\b|\bscheduled by cron\b|\benqueued \d[\d,]* \w+/i;
 export const DB_WORDS = /postgres|mysql|mariadb|\brds\b|aurora|mongo|redis|database|\bdb\b|max_connections|replica/i;
 
 export const VERSION = /\bv\d+(?:\.\d+){1,3}(?:[-+][\w.]+)?\b|\b\d+\.\d+\.\d+(?:[-+][\w.]+)?\b/;
@@ -182,4 +182,25 @@ export function writtenDirectory(text: string): string | undefined {
   if (!path) return undefined;
   const dirs = path.split('/').filter(Boolean).slice(0, -1);
   return dirs.reverse().find((d) => /[a-z]{3,}/i.test(d) && !/^\d/.test(d) && !/^(tmp|var|srv|opt|data|home|mnt|usr|lib|log|logs)$/i.test(d));
+}
+
+/** A job's name as events word it: a tag, "job NAME", a job class (ReportExportJob), or "N NAME jobs". */
+export function jobName(e: EventEvidence): string | undefined {
+  const text = `${e.title}\n${e.text}`;
+  return tagValue(e.tags, 'job', 'kube_cronjob', 'cronjob', 'process', 'app')
+    ?? /\bjob\s+([\w.-]*\d[\w.-]*|[\w.-]+\/[\w.-]+)/i.exec(e.title)?.[1]
+    ?? /\b([A-Z][A-Za-z0-9]+(?:Job|Task|Worker))\b/.exec(text)?.[1]
+    ?? /\b\d[\d,]* ([A-Za-z][\w.-]+) (?:jobs|tasks)\b/.exec(text)?.[1]
+    ?? /\bjob\s+([\w.-]+)/i.exec(e.title)?.[1];
+}
+
+// Lines that are trouble by what they say, with or without a baseline to compare against.
+export const INHERENTLY_BAD = /out of memory|oom-?kill|killed process|no space left|kernel panic|segfault|core dumped/i;
+
+/**
+ * The workload a line names as a pod (namespace/name-replicaset-hash), without the hashes; the first
+ * of a list of pods ranked for eviction is the one using the most memory over its request.
+ */
+export function podWorkloads(text: string): string[] {
+  return [...text.matchAll(/\b[a-z0-9-]+\/([a-z][a-z0-9-]*?)(?:-[a-f0-9]{8,10})?-[a-z0-9]{5}\b/g)].map((m) => m[1]!);
 }

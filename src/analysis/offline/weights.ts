@@ -8,6 +8,4 @@ export const SHIPPED_WEIGHTS: RuleWeights = {
   'anomalous-log-template': 1.5,
   'campaign-event': 3,
   'change-before-alert': 0.5,
-  // Fitting found that past incidents' categories mislead more than they help as a prior.
-  'similar-incident-prior': 0,
 };
