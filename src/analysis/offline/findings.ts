@@ -296,7 +296,7 @@ function namedHostFindings(b: EvidenceBundle): Finding[] {
 
 // An origin that sent little before and most requests now has taken over the traffic.
 const ORIGIN_TAKEOVER = { recent: 0.3, growth: 3 };
-const MIN_ORIGIN_SAMPLE = 20;
+const MIN_ORIGIN_SAMPLE = 10;
 
 /** Traffic by origin: one user agent, network or campaign that now sends most requests. */
 function originFindings(b: EvidenceBundle): Finding[] {
