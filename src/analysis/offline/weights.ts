@@ -8,4 +8,6 @@ export const SHIPPED_WEIGHTS: RuleWeights = {
   'anomalous-log-template': 1.5,
   'campaign-event': 3,
   'change-before-alert': 0.5,
+  // Past incidents' categories misled more often than they helped, as a prior.
+  'similar-incident-prior': 0,
 };
