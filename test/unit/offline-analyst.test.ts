@@ -3,6 +3,7 @@ import path from 'node:path';
 import { analyseOffline } from '../../src/analysis/offline';
 import { deriveVerdict, RcaReportSchema } from '../../src/analysis/report';
 import { crossValidateByCompany, fitWeights, type LabelledBundle } from '../../src/analysis/offline/fit';
+import { innermostAppFrame } from '../../src/analysis/offline/signals';
 import { evidenceRecalled, formatScores, scoreReport, summarizeScores, type ExpectedRca, type ScoreRow } from '../../src/analysis/scoring';
 import type { EventEvidence, EvidenceBundle, LogTemplateEvidence, MetricEvidence } from '../../src/evidence/bundle';
 
@@ -282,6 +283,16 @@ describe('principles that transfer', () => {
     expect(report.root_cause).toContain('InvoiceExportJob');
   });
 
+  it('names the code aborted requests were running while the CPU was saturated', () => {
+    const trace = 'Error handling request /home\nTraceback (most recent call last):\n  File "/usr/local/lib/python3.11/site-packages/web/base.py", line 10, in handle\n  File "/app/shop/views.py", line 5, in home\n  File "/app/shop/text.py", line 41, in slugify_all\n  File "/usr/local/lib/python3.11/site-packages/web/workers.py", line 204, in handle_abort\nSystemExit: 1';
+    const { report } = analyse(bundle({
+      logTemplates: [template({ template: 'Error handling request <*>', example: trace })],
+      metrics: [metric({ label: 'host CPU user %', query: 'avg:system.cpu.user{host:api-01}', baseline: 40, recent: 97 })],
+    }));
+    expect(report.category).toBe('cpu_saturation');
+    expect(report.root_cause).toContain('slugify_all');
+  });
+
   it('blames a schema migration that precedes statement timeouts, naming what it changes', () => {
     const { report } = analyse(bundle({
       logTemplates: [template({ template: 'ERROR: canceling statement due to statement timeout', firstSeen: at(6) })],
@@ -328,5 +339,14 @@ describe('fitting and cross-validation', () => {
     const results = crossValidateByCompany(cases);
     expect(results.map((r) => r.labelled.company).sort()).toEqual(['a', 'b', 'c']);
     for (const r of results) expect(r.report.root_cause).toContain(r.labelled.expected.culprit_terms[0]);
+  });
+});
+
+describe('innermostAppFrame', () => {
+  it('finds the application\'s innermost frame in Python, Java and Node traces, skipping library code', () => {
+    expect(innermostAppFrame('File "/app/a.py", line 1, in outer\n  File "/app/b.py", line 2, in inner\n  File "/usr/lib/python3/site-packages/x.py", line 3, in lib')).toBe('inner');
+    expect(innermostAppFrame('java.lang.IllegalStateException\n\tat java.util.HashMap.get(HashMap.java:10)\n\tat com.shop.Pricing.quote(Pricing.java:42)\n\tat com.shop.Api.handle(Api.java:7)')).toBe('quote');
+    expect(innermostAppFrame('Error: boom\n    at parseRow (/app/src/csv.js:10:5)\n    at main (/app/src/index.js:3:1)')).toBe('parseRow');
+    expect(innermostAppFrame('no trace here')).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 import type { EventEvidence, EvidenceBundle, LogTemplateEvidence, MetricEvidence } from '../../evidence/bundle';
 import type { RcaCategory, RcaReport } from '../report';
 import {
-  INHERENTLY_BAD, jobName, podWorkloads, writtenDirectory, DB_WORDS, DNS_COMPONENT, DNS_FAILURE, HOST_DOWN_EVENT, JOB_EVENT, NETWORK_EVENT, SYMPTOMS, TRAFFIC_EVENT, UNBOUNDED, changeCulprit, changeKind, clip, databaseNameIn, dependencyNames, distinctiveTokens, eventServices, eventText, firstLine, isCategory, isHitsMetric, levelFactor, memoryHolder, minutesBefore, placedOn, queriedTable, surgeOf, symptomOf, tagValue, tagsOfHost, templateAnomaly, textOf, urlHosts,
+  abortedWithTrace, innermostAppFrame, INHERENTLY_BAD, jobName, podWorkloads, writtenDirectory, DB_WORDS, DNS_COMPONENT, DNS_FAILURE, HOST_DOWN_EVENT, JOB_EVENT, NETWORK_EVENT, SYMPTOMS, TRAFFIC_EVENT, UNBOUNDED, changeCulprit, changeKind, clip, databaseNameIn, dependencyNames, distinctiveTokens, eventServices, eventText, firstLine, isCategory, isHitsMetric, levelFactor, memoryHolder, minutesBefore, placedOn, queriedTable, surgeOf, symptomOf, tagValue, tagsOfHost, templateAnomaly, textOf, urlHosts,
 } from './signals';
 
 /** Findings: the rules of a senior SRE, each firing on signals and saying what it supports and why. */
@@ -79,6 +79,7 @@ export function collectFindings(b: EvidenceBundle): Finding[] {
   findings.push(...namedHostFindings(b), ...originFindings(b), ...processFindings(b));
 
   findings.push(...evictionFindings(b));
+  if (findings.some((f) => f.category === 'cpu_saturation') || b.metrics.some((m) => /cpu/i.test(m.label) && Math.max(m.recent, m.last) > 90)) findings.push(...hotCodeFindings(b));
 
   // A component holding memory without bound, named in any template, is the memory culprit.
   for (const t of b.logTemplates) {
@@ -352,4 +353,20 @@ function evictionFindings(b: EvidenceBundle): Finding[] {
     });
   }
   return out;
+}
+
+/** On a saturated CPU, requests aborted mid-flight show in their stack trace the code that was running. */
+function hotCodeFindings(b: EvidenceBundle): Finding[] {
+  const byFunction = new Map<string, LogTemplateEvidence[]>();
+  for (const t of b.logTemplates) {
+    if (!abortedWithTrace(t.example)) continue;
+    const fn = innermostAppFrame(t.example)!;
+    byFunction.set(fn, [...(byFunction.get(fn) ?? []), t]);
+  }
+  return [...byFunction].map(([fn, ts]) => ({
+    rule: 'hot-code-in-aborted-requests', category: 'cpu_saturation' as const, weight: 1, culprit: fn, specific: true,
+    detail: `${ts.reduce((n, t) => n + t.count, 0)} aborted requests were running ${fn}`,
+    context: `requests aborted while running ${fn}`,
+    evidence: ts.slice(0, 2).map((t) => ({ claim: `${t.count} aborted requests were in ${fn}: ${clip(firstLine(t.example), 100)}`, source: 'logs', link: t.link ?? b.links.logs })),
+  }));
 }

@@ -204,3 +204,22 @@ export const INHERENTLY_BAD = /out of memory|oom-?kill|killed process|no space l
 export function podWorkloads(text: string): string[] {
   return [...text.matchAll(/\b[a-z0-9-]+\/([a-z][a-z0-9-]*?)(?:-[a-f0-9]{8,10})?-[a-z0-9]{5}\b/g)].map((m) => m[1]!);
 }
+
+// Library and runtime code: a frame there is where the time was spent, not whose code spent it.
+const LIBRARY_PATH = /site-packages|dist-packages|node_modules|\/lib\/python|\/usr\/lib|^(java|javax|jdk|sun|kotlin|scala|org\.apache|org\.springframework|io\.netty|com\.zaxxer)\.|^internal\//;
+
+/**
+ * The innermost frame of the application's own code in a stack trace (Python "File …, in fn";
+ * Java "at pkg.Class.fn(…)"; Node "at fn (/path…)"): in a request aborted while the CPU is
+ * saturated, the code that was running.
+ */
+export function innermostAppFrame(text: string): string | undefined {
+  const python = [...text.matchAll(/File "([^"]+)", line \d+, in ([\w<>]+)/g)].map((m) => ({ where: m[1]!, fn: m[2]! }));
+  if (python.length) return python.filter((f) => !LIBRARY_PATH.test(f.where) && !f.fn.startsWith('<')).at(-1)?.fn;
+  const java = [...text.matchAll(/\bat ([\w$.]+)\.([\w$<>]+)\([\w$.]*(?::\d+)?\)/g)].map((m) => ({ where: m[1]!, fn: m[2]! }));
+  const node = [...text.matchAll(/\bat ([\w$.<>]+) \(([^)]+)\)/g)].map((m) => ({ where: m[2]!, fn: m[1]! }));
+  // Java and Node print the innermost frame first.
+  return [...java, ...node].find((f) => !LIBRARY_PATH.test(f.where) && !f.fn.startsWith('<'))?.fn;
+}
+const ABORTED = /worker timeout|handle_abort|SystemExit|request timeout|timed out|deadline exceeded|interrupted/i;
+export const abortedWithTrace = (text: string) => ABORTED.test(text) && innermostAppFrame(text) !== undefined;
