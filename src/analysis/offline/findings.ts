@@ -40,6 +40,9 @@ export function collectFindings(b: EvidenceBundle): Finding[] {
   const anomalousCorpus = anomalous.map((x) => textOf(x.t)).join('\n').toLowerCase();
   const findings: Finding[] = [];
   const trafficSurge = surgeOf(b.metrics);
+  // Demand that rose, measured or announced (a campaign went out), explains saturation as its symptom.
+  const campaignBefore = b.events.some((e) => TRAFFIC_EVENT.test(eventText(e)) && minutesBefore(e.at, alertMs) >= 0 && minutesBefore(e.at, alertMs) <= 90);
+  const demand = campaignBefore ? Math.max(2, trafficSurge) : trafficSurge;
 
   // 1. Changes shortly before the alert on the service, its host or a dependency named in the logs.
   const errorTargets = [...new Set(anomalous.filter((x) => x.symptom && x.symptom !== 'certificate').flatMap((x) => failingTargets(textOf(x.t))))];
@@ -48,7 +51,9 @@ export function collectFindings(b: EvidenceBundle): Finding[] {
   // 2. New or bursting log templates, by the symptom they show.
   for (const { t, anomaly, symptom } of anomalous) {
     if (!symptom) continue;
-    const weight = 2.5 * anomaly * levelFactor(t) * (symptom === 'certificate' || symptom === 'disk_full' ? 1.2 : 1);
+    // Pools and connections running out while demand rises are the demand's symptom.
+    const demandSymptom = demand >= 2 && symptom === 'database' && /pool|connections|too many/i.test(textOf(t));
+    const weight = 2.5 * anomaly * levelFactor(t) * (symptom === 'certificate' || symptom === 'disk_full' ? 1.2 : 1) * (demandSymptom ? 0.5 : 1);
     const when = t.why.find((w) => w.startsWith('new')) ?? t.why[0] ?? '';
     const evidence = [{ claim: `${t.count} ${t.level} lines "${clip(firstLine(t.example), 140)}" (${when})`, source: 'logs', link: t.link ?? b.links.logs }];
     const text = textOf(t);
@@ -90,11 +95,11 @@ export function collectFindings(b: EvidenceBundle): Finding[] {
   }
 
   // 3. Resource metrics against thresholds; a surge in requests explains saturation as a symptom.
-  for (const m of b.metrics) findings.push(...metricFindings(m, b, trafficSurge));
+  for (const m of b.metrics) findings.push(...metricFindings(m, b, demand));
   const hostMetrics = (b.host?.metrics ?? {}) as Record<string, number>;
   const hostName = typeof b.host?.name === 'string' ? b.host.name : b.alert.hostname;
   if (typeof hostMetrics.cpu === 'number' && hostMetrics.cpu > 90 && hostName) {
-    findings.push({ rule: 'host-cpu-above-90', category: 'cpu_saturation', weight: trafficSurge >= 2 ? 0.5 : 1, culprit: hostName, detail: `host reports cpu ${hostMetrics.cpu}%`, context: `CPU at ${hostMetrics.cpu}%`, evidence: [{ claim: `${hostName} reports CPU ${hostMetrics.cpu}% and load ${hostMetrics.load ?? '?'}`, source: 'host', link: b.links.host }] });
+    findings.push({ rule: 'host-cpu-above-90', category: 'cpu_saturation', weight: demand >= 2 ? 0.5 : 1, culprit: hostName, detail: `host reports cpu ${hostMetrics.cpu}%`, context: `CPU at ${hostMetrics.cpu}%`, evidence: [{ claim: `${hostName} reports CPU ${hostMetrics.cpu}% and load ${hostMetrics.load ?? '?'}`, source: 'host', link: b.links.host }] });
   }
   if (trafficSurge >= 2) {
     const m = b.metrics.find((x) => isHitsMetric(x))!;
@@ -121,7 +126,7 @@ function metricFindings(m: MetricEvidence, b: EvidenceBundle, surge: number): Fi
   const out: Finding[] = [];
   if (/cpu/.test(id) && !/iowait|idle/.test(id) && peak > 90) {
     // Saturation that follows a request surge is the surge's symptom, not its cause.
-    const against = surge >= 2 ? [{ claim: `requests rose ×${surge}: the saturation may be the surge's symptom`, source: 'metrics', link: m.link }] : undefined;
+    const against = surge >= 2 ? [{ claim: 'demand rose (more requests, or a campaign went out): the saturation may be its symptom', source: 'metrics', link: m.link }] : undefined;
     out.push({ rule: 'cpu-above-90', category: 'cpu_saturation', weight: surge >= 2 ? 1.5 : 3, culprit: host, against, detail: `${m.label} ${peak.toFixed(1)} on ${host}`, context: `CPU at ${peak.toFixed(1)}% (baseline ${m.baseline.toFixed(1)}%)`, evidence: ev(`${m.label} on ${host} at ${peak.toFixed(1)}% (baseline ${m.baseline.toFixed(1)}%)`) });
   }
   if (/mem.*(usable|free|avail)/.test(id)) {
