@@ -19,7 +19,7 @@ describe('rayne eval', () => {
     expect(crossValidated).not.toBeNull();
     for (const company of ['Brightcart', 'Cedar Health', 'Lumen Pay', 'Quillmetrics', 'Skyline Arcade']) expect(output).toMatch(new RegExp(`  ${company}: solved \\d+/\\d+, top-3`));
     // Floors under the measured figures, so a regression in evidence or analysis fails here.
-    expect(Number(crossValidated![1])).toBeGreaterThanOrEqual(18);
+    expect(Number(crossValidated![1])).toBeGreaterThanOrEqual(21);
     expect(Number(inSample![3])).toBeGreaterThanOrEqual(30);
     expect(Number(inSample![5])).toBeLessThanOrEqual(12_000);
   }, 300_000);
