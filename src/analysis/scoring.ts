@@ -65,6 +65,8 @@ export interface ScoreSummary {
   /** Right answers among those whose verdict is confirmed or likely. */
   committed: { answers: number; solved: number };
   byConfidence: GroupAccuracy[];
+  /** The mean confidence of the answers that state one, to set against the share solved. */
+  meanConfidence?: number;
   byVerdict: GroupAccuracy[];
   medianEvidenceTokens: number;
   medianEvidenceChars: number;
@@ -76,6 +78,8 @@ const median = (xs: number[]) => {
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
+
+const meanOf = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
 
 const CONFIDENCE_BUCKETS: ReadonlyArray<[string, number, number]> = [['0.0-0.3', 0, 0.3], ['0.3-0.5', 0.3, 0.5], ['0.5-0.7', 0.5, 0.7], ['0.7-1.0', 0.7, 1.01]];
 const VERDICT_ORDER: readonly Verdict[] = ['confirmed', 'likely', 'inconclusive'];
@@ -100,6 +104,7 @@ export function summarizeScores(rows: ScoreRow[]): ScoreSummary {
     categoryAccuracy: total ? count((r) => r.score.categoryCorrect) / total : 0,
     committed: { answers: committed.length, solved: committed.filter((r) => r.score.solved).length },
     byConfidence: grouped(rows, CONFIDENCE_BUCKETS.map(([name, lo, hi]) => [name, (r: ScoreRow) => r.confidence !== undefined && r.confidence >= lo && r.confidence < hi] as const)),
+    meanConfidence: meanOf(rows.flatMap((r) => (r.confidence === undefined ? [] : [r.confidence]))),
     byVerdict: grouped(rows, VERDICT_ORDER.map((v) => [v, (r: ScoreRow) => r.verdict === v] as const)),
     medianEvidenceTokens: median(rows.map((r) => r.evidenceTokens)),
     medianEvidenceChars: median(rows.map((r) => r.evidenceChars)),
@@ -122,7 +127,7 @@ export function formatScores(rows: ScoreRow[]): string {
   return [
     ...formatTable(header, body),
     `top-1 solved ${share(s.solved, s.total)}, top-3 ${share(s.top3, s.total)}, evidence recall ${share(s.recalled, s.total)}, category ${share(Math.round(s.categoryAccuracy * s.total), s.total)}`,
-    accuracyLine('solved by confidence', s.byConfidence),
+    `${accuracyLine('solved by confidence', s.byConfidence)}${s.meanConfidence === undefined ? '' : `; mean confidence ${s.meanConfidence.toFixed(2)} against ${share(s.solved, s.total)} solved`}`,
     accuracyLine('solved by verdict', s.byVerdict),
     `confirmed or likely answers right: ${share(s.committed.solved, s.committed.answers)}`,
     `median evidence: ${s.medianEvidenceChars} chars, ${s.medianEvidenceTokens} tokens`,

@@ -2,8 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { analyseOffline } from '../../src/analysis/offline';
 import { deriveVerdict, RcaReportSchema } from '../../src/analysis/report';
-import { crossValidateByCompany, fitWeights, type LabelledBundle } from '../../src/analysis/offline/fit';
+import { crossValidateByCompany, fitModel, fitWeights, type LabelledBundle } from '../../src/analysis/offline/fit';
 import { innermostAppFrame } from '../../src/analysis/offline/signals';
+import { calibrated } from '../../src/analysis/offline/ranking';
+import { SHIPPED_MODEL } from '../../src/analysis/offline/weights';
 import { evidenceRecalled, formatScores, scoreReport, summarizeScores, type ExpectedRca, type ScoreRow } from '../../src/analysis/scoring';
 import type { EventEvidence, EvidenceBundle, LogTemplateEvidence, MetricEvidence } from '../../src/evidence/bundle';
 
@@ -182,7 +184,7 @@ describe('ranked hypotheses and the verdict', () => {
     expect(report.hypotheses[0]!.supporting.map((e) => e.link)).toContain('https://dd/event/77');
     const total = report.hypotheses.reduce((s, h) => s + h.score, 0);
     expect(total).toBeLessThan(1);
-    expect(report.confidence).toBe(report.hypotheses[0]!.score);
+    expect(report.confidence).toBe(calibrated(report.hypotheses[0]!.score, SHIPPED_MODEL.calibration));
     expect(report.verdict).toBe(deriveVerdict(report.hypotheses));
   });
 
@@ -329,9 +331,21 @@ describe('fitting and cross-validation', () => {
   });
 
   it('fits weights that keep what the scenarios say nothing about at 1', () => {
-    const weights = fitWeights([deployCase('a', 1), deployCase('b', 2)]);
-    expect(Object.values(weights).every((w) => w !== 1)).toBe(true);
-    expect(analyseOffline(deployCase('c', 3).bundle, new Date(ALERT_AT), weights).report.root_cause).toContain('v3.0.0');
+    const model = fitModel([deployCase('a', 1), deployCase('b', 2)]);
+    expect(Object.values(model.weights).every((w) => w !== 1)).toBe(true);
+    expect(Object.values(fitWeights([deployCase('a', 1), deployCase('b', 2)]))).toEqual(Object.values(model.weights));
+    expect(analyseOffline(deployCase('c', 3).bundle, new Date(ALERT_AT), model).report.root_cause).toContain('v3.0.0');
+  });
+
+  it('calibrates confidence to how often such answers were right', () => {
+    const right = [deployCase('a', 1), deployCase('b', 2), deployCase('c', 3), deployCase('d', 4)];
+    // The same evidence, labelled with a culprit the rules cannot name: answers like these are wrong.
+    const wrong = right.map((c) => ({ ...c, scenario: `${c.scenario}-other`, expected: { category: 'network', culprit_terms: ['tor-9'] } }));
+    const confident = analyseOffline(deployCase('e', 5).bundle, new Date(ALERT_AT), fitModel(right)).report.confidence;
+    const doubtful = analyseOffline(deployCase('e', 5).bundle, new Date(ALERT_AT), fitModel([...right, ...wrong])).report.confidence;
+    expect(confident).toBeGreaterThan(0.8);
+    expect(doubtful).toBeGreaterThan(0.3);
+    expect(doubtful).toBeLessThan(0.7);
   });
 
   it('scores each company with weights fitted without it', () => {

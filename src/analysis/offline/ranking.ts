@@ -5,6 +5,14 @@ import type { EvidenceItem, Finding } from './findings';
 /** Multipliers per rule family (the rule name before `:`); a missing family counts 1. */
 export type RuleWeights = Readonly<Record<string, number>>;
 
+/** Maps the best hypothesis' share of the evidence to the chance it is right: 1 / (1 + e^-(slope·share + intercept)). */
+export interface Calibration { slope: number; intercept: number }
+
+/** What fitting decides: the rules' weights and how their scores read as odds. */
+export interface OfflineModel { weights: RuleWeights; calibration: Calibration }
+
+export const calibrated = (share: number, c: Calibration) => Math.round(100 / (1 + Math.exp(-(c.slope * share + c.intercept)))) / 100;
+
 export interface Hypothesis {
   category: RcaCategory;
   /** The share of all the evidence weight this explanation holds, 0 to 1. */

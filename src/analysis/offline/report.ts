@@ -1,7 +1,7 @@
 import type { EvidenceBundle } from '../../evidence/bundle';
 import { finishReport, type Hypothesis as ReportHypothesis, type RcaCategory, type RcaReport } from '../report';
 import type { EvidenceItem } from './findings';
-import type { Hypothesis } from './ranking';
+import { calibrated, type Calibration, type Hypothesis } from './ranking';
 
 const REMEDIATION: Record<RcaCategory, (c: string) => string[]> = {
   deployment: (c) => [`Roll back ${c} to the previous version`, 'Compare the failing code path against the release diff and add a regression test', 'Gate the next rollout behind a canary watching the error rate'],
@@ -74,7 +74,7 @@ function inconclusiveReport(b: EvidenceBundle, missing_data: string[]): RcaRepor
   });
 }
 
-export function buildReport(b: EvidenceBundle, hypotheses: Hypothesis[]): RcaReport {
+export function buildReport(b: EvidenceBundle, hypotheses: Hypothesis[], calibration: Calibration): RcaReport {
   const missing_data = b.missing.map((m) => `${m.source}: ${m.reason}`);
   const best = hypotheses[0];
   if (!best) return inconclusiveReport(b, missing_data);
@@ -89,7 +89,7 @@ export function buildReport(b: EvidenceBundle, hypotheses: Hypothesis[]): RcaRep
     summary: `${b.alert.title ?? b.alert.monitorName ?? 'The alert'} points to ${PHRASE[best.category]}, with ${best.culprit} as the culprit.${runnerUp}`,
     root_cause: statement,
     category: best.category,
-    confidence: best.score,
+    confidence: calibrated(best.score, calibration),
     hypotheses: ranked,
     evidence,
     remediation: REMEDIATION[best.category](best.culprit),
