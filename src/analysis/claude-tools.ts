@@ -9,7 +9,7 @@ const Time = z.union([z.string().min(1), z.number()]).describe('ISO 8601 time or
 /** Input schemas of the read-only tools: validated before running, and given to Claude as JSON schema. */
 export const TOOL_INPUTS = {
   search_logs: z.object({
-    query: z.string().min(1).describe('Datadog log search query, e.g. "service:checkout-service status:error"'),
+    query: z.string().min(1).describe('Datadog log search query, e.g. "service:web-api status:error"'),
     from: Time.optional(),
     to: Time.optional(),
     limit: z.number().int().min(1).max(1000).optional().describe('lines to fetch before mining templates (default 300)'),

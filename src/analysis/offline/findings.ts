@@ -220,7 +220,7 @@ function stateEventFindings(e: EventEvidence, b: EvidenceBundle, alertMs: number
     const corroborated = /connection reset|i\/o error|socket|timed out|retransmi/i.test(logCorpus);
     out.push({ rule: 'network-device-event', category: 'network', weight: 2.5 + (onPath ? 2 : 0) + (corroborated ? 0.5 : 0), culprit: device, detail: `${e.title}${onPath ? '; the alerting host is behind this device' : ''}`, context: `${clip(firstLine(e.title), 100)} ${mins} min before the alert`, evidence: ev });
   }
-  // Monitor events carry readings ("system.disk.in_use is 0.95 on media-02").
+  // Monitor events carry readings ("system.disk.in_use is 0.95 on files-02").
   const reading = /([a-z_][\w.]+) is ([\d.]+)%? on ([\w.-]+)/i.exec(text);
   if (reading) {
     const [, metric, raw, on] = reading;
