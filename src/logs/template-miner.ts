@@ -76,7 +76,9 @@ interface Slots {
   words: string[];
   /** Token index where each slot starts; the slot ends where the next starts. */
   starts: number[];
-  /** Slot count, separators and leading words: only lines of one shape share a cluster. */
+  /** Slot count and separators: templates of one form may merge. */
+  form: string;
+  /** The form and leading words: only lines of one shape share a cluster. */
   shape: string;
 }
 
@@ -86,7 +88,7 @@ interface Variant {
   line: TokenizedLine;
   slots: Slots;
   stats: MinedTemplate;
-  /** The variant's template as of the cluster's last split. */
+  /** The variant's template as of its form's last refinement. */
   template: string;
 }
 
@@ -94,11 +96,17 @@ interface Cluster {
   /** The words its variants share, `<*>` where they differ. */
   words: string[];
   variants: Variant[];
-  /** The templates the last split made; undefined once a new variant arrives. */
-  split?: Template[];
+  form: Form;
 }
 
-/** One template of a cluster: its variants and how each slot is written. */
+/** The clusters of one form, and the templates refined from them once the batch is read. */
+interface Form {
+  clusters: Cluster[];
+  /** Undefined once a new variant arrives. */
+  templates?: Template[];
+}
+
+/** One template: its variants and how each slot is written. */
 interface Template {
   variants: Variant[];
   /** Per slot: a constant word, a value, a unit folded into the value before it. */
@@ -114,6 +122,7 @@ export class TemplateMiner {
   private readonly config: MinerConfig;
   private readonly variants = new Map<string, Variant>();
   private readonly clusters = new Map<string, Cluster[]>();
+  private readonly forms = new Map<string, Form>();
   private lines = 0;
 
   constructor(config: Partial<MinerConfig> = {}) {
@@ -135,8 +144,8 @@ export class TemplateMiner {
     const variant = this.variants.get(render(tokenized.seps, tokenized.tokens, tokenized.variable));
     if (variant) return templateOfVariant(variant, this.config);
     const slots = slotsOf(tokenized, this.config.prefixWords);
-    const cluster = this.closestCluster(slots);
-    const template = cluster && fittingTemplate(cluster, slots, this.config);
+    const form = this.forms.get(slots.form);
+    const template = form && fittingTemplate(form, slots, this.config);
     return template ? renderIn(template, tokenized, slots) : render(tokenized.seps, tokenized.tokens, tokenized.variable);
   }
 
@@ -157,22 +166,28 @@ export class TemplateMiner {
     const slots = slotsOf(line, this.config.prefixWords);
     let cluster = this.closestCluster(slots);
     if (cluster && cluster.variants.length >= MAX_VARIANTS) {
-      const template = fittingTemplate(cluster, slots, this.config);
+      const template = fittingTemplate(cluster.form, slots, this.config);
       if (template) return template.variants[0]!;
     }
     if (cluster) widen(cluster, slots.words);
-    else {
-      cluster = { words: [...slots.words], variants: [] };
-      const bucket = this.clusters.get(slots.shape);
-      if (bucket) bucket.push(cluster);
-      else this.clusters.set(slots.shape, [cluster]);
-    }
+    else cluster = this.newCluster(slots);
     const id = this.variants.size + 1;
     const variant: Variant = { id, cluster, line, slots, stats: emptyStats(id, example), template: '' };
     cluster.variants.push(variant);
-    cluster.split = undefined;
+    cluster.form.templates = undefined;
     this.variants.set(key, variant);
     return variant;
+  }
+
+  private newCluster(slots: Slots): Cluster {
+    let form = this.forms.get(slots.form);
+    if (!form) this.forms.set(slots.form, (form = { clusters: [] }));
+    const cluster: Cluster = { words: [...slots.words], variants: [], form };
+    form.clusters.push(cluster);
+    const bucket = this.clusters.get(slots.shape);
+    if (bucket) bucket.push(cluster);
+    else this.clusters.set(slots.shape, [cluster]);
+    return cluster;
   }
 
   private closestCluster(slots: Slots): Cluster | undefined {
@@ -206,8 +221,8 @@ function slotsOf(line: TokenizedLine, prefixWords: number): Slots {
     words.push(WILDCARD);
     while (variable[i + 1] && isListSeparator(seps[i + 1]!)) i++;
   }
-  const prefix = words.slice(0, prefixWords).join('\u0001');
-  return { words, starts, shape: `${words.length}\u0001${shape}\u0001${seps[tokens.length]}\u0002${prefix}` };
+  const form = `${words.length}\u0001${shape}\u0001${seps[tokens.length]}`;
+  return { words, starts, form, shape: `${form}\u0002${words.slice(0, prefixWords).join('\u0001')}` };
 }
 
 /** Share of the line's constant words that the cluster has at the same slot. */
@@ -227,15 +242,19 @@ function widen(cluster: Cluster, words: string[]): void {
 }
 
 function templateOfVariant(variant: Variant, config: MinerConfig): string {
-  if (!variant.cluster.split) splitCluster(variant.cluster, config);
+  if (!variant.cluster.form.templates) refine(variant.cluster.form, config);
   return variant.template;
 }
 
-function splitCluster(cluster: Cluster, config: MinerConfig): void {
-  cluster.split = splitVariants(cluster.variants, config.maxSplitWords);
-  for (const template of cluster.split) {
+/** Splits each cluster of a form into templates, merges templates alike but for a slot of many words. */
+function refine(form: Form, config: MinerConfig): Template[] {
+  const split = form.clusters.flatMap((c) => splitVariants(c.variants, config.maxSplitWords));
+  const templates = mergeAlike(split, config.maxSplitWords);
+  for (const template of templates) {
     for (const v of template.variants) v.template = renderIn(template, v.line, v.slots);
   }
+  form.templates = templates;
+  return templates;
 }
 
 /**
@@ -268,6 +287,41 @@ function splitVariants(variants: Variant[], maxSplitWords: number): Template[] {
   return [...parts.values()].flatMap((part) => splitVariants(part, maxSplitWords));
 }
 
+/**
+ * Templates equal but for one slot, with more distinct words there than `maxSplitWords`, are one
+ * template with a value there: the dual of the split, for lines too short for Drain's similarity
+ * (`loaded AlphaHandler`, `loaded BetaHandler`…).
+ */
+function mergeAlike(templates: Template[], maxSplitWords: number): Template[] {
+  const slotCount = templates[0]!.slotKinds.length;
+  let merged = templates;
+  for (let k = 0; k < slotCount; k++) {
+    const alike = new Map<string, Template[]>();
+    for (const t of merged) {
+      const key = wordsOf(t).map((w, j) => (j === k ? '' : w)).join('\u0001');
+      const group = alike.get(key);
+      if (group) group.push(t);
+      else alike.set(key, [t]);
+    }
+    merged = [...alike.values()].map((group) => (group.length > maxSplitWords && keepsAConstant(group[0]!, k) ? mergeTemplates(group) : group)).flat();
+  }
+  return merged;
+}
+
+/** A message keeps some constant text: one-word messages (`cancelAutohide`, `getMode...`) stay apart. */
+const keepsAConstant = (t: Template, k: number) => t.slotKinds.some((kind, j) => j !== k && kind === 'constant' && HAS_LETTER.test(t.variants[0]!.slots.words[j]!));
+const HAS_LETTER = /[a-z]/i;
+
+/** A template's slots as written: its constant words, `<*>` elsewhere. */
+const wordsOf = (t: Template) => t.variants[0]!.slots.words.map((w, k) => (t.slotKinds[k] === 'constant' ? w : t.slotKinds[k] === 'unit' ? '' : WILDCARD));
+
+function mergeTemplates(group: Template[]): Template {
+  const variants = group.flatMap((t) => t.variants);
+  const first = group[0]!;
+  const slotKinds = first.slotKinds.map((kind, k): SlotKind => (group.every((t) => wordsOf(t)[k] === wordsOf(first)[k]) ? kind : 'value'));
+  return { variants, slotKinds, fixedRuns: fixedRuns(variants) };
+}
+
 function distinctWords(variants: Variant[], k: number): Set<string> {
   const words = new Set<string>();
   for (const v of variants) words.add(v.slots.words[k]!);
@@ -283,11 +337,10 @@ function fixedRuns(variants: Variant[]): boolean[] {
 }
 
 /** The template a new line fits: the one whose constant slots it has, with the most constants. */
-function fittingTemplate(cluster: Cluster, slots: Slots, config: MinerConfig): Template | undefined {
-  if (!cluster.split) splitCluster(cluster, config);
+function fittingTemplate(form: Form, slots: Slots, config: MinerConfig): Template | undefined {
   let best: Template | undefined;
   let bestConstants = -1;
-  for (const template of cluster.split!) {
+  for (const template of form.templates ?? refine(form, config)) {
     const words = template.variants[0]!.slots.words;
     let constants = 0;
     let fits = true;
