@@ -11,6 +11,8 @@
  *    variants differ in a slot with few distinct words (`GET`/`POST`, `opened`/`closed`: different
  *    messages); a slot with more words than that, or with a value by shape in some line, holds
  *    values. The fewest-words slot splits first, so a message's verb separates before its values.
+ *    Then templates of one form equal but for a slot with more words than a split allows merge,
+ *    with a value there (lines too short for Drain's similarity to join).
  *
  * Memory grows with distinct variants, at most MAX_VARIANTS per cluster; later lines count for
  * the stored variant whose template they fit.
