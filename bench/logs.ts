@@ -6,75 +6,111 @@
  *    template of every line. For each system, the configuration with the best mean (GA + PA) / 2
  *    on the other 8 is chosen and its score on the one left out is the result. The shipped
  *    default is the configuration best on all 9; its score there is printed as in-sample only.
- *    Plain Drain (bench/drain.ts, no parameters chosen) is scored alongside for reference.
+ *    The miner shipped before (bench/legacy-miner.ts, its own grid) and plain Drain
+ *    (bench/drain.ts, no parameters chosen) are scored alongside in the same run.
  * 2. Speed: the 9 systems' messages replicated N times, mined by a fresh miner per round with the
- *    default configuration, interleaved with a baseline pass that only splits each line on
- *    whitespace; CSV parsing is outside the timing. The figure is the median round.
+ *    default configuration (and the previous miner with its own), interleaved with a baseline
+ *    pass that only splits each line on whitespace; CSV parsing is outside the timing. The figure
+ *    is the median round.
  * The last line is machine-readable.
  */
 import os from 'node:os';
 import { DEFAULT_CONFIG, TemplateMiner, type MinerConfig } from '../src/logs/template-miner';
 import { drainTemplates } from './drain';
+import { LEGACY_DEFAULT_CONFIG, LegacyTemplateMiner, type LegacyMinerConfig } from './legacy-miner';
 import { accuracy, bestOn, CORRECTED_SYSTEMS, gridOf, leaveOneOut, loadSystem, LOGHUB_SYSTEMS, PUBLISHED_MEANS, type Accuracy, type LabelledLines } from './loghub';
 import { arg } from './measure';
 
 const replicas = arg('replicas', 20);
 const rounds = arg('rounds', 5);
 
-const GRID = gridOf<MinerConfig>({
-  similarity: [0.4, 0.5, 0.6],
-  prefixWords: [0, 1, 2],
-  minDistinctWords: [3, 4, 6],
-  minDistinctShare: [0, 0.3],
-  minDistinctIdentifiers: [2, 3, 4, 20],
-});
+/** What the bench needs of a miner: its grid, its default, and how to build one. */
+interface Candidate<C> {
+  name: string;
+  grid: C[];
+  defaults: Readonly<C>;
+  make: (config: Partial<C>) => { add(line: string): void; templateOf(line: string): string; templates(): unknown[] };
+  describe: (config: C) => string;
+}
 
-function score(data: LabelledLines, config: Partial<MinerConfig>): Accuracy {
-  const miner = new TemplateMiner(config);
+const CURRENT: Candidate<MinerConfig> = {
+  name: 'miner',
+  grid: gridOf<MinerConfig>({ similarity: [0.4, 0.5, 0.6], prefixWords: [0, 1, 2], maxSplitWords: [2, 3, 4, 6] }),
+  defaults: DEFAULT_CONFIG,
+  make: (config) => new TemplateMiner(config),
+  describe: (c) => `sim ${c.similarity} prefix ${c.prefixWords} split ≤${c.maxSplitWords}`,
+};
+
+const PREVIOUS: Candidate<LegacyMinerConfig> = {
+  name: 'previous',
+  grid: gridOf<LegacyMinerConfig>({ similarity: [0.4, 0.5, 0.6], prefixWords: [0, 1, 2], minDistinctWords: [3, 4, 6], minDistinctShare: [0, 0.3], minDistinctIdentifiers: [2, 3, 4, 20] }),
+  defaults: LEGACY_DEFAULT_CONFIG,
+  make: (config) => new LegacyTemplateMiner(config),
+  describe: (c) => `sim ${c.similarity} prefix ${c.prefixWords} words ${c.minDistinctWords}/${c.minDistinctShare} ids ${c.minDistinctIdentifiers}`,
+};
+
+function score<C>(candidate: Candidate<C>, data: LabelledLines, config: Partial<C>): Accuracy {
+  const miner = candidate.make(config);
   for (const line of data.contents) miner.add(line);
   return accuracy(data.contents.map((line) => miner.templateOf(line)), data.truth);
 }
 
-const formatConfig = (c: MinerConfig) => `sim ${c.similarity} prefix ${c.prefixWords} words ${c.minDistinctWords}/${c.minDistinctShare} ids ${c.minDistinctIdentifiers}`;
-const row = (name: string, a: { ga: number; pa: number }, rest = '') => `${name.padEnd(10)} ${a.ga.toFixed(3)}  ${a.pa.toFixed(3)}  ${rest}`;
+const pair = (a: { ga: number; pa: number }) => `${a.ga.toFixed(3)}  ${a.pa.toFixed(3)}`;
 const meanOf = (results: readonly Accuracy[]) => ({ ga: mean(results.map((r) => r.ga)), pa: mean(results.map((r) => r.pa)) });
 
-function printAccuracy(systems: LabelledLines[]): { ga: number; pa: number } {
+interface Scored {
+  heldOut: Accuracy[];
+  chosen: string[];
+  inSample: Accuracy[];
+}
+
+/** Leave-one-system-out scores of a candidate, and its default's in-sample scores. */
+function scoreCandidate<C extends object>(candidate: Candidate<C>, systems: LabelledLines[]): Scored {
   const started = performance.now();
-  const scores = GRID.map((config) => systems.map((data) => score(data, config)));
-  console.log(`LogHub-2k, leave one system out: ${GRID.length} configurations × ${systems.length} systems in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  console.log(`${'held out'.padEnd(10)}    GA     PA  Drain GA     PA  params chosen on the other ${systems.length - 1}`);
+  const scores = candidate.grid.map((config) => systems.map((data) => score(candidate, data, config)));
+  console.log(`${candidate.name}: ${candidate.grid.length} configurations × ${systems.length} systems in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   const folds = leaveOneOut(scores);
-  const heldOut = folds.map((h) => h.accuracy);
+  const shipped = candidate.grid[bestOn(scores, systems.map((_, i) => i))]!;
+  const isDefault = (Object.keys(shipped) as (keyof C)[]).every((k) => shipped[k] === candidate.defaults[k]);
+  console.log(`  chosen on all ${systems.length}: ${candidate.describe(shipped)}${isDefault ? ' = its default' : ` ≠ its default (${candidate.describe(candidate.defaults as C)}): update it`}`);
+  return {
+    heldOut: folds.map((f) => f.accuracy),
+    chosen: folds.map((f) => candidate.describe(candidate.grid[f.chosen]!)),
+    inSample: systems.map((data) => score(candidate, data, candidate.defaults)),
+  };
+}
+
+function printAccuracy(systems: LabelledLines[]): { ga: number; pa: number } {
+  console.log(`LogHub-2k, leave one system out`);
+  const current = scoreCandidate(CURRENT, systems);
+  const previous = scoreCandidate(PREVIOUS, systems);
   const drain = systems.map((data) => accuracy(drainTemplates(data.contents), data.truth));
-  const pair = (a: { ga: number; pa: number }) => `${a.ga.toFixed(3)}  ${a.pa.toFixed(3)}`;
-  const leaveOneOutRow = (name: string, systemsIn: (xs: Accuracy[]) => Accuracy[], note: string) =>
-    console.log(row(name, meanOf(systemsIn(heldOut)), `   ${pair(meanOf(systemsIn(drain)))}  ${note}`));
-  folds.forEach(({ chosen }, i) => leaveOneOutRow(LOGHUB_SYSTEMS[i]!, (xs) => [xs[i]!], formatConfig(GRID[chosen]!)));
+  console.log(`${'held out'.padEnd(10)}  miner GA  PA   previous GA  PA   Drain GA   PA  miner params chosen on the other ${systems.length - 1}`);
+  const printRow = (name: string, pick: (xs: Accuracy[]) => Accuracy[], note: string) =>
+    console.log(`${name.padEnd(10)}  ${pair(meanOf(pick(current.heldOut)))}   ${pair(meanOf(pick(previous.heldOut)))}   ${pair(meanOf(pick(drain)))}  ${note}`);
+  current.chosen.forEach((chosen, i) => printRow(LOGHUB_SYSTEMS[i]!, (xs) => [xs[i]!], chosen));
   const corrected = CORRECTED_SYSTEMS.length;
-  leaveOneOutRow('LOSO mean', (xs) => xs, `all ${systems.length}`);
-  leaveOneOutRow('', (xs) => xs.slice(0, corrected), `the ${corrected} with corrected labels`);
-  leaveOneOutRow('', (xs) => xs.slice(corrected), 'Android and Windows (original labels)');
-  const loso = meanOf(heldOut);
+  printRow('LOSO mean', (xs) => xs, `all ${systems.length}`);
+  printRow('', (xs) => xs.slice(0, corrected), `the ${corrected} with corrected labels`);
+  printRow('', (xs) => xs.slice(corrected), 'Android and Windows (original labels)');
   for (const [name, p] of Object.entries(PUBLISHED_MEANS)) console.log(`${`${name} (published, 7 corrected)`.padEnd(35)} GA ${p.ga.toFixed(3)}  PA ${p.pa.toFixed(3)}`);
 
-  const shipped = GRID[bestOn(scores, systems.map((_, i) => i))]!;
-  const isDefault = (Object.keys(shipped) as (keyof MinerConfig)[]).every((k) => shipped[k] === DEFAULT_CONFIG[k]);
-  console.log(`\nchosen on all ${systems.length}: ${formatConfig(shipped)}${isDefault ? ' = DEFAULT_CONFIG' : ` ≠ DEFAULT_CONFIG (${formatConfig(DEFAULT_CONFIG)}): update it`}`);
-  console.log('DEFAULT_CONFIG, in-sample, not a result:');
-  const inSample = systems.map((data) => score(data, DEFAULT_CONFIG));
-  inSample.forEach((a, i) => console.log(row(LOGHUB_SYSTEMS[i]!, a, `${a.predictedTemplates}/${a.trueTemplates} templates`)));
-  console.log(row('mean', meanOf(inSample)));
-  return loso;
+  console.log('\ndefaults, in-sample, not a result:  miner GA  PA   templates   previous GA  PA');
+  current.inSample.forEach((a, i) =>
+    console.log(`${LOGHUB_SYSTEMS[i]!.padEnd(10)} ${pair(a)}  ${`${a.predictedTemplates}/${a.trueTemplates}`.padEnd(9)}  ${pair(previous.inSample[i]!)}`));
+  console.log(`${'mean'.padEnd(10)} ${pair(meanOf(current.inSample))}  ${''.padEnd(9)}  ${pair(meanOf(previous.inSample))}`);
+  return meanOf(current.heldOut);
 }
 
 /** Lines per second of the miner and of the whitespace-split baseline, median of interleaved rounds. */
-function measureSpeed(lines: string[]): { miner: number; baseline: number } {
-  const mine = () => {
-    const miner = new TemplateMiner();
+function measureSpeed(lines: string[]): { miner: number; previous: number; baseline: number } {
+  const mineWith = (make: () => { add(line: string): void; templates(): unknown[] }) => () => {
+    const miner = make();
     for (const line of lines) miner.add(line);
     return miner.templates().length;
   };
+  const mine = mineWith(() => new TemplateMiner());
+  const minePrevious = mineWith(() => new LegacyTemplateMiner());
   // The token count keeps the split from being optimised away.
   const split = () => lines.reduce((n, line) => n + line.split(/\s+/).length, 0);
   const timed = (f: () => number) => {
@@ -83,14 +119,17 @@ function measureSpeed(lines: string[]): { miner: number; baseline: number } {
     return lines.length / ((performance.now() - started) / 1000);
   };
   mine();
+  minePrevious();
   split();
   const minerRates: number[] = [];
+  const previousRates: number[] = [];
   const baselineRates: number[] = [];
   for (let r = 0; r < rounds; r++) {
     minerRates.push(timed(mine));
+    previousRates.push(timed(minePrevious));
     baselineRates.push(timed(split));
   }
-  return { miner: median(minerRates), baseline: median(baselineRates) };
+  return { miner: median(minerRates), previous: median(previousRates), baseline: median(baselineRates) };
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -102,5 +141,5 @@ const lines = Array.from({ length: replicas }, () => systems.flatMap((s) => s.co
 console.log(`\nspeed: ${lines.length} lines (${systems.length} systems × ${replicas}), median of ${rounds} interleaved rounds, one core of ${os.cpus().length}`);
 const speed = measureSpeed(lines);
 const ratio = speed.miner / speed.baseline;
-console.log(`miner ${Math.round(speed.miner)} lines/s, split(/\\s+/) baseline ${Math.round(speed.baseline)} lines/s, ratio ${ratio.toFixed(3)}`);
+console.log(`miner ${Math.round(speed.miner)} lines/s, previous miner ${Math.round(speed.previous)} lines/s, split(/\\s+/) baseline ${Math.round(speed.baseline)} lines/s, ratio ${ratio.toFixed(3)}`);
 console.log(`loso_ga_mean=${ga.toFixed(3)} loso_pa_mean=${pa.toFixed(3)} lines_per_s=${Math.round(speed.miner)} ratio_vs_baseline=${ratio.toFixed(3)}`);

@@ -1,18 +1,21 @@
 /**
- * An online log template miner in the spirit of Drain, with one configuration for every format
- * (MinerConfig; the shipped one is chosen by leaving one LogHub system out, see bench/logs.ts).
+ * A log template miner with one configuration for every format (MinerConfig; the shipped one is
+ * chosen by leaving one LogHub system out, see bench/logs.ts). Two steps, as in Drain and Brain:
  *
- * Each line is tokenized and its values by shape (numbers, ids, paths…, see tokenize.ts) become
- * `<*>`; the result is the line's variant. Variants with the same separators and leading words
- * (Drain's prefix tree) that share enough of their constant tokens, slot by slot, form a family
- * (a run of values is one slot, so lists of any length share one). Where a family's variants
- * differ, a slot becomes a value once
- * - it held a value by shape where the family had a word, in a line that differs nowhere else;
- * - its words are units after a value (`5.2 KB` / `93.0 B`), folded into that value;
- * - it has enough distinct words for the family's lines, fewer when all are identifiers;
- * and a run of values becomes one `<*>` once its length varies. Until then each word keeps its own
- * template, so `GET`/`POST`/`DELETE` or `LOOKING`/`LEADING` stay apart while class names merge.
- * Slots only ever open, so templates generalise as lines arrive and never split.
+ * 1. Online, per line: the line is tokenized and its values by shape (numbers, ids, paths…, see
+ *    tokenize.ts) become `<*>`; the result is the line's variant. A new variant joins the most
+ *    similar cluster of lines with the same separators and leading words (Drain's prefix tree),
+ *    and where it differs from the cluster, the cluster holds `<*>`. A run of values is one slot,
+ *    so lists of any length share a cluster.
+ * 2. When templates are read (cached until new variants arrive), each cluster is split where its
+ *    variants differ in a slot with few distinct words (`GET`/`POST`, `opened`/`closed`: different
+ *    messages); a slot with more words than that, or with a value by shape in some line, holds
+ *    values. The fewest-words slot splits first, so a message's verb separates before its values.
+ *    Then templates of one form equal but for a slot with more words than a split allows merge,
+ *    with a value there (lines too short for Drain's similarity to join).
+ *
+ * Memory grows with distinct variants, at most MAX_VARIANTS per cluster; later lines count for
+ * the stored variant whose template they fit.
  */
 import { render, tokenize, WILDCARD, type TokenizedLine } from './tokenize';
 
@@ -48,73 +51,80 @@ export interface MinedTemplate {
 
 /** The knobs of the miner; the bench chooses them by leaving one LogHub system out (bench/logs.ts). */
 export interface MinerConfig {
-  /** A family joins variants whose constant tokens agree on at least this share. */
+  /** A variant joins a cluster whose words equal at least this share of its own constant words. */
   similarity: number;
-  /** Leading words that must be equal for two lines to share a family, as in Drain's prefix tree. */
+  /** Leading words that must be equal for two lines to share a cluster, as in Drain's prefix tree. */
   prefixWords: number;
-  /** A word position opens once it has this many distinct words... */
-  minDistinctWords: number;
-  /** ...covering at least this share of the family's lines (few words used often are template text). */
-  minDistinctShare: number;
-  /** A position whose words are all identifiers (`com.acme.Foo`, `RILJ_ACK_WL`, `topActivity`) opens at this many, whatever their share. */
-  minDistinctIdentifiers: number;
+  /** A slot whose variants hold at most this many distinct words splits a cluster into templates. */
+  maxSplitWords: number;
 }
 
 /** The configuration chosen on all nine LogHub-2k systems by `npm run bench:logs`. */
-export const DEFAULT_CONFIG: Readonly<MinerConfig> = { similarity: 0.4, prefixWords: 1, minDistinctWords: 6, minDistinctShare: 0.3, minDistinctIdentifiers: 3 };
+export const DEFAULT_CONFIG: Readonly<MinerConfig> = { similarity: 0.6, prefixWords: 0, maxSplitWords: 6 };
 
-// A position with this many distinct words opens whatever their share: more alternatives than any template writes out.
-const MANY_WORDS = 20;
+// Stored variants per cluster: enough to see a 2k batch whole, few enough to bound memory on a long stream.
+const MAX_VARIANTS = 1000;
 // Sets of metadata stop growing here; a template seen on more hosts than this is everywhere anyway.
 const MAX_SET = 100;
 // A unit that changes between lines belongs to the quantity before it (`5.2 KB`, `93.0 B`).
 const UNITS = new Set(['b', 'kb', 'mb', 'gb', 'tb', 'kib', 'mib', 'gib', 'tib', 'bytes', 'ns', 'us', 'ms', 's', 'sec', 'secs', 'seconds', 'min', 'mins', 'minutes', 'h', 'hours', 'days']);
 
 /**
- * A line seen as a family sees it: each run of values joined by `,` or a space is one slot, so
- * lists of any length (`to delete blk_1 blk_2 …`) share a family.
+ * A line seen as a cluster sees it: each run of values joined by `,` or a space is one slot, so
+ * lists of any length (`to delete blk_1 blk_2 …`) share a cluster.
  */
 interface Slots {
   /** A constant token, or `<*>` for a run of values. */
   words: string[];
   /** Token index where each slot starts; the slot ends where the next starts. */
   starts: number[];
-  /** Token count and separators between slots: only lines of one shape share a family. */
+  /** Slot count and separators: templates of one form may merge. */
+  form: string;
+  /** The form and leading words: only lines of one shape share a cluster. */
   shape: string;
-}
-
-interface Family {
-  /** The first variant's slot words. */
-  words: string[];
-  /** Slots that hold values. */
-  open: boolean[];
-  /** Slots that hold a unit of the value before them, written as part of it. */
-  unit: boolean[];
-  /** Distinct words seen at slots that differ but are not open yet. */
-  seen: (Set<string> | undefined)[];
-  /** Value runs' length in the first variant; -1 once lengths differ (the run is a list). */
-  runLength: number[];
-  lines: number;
-  /** Bumped when a slot opens, so cached templates know they are stale. */
-  version: number;
-  /** Variants by their template when they were made: lines differing only in open slots reuse one. */
-  variants: Map<string, Variant>;
 }
 
 interface Variant {
   id: number;
-  family: Family;
+  cluster: Cluster;
   line: TokenizedLine;
   slots: Slots;
   stats: MinedTemplate;
-  cached?: { version: number; template: string };
+  /** The variant's template as of its form's last refinement. */
+  template: string;
 }
+
+interface Cluster {
+  /** The words its variants share, `<*>` where they differ. */
+  words: string[];
+  variants: Variant[];
+  form: Form;
+}
+
+/** The clusters of one form, and the templates refined from them once the batch is read. */
+interface Form {
+  clusters: Cluster[];
+  /** Undefined once a new variant arrives. */
+  templates?: Template[];
+}
+
+/** One template: its variants and how each slot is written. */
+interface Template {
+  variants: Variant[];
+  /** Per slot: a constant word, a value, a unit folded into the value before it. */
+  slotKinds: SlotKind[];
+  /** Value runs written token by token (their length never varies); others are one `<*>`. */
+  fixedRuns: boolean[];
+}
+
+type SlotKind = 'constant' | 'value' | 'unit';
 
 /** Mines templates from a stream of log messages, one line at a time. */
 export class TemplateMiner {
   private readonly config: MinerConfig;
   private readonly variants = new Map<string, Variant>();
-  private readonly families = new Map<string, Family[]>();
+  private readonly clusters = new Map<string, Cluster[]>();
+  private readonly forms = new Map<string, Form>();
   private lines = 0;
 
   constructor(config: Partial<MinerConfig> = {}) {
@@ -127,25 +137,25 @@ export class TemplateMiner {
     const tokenized = tokenize(line);
     const key = render(tokenized.seps, tokenized.tokens, tokenized.variable);
     const variant = this.variants.get(key) ?? this.variantFor(tokenized, key, line);
-    variant.family.lines++;
     record(variant.stats, this.lines, meta);
   }
 
-  /** The current template of a message: of its variant if it was added, else of the family it would join. */
+  /** The current template of a message: of its variant if it was added, else of the template it fits. */
   templateOf(line: string): string {
     const tokenized = tokenize(line);
     const variant = this.variants.get(render(tokenized.seps, tokenized.tokens, tokenized.variable));
-    if (variant) return this.templateOfVariant(variant);
+    if (variant) return templateOfVariant(variant, this.config);
     const slots = slotsOf(tokenized, this.config.prefixWords);
-    const family = this.closestFamily(slots);
-    return family ? renderInFamily(tokenized, slots, family) : render(tokenized.seps, tokenized.tokens, tokenized.variable);
+    const form = this.forms.get(slots.form);
+    const template = form && fittingTemplate(form, slots, this.config);
+    return template ? renderIn(template, tokenized, slots) : render(tokenized.seps, tokenized.tokens, tokenized.variable);
   }
 
   /** All templates with their merged statistics, most frequent first. */
   templates(): MinedTemplate[] {
     const byTemplate = new Map<string, MinedTemplate>();
     for (const variant of this.variants.values()) {
-      const template = this.templateOfVariant(variant);
+      const template = templateOfVariant(variant, this.config);
       const merged = byTemplate.get(template);
       if (merged) mergeInto(merged, variant.stats);
       else byTemplate.set(template, { ...cloneStats(variant.stats), template });
@@ -153,46 +163,42 @@ export class TemplateMiner {
     return [...byTemplate.values()].sort((a, b) => b.count - a.count || a.firstLine - b.firstLine);
   }
 
-  private templateOfVariant(variant: Variant): string {
-    const { family } = variant;
-    if (variant.cached?.version !== family.version) {
-      variant.cached = { version: family.version, template: renderInFamily(variant.line, variant.slots, family) };
-    }
-    return variant.cached.template;
-  }
-
-  /**
-   * Finds or makes the variant of a line not seen before. A line that differs from a variant
-   * only in open slots (a new user name, say) counts for it and is not stored, so memory grows
-   * with templates rather than with values.
-   */
+  /** Finds or makes the variant of a line not seen before; a full cluster lends the one the line fits. */
   private variantFor(line: TokenizedLine, key: string, example: string): Variant {
     const slots = slotsOf(line, this.config.prefixWords);
-    let family = this.closestFamily(slots);
-    const template = family && renderInFamily(line, slots, family);
-    const same = template !== undefined && family!.variants.get(template);
-    if (same) return same;
-    if (family) join(family, line, slots, this.config);
-    else {
-      family = newFamily(line, slots);
-      const bucket = this.families.get(slots.shape);
-      if (bucket) bucket.push(family);
-      else this.families.set(slots.shape, [family]);
+    let cluster = this.closestCluster(slots);
+    if (cluster && cluster.variants.length >= MAX_VARIANTS) {
+      const template = fittingTemplate(cluster.form, slots, this.config);
+      if (template) return template.variants[0]!;
     }
+    if (cluster) widen(cluster, slots.words);
+    else cluster = this.newCluster(slots);
     const id = this.variants.size + 1;
-    const variant: Variant = { id, family, line, slots, stats: emptyStats(id, example) };
+    const variant: Variant = { id, cluster, line, slots, stats: emptyStats(id, example), template: '' };
+    cluster.variants.push(variant);
+    cluster.form.templates = undefined;
     this.variants.set(key, variant);
-    family.variants.set(template ?? renderInFamily(line, slots, family), variant);
     return variant;
   }
 
-  private closestFamily(slots: Slots): Family | undefined {
-    let best: Family | undefined;
+  private newCluster(slots: Slots): Cluster {
+    let form = this.forms.get(slots.form);
+    if (!form) this.forms.set(slots.form, (form = { clusters: [] }));
+    const cluster: Cluster = { words: [...slots.words], variants: [], form };
+    form.clusters.push(cluster);
+    const bucket = this.clusters.get(slots.shape);
+    if (bucket) bucket.push(cluster);
+    else this.clusters.set(slots.shape, [cluster]);
+    return cluster;
+  }
+
+  private closestCluster(slots: Slots): Cluster | undefined {
+    let best: Cluster | undefined;
     let bestSimilarity = this.config.similarity;
-    for (const family of this.families.get(slots.shape) ?? []) {
-      const s = similarity(family, slots.words);
+    for (const cluster of this.clusters.get(slots.shape) ?? []) {
+      const s = similarity(cluster.words, slots.words);
       if (s > bestSimilarity || (s === bestSimilarity && !best)) {
-        best = family;
+        best = cluster;
         bestSimilarity = s;
       }
     }
@@ -217,106 +223,154 @@ function slotsOf(line: TokenizedLine, prefixWords: number): Slots {
     words.push(WILDCARD);
     while (variable[i + 1] && isListSeparator(seps[i + 1]!)) i++;
   }
-  const prefix = words.slice(0, prefixWords).join('\u0001');
-  return { words, starts, shape: `${words.length}\u0001${shape}\u0001${seps[tokens.length]}\u0002${prefix}` };
+  const form = `${words.length}\u0001${shape}\u0001${seps[tokens.length]}`;
+  return { words, starts, form, shape: `${form}\u0002${words.slice(0, prefixWords).join('\u0001')}` };
 }
 
-function newFamily(line: TokenizedLine, slots: Slots): Family {
-  // Values by shape are written `<*>` by their line; a family opens a slot only for what varies.
-  const open = slots.words.map(() => false);
-  return {
-    words: slots.words, open, unit: open.slice(), seen: [], runLength: slots.starts.map((_, k) => runLength(line, slots, k)), lines: 0, version: 0, variants: new Map(),
-  };
-}
-
-const runLength = (line: TokenizedLine, slots: Slots, k: number) => (slots.starts[k + 1] ?? line.tokens.length) - slots.starts[k]!;
-
-/** Share of the line's constant words that the family has at the same slot; open slots do not count. */
-function similarity(family: Family, words: string[]): number {
+/** Share of the line's constant words that the cluster has at the same slot. */
+function similarity(clusterWords: string[], words: string[]): number {
   let constants = 0;
   let same = 0;
   for (let k = 0; k < words.length; k++) {
     if (words[k] === WILDCARD) continue;
     constants++;
-    if (!family.open[k] && family.words[k] === words[k]) same++;
+    if (clusterWords[k] === words[k]) same++;
   }
   return constants === 0 ? 1 : same / constants;
 }
 
-/** Adds a new variant to its family, opening the slots that turn out to hold values. */
-function join(family: Family, line: TokenizedLine, slots: Slots, config: MinerConfig): void {
-  markLists(family, line, slots);
-  const differing = recordWords(family, slots.words);
-  // A unit that alone tells two lines apart is part of the value before it (`5.2 KB`, `93.0 B`).
-  if (differing.length > 0 && differing.every((k) => isUnitSlot(family, k))) {
-    for (const k of differing) family.unit[k] = true;
-    for (const k of differing) openSlot(family, k);
-  }
-  for (let k = 0; k < slots.words.length; k++) {
-    const seen = family.seen[k];
-    if (seen && opens(family, seen, differing.length === 1 && differing[0] === k, config)) openSlot(family, k);
-  }
+function widen(cluster: Cluster, words: string[]): void {
+  for (let k = 0; k < words.length; k++) if (cluster.words[k] !== words[k]) cluster.words[k] = WILDCARD;
 }
 
-/** A run of values whose length differs from the family's first is a list: one `<*>`. */
-function markLists(family: Family, line: TokenizedLine, slots: Slots): void {
-  for (let k = 0; k < slots.words.length; k++) {
-    const bothRuns = slots.words[k] === WILDCARD && family.words[k] === WILDCARD;
-    if (bothRuns && family.runLength[k]! > 0 && runLength(line, slots, k) !== family.runLength[k]) {
-      family.runLength[k] = -1;
-      family.version++;
-    }
-  }
+function templateOfVariant(variant: Variant, config: MinerConfig): string {
+  if (!variant.cluster.form.templates) refine(variant.cluster.form, config);
+  return variant.template;
 }
 
-/** Adds the words of the slots that vary to what the family has seen; returns where the line differs. */
-function recordWords(family: Family, words: string[]): number[] {
-  const differing: number[] = [];
-  for (let k = 0; k < words.length; k++) {
-    if (family.open[k] || (family.words[k] === words[k] && !family.seen[k])) continue;
-    const seen = family.seen[k] ?? new Set([family.words[k]!]);
-    seen.add(words[k]!);
-    family.seen[k] = seen;
-    if (family.words[k] !== words[k]) differing.push(k);
+/** Splits each cluster of a form into templates, merges templates alike but for a slot of many words. */
+function refine(form: Form, config: MinerConfig): Template[] {
+  const split = form.clusters.flatMap((c) => splitVariants(c.variants, config.maxSplitWords));
+  const templates = mergeAlike(split, config.maxSplitWords);
+  for (const template of templates) {
+    for (const v of template.variants) v.template = renderIn(template, v.line, v.slots);
   }
-  return differing;
+  form.templates = templates;
+  return templates;
 }
-
-const holdsValues = (family: Family, k: number) => family.open[k] || family.words[k] === WILDCARD;
-
-const isUnitSlot = (family: Family, k: number) => k > 0 && holdsValues(family, k - 1) && [...family.seen[k]!].every((w) => UNITS.has(w.toLowerCase()));
 
 /**
- * Whether a slot holds values: it held a value by shape where the family had a word, in a line
- * that differs nowhere else; or it has many distinct words for few lines.
+ * Splits variants into templates: on the slot with the fewest distinct words, if that is at most
+ * `maxSplitWords`, recursively; what still differs then holds values.
  */
-function opens(family: Family, seen: Set<string>, onlyDifference: boolean, config: MinerConfig): boolean {
-  if (seen.has(WILDCARD)) return onlyDifference;
-  if (seen.size >= config.minDistinctIdentifiers && [...seen].every(isIdentifier)) return true;
-  return seen.size >= MANY_WORDS || (seen.size >= config.minDistinctWords && seen.size >= config.minDistinctShare * family.lines);
+function splitVariants(variants: Variant[], maxSplitWords: number): Template[] {
+  const slotCount = variants[0]!.slots.words.length;
+  const slotKinds: SlotKind[] = [];
+  let splitSlot = -1;
+  let fewest = maxSplitWords + 1;
+  for (let k = 0; k < slotCount; k++) {
+    const words = distinctWords(variants, k);
+    slotKinds.push(words.size === 1 && !words.has(WILDCARD) ? 'constant' : 'value');
+    if (words.size === 1 || words.has(WILDCARD)) continue;
+    if (k > 0 && slotKinds[k - 1] === 'value' && [...words].every((w) => UNITS.has(w.toLowerCase()))) slotKinds[k] = 'unit';
+    else if (words.size < fewest) {
+      fewest = words.size;
+      splitSlot = k;
+    }
+  }
+  if (splitSlot < 0) return [{ variants, slotKinds, fixedRuns: fixedRuns(variants) }];
+  const parts = new Map<string, Variant[]>();
+  for (const v of variants) {
+    const word = v.slots.words[splitSlot]!;
+    const part = parts.get(word);
+    if (part) part.push(v);
+    else parts.set(word, [v]);
+  }
+  return [...parts.values()].flatMap((part) => splitVariants(part, maxSplitWords));
 }
 
-// A name made of parts (dotted, slashed, snake_case, camelCase) is more likely a value than a plain word.
-const IDENTIFIER = /[a-z][A-Z]|\w[._/\\]\w/;
-const isIdentifier = (word: string) => IDENTIFIER.test(word);
-
-function openSlot(family: Family, k: number): void {
-  family.open[k] = true;
-  family.seen[k] = undefined;
-  family.version++;
+/**
+ * Templates equal but for one slot, with more distinct words there than `maxSplitWords`, are one
+ * template with a value there: the dual of the split, for lines too short for Drain's similarity
+ * (`loaded AlphaHandler`, `loaded BetaHandler`…).
+ */
+function mergeAlike(templates: Template[], maxSplitWords: number): Template[] {
+  const slotCount = templates[0]!.slotKinds.length;
+  let merged = templates;
+  for (let k = 0; k < slotCount; k++) {
+    const alike = new Map<string, Template[]>();
+    for (const t of merged) {
+      const key = wordsOf(t).map((w, j) => (j === k ? '' : w)).join('\u0001');
+      const group = alike.get(key);
+      if (group) group.push(t);
+      else alike.set(key, [t]);
+    }
+    merged = [...alike.values()].map((group) => (group.length > maxSplitWords && keepsAConstant(group[0]!, k) ? mergeTemplates(group) : group)).flat();
+  }
+  return merged;
 }
 
-/** The line with the family's open slots and list runs written `<*>`, units folded into their value. */
-function renderInFamily(line: TokenizedLine, slots: Slots, family: Family): string {
+/** A message keeps some constant text: one-word messages (`cancelAutohide`, `getMode...`) stay apart. */
+const keepsAConstant = (t: Template, k: number) => t.slotKinds.some((kind, j) => j !== k && kind === 'constant' && HAS_LETTER.test(t.variants[0]!.slots.words[j]!));
+const HAS_LETTER = /[a-z]/i;
+
+/** A template's slots as written: its constant words, `<*>` elsewhere. */
+const wordsOf = (t: Template) => t.variants[0]!.slots.words.map((w, k) => (t.slotKinds[k] === 'constant' ? w : t.slotKinds[k] === 'unit' ? '' : WILDCARD));
+
+function mergeTemplates(group: Template[]): Template {
+  const variants = group.flatMap((t) => t.variants);
+  const first = group[0]!;
+  const slotKinds = first.slotKinds.map((kind, k): SlotKind => (group.every((t) => wordsOf(t)[k] === wordsOf(first)[k]) ? kind : 'value'));
+  return { variants, slotKinds, fixedRuns: fixedRuns(variants) };
+}
+
+function distinctWords(variants: Variant[], k: number): Set<string> {
+  const words = new Set<string>();
+  for (const v of variants) words.add(v.slots.words[k]!);
+  return words;
+}
+
+const runLength = (v: Variant, k: number) => (v.slots.starts[k + 1] ?? v.line.tokens.length) - v.slots.starts[k]!;
+
+/** Per slot, whether every variant has a run of values of the same length there. */
+function fixedRuns(variants: Variant[]): boolean[] {
+  const first = variants[0]!;
+  return first.slots.words.map((_, k) => variants.every((v) => runLength(v, k) === runLength(first, k)));
+}
+
+/** The template a new line fits: the one whose constant slots it has, with the most constants. */
+function fittingTemplate(form: Form, slots: Slots, config: MinerConfig): Template | undefined {
+  let best: Template | undefined;
+  let bestConstants = -1;
+  for (const template of form.templates ?? refine(form, config)) {
+    const words = template.variants[0]!.slots.words;
+    let constants = 0;
+    let fits = true;
+    for (let k = 0; k < words.length && fits; k++) {
+      if (template.slotKinds[k] !== 'constant') continue;
+      fits = words[k] === slots.words[k];
+      constants++;
+    }
+    if (fits && constants > bestConstants) {
+      best = template;
+      bestConstants = constants;
+    }
+  }
+  return best;
+}
+
+/** The line written as its template writes it: values `<*>`, units folded into their value. */
+function renderIn(template: Template, line: TokenizedLine, slots: Slots): string {
   const { tokens, seps, variable } = line;
   let out = seps[0]!;
   for (let k = 0; k < slots.words.length; k++) {
+    const kind = template.slotKinds[k];
+    if (kind === 'unit') continue;
     const start = slots.starts[k]!;
     const end = slots.starts[k + 1] ?? tokens.length;
-    if (family.unit[k]) continue;
     if (k > 0) out += seps[start];
-    if (family.runLength[k] === -1) out += WILDCARD;
-    else for (let i = start; i < end; i++) out += (i > start ? seps[i] : '') + (variable[i] || family.open[k] ? WILDCARD : tokens[i]);
+    if (kind === 'value' && !(slots.words[k] === WILDCARD && template.fixedRuns[k])) out += WILDCARD;
+    else for (let i = start; i < end; i++) out += (i > start ? seps[i] : '') + (variable[i] ? WILDCARD : tokens[i]);
   }
   return out + seps[tokens.length];
 }

@@ -137,15 +137,15 @@ describe('TemplateMiner', () => {
     expect(miner.templates().map((t) => [t.id, t.template])).toEqual([[first!.id, 'Opening proxy : <*>:<*>']]);
   });
 
-  it('opens a place of identifiers (dotted, snake_case, camelCase) sooner than a place of plain words', () => {
+  it('splits on a place with few distinct words and writes a place with many as a value', () => {
     const states = ['state is alpha', 'state is beta', 'state is gamma'];
-    const classes = ['loaded com.acme.Alpha', 'loaded com.acme.Beta', 'loaded com.acme.Gamma'];
-    expect(templatesOf([...states, ...classes])).toEqual([...states, 'loaded <*>', 'loaded <*>', 'loaded <*>']);
+    const classes = Array.from({ length: 8 }, (_, i) => `loaded ${['Alpha', 'Beta', 'Gamma', 'Delta', 'Epsilon', 'Zeta', 'Eta', 'Theta'][i]}Handler`);
+    expect(templatesOf([...states, ...classes])).toEqual([...states, ...classes.map(() => 'loaded <*>')]);
   });
 
   it('takes its thresholds from the config it is given', () => {
     const states = ['state is alpha', 'state is beta'];
-    const miner = new TemplateMiner({ minDistinctWords: 2, minDistinctShare: 0 });
+    const miner = new TemplateMiner({ maxSplitWords: 1 });
     states.forEach((l) => miner.add(l));
     expect(states.map((l) => miner.templateOf(l))).toEqual(['state is <*>', 'state is <*>']);
   });
