@@ -69,7 +69,7 @@ export function urlHosts(text: string): string[] {
 /** Names a dependency error points at: URL hosts, upstream=, "X call failed", a named circuit. */
 export function dependencyNames(text: string): string[] {
   const names = urlHosts(text).filter((h) => !/docs?\.|\/docs/.test(h));
-  for (const re of [/upstream[=:]\s*"?([A-Za-z][\w.-]+)/gi, /\b([a-z][\w-]*[a-z0-9]) (?:call|request)s? (?:failed|timed out)/gi, /circuit\s+"?([\w.-]+)"?\s+(?:is\s+)?open/gi, /(?:connect(?:ing)? to|calling) ([a-z][\w.-]*[a-z])/gi]) {
+  for (const re of [/upstream[=:]\s*"?([A-Za-z][\w.-]+)/gi, /\b([a-z][\w-]*[-_.][\w-]*[a-z0-9]|[A-Z][\w-]*[a-z0-9]) (?:call|request)s? (?:failed|timed out)/g, /circuit\s+"?([\w.-]+)"?\s+(?:is\s+)?open/gi, /(?:connect(?:ing)? to|calling) ([a-z][\w.-]*[a-z])/gi]) {
     for (const m of text.matchAll(re)) names.push(m[1]!);
   }
   return names.filter((n) => !/^(http|https|upstream)$/i.test(n));
