@@ -35,7 +35,10 @@ export function createApiRuntime(config: Config, databaseUrl: string, temporalAd
   const temporal = createLazyClient({ address: temporalAddress, namespace: config.TEMPORAL_NAMESPACE });
   const stores = createStores(config, db);
   const metrics = new ApiMetrics();
-  const starts = { db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, temporalTimeoutMs: config.RAYNE_TEMPORAL_TIMEOUT_MS, log, metrics };
+  const starts = {
+    db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, temporalTimeoutMs: config.RAYNE_TEMPORAL_TIMEOUT_MS,
+    maxStartAttempts: config.RAYNE_START_MAX_ATTEMPTS, log, metrics,
+  };
   const intake = new Intake({ ...starts, accounts: stores.accounts });
   const githubIntake = new GithubIntake({ ...starts, triggerLabel: config.RAYNE_GITHUB_TRIGGER_LABEL });
   return {

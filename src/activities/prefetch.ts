@@ -1,7 +1,7 @@
 import { v1, v2 } from '@datadog/datadog-api-client';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { AccountCredentials, AccountStore } from '../accounts/store';
+import type { AccountStore } from '../accounts/store';
 import { callDatadog, type DatadogConfiguration } from '../datadog/client';
 import { alertLogsQuery, hostActivityLogsQuery, keyMetricQueries, peerErrorLogsQuery, processMetricQueries, REQUEST_LOGS_QUERY } from '../datadog/queries';
 import type { Db } from '../db/pool';
@@ -246,12 +246,6 @@ export function incidentText(a: Pick<AlertContext, 'title' | 'monitorName' | 'se
 }
 
 export const createPrefetchActivities = ({ db, accounts, similarity, similar }: PrefetchDeps) => {
-  const credentialsOf = async (account: string): Promise<AccountCredentials> => {
-    const credentials = await accounts.credentials(account);
-    if (!credentials) throw ApplicationFailure.nonRetryable(`no Datadog account "${account}" is configured; add it with POST /v1/accounts`, 'NoAccount');
-    return credentials;
-  };
-
   const save = async (rcaId: string, outcome: SourceOutcome, data: unknown): Promise<SourceOutcome> => {
     await db.query(
       `INSERT INTO rca_sources (rca_id, source, status, reason, items, data) VALUES ($1, $2, $3, $4, $5, $6)
@@ -262,11 +256,22 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
     return outcome;
   };
 
+  /**
+   * A source without an account is recorded as failed with why, and logged as one line: a stack
+   * without an account is the usual first run, and a failed activity would log a stack trace per source.
+   */
+  const missingAccount = async (rcaId: string, source: PrefetchSource, account: string): Promise<SourceOutcome> => {
+    const reason = `no Datadog account "${account}" is configured; add it with POST /v1/accounts`;
+    Context.current().log.warn(`${source} not fetched: ${reason}`, { rcaId, source });
+    return save(rcaId, { source, status: 'failed', items: 0, reason }, undefined);
+  };
+
   /** Runs one source: Datadog calls for the alert's account, the result saved, failures classified. */
   const prefetch = (source: PrefetchSource, fetchSource: (ctx: AlertContext, call: <T>(operation: string, fn: (c: DatadogConfiguration) => Promise<T>) => Promise<T>) => Promise<{ outcome: Omit<SourceOutcome, 'source'>; data?: unknown }>) =>
     async (rcaId: string, ctx: AlertContext): Promise<SourceOutcome> => {
       try {
-        const credentials = await credentialsOf(ctx.account);
+        const credentials = await accounts.credentials(ctx.account);
+        if (!credentials) return await missingAccount(rcaId, source, ctx.account);
         // A heartbeat per call lets Temporal notice a dead worker long before the start-to-close timeout.
         const { outcome, data } = await fetchSource(ctx, (operation, fn) => {
           Context.current().heartbeat(operation);

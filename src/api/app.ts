@@ -9,6 +9,7 @@ import type { Intake } from '../intake/intake';
 import type { Logger } from '../logger';
 import type { ProcessorConfigStore } from '../processors/config';
 import { type ApiMetrics, exposition, METRICS_CONTENT_TYPE, type MetricsSource } from '../telemetry/metrics';
+import { pingTemporal } from '../temporal/connection';
 import { accountRoutes } from './accounts';
 import { datadogRoutes } from './datadog';
 import { docsRoutes } from './docs';
@@ -81,7 +82,7 @@ async function readiness({ db, temporal, config }: ApiDeps): Promise<{ postgres:
   const check = (p: Promise<unknown>) => p.then(() => 'ok', (err: Error) => `unavailable: ${err.message}`);
   const [postgres, temporalStatus] = await Promise.all([
     check(db.query('SELECT 1')),
-    check(temporal.connection.withDeadline(Date.now() + config.RAYNE_TEMPORAL_TIMEOUT_MS, () => temporal.workflowService.getSystemInfo({}))),
+    check(pingTemporal(temporal, config.RAYNE_TEMPORAL_TIMEOUT_MS)),
   ]);
   return { postgres, temporal: temporalStatus };
 }

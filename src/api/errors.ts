@@ -2,18 +2,18 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
-import { TemporalUnavailableError } from '../intake/intake';
+import { StartRejectedError, TemporalUnavailableError } from '../intake/workflow-starts';
 import type { Logger } from '../logger';
 
 export const ERROR_CODES = [
   'BAD_REQUEST', 'UNAUTHORIZED', 'NOT_FOUND', 'CONFLICT', 'PAYLOAD_TOO_LARGE',
-  'UNSUPPORTED_MEDIA_TYPE', 'TOO_MANY_REQUESTS', 'BAD_GATEWAY', 'SERVICE_UNAVAILABLE', 'INTERNAL',
+  'UNSUPPORTED_MEDIA_TYPE', 'UNPROCESSABLE', 'TOO_MANY_REQUESTS', 'BAD_GATEWAY', 'SERVICE_UNAVAILABLE', 'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   BAD_REQUEST: 400, UNAUTHORIZED: 401, NOT_FOUND: 404, CONFLICT: 409, PAYLOAD_TOO_LARGE: 413,
-  UNSUPPORTED_MEDIA_TYPE: 415, TOO_MANY_REQUESTS: 429, BAD_GATEWAY: 502, SERVICE_UNAVAILABLE: 503, INTERNAL: 500,
+  UNSUPPORTED_MEDIA_TYPE: 415, UNPROCESSABLE: 422, TOO_MANY_REQUESTS: 429, BAD_GATEWAY: 502, SERVICE_UNAVAILABLE: 503, INTERNAL: 500,
 };
 const CODE_OF_STATUS = new Map(Object.entries(STATUS).map(([code, status]) => [status as number, code as ErrorCode]));
 
@@ -48,11 +48,15 @@ export const handleError = (log: Logger) => (err: Error, c: Context) => {
   return c.json({ error: { code: 'INTERNAL', message: 'internal error' } }, 500);
 };
 
-/** An intake error as an answer: Temporal refused the start, so 503 with Retry-After (the delivery is kept and started later). */
+/**
+ * An intake error as an answer: Temporal unavailable is 503 with Retry-After (the delivery is kept
+ * and started later); a start Temporal refuses for good is 422, as a retry would be refused again.
+ */
 export function intakeFailure(c: Context, err: unknown): never {
   if (err instanceof TemporalUnavailableError) {
     c.header('Retry-After', '10');
     throw new ApiError('SERVICE_UNAVAILABLE', err.message);
   }
+  if (err instanceof StartRejectedError) throw new ApiError('UNPROCESSABLE', err.message);
   throw err;
 }

@@ -3,6 +3,7 @@ import { verify } from '@octokit/webhooks-methods';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
+import { DELIVERY_STATUSES } from '../github/intake';
 import { DeliveryIdSchema, IssuesEventSchema } from '../github/payload';
 import { triageStateQuery } from '../workflows/github-issue-workflow';
 import type { ApiDeps } from './app';
@@ -14,7 +15,7 @@ import { isJsonType, parseJsonText } from './request';
 import { MAX_WEBHOOK_BYTES, WorkflowStatus, workflowStatus } from './webhooks';
 
 const IssueFilters = z.object({
-  status: z.enum(['skipped', 'pending_start', 'started']).optional(),
+  status: z.enum(DELIVERY_STATUSES).optional(),
   repository: z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'must be owner/name').optional(),
   action: z.string().min(1).optional(),
   cursor: z.string().regex(/^\d+$/, 'must be a cursor returned by a previous page').optional(),
@@ -43,7 +44,7 @@ const Accepted = z.object({
 }).meta({ id: 'GithubDeliveryAccepted' });
 const DeliverySummary = z.looseObject({
   id: z.string(), delivery_id: z.string(), event: z.string(), action: Nullable, repository: Nullable, issue_number: z.number().int().nullable(),
-  issue_title: Nullable, issue_url: Nullable, sender: Nullable, status: z.enum(['skipped', 'pending_start', 'started']), skip_reason: Nullable,
+  issue_title: Nullable, issue_url: Nullable, sender: Nullable, status: z.enum(DELIVERY_STATUSES), skip_reason: Nullable,
   workflow_id: Nullable, run_id: Nullable, start_attempts: z.number().int(), last_error: Nullable, received_at: Timestamp, started_at: Timestamp.nullable(),
   triage_phase: Nullable, triage_status: Nullable, kind: Nullable, confidence: z.number().nullable(), comment_url: Nullable,
 }).meta({ id: 'GithubDelivery' });
@@ -84,6 +85,7 @@ const receiveDoc = createRoute({
     401: problem('X-Hub-Signature-256 is missing or does not match'),
     413: problem(`the body is over ${MAX_WEBHOOK_BYTES} bytes`),
     415: problem('the body is neither JSON nor form-encoded'),
+    422: problem('stored as rejected: Temporal refuses the triage start as it is; retrying cannot help'),
     503: problem('GITHUB_WEBHOOK_SECRET is not set (nothing is accepted), or Temporal did not accept the start (Retry-After; retrying is safe)', true),
   },
 });
@@ -210,7 +212,7 @@ export const githubRoutes = ({ githubIntake, db, temporal, config, metrics }: Ap
       const countBy = async (sql: string) => Object.fromEntries((await db.query(sql)).rows.map((r) => [r.k, r.n]));
       return c.json({
         ...totals, ...triage,
-        by_status: await countBy('SELECT status AS k, count(*)::int AS n FROM github_issue_events GROUP BY 1'),
+        by_status: { ...Object.fromEntries(DELIVERY_STATUSES.map((s) => [s, 0])), ...(await countBy('SELECT status AS k, count(*)::int AS n FROM github_issue_events GROUP BY 1')) },
         by_event: await countBy('SELECT event AS k, count(*)::int AS n FROM github_issue_events GROUP BY 1'),
         by_action: await countBy(`SELECT action AS k, count(*)::int AS n FROM github_issue_events WHERE event = 'issues' GROUP BY 1`),
         by_kind: await countBy(`SELECT result->>'kind' AS k, count(*)::int AS n FROM github_triage WHERE result IS NOT NULL GROUP BY 1`),

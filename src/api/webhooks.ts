@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
-import { ALERT_STATUSES, DatadogAlertSchema } from '../intake/datadog-payload';
+import { ALERT_STATUSES, DatadogAlertSchema, EVENT_STATUSES } from '../intake/datadog-payload';
 import { UnknownAccountError } from '../intake/intake';
 import { ProcessorConfigInput, viewProcessorConfig } from '../processors/config';
 import type { ApiDeps } from './app';
@@ -14,7 +14,7 @@ import { jsonBody, readJson } from './request';
 export const MAX_WEBHOOK_BYTES = 1024 * 1024;
 
 const EventFilters = z.object({
-  status: z.enum(['pending_start', 'started', 'processed']).optional(),
+  status: z.enum(EVENT_STATUSES).optional(),
   monitor_id: z.string().regex(/^\d+$/, 'must be a number').optional(),
   account: z.string().optional(),
   alert_status: z.enum(ALERT_STATUSES).optional(),
@@ -42,7 +42,7 @@ const Accepted = z.object({
 const EventSummary = z.looseObject({
   id: z.string(), account: z.string(), monitor_id: z.string(), alert_id: Nullable, transition_id: Nullable,
   alert_status: z.enum(ALERT_STATUSES), monitor_name: Nullable, hostname: Nullable, service: Nullable, scope: z.string(),
-  status: z.enum(['pending_start', 'started', 'processed']), workflow_id: z.string(), run_id: Nullable,
+  status: z.enum(EVENT_STATUSES), workflow_id: z.string(), run_id: Nullable,
   start_attempts: z.number().int(), last_error: Nullable, received_at: Timestamp, started_at: Timestamp.nullable(), processed_at: Timestamp.nullable(),
 }).meta({ id: 'WebhookEvent' });
 /** A workflow's live status as Temporal reports it (see workflowStatus). */
@@ -84,6 +84,7 @@ const receiveDoc = (path: string, account: boolean) => createRoute({
     404: NOT_FOUND_ACCOUNT,
     413: problem(`the body is over ${MAX_WEBHOOK_BYTES} bytes`),
     415: UNSUPPORTED_MEDIA_TYPE,
+    422: problem('stored as rejected: Temporal refuses the start as it is (too large, invalid); retrying cannot help, and a redelivery answers 422 again'),
     503: problem('Temporal did not accept the start; the event is kept and started later, so retrying is safe', true),
   },
 });
@@ -207,7 +208,9 @@ export const webhookRoutes = ({ intake, db, temporal, config, accounts, processo
       );
       const countBy = async (column: 'status' | 'alert_status') =>
         Object.fromEntries((await db.query(`SELECT ${column} AS k, count(*)::int AS n FROM webhook_events GROUP BY 1`)).rows.map((r) => [r.k, r.n]));
-      return c.json({ ...totals.rows[0], by_status: await countBy('status'), by_alert_status: await countBy('alert_status') }, 200);
+      // Every status shows, at zero too: rejected and dead_letter are what to watch.
+      const byStatus = { ...Object.fromEntries(EVENT_STATUSES.map((s) => [s, 0])), ...(await countBy('status')) };
+      return c.json({ ...totals.rows[0], by_status: byStatus, by_alert_status: await countBy('alert_status') }, 200);
     });
 
   return openApiApp().route('/', receive).route('/', reads);

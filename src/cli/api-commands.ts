@@ -8,7 +8,7 @@ import { type Api, apiClient, ApiResponseError, ApiUnreachableError, poll } from
 import { RCA_CATEGORIES } from '../analysis/report';
 import { type Config, ConfigError, loadConfig } from '../config';
 import { alertToSend, loadScenario, ScenarioError } from '../demo/scenario';
-import { ALERT_STATUSES } from '../intake/datadog-payload';
+import { ALERT_STATUSES, EVENT_STATUSES } from '../intake/datadog-payload';
 import { ANALYSTS } from '../workflows/rca-types';
 import {
   type Accepted, type EventDetail, type EventSummary, eventsTable, eventView, type RcaDetail, rcasTable, type RcaSummary, rcaView,
@@ -63,14 +63,14 @@ export function addApiCommands(program: Command): void {
   const events = program.command('events').description('stored webhook events (GET /v1/webhooks/events)')
     .addHelpText('after', examples('rayne events list --since 1h', 'rayne events show 123'));
   apiCommand(events, 'list', 'list events, newest first')
-    .option('--status <status>', 'only events in this processing status: pending_start, started or processed')
+    .addOption(new Option('--status <status>', 'only events in this processing status (rejected and dead_letter never started a workflow)').choices(EVENT_STATUSES))
     .option('--monitor-id <id>', 'only this monitor\'s events')
     .option('--account <name>', 'only this account\'s events')
     .addOption(new Option('--alert-status <status>', 'only this alert status').choices(ALERT_STATUSES))
     .option('--since <when>', 'received at or after: an ISO 8601 time or an age such as 30m, 6h, 2d', since)
     .option('--limit <n>', 'at most this many (1-200, API default 50)', positiveInt)
     .option('--cursor <cursor>', 'the next page: the cursor the previous page printed')
-    .addHelpText('after', examples('rayne events list', 'rayne events list --monitor-id 48211093 --since 6h', 'rayne events list --status pending_start --json'))
+    .addHelpText('after', examples('rayne events list', 'rayne events list --monitor-id 48211093 --since 6h', 'rayne events list --status dead_letter --json'))
     .action((opts: CommonOptions & EventFilters) => session(opts, (s) => listEvents(s, opts)));
   apiCommand(events, 'show', 'one event: payload fields, the incident workflow\'s decision, tier-1 processor runs, live workflow status')
     .argument('<id>', 'the event id (what rayne send printed)')

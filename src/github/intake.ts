@@ -1,20 +1,12 @@
-import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import type { Db } from '../db/pool';
-import { startInOrder, TemporalUnavailableError } from '../intake/intake';
-import type { Logger } from '../logger';
-import type { ApiMetrics } from '../telemetry/metrics';
+import { boundedKey, MAX_KEY_BYTES, storableJson } from '../intake/storable';
+import { type StartRequest, StartRejectedError, WorkflowStarts, type WorkflowStartsDeps } from '../intake/workflow-starts';
 import { RayneRepository } from '../workflows/search-attributes';
 import { type IssuesEvent, triageDecision, triageWorkflowId } from './payload';
 
-export interface GithubIntakeDeps {
-  db: Db;
-  temporal: Client;
+export interface GithubIntakeDeps extends WorkflowStartsDeps {
   taskQueue: string;
-  temporalTimeoutMs: number;
   triggerLabel: string;
-  log: Logger;
-  metrics: ApiMetrics;
 }
 
 export interface GithubDelivery {
@@ -36,28 +28,40 @@ export interface GithubAcceptResult {
   duplicate: boolean;
 }
 
+/** Where a stored delivery is; skipped ones never ask for a triage (see EVENT_STATUSES for the rest). */
+export const DELIVERY_STATUSES = ['skipped', 'pending_start', 'started', 'rejected', 'dead_letter'] as const;
+type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
 interface Row {
   id: string;
   delivery_id: string;
   repository: string | null;
-  status: 'skipped' | 'pending_start' | 'started';
+  status: DeliveryStatus;
   skip_reason: string | null;
   workflow_id: string | null;
   run_id: string | null;
+  start_attempts: number;
+  last_error: string | null;
 }
 
-const COLUMNS = 'id::text, delivery_id, repository, status, skip_reason, workflow_id, run_id';
+const COLUMNS = 'id::text, delivery_id, repository, status, skip_reason, workflow_id, run_id, start_attempts, last_error';
 
 /** Stores GitHub deliveries once each and starts a triage for the ones that ask for it. */
 export class GithubIntake {
-  constructor(private readonly deps: GithubIntakeDeps) {}
+  private readonly starts: WorkflowStarts<Row>;
+
+  constructor(private readonly deps: GithubIntakeDeps) {
+    this.starts = new WorkflowStarts(deps, 'github_issue_events', 'github', 'githubIssueWorkflow');
+  }
 
   /**
    * Stores the delivery (once per delivery id) and, when it asks for a triage, starts
    * github/{deliveryId} before resolving. A redelivery answers with the original ids; one whose
-   * start had failed tries the start again. Throws TemporalUnavailableError with the row kept pending.
+   * start had failed tries the start again. Throws TemporalUnavailableError with the row kept pending,
+   * or StartRejectedError with it stored as rejected. Text Postgres cannot hold is stored replaced.
    */
-  async accept(delivery: GithubDelivery): Promise<GithubAcceptResult> {
+  async accept(received: GithubDelivery): Promise<GithubAcceptResult> {
+    const delivery = storableJson(received);
     const decision = delivery.issues
       ? triageDecision(delivery.issues, this.deps.triggerLabel)
       : { triage: false as const, reason: delivery.event === 'ping' ? 'ping' : `event "${delivery.event}" is not triaged (only issues)` };
@@ -81,59 +85,59 @@ export class GithubIntake {
     const existing = (await this.deps.db.query<Row>(`SELECT ${COLUMNS} FROM github_issue_events WHERE delivery_id = $1`, [delivery.deliveryId])).rows[0]!;
     // A redelivery after our 503 is GitHub (or a person) retrying: try the start again.
     if (existing.status === 'pending_start') return this.retryStart(existing);
+    if (existing.status === 'rejected') throw new StartRejectedError(existing.id, existing.last_error ?? 'rejected');
     return resultOf(existing, true);
   }
 
-  /** Starts pending triages, oldest first; stops at the first failure (Temporal is still away). */
+  /** Starts due pending triages, oldest first, and returns how many (see WorkflowStarts.reconcile). */
   async reconcilePending(limit = 100): Promise<number> {
-    const { rows } = await this.deps.db.query<Row>(
-      `SELECT ${COLUMNS} FROM github_issue_events WHERE status = 'pending_start'
-        AND (last_attempt_at IS NULL OR last_attempt_at < now() - interval '1 second') ORDER BY id LIMIT $1`,
-      [limit],
+    return this.starts.reconcile(
+      async (due) => (await this.deps.db.query<Row>(`SELECT ${COLUMNS} FROM github_issue_events WHERE ${due} ORDER BY id LIMIT $1`, [limit])).rows,
+      (row) => this.retryStart(row),
     );
-    return startInOrder(rows, (row) => this.retryStart(row));
   }
 
   private async retryStart(row: Row): Promise<GithubAcceptResult> {
-    await this.deps.db.query('UPDATE github_issue_events SET start_attempts = start_attempts + 1, last_attempt_at = now() WHERE id = $1', [row.id]);
-    return this.start(row, false);
+    const runId = await this.starts.retry(row, startRequestOf(row), () => this.send(row));
+    return resultOf({ ...row, status: 'started', run_id: runId }, false);
   }
 
   private async start(row: Row, duplicate: boolean): Promise<GithubAcceptResult> {
-    const { temporal, taskQueue, temporalTimeoutMs, db, log, metrics } = this.deps;
-    const workflowId = row.workflow_id!;
-    let accepted = false;
+    const runId = await this.starts.start(row, startRequestOf(row), () => this.send(row));
+    return resultOf({ ...row, status: 'started', run_id: runId }, duplicate);
+  }
+
+  /** Starts github/{deliveryId} once ever; a start retried after the first run began finds that run. */
+  private async send(row: Row): Promise<string> {
+    const { temporal, taskQueue } = this.deps;
+    const { workflowId, searchAttributes, payloads } = startRequestOf(row);
     try {
-      const runId = await temporal.connection.withDeadline(Date.now() + temporalTimeoutMs, async () => {
-        try {
-          const handle = await temporal.workflow.start('githubIssueWorkflow', {
-            workflowId,
-            taskQueue,
-            args: [{ eventId: row.id, triageId: workflowId }],
-            // One triage per delivery, ever: a start retried after the first completed must not triage again.
-            workflowIdReusePolicy: 'REJECT_DUPLICATE',
-            ...(row.repository ? { typedSearchAttributes: [{ key: RayneRepository, value: row.repository }] } : {}),
-          });
-          return handle.firstExecutionRunId;
-        } catch (err) {
-          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-          return (await temporal.workflow.getHandle(workflowId).describe()).runId;
-        }
+      const handle = await temporal.workflow.start('githubIssueWorkflow', {
+        workflowId,
+        taskQueue,
+        args: payloads as [TriageInput],
+        // One triage per delivery, ever: a start retried after the first completed must not triage again.
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        typedSearchAttributes: searchAttributes as Array<{ key: typeof RayneRepository; value: string }>,
       });
-      accepted = true;
-      metrics.workflowsStarted.inc({ workflow_type: 'githubIssueWorkflow' });
-      await db.query(
-        `UPDATE github_issue_events SET status = 'started', run_id = $2, started_at = now(), last_error = NULL WHERE id = $1 AND status = 'pending_start'`,
-        [row.id, runId],
-      );
-      return resultOf({ ...row, status: 'started', run_id: runId }, duplicate);
+      return handle.firstExecutionRunId;
     } catch (err) {
-      if (!accepted) metrics.workflowStartFailures.inc({ workflow_type: 'githubIssueWorkflow' });
-      await db.query('UPDATE github_issue_events SET last_error = $2 WHERE id = $1', [row.id, (err as Error).message.slice(0, 500)]);
-      log.warn({ eventId: row.id, workflowId, err: (err as Error).message }, 'temporal start failed; GitHub delivery kept pending');
-      throw new TemporalUnavailableError(row.id, err);
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      return (await temporal.workflow.getHandle(workflowId).describe()).runId;
     }
   }
+}
+
+type TriageInput = { eventId: string; triageId: string };
+
+function startRequestOf(row: Row): StartRequest {
+  const workflowId = row.workflow_id!;
+  const input: TriageInput = { eventId: row.id, triageId: workflowId };
+  return {
+    workflowId,
+    searchAttributes: row.repository ? [{ key: RayneRepository, value: boundedKey(row.repository, MAX_KEY_BYTES) }] : [],
+    payloads: [input],
+  };
 }
 
 function resultOf(row: Row, duplicate: boolean): GithubAcceptResult {

@@ -7,7 +7,7 @@ import { z } from 'zod';
 export const IssuesEventSchema = z.object({
   action: z.string().min(1),
   issue: z.object({
-    number: z.number().int().positive(),
+    number: z.number().int().positive().max(2_147_483_647), // a Postgres integer
     title: z.string(),
     body: z.string().nullish(),
     html_url: z.string().url(),

@@ -1,9 +1,16 @@
 import crypto from 'node:crypto';
 import { z } from 'zod';
+import { boundedKey, MAX_KEY_BYTES } from './storable';
 
 /** The states a Datadog monitor transition can report. */
 export const ALERT_STATUSES = ['Alert', 'Warn', 'No Data', 'OK'] as const;
 export type AlertStatus = (typeof ALERT_STATUSES)[number];
+
+/**
+ * Where a stored event is: waiting for Temporal, started, processed by its workflow, or, for good,
+ * without a workflow: rejected (Temporal refuses the start as it is) or dead_letter (it kept failing).
+ */
+export const EVENT_STATUSES = ['pending_start', 'started', 'processed', 'rejected', 'dead_letter'] as const;
 
 // Datadog's $ALERT_TRANSITION words, and case variants, mapped onto the four states.
 const STATUS_ALIASES: Record<string, AlertStatus> = {
@@ -21,11 +28,16 @@ const Id = z.preprocess(
   blankToUndefined,
   z.union([z.string().trim(), z.number().int()]).transform(String).optional(),
 );
+// Datadog's ids are 64-bit integers: at most 20 digits.
 const NumericId = z.preprocess(
   blankToUndefined,
-  z.union([z.string().trim().regex(/^\d+$/, 'must be a number'), z.number().int().nonnegative()]).transform(String),
+  z.union([z.string().trim().regex(/^\d{1,20}$/, 'must be a number of at most 20 digits'), z.number().int().nonnegative()]).transform(String),
 );
 const Text = z.preprocess(blankToUndefined, z.union([z.string(), z.number(), z.boolean()]).transform(String).optional());
+
+// Years 1 to 9999: what both a JavaScript ISO string and Postgres timestamptz can carry.
+const EARLIEST_MS = Date.parse('0001-01-01T00:00:00Z');
+const LATEST_MS = Date.parse('9999-12-31T23:59:59.999Z');
 
 // Seconds or milliseconds since the epoch, as number or string, or an ISO date.
 const Timestamp = z.preprocess(
@@ -33,8 +45,8 @@ const Timestamp = z.preprocess(
   z.union([z.number(), z.string().trim()]).transform((value, ctx) => {
     const numeric = typeof value === 'number' ? value : /^\d+(\.\d+)?$/.test(value) ? Number(value) : undefined;
     const ms = numeric === undefined ? Date.parse(value as string) : numeric < 1e11 ? numeric * 1000 : numeric;
-    if (!Number.isFinite(ms)) {
-      ctx.addIssue({ code: 'custom', message: 'must be unix seconds, unix milliseconds or an ISO date' });
+    if (!(ms >= EARLIEST_MS && ms <= LATEST_MS)) {
+      ctx.addIssue({ code: 'custom', message: 'must be unix seconds, unix milliseconds or an ISO date, in the years 1 to 9999' });
       return z.NEVER;
     }
     return new Date(ms).toISOString();
@@ -105,7 +117,8 @@ export function canonicalJson(value: unknown): string {
  * else a hash of the canonical raw payload. Scoped by account so two orgs never collide.
  */
 export function dedupKey(account: string, alert: DatadogAlert, raw: unknown): string {
-  if (alert.alert_id && alert.transition_id) return `dd:${account}:${alert.alert_id}:${alert.transition_id}`;
+  // Bounded: the key is a unique index entry, and Postgres refuses entries over about 2.7 KB.
+  if (alert.alert_id && alert.transition_id) return `dd:${account}:${boundedKey(`${alert.alert_id}:${alert.transition_id}`, MAX_KEY_BYTES)}`;
   const hash = crypto.createHash('sha256').update(canonicalJson(raw)).digest('hex');
   return `sha256:${account}:${hash}`;
 }
@@ -115,9 +128,12 @@ export function incidentScope(alert: DatadogAlert): string {
   return alert.scope?.trim() || (alert.hostname ? `host:${alert.hostname}` : '*');
 }
 
-/** incident/{account}/{monitorId}/{scope}: one workflow per monitor and scope. */
+/**
+ * incident/{account}/{monitorId}/{scope}: one workflow per monitor and scope. A scope too long
+ * or too odd for an id keeps its readable start and gains a hash of the whole (boundedKey).
+ */
 export function incidentWorkflowId(account: string, alert: DatadogAlert): string {
-  return `incident/${account}/${alert.monitor_id}/${incidentScope(alert)}`;
+  return `incident/${account}/${alert.monitor_id}/${boundedKey(incidentScope(alert), MAX_KEY_BYTES)}`;
 }
 
 /** The service a payload names, from the field or a service: tag. */

@@ -1,22 +1,16 @@
-import type { Client } from '@temporalio/client';
 import type { AccountStore } from '../accounts/store';
-import type { Db } from '../db/pool';
 import type { Logger } from '../logger';
-import type { ApiMetrics } from '../telemetry/metrics';
 import type { Transition } from '../workflows/incident-state';
 import { transitionSignal } from '../workflows/incident-workflow';
 import { RayneAccount, RayneAlertStatus, RayneHost, RayneMonitorId, RayneService } from '../workflows/search-attributes';
 import { type DatadogAlert, dedupKey, incidentScope, incidentWorkflowId, serviceOf } from './datadog-payload';
+import { boundedKey, MAX_KEY_BYTES, storableJson, storableText } from './storable';
+import { type StartRequest, StartRejectedError, WorkflowStarts, type WorkflowStartsDeps } from './workflow-starts';
 
-export interface IntakeDeps {
-  db: Db;
+
+export interface IntakeDeps extends WorkflowStartsDeps {
   accounts: AccountStore;
-  temporal: Client;
   taskQueue: string;
-  /** How long one start or signal may take before the event is left pending. */
-  temporalTimeoutMs: number;
-  log: Logger;
-  metrics: ApiMetrics;
 }
 
 export interface AcceptResult {
@@ -34,14 +28,6 @@ export class UnknownAccountError extends Error {
   }
 }
 
-/** Thrown when Temporal did not accept the start; the event stays pending_start for the reconciler. */
-export class TemporalUnavailableError extends Error {
-  constructor(readonly eventId: string, cause: unknown) {
-    super(`Temporal did not accept the workflow start (event ${eventId} is kept and will be started when Temporal is back): ${(cause as Error).message}`);
-    this.name = 'TemporalUnavailableError';
-  }
-}
-
 interface EventRow {
   id: string;
   account: string;
@@ -56,18 +42,25 @@ interface EventRow {
   scope: string;
   received_at: Date;
   payload: Record<string, unknown>;
+  start_attempts: number;
+  last_error: string | null;
 }
 
-const EVENT_COLUMNS = 'id::text, account, workflow_id, run_id, status, monitor_id, alert_status, monitor_name, hostname, service, scope, received_at, payload';
+const EVENT_COLUMNS = `id::text, account, workflow_id, run_id, status, monitor_id, alert_status, monitor_name, hostname, service, scope,
+  received_at, payload, start_attempts, last_error`;
 
 /** Stores Datadog alerts and hands them to Temporal: the durable half of the webhook path. */
 export class Intake {
-  constructor(private readonly deps: IntakeDeps) {}
+  private readonly starts: WorkflowStarts<EventRow>;
+
+  constructor(private readonly deps: IntakeDeps) {
+    this.starts = new WorkflowStarts(deps, 'webhook_events', 'datadog', 'incidentWorkflow');
+  }
 
   /** The account a webhook belongs to: the path's, then the org_id's, then the default. */
   async routeAccount(pathAccount: string | undefined, alert: DatadogAlert): Promise<string> {
     if (pathAccount) {
-      if (!(await this.deps.accounts.get(pathAccount))) throw new UnknownAccountError(pathAccount);
+      if (!(await this.deps.accounts.get(storableText(pathAccount)))) throw new UnknownAccountError(pathAccount);
       return pathAccount;
     }
     return (await this.deps.accounts.routeByOrg(alert.org_id)) ?? 'default';
@@ -75,9 +68,12 @@ export class Intake {
 
   /**
    * Stores the event (once per dedup key), then starts or signals its incident workflow.
-   * Resolves only after both; throws TemporalUnavailableError with the row kept pending.
+   * Resolves only after both; throws TemporalUnavailableError with the row kept pending, or
+   * StartRejectedError with the row stored as rejected. Text Postgres cannot hold is stored
+   * replaced (storableText); the dedup hash and raw_body keep what was sent.
    */
-  async accept(pathAccount: string | undefined, alert: DatadogAlert, raw: Record<string, unknown>, rawBody?: string): Promise<AcceptResult> {
+  async accept(pathAccount: string | undefined, received: DatadogAlert, raw: Record<string, unknown>, rawBody?: string): Promise<AcceptResult> {
+    const alert = storableJson(received);
     const account = await this.routeAccount(pathAccount, alert);
     const key = dedupKey(account, alert, raw);
     const { rows } = await this.deps.db.query<EventRow>(
@@ -88,7 +84,7 @@ export class Intake {
       [
         key, account, alert.monitor_id, alert.alert_id ?? null, alert.transition_id ?? null,
         alert.alert_status, alert.monitor_name ?? null, alert.hostname ?? null, serviceOf(alert) ?? null,
-        incidentScope(alert), alert.timestamp ?? null, JSON.stringify(raw), incidentWorkflowId(account, alert), rawBody ?? null,
+        incidentScope(alert), alert.timestamp ?? null, JSON.stringify(storableJson(raw)), incidentWorkflowId(account, alert), rawBody ?? null,
       ],
     );
     const inserted = rows[0];
@@ -97,18 +93,17 @@ export class Intake {
     const existing = await this.findByDedupKey(key);
     // A redelivery after our 503 is the sender retrying: try the start again instead of answering "duplicate".
     if (existing.status === 'pending_start') return { ...(await this.retryStart(existing)), duplicate: false };
+    // Sending a rejected event again cannot help; say so again rather than "duplicate".
+    if (existing.status === 'rejected') throw new StartRejectedError(existing.id, existing.last_error ?? 'rejected');
     return { event_id: existing.id, workflow_id: existing.workflow_id, run_id: existing.run_id, duplicate: true };
   }
 
-  /** Starts pending events, oldest first, and returns how many; stops at the first failure (Temporal is still away). */
+  /** Starts due pending events, oldest first, and returns how many (see WorkflowStarts.reconcile). */
   async reconcilePending(limit = 100): Promise<number> {
-    const { rows } = await this.deps.db.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM webhook_events WHERE status = 'pending_start'
-        AND (last_attempt_at IS NULL OR last_attempt_at < now() - interval '1 second')
-        ORDER BY id LIMIT $1`,
-      [limit],
+    return this.starts.reconcile(
+      async (due) => (await this.deps.db.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM webhook_events WHERE ${due} ORDER BY id LIMIT $1`, [limit])).rows,
+      (row) => this.retryStart(row),
     );
-    return startInOrder(rows, (row) => this.retryStart(row));
   }
 
   private async findByDedupKey(key: string): Promise<EventRow> {
@@ -116,42 +111,38 @@ export class Intake {
     return rows[0]!;
   }
 
-  /** Counts another attempt (the first is counted by the INSERT), then starts. */
   private async retryStart(row: EventRow): Promise<Omit<AcceptResult, 'duplicate'>> {
-    await this.deps.db.query('UPDATE webhook_events SET start_attempts = start_attempts + 1, last_attempt_at = now() WHERE id = $1', [row.id]);
-    return this.start(row);
+    return this.resultOf(row, await this.starts.retry(row, startRequestOf(row), () => this.send(row)));
   }
 
   private async start(row: EventRow): Promise<Omit<AcceptResult, 'duplicate'>> {
-    const { temporal, taskQueue, temporalTimeoutMs, db, log, metrics } = this.deps;
-    let accepted = false;
-    try {
-      const handle = await temporal.connection.withDeadline(Date.now() + temporalTimeoutMs, () =>
-        temporal.workflow.signalWithStart('incidentWorkflow', {
-          workflowId: row.workflow_id,
-          taskQueue,
-          args: [{ account: row.account, monitorId: row.monitor_id, scope: row.scope }],
-          signal: transitionSignal,
-          signalArgs: [transitionOf(row)],
-          typedSearchAttributes: searchAttributesOf(row),
-        }),
-      );
-      accepted = true;
-      metrics.workflowsStarted.inc({ workflow_type: 'incidentWorkflow' });
-      // The workflow ignores a signal it has seen, so a retry after this UPDATE fails is harmless.
-      await db.query(
-        `UPDATE webhook_events SET status = 'started', run_id = $2, started_at = now(), last_error = NULL
-          WHERE id = $1 AND status = 'pending_start'`,
-        [row.id, handle.signaledRunId],
-      );
-      return { event_id: row.id, workflow_id: row.workflow_id, run_id: handle.signaledRunId };
-    } catch (err) {
-      if (!accepted) metrics.workflowStartFailures.inc({ workflow_type: 'incidentWorkflow' });
-      await db.query('UPDATE webhook_events SET last_error = $2 WHERE id = $1', [row.id, (err as Error).message.slice(0, 500)]);
-      log.warn({ eventId: row.id, workflowId: row.workflow_id, err: (err as Error).message }, 'temporal start failed; event kept pending');
-      throw new TemporalUnavailableError(row.id, err);
-    }
+    return this.resultOf(row, await this.starts.start(row, startRequestOf(row), () => this.send(row)));
   }
+
+  private resultOf(row: EventRow, runId: string): Omit<AcceptResult, 'duplicate'> {
+    return { event_id: row.id, workflow_id: row.workflow_id, run_id: runId };
+  }
+
+  /** Signal-with-start: the workflow ignores a signal it has seen, so sending it twice is harmless. */
+  private async send(row: EventRow): Promise<string> {
+    const request = startRequestOf(row);
+    const handle = await this.deps.temporal.workflow.signalWithStart('incidentWorkflow', {
+      workflowId: row.workflow_id,
+      taskQueue: this.deps.taskQueue,
+      args: request.payloads[0] as [IncidentInput],
+      signal: transitionSignal,
+      signalArgs: request.payloads[1] as [Transition],
+      typedSearchAttributes: request.searchAttributes as SearchAttributePair[],
+    });
+    return handle.signaledRunId;
+  }
+}
+
+type IncidentInput = { account: string; monitorId: string; scope: string };
+
+function startRequestOf(row: EventRow): StartRequest {
+  const input: IncidentInput = { account: row.account, monitorId: row.monitor_id, scope: row.scope };
+  return { workflowId: row.workflow_id, searchAttributes: searchAttributesOf(row), payloads: [[input], [transitionOf(row)]] };
 }
 
 function transitionOf(row: EventRow): Transition {
@@ -170,7 +161,8 @@ function transitionOf(row: EventRow): Transition {
   };
 }
 
-function searchAttributesOf(row: EventRow) {
+/** The run's search attributes, each bounded to what Temporal accepts. */
+function searchAttributesOf(row: EventRow): SearchAttributePair[] {
   const pairs = [
     { key: RayneMonitorId, value: row.monitor_id },
     { key: RayneAlertStatus, value: row.alert_status },
@@ -178,23 +170,12 @@ function searchAttributesOf(row: EventRow) {
     { key: RayneService, value: row.service },
     { key: RayneHost, value: row.hostname },
   ];
-  return pairs.filter((p): p is { key: typeof RayneMonitorId; value: string } => typeof p.value === 'string' && p.value !== '');
+  return pairs
+    .filter((p): p is SearchAttributePair => typeof p.value === 'string' && p.value !== '')
+    .map((p) => ({ key: p.key, value: boundedKey(p.value, MAX_KEY_BYTES) }));
 }
 
-/** Starts pending rows oldest first and returns how many; stops at the first one Temporal refuses (it is still away). */
-export async function startInOrder<R>(rows: readonly R[], start: (row: R) => Promise<unknown>): Promise<number> {
-  let started = 0;
-  for (const row of rows) {
-    try {
-      await start(row);
-      started += 1;
-    } catch (err) {
-      if (err instanceof TemporalUnavailableError) return started;
-      throw err;
-    }
-  }
-  return started;
-}
+type SearchAttributePair = { key: typeof RayneMonitorId; value: string };
 
 /** Anything that keeps deliveries whose workflow start failed, and starts them later. */
 export interface PendingStarts {

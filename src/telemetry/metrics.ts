@@ -3,6 +3,7 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
 import type { WorkflowInfo } from '@temporalio/workflow';
 import type { EffectOutcome } from '../activities/effect-ledger';
 import type { TurnUsage } from '../analysis/conversation';
+import { PROCESSORS } from '../processors/config';
 import type { WorkflowOutcome } from './workflow-interceptors';
 
 /** Something /metrics serves: a prom-client registry, or exposition text read elsewhere (Temporal Core's exporter). */
@@ -46,7 +47,7 @@ export class ApiMetrics {
     labelNames: ['source'] as const, registers: [this.registry],
   });
   readonly webhooksRejected = new Counter({
-    name: 'rayne_webhooks_rejected_total', help: 'Webhooks answered with an error, by source and HTTP status (400 invalid, 401 secret or signature, 404 account, 413 size, 415 type, 503 Temporal or no GitHub secret)',
+    name: 'rayne_webhooks_rejected_total', help: 'Webhooks answered with an error, by source and HTTP status (400 invalid, 401 secret or signature, 404 account, 413 size, 415 type, 422 Temporal refuses the start for good, 503 Temporal or no GitHub secret)',
     labelNames: ['source', 'status'] as const, registers: [this.registry],
   });
   readonly workflowsStarted = new Counter({
@@ -54,9 +55,27 @@ export class ApiMetrics {
     labelNames: ['workflow_type'] as const, registers: [this.registry],
   });
   readonly workflowStartFailures = new Counter({
-    name: 'rayne_workflow_start_failures_total', help: 'Workflow starts Temporal did not accept (the event stays pending_start)',
+    name: 'rayne_workflow_start_failures_total', help: 'Workflow starts Temporal did not accept (the event stays pending_start, or is rejected when it never can be)',
     labelNames: ['workflow_type'] as const, registers: [this.registry],
   });
+  readonly eventsNotStarted = new Counter({
+    name: 'rayne_events_not_started_total', help: 'Events stored without a workflow for good, by source and state: rejected (Temporal refuses the start as it is) or dead_letter (the start kept failing); alert on dead_letter',
+    labelNames: ['source', 'state'] as const, registers: [this.registry],
+  });
+
+  constructor() {
+    // Every series at zero from the start, so a fresh stack shows them and rate() sees the first increase.
+    for (const source of WEBHOOK_SOURCES) {
+      this.webhooksReceived.inc({ source }, 0);
+      this.webhooksDuplicated.inc({ source }, 0);
+      for (const status of ANSWERED_ERRORS) this.webhooksRejected.inc({ source, status }, 0);
+      for (const state of ['rejected', 'dead_letter']) this.eventsNotStarted.inc({ source, state }, 0);
+    }
+    for (const workflowType of STARTED_WORKFLOWS) {
+      this.workflowsStarted.inc({ workflow_type: workflowType }, 0);
+      this.workflowStartFailures.inc({ workflow_type: workflowType }, 0);
+    }
+  }
 
   /** Counts one answered webhook; an error status also counts as rejected. */
   webhookAnswered(source: WebhookSource, status: number): void {
@@ -65,7 +84,11 @@ export class ApiMetrics {
   }
 }
 
-export type WebhookSource = 'datadog' | 'github';
+const WEBHOOK_SOURCES = ['datadog', 'github'] as const;
+export type WebhookSource = (typeof WEBHOOK_SOURCES)[number];
+// The error answers a webhook can get (see rayne_webhooks_rejected_total's help).
+const ANSWERED_ERRORS = ['400', '401', '404', '413', '415', '422', '503'];
+const STARTED_WORKFLOWS = ['incidentWorkflow', 'githubIssueWorkflow'];
 
 /** What activities report about their work; tests and tools that build activities alone get the no-op one. */
 export interface ActivityMetrics {
@@ -74,6 +97,9 @@ export interface ActivityMetrics {
 }
 
 export const NO_ACTIVITY_METRICS: ActivityMetrics = { processorEffect: () => undefined, llmTurn: () => undefined };
+
+const WORKFLOW_OUTCOMES: WorkflowOutcome[] = ['completed', 'failed', 'cancelled', 'continued_as_new'];
+const EFFECT_OUTCOMES: Array<EffectOutcome | 'failed'> = ['sent', 'already_done', 'found_existing', 'in_doubt', 'failed'];
 
 /** The worker's series: workflow outcomes, activity latency, processor outcomes, RCA duration and LLM spend. */
 export class WorkerMetrics implements ActivityMetrics {
@@ -103,6 +129,16 @@ export class WorkerMetrics implements ActivityMetrics {
     name: 'rayne_llm_cost_usd_total', help: 'Estimated cost of model turns in US dollars, by analyst and model',
     labelNames: ['analyst', 'model'] as const, registers: [this.registry],
   });
+
+  constructor() {
+    // Series with known labels start at zero, so a fresh worker shows them.
+    for (const workflowType of ['incidentWorkflow', 'rcaWorkflow', 'reindexRcaWorkflow', 'githubIssueWorkflow']) {
+      for (const outcome of WORKFLOW_OUTCOMES) this.workflowsClosed.inc({ workflow_type: workflowType, outcome }, 0);
+    }
+    for (const processor of PROCESSORS) {
+      for (const outcome of EFFECT_OUTCOMES) this.processorEffects.inc({ processor, outcome }, 0);
+    }
+  }
 
   processorEffect(processor: string, outcome: EffectOutcome | 'failed'): void {
     this.processorEffects.inc({ processor, outcome });

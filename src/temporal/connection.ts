@@ -16,6 +16,11 @@ export function createLazyClient({ address, namespace }: TemporalTarget): Client
   return new Client({ connection: Connection.lazy({ address }), namespace, interceptors: clientInterceptors() });
 }
 
+/** Asks Temporal for its system info within timeoutMs: resolves when it answers, rejects saying why not. */
+export function pingTemporal(temporal: Client, timeoutMs: number): Promise<unknown> {
+  return temporal.connection.withDeadline(Date.now() + timeoutMs, () => temporal.workflowService.getSystemInfo({}));
+}
+
 /** Waits until Temporal answers, polling until the deadline. */
 export async function waitForTemporal({ address }: TemporalTarget, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -14,11 +14,11 @@ const store = proxyActivities<Activities>({
   retry: { maximumInterval: '1m', nonRetryableErrorTypes: ['NotFound'] },
 });
 
-// Each source is fetched on its own and may fail alone; a bad account or a 4xx fails fast.
+// Each source is fetched on its own and may fail alone; a 4xx fails fast, a missing account is recorded without failing.
 const prefetch = proxyActivities<Activities>({
   startToCloseTimeout: '2m',
   heartbeatTimeout: '20s',
-  retry: { initialInterval: '2s', maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: ['NoAccount', 'NotFound'] },
+  retry: { initialInterval: '2s', maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: ['NotFound'] },
 });
 
 // Datadog's notebook API: transient failures retry, bad credentials fail fast (and the report stays in Postgres).

@@ -103,7 +103,8 @@ describe('GET /metrics', () => {
     expect(delta('rayne_processor_effects_total', { processor: 'notify', outcome: 'sent' })).toBe(2);
     expect(notify.requests).toHaveLength(2);
     expect(delta('rayne_activity_duration_seconds_count', { activity_type: 'recordTransition', outcome: 'completed' })).toBe(2);
-    expect(delta('rayne_activity_duration_seconds_count', { activity_type: 'prefetchLogs', outcome: 'failed' })).toBeGreaterThanOrEqual(1);
+    // No Datadog account: the source is recorded as missing and the activity completes (one log line, no failure).
+    expect(delta('rayne_activity_duration_seconds_count', { activity_type: 'prefetchLogs', outcome: 'completed' })).toBeGreaterThanOrEqual(1);
     expect(delta('rayne_activity_duration_seconds_sum', { activity_type: 'notifyProcessor', outcome: 'completed' })).toBeGreaterThan(0);
   });
 });

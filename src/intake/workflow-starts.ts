@@ -1,0 +1,187 @@
+import { type Client, isGrpcServiceError } from '@temporalio/client';
+import { ValueError } from '@temporalio/common';
+import type { Db } from '../db/pool';
+import type { Logger } from '../logger';
+import type { ApiMetrics, WebhookSource } from '../telemetry/metrics';
+import { pingTemporal } from '../temporal/connection';
+import { jsonBytes } from './storable';
+
+/** Temporal's default limits (frontend dynamic config); a start over them is refused for good. */
+export const TEMPORAL_LIMITS = { workflowIdBytes: 1000, searchAttributeBytes: 2048, payloadBytes: 2 * 1024 * 1024 } as const;
+
+// Reconciler back-off after each failed start of one event: 1 s, 2 s, 4 s … up to 5 minutes.
+const MAX_BACKOFF_SECONDS = 300;
+
+/** Thrown when Temporal did not accept the start for now; the event stays pending_start for the reconciler. */
+export class TemporalUnavailableError extends Error {
+  constructor(readonly eventId: string, cause: unknown) {
+    super(`Temporal did not accept the workflow start (event ${eventId} is kept and will be started when Temporal is back): ${describe(cause)}`);
+    this.name = 'TemporalUnavailableError';
+  }
+}
+
+/** Thrown when Temporal will never accept the start as it is; the event is stored as rejected with the reason. */
+export class StartRejectedError extends Error {
+  constructor(readonly eventId: string, readonly reason: string) {
+    super(`event ${eventId} is stored as rejected: Temporal cannot start its workflow (${reason}); sending it again will not help`);
+    this.name = 'StartRejectedError';
+  }
+}
+
+/** What a start sends Temporal, for checking against its limits before sending. */
+export interface StartRequest {
+  workflowId: string;
+  searchAttributes: ReadonlyArray<{ key: { name: string }; value: string }>;
+  payloads: unknown[];
+}
+
+/** Why Temporal would refuse this start for good, or undefined when it fits. */
+export function startLimitProblem({ workflowId, searchAttributes, payloads }: StartRequest): string | undefined {
+  const idBytes = Buffer.byteLength(workflowId);
+  if (idBytes > TEMPORAL_LIMITS.workflowIdBytes) return `workflow id is ${idBytes} bytes, over Temporal's ${TEMPORAL_LIMITS.workflowIdBytes}`;
+  for (const { key, value } of searchAttributes) {
+    const bytes = jsonBytes(value);
+    if (bytes > TEMPORAL_LIMITS.searchAttributeBytes) return `search attribute ${key.name} is ${bytes} bytes, over Temporal's ${TEMPORAL_LIMITS.searchAttributeBytes}`;
+  }
+  const bytes = jsonBytes(payloads);
+  if (bytes > TEMPORAL_LIMITS.payloadBytes) return `workflow input is ${bytes} bytes, over Temporal's ${TEMPORAL_LIMITS.payloadBytes}`;
+  return undefined;
+}
+
+// gRPC codes of requests Temporal refuses as they are (google.rpc.Code): retrying cannot help.
+const INVALID_ARGUMENT = 3;
+const OUT_OF_RANGE = 11;
+
+/** The reason a start failed for good (invalid argument, too large, unencodable), or undefined when it may succeed later. */
+export function permanentFailureReason(err: unknown): string | undefined {
+  if (err instanceof ValueError) return describe(err);
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (isGrpcServiceError(e) && (e.code === INVALID_ARGUMENT || e.code === OUT_OF_RANGE)) return e.details || e.message;
+  }
+  return undefined;
+}
+
+/** The message and the gRPC detail under it: "Failed to start Workflow" alone says nothing. */
+function describe(err: unknown): string {
+  const message = (err as Error).message;
+  const cause = (err as Error).cause;
+  const detail = isGrpcServiceError(cause) ? cause.details : undefined;
+  return detail && !message.includes(detail) ? `${message}: ${detail}` : message;
+}
+
+export interface PendingRow {
+  id: string;
+  workflow_id: string | null;
+  start_attempts: number;
+}
+
+export interface WorkflowStartsDeps {
+  db: Db;
+  temporal: Client;
+  temporalTimeoutMs: number;
+  /** Failed starts after which the reconciler moves an event to dead_letter. */
+  maxStartAttempts: number;
+  log: Logger;
+  metrics: ApiMetrics;
+}
+
+type StartTable = 'webhook_events' | 'github_issue_events';
+
+/**
+ * The start bookkeeping both intakes share, over their table: a start runs under the Temporal
+ * deadline and ends started, pending_start (Temporal away), or rejected (never startable); the
+ * reconciler retries pending rows with back-off and moves one that keeps failing to dead_letter.
+ */
+export class WorkflowStarts<R extends PendingRow> {
+  constructor(
+    private readonly deps: WorkflowStartsDeps,
+    private readonly table: StartTable,
+    private readonly source: WebhookSource,
+    private readonly workflowType: string,
+  ) {}
+
+  /** Checks the request against Temporal's limits, sends it, and records the outcome; resolves to the run id. */
+  async start(row: R, request: StartRequest, send: () => Promise<string>): Promise<string> {
+    const { temporal, temporalTimeoutMs, db, metrics } = this.deps;
+    const tooBig = startLimitProblem(request);
+    if (tooBig) return this.reject(row, tooBig);
+    let runId: string;
+    try {
+      runId = await temporal.connection.withDeadline(Date.now() + temporalTimeoutMs, send);
+    } catch (err) {
+      metrics.workflowStartFailures.inc({ workflow_type: this.workflowType });
+      const reason = permanentFailureReason(err);
+      if (reason) return this.reject(row, reason);
+      await db.query(`UPDATE ${this.table} SET last_error = $2 WHERE id = $1`, [row.id, describe(err).slice(0, 500)]);
+      this.deps.log.warn({ eventId: row.id, workflowId: row.workflow_id, err: describe(err) }, 'temporal start failed; event kept pending');
+      throw new TemporalUnavailableError(row.id, err);
+    }
+    metrics.workflowsStarted.inc({ workflow_type: this.workflowType });
+    // A retry after this UPDATE fails finds the run again (signal ids, REJECT_DUPLICATE), so it is harmless.
+    await db.query(
+      `UPDATE ${this.table} SET status = 'started', run_id = $2, started_at = now(), last_error = NULL WHERE id = $1 AND status = 'pending_start'`,
+      [row.id, runId],
+    );
+    return runId;
+  }
+
+  /** Counts another attempt (the first is counted by the INSERT), then starts. */
+  async retry(row: R, request: StartRequest, send: () => Promise<string>): Promise<string> {
+    await this.deps.db.query(`UPDATE ${this.table} SET start_attempts = start_attempts + 1, last_attempt_at = now() WHERE id = $1`, [row.id]);
+    return this.start({ ...row, start_attempts: row.start_attempts + 1 }, request, send);
+  }
+
+  /**
+   * Starts due pending rows oldest first (selectDue picks them with dueCondition); returns how many
+   * started. Skips the round while Temporal does not answer, so an outage uses up no attempts.
+   */
+  async reconcile(selectDue: (dueCondition: string) => Promise<R[]>, startRow: (row: R) => Promise<unknown>): Promise<number> {
+    const { temporal, temporalTimeoutMs, maxStartAttempts } = this.deps;
+    if (!(await pingTemporal(temporal, temporalTimeoutMs).then(() => true, () => false))) return 0;
+    const due = `status = 'pending_start' AND (last_attempt_at IS NULL
+      OR last_attempt_at < now() - make_interval(secs => least(${MAX_BACKOFF_SECONDS}, power(2, greatest(start_attempts - 1, 0)))))`;
+    return startInOrder(await selectDue(due), async (row) => {
+      try {
+        return await startRow(row);
+      } catch (err) {
+        if (err instanceof TemporalUnavailableError && row.start_attempts + 1 >= maxStartAttempts) await this.deadLetter(row, err);
+        throw err;
+      }
+    });
+  }
+
+  private async reject(row: R, reason: string): Promise<never> {
+    await this.deps.db.query(`UPDATE ${this.table} SET status = 'rejected', last_error = $2 WHERE id = $1`, [row.id, reason.slice(0, 500)]);
+    this.deps.metrics.eventsNotStarted.inc({ source: this.source, state: 'rejected' });
+    this.deps.log.warn({ eventId: row.id, workflowId: row.workflow_id, reason }, 'event rejected: Temporal cannot start its workflow');
+    throw new StartRejectedError(row.id, reason);
+  }
+
+  private async deadLetter(row: R, err: TemporalUnavailableError): Promise<void> {
+    await this.deps.db.query(`UPDATE ${this.table} SET status = 'dead_letter' WHERE id = $1 AND status = 'pending_start'`, [row.id]);
+    this.deps.metrics.eventsNotStarted.inc({ source: this.source, state: 'dead_letter' });
+    // Alert on this line (or on rayne_events_not_started_total{state="dead_letter"}): the event needs a person.
+    this.deps.log.error(
+      { eventId: row.id, workflowId: row.workflow_id, source: this.source, attempts: row.start_attempts + 1, err: err.message },
+      'event dead-lettered: its workflow start kept failing',
+    );
+  }
+}
+
+/**
+ * Starts rows oldest first and returns how many started; stops at the first one Temporal did not
+ * accept (it is away again), and goes on past one it rejected for good.
+ */
+export async function startInOrder<R>(rows: readonly R[], start: (row: R) => Promise<unknown>): Promise<number> {
+  let started = 0;
+  for (const row of rows) {
+    try {
+      await start(row);
+      started += 1;
+    } catch (err) {
+      if (err instanceof TemporalUnavailableError) return started;
+      if (!(err instanceof StartRejectedError)) throw err;
+    }
+  }
+  return started;
+}
