@@ -143,6 +143,21 @@ describe('TemplateMiner', () => {
     expect(templatesOf([...states, ...classes])).toEqual([...states, ...classes.map(() => 'loaded <*>')]);
   });
 
+  it('writes a few names seen rarely after `=` or with slashes as a value, and keeps them apart when each is frequent', () => {
+    const rare = ['login user=alice', 'login user=bob', 'opened key HKLM\\Software', 'opened key HKLM\\System'];
+    expect(templatesOf(rare)).toEqual(['login user=<*>', 'login user=<*>', 'opened key <*>', 'opened key <*>']);
+    const frequent = Array.from({ length: 40 }, (_, i) => (i % 2 ? 'mode=fast' : 'mode=safe'));
+    expect(templatesOf(frequent)).toEqual(frequent);
+  });
+
+  it('re-reads its templates as lines accumulate, so a name that becomes frequent splits', () => {
+    const miner = new TemplateMiner();
+    ['mode=fast', 'mode=safe'].forEach((l) => miner.add(l));
+    expect(miner.templateOf('mode=fast')).toBe('mode=<*>');
+    for (let i = 0; i < 20; i++) ['mode=fast', 'mode=safe'].forEach((l) => miner.add(l));
+    expect(miner.templateOf('mode=fast')).toBe('mode=fast');
+  });
+
   it('takes its thresholds from the config it is given', () => {
     const states = ['state is alpha', 'state is beta'];
     const miner = new TemplateMiner({ maxSplitWords: 1 });
