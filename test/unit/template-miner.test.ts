@@ -32,6 +32,10 @@ describe('tokenize', () => {
     expect(seps).toEqual(['', ' ', ' ', ' ', ': ', ':', ' ', ': ', ':', '']);
   });
 
+  it('leaves a closing full stop or ellipsis in the separator, not in a token of its own', () => {
+    expect(tokenize('Starting service... done.')).toEqual({ tokens: ['Starting', 'service', 'done'], seps: ['', ' ', '... ', '.'], variable: [false, false, false] });
+  });
+
   it('tells values from names by their shape', () => {
     for (const value of ['42', '-1', '0x1f3a', '10.0.0.1', '65020ms', 'blk_-4411589', 'mesos-slave-07', 'attempt_1445_0020_m_000001_0', 'b9000564-fe1a-409b-b8cc-1e88b294cd1d', 'true', 'null', 'steps1514044800223']) {
       expect([value, isValueToken(value)]).toEqual([value, true]);
