@@ -35,10 +35,10 @@ interface Candidate<C> {
 
 const CURRENT: Candidate<MinerConfig> = {
   name: 'miner',
-  grid: gridOf<MinerConfig>({ similarity: [0.4, 0.5, 0.6], prefixWords: [0, 1, 2], maxSplitWords: [2, 3, 4, 6] }),
+  grid: gridOf<MinerConfig>({ similarity: [0.4, 0.5, 0.6], prefixWords: [0, 1, 2], maxSplitWords: [2, 3, 4, 6], minNameSplitLines: [10, 3, 1] }),
   defaults: DEFAULT_CONFIG,
   make: (config) => new TemplateMiner(config),
-  describe: (c) => `sim ${c.similarity} prefix ${c.prefixWords} split ≤${c.maxSplitWords}`,
+  describe: (c) => `sim ${c.similarity} prefix ${c.prefixWords} split ≤${c.maxSplitWords} names ≥${c.minNameSplitLines}`,
 };
 
 const PREVIOUS: Candidate<LegacyMinerConfig> = {

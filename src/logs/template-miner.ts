@@ -7,10 +7,13 @@
  *    similar cluster of lines with the same separators and leading words (Drain's prefix tree),
  *    and where it differs from the cluster, the cluster holds `<*>`. A run of values is one slot,
  *    so lists of any length share a cluster.
- * 2. When templates are read (cached until new variants arrive), each cluster is split where its
- *    variants differ in a slot with few distinct words (`GET`/`POST`, `opened`/`closed`: different
- *    messages); a slot with more words than that, or with a value by shape in some line, holds
- *    values. The fewest-words slot splits first, so a message's verb separates before its values.
+ * 2. When templates are read (cached until new variants arrive or the lines double), each cluster
+ *    is split where its variants differ in a slot with few distinct words (`GET`/`POST`,
+ *    `opened`/`closed`: different messages); a slot with more words than that, or with a value by
+ *    shape in some line, holds values. Words that read as names rather than text (slashed,
+ *    `com.example/.Main`, or right after `=`) split only when each covers enough lines: a few
+ *    names seen once or twice are values. The fewest-words slot splits first, so a message's
+ *    verb separates before its values.
  *    Then templates of one form equal but for a slot with more words than a split allows merge,
  *    with a value there (lines too short for Drain's similarity to join).
  *
@@ -57,10 +60,12 @@ export interface MinerConfig {
   prefixWords: number;
   /** A slot whose variants hold at most this many distinct words splits a cluster into templates. */
   maxSplitWords: number;
+  /** A slot of names (slashed, or after `=`) splits only if each of its words has this many lines. */
+  minNameSplitLines: number;
 }
 
 /** The configuration chosen on all nine LogHub-2k systems by `npm run bench:logs`. */
-export const DEFAULT_CONFIG: Readonly<MinerConfig> = { similarity: 0.6, prefixWords: 0, maxSplitWords: 6 };
+export const DEFAULT_CONFIG: Readonly<MinerConfig> = { similarity: 0.6, prefixWords: 0, maxSplitWords: 6, minNameSplitLines: 10 };
 
 // Stored variants per cluster: enough to see a 2k batch whole, few enough to bound memory on a long stream.
 const MAX_VARIANTS = 1000;
@@ -104,8 +109,10 @@ interface Cluster {
 /** The clusters of one form, and the templates refined from them once the batch is read. */
 interface Form {
   clusters: Cluster[];
-  /** Undefined once a new variant arrives. */
+  /** Undefined once a new variant arrives, or the lines double: splits weigh lines per word. */
   templates?: Template[];
+  lines: number;
+  linesWhenRefined: number;
 }
 
 /** One template: its variants and how each slot is written. */
@@ -138,6 +145,8 @@ export class TemplateMiner {
     const key = render(tokenized.seps, tokenized.tokens, tokenized.variable);
     const variant = this.variants.get(key) ?? this.variantFor(tokenized, key, line);
     record(variant.stats, this.lines, meta);
+    const form = variant.cluster.form;
+    if (++form.lines > 2 * form.linesWhenRefined) form.templates = undefined;
   }
 
   /** The current template of a message: of its variant if it was added, else of the template it fits. */
@@ -183,7 +192,7 @@ export class TemplateMiner {
 
   private newCluster(slots: Slots): Cluster {
     let form = this.forms.get(slots.form);
-    if (!form) this.forms.set(slots.form, (form = { clusters: [] }));
+    if (!form) this.forms.set(slots.form, (form = { clusters: [], lines: 0, linesWhenRefined: 0 }));
     const cluster: Cluster = { words: [...slots.words], variants: [], form };
     form.clusters.push(cluster);
     const bucket = this.clusters.get(slots.shape);
@@ -250,30 +259,32 @@ function templateOfVariant(variant: Variant, config: MinerConfig): string {
 
 /** Splits each cluster of a form into templates, merges templates alike but for a slot of many words. */
 function refine(form: Form, config: MinerConfig): Template[] {
-  const split = form.clusters.flatMap((c) => splitVariants(c.variants, config.maxSplitWords));
-  const templates = mergeAlike(split, config.maxSplitWords);
+  const split = form.clusters.flatMap((c) => splitVariants(c.variants, config));
+  const templates = mergeAlike(split, config);
   for (const template of templates) {
     for (const v of template.variants) v.template = renderIn(template, v.line, v.slots);
   }
   form.templates = templates;
+  form.linesWhenRefined = form.lines;
   return templates;
 }
 
 /**
  * Splits variants into templates: on the slot with the fewest distinct words, if that is at most
- * `maxSplitWords`, recursively; what still differs then holds values.
+ * `maxSplitWords` and they read as text or are each frequent, recursively; what still differs
+ * then holds values.
  */
-function splitVariants(variants: Variant[], maxSplitWords: number): Template[] {
+function splitVariants(variants: Variant[], config: MinerConfig): Template[] {
   const slotCount = variants[0]!.slots.words.length;
   const slotKinds: SlotKind[] = [];
   let splitSlot = -1;
-  let fewest = maxSplitWords + 1;
+  let fewest = config.maxSplitWords + 1;
   for (let k = 0; k < slotCount; k++) {
     const words = distinctWords(variants, k);
     slotKinds.push(words.size === 1 && !words.has(WILDCARD) ? 'constant' : 'value');
     if (words.size === 1 || words.has(WILDCARD)) continue;
     if (k > 0 && slotKinds[k - 1] === 'value' && [...words].every((w) => UNITS.has(w.toLowerCase()))) slotKinds[k] = 'unit';
-    else if (words.size < fewest) {
+    else if (words.size < fewest && splitsOn(variants, k, words, config)) {
       fewest = words.size;
       splitSlot = k;
     }
@@ -286,15 +297,41 @@ function splitVariants(variants: Variant[], maxSplitWords: number): Template[] {
     if (part) part.push(v);
     else parts.set(word, [v]);
   }
-  return [...parts.values()].flatMap((part) => splitVariants(part, maxSplitWords));
+  return [...parts.values()].flatMap((part) => splitVariants(part, config));
+}
+
+/** Whether differing words at slot `k` make different templates: few of them, read as text or each frequent. */
+function splitsOn(variants: Variant[], k: number, words: Set<string>, config: MinerConfig): boolean {
+  return words.size <= config.maxSplitWords && (readsAsText(variants, k, words) || eachWordHasLines(variants, k, config.minNameSplitLines));
+}
+
+// A name's parts joined by `/` or `\` (`com.example/.Main`, `org/Foo`), or a relative name (`.Main`).
+const NAME = /^[./\\]|[^/\\][/\\][^/\\]/;
+// A value follows `=` (`user=alice`, `tag="main"`).
+const AFTER_EQUALS = /=["']?$/;
+
+/** Words of a slot that read as message text, not as names or the values of `key=` pairs. */
+function readsAsText(variants: Variant[], k: number, words: Set<string>): boolean {
+  const first = variants[0]!;
+  if (AFTER_EQUALS.test(first.line.seps[first.slots.starts[k]!]!)) return false;
+  for (const word of words) if (NAME.test(word)) return false;
+  return true;
+}
+
+/** Each distinct word at slot `k` covers at least `minLines` lines: used often, so template text. */
+function eachWordHasLines(variants: Variant[], k: number, minLines: number): boolean {
+  const lines = new Map<string, number>();
+  for (const v of variants) lines.set(v.slots.words[k]!, (lines.get(v.slots.words[k]!) ?? 0) + v.stats.count);
+  for (const n of lines.values()) if (n < minLines) return false;
+  return true;
 }
 
 /**
- * Templates equal but for one slot, with more distinct words there than `maxSplitWords`, are one
- * template with a value there: the dual of the split, for lines too short for Drain's similarity
- * (`loaded AlphaHandler`, `loaded BetaHandler`…).
+ * Templates equal but for one slot whose words would not split them (more than `maxSplitWords`, or
+ * rare names) are one template with a value there: the dual of the split, for lines too short for
+ * Drain's similarity (`loaded AlphaHandler`, `loaded BetaHandler`…, `user=alice`, `user=bob`).
  */
-function mergeAlike(templates: Template[], maxSplitWords: number): Template[] {
+function mergeAlike(templates: Template[], config: MinerConfig): Template[] {
   const slotCount = templates[0]!.slotKinds.length;
   let merged = templates;
   for (let k = 0; k < slotCount; k++) {
@@ -305,9 +342,14 @@ function mergeAlike(templates: Template[], maxSplitWords: number): Template[] {
       if (group) group.push(t);
       else alike.set(key, [t]);
     }
-    merged = [...alike.values()].map((group) => (group.length > maxSplitWords && keepsAConstant(group[0]!, k) ? mergeTemplates(group) : group)).flat();
+    merged = [...alike.values()].map((group) => (group.length > 1 && keepsAConstant(group[0]!, k) && !groupSplitsOn(group, k, config) ? mergeTemplates(group) : group)).flat();
   }
   return merged;
+}
+
+function groupSplitsOn(group: Template[], k: number, config: MinerConfig): boolean {
+  const variants = group.flatMap((t) => t.variants);
+  return splitsOn(variants, k, distinctWords(variants, k), config);
 }
 
 /** A message keeps some constant text: one-word messages (`cancelAutohide`, `getMode...`) stay apart. */

@@ -81,19 +81,29 @@ export function tokenize(line: string): TokenizedLine {
     } else {
       const compactValue = i > sepStart && line.charCodeAt(i - 1) === EQUALS;
       end = compactValue ? scan(line, i + 1, endsValue) : scanWord(line, i);
-      // A sentence's full stop is punctuation, not part of the value before it.
-      if (end - start > 1 && line.charCodeAt(end - 1) === DOT && (end === n || isSpace(line.charCodeAt(end)))) end--;
-      token = line.slice(start, end);
+      token = line.slice(start, withoutClosingDots(line, start, end));
       isValue = isValueToken(token);
     }
     seps.push(normalizeSeparator(line.slice(sepStart, start), sepStart === 0, false));
     tokens.push(token);
     variable.push(isValue);
-    sepStart = end;
+    // Dots cut off the token open the next separator.
+    sepStart = start + token.length;
     i = end;
   }
   seps.push(normalizeSeparator(line.slice(sepStart), sepStart === 0, true));
   return { tokens, seps, variable };
+}
+
+/**
+ * A full stop or an ellipsis ending a sentence is punctuation, not part of the word or value
+ * before it (`done.`, `Starting...`): where the token ends without its closing dots.
+ */
+function withoutClosingDots(line: string, start: number, end: number): number {
+  if (end < line.length && !isSpace(line.charCodeAt(end))) return end;
+  let j = end;
+  while (j - 1 > start && line.charCodeAt(j - 1) === DOT) j--;
+  return j;
 }
 
 function scan(line: string, from: number, ends: (c: number) => boolean): number {

@@ -32,6 +32,10 @@ describe('tokenize', () => {
     expect(seps).toEqual(['', ' ', ' ', ' ', ': ', ':', ' ', ': ', ':', '']);
   });
 
+  it('leaves a closing full stop or ellipsis in the separator, not in a token of its own', () => {
+    expect(tokenize('Starting service... done.')).toEqual({ tokens: ['Starting', 'service', 'done'], seps: ['', ' ', '... ', '.'], variable: [false, false, false] });
+  });
+
   it('tells values from names by their shape', () => {
     for (const value of ['42', '-1', '0x1f3a', '10.0.0.1', '65020ms', 'blk_-4411589', 'mesos-slave-07', 'attempt_1445_0020_m_000001_0', 'b9000564-fe1a-409b-b8cc-1e88b294cd1d', 'true', 'null', 'steps1514044800223']) {
       expect([value, isValueToken(value)]).toEqual([value, true]);
@@ -141,6 +145,21 @@ describe('TemplateMiner', () => {
     const states = ['state is alpha', 'state is beta', 'state is gamma'];
     const classes = Array.from({ length: 8 }, (_, i) => `loaded ${['Alpha', 'Beta', 'Gamma', 'Delta', 'Epsilon', 'Zeta', 'Eta', 'Theta'][i]}Handler`);
     expect(templatesOf([...states, ...classes])).toEqual([...states, ...classes.map(() => 'loaded <*>')]);
+  });
+
+  it('writes a few names seen rarely after `=` or with slashes as a value, and keeps them apart when each is frequent', () => {
+    const rare = ['login user=alice', 'login user=bob', 'opened key HKLM\\Software', 'opened key HKLM\\System'];
+    expect(templatesOf(rare)).toEqual(['login user=<*>', 'login user=<*>', 'opened key <*>', 'opened key <*>']);
+    const frequent = Array.from({ length: 40 }, (_, i) => (i % 2 ? 'mode=fast' : 'mode=safe'));
+    expect(templatesOf(frequent)).toEqual(frequent);
+  });
+
+  it('re-reads its templates as lines accumulate, so a name that becomes frequent splits', () => {
+    const miner = new TemplateMiner();
+    ['mode=fast', 'mode=safe'].forEach((l) => miner.add(l));
+    expect(miner.templateOf('mode=fast')).toBe('mode=<*>');
+    for (let i = 0; i < 20; i++) ['mode=fast', 'mode=safe'].forEach((l) => miner.add(l));
+    expect(miner.templateOf('mode=fast')).toBe('mode=fast');
   });
 
   it('takes its thresholds from the config it is given', () => {
