@@ -31,7 +31,7 @@ export interface ApiRuntime extends ReturnType<typeof createStores> {
 }
 
 export function createApiRuntime(config: Config, databaseUrl: string, temporalAddress: string, log: Logger, extraMetrics: MetricsSource[] = []): ApiRuntime {
-  const db = createPool(databaseUrl);
+  const db = createPool(databaseUrl, undefined, config.RAYNE_DB_TIMEOUT_MS);
   const temporal = createLazyClient({ address: temporalAddress, namespace: config.TEMPORAL_NAMESPACE });
   const stores = createStores(config, db);
   const metrics = new ApiMetrics();

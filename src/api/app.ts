@@ -1,5 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { Client } from '@temporalio/client';
+import { timeout } from 'hono/timeout';
 import { z } from 'zod';
 import type { AccountStore } from '../accounts/store';
 import type { Config } from '../config';
@@ -13,13 +14,13 @@ import { accountRoutes } from './accounts';
 import { datadogRoutes } from './datadog';
 import { docsRoutes } from './docs';
 import { githubRoutes } from './github';
-import { handleError } from './errors';
+import { handleError, unavailable } from './errors';
 import { documentConfig, json, openApiApp, registerComponents, security } from './openapi';
 import { rcaRoutes } from './rca';
 import { webhookRoutes } from './webhooks';
 
 export interface ApiDeps {
-  config: Pick<Config, 'RAYNE_API_TOKEN' | 'RAYNE_WEBHOOK_SECRET' | 'GITHUB_WEBHOOK_SECRET' | 'RAYNE_PUBLIC_URL' | 'TEMPORAL_UI_URL' | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE' | 'RAYNE_TEMPORAL_TIMEOUT_MS' | 'DD_API_URL'>;
+  config: Pick<Config, 'RAYNE_API_TOKEN' | 'RAYNE_WEBHOOK_SECRET' | 'GITHUB_WEBHOOK_SECRET' | 'RAYNE_PUBLIC_URL' | 'TEMPORAL_UI_URL' | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE' | 'RAYNE_TEMPORAL_TIMEOUT_MS' | 'RAYNE_REQUEST_TIMEOUT_MS' | 'DD_API_URL'>;
   db: Db;
   temporal: Client;
   intake: Intake;
@@ -32,9 +33,10 @@ export interface ApiDeps {
   metricsSources: MetricsSource[];
 }
 
+const CheckState = z.enum(['ok', 'unavailable']);
 const Readiness = z.object({
   status: z.enum(['ready', 'degraded', 'not_ready']).meta({ description: 'degraded: Temporal is away; webhooks are still stored and started when it is back' }),
-  checks: z.object({ postgres: z.string(), temporal: z.string() }).meta({ description: '"ok", or "unavailable: <why>"' }),
+  checks: z.object({ postgres: CheckState, temporal: CheckState }).meta({ description: 'the reason of an unavailable one is logged, not shown' }),
 }).meta({ id: 'Readiness' });
 
 const health = createRoute({
@@ -54,6 +56,9 @@ const metricsRoute = createRoute({
 export function createApp(deps: ApiDeps) {
   const app = openApiApp();
   registerComponents(app);
+  const deadlineMs = deps.config.RAYNE_REQUEST_TIMEOUT_MS;
+  // Every answer within a bound, whatever it waits on; the work may still finish, and retries are deduplicated.
+  app.use(timeout(deadlineMs, (c) => unavailable(c, `no answer within ${deadlineMs} ms (Postgres or Temporal is slow); retry later`)));
   return app
     .openapi(health, (c) => c.json({ status: 'ok' as const }, 200))
     // Unauthenticated like /health: counts by status and type, no ids, accounts or payloads.
@@ -77,11 +82,15 @@ export function createApp(deps: ApiDeps) {
     .onError(handleError(deps.log));
 }
 
-async function readiness({ db, temporal, config }: ApiDeps): Promise<{ postgres: string; temporal: string }> {
-  const check = (p: Promise<unknown>) => p.then(() => 'ok', (err: Error) => `unavailable: ${err.message}`);
+/** Each dependency's state; why one is unavailable goes to the log, since /ready answers without auth. */
+async function readiness({ db, temporal, config, log }: ApiDeps): Promise<{ postgres: 'ok' | 'unavailable'; temporal: 'ok' | 'unavailable' }> {
+  const check = (name: string, p: Promise<unknown>) => p.then(() => 'ok' as const, (err: Error) => {
+    log.warn({ dependency: name, err: err.message }, 'readiness check failed');
+    return 'unavailable' as const;
+  });
   const [postgres, temporalStatus] = await Promise.all([
-    check(db.query('SELECT 1')),
-    check(temporal.connection.withDeadline(Date.now() + config.RAYNE_TEMPORAL_TIMEOUT_MS, () => temporal.workflowService.getSystemInfo({}))),
+    check('postgres', db.query('SELECT 1')),
+    check('temporal', temporal.connection.withDeadline(Date.now() + config.RAYNE_TEMPORAL_TIMEOUT_MS, () => temporal.workflowService.getSystemInfo({}))),
   ]);
   return { postgres, temporal: temporalStatus };
 }

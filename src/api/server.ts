@@ -1,3 +1,4 @@
+import type { Server, ServerOptions } from 'node:http';
 import { serve } from '@hono/node-server';
 import type { Config } from '../config';
 import { startReconciler } from '../intake/intake';
@@ -20,9 +21,11 @@ export async function startApiServer(config: Config, databaseUrl: string, tempor
   const app = createApp({ ...runtime, config, log });
   const stopReconciler = startReconciler([runtime.intake, runtime.githubIntake], config.RAYNE_RECONCILE_INTERVAL_MS, log);
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, () => resolve(s));
+    const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST, serverOptions: slowClientLimits(config) }, () => resolve(s));
     s.once('error', reject);
   });
+  // Closes kept-alive connections that send no next request.
+  (server as Server).keepAliveTimeout = config.RAYNE_HTTP_IDLE_TIMEOUT_MS;
   const host = config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST;
   return {
     url: `http://${host}:${config.PORT}`,
@@ -31,5 +34,18 @@ export async function startApiServer(config: Config, databaseUrl: string, tempor
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await runtime.close();
     },
+  };
+}
+
+/**
+ * Bounds on slow clients: headers (a connection that sends nothing included) and the whole
+ * request must arrive in time, else Node answers 408 and closes the connection. Node checks
+ * them every connectionsCheckingInterval, so that interval bounds how late the close may be.
+ */
+function slowClientLimits(config: Config): ServerOptions {
+  return {
+    headersTimeout: config.RAYNE_HTTP_HEADERS_TIMEOUT_MS,
+    requestTimeout: config.RAYNE_HTTP_REQUEST_TIMEOUT_MS,
+    connectionsCheckingInterval: Math.min(1000, config.RAYNE_HTTP_HEADERS_TIMEOUT_MS),
   };
 }
