@@ -14,7 +14,7 @@ import { accountRoutes } from './accounts';
 import { datadogRoutes } from './datadog';
 import { docsRoutes } from './docs';
 import { githubRoutes } from './github';
-import { handleError, unavailable } from './errors';
+import { answerForeignErrors, handleError, unavailable } from './errors';
 import { documentConfig, json, openApiApp, registerComponents, security } from './openapi';
 import { rcaRoutes } from './rca';
 import { webhookRoutes } from './webhooks';
@@ -57,6 +57,8 @@ export function createApp(deps: ApiDeps) {
   const app = openApiApp();
   registerComponents(app);
   const deadlineMs = deps.config.RAYNE_REQUEST_TIMEOUT_MS;
+  const onError = handleError(deps.log);
+  app.use(answerForeignErrors(onError));
   // Every answer within a bound, whatever it waits on; the work may still finish, and retries are deduplicated.
   app.use(timeout(deadlineMs, (c) => unavailable(c, `no answer within ${deadlineMs} ms (Postgres or Temporal is slow); retry later`)));
   return app
@@ -79,7 +81,7 @@ export function createApp(deps: ApiDeps) {
     // Public: the document and the page describe the routes, and hold no secrets.
     .route('/', docsRoutes(() => app.getOpenAPI31Document(documentConfig())))
     .notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` } }, 404))
-    .onError(handleError(deps.log));
+    .onError(onError);
 }
 
 /** Each dependency's state; why one is unavailable goes to the log, since /ready answers without auth. */

@@ -1,4 +1,4 @@
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
@@ -89,6 +89,18 @@ export const handleError = (log: Logger) => (err: Error, c: Context) => {
   }
   log.error({ err: err.message, stack: err.stack, path: c.req.path }, 'unhandled error');
   return c.json({ error: { code: 'INTERNAL', message: 'internal error' } }, 500);
+};
+
+/**
+ * Outermost middleware: a thrown value Hono does not take for an Error (one made in another
+ * realm, as Node's socket errors are under a VM such as jest's) still gets the error handler.
+ */
+export const answerForeignErrors = (onError: ReturnType<typeof handleError>): MiddlewareHandler => async (c, next) => {
+  try {
+    await next();
+  } catch (err) {
+    return onError(err as Error, c);
+  }
 };
 
 /** An intake error as an answer: Temporal refused the start, so 503 with Retry-After (the delivery is kept and started later). */
