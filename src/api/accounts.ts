@@ -5,7 +5,7 @@ import type { ApiDeps } from './app';
 import { requireApiToken } from './auth';
 import { ApiError } from './errors';
 import { type ApiRoutes, BAD_REQUEST, json, jsonRequest, openApiApp, problem, routesOf, security, UNAUTHORIZED, UNSUPPORTED_MEDIA_TYPE } from './openapi';
-import { jsonBody } from './request';
+import { jsonBody, storableText } from './request';
 
 // Names appear in webhook URLs and workflow ids, so they stay URL- and id-safe.
 const Name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be 1-63 lowercase letters, digits, "-" or "_"');
@@ -34,7 +34,7 @@ const Account = z.object({
   created_at: Timestamp,
   updated_at: Timestamp,
 }).meta({ id: 'Account', description: 'An account as the API shows it: keys are never part of it.' });
-const NameParam = z.object({ name: z.string().meta({ description: 'the account name' }) });
+const NameParam = z.object({ name: storableText().meta({ description: 'the account name' }) });
 
 const NOT_FOUND = problem('no account by that name');
 const CONFLICT = problem('the name or org_id is taken');

@@ -8,7 +8,7 @@ import { requireApiToken } from './auth';
 import { ApiError } from './errors';
 import { temporalRunLink } from './links';
 import { type ApiRoutes, BAD_REQUEST, json, jsonRequest, openApiApp, problem, routesOf, security, UNAUTHORIZED, UNSUPPORTED_MEDIA_TYPE } from './openapi';
-import { jsonBody } from './request';
+import { bigintDigits, jsonBody, storableText } from './request';
 
 /** "123" stands for the first run of event 123 (rca/123); a full id such as rca/123/rerun-1 may be given URL-encoded. */
 const RcaId = z.string()
@@ -19,9 +19,9 @@ const RcaIdParam = z.object({ id: RcaId });
 
 const RcaFilters = z.object({
   status: z.enum(['running', 'evidence_ready', 'completed', 'failed']).optional(),
-  event_id: z.string().regex(/^\d+$/).optional(),
+  event_id: bigintDigits('must be an event id (a number)').optional(),
   category: z.enum(RCA_CATEGORIES).optional(),
-  account: z.string().optional(),
+  account: storableText().optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 const Rerun = z.strictObject({ analyst: z.enum(ANALYSTS).optional(), model: z.string().min(1).max(100).optional() });
