@@ -7,6 +7,7 @@ import type { Config } from '../config';
 import type { Db } from '../db/pool';
 import type { GithubIntake } from '../github/intake';
 import type { Intake } from '../intake/intake';
+import type { FeedbackReindex } from '../rca/feedback-reindex';
 import type { Logger } from '../logger';
 import type { ProcessorConfigStore } from '../processors/config';
 import { type ApiMetrics, exposition, METRICS_CONTENT_TYPE, type MetricsSource } from '../telemetry/metrics';
@@ -25,6 +26,7 @@ export interface ApiDeps {
   temporal: Client;
   intake: Intake;
   githubIntake: GithubIntake;
+  feedbackReindex: FeedbackReindex;
   accounts: AccountStore;
   processorConfigs: ProcessorConfigStore;
   log: Logger;
