@@ -50,6 +50,15 @@ const EnvSchema = z.object({
   /** Failed workflow starts (while Temporal answers) after which the reconciler moves an event to dead_letter. */
   RAYNE_START_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(10),
   RAYNE_TEMPORAL_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+  /** The API's bound on one wait for Postgres: a connection, one statement. */
+  RAYNE_DB_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+  /** An API request still unanswered after this gets 503 with Retry-After. */
+  RAYNE_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(20_000),
+  /** Slow clients: the request headers, and the whole request (headers and body), must arrive within these. */
+  RAYNE_HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  RAYNE_HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  /** A kept-alive connection with no request for this long is closed. */
+  RAYNE_HTTP_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
 
   DD_API_KEY: optionalText,
   DD_APP_KEY: optionalText,
@@ -139,6 +148,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
   const values = parsed.data;
+  if (values.RAYNE_HTTP_HEADERS_TIMEOUT_MS > values.RAYNE_HTTP_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError(['RAYNE_HTTP_HEADERS_TIMEOUT_MS: must not exceed RAYNE_HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)']);
+  }
   return { ...values, home: path.resolve(values.RAYNE_HOME), databaseUrl: databaseUrlFrom(values) };
 }
 

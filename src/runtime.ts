@@ -5,6 +5,7 @@ import type { Config } from './config';
 import { createPool, type Db } from './db/pool';
 import { GithubIntake } from './github/intake';
 import { Intake } from './intake/intake';
+import { FeedbackReindex } from './rca/feedback-reindex';
 import type { Logger } from './logger';
 import { ProcessorConfigStore } from './processors/config';
 import { loadSecretBox } from './secret-box';
@@ -24,6 +25,7 @@ export interface ApiRuntime extends ReturnType<typeof createStores> {
   temporal: Client;
   intake: Intake;
   githubIntake: GithubIntake;
+  feedbackReindex: FeedbackReindex;
   metrics: ApiMetrics;
   /** What GET /metrics serves: this process's and the API's series, then any extra sources (the worker's in `rayne dev`). */
   metricsSources: MetricsSource[];
@@ -31,7 +33,7 @@ export interface ApiRuntime extends ReturnType<typeof createStores> {
 }
 
 export function createApiRuntime(config: Config, databaseUrl: string, temporalAddress: string, log: Logger, extraMetrics: MetricsSource[] = []): ApiRuntime {
-  const db = createPool(databaseUrl);
+  const db = createPool(databaseUrl, undefined, config.RAYNE_DB_TIMEOUT_MS);
   const temporal = createLazyClient({ address: temporalAddress, namespace: config.TEMPORAL_NAMESPACE });
   const stores = createStores(config, db);
   const metrics = new ApiMetrics();
@@ -41,8 +43,9 @@ export function createApiRuntime(config: Config, databaseUrl: string, temporalAd
   };
   const intake = new Intake({ ...starts, accounts: stores.accounts });
   const githubIntake = new GithubIntake({ ...starts, triggerLabel: config.RAYNE_GITHUB_TRIGGER_LABEL });
+  const feedbackReindex = new FeedbackReindex(starts);
   return {
-    db, temporal, intake, githubIntake, ...stores, metrics, metricsSources: [processMetrics(), metrics.registry, ...extraMetrics],
+    db, temporal, intake, githubIntake, feedbackReindex, ...stores, metrics, metricsSources: [processMetrics(), metrics.registry, ...extraMetrics],
     async close() {
       await temporal.connection.close().catch(() => undefined);
       await db.end();

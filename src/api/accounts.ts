@@ -5,7 +5,7 @@ import type { ApiDeps } from './app';
 import { requireApiToken } from './auth';
 import { ApiError } from './errors';
 import { type ApiRoutes, BAD_REQUEST, json, jsonRequest, openApiApp, problem, routesOf, security, UNAUTHORIZED, UNSUPPORTED_MEDIA_TYPE } from './openapi';
-import { jsonBody } from './request';
+import { jsonBody, storableText } from './request';
 
 // Names appear in webhook URLs and workflow ids, so they stay URL- and id-safe.
 const Name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be 1-63 lowercase letters, digits, "-" or "_"');
@@ -34,7 +34,7 @@ const Account = z.object({
   created_at: Timestamp,
   updated_at: Timestamp,
 }).meta({ id: 'Account', description: 'An account as the API shows it: keys are never part of it.' });
-const NameParam = z.object({ name: z.string().meta({ description: 'the account name' }) });
+const NameParam = z.object({ name: storableText().meta({ description: 'the account name' }) });
 
 const NOT_FOUND = problem('no account by that name');
 const CONFLICT = problem('the name or org_id is taken');
@@ -56,6 +56,7 @@ const getAccount = route({
 const updateAccount = route({
   method: 'put', path: '/{name}', summary: 'Change an account', middleware: [jsonBody] as const,
   request: { params: NameParam, body: jsonRequest(UpdateAccount) },
+  description: 'Changing base_url needs api_key and app_key in the same request: stored keys never go to a new host.',
   responses: { 200: json(Account, 'the changed account'), 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND, 409: CONFLICT, 415: UNSUPPORTED_MEDIA_TYPE },
 });
 const removeAccount = route({
@@ -102,6 +103,13 @@ export const accountRoutes = ({ accounts, config }: ApiDeps): ApiRoutes => {
     .openapi(updateAccount, async (c) => {
       const { name } = c.req.valid('param');
       const { org_id, ...rest } = c.req.valid('json');
+      const current = await found(name, accounts.get(name));
+      // The stored keys are sent to base_url: a new host must come with keys meant for it.
+      if (rest.base_url !== undefined && rest.base_url !== current.base_url && !(rest.api_key && rest.app_key)) {
+        throw new ApiError('BAD_REQUEST', 'changing base_url needs api_key and app_key in the same request', [
+          { field: 'base_url', message: 'the stored keys are not sent to a new base URL: give api_key and app_key with it' },
+        ]);
+      }
       const patch = org_id === undefined ? rest : { ...rest, org_id: org_id ?? undefined };
       return c.json(await found(name, conflicts(accounts.update(name, patch))), 200);
     })

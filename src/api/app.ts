@@ -1,11 +1,13 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { Client } from '@temporalio/client';
+import { timeout } from 'hono/timeout';
 import { z } from 'zod';
 import type { AccountStore } from '../accounts/store';
 import type { Config } from '../config';
 import type { Db } from '../db/pool';
 import type { GithubIntake } from '../github/intake';
 import type { Intake } from '../intake/intake';
+import type { FeedbackReindex } from '../rca/feedback-reindex';
 import type { Logger } from '../logger';
 import type { ProcessorConfigStore } from '../processors/config';
 import { type ApiMetrics, exposition, METRICS_CONTENT_TYPE, type MetricsSource } from '../telemetry/metrics';
@@ -14,17 +16,18 @@ import { accountRoutes } from './accounts';
 import { datadogRoutes } from './datadog';
 import { docsRoutes } from './docs';
 import { githubRoutes } from './github';
-import { handleError } from './errors';
+import { answerForeignErrors, handleError, unavailable } from './errors';
 import { documentConfig, json, openApiApp, registerComponents, security } from './openapi';
 import { rcaRoutes } from './rca';
 import { webhookRoutes } from './webhooks';
 
 export interface ApiDeps {
-  config: Pick<Config, 'RAYNE_API_TOKEN' | 'RAYNE_WEBHOOK_SECRET' | 'GITHUB_WEBHOOK_SECRET' | 'RAYNE_PUBLIC_URL' | 'TEMPORAL_UI_URL' | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE' | 'RAYNE_TEMPORAL_TIMEOUT_MS' | 'DD_API_URL'>;
+  config: Pick<Config, 'RAYNE_API_TOKEN' | 'RAYNE_WEBHOOK_SECRET' | 'GITHUB_WEBHOOK_SECRET' | 'RAYNE_PUBLIC_URL' | 'TEMPORAL_UI_URL' | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE' | 'RAYNE_TEMPORAL_TIMEOUT_MS' | 'RAYNE_REQUEST_TIMEOUT_MS' | 'DD_API_URL'>;
   db: Db;
   temporal: Client;
   intake: Intake;
   githubIntake: GithubIntake;
+  feedbackReindex: FeedbackReindex;
   accounts: AccountStore;
   processorConfigs: ProcessorConfigStore;
   log: Logger;
@@ -33,9 +36,10 @@ export interface ApiDeps {
   metricsSources: MetricsSource[];
 }
 
+const CheckState = z.enum(['ok', 'unavailable']);
 const Readiness = z.object({
   status: z.enum(['ready', 'degraded', 'not_ready']).meta({ description: 'degraded: Temporal is away; webhooks are still stored and started when it is back' }),
-  checks: z.object({ postgres: z.string(), temporal: z.string() }).meta({ description: '"ok", or "unavailable: <why>"' }),
+  checks: z.object({ postgres: CheckState, temporal: CheckState }).meta({ description: 'the reason of an unavailable one is logged, not shown' }),
 }).meta({ id: 'Readiness' });
 
 const health = createRoute({
@@ -55,6 +59,11 @@ const metricsRoute = createRoute({
 export function createApp(deps: ApiDeps) {
   const app = openApiApp();
   registerComponents(app);
+  const deadlineMs = deps.config.RAYNE_REQUEST_TIMEOUT_MS;
+  const onError = handleError(deps.log);
+  app.use(answerForeignErrors(onError));
+  // Every answer within a bound, whatever it waits on; the work may still finish, and retries are deduplicated.
+  app.use(timeout(deadlineMs, (c) => unavailable(c, `no answer within ${deadlineMs} ms (Postgres or Temporal is slow); retry later`)));
   return app
     .openapi(health, (c) => c.json({ status: 'ok' as const }, 200))
     // Unauthenticated like /health: counts by status and type, no ids, accounts or payloads.
@@ -75,14 +84,18 @@ export function createApp(deps: ApiDeps) {
     // Public: the document and the page describe the routes, and hold no secrets.
     .route('/', docsRoutes(() => app.getOpenAPI31Document(documentConfig())))
     .notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` } }, 404))
-    .onError(handleError(deps.log));
+    .onError(onError);
 }
 
-async function readiness({ db, temporal, config }: ApiDeps): Promise<{ postgres: string; temporal: string }> {
-  const check = (p: Promise<unknown>) => p.then(() => 'ok', (err: Error) => `unavailable: ${err.message}`);
+/** Each dependency's state; why one is unavailable goes to the log, since /ready answers without auth. */
+async function readiness({ db, temporal, config, log }: ApiDeps): Promise<{ postgres: 'ok' | 'unavailable'; temporal: 'ok' | 'unavailable' }> {
+  const check = (name: string, p: Promise<unknown>) => p.then(() => 'ok' as const, (err: Error) => {
+    log.warn({ dependency: name, err: err.message }, 'readiness check failed');
+    return 'unavailable' as const;
+  });
   const [postgres, temporalStatus] = await Promise.all([
-    check(db.query('SELECT 1')),
-    check(pingTemporal(temporal, config.RAYNE_TEMPORAL_TIMEOUT_MS)),
+    check('postgres', db.query('SELECT 1')),
+    check('temporal', pingTemporal(temporal, config.RAYNE_TEMPORAL_TIMEOUT_MS)),
   ]);
   return { postgres, temporal: temporalStatus };
 }

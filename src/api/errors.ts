@@ -1,4 +1,4 @@
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
@@ -34,8 +34,51 @@ export function fieldProblems(error: z.ZodError): FieldProblem[] {
   return error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message }));
 }
 
+/** Seconds a client is asked to wait before retrying after a 503. */
+export const RETRY_AFTER_SECONDS = 10;
+
+/** A 503 that tells the client when to retry. */
+export function unavailable(c: Context, message: string): ApiError {
+  c.header('Retry-After', String(RETRY_AFTER_SECONDS));
+  return new ApiError('SERVICE_UNAVAILABLE', message);
+}
+
+// Socket errors, pg-pool's and pg's own timeouts, and Postgres's connection, shutdown and cancel codes.
+const UNREACHABLE_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const UNREACHABLE_MESSAGES = /^(timeout exceeded when trying to connect|Query read timeout|Connection terminated|Client has encountered a connection error)/;
+const UNAVAILABLE_SQLSTATES = /^(08|57P0[1-3]|53300|57014)/;
+
+/** Whether err says Postgres could not be reached or did not answer in time (rather than refused the request). */
+export function isDatabaseUnavailable(err: Error): boolean {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && (UNREACHABLE_SOCKET_CODES.has(code) || UNAVAILABLE_SQLSTATES.test(code))) return true;
+  return UNREACHABLE_MESSAGES.test(err.message);
+}
+
+/**
+ * The request field behind a Postgres data exception (SQLSTATE class 22), for a route whose
+ * schema let an unstorable value through: a NUL, or a value the error quotes (out of range).
+ */
+function inputProblem(err: Error, c: Context): FieldProblem | undefined {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string' || !code.startsWith('22')) return undefined;
+  const values = { ...c.req.param(), ...c.req.query() } as Record<string, string | undefined>;
+  for (const [field, value] of Object.entries(values)) {
+    if (!value) continue;
+    if (value.includes('\0')) return { field, message: 'must not contain NUL (%00)' };
+    if (err.message.includes(`"${value}"`)) return { field, message: err.message };
+  }
+  return undefined;
+}
+
 /** The one error handler: known errors keep their code, anything else is a logged 500 without internals. */
 export const handleError = (log: Logger) => (err: Error, c: Context) => {
+  if (isDatabaseUnavailable(err)) {
+    log.error({ err: err.message, path: c.req.path }, 'postgres unavailable');
+    err = unavailable(c, 'Postgres is unavailable; retry later');
+  }
+  const problem = inputProblem(err, c);
+  if (problem) err = new ApiError('BAD_REQUEST', 'invalid request', [problem]);
   if (err instanceof ApiError) {
     if (err.status >= 500) log.error({ err: err.message, path: c.req.path }, 'request failed');
     return c.json({ error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } }, err.status);
@@ -49,14 +92,23 @@ export const handleError = (log: Logger) => (err: Error, c: Context) => {
 };
 
 /**
+ * Outermost middleware: a thrown value Hono does not take for an Error (one made in another
+ * realm, as Node's socket errors are under a VM such as jest's) still gets the error handler.
+ */
+export const answerForeignErrors = (onError: ReturnType<typeof handleError>): MiddlewareHandler => async (c, next) => {
+  try {
+    await next();
+  } catch (err) {
+    return onError(err as Error, c);
+  }
+};
+
+/**
  * An intake error as an answer: Temporal unavailable is 503 with Retry-After (the delivery is kept
  * and started later); a start Temporal refuses for good is 422, as a retry would be refused again.
  */
 export function intakeFailure(c: Context, err: unknown): never {
-  if (err instanceof TemporalUnavailableError) {
-    c.header('Retry-After', '10');
-    throw new ApiError('SERVICE_UNAVAILABLE', err.message);
-  }
+  if (err instanceof TemporalUnavailableError) throw unavailable(c, err.message);
   if (err instanceof StartRejectedError) throw new ApiError('UNPROCESSABLE', err.message);
   throw err;
 }

@@ -11,18 +11,18 @@ import { requireApiToken } from './auth';
 import { ApiError, fieldProblems, intakeFailure } from './errors';
 import { temporalRunLink } from './links';
 import { type ApiRoutes, BAD_REQUEST, json, openApiApp, problem, routesOf, security, UNAUTHORIZED } from './openapi';
-import { isJsonType, parseJsonText } from './request';
+import { bigintDigits, isJsonType, parseJsonText, storableText } from './request';
 import { MAX_WEBHOOK_BYTES, WorkflowStatus, workflowStatus } from './webhooks';
 
 const IssueFilters = z.object({
   status: z.enum(DELIVERY_STATUSES).optional(),
-  repository: z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'must be owner/name').optional(),
-  action: z.string().min(1).optional(),
-  cursor: z.string().regex(/^\d+$/, 'must be a cursor returned by a previous page').optional(),
+  repository: z.string().regex(/^[^/\s\0]+\/[^/\s\0]+$/, 'must be owner/name').optional(),
+  action: storableText().pipe(z.string().min(1)).optional(),
+  cursor: bigintDigits('must be a cursor returned by a previous page').optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
-const EventId = z.string().regex(/^\d+$/, 'event id must be a number');
+const EventId = bigintDigits('event id must be a number');
 
 const SUMMARY = `e.id::text, e.delivery_id, e.event, e.action, e.repository, e.issue_number, e.issue_title, e.issue_url, e.sender,
   e.status, e.skip_reason, e.workflow_id, e.run_id, e.start_attempts, e.last_error, e.received_at, e.started_at,

@@ -15,10 +15,10 @@ export const openApiApp = (): ApiRoutes => new OpenAPIHono<Env>({ defaultHook: v
 /** A sub-app as app.ts mounts it; its routes' types stay inside (merged, they are too many for tsc). */
 export type ApiRoutes = OpenAPIHono<Env>;
 
-/** Throws the 400 the routes answered before OpenAPI: field messages for a body or query, the message alone for a path id. */
+/** Throws the 400 the routes answered before OpenAPI: field messages for a body or query, the first message for a path id (its field in details). */
 export const validationFailed: Hook<unknown, Env, string, void> = (result) => {
   if (result.success) return;
-  if (result.target === 'param') throw new ApiError('BAD_REQUEST', result.error.issues[0]!.message);
+  if (result.target === 'param') throw new ApiError('BAD_REQUEST', result.error.issues[0]!.message, fieldProblems(result.error));
   const what = result.target === 'query' ? 'invalid query parameters' : 'invalid request body';
   throw new ApiError('BAD_REQUEST', what, fieldProblems(result.error));
 };

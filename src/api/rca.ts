@@ -5,10 +5,11 @@ import { rcaStateQuery } from '../workflows/rca-workflow';
 import { ANALYSTS } from '../workflows/rca-types';
 import type { ApiDeps } from './app';
 import { requireApiToken } from './auth';
-import { ApiError } from './errors';
+import { TemporalUnavailableError } from '../intake/workflow-starts';
+import { ApiError, unavailable } from './errors';
 import { temporalRunLink } from './links';
 import { type ApiRoutes, BAD_REQUEST, json, jsonRequest, openApiApp, problem, routesOf, security, UNAUTHORIZED, UNSUPPORTED_MEDIA_TYPE } from './openapi';
-import { jsonBody } from './request';
+import { bigintDigits, jsonBody, storableText } from './request';
 
 /** "123" stands for the first run of event 123 (rca/123); a full id such as rca/123/rerun-1 may be given URL-encoded. */
 const RcaId = z.string()
@@ -19,9 +20,9 @@ const RcaIdParam = z.object({ id: RcaId });
 
 const RcaFilters = z.object({
   status: z.enum(['running', 'evidence_ready', 'completed', 'failed']).optional(),
-  event_id: z.string().regex(/^\d+$/).optional(),
+  event_id: bigintDigits('must be an event id (a number)').optional(),
   category: z.enum(RCA_CATEGORIES).optional(),
-  account: z.string().optional(),
+  account: storableText().optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 const Rerun = z.strictObject({ analyst: z.enum(ANALYSTS).optional(), model: z.string().min(1).max(100).optional() });
@@ -85,12 +86,12 @@ const rerunRca = route({
   responses: {
     202: json(z.object({ rca_id: z.string(), workflow_id: z.string(), run_id: z.string() }), 'started'),
     400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND, 409: problem('that re-run is already running'), 415: UNSUPPORTED_MEDIA_TYPE,
-    503: problem('Temporal did not start the re-run'),
+    503: problem('Temporal did not start the re-run (Retry-After)', true),
   },
 });
 const sendFeedback = route({
   method: 'post', path: '/{id}/feedback', summary: 'Confirm or correct an RCA', middleware: [jsonBody] as const,
-  description: 'Stored at once; the similar-incident index is updated by a worker (a Warning header says when that could not be started).',
+  description: 'Stored at once; the similar-incident index is updated by a worker. While Temporal is away the re-index is kept and started when it is back (a Warning header says so).',
   request: { params: RcaIdParam, body: jsonRequest(Feedback) },
   responses: {
     201: json(z.object({
@@ -104,7 +105,7 @@ const sendFeedback = route({
 const RUN_COLUMNS = `r.id, r.event_id::text, r.account, r.role, r.role_reason, r.phase, r.status, r.error, r.analyst, r.model,
   r.created_at, r.updated_at, rep.report, rep.usage, rep.timings, rep.notebook_url, rep.resolved_at`;
 
-export const rcaRoutes = ({ db, temporal, config, metrics }: ApiDeps): ApiRoutes => {
+export const rcaRoutes = ({ db, temporal, config, metrics, feedbackReindex }: ApiDeps): ApiRoutes => {
   const runOf = async (id: string) => {
     const { rows: [run] } = await db.query(`SELECT ${RUN_COLUMNS} FROM rca_runs r LEFT JOIN rca_reports rep ON rep.rca_id = r.id WHERE r.id = $1`, [id]);
     if (!run) throw new ApiError('NOT_FOUND', `no RCA ${id}`);
@@ -164,14 +165,14 @@ export const rcaRoutes = ({ db, temporal, config, metrics }: ApiDeps): ApiRoutes
       const { rows: [{ n }] } = await db.query('SELECT count(*)::int AS n FROM rca_runs WHERE event_id = $1', [run.event_id]);
       const rcaId = `rca/${run.event_id}/rerun-${n}`;
       try {
-        const handle = await temporal.workflow.start('rcaWorkflow', {
+        const handle = await temporal.connection.withDeadline(Date.now() + config.RAYNE_TEMPORAL_TIMEOUT_MS, () => temporal.workflow.start('rcaWorkflow', {
           workflowId: rcaId, taskQueue: config.TEMPORAL_TASK_QUEUE, args: [{ eventId: run.event_id, rcaId, ...value }],
-        });
+        }));
         metrics.workflowsStarted.inc({ workflow_type: 'rcaWorkflow' });
         return c.json({ rca_id: rcaId, workflow_id: rcaId, run_id: handle.firstExecutionRunId }, 202);
       } catch (err) {
         if ((err as Error).name === 'WorkflowExecutionAlreadyStartedError') throw new ApiError('CONFLICT', `${rcaId} is already running; try again`);
-        throw new ApiError('SERVICE_UNAVAILABLE', `Temporal did not start the re-run: ${(err as Error).message}`);
+        throw unavailable(c, `Temporal did not start the re-run; nothing was started, retry later: ${(err as Error).message}`);
       }
     })
     .openapi(sendFeedback, async (c) => {
@@ -183,10 +184,11 @@ export const rcaRoutes = ({ db, temporal, config, metrics }: ApiDeps): ApiRoutes
          RETURNING id::text, rca_id, verdict, corrected_root_cause, corrected_category, comment, created_at`,
         [id, value.verdict, value.root_cause ?? null, value.category ?? null, value.comment ?? null],
       );
-      // The similar-incident entry is re-embedded by a worker; the API stays off the embedder.
-      await temporal.workflow.start('reindexRcaWorkflow', { workflowId: `rca-feedback/${id}/${feedback.id}`, taskQueue: config.TEMPORAL_TASK_QUEUE, args: [id] })
-        .then(() => metrics.workflowsStarted.inc({ workflow_type: 'reindexRcaWorkflow' }))
-        .catch((err) => c.header('warning', `199 - "feedback stored; similar-incident index not updated yet: ${(err as Error).message.slice(0, 100)}"`));
+      // The similar-incident entry is re-embedded by a worker; while Temporal is away the reconciler starts it later.
+      await feedbackReindex.start(feedback).catch((err: Error) => {
+        if (!(err instanceof TemporalUnavailableError)) throw err;
+        c.header('warning', '199 - "feedback stored; the similar-incident index is updated once Temporal accepts the re-index"');
+      });
       return c.json(feedback, 201);
     });
 };

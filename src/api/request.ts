@@ -1,6 +1,15 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ApiError, fieldProblems } from './errors';
+
+const BIGINT_MAX = 2n ** 63n - 1n;
+
+/** Digits that fit Postgres's bigint (ids, cursors); message says what the value should be. */
+export const bigintDigits = (message: string) =>
+  z.string().regex(/^\d+$/, message).refine((v) => BigInt(v) <= BIGINT_MAX, 'is beyond the largest id Rayne stores (2^63 - 1)');
+
+/** Text Postgres can store: it has no NUL character. */
+export const storableText = () => z.string().refine((v) => !v.includes('\0'), 'must not contain NUL (%00)');
 
 /** application/json and its +json variants. */
 export const isJsonType = (type: string) => /^application\/([\w.+-]+\+)?json\b/i.test(type);

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { startJsonServer } from '../support/json-server';
 import { createTestApi, createTestDatabase, postJson, testConfig, type TestApi } from '../support/harness';
 
 /** Datadog's GET /api/v1/validate on loopback: 200 {valid:true} for the known key, 403 otherwise. */
@@ -63,7 +64,7 @@ describe('/v1/accounts', () => {
 
   it('updates, sets the default, and deletes', async () => {
     await create({ name: 'gov', org_id: 222, api_key: 'k2', app_key: 'a2' });
-    const put = await api.app.request('/v1/accounts/gov', { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ base_url: 'https://api.ddog-gov.com' }) });
+    const put = await api.app.request('/v1/accounts/gov', { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ base_url: 'https://api.ddog-gov.com', api_key: 'k2', app_key: 'a2' }) });
     expect(await put.json() as any).toMatchObject({ name: 'gov', base_url: 'https://api.ddog-gov.com', is_default: false });
     const def = await postJson(api.app, '/v1/accounts/gov/default', {}, auth);
     expect(await def.json() as any).toMatchObject({ is_default: true });
@@ -90,6 +91,31 @@ describe('/v1/accounts', () => {
     const bad = await (await postJson(api.app, '/v1/accounts/wrongkey/test', {}, auth)).json() as any;
     expect(bad).toMatchObject({ valid: false, status: 403 });
     expect(JSON.stringify(bad)).not.toContain('"bad"');
+  });
+
+  it('never sends stored keys to a base_url changed without them', async () => {
+    const attacker = await startJsonServer((request) => {
+      heard.push(request.path);
+      return { status: 200, body: { valid: true } };
+    });
+    const heard: string[] = [];
+    const put = (body: unknown) => api.app.request('/v1/accounts/victim', { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    try {
+      await create({ name: 'victim', base_url: datadog.url, api_key: 'good-api-key', app_key: 'stored-app-key' });
+      const moved = await put({ base_url: attacker.url });
+      expect(moved.status).toBe(400);
+      expect((await moved.json() as any).error.details).toEqual([expect.objectContaining({ field: 'base_url' })]);
+      expect((await put({ base_url: attacker.url, api_key: 'only-one' })).status).toBe(400);
+      const stored = await (await api.app.request('/v1/accounts/victim', { headers: auth })).json() as any;
+      expect(stored.base_url).toBe(datadog.url);
+      expect(await (await postJson(api.app, '/v1/accounts/victim/test', {}, auth)).json()).toMatchObject({ valid: true, base_url: datadog.url });
+      expect(heard).toEqual([]);
+      // With keys meant for the new host, the move is allowed; the same URL needs none.
+      expect((await put({ base_url: attacker.url, api_key: 'new-api', app_key: 'new-app' })).status).toBe(200);
+      expect((await put({ base_url: attacker.url, is_default: false })).status).toBe(200);
+    } finally {
+      await attacker.close();
+    }
   });
 
   it('creates the default account from DD_API_KEY/DD_APP_KEY only when none exists', async () => {

@@ -131,9 +131,14 @@ describe('GET /openapi.json and /docs', () => {
     const query = await call('/v1/webhooks/events?limit=0&status=lost');
     expect(query).toMatchObject({ status: 400, error: { code: 'BAD_REQUEST', message: 'invalid query parameters' } });
     expect(query.error.details!.map((d) => d.field).sort()).toEqual(['limit', 'status']);
-    expect(await call('/v1/webhooks/events/abc')).toEqual({ status: 400, error: { code: 'BAD_REQUEST', message: 'event id must be a number' } });
+    expect(await call('/v1/webhooks/events/abc')).toEqual({
+      status: 400, error: { code: 'BAD_REQUEST', message: 'event id must be a number', details: [{ field: 'id', message: 'event id must be a number' }] },
+    });
     expect(await call('/v1/rca/nope/evidence')).toEqual({
-      status: 400, error: { code: 'BAD_REQUEST', message: 'an RCA id is an event id (123) or a full id such as rca/123/rerun-1' },
+      status: 400, error: {
+        code: 'BAD_REQUEST', message: 'an RCA id is an event id (123) or a full id such as rca/123/rerun-1',
+        details: [{ field: 'id', message: 'an RCA id is an event id (123) or a full id such as rca/123/rerun-1' }],
+      },
     });
     // The token is checked before anything about the request.
     expect((await api.app.request('/v1/accounts', { method: 'POST', headers: { 'content-type': 'text/plain' } })).status).toBe(401);

@@ -1,0 +1,60 @@
+import { startReconciler } from '../../src/intake/intake';
+import { createLogger } from '../../src/logger';
+import { freePort } from '../../src/dev/free-port';
+import { startTemporalDevServer } from '../../src/temporal/dev-server';
+import { createTestApi, createTestDatabase, eventually, postJson, testConfig } from '../support/harness';
+
+const TEMPORAL_TIMEOUT_MS = 1500;
+const ANSWER_BOUND_MS = TEMPORAL_TIMEOUT_MS + 5000;
+
+describe('rerun and feedback while Temporal is down', () => {
+  it('answers the rerun 503 with Retry-After within the deadline, stores the feedback, and re-indexes it once Temporal is back', async () => {
+    const database = await createTestDatabase();
+    const port = await freePort();
+    const config = testConfig({ RAYNE_TEMPORAL_TIMEOUT_MS: String(TEMPORAL_TIMEOUT_MS) });
+    const api = createTestApi(database.url, config, `127.0.0.1:${port}`);
+    let server: Awaited<ReturnType<typeof startTemporalDevServer>> | undefined;
+    try {
+      const { rows: [event] } = await database.db.query(
+        `INSERT INTO webhook_events (dedup_key, account, monitor_id, alert_status, scope, payload, status, workflow_id)
+         VALUES ('k', 'default', '1', 'Alert', '*', '{}', 'started', 'incident/default/1/*') RETURNING id::text`,
+      );
+      const rcaId = `rca/${event.id}`;
+      await database.db.query(`INSERT INTO rca_runs (id, event_id, account, phase, status) VALUES ($1, $2, 'default', 'done', 'completed')`, [rcaId, event.id]);
+
+      let started = Date.now();
+      const rerun = await postJson(api.app, `/v1/rca/${event.id}/rerun`, {});
+      const rerunMs = Date.now() - started;
+      expect(rerun.status).toBe(503);
+      expect(rerun.headers.get('retry-after')).toBe('10');
+      expect(rerunMs).toBeLessThan(ANSWER_BOUND_MS);
+
+      started = Date.now();
+      const feedback = await postJson(api.app, `/v1/rca/${event.id}/feedback`, { verdict: 'rejected', comment: 'not the cause' });
+      const feedbackMs = Date.now() - started;
+      expect(feedback.status).toBe(201);
+      expect(feedback.headers.get('warning')).toMatch(/feedback stored/);
+      expect(feedbackMs).toBeLessThan(ANSWER_BOUND_MS);
+      const { id: feedbackId } = (await feedback.json()) as { id: string };
+      const reindexStatus = async () => (await database.db.query('SELECT reindex_status FROM rca_feedback WHERE id = $1', [feedbackId])).rows[0].reindex_status;
+      expect(await reindexStatus()).toBe('pending');
+      console.log('temporal-down answer times (ms):', JSON.stringify({ rerun: rerunMs, feedback: feedbackMs }));
+
+      server = await startTemporalDevServer({ home: config.home, port, uiPort: await freePort(), namespace: 'default' });
+      const stopReconciler = startReconciler([api.runtime.feedbackReindex], 200, createLogger('silent'));
+      try {
+        await eventually(async () => (await reindexStatus()) === 'started', 30_000);
+      } finally {
+        await stopReconciler();
+      }
+      const reindex = await api.runtime.temporal.workflow.getHandle(`rca-feedback/${rcaId}/${feedbackId}`).describe();
+      expect(reindex.type).toBe('reindexRcaWorkflow');
+      // Once back, the rerun is accepted.
+      expect((await postJson(api.app, `/v1/rca/${event.id}/rerun`, {})).status).toBe(202);
+    } finally {
+      await api.close();
+      await server?.stop();
+      await database.drop();
+    }
+  });
+});
