@@ -147,9 +147,12 @@ export const webhookRoutes = ({ intake, db, temporal, config, accounts, processo
       },
     }),
     async (c) => {
+      const account = c.req.param('account');
+      // An account name is looked up, never stored as sent: a NUL in it is a bad name, not text to repair.
+      if (account?.includes('\0')) throw new ApiError('BAD_REQUEST', 'invalid account', [{ field: 'account', message: 'must not contain NUL (%00)' }]);
       const { value, raw, text } = await readJson(c, DatadogAlertSchema);
       try {
-        const result = await intake.accept(c.req.param('account'), value, raw as Record<string, unknown>, text);
+        const result = await intake.accept(account, value, raw as Record<string, unknown>, text);
         if (result.duplicate) metrics.webhooksDuplicated.inc({ source: 'datadog' });
         return c.json({ ...result, links: { temporal_run: temporalRunLink(config, result.workflow_id, result.run_id) } }, result.duplicate ? 200 : 202);
       } catch (err) {
