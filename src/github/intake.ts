@@ -68,8 +68,8 @@ export class GithubIntake {
     const issue = delivery.issues;
     const { rows } = await this.deps.db.query<Row>(
       `INSERT INTO github_issue_events (delivery_id, event, action, repository, issue_number, issue_title, issue_url, sender,
-         payload, status, skip_reason, workflow_id, start_attempts, last_attempt_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, CASE WHEN $13 > 0 THEN now() END)
+         payload, status, skip_reason, workflow_id, start_attempts, last_attempt_at, start_claimed_until)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, CASE WHEN $13 > 0 THEN now() END, CASE WHEN $13 > 0 THEN ${this.starts.claimUntil()} END)
        ON CONFLICT (delivery_id) DO NOTHING RETURNING ${COLUMNS}`,
       [
         delivery.deliveryId, delivery.event, issue?.action ?? (typeof delivery.payload.action === 'string' ? delivery.payload.action : null),
@@ -83,8 +83,12 @@ export class GithubIntake {
     if (inserted) return inserted.status === 'pending_start' ? this.start(inserted, false) : resultOf(inserted, false);
 
     const existing = (await this.deps.db.query<Row>(`SELECT ${COLUMNS} FROM github_issue_events WHERE delivery_id = $1`, [delivery.deliveryId])).rows[0]!;
-    // A redelivery after our 503 is GitHub (or a person) retrying: try the start again.
-    if (existing.status === 'pending_start') return this.retryStart(existing);
+    // A redelivery after our 503 is GitHub (or a person) retrying: try the start again, unless a
+    // concurrent copy is starting it right now.
+    if (existing.status === 'pending_start') {
+      const retried = await this.retryStart(existing);
+      if (retried) return retried;
+    }
     if (existing.status === 'rejected') throw new StartRejectedError(existing.id, existing.last_error ?? 'rejected');
     return resultOf(existing, true);
   }
@@ -97,9 +101,10 @@ export class GithubIntake {
     );
   }
 
-  private async retryStart(row: Row): Promise<GithubAcceptResult> {
+  /** Undefined when another delivery holds the start (WorkflowStarts.retry). */
+  private async retryStart(row: Row): Promise<GithubAcceptResult | undefined> {
     const runId = await this.starts.retry(row, startRequestOf(row), () => this.send(row));
-    return resultOf({ ...row, status: 'started', run_id: runId }, false);
+    return runId === undefined ? undefined : resultOf({ ...row, status: 'started', run_id: runId }, false);
   }
 
   private async start(row: Row, duplicate: boolean): Promise<GithubAcceptResult> {

@@ -78,8 +78,8 @@ export class Intake {
     const key = dedupKey(account, alert, raw);
     const { rows } = await this.deps.db.query<EventRow>(
       `INSERT INTO webhook_events (dedup_key, account, monitor_id, alert_id, transition_id, alert_status,
-         monitor_name, hostname, service, scope, event_time, payload, raw_body, status, workflow_id, start_attempts, last_attempt_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14, 'pending_start', $13, 1, now())
+         monitor_name, hostname, service, scope, event_time, payload, raw_body, status, workflow_id, start_attempts, last_attempt_at, start_claimed_until)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14, 'pending_start', $13, 1, now(), ${this.starts.claimUntil()})
        ON CONFLICT (dedup_key) DO NOTHING RETURNING ${EVENT_COLUMNS}`,
       [
         key, account, alert.monitor_id, alert.alert_id ?? null, alert.transition_id ?? null,
@@ -91,8 +91,12 @@ export class Intake {
     if (inserted) return { ...(await this.start(inserted)), duplicate: false };
 
     const existing = await this.findByDedupKey(key);
-    // A redelivery after our 503 is the sender retrying: try the start again instead of answering "duplicate".
-    if (existing.status === 'pending_start') return { ...(await this.retryStart(existing)), duplicate: false };
+    // A redelivery after our 503 is the sender retrying: try the start again instead of answering
+    // "duplicate" — unless a concurrent copy is starting it right now.
+    if (existing.status === 'pending_start') {
+      const retried = await this.retryStart(existing);
+      if (retried) return { ...retried, duplicate: false };
+    }
     // Sending a rejected event again cannot help; say so again rather than "duplicate".
     if (existing.status === 'rejected') throw new StartRejectedError(existing.id, existing.last_error ?? 'rejected');
     return { event_id: existing.id, workflow_id: existing.workflow_id, run_id: existing.run_id, duplicate: true };
@@ -111,8 +115,10 @@ export class Intake {
     return rows[0]!;
   }
 
-  private async retryStart(row: EventRow): Promise<Omit<AcceptResult, 'duplicate'>> {
-    return this.resultOf(row, await this.starts.retry(row, startRequestOf(row), () => this.send(row)));
+  /** Undefined when another delivery holds the start (WorkflowStarts.retry). */
+  private async retryStart(row: EventRow): Promise<Omit<AcceptResult, 'duplicate'> | undefined> {
+    const runId = await this.starts.retry(row, startRequestOf(row), () => this.send(row));
+    return runId === undefined ? undefined : this.resultOf(row, runId);
   }
 
   private async start(row: EventRow): Promise<Omit<AcceptResult, 'duplicate'>> {

@@ -112,23 +112,36 @@ export class WorkflowStarts<R extends PendingRow> {
       metrics.workflowStartFailures.inc({ workflow_type: this.workflowType });
       const reason = permanentFailureReason(err);
       if (reason) return this.reject(row, reason);
-      await db.query(`UPDATE ${this.table} SET last_error = $2 WHERE id = $1`, [row.id, describe(err).slice(0, 500)]);
+      await db.query(`UPDATE ${this.table} SET last_error = $2, start_claimed_until = NULL WHERE id = $1`, [row.id, describe(err).slice(0, 500)]);
       this.deps.log.warn({ eventId: row.id, workflowId: row.workflow_id, err: describe(err) }, 'temporal start failed; event kept pending');
       throw new TemporalUnavailableError(row.id, err);
     }
     metrics.workflowsStarted.inc({ workflow_type: this.workflowType });
     // A retry after this UPDATE fails finds the run again (signal ids, REJECT_DUPLICATE), so it is harmless.
     await db.query(
-      `UPDATE ${this.table} SET status = 'started', run_id = $2, started_at = now(), last_error = NULL WHERE id = $1 AND status = 'pending_start'`,
+      `UPDATE ${this.table} SET status = 'started', run_id = $2, started_at = now(), last_error = NULL, start_claimed_until = NULL WHERE id = $1 AND status = 'pending_start'`,
       [row.id, runId],
     );
     return runId;
   }
 
-  /** Counts another attempt (the first is counted by the INSERT), then starts. */
-  async retry(row: R, request: StartRequest, send: () => Promise<string>): Promise<string> {
-    await this.deps.db.query(`UPDATE ${this.table} SET start_attempts = start_attempts + 1, last_attempt_at = now() WHERE id = $1`, [row.id]);
+  /**
+   * Claims the row for another attempt (the INSERT claims the first), then starts; undefined when
+   * a start of it is in flight elsewhere, so copies arriving together start it once.
+   */
+  async retry(row: R, request: StartRequest, send: () => Promise<string>): Promise<string | undefined> {
+    const { rowCount } = await this.deps.db.query(
+      `UPDATE ${this.table} SET start_attempts = start_attempts + 1, last_attempt_at = now(), start_claimed_until = ${this.claimUntil()}
+       WHERE id = $1 AND status = 'pending_start' AND (start_claimed_until IS NULL OR start_claimed_until < now())`,
+      [row.id],
+    );
+    if (rowCount !== 1) return undefined;
     return this.start({ ...row, start_attempts: row.start_attempts + 1 }, request, send);
+  }
+
+  /** SQL for the end of a claim: as long as a start can take (the Temporal deadline), and a second. */
+  claimUntil(): string {
+    return `now() + make_interval(secs => ${this.deps.temporalTimeoutMs / 1000 + 1})`;
   }
 
   /**
