@@ -20,7 +20,7 @@ export interface BrainConfig {
   childThreshold: number;
 }
 
-export const BRAIN_DEFAULT_CONFIG: Readonly<BrainConfig> = { childThreshold: 4 };
+export const BRAIN_DEFAULT_CONFIG: Readonly<BrainConfig> = { childThreshold: 8 };
 
 /** One distinct masked line and how many lines had it. */
 interface Variant {
@@ -37,6 +37,7 @@ export class BrainMiner {
   private readonly config: BrainConfig;
   private readonly variants = new Map<string, Variant>();
   private readonly groups = new Map<string, Variant[]>();
+  /** The tree is rebuilt when a new variant arrives, not when a known one's count grows (as the shipped miner caches). */
   private built = true;
 
   constructor(config: Partial<BrainConfig> = {}) {
@@ -63,7 +64,8 @@ export class BrainMiner {
   templateOf(line: string): string {
     if (!this.built) this.build();
     const tokenized = tokenize(line);
-    return this.variants.get(render(tokenized.seps, tokenized.tokens, tokenized.variable))?.template ?? render(tokenized.seps, tokenized.tokens, tokenized.variable);
+    const key = render(tokenized.seps, tokenized.tokens, tokenized.variable);
+    return this.variants.get(key)?.template ?? key;
   }
 
   templates(): string[] {
@@ -229,11 +231,4 @@ function renderLeaf(v: Variant, kinds: ColumnKind[], fixedRun: boolean[]): strin
     else for (let i = start; i < end; i++) out += (i > start ? seps[i] : '') + (variable[i] ? WILDCARD : tokens[i]);
   }
   return out + seps[tokens.length];
-}
-
-/** Each line's template after all lines are added. */
-export function brainTemplates(lines: readonly string[], config: Partial<BrainConfig> = {}): string[] {
-  const brain = new BrainMiner(config);
-  for (const line of lines) brain.add(line);
-  return lines.map((line) => brain.templateOf(line));
 }
