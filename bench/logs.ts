@@ -6,16 +6,18 @@
  *    template of every line. For each system, the configuration with the best mean (GA + PA) / 2
  *    on the other 8 is chosen and its score on the one left out is the result. The shipped
  *    default is the configuration best on all 9; its score there is printed as in-sample only.
- *    The miner shipped before (bench/legacy-miner.ts, its own grid) and plain Drain
- *    (bench/drain.ts, no parameters chosen) are scored alongside in the same run.
+ *    The miner shipped before (bench/legacy-miner.ts, its own grid), Brain (bench/brain.ts, its
+ *    child threshold chosen the same way) and plain Drain (bench/drain.ts, no parameters chosen)
+ *    are scored alongside in the same run.
  * 2. Speed: the 9 systems' messages replicated N times, mined by a fresh miner per round with the
- *    default configuration (and the previous miner with its own), interleaved with a baseline
+ *    default configuration (the previous miner and Brain with their own), interleaved with a baseline
  *    pass that only splits each line on whitespace; CSV parsing is outside the timing. The figure
  *    is the median round.
  * The last line is machine-readable.
  */
 import os from 'node:os';
 import { DEFAULT_CONFIG, TemplateMiner, type MinerConfig } from '../src/logs/template-miner';
+import { BRAIN_DEFAULT_CONFIG, BrainMiner, type BrainConfig } from './brain';
 import { drainTemplates } from './drain';
 import { LEGACY_DEFAULT_CONFIG, LegacyTemplateMiner, type LegacyMinerConfig } from './legacy-miner';
 import { accuracy, bestOn, CORRECTED_SYSTEMS, gridOf, leaveOneOut, loadSystem, LOGHUB_SYSTEMS, PUBLISHED_MEANS, type Accuracy, type LabelledLines } from './loghub';
@@ -47,6 +49,14 @@ const PREVIOUS: Candidate<LegacyMinerConfig> = {
   defaults: LEGACY_DEFAULT_CONFIG,
   make: (config) => new LegacyTemplateMiner(config),
   describe: (c) => `sim ${c.similarity} prefix ${c.prefixWords} words ${c.minDistinctWords}/${c.minDistinctShare} ids ${c.minDistinctIdentifiers}`,
+};
+
+const BRAIN: Candidate<BrainConfig> = {
+  name: 'Brain',
+  grid: gridOf<BrainConfig>({ childThreshold: [2, 3, 4, 6, 8, 12] }),
+  defaults: BRAIN_DEFAULT_CONFIG,
+  make: (config) => new BrainMiner(config),
+  describe: (c) => `child threshold ${c.childThreshold}`,
 };
 
 function score<C>(candidate: Candidate<C>, data: LabelledLines, config: Partial<C>): Accuracy {
@@ -84,11 +94,12 @@ function printAccuracy(systems: LabelledLines[]): { ga: number; pa: number } {
   console.log(`LogHub-2k, leave one system out`);
   const current = scoreCandidate(CURRENT, systems);
   const previous = scoreCandidate(PREVIOUS, systems);
+  const brain = scoreCandidate(BRAIN, systems);
   const drain = systems.map((data) => accuracy(drainTemplates(data.contents), data.truth));
-  console.log(`${'held out'.padEnd(10)}  miner GA  PA   previous GA  PA   Drain GA   PA  miner params chosen on the other ${systems.length - 1}`);
+  console.log(`${'held out'.padEnd(10)}  miner GA  PA   previous GA  PA   Brain GA   PA   Drain GA   PA  miner params chosen on the other ${systems.length - 1}; Brain's`);
   const printRow = (name: string, pick: (xs: Accuracy[]) => Accuracy[], note: string) =>
-    console.log(`${name.padEnd(10)}  ${pair(meanOf(pick(current.heldOut)))}   ${pair(meanOf(pick(previous.heldOut)))}   ${pair(meanOf(pick(drain)))}  ${note}`);
-  current.chosen.forEach((chosen, i) => printRow(LOGHUB_SYSTEMS[i]!, (xs) => [xs[i]!], chosen));
+    console.log(`${name.padEnd(10)}  ${pair(meanOf(pick(current.heldOut)))}   ${pair(meanOf(pick(previous.heldOut)))}   ${pair(meanOf(pick(brain.heldOut)))}   ${pair(meanOf(pick(drain)))}  ${note}`);
+  current.chosen.forEach((chosen, i) => printRow(LOGHUB_SYSTEMS[i]!, (xs) => [xs[i]!], `${chosen}; ${brain.chosen[i]}`));
   const corrected = CORRECTED_SYSTEMS.length;
   printRow('LOSO mean', (xs) => xs, `all ${systems.length}`);
   printRow('', (xs) => xs.slice(0, corrected), `the ${corrected} with corrected labels`);
@@ -103,7 +114,7 @@ function printAccuracy(systems: LabelledLines[]): { ga: number; pa: number } {
 }
 
 /** Lines per second of the miner and of the whitespace-split baseline, median of interleaved rounds. */
-function measureSpeed(lines: string[]): { miner: number; previous: number; baseline: number } {
+function measureSpeed(lines: string[]): { miner: number; previous: number; brain: number; baseline: number } {
   const mineWith = (make: () => { add(line: string): void; templates(): unknown[] }) => () => {
     const miner = make();
     for (const line of lines) miner.add(line);
@@ -111,6 +122,7 @@ function measureSpeed(lines: string[]): { miner: number; previous: number; basel
   };
   const mine = mineWith(() => new TemplateMiner());
   const minePrevious = mineWith(() => new LegacyTemplateMiner());
+  const mineBrain = mineWith(() => new BrainMiner());
   // The token count keeps the split from being optimised away.
   const split = () => lines.reduce((n, line) => n + line.split(/\s+/).length, 0);
   const timed = (f: () => number) => {
@@ -120,16 +132,19 @@ function measureSpeed(lines: string[]): { miner: number; previous: number; basel
   };
   mine();
   minePrevious();
+  mineBrain();
   split();
   const minerRates: number[] = [];
   const previousRates: number[] = [];
+  const brainRates: number[] = [];
   const baselineRates: number[] = [];
   for (let r = 0; r < rounds; r++) {
     minerRates.push(timed(mine));
     previousRates.push(timed(minePrevious));
+    brainRates.push(timed(mineBrain));
     baselineRates.push(timed(split));
   }
-  return { miner: median(minerRates), previous: median(previousRates), baseline: median(baselineRates) };
+  return { miner: median(minerRates), previous: median(previousRates), brain: median(brainRates), baseline: median(baselineRates) };
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -141,5 +156,5 @@ const lines = Array.from({ length: replicas }, () => systems.flatMap((s) => s.co
 console.log(`\nspeed: ${lines.length} lines (${systems.length} systems × ${replicas}), median of ${rounds} interleaved rounds, one core of ${os.cpus().length}`);
 const speed = measureSpeed(lines);
 const ratio = speed.miner / speed.baseline;
-console.log(`miner ${Math.round(speed.miner)} lines/s, previous miner ${Math.round(speed.previous)} lines/s, split(/\\s+/) baseline ${Math.round(speed.baseline)} lines/s, ratio ${ratio.toFixed(3)}`);
+console.log(`miner ${Math.round(speed.miner)} lines/s, previous miner ${Math.round(speed.previous)} lines/s, Brain ${Math.round(speed.brain)} lines/s, split(/\\s+/) baseline ${Math.round(speed.baseline)} lines/s, ratio ${ratio.toFixed(3)}`);
 console.log(`loso_ga_mean=${ga.toFixed(3)} loso_pa_mean=${pa.toFixed(3)} lines_per_s=${Math.round(speed.miner)} ratio_vs_baseline=${ratio.toFixed(3)}`);
