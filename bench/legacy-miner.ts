@@ -18,7 +18,7 @@
  * template, so `GET`/`POST`/`DELETE` or `LOOKING`/`LEADING` stay apart while class names merge.
  * Slots only ever open, so templates generalise as lines arrive and never split.
  */
-import type { LineMeta, MinedTemplate } from '../src/logs/template-miner';
+import { cloneStats, emptyStats, type LineMeta, mergeInto, type MinedTemplate, record } from '../src/logs/template-stats';
 import { render, tokenize, WILDCARD, type TokenizedLine } from '../src/logs/tokenize';
 
 /** The knobs of the miner; the bench chooses them by leaving one LogHub system out (bench/logs.ts). */
@@ -40,8 +40,6 @@ export const LEGACY_DEFAULT_CONFIG: Readonly<LegacyMinerConfig> = { similarity: 
 
 // A position with this many distinct words opens whatever their share: more alternatives than any template writes out.
 const MANY_WORDS = 20;
-// Sets of metadata stop growing here; a template seen on more hosts than this is everywhere anyway.
-const MAX_SET = 100;
 // A unit that changes between lines belongs to the quantity before it (`5.2 KB`, `93.0 B`).
 const UNITS = new Set(['b', 'kb', 'mb', 'gb', 'tb', 'kib', 'mib', 'gib', 'tib', 'bytes', 'ns', 'us', 'ms', 's', 'sec', 'secs', 'seconds', 'min', 'mins', 'minutes', 'h', 'hours', 'days']);
 
@@ -296,46 +294,3 @@ function renderInFamily(line: TokenizedLine, slots: Slots, family: Family): stri
   return out + seps[tokens.length];
 }
 
-function emptyStats(id: number, example: string): MinedTemplate {
-  return { id, template: '', count: 0, firstLine: 0, lastLine: 0, hosts: new Set(), services: new Set(), levels: {}, example, perMinute: new Map() };
-}
-
-function record(stats: MinedTemplate, lineNumber: number, meta: LineMeta | undefined): void {
-  stats.count++;
-  if (stats.firstLine === 0) stats.firstLine = lineNumber;
-  stats.lastLine = lineNumber;
-  if (!meta) return;
-  const { at, host, service, level } = meta;
-  if (at) {
-    if (!stats.firstSeen || at < stats.firstSeen) stats.firstSeen = at;
-    if (!stats.lastSeen || at > stats.lastSeen) stats.lastSeen = at;
-    const minute = Math.floor(at.getTime() / 60_000);
-    stats.perMinute.set(minute, (stats.perMinute.get(minute) ?? 0) + 1);
-  }
-  if (host && stats.hosts.size < MAX_SET) stats.hosts.add(host);
-  if (service && stats.services.size < MAX_SET) stats.services.add(service);
-  if (level) {
-    const l = level.toLowerCase();
-    stats.levels[l] = (stats.levels[l] ?? 0) + 1;
-  }
-}
-
-const cloneStats = (s: MinedTemplate): MinedTemplate => ({
-  ...s, hosts: new Set(s.hosts), services: new Set(s.services), levels: { ...s.levels }, perMinute: new Map(s.perMinute),
-});
-
-function mergeInto(into: MinedTemplate, from: MinedTemplate): void {
-  into.count += from.count;
-  if (from.firstLine < into.firstLine) {
-    into.firstLine = from.firstLine;
-    into.example = from.example;
-    into.id = from.id;
-  }
-  into.lastLine = Math.max(into.lastLine, from.lastLine);
-  if (from.firstSeen && (!into.firstSeen || from.firstSeen < into.firstSeen)) into.firstSeen = from.firstSeen;
-  if (from.lastSeen && (!into.lastSeen || from.lastSeen > into.lastSeen)) into.lastSeen = from.lastSeen;
-  for (const h of from.hosts) if (into.hosts.size < MAX_SET) into.hosts.add(h);
-  for (const s of from.services) if (into.services.size < MAX_SET) into.services.add(s);
-  for (const [level, n] of Object.entries(from.levels)) into.levels[level] = (into.levels[level] ?? 0) + n;
-  for (const [minute, n] of from.perMinute) into.perMinute.set(minute, (into.perMinute.get(minute) ?? 0) + n);
-}
