@@ -45,6 +45,8 @@ const EnvSchema = z.object({
   TEMPORAL_UI_URL: optionalText.pipe(z.string().url().optional()),
   RAYNE_API_TOKEN: optionalText,
   RAYNE_WEBHOOK_SECRET: optionalText,
+  /** Hosts besides Datadog's sites and loopback that an account's base_url may name (comma-separated). */
+  RAYNE_DATADOG_ALLOWED_HOSTS: z.string().default('').transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)),
   RAYNE_ENCRYPTION_KEY: optionalText,
   RAYNE_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
   /** Failed workflow starts (while Temporal answers) after which the reconciler moves an event to dead_letter. */

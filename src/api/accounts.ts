@@ -3,6 +3,7 @@ import { AccountConflictError } from '../accounts/store';
 import { validateDatadogKeys } from '../datadog/validate-keys';
 import type { ApiDeps } from './app';
 import { requireApiToken } from './auth';
+import { baseUrlProblem } from '../datadog/sites';
 import { ApiError } from './errors';
 import { type ApiRoutes, BAD_REQUEST, json, jsonRequest, openApiApp, problem, routesOf, security, UNAUTHORIZED, UNSUPPORTED_MEDIA_TYPE } from './openapi';
 import { jsonBody, storableText } from './request';
@@ -88,12 +89,18 @@ export const accountRoutes = ({ accounts, config }: ApiDeps): ApiRoutes => {
       throw err instanceof AccountConflictError ? new ApiError('CONFLICT', err.message) : err;
     });
 
+  const allowedBaseUrl = (url: string | undefined) => {
+    const problem = url === undefined ? undefined : baseUrlProblem(url, config.RAYNE_DATADOG_ALLOWED_HOSTS);
+    if (problem) throw new ApiError('BAD_REQUEST', 'base_url is not a Datadog site', [{ field: 'base_url', message: problem }]);
+  };
+
   const app = openApiApp();
   app.use(requireApiToken(config.RAYNE_API_TOKEN));
   return app
     .openapi(listAccounts, async (c) => c.json({ accounts: await accounts.list() }, 200))
     .openapi(createAccount, async (c) => {
       const value = c.req.valid('json');
+      allowedBaseUrl(value.base_url);
       return c.json(await conflicts(accounts.create({ ...value, base_url: value.base_url ?? config.DD_API_URL })), 201);
     })
     .openapi(getAccount, async (c) => {
@@ -104,6 +111,7 @@ export const accountRoutes = ({ accounts, config }: ApiDeps): ApiRoutes => {
       const { name } = c.req.valid('param');
       const { org_id, ...rest } = c.req.valid('json');
       const current = await found(name, accounts.get(name));
+      allowedBaseUrl(rest.base_url);
       // The stored keys are sent to base_url: a new host must come with keys meant for it.
       if (rest.base_url !== undefined && rest.base_url !== current.base_url && !(rest.api_key && rest.app_key)) {
         throw new ApiError('BAD_REQUEST', 'changing base_url needs api_key and app_key in the same request', [

@@ -93,6 +93,22 @@ describe('/v1/accounts', () => {
     expect(JSON.stringify(bad)).not.toContain('"bad"');
   });
 
+  it('refuses a base_url off Datadog\'s sites unless it is loopback or allowed by name', async () => {
+    for (const base_url of ['https://collector.evil.example', 'http://api.datadoghq.com', 'https://datadoghq.com.evil.example']) {
+      const res = await create({ name: 'offsite', base_url, api_key: 'k', app_key: 'a' });
+      expect([base_url, res.status]).toEqual([base_url, 400]);
+      expect((await res.json() as any).error.details).toEqual([expect.objectContaining({ field: 'base_url' })]);
+    }
+    expect((await create({ name: 'eu', base_url: 'https://api.datadoghq.eu', api_key: 'k', app_key: 'a' })).status).toBe(201);
+    const allowing = createTestApi(database.url, testConfig({ RAYNE_API_TOKEN: 'tok', RAYNE_DATADOG_ALLOWED_HOSTS: 'proxy.corp.example' }));
+    try {
+      const res = await allowing.app.request('/v1/accounts', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'proxied', base_url: 'https://proxy.corp.example', api_key: 'k', app_key: 'a' }) });
+      expect(res.status).toBe(201);
+    } finally {
+      await allowing.close();
+    }
+  });
+
   it('never sends stored keys to a base_url changed without them', async () => {
     const attacker = await startJsonServer((request) => {
       heard.push(request.path);
