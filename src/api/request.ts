@@ -6,7 +6,9 @@ const BIGINT_MAX = 2n ** 63n - 1n;
 
 /** Digits that fit Postgres's bigint (ids, cursors); message says what the value should be. */
 export const bigintDigits = (message: string) =>
-  z.string().regex(/^\d+$/, message).refine((v) => BigInt(v) <= BIGINT_MAX, 'is beyond the largest id Rayne stores (2^63 - 1)');
+  z.string().regex(/^\d+$/, message)
+    // zod runs this even when the regex failed, so it must not parse what is not digits.
+    .refine((v) => !/^\d+$/.test(v) || BigInt(v) <= BIGINT_MAX, 'is beyond the largest id Rayne stores (2^63 - 1)');
 
 /** Text Postgres can store: it has no NUL character. */
 export const storableText = () => z.string().refine((v) => !v.includes('\0'), 'must not contain NUL (%00)');

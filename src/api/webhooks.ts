@@ -9,22 +9,24 @@ import { requireApiToken, requireWebhookSecret } from './auth';
 import { ApiError, intakeFailure } from './errors';
 import { temporalRunLink } from './links';
 import { type ApiRoutes, BAD_REQUEST, json, jsonRequest, openApiApp, problem, routesOf, security, UNAUTHORIZED, UNSUPPORTED_MEDIA_TYPE } from './openapi';
-import { jsonBody, readJson } from './request';
+import { bigintDigits, jsonBody, readJson, storableText } from './request';
 
 export const MAX_WEBHOOK_BYTES = 1024 * 1024;
 
 const EventFilters = z.object({
   status: z.enum(EVENT_STATUSES).optional(),
-  monitor_id: z.string().regex(/^\d+$/, 'must be a number').optional(),
-  account: z.string().optional(),
+  monitor_id: bigintDigits('must be a number').optional(),
+  account: storableText().optional(),
   alert_status: z.enum(ALERT_STATUSES).optional(),
-  since: z.string().datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).optional(),
-  cursor: z.string().regex(/^\d+$/, 'must be a cursor returned by a previous page').optional(),
+  since: z.string().datetime({ offset: true, message: 'must be an ISO 8601 date-time' })
+    // Postgres keeps years 4713 BC to 294276 AD; year 0 and friends are not a date anyone meant.
+    .refine((v) => Date.parse(v) >= Date.UTC(1970, 0, 1), 'must be a date-time since 1970').optional(),
+  cursor: bigintDigits('must be a cursor returned by a previous page').optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
-const EventId = z.string().regex(/^\d+$/, 'event id must be a number');
-const AccountFilter = z.object({ account: z.string().min(1).optional().meta({ description: 'default: the default account' }) });
+const EventId = bigintDigits('event id must be a number');
+const AccountFilter = z.object({ account: storableText().pipe(z.string().min(1)).optional().meta({ description: 'default: the default account' }) });
 
 const SUMMARY_COLUMNS = `id::text, account, monitor_id, alert_id, transition_id, alert_status, monitor_name,
   hostname, service, scope, status, workflow_id, run_id, start_attempts, last_error, received_at, started_at, processed_at`;
