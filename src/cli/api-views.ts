@@ -211,3 +211,15 @@ export function rcaView(r: RcaDetail): string {
 export function rerunView(started: RerunStarted): string {
   return fields([['rca', started.rca_id], ['workflow', started.workflow_id], ['run', started.run_id]]);
 }
+
+/** An RCA's conclusion as a reader wants it first: verdict, root cause, the best hypotheses, what to do. */
+export function describeConclusion(rca: Pick<RcaDetail, 'status' | 'error' | 'analyst' | 'report'>): string {
+  const r = rca.report;
+  if (!r) return `\n  Conclusion: none, the RCA ${rca.status}${rca.error ? `: ${rca.error}` : ''}\n`;
+  const hypotheses = (r.hypotheses ?? []).slice(0, 3).map((h, i) => `      ${i + 1}. ${h.score.toFixed(2)} ${h.category} · ${h.culprit}`);
+  const remediation = r.remediation.slice(0, 3).map((step) => `      - ${step}`);
+  return `\n  Conclusion (${rca.analyst ?? 'analyst'}): ${r.verdict ?? 'no verdict'}, ${r.category}, confidence ${Math.round(r.confidence * 100)}%\n` +
+    `    root cause: ${r.root_cause}\n` +
+    (hypotheses.length ? `    top hypotheses:\n${hypotheses.join('\n')}\n` : '') +
+    `    remediation:\n${remediation.join('\n') || '      (none proposed)'}\n`;
+}
