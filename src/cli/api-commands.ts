@@ -12,8 +12,9 @@ import { ALERT_STATUSES } from '../intake/datadog-payload';
 import { ANALYSTS } from '../workflows/rca-types';
 import {
   type Accepted, type EventDetail, type EventSummary, eventsTable, eventView, type RcaDetail, rcasTable, type RcaSummary, rcaView,
-  type RerunStarted, rerunView, sentView,
+  type RerunStarted, rerunView, sentView, describeConclusion,
 } from './api-views';
+import { rcaPathId } from '../notebook/notebook';
 
 /** What `rayne` exits with; 69 and 78 are sysexits' EX_UNAVAILABLE and EX_CONFIG, 66 EX_NOINPUT. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, noInput: 66, unavailable: 69, config: 78 } as const;
@@ -42,6 +43,8 @@ interface Session {
   withHeaders: (headers: Record<string, string>) => Api;
   json: boolean;
   config: Config;
+  /** The API's base URL, for links to its console. */
+  url: string;
 }
 
 /** Registers send, events and rca on the program. */
@@ -50,12 +53,15 @@ export function addApiCommands(program: Command): void {
     .argument('[payload]', 'a JSON file holding a Datadog webhook payload, sent as written')
     .option('--scenario <file>', 'send this scenario\'s alert instead (scenarios/*.json), timestamped now with a fresh transition id')
     .option('--account <name>', 'the account to route to (POST /v1/webhooks/receive/<name>); default: by org_id, else the default account')
+    .option('--wait', 'wait for the RCA the alert starts, then print its conclusion and its page in the console')
+    .option('--timeout <seconds>', 'with --wait: give up after this long (default 600)', positiveInt)
     .addHelpText('after', examples(
       'rayne send alert.json',
+      'rayne send --scenario scenarios/storefront-web-host-cpu.json --wait',
       'rayne send --scenario scenarios/checkout-service-error-rate-spike.json --account demo',
       'RAYNE_URL=https://rayne.example.com rayne send alert.json --json | jq -r .event_id',
     ) + '\nSends X-Rayne-Token: $RAYNE_WEBHOOK_SECRET when that is set.\n')
-    .action((file: string | undefined, opts: CommonOptions & { scenario?: string; account?: string }, cmd: Command) => {
+    .action((file: string | undefined, opts: CommonOptions & SendOptions, cmd: Command) => {
       if ((file === undefined) === (opts.scenario === undefined)) cmd.error('error: give a payload file or --scenario <file>, one of them');
       return session(opts, (s) => send(s, file, opts));
     });
@@ -136,7 +142,7 @@ async function session(opts: CommonOptions, work: (s: Session) => Promise<void>)
     const config = loadConfig();
     const base = opts.url ?? config.RAYNE_URL ?? DEFAULT_URL;
     const withHeaders = (headers: Record<string, string>) => announceSlow(apiClient(base, config.RAYNE_API_TOKEN, { headers, timeoutMs: REQUEST_TIMEOUT_MS }));
-    await work({ api: withHeaders({}), withHeaders, json: opts.json === true, config });
+    await work({ api: withHeaders({}), withHeaders, json: opts.json === true, config, url: base.replace(/\/+$/, '') });
   } catch (err) {
     const [code, message] = explain(err);
     process.stderr.write(`rayne: ${message}\n`);
@@ -209,13 +215,38 @@ function readPayload(file: string): unknown {
   return payload;
 }
 
-async function send(s: Session, file: string | undefined, opts: { scenario?: string; account?: string }): Promise<void> {
+interface SendOptions {
+  scenario?: string;
+  account?: string;
+  wait?: boolean;
+  timeout?: number;
+}
+
+async function send(s: Session, file: string | undefined, opts: SendOptions): Promise<void> {
   const payload = opts.scenario ? alertToSend(loadScenario(opts.scenario)) : readPayload(file!);
   const route = `/v1/webhooks/receive${opts.account ? `/${encodeURIComponent(opts.account)}` : ''}`;
   // The receive route takes the webhook secret, not the API token: a deployment with one wants it here.
   const secret = s.config.RAYNE_WEBHOOK_SECRET;
   const api = secret ? s.withHeaders({ 'x-rayne-token': secret }) : s.api;
-  await print<Accepted>(s, await api('POST', route, payload, [200, 202]), sentView);
+  const response = await api('POST', route, payload, [200, 202]);
+  if (!opts.wait) return void (await print<Accepted>(s, response, sentView));
+  const accepted = await response.json() as Accepted;
+  if (!s.json) process.stdout.write(`${sentView(accepted)}\n`);
+  const timeoutMs = (opts.timeout ?? 600) * 1000;
+  const rcaId = await rcaOfEvent(s.api, accepted.event_id, timeoutMs);
+  if (!rcaId) throw new Error(`event ${accepted.event_id} started no RCA (only a new or escalated alert does); see rayne events show ${accepted.event_id}`);
+  const rca = await print<RcaDetail>(s, await waitForRca(s.api, rcaId, timeoutMs), describeConclusion);
+  if (!s.json) process.stdout.write(`\nRead it in the console: ${s.url}/rca/${rcaPathId(rca.id)}\n`);
+  if (rca.status === 'failed') throw new Error(`${rca.id} failed${rca.error ? `: ${rca.error}` : ''}`);
+}
+
+/** The RCA the incident workflow started for an event, once it has recorded the transition; undefined when it started none. */
+async function rcaOfEvent(api: Api, eventId: string, timeoutMs: number): Promise<string | undefined> {
+  const event = await poll(`event ${eventId} was not processed`, async () => {
+    const view = await (await api('GET', `/v1/webhooks/events/${encodeURIComponent(eventId)}`, undefined, 200)).json() as EventDetail;
+    return view.processing ? view : undefined;
+  }, timeoutMs, 500);
+  return event.processing!.rcaId ?? (event.processing!.startRca ? `rca/${eventId}` : undefined);
 }
 
 interface EventFilters {
