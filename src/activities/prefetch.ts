@@ -1,7 +1,7 @@
 import { v1, v2 } from '@datadog/datadog-api-client';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { AccountCredentials, AccountStore } from '../accounts/store';
+import type { AccountStore } from '../accounts/store';
 import { callDatadog, type DatadogConfiguration } from '../datadog/client';
 import { alertLogsQuery, hostActivityLogsQuery, keyMetricQueries, peerErrorLogsQuery, processMetricQueries, REQUEST_LOGS_QUERY } from '../datadog/queries';
 import type { Db } from '../db/pool';
@@ -245,13 +245,10 @@ export function incidentText(a: Pick<AlertContext, 'title' | 'monitorName' | 'se
   return [a.title, a.monitorName, a.service && `service ${a.service}`, a.hostname && `host ${a.hostname}`, a.message?.slice(0, 600)].filter(Boolean).join('\n');
 }
 
-export const createPrefetchActivities = ({ db, accounts, similarity, similar }: PrefetchDeps) => {
-  const credentialsOf = async (account: string): Promise<AccountCredentials> => {
-    const credentials = await accounts.credentials(account);
-    if (!credentials) throw ApplicationFailure.nonRetryable(`no Datadog account "${account}" is configured; add it with POST /v1/accounts`, 'NoAccount');
-    return credentials;
-  };
+const notConfigured = (account: string) =>
+  `not configured: no Datadog account "${account}"; add one with POST /v1/accounts (or run rayne dev --sandbox)`;
 
+export const createPrefetchActivities = ({ db, accounts, similarity, similar }: PrefetchDeps) => {
   const save = async (rcaId: string, outcome: SourceOutcome, data: unknown): Promise<SourceOutcome> => {
     await db.query(
       `INSERT INTO rca_sources (rca_id, source, status, reason, items, data) VALUES ($1, $2, $3, $4, $5, $6)
@@ -266,7 +263,9 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
   const prefetch = (source: PrefetchSource, fetchSource: (ctx: AlertContext, call: <T>(operation: string, fn: (c: DatadogConfiguration) => Promise<T>) => Promise<T>) => Promise<{ outcome: Omit<SourceOutcome, 'source'>; data?: unknown }>) =>
     async (rcaId: string, ctx: AlertContext): Promise<SourceOutcome> => {
       try {
-        const credentials = await credentialsOf(ctx.account);
+        const credentials = await accounts.credentials(ctx.account);
+        // Not configured is an answer, not a failure: the run's history shows a completed activity, not red retries.
+        if (!credentials) return await save(rcaId, { source, status: 'skipped', items: 0, reason: notConfigured(ctx.account) }, undefined);
         // A heartbeat per call lets Temporal notice a dead worker long before the start-to-close timeout.
         const { outcome, data } = await fetchSource(ctx, (operation, fn) => {
           Context.current().heartbeat(operation);
