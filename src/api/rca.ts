@@ -1,4 +1,7 @@
+import { TypedSearchAttributes } from '@temporalio/common';
 import { z } from 'zod';
+import { searchAttributesOf } from '../intake/intake';
+import { RayneRole } from '../workflows/search-attributes';
 import { renderMarkdown } from '../notebook/notebook';
 import { RCA_CATEGORIES, RcaReportSchema, VERDICTS } from '../analysis/report';
 import { rcaStateQuery } from '../workflows/rca-workflow';
@@ -111,6 +114,18 @@ export const rcaRoutes = ({ db, temporal, config, metrics }: ApiDeps): ApiRoutes
     return run;
   };
 
+  /**
+   * Every search attribute of the event's first RCA, so a re-run is found by the same filters in
+   * the Web UI; rebuilt from the stored event when Temporal no longer keeps that run.
+   */
+  const originalSearchAttributes = async (eventId: string, role: string | null): Promise<TypedSearchAttributes> => {
+    const original = await temporal.connection.withDeadline(Date.now() + config.RAYNE_TEMPORAL_TIMEOUT_MS, () => temporal.workflow.getHandle(`rca/${eventId}`).describe())
+      .catch(() => undefined);
+    if (original) return original.typedSearchAttributes;
+    const { rows: [event] } = await db.query('SELECT monitor_id, alert_status, account, service, hostname FROM webhook_events WHERE id = $1', [eventId]);
+    return new TypedSearchAttributes([...searchAttributesOf(event), ...(role ? [{ key: RayneRole, value: role }] : [])]);
+  };
+
   const app = openApiApp();
   app.use(requireApiToken(config.RAYNE_API_TOKEN));
   return app
@@ -166,6 +181,7 @@ export const rcaRoutes = ({ db, temporal, config, metrics }: ApiDeps): ApiRoutes
       try {
         const handle = await temporal.workflow.start('rcaWorkflow', {
           workflowId: rcaId, taskQueue: config.TEMPORAL_TASK_QUEUE, args: [{ eventId: run.event_id, rcaId, ...value }],
+          typedSearchAttributes: await originalSearchAttributes(run.event_id, run.role),
         });
         metrics.workflowsStarted.inc({ workflow_type: 'rcaWorkflow' });
         return c.json({ rca_id: rcaId, workflow_id: rcaId, run_id: handle.firstExecutionRunId }, 202);

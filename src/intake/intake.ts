@@ -170,7 +170,8 @@ function transitionOf(row: EventRow): Transition {
   };
 }
 
-function searchAttributesOf(row: EventRow) {
+/** The search attributes an event's workflows are found by in the Web UI: monitor, alert status, account, service, host. */
+export function searchAttributesOf(row: Pick<EventRow, 'monitor_id' | 'alert_status' | 'account' | 'service' | 'hostname'>) {
   const pairs = [
     { key: RayneMonitorId, value: row.monitor_id },
     { key: RayneAlertStatus, value: row.alert_status },
