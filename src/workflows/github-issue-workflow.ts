@@ -76,8 +76,14 @@ export async function githubIssueWorkflow({ eventId, triageId }: TriageInput): P
     state.comment = await githubWrites.postTriageComment(triageId);
     await phase('labels');
     state.labels = await githubWrites.labelTriagedIssue(triageId).catch((err) => ({ done: false, note: failureReason(err) }));
-    await phase('close');
-    state.closed = await githubWrites.closeDuplicateIssue(triageId).catch((err) => ({ done: false, note: failureReason(err) }));
+    // With closing off, nothing is scheduled that could only decline. The decision is planTriage's
+    // recorded result, so histories whose plan predates closingOff replay the close they ran.
+    if (plan.closingOff) {
+      state.closed = { done: false, note: plan.closingOff };
+    } else {
+      await phase('close');
+      state.closed = await githubWrites.closeDuplicateIssue(triageId).catch((err) => ({ done: false, note: failureReason(err) }));
+    }
     await phase('index');
     await store.indexIssue(triageId);
     await phase('done');
