@@ -130,10 +130,12 @@ function positiveInt(value: string): number {
 
 const AGE_UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** An age (30m, 6h, 2d) becomes the ISO time that long ago; anything else goes to the API, which checks it. */
+/** An age (30m, 6h, 2d) becomes the ISO time that long ago; an ISO 8601 time goes as given; anything else is refused naming both forms. */
 function since(value: string): string {
   const age = /^(\d+)([smhd])$/.exec(value);
-  return age ? new Date(Date.now() - Number(age[1]) * AGE_UNITS[age[2]!]!).toISOString() : value;
+  if (age) return new Date(Date.now() - Number(age[1]) * AGE_UNITS[age[2]!]!).toISOString();
+  if (/^\d{4}-\d{2}-\d{2}T/.test(value) && !Number.isNaN(Date.parse(value))) return value;
+  throw new InvalidArgumentError('give an age (a number and s, m, h or d: 30m, 6h, 2d) or an ISO 8601 time with its offset (2026-11-24T03:00:00Z).');
 }
 
 /** Runs one API command: its settings, its client, and an exit code that says what went wrong. */

@@ -164,9 +164,17 @@ describe('rayne send, events and rca against a running API', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('NOT_FOUND: no event 999999999999');
     expect(missing.stdout).toBe('');
-    const bad = await rayne(['events', 'list', '--since', 'yesterday']);
+    const bad = await rayne(['rca', 'list', '--status', 'bogus']);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/BAD_REQUEST: .*\n\s+- since: must be an ISO 8601 date-time/);
+    expect(bad.stderr).toMatch(/BAD_REQUEST: .*\n\s+- status: /);
+  });
+
+  it('refuses a --since it cannot read, naming the forms it takes', async () => {
+    const bad = await rayne(['events', 'list', '--since', '2x']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("argument '2x' is invalid");
+    expect(bad.stderr).toContain('30m, 6h, 2d');
+    expect(bad.stderr).toContain('ISO 8601');
   });
 
   it('exits 1 on a wrong token with the API\'s message, printing no token', async () => {
@@ -206,6 +214,7 @@ describe('rayne send, events and rca against a running API', () => {
   });
 
   it('exits 66 for a payload or scenario file it cannot read, and 2 for a usage error', async () => {
+    const runsBefore = (await apiGet(`/v1/rca?event_id=${eventId}`)).body.rcas.length;
     const payload = await rayne(['send', '/nonexistent/alert.json']);
     expect(payload.code).toBe(66);
     expect(payload.stderr).toBe('rayne: /nonexistent/alert.json: file not found\n');
@@ -222,7 +231,7 @@ describe('rayne send, events and rca against a running API', () => {
     expect((await rayne(['send'])).code).toBe(2);
     expect((await rayne(['events', 'list', '--limit', 'ten'])).code).toBe(2);
     // Nothing reached the API: the usage errors above started no re-run.
-    expect((await apiGet(`/v1/rca?event_id=${eventId}`)).body.rcas).toHaveLength(2);
+    expect((await apiGet(`/v1/rca?event_id=${eventId}`)).body.rcas).toHaveLength(runsBefore);
   });
 
   it('prints the token in no output', () => {
