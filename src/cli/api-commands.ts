@@ -307,6 +307,9 @@ async function rerun(s: Session, id: string, opts: RerunOptions): Promise<void> 
   }
   const started = await response.json() as RerunStarted;
   const finished = await print<RcaDetail>(s, await waitForRca(s.api, started.rca_id, (opts.timeout ?? 600) * 1000), rcaView);
+  // Said on stderr too: a report by another analyst than the one asked for is easy to miss in the table.
+  const fallback = finished.report?.missing_data.find((m) => m.startsWith('fell back to the offline analyst'));
+  if (fallback && !s.json) process.stderr.write(`rayne: ${fallback}\n`);
   if (finished.status === 'failed') throw new Error(`${started.rca_id} failed${finished.error ? `: ${finished.error}` : ''}`);
 }
 

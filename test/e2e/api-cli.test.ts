@@ -159,6 +159,15 @@ describe('rayne send, events and rca against a running API', () => {
     expect((await apiGet(`/v1/rca/${encodeURIComponent(rerunId)}`)).body).toMatchObject({ status: 'completed', analyst: 'offline' });
   });
 
+  it('says when an analyst asked for has no key and the offline one stood in', async () => {
+    const { code, stdout, stderr } = await rayne(['rca', 'rerun', `rca/${eventId}`, '--analyst', 'claude', '--wait']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^analyst\s+offline$/m);
+    const why = 'fell back to the offline analyst: claude was asked for, but the worker has no ANTHROPIC_API_KEY';
+    expect(stderr).toContain(`rayne: ${why}`);
+    expect(stdout).toContain(why);
+  });
+
   it('exits 1 with the API\'s error code and message, and the details of a bad filter', async () => {
     const missing = await rayne(['events', 'show', '999999999999']);
     expect(missing.code).toBe(1);
