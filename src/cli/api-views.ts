@@ -86,6 +86,10 @@ export interface RerunStarted {
   run_id: string;
 }
 
+/** How long something took, readable at any size: 340 ms, 12.4 s, 3 min 05 s. */
+export const duration = (ms: number): string =>
+  ms < 1000 ? `${ms} ms` : ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} min ${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')} s`;
+
 /** `2026-11-24 03:41:20Z`: sortable, short, unambiguous. */
 export const time = (iso: string | null | undefined): string => (iso ? new Date(iso).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-');
 
@@ -195,7 +199,7 @@ export function rcaView(r: RcaDetail): string {
     ['confidence', report && report.confidence.toFixed(2)],
     ['root cause', report?.root_cause],
     ['usage', r.usage?.turns ? `${r.usage.turns} turns, ${r.usage.toolCalls} tool calls, ${r.usage.inputTokens + r.usage.outputTokens} tokens, ~$${r.usage.estimatedCostUsd.toFixed(4)}` : undefined],
-    ['took', r.timings && `${(r.timings.ms / 1000).toFixed(1)}s`],
+    ['took', r.timings && duration(r.timings.ms)],
     ['notebook', r.links.notebook],
     ['temporal', r.links.temporal_run],
   ]) +

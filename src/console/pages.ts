@@ -1,6 +1,7 @@
 import type { StoredReport, EvidenceItem } from '../analysis/report';
 import type { EvidenceBundle } from '../evidence/bundle';
 import { ALERT_STATUSES } from '../intake/datadog-payload';
+import { duration } from '../cli/api-views';
 import { rcaPathId } from '../notebook/notebook';
 import { ANALYSTS } from '../workflows/rca-types';
 import { externalLink, type Html, html, when } from './html';
@@ -146,7 +147,7 @@ function quickLinks(bundle: EvidenceBundle | null, rca: Row): Html {
 /** An RCA: its conclusion, hypotheses and evidence, the evidence on a timeline, and what a reader can do next. */
 export function rcaPage(rca: Row, evidence: Row, siblings: Row[]): Html {
   const bundle = (evidence.evidence ?? null) as EvidenceBundle | null;
-  const took = rca.timings?.ms !== undefined ? ` · took ${rca.timings.ms < 1000 ? `${rca.timings.ms} ms` : `${(rca.timings.ms / 1000).toFixed(1)} s`}` : '';
+  const took = rca.timings?.ms !== undefined ? ` · took ${duration(rca.timings.ms)}` : '';
   return html`<h1>RCA <code>${rca.id}</code> <span class="muted">for <a href="incidents/${rca.event_id}">event #${rca.event_id}</a></span></h1>
 <p class="muted">${rca.status} · phase ${rca.phase} · analyst ${rca.analyst ?? '—'}${rca.model ? ` (${rca.model})` : ''} · ${when(rca.created_at)}${took}</p>
 ${quickLinks(bundle, rca)}
