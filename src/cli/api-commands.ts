@@ -2,7 +2,9 @@
  * `rayne send`, `rayne events …` and `rayne rca …`: the HTTP API's commands, so they work against any
  * deployment (RAYNE_URL or --url, bearer RAYNE_API_TOKEN). Light to load: no pg, no Temporal.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { sign } from '@octokit/webhooks-methods';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type Api, apiClient, ApiResponseError, ApiUnreachableError, poll } from '../api-client';
 import { RCA_CATEGORIES } from '../analysis/report';
@@ -12,7 +14,7 @@ import { ALERT_STATUSES } from '../intake/datadog-payload';
 import { ANALYSTS } from '../workflows/rca-types';
 import {
   type Accepted, type EventDetail, type EventSummary, eventsTable, eventView, type RcaDetail, rcasTable, type RcaSummary, rcaView,
-  type RerunStarted, rerunView, sentView, describeConclusion,
+  type RerunStarted, rerunView, sentView, describeConclusion, type GithubAccepted, githubSentView,
 } from './api-views';
 import { rcaPathId } from '../notebook/notebook';
 
@@ -65,6 +67,14 @@ export function addApiCommands(program: Command): void {
       if ((file === undefined) === (opts.scenario === undefined)) cmd.error('error: give a payload file or --scenario <file>, one of them');
       return session(opts, (s) => send(s, file, opts));
     });
+
+  const github = program.command('github').description('GitHub issue webhooks (POST /v1/webhooks/github/issues)');
+  apiCommand(github, 'send', 'send a GitHub webhook delivery from a file, signed with $GITHUB_WEBHOOK_SECRET as GitHub signs it')
+    .argument('<payload>', 'a JSON file holding the delivery\'s payload (an issues event: action, issue, repository)')
+    .option('--event <name>', 'the X-GitHub-Event header', 'issues')
+    .addHelpText('after', examples('rayne github send issue.json', 'rayne github send ping.json --event ping') +
+      '\nSigns with GITHUB_WEBHOOK_SECRET (the API\'s secret) and sends a fresh X-GitHub-Delivery id each time.\n')
+    .action((file: string, opts: CommonOptions & { event: string }) => session(opts, (s) => sendGithub(s, file, opts.event)));
 
   const events = program.command('events').description('stored webhook events (GET /v1/webhooks/events)')
     .addHelpText('after', examples('rayne events list --since 1h', 'rayne events show 123'));
@@ -249,6 +259,17 @@ async function rcaOfEvent(api: Api, eventId: string, timeoutMs: number): Promise
     return view.processing ? view : undefined;
   }, timeoutMs, 500);
   return event.processing!.rcaId ?? (event.processing!.startRca ? `rca/${eventId}` : undefined);
+}
+
+/** Posts a delivery as GitHub does: signed over the exact bytes, with a new delivery id. */
+async function sendGithub(s: Session, file: string, event: string): Promise<void> {
+  const secret = s.config.GITHUB_WEBHOOK_SECRET;
+  if (!secret) throw new ConfigError(['GITHUB_WEBHOOK_SECRET is not set: set it to the webhook secret the API checks (deliveries are only accepted signed)']);
+  const payload = readPayload(file);
+  // The client sends JSON.stringify(payload), so these are the bytes the signature covers.
+  const signature = await sign(secret, JSON.stringify(payload));
+  const api = s.withHeaders({ 'x-github-event': event, 'x-github-delivery': crypto.randomUUID(), 'x-hub-signature-256': signature, 'user-agent': 'rayne-github-send' });
+  await print<GithubAccepted>(s, await api('POST', '/v1/webhooks/github/issues', payload, [200, 202]), githubSentView);
 }
 
 interface EventFilters {

@@ -18,6 +18,18 @@ export interface Accepted {
   links?: Links;
 }
 
+/** POST /v1/webhooks/github/issues. */
+export interface GithubAccepted {
+  event_id: string;
+  delivery_id: string;
+  status: 'skipped' | 'started';
+  reason?: string;
+  workflow_id: string | null;
+  run_id: string | null;
+  duplicate: boolean;
+  links?: Links;
+}
+
 /** A row of GET /v1/webhooks/events. */
 export interface EventSummary {
   id: string;
@@ -113,6 +125,17 @@ export function sentView(a: Accepted): string {
     ['duplicate', a.duplicate ? 'yes (a redelivery of a stored event; nothing changed)' : 'no'],
     ['workflow', a.workflow_id],
     ['run', a.run_id],
+    ['temporal', a.links?.temporal_run],
+  ]);
+}
+
+export function githubSentView(a: GithubAccepted): string {
+  return fields([
+    ['event', a.event_id],
+    ['delivery', a.delivery_id],
+    ['status', a.reason ? `${a.status} (${a.reason})` : a.status],
+    ['duplicate', a.duplicate ? 'yes (a redelivery of a stored delivery; nothing changed)' : 'no'],
+    ['workflow', a.workflow_id],
     ['temporal', a.links?.temporal_run],
   ]);
 }

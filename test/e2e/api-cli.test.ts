@@ -9,6 +9,7 @@ import { loadScenario } from '../../src/demo/scenario';
 import { freePort } from '../../src/dev/free-port';
 import { createLogger } from '../../src/logger';
 import { runRayne, tempHome } from '../support/cli';
+import { issuePayload } from '../support/github-deliveries';
 import { createTestDatabase, eventually, startTestWorker, temporalAddress, testConfig } from '../support/harness';
 
 jest.setTimeout(180_000);
@@ -19,6 +20,7 @@ const scenario = loadScenario(SCENARIO_FILE);
 // An account of this file's own: incident workflow ids (account, monitor, scope) share one Temporal server with other files.
 const ACCOUNT = 'cli-api';
 const TOKEN = `tok-${crypto.randomBytes(12).toString('hex')}`;
+const GITHUB_SECRET = `gh-${crypto.randomBytes(12).toString('hex')}`;
 
 describe('rayne send, events and rca against a running API', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -44,7 +46,7 @@ describe('rayne send, events and rca against a running API', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     sandbox = await startDatadogSandbox({ scenario, apiKey: 'k', appKey: 'a' });
-    const config = testConfig({ RAYNE_API_TOKEN: TOKEN, TEMPORAL_UI_URL: 'http://ui.example', PORT: String(await freePort()), HOST: '127.0.0.1' });
+    const config = testConfig({ RAYNE_API_TOKEN: TOKEN, GITHUB_WEBHOOK_SECRET: GITHUB_SECRET, TEMPORAL_UI_URL: 'http://ui.example', PORT: String(await freePort()), HOST: '127.0.0.1' });
     server = await startApiServer(config, database.url, temporalAddress(), createLogger('silent'));
     const created = await fetch(`${server.url}/v1/accounts`, {
       method: 'POST',
@@ -53,7 +55,7 @@ describe('rayne send, events and rca against a running API', () => {
     });
     expect(created.status).toBe(201);
     worker = await startTestWorker(database.db, config);
-    env = { RAYNE_URL: server.url, RAYNE_API_TOKEN: TOKEN, RAYNE_HOME: tempHome('api-cli') };
+    env = { RAYNE_URL: server.url, RAYNE_API_TOKEN: TOKEN, GITHUB_WEBHOOK_SECRET: GITHUB_SECRET, RAYNE_HOME: tempHome('api-cli') };
   });
   afterAll(async () => {
     await worker?.stop();
@@ -243,8 +245,26 @@ describe('rayne send, events and rca against a running API', () => {
     expect((await apiGet(`/v1/rca?event_id=${eventId}`)).body.rcas).toHaveLength(runsBefore);
   });
 
+  it('sends a GitHub delivery signed with the configured secret, and says what a wrong or missing secret does', async () => {
+    const file = path.join(tempHome('github-send'), 'issue.json');
+    fs.writeFileSync(file, JSON.stringify(issuePayload('edited', { repository: 'acme/cli', number: 5, title: 'Login is slow' })));
+    const sent = await rayne(['github', 'send', file]);
+    expect(sent.code).toBe(0);
+    expect(sent.stdout).toMatch(/^status\s+skipped \(.+\)$/m);
+    const deliveryId = sent.stdout.match(/^delivery\s+(\S+)$/m)![1];
+    const { body } = await apiGet('/v1/webhooks/github/issues?repository=acme/cli');
+    expect(body.events.map((e: any) => e.delivery_id)).toEqual([deliveryId]);
+    const wrong = await rayne(['github', 'send', file], { GITHUB_WEBHOOK_SECRET: 'not-the-secret' });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('X-Hub-Signature-256 does not match');
+    const none = await rayne(['github', 'send', file], { GITHUB_WEBHOOK_SECRET: '' });
+    expect(none.code).toBe(78);
+    expect(none.stderr).toContain('GITHUB_WEBHOOK_SECRET is not set');
+  });
+
   it('prints the token in no output', () => {
     expect(outputs.length).toBeGreaterThan(10);
     for (const output of outputs) expect(output).not.toContain(TOKEN);
+    for (const output of outputs) expect(output).not.toContain(GITHUB_SECRET);
   });
 });
