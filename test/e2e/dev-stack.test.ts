@@ -51,6 +51,8 @@ describe('rayne dev', () => {
 
     expect(await stopDev(first, 'group')).toBe(0);
     expect(first.output()).toContain('stopped.');
+    // A clean Ctrl-C is quiet: no warnings from the SDK's core or the servers as they go down.
+    expect(first.output().split('stopping ...')[1]).not.toMatch(/\b(WARN|ERROR)\b/);
     for (const port of Object.values(ports)) expect(await listening(port)).toBe(false);
 
     const second = await startDev(env);
