@@ -29,10 +29,14 @@ export interface AnalysisDeps {
 /** The analyst for a run: an override, else RAYNE_ANALYST, else Claude when configured, else offline (also for one not configured). */
 export function chooseAnalyst(analysis: AnalysisDeps['analysis'], override: { analyst?: AnalystName; model?: string } = {}): AnalysisPlan {
   const chosen = override.analyst ?? (analysis.analyst === 'auto' ? (analysis.claudeConfigured ? 'claude' : 'offline') : analysis.analyst);
-  const unavailable = (chosen === 'claude' && !analysis.claudeConfigured) || (chosen === 'ollama' && !analysis.ollamaConfigured);
-  const analyst: AnalystName = unavailable ? 'offline' : chosen;
+  const missingSetting = chosen === 'claude' && !analysis.claudeConfigured ? 'ANTHROPIC_API_KEY' : chosen === 'ollama' && !analysis.ollamaConfigured ? 'OLLAMA_URL' : undefined;
+  const analyst: AnalystName = missingSetting ? 'offline' : chosen;
   const model = analyst === 'offline' ? undefined : override.model ?? (analyst === 'ollama' ? analysis.ollamaModel ?? 'llama3.1' : analysis.model);
-  return { analyst, model, maxTurns: analysis.maxTurns, ...(analyst !== 'offline' && analysis.llmTaskQueue ? { taskQueue: analysis.llmTaskQueue } : {}) };
+  return {
+    analyst, model, maxTurns: analysis.maxTurns,
+    ...(analyst !== 'offline' && analysis.llmTaskQueue ? { taskQueue: analysis.llmTaskQueue } : {}),
+    ...(missingSetting ? { fallback: `fell back to the offline analyst: ${chosen} was asked for, but the worker has no ${missingSetting}` } : {}),
+  };
 }
 
 /** What the workflow keeps of a report: enough for its state query and the incident's history. */

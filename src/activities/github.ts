@@ -71,6 +71,11 @@ const BODY_CHARS = 8000;
 const RECENT_ALERT_DAYS = 7;
 
 /** The vector of an issue: one per issue, replaced when it is triaged again. */
+/** planTriage's answer: `closingOff` says why nothing will be closed (absent when closing is on, and in plans recorded before it existed). */
+export type TriagePlan = AnalysisPlan & { closingOff?: string };
+
+const CLOSING_OFF = 'RAYNE_GITHUB_CLOSE_DUPLICATES is off';
+
 const issueVectorId = (repository: string, number: number) => `github/${repository}#${number}`;
 const issueAccount = (repository: string) => `github:${repository}`;
 
@@ -273,10 +278,11 @@ export const createGithubActivities = (deps: GithubDeps) => {
       };
     },
 
-    async planTriage(triageId: string): Promise<AnalysisPlan> {
+    /** The analyst, and why no duplicate will be closed when closing is off: the workflow then schedules no close at all. */
+    async planTriage(triageId: string): Promise<TriagePlan> {
       const plan = chooseAnalyst(analysis);
       await update(triageId, { analyst: plan.analyst, model: plan.model ?? null });
-      return plan;
+      return github.closeDuplicates ? plan : { ...plan, closingOff: CLOSING_OFF };
     },
 
     /** The offline triage; `note` (why the configured analyst gave none) is kept in its reasoning. */
@@ -349,7 +355,7 @@ export const createGithubActivities = (deps: GithubDeps) => {
       const octo = client();
       const triage = row.result;
       const best = triage?.duplicates[0] && contextOf(row).similarIssues.find((s) => s.url === triage.duplicates[0]!.url);
-      const reason = !github.closeDuplicates ? 'RAYNE_GITHUB_CLOSE_DUPLICATES is off'
+      const reason = !github.closeDuplicates ? CLOSING_OFF
         : !octo ? 'no GH_TOKEN'
         : row.action === 'reopened' ? 'the issue was reopened by a person'
         : !triage || !best ? 'no duplicate found'

@@ -245,6 +245,9 @@ export function incidentText(a: Pick<AlertContext, 'title' | 'monitorName' | 'se
   return [a.title, a.monitorName, a.service && `service ${a.service}`, a.hostname && `host ${a.hostname}`, a.message?.slice(0, 600)].filter(Boolean).join('\n');
 }
 
+const notConfigured = (account: string) =>
+  `not configured: no Datadog account "${account}"; add one with POST /v1/accounts (or run rayne dev --sandbox)`;
+
 export const createPrefetchActivities = ({ db, accounts, similarity, similar }: PrefetchDeps) => {
   const save = async (rcaId: string, outcome: SourceOutcome, data: unknown): Promise<SourceOutcome> => {
     await db.query(
@@ -260,10 +263,12 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
    * A source without an account is recorded as failed with why, and logged as one line: a stack
    * without an account is the usual first run, and a failed activity would log a stack trace per source.
    */
+  // Not configured is an answer, not a failure: the run's history shows a completed activity, not
+  // red retries, and the log one line per source.
   const missingAccount = async (rcaId: string, source: PrefetchSource, account: string): Promise<SourceOutcome> => {
-    const reason = `no Datadog account "${account}" is configured; add it with POST /v1/accounts`;
+    const reason = notConfigured(account);
     Context.current().log.warn(`${source} not fetched: ${reason}`, { rcaId, source });
-    return save(rcaId, { source, status: 'failed', items: 0, reason }, undefined);
+    return save(rcaId, { source, status: 'skipped', items: 0, reason }, undefined);
   };
 
   /** Runs one source: Datadog calls for the alert's account, the result saved, failures classified. */

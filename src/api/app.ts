@@ -12,6 +12,7 @@ import type { Logger } from '../logger';
 import type { ProcessorConfigStore } from '../processors/config';
 import { type ApiMetrics, exposition, METRICS_CONTENT_TYPE, type MetricsSource } from '../telemetry/metrics';
 import { pingTemporal } from '../temporal/connection';
+import { consoleRoutes } from '../console/routes';
 import { accountRoutes } from './accounts';
 import { datadogRoutes } from './datadog';
 import { docsRoutes } from './docs';
@@ -83,6 +84,8 @@ export function createApp(deps: ApiDeps) {
     .route('/v1', datadogRoutes(deps))
     // Public: the document and the page describe the routes, and hold no secrets.
     .route('/', docsRoutes(() => app.getOpenAPI31Document(documentConfig())))
+    // The console renders the API's own answers, asked in-process with the signed-in token.
+    .route('/', consoleRoutes(deps.config, (path, init) => app.request(path, init)))
     .notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` } }, 404))
     .onError(onError);
 }

@@ -1,4 +1,7 @@
+import { TypedSearchAttributes } from '@temporalio/common';
 import { z } from 'zod';
+import { searchAttributesOf } from '../intake/intake';
+import { RayneRole } from '../workflows/search-attributes';
 import { renderMarkdown } from '../notebook/notebook';
 import { RCA_CATEGORIES, RcaReportSchema, VERDICTS } from '../analysis/report';
 import { rcaStateQuery } from '../workflows/rca-workflow';
@@ -112,6 +115,18 @@ export const rcaRoutes = ({ db, temporal, config, metrics, feedbackReindex }: Ap
     return run;
   };
 
+  /**
+   * Every search attribute of the event's first RCA, so a re-run is found by the same filters in
+   * the Web UI; rebuilt from the stored event when Temporal no longer keeps that run.
+   */
+  const originalSearchAttributes = async (eventId: string, role: string | null): Promise<TypedSearchAttributes> => {
+    const original = await temporal.connection.withDeadline(Date.now() + config.RAYNE_TEMPORAL_TIMEOUT_MS, () => temporal.workflow.getHandle(`rca/${eventId}`).describe())
+      .catch(() => undefined);
+    if (original) return original.typedSearchAttributes;
+    const { rows: [event] } = await db.query('SELECT monitor_id, alert_status, account, service, hostname FROM webhook_events WHERE id = $1', [eventId]);
+    return new TypedSearchAttributes([...searchAttributesOf(event), ...(role ? [{ key: RayneRole, value: role }] : [])]);
+  };
+
   const app = openApiApp();
   app.use(requireApiToken(config.RAYNE_API_TOKEN));
   return app
@@ -164,9 +179,11 @@ export const rcaRoutes = ({ db, temporal, config, metrics, feedbackReindex }: Ap
       const run = await runOf(id);
       const { rows: [{ n }] } = await db.query('SELECT count(*)::int AS n FROM rca_runs WHERE event_id = $1', [run.event_id]);
       const rcaId = `rca/${run.event_id}/rerun-${n}`;
+      // Found in the Web UI by the same attributes as the first run (bounded: describe answers or the event's own).
+      const typedSearchAttributes = await originalSearchAttributes(run.event_id, run.role);
       try {
         const handle = await temporal.connection.withDeadline(Date.now() + config.RAYNE_TEMPORAL_TIMEOUT_MS, () => temporal.workflow.start('rcaWorkflow', {
-          workflowId: rcaId, taskQueue: config.TEMPORAL_TASK_QUEUE, args: [{ eventId: run.event_id, rcaId, ...value }],
+          workflowId: rcaId, taskQueue: config.TEMPORAL_TASK_QUEUE, args: [{ eventId: run.event_id, rcaId, ...value }], typedSearchAttributes,
         }));
         metrics.workflowsStarted.inc({ workflow_type: 'rcaWorkflow' });
         return c.json({ rca_id: rcaId, workflow_id: rcaId, run_id: handle.firstExecutionRunId }, 202);

@@ -2,7 +2,9 @@
  * `rayne send`, `rayne events …` and `rayne rca …`: the HTTP API's commands, so they work against any
  * deployment (RAYNE_URL or --url, bearer RAYNE_API_TOKEN). Light to load: no pg, no Temporal.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { sign } from '@octokit/webhooks-methods';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type Api, apiClient, ApiResponseError, ApiUnreachableError, poll } from '../api-client';
 import { RCA_CATEGORIES } from '../analysis/report';
@@ -12,8 +14,9 @@ import { ALERT_STATUSES, EVENT_STATUSES } from '../intake/datadog-payload';
 import { ANALYSTS } from '../workflows/rca-types';
 import {
   type Accepted, type EventDetail, type EventSummary, eventsTable, eventView, type RcaDetail, rcasTable, type RcaSummary, rcaView,
-  type RerunStarted, rerunView, sentView,
+  type RerunStarted, rerunView, sentView, describeConclusion, type GithubAccepted, githubSentView,
 } from './api-views';
+import { rcaPathId } from '../notebook/notebook';
 
 /** What `rayne` exits with; 69 and 78 are sysexits' EX_UNAVAILABLE and EX_CONFIG, 66 EX_NOINPUT. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, noInput: 66, unavailable: 69, config: 78 } as const;
@@ -42,6 +45,8 @@ interface Session {
   withHeaders: (headers: Record<string, string>) => Api;
   json: boolean;
   config: Config;
+  /** The API's base URL, for links to its console. */
+  url: string;
 }
 
 /** Registers send, events and rca on the program. */
@@ -50,15 +55,26 @@ export function addApiCommands(program: Command): void {
     .argument('[payload]', 'a JSON file holding a Datadog webhook payload, sent as written')
     .option('--scenario <file>', 'send this scenario\'s alert instead (scenarios/*.json), timestamped now with a fresh transition id')
     .option('--account <name>', 'the account to route to (POST /v1/webhooks/receive/<name>); default: by org_id, else the default account')
+    .option('--wait', 'wait for the RCA the alert starts, then print its conclusion and its page in the console')
+    .option('--timeout <seconds>', 'with --wait: give up after this long (default 600)', positiveInt)
     .addHelpText('after', examples(
       'rayne send alert.json',
+      'rayne send --scenario scenarios/storefront-web-host-cpu.json --wait',
       'rayne send --scenario scenarios/checkout-service-error-rate-spike.json --account demo',
       'RAYNE_URL=https://rayne.example.com rayne send alert.json --json | jq -r .event_id',
     ) + '\nSends X-Rayne-Token: $RAYNE_WEBHOOK_SECRET when that is set.\n')
-    .action((file: string | undefined, opts: CommonOptions & { scenario?: string; account?: string }, cmd: Command) => {
+    .action((file: string | undefined, opts: CommonOptions & SendOptions, cmd: Command) => {
       if ((file === undefined) === (opts.scenario === undefined)) cmd.error('error: give a payload file or --scenario <file>, one of them');
       return session(opts, (s) => send(s, file, opts));
     });
+
+  const github = program.command('github').description('GitHub issue webhooks (POST /v1/webhooks/github/issues)');
+  apiCommand(github, 'send', 'send a GitHub webhook delivery from a file, signed with $GITHUB_WEBHOOK_SECRET as GitHub signs it')
+    .argument('<payload>', 'a JSON file holding the delivery\'s payload (an issues event: action, issue, repository)')
+    .option('--event <name>', 'the X-GitHub-Event header', 'issues')
+    .addHelpText('after', examples('rayne github send issue.json', 'rayne github send ping.json --event ping') +
+      '\nSigns with GITHUB_WEBHOOK_SECRET (the API\'s secret) and sends a fresh X-GitHub-Delivery id each time.\n')
+    .action((file: string, opts: CommonOptions & { event: string }) => session(opts, (s) => sendGithub(s, file, opts.event)));
 
   const events = program.command('events').description('stored webhook events (GET /v1/webhooks/events)')
     .addHelpText('after', examples('rayne events list --since 1h', 'rayne events show 123'));
@@ -124,10 +140,12 @@ function positiveInt(value: string): number {
 
 const AGE_UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** An age (30m, 6h, 2d) becomes the ISO time that long ago; anything else goes to the API, which checks it. */
+/** An age (30m, 6h, 2d) becomes the ISO time that long ago; an ISO 8601 time goes as given; anything else is refused naming both forms. */
 function since(value: string): string {
   const age = /^(\d+)([smhd])$/.exec(value);
-  return age ? new Date(Date.now() - Number(age[1]) * AGE_UNITS[age[2]!]!).toISOString() : value;
+  if (age) return new Date(Date.now() - Number(age[1]) * AGE_UNITS[age[2]!]!).toISOString();
+  if (/^\d{4}-\d{2}-\d{2}T/.test(value) && !Number.isNaN(Date.parse(value))) return value;
+  throw new InvalidArgumentError('give an age (a number and s, m, h or d: 30m, 6h, 2d) or an ISO 8601 time with its offset (2026-11-24T03:00:00Z).');
 }
 
 /** Runs one API command: its settings, its client, and an exit code that says what went wrong. */
@@ -136,7 +154,7 @@ async function session(opts: CommonOptions, work: (s: Session) => Promise<void>)
     const config = loadConfig();
     const base = opts.url ?? config.RAYNE_URL ?? DEFAULT_URL;
     const withHeaders = (headers: Record<string, string>) => announceSlow(apiClient(base, config.RAYNE_API_TOKEN, { headers, timeoutMs: REQUEST_TIMEOUT_MS }));
-    await work({ api: withHeaders({}), withHeaders, json: opts.json === true, config });
+    await work({ api: withHeaders({}), withHeaders, json: opts.json === true, config, url: base.replace(/\/+$/, '') });
   } catch (err) {
     const [code, message] = explain(err);
     process.stderr.write(`rayne: ${message}\n`);
@@ -209,13 +227,49 @@ function readPayload(file: string): unknown {
   return payload;
 }
 
-async function send(s: Session, file: string | undefined, opts: { scenario?: string; account?: string }): Promise<void> {
+interface SendOptions {
+  scenario?: string;
+  account?: string;
+  wait?: boolean;
+  timeout?: number;
+}
+
+async function send(s: Session, file: string | undefined, opts: SendOptions): Promise<void> {
   const payload = opts.scenario ? alertToSend(loadScenario(opts.scenario)) : readPayload(file!);
   const route = `/v1/webhooks/receive${opts.account ? `/${encodeURIComponent(opts.account)}` : ''}`;
   // The receive route takes the webhook secret, not the API token: a deployment with one wants it here.
   const secret = s.config.RAYNE_WEBHOOK_SECRET;
   const api = secret ? s.withHeaders({ 'x-rayne-token': secret }) : s.api;
-  await print<Accepted>(s, await api('POST', route, payload, [200, 202]), sentView);
+  const response = await api('POST', route, payload, [200, 202]);
+  if (!opts.wait) return void (await print<Accepted>(s, response, sentView));
+  const accepted = await response.json() as Accepted;
+  if (!s.json) process.stdout.write(`${sentView(accepted)}\n`);
+  const timeoutMs = (opts.timeout ?? 600) * 1000;
+  const rcaId = await rcaOfEvent(s.api, accepted.event_id, timeoutMs);
+  if (!rcaId) throw new Error(`event ${accepted.event_id} started no RCA (only a new or escalated alert does); see rayne events show ${accepted.event_id}`);
+  const rca = await print<RcaDetail>(s, await waitForRca(s.api, rcaId, timeoutMs), describeConclusion);
+  if (!s.json) process.stdout.write(`\nRead it in the console: ${s.url}/rca/${rcaPathId(rca.id)}\n`);
+  if (rca.status === 'failed') throw new Error(`${rca.id} failed${rca.error ? `: ${rca.error}` : ''}`);
+}
+
+/** The RCA the incident workflow started for an event, once it has recorded the transition; undefined when it started none. */
+async function rcaOfEvent(api: Api, eventId: string, timeoutMs: number): Promise<string | undefined> {
+  const event = await poll(`event ${eventId} was not processed`, async () => {
+    const view = await (await api('GET', `/v1/webhooks/events/${encodeURIComponent(eventId)}`, undefined, 200)).json() as EventDetail;
+    return view.processing ? view : undefined;
+  }, timeoutMs, 500);
+  return event.processing!.rcaId ?? (event.processing!.startRca ? `rca/${eventId}` : undefined);
+}
+
+/** Posts a delivery as GitHub does: signed over the exact bytes, with a new delivery id. */
+async function sendGithub(s: Session, file: string, event: string): Promise<void> {
+  const secret = s.config.GITHUB_WEBHOOK_SECRET;
+  if (!secret) throw new ConfigError(['GITHUB_WEBHOOK_SECRET is not set: set it to the webhook secret the API checks (deliveries are only accepted signed)']);
+  const payload = readPayload(file);
+  // The client sends JSON.stringify(payload), so these are the bytes the signature covers.
+  const signature = await sign(secret, JSON.stringify(payload));
+  const api = s.withHeaders({ 'x-github-event': event, 'x-github-delivery': crypto.randomUUID(), 'x-hub-signature-256': signature, 'user-agent': 'rayne-github-send' });
+  await print<GithubAccepted>(s, await api('POST', '/v1/webhooks/github/issues', payload, [200, 202]), githubSentView);
 }
 
 interface EventFilters {
@@ -274,6 +328,9 @@ async function rerun(s: Session, id: string, opts: RerunOptions): Promise<void> 
   }
   const started = await response.json() as RerunStarted;
   const finished = await print<RcaDetail>(s, await waitForRca(s.api, started.rca_id, (opts.timeout ?? 600) * 1000), rcaView);
+  // Said on stderr too: a report by another analyst than the one asked for is easy to miss in the table.
+  const fallback = finished.report?.missing_data.find((m) => m.startsWith('fell back to the offline analyst'));
+  if (fallback && !s.json) process.stderr.write(`rayne: ${fallback}\n`);
   if (finished.status === 'failed') throw new Error(`${started.rca_id} failed${finished.error ? `: ${finished.error}` : ''}`);
 }
 

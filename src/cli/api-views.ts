@@ -18,6 +18,18 @@ export interface Accepted {
   links?: Links;
 }
 
+/** POST /v1/webhooks/github/issues. */
+export interface GithubAccepted {
+  event_id: string;
+  delivery_id: string;
+  status: 'skipped' | 'started';
+  reason?: string;
+  workflow_id: string | null;
+  run_id: string | null;
+  duplicate: boolean;
+  links?: Links;
+}
+
 /** A row of GET /v1/webhooks/events. */
 export interface EventSummary {
   id: string;
@@ -86,6 +98,10 @@ export interface RerunStarted {
   run_id: string;
 }
 
+/** How long something took, readable at any size: 340 ms, 12.4 s, 3 min 05 s. */
+export const duration = (ms: number): string =>
+  ms < 1000 ? `${ms} ms` : ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} min ${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')} s`;
+
 /** `2026-11-24 03:41:20Z`: sortable, short, unambiguous. */
 export const time = (iso: string | null | undefined): string => (iso ? new Date(iso).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-');
 
@@ -109,6 +125,17 @@ export function sentView(a: Accepted): string {
     ['duplicate', a.duplicate ? 'yes (a redelivery of a stored event; nothing changed)' : 'no'],
     ['workflow', a.workflow_id],
     ['run', a.run_id],
+    ['temporal', a.links?.temporal_run],
+  ]);
+}
+
+export function githubSentView(a: GithubAccepted): string {
+  return fields([
+    ['event', a.event_id],
+    ['delivery', a.delivery_id],
+    ['status', a.reason ? `${a.status} (${a.reason})` : a.status],
+    ['duplicate', a.duplicate ? 'yes (a redelivery of a stored delivery; nothing changed)' : 'no'],
+    ['workflow', a.workflow_id],
     ['temporal', a.links?.temporal_run],
   ]);
 }
@@ -195,7 +222,7 @@ export function rcaView(r: RcaDetail): string {
     ['confidence', report && report.confidence.toFixed(2)],
     ['root cause', report?.root_cause],
     ['usage', r.usage?.turns ? `${r.usage.turns} turns, ${r.usage.toolCalls} tool calls, ${r.usage.inputTokens + r.usage.outputTokens} tokens, ~$${r.usage.estimatedCostUsd.toFixed(4)}` : undefined],
-    ['took', r.timings && `${(r.timings.ms / 1000).toFixed(1)}s`],
+    ['took', r.timings && duration(r.timings.ms)],
     ['notebook', r.links.notebook],
     ['temporal', r.links.temporal_run],
   ]) +
@@ -210,4 +237,16 @@ export function rcaView(r: RcaDetail): string {
 
 export function rerunView(started: RerunStarted): string {
   return fields([['rca', started.rca_id], ['workflow', started.workflow_id], ['run', started.run_id]]);
+}
+
+/** An RCA's conclusion as a reader wants it first: verdict, root cause, the best hypotheses, what to do. */
+export function describeConclusion(rca: Pick<RcaDetail, 'status' | 'error' | 'analyst' | 'report'>): string {
+  const r = rca.report;
+  if (!r) return `\n  Conclusion: none, the RCA ${rca.status}${rca.error ? `: ${rca.error}` : ''}\n`;
+  const hypotheses = (r.hypotheses ?? []).slice(0, 3).map((h, i) => `      ${i + 1}. ${h.score.toFixed(2)} ${h.category} · ${h.culprit}`);
+  const remediation = r.remediation.slice(0, 3).map((step) => `      - ${step}`);
+  return `\n  Conclusion (${rca.analyst ?? 'analyst'}): ${r.verdict ?? 'no verdict'}, ${r.category}, confidence ${Math.round(r.confidence * 100)}%\n` +
+    `    root cause: ${r.root_cause}\n` +
+    (hypotheses.length ? `    top hypotheses:\n${hypotheses.join('\n')}\n` : '') +
+    `    remediation:\n${remediation.join('\n') || '      (none proposed)'}\n`;
 }

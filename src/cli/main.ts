@@ -29,7 +29,11 @@ export function buildCli(): Command {
   const program = new Command('rayne').description('Durable alert investigation on Temporal');
   // Commander exits 1 on a bad argument or option; 2 keeps "you typed it wrong" apart from "it failed". Subcommands inherit this.
   program.exitOverride((err) => process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.usage));
-  program.command('dev').description('run the whole stack locally: embedded Postgres, Temporal dev server, worker, API').action(run((c, l) => stack().dev(c, l)));
+  program
+    .command('dev')
+    .description('run the whole stack locally: embedded Postgres, Temporal dev server, worker, API')
+    .option('--sandbox [scenario-file]', 'also run a Datadog sandbox seeded from a scenario (default scenarios/storefront-web-host-cpu.json) as the default account')
+    .action((opts: { sandbox?: string | true }) => run((c, l) => stack().dev(c, l, opts.sandbox))());
   program.command('api').description('serve the HTTP API (needs DATABASE_URL and TEMPORAL_ADDRESS)').action(run((c, l) => stack().api(c, l)));
   program
     .command('worker')
@@ -54,7 +58,7 @@ export function buildCli(): Command {
     .action((dir: string, opts: { analyst?: AnalystName; bundles?: string; crossValidate?: boolean }) => run((c, l) => stack().evaluate(c, l, dir, opts))());
   addApiCommands(program);
   addLogsCommand(program);
-  program.addHelpText('after', '\nExamples:\n  rayne dev\n  rayne demo\n  rayne demo scenarios/checkout-service-error-rate-spike.json --exit\n  rayne send --scenario scenarios/storefront-web-host-cpu.json\n  rayne events list --since 1h\n  rayne rca show 123\n  rayne eval scenarios\n  DATABASE_URL=postgres://... TEMPORAL_ADDRESS=temporal:7233 rayne api\n' +
+  program.addHelpText('after', '\nExamples:\n  rayne dev\n  rayne dev --sandbox\n  rayne send --scenario scenarios/storefront-web-host-cpu.json --wait\n  rayne demo\n  rayne demo scenarios/checkout-service-error-rate-spike.json --exit\n  rayne send --scenario scenarios/storefront-web-host-cpu.json\n  rayne events list --since 1h\n  rayne rca show 123\n  rayne eval scenarios\n  DATABASE_URL=postgres://... TEMPORAL_ADDRESS=temporal:7233 rayne api\n' +
     '\nsend, events and rca talk to the API at $RAYNE_URL (default http://localhost:8080; --url overrides) with $RAYNE_API_TOKEN.\n' +
     'Exit codes: 0 ok, 1 failed (the API answered an error), 2 usage, 66 input file unreadable, 69 API unreachable, 78 bad configuration.\n');
   return program;

@@ -8,7 +8,10 @@ import { migrate } from '../db/migrate';
 import { runDemo } from '../demo/demo';
 import { runEval } from '../demo/eval';
 import type { AnalystName } from '../workflows/rca-types';
-import { DEFAULT_SCENARIO } from '../demo/stack-client';
+import { DEFAULT_SCENARIO, indexHistory, SANDBOX_KEYS, useSandboxAccount } from '../demo/stack-client';
+import { type DatadogSandbox, startDatadogSandbox } from '../demo/sandbox';
+import { loadScenario } from '../demo/scenario';
+import { apiClient } from '../api-client';
 import { consoleSteps, startDevStack } from '../dev/stack';
 import type { Logger } from '../logger';
 import { ensureSearchAttributes } from '../temporal/connection';
@@ -38,23 +41,54 @@ function untilSignal(): Promise<string> {
   });
 }
 
-export async function dev(config: Config, log: Logger) {
+const SANDBOX_ACCOUNT = 'sandbox';
+
+/** How to run this CLI again from here: ./bin/rayne.js in a clone, else \`rayne\` (installed or linked). */
+function selfCommand(): string {
+  const script = path.relative(process.cwd(), process.argv[1] ?? '');
+  return script && !script.startsWith('..') && !path.isAbsolute(script) ? `./${script}` : 'rayne';
+}
+
+/** `rayne dev`; with a sandbox scenario, a Datadog sandbox seeded from it is the default account, so an RCA has evidence to conclude from. */
+export async function dev(config: Config, log: Logger, sandbox?: string | true) {
+  const sandboxScenario = sandbox === true ? DEFAULT_SCENARIO : sandbox && path.resolve(sandbox);
   const out = (s: string) => process.stdout.write(s);
   out('Starting Rayne (embedded defaults; set DATABASE_URL or TEMPORAL_ADDRESS to use real ones)\n');
-  const stack = await startDevStack(config, log, consoleSteps(out));
+  const step = consoleSteps(out);
+  const scenario = sandboxScenario ? loadScenario(sandboxScenario) : undefined;
+  let datadog: DatadogSandbox | undefined;
+  if (scenario) {
+    const s = step(`Datadog sandbox seeded from ${path.basename(sandboxScenario!)}`);
+    datadog = await startDatadogSandbox({ scenario, apiKey: SANDBOX_KEYS.api_key, appKey: SANDBOX_KEYS.app_key });
+    s.done(`(${datadog.url})`);
+  }
+  const stack = await startDevStack(config, log, step);
+  if (scenario && datadog) {
+    const s = step(`account "${SANDBOX_ACCOUNT}" (default) on the sandbox, with its past incidents`);
+    await useSandboxAccount(apiClient(stack.apiUrl, config.RAYNE_API_TOKEN), SANDBOX_ACCOUNT, scenario, datadog.url);
+    await indexHistory(config, stack.databaseUrl, scenario, SANDBOX_ACCOUNT);
+    s.done();
+  }
+  const tryIt = sandboxScenario
+    ? `\nTry:  ${selfCommand()} send --scenario ${path.relative(process.cwd(), sandboxScenario)} --wait\n      (prints the RCA's conclusion and its page in the console)\n`
+    : `\nTry:  curl -X POST ${stack.apiUrl}/v1/webhooks/receive -H 'content-type: application/json' \\\n` +
+      `        -d '{"monitor_id":1,"alert_status":"Alert","monitor_name":"High CPU","hostname":"web-01"}'\n` +
+      `      With no Datadog account the RCA has no evidence; \`rayne dev --sandbox\` gives it a seeded Datadog sandbox.\n`;
   out(
     `\nRayne is up:\n` +
-      `  API          ${stack.apiUrl}  (POST /v1/webhooks/receive)\n` +
+      `  Console      ${stack.apiUrl}/  (incidents, RCAs, GitHub triages)\n` +
+      `  API          ${stack.apiUrl}  (POST /v1/webhooks/receive; reference at ${stack.apiUrl}/docs)\n` +
       (stack.temporalUiUrl ? `  Temporal UI  ${stack.temporalUiUrl}\n` : '') +
       `  Temporal     ${stack.temporalAddress}  (namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE})\n` +
       `  Postgres     ${redactUrl(stack.databaseUrl)}\n` +
-      `\nTry:  curl -X POST ${stack.apiUrl}/v1/webhooks/receive -H 'content-type: application/json' \\\n` +
-      `        -d '{"monitor_id":1,"alert_status":"Alert","monitor_name":"High CPU","hostname":"web-01"}'\n` +
+      (datadog ? `  Datadog      ${datadog.url}  (sandbox, account "${SANDBOX_ACCOUNT}")\n` : '') +
+      tryIt +
       `Press Ctrl-C to stop.\n`,
   );
   const signal = await untilSignal();
   out(`\n${signal}: stopping ...\n`);
   await stack.stop();
+  await datadog?.close();
   out('stopped.\n');
 }
 

@@ -1,15 +1,17 @@
 import { type Api, apiClient, poll } from '../api-client';
 import type { Config } from '../config';
 import { consoleSteps, startDevStack } from '../dev/stack';
+import type { StoredReport } from '../analysis/report';
+import { describeConclusion } from '../cli/api-views';
 import type { EvidenceBundle } from '../evidence/bundle';
+import { rcaPathId } from '../notebook/notebook';
 import type { Logger } from '../logger';
 import { startReceiver } from './receiver';
 import { startDatadogSandbox } from './sandbox';
 import { alertToSend, loadScenario } from './scenario';
-import { indexHistory, isolatedConfig } from './stack-client';
+import { indexHistory, isolatedConfig, SANDBOX_KEYS, useSandboxAccount } from './stack-client';
 
 const DEMO_ACCOUNT = 'demo';
-const DEMO_KEYS = { api_key: 'demo-api-key', app_key: 'demo-app-key' };
 
 export interface DemoOptions {
   scenarioFile: string;
@@ -30,17 +32,18 @@ export async function runDemo(baseConfig: Config, log: Logger, options: DemoOpti
   const step = consoleSteps(out);
 
   let s = step('Datadog sandbox and receivers');
-  const sandbox = await startDatadogSandbox({ scenario, apiKey: DEMO_KEYS.api_key, appKey: DEMO_KEYS.app_key });
+  const sandbox = await startDatadogSandbox({ scenario, apiKey: SANDBOX_KEYS.api_key, appKey: SANDBOX_KEYS.app_key });
   const receivers = { notify: await startReceiver(), forward: await startReceiver(), slack: await startReceiver() };
   s.done(`(${sandbox.url})`);
 
   const stack = await startDevStack(config, log, step);
   try {
     const api = apiClient(stack.apiUrl, config.RAYNE_API_TOKEN);
+    // With --exit the stack stops right after printing: its links would be dead when read.
+    const temporalUiUrl = options.exitWhenDone ? undefined : stack.temporalUiUrl;
+    let consoleUrl: string | undefined;
     s = step('demo account and processors');
-    const account = { name: DEMO_ACCOUNT, org_id: String(scenario.alert.org_id ?? ''), base_url: sandbox.url, ...DEMO_KEYS, is_default: true };
-    if ((await api('GET', `/v1/accounts/${DEMO_ACCOUNT}`)).status === 404) await api('POST', '/v1/accounts', account, 201);
-    else await api('PUT', `/v1/accounts/${DEMO_ACCOUNT}`, { base_url: sandbox.url, ...DEMO_KEYS, is_default: true }, 200);
+    await useSandboxAccount(api, DEMO_ACCOUNT, scenario, sandbox.url);
     await api('POST', '/v1/webhooks/config', {
       account: DEMO_ACCOUNT,
       notify: { urls: [`${receivers.notify.url}/notify`] },
@@ -62,18 +65,24 @@ export async function runDemo(baseConfig: Config, log: Logger, options: DemoOpti
       const accepted = await (await api('POST', `/v1/webhooks/receive/${DEMO_ACCOUNT}`, payload, 202)).json() as { event_id: string; workflow_id: string };
       const event = await waitProcessed(api, accepted.event_id);
       s.done();
-      out(describeEvent(event, stack.temporalUiUrl, config.TEMPORAL_NAMESPACE));
+      out(describeEvent(event, temporalUiUrl, config.TEMPORAL_NAMESPACE));
       if (label === 'alert') {
         s = step('waiting for the RCA evidence');
-        const rca = await waitEvidence(api, accepted.event_id);
+        const evidence = await waitEvidence(api, accepted.event_id);
         s.done();
-        out(describeEvidence(rca, stack.temporalUiUrl, config.TEMPORAL_NAMESPACE));
+        out(describeEvidence(evidence, temporalUiUrl, config.TEMPORAL_NAMESPACE));
+        s = step('waiting for the RCA\'s conclusion');
+        const rca = await waitRca(api, accepted.event_id);
+        s.done();
+        out(describeConclusion(rca));
+        consoleUrl = `${stack.apiUrl}/${rcaHrefOf(rca.id)}`;
       }
     }
     out(`\nWhat the receivers got: notify ${receivers.notify.requests.length}, forward ${receivers.forward.requests.length}, Slack ${receivers.slack.requests.length} request(s)\n`);
     out(`Datadog sandbox writes:\n${sandbox.writes.map((w) => `  ${w.method} ${w.path} -> ${w.status}`).join('\n') || '  (none)'}\n`);
     if (!options.exitWhenDone) {
-      out(`\nThe stack stays up: API ${stack.apiUrl}${stack.temporalUiUrl ? `, Temporal UI ${stack.temporalUiUrl}` : ''}. Press Ctrl-C to stop.\n`);
+      out(`\nRead the report in the console: ${consoleUrl}\n`);
+      out(`The stack stays up: API ${stack.apiUrl} (docs ${stack.apiUrl}/docs)${stack.temporalUiUrl ? `, Temporal UI ${stack.temporalUiUrl}` : ''}. Press Ctrl-C to stop.\n`);
       await options.untilStopped();
     }
   } finally {
@@ -115,6 +124,23 @@ function waitEvidence(api: Api, eventId: string): Promise<EvidenceView> {
     const view = await res.json() as EvidenceView;
     return view.status !== 'running' ? view : undefined;
   }, 90_000);
+}
+
+interface RcaView {
+  id: string;
+  status: string;
+  error: string | null;
+  analyst: string | null;
+  report: StoredReport | null;
+}
+
+const rcaHrefOf = (rcaId: string) => `rca/${rcaPathId(rcaId)}`;
+
+function waitRca(api: Api, eventId: string): Promise<RcaView> {
+  return poll(`the RCA of event ${eventId} did not finish`, async () => {
+    const rca = await (await api('GET', `/v1/rca/${eventId}`, undefined, 200)).json() as RcaView;
+    return rca.status === 'completed' || rca.status === 'failed' ? rca : undefined;
+  }, 120_000);
 }
 
 function describeEvidence(v: EvidenceView, temporalUiUrl: string | undefined, namespace: string): string {

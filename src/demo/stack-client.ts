@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Api } from '../api-client';
 import type { Config } from '../config';
 import { createPool } from '../db/pool';
 import { freePort } from '../dev/free-port';
@@ -29,6 +30,16 @@ export async function isolatedConfig(config: Config, env: NodeJS.ProcessEnv, nam
     RAYNE_TEMPORAL_UI_PORT: await pick('RAYNE_TEMPORAL_UI_PORT'),
     RAYNE_PUBLIC_URL: config.RAYNE_PUBLIC_URL ?? `http://localhost:${port}`,
   };
+}
+
+/** The keys the Datadog sandbox accepts; they open nothing else. */
+export const SANDBOX_KEYS = { api_key: 'demo-api-key', app_key: 'demo-app-key' };
+
+/** Makes `name` the default account, reading Datadog from the sandbox at `baseUrl` (created, or updated on a later run). */
+export async function useSandboxAccount(api: Api, name: string, scenario: Scenario, baseUrl: string): Promise<void> {
+  const account = { name, org_id: String(scenario.alert.org_id ?? ''), base_url: baseUrl, ...SANDBOX_KEYS, is_default: true };
+  if ((await api('GET', `/v1/accounts/${name}`)).status === 404) await api('POST', '/v1/accounts', account, 201);
+  else await api('PUT', `/v1/accounts/${name}`, { base_url: baseUrl, ...SANDBOX_KEYS, is_default: true }, 200);
 }
 
 /** The scenario's past incidents, as earlier RCAs of the account, so the similarity search has something to find. */

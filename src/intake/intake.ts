@@ -167,8 +167,8 @@ function transitionOf(row: EventRow): Transition {
   };
 }
 
-/** The run's search attributes, each bounded to what Temporal accepts. */
-function searchAttributesOf(row: EventRow): SearchAttributePair[] {
+/** The search attributes an event's workflows are found by in the Web UI (monitor, alert status, account, service, host), each bounded to what Temporal accepts. */
+export function searchAttributesOf(row: Pick<EventRow, 'monitor_id' | 'alert_status' | 'account' | 'service' | 'hostname'>): SearchAttributePair[] {
   const pairs = [
     { key: RayneMonitorId, value: row.monitor_id },
     { key: RayneAlertStatus, value: row.alert_status },

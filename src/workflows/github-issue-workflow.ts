@@ -65,7 +65,7 @@ export async function githubIssueWorkflow({ eventId, triageId }: TriageInput): P
     const datadogTools = state.context.looksLikeIncident && state.context.datadog;
     const llm = modelActivities(plan.taskQueue);
     state.result = plan.analyst === 'offline'
-      ? await store.runOfflineTriage(triageId)
+      ? await store.runOfflineTriage(triageId, plan.fallback)
       : await runAnalystLoop(plan.maxTurns, { turn: (n) => llm.triageTurn(triageId, n, datadogTools), tool: (call) => llm.triageTool(triageId, call, datadogTools) }, state)
         .then((done) => (done
           ? store.saveTriage(triageId, { triage: done.report, usage: done.usage, timings: done.timings, analyst: plan.analyst, model: plan.model, reasoning: [] })
@@ -76,8 +76,14 @@ export async function githubIssueWorkflow({ eventId, triageId }: TriageInput): P
     state.comment = await githubWrites.postTriageComment(triageId);
     await phase('labels');
     state.labels = await githubWrites.labelTriagedIssue(triageId).catch((err) => ({ done: false, note: failureReason(err) }));
-    await phase('close');
-    state.closed = await githubWrites.closeDuplicateIssue(triageId).catch((err) => ({ done: false, note: failureReason(err) }));
+    // With closing off, nothing is scheduled that could only decline. The decision is planTriage's
+    // recorded result, so histories whose plan predates closingOff replay the close they ran.
+    if (plan.closingOff) {
+      state.closed = { done: false, note: plan.closingOff };
+    } else {
+      await phase('close');
+      state.closed = await githubWrites.closeDuplicateIssue(triageId).catch((err) => ({ done: false, note: failureReason(err) }));
+    }
     await phase('index');
     await store.indexIssue(triageId);
     await phase('done');

@@ -22,6 +22,8 @@ export interface AnalysisPlan {
   maxTurns: number;
   /** The task queue of the model activities (TEMPORAL_LLM_TASK_QUEUE); unset: the workflow's own. */
   taskQueue?: string;
+  /** Why the offline analyst stands in for the one asked for (its key or URL is not set); kept in the report. */
+  fallback?: string;
 }
 
 /** The alert as the RCA steps need it, loaded once from the stored event. */

@@ -72,7 +72,7 @@ export async function rcaWorkflow({ eventId, rcaId, analyst, model }: RcaInput):
   const plan = await store.planAnalysis(rcaId, { analyst, model });
   result.analyst = plan.analyst;
   const summary = plan.analyst === 'offline'
-    ? await store.runOfflineAnalysis(rcaId)
+    ? await store.runOfflineAnalysis(rcaId, plan.fallback)
     // A rejected key or a model that keeps failing still leaves a report, which says why it is the offline one.
     : await llmLoop(rcaId, plan, result).catch((err) => store.runOfflineAnalysis(rcaId, `${plan.analyst} analysis failed: ${failureReason(err)}`));
   Object.assign(result, { category: summary.category, rootCause: summary.rootCause, verdict: summary.verdict, phase: 'notebook' });

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { freePort } from '../../src/dev/free-port';
 import { type Receiver, startReceiver } from '../../src/demo/receiver';
+import { type JsonServer, startJsonServer } from '../support/json-server';
 import { createTestApi, createTestDatabase, eventStatus, eventually, postJson, startTestWorker, testConfig, type TestApi } from '../support/harness';
 import { metricValue } from '../support/prometheus';
 
@@ -18,19 +19,24 @@ describe('GET /metrics', () => {
   let api: TestApi;
   let worker: Awaited<ReturnType<typeof startTestWorker>>;
   let notify: Receiver;
+  let datadog: JsonServer;
 
   beforeAll(async () => {
     database = await createTestDatabase();
     notify = await startReceiver();
+    // A Datadog that refuses the keys: each source fails at once (a 403 is not retried), so failed attempts are counted.
+    datadog = await startJsonServer(() => ({ status: 403, body: { errors: ['Forbidden'] } }));
     const config = testConfig({ RAYNE_WEBHOOK_SECRET: SECRET });
     worker = await startTestWorker(database.db, config);
     // As in `rayne dev`: the API serves the in-process worker's series too.
     api = createTestApi(database.url, config, undefined, [worker.metrics.registry]);
+    expect((await postJson(api.app, '/v1/accounts', { name: 'metrics', base_url: datadog.url, api_key: 'k', app_key: 'a', is_default: true })).status).toBe(201);
   });
   afterAll(async () => {
     await worker.stop();
     await api.close();
     await notify.close();
+    await datadog.close();
     await database.drop();
   });
 
@@ -90,7 +96,7 @@ describe('GET /metrics', () => {
     await sendAndWait('OK');
 
     const closed = { workflow_type: 'incidentWorkflow', outcome: 'completed' };
-    // The recovery completes the incident workflow; the Alert's RCA (offline, no Datadog account) completes on its own time.
+    // The recovery completes the incident workflow; the Alert's RCA (offline, its Datadog refusing) completes on its own time.
     const after = await eventually(async () => {
       const text = await scrape();
       return metricValue(text, 'rayne_workflows_closed_total', closed) > metricValue(before, 'rayne_workflows_closed_total', closed)

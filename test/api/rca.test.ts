@@ -2,6 +2,7 @@ import path from 'node:path';
 import { type DatadogSandbox, startDatadogSandbox } from '../../src/demo/sandbox';
 import { loadScenario } from '../../src/demo/scenario';
 import { createSimilarityProviders } from '../../src/similarity/providers';
+import { RAYNE_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 import { createTestApi, createTestDatabase, eventually, postJson, startTestWorker, testConfig, type TestApi } from '../support/harness';
 
 jest.setTimeout(150_000);
@@ -89,6 +90,14 @@ describe('/v1/rca: analysis, notebook, re-runs and feedback (offline analyst)', 
     expect(rerunId).toBe(`rca/${eventId}/rerun-1`);
     const rerun = await completed(rerunId);
     expect(rerun.status).toBe('completed');
+    // Found by the same filters in the Web UI as the first run: every search attribute carried over.
+    const attributesOf = async (id: string) => {
+      const { typedSearchAttributes } = await api.runtime.temporal.workflow.getHandle(id).describe();
+      return Object.fromEntries(RAYNE_SEARCH_ATTRIBUTES.map((key) => [key.name, typedSearchAttributes.get(key)]));
+    };
+    const original = await attributesOf(`rca/${eventId}`);
+    expect(original).toMatchObject({ RayneMonitorId: String(scenario.alert.monitor_id), RayneAccount: 'rca-api', RayneRole: expect.any(String) });
+    expect(await attributesOf(rerunId)).toEqual(original);
     expect((await get(`/v1/rca/${eventId}`)).body.report).toEqual(before);
     expect((await postJson(api.app, `/v1/rca/${eventId}/rerun`, { analyst: 'gpt' })).status).toBe(400);
   });

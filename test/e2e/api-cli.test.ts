@@ -9,6 +9,7 @@ import { loadScenario } from '../../src/demo/scenario';
 import { freePort } from '../../src/dev/free-port';
 import { createLogger } from '../../src/logger';
 import { runRayne, tempHome } from '../support/cli';
+import { issuePayload } from '../support/github-deliveries';
 import { createTestDatabase, eventually, startTestWorker, temporalAddress, testConfig } from '../support/harness';
 
 jest.setTimeout(180_000);
@@ -19,6 +20,7 @@ const scenario = loadScenario(SCENARIO_FILE);
 // An account of this file's own: incident workflow ids (account, monitor, scope) share one Temporal server with other files.
 const ACCOUNT = 'cli-api';
 const TOKEN = `tok-${crypto.randomBytes(12).toString('hex')}`;
+const GITHUB_SECRET = `gh-${crypto.randomBytes(12).toString('hex')}`;
 
 describe('rayne send, events and rca against a running API', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -44,7 +46,7 @@ describe('rayne send, events and rca against a running API', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     sandbox = await startDatadogSandbox({ scenario, apiKey: 'k', appKey: 'a' });
-    const config = testConfig({ RAYNE_API_TOKEN: TOKEN, TEMPORAL_UI_URL: 'http://ui.example', PORT: String(await freePort()), HOST: '127.0.0.1' });
+    const config = testConfig({ RAYNE_API_TOKEN: TOKEN, GITHUB_WEBHOOK_SECRET: GITHUB_SECRET, TEMPORAL_UI_URL: 'http://ui.example', PORT: String(await freePort()), HOST: '127.0.0.1' });
     server = await startApiServer(config, database.url, temporalAddress(), createLogger('silent'));
     const created = await fetch(`${server.url}/v1/accounts`, {
       method: 'POST',
@@ -53,7 +55,7 @@ describe('rayne send, events and rca against a running API', () => {
     });
     expect(created.status).toBe(201);
     worker = await startTestWorker(database.db, config);
-    env = { RAYNE_URL: server.url, RAYNE_API_TOKEN: TOKEN, RAYNE_HOME: tempHome('api-cli') };
+    env = { RAYNE_URL: server.url, RAYNE_API_TOKEN: TOKEN, GITHUB_WEBHOOK_SECRET: GITHUB_SECRET, RAYNE_HOME: tempHome('api-cli') };
   });
   afterAll(async () => {
     await worker?.stop();
@@ -159,14 +161,31 @@ describe('rayne send, events and rca against a running API', () => {
     expect((await apiGet(`/v1/rca/${encodeURIComponent(rerunId)}`)).body).toMatchObject({ status: 'completed', analyst: 'offline' });
   });
 
+  it('says when an analyst asked for has no key and the offline one stood in', async () => {
+    const { code, stdout, stderr } = await rayne(['rca', 'rerun', `rca/${eventId}`, '--analyst', 'claude', '--wait']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^analyst\s+offline$/m);
+    const why = 'fell back to the offline analyst: claude was asked for, but the worker has no ANTHROPIC_API_KEY';
+    expect(stderr).toContain(`rayne: ${why}`);
+    expect(stdout).toContain(why);
+  });
+
   it('exits 1 with the API\'s error code and message, and the details of a bad filter', async () => {
     const missing = await rayne(['events', 'show', '999999999999']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('NOT_FOUND: no event 999999999999');
     expect(missing.stdout).toBe('');
-    const bad = await rayne(['events', 'list', '--since', 'yesterday']);
+    const bad = await rayne(['rca', 'list', '--status', 'bogus']);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/BAD_REQUEST: .*\n\s+- since: must be an ISO 8601 date-time/);
+    expect(bad.stderr).toMatch(/BAD_REQUEST: .*\n\s+- status: /);
+  });
+
+  it('refuses a --since it cannot read, naming the forms it takes', async () => {
+    const bad = await rayne(['events', 'list', '--since', '2x']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("argument '2x' is invalid");
+    expect(bad.stderr).toContain('30m, 6h, 2d');
+    expect(bad.stderr).toContain('ISO 8601');
   });
 
   it('exits 1 on a wrong token with the API\'s message, printing no token', async () => {
@@ -206,6 +225,7 @@ describe('rayne send, events and rca against a running API', () => {
   });
 
   it('exits 66 for a payload or scenario file it cannot read, and 2 for a usage error', async () => {
+    const runsBefore = (await apiGet(`/v1/rca?event_id=${eventId}`)).body.rcas.length;
     const payload = await rayne(['send', '/nonexistent/alert.json']);
     expect(payload.code).toBe(66);
     expect(payload.stderr).toBe('rayne: /nonexistent/alert.json: file not found\n');
@@ -222,11 +242,29 @@ describe('rayne send, events and rca against a running API', () => {
     expect((await rayne(['send'])).code).toBe(2);
     expect((await rayne(['events', 'list', '--limit', 'ten'])).code).toBe(2);
     // Nothing reached the API: the usage errors above started no re-run.
-    expect((await apiGet(`/v1/rca?event_id=${eventId}`)).body.rcas).toHaveLength(2);
+    expect((await apiGet(`/v1/rca?event_id=${eventId}`)).body.rcas).toHaveLength(runsBefore);
+  });
+
+  it('sends a GitHub delivery signed with the configured secret, and says what a wrong or missing secret does', async () => {
+    const file = path.join(tempHome('github-send'), 'issue.json');
+    fs.writeFileSync(file, JSON.stringify(issuePayload('edited', { repository: 'acme/cli', number: 5, title: 'Login is slow' })));
+    const sent = await rayne(['github', 'send', file]);
+    expect(sent.code).toBe(0);
+    expect(sent.stdout).toMatch(/^status\s+skipped \(.+\)$/m);
+    const deliveryId = sent.stdout.match(/^delivery\s+(\S+)$/m)![1];
+    const { body } = await apiGet('/v1/webhooks/github/issues?repository=acme/cli');
+    expect(body.events.map((e: any) => e.delivery_id)).toEqual([deliveryId]);
+    const wrong = await rayne(['github', 'send', file], { GITHUB_WEBHOOK_SECRET: 'not-the-secret' });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('X-Hub-Signature-256 does not match');
+    const none = await rayne(['github', 'send', file], { GITHUB_WEBHOOK_SECRET: '' });
+    expect(none.code).toBe(78);
+    expect(none.stderr).toContain('GITHUB_WEBHOOK_SECRET is not set');
   });
 
   it('prints the token in no output', () => {
     expect(outputs.length).toBeGreaterThan(10);
     for (const output of outputs) expect(output).not.toContain(TOKEN);
+    for (const output of outputs) expect(output).not.toContain(GITHUB_SECRET);
   });
 });

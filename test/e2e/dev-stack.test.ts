@@ -2,14 +2,14 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { freePort } from '../../src/dev/free-port';
-import { type RayneProcess, spawnRayne, tempHome } from '../support/cli';
+import { type RayneProcess, runRayne, spawnRayne, tempHome } from '../support/cli';
 import { createTestDatabase, eventually, temporalAddress } from '../support/harness';
 import { metricValue } from '../support/prometheus';
 
 
 /** Runs `rayne dev` in its own process group and waits for its "Rayne is up" banner. */
-async function startDev(env: Record<string, string>): Promise<RayneProcess> {
-  const dev = spawnRayne(['dev'], env, true);
+async function startDev(env: Record<string, string>, args: string[] = []): Promise<RayneProcess> {
+  const dev = spawnRayne(['dev', ...args], env, true);
   await eventually(async () => {
     if (dev.child.exitCode !== null) throw new Error(`rayne dev exited early:\n${dev.output()}`);
     return dev.output().includes('Rayne is up');
@@ -51,6 +51,8 @@ describe('rayne dev', () => {
 
     expect(await stopDev(first, 'group')).toBe(0);
     expect(first.output()).toContain('stopped.');
+    // A clean Ctrl-C is quiet: no warnings from the SDK's core or the servers as they go down.
+    expect(first.output().split('stopping ...')[1]).not.toMatch(/\b(WARN|ERROR)\b/);
     for (const port of Object.values(ports)) expect(await listening(port)).toBe(false);
 
     const second = await startDev(env);
@@ -94,4 +96,35 @@ describe('rayne dev', () => {
       await database.drop();
     }
   }, 120_000);
+
+  it('with --sandbox, ends the quick start in an RCA with a conclusion and its console page', async () => {
+    const database = await createTestDatabase();
+    const port = await freePort();
+    const api = `http://127.0.0.1:${port}`;
+    const dev = await startDev({
+      RAYNE_HOME: tempHome('dev-sandbox'), PORT: String(port), DATABASE_URL: database.url, TEMPORAL_ADDRESS: temporalAddress(),
+      TEMPORAL_TASK_QUEUE: `dev-sandbox-${port}`,
+    }, ['--sandbox']);
+    try {
+      expect(dev.output()).toContain(`Console      http://127.0.0.1:${port}/`);
+      expect(dev.output()).toContain(`reference at http://127.0.0.1:${port}/docs`);
+      expect(dev.output()).toMatch(/Datadog {6}http:\/\/127\.0\.0\.1:\d+ {2}\(sandbox, account "sandbox"\)/);
+      expect(dev.output()).toContain('./bin/rayne.js send --scenario scenarios/storefront-web-host-cpu.json --wait');
+      const sent = await runRayne(['send', '--scenario', 'scenarios/storefront-web-host-cpu.json', '--wait', '--url', api], {});
+      expect(sent.stderr).not.toContain('rayne:');
+      expect(sent.code).toBe(0);
+      // The sandbox's evidence carries it to a conclusion: a verdict, a named culprit, and what to do.
+      expect(sent.stdout).toMatch(/Conclusion \(offline\): (confirmed|likely|inconclusive), \w+, confidence \d+%/);
+      expect(sent.stdout).toMatch(/top hypotheses:\n\s+1\. 0\.\d\d \w+ · \S/);
+      expect(sent.stdout).toMatch(/remediation:\n\s+- \S/);
+      const consoleUrl = sent.stdout.match(/Read it in the console: (\S+)/)![1]!;
+      expect(consoleUrl).toMatch(new RegExp(`^${api}/rca/\\d+$`));
+      const page = await fetch(consoleUrl);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('data-testid="timeline"');
+    } finally {
+      expect(await stopDev(dev, 'process')).toBe(0);
+      await database.drop();
+    }
+  }, 180_000);
 });

@@ -1,4 +1,4 @@
-import { type RcaDetail, rcaView } from '../../src/cli/api-views';
+import { duration, type RcaDetail, rcaView } from '../../src/cli/api-views';
 
 const detail = (report: RcaDetail['report']): RcaDetail => ({
   id: 'rca/7', event_id: '7', account: 'a', role: null, phase: 'done', status: 'completed', analyst: 'claude', created_at: '2026-11-24T03:00:00Z',
@@ -34,5 +34,11 @@ describe('rayne rca show', () => {
     const text = rcaView(detail(report));
     expect(text).toMatch(/^root cause\s+The v4\.12\.0 deployment broke checkout\.$/m);
     expect(text).not.toMatch(/verdict|hypotheses/);
+  });
+
+  it('shows how long the analysis took, readable at any size', () => {
+    expect(rcaView({ ...detail(report), timings: { ms: 340 } })).toMatch(/^took\s+340 ms$/m);
+    expect(duration(12_400)).toBe('12.4 s');
+    expect(duration(185_000)).toBe('3 min 05 s');
   });
 });

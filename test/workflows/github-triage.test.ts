@@ -48,6 +48,12 @@ async function triageStack(settings: Record<string, string> = {}) {
   };
 }
 
+/** The activity types a run scheduled, from its history. */
+async function scheduledActivities(stack: Awaited<ReturnType<typeof triageStack>>, workflowId: string): Promise<string[]> {
+  const history = await stack.api.runtime.temporal.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType!.name!] : []));
+}
+
 describe('githubIssueWorkflow with the offline analyst', () => {
   let stack: Awaited<ReturnType<typeof triageStack>>;
   beforeAll(async () => {
@@ -73,6 +79,8 @@ describe('githubIssueWorkflow with the offline analyst', () => {
       'POST /repos/acme/triage/issues/1/comments',
       'POST /repos/acme/triage/issues/2/comments',
     ]);
+    // Closing is off, so the run has no close step to decline: nothing of it in the Web UI.
+    expect(await scheduledActivities(stack, second.workflow_id)).not.toContain('closeDuplicateIssue');
   });
 
   it('does not post again for a redelivery of a triaged issue', async () => {
@@ -128,6 +136,7 @@ describe('githubIssueWorkflow with labels and duplicate closing on', () => {
     const second = await stack.triage(issuePayload('opened', { repository: 'acme/labels', number: 2, ...text }));
     expect(second.triage.labels_added).toEqual(['incident', 'Duplicate']);
     expect(second.triage.closed).toBe(true);
+    expect(await scheduledActivities(stack, second.workflow_id)).toContain('closeDuplicateIssue');
     expect(stack.github.issue('acme/labels', 2)).toMatchObject({ state: 'closed', state_reason: 'not_planned', labels: ['incident', 'Duplicate'] });
 
     // A person reopened it: Rayne triages it again and leaves it open.

@@ -155,3 +155,27 @@ describe('rcaWorkflow: evidence', () => {
     }
   });
 });
+
+describe('rcaWorkflow without a Datadog account', () => {
+  it('records each Datadog source as not configured, in completed activities rather than failed ones', async () => {
+    const database = await createTestDatabase();
+    const api = createTestApi(database.url);
+    const worker = await startTestWorker(database.db, api.config);
+    try {
+      const accepted = await (await postJson(api.app, '/v1/webhooks/receive', { monitor_id: 4242, alert_status: 'Alert', hostname: 'web-01', transition_id: 'no-account' })).json() as { event_id: string };
+      const rcaId = `rca/${accepted.event_id}`;
+      await eventually(async () => (await database.db.query('SELECT status FROM rca_runs WHERE id = $1', [rcaId])).rows[0]?.status === 'completed', 120_000);
+      const { rows } = await database.db.query("SELECT source, status, reason FROM rca_sources WHERE rca_id = $1 AND source <> 'similar' ORDER BY source", [rcaId]);
+      expect(rows.map((r) => r.source)).toEqual(['events', 'host', 'logs', 'metrics', 'monitor']);
+      expect(rows.every((r) => r.status === 'skipped' && r.reason.startsWith('not configured: no Datadog account "default"'))).toBe(true);
+      const history = await api.runtime.temporal.workflow.getHandle(rcaId).fetchHistory();
+      expect((history.events ?? []).filter((e) => e.activityTaskFailedEventAttributes)).toEqual([]);
+      const completed = (history.events ?? []).filter((e) => e.activityTaskCompletedEventAttributes).length;
+      expect(completed).toBeGreaterThanOrEqual(6);
+    } finally {
+      await worker.stop();
+      await api.close();
+      await database.drop();
+    }
+  });
+});

@@ -1,0 +1,195 @@
+import type { StoredReport, EvidenceItem } from '../analysis/report';
+import type { EvidenceBundle } from '../evidence/bundle';
+import { ALERT_STATUSES } from '../intake/datadog-payload';
+import { duration } from '../cli/api-views';
+import { rcaPathId } from '../notebook/notebook';
+import { ANALYSTS } from '../workflows/rca-types';
+import { externalLink, type Html, html, when } from './html';
+import { evidenceTimeline } from './timeline';
+
+/** Answers of the API the pages show; loosely typed, as the API's JSON is. */
+type Row = Record<string, any>;
+
+/**
+ * Every page sets its base to the console's root, so links stay relative (`rca/123`, `v1/…`)
+ * and the console also works under a path prefix. Pages one level down (rca/123) go up one.
+ */
+export function layout(title: string, depth: 0 | 1, body: Html, options: { signedIn?: boolean } = {}): string {
+  return html`<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <base href="${depth ? '../' : './'}">
+  <title>${title} · Rayne</title>
+  <link rel="stylesheet" href="console/console.css">
+  <script src="console/console.js" defer></script>
+</head>
+<body>
+<header><strong>Rayne</strong><a href="./">Incidents</a><a href="github">GitHub triages</a><a href="docs">API docs</a>
+${options.signedIn ? html`<form method="post" action="logout" class="signout"><button>Sign out</button></form>` : ''}</header>
+<main>${body}</main>
+</body>
+</html>
+`.text;
+}
+
+export const rcaHref = (rcaId: string) => `rca/${rcaPathId(rcaId)}`;
+
+const verdictBadge = (verdict: string | null | undefined) => (verdict ? html`<span class="verdict ${verdict}" data-testid="verdict">${verdict}</span>` : html`<span class="muted">—</span>`);
+
+const options = (values: readonly string[], selected: string | undefined) =>
+  [html`<option value="">any</option>`, ...values.map((v) => html`<option${v === selected ? html` selected` : ''}>${v}</option>`)];
+
+/** Asks for the API token; `next` is the page to return to, relative to the console's root. */
+export function loginPage(error?: string, next = ''): Html {
+  return html`<h1>Sign in</h1>
+<p>The console uses the API's token (<code>RAYNE_API_TOKEN</code>). It is kept in an HTTP-only cookie for this browser session.</p>
+${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+<form method="post" action="login"><input type="hidden" name="next" value="${next}"><label>API token <input type="password" name="token" autocomplete="current-password" required autofocus></label> <button>Sign in</button></form>`;
+}
+
+export function errorPage(status: number, message: string): Html {
+  return html`<h1>${status === 404 ? 'Not found' : 'Cannot show this page'}</h1><p class="error" role="alert">${message}</p>`;
+}
+
+/** The incidents list: received alert transitions, newest first, each with its RCA's verdict. */
+export function incidentsPage(events: Row[], rcaByEvent: Map<string, Row>, filters: Record<string, string | undefined>, nextCursor: string | null): Html {
+  const rows = events.map((e) => {
+    const rca = rcaByEvent.get(e.id);
+    return html`<tr data-testid="incident-row">
+      <td><a href="incidents/${e.id}">#${e.id}</a></td><td>${when(e.received_at)}</td>
+      <td>${e.monitor_name ?? `monitor ${e.monitor_id}`}</td><td>${e.alert_status}</td>
+      <td>${[e.service, e.hostname].filter(Boolean).join(' · ') || e.scope}</td><td>${e.account}</td><td>${e.status}</td>
+      <td>${rca ? html`<a href="${rcaHref(rca.id)}">${verdictBadge(rca.verdict)} ${rca.root_cause ?? rca.status}</a>` : html`<span class="muted">no RCA</span>`}</td>
+    </tr>`;
+  });
+  const next = nextCursor ? new URLSearchParams({ ...definedOnly(filters), cursor: nextCursor }) : undefined;
+  return html`<h1>Incidents</h1>
+<form class="filters" method="get" action="./">
+  <label>Alert status <select name="alert_status">${options(ALERT_STATUSES, filters.alert_status)}</select></label>
+  <label>Processing <select name="status">${options(['pending_start', 'started', 'processed'], filters.status)}</select></label>
+  <label>Monitor id <input name="monitor_id" value="${filters.monitor_id ?? ''}" size="10"></label>
+  <label>Account <input name="account" value="${filters.account ?? ''}" size="12"></label>
+  <button>Filter</button> <a href="./">clear</a>
+</form>
+<table><thead><tr><th>Event</th><th>Received</th><th>Monitor</th><th>Alert</th><th>Service · host</th><th>Account</th><th>Status</th><th>RCA</th></tr></thead>
+<tbody>${rows.length ? rows : html`<tr><td colspan="8" class="muted">No incidents match.</td></tr>`}</tbody></table>
+${next ? html`<p><a href="?${next.toString()}">Older →</a></p>` : ''}`;
+}
+
+const definedOnly = (record: Record<string, string | undefined>) =>
+  Object.fromEntries(Object.entries(record).filter((e): e is [string, string] => !!e[1]));
+
+/** One alert transition: its incident's other transitions, the processors that ran, its RCAs and its Temporal run. */
+export function incidentPage(event: Row, transitions: Row[], rcas: Row[]): Html {
+  const runs = (event.processor_runs as Row[]).map((r) => html`<tr data-testid="processor-run"><td>${r.processor}</td><td>${r.target}</td><td>${r.status}</td><td>${r.attempts}</td><td>${r.latency_ms ?? '—'}</td><td class="error">${r.error ?? ''}</td></tr>`);
+  return html`<h1>${event.monitor_name ?? `Monitor ${event.monitor_id}`} <span class="muted">#${event.id}</span></h1>
+<section><dl class="facts">
+  <dt>Alert</dt><dd>${event.alert_status} · received ${when(event.received_at)}</dd>
+  <dt>Scope</dt><dd><code>${event.scope}</code>${event.service ? ` · service ${event.service}` : ''}${event.hostname ? ` · host ${event.hostname}` : ''}</dd>
+  <dt>Account</dt><dd>${event.account}</dd>
+  <dt>Workflow</dt><dd><code>${event.workflow_id}</code> · ${event.workflow?.status ?? 'unknown'} ${event.links?.temporal_run ? html` · ${externalLink('Open in Temporal', event.links.temporal_run)}` : ''}</dd>
+  ${event.last_error ? html`<dt>Last error</dt><dd class="error">${event.last_error}</dd>` : ''}
+</dl></section>
+<section><h2>RCAs</h2>${rcas.length ? html`<ul>${rcas.map((r) => html`<li><a href="${rcaHref(r.id)}">${r.id}</a> ${verdictBadge(r.verdict)} ${r.root_cause ?? r.status} <span class="muted">${r.analyst ?? ''} · ${when(r.created_at)}</span></li>`)}</ul>` : html`<p class="muted">No RCA for this transition (only alerting transitions are investigated).</p>`}</section>
+<section><h2>Transitions of this incident</h2><table><thead><tr><th>Event</th><th>Alert</th><th>Received</th><th>Status</th></tr></thead><tbody>
+${transitions.map((t) => html`<tr data-testid="transition"><td><a href="incidents/${t.id}">#${t.id}</a>${t.id === event.id ? ' (this one)' : ''}</td><td>${t.alert_status}</td><td>${when(t.received_at)}</td><td>${t.status}</td></tr>`)}
+</tbody></table></section>
+<section><h2>Processor runs</h2>${runs.length ? html`<table><thead><tr><th>Processor</th><th>Target</th><th>Status</th><th>Attempts</th><th>ms</th><th>Error</th></tr></thead><tbody>${runs}</tbody></table>` : html`<p class="muted">No tier-1 processor ran for this transition.</p>`}</section>
+<details><summary>Payload as received</summary><pre>${JSON.stringify(event.payload, null, 2)}</pre></details>`;
+}
+
+const citation = (e: EvidenceItem) => html`<li>${externalLink(e.claim, e.link)} <span class="muted">(${e.source})</span></li>`;
+const citations = (items: readonly EvidenceItem[]) => (items.length ? html`<ul>${items.map(citation)}</ul>` : html`<span class="muted">none</span>`);
+
+function reportSection(report: StoredReport): Html {
+  const hypotheses = report.hypotheses ?? [];
+  return html`<section data-testid="report">
+  <h2>Conclusion ${verdictBadge(report.verdict)}</h2>
+  <p data-testid="root-cause"><strong>Root cause:</strong> ${report.root_cause}</p>
+  <p>${report.summary}</p>
+  <p class="muted">Category <code>${report.category}</code> · confidence ${Math.round(report.confidence * 100)}%</p>
+</section>
+${hypotheses.length ? html`<section><h2>Hypotheses, best first</h2><ol>${hypotheses.map((h) => html`<li data-testid="hypothesis">
+  <meter min="0" max="1" value="${h.score}"></meter> ${h.score.toFixed(2)} · <code>${h.category}</code> · <strong>${h.culprit}</strong> — ${h.statement}
+  <div>For: ${citations(h.supporting)}</div><div>Against: ${citations(h.against)}</div></li>`)}</ol></section>` : ''}
+<section><h2>Evidence</h2>${citations(report.evidence)}</section>
+<section><h2>Remediation</h2>${report.remediation.length ? html`<ol data-testid="remediation">${report.remediation.map((r) => html`<li>${r}</li>`)}</ol>` : html`<p class="muted">none proposed</p>`}
+${report.missing_data.length ? html`<h2>Missing data</h2><ul>${report.missing_data.map((m) => html`<li>${m}</li>`)}</ul>` : ''}</section>`;
+}
+
+function actionsSection(rca: Row): Html {
+  const id = rcaPathId(rca.id);
+  return html`<section><h2>Feedback and re-run</h2>
+<form data-api="v1/rca/${id}/feedback" data-testid="feedback">
+  <label>Comment (optional) <input name="comment" size="50" maxlength="4000"></label>
+  <button name="verdict" value="confirmed">Confirm root cause</button> <button name="verdict" value="rejected">Reject root cause</button>
+  <p role="status" data-testid="feedback-status"></p>
+</form>
+<form data-api="v1/rca/${id}/rerun" data-testid="rerun">
+  <label>Analyst <select name="analyst">${options(ANALYSTS, undefined)}</select></label> <button>Re-run the analysis</button>
+  <p role="status" data-testid="rerun-status"></p>
+</form></section>`;
+}
+
+function quickLinks(bundle: EvidenceBundle | null, rca: Row): Html {
+  const items = [
+    bundle ? externalLink('Monitor', bundle.links.monitor) : undefined,
+    bundle?.links.logs ? externalLink('Logs', bundle.links.logs) : undefined,
+    bundle ? externalLink('Events', bundle.links.events) : undefined,
+    bundle?.links.host ? externalLink('Host', bundle.links.host) : undefined,
+    rca.notebook_url ? externalLink('Datadog notebook', rca.notebook_url) : undefined,
+    rca.links?.temporal_run ? externalLink('Temporal run', rca.links.temporal_run) : undefined,
+  ].filter((i): i is Html => !!i);
+  return html`<p data-testid="links">${items.map((item, i) => html`${i ? ' · ' : ''}${item}`)}</p>`;
+}
+
+/** An RCA: its conclusion, hypotheses and evidence, the evidence on a timeline, and what a reader can do next. */
+export function rcaPage(rca: Row, evidence: Row, siblings: Row[]): Html {
+  const bundle = (evidence.evidence ?? null) as EvidenceBundle | null;
+  const took = rca.timings?.ms !== undefined ? ` · took ${duration(rca.timings.ms)}` : '';
+  return html`<h1>RCA <code>${rca.id}</code> <span class="muted">for <a href="incidents/${rca.event_id}">event #${rca.event_id}</a></span></h1>
+<p class="muted">${rca.status} · phase ${rca.phase} · analyst ${rca.analyst ?? '—'}${rca.model ? ` (${rca.model})` : ''} · ${when(rca.created_at)}${took}</p>
+${quickLinks(bundle, rca)}
+${rca.error ? html`<p class="error" role="alert">${rca.error}</p>` : ''}
+${rca.report ? reportSection(rca.report) : html`<p class="notice">No report yet (phase ${rca.phase}); reload to follow it.</p>`}
+${bundle ? html`<section><h2>Timeline of the evidence</h2>${evidenceTimeline(bundle)}
+<p class="muted">Dots: events (filled: a change). Bars: log templates from first to last seen. Lines: metrics. Red: the alert.</p>
+${bundle.missing.length ? html`<p>Missing: ${bundle.missing.map((m) => `${m.source} (${m.reason})`).join(', ')}</p>` : ''}</section>` : ''}
+${rca.report ? actionsSection(rca) : ''}
+${siblings.length > 1 ? html`<section><h2>Runs for this event</h2><ul>${siblings.map((s) => html`<li><a href="${rcaHref(s.id)}">${s.id}</a> ${verdictBadge(s.verdict)} ${s.status}</li>`)}</ul></section>` : ''}`;
+}
+
+/** GitHub deliveries and what the triage made of them. */
+export function triagesPage(events: Row[], filters: Record<string, string | undefined>): Html {
+  return html`<h1>GitHub triages</h1>
+<form class="filters" method="get" action="github">
+  <label>Repository <input name="repository" value="${filters.repository ?? ''}" placeholder="owner/name"></label>
+  <label>Status <select name="status">${options(['skipped', 'pending_start', 'started'], filters.status)}</select></label>
+  <button>Filter</button> <a href="github">clear</a>
+</form>
+<table><thead><tr><th>Delivery</th><th>Issue</th><th>Action</th><th>Status</th><th>Triage</th><th>Kind</th><th>Comment</th></tr></thead><tbody>
+${events.length ? events.map((e) => html`<tr data-testid="triage-row"><td><a href="github/${e.id}">#${e.id}</a> <span class="muted">${when(e.received_at)}</span></td>
+  <td>${e.repository ? html`${externalLink(`${e.repository}#${e.issue_number}`, e.issue_url)} ${e.issue_title}` : html`<span class="muted">${e.event}</span>`}</td>
+  <td>${e.action ?? ''}</td><td>${e.status}${e.skip_reason ? html` <span class="muted">(${e.skip_reason})</span>` : ''}</td>
+  <td>${e.triage_status ?? '—'}</td><td>${e.kind ?? ''}${e.confidence !== null ? ` ${Math.round(e.confidence * 100)}%` : ''}</td><td>${e.comment_url ? externalLink('comment', e.comment_url) : ''}</td></tr>`)
+  : html`<tr><td colspan="7" class="muted">No deliveries match.</td></tr>`}
+</tbody></table>`;
+}
+
+/** One delivery's triage: the result, the comment, and the Temporal run. */
+export function triagePage(delivery: Row, temporalRun: string | null): Html {
+  const triage = delivery.triage as Row | null;
+  const result = triage?.result as Row | null | undefined;
+  return html`<h1>${delivery.repository ? `${delivery.repository}#${delivery.issue_number}` : delivery.event} <span class="muted">delivery #${delivery.id}</span></h1>
+<section><dl class="facts">
+  <dt>Issue</dt><dd>${externalLink(delivery.issue_title ?? delivery.delivery_id, delivery.issue_url)}</dd>
+  <dt>Delivery</dt><dd>${delivery.event}${delivery.action ? `.${delivery.action}` : ''} · ${delivery.status}${delivery.skip_reason ? ` (${delivery.skip_reason})` : ''} · ${when(delivery.received_at)}</dd>
+  <dt>Workflow</dt><dd>${delivery.workflow_id ? html`<code>${delivery.workflow_id}</code> · ${delivery.workflow?.status ?? ''}` : '—'} ${temporalRun ? html` · ${externalLink('Open in Temporal', temporalRun)}` : ''}</dd>
+  ${triage ? html`<dt>Triage</dt><dd>${triage.status} · phase ${triage.phase}${triage.comment_url ? html` · ${externalLink('comment posted', triage.comment_url)}` : triage.comment_note ? ` · ${triage.comment_note}` : ''}</dd>` : ''}
+</dl></section>
+${result ? html`<section data-testid="triage-result"><h2>${result.kind} <span class="muted">${Math.round((result.confidence ?? 0) * 100)}%</span></h2>
+<p>${result.summary}</p><p><strong>Diagnosis:</strong> ${result.diagnosis}</p>
+${result.next_steps?.length ? html`<ol>${(result.next_steps as string[]).map((s) => html`<li>${s}</li>`)}</ol>` : ''}
+${result.duplicates?.length ? html`<p>Duplicates: ${(result.duplicates as Row[]).map((d) => html`${externalLink(d.title ?? d.url, d.url)} `)}</p>` : ''}</section>` : ''}`;
+}
