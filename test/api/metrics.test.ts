@@ -109,8 +109,8 @@ describe('GET /metrics', () => {
     expect(delta('rayne_processor_effects_total', { processor: 'notify', outcome: 'sent' })).toBe(2);
     expect(notify.requests).toHaveLength(2);
     expect(delta('rayne_activity_duration_seconds_count', { activity_type: 'recordTransition', outcome: 'completed' })).toBe(2);
-    // No Datadog account: the source is recorded as missing and the activity completes (one log line, no failure).
-    expect(delta('rayne_activity_duration_seconds_count', { activity_type: 'prefetchLogs', outcome: 'completed' })).toBeGreaterThanOrEqual(1);
+    // Its Datadog refuses (403): the source activity fails, and the failure is measured.
+    expect(delta('rayne_activity_duration_seconds_count', { activity_type: 'prefetchLogs', outcome: 'failed' })).toBeGreaterThanOrEqual(1);
     expect(delta('rayne_activity_duration_seconds_sum', { activity_type: 'notifyProcessor', outcome: 'completed' })).toBeGreaterThan(0);
   });
 });

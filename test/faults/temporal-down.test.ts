@@ -1,6 +1,7 @@
 import { startReconciler } from '../../src/intake/intake';
 import { createLogger } from '../../src/logger';
 import { freePort } from '../../src/dev/free-port';
+import { ensureSearchAttributes } from '../../src/temporal/connection';
 import { startTemporalDevServer } from '../../src/temporal/dev-server';
 import { createTestApi, createTestDatabase, eventually, postJson, testConfig } from '../support/harness';
 
@@ -41,6 +42,8 @@ describe('rerun and feedback while Temporal is down', () => {
       console.log('temporal-down answer times (ms):', JSON.stringify({ rerun: rerunMs, feedback: feedbackMs }));
 
       server = await startTemporalDevServer({ home: config.home, port, uiPort: await freePort(), namespace: 'default' });
+      // A fresh server, as `rayne migrate` leaves one: re-runs are found by the same search attributes as the first run.
+      await ensureSearchAttributes({ address: `127.0.0.1:${port}`, namespace: 'default' });
       const stopReconciler = startReconciler([api.runtime.feedbackReindex], 200, createLogger('silent'));
       try {
         await eventually(async () => (await reindexStatus()) === 'started', 30_000);
