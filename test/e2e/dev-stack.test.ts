@@ -48,6 +48,12 @@ describe('rayne dev', () => {
     const { event_id } = (await res.json()) as { event_id: string };
     await eventually(async () => ((await (await fetch(`${api}/v1/webhooks/events/${event_id}`)).json()) as { status: string }).status === 'processed');
     expect(await fetch(`http://127.0.0.1:${ports.RAYNE_TEMPORAL_UI_PORT}/`).then((r) => r.status)).toBe(200);
+    // Ctrl-C on an idle stack: the alert's RCA has finished. (With work in flight the terminal's SIGINT
+    // reaches Postgres and Temporal too, and the SDK warns about the activities it could not report.)
+    await eventually(async () => {
+      const rca = await fetch(`${api}/v1/rca/${encodeURIComponent(`rca/${event_id}`)}`);
+      return rca.status === 200 && ['completed', 'failed'].includes(((await rca.json()) as { status: string }).status);
+    }, 60_000);
 
     expect(await stopDev(first, 'group')).toBe(0);
     expect(first.output()).toContain('stopped.');
