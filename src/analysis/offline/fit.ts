@@ -36,17 +36,13 @@ function objective(prepared: Prepared[], weights: RuleWeights): number {
   return total;
 }
 
+const prepare = (cases: LabelledBundle[]): Prepared[] => cases.map((labelled) => ({ labelled, findings: collectFindings(labelled.bundle) }));
+
 /**
  * Rule-family multipliers that score best on these scenarios, by coordinate ascent from all
  * ones: a family moves only when that strictly improves the objective, so rules the scenarios
  * say nothing about keep their written weight.
  */
-export function fitWeights(cases: LabelledBundle[]): RuleWeights {
-  return fitWeightsOn(prepare(cases));
-}
-
-const prepare = (cases: LabelledBundle[]): Prepared[] => cases.map((labelled) => ({ labelled, findings: collectFindings(labelled.bundle) }));
-
 function fitWeightsOn(prepared: Prepared[]): RuleWeights {
   const families = [...new Set(prepared.flatMap((p) => p.findings.map((f) => familyOf(f.rule))))].sort();
   const weights: Record<string, number> = {};
