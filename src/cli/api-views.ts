@@ -3,6 +3,7 @@ import type { TransitionRecord } from '../activities/store';
 import type { EvidenceItem, Hypothesis, StoredReport } from '../analysis/report';
 import type { RcaResult } from '../workflows/rca-types';
 import { formatTable } from '../text-table';
+import type { GithubAcceptResult } from '../github/intake';
 
 interface Links {
   temporal_run?: string | null;
@@ -18,17 +19,8 @@ export interface Accepted {
   links?: Links;
 }
 
-/** POST /v1/webhooks/github/issues. */
-export interface GithubAccepted {
-  event_id: string;
-  delivery_id: string;
-  status: 'skipped' | 'started';
-  reason?: string;
-  workflow_id: string | null;
-  run_id: string | null;
-  duplicate: boolean;
-  links?: Links;
-}
+/** POST /v1/webhooks/github/issues: what the intake answered, with links. */
+export type GithubAccepted = GithubAcceptResult & { links?: Links };
 
 /** A row of GET /v1/webhooks/events. */
 export interface EventSummary {
