@@ -3,7 +3,7 @@ import type { ActivityDeps } from './activities';
 import { AccountStore } from './accounts/store';
 import type { Config } from './config';
 import { createPool, type Db } from './db/pool';
-import { GithubIntake } from './github/intake';
+import { GithubIntake } from './intake/github-intake';
 import { Intake } from './intake/intake';
 import { FeedbackReindex } from './rca/feedback-reindex';
 import type { Logger } from './logger';

@@ -1,11 +1,11 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { estimateCostUsd } from '../analysis/claude';
 import { analyseOffline } from '../analysis/offline';
-import { finishReport, type RcaReport, type SubmittedAnalysis, type Verdict } from '../analysis/report';
+import { finishReport, type RcaReport, type SubmittedAnalysis } from '../analysis/report';
 import type { Db } from '../db/pool';
 import type { EvidenceBundle } from '../evidence/bundle';
 import type { SimilarityProviders } from '../similarity/providers';
-import type { AnalysisPlan, AnalystName } from '../workflows/rca-types';
+import type { AnalysisPlan, AnalystName, ReportSummary } from '../contracts/rca';
 import type { LinkSettings } from './processors';
 
 export interface AnalysisDeps {
@@ -40,12 +40,6 @@ export function chooseAnalyst(analysis: AnalysisDeps['analysis'], override: { an
 }
 
 /** What the workflow keeps of a report: enough for its state query and the incident's history. */
-export interface ReportSummary {
-  category: string;
-  rootCause: string;
-  confidence: number;
-  verdict: Verdict;
-}
 
 const summaryOf = (report: RcaReport): ReportSummary =>
   ({ category: report.category, rootCause: report.root_cause.slice(0, 300), confidence: report.confidence, verdict: report.verdict });

@@ -1,5 +1,6 @@
 import type { Db } from '../db/pool';
 import { inTransaction } from '../db/pool';
+import type { EffectOutcome } from '../contracts/incident';
 
 export interface EffectKey {
   eventId: string;
@@ -18,8 +19,6 @@ export interface Effect {
    */
   findExisting?(): Promise<string | undefined>;
 }
-
-export type EffectOutcome = 'sent' | 'already_done' | 'found_existing' | 'in_doubt';
 
 const IN_DOUBT = 'an earlier attempt stopped after sending and before recording the outcome; not sent again so it cannot arrive twice';
 

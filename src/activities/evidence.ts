@@ -4,9 +4,8 @@ import { buildEvidenceBundle, type EvidenceBundle, type SimilarIncident, summari
 import { mineAllLogTemplates } from '../evidence/log-templates';
 import type { NamedHost } from '../evidence/named-hosts';
 import type { OriginSummary } from '../evidence/origins';
-import type { Role } from '../workflows/classify';
-import type { AlertContext, SourceOutcome } from '../workflows/rca-types';
-import { type LogSearch, type MetricSummary, type StoredEvent, type StoredLogLine, changeWindowOf, windowOf } from './prefetch';
+import type { AlertContext, Role, SourceOutcome } from '../contracts/rca';
+import { changeWindowOf, type LogSearch, type MetricSummary, type StoredEvent, type StoredLogLine, windowOf } from '../evidence/sources';
 
 export interface EvidenceDeps {
   db: Db;

@@ -2,23 +2,21 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Octokit } from '@octokit/rest';
 import { estimateCostUsd } from '../analysis/claude';
 import { ConversationStore } from '../analysis/conversation';
-import { type AnalysisUsage, noUsage } from '../analysis/report';
+import { noUsage } from '../analysis/report';
 import { createOctokit, type GithubSettings, toGithubFailure } from '../github/client';
 import { commentMarker, renderComment } from '../github/comment';
 import { findMentions, type KnownEntities } from '../github/mentions';
 import { classifyIssue, DUPLICATE_MIN_SCORE, triageOffline } from '../github/offline-triage';
 import { IssuesEventSchema } from '../github/payload';
-import {
-  groundTriage, type IssueContext, type IssueRef, type SimilarItem, type Triage, TRIAGE_SYSTEM_PROMPT, TRIAGE_TASK,
-  TRIAGE_TASK_WITH_DATADOG, type TriageContext, triageMessage,
-} from '../github/triage';
+import { groundTriage, type IssueContext, type SimilarItem, type Triage, TRIAGE_SYSTEM_PROMPT, TRIAGE_TASK, TRIAGE_TASK_WITH_DATADOG, type TriageContext, triageMessage } from '../github/triage';
 import type { ScoredPoint } from '../similarity/vector-store';
 import { workflowUiUrl } from '../temporal/ui-links';
-import type { AnalysisPlan, AnalystName } from '../workflows/rca-types';
+import type { AnalysisUsage, AnalystName, ToolCall } from '../contracts/rca';
 import { type AnalysisDeps, chooseAnalyst } from './analysis';
 import { heartbeatWhile } from './heartbeat';
-import { rankSimilar } from './prefetch';
-import { createConversation, type LlmDeps, type ToolCall } from './llm';
+import { createConversation, type LlmDeps } from './llm';
+import type { ContextSummary, GithubWrite, IssueRef, TriagePhase, TriagePlan, TriageSummary } from '../contracts/triage';
+import { rankSimilar } from '../similarity/rank';
 
 export interface GithubDeps extends LlmDeps, Pick<AnalysisDeps, 'analysis' | 'links'> {
   github: GithubSettings & {
@@ -27,25 +25,6 @@ export interface GithubDeps extends LlmDeps, Pick<AnalysisDeps, 'analysis' | 'li
     closeDuplicates: boolean;
     duplicateConfidence: number;
   };
-}
-
-export type TriagePhase = 'context' | 'analyse' | 'comment' | 'labels' | 'close' | 'index' | 'done';
-
-/** What the workflow keeps of the context: enough to pick the tools and show progress. */
-export interface ContextSummary {
-  looksLikeIncident: boolean;
-  datadog: boolean;
-  mentions: number;
-  recentAlerts: number;
-  similarIncidents: number;
-  similarIssues: number;
-  missing: string[];
-}
-
-export interface TriageSummary {
-  kind: Triage['kind'];
-  confidence: number;
-  duplicates: number;
 }
 
 /** A finished triage with who wrote it, what it cost and how long it took. */
@@ -58,22 +37,11 @@ export interface TriageResult {
   reasoning: string[];
 }
 
-/** What one write to GitHub did: done, or not and why (a setting is off, no token, nothing to do). */
-export interface GithubWrite {
-  done: boolean;
-  url?: string;
-  labels?: string[];
-  note?: string;
-}
-
 const SIMILAR_ISSUE_TEXT_CHARS = 2000;
 const BODY_CHARS = 8000;
 const RECENT_ALERT_DAYS = 7;
 
 /** The vector of an issue: one per issue, replaced when it is triaged again. */
-/** planTriage's answer: `closingOff` says why nothing will be closed (absent when closing is on, and in plans recorded before it existed). */
-export type TriagePlan = AnalysisPlan & { closingOff?: string };
-
 const CLOSING_OFF = 'RAYNE_GITHUB_CLOSE_DUPLICATES is off';
 
 const issueVectorId = (repository: string, number: number) => `github/${repository}#${number}`;

@@ -14,6 +14,7 @@ import type { Db } from '../db/pool';
 import { estimateTokens, type EvidenceBundle } from '../evidence/bundle';
 import type { SimilarityProviders } from '../similarity/providers';
 import { type ActivityMetrics, NO_ACTIVITY_METRICS } from '../telemetry/metrics';
+import type { ToolCall } from '../contracts/rca';
 
 export interface LlmDeps {
   db: Db;
@@ -41,12 +42,6 @@ export interface LlmDeps {
   metrics?: ActivityMetrics;
 }
 
-/** One tool call of a turn, as the workflow passes it back. */
-export interface ToolCall {
-  id: string;
-  name: string;
-  input: unknown;
-}
 
 /** What a tool call left in the conversation; `refused` says why it was not run. */
 export interface ToolOutcome {

@@ -1,7 +1,7 @@
 import { v1 } from '@datadog/datadog-api-client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { AccountCredentials, AccountStore } from '../accounts/store';
-import type { AnalysisResult, AnalysisUsage, StoredAnalysis, StoredReport } from '../analysis/report';
+import type { AnalysisResult, StoredAnalysis, StoredReport } from '../analysis/report';
 import { callDatadog, DatadogError } from '../datadog/client';
 import { datadogAppUrl } from '../datadog/links';
 import { type Db, inTransaction } from '../db/pool';
@@ -12,6 +12,7 @@ import {
 import { toActivityFailure } from './failures';
 import type { LinkSettings } from './processors';
 import { workflowUiUrl } from '../temporal/ui-links';
+import type { AnalysisUsage } from '../contracts/rca';
 
 export interface NotebookDeps {
   db: Db;

@@ -5,35 +5,28 @@ import type { AccountStore } from '../accounts/store';
 import { callDatadog, type DatadogConfiguration } from '../datadog/client';
 import { alertLogsQuery, hostActivityLogsQuery, keyMetricQueries, peerErrorLogsQuery, processMetricQueries, REQUEST_LOGS_QUERY } from '../datadog/queries';
 import type { Db } from '../db/pool';
-import type { AlertStatus } from '../intake/datadog-payload';
-import type { Role } from '../workflows/classify';
 import type { SimilarityProviders } from '../similarity/providers';
 import type { SimilarIncident } from '../evidence/bundle';
 import { keepChangedLines } from '../evidence/condense';
 import { hostAnswersTo, type NamedHost, namedInErrors } from '../evidence/named-hosts';
 import { type OriginSummary, summariseOrigins } from '../evidence/origins';
-import type { AlertContext, EvidenceSource, PrefetchSource, RcaPhase, SourceOutcome } from '../workflows/rca-types';
+import { EVIDENCE_WINDOW_MS, type LogSearch, type MetricSummary, peersOf, type StoredEvent, type StoredLogLine, changeWindowOf, summariseSeries, topSeries, windowOf } from '../evidence/sources';
+import { rankSimilar } from '../similarity/rank';
+import type { AlertContext, EvidenceSource, PrefetchSource, RcaPhase, Role, SourceOutcome } from '../contracts/rca';
 import { toActivityFailure } from './failures';
+import type { AlertStatus } from '../contracts/alert';
 
-/** How far back the evidence looks: the old system's 30 minutes before the alert. */
-export const EVIDENCE_WINDOW_MS = 30 * 60_000;
-/** Changes precede their symptoms by up to a few hours, so events are read further back. */
-export const CHANGE_LOOKBACK_MS = 3 * 60 * 60_000;
-/** The alert fires when Datadog evaluates; events about its cause can land a few minutes later. */
-export const CHANGE_LOOKAHEAD_MS = 10 * 60_000;
 const LOG_PAGE_SIZE = 1000;
 const MAX_LOG_PAGES = 5;
 // The wider searches (the host's other lines, the peers' errors) get fewer pages than the alert's own.
 const MAX_EXTRA_LOG_PAGES = 2;
 /** How far back the alert host's other lines are read: enough to tell what started recently. */
 const HOST_ACTIVITY_MS = 2 * 60 * 60_000;
-const MAX_PEERS = 10;
 const MAX_NAMED_HOSTS = 5;
 /** Request lines this close to the alert are the traffic that it saw. */
 const RECENT_TRAFFIC_MS = 15 * 60_000;
 // Three hours of a busy account's events: room for the changes among them; the bundle ranks and trims.
 const MAX_EVENTS = 500;
-const POINTS_KEPT = 30;
 // A grouped query (by process) answers a series per group; the top few are the ones that matter.
 const MAX_SERIES_PER_QUERY = 3;
 
@@ -45,89 +38,7 @@ export interface PrefetchDeps {
   similar: { limit: number; minScore: number };
 }
 
-export interface StoredLogLine {
-  at: string;
-  host?: string;
-  service?: string;
-  status?: string;
-  message: string;
-  /** The attributes Datadog parsed from the line (`http.useragent`, `network.client.ip`…), when it has any. */
-  attributes?: Record<string, unknown>;
-}
-
-export interface StoredEvent {
-  id?: string;
-  at: string;
-  title: string;
-  text: string;
-  source?: string;
-  alertType?: string;
-  tags: string[];
-}
-
-export interface MetricSummary {
-  label: string;
-  query: string;
-  scope: string;
-  points: Array<[number, number]>;
-  min: number;
-  max: number;
-  last: number;
-  /** Mean of the first two thirds of the window, against the last five minutes. */
-  baseline: number;
-  recent: number;
-}
-
-export const windowOf = (ctx: AlertContext) => {
-  const to = new Date(ctx.alertTime);
-  return { from: new Date(to.getTime() - EVIDENCE_WINDOW_MS), to };
-};
-
-/** Where events are read: from a few hours before the alert to a few minutes after it. */
-export const changeWindowOf = (ctx: AlertContext) => {
-  const alertMs = Date.parse(ctx.alertTime);
-  return { from: new Date(alertMs - CHANGE_LOOKBACK_MS), to: new Date(alertMs + CHANGE_LOOKAHEAD_MS) };
-};
-
-const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN);
-
-/** The series that matter of a grouped query (one per process): the highest just before the alert. */
-export function topSeries(series: MetricSummary[], limit: number): MetricSummary[] {
-  return [...series].sort((a, b) => b.recent - a.recent || b.max - a.max).slice(0, limit);
-}
-
-/** A series reduced to what an analyst reads: a few points, extremes, baseline against the last minutes. */
-export function summariseSeries(label: string, query: string, scope: string, pointlist: Array<[number, number | null]>, alertMs: number): MetricSummary | undefined {
-  const points = pointlist.filter((p): p is [number, number] => typeof p[1] === 'number');
-  if (points.length === 0) return undefined;
-  const values = points.map((p) => p[1]);
-  const firstMs = points[0]![0];
-  const baselineEnd = firstMs + ((alertMs - firstMs) * 2) / 3;
-  const step = Math.max(1, Math.ceil(points.length / POINTS_KEPT));
-  const round = (n: number) => Math.round(n * 1000) / 1000;
-  return {
-    label, query, scope,
-    points: points.filter((_, i) => i % step === 0 || i === points.length - 1).map(([t, v]) => [t, round(v)]),
-    min: round(Math.min(...values)),
-    max: round(Math.max(...values)),
-    last: round(values[values.length - 1]!),
-    baseline: round(mean(points.filter(([t]) => t <= baselineEnd).map((p) => p[1]))),
-    recent: round(mean(points.filter(([t]) => t >= alertMs - 5 * 60_000).map((p) => p[1]))),
-  };
-}
-
 type DatadogCall = <T>(operation: string, fn: (c: DatadogConfiguration) => Promise<T>) => Promise<T>;
-
-/** Lines of one logs search besides the alert's own, and why it was made. */
-export interface LogSearch {
-  query: string;
-  why: string;
-  lines: StoredLogLine[];
-  /** A template first seen this many minutes before the alert counts as new (15 when unset). */
-  newWithinMinutes?: number;
-  /** Error and warning lines only, which may name the hosts they failed against. */
-  errors?: boolean;
-}
 
 interface SearchOptions {
   pages: number;
@@ -176,12 +87,6 @@ async function widerLogSearches(ctx: AlertContext, alertLines: StoredLogLine[], 
   return more;
 }
 
-/** Other hosts where the alerting service logged: its peers, whose other processes may log the cause. */
-export function peersOf(lines: StoredLogLine[], alert: { hostname?: string; service?: string }): string[] {
-  const peers = new Set(lines.filter((l) => l.service === alert.service && l.host && l.host !== alert.hostname).map((l) => l.host!));
-  return [...peers].sort().slice(0, MAX_PEERS);
-}
-
 /** Each named address or host looked up in Datadog's host list; names no host answers to are dropped. */
 async function resolveNamedHosts(call: DatadogCall, named: Array<{ named: string; lines: number }>): Promise<NamedHost[]> {
   const found: NamedHost[] = [];
@@ -212,34 +117,6 @@ async function requestOrigins(search: LogSearcher, to: Date): Promise<OriginSumm
   };
 }
 
-/**
- * The first half of rcaWorkflow's side: load the alert, fetch each Datadog source into
- * rca_sources (upserted by source, so a retry overwrites rather than duplicates), record phases.
- */
-// How much a person's confirmation counts against raw similarity when ordering past incidents.
-const CONFIRMED_BONUS = 0.05;
-
-/**
- * Past incidents best first, a confirmed root cause ahead of a guess that scores about the same,
- * each past incident once: re-runs of one event are indexed as rca/<event>/rerun-<n>, and one
- * incident may be indexed twice under other ids with the same title and root cause; the best
- * ranked hit of each stays. Hits of `self`'s own event (a re-run's earlier runs) are left out.
- */
-export function rankSimilar<T extends { id: string; score: number; payload: { confirmed: boolean; title: string; rootCause?: string } }>(
-  hits: T[], limit: number, self?: string,
-): T[] {
-  const rank = (h: T) => h.score + (h.payload.confirmed ? CONFIRMED_BONUS : 0);
-  const event = (id: string) => `event ${id.replace(/\/rerun-\d+$/, '')}`;
-  const text = (s: string | undefined) => (s ?? '').trim().replace(/\s+/g, ' ').toLowerCase();
-  const seen = new Set<string>(self ? [event(self)] : []);
-  return [...hits].sort((a, b) => rank(b) - rank(a)).filter((h) => {
-    const keys = [event(h.id), `text ${text(h.payload.title)}\n${text(h.payload.rootCause)}`];
-    const repeat = keys.some((k) => seen.has(k));
-    keys.forEach((k) => seen.add(k));
-    return !repeat;
-  }).slice(0, limit);
-}
-
 /** The text an incident is embedded by: what it is about, not when. */
 export function incidentText(a: Pick<AlertContext, 'title' | 'monitorName' | 'service' | 'hostname' | 'message'>): string {
   return [a.title, a.monitorName, a.service && `service ${a.service}`, a.hostname && `host ${a.hostname}`, a.message?.slice(0, 600)].filter(Boolean).join('\n');
@@ -248,6 +125,10 @@ export function incidentText(a: Pick<AlertContext, 'title' | 'monitorName' | 'se
 const notConfigured = (account: string) =>
   `not configured: no Datadog account "${account}"; add one with POST /v1/accounts (or run rayne dev --sandbox)`;
 
+/**
+ * The first half of rcaWorkflow's side: load the alert, fetch each Datadog source into
+ * rca_sources (upserted by source, so a retry overwrites rather than duplicates), record phases.
+ */
 export const createPrefetchActivities = ({ db, accounts, similarity, similar }: PrefetchDeps) => {
   const save = async (rcaId: string, outcome: SourceOutcome, data: unknown): Promise<SourceOutcome> => {
     await db.query(

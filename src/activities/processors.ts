@@ -4,15 +4,15 @@ import { Context, log } from '@temporalio/activity';
 import type { AccountStore } from '../accounts/store';
 import { adviseRetry, callDatadog } from '../datadog/client';
 import type { Db } from '../db/pool';
-import type { AlertStatus } from '../intake/datadog-payload';
 import { enabledTargets, type ProcessorConfig, type ProcessorConfigStore, targetId } from '../processors/config';
 import { datadogAppUrl } from '../datadog/links';
 import { type AlertEvent, type AlertLinks, downtimeMarker, forwardSignature, notifyMessage, slackMessage } from '../processors/messages';
-import type { ProcessorTask, Tier1Plan } from '../workflows/processor-selection';
 import { workflowUiUrl } from '../temporal/ui-links';
-import { runEffect, type EffectOutcome } from './effect-ledger';
+import { runEffect } from './effect-ledger';
 import { DeliveryError, toActivityFailure } from './failures';
 import { type ActivityMetrics, NO_ACTIVITY_METRICS } from '../telemetry/metrics';
+import type { AlertStatus } from '../contracts/alert';
+import type { EffectOutcome, ProcessorTask, Tier1Plan } from '../contracts/incident';
 
 export interface LinkSettings {
   /** Where people reach this Rayne's API (RAYNE_PUBLIC_URL); event links are left out without it. */

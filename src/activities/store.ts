@@ -1,13 +1,5 @@
 import type { Db } from '../db/pool';
-import type { TransitionDecision } from '../workflows/incident-state';
-import type { Tier1Selection } from '../workflows/processor-selection';
-
-/** What the incident workflow decided for one transition and which tier-1 processors it ran or skipped. */
-export interface TransitionRecord extends TransitionDecision {
-  tier1?: Pick<Tier1Selection, 'skipped' | 'flapping'> & { ran: string[] };
-  /** The RCA child started for this transition. */
-  rcaId?: string;
-}
+import type { TransitionRecord } from '../contracts/incident';
 
 export interface StoreDeps {
   db: Db;

@@ -1,10 +1,11 @@
 import { v1, v2 } from '@datadog/datadog-api-client';
 import type { AccountCredentials } from '../accounts/store';
-import { rankSimilar, type StoredLogLine, summariseSeries } from '../activities/prefetch';
 import { callDatadog, type DatadogConfiguration } from '../datadog/client';
 import { mineLogTemplates } from '../evidence/log-templates';
 import type { SimilarityProviders } from '../similarity/providers';
 import { describeIssues, type ReadToolName, TOOL_INPUTS } from './claude-tools';
+import { type StoredLogLine, summariseSeries } from '../evidence/sources';
+import { rankSimilar } from '../similarity/rank';
 
 /** Tool output longer than this is cut, with a note saying so: one call must not flood the context. */
 export const TOOL_OUTPUT_MAX_CHARS = 6_000;

@@ -2,7 +2,8 @@ import Anthropic, { APIError } from '@anthropic-ai/sdk';
 import { ApplicationFailure } from '@temporalio/common';
 import { type AnalysisTask, describeIssues, RCA_TASK, submitTool, toolsOf } from './claude-tools';
 import type { StoredMessage, TurnUsage } from './conversation';
-import type { AnalysisUsage, SubmittedReport } from './report';
+import type { SubmittedReport } from './report';
+import type { AnalysisUsage } from '../contracts/rca';
 
 /** What a model turn hands back to the workflow: small, the conversation itself stays in Postgres. */
 export interface TurnOutcome<R = SubmittedReport> {

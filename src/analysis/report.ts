@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type AnalysisUsage, type Verdict, VERDICTS } from '../contracts/rca';
 
 /** The closed set of root-cause categories a report (and a scenario) may name. */
 export const RCA_CATEGORIES = [
@@ -15,9 +16,6 @@ export const EvidenceItemSchema = z.object({
 });
 export type EvidenceItem = z.infer<typeof EvidenceItemSchema>;
 
-/** How far the evidence carries the best hypothesis; decided by code (deriveVerdict), never by a model. */
-export const VERDICTS = ['confirmed', 'likely', 'inconclusive'] as const;
-export type Verdict = (typeof VERDICTS)[number];
 
 /** One candidate explanation, with what speaks for and against it. */
 export const HypothesisSchema = z.object({
@@ -49,14 +47,6 @@ export const RcaReportSchema = SubmittedReportSchema.extend({
 });
 export type RcaReport = z.infer<typeof RcaReportSchema>;
 
-export interface AnalysisUsage {
-  turns: number;
-  toolCalls: number;
-  inputTokens: number;
-  outputTokens: number;
-  cachedTokens: number;
-  estimatedCostUsd: number;
-}
 
 /** A report with who wrote it, what it cost and how long it took. */
 export interface AnalysisResult {

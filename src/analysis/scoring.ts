@@ -1,5 +1,6 @@
-import type { RcaReport, Verdict } from './report';
+import type { RcaReport } from './report';
 import { formatTable } from '../text-table';
+import type { Verdict } from '../contracts/rca';
 
 /** A scenario's label: the category and the strings the root cause must name. */
 export interface ExpectedRca {

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { AccountStore } from '../accounts/store';
 import type { Config } from '../config';
 import type { Db } from '../db/pool';
-import type { GithubIntake } from '../github/intake';
+import type { GithubIntake } from '../intake/github-intake';
 import type { Intake } from '../intake/intake';
 import type { FeedbackReindex } from '../rca/feedback-reindex';
 import type { Logger } from '../logger';

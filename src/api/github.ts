@@ -3,9 +3,8 @@ import { verify } from '@octokit/webhooks-methods';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
-import { DELIVERY_STATUSES } from '../github/intake';
+import { DELIVERY_STATUSES } from '../intake/github-intake';
 import { DeliveryIdSchema, IssuesEventSchema } from '../github/payload';
-import { triageStateQuery } from '../workflows/github-issue-workflow';
 import type { ApiDeps } from './app';
 import { requireApiToken } from './auth';
 import { ApiError, fieldProblems, intakeFailure } from './errors';
@@ -13,6 +12,7 @@ import { temporalRunLink } from './links';
 import { type ApiRoutes, BAD_REQUEST, json, openApiApp, problem, routesOf, security, UNAUTHORIZED } from './openapi';
 import { bigintDigits, isJsonType, parseJsonText, storableText } from './request';
 import { MAX_WEBHOOK_BYTES, WorkflowStatus, workflowStatus } from './webhooks';
+import { triageStateQuery } from '../contracts/triage';
 
 const IssueFilters = z.object({
   status: z.enum(DELIVERY_STATUSES).optional(),

@@ -1,11 +1,10 @@
 import { TypedSearchAttributes } from '@temporalio/common';
 import { z } from 'zod';
 import { searchAttributesOf } from '../intake/intake';
-import { RayneRole } from '../workflows/search-attributes';
+import { RayneRole } from '../contracts/search-attributes';
 import { renderMarkdown } from '../notebook/notebook';
-import { RCA_CATEGORIES, RcaReportSchema, VERDICTS } from '../analysis/report';
-import { rcaStateQuery } from '../workflows/rca-workflow';
-import { ANALYSTS } from '../workflows/rca-types';
+import { RCA_CATEGORIES, RcaReportSchema } from '../analysis/report';
+import { ANALYSTS, rcaStateQuery, VERDICTS } from '../contracts/rca';
 import type { ApiDeps } from './app';
 import { requireApiToken } from './auth';
 import { TemporalUnavailableError } from '../intake/workflow-starts';

@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
-import { ALERT_STATUSES, DatadogAlertSchema, EVENT_STATUSES } from '../intake/datadog-payload';
+import { DatadogAlertSchema } from '../intake/datadog-payload';
 import { UnknownAccountError } from '../intake/intake';
 import { ProcessorConfigInput, viewProcessorConfig } from '../processors/config';
 import type { ApiDeps } from './app';
@@ -10,6 +10,7 @@ import { ApiError, intakeFailure } from './errors';
 import { temporalRunLink } from './links';
 import { type ApiRoutes, BAD_REQUEST, json, jsonRequest, openApiApp, problem, routesOf, security, UNAUTHORIZED, UNSUPPORTED_MEDIA_TYPE } from './openapi';
 import { bigintDigits, jsonBody, readJson, storableText } from './request';
+import { ALERT_STATUSES, EVENT_STATUSES } from '../contracts/alert';
 
 export const MAX_WEBHOOK_BYTES = 1024 * 1024;
 

@@ -10,13 +10,13 @@ import { type Api, apiClient, ApiResponseError, ApiUnreachableError, poll } from
 import { RCA_CATEGORIES } from '../analysis/report';
 import { type Config, ConfigError, loadConfig } from '../config';
 import { alertToSend, loadScenario, ScenarioError } from '../demo/scenario';
-import { ALERT_STATUSES, EVENT_STATUSES } from '../intake/datadog-payload';
-import { ANALYSTS } from '../workflows/rca-types';
+import { ANALYSTS } from '../contracts/rca';
 import {
   type Accepted, type EventDetail, type EventSummary, eventsTable, eventView, type RcaDetail, rcasTable, type RcaSummary, rcaView,
   type RerunStarted, rerunView, sentView, describeConclusion, type GithubAccepted, githubSentView,
 } from './api-views';
 import { rcaPathId } from '../notebook/notebook';
+import { ALERT_STATUSES, EVENT_STATUSES } from '../contracts/alert';
 
 /** What `rayne` exits with; 69 and 78 are sysexits' EX_UNAVAILABLE and EX_CONFIG, 66 EX_NOINPUT. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, noInput: 66, unavailable: 69, config: 78 } as const;

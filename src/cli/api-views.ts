@@ -1,9 +1,9 @@
 /** How the API commands show the API's answers to people; `--json` prints the answers themselves. */
-import type { TransitionRecord } from '../activities/store';
 import type { EvidenceItem, Hypothesis, StoredReport } from '../analysis/report';
-import type { RcaResult } from '../workflows/rca-types';
+import type { RcaResult } from '../contracts/rca';
 import { formatTable } from '../text-table';
-import type { GithubAcceptResult } from '../github/intake';
+import type { GithubAcceptResult } from '../intake/github-intake';
+import type { TransitionRecord } from '../contracts/incident';
 
 interface Links {
   temporal_run?: string | null;

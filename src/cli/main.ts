@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { type Config, ConfigError, loadConfig, obsoleteSettings } from '../config';
 import { StartupError } from '../errors';
 import { createLogger, type Logger } from '../logger';
-import type { AnalystName } from '../workflows/rca-types';
+import type { AnalystName } from '../contracts/rca';
 import { addApiCommands, EXIT } from './api-commands';
 import { addLogsCommand } from './logs';
 

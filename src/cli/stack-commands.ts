@@ -7,7 +7,7 @@ import { StartupError } from '../errors';
 import { migrate } from '../db/migrate';
 import { runDemo } from '../demo/demo';
 import { runEval } from '../demo/eval';
-import type { AnalystName } from '../workflows/rca-types';
+import type { AnalystName } from '../contracts/rca';
 import { DEFAULT_SCENARIO, indexHistory, SANDBOX_KEYS, useSandboxAccount } from '../demo/stack-client';
 import { type DatadogSandbox, startDatadogSandbox } from '../demo/sandbox';
 import { loadScenario } from '../demo/scenario';

@@ -1,11 +1,11 @@
 import type { StoredReport, EvidenceItem } from '../analysis/report';
 import type { EvidenceBundle } from '../evidence/bundle';
-import { ALERT_STATUSES } from '../intake/datadog-payload';
 import { duration } from '../cli/api-views';
 import { rcaPathId } from '../notebook/notebook';
-import { ANALYSTS } from '../workflows/rca-types';
+import { ANALYSTS } from '../contracts/rca';
 import { externalLink, type Html, html, when } from './html';
 import { evidenceTimeline } from './timeline';
+import { ALERT_STATUSES } from '../contracts/alert';
 
 /** Answers of the API the pages show; loosely typed, as the API's JSON is. */
 type Row = Record<string, any>;

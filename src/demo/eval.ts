@@ -11,7 +11,7 @@ import { StartupError } from '../errors';
 import type { Logger } from '../logger';
 import { createPool } from '../db/pool';
 import { createSimilarityProviders } from '../similarity/providers';
-import type { AnalystName } from '../workflows/rca-types';
+import type { AnalystName } from '../contracts/rca';
 import { startDatadogSandbox } from './sandbox';
 import { alertToSend, loadScenario, type Scenario } from './scenario';
 import { indexHistory, isolatedConfig } from './stack-client';

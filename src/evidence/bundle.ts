@@ -3,8 +3,7 @@ import { alertLogsQuery, searchValue } from '../datadog/queries';
 import { keepChangedLines } from './condense';
 import type { NamedHost } from './named-hosts';
 import type { OriginSummary } from './origins';
-import type { Role } from '../workflows/classify';
-import type { AlertContext, SourceOutcome } from '../workflows/rca-types';
+import type { AlertContext, Role, SourceOutcome } from '../contracts/rca';
 
 /** A mined log template as evidence: counts, when it appeared, where, one example, why it is suspicious. */
 export interface LogTemplateEvidence {

@@ -1,8 +1,8 @@
-import type { LogSearch, StoredLogLine } from '../activities/prefetch';
 import { rankBySuspicion } from '../logs/suspicion';
 import { TemplateMiner } from '../logs/template-miner';
 import type { LogTemplateEvidence } from './bundle';
 import { condenseMultiline } from './condense';
+import type { LogSearch, StoredLogLine } from './sources';
 
 const MAX_TEMPLATES = 40;
 

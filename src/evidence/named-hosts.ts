@@ -1,9 +1,9 @@
+import type { StoredLogLine } from './sources';
 /**
  * Hosts that errors point at: a dependency named only inside error messages (`connect to
  * 10.40.2.13 timed out`, `host='db-3'`) is a lead the alert's own tags never give. Pure; the
  * prefetch resolves the names through Datadog's hosts API.
  */
-import type { StoredLogLine } from '../activities/prefetch';
 
 /** A host an error names, as Datadog knows it. */
 export interface NamedHost {

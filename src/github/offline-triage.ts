@@ -1,4 +1,5 @@
-import type { IssueKind, Triage, TriageContext } from './triage';
+import type { Triage, TriageContext } from './triage';
+import type { IssueKind } from '../contracts/triage';
 
 type Signals = ReadonlyArray<[pattern: RegExp, weight: number]>;
 

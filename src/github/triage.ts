@@ -1,9 +1,7 @@
 import { z } from 'zod';
 import { dataBlock } from '../analysis/claude-prompt';
 import { type AnalysisTask, READ_TOOLS } from '../analysis/claude-tools';
-
-export const ISSUE_KINDS = ['bug', 'incident', 'question', 'feature_request'] as const;
-export type IssueKind = (typeof ISSUE_KINDS)[number];
+import { ISSUE_KINDS, type IssueRef } from '../contracts/triage';
 
 /** What every triage analyst (Claude, Ollama, offline) produces; also submit_triage's input schema. */
 export const TriageSchema = z.object({
@@ -21,13 +19,6 @@ export const TriageSchema = z.object({
   confidence: z.number().min(0).max(1),
 });
 export type Triage = z.infer<typeof TriageSchema>;
-
-export interface IssueRef {
-  repository: string;
-  number: number;
-  title: string;
-  url: string;
-}
 
 /** The issue as the triage reads it: its text is untrusted, whoever wrote it. */
 export interface IssueContext extends IssueRef {

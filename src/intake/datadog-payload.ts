@@ -1,16 +1,8 @@
 import crypto from 'node:crypto';
 import { z } from 'zod';
+import { ALERT_STATUSES, type AlertStatus } from '../contracts/alert';
 import { boundedKey, MAX_KEY_BYTES } from './storable';
 
-/** The states a Datadog monitor transition can report. */
-export const ALERT_STATUSES = ['Alert', 'Warn', 'No Data', 'OK'] as const;
-export type AlertStatus = (typeof ALERT_STATUSES)[number];
-
-/**
- * Where a stored event is: waiting for Temporal, started, processed by its workflow, or, for good,
- * without a workflow: rejected (Temporal refuses the start as it is) or dead_letter (it kept failing).
- */
-export const EVENT_STATUSES = ['pending_start', 'started', 'processed', 'rejected', 'dead_letter'] as const;
 
 // Datadog's $ALERT_TRANSITION words, and case variants, mapped onto the four states.
 const STATUS_ALIASES: Record<string, AlertStatus> = {

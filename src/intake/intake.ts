@@ -1,11 +1,10 @@
 import type { AccountStore } from '../accounts/store';
 import type { Logger } from '../logger';
-import type { Transition } from '../workflows/incident-state';
-import { transitionSignal } from '../workflows/incident-workflow';
-import { RayneAccount, RayneAlertStatus, RayneHost, RayneMonitorId, RayneService } from '../workflows/search-attributes';
+import { RayneAccount, RayneAlertStatus, RayneHost, RayneMonitorId, RayneService } from '../contracts/search-attributes';
 import { type DatadogAlert, dedupKey, incidentScope, incidentWorkflowId, serviceOf } from './datadog-payload';
 import { boundedKey, MAX_KEY_BYTES, storableJson, storableText } from './storable';
 import { type StartRequest, StartRejectedError, WorkflowStarts, type WorkflowStartsDeps } from './workflow-starts';
+import { type IncidentWorkflowInput, type Transition, transitionSignal } from '../contracts/incident';
 
 
 export interface IntakeDeps extends WorkflowStartsDeps {
@@ -135,7 +134,7 @@ export class Intake {
     const handle = await this.deps.temporal.workflow.signalWithStart('incidentWorkflow', {
       workflowId: row.workflow_id,
       taskQueue: this.deps.taskQueue,
-      args: request.payloads[0] as [IncidentInput],
+      args: request.payloads[0] as [IncidentWorkflowInput],
       signal: transitionSignal,
       signalArgs: request.payloads[1] as [Transition],
       typedSearchAttributes: request.searchAttributes as SearchAttributePair[],
@@ -144,10 +143,8 @@ export class Intake {
   }
 }
 
-type IncidentInput = { account: string; monitorId: string; scope: string };
-
 function startRequestOf(row: EventRow): StartRequest {
-  const input: IncidentInput = { account: row.account, monitorId: row.monitor_id, scope: row.scope };
+  const input: IncidentWorkflowInput = { account: row.account, monitorId: row.monitor_id, scope: row.scope };
   return { workflowId: row.workflow_id, searchAttributes: searchAttributesOf(row), payloads: [[input], [transitionOf(row)]] };
 }
 

@@ -1,11 +1,9 @@
 import crypto from 'node:crypto';
 import { z } from 'zod';
 import { type Db, inTransaction } from '../db/pool';
-import { ALERT_STATUSES, type AlertStatus } from '../intake/datadog-payload';
 import type { SecretBox } from '../secret-box';
-
-export const PROCESSORS = ['notify', 'forward', 'slack', 'downtime'] as const;
-export type ProcessorName = (typeof PROCESSORS)[number];
+import { ALERT_STATUSES } from '../contracts/alert';
+import type { ProcessorTarget } from '../contracts/incident';
 
 const HttpUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' });
 const Statuses = z.array(z.enum(ALERT_STATUSES)).min(1);
@@ -70,16 +68,6 @@ const StoredConfig = z.object({
 export type ProcessorConfig = z.output<typeof StoredConfig>;
 
 export const defaultProcessorConfig = (): ProcessorConfig => StoredConfig.parse({});
-
-/** One place an effect goes: the ledger key's target and a label safe to show. */
-export interface ProcessorTarget {
-  processor: ProcessorName;
-  /** Stable id for the ledger; a hash for URLs, so secrets never reach workflow history. */
-  target: string;
-  label: string;
-  statuses: AlertStatus[];
-  timeoutMs: number;
-}
 
 export const targetId = (url: string) => crypto.createHash('sha256').update(url).digest('hex').slice(0, 16);
 

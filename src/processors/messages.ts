@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { IncomingWebhookSendArguments } from '@slack/webhook';
-import type { AlertStatus } from '../intake/datadog-payload';
+import type { AlertStatus } from '../contracts/alert';
 
 /** A stored alert event, as the processors see it. */
 export interface AlertEvent {

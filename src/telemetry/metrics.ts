@@ -1,10 +1,9 @@
 import http from 'node:http';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { WorkflowInfo } from '@temporalio/workflow';
-import type { EffectOutcome } from '../activities/effect-ledger';
 import type { TurnUsage } from '../analysis/conversation';
-import { PROCESSORS } from '../processors/config';
 import type { WorkflowOutcome } from './workflow-interceptors';
+import { type EffectOutcome, PROCESSORS } from '../contracts/incident';
 
 /** Something /metrics serves: a prom-client registry, or exposition text read elsewhere (Temporal Core's exporter). */
 export type MetricsSource = Registry | (() => Promise<string>);

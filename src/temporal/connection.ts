@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { clientInterceptors } from '../telemetry/temporal-telemetry';
-import { RAYNE_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { RAYNE_SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
 
 export interface TemporalTarget {
   address: string;

@@ -1,8 +1,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { TurnOutcome } from '../analysis/claude';
-import type { AnalysisUsage } from '../analysis/report';
-import type { ToolCall } from '../activities/llm';
+import type { AnalysisUsage, LoopTally, ToolCall } from '../contracts/rca';
 
 /**
  * The model activities: overloaded and rate-limited APIs retry with backoff, a rejected key fails
@@ -18,12 +17,6 @@ export const modelActivities = (taskQueue?: string) =>
     ...(taskQueue ? { taskQueue } : {}),
   });
 
-/** Live counts of an analyst loop, shown by the workflow's state query while it runs. */
-export interface LoopTally {
-  turns: number;
-  toolCalls: number;
-  tokens: { input: number; output: number; cached: number };
-}
 
 export interface LoopResult<R> {
   report: R;

@@ -1,5 +1,4 @@
-export const ROLES = ['infrastructure', 'application', 'database', 'network', 'logs', 'general'] as const;
-export type Role = (typeof ROLES)[number];
+import type { Role } from '../contracts/rca';
 
 /** What the classifier looks at; all optional, as Datadog payloads often leave fields out. */
 export interface AlertSignals {

@@ -1,30 +1,7 @@
-import { ActivityFailure, defineQuery, log, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ActivityFailure, log, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { ContextSummary, GithubWrite, TriagePhase, TriageSummary } from '../activities/github';
-import type { IssueRef } from '../github/triage';
-import { type LoopTally, modelActivities, runAnalystLoop } from './analyst-loop';
-import type { AnalystName } from './rca-types';
-
-/** githubIssueWorkflow's input: the stored delivery; its id is github/{deliveryId}. */
-export interface TriageInput {
-  eventId: string;
-  triageId: string;
-}
-
-/** What the workflow returns and its state query shows. */
-export interface TriageState extends LoopTally {
-  triageId: string;
-  phase: TriagePhase;
-  issue?: IssueRef;
-  context?: ContextSummary;
-  analyst?: AnalystName;
-  result?: TriageSummary;
-  comment?: GithubWrite;
-  labels?: GithubWrite;
-  closed?: GithubWrite;
-}
-
-export const triageStateQuery = defineQuery<TriageState>('state');
+import { modelActivities, runAnalystLoop } from './analyst-loop';
+import { type TriageInput, type TriagePhase, type TriageState, triageStateQuery } from '../contracts/triage';
 
 const store = proxyActivities<Activities>({
   startToCloseTimeout: '30s',

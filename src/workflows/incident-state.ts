@@ -1,51 +1,5 @@
-import type { AlertStatus } from '../intake/datadog-payload';
-
-/** One accepted alert transition, as the API hands it to the incident workflow (small: the raw payload stays in Postgres). */
-export interface Transition {
-  eventId: string;
-  status: AlertStatus;
-  receivedAt: string;
-  monitorId: string;
-  monitorName?: string;
-  title?: string;
-  service?: string;
-  hostname?: string;
-  priority?: string;
-}
-
-export interface IncidentKey {
-  account: string;
-  monitorId: string;
-  scope: string;
-}
-
-export interface IncidentState extends IncidentKey {
-  /** The last status seen; undefined before the first transition. */
-  status?: AlertStatus;
-  /** Whether an incident episode is open (from the first non-OK transition until OK). */
-  open: boolean;
-  /** Episodes opened in this workflow's lifetime; the current one when open. */
-  episode: number;
-  openedAt?: string;
-  transitionsSeen: number;
-  /** The severity the current episode's last RCA was requested for, if any. */
-  rcaSeverity?: AlertStatus;
-  rcaRequests: number;
-  lastEventId?: string;
-}
-
-/** What the workflow should do for one transition; later issues attach tier-1 and RCA work here. */
-export interface TransitionDecision {
-  previousStatus?: AlertStatus;
-  status: AlertStatus;
-  episode: number;
-  /** The first Alert/Warn of an episode, or an escalation Warn → Alert. */
-  startRca: boolean;
-  /** OK after an open episode: record recovery, then the workflow may complete. */
-  closesIncident: boolean;
-  /** A repeat of the current status while open (coalesced: no new RCA). */
-  repeat: boolean;
-}
+import type { AlertStatus } from '../contracts/alert';
+import type { IncidentKey, IncidentState, Transition, TransitionDecision } from '../contracts/incident';
 
 export function initialState(key: IncidentKey): IncidentState {
   return { ...key, open: false, episode: 0, transitionsSeen: 0, rcaRequests: 0 };

@@ -1,30 +1,17 @@
 import {
-  type ActivityOptions, allHandlersFinished, condition, continueAsNew, defineQuery, defineSignal, log, ParentClosePolicy,
+  type ActivityOptions, allHandlersFinished, condition, continueAsNew, log, ParentClosePolicy,
   proxyActivities, setHandler, startChild, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
-import type { TransitionRecord } from '../activities/store';
-import type { ProcessorName } from '../processors/config';
-import { applyTransition, initialState, type IncidentKey, type IncidentState, type Transition, type TransitionDecision } from './incident-state';
-import { type ProcessorTask, selectProcessors } from './processor-selection';
+import { applyTransition, initialState } from './incident-state';
+import { selectProcessors } from './processor-selection';
 import { rcaWorkflow } from './rca-workflow';
-import { RayneAlertStatus } from './search-attributes';
-
-export const transitionSignal = defineSignal<[Transition]>('transition');
-export const stateQuery = defineQuery<IncidentState>('state');
-export const transitionsQuery = defineQuery<ProcessedTransition[]>('transitions');
-
-export interface ProcessedTransition extends TransitionRecord {
-  eventId: string;
-  receivedAt: string;
-}
-
-export interface IncidentWorkflowInput extends IncidentKey {
-  /** Carried over continue-as-new. */
-  state?: IncidentState;
-  seenEventIds?: string[];
-}
+import { RayneAlertStatus } from '../contracts/search-attributes';
+import {
+  type IncidentState, type IncidentWorkflowInput, type ProcessedTransition, type ProcessorName, type ProcessorTask, stateQuery, type Transition,
+  type TransitionDecision, transitionSignal, transitionsQuery, type TransitionRecord,
+} from '../contracts/incident';
 
 const FATAL = ['BadRequest', 'Unauthorized', 'NotFound'];
 // Recording is a single UPDATE; retry through database restarts.

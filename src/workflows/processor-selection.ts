@@ -1,35 +1,4 @@
-import type { ProcessorName, ProcessorTarget } from '../processors/config';
-import type { TransitionDecision } from './incident-state';
-
-/** What the worker knows about an account's tier-1 settings when a transition arrives. */
-export interface Tier1Plan {
-  targets: ProcessorTarget[];
-  runOn: 'every_transition' | 'state_changes';
-  flapping: { transitions: number; windowMinutes: number };
-  /** This incident's transitions within the flapping window, this one included. */
-  transitionsInWindow: number;
-}
-
-/** One side effect to run: "flapping" marks the single Slack notice that replaces per-flip pages. */
-export interface ProcessorTask {
-  processor: ProcessorName;
-  target: string;
-  label: string;
-  timeoutMs: number;
-  mode: 'transition' | 'flapping';
-}
-
-export interface SkippedProcessor {
-  processor: ProcessorName;
-  target: string;
-  reason: string;
-}
-
-export interface Tier1Selection {
-  tasks: ProcessorTask[];
-  skipped: SkippedProcessor[];
-  flapping: boolean;
-}
+import type { ProcessorName, ProcessorTask, SkippedProcessor, Tier1Plan, Tier1Selection, TransitionDecision } from '../contracts/incident';
 
 // Processors that page a person: a flapping monitor must not page on every flip.
 const PAGING: readonly ProcessorName[] = ['notify', 'slack'];

@@ -1,12 +1,9 @@
-import { ActivityFailure, defineQuery, log, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { ActivityFailure, log, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { ReportSummary } from '../activities/analysis';
 import { modelActivities, runAnalystLoop } from './analyst-loop';
 import { classifyAlert } from './classify';
-import { type AnalysisPlan, type EvidenceSource, PREFETCH_SOURCES, type PrefetchSource, type RcaInput, type RcaResult, type SourceOutcome } from './rca-types';
-import { RayneRole } from './search-attributes';
-
-export const rcaStateQuery = defineQuery<RcaResult>('state');
+import { type AnalysisPlan, type EvidenceSource, PREFETCH_SOURCES, type PrefetchSource, rcaStateQuery, type RcaInput, type RcaResult, type ReportSummary, type SourceOutcome } from '../contracts/rca';
+import { RayneRole } from '../contracts/search-attributes';
 
 // Postgres bookkeeping: retried through database restarts.
 const store = proxyActivities<Activities>({

@@ -1,6 +1,6 @@
 import { freePort } from '../../src/dev/free-port';
 import { startReconciler } from '../../src/intake/intake';
-import { RayneRepository } from '../../src/workflows/search-attributes';
+import { RayneRepository } from '../../src/contracts/search-attributes';
 import { createLogger } from '../../src/logger';
 import { createTestApi, createTestDatabase, eventually, testConfig, type TestApi } from '../support/harness';
 import { deliver, examplePayload, issuePayload, newDeliveryId } from '../support/github-deliveries';

@@ -6,7 +6,7 @@ import { createLogger } from '../../src/logger';
 import { createTestApi, createTestDatabase, postJson, testConfig, type TestApi } from '../support/harness';
 import { deliver, issuePayload } from '../support/github-deliveries';
 import { metricValue } from '../support/prometheus';
-import { RayneRepository } from '../../src/workflows/search-attributes';
+import { RayneRepository } from '../../src/contracts/search-attributes';
 
 const SECRET = 'final-states-secret';
 const grpcFailure = (code: number, details: string) =>

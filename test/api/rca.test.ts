@@ -2,7 +2,7 @@ import path from 'node:path';
 import { type DatadogSandbox, startDatadogSandbox } from '../../src/demo/sandbox';
 import { loadScenario } from '../../src/demo/scenario';
 import { createSimilarityProviders } from '../../src/similarity/providers';
-import { RAYNE_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
+import { RAYNE_SEARCH_ATTRIBUTES } from '../../src/contracts/search-attributes';
 import { createTestApi, createTestDatabase, eventually, postJson, startTestWorker, testConfig, type TestApi } from '../support/harness';
 
 jest.setTimeout(150_000);

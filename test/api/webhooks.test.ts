@@ -1,5 +1,5 @@
 import type { Db } from '../../src/db/pool';
-import { RayneAccount, RayneHost, RayneMonitorId, RayneService } from '../../src/workflows/search-attributes';
+import { RayneAccount, RayneHost, RayneMonitorId, RayneService } from '../../src/contracts/search-attributes';
 import { createTestApi, createTestDatabase, eventStatus, eventually, postJson, startTestWorker, testConfig, type TestApi } from '../support/harness';
 
 const alert = (overrides: Record<string, unknown> = {}) => ({

@@ -1,4 +1,5 @@
-import { classifyAlert, type AlertSignals, type Role } from '../../src/workflows/classify';
+import { classifyAlert, type AlertSignals } from '../../src/workflows/classify';
+import type { Role } from '../../src/contracts/rca';
 
 const table: Array<[string, AlertSignals, Role]> = [
   ['log monitors are logs', { monitorType: 'log alert', service: 'postgres' }, 'logs'],

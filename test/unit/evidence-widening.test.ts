@@ -1,4 +1,3 @@
-import { peersOf, type StoredLogLine, topSeries } from '../../src/activities/prefetch';
 import { DatadogLinks } from '../../src/datadog/links';
 import { hostActivityLogsQuery, peerErrorLogsQuery, processMetricQueries, REQUEST_LOGS_QUERY } from '../../src/datadog/queries';
 import { matchesQuery, parseSearchQuery } from '../../src/demo/sandbox-logs-query';
@@ -7,7 +6,8 @@ import { condenseMultiline, keepChangedLines } from '../../src/evidence/condense
 import { mineAllLogTemplates } from '../../src/evidence/log-templates';
 import { hostAnswersTo, namedInErrors } from '../../src/evidence/named-hosts';
 import { clientNetwork, originsOf, summariseOrigins, userAgentFamily } from '../../src/evidence/origins';
-import type { AlertContext } from '../../src/workflows/rca-types';
+import type { AlertContext } from '../../src/contracts/rca';
+import { peersOf, type StoredLogLine, topSeries } from '../../src/evidence/sources';
 
 const alertTime = new Date('2026-11-20T12:00:00Z');
 const minutesBefore = (m: number) => new Date(alertTime.getTime() - m * 60_000).toISOString();

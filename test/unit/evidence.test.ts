@@ -1,8 +1,9 @@
-import { rankSimilar, summariseSeries } from '../../src/activities/prefetch';
 import { DatadogLinks } from '../../src/datadog/links';
 import { alertLogsQuery, keyMetricQueries, monitorMetric, searchValue } from '../../src/datadog/queries';
 import { buildEvidenceBundle, type BundleInputs, estimateTokens, rankEvents, summarizeBundle, templateQuery } from '../../src/evidence/bundle';
-import type { AlertContext } from '../../src/workflows/rca-types';
+import type { AlertContext } from '../../src/contracts/rca';
+import { summariseSeries } from '../../src/evidence/sources';
+import { rankSimilar } from '../../src/similarity/rank';
 
 const alertTime = new Date('2026-11-20T12:00:00Z');
 const window = { from: new Date(alertTime.getTime() - 30 * 60_000), to: alertTime };

@@ -1,5 +1,6 @@
-import type { AlertStatus } from '../../src/intake/datadog-payload';
-import { applyTransition, initialState, type IncidentState, type TransitionDecision } from '../../src/workflows/incident-state';
+import { applyTransition, initialState } from '../../src/workflows/incident-state';
+import type { AlertStatus } from '../../src/contracts/alert';
+import type { IncidentState, TransitionDecision } from '../../src/contracts/incident';
 
 function run(statuses: AlertStatus[]): { state: IncidentState; decisions: TransitionDecision[] } {
   let state = initialState({ account: 'a', monitorId: '1', scope: '*' });

@@ -3,7 +3,7 @@ import { PayloadConverterError } from '@temporalio/common';
 import { incidentWorkflowId, DatadogAlertSchema } from '../../src/intake/datadog-payload';
 import { boundedKey, MAX_KEY_BYTES, storableJson, storableText } from '../../src/intake/storable';
 import { permanentFailureReason, startLimitProblem, TEMPORAL_LIMITS } from '../../src/intake/workflow-starts';
-import { RayneHost } from '../../src/workflows/search-attributes';
+import { RayneHost } from '../../src/contracts/search-attributes';
 
 /** A gRPC error as @grpc/grpc-js raises it, wrapped as the Temporal client wraps it. */
 const grpcFailure = (code: number, details: string) =>

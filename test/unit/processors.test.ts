@@ -4,8 +4,8 @@ import { DatadogAlertSchema } from '../../src/intake/datadog-payload';
 import { defaultProcessorConfig, enabledTargets, mergeProcessorConfig, ProcessorConfigInput, redactUrl, viewProcessorConfig } from '../../src/processors/config';
 import { datadogAppUrl } from '../../src/datadog/links';
 import { type AlertEvent, notifyMessage, slackMessage } from '../../src/processors/messages';
-import type { TransitionDecision } from '../../src/workflows/incident-state';
-import { selectProcessors, type Tier1Plan } from '../../src/workflows/processor-selection';
+import { selectProcessors } from '../../src/workflows/processor-selection';
+import type { Tier1Plan, TransitionDecision } from '../../src/contracts/incident';
 
 const decision = (overrides: Partial<TransitionDecision> = {}): TransitionDecision => ({
   status: 'Alert', episode: 1, startRca: true, closesIncident: false, repeat: false, ...overrides,

@@ -2,13 +2,12 @@ import crypto from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Activities } from '../../src/activities';
-import type { Transition } from '../../src/workflows/incident-state';
-import { stateQuery, transitionSignal, transitionsQuery } from '../../src/workflows/incident-workflow';
-import { RayneAlertStatus } from '../../src/workflows/search-attributes';
+import { RayneAlertStatus } from '../../src/contracts/search-attributes';
 import { installRuntime } from '../../src/workers/worker';
 import { WorkerMetrics } from '../../src/telemetry/metrics';
 import { workerTelemetry } from '../../src/telemetry/temporal-telemetry';
 import { eventually, temporalAddress } from '../support/harness';
+import { stateQuery, type Transition, transitionSignal, transitionsQuery } from '../../src/contracts/incident';
 
 describe('incidentWorkflow', () => {
   let connection: Connection;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { type DatadogSandbox, startDatadogSandbox } from '../../src/demo/sandbox';
 import { loadScenario, type Scenario } from '../../src/demo/scenario';
 import { createSimilarityProviders } from '../../src/similarity/providers';
-import { RayneMonitorId, RayneRole } from '../../src/workflows/search-attributes';
+import { RayneMonitorId, RayneRole } from '../../src/contracts/search-attributes';
 import { createTestApi, createTestDatabase, eventually, postJson, startTestWorker, type TestApi } from '../support/harness';
 import { kill, startWorkerProcess } from '../support/worker-process';
 

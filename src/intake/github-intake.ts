@@ -1,8 +1,8 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { boundedKey, MAX_KEY_BYTES, storableJson } from '../intake/storable';
-import { type StartRequest, StartRejectedError, WorkflowStarts, type WorkflowStartsDeps } from '../intake/workflow-starts';
-import { RayneRepository } from '../workflows/search-attributes';
-import { type IssuesEvent, triageDecision, triageWorkflowId } from './payload';
+import { boundedKey, MAX_KEY_BYTES, storableJson } from './storable';
+import { type StartRequest, StartRejectedError, WorkflowStarts, type WorkflowStartsDeps } from './workflow-starts';
+import { RayneRepository } from '../contracts/search-attributes';
+import { type IssuesEvent, triageDecision, triageWorkflowId } from '../github/payload';
 
 export interface GithubIntakeDeps extends WorkflowStartsDeps {
   taskQueue: string;

@@ -1,6 +1,44 @@
-import type { Verdict } from '../analysis/report';
-import type { AlertStatus } from '../intake/datadog-payload';
-import type { Role } from './classify';
+import { defineQuery } from '@temporalio/workflow';
+import type { AlertStatus } from './alert';
+
+/** What an alert's monitor watches: picks the prefetch queries and the analyst's focus. */
+export const ROLES = ['infrastructure', 'application', 'database', 'network', 'logs', 'general'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** How far the evidence carries the best hypothesis; decided by code (deriveVerdict), never by a model. */
+export const VERDICTS = ['confirmed', 'likely', 'inconclusive'] as const;
+export type Verdict = (typeof VERDICTS)[number];
+
+export interface AnalysisUsage {
+  turns: number;
+  toolCalls: number;
+  inputTokens: number;
+  outputTokens: number;
+  cachedTokens: number;
+  estimatedCostUsd: number;
+}
+
+/** Live counts of an analyst loop, shown by the workflow's state query while it runs. */
+export interface LoopTally {
+  turns: number;
+  toolCalls: number;
+  tokens: { input: number; output: number; cached: number };
+}
+
+/** One tool call of a turn, as the workflow passes it back. */
+export interface ToolCall {
+  id: string;
+  name: string;
+  input: unknown;
+}
+
+/** What the workflow keeps of a stored report. */
+export interface ReportSummary {
+  category: string;
+  rootCause: string;
+  confidence: number;
+  verdict: Verdict;
+}
 
 /** rcaWorkflow's input: small, the rest is loaded from the stored event. */
 export interface RcaInput {
@@ -80,3 +118,6 @@ export interface RcaResult {
   verdict?: Verdict;
   notebookUrl?: string;
 }
+
+/** rcaWorkflow's progress while it runs, and its result once done. */
+export const rcaStateQuery = defineQuery<RcaResult>('state');

@@ -1,0 +1,9 @@
+/** The states a Datadog monitor transition can report. */
+export const ALERT_STATUSES = ['Alert', 'Warn', 'No Data', 'OK'] as const;
+export type AlertStatus = (typeof ALERT_STATUSES)[number];
+
+/**
+ * Where a stored event is: waiting for Temporal, started, processed by its workflow, or, for good,
+ * without a workflow: rejected (Temporal refuses the start as it is) or dead_letter (it kept failing).
+ */
+export const EVENT_STATUSES = ['pending_start', 'started', 'processed', 'rejected', 'dead_letter'] as const;
