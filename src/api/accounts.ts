@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AccountConflictError } from '../accounts/store';
 import { validateDatadogKeys } from '../datadog/validate-keys';
-import type { ApiDeps } from './app';
+import type { ApiDeps } from './deps';
 import { requireApiToken } from './auth';
 import { baseUrlProblem } from '../datadog/sites';
 import { ApiError } from './errors';

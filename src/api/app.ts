@@ -1,19 +1,11 @@
 import { createRoute } from '@hono/zod-openapi';
-import type { Client } from '@temporalio/client';
 import { timeout } from 'hono/timeout';
 import { z } from 'zod';
-import type { AccountStore } from '../accounts/store';
-import type { Config } from '../config';
-import type { Db } from '../db/pool';
-import type { GithubIntake } from '../intake/github-intake';
-import type { Intake } from '../intake/intake';
-import type { FeedbackReindex } from '../rca/feedback-reindex';
-import type { Logger } from '../logger';
-import type { ProcessorConfigStore } from '../processors/config';
-import { type ApiMetrics, exposition, METRICS_CONTENT_TYPE, type MetricsSource } from '../telemetry/metrics';
+import { exposition, METRICS_CONTENT_TYPE } from '../telemetry/metrics';
 import { pingTemporal } from '../temporal/connection';
 import { consoleRoutes } from '../console/routes';
 import { accountRoutes } from './accounts';
+import type { ApiDeps } from './deps';
 import { datadogRoutes } from './datadog';
 import { docsRoutes } from './docs';
 import { githubRoutes } from './github';
@@ -21,21 +13,6 @@ import { answerForeignErrors, handleError, unavailable } from './errors';
 import { documentConfig, json, openApiApp, registerComponents, security } from './openapi';
 import { rcaRoutes } from './rca';
 import { webhookRoutes } from './webhooks';
-
-export interface ApiDeps {
-  config: Pick<Config, 'RAYNE_API_TOKEN' | 'RAYNE_WEBHOOK_SECRET' | 'GITHUB_WEBHOOK_SECRET' | 'RAYNE_PUBLIC_URL' | 'TEMPORAL_UI_URL' | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE' | 'RAYNE_TEMPORAL_TIMEOUT_MS' | 'RAYNE_REQUEST_TIMEOUT_MS' | 'DD_API_URL' | 'RAYNE_DATADOG_ALLOWED_HOSTS'>;
-  db: Db;
-  temporal: Client;
-  intake: Intake;
-  githubIntake: GithubIntake;
-  feedbackReindex: FeedbackReindex;
-  accounts: AccountStore;
-  processorConfigs: ProcessorConfigStore;
-  log: Logger;
-  metrics: ApiMetrics;
-  /** What GET /metrics serves, in order. */
-  metricsSources: MetricsSource[];
-}
 
 const CheckState = z.enum(['ok', 'unavailable']);
 const Readiness = z.object({

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { AccountCredentials } from '../accounts/store';
 import { callDatadog, DatadogError, type DatadogConfiguration } from '../datadog/client';
 import { RAYNE_WEBHOOK_PAYLOAD, receiveUrl } from '../datadog/webhook-template';
-import type { ApiDeps } from './app';
+import type { ApiDeps } from './deps';
 import { requireApiToken } from './auth';
 import { ApiError } from './errors';
 import { type ApiRoutes, json, jsonRequest, openApiApp, problem, routesOf, security, UNAUTHORIZED, UNSUPPORTED_MEDIA_TYPE } from './openapi';

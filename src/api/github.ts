@@ -5,7 +5,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { DELIVERY_STATUSES } from '../intake/github-intake';
 import { DeliveryIdSchema, IssuesEventSchema } from '../github/payload';
-import type { ApiDeps } from './app';
+import type { ApiDeps } from './deps';
 import { requireApiToken } from './auth';
 import { ApiError, fieldProblems, intakeFailure } from './errors';
 import { temporalRunLink } from './links';

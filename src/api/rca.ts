@@ -5,7 +5,7 @@ import { RayneRole } from '../contracts/search-attributes';
 import { renderMarkdown } from '../notebook/notebook';
 import { RCA_CATEGORIES, RcaReportSchema } from '../analysis/report';
 import { ANALYSTS, rcaStateQuery, VERDICTS } from '../contracts/rca';
-import type { ApiDeps } from './app';
+import type { ApiDeps } from './deps';
 import { requireApiToken } from './auth';
 import { TemporalUnavailableError } from '../intake/workflow-starts';
 import { ApiError, unavailable } from './errors';

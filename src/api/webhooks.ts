@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { DatadogAlertSchema } from '../intake/datadog-payload';
 import { UnknownAccountError } from '../intake/intake';
 import { ProcessorConfigInput, viewProcessorConfig } from '../processors/config';
-import type { ApiDeps } from './app';
+import type { ApiDeps } from './deps';
 import { requireApiToken, requireWebhookSecret } from './auth';
 import { ApiError, intakeFailure } from './errors';
 import { temporalRunLink } from './links';
