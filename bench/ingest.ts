@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from '../src/api/app';
 import { createApiRuntime } from '../src/runtime';
 import { arg, compareInRounds, report, runBenchmark } from './measure';
+import type { incidentWorkflow } from '../src/workflows';
 
 const count = arg('count', 500);
 const concurrency = arg('concurrency', 16);
@@ -36,7 +37,7 @@ runBenchmark('bench', async ({ config, log, databaseUrl, temporalAddress: addres
     if (res.status !== 202) throw new Error(`API answered ${res.status}: ${await res.text()}`);
   };
   const startRaw = async (i: number) => {
-    await runtime.temporal.workflow.start('incidentWorkflow', {
+    await runtime.temporal.workflow.start<typeof incidentWorkflow>('incidentWorkflow', {
       workflowId: `bench-raw/${runId}/${i}`, taskQueue: 'bench-raw', args: [{ account: 'bench', monitorId: String(i), scope: '*' }],
     });
   };

@@ -12,6 +12,7 @@ import { ApiError, unavailable } from './errors';
 import { temporalRunLink } from './links';
 import { type ApiRoutes, BAD_REQUEST, json, jsonRequest, openApiApp, problem, routesOf, security, UNAUTHORIZED, UNSUPPORTED_MEDIA_TYPE } from './openapi';
 import { bigintDigits, jsonBody, storableText } from './request';
+import type { rcaWorkflow } from '../workflows';
 
 /** "123" stands for the first run of event 123 (rca/123); a full id such as rca/123/rerun-1 may be given URL-encoded. */
 const RcaId = z.string()
@@ -181,7 +182,7 @@ export const rcaRoutes = ({ db, temporal, config, metrics, feedbackReindex }: Ap
       // Found in the Web UI by the same attributes as the first run (bounded: describe answers or the event's own).
       const typedSearchAttributes = await originalSearchAttributes(run.event_id, run.role);
       try {
-        const handle = await temporal.connection.withDeadline(Date.now() + config.RAYNE_TEMPORAL_TIMEOUT_MS, () => temporal.workflow.start('rcaWorkflow', {
+        const handle = await temporal.connection.withDeadline(Date.now() + config.RAYNE_TEMPORAL_TIMEOUT_MS, () => temporal.workflow.start<typeof rcaWorkflow>('rcaWorkflow', {
           workflowId: rcaId, taskQueue: config.TEMPORAL_TASK_QUEUE, args: [{ eventId: run.event_id, rcaId, ...value }], typedSearchAttributes,
         }));
         metrics.workflowsStarted.inc({ workflow_type: 'rcaWorkflow' });

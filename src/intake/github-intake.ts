@@ -3,6 +3,7 @@ import { boundedKey, MAX_KEY_BYTES, storableJson } from './storable';
 import { type StartRequest, StartRejectedError, WorkflowStarts, type WorkflowStartsDeps } from './workflow-starts';
 import { RayneRepository } from '../contracts/search-attributes';
 import { type IssuesEvent, triageDecision, triageWorkflowId } from '../github/payload';
+import type { githubIssueWorkflow } from '../workflows';
 
 export interface GithubIntakeDeps extends WorkflowStartsDeps {
   taskQueue: string;
@@ -117,7 +118,7 @@ export class GithubIntake {
     const { temporal, taskQueue } = this.deps;
     const { workflowId, searchAttributes, payloads } = startRequestOf(row);
     try {
-      const handle = await temporal.workflow.start('githubIssueWorkflow', {
+      const handle = await temporal.workflow.start<typeof githubIssueWorkflow>('githubIssueWorkflow', {
         workflowId,
         taskQueue,
         args: payloads as [TriageInput],

@@ -5,6 +5,7 @@ import { type DatadogAlert, dedupKey, incidentScope, incidentWorkflowId, service
 import { boundedKey, MAX_KEY_BYTES, storableJson, storableText } from './storable';
 import { type StartRequest, StartRejectedError, WorkflowStarts, type WorkflowStartsDeps } from './workflow-starts';
 import { type IncidentWorkflowInput, type Transition, transitionSignal } from '../contracts/incident';
+import type { incidentWorkflow } from '../workflows';
 
 
 export interface IntakeDeps extends WorkflowStartsDeps {
@@ -131,7 +132,7 @@ export class Intake {
   /** Signal-with-start: the workflow ignores a signal it has seen, so sending it twice is harmless. */
   private async send(row: EventRow): Promise<string> {
     const request = startRequestOf(row);
-    const handle = await this.deps.temporal.workflow.signalWithStart('incidentWorkflow', {
+    const handle = await this.deps.temporal.workflow.signalWithStart<typeof incidentWorkflow, [Transition]>('incidentWorkflow', {
       workflowId: row.workflow_id,
       taskQueue: this.deps.taskQueue,
       args: request.payloads[0] as [IncidentWorkflowInput],

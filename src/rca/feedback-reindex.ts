@@ -3,6 +3,7 @@ import type { Db } from '../db/pool';
 import { startInOrder, TemporalUnavailableError } from '../intake/workflow-starts';
 import type { Logger } from '../logger';
 import type { ApiMetrics } from '../telemetry/metrics';
+import type { reindexRcaWorkflow } from '../workflows';
 
 export interface FeedbackReindexDeps {
   db: Db;
@@ -32,7 +33,7 @@ export class FeedbackReindex {
     const { temporal, taskQueue, temporalTimeoutMs, db, log, metrics } = this.deps;
     try {
       const startedNow = await temporal.connection.withDeadline(Date.now() + temporalTimeoutMs, () =>
-        temporal.workflow.start('reindexRcaWorkflow', { workflowId: `rca-feedback/${feedback.rca_id}/${feedback.id}`, taskQueue, args: [feedback.rca_id] }),
+        temporal.workflow.start<typeof reindexRcaWorkflow>('reindexRcaWorkflow', { workflowId: `rca-feedback/${feedback.rca_id}/${feedback.id}`, taskQueue, args: [feedback.rca_id] }),
       ).then(() => true, (err: Error) => {
         // Already started: by the reconciler meanwhile, or by a start whose answer was lost.
         if (err.name === 'WorkflowExecutionAlreadyStartedError') return false;

@@ -8,6 +8,7 @@ import { WorkerMetrics } from '../../src/telemetry/metrics';
 import { workerTelemetry } from '../../src/telemetry/temporal-telemetry';
 import { eventually, temporalAddress } from '../support/harness';
 import { stateQuery, type Transition, transitionSignal, transitionsQuery } from '../../src/contracts/incident';
+import type { incidentWorkflow } from '../../src/workflows';
 
 describe('incidentWorkflow', () => {
   let connection: Connection;
@@ -46,7 +47,7 @@ describe('incidentWorkflow', () => {
     const id = (n: number) => String(base + n);
     const transition = (n: number, status: Transition['status']): Transition => ({ eventId: id(n), status, receivedAt: new Date().toISOString(), monitorId: '1' });
     const send = (t: Transition) =>
-      client.workflow.signalWithStart('incidentWorkflow', {
+      client.workflow.signalWithStart<typeof incidentWorkflow, [Transition]>('incidentWorkflow', {
         workflowId, taskQueue, args: [{ account: 'test', monitorId: '1', scope: 'host:web-01' }],
         signal: transitionSignal, signalArgs: [t],
       });
