@@ -1,5 +1,5 @@
 import type { RcaReport } from './report';
-import { formatTable } from '../text-table';
+import { formatTable } from '../text-format';
 import type { Verdict } from '../contracts/rca';
 
 /** A scenario's label: the category and the strings the root cause must name. */

@@ -1,7 +1,7 @@
 /** How the API commands show the API's answers to people; `--json` prints the answers themselves. */
 import type { EvidenceItem, Hypothesis, StoredReport } from '../analysis/report';
 import type { RcaResult } from '../contracts/rca';
-import { formatTable } from '../text-table';
+import { duration, formatTable, time } from '../text-format';
 import type { GithubAcceptResult } from '../intake/github-intake';
 import type { TransitionRecord } from '../contracts/incident';
 
@@ -89,13 +89,6 @@ export interface RerunStarted {
   workflow_id: string;
   run_id: string;
 }
-
-/** How long something took, readable at any size: 340 ms, 12.4 s, 3 min 05 s. */
-export const duration = (ms: number): string =>
-  ms < 1000 ? `${ms} ms` : ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} min ${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')} s`;
-
-/** `2026-11-24 03:41:20Z`: sortable, short, unambiguous. */
-export const time = (iso: string | null | undefined): string => (iso ? new Date(iso).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-');
 
 const clip = (text: string | null | undefined, max: number): string => {
   const flat = (text ?? '').replace(/\s+/g, ' ').trim();

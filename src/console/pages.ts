@@ -1,11 +1,11 @@
 import type { StoredReport, EvidenceItem } from '../analysis/report';
 import type { EvidenceBundle } from '../evidence/bundle';
-import { duration } from '../cli/api-views';
 import { rcaPathId } from '../notebook/notebook';
 import { ANALYSTS } from '../contracts/rca';
 import { externalLink, type Html, html, when } from './html';
 import { evidenceTimeline } from './timeline';
 import { ALERT_STATUSES } from '../contracts/alert';
+import { duration } from '../text-format';
 
 /** Answers of the API the pages show; loosely typed, as the API's JSON is. */
 type Row = Record<string, any>;

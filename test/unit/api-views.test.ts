@@ -1,4 +1,5 @@
-import { duration, type RcaDetail, rcaView } from '../../src/cli/api-views';
+import { type RcaDetail, rcaView } from '../../src/cli/api-views';
+import { duration } from '../../src/text-format';
 
 const detail = (report: RcaDetail['report']): RcaDetail => ({
   id: 'rca/7', event_id: '7', account: 'a', role: null, phase: 'done', status: 'completed', analyst: 'claude', created_at: '2026-11-24T03:00:00Z',
