@@ -1,5 +1,4 @@
-import type { Db } from '../db/pool';
-import { inTransaction } from '../db/pool';
+import { type Db, inTransaction } from '../db/pool';
 import type { SecretBox } from '../secret-box';
 
 /** An account as the API shows it: keys are never part of it. */

@@ -1,5 +1,4 @@
-import type { Db } from '../db/pool';
-import { inTransaction } from '../db/pool';
+import { type Db, inTransaction } from '../db/pool';
 import type { EffectOutcome } from '../contracts/incident';
 
 export interface EffectKey {

@@ -65,6 +65,8 @@ export async function runReadTool(name: ReadToolName, rawInput: unknown, ctx: To
     if (!ctx.credentials) throw new ToolInputError(`no Datadog account "${ctx.account}" is configured, so ${name} cannot run; use what you have`);
     return callDatadog(ctx.credentials, operation, fn);
   };
+  // One schema per tool, so the switch cannot narrow parsed.data; each case reads its own tool's fields.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const input = parsed.data as Record<string, any>;
   switch (name) {
     case 'search_logs': {

@@ -1,4 +1,5 @@
-import Anthropic, { APIError } from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
+import { APIError } from '@anthropic-ai/sdk';
 import { ApplicationFailure } from '@temporalio/common';
 import { type AnalysisTask, describeIssues, RCA_TASK, submitTool, toolsOf } from './claude-tools';
 import type { StoredMessage, TurnUsage } from './conversation';

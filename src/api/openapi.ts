@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
-import type { Hook, RouteConfig } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono, type Hook, type RouteConfig } from '@hono/zod-openapi';
 import type { Env } from 'hono';
 import { z } from 'zod';
 import { ApiError, ERROR_CODES, fieldProblems } from './errors';

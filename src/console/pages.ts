@@ -8,7 +8,8 @@ import { ALERT_STATUSES } from '../contracts/alert';
 import { duration } from '../text-format';
 
 /** Answers of the API the pages show; loosely typed, as the API's JSON is. */
-type Row = Record<string, any>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Row = Record<string, any>;
 
 /**
  * Every page sets its base to the console's root, so links stay relative (`rca/123`, `v1/…`)

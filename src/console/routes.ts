@@ -5,7 +5,7 @@ import { CONSOLE_COOKIE, sameSecret } from '../api/auth';
 import { temporalRunLink } from '../api/links';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets';
 import type { Html } from './html';
-import { errorPage, incidentPage, incidentsPage, layout, loginPage, rcaPage, triagePage, triagesPage } from './pages';
+import { errorPage, incidentPage, incidentsPage, layout, loginPage, rcaPage, type Row, triagePage, triagesPage } from './pages';
 
 /** Calls the API in-process, as the signed-in browser would: the console is a view over the API, not a second one. */
 export type ApiFetch = (path: string, init?: RequestInit) => Response | Promise<Response>;
@@ -34,7 +34,7 @@ export function consoleRoutes(config: ConsoleConfig, api: ApiFetch) {
   const token = config.RAYNE_API_TOKEN;
   const signedIn = (c: Context) => !token || sameSecret(getCookie(c, CONSOLE_COOKIE), token);
 
-  const getJson = async (c: Context, path: string): Promise<any> => {
+  const getJson = async (c: Context, path: string): Promise<Row> => {
     const res = await api(path, { headers: token ? { authorization: `Bearer ${getCookie(c, CONSOLE_COOKIE)}` } : {} });
     const body = await res.json().catch(() => ({})) as { error?: { message?: string } };
     if (!res.ok) throw new ApiRefusal(res.status, body.error?.message ?? `the API answered ${res.status}`);
@@ -82,7 +82,7 @@ export function consoleRoutes(config: ConsoleConfig, api: ApiFetch) {
       const { events, next_cursor } = await getJson(c, `/v1/webhooks/events?${search(filters)}`);
       const { rcas } = await getJson(c, '/v1/rca?limit=200');
       // Newest first, so the first RCA seen for an event is its latest run.
-      const rcaByEvent = new Map<string, any>();
+      const rcaByEvent = new Map<string, Row>();
       for (const rca of rcas) if (!rcaByEvent.has(rca.event_id)) rcaByEvent.set(rca.event_id, rca);
       return incidentsPage(events, rcaByEvent, filters, next_cursor);
     }))
@@ -91,7 +91,7 @@ export function consoleRoutes(config: ConsoleConfig, api: ApiFetch) {
       const event = await getJson(c, `/v1/webhooks/events/${id}`);
       const { events } = await getJson(c, `/v1/webhooks/events?${search({ monitor_id: event.monitor_id, account: event.account, limit: '200' })}`);
       const { rcas } = await getJson(c, `/v1/rca?event_id=${id}`);
-      return incidentPage(event, (events as any[]).filter((e) => e.workflow_id === event.workflow_id), rcas);
+      return incidentPage(event, (events as Row[]).filter((e) => e.workflow_id === event.workflow_id), rcas);
     }))
     .get('/rca/:id', page(1, 'RCA', async (c) => {
       const id = encodeURIComponent(c.req.param('id') ?? '');

@@ -46,12 +46,18 @@ function tokenize(query: string): Token[] {
   while (i < query.length) {
     const ch = query[i];
     if (/\s/.test(ch)) i++;
-    else if (ch === '(' || ch === ')') tokens.push({ type: ch }), i++;
+    else if (ch === '(' || ch === ')') {
+      tokens.push({ type: ch });
+      i++;
+    }
     else if (ch === '"') {
       const { value, end } = readQuoted(query, i);
       tokens.push({ type: 'term', value });
       i = end;
-    } else if (ch === '-' && i + 1 < query.length && !/[\s)]/.test(query[i + 1])) tokens.push({ type: '-' }), i++;
+    } else if (ch === '-' && i + 1 < query.length && !/[\s)]/.test(query[i + 1])) {
+      tokens.push({ type: '-' });
+      i++;
+    }
     else {
       let end = i;
       while (end < query.length && !/[\s()"]/.test(query[end])) end++;
@@ -59,13 +65,16 @@ function tokenize(query: string): Token[] {
       i = end;
       const colon = word.indexOf(':');
       if (word === 'AND' || word === 'OR' || word === 'NOT') tokens.push({ type: word });
-      else if (colon > 0 && colon === word.length - 1 && query[i] === '(') tokens.push({ type: 'group', key: word.slice(0, -1) }), i++;
+      else if (colon > 0 && colon === word.length - 1 && query[i] === '(') {
+        tokens.push({ type: 'group', key: word.slice(0, -1) });
+        i++;
+      }
       else if (colon > 0 && colon === word.length - 1 && query[i] === '"') {
         const { value, end: after } = readQuoted(query, i);
         tokens.push({ type: 'term', key: word.slice(0, -1), value });
         i = after;
       } else if (colon > 0 && colon < word.length - 1) tokens.push({ type: 'term', key: word.slice(0, colon), value: word.slice(colon + 1) });
-      else if (/[\[\]{}<>]/.test(word) || colon > 0) throw new SearchSyntaxError(`unsupported search term "${word}"`);
+      else if (/[[\]{}<>]/.test(word) || colon > 0) throw new SearchSyntaxError(`unsupported search term "${word}"`);
       else tokens.push({ type: 'term', value: word });
     }
   }
@@ -84,7 +93,10 @@ export function parseSearchQuery(query: string | undefined): SearchQuery {
 
   const or = (key?: string): SearchQuery => {
     const queries = [and(key)];
-    while (peek()?.type === 'OR') pos++, queries.push(and(key));
+    while (peek()?.type === 'OR') {
+      pos++;
+      queries.push(and(key));
+    }
     return queries.length === 1 ? queries[0] : { kind: 'or', queries };
   };
   const and = (key?: string): SearchQuery => {

@@ -1,5 +1,4 @@
-import type { Context } from 'hono';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { commaList, DatadogApiError, decodeCursor, intParam, isoTime, nextLink, pageOf, readBody, readQuery, unixSeconds } from './sandbox-http';
 import { facetsFromTags, matchesQuery, parseSearchQuery, parseSearchTime, type Searchable } from './sandbox-logs-query';

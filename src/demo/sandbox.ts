@@ -1,8 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { Hono } from 'hono';
-import type { MiddlewareHandler } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { DatadogApiError } from './sandbox-http';
 import { SearchSyntaxError } from './sandbox-logs-query';
 import { MetricQueryError } from './sandbox-metrics';

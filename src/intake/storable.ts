@@ -4,6 +4,7 @@ import crypto from 'node:crypto';
 export const REPLACEMENT_CHARACTER = '\ufffd';
 
 // Postgres text and jsonb refuse NUL; jsonb and Temporal's protobuf strings refuse unpaired UTF-16 surrogates.
+// eslint-disable-next-line no-control-regex -- NUL is exactly what this must find
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /** The text with each character Postgres cannot store replaced by U+FFFD. */

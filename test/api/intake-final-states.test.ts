@@ -1,5 +1,4 @@
-import type { Client } from '@temporalio/client';
-import { ServiceError } from '@temporalio/client';
+import { type Client, ServiceError } from '@temporalio/client';
 import { createApp } from '../../src/api/app';
 import { Intake } from '../../src/intake/intake';
 import { createLogger } from '../../src/logger';

@@ -130,7 +130,7 @@ describe('README commands', () => {
       expect(list).toContain('incident/default/12345678/host:web-server-01');
       expect(describe).toContain('incidentWorkflow');
       expect(show).toContain('indexRca');
-      expect(query).toContain('\"phase\":\"done\"');
+      expect(query).toContain('"phase":"done"');
       expect(reset).toContain('Resetting workflow rca/1');
       // The reset run goes through the same steps again and finds what the first one stored.
       const again = await eventually(async () => {
