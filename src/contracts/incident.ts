@@ -52,7 +52,7 @@ export interface IncidentState extends IncidentKey {
   lastEventId?: string;
 }
 
-/** What the workflow should do for one transition; later issues attach tier-1 and RCA work here. */
+/** What the incident state machine decided for one transition: whether it starts an RCA or closes the incident. */
 export interface TransitionDecision {
   previousStatus?: AlertStatus;
   status: AlertStatus;

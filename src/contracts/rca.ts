@@ -99,7 +99,7 @@ export interface SourceOutcome {
 
 export type RcaPhase = 'classify' | 'prefetch' | 'evidence' | 'analyse' | 'notebook' | 'store' | 'done' | 'failed';
 
-/** What rcaWorkflow returns (until analysis lands) and what its phase query shows. */
+/** What rcaWorkflow returns, and what its state query shows while it runs. */
 export interface RcaResult {
   rcaId: string;
   role: Role;

@@ -33,9 +33,9 @@ const failureReason = (err: unknown) =>
 
 /**
  * rca/{eventId}: classify the alert, prefetch every Datadog source and search similar past
- * incidents in parallel (each may fail alone and is then named as missing), and build the
- * bounded evidence bundle in Postgres.
- * Analysis, the notebook and storing the RCA follow in a later issue.
+ * incidents in parallel (each may fail alone and is then named as missing), build the bounded
+ * evidence bundle in Postgres, analyse it (the offline analyst, or a model loop that falls back
+ * to it), publish the notebook, and index the RCA for later similarity searches.
  */
 export async function rcaWorkflow({ eventId, rcaId, analyst, model }: RcaInput): Promise<RcaResult> {
   const result: RcaResult = { rcaId, role: 'general', roleReason: '', phase: 'classify', sources: [], turns: 0, toolCalls: 0, tokens: { input: 0, output: 0, cached: 0 } };
