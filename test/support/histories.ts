@@ -15,6 +15,7 @@ import { temporal } from '@temporalio/proto';
 
 export const HISTORIES_DIR = path.resolve(__dirname, '../fixtures/histories');
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a path resolved at run time: the copy @temporalio/proto loads
 const protojson = require(require.resolve('protobufjs/ext/protojson', { paths: [require.resolve('@temporalio/proto')] })) as {
   toJson(type: unknown, message: unknown): unknown;
   fromJson(type: unknown, json: unknown, options: { ignoreUnknownFields: boolean }): History;

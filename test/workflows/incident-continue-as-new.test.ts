@@ -1,6 +1,5 @@
 import crypto from 'node:crypto';
-import type { Transition } from '../../src/workflows/incident-state';
-import { stateQuery, transitionSignal, transitionsQuery } from '../../src/workflows/incident-workflow';
+import { stateQuery, type Transition, transitionSignal, transitionsQuery } from '../../src/contracts/incident';
 import { createTestApi, createTestDatabase, eventually, postJson, startTestWorker, type TestApi } from '../support/harness';
 
 // incidentWorkflow's CONTINUE_AS_NEW_AFTER and SEEN_IDS_KEPT.
