@@ -13,6 +13,7 @@ import { keepChangedLines } from '../evidence/condense';
 import { hostAnswersTo, type NamedHost, namedInErrors } from '../evidence/named-hosts';
 import { type OriginSummary, summariseOrigins } from '../evidence/origins';
 import type { AlertContext, EvidenceSource, PrefetchSource, RcaPhase, SourceOutcome } from '../workflows/rca-types';
+import { RcaStore } from '../rca/store';
 import { toActivityFailure } from './failures';
 
 /** How far back the evidence looks: the old system's 30 minutes before the alert. */
@@ -249,13 +250,9 @@ const notConfigured = (account: string) =>
   `not configured: no Datadog account "${account}"; add one with POST /v1/accounts (or run rayne dev --sandbox)`;
 
 export const createPrefetchActivities = ({ db, accounts, similarity, similar }: PrefetchDeps) => {
+  const rcas = new RcaStore(db);
   const save = async (rcaId: string, outcome: SourceOutcome, data: unknown): Promise<SourceOutcome> => {
-    await db.query(
-      `INSERT INTO rca_sources (rca_id, source, status, reason, items, data) VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (rca_id, source) DO UPDATE SET status = excluded.status, reason = excluded.reason,
-         items = excluded.items, data = excluded.data, fetched_at = now()`,
-      [rcaId, outcome.source, outcome.status, outcome.reason ?? null, outcome.items, data === undefined ? null : JSON.stringify(data)],
-    );
+    await rcas.saveSource(rcaId, outcome, data);
     return outcome;
   };
 
@@ -300,10 +297,7 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
       );
       const row = rows[0];
       if (!row) throw ApplicationFailure.nonRetryable(`event ${eventId} does not exist`, 'NotFound');
-      await db.query(
-        `INSERT INTO rca_runs (id, event_id, account, phase, status) VALUES ($1, $2, $3, 'classify', 'running') ON CONFLICT (id) DO NOTHING`,
-        [rcaId, eventId, row.account],
-      );
+      await rcas.start(rcaId, eventId, row.account);
       const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
       const tags = row.payload.tags;
       return {
@@ -316,14 +310,8 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
       };
     },
 
-    async setRcaPhase(rcaId: string, phase: RcaPhase, role?: { role: Role; reason: string }, error?: string): Promise<void> {
-      await db.query(
-        `UPDATE rca_runs SET phase = $2, role = coalesce($3, role), role_reason = coalesce($4, role_reason), error = $5,
-           status = CASE $2 WHEN 'failed' THEN 'failed' WHEN 'analyse' THEN 'evidence_ready' WHEN 'done' THEN 'completed' ELSE status END, updated_at = now()
-         WHERE id = $1`,
-        [rcaId, phase, role?.role ?? null, role?.reason ?? null, error ?? null],
-      );
-    },
+    setRcaPhase: (rcaId: string, phase: RcaPhase, role?: { role: Role; reason: string }, error?: string): Promise<void> =>
+      rcas.setPhase(rcaId, phase, role, error),
 
     /** A source that failed for good, recorded so the evidence names it as missing with why. */
     async recordSourceFailure(rcaId: string, source: EvidenceSource, reason: string): Promise<SourceOutcome> {
