@@ -6,6 +6,7 @@ import type { Db } from '../db/pool';
 import type { EvidenceBundle } from '../evidence/bundle';
 import type { SimilarityProviders } from '../similarity/providers';
 import type { AnalysisPlan, AnalystName, ReportSummary } from '../contracts/rca';
+import { RcaStore } from '../rca/store';
 import type { LinkSettings } from './processors';
 
 export interface AnalysisDeps {
@@ -44,104 +45,79 @@ export function chooseAnalyst(analysis: AnalysisDeps['analysis'], override: { an
 const summaryOf = (report: RcaReport): ReportSummary =>
   ({ category: report.category, rootCause: report.root_cause.slice(0, 300), confidence: report.confidence, verdict: report.verdict });
 
-async function loadBundle(db: Db, rcaId: string): Promise<EvidenceBundle> {
-  const { rows } = await db.query('SELECT bundle FROM rca_evidence WHERE rca_id = $1', [rcaId]);
-  if (!rows[0]) throw ApplicationFailure.nonRetryable(`RCA ${rcaId} has no evidence`, 'NotFound');
-  return rows[0].bundle;
+async function loadBundle(rcas: RcaStore, rcaId: string): Promise<EvidenceBundle> {
+  const bundle = await rcas.bundle(rcaId);
+  if (!bundle) throw ApplicationFailure.nonRetryable(`RCA ${rcaId} has no evidence`, 'NotFound');
+  return bundle;
+}
+
+/** Every analyst's report is stored here, so its verdict is added here: the one place code decides it. */
+async function saveReport(rcas: RcaStore, rcaId: string, result: SubmittedAnalysis): Promise<RcaReport> {
+  const report = finishReport(result.report);
+  await rcas.saveReport(rcaId, report, result);
+  return report;
 }
 
 /** Analysis steps besides the LLM turns: choosing the analyst, the offline analyst, storing and indexing reports. */
-export const createAnalysisActivities = ({ db, similarity, links, analysis }: AnalysisDeps) => ({
-  /** The analyst for this run: a re-run's override, else RAYNE_ANALYST, else Claude when configured, else offline. */
-  async planAnalysis(rcaId: string, override: { analyst?: AnalystName; model?: string } = {}): Promise<AnalysisPlan> {
-    const plan = chooseAnalyst(analysis, override);
-    await db.query('UPDATE rca_runs SET analyst = $2, model = $3, updated_at = now() WHERE id = $1', [rcaId, plan.analyst, plan.model ?? null]);
-    return plan;
-  },
+export const createAnalysisActivities = ({ db, similarity, links, analysis }: AnalysisDeps) => {
+  const rcas = new RcaStore(db);
+  return {
+    /** The analyst for this run: a re-run's override, else RAYNE_ANALYST, else Claude when configured, else offline. */
+    async planAnalysis(rcaId: string, override: { analyst?: AnalystName; model?: string } = {}): Promise<AnalysisPlan> {
+      const plan = chooseAnalyst(analysis, override);
+      await rcas.setAnalyst(rcaId, plan);
+      return plan;
+    },
 
-  /** The offline analyst; `note` (why the configured analyst gave no report) goes into the report's missing data. */
-  async runOfflineAnalysis(rcaId: string, note?: string): Promise<ReportSummary> {
-    const result = analyseOffline(await loadBundle(db, rcaId));
-    if (note) result.report.missing_data.unshift(note);
-    return summaryOf(await saveReport(db, rcaId, result));
-  },
+    /** The offline analyst; `note` (why the configured analyst gave no report) goes into the report's missing data. */
+    async runOfflineAnalysis(rcaId: string, note?: string): Promise<ReportSummary> {
+      const result = analyseOffline(await loadBundle(rcas, rcaId));
+      if (note) result.report.missing_data.unshift(note);
+      return summaryOf(await saveReport(rcas, rcaId, result));
+    },
 
-  /** Stores a finished analysis, priced by its model (an upsert: a retry rewrites it, the notebook fields stay). */
-  async saveReport(rcaId: string, result: SubmittedAnalysis): Promise<ReportSummary> {
-    // A local Ollama model costs nothing per token.
-    const estimatedCostUsd = result.model && result.analyst !== 'ollama' ? estimateCostUsd(result.model, result.usage) : 0;
-    return summaryOf(await saveReport(db, rcaId, { ...result, usage: { ...result.usage, estimatedCostUsd } }));
-  },
+    /** Stores a finished analysis, priced by its model (an upsert: a retry rewrites it, the notebook fields stay). */
+    async saveReport(rcaId: string, result: SubmittedAnalysis): Promise<ReportSummary> {
+      // A local Ollama model costs nothing per token.
+      const estimatedCostUsd = result.model && result.analyst !== 'ollama' ? estimateCostUsd(result.model, result.usage) : 0;
+      return summaryOf(await saveReport(rcas, rcaId, { ...result, usage: { ...result.usage, estimatedCostUsd } }));
+    },
 
-  /** Whether the RCA's incident recovered after its alert: a notebook published late must still be marked RESOLVED. */
-  async incidentRecovered(rcaId: string): Promise<boolean> {
-    const { rows } = await db.query(
-      `SELECT EXISTS (SELECT 1 FROM rca_runs r JOIN webhook_events e ON e.id = r.event_id
-         JOIN webhook_events later ON later.workflow_id = e.workflow_id AND later.id > e.id AND later.alert_status = 'OK'
-        WHERE r.id = $1) AS recovered`,
-      [rcaId],
-    );
-    return rows[0].recovered;
-  },
+    /** Whether the RCA's incident recovered after its alert: a notebook published late must still be marked RESOLVED. */
+    incidentRecovered: (rcaId: string): Promise<boolean> => rcas.incidentRecovered(rcaId),
 
-  /** The incident's RCAs whose notebook is not marked resolved yet, from Postgres (not memory: it survives restarts). */
-  async unresolvedNotebooks(incidentWorkflowId: string): Promise<string[]> {
-    const { rows } = await db.query(
-      `SELECT rep.rca_id FROM rca_reports rep JOIN webhook_events e ON e.id = rep.event_id
-        WHERE e.workflow_id = $1 AND rep.notebook_id IS NOT NULL AND rep.resolved_at IS NULL ORDER BY rep.rca_id`,
-      [incidentWorkflowId],
-    );
-    return rows.map((r) => r.rca_id);
-  },
+    /** The incident's RCAs whose notebook is not marked resolved yet, from Postgres (not memory: it survives restarts). */
+    unresolvedNotebooks: (incidentWorkflowId: string): Promise<string[]> => rcas.unresolvedNotebooks(incidentWorkflowId),
 
-  /**
-   * Embeds the report and upserts it by RCA id into the vector store, with the newest feedback
-   * folded in: a confirmed or corrected root cause ranks above guesses; a plain rejection removes it.
-   */
-  async indexRca(rcaId: string): Promise<'indexed' | 'removed' | 'no_report'> {
-    const { rows: [row] } = await db.query(
-      `SELECT r.report, r.notebook_url, r.created_at, e.account, e.id::text AS event_id, e.monitor_id, e.monitor_name, e.service, e.hostname,
-              e.payload->>'alert_title' AS title, f.verdict, f.corrected_root_cause, f.corrected_category
-         FROM rca_reports r JOIN rca_runs run ON run.id = r.rca_id JOIN webhook_events e ON e.id = run.event_id
-         LEFT JOIN LATERAL (SELECT * FROM rca_feedback WHERE rca_id = r.rca_id ORDER BY id DESC LIMIT 1) f ON true
-        WHERE r.rca_id = $1`,
-      [rcaId],
-    );
-    if (!row) return 'no_report';
-    if (row.verdict === 'rejected' && !row.corrected_root_cause) {
-      await similarity.store.delete(rcaId);
-      return 'removed';
-    }
-    const report = row.report as RcaReport;
-    const rootCause = row.corrected_root_cause ?? report.root_cause;
-    const title = row.title ?? row.monitor_name ?? `monitor ${row.monitor_id}`;
-    const text = [title, row.service && `service ${row.service}`, row.hostname && `host ${row.hostname}`, rootCause, report.summary].filter(Boolean).join('\n');
-    const [vector] = await similarity.embedder.embed([text]);
-    await similarity.store.ensureReady(vector!.length);
-    await similarity.store.upsert([{
-      id: rcaId,
-      vector: vector!,
-      payload: {
-        account: row.account, title, service: row.service ?? undefined, host: row.hostname ?? undefined, monitorId: row.monitor_id,
-        rootCause, category: row.corrected_category ?? report.category, summary: report.summary,
-        confirmed: row.verdict === 'confirmed' || !!row.corrected_root_cause,
-        links: { notebook: row.notebook_url ?? undefined, rca: links.publicUrl ? `${links.publicUrl.replace(/\/+$/, '')}/v1/rca/${row.event_id}` : undefined },
-        createdAt: new Date(row.created_at).toISOString(),
-      },
-    }]);
-    return 'indexed';
-  },
-});
-
-/** Every analyst's report is stored here, so its verdict is added here: the one place code decides it. */
-async function saveReport(db: Db, rcaId: string, result: SubmittedAnalysis): Promise<RcaReport> {
-  const report = finishReport(result.report);
-  await db.query(
-    `INSERT INTO rca_reports (rca_id, event_id, analyst, model, report, usage, timings)
-     SELECT $1, event_id, $2, $3, $4, $5, $6 FROM rca_runs WHERE id = $1
-     ON CONFLICT (rca_id) DO UPDATE SET analyst = excluded.analyst, model = excluded.model, report = excluded.report,
-       usage = excluded.usage, timings = excluded.timings, updated_at = now()`,
-    [rcaId, result.analyst, result.model ?? null, JSON.stringify(report), JSON.stringify(result.usage), JSON.stringify(result.timings)],
-  );
-  return report;
-}
+    /**
+     * Embeds the report and upserts it by RCA id into the vector store, with the newest feedback
+     * folded in: a confirmed or corrected root cause ranks above guesses; a plain rejection removes it.
+     */
+    async indexRca(rcaId: string): Promise<'indexed' | 'removed' | 'no_report'> {
+      const row = await rcas.indexable(rcaId);
+      if (!row) return 'no_report';
+      if (row.verdict === 'rejected' && !row.corrected_root_cause) {
+        await similarity.store.delete(rcaId);
+        return 'removed';
+      }
+      const { report } = row;
+      const rootCause = row.corrected_root_cause ?? report.root_cause;
+      const title = row.title ?? row.monitor_name ?? `monitor ${row.monitor_id}`;
+      const text = [title, row.service && `service ${row.service}`, row.hostname && `host ${row.hostname}`, rootCause, report.summary].filter(Boolean).join('\n');
+      const [vector] = await similarity.embedder.embed([text]);
+      await similarity.store.ensureReady(vector!.length);
+      await similarity.store.upsert([{
+        id: rcaId,
+        vector: vector!,
+        payload: {
+          account: row.account, title, service: row.service ?? undefined, host: row.hostname ?? undefined, monitorId: row.monitor_id,
+          rootCause, category: row.corrected_category ?? report.category, summary: report.summary,
+          confirmed: row.verdict === 'confirmed' || !!row.corrected_root_cause,
+          links: { notebook: row.notebook_url ?? undefined, rca: links.publicUrl ? `${links.publicUrl.replace(/\/+$/, '')}/v1/rca/${row.event_id}` : undefined },
+          createdAt: new Date(row.created_at).toISOString(),
+        },
+      }]);
+      return 'indexed';
+    },
+  };
+};

@@ -4,8 +4,9 @@ import { buildEvidenceBundle, type EvidenceBundle, type SimilarIncident, summari
 import { mineAllLogTemplates } from '../evidence/log-templates';
 import type { NamedHost } from '../evidence/named-hosts';
 import type { OriginSummary } from '../evidence/origins';
-import type { AlertContext, Role, SourceOutcome } from '../contracts/rca';
+import type { AlertContext, Role } from '../contracts/rca';
 import { changeWindowOf, type LogSearch, type MetricSummary, type StoredEvent, type StoredLogLine, windowOf } from '../evidence/sources';
+import { RcaStore } from '../rca/store';
 
 export interface EvidenceDeps {
   db: Db;
@@ -21,43 +22,38 @@ export interface EvidenceRef {
   missing: string[];
 }
 
-interface SourceRow extends SourceOutcome {
-  data: Record<string, unknown> | null;
-}
-
-export const createEvidenceActivities = ({ db, accounts, evidenceTokens }: EvidenceDeps) => ({
-  /**
-   * Mines the prefetched logs into templates, ranks events and metrics, bounds the bundle, and
-   * stores it (an upsert: a retry rewrites the same row). Returns only a reference and a summary.
-   */
-  async buildEvidence(rcaId: string, alert: AlertContext, role: { role: Role; reason: string }): Promise<EvidenceRef> {
-    const { rows } = await db.query<SourceRow>('SELECT source, status, reason, items, data FROM rca_sources WHERE rca_id = $1 ORDER BY source', [rcaId]);
-    const data = (source: string) => rows.find((r) => r.source === source)?.data ?? undefined;
-    const window = windowOf(alert);
-    const logs = data('logs') as { query: string; lines: StoredLogLine[]; more?: LogSearch[]; namedHosts?: NamedHost[]; origins?: OriginSummary } | undefined;
-    const account = await accounts.get(alert.account);
-    const bundle: EvidenceBundle = buildEvidenceBundle({
-      rcaId, role, alert, window, changeWindow: changeWindowOf(alert),
-      accountBaseUrl: account?.base_url ?? 'https://api.datadoghq.com',
-      sources: rows.map(({ source, status, reason, items }) => ({ source, status, reason: reason ?? undefined, items })),
-      monitor: data('monitor'),
-      host: data('host'),
-      logQuery: logs?.query,
-      logLines: logs?.lines.length ?? 0,
-      templates: mineAllLogTemplates(logs?.lines ?? [], logs?.more ?? [], window.to),
-      namedHosts: logs?.namedHosts,
-      origins: logs?.origins,
-      events: (data('events') as { events: StoredEvent[] } | undefined)?.events ?? [],
-      metrics: (data('metrics') as { metrics: MetricSummary[] } | undefined)?.metrics ?? [],
-      similar: (data('similar') as { incidents: SimilarIncident[] } | undefined)?.incidents ?? [],
-      tokenBudget: evidenceTokens,
-    });
-    const summary = summarizeBundle(bundle);
-    await db.query(
-      `INSERT INTO rca_evidence (rca_id, bundle, summary, token_estimate) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (rca_id) DO UPDATE SET bundle = excluded.bundle, summary = excluded.summary, token_estimate = excluded.token_estimate, created_at = now()`,
-      [rcaId, JSON.stringify(bundle), summary, bundle.tokenEstimate],
-    );
-    return { rcaId, summary, tokenEstimate: bundle.tokenEstimate, missing: bundle.missing.map((m) => m.source) };
-  },
-});
+export const createEvidenceActivities = ({ db, accounts, evidenceTokens }: EvidenceDeps) => {
+  const rcas = new RcaStore(db);
+  return {
+    /**
+     * Mines the prefetched logs into templates, ranks events and metrics, bounds the bundle, and
+     * stores it (an upsert: a retry rewrites the same row). Returns only a reference and a summary.
+     */
+    async buildEvidence(rcaId: string, alert: AlertContext, role: { role: Role; reason: string }): Promise<EvidenceRef> {
+      const sources = await rcas.sources(rcaId);
+      const data = (source: string) => sources.find((r) => r.source === source)?.data ?? undefined;
+      const window = windowOf(alert);
+      const logs = data('logs') as { query: string; lines: StoredLogLine[]; more?: LogSearch[]; namedHosts?: NamedHost[]; origins?: OriginSummary } | undefined;
+      const account = await accounts.get(alert.account);
+      const bundle: EvidenceBundle = buildEvidenceBundle({
+        rcaId, role, alert, window, changeWindow: changeWindowOf(alert),
+        accountBaseUrl: account?.base_url ?? 'https://api.datadoghq.com',
+        sources: sources.map(({ source, status, reason, items }) => ({ source, status, reason: reason ?? undefined, items })),
+        monitor: data('monitor'),
+        host: data('host'),
+        logQuery: logs?.query,
+        logLines: logs?.lines.length ?? 0,
+        templates: mineAllLogTemplates(logs?.lines ?? [], logs?.more ?? [], window.to),
+        namedHosts: logs?.namedHosts,
+        origins: logs?.origins,
+        events: (data('events') as { events: StoredEvent[] } | undefined)?.events ?? [],
+        metrics: (data('metrics') as { metrics: MetricSummary[] } | undefined)?.metrics ?? [],
+        similar: (data('similar') as { incidents: SimilarIncident[] } | undefined)?.incidents ?? [],
+        tokenBudget: evidenceTokens,
+      });
+      const summary = summarizeBundle(bundle);
+      await rcas.saveEvidence(rcaId, bundle, summary);
+      return { rcaId, summary, tokenEstimate: bundle.tokenEstimate, missing: bundle.missing.map((m) => m.source) };
+    },
+  };
+};

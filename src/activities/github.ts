@@ -5,10 +5,14 @@ import { ConversationStore } from '../analysis/conversation';
 import { noUsage } from '../analysis/report';
 import { createOctokit, type GithubSettings, toGithubFailure } from '../github/client';
 import { commentMarker, renderComment } from '../github/comment';
-import { findMentions, type KnownEntities } from '../github/mentions';
+import { findMentions } from '../github/mentions';
 import { classifyIssue, DUPLICATE_MIN_SCORE, triageOffline } from '../github/offline-triage';
 import { IssuesEventSchema } from '../github/payload';
-import { groundTriage, type IssueContext, type SimilarItem, type Triage, TRIAGE_SYSTEM_PROMPT, TRIAGE_TASK, TRIAGE_TASK_WITH_DATADOG, type TriageContext, triageMessage } from '../github/triage';
+import { type TriageRow, TriageStore } from '../github/triage-store';
+import {
+  groundTriage, type IssueContext, type SimilarItem, type Triage, TRIAGE_SYSTEM_PROMPT, TRIAGE_TASK,
+  TRIAGE_TASK_WITH_DATADOG, type TriageContext, triageMessage,
+} from '../github/triage';
 import type { ScoredPoint } from '../similarity/vector-store';
 import { workflowUiUrl } from '../temporal/ui-links';
 import type { AnalysisUsage, AnalystName, ToolCall } from '../contracts/rca';
@@ -39,112 +43,78 @@ export interface TriageResult {
 
 const SIMILAR_ISSUE_TEXT_CHARS = 2000;
 const BODY_CHARS = 8000;
-const RECENT_ALERT_DAYS = 7;
 
-/** The vector of an issue: one per issue, replaced when it is triaged again. */
 const CLOSING_OFF = 'RAYNE_GITHUB_CLOSE_DUPLICATES is off';
 
+/** The vector of an issue: one per issue, replaced when it is triaged again. */
 const issueVectorId = (repository: string, number: number) => `github/${repository}#${number}`;
 const issueAccount = (repository: string) => `github:${repository}`;
 
-interface TriageRow {
-  id: string;
-  event_id: string;
-  action: string | null;
-  repository: string;
-  issue_number: number;
-  payload: Record<string, unknown>;
-  context: TriageContext | null;
-  result: Triage | null;
-  analyst: string | null;
-  model: string | null;
-  comment_url: string | null;
-  created_at: Date;
+const contextOf = (row: TriageRow): TriageContext => {
+  if (!row.context) throw ApplicationFailure.nonRetryable(`triage ${row.id} has no context yet`, 'NotFound');
+  return row.context;
+};
+
+/** The issue as its stored event describes it, its body bounded. */
+function issueOf(row: TriageRow): IssueContext {
+  const { issue } = IssuesEventSchema.parse(row.payload);
+  return {
+    repository: row.repository, number: row.issue_number, title: issue.title, url: issue.html_url,
+    body: (issue.body ?? '').slice(0, BODY_CHARS), labels: (issue.labels ?? []).map((l) => l.name),
+    author: issue.user?.login, createdAt: issue.created_at ?? new Date(row.created_at).toISOString(),
+  };
+}
+
+const similarItem = (h: ScoredPoint, url?: string): SimilarItem => ({
+  id: h.id, title: h.payload.title, score: Math.round(h.score * 1000) / 1000, ...(url ? { url } : {}),
+  rootCause: h.payload.rootCause, category: h.payload.category, confirmed: h.payload.confirmed,
+});
+
+const repoOf = (row: TriageRow) => {
+  const [owner, repo] = row.repository.split('/') as [string, string];
+  return { owner, repo, issue_number: row.issue_number };
+};
+
+const callGithub = async <T>(call: string, work: () => Promise<T>): Promise<T> => {
+  try {
+    return await heartbeatWhile(work(), 2000);
+  } catch (err) {
+    throw toGithubFailure(err, call);
+  }
+};
+
+/** One embedding of the issue's text, searched under each filter (up to its limit); a search that fails is named in `missing` and finds nothing. */
+async function searchSimilar(
+  { similarity, similar }: Pick<GithubDeps, 'similarity' | 'similar'>, text: string,
+  filters: Array<{ what: string; limit: number; account: string; excludeId?: string }>, missing: string[],
+): Promise<ScoredPoint[][]> {
+  const fail = (what: string) => (err: Error) => {
+    missing.push(`${what}: ${err.message}`);
+    return [];
+  };
+  const vector = await similarity.embedder.embed([text]).then(async ([v]) => {
+    await similarity.store.ensureReady(v!.length);
+    return v!;
+  }).catch((err: Error) => err);
+  return Promise.all(filters.map(({ what, limit, ...filter }) => (vector instanceof Error
+    ? fail(what)(vector)
+    : similarity.store.search(vector, { limit, minScore: similar.minScore, filter }).catch(fail(what)))));
 }
 
 /** The triage steps of githubIssueWorkflow: context, analysis, the one comment, optional labels and closing, indexing. */
 export const createGithubActivities = (deps: GithubDeps) => {
   const { db, accounts, similarity, similar, links, analysis, github } = deps;
+  const triages = new TriageStore(db);
 
   const load = async (triageId: string): Promise<TriageRow> => {
-    const { rows } = await db.query(
-      `SELECT t.id, t.event_id::text, e.action, e.repository, e.issue_number, e.payload, t.context, t.result, t.analyst, t.model, t.comment_url, t.created_at
-         FROM github_triage t JOIN github_issue_events e ON e.id = t.event_id WHERE t.id = $1`,
-      [triageId],
-    );
-    if (!rows[0]) throw ApplicationFailure.nonRetryable(`triage ${triageId} does not exist`, 'NotFound');
-    return rows[0];
-  };
-  const contextOf = (row: TriageRow): TriageContext => {
-    if (!row.context) throw ApplicationFailure.nonRetryable(`triage ${row.id} has no context yet`, 'NotFound');
-    return row.context;
-  };
-  const update = (triageId: string, fields: Record<string, unknown>) => {
-    const names = Object.keys(fields);
-    return db.query(
-      `UPDATE github_triage SET ${names.map((n, i) => `${n} = $${i + 2}`).join(', ')}, updated_at = now() WHERE id = $1`,
-      [triageId, ...names.map((n) => fields[n])],
-    );
+    const row = await triages.find(triageId);
+    if (!row) throw ApplicationFailure.nonRetryable(`triage ${triageId} does not exist`, 'NotFound');
+    return row;
   };
 
   let octokit: Octokit | undefined;
   /** The client, or undefined without a token (nothing is written then). */
   const client = () => (github.token ? (octokit ??= createOctokit({ ...github, token: github.token })) : undefined);
-  const repoOf = (row: TriageRow) => {
-    const [owner, repo] = row.repository.split('/') as [string, string];
-    return { owner, repo, issue_number: row.issue_number };
-  };
-  const callGithub = async <T>(call: string, work: () => Promise<T>): Promise<T> => {
-    try {
-      return await heartbeatWhile(work(), 2000);
-    } catch (err) {
-      throw toGithubFailure(err, call);
-    }
-  };
-
-  /** One embedding of the issue's text, searched under each filter (up to its limit); a search that fails is named in `missing` and finds nothing. */
-  const searchSimilar = async (text: string, filters: Array<{ what: string; limit: number; account: string; excludeId?: string }>, missing: string[]): Promise<ScoredPoint[][]> => {
-    const fail = (what: string) => (err: Error) => {
-      missing.push(`${what}: ${err.message}`);
-      return [];
-    };
-    const vector = await similarity.embedder.embed([text]).then(async ([v]) => {
-      await similarity.store.ensureReady(v!.length);
-      return v!;
-    }).catch((err: Error) => err);
-    return Promise.all(filters.map(async ({ what, limit, ...filter }) => (vector instanceof Error
-      ? fail(what)(vector)
-      : similarity.store.search(vector, { limit, minScore: similar.minScore, filter }).catch(fail(what)))));
-  };
-
-  const knownEntities = async (): Promise<KnownEntities> => {
-    const { rows: [names] } = await db.query(
-      `SELECT array(SELECT DISTINCT service FROM webhook_events WHERE service IS NOT NULL LIMIT 1000) AS services,
-              array(SELECT DISTINCT hostname FROM webhook_events WHERE hostname IS NOT NULL LIMIT 1000) AS hosts`,
-    );
-    const { rows: monitors } = await db.query(
-      'SELECT DISTINCT ON (monitor_id) monitor_id AS id, monitor_name AS name FROM webhook_events ORDER BY monitor_id, id DESC LIMIT 2000',
-    );
-    return { services: names.services, hosts: names.hosts, monitors: monitors.map((m) => ({ id: m.id, ...(m.name ? { name: m.name } : {}) })) };
-  };
-
-  const recentAlerts = async (mentions: TriageContext['mentions']): Promise<TriageContext['recentAlerts']> => {
-    if (!mentions.services.length && !mentions.hosts.length && !mentions.monitors.length) return [];
-    const { rows } = await db.query(
-      `SELECT e.id::text AS event_id, e.monitor_id, e.monitor_name, e.alert_status, e.service, e.hostname, e.received_at, rep.report->>'root_cause' AS root_cause
-         FROM webhook_events e
-         LEFT JOIN LATERAL (SELECT report FROM rca_reports WHERE event_id = e.id ORDER BY created_at DESC LIMIT 1) rep ON true
-        WHERE (e.service = ANY($1) OR e.hostname = ANY($2) OR e.monitor_id = ANY($3))
-          AND e.received_at > now() - make_interval(days => $4)
-        ORDER BY e.id DESC LIMIT 10`,
-      [mentions.services, mentions.hosts, mentions.monitors.map((m) => m.id), RECENT_ALERT_DAYS],
-    );
-    return rows.map((r) => ({
-      eventId: r.event_id, monitorId: r.monitor_id, status: r.alert_status, at: new Date(r.received_at).toISOString(),
-      ...(r.monitor_name ? { monitorName: r.monitor_name } : {}), ...(r.service ? { service: r.service } : {}),
-      ...(r.hostname ? { host: r.hostname } : {}), ...(r.root_cause ? { rootCause: r.root_cause } : {}),
-    }));
-  };
 
   const conversationFor = (task: typeof TRIAGE_TASK) => createConversation(deps, {
     store: new ConversationStore(db, 'github_triage_messages'),
@@ -172,9 +142,9 @@ export const createGithubActivities = (deps: GithubDeps) => {
     const { triage, dropped } = groundTriage(result.triage, contextOf(row), github.triggerLabel);
     // A local Ollama model costs nothing per token.
     const estimatedCostUsd = result.model && result.analyst !== 'ollama' ? estimateCostUsd(result.model, result.usage) : 0;
-    await update(triageId, {
-      result: JSON.stringify(triage), analyst: result.analyst, model: result.model ?? null,
-      usage: JSON.stringify({ ...result.usage, estimatedCostUsd, timings: result.timings, reasoning: [...result.reasoning, ...dropped.map((d) => `dropped ${d}`)] }),
+    await triages.saveResult(triageId, {
+      triage, analyst: result.analyst, model: result.model,
+      usage: { ...result.usage, estimatedCostUsd, timings: result.timings, reasoning: [...result.reasoning, ...dropped.map((d) => `dropped ${d}`)] },
     });
     return { kind: triage.kind, confidence: triage.confidence, duplicates: triage.duplicates.length };
   };
@@ -182,23 +152,16 @@ export const createGithubActivities = (deps: GithubDeps) => {
   return {
     /** Creates the triage's row (once) and returns which issue it is about. */
     async startTriage(triageId: string, eventId: string): Promise<IssueRef> {
-      const { rows: [event] } = await db.query('SELECT repository, issue_number, payload FROM github_issue_events WHERE id = $1', [eventId]);
+      const event = await triages.issueEvent(eventId);
       if (!event) throw ApplicationFailure.nonRetryable(`GitHub event ${eventId} does not exist`, 'NotFound');
-      await db.query(
-        `INSERT INTO github_triage (id, event_id, phase, status) VALUES ($1, $2, 'context', 'running') ON CONFLICT (id) DO NOTHING`,
-        [triageId, eventId],
-      );
+      await triages.start(triageId, eventId);
       const { issue } = IssuesEventSchema.parse(event.payload);
       return { repository: event.repository, number: event.issue_number, title: issue.title.slice(0, 300), url: issue.html_url };
     },
 
-    async setTriagePhase(triageId: string, phase: TriagePhase): Promise<void> {
-      await update(triageId, { phase, ...(phase === 'done' ? { status: 'completed' } : {}) });
-    },
+    setTriagePhase: (triageId: string, phase: TriagePhase): Promise<void> => triages.setPhase(triageId, phase),
 
-    async failTriage(triageId: string, error: string): Promise<void> {
-      await update(triageId, { status: 'failed', error: error.slice(0, 2000) });
-    },
+    failTriage: (triageId: string, error: string): Promise<void> => triages.fail(triageId, error),
 
     /**
      * Gathers what the triage reads besides the issue: the services, hosts and monitors it names
@@ -208,37 +171,28 @@ export const createGithubActivities = (deps: GithubDeps) => {
      */
     async gatherTriageContext(triageId: string): Promise<ContextSummary> {
       const row = await load(triageId);
-      const event = IssuesEventSchema.parse(row.payload);
-      const issue: IssueContext = {
-        repository: row.repository, number: row.issue_number, title: event.issue.title, url: event.issue.html_url,
-        body: (event.issue.body ?? '').slice(0, BODY_CHARS), labels: (event.issue.labels ?? []).map((l) => l.name),
-        author: event.issue.user?.login, createdAt: event.issue.created_at ?? new Date(row.created_at).toISOString(),
-      };
+      const issue = issueOf(row);
       const text = `${issue.title}\n${issue.body}`;
       const missing: string[] = [];
-      const mentions = findMentions(text, await knownEntities());
-      const alerts = await recentAlerts(mentions);
+      const mentions = findMentions(text, await triages.knownEntities());
+      const alerts = await triages.recentAlerts(mentions);
       const datadogAccount = (await accounts.routeByOrg(undefined)) ?? ((await accounts.get('default')) ? 'default' : undefined);
-      const [issues = [], found = []] = await searchSimilar(text.slice(0, SIMILAR_ISSUE_TEXT_CHARS), [
+      const [issues = [], found = []] = await searchSimilar(deps, text.slice(0, SIMILAR_ISSUE_TEXT_CHARS), [
         { what: 'similar issues', limit: similar.limit, account: issueAccount(row.repository), excludeId: issueVectorId(row.repository, row.issue_number) },
         // Twice the limit: re-runs and copies of one past incident collapse into one.
         ...(datadogAccount ? [{ what: 'similar incidents', limit: similar.limit * 2, account: datadogAccount }] : []),
       ], missing);
       const incidents = rankSimilar(found, similar.limit);
       if (!datadogAccount) missing.push('Datadog: no account is configured, so no similar incidents or Datadog tools');
-      const item = (h: ScoredPoint, url?: string): SimilarItem => ({
-        id: h.id, title: h.payload.title, score: Math.round(h.score * 1000) / 1000, ...(url ? { url } : {}),
-        rootCause: h.payload.rootCause, category: h.payload.category, confirmed: h.payload.confirmed,
-      });
       const context: TriageContext = {
         issue, mentions, recentAlerts: alerts,
-        similarIncidents: incidents.map((h) => item(h, h.payload.links.notebook ?? h.payload.links.rca)),
-        similarIssues: issues.map((h) => item(h, h.payload.links.issue)),
+        similarIncidents: incidents.map((h) => similarItem(h, h.payload.links.notebook ?? h.payload.links.rca)),
+        similarIssues: issues.map((h) => similarItem(h, h.payload.links.issue)),
         looksLikeIncident: classifyIssue({ issue, mentions, recentAlerts: alerts }).kind === 'incident',
         ...(datadogAccount ? { datadogAccount } : {}),
         missing,
       };
-      await update(triageId, { context: JSON.stringify(context) });
+      await triages.saveContext(triageId, context);
       return {
         looksLikeIncident: context.looksLikeIncident, datadog: !!datadogAccount && !!(await accounts.credentials(datadogAccount)),
         mentions: mentions.services.length + mentions.hosts.length + mentions.monitors.length,
@@ -249,7 +203,7 @@ export const createGithubActivities = (deps: GithubDeps) => {
     /** The analyst, and why no duplicate will be closed when closing is off: the workflow then schedules no close at all. */
     async planTriage(triageId: string): Promise<TriagePlan> {
       const plan = chooseAnalyst(analysis);
-      await update(triageId, { analyst: plan.analyst, model: plan.model ?? null });
+      await triages.setAnalyst(triageId, plan.analyst, plan.model);
       return github.closeDuplicates ? plan : { ...plan, closingOff: CLOSING_OFF };
     },
 
@@ -282,7 +236,7 @@ export const createGithubActivities = (deps: GithubDeps) => {
       const octo = client();
       if (!octo) {
         const note = 'not posted: GH_TOKEN is not set';
-        await update(triageId, { comment_note: note });
+        await triages.noteComment(triageId, note);
         return { done: false, note };
       }
       const marker = commentMarker(triageId);
@@ -295,7 +249,7 @@ export const createGithubActivities = (deps: GithubDeps) => {
         ...target,
         body: renderComment(row.result!, contextOf(row), { workflowId: triageId, analyst: row.analyst ?? 'offline', model: row.model ?? undefined, runUrl: workflowUiUrl(links, triageId) }),
       }))).data;
-      await update(triageId, { comment_id: comment.id, comment_url: comment.html_url, comment_note: existing ? 'found by its marker' : null });
+      await triages.recordComment(triageId, { id: comment.id, url: comment.html_url, note: existing ? 'found by its marker' : null });
       return { done: true, url: comment.html_url };
     },
 
@@ -309,7 +263,7 @@ export const createGithubActivities = (deps: GithubDeps) => {
       const byName = new Map(existing.map((l) => [l.name.toLowerCase(), l.name]));
       const labels = row.result.suggested_labels.flatMap((l) => byName.get(l.toLowerCase()) ?? []);
       if (labels.length) await callGithub('add labels', () => octo.issues.addLabels({ ...target, labels }));
-      await update(triageId, { labels_added: labels });
+      await triages.recordLabels(triageId, labels);
       return { done: labels.length > 0, labels };
     },
 
@@ -332,7 +286,7 @@ export const createGithubActivities = (deps: GithubDeps) => {
         : undefined;
       if (reason) return { done: false, note: reason };
       await callGithub('close issue', () => octo!.issues.update({ ...repoOf(row), state: 'closed', state_reason: 'not_planned' }));
-      await update(triageId, { closed: true });
+      await triages.markClosed(triageId);
       return { done: true, url: best!.url };
     },
 

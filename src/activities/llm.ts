@@ -11,7 +11,8 @@ import { bounded, runReadTool, type ToolContext } from '../analysis/claude-tool-
 import { type AnalysisTask, callKey, describeIssues, offersReadTool, RCA_TASK } from '../analysis/claude-tools';
 import { ConversationStore, type StoredMessage, toolUses } from '../analysis/conversation';
 import type { Db } from '../db/pool';
-import { estimateTokens, type EvidenceBundle } from '../evidence/bundle';
+import { estimateTokens } from '../evidence/bundle';
+import { RcaStore } from '../rca/store';
 import type { SimilarityProviders } from '../similarity/providers';
 import { type ActivityMetrics, NO_ACTIVITY_METRICS } from '../telemetry/metrics';
 import type { ToolCall } from '../contracts/rca';
@@ -200,27 +201,23 @@ export function createConversation<R>(deps: Pick<LlmDeps, 'anthropic' | 'ollama'
 /** The RCA analyst (Claude or Ollama): its conversation in rca_messages, opened with the evidence bundle. */
 export const createLlmActivities = (deps: LlmDeps) => {
   const { db, accounts, similarity, similar } = deps;
+  const rcas = new RcaStore(db);
   const rca = createConversation(deps, {
     store: new ConversationStore(db),
     task: RCA_TASK,
     async opening(rcaId) {
-      const { rows } = await db.query('SELECT bundle FROM rca_evidence WHERE rca_id = $1', [rcaId]);
-      if (!rows[0]) throw ApplicationFailure.nonRetryable(`RCA ${rcaId} has no evidence bundle; the analysis runs after the evidence step`, 'NotFound');
-      const bundle = rows[0].bundle as EvidenceBundle;
+      const bundle = await rcas.bundle(rcaId);
+      if (!bundle) throw ApplicationFailure.nonRetryable(`RCA ${rcaId} has no evidence bundle; the analysis runs after the evidence step`, 'NotFound');
       // The offline rules' ranking is the model's starting point: hypotheses to confirm or refute.
       return { system: SYSTEM_PROMPT, first: evidenceMessage(bundle, analyseOffline(bundle).report.hypotheses) };
     },
-    async plan(rcaId) {
-      const { rows } = await db.query('SELECT analyst, model FROM rca_runs WHERE id = $1', [rcaId]);
-      return rows[0] ?? {};
-    },
+    plan: (rcaId) => rcas.plannedAnalyst(rcaId),
     async toolContext(rcaId) {
-      const { rows } = await db.query('SELECT r.account, e.bundle FROM rca_runs r LEFT JOIN rca_evidence e ON e.rca_id = r.id WHERE r.id = $1', [rcaId]);
-      if (!rows[0]) throw ApplicationFailure.nonRetryable(`RCA ${rcaId} does not exist`, 'NotFound');
-      const account: string = rows[0].account;
+      const run = await rcas.accountAndBundle(rcaId);
+      if (!run) throw ApplicationFailure.nonRetryable(`RCA ${rcaId} does not exist`, 'NotFound');
+      const { account, bundle } = run;
       const credentials = await accounts.credentials(account);
       if (!credentials) throw ApplicationFailure.nonRetryable(`no Datadog account "${account}" is configured; add it with POST /v1/accounts`, 'NoAccount');
-      const bundle = rows[0].bundle as EvidenceBundle | null;
       const to = bundle ? new Date(bundle.window.to) : new Date();
       return { selfId: rcaId, account, credentials, similarity, similar, window: { from: bundle ? new Date(bundle.window.from) : new Date(to.getTime() - 30 * 60_000), to } };
     },

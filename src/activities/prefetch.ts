@@ -13,6 +13,7 @@ import { type OriginSummary, summariseOrigins } from '../evidence/origins';
 import { EVIDENCE_WINDOW_MS, type LogSearch, type MetricSummary, peersOf, type StoredEvent, type StoredLogLine, changeWindowOf, summariseSeries, topSeries, windowOf } from '../evidence/sources';
 import { rankSimilar } from '../similarity/rank';
 import type { AlertContext, EvidenceSource, PrefetchSource, RcaPhase, Role, SourceOutcome } from '../contracts/rca';
+import { RcaStore } from '../rca/store';
 import { toActivityFailure } from './failures';
 import type { AlertStatus } from '../contracts/alert';
 
@@ -130,13 +131,9 @@ const notConfigured = (account: string) =>
  * rca_sources (upserted by source, so a retry overwrites rather than duplicates), record phases.
  */
 export const createPrefetchActivities = ({ db, accounts, similarity, similar }: PrefetchDeps) => {
+  const rcas = new RcaStore(db);
   const save = async (rcaId: string, outcome: SourceOutcome, data: unknown): Promise<SourceOutcome> => {
-    await db.query(
-      `INSERT INTO rca_sources (rca_id, source, status, reason, items, data) VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (rca_id, source) DO UPDATE SET status = excluded.status, reason = excluded.reason,
-         items = excluded.items, data = excluded.data, fetched_at = now()`,
-      [rcaId, outcome.source, outcome.status, outcome.reason ?? null, outcome.items, data === undefined ? null : JSON.stringify(data)],
-    );
+    await rcas.saveSource(rcaId, outcome, data);
     return outcome;
   };
 
@@ -181,10 +178,7 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
       );
       const row = rows[0];
       if (!row) throw ApplicationFailure.nonRetryable(`event ${eventId} does not exist`, 'NotFound');
-      await db.query(
-        `INSERT INTO rca_runs (id, event_id, account, phase, status) VALUES ($1, $2, $3, 'classify', 'running') ON CONFLICT (id) DO NOTHING`,
-        [rcaId, eventId, row.account],
-      );
+      await rcas.start(rcaId, eventId, row.account);
       const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
       const tags = row.payload.tags;
       return {
@@ -197,14 +191,8 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
       };
     },
 
-    async setRcaPhase(rcaId: string, phase: RcaPhase, role?: { role: Role; reason: string }, error?: string): Promise<void> {
-      await db.query(
-        `UPDATE rca_runs SET phase = $2, role = coalesce($3, role), role_reason = coalesce($4, role_reason), error = $5,
-           status = CASE $2 WHEN 'failed' THEN 'failed' WHEN 'analyse' THEN 'evidence_ready' WHEN 'done' THEN 'completed' ELSE status END, updated_at = now()
-         WHERE id = $1`,
-        [rcaId, phase, role?.role ?? null, role?.reason ?? null, error ?? null],
-      );
-    },
+    setRcaPhase: (rcaId: string, phase: RcaPhase, role?: { role: Role; reason: string }, error?: string): Promise<void> =>
+      rcas.setPhase(rcaId, phase, role, error),
 
     /** A source that failed for good, recorded so the evidence names it as missing with why. */
     async recordSourceFailure(rcaId: string, source: EvidenceSource, reason: string): Promise<SourceOutcome> {

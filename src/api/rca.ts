@@ -8,6 +8,7 @@ import { ANALYSTS, rcaStateQuery, VERDICTS } from '../contracts/rca';
 import type { ApiDeps } from './deps';
 import { requireApiToken } from './auth';
 import { TemporalUnavailableError } from '../intake/workflow-starts';
+import { RcaStore } from '../rca/store';
 import { ApiError, unavailable } from './errors';
 import { temporalRunLink } from './links';
 import { type ApiRoutes, BAD_REQUEST, json, jsonRequest, openApiApp, problem, routesOf, security, UNAUTHORIZED, UNSUPPORTED_MEDIA_TYPE } from './openapi';
@@ -105,12 +106,10 @@ const sendFeedback = route({
   },
 });
 
-const RUN_COLUMNS = `r.id, r.event_id::text, r.account, r.role, r.role_reason, r.phase, r.status, r.error, r.analyst, r.model,
-  r.created_at, r.updated_at, rep.report, rep.usage, rep.timings, rep.notebook_url, rep.resolved_at`;
-
 export const rcaRoutes = ({ db, temporal, config, metrics, feedbackReindex }: ApiDeps): ApiRoutes => {
+  const rcas = new RcaStore(db);
   const runOf = async (id: string) => {
-    const { rows: [run] } = await db.query(`SELECT ${RUN_COLUMNS} FROM rca_runs r LEFT JOIN rca_reports rep ON rep.rca_id = r.id WHERE r.id = $1`, [id]);
+    const run = await rcas.find(id);
     if (!run) throw new ApiError('NOT_FOUND', `no RCA ${id}`);
     return run;
   };
@@ -130,29 +129,12 @@ export const rcaRoutes = ({ db, temporal, config, metrics, feedbackReindex }: Ap
   const app = openApiApp();
   app.use(requireApiToken(config.RAYNE_API_TOKEN));
   return app
-    .openapi(listRcas, async (c) => {
-      const f = c.req.valid('query');
-      const { rows } = await db.query(
-        `SELECT r.id, r.event_id::text, r.account, r.role, r.phase, r.status, r.analyst, r.created_at,
-                rep.report->>'category' AS category, rep.report->>'root_cause' AS root_cause, rep.report->>'verdict' AS verdict, rep.notebook_url
-           FROM rca_runs r LEFT JOIN rca_reports rep ON rep.rca_id = r.id
-          WHERE ($1::text IS NULL OR r.status = $1) AND ($2::bigint IS NULL OR r.event_id = $2)
-            AND ($3::text IS NULL OR rep.report->>'category' = $3) AND ($4::text IS NULL OR r.account = $4)
-          ORDER BY r.created_at DESC LIMIT $5`,
-        [f.status ?? null, f.event_id ?? null, f.category ?? null, f.account ?? null, f.limit],
-      );
-      return c.json({ rcas: rows }, 200);
-    })
+    .openapi(listRcas, async (c) => c.json({ rcas: await rcas.list(c.req.valid('query')) }, 200))
     .openapi(getEvidence, async (c) => {
       const { id } = c.req.valid('param');
-      const { rows: [run] } = await db.query(
-        `SELECT r.id, r.event_id::text, r.account, r.role, r.role_reason, r.phase, r.status, r.error, r.created_at, r.updated_at,
-                e.summary, e.token_estimate, e.bundle
-           FROM rca_runs r LEFT JOIN rca_evidence e ON e.rca_id = r.id WHERE r.id = $1`,
-        [id],
-      );
+      const run = await rcas.withEvidence(id);
       if (!run) throw new ApiError('NOT_FOUND', `no RCA ${id}`);
-      const { rows: sources } = await db.query('SELECT source, status, reason, items, fetched_at FROM rca_sources WHERE rca_id = $1 ORDER BY source', [id]);
+      const sources = await rcas.sourceOutcomes(id);
       const { bundle, ...status } = run;
       return c.json({ ...status, sources, evidence: bundle ?? null }, 200);
     })
@@ -160,10 +142,11 @@ export const rcaRoutes = ({ db, temporal, config, metrics, feedbackReindex }: Ap
       const { id } = c.req.valid('param');
       const run = await runOf(id);
       if (!run.report) throw new ApiError('NOT_FOUND', `RCA ${id} has no report yet (phase ${run.phase})`);
-      const { rows: [evidence] } = await db.query('SELECT bundle FROM rca_evidence WHERE rca_id = $1', [id]);
+      const bundle = await rcas.bundle(id);
+      if (!bundle) throw new ApiError('NOT_FOUND', `RCA ${id} has no evidence bundle`);
       const result = { report: run.report, analyst: run.analyst, model: run.model ?? undefined, usage: run.usage, timings: run.timings, reasoning: [] };
       c.header('content-type', 'text/markdown; charset=utf-8');
-      return c.body(renderMarkdown(evidence.bundle, result, { temporalRun: temporalRunLink(config, id) ?? undefined }));
+      return c.body(renderMarkdown(bundle, result, { temporalRun: temporalRunLink(config, id) ?? undefined }));
     })
     .openapi(getRca, async (c) => {
       const { id } = c.req.valid('param');
@@ -177,8 +160,7 @@ export const rcaRoutes = ({ db, temporal, config, metrics, feedbackReindex }: Ap
       const { id } = c.req.valid('param');
       const value = c.req.valid('json');
       const run = await runOf(id);
-      const { rows: [{ n }] } = await db.query('SELECT count(*)::int AS n FROM rca_runs WHERE event_id = $1', [run.event_id]);
-      const rcaId = `rca/${run.event_id}/rerun-${n}`;
+      const rcaId = `rca/${run.event_id}/rerun-${await rcas.countForEvent(run.event_id)}`;
       // Found in the Web UI by the same attributes as the first run (bounded: describe answers or the event's own).
       const typedSearchAttributes = await originalSearchAttributes(run.event_id, run.role);
       try {
@@ -196,11 +178,7 @@ export const rcaRoutes = ({ db, temporal, config, metrics, feedbackReindex }: Ap
       const { id } = c.req.valid('param');
       const value = c.req.valid('json');
       await runOf(id);
-      const { rows: [feedback] } = await db.query(
-        `INSERT INTO rca_feedback (rca_id, verdict, corrected_root_cause, corrected_category, comment) VALUES ($1, $2, $3, $4, $5)
-         RETURNING id::text, rca_id, verdict, corrected_root_cause, corrected_category, comment, created_at`,
-        [id, value.verdict, value.root_cause ?? null, value.category ?? null, value.comment ?? null],
-      );
+      const feedback = await rcas.addFeedback(id, value);
       // The similar-incident entry is re-embedded by a worker; while Temporal is away the reconciler starts it later.
       await feedbackReindex.start(feedback).catch((err: Error) => {
         if (!(err instanceof TemporalUnavailableError)) throw err;

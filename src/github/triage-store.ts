@@ -1,0 +1,140 @@
+import type { Db } from '../db/pool';
+import type { KnownEntities } from './mentions';
+import type { Triage, TriageContext } from './triage';
+
+/** A triage with the issue event it is about. */
+export interface TriageRow {
+  id: string;
+  event_id: string;
+  action: string | null;
+  repository: string;
+  issue_number: number;
+  payload: Record<string, unknown>;
+  context: TriageContext | null;
+  result: Triage | null;
+  analyst: string | null;
+  model: string | null;
+  comment_url: string | null;
+  created_at: Date;
+}
+
+/** A finished triage as stored: the analyst's usage carries its timings and reasoning too. */
+export interface StoredTriage {
+  triage: Triage;
+  analyst: string;
+  model?: string;
+  usage: Record<string, unknown>;
+}
+
+const RECENT_ALERT_DAYS = 7;
+
+/**
+ * Issue triages in Postgres (github_triage, over github_issue_events), and what the triage reads
+ * of the alerts Rayne has seen. Writes are keyed by triage id, so a retried activity rewrites
+ * the same row; the row is created once.
+ */
+export class TriageStore {
+  constructor(private readonly db: Db) {}
+
+  /** The stored issue event; undefined when there is none. */
+  async issueEvent(eventId: string): Promise<{ repository: string; issue_number: number; payload: unknown } | undefined> {
+    const { rows: [event] } = await this.db.query('SELECT repository, issue_number, payload FROM github_issue_events WHERE id = $1', [eventId]);
+    return event;
+  }
+
+  /** Creates the triage's row; one already created is left as it is. */
+  async start(triageId: string, eventId: string): Promise<void> {
+    await this.db.query(
+      `INSERT INTO github_triage (id, event_id, phase, status) VALUES ($1, $2, 'context', 'running') ON CONFLICT (id) DO NOTHING`,
+      [triageId, eventId],
+    );
+  }
+
+  async find(triageId: string): Promise<TriageRow | undefined> {
+    const { rows: [row] } = await this.db.query<TriageRow>(
+      `SELECT t.id, t.event_id::text, e.action, e.repository, e.issue_number, e.payload, t.context, t.result, t.analyst, t.model, t.comment_url, t.created_at
+         FROM github_triage t JOIN github_issue_events e ON e.id = t.event_id WHERE t.id = $1`,
+      [triageId],
+    );
+    return row;
+  }
+
+  /** Moves the triage to a phase; `done` completes it. */
+  async setPhase(triageId: string, phase: string): Promise<void> {
+    await this.update(triageId, { phase, ...(phase === 'done' ? { status: 'completed' } : {}) });
+  }
+
+  async fail(triageId: string, error: string): Promise<void> {
+    await this.update(triageId, { status: 'failed', error: error.slice(0, 2000) });
+  }
+
+  async saveContext(triageId: string, context: TriageContext): Promise<void> {
+    await this.update(triageId, { context: JSON.stringify(context) });
+  }
+
+  async setAnalyst(triageId: string, analyst: string, model?: string): Promise<void> {
+    await this.update(triageId, { analyst, model: model ?? null });
+  }
+
+  async saveResult(triageId: string, { triage, analyst, model, usage }: StoredTriage): Promise<void> {
+    await this.update(triageId, { result: JSON.stringify(triage), analyst, model: model ?? null, usage: JSON.stringify(usage) });
+  }
+
+  /** Why no comment was posted. */
+  async noteComment(triageId: string, note: string): Promise<void> {
+    await this.update(triageId, { comment_note: note });
+  }
+
+  /** The posted comment; `note` says how it was found when it was not posted now. */
+  async recordComment(triageId: string, comment: { id: number; url: string; note: string | null }): Promise<void> {
+    await this.update(triageId, { comment_id: comment.id, comment_url: comment.url, comment_note: comment.note });
+  }
+
+  async recordLabels(triageId: string, labels: string[]): Promise<void> {
+    await this.update(triageId, { labels_added: labels });
+  }
+
+  async markClosed(triageId: string): Promise<void> {
+    await this.update(triageId, { closed: true });
+  }
+
+  /** The services, hosts and monitors Rayne's alerts have named: what an issue's mentions are matched against. */
+  async knownEntities(): Promise<KnownEntities> {
+    const { rows: [names] } = await this.db.query(
+      `SELECT array(SELECT DISTINCT service FROM webhook_events WHERE service IS NOT NULL LIMIT 1000) AS services,
+              array(SELECT DISTINCT hostname FROM webhook_events WHERE hostname IS NOT NULL LIMIT 1000) AS hosts`,
+    );
+    const { rows: monitors } = await this.db.query(
+      'SELECT DISTINCT ON (monitor_id) monitor_id AS id, monitor_name AS name FROM webhook_events ORDER BY monitor_id, id DESC LIMIT 2000',
+    );
+    return { services: names.services, hosts: names.hosts, monitors: monitors.map((m) => ({ id: m.id, ...(m.name ? { name: m.name } : {}) })) };
+  }
+
+  /** The last week's alerts on what the issue mentions, newest first, each with its latest RCA's root cause. */
+  async recentAlerts(mentions: TriageContext['mentions']): Promise<TriageContext['recentAlerts']> {
+    if (!mentions.services.length && !mentions.hosts.length && !mentions.monitors.length) return [];
+    const { rows } = await this.db.query(
+      `SELECT e.id::text AS event_id, e.monitor_id, e.monitor_name, e.alert_status, e.service, e.hostname, e.received_at, rep.report->>'root_cause' AS root_cause
+         FROM webhook_events e
+         LEFT JOIN LATERAL (SELECT report FROM rca_reports WHERE event_id = e.id ORDER BY created_at DESC LIMIT 1) rep ON true
+        WHERE (e.service = ANY($1) OR e.hostname = ANY($2) OR e.monitor_id = ANY($3))
+          AND e.received_at > now() - make_interval(days => $4)
+        ORDER BY e.id DESC LIMIT 10`,
+      [mentions.services, mentions.hosts, mentions.monitors.map((m) => m.id), RECENT_ALERT_DAYS],
+    );
+    return rows.map((r) => ({
+      eventId: r.event_id, monitorId: r.monitor_id, status: r.alert_status, at: new Date(r.received_at).toISOString(),
+      ...(r.monitor_name ? { monitorName: r.monitor_name } : {}), ...(r.service ? { service: r.service } : {}),
+      ...(r.hostname ? { host: r.hostname } : {}), ...(r.root_cause ? { rootCause: r.root_cause } : {}),
+    }));
+  }
+
+  // Column names come from the methods above, never from input; values are parameters.
+  private update(triageId: string, fields: Record<string, unknown>) {
+    const names = Object.keys(fields);
+    return this.db.query(
+      `UPDATE github_triage SET ${names.map((n, i) => `${n} = $${i + 2}`).join(', ')}, updated_at = now() WHERE id = $1`,
+      [triageId, ...names.map((n) => fields[n])],
+    );
+  }
+}

@@ -1,0 +1,290 @@
+import type { AnalysisResult, RcaReport, StoredReport } from '../analysis/report';
+import type { AnalysisPlan, AnalysisUsage, AnalystName, RcaPhase, Role, SourceOutcome } from '../contracts/rca';
+import { type Db, inTransaction } from '../db/pool';
+import type { EvidenceBundle } from '../evidence/bundle';
+
+/** A prefetched source with what it fetched. */
+export interface StoredSource extends SourceOutcome {
+  data: Record<string, unknown> | null;
+}
+
+/** A stored report with what its notebook is built from. */
+export interface PublishableReport {
+  event_id: string;
+  account: string;
+  analyst: AnalysisResult['analyst'] | null;
+  model: string | null;
+  report: StoredReport;
+  usage: AnalysisUsage | null;
+  timings: AnalysisResult['timings'] | null;
+  notebook_id: string | null;
+  resolved_at: Date | null;
+  bundle: EvidenceBundle | null;
+}
+
+/** A report's notebook as the transaction publishing it sees it. */
+export interface NotebookState {
+  notebook_id: string | null;
+  resolved_at: Date | null;
+}
+
+/** The notebook fields of a report, read and written inside the transaction of underNotebookLock. */
+export interface LockedNotebook {
+  state(rcaId: string): Promise<NotebookState | undefined>;
+  record(rcaId: string, notebookId: number, url: string): Promise<void>;
+}
+
+/** A report with its event and newest feedback: what the similar-incident index embeds. */
+export interface IndexableReport {
+  report: RcaReport;
+  notebook_url: string | null;
+  created_at: Date;
+  account: string;
+  event_id: string;
+  monitor_id: string;
+  monitor_name: string | null;
+  service: string | null;
+  hostname: string | null;
+  title: string | null;
+  verdict: 'confirmed' | 'rejected' | null;
+  corrected_root_cause: string | null;
+  corrected_category: string | null;
+}
+
+export interface RcaFilter {
+  status?: string;
+  event_id?: string;
+  category?: string;
+  account?: string;
+  limit: number;
+}
+
+export interface FeedbackInput {
+  verdict: 'confirmed' | 'rejected';
+  root_cause?: string;
+  category?: string;
+  comment?: string;
+}
+
+const RUN_COLUMNS = `r.id, r.event_id::text, r.account, r.role, r.role_reason, r.phase, r.status, r.error, r.analyst, r.model,
+  r.created_at, r.updated_at, rep.report, rep.usage, rep.timings, rep.notebook_url, rep.resolved_at`;
+
+/**
+ * RCA runs in Postgres: rca_runs and what hangs off one run (its sources, evidence, report and
+ * feedback). Writes that retried activities make are keyed by RCA id (an upsert or an UPDATE),
+ * so a retry rewrites the same row and nothing twice.
+ */
+export class RcaStore {
+  constructor(private readonly db: Db) {}
+
+  /** Registers the run; a run already registered is left as it is. */
+  async start(rcaId: string, eventId: string, account: string): Promise<void> {
+    await this.db.query(
+      `INSERT INTO rca_runs (id, event_id, account, phase, status) VALUES ($1, $2, $3, 'classify', 'running') ON CONFLICT (id) DO NOTHING`,
+      [rcaId, eventId, account],
+    );
+  }
+
+  /** Moves the run to a phase; the phases that end a stage set its status too. */
+  async setPhase(rcaId: string, phase: RcaPhase, role?: { role: Role; reason: string }, error?: string): Promise<void> {
+    await this.db.query(
+      `UPDATE rca_runs SET phase = $2, role = coalesce($3, role), role_reason = coalesce($4, role_reason), error = $5,
+         status = CASE $2 WHEN 'failed' THEN 'failed' WHEN 'analyse' THEN 'evidence_ready' WHEN 'done' THEN 'completed' ELSE status END, updated_at = now()
+       WHERE id = $1`,
+      [rcaId, phase, role?.role ?? null, role?.reason ?? null, error ?? null],
+    );
+  }
+
+  async setAnalyst(rcaId: string, plan: Pick<AnalysisPlan, 'analyst' | 'model'>): Promise<void> {
+    await this.db.query('UPDATE rca_runs SET analyst = $2, model = $3, updated_at = now() WHERE id = $1', [rcaId, plan.analyst, plan.model ?? null]);
+  }
+
+  /** The analyst and model planned for the run; empty when the run does not exist. */
+  async plannedAnalyst(rcaId: string): Promise<{ analyst?: AnalystName | null; model?: string | null }> {
+    const { rows } = await this.db.query('SELECT analyst, model FROM rca_runs WHERE id = $1', [rcaId]);
+    return rows[0] ?? {};
+  }
+
+  /** The run's account and evidence bundle (null before the evidence step); undefined when the run does not exist. */
+  async accountAndBundle(rcaId: string): Promise<{ account: string; bundle: EvidenceBundle | null } | undefined> {
+    const { rows } = await this.db.query('SELECT r.account, e.bundle FROM rca_runs r LEFT JOIN rca_evidence e ON e.rca_id = r.id WHERE r.id = $1', [rcaId]);
+    return rows[0];
+  }
+
+  /** Records one source's outcome and data, replacing an earlier fetch of that source. */
+  async saveSource(rcaId: string, outcome: SourceOutcome, data: unknown): Promise<void> {
+    await this.db.query(
+      `INSERT INTO rca_sources (rca_id, source, status, reason, items, data) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (rca_id, source) DO UPDATE SET status = excluded.status, reason = excluded.reason,
+         items = excluded.items, data = excluded.data, fetched_at = now()`,
+      [rcaId, outcome.source, outcome.status, outcome.reason ?? null, outcome.items, data === undefined ? null : JSON.stringify(data)],
+    );
+  }
+
+  /** The fetched sources with their data, for building the evidence. */
+  async sources(rcaId: string): Promise<StoredSource[]> {
+    const { rows } = await this.db.query<StoredSource>('SELECT source, status, reason, items, data FROM rca_sources WHERE rca_id = $1 ORDER BY source', [rcaId]);
+    return rows;
+  }
+
+  /** The fetched sources' outcomes without their data, as the API shows them. */
+  async sourceOutcomes(rcaId: string) {
+    const { rows } = await this.db.query('SELECT source, status, reason, items, fetched_at FROM rca_sources WHERE rca_id = $1 ORDER BY source', [rcaId]);
+    return rows;
+  }
+
+  async saveEvidence(rcaId: string, bundle: EvidenceBundle, summary: string): Promise<void> {
+    await this.db.query(
+      `INSERT INTO rca_evidence (rca_id, bundle, summary, token_estimate) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (rca_id) DO UPDATE SET bundle = excluded.bundle, summary = excluded.summary, token_estimate = excluded.token_estimate, created_at = now()`,
+      [rcaId, JSON.stringify(bundle), summary, bundle.tokenEstimate],
+    );
+  }
+
+  /** The evidence bundle; undefined before the evidence step. */
+  async bundle(rcaId: string): Promise<EvidenceBundle | undefined> {
+    const { rows } = await this.db.query('SELECT bundle FROM rca_evidence WHERE rca_id = $1', [rcaId]);
+    return rows[0]?.bundle;
+  }
+
+  /** Stores the report under the run's event; a report already stored is rewritten, its notebook fields kept. */
+  async saveReport(rcaId: string, report: RcaReport, by: Pick<AnalysisResult, 'analyst' | 'model' | 'usage' | 'timings'>): Promise<void> {
+    await this.db.query(
+      `INSERT INTO rca_reports (rca_id, event_id, analyst, model, report, usage, timings)
+       SELECT $1, event_id, $2, $3, $4, $5, $6 FROM rca_runs WHERE id = $1
+       ON CONFLICT (rca_id) DO UPDATE SET analyst = excluded.analyst, model = excluded.model, report = excluded.report,
+         usage = excluded.usage, timings = excluded.timings, updated_at = now()`,
+      [rcaId, by.analyst, by.model ?? null, JSON.stringify(report), JSON.stringify(by.usage), JSON.stringify(by.timings)],
+    );
+  }
+
+  /** Whether an OK transition of the run's incident arrived after the run's alert. */
+  async incidentRecovered(rcaId: string): Promise<boolean> {
+    const { rows } = await this.db.query(
+      `SELECT EXISTS (SELECT 1 FROM rca_runs r JOIN webhook_events e ON e.id = r.event_id
+         JOIN webhook_events later ON later.workflow_id = e.workflow_id AND later.id > e.id AND later.alert_status = 'OK'
+        WHERE r.id = $1) AS recovered`,
+      [rcaId],
+    );
+    return rows[0].recovered;
+  }
+
+  /** The incident's RCAs with a published notebook not marked resolved yet. */
+  async unresolvedNotebooks(incidentWorkflowId: string): Promise<string[]> {
+    const { rows } = await this.db.query(
+      `SELECT rep.rca_id FROM rca_reports rep JOIN webhook_events e ON e.id = rep.event_id
+        WHERE e.workflow_id = $1 AND rep.notebook_id IS NOT NULL AND rep.resolved_at IS NULL ORDER BY rep.rca_id`,
+      [incidentWorkflowId],
+    );
+    return rows.map((r) => r.rca_id);
+  }
+
+  async indexable(rcaId: string): Promise<IndexableReport | undefined> {
+    const { rows: [row] } = await this.db.query<IndexableReport>(
+      `SELECT r.report, r.notebook_url, r.created_at, e.account, e.id::text AS event_id, e.monitor_id, e.monitor_name, e.service, e.hostname,
+              e.payload->>'alert_title' AS title, f.verdict, f.corrected_root_cause, f.corrected_category
+         FROM rca_reports r JOIN rca_runs run ON run.id = r.rca_id JOIN webhook_events e ON e.id = run.event_id
+         LEFT JOIN LATERAL (SELECT * FROM rca_feedback WHERE rca_id = r.rca_id ORDER BY id DESC LIMIT 1) f ON true
+        WHERE r.rca_id = $1`,
+      [rcaId],
+    );
+    return row;
+  }
+
+  async publishable(rcaId: string): Promise<PublishableReport | undefined> {
+    const { rows: [row] } = await this.db.query<PublishableReport>(
+      `SELECT r.event_id::text, run.account, r.analyst, r.model, r.report, r.usage, r.timings,
+              r.notebook_id::text, r.resolved_at, e.bundle
+         FROM rca_reports r JOIN rca_runs run ON run.id = r.rca_id LEFT JOIN rca_evidence e ON e.rca_id = r.rca_id
+        WHERE r.rca_id = $1`,
+      [rcaId],
+    );
+    return row;
+  }
+
+  /**
+   * Runs fn in one transaction holding the advisory lock `lock`: a publish that overlaps another
+   * of the same notebook (a retry of a slow attempt, a re-run) waits, then sees what it stored.
+   */
+  async underNotebookLock<T>(lock: string, fn: (notebook: LockedNotebook) => Promise<T>): Promise<T> {
+    return inTransaction(this.db, async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [lock]);
+      return fn({
+        async state(rcaId) {
+          const { rows: [state] } = await tx.query<NotebookState>('SELECT notebook_id::text, resolved_at FROM rca_reports WHERE rca_id = $1', [rcaId]);
+          return state;
+        },
+        async record(rcaId, notebookId, url) {
+          await tx.query('UPDATE rca_reports SET notebook_id = $2, notebook_url = $3, updated_at = now() WHERE rca_id = $1', [rcaId, notebookId, url]);
+        },
+      });
+    });
+  }
+
+  /** The reports of an event (`123`) or of one RCA (`rca/123…`), oldest first, with their notebooks. */
+  async notebooksOf(eventIdOrRcaId: string): Promise<Array<{ rca_id: string; account: string; notebook_id: string | null; resolved_at: Date | null }>> {
+    const byEvent = /^\d+$/.test(eventIdOrRcaId);
+    const { rows } = await this.db.query(
+      `SELECT r.rca_id, run.account, r.notebook_id::text, r.resolved_at
+         FROM rca_reports r JOIN rca_runs run ON run.id = r.rca_id
+        WHERE ${byEvent ? 'r.event_id = $1::bigint' : 'r.rca_id = $1'} ORDER BY r.created_at, r.rca_id`,
+      [eventIdOrRcaId],
+    );
+    return rows;
+  }
+
+  /** Marks the reports resolved at `at`, unless already marked: the first recovery's time stays. */
+  async markResolved(rcaIds: string[], at: string): Promise<void> {
+    await this.db.query(
+      'UPDATE rca_reports SET resolved_at = coalesce(resolved_at, $2::timestamptz), updated_at = now() WHERE rca_id = ANY($1::text[])',
+      [rcaIds, at],
+    );
+  }
+
+  /** The run with its report's columns, as the API shows it. */
+  async find(rcaId: string) {
+    const { rows: [run] } = await this.db.query(`SELECT ${RUN_COLUMNS} FROM rca_runs r LEFT JOIN rca_reports rep ON rep.rca_id = r.id WHERE r.id = $1`, [rcaId]);
+    return run;
+  }
+
+  /** Runs newest first, with their report's headline, narrowed by the filter's fields that are set. */
+  async list(f: RcaFilter) {
+    const { rows } = await this.db.query(
+      `SELECT r.id, r.event_id::text, r.account, r.role, r.phase, r.status, r.analyst, r.created_at,
+              rep.report->>'category' AS category, rep.report->>'root_cause' AS root_cause, rep.report->>'verdict' AS verdict, rep.notebook_url
+         FROM rca_runs r LEFT JOIN rca_reports rep ON rep.rca_id = r.id
+        WHERE ($1::text IS NULL OR r.status = $1) AND ($2::bigint IS NULL OR r.event_id = $2)
+          AND ($3::text IS NULL OR rep.report->>'category' = $3) AND ($4::text IS NULL OR r.account = $4)
+        ORDER BY r.created_at DESC LIMIT $5`,
+      [f.status ?? null, f.event_id ?? null, f.category ?? null, f.account ?? null, f.limit],
+    );
+    return rows;
+  }
+
+  /** The run's status with its evidence's summary and bundle (null before the evidence step). */
+  async withEvidence(rcaId: string) {
+    const { rows: [run] } = await this.db.query(
+      `SELECT r.id, r.event_id::text, r.account, r.role, r.role_reason, r.phase, r.status, r.error, r.created_at, r.updated_at,
+              e.summary, e.token_estimate, e.bundle
+         FROM rca_runs r LEFT JOIN rca_evidence e ON e.rca_id = r.id WHERE r.id = $1`,
+      [rcaId],
+    );
+    return run;
+  }
+
+  /** How many runs the event has had: the number of its next re-run. */
+  async countForEvent(eventId: string): Promise<number> {
+    const { rows: [{ n }] } = await this.db.query('SELECT count(*)::int AS n FROM rca_runs WHERE event_id = $1', [eventId]);
+    return n;
+  }
+
+  /** Stores a person's verdict on the run; the similar-incident index reads the newest. */
+  async addFeedback(rcaId: string, feedback: FeedbackInput) {
+    const { rows: [stored] } = await this.db.query(
+      `INSERT INTO rca_feedback (rca_id, verdict, corrected_root_cause, corrected_category, comment) VALUES ($1, $2, $3, $4, $5)
+       RETURNING id::text, rca_id, verdict, corrected_root_cause, corrected_category, comment, created_at`,
+      [rcaId, feedback.verdict, feedback.root_cause ?? null, feedback.category ?? null, feedback.comment ?? null],
+    );
+    return stored;
+  }
+}
