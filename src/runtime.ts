@@ -5,7 +5,7 @@ import type { Config } from './config';
 import { createPool, type Db } from './db/pool';
 import { GithubIntake } from './intake/github-intake';
 import { Intake } from './intake/intake';
-import { FeedbackReindex } from './rca/feedback-reindex';
+import { FeedbackReindex } from './intake/feedback-reindex';
 import type { Logger } from './logger';
 import { ProcessorConfigStore } from './processors/config';
 import { loadSecretBox } from './secret-box';

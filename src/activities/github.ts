@@ -96,7 +96,7 @@ async function searchSimilar(
     await similarity.store.ensureReady(v!.length);
     return v!;
   }).catch((err: Error) => err);
-  return Promise.all(filters.map(({ what, limit, ...filter }) => (vector instanceof Error
+  return Promise.all(filters.map(async ({ what, limit, ...filter }) => (vector instanceof Error
     ? fail(what)(vector)
     : similarity.store.search(vector, { limit, minScore: similar.minScore, filter }).catch(fail(what)))));
 }

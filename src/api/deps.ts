@@ -6,7 +6,7 @@ import type { GithubIntake } from '../intake/github-intake';
 import type { Intake } from '../intake/intake';
 import type { Logger } from '../logger';
 import type { ProcessorConfigStore } from '../processors/config';
-import type { FeedbackReindex } from '../rca/feedback-reindex';
+import type { FeedbackReindex } from '../intake/feedback-reindex';
 import type { ApiMetrics, MetricsSource } from '../telemetry/metrics';
 
 /** What the API's routes are built over: its own module, so routes and the app that mounts them do not import each other. */

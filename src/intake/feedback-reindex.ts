@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/pool';
-import { startInOrder, TemporalUnavailableError } from '../intake/workflow-starts';
+import { startInOrder, TemporalUnavailableError } from './workflow-starts';
 import type { Logger } from '../logger';
 import type { ApiMetrics } from '../telemetry/metrics';
 import type { reindexRcaWorkflow } from '../workflows';
