@@ -1,4 +1,5 @@
 import type { Db } from '../db/pool';
+import type { TriagePhase } from '../contracts/triage';
 import type { KnownEntities } from './mentions';
 import type { Triage, TriageContext } from './triage';
 
@@ -60,7 +61,7 @@ export class TriageStore {
   }
 
   /** Moves the triage to a phase; `done` completes it. */
-  async setPhase(triageId: string, phase: string): Promise<void> {
+  async setPhase(triageId: string, phase: TriagePhase): Promise<void> {
     await this.update(triageId, { phase, ...(phase === 'done' ? { status: 'completed' } : {}) });
   }
 
