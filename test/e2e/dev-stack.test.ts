@@ -117,7 +117,8 @@ describe('rayne dev', () => {
       expect(dev.output()).toMatch(/Datadog {6}http:\/\/127\.0\.0\.1:\d+ {2}\(sandbox, account "sandbox"\)/);
       expect(dev.output()).toContain('./bin/rayne.js send --scenario scenarios/storefront-web-host-cpu.json --wait');
       const sent = await runRayne(['send', '--scenario', 'scenarios/storefront-web-host-cpu.json', '--wait', '--url', api], {});
-      expect(sent.stderr).not.toContain('rayne:');
+      // A request slower than a second prints a progress note on a busy machine; anything else is an error.
+      expect(sent.stderr.replace(/^rayne: waiting for .*\n/gm, '')).not.toContain('rayne:');
       expect(sent.code).toBe(0);
       // The sandbox's evidence carries it to a conclusion: a verdict, a named culprit, and what to do.
       expect(sent.stdout).toMatch(/Conclusion \(offline\): (confirmed|likely|inconclusive), \w+, confidence \d+%/);
