@@ -1,7 +1,9 @@
-import { ActivityFailure, defineQuery, log, proxyActivities, setHandler } from '@temporalio/workflow';
+import { defineQuery, log, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ContextSummary, GithubWrite, TriagePhase, TriageSummary } from '../activities/github';
+import { failureReason } from '../errors';
 import type { IssueRef } from '../github/triage';
+import { GITHUB_WRITE_OPTIONS, STORE_OPTIONS } from './activity-options';
 import { type LoopTally, modelActivities, runAnalystLoop } from './analyst-loop';
 import type { AnalystName } from './rca-types';
 
@@ -26,21 +28,8 @@ export interface TriageState extends LoopTally {
 
 export const triageStateQuery = defineQuery<TriageState>('state');
 
-const store = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  retry: { maximumInterval: '1m', nonRetryableErrorTypes: ['NotFound'] },
-});
-
-// GitHub writes: calls heartbeat, so a worker that died after GitHub answered is noticed in seconds
-// and the retry finds the comment by its marker. Rate limits wait for GitHub's reset.
-const githubWrites = proxyActivities<Activities>({
-  startToCloseTimeout: '2m',
-  heartbeatTimeout: '10s',
-  retry: { initialInterval: '2s', maximumInterval: '2m', maximumAttempts: 8 },
-});
-
-const failureReason = (err: unknown) =>
-  (err instanceof ActivityFailure ? (err.cause as Error | undefined)?.message : undefined) ?? (err as Error).message;
+const store = proxyActivities<Activities>(STORE_OPTIONS);
+const githubWrites = proxyActivities<Activities>(GITHUB_WRITE_OPTIONS);
 
 /**
  * github/{deliveryId}: gather the issue's context, triage it with the configured analyst (the
