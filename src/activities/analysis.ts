@@ -1,11 +1,12 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { estimateCostUsd } from '../analysis/claude';
 import { analyseOffline } from '../analysis/offline';
 import { finishReport, type RcaReport, type SubmittedAnalysis, type Verdict } from '../analysis/report';
 import type { Db } from '../db/pool';
+import { RayneFailure } from '../errors';
 import type { EvidenceBundle } from '../evidence/bundle';
 import type { SimilarityProviders } from '../similarity/providers';
 import type { AnalysisPlan, AnalystName } from '../workflows/rca-types';
+import { reportingFailures } from './failures';
 import type { LinkSettings } from './processors';
 
 export interface AnalysisDeps {
@@ -52,12 +53,12 @@ const summaryOf = (report: RcaReport): ReportSummary =>
 
 async function loadBundle(db: Db, rcaId: string): Promise<EvidenceBundle> {
   const { rows } = await db.query('SELECT bundle FROM rca_evidence WHERE rca_id = $1', [rcaId]);
-  if (!rows[0]) throw ApplicationFailure.nonRetryable(`RCA ${rcaId} has no evidence`, 'NotFound');
+  if (!rows[0]) throw new RayneFailure('NotFound', `RCA ${rcaId} has no evidence`);
   return rows[0].bundle;
 }
 
 /** Analysis steps besides the LLM turns: choosing the analyst, the offline analyst, storing and indexing reports. */
-export const createAnalysisActivities = ({ db, similarity, links, analysis }: AnalysisDeps) => ({
+export const createAnalysisActivities = ({ db, similarity, links, analysis }: AnalysisDeps) => reportingFailures({
   /** The analyst for this run: a re-run's override, else RAYNE_ANALYST, else Claude when configured, else offline. */
   async planAnalysis(rcaId: string, override: { analyst?: AnalystName; model?: string } = {}): Promise<AnalysisPlan> {
     const plan = chooseAnalyst(analysis, override);

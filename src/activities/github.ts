@@ -1,8 +1,8 @@
-import { ApplicationFailure } from '@temporalio/common';
 import type { Octokit } from '@octokit/rest';
 import { estimateCostUsd } from '../analysis/claude';
 import { ConversationStore } from '../analysis/conversation';
 import { type AnalysisUsage, noUsage } from '../analysis/report';
+import { RayneFailure } from '../errors';
 import { createOctokit, type GithubSettings, toGithubFailure } from '../github/client';
 import { commentMarker, renderComment } from '../github/comment';
 import { findMentions, type KnownEntities } from '../github/mentions';
@@ -16,6 +16,7 @@ import type { ScoredPoint } from '../similarity/vector-store';
 import { workflowUiUrl } from '../temporal/ui-links';
 import type { AnalysisPlan, AnalystName } from '../workflows/rca-types';
 import { type AnalysisDeps, chooseAnalyst } from './analysis';
+import { reportingFailures } from './failures';
 import { heartbeatWhile } from './heartbeat';
 import { rankSimilar } from './prefetch';
 import { createConversation, type LlmDeps, type ToolCall } from './llm';
@@ -104,11 +105,11 @@ export const createGithubActivities = (deps: GithubDeps) => {
          FROM github_triage t JOIN github_issue_events e ON e.id = t.event_id WHERE t.id = $1`,
       [triageId],
     );
-    if (!rows[0]) throw ApplicationFailure.nonRetryable(`triage ${triageId} does not exist`, 'NotFound');
+    if (!rows[0]) throw new RayneFailure('NotFound', `triage ${triageId} does not exist`);
     return rows[0];
   };
   const contextOf = (row: TriageRow): TriageContext => {
-    if (!row.context) throw ApplicationFailure.nonRetryable(`triage ${row.id} has no context yet`, 'NotFound');
+    if (!row.context) throw new RayneFailure('NotFound', `triage ${row.id} has no context yet`);
     return row.context;
   };
   const update = (triageId: string, fields: Record<string, unknown>) => {
@@ -211,11 +212,11 @@ export const createGithubActivities = (deps: GithubDeps) => {
     return { kind: triage.kind, confidence: triage.confidence, duplicates: triage.duplicates.length };
   };
 
-  return {
+  return reportingFailures({
     /** Creates the triage's row (once) and returns which issue it is about. */
     async startTriage(triageId: string, eventId: string): Promise<IssueRef> {
       const { rows: [event] } = await db.query('SELECT repository, issue_number, payload FROM github_issue_events WHERE id = $1', [eventId]);
-      if (!event) throw ApplicationFailure.nonRetryable(`GitHub event ${eventId} does not exist`, 'NotFound');
+      if (!event) throw new RayneFailure('NotFound', `GitHub event ${eventId} does not exist`, { eventId });
       await db.query(
         `INSERT INTO github_triage (id, event_id, phase, status) VALUES ($1, $2, 'context', 'running') ON CONFLICT (id) DO NOTHING`,
         [triageId, eventId],
@@ -309,7 +310,7 @@ export const createGithubActivities = (deps: GithubDeps) => {
      */
     async postTriageComment(triageId: string): Promise<GithubWrite> {
       const row = await load(triageId);
-      if (!row.result) throw ApplicationFailure.nonRetryable(`triage ${triageId} has no result to post`, 'NotFound');
+      if (!row.result) throw new RayneFailure('NotFound', `triage ${triageId} has no result to post`);
       if (row.comment_url) return { done: true, url: row.comment_url };
       const octo = client();
       if (!octo) {
@@ -386,5 +387,5 @@ export const createGithubActivities = (deps: GithubDeps) => {
         },
       }]);
     },
-  };
+  });
 };

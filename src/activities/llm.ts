@@ -1,5 +1,4 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { ApplicationFailure } from '@temporalio/common';
 import { Ollama } from 'ollama';
 import { heartbeatWhile } from './heartbeat';
 import type { AccountStore } from '../accounts/store';
@@ -11,9 +10,11 @@ import { bounded, runReadTool, type ToolContext } from '../analysis/claude-tool-
 import { type AnalysisTask, callKey, describeIssues, offersReadTool, RCA_TASK } from '../analysis/claude-tools';
 import { ConversationStore, type StoredMessage, toolUses } from '../analysis/conversation';
 import type { Db } from '../db/pool';
+import { noDatadogAccount, RayneFailure } from '../errors';
 import { estimateTokens, type EvidenceBundle } from '../evidence/bundle';
 import type { SimilarityProviders } from '../similarity/providers';
 import { type ActivityMetrics, NO_ACTIVITY_METRICS } from '../telemetry/metrics';
+import { reportingFailures } from './failures';
 
 export interface LlmDeps {
   db: Db;
@@ -87,7 +88,7 @@ function modelClients({ anthropic, ollama }: Pick<LlmDeps, 'anthropic' | 'ollama
   let ollamaClient: Ollama | undefined;
   return {
     async claude(request: Anthropic.MessageCreateParamsNonStreaming): Promise<Anthropic.Message> {
-      if (!anthropic.apiKey) throw ApplicationFailure.nonRetryable('no Anthropic API key is configured (ANTHROPIC_API_KEY)', 'Unauthorized');
+      if (!anthropic.apiKey) throw new RayneFailure('NotConfigured', 'no Anthropic API key is configured (ANTHROPIC_API_KEY)');
       // No SDK retries: Temporal retries the activity, with its own backoff and retry-after.
       client ??= new Anthropic({ apiKey: anthropic.apiKey, baseURL: anthropic.baseURL, maxRetries: 0, timeout: REQUEST_TIMEOUT_MS });
       try {
@@ -99,7 +100,7 @@ function modelClients({ anthropic, ollama }: Pick<LlmDeps, 'anthropic' | 'ollama
     /** One Ollama chat turn, answered as the Messages API would have answered it. */
     async ollama(request: Anthropic.MessageCreateParamsNonStreaming, turn: number): Promise<Anthropic.Message> {
       const url = ollama?.url;
-      if (!url) throw ApplicationFailure.nonRetryable('no Ollama server is configured (OLLAMA_URL)', 'Unavailable');
+      if (!url) throw new RayneFailure('NotConfigured', 'no Ollama server is configured (OLLAMA_URL)');
       ollamaClient ??= new Ollama({ host: url });
       try {
         return fromOllamaReply(await heartbeatWhile(ollamaClient.chat(toOllamaChat(request))), turn);
@@ -134,8 +135,9 @@ export function createConversation<R>(deps: Pick<LlmDeps, 'anthropic' | 'ollama'
      * Model turn `turn` (from 1): sends the stored conversation, stores the answer at the turn's
      * place (a retried turn overwrites it) and returns its tool calls, result and usage. On the
      * last turn, or when the token budget is nearly spent, only the submit tool is offered and forced.
-     * Throws Unauthorized (non-retryable) for a rejected key, RateLimited/Overloaded (retryable,
-     * after retry-after) when the API is busy, NotFound when the run has nothing to analyse.
+     * Throws Unauthorized (non-retryable) for a rejected key, NotConfigured for a missing one,
+     * RateLimited/Unavailable (retryable, after retry-after) when the API is busy, NotFound when
+     * the run has nothing to analyse.
      */
     async turn(id: string, turn: number): Promise<TurnOutcome<R>> {
       const stored = await load(id);
@@ -173,7 +175,7 @@ export function createConversation<R>(deps: Pick<LlmDeps, 'anthropic' | 'ollama'
       if (recorded) return toolOutcome(recorded);
       const uses = toolUses(await store.load(id));
       const index = uses.findIndex((u) => u.id === call.id);
-      if (index < 0) throw ApplicationFailure.nonRetryable(`${id} has no tool call ${call.id}`, 'NotFound');
+      if (index < 0) throw new RayneFailure('NotFound', `${id} has no tool call ${call.id}`);
       // The stored call is the truth: it is what the model will see answered.
       const use = uses[index]!;
       const answer = async (text: string, isError: boolean) =>
@@ -210,7 +212,7 @@ export const createLlmActivities = (deps: LlmDeps) => {
     task: RCA_TASK,
     async opening(rcaId) {
       const { rows } = await db.query('SELECT bundle FROM rca_evidence WHERE rca_id = $1', [rcaId]);
-      if (!rows[0]) throw ApplicationFailure.nonRetryable(`RCA ${rcaId} has no evidence bundle; the analysis runs after the evidence step`, 'NotFound');
+      if (!rows[0]) throw new RayneFailure('NotFound', `RCA ${rcaId} has no evidence bundle; the analysis runs after the evidence step`);
       const bundle = rows[0].bundle as EvidenceBundle;
       // The offline rules' ranking is the model's starting point: hypotheses to confirm or refute.
       return { system: SYSTEM_PROMPT, first: evidenceMessage(bundle, analyseOffline(bundle).report.hypotheses) };
@@ -221,21 +223,21 @@ export const createLlmActivities = (deps: LlmDeps) => {
     },
     async toolContext(rcaId) {
       const { rows } = await db.query('SELECT r.account, e.bundle FROM rca_runs r LEFT JOIN rca_evidence e ON e.rca_id = r.id WHERE r.id = $1', [rcaId]);
-      if (!rows[0]) throw ApplicationFailure.nonRetryable(`RCA ${rcaId} does not exist`, 'NotFound');
+      if (!rows[0]) throw new RayneFailure('NotFound', `RCA ${rcaId} does not exist`);
       const account: string = rows[0].account;
       const credentials = await accounts.credentials(account);
-      if (!credentials) throw ApplicationFailure.nonRetryable(`no Datadog account "${account}" is configured; add it with POST /v1/accounts`, 'NoAccount');
+      if (!credentials) throw noDatadogAccount(account);
       const bundle = rows[0].bundle as EvidenceBundle | null;
       const to = bundle ? new Date(bundle.window.to) : new Date();
       return { selfId: rcaId, account, credentials, similarity, similar, window: { from: bundle ? new Date(bundle.window.from) : new Date(to.getTime() - 30 * 60_000), to } };
     },
   });
-  return {
+  return reportingFailures({
     /** One RCA model turn; see createConversation's `turn`. */
     analysisTurn: (rcaId: string, turn: number) => rca.turn(rcaId, turn),
-    /** One RCA tool call; throws NoAccount when the alert's Datadog account is gone. */
+    /** One RCA tool call; throws NotConfigured when the alert's Datadog account is gone. */
     analysisTool: (rcaId: string, call: ToolCall) => rca.tool(rcaId, call),
-  };
+  });
 };
 
 export type LlmActivities = ReturnType<typeof createLlmActivities>;

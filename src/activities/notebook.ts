@@ -1,15 +1,15 @@
 import { v1 } from '@datadog/datadog-api-client';
-import { ApplicationFailure } from '@temporalio/common';
 import type { AccountCredentials, AccountStore } from '../accounts/store';
 import type { AnalysisResult, AnalysisUsage, StoredAnalysis, StoredReport } from '../analysis/report';
 import { callDatadog, DatadogError } from '../datadog/client';
 import { datadogAppUrl } from '../datadog/links';
 import { type Db, inTransaction } from '../db/pool';
 import type { EvidenceBundle } from '../evidence/bundle';
+import { RayneFailure } from '../errors';
 import {
   buildNotebook, isResolved, markResolved, type NotebookDocument, notebookFingerprint, type NotebookLinks, RESOLVED_PREFIX,
 } from '../notebook/notebook';
-import { toActivityFailure } from './failures';
+import { reportingFailures } from './failures';
 import type { LinkSettings } from './processors';
 import { workflowUiUrl } from '../temporal/ui-links';
 
@@ -55,7 +55,7 @@ function analysisOf(row: ReportRow): StoredAnalysis {
   };
 }
 
-const isNotFound = (err: unknown) => err instanceof DatadogError && err.status === 404;
+const isNotFound = (err: unknown) => err instanceof DatadogError && err.code === 'NotFound';
 
 /** Datadog's client for one account: notebooks get, list by name, create, update. */
 function notebooksOf(credentials: AccountCredentials) {
@@ -109,7 +109,7 @@ function defaultLinks(rcaId: string, eventId: string, settings?: LinkSettings): 
   };
 }
 
-export const createNotebookActivities = ({ db, accounts, links: linkSettings }: NotebookDeps) => ({
+export const createNotebookActivities = ({ db, accounts, links: linkSettings }: NotebookDeps) => reportingFailures({
   /**
    * Publishes an RCA's report as a Datadog notebook, once: the stored notebook id first (updated
    * when its content differs), else a notebook found by its deterministic name (a create whose id
@@ -118,55 +118,51 @@ export const createNotebookActivities = ({ db, accounts, links: linkSettings }: 
    * name). No Datadog account → `{ skipped }`. Throws NotFound when the report or evidence is missing.
    */
   async publishNotebook(rcaId: string, givenLinks?: NotebookLinks): Promise<PublishNotebookResult> {
-    try {
-      const { rows: [row] } = await db.query<ReportRow>(
-        `SELECT r.event_id::text, run.account, r.analyst, r.model, r.report, r.usage, r.timings,
-                r.notebook_id::text, r.resolved_at, e.bundle
-           FROM rca_reports r JOIN rca_runs run ON run.id = r.rca_id LEFT JOIN rca_evidence e ON e.rca_id = r.rca_id
-          WHERE r.rca_id = $1`,
-        [rcaId],
-      );
-      if (!row) throw ApplicationFailure.nonRetryable(`no report is stored for ${rcaId}`, 'NotFound');
-      if (!row.bundle) throw ApplicationFailure.nonRetryable(`no evidence bundle is stored for ${rcaId}`, 'NotFound');
-      const bundle = row.bundle;
-      const credentials = await accounts.credentials(row.account);
-      if (!credentials) return { skipped: `no Datadog account "${row.account}" is configured; the report is served as Markdown` };
-      const notebooks = notebooksOf(credentials);
-      const built = buildNotebook(bundle, analysisOf(row), givenLinks ?? defaultLinks(rcaId, row.event_id, linkSettings));
-      const name = built.data.attributes.name;
+    const { rows: [row] } = await db.query<ReportRow>(
+      `SELECT r.event_id::text, run.account, r.analyst, r.model, r.report, r.usage, r.timings,
+              r.notebook_id::text, r.resolved_at, e.bundle
+         FROM rca_reports r JOIN rca_runs run ON run.id = r.rca_id LEFT JOIN rca_evidence e ON e.rca_id = r.rca_id
+        WHERE r.rca_id = $1`,
+      [rcaId],
+    );
+    if (!row) throw new RayneFailure('NotFound', `no report is stored for ${rcaId}`);
+    if (!row.bundle) throw new RayneFailure('NotFound', `no evidence bundle is stored for ${rcaId}`);
+    const bundle = row.bundle;
+    const credentials = await accounts.credentials(row.account);
+    if (!credentials) return { skipped: `no Datadog account "${row.account}" is configured; the report is served as Markdown` };
+    const notebooks = notebooksOf(credentials);
+    const built = buildNotebook(bundle, analysisOf(row), givenLinks ?? defaultLinks(rcaId, row.event_id, linkSettings));
+    const name = built.data.attributes.name;
 
-      return await inTransaction(db, async (tx) => {
-        // A retry that overlaps a slow first attempt, or a re-run publishing at once, waits here.
-        await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`rayne:notebook:${credentials.name}:${name}`]);
-        const { rows: [fresh] } = await tx.query<{ notebook_id: string | null; resolved_at: Date | null }>(
-          'SELECT notebook_id::text, resolved_at FROM rca_reports WHERE rca_id = $1', [rcaId]);
-        const resolvedAt = fresh?.resolved_at ?? row.resolved_at;
-        const store = async (notebookId: number, created: boolean) => {
-          const url = notebooks.url(notebookId);
-          await tx.query('UPDATE rca_reports SET notebook_id = $2, notebook_url = $3, updated_at = now() WHERE rca_id = $1', [rcaId, notebookId, url]);
-          return { notebookId, url, created };
-        };
+    return await inTransaction(db, async (tx) => {
+      // A retry that overlaps a slow first attempt, or a re-run publishing at once, waits here.
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`rayne:notebook:${credentials.name}:${name}`]);
+      const { rows: [fresh] } = await tx.query<{ notebook_id: string | null; resolved_at: Date | null }>(
+        'SELECT notebook_id::text, resolved_at FROM rca_reports WHERE rca_id = $1', [rcaId]);
+      const resolvedAt = fresh?.resolved_at ?? row.resolved_at;
+      const store = async (notebookId: number, created: boolean) => {
+        const url = notebooks.url(notebookId);
+        await tx.query('UPDATE rca_reports SET notebook_id = $2, notebook_url = $3, updated_at = now() WHERE rca_id = $1', [rcaId, notebookId, url]);
+        return { notebookId, url, created };
+      };
 
-        const storedId = fresh?.notebook_id ? Number(fresh.notebook_id) : undefined;
-        let existingId = storedId;
-        let existing = existingId !== undefined ? await notebooks.get(existingId) : undefined;
-        // Not stored (a crash after create), or deleted by someone in Datadog: look for it by name.
-        if (!existing) {
-          existingId = await notebooks.findByName(name);
-          existing = existingId !== undefined ? await notebooks.get(existingId) : undefined;
-        }
-        if (existing && existingId !== undefined) {
-          const desired = desiredBody(built, resolvedAt, existing);
-          if (notebookFingerprint(existing) !== notebookFingerprint(desired)) await notebooks.update(existingId, desired as v1.NotebookUpdateRequest);
-          return store(existingId, false);
-        }
-        // Every cell of a built notebook is new (no ids), so the resolved form is a valid create body too.
-        const id = await notebooks.create(desiredBody(built, resolvedAt) as v1.NotebookCreateRequest);
-        return store(id, true);
-      });
-    } catch (err) {
-      throw toActivityFailure(err);
-    }
+      const storedId = fresh?.notebook_id ? Number(fresh.notebook_id) : undefined;
+      let existingId = storedId;
+      let existing = existingId !== undefined ? await notebooks.get(existingId) : undefined;
+      // Not stored (a crash after create), or deleted by someone in Datadog: look for it by name.
+      if (!existing) {
+        existingId = await notebooks.findByName(name);
+        existing = existingId !== undefined ? await notebooks.get(existingId) : undefined;
+      }
+      if (existing && existingId !== undefined) {
+        const desired = desiredBody(built, resolvedAt, existing);
+        if (notebookFingerprint(existing) !== notebookFingerprint(desired)) await notebooks.update(existingId, desired as v1.NotebookUpdateRequest);
+        return store(existingId, false);
+      }
+      // Every cell of a built notebook is new (no ids), so the resolved form is a valid create body too.
+      const id = await notebooks.create(desiredBody(built, resolvedAt) as v1.NotebookCreateRequest);
+      return store(id, true);
+    });
   },
 
   /**
@@ -175,47 +171,43 @@ export const createNotebookActivities = ({ db, accounts, links: linkSettings }: 
    * is left alone. Without a stored notebook or account it records resolved_at and says why it skipped.
    */
   async resolveNotebook(eventIdOrRcaId: string, resolvedAt: string = new Date().toISOString()): Promise<ResolveNotebookResult> {
-    try {
-      const byEvent = /^\d+$/.test(eventIdOrRcaId);
-      const { rows } = await db.query<{ rca_id: string; account: string; notebook_id: string | null; resolved_at: Date | null }>(
-        `SELECT r.rca_id, run.account, r.notebook_id::text, r.resolved_at
-           FROM rca_reports r JOIN rca_runs run ON run.id = r.rca_id
-          WHERE ${byEvent ? 'r.event_id = $1::bigint' : 'r.rca_id = $1'} ORDER BY r.created_at, r.rca_id`,
-        [eventIdOrRcaId],
-      );
-      if (rows.length === 0) return { skipped: `no RCA report is stored for ${eventIdOrRcaId}` };
-      // The first recovery's time stays the time; a retry does not move it.
-      const at = rows.map((r) => r.resolved_at).find((d): d is Date => !!d)?.toISOString() ?? resolvedAt;
-      const resolved: number[] = [];
-      const alreadyResolved: number[] = [];
-      const skipped: string[] = [];
-      const seen = new Set<string>();
-      for (const row of rows) {
-        if (!row.notebook_id || seen.has(`${row.account}/${row.notebook_id}`)) continue;
-        seen.add(`${row.account}/${row.notebook_id}`);
-        const credentials = await accounts.credentials(row.account);
-        if (!credentials) {
-          skipped.push(`no Datadog account "${row.account}" is configured`);
-          continue;
-        }
-        const notebooks = notebooksOf(credentials);
-        const id = Number(row.notebook_id);
-        const existing = await notebooks.get(id);
-        if (!existing) skipped.push(`notebook ${id} no longer exists in Datadog`);
-        else if (isResolved(existing)) alreadyResolved.push(id);
-        else {
-          await notebooks.update(id, markResolved(existing, at));
-          resolved.push(id);
-        }
+    const byEvent = /^\d+$/.test(eventIdOrRcaId);
+    const { rows } = await db.query<{ rca_id: string; account: string; notebook_id: string | null; resolved_at: Date | null }>(
+      `SELECT r.rca_id, run.account, r.notebook_id::text, r.resolved_at
+         FROM rca_reports r JOIN rca_runs run ON run.id = r.rca_id
+        WHERE ${byEvent ? 'r.event_id = $1::bigint' : 'r.rca_id = $1'} ORDER BY r.created_at, r.rca_id`,
+      [eventIdOrRcaId],
+    );
+    if (rows.length === 0) return { skipped: `no RCA report is stored for ${eventIdOrRcaId}` };
+    // The first recovery's time stays the time; a retry does not move it.
+    const at = rows.map((r) => r.resolved_at).find((d): d is Date => !!d)?.toISOString() ?? resolvedAt;
+    const resolved: number[] = [];
+    const alreadyResolved: number[] = [];
+    const skipped: string[] = [];
+    const seen = new Set<string>();
+    for (const row of rows) {
+      if (!row.notebook_id || seen.has(`${row.account}/${row.notebook_id}`)) continue;
+      seen.add(`${row.account}/${row.notebook_id}`);
+      const credentials = await accounts.credentials(row.account);
+      if (!credentials) {
+        skipped.push(`no Datadog account "${row.account}" is configured`);
+        continue;
       }
-      await db.query(
-        'UPDATE rca_reports SET resolved_at = coalesce(resolved_at, $2::timestamptz), updated_at = now() WHERE rca_id = ANY($1::text[])',
-        [rows.map((r) => r.rca_id), at],
-      );
-      if (seen.size === 0) return { skipped: `no notebook was published for ${eventIdOrRcaId}` };
-      return { resolvedAt: at, resolved, alreadyResolved, ...(skipped.length ? { skipped: skipped.join('; ') } : {}) };
-    } catch (err) {
-      throw toActivityFailure(err);
+      const notebooks = notebooksOf(credentials);
+      const id = Number(row.notebook_id);
+      const existing = await notebooks.get(id);
+      if (!existing) skipped.push(`notebook ${id} no longer exists in Datadog`);
+      else if (isResolved(existing)) alreadyResolved.push(id);
+      else {
+        await notebooks.update(id, markResolved(existing, at));
+        resolved.push(id);
+      }
     }
+    await db.query(
+      'UPDATE rca_reports SET resolved_at = coalesce(resolved_at, $2::timestamptz), updated_at = now() WHERE rca_id = ANY($1::text[])',
+      [rows.map((r) => r.rca_id), at],
+    );
+    if (seen.size === 0) return { skipped: `no notebook was published for ${eventIdOrRcaId}` };
+    return { resolvedAt: at, resolved, alreadyResolved, ...(skipped.length ? { skipped: skipped.join('; ') } : {}) };
   },
 });
