@@ -1,4 +1,5 @@
 import type { ActivityOptions, RetryPolicy } from '@temporalio/workflow';
+import { FATAL_CODES } from '../errors';
 import type { ProcessorName } from '../processors/config';
 import type { ProcessorTask } from './processor-selection';
 
@@ -7,10 +8,8 @@ import type { ProcessorTask } from './processor-selection';
  * so one kind of call cannot be retried one way in one workflow and another way in the next.
  */
 
-/** Failures no retry can fix; also non-retryable at the source, this keeps them so whatever threw them. */
-const FATAL = ['BadRequest', 'Unauthorized', 'NotFound'];
-
-const retrying = (policy: RetryPolicy): RetryPolicy => ({ ...policy, nonRetryableErrorTypes: FATAL });
+// Fatal codes are non-retryable at the source too; listing them keeps them so whatever threw them.
+const retrying = (policy: RetryPolicy): RetryPolicy => ({ ...policy, nonRetryableErrorTypes: FATAL_CODES });
 
 /** Postgres bookkeeping: single statements, retried through database restarts. */
 export const STORE_OPTIONS: ActivityOptions = {
