@@ -1,12 +1,13 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { estimateCostUsd } from '../analysis/claude';
 import { analyseOffline } from '../analysis/offline';
 import { finishReport, type RcaReport, type SubmittedAnalysis } from '../analysis/report';
 import type { Db } from '../db/pool';
+import { RayneFailure } from '../errors';
 import type { EvidenceBundle } from '../evidence/bundle';
 import type { SimilarityProviders } from '../similarity/providers';
 import type { AnalysisPlan, AnalystName, ReportSummary } from '../contracts/rca';
 import { RcaStore } from '../rca/store';
+import { reportingFailures } from './failures';
 import type { LinkSettings } from './processors';
 
 export interface AnalysisDeps {
@@ -47,7 +48,7 @@ const summaryOf = (report: RcaReport): ReportSummary =>
 
 async function loadBundle(rcas: RcaStore, rcaId: string): Promise<EvidenceBundle> {
   const bundle = await rcas.bundle(rcaId);
-  if (!bundle) throw ApplicationFailure.nonRetryable(`RCA ${rcaId} has no evidence`, 'NotFound');
+  if (!bundle) throw new RayneFailure('NotFound', `RCA ${rcaId} has no evidence`);
   return bundle;
 }
 
@@ -61,7 +62,7 @@ async function saveReport(rcas: RcaStore, rcaId: string, result: SubmittedAnalys
 /** Analysis steps besides the LLM turns: choosing the analyst, the offline analyst, storing and indexing reports. */
 export const createAnalysisActivities = ({ db, similarity, links, analysis }: AnalysisDeps) => {
   const rcas = new RcaStore(db);
-  return {
+  return reportingFailures({
     /** The analyst for this run: a re-run's override, else RAYNE_ANALYST, else Claude when configured, else offline. */
     async planAnalysis(rcaId: string, override: { analyst?: AnalystName; model?: string } = {}): Promise<AnalysisPlan> {
       const plan = chooseAnalyst(analysis, override);
@@ -119,5 +120,5 @@ export const createAnalysisActivities = ({ db, similarity, links, analysis }: An
       }]);
       return 'indexed';
     },
-  };
+  });
 };

@@ -1,24 +1,13 @@
-import { ApplicationFailure } from '@temporalio/common';
-import { DatadogError, type RetryAdvice } from '../datadog/client';
-
-/** A failed outgoing HTTP call (notify, forward, Slack) with the retry advice of its status. */
-export class DeliveryError extends Error {
-  constructor(message: string, readonly advice: RetryAdvice) {
-    super(message);
-    this.name = 'DeliveryError';
-  }
-}
+import { toApplicationFailure } from '../errors';
 
 /**
- * Turns a classified failure into what Temporal acts on: non-retryable fails the activity at
- * once, a rate limit waits for its reset, anything else retries with the activity's backoff.
+ * The activities, each failing with the ApplicationFailure its RayneFailure maps to, so Temporal
+ * sees the code and acts on it (fail now, wait for a reset, or back off); other errors pass as they are.
  */
-export function toActivityFailure(err: unknown): unknown {
-  if (!(err instanceof DatadogError) && !(err instanceof DeliveryError)) return err;
-  return ApplicationFailure.create({
-    message: err.message,
-    type: err.name,
-    nonRetryable: !err.advice.retryable,
-    ...(err.advice.retryAfterMs ? { nextRetryDelay: err.advice.retryAfterMs } : {}),
-  });
+export function reportingFailures<T extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: T): T {
+  const wrap = (activity: (...args: never[]) => Promise<unknown>) => (...args: never[]) =>
+    activity(...args).catch((err: unknown) => {
+      throw toApplicationFailure(err);
+    });
+  return Object.fromEntries(Object.entries(activities).map(([name, activity]) => [name, wrap(activity)])) as T;
 }

@@ -1,8 +1,8 @@
-import { ApplicationFailure } from '@temporalio/common';
 import type { Octokit } from '@octokit/rest';
 import { estimateCostUsd } from '../analysis/claude';
 import { ConversationStore } from '../analysis/conversation';
 import { noUsage } from '../analysis/report';
+import { RayneFailure } from '../errors';
 import { createOctokit, type GithubSettings, toGithubFailure } from '../github/client';
 import { commentMarker, renderComment } from '../github/comment';
 import { findMentions } from '../github/mentions';
@@ -17,6 +17,7 @@ import type { ScoredPoint } from '../similarity/vector-store';
 import { workflowUiUrl } from '../temporal/ui-links';
 import type { AnalysisUsage, AnalystName, ToolCall } from '../contracts/rca';
 import { type AnalysisDeps, chooseAnalyst } from './analysis';
+import { reportingFailures } from './failures';
 import { heartbeatWhile } from './heartbeat';
 import { createConversation, type LlmDeps } from './llm';
 import type { ContextSummary, GithubWrite, IssueRef, TriagePhase, TriagePlan, TriageSummary } from '../contracts/triage';
@@ -51,7 +52,7 @@ const issueVectorId = (repository: string, number: number) => `github/${reposito
 const issueAccount = (repository: string) => `github:${repository}`;
 
 const contextOf = (row: TriageRow): TriageContext => {
-  if (!row.context) throw ApplicationFailure.nonRetryable(`triage ${row.id} has no context yet`, 'NotFound');
+  if (!row.context) throw new RayneFailure('NotFound', `triage ${row.id} has no context yet`);
   return row.context;
 };
 
@@ -108,7 +109,7 @@ export const createGithubActivities = (deps: GithubDeps) => {
 
   const load = async (triageId: string): Promise<TriageRow> => {
     const row = await triages.find(triageId);
-    if (!row) throw ApplicationFailure.nonRetryable(`triage ${triageId} does not exist`, 'NotFound');
+    if (!row) throw new RayneFailure('NotFound', `triage ${triageId} does not exist`);
     return row;
   };
 
@@ -149,11 +150,11 @@ export const createGithubActivities = (deps: GithubDeps) => {
     return { kind: triage.kind, confidence: triage.confidence, duplicates: triage.duplicates.length };
   };
 
-  return {
+  return reportingFailures({
     /** Creates the triage's row (once) and returns which issue it is about. */
     async startTriage(triageId: string, eventId: string): Promise<IssueRef> {
       const event = await triages.issueEvent(eventId);
-      if (!event) throw ApplicationFailure.nonRetryable(`GitHub event ${eventId} does not exist`, 'NotFound');
+      if (!event) throw new RayneFailure('NotFound', `GitHub event ${eventId} does not exist`, { eventId });
       await triages.start(triageId, eventId);
       const { issue } = IssuesEventSchema.parse(event.payload);
       return { repository: event.repository, number: event.issue_number, title: issue.title.slice(0, 300), url: issue.html_url };
@@ -231,7 +232,7 @@ export const createGithubActivities = (deps: GithubDeps) => {
      */
     async postTriageComment(triageId: string): Promise<GithubWrite> {
       const row = await load(triageId);
-      if (!row.result) throw ApplicationFailure.nonRetryable(`triage ${triageId} has no result to post`, 'NotFound');
+      if (!row.result) throw new RayneFailure('NotFound', `triage ${triageId} has no result to post`);
       if (row.comment_url) return { done: true, url: row.comment_url };
       const octo = client();
       if (!octo) {
@@ -308,5 +309,5 @@ export const createGithubActivities = (deps: GithubDeps) => {
         },
       }]);
     },
-  };
+  });
 };

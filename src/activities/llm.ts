@@ -1,5 +1,4 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { ApplicationFailure } from '@temporalio/common';
 import { Ollama } from 'ollama';
 import { heartbeatWhile } from './heartbeat';
 import type { AccountStore } from '../accounts/store';
@@ -16,6 +15,8 @@ import { RcaStore } from '../rca/store';
 import type { SimilarityProviders } from '../similarity/providers';
 import { type ActivityMetrics, NO_ACTIVITY_METRICS } from '../telemetry/metrics';
 import type { ToolCall } from '../contracts/rca';
+import { noDatadogAccount, RayneFailure } from '../errors';
+import { reportingFailures } from './failures';
 
 export interface LlmDeps {
   db: Db;
@@ -83,7 +84,7 @@ function modelClients({ anthropic, ollama }: Pick<LlmDeps, 'anthropic' | 'ollama
   let ollamaClient: Ollama | undefined;
   return {
     async claude(request: Anthropic.MessageCreateParamsNonStreaming): Promise<Anthropic.Message> {
-      if (!anthropic.apiKey) throw ApplicationFailure.nonRetryable('no Anthropic API key is configured (ANTHROPIC_API_KEY)', 'Unauthorized');
+      if (!anthropic.apiKey) throw new RayneFailure('NotConfigured', 'no Anthropic API key is configured (ANTHROPIC_API_KEY)');
       // No SDK retries: Temporal retries the activity, with its own backoff and retry-after.
       client ??= new Anthropic({ apiKey: anthropic.apiKey, baseURL: anthropic.baseURL, maxRetries: 0, timeout: REQUEST_TIMEOUT_MS });
       try {
@@ -95,7 +96,7 @@ function modelClients({ anthropic, ollama }: Pick<LlmDeps, 'anthropic' | 'ollama
     /** One Ollama chat turn, answered as the Messages API would have answered it. */
     async ollama(request: Anthropic.MessageCreateParamsNonStreaming, turn: number): Promise<Anthropic.Message> {
       const url = ollama?.url;
-      if (!url) throw ApplicationFailure.nonRetryable('no Ollama server is configured (OLLAMA_URL)', 'Unavailable');
+      if (!url) throw new RayneFailure('NotConfigured', 'no Ollama server is configured (OLLAMA_URL)');
       ollamaClient ??= new Ollama({ host: url });
       try {
         return fromOllamaReply(await heartbeatWhile(ollamaClient.chat(toOllamaChat(request))), turn);
@@ -130,8 +131,9 @@ export function createConversation<R>(deps: Pick<LlmDeps, 'anthropic' | 'ollama'
      * Model turn `turn` (from 1): sends the stored conversation, stores the answer at the turn's
      * place (a retried turn overwrites it) and returns its tool calls, result and usage. On the
      * last turn, or when the token budget is nearly spent, only the submit tool is offered and forced.
-     * Throws Unauthorized (non-retryable) for a rejected key, RateLimited/Overloaded (retryable,
-     * after retry-after) when the API is busy, NotFound when the run has nothing to analyse.
+     * Throws Unauthorized (non-retryable) for a rejected key, NotConfigured for a missing one,
+     * RateLimited/Unavailable (retryable, after retry-after) when the API is busy, NotFound when
+     * the run has nothing to analyse.
      */
     async turn(id: string, turn: number): Promise<TurnOutcome<R>> {
       const stored = await load(id);
@@ -169,7 +171,7 @@ export function createConversation<R>(deps: Pick<LlmDeps, 'anthropic' | 'ollama'
       if (recorded) return toolOutcome(recorded);
       const uses = toolUses(await store.load(id));
       const index = uses.findIndex((u) => u.id === call.id);
-      if (index < 0) throw ApplicationFailure.nonRetryable(`${id} has no tool call ${call.id}`, 'NotFound');
+      if (index < 0) throw new RayneFailure('NotFound', `${id} has no tool call ${call.id}`);
       // The stored call is the truth: it is what the model will see answered.
       const use = uses[index]!;
       const answer = async (text: string, isError: boolean) =>
@@ -207,27 +209,27 @@ export const createLlmActivities = (deps: LlmDeps) => {
     task: RCA_TASK,
     async opening(rcaId) {
       const bundle = await rcas.bundle(rcaId);
-      if (!bundle) throw ApplicationFailure.nonRetryable(`RCA ${rcaId} has no evidence bundle; the analysis runs after the evidence step`, 'NotFound');
+      if (!bundle) throw new RayneFailure('NotFound', `RCA ${rcaId} has no evidence bundle; the analysis runs after the evidence step`);
       // The offline rules' ranking is the model's starting point: hypotheses to confirm or refute.
       return { system: SYSTEM_PROMPT, first: evidenceMessage(bundle, analyseOffline(bundle).report.hypotheses) };
     },
     plan: (rcaId) => rcas.plannedAnalyst(rcaId),
     async toolContext(rcaId) {
       const run = await rcas.accountAndBundle(rcaId);
-      if (!run) throw ApplicationFailure.nonRetryable(`RCA ${rcaId} does not exist`, 'NotFound');
+      if (!run) throw new RayneFailure('NotFound', `RCA ${rcaId} does not exist`);
       const { account, bundle } = run;
       const credentials = await accounts.credentials(account);
-      if (!credentials) throw ApplicationFailure.nonRetryable(`no Datadog account "${account}" is configured; add it with POST /v1/accounts`, 'NoAccount');
+      if (!credentials) throw noDatadogAccount(account);
       const to = bundle ? new Date(bundle.window.to) : new Date();
       return { selfId: rcaId, account, credentials, similarity, similar, window: { from: bundle ? new Date(bundle.window.from) : new Date(to.getTime() - 30 * 60_000), to } };
     },
   });
-  return {
+  return reportingFailures({
     /** One RCA model turn; see createConversation's `turn`. */
     analysisTurn: (rcaId: string, turn: number) => rca.turn(rcaId, turn),
-    /** One RCA tool call; throws NoAccount when the alert's Datadog account is gone. */
+    /** One RCA tool call; throws NotConfigured when the alert's Datadog account is gone. */
     analysisTool: (rcaId: string, call: ToolCall) => rca.tool(rcaId, call),
-  };
+  });
 };
 
 export type LlmActivities = ReturnType<typeof createLlmActivities>;

@@ -1,5 +1,4 @@
 import { v1 } from '@datadog/datadog-api-client';
-import { ApplicationFailure } from '@temporalio/common';
 import type { AccountCredentials, AccountStore } from '../accounts/store';
 import type { StoredAnalysis } from '../analysis/report';
 import { callDatadog, DatadogError } from '../datadog/client';
@@ -9,7 +8,8 @@ import {
   buildNotebook, isResolved, markResolved, type NotebookDocument, notebookFingerprint, type NotebookLinks, RESOLVED_PREFIX,
 } from '../notebook/notebook';
 import { type PublishableReport, RcaStore } from '../rca/store';
-import { toActivityFailure } from './failures';
+import { reportingFailures } from './failures';
+import { RayneFailure } from '../errors';
 import type { LinkSettings } from './processors';
 import { workflowUiUrl } from '../temporal/ui-links';
 
@@ -42,7 +42,7 @@ function analysisOf(row: PublishableReport): StoredAnalysis {
   };
 }
 
-const isNotFound = (err: unknown) => err instanceof DatadogError && err.status === 404;
+const isNotFound = (err: unknown) => err instanceof DatadogError && err.code === 'NotFound';
 
 /** Datadog's client for one account: notebooks get, list by name, create, update. */
 function notebooksOf(credentials: AccountCredentials) {
@@ -98,7 +98,7 @@ function defaultLinks(rcaId: string, eventId: string, settings?: LinkSettings): 
 
 export const createNotebookActivities = ({ db, accounts, links: linkSettings }: NotebookDeps) => {
   const rcas = new RcaStore(db);
-  return {
+  return reportingFailures({
     /**
      * Publishes an RCA's report as a Datadog notebook, once: the stored notebook id first (updated
      * when its content differs), else a notebook found by its deterministic name (a create whose id
@@ -107,47 +107,43 @@ export const createNotebookActivities = ({ db, accounts, links: linkSettings }: 
      * name). No Datadog account → `{ skipped }`. Throws NotFound when the report or evidence is missing.
      */
     async publishNotebook(rcaId: string, givenLinks?: NotebookLinks): Promise<PublishNotebookResult> {
-      try {
-        const row = await rcas.publishable(rcaId);
-        if (!row) throw ApplicationFailure.nonRetryable(`no report is stored for ${rcaId}`, 'NotFound');
-        if (!row.bundle) throw ApplicationFailure.nonRetryable(`no evidence bundle is stored for ${rcaId}`, 'NotFound');
-        const bundle = row.bundle;
-        const credentials = await accounts.credentials(row.account);
-        if (!credentials) return { skipped: `no Datadog account "${row.account}" is configured; the report is served as Markdown` };
-        const notebooks = notebooksOf(credentials);
-        const built = buildNotebook(bundle, analysisOf(row), givenLinks ?? defaultLinks(rcaId, row.event_id, linkSettings));
-        const name = built.data.attributes.name;
+      const row = await rcas.publishable(rcaId);
+      if (!row) throw new RayneFailure('NotFound', `no report is stored for ${rcaId}`);
+      if (!row.bundle) throw new RayneFailure('NotFound', `no evidence bundle is stored for ${rcaId}`);
+      const bundle = row.bundle;
+      const credentials = await accounts.credentials(row.account);
+      if (!credentials) return { skipped: `no Datadog account "${row.account}" is configured; the report is served as Markdown` };
+      const notebooks = notebooksOf(credentials);
+      const built = buildNotebook(bundle, analysisOf(row), givenLinks ?? defaultLinks(rcaId, row.event_id, linkSettings));
+      const name = built.data.attributes.name;
 
-        // A retry that overlaps a slow first attempt, or a re-run publishing at once, waits here.
-        return await rcas.underNotebookLock(`rayne:notebook:${credentials.name}:${name}`, async (locked) => {
-          const fresh = await locked.state(rcaId);
-          const resolvedAt = fresh?.resolved_at ?? row.resolved_at;
-          const store = async (notebookId: number, created: boolean) => {
-            const url = notebooks.url(notebookId);
-            await locked.record(rcaId, notebookId, url);
-            return { notebookId, url, created };
-          };
+      // A retry that overlaps a slow first attempt, or a re-run publishing at once, waits here.
+      return await rcas.underNotebookLock(`rayne:notebook:${credentials.name}:${name}`, async (locked) => {
+        const fresh = await locked.state(rcaId);
+        const resolvedAt = fresh?.resolved_at ?? row.resolved_at;
+        const store = async (notebookId: number, created: boolean) => {
+          const url = notebooks.url(notebookId);
+          await locked.record(rcaId, notebookId, url);
+          return { notebookId, url, created };
+        };
 
-          const storedId = fresh?.notebook_id ? Number(fresh.notebook_id) : undefined;
-          let existingId = storedId;
-          let existing = existingId !== undefined ? await notebooks.get(existingId) : undefined;
-          // Not stored (a crash after create), or deleted by someone in Datadog: look for it by name.
-          if (!existing) {
-            existingId = await notebooks.findByName(name);
-            existing = existingId !== undefined ? await notebooks.get(existingId) : undefined;
-          }
-          if (existing && existingId !== undefined) {
-            const desired = desiredBody(built, resolvedAt, existing);
-            if (notebookFingerprint(existing) !== notebookFingerprint(desired)) await notebooks.update(existingId, desired as v1.NotebookUpdateRequest);
-            return store(existingId, false);
-          }
-          // Every cell of a built notebook is new (no ids), so the resolved form is a valid create body too.
-          const id = await notebooks.create(desiredBody(built, resolvedAt) as v1.NotebookCreateRequest);
-          return store(id, true);
-        });
-      } catch (err) {
-        throw toActivityFailure(err);
-      }
+        const storedId = fresh?.notebook_id ? Number(fresh.notebook_id) : undefined;
+        let existingId = storedId;
+        let existing = existingId !== undefined ? await notebooks.get(existingId) : undefined;
+        // Not stored (a crash after create), or deleted by someone in Datadog: look for it by name.
+        if (!existing) {
+          existingId = await notebooks.findByName(name);
+          existing = existingId !== undefined ? await notebooks.get(existingId) : undefined;
+        }
+        if (existing && existingId !== undefined) {
+          const desired = desiredBody(built, resolvedAt, existing);
+          if (notebookFingerprint(existing) !== notebookFingerprint(desired)) await notebooks.update(existingId, desired as v1.NotebookUpdateRequest);
+          return store(existingId, false);
+        }
+        // Every cell of a built notebook is new (no ids), so the resolved form is a valid create body too.
+        const id = await notebooks.create(desiredBody(built, resolvedAt) as v1.NotebookCreateRequest);
+        return store(id, true);
+      });
     },
 
     /**
@@ -156,39 +152,35 @@ export const createNotebookActivities = ({ db, accounts, links: linkSettings }: 
      * is left alone. Without a stored notebook or account it records resolved_at and says why it skipped.
      */
     async resolveNotebook(eventIdOrRcaId: string, resolvedAt: string = new Date().toISOString()): Promise<ResolveNotebookResult> {
-      try {
-        const rows = await rcas.notebooksOf(eventIdOrRcaId);
-        if (rows.length === 0) return { skipped: `no RCA report is stored for ${eventIdOrRcaId}` };
-        // The first recovery's time stays the time; a retry does not move it.
-        const at = rows.map((r) => r.resolved_at).find((d): d is Date => !!d)?.toISOString() ?? resolvedAt;
-        const resolved: number[] = [];
-        const alreadyResolved: number[] = [];
-        const skipped: string[] = [];
-        const seen = new Set<string>();
-        for (const row of rows) {
-          if (!row.notebook_id || seen.has(`${row.account}/${row.notebook_id}`)) continue;
-          seen.add(`${row.account}/${row.notebook_id}`);
-          const credentials = await accounts.credentials(row.account);
-          if (!credentials) {
-            skipped.push(`no Datadog account "${row.account}" is configured`);
-            continue;
-          }
-          const notebooks = notebooksOf(credentials);
-          const id = Number(row.notebook_id);
-          const existing = await notebooks.get(id);
-          if (!existing) skipped.push(`notebook ${id} no longer exists in Datadog`);
-          else if (isResolved(existing)) alreadyResolved.push(id);
-          else {
-            await notebooks.update(id, markResolved(existing, at));
-            resolved.push(id);
-          }
+      const rows = await rcas.notebooksOf(eventIdOrRcaId);
+      if (rows.length === 0) return { skipped: `no RCA report is stored for ${eventIdOrRcaId}` };
+      // The first recovery's time stays the time; a retry does not move it.
+      const at = rows.map((r) => r.resolved_at).find((d): d is Date => !!d)?.toISOString() ?? resolvedAt;
+      const resolved: number[] = [];
+      const alreadyResolved: number[] = [];
+      const skipped: string[] = [];
+      const seen = new Set<string>();
+      for (const row of rows) {
+        if (!row.notebook_id || seen.has(`${row.account}/${row.notebook_id}`)) continue;
+        seen.add(`${row.account}/${row.notebook_id}`);
+        const credentials = await accounts.credentials(row.account);
+        if (!credentials) {
+          skipped.push(`no Datadog account "${row.account}" is configured`);
+          continue;
         }
-        await rcas.markResolved(rows.map((r) => r.rca_id), at);
-        if (seen.size === 0) return { skipped: `no notebook was published for ${eventIdOrRcaId}` };
-        return { resolvedAt: at, resolved, alreadyResolved, ...(skipped.length ? { skipped: skipped.join('; ') } : {}) };
-      } catch (err) {
-        throw toActivityFailure(err);
+        const notebooks = notebooksOf(credentials);
+        const id = Number(row.notebook_id);
+        const existing = await notebooks.get(id);
+        if (!existing) skipped.push(`notebook ${id} no longer exists in Datadog`);
+        else if (isResolved(existing)) alreadyResolved.push(id);
+        else {
+          await notebooks.update(id, markResolved(existing, at));
+          resolved.push(id);
+        }
       }
+      await rcas.markResolved(rows.map((r) => r.rca_id), at);
+      if (seen.size === 0) return { skipped: `no notebook was published for ${eventIdOrRcaId}` };
+      return { resolvedAt: at, resolved, alreadyResolved, ...(skipped.length ? { skipped: skipped.join('; ') } : {}) };
     },
-  };
+  });
 };

@@ -1,10 +1,10 @@
 import { v1, v2 } from '@datadog/datadog-api-client';
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import type { AccountStore } from '../accounts/store';
 import { callDatadog, type DatadogConfiguration } from '../datadog/client';
 import { alertLogsQuery, hostActivityLogsQuery, keyMetricQueries, peerErrorLogsQuery, processMetricQueries, REQUEST_LOGS_QUERY } from '../datadog/queries';
 import type { Db } from '../db/pool';
+import { noDatadogAccount, RayneFailure } from '../errors';
 import type { SimilarityProviders } from '../similarity/providers';
 import type { SimilarIncident } from '../evidence/bundle';
 import { keepChangedLines } from '../evidence/condense';
@@ -14,7 +14,7 @@ import { EVIDENCE_WINDOW_MS, type LogSearch, type MetricSummary, peersOf, type S
 import { rankSimilar } from '../similarity/rank';
 import type { AlertContext, EvidenceSource, PrefetchSource, RcaPhase, Role, SourceOutcome } from '../contracts/rca';
 import { RcaStore } from '../rca/store';
-import { toActivityFailure } from './failures';
+import { reportingFailures } from './failures';
 import type { AlertStatus } from '../contracts/alert';
 
 const LOG_PAGE_SIZE = 1000;
@@ -123,9 +123,6 @@ export function incidentText(a: Pick<AlertContext, 'title' | 'monitorName' | 'se
   return [a.title, a.monitorName, a.service && `service ${a.service}`, a.hostname && `host ${a.hostname}`, a.message?.slice(0, 600)].filter(Boolean).join('\n');
 }
 
-const notConfigured = (account: string) =>
-  `not configured: no Datadog account "${account}"; add one with POST /v1/accounts (or run rayne dev --sandbox)`;
-
 /**
  * The first half of rcaWorkflow's side: load the alert, fetch each Datadog source into
  * rca_sources (upserted by source, so a retry overwrites rather than duplicates), record phases.
@@ -144,7 +141,7 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
   // Not configured is an answer, not a failure: the run's history shows a completed activity, not
   // red retries, and the log one line per source.
   const missingAccount = async (rcaId: string, source: PrefetchSource, account: string): Promise<SourceOutcome> => {
-    const reason = notConfigured(account);
+    const reason = `not configured: ${noDatadogAccount(account).message}`;
     Context.current().log.warn(`${source} not fetched: ${reason}`, { rcaId, source });
     return save(rcaId, { source, status: 'skipped', items: 0, reason }, undefined);
   };
@@ -152,23 +149,19 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
   /** Runs one source: Datadog calls for the alert's account, the result saved, failures classified. */
   const prefetch = (source: PrefetchSource, fetchSource: (ctx: AlertContext, call: <T>(operation: string, fn: (c: DatadogConfiguration) => Promise<T>) => Promise<T>) => Promise<{ outcome: Omit<SourceOutcome, 'source'>; data?: unknown }>) =>
     async (rcaId: string, ctx: AlertContext): Promise<SourceOutcome> => {
-      try {
-        const credentials = await accounts.credentials(ctx.account);
-        if (!credentials) return await missingAccount(rcaId, source, ctx.account);
-        // A heartbeat per call lets Temporal notice a dead worker long before the start-to-close timeout.
-        const { outcome, data } = await fetchSource(ctx, (operation, fn) => {
-          Context.current().heartbeat(operation);
-          return callDatadog(credentials, operation, fn);
-        });
-        return await save(rcaId, { source, ...outcome }, data);
-      } catch (err) {
-        throw toActivityFailure(err);
-      }
+      const credentials = await accounts.credentials(ctx.account);
+      if (!credentials) return missingAccount(rcaId, source, ctx.account);
+      // A heartbeat per call lets Temporal notice a dead worker long before the start-to-close timeout.
+      const { outcome, data } = await fetchSource(ctx, (operation, fn) => {
+        Context.current().heartbeat(operation);
+        return callDatadog(credentials, operation, fn);
+      });
+      return save(rcaId, { source, ...outcome }, data);
     };
 
   const counted = (items: number, emptyReason: string) => (items > 0 ? { status: 'ok' as const, items } : { status: 'empty' as const, items: 0, reason: emptyReason });
 
-  return {
+  return reportingFailures({
     /** Loads the alert and registers the run; idempotent, so a re-run of the activity changes nothing. */
     async startRca(rcaId: string, eventId: string): Promise<AlertContext> {
       const { rows } = await db.query(
@@ -177,7 +170,7 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
         [eventId],
       );
       const row = rows[0];
-      if (!row) throw ApplicationFailure.nonRetryable(`event ${eventId} does not exist`, 'NotFound');
+      if (!row) throw new RayneFailure('NotFound', `event ${eventId} does not exist`, { eventId });
       await rcas.start(rcaId, eventId, row.account);
       const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
       const tags = row.payload.tags;
@@ -275,21 +268,17 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
 
     /** Past incidents of the same account whose embedding is close to this alert's, best first, above the threshold. */
     async findSimilarIncidents(rcaId: string, ctx: AlertContext): Promise<SourceOutcome> {
-      try {
-        const [vector] = await similarity.embedder.embed([incidentText(ctx)]);
-        await similarity.store.ensureReady(vector!.length);
-        const hits = await similarity.store.search(vector!, { limit: similar.limit * 2, minScore: similar.minScore, filter: { account: ctx.account, excludeId: rcaId } });
-        const incidents: SimilarIncident[] = rankSimilar(hits, similar.limit, rcaId).map((h) => ({
-          id: h.id, title: h.payload.title, rootCause: h.payload.rootCause, category: h.payload.category,
-          score: Math.round(h.score * 1000) / 1000, confirmed: h.payload.confirmed, links: h.payload.links,
-        }));
-        const outcome: SourceOutcome = incidents.length
-          ? { source: 'similar', status: 'ok', items: incidents.length }
-          : { source: 'similar', status: 'empty', items: 0, reason: `no past incident of account "${ctx.account}" scores ${similar.minScore} or more` };
-        return await save(rcaId, outcome, { embedder: similarity.embedder.name, incidents });
-      } catch (err) {
-        throw toActivityFailure(err);
-      }
+      const [vector] = await similarity.embedder.embed([incidentText(ctx)]);
+      await similarity.store.ensureReady(vector!.length);
+      const hits = await similarity.store.search(vector!, { limit: similar.limit * 2, minScore: similar.minScore, filter: { account: ctx.account, excludeId: rcaId } });
+      const incidents: SimilarIncident[] = rankSimilar(hits, similar.limit, rcaId).map((h) => ({
+        id: h.id, title: h.payload.title, rootCause: h.payload.rootCause, category: h.payload.category,
+        score: Math.round(h.score * 1000) / 1000, confirmed: h.payload.confirmed, links: h.payload.links,
+      }));
+      const outcome: SourceOutcome = incidents.length
+        ? { source: 'similar', status: 'ok', items: incidents.length }
+        : { source: 'similar', status: 'empty', items: 0, reason: `no past incident of account "${ctx.account}" scores ${similar.minScore} or more` };
+      return save(rcaId, outcome, { embedder: similarity.embedder.name, incidents });
     },
-  };
+  });
 };

@@ -2,14 +2,15 @@ import { v2 } from '@datadog/datadog-api-client';
 import { IncomingWebhook } from '@slack/webhook';
 import { Context, log } from '@temporalio/activity';
 import type { AccountStore } from '../accounts/store';
-import { adviseRetry, callDatadog } from '../datadog/client';
+import { callDatadog, rateLimitResetMs } from '../datadog/client';
 import type { Db } from '../db/pool';
+import { codeOfStatus, noDatadogAccount, RayneFailure } from '../errors';
 import { enabledTargets, type ProcessorConfig, type ProcessorConfigStore, targetId } from '../processors/config';
 import { datadogAppUrl } from '../datadog/links';
 import { type AlertEvent, type AlertLinks, downtimeMarker, forwardSignature, notifyMessage, slackMessage } from '../processors/messages';
 import { workflowUiUrl } from '../temporal/ui-links';
 import { runEffect } from './effect-ledger';
-import { DeliveryError, toActivityFailure } from './failures';
+import { reportingFailures } from './failures';
 import { type ActivityMetrics, NO_ACTIVITY_METRICS } from '../telemetry/metrics';
 import type { AlertStatus } from '../contracts/alert';
 import type { EffectOutcome, ProcessorTask, Tier1Plan } from '../contracts/incident';
@@ -44,7 +45,7 @@ async function loadEvent(db: Db, eventId: string): Promise<StoredEvent> {
     [eventId],
   );
   const row = rows[0];
-  if (!row) throw new DeliveryError(`event ${eventId} does not exist`, { retryable: false });
+  if (!row) throw new RayneFailure('NotFound', `event ${eventId} does not exist`, { eventId });
   const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
   return {
     id: row.id, account: row.account, status: row.alert_status as AlertStatus, monitorId: row.monitor_id,
@@ -54,17 +55,19 @@ async function loadEvent(db: Db, eventId: string): Promise<StoredEvent> {
   };
 }
 
-/** POSTs a body and turns a non-2xx answer into a classified DeliveryError. */
+/** POSTs a body; a non-2xx answer, or none, fails with the code of its status. */
 async function postJson(url: string, body: string, headers: Record<string, string>, timeoutMs: number): Promise<string> {
+  const upstream = new URL(url).host;
   let response: Response;
   try {
     response = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers }, signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {
-    throw new DeliveryError(`POST ${new URL(url).host} failed: ${(err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err as Error).message}`, { retryable: true });
+    throw new RayneFailure('Unavailable', `POST ${upstream} failed: ${(err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err as Error).message}`, { upstream });
   }
   await response.arrayBuffer();
   if (!response.ok) {
-    throw new DeliveryError(`POST ${new URL(url).host} answered ${response.status}`, adviseRetry(response.status, Object.fromEntries(response.headers.entries())));
+    const { status } = response;
+    throw new RayneFailure(codeOfStatus(status), `POST ${upstream} answered ${status}`, { upstream, status, retryAfterMs: rateLimitResetMs(status, Object.fromEntries(response.headers.entries())) });
   }
   return `HTTP ${response.status}`;
 }
@@ -81,7 +84,7 @@ export const createProcessorActivities = ({ db, accounts, processorConfigs, link
     };
   };
 
-  /** Loads the event, its account's settings, and the ledger key for a task; runs the effect; classifies failures. */
+  /** Loads the event, its account's settings, and the ledger key for a task; runs the effect; counts a failure. */
   const run = (effectFor: (e: StoredEvent, config: ProcessorConfig, task: ProcessorTask) => Promise<Parameters<typeof runEffect>[2]>) =>
     async (eventId: string, task: ProcessorTask): Promise<EffectOutcome> => {
       try {
@@ -94,21 +97,21 @@ export const createProcessorActivities = ({ db, accounts, processorConfigs, link
         return outcome;
       } catch (err) {
         metrics.processorEffect(task.processor, 'failed');
-        throw toActivityFailure(err);
+        throw err;
       }
     };
 
   const urlOf = (config: ProcessorConfig, processor: 'notify' | 'forward', target: string) => {
     const url = config[processor].urls.find((u) => targetId(u) === target);
-    if (!url) throw new DeliveryError(`${processor} target ${target} is no longer configured`, { retryable: false });
+    if (!url) throw new RayneFailure('NotConfigured', `${processor} target ${target} is no longer configured`);
     return url;
   };
 
-  return {
+  return reportingFailures({
     /** The account's enabled targets and how busy this incident has been within the flapping window. */
     async planTier1(eventId: string): Promise<Tier1Plan> {
       const { rows } = await db.query('SELECT account, workflow_id, received_at FROM webhook_events WHERE id = $1', [eventId]);
-      if (!rows[0]) throw toActivityFailure(new DeliveryError(`event ${eventId} does not exist`, { retryable: false }));
+      if (!rows[0]) throw new RayneFailure('NotFound', `event ${eventId} does not exist`, { eventId });
       const config = await processorConfigs.get(rows[0].account);
       const { rows: [{ n }] } = await db.query(
         `SELECT count(*)::int AS n FROM webhook_events
@@ -138,7 +141,7 @@ export const createProcessorActivities = ({ db, accounts, processorConfigs, link
 
     slackProcessor: run(async (e, config, task) => {
       const url = config.slack.webhook_url;
-      if (!url) throw new DeliveryError('Slack webhook URL is no longer configured', { retryable: false });
+      if (!url) throw new RayneFailure('NotConfigured', 'Slack webhook URL is no longer configured');
       const detail = `${config.flapping.transitions}+ transitions in ${config.flapping.window_minutes} min`;
       const message = slackMessage(e, await linksFor(e), task.mode, detail);
       return {
@@ -148,7 +151,7 @@ export const createProcessorActivities = ({ db, accounts, processorConfigs, link
             return 'posted';
           } catch (err) {
             const status = (err as { original?: { status?: number }; status?: number }).original?.status ?? (err as { status?: number }).status;
-            throw new DeliveryError(`Slack webhook failed: ${(err as Error).message}`, adviseRetry(status));
+            throw new RayneFailure(codeOfStatus(status), `Slack webhook failed: ${(err as Error).message}`, { upstream: 'Slack', status });
           }
         },
       };
@@ -156,7 +159,7 @@ export const createProcessorActivities = ({ db, accounts, processorConfigs, link
 
     downtimeProcessor: run(async (e, config, task) => {
       const credentials = await accounts.credentials(e.account);
-      if (!credentials) throw new DeliveryError(`no Datadog account "${e.account}" is configured; add it with POST /v1/accounts`, { retryable: false });
+      if (!credentials) throw noDatadogAccount(e.account);
       const marker = downtimeMarker(e.id);
       const call = <T>(operation: string, fn: (api: v2.DowntimesApi) => Promise<T>) =>
         callDatadog(credentials, operation, (c) => fn(new v2.DowntimesApi(c)), { timeoutMs: task.timeoutMs });
@@ -189,5 +192,5 @@ export const createProcessorActivities = ({ db, accounts, processorConfigs, link
         },
       };
     }),
-  };
+  });
 };

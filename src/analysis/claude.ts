@@ -1,6 +1,6 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { APIError } from '@anthropic-ai/sdk';
-import { ApplicationFailure } from '@temporalio/common';
+import { RayneFailure } from '../errors';
 import { type AnalysisTask, describeIssues, RCA_TASK, submitTool, toolsOf } from './claude-tools';
 import type { StoredMessage, TurnUsage } from './conversation';
 import type { SubmittedReport } from './report';
@@ -139,24 +139,24 @@ const retryAfterMs = (headers: Headers | undefined): number | undefined => {
 };
 
 /**
- * What Temporal should do with a failed Messages API call: a rejected key fails for good
- * (Unauthorized), as does a request the API calls malformed (BadRequest, NotFound); a rate
- * limit (RateLimited) or an overloaded or failing API (Overloaded) retries, after retry-after
- * when the API sent one; a network failure or timeout is returned as is and retries too.
+ * A failed Messages API call in Rayne's terms: a rejected key fails for good (Unauthorized), as
+ * does a request the API calls malformed (BadRequest, NotFound); a rate limit (RateLimited) or an
+ * overloaded or failing API (Unavailable) retries, after retry-after when the API sent one; a
+ * network failure or timeout is returned as is and retries too.
  */
 export function toTurnFailure(err: unknown): unknown {
   if (!(err instanceof APIError) || err.status === undefined) return err;
   const status = err.status;
   const detail = err.apiMessage ?? err.message;
-  const nextRetryDelay = retryAfterMs(err.headers);
+  const data = { upstream: 'Anthropic', status, retryAfterMs: retryAfterMs(err.headers) };
   if (status === 401 || status === 403) {
-    return ApplicationFailure.nonRetryable(`the Anthropic API key was rejected (${status}): ${detail}; check ANTHROPIC_API_KEY`, 'Unauthorized');
+    return new RayneFailure('Unauthorized', `the Anthropic API key was rejected (${status}): ${detail}; check ANTHROPIC_API_KEY`, data);
   }
-  if (status === 429) return ApplicationFailure.create({ message: `Anthropic rate limit (429): ${detail}`, type: 'RateLimited', ...(nextRetryDelay ? { nextRetryDelay } : {}) });
+  if (status === 429) return new RayneFailure('RateLimited', `Anthropic rate limit (429): ${detail}`, data);
   if (status >= 500 || err.type === 'overloaded_error' || status === 408 || status === 409) {
-    return ApplicationFailure.create({ message: `Anthropic API unavailable (${status}): ${detail}`, type: 'Overloaded', ...(nextRetryDelay ? { nextRetryDelay } : {}) });
+    return new RayneFailure('Unavailable', `Anthropic API unavailable (${status}): ${detail}`, data);
   }
-  return ApplicationFailure.nonRetryable(`Anthropic refused the request (${status}): ${detail}`, status === 404 ? 'NotFound' : 'BadRequest');
+  return new RayneFailure(status === 404 ? 'NotFound' : 'BadRequest', `Anthropic refused the request (${status}): ${detail}`, data);
 }
 
 /**

@@ -1,5 +1,5 @@
 import type Anthropic from '@anthropic-ai/sdk';
-import { ApplicationFailure } from '@temporalio/common';
+import { RayneFailure } from '../errors';
 import type { ChatRequest, ChatResponse, Message, Tool } from 'ollama';
 
 /**
@@ -75,19 +75,21 @@ export function fromOllamaReply(reply: ChatResponse, turn: number): Anthropic.Me
 }
 
 /**
- * What Temporal should do with a failed Ollama chat: a missing model fails for good (only
+ * A failed Ollama chat in Rayne's terms: a missing model fails for good (NotFound: only
  * `ollama pull` fixes it); 5xx, 429 and an unreachable server retry; other refusals fail for good.
  */
-export function toOllamaFailure(err: unknown, url: string, model: string): ApplicationFailure {
+export function toOllamaFailure(err: unknown, url: string, model: string): RayneFailure {
   const e = err as { name?: string; status_code?: number; message?: string; cause?: { code?: string; message?: string } };
   const at = `Ollama at ${url} (model "${model}")`;
+  const data = { upstream: 'Ollama', status: e.status_code };
   if (e.status_code === 404 || (e.name === 'ResponseError' && /not found/i.test(e.message ?? ''))) {
-    return ApplicationFailure.nonRetryable(`${at} has no such model: run \`ollama pull ${model}\` there, or set OLLAMA_CHAT_MODEL`, 'ModelNotFound');
+    return new RayneFailure('NotFound', `${at} has no such model: run \`ollama pull ${model}\` there, or set OLLAMA_CHAT_MODEL`, data);
   }
   if (e.name === 'ResponseError' && e.status_code !== undefined) {
-    if (e.status_code >= 500 || e.status_code === 429 || e.status_code === 408) return ApplicationFailure.create({ message: `${at} answered ${e.status_code}: ${e.message}`, type: 'Overloaded' });
-    return ApplicationFailure.nonRetryable(`${at} refused the request (${e.status_code}): ${e.message}`, 'BadRequest');
+    if (e.status_code === 429) return new RayneFailure('RateLimited', `${at} answered 429: ${e.message}`, data);
+    if (e.status_code >= 500 || e.status_code === 408) return new RayneFailure('Unavailable', `${at} answered ${e.status_code}: ${e.message}`, data);
+    return new RayneFailure('BadRequest', `${at} refused the request (${e.status_code}): ${e.message}`, data);
   }
   const reason = e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
-  return ApplicationFailure.create({ message: `${at} is unreachable (${reason}): start it with \`ollama serve\`, or fix OLLAMA_URL`, type: 'Unavailable' });
+  return new RayneFailure('Unavailable', `${at} is unreachable (${reason}): start it with \`ollama serve\`, or fix OLLAMA_URL`, data);
 }

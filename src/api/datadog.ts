@@ -1,8 +1,7 @@
 import { v1, v2 } from '@datadog/datadog-api-client';
-import type { Context } from 'hono';
 import { z } from 'zod';
 import type { AccountCredentials } from '../accounts/store';
-import { callDatadog, DatadogError, type DatadogConfiguration } from '../datadog/client';
+import { callDatadog, type DatadogConfiguration } from '../datadog/client';
 import { RAYNE_WEBHOOK_PAYLOAD, receiveUrl } from '../datadog/webhook-template';
 import type { ApiDeps } from './deps';
 import { requireApiToken } from './auth';
@@ -70,22 +69,9 @@ export const datadogRoutes = ({ accounts, config }: ApiDeps): ApiRoutes => {
     throw new ApiError('NOT_FOUND', name ? `no account named "${name}"` : 'no Datadog account is configured; add one with POST /v1/accounts');
   };
 
-  /** Runs one Datadog call for the request's account and maps Datadog's failures onto our answers. */
-  const proxy = async <T>(c: Context, account: string | undefined, operation: string, call: (cfg: DatadogConfiguration) => Promise<T>): Promise<T> => {
-    const credentials = await credentialsFor(account);
-    try {
-      return await callDatadog(credentials, operation, call);
-    } catch (err) {
-      if (!(err instanceof DatadogError)) throw err;
-      if (err.status === 404) throw new ApiError('NOT_FOUND', err.message);
-      if (err.status === 400) throw new ApiError('BAD_REQUEST', err.message);
-      if (err.status === 429) {
-        if (err.advice.retryAfterMs) c.header('Retry-After', String(Math.ceil(err.advice.retryAfterMs / 1000)));
-        throw new ApiError('TOO_MANY_REQUESTS', err.message);
-      }
-      throw new ApiError('BAD_GATEWAY', err.message);
-    }
-  };
+  /** Runs one Datadog call for the request's account; its DatadogError is answered by the error handler. */
+  const proxy = async <T>(account: string | undefined, operation: string, call: (cfg: DatadogConfiguration) => Promise<T>): Promise<T> =>
+    callDatadog(await credentialsFor(account), operation, call);
 
   // Per route, not .use(): this app is mounted on /v1 beside routes with their own auth.
   const auth = requireApiToken(config.RAYNE_API_TOKEN);
@@ -95,7 +81,7 @@ export const datadogRoutes = ({ accounts, config }: ApiDeps): ApiRoutes => {
       responses: { 200: datadogAnswer('ListDowntimesResponse', 'the downtimes'), ...PROXY_ERRORS },
     }), async (c) => {
       const q = c.req.valid('query');
-      const result = await proxy(c, q.account, 'list downtimes', (cfg) => new v2.DowntimesApi(cfg).listDowntimes({ currentOnly: q.current_only === 'true' }));
+      const result = await proxy(q.account, 'list downtimes', (cfg) => new v2.DowntimesApi(cfg).listDowntimes({ currentOnly: q.current_only === 'true' }));
       return c.json(wire(v2, result, 'ListDowntimesResponse'), 200);
     })
     .openapi(route({
@@ -105,7 +91,7 @@ export const datadogRoutes = ({ accounts, config }: ApiDeps): ApiRoutes => {
     }), async (c) => {
       const q = c.req.valid('query');
       const end = q.end ?? Math.floor(Date.now() / 1000);
-      const result = await proxy(c, q.account, 'list events', (cfg) =>
+      const result = await proxy(q.account, 'list events', (cfg) =>
         new v1.EventsApi(cfg).listEvents({ start: q.start ?? end - 3600, end, tags: q.tags, sources: q.sources }));
       return c.json(wire(v1, result, 'EventListResponse'), 200);
     })
@@ -114,7 +100,7 @@ export const datadogRoutes = ({ accounts, config }: ApiDeps): ApiRoutes => {
       responses: { 200: datadogAnswer('HostListResponse', 'the hosts'), ...PROXY_ERRORS },
     }), async (c) => {
       const q = c.req.valid('query');
-      const result = await proxy(c, q.account, 'list hosts', (cfg) => new v1.HostsApi(cfg).listHosts({ filter: q.filter, count: q.count, start: q.start }));
+      const result = await proxy(q.account, 'list hosts', (cfg) => new v1.HostsApi(cfg).listHosts({ filter: q.filter, count: q.count, start: q.start }));
       return c.json(wire(v1, result, 'HostListResponse'), 200);
     })
     .openapi(route({
@@ -122,7 +108,7 @@ export const datadogRoutes = ({ accounts, config }: ApiDeps): ApiRoutes => {
       responses: { 200: datadogAnswer('HostTotals', 'active and up hosts'), ...PROXY_ERRORS },
     }), async (c) => {
       const q = c.req.valid('query');
-      const result = await proxy(c, q.account, 'get host totals', (cfg) => new v1.HostsApi(cfg).getHostTotals());
+      const result = await proxy(q.account, 'get host totals', (cfg) => new v1.HostsApi(cfg).getHostTotals());
       return c.json(wire(v1, result, 'HostTotals'), 200);
     })
     .openapi(route({
@@ -132,7 +118,7 @@ export const datadogRoutes = ({ accounts, config }: ApiDeps): ApiRoutes => {
     }), async (c) => {
       const q = c.req.valid('query');
       const hostName = c.req.valid('param').hostname;
-      const result = await proxy(c, q.account, `get tags of host ${hostName}`, (cfg) => new v1.TagsApi(cfg).getHostTags({ hostName }));
+      const result = await proxy(q.account, `get tags of host ${hostName}`, (cfg) => new v1.TagsApi(cfg).getHostTags({ hostName }));
       return c.json(wire(v1, result, 'HostTags'), 200);
     })
     .openapi(route({
@@ -140,7 +126,7 @@ export const datadogRoutes = ({ accounts, config }: ApiDeps): ApiRoutes => {
       responses: { 200: datadogAnswer('Array<Monitor>', 'the monitors'), ...PROXY_ERRORS },
     }), async (c) => {
       const q = c.req.valid('query');
-      const result = await proxy(c, q.account, 'list monitors', (cfg) =>
+      const result = await proxy(q.account, 'list monitors', (cfg) =>
         new v1.MonitorsApi(cfg).listMonitors({ name: q.name, tags: q.tags, monitorTags: q.monitor_tags, page: q.page, pageSize: q.page_size }));
       return c.json(wire(v1, result, 'Array<Monitor>'), 200);
     })
@@ -149,7 +135,7 @@ export const datadogRoutes = ({ accounts, config }: ApiDeps): ApiRoutes => {
       responses: { 200: datadogAnswer('Array<Monitor>', 'the triggered monitors (first 1000 monitors)'), ...PROXY_ERRORS },
     }), async (c) => {
       const q = c.req.valid('query');
-      const result = await proxy(c, q.account, 'list monitors', (cfg) => new v1.MonitorsApi(cfg).listMonitors({ pageSize: 1000, page: 0 }));
+      const result = await proxy(q.account, 'list monitors', (cfg) => new v1.MonitorsApi(cfg).listMonitors({ pageSize: 1000, page: 0 }));
       return c.json(wire(v1, result.filter((m) => TRIGGERED.has(String(m.overallState))), 'Array<Monitor>'), 200);
     })
     .openapi(route({
@@ -158,7 +144,7 @@ export const datadogRoutes = ({ accounts, config }: ApiDeps): ApiRoutes => {
     }), async (c) => {
       const q = c.req.valid('query');
       const { id } = c.req.valid('param');
-      const result = await proxy(c, q.account, `get monitor ${id}`, (cfg) => new v1.MonitorsApi(cfg).getMonitor({ monitorId: Number(id) }));
+      const result = await proxy(q.account, `get monitor ${id}`, (cfg) => new v1.MonitorsApi(cfg).getMonitor({ monitorId: Number(id) }));
       return c.json(wire(v1, result, 'Monitor'), 200);
     })
     .openapi(route({
@@ -166,7 +152,7 @@ export const datadogRoutes = ({ accounts, config }: ApiDeps): ApiRoutes => {
       responses: { 200: datadogAnswer('LogsListResponse', 'a page of logs; meta.page.after is the next cursor'), ...PROXY_ERRORS, 415: UNSUPPORTED_MEDIA_TYPE },
     }), async (c) => {
       const q = c.req.valid('json');
-      const result = await proxy(c, q.account, 'search logs', (cfg) => new v2.LogsApi(cfg).listLogs({
+      const result = await proxy(q.account, 'search logs', (cfg) => new v2.LogsApi(cfg).listLogs({
         body: { filter: { query: q.query, from: q.from, to: q.to }, page: { limit: q.limit, cursor: q.cursor }, sort: q.sort },
       }));
       return c.json(wire(v2, result, 'LogsListResponse'), 200);
@@ -186,7 +172,7 @@ export const datadogRoutes = ({ accounts, config }: ApiDeps): ApiRoutes => {
       if (!publicUrl) throw new ApiError('BAD_REQUEST', 'set RAYNE_PUBLIC_URL or pass "url": the address Datadog can reach this API at');
       const secretHeader = config.RAYNE_WEBHOOK_SECRET ? JSON.stringify({ 'X-Rayne-Token': config.RAYNE_WEBHOOK_SECRET }) : undefined;
       const body = { name: q.name, url: receiveUrl(publicUrl, q.account), payload: JSON.stringify(RAYNE_WEBHOOK_PAYLOAD), encodeAs: 'json' as const, customHeaders: secretHeader };
-      const result = await proxy(c, q.account, 'create webhook', (cfg) => new v1.WebhooksIntegrationApi(cfg).createWebhooksIntegration({ body }));
+      const result = await proxy(q.account, 'create webhook', (cfg) => new v1.WebhooksIntegrationApi(cfg).createWebhooksIntegration({ body }));
       // The shared secret went to Datadog; it is not echoed back.
       const { custom_headers: _secret, ...shown } = wire(v1, result, 'WebhooksIntegration');
       return c.json({ ...shown, custom_headers_set: !!secretHeader }, 201);

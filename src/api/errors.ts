@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
-import { StartRejectedError, TemporalUnavailableError } from '../intake/workflow-starts';
+import { httpStatusOf, RayneFailure } from '../errors';
 import type { Logger } from '../logger';
 
 export const ERROR_CODES = [
@@ -71,8 +71,21 @@ function inputProblem(err: Error, c: Context): FieldProblem | undefined {
   return undefined;
 }
 
+/**
+ * A RayneFailure as an answer, with its status from the one mapping. A wait the upstream asked
+ * for is passed on; a 503 asks for the default one (a delivery behind it is kept and started later).
+ */
+function failureAnswer(c: Context, failure: RayneFailure): ApiError {
+  const status = httpStatusOf(failure);
+  const { retryAfterMs } = failure.data;
+  if (status === 429 && retryAfterMs) c.header('Retry-After', String(Math.ceil(retryAfterMs / 1000)));
+  if (status === 503) return unavailable(c, failure.message);
+  return new ApiError(CODE_OF_STATUS.get(status) ?? 'INTERNAL', failure.message);
+}
+
 /** The one error handler: known errors keep their code, anything else is a logged 500 without internals. */
 export const handleError = (log: Logger) => (err: Error, c: Context) => {
+  if (err instanceof RayneFailure) err = failureAnswer(c, err);
   if (isDatabaseUnavailable(err)) {
     log.error({ err: err.message, path: c.req.path }, 'postgres unavailable');
     err = unavailable(c, 'Postgres is unavailable; retry later');
@@ -102,13 +115,3 @@ export const answerForeignErrors = (onError: ReturnType<typeof handleError>): Mi
     return onError(err as Error, c);
   }
 };
-
-/**
- * An intake error as an answer: Temporal unavailable is 503 with Retry-After (the delivery is kept
- * and started later); a start Temporal refuses for good is 422, as a retry would be refused again.
- */
-export function intakeFailure(c: Context, err: unknown): never {
-  if (err instanceof TemporalUnavailableError) throw unavailable(c, err.message);
-  if (err instanceof StartRejectedError) throw new ApiError('UNPROCESSABLE', err.message);
-  throw err;
-}

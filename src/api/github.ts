@@ -7,7 +7,7 @@ import { DELIVERY_STATUSES } from '../intake/github-intake';
 import { DeliveryIdSchema, IssuesEventSchema } from '../github/payload';
 import type { ApiDeps } from './deps';
 import { requireApiToken } from './auth';
-import { ApiError, fieldProblems, intakeFailure } from './errors';
+import { ApiError, fieldProblems } from './errors';
 import { temporalRunLink } from './links';
 import { type ApiRoutes, BAD_REQUEST, json, openApiApp, problem, routesOf, security, UNAUTHORIZED } from './openapi';
 import { bigintDigits, isJsonType, parseJsonText, storableText } from './request';
@@ -172,15 +172,12 @@ export const githubRoutes = ({ githubIntake, db, temporal, config, metrics }: Ap
         if (!parsed.success) throw new ApiError('BAD_REQUEST', 'invalid issues payload', fieldProblems(parsed.error));
         issues = parsed.data;
       }
-      try {
-        const accepted = await githubIntake.accept({ deliveryId: deliveryId.data, event, payload, issues });
-        if (accepted.duplicate) metrics.webhooksDuplicated.inc({ source: 'github' });
-        const result = { ...accepted, links: { temporal_run: accepted.workflow_id ? temporalRunLink(config, accepted.workflow_id, accepted.run_id) : null } };
-        if (event === 'ping') return c.json({ pong: true, zen: typeof payload.zen === 'string' ? payload.zen : undefined, ...result }, 200);
-        return c.json(result, accepted.status === 'started' && !accepted.duplicate ? 202 : 200);
-      } catch (err) {
-        intakeFailure(c, err);
-      }
+      // Temporal away (503) or a start refused for good (422) is answered by the error handler.
+      const accepted = await githubIntake.accept({ deliveryId: deliveryId.data, event, payload, issues });
+      if (accepted.duplicate) metrics.webhooksDuplicated.inc({ source: 'github' });
+      const result = { ...accepted, links: { temporal_run: accepted.workflow_id ? temporalRunLink(config, accepted.workflow_id, accepted.run_id) : null } };
+      if (event === 'ping') return c.json({ pong: true, zen: typeof payload.zen === 'string' ? payload.zen : undefined, ...result }, 200);
+      return c.json(result, accepted.status === 'started' && !accepted.duplicate ? 202 : 200);
     },
   );
 

@@ -2,11 +2,10 @@ import { createRoute } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { DatadogAlertSchema } from '../intake/datadog-payload';
-import { UnknownAccountError } from '../intake/intake';
 import { ProcessorConfigInput, viewProcessorConfig } from '../processors/config';
 import type { ApiDeps } from './deps';
 import { requireApiToken, requireWebhookSecret } from './auth';
-import { ApiError, intakeFailure } from './errors';
+import { ApiError } from './errors';
 import { temporalRunLink } from './links';
 import { type ApiRoutes, BAD_REQUEST, json, jsonRequest, openApiApp, problem, routesOf, security, UNAUTHORIZED, UNSUPPORTED_MEDIA_TYPE } from './openapi';
 import { bigintDigits, jsonBody, readJson, storableText } from './request';
@@ -154,14 +153,10 @@ export const webhookRoutes = ({ intake, db, temporal, config, accounts, processo
       // An account name is looked up, never stored as sent: a NUL in it is a bad name, not text to repair.
       if (account?.includes('\0')) throw new ApiError('BAD_REQUEST', 'invalid account', [{ field: 'account', message: 'must not contain NUL (%00)' }]);
       const { value, raw, text } = await readJson(c, DatadogAlertSchema);
-      try {
-        const result = await intake.accept(account, value, raw as Record<string, unknown>, text);
-        if (result.duplicate) metrics.webhooksDuplicated.inc({ source: 'datadog' });
-        return c.json({ ...result, links: { temporal_run: temporalRunLink(config, result.workflow_id, result.run_id) } }, result.duplicate ? 200 : 202);
-      } catch (err) {
-        if (err instanceof UnknownAccountError) throw new ApiError('NOT_FOUND', err.message);
-        intakeFailure(c, err);
-      }
+      // An unknown account (404), Temporal away (503) or a start refused for good (422) is answered by the error handler.
+      const result = await intake.accept(account, value, raw as Record<string, unknown>, text);
+      if (result.duplicate) metrics.webhooksDuplicated.inc({ source: 'datadog' });
+      return c.json({ ...result, links: { temporal_run: temporalRunLink(config, result.workflow_id, result.run_id) } }, result.duplicate ? 200 : 202);
     },
   );
 

@@ -1,5 +1,6 @@
 import { client } from '@datadog/datadog-api-client';
 import type { AccountCredentials } from '../accounts/store';
+import { codeOfStatus, RayneFailure } from '../errors';
 
 export type DatadogConfiguration = client.Configuration;
 
@@ -9,40 +10,24 @@ export interface DatadogCallOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 15_000;
-const FATAL_STATUSES = new Set([400, 401, 403, 404, 405, 409, 410, 413, 422]);
 
-/** How a failed Datadog call should be treated by whoever retries it. */
-export interface RetryAdvice {
-  retryable: boolean;
-  /** From the rate-limit headers of a 429: wait this long before the next attempt. */
-  retryAfterMs?: number;
-}
-
-/** A failed Datadog call that says which account and which operation, and whether to retry. */
-export class DatadogError extends Error {
-  constructor(
-    readonly account: string,
-    readonly operation: string,
-    readonly status: number | undefined,
-    readonly advice: RetryAdvice,
-    detail: string,
-  ) {
-    super(`Datadog ${operation} for account "${account}" failed${status ? ` with ${status}` : ''}: ${detail}`);
-    this.name = 'DatadogError';
-  }
+/** How long a 429 asks to wait for the rate-limit reset: x-ratelimit-reset, else Retry-After (both seconds). */
+export function rateLimitResetMs(status: number | undefined, headers: Record<string, string>): number | undefined {
+  if (status !== 429) return undefined;
+  const seconds = Number(headers['x-ratelimit-reset'] ?? headers['retry-after']);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
 }
 
 /**
- * 429 waits for the rate-limit reset (x-ratelimit-reset is seconds, Retry-After likewise);
- * 5xx and network errors retry with backoff; client errors are the caller's fault and fail fast.
+ * A failed Datadog call that says which account and which operation; its code comes from the
+ * status: a 429 waits for the reset, 5xx and network errors retry, client errors fail fast.
  */
-export function adviseRetry(status: number | undefined, headers: Record<string, string> = {}): RetryAdvice {
-  if (status === 429) {
-    const seconds = Number(headers['x-ratelimit-reset'] ?? headers['retry-after']);
-    return { retryable: true, ...(Number.isFinite(seconds) && seconds > 0 ? { retryAfterMs: seconds * 1000 } : {}) };
+export class DatadogError extends RayneFailure {
+  constructor(account: string, operation: string, status: number | undefined, retryAfterMs: number | undefined, detail: string) {
+    super(codeOfStatus(status), `Datadog ${operation} for account "${account}" failed${status ? ` with ${status}` : ''}: ${detail}`, {
+      upstream: 'Datadog', account, operation, status, retryAfterMs,
+    });
   }
-  if (status === undefined || status >= 500) return { retryable: true };
-  return { retryable: !FATAL_STATUSES.has(status) };
 }
 
 /** The SDK's configuration for one account: its keys, its site (any URL, so a sandbox works), no SDK-side retries. */
@@ -73,7 +58,7 @@ function errorDetail(err: unknown): string {
 /**
  * Runs one Datadog operation with the official SDK for an account. Each HTTP request gets its
  * own timeout; a failure becomes a DatadogError that names the account and the operation and
- * carries the retry advice (including the rate-limit reset of a 429).
+ * carries the rate-limit reset of a 429.
  */
 export async function callDatadog<T>(
   account: AccountCredentials,
@@ -95,6 +80,7 @@ export async function callDatadog<T>(
     const code = (err as { code?: unknown }).code;
     const status = typeof code === 'number' ? code : undefined;
     const detail = (err as Error).name === 'TimeoutError' ? `no response within ${timeoutMs} ms` : errorDetail(err);
-    throw new DatadogError(account.name, operation, status, adviseRetry(status, status !== undefined && status === seen.last?.status ? seen.last.headers : {}), detail);
+    const headers = status !== undefined && status === seen.last?.status ? seen.last.headers : {};
+    throw new DatadogError(account.name, operation, status, rateLimitResetMs(status, headers), detail);
   }
 }

@@ -15,7 +15,8 @@ export async function validateDatadogKeys(account: AccountCredentials, timeoutMs
     return { valid: result.valid === true, status: 200, message: result.valid ? 'API key is valid' : 'Datadog did not confirm the key' };
   } catch (err) {
     if (!(err instanceof DatadogError)) throw err;
-    if (err.status === 403 || err.status === 401) return { valid: false, status: err.status, message: `Datadog rejected the API key (${err.status})` };
-    return { valid: false, status: err.status, message: `could not reach Datadog at ${account.baseUrl}: ${err.message}` };
+    const { status } = err.data;
+    if (status === 403 || status === 401) return { valid: false, status, message: `Datadog rejected the API key (${status})` };
+    return { valid: false, status, message: `could not reach Datadog at ${account.baseUrl}: ${err.message}` };
   }
 }

@@ -1,5 +1,5 @@
 import { Octokit } from '@octokit/rest';
-import { ApplicationFailure } from '@temporalio/common';
+import { RayneFailure } from '../errors';
 
 export interface GithubSettings {
   /** GH_TOKEN; absent, nothing is written to GitHub. */
@@ -44,21 +44,19 @@ function retryDelayMs(err: RequestError, now = Date.now()): number | undefined {
 }
 
 /**
- * What Temporal should do with a failed GitHub call: a rate limit (429, or 403 with no requests
- * left) retries after GitHub's reset; 5xx and network failures retry; a rejected token
- * (Unauthorized), a token without access (Forbidden), a missing repository or issue (NotFound)
- * and refused input (Unprocessable) fail for good, saying which call and what to check.
+ * A failed GitHub call in Rayne's terms: a rate limit (429, or 403 with no requests left) retries
+ * after GitHub's reset; 5xx and network failures are returned as they are and retry; a rejected
+ * token (Unauthorized), a token without access (Forbidden), a missing repository or issue
+ * (NotFound) and refused input (Rejected) fail for good, saying which call and what to check.
  */
 export function toGithubFailure(err: unknown, call: string): unknown {
   if (!isRequestError(err) || err.status >= 500) return err;
   const detail = `${call}: GitHub answered ${err.status} (${err.message})`;
+  const data = { upstream: 'GitHub', operation: call, status: err.status };
   const limited = err.status === 429 || (err.status === 403 && (header(err, 'x-ratelimit-remaining') === '0' || !!header(err, 'retry-after')));
-  if (limited) {
-    const nextRetryDelay = retryDelayMs(err);
-    return ApplicationFailure.create({ message: `${detail}; rate limited`, type: 'RateLimited', ...(nextRetryDelay ? { nextRetryDelay } : {}) });
-  }
-  if (err.status === 401) return ApplicationFailure.nonRetryable(`${detail}; check GH_TOKEN`, 'Unauthorized');
-  if (err.status === 403) return ApplicationFailure.nonRetryable(`${detail}; the token lacks access to this repository (it needs issues: write)`, 'Forbidden');
-  if (err.status === 404 || err.status === 410) return ApplicationFailure.nonRetryable(`${detail}; the repository or issue is gone or not visible to the token`, 'NotFound');
-  return ApplicationFailure.nonRetryable(detail, 'Unprocessable');
+  if (limited) return new RayneFailure('RateLimited', `${detail}; rate limited`, { ...data, retryAfterMs: retryDelayMs(err) });
+  if (err.status === 401) return new RayneFailure('Unauthorized', `${detail}; check GH_TOKEN`, data);
+  if (err.status === 403) return new RayneFailure('Forbidden', `${detail}; the token lacks access to this repository (it needs issues: write)`, data);
+  if (err.status === 404 || err.status === 410) return new RayneFailure('NotFound', `${detail}; the repository or issue is gone or not visible to the token`, data);
+  return new RayneFailure('Rejected', detail, data);
 }

@@ -1,4 +1,5 @@
 import type { AccountStore } from '../accounts/store';
+import { RayneFailure } from '../errors';
 import type { Logger } from '../logger';
 import { RayneAccount, RayneAlertStatus, RayneHost, RayneMonitorId, RayneService } from '../contracts/search-attributes';
 import { type DatadogAlert, dedupKey, incidentScope, incidentWorkflowId, serviceOf } from './datadog-payload';
@@ -21,10 +22,9 @@ export interface AcceptResult {
 }
 
 /** Thrown when a path names an account that does not exist. */
-export class UnknownAccountError extends Error {
-  constructor(readonly account: string) {
-    super(`no account named "${account}"; create it with POST /v1/accounts or use /v1/webhooks/receive`);
-    this.name = 'UnknownAccountError';
+export class UnknownAccountError extends RayneFailure {
+  constructor(account: string) {
+    super('NotFound', `no account named "${account}"; create it with POST /v1/accounts or use /v1/webhooks/receive`, { account });
   }
 }
 

@@ -1,6 +1,7 @@
 import { type Client, isGrpcServiceError } from '@temporalio/client';
 import { ValueError } from '@temporalio/common';
 import type { Db } from '../db/pool';
+import { RayneFailure } from '../errors';
 import type { Logger } from '../logger';
 import type { ApiMetrics, WebhookSource } from '../telemetry/metrics';
 import { pingTemporal } from '../temporal/connection';
@@ -13,18 +14,16 @@ export const TEMPORAL_LIMITS = { workflowIdBytes: 1000, searchAttributeBytes: 20
 const MAX_BACKOFF_SECONDS = 300;
 
 /** Thrown when Temporal did not accept the start for now; the event stays pending_start for the reconciler. */
-export class TemporalUnavailableError extends Error {
-  constructor(readonly eventId: string, cause: unknown) {
-    super(`Temporal did not accept the workflow start (event ${eventId} is kept and will be started when Temporal is back): ${describe(cause)}`);
-    this.name = 'TemporalUnavailableError';
+export class TemporalUnavailableError extends RayneFailure {
+  constructor(eventId: string, cause: unknown) {
+    super('Unavailable', `Temporal did not accept the workflow start (event ${eventId} is kept and will be started when Temporal is back): ${describe(cause)}`, { eventId });
   }
 }
 
 /** Thrown when Temporal will never accept the start as it is; the event is stored as rejected with the reason. */
-export class StartRejectedError extends Error {
-  constructor(readonly eventId: string, readonly reason: string) {
-    super(`event ${eventId} is stored as rejected: Temporal cannot start its workflow (${reason}); sending it again will not help`);
-    this.name = 'StartRejectedError';
+export class StartRejectedError extends RayneFailure {
+  constructor(eventId: string, reason: string) {
+    super('Rejected', `event ${eventId} is stored as rejected: Temporal cannot start its workflow (${reason}); sending it again will not help`, { eventId });
   }
 }
 

@@ -2,20 +2,10 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { TurnOutcome } from '../analysis/claude';
 import type { AnalysisUsage, LoopTally, ToolCall } from '../contracts/rca';
+import { modelOptions } from './activity-options';
 
-/**
- * The model activities: overloaded and rate-limited APIs retry with backoff, a rejected key fails
- * at once. Above the SDK's 4-minute request timeout, so the SDK gives up first and says why; a turn
- * heartbeats while it waits, so a dead worker is noticed in seconds. On the plan's task queue
- * when one is set (TEMPORAL_LLM_TASK_QUEUE), so model calls scale apart from everything else.
- */
-export const modelActivities = (taskQueue?: string) =>
-  proxyActivities<Activities>({
-    startToCloseTimeout: '5m',
-    heartbeatTimeout: '30s',
-    retry: { initialInterval: '5s', maximumInterval: '1m', maximumAttempts: 6 },
-    ...(taskQueue ? { taskQueue } : {}),
-  });
+/** The model activities, on the plan's task queue when one is set. */
+export const modelActivities = (taskQueue?: string) => proxyActivities<Activities>(modelOptions(taskQueue));
 
 
 export interface LoopResult<R> {

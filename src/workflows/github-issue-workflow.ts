@@ -1,23 +1,12 @@
-import { ActivityFailure, log, proxyActivities, setHandler } from '@temporalio/workflow';
+import { log, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { modelActivities, runAnalystLoop } from './analyst-loop';
 import { type TriageInput, type TriagePhase, type TriageState, triageStateQuery } from '../contracts/triage';
+import { failureReason } from '../errors';
+import { GITHUB_WRITE_OPTIONS, STORE_OPTIONS } from './activity-options';
+import { modelActivities, runAnalystLoop } from './analyst-loop';
 
-const store = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  retry: { maximumInterval: '1m', nonRetryableErrorTypes: ['NotFound'] },
-});
-
-// GitHub writes: calls heartbeat, so a worker that died after GitHub answered is noticed in seconds
-// and the retry finds the comment by its marker. Rate limits wait for GitHub's reset.
-const githubWrites = proxyActivities<Activities>({
-  startToCloseTimeout: '2m',
-  heartbeatTimeout: '10s',
-  retry: { initialInterval: '2s', maximumInterval: '2m', maximumAttempts: 8 },
-});
-
-const failureReason = (err: unknown) =>
-  (err instanceof ActivityFailure ? (err.cause as Error | undefined)?.message : undefined) ?? (err as Error).message;
+const store = proxyActivities<Activities>(STORE_OPTIONS);
+const githubWrites = proxyActivities<Activities>(GITHUB_WRITE_OPTIONS);
 
 /**
  * github/{deliveryId}: gather the issue's context, triage it with the configured analyst (the

@@ -1,9 +1,11 @@
 import {
-  type ActivityOptions, allHandlersFinished, condition, continueAsNew, log, ParentClosePolicy,
+  allHandlersFinished, condition, continueAsNew, log, ParentClosePolicy,
   proxyActivities, setHandler, startChild, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
+import { failureReason } from '../errors';
+import { NOTEBOOK_OPTIONS, processorOptions, STORE_OPTIONS } from './activity-options';
 import { applyTransition, initialState } from './incident-state';
 import { selectProcessors } from './processor-selection';
 import { rcaWorkflow } from './rca-workflow';
@@ -13,36 +15,20 @@ import {
   type TransitionDecision, transitionSignal, transitionsQuery, type TransitionRecord,
 } from '../contracts/incident';
 
-const FATAL = ['BadRequest', 'Unauthorized', 'NotFound'];
-// Recording is a single UPDATE; retry through database restarts.
-const store = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  retry: { maximumInterval: '1m', nonRetryableErrorTypes: FATAL },
-});
+const store = proxyActivities<Activities>(STORE_OPTIONS);
+const notebookActivities = proxyActivities<Activities>(NOTEBOOK_OPTIONS);
 
-// Each processor retries on its own schedule; a failure that is the caller's fault (4xx) is non-retryable at the source.
-const PROCESSOR_RETRY: Record<ProcessorName, ActivityOptions['retry']> = {
-  notify: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 6 },
-  slack: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 6 },
-  forward: { initialInterval: '2s', maximumInterval: '5m', maximumAttempts: 12 },
-  downtime: { initialInterval: '2s', maximumInterval: '5m', maximumAttempts: 10 },
-};
 const ACTIVITY_OF: Record<ProcessorName, 'notifyProcessor' | 'forwardProcessor' | 'slackProcessor' | 'downtimeProcessor'> = {
   notify: 'notifyProcessor', forward: 'forwardProcessor', slack: 'slackProcessor', downtime: 'downtimeProcessor',
 };
 
 /** Runs one processor task; its failure is logged and recorded by the activity, never thrown to the others. */
 async function runProcessor(eventId: string, task: ProcessorTask): Promise<void> {
-  // A downtime makes a lookup and a create, each bounded by the task's timeout.
-  const calls = task.processor === 'downtime' ? 12 : 1;
-  const activity = proxyActivities<Activities>({
-    startToCloseTimeout: task.timeoutMs * calls + 5_000,
-    retry: PROCESSOR_RETRY[task.processor],
-  })[ACTIVITY_OF[task.processor]];
+  const activity = proxyActivities<Activities>(processorOptions(task))[ACTIVITY_OF[task.processor]];
   try {
     await activity(eventId, task);
   } catch (err) {
-    log.warn('tier-1 processor failed', { eventId, processor: task.processor, target: task.label, error: ((err as Error).cause as Error | undefined)?.message ?? (err as Error).message });
+    log.warn('tier-1 processor failed', { eventId, processor: task.processor, target: task.label, error: failureReason(err) });
   }
 }
 
@@ -77,14 +63,9 @@ async function startRca(eventId: string): Promise<string | undefined> {
 /** On recovery, marks the incident's RCA notebooks RESOLVED; one that cannot be marked is logged, not fatal. */
 async function resolveNotebooks(): Promise<void> {
   for (const rcaId of await store.unresolvedNotebooks(workflowInfo().workflowId)) {
-    await notebookActivities.resolveNotebook(rcaId).catch((err: Error) => log.warn('notebook not marked resolved', { rcaId, error: err.message }));
+    await notebookActivities.resolveNotebook(rcaId).catch((err) => log.warn('notebook not marked resolved', { rcaId, error: failureReason(err) }));
   }
 }
-
-const notebookActivities = proxyActivities<Activities>({
-  startToCloseTimeout: '1m',
-  retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 6 },
-});
 
 // Keep history bounded for monitors that flap for weeks.
 const CONTINUE_AS_NEW_AFTER = 500;

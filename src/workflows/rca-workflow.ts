@@ -1,35 +1,20 @@
-import { ActivityFailure, log, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { log, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { failureReason } from '../errors';
+import { NOTEBOOK_OPTIONS, PREFETCH_OPTIONS, STORE_OPTIONS } from './activity-options';
 import { modelActivities, runAnalystLoop } from './analyst-loop';
 import { classifyAlert } from './classify';
 import { type AnalysisPlan, type EvidenceSource, PREFETCH_SOURCES, type PrefetchSource, rcaStateQuery, type RcaInput, type RcaResult, type ReportSummary, type SourceOutcome } from '../contracts/rca';
 import { RayneRole } from '../contracts/search-attributes';
 
-// Postgres bookkeeping: retried through database restarts.
-const store = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
-  retry: { maximumInterval: '1m', nonRetryableErrorTypes: ['NotFound'] },
-});
-
-// Each source is fetched on its own and may fail alone; a 4xx fails fast, a missing account is recorded without failing.
-const prefetch = proxyActivities<Activities>({
-  startToCloseTimeout: '2m',
-  heartbeatTimeout: '20s',
-  retry: { initialInterval: '2s', maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: ['NotFound'] },
-});
-
-// Datadog's notebook API: transient failures retry, bad credentials fail fast (and the report stays in Postgres).
-const notebooks = proxyActivities<Activities>({
-  startToCloseTimeout: '1m',
-  retry: { initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 6 },
-});
+const store = proxyActivities<Activities>(STORE_OPTIONS);
+// A missing account is recorded as a skipped source, not failed.
+const prefetch = proxyActivities<Activities>(PREFETCH_OPTIONS);
+const notebooks = proxyActivities<Activities>(NOTEBOOK_OPTIONS);
 
 const PREFETCH: Record<PrefetchSource, 'prefetchLogs' | 'prefetchEvents' | 'prefetchHost' | 'prefetchMonitor' | 'prefetchMetrics'> = {
   logs: 'prefetchLogs', events: 'prefetchEvents', host: 'prefetchHost', monitor: 'prefetchMonitor', metrics: 'prefetchMetrics',
 };
-
-const failureReason = (err: unknown) =>
-  (err instanceof ActivityFailure ? (err.cause as Error | undefined)?.message : undefined) ?? (err as Error).message;
 
 /**
  * rca/{eventId}: classify the alert, prefetch every Datadog source and search similar past

@@ -382,7 +382,7 @@ describe('the Datadog sandbox answers like Datadog', () => {
     for (const { label, answer, skip } of answers) {
       if (contract.status !== undefined) {
         expect(answer.error).toBeInstanceOf(DatadogError);
-        expect({ label, status: (answer.error as DatadogError).status }).toEqual({ label, status: contract.status });
+        expect({ label, status: (answer.error as DatadogError).data.status }).toEqual({ label, status: contract.status });
         continue;
       }
       if (answer.error) throw new Error(`${label}: ${(answer.error as Error).message}`);

@@ -1,5 +1,6 @@
 import examples from '@octokit/webhooks-examples';
 import { ApplicationFailure } from '@temporalio/common';
+import { toApplicationFailure } from '../../src/errors';
 import { toGithubFailure } from '../../src/github/client';
 import { commentMarker, neutralise, renderComment } from '../../src/github/comment';
 import { findMentions } from '../../src/github/mentions';
@@ -162,11 +163,11 @@ describe('toGithubFailure', () => {
     [401, {}, 'Unauthorized', true],
     [403, {}, 'Forbidden', true],
     [404, {}, 'NotFound', true],
-    [422, {}, 'Unprocessable', true],
+    [422, {}, 'Rejected', true],
     [429, { 'retry-after': '7' }, 'RateLimited', false],
     [403, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 60) }, 'RateLimited', false],
   ])('%i %j → %s', (status, headers, type, nonRetryable) => {
-    const failure = toGithubFailure(httpError(status, headers), 'create comment') as ApplicationFailure;
+    const failure = toApplicationFailure(toGithubFailure(httpError(status, headers), 'create comment')) as ApplicationFailure;
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect(failure.type).toBe(type);
     expect(failure.nonRetryable).toBe(nonRetryable);
@@ -174,7 +175,7 @@ describe('toGithubFailure', () => {
   });
 
   it('waits for retry-after on a rate limit and leaves 5xx and network errors retryable as they are', () => {
-    expect((toGithubFailure(httpError(429, { 'retry-after': '7' }), 'x') as ApplicationFailure).nextRetryDelay).toBe(7000);
+    expect((toApplicationFailure(toGithubFailure(httpError(429, { 'retry-after': '7' }), 'x')) as ApplicationFailure).nextRetryDelay).toBe(7000);
     const busy = httpError(502);
     expect(toGithubFailure(busy, 'x')).toBe(busy);
     const network = new TypeError('fetch failed');

@@ -1,4 +1,5 @@
-import { adviseRetry } from '../../src/datadog/client';
+import { rateLimitResetMs } from '../../src/datadog/client';
+import { codeOfStatus, FATAL_CODES } from '../../src/errors';
 import { RAYNE_WEBHOOK_PAYLOAD } from '../../src/datadog/webhook-template';
 import { DatadogAlertSchema } from '../../src/intake/datadog-payload';
 import { defaultProcessorConfig, enabledTargets, mergeProcessorConfig, ProcessorConfigInput, redactUrl, viewProcessorConfig } from '../../src/processors/config';
@@ -106,11 +107,12 @@ describe('messages', () => {
 
 describe('Datadog retry advice', () => {
   it('waits for the rate-limit reset on 429, retries 5xx and network errors, fails fast on client errors', () => {
-    expect(adviseRetry(429, { 'x-ratelimit-reset': '7' })).toEqual({ retryable: true, retryAfterMs: 7000 });
-    expect(adviseRetry(429)).toEqual({ retryable: true });
-    expect(adviseRetry(503)).toEqual({ retryable: true });
-    expect(adviseRetry(undefined)).toEqual({ retryable: true });
-    for (const status of [400, 401, 403, 404]) expect(adviseRetry(status)).toEqual({ retryable: false });
+    const fatal = (status: number | undefined) => FATAL_CODES.includes(codeOfStatus(status));
+    expect(rateLimitResetMs(429, { 'x-ratelimit-reset': '7' })).toBe(7000);
+    expect(rateLimitResetMs(429, {})).toBeUndefined();
+    expect(rateLimitResetMs(503, { 'retry-after': '7' })).toBeUndefined();
+    for (const status of [429, 503, undefined]) expect(fatal(status)).toBe(false);
+    for (const status of [400, 401, 403, 404]) expect(fatal(status)).toBe(true);
   });
 });
 

@@ -94,11 +94,11 @@ describe('the Datadog sandbox', () => {
     const search = await dd((c) => new v1.MonitorsApi(c).searchMonitors({ query: 'status:alert cpu' }));
     expect(search.monitors?.map((m) => m.id)).toEqual([48212031]);
     expect(search.metadata).toMatchObject({ totalCount: 1, page: 0 });
-    await expect(dd((c) => new v1.MonitorsApi(c).searchMonitors({ query: 'status:exploded' }))).rejects.toMatchObject({ status: 400 });
+    await expect(dd((c) => new v1.MonitorsApi(c).searchMonitors({ query: 'status:exploded' }))).rejects.toMatchObject({ data: { status: 400 } });
   });
 
   it('answers 404 in Datadog’s error shape for an unknown monitor and an unknown route', async () => {
-    await expect(dd((c) => new v1.MonitorsApi(c).getMonitor({ monitorId: 1 }))).rejects.toMatchObject({ status: 404, message: expect.stringContaining('Monitor not found') });
+    await expect(dd((c) => new v1.MonitorsApi(c).getMonitor({ monitorId: 1 }))).rejects.toMatchObject({ data: { status: 404 }, message: expect.stringContaining('Monitor not found') });
     const response = await raw('/api/v1/nothing-here');
     expect(response.status).toBe(404);
     expect(await response.json()).toEqual({ errors: [expect.stringContaining('GET /api/v1/nothing-here')] });
@@ -148,7 +148,7 @@ describe('the Datadog sandbox', () => {
   });
 
   it('rejects a cursor it did not make', async () => {
-    await expect(searchLogs('*', { limit: 5, cursor: 'not-a-cursor' })).rejects.toMatchObject({ status: 400 });
+    await expect(searchLogs('*', { limit: 5, cursor: 'not-a-cursor' })).rejects.toMatchObject({ data: { status: 400 } });
   });
 
   it('filters v1 events by time, tags and sources, and searches v2 events', async () => {
@@ -171,7 +171,7 @@ describe('the Datadog sandbox', () => {
     expect(cpu.scope).toBe('host:web-07');
     const grouped = await query('avg:system.cpu.user{role:storefront-web} by {host}');
     expect(grouped.series?.map((s) => s.scope).sort()).toEqual(['host:web-06', 'host:web-07']);
-    await expect(query('a{x} / b{y}')).rejects.toMatchObject({ status: 400 });
+    await expect(query('a{x} / b{y}')).rejects.toMatchObject({ data: { status: 400 } });
   });
 
   it('records creates, updates and cancels, but not reads or searches', async () => {
@@ -204,7 +204,7 @@ describe('the Datadog sandbox', () => {
   it('refuses a second webhook with the same name', async () => {
     const create = () => dd((c) => new v1.WebhooksIntegrationApi(c).createWebhooksIntegration({ body: { name: 'rayne', url: 'https://example.com/hook' } }));
     await create();
-    await expect(create()).rejects.toMatchObject({ status: 400 });
+    await expect(create()).rejects.toMatchObject({ data: { status: 400 } });
   });
 
   it('seeding replaces what clients created', async () => {
@@ -218,8 +218,8 @@ describe('the Datadog sandbox', () => {
     sandbox.failNext({ method: 'GET', path: /^\/api\/v1\/monitor\// }, { status: 429, headers: { 'x-ratelimit-reset': '7' } });
     const err = await dd((c) => new v1.MonitorsApi(c).getMonitor({ monitorId: 48212031 })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DatadogError);
-    expect((err as DatadogError).status).toBe(429);
-    expect((err as DatadogError).advice).toEqual({ retryable: true, retryAfterMs: 7000 });
+    expect((err as DatadogError).code).toBe('RateLimited');
+    expect((err as DatadogError).data).toMatchObject({ status: 429, retryAfterMs: 7000 });
     await expect(dd((c) => new v1.MonitorsApi(c).getMonitor({ monitorId: 48212031 }))).resolves.toMatchObject({ id: 48212031 });
   });
 
@@ -227,9 +227,9 @@ describe('the Datadog sandbox', () => {
     sandbox.failNext({ path: '/api/v1/hosts' }, { status: 500 }, 2);
     sandbox.failNext({ method: 'POST', path: '/api/v1/notebooks' }, { status: 403, body: { errors: ['Forbidden'] } });
     const hosts = () => dd((c) => new v1.HostsApi(c).listHosts({}));
-    await expect(hosts()).rejects.toMatchObject({ status: 500, advice: { retryable: true } });
+    await expect(hosts()).rejects.toMatchObject({ code: 'Unavailable', data: { status: 500 } });
     await expect(dd((c) => new v1.NotebooksApi(c).listNotebooks({}))).resolves.toMatchObject({ data: [] });
-    await expect(hosts()).rejects.toMatchObject({ status: 500 });
+    await expect(hosts()).rejects.toMatchObject({ data: { status: 500 } });
     await expect(hosts()).resolves.toMatchObject({ totalReturned: 3 });
     const forbidden = await raw('/api/v1/notebooks', { method: 'POST', body: '{}' });
     expect(forbidden.status).toBe(403);
@@ -239,9 +239,9 @@ describe('the Datadog sandbox', () => {
   it('checks keys like Datadog: API key everywhere, application key except on validate', async () => {
     const wrongApiKey = { ...account, apiKey: 'wrong' };
     const noAppKey = { ...account, appKey: '' };
-    await expect(dd((c) => new v1.AuthenticationApi(c).validate(), wrongApiKey)).rejects.toMatchObject({ status: 403, message: expect.stringContaining('Forbidden') });
+    await expect(dd((c) => new v1.AuthenticationApi(c).validate(), wrongApiKey)).rejects.toMatchObject({ data: { status: 403 }, message: expect.stringContaining('Forbidden') });
     await expect(dd((c) => new v1.AuthenticationApi(c).validate(), noAppKey)).resolves.toEqual({ valid: true });
-    await expect(dd((c) => new v1.HostsApi(c).listHosts({}), noAppKey)).rejects.toMatchObject({ status: 403 });
+    await expect(dd((c) => new v1.HostsApi(c).listHosts({}), noAppKey)).rejects.toMatchObject({ data: { status: 403 } });
     const response = await fetch(`${sandbox.url}/api/v1/hosts`);
     expect(response.status).toBe(403);
     expect(await response.json()).toEqual({ errors: ['Forbidden'] });

@@ -176,7 +176,7 @@ describe('Claude analyst activities', () => {
     sim.script({ status: 529, headers: { 'retry-after': '7' } }, { content: [toolUse('toolu_r', 'get_host', { hostname: 'ip-10-42-7-118.ec2.internal' })] });
     const err = await activities.analysisTurn(rcaId, 1).catch((e) => e);
     expect(err).toBeInstanceOf(ApplicationFailure);
-    expect(err).toMatchObject({ type: 'Overloaded', nonRetryable: false });
+    expect(err).toMatchObject({ type: 'Unavailable', nonRetryable: false });
     expect(err.nextRetryDelay).toBe(7000);
     // The SDK does not retry by itself: Temporal does.
     expect(sim.requests).toHaveLength(1);
@@ -288,7 +288,7 @@ describe('Claude analyst activities', () => {
     await database.db.query(`UPDATE rca_runs SET account = 'gone' WHERE id = $1`, [orphan]);
     sim.script({ content: [toolUse('toolu_o', 'get_host', { hostname: 'h' })] });
     const o = await activities.analysisTurn(orphan, 1);
-    await expect(activities.analysisTool(orphan, o.toolCalls[0]!)).rejects.toMatchObject({ type: 'NoAccount', nonRetryable: true });
+    await expect(activities.analysisTool(orphan, o.toolCalls[0]!)).rejects.toMatchObject({ type: 'NotConfigured', nonRetryable: true });
   });
 });
 

@@ -168,13 +168,13 @@ describe('notebook activities against the Datadog sandbox', () => {
     sandbox.failNext({ method: 'POST', path: '/api/v1/notebooks' }, { status: 403 });
     const forbidden = await activities.publishNotebook(rcaId).catch((e) => e);
     expect(forbidden).toBeInstanceOf(ApplicationFailure);
-    expect(forbidden).toMatchObject({ type: 'DatadogError', nonRetryable: true });
+    expect(forbidden).toMatchObject({ type: 'Forbidden', nonRetryable: true });
 
     sandbox.failNext({ method: 'GET', path: '/api/v1/notebooks' }, { status: 429, headers: { 'x-ratelimit-reset': '7' } });
     expect(await activities.publishNotebook(rcaId).catch((e) => e)).toMatchObject({ nonRetryable: false, nextRetryDelay: 7000 });
 
     sandbox.failNext({ method: 'POST', path: '/api/v1/notebooks' }, { status: 503 });
-    expect(await activities.publishNotebook(rcaId).catch((e) => e)).toMatchObject({ type: 'DatadogError', nonRetryable: false });
+    expect(await activities.publishNotebook(rcaId).catch((e) => e)).toMatchObject({ type: 'Unavailable', nonRetryable: false });
     expect(await stored(rcaId)).toMatchObject({ id: null });
 
     expect(await activities.publishNotebook(rcaId)).toMatchObject({ created: true });

@@ -111,7 +111,7 @@ describe('Ollama analyst activities', () => {
     const activities = createLlmActivities(deps);
     const err = await activities.analysisTurn(rcaId, 1).catch((e) => e);
     expect(err).toBeInstanceOf(ApplicationFailure);
-    expect(err).toMatchObject({ type: 'ModelNotFound', nonRetryable: true });
+    expect(err).toMatchObject({ type: 'NotFound', nonRetryable: true });
     expect(err.message).toContain('run `ollama pull mistral-nemo`');
     expect((await rows(rcaId)).map((r) => r.role)).toEqual(['system', 'user']);
   });
@@ -120,7 +120,7 @@ describe('Ollama analyst activities', () => {
     const rcaId = await newRca();
     sim.failNext(503, 'server busy');
     const busy = await createLlmActivities(deps).analysisTurn(rcaId, 1).catch((e) => e);
-    expect(busy).toMatchObject({ type: 'Overloaded', nonRetryable: false });
+    expect(busy).toMatchObject({ type: 'Unavailable', nonRetryable: false });
     const gone = await createLlmActivities({ ...deps, ollama: { url: 'http://127.0.0.1:9', model: 'llama3.1' } }).analysisTurn(rcaId, 1).catch((e) => e);
     expect(gone).toBeInstanceOf(ApplicationFailure);
     expect(gone).toMatchObject({ type: 'Unavailable', nonRetryable: false });
