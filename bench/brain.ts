@@ -228,7 +228,7 @@ function renderLeaf(v: Variant, kinds: ColumnKind[], fixedRun: boolean[]): strin
     if (k > 0) out += seps[start];
     if (kinds[k] === 'constant') out += tokens[start];
     else if (v.words[k] !== WILDCARD || !fixedRun[k]) out += WILDCARD;
-    else for (let i = start; i < end; i++) out += (i > start ? seps[i] : '') + (variable[i] ? WILDCARD : tokens[i]);
+    else for (let i = start; i < end; i++) out += (i > start ? seps[i] : '') + (variable[i] ? WILDCARD : tokens[i]!);
   }
   return out + seps[tokens.length];
 }

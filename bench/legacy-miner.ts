@@ -289,7 +289,7 @@ function renderInFamily(line: TokenizedLine, slots: Slots, family: Family): stri
     if (family.unit[k]) continue;
     if (k > 0) out += seps[start];
     if (family.runLength[k] === -1) out += WILDCARD;
-    else for (let i = start; i < end; i++) out += (i > start ? seps[i] : '') + (variable[i] || family.open[k] ? WILDCARD : tokens[i]);
+    else for (let i = start; i < end; i++) out += (i > start ? seps[i] : '') + (variable[i] || family.open[k] ? WILDCARD : tokens[i]!);
   }
   return out + seps[tokens.length];
 }

@@ -55,8 +55,9 @@ function bruteForceTopK(stored: Array<{ id: string; vector: Float32Array }>, que
     let dot = 0;
     let norm = 0;
     for (let i = 0; i < vector.length; i++) {
-      dot += vector[i] * query[i];
-      norm += vector[i] * vector[i];
+      const x = vector[i]!;
+      dot += x * query[i]!;
+      norm += x * x;
     }
     return dot / Math.sqrt(norm);
   });
@@ -64,8 +65,18 @@ function bruteForceTopK(stored: Array<{ id: string; vector: Float32Array }>, que
 }
 
 function assertSameScores(store: ScoredPoint[], expected: number[], query: number): void {
-  const agree = store.length === expected.length && store.every((hit, i) => Math.abs(hit.score - expected[i]) < 1e-6);
+  const agree = store.length === expected.length && store.every((hit, i) => {
+    const score = expected[i];
+    return score !== undefined && Math.abs(hit.score - score) < 1e-6;
+  });
   if (!agree) throw new Error(`query ${query}: the store scored ${store.map((h) => h.score)}, brute force ${expected}`);
+}
+
+/** list[i], for an index the bench's own setup keeps in range; throws if it is not. */
+function nth<T>(list: readonly T[], i: number, what: string): T {
+  const item = list[i];
+  if (item === undefined) throw new Error(`no ${what} ${i}: there are ${list.length}`);
+  return item;
 }
 
 const newSample = (): Sample => ({ seconds: 0, latencies: [] });
@@ -87,12 +98,13 @@ runBenchmark('bench-similarity', async ({ databaseUrl, stops }) => {
   await db.query('CREATE TEMP TABLE sql_alternative (id text PRIMARY KEY, vector real[] NOT NULL)');
   console.log(`similarity benchmark: ${embedder.name}, top-${TOP_K}, ${searches} searches per size (${sqlSearches} for SQL), ${os.cpus().length} cores`);
 
-  const texts = incidentTexts(SIZES[SIZES.length - 1], 1);
+  const texts = incidentTexts(Math.max(...SIZES), 1);
   let started = performance.now();
   const vectors: number[][] = [];
   for (let i = 0; i < texts.length; i += 100) vectors.push(...(await embedder.embed(texts.slice(i, i + 100))));
   const embedRate = throughput('embed (hashing)', texts.length, 'texts', (performance.now() - started) / 1000);
   const queries = (await embedder.embed(incidentTexts(searches, 2))).map(normalised);
+  const queryAt = (q: number) => nth(queries, q, 'query');
 
   const stored: Array<{ id: string; vector: Float32Array }> = [];
   const figures: Record<string, number> = { embed_tps: embedRate };
@@ -100,7 +112,7 @@ runBenchmark('bench-similarity', async ({ databaseUrl, stops }) => {
   for (const size of SIZES) {
     const points: VectorPoint[] = vectors.slice(stored.length, size).map((vector, i) => ({
       id: `rca/${stored.length + i}`, vector,
-      payload: { account, title: texts[stored.length + i], rootCause: '', category: 'deployment', confirmed: false, links: {}, createdAt: new Date().toISOString() },
+      payload: { account, title: nth(texts, stored.length + i, 'text'), rootCause: '', category: 'deployment', confirmed: false, links: {}, createdAt: new Date().toISOString() },
     }));
     started = performance.now();
     for (let i = 0; i < points.length; i += 500) await store.upsert(points.slice(i, i + 500));
@@ -114,15 +126,15 @@ runBenchmark('bench-similarity', async ({ databaseUrl, stops }) => {
     const [storeSample, bruteSample, sqlSample] = [newSample(), newSample(), newSample()];
     const hits: ScoredPoint[][] = [];
     await runBatch(storeSample, 0, searches, 1, async (q) => {
-      hits[q] = await store.search(Array.from(queries[q]), { limit: TOP_K, minScore: 0, filter: { account } });
+      hits[q] = await store.search(Array.from(queryAt(q)), { limit: TOP_K, minScore: 0, filter: { account } });
     });
-    hits.forEach((h, q) => assertSameScores(h, bruteForceTopK(stored, queries[q]), q));
+    hits.forEach((h, q) => assertSameScores(h, bruteForceTopK(stored, queryAt(q)), q));
     await runBatch(bruteSample, 0, searches, 1, async (q) => {
-      bruteForceTopK(stored, queries[q]);
+      bruteForceTopK(stored, queryAt(q));
     });
     await runBatch(sqlSample, 0, sqlSearches, 1, async (q) => {
       await db.query(`SELECT id, (SELECT sum(a * b) FROM unnest(vector, $1::real[]) AS t (a, b)) AS score
-        FROM sql_alternative ORDER BY score DESC LIMIT ${TOP_K}`, [Array.from(queries[q])]);
+        FROM sql_alternative ORDER BY score DESC LIMIT ${TOP_K}`, [Array.from(queryAt(q))]);
     });
     const pg = report(`search ${label}: postgres store`, storeSample);
     const brute = report(`search ${label}: js brute force`, bruteSample);

@@ -44,7 +44,7 @@ function tokenize(query: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   while (i < query.length) {
-    const ch = query[i];
+    const ch = query.charAt(i);
     if (/\s/.test(ch)) i++;
     else if (ch === '(' || ch === ')') {
       tokens.push({ type: ch });
@@ -54,13 +54,13 @@ function tokenize(query: string): Token[] {
       const { value, end } = readQuoted(query, i);
       tokens.push({ type: 'term', value });
       i = end;
-    } else if (ch === '-' && i + 1 < query.length && !/[\s)]/.test(query[i + 1])) {
+    } else if (ch === '-' && i + 1 < query.length && !/[\s)]/.test(query.charAt(i + 1))) {
       tokens.push({ type: '-' });
       i++;
     }
     else {
       let end = i;
-      while (end < query.length && !/[\s()"]/.test(query[end])) end++;
+      while (end < query.length && !/[\s()"]/.test(query.charAt(end))) end++;
       const word = query.slice(i, end);
       i = end;
       const colon = word.indexOf(':');
@@ -92,20 +92,22 @@ export function parseSearchQuery(query: string | undefined): SearchQuery {
   };
 
   const or = (key?: string): SearchQuery => {
-    const queries = [and(key)];
+    const first = and(key);
+    const queries = [first];
     while (peek()?.type === 'OR') {
       pos++;
       queries.push(and(key));
     }
-    return queries.length === 1 ? queries[0] : { kind: 'or', queries };
+    return queries.length === 1 ? first : { kind: 'or', queries };
   };
   const and = (key?: string): SearchQuery => {
-    const queries = [unary(key)];
+    const first = unary(key);
+    const queries = [first];
     for (let next = peek(); next && next.type !== ')' && next.type !== 'OR'; next = peek()) {
       if (next.type === 'AND') pos++;
       queries.push(unary(key));
     }
-    return queries.length === 1 ? queries[0] : { kind: 'and', queries };
+    return queries.length === 1 ? first : { kind: 'and', queries };
   };
   const unary = (key?: string): SearchQuery => {
     const token = peek();
@@ -128,7 +130,8 @@ export function parseSearchQuery(query: string | undefined): SearchQuery {
   };
 
   const parsed = or();
-  if (pos < tokens.length) fail(`unexpected "${tokens[pos].type === 'term' ? (tokens[pos] as { value: string }).value : tokens[pos].type}"`);
+  const extra = tokens[pos];
+  if (extra) fail(`unexpected "${extra.type === 'term' ? extra.value : extra.type}"`);
   return parsed;
 }
 
@@ -184,7 +187,13 @@ const UNIT_MS: Record<string, number> = { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3
 export function parseSearchTime(value: string | undefined, nowMs: number, fallback: number): number {
   if (value === undefined || value === '') return fallback;
   const relative = /^now(?:([+-])(\d+)(mo|s|m|h|d|w))?$/.exec(value.trim());
-  if (relative) return relative[1] ? nowMs + (relative[1] === '-' ? -1 : 1) * Number(relative[2]) * UNIT_MS[relative[3]] : nowMs;
+  if (relative) {
+    const [, sign, amount, unit = ''] = relative;
+    if (!sign) return nowMs;
+    const unitMs = UNIT_MS[unit];
+    if (unitMs === undefined) throw new Error(`parseSearchTime: no length for the unit "${unit}" its pattern accepts`);
+    return nowMs + (sign === '-' ? -1 : 1) * Number(amount) * unitMs;
+  }
   if (/^\d+$/.test(value)) return Number(value);
   const parsed = Date.parse(value);
   if (Number.isNaN(parsed)) throw new SearchSyntaxError(`invalid time "${value}": use now, now-15m, epoch milliseconds or an ISO date`);

@@ -24,15 +24,15 @@ const list = (s: string | undefined) => (s ?? '').split(',').map((t) => t.trim()
 
 /** Parses one metrics query. Throws MetricQueryError. */
 export function parseMetricQuery(query: string): MetricQuery {
-  const match = QUERY.exec(query.trim().replace(/\.\w+\([^)]*\)/g, ''));
-  if (!match) throw new MetricQueryError(query);
-  const scope = list(match[3]);
+  const [, aggregator = 'avg', metric, scopeTags, groupTags] = QUERY.exec(query.trim().replace(/\.\w+\([^)]*\)/g, '')) ?? [];
+  if (metric === undefined) throw new MetricQueryError(query);
+  const scope = list(scopeTags);
   return {
-    aggregator: (match[1] ?? 'avg') as MetricQuery['aggregator'],
-    metric: match[2],
+    aggregator: aggregator as MetricQuery['aggregator'],
+    metric,
     scope: scope.filter((t) => !t.startsWith('!')),
     excluded: scope.filter((t) => t.startsWith('!')).map((t) => t.slice(1)),
-    groupBy: list(match[4]),
+    groupBy: list(groupTags),
   };
 }
 
@@ -52,12 +52,20 @@ export const intervalFor = (spanS: number) => INTERVALS_S.find((i) => spanS / i 
 
 /** The value of a piecewise-linear series at `t`, or undefined outside its first and last point. */
 export function interpolate(points: Array<[number, number]>, t: number): number | undefined {
-  if (points.length === 0 || t < points[0][0] || t > points[points.length - 1][0]) return undefined;
-  const right = points.findIndex(([pt]) => pt >= t);
-  const [t1, v1] = points[right];
-  if (t1 === t || right === 0) return v1;
-  const [t0, v0] = points[right - 1];
-  return v0 + ((v1 - v0) * (t - t0)) / (t1 - t0);
+  const first = points[0];
+  const last = points.at(-1);
+  if (!first || !last || t < first[0] || t > last[0]) return undefined;
+  let before: [number, number] | undefined;
+  for (const point of points) {
+    const [t1, v1] = point;
+    if (t1 >= t) {
+      if (t1 === t || !before) return v1;
+      const [t0, v0] = before;
+      return v0 + ((v1 - v0) * (t - t0)) / (t1 - t0);
+    }
+    before = point;
+  }
+  return undefined; // not reached: t is at most the last point's time
 }
 
 const AGGREGATE: Record<MetricQuery['aggregator'], (values: number[]) => number> = {

@@ -67,7 +67,8 @@ const GROUP_STATES = ['all', 'alert', 'warn', 'no data'];
 function monitorSearchMatcher(query: string): (m: SandboxMonitor) => boolean {
   const checks = [...query.matchAll(/(\w+):"([^"]*)"|(\w+):(\S+)|"([^"]*)"|(\S+)/g)].map((t): ((m: SandboxMonitor) => boolean) => {
     const key = (t[1] ?? t[3])?.toLowerCase();
-    const value = (t[2] ?? t[4] ?? t[5] ?? t[6]).toLowerCase();
+    // One alternative of the pattern always matches, and each captures a value.
+    const value = (t[2] ?? t[4] ?? t[5] ?? t[6] ?? '').toLowerCase();
     switch (key) {
       case undefined:
         return (m) => m.name.toLowerCase().includes(value) || m.query.toLowerCase().includes(value);
@@ -183,18 +184,18 @@ function hostMatches(h: ScenarioHost, filter: string | undefined): boolean {
   });
 }
 
-const HOST_SORT: Record<string, (h: ScenarioHost) => string | number> = {
+const HOST_SORT = {
   name: (h) => h.name,
   cpu: (h) => h.metrics?.cpu ?? 0,
   iowait: (h) => h.metrics?.iowait ?? 0,
   load: (h) => h.metrics?.load ?? 0,
   apps: (h) => h.apps.length,
   status: (h) => (h.up ? 1 : 0),
-};
+} satisfies Record<string, (h: ScenarioHost) => string | number>;
 
 const ListHostsQuery = z.object({
   filter: z.string().optional(),
-  sort_field: z.enum(Object.keys(HOST_SORT) as [string, ...string[]]).default('name'),
+  sort_field: z.enum(Object.keys(HOST_SORT) as [keyof typeof HOST_SORT, ...Array<keyof typeof HOST_SORT>]).default('name'),
   sort_dir: z.enum(['asc', 'desc']).default('asc'),
   start: intParam.min(0).default(0),
   count: intParam.min(1).max(1000).default(100),

@@ -383,7 +383,7 @@ function renderIn(template: Template, line: TokenizedLine, slots: Slots): string
     const end = slots.starts[k + 1] ?? tokens.length;
     if (k > 0) out += seps[start];
     if (kind === 'value' && !(slots.words[k] === WILDCARD && template.fixedRuns[k])) out += WILDCARD;
-    else for (let i = start; i < end; i++) out += (i > start ? seps[i] : '') + (variable[i] ? WILDCARD : tokens[i]);
+    else for (let i = start; i < end; i++) out += (i > start ? seps[i] : '') + (variable[i] ? WILDCARD : tokens[i]!);
   }
   return out + seps[tokens.length];
 }

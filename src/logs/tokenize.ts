@@ -165,6 +165,6 @@ const startsNumericOrHex = (part: string) => startsNumeric(part) || (part.length
 /** The token sequence written out with `<*>` for the values marked in `variable`. */
 export function render(seps: readonly string[], tokens: readonly string[], variable: readonly boolean[]): string {
   let out = seps[0]!;
-  for (let i = 0; i < tokens.length; i++) out += (variable[i] ? WILDCARD : tokens[i]) + seps[i + 1];
+  for (let i = 0; i < tokens.length; i++) out += (variable[i] ? WILDCARD : tokens[i]!) + seps[i + 1];
   return out;
 }

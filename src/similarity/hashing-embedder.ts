@@ -117,7 +117,7 @@ export class HashingEmbedder implements Embedder {
     const scale = familyWeight / Math.sqrt(sumOfSquares);
     for (const [feature, weight] of weights) {
       const hash = fmix32(fnv1a32(`${family}:${feature}`));
-      vector[hash % this.dimension] += (hash & 0x80000000 ? -1 : 1) * weight * scale;
+      vector[hash % this.dimension]! += (hash & 0x80000000 ? -1 : 1) * weight * scale;
     }
   }
 }

@@ -54,7 +54,7 @@ export class OllamaEmbedder implements Embedder {
   /** Checks the answer has one vector per text, all of one size, the size of earlier answers. */
   private checkShape(texts: number, embeddings: number[][] | undefined): void {
     if (embeddings?.length !== texts) throw this.error(`answered ${embeddings?.length ?? 'no'} embeddings for ${texts} texts`, true);
-    const size = embeddings[0].length;
+    const size = embeddings[0]?.length ?? 0;
     if (size === 0 || embeddings.some((e) => e.length !== size)) throw this.error('answered empty or unequal embeddings', true);
     if (this.learntDimension !== undefined && size !== this.learntDimension) {
       throw this.error(`answered ${size} dimensions after ${this.learntDimension} before: was the model replaced under the same name?`, false);

@@ -111,7 +111,7 @@ function cosine(query: Float64Array, bytes: Buffer): number {
   let norm = 0;
   for (let i = 0; i < query.length; i++) {
     const x = stored.getFloat32(4 * i, true);
-    dot += x * query[i];
+    dot += x * query[i]!;
     norm += x * x;
   }
   return norm === 0 ? 0 : Math.max(-1, Math.min(1, dot / Math.sqrt(norm)));
@@ -126,7 +126,8 @@ class TopScores {
   offer(id: string, score: number): void {
     if (this.limit < 1) return;
     const beats = (h: { id: string; score: number }) => score > h.score || (score === h.score && id < h.id);
-    if (this.hits.length === this.limit && !beats(this.hits[this.hits.length - 1])) return;
+    const worst = this.hits.length === this.limit ? this.hits.at(-1) : undefined;
+    if (worst && !beats(worst)) return;
     const at = this.hits.findIndex(beats);
     this.hits.splice(at === -1 ? this.hits.length : at, 0, { id, score });
     if (this.hits.length > this.limit) this.hits.pop();

@@ -1,10 +1,13 @@
 /** Scales v to unit length in place; a zero vector stays zero (it is similar to nothing). */
 export function normaliseInPlace<T extends { length: number; [i: number]: number }>(v: T): T {
   let sumOfSquares = 0;
-  for (let i = 0; i < v.length; i++) sumOfSquares += v[i] * v[i];
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i]!;
+    sumOfSquares += x * x;
+  }
   if (sumOfSquares === 0) return v;
   const scale = 1 / Math.sqrt(sumOfSquares);
-  for (let i = 0; i < v.length; i++) v[i] *= scale;
+  for (let i = 0; i < v.length; i++) v[i]! *= scale;
   return v;
 }
 

@@ -98,7 +98,7 @@ async function twoPages<T extends { meta?: { page?: { after?: string } } }>(page
 
 /** The second page continues the first: no item on both. */
 function pagesAreDisjoint(result: unknown) {
-  const [first, second] = (result as Array<{ data?: Array<{ id?: string }> }>).map((page) => (page.data ?? []).map((item) => item.id));
+  const [first = [], second = []] = (result as Array<{ data?: Array<{ id?: string }> }>).map((page) => (page.data ?? []).map((item) => item.id));
   expect(second.length).toBeGreaterThan(0);
   expect(second.filter((id) => first.includes(id))).toEqual([]);
 }

@@ -34,7 +34,7 @@ describe('Postgres vector store', () => {
   }
 
   const cosine = (a: number[], b: number[]) => {
-    const dot = a.reduce((s, x, i) => s + x * b[i], 0);
+    const dot = a.reduce((s, x, i) => s + x * (b[i] ?? NaN), 0);
     return dot / Math.sqrt(a.reduce((s, x) => s + x * x, 0) * b.reduce((s, x) => s + x * x, 0));
   };
 
@@ -47,7 +47,7 @@ describe('Postgres vector store', () => {
       return { id: `rca/${i}`, vector, payload: incidentPayload(account, `incident ${i}`) };
     });
     await store.upsert(points);
-    const [query] = randomVectors(1, 16, 99);
+    const [query = []] = randomVectors(1, 16, 99);
     for (const account of [undefined, 'acme']) {
       const expected = points
         .filter((p) => account === undefined || p.payload.account === account)
@@ -56,7 +56,7 @@ describe('Postgres vector store', () => {
         .slice(0, 10);
       const hits = await store.search(query, { limit: 10, minScore: -1, filter: { account } });
       expect(hits.map((h) => h.id)).toEqual(expected.map((e) => e.id));
-      hits.forEach((h, i) => expect(h.score).toBeCloseTo(expected[i].score, 5));
+      expected.forEach((e, i) => expect(hits[i]?.score).toBeCloseTo(e.score, 5));
     }
   });
 

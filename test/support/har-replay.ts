@@ -28,6 +28,7 @@ export function loadCassette(name: string): HarEntry[] {
 /** `GET /api/v1/monitor/{id}`: `{id}` stands for any one path segment. */
 export function requestMatches(pattern: string, method: string, pathname: string): boolean {
   const [patternMethod, patternPath] = pattern.split(' ');
+  if (patternPath === undefined) throw new Error(`the request pattern "${pattern}" is not "METHOD /path"`);
   const source = patternPath.split('/').map((s) => (s === '{id}' ? '[^/]+' : s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/');
   return patternMethod === method && new RegExp(`^${source}$`).test(decodeURIComponent(pathname));
 }
@@ -37,8 +38,10 @@ export function recordedResponses(entries: HarEntry[], patterns: string[]): Arra
   const unused = [...entries];
   return patterns.map((pattern) => {
     const index = unused.findIndex((e) => requestMatches(pattern, e.request.method, new URL(e.request.url).pathname));
-    if (index < 0) throw new Error(`the cassette has no (further) response for ${pattern}`);
-    return { pattern, entry: unused.splice(index, 1)[0] };
+    const entry = unused[index];
+    if (entry === undefined) throw new Error(`the cassette has no (further) response for ${pattern}`);
+    unused.splice(index, 1);
+    return { pattern, entry };
   });
 }
 

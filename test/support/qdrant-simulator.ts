@@ -90,9 +90,10 @@ export async function startQdrantSimulator(): Promise<QdrantSimulator> {
   };
   const updated = () => ({ operation_id: operationId++, status: 'completed' });
 
-  const routes: Array<[string, RegExp, (m: string[], body: any) => unknown]> = [
-    ['GET', /^\/collections\/([^/]+)\/exists$/, ([name]) => ({ exists: collections.has(name) })],
-    ['GET', /^\/collections\/([^/]+)$/, ([name]) => {
+  // Each pattern captures the collection's name, which its handler receives.
+  const routes: Array<[string, RegExp, (name: string, body: any) => unknown]> = [
+    ['GET', /^\/collections\/([^/]+)\/exists$/, (name) => ({ exists: collections.has(name) })],
+    ['GET', /^\/collections\/([^/]+)$/, (name) => {
       const c = collection(name);
       return {
         status: 'green', optimizer_status: 'ok', indexed_vectors_count: 0, points_count: c.points.size, segments_count: 1,
@@ -106,7 +107,7 @@ export async function startQdrantSimulator(): Promise<QdrantSimulator> {
         payload_schema: Object.fromEntries(Object.entries(c.indexes).map(([field, type]) => [field, { data_type: type, points: c.points.size }])),
       };
     }],
-    ['PUT', /^\/collections\/([^/]+)$/, ([name], body) => {
+    ['PUT', /^\/collections\/([^/]+)$/, (name, body) => {
       if (collections.has(name)) throw new QdrantFailure(409, `Wrong input: Collection \`${name}\` already exists!`);
       const { size, distance } = body?.vectors ?? {};
       if (!Number.isInteger(size) || size < 1 || !['Cosine', 'Dot', 'Euclid', 'Manhattan'].includes(distance)) {
@@ -115,11 +116,11 @@ export async function startQdrantSimulator(): Promise<QdrantSimulator> {
       collections.set(name, { size, distance, points: new Map(), indexes: {} });
       return true;
     }],
-    ['PUT', /^\/collections\/([^/]+)\/index$/, ([name], body) => {
+    ['PUT', /^\/collections\/([^/]+)\/index$/, (name, body) => {
       collection(name).indexes[body.field_name] = body.field_schema;
       return updated();
     }],
-    ['PUT', /^\/collections\/([^/]+)\/points$/, ([name], body) => {
+    ['PUT', /^\/collections\/([^/]+)\/points$/, (name, body) => {
       const c = collection(name);
       const points = (body.points as Array<{ id: unknown; vector: number[]; payload?: Record<string, unknown> }>).map((p) => {
         if (p.vector.length !== c.size) throw new QdrantFailure(400, `Wrong input: Vector dimension error: expected dim: ${c.size}, got ${p.vector.length}`);
@@ -128,20 +129,20 @@ export async function startQdrantSimulator(): Promise<QdrantSimulator> {
       for (const p of points) c.points.set(String(p.id), p);
       return updated();
     }],
-    ['POST', /^\/collections\/([^/]+)\/points\/query$/, ([name], body) => {
+    ['POST', /^\/collections\/([^/]+)\/points\/query$/, (name, body) => {
       const c = collection(name);
       const query = body.query as number[];
       if (query.length !== c.size) throw new QdrantFailure(400, `Wrong input: Vector dimension error: expected dim: ${c.size}, got ${query.length}`);
       const q = c.distance === 'Cosine' ? unit(query) : query;
       const scored = [...c.points.values()]
         .filter((p) => passes(p, body.filter))
-        .map((p) => ({ p, score: p.vector.reduce((s, x, i) => s + x * q[i], 0) }))
+        .map((p) => ({ p, score: p.vector.reduce((s, x, i) => s + x * (q[i] ?? NaN), 0) }))
         .filter(({ score }) => body.score_threshold === undefined || score >= body.score_threshold)
         .sort((a, b) => b.score - a.score)
         .slice(body.offset ?? 0, (body.offset ?? 0) + (body.limit ?? 10));
       return { points: scored.map(({ p, score }) => ({ id: p.id, version: p.version, score, ...(body.with_payload ? { payload: p.payload } : {}) })) };
     }],
-    ['POST', /^\/collections\/([^/]+)\/points\/delete$/, ([name], body) => {
+    ['POST', /^\/collections\/([^/]+)\/points\/delete$/, (name, body) => {
       const c = collection(name);
       for (const id of body.points as unknown[]) c.points.delete(String(pointId(id)));
       return updated();
@@ -155,7 +156,10 @@ export async function startQdrantSimulator(): Promise<QdrantSimulator> {
     try {
       for (const [routeMethod, pattern, answer] of routes) {
         const match = routeMethod === method ? pattern.exec(path) : null;
-        if (match) return envelope(200, { result: answer(match.slice(1), body), status: 'ok' });
+        if (!match) continue;
+        const [, name] = match;
+        if (name === undefined) throw new Error(`the simulator's route ${pattern} captures no collection name`);
+        return envelope(200, { result: answer(name, body), status: 'ok' });
       }
       throw new QdrantFailure(404, `the simulator has no route ${method} ${path}`);
     } catch (err) {

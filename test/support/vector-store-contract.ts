@@ -46,7 +46,7 @@ export function vectorStoreContract(fresh: FreshBacking): void {
     const store = await storeWithFourPoints();
     const hits = await store.search([3, 0, 0, 0], everything);
     expect(hits.map((h) => h.id)).toEqual(['rca/same', 'rca/close', 'rca/orthogonal', 'rca/opposite']);
-    [1, 0.8, 0, -1].forEach((score, i) => expect(hits[i].score).toBeCloseTo(score, 5));
+    [1, 0.8, 0, -1].forEach((score, i) => expect(hits[i]?.score).toBeCloseTo(score, 5));
   });
 
   it('drops hits scoring below minScore', async () => {

@@ -8,17 +8,26 @@ const scenarios = fs.readdirSync(SCENARIOS_DIR).filter((f) => f.endsWith('.json'
 /** Past incidents as the RCA store would embed them: title, then root cause. */
 const history = scenarios.flatMap((s) => s.history.map((h) => `${h.title}. ${h.root_cause}`));
 
-const dot = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i], 0);
+/** items[i], for an index the test's own fixtures keep in range; fails the test if it is not. */
+function nth<T>(items: readonly T[], i: number): T {
+  const item = items[i];
+  if (item === undefined) throw new Error(`expected an item at index ${i} of ${items.length}`);
+  return item;
+}
+
+// A missing component makes the product NaN, which no expectation accepts.
+const dot = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * (b[i] ?? NaN), 0);
 const embedder = new HashingEmbedder();
 
 async function similarity(a: string, b: string): Promise<number> {
-  const [va, vb] = await embedder.embed([a, b]);
-  return dot(va, vb);
+  const vectors = await embedder.embed([a, b]);
+  return dot(nth(vectors, 0), nth(vectors, 1));
 }
 
 /** Corpus indices by similarity to the query, best first. */
 async function rank(query: string, corpus: string[]): Promise<number[]> {
   const [q, ...docs] = await embedder.embed([query, ...corpus]);
+  if (!q) throw new Error('the embedder answered no vectors');
   return docs.map((d, i) => ({ i, score: dot(q, d) })).sort((a, b) => b.score - a.score).map((r) => r.i);
 }
 
@@ -30,15 +39,15 @@ describe('hashing embedder', () => {
   });
 
   it('gives the same vector for the same text, in any batch and any instance', async () => {
-    const text = history[0];
+    const text = nth(history, 0);
     const [alone] = await new HashingEmbedder().embed([text]);
-    const [, inBatch] = await embedder.embed([history[1], text]);
+    const [, inBatch] = await embedder.embed([nth(history, 1), text]);
     expect(inBatch).toEqual(alone);
   });
 
   it('answers unit vectors of its dimension, and a zero vector for text without words', async () => {
     const small = new HashingEmbedder(64);
-    const [vector, empty] = await small.embed([history[2], ' -- ']);
+    const [vector = [], empty] = await small.embed([nth(history, 2), ' -- ']);
     expect(vector).toHaveLength(64);
     expect(Math.sqrt(dot(vector, vector))).toBeCloseTo(1, 12);
     expect(empty).toEqual(new Array(64).fill(0));
@@ -74,18 +83,23 @@ describe('hashing embedder', () => {
     ['RabbitMQ node mq-04 down after its EC2 hypervisor failed', 'RabbitMQ node mq-03 unreachable'],
     ['Node heap limit reached in notification-service, template cache unbounded', 'Reached heap limit'],
   ])('ranks the past incident a paraphrase describes first: %s', async (paraphrase, pastTitle) => {
-    const [best, second] = await rank(paraphrase, history);
-    expect(history[best]).toContain(pastTitle);
-    const [bestScore, secondScore] = await Promise.all([similarity(paraphrase, history[best]), similarity(paraphrase, history[second])]);
+    const ranked = await rank(paraphrase, history);
+    const [best, second] = [nth(history, nth(ranked, 0)), nth(history, nth(ranked, 1))];
+    expect(best).toContain(pastTitle);
+    const [bestScore, secondScore] = await Promise.all([similarity(paraphrase, best), similarity(paraphrase, second)]);
     expect(bestScore - secondScore).toBeGreaterThan(0.1);
   });
 
   it('pairs the two scenarios\' accounts of the cart-api 2.40.0 release', async () => {
     const short = history.findIndex((h) => h.startsWith('cart-api 500s after release 2.40.0'));
     const long = history.findIndex((h) => h.startsWith('cart-api returned 500s after release 2.40.0'));
-    const others = (i: number) => history.filter((_, j) => j !== i);
-    expect(others(short)[(await rank(history[short], others(short)))[0]]).toBe(history[long]);
-    expect(others(long)[(await rank(history[long], others(long)))[0]]).toBe(history[short]);
+    /** The other history entry nearest to entry i. */
+    const nearest = async (i: number) => {
+      const others = history.filter((_, j) => j !== i);
+      return nth(others, nth(await rank(nth(history, i), others), 0));
+    };
+    expect(await nearest(short)).toBe(history[long]);
+    expect(await nearest(long)).toBe(history[short]);
   });
 
   it('finds each monitor\'s earlier alert when it fires again with other numbers and hosts', async () => {
