@@ -9,13 +9,19 @@ import tseslint from 'typescript-eslint';
 // each other and Temporal's workflow-side packages (no I/O, clocks or Node APIs); anything else as a type.
 const TEMPORAL = '@temporalio/(?:workflow|common)(?:/|$)';
 const sandboxImports = (relative) => ({
-  '@typescript-eslint/no-restricted-imports': ['error', {
-    patterns: [{
-      regex: `^(?!${relative}|${TEMPORAL})`,
-      allowTypeImports: true,
-      message: 'Workflow code may import as values only workflow-safe modules (src/workflows, src/contracts, src/errors, @temporalio/workflow, @temporalio/common); import anything else as a type.',
-    }],
-  }],
+  '@typescript-eslint/no-restricted-imports': [
+    'error',
+    {
+      patterns: [
+        {
+          regex: `^(?!${relative}|${TEMPORAL})`,
+          allowTypeImports: true,
+          message:
+            'Workflow code may import as values only workflow-safe modules (src/workflows, src/contracts, src/errors, @temporalio/workflow, @temporalio/common); import anything else as a type.',
+        },
+      ],
+    },
+  ],
 });
 
 export default tseslint.config(
@@ -34,7 +40,10 @@ export default tseslint.config(
       // `typeof import('x')` types the lazily required modules below.
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
       // Loaded on first use, each for a reason its call site gives (startup time, optional SDKs, a CommonJS build).
-      '@typescript-eslint/no-require-imports': ['error', { allow: ['^\\./stack-commands$', '^@qdrant/js-client-rest$', '^@temporalio/interceptors-opentelemetry$', '^dd-trace$'] }],
+      '@typescript-eslint/no-require-imports': [
+        'error',
+        { allow: ['^\\./stack-commands$', '^@qdrant/js-client-rest$', '^@temporalio/interceptors-opentelemetry$', '^dd-trace$'] },
+      ],
       '@typescript-eslint/no-import-type-side-effects': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'import-x/no-cycle': 'error',
@@ -46,7 +55,10 @@ export default tseslint.config(
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
-  { files: ['src/workflows/**/*.ts', 'src/contracts/**/*.ts'], rules: sandboxImports('\\./|\\.\\./(?:workflows|contracts)/|\\.\\./errors$') },
+  {
+    files: ['src/workflows/**/*.ts', 'src/contracts/**/*.ts'],
+    rules: sandboxImports('\\./|\\.\\./(?:workflows|contracts)/|\\.\\./errors$'),
+  },
   { files: ['src/errors.ts'], rules: sandboxImports('\\./contracts/') },
   // Bundled with the workflows as their interceptors module.
   { files: ['src/telemetry/workflow-interceptors.ts'], rules: sandboxImports('(?!)') },

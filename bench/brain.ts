@@ -83,7 +83,31 @@ export class BrainMiner {
 
 const isListSeparator = (sep: string) => sep === ' ' || sep === ',';
 // A unit that changes between lines belongs to the quantity before it (`5.2 KB`, `93.0 B`).
-const UNITS = new Set(['b', 'kb', 'mb', 'gb', 'tb', 'kib', 'mib', 'gib', 'tib', 'bytes', 'ns', 'us', 'ms', 's', 'sec', 'secs', 'seconds', 'min', 'mins', 'minutes', 'h', 'hours', 'days']);
+const UNITS = new Set([
+  'b',
+  'kb',
+  'mb',
+  'gb',
+  'tb',
+  'kib',
+  'mib',
+  'gib',
+  'tib',
+  'bytes',
+  'ns',
+  'us',
+  'ms',
+  's',
+  'sec',
+  'secs',
+  'seconds',
+  'min',
+  'mins',
+  'minutes',
+  'h',
+  'hours',
+  'days',
+]);
 
 /** The line's words (a run of values is one `<*>`) and the key of its group: word count and separators. */
 function wordsOf(line: TokenizedLine): { words: string[]; starts: number[]; group: string } {

@@ -45,7 +45,12 @@ export function drainTemplates(lines: readonly string[]): string[] {
   return clusters.map((c) => c.tokens.join(' '));
 }
 
-const tokensOf = (line: string) => line.trim().split(/\s+/).filter(Boolean).map((t) => (HAS_DIGIT.test(t) ? WILDCARD : t));
+const tokensOf = (line: string) =>
+  line
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((t) => (HAS_DIGIT.test(t) ? WILDCARD : t));
 
 function closest(bucket: Cluster[], tokens: string[]): Cluster | undefined {
   let best: Cluster | undefined;

@@ -31,18 +31,30 @@ runBenchmark('bench', async ({ config, log, databaseUrl, temporalAddress: addres
   console.log(`ingest benchmark: ${count} requests each, ${concurrency} in flight, interleaved rounds, ${os.cpus().length} cores`);
   const sendAlert = async (i: number) => {
     const res = await fetch(url, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ monitor_id: 100000 + i, alert_status: 'Alert', hostname: `host-${i}`, alert_id: i, transition_id: `${runId}-${i}`, tags: ['env:bench'] }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        monitor_id: 100000 + i,
+        alert_status: 'Alert',
+        hostname: `host-${i}`,
+        alert_id: i,
+        transition_id: `${runId}-${i}`,
+        tags: ['env:bench'],
+      }),
     });
     if (res.status !== 202) throw new Error(`API answered ${res.status}: ${await res.text()}`);
   };
   const startRaw = async (i: number) => {
     await runtime.temporal.workflow.start<typeof incidentWorkflow>('incidentWorkflow', {
-      workflowId: `bench-raw/${runId}/${i}`, taskQueue: 'bench-raw', args: [{ account: 'bench', monitorId: String(i), scope: '*' }],
+      workflowId: `bench-raw/${runId}/${i}`,
+      taskQueue: 'bench-raw',
+      args: [{ account: 'bench', monitorId: String(i), scope: '*' }],
     });
   };
   const [apiSample, rawSample] = await compareInRounds(count, concurrency, sendAlert, startRaw);
   const api = report('API POST /receive', apiSample);
   const raw = report('raw client.workflow.start', rawSample);
-  console.log(`ingest_ratio=${(api.rps / raw.rps).toFixed(3)} api_rps=${api.rps.toFixed(1)} raw_rps=${raw.rps.toFixed(1)} p99_ms=${api.p99.toFixed(1)}`);
+  console.log(
+    `ingest_ratio=${(api.rps / raw.rps).toFixed(3)} api_rps=${api.rps.toFixed(1)} raw_rps=${raw.rps.toFixed(1)} p99_ms=${api.p99.toFixed(1)}`,
+  );
 });

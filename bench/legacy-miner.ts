@@ -36,12 +36,42 @@ export interface LegacyMinerConfig {
 }
 
 /** The configuration chosen on all nine LogHub-2k systems by `npm run bench:logs`. */
-export const LEGACY_DEFAULT_CONFIG: Readonly<LegacyMinerConfig> = { similarity: 0.4, prefixWords: 1, minDistinctWords: 6, minDistinctShare: 0.3, minDistinctIdentifiers: 3 };
+export const LEGACY_DEFAULT_CONFIG: Readonly<LegacyMinerConfig> = {
+  similarity: 0.4,
+  prefixWords: 1,
+  minDistinctWords: 6,
+  minDistinctShare: 0.3,
+  minDistinctIdentifiers: 3,
+};
 
 // A position with this many distinct words opens whatever their share: more alternatives than any template writes out.
 const MANY_WORDS = 20;
 // A unit that changes between lines belongs to the quantity before it (`5.2 KB`, `93.0 B`).
-const UNITS = new Set(['b', 'kb', 'mb', 'gb', 'tb', 'kib', 'mib', 'gib', 'tib', 'bytes', 'ns', 'us', 'ms', 's', 'sec', 'secs', 'seconds', 'min', 'mins', 'minutes', 'h', 'hours', 'days']);
+const UNITS = new Set([
+  'b',
+  'kb',
+  'mb',
+  'gb',
+  'tb',
+  'kib',
+  'mib',
+  'gib',
+  'tib',
+  'bytes',
+  'ns',
+  'us',
+  'ms',
+  's',
+  'sec',
+  'secs',
+  'seconds',
+  'min',
+  'mins',
+  'minutes',
+  'h',
+  'hours',
+  'days',
+]);
 
 /**
  * A line seen as a family sees it: each run of values joined by `,` or a space is one slot, so
@@ -198,7 +228,14 @@ function newFamily(line: TokenizedLine, slots: Slots): Family {
   // Values by shape are written `<*>` by their line; a family opens a slot only for what varies.
   const open = slots.words.map(() => false);
   return {
-    words: slots.words, open, unit: open.slice(), seen: [], runLength: slots.starts.map((_, k) => runLength(line, slots, k)), lines: 0, version: 0, variants: new Map(),
+    words: slots.words,
+    open,
+    unit: open.slice(),
+    seen: [],
+    runLength: slots.starts.map((_, k) => runLength(line, slots, k)),
+    lines: 0,
+    version: 0,
+    variants: new Map(),
   };
 }
 
@@ -257,7 +294,8 @@ function recordWords(family: Family, words: string[]): number[] {
 
 const holdsValues = (family: Family, k: number) => family.open[k] || family.words[k] === WILDCARD;
 
-const isUnitSlot = (family: Family, k: number) => k > 0 && holdsValues(family, k - 1) && [...family.seen[k]!].every((w) => UNITS.has(w.toLowerCase()));
+const isUnitSlot = (family: Family, k: number) =>
+  k > 0 && holdsValues(family, k - 1) && [...family.seen[k]!].every((w) => UNITS.has(w.toLowerCase()));
 
 /**
  * Whether a slot holds values: it held a value by shape where the family had a word, in a line
@@ -293,4 +331,3 @@ function renderInFamily(line: TokenizedLine, slots: Slots, family: Family): stri
   }
   return out + seps[tokens.length];
 }
-

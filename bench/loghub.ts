@@ -8,7 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 // Found from bench/ (jest runs the sources) and from dist/bench/ (compiled).
-const DATA_DIR = [path.join(__dirname, 'data'), path.join(__dirname, '../../bench/data')].find((d) => fs.existsSync(path.join(d, 'loghub-2k')))!;
+const DATA_DIR = [path.join(__dirname, 'data'), path.join(__dirname, '../../bench/data')].find((d) =>
+  fs.existsSync(path.join(d, 'loghub-2k')),
+)!;
 export const CORRECTED_SYSTEMS = ['Apache', 'HDFS', 'Hadoop', 'HealthApp', 'OpenStack', 'Spark', 'Zookeeper'] as const;
 export const ORIGINAL_LABEL_SYSTEMS = ['Android', 'Windows'] as const;
 export const LOGHUB_SYSTEMS = [...CORRECTED_SYSTEMS, ...ORIGINAL_LABEL_SYSTEMS] as const;
@@ -128,7 +130,10 @@ export interface HeldOut {
 export function leaveOneOut(scores: readonly (readonly Accuracy[])[]): HeldOut[] {
   const systems = scores[0]!.map((_, i) => i);
   return systems.map((held) => {
-    const chosen = bestOn(scores, systems.filter((i) => i !== held));
+    const chosen = bestOn(
+      scores,
+      systems.filter((i) => i !== held),
+    );
     return { chosen, accuracy: scores[chosen]![held]! };
   });
 }

@@ -20,7 +20,18 @@ import { DEFAULT_CONFIG, TemplateMiner, type MinerConfig } from '../src/logs/tem
 import { BRAIN_DEFAULT_CONFIG, BrainMiner, type BrainConfig } from './brain';
 import { drainTemplates } from './drain';
 import { LEGACY_DEFAULT_CONFIG, LegacyTemplateMiner, type LegacyMinerConfig } from './legacy-miner';
-import { accuracy, bestOn, CORRECTED_SYSTEMS, gridOf, leaveOneOut, loadSystem, LOGHUB_SYSTEMS, PUBLISHED_MEANS, type Accuracy, type LabelledLines } from './loghub';
+import {
+  accuracy,
+  bestOn,
+  CORRECTED_SYSTEMS,
+  gridOf,
+  leaveOneOut,
+  loadSystem,
+  LOGHUB_SYSTEMS,
+  PUBLISHED_MEANS,
+  type Accuracy,
+  type LabelledLines,
+} from './loghub';
 import { arg } from './measure';
 
 const replicas = arg('replicas', 20);
@@ -37,7 +48,12 @@ interface Candidate<C> {
 
 const CURRENT: Candidate<MinerConfig> = {
   name: 'miner',
-  grid: gridOf<MinerConfig>({ similarity: [0.4, 0.5, 0.6], prefixWords: [0, 1, 2], maxSplitWords: [2, 3, 4, 6], minNameSplitLines: [10, 3, 1] }),
+  grid: gridOf<MinerConfig>({
+    similarity: [0.4, 0.5, 0.6],
+    prefixWords: [0, 1, 2],
+    maxSplitWords: [2, 3, 4, 6],
+    minNameSplitLines: [10, 3, 1],
+  }),
   defaults: DEFAULT_CONFIG,
   make: (config) => new TemplateMiner(config),
   describe: (c) => `sim ${c.similarity} prefix ${c.prefixWords} split ≤${c.maxSplitWords} names ≥${c.minNameSplitLines}`,
@@ -45,10 +61,17 @@ const CURRENT: Candidate<MinerConfig> = {
 
 const PREVIOUS: Candidate<LegacyMinerConfig> = {
   name: 'previous',
-  grid: gridOf<LegacyMinerConfig>({ similarity: [0.4, 0.5, 0.6], prefixWords: [0, 1, 2], minDistinctWords: [3, 4, 6], minDistinctShare: [0, 0.3], minDistinctIdentifiers: [2, 3, 4, 20] }),
+  grid: gridOf<LegacyMinerConfig>({
+    similarity: [0.4, 0.5, 0.6],
+    prefixWords: [0, 1, 2],
+    minDistinctWords: [3, 4, 6],
+    minDistinctShare: [0, 0.3],
+    minDistinctIdentifiers: [2, 3, 4, 20],
+  }),
   defaults: LEGACY_DEFAULT_CONFIG,
   make: (config) => new LegacyTemplateMiner(config),
-  describe: (c) => `sim ${c.similarity} prefix ${c.prefixWords} words ${c.minDistinctWords}/${c.minDistinctShare} ids ${c.minDistinctIdentifiers}`,
+  describe: (c) =>
+    `sim ${c.similarity} prefix ${c.prefixWords} words ${c.minDistinctWords}/${c.minDistinctShare} ids ${c.minDistinctIdentifiers}`,
 };
 
 const BRAIN: Candidate<BrainConfig> = {
@@ -62,7 +85,10 @@ const BRAIN: Candidate<BrainConfig> = {
 function score<C>(candidate: Candidate<C>, data: LabelledLines, config: Partial<C>): Accuracy {
   const miner = candidate.make(config);
   for (const line of data.contents) miner.add(line);
-  return accuracy(data.contents.map((line) => miner.templateOf(line)), data.truth);
+  return accuracy(
+    data.contents.map((line) => miner.templateOf(line)),
+    data.truth,
+  );
 }
 
 const pair = (a: { ga: number; pa: number }) => `${a.ga.toFixed(3)}  ${a.pa.toFixed(3)}`;
@@ -78,11 +104,21 @@ interface Scored {
 function scoreCandidate<C extends object>(candidate: Candidate<C>, systems: LabelledLines[]): Scored {
   const started = performance.now();
   const scores = candidate.grid.map((config) => systems.map((data) => score(candidate, data, config)));
-  console.log(`${candidate.name}: ${candidate.grid.length} configurations × ${systems.length} systems in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `${candidate.name}: ${candidate.grid.length} configurations × ${systems.length} systems in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
   const folds = leaveOneOut(scores);
-  const shipped = candidate.grid[bestOn(scores, systems.map((_, i) => i))]!;
+  const shipped =
+    candidate.grid[
+      bestOn(
+        scores,
+        systems.map((_, i) => i),
+      )
+    ]!;
   const isDefault = (Object.keys(shipped) as (keyof C)[]).every((k) => shipped[k] === candidate.defaults[k]);
-  console.log(`  chosen on all ${systems.length}: ${candidate.describe(shipped)}${isDefault ? ' = its default' : ` ≠ its default (${candidate.describe(candidate.defaults as C)}): update it`}`);
+  console.log(
+    `  chosen on all ${systems.length}: ${candidate.describe(shipped)}${isDefault ? ' = its default' : ` ≠ its default (${candidate.describe(candidate.defaults as C)}): update it`}`,
+  );
   return {
     heldOut: folds.map((f) => f.accuracy),
     chosen: folds.map((f) => candidate.describe(candidate.grid[f.chosen]!)),
@@ -96,19 +132,27 @@ function printAccuracy(systems: LabelledLines[]): { ga: number; pa: number } {
   const previous = scoreCandidate(PREVIOUS, systems);
   const brain = scoreCandidate(BRAIN, systems);
   const drain = systems.map((data) => accuracy(drainTemplates(data.contents), data.truth));
-  console.log(`${'held out'.padEnd(10)}  miner GA  PA   previous GA  PA   Brain GA   PA   Drain GA   PA  miner params chosen on the other ${systems.length - 1}; Brain's`);
+  console.log(
+    `${'held out'.padEnd(10)}  miner GA  PA   previous GA  PA   Brain GA   PA   Drain GA   PA  miner params chosen on the other ${systems.length - 1}; Brain's`,
+  );
   const printRow = (name: string, pick: (xs: Accuracy[]) => Accuracy[], note: string) =>
-    console.log(`${name.padEnd(10)}  ${pair(meanOf(pick(current.heldOut)))}   ${pair(meanOf(pick(previous.heldOut)))}   ${pair(meanOf(pick(brain.heldOut)))}   ${pair(meanOf(pick(drain)))}  ${note}`);
+    console.log(
+      `${name.padEnd(10)}  ${pair(meanOf(pick(current.heldOut)))}   ${pair(meanOf(pick(previous.heldOut)))}   ${pair(meanOf(pick(brain.heldOut)))}   ${pair(meanOf(pick(drain)))}  ${note}`,
+    );
   current.chosen.forEach((chosen, i) => printRow(LOGHUB_SYSTEMS[i]!, (xs) => [xs[i]!], `${chosen}; ${brain.chosen[i]}`));
   const corrected = CORRECTED_SYSTEMS.length;
   printRow('LOSO mean', (xs) => xs, `all ${systems.length}`);
   printRow('', (xs) => xs.slice(0, corrected), `the ${corrected} with corrected labels`);
   printRow('', (xs) => xs.slice(corrected), 'Android and Windows (original labels)');
-  for (const [name, p] of Object.entries(PUBLISHED_MEANS)) console.log(`${`${name} (published, 7 corrected)`.padEnd(35)} GA ${p.ga.toFixed(3)}  PA ${p.pa.toFixed(3)}`);
+  for (const [name, p] of Object.entries(PUBLISHED_MEANS))
+    console.log(`${`${name} (published, 7 corrected)`.padEnd(35)} GA ${p.ga.toFixed(3)}  PA ${p.pa.toFixed(3)}`);
 
   console.log('\ndefaults, in-sample, not a result:  miner GA  PA   templates   previous GA  PA');
   current.inSample.forEach((a, i) =>
-    console.log(`${LOGHUB_SYSTEMS[i]!.padEnd(10)} ${pair(a)}  ${`${a.predictedTemplates}/${a.trueTemplates}`.padEnd(9)}  ${pair(previous.inSample[i]!)}`));
+    console.log(
+      `${LOGHUB_SYSTEMS[i]!.padEnd(10)} ${pair(a)}  ${`${a.predictedTemplates}/${a.trueTemplates}`.padEnd(9)}  ${pair(previous.inSample[i]!)}`,
+    ),
+  );
   console.log(`${'mean'.padEnd(10)} ${pair(meanOf(current.inSample))}  ${''.padEnd(9)}  ${pair(meanOf(previous.inSample))}`);
   return meanOf(current.heldOut);
 }
@@ -153,8 +197,14 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const systems = LOGHUB_SYSTEMS.map((s) => loadSystem(s));
 const { ga, pa } = printAccuracy(systems);
 const lines = Array.from({ length: replicas }, () => systems.flatMap((s) => s.contents)).flat();
-console.log(`\nspeed: ${lines.length} lines (${systems.length} systems × ${replicas}), median of ${rounds} interleaved rounds, one core of ${os.cpus().length}`);
+console.log(
+  `\nspeed: ${lines.length} lines (${systems.length} systems × ${replicas}), median of ${rounds} interleaved rounds, one core of ${os.cpus().length}`,
+);
 const speed = measureSpeed(lines);
 const ratio = speed.miner / speed.baseline;
-console.log(`miner ${Math.round(speed.miner)} lines/s, previous miner ${Math.round(speed.previous)} lines/s, Brain ${Math.round(speed.brain)} lines/s, split(/\\s+/) baseline ${Math.round(speed.baseline)} lines/s, ratio ${ratio.toFixed(3)}`);
-console.log(`loso_ga_mean=${ga.toFixed(3)} loso_pa_mean=${pa.toFixed(3)} lines_per_s=${Math.round(speed.miner)} ratio_vs_baseline=${ratio.toFixed(3)}`);
+console.log(
+  `miner ${Math.round(speed.miner)} lines/s, previous miner ${Math.round(speed.previous)} lines/s, Brain ${Math.round(speed.brain)} lines/s, split(/\\s+/) baseline ${Math.round(speed.baseline)} lines/s, ratio ${ratio.toFixed(3)}`,
+);
+console.log(
+  `loso_ga_mean=${ga.toFixed(3)} loso_pa_mean=${pa.toFixed(3)} lines_per_s=${Math.round(speed.miner)} ratio_vs_baseline=${ratio.toFixed(3)}`,
+);

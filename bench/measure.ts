@@ -26,7 +26,13 @@ export interface Sample {
 }
 
 /** Runs ops [from, to) with `concurrency` in flight, adding to sample; every call must succeed. */
-export async function runBatch(sample: Sample, from: number, to: number, concurrency: number, op: (i: number) => Promise<void>): Promise<void> {
+export async function runBatch(
+  sample: Sample,
+  from: number,
+  to: number,
+  concurrency: number,
+  op: (i: number) => Promise<void>,
+): Promise<void> {
   let next = from;
   const started = performance.now();
   await Promise.all(
@@ -45,10 +51,11 @@ export async function runBatch(sample: Sample, from: number, to: number, concurr
 export function report(label: string, sample: Sample): Result {
   const sorted = [...sample.latencies].sort((a, b) => a - b);
   const result = { rps: sorted.length / sample.seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
-  console.log(`${label.padEnd(28)} ${sorted.length} in ${sample.seconds.toFixed(2)}s  ${result.rps.toFixed(1)} req/s  p50 ${result.p50.toFixed(1)} ms  p99 ${result.p99.toFixed(1)} ms`);
+  console.log(
+    `${label.padEnd(28)} ${sorted.length} in ${sample.seconds.toFixed(2)}s  ${result.rps.toFixed(1)} req/s  p50 ${result.p50.toFixed(1)} ms  p99 ${result.p99.toFixed(1)} ms`,
+  );
   return result;
 }
-
 
 const ROUNDS = 5;
 
@@ -57,12 +64,20 @@ const ROUNDS = 5;
  * (histories and tables grow as the benchmark goes), after a warm-up that keeps connection setup
  * out of the figures.
  */
-export async function compareInRounds(count: number, concurrency: number, a: (i: number) => Promise<void>, b: (i: number) => Promise<void>): Promise<[Sample, Sample]> {
+export async function compareInRounds(
+  count: number,
+  concurrency: number,
+  a: (i: number) => Promise<void>,
+  b: (i: number) => Promise<void>,
+): Promise<[Sample, Sample]> {
   await runBatch({ seconds: 0, latencies: [] }, count, count + 20, 4, async (i) => {
     await a(i);
     await b(i);
   });
-  const samples: [Sample, Sample] = [{ seconds: 0, latencies: [] }, { seconds: 0, latencies: [] }];
+  const samples: [Sample, Sample] = [
+    { seconds: 0, latencies: [] },
+    { seconds: 0, latencies: [] },
+  ];
   const perRound = Math.ceil(count / ROUNDS);
   for (let from = 0; from < count; from += perRound) {
     const to = Math.min(count, from + perRound);
@@ -93,8 +108,11 @@ export function runBenchmark(taskQueue: string, body: (context: BenchContext) =>
     fs.chmodSync(home, 0o755);
     const ports = { RAYNE_PG_PORT: await freePort(), RAYNE_TEMPORAL_PORT: await freePort(), RAYNE_TEMPORAL_UI_PORT: await freePort() };
     const config = loadConfig({
-      ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
-      RAYNE_HOME: home, LOG_LEVEL: 'silent', TEMPORAL_TASK_QUEUE: taskQueue,
+      ...process.env,
+      ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+      RAYNE_HOME: home,
+      LOG_LEVEL: 'silent',
+      TEMPORAL_TASK_QUEUE: taskQueue,
     });
     const log = createLogger('silent');
     const stops: Array<() => Promise<void>> = [];

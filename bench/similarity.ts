@@ -39,14 +39,20 @@ function seeded(seed: number): () => number {
 /** Incident texts in the shape the RCA store embeds (title, then root cause), mixed from the scenarios. */
 function incidentTexts(count: number, seed: number): string[] {
   const dir = path.join(__dirname, '..', '..', 'scenarios');
-  const scenarios = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => loadScenario(path.join(dir, f)));
+  const scenarios = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => loadScenario(path.join(dir, f)));
   const services = [...new Set(scenarios.flatMap((s) => [String(s.alert.service), ...s.history.map((h) => h.service)]))];
   const symptoms = scenarios.map((s) => String(s.datadog.monitor.name).replace(/^\S+\s/, ''));
   const causes = scenarios.flatMap((s) => s.history.map((h) => h.root_cause));
   const random = seeded(seed);
   const pick = <T>(items: T[]) => items[Math.floor(random() * items.length)];
-  return Array.from({ length: count }, () =>
-    `${pick(services)} ${pick(symptoms)} on ${pick(['web', 'app', 'db', 'mq', 'lb-edge'])}-${String(Math.floor(random() * 40)).padStart(2, '0')}. ${pick(causes)}`);
+  return Array.from(
+    { length: count },
+    () =>
+      `${pick(services)} ${pick(symptoms)} on ${pick(['web', 'app', 'db', 'mq', 'lb-edge'])}-${String(Math.floor(random() * 40)).padStart(2, '0')}. ${pick(causes)}`,
+  );
 }
 
 /** Exact top-k over vectors held in memory: what any store is measured against. */
@@ -61,14 +67,19 @@ function bruteForceTopK(stored: Array<{ id: string; vector: Float32Array }>, que
     }
     return dot / Math.sqrt(norm);
   });
-  return scores.filter((s) => s >= 0).sort((a, b) => b - a).slice(0, TOP_K);
+  return scores
+    .filter((s) => s >= 0)
+    .sort((a, b) => b - a)
+    .slice(0, TOP_K);
 }
 
 function assertSameScores(store: ScoredPoint[], expected: number[], query: number): void {
-  const agree = store.length === expected.length && store.every((hit, i) => {
-    const score = expected[i];
-    return score !== undefined && Math.abs(hit.score - score) < 1e-6;
-  });
+  const agree =
+    store.length === expected.length &&
+    store.every((hit, i) => {
+      const score = expected[i];
+      return score !== undefined && Math.abs(hit.score - score) < 1e-6;
+    });
   if (!agree) throw new Error(`query ${query}: the store scored ${store.map((h) => h.score)}, brute force ${expected}`);
 }
 
@@ -96,7 +107,9 @@ runBenchmark('bench-similarity', async ({ databaseUrl, stops }) => {
   const store = new PostgresVectorStore(db, `${embedder.name}-bench-${runId}`);
   await store.ensureReady(embedder.dimension);
   await db.query('CREATE TEMP TABLE sql_alternative (id text PRIMARY KEY, vector real[] NOT NULL)');
-  console.log(`similarity benchmark: ${embedder.name}, top-${TOP_K}, ${searches} searches per size (${sqlSearches} for SQL), ${os.cpus().length} cores`);
+  console.log(
+    `similarity benchmark: ${embedder.name}, top-${TOP_K}, ${searches} searches per size (${sqlSearches} for SQL), ${os.cpus().length} cores`,
+  );
 
   const texts = incidentTexts(Math.max(...SIZES), 1);
   let started = performance.now();
@@ -111,14 +124,25 @@ runBenchmark('bench-similarity', async ({ databaseUrl, stops }) => {
   let upsertSeconds = 0;
   for (const size of SIZES) {
     const points: VectorPoint[] = vectors.slice(stored.length, size).map((vector, i) => ({
-      id: `rca/${stored.length + i}`, vector,
-      payload: { account, title: nth(texts, stored.length + i, 'text'), rootCause: '', category: 'deployment', confirmed: false, links: {}, createdAt: new Date().toISOString() },
+      id: `rca/${stored.length + i}`,
+      vector,
+      payload: {
+        account,
+        title: nth(texts, stored.length + i, 'text'),
+        rootCause: '',
+        category: 'deployment',
+        confirmed: false,
+        links: {},
+        createdAt: new Date().toISOString(),
+      },
     }));
     started = performance.now();
     for (let i = 0; i < points.length; i += 500) await store.upsert(points.slice(i, i + 500));
     upsertSeconds += (performance.now() - started) / 1000;
-    await db.query('INSERT INTO sql_alternative SELECT id, vector::real[] FROM unnest($1::text[], $2::text[]) AS t (id, vector)',
-      [points.map((p) => p.id), points.map((p) => `{${normalised(p.vector).join(',')}}`)]);
+    await db.query('INSERT INTO sql_alternative SELECT id, vector::real[] FROM unnest($1::text[], $2::text[]) AS t (id, vector)', [
+      points.map((p) => p.id),
+      points.map((p) => `{${normalised(p.vector).join(',')}}`),
+    ]);
     await db.query('ANALYZE sql_alternative');
     stored.push(...points.map((p) => ({ id: p.id, vector: Float32Array.from(normalised(p.vector)) })));
 
@@ -133,17 +157,28 @@ runBenchmark('bench-similarity', async ({ databaseUrl, stops }) => {
       bruteForceTopK(stored, queryAt(q));
     });
     await runBatch(sqlSample, 0, sqlSearches, 1, async (q) => {
-      await db.query(`SELECT id, (SELECT sum(a * b) FROM unnest(vector, $1::real[]) AS t (a, b)) AS score
-        FROM sql_alternative ORDER BY score DESC LIMIT ${TOP_K}`, [Array.from(queryAt(q))]);
+      await db.query(
+        `SELECT id, (SELECT sum(a * b) FROM unnest(vector, $1::real[]) AS t (a, b)) AS score
+        FROM sql_alternative ORDER BY score DESC LIMIT ${TOP_K}`,
+        [Array.from(queryAt(q))],
+      );
     });
     const pg = report(`search ${label}: postgres store`, storeSample);
     const brute = report(`search ${label}: js brute force`, bruteSample);
     const sql = report(`search ${label}: sql unnest`, sqlSample);
     Object.assign(figures, {
-      [`pg_p50_ms_${label}`]: pg.p50, [`pg_p99_ms_${label}`]: pg.p99, [`brute_p50_ms_${label}`]: brute.p50,
-      [`sql_p50_ms_${label}`]: sql.p50, [`ratio_${label}`]: pg.p50 / brute.p50, [`sql_ratio_${label}`]: sql.p50 / pg.p50,
+      [`pg_p50_ms_${label}`]: pg.p50,
+      [`pg_p99_ms_${label}`]: pg.p99,
+      [`brute_p50_ms_${label}`]: brute.p50,
+      [`sql_p50_ms_${label}`]: sql.p50,
+      [`ratio_${label}`]: pg.p50 / brute.p50,
+      [`sql_ratio_${label}`]: sql.p50 / pg.p50,
     });
   }
   figures.upsert_pps = throughput('upsert (postgres store)', stored.length, 'points', upsertSeconds);
-  console.log(`similarity ${Object.entries(figures).map(([name, value]) => `${name}=${value.toFixed(2)}`).join(' ')}`);
+  console.log(
+    `similarity ${Object.entries(figures)
+      .map(([name, value]) => `${name}=${value.toFixed(2)}`)
+      .join(' ')}`,
+  );
 });

@@ -53,7 +53,12 @@ runBenchmark(`bench-tier1-${Date.now()}`, async ({ config, log, databaseUrl, tem
   // 1. Ledger overhead, in interleaved rounds.
   const eventIds = await insertEvents(runtime.db, count + 20);
   const target = `${receivers.notify.url}/ledger`;
-  const viaLedger = (i: number) => runEffect(runtime.db, { eventId: eventIds[i]!, processor: 'notify', target: 'bench', label: 'bench' }, { send: () => post(target, '{}') }).then(() => undefined);
+  const viaLedger = (i: number) =>
+    runEffect(
+      runtime.db,
+      { eventId: eventIds[i]!, processor: 'notify', target: 'bench', label: 'bench' },
+      { send: () => post(target, '{}') },
+    ).then(() => undefined);
   const bare = () => post(target, '{}').then(() => undefined);
   const [ledgerSample, bareSample] = await compareInRounds(count, concurrency, viaLedger, bare);
   const ledger = report('POST through the ledger', ledgerSample);
@@ -65,7 +70,11 @@ runBenchmark(`bench-tier1-${Date.now()}`, async ({ config, log, databaseUrl, tem
     createActivityDeps(config, runtime.db),
   );
   const running = worker.run();
-  stops.push(async () => { worker.shutdown(); await running; await connection.close(); });
+  stops.push(async () => {
+    worker.shutdown();
+    await running;
+    await connection.close();
+  });
   await runtime.processorConfigs.save('default', {
     notify: { enabled: true, urls: [`${receivers.notify.url}/notify`], statuses: ['Alert'], timeout_ms: 10_000 },
     forward: { enabled: true, urls: [`${receivers.forward.url}/forward`], statuses: ['Alert'], timeout_ms: 10_000 },
@@ -76,12 +85,15 @@ runBenchmark(`bench-tier1-${Date.now()}`, async ({ config, log, databaseUrl, tem
   const e2eSample: Sample = { seconds: 0, latencies: [] };
   await runBatch(e2eSample, 0, count, concurrency, async (i) => {
     const res = await app.request('/v1/webhooks/receive', {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ monitor_id: 200000 + i, alert_status: 'Alert', hostname: `bench-${i}-host`, transition_id: `${runId}-${i}` }),
     });
     if (res.status !== 202) throw new Error(`API answered ${res.status}`);
     await Promise.all(Object.values(receivers).map((r) => received(r, `bench-${i}-host`)));
   });
   const e2e = report('alert → notify+forward+slack', e2eSample);
-  console.log(`ledger_ratio=${(ledger.rps / direct.rps).toFixed(3)} ledger_p50_ms=${ledger.p50.toFixed(2)} bare_p50_ms=${direct.p50.toFixed(2)} tier1_alerts_per_s=${e2e.rps.toFixed(1)} tier1_p50_ms=${e2e.p50.toFixed(1)} tier1_p99_ms=${e2e.p99.toFixed(1)}`);
+  console.log(
+    `ledger_ratio=${(ledger.rps / direct.rps).toFixed(3)} ledger_p50_ms=${ledger.p50.toFixed(2)} bare_p50_ms=${direct.p50.toFixed(2)} tier1_alerts_per_s=${e2e.rps.toFixed(1)} tier1_p50_ms=${e2e.p50.toFixed(1)} tier1_p99_ms=${e2e.p99.toFixed(1)}`,
+  );
 });

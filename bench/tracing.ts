@@ -21,7 +21,8 @@ const ROOT = path.resolve(__dirname, '../..');
 async function startApi(env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
   const child = spawn(process.execPath, [path.join(ROOT, 'bin/rayne.js'), 'api'], {
-    cwd: ROOT, env: { PATH: process.env.PATH!, HOME: os.tmpdir(), LOG_LEVEL: 'warn', PORT: String(port), HOST: '127.0.0.1', ...env },
+    cwd: ROOT,
+    env: { PATH: process.env.PATH!, HOME: os.tmpdir(), LOG_LEVEL: 'warn', PORT: String(port), HOST: '127.0.0.1', ...env },
   });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
@@ -29,7 +30,13 @@ async function startApi(env: Record<string, string>): Promise<{ url: string; chi
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i += 1) {
     if (child.exitCode !== null) throw new Error(`rayne api exited:\n${output}`);
-    if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) return { url, child };
+    if (
+      await fetch(`${url}/health`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return { url, child };
     if (i > 600) throw new Error(`rayne api did not listen:\n${output}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -37,24 +44,39 @@ async function startApi(env: Record<string, string>): Promise<{ url: string; chi
 
 runBenchmark('bench-tracing', async ({ config, databaseUrl, temporalAddress, stops }) => {
   const common = {
-    DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_TASK_QUEUE: 'bench-tracing',
-    RAYNE_ENCRYPTION_KEY: crypto.randomBytes(32).toString('hex'), RAYNE_HOME: config.home,
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: temporalAddress,
+    TEMPORAL_TASK_QUEUE: 'bench-tracing',
+    RAYNE_ENCRYPTION_KEY: crypto.randomBytes(32).toString('hex'),
+    RAYNE_HOME: config.home,
   };
   const traced = await startApi({ ...common, DD_TRACE_ENABLED: 'true', DD_TRACE_AGENT_URL: `http://127.0.0.1:${await freePort()}` });
   const plain = await startApi(common);
-  for (const { child } of [traced, plain]) stops.push(async () => { child.kill('SIGTERM'); await new Promise((r) => child.once('exit', r)); });
+  for (const { child } of [traced, plain])
+    stops.push(async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    });
 
   console.log(`tracing benchmark: ${count} alerts to each API, ${concurrency} in flight, interleaved rounds, ${os.cpus().length} cores`);
   const runId = Date.now();
   const send = (url: string, offset: number) => async (i: number) => {
     const res = await fetch(`${url}/v1/webhooks/receive`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ monitor_id: offset + i, alert_status: 'Alert', hostname: `trace-${i}`, transition_id: `${runId}-${offset}-${i}` }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        monitor_id: offset + i,
+        alert_status: 'Alert',
+        hostname: `trace-${i}`,
+        transition_id: `${runId}-${offset}-${i}`,
+      }),
     });
     if (res.status !== 202) throw new Error(`API answered ${res.status}: ${await res.text()}`);
   };
   const [tracedSample, plainSample] = await compareInRounds(count, concurrency, send(traced.url, 400000), send(plain.url, 500000));
   const on = report('traced, no agent', tracedSample);
   const off = report('untraced', plainSample);
-  console.log(`tracing_ratio=${(on.rps / off.rps).toFixed(3)} traced_p50_ms=${on.p50.toFixed(1)} untraced_p50_ms=${off.p50.toFixed(1)} traced_p99_ms=${on.p99.toFixed(1)}`);
+  console.log(
+    `tracing_ratio=${(on.rps / off.rps).toFixed(3)} traced_p50_ms=${on.p50.toFixed(1)} untraced_p50_ms=${off.p50.toFixed(1)} traced_p99_ms=${on.p99.toFixed(1)}`,
+  );
 });

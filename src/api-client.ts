@@ -2,7 +2,10 @@
 
 /** Thrown when the API cannot be reached at all (refused, unknown host, no answer in time); `url` is the request's. */
 export class ApiUnreachableError extends Error {
-  constructor(readonly url: string, readonly reason: string) {
+  constructor(
+    readonly url: string,
+    readonly reason: string,
+  ) {
     super(`cannot reach the Rayne API at ${url}: ${reason}`);
     this.name = new.target.name;
   }
@@ -66,8 +69,14 @@ async function responseError(method: string, route: string, response: Response):
     // Not Rayne's error shape (a proxy's HTML page, say): the text says what happened.
   }
   if (error && typeof error.message === 'string') {
-    return new ApiResponseError(method, route, response.status, typeof error.code === 'string' ? error.code : undefined, error.message,
-      Array.isArray(error.details) ? error.details as ApiResponseError['details'] : []);
+    return new ApiResponseError(
+      method,
+      route,
+      response.status,
+      typeof error.code === 'string' ? error.code : undefined,
+      error.message,
+      Array.isArray(error.details) ? (error.details as ApiResponseError['details']) : [],
+    );
   }
   return new ApiResponseError(method, route, response.status, undefined, text.trim().slice(0, 300) || response.statusText);
 }

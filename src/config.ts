@@ -10,7 +10,9 @@ const optionalText = z
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
 /** A yes/no setting: true/1/yes or false/0/no in any case; unset or empty takes the fallback. */
 const flag = (fallback: boolean) =>
-  optionalText.pipe(z.stringbool({ truthy: ['true', '1', 'yes'], falsy: ['false', '0', 'no'], case: 'insensitive' }).optional()).transform((v) => v ?? fallback);
+  optionalText
+    .pipe(z.stringbool({ truthy: ['true', '1', 'yes'], falsy: ['false', '0', 'no'], case: 'insensitive' }).optional())
+    .transform((v) => v ?? fallback);
 
 const EnvSchema = z.object({
   PORT: port.default(8080),
@@ -46,7 +48,15 @@ const EnvSchema = z.object({
   RAYNE_API_TOKEN: optionalText,
   RAYNE_WEBHOOK_SECRET: optionalText,
   /** Hosts besides Datadog's sites and loopback that an account's base_url may name (comma-separated). */
-  RAYNE_DATADOG_ALLOWED_HOSTS: z.string().default('').transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)),
+  RAYNE_DATADOG_ALLOWED_HOSTS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
+    ),
   RAYNE_ENCRYPTION_KEY: optionalText,
   RAYNE_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
   /** Failed workflow starts (while Temporal answers) after which the reconciler moves an event to dead_letter. */
@@ -151,16 +161,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const values = parsed.data;
   if (values.RAYNE_HTTP_HEADERS_TIMEOUT_MS > values.RAYNE_HTTP_REQUEST_TIMEOUT_MS) {
-    throw new ConfigError(['RAYNE_HTTP_HEADERS_TIMEOUT_MS: must not exceed RAYNE_HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)']);
+    throw new ConfigError([
+      'RAYNE_HTTP_HEADERS_TIMEOUT_MS: must not exceed RAYNE_HTTP_REQUEST_TIMEOUT_MS (the headers are part of the request)',
+    ]);
   }
   return { ...values, home: path.resolve(values.RAYNE_HOME), databaseUrl: databaseUrlFrom(values) };
 }
 
 /** Obsolete settings that still appear in old deployments, with what replaced them. */
 export function obsoleteSettings(config: Config): string[] {
-  return config.CLAUDE_AGENT_URL
-    ? ['CLAUDE_AGENT_URL is obsolete: analysis runs inside Rayne workers, no sidecar is called']
-    : [];
+  return config.CLAUDE_AGENT_URL ? ['CLAUDE_AGENT_URL is obsolete: analysis runs inside Rayne workers, no sidecar is called'] : [];
 }
 
 /** Every environment variable the config schema reads; deployment files are checked against it. */

@@ -15,7 +15,16 @@ export class StartupError extends Error {
  * account, a key, a target it lacks); Unavailable is something configured that did not answer,
  * or answered that it failed for now.
  */
-export const FAILURE_CODES = ['NotFound', 'NotConfigured', 'Unauthorized', 'Forbidden', 'BadRequest', 'Rejected', 'RateLimited', 'Unavailable'] as const;
+export const FAILURE_CODES = [
+  'NotFound',
+  'NotConfigured',
+  'Unauthorized',
+  'Forbidden',
+  'BadRequest',
+  'Rejected',
+  'RateLimited',
+  'Unavailable',
+] as const;
 export type FailureCode = (typeof FAILURE_CODES)[number];
 
 const TRANSIENT: ReadonlySet<FailureCode> = new Set(['RateLimited', 'Unavailable']);
@@ -38,7 +47,11 @@ export interface FailureData {
 
 /** A failure in Rayne's vocabulary: a code that says what a retry would do, a message for people, and its data. */
 export class RayneFailure extends Error {
-  constructor(readonly code: FailureCode, message: string, readonly data: FailureData = {}) {
+  constructor(
+    readonly code: FailureCode,
+    message: string,
+    readonly data: FailureData = {},
+  ) {
     super(message);
     this.name = new.target.name;
   }
@@ -50,12 +63,22 @@ export class RayneFailure extends Error {
 
 /** The alert's Datadog account is gone or was never added. */
 export const noDatadogAccount = (account: string) =>
-  new RayneFailure('NotConfigured', `no Datadog account "${account}"; add one with POST /v1/accounts (or run rayne dev --sandbox)`, { account });
+  new RayneFailure('NotConfigured', `no Datadog account "${account}"; add one with POST /v1/accounts (or run rayne dev --sandbox)`, {
+    account,
+  });
 
 // The caller's own mistakes (and a gone resource) repeat; any status not listed, like a 408, is taken as transient.
 const CODE_OF_STATUS: Readonly<Record<number, FailureCode>> = {
-  400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 410: 'NotFound',
-  405: 'Rejected', 409: 'Rejected', 413: 'Rejected', 422: 'Rejected', 429: 'RateLimited',
+  400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
+  410: 'NotFound',
+  405: 'Rejected',
+  409: 'Rejected',
+  413: 'Rejected',
+  422: 'Rejected',
+  429: 'RateLimited',
 };
 
 /** The code of an upstream's HTTP answer; no answer (undefined) and 5xx are Unavailable. */
@@ -81,9 +104,15 @@ export function toApplicationFailure(err: unknown): unknown {
 }
 
 const HTTP_STATUS: Readonly<Record<FailureCode, number>> = {
-  NotFound: 404, NotConfigured: 404, BadRequest: 400, Rejected: 422, RateLimited: 429, Unavailable: 503,
+  NotFound: 404,
+  NotConfigured: 404,
+  BadRequest: 400,
+  Rejected: 422,
+  RateLimited: 429,
+  Unavailable: 503,
   // Rayne's own credentials were refused, never the API caller's: the caller can do nothing about it.
-  Unauthorized: 502, Forbidden: 502,
+  Unauthorized: 502,
+  Forbidden: 502,
 };
 // An upstream's failure reaches the caller as is only when it is about the caller's request.
 const CALLERS_OWN: ReadonlySet<FailureCode> = new Set(['NotFound', 'BadRequest', 'RateLimited']);

@@ -3,11 +3,29 @@ import pino from 'pino';
 
 /** Paths whose values are secrets; pino replaces them before a line is written. */
 const REDACT = [
-  'api_key', 'app_key', '*.api_key', '*.app_key', 'apiKey', 'appKey', '*.apiKey', '*.appKey',
-  'authorization', '*.authorization', 'headers.authorization', 'headers["x-rayne-token"]',
-  'password', '*.password', 'token', '*.token', 'secret', '*.secret',
+  'api_key',
+  'app_key',
+  '*.api_key',
+  '*.app_key',
+  'apiKey',
+  'appKey',
+  '*.apiKey',
+  '*.appKey',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  'headers["x-rayne-token"]',
+  'password',
+  '*.password',
+  'token',
+  '*.token',
+  'secret',
+  '*.secret',
   // A Slack webhook URL and a forward signing secret each let anyone post as Rayne.
-  'signing_secret', '*.signing_secret', 'webhook_url', '*.webhook_url',
+  'signing_secret',
+  '*.signing_secret',
+  'webhook_url',
+  '*.webhook_url',
   // Temporal puts an activity's task token on its log lines; with it, anyone could complete the activity.
   'taskToken',
 ];

@@ -32,20 +32,38 @@ export interface ApiRuntime extends ReturnType<typeof createStores> {
   close(): Promise<void>;
 }
 
-export function createApiRuntime(config: Config, databaseUrl: string, temporalAddress: string, log: Logger, extraMetrics: MetricsSource[] = []): ApiRuntime {
+export function createApiRuntime(
+  config: Config,
+  databaseUrl: string,
+  temporalAddress: string,
+  log: Logger,
+  extraMetrics: MetricsSource[] = [],
+): ApiRuntime {
   const db = createPool(databaseUrl, undefined, config.RAYNE_DB_TIMEOUT_MS);
   const temporal = createLazyClient({ address: temporalAddress, namespace: config.TEMPORAL_NAMESPACE });
   const stores = createStores(config, db);
   const metrics = new ApiMetrics();
   const starts = {
-    db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, temporalTimeoutMs: config.RAYNE_TEMPORAL_TIMEOUT_MS,
-    maxStartAttempts: config.RAYNE_START_MAX_ATTEMPTS, log, metrics,
+    db,
+    temporal,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    temporalTimeoutMs: config.RAYNE_TEMPORAL_TIMEOUT_MS,
+    maxStartAttempts: config.RAYNE_START_MAX_ATTEMPTS,
+    log,
+    metrics,
   };
   const intake = new Intake({ ...starts, accounts: stores.accounts });
   const githubIntake = new GithubIntake({ ...starts, triggerLabel: config.RAYNE_GITHUB_TRIGGER_LABEL });
   const feedbackReindex = new FeedbackReindex(starts);
   return {
-    db, temporal, intake, githubIntake, feedbackReindex, ...stores, metrics, metricsSources: [processMetrics(), metrics.registry, ...extraMetrics],
+    db,
+    temporal,
+    intake,
+    githubIntake,
+    feedbackReindex,
+    ...stores,
+    metrics,
+    metricsSources: [processMetrics(), metrics.registry, ...extraMetrics],
     async close() {
       await temporal.connection.close().catch(() => undefined);
       await db.end();
@@ -56,8 +74,11 @@ export function createApiRuntime(config: Config, databaseUrl: string, temporalAd
 /** What a worker's activities need; the Temporal UI URL comes from config or the dev server. */
 export function createActivityDeps(config: Config, db: Db, temporalUiUrl = config.TEMPORAL_UI_URL): ActivityDeps {
   const anthropic = {
-    apiKey: config.ANTHROPIC_API_KEY, baseURL: config.ANTHROPIC_BASE_URL, model: config.ANTHROPIC_MODEL,
-    maxTurns: config.RAYNE_LLM_MAX_TURNS, maxTokensPerRca: config.RAYNE_LLM_TOKEN_BUDGET,
+    apiKey: config.ANTHROPIC_API_KEY,
+    baseURL: config.ANTHROPIC_BASE_URL,
+    model: config.ANTHROPIC_MODEL,
+    maxTurns: config.RAYNE_LLM_MAX_TURNS,
+    maxTokensPerRca: config.RAYNE_LLM_TOKEN_BUDGET,
   };
   return {
     db,
@@ -66,16 +87,23 @@ export function createActivityDeps(config: Config, db: Db, temporalUiUrl = confi
     anthropic,
     ollama: { url: config.OLLAMA_URL, model: config.OLLAMA_CHAT_MODEL },
     analysis: {
-      analyst: config.RAYNE_ANALYST, claudeConfigured: !!config.ANTHROPIC_API_KEY, ollamaConfigured: !!config.OLLAMA_URL,
-      model: config.ANTHROPIC_MODEL, ollamaModel: config.OLLAMA_CHAT_MODEL, maxTurns: config.RAYNE_LLM_MAX_TURNS,
+      analyst: config.RAYNE_ANALYST,
+      claudeConfigured: !!config.ANTHROPIC_API_KEY,
+      ollamaConfigured: !!config.OLLAMA_URL,
+      model: config.ANTHROPIC_MODEL,
+      ollamaModel: config.OLLAMA_CHAT_MODEL,
+      maxTurns: config.RAYNE_LLM_MAX_TURNS,
       llmTaskQueue: config.TEMPORAL_LLM_TASK_QUEUE,
     },
     evidenceTokens: config.RAYNE_EVIDENCE_TOKENS,
     similarity: createSimilarityProviders(config, db),
     similar: { limit: config.RAYNE_SIMILAR_LIMIT, minScore: config.RAYNE_SIMILAR_MIN_SCORE },
     github: {
-      token: config.GH_TOKEN, apiUrl: config.GITHUB_API_URL, triggerLabel: config.RAYNE_GITHUB_TRIGGER_LABEL,
-      applyLabels: config.RAYNE_GITHUB_APPLY_LABELS, closeDuplicates: config.RAYNE_GITHUB_CLOSE_DUPLICATES,
+      token: config.GH_TOKEN,
+      apiUrl: config.GITHUB_API_URL,
+      triggerLabel: config.RAYNE_GITHUB_TRIGGER_LABEL,
+      applyLabels: config.RAYNE_GITHUB_APPLY_LABELS,
+      closeDuplicates: config.RAYNE_GITHUB_CLOSE_DUPLICATES,
       duplicateConfidence: config.RAYNE_GITHUB_DUPLICATE_CONFIDENCE,
     },
   };

@@ -50,7 +50,10 @@ function conflictField(err: unknown): string | undefined {
 
 /** Datadog accounts in Postgres, keys sealed with the SecretBox. */
 export class AccountStore {
-  constructor(private readonly db: Db, private readonly box: SecretBox) {}
+  constructor(
+    private readonly db: Db,
+    private readonly box: SecretBox,
+  ) {}
 
   async list(): Promise<AccountView[]> {
     return (await this.db.query(`SELECT ${VIEW_COLUMNS} FROM accounts ORDER BY name`)).rows;
@@ -64,7 +67,9 @@ export class AccountStore {
   async create(input: AccountInput): Promise<AccountView> {
     try {
       return await inTransaction(this.db, async (tx) => {
-        const { rows: [{ count }] } = await tx.query('SELECT count(*)::int AS count FROM accounts');
+        const {
+          rows: [{ count }],
+        } = await tx.query('SELECT count(*)::int AS count FROM accounts');
         const makeDefault = input.is_default === true || count === 0;
         if (makeDefault) await tx.query('UPDATE accounts SET is_default = false WHERE is_default');
         const { rows } = await tx.query(
@@ -94,7 +99,10 @@ export class AccountStore {
              updated_at = now()
            WHERE name = $1 RETURNING ${VIEW_COLUMNS}`,
           [
-            name, 'org_id' in patch, patch.org_id ?? null, patch.base_url ?? null,
+            name,
+            'org_id' in patch,
+            patch.org_id ?? null,
+            patch.base_url ?? null,
             patch.api_key ? this.box.encrypt(patch.api_key) : null,
             patch.app_key ? this.box.encrypt(patch.app_key) : null,
             patch.is_default ?? null,
@@ -142,10 +150,11 @@ export class AccountStore {
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['rayne:default-account']);
       const { rows } = await tx.query('SELECT 1 FROM accounts LIMIT 1');
       if (rows.length > 0) return false;
-      await tx.query(
-        `INSERT INTO accounts (name, base_url, api_key_enc, app_key_enc, is_default) VALUES ('default', $1, $2, $3, true)`,
-        [baseUrl, this.box.encrypt(apiKey), this.box.encrypt(appKey)],
-      );
+      await tx.query(`INSERT INTO accounts (name, base_url, api_key_enc, app_key_enc, is_default) VALUES ('default', $1, $2, $3, true)`, [
+        baseUrl,
+        this.box.encrypt(apiKey),
+        this.box.encrypt(appKey),
+      ]);
       return true;
     });
   }

@@ -31,20 +31,34 @@ export interface AnalysisDeps {
 /** The analyst for a run: an override, else RAYNE_ANALYST, else Claude when configured, else offline (also for one not configured). */
 export function chooseAnalyst(analysis: AnalysisDeps['analysis'], override: { analyst?: AnalystName; model?: string } = {}): AnalysisPlan {
   const chosen = override.analyst ?? (analysis.analyst === 'auto' ? (analysis.claudeConfigured ? 'claude' : 'offline') : analysis.analyst);
-  const missingSetting = chosen === 'claude' && !analysis.claudeConfigured ? 'ANTHROPIC_API_KEY' : chosen === 'ollama' && !analysis.ollamaConfigured ? 'OLLAMA_URL' : undefined;
+  const missingSetting =
+    chosen === 'claude' && !analysis.claudeConfigured
+      ? 'ANTHROPIC_API_KEY'
+      : chosen === 'ollama' && !analysis.ollamaConfigured
+        ? 'OLLAMA_URL'
+        : undefined;
   const analyst: AnalystName = missingSetting ? 'offline' : chosen;
-  const model = analyst === 'offline' ? undefined : override.model ?? (analyst === 'ollama' ? analysis.ollamaModel ?? 'llama3.1' : analysis.model);
+  const model =
+    analyst === 'offline' ? undefined : (override.model ?? (analyst === 'ollama' ? (analysis.ollamaModel ?? 'llama3.1') : analysis.model));
   return {
-    analyst, model, maxTurns: analysis.maxTurns,
+    analyst,
+    model,
+    maxTurns: analysis.maxTurns,
     ...(analyst !== 'offline' && analysis.llmTaskQueue ? { taskQueue: analysis.llmTaskQueue } : {}),
-    ...(missingSetting ? { fallback: `fell back to the offline analyst: ${chosen} was asked for, but the worker has no ${missingSetting}` } : {}),
+    ...(missingSetting
+      ? { fallback: `fell back to the offline analyst: ${chosen} was asked for, but the worker has no ${missingSetting}` }
+      : {}),
   };
 }
 
 /** What the workflow keeps of a report: enough for its state query and the incident's history. */
 
-const summaryOf = (report: RcaReport): ReportSummary =>
-  ({ category: report.category, rootCause: report.root_cause.slice(0, 300), confidence: report.confidence, verdict: report.verdict });
+const summaryOf = (report: RcaReport): ReportSummary => ({
+  category: report.category,
+  rootCause: report.root_cause.slice(0, 300),
+  confidence: report.confidence,
+  verdict: report.verdict,
+});
 
 async function loadBundle(rcas: RcaStore, rcaId: string): Promise<EvidenceBundle> {
   const bundle = await rcas.bundle(rcaId);
@@ -104,20 +118,33 @@ export const createAnalysisActivities = ({ db, similarity, links, analysis }: An
       const { report } = row;
       const rootCause = row.corrected_root_cause ?? report.root_cause;
       const title = row.title ?? row.monitor_name ?? `monitor ${row.monitor_id}`;
-      const text = [title, row.service && `service ${row.service}`, row.hostname && `host ${row.hostname}`, rootCause, report.summary].filter(Boolean).join('\n');
+      const text = [title, row.service && `service ${row.service}`, row.hostname && `host ${row.hostname}`, rootCause, report.summary]
+        .filter(Boolean)
+        .join('\n');
       const [vector] = await similarity.embedder.embed([text]);
       await similarity.store.ensureReady(vector!.length);
-      await similarity.store.upsert([{
-        id: rcaId,
-        vector: vector!,
-        payload: {
-          account: row.account, title, service: row.service ?? undefined, host: row.hostname ?? undefined, monitorId: row.monitor_id,
-          rootCause, category: row.corrected_category ?? report.category, summary: report.summary,
-          confirmed: row.verdict === 'confirmed' || !!row.corrected_root_cause,
-          links: { notebook: row.notebook_url ?? undefined, rca: links.publicUrl ? `${links.publicUrl.replace(/\/+$/, '')}/v1/rca/${row.event_id}` : undefined },
-          createdAt: new Date(row.created_at).toISOString(),
+      await similarity.store.upsert([
+        {
+          id: rcaId,
+          vector: vector!,
+          payload: {
+            account: row.account,
+            title,
+            service: row.service ?? undefined,
+            host: row.hostname ?? undefined,
+            monitorId: row.monitor_id,
+            rootCause,
+            category: row.corrected_category ?? report.category,
+            summary: report.summary,
+            confirmed: row.verdict === 'confirmed' || !!row.corrected_root_cause,
+            links: {
+              notebook: row.notebook_url ?? undefined,
+              rca: links.publicUrl ? `${links.publicUrl.replace(/\/+$/, '')}/v1/rca/${row.event_id}` : undefined,
+            },
+            createdAt: new Date(row.created_at).toISOString(),
+          },
         },
-      }]);
+      ]);
       return 'indexed';
     },
   });

@@ -56,16 +56,19 @@ export async function runEffect(db: Db, key: EffectKey, effect: Effect): Promise
 /** Counts the attempt and marks the row sending; returns the status an earlier attempt left, if any. */
 async function claim(db: Db, key: EffectKey): Promise<string | undefined> {
   return inTransaction(db, async (tx) => {
-    const { rows } = await tx.query(
-      'SELECT status FROM processor_runs WHERE event_id = $1 AND processor = $2 AND target = $3 FOR UPDATE',
-      [key.eventId, key.processor, key.target],
-    );
+    const { rows } = await tx.query('SELECT status FROM processor_runs WHERE event_id = $1 AND processor = $2 AND target = $3 FOR UPDATE', [
+      key.eventId,
+      key.processor,
+      key.target,
+    ]);
     const previous: string | undefined = rows[0]?.status;
     if (previous === undefined) {
-      await tx.query(
-        `INSERT INTO processor_runs (event_id, processor, target, label, status) VALUES ($1, $2, $3, $4, 'sending')`,
-        [key.eventId, key.processor, key.target, key.label],
-      );
+      await tx.query(`INSERT INTO processor_runs (event_id, processor, target, label, status) VALUES ($1, $2, $3, $4, 'sending')`, [
+        key.eventId,
+        key.processor,
+        key.target,
+        key.label,
+      ]);
     } else if (previous !== 'succeeded' && previous !== 'in_doubt') {
       await tx.query(
         `UPDATE processor_runs SET attempts = attempts + 1, status = 'sending', started_at = now(), finished_at = NULL
@@ -77,10 +80,23 @@ async function claim(db: Db, key: EffectKey): Promise<string | undefined> {
   });
 }
 
-async function settle(db: Db, key: EffectKey, status: 'succeeded' | 'failed' | 'in_doubt', outcome: { detail?: string; error?: string; latencyMs?: number }) {
+async function settle(
+  db: Db,
+  key: EffectKey,
+  status: 'succeeded' | 'failed' | 'in_doubt',
+  outcome: { detail?: string; error?: string; latencyMs?: number },
+) {
   await db.query(
     `UPDATE processor_runs SET status = $4, detail = $5, error = $6, latency_ms = $7, finished_at = now()
       WHERE event_id = $1 AND processor = $2 AND target = $3`,
-    [key.eventId, key.processor, key.target, status, outcome.detail?.slice(0, 500) ?? null, outcome.error?.slice(0, 1000) ?? null, outcome.latencyMs ?? null],
+    [
+      key.eventId,
+      key.processor,
+      key.target,
+      status,
+      outcome.detail?.slice(0, 500) ?? null,
+      outcome.error?.slice(0, 1000) ?? null,
+      outcome.latencyMs ?? null,
+    ],
   );
 }

@@ -33,10 +33,15 @@ export const createEvidenceActivities = ({ db, accounts, evidenceTokens }: Evide
       const sources = await rcas.sources(rcaId);
       const data = (source: string) => sources.find((r) => r.source === source)?.data ?? undefined;
       const window = windowOf(alert);
-      const logs = data('logs') as { query: string; lines: StoredLogLine[]; more?: LogSearch[]; namedHosts?: NamedHost[]; origins?: OriginSummary } | undefined;
+      const logs = data('logs') as
+        { query: string; lines: StoredLogLine[]; more?: LogSearch[]; namedHosts?: NamedHost[]; origins?: OriginSummary } | undefined;
       const account = await accounts.get(alert.account);
       const bundle: EvidenceBundle = buildEvidenceBundle({
-        rcaId, role, alert, window, changeWindow: changeWindowOf(alert),
+        rcaId,
+        role,
+        alert,
+        window,
+        changeWindow: changeWindowOf(alert),
         accountBaseUrl: account?.base_url ?? 'https://api.datadoghq.com',
         sources: sources.map(({ source, status, reason, items }) => ({ source, status, reason: reason ?? undefined, items })),
         monitor: data('monitor'),

@@ -5,9 +5,11 @@ import { toApplicationFailure } from '../errors';
  * sees the code and acts on it (fail now, wait for a reset, or back off); other errors pass as they are.
  */
 export function reportingFailures<T extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: T): T {
-  const wrap = (activity: (...args: never[]) => Promise<unknown>) => (...args: never[]) =>
-    activity(...args).catch((err: unknown) => {
-      throw toApplicationFailure(err);
-    });
+  const wrap =
+    (activity: (...args: never[]) => Promise<unknown>) =>
+    (...args: never[]) =>
+      activity(...args).catch((err: unknown) => {
+        throw toApplicationFailure(err);
+      });
   return Object.fromEntries(Object.entries(activities).map(([name, activity]) => [name, wrap(activity)])) as T;
 }

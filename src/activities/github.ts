@@ -10,8 +10,15 @@ import { classifyIssue, DUPLICATE_MIN_SCORE, triageOffline } from '../github/off
 import { IssuesEventSchema } from '../github/payload';
 import { type TriageRow, TriageStore } from '../github/triage-store';
 import {
-  groundTriage, type IssueContext, type SimilarItem, type Triage, TRIAGE_SYSTEM_PROMPT, TRIAGE_TASK,
-  TRIAGE_TASK_WITH_DATADOG, type TriageContext, triageMessage,
+  groundTriage,
+  type IssueContext,
+  type SimilarItem,
+  type Triage,
+  TRIAGE_SYSTEM_PROMPT,
+  TRIAGE_TASK,
+  TRIAGE_TASK_WITH_DATADOG,
+  type TriageContext,
+  triageMessage,
 } from '../github/triage';
 import type { ScoredPoint } from '../similarity/vector-store';
 import { workflowUiUrl } from '../temporal/ui-links';
@@ -60,15 +67,25 @@ const contextOf = (row: TriageRow): TriageContext => {
 function issueOf(row: TriageRow): IssueContext {
   const { issue } = IssuesEventSchema.parse(row.payload);
   return {
-    repository: row.repository, number: row.issue_number, title: issue.title, url: issue.html_url,
-    body: (issue.body ?? '').slice(0, BODY_CHARS), labels: (issue.labels ?? []).map((l) => l.name),
-    author: issue.user?.login, createdAt: issue.created_at ?? new Date(row.created_at).toISOString(),
+    repository: row.repository,
+    number: row.issue_number,
+    title: issue.title,
+    url: issue.html_url,
+    body: (issue.body ?? '').slice(0, BODY_CHARS),
+    labels: (issue.labels ?? []).map((l) => l.name),
+    author: issue.user?.login,
+    createdAt: issue.created_at ?? new Date(row.created_at).toISOString(),
   };
 }
 
 const similarItem = (h: ScoredPoint, url?: string): SimilarItem => ({
-  id: h.id, title: h.payload.title, score: Math.round(h.score * 1000) / 1000, ...(url ? { url } : {}),
-  rootCause: h.payload.rootCause, category: h.payload.category, confirmed: h.payload.confirmed,
+  id: h.id,
+  title: h.payload.title,
+  score: Math.round(h.score * 1000) / 1000,
+  ...(url ? { url } : {}),
+  rootCause: h.payload.rootCause,
+  category: h.payload.category,
+  confirmed: h.payload.confirmed,
 });
 
 const repoOf = (row: TriageRow) => {
@@ -86,20 +103,29 @@ const callGithub = async <T>(call: string, work: () => Promise<T>): Promise<T> =
 
 /** One embedding of the issue's text, searched under each filter (up to its limit); a search that fails is named in `missing` and finds nothing. */
 async function searchSimilar(
-  { similarity, similar }: Pick<GithubDeps, 'similarity' | 'similar'>, text: string,
-  filters: Array<{ what: string; limit: number; account: string; excludeId?: string }>, missing: string[],
+  { similarity, similar }: Pick<GithubDeps, 'similarity' | 'similar'>,
+  text: string,
+  filters: Array<{ what: string; limit: number; account: string; excludeId?: string }>,
+  missing: string[],
 ): Promise<ScoredPoint[][]> {
   const fail = (what: string) => (err: Error) => {
     missing.push(`${what}: ${err.message}`);
     return [];
   };
-  const vector = await similarity.embedder.embed([text]).then(async ([v]) => {
-    await similarity.store.ensureReady(v!.length);
-    return v!;
-  }).catch((err: Error) => err);
-  return Promise.all(filters.map(async ({ what, limit, ...filter }) => (vector instanceof Error
-    ? fail(what)(vector)
-    : similarity.store.search(vector, { limit, minScore: similar.minScore, filter }).catch(fail(what)))));
+  const vector = await similarity.embedder
+    .embed([text])
+    .then(async ([v]) => {
+      await similarity.store.ensureReady(v!.length);
+      return v!;
+    })
+    .catch((err: Error) => err);
+  return Promise.all(
+    filters.map(async ({ what, limit, ...filter }) =>
+      vector instanceof Error
+        ? fail(what)(vector)
+        : similarity.store.search(vector, { limit, minScore: similar.minScore, filter }).catch(fail(what)),
+    ),
+  );
 }
 
 /** The triage steps of githubIssueWorkflow: context, analysis, the one comment, optional labels and closing, indexing. */
@@ -117,24 +143,32 @@ export const createGithubActivities = (deps: GithubDeps) => {
   /** The client, or undefined without a token (nothing is written then). */
   const client = () => (github.token ? (octokit ??= createOctokit({ ...github, token: github.token })) : undefined);
 
-  const conversationFor = (task: typeof TRIAGE_TASK) => createConversation(deps, {
-    store: new ConversationStore(db, 'github_triage_messages'),
-    task,
-    async opening(triageId) {
-      return { system: TRIAGE_SYSTEM_PROMPT, first: triageMessage(contextOf(await load(triageId))) };
-    },
-    async plan(triageId) {
-      const row = await load(triageId);
-      return { analyst: row.analyst, model: row.model };
-    },
-    async toolContext(triageId) {
-      const context = contextOf(await load(triageId));
-      const account = context.datadogAccount ?? 'default';
-      const opened = new Date(context.issue.createdAt);
-      const to = new Date(Math.min(Date.now(), opened.getTime() + 3600_000));
-      return { selfId: triageId, account, credentials: await accounts.credentials(account), similarity, similar, window: { from: new Date(opened.getTime() - 3600_000), to } };
-    },
-  });
+  const conversationFor = (task: typeof TRIAGE_TASK) =>
+    createConversation(deps, {
+      store: new ConversationStore(db, 'github_triage_messages'),
+      task,
+      async opening(triageId) {
+        return { system: TRIAGE_SYSTEM_PROMPT, first: triageMessage(contextOf(await load(triageId))) };
+      },
+      async plan(triageId) {
+        const row = await load(triageId);
+        return { analyst: row.analyst, model: row.model };
+      },
+      async toolContext(triageId) {
+        const context = contextOf(await load(triageId));
+        const account = context.datadogAccount ?? 'default';
+        const opened = new Date(context.issue.createdAt);
+        const to = new Date(Math.min(Date.now(), opened.getTime() + 3600_000));
+        return {
+          selfId: triageId,
+          account,
+          credentials: await accounts.credentials(account),
+          similarity,
+          similar,
+          window: { from: new Date(opened.getTime() - 3600_000), to },
+        };
+      },
+    });
   const withDatadog = conversationFor(TRIAGE_TASK_WITH_DATADOG);
   const withoutDatadog = conversationFor(TRIAGE_TASK);
 
@@ -144,8 +178,15 @@ export const createGithubActivities = (deps: GithubDeps) => {
     // A local Ollama model costs nothing per token.
     const estimatedCostUsd = result.model && result.analyst !== 'ollama' ? estimateCostUsd(result.model, result.usage) : 0;
     await triages.saveResult(triageId, {
-      triage, analyst: result.analyst, model: result.model,
-      usage: { ...result.usage, estimatedCostUsd, timings: result.timings, reasoning: [...result.reasoning, ...dropped.map((d) => `dropped ${d}`)] },
+      triage,
+      analyst: result.analyst,
+      model: result.model,
+      usage: {
+        ...result.usage,
+        estimatedCostUsd,
+        timings: result.timings,
+        reasoning: [...result.reasoning, ...dropped.map((d) => `dropped ${d}`)],
+      },
     });
     return { kind: triage.kind, confidence: triage.confidence, duplicates: triage.duplicates.length };
   };
@@ -178,15 +219,27 @@ export const createGithubActivities = (deps: GithubDeps) => {
       const mentions = findMentions(text, await triages.knownEntities());
       const alerts = await triages.recentAlerts(mentions);
       const datadogAccount = (await accounts.routeByOrg(undefined)) ?? ((await accounts.get('default')) ? 'default' : undefined);
-      const [issues = [], found = []] = await searchSimilar(deps, text.slice(0, SIMILAR_ISSUE_TEXT_CHARS), [
-        { what: 'similar issues', limit: similar.limit, account: issueAccount(row.repository), excludeId: issueVectorId(row.repository, row.issue_number) },
-        // Twice the limit: re-runs and copies of one past incident collapse into one.
-        ...(datadogAccount ? [{ what: 'similar incidents', limit: similar.limit * 2, account: datadogAccount }] : []),
-      ], missing);
+      const [issues = [], found = []] = await searchSimilar(
+        deps,
+        text.slice(0, SIMILAR_ISSUE_TEXT_CHARS),
+        [
+          {
+            what: 'similar issues',
+            limit: similar.limit,
+            account: issueAccount(row.repository),
+            excludeId: issueVectorId(row.repository, row.issue_number),
+          },
+          // Twice the limit: re-runs and copies of one past incident collapse into one.
+          ...(datadogAccount ? [{ what: 'similar incidents', limit: similar.limit * 2, account: datadogAccount }] : []),
+        ],
+        missing,
+      );
       const incidents = rankSimilar(found, similar.limit);
       if (!datadogAccount) missing.push('Datadog: no account is configured, so no similar incidents or Datadog tools');
       const context: TriageContext = {
-        issue, mentions, recentAlerts: alerts,
+        issue,
+        mentions,
+        recentAlerts: alerts,
         similarIncidents: incidents.map((h) => similarItem(h, h.payload.links.notebook ?? h.payload.links.rca)),
         similarIssues: issues.map((h) => similarItem(h, h.payload.links.issue)),
         looksLikeIncident: classifyIssue({ issue, mentions, recentAlerts: alerts }).kind === 'incident',
@@ -195,9 +248,13 @@ export const createGithubActivities = (deps: GithubDeps) => {
       };
       await triages.saveContext(triageId, context);
       return {
-        looksLikeIncident: context.looksLikeIncident, datadog: !!datadogAccount && !!(await accounts.credentials(datadogAccount)),
+        looksLikeIncident: context.looksLikeIncident,
+        datadog: !!datadogAccount && !!(await accounts.credentials(datadogAccount)),
         mentions: mentions.services.length + mentions.hosts.length + mentions.monitors.length,
-        recentAlerts: alerts.length, similarIncidents: incidents.length, similarIssues: issues.length, missing,
+        recentAlerts: alerts.length,
+        similarIncidents: incidents.length,
+        similarIssues: issues.length,
+        missing,
       };
     },
 
@@ -214,16 +271,25 @@ export const createGithubActivities = (deps: GithubDeps) => {
       const { triage, reasoning } = triageOffline(contextOf(await load(triageId)));
       const finishedAt = new Date();
       return saveTriage(triageId, {
-        triage, analyst: 'offline', usage: noUsage(), reasoning: note ? [note, ...reasoning] : reasoning,
-        timings: { startedAt: startedAt.toISOString(), finishedAt: finishedAt.toISOString(), ms: finishedAt.getTime() - startedAt.getTime() },
+        triage,
+        analyst: 'offline',
+        usage: noUsage(),
+        reasoning: note ? [note, ...reasoning] : reasoning,
+        timings: {
+          startedAt: startedAt.toISOString(),
+          finishedAt: finishedAt.toISOString(),
+          ms: finishedAt.getTime() - startedAt.getTime(),
+        },
       });
     },
 
     saveTriage,
 
     /** One triage model turn; issues that read like incidents are offered the Datadog tools too. */
-    triageTurn: (triageId: string, turn: number, datadogTools: boolean) => (datadogTools ? withDatadog : withoutDatadog).turn(triageId, turn),
-    triageTool: (triageId: string, call: ToolCall, datadogTools: boolean) => (datadogTools ? withDatadog : withoutDatadog).tool(triageId, call),
+    triageTurn: (triageId: string, turn: number, datadogTools: boolean) =>
+      (datadogTools ? withDatadog : withoutDatadog).turn(triageId, turn),
+    triageTool: (triageId: string, call: ToolCall, datadogTools: boolean) =>
+      (datadogTools ? withDatadog : withoutDatadog).tool(triageId, call),
 
     /**
      * Posts the triage as one comment on the issue. Idempotent: the comment carries the hidden
@@ -244,12 +310,24 @@ export const createGithubActivities = (deps: GithubDeps) => {
       const target = repoOf(row);
       // Only comments written since this triage began can be its own (a minute's slack for clock skew).
       const since = new Date(new Date(row.created_at).getTime() - 60_000).toISOString();
-      const existing = (await callGithub('list comments', () => octo.paginate(octo.issues.listComments, { ...target, since, per_page: 100 })))
-        .find((c) => c.body?.includes(marker));
-      const comment = existing ?? (await callGithub('create comment', () => octo.issues.createComment({
-        ...target,
-        body: renderComment(row.result!, contextOf(row), { workflowId: triageId, analyst: row.analyst ?? 'offline', model: row.model ?? undefined, runUrl: workflowUiUrl(links, triageId) }),
-      }))).data;
+      const existing = (
+        await callGithub('list comments', () => octo.paginate(octo.issues.listComments, { ...target, since, per_page: 100 }))
+      ).find((c) => c.body?.includes(marker));
+      const comment =
+        existing ??
+        (
+          await callGithub('create comment', () =>
+            octo.issues.createComment({
+              ...target,
+              body: renderComment(row.result!, contextOf(row), {
+                workflowId: triageId,
+                analyst: row.analyst ?? 'offline',
+                model: row.model ?? undefined,
+                runUrl: workflowUiUrl(links, triageId),
+              }),
+            }),
+          )
+        ).data;
       await triages.recordComment(triageId, { id: comment.id, url: comment.html_url, note: existing ? 'found by its marker' : null });
       return { done: true, url: comment.html_url };
     },
@@ -258,9 +336,12 @@ export const createGithubActivities = (deps: GithubDeps) => {
     async labelTriagedIssue(triageId: string): Promise<GithubWrite> {
       const row = await load(triageId);
       const octo = client();
-      if (!github.applyLabels || !octo || !row.result) return { done: false, note: !github.applyLabels ? 'RAYNE_GITHUB_APPLY_LABELS is off' : 'no GH_TOKEN' };
+      if (!github.applyLabels || !octo || !row.result)
+        return { done: false, note: !github.applyLabels ? 'RAYNE_GITHUB_APPLY_LABELS is off' : 'no GH_TOKEN' };
       const target = repoOf(row);
-      const existing = await callGithub('list labels', () => octo.paginate(octo.issues.listLabelsForRepo, { owner: target.owner, repo: target.repo, per_page: 100 }));
+      const existing = await callGithub('list labels', () =>
+        octo.paginate(octo.issues.listLabelsForRepo, { owner: target.owner, repo: target.repo, per_page: 100 }),
+      );
       const byName = new Map(existing.map((l) => [l.name.toLowerCase(), l.name]));
       const labels = row.result.suggested_labels.flatMap((l) => byName.get(l.toLowerCase()) ?? []);
       if (labels.length) await callGithub('add labels', () => octo.issues.addLabels({ ...target, labels }));
@@ -278,13 +359,19 @@ export const createGithubActivities = (deps: GithubDeps) => {
       const octo = client();
       const triage = row.result;
       const best = triage?.duplicates[0] && contextOf(row).similarIssues.find((s) => s.url === triage.duplicates[0]!.url);
-      const reason = !github.closeDuplicates ? CLOSING_OFF
-        : !octo ? 'no GH_TOKEN'
-        : row.action === 'reopened' ? 'the issue was reopened by a person'
-        : !triage || !best ? 'no duplicate found'
-        : triage.confidence < github.duplicateConfidence ? `confidence ${triage.confidence} is below ${github.duplicateConfidence}`
-        : best.score < DUPLICATE_MIN_SCORE ? `the duplicate scores ${best.score}, below ${DUPLICATE_MIN_SCORE}`
-        : undefined;
+      const reason = !github.closeDuplicates
+        ? CLOSING_OFF
+        : !octo
+          ? 'no GH_TOKEN'
+          : row.action === 'reopened'
+            ? 'the issue was reopened by a person'
+            : !triage || !best
+              ? 'no duplicate found'
+              : triage.confidence < github.duplicateConfidence
+                ? `confidence ${triage.confidence} is below ${github.duplicateConfidence}`
+                : best.score < DUPLICATE_MIN_SCORE
+                  ? `the duplicate scores ${best.score}, below ${DUPLICATE_MIN_SCORE}`
+                  : undefined;
       if (reason) return { done: false, note: reason };
       await callGithub('close issue', () => octo!.issues.update({ ...repoOf(row), state: 'closed', state_reason: 'not_planned' }));
       await triages.markClosed(triageId);
@@ -299,15 +386,23 @@ export const createGithubActivities = (deps: GithubDeps) => {
       const { issue } = context;
       const [vector] = await similarity.embedder.embed([`${issue.title}\n${issue.body}`.slice(0, SIMILAR_ISSUE_TEXT_CHARS)]);
       await similarity.store.ensureReady(vector!.length);
-      await similarity.store.upsert([{
-        id: issueVectorId(issue.repository, issue.number),
-        vector: vector!,
-        payload: {
-          account: issueAccount(issue.repository), title: `#${issue.number} ${issue.title}`.slice(0, 300),
-          service: triage?.affected_service ?? undefined, rootCause: triage?.diagnosis ?? '', category: triage?.kind ?? 'unknown',
-          summary: triage?.summary, confirmed: false, links: { issue: issue.url }, createdAt: issue.createdAt,
+      await similarity.store.upsert([
+        {
+          id: issueVectorId(issue.repository, issue.number),
+          vector: vector!,
+          payload: {
+            account: issueAccount(issue.repository),
+            title: `#${issue.number} ${issue.title}`.slice(0, 300),
+            service: triage?.affected_service ?? undefined,
+            rootCause: triage?.diagnosis ?? '',
+            category: triage?.kind ?? 'unknown',
+            summary: triage?.summary,
+            confirmed: false,
+            links: { issue: issue.url },
+            createdAt: issue.createdAt,
+          },
         },
-      }]);
+      ]);
     },
   });
 };

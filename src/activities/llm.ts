@@ -44,7 +44,6 @@ export interface LlmDeps {
   metrics?: ActivityMetrics;
 }
 
-
 /** What a tool call left in the conversation; `refused` says why it was not run. */
 export interface ToolOutcome {
   ok: boolean;
@@ -63,7 +62,11 @@ const resultText = (content: Anthropic.ToolResultBlockParam['content']): string 
 /** A stored tool_result as the workflow sees it. */
 function toolOutcome(result: Anthropic.ToolResultBlockParam): ToolOutcome {
   const text = resultText(result.content);
-  return { ok: !result.is_error, chars: text.length, ...(text.startsWith(REFUSED) ? { refused: text.slice(REFUSED.length, REFUSED.length + 300) } : {}) };
+  return {
+    ok: !result.is_error,
+    chars: text.length,
+    ...(text.startsWith(REFUSED) ? { refused: text.slice(REFUSED.length, REFUSED.length + 300) } : {}),
+  };
 }
 
 /** One kind of analyst conversation: where it is stored, what it is for, and what its tools work on. */
@@ -175,18 +178,31 @@ export function createConversation<R>(deps: Pick<LlmDeps, 'anthropic' | 'ollama'
       // The stored call is the truth: it is what the model will see answered.
       const use = uses[index]!;
       const answer = async (text: string, isError: boolean) =>
-        toolOutcome(await store.appendToolResult(id, { type: 'tool_result', tool_use_id: use.id, content: text, ...(isError ? { is_error: true } : {}) }));
+        toolOutcome(
+          await store.appendToolResult(id, {
+            type: 'tool_result',
+            tool_use_id: use.id,
+            content: text,
+            ...(isError ? { is_error: true } : {}),
+          }),
+        );
 
       if (use.name === task.submit.name) {
         const parsed = task.submit.schema.safeParse(use.input);
         return parsed.success
           ? answer('Received.', false)
-          : answer(`The input does not match the schema: ${describeIssues(parsed.error)}. Call ${task.submit.name} again with these fields fixed.`, true);
+          : answer(
+              `The input does not match the schema: ${describeIssues(parsed.error)}. Call ${task.submit.name} again with these fields fixed.`,
+              true,
+            );
       }
       if (!offersReadTool(task, use.name)) return answer(`Unknown tool "${use.name}"; the tools are listed in the request.`, true);
       const key = callKey(use.name, use.input);
       if (uses.slice(0, index).some((u) => callKey(u.name, u.input) === key)) {
-        return answer(`${REFUSED}this exact call (${use.name} with the same arguments) was already made in this investigation; use its result above, or change the arguments.`, true);
+        return answer(
+          `${REFUSED}this exact call (${use.name} with the same arguments) was already made in this investigation; use its result above, or change the arguments.`,
+          true,
+        );
       }
       const ctx = await spec.toolContext(id);
       let output: string;
@@ -221,7 +237,14 @@ export const createLlmActivities = (deps: LlmDeps) => {
       const credentials = await accounts.credentials(account);
       if (!credentials) throw noDatadogAccount(account);
       const to = bundle ? new Date(bundle.window.to) : new Date();
-      return { selfId: rcaId, account, credentials, similarity, similar, window: { from: bundle ? new Date(bundle.window.from) : new Date(to.getTime() - 30 * 60_000), to } };
+      return {
+        selfId: rcaId,
+        account,
+        credentials,
+        similarity,
+        similar,
+        window: { from: bundle ? new Date(bundle.window.from) : new Date(to.getTime() - 30 * 60_000), to },
+      };
     },
   });
   return reportingFailures({

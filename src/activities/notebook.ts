@@ -5,7 +5,13 @@ import { callDatadog, DatadogError } from '../datadog/client';
 import { datadogAppUrl } from '../datadog/links';
 import type { Db } from '../db/pool';
 import {
-  buildNotebook, isResolved, markResolved, type NotebookDocument, notebookFingerprint, type NotebookLinks, RESOLVED_PREFIX,
+  buildNotebook,
+  isResolved,
+  markResolved,
+  type NotebookDocument,
+  notebookFingerprint,
+  type NotebookLinks,
+  RESOLVED_PREFIX,
 } from '../notebook/notebook';
 import { type PublishableReport, RcaStore } from '../rca/store';
 import { reportingFailures } from './failures';
@@ -24,8 +30,7 @@ export interface NotebookDeps {
 export type PublishNotebookResult = { notebookId: number; url: string; created: boolean } | { skipped: string };
 
 export type ResolveNotebookResult =
-  | { resolvedAt: string; resolved: number[]; alreadyResolved: number[]; skipped?: string }
-  | { skipped: string };
+  { resolvedAt: string; resolved: number[]; alreadyResolved: number[]; skipped?: string } | { skipped: string };
 
 const LIST_PAGE = 100;
 const MAX_LIST_PAGES = 10;
@@ -46,7 +51,8 @@ const isNotFound = (err: unknown) => err instanceof DatadogError && err.code ===
 
 /** Datadog's client for one account: notebooks get, list by name, create, update. */
 function notebooksOf(credentials: AccountCredentials) {
-  const api = <T>(operation: string, fn: (api: v1.NotebooksApi) => Promise<T>) => callDatadog(credentials, operation, (c) => fn(new v1.NotebooksApi(c)));
+  const api = <T>(operation: string, fn: (api: v1.NotebooksApi) => Promise<T>) =>
+    callDatadog(credentials, operation, (c) => fn(new v1.NotebooksApi(c)));
   return {
     url: (id: number) => `${datadogAppUrl(credentials.baseUrl)}/notebook/${id}`,
     /** The notebook, or undefined when it was deleted. */
@@ -62,7 +68,9 @@ function notebooksOf(credentials: AccountCredentials) {
     async findByName(name: string): Promise<number | undefined> {
       const ids: number[] = [];
       for (let page = 0; page < MAX_LIST_PAGES; page++) {
-        const res = await api(`list notebooks named "${name}"`, (n) => n.listNotebooks({ query: name, includeCells: false, start: page * LIST_PAGE, count: LIST_PAGE }));
+        const res = await api(`list notebooks named "${name}"`, (n) =>
+          n.listNotebooks({ query: name, includeCells: false, start: page * LIST_PAGE, count: LIST_PAGE }),
+        );
         const data = res.data ?? [];
         for (const nb of data) if (nb.attributes.name === name || nb.attributes.name === `${RESOLVED_PREFIX}${name}`) ids.push(nb.id);
         if (data.length < LIST_PAGE) break;
@@ -137,7 +145,8 @@ export const createNotebookActivities = ({ db, accounts, links: linkSettings }: 
         }
         if (existing && existingId !== undefined) {
           const desired = desiredBody(built, resolvedAt, existing);
-          if (notebookFingerprint(existing) !== notebookFingerprint(desired)) await notebooks.update(existingId, desired as v1.NotebookUpdateRequest);
+          if (notebookFingerprint(existing) !== notebookFingerprint(desired))
+            await notebooks.update(existingId, desired as v1.NotebookUpdateRequest);
           return store(existingId, false);
         }
         // Every cell of a built notebook is new (no ids), so the resolved form is a valid create body too.
@@ -155,7 +164,11 @@ export const createNotebookActivities = ({ db, accounts, links: linkSettings }: 
       const rows = await rcas.notebooksOf(eventIdOrRcaId);
       if (rows.length === 0) return { skipped: `no RCA report is stored for ${eventIdOrRcaId}` };
       // The first recovery's time stays the time; a retry does not move it.
-      const at = rows.map((r) => r.resolved_at).find((d): d is Date => !!d)?.toISOString() ?? resolvedAt;
+      const at =
+        rows
+          .map((r) => r.resolved_at)
+          .find((d): d is Date => !!d)
+          ?.toISOString() ?? resolvedAt;
       const resolved: number[] = [];
       const alreadyResolved: number[] = [];
       const skipped: string[] = [];
@@ -178,7 +191,10 @@ export const createNotebookActivities = ({ db, accounts, links: linkSettings }: 
           resolved.push(id);
         }
       }
-      await rcas.markResolved(rows.map((r) => r.rca_id), at);
+      await rcas.markResolved(
+        rows.map((r) => r.rca_id),
+        at,
+      );
       if (seen.size === 0) return { skipped: `no notebook was published for ${eventIdOrRcaId}` };
       return { resolvedAt: at, resolved, alreadyResolved, ...(skipped.length ? { skipped: skipped.join('; ') } : {}) };
     },

@@ -2,7 +2,14 @@ import { v1, v2 } from '@datadog/datadog-api-client';
 import { Context } from '@temporalio/activity';
 import type { AccountStore } from '../accounts/store';
 import { callDatadog, type DatadogConfiguration } from '../datadog/client';
-import { alertLogsQuery, hostActivityLogsQuery, keyMetricQueries, peerErrorLogsQuery, processMetricQueries, REQUEST_LOGS_QUERY } from '../datadog/queries';
+import {
+  alertLogsQuery,
+  hostActivityLogsQuery,
+  keyMetricQueries,
+  peerErrorLogsQuery,
+  processMetricQueries,
+  REQUEST_LOGS_QUERY,
+} from '../datadog/queries';
 import type { Db } from '../db/pool';
 import { noDatadogAccount, RayneFailure } from '../errors';
 import type { SimilarityProviders } from '../similarity/providers';
@@ -10,7 +17,18 @@ import type { SimilarIncident } from '../evidence/bundle';
 import { keepChangedLines } from '../evidence/condense';
 import { hostAnswersTo, type NamedHost, namedInErrors } from '../evidence/named-hosts';
 import { type OriginSummary, summariseOrigins } from '../evidence/origins';
-import { EVIDENCE_WINDOW_MS, type LogSearch, type MetricSummary, peersOf, type StoredEvent, type StoredLogLine, changeWindowOf, summariseSeries, topSeries, windowOf } from '../evidence/sources';
+import {
+  EVIDENCE_WINDOW_MS,
+  type LogSearch,
+  type MetricSummary,
+  peersOf,
+  type StoredEvent,
+  type StoredLogLine,
+  changeWindowOf,
+  summariseSeries,
+  topSeries,
+  windowOf,
+} from '../evidence/sources';
 import { rankSimilar } from '../similarity/rank';
 import type { AlertContext, EvidenceSource, PrefetchSource, RcaPhase, Role, SourceOutcome } from '../contracts/rca';
 import { RcaStore } from '../rca/store';
@@ -49,19 +67,41 @@ interface SearchOptions {
   attributes?: boolean;
 }
 
-type LogSearcher = (query: string, range: { from: Date; to: Date }, options: SearchOptions) => Promise<{ lines: StoredLogLine[]; capped: boolean }>;
+type LogSearcher = (
+  query: string,
+  range: { from: Date; to: Date },
+  options: SearchOptions,
+) => Promise<{ lines: StoredLogLine[]; capped: boolean }>;
 
 /** Pages of one logs search; `capped` when lines were left. */
-async function searchLogs(call: DatadogCall, query: string, range: { from: Date; to: Date }, { pages: maxPages, newestFirst, attributes }: SearchOptions): Promise<{ lines: StoredLogLine[]; capped: boolean }> {
+async function searchLogs(
+  call: DatadogCall,
+  query: string,
+  range: { from: Date; to: Date },
+  { pages: maxPages, newestFirst, attributes }: SearchOptions,
+): Promise<{ lines: StoredLogLine[]; capped: boolean }> {
   const lines: StoredLogLine[] = [];
   let cursor: string | undefined;
   for (let page = 0; page < maxPages; page += 1) {
-    const result = await call(`search logs ${query}`, (c) => new v2.LogsApi(c).listLogs({
-      body: { filter: { query, from: range.from.toISOString(), to: range.to.toISOString() }, page: { limit: LOG_PAGE_SIZE, cursor }, sort: newestFirst ? '-timestamp' : 'timestamp' },
-    }));
+    const result = await call(`search logs ${query}`, (c) =>
+      new v2.LogsApi(c).listLogs({
+        body: {
+          filter: { query, from: range.from.toISOString(), to: range.to.toISOString() },
+          page: { limit: LOG_PAGE_SIZE, cursor },
+          sort: newestFirst ? '-timestamp' : 'timestamp',
+        },
+      }),
+    );
     for (const log of result.data ?? []) {
       const a = log.attributes ?? {};
-      lines.push({ at: (a.timestamp ?? range.to).toISOString(), host: a.host, service: a.service, status: a.status, message: String(a.message ?? ''), ...(attributes && a.attributes ? { attributes: a.attributes } : {}) });
+      lines.push({
+        at: (a.timestamp ?? range.to).toISOString(),
+        host: a.host,
+        service: a.service,
+        status: a.status,
+        message: String(a.message ?? ''),
+        ...(attributes && a.attributes ? { attributes: a.attributes } : {}),
+      });
     }
     cursor = result.meta?.page?.after;
     if (!cursor || (result.data?.length ?? 0) < LOG_PAGE_SIZE) break;
@@ -73,11 +113,20 @@ async function searchLogs(call: DatadogCall, query: string, range: { from: Date;
  * Searches besides the alert's own: the alert host's other lines, newest first over a longer range
  * so that what started shortly before the alert stands out, and other services' errors on its peers.
  */
-async function widerLogSearches(ctx: AlertContext, alertLines: StoredLogLine[], search: LogSearcher, window: { from: Date; to: Date }): Promise<LogSearch[]> {
+async function widerLogSearches(
+  ctx: AlertContext,
+  alertLines: StoredLogLine[],
+  search: LogSearcher,
+  window: { from: Date; to: Date },
+): Promise<LogSearch[]> {
   const more: LogSearch[] = [];
   if (ctx.hostname) {
     const query = hostActivityLogsQuery(ctx.hostname);
-    const { lines } = await search(query, { from: new Date(window.to.getTime() - HOST_ACTIVITY_MS), to: window.to }, { pages: MAX_EXTRA_LOG_PAGES, newestFirst: true });
+    const { lines } = await search(
+      query,
+      { from: new Date(window.to.getTime() - HOST_ACTIVITY_MS), to: window.to },
+      { pages: MAX_EXTRA_LOG_PAGES, newestFirst: true },
+    );
     more.push({ query, why: "on the alert's host, not an error", lines, newWithinMinutes: EVIDENCE_WINDOW_MS / 60_000 });
   }
   const peerQuery = ctx.service && peerErrorLogsQuery(peersOf(alertLines, ctx), ctx.service);
@@ -93,11 +142,20 @@ async function resolveNamedHosts(call: DatadogCall, named: Array<{ named: string
   const found: NamedHost[] = [];
   for (const { named: name, lines } of named) {
     const list = await call(`list hosts ${name}`, (c) => new v1.HostsApi(c).listHosts({ filter: name, count: 10 }));
-    const host = list.hostList?.find((h) => hostAnswersTo({ name: h.hostName ?? h.name, aliases: h.aliases, tags: Object.values(h.tagsBySource ?? {}).flat() }, name));
+    const host = list.hostList?.find((h) =>
+      hostAnswersTo({ name: h.hostName ?? h.name, aliases: h.aliases, tags: Object.values(h.tagsBySource ?? {}).flat() }, name),
+    );
     if (!host) continue;
     found.push({
-      named: name, lines, host: host.hostName ?? host.name ?? name, up: host.up, lastReportedTime: host.lastReportedTime,
-      apps: host.apps ?? [], tags: Object.values(host.tagsBySource ?? {}).flat().slice(0, 12),
+      named: name,
+      lines,
+      host: host.hostName ?? host.name ?? name,
+      up: host.up,
+      lastReportedTime: host.lastReportedTime,
+      apps: host.apps ?? [],
+      tags: Object.values(host.tagsBySource ?? {})
+        .flat()
+        .slice(0, 12),
     });
   }
   return found;
@@ -113,14 +171,20 @@ async function requestOrigins(search: LogSearcher, to: Date): Promise<OriginSumm
   const earlier = (await search(REQUEST_LOGS_QUERY, earlierWindow, sample)).lines;
   const iso = (w: { from: Date; to: Date }) => ({ from: w.from.toISOString(), to: w.to.toISOString() });
   return {
-    query: REQUEST_LOGS_QUERY, recentLines: recent.length, earlierLines: earlier.length,
-    recentWindow: iso(recentWindow), earlierWindow: iso(earlierWindow), top: summariseOrigins(recent, earlier),
+    query: REQUEST_LOGS_QUERY,
+    recentLines: recent.length,
+    earlierLines: earlier.length,
+    recentWindow: iso(recentWindow),
+    earlierWindow: iso(earlierWindow),
+    top: summariseOrigins(recent, earlier),
   };
 }
 
 /** The text an incident is embedded by: what it is about, not when. */
 export function incidentText(a: Pick<AlertContext, 'title' | 'monitorName' | 'service' | 'hostname' | 'message'>): string {
-  return [a.title, a.monitorName, a.service && `service ${a.service}`, a.hostname && `host ${a.hostname}`, a.message?.slice(0, 600)].filter(Boolean).join('\n');
+  return [a.title, a.monitorName, a.service && `service ${a.service}`, a.hostname && `host ${a.hostname}`, a.message?.slice(0, 600)]
+    .filter(Boolean)
+    .join('\n');
 }
 
 /**
@@ -147,7 +211,14 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
   };
 
   /** Runs one source: Datadog calls for the alert's account, the result saved, failures classified. */
-  const prefetch = (source: PrefetchSource, fetchSource: (ctx: AlertContext, call: <T>(operation: string, fn: (c: DatadogConfiguration) => Promise<T>) => Promise<T>) => Promise<{ outcome: Omit<SourceOutcome, 'source'>; data?: unknown }>) =>
+  const prefetch =
+    (
+      source: PrefetchSource,
+      fetchSource: (
+        ctx: AlertContext,
+        call: <T>(operation: string, fn: (c: DatadogConfiguration) => Promise<T>) => Promise<T>,
+      ) => Promise<{ outcome: Omit<SourceOutcome, 'source'>; data?: unknown }>,
+    ) =>
     async (rcaId: string, ctx: AlertContext): Promise<SourceOutcome> => {
       const credentials = await accounts.credentials(ctx.account);
       if (!credentials) return missingAccount(rcaId, source, ctx.account);
@@ -159,7 +230,8 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
       return save(rcaId, { source, ...outcome }, data);
     };
 
-  const counted = (items: number, emptyReason: string) => (items > 0 ? { status: 'ok' as const, items } : { status: 'empty' as const, items: 0, reason: emptyReason });
+  const counted = (items: number, emptyReason: string) =>
+    items > 0 ? { status: 'ok' as const, items } : { status: 'empty' as const, items: 0, reason: emptyReason };
 
   return reportingFailures({
     /** Loads the alert and registers the run; idempotent, so a re-run of the activity changes nothing. */
@@ -175,11 +247,25 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
       const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
       const tags = row.payload.tags;
       return {
-        eventId, account: row.account, status: row.alert_status as AlertStatus, monitorId: row.monitor_id,
-        monitorName: row.monitor_name ?? undefined, monitorType: text(row.payload.monitor_type),
-        title: text(row.payload.alert_title), message: text(row.payload.alert_message)?.slice(0, 4000),
-        tags: Array.isArray(tags) ? tags.map(String) : typeof tags === 'string' ? tags.split(',').map((t) => t.trim()).filter(Boolean) : [],
-        service: row.service ?? undefined, hostname: row.hostname ?? undefined, scope: row.scope,
+        eventId,
+        account: row.account,
+        status: row.alert_status as AlertStatus,
+        monitorId: row.monitor_id,
+        monitorName: row.monitor_name ?? undefined,
+        monitorType: text(row.payload.monitor_type),
+        title: text(row.payload.alert_title),
+        message: text(row.payload.alert_message)?.slice(0, 4000),
+        tags: Array.isArray(tags)
+          ? tags.map(String)
+          : typeof tags === 'string'
+            ? tags
+                .split(',')
+                .map((t) => t.trim())
+                .filter(Boolean)
+            : [],
+        service: row.service ?? undefined,
+        hostname: row.hostname ?? undefined,
+        scope: row.scope,
         alertTime: new Date(row.alert_time).toISOString(),
       };
     },
@@ -200,28 +286,40 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
       const { lines, capped } = await search(query, { from, to }, { pages: MAX_LOG_PAGES });
       // The wider look is best effort: a failure there is noted, and the alert's own lines are kept.
       const notes: string[] = capped ? [`capped at ${MAX_LOG_PAGES * LOG_PAGE_SIZE} lines`] : [];
-      const attempt = <T>(what: string, fn: () => Promise<T>) => fn().catch((err: unknown) => {
-        notes.push(`${what} failed: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300));
-        return undefined;
-      });
+      const attempt = <T>(what: string, fn: () => Promise<T>) =>
+        fn().catch((err: unknown) => {
+          notes.push(`${what} failed: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300));
+          return undefined;
+        });
       const more = (await attempt('the wider logs searches', () => widerLogSearches(ctx, lines, search, { from, to }))) ?? [];
       const errorLines = [...lines, ...more.filter((m) => m.errors).flatMap((m) => m.lines)];
-      const namedHosts = await attempt('looking up hosts named in errors', () => resolveNamedHosts(call, namedInErrors(errorLines, [ctx.hostname ?? ''], MAX_NAMED_HOSTS)));
+      const namedHosts = await attempt('looking up hosts named in errors', () =>
+        resolveNamedHosts(call, namedInErrors(errorLines, [ctx.hostname ?? ''], MAX_NAMED_HOSTS)),
+      );
       const origins = await attempt('sampling request origins', () => requestOrigins(search, to));
       const items = lines.length + more.reduce((n, m) => n + m.lines.length, 0);
       return {
-        outcome: { ...counted(items, `no error or warning logs for ${query} in the 30 minutes before the alert`), ...(notes.length ? { reason: notes.join('; ') } : {}) },
+        outcome: {
+          ...counted(items, `no error or warning logs for ${query} in the 30 minutes before the alert`),
+          ...(notes.length ? { reason: notes.join('; ') } : {}),
+        },
         data: { query, lines, more, namedHosts, origins },
       };
     }),
 
     prefetchEvents: prefetch('events', async (ctx, call) => {
       const { from, to } = changeWindowOf(ctx);
-      const result = await call('list events', (c) => new v1.EventsApi(c).listEvents({ start: Math.floor(from.getTime() / 1000), end: Math.ceil(to.getTime() / 1000) }));
+      const result = await call('list events', (c) =>
+        new v1.EventsApi(c).listEvents({ start: Math.floor(from.getTime() / 1000), end: Math.ceil(to.getTime() / 1000) }),
+      );
       const events: StoredEvent[] = (result.events ?? []).slice(0, MAX_EVENTS).map((e) => ({
         id: e.idStr ?? (e.id !== undefined ? String(e.id) : undefined),
         at: new Date((e.dateHappened ?? 0) * 1000).toISOString(),
-        title: e.title ?? '', text: keepChangedLines(e.text ?? '', 1000), source: e.sourceTypeName, alertType: e.alertType === undefined ? undefined : String(e.alertType), tags: e.tags ?? [],
+        title: e.title ?? '',
+        text: keepChangedLines(e.text ?? '', 1000),
+        source: e.sourceTypeName,
+        alertType: e.alertType === undefined ? undefined : String(e.alertType),
+        tags: e.tags ?? [],
       }));
       return { outcome: counted(events.length, 'no events from 3 hours before the alert to 10 minutes after it'), data: { events } };
     }),
@@ -236,7 +334,11 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
       return {
         outcome: { status: 'ok', items: 1 },
         data: {
-          name: host, up: found.up, apps: found.apps ?? [], platform: found.meta?.platform, lastReportedTime: found.lastReportedTime,
+          name: host,
+          up: found.up,
+          apps: found.apps ?? [],
+          platform: found.meta?.platform,
+          lastReportedTime: found.lastReportedTime,
           metrics: found.metrics ? { cpu: found.metrics.cpu, iowait: found.metrics.iowait, load: found.metrics.load } : undefined,
           tags: tags.tags ?? [],
         },
@@ -247,37 +349,70 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
       const m = await call(`get monitor ${ctx.monitorId}`, (c) => new v1.MonitorsApi(c).getMonitor({ monitorId: Number(ctx.monitorId) }));
       return {
         outcome: { status: 'ok', items: 1 },
-        data: { id: m.id, name: m.name, type: m.type, query: m.query, message: (m.message ?? '').slice(0, 2000), tags: m.tags ?? [], overallState: m.overallState },
+        data: {
+          id: m.id,
+          name: m.name,
+          type: m.type,
+          query: m.query,
+          message: (m.message ?? '').slice(0, 2000),
+          tags: m.tags ?? [],
+          overallState: m.overallState,
+        },
       };
     }),
 
     prefetchMetrics: prefetch('metrics', async (ctx, call) => {
       // The monitor's own metric needs its query; without it the host and service metrics still come.
-      const monitorQuery = await call(`get monitor ${ctx.monitorId}`, (c) => new v1.MonitorsApi(c).getMonitor({ monitorId: Number(ctx.monitorId) }))
-        .then((m) => m.query, () => undefined);
+      const monitorQuery = await call(`get monitor ${ctx.monitorId}`, (c) =>
+        new v1.MonitorsApi(c).getMonitor({ monitorId: Number(ctx.monitorId) }),
+      ).then(
+        (m) => m.query,
+        () => undefined,
+      );
       const { from, to } = windowOf(ctx);
       const summaries: MetricSummary[] = [];
       const processQueries = ctx.hostname ? processMetricQueries(ctx.hostname) : [];
       for (const { label, query } of [...keyMetricQueries({ ...ctx, monitorQuery }), ...processQueries]) {
-        const result = await call(`query metric ${query}`, (c) => new v1.MetricsApi(c).queryMetrics({ from: Math.floor(from.getTime() / 1000), to: Math.ceil(to.getTime() / 1000), query }));
-        const series = (result.series ?? []).flatMap((s) => summariseSeries(label, query, s.scope ?? '', (s.pointlist ?? []) as Array<[number, number | null]>, to.getTime()) ?? []);
+        const result = await call(`query metric ${query}`, (c) =>
+          new v1.MetricsApi(c).queryMetrics({ from: Math.floor(from.getTime() / 1000), to: Math.ceil(to.getTime() / 1000), query }),
+        );
+        const series = (result.series ?? []).flatMap(
+          (s) => summariseSeries(label, query, s.scope ?? '', (s.pointlist ?? []) as Array<[number, number | null]>, to.getTime()) ?? [],
+        );
         summaries.push(...topSeries(series, MAX_SERIES_PER_QUERY));
       }
-      return { outcome: counted(summaries.length, 'none of the key metrics has data for this host or service'), data: { metrics: summaries } };
+      return {
+        outcome: counted(summaries.length, 'none of the key metrics has data for this host or service'),
+        data: { metrics: summaries },
+      };
     }),
 
     /** Past incidents of the same account whose embedding is close to this alert's, best first, above the threshold. */
     async findSimilarIncidents(rcaId: string, ctx: AlertContext): Promise<SourceOutcome> {
       const [vector] = await similarity.embedder.embed([incidentText(ctx)]);
       await similarity.store.ensureReady(vector!.length);
-      const hits = await similarity.store.search(vector!, { limit: similar.limit * 2, minScore: similar.minScore, filter: { account: ctx.account, excludeId: rcaId } });
+      const hits = await similarity.store.search(vector!, {
+        limit: similar.limit * 2,
+        minScore: similar.minScore,
+        filter: { account: ctx.account, excludeId: rcaId },
+      });
       const incidents: SimilarIncident[] = rankSimilar(hits, similar.limit, rcaId).map((h) => ({
-        id: h.id, title: h.payload.title, rootCause: h.payload.rootCause, category: h.payload.category,
-        score: Math.round(h.score * 1000) / 1000, confirmed: h.payload.confirmed, links: h.payload.links,
+        id: h.id,
+        title: h.payload.title,
+        rootCause: h.payload.rootCause,
+        category: h.payload.category,
+        score: Math.round(h.score * 1000) / 1000,
+        confirmed: h.payload.confirmed,
+        links: h.payload.links,
       }));
       const outcome: SourceOutcome = incidents.length
         ? { source: 'similar', status: 'ok', items: incidents.length }
-        : { source: 'similar', status: 'empty', items: 0, reason: `no past incident of account "${ctx.account}" scores ${similar.minScore} or more` };
+        : {
+            source: 'similar',
+            status: 'empty',
+            items: 0,
+            reason: `no past incident of account "${ctx.account}" scores ${similar.minScore} or more`,
+          };
       return save(rcaId, outcome, { embedder: similarity.embedder.name, incidents });
     },
   });

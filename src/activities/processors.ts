@@ -48,10 +48,21 @@ async function loadEvent(db: Db, eventId: string): Promise<StoredEvent> {
   if (!row) throw new RayneFailure('NotFound', `event ${eventId} does not exist`, { eventId });
   const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
   return {
-    id: row.id, account: row.account, status: row.alert_status as AlertStatus, monitorId: row.monitor_id,
-    monitorName: row.monitor_name ?? undefined, hostname: row.hostname ?? undefined, service: row.service ?? undefined,
-    scope: row.scope, workflowId: row.workflow_id, runId: row.run_id ?? undefined, rawBody: row.raw_body,
-    title: text(row.payload.alert_title), message: text(row.payload.alert_message), priority: text(row.payload.priority), link: text(row.payload.link),
+    id: row.id,
+    account: row.account,
+    status: row.alert_status as AlertStatus,
+    monitorId: row.monitor_id,
+    monitorName: row.monitor_name ?? undefined,
+    hostname: row.hostname ?? undefined,
+    service: row.service ?? undefined,
+    scope: row.scope,
+    workflowId: row.workflow_id,
+    runId: row.run_id ?? undefined,
+    rawBody: row.raw_body,
+    title: text(row.payload.alert_title),
+    message: text(row.payload.alert_message),
+    priority: text(row.payload.priority),
+    link: text(row.payload.link),
   };
 }
 
@@ -60,14 +71,27 @@ async function postJson(url: string, body: string, headers: Record<string, strin
   const upstream = new URL(url).host;
   let response: Response;
   try {
-    response = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers }, signal: AbortSignal.timeout(timeoutMs) });
+    response = await fetch(url, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', ...headers },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
   } catch (err) {
-    throw new RayneFailure('Unavailable', `POST ${upstream} failed: ${(err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err as Error).message}`, { upstream });
+    throw new RayneFailure(
+      'Unavailable',
+      `POST ${upstream} failed: ${(err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err as Error).message}`,
+      { upstream },
+    );
   }
   await response.arrayBuffer();
   if (!response.ok) {
     const { status } = response;
-    throw new RayneFailure(codeOfStatus(status), `POST ${upstream} answered ${status}`, { upstream, status, retryAfterMs: rateLimitResetMs(status, Object.fromEntries(response.headers.entries())) });
+    throw new RayneFailure(codeOfStatus(status), `POST ${upstream} answered ${status}`, {
+      upstream,
+      status,
+      retryAfterMs: rateLimitResetMs(status, Object.fromEntries(response.headers.entries())),
+    });
   }
   return `HTTP ${response.status}`;
 }
@@ -85,7 +109,8 @@ export const createProcessorActivities = ({ db, accounts, processorConfigs, link
   };
 
   /** Loads the event, its account's settings, and the ledger key for a task; runs the effect; counts a failure. */
-  const run = (effectFor: (e: StoredEvent, config: ProcessorConfig, task: ProcessorTask) => Promise<Parameters<typeof runEffect>[2]>) =>
+  const run =
+    (effectFor: (e: StoredEvent, config: ProcessorConfig, task: ProcessorTask) => Promise<Parameters<typeof runEffect>[2]>) =>
     async (eventId: string, task: ProcessorTask): Promise<EffectOutcome> => {
       try {
         const event = await loadEvent(db, eventId);
@@ -113,7 +138,9 @@ export const createProcessorActivities = ({ db, accounts, processorConfigs, link
       const { rows } = await db.query('SELECT account, workflow_id, received_at FROM webhook_events WHERE id = $1', [eventId]);
       if (!rows[0]) throw new RayneFailure('NotFound', `event ${eventId} does not exist`, { eventId });
       const config = await processorConfigs.get(rows[0].account);
-      const { rows: [{ n }] } = await db.query(
+      const {
+        rows: [{ n }],
+      } = await db.query(
         `SELECT count(*)::int AS n FROM webhook_events
           WHERE workflow_id = $1 AND id <= $2 AND received_at > $3::timestamptz - make_interval(mins => $4)`,
         [rows[0].workflow_id, eventId, rows[0].received_at, config.flapping.window_minutes],
@@ -135,7 +162,10 @@ export const createProcessorActivities = ({ db, accounts, processorConfigs, link
     forwardProcessor: run(async (e, config, task) => {
       const url = urlOf(config, 'forward', task.target);
       const secret = config.forward.signing_secret;
-      const headers: Record<string, string> = { 'x-rayne-event-id': e.id, ...(secret ? { 'x-rayne-signature': forwardSignature(secret, e.rawBody) } : {}) };
+      const headers: Record<string, string> = {
+        'x-rayne-event-id': e.id,
+        ...(secret ? { 'x-rayne-signature': forwardSignature(secret, e.rawBody) } : {}),
+      };
       return { send: () => postJson(url, e.rawBody, headers, task.timeoutMs) };
     }),
 
@@ -150,7 +180,8 @@ export const createProcessorActivities = ({ db, accounts, processorConfigs, link
             await new IncomingWebhook(url, { timeout: task.timeoutMs }).send(message);
             return 'posted';
           } catch (err) {
-            const status = (err as { original?: { status?: number }; status?: number }).original?.status ?? (err as { status?: number }).status;
+            const status =
+              (err as { original?: { status?: number }; status?: number }).original?.status ?? (err as { status?: number }).status;
             throw new RayneFailure(codeOfStatus(status), `Slack webhook failed: ${(err as Error).message}`, { upstream: 'Slack', status });
           }
         },
@@ -167,7 +198,9 @@ export const createProcessorActivities = ({ db, accounts, processorConfigs, link
       return {
         async findExisting() {
           for (let offset = 0; offset < 1000; offset += 100) {
-            const page = await call('list downtimes', (api) => api.listDowntimes({ currentOnly: true, pageOffset: offset, pageLimit: 100 }));
+            const page = await call('list downtimes', (api) =>
+              api.listDowntimes({ currentOnly: true, pageOffset: offset, pageLimit: 100 }),
+            );
             const found = page.data?.find((d) => d.attributes?.message?.includes(marker));
             if (found) return `downtime ${found.id}`;
             if ((page.data?.length ?? 0) < 100) return undefined;
@@ -175,19 +208,21 @@ export const createProcessorActivities = ({ db, accounts, processorConfigs, link
           return undefined;
         },
         async send() {
-          const created = await call('create downtime', (api) => api.createDowntime({
-            body: {
-              data: {
-                type: 'downtime',
-                attributes: {
-                  monitorIdentifier: { monitorId: Number(e.monitorId) },
-                  scope: s.use_alert_scope && e.scope !== '*' ? e.scope : s.scope,
-                  message: `Muted by Rayne after ${e.status} of monitor ${e.monitorId} for ${s.duration_minutes} min. ${marker}`,
-                  schedule: { end: new Date(Date.now() + s.duration_minutes * 60_000) },
+          const created = await call('create downtime', (api) =>
+            api.createDowntime({
+              body: {
+                data: {
+                  type: 'downtime',
+                  attributes: {
+                    monitorIdentifier: { monitorId: Number(e.monitorId) },
+                    scope: s.use_alert_scope && e.scope !== '*' ? e.scope : s.scope,
+                    message: `Muted by Rayne after ${e.status} of monitor ${e.monitorId} for ${s.duration_minutes} min. ${marker}`,
+                    schedule: { end: new Date(Date.now() + s.duration_minutes * 60_000) },
+                  },
                 },
               },
-            },
-          }));
+            }),
+          );
           return `downtime ${created.data?.id}`;
         },
       };

@@ -62,7 +62,8 @@ export async function runReadTool(name: ReadToolName, rawInput: unknown, ctx: To
   const parsed = TOOL_INPUTS[name].safeParse(rawInput);
   if (!parsed.success) throw new ToolInputError(`invalid input for ${name}: ${describeIssues(parsed.error)}`);
   const call: Call = (operation, fn) => {
-    if (!ctx.credentials) throw new ToolInputError(`no Datadog account "${ctx.account}" is configured, so ${name} cannot run; use what you have`);
+    if (!ctx.credentials)
+      throw new ToolInputError(`no Datadog account "${ctx.account}" is configured, so ${name} cannot run; use what you have`);
     return callDatadog(ctx.credentials, operation, fn);
   };
   // One schema per tool, so the switch cannot narrow parsed.data; each case reads its own tool's fields.
@@ -72,32 +73,87 @@ export async function runReadTool(name: ReadToolName, rawInput: unknown, ctx: To
     case 'search_logs': {
       const { from, to } = range(input, ctx.window);
       const limit = input.limit ?? DEFAULT_LOG_LIMIT;
-      const result = await call('search logs', (c) => new v2.LogsApi(c).listLogs({
-        body: { filter: { query: input.query, from: from.toISOString(), to: to.toISOString() }, page: { limit }, sort: '-timestamp' },
-      }));
+      const result = await call('search logs', (c) =>
+        new v2.LogsApi(c).listLogs({
+          body: { filter: { query: input.query, from: from.toISOString(), to: to.toISOString() }, page: { limit }, sort: '-timestamp' },
+        }),
+      );
       const lines: StoredLogLine[] = (result.data ?? []).map((log) => {
         const a = log.attributes ?? {};
-        return { at: (a.timestamp ?? to).toISOString(), host: a.host, service: a.service, status: a.status, message: String(a.message ?? '') };
+        return {
+          at: (a.timestamp ?? to).toISOString(),
+          host: a.host,
+          service: a.service,
+          status: a.status,
+          message: String(a.message ?? ''),
+        };
       });
-      const templates = mineLogTemplates(lines, to).slice(0, 25).map(({ template, count, firstSeen, lastSeen, hosts, services, level, example, why }) =>
-        ({ template, count, level, firstSeen, lastSeen, hosts, services, example: example.slice(0, 300), why }));
-      return JSON.stringify({ query: input.query, from: from.toISOString(), to: to.toISOString(), lines: lines.length, more: !!result.meta?.page?.after, templates });
+      const templates = mineLogTemplates(lines, to)
+        .slice(0, 25)
+        .map(({ template, count, firstSeen, lastSeen, hosts, services, level, example, why }) => ({
+          template,
+          count,
+          level,
+          firstSeen,
+          lastSeen,
+          hosts,
+          services,
+          example: example.slice(0, 300),
+          why,
+        }));
+      return JSON.stringify({
+        query: input.query,
+        from: from.toISOString(),
+        to: to.toISOString(),
+        lines: lines.length,
+        more: !!result.meta?.page?.after,
+        templates,
+      });
     }
     case 'query_metrics': {
       const { from, to } = range(input, ctx.window);
-      const result = await call(`query metric ${input.query}`, (c) => new v1.MetricsApi(c).queryMetrics({ from: Math.floor(from.getTime() / 1000), to: Math.ceil(to.getTime() / 1000), query: input.query }));
+      const result = await call(`query metric ${input.query}`, (c) =>
+        new v1.MetricsApi(c).queryMetrics({
+          from: Math.floor(from.getTime() / 1000),
+          to: Math.ceil(to.getTime() / 1000),
+          query: input.query,
+        }),
+      );
       const series = (result.series ?? []).slice(0, 10).flatMap((s) => {
-        const summary = summariseSeries(s.metric ?? input.query, input.query, s.scope ?? '', (s.pointlist ?? []) as Array<[number, number | null]>, to.getTime());
+        const summary = summariseSeries(
+          s.metric ?? input.query,
+          input.query,
+          s.scope ?? '',
+          (s.pointlist ?? []) as Array<[number, number | null]>,
+          to.getTime(),
+        );
         return summary ? [{ ...summary, points: summary.points.map(([t, v]) => [new Date(t).toISOString(), v]) }] : [];
       });
-      return JSON.stringify({ query: input.query, from: from.toISOString(), to: to.toISOString(), series: series.length ? series : 'no data for this query in the range' });
+      return JSON.stringify({
+        query: input.query,
+        from: from.toISOString(),
+        to: to.toISOString(),
+        series: series.length ? series : 'no data for this query in the range',
+      });
     }
     case 'get_events': {
       const { from, to } = range(input, ctx.window);
-      const result = await call('list events', (c) => new v1.EventsApi(c).listEvents({ start: Math.floor(from.getTime() / 1000), end: Math.ceil(to.getTime() / 1000) }));
-      const words = String(input.query ?? '').toLowerCase().split(/\s+/).filter(Boolean);
+      const result = await call('list events', (c) =>
+        new v1.EventsApi(c).listEvents({ start: Math.floor(from.getTime() / 1000), end: Math.ceil(to.getTime() / 1000) }),
+      );
+      const words = String(input.query ?? '')
+        .toLowerCase()
+        .split(/\s+/)
+        .filter(Boolean);
       const events = (result.events ?? [])
-        .map((e) => ({ at: new Date((e.dateHappened ?? 0) * 1000).toISOString(), title: e.title ?? '', text: (e.text ?? '').slice(0, 500), source: e.sourceTypeName, alertType: e.alertType === undefined ? undefined : String(e.alertType), tags: (e.tags ?? []).slice(0, 12) }))
+        .map((e) => ({
+          at: new Date((e.dateHappened ?? 0) * 1000).toISOString(),
+          title: e.title ?? '',
+          text: (e.text ?? '').slice(0, 500),
+          source: e.sourceTypeName,
+          alertType: e.alertType === undefined ? undefined : String(e.alertType),
+          tags: (e.tags ?? []).slice(0, 12),
+        }))
         .filter((e) => words.every((w) => `${e.title} ${e.text} ${e.tags.join(' ')} ${e.source ?? ''}`.toLowerCase().includes(w)))
         .sort((a, b) => b.at.localeCompare(a.at));
       return JSON.stringify({ from: from.toISOString(), to: to.toISOString(), matched: events.length, events: events.slice(0, 40) });
@@ -106,27 +162,59 @@ export async function runReadTool(name: ReadToolName, rawInput: unknown, ctx: To
       const host = input.hostname as string;
       const list = await call('list hosts', (c) => new v1.HostsApi(c).listHosts({ filter: host, count: 10 }));
       const found = list.hostList?.find((h) => h.hostName === host || h.name === host);
-      if (!found) return JSON.stringify({ hostname: host, found: false, note: 'the host is not reporting to Datadog', similar: (list.hostList ?? []).map((h) => h.hostName ?? h.name).slice(0, 10) });
+      if (!found)
+        return JSON.stringify({
+          hostname: host,
+          found: false,
+          note: 'the host is not reporting to Datadog',
+          similar: (list.hostList ?? []).map((h) => h.hostName ?? h.name).slice(0, 10),
+        });
       const tags = await call(`get tags of host ${host}`, (c) => new v1.TagsApi(c).getHostTags({ hostName: host }));
       return JSON.stringify({
-        hostname: host, found: true, up: found.up, apps: found.apps ?? [], platform: found.meta?.platform, lastReportedTime: found.lastReportedTime,
-        metrics: found.metrics ? { cpu: found.metrics.cpu, iowait: found.metrics.iowait, load: found.metrics.load } : undefined, tags: tags.tags ?? [],
+        hostname: host,
+        found: true,
+        up: found.up,
+        apps: found.apps ?? [],
+        platform: found.meta?.platform,
+        lastReportedTime: found.lastReportedTime,
+        metrics: found.metrics ? { cpu: found.metrics.cpu, iowait: found.metrics.iowait, load: found.metrics.load } : undefined,
+        tags: tags.tags ?? [],
       });
     }
     case 'get_monitor': {
       const id = Number(input.monitor_id);
       if (!Number.isSafeInteger(id)) throw new ToolInputError(`monitor_id "${input.monitor_id}" is not a number`);
       const m = await call(`get monitor ${id}`, (c) => new v1.MonitorsApi(c).getMonitor({ monitorId: id }));
-      return JSON.stringify({ id: m.id, name: m.name, type: m.type, query: m.query, message: (m.message ?? '').slice(0, 2000), tags: m.tags ?? [], overallState: m.overallState, options: m.options?.thresholds });
+      return JSON.stringify({
+        id: m.id,
+        name: m.name,
+        type: m.type,
+        query: m.query,
+        message: (m.message ?? '').slice(0, 2000),
+        tags: m.tags ?? [],
+        overallState: m.overallState,
+        options: m.options?.thresholds,
+      });
     }
     case 'similar_incidents': {
       const [vector] = await ctx.similarity.embedder.embed([input.text]);
       await ctx.similarity.store.ensureReady(vector!.length);
       // Twice the limit: re-runs and copies of one past incident collapse into one hit.
-      const found = await ctx.similarity.store.search(vector!, { limit: ctx.similar.limit * 2, minScore: ctx.similar.minScore, filter: { account: ctx.account, excludeId: ctx.selfId } });
+      const found = await ctx.similarity.store.search(vector!, {
+        limit: ctx.similar.limit * 2,
+        minScore: ctx.similar.minScore,
+        filter: { account: ctx.account, excludeId: ctx.selfId },
+      });
       const hits = rankSimilar(found, ctx.similar.limit, ctx.selfId);
       return JSON.stringify({
-        incidents: hits.map((h) => ({ id: h.id, title: h.payload.title, rootCause: h.payload.rootCause, category: h.payload.category, score: Math.round(h.score * 1000) / 1000, confirmed: h.payload.confirmed })),
+        incidents: hits.map((h) => ({
+          id: h.id,
+          title: h.payload.title,
+          rootCause: h.payload.rootCause,
+          category: h.payload.category,
+          score: Math.round(h.score * 1000) / 1000,
+          confirmed: h.payload.confirmed,
+        })),
         ...(hits.length ? {} : { note: `no past incident scores ${ctx.similar.minScore} or more` }),
       });
     }

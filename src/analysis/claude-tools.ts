@@ -33,12 +33,15 @@ export type ReadToolName = keyof typeof TOOL_INPUTS;
 export const SUBMIT_REPORT = 'submit_report';
 
 const DESCRIPTIONS: Record<ReadToolName, string> = {
-  search_logs: 'Search Datadog logs (read-only). Returns the lines mined into templates with counts, levels, hosts, first/last seen and an example each.',
-  query_metrics: 'Query a Datadog metric timeseries (read-only). Returns each series summarised: min, max, last, baseline against the last five minutes, a few points.',
+  search_logs:
+    'Search Datadog logs (read-only). Returns the lines mined into templates with counts, levels, hosts, first/last seen and an example each.',
+  query_metrics:
+    'Query a Datadog metric timeseries (read-only). Returns each series summarised: min, max, last, baseline against the last five minutes, a few points.',
   get_events: 'List Datadog events in a time range (read-only): deployments, config changes, scaling, alerts.',
   get_host: 'Get one host from the Datadog infrastructure list (read-only): up, apps, platform, cpu/iowait/load, tags.',
   get_monitor: 'Get a Datadog monitor definition and state (read-only).',
-  similar_incidents: 'Search past incidents of this account that read like the given text (read-only). Returns title, root cause, category and score.',
+  similar_incidents:
+    'Search past incidents of this account that read like the given text (read-only). Returns title, root cause, category and score.',
 };
 
 /** zod's JSON schema without the `$schema` key, as a tool input schema. */
@@ -64,7 +67,11 @@ export const READ_TOOLS = Object.keys(TOOL_INPUTS) as ReadToolName[];
 /** The model submits hypotheses and no verdict: code derives it when the report is stored. */
 export const RCA_TASK: AnalysisTask<SubmittedReport> = {
   readTools: READ_TOOLS,
-  submit: { name: SUBMIT_REPORT, description: 'Submit the final root-cause report. Call exactly once, when the investigation is done.', schema: SubmittedReportSchema },
+  submit: {
+    name: SUBMIT_REPORT,
+    description: 'Submit the final root-cause report. Call exactly once, when the investigation is done.',
+    schema: SubmittedReportSchema,
+  },
   continuePrompt: CONTINUE_PROMPT,
   finalPrompt: FINAL_PROMPT,
 };
@@ -77,18 +84,26 @@ export const submitTool = (task: AnalysisTask): Anthropic.Tool => ({
 
 /** The task's read-only tools and its submit tool, in a fixed order so the cached prefix stays byte-identical. */
 export const toolsOf = (task: AnalysisTask): Anthropic.Tool[] => [
-  ...READ_TOOLS.filter((name) => task.readTools.includes(name)).map((name) => ({ name, description: DESCRIPTIONS[name], input_schema: inputSchema(TOOL_INPUTS[name]) })),
+  ...READ_TOOLS.filter((name) => task.readTools.includes(name)).map((name) => ({
+    name,
+    description: DESCRIPTIONS[name],
+    input_schema: inputSchema(TOOL_INPUTS[name]),
+  })),
   submitTool(task),
 ];
 
 /** Whether the task offers this read-only tool: a model asking for any other gets an error result. */
-export const offersReadTool = (task: AnalysisTask, name: string): name is ReadToolName => (task.readTools as readonly string[]).includes(name);
+export const offersReadTool = (task: AnalysisTask, name: string): name is ReadToolName =>
+  (task.readTools as readonly string[]).includes(name);
 
 /** JSON with sorted keys: two calls with the same arguments in another order are the same call. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
 }

@@ -55,12 +55,19 @@ export function buildTurnRequest(stored: readonly StoredMessage[], options: Turn
     else messages.push({ role, content: [...blocks] });
   };
   for (const m of rest) {
-    const blocks = m.seq === 1 ? m.content.map((b, i) => (i === m.content.length - 1 ? { ...b, cache_control: EPHEMERAL } as Anthropic.ContentBlockParam : b)) : m.content;
+    const blocks =
+      m.seq === 1
+        ? m.content.map((b, i) => (i === m.content.length - 1 ? ({ ...b, cache_control: EPHEMERAL } as Anthropic.ContentBlockParam) : b))
+        : m.content;
     push(m.role === 'assistant' ? 'assistant' : 'user', blocks);
     if (m.role === 'assistant') {
       const unanswered = m.content.filter((b): b is Anthropic.ToolUseBlockParam => b.type === 'tool_use' && !answered.has(b.id));
       // Results of this message's calls come in the rows that follow; only missing ones are filled in, after them.
-      if (unanswered.length) fills.set(messages.length, unanswered.map((b) => b.id));
+      if (unanswered.length)
+        fills.set(
+          messages.length,
+          unanswered.map((b) => b.id),
+        );
     }
   }
   fillMissingResults(messages, fills);
@@ -73,7 +80,10 @@ export function buildTurnRequest(stored: readonly StoredMessage[], options: Turn
   return {
     model: options.model,
     max_tokens: options.maxTokens ?? ANSWER_MAX_TOKENS,
-    system: system.content.map((b, i) => ({ ...(b as Anthropic.TextBlockParam), ...(i === system.content.length - 1 ? { cache_control: EPHEMERAL } : {}) })),
+    system: system.content.map((b, i) => ({
+      ...(b as Anthropic.TextBlockParam),
+      ...(i === system.content.length - 1 ? { cache_control: EPHEMERAL } : {}),
+    })),
     tools,
     tool_choice: options.final ? { type: 'tool', name: task.submit.name } : { type: 'auto' },
     messages,
@@ -84,7 +94,12 @@ export function buildTurnRequest(stored: readonly StoredMessage[], options: Turn
 function fillMissingResults(messages: Anthropic.MessageParam[], fills: Map<number, string[]>): void {
   // From the end, so inserting a message does not shift the indices still to fill.
   for (const [afterIndex, ids] of [...fills.entries()].sort((a, b) => b[0] - a[0])) {
-    const results: Anthropic.ToolResultBlockParam[] = ids.map((id) => ({ type: 'tool_result', tool_use_id: id, is_error: true, content: 'No result was recorded for this call; do not rely on it.' }));
+    const results: Anthropic.ToolResultBlockParam[] = ids.map((id) => ({
+      type: 'tool_result',
+      tool_use_id: id,
+      is_error: true,
+      content: 'No result was recorded for this call; do not rely on it.',
+    }));
     const next = messages[afterIndex];
     if (next && next.role === 'user') (next.content as Anthropic.ContentBlockParam[]).unshift(...results);
     else messages.splice(afterIndex, 0, { role: 'user', content: results });
@@ -112,7 +127,11 @@ export function usageOf(usage: Anthropic.Usage): TurnUsage {
 }
 
 /** The workflow's view of an answer: tool calls, the report if one was submitted and valid, or why not. */
-export function turnOutcome<R = SubmittedReport>(message: Anthropic.Message, final: boolean, task: AnalysisTask<R> = RCA_TASK as unknown as AnalysisTask<R>): TurnOutcome<R> {
+export function turnOutcome<R = SubmittedReport>(
+  message: Anthropic.Message,
+  final: boolean,
+  task: AnalysisTask<R> = RCA_TASK as unknown as AnalysisTask<R>,
+): TurnOutcome<R> {
   const calls = message.content.filter((b): b is Anthropic.ToolUseBlock => b.type === 'tool_use');
   const outcome: TurnOutcome<R> = {
     toolCalls: calls.map((b) => ({ id: b.id, name: b.name, input: b.input })),
@@ -120,7 +139,10 @@ export function turnOutcome<R = SubmittedReport>(message: Anthropic.Message, fin
     usage: usageOf(message.usage),
     final,
   };
-  const text = message.content.flatMap((b) => (b.type === 'text' ? [b.text] : [])).join('\n').trim();
+  const text = message.content
+    .flatMap((b) => (b.type === 'text' ? [b.text] : []))
+    .join('\n')
+    .trim();
   if (text) outcome.text = text.slice(0, 2000);
   const submit = calls.find((b) => b.name === task.submit.name);
   if (submit) {
@@ -180,7 +202,8 @@ const DEFAULT_PRICE = PRICES.find(([p]) => p === 'claude-sonnet-4')!;
 
 /** Estimated USD cost of the given token usage on a model, rounded to a hundredth of a cent. */
 export function estimateCostUsd(model: string, usage: Pick<AnalysisUsage, 'inputTokens' | 'outputTokens' | 'cachedTokens'>): number {
-  const [, input, cacheRead, output] = [...PRICES].sort((a, b) => b[0].length - a[0].length).find(([prefix]) => model.startsWith(prefix)) ?? DEFAULT_PRICE;
+  const [, input, cacheRead, output] =
+    [...PRICES].sort((a, b) => b[0].length - a[0].length).find(([prefix]) => model.startsWith(prefix)) ?? DEFAULT_PRICE;
   const usd = (usage.inputTokens * input + usage.cachedTokens * cacheRead + usage.outputTokens * output) / 1_000_000;
   return Math.round(usd * 10_000) / 10_000;
 }

@@ -34,7 +34,10 @@ export class ConversationStore {
   private readonly table: ConversationTable;
   private readonly key: string;
 
-  constructor(private readonly db: Db, table: ConversationTable = 'rca_messages') {
+  constructor(
+    private readonly db: Db,
+    table: ConversationTable = 'rca_messages',
+  ) {
     this.table = table;
     this.key = TABLES[table];
   }
@@ -93,11 +96,15 @@ export class ConversationStore {
     return this.findIn(this.db, id, toolUseId);
   }
 
-  private async findIn(q: Pick<Db, 'query'> | pg.PoolClient, id: string, toolUseId: string): Promise<Anthropic.ToolResultBlockParam | undefined> {
-    const { rows } = await q.query(
-      `SELECT content FROM ${this.table} WHERE ${this.key} = $1 AND role = 'user' AND content @> $2::jsonb`,
-      [id, JSON.stringify([{ type: 'tool_result', tool_use_id: toolUseId }])],
-    );
+  private async findIn(
+    q: Pick<Db, 'query'> | pg.PoolClient,
+    id: string,
+    toolUseId: string,
+  ): Promise<Anthropic.ToolResultBlockParam | undefined> {
+    const { rows } = await q.query(`SELECT content FROM ${this.table} WHERE ${this.key} = $1 AND role = 'user' AND content @> $2::jsonb`, [
+      id,
+      JSON.stringify([{ type: 'tool_result', tool_use_id: toolUseId }]),
+    ]);
     const blocks = (rows[0]?.content ?? []) as Anthropic.ContentBlockParam[];
     return blocks.find((b): b is Anthropic.ToolResultBlockParam => b.type === 'tool_result' && b.tool_use_id === toolUseId);
   }

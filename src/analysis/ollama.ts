@@ -25,21 +25,31 @@ export function toOllamaChat(request: Anthropic.MessageCreateParamsNonStreaming)
       messages.push({
         role: 'assistant',
         content: text(blocks),
-        ...(calls.length ? { tool_calls: calls.map((c) => ({ function: { name: c.name, arguments: (c.input ?? {}) as Record<string, unknown> } })) } : {}),
+        ...(calls.length
+          ? { tool_calls: calls.map((c) => ({ function: { name: c.name, arguments: (c.input ?? {}) as Record<string, unknown> } })) }
+          : {}),
       });
       continue;
     }
     // Tool results first, in the order of the calls (Ollama matches them by position), then any text.
-    const names = new Map(request.messages.flatMap((a) => (typeof a.content === 'string' ? [] : a.content.flatMap((b) => (b.type === 'tool_use' ? [[b.id, b.name] as const] : [])))));
+    const names = new Map(
+      request.messages.flatMap((a) =>
+        typeof a.content === 'string' ? [] : a.content.flatMap((b) => (b.type === 'tool_use' ? [[b.id, b.name] as const] : [])),
+      ),
+    );
     for (const b of blocks) {
-      if (b.type === 'tool_result') messages.push({ role: 'tool', content: (b.is_error ? 'Error: ' : '') + text(b.content), tool_name: names.get(b.tool_use_id) });
+      if (b.type === 'tool_result')
+        messages.push({ role: 'tool', content: (b.is_error ? 'Error: ' : '') + text(b.content), tool_name: names.get(b.tool_use_id) });
     }
     const prose = text(blocks.filter((b) => b.type === 'text'));
     if (prose) messages.push({ role: 'user', content: prose });
   }
   const tools: Tool[] = (request.tools ?? []).map((t) => {
     const tool = t as Anthropic.Tool;
-    return { type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.input_schema as Tool['function']['parameters'] } };
+    return {
+      type: 'function',
+      function: { name: tool.name, description: tool.description, parameters: tool.input_schema as Tool['function']['parameters'] },
+    };
   });
   return { model: request.model, messages, tools, stream: false, options: { num_predict: request.max_tokens, num_ctx: NUM_CTX } };
 }
@@ -48,7 +58,8 @@ export function toOllamaChat(request: Anthropic.MessageCreateParamsNonStreaming)
 export function fromOllamaReply(reply: ChatResponse, turn: number): Anthropic.Message {
   const calls = reply.message.tool_calls ?? [];
   // What turnOutcome and answerBlocks read of the blocks; the SDK's types carry more fields than an answer needs.
-  const content: Array<{ type: 'text'; text: string; citations: null } | { type: 'tool_use'; id: string; name: string; input: unknown }> = [];
+  const content: Array<{ type: 'text'; text: string; citations: null } | { type: 'tool_use'; id: string; name: string; input: unknown }> =
+    [];
   if (reply.message.content?.trim()) content.push({ type: 'text', text: reply.message.content, citations: null });
   calls.forEach((c, i) => {
     // Some models send the arguments as a JSON string.
@@ -70,7 +81,12 @@ export function fromOllamaReply(reply: ChatResponse, turn: number): Anthropic.Me
     content,
     stop_reason: calls.length ? 'tool_use' : reply.done_reason === 'length' ? 'max_tokens' : 'end_turn',
     stop_sequence: null,
-    usage: { input_tokens: reply.prompt_eval_count ?? 0, output_tokens: reply.eval_count ?? 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+    usage: {
+      input_tokens: reply.prompt_eval_count ?? 0,
+      output_tokens: reply.eval_count ?? 0,
+      cache_creation_input_tokens: 0,
+      cache_read_input_tokens: 0,
+    },
   } as unknown as Anthropic.Message;
 }
 
@@ -87,7 +103,8 @@ export function toOllamaFailure(err: unknown, url: string, model: string): Rayne
   }
   if (e.name === 'ResponseError' && e.status_code !== undefined) {
     if (e.status_code === 429) return new RayneFailure('RateLimited', `${at} answered 429: ${e.message}`, data);
-    if (e.status_code >= 500 || e.status_code === 408) return new RayneFailure('Unavailable', `${at} answered ${e.status_code}: ${e.message}`, data);
+    if (e.status_code >= 500 || e.status_code === 408)
+      return new RayneFailure('Unavailable', `${at} answered ${e.status_code}: ${e.message}`, data);
     return new RayneFailure('BadRequest', `${at} refused the request (${e.status_code}): ${e.message}`, data);
   }
   const reason = e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);

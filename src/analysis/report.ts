@@ -3,8 +3,17 @@ import { type AnalysisUsage, type Verdict, VERDICTS } from '../contracts/rca';
 
 /** The closed set of root-cause categories a report (and a scenario) may name. */
 export const RCA_CATEGORIES = [
-  'deployment', 'config_change', 'cpu_saturation', 'memory_exhaustion', 'disk_full',
-  'dependency_failure', 'database', 'network', 'certificate', 'traffic_spike', 'host_failure',
+  'deployment',
+  'config_change',
+  'cpu_saturation',
+  'memory_exhaustion',
+  'disk_full',
+  'dependency_failure',
+  'database',
+  'network',
+  'certificate',
+  'traffic_spike',
+  'host_failure',
 ] as const;
 export type RcaCategory = (typeof RCA_CATEGORIES)[number];
 
@@ -15,7 +24,6 @@ export const EvidenceItemSchema = z.object({
   link: z.string().optional().describe('the Datadog link of the item, copied from the evidence'),
 });
 export type EvidenceItem = z.infer<typeof EvidenceItemSchema>;
-
 
 /** One candidate explanation, with what speaks for and against it. */
 export const HypothesisSchema = z.object({
@@ -32,7 +40,7 @@ export type Hypothesis = z.infer<typeof HypothesisSchema>;
 export const SubmittedReportSchema = z.object({
   summary: z.string().min(1).describe('two or three sentences: what happened and why'),
   root_cause: z.string().min(1).describe('one sentence naming the culprit (the change, host, dependency or resource)'),
-  category: z.enum(RCA_CATEGORIES).describe('the best hypothesis\'s category'),
+  category: z.enum(RCA_CATEGORIES).describe("the best hypothesis's category"),
   confidence: z.number().min(0).max(1),
   hypotheses: z.array(HypothesisSchema).min(1).max(5).describe('ranked explanations, best first; the first is the root cause above'),
   evidence: z.array(EvidenceItemSchema),
@@ -46,7 +54,6 @@ export const RcaReportSchema = SubmittedReportSchema.extend({
   verdict: z.enum(VERDICTS).describe('confirmed, likely or inconclusive, derived from the strength of the evidence'),
 });
 export type RcaReport = z.infer<typeof RcaReportSchema>;
-
 
 /** A report with who wrote it, what it cost and how long it took. */
 export interface AnalysisResult {
@@ -67,7 +74,14 @@ export type StoredAnalysis = Omit<AnalysisResult, 'report'> & { report: StoredRe
 /** An analysis as an analyst hands it in: its report gets the verdict when it is stored (finishReport). */
 export type SubmittedAnalysis = Omit<AnalysisResult, 'report'> & { report: SubmittedReport };
 
-export const noUsage = (): AnalysisUsage => ({ turns: 0, toolCalls: 0, inputTokens: 0, outputTokens: 0, cachedTokens: 0, estimatedCostUsd: 0 });
+export const noUsage = (): AnalysisUsage => ({
+  turns: 0,
+  toolCalls: 0,
+  inputTokens: 0,
+  outputTokens: 0,
+  cachedTokens: 0,
+  estimatedCostUsd: 0,
+});
 
 // A best hypothesis is confirmed when it is strong, well ahead and backed by two kinds of source
 // with nothing against it; likely when it is fair, ahead and seen in two kinds of source (logs and
@@ -81,7 +95,8 @@ export function deriveVerdict(hypotheses: readonly Hypothesis[]): Verdict {
   if (!best || best.supporting.length === 0) return 'inconclusive';
   const margin = best.score - (second?.score ?? 0);
   const sources = new Set(best.supporting.map((e) => e.source)).size;
-  if (best.score >= CONFIRMED.score && margin >= CONFIRMED.margin && sources >= CONFIRMED.sources && best.against.length === 0) return 'confirmed';
+  if (best.score >= CONFIRMED.score && margin >= CONFIRMED.margin && sources >= CONFIRMED.sources && best.against.length === 0)
+    return 'confirmed';
   if (best.score >= LIKELY.score && margin >= LIKELY.margin && sources >= LIKELY.sources) return 'likely';
   return 'inconclusive';
 }

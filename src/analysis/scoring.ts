@@ -29,13 +29,17 @@ export function scoreReport(report: ScoredReport, expected: ExpectedRca): Report
   const categoryCorrect = report.category === expected.category;
   const culpritFound = namesAll(report.root_cause, expected.culprit_terms);
   const solved = categoryCorrect && culpritFound;
-  const top3 = solved || (report.hypotheses ?? []).slice(0, 3)
-    .some((h) => h.category === expected.category && namesAll(`${h.culprit}\n${h.statement}`, expected.culprit_terms));
+  const top3 =
+    solved ||
+    (report.hypotheses ?? [])
+      .slice(0, 3)
+      .some((h) => h.category === expected.category && namesAll(`${h.culprit}\n${h.statement}`, expected.culprit_terms));
   return { categoryCorrect, culpritFound, solved, top3 };
 }
 
 /** Whether the evidence handed to the analyst names every culprit term at all. */
-export const evidenceRecalled = (evidence: unknown, expected: ExpectedRca) => namesAll(JSON.stringify(evidence ?? {}), expected.culprit_terms);
+export const evidenceRecalled = (evidence: unknown, expected: ExpectedRca) =>
+  namesAll(JSON.stringify(evidence ?? {}), expected.culprit_terms);
 
 /** One evaluated scenario: its score, the report's verdict and confidence, and the evidence it had. */
 export interface ScoreRow {
@@ -82,14 +86,21 @@ const median = (xs: number[]) => {
 
 const meanOf = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
 
-const CONFIDENCE_BUCKETS: ReadonlyArray<[string, number, number]> = [['0.0-0.3', 0, 0.3], ['0.3-0.5', 0.3, 0.5], ['0.5-0.7', 0.5, 0.7], ['0.7-1.0', 0.7, 1.01]];
+const CONFIDENCE_BUCKETS: ReadonlyArray<[string, number, number]> = [
+  ['0.0-0.3', 0, 0.3],
+  ['0.3-0.5', 0.3, 0.5],
+  ['0.5-0.7', 0.5, 0.7],
+  ['0.7-1.0', 0.7, 1.01],
+];
 const VERDICT_ORDER: readonly Verdict[] = ['confirmed', 'likely', 'inconclusive'];
 
 function grouped(rows: ScoreRow[], groups: ReadonlyArray<readonly [string, (r: ScoreRow) => boolean]>): GroupAccuracy[] {
-  return groups.map(([group, member]) => {
-    const members = rows.filter(member);
-    return { group, answers: members.length, solved: members.filter((r) => r.score.solved).length };
-  }).filter((g) => g.answers > 0);
+  return groups
+    .map(([group, member]) => {
+      const members = rows.filter(member);
+      return { group, answers: members.length, solved: members.filter((r) => r.score.solved).length };
+    })
+    .filter((g) => g.answers > 0);
 }
 
 /** Totals over scenarios; accuracy is 0 when there are none. */
@@ -104,9 +115,17 @@ export function summarizeScores(rows: ScoreRow[]): ScoreSummary {
     total,
     categoryAccuracy: total ? count((r) => r.score.categoryCorrect) / total : 0,
     committed: { answers: committed.length, solved: committed.filter((r) => r.score.solved).length },
-    byConfidence: grouped(rows, CONFIDENCE_BUCKETS.map(([name, lo, hi]) => [name, (r: ScoreRow) => r.confidence !== undefined && r.confidence >= lo && r.confidence < hi] as const)),
+    byConfidence: grouped(
+      rows,
+      CONFIDENCE_BUCKETS.map(
+        ([name, lo, hi]) => [name, (r: ScoreRow) => r.confidence !== undefined && r.confidence >= lo && r.confidence < hi] as const,
+      ),
+    ),
     meanConfidence: meanOf(rows.flatMap((r) => (r.confidence === undefined ? [] : [r.confidence]))),
-    byVerdict: grouped(rows, VERDICT_ORDER.map((v) => [v, (r: ScoreRow) => r.verdict === v] as const)),
+    byVerdict: grouped(
+      rows,
+      VERDICT_ORDER.map((v) => [v, (r: ScoreRow) => r.verdict === v] as const),
+    ),
     medianEvidenceTokens: median(rows.map((r) => r.evidenceTokens)),
     medianEvidenceChars: median(rows.map((r) => r.evidenceChars)),
   };
@@ -114,15 +133,25 @@ export function summarizeScores(rows: ScoreRow[]): ScoreSummary {
 
 const yesNo = (b: boolean) => (b ? 'yes' : 'no');
 const share = (n: number, of: number) => (of ? `${n}/${of} (${Math.round((100 * n) / of)}%)` : '0/0');
-const accuracyLine = (title: string, groups: GroupAccuracy[]) => `${title}: ${groups.map((g) => `${g.group} ${share(g.solved, g.answers)}`).join(', ') || 'none'}`;
+const accuracyLine = (title: string, groups: GroupAccuracy[]) =>
+  `${title}: ${groups.map((g) => `${g.group} ${share(g.solved, g.answers)}`).join(', ') || 'none'}`;
 
 /** A table of the rows, accuracy by confidence and verdict, then the line scripts read. */
 export function formatScores(rows: ScoreRow[]): string {
   const header = ['scenario', 'expected', 'got', 'verdict', 'conf', 'category', 'culprit', 'solved', 'top3', 'recall', 'tokens', 'chars'];
   const body = rows.map((r) => [
-    r.scenario, r.expected.category, r.category, r.verdict ?? '-', r.confidence === undefined ? '-' : r.confidence.toFixed(2),
-    yesNo(r.score.categoryCorrect), yesNo(r.score.culpritFound), yesNo(r.score.solved), yesNo(r.score.top3), yesNo(r.evidenceRecalled),
-    String(r.evidenceTokens), String(r.evidenceChars),
+    r.scenario,
+    r.expected.category,
+    r.category,
+    r.verdict ?? '-',
+    r.confidence === undefined ? '-' : r.confidence.toFixed(2),
+    yesNo(r.score.categoryCorrect),
+    yesNo(r.score.culpritFound),
+    yesNo(r.score.solved),
+    yesNo(r.score.top3),
+    yesNo(r.evidenceRecalled),
+    String(r.evidenceTokens),
+    String(r.evidenceChars),
   ]);
   const s = summarizeScores(rows);
   return [

@@ -5,7 +5,18 @@ import type { ApiDeps } from './deps';
 import { requireApiToken } from './auth';
 import { baseUrlProblem } from '../datadog/sites';
 import { ApiError } from './errors';
-import { type ApiRoutes, BAD_REQUEST, json, jsonRequest, openApiApp, problem, routesOf, security, UNAUTHORIZED, UNSUPPORTED_MEDIA_TYPE } from './openapi';
+import {
+  type ApiRoutes,
+  BAD_REQUEST,
+  json,
+  jsonRequest,
+  openApiApp,
+  problem,
+  routesOf,
+  security,
+  UNAUTHORIZED,
+  UNSUPPORTED_MEDIA_TYPE,
+} from './openapi';
 import { jsonBody, storableText } from './request';
 
 // Names appear in webhook URLs and workflow ids, so they stay URL- and id-safe.
@@ -13,28 +24,34 @@ const Name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be 1-63 lowerc
 const OrgId = z.union([z.string().regex(/^\d+$/, 'must be a number'), z.number().int()]).transform(String);
 const Key = z.string().min(1, 'must not be empty').max(512);
 
-const CreateAccount = z.strictObject({
-  name: Name,
-  org_id: OrgId.optional(),
-  base_url: z.string().url().optional(),
-  api_key: Key,
-  app_key: Key,
-  is_default: z.boolean().optional(),
-}).meta({ id: 'CreateAccount', description: 'base_url defaults to DD_API_URL' });
-const UpdateAccount = CreateAccount.omit({ name: true }).partial().extend({ org_id: OrgId.nullable().optional() })
+const CreateAccount = z
+  .strictObject({
+    name: Name,
+    org_id: OrgId.optional(),
+    base_url: z.string().url().optional(),
+    api_key: Key,
+    app_key: Key,
+    is_default: z.boolean().optional(),
+  })
+  .meta({ id: 'CreateAccount', description: 'base_url defaults to DD_API_URL' });
+const UpdateAccount = CreateAccount.omit({ name: true })
+  .partial()
+  .extend({ org_id: OrgId.nullable().optional() })
   .meta({ id: 'UpdateAccount', description: 'only the fields given change; org_id null clears it' });
 
 const Timestamp = z.string().meta({ format: 'date-time' });
-const Account = z.object({
-  name: z.string(),
-  org_id: z.string().nullable(),
-  base_url: z.string(),
-  is_default: z.boolean(),
-  api_key_set: z.boolean(),
-  app_key_set: z.boolean(),
-  created_at: Timestamp,
-  updated_at: Timestamp,
-}).meta({ id: 'Account', description: 'An account as the API shows it: keys are never part of it.' });
+const Account = z
+  .object({
+    name: z.string(),
+    org_id: z.string().nullable(),
+    base_url: z.string(),
+    is_default: z.boolean(),
+    api_key_set: z.boolean(),
+    app_key_set: z.boolean(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  })
+  .meta({ id: 'Account', description: 'An account as the API shows it: keys are never part of it.' });
 const NameParam = z.object({ name: storableText().meta({ description: 'the account name' }) });
 
 const NOT_FOUND = problem('no account by that name');
@@ -42,39 +59,69 @@ const CONFLICT = problem('the name or org_id is taken');
 const route = routesOf('Accounts', security.apiToken);
 
 const listAccounts = route({
-  method: 'get', path: '/', summary: 'List accounts',
+  method: 'get',
+  path: '/',
+  summary: 'List accounts',
   responses: { 200: json(z.object({ accounts: z.array(Account) }), 'all accounts'), 401: UNAUTHORIZED },
 });
 const createAccount = route({
-  method: 'post', path: '/', summary: 'Create an account', middleware: [jsonBody] as const,
+  method: 'post',
+  path: '/',
+  summary: 'Create an account',
+  middleware: [jsonBody] as const,
   request: { body: jsonRequest(CreateAccount) },
   responses: { 201: json(Account, 'created'), 400: BAD_REQUEST, 401: UNAUTHORIZED, 409: CONFLICT, 415: UNSUPPORTED_MEDIA_TYPE },
 });
 const getAccount = route({
-  method: 'get', path: '/{name}', summary: 'Show an account', request: { params: NameParam },
+  method: 'get',
+  path: '/{name}',
+  summary: 'Show an account',
+  request: { params: NameParam },
   responses: { 200: json(Account, 'the account'), 401: UNAUTHORIZED, 404: NOT_FOUND },
 });
 const updateAccount = route({
-  method: 'put', path: '/{name}', summary: 'Change an account', middleware: [jsonBody] as const,
+  method: 'put',
+  path: '/{name}',
+  summary: 'Change an account',
+  middleware: [jsonBody] as const,
   request: { params: NameParam, body: jsonRequest(UpdateAccount) },
   description: 'Changing base_url needs api_key and app_key in the same request: stored keys never go to a new host.',
-  responses: { 200: json(Account, 'the changed account'), 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND, 409: CONFLICT, 415: UNSUPPORTED_MEDIA_TYPE },
+  responses: {
+    200: json(Account, 'the changed account'),
+    400: BAD_REQUEST,
+    401: UNAUTHORIZED,
+    404: NOT_FOUND,
+    409: CONFLICT,
+    415: UNSUPPORTED_MEDIA_TYPE,
+  },
 });
 const removeAccount = route({
-  method: 'delete', path: '/{name}', summary: 'Delete an account', request: { params: NameParam },
+  method: 'delete',
+  path: '/{name}',
+  summary: 'Delete an account',
+  request: { params: NameParam },
   responses: { 204: { description: 'deleted' }, 401: UNAUTHORIZED, 404: NOT_FOUND },
 });
 const makeDefault = route({
-  method: 'post', path: '/{name}/default', summary: 'Make it the default account', request: { params: NameParam },
+  method: 'post',
+  path: '/{name}/default',
+  summary: 'Make it the default account',
+  request: { params: NameParam },
   responses: { 200: json(Account, 'the account, now the default'), 401: UNAUTHORIZED, 404: NOT_FOUND },
 });
 const testKeys = route({
-  method: 'post', path: '/{name}/test', summary: 'Validate the keys with Datadog',
-  description: 'Asks `GET /api/v1/validate` at the account\'s base URL whether its API key is valid.',
+  method: 'post',
+  path: '/{name}/test',
+  summary: 'Validate the keys with Datadog',
+  description: "Asks `GET /api/v1/validate` at the account's base URL whether its API key is valid.",
   request: { params: NameParam },
   responses: {
-    200: json(z.object({ account: z.string(), base_url: z.string(), valid: z.boolean(), status: z.number().int().optional(), message: z.string() }), 'what Datadog said'),
-    401: UNAUTHORIZED, 404: NOT_FOUND,
+    200: json(
+      z.object({ account: z.string(), base_url: z.string(), valid: z.boolean(), status: z.number().int().optional(), message: z.string() }),
+      'what Datadog said',
+    ),
+    401: UNAUTHORIZED,
+    404: NOT_FOUND,
   },
 });
 

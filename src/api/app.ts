@@ -15,21 +15,42 @@ import { rcaRoutes } from './rca';
 import { webhookRoutes } from './webhooks';
 
 const CheckState = z.enum(['ok', 'unavailable']);
-const Readiness = z.object({
-  status: z.enum(['ready', 'degraded', 'not_ready']).meta({ description: 'degraded: Temporal is away; webhooks are still stored and started when it is back' }),
-  checks: z.object({ postgres: CheckState, temporal: CheckState }).meta({ description: 'the reason of an unavailable one is logged, not shown' }),
-}).meta({ id: 'Readiness' });
+const Readiness = z
+  .object({
+    status: z
+      .enum(['ready', 'degraded', 'not_ready'])
+      .meta({ description: 'degraded: Temporal is away; webhooks are still stored and started when it is back' }),
+    checks: z
+      .object({ postgres: CheckState, temporal: CheckState })
+      .meta({ description: 'the reason of an unavailable one is logged, not shown' }),
+  })
+  .meta({ id: 'Readiness' });
 
 const health = createRoute({
-  method: 'get', path: '/health', tags: ['Health'], summary: 'Liveness', security: security.none,
+  method: 'get',
+  path: '/health',
+  tags: ['Health'],
+  summary: 'Liveness',
+  security: security.none,
   responses: { 200: json(z.object({ status: z.literal('ok') }), 'the process answers') },
 });
 const ready = createRoute({
-  method: 'get', path: '/ready', tags: ['Health'], summary: 'Readiness: webhooks can be stored (Postgres answers)', security: security.none,
-  responses: { 200: json(Readiness, 'Postgres answers; status says whether Temporal does'), 503: json(Readiness, 'Postgres does not answer') },
+  method: 'get',
+  path: '/ready',
+  tags: ['Health'],
+  summary: 'Readiness: webhooks can be stored (Postgres answers)',
+  security: security.none,
+  responses: {
+    200: json(Readiness, 'Postgres answers; status says whether Temporal does'),
+    503: json(Readiness, 'Postgres does not answer'),
+  },
 });
 const metricsRoute = createRoute({
-  method: 'get', path: '/metrics', tags: ['Health'], summary: 'Prometheus metrics', security: security.none,
+  method: 'get',
+  path: '/metrics',
+  tags: ['Health'],
+  summary: 'Prometheus metrics',
+  security: security.none,
   responses: { 200: { description: 'Prometheus text exposition', content: { 'text/plain': { schema: z.string() } } } },
 });
 
@@ -42,37 +63,57 @@ export function createApp(deps: ApiDeps) {
   app.use(answerForeignErrors(onError));
   // Every answer within a bound, whatever it waits on; the work may still finish, and retries are deduplicated.
   app.use(timeout(deadlineMs, (c) => unavailable(c, `no answer within ${deadlineMs} ms (Postgres or Temporal is slow); retry later`)));
-  return app
-    .openapi(health, (c) => c.json({ status: 'ok' as const }, 200))
-    // Unauthenticated like /health: counts by status and type, no ids, accounts or payloads.
-    .openapi(metricsRoute, async (c) => c.text(await exposition(deps.metricsSources), 200, { 'content-type': METRICS_CONTENT_TYPE }))
-    // Ready means webhooks are stored durably: Postgres is needed, Temporal is not (while it is
-    // away, events wait as pending_start for the reconciler), so it only degrades the answer.
-    .openapi(ready, async (c) => {
-      const checks = await readiness(deps);
-      const body = { status: checks.postgres !== 'ok' ? 'not_ready' as const : checks.temporal !== 'ok' ? 'degraded' as const : 'ready' as const, checks };
-      return body.status === 'not_ready' ? c.json(body, 503) : c.json(body, 200);
-    })
-    // Before /v1/webhooks: its management token guards everything under it, and GitHub signs instead.
-    .route('/v1/webhooks/github', githubRoutes(deps))
-    .route('/v1/webhooks', webhookRoutes(deps))
-    .route('/v1/accounts', accountRoutes(deps))
-    .route('/v1/rca', rcaRoutes(deps))
-    .route('/v1', datadogRoutes(deps))
-    // Public: the document and the page describe the routes, and hold no secrets.
-    .route('/', docsRoutes(() => app.getOpenAPI31Document(documentConfig())))
-    // The console renders the API's own answers, asked in-process with the signed-in token.
-    .route('/', consoleRoutes(deps.config, (path, init) => app.request(path, init)))
-    .notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` } }, 404))
-    .onError(onError);
+  return (
+    app
+      .openapi(health, (c) => c.json({ status: 'ok' as const }, 200))
+      // Unauthenticated like /health: counts by status and type, no ids, accounts or payloads.
+      .openapi(metricsRoute, async (c) => c.text(await exposition(deps.metricsSources), 200, { 'content-type': METRICS_CONTENT_TYPE }))
+      // Ready means webhooks are stored durably: Postgres is needed, Temporal is not (while it is
+      // away, events wait as pending_start for the reconciler), so it only degrades the answer.
+      .openapi(ready, async (c) => {
+        const checks = await readiness(deps);
+        const body = {
+          status: checks.postgres !== 'ok' ? ('not_ready' as const) : checks.temporal !== 'ok' ? ('degraded' as const) : ('ready' as const),
+          checks,
+        };
+        return body.status === 'not_ready' ? c.json(body, 503) : c.json(body, 200);
+      })
+      // Before /v1/webhooks: its management token guards everything under it, and GitHub signs instead.
+      .route('/v1/webhooks/github', githubRoutes(deps))
+      .route('/v1/webhooks', webhookRoutes(deps))
+      .route('/v1/accounts', accountRoutes(deps))
+      .route('/v1/rca', rcaRoutes(deps))
+      .route('/v1', datadogRoutes(deps))
+      // Public: the document and the page describe the routes, and hold no secrets.
+      .route(
+        '/',
+        docsRoutes(() => app.getOpenAPI31Document(documentConfig())),
+      )
+      // The console renders the API's own answers, asked in-process with the signed-in token.
+      .route(
+        '/',
+        consoleRoutes(deps.config, (path, init) => app.request(path, init)),
+      )
+      .notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` } }, 404))
+      .onError(onError)
+  );
 }
 
 /** Each dependency's state; why one is unavailable goes to the log, since /ready answers without auth. */
-async function readiness({ db, temporal, config, log }: ApiDeps): Promise<{ postgres: 'ok' | 'unavailable'; temporal: 'ok' | 'unavailable' }> {
-  const check = (name: string, p: Promise<unknown>) => p.then(() => 'ok' as const, (err: Error) => {
-    log.warn({ dependency: name, err: err.message }, 'readiness check failed');
-    return 'unavailable' as const;
-  });
+async function readiness({
+  db,
+  temporal,
+  config,
+  log,
+}: ApiDeps): Promise<{ postgres: 'ok' | 'unavailable'; temporal: 'ok' | 'unavailable' }> {
+  const check = (name: string, p: Promise<unknown>) =>
+    p.then(
+      () => 'ok' as const,
+      (err: Error) => {
+        log.warn({ dependency: name, err: err.message }, 'readiness check failed');
+        return 'unavailable' as const;
+      },
+    );
   const [postgres, temporalStatus] = await Promise.all([
     check('postgres', db.query('SELECT 1')),
     check('temporal', pingTemporal(temporal, config.RAYNE_TEMPORAL_TIMEOUT_MS)),

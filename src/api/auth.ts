@@ -26,20 +26,26 @@ export const CONSOLE_HEADER = 'x-rayne-console';
  * Management endpoints: `Authorization: Bearer <RAYNE_API_TOKEN>` when a token is configured, or
  * the console's cookie with its header (the console's buttons post the same routes).
  */
-export const requireApiToken = (token: string | undefined): MiddlewareHandler => async (c, next) => {
-  if (token) {
-    const bearer = c.req.header('authorization')?.match(/^Bearer\s+(.+)$/i)?.[1];
-    const fromConsole = c.req.header(CONSOLE_HEADER) ? getCookie(c, CONSOLE_COOKIE) : undefined;
-    if (!sameSecret(bearer ?? fromConsole, token)) throw new ApiError('UNAUTHORIZED', 'missing or wrong bearer token (Authorization: Bearer $RAYNE_API_TOKEN)');
-  }
-  await next();
-};
+export const requireApiToken =
+  (token: string | undefined): MiddlewareHandler =>
+  async (c, next) => {
+    if (token) {
+      const bearer = c.req.header('authorization')?.match(/^Bearer\s+(.+)$/i)?.[1];
+      const fromConsole = c.req.header(CONSOLE_HEADER) ? getCookie(c, CONSOLE_COOKIE) : undefined;
+      if (!sameSecret(bearer ?? fromConsole, token))
+        throw new ApiError('UNAUTHORIZED', 'missing or wrong bearer token (Authorization: Bearer $RAYNE_API_TOKEN)');
+    }
+    await next();
+  };
 
 /** Datadog webhooks: the shared secret in X-Rayne-Token or as the basic-auth password, when configured. */
-export const requireWebhookSecret = (secret: string | undefined): MiddlewareHandler => async (c, next) => {
-  if (secret) {
-    const given = c.req.header('x-rayne-token') ?? basicPassword(c.req.header('authorization'));
-    if (!sameSecret(given, secret)) throw new ApiError('UNAUTHORIZED', 'missing or wrong webhook secret (X-Rayne-Token header or basic auth password)');
-  }
-  await next();
-};
+export const requireWebhookSecret =
+  (secret: string | undefined): MiddlewareHandler =>
+  async (c, next) => {
+    if (secret) {
+      const given = c.req.header('x-rayne-token') ?? basicPassword(c.req.header('authorization'));
+      if (!sameSecret(given, secret))
+        throw new ApiError('UNAUTHORIZED', 'missing or wrong webhook secret (X-Rayne-Token header or basic auth password)');
+    }
+    await next();
+  };

@@ -11,7 +11,20 @@ import type { ApiMetrics, MetricsSource } from '../telemetry/metrics';
 
 /** What the API's routes are built over: its own module, so routes and the app that mounts them do not import each other. */
 export interface ApiDeps {
-  config: Pick<Config, 'RAYNE_API_TOKEN' | 'RAYNE_WEBHOOK_SECRET' | 'GITHUB_WEBHOOK_SECRET' | 'RAYNE_PUBLIC_URL' | 'TEMPORAL_UI_URL' | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_TASK_QUEUE' | 'RAYNE_TEMPORAL_TIMEOUT_MS' | 'RAYNE_REQUEST_TIMEOUT_MS' | 'DD_API_URL' | 'RAYNE_DATADOG_ALLOWED_HOSTS'>;
+  config: Pick<
+    Config,
+    | 'RAYNE_API_TOKEN'
+    | 'RAYNE_WEBHOOK_SECRET'
+    | 'GITHUB_WEBHOOK_SECRET'
+    | 'RAYNE_PUBLIC_URL'
+    | 'TEMPORAL_UI_URL'
+    | 'TEMPORAL_NAMESPACE'
+    | 'TEMPORAL_TASK_QUEUE'
+    | 'RAYNE_TEMPORAL_TIMEOUT_MS'
+    | 'RAYNE_REQUEST_TIMEOUT_MS'
+    | 'DD_API_URL'
+    | 'RAYNE_DATADOG_ALLOWED_HOSTS'
+  >;
   db: Db;
   temporal: Client;
   intake: Intake;

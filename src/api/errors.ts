@@ -6,14 +6,32 @@ import { httpStatusOf, RayneFailure } from '../errors';
 import type { Logger } from '../logger';
 
 export const ERROR_CODES = [
-  'BAD_REQUEST', 'UNAUTHORIZED', 'NOT_FOUND', 'CONFLICT', 'PAYLOAD_TOO_LARGE',
-  'UNSUPPORTED_MEDIA_TYPE', 'UNPROCESSABLE', 'TOO_MANY_REQUESTS', 'BAD_GATEWAY', 'SERVICE_UNAVAILABLE', 'INTERNAL',
+  'BAD_REQUEST',
+  'UNAUTHORIZED',
+  'NOT_FOUND',
+  'CONFLICT',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'UNPROCESSABLE',
+  'TOO_MANY_REQUESTS',
+  'BAD_GATEWAY',
+  'SERVICE_UNAVAILABLE',
+  'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
-  BAD_REQUEST: 400, UNAUTHORIZED: 401, NOT_FOUND: 404, CONFLICT: 409, PAYLOAD_TOO_LARGE: 413,
-  UNSUPPORTED_MEDIA_TYPE: 415, UNPROCESSABLE: 422, TOO_MANY_REQUESTS: 429, BAD_GATEWAY: 502, SERVICE_UNAVAILABLE: 503, INTERNAL: 500,
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  UNPROCESSABLE: 422,
+  TOO_MANY_REQUESTS: 429,
+  BAD_GATEWAY: 502,
+  SERVICE_UNAVAILABLE: 503,
+  INTERNAL: 500,
 };
 const CODE_OF_STATUS = new Map(Object.entries(STATUS).map(([code, status]) => [status as number, code as ErrorCode]));
 
@@ -24,7 +42,11 @@ export interface FieldProblem {
 
 /** An error the API answers with `{ error: { code, message, details? } }`. */
 export class ApiError extends HTTPException {
-  constructor(readonly code: ErrorCode, message: string, readonly details?: FieldProblem[]) {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: FieldProblem[],
+  ) {
     super(STATUS[code], { message });
   }
 }
@@ -44,8 +66,18 @@ export function unavailable(c: Context, message: string): ApiError {
 }
 
 // Socket errors, pg-pool's and pg's own timeouts, and Postgres's connection, shutdown and cancel codes.
-const UNREACHABLE_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
-const UNREACHABLE_MESSAGES = /^(timeout exceeded when trying to connect|Query read timeout|Connection terminated|Client has encountered a connection error)/;
+const UNREACHABLE_SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+const UNREACHABLE_MESSAGES =
+  /^(timeout exceeded when trying to connect|Query read timeout|Connection terminated|Client has encountered a connection error)/;
 const UNAVAILABLE_SQLSTATES = /^(08|57P0[1-3]|53300|57014)/;
 
 /** Whether err says Postgres could not be reached or did not answer in time (rather than refused the request). */
@@ -108,10 +140,12 @@ export const handleError = (log: Logger) => (err: Error, c: Context) => {
  * Outermost middleware: a thrown value Hono does not take for an Error (one made in another
  * realm, as Node's socket errors are under a VM such as jest's) still gets the error handler.
  */
-export const answerForeignErrors = (onError: ReturnType<typeof handleError>): MiddlewareHandler => async (c, next) => {
-  try {
-    await next();
-  } catch (err) {
-    return onError(err as Error, c);
-  }
-};
+export const answerForeignErrors =
+  (onError: ReturnType<typeof handleError>): MiddlewareHandler =>
+  async (c, next) => {
+    try {
+      await next();
+    } catch (err) {
+      return onError(err as Error, c);
+    }
+  };

@@ -16,7 +16,10 @@ import { triageStateQuery } from '../contracts/triage';
 
 const IssueFilters = z.object({
   status: z.enum(DELIVERY_STATUSES).optional(),
-  repository: z.string().regex(/^[^/\s\0]+\/[^/\s\0]+$/, 'must be owner/name').optional(),
+  repository: z
+    .string()
+    .regex(/^[^/\s\0]+\/[^/\s\0]+$/, 'must be owner/name')
+    .optional(),
   action: storableText().pipe(z.string().min(1)).optional(),
   cursor: bigintDigits('must be a cursor returned by a previous page').optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -30,40 +33,77 @@ const SUMMARY = `e.id::text, e.delivery_id, e.event, e.action, e.repository, e.i
 
 const Nullable = z.string().nullable();
 const Timestamp = z.string().meta({ format: 'date-time' });
-const Accepted = z.object({
-  event_id: z.string(),
-  delivery_id: z.string(),
-  status: z.enum(['skipped', 'started']),
-  reason: z.string().optional().meta({ description: 'why a delivery is skipped (not an issue event, an action that is not triaged…)' }),
-  workflow_id: Nullable,
-  run_id: Nullable,
-  duplicate: z.boolean(),
-  links: z.object({ temporal_run: Nullable }),
-  pong: z.literal(true).optional().meta({ description: 'ping deliveries only' }),
-  zen: z.string().optional(),
-}).meta({ id: 'GithubDeliveryAccepted' });
-const DeliverySummary = z.looseObject({
-  id: z.string(), delivery_id: z.string(), event: z.string(), action: Nullable, repository: Nullable, issue_number: z.number().int().nullable(),
-  issue_title: Nullable, issue_url: Nullable, sender: Nullable, status: z.enum(DELIVERY_STATUSES), skip_reason: Nullable,
-  workflow_id: Nullable, run_id: Nullable, start_attempts: z.number().int(), last_error: Nullable, received_at: Timestamp, started_at: Timestamp.nullable(),
-  triage_phase: Nullable, triage_status: Nullable, kind: Nullable, confidence: z.number().nullable(), comment_url: Nullable,
-}).meta({ id: 'GithubDelivery' });
+const Accepted = z
+  .object({
+    event_id: z.string(),
+    delivery_id: z.string(),
+    status: z.enum(['skipped', 'started']),
+    reason: z.string().optional().meta({ description: 'why a delivery is skipped (not an issue event, an action that is not triaged…)' }),
+    workflow_id: Nullable,
+    run_id: Nullable,
+    duplicate: z.boolean(),
+    links: z.object({ temporal_run: Nullable }),
+    pong: z.literal(true).optional().meta({ description: 'ping deliveries only' }),
+    zen: z.string().optional(),
+  })
+  .meta({ id: 'GithubDeliveryAccepted' });
+const DeliverySummary = z
+  .looseObject({
+    id: z.string(),
+    delivery_id: z.string(),
+    event: z.string(),
+    action: Nullable,
+    repository: Nullable,
+    issue_number: z.number().int().nullable(),
+    issue_title: Nullable,
+    issue_url: Nullable,
+    sender: Nullable,
+    status: z.enum(DELIVERY_STATUSES),
+    skip_reason: Nullable,
+    workflow_id: Nullable,
+    run_id: Nullable,
+    start_attempts: z.number().int(),
+    last_error: Nullable,
+    received_at: Timestamp,
+    started_at: Timestamp.nullable(),
+    triage_phase: Nullable,
+    triage_status: Nullable,
+    kind: Nullable,
+    confidence: z.number().nullable(),
+    comment_url: Nullable,
+  })
+  .meta({ id: 'GithubDelivery' });
 const DeliveryDetail = DeliverySummary.extend({
   payload: z.record(z.string(), z.unknown()).meta({ description: 'the delivery as received' }),
-  triage: z.looseObject({ phase: z.string(), status: z.string(), result: z.unknown(), usage: z.unknown(), comment_url: Nullable, comment_note: Nullable })
-    .nullable().meta({ description: 'context, result, usage, the comment URL or why none was posted, labels added, closed' }),
+  triage: z
+    .looseObject({
+      phase: z.string(),
+      status: z.string(),
+      result: z.unknown(),
+      usage: z.unknown(),
+      comment_url: Nullable,
+      comment_note: Nullable,
+    })
+    .nullable()
+    .meta({ description: 'context, result, usage, the comment URL or why none was posted, labels added, closed' }),
   workflow: WorkflowStatus.nullable(),
-  live: z.unknown().meta({ description: 'a running triage\'s phase, turns and tokens so far; null once finished or when Temporal cannot say' }),
+  live: z
+    .unknown()
+    .meta({ description: "a running triage's phase, turns and tokens so far; null once finished or when Temporal cannot say" }),
 }).meta({ id: 'GithubDeliveryDetail' });
 const Counts = z.record(z.string(), z.number().int());
 
 // Documented only: the handler reads the raw body itself, since the signature is over its exact bytes.
 const receiveDoc = createRoute({
-  method: 'post', path: '/issues', tags: ['GitHub webhooks'], security: security.githubSignature,
+  method: 'post',
+  path: '/issues',
+  tags: ['GitHub webhooks'],
+  security: security.githubSignature,
   summary: 'Receive a GitHub webhook delivery',
-  description: 'Set the repository or organisation webhook to this URL with a secret (GITHUB_WEBHOOK_SECRET), content type '
-    + 'application/json or application/x-www-form-urlencoded, and the Issues event. Opened and reopened issues, and issues given '
-    + 'the trigger label, start a triage; other deliveries are stored and skipped. A redelivery answers with the original ids.',
+  description:
+    'Set the repository or organisation webhook to this URL with a secret (GITHUB_WEBHOOK_SECRET), content type ' +
+    'application/json or application/x-www-form-urlencoded, and the Issues event. Opened and reopened issues, and issues given ' +
+    'the trigger label, start a triage; other deliveries are stored and skipped. A redelivery answers with the original ids.',
   request: {
     headers: z.object({
       'X-GitHub-Event': z.string().meta({ description: 'issues, ping, …', example: 'issues' }),
@@ -73,7 +113,12 @@ const receiveDoc = createRoute({
       required: true,
       description: `at most ${MAX_WEBHOOK_BYTES} bytes; the signature covers the raw bytes`,
       content: {
-        'application/json': { schema: IssuesEventSchema.meta({ id: 'GithubIssuesEvent', description: 'the fields Rayne reads; the rest is stored as received' }) },
+        'application/json': {
+          schema: IssuesEventSchema.meta({
+            id: 'GithubIssuesEvent',
+            description: 'the fields Rayne reads; the rest is stored as received',
+          }),
+        },
         'application/x-www-form-urlencoded': { schema: z.object({ payload: z.string().meta({ description: 'the same JSON' }) }) },
       },
     },
@@ -86,33 +131,61 @@ const receiveDoc = createRoute({
     413: problem(`the body is over ${MAX_WEBHOOK_BYTES} bytes`),
     415: problem('the body is neither JSON nor form-encoded'),
     422: problem('stored as rejected: Temporal refuses the triage start as it is; retrying cannot help'),
-    503: problem('GITHUB_WEBHOOK_SECRET is not set (nothing is accepted), or Temporal did not accept the start (Retry-After; retrying is safe)', true),
+    503: problem(
+      'GITHUB_WEBHOOK_SECRET is not set (nothing is accepted), or Temporal did not accept the start (Retry-After; retrying is safe)',
+      true,
+    ),
   },
 });
 
 const route = routesOf('GitHub webhooks', security.apiToken);
 const EventIdParam = z.object({ id: EventId });
 const listDeliveries = route({
-  method: 'get', path: '/issues', summary: 'List deliveries and their triage', description: 'Newest first; pass next_cursor as cursor for the next page.',
+  method: 'get',
+  path: '/issues',
+  summary: 'List deliveries and their triage',
+  description: 'Newest first; pass next_cursor as cursor for the next page.',
   request: { query: IssueFilters },
-  responses: { 200: json(z.object({ events: z.array(DeliverySummary), next_cursor: Nullable }), 'a page of deliveries'), 400: BAD_REQUEST, 401: UNAUTHORIZED },
+  responses: {
+    200: json(z.object({ events: z.array(DeliverySummary), next_cursor: Nullable }), 'a page of deliveries'),
+    400: BAD_REQUEST,
+    401: UNAUTHORIZED,
+  },
 });
 const deliveryStats = route({
-  method: 'get', path: '/issues/stats', summary: 'Delivery and triage totals',
+  method: 'get',
+  path: '/issues/stats',
+  summary: 'Delivery and triage totals',
   responses: {
-    200: json(z.object({
-      total: z.number().int(), last_24h: z.number().int(), triaged: z.number().int(), comments_posted: z.number().int(),
-      closed_as_duplicate: z.number().int(), failed: z.number().int(), estimated_cost_usd: z.number(),
-      by_status: Counts, by_event: Counts, by_action: Counts, by_kind: Counts,
-    }), 'totals'),
+    200: json(
+      z.object({
+        total: z.number().int(),
+        last_24h: z.number().int(),
+        triaged: z.number().int(),
+        comments_posted: z.number().int(),
+        closed_as_duplicate: z.number().int(),
+        failed: z.number().int(),
+        estimated_cost_usd: z.number(),
+        by_status: Counts,
+        by_event: Counts,
+        by_action: Counts,
+        by_kind: Counts,
+      }),
+      'totals',
+    ),
     401: UNAUTHORIZED,
   },
 });
 const showDelivery = route({
-  method: 'get', path: '/issues/{id}', summary: 'Show a delivery', request: { params: EventIdParam },
+  method: 'get',
+  path: '/issues/{id}',
+  summary: 'Show a delivery',
+  request: { params: EventIdParam },
   responses: {
     200: json(DeliveryDetail, 'the delivery, its payload and triage, and live workflow status'),
-    400: BAD_REQUEST, 401: UNAUTHORIZED, 404: problem('no delivery with that id'),
+    400: BAD_REQUEST,
+    401: UNAUTHORIZED,
+    404: problem('no delivery with that id'),
   },
 });
 
@@ -122,7 +195,10 @@ function deliveryPayload(c: Context, text: string): Record<string, unknown> {
   let json: string | null = text;
   if (/^application\/x-www-form-urlencoded\b/i.test(type)) json = new URLSearchParams(text).get('payload');
   else if (!isJsonType(type)) {
-    throw new ApiError('UNSUPPORTED_MEDIA_TYPE', `content-type must be application/json or application/x-www-form-urlencoded (got "${type || 'none'}")`);
+    throw new ApiError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `content-type must be application/json or application/x-www-form-urlencoded (got "${type || 'none'}")`,
+    );
   }
   if (json === null) throw new ApiError('BAD_REQUEST', 'form body has no payload field');
   const value = parseJsonText(json, 'payload');
@@ -144,7 +220,10 @@ export const githubRoutes = ({ githubIntake, db, temporal, config, metrics }: Ap
     async (_c, next) => {
       // Checked before reading the body: without a secret nothing can be verified, so nothing is accepted.
       if (!config.GITHUB_WEBHOOK_SECRET) {
-        throw new ApiError('SERVICE_UNAVAILABLE', 'GitHub webhooks are off: set GITHUB_WEBHOOK_SECRET to the webhook\'s secret (unsigned deliveries are never accepted)');
+        throw new ApiError(
+          'SERVICE_UNAVAILABLE',
+          "GitHub webhooks are off: set GITHUB_WEBHOOK_SECRET to the webhook's secret (unsigned deliveries are never accepted)",
+        );
       }
       await next();
     },
@@ -175,7 +254,10 @@ export const githubRoutes = ({ githubIntake, db, temporal, config, metrics }: Ap
       // Temporal away (503) or a start refused for good (422) is answered by the error handler.
       const accepted = await githubIntake.accept({ deliveryId: deliveryId.data, event, payload, issues });
       if (accepted.duplicate) metrics.webhooksDuplicated.inc({ source: 'github' });
-      const result = { ...accepted, links: { temporal_run: accepted.workflow_id ? temporalRunLink(config, accepted.workflow_id, accepted.run_id) : null } };
+      const result = {
+        ...accepted,
+        links: { temporal_run: accepted.workflow_id ? temporalRunLink(config, accepted.workflow_id, accepted.run_id) : null },
+      };
       if (event === 'ping') return c.json({ pong: true, zen: typeof payload.zen === 'string' ? payload.zen : undefined, ...result }, 200);
       return c.json(result, accepted.status === 'started' && !accepted.duplicate ? 202 : 200);
     },
@@ -197,43 +279,70 @@ export const githubRoutes = ({ githubIntake, db, temporal, config, metrics }: Ap
       return c.json({ events: page, next_cursor: rows.length > f.limit ? page[page.length - 1].id : null }, 200);
     })
     .openapi(deliveryStats, async (c) => {
-      const { rows: [totals] } = await db.query(
+      const {
+        rows: [totals],
+      } = await db.query(
         `SELECT count(*)::int AS total, count(*) FILTER (WHERE received_at > now() - interval '24 hours')::int AS last_24h FROM github_issue_events`,
       );
-      const { rows: [triage] } = await db.query(
+      const {
+        rows: [triage],
+      } = await db.query(
         `SELECT count(*)::int AS triaged, count(comment_url)::int AS comments_posted, count(*) FILTER (WHERE closed)::int AS closed_as_duplicate,
                 count(*) FILTER (WHERE status = 'failed')::int AS failed,
                 coalesce(sum((usage->>'estimatedCostUsd')::numeric), 0)::float AS estimated_cost_usd
            FROM github_triage`,
       );
       const countBy = async (sql: string) => Object.fromEntries((await db.query(sql)).rows.map((r) => [r.k, r.n]));
-      return c.json({
-        ...totals, ...triage,
-        by_status: { ...Object.fromEntries(DELIVERY_STATUSES.map((s) => [s, 0])), ...(await countBy('SELECT status AS k, count(*)::int AS n FROM github_issue_events GROUP BY 1')) },
-        by_event: await countBy('SELECT event AS k, count(*)::int AS n FROM github_issue_events GROUP BY 1'),
-        by_action: await countBy(`SELECT action AS k, count(*)::int AS n FROM github_issue_events WHERE event = 'issues' GROUP BY 1`),
-        by_kind: await countBy(`SELECT result->>'kind' AS k, count(*)::int AS n FROM github_triage WHERE result IS NOT NULL GROUP BY 1`),
-      }, 200);
+      return c.json(
+        {
+          ...totals,
+          ...triage,
+          by_status: {
+            ...Object.fromEntries(DELIVERY_STATUSES.map((s) => [s, 0])),
+            ...(await countBy('SELECT status AS k, count(*)::int AS n FROM github_issue_events GROUP BY 1')),
+          },
+          by_event: await countBy('SELECT event AS k, count(*)::int AS n FROM github_issue_events GROUP BY 1'),
+          by_action: await countBy(`SELECT action AS k, count(*)::int AS n FROM github_issue_events WHERE event = 'issues' GROUP BY 1`),
+          by_kind: await countBy(`SELECT result->>'kind' AS k, count(*)::int AS n FROM github_triage WHERE result IS NOT NULL GROUP BY 1`),
+        },
+        200,
+      );
     })
     .openapi(showDelivery, async (c) => {
       const { id } = c.req.valid('param');
-      const { rows: [event] } = await db.query(`SELECT ${SUMMARY}, e.payload FROM github_issue_events e LEFT JOIN github_triage t ON t.id = e.workflow_id WHERE e.id = $1`, [id]);
+      const {
+        rows: [event],
+      } = await db.query(
+        `SELECT ${SUMMARY}, e.payload FROM github_issue_events e LEFT JOIN github_triage t ON t.id = e.workflow_id WHERE e.id = $1`,
+        [id],
+      );
       if (!event) throw new ApiError('NOT_FOUND', `no GitHub event ${id}`);
-      const { rows: [triage] } = await db.query(
+      const {
+        rows: [triage],
+      } = await db.query(
         `SELECT phase, status, analyst, model, result, usage, context, comment_url, comment_note, labels_added, closed, error, created_at, updated_at
            FROM github_triage WHERE id = $1`,
         [event.workflow_id],
       );
       const running = triage?.status === 'running';
       const live = running
-        ? await temporal.connection.withDeadline(Date.now() + config.RAYNE_TEMPORAL_TIMEOUT_MS, () => temporal.workflow.getHandle(event.workflow_id).query(triageStateQuery)).catch(() => undefined)
+        ? await temporal.connection
+            .withDeadline(Date.now() + config.RAYNE_TEMPORAL_TIMEOUT_MS, () =>
+              temporal.workflow.getHandle(event.workflow_id).query(triageStateQuery),
+            )
+            .catch(() => undefined)
         : undefined;
-      return c.json({
-        ...event,
-        triage: triage ?? null,
-        workflow: event.workflow_id ? await workflowStatus(temporal, event.workflow_id, event.run_id, config.RAYNE_TEMPORAL_TIMEOUT_MS) : null,
-        live: live ?? null,
-      }, 200);
+      return c.json(
+        {
+          ...event,
+          triage: triage ?? null,
+          workflow: event.workflow_id
+            ? await workflowStatus(temporal, event.workflow_id, event.run_id, config.RAYNE_TEMPORAL_TIMEOUT_MS)
+            : null,
+          live: live ?? null,
+        },
+        200,
+      );
     });
 
   return openApiApp().route('/', receive).route('/', reads);

@@ -23,20 +23,26 @@ export const validationFailed: Hook<unknown, Env, string, void> = (result) => {
 };
 
 /** Every error answer, as handleError writes it. */
-export const ErrorBody = z.object({
-  error: z.object({
-    code: z.enum(ERROR_CODES),
-    message: z.string(),
-    details: z.array(z.object({ field: z.string(), message: z.string() })).optional()
-      .meta({ description: 'One entry per invalid field (dotted path, or "(body)") when a body or query failed validation.' }),
-  }),
-}).meta({ id: 'Error' });
+export const ErrorBody = z
+  .object({
+    error: z.object({
+      code: z.enum(ERROR_CODES),
+      message: z.string(),
+      details: z
+        .array(z.object({ field: z.string(), message: z.string() }))
+        .optional()
+        .meta({ description: 'One entry per invalid field (dotted path, or "(body)") when a body or query failed validation.' }),
+    }),
+  })
+  .meta({ id: 'Error' });
 
 /** An error answer in the spec: `{ error: { code, message, details? } }`, optionally with Retry-After. */
 export const problem = (description: string, retryAfter = false) => ({
   description,
   content: { 'application/json': { schema: ErrorBody } },
-  ...(retryAfter ? { headers: { 'Retry-After': { description: 'seconds to wait before retrying', schema: { type: 'integer' as const } } } } : {}),
+  ...(retryAfter
+    ? { headers: { 'Retry-After': { description: 'seconds to wait before retrying', schema: { type: 'integer' as const } } } }
+    : {}),
 });
 
 /** A JSON answer in the spec. */
@@ -60,26 +66,34 @@ export const security: Record<'apiToken' | 'webhookSecret' | 'githubSignature' |
 };
 
 /** createRoute with the tag and security requirement every route of a file shares. */
-export const routesOf = (tag: string, requirement: Array<Record<string, string[]>>) =>
-  <R extends RouteConfig>(r: R) => createRoute({ tags: [tag], security: requirement, ...r });
+export const routesOf =
+  (tag: string, requirement: Array<Record<string, string[]>>) =>
+  <R extends RouteConfig>(r: R) =>
+    createRoute({ tags: [tag], security: requirement, ...r });
 
 /** The shared components: the security schemes `security` names. */
 export function registerComponents(app: ApiRoutes): void {
   const r = app.openAPIRegistry;
   r.registerComponent('securitySchemes', 'ApiToken', {
-    type: 'http', scheme: 'bearer',
+    type: 'http',
+    scheme: 'bearer',
     description: 'RAYNE_API_TOKEN. Required on management routes when the server sets it; without it they are open.',
   });
   r.registerComponent('securitySchemes', 'WebhookToken', {
-    type: 'apiKey', in: 'header', name: 'X-Rayne-Token',
-    description: 'RAYNE_WEBHOOK_SECRET, as the Datadog webhook\'s custom header. Required when the server sets it.',
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-Rayne-Token',
+    description: "RAYNE_WEBHOOK_SECRET, as the Datadog webhook's custom header. Required when the server sets it.",
   });
   r.registerComponent('securitySchemes', 'WebhookBasic', {
-    type: 'http', scheme: 'basic',
+    type: 'http',
+    scheme: 'basic',
     description: 'RAYNE_WEBHOOK_SECRET as the basic-auth password (any user name), for Datadog webhooks set up with basic auth.',
   });
   r.registerComponent('securitySchemes', 'GitHubSignature', {
-    type: 'apiKey', in: 'header', name: 'X-Hub-Signature-256',
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-Hub-Signature-256',
     description: '"sha256=" and the hex HMAC-SHA256 of the raw body with GITHUB_WEBHOOK_SECRET, as GitHub sends it. Always required.',
   });
 }
@@ -90,15 +104,16 @@ export const documentConfig = () => ({
   info: {
     title: 'Rayne API',
     version: packageVersion(),
-    description: 'Datadog and GitHub webhook intake, incident and RCA records, Datadog accounts and proxies. '
-      + 'Errors are `{ "error": { "code", "message", "details"? } }`.',
+    description:
+      'Datadog and GitHub webhook intake, incident and RCA records, Datadog accounts and proxies. ' +
+      'Errors are `{ "error": { "code", "message", "details"? } }`.',
   },
   tags: [
     { name: 'Datadog webhooks', description: 'alert intake and the events it stored' },
     { name: 'GitHub webhooks', description: 'issue intake and the triage of each delivery' },
     { name: 'RCA', description: 'root-cause analyses started by incidents' },
     { name: 'Accounts', description: 'Datadog accounts (keys are never returned)' },
-    { name: 'Datadog', description: 'proxies to the Datadog API of an account, answered in Datadog\'s own JSON' },
+    { name: 'Datadog', description: "proxies to the Datadog API of an account, answered in Datadog's own JSON" },
     { name: 'Health' },
   ],
 });

@@ -11,12 +11,24 @@ import { TemporalUnavailableError } from '../intake/workflow-starts';
 import { RcaStore } from '../rca/store';
 import { ApiError, unavailable } from './errors';
 import { temporalRunLink } from './links';
-import { type ApiRoutes, BAD_REQUEST, json, jsonRequest, openApiApp, problem, routesOf, security, UNAUTHORIZED, UNSUPPORTED_MEDIA_TYPE } from './openapi';
+import {
+  type ApiRoutes,
+  BAD_REQUEST,
+  json,
+  jsonRequest,
+  openApiApp,
+  problem,
+  routesOf,
+  security,
+  UNAUTHORIZED,
+  UNSUPPORTED_MEDIA_TYPE,
+} from './openapi';
 import { bigintDigits, jsonBody, storableText } from './request';
 import type { rcaWorkflow } from '../workflows';
 
 /** "123" stands for the first run of event 123 (rca/123); a full id such as rca/123/rerun-1 may be given URL-encoded. */
-const RcaId = z.string()
+const RcaId = z
+  .string()
   .regex(/^(\d+|rca\/\d+(\/rerun-\d+)?)$/, 'an RCA id is an event id (123) or a full id such as rca/123/rerun-1')
   .transform((param) => (/^\d+$/.test(param) ? `rca/${param}` : param))
   .meta({ description: 'an event id (123: its first RCA) or a full RCA id such as rca/123/rerun-1, URL-encoded', example: '123' });
@@ -30,79 +42,174 @@ const RcaFilters = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 const Rerun = z.strictObject({ analyst: z.enum(ANALYSTS).optional(), model: z.string().min(1).max(100).optional() });
-const Feedback = z.strictObject({
-  verdict: z.enum(['confirmed', 'rejected']),
-  root_cause: z.string().min(1).max(2000).optional(),
-  category: z.enum(RCA_CATEGORIES).optional(),
-  comment: z.string().max(4000).optional(),
-}).meta({ id: 'RcaFeedback' });
+const Feedback = z
+  .strictObject({
+    verdict: z.enum(['confirmed', 'rejected']),
+    root_cause: z.string().min(1).max(2000).optional(),
+    category: z.enum(RCA_CATEGORIES).optional(),
+    comment: z.string().max(4000).optional(),
+  })
+  .meta({ id: 'RcaFeedback' });
 
 const Nullable = z.string().nullable();
 const Timestamp = z.string().meta({ format: 'date-time' });
-const RcaSummary = z.looseObject({
-  id: z.string(), event_id: z.string(), account: z.string(), role: Nullable, phase: z.string(), status: z.enum(['running', 'evidence_ready', 'completed', 'failed']),
-  analyst: Nullable, created_at: Timestamp, category: Nullable, root_cause: Nullable,
-  verdict: z.enum(VERDICTS).nullable().meta({ description: 'null until reported, and for reports stored before verdicts existed' }), notebook_url: Nullable,
-}).meta({ id: 'RcaSummary' });
+const RcaSummary = z
+  .looseObject({
+    id: z.string(),
+    event_id: z.string(),
+    account: z.string(),
+    role: Nullable,
+    phase: z.string(),
+    status: z.enum(['running', 'evidence_ready', 'completed', 'failed']),
+    analyst: Nullable,
+    created_at: Timestamp,
+    category: Nullable,
+    root_cause: Nullable,
+    verdict: z.enum(VERDICTS).nullable().meta({ description: 'null until reported, and for reports stored before verdicts existed' }),
+    notebook_url: Nullable,
+  })
+  .meta({ id: 'RcaSummary' });
 /** A stored report; one written before hypotheses and verdicts existed has neither. */
-const Report = RcaReportSchema.partial({ hypotheses: true, verdict: true })
-  .meta({ id: 'RcaReport', description: 'summary, root cause, category, confidence, the verdict code derived, ranked hypotheses with evidence for and against, evidence with links, remediation' });
-const Rca = z.looseObject({
-  id: z.string(), event_id: z.string(), account: z.string(), role: Nullable, role_reason: Nullable, phase: z.string(), status: z.string(),
-  error: Nullable, analyst: Nullable, model: Nullable, created_at: Timestamp, updated_at: Timestamp,
-  report: Report.nullable(),
-  usage: z.unknown(), timings: z.unknown(), notebook_url: Nullable, resolved_at: Timestamp.nullable(),
-  live: z.unknown().meta({ description: 'a running RCA\'s phase, turns and tokens so far; null once finished or when Temporal cannot say' }),
-  links: z.object({ temporal_run: Nullable, notebook: Nullable }),
-}).meta({ id: 'Rca' });
-const Evidence = z.looseObject({
-  id: z.string(), event_id: z.string(), account: z.string(), role: Nullable, role_reason: Nullable, phase: z.string(), status: z.string(), error: Nullable,
-  created_at: Timestamp, updated_at: Timestamp, summary: z.unknown(), token_estimate: z.number().int().nullable(),
-  sources: z.array(z.looseObject({ source: z.string(), status: z.string(), reason: Nullable, items: z.number().int().nullable(), fetched_at: Timestamp.nullable() })),
-  evidence: z.record(z.string(), z.unknown()).nullable().meta({ description: 'the evidence bundle; null until prefetched' }),
-}).meta({ id: 'RcaEvidence' });
+const Report = RcaReportSchema.partial({ hypotheses: true, verdict: true }).meta({
+  id: 'RcaReport',
+  description:
+    'summary, root cause, category, confidence, the verdict code derived, ranked hypotheses with evidence for and against, evidence with links, remediation',
+});
+const Rca = z
+  .looseObject({
+    id: z.string(),
+    event_id: z.string(),
+    account: z.string(),
+    role: Nullable,
+    role_reason: Nullable,
+    phase: z.string(),
+    status: z.string(),
+    error: Nullable,
+    analyst: Nullable,
+    model: Nullable,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    report: Report.nullable(),
+    usage: z.unknown(),
+    timings: z.unknown(),
+    notebook_url: Nullable,
+    resolved_at: Timestamp.nullable(),
+    live: z
+      .unknown()
+      .meta({ description: "a running RCA's phase, turns and tokens so far; null once finished or when Temporal cannot say" }),
+    links: z.object({ temporal_run: Nullable, notebook: Nullable }),
+  })
+  .meta({ id: 'Rca' });
+const Evidence = z
+  .looseObject({
+    id: z.string(),
+    event_id: z.string(),
+    account: z.string(),
+    role: Nullable,
+    role_reason: Nullable,
+    phase: z.string(),
+    status: z.string(),
+    error: Nullable,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    summary: z.unknown(),
+    token_estimate: z.number().int().nullable(),
+    sources: z.array(
+      z.looseObject({
+        source: z.string(),
+        status: z.string(),
+        reason: Nullable,
+        items: z.number().int().nullable(),
+        fetched_at: Timestamp.nullable(),
+      }),
+    ),
+    evidence: z.record(z.string(), z.unknown()).nullable().meta({ description: 'the evidence bundle; null until prefetched' }),
+  })
+  .meta({ id: 'RcaEvidence' });
 
 const NOT_FOUND = problem('no RCA with that id');
 const route = routesOf('RCA', security.apiToken);
 const listRcas = route({
-  method: 'get', path: '/', summary: 'List RCAs', description: 'Newest first.', request: { query: RcaFilters },
+  method: 'get',
+  path: '/',
+  summary: 'List RCAs',
+  description: 'Newest first.',
+  request: { query: RcaFilters },
   responses: { 200: json(z.object({ rcas: z.array(RcaSummary) }), 'the RCAs'), 400: BAD_REQUEST, 401: UNAUTHORIZED },
 });
 const getEvidence = route({
-  method: 'get', path: '/{id}/evidence', summary: 'An RCA\'s evidence', request: { params: RcaIdParam },
+  method: 'get',
+  path: '/{id}/evidence',
+  summary: "An RCA's evidence",
+  request: { params: RcaIdParam },
   responses: { 200: json(Evidence, 'status, role, sources and the evidence bundle'), 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND },
 });
 const getNotebook = route({
-  method: 'get', path: '/{id}/notebook', summary: 'An RCA\'s report as Markdown', request: { params: RcaIdParam },
+  method: 'get',
+  path: '/{id}/notebook',
+  summary: "An RCA's report as Markdown",
+  request: { params: RcaIdParam },
   responses: {
     200: { description: 'the report rendered like the Datadog notebook', content: { 'text/markdown': { schema: z.string() } } },
-    400: BAD_REQUEST, 401: UNAUTHORIZED, 404: problem('no RCA with that id, or it has no report yet'),
+    400: BAD_REQUEST,
+    401: UNAUTHORIZED,
+    404: problem('no RCA with that id, or it has no report yet'),
   },
 });
 const getRca = route({
-  method: 'get', path: '/{id}', summary: 'Show an RCA', request: { params: RcaIdParam },
-  responses: { 200: json(Rca, 'the run, its report, and live progress while running'), 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND },
+  method: 'get',
+  path: '/{id}',
+  summary: 'Show an RCA',
+  request: { params: RcaIdParam },
+  responses: {
+    200: json(Rca, 'the run, its report, and live progress while running'),
+    400: BAD_REQUEST,
+    401: UNAUTHORIZED,
+    404: NOT_FOUND,
+  },
 });
 const rerunRca = route({
-  method: 'post', path: '/{id}/rerun', summary: 'Re-run an RCA', middleware: [jsonBody] as const,
+  method: 'post',
+  path: '/{id}/rerun',
+  summary: 'Re-run an RCA',
+  middleware: [jsonBody] as const,
   description: 'Starts rca/{event}/rerun-{n} for the same event, optionally with another analyst or model.',
   request: { params: RcaIdParam, body: jsonRequest(Rerun.meta({ id: 'RcaRerun' })) },
   responses: {
     202: json(z.object({ rca_id: z.string(), workflow_id: z.string(), run_id: z.string() }), 'started'),
-    400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND, 409: problem('that re-run is already running'), 415: UNSUPPORTED_MEDIA_TYPE,
+    400: BAD_REQUEST,
+    401: UNAUTHORIZED,
+    404: NOT_FOUND,
+    409: problem('that re-run is already running'),
+    415: UNSUPPORTED_MEDIA_TYPE,
     503: problem('Temporal did not start the re-run (Retry-After)', true),
   },
 });
 const sendFeedback = route({
-  method: 'post', path: '/{id}/feedback', summary: 'Confirm or correct an RCA', middleware: [jsonBody] as const,
-  description: 'Stored at once; the similar-incident index is updated by a worker. While Temporal is away the re-index is kept and started when it is back (a Warning header says so).',
+  method: 'post',
+  path: '/{id}/feedback',
+  summary: 'Confirm or correct an RCA',
+  middleware: [jsonBody] as const,
+  description:
+    'Stored at once; the similar-incident index is updated by a worker. While Temporal is away the re-index is kept and started when it is back (a Warning header says so).',
   request: { params: RcaIdParam, body: jsonRequest(Feedback) },
   responses: {
-    201: json(z.object({
-      id: z.string(), rca_id: z.string(), verdict: z.enum(['confirmed', 'rejected']), corrected_root_cause: Nullable, corrected_category: Nullable,
-      comment: Nullable, created_at: Timestamp,
-    }), 'stored'),
-    400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND, 415: UNSUPPORTED_MEDIA_TYPE,
+    201: json(
+      z.object({
+        id: z.string(),
+        rca_id: z.string(),
+        verdict: z.enum(['confirmed', 'rejected']),
+        corrected_root_cause: Nullable,
+        corrected_category: Nullable,
+        comment: Nullable,
+        created_at: Timestamp,
+      }),
+      'stored',
+    ),
+    400: BAD_REQUEST,
+    401: UNAUTHORIZED,
+    404: NOT_FOUND,
+    415: UNSUPPORTED_MEDIA_TYPE,
   },
 });
 
@@ -119,10 +226,13 @@ export const rcaRoutes = ({ db, temporal, config, metrics, feedbackReindex }: Ap
    * the Web UI; rebuilt from the stored event when Temporal no longer keeps that run.
    */
   const originalSearchAttributes = async (eventId: string, role: string | null): Promise<TypedSearchAttributes> => {
-    const original = await temporal.connection.withDeadline(Date.now() + config.RAYNE_TEMPORAL_TIMEOUT_MS, () => temporal.workflow.getHandle(`rca/${eventId}`).describe())
+    const original = await temporal.connection
+      .withDeadline(Date.now() + config.RAYNE_TEMPORAL_TIMEOUT_MS, () => temporal.workflow.getHandle(`rca/${eventId}`).describe())
       .catch(() => undefined);
     if (original) return original.typedSearchAttributes;
-    const { rows: [event] } = await db.query('SELECT monitor_id, alert_status, account, service, hostname FROM webhook_events WHERE id = $1', [eventId]);
+    const {
+      rows: [event],
+    } = await db.query('SELECT monitor_id, alert_status, account, service, hostname FROM webhook_events WHERE id = $1', [eventId]);
     return new TypedSearchAttributes([...searchAttributesOf(event), ...(role ? [{ key: RayneRole, value: role }] : [])]);
   };
 
@@ -144,7 +254,14 @@ export const rcaRoutes = ({ db, temporal, config, metrics, feedbackReindex }: Ap
       if (!run.report) throw new ApiError('NOT_FOUND', `RCA ${id} has no report yet (phase ${run.phase})`);
       const bundle = await rcas.bundle(id);
       if (!bundle) throw new ApiError('NOT_FOUND', `RCA ${id} has no evidence bundle`);
-      const result = { report: run.report, analyst: run.analyst, model: run.model ?? undefined, usage: run.usage, timings: run.timings, reasoning: [] };
+      const result = {
+        report: run.report,
+        analyst: run.analyst,
+        model: run.model ?? undefined,
+        usage: run.usage,
+        timings: run.timings,
+        reasoning: [],
+      };
       c.header('content-type', 'text/markdown; charset=utf-8');
       return c.body(renderMarkdown(bundle, result, { temporalRun: temporalRunLink(config, id) ?? undefined }));
     })
@@ -152,9 +269,16 @@ export const rcaRoutes = ({ db, temporal, config, metrics, feedbackReindex }: Ap
       const { id } = c.req.valid('param');
       const run = await runOf(id);
       // A running RCA answers its phase, turns and tokens so far.
-      const live = run.status === 'completed' || run.status === 'failed' ? undefined
-        : await temporal.connection.withDeadline(Date.now() + config.RAYNE_TEMPORAL_TIMEOUT_MS, () => temporal.workflow.getHandle(id).query(rcaStateQuery)).catch(() => undefined);
-      return c.json({ ...run, live: live ?? null, links: { temporal_run: temporalRunLink(config, id), notebook: run.notebook_url ?? null } }, 200);
+      const live =
+        run.status === 'completed' || run.status === 'failed'
+          ? undefined
+          : await temporal.connection
+              .withDeadline(Date.now() + config.RAYNE_TEMPORAL_TIMEOUT_MS, () => temporal.workflow.getHandle(id).query(rcaStateQuery))
+              .catch(() => undefined);
+      return c.json(
+        { ...run, live: live ?? null, links: { temporal_run: temporalRunLink(config, id), notebook: run.notebook_url ?? null } },
+        200,
+      );
     })
     .openapi(rerunRca, async (c) => {
       const { id } = c.req.valid('param');
@@ -164,13 +288,19 @@ export const rcaRoutes = ({ db, temporal, config, metrics, feedbackReindex }: Ap
       // Found in the Web UI by the same attributes as the first run (bounded: describe answers or the event's own).
       const typedSearchAttributes = await originalSearchAttributes(run.event_id, run.role);
       try {
-        const handle = await temporal.connection.withDeadline(Date.now() + config.RAYNE_TEMPORAL_TIMEOUT_MS, () => temporal.workflow.start<typeof rcaWorkflow>('rcaWorkflow', {
-          workflowId: rcaId, taskQueue: config.TEMPORAL_TASK_QUEUE, args: [{ eventId: run.event_id, rcaId, ...value }], typedSearchAttributes,
-        }));
+        const handle = await temporal.connection.withDeadline(Date.now() + config.RAYNE_TEMPORAL_TIMEOUT_MS, () =>
+          temporal.workflow.start<typeof rcaWorkflow>('rcaWorkflow', {
+            workflowId: rcaId,
+            taskQueue: config.TEMPORAL_TASK_QUEUE,
+            args: [{ eventId: run.event_id, rcaId, ...value }],
+            typedSearchAttributes,
+          }),
+        );
         metrics.workflowsStarted.inc({ workflow_type: 'rcaWorkflow' });
         return c.json({ rca_id: rcaId, workflow_id: rcaId, run_id: handle.firstExecutionRunId }, 202);
       } catch (err) {
-        if ((err as Error).name === 'WorkflowExecutionAlreadyStartedError') throw new ApiError('CONFLICT', `${rcaId} is already running; try again`);
+        if ((err as Error).name === 'WorkflowExecutionAlreadyStartedError')
+          throw new ApiError('CONFLICT', `${rcaId} is already running; try again`);
         throw unavailable(c, `Temporal did not start the re-run; nothing was started, retry later: ${(err as Error).message}`);
       }
     })

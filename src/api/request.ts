@@ -6,7 +6,9 @@ const BIGINT_MAX = 2n ** 63n - 1n;
 
 /** Digits that fit Postgres's bigint (ids, cursors); message says what the value should be. */
 export const bigintDigits = (message: string) =>
-  z.string().regex(/^\d+$/, message)
+  z
+    .string()
+    .regex(/^\d+$/, message)
     // zod runs this even when the regex failed, so it must not parse what is not digits.
     .refine((v) => !/^\d+$/.test(v) || BigInt(v) <= BIGINT_MAX, 'is beyond the largest id Rayne stores (2^63 - 1)');
 

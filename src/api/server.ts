@@ -13,15 +13,27 @@ export interface RunningApi {
 }
 
 /** Serves the API on PORT, with the pending-start reconciler (deliveries and feedback re-indexes) beside it; /metrics adds extraMetrics (an in-process worker's). */
-export async function startApiServer(config: Config, databaseUrl: string, temporalAddress: string, log: Logger, extraMetrics: MetricsSource[] = []): Promise<RunningApi> {
+export async function startApiServer(
+  config: Config,
+  databaseUrl: string,
+  temporalAddress: string,
+  log: Logger,
+  extraMetrics: MetricsSource[] = [],
+): Promise<RunningApi> {
   const runtime = createApiRuntime(config, databaseUrl, temporalAddress, log, extraMetrics);
   if (await runtime.accounts.ensureDefaultFromEnv(config.DD_API_KEY, config.DD_APP_KEY, config.DD_API_URL)) {
     log.info({ base_url: config.DD_API_URL }, 'created the default account from DD_API_KEY/DD_APP_KEY');
   }
   const app = createApp({ ...runtime, config, log });
-  const stopReconciler = startReconciler([runtime.intake, runtime.githubIntake, runtime.feedbackReindex], config.RAYNE_RECONCILE_INTERVAL_MS, log);
+  const stopReconciler = startReconciler(
+    [runtime.intake, runtime.githubIntake, runtime.feedbackReindex],
+    config.RAYNE_RECONCILE_INTERVAL_MS,
+    log,
+  );
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST, serverOptions: slowClientLimits(config) }, () => resolve(s));
+    const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST, serverOptions: slowClientLimits(config) }, () =>
+      resolve(s),
+    );
     s.once('error', reject);
   });
   // Closes kept-alive connections that send no next request.

@@ -7,7 +7,18 @@ import type { ApiDeps } from './deps';
 import { requireApiToken, requireWebhookSecret } from './auth';
 import { ApiError } from './errors';
 import { temporalRunLink } from './links';
-import { type ApiRoutes, BAD_REQUEST, json, jsonRequest, openApiApp, problem, routesOf, security, UNAUTHORIZED, UNSUPPORTED_MEDIA_TYPE } from './openapi';
+import {
+  type ApiRoutes,
+  BAD_REQUEST,
+  json,
+  jsonRequest,
+  openApiApp,
+  problem,
+  routesOf,
+  security,
+  UNAUTHORIZED,
+  UNSUPPORTED_MEDIA_TYPE,
+} from './openapi';
 import { bigintDigits, jsonBody, readJson, storableText } from './request';
 import { ALERT_STATUSES, EVENT_STATUSES } from '../contracts/alert';
 
@@ -18,40 +29,70 @@ const EventFilters = z.object({
   monitor_id: bigintDigits('must be a number').optional(),
   account: storableText().optional(),
   alert_status: z.enum(ALERT_STATUSES).optional(),
-  since: z.string().datetime({ offset: true, message: 'must be an ISO 8601 date-time' })
+  since: z
+    .string()
+    .datetime({ offset: true, message: 'must be an ISO 8601 date-time' })
     // Postgres keeps years 4713 BC to 294276 AD; year 0 and friends are not a date anyone meant.
-    .refine((v) => Date.parse(v) >= Date.UTC(1970, 0, 1), 'must be a date-time since 1970').optional(),
+    .refine((v) => Date.parse(v) >= Date.UTC(1970, 0, 1), 'must be a date-time since 1970')
+    .optional(),
   cursor: bigintDigits('must be a cursor returned by a previous page').optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
 const EventId = bigintDigits('event id must be a number');
-const AccountFilter = z.object({ account: storableText().pipe(z.string().min(1)).optional().meta({ description: 'default: the default account' }) });
+const AccountFilter = z.object({
+  account: storableText().pipe(z.string().min(1)).optional().meta({ description: 'default: the default account' }),
+});
 
 const SUMMARY_COLUMNS = `id::text, account, monitor_id, alert_id, transition_id, alert_status, monitor_name,
   hostname, service, scope, status, workflow_id, run_id, start_attempts, last_error, received_at, started_at, processed_at`;
 
 const Nullable = z.string().nullable();
 const Timestamp = z.string().meta({ format: 'date-time' });
-const TemporalLink = z.object({ temporal_run: Nullable.meta({ description: 'the run in the Temporal Web UI; null without TEMPORAL_UI_URL' }) });
-const Accepted = z.object({
-  event_id: z.string(),
-  workflow_id: z.string(),
-  run_id: Nullable,
-  duplicate: z.boolean(),
-  links: TemporalLink,
-}).meta({ id: 'WebhookAccepted' });
-const EventSummary = z.looseObject({
-  id: z.string(), account: z.string(), monitor_id: z.string(), alert_id: Nullable, transition_id: Nullable,
-  alert_status: z.enum(ALERT_STATUSES), monitor_name: Nullable, hostname: Nullable, service: Nullable, scope: z.string(),
-  status: z.enum(EVENT_STATUSES), workflow_id: z.string(), run_id: Nullable,
-  start_attempts: z.number().int(), last_error: Nullable, received_at: Timestamp, started_at: Timestamp.nullable(), processed_at: Timestamp.nullable(),
-}).meta({ id: 'WebhookEvent' });
+const TemporalLink = z.object({
+  temporal_run: Nullable.meta({ description: 'the run in the Temporal Web UI; null without TEMPORAL_UI_URL' }),
+});
+const Accepted = z
+  .object({
+    event_id: z.string(),
+    workflow_id: z.string(),
+    run_id: Nullable,
+    duplicate: z.boolean(),
+    links: TemporalLink,
+  })
+  .meta({ id: 'WebhookAccepted' });
+const EventSummary = z
+  .looseObject({
+    id: z.string(),
+    account: z.string(),
+    monitor_id: z.string(),
+    alert_id: Nullable,
+    transition_id: Nullable,
+    alert_status: z.enum(ALERT_STATUSES),
+    monitor_name: Nullable,
+    hostname: Nullable,
+    service: Nullable,
+    scope: z.string(),
+    status: z.enum(EVENT_STATUSES),
+    workflow_id: z.string(),
+    run_id: Nullable,
+    start_attempts: z.number().int(),
+    last_error: Nullable,
+    received_at: Timestamp,
+    started_at: Timestamp.nullable(),
+    processed_at: Timestamp.nullable(),
+  })
+  .meta({ id: 'WebhookEvent' });
 /** A workflow's live status as Temporal reports it (see workflowStatus). */
-export const WorkflowStatus = z.looseObject({
-  status: z.string().meta({ description: 'RUNNING, COMPLETED…, NOT_STARTED, or UNKNOWN (with error) when Temporal cannot say' }),
-  start_time: Timestamp.optional(), close_time: Timestamp.nullable().optional(), history_length: z.number().int().optional(), error: z.string().optional(),
-}).meta({ id: 'WorkflowStatus' });
+export const WorkflowStatus = z
+  .looseObject({
+    status: z.string().meta({ description: 'RUNNING, COMPLETED…, NOT_STARTED, or UNKNOWN (with error) when Temporal cannot say' }),
+    start_time: Timestamp.optional(),
+    close_time: Timestamp.nullable().optional(),
+    history_length: z.number().int().optional(),
+    error: z.string().optional(),
+  })
+  .meta({ id: 'WorkflowStatus' });
 const EventDetail = EventSummary.extend({
   processing: z.unknown().meta({ description: 'the processing decision recorded by the workflow' }),
   payload: z.record(z.string(), z.unknown()).meta({ description: 'the payload as received' }),
@@ -59,8 +100,10 @@ const EventDetail = EventSummary.extend({
   workflow: WorkflowStatus,
   links: TemporalLink,
 }).meta({ id: 'WebhookEventDetail' });
-const ProcessorConfigView = z.looseObject({ account: z.string() })
-  .meta({ id: 'ProcessorConfigView', description: 'the account\'s tier-1 processor settings; secrets show only as *_set flags and URLs without credentials' });
+const ProcessorConfigView = z.looseObject({ account: z.string() }).meta({
+  id: 'ProcessorConfigView',
+  description: "the account's tier-1 processor settings; secrets show only as *_set flags and URLs without credentials",
+});
 const Counts = z.record(z.string(), z.number().int());
 
 const NOT_FOUND_ACCOUNT = problem('no account by that name');
@@ -68,58 +111,109 @@ const route = routesOf('Datadog webhooks', security.apiToken);
 
 // Documented only: the handler reads the raw body itself (it stores the exact bytes), so no validator runs before it.
 const DatadogAlertBody = jsonRequest(DatadogAlertSchema.meta({ id: 'DatadogAlert' }), `at most ${MAX_WEBHOOK_BYTES} bytes`);
-const receiveDoc = (path: string, account: boolean) => createRoute({
-  method: 'post', path, tags: ['Datadog webhooks'], security: security.webhookSecret,
-  summary: account ? 'Receive a Datadog webhook for an account' : 'Receive a Datadog webhook',
-  description: 'Stores the alert transition and starts or signals its incident workflow before answering. '
-    + 'Ids may be quoted or bare, tags an array or Datadog\'s comma-separated $TAGS; unknown fields are kept. '
-    + 'A redelivery (same alert_id and transition_id, else the same canonical payload) answers 200 with the original ids.',
-  request: {
-    ...(account ? { params: z.object({ account: z.string().meta({ description: 'the account; without it, the one whose org_id matches, else the default' }) }) } : {}),
-    body: DatadogAlertBody,
-  },
-  responses: {
-    200: json(Accepted, 'a redelivery: the original ids, nothing changed'),
-    202: json(Accepted, 'stored, and Temporal accepted the start or signal'),
-    400: BAD_REQUEST,
-    401: problem('RAYNE_WEBHOOK_SECRET is set and neither X-Rayne-Token nor the basic-auth password matches'),
-    404: NOT_FOUND_ACCOUNT,
-    413: problem(`the body is over ${MAX_WEBHOOK_BYTES} bytes`),
-    415: UNSUPPORTED_MEDIA_TYPE,
-    422: problem('stored as rejected: Temporal refuses the start as it is (too large, invalid); retrying cannot help, and a redelivery answers 422 again'),
-    503: problem('Temporal did not accept the start; the event is kept and started later, so retrying is safe', true),
-  },
-});
+const receiveDoc = (path: string, account: boolean) =>
+  createRoute({
+    method: 'post',
+    path,
+    tags: ['Datadog webhooks'],
+    security: security.webhookSecret,
+    summary: account ? 'Receive a Datadog webhook for an account' : 'Receive a Datadog webhook',
+    description:
+      'Stores the alert transition and starts or signals its incident workflow before answering. ' +
+      "Ids may be quoted or bare, tags an array or Datadog's comma-separated $TAGS; unknown fields are kept. " +
+      'A redelivery (same alert_id and transition_id, else the same canonical payload) answers 200 with the original ids.',
+    request: {
+      ...(account
+        ? {
+            params: z.object({
+              account: z.string().meta({ description: 'the account; without it, the one whose org_id matches, else the default' }),
+            }),
+          }
+        : {}),
+      body: DatadogAlertBody,
+    },
+    responses: {
+      200: json(Accepted, 'a redelivery: the original ids, nothing changed'),
+      202: json(Accepted, 'stored, and Temporal accepted the start or signal'),
+      400: BAD_REQUEST,
+      401: problem('RAYNE_WEBHOOK_SECRET is set and neither X-Rayne-Token nor the basic-auth password matches'),
+      404: NOT_FOUND_ACCOUNT,
+      413: problem(`the body is over ${MAX_WEBHOOK_BYTES} bytes`),
+      415: UNSUPPORTED_MEDIA_TYPE,
+      422: problem(
+        'stored as rejected: Temporal refuses the start as it is (too large, invalid); retrying cannot help, and a redelivery answers 422 again',
+      ),
+      503: problem('Temporal did not accept the start; the event is kept and started later, so retrying is safe', true),
+    },
+  });
 const RECEIVE_DOCS = [receiveDoc('/receive', false), receiveDoc('/receive/{account}', true)];
 
 const listEvents = route({
-  method: 'get', path: '/events', summary: 'List received events', description: 'Newest first; pass next_cursor as cursor for the next page.',
+  method: 'get',
+  path: '/events',
+  summary: 'List received events',
+  description: 'Newest first; pass next_cursor as cursor for the next page.',
   request: { query: EventFilters },
-  responses: { 200: json(z.object({ events: z.array(EventSummary), next_cursor: Nullable }), 'a page of events'), 400: BAD_REQUEST, 401: UNAUTHORIZED },
+  responses: {
+    200: json(z.object({ events: z.array(EventSummary), next_cursor: Nullable }), 'a page of events'),
+    400: BAD_REQUEST,
+    401: UNAUTHORIZED,
+  },
 });
 const showEvent = route({
-  method: 'get', path: '/events/{id}', summary: 'Show an event', request: { params: z.object({ id: EventId }) },
+  method: 'get',
+  path: '/events/{id}',
+  summary: 'Show an event',
+  request: { params: z.object({ id: EventId }) },
   responses: {
     200: json(EventDetail, 'the event, its raw payload, processor runs and live workflow status'),
-    400: BAD_REQUEST, 401: UNAUTHORIZED, 404: problem('no event with that id'),
+    400: BAD_REQUEST,
+    401: UNAUTHORIZED,
+    404: problem('no event with that id'),
   },
 });
 const getConfig = route({
-  method: 'get', path: '/config', summary: 'Show tier-1 processor settings', request: { query: AccountFilter },
-  responses: { 200: json(ProcessorConfigView, 'the settings (defaults when never saved)'), 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND_ACCOUNT },
+  method: 'get',
+  path: '/config',
+  summary: 'Show tier-1 processor settings',
+  request: { query: AccountFilter },
+  responses: {
+    200: json(ProcessorConfigView, 'the settings (defaults when never saved)'),
+    400: BAD_REQUEST,
+    401: UNAUTHORIZED,
+    404: NOT_FOUND_ACCOUNT,
+  },
 });
 const saveConfig = route({
-  method: 'post', path: '/config', summary: 'Change tier-1 processor settings', middleware: [jsonBody] as const,
+  method: 'post',
+  path: '/config',
+  summary: 'Change tier-1 processor settings',
+  middleware: [jsonBody] as const,
   description: 'Given sections replace the stored ones; a section that omits its secret keeps the stored secret.',
   request: { body: jsonRequest(ProcessorConfigInput.meta({ id: 'ProcessorConfigInput' })) },
   responses: {
-    200: json(ProcessorConfigView, 'the settings now stored'), 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: NOT_FOUND_ACCOUNT, 415: UNSUPPORTED_MEDIA_TYPE,
+    200: json(ProcessorConfigView, 'the settings now stored'),
+    400: BAD_REQUEST,
+    401: UNAUTHORIZED,
+    404: NOT_FOUND_ACCOUNT,
+    415: UNSUPPORTED_MEDIA_TYPE,
   },
 });
 const stats = route({
-  method: 'get', path: '/stats', summary: 'Event totals',
+  method: 'get',
+  path: '/stats',
+  summary: 'Event totals',
   responses: {
-    200: json(z.object({ total: z.number().int(), last_24h: z.number().int(), incidents: z.number().int(), by_status: Counts, by_alert_status: Counts }), 'totals'),
+    200: json(
+      z.object({
+        total: z.number().int(),
+        last_24h: z.number().int(),
+        incidents: z.number().int(),
+        by_status: Counts,
+        by_alert_status: Counts,
+      }),
+      'totals',
+    ),
     401: UNAUTHORIZED,
   },
 });
@@ -151,12 +245,16 @@ export const webhookRoutes = ({ intake, db, temporal, config, accounts, processo
     async (c) => {
       const account = c.req.param('account');
       // An account name is looked up, never stored as sent: a NUL in it is a bad name, not text to repair.
-      if (account?.includes('\0')) throw new ApiError('BAD_REQUEST', 'invalid account', [{ field: 'account', message: 'must not contain NUL (%00)' }]);
+      if (account?.includes('\0'))
+        throw new ApiError('BAD_REQUEST', 'invalid account', [{ field: 'account', message: 'must not contain NUL (%00)' }]);
       const { value, raw, text } = await readJson(c, DatadogAlertSchema);
       // An unknown account (404), Temporal away (503) or a start refused for good (422) is answered by the error handler.
       const result = await intake.accept(account, value, raw as Record<string, unknown>, text);
       if (result.duplicate) metrics.webhooksDuplicated.inc({ source: 'datadog' });
-      return c.json({ ...result, links: { temporal_run: temporalRunLink(config, result.workflow_id, result.run_id) } }, result.duplicate ? 200 : 202);
+      return c.json(
+        { ...result, links: { temporal_run: temporalRunLink(config, result.workflow_id, result.run_id) } },
+        result.duplicate ? 200 : 202,
+      );
     },
   );
 
@@ -186,12 +284,15 @@ export const webhookRoutes = ({ intake, db, temporal, config, accounts, processo
            FROM processor_runs WHERE event_id = $1 ORDER BY id`,
         [id],
       );
-      return c.json({
-        ...event,
-        processor_runs: processorRuns,
-        workflow: await workflowStatus(temporal, event.workflow_id, event.run_id, config.RAYNE_TEMPORAL_TIMEOUT_MS),
-        links: { temporal_run: event.run_id ? temporalRunLink(config, event.workflow_id, event.run_id) : null },
-      }, 200);
+      return c.json(
+        {
+          ...event,
+          processor_runs: processorRuns,
+          workflow: await workflowStatus(temporal, event.workflow_id, event.run_id, config.RAYNE_TEMPORAL_TIMEOUT_MS),
+          links: { temporal_run: event.run_id ? temporalRunLink(config, event.workflow_id, event.run_id) : null },
+        },
+        200,
+      );
     })
     .openapi(getConfig, async (c) => {
       const name = await configAccount(c.req.valid('query').account);
@@ -208,7 +309,9 @@ export const webhookRoutes = ({ intake, db, temporal, config, accounts, processo
                 count(DISTINCT workflow_id)::int AS incidents FROM webhook_events`,
       );
       const countBy = async (column: 'status' | 'alert_status') =>
-        Object.fromEntries((await db.query(`SELECT ${column} AS k, count(*)::int AS n FROM webhook_events GROUP BY 1`)).rows.map((r) => [r.k, r.n]));
+        Object.fromEntries(
+          (await db.query(`SELECT ${column} AS k, count(*)::int AS n FROM webhook_events GROUP BY 1`)).rows.map((r) => [r.k, r.n]),
+        );
       // Every status shows, at zero too: rejected and dead_letter are what to watch.
       const byStatus = { ...Object.fromEntries(EVENT_STATUSES.map((s) => [s, 0])), ...(await countBy('status')) };
       return c.json({ ...totals.rows[0], by_status: byStatus, by_alert_status: await countBy('alert_status') }, 200);
@@ -221,7 +324,9 @@ export const webhookRoutes = ({ intake, db, temporal, config, accounts, processo
 export async function workflowStatus(temporal: ApiDeps['temporal'], workflowId: string, runId: string | null, timeoutMs: number) {
   if (!runId) return { status: 'NOT_STARTED' };
   try {
-    const d = await temporal.connection.withDeadline(Date.now() + timeoutMs, () => temporal.workflow.getHandle(workflowId, runId).describe());
+    const d = await temporal.connection.withDeadline(Date.now() + timeoutMs, () =>
+      temporal.workflow.getHandle(workflowId, runId).describe(),
+    );
     return { status: d.status.name, start_time: d.startTime, close_time: d.closeTime ?? null, history_length: d.historyLength };
   } catch (err) {
     return { status: 'UNKNOWN', error: (err as Error).message };

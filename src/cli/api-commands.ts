@@ -12,8 +12,21 @@ import { type Config, ConfigError, loadConfig } from '../config';
 import { alertToSend, loadScenario, ScenarioError } from '../demo/scenario';
 import { ANALYSTS } from '../contracts/rca';
 import {
-  type Accepted, type EventDetail, type EventSummary, eventsTable, eventView, type RcaDetail, rcasTable, type RcaSummary, rcaView,
-  type RerunStarted, rerunView, sentView, describeConclusion, type GithubAccepted, githubSentView,
+  type Accepted,
+  type EventDetail,
+  type EventSummary,
+  eventsTable,
+  eventView,
+  type RcaDetail,
+  rcasTable,
+  type RcaSummary,
+  rcaView,
+  type RerunStarted,
+  rerunView,
+  sentView,
+  describeConclusion,
+  type GithubAccepted,
+  githubSentView,
 } from './api-views';
 import { rcaPathId } from '../notebook/notebook';
 import { ALERT_STATUSES, EVENT_STATUSES } from '../contracts/alert';
@@ -28,7 +41,10 @@ const SLOW_MS = 1000;
 
 /** Thrown when an input file cannot be read or is not what the command needs. */
 export class InputFileError extends Error {
-  constructor(readonly file: string, problem: string) {
+  constructor(
+    readonly file: string,
+    problem: string,
+  ) {
     super(`${file}: ${problem}`);
     this.name = new.target.name;
   }
@@ -51,18 +67,21 @@ interface Session {
 
 /** Registers send, events and rca on the program. */
 export function addApiCommands(program: Command): void {
-  apiCommand(program, 'send', 'send a Datadog webhook payload (a file, or a scenario\'s alert) to POST /v1/webhooks/receive')
+  apiCommand(program, 'send', "send a Datadog webhook payload (a file, or a scenario's alert) to POST /v1/webhooks/receive")
     .argument('[payload]', 'a JSON file holding a Datadog webhook payload, sent as written')
-    .option('--scenario <file>', 'send this scenario\'s alert instead (scenarios/*.json), timestamped now with a fresh transition id')
+    .option('--scenario <file>', "send this scenario's alert instead (scenarios/*.json), timestamped now with a fresh transition id")
     .option('--account <name>', 'the account to route to (POST /v1/webhooks/receive/<name>); default: by org_id, else the default account')
     .option('--wait', 'wait for the RCA the alert starts, then print its conclusion and its page in the console')
     .option('--timeout <seconds>', 'with --wait: give up after this long (default 600)', positiveInt)
-    .addHelpText('after', examples(
-      'rayne send alert.json',
-      'rayne send --scenario scenarios/storefront-web-host-cpu.json --wait',
-      'rayne send --scenario scenarios/checkout-service-error-rate-spike.json --account demo',
-      'RAYNE_URL=https://rayne.example.com rayne send alert.json --json | jq -r .event_id',
-    ) + '\nSends X-Rayne-Token: $RAYNE_WEBHOOK_SECRET when that is set.\n')
+    .addHelpText(
+      'after',
+      examples(
+        'rayne send alert.json',
+        'rayne send --scenario scenarios/storefront-web-host-cpu.json --wait',
+        'rayne send --scenario scenarios/checkout-service-error-rate-spike.json --account demo',
+        'RAYNE_URL=https://rayne.example.com rayne send alert.json --json | jq -r .event_id',
+      ) + '\nSends X-Rayne-Token: $RAYNE_WEBHOOK_SECRET when that is set.\n',
+    )
     .action((file: string | undefined, opts: CommonOptions & SendOptions, cmd: Command) => {
       if ((file === undefined) === (opts.scenario === undefined)) cmd.error('error: give a payload file or --scenario <file>, one of them');
       return session(opts, (s) => send(s, file, opts));
@@ -70,38 +89,58 @@ export function addApiCommands(program: Command): void {
 
   const github = program.command('github').description('GitHub issue webhooks (POST /v1/webhooks/github/issues)');
   apiCommand(github, 'send', 'send a GitHub webhook delivery from a file, signed with $GITHUB_WEBHOOK_SECRET as GitHub signs it')
-    .argument('<payload>', 'a JSON file holding the delivery\'s payload (an issues event: action, issue, repository)')
+    .argument('<payload>', "a JSON file holding the delivery's payload (an issues event: action, issue, repository)")
     .option('--event <name>', 'the X-GitHub-Event header', 'issues')
-    .addHelpText('after', examples('rayne github send issue.json', 'rayne github send ping.json --event ping') +
-      '\nSigns with GITHUB_WEBHOOK_SECRET (the API\'s secret) and sends a fresh X-GitHub-Delivery id each time.\n')
+    .addHelpText(
+      'after',
+      examples('rayne github send issue.json', 'rayne github send ping.json --event ping') +
+        "\nSigns with GITHUB_WEBHOOK_SECRET (the API's secret) and sends a fresh X-GitHub-Delivery id each time.\n",
+    )
     .action((file: string, opts: CommonOptions & { event: string }) => session(opts, (s) => sendGithub(s, file, opts.event)));
 
-  const events = program.command('events').description('stored webhook events (GET /v1/webhooks/events)')
+  const events = program
+    .command('events')
+    .description('stored webhook events (GET /v1/webhooks/events)')
     .addHelpText('after', examples('rayne events list --since 1h', 'rayne events show 123'));
   apiCommand(events, 'list', 'list events, newest first')
-    .addOption(new Option('--status <status>', 'only events in this processing status (rejected and dead_letter never started a workflow)').choices(EVENT_STATUSES))
-    .option('--monitor-id <id>', 'only this monitor\'s events')
-    .option('--account <name>', 'only this account\'s events')
+    .addOption(
+      new Option('--status <status>', 'only events in this processing status (rejected and dead_letter never started a workflow)').choices(
+        EVENT_STATUSES,
+      ),
+    )
+    .option('--monitor-id <id>', "only this monitor's events")
+    .option('--account <name>', "only this account's events")
     .addOption(new Option('--alert-status <status>', 'only this alert status').choices(ALERT_STATUSES))
     .option('--since <when>', 'received at or after: an ISO 8601 time or an age such as 30m, 6h, 2d', since)
     .option('--limit <n>', 'at most this many (1-200, API default 50)', positiveInt)
     .option('--cursor <cursor>', 'the next page: the cursor the previous page printed')
-    .addHelpText('after', examples('rayne events list', 'rayne events list --monitor-id 48211093 --since 6h', 'rayne events list --status dead_letter --json'))
+    .addHelpText(
+      'after',
+      examples('rayne events list', 'rayne events list --monitor-id 48211093 --since 6h', 'rayne events list --status dead_letter --json'),
+    )
     .action((opts: CommonOptions & EventFilters) => session(opts, (s) => listEvents(s, opts)));
-  apiCommand(events, 'show', 'one event: payload fields, the incident workflow\'s decision, tier-1 processor runs, live workflow status')
+  apiCommand(events, 'show', "one event: payload fields, the incident workflow's decision, tier-1 processor runs, live workflow status")
     .argument('<id>', 'the event id (what rayne send printed)')
     .addHelpText('after', examples('rayne events show 123', 'rayne events show 123 --json | jq .processor_runs'))
     .action((id: string, opts: CommonOptions) => session(opts, (s) => showEvent(s, id)));
 
-  const rca = program.command('rca').description('root-cause analyses (GET /v1/rca)')
-    .addHelpText('after', examples('rayne rca list --status completed', 'rayne rca show 123', 'rayne rca rerun 123 --analyst offline --wait'));
+  const rca = program
+    .command('rca')
+    .description('root-cause analyses (GET /v1/rca)')
+    .addHelpText(
+      'after',
+      examples('rayne rca list --status completed', 'rayne rca show 123', 'rayne rca rerun 123 --analyst offline --wait'),
+    );
   apiCommand(rca, 'list', 'list RCAs, newest first')
     .option('--status <status>', 'only RCAs in this status: running, evidence_ready, completed or failed')
-    .option('--event-id <id>', 'only this event\'s RCAs (its first run and re-runs)')
+    .option('--event-id <id>', "only this event's RCAs (its first run and re-runs)")
     .addOption(new Option('--category <category>', 'only reports of this category').choices(RCA_CATEGORIES))
-    .option('--account <name>', 'only this account\'s RCAs')
+    .option('--account <name>', "only this account's RCAs")
     .option('--limit <n>', 'at most this many (1-200, API default 50)', positiveInt)
-    .addHelpText('after', examples('rayne rca list', 'rayne rca list --status completed --category deployment', 'rayne rca list --event-id 123 --json'))
+    .addHelpText(
+      'after',
+      examples('rayne rca list', 'rayne rca list --status completed --category deployment', 'rayne rca list --event-id 123 --json'),
+    )
     .action((opts: CommonOptions & RcaFilters) => session(opts, (s) => listRcas(s, opts)));
   apiCommand(rca, 'show', 'one RCA: status, phase, report (root cause, evidence, remediation), usage, links')
     .argument('<id>', 'an event id (123, its first RCA) or a full RCA id (rca/123, rca/123/rerun-1)')
@@ -113,7 +152,14 @@ export function addApiCommands(program: Command): void {
     .option('--model <name>', 'the model for the Claude or Ollama analyst')
     .option('--wait', 'wait for the re-run to finish, printing its phases to stderr; then show it (exit 1 when it failed)')
     .option('--timeout <seconds>', 'with --wait: give up after this long (default 600)', positiveInt)
-    .addHelpText('after', examples('rayne rca rerun 123 --analyst offline --wait', 'rayne rca rerun rca/123 --analyst claude --model claude-sonnet-4-6', 'rayne rca rerun 123 --wait --json | jq .report'))
+    .addHelpText(
+      'after',
+      examples(
+        'rayne rca rerun 123 --analyst offline --wait',
+        'rayne rca rerun rca/123 --analyst claude --model claude-sonnet-4-6',
+        'rayne rca rerun 123 --wait --json | jq .report',
+      ),
+    )
     .action((id: string, opts: CommonOptions & RerunOptions) => session(opts, (s) => rerun(s, id, opts)));
 }
 
@@ -123,13 +169,14 @@ function apiCommand(parent: Command, name: string, description: string): Command
     .command(name)
     .description(description)
     .option('--url <url>', `the Rayne API (default: $RAYNE_URL, else ${DEFAULT_URL})`, httpUrl)
-    .option('--json', 'print the API\'s JSON answer as it came, for scripts');
+    .option('--json', "print the API's JSON answer as it came, for scripts");
 }
 
 const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  ${l}`).join('\n')}\n`;
 
 function httpUrl(value: string): string {
-  if (!/^https?:\/\/[^/]/.test(value) || !URL.canParse(value)) throw new InvalidArgumentError('must be an http(s) URL such as http://localhost:8080');
+  if (!/^https?:\/\/[^/]/.test(value) || !URL.canParse(value))
+    throw new InvalidArgumentError('must be an http(s) URL such as http://localhost:8080');
   return value;
 }
 
@@ -145,7 +192,9 @@ function since(value: string): string {
   const age = /^(\d+)([smhd])$/.exec(value);
   if (age) return new Date(Date.now() - Number(age[1]) * AGE_UNITS[age[2]!]!).toISOString();
   if (/^\d{4}-\d{2}-\d{2}T/.test(value) && !Number.isNaN(Date.parse(value))) return value;
-  throw new InvalidArgumentError('give an age (a number and s, m, h or d: 30m, 6h, 2d) or an ISO 8601 time with its offset (2026-11-24T03:00:00Z).');
+  throw new InvalidArgumentError(
+    'give an age (a number and s, m, h or d: 30m, 6h, 2d) or an ISO 8601 time with its offset (2026-11-24T03:00:00Z).',
+  );
 }
 
 /** Runs one API command: its settings, its client, and an exit code that says what went wrong. */
@@ -153,7 +202,8 @@ async function session(opts: CommonOptions, work: (s: Session) => Promise<void>)
   try {
     const config = loadConfig();
     const base = opts.url ?? config.RAYNE_URL ?? DEFAULT_URL;
-    const withHeaders = (headers: Record<string, string>) => announceSlow(apiClient(base, config.RAYNE_API_TOKEN, { headers, timeoutMs: REQUEST_TIMEOUT_MS }));
+    const withHeaders = (headers: Record<string, string>) =>
+      announceSlow(apiClient(base, config.RAYNE_API_TOKEN, { headers, timeoutMs: REQUEST_TIMEOUT_MS }));
     await work({ api: withHeaders({}), withHeaders, json: opts.json === true, config, url: base.replace(/\/+$/, '') });
   } catch (err) {
     const [code, message] = explain(err);
@@ -166,13 +216,19 @@ function explain(err: unknown): [number, string] {
   if (err instanceof ConfigError) return [EXIT.config, err.message];
   if (err instanceof InputFileError || err instanceof ScenarioError) return [EXIT.noInput, err.message];
   if (err instanceof ApiUnreachableError) {
-    return [EXIT.unavailable, `${err.message}\nhint: is the API running there? Start one with \`rayne dev\`, or point RAYNE_URL (or --url) at your deployment.`];
+    return [
+      EXIT.unavailable,
+      `${err.message}\nhint: is the API running there? Start one with \`rayne dev\`, or point RAYNE_URL (or --url) at your deployment.`,
+    ];
   }
   if (err instanceof ApiResponseError) {
     const details = err.details.map((d) => `\n  - ${d.field}: ${d.message}`).join('');
-    const hint = err.status === 401 && err.code === 'UNAUTHORIZED' && err.route.startsWith('/v1/webhooks/receive')
-      ? '\nhint: set RAYNE_WEBHOOK_SECRET to the API\'s webhook secret'
-      : err.status === 401 ? '\nhint: set RAYNE_API_TOKEN to the API\'s token' : '';
+    const hint =
+      err.status === 401 && err.code === 'UNAUTHORIZED' && err.route.startsWith('/v1/webhooks/receive')
+        ? "\nhint: set RAYNE_WEBHOOK_SECRET to the API's webhook secret"
+        : err.status === 401
+          ? "\nhint: set RAYNE_API_TOKEN to the API's token"
+          : '';
     return [EXIT.failed, `${err.method} ${err.route}: ${err.code ?? `HTTP ${err.status}`}: ${err.apiMessage}${details}${hint}`];
   }
   return [EXIT.failed, (err as Error).message];
@@ -215,7 +271,10 @@ function readPayload(file: string): unknown {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new InputFileError(file, code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a folder, not a file' : (err as Error).message);
+    throw new InputFileError(
+      file,
+      code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a folder, not a file' : (err as Error).message,
+    );
   }
   let payload: unknown;
   try {
@@ -223,7 +282,8 @@ function readPayload(file: string): unknown {
   } catch (err) {
     throw new InputFileError(file, `not valid JSON: ${(err as Error).message}`);
   }
-  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw new InputFileError(file, 'a webhook payload is a JSON object');
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload))
+    throw new InputFileError(file, 'a webhook payload is a JSON object');
   return payload;
 }
 
@@ -242,11 +302,14 @@ async function send(s: Session, file: string | undefined, opts: SendOptions): Pr
   const api = secret ? s.withHeaders({ 'x-rayne-token': secret }) : s.api;
   const response = await api('POST', route, payload, [200, 202]);
   if (!opts.wait) return void (await print<Accepted>(s, response, sentView));
-  const accepted = await response.json() as Accepted;
+  const accepted = (await response.json()) as Accepted;
   if (!s.json) process.stdout.write(`${sentView(accepted)}\n`);
   const timeoutMs = (opts.timeout ?? 600) * 1000;
   const rcaId = await rcaOfEvent(s.api, accepted.event_id, timeoutMs);
-  if (!rcaId) throw new Error(`event ${accepted.event_id} started no RCA (only a new or escalated alert does); see rayne events show ${accepted.event_id}`);
+  if (!rcaId)
+    throw new Error(
+      `event ${accepted.event_id} started no RCA (only a new or escalated alert does); see rayne events show ${accepted.event_id}`,
+    );
   const rca = await print<RcaDetail>(s, await waitForRca(s.api, rcaId, timeoutMs), describeConclusion);
   if (!s.json) process.stdout.write(`\nRead it in the console: ${s.url}/rca/${rcaPathId(rca.id)}\n`);
   if (rca.status === 'failed') throw new Error(`${rca.id} failed${rca.error ? `: ${rca.error}` : ''}`);
@@ -254,21 +317,34 @@ async function send(s: Session, file: string | undefined, opts: SendOptions): Pr
 
 /** The RCA the incident workflow started for an event, once it has recorded the transition; undefined when it started none. */
 async function rcaOfEvent(api: Api, eventId: string, timeoutMs: number): Promise<string | undefined> {
-  const event = await poll(`event ${eventId} was not processed`, async () => {
-    const view = await (await api('GET', `/v1/webhooks/events/${encodeURIComponent(eventId)}`, undefined, 200)).json() as EventDetail;
-    return view.processing ? view : undefined;
-  }, timeoutMs, 500);
+  const event = await poll(
+    `event ${eventId} was not processed`,
+    async () => {
+      const view = (await (await api('GET', `/v1/webhooks/events/${encodeURIComponent(eventId)}`, undefined, 200)).json()) as EventDetail;
+      return view.processing ? view : undefined;
+    },
+    timeoutMs,
+    500,
+  );
   return event.processing!.rcaId ?? (event.processing!.startRca ? `rca/${eventId}` : undefined);
 }
 
 /** Posts a delivery as GitHub does: signed over the exact bytes, with a new delivery id. */
 async function sendGithub(s: Session, file: string, event: string): Promise<void> {
   const secret = s.config.GITHUB_WEBHOOK_SECRET;
-  if (!secret) throw new ConfigError(['GITHUB_WEBHOOK_SECRET is not set: set it to the webhook secret the API checks (deliveries are only accepted signed)']);
+  if (!secret)
+    throw new ConfigError([
+      'GITHUB_WEBHOOK_SECRET is not set: set it to the webhook secret the API checks (deliveries are only accepted signed)',
+    ]);
   const payload = readPayload(file);
   // The client sends JSON.stringify(payload), so these are the bytes the signature covers.
   const signature = await sign(secret, JSON.stringify(payload));
-  const api = s.withHeaders({ 'x-github-event': event, 'x-github-delivery': crypto.randomUUID(), 'x-hub-signature-256': signature, 'user-agent': 'rayne-github-send' });
+  const api = s.withHeaders({
+    'x-github-event': event,
+    'x-github-delivery': crypto.randomUUID(),
+    'x-hub-signature-256': signature,
+    'user-agent': 'rayne-github-send',
+  });
   await print<GithubAccepted>(s, await api('POST', '/v1/webhooks/github/issues', payload, [200, 202]), githubSentView);
 }
 
@@ -284,7 +360,9 @@ interface EventFilters {
 
 async function listEvents(s: Session, f: EventFilters): Promise<void> {
   const route = `/v1/webhooks/events${query({ status: f.status, monitor_id: f.monitorId, account: f.account, alert_status: f.alertStatus, since: f.since, limit: f.limit, cursor: f.cursor })}`;
-  const page = await print<{ events: EventSummary[]; next_cursor: string | null }>(s, await s.api('GET', route, undefined, 200), (p) => eventsTable(p.events));
+  const page = await print<{ events: EventSummary[]; next_cursor: string | null }>(s, await s.api('GET', route, undefined, 200), (p) =>
+    eventsTable(p.events),
+  );
   if (!s.json && page.next_cursor) process.stderr.write(`more: add --cursor ${page.next_cursor}\n`);
 }
 
@@ -326,7 +404,7 @@ async function rerun(s: Session, id: string, opts: RerunOptions): Promise<void> 
     if (!s.json) process.stderr.write(`follow it with: rayne rca show ${started.rca_id}\n`);
     return;
   }
-  const started = await response.json() as RerunStarted;
+  const started = (await response.json()) as RerunStarted;
   const finished = await print<RcaDetail>(s, await waitForRca(s.api, started.rca_id, (opts.timeout ?? 600) * 1000), rcaView);
   // Said on stderr too: a report by another analyst than the one asked for is easy to miss in the table.
   const fallback = finished.report?.missing_data.find((m) => m.startsWith('fell back to the offline analyst'));
@@ -344,14 +422,23 @@ async function waitForRca(api: Api, id: string, timeoutMs: number): Promise<Resp
     process.stderr.write(`[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(5)}s] ${id}: ${what}\n`);
   };
   say('starting');
-  return poll(`${id} did not finish (it keeps running; see rayne rca show ${id})`, async () => {
-    // The run's row appears once its workflow starts; until then the API does not know the id.
-    const response = await api('GET', rcaPath(id), undefined, [200, 404]);
-    if (response.status === 404) return void (await response.arrayBuffer());
-    const view = await response.clone().json() as RcaDetail;
-    say(view.status === 'running' ? `${view.live?.phase ?? view.phase}${view.live?.turns ? ` (${view.live.turns} turns)` : ''}` : `${view.status} (${view.phase})`);
-    if (view.status === 'completed' || view.status === 'failed') return response;
-    await response.arrayBuffer();
-    return undefined;
-  }, timeoutMs, 500);
+  return poll(
+    `${id} did not finish (it keeps running; see rayne rca show ${id})`,
+    async () => {
+      // The run's row appears once its workflow starts; until then the API does not know the id.
+      const response = await api('GET', rcaPath(id), undefined, [200, 404]);
+      if (response.status === 404) return void (await response.arrayBuffer());
+      const view = (await response.clone().json()) as RcaDetail;
+      say(
+        view.status === 'running'
+          ? `${view.live?.phase ?? view.phase}${view.live?.turns ? ` (${view.live.turns} turns)` : ''}`
+          : `${view.status} (${view.phase})`,
+      );
+      if (view.status === 'completed' || view.status === 'failed') return response;
+      await response.arrayBuffer();
+      return undefined;
+    },
+    timeoutMs,
+    500,
+  );
 }

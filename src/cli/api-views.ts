@@ -47,7 +47,15 @@ export interface EventSummary {
 /** GET /v1/webhooks/events/:id. */
 export interface EventDetail extends EventSummary {
   processing: TransitionRecord | null;
-  processor_runs: Array<{ processor: string; target: string; status: string; attempts: number; error: string | null; detail: string | null; latency_ms: number | null }>;
+  processor_runs: Array<{
+    processor: string;
+    target: string;
+    status: string;
+    attempts: number;
+    error: string | null;
+    detail: string | null;
+    latency_ms: number | null;
+  }>;
   workflow: { status: string; error?: string; close_time?: string | null };
   links?: Links;
 }
@@ -129,47 +137,89 @@ export function eventsTable(events: EventSummary[]): string {
   if (events.length === 0) return 'no events';
   return formatTable(
     ['ID', 'RECEIVED', 'ACCOUNT', 'MONITOR', 'ALERT', 'STATUS', 'SCOPE', 'NAME'],
-    events.map((e) => [e.id, time(e.received_at), e.account, e.monitor_id, e.alert_status, e.status, clip(e.scope, 40), clip(e.monitor_name, 50)]),
+    events.map((e) => [
+      e.id,
+      time(e.received_at),
+      e.account,
+      e.monitor_id,
+      e.alert_status,
+      e.status,
+      clip(e.scope, 40),
+      clip(e.monitor_name, 50),
+    ]),
   ).join('\n');
 }
 
 export function eventView(e: EventDetail): string {
   const p = e.processing;
-  const decision = p && [
-    `episode ${p.episode}`, p.previousStatus ? `${p.previousStatus} -> ${p.status}` : p.status,
-    p.repeat && 'repeat', p.closesIncident && 'closes the incident', p.rcaId ? `RCA ${p.rcaId}` : p.startRca && 'RCA due',
-    p.tier1?.flapping && 'flapping',
-  ].filter(Boolean).join(', ');
-  const runs = e.processor_runs.map((r) => [r.processor, clip(r.target, 40), r.status, String(r.attempts), r.latency_ms === null ? '-' : `${r.latency_ms} ms`, clip(r.error ?? r.detail, 60)]);
-  return fields([
-    ['event', e.id],
-    ['account', e.account],
-    ['monitor', [e.monitor_id, e.monitor_name].filter(Boolean).join('  ')],
-    ['alert', e.alert_status],
-    ['alert id', e.alert_id],
-    ['transition', e.transition_id],
-    ['host', e.hostname],
-    ['service', e.service],
-    ['scope', e.scope],
-    ['status', e.status],
-    ['received', time(e.received_at)],
-    ['started', e.started_at && time(e.started_at)],
-    ['processed', e.processed_at && time(e.processed_at)],
-    ['last error', e.last_error],
-    ['decision', decision],
-    ['workflow', `${e.workflow_id}  (${e.workflow.status}${e.workflow.error ? `: ${e.workflow.error}` : ''})`],
-    ['run', e.run_id],
-    ['temporal', e.links?.temporal_run],
-  ]) +
-    section('tier-1 processors', runs.length ? formatTable(['PROCESSOR', 'TARGET', 'STATUS', 'ATTEMPTS', 'LATENCY', 'ERROR/DETAIL'], runs) : []) +
-    section('skipped', (p?.tier1?.skipped ?? []).map((s) => `${s.processor} ${s.target}: ${s.reason}`));
+  const decision =
+    p &&
+    [
+      `episode ${p.episode}`,
+      p.previousStatus ? `${p.previousStatus} -> ${p.status}` : p.status,
+      p.repeat && 'repeat',
+      p.closesIncident && 'closes the incident',
+      p.rcaId ? `RCA ${p.rcaId}` : p.startRca && 'RCA due',
+      p.tier1?.flapping && 'flapping',
+    ]
+      .filter(Boolean)
+      .join(', ');
+  const runs = e.processor_runs.map((r) => [
+    r.processor,
+    clip(r.target, 40),
+    r.status,
+    String(r.attempts),
+    r.latency_ms === null ? '-' : `${r.latency_ms} ms`,
+    clip(r.error ?? r.detail, 60),
+  ]);
+  return (
+    fields([
+      ['event', e.id],
+      ['account', e.account],
+      ['monitor', [e.monitor_id, e.monitor_name].filter(Boolean).join('  ')],
+      ['alert', e.alert_status],
+      ['alert id', e.alert_id],
+      ['transition', e.transition_id],
+      ['host', e.hostname],
+      ['service', e.service],
+      ['scope', e.scope],
+      ['status', e.status],
+      ['received', time(e.received_at)],
+      ['started', e.started_at && time(e.started_at)],
+      ['processed', e.processed_at && time(e.processed_at)],
+      ['last error', e.last_error],
+      ['decision', decision],
+      ['workflow', `${e.workflow_id}  (${e.workflow.status}${e.workflow.error ? `: ${e.workflow.error}` : ''})`],
+      ['run', e.run_id],
+      ['temporal', e.links?.temporal_run],
+    ]) +
+    section(
+      'tier-1 processors',
+      runs.length ? formatTable(['PROCESSOR', 'TARGET', 'STATUS', 'ATTEMPTS', 'LATENCY', 'ERROR/DETAIL'], runs) : [],
+    ) +
+    section(
+      'skipped',
+      (p?.tier1?.skipped ?? []).map((s) => `${s.processor} ${s.target}: ${s.reason}`),
+    )
+  );
 }
 
 export function rcasTable(rcas: RcaSummary[]): string {
   if (rcas.length === 0) return 'no RCAs';
   return formatTable(
     ['ID', 'EVENT', 'ACCOUNT', 'STATUS', 'PHASE', 'ANALYST', 'CATEGORY', 'VERDICT', 'CREATED', 'ROOT CAUSE'],
-    rcas.map((r) => [r.id, r.event_id, r.account, r.status, r.phase, r.analyst ?? '-', r.category ?? '-', r.verdict ?? '-', time(r.created_at), clip(r.root_cause, 60)]),
+    rcas.map((r) => [
+      r.id,
+      r.event_id,
+      r.account,
+      r.status,
+      r.phase,
+      r.analyst ?? '-',
+      r.category ?? '-',
+      r.verdict ?? '-',
+      time(r.created_at),
+      clip(r.root_cause, 60),
+    ]),
   ).join('\n');
 }
 
@@ -179,49 +229,67 @@ const evidenceLine = (e: EvidenceItem, indent = '    '): string => `[${e.source}
  * A ranked hypothesis: its rank, category, score and culprit, its statement, then the evidence for
  * (+) and against (-) it; lines after the first are indented as `section` indents the first.
  */
-const hypothesisLines = (h: Hypothesis, i: number): string => [
-  `${i + 1}. ${h.category}  score ${h.score.toFixed(2)}  culprit ${h.culprit}`,
-  `     ${h.statement}`,
-  ...h.supporting.map((e) => `     + ${evidenceLine(e, '        ')}`),
-  ...h.against.map((e) => `     - ${evidenceLine(e, '        ')}`),
-].join('\n');
+const hypothesisLines = (h: Hypothesis, i: number): string =>
+  [
+    `${i + 1}. ${h.category}  score ${h.score.toFixed(2)}  culprit ${h.culprit}`,
+    `     ${h.statement}`,
+    ...h.supporting.map((e) => `     + ${evidenceLine(e, '        ')}`),
+    ...h.against.map((e) => `     - ${evidenceLine(e, '        ')}`),
+  ].join('\n');
 
 export function rcaView(r: RcaDetail): string {
   const report = r.report;
   const live = r.live;
-  return fields([
-    ['rca', r.id],
-    ['event', r.event_id],
-    ['account', r.account],
-    ['status', r.status],
-    ['phase', r.phase],
-    ['error', r.error],
-    ['role', r.role && `${r.role}${r.role_reason ? `  (${r.role_reason})` : ''}`],
-    ['analyst', r.analyst && `${r.analyst}${r.model ? ` (${r.model})` : ''}`],
-    ['live', live && `${live.phase}, ${live.turns} turns, ${live.tokens.input + live.tokens.output} tokens so far`],
-    ['created', time(r.created_at)],
-    ['updated', time(r.updated_at)],
-    ['resolved', r.resolved_at && time(r.resolved_at)],
-    ['verdict', report?.verdict],
-    ['category', report?.category],
-    ['confidence', report && report.confidence.toFixed(2)],
-    ['root cause', report?.root_cause],
-    ['usage', r.usage?.turns ? `${r.usage.turns} turns, ${r.usage.toolCalls} tool calls, ${r.usage.inputTokens + r.usage.outputTokens} tokens, ~$${r.usage.estimatedCostUsd.toFixed(4)}` : undefined],
-    ['took', r.timings && duration(r.timings.ms)],
-    ['notebook', r.links.notebook],
-    ['temporal', r.links.temporal_run],
-  ]) +
+  return (
+    fields([
+      ['rca', r.id],
+      ['event', r.event_id],
+      ['account', r.account],
+      ['status', r.status],
+      ['phase', r.phase],
+      ['error', r.error],
+      ['role', r.role && `${r.role}${r.role_reason ? `  (${r.role_reason})` : ''}`],
+      ['analyst', r.analyst && `${r.analyst}${r.model ? ` (${r.model})` : ''}`],
+      ['live', live && `${live.phase}, ${live.turns} turns, ${live.tokens.input + live.tokens.output} tokens so far`],
+      ['created', time(r.created_at)],
+      ['updated', time(r.updated_at)],
+      ['resolved', r.resolved_at && time(r.resolved_at)],
+      ['verdict', report?.verdict],
+      ['category', report?.category],
+      ['confidence', report && report.confidence.toFixed(2)],
+      ['root cause', report?.root_cause],
+      [
+        'usage',
+        r.usage?.turns
+          ? `${r.usage.turns} turns, ${r.usage.toolCalls} tool calls, ${r.usage.inputTokens + r.usage.outputTokens} tokens, ~$${r.usage.estimatedCostUsd.toFixed(4)}`
+          : undefined,
+      ],
+      ['took', r.timings && duration(r.timings.ms)],
+      ['notebook', r.links.notebook],
+      ['temporal', r.links.temporal_run],
+    ]) +
     (report
       ? section('summary', [report.summary]) +
         section('hypotheses', (report.hypotheses ?? []).map(hypothesisLines)) +
-        section('evidence', report.evidence.map((e) => evidenceLine(e))) +
-        section('remediation', report.remediation.map((step, i) => `${i + 1}. ${step}`)) +
+        section(
+          'evidence',
+          report.evidence.map((e) => evidenceLine(e)),
+        ) +
+        section(
+          'remediation',
+          report.remediation.map((step, i) => `${i + 1}. ${step}`),
+        ) +
         section('missing data', report.missing_data)
-      : '');
+      : '')
+  );
 }
 
 export function rerunView(started: RerunStarted): string {
-  return fields([['rca', started.rca_id], ['workflow', started.workflow_id], ['run', started.run_id]]);
+  return fields([
+    ['rca', started.rca_id],
+    ['workflow', started.workflow_id],
+    ['run', started.run_id],
+  ]);
 }
 
 /** An RCA's conclusion as a reader wants it first: verdict, root cause, the best hypotheses, what to do. */
@@ -230,8 +298,10 @@ export function describeConclusion(rca: Pick<RcaDetail, 'status' | 'error' | 'an
   if (!r) return `\n  Conclusion: none, the RCA ${rca.status}${rca.error ? `: ${rca.error}` : ''}\n`;
   const hypotheses = (r.hypotheses ?? []).slice(0, 3).map((h, i) => `      ${i + 1}. ${h.score.toFixed(2)} ${h.category} · ${h.culprit}`);
   const remediation = r.remediation.slice(0, 3).map((step) => `      - ${step}`);
-  return `\n  Conclusion (${rca.analyst ?? 'analyst'}): ${r.verdict ?? 'no verdict'}, ${r.category}, confidence ${Math.round(r.confidence * 100)}%\n` +
+  return (
+    `\n  Conclusion (${rca.analyst ?? 'analyst'}): ${r.verdict ?? 'no verdict'}, ${r.category}, confidence ${Math.round(r.confidence * 100)}%\n` +
     `    root cause: ${r.root_cause}\n` +
     (hypotheses.length ? `    top hypotheses:\n${hypotheses.join('\n')}\n` : '') +
-    `    remediation:\n${remediation.join('\n') || '      (none proposed)'}\n`;
+    `    remediation:\n${remediation.join('\n') || '      (none proposed)'}\n`
+  );
 }

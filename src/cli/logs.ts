@@ -47,9 +47,10 @@ const CHUNK = 1 << 16;
 /** Writes to stdout, waiting when it is full; a reader that went away (`| head`) ends output quietly. */
 async function write(text: string): Promise<void> {
   if (text === '' || process.stdout.destroyed) return;
-  if (process.stdout.listenerCount('error') === 0) process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') throw err;
-  });
+  if (process.stdout.listenerCount('error') === 0)
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+    });
   if (process.stdout.write(text)) return;
   await new Promise<void>((resolve) => {
     const done = () => {
@@ -66,7 +67,9 @@ async function openInput(file: string | undefined): Promise<NodeJS.ReadableStrea
   const stream = fs.createReadStream(file);
   await new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());
-    stream.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`cannot read ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`)));
+    stream.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(`cannot read ${file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`)),
+    );
   });
   return stream;
 }
@@ -75,6 +78,8 @@ function summaryTable(templates: MinedTemplate[]): string {
   if (templates.length === 0) return '';
   const width = String(templates.reduce((max, t) => Math.max(max, t.lastLine), 99999)).length;
   const pad = (v: string | number) => String(v).padStart(width);
-  const rows = templates.map((t) => `${pad(t.count)}  ${pad(t.firstLine)}  ${pad(t.lastLine)}  ${t.template}\n${' '.repeat(3 * width + 6)}e.g. ${t.example}\n`);
+  const rows = templates.map(
+    (t) => `${pad(t.count)}  ${pad(t.firstLine)}  ${pad(t.lastLine)}  ${t.template}\n${' '.repeat(3 * width + 6)}e.g. ${t.example}\n`,
+  );
   return `${pad('count')}  ${pad('first')}  ${pad('last')}  template\n${rows.join('')}`;
 }

@@ -24,7 +24,8 @@ import { startMetricsServer } from '../telemetry/metrics-server';
 const DEFAULT_TEMPORAL_ADDRESS = 'localhost:7233';
 
 function requireDatabaseUrl(config: Config): string {
-  if (!config.databaseUrl) throw new StartupError('set DATABASE_URL (or DB_HOST, DB_USER, DB_PASSWORD, DB_NAME); `rayne dev` starts an embedded Postgres instead');
+  if (!config.databaseUrl)
+    throw new StartupError('set DATABASE_URL (or DB_HOST, DB_USER, DB_PASSWORD, DB_NAME); `rayne dev` starts an embedded Postgres instead');
   return config.databaseUrl;
 }
 
@@ -114,7 +115,8 @@ export type WorkerQueue = 'all' | 'main' | 'llm';
  */
 export async function worker(config: Config, log: Logger, queue: WorkerQueue = 'all') {
   const llmQueue = config.TEMPORAL_LLM_TASK_QUEUE;
-  if (queue === 'llm' && !llmQueue) throw new StartupError('--queue llm needs TEMPORAL_LLM_TASK_QUEUE: the task queue the model activities are sent to');
+  if (queue === 'llm' && !llmQueue)
+    throw new StartupError('--queue llm needs TEMPORAL_LLM_TASK_QUEUE: the task queue the model activities are sent to');
   const db = createPool(requireDatabaseUrl(config));
   const address = config.TEMPORAL_ADDRESS ?? DEFAULT_TEMPORAL_ADDRESS;
   // Temporal Core serves its temporal_* series on a loopback port; the worker's endpoint relays them.
@@ -124,10 +126,20 @@ export async function worker(config: Config, log: Logger, queue: WorkerQueue = '
   const workers: RunningWorker[] = [];
   if (queue !== 'llm') workers.push(await createWorker({ ...settings, taskQueue: config.TEMPORAL_TASK_QUEUE }, deps));
   if (queue !== 'main' && llmQueue) {
-    workers.push(await createLlmWorker({ ...settings, taskQueue: llmQueue, maxConcurrentActivities: config.RAYNE_LLM_CONCURRENCY }, deps, workers[0]?.metrics));
+    workers.push(
+      await createLlmWorker(
+        { ...settings, taskQueue: llmQueue, maxConcurrentActivities: config.RAYNE_LLM_CONCURRENCY },
+        deps,
+        workers[0]?.metrics,
+      ),
+    );
   }
   const core = coreMetricsSource();
-  const metricsServer = await startMetricsServer(config.HOST, config.RAYNE_WORKER_METRICS_PORT, [processMetrics(), workers[0]!.metrics.registry, ...(core ? [core] : [])]);
+  const metricsServer = await startMetricsServer(config.HOST, config.RAYNE_WORKER_METRICS_PORT, [
+    processMetrics(),
+    workers[0]!.metrics.registry,
+    ...(core ? [core] : []),
+  ]);
   log.info({ metrics: metricsServer.url }, 'worker metrics listening');
   log.info({ temporal: address, taskQueues: workers.map((w) => w.worker.options.taskQueue) }, 'worker running');
   const running = Promise.all(workers.map((w) => w.worker.run()));
@@ -153,8 +165,19 @@ export async function demo(config: Config, log: Logger, file: string | undefined
   await runDemo(config, log, { scenarioFile: file ? path.resolve(file) : DEFAULT_SCENARIO, exitWhenDone, untilStopped: untilSignal });
 }
 
-export async function evaluate(config: Config, log: Logger, dir: string, opts: { analyst?: AnalystName; bundles?: string; crossValidate?: boolean }) {
+export async function evaluate(
+  config: Config,
+  log: Logger,
+  dir: string,
+  opts: { analyst?: AnalystName; bundles?: string; crossValidate?: boolean },
+) {
   installRuntime();
-  const rows = await runEval(config, log, { dir: path.resolve(dir), analyst: opts.analyst, apiUrl: config.RAYNE_URL, bundlesDir: opts.bundles && path.resolve(opts.bundles), crossValidate: opts.crossValidate });
+  const rows = await runEval(config, log, {
+    dir: path.resolve(dir),
+    analyst: opts.analyst,
+    apiUrl: config.RAYNE_URL,
+    bundlesDir: opts.bundles && path.resolve(opts.bundles),
+    crossValidate: opts.crossValidate,
+  });
   if (rows.some((r) => r.rootCause.startsWith('(failed'))) throw new StartupError('some RCAs failed; see the table above');
 }

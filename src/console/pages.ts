@@ -36,10 +36,13 @@ ${options.signedIn ? html`<form method="post" action="logout" class="signout"><b
 
 export const rcaHref = (rcaId: string) => `rca/${rcaPathId(rcaId)}`;
 
-const verdictBadge = (verdict: string | null | undefined) => (verdict ? html`<span class="verdict ${verdict}" data-testid="verdict">${verdict}</span>` : html`<span class="muted">—</span>`);
+const verdictBadge = (verdict: string | null | undefined) =>
+  verdict ? html`<span class="verdict ${verdict}" data-testid="verdict">${verdict}</span>` : html`<span class="muted">—</span>`;
 
-const options = (values: readonly string[], selected: string | undefined) =>
-  [html`<option value="">any</option>`, ...values.map((v) => html`<option${v === selected ? html` selected` : ''}>${v}</option>`)];
+const options = (values: readonly string[], selected: string | undefined) => [
+  html`<option value="">any</option>`,
+  ...values.map((v) => html`<option${v === selected ? html` selected` : ''}>${v}</option>`),
+];
 
 /** Asks for the API token; `next` is the page to return to, relative to the console's root. */
 export function loginPage(error?: string, next = ''): Html {
@@ -54,7 +57,12 @@ export function errorPage(status: number, message: string): Html {
 }
 
 /** The incidents list: received alert transitions, newest first, each with its RCA's verdict. */
-export function incidentsPage(events: Row[], rcaByEvent: Map<string, Row>, filters: Record<string, string | undefined>, nextCursor: string | null): Html {
+export function incidentsPage(
+  events: Row[],
+  rcaByEvent: Map<string, Row>,
+  filters: Record<string, string | undefined>,
+  nextCursor: string | null,
+): Html {
   const rows = events.map((e) => {
     const rca = rcaByEvent.get(e.id);
     return html`<tr data-testid="incident-row">
@@ -83,7 +91,10 @@ const definedOnly = (record: Record<string, string | undefined>) =>
 
 /** One alert transition: its incident's other transitions, the processors that ran, its RCAs and its Temporal run. */
 export function incidentPage(event: Row, transitions: Row[], rcas: Row[]): Html {
-  const runs = (event.processor_runs as Row[]).map((r) => html`<tr data-testid="processor-run"><td>${r.processor}</td><td>${r.target}</td><td>${r.status}</td><td>${r.attempts}</td><td>${r.latency_ms ?? '—'}</td><td class="error">${r.error ?? ''}</td></tr>`);
+  const runs = (event.processor_runs as Row[]).map(
+    (r) =>
+      html`<tr data-testid="processor-run"><td>${r.processor}</td><td>${r.target}</td><td>${r.status}</td><td>${r.attempts}</td><td>${r.latency_ms ?? '—'}</td><td class="error">${r.error ?? ''}</td></tr>`,
+  );
   return html`<h1>${event.monitor_name ?? `Monitor ${event.monitor_id}`} <span class="muted">#${event.id}</span></h1>
 <section><dl class="facts">
   <dt>Alert</dt><dd>${event.alert_status} · received ${when(event.received_at)}</dd>
@@ -101,7 +112,8 @@ ${transitions.map((t) => html`<tr data-testid="transition"><td><a href="incident
 }
 
 const citation = (e: EvidenceItem) => html`<li>${externalLink(e.claim, e.link)} <span class="muted">(${e.source})</span></li>`;
-const citations = (items: readonly EvidenceItem[]) => (items.length ? html`<ul>${items.map(citation)}</ul>` : html`<span class="muted">none</span>`);
+const citations = (items: readonly EvidenceItem[]) =>
+  items.length ? html`<ul>${items.map(citation)}</ul>` : html`<span class="muted">none</span>`;
 
 function reportSection(report: StoredReport): Html {
   const hypotheses = report.hypotheses ?? [];
@@ -111,9 +123,15 @@ function reportSection(report: StoredReport): Html {
   <p>${report.summary}</p>
   <p class="muted">Category <code>${report.category}</code> · confidence ${Math.round(report.confidence * 100)}%</p>
 </section>
-${hypotheses.length ? html`<section><h2>Hypotheses, best first</h2><ol>${hypotheses.map((h) => html`<li data-testid="hypothesis">
+${
+  hypotheses.length
+    ? html`<section><h2>Hypotheses, best first</h2><ol>${hypotheses.map(
+        (h) => html`<li data-testid="hypothesis">
   <meter min="0" max="1" value="${h.score}"></meter> ${h.score.toFixed(2)} · <code>${h.category}</code> · <strong>${h.culprit}</strong> — ${h.statement}
-  <div>For: ${citations(h.supporting)}</div><div>Against: ${citations(h.against)}</div></li>`)}</ol></section>` : ''}
+  <div>For: ${citations(h.supporting)}</div><div>Against: ${citations(h.against)}</div></li>`,
+      )}</ol></section>`
+    : ''
+}
 <section><h2>Evidence</h2>${citations(report.evidence)}</section>
 <section><h2>Remediation</h2>${report.remediation.length ? html`<ol data-testid="remediation">${report.remediation.map((r) => html`<li>${r}</li>`)}</ol>` : html`<p class="muted">none proposed</p>`}
 ${report.missing_data.length ? html`<h2>Missing data</h2><ul>${report.missing_data.map((m) => html`<li>${m}</li>`)}</ul>` : ''}</section>`;
@@ -154,9 +172,13 @@ export function rcaPage(rca: Row, evidence: Row, siblings: Row[]): Html {
 ${quickLinks(bundle, rca)}
 ${rca.error ? html`<p class="error" role="alert">${rca.error}</p>` : ''}
 ${rca.report ? reportSection(rca.report) : html`<p class="notice">No report yet (phase ${rca.phase}); reload to follow it.</p>`}
-${bundle ? html`<section><h2>Timeline of the evidence</h2>${evidenceTimeline(bundle)}
+${
+  bundle
+    ? html`<section><h2>Timeline of the evidence</h2>${evidenceTimeline(bundle)}
 <p class="muted">Dots: events (filled: a change). Bars: log templates from first to last seen. Lines: metrics. Red: the alert.</p>
-${bundle.missing.length ? html`<p>Missing: ${bundle.missing.map((m) => `${m.source} (${m.reason})`).join(', ')}</p>` : ''}</section>` : ''}
+${bundle.missing.length ? html`<p>Missing: ${bundle.missing.map((m) => `${m.source} (${m.reason})`).join(', ')}</p>` : ''}</section>`
+    : ''
+}
 ${rca.report ? actionsSection(rca) : ''}
 ${siblings.length > 1 ? html`<section><h2>Runs for this event</h2><ul>${siblings.map((s) => html`<li><a href="${rcaHref(s.id)}">${s.id}</a> ${verdictBadge(s.verdict)} ${s.status}</li>`)}</ul></section>` : ''}`;
 }
@@ -170,11 +192,18 @@ export function triagesPage(events: Row[], filters: Record<string, string | unde
   <button>Filter</button> <a href="github">clear</a>
 </form>
 <table><thead><tr><th>Delivery</th><th>Issue</th><th>Action</th><th>Status</th><th>Triage</th><th>Kind</th><th>Comment</th></tr></thead><tbody>
-${events.length ? events.map((e) => html`<tr data-testid="triage-row"><td><a href="github/${e.id}">#${e.id}</a> <span class="muted">${when(e.received_at)}</span></td>
+${
+  events.length
+    ? events.map(
+        (
+          e,
+        ) => html`<tr data-testid="triage-row"><td><a href="github/${e.id}">#${e.id}</a> <span class="muted">${when(e.received_at)}</span></td>
   <td>${e.repository ? html`${externalLink(`${e.repository}#${e.issue_number}`, e.issue_url)} ${e.issue_title}` : html`<span class="muted">${e.event}</span>`}</td>
   <td>${e.action ?? ''}</td><td>${e.status}${e.skip_reason ? html` <span class="muted">(${e.skip_reason})</span>` : ''}</td>
-  <td>${e.triage_status ?? '—'}</td><td>${e.kind ?? ''}${e.confidence !== null ? ` ${Math.round(e.confidence * 100)}%` : ''}</td><td>${e.comment_url ? externalLink('comment', e.comment_url) : ''}</td></tr>`)
-  : html`<tr><td colspan="7" class="muted">No deliveries match.</td></tr>`}
+  <td>${e.triage_status ?? '—'}</td><td>${e.kind ?? ''}${e.confidence !== null ? ` ${Math.round(e.confidence * 100)}%` : ''}</td><td>${e.comment_url ? externalLink('comment', e.comment_url) : ''}</td></tr>`,
+      )
+    : html`<tr><td colspan="7" class="muted">No deliveries match.</td></tr>`
+}
 </tbody></table>`;
 }
 
@@ -189,8 +218,12 @@ export function triagePage(delivery: Row, temporalRun: string | null): Html {
   <dt>Workflow</dt><dd>${delivery.workflow_id ? html`<code>${delivery.workflow_id}</code> · ${delivery.workflow?.status ?? ''}` : '—'} ${temporalRun ? html` · ${externalLink('Open in Temporal', temporalRun)}` : ''}</dd>
   ${triage ? html`<dt>Triage</dt><dd>${triage.status} · phase ${triage.phase}${triage.comment_url ? html` · ${externalLink('comment posted', triage.comment_url)}` : triage.comment_note ? ` · ${triage.comment_note}` : ''}</dd>` : ''}
 </dl></section>
-${result ? html`<section data-testid="triage-result"><h2>${result.kind} <span class="muted">${Math.round((result.confidence ?? 0) * 100)}%</span></h2>
+${
+  result
+    ? html`<section data-testid="triage-result"><h2>${result.kind} <span class="muted">${Math.round((result.confidence ?? 0) * 100)}%</span></h2>
 <p>${result.summary}</p><p><strong>Diagnosis:</strong> ${result.diagnosis}</p>
 ${result.next_steps?.length ? html`<ol>${(result.next_steps as string[]).map((s) => html`<li>${s}</li>`)}</ol>` : ''}
-${result.duplicates?.length ? html`<p>Duplicates: ${(result.duplicates as Row[]).map((d) => html`${externalLink(d.title ?? d.url, d.url)} `)}</p>` : ''}</section>` : ''}`;
+${result.duplicates?.length ? html`<p>Duplicates: ${(result.duplicates as Row[]).map((d) => html`${externalLink(d.title ?? d.url, d.url)} `)}</p>` : ''}</section>`
+    : ''
+}`;
 }

@@ -13,18 +13,23 @@ export type ApiFetch = (path: string, init?: RequestInit) => Response | Promise<
 type ConsoleConfig = Pick<Config, 'RAYNE_API_TOKEN' | 'TEMPORAL_UI_URL' | 'TEMPORAL_NAMESPACE'>;
 
 // Pages load only the console's own script and stylesheet; nothing may frame them.
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 const SESSION_HOURS = 12;
 
 /** An answer the API refused, shown as a page with the same status (a bad filter stays a 400). */
 class ApiRefusal extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
 
 /** A path under the console to return to after signing in; anything else (another site, a scheme) returns to the list. */
-const returnPath = (value: unknown) => (typeof value === 'string' && /^[\w\-.~%/?=&]*$/.test(value) && !value.startsWith('/') && !value.includes('//') ? value : '');
+const returnPath = (value: unknown) =>
+  typeof value === 'string' && /^[\w\-.~%/?=&]*$/.test(value) && !value.startsWith('/') && !value.includes('//') ? value : '';
 
 /**
  * The report console at `/`: server-rendered pages over the API (incidents, an incident, an RCA
@@ -36,7 +41,7 @@ export function consoleRoutes(config: ConsoleConfig, api: ApiFetch) {
 
   const getJson = async (c: Context, path: string): Promise<Row> => {
     const res = await api(path, { headers: token ? { authorization: `Bearer ${getCookie(c, CONSOLE_COOKIE)}` } : {} });
-    const body = await res.json().catch(() => ({})) as { error?: { message?: string } };
+    const body = (await res.json().catch(() => ({}))) as { error?: { message?: string } };
     if (!res.ok) throw new ApiRefusal(res.status, body.error?.message ?? `the API answered ${res.status}`);
     return body;
   };
@@ -52,7 +57,8 @@ export function consoleRoutes(config: ConsoleConfig, api: ApiFetch) {
     }
   };
   const query = (c: Context, names: string[]) => Object.fromEntries(names.map((n) => [n, c.req.query(n) || undefined]));
-  const search = (values: Record<string, string | undefined>) => new URLSearchParams(Object.entries(values).filter((e): e is [string, string] => !!e[1])).toString();
+  const search = (values: Record<string, string | undefined>) =>
+    new URLSearchParams(Object.entries(values).filter((e): e is [string, string] => !!e[1])).toString();
 
   return new Hono()
     .get('/console/console.css', (c) => c.body(CONSOLE_CSS, 200, { 'content-type': 'text/css; charset=utf-8' }))
@@ -69,7 +75,11 @@ export function consoleRoutes(config: ConsoleConfig, api: ApiFetch) {
         return c.html(layout('Sign in', 0, loginPage('That is not the API token.', returnPath(form.next))), 401);
       }
       setCookie(c, CONSOLE_COOKIE, form.token, {
-        httpOnly: true, sameSite: 'Strict', path: '/', maxAge: SESSION_HOURS * 3600, secure: new URL(c.req.url).protocol === 'https:',
+        httpOnly: true,
+        sameSite: 'Strict',
+        path: '/',
+        maxAge: SESSION_HOURS * 3600,
+        secure: new URL(c.req.url).protocol === 'https:',
       });
       return c.redirect(`./${returnPath(form.next)}`, 303);
     })
@@ -77,36 +87,58 @@ export function consoleRoutes(config: ConsoleConfig, api: ApiFetch) {
       deleteCookie(c, CONSOLE_COOKIE, { path: '/' });
       return c.redirect('./', 303);
     })
-    .get('/', page(0, 'Incidents', async (c) => {
-      const filters = query(c, ['alert_status', 'status', 'monitor_id', 'account', 'cursor']);
-      const { events, next_cursor } = await getJson(c, `/v1/webhooks/events?${search(filters)}`);
-      const { rcas } = await getJson(c, '/v1/rca?limit=200');
-      // Newest first, so the first RCA seen for an event is its latest run.
-      const rcaByEvent = new Map<string, Row>();
-      for (const rca of rcas) if (!rcaByEvent.has(rca.event_id)) rcaByEvent.set(rca.event_id, rca);
-      return incidentsPage(events, rcaByEvent, filters, next_cursor);
-    }))
-    .get('/incidents/:id', page(1, 'Incident', async (c) => {
-      const id = encodeURIComponent(c.req.param('id') ?? '');
-      const event = await getJson(c, `/v1/webhooks/events/${id}`);
-      const { events } = await getJson(c, `/v1/webhooks/events?${search({ monitor_id: event.monitor_id, account: event.account, limit: '200' })}`);
-      const { rcas } = await getJson(c, `/v1/rca?event_id=${id}`);
-      return incidentPage(event, (events as Row[]).filter((e) => e.workflow_id === event.workflow_id), rcas);
-    }))
-    .get('/rca/:id', page(1, 'RCA', async (c) => {
-      const id = encodeURIComponent(c.req.param('id') ?? '');
-      const rca = await getJson(c, `/v1/rca/${id}`);
-      const evidence = await getJson(c, `/v1/rca/${id}/evidence`);
-      const { rcas } = await getJson(c, `/v1/rca?event_id=${rca.event_id}`);
-      return rcaPage(rca, evidence, rcas);
-    }))
-    .get('/github', page(0, 'GitHub triages', async (c) => {
-      const filters = query(c, ['repository', 'status']);
-      const { events } = await getJson(c, `/v1/webhooks/github/issues?${search(filters)}`);
-      return triagesPage(events, filters);
-    }))
-    .get('/github/:id', page(1, 'Triage', async (c) => {
-      const delivery = await getJson(c, `/v1/webhooks/github/issues/${encodeURIComponent(c.req.param('id') ?? '')}`);
-      return triagePage(delivery, delivery.workflow_id ? temporalRunLink(config, delivery.workflow_id, delivery.run_id) : null);
-    }));
+    .get(
+      '/',
+      page(0, 'Incidents', async (c) => {
+        const filters = query(c, ['alert_status', 'status', 'monitor_id', 'account', 'cursor']);
+        const { events, next_cursor } = await getJson(c, `/v1/webhooks/events?${search(filters)}`);
+        const { rcas } = await getJson(c, '/v1/rca?limit=200');
+        // Newest first, so the first RCA seen for an event is its latest run.
+        const rcaByEvent = new Map<string, Row>();
+        for (const rca of rcas) if (!rcaByEvent.has(rca.event_id)) rcaByEvent.set(rca.event_id, rca);
+        return incidentsPage(events, rcaByEvent, filters, next_cursor);
+      }),
+    )
+    .get(
+      '/incidents/:id',
+      page(1, 'Incident', async (c) => {
+        const id = encodeURIComponent(c.req.param('id') ?? '');
+        const event = await getJson(c, `/v1/webhooks/events/${id}`);
+        const { events } = await getJson(
+          c,
+          `/v1/webhooks/events?${search({ monitor_id: event.monitor_id, account: event.account, limit: '200' })}`,
+        );
+        const { rcas } = await getJson(c, `/v1/rca?event_id=${id}`);
+        return incidentPage(
+          event,
+          (events as Row[]).filter((e) => e.workflow_id === event.workflow_id),
+          rcas,
+        );
+      }),
+    )
+    .get(
+      '/rca/:id',
+      page(1, 'RCA', async (c) => {
+        const id = encodeURIComponent(c.req.param('id') ?? '');
+        const rca = await getJson(c, `/v1/rca/${id}`);
+        const evidence = await getJson(c, `/v1/rca/${id}/evidence`);
+        const { rcas } = await getJson(c, `/v1/rca?event_id=${rca.event_id}`);
+        return rcaPage(rca, evidence, rcas);
+      }),
+    )
+    .get(
+      '/github',
+      page(0, 'GitHub triages', async (c) => {
+        const filters = query(c, ['repository', 'status']);
+        const { events } = await getJson(c, `/v1/webhooks/github/issues?${search(filters)}`);
+        return triagesPage(events, filters);
+      }),
+    )
+    .get(
+      '/github/:id',
+      page(1, 'Triage', async (c) => {
+        const delivery = await getJson(c, `/v1/webhooks/github/issues/${encodeURIComponent(c.req.param('id') ?? '')}`);
+        return triagePage(delivery, delivery.workflow_id ? temporalRunLink(config, delivery.workflow_id, delivery.run_id) : null);
+      }),
+    );
 }

@@ -19,10 +19,15 @@ const round = (n: number) => Math.round(n * 10) / 10;
 /** Every instant the timeline shows, so its axis covers events read hours before the alert too. */
 function span(bundle: Section): { from: number; to: number } {
   const times = [
-    bundle.window.from, bundle.window.to, bundle.alert.alertTime,
+    bundle.window.from,
+    bundle.window.to,
+    bundle.alert.alertTime,
     ...bundle.events.map((e) => e.at),
     ...bundle.logTemplates.slice(0, MAX_TEMPLATES).flatMap((t) => [t.firstSeen, t.lastSeen]),
-  ].map(Date.parse).concat(bundle.metrics.slice(0, MAX_METRICS).flatMap((m) => m.points.map(([t]) => t))).filter(Number.isFinite);
+  ]
+    .map(Date.parse)
+    .concat(bundle.metrics.slice(0, MAX_METRICS).flatMap((m) => m.points.map(([t]) => t)))
+    .filter(Number.isFinite);
   const from = Math.min(...times);
   const to = Math.max(...times);
   return { from, to: to > from ? to : from + 60_000 };

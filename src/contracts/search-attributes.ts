@@ -10,4 +10,12 @@ export const RayneRole = defineSearchAttributeKey('RayneRole', SearchAttributeTy
 /** owner/name of the issue a githubIssueWorkflow triages. */
 export const RayneRepository = defineSearchAttributeKey('RayneRepository', SearchAttributeType.KEYWORD);
 
-export const RAYNE_SEARCH_ATTRIBUTES = [RayneMonitorId, RayneAlertStatus, RayneService, RayneHost, RayneAccount, RayneRole, RayneRepository];
+export const RAYNE_SEARCH_ATTRIBUTES = [
+  RayneMonitorId,
+  RayneAlertStatus,
+  RayneService,
+  RayneHost,
+  RayneAccount,
+  RayneRole,
+  RayneRepository,
+];

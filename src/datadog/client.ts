@@ -25,7 +25,11 @@ export function rateLimitResetMs(status: number | undefined, headers: Record<str
 export class DatadogError extends RayneFailure {
   constructor(account: string, operation: string, status: number | undefined, retryAfterMs: number | undefined, detail: string) {
     super(codeOfStatus(status), `Datadog ${operation} for account "${account}" failed${status ? ` with ${status}` : ''}: ${detail}`, {
-      upstream: 'Datadog', account, operation, status, retryAfterMs,
+      upstream: 'Datadog',
+      account,
+      operation,
+      status,
+      retryAfterMs,
     });
   }
 }
@@ -48,7 +52,13 @@ function errorDetail(err: unknown): string {
   if (body && typeof body === 'object') {
     const errors = (body as { errors?: unknown }).errors;
     if (Array.isArray(errors) && errors.length > 0) {
-      return errors.map((e) => (typeof e === 'string' ? e : (e as { detail?: string; title?: string }).detail ?? (e as { title?: string }).title ?? JSON.stringify(e))).join('; ');
+      return errors
+        .map((e) =>
+          typeof e === 'string'
+            ? e
+            : ((e as { detail?: string; title?: string }).detail ?? (e as { title?: string }).title ?? JSON.stringify(e)),
+        )
+        .join('; ');
     }
   }
   if (typeof body === 'string' && body !== '') return body.slice(0, 300);

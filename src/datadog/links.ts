@@ -17,12 +17,20 @@ export interface TimeRange {
 export class DatadogLinks {
   private readonly app: string;
 
-  constructor(apiBaseUrl: string, private readonly range: TimeRange) {
+  constructor(
+    apiBaseUrl: string,
+    private readonly range: TimeRange,
+  ) {
     this.app = datadogAppUrl(apiBaseUrl);
   }
 
   private url(path: string, params: Record<string, string>): string {
-    const query = new URLSearchParams({ ...params, from_ts: String(this.range.from.getTime()), to_ts: String(this.range.to.getTime()), live: 'false' });
+    const query = new URLSearchParams({
+      ...params,
+      from_ts: String(this.range.from.getTime()),
+      to_ts: String(this.range.to.getTime()),
+      live: 'false',
+    });
     return `${this.app}${path}?${query}`;
   }
 

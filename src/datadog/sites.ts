@@ -18,6 +18,7 @@ export function baseUrlProblem(url: string, allowedHosts: readonly string[]): st
   const host = parsed.hostname.toLowerCase();
   if (LOOPBACK.test(host) || allowedHosts.includes(host)) return undefined;
   const datadog = DATADOG_DOMAINS.some((d) => host === d || host.endsWith(`.${d}`));
-  if (!datadog) return `must be on a Datadog site (${DATADOG_DOMAINS.join(', ')}), a loopback address, or a host listed in RAYNE_DATADOG_ALLOWED_HOSTS`;
+  if (!datadog)
+    return `must be on a Datadog site (${DATADOG_DOMAINS.join(', ')}), a loopback address, or a host listed in RAYNE_DATADOG_ALLOWED_HOSTS`;
   return parsed.protocol === 'https:' ? undefined : 'a Datadog site is reached over https';
 }

@@ -12,7 +12,8 @@ export const DEFAULT_DB_TIMEOUT_MS = 10_000;
  */
 export function createPool(connectionString: string, max = 10, timeoutMs = DEFAULT_DB_TIMEOUT_MS): Db {
   const pool = new pg.Pool({
-    connectionString, max,
+    connectionString,
+    max,
     connectionTimeoutMillis: timeoutMs,
     statement_timeout: timeoutMs,
     query_timeout: timeoutMs,
@@ -33,7 +34,9 @@ export async function inTransaction<T>(db: Db, fn: (client: pg.PoolClient) => Pr
     return result;
   } catch (err) {
     // A client that cannot roll back (its server froze or went away) is destroyed, not reused.
-    await client.query('ROLLBACK').catch((rollbackErr: Error) => { broken = rollbackErr; });
+    await client.query('ROLLBACK').catch((rollbackErr: Error) => {
+      broken = rollbackErr;
+    });
     throw err;
   } finally {
     client.release(broken);

@@ -42,7 +42,11 @@ export interface EvalOptions {
 
 function scenarioFiles(dir: string): string[] {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new StartupError(`${dir} is not a folder of scenario files`);
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(dir, f));
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => path.join(dir, f));
   if (files.length === 0) throw new StartupError(`${dir} holds no *.json scenario files`);
   return files;
 }
@@ -66,7 +70,8 @@ export async function runEval(baseConfig: Config, log: Logger, options: EvalOpti
     const databaseUrl = stack?.databaseUrl ?? config.databaseUrl;
     const api = apiClient(apiUrl, config.RAYNE_API_TOKEN);
     const account = { base_url: sandbox.url, ...EVAL_KEYS, is_default: true };
-    if ((await api('GET', `/v1/accounts/${EVAL_ACCOUNT}`)).status === 404) await api('POST', '/v1/accounts', { name: EVAL_ACCOUNT, ...account }, 201);
+    if ((await api('GET', `/v1/accounts/${EVAL_ACCOUNT}`)).status === 404)
+      await api('POST', '/v1/accounts', { name: EVAL_ACCOUNT, ...account }, 201);
     else await api('PUT', `/v1/accounts/${EVAL_ACCOUNT}`, account, 200);
 
     const rows: EvalRow[] = [];
@@ -74,22 +79,39 @@ export async function runEval(baseConfig: Config, log: Logger, options: EvalOpti
       const s = step(`[${i + 1}/${scenarios.length}] ${scenario.id}`);
       sandbox.seed(scenario);
       const historyIds = databaseUrl ? await indexHistory(config, databaseUrl, scenario, EVAL_ACCOUNT) : [];
-      const accepted = await (await api('POST', `/v1/webhooks/receive/${EVAL_ACCOUNT}`, alertToSend(scenario), 202)).json() as { event_id: string };
+      const accepted = (await (await api('POST', `/v1/webhooks/receive/${EVAL_ACCOUNT}`, alertToSend(scenario), 202)).json()) as {
+        event_id: string;
+      };
       if (options.analyst) {
         // The incident's own RCA runs with the configured analyst; a chosen one gets a re-run and is scored instead.
         await waitRca(api, accepted.event_id);
       }
       const rcaPath = options.analyst ? await rerun(api, accepted.event_id, options.analyst) : accepted.event_id;
       const rca = await waitRca(api, rcaPath);
-      const evidence = await (await api('GET', `/v1/rca/${rcaPath}/evidence`, undefined, 200)).json() as { token_estimate: number; evidence: EvidenceBundle | null };
+      const evidence = (await (await api('GET', `/v1/rca/${rcaPath}/evidence`, undefined, 200)).json()) as {
+        token_estimate: number;
+        evidence: EvidenceBundle | null;
+      };
       const report = rca.report as RcaReport | null;
-      const score = report ? scoreReport(report, scenario.expected) : { categoryCorrect: false, culpritFound: false, solved: false, top3: false };
+      const score = report
+        ? scoreReport(report, scenario.expected)
+        : { categoryCorrect: false, culpritFound: false, solved: false, top3: false };
       const company = companyOf(scenario);
-      if (options.bundlesDir) saveBundle(options.bundlesDir, { scenario: scenario.id, company, expected: scenario.expected, bundle: evidence.evidence });
+      if (options.bundlesDir)
+        saveBundle(options.bundlesDir, { scenario: scenario.id, company, expected: scenario.expected, bundle: evidence.evidence });
       rows.push({
-        scenario: scenario.id, company, bundle: evidence.evidence, verdict: report?.verdict, confidence: report?.confidence,
-        evidenceRecalled: evidenceRecalled(evidence.evidence, scenario.expected), expected: scenario.expected, category: report?.category ?? '(none)', rootCause: report?.root_cause ?? `(${rca.status})`,
-        evidenceTokens: evidence.token_estimate ?? 0, evidenceChars: JSON.stringify(evidence.evidence ?? {}).length, score,
+        scenario: scenario.id,
+        company,
+        bundle: evidence.evidence,
+        verdict: report?.verdict,
+        confidence: report?.confidence,
+        evidenceRecalled: evidenceRecalled(evidence.evidence, scenario.expected),
+        expected: scenario.expected,
+        category: report?.category ?? '(none)',
+        rootCause: report?.root_cause ?? `(${rca.status})`,
+        evidenceTokens: evidence.token_estimate ?? 0,
+        evidenceChars: JSON.stringify(evidence.evidence ?? {}).length,
+        score,
       });
       if (databaseUrl && historyIds.length) await forgetHistory(config, databaseUrl, historyIds);
       s.done(score.solved ? 'solved' : score.categoryCorrect ? 'category only' : 'missed');
@@ -108,19 +130,33 @@ export async function runEval(baseConfig: Config, log: Logger, options: EvalOpti
  * scored with rule weights fitted on the other companies only, so no score rests on its own data.
  */
 export function formatCrossValidation(rows: EvalRow[]): string {
-  const cases: LabelledBundle[] = rows.flatMap((r) => (r.bundle ? [{ scenario: r.scenario, company: r.company, expected: r.expected, bundle: r.bundle }] : []));
+  const cases: LabelledBundle[] = rows.flatMap((r) =>
+    r.bundle ? [{ scenario: r.scenario, company: r.company, expected: r.expected, bundle: r.bundle }] : [],
+  );
   const companies = new Set(cases.map((c) => c.company));
   if (companies.size < 2) return 'cross-validation needs scenarios from at least two companies (alert.org_name)';
   const scored: ScoreRow[] = crossValidateByCompany(cases).map(({ labelled, report }) => {
     const row = rows.find((r) => r.scenario === labelled.scenario)!;
-    return { ...row, category: report.category, verdict: report.verdict, confidence: report.confidence, score: scoreReport(report, labelled.expected) };
+    return {
+      ...row,
+      category: report.category,
+      verdict: report.verdict,
+      confidence: report.confidence,
+      score: scoreReport(report, labelled.expected),
+    };
   });
   const perCompany = [...companies].map((company) => {
     const of = scored.filter((r) => rows.find((x) => x.scenario === r.scenario)!.company === company);
     return `  ${company}: solved ${of.filter((r) => r.score.solved).length}/${of.length}, top-3 ${of.filter((r) => r.score.top3).length}/${of.length}`;
   });
-  return [`cross-validated by company (offline analyst, weights fitted on the other ${companies.size - 1} companies)`, formatScores(scored), 'per company:', ...perCompany]
-    .join('\n').replace(/^solved=/m, 'cv_solved=');
+  return [
+    `cross-validated by company (offline analyst, weights fitted on the other ${companies.size - 1} companies)`,
+    formatScores(scored),
+    'per company:',
+    ...perCompany,
+  ]
+    .join('\n')
+    .replace(/^solved=/m, 'cv_solved=');
 }
 
 const companyOf = (scenario: Scenario) => String(scenario.alert.org_name ?? 'unknown');
@@ -137,16 +173,20 @@ interface RcaView {
 }
 
 async function waitRca(api: Api, id: string): Promise<RcaView> {
-  return poll(`RCA ${id} did not complete`, async () => {
-    const res = await api('GET', `/v1/rca/${encodeURIComponent(id)}`);
-    if (res.status !== 200) return void (await res.arrayBuffer());
-    const view = await res.json() as RcaView;
-    return view.status === 'completed' || view.status === 'failed' ? view : undefined;
-  }, 180_000);
+  return poll(
+    `RCA ${id} did not complete`,
+    async () => {
+      const res = await api('GET', `/v1/rca/${encodeURIComponent(id)}`);
+      if (res.status !== 200) return void (await res.arrayBuffer());
+      const view = (await res.json()) as RcaView;
+      return view.status === 'completed' || view.status === 'failed' ? view : undefined;
+    },
+    180_000,
+  );
 }
 
 async function rerun(api: Api, eventId: string, analyst: AnalystName): Promise<string> {
-  const started = await (await api('POST', `/v1/rca/${eventId}/rerun`, { analyst }, 202)).json() as { rca_id: string };
+  const started = (await (await api('POST', `/v1/rca/${eventId}/rerun`, { analyst }, 202)).json()) as { rca_id: string };
   return encodeURIComponent(started.rca_id);
 }
 

@@ -37,9 +37,15 @@ export function startReceiver(answer = 'ok'): Promise<Receiver> {
     });
   });
   const receiver: Receiver = {
-    url: '', requests, holdMs: 0,
+    url: '',
+    requests,
+    holdMs: 0,
     failWith: (...statuses) => failures.push(...statuses),
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
   return new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () => {

@@ -6,11 +6,18 @@ export const isoTime = (time: number | Date) => new Date(time).toISOString();
 export const unixSeconds = (time: Date) => Math.floor(time.getTime() / 1000);
 export const intParam = z.coerce.number().int();
 export const boolParam = z.enum(['true', 'false']).transform((v) => v === 'true');
-export const commaList = (s: string | undefined) => (s ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+export const commaList = (s: string | undefined) =>
+  (s ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
 
 /** Thrown by sandbox handlers; answered in Datadog's error shape `{"errors":[message]}`. */
 export class DatadogApiError extends Error {
-  constructor(readonly status: ContentfulStatusCode, message: string) {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    message: string,
+  ) {
     super(message);
     this.name = 'DatadogApiError';
   }
@@ -22,7 +29,11 @@ const describeIssues = (error: z.ZodError, what: (path: string) => string) =>
 /** Query parameters read with a schema; 400 naming each bad parameter. */
 export function readQuery<S extends z.ZodType>(c: Context, schema: S): z.output<S> {
   const parsed = schema.safeParse(c.req.query());
-  if (!parsed.success) throw new DatadogApiError(400, describeIssues(parsed.error, (p) => `Invalid parameter '${p}'`));
+  if (!parsed.success)
+    throw new DatadogApiError(
+      400,
+      describeIssues(parsed.error, (p) => `Invalid parameter '${p}'`),
+    );
   return parsed.data;
 }
 
@@ -35,7 +46,11 @@ export async function readBody<S extends z.ZodType>(c: Context, schema: S): Prom
     throw new DatadogApiError(400, `Malformed JSON: ${(err as Error).message}`);
   }
   const parsed = schema.safeParse(json);
-  if (!parsed.success) throw new DatadogApiError(400, describeIssues(parsed.error, (p) => `Invalid field '${p || '(body)'}'`));
+  if (!parsed.success)
+    throw new DatadogApiError(
+      400,
+      describeIssues(parsed.error, (p) => `Invalid field '${p || '(body)'}'`),
+    );
   return parsed.data;
 }
 

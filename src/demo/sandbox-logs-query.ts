@@ -26,9 +26,7 @@ export class SearchSyntaxError extends Error {
 }
 
 type Token =
-  | { type: '(' | ')' | 'AND' | 'OR' | 'NOT' | '-' }
-  | { type: 'term'; key?: string; value: string }
-  | { type: 'group'; key: string };
+  { type: '(' | ')' | 'AND' | 'OR' | 'NOT' | '-' } | { type: 'term'; key?: string; value: string } | { type: 'group'; key: string };
 
 function readQuoted(query: string, start: number): { value: string; end: number } {
   let value = '';
@@ -49,16 +47,14 @@ function tokenize(query: string): Token[] {
     else if (ch === '(' || ch === ')') {
       tokens.push({ type: ch });
       i++;
-    }
-    else if (ch === '"') {
+    } else if (ch === '"') {
       const { value, end } = readQuoted(query, i);
       tokens.push({ type: 'term', value });
       i = end;
     } else if (ch === '-' && i + 1 < query.length && !/[\s)]/.test(query.charAt(i + 1))) {
       tokens.push({ type: '-' });
       i++;
-    }
-    else {
+    } else {
       let end = i;
       while (end < query.length && !/[\s()"]/.test(query.charAt(end))) end++;
       const word = query.slice(i, end);
@@ -68,12 +64,12 @@ function tokenize(query: string): Token[] {
       else if (colon > 0 && colon === word.length - 1 && query[i] === '(') {
         tokens.push({ type: 'group', key: word.slice(0, -1) });
         i++;
-      }
-      else if (colon > 0 && colon === word.length - 1 && query[i] === '"') {
+      } else if (colon > 0 && colon === word.length - 1 && query[i] === '"') {
         const { value, end: after } = readQuoted(query, i);
         tokens.push({ type: 'term', key: word.slice(0, -1), value });
         i = after;
-      } else if (colon > 0 && colon < word.length - 1) tokens.push({ type: 'term', key: word.slice(0, colon), value: word.slice(colon + 1) });
+      } else if (colon > 0 && colon < word.length - 1)
+        tokens.push({ type: 'term', key: word.slice(0, colon), value: word.slice(colon + 1) });
       else if (/[[\]{}<>]/.test(word) || colon > 0) throw new SearchSyntaxError(`unsupported search term "${word}"`);
       else tokens.push({ type: 'term', value: word });
     }
@@ -111,7 +107,7 @@ export function parseSearchQuery(query: string | undefined): SearchQuery {
   };
   const unary = (key?: string): SearchQuery => {
     const token = peek();
-    if (token?.type === 'NOT' || token?.type === '-') return pos++, { kind: 'not', query: unary(key) };
+    if (token?.type === 'NOT' || token?.type === '-') return (pos++, { kind: 'not', query: unary(key) });
     return primary(key);
   };
   const primary = (key?: string): SearchQuery => {
@@ -136,7 +132,10 @@ export function parseSearchQuery(query: string | undefined): SearchQuery {
 }
 
 function wildcard(pattern: string): RegExp {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${source}$`, 'i');
 }
 

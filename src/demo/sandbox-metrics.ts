@@ -20,7 +20,11 @@ export class MetricQueryError extends Error {
 }
 
 const QUERY = /^(?:(avg|sum|min|max):)?([\w.]+)\{([^}]*)\}(?:\s*by\s*\{([^}]*)\})?$/;
-const list = (s: string | undefined) => (s ?? '').split(',').map((t) => t.trim()).filter((t) => t !== '' && t !== '*');
+const list = (s: string | undefined) =>
+  (s ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '' && t !== '*');
 
 /** Parses one metrics query. Throws MetricQueryError. */
 export function parseMetricQuery(query: string): MetricQuery {
@@ -83,7 +87,13 @@ function seriesTags(series: MaterializedMetric, hosts: ScenarioHost[]): string[]
 }
 
 /** Evaluates a query over the stored series between two epoch-ms bounds: one series per group, points interpolated on Datadog's grid. */
-export function evaluateMetricQuery(query: MetricQuery, stored: MaterializedMetric[], hosts: ScenarioHost[], fromMs: number, toMs: number): MetricSeries[] {
+export function evaluateMetricQuery(
+  query: MetricQuery,
+  stored: MaterializedMetric[],
+  hosts: ScenarioHost[],
+  fromMs: number,
+  toMs: number,
+): MetricSeries[] {
   const intervalS = intervalFor((toMs - fromMs) / 1000);
   const step = intervalS * 1000;
   const groups = new Map<string, { tags: string[]; members: MaterializedMetric[] }>();

@@ -9,7 +9,10 @@ import type { ScenarioHost } from './scenario';
 
 /** Tags inside the query's scope braces, not its `by {…}` groups: `role:web`, `env:prod`. */
 function scopeTagsOf(query: string): string[] {
-  return [...query.matchAll(/(\bby\s*)?\{([^}]*)\}/g)].filter((m) => !m[1]).flatMap((m) => commaList(m[2])).filter((t) => t !== '*');
+  return [...query.matchAll(/(\bby\s*)?\{([^}]*)\}/g)]
+    .filter((m) => !m[1])
+    .flatMap((m) => commaList(m[2]))
+    .filter((t) => t !== '*');
 }
 
 const metricsOf = (query: string) => [...new Set([...query.matchAll(/([A-Za-z_][\w.]*)\{/g)].map((m) => m[1]))];
@@ -22,7 +25,12 @@ function monitorJson(m: SandboxMonitor, data: SandboxData) {
   return {
     org_id: data.orgId,
     options: {
-      notify_audit: false, include_tags: true, new_host_delay: 300, notify_no_data: false, require_full_window: false, silenced: {},
+      notify_audit: false,
+      include_tags: true,
+      new_host_delay: 300,
+      notify_no_data: false,
+      require_full_window: false,
+      silenced: {},
       ...(threshold ? { thresholds: { critical: Number(threshold[2]) } } : {}),
     },
     multi: /\bby\s*\{/.test(m.query),
@@ -73,7 +81,8 @@ function monitorSearchMatcher(query: string): (m: SandboxMonitor) => boolean {
       case undefined:
         return (m) => m.name.toLowerCase().includes(value) || m.query.toLowerCase().includes(value);
       case 'status':
-        if (!MONITOR_STATES.includes(value)) throw new DatadogApiError(400, `Query parsing error: '${value}' is not a valid monitor status`);
+        if (!MONITOR_STATES.includes(value))
+          throw new DatadogApiError(400, `Query parsing error: '${value}' is not a valid monitor status`);
         return (m) => m.overall_state.toLowerCase() === value;
       case 'type':
         return (m) => classificationOf(m.type) === value || m.type === value;
@@ -109,7 +118,11 @@ const ListMonitorsQuery = z.object({
   page_size: intParam.min(1).max(1000).optional(),
 });
 
-const SearchMonitorsQuery = z.object({ query: z.string().optional(), page: intParam.min(0).default(0), per_page: intParam.min(1).max(1000).default(30) });
+const SearchMonitorsQuery = z.object({
+  query: z.string().optional(),
+  page: intParam.min(0).default(0),
+  per_page: intParam.min(1).max(1000).default(30),
+});
 
 const monitorRoutes = (data: DataSource) =>
   new Hono()
@@ -176,12 +189,15 @@ function hostJson(h: ScenarioHost, index: number, data: SandboxData, withMetadat
 
 /** Each word of a host filter must match: `key:value` a tag (or `host:` the name), a bare word part of the name, a tag or an app. */
 function hostMatches(h: ScenarioHost, filter: string | undefined): boolean {
-  return (filter ?? '').split(/\s+/).filter(Boolean).every((word) => {
-    const w = word.toLowerCase();
-    const tags = [...h.tags, `host:${h.name}`].map((t) => t.toLowerCase());
-    if (w.includes(':')) return tags.includes(w);
-    return [h.name, ...h.apps, ...tags].some((s) => s.toLowerCase().includes(w));
-  });
+  return (filter ?? '')
+    .split(/\s+/)
+    .filter(Boolean)
+    .every((word) => {
+      const w = word.toLowerCase();
+      const tags = [...h.tags, `host:${h.name}`].map((t) => t.toLowerCase());
+      if (w.includes(':')) return tags.includes(w);
+      return [h.name, ...h.apps, ...tags].some((s) => s.toLowerCase().includes(w));
+    });
 }
 
 const HOST_SORT = {

@@ -1,6 +1,17 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
-import { commaList, DatadogApiError, decodeCursor, intParam, isoTime, nextLink, pageOf, readBody, readQuery, unixSeconds } from './sandbox-http';
+import {
+  commaList,
+  DatadogApiError,
+  decodeCursor,
+  intParam,
+  isoTime,
+  nextLink,
+  pageOf,
+  readBody,
+  readQuery,
+  unixSeconds,
+} from './sandbox-http';
 import { facetsFromTags, matchesQuery, parseSearchQuery, parseSearchTime, type Searchable } from './sandbox-logs-query';
 import type { DataSource, SandboxData, SandboxEvent, SandboxLog } from './sandbox-store';
 
@@ -42,7 +53,14 @@ const searchFromBody = async (c: Context): Promise<SearchRequest> => {
 
 const searchFromParams = (c: Context): SearchRequest => {
   const q = readQuery(c, SearchParams);
-  return { query: q['filter[query]'], from: q['filter[from]'], to: q['filter[to]'], sort: q.sort, cursor: q['page[cursor]'], limit: q['page[limit]'] };
+  return {
+    query: q['filter[query]'],
+    from: q['filter[from]'],
+    to: q['filter[to]'],
+    sort: q.sort,
+    cursor: q['page[cursor]'],
+    limit: q['page[limit]'],
+  };
 };
 
 const MAX_PAGE_LIMIT = 1000;
@@ -68,7 +86,13 @@ function search<T extends { at: Date }>(request: SearchRequest, records: T[], se
 }
 
 /** The query parameters that repeat a search in a `links.next` URL. */
-const searchParams = (r: SearchRequest) => ({ 'filter[query]': r.query, 'filter[from]': r.from, 'filter[to]': r.to, sort: r.sort, 'page[limit]': r.limit });
+const searchParams = (r: SearchRequest) => ({
+  'filter[query]': r.query,
+  'filter[from]': r.from,
+  'filter[to]': r.to,
+  sort: r.sort,
+  'page[limit]': r.limit,
+});
 
 // ---- events ----
 
@@ -170,7 +194,8 @@ const eventsV2Routes = (data: DataSource) =>
 function attributeFacets(attributes: Record<string, unknown>, prefix = '@'): Record<string, string[]> {
   return Object.entries(attributes).reduce<Record<string, string[]>>((facets, [key, value]) => {
     const name = `${prefix}${key}`.toLowerCase();
-    if (value && typeof value === 'object' && !Array.isArray(value)) return { ...facets, ...attributeFacets(value as Record<string, unknown>, `${name}.`) };
+    if (value && typeof value === 'object' && !Array.isArray(value))
+      return { ...facets, ...attributeFacets(value as Record<string, unknown>, `${name}.`) };
     return { ...facets, [name]: (Array.isArray(value) ? value : [value]).map(String) };
   }, {});
 }
@@ -183,7 +208,15 @@ const logSearchable = (l: SandboxLog): Searchable => ({
 const logJson = (l: SandboxLog) => ({
   id: l.id,
   type: 'log',
-  attributes: { timestamp: isoTime(l.at), host: l.host, service: l.service, status: l.status, message: l.message, tags: l.tags, attributes: l.attributes },
+  attributes: {
+    timestamp: isoTime(l.at),
+    host: l.host,
+    service: l.service,
+    status: l.status,
+    message: l.message,
+    tags: l.tags,
+    attributes: l.attributes,
+  },
 });
 
 function logsAnswer(c: Context, data: SandboxData, request: SearchRequest) {

@@ -118,7 +118,13 @@ export function sandboxDataFrom(scenario: MaterializedScenario): SandboxData {
     monitors: [{ ...scenario.monitor, priority: priorityOf(scenario.alert) }],
     hosts: scenario.hosts,
     events: scenario.events.map((e, i) => ({
-      id: FIRST_EVENT_ID + i, at: e.at, title: e.title, text: e.text, tags: e.tags, source: e.source, alertType: e.alert_type,
+      id: FIRST_EVENT_ID + i,
+      at: e.at,
+      title: e.title,
+      text: e.text,
+      tags: e.tags,
+      source: e.source,
+      alertType: e.alert_type,
     })),
     logs: scenario.logs.map((l, i) => ({
       id: logId(l.at, i),

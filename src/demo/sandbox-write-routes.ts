@@ -29,8 +29,15 @@ const NotebookBody = z.object({
 });
 
 const NOTEBOOK_AUTHOR = {
-  name: SANDBOX_USER.name, handle: SANDBOX_USER.handle, email: SANDBOX_USER.email,
-  created_at: '2024-01-01T00:00:00+00:00', icon: null, title: null, verified: true, disabled: false, status: 'Active',
+  name: SANDBOX_USER.name,
+  handle: SANDBOX_USER.handle,
+  email: SANDBOX_USER.email,
+  created_at: '2024-01-01T00:00:00+00:00',
+  icon: null,
+  title: null,
+  verified: true,
+  disabled: false,
+  status: 'Active',
 };
 
 /** Datadog gives every cell an 8-character id; cells sent with one keep it. */
@@ -138,7 +145,10 @@ const DowntimeBody = z.object({
       notify_end_types: z.array(z.enum(['canceled', 'expired'])).default(['expired']),
       schedule: z
         .union([
-          z.looseObject({ recurrences: z.array(z.looseObject({ rrule: z.string(), duration: z.string() })).min(1), timezone: z.string().optional() }),
+          z.looseObject({
+            recurrences: z.array(z.looseObject({ rrule: z.string(), duration: z.string() })).min(1),
+            timezone: z.string().optional(),
+          }),
           z.object({ start: isoDate.nullish(), end: isoDate.nullish() }),
         ])
         .optional(),
@@ -148,7 +158,10 @@ const DowntimeBody = z.object({
 
 /** Datadog rejects a scope term without a `key:` ("All values must have a key"). */
 function checkScope(scope: string) {
-  const terms = scope.replace(/[()]/g, ' ').split(/[\s,]+/).filter((t) => t && !['AND', 'OR', 'NOT'].includes(t));
+  const terms = scope
+    .replace(/[()]/g, ' ')
+    .split(/[\s,]+/)
+    .filter((t) => t && !['AND', 'OR', 'NOT'].includes(t));
   if (terms.some((t) => t !== '*' && !/^-?[^:]+:.+/.test(t))) throw new DatadogApiError(400, 'All values must have a key');
 }
 
@@ -191,9 +204,10 @@ const downtimeRoutes = (data: DataSource) =>
         attributes: {
           ...attributes,
           message: attributes.message ?? null,
-          schedule: schedule && 'recurrences' in schedule
-            ? { timezone: 'UTC', ...schedule }
-            : { start: schedule?.start ?? created, end: schedule?.end ?? null },
+          schedule:
+            schedule && 'recurrences' in schedule
+              ? { timezone: 'UTC', ...schedule }
+              : { start: schedule?.start ?? created, end: schedule?.end ?? null },
           created,
           modified: created,
           canceled: null,
@@ -229,8 +243,13 @@ const downtimeRoutes = (data: DataSource) =>
 
 // Datadog's default payload when a webhook is created without one.
 const DEFAULT_WEBHOOK_PAYLOAD = JSON.stringify({
-  body: '$EVENT_MSG', last_updated: '$LAST_UPDATED', event_type: '$EVENT_TYPE', title: '$EVENT_TITLE',
-  date: '$DATE', org: { id: '$ORG_ID', name: '$ORG_NAME' }, id: '$ID',
+  body: '$EVENT_MSG',
+  last_updated: '$LAST_UPDATED',
+  event_type: '$EVENT_TYPE',
+  title: '$EVENT_TITLE',
+  date: '$DATE',
+  org: { id: '$ORG_ID', name: '$ORG_NAME' },
+  id: '$ID',
 });
 
 const WebhookBody = z.object({

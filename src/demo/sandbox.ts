@@ -74,42 +74,51 @@ function parseBodyText(text: string): unknown {
   }
 }
 
-const recordWrites = (writes: SandboxWrite[]): MiddlewareHandler => async (c, next) => {
-  if (!isWrite(c.req.method, c.req.path)) return next();
-  const body = parseBodyText(await c.req.text());
-  const at = new Date();
-  await next();
-  writes.push({ method: c.req.method, path: c.req.path, body, at, status: c.res.status });
-};
+const recordWrites =
+  (writes: SandboxWrite[]): MiddlewareHandler =>
+  async (c, next) => {
+    if (!isWrite(c.req.method, c.req.path)) return next();
+    const body = parseBodyText(await c.req.text());
+    const at = new Date();
+    await next();
+    writes.push({ method: c.req.method, path: c.req.path, body, at, status: c.res.status });
+  };
 
 const matches = (match: FaultMatch, method: string, path: string) =>
-  (!match.method || match.method.toUpperCase() === method) && (typeof match.path === 'string' ? match.path === path : match.path.test(path));
+  (!match.method || match.method.toUpperCase() === method) &&
+  (typeof match.path === 'string' ? match.path === path : match.path.test(path));
 
-const injectFaults = (faults: InjectedFault[]): MiddlewareHandler => async (c, next) => {
-  const fault = faults.find(({ match }) => matches(match, c.req.method, c.req.path));
-  if (!fault) return next();
-  if (--fault.remaining === 0) faults.splice(faults.indexOf(fault), 1);
-  const { status, headers = {}, body } = fault.response;
-  if (body === undefined) return datadogError(status, `Injected fault ${status}`, headers);
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
-};
+const injectFaults =
+  (faults: InjectedFault[]): MiddlewareHandler =>
+  async (c, next) => {
+    const fault = faults.find(({ match }) => matches(match, c.req.method, c.req.path));
+    if (!fault) return next();
+    if (--fault.remaining === 0) faults.splice(faults.indexOf(fault), 1);
+    const { status, headers = {}, body } = fault.response;
+    if (body === undefined) return datadogError(status, `Injected fault ${status}`, headers);
+    return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
+  };
 
 /** Handles the request, then holds the answer: a slow Datadog, for a client that dies mid-call. */
-const holdAnswers = (holds: HeldAnswer[]): MiddlewareHandler => async (c, next) => {
-  const hold = holds.find(({ match }) => matches(match, c.req.method, c.req.path));
-  await next();
-  if (!hold) return;
-  if (--hold.remaining === 0) holds.splice(holds.indexOf(hold), 1);
-  await new Promise((resolve) => setTimeout(resolve, hold.ms));
-};
+const holdAnswers =
+  (holds: HeldAnswer[]): MiddlewareHandler =>
+  async (c, next) => {
+    const hold = holds.find(({ match }) => matches(match, c.req.method, c.req.path));
+    await next();
+    if (!hold) return;
+    if (--hold.remaining === 0) holds.splice(holds.indexOf(hold), 1);
+    await new Promise((resolve) => setTimeout(resolve, hold.ms));
+  };
 
 /** Like Datadog: the API key on every request, the application key on all but key validation. Unset keys accept anything. */
-const checkKeys = (apiKey?: string, appKey?: string): MiddlewareHandler => async (c, next) => {
-  const apiKeyOk = apiKey === undefined || c.req.header('DD-API-KEY') === apiKey;
-  const appKeyOk = appKey === undefined || c.req.path === '/api/v1/validate' || c.req.header('DD-APPLICATION-KEY') === appKey;
-  if (!apiKeyOk || !appKeyOk) return datadogError(403, 'Forbidden');
-  return next();
-};
+const checkKeys =
+  (apiKey?: string, appKey?: string): MiddlewareHandler =>
+  async (c, next) => {
+    const apiKeyOk = apiKey === undefined || c.req.header('DD-API-KEY') === apiKey;
+    const appKeyOk = appKey === undefined || c.req.path === '/api/v1/validate' || c.req.header('DD-APPLICATION-KEY') === appKey;
+    if (!apiKeyOk || !appKeyOk) return datadogError(403, 'Forbidden');
+    return next();
+  };
 
 /** The sandbox's Hono app, without a server: usable with `app.request(…)` in tests. */
 export function createSandboxApp({ data, apiKey, appKey, faults, holds, writes }: SandboxAppOptions) {

@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { RCA_CATEGORIES } from '../analysis/report';
 import { StartupError } from '../errors';
 
-
 const Id = z.union([z.number().int(), z.string().min(1)]);
 const Tags = z.array(z.string()).default([]);
 /** Seconds relative to the alert; negative is before it. */
@@ -74,12 +73,16 @@ export const ScenarioSchema = z.looseObject({
     logs: z.array(ScenarioLog).default([]),
     metrics: z.array(ScenarioMetric).default([]),
   }),
-  history: z.array(z.looseObject({
-    title: z.string(),
-    service: z.string(),
-    root_cause: z.string(),
-    category: z.enum(RCA_CATEGORIES),
-  })).default([]),
+  history: z
+    .array(
+      z.looseObject({
+        title: z.string(),
+        service: z.string(),
+        root_cause: z.string(),
+        category: z.enum(RCA_CATEGORIES),
+      }),
+    )
+    .default([]),
   expected: z.looseObject({
     category: z.enum(RCA_CATEGORIES),
     culprit_terms: z.array(z.string().min(1)).min(1),
@@ -93,20 +96,30 @@ export type ScenarioHost = z.infer<typeof ScenarioHost>;
 /** Thrown when a scenario file is missing, is not JSON, or does not fit the format; the message names the file and each bad field. */
 /** A StartupError, so `rayne demo` prints it as one clear message. */
 export class ScenarioError extends StartupError {
-  constructor(readonly file: string, readonly problems: string[]) {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
     super(`${file}: ${problems.length === 1 ? problems[0] : `\n${problems.map((p) => `  - ${p}`).join('\n')}`}`);
   }
 }
 
 /** `datadog.logs[3].status`, the way the README writes paths. */
 function fieldPath(path: PropertyKey[]): string {
-  return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '') || '(root)';
+  return (
+    path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '') ||
+    '(root)'
+  );
 }
 
 /** Validates parsed JSON as a scenario; `source` names it in errors. */
 export function parseScenario(json: unknown, source: string): Scenario {
   const parsed = ScenarioSchema.safeParse(json);
-  if (!parsed.success) throw new ScenarioError(source, parsed.error.issues.map((i) => `${fieldPath(i.path)}: ${i.message}`));
+  if (!parsed.success)
+    throw new ScenarioError(
+      source,
+      parsed.error.issues.map((i) => `${fieldPath(i.path)}: ${i.message}`),
+    );
   return parsed.data;
 }
 
@@ -132,7 +145,11 @@ export function loadScenario(file: string): Scenario {
  * with a fresh transition id, so sending it again is a new transition rather than a redelivery.
  */
 export function alertToSend(scenario: Scenario, now = Date.now()): Record<string, unknown> & { transition_id: string } {
-  return { ...scenario.alert, timestamp: Math.floor(now / 1000), transition_id: `${String(scenario.alert.transition_id ?? scenario.id)}-${now.toString(36)}` };
+  return {
+    ...scenario.alert,
+    timestamp: Math.floor(now / 1000),
+    transition_id: `${String(scenario.alert.transition_id ?? scenario.id)}-${now.toString(36)}`,
+  };
 }
 
 // A key-remapping mapped type, unlike Omit, keeps the known fields of a loose object.
@@ -179,7 +196,11 @@ export function materializeScenario(scenario: Scenario, alertTime: Date): Materi
     id: scenario.id,
     title: scenario.title,
     alertTime,
-    alert: { ...scenario.alert, timestamp: scenario.alert.timestamp || alertSeconds, last_updated: scenario.alert.last_updated || alertSeconds },
+    alert: {
+      ...scenario.alert,
+      timestamp: scenario.alert.timestamp || alertSeconds,
+      last_updated: scenario.alert.last_updated || alertSeconds,
+    },
     monitor: datadog.monitor,
     hosts: datadog.hosts,
     events: datadog.events

@@ -18,7 +18,8 @@ export const DEFAULT_SCENARIO = path.join(packageRoot(), 'scenarios', 'storefron
 
 /** Config for a stack of its own (RAYNE_HOME/<name>): a separate home and free ports unless the user chose them. */
 export async function isolatedConfig(config: Config, env: NodeJS.ProcessEnv, name: string): Promise<Config> {
-  const pick = async (name: 'PORT' | 'RAYNE_PG_PORT' | 'RAYNE_TEMPORAL_PORT' | 'RAYNE_TEMPORAL_UI_PORT') => (env[name] ? config[name] : await freePort());
+  const pick = async (name: 'PORT' | 'RAYNE_PG_PORT' | 'RAYNE_TEMPORAL_PORT' | 'RAYNE_TEMPORAL_UI_PORT') =>
+    env[name] ? config[name] : await freePort();
   const port = await pick('PORT');
   return {
     ...config,
@@ -50,7 +51,16 @@ export async function indexHistory(config: Config, databaseUrl: string, scenario
     const points = scenario.history.map((h, i) => ({
       id: `history/${account}/${scenario.id}/${i}`,
       text: [h.title, h.service && `service ${h.service}`, h.root_cause].filter(Boolean).join('\n'),
-      payload: { account, title: h.title, service: h.service, rootCause: h.root_cause, category: h.category, confirmed: true, links: {}, createdAt: new Date().toISOString() },
+      payload: {
+        account,
+        title: h.title,
+        service: h.service,
+        rootCause: h.root_cause,
+        category: h.category,
+        confirmed: true,
+        links: {},
+        createdAt: new Date().toISOString(),
+      },
     }));
     if (points.length === 0) return [];
     const vectors = await embedder.embed(points.map((p) => p.text));

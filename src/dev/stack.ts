@@ -15,11 +15,13 @@ import { startEmbeddedPostgres } from './embedded-postgres';
 export type Step = (label: string) => { done(detail?: string): void };
 
 /** Prints "label ..." then "ok (1.2s)": progress for a human watching the stack start. */
-export const consoleSteps = (write: (s: string) => void): Step => (label) => {
-  const started = Date.now();
-  write(`  ${label} ...`);
-  return { done: (detail) => write(` ok (${((Date.now() - started) / 1000).toFixed(1)}s)${detail ? ` ${detail}` : ''}\n`) };
-};
+export const consoleSteps =
+  (write: (s: string) => void): Step =>
+  (label) => {
+    const started = Date.now();
+    write(`  ${label} ...`);
+    return { done: (detail) => write(` ok (${((Date.now() - started) / 1000).toFixed(1)}s)${detail ? ` ${detail}` : ''}\n`) };
+  };
 
 export interface DevStack {
   apiUrl: string;
@@ -39,14 +41,24 @@ export interface Infrastructure {
  * Postgres and Temporal ready for Rayne: the embedded ones unless config points at real ones,
  * migrated, with search attributes registered. Pushes a stop for each part it started onto stops.
  */
-export async function startInfrastructure(config: Config, log: Logger, step: Step, stops: Array<() => Promise<void>>): Promise<Infrastructure> {
+export async function startInfrastructure(
+  config: Config,
+  log: Logger,
+  step: Step,
+  stops: Array<() => Promise<void>>,
+): Promise<Infrastructure> {
   // Fail before starting anything when the dev server cannot be started.
   if (!config.TEMPORAL_ADDRESS) findTemporalCli(config.TEMPORAL_CLI_PATH);
 
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
     const s = step(`Postgres (embedded, data in ${path.join(config.RAYNE_HOME, 'pg')})`);
-    const pg = await startEmbeddedPostgres({ dataDir: path.join(config.home, 'pg'), port: config.RAYNE_PG_PORT, database: 'rayne', log: (l) => log.debug(l) });
+    const pg = await startEmbeddedPostgres({
+      dataDir: path.join(config.home, 'pg'),
+      port: config.RAYNE_PG_PORT,
+      database: 'rayne',
+      log: (l) => log.debug(l),
+    });
     stops.push(pg.stop);
     databaseUrl = pg.url;
     s.done();
@@ -57,8 +69,12 @@ export async function startInfrastructure(config: Config, log: Logger, step: Ste
   if (!temporalAddress) {
     const s = step(`Temporal dev server (history in ${path.join(config.RAYNE_HOME, 'temporal.db')})`);
     const server = await startTemporalDevServer({
-      home: config.home, port: config.RAYNE_TEMPORAL_PORT, uiPort: config.RAYNE_TEMPORAL_UI_PORT,
-      namespace: config.TEMPORAL_NAMESPACE, cliPath: config.TEMPORAL_CLI_PATH, log: (l) => log.debug(l),
+      home: config.home,
+      port: config.RAYNE_TEMPORAL_PORT,
+      uiPort: config.RAYNE_TEMPORAL_UI_PORT,
+      namespace: config.TEMPORAL_NAMESPACE,
+      cliPath: config.TEMPORAL_CLI_PATH,
+      log: (l) => log.debug(l),
     });
     stops.push(server.stop);
     temporalAddress = server.address;
@@ -94,13 +110,24 @@ export async function startDevStack(config: Config, log: Logger, step: Step): Pr
     let s = step('worker (bundling workflows)');
     const workerDb = createPool(databaseUrl, 5);
     installRuntime({ log, coreMetricsPort: await freePort() });
-    const deps = createActivityDeps({ ...config, RAYNE_PUBLIC_URL: config.RAYNE_PUBLIC_URL ?? `http://localhost:${config.PORT}` }, workerDb, config.TEMPORAL_UI_URL ?? temporalUiUrl);
+    const deps = createActivityDeps(
+      { ...config, RAYNE_PUBLIC_URL: config.RAYNE_PUBLIC_URL ?? `http://localhost:${config.PORT}` },
+      workerDb,
+      config.TEMPORAL_UI_URL ?? temporalUiUrl,
+    );
     const settings = { address: temporalAddress, namespace: config.TEMPORAL_NAMESPACE };
     const main = await createWorker({ ...settings, taskQueue: config.TEMPORAL_TASK_QUEUE }, deps);
     const { metrics } = main;
     // With a task queue for model turns, this process serves it too: `rayne dev` runs everything.
     const workers = config.TEMPORAL_LLM_TASK_QUEUE
-      ? [main, await createLlmWorker({ ...settings, taskQueue: config.TEMPORAL_LLM_TASK_QUEUE, maxConcurrentActivities: config.RAYNE_LLM_CONCURRENCY }, deps, metrics)]
+      ? [
+          main,
+          await createLlmWorker(
+            { ...settings, taskQueue: config.TEMPORAL_LLM_TASK_QUEUE, maxConcurrentActivities: config.RAYNE_LLM_CONCURRENCY },
+            deps,
+            metrics,
+          ),
+        ]
       : [main];
     const running = Promise.all(workers.map((w) => w.worker.run()));
     stops.push(async () => {
@@ -114,7 +141,13 @@ export async function startDevStack(config: Config, log: Logger, step: Step): Pr
     s = step('API');
     // The API's answers link runs in the Web UI too; in one process its /metrics serves the worker's series and Temporal Core's.
     const core = coreMetricsSource();
-    const api = await startApiServer({ ...config, TEMPORAL_UI_URL: config.TEMPORAL_UI_URL ?? temporalUiUrl }, databaseUrl, temporalAddress, log, [metrics.registry, ...(core ? [core] : [])]);
+    const api = await startApiServer(
+      { ...config, TEMPORAL_UI_URL: config.TEMPORAL_UI_URL ?? temporalUiUrl },
+      databaseUrl,
+      temporalAddress,
+      log,
+      [metrics.registry, ...(core ? [core] : [])],
+    );
     stops.push(api.stop);
     s.done();
 

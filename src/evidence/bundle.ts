@@ -111,12 +111,27 @@ export interface BundleInputs {
 /** Tokens as analysts' tokenizers count English and JSON, roughly: four characters each. */
 export const estimateTokens = (value: unknown) => Math.ceil(JSON.stringify(value).length / 4);
 
-const CHANGE_WORDS = /\b(deploy(ed|ment)?|release[ds]?|rollout|rolled|rollback|config(uration)?|feature flag|flag|migration|scal(ed|ing)|upgrade[ds]?|restart(ed)?|terminated|cordon(ed)?|drain(ed)?|cert(ificate)?|rotat(ed|ion))\b/i;
+const CHANGE_WORDS =
+  /\b(deploy(ed|ment)?|release[ds]?|rollout|rolled|rollback|config(uration)?|feature flag|flag|migration|scal(ed|ing)|upgrade[ds]?|restart(ed)?|terminated|cordon(ed)?|drain(ed)?|cert(ificate)?|rotat(ed|ion))\b/i;
 // A container that restarts or terminates because it failed is a symptom, not a change someone
 // made; a failed deploy or rollback still is one.
 const FAILURE_WORDS = /\b(oom(killed)?|out of memory|back-?off|crash(loop|ed)?|failed|failing|unhealthy|evicted|error)\b/i;
 const DEPLOY_WORDS = /\b(deploy(ed|ment)?|release[ds]?|rollout|rollback|migration)\b/i;
-const CHANGE_SOURCES = new Set(['deploy', 'deployment', 'github', 'jenkins', 'argocd', 'spinnaker', 'kubernetes', 'config', 'terraform', 'launchdarkly', 'chef', 'puppet', 'ansible']);
+const CHANGE_SOURCES = new Set([
+  'deploy',
+  'deployment',
+  'github',
+  'jenkins',
+  'argocd',
+  'spinnaker',
+  'kubernetes',
+  'config',
+  'terraform',
+  'launchdarkly',
+  'chef',
+  'puppet',
+  'ansible',
+]);
 
 // An event's recency bonus fades to nothing over the change window's three hours.
 const RECENCY_MINUTES = 180;
@@ -140,14 +155,28 @@ export function rankEvents(events: BundleInputs['events'], alert: AlertContext, 
       // Nearer the alert is likelier the trigger; one that landed just after it counts as at it.
       const relevance = (isChange ? 2 : 0) + (related.length ? 2 : 0) + Math.max(0, 1 - Math.max(0, minutes) / RECENCY_MINUTES);
       const link = e.id ? links.event(e.id) : links.events(searchValue(e.title));
-      return { at: e.at, title: e.title, text: keepChangedLines(e.text, 400), source: e.source, tags: e.tags.slice(0, 12), relevance: Math.round(relevance * 100) / 100, why, link };
+      return {
+        at: e.at,
+        title: e.title,
+        text: keepChangedLines(e.text, 400),
+        source: e.source,
+        tags: e.tags.slice(0, 12),
+        relevance: Math.round(relevance * 100) / 100,
+        why,
+        link,
+      };
     })
     .sort((a, b) => b.relevance - a.relevance || b.at.localeCompare(a.at));
 }
 
 /** The alert's logs query narrowed to a template's longest constant phrase. */
 export function templateQuery(logsQuery: string | undefined, template: string): string {
-  const phrase = template.split('<*>').map((p) => p.trim()).sort((a, b) => b.length - a.length)[0]?.slice(0, 80) ?? '';
+  const phrase =
+    template
+      .split('<*>')
+      .map((p) => p.trim())
+      .sort((a, b) => b.length - a.length)[0]
+      ?.slice(0, 80) ?? '';
   const text = phrase ? `"${phrase.replace(/["\\]/g, '\\$&')}"` : '';
   return [logsQuery, text].filter(Boolean).join(' ') || '*';
 }
@@ -155,12 +184,21 @@ export function templateQuery(logsQuery: string | undefined, template: string): 
 /** Metrics ordered by how far the last minutes moved from the baseline. */
 export function rankMetrics(metrics: BundleInputs['metrics'], links: DatadogLinks): MetricEvidence[] {
   return metrics
-    .map((m) => ({ ...m, change: m.baseline !== 0 ? Math.round((m.recent / m.baseline) * 100) / 100 : undefined, link: links.metric(m.query) }))
+    .map((m) => ({
+      ...m,
+      change: m.baseline !== 0 ? Math.round((m.recent / m.baseline) * 100) / 100 : undefined,
+      link: links.metric(m.query),
+    }))
     .sort((a, b) => Math.abs(Math.log(b.change ?? 1)) - Math.abs(Math.log(a.change ?? 1)));
 }
 
 // Trimmed first when over budget, but each keeps at least this many items.
-const TRIM_ORDER: ReadonlyArray<['events' | 'logTemplates' | 'metrics' | 'similar', number]> = [['events', 3], ['logTemplates', 5], ['metrics', 3], ['similar', 2]];
+const TRIM_ORDER: ReadonlyArray<['events' | 'logTemplates' | 'metrics' | 'similar', number]> = [
+  ['events', 3],
+  ['logTemplates', 5],
+  ['metrics', 3],
+  ['similar', 2],
+];
 
 /**
  * The evidence bundle: ranked sources with links, missing sources with why, then trimmed from
@@ -228,7 +266,9 @@ export function summarizeBundle(b: EvidenceBundle): string {
     `${b.events.length} events${changes ? ` (${changes} changes)` : ''}`,
     `${b.metrics.length} metric series`,
     `${b.similar.length} similar incidents`,
-    ...(b.namedHosts?.length ? [`${b.namedHosts.length} hosts named in errors (${b.namedHosts.filter((h) => h.up === false).length} down)`] : []),
+    ...(b.namedHosts?.length
+      ? [`${b.namedHosts.length} hosts named in errors (${b.namedHosts.filter((h) => h.up === false).length} down)`]
+      : []),
     ...(b.origins ? [`request origins from ${b.origins.recentLines} recent lines`] : []),
   ];
   const missing = b.missing.length ? `; missing: ${b.missing.map((m) => `${m.source} (${m.reason})`).join(', ')}` : '';

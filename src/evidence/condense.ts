@@ -14,7 +14,11 @@ const isChangedLine = (line: string) => /^[+-](?![+-]{2}\s)/.test(line) && line.
  */
 export function keepChangedLines(text: string, max: number): string {
   if (text.length <= max) return text;
-  const changed = text.split('\n').filter(isChangedLine).join('\n').slice(0, Math.floor(max / 2));
+  const changed = text
+    .split('\n')
+    .filter(isChangedLine)
+    .join('\n')
+    .slice(0, Math.floor(max / 2));
   if (!changed) return text.slice(0, max);
   const head = max - changed.length - ELLIPSIS.length;
   return head > 0 ? `${text.slice(0, head)}${ELLIPSIS}${changed}` : changed.slice(0, max);

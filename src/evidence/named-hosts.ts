@@ -38,7 +38,10 @@ export function namedInErrors(lines: StoredLogLine[], known: string[], limit: nu
     for (const m of line.message.matchAll(KEYED_NAME)) if (/[\d-]/.test(m[1]!)) names.add(m[1]!);
     for (const name of names) if (!NOT_A_HOST.test(name) && !skip.has(name.toLowerCase())) counts.set(name, (counts.get(name) ?? 0) + 1);
   }
-  return [...counts].sort((a, b) => b[1] - a[1]).slice(0, limit).map(([named, n]) => ({ named, lines: n }));
+  return [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, limit)
+    .map(([named, n]) => ({ named, lines: n }));
 }
 
 /** Whether a listed host is the one a name means: its name, an alias, or a tag's value (`internal_ip:10.40.2.13`). */

@@ -87,7 +87,8 @@ export function originsOf(line: RequestLine): Array<[OriginDimension, string]> {
 
 function shares(lines: RequestLine[]): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const line of lines) for (const [by, value] of originsOf(line)) counts.set(`${by}\u0000${value}`, (counts.get(`${by}\u0000${value}`) ?? 0) + 1);
+  for (const line of lines)
+    for (const [by, value] of originsOf(line)) counts.set(`${by}\u0000${value}`, (counts.get(`${by}\u0000${value}`) ?? 0) + 1);
   return new Map([...counts].map(([key, n]) => [key, n / Math.max(1, lines.length)]));
 }
 

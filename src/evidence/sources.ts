@@ -62,7 +62,13 @@ export function topSeries(series: MetricSummary[], limit: number): MetricSummary
 }
 
 /** A series reduced to what an analyst reads: a few points, extremes, baseline against the last minutes. */
-export function summariseSeries(label: string, query: string, scope: string, pointlist: Array<[number, number | null]>, alertMs: number): MetricSummary | undefined {
+export function summariseSeries(
+  label: string,
+  query: string,
+  scope: string,
+  pointlist: Array<[number, number | null]>,
+  alertMs: number,
+): MetricSummary | undefined {
   const points = pointlist.filter((p): p is [number, number] => typeof p[1] === 'number');
   if (points.length === 0) return undefined;
   const values = points.map((p) => p[1]);
@@ -71,7 +77,9 @@ export function summariseSeries(label: string, query: string, scope: string, poi
   const step = Math.max(1, Math.ceil(points.length / POINTS_KEPT));
   const round = (n: number) => Math.round(n * 1000) / 1000;
   return {
-    label, query, scope,
+    label,
+    query,
+    scope,
     points: points.filter((_, i) => i % step === 0 || i === points.length - 1).map(([t, v]) => [t, round(v)]),
     min: round(Math.min(...values)),
     max: round(Math.max(...values)),

@@ -53,10 +53,13 @@ export function toGithubFailure(err: unknown, call: string): unknown {
   if (!isRequestError(err) || err.status >= 500) return err;
   const detail = `${call}: GitHub answered ${err.status} (${err.message})`;
   const data = { upstream: 'GitHub', operation: call, status: err.status };
-  const limited = err.status === 429 || (err.status === 403 && (header(err, 'x-ratelimit-remaining') === '0' || !!header(err, 'retry-after')));
+  const limited =
+    err.status === 429 || (err.status === 403 && (header(err, 'x-ratelimit-remaining') === '0' || !!header(err, 'retry-after')));
   if (limited) return new RayneFailure('RateLimited', `${detail}; rate limited`, { ...data, retryAfterMs: retryDelayMs(err) });
   if (err.status === 401) return new RayneFailure('Unauthorized', `${detail}; check GH_TOKEN`, data);
-  if (err.status === 403) return new RayneFailure('Forbidden', `${detail}; the token lacks access to this repository (it needs issues: write)`, data);
-  if (err.status === 404 || err.status === 410) return new RayneFailure('NotFound', `${detail}; the repository or issue is gone or not visible to the token`, data);
+  if (err.status === 403)
+    return new RayneFailure('Forbidden', `${detail}; the token lacks access to this repository (it needs issues: write)`, data);
+  if (err.status === 404 || err.status === 410)
+    return new RayneFailure('NotFound', `${detail}; the repository or issue is gone or not visible to the token`, data);
   return new RayneFailure('Rejected', detail, data);
 }

@@ -37,6 +37,8 @@ export function findMentions(text: string, known: KnownEntities): TriageContext[
   const monitors = [
     ...[...ids].map((id) => ({ id, name: known.monitors.find((m) => m.id === id)?.name })),
     ...byName.filter((m) => !ids.has(m.id)),
-  ].slice(0, MAX_EACH).map((m) => (m.name ? m : { id: m.id }));
+  ]
+    .slice(0, MAX_EACH)
+    .map((m) => (m.name ? m : { id: m.id }));
   return { services, hosts, monitors };
 }

@@ -11,30 +11,50 @@ const KIND_SIGNALS: Record<IssueKind, Signals> = {
   ],
   bug: [
     [/\b(bug|regression|crash(es|ed|ing)?|exception|stack ?trace|traceback|panic|segfault)\b/gi, 2],
-    [/\b(errors?|broken|fails?|failing|failed|wrong|unexpected|doesn'?t work|does not work|steps to reproduce|expected behaviou?r|actual behaviou?r)\b/gi, 1],
+    [
+      /\b(errors?|broken|fails?|failing|failed|wrong|unexpected|doesn'?t work|does not work|steps to reproduce|expected behaviou?r|actual behaviou?r)\b/gi,
+      1,
+    ],
   ],
   question: [
     [/\b(how (do|can|should|to)|is (it|there) (a way|possible)|what is the|why does|question)\b/gi, 2],
     [/\?(\s|$)/g, 1],
   ],
   feature_request: [
-    [/\b(feature request|enhancement|proposal|would be (nice|great|helpful)|add support|support for|please add|it would help|allow (us|users|me) to)\b/gi, 2],
+    [
+      /\b(feature request|enhancement|proposal|would be (nice|great|helpful)|add support|support for|please add|it would help|allow (us|users|me) to)\b/gi,
+      2,
+    ],
     [/\b(feature|request|suggestion|idea|option to)\b/gi, 1],
   ],
 };
 
 const LABEL_KINDS: Record<string, IssueKind> = {
-  bug: 'bug', incident: 'incident', outage: 'incident', question: 'question', support: 'question',
-  enhancement: 'feature_request', feature: 'feature_request', 'feature request': 'feature_request',
+  bug: 'bug',
+  incident: 'incident',
+  outage: 'incident',
+  question: 'question',
+  support: 'question',
+  enhancement: 'feature_request',
+  feature: 'feature_request',
+  'feature request': 'feature_request',
 };
 
-export const KIND_LABELS: Record<IssueKind, string> = { bug: 'bug', incident: 'incident', question: 'question', feature_request: 'enhancement' };
+export const KIND_LABELS: Record<IssueKind, string> = {
+  bug: 'bug',
+  incident: 'incident',
+  question: 'question',
+  feature_request: 'enhancement',
+};
 
 /** An earlier issue scoring this much (cosine) is offered as a duplicate. */
 export const DUPLICATE_MIN_SCORE = 0.6;
 
 /** Each kind's score for the issue, and why: keyword weights, labels already set, what it mentions. */
-export function scoreKinds(context: Pick<TriageContext, 'issue' | 'mentions' | 'recentAlerts'>): { scores: Record<IssueKind, number>; reasons: string[] } {
+export function scoreKinds(context: Pick<TriageContext, 'issue' | 'mentions' | 'recentAlerts'>): {
+  scores: Record<IssueKind, number>;
+  reasons: string[];
+} {
   const text = `${context.issue.title}\n${context.issue.body}`;
   const scores: Record<IssueKind, number> = { incident: 0, bug: 0, question: 0, feature_request: 0 };
   const reasons: string[] = [];
@@ -65,9 +85,15 @@ export function scoreKinds(context: Pick<TriageContext, 'issue' | 'mentions' | '
 }
 
 /** The kind with the highest score (bug on a tie with nothing said), and how far ahead it is. */
-export function classifyIssue(context: Pick<TriageContext, 'issue' | 'mentions' | 'recentAlerts'>): { kind: IssueKind; margin: number; reasons: string[] } {
+export function classifyIssue(context: Pick<TriageContext, 'issue' | 'mentions' | 'recentAlerts'>): {
+  kind: IssueKind;
+  margin: number;
+  reasons: string[];
+} {
   const { scores, reasons } = scoreKinds(context);
-  const ranked = (Object.entries(scores) as Array<[IssueKind, number]>).sort((a, b) => b[1] - a[1] || (a[0] === 'bug' ? -1 : b[0] === 'bug' ? 1 : 0));
+  const ranked = (Object.entries(scores) as Array<[IssueKind, number]>).sort(
+    (a, b) => b[1] - a[1] || (a[0] === 'bug' ? -1 : b[0] === 'bug' ? 1 : 0),
+  );
   const [[kind, best], [, second]] = ranked as [[IssueKind, number], [IssueKind, number]];
   reasons.unshift(`kind ${kind}: score ${best} against ${second} for the next kind`);
   return { kind, margin: best - second, reasons };
@@ -75,7 +101,7 @@ export function classifyIssue(context: Pick<TriageContext, 'issue' | 'mentions' 
 
 const NEXT_STEPS: Record<IssueKind, string[]> = {
   incident: [
-    'Check the affected service\'s monitors and dashboards in Datadog for the time the issue names.',
+    "Check the affected service's monitors and dashboards in Datadog for the time the issue names.",
     'Look for deployments or configuration changes shortly before the problem started.',
     'If it is still happening, open an incident and page the service owner.',
   ],
@@ -85,7 +111,10 @@ const NEXT_STEPS: Record<IssueKind, string[]> = {
     'Add a regression test with the fix.',
   ],
   question: ['Answer in the issue, and link the documentation that covers it (or note that it is missing).'],
-  feature_request: ['Decide whether it fits the roadmap, and label or close it accordingly.', 'Ask the author for the use case if it is not clear.'],
+  feature_request: [
+    'Decide whether it fits the roadmap, and label or close it accordingly.',
+    'Ask the author for the use case if it is not clear.',
+  ],
 };
 
 /**
@@ -105,10 +134,18 @@ export function triageOffline(context: TriageContext): { triage: Triage; reasoni
 
   const diagnosis = [
     duplicates[0] && `This looks like ${duplicates[0].url} ("${duplicates[0].title}").`,
-    alertWithCause && `Rayne's RCA of the ${alertWithCause.monitorName ?? `monitor ${alertWithCause.monitorId}`} alert at ${alertWithCause.at} found: ${alertWithCause.rootCause}`,
-    !alertWithCause && incident?.rootCause && `It resembles a past incident, "${incident.title}", whose root cause was: ${incident.rootCause}`,
-    !duplicates[0] && !alertWithCause && !incident?.rootCause && 'Nothing Rayne has seen (alerts, past incidents, earlier issues) matches it closely; the diagnosis needs a person.',
-  ].filter((line): line is string => typeof line === 'string').join(' ');
+    alertWithCause &&
+      `Rayne's RCA of the ${alertWithCause.monitorName ?? `monitor ${alertWithCause.monitorId}`} alert at ${alertWithCause.at} found: ${alertWithCause.rootCause}`,
+    !alertWithCause &&
+      incident?.rootCause &&
+      `It resembles a past incident, "${incident.title}", whose root cause was: ${incident.rootCause}`,
+    !duplicates[0] &&
+      !alertWithCause &&
+      !incident?.rootCause &&
+      'Nothing Rayne has seen (alerts, past incidents, earlier issues) matches it closely; the diagnosis needs a person.',
+  ]
+    .filter((line): line is string => typeof line === 'string')
+    .join(' ');
 
   const labels = [KIND_LABELS[kind], ...(duplicates.length ? ['duplicate'] : [])];
   // Sure of the kind by the margin; of the diagnosis only as far as Rayne's own records back it.
@@ -122,7 +159,9 @@ export function triageOffline(context: TriageContext): { triage: Triage; reasoni
       affected_service: service,
       suggested_labels: labels,
       diagnosis,
-      next_steps: duplicates.length ? [`Compare with ${duplicates[0]!.url} and close one as a duplicate if they match.`, ...NEXT_STEPS[kind]] : NEXT_STEPS[kind],
+      next_steps: duplicates.length
+        ? [`Compare with ${duplicates[0]!.url} and close one as a duplicate if they match.`, ...NEXT_STEPS[kind]]
+        : NEXT_STEPS[kind],
       confidence: Math.round(confidence * 100) / 100,
     },
     reasoning: [

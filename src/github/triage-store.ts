@@ -39,7 +39,9 @@ export class TriageStore {
 
   /** The stored issue event; undefined when there is none. */
   async issueEvent(eventId: string): Promise<{ repository: string; issue_number: number; payload: unknown } | undefined> {
-    const { rows: [event] } = await this.db.query('SELECT repository, issue_number, payload FROM github_issue_events WHERE id = $1', [eventId]);
+    const {
+      rows: [event],
+    } = await this.db.query('SELECT repository, issue_number, payload FROM github_issue_events WHERE id = $1', [eventId]);
     return event;
   }
 
@@ -52,7 +54,9 @@ export class TriageStore {
   }
 
   async find(triageId: string): Promise<TriageRow | undefined> {
-    const { rows: [row] } = await this.db.query<TriageRow>(
+    const {
+      rows: [row],
+    } = await this.db.query<TriageRow>(
       `SELECT t.id, t.event_id::text, e.action, e.repository, e.issue_number, e.payload, t.context, t.result, t.analyst, t.model, t.comment_url, t.created_at
          FROM github_triage t JOIN github_issue_events e ON e.id = t.event_id WHERE t.id = $1`,
       [triageId],
@@ -101,14 +105,20 @@ export class TriageStore {
 
   /** The services, hosts and monitors Rayne's alerts have named: what an issue's mentions are matched against. */
   async knownEntities(): Promise<KnownEntities> {
-    const { rows: [names] } = await this.db.query(
+    const {
+      rows: [names],
+    } = await this.db.query(
       `SELECT array(SELECT DISTINCT service FROM webhook_events WHERE service IS NOT NULL LIMIT 1000) AS services,
               array(SELECT DISTINCT hostname FROM webhook_events WHERE hostname IS NOT NULL LIMIT 1000) AS hosts`,
     );
     const { rows: monitors } = await this.db.query(
       'SELECT DISTINCT ON (monitor_id) monitor_id AS id, monitor_name AS name FROM webhook_events ORDER BY monitor_id, id DESC LIMIT 2000',
     );
-    return { services: names.services, hosts: names.hosts, monitors: monitors.map((m) => ({ id: m.id, ...(m.name ? { name: m.name } : {}) })) };
+    return {
+      services: names.services,
+      hosts: names.hosts,
+      monitors: monitors.map((m) => ({ id: m.id, ...(m.name ? { name: m.name } : {}) })),
+    };
   }
 
   /** The last week's alerts on what the issue mentions, newest first, each with its latest RCA's root cause. */
@@ -124,9 +134,14 @@ export class TriageStore {
       [mentions.services, mentions.hosts, mentions.monitors.map((m) => m.id), RECENT_ALERT_DAYS],
     );
     return rows.map((r) => ({
-      eventId: r.event_id, monitorId: r.monitor_id, status: r.alert_status, at: new Date(r.received_at).toISOString(),
-      ...(r.monitor_name ? { monitorName: r.monitor_name } : {}), ...(r.service ? { service: r.service } : {}),
-      ...(r.hostname ? { host: r.hostname } : {}), ...(r.root_cause ? { rootCause: r.root_cause } : {}),
+      eventId: r.event_id,
+      monitorId: r.monitor_id,
+      status: r.alert_status,
+      at: new Date(r.received_at).toISOString(),
+      ...(r.monitor_name ? { monitorName: r.monitor_name } : {}),
+      ...(r.service ? { service: r.service } : {}),
+      ...(r.hostname ? { host: r.hostname } : {}),
+      ...(r.root_cause ? { rootCause: r.root_cause } : {}),
     }));
   }
 

@@ -3,27 +3,41 @@ import { z } from 'zod';
 import { ALERT_STATUSES, type AlertStatus } from '../contracts/alert';
 import { boundedKey, MAX_KEY_BYTES } from './storable';
 
-
 // Datadog's $ALERT_TRANSITION words, and case variants, mapped onto the four states.
 const STATUS_ALIASES: Record<string, AlertStatus> = {
-  alert: 'Alert', triggered: 'Alert', 're-triggered': 'Alert', error: 'Alert',
-  warn: 'Warn', warning: 'Warn', 're-warn': 'Warn', 'warn recovered': 'Warn',
-  'no data': 'No Data', nodata: 'No Data', 'no_data': 'No Data',
-  ok: 'OK', recovered: 'OK', success: 'OK',
+  alert: 'Alert',
+  triggered: 'Alert',
+  're-triggered': 'Alert',
+  error: 'Alert',
+  warn: 'Warn',
+  warning: 'Warn',
+  're-warn': 'Warn',
+  'warn recovered': 'Warn',
+  'no data': 'No Data',
+  nodata: 'No Data',
+  no_data: 'No Data',
+  ok: 'OK',
+  recovered: 'OK',
+  success: 'OK',
 };
 
 const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 
 // Datadog templates send ids quoted or bare; one string form keeps dedup keys and workflow ids equal.
 // Blank values mean "absent": Datadog fills unknown template variables with "" (no host for a service monitor).
-const Id = z.preprocess(
-  blankToUndefined,
-  z.union([z.string().trim(), z.number().int()]).transform(String).optional(),
-);
+const Id = z.preprocess(blankToUndefined, z.union([z.string().trim(), z.number().int()]).transform(String).optional());
 // Datadog's ids are 64-bit integers: at most 20 digits.
 const NumericId = z.preprocess(
   blankToUndefined,
-  z.union([z.string().trim().regex(/^\d{1,20}$/, 'must be a number of at most 20 digits'), z.number().int().nonnegative()]).transform(String),
+  z
+    .union([
+      z
+        .string()
+        .trim()
+        .regex(/^\d{1,20}$/, 'must be a number of at most 20 digits'),
+      z.number().int().nonnegative(),
+    ])
+    .transform(String),
 );
 const Text = z.preprocess(blankToUndefined, z.union([z.string(), z.number(), z.boolean()]).transform(String).optional());
 
@@ -34,15 +48,18 @@ const LATEST_MS = Date.parse('9999-12-31T23:59:59.999Z');
 // Seconds or milliseconds since the epoch, as number or string, or an ISO date.
 const Timestamp = z.preprocess(
   blankToUndefined,
-  z.union([z.number(), z.string().trim()]).transform((value, ctx) => {
-    const numeric = typeof value === 'number' ? value : /^\d+(\.\d+)?$/.test(value) ? Number(value) : undefined;
-    const ms = numeric === undefined ? Date.parse(value as string) : numeric < 1e11 ? numeric * 1000 : numeric;
-    if (!(ms >= EARLIEST_MS && ms <= LATEST_MS)) {
-      ctx.addIssue({ code: 'custom', message: 'must be unix seconds, unix milliseconds or an ISO date, in the years 1 to 9999' });
-      return z.NEVER;
-    }
-    return new Date(ms).toISOString();
-  }).optional(),
+  z
+    .union([z.number(), z.string().trim()])
+    .transform((value, ctx) => {
+      const numeric = typeof value === 'number' ? value : /^\d+(\.\d+)?$/.test(value) ? Number(value) : undefined;
+      const ms = numeric === undefined ? Date.parse(value as string) : numeric < 1e11 ? numeric * 1000 : numeric;
+      if (!(ms >= EARLIEST_MS && ms <= LATEST_MS)) {
+        ctx.addIssue({ code: 'custom', message: 'must be unix seconds, unix milliseconds or an ISO date, in the years 1 to 9999' });
+        return z.NEVER;
+      }
+      return new Date(ms).toISOString();
+    })
+    .optional(),
 );
 
 // Tags arrive as a JSON array or as Datadog's comma-separated $TAGS string.
@@ -52,19 +69,25 @@ const Tags = z.preprocess(
 );
 
 // Markdown bodies come wrapped in %%% markers; the text between them is what people wrote.
-const Body = z.preprocess(
-  (v) => (typeof v === 'string' ? v.replace(/^\s*%%%\s*/, '').replace(/\s*%%%\s*$/, '') : v),
-  Text,
-);
+const Body = z.preprocess((v) => (typeof v === 'string' ? v.replace(/^\s*%%%\s*/, '').replace(/\s*%%%\s*$/, '') : v), Text);
 
 const Status = z.preprocess(
-  (v) => (typeof v === 'string' ? STATUS_ALIASES[v.trim().toLowerCase()] ?? v : v),
+  (v) => (typeof v === 'string' ? (STATUS_ALIASES[v.trim().toLowerCase()] ?? v) : v),
   z.enum(ALERT_STATUSES, { message: `must be one of ${ALERT_STATUSES.map((s) => `"${s}"`).join(', ')}` }),
 );
 
 const CUSTOM_FIELDS = [
-  'ALERT_STATE', 'ALERT_TITLE', 'APPLICATION_LONGNAME', 'APPLICATION_TEAM', 'DETAILED_DESCRIPTION',
-  'IMPACT', 'METRIC', 'SUPPORT_GROUP', 'THRESHOLD', 'VALUE', 'URGENCY',
+  'ALERT_STATE',
+  'ALERT_TITLE',
+  'APPLICATION_LONGNAME',
+  'APPLICATION_TEAM',
+  'DETAILED_DESCRIPTION',
+  'IMPACT',
+  'METRIC',
+  'SUPPORT_GROUP',
+  'THRESHOLD',
+  'VALUE',
+  'URGENCY',
 ] as const;
 
 /** The old server's webhook payload: standard Datadog fields plus the Terraform custom fields. */
@@ -89,7 +112,10 @@ export const DatadogAlertSchema = z.looseObject({
   link: Text.optional(),
   org_id: Id.optional(),
   org_name: Text.optional(),
-  ...Object.fromEntries(CUSTOM_FIELDS.map((f) => [f, Text.optional()])) as Record<(typeof CUSTOM_FIELDS)[number], z.ZodOptional<typeof Text>>,
+  ...(Object.fromEntries(CUSTOM_FIELDS.map((f) => [f, Text.optional()])) as Record<
+    (typeof CUSTOM_FIELDS)[number],
+    z.ZodOptional<typeof Text>
+  >),
 });
 
 export type DatadogAlert = z.output<typeof DatadogAlertSchema>;
@@ -110,7 +136,8 @@ export function canonicalJson(value: unknown): string {
  */
 export function dedupKey(account: string, alert: DatadogAlert, raw: unknown): string {
   // Bounded: the key is a unique index entry, and Postgres refuses entries over about 2.7 KB.
-  if (alert.alert_id && alert.transition_id) return `dd:${account}:${boundedKey(`${alert.alert_id}:${alert.transition_id}`, MAX_KEY_BYTES)}`;
+  if (alert.alert_id && alert.transition_id)
+    return `dd:${account}:${boundedKey(`${alert.alert_id}:${alert.transition_id}`, MAX_KEY_BYTES)}`;
   const hash = crypto.createHash('sha256').update(canonicalJson(raw)).digest('hex');
   return `sha256:${account}:${hash}`;
 }

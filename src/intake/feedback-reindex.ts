@@ -32,18 +32,30 @@ export class FeedbackReindex {
   async start(feedback: PendingFeedback): Promise<void> {
     const { temporal, taskQueue, temporalTimeoutMs, db, log, metrics } = this.deps;
     try {
-      const startedNow = await temporal.connection.withDeadline(Date.now() + temporalTimeoutMs, () =>
-        temporal.workflow.start<typeof reindexRcaWorkflow>('reindexRcaWorkflow', { workflowId: `rca-feedback/${feedback.rca_id}/${feedback.id}`, taskQueue, args: [feedback.rca_id] }),
-      ).then(() => true, (err: Error) => {
-        // Already started: by the reconciler meanwhile, or by a start whose answer was lost.
-        if (err.name === 'WorkflowExecutionAlreadyStartedError') return false;
-        throw err;
-      });
+      const startedNow = await temporal.connection
+        .withDeadline(Date.now() + temporalTimeoutMs, () =>
+          temporal.workflow.start<typeof reindexRcaWorkflow>('reindexRcaWorkflow', {
+            workflowId: `rca-feedback/${feedback.rca_id}/${feedback.id}`,
+            taskQueue,
+            args: [feedback.rca_id],
+          }),
+        )
+        .then(
+          () => true,
+          (err: Error) => {
+            // Already started: by the reconciler meanwhile, or by a start whose answer was lost.
+            if (err.name === 'WorkflowExecutionAlreadyStartedError') return false;
+            throw err;
+          },
+        );
       if (startedNow) metrics.workflowsStarted.inc({ workflow_type: 'reindexRcaWorkflow' });
     } catch (err) {
       metrics.workflowStartFailures.inc({ workflow_type: 'reindexRcaWorkflow' });
       await db.query('UPDATE rca_feedback SET reindex_error = $2 WHERE id = $1', [feedback.id, (err as Error).message.slice(0, 500)]);
-      log.warn({ feedbackId: feedback.id, rcaId: feedback.rca_id, err: (err as Error).message }, 'reindex start failed; feedback kept pending');
+      log.warn(
+        { feedbackId: feedback.id, rcaId: feedback.rca_id, err: (err as Error).message },
+        'reindex start failed; feedback kept pending',
+      );
       throw new TemporalUnavailableError(feedback.id, err);
     }
     await db.query(`UPDATE rca_feedback SET reindex_status = 'started', reindex_error = NULL WHERE id = $1`, [feedback.id]);
@@ -52,7 +64,8 @@ export class FeedbackReindex {
   /** Starts pending re-indexes, oldest first, and returns how many; stops while Temporal is still away. */
   async reconcilePending(limit = 100): Promise<number> {
     const { rows } = await this.deps.db.query<PendingFeedback>(
-      `SELECT id::text, rca_id FROM rca_feedback WHERE reindex_status = 'pending' ORDER BY id LIMIT $1`, [limit],
+      `SELECT id::text, rca_id FROM rca_feedback WHERE reindex_status = 'pending' ORDER BY id LIMIT $1`,
+      [limit],
     );
     return startInOrder(rows, (row) => this.start(row));
   }

@@ -73,17 +73,27 @@ export class GithubIntake {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, CASE WHEN $13 > 0 THEN now() END, CASE WHEN $13 > 0 THEN ${this.starts.claimUntil()} END)
        ON CONFLICT (delivery_id) DO NOTHING RETURNING ${COLUMNS}`,
       [
-        delivery.deliveryId, delivery.event, issue?.action ?? (typeof delivery.payload.action === 'string' ? delivery.payload.action : null),
-        issue?.repository.full_name ?? null, issue?.issue.number ?? null, issue?.issue.title ?? null, issue?.issue.html_url ?? null,
-        issue?.sender?.login ?? null, JSON.stringify(delivery.payload),
-        decision.triage ? 'pending_start' : 'skipped', decision.triage ? null : decision.reason,
-        decision.triage ? triageWorkflowId(delivery.deliveryId) : null, decision.triage ? 1 : 0,
+        delivery.deliveryId,
+        delivery.event,
+        issue?.action ?? (typeof delivery.payload.action === 'string' ? delivery.payload.action : null),
+        issue?.repository.full_name ?? null,
+        issue?.issue.number ?? null,
+        issue?.issue.title ?? null,
+        issue?.issue.html_url ?? null,
+        issue?.sender?.login ?? null,
+        JSON.stringify(delivery.payload),
+        decision.triage ? 'pending_start' : 'skipped',
+        decision.triage ? null : decision.reason,
+        decision.triage ? triageWorkflowId(delivery.deliveryId) : null,
+        decision.triage ? 1 : 0,
       ],
     );
     const inserted = rows[0];
     if (inserted) return inserted.status === 'pending_start' ? this.start(inserted, false) : resultOf(inserted, false);
 
-    const existing = (await this.deps.db.query<Row>(`SELECT ${COLUMNS} FROM github_issue_events WHERE delivery_id = $1`, [delivery.deliveryId])).rows[0]!;
+    const existing = (
+      await this.deps.db.query<Row>(`SELECT ${COLUMNS} FROM github_issue_events WHERE delivery_id = $1`, [delivery.deliveryId])
+    ).rows[0]!;
     // A redelivery after our 503 is GitHub (or a person) retrying: try the start again, unless a
     // concurrent copy is starting it right now.
     if (existing.status === 'pending_start') {
@@ -97,7 +107,8 @@ export class GithubIntake {
   /** Starts due pending triages, oldest first, and returns how many (see WorkflowStarts.reconcile). */
   async reconcilePending(limit = 100): Promise<number> {
     return this.starts.reconcile(
-      async (due) => (await this.deps.db.query<Row>(`SELECT ${COLUMNS} FROM github_issue_events WHERE ${due} ORDER BY id LIMIT $1`, [limit])).rows,
+      async (due) =>
+        (await this.deps.db.query<Row>(`SELECT ${COLUMNS} FROM github_issue_events WHERE ${due} ORDER BY id LIMIT $1`, [limit])).rows,
       (row) => this.retryStart(row),
     );
   }
@@ -148,8 +159,12 @@ function startRequestOf(row: Row): StartRequest {
 
 function resultOf(row: Row, duplicate: boolean): GithubAcceptResult {
   return {
-    event_id: row.id, delivery_id: row.delivery_id, status: row.status === 'skipped' ? 'skipped' : 'started',
+    event_id: row.id,
+    delivery_id: row.delivery_id,
+    status: row.status === 'skipped' ? 'skipped' : 'started',
     ...(row.skip_reason ? { reason: row.skip_reason } : {}),
-    workflow_id: row.workflow_id, run_id: row.run_id, duplicate,
+    workflow_id: row.workflow_id,
+    run_id: row.run_id,
+    duplicate,
   };
 }

@@ -8,7 +8,6 @@ import { type StartRequest, StartRejectedError, WorkflowStarts, type WorkflowSta
 import { type IncidentWorkflowInput, type Transition, transitionSignal } from '../contracts/incident';
 import type { incidentWorkflow } from '../workflows';
 
-
 export interface IntakeDeps extends WorkflowStartsDeps {
   accounts: AccountStore;
   taskQueue: string;
@@ -72,7 +71,12 @@ export class Intake {
    * StartRejectedError with the row stored as rejected. Text Postgres cannot hold is stored
    * replaced (storableText); the dedup hash and raw_body keep what was sent.
    */
-  async accept(pathAccount: string | undefined, received: DatadogAlert, raw: Record<string, unknown>, rawBody?: string): Promise<AcceptResult> {
+  async accept(
+    pathAccount: string | undefined,
+    received: DatadogAlert,
+    raw: Record<string, unknown>,
+    rawBody?: string,
+  ): Promise<AcceptResult> {
     const alert = storableJson(received);
     const account = await this.routeAccount(pathAccount, alert);
     const key = dedupKey(account, alert, raw);
@@ -82,9 +86,20 @@ export class Intake {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14, 'pending_start', $13, 1, now(), ${this.starts.claimUntil()})
        ON CONFLICT (dedup_key) DO NOTHING RETURNING ${EVENT_COLUMNS}`,
       [
-        key, account, alert.monitor_id, alert.alert_id ?? null, alert.transition_id ?? null,
-        alert.alert_status, alert.monitor_name ?? null, alert.hostname ?? null, serviceOf(alert) ?? null,
-        incidentScope(alert), alert.timestamp ?? null, JSON.stringify(storableJson(raw)), incidentWorkflowId(account, alert), rawBody ?? null,
+        key,
+        account,
+        alert.monitor_id,
+        alert.alert_id ?? null,
+        alert.transition_id ?? null,
+        alert.alert_status,
+        alert.monitor_name ?? null,
+        alert.hostname ?? null,
+        serviceOf(alert) ?? null,
+        incidentScope(alert),
+        alert.timestamp ?? null,
+        JSON.stringify(storableJson(raw)),
+        incidentWorkflowId(account, alert),
+        rawBody ?? null,
       ],
     );
     const inserted = rows[0];
@@ -105,7 +120,8 @@ export class Intake {
   /** Starts due pending events, oldest first, and returns how many (see WorkflowStarts.reconcile). */
   async reconcilePending(limit = 100): Promise<number> {
     return this.starts.reconcile(
-      async (due) => (await this.deps.db.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM webhook_events WHERE ${due} ORDER BY id LIMIT $1`, [limit])).rows,
+      async (due) =>
+        (await this.deps.db.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM webhook_events WHERE ${due} ORDER BY id LIMIT $1`, [limit])).rows,
       (row) => this.retryStart(row),
     );
   }
@@ -166,7 +182,9 @@ function transitionOf(row: EventRow): Transition {
 }
 
 /** The search attributes an event's workflows are found by in the Web UI (monitor, alert status, account, service, host), each bounded to what Temporal accepts. */
-export function searchAttributesOf(row: Pick<EventRow, 'monitor_id' | 'alert_status' | 'account' | 'service' | 'hostname'>): SearchAttributePair[] {
+export function searchAttributesOf(
+  row: Pick<EventRow, 'monitor_id' | 'alert_status' | 'account' | 'service' | 'hostname'>,
+): SearchAttributePair[] {
   const pairs = [
     { key: RayneMonitorId, value: row.monitor_id },
     { key: RayneAlertStatus, value: row.alert_status },
@@ -191,10 +209,14 @@ export function startReconciler(intakes: PendingStarts[], intervalMs: number, lo
   let running: Promise<unknown> = Promise.resolve();
   const timer = setInterval(() => {
     running = running.then(() =>
-      Promise.all(intakes.map((intake) => intake.reconcilePending().then(
-        (started) => started > 0 && log.info({ started }, 'reconciler started pending events'),
-        (err) => log.error({ err: (err as Error).message }, 'reconciler failed'),
-      ))),
+      Promise.all(
+        intakes.map((intake) =>
+          intake.reconcilePending().then(
+            (started) => started > 0 && log.info({ started }, 'reconciler started pending events'),
+            (err) => log.error({ err: (err as Error).message }, 'reconciler failed'),
+          ),
+        ),
+      ),
     );
   }, intervalMs);
   timer.unref();

@@ -16,14 +16,22 @@ const MAX_BACKOFF_SECONDS = 300;
 /** Thrown when Temporal did not accept the start for now; the event stays pending_start for the reconciler. */
 export class TemporalUnavailableError extends RayneFailure {
   constructor(eventId: string, cause: unknown) {
-    super('Unavailable', `Temporal did not accept the workflow start (event ${eventId} is kept and will be started when Temporal is back): ${describe(cause)}`, { eventId });
+    super(
+      'Unavailable',
+      `Temporal did not accept the workflow start (event ${eventId} is kept and will be started when Temporal is back): ${describe(cause)}`,
+      { eventId },
+    );
   }
 }
 
 /** Thrown when Temporal will never accept the start as it is; the event is stored as rejected with the reason. */
 export class StartRejectedError extends RayneFailure {
   constructor(eventId: string, reason: string) {
-    super('Rejected', `event ${eventId} is stored as rejected: Temporal cannot start its workflow (${reason}); sending it again will not help`, { eventId });
+    super(
+      'Rejected',
+      `event ${eventId} is stored as rejected: Temporal cannot start its workflow (${reason}); sending it again will not help`,
+      { eventId },
+    );
   }
 }
 
@@ -37,10 +45,12 @@ export interface StartRequest {
 /** Why Temporal would refuse this start for good, or undefined when it fits. */
 export function startLimitProblem({ workflowId, searchAttributes, payloads }: StartRequest): string | undefined {
   const idBytes = Buffer.byteLength(workflowId);
-  if (idBytes > TEMPORAL_LIMITS.workflowIdBytes) return `workflow id is ${idBytes} bytes, over Temporal's ${TEMPORAL_LIMITS.workflowIdBytes}`;
+  if (idBytes > TEMPORAL_LIMITS.workflowIdBytes)
+    return `workflow id is ${idBytes} bytes, over Temporal's ${TEMPORAL_LIMITS.workflowIdBytes}`;
   for (const { key, value } of searchAttributes) {
     const bytes = jsonBytes(value);
-    if (bytes > TEMPORAL_LIMITS.searchAttributeBytes) return `search attribute ${key.name} is ${bytes} bytes, over Temporal's ${TEMPORAL_LIMITS.searchAttributeBytes}`;
+    if (bytes > TEMPORAL_LIMITS.searchAttributeBytes)
+      return `search attribute ${key.name} is ${bytes} bytes, over Temporal's ${TEMPORAL_LIMITS.searchAttributeBytes}`;
   }
   const bytes = jsonBytes(payloads);
   if (bytes > TEMPORAL_LIMITS.payloadBytes) return `workflow input is ${bytes} bytes, over Temporal's ${TEMPORAL_LIMITS.payloadBytes}`;
@@ -111,7 +121,10 @@ export class WorkflowStarts<R extends PendingRow> {
       metrics.workflowStartFailures.inc({ workflow_type: this.workflowType });
       const reason = permanentFailureReason(err);
       if (reason) return this.reject(row, reason);
-      await db.query(`UPDATE ${this.table} SET last_error = $2, start_claimed_until = NULL WHERE id = $1`, [row.id, describe(err).slice(0, 500)]);
+      await db.query(`UPDATE ${this.table} SET last_error = $2, start_claimed_until = NULL WHERE id = $1`, [
+        row.id,
+        describe(err).slice(0, 500),
+      ]);
       this.deps.log.warn({ eventId: row.id, workflowId: row.workflow_id, err: describe(err) }, 'temporal start failed; event kept pending');
       throw new TemporalUnavailableError(row.id, err);
     }
@@ -149,7 +162,13 @@ export class WorkflowStarts<R extends PendingRow> {
    */
   async reconcile(selectDue: (dueCondition: string) => Promise<R[]>, startRow: (row: R) => Promise<unknown>): Promise<number> {
     const { temporal, temporalTimeoutMs, maxStartAttempts } = this.deps;
-    if (!(await pingTemporal(temporal, temporalTimeoutMs).then(() => true, () => false))) return 0;
+    if (
+      !(await pingTemporal(temporal, temporalTimeoutMs).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return 0;
     const due = `status = 'pending_start' AND (last_attempt_at IS NULL
       OR last_attempt_at < now() - make_interval(secs => least(${MAX_BACKOFF_SECONDS}, power(2, greatest(start_attempts - 1, 0)))))`;
     return startInOrder(await selectDue(due), async (row) => {

@@ -30,7 +30,11 @@ const ERROR_LEVELS = new Set(['error', 'err', 'fatal', 'critical', 'crit', 'aler
 const WARNING_LEVELS = new Set(['warn', 'warning']);
 
 /** Ranks templates most suspicious first (see the module comment for the scoring). */
-export function rankBySuspicion(templates: readonly MinedTemplate[], alertTime: Date, options: SuspicionOptions = {}): SuspiciousTemplate[] {
+export function rankBySuspicion(
+  templates: readonly MinedTemplate[],
+  alertTime: Date,
+  options: SuspicionOptions = {},
+): SuspiciousTemplate[] {
   const window = options.windowMinutes ?? 15;
   const alertMinute = minuteOf(alertTime);
   const windowStart = alertMinute - window;

@@ -43,7 +43,31 @@ export const DEFAULT_CONFIG: Readonly<MinerConfig> = { similarity: 0.6, prefixWo
 // Stored variants per cluster: enough to see a 2k batch whole, few enough to bound memory on a long stream.
 const MAX_VARIANTS = 1000;
 // A unit that changes between lines belongs to the quantity before it (`5.2 KB`, `93.0 B`).
-const UNITS = new Set(['b', 'kb', 'mb', 'gb', 'tb', 'kib', 'mib', 'gib', 'tib', 'bytes', 'ns', 'us', 'ms', 's', 'sec', 'secs', 'seconds', 'min', 'mins', 'minutes', 'h', 'hours', 'days']);
+const UNITS = new Set([
+  'b',
+  'kb',
+  'mb',
+  'gb',
+  'tb',
+  'kib',
+  'mib',
+  'gib',
+  'tib',
+  'bytes',
+  'ns',
+  'us',
+  'ms',
+  's',
+  'sec',
+  'secs',
+  'seconds',
+  'min',
+  'mins',
+  'minutes',
+  'h',
+  'hours',
+  'days',
+]);
 
 /**
  * A line seen as a cluster sees it: each run of values joined by `,` or a space is one slot, so
@@ -308,12 +332,18 @@ function mergeAlike(templates: Template[], config: MinerConfig): Template[] {
   for (let k = 0; k < slotCount; k++) {
     const alike = new Map<string, Template[]>();
     for (const t of merged) {
-      const key = wordsOf(t).map((w, j) => (j === k ? '' : w)).join('\u0001');
+      const key = wordsOf(t)
+        .map((w, j) => (j === k ? '' : w))
+        .join('\u0001');
       const group = alike.get(key);
       if (group) group.push(t);
       else alike.set(key, [t]);
     }
-    merged = [...alike.values()].map((group) => (group.length > 1 && keepsAConstant(group[0]!, k) && !groupSplitsOn(group, k, config) ? mergeTemplates(group) : group)).flat();
+    merged = [...alike.values()]
+      .map((group) =>
+        group.length > 1 && keepsAConstant(group[0]!, k) && !groupSplitsOn(group, k, config) ? mergeTemplates(group) : group,
+      )
+      .flat();
   }
   return merged;
 }
@@ -324,11 +354,13 @@ function groupSplitsOn(group: Template[], k: number, config: MinerConfig): boole
 }
 
 /** A message keeps some constant text: one-word messages (`cancelAutohide`, `getMode...`) stay apart. */
-const keepsAConstant = (t: Template, k: number) => t.slotKinds.some((kind, j) => j !== k && kind === 'constant' && HAS_LETTER.test(t.variants[0]!.slots.words[j]!));
+const keepsAConstant = (t: Template, k: number) =>
+  t.slotKinds.some((kind, j) => j !== k && kind === 'constant' && HAS_LETTER.test(t.variants[0]!.slots.words[j]!));
 const HAS_LETTER = /[a-z]/i;
 
 /** A template's slots as written: its constant words, `<*>` elsewhere. */
-const wordsOf = (t: Template) => t.variants[0]!.slots.words.map((w, k) => (t.slotKinds[k] === 'constant' ? w : t.slotKinds[k] === 'unit' ? '' : WILDCARD));
+const wordsOf = (t: Template) =>
+  t.variants[0]!.slots.words.map((w, k) => (t.slotKinds[k] === 'constant' ? w : t.slotKinds[k] === 'unit' ? '' : WILDCARD));
 
 function mergeTemplates(group: Template[]): Template {
   const variants = group.flatMap((t) => t.variants);
@@ -387,4 +419,3 @@ function renderIn(template: Template, line: TokenizedLine, slots: Slots): string
   }
   return out + seps[tokens.length];
 }
-

@@ -34,7 +34,18 @@ export interface MinedTemplate {
 const MAX_SET = 100;
 
 export function emptyStats(id: number, example: string): MinedTemplate {
-  return { id, template: '', count: 0, firstLine: 0, lastLine: 0, hosts: new Set(), services: new Set(), levels: {}, example, perMinute: new Map() };
+  return {
+    id,
+    template: '',
+    count: 0,
+    firstLine: 0,
+    lastLine: 0,
+    hosts: new Set(),
+    services: new Set(),
+    levels: {},
+    example,
+    perMinute: new Map(),
+  };
 }
 
 export function record(stats: MinedTemplate, lineNumber: number, meta: LineMeta | undefined): void {
@@ -58,7 +69,11 @@ export function record(stats: MinedTemplate, lineNumber: number, meta: LineMeta 
 }
 
 export const cloneStats = (s: MinedTemplate): MinedTemplate => ({
-  ...s, hosts: new Set(s.hosts), services: new Set(s.services), levels: { ...s.levels }, perMinute: new Map(s.perMinute),
+  ...s,
+  hosts: new Set(s.hosts),
+  services: new Set(s.services),
+  levels: { ...s.levels },
+  perMinute: new Map(s.perMinute),
 });
 
 export function mergeInto(into: MinedTemplate, from: MinedTemplate): void {

@@ -78,7 +78,8 @@ function windowMs(bundle: EvidenceBundle) {
 /** APM pages pinned to the bundle window (APM pages take start/end and paused rather than from_ts/to_ts). */
 function apmLinks(bundle: EvidenceBundle, service: string) {
   const { from, to } = windowMs(bundle);
-  const params = (extra: Record<string, string>) => new URLSearchParams({ ...extra, start: String(from), end: String(to), paused: 'true' }).toString();
+  const params = (extra: Record<string, string>) =>
+    new URLSearchParams({ ...extra, start: String(from), end: String(to), paused: 'true' }).toString();
   const env = bundle.alert.tags.find((t) => t.startsWith('env:'))?.slice(4);
   return {
     service: `${appOrigin(bundle)}/apm/services/${encodeURIComponent(service)}?${params(env ? { env } : {})}`,
@@ -88,11 +89,13 @@ function apmLinks(bundle: EvidenceBundle, service: string) {
 
 /** The graph for the notebook: host CPU when a host is known, else the monitor's own metric. */
 export function cpuQuery(bundle: EvidenceBundle): { title: string; query: string } | undefined {
-  if (bundle.alert.hostname) return { title: `CPU user % on ${bundle.alert.hostname}`, query: `avg:system.cpu.user{host:${bundle.alert.hostname}}` };
+  if (bundle.alert.hostname)
+    return { title: `CPU user % on ${bundle.alert.hostname}`, query: `avg:system.cpu.user{host:${bundle.alert.hostname}}` };
   const monitorQuery = typeof bundle.monitor?.query === 'string' ? bundle.monitor.query : undefined;
   const own = monitorQuery ? monitorMetric(monitorQuery) : undefined;
   if (!own) return undefined;
-  const scope = bundle.alert.scope && bundle.alert.scope !== '*' ? bundle.alert.scope : bundle.alert.service ? `service:${bundle.alert.service}` : '*';
+  const scope =
+    bundle.alert.scope && bundle.alert.scope !== '*' ? bundle.alert.scope : bundle.alert.service ? `service:${bundle.alert.service}` : '*';
   return { title: `Monitor metric ${own.metric}`, query: `${own.aggregator}:${own.metric}{${scope}}` };
 }
 
@@ -109,8 +112,13 @@ function headerSection(bundle: EvidenceBundle): string {
     `**Scope:** ${code(alert.scope)} · **Account:** ${escapeMarkdown(alert.account)} · **Role:** ${bundle.role}`,
     `**Evidence window:** ${bundle.window.from} → ${bundle.window.to}`,
   ].filter((f): f is string => !!f);
-  return [`# RCA: ${escapeMarkdown(subject(bundle))}`, alert.title && alert.title !== subject(bundle) ? `> ${escapeMarkdown(alert.title)}` : undefined, facts.join('  \n')]
-    .filter(Boolean).join('\n\n');
+  return [
+    `# RCA: ${escapeMarkdown(subject(bundle))}`,
+    alert.title && alert.title !== subject(bundle) ? `> ${escapeMarkdown(alert.title)}` : undefined,
+    facts.join('  \n'),
+  ]
+    .filter(Boolean)
+    .join('\n\n');
 }
 
 function quickLinksSection(bundle: EvidenceBundle): string {
@@ -128,22 +136,27 @@ const citation = (e: EvidenceItem) => `${link(e.claim, e.link)} _(${escapeMarkdo
 /** Ranked hypotheses, each with the evidence for and against it; a report stored before hypotheses existed has none to show. */
 function hypothesesPart(hypotheses: readonly Hypothesis[] | undefined): string | undefined {
   if (!hypotheses?.length) return undefined;
-  const cited = (label: string, items: readonly EvidenceItem[]) => `   - ${label}: ${items.length ? items.map(citation).join('; ') : '_none_'}`;
-  const items = hypotheses.map((h, i) => [
-    `${i + 1}. ${code(h.category)} · **${escapeMarkdown(h.culprit)}** · score ${h.score.toFixed(2)} — ${escapeMarkdown(h.statement)}`,
-    cited('for', h.supporting),
-    cited('against', h.against),
-  ].join('\n'));
+  const cited = (label: string, items: readonly EvidenceItem[]) =>
+    `   - ${label}: ${items.length ? items.map(citation).join('; ') : '_none_'}`;
+  const items = hypotheses.map((h, i) =>
+    [
+      `${i + 1}. ${code(h.category)} · **${escapeMarkdown(h.culprit)}** · score ${h.score.toFixed(2)} — ${escapeMarkdown(h.statement)}`,
+      cited('for', h.supporting),
+      cited('against', h.against),
+    ].join('\n'),
+  );
   return `### Hypotheses\n\n${items.join('\n')}`;
 }
 
 function analysisSection(bundle: EvidenceBundle, result: StoredAnalysis): string {
   const { report, usage } = result;
   // The offline analyst copies the bundle's missing sources into its report: each line once.
-  const missing = [...new Set([
-    ...report.missing_data.map(escapeMarkdown),
-    ...bundle.missing.map((m) => `${escapeMarkdown(m.source)}: ${escapeMarkdown(m.reason)}`),
-  ])];
+  const missing = [
+    ...new Set([
+      ...report.missing_data.map(escapeMarkdown),
+      ...bundle.missing.map((m) => `${escapeMarkdown(m.source)}: ${escapeMarkdown(m.reason)}`),
+    ]),
+  ];
   const by = `${result.analyst}${result.model ? ` (${escapeMarkdown(result.model)})` : ''}`;
   const verdict = report.verdict ? `**Verdict:** ${report.verdict} · ` : '';
   return [
@@ -155,27 +168,38 @@ function analysisSection(bundle: EvidenceBundle, result: StoredAnalysis): string
     `### Remediation\n\n${report.remediation.length ? report.remediation.map((r, i) => `${i + 1}. ${escapeMarkdown(r)}`).join('\n') : '_none proposed_'}`,
     `### Missing data\n\n${bullets(missing, 'nothing missing')}`,
     `_Analyst: ${by} · ${usage.turns} turns, ${usage.toolCalls} tool calls, ${usage.inputTokens + usage.outputTokens} tokens, $${usage.estimatedCostUsd.toFixed(4)} · ${result.timings.ms} ms_`,
-  ].filter(Boolean).join('\n\n');
+  ]
+    .filter(Boolean)
+    .join('\n\n');
 }
 
 function logsSection(bundle: EvidenceBundle): string {
-  const templates = bundle.logTemplates.slice(0, MAX_LOG_TEMPLATES).map((t) =>
-    `${link(`${t.count}× ${t.level}`, t.link)} ${code(t.template.slice(0, 300))}  \n  ${escapeMarkdown(t.why.join('; '))} · ${t.firstSeen} → ${t.lastSeen}${t.hosts.length ? ` · hosts ${escapeMarkdown(t.hosts.join(', '))}` : ''}`);
+  const templates = bundle.logTemplates
+    .slice(0, MAX_LOG_TEMPLATES)
+    .map(
+      (t) =>
+        `${link(`${t.count}× ${t.level}`, t.link)} ${code(t.template.slice(0, 300))}  \n  ${escapeMarkdown(t.why.join('; '))} · ${t.firstSeen} → ${t.lastSeen}${t.hosts.length ? ` · hosts ${escapeMarkdown(t.hosts.join(', '))}` : ''}`,
+    );
   const more = bundle.logTemplates.length - templates.length + (bundle.omitted.logTemplates ?? 0);
   return [
     '## Logs',
     `${bundle.logLines} lines from ${bundle.logQuery ? code(bundle.logQuery) : 'no query'}, mined into ${bundle.logTemplates.length} templates, most suspicious first. ${link('Open in Log Explorer', bundle.links.logs)}`,
     bullets(templates, 'no error or warning logs in the window'),
     more > 0 ? `_${more} more templates not shown._` : undefined,
-  ].filter(Boolean).join('\n\n');
+  ]
+    .filter(Boolean)
+    .join('\n\n');
 }
 
 function apmSection(bundle: EvidenceBundle): string {
   const { service } = bundle.alert;
   const traceMetrics = bundle.metrics.filter((m) => m.query.includes('trace.'));
-  const figures = traceMetrics.map((m) =>
-    `${link(m.label, m.link)}: last ${m.last}, baseline ${m.baseline} → recent ${m.recent}${m.change !== undefined ? ` (×${m.change})` : ''}`);
-  if (!service) return ['## APM', '_The alert names no service._', figures.length ? bullets(figures, '') : undefined].filter(Boolean).join('\n\n');
+  const figures = traceMetrics.map(
+    (m) =>
+      `${link(m.label, m.link)}: last ${m.last}, baseline ${m.baseline} → recent ${m.recent}${m.change !== undefined ? ` (×${m.change})` : ''}`,
+  );
+  if (!service)
+    return ['## APM', '_The alert names no service._', figures.length ? bullets(figures, '') : undefined].filter(Boolean).join('\n\n');
   const apm = apmLinks(bundle, service);
   return [
     '## APM',
@@ -226,7 +250,9 @@ function sections(bundle: EvidenceBundle, result: StoredAnalysis, links: Noteboo
     md(headerSection(bundle)),
     md(quickLinksSection(bundle)),
     md(analysisSection(bundle, result)),
-    ...(graph ? [{ kind: 'timeseries' as const, title: graph.title, query: graph.query, fallback: metricsFallback(bundle, graph.query) }] : []),
+    ...(graph
+      ? [{ kind: 'timeseries' as const, title: graph.title, query: graph.query, fallback: metricsFallback(bundle, graph.query) }]
+      : []),
     md(logsSection(bundle)),
     md(apmSection(bundle)),
     md(eventsSection(bundle)),
@@ -252,16 +278,18 @@ function windowTime(bundle: EvidenceBundle): v1.NotebookAbsoluteTime {
  */
 export function buildNotebook(bundle: EvidenceBundle, result: StoredAnalysis, links: NotebookLinks = {}): v1.NotebookCreateRequest {
   const time = windowTime(bundle);
-  const cells = sections(bundle, result, links).map((s): v1.NotebookCellCreateRequest => s.kind === 'markdown'
-    ? markdownCell(s.text)
-    : {
-        type: 'notebook_cells',
-        attributes: {
-          definition: { type: 'timeseries', title: s.title, showLegend: true, requests: [{ q: s.query, displayType: 'line' }] },
-          graphSize: 'm',
-          time,
+  const cells = sections(bundle, result, links).map((s): v1.NotebookCellCreateRequest =>
+    s.kind === 'markdown'
+      ? markdownCell(s.text)
+      : {
+          type: 'notebook_cells',
+          attributes: {
+            definition: { type: 'timeseries', title: s.title, showLegend: true, requests: [{ q: s.query, displayType: 'line' }] },
+            graphSize: 'm',
+            time,
+          },
         },
-      });
+  );
   return {
     data: {
       type: 'notebooks',
@@ -274,8 +302,15 @@ export function buildNotebook(bundle: EvidenceBundle, result: StoredAnalysis, li
  * The same report as Markdown, for when there is no Datadog (served by the notebook endpoint).
  * With `resolvedAt`, it opens with the same RESOLVED banner the notebook gets.
  */
-export function renderMarkdown(bundle: EvidenceBundle, result: StoredAnalysis, links: NotebookLinks = {}, options: { resolvedAt?: Date | string } = {}): string {
-  const parts = sections(bundle, result, links).map((s) => (s.kind === 'markdown' ? s.text : `## ${escapeMarkdown(s.title)}\n\n${s.fallback}`));
+export function renderMarkdown(
+  bundle: EvidenceBundle,
+  result: StoredAnalysis,
+  links: NotebookLinks = {},
+  options: { resolvedAt?: Date | string } = {},
+): string {
+  const parts = sections(bundle, result, links).map((s) =>
+    s.kind === 'markdown' ? s.text : `## ${escapeMarkdown(s.title)}\n\n${s.fallback}`,
+  );
   if (options.resolvedAt) parts.unshift(resolvedBanner(options.resolvedAt));
   return `${parts.join('\n\n---\n\n')}\n`;
 }
@@ -308,8 +343,10 @@ export function isResolved(notebook: NotebookDocument): boolean {
 export function markResolved(notebook: NotebookDocument, resolvedAt?: Date | string): v1.NotebookUpdateRequest {
   const attributes = notebook.data?.attributes;
   if (!attributes) throw new Error('markResolved: the notebook has no attributes');
-  const cells = (attributes.cells as Array<v1.NotebookCellCreateRequest | v1.NotebookCellUpdateRequest>).map(
-    (c): v1.NotebookUpdateCell => ('id' in c && c.id ? { id: c.id, type: 'notebook_cells', attributes: c.attributes } : { type: 'notebook_cells', attributes: c.attributes }),
+  const cells = (attributes.cells as Array<v1.NotebookCellCreateRequest | v1.NotebookCellUpdateRequest>).map((c): v1.NotebookUpdateCell =>
+    'id' in c && c.id
+      ? { id: c.id, type: 'notebook_cells', attributes: c.attributes }
+      : { type: 'notebook_cells', attributes: c.attributes },
   );
   const metadata = attributes.metadata && {
     ...(attributes.metadata.isTemplate !== undefined ? { isTemplate: attributes.metadata.isTemplate } : {}),

@@ -29,7 +29,12 @@ const DowntimeSettings = z.strictObject({
   enabled: z.boolean().default(false),
   // The old server's behaviour when enabled: mute a recovered monitor for two hours.
   statuses: Statuses.default(['OK']),
-  duration_minutes: z.number().int().min(1).max(7 * 24 * 60).default(120),
+  duration_minutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60)
+    .default(120),
   /** A Datadog scope such as "*" or "env:prod"; ignored when use_alert_scope is set. */
   scope: z.string().min(1).default('*'),
   use_alert_scope: z.boolean().default(false),
@@ -41,7 +46,12 @@ const Tier1Settings = z.strictObject({
 });
 const FlappingSettings = z.strictObject({
   transitions: z.number().int().min(2).max(1000).default(6),
-  window_minutes: z.number().int().min(1).max(24 * 60).default(30),
+  window_minutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(30),
 });
 
 /** What POST /v1/webhooks/config accepts: any subset of sections; a section given replaces the stored one. */
@@ -81,14 +91,36 @@ export function redactUrl(url: string): string {
 export function enabledTargets(config: ProcessorConfig): ProcessorTarget[] {
   const urlTargets = (processor: 'notify' | 'forward') => {
     const s = config[processor];
-    return s.enabled ? s.urls.map((url) => ({ processor, target: targetId(url), label: redactUrl(url), statuses: s.statuses, timeoutMs: s.timeout_ms })) : [];
+    return s.enabled
+      ? s.urls.map((url) => ({ processor, target: targetId(url), label: redactUrl(url), statuses: s.statuses, timeoutMs: s.timeout_ms }))
+      : [];
   };
   const { slack, downtime } = config;
   return [
     ...urlTargets('notify'),
     ...urlTargets('forward'),
-    ...(slack.enabled && slack.webhook_url ? [{ processor: 'slack' as const, target: 'slack', label: 'Slack incoming webhook', statuses: slack.statuses, timeoutMs: slack.timeout_ms }] : []),
-    ...(downtime.enabled ? [{ processor: 'downtime' as const, target: 'datadog', label: 'Datadog downtime', statuses: downtime.statuses, timeoutMs: downtime.timeout_ms }] : []),
+    ...(slack.enabled && slack.webhook_url
+      ? [
+          {
+            processor: 'slack' as const,
+            target: 'slack',
+            label: 'Slack incoming webhook',
+            statuses: slack.statuses,
+            timeoutMs: slack.timeout_ms,
+          },
+        ]
+      : []),
+    ...(downtime.enabled
+      ? [
+          {
+            processor: 'downtime' as const,
+            target: 'datadog',
+            label: 'Datadog downtime',
+            statuses: downtime.statuses,
+            timeoutMs: downtime.timeout_ms,
+          },
+        ]
+      : []),
   ];
 }
 
@@ -97,7 +129,12 @@ export function viewProcessorConfig(config: ProcessorConfig) {
   return {
     ...config,
     notify: { ...config.notify, urls: config.notify.urls.map(redactUrl) },
-    forward: { ...config.forward, urls: config.forward.urls.map(redactUrl), signing_secret: undefined, signing_secret_set: !!config.forward.signing_secret },
+    forward: {
+      ...config.forward,
+      urls: config.forward.urls.map(redactUrl),
+      signing_secret: undefined,
+      signing_secret_set: !!config.forward.signing_secret,
+    },
     slack: { ...config.slack, webhook_url: undefined, webhook_url_set: !!config.slack.webhook_url },
   };
 }
@@ -113,7 +150,10 @@ export function mergeProcessorConfig(current: ProcessorConfig, update: z.output<
 
 /** Processor settings per account in Postgres, sealed with the SecretBox. */
 export class ProcessorConfigStore {
-  constructor(private readonly db: Db, private readonly box: SecretBox) {}
+  constructor(
+    private readonly db: Db,
+    private readonly box: SecretBox,
+  ) {}
 
   /** The account's settings; defaults (nothing enabled but the flapping and tier-1 rules) when never saved. */
   async get(account: string, q: Pick<Db, 'query'> = this.db): Promise<ProcessorConfig> {

@@ -47,10 +47,16 @@ export function notifyMessage(e: AlertEvent, links: AlertLinks) {
 }
 
 /** X-Rayne-Signature for a forwarded body: sha256= and the hex HMAC of the exact bytes sent. */
-export const forwardSignature = (secret: string, body: string) => `sha256=${crypto.createHmac('sha256', secret).update(body).digest('hex')}`;
+export const forwardSignature = (secret: string, body: string) =>
+  `sha256=${crypto.createHmac('sha256', secret).update(body).digest('hex')}`;
 
 const COLOUR: Record<AlertStatus, string> = { Alert: '#d63b3b', Warn: '#f2a900', 'No Data': '#8a8a8a', OK: '#2eb67d' };
-const EMOJI: Record<AlertStatus, string> = { Alert: ':red_circle:', Warn: ':large_orange_circle:', 'No Data': ':white_circle:', OK: ':large_green_circle:' };
+const EMOJI: Record<AlertStatus, string> = {
+  Alert: ':red_circle:',
+  Warn: ':large_orange_circle:',
+  'No Data': ':white_circle:',
+  OK: ':large_green_circle:',
+};
 
 const linkList = (links: AlertLinks) =>
   [
@@ -58,13 +64,18 @@ const linkList = (links: AlertLinks) =>
     links.event && `<${links.event}|Event>`,
     links.temporalRun && `<${links.temporalRun}|Temporal run>`,
     links.rca && `<${links.rca}|RCA>`,
-  ].filter(Boolean).join('  ·  ');
+  ]
+    .filter(Boolean)
+    .join('  ·  ');
 
 /** Slack Block Kit in a coloured attachment; "flapping" replaces the per-flip page with one notice. */
-export function slackMessage(e: AlertEvent, links: AlertLinks, mode: 'transition' | 'flapping', flappingDetail = ''): IncomingWebhookSendArguments {
-  const headline = mode === 'flapping'
-    ? `:warning: Flapping: ${titleOf(e)}`
-    : `${EMOJI[e.status]} [${e.status}] ${titleOf(e)}`;
+export function slackMessage(
+  e: AlertEvent,
+  links: AlertLinks,
+  mode: 'transition' | 'flapping',
+  flappingDetail = '',
+): IncomingWebhookSendArguments {
+  const headline = mode === 'flapping' ? `:warning: Flapping: ${titleOf(e)}` : `${EMOJI[e.status]} [${e.status}] ${titleOf(e)}`;
   const fields = [
     `*Monitor*\n${e.monitorName ?? e.monitorId}`,
     `*Scope*\n${e.scope}`,
@@ -72,20 +83,23 @@ export function slackMessage(e: AlertEvent, links: AlertLinks, mode: 'transition
     ...(e.service ? [`*Service*\n${e.service}`] : []),
     ...(e.priority ? [`*Priority*\n${e.priority}`] : []),
   ].map((text) => ({ type: 'mrkdwn' as const, text }));
-  const body = mode === 'flapping'
-    ? `This monitor is flapping (${flappingDetail}). Rayne keeps processing transitions but stops paging on each flip until it settles.`
-    : (e.message ?? '').slice(0, 2900);
+  const body =
+    mode === 'flapping'
+      ? `This monitor is flapping (${flappingDetail}). Rayne keeps processing transitions but stops paging on each flip until it settles.`
+      : (e.message ?? '').slice(0, 2900);
   return {
     text: headline,
-    attachments: [{
-      color: mode === 'flapping' ? COLOUR.Warn : COLOUR[e.status],
-      blocks: [
-        { type: 'section', text: { type: 'mrkdwn', text: `*${headline}*` } },
-        { type: 'section', fields },
-        ...(body ? [{ type: 'section' as const, text: { type: 'mrkdwn' as const, text: body } }] : []),
-        ...(linkList(links) ? [{ type: 'context' as const, elements: [{ type: 'mrkdwn' as const, text: linkList(links) }] }] : []),
-      ],
-    }],
+    attachments: [
+      {
+        color: mode === 'flapping' ? COLOUR.Warn : COLOUR[e.status],
+        blocks: [
+          { type: 'section', text: { type: 'mrkdwn', text: `*${headline}*` } },
+          { type: 'section', fields },
+          ...(body ? [{ type: 'section' as const, text: { type: 'mrkdwn' as const, text: body } }] : []),
+          ...(linkList(links) ? [{ type: 'context' as const, elements: [{ type: 'mrkdwn' as const, text: linkList(links) }] }] : []),
+        ],
+      },
+    ],
   };
 }
 

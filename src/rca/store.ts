@@ -96,7 +96,11 @@ export class RcaStore {
   }
 
   async setAnalyst(rcaId: string, plan: Pick<AnalysisPlan, 'analyst' | 'model'>): Promise<void> {
-    await this.db.query('UPDATE rca_runs SET analyst = $2, model = $3, updated_at = now() WHERE id = $1', [rcaId, plan.analyst, plan.model ?? null]);
+    await this.db.query('UPDATE rca_runs SET analyst = $2, model = $3, updated_at = now() WHERE id = $1', [
+      rcaId,
+      plan.analyst,
+      plan.model ?? null,
+    ]);
   }
 
   /** The analyst and model planned for the run; empty when the run does not exist. */
@@ -107,7 +111,10 @@ export class RcaStore {
 
   /** The run's account and evidence bundle (null before the evidence step); undefined when the run does not exist. */
   async accountAndBundle(rcaId: string): Promise<{ account: string; bundle: EvidenceBundle | null } | undefined> {
-    const { rows } = await this.db.query('SELECT r.account, e.bundle FROM rca_runs r LEFT JOIN rca_evidence e ON e.rca_id = r.id WHERE r.id = $1', [rcaId]);
+    const { rows } = await this.db.query(
+      'SELECT r.account, e.bundle FROM rca_runs r LEFT JOIN rca_evidence e ON e.rca_id = r.id WHERE r.id = $1',
+      [rcaId],
+    );
     return rows[0];
   }
 
@@ -123,13 +130,19 @@ export class RcaStore {
 
   /** The fetched sources with their data, for building the evidence. */
   async sources(rcaId: string): Promise<StoredSource[]> {
-    const { rows } = await this.db.query<StoredSource>('SELECT source, status, reason, items, data FROM rca_sources WHERE rca_id = $1 ORDER BY source', [rcaId]);
+    const { rows } = await this.db.query<StoredSource>(
+      'SELECT source, status, reason, items, data FROM rca_sources WHERE rca_id = $1 ORDER BY source',
+      [rcaId],
+    );
     return rows;
   }
 
   /** The fetched sources' outcomes without their data, as the API shows them. */
   async sourceOutcomes(rcaId: string) {
-    const { rows } = await this.db.query('SELECT source, status, reason, items, fetched_at FROM rca_sources WHERE rca_id = $1 ORDER BY source', [rcaId]);
+    const { rows } = await this.db.query(
+      'SELECT source, status, reason, items, fetched_at FROM rca_sources WHERE rca_id = $1 ORDER BY source',
+      [rcaId],
+    );
     return rows;
   }
 
@@ -180,7 +193,9 @@ export class RcaStore {
   }
 
   async indexable(rcaId: string): Promise<IndexableReport | undefined> {
-    const { rows: [row] } = await this.db.query<IndexableReport>(
+    const {
+      rows: [row],
+    } = await this.db.query<IndexableReport>(
       `SELECT r.report, r.notebook_url, r.created_at, e.account, e.id::text AS event_id, e.monitor_id, e.monitor_name, e.service, e.hostname,
               e.payload->>'alert_title' AS title, f.verdict, f.corrected_root_cause, f.corrected_category
          FROM rca_reports r JOIN rca_runs run ON run.id = r.rca_id JOIN webhook_events e ON e.id = run.event_id
@@ -192,7 +207,9 @@ export class RcaStore {
   }
 
   async publishable(rcaId: string): Promise<PublishableReport | undefined> {
-    const { rows: [row] } = await this.db.query<PublishableReport>(
+    const {
+      rows: [row],
+    } = await this.db.query<PublishableReport>(
       `SELECT r.event_id::text, run.account, r.analyst, r.model, r.report, r.usage, r.timings,
               r.notebook_id::text, r.resolved_at, e.bundle
          FROM rca_reports r JOIN rca_runs run ON run.id = r.rca_id LEFT JOIN rca_evidence e ON e.rca_id = r.rca_id
@@ -211,18 +228,26 @@ export class RcaStore {
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [lock]);
       return fn({
         async state(rcaId) {
-          const { rows: [state] } = await tx.query<NotebookState>('SELECT notebook_id::text, resolved_at FROM rca_reports WHERE rca_id = $1', [rcaId]);
+          const {
+            rows: [state],
+          } = await tx.query<NotebookState>('SELECT notebook_id::text, resolved_at FROM rca_reports WHERE rca_id = $1', [rcaId]);
           return state;
         },
         async record(rcaId, notebookId, url) {
-          await tx.query('UPDATE rca_reports SET notebook_id = $2, notebook_url = $3, updated_at = now() WHERE rca_id = $1', [rcaId, notebookId, url]);
+          await tx.query('UPDATE rca_reports SET notebook_id = $2, notebook_url = $3, updated_at = now() WHERE rca_id = $1', [
+            rcaId,
+            notebookId,
+            url,
+          ]);
         },
       });
     });
   }
 
   /** The reports of an event (`123`) or of one RCA (`rca/123…`), oldest first, with their notebooks. */
-  async notebooksOf(eventIdOrRcaId: string): Promise<Array<{ rca_id: string; account: string; notebook_id: string | null; resolved_at: Date | null }>> {
+  async notebooksOf(
+    eventIdOrRcaId: string,
+  ): Promise<Array<{ rca_id: string; account: string; notebook_id: string | null; resolved_at: Date | null }>> {
     const byEvent = /^\d+$/.test(eventIdOrRcaId);
     const { rows } = await this.db.query(
       `SELECT r.rca_id, run.account, r.notebook_id::text, r.resolved_at
@@ -243,7 +268,11 @@ export class RcaStore {
 
   /** The run with its report's columns, as the API shows it. */
   async find(rcaId: string) {
-    const { rows: [run] } = await this.db.query(`SELECT ${RUN_COLUMNS} FROM rca_runs r LEFT JOIN rca_reports rep ON rep.rca_id = r.id WHERE r.id = $1`, [rcaId]);
+    const {
+      rows: [run],
+    } = await this.db.query(`SELECT ${RUN_COLUMNS} FROM rca_runs r LEFT JOIN rca_reports rep ON rep.rca_id = r.id WHERE r.id = $1`, [
+      rcaId,
+    ]);
     return run;
   }
 
@@ -263,7 +292,9 @@ export class RcaStore {
 
   /** The run's status with its evidence's summary and bundle (null before the evidence step). */
   async withEvidence(rcaId: string) {
-    const { rows: [run] } = await this.db.query(
+    const {
+      rows: [run],
+    } = await this.db.query(
       `SELECT r.id, r.event_id::text, r.account, r.role, r.role_reason, r.phase, r.status, r.error, r.created_at, r.updated_at,
               e.summary, e.token_estimate, e.bundle
          FROM rca_runs r LEFT JOIN rca_evidence e ON e.rca_id = r.id WHERE r.id = $1`,
@@ -274,13 +305,17 @@ export class RcaStore {
 
   /** How many runs the event has had: the number of its next re-run. */
   async countForEvent(eventId: string): Promise<number> {
-    const { rows: [{ n }] } = await this.db.query('SELECT count(*)::int AS n FROM rca_runs WHERE event_id = $1', [eventId]);
+    const {
+      rows: [{ n }],
+    } = await this.db.query('SELECT count(*)::int AS n FROM rca_runs WHERE event_id = $1', [eventId]);
     return n;
   }
 
   /** Stores a person's verdict on the run; the similar-incident index reads the newest. */
   async addFeedback(rcaId: string, feedback: FeedbackInput) {
-    const { rows: [stored] } = await this.db.query(
+    const {
+      rows: [stored],
+    } = await this.db.query(
       `INSERT INTO rca_feedback (rca_id, verdict, corrected_root_cause, corrected_category, comment) VALUES ($1, $2, $3, $4, $5)
        RETURNING id::text, rca_id, verdict, corrected_root_cause, corrected_category, comment, created_at`,
       [rcaId, feedback.verdict, feedback.root_cause ?? null, feedback.category ?? null, feedback.comment ?? null],

@@ -57,7 +57,10 @@ export class OllamaEmbedder implements Embedder {
     const size = embeddings[0]?.length ?? 0;
     if (size === 0 || embeddings.some((e) => e.length !== size)) throw this.error('answered empty or unequal embeddings', true);
     if (this.learntDimension !== undefined && size !== this.learntDimension) {
-      throw this.error(`answered ${size} dimensions after ${this.learntDimension} before: was the model replaced under the same name?`, false);
+      throw this.error(
+        `answered ${size} dimensions after ${this.learntDimension} before: was the model replaced under the same name?`,
+        false,
+      );
     }
     this.learntDimension = size;
   }
@@ -65,7 +68,10 @@ export class OllamaEmbedder implements Embedder {
   private explain(err: unknown): OllamaEmbedError {
     const e = err as { name?: string; status_code?: number; message?: string; cause?: { code?: string; message?: string } };
     if (e.status_code === 404) {
-      return this.error(`has no model "${this.options.model}": run \`ollama pull ${this.options.model}\` there, or set OLLAMA_EMBED_MODEL`, false);
+      return this.error(
+        `has no model "${this.options.model}": run \`ollama pull ${this.options.model}\` there, or set OLLAMA_EMBED_MODEL`,
+        false,
+      );
     }
     if (e.name === 'ResponseError') return this.error(`answered ${e.status_code}: ${e.message}`, true);
     const reason = e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);

@@ -1,5 +1,12 @@
 import type { Db } from '../db/pool';
-import { assertValidDimension, assertVector, type ScoredPoint, type SearchOptions, type VectorPoint, type VectorStore } from './vector-store';
+import {
+  assertValidDimension,
+  assertVector,
+  type ScoredPoint,
+  type SearchOptions,
+  type VectorPoint,
+  type VectorStore,
+} from './vector-store';
 import { normalised } from './vectors';
 
 // Vectors read per round trip: bounds a search's memory (about 2 MB at 512 dimensions).
@@ -23,7 +30,10 @@ interface CandidateRow {
 export class PostgresVectorStore implements VectorStore {
   private dimension?: number;
 
-  constructor(private readonly db: Db, private readonly embedder: string) {}
+  constructor(
+    private readonly db: Db,
+    private readonly embedder: string,
+  ) {}
 
   async ensureReady(dimension: number): Promise<void> {
     assertValidDimension(dimension);
@@ -42,9 +52,12 @@ export class PostgresVectorStore implements VectorStore {
        ON CONFLICT (id) DO UPDATE SET account = excluded.account, embedder = excluded.embedder,
          dimension = excluded.dimension, vector = excluded.vector, payload = excluded.payload, updated_at = now()`,
       [
-        this.embedder, this.dimension,
-        latest.map((p) => p.id), latest.map((p) => p.payload.account),
-        latest.map((p) => toBytes(normalised(p.vector))), latest.map((p) => JSON.stringify(p.payload)),
+        this.embedder,
+        this.dimension,
+        latest.map((p) => p.id),
+        latest.map((p) => p.payload.account),
+        latest.map((p) => toBytes(normalised(p.vector))),
+        latest.map((p) => JSON.stringify(p.payload)),
       ],
     );
   }
@@ -62,7 +75,9 @@ export class PostgresVectorStore implements VectorStore {
     const hits = best.sorted();
     if (hits.length === 0) return [];
     const { rows } = await this.db.query<{ id: string; payload: ScoredPoint['payload'] }>(
-      'SELECT id, payload FROM rca_vectors WHERE id = ANY($1)', [hits.map((h) => h.id)]);
+      'SELECT id, payload FROM rca_vectors WHERE id = ANY($1)',
+      [hits.map((h) => h.id)],
+    );
     const payloads = new Map(rows.map((r) => [r.id, r.payload]));
     // A hit deleted between the two reads is left out rather than returned without its payload.
     return hits.flatMap((h) => {

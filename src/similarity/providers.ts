@@ -24,7 +24,12 @@ export function createSimilarityProviders(config: SimilarityConfig, db: Db): Sim
     ? new OllamaEmbedder({ url: config.OLLAMA_URL, model: config.OLLAMA_EMBED_MODEL })
     : new HashingEmbedder();
   const store = config.QDRANT_URL
-    ? new QdrantVectorStore({ url: config.QDRANT_URL, apiKey: config.QDRANT_API_KEY, collection: config.QDRANT_COLLECTION, embedder: embedder.name })
+    ? new QdrantVectorStore({
+        url: config.QDRANT_URL,
+        apiKey: config.QDRANT_API_KEY,
+        collection: config.QDRANT_COLLECTION,
+        embedder: embedder.name,
+      })
     : new PostgresVectorStore(db, embedder.name);
   return { embedder, store };
 }

@@ -1,8 +1,14 @@
 import crypto from 'node:crypto';
 import type * as QdrantRest from '@qdrant/js-client-rest' with { 'resolution-mode': 'import' };
 import {
-  assertValidDimension, assertVector, type ScoredPoint, type SearchOptions, type SimilarIncidentPayload,
-  type VectorPoint, type VectorStore, VectorDimensionError,
+  assertValidDimension,
+  assertVector,
+  type ScoredPoint,
+  type SearchOptions,
+  type SimilarIncidentPayload,
+  type VectorPoint,
+  type VectorStore,
+  VectorDimensionError,
 } from './vector-store';
 
 // The package is ESM by its types but ships a CommonJS build, which require() loads synchronously.
@@ -13,7 +19,8 @@ const RCA_NAMESPACE = 'bccd117b-0ed8-42ea-a7a5-01520d65c8ef';
 
 /** A name-based (version 5, SHA-1) UUID, as RFC 9562 defines it. */
 export function uuidV5(name: string, namespace = RCA_NAMESPACE): string {
-  const digest = crypto.createHash('sha1')
+  const digest = crypto
+    .createHash('sha1')
     .update(Buffer.from(namespace.replace(/-/g, ''), 'hex'))
     .update(name, 'utf8')
     .digest();
@@ -28,7 +35,12 @@ export const pointIdFor = (rcaId: string) => uuidV5(rcaId);
 
 /** Thrown when a Qdrant call fails; names the operation, the collection and the server. */
 export class QdrantError extends Error {
-  constructor(readonly operation: string, readonly collection: string, readonly url: string, detail: string) {
+  constructor(
+    readonly operation: string,
+    readonly collection: string,
+    readonly url: string,
+    detail: string,
+  ) {
     super(`Qdrant ${operation} on collection "${collection}" at ${url} failed: ${detail}`);
     this.name = 'QdrantError';
   }
@@ -68,7 +80,8 @@ export class QdrantVectorStore implements VectorStore {
     // Indexed filter fields keep filtered search fast, and strict-mode clusters refuse to filter on unindexed ones.
     for (const field of ['account', 'embedder']) {
       await this.call(`index of ${field}`, () =>
-        this.client.createPayloadIndex(collection, { field_name: field, field_schema: 'keyword', wait: true }));
+        this.client.createPayloadIndex(collection, { field_name: field, field_schema: 'keyword', wait: true }),
+      );
     }
     this.dimension = dimension;
   }
@@ -76,14 +89,16 @@ export class QdrantVectorStore implements VectorStore {
   async upsert(points: VectorPoint[]): Promise<void> {
     for (const point of points) assertVector(this.dimension, point.vector, `upsert of ${point.id}`);
     if (points.length === 0) return;
-    await this.call('upsert', () => this.client.upsert(this.options.collection, {
-      wait: true,
-      points: points.map((p) => ({
-        id: pointIdFor(p.id),
-        vector: p.vector,
-        payload: { ...p.payload, rcaId: p.id, embedder: this.options.embedder } satisfies StoredPayload,
-      })),
-    }));
+    await this.call('upsert', () =>
+      this.client.upsert(this.options.collection, {
+        wait: true,
+        points: points.map((p) => ({
+          id: pointIdFor(p.id),
+          vector: p.vector,
+          payload: { ...p.payload, rcaId: p.id, embedder: this.options.embedder } satisfies StoredPayload,
+        })),
+      }),
+    );
   }
 
   async search(vector: number[], { limit, minScore, filter }: SearchOptions): Promise<ScoredPoint[]> {
@@ -92,13 +107,15 @@ export class QdrantVectorStore implements VectorStore {
     const must = [{ key: 'embedder', match: { value: this.options.embedder } }];
     if (filter?.account !== undefined) must.push({ key: 'account', match: { value: filter.account } });
     const mustNot = filter?.excludeId !== undefined ? { must_not: [{ has_id: [pointIdFor(filter.excludeId)] }] } : {};
-    const { points } = await this.call('query', () => this.client.query(this.options.collection, {
-      query: vector,
-      limit,
-      score_threshold: minScore,
-      filter: { must, ...mustNot },
-      with_payload: true,
-    }));
+    const { points } = await this.call('query', () =>
+      this.client.query(this.options.collection, {
+        query: vector,
+        limit,
+        score_threshold: minScore,
+        filter: { must, ...mustNot },
+        with_payload: true,
+      }),
+    );
     return points.map((p) => {
       const { rcaId, embedder: _embedder, ...payload } = p.payload as unknown as StoredPayload;
       // Qdrant computes in float32: an identical vector may score a hair above 1.
@@ -130,7 +147,9 @@ export class QdrantVectorStore implements VectorStore {
       throw new VectorDimensionError(
         `Qdrant collection "${collection}" at ${this.options.url} holds ${found}; the embedder needs ${dimension} dimensions, Cosine distance. ` +
           'Set QDRANT_COLLECTION to another collection, or delete this one to re-embed.',
-        vectors?.size ?? 0, dimension);
+        vectors?.size ?? 0,
+        dimension,
+      );
     }
   }
 
@@ -145,7 +164,12 @@ export class QdrantVectorStore implements VectorStore {
 
 /** The server's own error text when it answered, else why it could not be reached. */
 function describeFailure(err: unknown): string {
-  const e = err as { status?: number; data?: { status?: { error?: string } }; message?: string; cause?: { code?: string; message?: string } };
+  const e = err as {
+    status?: number;
+    data?: { status?: { error?: string } };
+    message?: string;
+    cause?: { code?: string; message?: string };
+  };
   if (typeof e.status === 'number') return `${e.status}${e.data?.status?.error ? ` ${e.data.status.error}` : ''}`;
   if (e.cause) return `unreachable (${e.cause.code ?? e.cause.message})`;
   return e.message ?? String(err);

@@ -8,16 +8,21 @@ const CONFIRMED_BONUS = 0.05;
  * ranked hit of each stays. Hits of `self`'s own event (a re-run's earlier runs) are left out.
  */
 export function rankSimilar<T extends { id: string; score: number; payload: { confirmed: boolean; title: string; rootCause?: string } }>(
-  hits: T[], limit: number, self?: string,
+  hits: T[],
+  limit: number,
+  self?: string,
 ): T[] {
   const rank = (h: T) => h.score + (h.payload.confirmed ? CONFIRMED_BONUS : 0);
   const event = (id: string) => `event ${id.replace(/\/rerun-\d+$/, '')}`;
   const text = (s: string | undefined) => (s ?? '').trim().replace(/\s+/g, ' ').toLowerCase();
   const seen = new Set<string>(self ? [event(self)] : []);
-  return [...hits].sort((a, b) => rank(b) - rank(a)).filter((h) => {
-    const keys = [event(h.id), `text ${text(h.payload.title)}\n${text(h.payload.rootCause)}`];
-    const repeat = keys.some((k) => seen.has(k));
-    keys.forEach((k) => seen.add(k));
-    return !repeat;
-  }).slice(0, limit);
+  return [...hits]
+    .sort((a, b) => rank(b) - rank(a))
+    .filter((h) => {
+      const keys = [event(h.id), `text ${text(h.payload.title)}\n${text(h.payload.rootCause)}`];
+      const repeat = keys.some((k) => seen.has(k));
+      keys.forEach((k) => seen.add(k));
+      return !repeat;
+    })
+    .slice(0, limit);
 }

@@ -49,7 +49,11 @@ export interface VectorStore {
 
 /** Thrown when a vector's length is not the store's dimension, or a store is asked for another dimension than it holds. */
 export class VectorDimensionError extends Error {
-  constructor(message: string, readonly expected: number, readonly actual: number) {
+  constructor(
+    message: string,
+    readonly expected: number,
+    readonly actual: number,
+  ) {
     super(message);
     this.name = 'VectorDimensionError';
   }

@@ -25,15 +25,18 @@ export async function startMetricsServer(host: string, port: number, sources: Me
     );
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(new StartupError(`worker metrics cannot listen on ${host}:${port} (RAYNE_WORKER_METRICS_PORT): ${err.message}`)));
+    server.once('error', (err) =>
+      reject(new StartupError(`worker metrics cannot listen on ${host}:${port} (RAYNE_WORKER_METRICS_PORT): ${err.message}`)),
+    );
     server.listen(port, host, resolve);
   });
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   return {
     url: `http://${shown}:${(server.address() as AddressInfo).port}/metrics`,
-    stop: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    stop: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -23,14 +23,16 @@ export function processMetrics(): Registry {
 
 /** The Prometheus text of every source, in order; a source that fails is left out with a comment saying why. */
 export async function exposition(sources: MetricsSource[]): Promise<string> {
-  const parts = await Promise.all(sources.map(async (source) => {
-    try {
-      const text = source instanceof Registry ? await source.metrics() : await source();
-      return text.endsWith('\n') || text === '' ? text : `${text}\n`;
-    } catch (err) {
-      return `# source unavailable: ${(err as Error).message.replace(/\s+/g, ' ')}\n`;
-    }
-  }));
+  const parts = await Promise.all(
+    sources.map(async (source) => {
+      try {
+        const text = source instanceof Registry ? await source.metrics() : await source();
+        return text.endsWith('\n') || text === '' ? text : `${text}\n`;
+      } catch (err) {
+        return `# source unavailable: ${(err as Error).message.replace(/\s+/g, ' ')}\n`;
+      }
+    }),
+  );
   return parts.join('');
 }
 
@@ -38,28 +40,40 @@ export async function exposition(sources: MetricsSource[]): Promise<string> {
 export class ApiMetrics {
   readonly registry = new Registry();
   readonly webhooksReceived = new Counter({
-    name: 'rayne_webhooks_received_total', help: 'Webhook requests received, whatever their answer, by source (datadog, github)',
-    labelNames: ['source'] as const, registers: [this.registry],
+    name: 'rayne_webhooks_received_total',
+    help: 'Webhook requests received, whatever their answer, by source (datadog, github)',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
   });
   readonly webhooksDuplicated = new Counter({
-    name: 'rayne_webhooks_duplicated_total', help: 'Redeliveries of a stored event or delivery, answered 200 with the original ids',
-    labelNames: ['source'] as const, registers: [this.registry],
+    name: 'rayne_webhooks_duplicated_total',
+    help: 'Redeliveries of a stored event or delivery, answered 200 with the original ids',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
   });
   readonly webhooksRejected = new Counter({
-    name: 'rayne_webhooks_rejected_total', help: 'Webhooks answered with an error, by source and HTTP status (400 invalid, 401 secret or signature, 404 account, 413 size, 415 type, 422 Temporal refuses the start for good, 503 Temporal or no GitHub secret)',
-    labelNames: ['source', 'status'] as const, registers: [this.registry],
+    name: 'rayne_webhooks_rejected_total',
+    help: 'Webhooks answered with an error, by source and HTTP status (400 invalid, 401 secret or signature, 404 account, 413 size, 415 type, 422 Temporal refuses the start for good, 503 Temporal or no GitHub secret)',
+    labelNames: ['source', 'status'] as const,
+    registers: [this.registry],
   });
   readonly workflowsStarted = new Counter({
-    name: 'rayne_workflows_started_total', help: 'Workflow starts (and signal-with-starts) Temporal accepted, by workflow type',
-    labelNames: ['workflow_type'] as const, registers: [this.registry],
+    name: 'rayne_workflows_started_total',
+    help: 'Workflow starts (and signal-with-starts) Temporal accepted, by workflow type',
+    labelNames: ['workflow_type'] as const,
+    registers: [this.registry],
   });
   readonly workflowStartFailures = new Counter({
-    name: 'rayne_workflow_start_failures_total', help: 'Workflow starts Temporal did not accept (the event stays pending_start, or is rejected when it never can be)',
-    labelNames: ['workflow_type'] as const, registers: [this.registry],
+    name: 'rayne_workflow_start_failures_total',
+    help: 'Workflow starts Temporal did not accept (the event stays pending_start, or is rejected when it never can be)',
+    labelNames: ['workflow_type'] as const,
+    registers: [this.registry],
   });
   readonly eventsNotStarted = new Counter({
-    name: 'rayne_events_not_started_total', help: 'Events stored without a workflow for good, by source and state: rejected (Temporal refuses the start as it is) or dead_letter (the start kept failing); alert on dead_letter',
-    labelNames: ['source', 'state'] as const, registers: [this.registry],
+    name: 'rayne_events_not_started_total',
+    help: 'Events stored without a workflow for good, by source and state: rejected (Temporal refuses the start as it is) or dead_letter (the start kept failing); alert on dead_letter',
+    labelNames: ['source', 'state'] as const,
+    registers: [this.registry],
   });
 
   constructor() {
@@ -104,29 +118,42 @@ const EFFECT_OUTCOMES: Array<EffectOutcome | 'failed'> = ['sent', 'already_done'
 export class WorkerMetrics implements ActivityMetrics {
   readonly registry = new Registry();
   readonly workflowsClosed = new Counter({
-    name: 'rayne_workflows_closed_total', help: 'Workflow runs this worker closed, by type and outcome (completed, failed, cancelled, continued_as_new)',
-    labelNames: ['workflow_type', 'outcome'] as const, registers: [this.registry],
+    name: 'rayne_workflows_closed_total',
+    help: 'Workflow runs this worker closed, by type and outcome (completed, failed, cancelled, continued_as_new)',
+    labelNames: ['workflow_type', 'outcome'] as const,
+    registers: [this.registry],
   });
   readonly activityDuration = new Histogram({
-    name: 'rayne_activity_duration_seconds', help: 'Time one activity attempt ran on this worker, by activity type and outcome',
-    labelNames: ['activity_type', 'outcome'] as const, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+    name: 'rayne_activity_duration_seconds',
+    help: 'Time one activity attempt ran on this worker, by activity type and outcome',
+    labelNames: ['activity_type', 'outcome'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
     registers: [this.registry],
   });
   readonly processorEffects = new Counter({
-    name: 'rayne_processor_effects_total', help: 'Tier-1 processor effects by processor and outcome (sent, already_done, found_existing, in_doubt, failed)',
-    labelNames: ['processor', 'outcome'] as const, registers: [this.registry],
+    name: 'rayne_processor_effects_total',
+    help: 'Tier-1 processor effects by processor and outcome (sent, already_done, found_existing, in_doubt, failed)',
+    labelNames: ['processor', 'outcome'] as const,
+    registers: [this.registry],
   });
   readonly rcaDuration = new Histogram({
-    name: 'rayne_rca_duration_seconds', help: 'From the start of an rcaWorkflow to its close, by outcome',
-    labelNames: ['outcome'] as const, buckets: [1, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600], registers: [this.registry],
+    name: 'rayne_rca_duration_seconds',
+    help: 'From the start of an rcaWorkflow to its close, by outcome',
+    labelNames: ['outcome'] as const,
+    buckets: [1, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600],
+    registers: [this.registry],
   });
   readonly llmTokens = new Counter({
-    name: 'rayne_llm_tokens_total', help: 'Tokens model turns spent, by analyst, model and kind (input, output, cached)',
-    labelNames: ['analyst', 'model', 'kind'] as const, registers: [this.registry],
+    name: 'rayne_llm_tokens_total',
+    help: 'Tokens model turns spent, by analyst, model and kind (input, output, cached)',
+    labelNames: ['analyst', 'model', 'kind'] as const,
+    registers: [this.registry],
   });
   readonly llmCost = new Counter({
-    name: 'rayne_llm_cost_usd_total', help: 'Estimated cost of model turns in US dollars, by analyst and model',
-    labelNames: ['analyst', 'model'] as const, registers: [this.registry],
+    name: 'rayne_llm_cost_usd_total',
+    help: 'Estimated cost of model turns in US dollars, by analyst and model',
+    labelNames: ['analyst', 'model'] as const,
+    registers: [this.registry],
   });
 
   constructor() {
@@ -162,14 +189,18 @@ export class WorkerMetrics implements ActivityMetrics {
 }
 
 /** Reads Temporal Core's Prometheus exporter (a loopback port) so the worker's endpoint can serve its series too. */
-export const scrapeText = (url: string, timeoutMs = 2000) => (): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const req = http.get(url, { timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks).toString('utf8')) : reject(new Error(`${url} answered ${res.statusCode}`))));
-      res.on('error', reject);
+export const scrapeText =
+  (url: string, timeoutMs = 2000) =>
+  (): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const req = http.get(url, { timeout: timeoutMs }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          res.statusCode === 200 ? resolve(Buffer.concat(chunks).toString('utf8')) : reject(new Error(`${url} answered ${res.statusCode}`)),
+        );
+        res.on('error', reject);
+      });
+      req.on('timeout', () => req.destroy(new Error(`${url} did not answer within ${timeoutMs} ms`)));
+      req.on('error', reject);
     });
-    req.on('timeout', () => req.destroy(new Error(`${url} did not answer within ${timeoutMs} ms`)));
-    req.on('error', reject);
-  });

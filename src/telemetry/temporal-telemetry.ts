@@ -31,26 +31,31 @@ export function clientInterceptors(): { workflow: WorkflowClientInterceptor[] } 
 }
 
 /** Times every activity attempt by type and outcome. */
-const activityMetrics = (metrics: WorkerMetrics): ActivityInterceptorsFactory => (ctx) => ({
-  inbound: {
-    async execute(input, next) {
-      const stop = metrics.activityDuration.startTimer({ activity_type: ctx.info.activityType });
-      try {
-        const result = await next(input);
-        stop({ outcome: 'completed' });
-        return result;
-      } catch (err) {
-        stop({ outcome: err instanceof CancelledFailure ? 'cancelled' : 'failed' });
-        throw err;
-      }
+const activityMetrics =
+  (metrics: WorkerMetrics): ActivityInterceptorsFactory =>
+  (ctx) => ({
+    inbound: {
+      async execute(input, next) {
+        const stop = metrics.activityDuration.startTimer({ activity_type: ctx.info.activityType });
+        try {
+          const result = await next(input);
+          stop({ outcome: 'completed' });
+          return result;
+        } catch (err) {
+          stop({ outcome: err instanceof CancelledFailure ? 'cancelled' : 'failed' });
+          throw err;
+        }
+      },
     },
-  },
-});
+  });
 
 export type RayneSinks = RayneMetricsSinks & Partial<OpenTelemetrySinks>;
 
 /** Interceptors and sinks for Worker.create: metrics always; spans per activity and from the workflow sandbox when traced. */
-export function workerTelemetry(metrics: WorkerMetrics): { interceptors: Omit<WorkerInterceptors, 'workflowModules'>; sinks: InjectedSinks<RayneSinks> } {
+export function workerTelemetry(metrics: WorkerMetrics): {
+  interceptors: Omit<WorkerInterceptors, 'workflowModules'>;
+  sinks: InjectedSinks<RayneSinks>;
+} {
   const sinks: InjectedSinks<RayneSinks> = {
     rayneMetrics: { workflowClosed: { fn: (info, outcome) => metrics.workflowClosed(info, outcome) } },
   };
@@ -58,7 +63,10 @@ export function workerTelemetry(metrics: WorkerMetrics): { interceptors: Omit<Wo
   const otel = tracer();
   if (otel) {
     const { OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor } = otelInterceptors();
-    activity.push((ctx) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx, { tracer: otel }), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) }));
+    activity.push((ctx) => ({
+      inbound: new OpenTelemetryActivityInboundInterceptor(ctx, { tracer: otel }),
+      outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+    }));
     sinks.exporter = { export: { fn: (info, spans) => writeWorkflowSpans(otel, info, spans) } };
   }
   activity.push(activityMetrics(metrics));
@@ -92,12 +100,17 @@ export function writeWorkflowSpans(otel: OtelTracer, info: WorkflowInfo, spans: 
       const { traceId, spanId, traceFlags } = s.spanContext;
       const own = contextOf(traceId, spanId, traceFlags);
       if (!own) continue;
-      const attributes: Attributes = { ...s.attributes, temporalWorkflowId: info.workflowId, run_id: info.runId, temporalWorkflowType: info.workflowType };
+      const attributes: Attributes = {
+        ...s.attributes,
+        temporalWorkflowId: info.workflowId,
+        run_id: info.runId,
+        temporalWorkflowType: info.workflowType,
+      };
       const span = otel.startSpan(s.name, { kind: s.kind, startTime: s.startTime, attributes }, ROOT_CONTEXT);
       const ctx = (span as unknown as { _ddSpan: { context(): DdContextInternals } })._ddSpan.context();
       ctx._traceId = own._traceId;
       ctx._spanId = own._spanId;
-      ctx._parentId = s.parentSpanId ? contextOf(traceId, s.parentSpanId, traceFlags)?._spanId ?? null : null;
+      ctx._parentId = s.parentSpanId ? (contextOf(traceId, s.parentSpanId, traceFlags)?._spanId ?? null) : null;
       ctx._sampling = { ...own._sampling };
       const tid = own._trace.tags['_dd.p.tid'];
       if (tid) ctx._trace.tags['_dd.p.tid'] = tid;

@@ -2,7 +2,14 @@
  * Workflow interceptors bundled with Rayne's workflows (not a workflow). They run in the workflow
  * sandbox, so outcomes leave through a sink: the worker counts them in prom-client.
  */
-import { ContinueAsNew, isCancellation, proxySinks, TemporalFailure, type Sinks, type WorkflowInterceptorsFactory } from '@temporalio/workflow';
+import {
+  ContinueAsNew,
+  isCancellation,
+  proxySinks,
+  TemporalFailure,
+  type Sinks,
+  type WorkflowInterceptorsFactory,
+} from '@temporalio/workflow';
 
 export type WorkflowOutcome = 'completed' | 'failed' | 'cancelled' | 'continued_as_new';
 
@@ -23,17 +30,19 @@ function outcomeOf(err: unknown): WorkflowOutcome | undefined {
 }
 
 export const interceptors: WorkflowInterceptorsFactory = () => ({
-  inbound: [{
-    async execute(input, next) {
-      try {
-        const result = await next(input);
-        rayneMetrics.workflowClosed('completed');
-        return result;
-      } catch (err) {
-        const outcome = outcomeOf(err);
-        if (outcome) rayneMetrics.workflowClosed(outcome);
-        throw err;
-      }
+  inbound: [
+    {
+      async execute(input, next) {
+        try {
+          const result = await next(input);
+          rayneMetrics.workflowClosed('completed');
+          return result;
+        } catch (err) {
+          const outcome = outcomeOf(err);
+          if (outcome) rayneMetrics.workflowClosed(outcome);
+          throw err;
+        }
+      },
     },
-  }],
+  ],
 });

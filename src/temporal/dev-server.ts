@@ -24,12 +24,18 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<De
   const cli = findTemporalCli(opts.cliPath);
   fs.mkdirSync(opts.home, { recursive: true });
   const args = [
-    'server', 'start-dev',
-    '--db-filename', path.join(opts.home, 'temporal.db'),
-    '--ip', '127.0.0.1',
-    '--port', String(opts.port),
-    '--ui-port', String(opts.uiPort),
-    '--log-level', 'error',
+    'server',
+    'start-dev',
+    '--db-filename',
+    path.join(opts.home, 'temporal.db'),
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(opts.port),
+    '--ui-port',
+    String(opts.uiPort),
+    '--log-level',
+    'error',
     // `default` always exists; naming it again is an error on a reused database.
     ...(opts.namespace === 'default' ? [] : ['--namespace', opts.namespace]),
   ];

@@ -40,7 +40,9 @@ export function installRuntime(settings: RuntimeSettings = {}): void {
     shutdownSignals: [],
     // Without a pino logger (tests), the SDK's own lines stay at WARN as before.
     logger: log ? temporalLogger(log, logLevel()) : new DefaultLogger(logLevel() ?? 'WARN'),
-    ...(bindAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress, countersTotalSuffix: true, useSecondsForDurations: true } } } } : {}),
+    ...(bindAddress
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress, countersTotalSuffix: true, useSecondsForDurations: true } } } }
+      : {}),
   });
   if (bindAddress) coreMetrics = scrapeText(`http://${bindAddress}/metrics`);
 }
@@ -68,7 +70,10 @@ export async function createWorker(settings: WorkerSettings, deps: ActivityDeps)
     sinks,
     ...(settings.workflowBundle
       ? { workflowBundle: settings.workflowBundle, interceptors }
-      : { workflowsPath: require.resolve('../workflows'), interceptors: { ...interceptors, workflowModules: workflowInterceptorModules() } }),
+      : {
+          workflowsPath: require.resolve('../workflows'),
+          interceptors: { ...interceptors, workflowModules: workflowInterceptorModules() },
+        }),
   });
   return { worker, connection, metrics };
 }

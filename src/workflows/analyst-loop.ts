@@ -7,7 +7,6 @@ import { modelOptions } from './activity-options';
 /** The model activities, on the plan's task queue when one is set. */
 export const modelActivities = (taskQueue?: string) => proxyActivities<Activities>(modelOptions(taskQueue));
 
-
 export interface LoopResult<R> {
   report: R;
   /** Priced by the activity that stores it: the price table lives outside the workflow bundle. */
@@ -35,7 +34,14 @@ export async function runAnalystLoop<R>(
     if (outcome.report) {
       return {
         report: outcome.report,
-        usage: { turns: turn, toolCalls: tally.toolCalls, inputTokens: tally.tokens.input, outputTokens: tally.tokens.output, cachedTokens: tally.tokens.cached, estimatedCostUsd: 0 },
+        usage: {
+          turns: turn,
+          toolCalls: tally.toolCalls,
+          inputTokens: tally.tokens.input,
+          outputTokens: tally.tokens.output,
+          cachedTokens: tally.tokens.cached,
+          estimatedCostUsd: 0,
+        },
         timings: { startedAt: new Date(startedAt).toISOString(), finishedAt: new Date().toISOString(), ms: Date.now() - startedAt },
       };
     }

@@ -26,8 +26,52 @@ interface Rule {
 
 // Ordered: the first rule that matches wins, so "api-gateway" is always network (gateway) and never a coin toss.
 const NAME_RULES: readonly Rule[] = [
-  { role: 'database', words: ['db', 'database', 'postgres', 'postgresql', 'pg', 'mysql', 'mariadb', 'redis', 'mongo', 'mongodb', 'cassandra', 'elasticsearch', 'opensearch', 'rds', 'dynamodb', 'memcached', 'clickhouse'] },
-  { role: 'network', words: ['lb', 'elb', 'alb', 'nlb', 'nginx', 'haproxy', 'envoy', 'gateway', 'gw', 'proxy', 'dns', 'cdn', 'edge', 'ingress', 'vpn', 'firewall', 'router', 'switch', 'tor'] },
+  {
+    role: 'database',
+    words: [
+      'db',
+      'database',
+      'postgres',
+      'postgresql',
+      'pg',
+      'mysql',
+      'mariadb',
+      'redis',
+      'mongo',
+      'mongodb',
+      'cassandra',
+      'elasticsearch',
+      'opensearch',
+      'rds',
+      'dynamodb',
+      'memcached',
+      'clickhouse',
+    ],
+  },
+  {
+    role: 'network',
+    words: [
+      'lb',
+      'elb',
+      'alb',
+      'nlb',
+      'nginx',
+      'haproxy',
+      'envoy',
+      'gateway',
+      'gw',
+      'proxy',
+      'dns',
+      'cdn',
+      'edge',
+      'ingress',
+      'vpn',
+      'firewall',
+      'router',
+      'switch',
+      'tor',
+    ],
+  },
   { role: 'application', words: ['api', 'app', 'service', 'svc', 'web', 'frontend', 'backend', 'bff', 'worker', 'server'] },
 ];
 
@@ -54,15 +98,28 @@ const METRIC_ROLES: ReadonlyArray<[RegExp, Role, string]> = [
 // Words in a monitor's name or title that say what it watches, in the same first-match order.
 const WATCH_RULES: readonly Rule[] = [
   { role: 'database', words: ['replication', 'deadlock', 'deadlocks', 'query', 'queries', 'connections', 'postgres', 'mysql', 'redis'] },
-  { role: 'network', words: ['packet', 'packets', 'retransmits', 'retransmission', 'dns', 'tls', 'ssl', 'certificate', 'bandwidth', '502', '504'] },
+  {
+    role: 'network',
+    words: ['packet', 'packets', 'retransmits', 'retransmission', 'dns', 'tls', 'ssl', 'certificate', 'bandwidth', '502', '504'],
+  },
   { role: 'infrastructure', words: ['cpu', 'memory', 'disk', 'load', 'swap', 'inode', 'inodes', 'oom', 'restarts', 'pod', 'node', 'host'] },
   { role: 'application', words: ['latency', 'errors', 'error', 'exceptions', '5xx', 'p95', 'p99', 'apdex', 'throughput', 'requests'] },
 ];
 
-const TAG_KEYS: Record<string, Role> = { db: 'database', database: 'database', db_cluster: 'database', network: 'network', device: 'infrastructure' };
+const TAG_KEYS: Record<string, Role> = {
+  db: 'database',
+  database: 'database',
+  db_cluster: 'database',
+  network: 'network',
+  device: 'infrastructure',
+};
 
 /** Lowercase words of a name, split on anything that is not a letter or digit: whole-word matching only. */
-const wordsOf = (name: string) => name.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+const wordsOf = (name: string) =>
+  name
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
 
 function byName(name: string | undefined): Role | undefined {
   if (!name) return undefined;
@@ -98,7 +155,10 @@ export function classifyAlert(s: AlertSignals): Classification {
   if (type && MONITOR_TYPE_ROLES[type]) return { role: MONITOR_TYPE_ROLES[type], reason: `monitor type "${s.monitorType}"` };
   const metric = s.query ? METRIC_ROLES.find(([pattern]) => pattern.test(s.query!.toLowerCase())) : undefined;
   if (metric) return { role: metric[1], reason: `monitor query uses ${metric[2]}` };
-  for (const [field, text] of [['monitor name', s.monitorName], ['alert title', s.title]] as const) {
+  for (const [field, text] of [
+    ['monitor name', s.monitorName],
+    ['alert title', s.title],
+  ] as const) {
     const watched = text ? byWatchWords(text) : undefined;
     if (watched) return { role: watched, reason: `${field} "${text}"` };
   }

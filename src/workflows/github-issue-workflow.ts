@@ -30,13 +30,27 @@ export async function githubIssueWorkflow({ eventId, triageId }: TriageInput): P
     state.analyst = plan.analyst;
     const datadogTools = state.context.looksLikeIncident && state.context.datadog;
     const llm = modelActivities(plan.taskQueue);
-    state.result = plan.analyst === 'offline'
-      ? await store.runOfflineTriage(triageId, plan.fallback)
-      : await runAnalystLoop(plan.maxTurns, { turn: (n) => llm.triageTurn(triageId, n, datadogTools), tool: (call) => llm.triageTool(triageId, call, datadogTools) }, state)
-        .then((done) => (done
-          ? store.saveTriage(triageId, { triage: done.report, usage: done.usage, timings: done.timings, analyst: plan.analyst, model: plan.model, reasoning: [] })
-          : store.runOfflineTriage(triageId, `${plan.analyst} gave no triage within ${plan.maxTurns} turns`)))
-        .catch((err) => store.runOfflineTriage(triageId, `${plan.analyst} triage failed: ${failureReason(err)}`));
+    state.result =
+      plan.analyst === 'offline'
+        ? await store.runOfflineTriage(triageId, plan.fallback)
+        : await runAnalystLoop(
+            plan.maxTurns,
+            { turn: (n) => llm.triageTurn(triageId, n, datadogTools), tool: (call) => llm.triageTool(triageId, call, datadogTools) },
+            state,
+          )
+            .then((done) =>
+              done
+                ? store.saveTriage(triageId, {
+                    triage: done.report,
+                    usage: done.usage,
+                    timings: done.timings,
+                    analyst: plan.analyst,
+                    model: plan.model,
+                    reasoning: [],
+                  })
+                : store.runOfflineTriage(triageId, `${plan.analyst} gave no triage within ${plan.maxTurns} turns`),
+            )
+            .catch((err) => store.runOfflineTriage(triageId, `${plan.analyst} triage failed: ${failureReason(err)}`));
 
     await phase('comment');
     state.comment = await githubWrites.postTriageComment(triageId);

@@ -1,6 +1,14 @@
 import {
-  allHandlersFinished, condition, continueAsNew, log, ParentClosePolicy,
-  proxyActivities, setHandler, startChild, upsertSearchAttributes, workflowInfo,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  ParentClosePolicy,
+  proxyActivities,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
@@ -11,15 +19,27 @@ import { selectProcessors } from './processor-selection';
 import { rcaWorkflow } from './rca-workflow';
 import { RayneAlertStatus } from '../contracts/search-attributes';
 import {
-  type IncidentState, type IncidentWorkflowInput, type ProcessedTransition, type ProcessorName, type ProcessorTask, stateQuery, type Transition,
-  type TransitionDecision, transitionSignal, transitionsQuery, type TransitionRecord,
+  type IncidentState,
+  type IncidentWorkflowInput,
+  type ProcessedTransition,
+  type ProcessorName,
+  type ProcessorTask,
+  stateQuery,
+  type Transition,
+  type TransitionDecision,
+  transitionSignal,
+  transitionsQuery,
+  type TransitionRecord,
 } from '../contracts/incident';
 
 const store = proxyActivities<Activities>(STORE_OPTIONS);
 const notebookActivities = proxyActivities<Activities>(NOTEBOOK_OPTIONS);
 
 const ACTIVITY_OF: Record<ProcessorName, 'notifyProcessor' | 'forwardProcessor' | 'slackProcessor' | 'downtimeProcessor'> = {
-  notify: 'notifyProcessor', forward: 'forwardProcessor', slack: 'slackProcessor', downtime: 'downtimeProcessor',
+  notify: 'notifyProcessor',
+  forward: 'forwardProcessor',
+  slack: 'slackProcessor',
+  downtime: 'downtimeProcessor',
 };
 
 /** Runs one processor task; its failure is logged and recorded by the activity, never thrown to the others. */
@@ -63,7 +83,9 @@ async function startRca(eventId: string): Promise<string | undefined> {
 /** On recovery, marks the incident's RCA notebooks RESOLVED; one that cannot be marked is logged, not fatal. */
 async function resolveNotebooks(): Promise<void> {
   for (const rcaId of await store.unresolvedNotebooks(workflowInfo().workflowId)) {
-    await notebookActivities.resolveNotebook(rcaId).catch((err) => log.warn('notebook not marked resolved', { rcaId, error: failureReason(err) }));
+    await notebookActivities
+      .resolveNotebook(rcaId)
+      .catch((err) => log.warn('notebook not marked resolved', { rcaId, error: failureReason(err) }));
   }
 }
 

@@ -4,7 +4,17 @@ import { failureReason } from '../errors';
 import { NOTEBOOK_OPTIONS, PREFETCH_OPTIONS, STORE_OPTIONS } from './activity-options';
 import { modelActivities, runAnalystLoop } from './analyst-loop';
 import { classifyAlert } from './classify';
-import { type AnalysisPlan, type EvidenceSource, PREFETCH_SOURCES, type PrefetchSource, rcaStateQuery, type RcaInput, type RcaResult, type ReportSummary, type SourceOutcome } from '../contracts/rca';
+import {
+  type AnalysisPlan,
+  type EvidenceSource,
+  PREFETCH_SOURCES,
+  type PrefetchSource,
+  rcaStateQuery,
+  type RcaInput,
+  type RcaResult,
+  type ReportSummary,
+  type SourceOutcome,
+} from '../contracts/rca';
 import { RayneRole } from '../contracts/search-attributes';
 
 const store = proxyActivities<Activities>(STORE_OPTIONS);
@@ -13,7 +23,11 @@ const prefetch = proxyActivities<Activities>(PREFETCH_OPTIONS);
 const notebooks = proxyActivities<Activities>(NOTEBOOK_OPTIONS);
 
 const PREFETCH: Record<PrefetchSource, 'prefetchLogs' | 'prefetchEvents' | 'prefetchHost' | 'prefetchMonitor' | 'prefetchMetrics'> = {
-  logs: 'prefetchLogs', events: 'prefetchEvents', host: 'prefetchHost', monitor: 'prefetchMonitor', metrics: 'prefetchMetrics',
+  logs: 'prefetchLogs',
+  events: 'prefetchEvents',
+  host: 'prefetchHost',
+  monitor: 'prefetchMonitor',
+  metrics: 'prefetchMetrics',
 };
 
 /**
@@ -23,7 +37,16 @@ const PREFETCH: Record<PrefetchSource, 'prefetchLogs' | 'prefetchEvents' | 'pref
  * to it), publish the notebook, and index the RCA for later similarity searches.
  */
 export async function rcaWorkflow({ eventId, rcaId, analyst, model }: RcaInput): Promise<RcaResult> {
-  const result: RcaResult = { rcaId, role: 'general', roleReason: '', phase: 'classify', sources: [], turns: 0, toolCalls: 0, tokens: { input: 0, output: 0, cached: 0 } };
+  const result: RcaResult = {
+    rcaId,
+    role: 'general',
+    roleReason: '',
+    phase: 'classify',
+    sources: [],
+    turns: 0,
+    toolCalls: 0,
+    tokens: { input: 0, output: 0, cached: 0 },
+  };
   setHandler(rcaStateQuery, () => result);
 
   const alert = await store.startRca(rcaId, eventId);
@@ -34,16 +57,21 @@ export async function rcaWorkflow({ eventId, rcaId, analyst, model }: RcaInput):
 
   // The similar-incident search needs only the alert, so it runs beside the Datadog sources.
   const fetchers: Record<EvidenceSource, () => Promise<SourceOutcome>> = {
-    ...Object.fromEntries(PREFETCH_SOURCES.map((source) => [source, () => prefetch[PREFETCH[source]](rcaId, alert)])) as Record<PrefetchSource, () => Promise<SourceOutcome>>,
+    ...(Object.fromEntries(PREFETCH_SOURCES.map((source) => [source, () => prefetch[PREFETCH[source]](rcaId, alert)])) as Record<
+      PrefetchSource,
+      () => Promise<SourceOutcome>
+    >),
     similar: () => prefetch.findSimilarIncidents(rcaId, alert),
   };
-  result.sources = await Promise.all(Object.entries(fetchers).map(async ([source, fetchSource]): Promise<SourceOutcome> => {
-    try {
-      return await fetchSource();
-    } catch (err) {
-      return store.recordSourceFailure(rcaId, source as EvidenceSource, failureReason(err));
-    }
-  }));
+  result.sources = await Promise.all(
+    Object.entries(fetchers).map(async ([source, fetchSource]): Promise<SourceOutcome> => {
+      try {
+        return await fetchSource();
+      } catch (err) {
+        return store.recordSourceFailure(rcaId, source as EvidenceSource, failureReason(err));
+      }
+    }),
+  );
 
   result.phase = 'evidence';
   await store.setRcaPhase(rcaId, 'evidence');
@@ -53,10 +81,13 @@ export async function rcaWorkflow({ eventId, rcaId, analyst, model }: RcaInput):
 
   const plan = await store.planAnalysis(rcaId, { analyst, model });
   result.analyst = plan.analyst;
-  const summary = plan.analyst === 'offline'
-    ? await store.runOfflineAnalysis(rcaId, plan.fallback)
-    // A rejected key or a model that keeps failing still leaves a report, which says why it is the offline one.
-    : await llmLoop(rcaId, plan, result).catch((err) => store.runOfflineAnalysis(rcaId, `${plan.analyst} analysis failed: ${failureReason(err)}`));
+  const summary =
+    plan.analyst === 'offline'
+      ? await store.runOfflineAnalysis(rcaId, plan.fallback)
+      : // A rejected key or a model that keeps failing still leaves a report, which says why it is the offline one.
+        await llmLoop(rcaId, plan, result).catch((err) =>
+          store.runOfflineAnalysis(rcaId, `${plan.analyst} analysis failed: ${failureReason(err)}`),
+        );
   Object.assign(result, { category: summary.category, rootCause: summary.rootCause, verdict: summary.verdict, phase: 'notebook' });
   await store.setRcaPhase(rcaId, 'notebook');
   try {
@@ -80,7 +111,11 @@ export async function rcaWorkflow({ eventId, rcaId, analyst, model }: RcaInput):
 /** Claude or Ollama through the shared loop; a loop that ends without a report falls back to the offline analyst. */
 async function llmLoop(rcaId: string, plan: AnalysisPlan, result: RcaResult): Promise<ReportSummary> {
   const llm = modelActivities(plan.taskQueue);
-  const done = await runAnalystLoop(plan.maxTurns, { turn: (n) => llm.analysisTurn(rcaId, n), tool: (call) => llm.analysisTool(rcaId, call) }, result);
+  const done = await runAnalystLoop(
+    plan.maxTurns,
+    { turn: (n) => llm.analysisTurn(rcaId, n), tool: (call) => llm.analysisTool(rcaId, call) },
+    result,
+  );
   if (done) return store.saveReport(rcaId, { ...done, analyst: plan.analyst, model: plan.model, reasoning: [] });
   log.warn('the model gave no report within its turns; using the offline analyst', { rcaId, turns: plan.maxTurns });
   return store.runOfflineAnalysis(rcaId, `${plan.analyst} gave no report within ${plan.maxTurns} turns`);

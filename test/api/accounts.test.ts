@@ -12,7 +12,10 @@ function datadogValidateSimulator(validKey: string): Promise<{ url: string; clos
   });
   return new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () =>
-      resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((r) => server.close(() => r())) }),
+      resolve({
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        close: () => new Promise((r) => server.close(() => r())),
+      }),
     ),
   );
 }
@@ -46,7 +49,13 @@ describe('/v1/accounts', () => {
     expect(res.status).toBe(201);
     const text = await res.text();
     expect(text).not.toContain('good-api-key');
-    expect(JSON.parse(text)).toMatchObject({ name: 'commercial', org_id: '111', is_default: true, api_key_set: true, base_url: datadog.url });
+    expect(JSON.parse(text)).toMatchObject({
+      name: 'commercial',
+      org_id: '111',
+      is_default: true,
+      api_key_set: true,
+      base_url: datadog.url,
+    });
     const row = (await database.db.query("SELECT api_key_enc, app_key_enc FROM accounts WHERE name = 'commercial'")).rows[0];
     expect(row.api_key_enc).not.toContain('good-api-key');
     expect(row.api_key_enc).toMatch(/^v1:/);
@@ -58,17 +67,25 @@ describe('/v1/accounts', () => {
   it('rejects bad input and duplicate names', async () => {
     const bad = await create({ name: 'Bad Name!', api_key: '' });
     expect(bad.status).toBe(400);
-    expect((await bad.json() as any).error.details.map((d: { field: string }) => d.field)).toEqual(expect.arrayContaining(['name', 'api_key', 'app_key']));
+    expect(((await bad.json()) as any).error.details.map((d: { field: string }) => d.field)).toEqual(
+      expect.arrayContaining(['name', 'api_key', 'app_key']),
+    );
     expect((await create({ name: 'commercial', api_key: 'k', app_key: 'k' })).status).toBe(409);
   });
 
   it('updates, sets the default, and deletes', async () => {
     await create({ name: 'gov', org_id: 222, api_key: 'k2', app_key: 'a2' });
-    const put = await api.app.request('/v1/accounts/gov', { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ base_url: 'https://api.ddog-gov.com', api_key: 'k2', app_key: 'a2' }) });
-    expect(await put.json() as any).toMatchObject({ name: 'gov', base_url: 'https://api.ddog-gov.com', is_default: false });
+    const put = await api.app.request('/v1/accounts/gov', {
+      method: 'PUT',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ base_url: 'https://api.ddog-gov.com', api_key: 'k2', app_key: 'a2' }),
+    });
+    expect((await put.json()) as any).toMatchObject({ name: 'gov', base_url: 'https://api.ddog-gov.com', is_default: false });
     const def = await postJson(api.app, '/v1/accounts/gov/default', {}, auth);
-    expect(await def.json() as any).toMatchObject({ is_default: true });
-    expect(await (await api.app.request('/v1/accounts/commercial', { headers: auth })).json() as any).toMatchObject({ is_default: false });
+    expect((await def.json()) as any).toMatchObject({ is_default: true });
+    expect((await (await api.app.request('/v1/accounts/commercial', { headers: auth })).json()) as any).toMatchObject({
+      is_default: false,
+    });
     expect((await api.app.request('/v1/accounts/nosuch', { headers: auth })).status).toBe(404);
     await create({ name: 'temp', api_key: 'k', app_key: 'k' });
     expect((await api.app.request('/v1/accounts/temp', { method: 'DELETE', headers: auth })).status).toBe(204);
@@ -77,32 +94,44 @@ describe('/v1/accounts', () => {
 
   it('routes webhooks by path account, then org_id, then the default', async () => {
     const send = async (path: string, body: Record<string, unknown>) =>
-      (await database.db.query('SELECT account FROM webhook_events WHERE id = $1', [(await (await postJson(api.app, path, body)).json() as any).event_id])).rows[0].account;
+      (
+        await database.db.query('SELECT account FROM webhook_events WHERE id = $1', [
+          ((await (await postJson(api.app, path, body)).json()) as any).event_id,
+        ])
+      ).rows[0].account;
     expect(await send('/v1/webhooks/receive/commercial', { monitor_id: 1, alert_status: 'OK', org_id: 222 })).toBe('commercial');
     expect(await send('/v1/webhooks/receive', { monitor_id: 1, alert_status: 'OK', org_id: 111 })).toBe('commercial');
     expect(await send('/v1/webhooks/receive', { monitor_id: 1, alert_status: 'OK', org_id: 999 })).toBe('gov');
   });
 
   it('tests an account against Datadog key validation', async () => {
-    await api.app.request('/v1/accounts/commercial', { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ base_url: datadog.url }) });
-    const good = await (await postJson(api.app, '/v1/accounts/commercial/test', {}, auth)).json() as any;
+    await api.app.request('/v1/accounts/commercial', {
+      method: 'PUT',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ base_url: datadog.url }),
+    });
+    const good = (await (await postJson(api.app, '/v1/accounts/commercial/test', {}, auth)).json()) as any;
     expect(good).toMatchObject({ account: 'commercial', valid: true });
     await create({ name: 'wrongkey', base_url: datadog.url, api_key: 'bad', app_key: 'bad' });
-    const bad = await (await postJson(api.app, '/v1/accounts/wrongkey/test', {}, auth)).json() as any;
+    const bad = (await (await postJson(api.app, '/v1/accounts/wrongkey/test', {}, auth)).json()) as any;
     expect(bad).toMatchObject({ valid: false, status: 403 });
     expect(JSON.stringify(bad)).not.toContain('"bad"');
   });
 
-  it('refuses a base_url off Datadog\'s sites unless it is loopback or allowed by name', async () => {
+  it("refuses a base_url off Datadog's sites unless it is loopback or allowed by name", async () => {
     for (const base_url of ['https://collector.evil.example', 'http://api.datadoghq.com', 'https://datadoghq.com.evil.example']) {
       const res = await create({ name: 'offsite', base_url, api_key: 'k', app_key: 'a' });
       expect([base_url, res.status]).toEqual([base_url, 400]);
-      expect((await res.json() as any).error.details).toEqual([expect.objectContaining({ field: 'base_url' })]);
+      expect(((await res.json()) as any).error.details).toEqual([expect.objectContaining({ field: 'base_url' })]);
     }
     expect((await create({ name: 'eu', base_url: 'https://api.datadoghq.eu', api_key: 'k', app_key: 'a' })).status).toBe(201);
     const allowing = createTestApi(database.url, testConfig({ RAYNE_API_TOKEN: 'tok', RAYNE_DATADOG_ALLOWED_HOSTS: 'proxy.corp.example' }));
     try {
-      const res = await allowing.app.request('/v1/accounts', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'proxied', base_url: 'https://proxy.corp.example', api_key: 'k', app_key: 'a' }) });
+      const res = await allowing.app.request('/v1/accounts', {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'proxied', base_url: 'https://proxy.corp.example', api_key: 'k', app_key: 'a' }),
+      });
       expect(res.status).toBe(201);
     } finally {
       await allowing.close();
@@ -115,16 +144,24 @@ describe('/v1/accounts', () => {
       return { status: 200, body: { valid: true } };
     });
     const heard: string[] = [];
-    const put = (body: unknown) => api.app.request('/v1/accounts/victim', { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const put = (body: unknown) =>
+      api.app.request('/v1/accounts/victim', {
+        method: 'PUT',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     try {
       await create({ name: 'victim', base_url: datadog.url, api_key: 'good-api-key', app_key: 'stored-app-key' });
       const moved = await put({ base_url: attacker.url });
       expect(moved.status).toBe(400);
-      expect((await moved.json() as any).error.details).toEqual([expect.objectContaining({ field: 'base_url' })]);
+      expect(((await moved.json()) as any).error.details).toEqual([expect.objectContaining({ field: 'base_url' })]);
       expect((await put({ base_url: attacker.url, api_key: 'only-one' })).status).toBe(400);
-      const stored = await (await api.app.request('/v1/accounts/victim', { headers: auth })).json() as any;
+      const stored = (await (await api.app.request('/v1/accounts/victim', { headers: auth })).json()) as any;
       expect(stored.base_url).toBe(datadog.url);
-      expect(await (await postJson(api.app, '/v1/accounts/victim/test', {}, auth)).json()).toMatchObject({ valid: true, base_url: datadog.url });
+      expect(await (await postJson(api.app, '/v1/accounts/victim/test', {}, auth)).json()).toMatchObject({
+        valid: true,
+        base_url: datadog.url,
+      });
       expect(heard).toEqual([]);
       // With keys meant for the new host, the move is allowed; the same URL needs none.
       expect((await put({ base_url: attacker.url, api_key: 'new-api', app_key: 'new-app' })).status).toBe(200);

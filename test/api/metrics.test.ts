@@ -2,7 +2,16 @@ import crypto from 'node:crypto';
 import { freePort } from '../../src/dev/free-port';
 import { type Receiver, startReceiver } from '../../src/demo/receiver';
 import { type JsonServer, startJsonServer } from '../support/json-server';
-import { createTestApi, createTestDatabase, eventStatus, eventually, postJson, startTestWorker, testConfig, type TestApi } from '../support/harness';
+import {
+  createTestApi,
+  createTestDatabase,
+  eventStatus,
+  eventually,
+  postJson,
+  startTestWorker,
+  testConfig,
+  type TestApi,
+} from '../support/harness';
 import { metricValue } from '../support/prometheus';
 
 const SECRET = 'metrics-webhook-secret';
@@ -10,8 +19,13 @@ const AUTH = { 'x-rayne-token': SECRET };
 
 // Monitor ids of this file's own: incident workflow ids are shared on the one Temporal server.
 const alert = (monitorId: number, status: string, extra: Record<string, unknown> = {}) => ({
-  monitor_id: monitorId, alert_status: status, monitor_name: 'Metrics test monitor', hostname: `metrics-host-${monitorId}`,
-  scope: `host:metrics-host-${monitorId}`, transition_id: crypto.randomUUID(), ...extra,
+  monitor_id: monitorId,
+  alert_status: status,
+  monitor_name: 'Metrics test monitor',
+  hostname: `metrics-host-${monitorId}`,
+  scope: `host:metrics-host-${monitorId}`,
+  transition_id: crypto.randomUUID(),
+  ...extra,
 });
 
 describe('GET /metrics', () => {
@@ -30,7 +44,10 @@ describe('GET /metrics', () => {
     worker = await startTestWorker(database.db, config);
     // As in `rayne dev`: the API serves the in-process worker's series too.
     api = createTestApi(database.url, config, undefined, [worker.metrics.registry]);
-    expect((await postJson(api.app, '/v1/accounts', { name: 'metrics', base_url: datadog.url, api_key: 'k', app_key: 'a', is_default: true })).status).toBe(201);
+    expect(
+      (await postJson(api.app, '/v1/accounts', { name: 'metrics', base_url: datadog.url, api_key: 'k', app_key: 'a', is_default: true }))
+        .status,
+    ).toBe(201);
   });
   afterAll(async () => {
     await worker.stop();
@@ -55,15 +72,23 @@ describe('GET /metrics', () => {
     expect((await postJson(api.app, '/v1/webhooks/receive', alert(8810001, 'Alert'))).status).toBe(401);
     expect((await postJson(api.app, '/v1/webhooks/receive', { monitor_id: 'abc' }, AUTH)).status).toBe(400);
     expect((await postJson(api.app, '/v1/webhooks/receive/no-such-metrics-account', alert(8810001, 'Alert'), AUTH)).status).toBe(404);
-    expect((await postJson(api.app, '/v1/webhooks/receive', alert(8810001, 'Alert', { alert_message: 'x'.repeat(1024 * 1024 + 10) }), AUTH)).status).toBe(413);
-    expect((await api.app.request('/v1/webhooks/receive', { method: 'POST', headers: { 'content-type': 'text/plain', ...AUTH }, body: '{}' })).status).toBe(415);
+    expect(
+      (await postJson(api.app, '/v1/webhooks/receive', alert(8810001, 'Alert', { alert_message: 'x'.repeat(1024 * 1024 + 10) }), AUTH))
+        .status,
+    ).toBe(413);
+    expect(
+      (await api.app.request('/v1/webhooks/receive', { method: 'POST', headers: { 'content-type': 'text/plain', ...AUTH }, body: '{}' }))
+        .status,
+    ).toBe(415);
     const after = await scrape();
 
-    const delta = (name: string, labels: Record<string, string> = {}) => metricValue(after, name, labels) - metricValue(before, name, labels);
+    const delta = (name: string, labels: Record<string, string> = {}) =>
+      metricValue(after, name, labels) - metricValue(before, name, labels);
     expect(delta('rayne_webhooks_received_total')).toBe(7);
     expect(delta('rayne_webhooks_duplicated_total')).toBe(1);
-    expect(Object.fromEntries(['400', '401', '404', '413', '415'].map((status) => [status, delta('rayne_webhooks_rejected_total', { status })])))
-      .toEqual({ 400: 1, 401: 1, 404: 1, 413: 1, 415: 1 });
+    expect(
+      Object.fromEntries(['400', '401', '404', '413', '415'].map((status) => [status, delta('rayne_webhooks_rejected_total', { status })])),
+    ).toEqual({ 400: 1, 401: 1, 404: 1, 413: 1, 415: 1 });
     expect(delta('rayne_workflows_started_total', { workflow_type: 'incidentWorkflow' })).toBe(1);
     // Process metrics come along.
     expect(after).toContain('process_cpu_user_seconds_total');
@@ -75,7 +100,10 @@ describe('GET /metrics', () => {
       const before = await scrape(down.app);
       expect((await postJson(down.app, '/v1/webhooks/receive', alert(8810002, 'Alert'))).status).toBe(503);
       const after = await scrape(down.app);
-      expect(metricValue(after, 'rayne_webhooks_rejected_total', { status: '503' }) - metricValue(before, 'rayne_webhooks_rejected_total', { status: '503' })).toBe(1);
+      expect(
+        metricValue(after, 'rayne_webhooks_rejected_total', { status: '503' }) -
+          metricValue(before, 'rayne_webhooks_rejected_total', { status: '503' }),
+      ).toBe(1);
       expect(metricValue(after, 'rayne_workflow_start_failures_total', { workflow_type: 'incidentWorkflow' })).toBe(1);
       expect(metricValue(after, 'rayne_workflows_started_total')).toBe(0);
     } finally {
@@ -99,9 +127,12 @@ describe('GET /metrics', () => {
     // The recovery completes the incident workflow; the Alert's RCA (offline, its Datadog refusing) completes on its own time.
     const after = await eventually(async () => {
       const text = await scrape();
-      return metricValue(text, 'rayne_workflows_closed_total', closed) > metricValue(before, 'rayne_workflows_closed_total', closed)
-        && metricValue(text, 'rayne_rca_duration_seconds_count', { outcome: 'completed' }) > metricValue(before, 'rayne_rca_duration_seconds_count', { outcome: 'completed' })
-        && text;
+      return (
+        metricValue(text, 'rayne_workflows_closed_total', closed) > metricValue(before, 'rayne_workflows_closed_total', closed) &&
+        metricValue(text, 'rayne_rca_duration_seconds_count', { outcome: 'completed' }) >
+          metricValue(before, 'rayne_rca_duration_seconds_count', { outcome: 'completed' }) &&
+        text
+      );
     }, 45_000);
     const delta = (name: string, labels: Record<string, string>) => metricValue(after, name, labels) - metricValue(before, name, labels);
     expect(delta('rayne_workflows_closed_total', closed)).toBe(1);

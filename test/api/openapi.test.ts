@@ -1,6 +1,10 @@
 import { createTestApi, createTestDatabase, testConfig, type TestApi } from '../support/harness';
 
-type Operation = { parameters?: Array<{ name: string; in: string }>; responses?: Record<string, unknown>; security?: Array<Record<string, string[]>> };
+type Operation = {
+  parameters?: Array<{ name: string; in: string }>;
+  responses?: Record<string, unknown>;
+  security?: Array<Record<string, string[]>>;
+};
 type Spec = {
   openapi: string;
   info: { title: string; version: string };
@@ -43,7 +47,7 @@ describe('GET /openapi.json and /docs', () => {
     api = createTestApi(database.url, testConfig({ RAYNE_API_TOKEN: 'docs-test-token', RAYNE_WEBHOOK_SECRET: 'docs-test-secret' }));
     const res = await api.app.request('/openapi.json');
     expect(res.status).toBe(200);
-    spec = await res.json() as Spec;
+    spec = (await res.json()) as Spec;
   });
   afterAll(async () => {
     await api.close();
@@ -56,7 +60,13 @@ describe('GET /openapi.json and /docs', () => {
         .filter((r) => r.method !== 'ALL' && !isDocs(r.path) && !isConsole(r.path)) // ALL: .use() middleware
         .flatMap((r) => openApiPaths(r.path).map((p) => `${r.method} ${p}`)),
     );
-    const described = new Set(Object.entries(spec.paths).flatMap(([p, ops]) => Object.keys(ops).filter((m) => METHODS.includes(m)).map((m) => `${m.toUpperCase()} ${p}`)));
+    const described = new Set(
+      Object.entries(spec.paths).flatMap(([p, ops]) =>
+        Object.keys(ops)
+          .filter((m) => METHODS.includes(m))
+          .map((m) => `${m.toUpperCase()} ${p}`),
+      ),
+    );
     expect(served.size).toBeGreaterThan(30);
     expect([...served].filter((r) => !described.has(r))).toEqual([]);
     expect([...described].filter((r) => !served.has(r))).toEqual([]);
@@ -75,7 +85,13 @@ describe('GET /openapi.json and /docs', () => {
       const pathParams = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
       for (const [method, op] of Object.entries(ops)) {
         const where = `${method.toUpperCase()} ${path}`;
-        expect([where, (op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name).sort()]).toEqual([where, pathParams]);
+        expect([
+          where,
+          (op.parameters ?? [])
+            .filter((p) => p.in === 'path')
+            .map((p) => p.name)
+            .sort(),
+        ]).toEqual([where, pathParams]);
         expect([where, Object.keys(op.responses ?? {}).length > 0]).toEqual([where, true]);
         for (const requirement of op.security ?? []) {
           for (const scheme of Object.keys(requirement)) expect(spec.components.securitySchemes).toHaveProperty(scheme);
@@ -98,19 +114,28 @@ describe('GET /openapi.json and /docs', () => {
     });
     expect(op('/v1/accounts', 'post')).toMatchObject({
       requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/CreateAccount' } } } },
-      responses: { 201: {}, 400: { content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }, 409: {}, 415: {} },
+      responses: {
+        201: {},
+        400: { content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        409: {},
+        415: {},
+      },
     });
     expect(op('/v1/webhooks/receive', 'post')).toMatchObject({
       requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/DatadogAlert' } } } },
       responses: { 200: {}, 202: {}, 413: {}, 415: {}, 503: { headers: { 'Retry-After': {} } } },
     });
-    expect(Object.keys((op('/v1/webhooks/github/issues', 'post') as { requestBody: { content: object } }).requestBody.content))
-      .toEqual(['application/json', 'application/x-www-form-urlencoded']);
+    expect(Object.keys((op('/v1/webhooks/github/issues', 'post') as { requestBody: { content: object } }).requestBody.content)).toEqual([
+      'application/json',
+      'application/x-www-form-urlencoded',
+    ]);
     expect(spec.components.schemas.Error).toMatchObject({ properties: { error: { required: ['code', 'message'] } } });
     // A stored report may predate hypotheses and verdicts: both are described, neither required.
     const report = spec.components.schemas.RcaReport as { properties: Record<string, any>; required: string[] };
     expect(report.properties.verdict.enum).toEqual(['confirmed', 'likely', 'inconclusive']);
-    expect(report.properties.hypotheses.items.required).toEqual(expect.arrayContaining(['category', 'culprit', 'statement', 'score', 'supporting', 'against']));
+    expect(report.properties.hypotheses.items.required).toEqual(
+      expect.arrayContaining(['category', 'culprit', 'statement', 'score', 'supporting', 'against']),
+    );
     expect(report.required).toEqual(expect.arrayContaining(['summary', 'root_cause', 'category']));
     expect(report.required).not.toContain('hypotheses');
     expect(report.required).not.toContain('verdict');
@@ -119,27 +144,47 @@ describe('GET /openapi.json and /docs', () => {
   it('validates with the schemas it documents, answering as before: 415, 400 with field details, 400 for a bad id', async () => {
     const auth = { authorization: 'Bearer docs-test-token' };
     const call = async (path: string, init: RequestInit = {}) => {
-      const res = await api.app.request(path, { ...init, headers: { ...auth, ...init.headers as Record<string, string> } });
-      return { status: res.status, error: ((await res.json()) as { error: { code: string; message: string; details?: Array<{ field: string }> } }).error };
+      const res = await api.app.request(path, { ...init, headers: { ...auth, ...(init.headers as Record<string, string>) } });
+      return {
+        status: res.status,
+        error: ((await res.json()) as { error: { code: string; message: string; details?: Array<{ field: string }> } }).error,
+      };
     };
     expect(await call('/v1/accounts', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' })).toEqual({
-      status: 415, error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'content-type must be application/json (got "text/plain")' },
+      status: 415,
+      error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'content-type must be application/json (got "text/plain")' },
     });
-    expect(await call('/v1/accounts', { method: 'POST' })).toMatchObject({ status: 415, error: { message: 'content-type must be application/json (got "none")' } });
-    expect(await call('/v1/accounts', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{nope' }))
-      .toMatchObject({ status: 400, error: { code: 'BAD_REQUEST', message: expect.stringMatching(/^body is not valid JSON: /) } });
-    const body = await call('/v1/rca/123/feedback', { method: 'POST', headers: { 'content-type': 'application/json; charset=utf-8' }, body: '{"verdict":"maybe","x":1}' });
+    expect(await call('/v1/accounts', { method: 'POST' })).toMatchObject({
+      status: 415,
+      error: { message: 'content-type must be application/json (got "none")' },
+    });
+    expect(await call('/v1/accounts', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{nope' })).toMatchObject({
+      status: 400,
+      error: { code: 'BAD_REQUEST', message: expect.stringMatching(/^body is not valid JSON: /) },
+    });
+    const body = await call('/v1/rca/123/feedback', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: '{"verdict":"maybe","x":1}',
+    });
     expect(body).toMatchObject({ status: 400, error: { code: 'BAD_REQUEST', message: 'invalid request body' } });
     expect(body.error.details!.map((d) => d.field).sort()).toEqual(['(body)', 'verdict']);
     const query = await call('/v1/webhooks/events?limit=0&status=lost');
     expect(query).toMatchObject({ status: 400, error: { code: 'BAD_REQUEST', message: 'invalid query parameters' } });
     expect(query.error.details!.map((d) => d.field).sort()).toEqual(['limit', 'status']);
     expect(await call('/v1/webhooks/events/abc')).toEqual({
-      status: 400, error: { code: 'BAD_REQUEST', message: 'event id must be a number', details: [{ field: 'id', message: 'event id must be a number' }] },
+      status: 400,
+      error: {
+        code: 'BAD_REQUEST',
+        message: 'event id must be a number',
+        details: [{ field: 'id', message: 'event id must be a number' }],
+      },
     });
     expect(await call('/v1/rca/nope/evidence')).toEqual({
-      status: 400, error: {
-        code: 'BAD_REQUEST', message: 'an RCA id is an event id (123) or a full id such as rca/123/rerun-1',
+      status: 400,
+      error: {
+        code: 'BAD_REQUEST',
+        message: 'an RCA id is an event id (123) or a full id such as rca/123/rerun-1',
         details: [{ field: 'id', message: 'an RCA id is an event id (123) or a full id such as rca/123/rerun-1' }],
       },
     });
@@ -158,7 +203,9 @@ describe('GET /openapi.json and /docs', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
     const html = await res.text();
     const urls = [...html.matchAll(/\b(?:src|href|data-url)="([^"]+)"/g)].map((m) => m[1]!);
-    expect(urls).toEqual(expect.arrayContaining([expect.stringContaining('swagger-ui-bundle.js'), expect.stringContaining('swagger-ui.css'), 'openapi.json']));
+    expect(urls).toEqual(
+      expect.arrayContaining([expect.stringContaining('swagger-ui-bundle.js'), expect.stringContaining('swagger-ui.css'), 'openapi.json']),
+    );
     for (const url of urls) {
       const resolved = new URL(url, 'http://rayne.test/docs');
       expect(resolved.origin).toBe('http://rayne.test');

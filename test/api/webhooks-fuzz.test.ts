@@ -18,7 +18,14 @@ describe('POST /v1/webhooks/receive under hostile input', () => {
   });
   afterAll(async () => {
     const { rows } = await database.db.query("SELECT DISTINCT workflow_id FROM webhook_events WHERE status IN ('started', 'processed')");
-    await Promise.all(rows.map((r) => api.runtime.temporal.workflow.getHandle(r.workflow_id).terminate('test over').catch(() => undefined)));
+    await Promise.all(
+      rows.map((r) =>
+        api.runtime.temporal.workflow
+          .getHandle(r.workflow_id)
+          .terminate('test over')
+          .catch(() => undefined),
+      ),
+    );
     await worker.stop();
     await api.close();
     await database.drop();
@@ -27,19 +34,22 @@ describe('POST /v1/webhooks/receive under hostile input', () => {
   it('never answers 5xx, stores each accepted delivery once, and every stored event reaches a final state', async () => {
     const accepted = new Set<string>();
     let deliveries = 0;
-    await fc.assert(fc.asyncProperty(hostileDatadogAlert, fc.boolean(), async (payload, redeliver) => {
-      const first = await postJson(api.app, '/v1/webhooks/receive', payload);
-      const body = await first.json() as { event_id?: string };
-      deliveries += 1;
-      expect(first.status).toBeLessThan(500);
-      if (first.status < 300) accepted.add(body.event_id!);
-      if (!redeliver) return;
-      const again = await postJson(api.app, '/v1/webhooks/receive', payload);
-      deliveries += 1;
-      // A redelivery of a stored event names the same event; one of a refused delivery is refused alike.
-      expect(again.status).toBe(first.status === 202 ? 200 : first.status);
-      if (first.status < 300) expect((await again.json() as { event_id: string }).event_id).toBe(body.event_id);
-    }), FUZZ);
+    await fc.assert(
+      fc.asyncProperty(hostileDatadogAlert, fc.boolean(), async (payload, redeliver) => {
+        const first = await postJson(api.app, '/v1/webhooks/receive', payload);
+        const body = (await first.json()) as { event_id?: string };
+        deliveries += 1;
+        expect(first.status).toBeLessThan(500);
+        if (first.status < 300) accepted.add(body.event_id!);
+        if (!redeliver) return;
+        const again = await postJson(api.app, '/v1/webhooks/receive', payload);
+        deliveries += 1;
+        // A redelivery of a stored event names the same event; one of a refused delivery is refused alike.
+        expect(again.status).toBe(first.status === 202 ? 200 : first.status);
+        if (first.status < 300) expect(((await again.json()) as { event_id: string }).event_id).toBe(body.event_id);
+      }),
+      FUZZ,
+    );
 
     expect(deliveries).toBeGreaterThanOrEqual(FUZZ.numRuns);
     expect(accepted.size).toBeGreaterThan(FUZZ.numRuns / 10); // the generator must reach the stored path, not only 4xx

@@ -1,13 +1,34 @@
 import type { Db } from '../../src/db/pool';
 import { RayneAccount, RayneHost, RayneMonitorId, RayneService } from '../../src/contracts/search-attributes';
-import { createTestApi, createTestDatabase, eventStatus, eventually, postJson, startTestWorker, testConfig, type TestApi } from '../support/harness';
+import {
+  createTestApi,
+  createTestDatabase,
+  eventStatus,
+  eventually,
+  postJson,
+  startTestWorker,
+  testConfig,
+  type TestApi,
+} from '../support/harness';
 
 const alert = (overrides: Record<string, unknown> = {}) => ({
-  alert_id: 123456789, alert_title: 'High CPU Usage on web-server-01', alert_message: '%%%\nCPU above 90%\n%%%',
-  alert_status: 'Alert', monitor_id: 87654321, monitor_name: 'High CPU Alert', monitor_type: 'metric alert',
-  tags: ['env:production', 'service:api-gateway'], timestamp: 1706540400, hostname: 'web-server-01',
-  service: 'api-gateway', scope: 'host:web-server-01', transition_id: 'abc123', org_id: 123456,
-  APPLICATION_TEAM: 'platform-engineering', URGENCY: 'high', UNKNOWN_FIELD: { kept: true },
+  alert_id: 123456789,
+  alert_title: 'High CPU Usage on web-server-01',
+  alert_message: '%%%\nCPU above 90%\n%%%',
+  alert_status: 'Alert',
+  monitor_id: 87654321,
+  monitor_name: 'High CPU Alert',
+  monitor_type: 'metric alert',
+  tags: ['env:production', 'service:api-gateway'],
+  timestamp: 1706540400,
+  hostname: 'web-server-01',
+  service: 'api-gateway',
+  scope: 'host:web-server-01',
+  transition_id: 'abc123',
+  org_id: 123456,
+  APPLICATION_TEAM: 'platform-engineering',
+  URGENCY: 'high',
+  UNKNOWN_FIELD: { kept: true },
   ...overrides,
 });
 
@@ -32,7 +53,7 @@ describe('POST /v1/webhooks/receive', () => {
   it('answers 202 with the ids once stored and started, and the workflow records the transition', async () => {
     const res = await postJson(api.app, '/v1/webhooks/receive', alert());
     expect(res.status).toBe(202);
-    const body = await res.json() as any;
+    const body = (await res.json()) as any;
     expect(body).toMatchObject({ workflow_id: 'incident/default/87654321/host:web-server-01', duplicate: false });
     expect(body.run_id).toEqual(expect.any(String));
     await eventually(async () => (await eventStatus(database.db, body.event_id)) === 'processed');
@@ -40,15 +61,20 @@ describe('POST /v1/webhooks/receive', () => {
     expect(row.payload).toMatchObject({ UNKNOWN_FIELD: { kept: true }, alert_message: '%%%\nCPU above 90%\n%%%' });
     expect(row.processing).toMatchObject({ status: 'Alert', startRca: true, episode: 1 });
     const { typedSearchAttributes: attrs } = await api.runtime.temporal.workflow.getHandle(body.workflow_id).describe();
-    expect([RayneMonitorId, RayneService, RayneHost, RayneAccount].map((key) => attrs.get(key))).toEqual(['87654321', 'api-gateway', 'web-server-01', 'default']);
+    expect([RayneMonitorId, RayneService, RayneHost, RayneAccount].map((key) => attrs.get(key))).toEqual([
+      '87654321',
+      'api-gateway',
+      'web-server-01',
+      'default',
+    ]);
   });
 
   it('answers 200 with the original ids for a redelivery, and changes nothing', async () => {
-    const first = await (await postJson(api.app, '/v1/webhooks/receive', alert({ transition_id: 'redeliver' }))).json() as any;
+    const first = (await (await postJson(api.app, '/v1/webhooks/receive', alert({ transition_id: 'redeliver' }))).json()) as any;
     const before = await countEvents(database.db);
     const again = await postJson(api.app, '/v1/webhooks/receive', alert({ transition_id: 'redeliver', URGENCY: 'changed' }));
     expect(again.status).toBe(200);
-    expect(await again.json() as any).toEqual({ ...first, duplicate: true });
+    expect((await again.json()) as any).toEqual({ ...first, duplicate: true });
     expect(await countEvents(database.db)).toBe(before);
   });
 
@@ -56,7 +82,11 @@ describe('POST /v1/webhooks/receive', () => {
     const body = { monitor_id: 77, alert_status: 'Warn', hostname: 'h1', b: 1, a: 2 };
     const first = await postJson(api.app, '/v1/webhooks/receive', body);
     expect(first.status).toBe(202);
-    const second = await postJson(api.app, '/v1/webhooks/receive', JSON.stringify({ a: 2, b: 1, hostname: 'h1', alert_status: 'Warn', monitor_id: '77' }));
+    const second = await postJson(
+      api.app,
+      '/v1/webhooks/receive',
+      JSON.stringify({ a: 2, b: 1, hostname: 'h1', alert_status: 'Warn', monitor_id: '77' }),
+    );
     // A string monitor id is a different raw payload, so only a byte-for-byte-equivalent object is a duplicate.
     const third = await postJson(api.app, '/v1/webhooks/receive', { a: 2, b: 1, hostname: 'h1', alert_status: 'Warn', monitor_id: 77 });
     expect(second.status).toBe(202);
@@ -67,9 +97,11 @@ describe('POST /v1/webhooks/receive', () => {
     const before = await countEvents(database.db);
     const res = await postJson(api.app, '/v1/webhooks/receive', { monitor_id: 'abc', alert_status: 'Exploded', timestamp: 'yesterday' });
     expect(res.status).toBe(400);
-    const { error } = await res.json() as any;
+    const { error } = (await res.json()) as any;
     expect(error.code).toBe('BAD_REQUEST');
-    expect(error.details.map((d: { field: string }) => d.field)).toEqual(expect.arrayContaining(['monitor_id', 'alert_status', 'timestamp']));
+    expect(error.details.map((d: { field: string }) => d.field)).toEqual(
+      expect.arrayContaining(['monitor_id', 'alert_status', 'timestamp']),
+    );
     expect((await postJson(api.app, '/v1/webhooks/receive', '{not json')).status).toBe(400);
     expect(await countEvents(database.db)).toBe(before);
   });
@@ -89,28 +121,33 @@ describe('POST /v1/webhooks/receive', () => {
   });
 
   it('lists events with filters and cursor pagination, and shows one with its workflow status', async () => {
-    for (const id of [1, 2, 3]) await postJson(api.app, '/v1/webhooks/receive', alert({ monitor_id: 555, transition_id: `page-${id}`, alert_status: id === 3 ? 'Warn' : 'Alert' }));
-    const page1 = await (await api.app.request('/v1/webhooks/events?monitor_id=555&limit=2')).json() as any;
+    for (const id of [1, 2, 3])
+      await postJson(
+        api.app,
+        '/v1/webhooks/receive',
+        alert({ monitor_id: 555, transition_id: `page-${id}`, alert_status: id === 3 ? 'Warn' : 'Alert' }),
+      );
+    const page1 = (await (await api.app.request('/v1/webhooks/events?monitor_id=555&limit=2')).json()) as any;
     expect(page1.events).toHaveLength(2);
-    const page2 = await (await api.app.request(`/v1/webhooks/events?monitor_id=555&limit=2&cursor=${page1.next_cursor}`)).json() as any;
+    const page2 = (await (await api.app.request(`/v1/webhooks/events?monitor_id=555&limit=2&cursor=${page1.next_cursor}`)).json()) as any;
     expect(page2.events).toHaveLength(1);
     expect(page2.next_cursor).toBeNull();
-    const warns = await (await api.app.request('/v1/webhooks/events?monitor_id=555&alert_status=Warn')).json() as any;
+    const warns = (await (await api.app.request('/v1/webhooks/events?monitor_id=555&alert_status=Warn')).json()) as any;
     expect(warns.events.map((e: { alert_status: string }) => e.alert_status)).toEqual(['Warn']);
     expect((await api.app.request('/v1/webhooks/events?since=yesterday')).status).toBe(400);
 
-    const shown = await (await api.app.request(`/v1/webhooks/events/${page2.events[0].id}`)).json() as any;
+    const shown = (await (await api.app.request(`/v1/webhooks/events/${page2.events[0].id}`)).json()) as any;
     expect(shown.workflow.status).toMatch(/RUNNING|COMPLETED/);
     expect((await api.app.request('/v1/webhooks/events/999999')).status).toBe(404);
   });
 
   it('reports stats, liveness and readiness', async () => {
-    const stats = await (await api.app.request('/v1/webhooks/stats')).json() as any;
+    const stats = (await (await api.app.request('/v1/webhooks/stats')).json()) as any;
     expect(stats.total).toBeGreaterThan(0);
     expect(stats.by_alert_status.Alert).toBeGreaterThan(0);
     expect((await api.app.request('/health')).status).toBe(200);
     const ready = await api.app.request('/ready');
-    expect(await ready.json() as any).toEqual({ status: 'ready', checks: { postgres: 'ok', temporal: 'ok' } });
+    expect((await ready.json()) as any).toEqual({ status: 'ready', checks: { postgres: 'ok', temporal: 'ok' } });
   });
 });
 
@@ -131,7 +168,7 @@ describe('webhook and management auth', () => {
     const body = { monitor_id: 1, alert_status: 'OK' };
     const denied = await postJson(api.app, '/v1/webhooks/receive', body);
     expect(denied.status).toBe(401);
-    expect(JSON.stringify(await denied.json() as any)).not.toContain('hook-secret');
+    expect(JSON.stringify((await denied.json()) as any)).not.toContain('hook-secret');
     expect((await postJson(api.app, '/v1/webhooks/receive', body, { 'x-rayne-token': 'wrong' })).status).toBe(401);
     expect((await postJson(api.app, '/v1/webhooks/receive', body, { 'x-rayne-token': 'hook-secret' })).status).toBe(202);
     const basic = `Basic ${Buffer.from('datadog:hook-secret').toString('base64')}`;

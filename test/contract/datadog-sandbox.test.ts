@@ -44,14 +44,17 @@ interface ContractCase {
 
 /** Every value at a path (`hostList[].metrics.cpu`); missing steps give none. */
 function valuesAt(value: unknown, fieldPath: string): unknown[] {
-  return fieldPath.split('.').reduce<unknown[]>((current, step) => {
-    const [, key, each] = /^([^[]*)(\[\])?$/.exec(step) ?? [];
-    return current.flatMap((v) => {
-      const next = key ? (v as Record<string, unknown> | null | undefined)?.[key] : v;
-      if (next === undefined || next === null) return [];
-      return each ? (Array.isArray(next) ? next : []) : [next];
-    });
-  }, [value]);
+  return fieldPath.split('.').reduce<unknown[]>(
+    (current, step) => {
+      const [, key, each] = /^([^[]*)(\[\])?$/.exec(step) ?? [];
+      return current.flatMap((v) => {
+        const next = key ? (v as Record<string, unknown> | null | undefined)?.[key] : v;
+        if (next === undefined || next === null) return [];
+        return each ? (Array.isArray(next) ? next : []) : [next];
+      });
+    },
+    [value],
+  );
 }
 
 const typeOf = (v: unknown) => (v instanceof Date ? 'date' : Array.isArray(v) ? 'array' : typeof v);
@@ -72,7 +75,8 @@ function sdkTypeAt(models: Models, root: string, fieldPath: string): FieldType |
   if (['string', 'number', 'boolean'].includes(type)) return type as FieldType;
   if (type === 'Date') return 'date';
   if (/^(Array<|\[)/.test(type)) return 'array';
-  if (type.startsWith('{') || typeof (models[type] as { getAttributeTypeMap?: unknown })?.getAttributeTypeMap === 'function') return 'object';
+  if (type.startsWith('{') || typeof (models[type] as { getAttributeTypeMap?: unknown })?.getAttributeTypeMap === 'function')
+    return 'object';
   return undefined;
 }
 
@@ -98,13 +102,20 @@ async function twoPages<T extends { meta?: { page?: { after?: string } } }>(page
 
 /** The second page continues the first: no item on both. */
 function pagesAreDisjoint(result: unknown) {
-  const [first = [], second = []] = (result as Array<{ data?: Array<{ id?: string }> }>).map((page) => (page.data ?? []).map((item) => item.id));
+  const [first = [], second = []] = (result as Array<{ data?: Array<{ id?: string }> }>).map((page) =>
+    (page.data ?? []).map((item) => item.id),
+  );
   expect(second.length).toBeGreaterThan(0);
   expect(second.filter((id) => first.includes(id))).toEqual([]);
 }
 
-const markdownCell = (text: string) => ({ type: 'notebook_cells' as const, attributes: { definition: { type: 'markdown' as const, text } } });
-const notebookBody = (name: string) => ({ data: { type: 'notebooks' as const, attributes: { name, cells: [markdownCell(`# ${name}`)], time: { liveSpan: '1h' as const } } } });
+const markdownCell = (text: string) => ({
+  type: 'notebook_cells' as const,
+  attributes: { definition: { type: 'markdown' as const, text } },
+});
+const notebookBody = (name: string) => ({
+  data: { type: 'notebooks' as const, attributes: { name, cells: [markdownCell(`# ${name}`)], time: { liveSpan: '1h' as const } } },
+});
 const logSearchWindow = { from: 'now-15m', to: 'now' };
 const eventSearchWindow = { from: 'now-1d', to: 'now' };
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -119,17 +130,30 @@ const CASES: ContractCase[] = [
   },
   {
     operation: 'getMonitor',
-    recording: { cassette: "v1/Monitors/Get-a-monitor-s-details-returns-OK-response", requests: ['GET /api/v1/monitor/{id}'] },
+    recording: { cassette: 'v1/Monitors/Get-a-monitor-s-details-returns-OK-response', requests: ['GET /api/v1/monitor/{id}'] },
     response: { models: v1, type: 'Monitor' },
     call: (c, ids) => new v1.MonitorsApi(c).getMonitor({ monitorId: ids.monitorId }),
     fields: {
-      id: 'number', name: 'string', type: 'string', query: 'string', message: 'string', tags: 'array', 'tags[]': 'string',
-      overallState: 'string', priority: 'number', options: 'object', created: 'date', modified: 'date',
+      id: 'number',
+      name: 'string',
+      type: 'string',
+      query: 'string',
+      message: 'string',
+      tags: 'array',
+      'tags[]': 'string',
+      overallState: 'string',
+      priority: 'number',
+      options: 'object',
+      created: 'date',
+      modified: 'date',
     },
   },
   {
     operation: 'getMonitor of an unknown monitor',
-    recording: { cassette: 'v1/Monitors/Get-a-monitor-s-details-returns-Monitor-Not-Found-error-response', requests: ['GET /api/v1/monitor/{id}'] },
+    recording: {
+      cassette: 'v1/Monitors/Get-a-monitor-s-details-returns-Monitor-Not-Found-error-response',
+      requests: ['GET /api/v1/monitor/{id}'],
+    },
     response: { models: v1, type: 'Monitor' },
     call: (c) => new v1.MonitorsApi(c).getMonitor({ monitorId: 12345 }),
     fields: {},
@@ -140,7 +164,14 @@ const CASES: ContractCase[] = [
     recording: { cassette: 'v1/Monitors/Get-all-monitors-returns-OK-response-with-pagination', requests: ['GET /api/v1/monitor'] },
     response: { models: v1, type: 'Array<Monitor>' },
     call: (c) => new v1.MonitorsApi(c).listMonitors({ page: 0, pageSize: 2 }),
-    fields: { '[].id': 'number', '[].name': 'string', '[].type': 'string', '[].query': 'string', '[].tags[]': 'string', '[].overallState': 'string' },
+    fields: {
+      '[].id': 'number',
+      '[].name': 'string',
+      '[].type': 'string',
+      '[].query': 'string',
+      '[].tags[]': 'string',
+      '[].overallState': 'string',
+    },
   },
   {
     operation: 'searchMonitors',
@@ -148,10 +179,19 @@ const CASES: ContractCase[] = [
     response: { models: v1, type: 'MonitorSearchResponse' },
     call: (c) => new v1.MonitorsApi(c).searchMonitors({}),
     fields: {
-      'monitors[].id': 'number', 'monitors[].name': 'string', 'monitors[].status': 'string', 'monitors[].type': 'string',
-      'monitors[].query': 'string', 'monitors[].tags[]': 'string', 'monitors[].classification': 'string',
-      'metadata.totalCount': 'number', 'metadata.page': 'number', 'metadata.perPage': 'number', 'metadata.pageCount': 'number',
-      'counts.status[].name': 'string', 'counts.status[].count': 'number',
+      'monitors[].id': 'number',
+      'monitors[].name': 'string',
+      'monitors[].status': 'string',
+      'monitors[].type': 'string',
+      'monitors[].query': 'string',
+      'monitors[].tags[]': 'string',
+      'monitors[].classification': 'string',
+      'metadata.totalCount': 'number',
+      'metadata.page': 'number',
+      'metadata.perPage': 'number',
+      'metadata.pageCount': 'number',
+      'counts.status[].name': 'string',
+      'counts.status[].count': 'number',
     },
   },
   {
@@ -160,10 +200,18 @@ const CASES: ContractCase[] = [
     response: { models: v1, type: 'HostListResponse' },
     call: (c) => new v1.HostsApi(c).listHosts({ includeHostsMetadata: true }),
     fields: {
-      'hostList[].name': 'string', 'hostList[].hostName': 'string', 'hostList[].up': 'boolean', 'hostList[].apps[]': 'string',
-      'hostList[].tagsBySource': 'object', 'hostList[].metrics.cpu': 'number', 'hostList[].metrics.iowait': 'number',
-      'hostList[].metrics.load': 'number', 'hostList[].lastReportedTime': 'number', 'hostList[].meta.platform': 'string',
-      totalReturned: 'number', totalMatching: 'number',
+      'hostList[].name': 'string',
+      'hostList[].hostName': 'string',
+      'hostList[].up': 'boolean',
+      'hostList[].apps[]': 'string',
+      'hostList[].tagsBySource': 'object',
+      'hostList[].metrics.cpu': 'number',
+      'hostList[].metrics.iowait': 'number',
+      'hostList[].metrics.load': 'number',
+      'hostList[].lastReportedTime': 'number',
+      'hostList[].meta.platform': 'string',
+      totalReturned: 'number',
+      totalMatching: 'number',
     },
     // The recorded answer has exact_total_matching but no total_matching.
     notRecorded: ['totalMatching'],
@@ -181,42 +229,83 @@ const CASES: ContractCase[] = [
     response: { models: v1, type: 'EventListResponse' },
     call: (c) => new v1.EventsApi(c).listEvents({ start: nowSeconds() - 86400, end: nowSeconds() }),
     fields: {
-      'events[].id': 'number', 'events[].title': 'string', 'events[].text': 'string', 'events[].dateHappened': 'number',
-      'events[].tags[]': 'string', 'events[].alertType': 'string', 'events[].sourceTypeName': 'string', 'events[].url': 'string',
+      'events[].id': 'number',
+      'events[].title': 'string',
+      'events[].text': 'string',
+      'events[].dateHappened': 'number',
+      'events[].tags[]': 'string',
+      'events[].alertType': 'string',
+      'events[].sourceTypeName': 'string',
+      'events[].url': 'string',
     },
   },
   {
     operation: 'listEvents (v2) over two pages',
-    recording: { cassette: 'v2/Events/Get-a-list-of-events-returns-OK-response-with-pagination', requests: ['GET /api/v2/events', 'GET /api/v2/events'] },
+    recording: {
+      cassette: 'v2/Events/Get-a-list-of-events-returns-OK-response-with-pagination',
+      requests: ['GET /api/v2/events', 'GET /api/v2/events'],
+    },
     response: { models: v2, type: 'Array<EventsListResponse>' },
-    call: (c) => twoPages((pageCursor) => new v2.EventsApi(c).listEvents({ filterFrom: eventSearchWindow.from, filterTo: eventSearchWindow.to, pageLimit: 2, pageCursor })),
+    call: (c) =>
+      twoPages((pageCursor) =>
+        new v2.EventsApi(c).listEvents({ filterFrom: eventSearchWindow.from, filterTo: eventSearchWindow.to, pageLimit: 2, pageCursor }),
+      ),
     fields: {
-      '[].data[].id': 'string', '[].data[].type': 'string', '[].data[].attributes.timestamp': 'date', '[].data[].attributes.message': 'string',
-      '[].data[].attributes.tags[]': 'string', '[].data[].attributes.attributes.title': 'string', '[].data[].attributes.attributes.timestamp': 'number',
-      '[].meta.page.after': 'string', '[].links.next': 'string',
+      '[].data[].id': 'string',
+      '[].data[].type': 'string',
+      '[].data[].attributes.timestamp': 'date',
+      '[].data[].attributes.message': 'string',
+      '[].data[].attributes.tags[]': 'string',
+      '[].data[].attributes.attributes.title': 'string',
+      '[].data[].attributes.attributes.timestamp': 'number',
+      '[].meta.page.after': 'string',
+      '[].links.next': 'string',
     },
     check: pagesAreDisjoint,
   },
   {
     operation: 'searchEvents (v2) over two pages',
-    recording: { cassette: 'v2/Events/Search-events-returns-OK-response-with-pagination', requests: ['POST /api/v2/events/search', 'POST /api/v2/events/search'] },
+    recording: {
+      cassette: 'v2/Events/Search-events-returns-OK-response-with-pagination',
+      requests: ['POST /api/v2/events/search', 'POST /api/v2/events/search'],
+    },
     response: { models: v2, type: 'Array<EventsListResponse>' },
-    call: (c) => twoPages((cursor) => new v2.EventsApi(c).searchEvents({ body: { filter: eventSearchWindow, page: { limit: 2, cursor }, sort: 'timestamp' } })),
+    call: (c) =>
+      twoPages((cursor) =>
+        new v2.EventsApi(c).searchEvents({ body: { filter: eventSearchWindow, page: { limit: 2, cursor }, sort: 'timestamp' } }),
+      ),
     fields: {
-      '[].data[].id': 'string', '[].data[].attributes.timestamp': 'date', '[].data[].attributes.message': 'string',
-      '[].data[].attributes.tags[]': 'string', '[].data[].attributes.attributes.title': 'string', '[].meta.page.after': 'string',
+      '[].data[].id': 'string',
+      '[].data[].attributes.timestamp': 'date',
+      '[].data[].attributes.message': 'string',
+      '[].data[].attributes.tags[]': 'string',
+      '[].data[].attributes.attributes.title': 'string',
+      '[].meta.page.after': 'string',
     },
     check: pagesAreDisjoint,
   },
   {
     operation: 'listLogs (v2) over two pages',
-    recording: { cassette: 'v2/Logs/Search-logs-returns-OK-response-with-pagination', requests: ['POST /api/v2/logs/events/search', 'POST /api/v2/logs/events/search'] },
+    recording: {
+      cassette: 'v2/Logs/Search-logs-returns-OK-response-with-pagination',
+      requests: ['POST /api/v2/logs/events/search', 'POST /api/v2/logs/events/search'],
+    },
     response: { models: v2, type: 'Array<LogsListResponse>' },
-    call: (c) => twoPages((cursor) => new v2.LogsApi(c).listLogs({ body: { filter: logSearchWindow, page: { limit: 2, cursor }, sort: 'timestamp' } })),
+    call: (c) =>
+      twoPages((cursor) =>
+        new v2.LogsApi(c).listLogs({ body: { filter: logSearchWindow, page: { limit: 2, cursor }, sort: 'timestamp' } }),
+      ),
     fields: {
-      '[].data[].id': 'string', '[].data[].type': 'string', '[].data[].attributes.timestamp': 'date', '[].data[].attributes.message': 'string',
-      '[].data[].attributes.status': 'string', '[].data[].attributes.host': 'string', '[].data[].attributes.service': 'string',
-      '[].data[].attributes.tags[]': 'string', '[].meta.page.after': 'string', '[].links.next': 'string',
+      '[].data[].id': 'string',
+      '[].data[].type': 'string',
+      '[].data[].attributes.timestamp': 'date',
+      '[].data[].attributes.message': 'string',
+      '[].data[].attributes.status': 'string',
+      '[].data[].attributes.host': 'string',
+      '[].data[].attributes.service': 'string',
+      '[].data[].attributes.tags[]': 'string',
+      '[].meta.page.after': 'string',
+      '[].links.next': 'string',
     },
     // The recorded logs come from apps that set no service.
     notRecorded: ['[].data[].attributes.service'],
@@ -226,11 +315,23 @@ const CASES: ContractCase[] = [
     operation: 'queryMetrics',
     recording: { cassette: 'v1/Metrics/Query-timeseries-points-returns-OK-response', requests: ['GET /api/v1/query'] },
     response: { models: v1, type: 'MetricsQueryResponse' },
-    call: (c) => new v1.MetricsApi(c).queryMetrics({ from: nowSeconds() - 3600, to: nowSeconds(), query: 'avg:system.cpu.user{host:web-07}' }),
+    call: (c) =>
+      new v1.MetricsApi(c).queryMetrics({ from: nowSeconds() - 3600, to: nowSeconds(), query: 'avg:system.cpu.user{host:web-07}' }),
     fields: {
-      status: 'string', query: 'string', fromDate: 'number', toDate: 'number', 'series[].metric': 'string', 'series[].scope': 'string',
-      'series[].expression': 'string', 'series[].pointlist': 'array', 'series[].pointlist[]': 'array', 'series[].interval': 'number',
-      'series[].start': 'number', 'series[].end': 'number', 'series[].length': 'number', 'series[].tagSet': 'array',
+      status: 'string',
+      query: 'string',
+      fromDate: 'number',
+      toDate: 'number',
+      'series[].metric': 'string',
+      'series[].scope': 'string',
+      'series[].expression': 'string',
+      'series[].pointlist': 'array',
+      'series[].pointlist[]': 'array',
+      'series[].interval': 'number',
+      'series[].start': 'number',
+      'series[].end': 'number',
+      'series[].length': 'number',
+      'series[].tagSet': 'array',
     },
     check: (result) => {
       const points = valuesAt(result, 'series[].pointlist[]') as number[][];
@@ -244,9 +345,15 @@ const CASES: ContractCase[] = [
     response: { models: v1, type: 'NotebookResponse' },
     call: (c) => new v1.NotebooksApi(c).createNotebook({ body: notebookBody('Rayne RCA: created') }),
     fields: {
-      'data.id': 'number', 'data.type': 'string', 'data.attributes.name': 'string', 'data.attributes.status': 'string',
-      'data.attributes.cells[].id': 'string', 'data.attributes.cells[].type': 'string', 'data.attributes.created': 'date',
-      'data.attributes.modified': 'date', 'data.attributes.author.handle': 'string',
+      'data.id': 'number',
+      'data.type': 'string',
+      'data.attributes.name': 'string',
+      'data.attributes.status': 'string',
+      'data.attributes.cells[].id': 'string',
+      'data.attributes.cells[].type': 'string',
+      'data.attributes.created': 'date',
+      'data.attributes.modified': 'date',
+      'data.attributes.author.handle': 'string',
     },
   },
   {
@@ -254,14 +361,24 @@ const CASES: ContractCase[] = [
     recording: { cassette: 'v1/Notebooks/Get-a-notebook-returns-OK-response', requests: ['GET /api/v1/notebooks/{id}'] },
     response: { models: v1, type: 'NotebookResponse' },
     call: (c, ids) => new v1.NotebooksApi(c).getNotebook({ notebookId: ids.notebookId }),
-    fields: { 'data.id': 'number', 'data.attributes.name': 'string', 'data.attributes.cells[].id': 'string', 'data.attributes.modified': 'date' },
+    fields: {
+      'data.id': 'number',
+      'data.attributes.name': 'string',
+      'data.attributes.cells[].id': 'string',
+      'data.attributes.modified': 'date',
+    },
   },
   {
     operation: 'updateNotebook',
     recording: { cassette: 'v1/Notebooks/Update-a-notebook-returns-OK-response', requests: ['PUT /api/v1/notebooks/{id}'] },
     response: { models: v1, type: 'NotebookResponse' },
     call: (c, ids) => new v1.NotebooksApi(c).updateNotebook({ notebookId: ids.notebookId, body: notebookBody('Rayne RCA: updated') }),
-    fields: { 'data.id': 'number', 'data.attributes.name': 'string', 'data.attributes.cells[].id': 'string', 'data.attributes.modified': 'date' },
+    fields: {
+      'data.id': 'number',
+      'data.attributes.name': 'string',
+      'data.attributes.cells[].id': 'string',
+      'data.attributes.modified': 'date',
+    },
   },
   {
     operation: 'listNotebooks',
@@ -269,8 +386,11 @@ const CASES: ContractCase[] = [
     response: { models: v1, type: 'NotebooksResponse' },
     call: (c) => new v1.NotebooksApi(c).listNotebooks({ count: 2 }),
     fields: {
-      'data[].id': 'number', 'data[].attributes.name': 'string', 'data[].attributes.modified': 'date',
-      'meta.page.totalCount': 'number', 'meta.page.totalFilteredCount': 'number',
+      'data[].id': 'number',
+      'data[].attributes.name': 'string',
+      'data[].attributes.modified': 'date',
+      'meta.page.totalCount': 'number',
+      'meta.page.totalFilteredCount': 'number',
     },
   },
   {
@@ -293,11 +413,25 @@ const CASES: ContractCase[] = [
     operation: 'createDowntime (v2)',
     recording: { cassette: 'v2/Downtimes/Schedule-a-downtime-returns-OK-response', requests: ['POST /api/v2/downtime'] },
     response: { models: v2, type: 'DowntimeResponse' },
-    call: (c) => new v2.DowntimesApi(c).createDowntime({ body: { data: { type: 'downtime', attributes: { scope: 'host:web-07', monitorIdentifier: { monitorTags: ['team:storefront'] }, message: 'Rayne contract test' } } } }),
+    call: (c) =>
+      new v2.DowntimesApi(c).createDowntime({
+        body: {
+          data: {
+            type: 'downtime',
+            attributes: { scope: 'host:web-07', monitorIdentifier: { monitorTags: ['team:storefront'] }, message: 'Rayne contract test' },
+          },
+        },
+      }),
     fields: {
-      'data.id': 'string', 'data.type': 'string', 'data.attributes.scope': 'string', 'data.attributes.message': 'string',
-      'data.attributes.status': 'string', 'data.attributes.created': 'date', 'data.attributes.modified': 'date',
-      'data.attributes.displayTimezone': 'string', 'data.attributes.notifyEndStates[]': 'string',
+      'data.id': 'string',
+      'data.type': 'string',
+      'data.attributes.scope': 'string',
+      'data.attributes.message': 'string',
+      'data.attributes.status': 'string',
+      'data.attributes.created': 'date',
+      'data.attributes.modified': 'date',
+      'data.attributes.displayTimezone': 'string',
+      'data.attributes.notifyEndStates[]': 'string',
     },
   },
   {
@@ -306,8 +440,11 @@ const CASES: ContractCase[] = [
     response: { models: v2, type: 'ListDowntimesResponse' },
     call: (c) => new v2.DowntimesApi(c).listDowntimes({ currentOnly: true, pageLimit: 2 }),
     fields: {
-      'data[].id': 'string', 'data[].attributes.scope': 'string', 'data[].attributes.status': 'string',
-      'data[].attributes.created': 'date', 'meta.page.totalFilteredCount': 'number',
+      'data[].id': 'string',
+      'data[].attributes.scope': 'string',
+      'data[].attributes.status': 'string',
+      'data[].attributes.created': 'date',
+      'meta.page.totalFilteredCount': 'number',
     },
   },
   {
@@ -320,7 +457,10 @@ const CASES: ContractCase[] = [
   },
   {
     operation: 'cancelDowntime (v2) of an unknown downtime',
-    recording: { cassette: 'v2/Downtimes/Cancel-a-downtime-returns-Downtime-not-found-response', requests: ['DELETE /api/v2/downtime/{id}'] },
+    recording: {
+      cassette: 'v2/Downtimes/Cancel-a-downtime-returns-Downtime-not-found-response',
+      requests: ['DELETE /api/v2/downtime/{id}'],
+    },
     response: { models: v2, type: 'void' },
     call: (c) => new v2.DowntimesApi(c).cancelDowntime({ downtimeId: '00000000-0000-1234-0000-000000000000' }),
     fields: {},
@@ -328,14 +468,23 @@ const CASES: ContractCase[] = [
   },
   {
     operation: 'createWebhooksIntegration',
-    recording: { cassette: 'v1/Webhooks-Integration/Create-a-webhooks-integration-returns-OK-response', requests: ['POST /api/v1/integration/webhooks/configuration/webhooks'] },
+    recording: {
+      cassette: 'v1/Webhooks-Integration/Create-a-webhooks-integration-returns-OK-response',
+      requests: ['POST /api/v1/integration/webhooks/configuration/webhooks'],
+    },
     response: { models: v1, type: 'WebhooksIntegration' },
-    call: (c) => new v1.WebhooksIntegrationApi(c).createWebhooksIntegration({ body: { name: 'rayne-contract-created', url: 'https://example.com/webhook' } }),
+    call: (c) =>
+      new v1.WebhooksIntegrationApi(c).createWebhooksIntegration({
+        body: { name: 'rayne-contract-created', url: 'https://example.com/webhook' },
+      }),
     fields: { name: 'string', url: 'string', payload: 'string', encodeAs: 'string' },
   },
   {
     operation: 'getWebhooksIntegration',
-    recording: { cassette: 'v1/Webhooks-Integration/Get-a-webhook-integration-returns-OK-response', requests: ['GET /api/v1/integration/webhooks/configuration/webhooks/{id}'] },
+    recording: {
+      cassette: 'v1/Webhooks-Integration/Get-a-webhook-integration-returns-OK-response',
+      requests: ['GET /api/v1/integration/webhooks/configuration/webhooks/{id}'],
+    },
     response: { models: v1, type: 'WebhooksIntegration' },
     call: (c, ids) => new v1.WebhooksIntegrationApi(c).getWebhooksIntegration({ webhookName: ids.webhookName }),
     fields: { name: 'string', url: 'string', payload: 'string', encodeAs: 'string' },
@@ -351,14 +500,31 @@ describe('the Datadog sandbox answers like Datadog', () => {
   const account = (baseUrl: string): AccountCredentials => ({ name: 'contract', baseUrl, ...KEYS });
 
   beforeAll(async () => {
-    sandbox = await startDatadogSandbox({ scenario: loadScenario(path.join(__dirname, '../../scenarios/storefront-web-host-cpu.json')), ...KEYS });
+    sandbox = await startDatadogSandbox({
+      scenario: loadScenario(path.join(__dirname, '../../scenarios/storefront-web-host-cpu.json')),
+      ...KEYS,
+    });
     replay = await startHarReplay();
     // Objects the get, update, list, delete and cancel cases work on.
     const run = <T>(call: (c: DatadogConfiguration) => Promise<T>) => callDatadog(account(sandbox.url), 'fixture', call);
     const notebook = await run((c) => new v1.NotebooksApi(c).createNotebook({ body: notebookBody('Rayne RCA: fixture') }));
-    const downtime = await run((c) => new v2.DowntimesApi(c).createDowntime({ body: { data: { type: 'downtime', attributes: { scope: 'host:web-07', monitorIdentifier: { monitorId: 48212031 } } } } }));
-    await run((c) => new v1.WebhooksIntegrationApi(c).createWebhooksIntegration({ body: { name: 'rayne-contract-fixture', url: 'https://example.com/hook' } }));
-    ids = { monitorId: 48212031, hostName: 'web-07', notebookId: notebook.data!.id!, downtimeId: downtime.data!.id!, webhookName: 'rayne-contract-fixture' };
+    const downtime = await run((c) =>
+      new v2.DowntimesApi(c).createDowntime({
+        body: { data: { type: 'downtime', attributes: { scope: 'host:web-07', monitorIdentifier: { monitorId: 48212031 } } } },
+      }),
+    );
+    await run((c) =>
+      new v1.WebhooksIntegrationApi(c).createWebhooksIntegration({
+        body: { name: 'rayne-contract-fixture', url: 'https://example.com/hook' },
+      }),
+    );
+    ids = {
+      monitorId: 48212031,
+      hostName: 'web-07',
+      notebookId: notebook.data!.id!,
+      downtimeId: downtime.data!.id!,
+      webhookName: 'rayne-contract-fixture',
+    };
   });
 
   afterAll(async () => {
@@ -368,7 +534,10 @@ describe('the Datadog sandbox answers like Datadog', () => {
 
   it.each(CASES.map((c) => [c.operation, c] as const))('%s', async (_name, contract) => {
     const settle = (baseUrl: string) =>
-      callDatadog(account(baseUrl), contract.operation, (c) => contract.call(c, ids)).then((value) => ({ value }), (error: unknown) => ({ error }));
+      callDatadog(account(baseUrl), contract.operation, (c) => contract.call(c, ids)).then(
+        (value) => ({ value }),
+        (error: unknown) => ({ error }),
+      );
     const answers: Array<{ label: string; answer: { value?: unknown; error?: unknown }; skip?: string[] }> = [
       { label: 'sandbox', answer: await settle(sandbox.url) },
     ];

@@ -112,7 +112,9 @@ describe('Qdrant vector store', () => {
       await new QdrantVectorStore({ url: qdrant.url, collection, embedder: 'e' }).ensureReady(4);
       const other = new QdrantVectorStore({ url: qdrant.url, collection, embedder: 'e' });
       await expect(other.ensureReady(8)).rejects.toThrow(VectorDimensionError);
-      await expect(other.ensureReady(8)).rejects.toThrow(new RegExp(`"${collection}" at .* holds 4 dimensions, Cosine distance; the embedder needs 8`));
+      await expect(other.ensureReady(8)).rejects.toThrow(
+        new RegExp(`"${collection}" at .* holds 4 dimensions, Cosine distance; the embedder needs 8`),
+      );
     });
 
     it('stores points under a UUID derived from the RCA id, which stays in the payload', async () => {
@@ -121,7 +123,12 @@ describe('Qdrant vector store', () => {
       await store.ensureReady(4);
       await store.upsert([{ id: 'rca/evt-1', vector: [1, 0, 0, 0], payload: incidentPayload('acme', 'one') }]);
       const stored = [...qdrant.collections.get(collection)!.points.values()];
-      expect(stored).toEqual([expect.objectContaining({ id: pointIdFor('rca/evt-1'), payload: { ...incidentPayload('acme', 'one'), rcaId: 'rca/evt-1', embedder: 'hashing-v1-4' } })]);
+      expect(stored).toEqual([
+        expect.objectContaining({
+          id: pointIdFor('rca/evt-1'),
+          payload: { ...incidentPayload('acme', 'one'), rcaId: 'rca/evt-1', embedder: 'hashing-v1-4' },
+        }),
+      ]);
       expect(pointIdFor('rca/evt-1')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     });
 
@@ -132,9 +139,13 @@ describe('Qdrant vector store', () => {
       await store.search([1, 0, 0, 0], { limit: 3, minScore: 0.42, filter: { account: 'acme', excludeId: 'rca/7' } });
       const query = qdrant.requests.filter((r) => r.path === `/collections/${collection}/points/query`).at(-1);
       expect(query?.body).toMatchObject({
-        limit: 3, score_threshold: 0.42,
+        limit: 3,
+        score_threshold: 0.42,
         filter: {
-          must: [{ key: 'embedder', match: { value: 'hashing-v1-4' } }, { key: 'account', match: { value: 'acme' } }],
+          must: [
+            { key: 'embedder', match: { value: 'hashing-v1-4' } },
+            { key: 'account', match: { value: 'acme' } },
+          ],
           must_not: [{ has_id: [pointIdFor('rca/7')] }],
         },
       });
@@ -154,7 +165,9 @@ describe('Qdrant vector store', () => {
     const store = new QdrantVectorStore({ url: closed.url, collection: 'rayne_rcas', embedder: 'e' });
     const failure = store.ensureReady(4);
     await expect(failure).rejects.toThrow(QdrantError);
-    await expect(failure).rejects.toThrow(`Qdrant exists check on collection "rayne_rcas" at ${closed.url} failed: unreachable (ECONNREFUSED)`);
+    await expect(failure).rejects.toThrow(
+      `Qdrant exists check on collection "rayne_rcas" at ${closed.url} failed: unreachable (ECONNREFUSED)`,
+    );
   });
 
   const realQdrant = process.env.QDRANT_URL;
@@ -162,7 +175,10 @@ describe('Qdrant vector store', () => {
     const created: string[] = [];
     afterAll(async () => {
       for (const collection of created) {
-        await fetch(`${realQdrant}/collections/${collection}`, { method: 'DELETE', headers: process.env.QDRANT_API_KEY ? { 'api-key': process.env.QDRANT_API_KEY } : {} });
+        await fetch(`${realQdrant}/collections/${collection}`, {
+          method: 'DELETE',
+          headers: process.env.QDRANT_API_KEY ? { 'api-key': process.env.QDRANT_API_KEY } : {},
+        });
       }
     });
 

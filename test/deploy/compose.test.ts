@@ -1,7 +1,15 @@
 import fs from 'node:fs';
 import { CONFIG_VARIABLES, loadConfig } from '../../src/config';
 import {
-  cliCommands, interpolate, parseEnvFile, readRepoFile, readYaml, repoPath, serviceEnvironment, stringsIn, variablesIn,
+  cliCommands,
+  interpolate,
+  parseEnvFile,
+  readRepoFile,
+  readYaml,
+  repoPath,
+  serviceEnvironment,
+  stringsIn,
+  variablesIn,
   type Env,
 } from '../support/deploy-files';
 
@@ -105,7 +113,8 @@ describe('docker-compose.yaml', () => {
       }
     }
     for (const [key, value] of Object.entries(envExample)) {
-      if (CONFIG_VARIABLES.includes(key) && defaults[key] !== undefined) expect({ key, value }).toEqual({ key, value: String(defaults[key]) });
+      if (CONFIG_VARIABLES.includes(key) && defaults[key] !== undefined)
+        expect({ key, value }).toEqual({ key, value: String(defaults[key]) });
     }
     expect(compared).toBeGreaterThan(5);
   });
@@ -136,7 +145,8 @@ describe('docker-compose.yaml', () => {
   it('has every Temporal client use the same frontend, and links to the published Web UI', () => {
     const [, worker] = serviceRunning('worker')!;
     const config = loadConfig(envOf(worker, bareEnv));
-    for (const name of ['temporal-ui', 'temporal-namespace']) expect(envOf(service(name), bareEnv).TEMPORAL_ADDRESS).toBe(config.TEMPORAL_ADDRESS);
+    for (const name of ['temporal-ui', 'temporal-namespace'])
+      expect(envOf(service(name), bareEnv).TEMPORAL_ADDRESS).toBe(config.TEMPORAL_ADDRESS);
     const ui = new URL(config.TEMPORAL_UI_URL!);
     expect(publishedPorts(service('temporal-ui')).map((p) => p.host)).toContain(Number(ui.port));
   });
@@ -171,8 +181,16 @@ describe('docker-compose.yaml', () => {
       const postgres = envOf(service('postgres'), env);
       const temporal = envOf(service('temporal'), env);
       const schema = envOf(service('temporal-schema'), env);
-      expect([db.username, decodeURIComponent(db.password), db.pathname.slice(1)]).toEqual([postgres.POSTGRES_USER, postgres.POSTGRES_PASSWORD, postgres.POSTGRES_DB]);
-      expect([temporal.POSTGRES_USER, temporal.POSTGRES_PWD, temporal.POSTGRES_SEEDS]).toEqual([postgres.POSTGRES_USER, postgres.POSTGRES_PASSWORD, db.hostname]);
+      expect([db.username, decodeURIComponent(db.password), db.pathname.slice(1)]).toEqual([
+        postgres.POSTGRES_USER,
+        postgres.POSTGRES_PASSWORD,
+        postgres.POSTGRES_DB,
+      ]);
+      expect([temporal.POSTGRES_USER, temporal.POSTGRES_PWD, temporal.POSTGRES_SEEDS]).toEqual([
+        postgres.POSTGRES_USER,
+        postgres.POSTGRES_PASSWORD,
+        db.hostname,
+      ]);
       expect([schema.SQL_USER, schema.SQL_PASSWORD]).toEqual([postgres.POSTGRES_USER, postgres.POSTGRES_PASSWORD]);
     }
   });
@@ -183,9 +201,11 @@ describe('docker-compose.yaml', () => {
       for (const [target, { condition }] of Object.entries(dependencies(s))) {
         const t = services[target];
         expect({ name, target, exists: t !== undefined }).toEqual({ name, target, exists: true });
-        if (condition === 'service_healthy') expect({ target, healthcheck: !!t!.healthcheck?.test && !t!.healthcheck.disable }).toEqual({ target, healthcheck: true });
+        if (condition === 'service_healthy')
+          expect({ target, healthcheck: !!t!.healthcheck?.test && !t!.healthcheck.disable }).toEqual({ target, healthcheck: true });
         // A one-shot that restarts never completes, so nothing waiting for it would start.
-        if (condition === 'service_completed_successfully') expect({ target, restart: t!.restart ?? 'no' }).toEqual({ target, restart: 'no' });
+        if (condition === 'service_completed_successfully')
+          expect({ target, restart: t!.restart ?? 'no' }).toEqual({ target, restart: 'no' });
         // A service in a profile is absent by default; nothing outside it may need it.
         if (t!.profiles) expect({ name, profiles: s.profiles ?? [] }).toEqual({ name, profiles: expect.arrayContaining(t!.profiles) });
         checked++;
@@ -226,7 +246,10 @@ describe('.env.example', () => {
     const lines = readRepoFile('.env.example').split('\n');
     lines.forEach((line, i) => {
       if (!/^[A-Z_]+=/.test(line)) return;
-      const above = lines.slice(0, i).reverse().find((l) => !/^[A-Z_]+=/.test(l));
+      const above = lines
+        .slice(0, i)
+        .reverse()
+        .find((l) => !/^[A-Z_]+=/.test(l));
       expect({ line, commented: !!above?.startsWith('#') }).toEqual({ line, commented: true });
     });
   });

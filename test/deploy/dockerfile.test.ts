@@ -3,24 +3,39 @@ import path from 'node:path';
 import ts from 'typescript';
 import { loadConfig } from '../../src/config';
 import {
-  cliCommands, dockerContextIncludes, instructionWords, parseDockerfile, readRepoFile, repoPath, repoRoot,
-  stageCopies, stageWorkdir, type DockerStage,
+  cliCommands,
+  dockerContextIncludes,
+  instructionWords,
+  parseDockerfile,
+  readRepoFile,
+  repoPath,
+  repoRoot,
+  stageCopies,
+  stageWorkdir,
+  type DockerStage,
 } from '../support/deploy-files';
 
 const stages = parseDockerfile(readRepoFile('Dockerfile'));
 const runtime = stages[stages.length - 1]!;
 const instructions = (stage: DockerStage, keyword: string) => stage.instructions.filter((i) => i.keyword === keyword);
 const runs = (stage: DockerStage) => instructions(stage, 'RUN').map((i) => i.args);
-const packageJson = JSON.parse(readRepoFile('package.json')) as { scripts: Record<string, string>; devDependencies: Record<string, string> };
+const packageJson = JSON.parse(readRepoFile('package.json')) as {
+  scripts: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
 
 /** tsconfig.build.json as tsc reads it (extends, comments and all). */
 function buildConfig(): ts.ParsedCommandLine {
-  const parsed = ts.getParsedCommandLineOfConfigFile(repoPath('tsconfig.build.json'), {}, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (d) => {
-      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  const parsed = ts.getParsedCommandLineOfConfigFile(
+    repoPath('tsconfig.build.json'),
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => {
+        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+      },
     },
-  });
+  );
   if (!parsed) throw new Error('tsconfig.build.json did not parse');
   return parsed;
 }
@@ -35,7 +50,9 @@ function emittedPath(config: ts.ParsedCommandLine, source: string): string {
 /** The file bin/rayne.js requires, relative to the repository. */
 /** The CLI module bin/rayne.js runs (it may require the tracer before it). */
 function binTarget(): string {
-  const required = [...readRepoFile('bin/rayne.js').matchAll(/require\('([^']+)'\)/g)].map((m) => m[1]!).find((r) => r.endsWith('/cli/main.js'));
+  const required = [...readRepoFile('bin/rayne.js').matchAll(/require\('([^']+)'\)/g)]
+    .map((m) => m[1]!)
+    .find((r) => r.endsWith('/cli/main.js'));
   if (!required) throw new Error('bin/rayne.js does not require the CLI (dist/src/cli/main.js)');
   return path.relative(repoRoot, path.resolve(repoPath('bin'), required));
 }
@@ -115,7 +132,11 @@ describe('tsconfig.build.json', () => {
   });
 
   it('keeps the dist/src layout of the full build', () => {
-    const full = ts.getParsedCommandLineOfConfigFile(repoPath('tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined })!;
+    const full = ts.getParsedCommandLineOfConfigFile(
+      repoPath('tsconfig.json'),
+      {},
+      { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined },
+    )!;
     expect(emittedPath(buildConfig(), 'src/cli/main.ts')).toBe(emittedPath(full, 'src/cli/main.ts'));
   });
 });
@@ -124,7 +145,10 @@ describe('.dockerignore', () => {
   const ignore = readRepoFile('.dockerignore');
 
   it('lets in every file the Dockerfile copies from the build context', () => {
-    const sources = stages.flatMap(stageCopies).filter((c) => !c.from).flatMap((c) => c.sources);
+    const sources = stages
+      .flatMap(stageCopies)
+      .filter((c) => !c.from)
+      .flatMap((c) => c.sources);
     expect(sources.length).toBeGreaterThan(0);
     for (const source of sources) {
       expect(fs.existsSync(repoPath(source))).toBe(true);

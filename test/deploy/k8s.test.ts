@@ -1,6 +1,14 @@
 import { CONFIG_VARIABLES, loadConfig } from '../../src/config';
 import {
-  cliCommands, parseDockerfile, podContainers, podSpec, quantity, readManifests, readRepoFile, readYaml, resolvePort,
+  cliCommands,
+  parseDockerfile,
+  podContainers,
+  podSpec,
+  quantity,
+  readManifests,
+  readRepoFile,
+  readYaml,
+  resolvePort,
   type Manifest,
 } from '../support/deploy-files';
 
@@ -19,7 +27,11 @@ const temporalValues = readYaml<any>('k8s/temporal/values.yaml');
 
 /** The image's command is `node bin/rayne.js`; a Rayne container sets only its arguments. */
 const isRayne = (c: any) => typeof c.image === 'string' && c.image.split(':')[0].endsWith('rayne');
-const rayneContainers = workloads.flatMap((w) => podContainers(w).filter(isRayne).map((c) => ({ workload: w, container: c })));
+const rayneContainers = workloads.flatMap((w) =>
+  podContainers(w)
+    .filter(isRayne)
+    .map((c) => ({ workload: w, container: c })),
+);
 const runs = (command: string) => {
   const found = rayneContainers.find(({ container }) => container.args?.[0] === command);
   if (!found) throw new Error(`no Rayne container runs ${command}`);
@@ -80,7 +92,9 @@ describe('k8s manifests', () => {
       const unknown = Object.keys(containerEnv(container)).filter((k) => !CONFIG_VARIABLES.includes(k));
       expect({ name: container.name, unknown }).toEqual({ name: container.name, unknown: [] });
     }
-    const unknown = [...Object.keys(configMap.data), ...Object.keys(secret.stringData ?? secret.data)].filter((k) => !CONFIG_VARIABLES.includes(k));
+    const unknown = [...Object.keys(configMap.data), ...Object.keys(secret.stringData ?? secret.data)].filter(
+      (k) => !CONFIG_VARIABLES.includes(k),
+    );
     expect(unknown).toEqual([]);
   });
 
@@ -152,11 +166,16 @@ describe('k8s manifests', () => {
 
   it('give Services selectors that match a workload, and target ports its containers open', () => {
     for (const service of manifests.filter((m) => m.kind === 'Service')) {
-      const matching = workloads.filter((w) => Object.entries(service.spec.selector).every(([k, v]) => w.spec.template.metadata.labels?.[k] === v));
+      const matching = workloads.filter((w) =>
+        Object.entries(service.spec.selector).every(([k, v]) => w.spec.template.metadata.labels?.[k] === v),
+      );
       expect({ service: service.metadata.name, matching: matching.length }).toEqual({ service: service.metadata.name, matching: 1 });
       for (const p of service.spec.ports) {
-        expect({ service: service.metadata.name, port: p.port, resolved: podContainers(matching[0]!).some((c) => resolvePort(c, p.targetPort ?? p.port) !== undefined) })
-          .toEqual({ service: service.metadata.name, port: p.port, resolved: true });
+        expect({
+          service: service.metadata.name,
+          port: p.port,
+          resolved: podContainers(matching[0]!).some((c) => resolvePort(c, p.targetPort ?? p.port) !== undefined),
+        }).toEqual({ service: service.metadata.name, port: p.port, resolved: true });
       }
     }
   });
@@ -165,7 +184,8 @@ describe('k8s manifests', () => {
     for (const w of workloads.filter((x) => x.kind !== 'Job')) {
       const labels = w.spec.template.metadata.labels;
       expect([w.metadata.name, Object.keys(w.spec.selector?.matchLabels ?? {}).length > 0]).toEqual([w.metadata.name, true]);
-      for (const [k, v] of Object.entries(w.spec.selector.matchLabels)) expect([w.metadata.name, k, labels[k]]).toEqual([w.metadata.name, k, v]);
+      for (const [k, v] of Object.entries(w.spec.selector.matchLabels))
+        expect([w.metadata.name, k, labels[k]]).toEqual([w.metadata.name, k, v]);
     }
   });
 
@@ -173,10 +193,12 @@ describe('k8s manifests', () => {
     const config = loadConfig(configMap.data);
     /** The name of the Service port a URL reaches, if that Service exists. */
     const portName = (u: URL) =>
-      manifests.find((m) => m.kind === 'Service' && m.metadata.name === u.hostname)?.spec.ports.find((p: any) => p.port === Number(u.port))?.name;
+      manifests.find((m) => m.kind === 'Service' && m.metadata.name === u.hostname)?.spec.ports.find((p: any) => p.port === Number(u.port))
+        ?.name;
     expect(portName(new URL(config.databaseUrl!))).toBe('postgres');
     // Qdrant also serves gRPC on 6334; Rayne's clients speak HTTP.
-    for (const url of [config.QDRANT_URL!, config.OLLAMA_URL!]) expect({ url, port: portName(new URL(url)) }).toEqual({ url, port: 'http' });
+    for (const url of [config.QDRANT_URL!, config.OLLAMA_URL!])
+      expect({ url, port: portName(new URL(url)) }).toEqual({ url, port: 'http' });
   });
 
   it('point TEMPORAL_ADDRESS at the frontend of the Helm release k8s/README.md installs', () => {
@@ -226,7 +248,13 @@ describe('k8s manifests', () => {
       for (const c of podContainers(w)) {
         for (const r of ['cpu', 'memory']) {
           const { requests, limits } = c.resources ?? {};
-          expect([w.metadata.name, c.name, r, requests?.[r] !== undefined, limits?.[r] !== undefined]).toEqual([w.metadata.name, c.name, r, true, true]);
+          expect([w.metadata.name, c.name, r, requests?.[r] !== undefined, limits?.[r] !== undefined]).toEqual([
+            w.metadata.name,
+            c.name,
+            r,
+            true,
+            true,
+          ]);
           expect(quantity(requests[r])).toBeLessThanOrEqual(quantity(limits[r]));
         }
       }
@@ -235,7 +263,9 @@ describe('k8s manifests', () => {
 
   it('run Rayne pods as the non-root user the image declares', () => {
     const stages = parseDockerfile(readRepoFile('Dockerfile'));
-    const user = stages[stages.length - 1]!.instructions.filter((i) => i.keyword === 'USER').pop()!.args.split(':')[0];
+    const user = stages[stages.length - 1]!.instructions.filter((i) => i.keyword === 'USER')
+      .pop()!
+      .args.split(':')[0];
     for (const name of ['rayne-api', 'rayne-worker']) {
       const { securityContext } = podSpec(find('Deployment', name));
       expect([name, securityContext.runAsNonRoot, String(securityContext.runAsUser)]).toEqual([name, true, user]);

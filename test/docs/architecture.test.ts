@@ -21,7 +21,10 @@ function layersOf(markdown: string): Map<string, number> {
 }
 
 const topLevelEntries = () =>
-  fs.readdirSync(SRC, { withFileTypes: true }).map((d) => (d.isDirectory() ? `${d.name}/` : d.name)).sort();
+  fs
+    .readdirSync(SRC, { withFileTypes: true })
+    .map((d) => (d.isDirectory() ? `${d.name}/` : d.name))
+    .sort();
 
 function sourceFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
@@ -38,8 +41,7 @@ function entryOf(file: string): string {
 }
 
 /** Relative module specifiers of every import and re-export, type-only ones included. */
-const relativeImports = (code: string) =>
-  [...code.matchAll(/^(?:import|export)\s[^;]*?\sfrom\s+'(\.[^']+)'/gm)].map((m) => m[1]!);
+const relativeImports = (code: string) => [...code.matchAll(/^(?:import|export)\s[^;]*?\sfrom\s+'(\.[^']+)'/gm)].map((m) => m[1]!);
 
 function resolveImport(from: string, specifier: string): string {
   const target = path.resolve(path.dirname(from), specifier);
@@ -71,6 +73,8 @@ describe('ARCHITECTURE.md', () => {
   it('would catch an upward import', () => {
     // api/app.ts imports layer 2 modules: with api placed below them, each is an upward import.
     const apiAtTheBottom = new Map(layers).set('api/', 0);
-    expect(upwardImports(apiAtTheBottom, [path.join(SRC, 'api', 'app.ts')])).toContain('src/api/app.ts -> ../telemetry/metrics (layer 0 -> 2)');
+    expect(upwardImports(apiAtTheBottom, [path.join(SRC, 'api', 'app.ts')])).toContain(
+      'src/api/app.ts -> ../telemetry/metrics (layer 0 -> 2)',
+    );
   });
 });

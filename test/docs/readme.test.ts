@@ -22,7 +22,12 @@ const run = promisify(execFile);
 /** The README's bash commands: continuation lines joined, comments dropped, `a && b` split. */
 function readmeCommands(): string[] {
   return [...README.matchAll(/```bash\n([\s\S]*?)```/g)]
-    .flatMap((m) => m[1]!.replace(/\\\n\s*/g, ' ').replace(/'\{[^']*\}'/g, (json) => json.replace(/\n\s*/g, ' ')).split('\n'))
+    .flatMap((m) =>
+      m[1]!
+        .replace(/\\\n\s*/g, ' ')
+        .replace(/'\{[^']*\}'/g, (json) => json.replace(/\n\s*/g, ' '))
+        .split('\n'),
+    )
     .map((line) => line.replace(/\s+#\s.*$/, '').trim())
     .filter((line) => line && !line.startsWith('#'))
     .flatMap((line) => line.split(/\s+&&\s+/));
@@ -43,7 +48,9 @@ describe('README commands', () => {
 
   it('names npm scripts that exist', () => {
     const scripts = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts as Record<string, string>;
-    const used = byTool('npm').map((c) => words(c).slice(1)).map(([verb, name]) => (verb === 'run' ? name! : verb!));
+    const used = byTool('npm')
+      .map((c) => words(c).slice(1))
+      .map(([verb, name]) => (verb === 'run' ? name! : verb!));
     expect(used.length).toBeGreaterThan(5);
     expect(used.filter((name) => name !== 'ci' && !scripts[name])).toEqual([]);
   });
@@ -51,7 +58,9 @@ describe('README commands', () => {
   it('gives rayne commands and options the CLI has, and files that exist', () => {
     const cli = buildCli();
     // `npm start -- <options>` runs `rayne dev <options>`.
-    const devRuns = byTool('npm').filter((c) => words(c)[1] === 'start').map((c) => ['dev', ...words(c).slice(3)]);
+    const devRuns = byTool('npm')
+      .filter((c) => words(c)[1] === 'start')
+      .map((c) => ['dev', ...words(c).slice(3)]);
     const problems = [...byTool('./bin/rayne.js').map((c) => words(c).slice(1)), ...devRuns].flatMap((args) => {
       let command: Command = cli;
       const rest = [...args];
@@ -61,7 +70,8 @@ describe('README commands', () => {
       }
       if (command === cli) return [`no command "${args[0]}"`];
       return rest.flatMap((word) => {
-        if (word.startsWith('--')) return command.options.some((o) => o.long === word.split('=')[0]) ? [] : [`${command.name()} has no ${word}`];
+        if (word.startsWith('--'))
+          return command.options.some((o) => o.long === word.split('=')[0]) ? [] : [`${command.name()} has no ${word}`];
         return fs.existsSync(path.join(ROOT, word)) ? [] : [`${word} does not exist`];
       });
     });
@@ -105,7 +115,11 @@ describe('README commands', () => {
       const option = (flag: string) => w[w.indexOf(flag) + 1];
       const body = w.includes('-d') ? option('-d') : undefined;
       const headers = Object.fromEntries(w.flatMap((x, i) => (w[i - 1] === '-H' ? [x.split(/:\s*/, 2) as [string, string]] : [])));
-      return api.app.request(url.replace('localhost:8080', ''), { method: w.includes('-X') ? option('-X') : body ? 'POST' : 'GET', headers, body });
+      return api.app.request(url.replace('localhost:8080', ''), {
+        method: w.includes('-X') ? option('-X') : body ? 'POST' : 'GET',
+        headers,
+        body,
+      });
     };
 
     it('runs every curl call with a 2xx answer, the quick start first', async () => {
@@ -118,7 +132,10 @@ describe('README commands', () => {
     });
 
     it('runs every temporal command against the runs the quick start made', async () => {
-      await eventually(async () => (await database.db.query("SELECT status FROM rca_runs WHERE id = 'rca/1'")).rows[0]?.status === 'completed', 60_000);
+      await eventually(
+        async () => (await database.db.query("SELECT status FROM rca_runs WHERE id = 'rca/1'")).rows[0]?.status === 'completed',
+        60_000,
+      );
       const handle = api.runtime.temporal.workflow.getHandle('rca/1');
       const firstRun = (await handle.describe()).runId;
       const outputs: string[] = [];

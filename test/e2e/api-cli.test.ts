@@ -40,13 +40,19 @@ describe('rayne send, events and rca against a running API', () => {
   /** The API's own answer, to compare with what --json printed. */
   const apiGet = async (route: string) => {
     const res = await fetch(`${server.url}${route}`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    return { status: res.status, body: await res.json() as any };
+    return { status: res.status, body: (await res.json()) as any };
   };
 
   beforeAll(async () => {
     database = await createTestDatabase();
     sandbox = await startDatadogSandbox({ scenario, apiKey: 'k', appKey: 'a' });
-    const config = testConfig({ RAYNE_API_TOKEN: TOKEN, GITHUB_WEBHOOK_SECRET: GITHUB_SECRET, TEMPORAL_UI_URL: 'http://ui.example', PORT: String(await freePort()), HOST: '127.0.0.1' });
+    const config = testConfig({
+      RAYNE_API_TOKEN: TOKEN,
+      GITHUB_WEBHOOK_SECRET: GITHUB_SECRET,
+      TEMPORAL_UI_URL: 'http://ui.example',
+      PORT: String(await freePort()),
+      HOST: '127.0.0.1',
+    });
     server = await startApiServer(config, database.url, temporalAddress(), createLogger('silent'));
     const created = await fetch(`${server.url}/v1/accounts`, {
       method: 'POST',
@@ -64,7 +70,7 @@ describe('rayne send, events and rca against a running API', () => {
     await database?.drop();
   });
 
-  it('sends a scenario\'s alert and prints the event, its workflow and its Temporal UI link', async () => {
+  it("sends a scenario's alert and prints the event, its workflow and its Temporal UI link", async () => {
     const { code, stdout } = await rayne(['send', '--scenario', SCENARIO_FILE, '--account', ACCOUNT]);
     expect(code).toBe(0);
     eventId = /^event\s+(\d+)$/m.exec(stdout)![1]!;
@@ -78,11 +84,25 @@ describe('rayne send, events and rca against a running API', () => {
 
   it('sends a payload file as written, and says so when it is a redelivery', async () => {
     const file = path.join(tempHome('api-cli-payload'), 'alert.json');
-    fs.writeFileSync(file, JSON.stringify({ monitor_id: 77_031, alert_status: 'OK', monitor_name: 'CLI queue depth', hostname: 'cli-mq-01', alert_id: 5, transition_id: 'cli-t1' }));
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        monitor_id: 77_031,
+        alert_status: 'OK',
+        monitor_name: 'CLI queue depth',
+        hostname: 'cli-mq-01',
+        alert_id: 5,
+        transition_id: 'cli-t1',
+      }),
+    );
     const first = await rayne(['send', file, '--account', ACCOUNT, '--json']);
     expect(first.code).toBe(0);
     const accepted = JSON.parse(first.stdout);
-    expect(accepted).toMatchObject({ event_id: expect.any(String), workflow_id: `incident/${ACCOUNT}/77031/host:cli-mq-01`, duplicate: false });
+    expect(accepted).toMatchObject({
+      event_id: expect.any(String),
+      workflow_id: `incident/${ACCOUNT}/77031/host:cli-mq-01`,
+      duplicate: false,
+    });
     const again = await rayne(['send', file, '--account', ACCOUNT]);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(new RegExp(`^event\\s+${accepted.event_id}$`, 'm'));
@@ -128,8 +148,12 @@ describe('rayne send, events and rca against a running API', () => {
 
     const list = await rayne(['rca', 'list', '--account', ACCOUNT]);
     expect(list.code).toBe(0);
-    expect(list.stdout.split('\n')[0]).toMatch(/^ID\s+EVENT\s+ACCOUNT\s+STATUS\s+PHASE\s+ANALYST\s+CATEGORY\s+VERDICT\s+CREATED\s+ROOT CAUSE$/);
-    expect(list.stdout).toMatch(new RegExp(`^rca/${eventId}\\s+${eventId}\\s+${ACCOUNT}\\s+completed\\s+done\\s+offline\\s+${rca.report.category}\\s`, 'm'));
+    expect(list.stdout.split('\n')[0]).toMatch(
+      /^ID\s+EVENT\s+ACCOUNT\s+STATUS\s+PHASE\s+ANALYST\s+CATEGORY\s+VERDICT\s+CREATED\s+ROOT CAUSE$/,
+    );
+    expect(list.stdout).toMatch(
+      new RegExp(`^rca/${eventId}\\s+${eventId}\\s+${ACCOUNT}\\s+completed\\s+done\\s+offline\\s+${rca.report.category}\\s`, 'm'),
+    );
     const listJson = await rayne(['rca', 'list', '--event-id', eventId, '--json']);
     expect(JSON.parse(listJson.stdout)).toEqual((await apiGet(`/v1/rca?event_id=${eventId}`)).body);
 
@@ -138,7 +162,9 @@ describe('rayne send, events and rca against a running API', () => {
     expect(shown.stdout).toMatch(new RegExp(`^rca\\s+rca/${eventId}$`, 'm'));
     expect(shown.stdout).toContain(`root cause  ${rca.report.root_cause}`);
     expect(shown.stdout).toMatch(new RegExp(`^verdict\\s+${rca.report.verdict}$`, 'm'));
-    expect(shown.stdout).toContain(`\nhypotheses\n  1. ${rca.report.hypotheses[0].category}  score ${rca.report.hypotheses[0].score.toFixed(2)}  culprit ${rca.report.hypotheses[0].culprit}`);
+    expect(shown.stdout).toContain(
+      `\nhypotheses\n  1. ${rca.report.hypotheses[0].category}  score ${rca.report.hypotheses[0].score.toFixed(2)}  culprit ${rca.report.hypotheses[0].culprit}`,
+    );
     expect(shown.stdout).toContain(`\nremediation\n  1. ${rca.report.remediation[0]}`);
     expect(shown.stdout).toMatch(/^temporal\s+http:\/\/ui\.example\/namespaces\/default\/workflows\/rca%2F\d+$/m);
     // A full id with its slash reaches the same RCA.
@@ -170,7 +196,7 @@ describe('rayne send, events and rca against a running API', () => {
     expect(stdout).toContain(why);
   });
 
-  it('exits 1 with the API\'s error code and message, and the details of a bad filter', async () => {
+  it("exits 1 with the API's error code and message, and the details of a bad filter", async () => {
     const missing = await rayne(['events', 'show', '999999999999']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('NOT_FOUND: no event 999999999999');
@@ -188,7 +214,7 @@ describe('rayne send, events and rca against a running API', () => {
     expect(bad.stderr).toContain('ISO 8601');
   });
 
-  it('exits 1 on a wrong token with the API\'s message, printing no token', async () => {
+  it("exits 1 on a wrong token with the API's message, printing no token", async () => {
     const wrong = `wrong-${crypto.randomBytes(8).toString('hex')}`;
     const { code, output } = await rayne(['rca', 'list'], { RAYNE_API_TOKEN: wrong });
     expect(code).toBe(1);
@@ -214,7 +240,9 @@ describe('rayne send, events and rca against a running API', () => {
     });
     await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
     try {
-      const { code, stdout, stderr } = await rayne(['events', 'list'], { RAYNE_URL: `http://127.0.0.1:${(slow.address() as AddressInfo).port}` });
+      const { code, stdout, stderr } = await rayne(['events', 'list'], {
+        RAYNE_URL: `http://127.0.0.1:${(slow.address() as AddressInfo).port}`,
+      });
       expect(code).toBe(0);
       expect(stdout).toBe('no events\n');
       expect(stderr).toContain('waiting for GET /v1/webhooks/events');

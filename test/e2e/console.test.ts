@@ -33,10 +33,17 @@ describe('the report console, driven in headless Chromium', () => {
     browser = await launchChromium();
     database = await createTestDatabase();
     sandbox = await startDatadogSandbox({ scenario, apiKey: 'k', appKey: 'a' });
-    api = createTestApi(database.url, testConfig({ RAYNE_API_TOKEN: TOKEN, GITHUB_WEBHOOK_SECRET: GITHUB_SECRET, TEMPORAL_UI_URL: 'http://ui.example' }));
-    expect((await postJson(api.app, '/v1/accounts', { name: 'console', base_url: sandbox.url, api_key: 'k', app_key: 'a' }, bearer)).status).toBe(201);
+    api = createTestApi(
+      database.url,
+      testConfig({ RAYNE_API_TOKEN: TOKEN, GITHUB_WEBHOOK_SECRET: GITHUB_SECRET, TEMPORAL_UI_URL: 'http://ui.example' }),
+    );
+    expect(
+      (await postJson(api.app, '/v1/accounts', { name: 'console', base_url: sandbox.url, api_key: 'k', app_key: 'a' }, bearer)).status,
+    ).toBe(201);
     worker = await startTestWorker(database.db, api.config);
-    const accepted = await (await postJson(api.app, '/v1/webhooks/receive', { ...scenario.alert, timestamp: Math.floor(Date.now() / 1000) })).json() as { event_id: string };
+    const accepted = (await (
+      await postJson(api.app, '/v1/webhooks/receive', { ...scenario.alert, timestamp: Math.floor(Date.now() / 1000) })
+    ).json()) as { event_id: string };
     eventId = accepted.event_id;
     rca = await eventually(async () => {
       const body = await apiGet(`/v1/rca/${eventId}`);
@@ -92,7 +99,9 @@ describe('the report console, driven in headless Chromium', () => {
     await page.getByRole('link', { name: `#${eventId}` }).click();
     expect(new URL(page.url()).pathname).toBe(`/incidents/${eventId}`);
     expect(await page.getByTestId('transition').count()).toBe(1);
-    expect(await page.getByRole('link', { name: 'Open in Temporal' }).getAttribute('href')).toMatch(/^http:\/\/ui\.example\/namespaces\/default\/workflows\//);
+    expect(await page.getByRole('link', { name: 'Open in Temporal' }).getAttribute('href')).toMatch(
+      /^http:\/\/ui\.example\/namespaces\/default\/workflows\//,
+    );
     expect(await page.getByText('Processor runs').isVisible()).toBe(true);
     await page.getByRole('link', { name: `rca/${eventId}`, exact: true }).click();
     expect(await page.getByTestId('root-cause').textContent()).toBe(`Root cause: ${rca.report.root_cause}`);
@@ -113,7 +122,9 @@ describe('the report console, driven in headless Chromium', () => {
     expect(await timeline.getByTestId('timeline-alert').textContent()).toContain('alert');
     expect(await timeline.getByTestId('timeline-event').count()).toBe(bundle.events.length);
     expect(await timeline.getByTestId('timeline-logs').count()).toBe(Math.min(6, bundle.logTemplates.length));
-    expect(await timeline.getByTestId('timeline-metric').count()).toBe(Math.min(4, bundle.metrics.filter((m: any) => m.points.length).length));
+    expect(await timeline.getByTestId('timeline-metric').count()).toBe(
+      Math.min(4, bundle.metrics.filter((m: any) => m.points.length).length),
+    );
     expect(bundle.events.length + bundle.logTemplates.length).toBeGreaterThan(0);
   });
 
@@ -142,7 +153,9 @@ describe('the report console, driven in headless Chromium', () => {
   });
 
   it('lists GitHub deliveries and shows one', async () => {
-    const res = await deliver(api, 'issues', issuePayload('edited', { repository: 'acme/console', number: 7, title: 'Checkout is slow' }), { secret: GITHUB_SECRET });
+    const res = await deliver(api, 'issues', issuePayload('edited', { repository: 'acme/console', number: 7, title: 'Checkout is slow' }), {
+      secret: GITHUB_SECRET,
+    });
     expect(res.status).toBe(200);
     await page.goto(`${base}/github`);
     const row = page.getByTestId('triage-row').filter({ hasText: 'acme/console#7' });
@@ -151,7 +164,7 @@ describe('the report console, driven in headless Chromium', () => {
     expect(await page.locator('h1').textContent()).toContain('acme/console#7');
   });
 
-  it('lets the console\'s cookie post to the API only with the console\'s header', async () => {
+  it("lets the console's cookie post to the API only with the console's header", async () => {
     const cookie = `rayne_console=${TOKEN}`;
     expect((await fetch(`${base}/v1/rca`, { headers: { cookie } })).status).toBe(401);
     expect((await fetch(`${base}/v1/rca`, { headers: { cookie, 'x-rayne-console': '1' } })).status).toBe(200);

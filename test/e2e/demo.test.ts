@@ -23,7 +23,9 @@ describe('rayne demo', () => {
     expect(output).toMatch(/Job rebuild-sitemap started on web-07/);
     expect(output).toMatch(/similar incidents:\n\s+0\.\d\d /);
     // Its conclusion: verdict, root cause, ranked hypotheses, remediation.
-    expect(output).toMatch(/Conclusion \(offline\): (confirmed|likely|inconclusive), \w+, confidence \d+%\n\s+root cause: .+\n\s+top hypotheses:\n\s+1\. 0\.\d\d \w+ · .+\n[\s\S]*remediation:\n\s+- \S/);
+    expect(output).toMatch(
+      /Conclusion \(offline\): (confirmed|likely|inconclusive), \w+, confidence \d+%\n\s+root cause: .+\n\s+top hypotheses:\n\s+1\. 0\.\d\d \w+ · .+\n[\s\S]*remediation:\n\s+- \S/,
+    );
 
     // A second run reuses the demo's data folder and still sends fresh transitions.
     const again = await runDemo([path.join(ROOT, 'scenarios/checkout-service-error-rate-spike.json')], home);

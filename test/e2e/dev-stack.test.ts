@@ -6,7 +6,6 @@ import { type RayneProcess, runRayne, spawnRayne, tempHome } from '../support/cl
 import { createTestDatabase, eventually, temporalAddress } from '../support/harness';
 import { metricValue } from '../support/prometheus';
 
-
 /** Runs `rayne dev` in its own process group and waits for its "Rayne is up" banner. */
 async function startDev(env: Record<string, string>, args: string[] = []): Promise<RayneProcess> {
   const dev = spawnRayne(['dev', ...args], env, true);
@@ -34,19 +33,27 @@ const listening = (port: number) =>
 describe('rayne dev', () => {
   it('starts the whole stack, takes an alert end to end, stops every child on Ctrl-C, and keeps data across restarts', async () => {
     const home = tempHome('dev');
-    const ports = { PORT: await freePort(), RAYNE_PG_PORT: await freePort(), RAYNE_TEMPORAL_PORT: await freePort(), RAYNE_TEMPORAL_UI_PORT: await freePort() };
+    const ports = {
+      PORT: await freePort(),
+      RAYNE_PG_PORT: await freePort(),
+      RAYNE_TEMPORAL_PORT: await freePort(),
+      RAYNE_TEMPORAL_UI_PORT: await freePort(),
+    };
     const env = { RAYNE_HOME: home, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) };
     const api = `http://127.0.0.1:${ports.PORT}`;
 
     const first = await startDev(env);
     for (const port of Object.values(ports)) expect(first.output()).toContain(String(port));
     const res = await fetch(`${api}/v1/webhooks/receive`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ monitor_id: 1, alert_status: 'Alert', hostname: 'web-01', alert_id: 9, transition_id: 't1' }),
     });
     expect(res.status).toBe(202);
     const { event_id } = (await res.json()) as { event_id: string };
-    await eventually(async () => ((await (await fetch(`${api}/v1/webhooks/events/${event_id}`)).json()) as { status: string }).status === 'processed');
+    await eventually(
+      async () => ((await (await fetch(`${api}/v1/webhooks/events/${event_id}`)).json()) as { status: string }).status === 'processed',
+    );
     expect(await fetch(`http://127.0.0.1:${ports.RAYNE_TEMPORAL_UI_PORT}/`).then((r) => r.status)).toBe(200);
     // Ctrl-C on an idle stack: the alert's RCA has finished. (With work in flight the terminal's SIGINT
     // reaches Postgres and Temporal too, and the SDK warns about the activities it could not report.)
@@ -63,7 +70,10 @@ describe('rayne dev', () => {
 
     const second = await startDev(env);
     try {
-      const again = await (await fetch(`${api}/v1/webhooks/events/${event_id}`)).json() as { status: string; workflow: { status: string } };
+      const again = (await (await fetch(`${api}/v1/webhooks/events/${event_id}`)).json()) as {
+        status: string;
+        workflow: { status: string };
+      };
       expect(again.status).toBe('processed');
       expect(again.workflow.status).toBe('RUNNING');
     } finally {
@@ -77,23 +87,33 @@ describe('rayne dev', () => {
     const port = await freePort();
     const home = tempHome('dev-real');
     const dev = await startDev({
-      RAYNE_HOME: home, PORT: String(port), DATABASE_URL: database.url, TEMPORAL_ADDRESS: temporalAddress(),
+      RAYNE_HOME: home,
+      PORT: String(port),
+      DATABASE_URL: database.url,
+      TEMPORAL_ADDRESS: temporalAddress(),
       TEMPORAL_TASK_QUEUE: `dev-real-${port}`,
     });
     try {
       expect(dev.output()).not.toMatch(/Postgres \(embedded|Temporal dev server/);
       expect(fs.existsSync(path.join(home, 'pg'))).toBe(false);
       const res = await fetch(`http://127.0.0.1:${port}/v1/webhooks/receive`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ monitor_id: 5, alert_status: 'Warn', hostname: 'real-01' }),
       });
       expect(res.status).toBe(202);
       const { event_id } = (await res.json()) as { event_id: string };
-      await eventually(async () => (await database.db.query('SELECT status FROM webhook_events WHERE id = $1', [event_id])).rows[0]?.status === 'processed');
+      await eventually(
+        async () =>
+          (await database.db.query('SELECT status FROM webhook_events WHERE id = $1', [event_id])).rows[0]?.status === 'processed',
+      );
       // One process: the API's /metrics serves its own series, the worker's and Temporal Core's.
       const metrics = await eventually(async () => {
         const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-        return metricValue(text, 'rayne_activity_duration_seconds_count', { activity_type: 'recordTransition', outcome: 'completed' }) >= 1 && text;
+        return (
+          metricValue(text, 'rayne_activity_duration_seconds_count', { activity_type: 'recordTransition', outcome: 'completed' }) >= 1 &&
+          text
+        );
       });
       expect(metricValue(metrics, 'rayne_webhooks_received_total')).toBe(1);
       expect(metrics).toMatch(/^temporal_\w+/m);
@@ -107,10 +127,16 @@ describe('rayne dev', () => {
     const database = await createTestDatabase();
     const port = await freePort();
     const api = `http://127.0.0.1:${port}`;
-    const dev = await startDev({
-      RAYNE_HOME: tempHome('dev-sandbox'), PORT: String(port), DATABASE_URL: database.url, TEMPORAL_ADDRESS: temporalAddress(),
-      TEMPORAL_TASK_QUEUE: `dev-sandbox-${port}`,
-    }, ['--sandbox']);
+    const dev = await startDev(
+      {
+        RAYNE_HOME: tempHome('dev-sandbox'),
+        PORT: String(port),
+        DATABASE_URL: database.url,
+        TEMPORAL_ADDRESS: temporalAddress(),
+        TEMPORAL_TASK_QUEUE: `dev-sandbox-${port}`,
+      },
+      ['--sandbox'],
+    );
     try {
       expect(dev.output()).toContain(`Console      http://127.0.0.1:${port}/`);
       expect(dev.output()).toContain(`reference at http://127.0.0.1:${port}/docs`);

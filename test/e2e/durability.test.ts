@@ -52,8 +52,14 @@ describe('durability', () => {
       // Still ready to store webhooks, so a load balancer keeps sending them here.
       const ready = await api.app.request('/ready');
       expect(ready.status).toBe(200);
-      expect(await ready.json()).toMatchObject({ status: 'degraded', checks: { postgres: 'ok', temporal: expect.stringMatching(/^unavailable/) } });
-      const shown = (await (await api.app.request(`/v1/webhooks/events/${rows[0].id}`)).json()) as { status: string; workflow: { status: string } };
+      expect(await ready.json()).toMatchObject({
+        status: 'degraded',
+        checks: { postgres: 'ok', temporal: expect.stringMatching(/^unavailable/) },
+      });
+      const shown = (await (await api.app.request(`/v1/webhooks/events/${rows[0].id}`)).json()) as {
+        status: string;
+        workflow: { status: string };
+      };
       expect(shown).toMatchObject({ status: 'pending_start', workflow: { status: 'NOT_STARTED' } });
 
       server = await startTemporalDevServer({ home: config.home, port, uiPort: await freePort(), namespace: 'default' });

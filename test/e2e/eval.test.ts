@@ -9,7 +9,8 @@ describe('rayne eval', () => {
     expect(code).toBe(0);
     expect(output).toMatch(/\[32\/32\] storefront-web-host-cpu \.\.\. ok/);
     const line = (prefix: string) => output.split('\n').find((l) => l.startsWith(prefix))!;
-    const figures = /solved=(\d+)\/32 top3=(\d+)\/32 evidence_recall=(\d+)\/32 category_accuracy=(\d\.\d\d) committed_accuracy=\S+ median_evidence_tokens=(\d+)$/;
+    const figures =
+      /solved=(\d+)\/32 top3=(\d+)\/32 evidence_recall=(\d+)\/32 category_accuracy=(\d\.\d\d) committed_accuracy=\S+ median_evidence_tokens=(\d+)$/;
     const inSample = line('solved=').match(figures);
     expect(inSample).not.toBeNull();
     expect(output).toMatch(/solved by verdict: /);
@@ -17,7 +18,8 @@ describe('rayne eval', () => {
     // Cross-validation refits the weights per company: each of the five is scored on weights decided without it.
     const crossValidated = line('cv_solved=').match(figures);
     expect(crossValidated).not.toBeNull();
-    for (const company of ['Brightcart', 'Cedar Health', 'Lumen Pay', 'Quillmetrics', 'Skyline Arcade']) expect(output).toMatch(new RegExp(`  ${company}: solved \\d+/\\d+, top-3`));
+    for (const company of ['Brightcart', 'Cedar Health', 'Lumen Pay', 'Quillmetrics', 'Skyline Arcade'])
+      expect(output).toMatch(new RegExp(`  ${company}: solved \\d+/\\d+, top-3`));
     // Floors under the measured figures, so a regression in evidence or analysis fails here.
     expect(Number(crossValidated![1])).toBeGreaterThanOrEqual(21);
     expect(Number(inSample![3])).toBeGreaterThanOrEqual(30);

@@ -41,7 +41,7 @@ describe('exactly once under a worker crash', () => {
 
     worker = await startWorkerProcess(api.config, database.url);
     const alert = { monitor_id: 9100, alert_status: 'Alert', monitor_name: 'Queue depth', hostname: 'mq-01', transition_id: 'crash-1' };
-    const first = await (await postJson(api.app, '/v1/webhooks/receive', alert)).json() as { event_id: string };
+    const first = (await (await postJson(api.app, '/v1/webhooks/receive', alert)).json()) as { event_id: string };
     await eventually(async () => sinks.every((s) => s.requests.length === 1) && sandbox.data.downtimes.size === 1, 30_000);
     await kill(worker);
 
@@ -49,7 +49,11 @@ describe('exactly once under a worker crash', () => {
     worker = await startWorkerProcess(api.config, database.url);
     await eventually(async () => (await eventStatus(database.db, first.event_id)) === 'processed', 60_000);
     expect(sinks.map((s) => s.requests.length)).toEqual([1, 1, 1]);
-    const runs = (await database.db.query('SELECT processor, status, attempts FROM processor_runs WHERE event_id = $1 ORDER BY processor', [first.event_id])).rows;
+    const runs = (
+      await database.db.query('SELECT processor, status, attempts FROM processor_runs WHERE event_id = $1 ORDER BY processor', [
+        first.event_id,
+      ])
+    ).rows;
     expect(sandbox.data.downtimes.size).toBe(1); // found again by its event marker, not created twice
     expect(runs).toEqual([
       { processor: 'downtime', status: 'succeeded', attempts: 2 },
@@ -58,7 +62,9 @@ describe('exactly once under a worker crash', () => {
       { processor: 'slack', status: 'in_doubt', attempts: 2 },
     ]);
 
-    const recovery = await (await postJson(api.app, '/v1/webhooks/receive', { ...alert, alert_status: 'OK', transition_id: 'crash-2' })).json() as { event_id: string };
+    const recovery = (await (
+      await postJson(api.app, '/v1/webhooks/receive', { ...alert, alert_status: 'OK', transition_id: 'crash-2' })
+    ).json()) as { event_id: string };
     await eventually(async () => (await eventStatus(database.db, recovery.event_id)) === 'processed', 30_000);
     expect(sinks.map((s) => s.requests.length)).toEqual([2, 2, 2]);
     expect(sandbox.data.downtimes.size).toBe(2);

@@ -31,15 +31,22 @@ describe('one triage comment under a worker crash', () => {
     github.holdNext('POST', '/issues/1/comments', 30_000);
     worker = await startWorkerProcess(api.config, database.url, env());
     const deliveryId = newDeliveryId();
-    const res = await deliver(api, 'issues', issuePayload('opened', { repository: 'acme/crash', number: 1, title: 'Orders stuck', body: 'Orders stay pending' }), { secret: 's3cret', deliveryId });
+    const res = await deliver(
+      api,
+      'issues',
+      issuePayload('opened', { repository: 'acme/crash', number: 1, title: 'Orders stuck', body: 'Orders stay pending' }),
+      { secret: 's3cret', deliveryId },
+    );
     expect(res.status).toBe(202);
-    const { event_id: eventId } = await res.json() as { event_id: string };
+    const { event_id: eventId } = (await res.json()) as { event_id: string };
     await eventually(async () => github.issue('acme/crash', 1).comments.length === 1, 60_000);
     await kill(worker);
 
     worker = await startWorkerProcess(api.config, database.url, env());
     const triage = await eventually(async () => {
-      const { rows: [row] } = await database.db.query('SELECT status, comment_url, comment_note FROM github_triage WHERE event_id = $1', [eventId]);
+      const {
+        rows: [row],
+      } = await database.db.query('SELECT status, comment_url, comment_note FROM github_triage WHERE event_id = $1', [eventId]);
       return row?.status === 'completed' && row;
     }, 90_000);
 

@@ -45,7 +45,12 @@ describe('rayne logs templates', () => {
     const { code, stdout } = await rayneLogs(['--summary', FIXTURE]);
     expect(code).toBe(0);
     const rows = stdout.split('\n').filter((l) => /^\s*\d/.test(l));
-    expect(rows.map((r) => r.trim().split(/\s+/).slice(0, 3))).toEqual([['3', '1', '8'], ['2', '2', '5'], ['2', '4', '7'], ['1', '6', '6']]);
+    expect(rows.map((r) => r.trim().split(/\s+/).slice(0, 3))).toEqual([
+      ['3', '1', '8'],
+      ['2', '2', '5'],
+      ['2', '4', '7'],
+      ['1', '6', '6'],
+    ]);
     expect(rows[0]).toContain('Receiving block <*> src: <*>:<*> dest: <*>:<*>');
     expect(stdout).toContain('e.g. Receiving block blk_-1608999687919862906 src: /10.250.19.102:54106 dest: /10.250.19.102:50010');
   });

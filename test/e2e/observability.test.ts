@@ -24,8 +24,12 @@ const jsonLines = (output: string): Array<Record<string, any>> =>
 
 // Monitor ids of this file's own: incident workflow ids are shared on the one Temporal server.
 const alert = (monitorId: number, status: string) => ({
-  monitor_id: monitorId, alert_status: status, monitor_name: 'Observability test monitor', hostname: `obs-host-${monitorId}`,
-  scope: `host:obs-host-${monitorId}`, transition_id: crypto.randomUUID(),
+  monitor_id: monitorId,
+  alert_status: status,
+  monitor_name: 'Observability test monitor',
+  hostname: `obs-host-${monitorId}`,
+  scope: `host:obs-host-${monitorId}`,
+  transition_id: crypto.randomUUID(),
 });
 const workflowIdOf = (monitorId: number) => `incident/default/${monitorId}/host:obs-host-${monitorId}`;
 
@@ -47,8 +51,14 @@ describe('observability of the api and worker processes', () => {
     const port = await freePort();
     apiUrl = `http://127.0.0.1:${port}`;
     api = spawnRayne(['api'], {
-      ...traced, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: database.url, TEMPORAL_ADDRESS: temporalAddress(),
-      TEMPORAL_TASK_QUEUE: config.TEMPORAL_TASK_QUEUE, RAYNE_ENCRYPTION_KEY: config.RAYNE_ENCRYPTION_KEY!, RAYNE_HOME: config.home,
+      ...traced,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: database.url,
+      TEMPORAL_ADDRESS: temporalAddress(),
+      TEMPORAL_TASK_QUEUE: config.TEMPORAL_TASK_QUEUE,
+      RAYNE_ENCRYPTION_KEY: config.RAYNE_ENCRYPTION_KEY!,
+      RAYNE_HOME: config.home,
     });
     worker = await startWorkerProcess(config, database.url, traced);
     await eventually(async () => {
@@ -56,7 +66,11 @@ describe('observability of the api and worker processes', () => {
       return api.output().includes('api listening');
     }, 60_000);
     workerMetricsUrl = jsonLines(worker.output()).find((l) => l.msg === 'worker metrics listening')!.metrics;
-    const configured = await fetch(`${apiUrl}/v1/webhooks/config`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ notify: { urls: [notify.url] } }) });
+    const configured = await fetch(`${apiUrl}/v1/webhooks/config`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ notify: { urls: [notify.url] } }),
+    });
     expect(configured.status).toBe(200);
   }, 120_000);
   afterAll(async () => {
@@ -69,7 +83,11 @@ describe('observability of the api and worker processes', () => {
 
   /** Sends an alert to the API process and waits until the worker has processed it. */
   const send = async (monitorId: number, status: string) => {
-    const res = await fetch(`${apiUrl}/v1/webhooks/receive`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(alert(monitorId, status)) });
+    const res = await fetch(`${apiUrl}/v1/webhooks/receive`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(alert(monitorId, status)),
+    });
     expect(res.status).toBe(202);
     const { event_id: eventId } = (await res.json()) as { event_id: string };
     await eventually(async () => (await eventStatus(database.db, eventId)) === 'processed', 30_000);
@@ -88,9 +106,13 @@ describe('observability of the api and worker processes', () => {
     await send(8820001, 'OK');
     const after = await eventually(async () => {
       const text = await scrape(workerMetricsUrl);
-      return metricValue(text, 'rayne_workflows_closed_total', closed) > metricValue(before, 'rayne_workflows_closed_total', closed) && text;
+      return (
+        metricValue(text, 'rayne_workflows_closed_total', closed) > metricValue(before, 'rayne_workflows_closed_total', closed) && text
+      );
     });
-    expect(metricValue(after, 'rayne_workflows_closed_total', closed) - metricValue(before, 'rayne_workflows_closed_total', closed)).toBe(1);
+    expect(metricValue(after, 'rayne_workflows_closed_total', closed) - metricValue(before, 'rayne_workflows_closed_total', closed)).toBe(
+      1,
+    );
     expect(metricValue(after, 'rayne_processor_effects_total', { processor: 'notify', outcome: 'sent' })).toBeGreaterThanOrEqual(2);
     // Temporal Core's own series, relayed from its exporter: polls, task latencies, workflow completions.
     expect(after).toMatch(/^temporal_\w+/m);
@@ -132,14 +154,19 @@ describe('observability of the api and worker processes', () => {
     expect(request!.meta.env).toBe('test');
 
     // Worker: each activity of the run, under the workflow's span, carrying the workflow id.
-    const hasActivity = (name: string, id: string) => agent.spans.some((s) => s.name === name && s.trace_id === trace && s.meta.temporalWorkflowId === id);
-    await eventually(async () => hasActivity('RunActivity:notifyProcessor', workflowId) && hasActivity('RunActivity:startRca', `rca/${alertEventId}`));
+    const hasActivity = (name: string, id: string) =>
+      agent.spans.some((s) => s.name === name && s.trace_id === trace && s.meta.temporalWorkflowId === id);
+    await eventually(
+      async () => hasActivity('RunActivity:notifyProcessor', workflowId) && hasActivity('RunActivity:startRca', `rca/${alertEventId}`),
+    );
     for (const s of agent.spans) byId.set(s.span_id, s);
     const activities = agent.spans.filter((s) => s.name.startsWith('RunActivity:') && s.trace_id === trace);
     // The Alert's RCA is a child workflow: its activities are in the same trace, under its own id.
     expect([...new Set(activities.map((s) => s.meta.temporalWorkflowId))].sort()).toEqual([workflowId, `rca/${alertEventId}`].sort());
     const incidentActivities = activities.filter((s) => s.meta.temporalWorkflowId === workflowId);
-    expect(incidentActivities.map((s) => s.name)).toEqual(expect.arrayContaining(['RunActivity:planTier1', 'RunActivity:notifyProcessor', 'RunActivity:recordTransition']));
+    expect(incidentActivities.map((s) => s.name)).toEqual(
+      expect.arrayContaining(['RunActivity:planTier1', 'RunActivity:notifyProcessor', 'RunActivity:recordTransition']),
+    );
     for (const a of incidentActivities) {
       expect(a.service).toBe('rayne-worker');
       expect(ancestors(a)).toContain(run);
@@ -147,7 +174,9 @@ describe('observability of the api and worker processes', () => {
 
     // The notify POST: an HTTP client span under its activity, and trace headers on the request itself.
     const notifySpans = incidentActivities.filter((s) => s.name === 'RunActivity:notifyProcessor');
-    const post = agent.spans.find((s) => s.trace_id === trace && s.meta['http.url']?.startsWith(notify.url) && ancestors(s).some((p) => notifySpans.includes(p)));
+    const post = agent.spans.find(
+      (s) => s.trace_id === trace && s.meta['http.url']?.startsWith(notify.url) && ancestors(s).some((p) => notifySpans.includes(p)),
+    );
     expect(post).toBeDefined();
     expect(notify.requests.map((r) => r.headers['x-datadog-trace-id'])).toContain(String(trace));
 
@@ -155,7 +184,9 @@ describe('observability of the api and worker processes', () => {
     expect(agent.spans.filter((s) => /\/metrics$/.test(s.meta['http.url'] ?? ''))).toEqual([]);
 
     // Logs: the worker's JSON line for the notify effect carries the trace and its activity's span.
-    const effect = jsonLines(worker.output()).find((l) => l.msg === 'tier-1 effect' && l.workflowId === workflowId && l.processor === 'notify');
+    const effect = jsonLines(worker.output()).find(
+      (l) => l.msg === 'tier-1 effect' && l.workflowId === workflowId && l.processor === 'notify',
+    );
     expect(effect).toMatchObject({ outcome: 'sent', dd: { service: 'rayne-worker', env: 'test' } });
     expect(low64(effect!.dd.trace_id)).toBe(trace);
     expect(notifySpans.map((s) => String(s.span_id))).toContain(effect!.dd.span_id);
@@ -168,7 +199,8 @@ describe('observability of the api and worker processes', () => {
     await send(8820003, 'OK');
     // Both processes have tried to send spans to the agent that is gone.
     await eventually(async () => agent.droppedPayloads() >= 2, 30_000);
-    const errors = (output: string) => jsonLines(output).filter((l) => l.level >= 50 || /dd-trace|datadog agent|ECONNREFUSED/i.test(JSON.stringify(l)));
+    const errors = (output: string) =>
+      jsonLines(output).filter((l) => l.level >= 50 || /dd-trace|datadog agent|ECONNREFUSED/i.test(JSON.stringify(l)));
     expect(errors(api.output().slice(before.api))).toEqual([]);
     expect(errors(worker.output().slice(before.worker))).toEqual([]);
     expect(api.output().slice(before.api)).not.toMatch(/Error:/);

@@ -34,9 +34,10 @@ describe('odd input', () => {
 
   it.each(ODD_READS)('%s answers 400 naming %s', async (request, field) => {
     const [method, url] = request.split(' ') as [string, string];
-    const res = method === 'POST'
-      ? await postJson(api.app, url, { monitor_id: 1, alert_status: 'Alert', alert_id: 1, transition_id: 'odd' })
-      : await api.app.request(url);
+    const res =
+      method === 'POST'
+        ? await postJson(api.app, url, { monitor_id: 1, alert_status: 'Alert', alert_id: 1, transition_id: 'odd' })
+        : await api.app.request(url);
     const body = (await res.json()) as { error: { code: string; details?: { field: string; message: string }[] } };
     expect(res.status).toBe(400);
     expect(body.error.code).toBe('BAD_REQUEST');

@@ -24,7 +24,10 @@ describe('Postgres frozen or down', () => {
 
   beforeAll(async () => {
     postgres = await startOwnPostgres();
-    api = createTestApi(postgres.url, testConfig({ RAYNE_DB_TIMEOUT_MS: String(DB_TIMEOUT_MS), RAYNE_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS) }));
+    api = createTestApi(
+      postgres.url,
+      testConfig({ RAYNE_DB_TIMEOUT_MS: String(DB_TIMEOUT_MS), RAYNE_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS) }),
+    );
   }, 120_000);
   afterAll(async () => {
     postgres?.signal('SIGCONT');
@@ -55,7 +58,10 @@ describe('Postgres frozen or down', () => {
     const during = alert();
     postgres.signal('SIGSTOP');
     try {
-      expect(JSON.parse(await expectUnavailable('ready_frozen', ready))).toEqual({ status: 'not_ready', checks: { postgres: 'unavailable', temporal: 'ok' } });
+      expect(JSON.parse(await expectUnavailable('ready_frozen', ready))).toEqual({
+        status: 'not_ready',
+        checks: { postgres: 'unavailable', temporal: 'ok' },
+      });
       await expectUnavailable('events_frozen', events);
       await expectUnavailable('rca_frozen', rcas);
       await expectUnavailable('webhook_frozen', webhook(during));
@@ -82,7 +88,10 @@ describe('Postgres frozen or down', () => {
     const during = alert();
     await postgres.stop();
     try {
-      expect(JSON.parse(await expectUnavailable('ready_down', ready))).toMatchObject({ status: 'not_ready', checks: { postgres: 'unavailable' } });
+      expect(JSON.parse(await expectUnavailable('ready_down', ready))).toMatchObject({
+        status: 'not_ready',
+        checks: { postgres: 'unavailable' },
+      });
       await expectUnavailable('events_down', events);
       await expectUnavailable('webhook_down', webhook(during));
     } finally {
@@ -99,7 +108,8 @@ describe('Postgres frozen or down', () => {
     const db = createPool(postgres.url, 1);
     try {
       const { rows } = await db.query(
-        `SELECT payload->>'transition_id' AS transition, status FROM webhook_events WHERE payload->>'transition_id' = ANY($1) ORDER BY id`, [transitions],
+        `SELECT payload->>'transition_id' AS transition, status FROM webhook_events WHERE payload->>'transition_id' = ANY($1) ORDER BY id`,
+        [transitions],
       );
       expect(rows.map((r) => r.transition).sort()).toEqual([...transitions].sort());
       expect(rows.every((r) => r.status === 'started')).toBe(true);

@@ -60,8 +60,10 @@ describe('slow clients', () => {
     database = await createTestDatabase();
     port = await freePort();
     const config = testConfig({
-      PORT: String(port), HOST: '127.0.0.1',
-      RAYNE_HTTP_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS), RAYNE_HTTP_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      RAYNE_HTTP_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS),
+      RAYNE_HTTP_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
       RAYNE_HTTP_IDLE_TIMEOUT_MS: String(IDLE_TIMEOUT_MS),
     });
     api = await startApiServer(config, database.url, temporalAddress(), createLogger('silent'));
@@ -102,7 +104,9 @@ describe('slow clients', () => {
   });
 
   it('closes a kept-alive connection that sends no next request once the idle timeout passes', async () => {
-    const outcome = await slowClient(port, (socket, sent) => socket.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', () => sent(1)));
+    const outcome = await slowClient(port, (socket, sent) =>
+      socket.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', () => sent(1)),
+    );
     observed.idle_keep_alive = outcome.closedAfterMs;
     expect(outcome.response).toMatch(/^HTTP\/1\.1 200/);
     expect(outcome.closedAfterMs).toBeLessThan(IDLE_TIMEOUT_MS + SLACK_MS);

@@ -16,12 +16,17 @@ describe('rerun and feedback while Temporal is down', () => {
     const api = createTestApi(database.url, config, `127.0.0.1:${port}`);
     let server: Awaited<ReturnType<typeof startTemporalDevServer>> | undefined;
     try {
-      const { rows: [event] } = await database.db.query(
+      const {
+        rows: [event],
+      } = await database.db.query(
         `INSERT INTO webhook_events (dedup_key, account, monitor_id, alert_status, scope, payload, status, workflow_id)
          VALUES ('k', 'default', '1', 'Alert', '*', '{}', 'started', 'incident/default/1/*') RETURNING id::text`,
       );
       const rcaId = `rca/${event.id}`;
-      await database.db.query(`INSERT INTO rca_runs (id, event_id, account, phase, status) VALUES ($1, $2, 'default', 'done', 'completed')`, [rcaId, event.id]);
+      await database.db.query(
+        `INSERT INTO rca_runs (id, event_id, account, phase, status) VALUES ($1, $2, 'default', 'done', 'completed')`,
+        [rcaId, event.id],
+      );
 
       let started = Date.now();
       const rerun = await postJson(api.app, `/v1/rca/${event.id}/rerun`, {});
@@ -37,7 +42,8 @@ describe('rerun and feedback while Temporal is down', () => {
       expect(feedback.headers.get('warning')).toMatch(/feedback stored/);
       expect(feedbackMs).toBeLessThan(ANSWER_BOUND_MS);
       const { id: feedbackId } = (await feedback.json()) as { id: string };
-      const reindexStatus = async () => (await database.db.query('SELECT reindex_status FROM rca_feedback WHERE id = $1', [feedbackId])).rows[0].reindex_status;
+      const reindexStatus = async () =>
+        (await database.db.query('SELECT reindex_status FROM rca_feedback WHERE id = $1', [feedbackId])).rows[0].reindex_status;
       expect(await reindexStatus()).toBe('pending');
       console.log('temporal-down answer times (ms):', JSON.stringify({ rerun: rerunMs, feedback: feedbackMs }));
 

@@ -28,7 +28,9 @@ export function spawnRayne(args: string[], env: Record<string, string>, detached
     cwd: ROOT,
     detached,
     env: {
-      PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn',
+      PATH: process.env.PATH!,
+      HOME: process.env.HOME ?? '/tmp',
+      LOG_LEVEL: 'warn',
       ...(process.env.TEMPORAL_CLI_PATH ? { TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH } : {}),
       ...env,
     },
@@ -42,8 +44,13 @@ export function spawnRayne(args: string[], env: Record<string, string>, detached
 }
 
 /** Runs `rayne <args>` to its end; resolves with its exit code and output (also stdout and stderr apart). */
-export function runRayne(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string; stdout: string; stderr: string }> {
+export function runRayne(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string; stdout: string; stderr: string }> {
   const p = spawnRayne(args, env);
   // 'close', not 'exit': the output streams have ended by then.
-  return new Promise((resolve) => p.child.once('close', (code) => resolve({ code, output: p.output(), stdout: p.stdout(), stderr: p.stderr() })));
+  return new Promise((resolve) =>
+    p.child.once('close', (code) => resolve({ code, output: p.output(), stdout: p.stdout(), stderr: p.stderr() })),
+  );
 }

@@ -18,10 +18,12 @@ export function readYaml<T = any>(file: string): T {
 
 /** Every document of a multi-document YAML file; a syntax error fails the read. */
 export function readYamlDocuments(file: string): any[] {
-  return parseAllDocuments(readRepoFile(file)).map((doc) => {
-    if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors.map((e) => e.message).join('; ')}`);
-    return doc.toJS();
-  }).filter((doc) => doc !== null);
+  return parseAllDocuments(readRepoFile(file))
+    .map((doc) => {
+      if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors.map((e) => e.message).join('; ')}`);
+      return doc.toJS();
+    })
+    .filter((doc) => doc !== null);
 }
 
 // ---- Dockerfile ----
@@ -125,7 +127,10 @@ export function dockerContextIncludes(dockerignore: string, file: string): boole
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('#'))
-    .map((l) => ({ exclude: !l.startsWith('!'), re: globToRegExp(path.posix.normalize(l.replace(/^!/, '').replace(/^\/+/, '')).replace(/\/+$/, '')) }));
+    .map((l) => ({
+      exclude: !l.startsWith('!'),
+      re: globToRegExp(path.posix.normalize(l.replace(/^!/, '').replace(/^\/+/, '')).replace(/\/+$/, '')),
+    }));
   const parts = path.posix.normalize(file).split('/');
   const prefixes = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
   let included = true;
@@ -177,10 +182,12 @@ export function variablesIn(value: string): Array<{ name: string; fallback?: str
 export function serviceEnvironment(service: { environment?: Record<string, unknown> | string[] }): Record<string, string> {
   const env = service.environment ?? {};
   if (Array.isArray(env)) {
-    return Object.fromEntries(env.map((entry) => {
-      const i = entry.indexOf('=');
-      return i < 0 ? [entry, ''] : [entry.slice(0, i), entry.slice(i + 1)];
-    }));
+    return Object.fromEntries(
+      env.map((entry) => {
+        const i = entry.indexOf('=');
+        return i < 0 ? [entry, ''] : [entry.slice(0, i), entry.slice(i + 1)];
+      }),
+    );
   }
   return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === null || v === undefined ? '' : String(v)]));
 }

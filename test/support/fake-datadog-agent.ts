@@ -56,8 +56,11 @@ export async function startFakeAgent(): Promise<FakeAgent> {
           for (const s of trace) {
             spans.push({
               ...(s as unknown as AgentSpan),
-              trace_id: toBigInt(s.trace_id), span_id: toBigInt(s.span_id), parent_id: toBigInt(s.parent_id),
-              meta: (s.meta ?? {}) as Record<string, string>, metrics: (s.metrics ?? {}) as Record<string, number>,
+              trace_id: toBigInt(s.trace_id),
+              span_id: toBigInt(s.span_id),
+              parent_id: toBigInt(s.parent_id),
+              meta: (s.meta ?? {}) as Record<string, string>,
+              metrics: (s.metrics ?? {}) as Record<string, number>,
             });
           }
         }
@@ -77,9 +80,10 @@ export async function startFakeAgent(): Promise<FakeAgent> {
       server.closeIdleConnections();
     },
     droppedPayloads: () => dropped,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

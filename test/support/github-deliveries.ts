@@ -12,12 +12,19 @@ export function examplePayload(event: string, action?: string): Record<string, a
 }
 
 /** An `issues` example with the issue made this test's own: repository, number, title and body. */
-export function issuePayload(action: string, issue: { repository: string; number: number; title: string; body?: string | null; labels?: string[] }, extra: Record<string, unknown> = {}) {
+export function issuePayload(
+  action: string,
+  issue: { repository: string; number: number; title: string; body?: string | null; labels?: string[] },
+  extra: Record<string, unknown> = {},
+) {
   const payload = examplePayload('issues', action);
   const [owner, name] = issue.repository.split('/');
   payload.repository = { ...payload.repository, full_name: issue.repository, name, owner: { ...payload.repository.owner, login: owner } };
   payload.issue = {
-    ...payload.issue, number: issue.number, title: issue.title, body: issue.body ?? null,
+    ...payload.issue,
+    number: issue.number,
+    title: issue.title,
+    body: issue.body ?? null,
     html_url: `https://github.com/${issue.repository}/issues/${issue.number}`,
     labels: (issue.labels ?? []).map((l, i) => ({ id: i + 1, name: l, color: 'ededed', default: false })),
     created_at: new Date().toISOString(),

@@ -71,7 +71,15 @@ export async function startGithubSimulator(token: string): Promise<GithubSimulat
     const i = list.findIndex((h) => h.method === method && path.endsWith(h.pathEnd));
     return i < 0 ? undefined : list.splice(i, 1)[0];
   };
-  const labelObject = (repository: string, name: string) => ({ id: name.length, node_id: `L_${name}`, url: `${url}/repos/${repository}/labels/${encodeURIComponent(name)}`, name, color: 'ededed', default: false, description: null });
+  const labelObject = (repository: string, name: string) => ({
+    id: name.length,
+    node_id: `L_${name}`,
+    url: `${url}/repos/${repository}/labels/${encodeURIComponent(name)}`,
+    name,
+    color: 'ededed',
+    default: false,
+    description: null,
+  });
 
   function handle(req: GithubRequest): { status: number; body: unknown; headers?: Record<string, string> } {
     if (req.authorization !== `token ${token}` && req.authorization !== `Bearer ${token}`) {
@@ -101,13 +109,24 @@ export async function startGithubSimulator(token: string): Promise<GithubSimulat
       return { status: 200, body: all.slice((page - 1) * perPage, page * perPage), headers };
     }
     if (sub === '/comments' && req.method === 'POST') {
-      if (typeof req.body?.body !== 'string' || req.body.body === '') return { status: 422, body: { message: 'Validation Failed', errors: [{ resource: 'IssueComment', code: 'missing_field', field: 'body' }] } };
+      if (typeof req.body?.body !== 'string' || req.body.body === '')
+        return {
+          status: 422,
+          body: { message: 'Validation Failed', errors: [{ resource: 'IssueComment', code: 'missing_field', field: 'body' }] },
+        };
       const id = nextId++;
       const now = new Date().toISOString();
       const comment: GithubComment = {
-        id, node_id: `IC_${id}`, url: `${url}/repos/${repository}/issues/comments/${id}`,
-        html_url: `https://github.com/${repository}/issues/${number}#issuecomment-${id}`, issue_url: `${url}/repos/${repository}/issues/${number}`,
-        body: req.body.body, user: BOT, created_at: now, updated_at: now, author_association: 'NONE',
+        id,
+        node_id: `IC_${id}`,
+        url: `${url}/repos/${repository}/issues/comments/${id}`,
+        html_url: `https://github.com/${repository}/issues/${number}#issuecomment-${id}`,
+        issue_url: `${url}/repos/${repository}/issues/${number}`,
+        body: req.body.body,
+        user: BOT,
+        created_at: now,
+        updated_at: now,
+        author_association: 'NONE',
       };
       issue.comments.push(comment);
       return { status: 201, body: comment };
@@ -119,7 +138,15 @@ export async function startGithubSimulator(token: string): Promise<GithubSimulat
     if (!sub && req.method === 'PATCH') {
       if (req.body?.state) issue.state = req.body.state;
       if ('state_reason' in (req.body ?? {})) issue.state_reason = req.body.state_reason;
-      return { status: 200, body: { number: Number(number), state: issue.state, state_reason: issue.state_reason, html_url: `https://github.com/${repository}/issues/${number}` } };
+      return {
+        status: 200,
+        body: {
+          number: Number(number),
+          state: issue.state,
+          state_reason: issue.state_reason,
+          html_url: `https://github.com/${repository}/issues/${number}`,
+        },
+      };
     }
     return { status: 404, body: { message: 'Not Found' } };
   }
@@ -131,8 +158,11 @@ export async function startGithubSimulator(token: string): Promise<GithubSimulat
       const parsed = new URL(req.url ?? '/', 'http://simulator');
       const text = Buffer.concat(chunks).toString('utf8');
       const request: GithubRequest = {
-        method: req.method ?? 'GET', path: decodeURIComponent(parsed.pathname), query: parsed.searchParams,
-        body: text ? JSON.parse(text) : undefined, authorization: req.headers.authorization,
+        method: req.method ?? 'GET',
+        path: decodeURIComponent(parsed.pathname),
+        query: parsed.searchParams,
+        body: text ? JSON.parse(text) : undefined,
+        authorization: req.headers.authorization,
       };
       requests.push(request);
       const failure = take(failures, request.method, request.path);
@@ -143,7 +173,9 @@ export async function startGithubSimulator(token: string): Promise<GithubSimulat
       const timer = setTimeout(() => {
         timers.delete(timer);
         if (res.destroyed) return;
-        res.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', ...(answer.headers ?? {}) }).end(JSON.stringify(answer.body));
+        res
+          .writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', ...(answer.headers ?? {}) })
+          .end(JSON.stringify(answer.body));
       }, hold?.ms ?? 0);
       timers.add(timer);
     });
@@ -158,10 +190,11 @@ export async function startGithubSimulator(token: string): Promise<GithubSimulat
     setLabels: (repository, names) => labels.set(repository, names),
     holdNext: (method, pathEnd, ms) => holds.push({ method, pathEnd, ms }),
     failNext: (method, pathEnd, status, headers = {}) => failures.push({ method, pathEnd, status, headers }),
-    close: () => new Promise((resolve) => {
-      for (const timer of timers) clearTimeout(timer);
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        for (const timer of timers) clearTimeout(timer);
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

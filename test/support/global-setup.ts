@@ -23,7 +23,11 @@ export default async function globalSetup(): Promise<void> {
       server: { executable: { type: 'existing-path', path: findTemporalCli() }, ip: '127.0.0.1' },
     }),
     // In-process test workers are not traced; the metrics interceptor is bundled as in production.
-    bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), workflowInterceptorModules: workflowInterceptorModules(false), logger: quietLogger }),
+    bundleWorkflowCode({
+      workflowsPath: require.resolve('../../src/workflows'),
+      workflowInterceptorModules: workflowInterceptorModules(false),
+      logger: quietLogger,
+    }),
   ]);
   await migrate(postgres.url);
   // Test databases are cloned from the migrated template; it must have no open connections.
@@ -45,6 +49,10 @@ export default async function globalSetup(): Promise<void> {
 }
 
 const quietLogger = {
-  log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined,
-  warn: () => undefined, error: (message: string) => console.error(message),
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: (message: string) => console.error(message),
 };

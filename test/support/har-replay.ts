@@ -29,7 +29,10 @@ export function loadCassette(name: string): HarEntry[] {
 export function requestMatches(pattern: string, method: string, pathname: string): boolean {
   const [patternMethod, patternPath] = pattern.split(' ');
   if (patternPath === undefined) throw new Error(`the request pattern "${pattern}" is not "METHOD /path"`);
-  const source = patternPath.split('/').map((s) => (s === '{id}' ? '[^/]+' : s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/');
+  const source = patternPath
+    .split('/')
+    .map((s) => (s === '{id}' ? '[^/]+' : s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/');
   return patternMethod === method && new RegExp(`^${source}$`).test(decodeURIComponent(pathname));
 }
 

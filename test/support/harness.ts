@@ -32,7 +32,8 @@ export async function createTestDatabase(): Promise<{ url: string; db: Db; drop(
   // Workflow ids such as rca/{eventId} come from event ids; all test files share one Temporal server.
   await db.query(`ALTER SEQUENCE webhook_events_id_seq RESTART WITH ${crypto.randomInt(1, 1_000_000) * 1000}`);
   return {
-    url, db,
+    url,
+    db,
     async drop() {
       await db.end();
       const a = new pg.Client({ connectionString: adminUrl });
@@ -65,7 +66,12 @@ export interface TestApi {
 }
 
 /** The real app over a database URL and a Temporal address (the shared server unless given); /metrics adds extraMetrics. */
-export function createTestApi(databaseUrl: string, config = testConfig(), address = temporalAddress(), extraMetrics: MetricsSource[] = []): TestApi {
+export function createTestApi(
+  databaseUrl: string,
+  config = testConfig(),
+  address = temporalAddress(),
+  extraMetrics: MetricsSource[] = [],
+): TestApi {
   const log = createLogger('silent');
   const runtime = createApiRuntime(config, databaseUrl, address, log, extraMetrics);
   return { app: createApp({ ...runtime, config, log }), runtime, config, close: () => runtime.close() };
@@ -74,7 +80,12 @@ export function createTestApi(databaseUrl: string, config = testConfig(), addres
 /** A worker on the config's task queue (sharing its encryption key with the API), running until stop(). */
 export async function startTestWorker(db: Db, config: Config, address = temporalAddress()) {
   const { worker, connection, metrics } = await createWorker(
-    { address, namespace: 'default', taskQueue: config.TEMPORAL_TASK_QUEUE, workflowBundle: { codePath: env('RAYNE_TEST_WORKFLOW_BUNDLE') } },
+    {
+      address,
+      namespace: 'default',
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      workflowBundle: { codePath: env('RAYNE_TEST_WORKFLOW_BUNDLE') },
+    },
     createActivityDeps(config, db),
   );
   const running = worker.run();

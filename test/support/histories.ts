@@ -31,9 +31,13 @@ export function writeHistoryFile(name: string, workflowId: string, history: Hist
 
 /** Every recorded history, by file name. */
 export function readHistoryFiles(): Array<HistoryAndWorkflowId & { file: string }> {
-  return fs.readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json')).sort().map((file) => {
-    const { workflowId, history } = JSON.parse(fs.readFileSync(path.join(HISTORIES_DIR, file), 'utf8'));
-    // A history from a newer server may carry fields this SDK does not know; replay does not need them.
-    return { file, workflowId, history: protojson.fromJson(HistoryType, history, { ignoreUnknownFields: true }) };
-  });
+  return fs
+    .readdirSync(HISTORIES_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((file) => {
+      const { workflowId, history } = JSON.parse(fs.readFileSync(path.join(HISTORIES_DIR, file), 'utf8'));
+      // A history from a newer server may carry fields this SDK does not know; replay does not need them.
+      return { file, workflowId, history: protojson.fromJson(HistoryType, history, { ignoreUnknownFields: true }) };
+    });
 }

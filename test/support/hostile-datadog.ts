@@ -7,14 +7,33 @@ import fc from 'fast-check';
  */
 export const oddText = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 30 }),
-  fc.constantFrom('\u0000', 'a\u0000b', '\ud800', 'x\udfffy', '\\u0000', '', '  ', '%%%', '\u202eevil', '😀', '\u0001\u001f\u007f', 'host:web-01', '../..', 'a/b//c'),
-  fc.tuple(fc.string({ unit: 'binary-ascii', minLength: 1, maxLength: 6 }), fc.integer({ min: 100, max: 80_000 }))
+  fc.constantFrom(
+    '\u0000',
+    'a\u0000b',
+    '\ud800',
+    'x\udfffy',
+    '\\u0000',
+    '',
+    '  ',
+    '%%%',
+    '\u202eevil',
+    '😀',
+    '\u0001\u001f\u007f',
+    'host:web-01',
+    '../..',
+    'a/b//c',
+  ),
+  fc
+    .tuple(fc.string({ unit: 'binary-ascii', minLength: 1, maxLength: 6 }), fc.integer({ min: 100, max: 80_000 }))
     .map(([s, n]) => s.repeat(Math.ceil(n / s.length)).slice(0, n)),
 );
 
 const anyJson: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 4, arbitrary: oddText },
-  fc.integer(), fc.double(), fc.boolean(), fc.constant(null),
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(null),
   fc.array(oddText, { maxLength: 3 }),
   fc.dictionary(oddText, oddText, { maxKeys: 2 }),
 );
@@ -36,22 +55,52 @@ const alertStatus = fc.oneof(
 // Mostly times Datadog sends (seconds, milliseconds, ISO), sometimes out of any calendar.
 const timestamp = fc.oneof(
   { weight: 6, arbitrary: fc.integer({ min: 1_600_000_000, max: 1_900_000_000 }) },
-  fc.constantFrom('2026-01-29T10:00:00Z', '1706540400', 1706540400123, 1e20, -1e20, 8.64e15 + 1, '99999-01-01', '0000-01-01T00:00:00Z', -62e12),
+  fc.constantFrom(
+    '2026-01-29T10:00:00Z',
+    '1706540400',
+    1706540400123,
+    1e20,
+    -1e20,
+    8.64e15 + 1,
+    '99999-01-01',
+    '0000-01-01T00:00:00Z',
+    -62e12,
+  ),
   fieldValue,
 );
 
 const FIELDS = [
-  'alert_id', 'transition_id', 'alert_title', 'alert_message', 'alert_transition', 'monitor_name', 'monitor_type',
-  'hostname', 'service', 'scope', 'tags', 'org_id', 'priority', 'event_type', 'link', 'URGENCY',
+  'alert_id',
+  'transition_id',
+  'alert_title',
+  'alert_message',
+  'alert_transition',
+  'monitor_name',
+  'monitor_type',
+  'hostname',
+  'service',
+  'scope',
+  'tags',
+  'org_id',
+  'priority',
+  'event_type',
+  'link',
+  'URGENCY',
 ] as const;
 
 /** A Datadog webhook body as a hostile sender would write it: valid-looking fields with hostile values, and extra keys. */
-export const hostileDatadogAlert: fc.Arbitrary<Record<string, unknown>> = fc.tuple(
-  monitorId,
-  alertStatus,
-  fc.record({
-    ...Object.fromEntries(FIELDS.map((f) => [f, fieldValue])) as Record<(typeof FIELDS)[number], fc.Arbitrary<unknown>>,
-    timestamp, last_updated: timestamp,
-  }, { requiredKeys: [] }),
-  fc.dictionary(oddText, anyJson, { maxKeys: 2 }),
-).map(([monitor_id, alert_status, fields, extra]) => ({ ...extra, ...fields, monitor_id, alert_status }));
+export const hostileDatadogAlert: fc.Arbitrary<Record<string, unknown>> = fc
+  .tuple(
+    monitorId,
+    alertStatus,
+    fc.record(
+      {
+        ...(Object.fromEntries(FIELDS.map((f) => [f, fieldValue])) as Record<(typeof FIELDS)[number], fc.Arbitrary<unknown>>),
+        timestamp,
+        last_updated: timestamp,
+      },
+      { requiredKeys: [] },
+    ),
+    fc.dictionary(oddText, anyJson, { maxKeys: 2 }),
+  )
+  .map(([monitor_id, alert_status, fields, extra]) => ({ ...extra, ...fields, monitor_id, alert_status }));

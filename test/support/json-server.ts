@@ -28,7 +28,12 @@ export async function startJsonServer(handle: (request: JsonRequest) => JsonResp
       const text = Buffer.concat(chunks).toString('utf8');
       let response: JsonResponse;
       try {
-        response = handle({ method: req.method ?? 'GET', path: decodeURIComponent(url.pathname), query: url.searchParams, body: text ? JSON.parse(text) : undefined });
+        response = handle({
+          method: req.method ?? 'GET',
+          path: decodeURIComponent(url.pathname),
+          query: url.searchParams,
+          body: text ? JSON.parse(text) : undefined,
+        });
       } catch (err) {
         response = { status: 500, body: { error: (err as Error).message } };
       }
@@ -38,9 +43,10 @@ export async function startJsonServer(handle: (request: JsonRequest) => JsonResp
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -21,7 +21,13 @@ export interface OllamaSimulator {
   /** The body of every /api/chat request, in order. */
   chatRequests: any[];
   /** Appends scripted chat answers: the assistant's content and tool calls (arguments as objects). */
-  scriptChat(...answers: Array<{ content?: string; tool_calls?: Array<{ function: { name: string; arguments: Record<string, unknown> } }>; done_reason?: string }>): void;
+  scriptChat(
+    ...answers: Array<{
+      content?: string;
+      tool_calls?: Array<{ function: { name: string; arguments: Record<string, unknown> } }>;
+      done_reason?: string;
+    }>
+  ): void;
   close(): Promise<void>;
 }
 

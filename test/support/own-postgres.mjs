@@ -9,8 +9,14 @@ import { runner } from 'node-pg-migrate';
 
 const [dataDir, port] = process.argv.slice(2);
 const server = new EmbeddedPostgres({
-  databaseDir: dataDir, port: Number(port), user: 'postgres', password: 'rayne', persistent: true,
-  createPostgresUser: process.getuid?.() === 0, onLog: () => undefined, onError: () => undefined,
+  databaseDir: dataDir,
+  port: Number(port),
+  user: 'postgres',
+  password: 'rayne',
+  persistent: true,
+  createPostgresUser: process.getuid?.() === 0,
+  onLog: () => undefined,
+  onError: () => undefined,
 });
 const fresh = !fs.existsSync(path.join(dataDir, 'PG_VERSION'));
 if (fresh) await server.initialise();

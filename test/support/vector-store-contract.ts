@@ -8,8 +8,13 @@ const everything = { limit: 100, minScore: -1 };
 
 export function incidentPayload(account: string, title: string): SimilarIncidentPayload {
   return {
-    account, title, rootCause: `root cause of ${title}`, category: 'deployment', confirmed: false,
-    links: { rca: `https://rayne.example/v1/rca/${encodeURIComponent(title)}` }, createdAt: '2024-01-29T15:00:00.000Z',
+    account,
+    title,
+    rootCause: `root cause of ${title}`,
+    category: 'deployment',
+    confirmed: false,
+    links: { rca: `https://rayne.example/v1/rca/${encodeURIComponent(title)}` },
+    createdAt: '2024-01-29T15:00:00.000Z',
   };
 }
 
@@ -42,7 +47,7 @@ export function vectorStoreContract(fresh: FreshBacking): void {
     expect(await store.search([1, 0, 0, 0], everything)).toEqual([]);
   });
 
-  it('ranks by cosine similarity, best first, whatever the vectors\' lengths', async () => {
+  it("ranks by cosine similarity, best first, whatever the vectors' lengths", async () => {
     const store = await storeWithFourPoints();
     const hits = await store.search([3, 0, 0, 0], everything);
     expect(hits.map((h) => h.id)).toEqual(['rca/same', 'rca/close', 'rca/orthogonal', 'rca/opposite']);
@@ -63,7 +68,11 @@ export function vectorStoreContract(fresh: FreshBacking): void {
 
   it('keeps to one account when asked, and leaves out the excluded id', async () => {
     const store = await readyStore();
-    await store.upsert([point('rca/a1', [1, 0, 0, 0], 'acme'), point('rca/a2', [1, 0.1, 0, 0], 'acme'), point('rca/b1', [1, 0, 0, 0], 'globex')]);
+    await store.upsert([
+      point('rca/a1', [1, 0, 0, 0], 'acme'),
+      point('rca/a2', [1, 0.1, 0, 0], 'acme'),
+      point('rca/b1', [1, 0, 0, 0], 'globex'),
+    ]);
     const acme = await store.search([1, 0, 0, 0], { ...everything, filter: { account: 'acme' } });
     expect(acme.map((h) => h.id)).toEqual(['rca/a1', 'rca/a2']);
     const others = await store.search([1, 0, 0, 0], { ...everything, filter: { account: 'acme', excludeId: 'rca/a1' } });
@@ -75,9 +84,17 @@ export function vectorStoreContract(fresh: FreshBacking): void {
   it('answers with the RCA id and the payload as stored', async () => {
     const store = await readyStore();
     const payload: SimilarIncidentPayload = {
-      ...incidentPayload('acme', 'storefront-ssr 500s after v5.1.0'), service: 'storefront-ssr', host: 'web-07', monitorId: '48212031',
-      summary: 'Release v5.1.0 crashed on hydration mismatch.', confirmed: true,
-      links: { notebook: 'https://app.datadoghq.com/notebook/1', rca: 'https://rayne.example/v1/rca/42', monitor: 'https://app.datadoghq.com/monitors/48212031' },
+      ...incidentPayload('acme', 'storefront-ssr 500s after v5.1.0'),
+      service: 'storefront-ssr',
+      host: 'web-07',
+      monitorId: '48212031',
+      summary: 'Release v5.1.0 crashed on hydration mismatch.',
+      confirmed: true,
+      links: {
+        notebook: 'https://app.datadoghq.com/notebook/1',
+        rca: 'https://rayne.example/v1/rca/42',
+        monitor: 'https://app.datadoghq.com/monitors/48212031',
+      },
     };
     await store.upsert([{ id: 'rca/evt-42', vector: [0, 1, 0, 0], payload }]);
     expect(await store.search([0, 1, 0, 0], everything)).toEqual([{ id: 'rca/evt-42', score: expect.closeTo(1, 5), payload }]);

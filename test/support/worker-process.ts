@@ -9,13 +9,23 @@ const ROOT = path.resolve(__dirname, '../..');
 export type WorkerProcess = ChildProcess & { output(): string };
 
 /** `rayne worker` as its own process, so the test can kill it like a crashed pod. */
-export async function startWorkerProcess(config: Config, databaseUrl: string, extraEnv: Record<string, string> = {}): Promise<WorkerProcess> {
+export async function startWorkerProcess(
+  config: Config,
+  databaseUrl: string,
+  extraEnv: Record<string, string> = {},
+): Promise<WorkerProcess> {
   const child = spawn(process.execPath, [path.join(ROOT, 'bin/rayne.js'), 'worker'], {
     cwd: ROOT,
     env: {
-      PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'info',
-      DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress(), TEMPORAL_NAMESPACE: 'default',
-      TEMPORAL_TASK_QUEUE: config.TEMPORAL_TASK_QUEUE, RAYNE_ENCRYPTION_KEY: config.RAYNE_ENCRYPTION_KEY!, RAYNE_HOME: config.home,
+      PATH: process.env.PATH!,
+      HOME: process.env.HOME ?? '/tmp',
+      LOG_LEVEL: 'info',
+      DATABASE_URL: databaseUrl,
+      TEMPORAL_ADDRESS: temporalAddress(),
+      TEMPORAL_NAMESPACE: 'default',
+      TEMPORAL_TASK_QUEUE: config.TEMPORAL_TASK_QUEUE,
+      RAYNE_ENCRYPTION_KEY: config.RAYNE_ENCRYPTION_KEY!,
+      RAYNE_HOME: config.home,
       // Several workers run at once: each serves its metrics on a free port (logged as "worker metrics listening").
       RAYNE_WORKER_METRICS_PORT: '0',
       ...extraEnv,
@@ -36,4 +46,3 @@ export const kill = (child: ChildProcess) =>
     child.once('exit', () => resolve());
     child.kill('SIGKILL');
   });
-

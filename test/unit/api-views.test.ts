@@ -2,33 +2,67 @@ import { type RcaDetail, rcaView } from '../../src/cli/api-views';
 import { duration } from '../../src/text-format';
 
 const detail = (report: RcaDetail['report']): RcaDetail => ({
-  id: 'rca/7', event_id: '7', account: 'a', role: null, phase: 'done', status: 'completed', analyst: 'claude', created_at: '2026-11-24T03:00:00Z',
-  category: 'deployment', root_cause: 'bad deploy', notebook_url: null, role_reason: null, error: null, model: null, updated_at: '2026-11-24T03:01:00Z',
-  report, usage: null, timings: null, resolved_at: null, live: null, links: {},
+  id: 'rca/7',
+  event_id: '7',
+  account: 'a',
+  role: null,
+  phase: 'done',
+  status: 'completed',
+  analyst: 'claude',
+  created_at: '2026-11-24T03:00:00Z',
+  category: 'deployment',
+  root_cause: 'bad deploy',
+  notebook_url: null,
+  role_reason: null,
+  error: null,
+  model: null,
+  updated_at: '2026-11-24T03:01:00Z',
+  report,
+  usage: null,
+  timings: null,
+  resolved_at: null,
+  live: null,
+  links: {},
 });
 const report = {
-  summary: 'Checkout broke.', root_cause: 'The v4.12.0 deployment broke checkout.', category: 'deployment' as const, confidence: 0.8,
-  evidence: [{ claim: 'deployed 7 min before', source: 'events', link: 'https://dd/event/1' }], remediation: ['roll back'], missing_data: [],
+  summary: 'Checkout broke.',
+  root_cause: 'The v4.12.0 deployment broke checkout.',
+  category: 'deployment' as const,
+  confidence: 0.8,
+  evidence: [{ claim: 'deployed 7 min before', source: 'events', link: 'https://dd/event/1' }],
+  remediation: ['roll back'],
+  missing_data: [],
 };
 
 describe('rayne rca show', () => {
   it('shows the verdict and each ranked hypothesis with its evidence for and against', () => {
-    const text = rcaView(detail({
-      ...report, verdict: 'likely',
-      hypotheses: [{
-        category: 'deployment', culprit: 'v4.12.0', statement: 'The v4.12.0 deployment broke checkout.', score: 0.7,
-        supporting: [{ claim: 'deployed 7 min before', source: 'events', link: 'https://dd/event/1' }], against: [{ claim: 'errors began earlier on one host', source: 'logs' }],
-      }],
-    }));
+    const text = rcaView(
+      detail({
+        ...report,
+        verdict: 'likely',
+        hypotheses: [
+          {
+            category: 'deployment',
+            culprit: 'v4.12.0',
+            statement: 'The v4.12.0 deployment broke checkout.',
+            score: 0.7,
+            supporting: [{ claim: 'deployed 7 min before', source: 'events', link: 'https://dd/event/1' }],
+            against: [{ claim: 'errors began earlier on one host', source: 'logs' }],
+          },
+        ],
+      }),
+    );
     expect(text).toMatch(/^verdict\s+likely$/m);
-    expect(text).toContain([
-      'hypotheses',
-      '  1. deployment  score 0.70  culprit v4.12.0',
-      '     The v4.12.0 deployment broke checkout.',
-      '     + [events] deployed 7 min before',
-      '        https://dd/event/1',
-      '     - [logs] errors began earlier on one host',
-    ].join('\n'));
+    expect(text).toContain(
+      [
+        'hypotheses',
+        '  1. deployment  score 0.70  culprit v4.12.0',
+        '     The v4.12.0 deployment broke checkout.',
+        '     + [events] deployed 7 min before',
+        '        https://dd/event/1',
+        '     - [logs] errors began earlier on one host',
+      ].join('\n'),
+    );
   });
 
   it('shows a report stored before hypotheses and verdicts existed', () => {

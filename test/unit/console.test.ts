@@ -7,9 +7,48 @@ const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 12, minute)).toISOS
 const bundle: Pick<EvidenceBundle, 'alert' | 'window' | 'events' | 'logTemplates' | 'metrics'> = {
   alert: { eventId: '1', account: 'a', status: 'Alert', monitorId: '9', tags: [], scope: '*', alertTime: at(30) },
   window: { from: at(0), to: at(30) },
-  events: [{ at: at(10), title: '<img src=x onerror=alert(1)> deployed', text: '', tags: [], relevance: 3, why: ['a change'], link: 'javascript:alert(1)' }],
-  logTemplates: [{ template: 'timeout calling <*>', count: 40, firstSeen: at(20), lastSeen: at(29), hosts: [], services: [], level: 'error', example: '', suspicion: 1, why: [] }],
-  metrics: [{ label: 'errors', query: 'sum:errors{*}', scope: '*', min: 0, max: 9, last: 9, baseline: 1, recent: 8, points: [[Date.parse(at(0)), 0], [Date.parse(at(30)), 9]], link: 'https://app.example/metric' }],
+  events: [
+    {
+      at: at(10),
+      title: '<img src=x onerror=alert(1)> deployed',
+      text: '',
+      tags: [],
+      relevance: 3,
+      why: ['a change'],
+      link: 'javascript:alert(1)',
+    },
+  ],
+  logTemplates: [
+    {
+      template: 'timeout calling <*>',
+      count: 40,
+      firstSeen: at(20),
+      lastSeen: at(29),
+      hosts: [],
+      services: [],
+      level: 'error',
+      example: '',
+      suspicion: 1,
+      why: [],
+    },
+  ],
+  metrics: [
+    {
+      label: 'errors',
+      query: 'sum:errors{*}',
+      scope: '*',
+      min: 0,
+      max: 9,
+      last: 9,
+      baseline: 1,
+      recent: 8,
+      points: [
+        [Date.parse(at(0)), 0],
+        [Date.parse(at(30)), 9],
+      ],
+      link: 'https://app.example/metric',
+    },
+  ],
 };
 
 describe('console markup', () => {

@@ -21,9 +21,19 @@ describe('Datadog webhook payload', () => {
   });
 
   it('reads blank fields as absent, as Datadog sends unknown template variables', () => {
-    const parsed = parse({ monitor_id: 1, alert_status: 'Alert', hostname: '', service: ' ', alert_id: '', timestamp: '', last_updated: '', alert_message: '' });
+    const parsed = parse({
+      monitor_id: 1,
+      alert_status: 'Alert',
+      hostname: '',
+      service: ' ',
+      alert_id: '',
+      timestamp: '',
+      last_updated: '',
+      alert_message: '',
+    });
     expect(parsed).toMatchObject({ monitor_id: '1', alert_status: 'Alert' });
-    for (const field of ['hostname', 'service', 'alert_id', 'timestamp', 'last_updated', 'alert_message'] as const) expect(parsed[field]).toBeUndefined();
+    for (const field of ['hostname', 'service', 'alert_id', 'timestamp', 'last_updated', 'alert_message'] as const)
+      expect(parsed[field]).toBeUndefined();
     expect(DatadogAlertSchema.safeParse({ monitor_id: '', alert_status: 'Alert' }).success).toBe(false);
   });
 
@@ -59,7 +69,9 @@ describe('Datadog webhook payload', () => {
   });
 
   it('builds the incident workflow id from account, monitor and scope', () => {
-    expect(incidentWorkflowId('acme', parse({ monitor_id: 9, alert_status: 'Alert', scope: 'host:web-01' }))).toBe('incident/acme/9/host:web-01');
+    expect(incidentWorkflowId('acme', parse({ monitor_id: 9, alert_status: 'Alert', scope: 'host:web-01' }))).toBe(
+      'incident/acme/9/host:web-01',
+    );
     expect(incidentWorkflowId('acme', parse({ monitor_id: 9, alert_status: 'Alert', hostname: 'db-1' }))).toBe('incident/acme/9/host:db-1');
     expect(incidentWorkflowId('acme', parse({ monitor_id: 9, alert_status: 'Alert' }))).toBe('incident/acme/9/*');
   });

@@ -11,8 +11,13 @@ import { examplePayload } from '../support/github-deliveries';
 
 const context = (overrides: Partial<TriageContext> & { title?: string; body?: string; labels?: string[] } = {}): TriageContext => ({
   issue: {
-    repository: 'acme/shop', number: 12, title: overrides.title ?? 'Something', url: 'https://github.com/acme/shop/issues/12',
-    body: overrides.body ?? '', labels: overrides.labels ?? [], createdAt: '2026-11-24T10:00:00.000Z',
+    repository: 'acme/shop',
+    number: 12,
+    title: overrides.title ?? 'Something',
+    url: 'https://github.com/acme/shop/issues/12',
+    body: overrides.body ?? '',
+    labels: overrides.labels ?? [],
+    createdAt: '2026-11-24T10:00:00.000Z',
   },
   mentions: { services: [], hosts: [], monitors: [] },
   recentAlerts: [],
@@ -24,12 +29,19 @@ const context = (overrides: Partial<TriageContext> & { title?: string; body?: st
 });
 
 const triage: Triage = {
-  kind: 'bug', summary: 'Checkout fails', duplicates: [], affected_service: 'checkout-service', suggested_labels: ['bug'],
-  diagnosis: 'A bad deploy', next_steps: ['Roll back'], confidence: 0.7,
+  kind: 'bug',
+  summary: 'Checkout fails',
+  duplicates: [],
+  affected_service: 'checkout-service',
+  suggested_labels: ['bug'],
+  diagnosis: 'A bad deploy',
+  next_steps: ['Roll back'],
+  confidence: 0.7,
 };
 
 describe('triageDecision', () => {
-  const event = (action: string, label?: string) => IssuesEventSchema.parse({ ...examplePayload('issues', action), ...(label ? { label: { name: label } } : {}) });
+  const event = (action: string, label?: string) =>
+    IssuesEventSchema.parse({ ...examplePayload('issues', action), ...(label ? { label: { name: label } } : {}) });
 
   it.each([
     ['opened', undefined, true],
@@ -50,7 +62,11 @@ describe('triageDecision', () => {
 });
 
 describe('findMentions', () => {
-  const known = { services: ['checkout-service', 'api', 'web'], hosts: ['web-01', 'db-primary'], monitors: [{ id: '4242', name: 'Checkout error rate' }] };
+  const known = {
+    services: ['checkout-service', 'api', 'web'],
+    hosts: ['web-01', 'db-primary'],
+    monitors: [{ id: '4242', name: 'Checkout error rate' }],
+  };
 
   it('finds known names as whole names, tags and monitor links', () => {
     const found = findMentions(
@@ -67,14 +83,22 @@ describe('findMentions', () => {
   });
 
   it('finds monitors by name and by "monitor 123" ids', () => {
-    expect(findMentions('The Checkout error rate monitor fired; also monitor #9001', known).monitors).toEqual([{ id: '9001' }, { id: '4242', name: 'Checkout error rate' }]);
+    expect(findMentions('The Checkout error rate monitor fired; also monitor #9001', known).monitors).toEqual([
+      { id: '9001' },
+      { id: '4242', name: 'Checkout error rate' },
+    ]);
   });
 });
 
 describe('classifyIssue', () => {
   it.each([
     ['Production outage: checkout is down', 'Customers get 502 errors since the deploy, we were paged.', [], 'incident'],
-    ['Crash when saving a cart', 'Steps to reproduce: add an item. Expected behaviour: saved. Actual: exception and stack trace.', [], 'bug'],
+    [
+      'Crash when saving a cart',
+      'Steps to reproduce: add an item. Expected behaviour: saved. Actual: exception and stack trace.',
+      [],
+      'bug',
+    ],
     ['How do I rotate the API key?', 'Is there a way to do it without downtime?', [], 'question'],
     ['Add support for Opsgenie', 'It would be nice to page through Opsgenie as well. Feature request.', [], 'feature_request'],
     ['Odd behaviour', 'Something happens', ['enhancement'], 'feature_request'],
@@ -84,7 +108,8 @@ describe('classifyIssue', () => {
 
   it('leans to incident when the issue names monitored things that alerted', () => {
     const named = context({
-      title: 'checkout is weird', body: 'not sure what happened',
+      title: 'checkout is weird',
+      body: 'not sure what happened',
       mentions: { services: ['checkout-service'], hosts: [], monitors: [] },
       recentAlerts: [{ eventId: '1', monitorId: '42', status: 'Alert', at: '2026-11-24T09:00:00Z' }],
     });
@@ -94,15 +119,28 @@ describe('classifyIssue', () => {
 
 describe('triageOffline', () => {
   it('offers earlier issues above the bar as duplicates and cites a recent RCA', () => {
-    const result = triageOffline(context({
-      title: 'Checkout returns 502', body: 'customers see errors',
-      mentions: { services: ['checkout-service'], hosts: [], monitors: [] },
-      recentAlerts: [{ eventId: '9', monitorId: '42', monitorName: 'Checkout 5xx', status: 'Alert', service: 'checkout-service', at: '2026-11-24T09:00:00Z', rootCause: 'v4.12.0 broke the payment client' }],
-      similarIssues: [
-        { id: 'github/acme/shop#3', title: '#3 Checkout 502s', score: 0.82, url: 'https://github.com/acme/shop/issues/3' },
-        { id: 'github/acme/shop#4', title: '#4 Slow search', score: 0.41, url: 'https://github.com/acme/shop/issues/4' },
-      ],
-    }));
+    const result = triageOffline(
+      context({
+        title: 'Checkout returns 502',
+        body: 'customers see errors',
+        mentions: { services: ['checkout-service'], hosts: [], monitors: [] },
+        recentAlerts: [
+          {
+            eventId: '9',
+            monitorId: '42',
+            monitorName: 'Checkout 5xx',
+            status: 'Alert',
+            service: 'checkout-service',
+            at: '2026-11-24T09:00:00Z',
+            rootCause: 'v4.12.0 broke the payment client',
+          },
+        ],
+        similarIssues: [
+          { id: 'github/acme/shop#3', title: '#3 Checkout 502s', score: 0.82, url: 'https://github.com/acme/shop/issues/3' },
+          { id: 'github/acme/shop#4', title: '#4 Slow search', score: 0.41, url: 'https://github.com/acme/shop/issues/4' },
+        ],
+      }),
+    );
     expect(result.triage.kind).toBe('incident');
     expect(result.triage.duplicates.map((d) => d.url)).toEqual(['https://github.com/acme/shop/issues/3']);
     expect(result.triage.affected_service).toBe('checkout-service');
@@ -123,7 +161,14 @@ describe('triageOffline', () => {
 describe('groundTriage', () => {
   it('keeps only duplicates the search found and drops the trigger label', () => {
     const grounded = groundTriage(
-      { ...triage, duplicates: [{ url: 'https://github.com/acme/shop/issues/3', reason: 'same' }, { url: 'https://evil.example/issues/1', reason: 'made up' }], suggested_labels: ['bug', 'Rayne', 'bug'] },
+      {
+        ...triage,
+        duplicates: [
+          { url: 'https://github.com/acme/shop/issues/3', reason: 'same' },
+          { url: 'https://evil.example/issues/1', reason: 'made up' },
+        ],
+        suggested_labels: ['bug', 'Rayne', 'bug'],
+      },
       { similarIssues: [{ id: 'x', title: '#3', score: 0.9, url: 'https://github.com/acme/shop/issues/3' }] },
       'rayne',
     );
@@ -145,7 +190,10 @@ describe('the comment', () => {
   it('renders the triage and ends with the marker of its workflow', () => {
     const body = renderComment(
       { ...triage, duplicates: [{ url: 'https://github.com/acme/shop/issues/3', title: '#3 Checkout 502s', reason: 'same errors' }] },
-      { similarIncidents: [{ id: 'rca/1', title: 'Checkout 5xx', score: 0.7, rootCause: 'bad deploy', url: 'https://dd/notebook/1' }], recentAlerts: [] },
+      {
+        similarIncidents: [{ id: 'rca/1', title: 'Checkout 5xx', score: 0.7, rootCause: 'bad deploy', url: 'https://dd/notebook/1' }],
+        recentAlerts: [],
+      },
       { workflowId: 'github/abc', analyst: 'claude', model: 'claude-sonnet-4-6', runUrl: 'http://ui/run' },
     );
     expect(body.endsWith(commentMarker('github/abc'))).toBe(true);
@@ -157,7 +205,8 @@ describe('the comment', () => {
 });
 
 describe('toGithubFailure', () => {
-  const httpError = (status: number, headers: Record<string, string> = {}) => Object.assign(new Error(`status ${status}`), { name: 'HttpError', status, response: { headers } });
+  const httpError = (status: number, headers: Record<string, string> = {}) =>
+    Object.assign(new Error(`status ${status}`), { name: 'HttpError', status, response: { headers } });
 
   it.each([
     [401, {}, 'Unauthorized', true],
@@ -175,7 +224,9 @@ describe('toGithubFailure', () => {
   });
 
   it('waits for retry-after on a rate limit and leaves 5xx and network errors retryable as they are', () => {
-    expect((toApplicationFailure(toGithubFailure(httpError(429, { 'retry-after': '7' }), 'x')) as ApplicationFailure).nextRetryDelay).toBe(7000);
+    expect((toApplicationFailure(toGithubFailure(httpError(429, { 'retry-after': '7' }), 'x')) as ApplicationFailure).nextRetryDelay).toBe(
+      7000,
+    );
     const busy = httpError(502);
     expect(toGithubFailure(busy, 'x')).toBe(busy);
     const network = new TypeError('fetch failed');

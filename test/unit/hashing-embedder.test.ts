@@ -4,7 +4,10 @@ import { loadScenario } from '../../src/demo/scenario';
 import { fnv1a32, HashingEmbedder, words } from '../../src/similarity/hashing-embedder';
 
 const SCENARIOS_DIR = path.join(__dirname, '..', '..', 'scenarios');
-const scenarios = fs.readdirSync(SCENARIOS_DIR).filter((f) => f.endsWith('.json')).map((f) => loadScenario(path.join(SCENARIOS_DIR, f)));
+const scenarios = fs
+  .readdirSync(SCENARIOS_DIR)
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => loadScenario(path.join(SCENARIOS_DIR, f)));
 /** Past incidents as the RCA store would embed them: title, then root cause. */
 const history = scenarios.flatMap((s) => s.history.map((h) => `${h.title}. ${h.root_cause}`));
 
@@ -28,7 +31,10 @@ async function similarity(a: string, b: string): Promise<number> {
 async function rank(query: string, corpus: string[]): Promise<number[]> {
   const [q, ...docs] = await embedder.embed([query, ...corpus]);
   if (!q) throw new Error('the embedder answered no vectors');
-  return docs.map((d, i) => ({ i, score: dot(q, d) })).sort((a, b) => b.score - a.score).map((r) => r.i);
+  return docs
+    .map((d, i) => ({ i, score: dot(q, d) }))
+    .sort((a, b) => b.score - a.score)
+    .map((r) => r.i);
 }
 
 describe('hashing embedder', () => {
@@ -61,8 +67,13 @@ describe('hashing embedder', () => {
   });
 
   it('collapses ids and drops function words', () => {
-    expect(words('Deploy of 3f9a2c1bd7e4 to 10.42.7.118 failed for 123e4567-e89b-12d3-a456-426614174000'))
-      .toEqual(['deploy', 'hexid', 'ipaddr', 'failed', 'uuid']);
+    expect(words('Deploy of 3f9a2c1bd7e4 to 10.42.7.118 failed for 123e4567-e89b-12d3-a456-426614174000')).toEqual([
+      'deploy',
+      'hexid',
+      'ipaddr',
+      'failed',
+      'uuid',
+    ]);
   });
 
   it('keeps web-07 and web-08 close, closer than another host, yet tells 502s from 401s', async () => {
@@ -90,7 +101,7 @@ describe('hashing embedder', () => {
     expect(bestScore - secondScore).toBeGreaterThan(0.1);
   });
 
-  it('pairs the two scenarios\' accounts of the cart-api 2.40.0 release', async () => {
+  it("pairs the two scenarios' accounts of the cart-api 2.40.0 release", async () => {
     const short = history.findIndex((h) => h.startsWith('cart-api 500s after release 2.40.0'));
     const long = history.findIndex((h) => h.startsWith('cart-api returned 500s after release 2.40.0'));
     /** The other history entry nearest to entry i. */
@@ -102,7 +113,7 @@ describe('hashing embedder', () => {
     expect(await nearest(long)).toBe(history[short]);
   });
 
-  it('finds each monitor\'s earlier alert when it fires again with other numbers and hosts', async () => {
+  it("finds each monitor's earlier alert when it fires again with other numbers and hosts", async () => {
     const titles = scenarios.map((s) => String(s.alert.alert_title));
     const refired = titles.map((t) => t.replace(/\d+/g, (n) => String((Number(n) + 3) % 10 ** n.length).padStart(n.length, '0')));
     expect(refired).not.toEqual(titles);

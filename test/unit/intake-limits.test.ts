@@ -7,7 +7,9 @@ import { RayneHost } from '../../src/contracts/search-attributes';
 
 /** A gRPC error as @grpc/grpc-js raises it, wrapped as the Temporal client wraps it. */
 const grpcFailure = (code: number, details: string) =>
-  new ServiceError('Failed to signalWithStart Workflow', { cause: Object.assign(new Error(`${code} ${details}`), { code, details, metadata: {} }) });
+  new ServiceError('Failed to signalWithStart Workflow', {
+    cause: Object.assign(new Error(`${code} ${details}`), { code, details, metadata: {} }),
+  });
 
 describe('storable text', () => {
   it('replaces NUL and unpaired surrogates with U+FFFD and keeps surrogate pairs', () => {
@@ -15,7 +17,9 @@ describe('storable text', () => {
   });
 
   it('reaches every string of a JSON value, keys included', () => {
-    expect(storableJson({ 'k\u0000': ['x\u0000', 1, null, { y: '\ud800' }] })).toEqual({ 'k\ufffd': ['x\ufffd', 1, null, { y: '\ufffd' }] });
+    expect(storableJson({ 'k\u0000': ['x\u0000', 1, null, { y: '\ud800' }] })).toEqual({
+      'k\ufffd': ['x\ufffd', 1, null, { y: '\ufffd' }],
+    });
   });
 });
 
@@ -52,7 +56,12 @@ describe('bounded keys', () => {
 
 describe('Datadog payload bounds', () => {
   it('answers field problems, not database errors, for times outside years 1-9999 and ids over 20 digits', () => {
-    const result = DatadogAlertSchema.safeParse({ monitor_id: '1'.repeat(21), alert_status: 'OK', timestamp: 1e20, last_updated: '-100000-01-01T00:00:00Z' });
+    const result = DatadogAlertSchema.safeParse({
+      monitor_id: '1'.repeat(21),
+      alert_status: 'OK',
+      timestamp: 1e20,
+      last_updated: '-100000-01-01T00:00:00Z',
+    });
     expect(result.success).toBe(false);
     expect(result.error!.issues.map((i) => i.path.join('.')).sort()).toEqual(['last_updated', 'monitor_id', 'timestamp']);
   });
@@ -65,17 +74,29 @@ describe('start limits checked before sending', () => {
     expect(startLimitProblem(fits)).toBeUndefined();
   });
 
-  it('names a workflow id, search attribute or input over Temporal\'s limit', () => {
-    expect(startLimitProblem({ ...fits, workflowId: 'x'.repeat(TEMPORAL_LIMITS.workflowIdBytes + 1) })).toMatch(/^workflow id is 1001 bytes/);
-    expect(startLimitProblem({ ...fits, searchAttributes: [{ key: RayneHost, value: 'h'.repeat(2047) }] })).toMatch(/^search attribute RayneHost is 2049 bytes/);
+  it("names a workflow id, search attribute or input over Temporal's limit", () => {
+    expect(startLimitProblem({ ...fits, workflowId: 'x'.repeat(TEMPORAL_LIMITS.workflowIdBytes + 1) })).toMatch(
+      /^workflow id is 1001 bytes/,
+    );
+    expect(startLimitProblem({ ...fits, searchAttributes: [{ key: RayneHost, value: 'h'.repeat(2047) }] })).toMatch(
+      /^search attribute RayneHost is 2049 bytes/,
+    );
     expect(startLimitProblem({ ...fits, payloads: ['p'.repeat(TEMPORAL_LIMITS.payloadBytes)] })).toMatch(/^workflow input is \d+ bytes/);
   });
 });
 
 describe('Temporal start failures', () => {
   it.each([
-    ['invalid argument (id too long)', grpcFailure(3, 'WorkflowId exceeds maximum allowed length (1001/1000)'), 'WorkflowId exceeds maximum allowed length (1001/1000)'],
-    ['invalid argument (search attribute too large)', grpcFailure(3, 'search attribute RayneHost value size 2050 exceeds size limit 2048'), 'search attribute RayneHost value size 2050 exceeds size limit 2048'],
+    [
+      'invalid argument (id too long)',
+      grpcFailure(3, 'WorkflowId exceeds maximum allowed length (1001/1000)'),
+      'WorkflowId exceeds maximum allowed length (1001/1000)',
+    ],
+    [
+      'invalid argument (search attribute too large)',
+      grpcFailure(3, 'search attribute RayneHost value size 2050 exceeds size limit 2048'),
+      'search attribute RayneHost value size 2050 exceeds size limit 2048',
+    ],
     ['invalid argument (payload too big)', grpcFailure(3, 'Blob data size exceeds limit.'), 'Blob data size exceeds limit.'],
     ['out of range', grpcFailure(11, 'out of range'), 'out of range'],
     ['an input the client cannot encode', new PayloadConverterError('cannot encode'), 'cannot encode'],
@@ -87,7 +108,7 @@ describe('Temporal start failures', () => {
     ['unavailable', grpcFailure(14, 'connection refused')],
     ['deadline exceeded', grpcFailure(4, 'Deadline exceeded')],
     ['resource exhausted (rate limited)', grpcFailure(8, 'namespace rate limit exceeded')],
-    ['an error that is not Temporal\'s', new Error('socket hang up')],
+    ["an error that is not Temporal's", new Error('socket hang up')],
   ])('%s may pass: the event stays pending for the reconciler', (_, err) => {
     expect(permanentFailureReason(err)).toBeUndefined();
   });

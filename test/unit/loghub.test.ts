@@ -10,12 +10,15 @@ describe('parseCsv', () => {
   });
 
   it('keeps a last row without a line end', () => {
-    expect(parseCsv('a,b\n1,2')).toEqual([['a', 'b'], ['1', '2']]);
+    expect(parseCsv('a,b\n1,2')).toEqual([
+      ['a', 'b'],
+      ['1', '2'],
+    ]);
   });
 });
 
 describe('accuracy', () => {
-  it('counts a predicted group only when it holds exactly one true template\'s lines', () => {
+  it("counts a predicted group only when it holds exactly one true template's lines", () => {
     const truth = ['A', 'A', 'B', 'B', 'C'];
     // The first group is A exactly; B is split in two; C is merged with nothing but named wrong.
     const predicted = ['A', 'A', 'B', 'B2', 'c'];
@@ -28,7 +31,12 @@ describe('leave one system out', () => {
   const score = (ga: number, pa = ga) => ({ ga, pa, predictedTemplates: 1, trueTemplates: 1 });
 
   it('lists every combination of the grid, the first key varying slowest', () => {
-    expect(gridOf<{ a: number; b: string }>({ a: [1, 2], b: ['x', 'y'] })).toEqual([{ a: 1, b: 'x' }, { a: 1, b: 'y' }, { a: 2, b: 'x' }, { a: 2, b: 'y' }]);
+    expect(gridOf<{ a: number; b: string }>({ a: [1, 2], b: ['x', 'y'] })).toEqual([
+      { a: 1, b: 'x' },
+      { a: 1, b: 'y' },
+      { a: 2, b: 'x' },
+      { a: 2, b: 'y' },
+    ]);
   });
 
   it('scores each system with the configuration chosen on the others, never on itself', () => {
@@ -38,7 +46,11 @@ describe('leave one system out', () => {
       [score(0.5), score(0.5), score(1)],
     ];
     expect(bestOn(scores, [0, 1, 2])).toBe(0);
-    expect(leaveOneOut(scores).map((h) => [h.chosen, h.accuracy.ga])).toEqual([[1, 0.5], [1, 0.5], [0, 0.3]]);
+    expect(leaveOneOut(scores).map((h) => [h.chosen, h.accuracy.ga])).toEqual([
+      [1, 0.5],
+      [1, 0.5],
+      [0, 0.3],
+    ]);
   });
 
   it('chooses by GA and PA together, and the first configuration on a tie', () => {

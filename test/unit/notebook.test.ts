@@ -3,10 +3,20 @@ import path from 'node:path';
 import { analyseOffline } from '../../src/analysis/offline';
 import type { AnalysisResult, StoredAnalysis } from '../../src/analysis/report';
 import type { EvidenceBundle } from '../../src/evidence/bundle';
-import { buildNotebook, isResolved, markResolved, notebookFingerprint, notebookName, renderMarkdown, RESOLVED_PREFIX } from '../../src/notebook/notebook';
+import {
+  buildNotebook,
+  isResolved,
+  markResolved,
+  notebookFingerprint,
+  notebookName,
+  renderMarkdown,
+  RESOLVED_PREFIX,
+} from '../../src/notebook/notebook';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures/evidence');
-const bundles: Array<[string, EvidenceBundle]> = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.json'))
+const bundles: Array<[string, EvidenceBundle]> = fs
+  .readdirSync(FIXTURES)
+  .filter((f) => f.endsWith('.json'))
   .map((f) => [f.replace(/\.json$/, ''), JSON.parse(fs.readFileSync(path.join(FIXTURES, f), 'utf8')).bundle]);
 const bundle = (name: string) => bundles.find(([n]) => n === name)![1];
 
@@ -18,8 +28,22 @@ const resultFor = (b: EvidenceBundle): AnalysisResult => ({
     confidence: 0.82,
     verdict: 'likely',
     hypotheses: [
-      { category: 'cpu_saturation', culprit: 'rebuild-sitemap', statement: 'rebuild-sitemap cron saturating the CPU', score: 0.82, supporting: [{ claim: 'CPU rose above 95%', source: 'metrics', link: b.metrics[0]?.link ?? b.links.monitor }], against: [] },
-      { category: 'traffic_spike', culprit: 'a surge in requests', statement: 'a surge in requests', score: 0.2, supporting: [], against: [{ claim: 'requests stayed flat', source: 'metrics' }] },
+      {
+        category: 'cpu_saturation',
+        culprit: 'rebuild-sitemap',
+        statement: 'rebuild-sitemap cron saturating the CPU',
+        score: 0.82,
+        supporting: [{ claim: 'CPU rose above 95%', source: 'metrics', link: b.metrics[0]?.link ?? b.links.monitor }],
+        against: [],
+      },
+      {
+        category: 'traffic_spike',
+        culprit: 'a surge in requests',
+        statement: 'a surge in requests',
+        score: 0.2,
+        supporting: [],
+        against: [{ claim: 'requests stayed flat', source: 'metrics' }],
+      },
     ],
     evidence: [
       { claim: 'CPU rose above 95%', source: 'metrics', link: b.metrics[0]?.link ?? b.links.monitor },
@@ -35,8 +59,13 @@ const resultFor = (b: EvidenceBundle): AnalysisResult => ({
 });
 
 type Cell = { attributes: { definition: { type: string; text?: string; requests?: Array<{ q: string }> }; time?: unknown } };
-const cellsOf = (b: EvidenceBundle) => buildNotebook(b, resultFor(b), { temporalRun: 'http://temporal.test/run' }).data.attributes.cells as unknown as Cell[];
-const markdownOf = (b: EvidenceBundle) => cellsOf(b).filter((c) => c.attributes.definition.type === 'markdown').map((c) => c.attributes.definition.text!).join('\n');
+const cellsOf = (b: EvidenceBundle) =>
+  buildNotebook(b, resultFor(b), { temporalRun: 'http://temporal.test/run' }).data.attributes.cells as unknown as Cell[];
+const markdownOf = (b: EvidenceBundle) =>
+  cellsOf(b)
+    .filter((c) => c.attributes.definition.type === 'markdown')
+    .map((c) => c.attributes.definition.text!)
+    .join('\n');
 const THIRTY_MIN = 30 * 60_000;
 
 describe('buildNotebook', () => {
@@ -55,7 +84,10 @@ describe('buildNotebook', () => {
   });
 
   it.each(bundles)('%s: every link in the notebook is pinned to the 30-minute evidence window', (_, b) => {
-    const urls = markdownOf(b).match(/\]\((http[^)]+)\)/g)!.map((m) => new URL(m.slice(2, -1))).filter((u) => u.host !== 'temporal.test');
+    const urls = markdownOf(b)
+      .match(/\]\((http[^)]+)\)/g)!
+      .map((m) => new URL(m.slice(2, -1)))
+      .filter((u) => u.host !== 'temporal.test');
     expect(urls.length).toBeGreaterThan(5);
     for (const url of urls.filter((u) => !u.pathname.startsWith('/apm'))) {
       expect(Number(url.searchParams.get('to_ts')) - Number(url.searchParams.get('from_ts'))).toBe(THIRTY_MIN);
@@ -72,10 +104,23 @@ describe('buildNotebook', () => {
     const text = markdownOf(b);
     expect(cells[0]!.attributes.definition.text).toContain(`**Monitor:** [CPU user above 90% on storefront web hosts](${b.links.monitor})`);
     expect(cells[0]!.attributes.definition.text).toContain(`**Host:** [web-07](${b.links.host})`);
-    expect(cells[0]!.attributes.definition.text).toMatch(/\*\*Service:\*\* \[storefront-ssr\]\(http:\/\/127\.0\.0\.1:\d+\/apm\/services\/storefront-ssr\?/);
+    expect(cells[0]!.attributes.definition.text).toMatch(
+      /\*\*Service:\*\* \[storefront-ssr\]\(http:\/\/127\.0\.0\.1:\d+\/apm\/services\/storefront-ssr\?/,
+    );
     expect(cells[1]!.attributes.definition.text).toContain('## Quick links');
-    for (const url of [b.links.logs!, b.links.events, b.links.host!, b.links.monitor]) expect(cells[1]!.attributes.definition.text).toContain(`](${url})`);
-    for (const heading of ['## Analysis', '### Evidence', '### Remediation', '### Missing data', '## Logs', '## APM', '## Similar incidents', '## Actions']) expect(text).toContain(heading);
+    for (const url of [b.links.logs!, b.links.events, b.links.host!, b.links.monitor])
+      expect(cells[1]!.attributes.definition.text).toContain(`](${url})`);
+    for (const heading of [
+      '## Analysis',
+      '### Evidence',
+      '### Remediation',
+      '### Missing data',
+      '## Logs',
+      '## APM',
+      '## Similar incidents',
+      '## Actions',
+    ])
+      expect(text).toContain(heading);
     expect(text).toContain('**Root cause:** rebuild-sitemap cron saturating the CPU');
     expect(text).toContain('**Category:** `cpu_saturation` · **Confidence:** 82%');
     expect(text).toContain(`- [CPU rose above 95%](${b.metrics[0]!.link}) _(metrics)_`);
@@ -92,14 +137,20 @@ describe('buildNotebook', () => {
   it('graphs host CPU over the evidence window when a host is known, else the monitor metric', () => {
     const host = cellsOf(bundle('storefront-web-host-cpu')).find((c) => c.attributes.definition.type === 'timeseries')!;
     expect(host.attributes.definition.requests).toEqual([{ q: 'avg:system.cpu.user{host:web-07}', displayType: 'line' }]);
-    expect(host.attributes.time).toEqual({ start: new Date('2026-11-24T02:02:16.000Z'), end: new Date('2026-11-24T02:32:16.000Z'), live: false });
+    expect(host.attributes.time).toEqual({
+      start: new Date('2026-11-24T02:02:16.000Z'),
+      end: new Date('2026-11-24T02:32:16.000Z'),
+      live: false,
+    });
     const b = bundle('asset-uploader-5xx');
     expect(b.alert.hostname).toBeUndefined();
     const own = cellsOf(b).find((c) => c.attributes.definition.type === 'timeseries')!;
-    expect(own.attributes.definition.requests![0]!.q).toBe(`sum:trace.express.request.errors{${b.alert.scope !== '*' ? b.alert.scope : `service:${b.alert.service}`}}`);
+    expect(own.attributes.definition.requests![0]!.q).toBe(
+      `sum:trace.express.request.errors{${b.alert.scope !== '*' ? b.alert.scope : `service:${b.alert.service}`}}`,
+    );
   });
 
-  it('names a re-run\'s feedback endpoint by its full id', () => {
+  it("names a re-run's feedback endpoint by its full id", () => {
     const b = { ...bundle('storefront-web-host-cpu'), rcaId: 'rca/178622011/rerun-2' };
     expect(markdownOf(b)).toContain('`POST /v1/rca/rca%2F178622011%2Frerun-2/feedback`');
   });
@@ -109,7 +160,8 @@ describe('renderMarkdown', () => {
   it.each(bundles)('%s: renders the same sections as the notebook, with the graph as a link', (_, b) => {
     const md = renderMarkdown(b, resultFor(b));
     expect(md.startsWith(`# RCA: ${b.alert.monitorName}`)).toBe(true);
-    for (const heading of ['## Quick links', '## Analysis', '## Logs', '## APM', '## Similar incidents', '## Actions']) expect(md).toContain(heading);
+    for (const heading of ['## Quick links', '## Analysis', '## Logs', '## APM', '## Similar incidents', '## Actions'])
+      expect(md).toContain(heading);
     expect(md).toContain(`](${b.links.monitor})`);
     expect(md).not.toContain('RESOLVED');
   });
@@ -118,16 +170,18 @@ describe('renderMarkdown', () => {
     const b = bundle('storefront-web-host-cpu');
     const md = renderMarkdown(b, resultFor(b));
     expect(md).toContain('**Verdict:** likely · **Category:** `cpu_saturation` · **Confidence:** 82%');
-    expect(md).toContain([
-      '### Hypotheses',
-      '',
-      '1. `cpu_saturation` · **rebuild-sitemap** · score 0.82 — rebuild-sitemap cron saturating the CPU',
-      `   - for: [CPU rose above 95%](${b.metrics[0]!.link}) _(metrics)_`,
-      '   - against: _none_',
-      '2. `traffic_spike` · **a surge in requests** · score 0.20 — a surge in requests',
-      '   - for: _none_',
-      '   - against: requests stayed flat _(metrics)_',
-    ].join('\n'));
+    expect(md).toContain(
+      [
+        '### Hypotheses',
+        '',
+        '1. `cpu_saturation` · **rebuild-sitemap** · score 0.82 — rebuild-sitemap cron saturating the CPU',
+        `   - for: [CPU rose above 95%](${b.metrics[0]!.link}) _(metrics)_`,
+        '   - against: _none_',
+        '2. `traffic_spike` · **a surge in requests** · score 0.20 — a surge in requests',
+        '   - for: _none_',
+        '   - against: requests stayed flat _(metrics)_',
+      ].join('\n'),
+    );
     // The notebook's analysis cell says the same.
     expect(markdownOf(b)).toContain('### Hypotheses');
   });
@@ -136,14 +190,21 @@ describe('renderMarkdown', () => {
     const b = bundle('storefront-web-host-cpu');
     const { hypotheses: _h, verdict: _v, ...old } = resultFor(b).report;
     const stored: StoredAnalysis = { ...resultFor(b), report: old };
-    for (const md of [renderMarkdown(b, stored), buildNotebook(b, stored).data.attributes.cells.map((c) => JSON.stringify(c)).join('\n')]) {
+    for (const md of [
+      renderMarkdown(b, stored),
+      buildNotebook(b, stored)
+        .data.attributes.cells.map((c) => JSON.stringify(c))
+        .join('\n'),
+    ]) {
       expect(md).not.toContain('Hypotheses');
       expect(md).not.toContain('Verdict');
     }
-    expect(renderMarkdown(b, stored)).toContain('**Root cause:** rebuild-sitemap cron saturating the CPU  \n**Category:** `cpu_saturation` · **Confidence:** 82%');
+    expect(renderMarkdown(b, stored)).toContain(
+      '**Root cause:** rebuild-sitemap cron saturating the CPU  \n**Category:** `cpu_saturation` · **Confidence:** 82%',
+    );
   });
 
-  it('lists each missing-data line once, though the offline report repeats the bundle\'s missing sources', () => {
+  it("lists each missing-data line once, though the offline report repeats the bundle's missing sources", () => {
     const b = bundle('cart-api-error-rate');
     expect(b.missing.length).toBeGreaterThan(0);
     const md = renderMarkdown(b, analyseOffline(b));
@@ -169,7 +230,9 @@ describe('markResolved', () => {
     const { name, cells, time } = resolved.data.attributes;
     expect(name).toBe(`[RESOLVED] RCA: CPU user above 90% on storefront web hosts (178622011)`);
     expect(cells).toHaveLength(built.data.attributes.cells.length + 1);
-    expect((cells[0] as unknown as Cell).attributes.definition.text).toMatch(/^## ✅ RESOLVED\n\n\*\*Status: RESOLVED\*\* — the monitor recovered at 2026-11-24T03:00:00.000Z/);
+    expect((cells[0] as unknown as Cell).attributes.definition.text).toMatch(
+      /^## ✅ RESOLVED\n\n\*\*Status: RESOLVED\*\* — the monitor recovered at 2026-11-24T03:00:00.000Z/,
+    );
     expect(cells.slice(1)).toEqual(built.data.attributes.cells);
     expect(time).toEqual(built.data.attributes.time);
     expect(isResolved(resolved)).toBe(true);
@@ -180,7 +243,13 @@ describe('markResolved', () => {
   it('keeps the ids Datadog gave existing cells, so they are updated rather than replaced', () => {
     const b = bundle('storefront-web-host-cpu');
     const built = buildNotebook(b, resultFor(b));
-    const response = { data: { id: 7, type: 'notebooks' as const, attributes: { ...built.data.attributes, cells: built.data.attributes.cells.map((c, i) => ({ ...c, id: `cell${i}` })) } } };
+    const response = {
+      data: {
+        id: 7,
+        type: 'notebooks' as const,
+        attributes: { ...built.data.attributes, cells: built.data.attributes.cells.map((c, i) => ({ ...c, id: `cell${i}` })) },
+      },
+    };
     const cells = markResolved(response).data.attributes.cells as Array<{ id?: string }>;
     expect(cells[0]!.id).toBeUndefined();
     expect(cells.slice(1).map((c) => c.id)).toEqual(built.data.attributes.cells.map((_, i) => `cell${i}`));

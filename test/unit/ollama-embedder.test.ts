@@ -3,7 +3,10 @@ import { startJsonServer } from '../support/json-server';
 import { type OllamaSimulator, startOllamaSimulator } from '../support/ollama-simulator';
 
 async function failure(promise: Promise<unknown>): Promise<OllamaEmbedError> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(OllamaEmbedError);
   return err as OllamaEmbedError;
 }
@@ -15,12 +18,14 @@ describe('Ollama embedder (through the official client, against an /api/embed si
   });
   afterAll(() => ollama.close());
 
-  it('embeds a batch in one request and learns the model\'s dimension from the answer', async () => {
+  it("embeds a batch in one request and learns the model's dimension from the answer", async () => {
     const embedder = new OllamaEmbedder({ url: ollama.url, model: 'nomic-embed-text' });
     expect(() => embedder.dimension).toThrow(/known after the first embed\(\) call/);
     const before = ollama.requests.length;
     const vectors = await embedder.embed(['disk full on lb-edge-01', 'cart-api 500s after release 2.40.0']);
-    expect(ollama.requests.slice(before)).toEqual([{ model: 'nomic-embed-text', input: ['disk full on lb-edge-01', 'cart-api 500s after release 2.40.0'] }]);
+    expect(ollama.requests.slice(before)).toEqual([
+      { model: 'nomic-embed-text', input: ['disk full on lb-edge-01', 'cart-api 500s after release 2.40.0'] },
+    ]);
     expect(vectors.map((v) => v.length)).toEqual([768, 768]);
     expect(vectors[0]).not.toEqual(vectors[1]);
     expect(embedder.dimension).toBe(768);
@@ -40,12 +45,14 @@ describe('Ollama embedder (through the official client, against an /api/embed si
 
   it('says to pull a missing model, naming server and model, and not to retry', async () => {
     const err = await failure(new OllamaEmbedder({ url: ollama.url, model: 'mxbai-embed-large' }).embed(['x']));
-    expect(err.message).toBe(`Ollama at ${ollama.url} (embedding model "mxbai-embed-large") has no model "mxbai-embed-large": ` +
-      'run `ollama pull mxbai-embed-large` there, or set OLLAMA_EMBED_MODEL');
+    expect(err.message).toBe(
+      `Ollama at ${ollama.url} (embedding model "mxbai-embed-large") has no model "mxbai-embed-large": ` +
+        'run `ollama pull mxbai-embed-large` there, or set OLLAMA_EMBED_MODEL',
+    );
     expect(err).toMatchObject({ url: ollama.url, model: 'mxbai-embed-large', retryable: false });
   });
 
-  it('reports a server error with Ollama\'s own message, as retryable', async () => {
+  it("reports a server error with Ollama's own message, as retryable", async () => {
     ollama.failNext(500, 'llama runner process has terminated');
     const err = await failure(new OllamaEmbedder({ url: ollama.url, model: 'nomic-embed-text' }).embed(['x']));
     expect(err.message).toMatch(/answered 500: llama runner process has terminated$/);
@@ -69,7 +76,9 @@ describe('Ollama embedder (through the official client, against an /api/embed si
     const closed = await startJsonServer(() => ({ status: 200, body: {} }));
     await closed.close();
     const err = await failure(new OllamaEmbedder({ url: closed.url, model: 'nomic-embed-text' }).embed(['x']));
-    expect(err.message).toBe(`Ollama at ${closed.url} (embedding model "nomic-embed-text") is unreachable (ECONNREFUSED): start it with \`ollama serve\`, or fix OLLAMA_URL`);
+    expect(err.message).toBe(
+      `Ollama at ${closed.url} (embedding model "nomic-embed-text") is unreachable (ECONNREFUSED): start it with \`ollama serve\`, or fix OLLAMA_URL`,
+    );
     expect(err.retryable).toBe(true);
   });
 });

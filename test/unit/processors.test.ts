@@ -2,24 +2,43 @@ import { rateLimitResetMs } from '../../src/datadog/client';
 import { codeOfStatus, FATAL_CODES } from '../../src/errors';
 import { RAYNE_WEBHOOK_PAYLOAD } from '../../src/datadog/webhook-template';
 import { DatadogAlertSchema } from '../../src/intake/datadog-payload';
-import { defaultProcessorConfig, enabledTargets, mergeProcessorConfig, ProcessorConfigInput, redactUrl, viewProcessorConfig } from '../../src/processors/config';
+import {
+  defaultProcessorConfig,
+  enabledTargets,
+  mergeProcessorConfig,
+  ProcessorConfigInput,
+  redactUrl,
+  viewProcessorConfig,
+} from '../../src/processors/config';
 import { datadogAppUrl } from '../../src/datadog/links';
 import { type AlertEvent, notifyMessage, slackMessage } from '../../src/processors/messages';
 import { selectProcessors } from '../../src/workflows/processor-selection';
 import type { Tier1Plan, TransitionDecision } from '../../src/contracts/incident';
 
 const decision = (overrides: Partial<TransitionDecision> = {}): TransitionDecision => ({
-  status: 'Alert', episode: 1, startRca: true, closesIncident: false, repeat: false, ...overrides,
+  status: 'Alert',
+  episode: 1,
+  startRca: true,
+  closesIncident: false,
+  repeat: false,
+  ...overrides,
 });
 
-const config = mergeProcessorConfig(defaultProcessorConfig(), ProcessorConfigInput.parse({
-  notify: { urls: ['http://notify.local/a'] },
-  forward: { urls: ['https://user:pw@forward.local/in?token=t'], statuses: ['Alert', 'OK'] },
-  slack: { webhook_url: 'https://hooks.slack.com/services/T/B/secret' },
-  downtime: { enabled: true },
-}));
+const config = mergeProcessorConfig(
+  defaultProcessorConfig(),
+  ProcessorConfigInput.parse({
+    notify: { urls: ['http://notify.local/a'] },
+    forward: { urls: ['https://user:pw@forward.local/in?token=t'], statuses: ['Alert', 'OK'] },
+    slack: { webhook_url: 'https://hooks.slack.com/services/T/B/secret' },
+    downtime: { enabled: true },
+  }),
+);
 const plan = (overrides: Partial<Tier1Plan> = {}): Tier1Plan => ({
-  targets: enabledTargets(config), runOn: 'every_transition', flapping: { transitions: 4, windowMinutes: 30 }, transitionsInWindow: 1, ...overrides,
+  targets: enabledTargets(config),
+  runOn: 'every_transition',
+  flapping: { transitions: 4, windowMinutes: 30 },
+  transitionsInWindow: 1,
+  ...overrides,
 });
 const names = (tasks: { processor: string }[]) => tasks.map((t) => t.processor);
 
@@ -29,7 +48,10 @@ describe('selectProcessors', () => {
     const ok = selectProcessors(plan(), decision({ status: 'OK', closesIncident: true, startRca: false }));
     expect(names(ok.tasks)).toEqual(['notify', 'forward', 'slack', 'downtime']);
     const warn = selectProcessors(plan(), decision({ status: 'Warn' }));
-    expect(warn.skipped.map((s) => [s.processor, s.reason])).toEqual([['forward', 'not configured for Warn'], ['downtime', 'not configured for Warn']]);
+    expect(warn.skipped.map((s) => [s.processor, s.reason])).toEqual([
+      ['forward', 'not configured for Warn'],
+      ['downtime', 'not configured for Warn'],
+    ]);
   });
 
   it('skips repeats only when configured for state changes', () => {
@@ -43,7 +65,10 @@ describe('selectProcessors', () => {
     const below = selectProcessors(plan({ transitionsInWindow: 3 }), decision());
     expect(below.flapping).toBe(false);
     const starts = selectProcessors(plan({ transitionsInWindow: 4 }), decision());
-    expect(starts.tasks.map((t) => [t.processor, t.mode])).toEqual([['forward', 'transition'], ['slack', 'flapping']]);
+    expect(starts.tasks.map((t) => [t.processor, t.mode])).toEqual([
+      ['forward', 'transition'],
+      ['slack', 'flapping'],
+    ]);
     const during = selectProcessors(plan({ transitionsInWindow: 7 }), decision());
     expect(names(during.tasks)).toEqual(['forward']);
     expect(during.skipped.map((s) => s.processor)).toEqual(['notify', 'slack', 'downtime']);
@@ -63,7 +88,10 @@ describe('processor settings', () => {
   });
 
   it('keeps a stored secret when an update omits it, and replaces only the sections given', () => {
-    const withSecret = mergeProcessorConfig(config, ProcessorConfigInput.parse({ forward: { urls: ['http://f.local'], signing_secret: 's'.repeat(20) } }));
+    const withSecret = mergeProcessorConfig(
+      config,
+      ProcessorConfigInput.parse({ forward: { urls: ['http://f.local'], signing_secret: 's'.repeat(20) } }),
+    );
     const updated = mergeProcessorConfig(withSecret, ProcessorConfigInput.parse({ forward: { urls: ['http://g.local'] } }));
     expect(updated.forward).toMatchObject({ urls: ['http://g.local'], signing_secret: 's'.repeat(20) });
     expect(updated.slack.webhook_url).toBe('https://hooks.slack.com/services/T/B/secret');
@@ -78,8 +106,17 @@ describe('processor settings', () => {
 
 describe('messages', () => {
   const event: AlertEvent = {
-    id: '42', account: 'default', status: 'Warn', monitorId: '7', monitorName: 'Latency', title: 'p99 above 2s',
-    message: 'checkout p99 2.4s', hostname: 'web-1', service: 'checkout', scope: 'service:checkout', workflowId: 'incident/default/7/service:checkout',
+    id: '42',
+    account: 'default',
+    status: 'Warn',
+    monitorId: '7',
+    monitorName: 'Latency',
+    title: 'p99 above 2s',
+    message: 'checkout p99 2.4s',
+    hostname: 'web-1',
+    service: 'checkout',
+    scope: 'service:checkout',
+    workflowId: 'incident/default/7/service:checkout',
   };
 
   it('maps Datadog API sites to their web apps', () => {
@@ -118,9 +155,15 @@ describe('Datadog retry advice', () => {
 
 describe('the Datadog webhook payload template', () => {
   it('produces a payload the intake accepts once Datadog fills it in', () => {
-    const filled = JSON.parse(JSON.stringify(RAYNE_WEBHOOK_PAYLOAD)
-      .replace(/"\$ALERT_ID"/g, '"4821"').replace('"$ALERT_TRANSITION"', '"Triggered"').replace('"$TAGS"', '"env:prod,service:api"')
-      .replace('"$DATE"', '"1706540400000"').replace('"$LAST_UPDATED"', '"1706540400000"').replace(/"\$[A-Z_]+"/g, '"x"'));
+    const filled = JSON.parse(
+      JSON.stringify(RAYNE_WEBHOOK_PAYLOAD)
+        .replace(/"\$ALERT_ID"/g, '"4821"')
+        .replace('"$ALERT_TRANSITION"', '"Triggered"')
+        .replace('"$TAGS"', '"env:prod,service:api"')
+        .replace('"$DATE"', '"1706540400000"')
+        .replace('"$LAST_UPDATED"', '"1706540400000"')
+        .replace(/"\$[A-Z_]+"/g, '"x"'),
+    );
     const parsed = DatadogAlertSchema.parse(filled);
     expect(parsed).toMatchObject({ monitor_id: '4821', alert_status: 'Alert', tags: ['env:prod', 'service:api'] });
   });

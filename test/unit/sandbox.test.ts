@@ -63,7 +63,10 @@ describe('the Datadog sandbox', () => {
   let account: AccountCredentials;
   const dd = <T>(call: (c: DatadogConfiguration) => Promise<T>, credentials = account) => callDatadog(credentials, 'test', call);
   const raw = (route: string, init: RequestInit = {}) =>
-    fetch(`${sandbox.url}${route}`, { ...init, headers: { 'DD-API-KEY': KEYS.apiKey, 'DD-APPLICATION-KEY': KEYS.appKey, 'content-type': 'application/json', ...init.headers } });
+    fetch(`${sandbox.url}${route}`, {
+      ...init,
+      headers: { 'DD-API-KEY': KEYS.apiKey, 'DD-APPLICATION-KEY': KEYS.appKey, 'content-type': 'application/json', ...init.headers },
+    });
   const searchLogs = (query: string, page: { limit: number; cursor?: string }) =>
     dd((c) => new v2.LogsApi(c).listLogs({ body: { filter: { query, from: iso(-3600), to: iso(3600) }, page } }));
 
@@ -79,11 +82,19 @@ describe('the Datadog sandbox', () => {
 
   it('serves the seeded scenario: its monitor, hosts and host tags', async () => {
     const monitor = await dd((c) => new v1.MonitorsApi(c).getMonitor({ monitorId: 48212031 }));
-    expect(monitor).toMatchObject({ name: 'CPU user above 90% on storefront web hosts', overallState: 'Alert', priority: 2, tags: ['team:storefront'] });
+    expect(monitor).toMatchObject({
+      name: 'CPU user above 90% on storefront web hosts',
+      overallState: 'Alert',
+      priority: 2,
+      tags: ['team:storefront'],
+    });
     const hosts = await dd((c) => new v1.HostsApi(c).listHosts({ filter: 'legacy-cron:seo' }));
     expect(hosts.hostList?.map((h) => h.name)).toEqual(['web-07']);
     expect(hosts.totalMatching).toBe(1);
-    expect(await dd((c) => new v1.TagsApi(c).getHostTags({ hostName: 'web-07' }))).toMatchObject({ host: 'web-07', tags: expect.arrayContaining(['legacy-cron:seo']) });
+    expect(await dd((c) => new v1.TagsApi(c).getHostTags({ hostName: 'web-07' }))).toMatchObject({
+      host: 'web-07',
+      tags: expect.arrayContaining(['legacy-cron:seo']),
+    });
     expect(sandbox.data.logs).toHaveLength(scenario.datadog.logs.reduce((n, l) => n + l.repeat, 0));
   });
 
@@ -94,11 +105,16 @@ describe('the Datadog sandbox', () => {
     const search = await dd((c) => new v1.MonitorsApi(c).searchMonitors({ query: 'status:alert cpu' }));
     expect(search.monitors?.map((m) => m.id)).toEqual([48212031]);
     expect(search.metadata).toMatchObject({ totalCount: 1, page: 0 });
-    await expect(dd((c) => new v1.MonitorsApi(c).searchMonitors({ query: 'status:exploded' }))).rejects.toMatchObject({ data: { status: 400 } });
+    await expect(dd((c) => new v1.MonitorsApi(c).searchMonitors({ query: 'status:exploded' }))).rejects.toMatchObject({
+      data: { status: 400 },
+    });
   });
 
   it('answers 404 in Datadog’s error shape for an unknown monitor and an unknown route', async () => {
-    await expect(dd((c) => new v1.MonitorsApi(c).getMonitor({ monitorId: 1 }))).rejects.toMatchObject({ data: { status: 404 }, message: expect.stringContaining('Monitor not found') });
+    await expect(dd((c) => new v1.MonitorsApi(c).getMonitor({ monitorId: 1 }))).rejects.toMatchObject({
+      data: { status: 404 },
+      message: expect.stringContaining('Monitor not found'),
+    });
     const response = await raw('/api/v1/nothing-here');
     expect(response.status).toBe(404);
     expect(await response.json()).toEqual({ errors: [expect.stringContaining('GET /api/v1/nothing-here')] });
@@ -108,7 +124,10 @@ describe('the Datadog sandbox', () => {
     const malformed = await raw('/api/v1/notebooks', { method: 'POST', body: '{"data": ' });
     expect(malformed.status).toBe(400);
     expect(await malformed.json()).toEqual({ errors: [expect.stringMatching(/^Malformed JSON/)] });
-    const badQuery = await raw('/api/v2/logs/events/search', { method: 'POST', body: JSON.stringify({ filter: { query: '(host:web-07' } }) });
+    const badQuery = await raw('/api/v2/logs/events/search', {
+      method: 'POST',
+      body: JSON.stringify({ filter: { query: '(host:web-07' } }),
+    });
     expect(badQuery.status).toBe(400);
     expect(await badQuery.json()).toEqual({ errors: [expect.stringContaining('missing ")"')] });
   });
@@ -116,7 +135,9 @@ describe('the Datadog sandbox', () => {
   it('searches logs with the query language, newest first by default', async () => {
     const answer = await searchLogs('host:web-07 status:(error OR warn) -service:storefront-ssr', { limit: 1000 });
     const lines = answer.data ?? [];
-    expect(new Set(lines.map((l) => `${l.attributes?.service}/${l.attributes?.status}`))).toEqual(new Set(['nginx/error', 'rebuild-sitemap/warn', 'syslog/warn']));
+    expect(new Set(lines.map((l) => `${l.attributes?.service}/${l.attributes?.status}`))).toEqual(
+      new Set(['nginx/error', 'rebuild-sitemap/warn', 'syslog/warn']),
+    );
     expect(lines).toHaveLength(45 + 1 + 1);
     const times = lines.map((l) => l.attributes!.timestamp!.getTime());
     expect(times).toEqual([...times].sort((a, b) => b - a));
@@ -158,12 +179,15 @@ describe('the Datadog sandbox', () => {
     expect(byTag.events?.map((e) => e.sourceTypeName)).toEqual(['datadog', 'cron']);
     const bySource = await dd((c) => new v1.EventsApi(c).listEvents({ start, end, sources: 'ansible' }));
     expect(bySource.events?.map((e) => e.title)).toEqual(['Ansible: nginx TLS cipher hardening applied to web-05..07']);
-    const searched = await dd((c) => new v2.EventsApi(c).searchEvents({ body: { filter: { query: 'source:cron OR rebuild', from: iso(-86400), to: iso(0) } } }));
+    const searched = await dd((c) =>
+      new v2.EventsApi(c).searchEvents({ body: { filter: { query: 'source:cron OR rebuild', from: iso(-86400), to: iso(0) } } }),
+    );
     expect(searched.data?.map((e) => e.attributes?.attributes?.title)).toEqual(['Job rebuild-sitemap started on web-07']);
   });
 
   it('interpolates metric points and groups series by tag', async () => {
-    const query = (q: string) => dd((c) => new v1.MetricsApi(c).queryMetrics({ from: ALERT_TIME.getTime() / 1000 - 1800, to: ALERT_TIME.getTime() / 1000, query: q }));
+    const query = (q: string) =>
+      dd((c) => new v1.MetricsApi(c).queryMetrics({ from: ALERT_TIME.getTime() / 1000 - 1800, to: ALERT_TIME.getTime() / 1000, query: q }));
     const [cpu] = (await query('avg:system.cpu.user{host:web-07}')).series ?? [];
     const valueAt = (offset: number) => cpu?.pointlist?.find(([t]) => t === ALERT_TIME.getTime() + offset * 1000)?.[1];
     expect(valueAt(-900)).toBe(92);
@@ -175,8 +199,16 @@ describe('the Datadog sandbox', () => {
   });
 
   it('records creates, updates and cancels, but not reads or searches', async () => {
-    const notebook = await dd((c) => new v1.NotebooksApi(c).createNotebook({ body: { data: { type: 'notebooks', attributes: { name: 'RCA', cells: [], time: { liveSpan: '1h' } } } } }));
-    const downtime = await dd((c) => new v2.DowntimesApi(c).createDowntime({ body: { data: { type: 'downtime', attributes: { scope: 'host:web-07', monitorIdentifier: { monitorId: 48212031 } } } } }));
+    const notebook = await dd((c) =>
+      new v1.NotebooksApi(c).createNotebook({
+        body: { data: { type: 'notebooks', attributes: { name: 'RCA', cells: [], time: { liveSpan: '1h' } } } },
+      }),
+    );
+    const downtime = await dd((c) =>
+      new v2.DowntimesApi(c).createDowntime({
+        body: { data: { type: 'downtime', attributes: { scope: 'host:web-07', monitorIdentifier: { monitorId: 48212031 } } } },
+      }),
+    );
     await dd((c) => new v2.DowntimesApi(c).cancelDowntime({ downtimeId: downtime.data!.id! }));
     await dd((c) => new v1.NotebooksApi(c).getNotebook({ notebookId: notebook.data!.id! }));
     await searchLogs('*', { limit: 1 });
@@ -190,7 +222,11 @@ describe('the Datadog sandbox', () => {
   });
 
   it('cancels a downtime: its status becomes canceled and current_only leaves it out', async () => {
-    const created = await dd((c) => new v2.DowntimesApi(c).createDowntime({ body: { data: { type: 'downtime', attributes: { scope: 'host:web-07', monitorIdentifier: { monitorTags: ['team:storefront'] } } } } }));
+    const created = await dd((c) =>
+      new v2.DowntimesApi(c).createDowntime({
+        body: { data: { type: 'downtime', attributes: { scope: 'host:web-07', monitorIdentifier: { monitorTags: ['team:storefront'] } } } },
+      }),
+    );
     expect(created.data?.attributes?.status).toBe('active');
     const current = () => dd((c) => new v2.DowntimesApi(c).listDowntimes({ currentOnly: true }));
     expect((await current()).data?.map((d) => d.id)).toEqual([created.data!.id]);
@@ -202,13 +238,18 @@ describe('the Datadog sandbox', () => {
   });
 
   it('refuses a second webhook with the same name', async () => {
-    const create = () => dd((c) => new v1.WebhooksIntegrationApi(c).createWebhooksIntegration({ body: { name: 'rayne', url: 'https://example.com/hook' } }));
+    const create = () =>
+      dd((c) => new v1.WebhooksIntegrationApi(c).createWebhooksIntegration({ body: { name: 'rayne', url: 'https://example.com/hook' } }));
     await create();
     await expect(create()).rejects.toMatchObject({ data: { status: 400 } });
   });
 
   it('seeding replaces what clients created', async () => {
-    await dd((c) => new v1.NotebooksApi(c).createNotebook({ body: { data: { type: 'notebooks', attributes: { name: 'RCA', cells: [], time: { liveSpan: '1h' } } } } }));
+    await dd((c) =>
+      new v1.NotebooksApi(c).createNotebook({
+        body: { data: { type: 'notebooks', attributes: { name: 'RCA', cells: [], time: { liveSpan: '1h' } } } },
+      }),
+    );
     expect(sandbox.data.notebooks.size).toBe(1);
     sandbox.seed(scenario, ALERT_TIME);
     expect(sandbox.data.notebooks.size).toBe(0);
@@ -239,7 +280,10 @@ describe('the Datadog sandbox', () => {
   it('checks keys like Datadog: API key everywhere, application key except on validate', async () => {
     const wrongApiKey = { ...account, apiKey: 'wrong' };
     const noAppKey = { ...account, appKey: '' };
-    await expect(dd((c) => new v1.AuthenticationApi(c).validate(), wrongApiKey)).rejects.toMatchObject({ data: { status: 403 }, message: expect.stringContaining('Forbidden') });
+    await expect(dd((c) => new v1.AuthenticationApi(c).validate(), wrongApiKey)).rejects.toMatchObject({
+      data: { status: 403 },
+      message: expect.stringContaining('Forbidden'),
+    });
     await expect(dd((c) => new v1.AuthenticationApi(c).validate(), noAppKey)).resolves.toEqual({ valid: true });
     await expect(dd((c) => new v1.HostsApi(c).listHosts({}), noAppKey)).rejects.toMatchObject({ data: { status: 403 } });
     const response = await fetch(`${sandbox.url}/api/v1/hosts`);

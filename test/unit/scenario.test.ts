@@ -40,7 +40,10 @@ describe('scenario files', () => {
     const file = writeTemp('broken.json', JSON.stringify(json));
     const err = scenarioError(() => loadScenario(file));
     expect(err.message).toContain(file);
-    expect(err.problems).toEqual([expect.stringMatching(/^datadog\.monitor\.query: /), expect.stringMatching(/^datadog\.logs\[3\]\.status: /)]);
+    expect(err.problems).toEqual([
+      expect.stringMatching(/^datadog\.monitor\.query: /),
+      expect.stringMatching(/^datadog\.logs\[3\]\.status: /),
+    ]);
   });
 
   it('rejects a category outside the closed set', () => {
@@ -82,16 +85,22 @@ describe('materializeScenario', () => {
     const timeouts = m.logs.filter((l) => l.message.includes('upstream timed out'));
     expect(timeouts).toHaveLength(45);
     expect(timeouts.slice(0, 3).map((l) => l.at)).toEqual([at(-900), at(-880), at(-860)]);
-    expect(m.logs.every((l, i) => {
-      const before = m.logs[i - 1];
-      return before === undefined || before.at <= l.at;
-    })).toBe(true);
+    expect(
+      m.logs.every((l, i) => {
+        const before = m.logs[i - 1];
+        return before === undefined || before.at <= l.at;
+      }),
+    ).toBe(true);
     expect(materializeScenario(scenario, ALERT_TIME)).toEqual(m);
   });
 
   it('sets the alert timestamp and last_updated where the scenario leaves them 0', () => {
     const seconds = ALERT_TIME.getTime() / 1000;
-    expect(materializeScenario(scenario, ALERT_TIME).alert).toMatchObject({ timestamp: seconds, last_updated: seconds, monitor_id: 48212031 });
+    expect(materializeScenario(scenario, ALERT_TIME).alert).toMatchObject({
+      timestamp: seconds,
+      last_updated: seconds,
+      monitor_id: 48212031,
+    });
     const stamped = { ...scenario, alert: { ...scenario.alert, timestamp: 1700000000 } };
     expect(materializeScenario(stamped, ALERT_TIME).alert).toMatchObject({ timestamp: 1700000000, last_updated: seconds });
   });

@@ -28,7 +28,13 @@ describe('worker metrics', () => {
   it('serves every source in order and names one that failed instead of failing the scrape', async () => {
     const registry = new Registry();
     new Counter({ name: 'rayne_test_total', help: 'a test counter', registers: [registry] });
-    const text = await exposition([registry, async () => 'temporal_up 1', async () => { throw new Error('connect ECONNREFUSED\n127.0.0.1:1'); }]);
+    const text = await exposition([
+      registry,
+      async () => 'temporal_up 1',
+      async () => {
+        throw new Error('connect ECONNREFUSED\n127.0.0.1:1');
+      },
+    ]);
     expect(text).toMatch(/rayne_test_total 0\ntemporal_up 1\n# source unavailable: connect ECONNREFUSED 127\.0\.0\.1:1\n$/);
   });
 });
@@ -36,8 +42,9 @@ describe('worker metrics', () => {
 describe('observability settings', () => {
   it('default to tracing off and the worker metrics on 9464, and name a bad value', () => {
     expect(loadConfig({})).toMatchObject({ DD_TRACE_ENABLED: false, RAYNE_WORKER_METRICS_PORT: 9464 });
-    expect(loadConfig({ DD_TRACE_ENABLED: 'True', DD_TRACE_AGENT_URL: 'unix:///var/run/datadog/apm.socket', RAYNE_WORKER_METRICS_PORT: '0' }))
-      .toMatchObject({ DD_TRACE_ENABLED: true, DD_TRACE_AGENT_URL: 'unix:///var/run/datadog/apm.socket', RAYNE_WORKER_METRICS_PORT: 0 });
+    expect(
+      loadConfig({ DD_TRACE_ENABLED: 'True', DD_TRACE_AGENT_URL: 'unix:///var/run/datadog/apm.socket', RAYNE_WORKER_METRICS_PORT: '0' }),
+    ).toMatchObject({ DD_TRACE_ENABLED: true, DD_TRACE_AGENT_URL: 'unix:///var/run/datadog/apm.socket', RAYNE_WORKER_METRICS_PORT: 0 });
     expect(() => loadConfig({ DD_TRACE_ENABLED: 'maybe' })).toThrow(/DD_TRACE_ENABLED/);
     expect(() => loadConfig({ DD_TRACE_AGENT_URL: 'localhost:8126' })).toThrow(/DD_TRACE_AGENT_URL/);
   });

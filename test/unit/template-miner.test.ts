@@ -33,20 +33,50 @@ describe('tokenize', () => {
   });
 
   it('leaves a closing full stop or ellipsis in the separator, not in a token of its own', () => {
-    expect(tokenize('Starting service... done.')).toEqual({ tokens: ['Starting', 'service', 'done'], seps: ['', ' ', '... ', '.'], variable: [false, false, false] });
+    expect(tokenize('Starting service... done.')).toEqual({
+      tokens: ['Starting', 'service', 'done'],
+      seps: ['', ' ', '... ', '.'],
+      variable: [false, false, false],
+    });
   });
 
   it('tells values from names by their shape', () => {
-    for (const value of ['42', '-1', '0x1f3a', '10.0.0.1', '65020ms', 'blk_-4411589', 'mesos-slave-07', 'attempt_1445_0020_m_000001_0', 'b9000564-fe1a-409b-b8cc-1e88b294cd1d', 'true', 'null', 'steps1514044800223']) {
+    for (const value of [
+      '42',
+      '-1',
+      '0x1f3a',
+      '10.0.0.1',
+      '65020ms',
+      'blk_-4411589',
+      'mesos-slave-07',
+      'attempt_1445_0020_m_000001_0',
+      'b9000564-fe1a-409b-b8cc-1e88b294cd1d',
+      'true',
+      'null',
+      'steps1514044800223',
+    ]) {
       expect([value, isValueToken(value)]).toEqual([value, true]);
     }
-    for (const name of ['jk2_init', 'HttpServer2$QuotingInputFilter', 'log4j', 'hadoop-metrics2.properties', 'SCREEN_ON', 'UTF8', 'sha256']) {
+    for (const name of [
+      'jk2_init',
+      'HttpServer2$QuotingInputFilter',
+      'log4j',
+      'hadoop-metrics2.properties',
+      'SCREEN_ON',
+      'UTF8',
+      'sha256',
+    ]) {
       expect([name, isValueToken(name)]).toEqual([name, false]);
     }
   });
 
   it('reads a URL after its scheme, a path after its slash and a compact key=value value as one token', () => {
-    expect(tokenize('Input split: hdfs://10.1.1.1:9000/logs/a.log:0+7292').tokens).toEqual(['Input', 'split', 'hdfs', '10.1.1.1:9000/logs/a.log:0+7292']);
+    expect(tokenize('Input split: hdfs://10.1.1.1:9000/logs/a.log:0+7292').tokens).toEqual([
+      'Input',
+      'split',
+      'hdfs',
+      '10.1.1.1:9000/logs/a.log:0+7292',
+    ]);
     expect(tokenize('GET /v2/servers?all=True&x=1 HTTP/1.1').tokens).toEqual(['GET', '/v2/servers?all=True&x=1', 'HTTP', '1.1']);
     expect(tokenize('manager=com.acme.c@8a2a501 steps=1##2##3').tokens).toEqual(['manager', 'com.acme.c@8a2a501', 'steps', '1##2##3']);
   });
@@ -54,15 +84,17 @@ describe('tokenize', () => {
 
 describe('TemplateMiner', () => {
   it('writes values in place, whatever the format', () => {
-    expect(templatesOf([
-      '10.251.73.220:50010 Served block blk_-7724713468912166542 to /10.251.203.80',
-      'Accepted password for alice from 192.168.1.10 port 52144 ssh2',
-      'user_id=42 action=checkout status=failed elapsed=1.5s',
-      'Connecting to driver: spark://CoarseGrainedScheduler@10.10.34.11:48069',
-      'Deleting block blk_1781953582842324563 file /mnt/hadoop/dfs/data/current/subdir5/blk_1781953582842324563',
-      'Notification: 3 (n.leader), 0x700000197 (n.zxid), LOOKING (n.state)',
-      'Port 8080 is open.',
-    ])).toEqual([
+    expect(
+      templatesOf([
+        '10.251.73.220:50010 Served block blk_-7724713468912166542 to /10.251.203.80',
+        'Accepted password for alice from 192.168.1.10 port 52144 ssh2',
+        'user_id=42 action=checkout status=failed elapsed=1.5s',
+        'Connecting to driver: spark://CoarseGrainedScheduler@10.10.34.11:48069',
+        'Deleting block blk_1781953582842324563 file /mnt/hadoop/dfs/data/current/subdir5/blk_1781953582842324563',
+        'Notification: 3 (n.leader), 0x700000197 (n.zxid), LOOKING (n.state)',
+        'Port 8080 is open.',
+      ]),
+    ).toEqual([
       '<*>:<*> Served block <*> to <*>',
       'Accepted password for alice from <*> port <*> ssh2',
       'user_id=<*> action=checkout status=failed elapsed=<*>',
@@ -76,8 +108,19 @@ describe('TemplateMiner', () => {
   it('keeps a few words used often apart (HTTP methods, states) and merges a place with many words', () => {
     const methods = ['GET', 'POST', 'DELETE', 'PUT', 'PATCH', 'HEAD'];
     // Mostly GET; each of the others now and then, as in an access log.
-    const requests = Array.from({ length: 60 }, (_, i) => `10.0.0.${i} "${i % 10 === 9 ? methods[1 + ((i / 10) | 0) % 5] : 'GET'} /api/items/${i}" status: 200`);
-    const classes = ['EventType', 'TaskEventType', 'JobEventType', 'SpeculatorEventType', 'ContainerAllocatorEventType', 'CommitterEventType', 'JobFinishEventType'];
+    const requests = Array.from(
+      { length: 60 },
+      (_, i) => `10.0.0.${i} "${i % 10 === 9 ? methods[1 + (((i / 10) | 0) % 5)] : 'GET'} /api/items/${i}" status: 200`,
+    );
+    const classes = [
+      'EventType',
+      'TaskEventType',
+      'JobEventType',
+      'SpeculatorEventType',
+      'ContainerAllocatorEventType',
+      'CommitterEventType',
+      'JobFinishEventType',
+    ];
     const registrations = classes.map((c) => `Registering class ${c} for class ${c}Dispatcher`);
     const templates = templatesOf([...requests, ...registrations]);
     expect(new Set(templates.slice(0, 60))).toEqual(new Set(methods.map((m) => `<*> "${m} <*>" status: <*>`)));
@@ -85,12 +128,14 @@ describe('TemplateMiner', () => {
   });
 
   it('writes a list of values of varying length, and a quantity with a varying unit, as one value', () => {
-    expect(templatesOf([
-      'ask 10.0.0.1:50010 to delete blk_1',
-      'ask 10.0.0.2:50010 to delete blk_1 blk_2 blk_3',
-      'Block rdd_1 stored (estimated size 5.2 KB, free 317.1 KB)',
-      'Block rdd_2 stored (estimated size 93.0 B, free 317.0 KB)',
-    ])).toEqual([
+    expect(
+      templatesOf([
+        'ask 10.0.0.1:50010 to delete blk_1',
+        'ask 10.0.0.2:50010 to delete blk_1 blk_2 blk_3',
+        'Block rdd_1 stored (estimated size 5.2 KB, free 317.1 KB)',
+        'Block rdd_2 stored (estimated size 93.0 B, free 317.0 KB)',
+      ]),
+    ).toEqual([
       'ask <*>:<*> to delete <*>',
       'ask <*>:<*> to delete <*>',
       'Block <*> stored (estimated size <*>, free <*> KB)',
@@ -108,19 +153,37 @@ describe('TemplateMiner', () => {
   });
 
   it('keeps two messages apart when they differ in more than the value', () => {
-    const lines = ['Client attempting to establish new session at /10.0.0.1:33425', 'Client attempting to renew session 0x24ed9311 at /10.0.0.2:37115'];
-    expect(templatesOf(lines)).toEqual(['Client attempting to establish new session at <*>:<*>', 'Client attempting to renew session <*> at <*>:<*>']);
+    const lines = [
+      'Client attempting to establish new session at /10.0.0.1:33425',
+      'Client attempting to renew session 0x24ed9311 at /10.0.0.2:37115',
+    ];
+    expect(templatesOf(lines)).toEqual([
+      'Client attempting to establish new session at <*>:<*>',
+      'Client attempting to renew session <*> at <*>:<*>',
+    ]);
   });
 
   it('counts lines per template with their times, hosts, services, levels and first example', () => {
     const t0 = Date.parse('2024-05-01T10:00:00Z');
-    const miner = mine(['disk full on /dev/sda1', 'started worker 1', 'disk full on /dev/sdb1', 'started worker 2', 'disk full on /dev/sda1'], (i) => ({
-      at: new Date(t0 + i * 30_000), host: `web-${i % 2}`, service: 'api', level: i === 4 ? 'WARN' : 'ERROR',
-    }));
+    const miner = mine(
+      ['disk full on /dev/sda1', 'started worker 1', 'disk full on /dev/sdb1', 'started worker 2', 'disk full on /dev/sda1'],
+      (i) => ({
+        at: new Date(t0 + i * 30_000),
+        host: `web-${i % 2}`,
+        service: 'api',
+        level: i === 4 ? 'WARN' : 'ERROR',
+      }),
+    );
     const [disk, worker] = miner.templates();
     expect(disk).toMatchObject({
-      template: 'disk full on <*>', count: 3, firstLine: 1, lastLine: 5, example: 'disk full on /dev/sda1',
-      firstSeen: new Date(t0), lastSeen: new Date(t0 + 120_000), levels: { error: 2, warn: 1 },
+      template: 'disk full on <*>',
+      count: 3,
+      firstLine: 1,
+      lastLine: 5,
+      example: 'disk full on /dev/sda1',
+      firstSeen: new Date(t0),
+      lastSeen: new Date(t0 + 120_000),
+      levels: { error: 2, warn: 1 },
     });
     expect([...disk!.hosts].sort()).toEqual(['web-0']);
     expect([...disk!.services]).toEqual(['api']);
@@ -143,7 +206,10 @@ describe('TemplateMiner', () => {
 
   it('splits on a place with few distinct words and writes a place with many as a value', () => {
     const states = ['state is alpha', 'state is beta', 'state is gamma'];
-    const classes = Array.from({ length: 8 }, (_, i) => `loaded ${['Alpha', 'Beta', 'Gamma', 'Delta', 'Epsilon', 'Zeta', 'Eta', 'Theta'][i]}Handler`);
+    const classes = Array.from(
+      { length: 8 },
+      (_, i) => `loaded ${['Alpha', 'Beta', 'Gamma', 'Delta', 'Epsilon', 'Zeta', 'Eta', 'Theta'][i]}Handler`,
+    );
     expect(templatesOf([...states, ...classes])).toEqual([...states, ...classes.map(() => 'loaded <*>')]);
   });
 
@@ -174,26 +240,38 @@ describe('TemplateMiner', () => {
     const pick = <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)]!;
     const letter = (i: number) => String.fromCharCode(97 + (i % 26));
     const vocabulary = Array.from({ length: 300 }, (_, i) => `w${letter(i)}${letter(i / 26)}`);
-    const values = [() => String(Math.floor(next() * 1e6)), () => `0x${Math.floor(next() * 1e9).toString(16)}`, () => `10.0.${Math.floor(next() * 255)}.${Math.floor(next() * 255)}`, () => `/var/data/f${Math.floor(next() * 1e4)}`];
+    const values = [
+      () => String(Math.floor(next() * 1e6)),
+      () => `0x${Math.floor(next() * 1e9).toString(16)}`,
+      () => `10.0.${Math.floor(next() * 255)}.${Math.floor(next() * 255)}`,
+      () => `/var/data/f${Math.floor(next() * 1e4)}`,
+    ];
     // 30 message kinds of 3-8 words, a third of them values: ids, counts, addresses, paths.
-    const kinds = Array.from({ length: 30 }, () => Array.from({ length: 3 + Math.floor(next() * 6) }, (_, i) => (i > 0 && next() < 0.33 ? undefined : pick(vocabulary))));
+    const kinds = Array.from({ length: 30 }, () =>
+      Array.from({ length: 3 + Math.floor(next() * 6) }, (_, i) => (i > 0 && next() < 0.33 ? undefined : pick(vocabulary))),
+    );
     const lines = Array.from({ length: 3000 }, () => {
       const kind = Math.floor(next() * kinds.length);
       return { kind, line: kinds[kind]!.map((w) => w ?? pick(values)()).join(' ') };
     });
     const miner = mine(lines.map((l) => l.line));
 
-    it('gives lines that differ only in values their kind\'s template', () => {
+    it("gives lines that differ only in values their kind's template", () => {
       for (const { kind, line } of lines) expect(miner.templateOf(line)).toBe(kinds[kind]!.map((w) => w ?? '<*>').join(' '));
     });
 
     it('keeps kinds with different constant text apart, and its memory to one template per kind', () => {
       const kindsSeen = new Set(lines.map((l) => kinds[l.kind]!.map((w) => w ?? '<*>').join(' ')));
-      expect(miner.templates().map((t) => t.template).sort()).toEqual([...kindsSeen].sort());
+      expect(
+        miner
+          .templates()
+          .map((t) => t.template)
+          .sort(),
+      ).toEqual([...kindsSeen].sort());
     });
   });
 
-  it.each([1, 2, 3, 4, 5])('never makes a new template when a template\'s own example comes again (LogHub sample, seed %i)', (seed) => {
+  it.each([1, 2, 3, 4, 5])("never makes a new template when a template's own example comes again (LogHub sample, seed %i)", (seed) => {
     const next = random(seed);
     const systems = LOGHUB_SYSTEMS.map((s) => loadSystem(s).contents);
     const sample = Array.from({ length: 3000 }, () => {
@@ -220,7 +298,9 @@ describe('rankBySuspicion', () => {
     const miner = new TemplateMiner();
     for (let m = 60; m >= 1; m--) {
       miner.add(`GET /health 200 in ${m} ms`, { at: minutesBefore(m), level: 'info' });
-      if (m % 20 === 0 || m <= 5) for (let k = 0; k < (m <= 5 ? 10 : 1); k++) miner.add(`upstream timeout after ${m}${k} ms`, { at: minutesBefore(m), level: 'warn' });
+      if (m % 20 === 0 || m <= 5)
+        for (let k = 0; k < (m <= 5 ? 10 : 1); k++)
+          miner.add(`upstream timeout after ${m}${k} ms`, { at: minutesBefore(m), level: 'warn' });
       if (m % 10 === 0) miner.add(`cache miss for key user:${m}`, { at: minutesBefore(m), level: 'error' });
     }
     miner.add('connection pool exhausted (size 20)', { at: minutesBefore(2), level: 'error' });
@@ -249,6 +329,9 @@ describe('rankBySuspicion', () => {
 
   it('ranks templates without times by level alone', () => {
     const miner = mine(['job 1 done', 'job 2 failed', 'job 3 done'], (i) => ({ level: i === 1 ? 'error' : 'info' }));
-    expect(rankBySuspicion(miner.templates(), alert).map((r) => [r.template.template, r.score])).toEqual([['job <*> failed', 2], ['job <*> done', 0]]);
+    expect(rankBySuspicion(miner.templates(), alert).map((r) => [r.template.template, r.score])).toEqual([
+      ['job <*> failed', 2],
+      ['job <*> done', 0],
+    ]);
   });
 });

@@ -28,16 +28,24 @@ describe('incidentWorkflow', () => {
 
   it('processes each transition once, answers state queries, and completes when the incident recovers', async () => {
     const taskQueue = `wf-${crypto.randomUUID()}`;
-    const recordTransition = jest.fn<ReturnType<Activities['recordTransition']>, Parameters<Activities['recordTransition']>>(async () => undefined);
+    const recordTransition = jest.fn<ReturnType<Activities['recordTransition']>, Parameters<Activities['recordTransition']>>(
+      async () => undefined,
+    );
     const worker = await Worker.create({
-      connection: nativeConnection, taskQueue,
+      connection: nativeConnection,
+      taskQueue,
       workflowBundle: { codePath: process.env.RAYNE_TEST_WORKFLOW_BUNDLE! },
       // The bundle reports workflow outcomes through this sink.
       sinks: workerTelemetry(new WorkerMetrics()).sinks,
       // No processors configured: this test is about the state machine.
       activities: {
         recordTransition,
-        planTier1: async () => ({ targets: [], runOn: 'every_transition', flapping: { transitions: 6, windowMinutes: 30 }, transitionsInWindow: 1 }),
+        planTier1: async () => ({
+          targets: [],
+          runOn: 'every_transition',
+          flapping: { transitions: 6, windowMinutes: 30 },
+          transitionsInWindow: 1,
+        }),
         unresolvedNotebooks: async () => [],
       },
     });
@@ -45,11 +53,19 @@ describe('incidentWorkflow', () => {
     // Event ids of their own: rca/{eventId} children live on the Temporal server every test file shares.
     const base = crypto.randomInt(1, 1_000_000) * 1000 + 1_000_000_000;
     const id = (n: number) => String(base + n);
-    const transition = (n: number, status: Transition['status']): Transition => ({ eventId: id(n), status, receivedAt: new Date().toISOString(), monitorId: '1' });
+    const transition = (n: number, status: Transition['status']): Transition => ({
+      eventId: id(n),
+      status,
+      receivedAt: new Date().toISOString(),
+      monitorId: '1',
+    });
     const send = (t: Transition) =>
       client.workflow.signalWithStart<typeof incidentWorkflow, [Transition]>('incidentWorkflow', {
-        workflowId, taskQueue, args: [{ account: 'test', monitorId: '1', scope: 'host:web-01' }],
-        signal: transitionSignal, signalArgs: [t],
+        workflowId,
+        taskQueue,
+        args: [{ account: 'test', monitorId: '1', scope: 'host:web-01' }],
+        signal: transitionSignal,
+        signalArgs: [t],
       });
 
     await worker.runUntil(async () => {

@@ -3,17 +3,27 @@ import { createLlmWorker } from '../../src/workers/worker';
 import { type AnthropicSimulator, startAnthropicSimulator } from '../support/anthropic-simulator';
 import { runRayne } from '../support/cli';
 import { deliver, issuePayload } from '../support/github-deliveries';
-import { createTestApi, createTestDatabase, eventually, startTestWorker, temporalAddress, testConfig, type TestApi } from '../support/harness';
+import {
+  createTestApi,
+  createTestDatabase,
+  eventually,
+  startTestWorker,
+  temporalAddress,
+  testConfig,
+  type TestApi,
+} from '../support/harness';
 
 jest.setTimeout(120_000);
 
 /** Which task queue each activity type was scheduled on, from the run's history. */
 async function scheduledQueues(api: TestApi, workflowId: string): Promise<Record<string, string>> {
   const history = await api.runtime.temporal.workflow.getHandle(workflowId).fetchHistory();
-  return Object.fromEntries((history.events ?? []).flatMap((e) => {
-    const a = e.activityTaskScheduledEventAttributes;
-    return a ? [[a.activityType!.name!, a.taskQueue!.name!]] : [];
-  }));
+  return Object.fromEntries(
+    (history.events ?? []).flatMap((e) => {
+      const a = e.activityTaskScheduledEventAttributes;
+      return a ? [[a.activityType!.name!, a.taskQueue!.name!]] : [];
+    }),
+  );
 }
 
 describe('model turns on their own task queue (TEMPORAL_LLM_TASK_QUEUE)', () => {
@@ -26,10 +36,16 @@ describe('model turns on their own task queue (TEMPORAL_LLM_TASK_QUEUE)', () => 
     database = await createTestDatabase();
     claude = await startAnthropicSimulator();
     const queue = `llm-queue-${Date.now()}`;
-    api = createTestApi(database.url, testConfig({
-      TEMPORAL_TASK_QUEUE: queue, TEMPORAL_LLM_TASK_QUEUE: `${queue}-llm`, GITHUB_WEBHOOK_SECRET: 's',
-      ANTHROPIC_API_KEY: 'sk-ant-test', ANTHROPIC_BASE_URL: claude.url,
-    }));
+    api = createTestApi(
+      database.url,
+      testConfig({
+        TEMPORAL_TASK_QUEUE: queue,
+        TEMPORAL_LLM_TASK_QUEUE: `${queue}-llm`,
+        GITHUB_WEBHOOK_SECRET: 's',
+        ANTHROPIC_API_KEY: 'sk-ant-test',
+        ANTHROPIC_BASE_URL: claude.url,
+      }),
+    );
     mainWorker = await startTestWorker(database.db, api.config);
   });
   afterAll(async () => {
@@ -41,20 +57,35 @@ describe('model turns on their own task queue (TEMPORAL_LLM_TASK_QUEUE)', () => 
 
   it('waits for an LLM worker, which runs only the model activities, while everything else stays on the main queue', async () => {
     claude.script({
-      content: [{
-        type: 'tool_use', id: 'toolu_1', name: 'submit_triage', input: {
-          kind: 'question', summary: 'Asks how to export', diagnosis: 'A usage question', duplicates: [], affected_service: null,
-          suggested_labels: ['question'], next_steps: ['Answer it'], confidence: 0.6,
+      content: [
+        {
+          type: 'tool_use',
+          id: 'toolu_1',
+          name: 'submit_triage',
+          input: {
+            kind: 'question',
+            summary: 'Asks how to export',
+            diagnosis: 'A usage question',
+            duplicates: [],
+            affected_service: null,
+            suggested_labels: ['question'],
+            next_steps: ['Answer it'],
+            confidence: 0.6,
+          },
         },
-      }],
+      ],
     });
-    const res = await deliver(api, 'issues', issuePayload('opened', { repository: 'acme/queues', number: 1, title: 'How do I export?' }), { secret: 's' });
-    const { workflow_id: workflowId, event_id: eventId } = await res.json() as { workflow_id: string; event_id: string };
+    const res = await deliver(api, 'issues', issuePayload('opened', { repository: 'acme/queues', number: 1, title: 'How do I export?' }), {
+      secret: 's',
+    });
+    const { workflow_id: workflowId, event_id: eventId } = (await res.json()) as { workflow_id: string; event_id: string };
     // The main worker gathered the context and scheduled the first turn on the LLM queue, where nobody polls yet.
     await eventually(async () => (await scheduledQueues(api, workflowId)).triageTurn !== undefined);
     expect(claude.requests).toHaveLength(0);
     // The API shows the waiting run's live state.
-    const shown = await (await api.app.request(`/v1/webhooks/github/issues/${eventId}`)).json() as { live: { phase: string; analyst: string } };
+    const shown = (await (await api.app.request(`/v1/webhooks/github/issues/${eventId}`)).json()) as {
+      live: { phase: string; analyst: string };
+    };
     expect(shown.live).toMatchObject({ phase: 'analyse', analyst: 'claude' });
 
     const llm = await createLlmWorker(
@@ -63,7 +94,11 @@ describe('model turns on their own task queue (TEMPORAL_LLM_TASK_QUEUE)', () => 
     );
     const running = llm.worker.run();
     try {
-      await eventually(async () => (await database.db.query("SELECT status FROM github_triage WHERE id = $1", [workflowId])).rows[0]?.status === 'completed', 60_000);
+      await eventually(
+        async () =>
+          (await database.db.query('SELECT status FROM github_triage WHERE id = $1', [workflowId])).rows[0]?.status === 'completed',
+        60_000,
+      );
     } finally {
       llm.worker.shutdown();
       await running;

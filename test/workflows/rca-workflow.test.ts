@@ -23,21 +23,37 @@ describe('rcaWorkflow: evidence', () => {
     database = await createTestDatabase();
     sandbox = await startDatadogSandbox({ apiKey: 'k', appKey: 'a' });
     api = createTestApi(database.url);
-    expect((await postJson(api.app, '/v1/accounts', { name: 'brightcart', base_url: sandbox.url, api_key: 'k', app_key: 'a' })).status).toBe(201);
+    expect(
+      (await postJson(api.app, '/v1/accounts', { name: 'brightcart', base_url: sandbox.url, api_key: 'k', app_key: 'a' })).status,
+    ).toBe(201);
     await indexHistory();
   });
 
   /** Past incidents of every scenario, as earlier RCAs of this account (and a copy under another account that must never show). */
   async function indexHistory() {
     const { embedder, store } = createSimilarityProviders(api.config, database.db);
-    const points = fs.readdirSync(SCENARIOS).filter((f) => f.endsWith('.json')).flatMap((f) => {
-      const s = loadScenario(path.join(SCENARIOS, f));
-      return s.history.flatMap((h, i) => ['brightcart', 'other-account'].map((account) => ({
-        id: `past/${account === 'brightcart' ? s.id : 'other-account'}/${i}${account === 'brightcart' ? '' : `/${s.id}`}`,
-        text: [h.title, h.service && `service ${h.service}`, h.root_cause].filter(Boolean).join('\n'),
-        payload: { account, title: h.title, service: h.service, rootCause: h.root_cause, category: h.category, confirmed: true, links: {}, createdAt: new Date().toISOString() },
-      })));
-    });
+    const points = fs
+      .readdirSync(SCENARIOS)
+      .filter((f) => f.endsWith('.json'))
+      .flatMap((f) => {
+        const s = loadScenario(path.join(SCENARIOS, f));
+        return s.history.flatMap((h, i) =>
+          ['brightcart', 'other-account'].map((account) => ({
+            id: `past/${account === 'brightcart' ? s.id : 'other-account'}/${i}${account === 'brightcart' ? '' : `/${s.id}`}`,
+            text: [h.title, h.service && `service ${h.service}`, h.root_cause].filter(Boolean).join('\n'),
+            payload: {
+              account,
+              title: h.title,
+              service: h.service,
+              rootCause: h.root_cause,
+              category: h.category,
+              confirmed: true,
+              links: {},
+              createdAt: new Date().toISOString(),
+            },
+          })),
+        );
+      });
     const vectors = await embedder.embed(points.map((p) => p.text));
     await store.ensureReady(vectors[0]!.length);
     await store.upsert(points.map((p, i) => ({ id: p.id, vector: vectors[i]!, payload: p.payload })));
@@ -52,12 +68,16 @@ describe('rcaWorkflow: evidence', () => {
   async function investigate(s: Scenario, transitionId: string) {
     sandbox.seed(s);
     const alert = { ...s.alert, timestamp: Math.floor(Date.now() / 1000), transition_id: transitionId };
-    const accepted = await (await postJson(api.app, '/v1/webhooks/receive', alert)).json() as { event_id: string };
+    const accepted = (await (await postJson(api.app, '/v1/webhooks/receive', alert)).json()) as { event_id: string };
     const rcaId = `rca/${accepted.event_id}`;
-    await eventually(async () => ['completed', 'failed'].includes((await database.db.query('SELECT status FROM rca_runs WHERE id = $1', [rcaId])).rows[0]?.status), 120_000);
+    await eventually(
+      async () =>
+        ['completed', 'failed'].includes((await database.db.query('SELECT status FROM rca_runs WHERE id = $1', [rcaId])).rows[0]?.status),
+      120_000,
+    );
     const res = await api.app.request(`/v1/rca/${accepted.event_id}/evidence`);
     expect(res.status).toBe(200);
-    return { rcaId, view: await res.json() as any };
+    return { rcaId, view: (await res.json()) as any };
   }
 
   it('classifies, prefetches every source, mines the logs, and stores a bounded bundle with links', async () => {
@@ -65,10 +85,21 @@ describe('rcaWorkflow: evidence', () => {
     try {
       const { rcaId, view } = await investigate(scenario('storefront-web-host-cpu'), 'rca-1');
       expect(view).toMatchObject({ status: 'completed', phase: 'done', role: 'infrastructure' });
-      expect(Object.fromEntries(view.sources.map((s: any) => [s.source, s.status]))).toEqual({ events: 'ok', host: 'ok', logs: 'ok', metrics: 'ok', monitor: 'ok', similar: 'ok' });
+      expect(Object.fromEntries(view.sources.map((s: any) => [s.source, s.status]))).toEqual({
+        events: 'ok',
+        host: 'ok',
+        logs: 'ok',
+        metrics: 'ok',
+        monitor: 'ok',
+        similar: 'ok',
+      });
       const bundle = view.evidence;
       // The scenario's own past incident is found, scored, and carries its root cause.
-      expect(bundle.similar[0]).toMatchObject({ id: expect.stringMatching(/^past\/storefront-web-host-cpu\//), category: expect.any(String), rootCause: expect.any(String) });
+      expect(bundle.similar[0]).toMatchObject({
+        id: expect.stringMatching(/^past\/storefront-web-host-cpu\//),
+        category: expect.any(String),
+        rootCause: expect.any(String),
+      });
       expect(bundle.similar[0].score).toBeGreaterThanOrEqual(0.25);
       expect(bundle.similar.every((s: any) => !s.id.startsWith('past/other-account'))).toBe(true);
       expect(bundle.tokenEstimate).toBeLessThanOrEqual(12_000);
@@ -95,7 +126,11 @@ describe('rcaWorkflow: evidence', () => {
       const { typedSearchAttributes } = await handle.describe();
       expect(typedSearchAttributes.get(RayneRole)).toBe('infrastructure');
       expect(typedSearchAttributes.get(RayneMonitorId)).toBe('48212031');
-      expect(await handle.result()).toMatchObject({ phase: 'done', role: 'infrastructure', evidenceSummary: expect.stringMatching(/log templates/) });
+      expect(await handle.result()).toMatchObject({
+        phase: 'done',
+        role: 'infrastructure',
+        evidenceSummary: expect.stringMatching(/log templates/),
+      });
     } finally {
       await worker.stop();
     }
@@ -109,7 +144,10 @@ describe('rcaWorkflow: evidence', () => {
       sandbox.failNext({ path: '/api/v1/hosts' }, { status: 403 }, 5);
       const { view } = await investigate(quiet, 'rca-2');
       const sources = Object.fromEntries(view.sources.map((s: any) => [s.source, s]));
-      expect(sources.host).toMatchObject({ status: 'failed', reason: expect.stringMatching(/list hosts for account "brightcart" failed with 403/) });
+      expect(sources.host).toMatchObject({
+        status: 'failed',
+        reason: expect.stringMatching(/list hosts for account "brightcart" failed with 403/),
+      });
       expect(sources.events).toMatchObject({ status: 'empty', reason: 'no events from 3 hours before the alert to 10 minutes after it' });
       // This scenario's metrics are the database's, not the alerting service's.
       expect(sources.metrics).toMatchObject({ status: 'empty', reason: 'none of the key metrics has data for this host or service' });
@@ -125,10 +163,15 @@ describe('rcaWorkflow: evidence', () => {
     let worker: ChildProcess = await startWorkerProcess(api.config, database.url);
     const s = scenario('checkout-service-error-rate-spike');
     sandbox.seed(s);
-    const accepted = await (await postJson(api.app, '/v1/webhooks/receive', { ...s.alert, timestamp: Math.floor(Date.now() / 1000), transition_id: 'rca-crash' })).json() as { event_id: string };
+    const accepted = (await (
+      await postJson(api.app, '/v1/webhooks/receive', { ...s.alert, timestamp: Math.floor(Date.now() / 1000), transition_id: 'rca-crash' })
+    ).json()) as { event_id: string };
     const rcaId = `rca/${accepted.event_id}`;
     // Every source but the held logs search has been saved: the crash comes mid-prefetch.
-    await eventually(async () => (await database.db.query('SELECT count(*)::int AS n FROM rca_sources WHERE rca_id = $1', [rcaId])).rows[0].n === 5, 30_000);
+    await eventually(
+      async () => (await database.db.query('SELECT count(*)::int AS n FROM rca_sources WHERE rca_id = $1', [rcaId])).rows[0].n === 5,
+      30_000,
+    );
     await kill(worker);
     worker = await startWorkerProcess(api.config, database.url);
     try {
@@ -139,16 +182,25 @@ describe('rcaWorkflow: evidence', () => {
         .filter((e) => e.activityTaskScheduledEventAttributes)
         .map((e) => e.activityTaskScheduledEventAttributes!.activityType!.name!);
       // Each step was scheduled once: finished sources were not fetched again after the restart.
-      expect(scheduled.filter((n) => n.startsWith('prefetch') || n === 'findSimilarIncidents').sort())
-        .toEqual(['findSimilarIncidents', 'prefetchEvents', 'prefetchHost', 'prefetchLogs', 'prefetchMetrics', 'prefetchMonitor']);
-      const counts = (await database.db.query(
-        `SELECT (SELECT count(*)::int FROM rca_runs WHERE event_id = $2) AS runs,
+      expect(scheduled.filter((n) => n.startsWith('prefetch') || n === 'findSimilarIncidents').sort()).toEqual([
+        'findSimilarIncidents',
+        'prefetchEvents',
+        'prefetchHost',
+        'prefetchLogs',
+        'prefetchMetrics',
+        'prefetchMonitor',
+      ]);
+      const counts = (
+        await database.db.query(
+          `SELECT (SELECT count(*)::int FROM rca_runs WHERE event_id = $2) AS runs,
                 (SELECT count(*)::int FROM rca_sources WHERE rca_id = $1) AS sources,
                 (SELECT count(*)::int FROM rca_evidence WHERE rca_id = $1) AS evidence`,
-        [rcaId, accepted.event_id],
-      )).rows[0];
+          [rcaId, accepted.event_id],
+        )
+      ).rows[0];
       expect(counts).toEqual({ runs: 1, sources: 6, evidence: 1 });
-      const logs = (await database.db.query("SELECT status, items FROM rca_sources WHERE rca_id = $1 AND source = 'logs'", [rcaId])).rows[0];
+      const logs = (await database.db.query("SELECT status, items FROM rca_sources WHERE rca_id = $1 AND source = 'logs'", [rcaId]))
+        .rows[0];
       expect(logs.status).toBe('ok');
     } finally {
       await kill(worker);
@@ -162,10 +214,23 @@ describe('rcaWorkflow without a Datadog account', () => {
     const api = createTestApi(database.url);
     const worker = await startTestWorker(database.db, api.config);
     try {
-      const accepted = await (await postJson(api.app, '/v1/webhooks/receive', { monitor_id: 4242, alert_status: 'Alert', hostname: 'web-01', transition_id: 'no-account' })).json() as { event_id: string };
+      const accepted = (await (
+        await postJson(api.app, '/v1/webhooks/receive', {
+          monitor_id: 4242,
+          alert_status: 'Alert',
+          hostname: 'web-01',
+          transition_id: 'no-account',
+        })
+      ).json()) as { event_id: string };
       const rcaId = `rca/${accepted.event_id}`;
-      await eventually(async () => (await database.db.query('SELECT status FROM rca_runs WHERE id = $1', [rcaId])).rows[0]?.status === 'completed', 120_000);
-      const { rows } = await database.db.query("SELECT source, status, reason FROM rca_sources WHERE rca_id = $1 AND source <> 'similar' ORDER BY source", [rcaId]);
+      await eventually(
+        async () => (await database.db.query('SELECT status FROM rca_runs WHERE id = $1', [rcaId])).rows[0]?.status === 'completed',
+        120_000,
+      );
+      const { rows } = await database.db.query(
+        "SELECT source, status, reason FROM rca_sources WHERE rca_id = $1 AND source <> 'similar' ORDER BY source",
+        [rcaId],
+      );
       expect(rows.map((r) => r.source)).toEqual(['events', 'host', 'logs', 'metrics', 'monitor']);
       expect(rows.every((r) => r.status === 'skipped' && r.reason.startsWith('not configured: no Datadog account "default"'))).toBe(true);
       const history = await api.runtime.temporal.workflow.getHandle(rcaId).fetchHistory();

@@ -31,8 +31,13 @@ record('recording workflow histories', () => {
     ]);
     // Claude is configured but chosen only by the re-run, so the incident's own RCA takes the offline path.
     const config = testConfig({
-      RAYNE_ANALYST: 'offline', ANTHROPIC_API_KEY: 'sk-ant-test', ANTHROPIC_BASE_URL: claude.url,
-      GITHUB_WEBHOOK_SECRET: 'record-secret', GH_TOKEN: 'ghp_record', GITHUB_API_URL: github.url, RAYNE_GITHUB_APPLY_LABELS: 'true',
+      RAYNE_ANALYST: 'offline',
+      ANTHROPIC_API_KEY: 'sk-ant-test',
+      ANTHROPIC_BASE_URL: claude.url,
+      GITHUB_WEBHOOK_SECRET: 'record-secret',
+      GH_TOKEN: 'ghp_record',
+      GITHUB_API_URL: github.url,
+      RAYNE_GITHUB_APPLY_LABELS: 'true',
     });
     const api = createTestApi(database.url, config);
     const worker = await startTestWorker(database.db, config);
@@ -41,20 +46,31 @@ record('recording workflow histories', () => {
     const save = async (name: string, workflowId: string): Promise<string[]> => {
       const handle = temporal.getHandle(workflowId);
       // A child exists only once its parent's task has started it.
-      await eventually(() => handle.describe().then(() => true, () => false));
+      await eventually(() =>
+        handle.describe().then(
+          () => true,
+          () => false,
+        ),
+      );
       await handle.result();
       const history = await handle.fetchHistory();
       writeHistoryFile(name, workflowId, history);
-      return (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType!.name!] : []));
+      return (history.events ?? []).flatMap((e) =>
+        e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType!.name!] : [],
+      );
     };
     try {
-      expect((await postJson(api.app, '/v1/accounts', { name: 'brightcart', base_url: sandbox.url, api_key: 'k', app_key: 'a' })).status).toBe(201);
+      expect(
+        (await postJson(api.app, '/v1/accounts', { name: 'brightcart', base_url: sandbox.url, api_key: 'k', app_key: 'a' })).status,
+      ).toBe(201);
       expect((await postJson(api.app, '/v1/webhooks/config', { account: 'brightcart', notify: { urls: [notify.url] } })).status).toBe(200);
 
       // (a) Alert: tier-1 notify and the RCA child; the RCA publishes a notebook, which the recovery then resolves.
       const alert = { ...scenario.alert, timestamp: Math.floor(Date.now() / 1000) };
-      const accepted = await (await postJson(api.app, '/v1/webhooks/receive', alert)).json() as { event_id: string; workflow_id: string };
-      expect(await save('rca-workflow-offline', `rca/${accepted.event_id}`)).toEqual(expect.arrayContaining(['runOfflineAnalysis', 'publishNotebook']));
+      const accepted = (await (await postJson(api.app, '/v1/webhooks/receive', alert)).json()) as { event_id: string; workflow_id: string };
+      expect(await save('rca-workflow-offline', `rca/${accepted.event_id}`)).toEqual(
+        expect.arrayContaining(['runOfflineAnalysis', 'publishNotebook']),
+      );
       const recovered = await postJson(api.app, '/v1/webhooks/receive', { ...alert, alert_status: 'OK', transition_id: 'recovered' });
       expect(recovered.status).toBe(202);
       expect(await save('incident-workflow', accepted.workflow_id)).toEqual(expect.arrayContaining(['notifyProcessor', 'resolveNotebook']));
@@ -63,19 +79,35 @@ record('recording workflow histories', () => {
 
       // (b) A re-run with Claude: one tool call turn, then the report.
       claude.script(
-        { content: [{ type: 'text', text: 'Checking the error logs.' }, { type: 'tool_use', id: 'toolu_1', name: 'search_logs', input: { query: 'service:checkout-service status:error' } }] },
+        {
+          content: [
+            { type: 'text', text: 'Checking the error logs.' },
+            { type: 'tool_use', id: 'toolu_1', name: 'search_logs', input: { query: 'service:checkout-service status:error' } },
+          ],
+        },
         { content: [{ type: 'tool_use', id: 'toolu_2', name: 'submit_report', input: REPORT }] },
       );
-      const rerun = await (await postJson(api.app, `/v1/rca/${accepted.event_id}/rerun`, { analyst: 'claude' })).json() as { rca_id: string };
-      expect(await save('rca-workflow-claude', rerun.rca_id)).toEqual(expect.arrayContaining(['analysisTurn', 'analysisTool', 'saveReport']));
+      const rerun = (await (await postJson(api.app, `/v1/rca/${accepted.event_id}/rerun`, { analyst: 'claude' })).json()) as {
+        rca_id: string;
+      };
+      expect(await save('rca-workflow-claude', rerun.rca_id)).toEqual(
+        expect.arrayContaining(['analysisTurn', 'analysisTool', 'saveReport']),
+      );
       expect(claude.requests).toHaveLength(2);
 
       // (c) A GitHub issue: triaged offline, commented on and labelled.
       github.setLabels('acme/record', ['incident']);
       const deliveryId = newDeliveryId();
-      const issue = issuePayload('opened', { repository: 'acme/record', number: 1, title: 'Checkout returns 502 after deploy', body: 'Customers get 502 errors on checkout since the 10:00 deploy.' });
+      const issue = issuePayload('opened', {
+        repository: 'acme/record',
+        number: 1,
+        title: 'Checkout returns 502 after deploy',
+        body: 'Customers get 502 errors on checkout since the 10:00 deploy.',
+      });
       expect((await deliver(api, 'issues', issue, { secret: 'record-secret', deliveryId })).status).toBe(202);
-      expect(await save('github-issue-workflow', `github/${deliveryId}`)).toEqual(expect.arrayContaining(['runOfflineTriage', 'postTriageComment', 'labelTriagedIssue']));
+      expect(await save('github-issue-workflow', `github/${deliveryId}`)).toEqual(
+        expect.arrayContaining(['runOfflineTriage', 'postTriageComment', 'labelTriagedIssue']),
+      );
       expect(github.issue('acme/record', 1).comments).toHaveLength(1);
     } finally {
       await worker.stop();

@@ -19,17 +19,25 @@ describe('workflow replay', () => {
     const histories = readHistoryFiles();
     const replayed: Array<{ workflowId: string; error?: Error }> = [];
     // The bundle src/workers/worker.ts builds: the same workflows and workflow interceptor modules.
-    const results = Worker.runReplayHistories({
-      workflowsPath: require.resolve('../../src/workflows'),
-      interceptors: { workflowModules: workflowInterceptorModules(traced) },
-      // A replay worker calls no sink, but a bundled sink it cannot find is logged as an error.
-      sinks: { ...workerTelemetry(new WorkerMetrics()).sinks, ...(traced ? { exporter: { export: { fn: () => undefined } } } : {}) },
-    }, histories);
+    const results = Worker.runReplayHistories(
+      {
+        workflowsPath: require.resolve('../../src/workflows'),
+        interceptors: { workflowModules: workflowInterceptorModules(traced) },
+        // A replay worker calls no sink, but a bundled sink it cannot find is logged as an error.
+        sinks: { ...workerTelemetry(new WorkerMetrics()).sinks, ...(traced ? { exporter: { export: { fn: () => undefined } } } : {}) },
+      },
+      histories,
+    );
     for await (const { workflowId, error } of results) replayed.push({ workflowId, ...(error ? { error } : {}) });
 
     expect(replayed.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error!.message}`)).toEqual([]);
     // An empty or partly read folder must not pass: one result per recorded file.
     expect(replayed.map((r) => r.workflowId)).toEqual(histories.map((h) => h.workflowId));
-    expect(histories.map((h) => h.file)).toEqual(['github-issue-workflow.json', 'incident-workflow.json', 'rca-workflow-claude.json', 'rca-workflow-offline.json']);
+    expect(histories.map((h) => h.file)).toEqual([
+      'github-issue-workflow.json',
+      'incident-workflow.json',
+      'rca-workflow-claude.json',
+      'rca-workflow-offline.json',
+    ]);
   });
 });

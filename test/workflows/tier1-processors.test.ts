@@ -1,16 +1,36 @@
 import crypto from 'node:crypto';
 import { type DatadogSandbox, startDatadogSandbox } from '../../src/demo/sandbox';
-import { createTestApi, createTestDatabase, eventStatus, eventually, postJson, startTestWorker, testConfig, type TestApi } from '../support/harness';
+import {
+  createTestApi,
+  createTestDatabase,
+  eventStatus,
+  eventually,
+  postJson,
+  startTestWorker,
+  testConfig,
+  type TestApi,
+} from '../support/harness';
 import { type Receiver, startReceiver } from '../../src/demo/receiver';
 
 const SIGNING_SECRET = 'forward-signing-secret-0123456789';
 
 let monitorSeq = 5000;
-const alertFor = (monitorId: number) => (status: string, extra: Record<string, unknown> = {}) => ({
-  alert_title: 'Disk almost full on db-01', alert_message: 'disk usage 97%', alert_status: status,
-  monitor_id: monitorId, monitor_name: 'Disk usage', hostname: 'db-01', service: 'orders-db', scope: 'host:db-01',
-  transition_id: crypto.randomUUID(), priority: 'P1', link: `https://app.datadoghq.com/monitors/${monitorId}`, ...extra,
-});
+const alertFor =
+  (monitorId: number) =>
+  (status: string, extra: Record<string, unknown> = {}) => ({
+    alert_title: 'Disk almost full on db-01',
+    alert_message: 'disk usage 97%',
+    alert_status: status,
+    monitor_id: monitorId,
+    monitor_name: 'Disk usage',
+    hostname: 'db-01',
+    service: 'orders-db',
+    scope: 'host:db-01',
+    transition_id: crypto.randomUUID(),
+    priority: 'P1',
+    link: `https://app.datadoghq.com/monitors/${monitorId}`,
+    ...extra,
+  });
 
 describe('tier-1 processors', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -48,7 +68,7 @@ describe('tier-1 processors', () => {
     const body = JSON.stringify(alert, null, 1);
     const res = await postJson(api.app, '/v1/webhooks/receive', body);
     expect(res.status).toBe(202);
-    const { event_id: eventId } = await res.json() as { event_id: string };
+    const { event_id: eventId } = (await res.json()) as { event_id: string };
     await eventually(async () => (await eventStatus(database.db, eventId)) === 'processed', 30_000);
     return { eventId, body };
   };
@@ -68,7 +88,10 @@ describe('tier-1 processors', () => {
 
     expect(notify.requests).toHaveLength(1);
     expect(JSON.parse(notify.requests[0]!.body)).toMatchObject({
-      title: '[Alert] Disk almost full on db-01', message: 'disk usage 97%', urgency: 'critical', event_id: eventId,
+      title: '[Alert] Disk almost full on db-01',
+      message: 'disk usage 97%',
+      urgency: 'critical',
+      event_id: eventId,
       links: { event: `https://rayne.example/v1/webhooks/events/${eventId}` },
     });
 
@@ -88,7 +111,11 @@ describe('tier-1 processors', () => {
 
     const view = await eventView(eventId);
     expect(view.processor_runs.map((r: any) => [r.processor, r.status, r.attempts])).toEqual(
-      expect.arrayContaining([['notify', 'succeeded', 1], ['forward', 'succeeded', 1], ['slack', 'succeeded', 1]]),
+      expect.arrayContaining([
+        ['notify', 'succeeded', 1],
+        ['forward', 'succeeded', 1],
+        ['slack', 'succeeded', 1],
+      ]),
     );
     expect(view.processor_runs).toHaveLength(3);
     expect(JSON.stringify(view)).not.toContain('token=abc');
@@ -117,7 +144,12 @@ describe('tier-1 processors', () => {
   });
 
   it('skips repeats while open when configured for state changes, and never starts a second RCA', async () => {
-    await configure({ notify: { urls: [notify.url] }, forward: { urls: [] }, tier1: { run_on: 'state_changes' }, flapping: { transitions: 50 } });
+    await configure({
+      notify: { urls: [notify.url] },
+      forward: { urls: [] },
+      tier1: { run_on: 'state_changes' },
+      flapping: { transitions: 50 },
+    });
     const alert = alertFor(monitorSeq++);
     const first = await send(alert('Alert'));
     const repeat = await send(alert('Alert'));
@@ -130,8 +162,11 @@ describe('tier-1 processors', () => {
 
   it('reports a flapping monitor once in Slack instead of paging on every flip', async () => {
     await configure({
-      notify: { urls: [notify.url] }, forward: { urls: [forward.url] }, slack: { enabled: true, webhook_url: `${slack.url}/services/T/B/Y` },
-      tier1: { run_on: 'every_transition' }, flapping: { transitions: 3, window_minutes: 30 },
+      notify: { urls: [notify.url] },
+      forward: { urls: [forward.url] },
+      slack: { enabled: true, webhook_url: `${slack.url}/services/T/B/Y` },
+      tier1: { run_on: 'every_transition' },
+      flapping: { transitions: 3, window_minutes: 30 },
     });
     const alert = alertFor(monitorSeq++);
     for (const status of ['Alert', 'OK', 'Alert', 'OK', 'Alert']) await send(alert(status));
@@ -144,7 +179,11 @@ describe('tier-1 processors', () => {
   });
 
   it('validates the config and keeps stored secrets when a section omits them', async () => {
-    const bad = await postJson(api.app, '/v1/webhooks/config', { notify: { urls: ['ftp://x'] }, downtime: { duration_minutes: 0 }, bogus: 1 });
+    const bad = await postJson(api.app, '/v1/webhooks/config', {
+      notify: { urls: ['ftp://x'] },
+      downtime: { duration_minutes: 0 },
+      bogus: 1,
+    });
     expect(bad.status).toBe(400);
     const fields = ((await bad.json()) as any).error.details.map((d: { field: string }) => d.field);
     expect(fields).toEqual(expect.arrayContaining(['notify.urls.0', 'downtime.duration_minutes']));
@@ -153,15 +192,23 @@ describe('tier-1 processors', () => {
     await configure({ forward: { urls: [forward.url], signing_secret: SIGNING_SECRET } });
     const kept = await configure({ forward: { urls: [forward.url, notify.url] } });
     expect(kept.forward).toMatchObject({ signing_secret_set: true, urls: [`${forward.url}/`, `${notify.url}/`] });
-    const read = await (await api.app.request('/v1/webhooks/config')).json() as any;
+    const read = (await (await api.app.request('/v1/webhooks/config')).json()) as any;
     expect(read).toMatchObject({ account: 'default', downtime: { enabled: false, statuses: ['OK'], duration_minutes: 120 } });
   });
 
   it('creates one Datadog downtime on recovery, through a rate limit and a 500, and fails fast on a 403 naming the account', async () => {
-    const account = await postJson(api.app, '/v1/accounts', { name: 'default', base_url: sandbox.url, api_key: 'dd-api', app_key: 'dd-app' });
+    const account = await postJson(api.app, '/v1/accounts', {
+      name: 'default',
+      base_url: sandbox.url,
+      api_key: 'dd-api',
+      app_key: 'dd-app',
+    });
     expect(account.status).toBe(201);
     await configure({
-      notify: { urls: [] }, forward: { urls: [] }, slack: { enabled: false }, flapping: { transitions: 50 },
+      notify: { urls: [] },
+      forward: { urls: [] },
+      slack: { enabled: false },
+      flapping: { transitions: 50 },
       downtime: { enabled: true, use_alert_scope: true },
     });
     const alert = alertFor(monitorSeq++);

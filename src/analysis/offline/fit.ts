@@ -24,7 +24,8 @@ const PASSES = 2;
 
 // Fitting weights ranks hypotheses only; confidence does not change which report is right.
 const UNCALIBRATED: Calibration = { slope: 1, intercept: 0 };
-const reportOf = (p: Prepared, weights: RuleWeights, calibration = UNCALIBRATED) => buildReport(p.labelled.bundle, rankHypotheses(p.findings, p.labelled.bundle, weights), calibration);
+const reportOf = (p: Prepared, weights: RuleWeights, calibration = UNCALIBRATED) =>
+  buildReport(p.labelled.bundle, rankHypotheses(p.findings, p.labelled.bundle, weights), calibration);
 
 /** What fitting maximises: top-1 first, then top-3, then the category alone. */
 function objective(prepared: Prepared[], weights: RuleWeights): number {
@@ -36,7 +37,8 @@ function objective(prepared: Prepared[], weights: RuleWeights): number {
   return total;
 }
 
-const prepare = (cases: LabelledBundle[]): Prepared[] => cases.map((labelled) => ({ labelled, findings: collectFindings(labelled.bundle) }));
+const prepare = (cases: LabelledBundle[]): Prepared[] =>
+  cases.map((labelled) => ({ labelled, findings: collectFindings(labelled.bundle) }));
 
 /**
  * Rule-family multipliers that score best on these scenarios, by coordinate ascent from all
@@ -75,10 +77,11 @@ const INTERCEPTS = Array.from({ length: 29 }, (_, i) => -5 + i * 0.25);
  * least log-loss over a grid, so a confidence of 0.7 is right about 70% of the time.
  */
 function fitCalibration(points: Array<{ share: number; right: boolean }>): Calibration {
-  const loss = (c: Calibration) => points.reduce((sum, { share, right }) => {
-    const chance = Math.min(1 - 1e-6, Math.max(1e-6, 1 / (1 + Math.exp(-(c.slope * share + c.intercept)))));
-    return sum - Math.log(right ? chance : 1 - chance);
-  }, 0);
+  const loss = (c: Calibration) =>
+    points.reduce((sum, { share, right }) => {
+      const chance = Math.min(1 - 1e-6, Math.max(1e-6, 1 / (1 + Math.exp(-(c.slope * share + c.intercept)))));
+      return sum - Math.log(right ? chance : 1 - chance);
+    }, 0);
   let best = { slope: 0, intercept: 0 };
   for (const slope of SLOPES) for (const intercept of INTERCEPTS) if (loss({ slope, intercept }) < loss(best)) best = { slope, intercept };
   return best;
@@ -98,12 +101,13 @@ export function fitModel(cases: LabelledBundle[]): OfflineModel {
   const prepared = prepare(cases);
   const weights = fitWeightsOn(prepared);
   const companies = [...new Set(cases.map((c) => c.company))];
-  const points = companies.length < 2
-    ? prepared.map((p) => pointOf(p, weights))
-    : companies.flatMap((company) => {
-      const foldWeights = fitWeightsOn(prepared.filter((p) => p.labelled.company !== company));
-      return prepared.filter((p) => p.labelled.company === company).map((p) => pointOf(p, foldWeights));
-    });
+  const points =
+    companies.length < 2
+      ? prepared.map((p) => pointOf(p, weights))
+      : companies.flatMap((company) => {
+          const foldWeights = fitWeightsOn(prepared.filter((p) => p.labelled.company !== company));
+          return prepared.filter((p) => p.labelled.company === company).map((p) => pointOf(p, foldWeights));
+        });
   return { weights, calibration: fitCalibration(points) };
 }
 
@@ -119,7 +123,10 @@ export function crossValidateByCompany(cases: LabelledBundle[]): CrossValidated[
   const companies = [...new Set(cases.map((c) => c.company))];
   return companies.flatMap((company) => {
     const model = fitModel(cases.filter((c) => c.company !== company));
-    return prepare(cases.filter((c) => c.company === company))
-      .map((p) => ({ labelled: p.labelled, model, report: reportOf(p, model.weights, model.calibration) }));
+    return prepare(cases.filter((c) => c.company === company)).map((p) => ({
+      labelled: p.labelled,
+      model,
+      report: reportOf(p, model.weights, model.calibration),
+    }));
   });
 }

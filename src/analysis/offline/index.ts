@@ -22,7 +22,9 @@ export function analyseOffline(bundle: EvidenceBundle, now: Date = new Date(), m
   const finished = new Date(now.getTime() + ms);
   const reasoning = [
     ...findings.map((f) => `${f.rule} → ${f.category}${f.culprit ? ` (${f.culprit})` : ''} +${f.weight.toFixed(2)}: ${f.detail}`),
-    ...hypotheses.slice(0, 3).map((h, i) => `${i === 0 ? 'chosen' : `runner-up ${i}`}: ${h.category} ${h.score.toFixed(2)} culprit ${h.culprit}`),
+    ...hypotheses
+      .slice(0, 3)
+      .map((h, i) => `${i === 0 ? 'chosen' : `runner-up ${i}`}: ${h.category} ${h.score.toFixed(2)} culprit ${h.culprit}`),
   ];
   return {
     report,

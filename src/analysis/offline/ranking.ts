@@ -6,10 +6,16 @@ import type { EvidenceItem, Finding } from './findings';
 export type RuleWeights = Readonly<Record<string, number>>;
 
 /** Maps the best hypothesis' share of the evidence to the chance it is right: 1 / (1 + e^-(slope·share + intercept)). */
-export interface Calibration { slope: number; intercept: number }
+export interface Calibration {
+  slope: number;
+  intercept: number;
+}
 
 /** What fitting decides: the rules' weights and how their scores read as odds. */
-export interface OfflineModel { weights: RuleWeights; calibration: Calibration }
+export interface OfflineModel {
+  weights: RuleWeights;
+  calibration: Calibration;
+}
 
 export const calibrated = (share: number, c: Calibration) => Math.round(100 / (1 + Math.exp(-(c.slope * share + c.intercept)))) / 100;
 
@@ -61,7 +67,12 @@ function categoryWeight(fs: Finding[], weights: RuleWeights): number {
   return score;
 }
 
-interface Culprit { name: string; weight: number; context: string[]; findings: Finding[] }
+interface Culprit {
+  name: string;
+  weight: number;
+  context: string[];
+  findings: Finding[];
+}
 
 function culprits(fs: Finding[], specific: boolean, weights: RuleWeights): Culprit[] {
   const byName = new Map<string, Culprit>();
@@ -81,7 +92,7 @@ function categoryHypotheses(category: RcaCategory, fs: Finding[], b: EvidenceBun
   if (weight <= 0) return [];
   const general = culprits(fs, false, weights);
   const specific = culprits(fs, true, weights);
-  const fallback = category === 'traffic_spike' ? 'a surge in requests' : b.alert.hostname ?? b.alert.service ?? 'the alerting service';
+  const fallback = category === 'traffic_spike' ? 'a surge in requests' : (b.alert.hostname ?? b.alert.service ?? 'the alerting service');
   const named = specific.length ? specific : general;
   const best = named[0];
   const where = specific[0] && general[0] && general[0].name !== specific[0].name ? general[0].name : undefined;
@@ -90,14 +101,22 @@ function categoryHypotheses(category: RcaCategory, fs: Finding[], b: EvidenceBun
     // The culprit's own findings first, then what the category rests on without naming anyone.
     const own = c ? [...c.findings, ...(c === best ? fs.filter((f) => !c.findings.includes(f)) : unnamed)] : fs;
     return {
-      category, score: 0, weight: weight * share,
+      category,
+      score: 0,
+      weight: weight * share,
       culprit: c?.name ?? fallback,
       where: c === best ? where : undefined,
-      context: c === best ? [...(specific[0]?.context ?? []).slice(0, 1), ...(general[0]?.context ?? [])].slice(0, 2) : (c?.context ?? []).slice(0, 2),
+      context:
+        c === best
+          ? [...(specific[0]?.context ?? []).slice(0, 1), ...(general[0]?.context ?? [])].slice(0, 2)
+          : (c?.context ?? []).slice(0, 2),
       findings: own,
       against: own.flatMap((f) => f.against ?? []),
     };
   };
-  const alternatives = named.slice(1).filter((c) => best && c.weight >= ALTERNATIVE_SHARE * best.weight).slice(0, 2);
-  return [hypothesis(best, 1), ...alternatives.map((c) => hypothesis(c, c.weight / best!.weight * 0.9))];
+  const alternatives = named
+    .slice(1)
+    .filter((c) => best && c.weight >= ALTERNATIVE_SHARE * best.weight)
+    .slice(0, 2);
+  return [hypothesis(best, 1), ...alternatives.map((c) => hypothesis(c, (c.weight / best!.weight) * 0.9))];
 }

@@ -34,11 +34,23 @@ export const firstLine = (s: string) => s.split('\n')[0]!.trim();
 // A log template is classified into its most specific symptom; the order is the precedence.
 export const SYMPTOMS: ReadonlyArray<[RcaCategory, RegExp]> = [
   ['disk_full', /ENOSPC|no space left|disk (is )?full|disk quota|filesystem .* full|read-only file system/i],
-  ['memory_exhaustion', /OutOfMemory|out of memory|killed process|\bOOM|heap space|GC overhead|Cannot allocate memory|memory limit|Old Gen|full GC|heap out of memory/i],
+  [
+    'memory_exhaustion',
+    /OutOfMemory|out of memory|killed process|\bOOM|heap space|GC overhead|Cannot allocate memory|memory limit|Old Gen|full GC|heap out of memory/i,
+  ],
   ['certificate', /SSLHandshake|certificate|\bPKIX\b|x509|CertPath|TLS handshake|\bSSL\b.*(error|fail)|cert(ificate)? (has )?expired/i],
-  ['database', /too many connections|remaining connection slots|connection pool|pool (is probably )?(full|exhausted)|pool exhausted|acquiring a connection|Connection is not available|CannotCreateTransaction|deadlock|lock wait|lock timeout|waiting for (a )?lock|statement timeout|canceling statement|slow query|replication lag|replica lag|could not obtain lock|max_connections/i],
-  ['network', /packet loss|retransmi|connection reset|Connection rese|interface errors|CRC|link (is )?down|flapping|network is unreachable|lookup \S+ on [\d.]+:53|EAI_AGAIN|server misbehaving|no such host|name resolution|NXDOMAIN|SERVFAIL/i],
-  ['dependency_failure', /ETIMEDOUT|ECONNREFUSED|ECONNRESET|EAI_AGAIN|ENOTFOUND|getaddrinfo|timed out|timeout|connection refused|No route to host|Service Unavailable|Bad Gateway|Gateway Time-?out|\b50[234]\b|circuit\b.*\bopen|upstream|call failed|rate limit/i],
+  [
+    'database',
+    /too many connections|remaining connection slots|connection pool|pool (is probably )?(full|exhausted)|pool exhausted|acquiring a connection|Connection is not available|CannotCreateTransaction|deadlock|lock wait|lock timeout|waiting for (a )?lock|statement timeout|canceling statement|slow query|replication lag|replica lag|could not obtain lock|max_connections/i,
+  ],
+  [
+    'network',
+    /packet loss|retransmi|connection reset|Connection rese|interface errors|CRC|link (is )?down|flapping|network is unreachable|lookup \S+ on [\d.]+:53|EAI_AGAIN|server misbehaving|no such host|name resolution|NXDOMAIN|SERVFAIL/i,
+  ],
+  [
+    'dependency_failure',
+    /ETIMEDOUT|ECONNREFUSED|ECONNRESET|EAI_AGAIN|ENOTFOUND|getaddrinfo|timed out|timeout|connection refused|No route to host|Service Unavailable|Bad Gateway|Gateway Time-?out|\b50[234]\b|circuit\b.*\bopen|upstream|call failed|rate limit/i,
+  ],
 ];
 export const symptomOf = (text: string) => SYMPTOMS.find(([, re]) => re.test(text))?.[0];
 
@@ -48,14 +60,19 @@ export const DEPLOY_EVENT = /\b(deploy(ed|ment|ing)?|release[ds]?|rolled out|rol
 export const CONFIG_EVENT = /\b(config(uration)?|properties changed|keys changed|feature[- ]flag|flag|toggle|setting|parameter group)\b/i;
 export const SCALE_EVENT = /\b(scaled?|scaling|autoscal\w*|replicas)\b/i;
 export const RESTART_EVENT = /\b(restart(ed)?|reboot(ed)?|drain(ed)?|cordon(ed)?)\b/i;
-export const CERT_EVENT = /\b(cert(ificate)?s?|tls|ssl)\b.*\b(rotat\w*|renew\w*|replac\w*|expir\w*)|\b(rotat\w*|renew\w*)\b.*\b(cert(ificate)?s?|key)\b/i;
+export const CERT_EVENT =
+  /\b(cert(ificate)?s?|tls|ssl)\b.*\b(rotat\w*|renew\w*|replac\w*|expir\w*)|\b(rotat\w*|renew\w*)\b.*\b(cert(ificate)?s?|key)\b/i;
 export const MERGE_EVENT = /\b(merge[ds]?|pull request|commit|pushed)\b/i;
-export const CHANGE_SOURCES = /^(deploy|deployment|jenkins|argocd|spinnaker|github|gitlab|config|terraform|launchdarkly|chef|puppet|ansible|kubernetes|helm|circleci)$/i;
+export const CHANGE_SOURCES =
+  /^(deploy|deployment|jenkins|argocd|spinnaker|github|gitlab|config|terraform|launchdarkly|chef|puppet|ansible|kubernetes|helm|circleci)$/i;
 
-export const HOST_DOWN_EVENT = /status check failed|agent (is )?not reporting|no data received from the agent|host (is )?(down|unreachable)|instance (stopped|terminated|retired)|kernel panic|hardware (may be )?impaired|node ?not ?ready/i;
-export const NETWORK_EVENT = /interface|input errors|output errors|\bCRC\b|flapp|packet loss|retransmi|link (down|up)|port .*down|BGP|optic|spanning tree|\bswitch\b|\bTOR\b/i;
+export const HOST_DOWN_EVENT =
+  /status check failed|agent (is )?not reporting|no data received from the agent|host (is )?(down|unreachable)|instance (stopped|terminated|retired)|kernel panic|hardware (may be )?impaired|node ?not ?ready/i;
+export const NETWORK_EVENT =
+  /interface|input errors|output errors|\bCRC\b|flapp|packet loss|retransmi|link (down|up)|port .*down|BGP|optic|spanning tree|\bswitch\b|\bTOR\b/i;
 export const TRAFFIC_EVENT = /\bcampaign\b|\bpromo(tion)?\b|newsletter|flash sale|push notification|\bsale\b|marketing|utm_/i;
-export const JOB_EVENT = /\b(jobs?|cron(job)?|batch|backup|script|tasks?|process|application)\b.*\b(started|running|created|launched|kicked off|enqueued|submitted)\b|\bscheduled by cron\b|\benqueued \d[\d,]* \w+/i;
+export const JOB_EVENT =
+  /\b(jobs?|cron(job)?|batch|backup|script|tasks?|process|application)\b.*\b(started|running|created|launched|kicked off|enqueued|submitted)\b|\bscheduled by cron\b|\benqueued \d[\d,]* \w+/i;
 export const DB_WORDS = /postgres|mysql|mariadb|\brds\b|aurora|mongo|redis|database|\bdb\b|max_connections|replica/i;
 
 export const VERSION = /\bv\d+(?:\.\d+){1,3}(?:[-+][\w.]+)?\b|\b\d+\.\d+\.\d+(?:[-+][\w.]+)?\b/;
@@ -69,14 +86,20 @@ export function urlHosts(text: string): string[] {
 /** Names a dependency error points at: URL hosts, upstream=, "X call failed", a named circuit. */
 export function dependencyNames(text: string): string[] {
   const names = urlHosts(text).filter((h) => !/docs?\.|\/docs/.test(h));
-  for (const re of [/upstream[=:]\s*"?([A-Za-z][\w.-]+)/gi, /\b([a-z][\w-]*[-_.][\w-]*[a-z0-9]|[A-Z][\w-]*[a-z0-9]) (?:call|request)s? (?:failed|timed out)/g, /circuit\s+"?([\w.-]+)"?\s+(?:is\s+)?open/gi, /(?:connect(?:ing)? to|calling) ([a-z][\w.-]*[a-z])/gi]) {
+  for (const re of [
+    /upstream[=:]\s*"?([A-Za-z][\w.-]+)/gi,
+    /\b([a-z][\w-]*[-_.][\w-]*[a-z0-9]|[A-Z][\w-]*[a-z0-9]) (?:call|request)s? (?:failed|timed out)/g,
+    /circuit\s+"?([\w.-]+)"?\s+(?:is\s+)?open/gi,
+    /(?:connect(?:ing)? to|calling) ([a-z][\w.-]*[a-z])/gi,
+  ]) {
     for (const m of text.matchAll(re)) names.push(m[1]!);
   }
   return names.filter((n) => !/^(http|https|upstream)$/i.test(n));
 }
 
 // A bounded in-process holder growing without limit is the memory culprit an SRE looks for.
-export const UNBOUNDED = /unbounded|eviction (is )?disabled|max(imum)?_?size not (configured|set)|no (max|limit)|grow(s|ing)? without|memory leak|leak detected/i;
+export const UNBOUNDED =
+  /unbounded|eviction (is )?disabled|max(imum)?_?size not (configured|set)|no (max|limit)|grow(s|ing)? without|memory leak|leak detected/i;
 export function memoryHolder(text: string): string | undefined {
   const sized = /\b([A-Za-z_][\w.]*?)\s+size\s*[=:]/.exec(text);
   if (sized) return sized[1];
@@ -87,7 +110,8 @@ export function isCategory(c: string): c is RcaCategory {
   return (RCA_CATEGORIES as readonly string[]).includes(c);
 }
 
-export const isHitsMetric = (m: MetricEvidence) => /\bhits\b|request(s)?\.count|requests?_per|\brps\b|request rate/i.test(`${m.label} ${m.query}`);
+export const isHitsMetric = (m: MetricEvidence) =>
+  /\bhits\b|request(s)?\.count|requests?_per|\brps\b|request rate/i.test(`${m.label} ${m.query}`);
 export function surgeOf(metrics: MetricEvidence[]): number {
   const m = metrics.find(isHitsMetric);
   return m?.change !== undefined && m.change > 0 ? m.change : 1;
@@ -103,15 +127,26 @@ export function databaseNameIn(text: string): string | undefined {
   return /\b((?:pg|postgres|mysql|maria|db|rds|mongo|redis)[\w-]*-\d+[\w-]*)\b/i.exec(text)?.[1];
 }
 
-export interface ChangeKind { category: RcaCategory; kind: string; base: number }
+export interface ChangeKind {
+  category: RcaCategory;
+  kind: string;
+  base: number;
+}
 export function changeKind(e: EventEvidence): ChangeKind | undefined {
   const text = `${e.title}\n${e.text}`;
   const source = (e.source ?? '').toLowerCase();
   if (FAILURE_EVENT.test(e.title) && !/sync succeeded/i.test(e.title)) return undefined;
   if (CERT_EVENT.test(text)) return { category: 'certificate', kind: 'certificate rotation', base: 3 };
   if (SCHEMA_CHANGE.test(text) && !DEPLOY_EVENT.test(e.title)) return { category: 'database', kind: 'schema change', base: 2 };
-  if (source === 'config' || /properties changed|keys changed|feature[- ]flag|flag .* (turned|set|enabled|disabled)/i.test(text) || describesConfigDiff(e.text) || (CONFIG_EVENT.test(e.title) && !DEPLOY_EVENT.test(e.title))) return { category: 'config_change', kind: 'config change', base: 3 };
-  if (DEPLOY_EVENT.test(e.title) || (/argocd|spinnaker|deploy/.test(source) && !MERGE_EVENT.test(e.title))) return { category: 'deployment', kind: 'deploy', base: 3 };
+  if (
+    source === 'config' ||
+    /properties changed|keys changed|feature[- ]flag|flag .* (turned|set|enabled|disabled)/i.test(text) ||
+    describesConfigDiff(e.text) ||
+    (CONFIG_EVENT.test(e.title) && !DEPLOY_EVENT.test(e.title))
+  )
+    return { category: 'config_change', kind: 'config change', base: 3 };
+  if (DEPLOY_EVENT.test(e.title) || (/argocd|spinnaker|deploy/.test(source) && !MERGE_EVENT.test(e.title)))
+    return { category: 'deployment', kind: 'deploy', base: 3 };
   if (MERGE_EVENT.test(e.title) && /github|gitlab/.test(source)) return { category: 'deployment', kind: 'merged change', base: 0.8 };
   if (SCALE_EVENT.test(e.title)) return { category: 'deployment', kind: 'scaling', base: 1 };
   if (RESTART_EVENT.test(e.title) && CHANGE_SOURCES.test(source)) return { category: 'deployment', kind: 'restart', base: 1 };
@@ -122,10 +157,11 @@ export function changeKind(e: EventEvidence): ChangeKind | undefined {
 export function changeCulprit(e: EventEvidence, kind: ChangeKind, service: string | undefined): string | undefined {
   const text = `${e.title}\n${e.text}`;
   if (kind.category === 'config_change') {
-    const key = /keys? changed:?\s*\[?\s*([\w.-]+)/i.exec(text)?.[1]
-      ?? changedSetting(e.text)
-      ?? /\bflag\s+"?([\w.-]+)"?/i.exec(text)?.[1]
-      ?? tagValue(e.tags, 'flag', 'feature_flag', 'key');
+    const key =
+      /keys? changed:?\s*\[?\s*([\w.-]+)/i.exec(text)?.[1] ??
+      changedSetting(e.text) ??
+      /\bflag\s+"?([\w.-]+)"?/i.exec(text)?.[1] ??
+      tagValue(e.tags, 'flag', 'feature_flag', 'key');
     return key ?? service;
   }
   if (kind.category === 'database') return schemaObject(text) ?? service;
@@ -140,9 +176,48 @@ export function eventServices(e: EventEvidence): string[] {
   return [...new Set([...names, titled].filter((n): n is string => !!n && n.length > 2).map((n) => n.toLowerCase()))];
 }
 
-export const STOP = new Set(['the', 'and', 'for', 'with', 'from', 'prod', 'env', 'service', 'deployed', 'deploy', 'started', 'succeeded', 'changed', 'change', 'commit', 'build', 'health', 'checks', 'green', 'new', 'was', 'are', 'into', 'this', 'that', 'http', 'https', 'error', 'request', 'requests', 'true', 'false', 'com', 'net', 'internal']);
+export const STOP = new Set([
+  'the',
+  'and',
+  'for',
+  'with',
+  'from',
+  'prod',
+  'env',
+  'service',
+  'deployed',
+  'deploy',
+  'started',
+  'succeeded',
+  'changed',
+  'change',
+  'commit',
+  'build',
+  'health',
+  'checks',
+  'green',
+  'new',
+  'was',
+  'are',
+  'into',
+  'this',
+  'that',
+  'http',
+  'https',
+  'error',
+  'request',
+  'requests',
+  'true',
+  'false',
+  'com',
+  'net',
+  'internal',
+]);
 export function distinctiveTokens(text: string): string[] {
-  const toks = text.toLowerCase().split(/[^a-z0-9_]+/).filter((t) => t.length >= 4 && !STOP.has(t) && !/^\d+$/.test(t));
+  const toks = text
+    .toLowerCase()
+    .split(/[^a-z0-9_]+/)
+    .filter((t) => t.length >= 4 && !STOP.has(t) && !/^\d+$/.test(t));
   return [...new Set(toks)];
 }
 
@@ -157,7 +232,11 @@ export const SCHEMA_CHANGE = /\b(migrat\w*|flyway|liquibase|alembic|alter table|
 /** What a schema change touches: a migration's name (V12__add_orders_status.sql), a column or a table. */
 export function schemaObject(text: string): string | undefined {
   const migration = /\bV?\d+__([a-z][\w]*?)\.sql\b/i.exec(text)?.[1]?.replace(/^(add|drop|alter|rename|create|backfill)_/i, '');
-  return migration ?? /\b(?:add|drop) column (?:if (?:not )?exists )?"?(\w+)/i.exec(text)?.[1] ?? /\b(?:alter table|create index \w+ on) "?([\w.]+)/i.exec(text)?.[1];
+  return (
+    migration ??
+    /\b(?:add|drop) column (?:if (?:not )?exists )?"?(\w+)/i.exec(text)?.[1] ??
+    /\b(?:alter table|create index \w+ on) "?([\w.]+)/i.exec(text)?.[1]
+  );
 }
 
 /** The table a slow or failing query reads or writes. */
@@ -181,17 +260,21 @@ export function writtenDirectory(text: string): string | undefined {
   const path = /(?:^|[\s"'=(])((?:\/[\w.-]+){2,})/.exec(text)?.[1];
   if (!path) return undefined;
   const dirs = path.split('/').filter(Boolean).slice(0, -1);
-  return dirs.reverse().find((d) => /[a-z]{3,}/i.test(d) && !/^\d/.test(d) && !/^(tmp|var|srv|opt|data|home|mnt|usr|lib|log|logs)$/i.test(d));
+  return dirs
+    .reverse()
+    .find((d) => /[a-z]{3,}/i.test(d) && !/^\d/.test(d) && !/^(tmp|var|srv|opt|data|home|mnt|usr|lib|log|logs)$/i.test(d));
 }
 
 /** A job's name as events word it: a tag, "job NAME", a job class (ReportExportJob), or "N NAME jobs". */
 export function jobName(e: EventEvidence): string | undefined {
   const text = `${e.title}\n${e.text}`;
-  return tagValue(e.tags, 'job', 'kube_cronjob', 'cronjob', 'process', 'app')
-    ?? /\bjob\s+([\w.-]*\d[\w.-]*|[\w.-]+\/[\w.-]+)/i.exec(e.title)?.[1]
-    ?? /\b([A-Z][A-Za-z0-9]+(?:Job|Task|Worker))\b/.exec(text)?.[1]
-    ?? /\b\d[\d,]* ([A-Za-z][\w.-]+) (?:jobs|tasks)\b/.exec(text)?.[1]
-    ?? /\bjob\s+([\w.-]+)/i.exec(e.title)?.[1];
+  return (
+    tagValue(e.tags, 'job', 'kube_cronjob', 'cronjob', 'process', 'app') ??
+    /\bjob\s+([\w.-]*\d[\w.-]*|[\w.-]+\/[\w.-]+)/i.exec(e.title)?.[1] ??
+    /\b([A-Z][A-Za-z0-9]+(?:Job|Task|Worker))\b/.exec(text)?.[1] ??
+    /\b\d[\d,]* ([A-Za-z][\w.-]+) (?:jobs|tasks)\b/.exec(text)?.[1] ??
+    /\bjob\s+([\w.-]+)/i.exec(e.title)?.[1]
+  );
 }
 
 // Lines that are trouble by what they say, with or without a baseline to compare against.
@@ -206,7 +289,8 @@ export function podWorkloads(text: string): string[] {
 }
 
 // Library and runtime code: a frame there is where the time was spent, not whose code spent it.
-const LIBRARY_PATH = /site-packages|dist-packages|node_modules|\/lib\/python|\/usr\/lib|^(java|javax|jdk|sun|kotlin|scala|org\.apache|org\.springframework|io\.netty|com\.zaxxer)\.|^internal\//;
+const LIBRARY_PATH =
+  /site-packages|dist-packages|node_modules|\/lib\/python|\/usr\/lib|^(java|javax|jdk|sun|kotlin|scala|org\.apache|org\.springframework|io\.netty|com\.zaxxer)\.|^internal\//;
 
 /**
  * The innermost frame of the application's own code in a stack trace (Python "File …, in fn";
