@@ -1,7 +1,8 @@
 import { v1, v2 } from '@datadog/datadog-api-client';
 import { Context } from '@temporalio/activity';
 import type { AccountStore } from '../accounts/store';
-import { callDatadog, type DatadogConfiguration } from '../datadog/client';
+import { callDatadog } from '../datadog/client';
+import { type DatadogCall, monitorSummary, readHost } from '../datadog/reads';
 import {
   alertLogsQuery,
   hostActivityLogsQuery,
@@ -56,8 +57,6 @@ export interface PrefetchDeps {
   /** Top-k and the score below which a past incident is not similar (applied, not just printed). */
   similar: { limit: number; minScore: number };
 }
-
-type DatadogCall = <T>(operation: string, fn: (c: DatadogConfiguration) => Promise<T>) => Promise<T>;
 
 interface SearchOptions {
   pages: number;
@@ -214,10 +213,7 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
   const prefetch =
     (
       source: PrefetchSource,
-      fetchSource: (
-        ctx: AlertContext,
-        call: <T>(operation: string, fn: (c: DatadogConfiguration) => Promise<T>) => Promise<T>,
-      ) => Promise<{ outcome: Omit<SourceOutcome, 'source'>; data?: unknown }>,
+      fetchSource: (ctx: AlertContext, call: DatadogCall) => Promise<{ outcome: Omit<SourceOutcome, 'source'>; data?: unknown }>,
     ) =>
     async (rcaId: string, ctx: AlertContext): Promise<SourceOutcome> => {
       const credentials = await accounts.credentials(ctx.account);
@@ -326,39 +322,14 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
 
     prefetchHost: prefetch('host', async (ctx, call) => {
       if (!ctx.hostname) return { outcome: { status: 'skipped', items: 0, reason: 'the alert names no host' } };
-      const host = ctx.hostname;
-      const list = await call('list hosts', (c) => new v1.HostsApi(c).listHosts({ filter: host, count: 10 }));
-      const found = list.hostList?.find((h) => h.hostName === host || h.name === host);
-      if (!found) return { outcome: { status: 'empty', items: 0, reason: `host ${host} is not reporting to Datadog` } };
-      const tags = await call(`get tags of host ${host}`, (c) => new v1.TagsApi(c).getHostTags({ hostName: host }));
-      return {
-        outcome: { status: 'ok', items: 1 },
-        data: {
-          name: host,
-          up: found.up,
-          apps: found.apps ?? [],
-          platform: found.meta?.platform,
-          lastReportedTime: found.lastReportedTime,
-          metrics: found.metrics ? { cpu: found.metrics.cpu, iowait: found.metrics.iowait, load: found.metrics.load } : undefined,
-          tags: tags.tags ?? [],
-        },
-      };
+      const host = await readHost(call, ctx.hostname);
+      if (!('found' in host)) return { outcome: { status: 'empty', items: 0, reason: `host ${ctx.hostname} is not reporting to Datadog` } };
+      return { outcome: { status: 'ok', items: 1 }, data: host.found };
     }),
 
     prefetchMonitor: prefetch('monitor', async (ctx, call) => {
       const m = await call(`get monitor ${ctx.monitorId}`, (c) => new v1.MonitorsApi(c).getMonitor({ monitorId: Number(ctx.monitorId) }));
-      return {
-        outcome: { status: 'ok', items: 1 },
-        data: {
-          id: m.id,
-          name: m.name,
-          type: m.type,
-          query: m.query,
-          message: (m.message ?? '').slice(0, 2000),
-          tags: m.tags ?? [],
-          overallState: m.overallState,
-        },
-      };
+      return { outcome: { status: 'ok', items: 1 }, data: monitorSummary(m) };
     }),
 
     prefetchMetrics: prefetch('metrics', async (ctx, call) => {

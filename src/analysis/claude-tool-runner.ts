@@ -1,6 +1,7 @@
 import { v1, v2 } from '@datadog/datadog-api-client';
 import type { AccountCredentials } from '../accounts/store';
-import { callDatadog, type DatadogConfiguration } from '../datadog/client';
+import { callDatadog } from '../datadog/client';
+import { type DatadogCall, monitorSummary, readHost } from '../datadog/reads';
 import { mineLogTemplates } from '../evidence/log-templates';
 import type { SimilarityProviders } from '../similarity/providers';
 import { describeIssues, type ReadToolName, TOOL_INPUTS } from './claude-tools';
@@ -55,13 +56,11 @@ export function bounded(text: string, max = TOOL_OUTPUT_MAX_CHARS): string {
   return `${text.slice(0, max)}\n[truncated: ${max} of ${text.length} characters shown; narrow the query or the time range for the rest]`;
 }
 
-type Call = <T>(operation: string, fn: (c: DatadogConfiguration) => Promise<T>) => Promise<T>;
-
 /** Runs one read-only tool and returns its output as JSON text (unbounded; the caller bounds it). Throws on bad input or a failed call. */
 export async function runReadTool(name: ReadToolName, rawInput: unknown, ctx: ToolContext): Promise<string> {
   const parsed = TOOL_INPUTS[name].safeParse(rawInput);
   if (!parsed.success) throw new ToolInputError(`invalid input for ${name}: ${describeIssues(parsed.error)}`);
-  const call: Call = (operation, fn) => {
+  const call: DatadogCall = (operation, fn) => {
     if (!ctx.credentials)
       throw new ToolInputError(`no Datadog account "${ctx.account}" is configured, so ${name} cannot run; use what you have`);
     return callDatadog(ctx.credentials, operation, fn);
@@ -159,42 +158,18 @@ export async function runReadTool(name: ReadToolName, rawInput: unknown, ctx: To
       return JSON.stringify({ from: from.toISOString(), to: to.toISOString(), matched: events.length, events: events.slice(0, 40) });
     }
     case 'get_host': {
-      const host = input.hostname as string;
-      const list = await call('list hosts', (c) => new v1.HostsApi(c).listHosts({ filter: host, count: 10 }));
-      const found = list.hostList?.find((h) => h.hostName === host || h.name === host);
-      if (!found)
-        return JSON.stringify({
-          hostname: host,
-          found: false,
-          note: 'the host is not reporting to Datadog',
-          similar: (list.hostList ?? []).map((h) => h.hostName ?? h.name).slice(0, 10),
-        });
-      const tags = await call(`get tags of host ${host}`, (c) => new v1.TagsApi(c).getHostTags({ hostName: host }));
-      return JSON.stringify({
-        hostname: host,
-        found: true,
-        up: found.up,
-        apps: found.apps ?? [],
-        platform: found.meta?.platform,
-        lastReportedTime: found.lastReportedTime,
-        metrics: found.metrics ? { cpu: found.metrics.cpu, iowait: found.metrics.iowait, load: found.metrics.load } : undefined,
-        tags: tags.tags ?? [],
-      });
+      const hostname = input.hostname as string;
+      const host = await readHost(call, hostname);
+      if (!('found' in host))
+        return JSON.stringify({ hostname, found: false, note: 'the host is not reporting to Datadog', similar: host.similar });
+      const { name: _name, ...found } = host.found;
+      return JSON.stringify({ hostname, found: true, ...found });
     }
     case 'get_monitor': {
       const id = Number(input.monitor_id);
       if (!Number.isSafeInteger(id)) throw new ToolInputError(`monitor_id "${input.monitor_id}" is not a number`);
       const m = await call(`get monitor ${id}`, (c) => new v1.MonitorsApi(c).getMonitor({ monitorId: id }));
-      return JSON.stringify({
-        id: m.id,
-        name: m.name,
-        type: m.type,
-        query: m.query,
-        message: (m.message ?? '').slice(0, 2000),
-        tags: m.tags ?? [],
-        overallState: m.overallState,
-        options: m.options?.thresholds,
-      });
+      return JSON.stringify({ ...monitorSummary(m), options: m.options?.thresholds });
     }
     case 'similar_incidents': {
       const [vector] = await ctx.similarity.embedder.embed([input.text]);
