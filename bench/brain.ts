@@ -13,7 +13,7 @@
  *    node, else they and the columns with more words hold values.
  * 4. A line's template keeps its node's constants and writes `<*>` for the rest.
  */
-import { render, tokenize, WILDCARD, type TokenizedLine } from '../src/logs/tokenize';
+import { render, tokenize, UNITS, WILDCARD, type TokenizedLine } from '../src/logs/tokenize';
 
 export interface BrainConfig {
   /** A child column with at least this many distinct words holds values; fewer split the node. */
@@ -82,32 +82,6 @@ export class BrainMiner {
 }
 
 const isListSeparator = (sep: string) => sep === ' ' || sep === ',';
-// A unit that changes between lines belongs to the quantity before it (`5.2 KB`, `93.0 B`).
-const UNITS = new Set([
-  'b',
-  'kb',
-  'mb',
-  'gb',
-  'tb',
-  'kib',
-  'mib',
-  'gib',
-  'tib',
-  'bytes',
-  'ns',
-  'us',
-  'ms',
-  's',
-  'sec',
-  'secs',
-  'seconds',
-  'min',
-  'mins',
-  'minutes',
-  'h',
-  'hours',
-  'days',
-]);
 
 /** The line's words (a run of values is one `<*>`) and the key of its group: word count and separators. */
 function wordsOf(line: TokenizedLine): { words: string[]; starts: number[]; group: string } {

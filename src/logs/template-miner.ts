@@ -21,7 +21,7 @@
  * the stored variant whose template they fit.
  */
 import { cloneStats, emptyStats, type LineMeta, mergeInto, type MinedTemplate, record } from './template-stats';
-import { render, tokenize, WILDCARD, type TokenizedLine } from './tokenize';
+import { render, tokenize, UNITS, WILDCARD, type TokenizedLine } from './tokenize';
 
 export type { LineMeta, MinedTemplate } from './template-stats';
 
@@ -42,32 +42,6 @@ export const DEFAULT_CONFIG: Readonly<MinerConfig> = { similarity: 0.6, prefixWo
 
 // Stored variants per cluster: enough to see a 2k batch whole, few enough to bound memory on a long stream.
 const MAX_VARIANTS = 1000;
-// A unit that changes between lines belongs to the quantity before it (`5.2 KB`, `93.0 B`).
-const UNITS = new Set([
-  'b',
-  'kb',
-  'mb',
-  'gb',
-  'tb',
-  'kib',
-  'mib',
-  'gib',
-  'tib',
-  'bytes',
-  'ns',
-  'us',
-  'ms',
-  's',
-  'sec',
-  'secs',
-  'seconds',
-  'min',
-  'mins',
-  'minutes',
-  'h',
-  'hours',
-  'days',
-]);
 
 /**
  * A line seen as a cluster sees it: each run of values joined by `,` or a space is one slot, so

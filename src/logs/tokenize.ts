@@ -168,3 +168,30 @@ export function render(seps: readonly string[], tokens: readonly string[], varia
   for (let i = 0; i < tokens.length; i++) out += (variable[i] ? WILDCARD : tokens[i]!) + seps[i + 1];
   return out;
 }
+
+// A unit that changes between lines belongs to the quantity before it (`5.2 KB`, `93.0 B`).
+export const UNITS = new Set([
+  'b',
+  'kb',
+  'mb',
+  'gb',
+  'tb',
+  'kib',
+  'mib',
+  'gib',
+  'tib',
+  'bytes',
+  'ns',
+  'us',
+  'ms',
+  's',
+  'sec',
+  'secs',
+  'seconds',
+  'min',
+  'mins',
+  'minutes',
+  'h',
+  'hours',
+  'days',
+]);
