@@ -2,7 +2,7 @@ import { freePort } from '../../src/dev/free-port';
 import { startReconciler } from '../../src/intake/intake';
 import { RayneRepository } from '../../src/contracts/search-attributes';
 import { createLogger } from '../../src/logger';
-import { createTestApi, createTestDatabase, eventually, testConfig, type TestApi } from '../support/harness';
+import { createTestApi, createTestDatabase, eventually, testConfig, type TestApi, terminateWorkflowsOf } from '../support/harness';
 import { deliver, examplePayload, issuePayload, newDeliveryId } from '../support/github-deliveries';
 import { metricValue } from '../support/prometheus';
 
@@ -21,15 +21,7 @@ describe('POST /v1/webhooks/github/issues', () => {
   });
   afterAll(async () => {
     // The triages started here have no worker; end them so they do not linger on the shared server.
-    const { rows } = await database.db.query("SELECT workflow_id FROM github_issue_events WHERE status = 'started'");
-    await Promise.all(
-      rows.map((r) =>
-        api.runtime.temporal.workflow
-          .getHandle(r.workflow_id)
-          .terminate('test over')
-          .catch(() => undefined),
-      ),
-    );
+    await terminateWorkflowsOf(database.db, api.runtime.temporal, "SELECT workflow_id FROM github_issue_events WHERE status = 'started'");
     await api.close();
     await database.drop();
   });

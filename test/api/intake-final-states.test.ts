@@ -2,7 +2,7 @@ import { type Client, ServiceError } from '@temporalio/client';
 import { createApp } from '../../src/api/app';
 import { Intake } from '../../src/intake/intake';
 import { createLogger } from '../../src/logger';
-import { createTestApi, createTestDatabase, postJson, testConfig, type TestApi } from '../support/harness';
+import { createTestApi, createTestDatabase, postJson, testConfig, type TestApi, terminateWorkflowsOf } from '../support/harness';
 import { deliver, issuePayload } from '../support/github-deliveries';
 import { metricValue } from '../support/prometheus';
 import { RayneRepository } from '../../src/contracts/search-attributes';
@@ -57,15 +57,7 @@ describe('intake final states', () => {
     api = createTestApi(database.url);
   });
   afterAll(async () => {
-    const { rows } = await database.db.query("SELECT workflow_id FROM webhook_events WHERE status = 'started'");
-    await Promise.all(
-      rows.map((r) =>
-        api.runtime.temporal.workflow
-          .getHandle(r.workflow_id)
-          .terminate('test over')
-          .catch(() => undefined),
-      ),
-    );
+    await terminateWorkflowsOf(database.db, api.runtime.temporal, "SELECT workflow_id FROM webhook_events WHERE status = 'started'");
     await api.close();
     await database.drop();
   });
@@ -182,15 +174,7 @@ describe('GitHub intake final states', () => {
     api = createTestApi(database.url, testConfig({ GITHUB_WEBHOOK_SECRET: SECRET }));
   });
   afterAll(async () => {
-    const { rows } = await database.db.query("SELECT workflow_id FROM github_issue_events WHERE status = 'started'");
-    await Promise.all(
-      rows.map((r) =>
-        api.runtime.temporal.workflow
-          .getHandle(r.workflow_id)
-          .terminate('test over')
-          .catch(() => undefined),
-      ),
-    );
+    await terminateWorkflowsOf(database.db, api.runtime.temporal, "SELECT workflow_id FROM github_issue_events WHERE status = 'started'");
     await api.close();
     await database.drop();
   });

@@ -1,4 +1,12 @@
-import { createTestApi, createTestDatabase, postJson, startTestWorker, testConfig, type TestApi } from '../support/harness';
+import {
+  createTestApi,
+  createTestDatabase,
+  postJson,
+  startTestWorker,
+  testConfig,
+  type TestApi,
+  terminateWorkflowsOf,
+} from '../support/harness';
 import { deliver, issuePayload, newDeliveryId } from '../support/github-deliveries';
 
 const SECRET = 'gh-race-secret';
@@ -21,15 +29,7 @@ describe('identical deliveries sent at once', () => {
     worker = await startTestWorker(database.db, api.config);
   });
   afterAll(async () => {
-    const { rows } = await database.db.query("SELECT workflow_id FROM github_issue_events WHERE status = 'started'");
-    await Promise.all(
-      rows.map((r) =>
-        api.runtime.temporal.workflow
-          .getHandle(r.workflow_id)
-          .terminate('test over')
-          .catch(() => undefined),
-      ),
-    );
+    await terminateWorkflowsOf(database.db, api.runtime.temporal, "SELECT workflow_id FROM github_issue_events WHERE status = 'started'");
     await worker.stop();
     await api.close();
     await database.drop();

@@ -1,5 +1,13 @@
 import fc from 'fast-check';
-import { createTestApi, createTestDatabase, eventually, postJson, startTestWorker, type TestApi } from '../support/harness';
+import {
+  createTestApi,
+  createTestDatabase,
+  eventually,
+  postJson,
+  startTestWorker,
+  type TestApi,
+  terminateWorkflowsOf,
+} from '../support/harness';
 import { hostileDatadogAlert } from '../support/hostile-datadog';
 
 // Bounded and repeatable: a fixed seed and run count (RAYNE_FUZZ_RUNS raises it for a longer hunt).
@@ -17,14 +25,10 @@ describe('POST /v1/webhooks/receive under hostile input', () => {
     worker = await startTestWorker(database.db, api.config);
   });
   afterAll(async () => {
-    const { rows } = await database.db.query("SELECT DISTINCT workflow_id FROM webhook_events WHERE status IN ('started', 'processed')");
-    await Promise.all(
-      rows.map((r) =>
-        api.runtime.temporal.workflow
-          .getHandle(r.workflow_id)
-          .terminate('test over')
-          .catch(() => undefined),
-      ),
+    await terminateWorkflowsOf(
+      database.db,
+      api.runtime.temporal,
+      "SELECT DISTINCT workflow_id FROM webhook_events WHERE status IN ('started', 'processed')",
     );
     await worker.stop();
     await api.close();

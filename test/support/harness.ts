@@ -122,3 +122,19 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
 export async function eventStatus(db: Db, id: string): Promise<string | undefined> {
   return (await db.query('SELECT status FROM webhook_events WHERE id = $1', [id])).rows[0]?.status;
 }
+
+/**
+ * Terminates the workflows of the events `query` selects (one `workflow_id` column): a test's runs
+ * must not linger on the Temporal server every test file shares. One already gone is skipped.
+ */
+export async function terminateWorkflowsOf(db: Db, temporal: TestApi['runtime']['temporal'], query: string): Promise<void> {
+  const { rows } = await db.query<{ workflow_id: string }>(query);
+  await Promise.all(
+    rows.map((r) =>
+      temporal.workflow
+        .getHandle(r.workflow_id)
+        .terminate('test over')
+        .catch(() => undefined),
+    ),
+  );
+}
