@@ -7,7 +7,7 @@ import { FATAL_CODES } from '../errors';
  * so one kind of call cannot be retried one way in one workflow and another way in the next.
  */
 
-// Fatal codes are non-retryable at the source too; listing them keeps them so whatever threw them.
+// Activities already mark fatal codes non-retryable; listing them here keeps them fatal when a throw forgets to.
 const retrying = (policy: RetryPolicy): RetryPolicy => ({ ...policy, nonRetryableErrorTypes: FATAL_CODES });
 
 /** Postgres bookkeeping: single statements, retried through database restarts. */
