@@ -23,7 +23,14 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
     url: `postgres://postgres:rayne@127.0.0.1:${port}/postgres`,
     signal(sig) {
       const postmaster = Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-      for (const pid of [postmaster, ...childrenOf(postmaster)]) process.kill(pid, sig);
+      for (const pid of [postmaster, ...childrenOf(postmaster)]) {
+        try {
+          process.kill(pid, sig);
+        } catch (err) {
+          // A backend listed a moment ago may have exited since (a closed connection); it needs no signal.
+          if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+        }
+      }
     },
     stop: () => stopHelper(helper),
     async restart() {
