@@ -11,6 +11,8 @@ import { rankSimilar } from '../similarity/rank';
 /** Tool output longer than this is cut, with a note saying so: one call must not flood the context. */
 export const TOOL_OUTPUT_MAX_CHARS = 6_000;
 const DEFAULT_LOG_LIMIT = 300;
+/** A host or scope reports many metrics; the first this many (by name) are read. */
+const MAX_SCOPE_METRICS = 16;
 const MAX_RANGE_MS = 24 * 3600_000;
 
 /** What a tool needs besides its input: the account, the evidence window, the similarity search. */
@@ -54,6 +56,32 @@ function range(input: { from?: string | number; to?: string | number }, window: 
 export function bounded(text: string, max = TOOL_OUTPUT_MAX_CHARS): string {
   if (text.length <= max) return text;
   return `${text.slice(0, max)}\n[truncated: ${max} of ${text.length} characters shown; narrow the query or the time range for the rest]`;
+}
+
+/** Every metric active on a host or under tags, each queried over that scope and summarised. */
+async function scopeMetrics(call: DatadogCall, filter: { host?: string; tagFilter?: string }, from: Date, to: Date) {
+  const active = await call('list active metrics', (c) =>
+    new v1.MetricsApi(c).listActiveMetrics({ from: Math.floor(from.getTime() / 1000), host: filter.host, tagFilter: filter.tagFilter }),
+  );
+  const names = (active.metrics ?? []).slice(0, MAX_SCOPE_METRICS);
+  const scope = filter.host ? `host:${filter.host}` : filter.tagFilter!;
+  const series = [];
+  for (const name of names) {
+    const query = `avg:${name}{${scope}}`;
+    const result = await call(`query metric ${query}`, (c) =>
+      new v1.MetricsApi(c).queryMetrics({ from: Math.floor(from.getTime() / 1000), to: Math.ceil(to.getTime() / 1000), query }),
+    );
+    const first = result.series?.[0];
+    const summary = first && summariseSeries(name, query, scope, (first.pointlist ?? []) as Array<[number, number | null]>, to.getTime());
+    if (summary) series.push({ ...summary, points: summary.points.map(([t, v]) => [new Date(t).toISOString(), v]) });
+  }
+  return JSON.stringify({
+    scope,
+    from: from.toISOString(),
+    to: to.toISOString(),
+    metrics: (active.metrics ?? []).length,
+    series: series.length ? series : 'no metric reported under this scope in the range',
+  });
 }
 
 /** Runs one read-only tool and returns its output as JSON text (unbounded; the caller bounds it). Throws on bad input or a failed call. */
@@ -164,6 +192,14 @@ export async function runReadTool(name: ReadToolName, rawInput: unknown, ctx: To
         return JSON.stringify({ hostname, found: false, note: 'the host is not reporting to Datadog', similar: host.similar });
       const { name: _name, ...found } = host.found;
       return JSON.stringify({ hostname, found: true, ...found });
+    }
+    case 'host_metrics': {
+      const { from, to } = range(input, ctx.window);
+      return scopeMetrics(call, { host: input.hostname }, from, to);
+    }
+    case 'scope_metrics': {
+      const { from, to } = range(input, ctx.window);
+      return scopeMetrics(call, { tagFilter: input.scope }, from, to);
     }
     case 'get_monitor': {
       const id = Number(input.monitor_id);

@@ -25,6 +25,16 @@ export const TOOL_INPUTS = {
     to: Time.optional(),
   }),
   get_host: z.object({ hostname: z.string().min(1) }),
+  host_metrics: z.object({
+    hostname: z.string().min(1).describe('the host whose reporting metrics to read, e.g. "db-02"'),
+    from: Time.optional(),
+    to: Time.optional(),
+  }),
+  scope_metrics: z.object({
+    scope: z.string().min(1).describe('tags every series must carry, e.g. "service:coredns" or "kube_deployment:ingest,env:prod"'),
+    from: Time.optional(),
+    to: Time.optional(),
+  }),
   get_monitor: z.object({ monitor_id: z.union([z.string().min(1), z.number().int()]).describe('the Datadog monitor id') }),
   similar_incidents: z.object({ text: z.string().min(1).describe('what the incident is about: service, symptom, suspected cause') }),
 } as const;
@@ -40,6 +50,10 @@ const DESCRIPTIONS: Record<ReadToolName, string> = {
   get_events: 'List Datadog events in a time range (read-only): deployments, config changes, scaling, alerts.',
   get_host: 'Get one host from the Datadog infrastructure list (read-only): up, apps, platform, cpu/iowait/load, tags.',
   get_monitor: 'Get a Datadog monitor definition and state (read-only).',
+  host_metrics:
+    "Every metric a named host reported in the range (read-only), each summarised: min, max, last, baseline against the last five minutes. For a host other than the alert's (a database, a node, a resolver the errors name).",
+  scope_metrics:
+    'Every metric reported under the given tags in the range (read-only), each summarised over that scope. For a component that is not a host: a service, a deployment, a queue.',
   similar_incidents:
     'Search past incidents of this account that read like the given text (read-only). Returns title, root cause, category and score.',
 };

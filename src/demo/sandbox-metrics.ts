@@ -86,6 +86,26 @@ function seriesTags(series: MaterializedMetric, hosts: ScenarioHost[]): string[]
   return [...scope, ...(hosts.find((h) => h.name === host)?.tags ?? [])];
 }
 
+/**
+ * Names of the metrics with a point since `fromMs`, as Datadog's "active metrics" list answers:
+ * narrowed to one host, or to series carrying every tag of `tagFilter` (`service:x,env:prod`).
+ */
+export function activeMetrics(
+  stored: MaterializedMetric[],
+  hosts: ScenarioHost[],
+  filter: { fromMs: number; host?: string; tagFilter?: string },
+): string[] {
+  const wanted = [...list(filter.tagFilter), ...(filter.host ? [`host:${filter.host}`] : [])];
+  const names = stored
+    .filter((s) => s.points.some(([t]) => t >= filter.fromMs))
+    .filter((s) => {
+      const tags = seriesTags(s, hosts);
+      return wanted.every((t) => tags.includes(t));
+    })
+    .map((s) => s.metric);
+  return [...new Set(names)].sort();
+}
+
 /** Evaluates a query over the stored series between two epoch-ms bounds: one series per group, points interpolated on Datadog's grid. */
 export function evaluateMetricQuery(
   query: MetricQuery,

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { boolParam, commaList, DatadogApiError, intParam, isoTime, readQuery, unixSeconds } from './sandbox-http';
-import { evaluateMetricQuery, parseMetricQuery } from './sandbox-metrics';
+import { activeMetrics, evaluateMetricQuery, parseMetricQuery } from './sandbox-metrics';
 import { type DataSource, SANDBOX_USER, type SandboxData, type SandboxMonitor } from './sandbox-store';
 import type { ScenarioHost } from './scenario';
 
@@ -287,6 +287,16 @@ const metricsRoutes = (data: DataSource) =>
     });
   });
 
+const ActiveMetricsQuery = z.object({ from: intParam, host: z.string().optional(), tag_filter: z.string().optional() });
+
+/** GET /api/v1/metrics: the metrics active since `from`, on a host or under tags. */
+const activeMetricsRoutes = (data: DataSource) =>
+  new Hono().get('/', (c) => {
+    const q = readQuery(c, ActiveMetricsQuery);
+    const metrics = activeMetrics(data().metrics, data().hosts, { fromMs: q.from * 1000, host: q.host, tagFilter: q.tag_filter });
+    return c.json({ from: String(q.from), metrics });
+  });
+
 /** The scenario's monitors, hosts and metrics, and key validation. */
 export const readRoutes = (data: DataSource) =>
   new Hono()
@@ -294,4 +304,5 @@ export const readRoutes = (data: DataSource) =>
     .route('/api/v1/monitor', monitorRoutes(data))
     .route('/api/v1/hosts', hostRoutes(data))
     .route('/api/v1/tags/hosts', hostTagRoutes(data))
-    .route('/api/v1/query', metricsRoutes(data));
+    .route('/api/v1/query', metricsRoutes(data))
+    .route('/api/v1/metrics', activeMetricsRoutes(data));

@@ -1,0 +1,339 @@
+import type { DatadogLinks } from '../../datadog/links';
+import type { OriginSummary } from '../../evidence/origins';
+import type { EvidenceItem, Hypothesis, RcaCategory, SubmittedReport } from '../report';
+import { contentWords, entitiesIn } from './entities';
+import { changeOf, metricKindOf, reasonIn } from './knowledge';
+import type { Readings, SeenEvent, SeenLine } from './observations';
+import { type ChainNode, chainOf, ownLines, type PolicyContext } from './policy';
+import { OWN_KINDS, ownTrouble, seriesAnomaly, type Trouble, troubleOf } from './trouble';
+
+/**
+ * From what the investigation read to a ranked set of candidates and the report. A candidate is
+ * a component on the chain that reports its own trouble, no later than the alerting service's
+ * own failures began; deeper in the chain, earlier, and further from its own baseline ranks first.
+ * A change is blamed only when the trouble follows it and its content speaks of the same thing.
+ */
+
+export interface ConcludeContext extends PolicyContext {
+  origins?: OriginSummary;
+  links?: DatadogLinks;
+}
+
+export interface Candidate {
+  node: ChainNode;
+  path: ChainNode[];
+  troubles: Trouble[];
+  /** The trouble is the component's own (it ran out, fell over, expired), not only failures it reports. */
+  own: boolean;
+  category: RcaCategory;
+  culprit: string;
+  statement: string;
+  onset: number;
+  score: number;
+  change?: SeenEvent;
+  /** Who sent the extra demand, for a traffic candidate. */
+  origin?: string;
+}
+
+/** What the calibration reads of an answer: the features its confidence is estimated from. */
+export interface AnswerFeatures {
+  depth: number;
+  own: boolean;
+  /** Kinds of source (logs, metrics, events, host) that show the root's trouble. */
+  sourceKinds: number;
+  /** The best candidate's lead over the next, in score. */
+  margin: number;
+  change: boolean;
+  candidates: number;
+}
+
+export interface Conclusion {
+  candidates: Candidate[];
+  features: AnswerFeatures;
+  symptomOnset: number;
+}
+
+/** A trouble this long after the alerting service's own failures began is their effect, not their cause. */
+const AFTER_SYMPTOM_MS = 10 * 60_000;
+/** A change at most this long before the trouble may have caused it. */
+const CHANGE_LAG_MS = 3 * 60 * 60_000;
+const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+const isFailing = (l: SeenLine) => l.level === 'error' || l.level === 'warn' || l.level === 'critical';
+const isNewOrBursting = (l: SeenLine) => l.why.some((w) => w.startsWith('new') || /expected/.test(w));
+
+export const inTrouble = (alertMs: number) => (node: ChainNode, readings: Readings) => troubleOf(node, readings, alertMs).length > 0;
+
+function pathTo(node: ChainNode, chain: readonly ChainNode[]): ChainNode[] {
+  const path = [node];
+  for (let parent = node.parent; parent;) {
+    const up = chain.find((n) => n.key === parent);
+    if (!up) break;
+    path.unshift(up);
+    parent = up.parent;
+  }
+  return path;
+}
+
+/** The category the strongest of a component's troubles gives, summed over its troubles. */
+function dominantCategory(troubles: readonly Trouble[]): RcaCategory {
+  const weight = new Map<RcaCategory, number>();
+  for (const t of troubles) weight.set(t.category, (weight.get(t.category) ?? 0) + t.strength);
+  return [...weight.entries()].sort((a, b) => b[1] - a[1])[0]![0];
+}
+
+/** Changes in the window, each with its kind. */
+function changesIn(readings: Readings) {
+  return readings.events.flatMap((e) => {
+    const change = changeOf(`${e.title}\n${e.text}`);
+    // An alert about trouble is not a change someone made.
+    if (!change || e.alertType === 'error' || /^\[(triggered|warn|recovered|alert)/i.test(e.title)) return [];
+    return [{ event: e, change }];
+  });
+}
+
+/** The words a trouble states its reason in: the matched phrase and the components the text names. */
+function statedWords(t: Trouble): Set<string> {
+  const phrase = reasonIn(t.text)?.phrase.exec(t.text)?.[0] ?? '';
+  return new Set([...contentWords(phrase), ...entitiesIn(t.text).flatMap((e) => [...contentWords(e.name)])]);
+}
+
+/**
+ * The change that explains a trouble: before its onset by a plausible lag, and about the same
+ * thing. A job or a campaign relates when it names a component on the path; a deploy or a config
+ * change when it names the component in trouble (not the alerting service) or shares a word with
+ * the reason the trouble states. Numbers, common words and the alerting service's name never count.
+ */
+function explainingChange(candidate: Pick<Candidate, 'node' | 'path' | 'troubles' | 'onset'>, readings: Readings, alertService: string) {
+  const own = contentWords(alertService);
+  const onPath = candidate.path.filter((n) => n.depth > 0).map((n) => n.name.toLowerCase());
+  const culprit = candidate.node.depth > 0 ? candidate.node.name.toLowerCase() : undefined;
+  const stated = new Set(candidate.troubles.flatMap((t) => [...statedWords(t)]).filter((w) => !own.has(w)));
+  const related = changesIn(readings).filter(({ event, change }) => {
+    if (event.at > candidate.onset + 2 * 60_000 || candidate.onset - event.at > CHANGE_LAG_MS) return false;
+    const text = `${event.title}\n${event.text}\n${event.tags.join(' ')}`.toLowerCase();
+    if (change.category === 'trigger' && onPath.some((n) => text.includes(n))) return true;
+    if (culprit && text.includes(culprit)) return true;
+    return [...contentWords(`${event.title}\n${event.text}`)].some((w) => stated.has(w));
+  });
+  return related.sort((a, b) => b.event.at - a.event.at)[0];
+}
+
+function describe(c: Omit<Candidate, 'statement' | 'culprit' | 'score'>, alertService: string): { culprit: string; statement: string } {
+  const lead = c.troubles[0]!;
+  const via = c.path.slice(1, -1).map((n) => n.name);
+  const reach = c.node.depth === 0 ? '' : `; ${alertService} fails through ${[...via, c.node.name].join(' → ')}`;
+  if (c.change) {
+    const title = c.change.title.length > 120 ? `${c.change.title.slice(0, 119)}…` : c.change.title;
+    return {
+      culprit: title,
+      statement: `${title} (${hhmm(c.change.at)} UTC) preceded ${c.node.name}'s ${lead.mechanism}: ${lead.claim}${reach}.`,
+    };
+  }
+  if (c.origin) return { culprit: c.origin, statement: `Demand on ${c.node.name} rose, led by ${c.origin}: ${lead.claim}.` };
+  return { culprit: c.node.name, statement: `${c.node.name}: ${lead.mechanism} — ${lead.claim}${reach}.` };
+}
+
+/** The origin whose share grew most just before the alert. */
+function risingOrigin(origins: OriginSummary | undefined): string | undefined {
+  const top = [...(origins?.top ?? [])].sort((a, b) => b.recent - b.earlier - (a.recent - a.earlier))[0];
+  return top && top.recent - top.earlier >= 0.2 ? `${top.value} (${top.by})` : undefined;
+}
+
+function score(c: Pick<Candidate, 'node' | 'own' | 'troubles' | 'change'>): number {
+  const strength = Math.max(...c.troubles.map((t) => t.strength));
+  const kinds = new Set(c.troubles.map((t) => t.source)).size;
+  return 0.8 * Math.min(c.node.depth, 3) + (c.own ? 1 : 0.4) + 0.8 * strength + 0.3 * (kinds - 1) + (c.change ? 0.5 : 0);
+}
+
+/** The candidates the readings support, best first. */
+export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
+  const chain = chainOf(ctx, readings, inTrouble(ctx.alertMs));
+  const [alertNode] = chain;
+  const service = alertNode!.name;
+  const symptoms = ownLines(alertNode!, readings.lines).filter(isFailing);
+  const fresh = symptoms.filter(isNewOrBursting);
+  const symptomOnset = Math.min(ctx.alertMs, ...fresh.map((l) => l.firstSeen));
+  const candidates: Candidate[] = [];
+  const add = (c: Omit<Candidate, 'statement' | 'culprit' | 'score'>) => {
+    const change = c.change ?? explainingChange(c, readings, service)?.event;
+    const full = { ...c, change };
+    if (change) {
+      const kind = changeOf(`${change.title}\n${change.text}`)!;
+      full.category = kind.category === 'trigger' ? c.category : kind.category;
+    }
+    candidates.push({ ...full, ...describe(full, service), score: score(full) });
+  };
+
+  for (const node of chain) {
+    const troubles = troubleOf(node, readings, ctx.alertMs).filter((t) => t.onset <= symptomOnset + AFTER_SYMPTOM_MS);
+    const own = ownTrouble(troubles);
+    // The alerting service's failures are the symptom; only its own running out or falling over can be a cause.
+    if (node.depth === 0 && own.length === 0) continue;
+    if (troubles.length === 0) continue;
+    const used = own.length ? own : troubles;
+    add({
+      node,
+      path: pathTo(node, chain),
+      troubles: used,
+      own: own.length > 0,
+      category: dominantCategory(used),
+      onset: Math.min(...used.map((t) => t.onset)),
+    });
+  }
+
+  // Named but silent: a dependency the failing lines blame that has no logs, host or metrics of its own here.
+  for (const node of chain.filter((n) => n.depth === 1 && !candidates.some((c) => c.node.key === n.key))) {
+    const naming = symptoms.filter((l) => `${l.example}\n${l.template}`.toLowerCase().includes(node.name.toLowerCase()));
+    const reason = naming.map((l) => reasonIn(`${l.template}\n${l.example}`)).find(Boolean);
+    // Only a failure that points outward (refused, timed out, rejected, expired) blames what the line names.
+    if (!reason || OWN_KINDS.has(reason.kind) || ownLines(node, readings.lines).length > 0) continue;
+    const first = Math.min(...naming.map((l) => l.firstSeen));
+    const loudest = naming.sort((a, b) => b.count - a.count)[0]!;
+    add({
+      node,
+      path: pathTo(node, chain),
+      troubles: [
+        {
+          mechanism: reason.mechanism,
+          kind: reason.kind,
+          category: reason.kind === 'expiry' ? 'certificate' : reason.category === 'traffic_spike' ? 'dependency_failure' : reason.category,
+          onset: first,
+          strength: 0.5,
+          source: 'logs',
+          claim: `${service} reports "${loudest.example.split('\n')[0]!.slice(0, 160)}" (${loudest.count} lines since ${hhmm(first)} UTC)`,
+          text: `${loudest.template}\n${loudest.example}`,
+          query: loudest.query,
+        },
+      ],
+      own: false,
+      category: reason.kind === 'expiry' ? 'certificate' : reason.category === 'traffic_spike' ? 'dependency_failure' : reason.category,
+      onset: first,
+    });
+  }
+
+  // Demand: the alerting service's own request metrics far above their baseline before it failed.
+  for (const s of readings.series.filter((x) => x.scope.toLowerCase() === `service:${service.toLowerCase()}`)) {
+    const anomaly = seriesAnomaly(s);
+    if (metricKindOf(s.metric)?.category !== 'traffic_spike' || !anomaly || anomaly.onset > symptomOnset + AFTER_SYMPTOM_MS) continue;
+    const trouble: Trouble = {
+      mechanism: 'demand rising',
+      kind: 'saturation',
+      category: 'traffic_spike',
+      onset: anomaly.onset,
+      strength: anomaly.strength,
+      source: 'metrics',
+      claim: `${s.metric} went from ${Math.round(s.baseline)} to ${Math.round(s.recent)} (from ${hhmm(anomaly.onset)} UTC)`,
+      text: s.metric,
+      query: s.query,
+    };
+    const trigger = changesIn(readings)
+      .filter(
+        ({ event, change }) =>
+          change.category === 'trigger' && event.at <= anomaly.onset + 2 * 60_000 && anomaly.onset - event.at <= CHANGE_LAG_MS,
+      )
+      .sort((a, b) => b.event.at - a.event.at)[0]?.event;
+    add({
+      node: { ...alertNode!, depth: 1 },
+      path: [alertNode!],
+      troubles: [trouble],
+      own: true,
+      category: 'traffic_spike',
+      onset: anomaly.onset,
+      change: trigger,
+      origin: trigger ? undefined : risingOrigin(ctx.origins),
+    });
+    break;
+  }
+
+  candidates.sort((a, b) => b.score - a.score || a.onset - b.onset || a.culprit.localeCompare(b.culprit));
+  const [best, second] = candidates;
+  return {
+    candidates,
+    symptomOnset,
+    features: {
+      depth: best?.node.depth ?? 0,
+      own: best?.own ?? false,
+      sourceKinds: best ? new Set(best.troubles.map((t) => t.source)).size : 0,
+      margin: best ? best.score - (second?.score ?? 0) : 0,
+      change: !!best?.change,
+      candidates: candidates.length,
+    },
+  };
+}
+
+const REMEDIATION: Record<RcaCategory, string> = {
+  deployment: 'Roll back the release named above, then compare its diff with the failing lines.',
+  config_change: 'Revert the configuration change named above and confirm the errors stop.',
+  cpu_saturation: 'Find and stop or throttle what is using the CPU on the component named above; add capacity if it is demand.',
+  memory_exhaustion: 'Restart or scale the component that ran out of memory and find what holds the memory.',
+  disk_full: 'Free space on the named component (stop what is writing, rotate or move data), then add an alert on disk headroom.',
+  dependency_failure: 'Fail over or degrade around the dependency named above and contact its owner or vendor.',
+  database: 'Relieve the database named above (kill the blocking sessions, free connections) and find what took them.',
+  network: 'Check the network path or resolver named above and move traffic away from it.',
+  certificate: 'Renew or re-chain the certificate named above and check the trust store of its clients.',
+  traffic_spike: 'Rate-limit or block the origin named above, or scale out for it.',
+  host_failure: 'Take the host named above out of rotation and replace it.',
+};
+
+/** Evidence items for a candidate: each trouble as a claim, linked into Datadog where a query says where. */
+function evidenceOf(c: Candidate, links: DatadogLinks | undefined): EvidenceItem[] {
+  const items = c.troubles.slice(0, 4).map((t) => ({
+    claim: t.claim,
+    source: t.source,
+    ...(links && t.query ? { link: t.source === 'metrics' ? links.metric(t.query) : links.logs(t.query) } : {}),
+  }));
+  if (c.change)
+    items.unshift({
+      claim: `change at ${hhmm(c.change.at)} UTC: "${c.change.title}"`,
+      source: 'events',
+      ...(links ? { link: links.events(c.change.title.slice(0, 60)) } : {}),
+    });
+  return items;
+}
+
+/** The report of a conclusion, with the confidence its features earn. */
+export function reportOf(conclusion: Conclusion, ctx: ConcludeContext, readings: Readings, confidence: number): SubmittedReport {
+  const service = ctx.alert.service ?? ctx.alert.hostname ?? 'the alerting service';
+  const top = conclusion.candidates.slice(0, 5);
+  const best = top[0];
+  const maxScore = Math.max(1, ...top.map((c) => c.score));
+  const hypotheses: Hypothesis[] = top.map((c) => ({
+    category: c.category,
+    culprit: c.culprit,
+    statement: c.statement,
+    score: Math.round((c.score / (maxScore + 0.5)) * 100) / 100,
+    supporting: evidenceOf(c, ctx.links),
+    against: [],
+  }));
+  const missing = readings.failed.map((f) => `${f.call.name} ${JSON.stringify(f.call.input)} failed: ${f.error}`);
+  if (!best)
+    return {
+      summary: `${service} is failing, and nothing it names reports trouble of its own in what the investigation read.`,
+      root_cause: `No component on ${service}'s chain reports its own trouble; the cause is not in the data read.`,
+      category: 'dependency_failure',
+      confidence: Math.min(confidence, 0.1),
+      hypotheses: [
+        {
+          category: 'dependency_failure',
+          culprit: service,
+          statement: `${service} fails for a reason the evidence does not show.`,
+          score: 0,
+          supporting: [],
+          against: [],
+        },
+      ],
+      evidence: [],
+      remediation: ['Read the failing lines of the alerting service and name what they fail against.'],
+      missing_data: [...missing, 'no component on the chain reports its own trouble'],
+    };
+  return {
+    summary: `${service} started failing around ${hhmm(conclusion.symptomOnset)} UTC. ${best.statement}`,
+    root_cause: best.statement,
+    category: best.category,
+    confidence,
+    hypotheses,
+    evidence: evidenceOf(best, ctx.links),
+    remediation: [REMEDIATION[best.category]],
+    missing_data: missing,
+  };
+}

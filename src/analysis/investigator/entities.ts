@@ -1,0 +1,80 @@
+import { COMMON_WORDS } from './knowledge';
+
+/**
+ * The components a failing line names: hosts, addresses, domains, and the objects it says it
+ * failed on (a table, a queue, an index, a job). Shapes only, as log parsers mask them: nothing
+ * here knows a product or a company.
+ */
+
+export type EntityShape = 'address' | 'domain' | 'host' | 'object';
+
+export interface Entity {
+  name: string;
+  shape: EntityShape;
+}
+
+const IPV4 = /\b(\d{1,3}(?:\.\d{1,3}){3})(?::(\d{1,5}))?\b/g;
+const URL_HOST = /\b[a-z][a-z0-9+.-]*:\/\/([^/\s:"'<>\\]{3,})/gi;
+// Two or more labels ending in letters: api.vendor.io, int.corp.net. Code paths (a.b.Class) are dropped below.
+const DOMAIN = /\b((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})\b/gi;
+// A name with a dash and a digit, as hosts and nodes are named: db-main-02, ip-10-1-2-3, node-7f9c.
+const HOST = /\b([a-z][a-z0-9]*(?:-[a-z0-9]+)*-[a-z0-9]*\d[a-z0-9]*(?:-[a-z0-9]+)*)\b/gi;
+// The object a line says it acted on: `table foo`, `queue "bar"`, `"topic":"baz"`, `index=qux`.
+const OBJECT =
+  /\b(table|index|queue|topic|bucket|job|cronjob|cache|partition|keyspace|database|schema|stream|exchange|channel|pool|flag|upstream|backend|cluster|pipeline|vendor|provider|processor|partner|dependency)\b["']?\s*[:= ]\s*["'`]?([A-Za-z_][\w.:/-]{2,80})/gi;
+const SQL_OBJECT = /\b(?:from|into|update|join)\s+["'`]?([a-z_][\w.]{2,60})/gi;
+const CODE_SUFFIX =
+  /\.(java|kt|scala|py|rb|go|js|mjs|ts|tsx|php|cs|c|h|cpp|rs|json|ya?ml|xml|csv|log|txt|html?|sql|sh|jar|class|lock|pid|conf|ini|toml|gz|zip|tar|jpe?g|png|gif|svg|webp|mp4|pdf|parquet|avro|bin|so|dll|exe)$/i;
+// Where a dotted name can end and be a place: the common top-level domains and private zones. A
+// dotted name ending otherwise is code (buffer.from, user.save) or a metric name.
+const PLACE_SUFFIX =
+  /\.(com|net|org|io|co|uk|de|fr|eu|us|ca|au|jp|cn|in|br|ru|nl|se|no|es|it|ch|at|be|dk|fi|pl|cz|ie|nz|sg|hk|kr|tw|mx|za|internal|local|lan|svc|cluster|corp|intra|private|dev|app|cloud|ai|me|tv|info|biz|gov|edu|int|aws|azure|consul|localdomain)$/i;
+const LOOPBACK = /^(127\.|0\.0\.0\.0|localhost)/i;
+
+const isCommon = (word: string) => COMMON_WORDS.has(word.toLowerCase()) || /^\d+$/.test(word);
+
+/** A dotted name that is code (a Java package, a method), a file, or a version rather than a place. */
+function looksLikeCode(name: string): boolean {
+  const labels = name.split('.');
+  if (CODE_SUFFIX.test(name) || !PLACE_SUFFIX.test(name)) return true;
+  // c.l.kyc.VendorClient, org.postgresql.Driver: packages start with one-letter or reverse-DNS labels and end in a type.
+  if (/^[A-Z]/.test(labels.at(-1) ?? '')) return true;
+  if (labels.length >= 3 && labels.slice(0, -1).some((l) => l.length === 1)) return true;
+  return labels.every((l) => /^v?\d+$/.test(l));
+}
+
+function push(found: Map<string, Entity>, name: string, shape: EntityShape) {
+  const clean = name.replace(/[.:,;)\]}'"]+$/, '');
+  if (clean.length < 3 || isCommon(clean) || LOOPBACK.test(clean)) return;
+  const key = clean.toLowerCase();
+  if (!found.has(key)) found.set(key, { name: clean, shape });
+}
+
+/** Entities named in one text, in the order they appear by kind: addresses, URL hosts, domains, hosts, objects. */
+export function entitiesIn(text: string): Entity[] {
+  const found = new Map<string, Entity>();
+  for (const m of text.matchAll(IPV4)) push(found, m[1]!, 'address');
+  for (const m of text.matchAll(URL_HOST)) push(found, m[1]!.toLowerCase(), /^\d/.test(m[1]!) ? 'address' : 'domain');
+  for (const m of text.matchAll(DOMAIN)) if (!looksLikeCode(m[1]!)) push(found, m[1]!.toLowerCase(), 'domain');
+  for (const m of text.matchAll(HOST)) push(found, m[1]!, 'host');
+  for (const m of text.matchAll(OBJECT)) push(found, m[2]!, 'object');
+  for (const m of text.matchAll(SQL_OBJECT)) push(found, m[1]!, 'object');
+  // A domain's first label alone (db-main-02 in db-main-02.internal) is the same place.
+  for (const entity of [...found.values()]) {
+    if (entity.shape !== 'domain') continue;
+    const first = entity.name.split('.')[0]!;
+    const short = found.get(first.toLowerCase());
+    if (short && short.shape === 'host') found.delete(first.toLowerCase());
+  }
+  return [...found.values()];
+}
+
+/** Words of a text that can tie a change to a failure: no numbers, no common words, no punctuation. */
+export function contentWords(text: string): Set<string> {
+  const words = text
+    .toLowerCase()
+    .split(/[^a-z0-9_-]+/)
+    .flatMap((w) => [w, ...w.split(/[-_]/)])
+    .filter((w) => w.length >= 3 && !isCommon(w) && !/\d/.test(w));
+  return new Set(words);
+}

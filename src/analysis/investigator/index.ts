@@ -1,0 +1,33 @@
+import type { SubmittedReport } from '../report';
+import { confidenceOf } from './calibration';
+import { type ConcludeContext, type Conclusion, conclude, inTrouble, reportOf } from './conclude';
+import { type Observation, type PolicyCall, readingsOf } from './observations';
+import { nextCalls } from './policy';
+
+export { POLICY_LIMITS } from './policy';
+export type { Observation, PolicyCall } from './observations';
+
+/** One turn of the investigating analyst: more calls to make, or the report. */
+export type PolicyMove = { calls: PolicyCall[]; note: string } | { report: SubmittedReport; conclusion: Conclusion; reasoning: string[] };
+
+/**
+ * The deterministic investigating analyst, one turn at a time: from the alert and what its
+ * earlier calls read, the next calls, or (when nothing is left to read, or on the final turn)
+ * its report. The same observations always give the same move.
+ */
+export function investigate(ctx: ConcludeContext, observations: readonly Observation[], final = false): PolicyMove {
+  if (!final) {
+    const calls = nextCalls(ctx, observations, inTrouble(ctx.alertMs));
+    if (calls.length) return { calls, note: `reading ${calls.map((c) => c.name).join(', ')}` };
+  }
+  const readings = readingsOf(observations);
+  const conclusion = conclude(ctx, readings);
+  const report = reportOf(conclusion, ctx, readings, confidenceOf(conclusion.features));
+  const reasoning = conclusion.candidates
+    .slice(0, 5)
+    .map(
+      (c, i) =>
+        `${i === 0 ? 'chosen' : `runner-up ${i}`}: ${c.category} ${c.culprit} (score ${c.score.toFixed(2)}, depth ${c.node.depth}, via ${c.path.map((n) => n.name).join(' → ')}; ${c.node.why})`,
+    );
+  return { report, conclusion, reasoning };
+}

@@ -1,0 +1,192 @@
+import type { RcaCategory } from '../report';
+
+/**
+ * What the investigating analyst knows before it reads anything: one table from the phrases in
+ * which software states its own trouble to the kind of trouble and the category of a root cause
+ * there. It names mechanisms (a full disk, a refused connection, an expired certificate), never a
+ * company, host or incident. A component whose own lines, events or metrics match a row reports
+ * its own trouble; the row at the root of the chain gives the report its category.
+ */
+
+/** How a component is in trouble: its own, not a symptom it passes on. */
+export type TroubleKind = 'exhaustion' | 'refusal' | 'crash' | 'expiry' | 'rejection' | 'saturation' | 'timeout' | 'failure';
+
+export interface ReasonRow {
+  /** A short name for the mechanism, used in the report's sentences. */
+  mechanism: string;
+  /** Matched case-insensitively against a log line, an event or a metric name. */
+  phrase: RegExp;
+  kind: TroubleKind;
+  category: RcaCategory;
+  /**
+   * Where the trouble usually lives when the line that states it is a client's: words that name
+   * such components (service names, tags), searched for when the line names no component itself.
+   */
+  lookIn?: string[];
+}
+
+/** Ordered: the first row whose phrase matches a text names its mechanism. */
+export const REASONS: readonly ReasonRow[] = [
+  {
+    mechanism: 'disk full',
+    phrase: /no space left|disk (is )?full|ENOSPC|disk ?pressure|filesystem .*full|inodes? exhausted|disk quota/i,
+    kind: 'exhaustion',
+    category: 'disk_full',
+  },
+  {
+    mechanism: 'out of memory',
+    phrase:
+      /out ?of ?memory|OOM[- ]?kill|OutOfMemoryError|memory pressure|cannot allocate memory|heap space|evict(ed|ion).{0,40}memory|memory limit/i,
+    kind: 'exhaustion',
+    category: 'memory_exhaustion',
+  },
+  {
+    mechanism: 'certificate expired or untrusted',
+    phrase:
+      /certificate (has )?expired|cert(ificate)? .{0,30}(expired|not yet valid)|x509|PKIX|handshake fail|SSL(Handshake)?Exception|certificate verify failed/i,
+    kind: 'expiry',
+    category: 'certificate',
+  },
+  {
+    mechanism: 'name resolution failing',
+    phrase:
+      /name resolution|UnknownHost|NXDOMAIN|SERVFAIL|no such host|lookup .{1,80}(timeout|timed out|misbehaving)|dns (lookup|resolution|query).{0,30}(fail|timeout)/i,
+    kind: 'timeout',
+    category: 'network',
+    lookIn: ['dns', 'resolver'],
+  },
+  {
+    mechanism: 'network loss',
+    phrase:
+      /packet loss|packets? (dropped|lost)|retransmi|link (is )?down|interface .{0,20}down|CRC errors?|allowance.exceeded|conntrack|network unreachable|no route to host/i,
+    kind: 'saturation',
+    category: 'network',
+  },
+  {
+    mechanism: 'connections exhausted',
+    phrase:
+      /connection slots|too many (clients|connections)|max_?connections|remaining connection|connection pool .{0,30}(exhausted|full)|pool (is )?(probably )?(full|exhausted)|timeout acquiring a connection/i,
+    kind: 'exhaustion',
+    category: 'database',
+    lookIn: ['postgres', 'mysql', 'db'],
+  },
+  {
+    mechanism: 'database contention',
+    phrase:
+      /deadlock|lock wait|lock timeout|waiting for (a )?lock|tombstone|replication lag|slow query|statement timeout|query (took|timed out)/i,
+    kind: 'saturation',
+    category: 'database',
+  },
+  {
+    mechanism: 'CPU saturated',
+    phrase: /cpu (throttl|saturat|at 100|usage (high|above))|load average|throttled.{0,20}cpu|cpu\.user|cpu_usage|cpu\.util/i,
+    kind: 'saturation',
+    category: 'cpu_saturation',
+  },
+  {
+    mechanism: 'host down',
+    phrase:
+      /host (is )?(down|unreachable)|NotReady|kernel panic|hardware (fault|failure|error)|instance .{0,30}(stopped|terminated|impaired)|status check failed|unresponsive|not responding|node .{0,20}(lost|down)/i,
+    kind: 'crash',
+    category: 'host_failure',
+  },
+  {
+    mechanism: 'crashing or restarting',
+    phrase:
+      /CrashLoopBackOff|segfault|segmentation fault|core dumped|exited with (code|status) [1-9]|panic:|fatal error|restart(ed|ing)|liveness probe failed/i,
+    kind: 'crash',
+    category: 'host_failure',
+  },
+  {
+    mechanism: 'connection refused',
+    phrase: /connection refused|ECONNREFUSED|connection reset|ECONNRESET|broken pipe/i,
+    kind: 'refusal',
+    category: 'dependency_failure',
+  },
+  {
+    mechanism: 'rate limited',
+    phrase: /rate.?limit|too many requests|\b429\b|throttl(ed|ing)|quota exceeded/i,
+    kind: 'rejection',
+    category: 'dependency_failure',
+  },
+  {
+    mechanism: 'upstream unavailable',
+    phrase:
+      /service unavailable|\b50[234]\b|bad gateway|gateway time-?out|upstream .{0,30}(error|unavailable|timed out|reset)|circuit (breaker )?open/i,
+    kind: 'failure',
+    category: 'dependency_failure',
+  },
+  {
+    mechanism: 'timing out',
+    phrase: /timed? ?out|timeout|deadline exceeded|i\/o timeout/i,
+    kind: 'timeout',
+    category: 'dependency_failure',
+  },
+  {
+    mechanism: 'queue backing up',
+    phrase: /backlog|queue (depth|full|growing)|consumer lag|lag (is )?(growing|high)|saturat/i,
+    kind: 'saturation',
+    category: 'traffic_spike',
+  },
+];
+
+/** What a metric's name says it measures, for metrics that report a component's own trouble. */
+export const METRIC_KINDS: ReadonlyArray<{ name: RegExp; category: RcaCategory; mechanism: string }> = [
+  { name: /disk|inode|filesystem|\bfs\b|volume/i, category: 'disk_full', mechanism: 'disk filling' },
+  { name: /mem|oom|swap|rss|heap/i, category: 'memory_exhaustion', mechanism: 'memory rising' },
+  { name: /cpu|load\b|load\.|throttl/i, category: 'cpu_saturation', mechanism: 'CPU saturated' },
+  { name: /net|packet|retrans|conntrack|allowance|dns|tcp|bandwidth/i, category: 'network', mechanism: 'network errors rising' },
+  {
+    name: /connection|lock|replica|deadlock|query|tombstone|db\.|postgres|mysql|redis|cassandra/i,
+    category: 'database',
+    mechanism: 'database under strain',
+  },
+  // Demand is what arrives, not how it fares: errors and latency of requests are symptoms.
+  {
+    name: /^(?!.*(error|fail|duration|latency|time|p\d\d|5xx|4xx)).*(request|hits|rps|throughput|sessions|traffic|qps|connections_opened)/i,
+    category: 'traffic_spike',
+    mechanism: 'demand rising',
+  },
+];
+
+/** Events that change something, and what kind of change each is. */
+export const CHANGES: ReadonlyArray<{ phrase: RegExp; category: RcaCategory | 'trigger'; kind: string }> = [
+  {
+    phrase: /feature flag|\bflag\b|toggle|config(uration)?|setting|parameter|\.ya?ml|terraform|env(ironment)? var/i,
+    category: 'config_change',
+    kind: 'config change',
+  },
+  {
+    phrase: /deploy|release|rollout|rolled out|sync(ed)? (succeeded|to revision)|upgrade|image|version|\bv\d+\.\d+/i,
+    category: 'deployment',
+    kind: 'deployment',
+  },
+  { phrase: /migration|schema|index (build|creat)|alter table/i, category: 'database', kind: 'migration' },
+  // A job, a backfill or a campaign is a trigger: the root's own category stays (a job that fills a disk is disk_full).
+  {
+    phrase: /\bjob\b|cron|backfill|batch|export|reindex|rebuild|campaign|launch|newsletter|email blast|promotion|sale\b/i,
+    category: 'trigger',
+    kind: 'job or campaign',
+  },
+];
+
+/** A change or a component named only by these words, or by numbers, says nothing about a cause. */
+export const COMMON_WORDS = new Set(
+  (
+    'the a an and or of to in on at for from by with without is are was were be been has have had not no new old ' +
+    'prod production staging env error errors warn warning info failed failure fails started start finished ' +
+    'completed succeeded success ok service services host hosts server pod pods node nodes request requests ' +
+    'response responses api app application http https get post put delete status code ms sec seconds minutes ' +
+    'min max avg count total rate value values true false null none all any some more less than after before ' +
+    'default changed change update updated set from into per via using use user users data time times job'
+  ).split(' '),
+);
+
+/** The first row of the table that a text matches. */
+export const reasonIn = (text: string): ReasonRow | undefined => REASONS.find((r) => r.phrase.test(text));
+
+/** The row for a metric's name, if it names a resource. */
+export const metricKindOf = (metric: string) => METRIC_KINDS.find((k) => k.name.test(metric));
+
+/** The kind of change an event is, if it is one. */
+export const changeOf = (text: string) => CHANGES.find((c) => c.phrase.test(text));

@@ -1,0 +1,188 @@
+import type { AlertContext } from '../../contracts/rca';
+import { type Entity, entitiesIn } from './entities';
+import { reasonIn } from './knowledge';
+import type { Observation, PolicyCall, Readings, SeenLine } from './observations';
+import { readingsOf } from './observations';
+
+/**
+ * The investigating analyst's policy: which tool calls to make next. It starts at the alerting
+ * service's failing lines, takes the components they name (hosts, addresses, domains, objects)
+ * and the component kinds their stated reasons point at, and follows each: its own logs, its
+ * metrics, its host. A component that reports its own trouble is followed in turn, to a bounded
+ * depth. It is a pure function of what was read, so a resumed run makes the same calls.
+ */
+
+export const POLICY_LIMITS = {
+  /** Tool calls in one investigation. */
+  maxCalls: 40,
+  /** How far from the alerting service the chain is followed. */
+  maxDepth: 3,
+  /** Components followed from one component's failing lines. */
+  fanOut: 4,
+};
+
+/** Logs and metrics are read this far back: far enough to see a baseline before the trouble. */
+export const LOOKBACK_MS = 2 * 60 * 60_000;
+/** Changes precede their symptoms by hours, and land a few minutes after an alert. */
+export const CHANGE_LOOKBACK_MS = 3 * 60 * 60_000;
+const CHANGE_LOOKAHEAD_MS = 10 * 60_000;
+
+export type NodeShape = 'service' | 'host' | Entity['shape'];
+
+/** A component on the chain: how it was reached, and how far from the alert. */
+export interface ChainNode {
+  key: string;
+  name: string;
+  shape: NodeShape;
+  depth: number;
+  parent?: string;
+  /** Why it was followed, for the reasoning trail. */
+  why: string;
+}
+
+export interface PolicyContext {
+  alert: AlertContext;
+  alertMs: number;
+}
+
+const isFailing = (l: SeenLine) => l.level === 'error' || l.level === 'warn' || l.level === 'critical';
+const lower = (s: string) => s.toLowerCase();
+const quote = (s: string) => `"${s.replace(/["\\]/g, ' ').trim()}"`;
+
+/** Lines a component wrote itself: its service, its host, or a domain whose first label is its host. */
+export function ownLines(node: Pick<ChainNode, 'name' | 'shape'>, lines: readonly SeenLine[]): SeenLine[] {
+  const names = new Set([lower(node.name), lower(node.name.split('.')[0]!)]);
+  if (node.shape === 'address' || node.shape === 'object') names.delete(lower(node.name.split('.')[0]!));
+  return lines.filter((l) => l.services.some((s) => names.has(lower(s))) || l.hosts.some((h) => names.has(lower(h))));
+}
+
+/** Entities named in lines, weighted by how many lines name them, without the ones to skip. */
+export function namedEntities(lines: readonly SeenLine[], skip: ReadonlySet<string>): Entity[] {
+  const weight = new Map<string, { entity: Entity; lines: number }>();
+  for (const line of lines) {
+    for (const entity of entitiesIn(`${line.example}\n${line.template}`)) {
+      const key = lower(entity.name);
+      if (skip.has(key) || skip.has(lower(entity.name.split('.')[0]!))) continue;
+      const seen = weight.get(key) ?? { entity, lines: 0 };
+      seen.lines += line.count;
+      weight.set(key, seen);
+    }
+  }
+  return [...weight.values()].sort((a, b) => b.lines - a.lines || a.entity.name.localeCompare(b.entity.name)).map((w) => w.entity);
+}
+
+/** Hosts that wrote a component's failing lines, most lines first. */
+function hostsOf(lines: readonly SeenLine[]): string[] {
+  const counts = new Map<string, number>();
+  for (const l of lines) for (const h of l.hosts) counts.set(h, (counts.get(h) ?? 0) + l.count);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([h]) => h);
+}
+
+/** Whether a component's own lines, metrics or host say it is in trouble: the policy follows only those. */
+export type TroubleTest = (node: ChainNode, readings: Readings) => boolean;
+
+/**
+ * The chain as far as the readings reach: the alerting service, its host, what its failing lines
+ * name, and, below every component in trouble, what its own failing lines name and its host.
+ */
+export function chainOf(ctx: PolicyContext, readings: Readings, inTrouble: TroubleTest): ChainNode[] {
+  const service = ctx.alert.service ?? ctx.alert.hostname ?? 'unknown';
+  const nodes = new Map<string, ChainNode>();
+  const add = (node: ChainNode) => {
+    if (node.depth > POLICY_LIMITS.maxDepth || nodes.has(lower(node.name))) return;
+    nodes.set(lower(node.name), node);
+  };
+  add({ key: lower(service), name: service, shape: ctx.alert.service ? 'service' : 'host', depth: 0, why: 'the alerting service' });
+  if (ctx.alert.hostname && ctx.alert.service)
+    add({
+      key: lower(ctx.alert.hostname),
+      name: ctx.alert.hostname,
+      shape: 'host',
+      depth: 1,
+      parent: lower(service),
+      why: 'the host the alert names',
+    });
+  const queue = [...nodes.values()];
+  for (let node = queue.shift(); node; node = queue.shift()) {
+    if (node.depth > 0 && !inTrouble(node, readings)) continue;
+    const failing = ownLines(node, readings.lines).filter(isFailing);
+    const before = new Set(nodes.keys());
+    const child = (name: string, shape: NodeShape, why: string) =>
+      add({ key: lower(name), name, shape, depth: node!.depth + 1, parent: node!.key, why });
+    for (const entity of namedEntities(failing, new Set(nodes.keys())).slice(0, POLICY_LIMITS.fanOut))
+      child(entity.name, entity.shape, `named in ${node.name}'s failing lines`);
+    for (const host of hostsOf(failing).slice(0, 2)) child(host, 'host', `a host where ${node.name} fails`);
+    // A reason that says where such trouble lives (a resolver for failed lookups) leads to the components found there.
+    for (const word of lookInWords(failing))
+      for (const l of readings.lines.filter((x) => x.query === lookInQuery(word)))
+        for (const s of l.services) child(s, 'service', `${word}: where "${reasonIn(`${failing[0]?.template}`)?.mechanism ?? word}" lives`);
+    queue.push(...[...nodes.values()].filter((n) => !before.has(n.key)));
+  }
+  return [...nodes.values()];
+}
+
+/** The knowledge table's hints of where a failing line's trouble lives. */
+export function lookInWords(failing: readonly SeenLine[]): string[] {
+  return [...new Set(failing.flatMap((l) => reasonIn(`${l.template}\n${l.example}`)?.lookIn ?? []))].sort();
+}
+
+export const lookInQuery = (word: string) => `service:*${word}* status:(error OR warn)`;
+
+/** The calls that read one component: its own lines and mentions, and for a host its metrics and state. */
+export function callsFor(node: ChainNode, ctx: PolicyContext, isAlertService: boolean): PolicyCall[] {
+  const logs = { from: ctx.alertMs - LOOKBACK_MS, to: ctx.alertMs };
+  const metrics = { from: ctx.alertMs - LOOKBACK_MS, to: ctx.alertMs };
+  if (isAlertService)
+    return [
+      { name: 'search_logs', input: { query: `service:${node.name} status:(error OR warn)`, ...iso(logs), limit: 1000 } },
+      { name: 'get_events', input: iso({ from: ctx.alertMs - CHANGE_LOOKBACK_MS, to: ctx.alertMs + CHANGE_LOOKAHEAD_MS }) },
+      { name: 'scope_metrics', input: { scope: `service:${node.name}`, ...iso(metrics) } },
+    ];
+  switch (node.shape) {
+    case 'host':
+      return [
+        { name: 'search_logs', input: { query: `host:${node.name} OR ${quote(node.name)}`, ...iso(logs), limit: 1000 } },
+        { name: 'host_metrics', input: { hostname: node.name, ...iso(metrics) } },
+        { name: 'get_host', input: { hostname: node.name } },
+      ];
+    case 'service':
+      return [
+        { name: 'search_logs', input: { query: `service:${node.name} OR ${quote(node.name)}`, ...iso(logs), limit: 1000 } },
+        { name: 'scope_metrics', input: { scope: `service:${node.name}`, ...iso(metrics) } },
+      ];
+    case 'domain': {
+      const first = node.name.split('.')[0]!;
+      return [
+        { name: 'search_logs', input: { query: `${quote(node.name)} OR host:${first} OR service:${first}`, ...iso(logs), limit: 1000 } },
+      ];
+    }
+    default:
+      return [{ name: 'search_logs', input: { query: quote(node.name), ...iso(logs), limit: 1000 } }];
+  }
+}
+
+const iso = (r: { from: number; to: number }) => ({ from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString() });
+
+/** Tool name and input as one comparable string. */
+export const callId = (c: PolicyCall) => `${c.name} ${JSON.stringify(c.input)}`;
+
+/**
+ * The next calls: every component on the chain not read yet, nearest first, within the call
+ * budget; an empty list means the investigation has read all it will.
+ */
+export function nextCalls(ctx: PolicyContext, observations: readonly Observation[], inTrouble: TroubleTest): PolicyCall[] {
+  const readings = readingsOf(observations);
+  const made = new Set(observations.map((o) => callId(o.call)));
+  const room = POLICY_LIMITS.maxCalls - observations.length;
+  const chain = chainOf(ctx, readings, inTrouble).sort((a, b) => a.depth - b.depth);
+  const wanted: PolicyCall[] = [];
+  for (const node of chain) wanted.push(...callsFor(node, ctx, node.depth === 0));
+  const alertFailing = ownLines(chain[0]!, readings.lines).filter(isFailing);
+  for (const word of lookInWords(alertFailing))
+    wanted.push({
+      name: 'search_logs',
+      input: { query: lookInQuery(word), ...iso({ from: ctx.alertMs - LOOKBACK_MS, to: ctx.alertMs }), limit: 1000 },
+    });
+  const fresh = wanted.filter((c, i) => !made.has(callId(c)) && wanted.findIndex((w) => callId(w) === callId(c)) === i);
+  return fresh.slice(0, Math.max(0, room));
+}

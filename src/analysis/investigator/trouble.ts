@@ -1,0 +1,184 @@
+import type { RcaCategory } from '../report';
+import { metricKindOf, reasonIn, type TroubleKind } from './knowledge';
+import type { ChainNode } from './policy';
+import { ownLines } from './policy';
+import type { Readings, SeenEvent, SeenLine, SeenSeries } from './observations';
+
+/**
+ * Whether a component reports its own trouble, and how: a line in its own logs that states a
+ * reason from the knowledge table, an event about it that does, its metrics far off their own
+ * baseline, or its host not reporting.
+ */
+
+export interface Trouble {
+  mechanism: string;
+  kind: TroubleKind | 'anomaly';
+  category: RcaCategory;
+  /** When it began, epoch ms. */
+  onset: number;
+  /** 0–1: how far from normal, or how loud. */
+  strength: number;
+  source: 'logs' | 'metrics' | 'events' | 'host';
+  /** One sentence quoting what was seen. */
+  claim: string;
+  /** The text that stated it (a line, an event), for tying a change to it. */
+  text: string;
+  query?: string;
+}
+
+/** Trouble kinds that a component cannot pass on from elsewhere: it is the one running out or falling over. */
+export const OWN_KINDS = new Set<Trouble['kind']>(['exhaustion', 'crash', 'expiry', 'saturation', 'anomaly']);
+
+const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+const firstLine = (s: string) => s.split('\n')[0] ?? s;
+const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+
+/** A line's loudness: new or bursting lines, at error level, many of them. */
+function lineStrength(l: SeenLine): number {
+  const fresh = l.why.some((w) => w.startsWith('new') || /expected/.test(w)) ? 0.5 : 0.2;
+  const level = l.level === 'error' || l.level === 'critical' ? 0.3 : 0.15;
+  return Math.min(1, fresh + level + Math.min(0.2, Math.log10(1 + l.count) / 10));
+}
+
+function fromLines(node: ChainNode, readings: Readings): Trouble[] {
+  return ownLines(node, readings.lines).flatMap((l): Trouble[] => {
+    const text = `${l.template}\n${l.example}`;
+    const reason = reasonIn(text);
+    if (!reason) return [];
+    // An info line counts only when what it says is trouble by itself (an OOM kill, a full disk).
+    if (l.level !== 'error' && l.level !== 'warn' && l.level !== 'critical' && !OWN_KINDS.has(reason.kind)) return [];
+    return [
+      {
+        mechanism: reason.mechanism,
+        kind: reason.kind,
+        category: reason.category,
+        onset: l.firstSeen,
+        strength: lineStrength(l),
+        source: 'logs',
+        claim: `${l.count} ${l.level} lines from ${l.services.join(', ') || l.hosts.join(', ')} since ${hhmm(l.firstSeen)} UTC: "${clip(firstLine(l.example), 160)}"`,
+        text,
+        query: l.query,
+      },
+    ];
+  });
+}
+
+/** Tags and title words by which an event is about a component. */
+const isAbout = (e: SeenEvent, name: string) => {
+  const n = name.toLowerCase();
+  return e.tags.some((t) => t.toLowerCase().split(':').at(-1) === n) || e.title.toLowerCase().includes(n);
+};
+
+function fromEvents(node: ChainNode, readings: Readings): Trouble[] {
+  return readings.events
+    .filter((e) => isAbout(e, node.name) && e.alertType !== 'success')
+    .flatMap((e): Trouble[] => {
+      const text = `${e.title}\n${e.text}`;
+      const reason = reasonIn(text);
+      if (!reason || e.alertType === 'info') return [];
+      return [
+        {
+          mechanism: reason.mechanism,
+          kind: reason.kind,
+          category: reason.category,
+          onset: e.at,
+          strength: e.alertType === 'error' ? 0.8 : 0.6,
+          source: 'events',
+          claim: `event at ${hhmm(e.at)} UTC: "${clip(e.title, 160)}"`,
+          text,
+        },
+      ];
+    });
+}
+
+const PERCENT = /pct|percent|in_use|usage|util|cpu\.(user|system|iowait)/i;
+// Metrics where a fall is the trouble: free memory, available disk.
+const FALLING_IS_BAD = /free|avail|usable|remaining/i;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+
+/**
+ * How far a series left its own baseline, and when: undefined when it did not. The baseline is
+ * the median of its first quarter, the level the mean of its last tenth; a percentage counts
+ * when it nears its ceiling, a count when it multiplies, a "free" metric when it falls.
+ */
+export function seriesAnomaly(s: Pick<SeenSeries, 'metric' | 'points'>): { strength: number; onset: number } | undefined {
+  const values = s.points.map(([, v]) => v).filter(Number.isFinite);
+  if (values.length < 2) return undefined;
+  const baseline = median(values.slice(0, Math.max(1, Math.floor(values.length / 4))));
+  const level = mean(values.slice(-Math.max(1, Math.ceil(values.length / 10))));
+  const falling = FALLING_IS_BAD.test(s.metric);
+  const scale = PERCENT.test(s.metric) && Math.max(...values) <= 1.5 ? 100 : 1;
+  let strength = 0;
+  if (falling) strength = baseline > 0 && level < baseline / 3 ? Math.min(1, 1 - level / baseline) : 0;
+  else if (PERCENT.test(s.metric) && level * scale >= 85 && (level - baseline) * scale >= 20)
+    strength = Math.min(1, 0.5 + ((level - baseline) * scale) / 100);
+  else if (baseline > 0 && level >= 2 * baseline) strength = Math.min(1, Math.log10(level / baseline));
+  else if (baseline === 0 && level > 0) strength = 0.8;
+  if (strength < 0.3) return undefined;
+  const target = falling ? baseline - (baseline - level) / 2 : baseline + (level - baseline) / 2;
+  const crossed = s.points.find(([, v]) => (falling ? v <= target : v >= target));
+  return { strength, onset: crossed?.[0] ?? s.points.at(-1)?.[0] ?? 0 };
+}
+
+function fromMetrics(node: ChainNode, readings: Readings): Trouble[] {
+  const name = node.name.toLowerCase();
+  return readings.series
+    .filter((s) =>
+      s.scope
+        .toLowerCase()
+        .split(',')
+        .some((t) => t.split(':').at(-1) === name),
+    )
+    .flatMap((s): Trouble[] => {
+      const kind = metricKindOf(s.metric);
+      const anomaly = seriesAnomaly(s);
+      if (!kind || !anomaly) return [];
+      return [
+        {
+          mechanism: kind.mechanism,
+          kind: 'anomaly',
+          category: kind.category,
+          onset: anomaly.onset,
+          strength: anomaly.strength,
+          source: 'metrics',
+          claim: `${s.metric} on ${s.scope} rose to ${round(s.recent)} from a baseline of ${round(s.points[0]?.[1] ?? s.baseline)} (from ${hhmm(anomaly.onset)} UTC)`,
+          text: s.metric,
+          query: s.query,
+        },
+      ];
+    });
+}
+
+const round = (n: number) => (Math.abs(n) >= 100 ? Math.round(n) : Math.round(n * 100) / 100);
+
+function fromHost(node: ChainNode, readings: Readings, alertMs: number): Trouble[] {
+  const host = readings.hosts.find((h) => h.hostname.toLowerCase() === node.name.toLowerCase());
+  if (!host || !host.found || host.up !== false) return [];
+  return [
+    {
+      mechanism: 'host down',
+      kind: 'crash',
+      category: 'host_failure',
+      onset: alertMs,
+      strength: 0.9,
+      source: 'host',
+      claim: `${node.name} is not reporting as up in the infrastructure list`,
+      text: 'host down',
+    },
+  ];
+}
+
+/** Everything that says a component is in trouble on its own account, earliest first. */
+export function troubleOf(node: ChainNode, readings: Readings, alertMs: number): Trouble[] {
+  return [
+    ...fromLines(node, readings),
+    ...fromEvents(node, readings),
+    ...fromMetrics(node, readings),
+    ...fromHost(node, readings, alertMs),
+  ].sort((a, b) => a.onset - b.onset || b.strength - a.strength);
+}
+
+/** Trouble that is the component's own (running out, falling over, expiring), not a failure it passes on. */
+export const ownTrouble = (troubles: readonly Trouble[]) => troubles.filter((t) => OWN_KINDS.has(t.kind));
