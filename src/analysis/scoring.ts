@@ -52,6 +52,8 @@ export interface ScoreRow {
   evidenceRecalled: boolean;
   evidenceChars: number;
   evidenceTokens: number;
+  /** The company the scenario comes from (`alert.org_name`), for the per-company lines. */
+  company?: string;
 }
 
 /** Of the answers in one group (a confidence bucket or a verdict), how many were right. */
@@ -131,13 +133,24 @@ export function summarizeScores(rows: ScoreRow[]): ScoreSummary {
   };
 }
 
+const companyOf = (r: ScoreRow) => r.company ?? 'unknown';
+
+/** One line per company, by name: each company's figures, so a strong company cannot hide a weak one. */
+export function formatCompanyScores(rows: ScoreRow[]): string[] {
+  const companies = [...new Set(rows.map(companyOf))].sort();
+  return companies.map((company) => {
+    const s = summarizeScores(rows.filter((r) => companyOf(r) === company));
+    return `  ${company}: solved ${s.solved}/${s.total}, top-3 ${s.top3}/${s.total}, recall ${s.recalled}/${s.total}, committed right ${s.committed.solved}/${s.committed.answers}`;
+  });
+}
+
 const yesNo = (b: boolean) => (b ? 'yes' : 'no');
 const share = (n: number, of: number) => (of ? `${n}/${of} (${Math.round((100 * n) / of)}%)` : '0/0');
 const accuracyLine = (title: string, groups: GroupAccuracy[]) =>
   `${title}: ${groups.map((g) => `${g.group} ${share(g.solved, g.answers)}`).join(', ') || 'none'}`;
 
-/** A table of the rows, accuracy by confidence and verdict, then the line scripts read. */
-export function formatScores(rows: ScoreRow[]): string {
+/** A table of the rows, accuracy by confidence and verdict, optionally a line per company, then the line scripts read. */
+export function formatScores(rows: ScoreRow[], { byCompany = false } = {}): string {
   const header = ['scenario', 'expected', 'got', 'verdict', 'conf', 'category', 'culprit', 'solved', 'top3', 'recall', 'tokens', 'chars'];
   const body = rows.map((r) => [
     r.scenario,
@@ -161,6 +174,7 @@ export function formatScores(rows: ScoreRow[]): string {
     accuracyLine('solved by verdict', s.byVerdict),
     `confirmed or likely answers right: ${share(s.committed.solved, s.committed.answers)}`,
     `median evidence: ${s.medianEvidenceChars} chars, ${s.medianEvidenceTokens} tokens`,
+    ...(byCompany ? ['per company:', ...formatCompanyScores(rows)] : []),
     `solved=${s.solved}/${s.total} top3=${s.top3}/${s.total} evidence_recall=${s.recalled}/${s.total} category_accuracy=${s.categoryAccuracy.toFixed(2)} committed_accuracy=${s.committed.answers ? (s.committed.solved / s.committed.answers).toFixed(2) : '-'} median_evidence_tokens=${Math.round(s.medianEvidenceTokens)}`,
   ].join('\n');
 }

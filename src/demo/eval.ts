@@ -54,7 +54,7 @@ function scenarioFiles(dir: string): string[] {
 /**
  * `rayne eval DIR`: every scenario through the real pipeline (the sandbox seeded with it, its
  * history indexed, its alert sent to the API, the configured analyst), each stored report
- * scored; a table, then `solved=N/M category_accuracy=X median_evidence_tokens=Y`.
+ * scored; a table, a line per company, then `solved=N/M category_accuracy=X median_evidence_tokens=Y`.
  */
 export async function runEval(baseConfig: Config, log: Logger, options: EvalOptions): Promise<EvalRow[]> {
   const out = options.out ?? ((s: string) => process.stdout.write(s));
@@ -116,7 +116,7 @@ export async function runEval(baseConfig: Config, log: Logger, options: EvalOpti
       if (databaseUrl && historyIds.length) await forgetHistory(config, databaseUrl, historyIds);
       s.done(score.solved ? 'solved' : score.categoryCorrect ? 'category only' : 'missed');
     }
-    out(`\n${formatScores(rows)}\n`);
+    out(`\n${formatScores(rows, { byCompany: true })}\n`);
     if (options.crossValidate) out(`\n${formatCrossValidation(rows)}\n`);
     return rows;
   } finally {

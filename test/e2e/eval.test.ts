@@ -18,8 +18,13 @@ describe('rayne eval', () => {
     // Cross-validation refits the weights per company: each of the five is scored on weights decided without it.
     const crossValidated = line('cv_solved=').match(figures);
     expect(crossValidated).not.toBeNull();
-    for (const company of ['Brightcart', 'Cedar Health', 'Lumen Pay', 'Quillmetrics', 'Skyline Arcade'])
-      expect(output).toMatch(new RegExp(`  ${company}: solved \\d+/\\d+, top-3`));
+    // Each company gets an in-sample line (with recall and committed answers) and a cross-validated one.
+    for (const company of ['Brightcart', 'Cedar Health', 'Lumen Pay', 'Quillmetrics', 'Skyline Arcade']) {
+      expect(output).toMatch(
+        new RegExp(`^  ${company}: solved \\d+/\\d+, top-3 \\d+/\\d+, recall \\d+/\\d+, committed right \\d+/\\d+$`, 'm'),
+      );
+      expect(output).toMatch(new RegExp(`^  ${company}: solved \\d+/\\d+, top-3 \\d+/\\d+$`, 'm'));
+    }
     // Floors under the measured figures, so a regression in evidence or analysis fails here.
     expect(Number(crossValidated![1])).toBeGreaterThanOrEqual(21);
     expect(Number(inSample![3])).toBeGreaterThanOrEqual(30);

@@ -1,4 +1,11 @@
-import { evidenceRecalled, formatScores, scoreReport, summarizeScores, type ScoreRow } from '../../src/analysis/scoring';
+import {
+  evidenceRecalled,
+  formatCompanyScores,
+  formatScores,
+  scoreReport,
+  summarizeScores,
+  type ScoreRow,
+} from '../../src/analysis/scoring';
 
 const row = (
   scenario: string,
@@ -142,5 +149,34 @@ describe('summarizeScores', () => {
     expect(lines.at(-1)).toBe(
       'solved=1/2 top3=1/2 evidence_recall=2/2 category_accuracy=0.50 committed_accuracy=- median_evidence_tokens=1301',
     );
+  });
+
+  it('adds a line per company before the last line only when asked', () => {
+    const rows = [row('a', true, true, 1, { company: 'Lumen Pay' }), row('b', false, true, 1, { company: 'Brightcart' })];
+    const lines = formatScores(rows, { byCompany: true }).split('\n');
+    expect(lines.slice(-4, -1)).toEqual(['per company:', ...formatCompanyScores(rows)]);
+    expect(lines.at(-1)).toMatch(/^solved=1\/2 /);
+    expect(formatScores(rows)).not.toContain('per company:');
+  });
+});
+
+describe('formatCompanyScores', () => {
+  it("counts each company's solved, top-3, recalled and committed answers, companies by name", () => {
+    const rows = [
+      row('a', true, true, 1, { company: 'Lumen Pay', verdict: 'confirmed' }),
+      row('b', false, true, 1, { company: 'Lumen Pay', verdict: 'likely', evidenceRecalled: false }),
+      row('c', false, false, 1, {
+        company: 'Lumen Pay',
+        verdict: 'inconclusive',
+        score: { categoryCorrect: false, culpritFound: true, solved: false, top3: true },
+      }),
+      row('d', true, true, 1, { company: 'Brightcart' }),
+      row('e', false, true, 1),
+    ];
+    expect(formatCompanyScores(rows)).toEqual([
+      '  Brightcart: solved 1/1, top-3 1/1, recall 1/1, committed right 0/0',
+      '  Lumen Pay: solved 1/3, top-3 2/3, recall 2/3, committed right 1/2',
+      '  unknown: solved 0/1, top-3 0/1, recall 1/1, committed right 0/0',
+    ]);
   });
 });
