@@ -10,11 +10,14 @@ describe('rayne eval', () => {
     expect(output).toMatch(/\[32\/32\] storefront-web-host-cpu \.\.\. ok/);
     const line = (prefix: string) => output.split('\n').find((l) => l.startsWith(prefix))!;
     const figures =
-      /solved=(\d+)\/32 top3=(\d+)\/32 evidence_recall=(\d+)\/32 category_accuracy=(\d\.\d\d) committed_accuracy=\S+ median_evidence_tokens=(\d+)$/;
+      /solved=(\d+)\/32 top3=(\d+)\/32 evidence_recall=(\d+)\/32 category_accuracy=(\d\.\d\d) committed_accuracy=\S+ median_evidence_tokens=(\d+) median_tool_calls=(\S+) max_tool_calls=(\S+)$/;
     const inSample = line('solved=').match(figures);
     expect(inSample).not.toBeNull();
     expect(output).toMatch(/solved by verdict: /);
     expect(output).toMatch(/confirmed or likely answers right: /);
+    // The offline analyst reads the prefetched bundle and calls no tools.
+    expect(output).toMatch(/tool calls per investigation: median 0, max 0/);
+    expect(inSample!.slice(6)).toEqual(['0', '0']);
     // Cross-validation refits the weights per company: each of the five is scored on weights decided without it.
     const crossValidated = line('cv_solved=').match(figures);
     expect(crossValidated).not.toBeNull();

@@ -138,7 +138,19 @@ describe('summarizeScores', () => {
       medianEvidenceTokens: 0,
       medianEvidenceChars: 0,
       byVerdict: [],
+      toolCalls: undefined,
     });
+  });
+
+  it('takes the median and maximum tool calls over the rows that recorded them', () => {
+    const rows = [
+      row('a', true, true, 1, { toolCalls: 4 }),
+      row('b', true, true, 1, { toolCalls: 0 }),
+      row('c', true, true, 1),
+      row('d', true, true, 1, { toolCalls: 9 }),
+      row('e', true, true, 1, { toolCalls: 1 }),
+    ];
+    expect(summarizeScores(rows).toolCalls).toEqual({ median: 2.5, max: 9 });
   });
 
   it('prints a table per scenario and ends with the line scripts read', () => {
@@ -146,9 +158,21 @@ describe('summarizeScores', () => {
     const lines = text.split('\n');
     expect(lines[0]).toMatch(/^scenario\s+expected\s+got/);
     expect(text).toMatch(/checkout\s+deployment\s+deployment\s+-\s+-\s+yes\s+yes\s+yes\s+yes\s+yes\s+1200/);
+    expect(lines).toContain('tool calls per investigation: not recorded');
     expect(lines.at(-1)).toBe(
-      'solved=1/2 top3=1/2 evidence_recall=2/2 category_accuracy=0.50 committed_accuracy=- median_evidence_tokens=1301',
+      'solved=1/2 top3=1/2 evidence_recall=2/2 category_accuracy=0.50 committed_accuracy=- median_evidence_tokens=1301 median_tool_calls=- max_tool_calls=-',
     );
+  });
+
+  it('prints the tool calls per investigation and appends them to the last line', () => {
+    const rows = [
+      row('checkout', true, true, 10, { toolCalls: 2 }),
+      row('cart', true, true, 10, { toolCalls: 5 }),
+      row('search', true, true, 10, { toolCalls: 3 }),
+    ];
+    const lines = formatScores(rows).split('\n');
+    expect(lines).toContain('tool calls per investigation: median 3, max 5');
+    expect(lines.at(-1)).toMatch(/ median_evidence_tokens=10 median_tool_calls=3 max_tool_calls=5$/);
   });
 
   it('adds a line per company before the last line only when asked', () => {
