@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { runRayne, tempHome } from '../support/cli';
 
@@ -33,6 +34,17 @@ describe('rayne eval', () => {
     expect(Number(inSample![3])).toBeGreaterThanOrEqual(30);
     expect(Number(inSample![5])).toBeLessThanOrEqual(12_000);
   }, 300_000);
+
+  it('names the file and field of a malformed scenario, without a stack trace', async () => {
+    const dir = tempHome('eval-scenarios');
+    const scenario = JSON.parse(fs.readFileSync(path.join(ROOT, 'scenarios/storefront-web-host-cpu.json'), 'utf8'));
+    scenario.datadog.logs[3].offset_s = 'soon';
+    fs.writeFileSync(path.join(dir, 'broken.json'), JSON.stringify(scenario));
+    const { code, stderr } = await runRayne(['eval', dir], { RAYNE_HOME: tempHome('eval') });
+    expect(code).toBe(1);
+    expect(stderr).toContain(`${path.join(dir, 'broken.json')}: datadog.logs[3].offset_s: Invalid input: expected number`);
+    expect(stderr).not.toMatch(/^\s+at /m);
+  });
 
   it('says what is wrong with a folder that holds no scenarios', async () => {
     const { code, output } = await runRayne(['eval', path.join(ROOT, 'src')], { RAYNE_HOME: tempHome('eval') });
