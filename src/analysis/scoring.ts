@@ -52,6 +52,10 @@ export interface ScoreRow {
   evidenceRecalled: boolean;
   evidenceChars: number;
   evidenceTokens: number;
+  /** The company the scenario comes from (`alert.org_name`), for the per-company lines. */
+  company?: string;
+  /** The analyst's tool calls, from the RCA's stored usage; absent when it stored none. */
+  toolCalls?: number;
 }
 
 /** Of the answers in one group (a confidence bucket or a verdict), how many were right. */
@@ -75,6 +79,8 @@ export interface ScoreSummary {
   byVerdict: GroupAccuracy[];
   medianEvidenceTokens: number;
   medianEvidenceChars: number;
+  /** Over the rows that know their tool calls; absent when none does. */
+  toolCalls?: { median: number; max: number };
 }
 
 const median = (xs: number[]) => {
@@ -82,6 +88,11 @@ const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+const toolCallSpread = (rows: ScoreRow[]) => {
+  const counts = rows.flatMap((r) => (r.toolCalls === undefined ? [] : [r.toolCalls]));
+  return counts.length ? { median: median(counts), max: Math.max(...counts) } : undefined;
 };
 
 const meanOf = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined);
@@ -128,7 +139,19 @@ export function summarizeScores(rows: ScoreRow[]): ScoreSummary {
     ),
     medianEvidenceTokens: median(rows.map((r) => r.evidenceTokens)),
     medianEvidenceChars: median(rows.map((r) => r.evidenceChars)),
+    toolCalls: toolCallSpread(rows),
   };
+}
+
+const companyOf = (r: ScoreRow) => r.company ?? 'unknown';
+
+/** One line per company, by name: each company's figures, so a strong company cannot hide a weak one. */
+export function formatCompanyScores(rows: ScoreRow[]): string[] {
+  const companies = [...new Set(rows.map(companyOf))].sort();
+  return companies.map((company) => {
+    const s = summarizeScores(rows.filter((r) => companyOf(r) === company));
+    return `  ${company}: solved ${s.solved}/${s.total}, top-3 ${s.top3}/${s.total}, recall ${s.recalled}/${s.total}, committed right ${s.committed.solved}/${s.committed.answers}`;
+  });
 }
 
 const yesNo = (b: boolean) => (b ? 'yes' : 'no');
@@ -136,8 +159,8 @@ const share = (n: number, of: number) => (of ? `${n}/${of} (${Math.round((100 * 
 const accuracyLine = (title: string, groups: GroupAccuracy[]) =>
   `${title}: ${groups.map((g) => `${g.group} ${share(g.solved, g.answers)}`).join(', ') || 'none'}`;
 
-/** A table of the rows, accuracy by confidence and verdict, then the line scripts read. */
-export function formatScores(rows: ScoreRow[]): string {
+/** A table of the rows, accuracy by confidence and verdict, optionally a line per company, then the line scripts read. */
+export function formatScores(rows: ScoreRow[], { byCompany = false } = {}): string {
   const header = ['scenario', 'expected', 'got', 'verdict', 'conf', 'category', 'culprit', 'solved', 'top3', 'recall', 'tokens', 'chars'];
   const body = rows.map((r) => [
     r.scenario,
@@ -161,6 +184,8 @@ export function formatScores(rows: ScoreRow[]): string {
     accuracyLine('solved by verdict', s.byVerdict),
     `confirmed or likely answers right: ${share(s.committed.solved, s.committed.answers)}`,
     `median evidence: ${s.medianEvidenceChars} chars, ${s.medianEvidenceTokens} tokens`,
-    `solved=${s.solved}/${s.total} top3=${s.top3}/${s.total} evidence_recall=${s.recalled}/${s.total} category_accuracy=${s.categoryAccuracy.toFixed(2)} committed_accuracy=${s.committed.answers ? (s.committed.solved / s.committed.answers).toFixed(2) : '-'} median_evidence_tokens=${Math.round(s.medianEvidenceTokens)}`,
+    `tool calls per investigation: ${s.toolCalls ? `median ${s.toolCalls.median}, max ${s.toolCalls.max}` : 'not recorded'}`,
+    ...(byCompany ? ['per company:', ...formatCompanyScores(rows)] : []),
+    `solved=${s.solved}/${s.total} top3=${s.top3}/${s.total} evidence_recall=${s.recalled}/${s.total} category_accuracy=${s.categoryAccuracy.toFixed(2)} committed_accuracy=${s.committed.answers ? (s.committed.solved / s.committed.answers).toFixed(2) : '-'} median_evidence_tokens=${Math.round(s.medianEvidenceTokens)} median_tool_calls=${s.toolCalls?.median ?? '-'} max_tool_calls=${s.toolCalls?.max ?? '-'}`,
   ].join('\n');
 }

@@ -11,7 +11,7 @@ import { StartupError } from '../errors';
 import type { Logger } from '../logger';
 import { createPool } from '../db/pool';
 import { createSimilarityProviders } from '../similarity/providers';
-import type { AnalystName } from '../contracts/rca';
+import type { AnalysisUsage, AnalystName } from '../contracts/rca';
 import { startDatadogSandbox } from './sandbox';
 import { alertToSend, loadScenario, type Scenario } from './scenario';
 import { indexHistory, isolatedConfig } from './stack-client';
@@ -54,7 +54,7 @@ function scenarioFiles(dir: string): string[] {
 /**
  * `rayne eval DIR`: every scenario through the real pipeline (the sandbox seeded with it, its
  * history indexed, its alert sent to the API, the configured analyst), each stored report
- * scored; a table, then `solved=N/M category_accuracy=X median_evidence_tokens=Y`.
+ * scored; a table, a line per company, then `solved=N/M … median_tool_calls=T max_tool_calls=U`.
  */
 export async function runEval(baseConfig: Config, log: Logger, options: EvalOptions): Promise<EvalRow[]> {
   const out = options.out ?? ((s: string) => process.stdout.write(s));
@@ -111,12 +111,13 @@ export async function runEval(baseConfig: Config, log: Logger, options: EvalOpti
         rootCause: report?.root_cause ?? `(${rca.status})`,
         evidenceTokens: evidence.token_estimate ?? 0,
         evidenceChars: JSON.stringify(evidence.evidence ?? {}).length,
+        toolCalls: rca.usage?.toolCalls,
         score,
       });
       if (databaseUrl && historyIds.length) await forgetHistory(config, databaseUrl, historyIds);
       s.done(score.solved ? 'solved' : score.categoryCorrect ? 'category only' : 'missed');
     }
-    out(`\n${formatScores(rows)}\n`);
+    out(`\n${formatScores(rows, { byCompany: true })}\n`);
     if (options.crossValidate) out(`\n${formatCrossValidation(rows)}\n`);
     return rows;
   } finally {
@@ -170,6 +171,7 @@ interface RcaView {
   status: string;
   phase: string;
   report: unknown;
+  usage: Pick<AnalysisUsage, 'toolCalls'> | null;
 }
 
 async function waitRca(api: Api, id: string): Promise<RcaView> {

@@ -93,8 +93,10 @@ export type Scenario = z.infer<typeof ScenarioSchema>;
 export type ScenarioMonitor = z.infer<typeof ScenarioMonitor>;
 export type ScenarioHost = z.infer<typeof ScenarioHost>;
 
-/** Thrown when a scenario file is missing, is not JSON, or does not fit the format; the message names the file and each bad field. */
-/** A StartupError, so `rayne demo` prints it as one clear message. */
+/**
+ * Thrown when a scenario file is missing, is not JSON, or does not fit the format; the message names
+ * the file and each bad field. A StartupError, so `rayne demo` and `rayne eval` print it as one clear message.
+ */
 export class ScenarioError extends StartupError {
   constructor(
     readonly file: string,
@@ -112,9 +114,13 @@ function fieldPath(path: PropertyKey[]): string {
   );
 }
 
+// Zod words an absent field as "expected string, received undefined"; other issues keep its message.
+const missingField: z.core.$ZodErrorMap = (issue) =>
+  issue.code === 'invalid_type' && issue.input === undefined ? `missing (expected ${issue.expected})` : undefined;
+
 /** Validates parsed JSON as a scenario; `source` names it in errors. */
 export function parseScenario(json: unknown, source: string): Scenario {
-  const parsed = ScenarioSchema.safeParse(json);
+  const parsed = ScenarioSchema.safeParse(json, { error: missingField });
   if (!parsed.success)
     throw new ScenarioError(
       source,

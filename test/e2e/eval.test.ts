@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { runRayne, tempHome } from '../support/cli';
 
@@ -10,21 +11,40 @@ describe('rayne eval', () => {
     expect(output).toMatch(/\[32\/32\] storefront-web-host-cpu \.\.\. ok/);
     const line = (prefix: string) => output.split('\n').find((l) => l.startsWith(prefix))!;
     const figures =
-      /solved=(\d+)\/32 top3=(\d+)\/32 evidence_recall=(\d+)\/32 category_accuracy=(\d\.\d\d) committed_accuracy=\S+ median_evidence_tokens=(\d+)$/;
+      /solved=(\d+)\/32 top3=(\d+)\/32 evidence_recall=(\d+)\/32 category_accuracy=(\d\.\d\d) committed_accuracy=\S+ median_evidence_tokens=(\d+) median_tool_calls=(\S+) max_tool_calls=(\S+)$/;
     const inSample = line('solved=').match(figures);
     expect(inSample).not.toBeNull();
     expect(output).toMatch(/solved by verdict: /);
     expect(output).toMatch(/confirmed or likely answers right: /);
+    // The offline analyst reads the prefetched bundle and calls no tools.
+    expect(output).toMatch(/tool calls per investigation: median 0, max 0/);
+    expect(inSample!.slice(6)).toEqual(['0', '0']);
     // Cross-validation refits the weights per company: each of the five is scored on weights decided without it.
     const crossValidated = line('cv_solved=').match(figures);
     expect(crossValidated).not.toBeNull();
-    for (const company of ['Brightcart', 'Cedar Health', 'Lumen Pay', 'Quillmetrics', 'Skyline Arcade'])
-      expect(output).toMatch(new RegExp(`  ${company}: solved \\d+/\\d+, top-3`));
+    // Each company gets an in-sample line (with recall and committed answers) and a cross-validated one.
+    for (const company of ['Brightcart', 'Cedar Health', 'Lumen Pay', 'Quillmetrics', 'Skyline Arcade']) {
+      expect(output).toMatch(
+        new RegExp(`^  ${company}: solved \\d+/\\d+, top-3 \\d+/\\d+, recall \\d+/\\d+, committed right \\d+/\\d+$`, 'm'),
+      );
+      expect(output).toMatch(new RegExp(`^  ${company}: solved \\d+/\\d+, top-3 \\d+/\\d+$`, 'm'));
+    }
     // Floors under the measured figures, so a regression in evidence or analysis fails here.
     expect(Number(crossValidated![1])).toBeGreaterThanOrEqual(21);
     expect(Number(inSample![3])).toBeGreaterThanOrEqual(30);
     expect(Number(inSample![5])).toBeLessThanOrEqual(12_000);
   }, 300_000);
+
+  it('names the file and field of a malformed scenario, without a stack trace', async () => {
+    const dir = tempHome('eval-scenarios');
+    const scenario = JSON.parse(fs.readFileSync(path.join(ROOT, 'scenarios/storefront-web-host-cpu.json'), 'utf8'));
+    scenario.datadog.logs[3].offset_s = 'soon';
+    fs.writeFileSync(path.join(dir, 'broken.json'), JSON.stringify(scenario));
+    const { code, stderr } = await runRayne(['eval', dir], { RAYNE_HOME: tempHome('eval') });
+    expect(code).toBe(1);
+    expect(stderr).toContain(`${path.join(dir, 'broken.json')}: datadog.logs[3].offset_s: Invalid input: expected number`);
+    expect(stderr).not.toMatch(/^\s+at /m);
+  });
 
   it('says what is wrong with a folder that holds no scenarios', async () => {
     const { code, output } = await runRayne(['eval', path.join(ROOT, 'src')], { RAYNE_HOME: tempHome('eval') });

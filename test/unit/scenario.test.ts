@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadScenario, materializeScenario, parseScenario, type Scenario, ScenarioError } from '../../src/demo/scenario';
+import { StartupError } from '../../src/errors';
 
 const SCENARIOS_DIR = path.join(__dirname, '..', '..', 'scenarios');
 const STOREFRONT = path.join(SCENARIOS_DIR, 'storefront-web-host-cpu.json');
@@ -33,7 +34,31 @@ describe('scenario files', () => {
     for (const file of files) expect(loadScenario(path.join(SCENARIOS_DIR, file)).id).toBe(path.basename(file, '.json'));
   });
 
-  it('names the file and each bad field', () => {
+  it('names the file and a missing required field, as a StartupError the CLI prints without a stack', () => {
+    const json = storefrontJson();
+    delete json.expected.culprit_terms;
+    const file = writeTemp('no-culprits.json', JSON.stringify(json));
+    const err = scenarioError(() => loadScenario(file));
+    expect(err).toBeInstanceOf(StartupError);
+    expect(err.message).toBe(`${file}: expected.culprit_terms: missing (expected array)`);
+  });
+
+  it('names the file and the path of a wrong type deep in an array', () => {
+    const json = storefrontJson();
+    json.datadog.logs[3].offset_s = '-120';
+    const file = writeTemp('string-offset.json', JSON.stringify(json));
+    expect(scenarioError(() => loadScenario(file)).message).toBe(
+      `${file}: datadog.logs[3].offset_s: Invalid input: expected number, received string`,
+    );
+  });
+
+  it("names the file and the parser's message for a file that is not JSON", () => {
+    const text = '{"id": "x",\n "title": }';
+    const file = writeTemp('bad.json', text);
+    expect(scenarioError(() => loadScenario(file)).message).toContain(`${file}: not valid JSON: Unexpected token '}'`);
+  });
+
+  it('lists each bad field when there are several', () => {
     const json = storefrontJson();
     json.datadog.logs[3].status = 5;
     delete json.datadog.monitor.query;
@@ -51,10 +76,8 @@ describe('scenario files', () => {
     expect(scenarioError(() => parseScenario(json, 'inline')).problems).toEqual([expect.stringMatching(/^expected\.category: /)]);
   });
 
-  it('says so for a missing file and for bad JSON', () => {
+  it('says so for a missing file', () => {
     expect(scenarioError(() => loadScenario('/nonexistent/scenario.json')).message).toBe('/nonexistent/scenario.json: file not found');
-    const file = writeTemp('bad.json', '{"id": ');
-    expect(scenarioError(() => loadScenario(file)).message).toMatch(/bad\.json: not valid JSON/);
   });
 
   it('keeps fields it does not know', () => {

@@ -1,4 +1,11 @@
-import { evidenceRecalled, formatScores, scoreReport, summarizeScores, type ScoreRow } from '../../src/analysis/scoring';
+import {
+  evidenceRecalled,
+  formatCompanyScores,
+  formatScores,
+  scoreReport,
+  summarizeScores,
+  type ScoreRow,
+} from '../../src/analysis/scoring';
 
 const row = (
   scenario: string,
@@ -131,7 +138,19 @@ describe('summarizeScores', () => {
       medianEvidenceTokens: 0,
       medianEvidenceChars: 0,
       byVerdict: [],
+      toolCalls: undefined,
     });
+  });
+
+  it('takes the median and maximum tool calls over the rows that recorded them', () => {
+    const rows = [
+      row('a', true, true, 1, { toolCalls: 4 }),
+      row('b', true, true, 1, { toolCalls: 0 }),
+      row('c', true, true, 1),
+      row('d', true, true, 1, { toolCalls: 9 }),
+      row('e', true, true, 1, { toolCalls: 1 }),
+    ];
+    expect(summarizeScores(rows).toolCalls).toEqual({ median: 2.5, max: 9 });
   });
 
   it('prints a table per scenario and ends with the line scripts read', () => {
@@ -139,8 +158,49 @@ describe('summarizeScores', () => {
     const lines = text.split('\n');
     expect(lines[0]).toMatch(/^scenario\s+expected\s+got/);
     expect(text).toMatch(/checkout\s+deployment\s+deployment\s+-\s+-\s+yes\s+yes\s+yes\s+yes\s+yes\s+1200/);
+    expect(lines).toContain('tool calls per investigation: not recorded');
     expect(lines.at(-1)).toBe(
-      'solved=1/2 top3=1/2 evidence_recall=2/2 category_accuracy=0.50 committed_accuracy=- median_evidence_tokens=1301',
+      'solved=1/2 top3=1/2 evidence_recall=2/2 category_accuracy=0.50 committed_accuracy=- median_evidence_tokens=1301 median_tool_calls=- max_tool_calls=-',
     );
+  });
+
+  it('prints the tool calls per investigation and appends them to the last line', () => {
+    const rows = [
+      row('checkout', true, true, 10, { toolCalls: 2 }),
+      row('cart', true, true, 10, { toolCalls: 5 }),
+      row('search', true, true, 10, { toolCalls: 3 }),
+    ];
+    const lines = formatScores(rows).split('\n');
+    expect(lines).toContain('tool calls per investigation: median 3, max 5');
+    expect(lines.at(-1)).toMatch(/ median_evidence_tokens=10 median_tool_calls=3 max_tool_calls=5$/);
+  });
+
+  it('adds a line per company before the last line only when asked', () => {
+    const rows = [row('a', true, true, 1, { company: 'Lumen Pay' }), row('b', false, true, 1, { company: 'Brightcart' })];
+    const lines = formatScores(rows, { byCompany: true }).split('\n');
+    expect(lines.slice(-4, -1)).toEqual(['per company:', ...formatCompanyScores(rows)]);
+    expect(lines.at(-1)).toMatch(/^solved=1\/2 /);
+    expect(formatScores(rows)).not.toContain('per company:');
+  });
+});
+
+describe('formatCompanyScores', () => {
+  it("counts each company's solved, top-3, recalled and committed answers, companies by name", () => {
+    const rows = [
+      row('a', true, true, 1, { company: 'Lumen Pay', verdict: 'confirmed' }),
+      row('b', false, true, 1, { company: 'Lumen Pay', verdict: 'likely', evidenceRecalled: false }),
+      row('c', false, false, 1, {
+        company: 'Lumen Pay',
+        verdict: 'inconclusive',
+        score: { categoryCorrect: false, culpritFound: true, solved: false, top3: true },
+      }),
+      row('d', true, true, 1, { company: 'Brightcart' }),
+      row('e', false, true, 1),
+    ];
+    expect(formatCompanyScores(rows)).toEqual([
+      '  Brightcart: solved 1/1, top-3 1/1, recall 1/1, committed right 0/0',
+      '  Lumen Pay: solved 1/3, top-3 2/3, recall 2/3, committed right 1/2',
+      '  unknown: solved 0/1, top-3 0/1, recall 1/1, committed right 0/0',
+    ]);
   });
 });
