@@ -13,6 +13,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { runReadTool, type ToolContext } from '../src/analysis/claude-tool-runner';
 import { investigate, type Observation } from '../src/analysis/investigator';
+import { COMMIT_AT, crossValidatedConfidence, fitCalibration } from '../src/analysis/investigator/calibration';
+import type { AnswerFeatures } from '../src/analysis/investigator/conclude';
 import { scoreReport } from '../src/analysis/scoring';
 import type { AlertContext } from '../src/contracts/rca';
 import { DatadogLinks } from '../src/datadog/links';
@@ -56,6 +58,7 @@ interface Run {
   category: string;
   confidence: number;
   rootCause: string;
+  features: AnswerFeatures;
 }
 
 async function investigateScenario(scenario: Scenario, baseUrl: string, alertTime: Date): Promise<Run> {
@@ -95,6 +98,7 @@ async function investigateScenario(scenario: Scenario, baseUrl: string, alertTim
         category: move.report.category,
         confidence: move.report.confidence,
         rootCause: move.report.root_cause,
+        features: move.conclusion.features,
       };
     }
     for (const call of move.calls) {
@@ -142,6 +146,7 @@ async function main() {
   const calls: number[] = [];
   let solved = 0;
   let top3 = 0;
+  const answers: Array<{ group: string; features: AnswerFeatures; right: boolean }> = [];
   try {
     for (const file of files) {
       const scenario = loadScenario(file);
@@ -154,6 +159,7 @@ async function main() {
         times.push(run.ms);
       }
       calls.push(run!.calls);
+      answers.push({ group: String(scenario.alert.org_name ?? 'unknown'), features: run!.features, right: run!.solved });
       solved += run!.solved ? 1 : 0;
       top3 += run!.top3 ? 1 : 0;
       console.log(
@@ -164,6 +170,18 @@ async function main() {
   } finally {
     await sandbox.close();
   }
+  const cv = crossValidatedConfidence(answers);
+  const committed = cv.filter((a) => a.confidence >= COMMIT_AT);
+  const meanConfidence = cv.reduce((s, a) => s + a.confidence, 0) / Math.max(1, cv.length);
+  console.log(
+    `\ncalibration, each company's confidence fitted on the others: mean ${meanConfidence.toFixed(2)} against ${solved}/${files.length} solved; ` +
+      `committed (>= ${COMMIT_AT}) ${committed.filter((a) => a.right).length}/${committed.length} right`,
+  );
+  for (const group of [...new Set(answers.map((a) => a.group))])
+    console.log(
+      `  ${group}: solved ${answers.filter((a) => a.group === group && a.right).length}/${answers.filter((a) => a.group === group).length}`,
+    );
+  console.log(`fitted on all: ${JSON.stringify(fitCalibration(answers))}`);
   const p50 = percentile(times, 50);
   const base = percentile(baselines, 50);
   console.log(

@@ -1,9 +1,6 @@
 import { estimateCostUsd } from '../analysis/claude';
-import { analyseOffline } from '../analysis/offline';
 import { finishReport, type RcaReport, type SubmittedAnalysis } from '../analysis/report';
 import type { Db } from '../db/pool';
-import { RayneFailure } from '../errors';
-import type { EvidenceBundle } from '../evidence/bundle';
 import type { SimilarityProviders } from '../similarity/providers';
 import type { AnalysisPlan, AnalystName, ReportSummary } from '../contracts/rca';
 import { RcaStore } from '../rca/store';
@@ -60,12 +57,6 @@ const summaryOf = (report: RcaReport): ReportSummary => ({
   verdict: report.verdict,
 });
 
-async function loadBundle(rcas: RcaStore, rcaId: string): Promise<EvidenceBundle> {
-  const bundle = await rcas.bundle(rcaId);
-  if (!bundle) throw new RayneFailure('NotFound', `RCA ${rcaId} has no evidence`);
-  return bundle;
-}
-
 /** Every analyst's report is stored here, so its verdict is added here: the one place code decides it. */
 async function saveReport(rcas: RcaStore, rcaId: string, result: SubmittedAnalysis): Promise<RcaReport> {
   const report = finishReport(result.report);
@@ -73,7 +64,7 @@ async function saveReport(rcas: RcaStore, rcaId: string, result: SubmittedAnalys
   return report;
 }
 
-/** Analysis steps besides the LLM turns: choosing the analyst, the offline analyst, storing and indexing reports. */
+/** Analysis steps besides the analysts' turns: choosing the analyst, storing and indexing reports. */
 export const createAnalysisActivities = ({ db, similarity, links, analysis }: AnalysisDeps) => {
   const rcas = new RcaStore(db);
   return reportingFailures({
@@ -82,13 +73,6 @@ export const createAnalysisActivities = ({ db, similarity, links, analysis }: An
       const plan = chooseAnalyst(analysis, override);
       await rcas.setAnalyst(rcaId, plan);
       return plan;
-    },
-
-    /** The offline analyst; `note` (why the configured analyst gave no report) goes into the report's missing data. */
-    async runOfflineAnalysis(rcaId: string, note?: string): Promise<ReportSummary> {
-      const result = analyseOffline(await loadBundle(rcas, rcaId));
-      if (note) result.report.missing_data.unshift(note);
-      return summaryOf(await saveReport(rcas, rcaId, result));
     },
 
     /** Stores a finished analysis, priced by its model (an upsert: a retry rewrites it, the notebook fields stay). */

@@ -1,6 +1,7 @@
 import { type AnalysisDeps, createAnalysisActivities } from './analysis';
 import { createEvidenceActivities, type EvidenceDeps } from './evidence';
 import { createGithubActivities, type GithubDeps } from './github';
+import { createInvestigationActivities } from './investigation';
 import { createLlmActivities, type LlmDeps } from './llm';
 import { createNotebookActivities } from './notebook';
 import { createPrefetchActivities, type PrefetchDeps } from './prefetch';
@@ -16,6 +17,7 @@ export const createActivities = (deps: ActivityDeps) => ({
   ...createPrefetchActivities(deps),
   ...createEvidenceActivities(deps),
   ...createAnalysisActivities(deps),
+  ...createInvestigationActivities(deps),
   ...createLlmActivities(deps),
   ...createNotebookActivities(deps),
   ...createGithubActivities(deps),

@@ -5,9 +5,9 @@ import type { AccountStore } from '../accounts/store';
 import { buildTurnRequest, answerBlocks, estimateCostUsd, toTurnFailure, turnOutcome, type TurnOutcome } from '../analysis/claude';
 import { fromOllamaReply, toOllamaChat, toOllamaFailure } from '../analysis/ollama';
 import { dataBlock, evidenceMessage, SYSTEM_PROMPT } from '../analysis/claude-prompt';
-import { analyseOffline } from '../analysis/offline';
 import { bounded, runReadTool, type ToolContext } from '../analysis/claude-tool-runner';
 import { type AnalysisTask, callKey, describeIssues, offersReadTool, RCA_TASK } from '../analysis/claude-tools';
+import type { SubmittedReport } from '../analysis/report';
 import { ConversationStore, type StoredMessage, toolUses } from '../analysis/conversation';
 import type { Db } from '../db/pool';
 import { estimateTokens } from '../evidence/bundle';
@@ -79,6 +79,8 @@ export interface ConversationSpec<R> {
   plan(id: string): Promise<{ analyst?: string | null; model?: string | null }>;
   /** The account, window and similarity search the read tools of this run use. */
   toolContext(id: string): Promise<ToolContext>;
+  /** Where a tool's output is cut (TOOL_OUTPUT_MAX_CHARS when unset): a model's context is bounded. */
+  maxToolChars?: number;
 }
 
 /** Claude and Ollama turns over lazily built clients; both answer in the Messages API's shape. */
@@ -163,89 +165,112 @@ export function createConversation<R>(deps: Pick<LlmDeps, 'anthropic' | 'ollama'
       return outcome;
     },
 
-    /**
-     * Runs one tool call of the conversation and appends its tool_result, once per tool_use id
-     * (a retry returns what was recorded). Tool failures, bad input, tools the task does not
-     * offer and repeats of an earlier identical call become error results; the submit tool is
-     * answered with its validation errors. Throws NotFound for a tool_use the conversation lacks.
-     */
-    async tool(id: string, call: ToolCall): Promise<ToolOutcome> {
-      const recorded = await store.findToolResult(id, call.id);
-      if (recorded) return toolOutcome(recorded);
-      const uses = toolUses(await store.load(id));
-      const index = uses.findIndex((u) => u.id === call.id);
-      if (index < 0) throw new RayneFailure('NotFound', `${id} has no tool call ${call.id}`);
-      // The stored call is the truth: it is what the model will see answered.
-      const use = uses[index]!;
-      const answer = async (text: string, isError: boolean) =>
-        toolOutcome(
-          await store.appendToolResult(id, {
-            type: 'tool_result',
-            tool_use_id: use.id,
-            content: text,
-            ...(isError ? { is_error: true } : {}),
-          }),
-        );
+    /** One tool call of the conversation; see answerToolCalls. */
+    tool: answerToolCalls(spec),
+  };
+}
 
-      if (use.name === task.submit.name) {
-        const parsed = task.submit.schema.safeParse(use.input);
-        return parsed.success
-          ? answer('Received.', false)
-          : answer(
-              `The input does not match the schema: ${describeIssues(parsed.error)}. Call ${task.submit.name} again with these fields fixed.`,
-              true,
-            );
-      }
-      if (!offersReadTool(task, use.name)) return answer(`Unknown tool "${use.name}"; the tools are listed in the request.`, true);
-      const key = callKey(use.name, use.input);
-      if (uses.slice(0, index).some((u) => callKey(u.name, u.input) === key)) {
-        return answer(
-          `${REFUSED}this exact call (${use.name} with the same arguments) was already made in this investigation; use its result above, or change the arguments.`,
-          true,
-        );
-      }
-      const ctx = await spec.toolContext(id);
-      let output: string;
-      try {
-        output = await runReadTool(use.name, use.input, ctx);
-      } catch (err) {
-        return answer(`${use.name} failed: ${bounded((err as Error).message ?? String(err), 1000)}`, true);
-      }
-      return answer(dataBlock(use.name, bounded(output)), false);
-    },
+/**
+ * Runs one tool call of a conversation and appends its tool_result, once per tool_use id (a retry
+ * returns what was recorded). Tool failures, bad input, tools the task does not offer and repeats
+ * of an earlier identical call become error results; the submit tool is answered with its
+ * validation errors. Throws NotFound for a tool_use the conversation lacks.
+ */
+export function answerToolCalls<R>(spec: Pick<ConversationSpec<R>, 'store' | 'task' | 'toolContext' | 'maxToolChars'>) {
+  const { store, task } = spec;
+  return async function tool(id: string, call: ToolCall): Promise<ToolOutcome> {
+    const recorded = await store.findToolResult(id, call.id);
+    if (recorded) return toolOutcome(recorded);
+    const uses = toolUses(await store.load(id));
+    const index = uses.findIndex((u) => u.id === call.id);
+    if (index < 0) throw new RayneFailure('NotFound', `${id} has no tool call ${call.id}`);
+    // The stored call is the truth: it is what the model will see answered.
+    const use = uses[index]!;
+    const answer = async (text: string, isError: boolean) =>
+      toolOutcome(
+        await store.appendToolResult(id, {
+          type: 'tool_result',
+          tool_use_id: use.id,
+          content: text,
+          ...(isError ? { is_error: true } : {}),
+        }),
+      );
+
+    if (use.name === task.submit.name) {
+      const parsed = task.submit.schema.safeParse(use.input);
+      return parsed.success
+        ? answer('Received.', false)
+        : answer(
+            `The input does not match the schema: ${describeIssues(parsed.error)}. Call ${task.submit.name} again with these fields fixed.`,
+            true,
+          );
+    }
+    if (!offersReadTool(task, use.name)) return answer(`Unknown tool "${use.name}"; the tools are listed in the request.`, true);
+    const key = callKey(use.name, use.input);
+    if (uses.slice(0, index).some((u) => callKey(u.name, u.input) === key)) {
+      return answer(
+        `${REFUSED}this exact call (${use.name} with the same arguments) was already made in this investigation; use its result above, or change the arguments.`,
+        true,
+      );
+    }
+    const ctx = await spec.toolContext(id);
+    let output: string;
+    try {
+      output = await runReadTool(use.name, use.input, ctx);
+    } catch (err) {
+      return answer(`${use.name} failed: ${bounded((err as Error).message ?? String(err), 1000)}`, true);
+    }
+    return answer(dataBlock(use.name, bounded(output, spec.maxToolChars)), false);
   };
 }
 
 /** The RCA analyst (Claude or Ollama): its conversation in rca_messages, opened with the evidence bundle. */
-export const createLlmActivities = (deps: LlmDeps) => {
-  const { db, accounts, similarity, similar } = deps;
+/** The account, window and similarity search an RCA's read tools use; NotConfigured when its Datadog account is gone. */
+export function rcaToolContext({ db, accounts, similarity, similar }: Pick<LlmDeps, 'db' | 'accounts' | 'similarity' | 'similar'>) {
   const rcas = new RcaStore(db);
+  return async (rcaId: string): Promise<ToolContext> => {
+    const run = await rcas.accountAndBundle(rcaId);
+    if (!run) throw new RayneFailure('NotFound', `RCA ${rcaId} does not exist`);
+    const { account, bundle } = run;
+    const credentials = await accounts.credentials(account);
+    if (!credentials) throw noDatadogAccount(account);
+    const to = bundle ? new Date(bundle.window.to) : new Date();
+    return {
+      selfId: rcaId,
+      account,
+      credentials,
+      similarity,
+      similar,
+      window: { from: bundle ? new Date(bundle.window.from) : new Date(to.getTime() - 30 * 60_000), to },
+    };
+  };
+}
+
+/** The report the investigating analyst submitted in its conversation, if it has one yet. */
+export async function investigationReport(store: ConversationStore, rcaId: string): Promise<SubmittedReport | undefined> {
+  const submit = toolUses(await store.load(rcaId))
+    .filter((u) => u.name === RCA_TASK.submit.name)
+    .at(-1);
+  const parsed = submit && RCA_TASK.submit.schema.safeParse(submit.input);
+  return parsed?.success ? parsed.data : undefined;
+}
+
+export const createLlmActivities = (deps: LlmDeps) => {
+  const { db } = deps;
+  const rcas = new RcaStore(db);
+  const investigations = new ConversationStore(db, 'rca_investigation_messages');
   const rca = createConversation(deps, {
     store: new ConversationStore(db),
     task: RCA_TASK,
     async opening(rcaId) {
       const bundle = await rcas.bundle(rcaId);
       if (!bundle) throw new RayneFailure('NotFound', `RCA ${rcaId} has no evidence bundle; the analysis runs after the evidence step`);
-      // The offline rules' ranking is the model's starting point: hypotheses to confirm or refute.
-      return { system: SYSTEM_PROMPT, first: evidenceMessage(bundle, analyseOffline(bundle).report.hypotheses) };
+      // The investigating analyst's ranking is the model's starting point: hypotheses to confirm or refute.
+      const investigated = await investigationReport(investigations, rcaId);
+      return { system: SYSTEM_PROMPT, first: evidenceMessage(bundle, investigated?.hypotheses ?? []) };
     },
     plan: (rcaId) => rcas.plannedAnalyst(rcaId),
-    async toolContext(rcaId) {
-      const run = await rcas.accountAndBundle(rcaId);
-      if (!run) throw new RayneFailure('NotFound', `RCA ${rcaId} does not exist`);
-      const { account, bundle } = run;
-      const credentials = await accounts.credentials(account);
-      if (!credentials) throw noDatadogAccount(account);
-      const to = bundle ? new Date(bundle.window.to) : new Date();
-      return {
-        selfId: rcaId,
-        account,
-        credentials,
-        similarity,
-        similar,
-        window: { from: bundle ? new Date(bundle.window.from) : new Date(to.getTime() - 30 * 60_000), to },
-      };
-    },
+    toolContext: rcaToolContext(deps),
   });
   return reportingFailures({
     /** One RCA model turn; see createConversation's `turn`. */

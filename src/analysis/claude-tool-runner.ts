@@ -58,6 +58,30 @@ export function bounded(text: string, max = TOOL_OUTPUT_MAX_CHARS): string {
   return `${text.slice(0, max)}\n[truncated: ${max} of ${text.length} characters shown; narrow the query or the time range for the rest]`;
 }
 
+/**
+ * Datadog's per-process and per-container metrics carry these tags (the process check's
+ * process_name, the Kubernetes and container checks' workload names): a host's total says that
+ * it is busy, the breakdown says who.
+ */
+const BREAKDOWN = { metric: /^(system\.processes|kubernetes|container|docker|containerd)\./, by: 'process_name,kube_container_name,kube_daemon_set,kube_deployment,container_name' };
+const BREAKDOWN_KEPT = 3;
+
+/** The groups of a metric on one scope, the ones that rose most first. */
+async function breakdownOf(call: DatadogCall, name: string, scope: string, from: Date, to: Date) {
+  const query = `avg:${name}{${scope}} by {${BREAKDOWN.by}}`;
+  const result = await call(`query metric ${query}`, (c) =>
+    new v1.MetricsApi(c).queryMetrics({ from: Math.floor(from.getTime() / 1000), to: Math.ceil(to.getTime() / 1000), query }),
+  );
+  return (result.series ?? [])
+    .flatMap((s) => {
+      const summary = summariseSeries(name, query, s.scope ?? '', (s.pointlist ?? []) as Array<[number, number | null]>, to.getTime());
+      const group = (s.tagSet ?? []).filter((t) => !t.endsWith(':N/A')).join(',');
+      return summary && group ? [{ group, first: summary.points[0]?.[1] ?? 0, recent: summary.recent }] : [];
+    })
+    .sort((a, b) => b.recent - b.first - (a.recent - a.first))
+    .slice(0, BREAKDOWN_KEPT);
+}
+
 /** Every metric active on a host or under tags, each queried over that scope and summarised. */
 async function scopeMetrics(call: DatadogCall, filter: { host?: string; tagFilter?: string }, from: Date, to: Date) {
   const active = await call('list active metrics', (c) =>
@@ -65,7 +89,7 @@ async function scopeMetrics(call: DatadogCall, filter: { host?: string; tagFilte
   );
   const names = (active.metrics ?? []).slice(0, MAX_SCOPE_METRICS);
   const scope = filter.host ? `host:${filter.host}` : filter.tagFilter!;
-  const series = [];
+  const series: Array<Record<string, unknown>> = [];
   for (const name of names) {
     const query = `avg:${name}{${scope}}`;
     const result = await call(`query metric ${query}`, (c) =>
@@ -73,7 +97,9 @@ async function scopeMetrics(call: DatadogCall, filter: { host?: string; tagFilte
     );
     const first = result.series?.[0];
     const summary = first && summariseSeries(name, query, scope, (first.pointlist ?? []) as Array<[number, number | null]>, to.getTime());
-    if (summary) series.push({ ...summary, points: summary.points.map(([t, v]) => [new Date(t).toISOString(), v]) });
+    if (!summary) continue;
+    const top = BREAKDOWN.metric.test(name) ? await breakdownOf(call, name, scope, from, to) : [];
+    series.push({ ...summary, points: summary.points.map(([t, v]) => [new Date(t).toISOString(), v]), ...(top.length ? { top } : {}) });
   }
   return JSON.stringify({
     scope,

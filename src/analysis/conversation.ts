@@ -25,8 +25,11 @@ export interface ToolUse {
   input: unknown;
 }
 
-/** Where conversations live: an RCA's in rca_messages, an issue triage's in github_triage_messages. */
-const TABLES = { rca_messages: 'rca_id', github_triage_messages: 'triage_id' } as const;
+/**
+ * Where conversations live: a model's RCA in rca_messages, the investigating analyst's in
+ * rca_investigation_messages, an issue triage's in github_triage_messages.
+ */
+const TABLES = { rca_messages: 'rca_id', rca_investigation_messages: 'rca_id', github_triage_messages: 'triage_id' } as const;
 export type ConversationTable = keyof typeof TABLES;
 
 /** An analyst's conversation: append-only, except that a retried turn overwrites its own row. */

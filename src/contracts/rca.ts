@@ -26,6 +26,9 @@ export interface LoopTally {
 }
 
 /** One tool call of a turn, as the workflow passes it back. */
+/** How long the investigating analyst may go on: turns (each reads one level of the chain) and wall time. */
+export const INVESTIGATION_LIMITS = { maxTurns: 8, maxMs: 120_000 };
+
 export interface ToolCall {
   id: string;
   name: string;

@@ -49,6 +49,14 @@ export interface MetricEvidence {
   link: string;
 }
 
+/** One read of the investigating analyst: the tool, its input, and what came back, condensed. */
+export interface InvestigationRead {
+  tool: string;
+  input: Record<string, unknown>;
+  ok: boolean;
+  result: string;
+}
+
 export interface SimilarIncident {
   id: string;
   title: string;
@@ -81,6 +89,8 @@ export interface EvidenceBundle {
   events: EventEvidence[];
   metrics: MetricEvidence[];
   similar: SimilarIncident[];
+  /** What the investigating analyst read after the prefetch, call by call: the rest of the evidence. */
+  investigation?: InvestigationRead[];
   missing: Array<{ source: string; reason: string }>;
   omitted: Record<string, number>;
   tokenEstimate: number;

@@ -1,7 +1,7 @@
 import type { AnalysisResult, RcaReport, StoredReport } from '../analysis/report';
 import type { AnalysisPlan, AnalysisUsage, AnalystName, RcaPhase, Role, SourceOutcome } from '../contracts/rca';
 import { type Db, inTransaction } from '../db/pool';
-import type { EvidenceBundle } from '../evidence/bundle';
+import type { EvidenceBundle, InvestigationRead } from '../evidence/bundle';
 
 /** A prefetched source with what it fetched. */
 export interface StoredSource extends SourceOutcome {
@@ -152,6 +152,14 @@ export class RcaStore {
        ON CONFLICT (rca_id) DO UPDATE SET bundle = excluded.bundle, summary = excluded.summary, token_estimate = excluded.token_estimate, created_at = now()`,
       [rcaId, JSON.stringify(bundle), summary, bundle.tokenEstimate],
     );
+  }
+
+  /** Adds what the investigating analyst read to the bundle (a retry writes the same reads again). */
+  async saveInvestigation(rcaId: string, reads: InvestigationRead[]): Promise<void> {
+    await this.db.query(`UPDATE rca_evidence SET bundle = jsonb_set(bundle, '{investigation}', $2::jsonb) WHERE rca_id = $1`, [
+      rcaId,
+      JSON.stringify(reads),
+    ]);
   }
 
   /** The evidence bundle; undefined before the evidence step. */

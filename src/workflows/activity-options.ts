@@ -23,6 +23,15 @@ export const PREFETCH_OPTIONS: ActivityOptions = {
   retry: retrying({ initialInterval: '2s', maximumInterval: '30s', maximumAttempts: 5 }),
 };
 
+/**
+ * The investigating analyst's turns (a pure function over Postgres) and its reads of Datadog: a
+ * read that fails is answered as missing evidence, so retries here are for Postgres and a lost worker.
+ */
+export const INVESTIGATION_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '1m',
+  retry: retrying({ initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 5 }),
+};
+
 /** Datadog's notebook API: transient failures retry; the report stays in Postgres whatever happens. */
 export const NOTEBOOK_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '1m',

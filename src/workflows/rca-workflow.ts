@@ -1,12 +1,14 @@
-import { log, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { ApplicationFailure, log, patched, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { SubmittedReport } from '../analysis/report';
 import { failureReason } from '../errors';
-import { NOTEBOOK_OPTIONS, PREFETCH_OPTIONS, STORE_OPTIONS } from './activity-options';
-import { modelActivities, runAnalystLoop } from './analyst-loop';
+import { INVESTIGATION_OPTIONS, NOTEBOOK_OPTIONS, PREFETCH_OPTIONS, STORE_OPTIONS } from './activity-options';
+import { type LoopResult, modelActivities, runAnalystLoop } from './analyst-loop';
 import { classifyAlert } from './classify';
 import {
   type AnalysisPlan,
   type EvidenceSource,
+  INVESTIGATION_LIMITS,
   PREFETCH_SOURCES,
   type PrefetchSource,
   rcaStateQuery,
@@ -14,6 +16,7 @@ import {
   type RcaResult,
   type ReportSummary,
   type SourceOutcome,
+  type ToolCall,
 } from '../contracts/rca';
 import { RayneRole } from '../contracts/search-attributes';
 
@@ -21,6 +24,7 @@ const store = proxyActivities<Activities>(STORE_OPTIONS);
 // A missing account is recorded as a skipped source, not failed.
 const prefetch = proxyActivities<Activities>(PREFETCH_OPTIONS);
 const notebooks = proxyActivities<Activities>(NOTEBOOK_OPTIONS);
+const investigation = proxyActivities<Activities>(INVESTIGATION_OPTIONS);
 
 const PREFETCH: Record<PrefetchSource, 'prefetchLogs' | 'prefetchEvents' | 'prefetchHost' | 'prefetchMonitor' | 'prefetchMetrics'> = {
   logs: 'prefetchLogs',
@@ -81,13 +85,15 @@ export async function rcaWorkflow({ eventId, rcaId, analyst, model }: RcaInput):
 
   const plan = await store.planAnalysis(rcaId, { analyst, model });
   result.analyst = plan.analyst;
+  // Runs started before the investigation loop analysed in one activity; their histories must replay.
+  const investigated = patched('investigation-loop') ? await investigate(rcaId, result) : undefined;
+  const offline = (note?: string) =>
+    investigated ? investigation.saveInvestigation(rcaId, investigated, note) : store.runOfflineAnalysis(rcaId, note);
   const summary =
     plan.analyst === 'offline'
-      ? await store.runOfflineAnalysis(rcaId, plan.fallback)
+      ? await offline(plan.fallback)
       : // A rejected key or a model that keeps failing still leaves a report, which says why it is the offline one.
-        await llmLoop(rcaId, plan, result).catch((err) =>
-          store.runOfflineAnalysis(rcaId, `${plan.analyst} analysis failed: ${failureReason(err)}`),
-        );
+        await llmLoop(rcaId, plan, result, offline).catch((err) => offline(`${plan.analyst} analysis failed: ${failureReason(err)}`));
   Object.assign(result, { category: summary.category, rootCause: summary.rootCause, verdict: summary.verdict, phase: 'notebook' });
   await store.setRcaPhase(rcaId, 'notebook');
   try {
@@ -108,8 +114,32 @@ export async function rcaWorkflow({ eventId, rcaId, analyst, model }: RcaInput):
   return result;
 }
 
+/**
+ * The investigating analyst: its policy chooses the calls turn by turn, each call an activity, until
+ * it reports; bounded in turns and time (past either, its next turn must report). It runs for every
+ * RCA: its report is the offline analyst's, and a model's starting hypotheses.
+ */
+async function investigate(rcaId: string, tally: RcaResult): Promise<LoopResult<SubmittedReport>> {
+  const startedAt = Date.now();
+  const steps = {
+    turn: (n: number) =>
+      investigation.investigationTurn(rcaId, n, n >= INVESTIGATION_LIMITS.maxTurns || Date.now() - startedAt > INVESTIGATION_LIMITS.maxMs),
+    tool: (call: ToolCall) => investigation.investigationTool(rcaId, call),
+  };
+  const done = await runAnalystLoop(INVESTIGATION_LIMITS.maxTurns, steps, tally);
+  // The last turn always reports; a loop without one is a policy bug, and says so.
+  if (!done)
+    throw ApplicationFailure.nonRetryable(`the investigation of ${rcaId} gave no report in ${INVESTIGATION_LIMITS.maxTurns} turns`);
+  return done;
+}
+
 /** Claude or Ollama through the shared loop; a loop that ends without a report falls back to the offline analyst. */
-async function llmLoop(rcaId: string, plan: AnalysisPlan, result: RcaResult): Promise<ReportSummary> {
+async function llmLoop(
+  rcaId: string,
+  plan: AnalysisPlan,
+  result: RcaResult,
+  offline: (note: string) => Promise<ReportSummary>,
+): Promise<ReportSummary> {
   const llm = modelActivities(plan.taskQueue);
   const done = await runAnalystLoop(
     plan.maxTurns,
@@ -118,7 +148,7 @@ async function llmLoop(rcaId: string, plan: AnalysisPlan, result: RcaResult): Pr
   );
   if (done) return store.saveReport(rcaId, { ...done, analyst: plan.analyst, model: plan.model, reasoning: [] });
   log.warn('the model gave no report within its turns; using the offline analyst', { rcaId, turns: plan.maxTurns });
-  return store.runOfflineAnalysis(rcaId, `${plan.analyst} gave no report within ${plan.maxTurns} turns`);
+  return offline(`${plan.analyst} gave no report within ${plan.maxTurns} turns`);
 }
 
 /** Folds new feedback into the RCA's similar-incident entry (rca-feedback/{rcaId}/{feedbackId}). */

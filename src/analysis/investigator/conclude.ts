@@ -53,15 +53,19 @@ export interface Conclusion {
   symptomOnset: number;
 }
 
-/** A trouble this long after the alerting service's own failures began is their effect, not their cause. */
-const AFTER_SYMPTOM_MS = 10 * 60_000;
+/** Trouble that began this long after the alert fired is its effect, not its cause. */
+const AFTER_ALERT_MS = 5 * 60_000;
 /** A change at most this long before the trouble may have caused it. */
 const CHANGE_LAG_MS = 3 * 60 * 60_000;
 const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
 const isFailing = (l: SeenLine) => l.level === 'error' || l.level === 'warn' || l.level === 'critical';
 const isNewOrBursting = (l: SeenLine) => l.why.some((w) => w.startsWith('new') || /expected/.test(w));
 
-export const inTrouble = (alertMs: number) => (node: ChainNode, readings: Readings) => troubleOf(node, readings, alertMs).length > 0;
+const alertOf = (ctx: PolicyContext) => ({ alertMs: ctx.alertMs, service: ctx.alert.service ?? ctx.alert.hostname ?? '' });
+
+/** Whether a component states any trouble of its own account: what the policy follows. */
+export const inTrouble = (ctx: PolicyContext) => (node: ChainNode, readings: Readings) =>
+  troubleOf(node, readings, alertOf(ctx)).length > 0;
 
 function pathTo(node: ChainNode, chain: readonly ChainNode[]): ChainNode[] {
   const path = [node];
@@ -106,7 +110,8 @@ function statedWords(t: Trouble): Set<string> {
 function explainingChange(candidate: Pick<Candidate, 'node' | 'path' | 'troubles' | 'onset'>, readings: Readings, alertService: string) {
   const own = contentWords(alertService);
   const onPath = candidate.path.filter((n) => n.depth > 0).map((n) => n.name.toLowerCase());
-  const culprit = candidate.node.depth > 0 ? candidate.node.name.toLowerCase() : undefined;
+  // A rollout names the hosts it went to; only a change to the component itself names it as its subject.
+  const culprit = candidate.node.depth > 0 && candidate.node.shape !== 'host' ? candidate.node.name.toLowerCase() : undefined;
   const stated = new Set(candidate.troubles.flatMap((t) => [...statedWords(t)]).filter((w) => !own.has(w)));
   const related = changesIn(readings).filter(({ event, change }) => {
     if (event.at > candidate.onset + 2 * 60_000 || candidate.onset - event.at > CHANGE_LAG_MS) return false;
@@ -147,7 +152,7 @@ function score(c: Pick<Candidate, 'node' | 'own' | 'troubles' | 'change'>): numb
 
 /** The candidates the readings support, best first. */
 export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
-  const chain = chainOf(ctx, readings, inTrouble(ctx.alertMs));
+  const chain = chainOf(ctx, readings, inTrouble(ctx));
   const [alertNode] = chain;
   const service = alertNode!.name;
   const symptoms = ownLines(alertNode!, readings.lines).filter(isFailing);
@@ -165,28 +170,29 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
   };
 
   for (const node of chain) {
-    const troubles = troubleOf(node, readings, ctx.alertMs).filter((t) => t.onset <= symptomOnset + AFTER_SYMPTOM_MS);
+    const troubles = troubleOf(node, readings, alertOf(ctx)).filter((t) => t.onset <= ctx.alertMs + AFTER_ALERT_MS);
     const own = ownTrouble(troubles);
-    // The alerting service's failures are the symptom; only its own running out or falling over can be a cause.
-    if (node.depth === 0 && own.length === 0) continue;
-    if (troubles.length === 0) continue;
-    const used = own.length ? own : troubles;
+    // A component is a cause by its own running out or falling over; the failures it reports point elsewhere.
+    if (own.length === 0) continue;
     add({
       node,
       path: pathTo(node, chain),
-      troubles: used,
-      own: own.length > 0,
-      category: dominantCategory(used),
-      onset: Math.min(...used.map((t) => t.onset)),
+      troubles: own,
+      own: true,
+      category: dominantCategory(own),
+      onset: Math.min(...own.map((t) => t.onset)),
     });
   }
 
-  // Named but silent: a dependency the failing lines blame that has no logs, host or metrics of its own here.
-  for (const node of chain.filter((n) => n.depth === 1 && !candidates.some((c) => c.node.key === n.key))) {
-    const naming = symptoms.filter((l) => `${l.example}\n${l.template}`.toLowerCase().includes(node.name.toLowerCase()));
+  // Blamed: what a component's failing lines name when the failure points outward (refused, timed
+  // out, rejected, expired), whether or not it reports trouble of its own.
+  for (const node of chain.filter((n) => n.depth > 0 && n.shape !== 'host' && !candidates.some((c) => c.node.key === n.key))) {
+    const parent = chain.find((n) => n.key === node.parent)!;
+    const naming = ownLines(parent, readings.lines)
+      .filter(isFailing)
+      .filter((l) => `${l.example}\n${l.template}`.toLowerCase().includes(node.name.toLowerCase()));
     const reason = naming.map((l) => reasonIn(`${l.template}\n${l.example}`)).find(Boolean);
-    // Only a failure that points outward (refused, timed out, rejected, expired) blames what the line names.
-    if (!reason || OWN_KINDS.has(reason.kind) || ownLines(node, readings.lines).length > 0) continue;
+    if (!reason || OWN_KINDS.has(reason.kind)) continue;
     const first = Math.min(...naming.map((l) => l.firstSeen));
     const loudest = naming.sort((a, b) => b.count - a.count)[0]!;
     add({
@@ -200,7 +206,7 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
           onset: first,
           strength: 0.5,
           source: 'logs',
-          claim: `${service} reports "${loudest.example.split('\n')[0]!.slice(0, 160)}" (${loudest.count} lines since ${hhmm(first)} UTC)`,
+          claim: `${parent.name} reports "${loudest.example.split('\n')[0]!.slice(0, 160)}" (${loudest.count} lines since ${hhmm(first)} UTC)`,
           text: `${loudest.template}\n${loudest.example}`,
           query: loudest.query,
         },
@@ -214,7 +220,7 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
   // Demand: the alerting service's own request metrics far above their baseline before it failed.
   for (const s of readings.series.filter((x) => x.scope.toLowerCase() === `service:${service.toLowerCase()}`)) {
     const anomaly = seriesAnomaly(s);
-    if (metricKindOf(s.metric)?.category !== 'traffic_spike' || !anomaly || anomaly.onset > symptomOnset + AFTER_SYMPTOM_MS) continue;
+    if (metricKindOf(s.metric)?.category !== 'traffic_spike' || !anomaly || anomaly.onset > ctx.alertMs + AFTER_ALERT_MS) continue;
     const trouble: Trouble = {
       mechanism: 'demand rising',
       kind: 'saturation',

@@ -17,8 +17,11 @@ const IPV4 = /\b(\d{1,3}(?:\.\d{1,3}){3})(?::(\d{1,5}))?\b/g;
 const URL_HOST = /\b[a-z][a-z0-9+.-]*:\/\/([^/\s:"'<>\\]{3,})/gi;
 // Two or more labels ending in letters: api.vendor.io, int.corp.net. Code paths (a.b.Class) are dropped below.
 const DOMAIN = /\b((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})\b/gi;
-// A name with a dash and a digit, as hosts and nodes are named: db-main-02, ip-10-1-2-3, node-7f9c.
-const HOST = /\b([a-z][a-z0-9]*(?:-[a-z0-9]+)*-[a-z0-9]*\d[a-z0-9]*(?:-[a-z0-9]+)*)\b/gi;
+// A lower-case name with a dash and a digit, as hosts and nodes are named: db-main-02, ip-10-1-2-3,
+// node-7f9c. Upper-case ones (ORDER-0042) are record ids.
+const HOST = /(?<![\w.-])([a-z][a-z0-9]*(?:-[a-z0-9]+)*-[a-z0-9]*\d[a-z0-9]*(?:-[a-z0-9]+)*)(?![\w-])/g;
+// A thread or worker name in brackets, as Java, Python and Ruby loggers print it: [http-nio-8080-exec-4].
+const THREAD = /\[[^\]\n]*\b(exec|worker|thread|pool|main|task|scheduler|dispatcher|executor)\b[^\]\n]*\]/gi;
 // The object a line says it acted on: `table foo`, `queue "bar"`, `"topic":"baz"`, `index=qux`.
 const OBJECT =
   /\b(table|index|queue|topic|bucket|job|cronjob|cache|partition|keyspace|database|schema|stream|exchange|channel|pool|flag|upstream|backend|cluster|pipeline|vendor|provider|processor|partner|dependency)\b["']?\s*[:= ]\s*["'`]?([A-Za-z_][\w.:/-]{2,80})/gi;
@@ -51,8 +54,9 @@ function push(found: Map<string, Entity>, name: string, shape: EntityShape) {
 }
 
 /** Entities named in one text, in the order they appear by kind: addresses, URL hosts, domains, hosts, objects. */
-export function entitiesIn(text: string): Entity[] {
+export function entitiesIn(raw: string): Entity[] {
   const found = new Map<string, Entity>();
+  const text = raw.replace(THREAD, ' ');
   for (const m of text.matchAll(IPV4)) push(found, m[1]!, 'address');
   for (const m of text.matchAll(URL_HOST)) push(found, m[1]!.toLowerCase(), /^\d/.test(m[1]!) ? 'address' : 'domain');
   for (const m of text.matchAll(DOMAIN)) if (!looksLikeCode(m[1]!)) push(found, m[1]!.toLowerCase(), 'domain');

@@ -17,7 +17,7 @@ export type PolicyMove = { calls: PolicyCall[]; note: string } | { report: Submi
  */
 export function investigate(ctx: ConcludeContext, observations: readonly Observation[], final = false): PolicyMove {
   if (!final) {
-    const calls = nextCalls(ctx, observations, inTrouble(ctx.alertMs));
+    const calls = nextCalls(ctx, observations, inTrouble(ctx));
     if (calls.length) return { calls, note: `reading ${calls.map((c) => c.name).join(', ')}` };
   }
   const readings = readingsOf(observations);

@@ -49,6 +49,8 @@ export interface SeenSeries {
   max: number;
   min: number;
   points: Array<[number, number]>;
+  /** For per-process and per-container metrics: the groups that rose most, with their tags. */
+  top: Array<{ group: string; first: number; recent: number }>;
 }
 
 export interface SeenHost {
@@ -117,6 +119,11 @@ function seriesOf(output: Record<string, unknown>): SeenSeries[] {
     recent: Number(s.recent ?? 0),
     max: Number(s.max ?? 0),
     min: Number(s.min ?? 0),
+    top: (Array.isArray(s.top) ? (s.top as Array<Record<string, unknown>>) : []).map((g) => ({
+      group: String(g.group ?? ''),
+      first: Number(g.first ?? 0),
+      recent: Number(g.recent ?? 0),
+    })),
     points: (Array.isArray(s.points) ? (s.points as Array<[unknown, unknown]>) : []).map(([t, v]): [number, number] => [
       time(t),
       Number(v),
@@ -155,4 +162,30 @@ export function readingsOf(observations: readonly Observation[]): Readings {
 export function unframe(text: string): string {
   const m = /^<untrusted_data kind="[^"]*" id="[^"]*">\n([\s\S]*)\n<\/untrusted_data id="[^"]*">$/.exec(text);
   return m ? m[1]! : text;
+}
+
+/** At most this much of one read goes into the evidence bundle. */
+const READ_MAX_CHARS = 1_500;
+
+/** One read as evidence: a line per template, series, event or host, cut to a bound. */
+export function condenseRead(observation: Observation): string {
+  const { call, ok, text } = observation;
+  const output = ok ? parse(text) : undefined;
+  if (!output) return `failed: ${text.slice(0, 300)}`;
+  const hhmm = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString().slice(11, 16) : '?');
+  let lines: string[];
+  if (call.name === 'search_logs')
+    lines = linesOf(output).map(
+      (l) =>
+        `${l.count} ${l.level} ${[...l.services, ...l.hosts].join(' ')} since ${hhmm(l.firstSeen)}: ${l.example.split('\n')[0]!.slice(0, 200)}`,
+    );
+  else if (call.name === 'get_events') lines = eventsOf(output).map((e) => `${hhmm(e.at)} ${e.title} [${e.tags.slice(0, 4).join(' ')}]`);
+  else if (call.name === 'host_metrics' || call.name === 'scope_metrics' || call.name === 'query_metrics')
+    lines = seriesOf(output).map(
+      (s) =>
+        `${s.metric} ${s.scope}: ${s.points[0]?.[1] ?? '?'} → ${s.recent} (max ${s.max})${s.top.length ? `, led by ${s.top[0]!.group}` : ''}`,
+    );
+  else lines = [text];
+  const joined = lines.join('\n') || '(nothing)';
+  return joined.length > READ_MAX_CHARS ? `${joined.slice(0, READ_MAX_CHARS)}…` : joined;
 }

@@ -26,12 +26,31 @@ export interface Trouble {
   query?: string;
 }
 
-/** Trouble kinds that a component cannot pass on from elsewhere: it is the one running out or falling over. */
-export const OWN_KINDS = new Set<Trouble['kind']>(['exhaustion', 'crash', 'expiry', 'saturation', 'anomaly']);
+/**
+ * Trouble kinds that are the writer's own: it is the one running out, saturated or falling over.
+ * The others (refused, timed out, rejected, expired, failed) point at what the line names.
+ */
+export const OWN_KINDS = new Set<Trouble['kind']>(['exhaustion', 'crash', 'saturation', 'anomaly']);
 
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
-const firstLine = (s: string) => s.split('\n')[0] ?? s;
 const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+
+// Frames of the runtime itself; the first frame outside them is the application code that failed.
+const RUNTIME_FRAME = /^(java|javax|jdk|sun|kotlin|scala|node:|internal\/|org\.springframework|io\.netty|reactor|akka|System\.)/;
+
+/** The first application frame of a stack trace in the text: what the application was doing. */
+export function appFrame(text: string): string | undefined {
+  for (const m of text.matchAll(/^\s*at\s+(?:async\s+)?([\w$.<>/:-]+)/gm)) if (!RUNTIME_FRAME.test(m[1]!)) return m[1];
+  return /File "([^"]+)", line \d+, in (\w+)/.exec(text)?.slice(1).join(' in ');
+}
+
+/** A line as a quote: its first line, the line that states the reason when another, and the application frame. */
+function quoteOf(example: string, phrase: RegExp): string {
+  const lines = example.split('\n').map((l) => l.trim());
+  const stated = lines.find((l) => phrase.test(l)) ?? lines[0]!;
+  const frame = appFrame(example);
+  return [lines[0] !== stated ? clip(lines[0]!, 120) : undefined, clip(stated, 180), frame && `at ${frame}`].filter(Boolean).join(' … ');
+}
 
 /** A line's loudness: new or bursting lines, at error level, many of them. */
 function lineStrength(l: SeenLine): number {
@@ -40,11 +59,13 @@ function lineStrength(l: SeenLine): number {
   return Math.min(1, fresh + level + Math.min(0.2, Math.log10(1 + l.count) / 10));
 }
 
-function fromLines(node: ChainNode, readings: Readings): Trouble[] {
+function fromLines(node: ChainNode, readings: Readings, alertService: string): Trouble[] {
   return ownLines(node, readings.lines).flatMap((l): Trouble[] => {
     const text = `${l.template}\n${l.example}`;
     const reason = reasonIn(text);
     if (!reason) return [];
+    // On another component's host, the alerting service's failures toward something else are not that host's trouble.
+    if (node.depth > 0 && l.services.includes(alertService) && !OWN_KINDS.has(reason.kind)) return [];
     // An info line counts only when what it says is trouble by itself (an OOM kill, a full disk).
     if (l.level !== 'error' && l.level !== 'warn' && l.level !== 'critical' && !OWN_KINDS.has(reason.kind)) return [];
     return [
@@ -55,7 +76,7 @@ function fromLines(node: ChainNode, readings: Readings): Trouble[] {
         onset: l.firstSeen,
         strength: lineStrength(l),
         source: 'logs',
-        claim: `${l.count} ${l.level} lines from ${l.services.join(', ') || l.hosts.join(', ')} since ${hhmm(l.firstSeen)} UTC: "${clip(firstLine(l.example), 160)}"`,
+        claim: `${l.count} ${l.level} lines from ${l.services.join(', ') || l.hosts.join(', ')} since ${hhmm(l.firstSeen)} UTC: "${quoteOf(l.example, reason.phrase)}"`,
         text,
         query: l.query,
       },
@@ -143,13 +164,19 @@ function fromMetrics(node: ChainNode, readings: Readings): Trouble[] {
           onset: anomaly.onset,
           strength: anomaly.strength,
           source: 'metrics',
-          claim: `${s.metric} on ${s.scope} rose to ${round(s.recent)} from a baseline of ${round(s.points[0]?.[1] ?? s.baseline)} (from ${hhmm(anomaly.onset)} UTC)`,
+          claim: `${s.metric} on ${s.scope} rose to ${round(s.recent)} from a baseline of ${round(s.points[0]?.[1] ?? s.baseline)} (from ${hhmm(anomaly.onset)} UTC)${leader(s)}`,
           text: s.metric,
           query: s.query,
         },
       ];
     });
 }
+
+/** The group that rose most, when the series was broken down by process or container. */
+const leader = (s: SeenSeries) => {
+  const top = s.top[0];
+  return top && top.recent > top.first ? `, led by ${top.group} (${round(top.first)} → ${round(top.recent)})` : '';
+};
 
 const round = (n: number) => (Math.abs(n) >= 100 ? Math.round(n) : Math.round(n * 100) / 100);
 
@@ -171,14 +198,14 @@ function fromHost(node: ChainNode, readings: Readings, alertMs: number): Trouble
 }
 
 /** Everything that says a component is in trouble on its own account, earliest first. */
-export function troubleOf(node: ChainNode, readings: Readings, alertMs: number): Trouble[] {
+export function troubleOf(node: ChainNode, readings: Readings, alert: { alertMs: number; service: string }): Trouble[] {
   return [
-    ...fromLines(node, readings),
+    ...fromLines(node, readings, alert.service),
     ...fromEvents(node, readings),
     ...fromMetrics(node, readings),
-    ...fromHost(node, readings, alertMs),
+    ...fromHost(node, readings, alert.alertMs),
   ].sort((a, b) => a.onset - b.onset || b.strength - a.strength);
 }
 
-/** Trouble that is the component's own (running out, falling over, expiring), not a failure it passes on. */
+/** Trouble that is the component's own (running out, saturated, falling over), not a failure it passes on. */
 export const ownTrouble = (troubles: readonly Trouble[]) => troubles.filter((t) => OWN_KINDS.has(t.kind));
