@@ -59,16 +59,21 @@ export function bounded(text: string, max = TOOL_OUTPUT_MAX_CHARS): string {
 }
 
 /**
- * Datadog's per-process and per-container metrics carry these tags (the process check's
- * process_name, the Kubernetes and container checks' workload names): a host's total says that
- * it is busy, the breakdown says who.
+ * The tags Datadog's integrations break a metric down by: the process check by process, the
+ * Kubernetes and container checks by workload, the databases by table, the brokers by queue or
+ * topic. A total says a component is busy; the breakdown says who.
  */
-const BREAKDOWN = { metric: /^(system\.processes|kubernetes|container|docker|containerd)\./, by: 'process_name,kube_container_name,kube_daemon_set,kube_deployment,container_name' };
+const BREAKDOWNS: ReadonlyArray<{ metric: RegExp; by: string }> = [
+  { metric: /^system\.processes\./, by: 'process_name' },
+  { metric: /^(kubernetes|container|docker|containerd)\./, by: 'kube_container_name,kube_daemon_set,kube_deployment,container_name' },
+  { metric: /^(postgresql|mysql|sqlserver|oracle)\./, by: 'table' },
+  { metric: /^(rabbitmq|kafka|sqs|aws\.sqs)\./, by: 'rabbitmq_queue,topic,queuename' },
+];
 const BREAKDOWN_KEPT = 3;
 
 /** The groups of a metric on one scope, the ones that rose most first. */
-async function breakdownOf(call: DatadogCall, name: string, scope: string, from: Date, to: Date) {
-  const query = `avg:${name}{${scope}} by {${BREAKDOWN.by}}`;
+async function breakdownOf(call: DatadogCall, name: string, by: string, scope: string, from: Date, to: Date) {
+  const query = `avg:${name}{${scope}} by {${by}}`;
   const result = await call(`query metric ${query}`, (c) =>
     new v1.MetricsApi(c).queryMetrics({ from: Math.floor(from.getTime() / 1000), to: Math.ceil(to.getTime() / 1000), query }),
   );
@@ -98,7 +103,8 @@ async function scopeMetrics(call: DatadogCall, filter: { host?: string; tagFilte
     const first = result.series?.[0];
     const summary = first && summariseSeries(name, query, scope, (first.pointlist ?? []) as Array<[number, number | null]>, to.getTime());
     if (!summary) continue;
-    const top = BREAKDOWN.metric.test(name) ? await breakdownOf(call, name, scope, from, to) : [];
+    const by = BREAKDOWNS.find((b) => b.metric.test(name))?.by;
+    const top = by ? await breakdownOf(call, name, by, scope, from, to) : [];
     series.push({ ...summary, points: summary.points.map(([t, v]) => [new Date(t).toISOString(), v]), ...(top.length ? { top } : {}) });
   }
   return JSON.stringify({

@@ -31,6 +31,10 @@ export interface Candidate {
   onset: number;
   score: number;
   change?: SeenEvent;
+  /** The word or component that ties the change to the trouble. */
+  relatedBy?: string;
+  /** The deploy that shipped the change, when the change is a merge or a commit. */
+  rollout?: SeenEvent;
   /** Who sent the extra demand, for a traffic candidate. */
   origin?: string;
 }
@@ -95,10 +99,54 @@ function changesIn(readings: Readings) {
   });
 }
 
-/** The words a trouble states its reason in: the matched phrase and the components the text names. */
+// An identifier as code and configs write them: CamelCase, snake_case, kebab-case or dotted.
+const IDENTIFIER = /\b(?:[A-Za-z]+[a-z0-9]*[A-Z][A-Za-z0-9]*|[a-z][a-z0-9]*(?:[_.-][a-z0-9]+)+)\b/g;
+
+/**
+ * The words a trouble states its reason in: the reason phrase itself, the identifiers on the lines
+ * that state it (the pool, the table, the class), and the application frames under them. Hosts and
+ * domains are left out: a change that shares only a dependency's name with a failure does not
+ * explain how it fails.
+ */
 function statedWords(t: Trouble): Set<string> {
-  const phrase = reasonIn(t.text)?.phrase.exec(t.text)?.[0] ?? '';
-  return new Set([...contentWords(phrase), ...entitiesIn(t.text).flatMap((e) => [...contentWords(e.name)])]);
+  const reason = reasonIn(t.text);
+  const lines = t.text.split('\n');
+  const stating = lines.filter((l) => reason?.phrase.test(l));
+  const frames = lines.filter((l) => /^\s*at\s/.test(l) || /File "/.test(l));
+  const places = new Set(
+    entitiesIn(t.text)
+      .filter((e) => e.shape !== 'object')
+      .map((e) => e.name.toLowerCase()),
+  );
+  const identifiers = [...stating, ...frames].flatMap((l) => l.match(IDENTIFIER) ?? []).filter((id) => !places.has(id.toLowerCase()));
+  const phrase = stating.map((l) => reason?.phrase.exec(l)?.[0] ?? '');
+  return contentWords([...phrase, ...identifiers].join(' '));
+}
+
+/** A word in more than this many of the lines and events read says nothing distinctive (sql, request, redis). */
+const DISTINCTIVE_AT_MOST = 3;
+
+/** Words that appear in many of the lines and events read: too widespread to tie a change to a failure. */
+function widespreadWords(readings: Readings): Set<string> {
+  const documents = [...readings.lines.map((l) => `${l.template}\n${l.example}`), ...readings.events.map((e) => `${e.title}\n${e.text}`)];
+  const df = new Map<string, number>();
+  for (const d of documents) for (const w of contentWords(d)) df.set(w, (df.get(w) ?? 0) + 1);
+  return new Set([...df.entries()].filter(([, n]) => n > DISTINCTIVE_AT_MOST).map(([w]) => w));
+}
+
+const DEPLOY = /deploy|sync|rolled|rollout|release/i;
+const COMMIT = /\b[0-9a-f]{7,40}\b/g;
+
+/** The rollout that shipped a change that is not one itself (a merged pull request): a later deploy of the same commit or repository. */
+function rolloutOf(change: SeenEvent, readings: Readings, before: number): SeenEvent | undefined {
+  if (DEPLOY.test(change.title)) return undefined;
+  const text = (e: SeenEvent) => `${e.title}\n${e.text}\n${e.tags.join(' ')}`;
+  const commits = new Set(text(change).match(COMMIT) ?? []);
+  const repo = /([\w.-]+)\/([\w.-]+)/.exec(change.title)?.[2]?.toLowerCase();
+  return readings.events
+    .filter((e) => e.at >= change.at && e.at <= before && DEPLOY.test(e.title) && e !== change)
+    .filter((e) => (text(e).match(COMMIT) ?? []).some((c) => commits.has(c)) || (!!repo && text(e).toLowerCase().includes(repo)))
+    .sort((a, b) => a.at - b.at)[0];
 }
 
 /**
@@ -112,26 +160,42 @@ function explainingChange(candidate: Pick<Candidate, 'node' | 'path' | 'troubles
   const onPath = candidate.path.filter((n) => n.depth > 0).map((n) => n.name.toLowerCase());
   // A rollout names the hosts it went to; only a change to the component itself names it as its subject.
   const culprit = candidate.node.depth > 0 && candidate.node.shape !== 'host' ? candidate.node.name.toLowerCase() : undefined;
-  const stated = new Set(candidate.troubles.flatMap((t) => [...statedWords(t)]).filter((w) => !own.has(w)));
-  const related = changesIn(readings).filter(({ event, change }) => {
-    if (event.at > candidate.onset + 2 * 60_000 || candidate.onset - event.at > CHANGE_LAG_MS) return false;
+  const common = widespreadWords(readings);
+  const stated = new Set(candidate.troubles.flatMap((t) => [...statedWords(t)]).filter((w) => !own.has(w) && !common.has(w)));
+  const related = changesIn(readings).flatMap(({ event, change }) => {
+    if (event.at > candidate.onset + 2 * 60_000 || candidate.onset - event.at > CHANGE_LAG_MS) return [];
     const text = `${event.title}\n${event.text}\n${event.tags.join(' ')}`.toLowerCase();
-    if (change.category === 'trigger' && onPath.some((n) => text.includes(n))) return true;
-    if (culprit && text.includes(culprit)) return true;
-    return [...contentWords(`${event.title}\n${event.text}`)].some((w) => stated.has(w));
+    const by =
+      (change.category === 'trigger' ? onPath.find((n) => text.includes(n)) : undefined) ??
+      (culprit && text.includes(culprit) ? culprit : undefined) ??
+      [...contentWords(`${event.title}\n${event.text}`)].find((w) => stated.has(w));
+    return by ? [{ event, change, by }] : [];
   });
-  return related.sort((a, b) => b.event.at - a.event.at)[0];
+  const best = related.sort((a, b) => b.event.at - a.event.at)[0];
+  return best && { ...best, rollout: rolloutOf(best.event, readings, candidate.onset + 2 * 60_000) };
 }
 
 function describe(c: Omit<Candidate, 'statement' | 'culprit' | 'score'>, alertService: string): { culprit: string; statement: string } {
-  const lead = c.troubles[0]!;
+  // The earliest trouble leads; a breakdown that names who inside the component is busy joins it.
+  const first = c.troubles[0]!;
+  const who = c.troubles.map((t) => /, led by [^)]*\)/.exec(t.claim)?.[0]).find(Boolean);
+  const lead = who && !first.claim.includes(who) ? { ...first, claim: `${first.claim}${who}` } : first;
   const via = c.path.slice(1, -1).map((n) => n.name);
   const reach = c.node.depth === 0 ? '' : `; ${alertService} fails through ${[...via, c.node.name].join(' → ')}`;
   if (c.change) {
-    const title = c.change.title.length > 120 ? `${c.change.title.slice(0, 119)}…` : c.change.title;
+    const clip = (t: string) => (t.length > 120 ? `${t.slice(0, 119)}…` : t);
+    const title = clip(c.change.title);
+    // What the change did, in its own words: the title alone rarely says which setting or table.
+    const detail = c.change.text
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .join(' ')
+      .slice(0, 160);
+    const shipped = c.rollout ? `, shipped by ${clip(c.rollout.title)} (${hhmm(c.rollout.at)} UTC)` : '';
     return {
-      culprit: title,
-      statement: `${title} (${hhmm(c.change.at)} UTC) preceded ${c.node.name}'s ${lead.mechanism}: ${lead.claim}${reach}.`,
+      culprit: c.rollout ? clip(c.rollout.title) : title,
+      statement: `${title} (${hhmm(c.change.at)} UTC${detail ? `: ${detail}` : ''})${shipped} preceded ${c.node.name}'s ${lead.mechanism}: ${lead.claim}${reach}.`,
     };
   }
   if (c.origin) return { culprit: c.origin, statement: `Demand on ${c.node.name} rose, led by ${c.origin}: ${lead.claim}.` };
@@ -160,8 +224,9 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
   const symptomOnset = Math.min(ctx.alertMs, ...fresh.map((l) => l.firstSeen));
   const candidates: Candidate[] = [];
   const add = (c: Omit<Candidate, 'statement' | 'culprit' | 'score'>) => {
-    const change = c.change ?? explainingChange(c, readings, service)?.event;
-    const full = { ...c, change };
+    const explaining = c.change ? undefined : explainingChange(c, readings, service);
+    const change = c.change ?? explaining?.event;
+    const full = { ...c, change, rollout: explaining?.rollout, relatedBy: explaining?.by };
     if (change) {
       const kind = changeOf(`${change.title}\n${change.text}`)!;
       full.category = kind.category === 'trigger' ? c.category : kind.category;

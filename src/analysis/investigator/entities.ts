@@ -73,12 +73,15 @@ export function entitiesIn(raw: string): Entity[] {
   return [...found.values()];
 }
 
-/** Words of a text that can tie a change to a failure: no numbers, no common words, no punctuation. */
+/**
+ * Words of a text that can tie a change to a failure: identifiers split at dashes, underscores and
+ * case changes (PromoRuleResolver: promo, rule, resolver), plurals folded; no numbers, no common words.
+ */
 export function contentWords(text: string): Set<string> {
   const words = text
-    .toLowerCase()
-    .split(/[^a-z0-9_-]+/)
-    .flatMap((w) => [w, ...w.split(/[-_]/)])
+    .split(/[^A-Za-z0-9_-]+/)
+    .flatMap((w) => [w, ...w.split(/[-_]|(?<=[a-z])(?=[A-Z])/)])
+    .map((w) => w.toLowerCase().replace(/(?<=\w{3})(ies|s)$/, (m) => (m === 'ies' ? 'y' : '')))
     .filter((w) => w.length >= 3 && !isCommon(w) && !/\d/.test(w));
   return new Set(words);
 }

@@ -27,7 +27,7 @@ export function investigate(ctx: ConcludeContext, observations: readonly Observa
     .slice(0, 5)
     .map(
       (c, i) =>
-        `${i === 0 ? 'chosen' : `runner-up ${i}`}: ${c.category} ${c.culprit} (score ${c.score.toFixed(2)}, depth ${c.node.depth}, via ${c.path.map((n) => n.name).join(' → ')}; ${c.node.why})`,
+        `${i === 0 ? 'chosen' : `runner-up ${i}`}: ${c.category} ${c.culprit} (score ${c.score.toFixed(2)}, depth ${c.node.depth}, via ${c.path.map((n) => n.name).join(' → ')}; ${c.node.why}${c.relatedBy ? `; the change relates by "${c.relatedBy}"` : ''})`,
     );
   return { report, conclusion, reasoning };
 }

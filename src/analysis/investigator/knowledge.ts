@@ -9,7 +9,7 @@ import type { RcaCategory } from '../report';
  */
 
 /** How a component is in trouble: its own, not a symptom it passes on. */
-export type TroubleKind = 'exhaustion' | 'refusal' | 'crash' | 'expiry' | 'rejection' | 'saturation' | 'timeout' | 'failure';
+export type TroubleKind = 'exhaustion' | 'refusal' | 'crash' | 'expiry' | 'rejection' | 'saturation' | 'timeout' | 'failure' | 'defect';
 
 export interface ReasonRow {
   /** A short name for the mechanism, used in the report's sentences. */
@@ -50,7 +50,7 @@ export const REASONS: readonly ReasonRow[] = [
   {
     mechanism: 'name resolution failing',
     phrase:
-      /name resolution|UnknownHost|NXDOMAIN|SERVFAIL|no such host|lookup .{1,80}(timeout|timed out|misbehaving)|dns (lookup|resolution|query).{0,30}(fail|timeout)/i,
+      /name resolution|UnknownHost|NXDOMAIN|SERVFAIL|no such host|dial tcp: lookup|lookup [\w.-]+ on [\d.:]+|dns (lookup|resolution|query).{0,30}(fail|timeout)/i,
     kind: 'timeout',
     category: 'network',
     lookIn: ['dns', 'resolver'],
@@ -58,14 +58,14 @@ export const REASONS: readonly ReasonRow[] = [
   {
     mechanism: 'network loss',
     phrase:
-      /packet loss|packets? (dropped|lost)|retransmi|link (is )?down|interface .{0,20}down|CRC errors?|allowance.exceeded|conntrack|network unreachable|no route to host/i,
+      /packet loss|packets? (dropped|lost)|retransmi|link (is )?down|interface .{0,20}down|CRC errors?|allowance.exceeded|conntrack|network unreachable/i,
     kind: 'saturation',
     category: 'network',
   },
   {
     mechanism: 'connections exhausted',
     phrase:
-      /connection slots|too many (clients|connections)|max_?connections|remaining connection|connection pool .{0,30}(exhausted|full)|pool (is )?(probably )?(full|exhausted)|timeout acquiring a connection/i,
+      /connection slots|too many (clients|connections)|max_?connections|remaining connection|connection pool .{0,30}(exhausted|full)|pool (is )?(probably )?(full|exhausted)|timeout acquiring a connection|connection is not available/i,
     kind: 'exhaustion',
     category: 'database',
     lookIn: ['postgres', 'mysql', 'db'],
@@ -86,15 +86,22 @@ export const REASONS: readonly ReasonRow[] = [
   {
     mechanism: 'host down',
     phrase:
-      /host (is )?(down|unreachable)|NotReady|kernel panic|hardware (fault|failure|error)|instance .{0,30}(stopped|terminated|impaired)|status check failed|unresponsive|not responding|node .{0,20}(lost|down)/i,
+      /host (is )?down|NotReady|kernel panic|hardware (fault|failure|error)|instance .{0,30}(stopped|terminated|impaired)|status check failed|unresponsive|not responding|node .{0,20}(lost|down)/i,
     kind: 'crash',
     category: 'host_failure',
   },
   {
-    mechanism: 'crashing or restarting',
+    mechanism: 'crashing',
     phrase:
-      /CrashLoopBackOff|segfault|segmentation fault|core dumped|exited with (code|status) [1-9]|panic:|fatal error|restart(ed|ing)|liveness probe failed/i,
+      /CrashLoopBackOff|segfault|segmentation fault|core dumped|exited with (code|status) [1-9]|panic:|fatal error|liveness probe failed/i,
     kind: 'crash',
+    category: 'host_failure',
+  },
+  // A host that does not answer at all, named by the line that tried to reach it.
+  {
+    mechanism: 'host unreachable',
+    phrase: /no route to host|EHOSTUNREACH|host (is )?unreachable/i,
+    kind: 'refusal',
     category: 'host_failure',
   },
   {
@@ -108,6 +115,14 @@ export const REASONS: readonly ReasonRow[] = [
     phrase: /rate.?limit|too many requests|\b429\b|throttl(ed|ing)|quota exceeded/i,
     kind: 'rejection',
     category: 'dependency_failure',
+  },
+  // The writer's own code failing on what it was given: the trouble is in a change to that code, or to what feeds it.
+  {
+    mechanism: 'code failing',
+    phrase:
+      /NullPointer|TypeError|ReferenceError|ClassCast|NoSuchMethod|AttributeError|KeyError|cannot read propert|is not a function|undefined is not|invalid_type|validation failed|unmarshal|deserializ|cannot be cast/i,
+    kind: 'defect',
+    category: 'deployment',
   },
   {
     mechanism: 'upstream unavailable',
@@ -151,17 +166,18 @@ export const METRIC_KINDS: ReadonlyArray<{ name: RegExp; category: RcaCategory; 
 
 /** Events that change something, and what kind of change each is. */
 export const CHANGES: ReadonlyArray<{ phrase: RegExp; category: RcaCategory | 'trigger'; kind: string }> = [
+  { phrase: /migration|schema|index (build|creat)|alter table/i, category: 'database', kind: 'migration' },
   {
     phrase: /feature flag|\bflag\b|toggle|config(uration)?|setting|parameter|\.ya?ml|terraform|env(ironment)? var/i,
     category: 'config_change',
     kind: 'config change',
   },
   {
-    phrase: /deploy|release|rollout|rolled out|sync(ed)? (succeeded|to revision)|upgrade|image|version|\bv\d+\.\d+/i,
+    phrase:
+      /deploy|release|rollout|rolled out|sync(ed)? (succeeded|to revision)|upgrade|image|version|\bv\d+\.\d+|pull request|\bmerged?\b|\bcommit\b/i,
     category: 'deployment',
     kind: 'deployment',
   },
-  { phrase: /migration|schema|index (build|creat)|alter table/i, category: 'database', kind: 'migration' },
   // A job, a backfill or a campaign is a trigger: the root's own category stays (a job that fills a disk is disk_full).
   {
     phrase: /\bjob\b|cron|backfill|batch|export|reindex|rebuild|campaign|launch|newsletter|email blast|promotion|sale\b/i,

@@ -30,7 +30,7 @@ export interface Trouble {
  * Trouble kinds that are the writer's own: it is the one running out, saturated or falling over.
  * The others (refused, timed out, rejected, expired, failed) point at what the line names.
  */
-export const OWN_KINDS = new Set<Trouble['kind']>(['exhaustion', 'crash', 'saturation', 'anomaly']);
+export const OWN_KINDS = new Set<Trouble['kind']>(['exhaustion', 'crash', 'saturation', 'anomaly', 'defect']);
 
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
