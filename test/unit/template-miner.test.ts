@@ -252,6 +252,18 @@ describe('TemplateMiner', () => {
     expect(templatesOf(frequent)).toEqual(frequent);
   });
 
+  it('writes ids that differ only in their digits as a value, however often each is seen', () => {
+    const lines = Array.from({ length: 60 }, (_, i) => `link down on ${['eth0', 'eth1', 'wlan0'][i % 3]}`);
+    expect(new Set(templatesOf(lines))).toEqual(new Set(['link down on <*>']));
+  });
+
+  it('writes a few dotted names as a value unless each is frequent, and keeps a few text words apart', () => {
+    const programs = ['chrome.exe', 'chrome.exe', 'chrome.exe', 'git.exe'].map((p, i) => `${p} - connection ${i} closed`);
+    expect(new Set(templatesOf(programs))).toEqual(new Set(['<*> - connection <*> closed']));
+    const states = ['link up', 'link down'].flatMap((l) => [l, l]);
+    expect(templatesOf(states)).toEqual(states);
+  });
+
   it('re-reads its templates as lines accumulate, so a name that becomes frequent splits', () => {
     const miner = new TemplateMiner();
     ['mode=fast', 'mode=safe'].forEach((l) => miner.add(l));
