@@ -10,10 +10,11 @@
  * 2. When templates are read (cached until new variants arrive or the lines double), each cluster
  *    is split where its variants differ in a slot with few distinct words (`GET`/`POST`,
  *    `opened`/`closed`: different messages); a slot with more words than that, or with a value by
- *    shape in some line, holds values. Words that read as names rather than text (slashed,
- *    `com.example/.Main`, or right after `=`) split only when each covers enough lines: a few
- *    names seen once or twice are values. The fewest-words slot splits first, so a message's
- *    verb separates before its values.
+ *    shape in some line, holds values. Words that read as names rather than text (slashed or
+ *    dotted, `com.example/.Main`, `chrome.exe`, with a digit, or right after `=`) split only when
+ *    each covers enough lines: a few names seen once or twice are values. Ids that differ only
+ *    in their digits (`eth0`, `eth1`) never split. The fewest-words slot splits first, so a
+ *    message's verb separates before its values.
  *    Then templates of one form equal but for a slot with more words than a split allows merge,
  *    with a value there (lines too short for Drain's similarity to join).
  *
@@ -38,7 +39,7 @@ export interface MinerConfig {
 }
 
 /** The configuration chosen on all nine LogHub-2k systems by `npm run bench:logs`. */
-export const DEFAULT_CONFIG: Readonly<MinerConfig> = { similarity: 0.6, prefixWords: 0, maxSplitWords: 6, minNameSplitLines: 10 };
+export const DEFAULT_CONFIG: Readonly<MinerConfig> = { similarity: 0.6, prefixWords: 1, maxSplitWords: 6, minNameSplitLines: 3 };
 
 // Stored variants per cluster: enough to see a 2k batch whole, few enough to bound memory on a long stream.
 const MAX_VARIANTS = 1000;
@@ -269,13 +270,21 @@ function splitVariants(variants: Variant[], config: MinerConfig): Template[] {
   return [...parts.values()].flatMap((part) => splitVariants(part, config));
 }
 
-/** Whether differing words at slot `k` make different templates: few of them, read as text or each frequent. */
+/**
+ * Whether differing words at slot `k` make different templates: few of them, not ids that differ
+ * only in their digits, and read as text or each frequent.
+ */
 function splitsOn(variants: Variant[], k: number, words: Set<string>, config: MinerConfig): boolean {
-  return words.size <= config.maxSplitWords && (readsAsText(variants, k, words) || eachWordHasLines(variants, k, config.minNameSplitLines));
+  return (
+    words.size <= config.maxSplitWords &&
+    !differInDigitsOnly(words) &&
+    (readsAsText(variants, k, words) || eachWordHasLines(variants, k, config.minNameSplitLines))
+  );
 }
 
-// A name's parts joined by `/` or `\` (`com.example/.Main`, `org/Foo`), or a relative name (`.Main`).
-const NAME = /^[./\\]|[^/\\][/\\][^/\\]/;
+// A name's parts joined by `/`, `\` or `.` (`com.example/.Main`, `org/Foo`, `chrome.exe`), a
+// relative name (`.Main`), or a word with a digit (`eth0`, `node7`).
+const NAME = /^[./\\]|[^/\\.][/\\.][^/\\.]|\d/;
 // A value follows `=` (`user=alice`, `tag="main"`).
 const AFTER_EQUALS = /=["']?$/;
 
@@ -285,6 +294,15 @@ function readsAsText(variants: Variant[], k: number, words: Set<string>): boolea
   if (AFTER_EQUALS.test(first.line.seps[first.slots.starts[k]!]!)) return false;
   for (const word of words) if (NAME.test(word)) return false;
   return true;
+}
+
+const DIGIT_RUNS = /\d+/g;
+
+/** Two of the words are one name numbered differently (`eth0`, `eth1`): the slot holds ids. */
+function differInDigitsOnly(words: Set<string>): boolean {
+  const shapes = new Set<string>();
+  for (const word of words) shapes.add(word.replace(DIGIT_RUNS, '0'));
+  return shapes.size < words.size;
 }
 
 /** Each distinct word at slot `k` covers at least `minLines` lines: used often, so template text. */

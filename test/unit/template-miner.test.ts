@@ -70,6 +70,38 @@ describe('tokenize', () => {
     }
   });
 
+  it('reads a MAC or IPv6 address as one value, and keeps a time or `Class::method` apart at its colons', () => {
+    expect(tokenize('DHCPACK to 00:1a:2b:3c:4d:5e via eth0')).toMatchObject({
+      tokens: ['DHCPACK', 'to', '00:1a:2b:3c:4d:5e', 'via', 'eth0'],
+      variable: [false, false, true, false, false],
+    });
+    expect(tokenize('listening on fe80::1ff:fe23:4567:890a port 22').tokens).toEqual([
+      'listening',
+      'on',
+      'fe80::1ff:fe23:4567:890a',
+      'port',
+      '22',
+    ]);
+    expect(tokenize('at 02:38:23 in Store::Apply').tokens).toEqual(['at', '02', '38', '23', 'in', 'Store', 'Apply']);
+  });
+
+  it('reads user@host as one value, but keeps an object and its hash apart', () => {
+    expect(tokenize('mail for alice.b@mail.example.com queued')).toMatchObject({
+      tokens: ['mail', 'for', 'alice.b@mail.example.com', 'queued'],
+      variable: [false, false, true, false],
+    });
+    expect(tokenize('login root@web-3 ok').tokens).toEqual(['login', 'root@web-3', 'ok']);
+    expect(tokenize('callback KeyguardMonitor@712d093').tokens).toEqual(['callback', 'KeyguardMonitor', '712d093']);
+    expect(tokenize('Started Server$Connector@0.0.0.0:80').tokens).toEqual(['Started', 'Server$Connector', '0.0.0.0', '80']);
+  });
+
+  it('reads host names, day and month names, default accounts and numbers after a mark as values', () => {
+    for (const value of ['mail.example.com', 'proxy.cs.example.edu.hk', 'host.co.jp', 'Sun', 'JUL', 'root', 'Admin', '<1', '*64', '~3'])
+      expect([value, isValueToken(value)]).toEqual([value, true]);
+    for (const name of ['chrome.exe', 'mapred.task.id', 'com.example.health', 'org.apache.Foo', 'Sunday', 'May2', 'ssh2', 'eth0'])
+      expect([name, isValueToken(name)]).toEqual([name, false]);
+  });
+
   it('reads a URL after its scheme, a path after its slash and a compact key=value value as one token', () => {
     expect(tokenize('Input split: hdfs://10.1.1.1:9000/logs/a.log:0+7292').tokens).toEqual([
       'Input',
@@ -218,6 +250,18 @@ describe('TemplateMiner', () => {
     expect(templatesOf(rare)).toEqual(['login user=<*>', 'login user=<*>', 'opened key <*>', 'opened key <*>']);
     const frequent = Array.from({ length: 40 }, (_, i) => (i % 2 ? 'mode=fast' : 'mode=safe'));
     expect(templatesOf(frequent)).toEqual(frequent);
+  });
+
+  it('writes ids that differ only in their digits as a value, however often each is seen', () => {
+    const lines = Array.from({ length: 60 }, (_, i) => `link down on ${['eth0', 'eth1', 'wlan0'][i % 3]}`);
+    expect(new Set(templatesOf(lines))).toEqual(new Set(['link down on <*>']));
+  });
+
+  it('writes a few dotted names as a value unless each is frequent, and keeps a few text words apart', () => {
+    const programs = ['chrome.exe', 'chrome.exe', 'chrome.exe', 'git.exe'].map((p, i) => `${p} - connection ${i} closed`);
+    expect(new Set(templatesOf(programs))).toEqual(new Set(['<*> - connection <*> closed']));
+    const states = ['link up', 'link down'].flatMap((l) => [l, l]);
+    expect(templatesOf(states)).toEqual(states);
   });
 
   it('re-reads its templates as lines accumulate, so a name that becomes frequent splits', () => {
