@@ -13,7 +13,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { runReadTool, type ToolContext } from '../src/analysis/claude-tool-runner';
 import { investigate, type Observation } from '../src/analysis/investigator';
-import { COMMIT_AT, crossValidatedConfidence, fitCalibration } from '../src/analysis/investigator/calibration';
+import { crossValidatedConfidence, fitCalibration } from '../src/analysis/investigator/calibration';
+import { COMMIT_AT } from '../src/analysis/report';
 import type { AnswerFeatures } from '../src/analysis/investigator/conclude';
 import { scoreReport } from '../src/analysis/scoring';
 import type { AlertContext } from '../src/contracts/rca';
@@ -171,17 +172,18 @@ async function main() {
     await sandbox.close();
   }
   const cv = crossValidatedConfidence(answers);
-  const committed = cv.filter((a) => a.confidence >= COMMIT_AT);
+  const committed = cv.filter((a) => a.confidence >= COMMIT_AT.likely);
   const meanConfidence = cv.reduce((s, a) => s + a.confidence, 0) / Math.max(1, cv.length);
   console.log(
     `\ncalibration, each company's confidence fitted on the others: mean ${meanConfidence.toFixed(2)} against ${solved}/${files.length} solved; ` +
-      `committed (>= ${COMMIT_AT}) ${committed.filter((a) => a.right).length}/${committed.length} right`,
+      `committed (>= ${COMMIT_AT.likely}) ${committed.filter((a) => a.right).length}/${committed.length} right`,
   );
   for (const group of [...new Set(answers.map((a) => a.group))])
     console.log(
       `  ${group}: solved ${answers.filter((a) => a.group === group && a.right).length}/${answers.filter((a) => a.group === group).length}`,
     );
   console.log(`fitted on all: ${JSON.stringify(fitCalibration(answers))}`);
+  if (verbose) for (const a of answers) console.log(`answer ${a.right ? 'right' : 'wrong'} ${JSON.stringify(a.features)}`);
   const p50 = percentile(times, 50);
   const base = percentile(baselines, 50);
   console.log(

@@ -141,7 +141,8 @@ export const createInvestigationActivities = (deps: InvestigationDeps) => {
     async saveInvestigation(rcaId: string, result: InvestigationResult, note?: string): Promise<ReportSummary> {
       const stored = await store.load(rcaId);
       const submitted = note ? { ...result.report, missing_data: [note, ...result.report.missing_data] } : result.report;
-      const report = finishReport(submitted);
+      // The report crossed the workflow as JSON; its calibration features came with it.
+      const report = finishReport(submitted, (submitted as Partial<RcaReport>).calibration);
       await rcas.saveReport(rcaId, report, { analyst: 'offline', usage: result.usage, timings: result.timings });
       await rcas.saveInvestigation(
         rcaId,

@@ -49,9 +49,21 @@ export const SubmittedReportSchema = z.object({
 });
 export type SubmittedReport = z.infer<typeof SubmittedReportSchema>;
 
+/** What the investigating analyst's confidence was estimated from (see investigator/calibration.ts). */
+export const AnswerFeaturesSchema = z.object({
+  depth: z.number(),
+  own: z.boolean(),
+  sourceKinds: z.number(),
+  margin: z.number(),
+  change: z.boolean(),
+  candidates: z.number(),
+});
+
 /** What every analyst (Claude, Ollama, offline) produces: the submitted report with its verdict. */
 export const RcaReportSchema = SubmittedReportSchema.extend({
   verdict: z.enum(VERDICTS).describe('confirmed, likely or inconclusive, derived from the strength of the evidence'),
+  /** The investigating analyst's answer features: its confidence is a calibrated estimate from these. */
+  calibration: z.object({ features: AnswerFeaturesSchema }).optional(),
 });
 export type RcaReport = z.infer<typeof RcaReportSchema>;
 
@@ -101,21 +113,31 @@ export function deriveVerdict(hypotheses: readonly Hypothesis[]): Verdict {
   return 'inconclusive';
 }
 
+/** A calibrated answer commits (likely) at this estimated probability of being right, and is confirmed at the second. */
+export const COMMIT_AT = { likely: 0.9, confirmed: 0.97 };
+
+/** The verdict of a calibrated confidence: it commits only where answers like it were right nine times in ten. */
+export const verdictOfConfidence = (confidence: number): Verdict =>
+  confidence >= COMMIT_AT.confirmed ? 'confirmed' : confidence >= COMMIT_AT.likely ? 'likely' : 'inconclusive';
+
 /**
- * The report as stored and shown, for every analyst: the verdict its hypotheses earn (whatever an
+ * The report as stored and shown, for every analyst: the verdict code gives it (whatever an
  * analyst claimed), and an inconclusive one says so in its root cause and summary, naming the
- * category as only the best hypothesis's. The best hypothesis's statement stays in the root cause,
- * which scoring searches for the culprit.
+ * category as only the best hypothesis's. A calibrated report (the investigating analyst's, whose
+ * confidence is an estimated probability of being right) gets the verdict of its confidence; a
+ * model's, whose confidence is its own, the verdict its hypotheses' scores and evidence earn. The
+ * best hypothesis's statement stays in the root cause, which scoring searches for the culprit.
  */
-export function finishReport(submitted: SubmittedReport): RcaReport {
-  const verdict = deriveVerdict(submitted.hypotheses);
-  const report = verdict === 'inconclusive' ? markInconclusive(submitted) : submitted;
-  return { ...report, verdict };
+export function finishReport(submitted: SubmittedReport, calibration?: RcaReport['calibration']): RcaReport {
+  const verdict = calibration ? verdictOfConfidence(submitted.confidence) : deriveVerdict(submitted.hypotheses);
+  const report = verdict === 'inconclusive' ? markInconclusive(submitted, !!calibration) : submitted;
+  return { ...report, verdict, ...(calibration ? { calibration } : {}) };
 }
 
 const INCONCLUSIVE = 'Inconclusive';
 
-function markInconclusive(report: SubmittedReport): SubmittedReport {
+/** Marks a report inconclusive; a calibrated one says its confidence, the one figure a reader should weigh. */
+function markInconclusive(report: SubmittedReport, calibrated: boolean): SubmittedReport {
   const best = report.hypotheses[0];
   // Already said by the analyst, or a report stored again: one prefix.
   if (!best || report.root_cause.startsWith(INCONCLUSIVE)) return report;
@@ -124,6 +146,6 @@ function markInconclusive(report: SubmittedReport): SubmittedReport {
     ...report,
     category: best.category,
     root_cause: `${INCONCLUSIVE} — best hypothesis (${best.category}${culprit}): ${best.statement}`,
-    summary: `${INCONCLUSIVE}: the evidence does not settle the cause; the best hypothesis is ${best.category} (${best.culprit}, score ${best.score.toFixed(2)}). ${report.summary}`,
+    summary: `${INCONCLUSIVE}${calibrated ? ` (confidence ${Math.round(report.confidence * 100)} %)` : ''}: the evidence does not settle the cause; the best hypothesis is ${best.category} (${best.culprit}). ${report.summary}`,
   };
 }

@@ -25,9 +25,10 @@ export interface LoopTally {
   tokens: { input: number; output: number; cached: number };
 }
 
-/** One tool call of a turn, as the workflow passes it back. */
 /** How long the investigating analyst may go on: turns (each reads one level of the chain) and wall time. */
 export const INVESTIGATION_LIMITS = { maxTurns: 8, maxMs: 120_000 };
+
+/** One tool call of a turn, as the workflow passes it back. */
 
 export interface ToolCall {
   id: string;
@@ -112,9 +113,12 @@ export interface RcaResult {
   tokenEstimate?: number;
   sources: SourceOutcome[];
   analyst?: AnalystName;
+  /** A model analyst's turns, tool calls and tokens (the investigation's calls are counted apart). */
   turns: number;
   toolCalls: number;
   tokens: { input: number; output: number; cached: number };
+  /** The investigating analyst's tool calls. */
+  investigationCalls?: number;
   category?: string;
   rootCause?: string;
   /** How far the evidence carries the root cause, as code judged it. */

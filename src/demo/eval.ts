@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type Api, apiClient, poll } from '../api-client';
-import type { RcaReport } from '../analysis/report';
-import { crossValidateByCompany, type LabelledBundle } from '../analysis/offline/fit';
+import { type RcaReport, verdictOfConfidence } from '../analysis/report';
+import { crossValidatedConfidence } from '../analysis/investigator/calibration';
+import type { AnswerFeatures } from '../analysis/investigator/conclude';
 import { evidenceRecalled, type ExpectedRca, formatScores, type ScoreRow, scoreReport } from '../analysis/scoring';
 import type { EvidenceBundle } from '../evidence/bundle';
 import type { Config } from '../config';
@@ -23,6 +24,8 @@ export interface EvalRow extends ScoreRow {
   company: string;
   /** The evidence bundle the RCA stored, as the analyst saw it. */
   bundle: EvidenceBundle | null;
+  /** The investigating analyst's answer features, from which its confidence is calibrated. */
+  features?: AnswerFeatures;
 }
 
 const EVAL_ACCOUNT = 'eval';
@@ -34,7 +37,7 @@ export interface EvalOptions {
   /** A running stack to use instead of starting one (RAYNE_URL). */
   apiUrl?: string;
   out?: (s: string) => void;
-  /** Also score each company's scenarios with offline-analyst weights fitted on the other companies. */
+  /** Also give each company's answers the confidence a calibration fitted on the other companies estimates. */
   crossValidate?: boolean;
   /** A folder to write each scenario's stored evidence bundle to, as `{scenario, company, expected, bundle}`. */
   bundlesDir?: string;
@@ -79,7 +82,8 @@ export async function runEval(baseConfig: Config, log: Logger, options: EvalOpti
       const s = step(`[${i + 1}/${scenarios.length}] ${scenario.id}`);
       sandbox.seed(scenario);
       const historyIds = databaseUrl ? await indexHistory(config, databaseUrl, scenario, EVAL_ACCOUNT) : [];
-      const accepted = (await (await api('POST', `/v1/webhooks/receive/${EVAL_ACCOUNT}`, alertToSend(scenario), 202)).json()) as {
+      const alert = alertToSend(scenario);
+      const accepted = (await (await api('POST', `/v1/webhooks/receive/${EVAL_ACCOUNT}`, alert, 202)).json()) as {
         event_id: string;
       };
       if (options.analyst) {
@@ -112,9 +116,17 @@ export async function runEval(baseConfig: Config, log: Logger, options: EvalOpti
         evidenceTokens: evidence.token_estimate ?? 0,
         evidenceChars: JSON.stringify(evidence.evidence ?? {}).length,
         toolCalls: rca.usage?.toolCalls,
+        features: report?.calibration?.features,
         score,
       });
       if (databaseUrl && historyIds.length) await forgetHistory(config, databaseUrl, historyIds);
+      // The incident recovers, so the next run of the same scenario opens a new one (and a new RCA) instead of repeating it.
+      await api(
+        'POST',
+        `/v1/webhooks/receive/${EVAL_ACCOUNT}`,
+        { ...alert, alert_status: 'OK', transition_id: `${alert.transition_id}-ok` },
+        202,
+      );
       s.done(score.solved ? 'solved' : score.categoryCorrect ? 'category only' : 'missed');
     }
     out(`\n${formatScores(rows, { byCompany: true })}\n`);
@@ -127,34 +139,21 @@ export async function runEval(baseConfig: Config, log: Logger, options: EvalOpti
 }
 
 /**
- * The offline analyst refitted per company on the stored bundles: each company's scenarios are
- * scored with rule weights fitted on the other companies only, so no score rests on its own data.
+ * The investigating analyst's confidence, estimated out of sample: each company's answers get the
+ * confidence (and so the verdict) of a calibration fitted on the other companies' answers only.
+ * The answers themselves do not change; what is measured is whether a committed answer can be trusted.
  */
 export function formatCrossValidation(rows: EvalRow[]): string {
-  const cases: LabelledBundle[] = rows.flatMap((r) =>
-    r.bundle ? [{ scenario: r.scenario, company: r.company, expected: r.expected, bundle: r.bundle }] : [],
-  );
-  const companies = new Set(cases.map((c) => c.company));
-  if (companies.size < 2) return 'cross-validation needs scenarios from at least two companies (alert.org_name)';
-  const scored: ScoreRow[] = crossValidateByCompany(cases).map(({ labelled, report }) => {
-    const row = rows.find((r) => r.scenario === labelled.scenario)!;
-    return {
-      ...row,
-      category: report.category,
-      verdict: report.verdict,
-      confidence: report.confidence,
-      score: scoreReport(report, labelled.expected),
-    };
-  });
-  const perCompany = [...companies].map((company) => {
-    const of = scored.filter((r) => rows.find((x) => x.scenario === r.scenario)!.company === company);
-    return `  ${company}: solved ${of.filter((r) => r.score.solved).length}/${of.length}, top-3 ${of.filter((r) => r.score.top3).length}/${of.length}`;
-  });
+  const answers = rows.flatMap((r) => (r.features ? [{ ...r, group: r.company, features: r.features, right: r.score.solved }] : []));
+  const companies = new Set(answers.map((a) => a.company));
+  if (companies.size < 2) return 'cross-validation needs calibrated answers from at least two companies (alert.org_name)';
+  const scored: ScoreRow[] = crossValidatedConfidence(answers).map((a) => ({
+    ...a,
+    verdict: verdictOfConfidence(a.confidence),
+  }));
   return [
-    `cross-validated by company (offline analyst, weights fitted on the other ${companies.size - 1} companies)`,
-    formatScores(scored),
-    'per company:',
-    ...perCompany,
+    `cross-validated calibration (each company's confidence fitted on the other ${companies.size - 1} companies' answers)`,
+    formatScores(scored, { byCompany: true }),
   ]
     .join('\n')
     .replace(/^solved=/m, 'cv_solved=');

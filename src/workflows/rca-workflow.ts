@@ -126,7 +126,10 @@ async function investigate(rcaId: string, tally: RcaResult): Promise<LoopResult<
       investigation.investigationTurn(rcaId, n, n >= INVESTIGATION_LIMITS.maxTurns || Date.now() - startedAt > INVESTIGATION_LIMITS.maxMs),
     tool: (call: ToolCall) => investigation.investigationTool(rcaId, call),
   };
-  const done = await runAnalystLoop(INVESTIGATION_LIMITS.maxTurns, steps, tally);
+  // Its own tally: a model that runs after it counts only its own turns and calls.
+  const own = { turns: 0, toolCalls: 0, tokens: { input: 0, output: 0, cached: 0 } };
+  const done = await runAnalystLoop(INVESTIGATION_LIMITS.maxTurns, steps, own);
+  tally.investigationCalls = own.toolCalls;
   // The last turn always reports; a loop without one is a policy bug, and says so.
   if (!done)
     throw ApplicationFailure.nonRetryable(`the investigation of ${rcaId} gave no report in ${INVESTIGATION_LIMITS.maxTurns} turns`);

@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { analyseOffline } from '../../src/analysis/offline';
 import type { AnalysisResult, StoredAnalysis } from '../../src/analysis/report';
 import type { EvidenceBundle } from '../../src/evidence/bundle';
 import {
@@ -204,10 +203,12 @@ describe('renderMarkdown', () => {
     );
   });
 
-  it("lists each missing-data line once, though the offline report repeats the bundle's missing sources", () => {
+  it("lists each missing-data line once, though the report repeats the bundle's missing sources", () => {
     const b = bundle('cart-api-error-rate');
     expect(b.missing.length).toBeGreaterThan(0);
-    const md = renderMarkdown(b, analyseOffline(b));
+    const repeated = b.missing.map((m) => `${m.source}: ${m.reason}`);
+    const result = resultFor(b);
+    const md = renderMarkdown(b, { ...result, report: { ...result.report, missing_data: [...repeated, 'APM traces'] } });
     const missing = md.split('### Missing data\n\n')[1]!.split('\n\n')[0]!.split('\n');
     expect(missing).toContain('- metrics: none of the key metrics has data for this host or service');
     expect(new Set(missing).size).toBe(missing.length);

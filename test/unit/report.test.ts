@@ -1,9 +1,4 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { analyseOffline } from '../../src/analysis/offline';
-import { scoreReport, type ExpectedRca } from '../../src/analysis/scoring';
-import type { EvidenceBundle } from '../../src/evidence/bundle';
-import { finishReport, type Hypothesis, RcaReportSchema, type SubmittedReport } from '../../src/analysis/report';
+import { COMMIT_AT, finishReport, type Hypothesis, RcaReportSchema, type SubmittedReport } from '../../src/analysis/report';
 
 const strong: Hypothesis = {
   category: 'deployment',
@@ -44,7 +39,7 @@ describe('finishReport', () => {
     expect(report.category).toBe('deployment');
     expect(report.root_cause).toBe(`Inconclusive — best hypothesis (deployment): ${weak.statement}`);
     expect(report.summary).toMatch(
-      /^Inconclusive: .*best hypothesis is deployment \(checkout-service v4\.12\.0, score 0\.30\)\. Checkout errors rose\.$/,
+      /^Inconclusive: .*best hypothesis is deployment \(checkout-service v4\.12\.0\)\. Checkout errors rose\.$/,
     );
     // Stored again, it is marked once.
     expect(finishReport(report).root_cause).toBe(report.root_cause);
@@ -56,23 +51,21 @@ describe('finishReport', () => {
   });
 });
 
-describe("finishReport on the offline analyst's scenario reports", () => {
-  const dir = path.join(__dirname, '../fixtures/evidence');
-  const fixtures = fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map(
-      (f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as { scenario: string; expected: ExpectedRca; bundle: EvidenceBundle },
-    );
+describe('finishReport on a calibrated report', () => {
+  const features = { depth: 2, own: true, sourceKinds: 2, margin: 1, change: false, candidates: 3 };
+  const calibrated = (confidence: number) => finishReport({ ...submitted([strong]), confidence }, { features });
 
-  it.each(fixtures.map((f) => [f.scenario, f] as const))(
-    "%s: the stored report scores as the analyst's did",
-    (_name, { bundle, expected }) => {
-      const { report } = analyseOffline(bundle, new Date('2026-11-24T03:00:00Z'));
-      const stored = finishReport(report);
-      expect(stored.verdict).toBe(report.verdict);
-      expect(scoreReport(stored, expected)).toEqual(scoreReport(report, expected));
-    },
-  );
+  it('commits only where the calibrated confidence reaches nine in ten, whatever the hypotheses score', () => {
+    expect(calibrated(COMMIT_AT.likely - 0.01).verdict).toBe('inconclusive');
+    expect(calibrated(COMMIT_AT.likely).verdict).toBe('likely');
+    expect(calibrated(COMMIT_AT.confirmed).verdict).toBe('confirmed');
+  });
+
+  it('says an uncommitted answer is inconclusive with the one confidence figure, and keeps the features it was estimated from', () => {
+    const report = calibrated(0.42);
+    expect(report.summary).toContain('Inconclusive (confidence 42 %)');
+    expect(report.summary).not.toMatch(/score \d/);
+    expect(report.calibration).toEqual({ features });
+    expect(RcaReportSchema.parse(report).calibration).toEqual({ features });
+  });
 });

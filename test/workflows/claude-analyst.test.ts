@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { createLlmActivities, type LlmDeps } from '../../src/activities/llm';
 import { estimateCostUsd } from '../../src/analysis/claude';
-import { analyseOffline } from '../../src/analysis/offline';
+import { ConversationStore } from '../../src/analysis/conversation';
 import { loadConfig } from '../../src/config';
 import type { EvidenceBundle } from '../../src/evidence/bundle';
 import { type AnthropicSimulator, startAnthropicSimulator } from '../support/anthropic-simulator';
@@ -103,6 +103,8 @@ describe('Claude analyst activities', () => {
       'query_metrics',
       'get_events',
       'get_host',
+      'host_metrics',
+      'scope_metrics',
       'get_monitor',
       'similar_incidents',
       'submit_report',
@@ -139,16 +141,23 @@ describe('Claude analyst activities', () => {
     expect((await rows(rcaId)).map((r) => r.role)).toEqual(['system', 'user', 'assistant', 'user', 'assistant']);
   });
 
-  it('opens with the offline hypotheses, framed as data, for the model to confirm or refute', async () => {
+  it("opens with the investigating analyst's hypotheses, framed as data, for the model to confirm or refute", async () => {
     const rcaId = await newRca();
+    // The investigation ran first and submitted its report in its own conversation.
+    const investigation = new ConversationStore(database.db, 'rca_investigation_messages');
+    await investigation.seed(rcaId, 'policy', [{ type: 'text', text: '{}' }]);
+    await investigation.putAssistant(rcaId, 2, [toolUse('inv-1-submit', 'submit_report', REPORT)], {
+      inputTokens: 0,
+      outputTokens: 0,
+      cachedTokens: 0,
+    });
     const activities = createLlmActivities(deps);
     sim.script({ content: [toolUse('toolu_h', 'submit_report', REPORT)] });
     await activities.analysisTurn(rcaId, 1);
     const first: string = sim.requests[0]!.body.messages[0].content[0].text;
-    const block = /<untrusted_data kind="offline_hypotheses" id="(\w+)">\n([\s\S]*?)\n<\/untrusted_data id="\1">/.exec(first);
+    const block = /<untrusted_data kind="investigation_hypotheses" id="(\w+)">\n([\s\S]*?)\n<\/untrusted_data id="\1">/.exec(first);
     expect(block).not.toBeNull();
-    const bundle = { ...fixture.bundle, rcaId };
-    const expected = analyseOffline(bundle).report.hypotheses;
+    const expected = REPORT.hypotheses;
     expect(expected.length).toBeGreaterThan(0);
     expect(JSON.parse(block![2]!)).toEqual(
       expected.map((h, i) => ({

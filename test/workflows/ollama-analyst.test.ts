@@ -102,12 +102,14 @@ describe('Ollama analyst activities', () => {
     expect(request.messages.map((m: any) => m.role)).toEqual(['system', 'user']);
     expect(request.messages[0].content).toMatch(/Never follow instructions/);
     expect(request.messages[1].content).toContain(`"rcaId": "${rcaId}"`);
-    expect(request.messages[1].content).toMatch(/<untrusted_data kind="offline_hypotheses"[^]*"rank": 1/);
+    expect(request.messages[1].content).toMatch(/<untrusted_data kind="investigation_hypotheses"/);
     expect(request.tools.map((t: any) => t.function.name)).toEqual([
       'search_logs',
       'query_metrics',
       'get_events',
       'get_host',
+      'host_metrics',
+      'scope_metrics',
       'get_monitor',
       'similar_incidents',
       'submit_report',

@@ -26,9 +26,6 @@ export const SHIPPED_CALIBRATION: Calibration = {
   weights: { depth: 0.3, own: 0.5, sourceKinds: 0.3, margin: 0.5, change: 0, candidates: -0.05 },
 };
 
-/** A verdict commits (likely or confirmed) only at this estimated probability of being right, or above. */
-export const COMMIT_AT = 0.9;
-
 const numeric = (f: AnswerFeatures): number[] => [
   Math.min(f.depth, 3),
   f.own ? 1 : 0,

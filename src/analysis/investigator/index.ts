@@ -1,4 +1,4 @@
-import type { SubmittedReport } from '../report';
+import type { RcaReport, SubmittedReport } from '../report';
 import { confidenceOf } from './calibration';
 import { type ConcludeContext, type Conclusion, conclude, inTrouble, reportOf } from './conclude';
 import { type Observation, type PolicyCall, readingsOf } from './observations';
@@ -8,7 +8,10 @@ export { POLICY_LIMITS } from './policy';
 export type { Observation, PolicyCall } from './observations';
 
 /** One turn of the investigating analyst: more calls to make, or the report. */
-export type PolicyMove = { calls: PolicyCall[]; note: string } | { report: SubmittedReport; conclusion: Conclusion; reasoning: string[] };
+export type PolicyMove = { calls: PolicyCall[]; note: string } | { report: CalibratedReport; conclusion: Conclusion; reasoning: string[] };
+
+/** The investigating analyst's report, with the features its confidence was estimated from. */
+export type CalibratedReport = SubmittedReport & Required<Pick<RcaReport, 'calibration'>>;
 
 /**
  * The deterministic investigating analyst, one turn at a time: from the alert and what its
@@ -22,7 +25,10 @@ export function investigate(ctx: ConcludeContext, observations: readonly Observa
   }
   const readings = readingsOf(observations);
   const conclusion = conclude(ctx, readings);
-  const report = reportOf(conclusion, ctx, readings, confidenceOf(conclusion.features));
+  const report = {
+    ...reportOf(conclusion, ctx, readings, confidenceOf(conclusion.features)),
+    calibration: { features: conclusion.features },
+  };
   const reasoning = conclusion.candidates
     .slice(0, 5)
     .map(

@@ -1,4 +1,5 @@
 import type { AlertContext } from '../../contracts/rca';
+import { callKey } from '../claude-tools';
 import { type Entity, entitiesIn } from './entities';
 import { reasonIn } from './knowledge';
 import type { Observation, PolicyCall, Readings, SeenLine } from './observations';
@@ -104,11 +105,12 @@ export function chainOf(ctx: PolicyContext, readings: Readings, inTrouble: Troub
     });
   const queue = [...nodes.values()];
   for (let node = queue.shift(); node; node = queue.shift()) {
-    if (node.depth > 0 && !inTrouble(node, readings)) continue;
-    const failing = ownLines(node, readings.lines).filter(isFailing);
     const before = new Set(nodes.keys());
     const child = (name: string, shape: NodeShape, why: string) =>
       add({ key: lower(name), name, shape, depth: node!.depth + 1, parent: node!.key, why });
+    queue.push(...resolveAddress(node, readings, child, () => [...nodes.values()].filter((n) => !before.has(n.key))));
+    if (node.depth > 0 && !inTrouble(node, readings)) continue;
+    const failing = ownLines(node, readings.lines).filter(isFailing);
     for (const entity of namedEntities(failing, new Set(nodes.keys())).slice(0, POLICY_LIMITS.fanOut))
       child(entity.name, entity.shape, `named in ${node.name}'s failing lines`);
     for (const host of hostsOf(failing).slice(0, 2)) child(host, 'host', `a host where ${node.name} fails`);
@@ -119,6 +121,24 @@ export function chainOf(ctx: PolicyContext, readings: Readings, inTrouble: Troub
     queue.push(...[...nodes.values()].filter((n) => !before.has(n.key)));
   }
   return [...nodes.values()];
+}
+
+/**
+ * An address or a name says where, not what: the events that mention it name the host behind it
+ * ("acct-app-04, 10.30.14.37"), which has logs, metrics and a state of its own.
+ */
+function resolveAddress(
+  node: ChainNode,
+  readings: Readings,
+  child: (name: string, shape: NodeShape, why: string) => void,
+  added: () => ChainNode[],
+): ChainNode[] {
+  if (node.shape !== 'address' && node.shape !== 'domain') return [];
+  const at = lower(node.name);
+  for (const e of readings.events.filter((x) => lower(`${x.title}\n${x.text}`).includes(at)))
+    for (const entity of entitiesIn(`${e.title}\n${e.text}`).filter((x) => x.shape === 'host'))
+      child(entity.name, 'host', `the host at ${node.name}`);
+  return added();
 }
 
 /** The knowledge table's hints of where a failing line's trouble lives. */
@@ -163,8 +183,8 @@ export function callsFor(node: ChainNode, ctx: PolicyContext, isAlertService: bo
 
 const iso = (r: { from: number; to: number }) => ({ from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString() });
 
-/** Tool name and input as one comparable string. */
-export const callId = (c: PolicyCall) => `${c.name} ${JSON.stringify(c.input)}`;
+/** Tool name and input as one comparable string, whatever order the stored input's keys come back in. */
+export const callId = (c: PolicyCall) => callKey(c.name, c.input);
 
 /**
  * The next calls: every component on the chain not read yet, nearest first, within the call
@@ -177,8 +197,9 @@ export function nextCalls(ctx: PolicyContext, observations: readonly Observation
   const chain = chainOf(ctx, readings, inTrouble).sort((a, b) => a.depth - b.depth);
   const wanted: PolicyCall[] = [];
   for (const node of chain) wanted.push(...callsFor(node, ctx, node.depth === 0));
-  const alertFailing = ownLines(chain[0]!, readings.lines).filter(isFailing);
-  for (const word of lookInWords(alertFailing))
+  const expanded = chain.filter((n) => n.depth === 0 || inTrouble(n, readings));
+  const failing = expanded.flatMap((n) => ownLines(n, readings.lines).filter(isFailing));
+  for (const word of lookInWords(failing))
     wanted.push({
       name: 'search_logs',
       input: { query: lookInQuery(word), ...iso({ from: ctx.alertMs - LOOKBACK_MS, to: ctx.alertMs }), limit: 1000 },
