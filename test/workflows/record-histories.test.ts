@@ -20,7 +20,7 @@ const record = process.env.RAYNE_RECORD_HISTORIES === '1' ? describe : describe.
 record('recording workflow histories', () => {
   jest.setTimeout(180_000);
 
-  it('records an incident with tier-1 and its RCA child, an RCA with a Claude tool-use loop, and a GitHub triage', async () => {
+  it('records an incident with tier-1 and its investigated RCA child, an RCA re-run with Claude, an RCA with nothing to read, and a GitHub triage', async () => {
     const scenario = loadScenario(path.resolve(__dirname, '../../scenarios/checkout-service-error-rate-spike.json'));
     const database = await createTestDatabase();
     const [sandbox, claude, github, notify] = await Promise.all([
@@ -60,16 +60,23 @@ record('recording workflow histories', () => {
       );
     };
     try {
+      // (a) Before any account exists: no Datadog behind the alert, so the investigation reports without a call.
+      const unknown = { ...scenario.alert, timestamp: Math.floor(Date.now() / 1000), monitor_id: 9999, transition_id: 'no-datadog' };
+      const unread = (await (await postJson(api.app, '/v1/webhooks/receive', unknown)).json()) as { event_id: string };
+      const noCalls = await save('rca-workflow-investigation-no-calls', `rca/${unread.event_id}`);
+      expect(noCalls).toEqual(expect.arrayContaining(['investigationTurn', 'saveInvestigation']));
+      expect(noCalls).not.toContain('investigationTool');
+
       expect(
         (await postJson(api.app, '/v1/accounts', { name: 'brightcart', base_url: sandbox.url, api_key: 'k', app_key: 'a' })).status,
       ).toBe(201);
       expect((await postJson(api.app, '/v1/webhooks/config', { account: 'brightcart', notify: { urls: [notify.url] } })).status).toBe(200);
 
-      // (a) Alert: tier-1 notify and the RCA child; the RCA publishes a notebook, which the recovery then resolves.
+      // (b) Alert: tier-1 notify and the RCA child; the RCA publishes a notebook, which the recovery then resolves.
       const alert = { ...scenario.alert, timestamp: Math.floor(Date.now() / 1000) };
       const accepted = (await (await postJson(api.app, '/v1/webhooks/receive', alert)).json()) as { event_id: string; workflow_id: string };
-      expect(await save('rca-workflow-offline', `rca/${accepted.event_id}`)).toEqual(
-        expect.arrayContaining(['runOfflineAnalysis', 'publishNotebook']),
+      expect(await save('rca-workflow-investigation', `rca/${accepted.event_id}`)).toEqual(
+        expect.arrayContaining(['investigationTurn', 'investigationTool', 'saveInvestigation', 'publishNotebook']),
       );
       const recovered = await postJson(api.app, '/v1/webhooks/receive', { ...alert, alert_status: 'OK', transition_id: 'recovered' });
       expect(recovered.status).toBe(202);
@@ -77,7 +84,7 @@ record('recording workflow histories', () => {
       // Tier-1 notify runs on every transition: the alert and the recovery.
       expect(notify.requests).toHaveLength(2);
 
-      // (b) A re-run with Claude: one tool call turn, then the report.
+      // (c) A re-run with Claude: one tool call turn, then the report.
       claude.script(
         {
           content: [
@@ -91,11 +98,11 @@ record('recording workflow histories', () => {
         rca_id: string;
       };
       expect(await save('rca-workflow-claude', rerun.rca_id)).toEqual(
-        expect.arrayContaining(['analysisTurn', 'analysisTool', 'saveReport']),
+        expect.arrayContaining(['investigationTurn', 'investigationTool', 'analysisTurn', 'analysisTool', 'saveReport']),
       );
       expect(claude.requests).toHaveLength(2);
 
-      // (c) A GitHub issue: triaged offline, commented on and labelled.
+      // (d) A GitHub issue: triaged offline, commented on and labelled.
       github.setLabels('acme/record', ['incident']);
       const deliveryId = newDeliveryId();
       const issue = issuePayload('opened', {

@@ -36,8 +36,11 @@ describe('workflow replay', () => {
     expect(histories.map((h) => h.file)).toEqual([
       'github-issue-workflow.json',
       'incident-workflow.json',
+      'rca-workflow-claude-v1.json',
       'rca-workflow-claude.json',
-      'rca-workflow-offline.json',
+      'rca-workflow-investigation-no-calls.json',
+      'rca-workflow-investigation.json',
+      'rca-workflow-offline-v1.json',
     ]);
   });
 });
