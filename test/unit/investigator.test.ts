@@ -1,0 +1,237 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { investigate, type Observation, POLICY_LIMITS } from '../../src/analysis/investigator';
+import { confidenceOf, crossValidatedConfidence, fitCalibration } from '../../src/analysis/investigator/calibration';
+import type { AnswerFeatures } from '../../src/analysis/investigator/conclude';
+import { contentWords, entitiesIn } from '../../src/analysis/investigator/entities';
+import { CHANGES, METRIC_KINDS, REASONS, reasonIn } from '../../src/analysis/investigator/knowledge';
+import { readingsOf } from '../../src/analysis/investigator/observations';
+import { callId } from '../../src/analysis/investigator/policy';
+import { seriesAnomaly } from '../../src/analysis/investigator/trouble';
+import type { AlertContext } from '../../src/contracts/rca';
+import { loadScenario } from '../../src/demo/scenario';
+
+const ALERT_MS = Date.parse('2026-11-24T03:00:00Z');
+const at = (minutes: number) => new Date(ALERT_MS + minutes * 60_000).toISOString();
+const alert: AlertContext = {
+  eventId: '1',
+  account: 'acme',
+  status: 'Alert',
+  monitorId: '7',
+  tags: ['service:orders'],
+  service: 'orders',
+  hostname: 'orders-app-01',
+  scope: 'service:orders',
+  alertTime: new Date(ALERT_MS).toISOString(),
+};
+const ctx = { alert, alertMs: ALERT_MS };
+
+/** A search_logs result as the tool runner writes it. */
+const logs = (query: string, templates: Array<Record<string, unknown>>): string => JSON.stringify({ query, templates });
+const line = (services: string[], hosts: string[], level: string, example: string, firstSeenMin: number, count = 40) => ({
+  template: example,
+  example,
+  count,
+  level,
+  firstSeen: at(firstSeenMin),
+  lastSeen: at(-1),
+  hosts,
+  services,
+  why: [`new ${-firstSeenMin} min before the alert`],
+});
+const events = (list: Array<{ at: number; title: string; text?: string; tags?: string[]; alertType?: string }>) =>
+  JSON.stringify({
+    events: list.map((e) => ({ at: at(e.at), title: e.title, text: e.text ?? '', tags: e.tags ?? [], alertType: e.alertType ?? 'info' })),
+  });
+
+/** Answers every call the policy makes from canned outputs, keyed by tool and a word of the input. */
+function runPolicy(answer: (call: Observation['call']) => string): { observations: Observation[]; move: ReturnType<typeof investigate> } {
+  const observations: Observation[] = [];
+  for (let turn = 1; turn <= 8; turn++) {
+    const move = investigate(ctx, observations, turn === 8);
+    if ('report' in move) return { observations, move };
+    for (const call of move.calls) observations.push({ call, ok: true, text: answer(call) });
+  }
+  throw new Error('the policy did not report within 8 turns');
+}
+
+describe('entities named in a failing line', () => {
+  it('finds hosts, addresses, domains and the objects a line failed on', () => {
+    const names = entitiesIn(
+      'connect to db-main-02 (10.2.3.4:5432) failed; POST https://api.vendor.io/v1/charge; lock wait on table "ledger_holds"',
+    ).map((e) => `${e.shape}:${e.name}`);
+    expect(names).toEqual(expect.arrayContaining(['host:db-main-02', 'address:10.2.3.4', 'domain:api.vendor.io', 'object:ledger_holds']));
+  });
+
+  it('leaves out thread names, record ids, code, files and loopback', () => {
+    const names = entitiesIn(
+      'ERROR [http-nio-8080-exec-4] c.a.Orders : ORDER-00912 failed at buffer.from, wrote /tmp/a1b2.jpg via http://127.0.0.1:3000/x',
+    ).map((e) => e.name);
+    expect(names).toEqual([]);
+  });
+
+  it('splits identifiers into content words and drops numbers, common words and plurals', () => {
+    expect([...contentWords('PromoRuleResolver rules maximum-pool-size 50 requests timed out')].sort()).toEqual(
+      expect.arrayContaining(['promo', 'rule', 'resolver', 'maximum', 'pool', 'size']),
+    );
+    expect(contentWords('50 requests')).toEqual(new Set());
+  });
+});
+
+describe('the knowledge table', () => {
+  it('maps the stated reasons to kinds of trouble and categories', () => {
+    expect(reasonIn('ENOSPC: no space left on device')?.category).toBe('disk_full');
+    expect(reasonIn('java.lang.OutOfMemoryError: Java heap space')?.category).toBe('memory_exhaustion');
+    expect(reasonIn('x509: certificate has expired or is not yet valid')?.kind).toBe('expiry');
+    expect(reasonIn('dial tcp 10.2.3.4:6379: connect: connection refused')?.kind).toBe('refusal');
+    expect(reasonIn('connect() failed (113: No route to host) while connecting to upstream')?.category).toBe('host_failure');
+    expect(reasonIn('session lookup failed: Command timed out')?.mechanism).toBe('timing out');
+    expect(reasonIn('all good, 200 OK')).toBeUndefined();
+  });
+
+  it('holds no company, host, service or scenario words, and stays small', () => {
+    const source = fs.readFileSync(path.resolve(__dirname, '../../src/analysis/investigator/knowledge.ts'), 'utf8').toLowerCase();
+    const dir = path.resolve(__dirname, '../../scenarios');
+    const names = new Set<string>();
+    for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+      const s = loadScenario(path.join(dir, file));
+      for (const n of [
+        s.alert.org_name,
+        s.alert.service,
+        s.alert.hostname,
+        ...s.datadog.hosts.map((h) => h.name),
+        ...s.expected.culprit_terms,
+      ])
+        if (typeof n === 'string' && n.length > 3) names.add(n.toLowerCase());
+    }
+    expect([...names].filter((n) => source.includes(n))).toEqual([]);
+    expect(REASONS.length + METRIC_KINDS.length + CHANGES.length).toBeLessThanOrEqual(30);
+  });
+});
+
+describe('a metric against its own baseline', () => {
+  const series = (metric: string, values: number[]) => ({
+    metric,
+    points: values.map((v, i): [number, number] => [ALERT_MS - (values.length - i) * 60_000, v]),
+  });
+
+  it('sees a rise, a fall of what should stay free, and a percentage near its ceiling, with when it began', () => {
+    const rise = seriesAnomaly(series('coredns.request_count', [400, 410, 395, 405, 2300, 2400, 2390]));
+    expect(rise?.onset).toBe(ALERT_MS - 3 * 60_000);
+    expect(seriesAnomaly(series('system.mem.usable', [8, 8, 8, 8, 1, 0.5, 0.4]))).toBeDefined();
+    expect(seriesAnomaly(series('system.disk.in_use', [0.6, 0.62, 0.7, 0.8, 0.97, 0.99, 1]))).toBeDefined();
+  });
+
+  it('leaves a flat or noisy series alone', () => {
+    expect(seriesAnomaly(series('system.cpu.user', [40, 44, 38, 42, 45, 41, 43]))).toBeUndefined();
+  });
+});
+
+describe('the investigation policy', () => {
+  it('starts at the alerting service and its host, and asks the same calls for the same readings whatever the key order', () => {
+    const first = investigate(ctx, []);
+    if (!('calls' in first)) throw new Error('expected calls');
+    expect(first.calls.map((c) => c.name)).toEqual([
+      'search_logs',
+      'get_events',
+      'scope_metrics',
+      'search_logs',
+      'host_metrics',
+      'get_host',
+    ]);
+    const reordered = first.calls.map((c) => ({ ...c, input: Object.fromEntries(Object.entries(c.input).reverse()) }));
+    expect(reordered.map(callId)).toEqual(first.calls.map(callId));
+    const answered = reordered.map((call) => ({ call, ok: true, text: '{}' }));
+    const next = investigate(ctx, answered);
+    // Nothing was found, so nothing is left to read: the report comes, inconclusive, with nothing made up.
+    expect('report' in next).toBe(true);
+    if ('report' in next) expect(next.report.confidence).toBeLessThan(0.5);
+  });
+
+  it('follows the failing lines to the component that reports its own trouble, and to that component’s host', () => {
+    const { move, observations } = runPolicy((call) => {
+      const q = String(call.input.query ?? call.input.hostname ?? call.input.scope ?? '');
+      if (call.name === 'search_logs' && q.startsWith('service:orders'))
+        return logs(q, [line(['orders'], ['orders-app-01'], 'error', 'payment call failed: connect to ledger-db-03:5432 timed out', -12)]);
+      if (call.name === 'search_logs' && q.includes('ledger-db-03'))
+        return logs(q, [
+          line(['postgres'], ['ledger-db-03'], 'error', 'could not write to file "base/16384": No space left on device', -20),
+        ]);
+      if (call.name === 'get_events') return events([{ at: -90, title: 'orders v2.3.0 deployed', tags: ['service:orders'] }]);
+      return '{}';
+    });
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.category).toBe('disk_full');
+    expect(move.report.root_cause).toContain('ledger-db-03');
+    // An unrelated deploy of the alerting service is not blamed: it shares no word with "no space left".
+    expect(move.report.root_cause).not.toContain('v2.3.0');
+    expect(observations.some((o) => o.call.name === 'host_metrics' && o.call.input.hostname === 'ledger-db-03')).toBe(true);
+    expect(observations.length).toBeLessThanOrEqual(POLICY_LIMITS.maxCalls);
+  });
+
+  it('does not tie a change to a failure by a number or the service’s own name, and does tie it by the reason it states', () => {
+    const run = (change: string) =>
+      runPolicy((call) => {
+        const q = String(call.input.query ?? '');
+        if (call.name === 'search_logs' && q.startsWith('service:orders'))
+          return logs(q, [
+            line(['orders'], ['orders-app-01'], 'error', 'orders: 50 requests timed out; HikariPool-1 - Connection is not available', -10),
+          ]);
+        if (call.name === 'get_events')
+          return events([{ at: -25, title: 'orders config changed', text: change, tags: ['service:orders'] }]);
+        return '{}';
+      }).move;
+    const numberOnly = run('orders worker threads 20 -> 50');
+    const reasonWord = run('spring.datasource.hikari.maximum-pool-size: 40 -> 4');
+    if (!('report' in numberOnly) || !('report' in reasonWord)) throw new Error('expected reports');
+    expect(numberOnly.report.category).not.toBe('config_change');
+    expect(reasonWord.report.category).toBe('config_change');
+    expect(reasonWord.report.root_cause).toContain('maximum-pool-size');
+  });
+
+  it('records a call that failed as missing evidence, and reports on the final turn with what it read', () => {
+    const observations: Observation[] = [
+      {
+        call: { name: 'search_logs', input: { query: 'service:orders status:(error OR warn)' } },
+        ok: false,
+        text: 'search logs failed: 503',
+      },
+    ];
+    const move = investigate(ctx, observations, true);
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.missing_data.join('\n')).toContain('search logs failed: 503');
+    expect(readingsOf(observations).failed).toHaveLength(1);
+  });
+});
+
+describe('calibration', () => {
+  const f = (own: boolean, depth: number): AnswerFeatures => ({
+    depth,
+    own,
+    sourceKinds: own ? 2 : 1,
+    margin: 0.5,
+    change: false,
+    candidates: 3,
+  });
+
+  it('fits a map under which answers like the right ones get more confidence than answers like the wrong ones', () => {
+    const samples = [
+      ...Array.from({ length: 12 }, () => ({ features: f(true, 2), right: true })),
+      ...Array.from({ length: 12 }, () => ({ features: f(false, 1), right: false })),
+    ];
+    const calibration = fitCalibration(samples);
+    expect(confidenceOf(f(true, 2), calibration)).toBeGreaterThan(0.7);
+    expect(confidenceOf(f(false, 1), calibration)).toBeLessThan(0.3);
+  });
+
+  it("estimates each group's confidence from the other groups only", () => {
+    const answers = [
+      ...Array.from({ length: 6 }, (_, i) => ({ group: `a${i % 2}`, features: f(true, 2), right: true })),
+      // Group "z" is right with features the others were wrong with: out of sample, it is not believed.
+      { group: 'z', features: f(false, 1), right: true },
+      ...Array.from({ length: 6 }, (_, i) => ({ group: `b${i % 2}`, features: f(false, 1), right: false })),
+    ];
+    const z = crossValidatedConfidence(answers).find((a) => a.group === 'z')!;
+    expect(z.confidence).toBeLessThan(0.3);
+  });
+});
