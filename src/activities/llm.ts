@@ -216,7 +216,7 @@ export function answerToolCalls<R>(spec: Pick<ConversationSpec<R>, 'store' | 'ta
     const ctx = await spec.toolContext(id);
     let output: string;
     try {
-      output = await runReadTool(use.name, use.input, ctx);
+      output = await heartbeatWhile(runReadTool(use.name, use.input, ctx));
     } catch (err) {
       return answer(`${use.name} failed: ${bounded((err as Error).message ?? String(err), 1000)}`, true);
     }

@@ -25,10 +25,12 @@ export const PREFETCH_OPTIONS: ActivityOptions = {
 
 /**
  * The investigating analyst's turns (a pure function over Postgres) and its reads of Datadog: a
- * read that fails is answered as missing evidence, so retries here are for Postgres and a lost worker.
+ * read that fails is answered as missing evidence, so retries here are for Postgres and a lost
+ * worker, which a read's heartbeat makes known in seconds.
  */
 export const INVESTIGATION_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '1m',
+  heartbeatTimeout: '15s',
   retry: retrying({ initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 5 }),
 };
 
