@@ -1,5 +1,7 @@
 import { estimateCostUsd } from '../analysis/claude';
-import { finishReport, type RcaReport, type SubmittedAnalysis } from '../analysis/report';
+import { analystRow, finishReport, type RcaReport, type SubmittedAnalysis } from '../analysis/report';
+import { ConversationStore } from '../analysis/conversation';
+import { investigationReport } from './llm';
 import type { Db } from '../db/pool';
 import type { SimilarityProviders } from '../similarity/providers';
 import type { AnalysisPlan, AnalystName, ReportSummary } from '../contracts/rca';
@@ -57,16 +59,25 @@ const summaryOf = (report: RcaReport): ReportSummary => ({
   verdict: report.verdict,
 });
 
-/** Every analyst's report is stored here, so its verdict is added here: the one place code decides it. */
-async function saveReport(rcas: RcaStore, rcaId: string, result: SubmittedAnalysis): Promise<RcaReport> {
+/**
+ * A model's report is stored here, so its verdict is added here; the investigating analyst's
+ * conclusion of the same run, which the model started from, is kept beside it as its own row.
+ */
+async function saveReport(rcas: RcaStore, investigations: ConversationStore, rcaId: string, result: SubmittedAnalysis): Promise<RcaReport> {
   const report = finishReport(result.report);
-  await rcas.saveReport(rcaId, report, result);
-  return report;
+  const investigated = await investigationReport(investigations, rcaId);
+  const rows = investigated
+    ? [analystRow(result.analyst, report), analystRow('offline', finishReport(investigated, investigated.calibration))]
+    : [];
+  const stored = rows.length ? { ...report, analysts: rows } : report;
+  await rcas.saveReport(rcaId, stored, result);
+  return stored;
 }
 
 /** Analysis steps besides the analysts' turns: choosing the analyst, storing and indexing reports. */
 export const createAnalysisActivities = ({ db, similarity, links, analysis }: AnalysisDeps) => {
   const rcas = new RcaStore(db);
+  const investigations = new ConversationStore(db, 'rca_investigation_messages');
   return reportingFailures({
     /** The analyst for this run: a re-run's override, else RAYNE_ANALYST, else Claude when configured, else offline. */
     async planAnalysis(rcaId: string, override: { analyst?: AnalystName; model?: string } = {}): Promise<AnalysisPlan> {
@@ -79,7 +90,7 @@ export const createAnalysisActivities = ({ db, similarity, links, analysis }: An
     async saveReport(rcaId: string, result: SubmittedAnalysis): Promise<ReportSummary> {
       // A local Ollama model costs nothing per token.
       const estimatedCostUsd = result.model && result.analyst !== 'ollama' ? estimateCostUsd(result.model, result.usage) : 0;
-      return summaryOf(await saveReport(rcas, rcaId, { ...result, usage: { ...result.usage, estimatedCostUsd } }));
+      return summaryOf(await saveReport(rcas, investigations, rcaId, { ...result, usage: { ...result.usage, estimatedCostUsd } }));
     },
 
     /** Whether the RCA's incident recovered after its alert: a notebook published late must still be marked RESOLVED. */

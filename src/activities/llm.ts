@@ -7,7 +7,7 @@ import { fromOllamaReply, toOllamaChat, toOllamaFailure } from '../analysis/olla
 import { dataBlock, evidenceMessage, SYSTEM_PROMPT } from '../analysis/claude-prompt';
 import { bounded, runReadTool, type ToolContext } from '../analysis/claude-tool-runner';
 import { type AnalysisTask, callKey, describeIssues, offersReadTool, RCA_TASK } from '../analysis/claude-tools';
-import type { SubmittedReport } from '../analysis/report';
+import { type RcaReport, RcaReportSchema, type SubmittedReport } from '../analysis/report';
 import { ConversationStore, type StoredMessage, toolUses } from '../analysis/conversation';
 import type { Db } from '../db/pool';
 import { estimateTokens } from '../evidence/bundle';
@@ -246,13 +246,17 @@ export function rcaToolContext({ db, accounts, similarity, similar }: Pick<LlmDe
   };
 }
 
-/** The report the investigating analyst submitted in its conversation, if it has one yet. */
-export async function investigationReport(store: ConversationStore, rcaId: string): Promise<SubmittedReport | undefined> {
+/** The report the investigating analyst submitted in its conversation, with its calibration features, if it has one yet. */
+export async function investigationReport(
+  store: ConversationStore,
+  rcaId: string,
+): Promise<(SubmittedReport & Pick<RcaReport, 'calibration'>) | undefined> {
   const submit = toolUses(await store.load(rcaId))
     .filter((u) => u.name === RCA_TASK.submit.name)
     .at(-1);
   const parsed = submit && RCA_TASK.submit.schema.safeParse(submit.input);
-  return parsed?.success ? parsed.data : undefined;
+  const calibration = RcaReportSchema.shape.calibration.safeParse((submit?.input as Record<string, unknown> | undefined)?.calibration);
+  return parsed?.success ? { ...parsed.data, calibration: calibration.success ? calibration.data : undefined } : undefined;
 }
 
 export const createLlmActivities = (deps: LlmDeps) => {

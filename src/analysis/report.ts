@@ -59,11 +59,32 @@ export const AnswerFeaturesSchema = z.object({
   candidates: z.number(),
 });
 
+/** One analyst's conclusion of the same run, kept beside the report: a model's and the investigation's can differ. */
+export const AnalystRowSchema = z.object({
+  analyst: z.string(),
+  category: z.enum(RCA_CATEGORIES),
+  root_cause: z.string(),
+  confidence: z.number(),
+  verdict: z.enum(VERDICTS),
+});
+export type AnalystRow = z.infer<typeof AnalystRowSchema>;
+
 /** What every analyst (Claude, Ollama, offline) produces: the submitted report with its verdict. */
 export const RcaReportSchema = SubmittedReportSchema.extend({
   verdict: z.enum(VERDICTS).describe('confirmed, likely or inconclusive, derived from the strength of the evidence'),
   /** The investigating analyst's answer features: its confidence is a calibrated estimate from these. */
   calibration: z.object({ features: AnswerFeaturesSchema }).optional(),
+  /** Each analyst that concluded on this run, the report's own first; absent when only one did. */
+  analysts: z.array(AnalystRowSchema).optional(),
+});
+
+/** A report as one analyst's row. */
+export const analystRow = (analyst: string, r: RcaReport): AnalystRow => ({
+  analyst,
+  category: r.category,
+  root_cause: r.root_cause,
+  confidence: r.confidence,
+  verdict: r.verdict,
 });
 export type RcaReport = z.infer<typeof RcaReportSchema>;
 

@@ -226,12 +226,13 @@ export function rcasTable(rcas: RcaSummary[]): string {
 const evidenceLine = (e: EvidenceItem, indent = '    '): string => `[${e.source}] ${e.claim}${e.link ? `\n${indent}${e.link}` : ''}`;
 
 /**
- * A ranked hypothesis: its rank, category, score and culprit, its statement, then the evidence for
- * (+) and against (-) it; lines after the first are indented as `section` indents the first.
+ * A ranked hypothesis: its rank, category and culprit, its statement, then the evidence for (+)
+ * and against (-) it; lines after the first are indented as `section` indents the first. Its
+ * ranking score is not shown: the report's confidence is the one figure to weigh.
  */
 const hypothesisLines = (h: Hypothesis, i: number): string =>
   [
-    `${i + 1}. ${h.category}  score ${h.score.toFixed(2)}  culprit ${h.culprit}`,
+    `${i + 1}. ${h.category}  culprit ${h.culprit}`,
     `     ${h.statement}`,
     ...h.supporting.map((e) => `     + ${evidenceLine(e, '        ')}`),
     ...h.against.map((e) => `     - ${evidenceLine(e, '        ')}`),
@@ -258,6 +259,10 @@ export function rcaView(r: RcaDetail): string {
       ['category', report?.category],
       ['confidence', report && report.confidence.toFixed(2)],
       ['root cause', report?.root_cause],
+      [
+        'analysts',
+        report?.analysts?.map((a) => `${a.analyst}: ${a.verdict}, ${a.category}, ${Math.round(a.confidence * 100)}%`).join('; '),
+      ],
       [
         'usage',
         r.usage?.turns
@@ -296,7 +301,7 @@ export function rerunView(started: RerunStarted): string {
 export function describeConclusion(rca: Pick<RcaDetail, 'status' | 'error' | 'analyst' | 'report'>): string {
   const r = rca.report;
   if (!r) return `\n  Conclusion: none, the RCA ${rca.status}${rca.error ? `: ${rca.error}` : ''}\n`;
-  const hypotheses = (r.hypotheses ?? []).slice(0, 3).map((h, i) => `      ${i + 1}. ${h.score.toFixed(2)} ${h.category} · ${h.culprit}`);
+  const hypotheses = (r.hypotheses ?? []).slice(0, 3).map((h, i) => `      ${i + 1}. ${h.category} · ${h.culprit}`);
   const remediation = r.remediation.slice(0, 3).map((step) => `      - ${step}`);
   return (
     `\n  Conclusion (${rca.analyst ?? 'analyst'}): ${r.verdict ?? 'no verdict'}, ${r.category}, confidence ${Math.round(r.confidence * 100)}%\n` +

@@ -1,4 +1,4 @@
-import type { StoredReport, EvidenceItem } from '../analysis/report';
+import type { AnalystRow, StoredReport, EvidenceItem } from '../analysis/report';
 import type { EvidenceBundle } from '../evidence/bundle';
 import { rcaPathId } from '../notebook/notebook';
 import { ANALYSTS } from '../contracts/rca';
@@ -115,6 +115,13 @@ const citation = (e: EvidenceItem) => html`<li>${externalLink(e.claim, e.link)} 
 const citations = (items: readonly EvidenceItem[]) =>
   items.length ? html`<ul>${items.map(citation)}</ul>` : html`<span class="muted">none</span>`;
 
+/** Each analyst's conclusion of the run: a model's beside the investigation it started from. */
+const analystsTable = (rows: readonly AnalystRow[]) =>
+  html`<table data-testid="analysts"><thead><tr><th>Analyst</th><th>Verdict</th><th>Category</th><th>Confidence</th><th>Root cause</th></tr></thead><tbody>${rows.map(
+    (r) =>
+      html`<tr><td>${r.analyst}</td><td>${r.verdict}</td><td><code>${r.category}</code></td><td>${Math.round(r.confidence * 100)}%</td><td>${r.root_cause}</td></tr>`,
+  )}</tbody></table>`;
+
 function reportSection(report: StoredReport): Html {
   const hypotheses = report.hypotheses ?? [];
   return html`<section data-testid="report">
@@ -122,12 +129,13 @@ function reportSection(report: StoredReport): Html {
   <p data-testid="root-cause"><strong>Root cause:</strong> ${report.root_cause}</p>
   <p>${report.summary}</p>
   <p class="muted">Category <code>${report.category}</code> · confidence ${Math.round(report.confidence * 100)}%</p>
+  ${report.analysts?.length ? analystsTable(report.analysts) : ''}
 </section>
 ${
   hypotheses.length
     ? html`<section><h2>Hypotheses, best first</h2><ol>${hypotheses.map(
         (h) => html`<li data-testid="hypothesis">
-  <meter min="0" max="1" value="${h.score}"></meter> ${h.score.toFixed(2)} · <code>${h.category}</code> · <strong>${h.culprit}</strong> — ${h.statement}
+  <code>${h.category}</code> · <strong>${h.culprit}</strong> — ${h.statement}
   <div>For: ${citations(h.supporting)}</div><div>Against: ${citations(h.against)}</div></li>`,
       )}</ol></section>`
     : ''

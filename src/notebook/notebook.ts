@@ -140,7 +140,7 @@ function hypothesesPart(hypotheses: readonly Hypothesis[] | undefined): string |
     `   - ${label}: ${items.length ? items.map(citation).join('; ') : '_none_'}`;
   const items = hypotheses.map((h, i) =>
     [
-      `${i + 1}. ${code(h.category)} · **${escapeMarkdown(h.culprit)}** · score ${h.score.toFixed(2)} — ${escapeMarkdown(h.statement)}`,
+      `${i + 1}. ${code(h.category)} · **${escapeMarkdown(h.culprit)}** — ${escapeMarkdown(h.statement)}`,
       cited('for', h.supporting),
       cited('against', h.against),
     ].join('\n'),

@@ -56,7 +56,7 @@ describe('rayne rca show', () => {
     expect(text).toContain(
       [
         'hypotheses',
-        '  1. deployment  score 0.70  culprit v4.12.0',
+        '  1. deployment  culprit v4.12.0',
         '     The v4.12.0 deployment broke checkout.',
         '     + [events] deployed 7 min before',
         '        https://dd/event/1',

@@ -173,10 +173,10 @@ describe('renderMarkdown', () => {
       [
         '### Hypotheses',
         '',
-        '1. `cpu_saturation` · **rebuild-sitemap** · score 0.82 — rebuild-sitemap cron saturating the CPU',
+        '1. `cpu_saturation` · **rebuild-sitemap** — rebuild-sitemap cron saturating the CPU',
         `   - for: [CPU rose above 95%](${b.metrics[0]!.link}) _(metrics)_`,
         '   - against: _none_',
-        '2. `traffic_spike` · **a surge in requests** · score 0.20 — a surge in requests',
+        '2. `traffic_spike` · **a surge in requests** — a surge in requests',
         '   - for: _none_',
         '   - against: requests stayed flat _(metrics)_',
       ].join('\n'),

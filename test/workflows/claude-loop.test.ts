@@ -94,6 +94,10 @@ describe('rcaWorkflow with the Claude analyst', () => {
       report: { category: 'deployment', root_cause: report.root_cause, verdict: 'confirmed', hypotheses: report.hypotheses },
     });
     expect(view.usage).toMatchObject({ turns: 3, toolCalls: 2, inputTokens: 3600, outputTokens: 450 });
+    // The investigation ran first, and its own conclusion is kept as a row beside Claude's.
+    expect(view.report.analysts.map((a: any) => a.analyst)).toEqual(['claude', 'offline']);
+    expect(view.report.analysts[0]).toMatchObject({ verdict: 'confirmed', category: 'deployment' });
+    expect(view.report.analysts[1].confidence).toBeLessThan(1);
     expect(view.usage.estimatedCostUsd).toBeGreaterThan(0);
 
     // Turn 1 ran once; turn 2 once more after the crash (its answer never arrived); turn 3 once.
