@@ -123,15 +123,26 @@ function statedWords(t: Trouble): Set<string> {
   return contentWords([...phrase, ...identifiers].join(' '));
 }
 
-/** A word in more than this many of the lines and events read says nothing distinctive (sql, request, redis). */
-const DISTINCTIVE_AT_MOST = 3;
+/** Distinct words a change must share with a failure's stated reason to be tied to it by content. */
+const SHARED_WORDS = 2;
 
-/** Words that appear in many of the lines and events read: too widespread to tie a change to a failure. */
+/** A word in more than this many, and this share, of the lines and events read says nothing distinctive (sql, request, redis). */
+const DISTINCTIVE_AT_MOST = 3;
+const WIDESPREAD_SHARE = 0.15;
+
+/** Words that appear in the lines of many services, or in many events: too widespread to tie a change to a failure. */
 function widespreadWords(readings: Readings): Set<string> {
-  const documents = [...readings.lines.map((l) => `${l.template}\n${l.example}`), ...readings.events.map((e) => `${e.title}\n${e.text}`)];
+  // A failure repeats its own words in every line it writes: lines count once per service that wrote them.
+  const byService = new Map<string, string[]>();
+  for (const l of readings.lines) {
+    const key = l.services.join(',') || l.hosts.join(',');
+    byService.set(key, [...(byService.get(key) ?? []), `${l.template}\n${l.example}`]);
+  }
+  const documents = [...[...byService.values()].map((texts) => texts.join('\n')), ...readings.events.map((e) => `${e.title}\n${e.text}`)];
   const df = new Map<string, number>();
   for (const d of documents) for (const w of contentWords(d)) df.set(w, (df.get(w) ?? 0) + 1);
-  return new Set([...df.entries()].filter(([, n]) => n > DISTINCTIVE_AT_MOST).map(([w]) => w));
+  const limit = Math.max(DISTINCTIVE_AT_MOST, WIDESPREAD_SHARE * documents.length);
+  return new Set([...df.entries()].filter(([, n]) => n > limit).map(([w]) => w));
 }
 
 const DEPLOY = /deploy|sync|rolled|rollout|release/i;
@@ -165,10 +176,12 @@ function explainingChange(candidate: Pick<Candidate, 'node' | 'path' | 'troubles
   const related = changesIn(readings).flatMap(({ event, change }) => {
     if (event.at > candidate.onset + 2 * 60_000 || candidate.onset - event.at > CHANGE_LAG_MS) return [];
     const text = `${event.title}\n${event.text}\n${event.tags.join(' ')}`.toLowerCase();
+    // One shared word is a coincidence as often as not; two distinct ones (not parts of one identifier) are a topic.
+    const shared = [...contentWords(`${event.title}\n${event.text}`)].filter((w) => stated.has(w) && !/[-_]/.test(w));
     const by =
       (change.category === 'trigger' ? onPath.find((n) => text.includes(n)) : undefined) ??
       (culprit && text.includes(culprit) ? culprit : undefined) ??
-      [...contentWords(`${event.title}\n${event.text}`)].find((w) => stated.has(w));
+      (shared.length >= SHARED_WORDS ? shared.join(', ') : undefined);
     return by ? [{ event, change, by }] : [];
   });
   const best = related.sort((a, b) => b.event.at - a.event.at)[0];

@@ -2,8 +2,7 @@ import type { AlertContext } from '../../contracts/rca';
 import { callKey } from '../claude-tools';
 import { type Entity, entitiesIn } from './entities';
 import { reasonIn } from './knowledge';
-import type { Observation, PolicyCall, Readings, SeenLine } from './observations';
-import { readingsOf } from './observations';
+import { type Observation, type PolicyCall, type Readings, type SeenLine, readingsOf } from './observations';
 
 /**
  * The investigating analyst's policy: which tool calls to make next. It starts at the alerting

@@ -1,7 +1,6 @@
 import type { RcaCategory } from '../report';
 import { metricKindOf, reasonIn, type TroubleKind } from './knowledge';
-import type { ChainNode } from './policy';
-import { ownLines } from './policy';
+import { type ChainNode, ownLines } from './policy';
 import type { Readings, SeenEvent, SeenLine, SeenSeries } from './observations';
 
 /**
@@ -66,6 +65,8 @@ function fromLines(node: ChainNode, readings: Readings, alertService: string): T
     if (!reason) return [];
     // On another component's host, the alerting service's failures toward something else are not that host's trouble.
     if (node.depth > 0 && l.services.includes(alertService) && !OWN_KINDS.has(reason.kind)) return [];
+    // Code that fails on what it was given is the code's trouble, wherever it runs.
+    if (node.shape === 'host' && reason.kind === 'defect') return [];
     // An info line counts only when what it says is trouble by itself (an OOM kill, a full disk).
     if (l.level !== 'error' && l.level !== 'warn' && l.level !== 'critical' && !OWN_KINDS.has(reason.kind)) return [];
     return [
