@@ -20,10 +20,15 @@ export interface LabelledAnswer {
 
 const FEATURES: ReadonlyArray<keyof AnswerFeatures> = ['depth', 'own', 'sourceKinds', 'margin', 'change', 'candidates'];
 
-/** Fitted by `fitCalibration` on the 32 visible scenarios (scenarios/), 2026-12-07. */
+/**
+ * Fitted by `fitCalibration` on the investigation's answers to the 32 visible scenarios (scenarios/),
+ * 2026-12-07, as `npm run bench:investigation` prints it. The method was developed on those same
+ * scenarios, so this map is optimistic on incidents it has not seen; the eval's cross-validation
+ * and the fresh set say by how much.
+ */
 export const SHIPPED_CALIBRATION: Calibration = {
-  bias: -1,
-  weights: { depth: 0.3, own: 0.5, sourceKinds: 0.3, margin: 0.5, change: 0, candidates: -0.05 },
+  bias: -0.063,
+  weights: { depth: -0.123, own: 0.162, sourceKinds: 0.241, margin: 0.32, change: 1.375, candidates: 0.01 },
 };
 
 const numeric = (f: AnswerFeatures): number[] => [
