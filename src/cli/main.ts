@@ -20,7 +20,8 @@ const run = (action: Action) => async () => {
     await action(config, log);
     process.exit(0);
   } catch (err) {
-    console.error(`\nrayne: ${err instanceof StartupError ? err.message : (err as Error).stack}`);
+    // A rejection can carry anything, or nothing: say what there is.
+    console.error(`\nrayne: ${err instanceof StartupError ? err.message : ((err as Error | undefined)?.stack ?? String(err))}`);
     process.exit(err instanceof ConfigError ? EXIT.config : EXIT.failed);
   }
 };

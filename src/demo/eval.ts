@@ -83,6 +83,8 @@ export async function runEval(baseConfig: Config, log: Logger, options: EvalOpti
       sandbox.seed(scenario);
       const historyIds = databaseUrl ? await indexHistory(config, databaseUrl, scenario, EVAL_ACCOUNT) : [];
       const alert = alertToSend(scenario);
+      // A run that was cut short left its incident open, which would take this alert as a repeat and start no RCA.
+      await recover(api, alert, 'reset');
       const accepted = (await (await api('POST', `/v1/webhooks/receive/${EVAL_ACCOUNT}`, alert, 202)).json()) as {
         event_id: string;
       };
@@ -121,12 +123,7 @@ export async function runEval(baseConfig: Config, log: Logger, options: EvalOpti
       });
       if (databaseUrl && historyIds.length) await forgetHistory(config, databaseUrl, historyIds);
       // The incident recovers, so the next run of the same scenario opens a new one (and a new RCA) instead of repeating it.
-      await api(
-        'POST',
-        `/v1/webhooks/receive/${EVAL_ACCOUNT}`,
-        { ...alert, alert_status: 'OK', transition_id: `${alert.transition_id}-ok` },
-        202,
-      );
+      await recover(api, alert, 'ok');
       s.done(score.solved ? 'solved' : score.categoryCorrect ? 'category only' : 'missed');
     }
     out(`\n${formatScores(rows, { byCompany: true })}\n`);
@@ -157,6 +154,12 @@ export function formatCrossValidation(rows: EvalRow[]): string {
   ]
     .join('\n')
     .replace(/^solved=/m, 'cv_solved=');
+}
+
+/** Sends the scenario's recovery (OK), which closes its incident if one is open. */
+async function recover(api: Api, alert: ReturnType<typeof alertToSend>, suffix: string): Promise<void> {
+  const recovery = { ...alert, alert_status: 'OK', transition_id: `${alert.transition_id}-${suffix}` };
+  await api('POST', `/v1/webhooks/receive/${EVAL_ACCOUNT}`, recovery, 202);
 }
 
 const companyOf = (scenario: Scenario) => String(scenario.alert.org_name ?? 'unknown');

