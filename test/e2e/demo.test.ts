@@ -24,7 +24,7 @@ describe('rayne demo', () => {
     expect(output).toMatch(/similar incidents:\n\s+0\.\d\d /);
     // Its conclusion: verdict, root cause, ranked hypotheses, remediation.
     expect(output).toMatch(
-      /Conclusion \(offline\): (confirmed|likely|inconclusive), \w+, confidence \d+%\n\s+root cause: .+\n\s+top hypotheses:\n\s+1\. 0\.\d\d \w+ · .+\n[\s\S]*remediation:\n\s+- \S/,
+      /Conclusion \(offline\): (confirmed|likely|inconclusive), \w+, confidence \d+%\n\s+root cause: .+\n\s+top hypotheses:\n\s+1\. \w+ · .+\n[\s\S]*remediation:\n\s+- \S/,
     );
 
     // A second run reuses the demo's data folder and still sends fresh transitions.

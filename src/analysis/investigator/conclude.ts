@@ -378,7 +378,8 @@ function evidenceOf(c: Candidate, links: DatadogLinks | undefined): EvidenceItem
 /** The report of a conclusion, with the confidence its features earn. */
 export function reportOf(conclusion: Conclusion, ctx: ConcludeContext, readings: Readings, confidence: number): SubmittedReport {
   const service = ctx.alert.service ?? ctx.alert.hostname ?? 'the alerting service';
-  const top = conclusion.candidates.slice(0, 5);
+  // One hypothesis per culprit: two troubles of one component, or one change over two, are one explanation.
+  const top = conclusion.candidates.filter((c, i, all) => all.findIndex((o) => o.culprit === c.culprit) === i).slice(0, 5);
   const best = top[0];
   const maxScore = Math.max(1, ...top.map((c) => c.score));
   const hypotheses: Hypothesis[] = top.map((c) => ({
