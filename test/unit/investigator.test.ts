@@ -189,6 +189,28 @@ describe('the investigation policy', () => {
     expect(reasonWord.report.root_cause).toContain('maximum-pool-size');
   });
 
+  it("does not tie a change to the alerting service's own demand by the service's name", () => {
+    const { move } = runPolicy((call) => {
+      if (call.name === 'scope_metrics')
+        return JSON.stringify({
+          series: [
+            {
+              label: 'trace.http.request.hits',
+              scope: 'service:orders',
+              query: 'avg:trace.http.request.hits{service:orders}',
+              points: [-60, -50, -40, -30, -20, -10, -5].map((m, i) => [at(m), i < 4 ? 100 : 900]),
+            },
+          ],
+        });
+      if (call.name === 'get_events')
+        return events([{ at: -35, title: 'Argo CD sync succeeded: orders (config only)', tags: ['service:orders'] }]);
+      return '{}';
+    });
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.category).toBe('traffic_spike');
+    expect(move.report.root_cause).not.toContain('Argo CD');
+  });
+
   it('records a call that failed as missing evidence, and reports on the final turn with what it read', () => {
     const observations: Observation[] = [
       {

@@ -168,9 +168,15 @@ function rolloutOf(change: SeenEvent, readings: Readings, before: number): SeenE
  */
 function explainingChange(candidate: Pick<Candidate, 'node' | 'path' | 'troubles' | 'onset'>, readings: Readings, alertService: string) {
   const own = contentWords(alertService);
-  const onPath = candidate.path.filter((n) => n.depth > 0).map((n) => n.name.toLowerCase());
+  const onPath = candidate.path
+    .filter((n) => n.depth > 0 && n.name.toLowerCase() !== alertService.toLowerCase())
+    .map((n) => n.name.toLowerCase());
   // A rollout names the hosts it went to; only a change to the component itself names it as its subject.
-  const culprit = candidate.node.depth > 0 && candidate.node.shape !== 'host' ? candidate.node.name.toLowerCase() : undefined;
+  // The alerting service's own name never ties a change to its trouble, at whatever depth it sits (demand on it sits at 1).
+  const culprit =
+    candidate.node.shape !== 'host' && candidate.node.name.toLowerCase() !== alertService.toLowerCase()
+      ? candidate.node.name.toLowerCase()
+      : undefined;
   const common = widespreadWords(readings);
   const stated = new Set(candidate.troubles.flatMap((t) => [...statedWords(t)]).filter((w) => !own.has(w) && !common.has(w)));
   const related = changesIn(readings).flatMap(({ event, change }) => {
