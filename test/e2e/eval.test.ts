@@ -28,7 +28,16 @@ describe('rayne eval', () => {
     expect(crossValidated![1]).toBe(inSample![1]);
     expect(output).toMatch(/cross-validated calibration \(each company's confidence fitted on the other 7 companies' answers\)/);
     // Each company gets a line in the table and one in the cross-validated table.
-    for (const company of ['Brightcart', 'Cedar Health', 'Harbor Logistics', 'Lumen Pay', 'Orbit Telematics', 'Pinecrest Media', 'Quillmetrics', 'Skyline Arcade']) {
+    for (const company of [
+      'Brightcart',
+      'Cedar Health',
+      'Harbor Logistics',
+      'Lumen Pay',
+      'Orbit Telematics',
+      'Pinecrest Media',
+      'Quillmetrics',
+      'Skyline Arcade',
+    ]) {
       const lines = output.match(
         new RegExp(`^  ${company}: solved \\d+/\\d+, top-3 \\d+/\\d+, recall \\d+/\\d+, committed right \\d+/\\d+$`, 'gm'),
       );

@@ -211,6 +211,18 @@ describe('the investigation policy', () => {
     expect(move.report.root_cause).not.toContain('Argo CD');
   });
 
+  it('finds the hosts behind a name the failing lines give, by the infrastructure search, and reads them', () => {
+    const { observations } = runPolicy((call) => {
+      const q = String(call.input.query ?? '');
+      if (call.name === 'search_logs' && q.startsWith('service:orders'))
+        return logs(q, [line(['orders'], ['orders-app-01'], 'error', 'read from http://ledger-db.internal:5432 timed out', -10)]);
+      if (call.name === 'get_host' && call.input.hostname === 'ledger-db')
+        return JSON.stringify({ hostname: 'ledger-db', found: false, similar: ['ledger-db-07'] });
+      return '{}';
+    });
+    expect(observations.some((o) => o.call.name === 'host_metrics' && o.call.input.hostname === 'ledger-db-07')).toBe(true);
+  });
+
   it('records a call that failed as missing evidence, and reports on the final turn with what it read', () => {
     const observations: Observation[] = [
       {

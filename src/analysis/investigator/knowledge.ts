@@ -138,9 +138,10 @@ export const REASONS: readonly ReasonRow[] = [
     category: 'dependency_failure',
   },
   {
+    // A backlog says the consumer is slower than the producer: it points at both, it is neither's own trouble.
     mechanism: 'queue backing up',
     phrase: /backlog|queue (depth|full|growing)|consumer lag|lag (is )?(growing|high)|saturat/i,
-    kind: 'saturation',
+    kind: 'failure',
     category: 'traffic_spike',
   },
 ];

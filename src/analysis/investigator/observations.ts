@@ -58,6 +58,8 @@ export interface SeenHost {
   found: boolean;
   up?: boolean;
   apps: string[];
+  /** When no host has the name: the hosts Datadog's search found for it. */
+  similar: string[];
 }
 
 /** Everything read so far, by kind; each line, event and series once. */
@@ -153,6 +155,7 @@ export function readingsOf(observations: readonly Observation[]): Readings {
         found: output.found === true,
         up: typeof output.up === 'boolean' ? output.up : undefined,
         apps: strings(output.apps),
+        similar: strings(output.similar),
       });
   }
   return readings;

@@ -137,6 +137,8 @@ function resolveAddress(
   for (const e of readings.events.filter((x) => lower(`${x.title}\n${x.text}`).includes(at)))
     for (const entity of entitiesIn(`${e.title}\n${e.text}`).filter((x) => x.shape === 'host'))
       child(entity.name, 'host', `the host at ${node.name}`);
+  const named = readings.hosts.find((h) => !h.found && lower(h.hostname) === lower(node.name.split('.')[0]!));
+  for (const host of named?.similar.slice(0, 3) ?? []) child(host, 'host', `a host the name ${node.name} finds`);
   return added();
 }
 
@@ -173,6 +175,8 @@ export function callsFor(node: ChainNode, ctx: PolicyContext, isAlertService: bo
       const first = node.name.split('.')[0]!;
       return [
         { name: 'search_logs', input: { query: `${quote(node.name)} OR host:${first} OR service:${first}`, ...iso(logs), limit: 1000 } },
+        // The hosts behind a name: the infrastructure list's search finds them when none is called that.
+        { name: 'get_host', input: { hostname: first } },
       ];
     }
     default:
