@@ -142,8 +142,12 @@ describe('the investigation policy', () => {
     const reordered = first.calls.map((c) => ({ ...c, input: Object.fromEntries(Object.entries(c.input).reverse()) }));
     expect(reordered.map(callId)).toEqual(first.calls.map(callId));
     const answered = reordered.map((call) => ({ call, ok: true, text: '{}' }));
-    const next = investigate(ctx, answered);
-    // Nothing was found, so nothing is left to read: the report comes, inconclusive, with nothing made up.
+    // The service logged no error: what else is failing is read once, then nothing is left to read.
+    const second = investigate(ctx, answered);
+    if (!('calls' in second)) throw new Error('expected calls');
+    expect(second.calls.map((c) => c.input.query)).toEqual(['status:(error OR warn)']);
+    const next = investigate(ctx, [...answered, ...second.calls.map((call) => ({ call, ok: true, text: '{}' }))]);
+    // Nothing was found: the report comes, inconclusive, with nothing made up.
     expect('report' in next).toBe(true);
     if ('report' in next) expect(next.report.confidence).toBeLessThan(0.5);
   });
@@ -221,6 +225,19 @@ describe('the investigation policy', () => {
       return '{}';
     });
     expect(observations.some((o) => o.call.name === 'host_metrics' && o.call.input.hostname === 'ledger-db-07')).toBe(true);
+  });
+
+  it('looks at what else is failing when the alerting service logs nothing, and follows it', () => {
+    const { move, observations } = runPolicy((call) => {
+      const q = String(call.input.query ?? '');
+      if (call.name === 'search_logs' && q === 'status:(error OR warn)')
+        return logs(q, [line(['edge-lb'], ['lb-07'], 'error', 'worker process exited on signal 9 after OOM kill: Out of memory', -15)]);
+      return '{}';
+    });
+    expect(observations.map((o) => o.call.input.query)).toContain('status:(error OR warn)');
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.category).toBe('memory_exhaustion');
+    expect(move.report.root_cause).toMatch(/edge-lb|lb-07/);
   });
 
   it('records a call that failed as missing evidence, and reports on the final turn with what it read', () => {

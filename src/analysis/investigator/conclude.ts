@@ -4,7 +4,7 @@ import type { EvidenceItem, Hypothesis, RcaCategory, SubmittedReport } from '../
 import { contentWords, entitiesIn } from './entities';
 import { changeOf, metricKindOf, reasonIn } from './knowledge';
 import type { Readings, SeenEvent, SeenLine } from './observations';
-import { type ChainNode, chainOf, ownLines, type PolicyContext } from './policy';
+import { type ChainNode, chainOf, isNewOrBursting, ownLines, type PolicyContext } from './policy';
 import { OWN_KINDS, ownTrouble, seriesAnomaly, type Trouble, troubleOf } from './trouble';
 
 /**
@@ -63,7 +63,6 @@ const AFTER_ALERT_MS = 5 * 60_000;
 const CHANGE_LAG_MS = 3 * 60 * 60_000;
 const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
 const isFailing = (l: SeenLine) => l.level === 'error' || l.level === 'warn' || l.level === 'critical';
-const isNewOrBursting = (l: SeenLine) => l.why.some((w) => w.startsWith('new') || /expected/.test(w));
 
 const alertOf = (ctx: PolicyContext) => ({ alertMs: ctx.alertMs, service: ctx.alert.service ?? ctx.alert.hostname ?? '' });
 

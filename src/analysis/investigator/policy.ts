@@ -46,6 +46,11 @@ export interface PolicyContext {
 }
 
 const isFailing = (l: SeenLine) => l.level === 'error' || l.level === 'warn' || l.level === 'critical';
+/** A line the miner found new in the window, or bursting against its own rate. */
+export const isNewOrBursting = (l: SeenLine) => l.why.some((w) => w.startsWith('new') || /expected/.test(w));
+
+/** Every service's errors in the window: read when the alerting service itself logs none (a synthetic check, a metric alert). */
+export const EVERYTHING_FAILING = 'status:(error OR warn)';
 const lower = (s: string) => s.toLowerCase();
 const quote = (s: string) => `"${s.replace(/["\\]/g, ' ').trim()}"`;
 
@@ -110,6 +115,9 @@ export function chainOf(ctx: PolicyContext, readings: Readings, inTrouble: Troub
     queue.push(...resolveAddress(node, readings, child, () => [...nodes.values()].filter((n) => !before.has(n.key))));
     if (node.depth > 0 && !inTrouble(node, readings)) continue;
     const failing = ownLines(node, readings.lines).filter(isFailing);
+    if (node.depth === 0 && failing.length === 0)
+      for (const name of failingElsewhere(readings, node.name))
+        child(name, 'service', 'failing anew while the alerting service logs nothing');
     for (const entity of namedEntities(failing, new Set(nodes.keys())).slice(0, POLICY_LIMITS.fanOut))
       child(entity.name, entity.shape, `named in ${node.name}'s failing lines`);
     for (const host of hostsOf(failing).slice(0, 2)) child(host, 'host', `a host where ${node.name} fails`);
@@ -140,6 +148,17 @@ function resolveAddress(
   const named = readings.hosts.find((h) => !h.found && lower(h.hostname) === lower(node.name.split('.')[0]!));
   for (const host of named?.similar.slice(0, 3) ?? []) child(host, 'host', `a host the name ${node.name} finds`);
   return added();
+}
+
+/** The services whose failures are new or bursting in the everything-failing search, most lines first. */
+function failingElsewhere(readings: Readings, alerting: string): string[] {
+  const counts = new Map<string, number>();
+  for (const l of readings.lines.filter((x) => x.query === EVERYTHING_FAILING && isFailing(x) && isNewOrBursting(x)))
+    for (const s of l.services) if (lower(s) !== lower(alerting)) counts.set(s, (counts.get(s) ?? 0) + l.count);
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, POLICY_LIMITS.fanOut)
+    .map(([name]) => name);
 }
 
 /** The knowledge table's hints of where a failing line's trouble lives. */
@@ -206,6 +225,13 @@ export function nextCalls(ctx: PolicyContext, observations: readonly Observation
     wanted.push({
       name: 'search_logs',
       input: { query: lookInQuery(word), ...iso({ from: ctx.alertMs - LOOKBACK_MS, to: ctx.alertMs }), limit: 1000 },
+    });
+  // The alerting service's own errors were read and there are none: look at what else is failing.
+  const ownSearch = callsFor(chain[0]!, ctx, true)[0]!;
+  if (made.has(callId(ownSearch)) && ownLines(chain[0]!, readings.lines).filter(isFailing).length === 0)
+    wanted.push({
+      name: 'search_logs',
+      input: { query: EVERYTHING_FAILING, ...iso({ from: ctx.alertMs - LOOKBACK_MS, to: ctx.alertMs }), limit: 1000 },
     });
   const fresh = wanted.filter((c, i) => !made.has(callId(c)) && wanted.findIndex((w) => callId(w) === callId(c)) === i);
   return fresh.slice(0, Math.max(0, room));
