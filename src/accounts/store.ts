@@ -88,6 +88,9 @@ export class AccountStore {
   async update(name: string, patch: AccountPatch): Promise<AccountView | undefined> {
     try {
       return await inTransaction(this.db, async (tx) => {
+        // A name that does not exist changes nothing: clearing the default first would leave alerts with none.
+        const exists = await tx.query('SELECT 1 FROM accounts WHERE name = $1 FOR UPDATE', [name]);
+        if (exists.rowCount === 0) return undefined;
         if (patch.is_default) await tx.query('UPDATE accounts SET is_default = false WHERE is_default AND name <> $1', [name]);
         const { rows } = await tx.query(
           `UPDATE accounts SET

@@ -87,6 +87,9 @@ describe('/v1/accounts', () => {
       is_default: false,
     });
     expect((await api.app.request('/v1/accounts/nosuch', { headers: auth })).status).toBe(404);
+    // A typo in the name answers 404 and leaves the real default in place: alerts keep their account.
+    expect((await postJson(api.app, '/v1/accounts/gvo/default', {}, auth)).status).toBe(404);
+    expect((await (await api.app.request('/v1/accounts/gov', { headers: auth })).json()) as any).toMatchObject({ is_default: true });
     await create({ name: 'temp', api_key: 'k', app_key: 'k' });
     expect((await api.app.request('/v1/accounts/temp', { method: 'DELETE', headers: auth })).status).toBe(204);
     expect((await api.app.request('/v1/accounts/temp', { headers: auth })).status).toBe(404);
