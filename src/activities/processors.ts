@@ -5,7 +5,7 @@ import type { AccountStore } from '../accounts/store';
 import { callDatadog, rateLimitResetMs } from '../datadog/client';
 import type { Db } from '../db/pool';
 import { codeOfStatus, noDatadogAccount, RayneFailure } from '../errors';
-import { enabledTargets, type ProcessorConfig, type ProcessorConfigStore, targetId } from '../processors/config';
+import { enabledTargets, type ProcessorConfig, type ProcessorConfigStore, targetId, withoutUrlSecrets } from '../processors/config';
 import { datadogAppUrl } from '../datadog/links';
 import { type AlertEvent, type AlertLinks, downtimeMarker, forwardSignature, notifyMessage, slackMessage } from '../processors/messages';
 import { workflowUiUrl } from '../temporal/ui-links';
@@ -80,7 +80,7 @@ async function postJson(url: string, body: string, headers: Record<string, strin
   } catch (err) {
     throw new RayneFailure(
       'Unavailable',
-      `POST ${upstream} failed: ${(err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err as Error).message}`,
+      `POST ${upstream} failed: ${(err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : withoutUrlSecrets((err as Error).message)}`,
       { upstream },
     );
   }
@@ -182,7 +182,10 @@ export const createProcessorActivities = ({ db, accounts, processorConfigs, link
           } catch (err) {
             const status =
               (err as { original?: { status?: number }; status?: number }).original?.status ?? (err as { status?: number }).status;
-            throw new RayneFailure(codeOfStatus(status), `Slack webhook failed: ${(err as Error).message}`, { upstream: 'Slack', status });
+            throw new RayneFailure(codeOfStatus(status), `Slack webhook failed: ${withoutUrlSecrets((err as Error).message)}`, {
+              upstream: 'Slack',
+              status,
+            });
           }
         },
       };

@@ -87,6 +87,22 @@ export function redactUrl(url: string): string {
   return `${u.protocol}//${u.host}${u.pathname}${u.search ? '?…' : ''}`;
 }
 
+const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi;
+
+/**
+ * Text with every URL in it redacted: an error from fetch or a webhook client quotes the URL it
+ * was given, credentials and tokens included, and such text is stored, logged and kept in history.
+ */
+export function withoutUrlSecrets(text: string): string {
+  return text.replace(URL_IN_TEXT, (url) => {
+    try {
+      return redactUrl(url);
+    } catch {
+      return '[url]';
+    }
+  });
+}
+
 /** The targets an account's settings enable, in a stable order. */
 export function enabledTargets(config: ProcessorConfig): ProcessorTarget[] {
   const urlTargets = (processor: 'notify' | 'forward') => {

@@ -9,6 +9,7 @@ import {
   ProcessorConfigInput,
   redactUrl,
   viewProcessorConfig,
+  withoutUrlSecrets,
 } from '../../src/processors/config';
 import { datadogAppUrl } from '../../src/datadog/links';
 import { type AlertEvent, notifyMessage, slackMessage } from '../../src/processors/messages';
@@ -85,6 +86,20 @@ describe('processor settings', () => {
     expect(forward.target).toMatch(/^[0-9a-f]{16}$/);
     expect(forward.label).toBe('https://forward.local/in?…');
     expect(redactUrl('http://a.local:8080/x#frag')).toBe('http://a.local:8080/x');
+  });
+
+  it("takes credentials and tokens out of the URLs an error quotes, as Node's fetch quotes them", async () => {
+    const url = 'http://user:PASS@127.0.0.1:9/hook?token=T0K3N';
+    const message = await fetch(url).then(
+      () => '',
+      (err: Error) => err.message,
+    );
+    // Node refuses a URL with credentials, and says which.
+    expect(message).toContain('PASS');
+    const scrubbed = withoutUrlSecrets(message);
+    expect(scrubbed).not.toMatch(/PASS|T0K3N|user:/);
+    expect(scrubbed).toContain('http://127.0.0.1:9/hook?…');
+    expect(withoutUrlSecrets('no url here')).toBe('no url here');
   });
 
   it('keeps a stored secret when an update omits it, and replaces only the sections given', () => {
