@@ -45,7 +45,9 @@ async function triageStack(settings: Record<string, string> = {}) {
     const { event_id: eventId } = (await res.json()) as { event_id: string };
     return eventually(async () => {
       const view = (await (await api.app.request(`/v1/webhooks/github/issues/${eventId}`)).json()) as IssueView;
-      return view.workflow.status !== 'RUNNING' && view;
+      // The view reads the triage row and the workflow apart: a row read just before the last phase
+      // landed can come with a workflow already completed, so both must have finished.
+      return view.workflow.status !== 'RUNNING' && view.triage?.status !== 'running' && view;
     }, 60_000);
   };
   return {
