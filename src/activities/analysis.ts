@@ -52,7 +52,7 @@ export function chooseAnalyst(analysis: AnalysisDeps['analysis'], override: { an
 
 /** What the workflow keeps of a report: enough for its state query and the incident's history. */
 
-const summaryOf = (report: RcaReport): ReportSummary => ({
+export const summaryOf = (report: RcaReport): ReportSummary => ({
   category: report.category,
   rootCause: report.root_cause.slice(0, 300),
   confidence: report.confidence,

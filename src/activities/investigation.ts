@@ -5,7 +5,7 @@ import { RCA_TASK } from '../analysis/claude-tools';
 import { ConversationStore, type StoredMessage } from '../analysis/conversation';
 import { investigate, type Observation, type PolicyCall } from '../analysis/investigator';
 import { condenseRead, unframe } from '../analysis/investigator/observations';
-import { finishReport, type RcaReport, type SubmittedReport } from '../analysis/report';
+import { finishReport, noUsage, type RcaReport, type SubmittedReport } from '../analysis/report';
 import { DatadogLinks } from '../datadog/links';
 import type { Db } from '../db/pool';
 import { RayneFailure } from '../errors';
@@ -13,6 +13,7 @@ import { RcaStore } from '../rca/store';
 import type { SimilarityProviders } from '../similarity/providers';
 import { type AnalysisUsage, INVESTIGATION_LIMITS, type ReportSummary, type ToolCall } from '../contracts/rca';
 import { reportingFailures } from './failures';
+import { summaryOf } from './analysis';
 import { answerToolCalls, rcaToolContext } from './llm';
 
 export interface InvestigationDeps {
@@ -34,13 +35,6 @@ const POLICY_TOOL_MAX_CHARS = 200_000;
 const NO_USAGE = { inputTokens: 0, outputTokens: 0, cachedTokens: 0 };
 const SYSTEM =
   "Rayne's investigating analyst: a deterministic policy, not a model. Each assistant message holds the calls it chose from what the earlier calls returned; its last one submits the report.";
-
-const summaryOf = (report: RcaReport): ReportSummary => ({
-  category: report.category,
-  rootCause: report.root_cause.slice(0, 300),
-  confidence: report.confidence,
-  verdict: report.verdict,
-});
 
 /** Each call of the conversation with its result, in order; calls not answered yet are left out. */
 function observationsOf(messages: readonly StoredMessage[]): Observation[] {
@@ -164,7 +158,7 @@ export const createInvestigationActivities = (deps: InvestigationDeps) => {
         const outcome = await activities.investigationTurn(rcaId, turn, turn >= INVESTIGATION_LIMITS.maxTurns);
         if (outcome.report) {
           const finishedAt = new Date();
-          const usage = { turns: turn, toolCalls, inputTokens: 0, outputTokens: 0, cachedTokens: 0, estimatedCostUsd: 0 };
+          const usage = { ...noUsage(), turns: turn, toolCalls };
           const timings = {
             startedAt: startedAt.toISOString(),
             finishedAt: finishedAt.toISOString(),

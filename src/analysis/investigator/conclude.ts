@@ -3,7 +3,7 @@ import type { OriginSummary } from '../../evidence/origins';
 import type { EvidenceItem, Hypothesis, RcaCategory, SubmittedReport } from '../report';
 import { contentWords, entitiesIn } from './entities';
 import { changeOf, metricKindOf, reasonIn } from './knowledge';
-import type { Readings, SeenEvent, SeenLine } from './observations';
+import { clip, hhmm, isFailing, type Readings, type SeenEvent } from './observations';
 import { type ChainNode, chainOf, isNewOrBursting, ownLines, type PolicyContext } from './policy';
 import { OWN_KINDS, ownTrouble, seriesAnomaly, type Trouble, troubleOf } from './trouble';
 
@@ -61,8 +61,6 @@ export interface Conclusion {
 const AFTER_ALERT_MS = 5 * 60_000;
 /** A change at most this long before the trouble may have caused it. */
 const CHANGE_LAG_MS = 3 * 60 * 60_000;
-const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
-const isFailing = (l: SeenLine) => l.level === 'error' || l.level === 'warn' || l.level === 'critical';
 
 const alertOf = (ctx: PolicyContext) => ({ alertMs: ctx.alertMs, service: ctx.alert.service ?? ctx.alert.hostname ?? '' });
 
@@ -165,7 +163,12 @@ function rolloutOf(change: SeenEvent, readings: Readings, before: number): SeenE
  * change when it names the component in trouble (not the alerting service) or shares a word with
  * the reason the trouble states. Numbers, common words and the alerting service's name never count.
  */
-function explainingChange(candidate: Pick<Candidate, 'node' | 'path' | 'troubles' | 'onset'>, readings: Readings, alertService: string) {
+function explainingChange(
+  candidate: Pick<Candidate, 'node' | 'path' | 'troubles' | 'onset'>,
+  readings: Readings,
+  alertService: string,
+  common: ReadonlySet<string>,
+) {
   const own = contentWords(alertService);
   const onPath = candidate.path
     .filter((n) => n.depth > 0 && n.name.toLowerCase() !== alertService.toLowerCase())
@@ -176,7 +179,6 @@ function explainingChange(candidate: Pick<Candidate, 'node' | 'path' | 'troubles
     candidate.node.shape !== 'host' && candidate.node.name.toLowerCase() !== alertService.toLowerCase()
       ? candidate.node.name.toLowerCase()
       : undefined;
-  const common = widespreadWords(readings);
   const stated = new Set(candidate.troubles.flatMap((t) => [...statedWords(t)]).filter((w) => !own.has(w) && !common.has(w)));
   const related = changesIn(readings).flatMap(({ event, change }) => {
     if (event.at > candidate.onset + 2 * 60_000 || candidate.onset - event.at > CHANGE_LAG_MS) return [];
@@ -201,8 +203,7 @@ function describe(c: Omit<Candidate, 'statement' | 'culprit' | 'score'>, alertSe
   const via = c.path.slice(1, -1).map((n) => n.name);
   const reach = c.node.depth === 0 ? '' : `; ${alertService} fails through ${[...via, c.node.name].join(' → ')}`;
   if (c.change) {
-    const clip = (t: string) => (t.length > 120 ? `${t.slice(0, 119)}…` : t);
-    const title = clip(c.change.title);
+    const title = clip(c.change.title, 120);
     // What the change did, in its own words: the title alone rarely says which setting or table.
     const detail = c.change.text
       .split('\n')
@@ -210,9 +211,9 @@ function describe(c: Omit<Candidate, 'statement' | 'culprit' | 'score'>, alertSe
       .filter(Boolean)
       .join(' ')
       .slice(0, 160);
-    const shipped = c.rollout ? `, shipped by ${clip(c.rollout.title)} (${hhmm(c.rollout.at)} UTC)` : '';
+    const shipped = c.rollout ? `, shipped by ${clip(c.rollout.title, 120)} (${hhmm(c.rollout.at)} UTC)` : '';
     return {
-      culprit: c.rollout ? clip(c.rollout.title) : title,
+      culprit: c.rollout ? clip(c.rollout.title, 120) : title,
       statement: `${title} (${hhmm(c.change.at)} UTC${detail ? `: ${detail}` : ''})${shipped} preceded ${c.node.name}'s ${lead.mechanism}: ${lead.claim}${reach}.`,
     };
   }
@@ -241,8 +242,10 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
   const fresh = symptoms.filter(isNewOrBursting);
   const symptomOnset = Math.min(ctx.alertMs, ...fresh.map((l) => l.firstSeen));
   const candidates: Candidate[] = [];
+  // Read once: which words are too widespread to tie any change to any trouble.
+  const common = widespreadWords(readings);
   const add = (c: Omit<Candidate, 'statement' | 'culprit' | 'score'>) => {
-    const explaining = c.change ? undefined : explainingChange(c, readings, service);
+    const explaining = c.change ? undefined : explainingChange(c, readings, service, common);
     const change = c.change ?? explaining?.event;
     const full = { ...c, change, rollout: explaining?.rollout, relatedBy: explaining?.by };
     if (change) {

@@ -167,6 +167,13 @@ export function unframe(text: string): string {
   return m ? m[1]! : text;
 }
 
+/** A line at a level that reports trouble. */
+export const isFailing = (l: SeenLine) => l.level === 'error' || l.level === 'warn' || l.level === 'critical';
+/** UTC hours and minutes of an epoch-ms time, as the report's sentences give them. */
+export const hhmm = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString().slice(11, 16) : '?');
+/** Text cut to n characters, with an ellipsis when cut. */
+export const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
 /** At most this much of one read goes into the evidence bundle. */
 const READ_MAX_CHARS = 1_500;
 
@@ -175,7 +182,6 @@ export function condenseRead(observation: Observation): string {
   const { call, ok, text } = observation;
   const output = ok ? parse(text) : undefined;
   if (!output) return `failed: ${text.slice(0, 300)}`;
-  const hhmm = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString().slice(11, 16) : '?');
   let lines: string[];
   if (call.name === 'search_logs')
     lines = linesOf(output).map(

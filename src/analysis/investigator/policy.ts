@@ -2,7 +2,7 @@ import type { AlertContext } from '../../contracts/rca';
 import { callKey } from '../claude-tools';
 import { type Entity, entitiesIn } from './entities';
 import { reasonIn } from './knowledge';
-import { type Observation, type PolicyCall, type Readings, type SeenLine, readingsOf } from './observations';
+import { isFailing, type Observation, type PolicyCall, type Readings, type SeenLine, readingsOf } from './observations';
 
 /**
  * The investigating analyst's policy: which tool calls to make next. It starts at the alerting
@@ -45,7 +45,6 @@ export interface PolicyContext {
   alertMs: number;
 }
 
-const isFailing = (l: SeenLine) => l.level === 'error' || l.level === 'warn' || l.level === 'critical';
 /** A line the miner found new in the window, or bursting against its own rate. */
 export const isNewOrBursting = (l: SeenLine) => l.why.some((w) => w.startsWith('new') || /expected/.test(w));
 

@@ -1,7 +1,7 @@
 import type { RcaCategory } from '../report';
 import { metricKindOf, reasonIn, type TroubleKind } from './knowledge';
 import { type ChainNode, ownLines } from './policy';
-import type { Readings, SeenEvent, SeenLine, SeenSeries } from './observations';
+import { clip, hhmm, isFailing, type Readings, type SeenEvent, type SeenLine, type SeenSeries } from './observations';
 
 /**
  * Whether a component reports its own trouble, and how: a line in its own logs that states a
@@ -30,9 +30,6 @@ export interface Trouble {
  * The others (refused, timed out, rejected, expired, failed) point at what the line names.
  */
 export const OWN_KINDS = new Set<Trouble['kind']>(['exhaustion', 'crash', 'saturation', 'anomaly', 'defect']);
-
-const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
-const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
 
 // Frames of the runtime itself; the first frame outside them is the application code that failed.
 const RUNTIME_FRAME = /^(java|javax|jdk|sun|kotlin|scala|node:|internal\/|org\.springframework|io\.netty|reactor|akka|System\.)/;
@@ -68,7 +65,7 @@ function fromLines(node: ChainNode, readings: Readings, alertService: string): T
     // Code that fails on what it was given is the code's trouble, wherever it runs.
     if (node.shape === 'host' && reason.kind === 'defect') return [];
     // An info line counts only when what it says is trouble by itself (an OOM kill, a full disk).
-    if (l.level !== 'error' && l.level !== 'warn' && l.level !== 'critical' && !OWN_KINDS.has(reason.kind)) return [];
+    if (!isFailing(l) && !OWN_KINDS.has(reason.kind)) return [];
     return [
       {
         mechanism: reason.mechanism,
