@@ -104,11 +104,13 @@ describe('observability of the api and worker processes', () => {
     const before = await scrape(workerMetricsUrl);
     await send(8820001, 'Alert');
     await send(8820001, 'OK');
+    // Our counter moves when the workflow returns; Core's own once the server has taken the completion, a moment later.
     const after = await eventually(async () => {
       const text = await scrape(workerMetricsUrl);
-      return (
-        metricValue(text, 'rayne_workflows_closed_total', closed) > metricValue(before, 'rayne_workflows_closed_total', closed) && text
-      );
+      const closedOurs =
+        metricValue(text, 'rayne_workflows_closed_total', closed) > metricValue(before, 'rayne_workflows_closed_total', closed);
+      const closedInCore = metricValue(text, 'temporal_workflow_completed_total', { workflow_type: 'incidentWorkflow' }) >= 1;
+      return closedOurs && closedInCore && text;
     });
     expect(metricValue(after, 'rayne_workflows_closed_total', closed) - metricValue(before, 'rayne_workflows_closed_total', closed)).toBe(
       1,
