@@ -157,6 +157,20 @@ function rolloutOf(change: SeenEvent, readings: Readings, before: number): SeenE
     .sort((a, b) => a.at - b.at)[0];
 }
 
+const ERROR_NAME = /\b[A-Z]\w*(?:Error|Exception)\b/g;
+
+/**
+ * When a candidate's trouble was first seen: its onset, or earlier when the component's lines show
+ * the same error (by its exception name) before then. A change after that did not start it.
+ */
+function firstSighting(candidate: Pick<Candidate, 'node' | 'troubles' | 'onset'>, readings: Readings): number {
+  const names = new Set(candidate.troubles.flatMap((t) => t.text.match(ERROR_NAME) ?? []));
+  const same = ownLines(candidate.node, readings.lines).filter(
+    (l) => isFailing(l) && (`${l.template}\n${l.example}`.match(ERROR_NAME) ?? []).some((n) => names.has(n)),
+  );
+  return Math.min(candidate.onset, ...same.map((l) => l.firstSeen));
+}
+
 /**
  * The change that explains a trouble: before its onset by a plausible lag, and about the same
  * thing. A job or a campaign relates when it names a component on the path; a deploy or a config
@@ -180,8 +194,9 @@ function explainingChange(
       ? candidate.node.name.toLowerCase()
       : undefined;
   const stated = new Set(candidate.troubles.flatMap((t) => [...statedWords(t)]).filter((w) => !own.has(w) && !common.has(w)));
+  const began = firstSighting(candidate, readings);
   const related = changesIn(readings).flatMap(({ event, change }) => {
-    if (event.at > candidate.onset + 2 * 60_000 || candidate.onset - event.at > CHANGE_LAG_MS) return [];
+    if (event.at > began + 2 * 60_000 || candidate.onset - event.at > CHANGE_LAG_MS) return [];
     const text = `${event.title}\n${event.text}\n${event.tags.join(' ')}`.toLowerCase();
     // One shared word is a coincidence as often as not; two distinct ones (not parts of one identifier) are a topic.
     const shared = [...contentWords(`${event.title}\n${event.text}`)].filter((w) => stated.has(w) && !/[-_]/.test(w));

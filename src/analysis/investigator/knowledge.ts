@@ -23,6 +23,11 @@ export interface ReasonRow {
    * such components (service names, tags), searched for when the line names no component itself.
    */
   lookIn?: string[];
+  /**
+   * An error the table cannot name: the writer's own only when its line names no other place (an
+   * address, a domain), and weaker evidence than a stated reason.
+   */
+  unrecognised?: boolean;
 }
 
 /** Ordered: the first row whose phrase matches a text names its mechanism. */
@@ -36,7 +41,7 @@ export const REASONS: readonly ReasonRow[] = [
   {
     mechanism: 'out of memory',
     phrase:
-      /out ?of ?memory|OOM[- ]?kill|OutOfMemoryError|memory pressure|cannot allocate memory|heap space|evict(ed|ion).{0,40}memory|memory limit/i,
+      /out ?of ?memory|OOM[- ]?kill|OutOfMemoryError|memory pressure|cannot allocate memory|heap space|evict(ed|ion).{0,40}memory|memory limit|memory (resource limit )?alarm|alarm.{0,20}memory|memory.{0,20}high.?watermark/i,
     kind: 'exhaustion',
     category: 'memory_exhaustion',
   },
@@ -71,6 +76,20 @@ export const REASONS: readonly ReasonRow[] = [
     lookIn: ['postgres', 'mysql', 'db'],
   },
   {
+    mechanism: 'file descriptors exhausted',
+    phrase: /too many open files|\bE[MN]FILE\b|file descriptors? (limit|exhausted)|ulimit -n/i,
+    kind: 'exhaustion',
+    category: 'host_failure',
+  },
+  // A server that turns work away to protect itself states its own trouble (a database near wraparound, read-only, in recovery).
+  {
+    mechanism: 'refusing work',
+    phrase:
+      /not accepting (commands|connections|writes)|read-only (mode|state|transaction)|in recovery mode|wraparound|shutting down|starting up/i,
+    kind: 'exhaustion',
+    category: 'database',
+  },
+  {
     mechanism: 'database contention',
     phrase:
       /deadlock|lock wait|lock timeout|waiting for (a )?lock|tombstone|replication lag|slow query|statement timeout|query (took|timed out)/i,
@@ -86,7 +105,7 @@ export const REASONS: readonly ReasonRow[] = [
   {
     mechanism: 'host down',
     phrase:
-      /host (is )?down|NotReady|kernel panic|hardware (fault|failure|error)|instance .{0,30}(stopped|terminated|impaired)|status check failed|unresponsive|not responding|node .{0,20}(lost|down)/i,
+      /host (is )?down|NotReady|kernel panic|hardware (fault|failure|error)|instance .{0,30}(stopped|terminated|impaired)|(instance|system) status check failed|unresponsive|not responding|node .{0,20}(lost|down)/i,
     kind: 'crash',
     category: 'host_failure',
   },
@@ -143,6 +162,14 @@ export const REASONS: readonly ReasonRow[] = [
     phrase: /backlog|queue (depth|full|growing)|consumer lag|lag (is )?(growing|high)|saturat/i,
     kind: 'failure',
     category: 'traffic_spike',
+  },
+  // Last: an exception the table has no row for is the writer's own code failing, unless it names where it failed.
+  {
+    mechanism: 'application error',
+    phrase: /\b[A-Z]\w*(Error|Exception)\b(?!\s*(Code|Rate|Count))|Traceback \(most recent call last\)/,
+    kind: 'defect',
+    category: 'deployment',
+    unrecognised: true,
   },
 ];
 

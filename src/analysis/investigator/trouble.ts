@@ -1,4 +1,5 @@
 import type { RcaCategory } from '../report';
+import { entitiesIn } from './entities';
 import { metricKindOf, reasonIn, type TroubleKind } from './knowledge';
 import { type ChainNode, ownLines } from './policy';
 import { clip, hhmm, isFailing, type Readings, type SeenEvent, type SeenLine, type SeenSeries } from './observations';
@@ -48,6 +49,12 @@ function quoteOf(example: string, phrase: RegExp): string {
   return [lines[0] !== stated ? clip(lines[0]!, 120) : undefined, clip(stated, 180), frame && `at ${frame}`].filter(Boolean).join(' … ');
 }
 
+/** An error nobody named is a weak lead: it wins only with a change that speaks of it, or when nothing else is found. */
+const UNRECOGNISED_STRENGTH = 0.2;
+
+/** Whether a text names an address or a domain: somewhere other than its writer. */
+const namesPlace = (text: string) => entitiesIn(text).some((e) => e.shape === 'address' || e.shape === 'domain');
+
 /** A line's loudness: new or bursting lines, at error level, many of them. */
 function lineStrength(l: SeenLine): number {
   const fresh = l.why.some((w) => w.startsWith('new') || /expected/.test(w)) ? 0.5 : 0.2;
@@ -59,7 +66,7 @@ function fromLines(node: ChainNode, readings: Readings, alertService: string): T
   return ownLines(node, readings.lines).flatMap((l): Trouble[] => {
     const text = `${l.template}\n${l.example}`;
     const reason = reasonIn(text);
-    if (!reason) return [];
+    if (!reason || (reason.unrecognised && namesPlace(text))) return [];
     // On another component's host, the alerting service's failures toward something else are not that host's trouble.
     if (node.depth > 0 && l.services.includes(alertService) && !OWN_KINDS.has(reason.kind)) return [];
     // Code that fails on what it was given is the code's trouble, wherever it runs.
@@ -72,7 +79,7 @@ function fromLines(node: ChainNode, readings: Readings, alertService: string): T
         kind: reason.kind,
         category: reason.category,
         onset: l.firstSeen,
-        strength: lineStrength(l),
+        strength: reason.unrecognised ? UNRECOGNISED_STRENGTH : lineStrength(l),
         source: 'logs',
         claim: `${l.count} ${l.level} lines from ${l.services.join(', ') || l.hosts.join(', ')} since ${hhmm(l.firstSeen)} UTC: "${quoteOf(l.example, reason.phrase)}"`,
         text,
