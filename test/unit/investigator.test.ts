@@ -136,6 +136,7 @@ describe('the investigation policy', () => {
       'get_events',
       'scope_metrics',
       'search_logs',
+      'search_logs',
       'host_metrics',
       'get_host',
     ]);
@@ -238,6 +239,65 @@ describe('the investigation policy', () => {
     if (!('report' in move)) throw new Error('expected a report');
     expect(move.report.category).toBe('memory_exhaustion');
     expect(move.report.root_cause).toMatch(/edge-lb|lb-07/);
+  });
+
+  it('follows a thing the errors name to the server that writes about it first, not to a client that repeats it', () => {
+    const refusal = 'ERROR: database is not accepting commands to avoid wraparound data loss in database "ledger"';
+    const { move } = runPolicy((call) => {
+      const q = String(call.input.query ?? '');
+      if (call.name === 'search_logs' && q.startsWith('service:orders'))
+        return logs(q, [line(['orders'], ['orders-app-01'], 'error', `insert failed: PSQLException: ${refusal}`, -5)]);
+      if (call.name === 'search_logs' && q === '"ledger"')
+        return logs(q, [
+          line(['postgres'], ['ledger-pg-01'], 'error', refusal, -6),
+          line(['billing'], ['billing-app-02'], 'error', `charge failed: PSQLException: ${refusal}`, -4),
+        ]);
+      return '{}';
+    });
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.category).toBe('database');
+    expect(move.report.root_cause).toMatch(/ledger-pg-01|postgres/);
+    expect(move.report.root_cause).not.toContain('billing');
+  });
+
+  it('follows a server that reports its own trouble while naming the alerting service', () => {
+    const { move, observations } = runPolicy((call) => {
+      const q = String(call.input.query ?? '');
+      if (call.name === 'search_logs' && q.startsWith('service:orders'))
+        return logs(q, [line(['orders'], ['orders-app-01'], 'error', 'publish confirm timeout; retrying', -5)]);
+      if (call.name === 'search_logs' && q === '"orders" -service:orders')
+        return logs(q, [line(['broker'], ['mq-02'], 'info', 'connection from orders blocked: resource alarm memory on mq-02', -6)]);
+      return '{}';
+    });
+    expect(observations.some((o) => o.call.input.query === '"orders" -service:orders')).toBe(true);
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.category).toBe('memory_exhaustion');
+    expect(move.report.root_cause).toMatch(/mq-02|broker/);
+  });
+
+  it('takes an exception it cannot name as the code failing only when the line names no other place', () => {
+    const answerWith = (example: string) =>
+      runPolicy((call) => {
+        const q = String(call.input.query ?? '');
+        if (call.name === 'search_logs' && q.startsWith('service:orders'))
+          return logs(q, [line(['orders'], ['orders-app-01'], 'error', example, -5)]);
+        if (call.name === 'get_events')
+          return events([
+            {
+              at: -8,
+              title: 'orders v4.1.0 deployed',
+              text: 'scripts rendered with Subresource Integrity from sri-manifest.json',
+              tags: ['service:orders'],
+            },
+          ]);
+        return '{}';
+      }).move;
+    const own = answerWith('IntegrityError: no integrity hash for /assets/app.js in sri-manifest.json');
+    const remote = answerWith('InternalServerError: 500 POST https://warehouse.example.com/jobs failed');
+    if (!('report' in own) || !('report' in remote)) throw new Error('expected reports');
+    expect(own.report.category).toBe('deployment');
+    expect(own.report.root_cause).toContain('v4.1.0');
+    expect(remote.report.root_cause).not.toContain('v4.1.0');
   });
 
   it('records a call that failed as missing evidence, and reports on the final turn with what it read', () => {

@@ -2,10 +2,10 @@ import type { DatadogLinks } from '../../datadog/links';
 import type { OriginSummary } from '../../evidence/origins';
 import type { EvidenceItem, Hypothesis, RcaCategory, SubmittedReport } from '../report';
 import { contentWords, entitiesIn } from './entities';
-import { changeOf, metricKindOf, reasonIn } from './knowledge';
+import { changeOf, metricKindOf, OWN_KINDS, reasonIn } from './knowledge';
 import { clip, hhmm, isFailing, type Readings, type SeenEvent } from './observations';
 import { type ChainNode, chainOf, isNewOrBursting, ownLines, type PolicyContext } from './policy';
-import { OWN_KINDS, ownTrouble, seriesAnomaly, type Trouble, troubleOf } from './trouble';
+import { ownTrouble, seriesAnomaly, type Trouble, troubleOf } from './trouble';
 
 /**
  * From what the investigation read to a ranked set of candidates and the report. A candidate is
@@ -172,6 +172,17 @@ function firstSighting(candidate: Pick<Candidate, 'node' | 'troubles' | 'onset'>
 }
 
 /**
+ * Whether a change is to a component: it names it as a word, and its service tag, when it has
+ * one, is that component (a deploy of a client that upgrades its kafka library is not a change to kafka).
+ */
+function isSubject(event: SeenEvent, name: string): boolean {
+  const services = event.tags.filter((t) => t.toLowerCase().startsWith('service:')).map((t) => t.slice(8).toLowerCase());
+  if (services.length && !services.includes(name)) return false;
+  const word = new RegExp(`(?<![\\w.-])${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w-])`, 'i');
+  return word.test(`${event.title}\n${event.text}\n${event.tags.join(' ')}`);
+}
+
+/**
  * The change that explains a trouble: before its onset by a plausible lag, and about the same
  * thing. A job or a campaign relates when it names a component on the path; a deploy or a config
  * change when it names the component in trouble (not the alerting service) or shares a word with
@@ -202,7 +213,7 @@ function explainingChange(
     const shared = [...contentWords(`${event.title}\n${event.text}`)].filter((w) => stated.has(w) && !/[-_]/.test(w));
     const by =
       (change.category === 'trigger' ? onPath.find((n) => text.includes(n)) : undefined) ??
-      (culprit && text.includes(culprit) ? culprit : undefined) ??
+      (culprit && isSubject(event, culprit) ? culprit : undefined) ??
       (shared.length >= SHARED_WORDS ? shared.join(', ') : undefined);
     return by ? [{ event, change, by }] : [];
   });
@@ -246,6 +257,29 @@ function score(c: Pick<Candidate, 'node' | 'own' | 'troubles' | 'change'>): numb
   const strength = Math.max(...c.troubles.map((t) => t.strength));
   const kinds = new Set(c.troubles.map((t) => t.source)).size;
   return 0.8 * Math.min(c.node.depth, 3) + (c.own ? 1 : 0.4) + 0.8 * strength + 0.3 * (kinds - 1) + (c.change ? 0.5 : 0);
+}
+
+/** What a candidate loses for repeating a trouble another stated first. */
+const ECHO_PENALTY = 1;
+
+/**
+ * Whether a candidate repeats what another stated earlier: both reached through the same thing
+ * the alerting service named, in the same words, the other first. Clients of a failing database
+ * quote its refusal a moment after it states it; the first to say it is the source.
+ */
+function echoes(c: Candidate, all: readonly Candidate[]): boolean {
+  const via = c.path[1]?.key;
+  return (
+    via !== undefined &&
+    all.some(
+      (d) =>
+        d.node.key !== c.node.key &&
+        d.own &&
+        d.path[1]?.key === via &&
+        d.troubles[0]!.mechanism === c.troubles[0]!.mechanism &&
+        d.onset < c.onset,
+    )
+  );
 }
 
 /** The candidates the readings support, best first. */
@@ -352,6 +386,7 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
     break;
   }
 
+  for (const c of candidates) if (echoes(c, candidates)) c.score -= ECHO_PENALTY;
   candidates.sort((a, b) => b.score - a.score || a.onset - b.onset || a.culprit.localeCompare(b.culprit));
   const [best, second] = candidates;
   return {

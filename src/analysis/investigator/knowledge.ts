@@ -11,6 +11,13 @@ import type { RcaCategory } from '../report';
 /** How a component is in trouble: its own, not a symptom it passes on. */
 export type TroubleKind = 'exhaustion' | 'refusal' | 'crash' | 'expiry' | 'rejection' | 'saturation' | 'timeout' | 'failure' | 'defect';
 
+/**
+ * Trouble kinds that are the writer's own: it is the one running out, saturated or falling over
+ * (an anomaly is a metric of its own far off its baseline). The others (refused, timed out,
+ * rejected, expired, failed) point at what the line names.
+ */
+export const OWN_KINDS: ReadonlySet<TroubleKind | 'anomaly'> = new Set(['exhaustion', 'crash', 'saturation', 'anomaly', 'defect']);
+
 export interface ReasonRow {
   /** A short name for the mechanism, used in the report's sentences. */
   mechanism: string;

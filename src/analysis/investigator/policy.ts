@@ -1,7 +1,7 @@
 import type { AlertContext } from '../../contracts/rca';
 import { callKey } from '../claude-tools';
 import { type Entity, entitiesIn } from './entities';
-import { reasonIn } from './knowledge';
+import { OWN_KINDS, reasonIn } from './knowledge';
 import { isFailing, type Observation, type PolicyCall, type Readings, type SeenLine, readingsOf } from './observations';
 
 /**
@@ -75,10 +75,10 @@ export function namedEntities(lines: readonly SeenLine[], skip: ReadonlySet<stri
   return [...weight.values()].sort((a, b) => b.lines - a.lines || a.entity.name.localeCompare(b.entity.name)).map((w) => w.entity);
 }
 
-/** Hosts that wrote a component's failing lines, most lines first. */
+/** Hosts that wrote a component's failing lines: those stating trouble of their own first, then most lines. */
 function hostsOf(lines: readonly SeenLine[]): string[] {
   const counts = new Map<string, number>();
-  for (const l of lines) for (const h of l.hosts) counts.set(h, (counts.get(h) ?? 0) + l.count);
+  for (const l of lines) for (const h of l.hosts) counts.set(h, (counts.get(h) ?? 0) + l.count * (statesOwnTrouble(l) ? 1000 : 1));
   return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([h]) => h);
 }
 
@@ -111,8 +111,21 @@ export function chainOf(ctx: PolicyContext, readings: Readings, inTrouble: Troub
     const before = new Set(nodes.keys());
     const child = (name: string, shape: NodeShape, why: string) =>
       add({ key: lower(name), name, shape, depth: node!.depth + 1, parent: node!.key, why });
-    queue.push(...resolveAddress(node, readings, child, () => [...nodes.values()].filter((n) => !before.has(n.key))));
-    if (node.depth > 0 && !inTrouble(node, readings)) continue;
+    resolveAddress(node, readings, child);
+    // A thing the alerting service's errors name that is not a component (a database, a topic, an
+    // address) is served by whoever else writes about it while failing.
+    if (node.depth === 1 && node.shape !== 'service' && node.shape !== 'host')
+      for (const writer of writersAbout(node.name, readings, service, (l) => isFailing(l) || statesOwnTrouble(l)))
+        child(writer.name, writer.shape, `writes about ${node.name} while failing`);
+    // A server names its clients: one that reports its own trouble while naming the alerting service is serving it.
+    if (node.depth === 0)
+      for (const writer of writersAbout(node.name, readings, service, statesOwnTrouble))
+        child(writer.name, writer.shape, `reports trouble of its own while naming ${node.name}`);
+    const added = () => [...nodes.values()].filter((n) => !before.has(n.key));
+    if (node.depth > 0 && !inTrouble(node, readings)) {
+      queue.push(...added());
+      continue;
+    }
     const failing = ownLines(node, readings.lines).filter(isFailing);
     if (node.depth === 0 && failing.length === 0)
       for (const name of failingElsewhere(readings, node.name))
@@ -124,7 +137,7 @@ export function chainOf(ctx: PolicyContext, readings: Readings, inTrouble: Troub
     for (const word of lookInWords(failing))
       for (const l of readings.lines.filter((x) => x.query === lookInQuery(word)))
         for (const s of l.services) child(s, 'service', `${word}: where "${reasonIn(`${failing[0]?.template}`)?.mechanism ?? word}" lives`);
-    queue.push(...[...nodes.values()].filter((n) => !before.has(n.key)));
+    queue.push(...added());
   }
   return [...nodes.values()];
 }
@@ -133,20 +146,44 @@ export function chainOf(ctx: PolicyContext, readings: Readings, inTrouble: Troub
  * An address or a name says where, not what: the events that mention it name the host behind it
  * ("acct-app-04, 10.30.14.37"), which has logs, metrics and a state of its own.
  */
-function resolveAddress(
-  node: ChainNode,
-  readings: Readings,
-  child: (name: string, shape: NodeShape, why: string) => void,
-  added: () => ChainNode[],
-): ChainNode[] {
-  if (node.shape !== 'address' && node.shape !== 'domain') return [];
+function resolveAddress(node: ChainNode, readings: Readings, child: (name: string, shape: NodeShape, why: string) => void): void {
+  if (node.shape !== 'address' && node.shape !== 'domain') return;
   const at = lower(node.name);
   for (const e of readings.events.filter((x) => lower(`${x.title}\n${x.text}`).includes(at)))
     for (const entity of entitiesIn(`${e.title}\n${e.text}`).filter((x) => x.shape === 'host'))
       child(entity.name, 'host', `the host at ${node.name}`);
   const named = readings.hosts.find((h) => !h.found && lower(h.hostname) === lower(node.name.split('.')[0]!));
   for (const host of named?.similar.slice(0, 3) ?? []) child(host, 'host', `a host the name ${node.name} finds`);
-  return added();
+}
+
+const statesOwnTrouble = (l: SeenLine) => {
+  const reason = reasonIn(`${l.template}\n${l.example}`);
+  return !!reason && !reason.unrecognised && OWN_KINDS.has(reason.kind);
+};
+
+/**
+ * The components other than the alerting service that wrote lines naming a thing, and that the
+ * test accepts, most lines first: a service by its name, else the host.
+ */
+function writersAbout(
+  name: string,
+  readings: Readings,
+  alertService: string,
+  accept: (l: SeenLine) => boolean,
+): Array<{ name: string; shape: NodeShape }> {
+  const mention = new RegExp(`(?<![\\w.-])${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w-])`, 'i');
+  const counts = new Map<string, { name: string; shape: NodeShape; lines: number }>();
+  for (const l of readings.lines.filter((x) => accept(x) && mention.test(`${x.template}\n${x.example}`))) {
+    const writers = l.services.length
+      ? l.services.map((s) => ({ name: s, shape: 'service' as const }))
+      : l.hosts.map((h) => ({ name: h, shape: 'host' as const }));
+    for (const w of writers.filter((x) => lower(x.name) !== lower(alertService))) {
+      const seen = counts.get(lower(w.name)) ?? { ...w, lines: 0 };
+      seen.lines += l.count;
+      counts.set(lower(w.name), seen);
+    }
+  }
+  return [...counts.values()].sort((a, b) => b.lines - a.lines || a.name.localeCompare(b.name)).slice(0, POLICY_LIMITS.fanOut);
 }
 
 /** The services whose failures are new or bursting in the everything-failing search, most lines first. */
@@ -176,6 +213,8 @@ export function callsFor(node: ChainNode, ctx: PolicyContext, isAlertService: bo
       { name: 'search_logs', input: { query: `service:${node.name} status:(error OR warn)`, ...iso(logs), limit: 1000 } },
       { name: 'get_events', input: iso({ from: ctx.alertMs - CHANGE_LOOKBACK_MS, to: ctx.alertMs + CHANGE_LOOKAHEAD_MS }) },
       { name: 'scope_metrics', input: { scope: `service:${node.name}`, ...iso(metrics) } },
+      // What other components say about it: a server's own trouble names the clients it turns away.
+      { name: 'search_logs', input: { query: `${quote(node.name)} -service:${node.name}`, ...iso(logs), limit: 1000 } },
     ];
   switch (node.shape) {
     case 'host':

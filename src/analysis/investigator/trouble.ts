@@ -1,6 +1,6 @@
 import type { RcaCategory } from '../report';
 import { entitiesIn } from './entities';
-import { metricKindOf, reasonIn, type TroubleKind } from './knowledge';
+import { metricKindOf, OWN_KINDS, reasonIn, type TroubleKind } from './knowledge';
 import { type ChainNode, ownLines } from './policy';
 import { clip, hhmm, isFailing, type Readings, type SeenEvent, type SeenLine, type SeenSeries } from './observations';
 
@@ -25,12 +25,6 @@ export interface Trouble {
   text: string;
   query?: string;
 }
-
-/**
- * Trouble kinds that are the writer's own: it is the one running out, saturated or falling over.
- * The others (refused, timed out, rejected, expired, failed) point at what the line names.
- */
-export const OWN_KINDS = new Set<Trouble['kind']>(['exhaustion', 'crash', 'saturation', 'anomaly', 'defect']);
 
 // Frames of the runtime itself; the first frame outside them is the application code that failed.
 const RUNTIME_FRAME = /^(java|javax|jdk|sun|kotlin|scala|node:|internal\/|org\.springframework|io\.netty|reactor|akka|System\.)/;
