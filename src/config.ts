@@ -47,7 +47,7 @@ const EnvSchema = z.object({
   TEMPORAL_UI_URL: optionalText.pipe(z.string().url().optional()),
   RAYNE_API_TOKEN: optionalText,
   RAYNE_WEBHOOK_SECRET: optionalText,
-  /** Hosts besides Datadog's sites and loopback that an account's base_url may name (comma-separated). */
+  /** Hosts besides Datadog's sites that an account's base_url may name (comma-separated), over http or https. */
   RAYNE_DATADOG_ALLOWED_HOSTS: z
     .string()
     .default('')
@@ -57,6 +57,8 @@ const EnvSchema = z.object({
         .map((h) => h.trim().toLowerCase())
         .filter(Boolean),
     ),
+  /** An account's base_url may name loopback and private addresses: the dev sandbox and tests' simulators, never a shared deployment. */
+  RAYNE_DATADOG_ALLOW_PRIVATE_ADDRESSES: flag(false),
   RAYNE_ENCRYPTION_KEY: optionalText,
   RAYNE_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
   /** Failed workflow starts (while Temporal answers) after which the reconciler moves an event to dead_letter. */

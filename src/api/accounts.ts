@@ -136,9 +136,10 @@ export const accountRoutes = ({ accounts, config }: ApiDeps): ApiRoutes => {
       throw err instanceof AccountConflictError ? new ApiError('CONFLICT', err.message) : err;
     });
 
+  const policy = { allowedHosts: config.RAYNE_DATADOG_ALLOWED_HOSTS, allowPrivate: config.RAYNE_DATADOG_ALLOW_PRIVATE_ADDRESSES };
   const allowedBaseUrl = (url: string | undefined) => {
-    const problem = url === undefined ? undefined : baseUrlProblem(url, config.RAYNE_DATADOG_ALLOWED_HOSTS);
-    if (problem) throw new ApiError('BAD_REQUEST', 'base_url is not a Datadog site', [{ field: 'base_url', message: problem }]);
+    const problem = url === undefined ? undefined : baseUrlProblem(url, policy);
+    if (problem) throw new ApiError('BAD_REQUEST', 'base_url is not allowed', [{ field: 'base_url', message: problem }]);
   };
 
   const app = openApiApp();

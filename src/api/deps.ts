@@ -24,6 +24,7 @@ export interface ApiDeps {
     | 'RAYNE_REQUEST_TIMEOUT_MS'
     | 'DD_API_URL'
     | 'RAYNE_DATADOG_ALLOWED_HOSTS'
+    | 'RAYNE_DATADOG_ALLOW_PRIVATE_ADDRESSES'
   >;
   db: Db;
   temporal: Client;
