@@ -125,7 +125,7 @@ const testKeys = route({
   },
 });
 
-export const accountRoutes = ({ accounts, config }: ApiDeps): ApiRoutes => {
+export const accountRoutes = ({ accounts, auth, config }: ApiDeps): ApiRoutes => {
   const found = async <T>(name: string, value: Promise<T | undefined>): Promise<T> => {
     const v = await value;
     if (v === undefined) throw new ApiError('NOT_FOUND', `no account named "${name}"`);
@@ -143,7 +143,7 @@ export const accountRoutes = ({ accounts, config }: ApiDeps): ApiRoutes => {
   };
 
   const app = openApiApp();
-  app.use(requireApiToken(config.RAYNE_API_TOKEN));
+  app.use(requireApiToken(auth));
   return app
     .openapi(listAccounts, async (c) => c.json({ accounts: await accounts.list() }, 200))
     .openapi(createAccount, async (c) => {
