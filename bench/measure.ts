@@ -113,6 +113,8 @@ export function runBenchmark(taskQueue: string, body: (context: BenchContext) =>
       RAYNE_HOME: home,
       LOG_LEVEL: 'silent',
       TEMPORAL_TASK_QUEUE: taskQueue,
+      // The benchmarks' Datadog is a simulator on loopback.
+      RAYNE_DATADOG_ALLOW_PRIVATE_ADDRESSES: 'true',
     });
     const log = createLogger('silent');
     const stops: Array<() => Promise<void>> = [];

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { StartupError } from './errors';
@@ -13,6 +14,34 @@ const flag = (fallback: boolean) =>
   optionalText
     .pipe(z.stringbool({ truthy: ['true', '1', 'yes'], falsy: ['false', '0', 'no'], case: 'insensitive' }).optional())
     .transform((v) => v ?? fallback);
+
+/** An address or a CIDR range (`10.0.0.0/8`, `fd00::/8`, `127.0.0.1`), parsed for node:net's BlockList. */
+export interface AddressRange {
+  network: string;
+  prefix: number;
+  family: 'ipv4' | 'ipv6';
+}
+const addressRange = z.string().transform((value, ctx): AddressRange => {
+  const [network = '', prefixText] = value.split('/');
+  const version = isIP(network);
+  const bits = version === 4 ? 32 : 128;
+  const prefix = prefixText === undefined ? bits : /^\d+$/.test(prefixText) ? Number(prefixText) : NaN;
+  if (version === 0 || !(prefix >= 0 && prefix <= bits)) {
+    ctx.addIssue({ code: 'custom', message: `${value} is not an IP address or a CIDR range` });
+    return z.NEVER;
+  }
+  return { network, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
+});
+/** A comma-separated list; blanks are dropped. */
+const list = z
+  .string()
+  .default('')
+  .transform((v) =>
+    v
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  );
 
 const EnvSchema = z.object({
   PORT: port.default(8080),
@@ -47,16 +76,12 @@ const EnvSchema = z.object({
   TEMPORAL_UI_URL: optionalText.pipe(z.string().url().optional()),
   RAYNE_API_TOKEN: optionalText,
   RAYNE_WEBHOOK_SECRET: optionalText,
-  /** Hosts besides Datadog's sites and loopback that an account's base_url may name (comma-separated). */
-  RAYNE_DATADOG_ALLOWED_HOSTS: z
-    .string()
-    .default('')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((h) => h.trim().toLowerCase())
-        .filter(Boolean),
-    ),
+  /** The TLS-terminating proxies (addresses or CIDR ranges) whose X-Forwarded-For and X-Forwarded-Proto the API believes. */
+  RAYNE_TRUSTED_PROXY: list.pipe(z.array(addressRange)),
+  /** Hosts besides Datadog's sites that an account's base_url may name (comma-separated), over http or https. */
+  RAYNE_DATADOG_ALLOWED_HOSTS: list.transform((hosts) => hosts.map((h) => h.toLowerCase())),
+  /** An account's base_url may name loopback and private addresses: the dev sandbox and tests' simulators, never a shared deployment. */
+  RAYNE_DATADOG_ALLOW_PRIVATE_ADDRESSES: flag(false),
   RAYNE_ENCRYPTION_KEY: optionalText,
   RAYNE_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
   /** Failed workflow starts (while Temporal answers) after which the reconciler moves an event to dead_letter. */

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { ActivityDeps } from './activities';
 import { AccountStore } from './accounts/store';
+import { type ApiAuth, createApiAuth } from './api/auth';
 import type { Config } from './config';
 import { createPool, type Db } from './db/pool';
 import { GithubIntake } from './intake/github-intake';
@@ -22,6 +23,7 @@ export function createStores(config: Config, db: Db) {
 /** Everything the API needs, built from config: one pool, one Temporal client, its metrics. */
 export interface ApiRuntime extends ReturnType<typeof createStores> {
   db: Db;
+  auth: ApiAuth;
   temporal: Client;
   intake: Intake;
   githubIntake: GithubIntake;
@@ -57,6 +59,7 @@ export function createApiRuntime(
   const feedbackReindex = new FeedbackReindex(starts);
   return {
     db,
+    auth: createApiAuth(config, db),
     temporal,
     intake,
     githubIntake,

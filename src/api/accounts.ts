@@ -125,7 +125,7 @@ const testKeys = route({
   },
 });
 
-export const accountRoutes = ({ accounts, config }: ApiDeps): ApiRoutes => {
+export const accountRoutes = ({ accounts, auth, config }: ApiDeps): ApiRoutes => {
   const found = async <T>(name: string, value: Promise<T | undefined>): Promise<T> => {
     const v = await value;
     if (v === undefined) throw new ApiError('NOT_FOUND', `no account named "${name}"`);
@@ -136,13 +136,14 @@ export const accountRoutes = ({ accounts, config }: ApiDeps): ApiRoutes => {
       throw err instanceof AccountConflictError ? new ApiError('CONFLICT', err.message) : err;
     });
 
+  const policy = { allowedHosts: config.RAYNE_DATADOG_ALLOWED_HOSTS, allowPrivate: config.RAYNE_DATADOG_ALLOW_PRIVATE_ADDRESSES };
   const allowedBaseUrl = (url: string | undefined) => {
-    const problem = url === undefined ? undefined : baseUrlProblem(url, config.RAYNE_DATADOG_ALLOWED_HOSTS);
-    if (problem) throw new ApiError('BAD_REQUEST', 'base_url is not a Datadog site', [{ field: 'base_url', message: problem }]);
+    const problem = url === undefined ? undefined : baseUrlProblem(url, policy);
+    if (problem) throw new ApiError('BAD_REQUEST', 'base_url is not allowed', [{ field: 'base_url', message: problem }]);
   };
 
   const app = openApiApp();
-  app.use(requireApiToken(config.RAYNE_API_TOKEN));
+  app.use(requireApiToken(auth));
   return app
     .openapi(listAccounts, async (c) => c.json({ accounts: await accounts.list() }, 200))
     .openapi(createAccount, async (c) => {

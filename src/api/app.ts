@@ -89,10 +89,10 @@ export function createApp(deps: ApiDeps) {
         '/',
         docsRoutes(() => app.getOpenAPI31Document(documentConfig())),
       )
-      // The console renders the API's own answers, asked in-process with the signed-in token.
+      // The console renders the API's own answers, asked in-process with the browser's session.
       .route(
         '/',
-        consoleRoutes(deps.config, (path, init) => app.request(path, init)),
+        consoleRoutes(deps.auth, deps.config, (path, init, env) => app.request(path, init, env as object)),
       )
       .notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` } }, 404))
       .onError(onError)

@@ -1,7 +1,13 @@
 import crypto from 'node:crypto';
-import type { MiddlewareHandler } from 'hono';
+import type { BlockList } from 'node:net';
+import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
+import type { Config } from '../config';
+import type { Db } from '../db/pool';
+import { ConsoleSessions } from './console-sessions';
 import { ApiError } from './errors';
+import { FailedAuthLimit } from './failed-auth-limit';
+import { requestOrigin, trustedProxies } from './request-origin';
 
 export function sameSecret(given: string | undefined, expected: string): boolean {
   if (given === undefined) return false;
@@ -17,23 +23,55 @@ function basicPassword(header: string | undefined): string | undefined {
   return decoded.slice(decoded.indexOf(':') + 1);
 }
 
-/** The console's session cookie: the API token, HTTP-only, sent back by the browser that signed in. */
+/** The console's session cookie: a session id (never the token), HTTP-only, sent back by the browser that signed in. */
 export const CONSOLE_COOKIE = 'rayne_console';
 /** Sent by the console's script beside the cookie: another site's page cannot add it without a CORS preflight, which the API never grants. */
 export const CONSOLE_HEADER = 'x-rayne-console';
 
+/** What a management request is checked against: the token, the console's sessions, the failures per client, the proxies to see through. */
+export interface ApiAuth {
+  token: string | undefined;
+  sessions: ConsoleSessions;
+  failures: FailedAuthLimit;
+  proxies: BlockList;
+}
+
+export function createApiAuth(config: Pick<Config, 'RAYNE_API_TOKEN' | 'RAYNE_TRUSTED_PROXY'>, db: Db): ApiAuth {
+  return {
+    token: config.RAYNE_API_TOKEN,
+    sessions: new ConsoleSessions(db, config.RAYNE_API_TOKEN ?? ''),
+    failures: new FailedAuthLimit(),
+    proxies: trustedProxies(config.RAYNE_TRUSTED_PROXY),
+  };
+}
+
+/** Throws 429 with Retry-After while the client has used up its failed attempts. */
+function refuseWhileLimited(c: Context, auth: ApiAuth, client: string): void {
+  const wait = auth.failures.waitSeconds(client);
+  if (wait === 0) return;
+  c.header('Retry-After', String(wait));
+  throw new ApiError('TOO_MANY_REQUESTS', `too many wrong API tokens from this client; retry in ${wait} s`);
+}
+
 /**
  * Management endpoints: `Authorization: Bearer <RAYNE_API_TOKEN>` when a token is configured, or
- * the console's cookie with its header (the console's buttons post the same routes).
+ * a console session's cookie with the console's header (the console's buttons post the same
+ * routes). A client that presents wrong ones too often gets 429 until its window ends.
  */
 export const requireApiToken =
-  (token: string | undefined): MiddlewareHandler =>
+  (auth: ApiAuth): MiddlewareHandler =>
   async (c, next) => {
-    if (token) {
+    if (auth.token) {
+      const { client } = requestOrigin(c, auth.proxies);
+      refuseWhileLimited(c, auth, client);
       const bearer = c.req.header('authorization')?.match(/^Bearer\s+(.+)$/i)?.[1];
-      const fromConsole = c.req.header(CONSOLE_HEADER) ? getCookie(c, CONSOLE_COOKIE) : undefined;
-      if (!sameSecret(bearer ?? fromConsole, token))
+      const session = c.req.header(CONSOLE_HEADER) ? getCookie(c, CONSOLE_COOKIE) : undefined;
+      const valid = bearer !== undefined ? sameSecret(bearer, auth.token) : await auth.sessions.isActive(session);
+      if (!valid) {
+        // Only a credential that was presented counts: a request without one guesses nothing.
+        if (bearer !== undefined || session !== undefined) auth.failures.recordFailure(client);
         throw new ApiError('UNAUTHORIZED', 'missing or wrong bearer token (Authorization: Bearer $RAYNE_API_TOKEN)');
+      }
     }
     await next();
   };

@@ -81,7 +81,7 @@ const route = routesOf('Datadog', security.apiToken);
 const wire = (api: typeof v1 | typeof v2, value: unknown, type: string) => api.ObjectSerializer.serialize(value, type, '');
 
 /** The old server's Datadog proxies, per account, through the official SDK. */
-export const datadogRoutes = ({ accounts, config }: ApiDeps): ApiRoutes => {
+export const datadogRoutes = ({ accounts, auth: apiAuth, config }: ApiDeps): ApiRoutes => {
   const credentialsFor = async (name: string | undefined): Promise<AccountCredentials> => {
     const account = name ?? (await accounts.routeByOrg(undefined));
     const credentials = account ? await accounts.credentials(account) : undefined;
@@ -97,7 +97,7 @@ export const datadogRoutes = ({ accounts, config }: ApiDeps): ApiRoutes => {
     callDatadog(await credentialsFor(account), operation, call);
 
   // Per route, not .use(): this app is mounted on /v1 beside routes with their own auth.
-  const auth = requireApiToken(config.RAYNE_API_TOKEN);
+  const auth = requireApiToken(apiAuth);
   return openApiApp()
     .openapi(
       route({

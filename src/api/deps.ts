@@ -8,6 +8,7 @@ import type { Logger } from '../logger';
 import type { ProcessorConfigStore } from '../processors/config';
 import type { FeedbackReindex } from '../intake/feedback-reindex';
 import type { ApiMetrics, MetricsSource } from '../telemetry/metrics';
+import type { ApiAuth } from './auth';
 
 /** What the API's routes are built over: its own module, so routes and the app that mounts them do not import each other. */
 export interface ApiDeps {
@@ -24,7 +25,9 @@ export interface ApiDeps {
     | 'RAYNE_REQUEST_TIMEOUT_MS'
     | 'DD_API_URL'
     | 'RAYNE_DATADOG_ALLOWED_HOSTS'
+    | 'RAYNE_DATADOG_ALLOW_PRIVATE_ADDRESSES'
   >;
+  auth: ApiAuth;
   db: Db;
   temporal: Client;
   intake: Intake;

@@ -207,7 +207,7 @@ function deliveryPayload(c: Context, text: string): Record<string, unknown> {
 }
 
 /** GitHub issue webhooks (HMAC-signed, never unsigned) and what Rayne made of them. */
-export const githubRoutes = ({ githubIntake, db, temporal, config, metrics }: ApiDeps): ApiRoutes => {
+export const githubRoutes = ({ githubIntake, db, temporal, auth, config, metrics }: ApiDeps): ApiRoutes => {
   const receive = openApiApp();
   receive.openAPIRegistry.registerPath(receiveDoc);
   receive.post(
@@ -264,7 +264,7 @@ export const githubRoutes = ({ githubIntake, db, temporal, config, metrics }: Ap
   );
 
   const reads = openApiApp();
-  reads.use(requireApiToken(config.RAYNE_API_TOKEN));
+  reads.use(requireApiToken(auth));
   reads
     .openapi(listDeliveries, async (c) => {
       const f = c.req.valid('query');

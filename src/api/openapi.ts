@@ -77,7 +77,9 @@ export function registerComponents(app: ApiRoutes): void {
   r.registerComponent('securitySchemes', 'ApiToken', {
     type: 'http',
     scheme: 'bearer',
-    description: 'RAYNE_API_TOKEN. Required on management routes when the server sets it; without it they are open.',
+    description:
+      'RAYNE_API_TOKEN. Required on management routes when the server sets it; without it they are open. ' +
+      'A client that sends 10 wrong tokens within a minute gets 429 with Retry-After until that minute is over.',
   });
   r.registerComponent('securitySchemes', 'WebhookToken', {
     type: 'apiKey',

@@ -213,7 +213,7 @@ const sendFeedback = route({
   },
 });
 
-export const rcaRoutes = ({ db, temporal, config, metrics, feedbackReindex }: ApiDeps): ApiRoutes => {
+export const rcaRoutes = ({ db, temporal, auth, config, metrics, feedbackReindex }: ApiDeps): ApiRoutes => {
   const rcas = new RcaStore(db);
   const runOf = async (id: string) => {
     const run = await rcas.find(id);
@@ -237,7 +237,7 @@ export const rcaRoutes = ({ db, temporal, config, metrics, feedbackReindex }: Ap
   };
 
   const app = openApiApp();
-  app.use(requireApiToken(config.RAYNE_API_TOKEN));
+  app.use(requireApiToken(auth));
   return app
     .openapi(listRcas, async (c) => c.json({ rcas: await rcas.list(c.req.valid('query')) }, 200))
     .openapi(getEvidence, async (c) => {

@@ -218,7 +218,7 @@ const stats = route({
   },
 });
 
-export const webhookRoutes = ({ intake, db, temporal, config, accounts, processorConfigs, metrics }: ApiDeps): ApiRoutes => {
+export const webhookRoutes = ({ intake, db, temporal, auth, config, accounts, processorConfigs, metrics }: ApiDeps): ApiRoutes => {
   /** The account a config request names, else the default one; "default" also stands for "no accounts yet". */
   const configAccount = async (name: string | undefined): Promise<string> => {
     if (name === undefined) return (await accounts.routeByOrg(undefined)) ?? 'default';
@@ -259,7 +259,7 @@ export const webhookRoutes = ({ intake, db, temporal, config, accounts, processo
   );
 
   const reads = openApiApp();
-  reads.use(requireApiToken(config.RAYNE_API_TOKEN));
+  reads.use(requireApiToken(auth));
   reads
     .openapi(listEvents, async (c) => {
       const f = c.req.valid('query');

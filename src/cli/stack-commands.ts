@@ -63,7 +63,8 @@ export async function dev(config: Config, log: Logger, sandbox?: string | true) 
     datadog = await startDatadogSandbox({ scenario, apiKey: SANDBOX_KEYS.api_key, appKey: SANDBOX_KEYS.app_key });
     s.done(`(${datadog.url})`);
   }
-  const stack = await startDevStack(config, log, step);
+  // The sandbox listens on loopback, so its account needs the opt-in for local addresses.
+  const stack = await startDevStack(datadog ? { ...config, RAYNE_DATADOG_ALLOW_PRIVATE_ADDRESSES: true } : config, log, step);
   if (scenario && datadog) {
     const s = step(`account "${SANDBOX_ACCOUNT}" (default) on the sandbox, with its past incidents`);
     await useSandboxAccount(apiClient(stack.apiUrl, config.RAYNE_API_TOKEN), SANDBOX_ACCOUNT, scenario, datadog.url);

@@ -6,6 +6,7 @@ import { externalLink, type Html, html, when } from './html';
 import { evidenceTimeline } from './timeline';
 import { ALERT_STATUSES } from '../contracts/alert';
 import { duration } from '../text-format';
+import { CONSOLE_SESSION_HOURS } from '../api/console-sessions';
 
 /** Answers of the API the pages show; loosely typed, as the API's JSON is. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -47,7 +48,7 @@ const options = (values: readonly string[], selected: string | undefined) => [
 /** Asks for the API token; `next` is the page to return to, relative to the console's root. */
 export function loginPage(error?: string, next = ''): Html {
   return html`<h1>Sign in</h1>
-<p>The console uses the API's token (<code>RAYNE_API_TOKEN</code>). It is kept in an HTTP-only cookie for this browser session.</p>
+<p>The console uses the API's token (<code>RAYNE_API_TOKEN</code>). Signing in starts a session of ${CONSOLE_SESSION_HOURS} hours; this browser keeps only the session's id, and Sign out ends it.</p>
 ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 <form method="post" action="login"><input type="hidden" name="next" value="${next}"><label>API token <input type="password" name="token" autocomplete="current-password" required autofocus></label> <button>Sign in</button></form>`;
 }

@@ -1,21 +1,25 @@
 import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Config } from '../config';
-import { CONSOLE_COOKIE, sameSecret } from '../api/auth';
+import { type ApiAuth, CONSOLE_COOKIE, CONSOLE_HEADER, sameSecret } from '../api/auth';
+import { CONSOLE_SESSION_HOURS } from '../api/console-sessions';
+import { requestOrigin } from '../api/request-origin';
 import { temporalRunLink } from '../api/links';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets';
 import type { Html } from './html';
 import { errorPage, incidentPage, incidentsPage, layout, loginPage, rcaPage, type Row, triagePage, triagesPage } from './pages';
 
-/** Calls the API in-process, as the signed-in browser would: the console is a view over the API, not a second one. */
-export type ApiFetch = (path: string, init?: RequestInit) => Response | Promise<Response>;
+/**
+ * Calls the API in-process with the browser's own request headers and connection: the console is
+ * a view over the API, not a second one, and the API checks the session and limits as for the browser.
+ */
+export type ApiFetch = (path: string, init: RequestInit, env: unknown) => Response | Promise<Response>;
 
-type ConsoleConfig = Pick<Config, 'RAYNE_API_TOKEN' | 'TEMPORAL_UI_URL' | 'TEMPORAL_NAMESPACE'>;
+type ConsoleConfig = Pick<Config, 'TEMPORAL_UI_URL' | 'TEMPORAL_NAMESPACE'>;
 
 // Pages load only the console's own script and stylesheet; nothing may frame them.
 const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
-const SESSION_HOURS = 12;
 
 /** An answer the API refused, shown as a page with the same status (a bad filter stays a 400). */
 class ApiRefusal extends Error {
@@ -33,14 +37,17 @@ const returnPath = (value: unknown) =>
 
 /**
  * The report console at `/`: server-rendered pages over the API (incidents, an incident, an RCA
- * with its evidence timeline, GitHub triages), signed in with the API's token.
+ * with its evidence timeline, GitHub triages). Signing in with the API's token starts a session;
+ * the browser keeps only the session's id.
  */
-export function consoleRoutes(config: ConsoleConfig, api: ApiFetch) {
-  const token = config.RAYNE_API_TOKEN;
-  const signedIn = (c: Context) => !token || sameSecret(getCookie(c, CONSOLE_COOKIE), token);
+export function consoleRoutes(auth: ApiAuth, config: ConsoleConfig, api: ApiFetch) {
+  const { token, sessions } = auth;
+  const signedIn = async (c: Context) => !token || (await sessions.isActive(getCookie(c, CONSOLE_COOKIE)));
 
   const getJson = async (c: Context, path: string): Promise<Row> => {
-    const res = await api(path, { headers: token ? { authorization: `Bearer ${getCookie(c, CONSOLE_COOKIE)}` } : {} });
+    const headers = new Headers(c.req.raw.headers);
+    headers.set(CONSOLE_HEADER, '1');
+    const res = await api(path, { headers }, c.env);
     const body = (await res.json().catch(() => ({}))) as { error?: { message?: string } };
     if (!res.ok) throw new ApiRefusal(res.status, body.error?.message ?? `the API answered ${res.status}`);
     return body;
@@ -48,7 +55,8 @@ export function consoleRoutes(config: ConsoleConfig, api: ApiFetch) {
 
   const page = (depth: 0 | 1, title: string, render: (c: Context) => Promise<Html>) => async (c: Context) => {
     c.header('content-security-policy', CSP);
-    if (!signedIn(c)) return c.html(layout('Sign in', depth, loginPage(undefined, c.req.path.slice(1) + new URL(c.req.url).search)), 401);
+    if (!(await signedIn(c)))
+      return c.html(layout('Sign in', depth, loginPage(undefined, c.req.path.slice(1) + new URL(c.req.url).search)), 401);
     try {
       return c.html(layout(title, depth, await render(c), { signedIn: !!token }));
     } catch (err) {
@@ -70,21 +78,31 @@ export function consoleRoutes(config: ConsoleConfig, api: ApiFetch) {
     .post('/login', async (c) => {
       const form = await c.req.parseBody();
       if (!token) return c.redirect('./', 303);
-      if (typeof form.token !== 'string' || !sameSecret(form.token, token)) {
-        c.header('content-security-policy', CSP);
-        return c.html(layout('Sign in', 0, loginPage('That is not the API token.', returnPath(form.next))), 401);
+      c.header('content-security-policy', CSP);
+      const origin = requestOrigin(c, auth.proxies);
+      const next = returnPath(form.next);
+      const wait = auth.failures.waitSeconds(origin.client);
+      if (wait > 0) {
+        c.header('Retry-After', String(wait));
+        return c.html(layout('Sign in', 0, loginPage(`Too many wrong tokens from here; try again in ${wait} s.`, next)), 429);
       }
-      setCookie(c, CONSOLE_COOKIE, form.token, {
+      if (typeof form.token !== 'string' || !sameSecret(form.token, token)) {
+        auth.failures.recordFailure(origin.client);
+        return c.html(layout('Sign in', 0, loginPage('That is not the API token.', next)), 401);
+      }
+      auth.failures.forget(origin.client);
+      setCookie(c, CONSOLE_COOKIE, await sessions.start(), {
         httpOnly: true,
         sameSite: 'Strict',
         path: '/',
-        maxAge: SESSION_HOURS * 3600,
-        secure: new URL(c.req.url).protocol === 'https:',
+        maxAge: CONSOLE_SESSION_HOURS * 3600,
+        secure: origin.https,
       });
-      return c.redirect(`./${returnPath(form.next)}`, 303);
+      return c.redirect(`./${next}`, 303);
     })
-    .post('/logout', (c) => {
-      deleteCookie(c, CONSOLE_COOKIE, { path: '/' });
+    .post('/logout', async (c) => {
+      await sessions.end(getCookie(c, CONSOLE_COOKIE));
+      deleteCookie(c, CONSOLE_COOKIE, { path: '/', secure: requestOrigin(c, auth.proxies).https });
       return c.redirect('./', 303);
     })
     .get(

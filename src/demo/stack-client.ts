@@ -16,7 +16,10 @@ function packageRoot(dir = __dirname): string {
 
 export const DEFAULT_SCENARIO = path.join(packageRoot(), 'scenarios', 'storefront-web-host-cpu.json');
 
-/** Config for a stack of its own (RAYNE_HOME/<name>): a separate home and free ports unless the user chose them. */
+/**
+ * Config for a stack of its own (RAYNE_HOME/<name>): a separate home and free ports unless the
+ * user chose them, and accounts allowed on loopback, where its Datadog sandbox listens.
+ */
 export async function isolatedConfig(config: Config, env: NodeJS.ProcessEnv, name: string): Promise<Config> {
   const pick = async (name: 'PORT' | 'RAYNE_PG_PORT' | 'RAYNE_TEMPORAL_PORT' | 'RAYNE_TEMPORAL_UI_PORT') =>
     env[name] ? config[name] : await freePort();
@@ -30,6 +33,7 @@ export async function isolatedConfig(config: Config, env: NodeJS.ProcessEnv, nam
     RAYNE_TEMPORAL_PORT: await pick('RAYNE_TEMPORAL_PORT'),
     RAYNE_TEMPORAL_UI_PORT: await pick('RAYNE_TEMPORAL_UI_PORT'),
     RAYNE_PUBLIC_URL: config.RAYNE_PUBLIC_URL ?? `http://localhost:${port}`,
+    RAYNE_DATADOG_ALLOW_PRIVATE_ADDRESSES: true,
   };
 }
 

@@ -121,8 +121,13 @@ describe('/v1/accounts', () => {
     expect(JSON.stringify(bad)).not.toContain('"bad"');
   });
 
-  it("refuses a base_url off Datadog's sites unless it is loopback or allowed by name", async () => {
-    for (const base_url of ['https://collector.evil.example', 'http://api.datadoghq.com', 'https://datadoghq.com.evil.example']) {
+  it("refuses a base_url off Datadog's sites unless its host is allowed by name, and any scheme but http(s)", async () => {
+    for (const base_url of [
+      'https://collector.evil.example',
+      'http://api.datadoghq.com',
+      'https://datadoghq.com.evil.example',
+      'ftp://api.datadoghq.com',
+    ]) {
       const res = await create({ name: 'offsite', base_url, api_key: 'k', app_key: 'a' });
       expect([base_url, res.status]).toEqual([base_url, 400]);
       expect(((await res.json()) as any).error.details).toEqual([expect.objectContaining({ field: 'base_url' })]);
@@ -130,14 +135,52 @@ describe('/v1/accounts', () => {
     expect((await create({ name: 'eu', base_url: 'https://api.datadoghq.eu', api_key: 'k', app_key: 'a' })).status).toBe(201);
     const allowing = createTestApi(database.url, testConfig({ RAYNE_API_TOKEN: 'tok', RAYNE_DATADOG_ALLOWED_HOSTS: 'proxy.corp.example' }));
     try {
-      const res = await allowing.app.request('/v1/accounts', {
-        method: 'POST',
-        headers: { ...auth, 'content-type': 'application/json' },
-        body: JSON.stringify({ name: 'proxied', base_url: 'https://proxy.corp.example', api_key: 'k', app_key: 'a' }),
-      });
-      expect(res.status).toBe(201);
+      for (const [name, base_url] of [
+        ['proxied', 'https://proxy.corp.example'],
+        ['proxied-http', 'http://proxy.corp.example:8080'],
+      ]) {
+        const res = await postJson(allowing.app, '/v1/accounts', { name, base_url, api_key: 'k', app_key: 'a' }, auth);
+        expect([base_url, res.status]).toEqual([base_url, 201]);
+      }
     } finally {
       await allowing.close();
+    }
+  });
+
+  it('refuses loopback and private hosts in every spelling unless RAYNE_DATADOG_ALLOW_PRIVATE_ADDRESSES is set', async () => {
+    const strict = createTestApi(database.url, testConfig({ RAYNE_API_TOKEN: 'tok', RAYNE_DATADOG_ALLOW_PRIVATE_ADDRESSES: 'false' }));
+    const createOn = (app: TestApi['app'], name: string, base_url: string) =>
+      postJson(app, '/v1/accounts', { name, base_url, api_key: 'k', app_key: 'a' }, auth);
+    try {
+      for (const base_url of [
+        'http://127.0.0.1:8126',
+        'http://localhost:8126',
+        'http://localhost.:8126',
+        'http://[::1]:8126',
+        'http://[::ffff:127.0.0.1]:8126',
+        'http://2130706433:8126',
+        'http://127.1:8126',
+        'http://0x7f.1:8126',
+        'http://017700000001:8126',
+        'http://0:8126',
+        'ftp://127.0.0.1',
+        'http://169.254.169.254',
+        'http://10.1.2.3',
+        'https://192.168.0.1',
+        'http://[fd00::1]',
+      ]) {
+        const res = await createOn(strict.app, 'local', base_url);
+        expect([base_url, res.status]).toEqual([base_url, 400]);
+        const body = (await res.json()) as any;
+        expect(body.error.message).toContain('base_url');
+        expect(body.error.details).toEqual([expect.objectContaining({ field: 'base_url' })]);
+      }
+      expect((await database.db.query("SELECT 1 FROM accounts WHERE name = 'local'")).rowCount).toBe(0);
+      // The dev sandbox's opt-in: local addresses over http, but still no other scheme.
+      expect((await createOn(api.app, 'local', 'http://127.1:8126')).status).toBe(201);
+      expect((await createOn(api.app, 'local-ftp', 'ftp://127.0.0.1')).status).toBe(400);
+    } finally {
+      await strict.close();
     }
   });
 

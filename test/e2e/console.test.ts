@@ -28,6 +28,7 @@ describe('the report console, driven in headless Chromium', () => {
 
   const bearer = { authorization: `Bearer ${TOKEN}` };
   const apiGet = async (url: string) => (await api.app.request(url, { headers: bearer })).json() as Promise<any>;
+  const sessionCookie = async () => (await page.context().cookies()).find((c) => c.name === 'rayne_console')!.value;
 
   beforeAll(async () => {
     browser = await launchChromium();
@@ -76,7 +77,11 @@ describe('the report console, driven in headless Chromium', () => {
     expect(new URL(page.url()).pathname).toBe(`/rca/${eventId}`);
     expect(await page.locator('h1').textContent()).toContain(`rca/${eventId}`);
     expect(await page.content()).not.toContain(TOKEN);
-    expect(await page.evaluate('document.cookie')).not.toContain(TOKEN);
+    expect(await page.evaluate('document.cookie')).toBe('');
+    // The browser holds a session id, not the token.
+    const session = await sessionCookie();
+    expect(session).not.toContain(TOKEN);
+    expect(session).toMatch(/^[\w-]{43}$/);
   });
 
   it('lists incidents with their verdicts, and filters them', async () => {
@@ -165,8 +170,18 @@ describe('the report console, driven in headless Chromium', () => {
   });
 
   it("lets the console's cookie post to the API only with the console's header", async () => {
-    const cookie = `rayne_console=${TOKEN}`;
+    const cookie = `rayne_console=${await sessionCookie()}`;
     expect((await fetch(`${base}/v1/rca`, { headers: { cookie } })).status).toBe(401);
     expect((await fetch(`${base}/v1/rca`, { headers: { cookie, 'x-rayne-console': '1' } })).status).toBe(200);
+  });
+
+  it('signs out by ending the session: the old cookie opens neither pages nor the API', async () => {
+    const cookie = `rayne_console=${await sessionCookie()}`;
+    await page.goto(`${base}/`);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API token').waitFor();
+    expect((await page.context().cookies()).filter((c) => c.name === 'rayne_console')).toEqual([]);
+    expect((await fetch(`${base}/`, { headers: { cookie } })).status).toBe(401);
+    expect((await fetch(`${base}/v1/rca`, { headers: { cookie, 'x-rayne-console': '1' } })).status).toBe(401);
   });
 });

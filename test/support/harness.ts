@@ -54,6 +54,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     RAYNE_ENCRYPTION_KEY: crypto.randomBytes(32).toString('hex'),
     RAYNE_TEMPORAL_TIMEOUT_MS: '3000',
     LOG_LEVEL: 'silent',
+    // The tests' Datadog is a simulator or sandbox on loopback.
+    RAYNE_DATADOG_ALLOW_PRIVATE_ADDRESSES: 'true',
     ...overrides,
   });
 }

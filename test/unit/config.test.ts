@@ -25,6 +25,17 @@ describe('config', () => {
     }
   });
 
+  it('reads RAYNE_TRUSTED_PROXY as addresses and CIDR ranges, and names it when one is neither', () => {
+    expect(loadConfig({ RAYNE_TRUSTED_PROXY: '10.0.0.0/8, ::1,fd00::/8' }).RAYNE_TRUSTED_PROXY).toEqual([
+      { network: '10.0.0.0', prefix: 8, family: 'ipv4' },
+      { network: '::1', prefix: 128, family: 'ipv6' },
+      { network: 'fd00::', prefix: 8, family: 'ipv6' },
+    ]);
+    for (const bad of ['proxy.internal', '10.0.0.0/33', '10.0.0.0/x', '127.1']) {
+      expect(() => loadConfig({ RAYNE_TRUSTED_PROXY: bad })).toThrow(/RAYNE_TRUSTED_PROXY/);
+    }
+  });
+
   it('builds a database URL from the old DB_* variables', () => {
     const config = loadConfig({ DB_HOST: 'db', DB_PORT: '5544', DB_USER: 'rayne', DB_PASSWORD: 'p@ss', DB_NAME: 'r' });
     expect(config.databaseUrl).toBe('postgres://rayne:p%40ss@db:5544/r');
