@@ -300,6 +300,58 @@ describe('the investigation policy', () => {
     expect(remote.report.root_cause).not.toContain('v4.1.0');
   });
 
+  it('takes a timeout that names no one else as the service’s own, and ties it to the change that speaks of it', () => {
+    const { move } = runPolicy((call) => {
+      const q = String(call.input.query ?? '');
+      if (call.name === 'search_logs' && q.startsWith('service:orders'))
+        return logs(q, [
+          line(
+            ['orders'],
+            ['orders-app-01'],
+            'warn',
+            'ConsumerCoordinator: poll timeout has expired, longer than max.poll.interval.ms',
+            -10,
+          ),
+        ]);
+      if (call.name === 'get_events')
+        return events([
+          {
+            at: -30,
+            title: 'orders config synced',
+            text: 'PR #88 reduce overhead. Application orders synced to revision 51af09e by the deploy bot with a rolling restart; ConfigMap orders-config: consumer max.poll.records 250 -> 5000',
+            tags: ['service:orders'],
+          },
+        ]);
+      return '{}';
+    });
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.category).toBe('config_change');
+    // The quote of the change is taken where it speaks of the trouble, not cut at its start.
+    expect(move.report.root_cause).toContain('max.poll.records');
+  });
+
+  it('names the certificate a failing handshake names', () => {
+    const { move } = runPolicy((call) => {
+      const q = String(call.input.query ?? '');
+      if (call.name === 'search_logs' && q.startsWith('service:orders'))
+        return logs(q, [
+          line(['orders'], ['orders-app-01'], 'error', 'submit to https://api.partner.com failed: SSLError certificate verify failed', -10),
+          line(
+            ['orders'],
+            ['orders-app-01'],
+            'warn',
+            'tls_diag host=api.partner.com (certificate has expired) subject="/O=Trust Co./CN=Old Root CA X1"',
+            -10,
+            5,
+          ),
+        ]);
+      return '{}';
+    });
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.category).toBe('certificate');
+    expect(move.report.root_cause).toContain('Old Root CA X1');
+  });
+
   it('records a call that failed as missing evidence, and reports on the final turn with what it read', () => {
     const observations: Observation[] = [
       {

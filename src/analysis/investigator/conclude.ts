@@ -3,7 +3,7 @@ import type { OriginSummary } from '../../evidence/origins';
 import type { EvidenceItem, Hypothesis, RcaCategory, SubmittedReport } from '../report';
 import { contentWords, entitiesIn } from './entities';
 import { changeOf, metricKindOf, OWN_KINDS, reasonIn } from './knowledge';
-import { clip, hhmm, isFailing, type Readings, type SeenEvent } from './observations';
+import { clip, hhmm, isFailing, type Readings, type SeenEvent, type SeenLine } from './observations';
 import { type ChainNode, chainOf, isNewOrBursting, ownLines, type PolicyContext } from './policy';
 import { ownTrouble, seriesAnomaly, type Trouble, troubleOf } from './trouble';
 
@@ -164,7 +164,8 @@ const ERROR_NAME = /\b[A-Z]\w*(?:Error|Exception)\b/g;
  * the same error (by its exception name) before then. A change after that did not start it.
  */
 function firstSighting(candidate: Pick<Candidate, 'node' | 'troubles' | 'onset'>, readings: Readings): number {
-  const names = new Set(candidate.troubles.flatMap((t) => t.text.match(ERROR_NAME) ?? []));
+  const stated = candidate.troubles.some((t) => !t.weak) ? candidate.troubles.filter((t) => !t.weak) : candidate.troubles;
+  const names = new Set(stated.flatMap((t) => t.text.match(ERROR_NAME) ?? []));
   const same = ownLines(candidate.node, readings.lines).filter(
     (l) => isFailing(l) && (`${l.template}\n${l.example}`.match(ERROR_NAME) ?? []).some((n) => names.has(n)),
   );
@@ -221,6 +222,18 @@ function explainingChange(
   return best && { ...best, rollout: rolloutOf(best.event, readings, candidate.onset + 2 * 60_000) };
 }
 
+const QUOTE_CHARS = 160;
+
+/** A change's text quoted where it speaks most of the words that tie it to the trouble. */
+function quoteAround(text: string, words: readonly string[]): string {
+  const lower = text.toLowerCase();
+  const hits = words.flatMap((w) => [...lower.matchAll(new RegExp(w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'g'))].map((m) => m.index));
+  const covered = (start: number) => new Set(hits.filter((i) => i >= start && i < start + QUOTE_CHARS - 20)).size;
+  const starts = [0, ...[...lower.matchAll(/ /g)].map((m) => m.index + 1)];
+  const best = starts.reduce((a, b) => (covered(b) > covered(a) ? b : a), 0);
+  return best === 0 ? text.slice(0, QUOTE_CHARS) : `…${text.slice(best, best + QUOTE_CHARS).trim()}`;
+}
+
 function describe(c: Omit<Candidate, 'statement' | 'culprit' | 'score'>, alertService: string): { culprit: string; statement: string } {
   // The earliest trouble leads; a breakdown that names who inside the component is busy joins it.
   const first = c.troubles[0]!;
@@ -231,12 +244,14 @@ function describe(c: Omit<Candidate, 'statement' | 'culprit' | 'score'>, alertSe
   if (c.change) {
     const title = clip(c.change.title, 120);
     // What the change did, in its own words: the title alone rarely says which setting or table.
-    const detail = c.change.text
-      .split('\n')
-      .map((l) => l.trim())
-      .filter(Boolean)
-      .join(' ')
-      .slice(0, 160);
+    const detail = quoteAround(
+      c.change.text
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .join(' '),
+      c.relatedBy?.split(', ') ?? [],
+    );
     const shipped = c.rollout ? `, shipped by ${clip(c.rollout.title, 120)} (${hhmm(c.rollout.at)} UTC)` : '';
     return {
       culprit: c.rollout ? clip(c.rollout.title, 120) : title,
@@ -257,6 +272,15 @@ function score(c: Pick<Candidate, 'node' | 'own' | 'troubles' | 'change'>): numb
   const strength = Math.max(...c.troubles.map((t) => t.strength));
   const kinds = new Set(c.troubles.map((t) => t.source)).size;
   return 0.8 * Math.min(c.node.depth, 3) + (c.own ? 1 : 0.4) + 0.8 * strength + 0.3 * (kinds - 1) + (c.change ? 0.5 : 0);
+}
+
+/** The certificate a failing handshake's lines name by its subject (CN=…), when they name one. */
+function certificateNamed(lines: readonly SeenLine[]): string | undefined {
+  for (const l of lines) {
+    const cn = /\bCN\s*=\s*([^,/"\n]+)/.exec(`${l.example}\n${l.template}`)?.[1]?.trim();
+    if (cn && !cn.includes('<')) return `CN=${cn}`;
+  }
+  return undefined;
 }
 
 /** What a candidate loses for repeating a trouble another stated first. */
@@ -309,13 +333,15 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
     const own = ownTrouble(troubles);
     // A component is a cause by its own running out or falling over; the failures it reports point elsewhere.
     if (own.length === 0) continue;
+    // Weak leads (an unnamed error, a timeout toward no one) date and describe a candidate only when nothing stronger does.
+    const leading = own.some((t) => !t.weak) ? [...own.filter((t) => !t.weak), ...own.filter((t) => t.weak)] : own;
     add({
       node,
       path: pathTo(node, chain),
-      troubles: own,
+      troubles: leading,
       own: true,
       category: dominantCategory(own),
-      onset: Math.min(...own.map((t) => t.onset)),
+      onset: Math.min(...leading.filter((t) => t.weak === leading[0]!.weak).map((t) => t.onset)),
     });
   }
 
@@ -330,6 +356,7 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
     if (!reason || OWN_KINDS.has(reason.kind)) continue;
     const first = Math.min(...naming.map((l) => l.firstSeen));
     const loudest = naming.sort((a, b) => b.count - a.count)[0]!;
+    const certificate = reason.kind === 'expiry' ? certificateNamed(naming) : undefined;
     add({
       node,
       path: pathTo(node, chain),
@@ -341,7 +368,7 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
           onset: first,
           strength: 0.5,
           source: 'logs',
-          claim: `${parent.name} reports "${loudest.example.split('\n')[0]!.slice(0, 160)}" (${loudest.count} lines since ${hhmm(first)} UTC)`,
+          claim: `${parent.name} reports "${loudest.example.split('\n')[0]!.slice(0, 160)}" (${loudest.count} lines since ${hhmm(first)} UTC)${certificate ? `; the certificate: ${certificate}` : ''}`,
           text: `${loudest.template}\n${loudest.example}`,
           query: loudest.query,
         },

@@ -18,6 +18,8 @@ export interface Trouble {
   onset: number;
   /** 0–1: how far from normal, or how loud. */
   strength: number;
+  /** A lead too vague to date or explain a candidate by when stronger ones exist: an error nobody named, a timeout toward no one. */
+  weak?: boolean;
   source: 'logs' | 'metrics' | 'events' | 'host';
   /** One sentence quoting what was seen. */
   claim: string;
@@ -44,10 +46,11 @@ function quoteOf(example: string, phrase: RegExp): string {
 }
 
 /** An error nobody named is a weak lead: it wins only with a change that speaks of it, or when nothing else is found. */
-const UNRECOGNISED_STRENGTH = 0.2;
+const WEAK_STRENGTH = 0.2;
 
-/** Whether a text names an address or a domain: somewhere other than its writer. */
-const namesPlace = (text: string) => entitiesIn(text).some((e) => e.shape === 'address' || e.shape === 'domain');
+/** Whether a text names an address or a domain (or, asked, a host): somewhere other than its writer. */
+const namesPlace = (text: string, orHost = false) =>
+  entitiesIn(text).some((e) => e.shape === 'address' || e.shape === 'domain' || (orHost && e.shape === 'host'));
 
 /** A line's loudness: new or bursting lines, at error level, many of them. */
 function lineStrength(l: SeenLine): number {
@@ -67,13 +70,16 @@ function fromLines(node: ChainNode, readings: Readings, alertService: string): T
     if (node.shape === 'host' && reason.kind === 'defect') return [];
     // An info line counts only when what it says is trouble by itself (an OOM kill, a full disk).
     if (!isFailing(l) && !OWN_KINDS.has(reason.kind)) return [];
+    // The alerting service timing out or refused without naming anyone else is slow or refused in itself: a weak lead of its own.
+    const unaddressed = node.depth === 0 && !OWN_KINDS.has(reason.kind) && reason.kind !== 'expiry' && !namesPlace(text, true);
     return [
       {
         mechanism: reason.mechanism,
-        kind: reason.kind,
+        kind: unaddressed ? 'saturation' : reason.kind,
         category: reason.category,
         onset: l.firstSeen,
-        strength: reason.unrecognised ? UNRECOGNISED_STRENGTH : lineStrength(l),
+        strength: reason.unrecognised || unaddressed ? WEAK_STRENGTH : lineStrength(l),
+        weak: reason.unrecognised || unaddressed,
         source: 'logs',
         claim: `${l.count} ${l.level} lines from ${l.services.join(', ') || l.hosts.join(', ')} since ${hhmm(l.firstSeen)} UTC: "${quoteOf(l.example, reason.phrase)}"`,
         text,
