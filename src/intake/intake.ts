@@ -4,7 +4,8 @@ import type { Logger } from '../logger';
 import { RayneAccount, RayneAlertStatus, RayneHost, RayneMonitorId, RayneService } from '../contracts/search-attributes';
 import { type DatadogAlert, dedupKey, incidentScope, incidentWorkflowId, serviceOf } from './datadog-payload';
 import { boundedKey, MAX_KEY_BYTES, storableJson, storableText } from './storable';
-import { RETRYABLE_STATES, type StartRequest, StartRejectedError, WorkflowStarts, type WorkflowStartsDeps } from './workflow-starts';
+import { type StartRequest, StartRejectedError, WorkflowStarts, type WorkflowStartsDeps } from './workflow-starts';
+import { RETRYABLE_STATES } from '../contracts/alert';
 import { type IncidentWorkflowInput, type Transition, transitionSignal } from '../contracts/incident';
 import type { incidentWorkflow } from '../workflows';
 

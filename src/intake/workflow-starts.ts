@@ -6,6 +6,7 @@ import type { Logger } from '../logger';
 import type { ApiMetrics, WebhookSource } from '../telemetry/metrics';
 import { temporalConfigurationProblem, temporalState } from '../temporal/connection';
 import { jsonBytes } from './storable';
+import { RETRYABLE_STATES } from '../contracts/alert';
 
 /** Temporal's default limits (frontend dynamic config); a start over them is refused for good. */
 export const TEMPORAL_LIMITS = { workflowIdBytes: 1000, searchAttributeBytes: 2048, payloadBytes: 2 * 1024 * 1024 } as const;
@@ -54,9 +55,6 @@ export class StartRejectedError extends RayneFailure {
 /** A failed start after which the event is kept pending_start: Temporal is away, or refuses Rayne's setup for now. */
 const keptPending = (err: unknown): err is TemporalUnavailableError | TemporalNotConfiguredError =>
   err instanceof TemporalUnavailableError || err instanceof TemporalNotConfiguredError;
-
-/** The states a person may retry an event from: its start was refused (rejected) or kept failing (dead_letter). */
-export const RETRYABLE_STATES = ['rejected', 'dead_letter'] as const;
 
 /** What a start sends Temporal, for checking against its limits before sending. */
 export interface StartRequest {
