@@ -2,7 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { timeout } from 'hono/timeout';
 import { z } from 'zod';
 import { exposition, METRICS_CONTENT_TYPE } from '../telemetry/metrics';
-import { pingTemporal } from '../temporal/connection';
+import { temporalState } from '../temporal/connection';
 import { consoleRoutes } from '../console/routes';
 import { accountRoutes } from './accounts';
 import type { ApiDeps } from './deps';
@@ -17,12 +17,17 @@ import { webhookRoutes } from './webhooks';
 const CheckState = z.enum(['ok', 'unavailable']);
 const Readiness = z
   .object({
-    status: z
-      .enum(['ready', 'degraded', 'not_ready'])
-      .meta({ description: 'degraded: Temporal is away; webhooks are still stored and started when it is back' }),
+    status: z.enum(['ready', 'degraded', 'not_ready']).meta({
+      description: "degraded: Temporal is away or refuses Rayne's setup; webhooks are still stored and started once it takes them",
+    }),
     checks: z
-      .object({ postgres: CheckState, temporal: CheckState })
-      .meta({ description: 'the reason of an unavailable one is logged, not shown' }),
+      .object({
+        postgres: CheckState,
+        temporal: z.enum(['ok', 'unavailable', 'not_configured']).meta({
+          description: 'not_configured: Temporal answers but refuses the setup (no such TEMPORAL_NAMESPACE, credentials)',
+        }),
+      })
+      .meta({ description: 'the reason of a failed one is logged, not shown' }),
   })
   .meta({ id: 'Readiness' });
 
@@ -99,24 +104,26 @@ export function createApp(deps: ApiDeps) {
   );
 }
 
-/** Each dependency's state; why one is unavailable goes to the log, since /ready answers without auth. */
+/** Each dependency's state; why one failed goes to the log, since /ready answers without auth. */
 async function readiness({
   db,
   temporal,
   config,
   log,
-}: ApiDeps): Promise<{ postgres: 'ok' | 'unavailable'; temporal: 'ok' | 'unavailable' }> {
-  const check = (name: string, p: Promise<unknown>) =>
-    p.then(
+}: ApiDeps): Promise<{ postgres: 'ok' | 'unavailable'; temporal: 'ok' | 'unavailable' | 'not_configured' }> {
+  const [postgres, temporalCheck] = await Promise.all([
+    db.query('SELECT 1').then(
       () => 'ok' as const,
       (err: Error) => {
-        log.warn({ dependency: name, err: err.message }, 'readiness check failed');
+        log.warn({ dependency: 'postgres', err: err.message }, 'readiness check failed');
         return 'unavailable' as const;
       },
-    );
-  const [postgres, temporalStatus] = await Promise.all([
-    check('postgres', db.query('SELECT 1')),
-    check('temporal', pingTemporal(temporal, config.RAYNE_TEMPORAL_TIMEOUT_MS)),
+    ),
+    temporalState(temporal, config.RAYNE_TEMPORAL_TIMEOUT_MS),
   ]);
-  return { postgres, temporal: temporalStatus };
+  // A wrong setup does not pass by waiting: it is an error, not a warning.
+  if (temporalCheck.state === 'not_configured')
+    log.error({ dependency: 'temporal', err: temporalCheck.reason }, "readiness check failed: Temporal refuses Rayne's setup");
+  else if (temporalCheck.state === 'unavailable') log.warn({ dependency: 'temporal', err: temporalCheck.reason }, 'readiness check failed');
+  return { postgres, temporal: temporalCheck.state };
 }

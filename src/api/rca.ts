@@ -1,4 +1,7 @@
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
+import { RayneFailure } from '../errors';
+import { temporalConfigurationProblem } from '../temporal/connection';
 import { z } from 'zod';
 import { searchAttributesOf } from '../intake/intake';
 import { RayneRole } from '../contracts/search-attributes';
@@ -128,6 +131,7 @@ const Evidence = z
   .meta({ id: 'RcaEvidence' });
 
 const NOT_FOUND = problem('no RCA with that id');
+const RerunStarted = z.object({ rca_id: z.string(), workflow_id: z.string(), run_id: z.string() }).meta({ id: 'RcaRerunStarted' });
 const route = routesOf('RCA', security.apiToken);
 const listRcas = route({
   method: 'get',
@@ -173,16 +177,19 @@ const rerunRca = route({
   path: '/{id}/rerun',
   summary: 'Re-run an RCA',
   middleware: [jsonBody] as const,
-  description: 'Starts rca/{event}/rerun-{n} for the same event, optionally with another analyst or model.',
+  description:
+    'Starts rca/{event}/rerun-{n} for the same event, optionally with another analyst or model. ' +
+    'While the previous re-run is still starting (before its first step), it answers that run instead of starting another.',
   request: { params: RcaIdParam, body: jsonRequest(Rerun.meta({ id: 'RcaRerun' })) },
   responses: {
-    202: json(z.object({ rca_id: z.string(), workflow_id: z.string(), run_id: z.string() }), 'started'),
+    200: json(RerunStarted, 'the re-run that is still starting, unchanged'),
+    202: json(RerunStarted, 'started'),
     400: BAD_REQUEST,
     401: UNAUTHORIZED,
     404: NOT_FOUND,
-    409: problem('that re-run is already running'),
     415: UNSUPPORTED_MEDIA_TYPE,
-    503: problem('Temporal did not start the re-run (Retry-After)', true),
+    502: problem("Temporal refuses Rayne's setup (no such TEMPORAL_NAMESPACE, credentials); nothing was started"),
+    503: problem('Temporal did not start the re-run within RAYNE_TEMPORAL_TIMEOUT_MS (Retry-After)', true),
   },
 });
 const sendFeedback = route({
@@ -223,11 +230,11 @@ export const rcaRoutes = ({ db, temporal, auth, config, metrics, feedbackReindex
 
   /**
    * Every search attribute of the event's first RCA, so a re-run is found by the same filters in
-   * the Web UI; rebuilt from the stored event when Temporal no longer keeps that run.
+   * the Web UI; rebuilt from the stored event when Temporal no longer keeps that run (or does not answer by the deadline).
    */
-  const originalSearchAttributes = async (eventId: string, role: string | null): Promise<TypedSearchAttributes> => {
+  const originalSearchAttributes = async (eventId: string, role: string | null, deadline: number): Promise<TypedSearchAttributes> => {
     const original = await temporal.connection
-      .withDeadline(Date.now() + config.RAYNE_TEMPORAL_TIMEOUT_MS, () => temporal.workflow.getHandle(`rca/${eventId}`).describe())
+      .withDeadline(deadline, () => temporal.workflow.getHandle(`rca/${eventId}`).describe())
       .catch(() => undefined);
     if (original) return original.typedSearchAttributes;
     const {
@@ -284,11 +291,14 @@ export const rcaRoutes = ({ db, temporal, auth, config, metrics, feedbackReindex
       const { id } = c.req.valid('param');
       const value = c.req.valid('json');
       const run = await runOf(id);
+      // Its row is written by its first step: until then the next re-run has the same id, and finds it running.
       const rcaId = `rca/${run.event_id}/rerun-${await rcas.countForEvent(run.event_id)}`;
+      // One deadline for every Temporal call of the answer, so an absent Temporal costs one wait, not one per call.
+      const deadline = Date.now() + config.RAYNE_TEMPORAL_TIMEOUT_MS;
       // Found in the Web UI by the same attributes as the first run (bounded: describe answers or the event's own).
-      const typedSearchAttributes = await originalSearchAttributes(run.event_id, run.role);
+      const typedSearchAttributes = await originalSearchAttributes(run.event_id, run.role, deadline);
       try {
-        const handle = await temporal.connection.withDeadline(Date.now() + config.RAYNE_TEMPORAL_TIMEOUT_MS, () =>
+        const handle = await temporal.connection.withDeadline(deadline, () =>
           temporal.workflow.start<typeof rcaWorkflow>('rcaWorkflow', {
             workflowId: rcaId,
             taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -299,8 +309,16 @@ export const rcaRoutes = ({ db, temporal, auth, config, metrics, feedbackReindex
         metrics.workflowsStarted.inc({ workflow_type: 'rcaWorkflow' });
         return c.json({ rca_id: rcaId, workflow_id: rcaId, run_id: handle.firstExecutionRunId }, 202);
       } catch (err) {
-        if ((err as Error).name === 'WorkflowExecutionAlreadyStartedError')
-          throw new ApiError('CONFLICT', `${rcaId} is already running; try again`);
+        if (err instanceof WorkflowExecutionAlreadyStartedError) {
+          const { runId } = await temporal.connection
+            .withDeadline(deadline, () => temporal.workflow.getHandle(rcaId).describe())
+            .catch((cause: unknown) => {
+              throw unavailable(c, `Temporal did not say which run of ${rcaId} is starting; retry later: ${(cause as Error).message}`);
+            });
+          return c.json({ rca_id: rcaId, workflow_id: rcaId, run_id: runId }, 200);
+        }
+        const problem = temporalConfigurationProblem(err);
+        if (problem) throw new RayneFailure('NotConfigured', `Temporal did not start the re-run: ${problem}`, { upstream: 'Temporal' });
         throw unavailable(c, `Temporal did not start the re-run; nothing was started, retry later: ${(err as Error).message}`);
       }
     })

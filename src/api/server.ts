@@ -2,6 +2,8 @@ import type { Server, ServerOptions } from 'node:http';
 import { serve } from '@hono/node-server';
 import type { Config } from '../config';
 import { startReconciler } from '../intake/intake';
+import { restoreNotStartedCounts } from '../intake/workflow-starts';
+import { temporalState } from '../temporal/connection';
 import type { Logger } from '../logger';
 import { createApiRuntime } from '../runtime';
 import type { MetricsSource } from '../telemetry/metrics';
@@ -24,6 +26,15 @@ export async function startApiServer(
   if (await runtime.accounts.ensureDefaultFromEnv(config.DD_API_KEY, config.DD_APP_KEY, config.DD_API_URL)) {
     log.info({ base_url: config.DD_API_URL }, 'created the default account from DD_API_KEY/DD_APP_KEY');
   }
+  await restoreNotStartedCounts(runtime.db, runtime.metrics);
+  // Not awaited: the API serves while Temporal is away. A setup Temporal refuses is said at once, loudly.
+  void temporalState(runtime.temporal, config.RAYNE_TEMPORAL_TIMEOUT_MS).then((temporal) => {
+    if (temporal.state === 'not_configured')
+      log.error(
+        { problem: temporal.reason, namespace: config.TEMPORAL_NAMESPACE },
+        "Temporal refuses Rayne's setup: no workflow starts until it is fixed; webhooks are stored and started once it is",
+      );
+  });
   const app = createApp({ ...runtime, config, log });
   const stopReconciler = startReconciler(
     [runtime.intake, runtime.githubIntake, runtime.feedbackReindex],

@@ -2,6 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import { DatadogAlertSchema } from '../intake/datadog-payload';
+import { retryPath } from '../intake/intake';
 import { ProcessorConfigInput, viewProcessorConfig } from '../processors/config';
 import type { ApiDeps } from './deps';
 import { requireApiToken, requireWebhookSecret } from './auth';
@@ -58,9 +59,18 @@ const Accepted = z
     workflow_id: z.string(),
     run_id: Nullable,
     duplicate: z.boolean(),
-    links: TemporalLink,
+    status: z
+      .enum(EVENT_STATUSES)
+      .meta({ description: 'where the event is: a redelivery of one that never started says so (dead_letter)' }),
+    message: z.string().optional().meta({ description: 'for a dead-lettered event: what happened and how to retry it' }),
+    links: TemporalLink.extend({
+      retry: z.string().optional().meta({ description: 'for a dead-lettered event: POST here to start it again' }),
+    }),
   })
   .meta({ id: 'WebhookAccepted' });
+const Retried = z
+  .object({ event_id: z.string(), workflow_id: z.string(), run_id: z.string(), status: z.literal('started'), links: TemporalLink })
+  .meta({ id: 'EventRetried' });
 const EventSummary = z
   .looseObject({
     id: z.string(),
@@ -121,7 +131,8 @@ const receiveDoc = (path: string, account: boolean) =>
     description:
       'Stores the alert transition and starts or signals its incident workflow before answering. ' +
       "Ids may be quoted or bare, tags an array or Datadog's comma-separated $TAGS; unknown fields are kept. " +
-      'A redelivery (same alert_id and transition_id, else the same canonical payload) answers 200 with the original ids.',
+      'A redelivery (same alert_id and transition_id, else the same canonical payload) answers 200 with the original ids and starts nothing; ' +
+      'for a dead-lettered event it says so and links to its retry.',
     request: {
       ...(account
         ? {
@@ -133,7 +144,7 @@ const receiveDoc = (path: string, account: boolean) =>
       body: DatadogAlertBody,
     },
     responses: {
-      200: json(Accepted, 'a redelivery: the original ids, nothing changed'),
+      200: json(Accepted, 'a redelivery: the original ids and the status, nothing changed'),
       202: json(Accepted, 'stored, and Temporal accepted the start or signal'),
       400: BAD_REQUEST,
       401: problem('RAYNE_WEBHOOK_SECRET is set and neither X-Rayne-Token nor the basic-auth password matches'),
@@ -141,7 +152,10 @@ const receiveDoc = (path: string, account: boolean) =>
       413: problem(`the body is over ${MAX_WEBHOOK_BYTES} bytes`),
       415: UNSUPPORTED_MEDIA_TYPE,
       422: problem(
-        'stored as rejected: Temporal refuses the start as it is (too large, invalid); retrying cannot help, and a redelivery answers 422 again',
+        'stored as rejected: Temporal refuses the start as it is (too large, invalid); sending it again cannot help, and a redelivery answers 422 again, naming POST /v1/webhooks/events/{id}/retry',
+      ),
+      502: problem(
+        "Temporal refuses Rayne's setup (no such TEMPORAL_NAMESPACE, credentials, search attributes); the event is kept and started once it is fixed",
       ),
       503: problem('Temporal did not accept the start; the event is kept and started later, so retrying is safe', true),
     },
@@ -170,6 +184,25 @@ const showEvent = route({
     400: BAD_REQUEST,
     401: UNAUTHORIZED,
     404: problem('no event with that id'),
+  },
+});
+const retryEvent = route({
+  method: 'post',
+  path: '/events/{id}/retry',
+  summary: 'Retry a rejected or dead-lettered event',
+  description:
+    "Starts the event's workflow against Temporal as it is now, with a fresh round of attempts, and stores the outcome on the event: " +
+    'started, rejected again (422, with the reason), or kept pending for the reconciler (503, 502).',
+  request: { params: z.object({ id: EventId }) },
+  responses: {
+    202: json(Retried, 'Temporal accepted the start or signal'),
+    400: BAD_REQUEST,
+    401: UNAUTHORIZED,
+    404: problem('no event with that id'),
+    409: problem('the event is neither rejected nor dead_letter (its status is in the message)'),
+    422: problem('Temporal refuses the start as it is; stored as rejected with the reason'),
+    502: problem("Temporal refuses Rayne's setup; the event is kept pending and started once it is fixed"),
+    503: problem('Temporal did not accept the start; the event is kept pending and started when it is back', true),
   },
 });
 const getConfig = route({
@@ -251,10 +284,11 @@ export const webhookRoutes = ({ intake, db, temporal, auth, config, accounts, pr
       // An unknown account (404), Temporal away (503) or a start refused for good (422) is answered by the error handler.
       const result = await intake.accept(account, value, raw as Record<string, unknown>, text);
       if (result.duplicate) metrics.webhooksDuplicated.inc({ source: 'datadog' });
-      return c.json(
-        { ...result, links: { temporal_run: temporalRunLink(config, result.workflow_id, result.run_id) } },
-        result.duplicate ? 200 : 202,
-      );
+      const links = { temporal_run: temporalRunLink(config, result.workflow_id, result.run_id) };
+      if (result.status !== 'dead_letter') return c.json({ ...result, links }, result.duplicate ? 200 : 202);
+      const retry = retryPath(result.event_id);
+      const message = `event ${result.event_id} is dead_letter: its workflow start kept failing, and sending it again starts nothing; retry it with POST ${retry} (rayne events retry ${result.event_id})`;
+      return c.json({ ...result, message, links: { ...links, retry } }, 200);
     },
   );
 
@@ -293,6 +327,17 @@ export const webhookRoutes = ({ intake, db, temporal, auth, config, accounts, pr
         },
         200,
       );
+    })
+    .openapi(retryEvent, async (c) => {
+      const { id } = c.req.valid('param');
+      // Temporal away (503), misconfigured (502) or refusing the start (422) is answered by the error handler.
+      const result = await intake.retry(id);
+      if (!result) {
+        const { rows } = await db.query<{ status: string }>('SELECT status FROM webhook_events WHERE id = $1', [id]);
+        if (!rows[0]) throw new ApiError('NOT_FOUND', `no event ${id}`);
+        throw new ApiError('CONFLICT', `event ${id} is ${rows[0].status}; only rejected or dead_letter events are retried`);
+      }
+      return c.json({ ...result, links: { temporal_run: temporalRunLink(config, result.workflow_id, result.run_id) } }, 202);
     })
     .openapi(getConfig, async (c) => {
       const name = await configAccount(c.req.valid('query').account);

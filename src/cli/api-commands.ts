@@ -23,13 +23,17 @@ import {
   rcaView,
   type RerunStarted,
   rerunView,
+  type Retried,
+  retriedView,
+  retriesTable,
+  type RetryOutcome,
   sentView,
   describeConclusion,
   type GithubAccepted,
   githubSentView,
 } from './api-views';
 import { rcaPathId } from '../notebook/notebook';
-import { ALERT_STATUSES, EVENT_STATUSES } from '../contracts/alert';
+import { ALERT_STATUSES, EVENT_STATUSES, RETRYABLE_STATES } from '../contracts/alert';
 
 /** What `rayne` exits with; 69 and 78 are sysexits' EX_UNAVAILABLE and EX_CONFIG, 66 EX_NOINPUT. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, noInput: 66, unavailable: 69, config: 78 } as const;
@@ -101,7 +105,7 @@ export function addApiCommands(program: Command): void {
   const events = program
     .command('events')
     .description('stored webhook events (GET /v1/webhooks/events)')
-    .addHelpText('after', examples('rayne events list --since 1h', 'rayne events show 123'));
+    .addHelpText('after', examples('rayne events list --since 1h', 'rayne events show 123', 'rayne events retry --status dead_letter'));
   apiCommand(events, 'list', 'list events, newest first')
     .addOption(
       new Option('--status <status>', 'only events in this processing status (rejected and dead_letter never started a workflow)').choices(
@@ -123,6 +127,19 @@ export function addApiCommands(program: Command): void {
     .argument('<id>', 'the event id (what rayne send printed)')
     .addHelpText('after', examples('rayne events show 123', 'rayne events show 123 --json | jq .processor_runs'))
     .action((id: string, opts: CommonOptions) => session(opts, (s) => showEvent(s, id)));
+  apiCommand(events, 'retry', 'start a rejected or dead-lettered event again, against Temporal as it is now, and store the outcome')
+    .argument('[id]', 'the event id')
+    .addOption(new Option('--status <status>', 'retry every event in this status, oldest first').choices(RETRYABLE_STATES))
+    .addHelpText(
+      'after',
+      examples('rayne events retry 123', 'rayne events retry --status dead_letter', 'rayne events retry --status rejected --json') +
+        '\nWith --status, --json prints {"retried": [{event_id, http_status, answer}]}; it stops at the first answer saying Temporal is away\n' +
+        'or refuses the setup (503, 502), leaving the rest as they are. Exits 1 when any event did not start.\n',
+    )
+    .action((id: string | undefined, opts: CommonOptions & { status?: string }, cmd: Command) => {
+      if ((id === undefined) === (opts.status === undefined)) cmd.error('error: give an event id or --status <status>, one of them');
+      return session(opts, (s) => (id === undefined ? retryAll(s, opts.status!) : retryEvent(s, id)));
+    });
 
   const rca = program
     .command('rca')
@@ -370,6 +387,40 @@ async function showEvent(s: Session, id: string): Promise<void> {
   await print<EventDetail>(s, await s.api('GET', `/v1/webhooks/events/${encodeURIComponent(id)}`, undefined, 200), eventView);
 }
 
+const retryRoute = (id: string) => `/v1/webhooks/events/${encodeURIComponent(id)}/retry`;
+
+async function retryEvent(s: Session, id: string): Promise<void> {
+  await print<Retried>(s, await s.api('POST', retryRoute(id), undefined, 202), retriedView);
+}
+
+/** Retries every event in the status, oldest first, each on its own; stops when Temporal is away or refuses the setup. */
+async function retryAll(s: Session, status: string): Promise<void> {
+  const ids: string[] = [];
+  // Listed whole first: each retry moves its event out of the status, which would shift the pages.
+  for (let cursor: string | null | undefined; cursor !== null;) {
+    const page = (await (await s.api('GET', `/v1/webhooks/events${query({ status, limit: 200, cursor })}`, undefined, 200)).json()) as {
+      events: EventSummary[];
+      next_cursor: string | null;
+    };
+    ids.push(...page.events.map((e) => e.id));
+    cursor = page.next_cursor;
+  }
+  const retried: RetryOutcome[] = [];
+  for (const id of ids.reverse()) {
+    const response = await s.api('POST', retryRoute(id));
+    retried.push({ event_id: id, http_status: response.status, answer: (await response.json()) as RetryOutcome['answer'] });
+    if (response.status === 502 || response.status === 503) break;
+  }
+  process.stdout.write(s.json ? `${JSON.stringify({ retried })}\n` : `${retriesTable(retried)}\n`);
+  const failed = retried.filter((r) => r.http_status !== 202).length;
+  const untried = ids.length - retried.length;
+  if (failed === 0) return;
+  process.stderr.write(
+    `rayne: ${failed} of ${retried.length} retried events did not start` + (untried ? `; ${untried} left untried as they are` : '') + '\n',
+  );
+  process.exitCode = EXIT.failed;
+}
+
 interface RcaFilters {
   status?: string;
   eventId?: string;
@@ -398,7 +449,8 @@ interface RerunOptions {
 }
 
 async function rerun(s: Session, id: string, opts: RerunOptions): Promise<void> {
-  const response = await s.api('POST', `${rcaPath(id)}/rerun`, { analyst: opts.analyst, model: opts.model }, 202);
+  // 200: the previous re-run is still starting, and that run is the answer.
+  const response = await s.api('POST', `${rcaPath(id)}/rerun`, { analyst: opts.analyst, model: opts.model }, [200, 202]);
   if (!opts.wait) {
     const started = await print<RerunStarted>(s, response, rerunView);
     if (!s.json) process.stderr.write(`follow it with: rayne rca show ${started.rca_id}\n`);

@@ -8,15 +8,34 @@ import type { TransitionRecord } from '../contracts/incident';
 interface Links {
   temporal_run?: string | null;
   notebook?: string | null;
+  retry?: string;
 }
 
-/** POST /v1/webhooks/receive[/:account]. */
+/** POST /v1/webhooks/receive[/:account]; a redelivery of a dead letter says so in status and message. */
 export interface Accepted {
   event_id: string;
   workflow_id: string;
   run_id: string | null;
   duplicate: boolean;
+  status?: string;
+  message?: string;
   links?: Links;
+}
+
+/** POST /v1/webhooks/events/:id/retry. */
+export interface Retried {
+  event_id: string;
+  workflow_id: string;
+  run_id: string;
+  status: string;
+  links?: Links;
+}
+
+/** What one retry of `rayne events retry --status` came to: the API's answer, started or refused. */
+export interface RetryOutcome {
+  event_id: string;
+  http_status: number;
+  answer: Retried | { error?: { code?: string; message?: string } };
 }
 
 /** POST /v1/webhooks/github/issues: what the intake answered, with links. */
@@ -113,13 +132,39 @@ function fields(pairs: Array<[string, string | number | null | undefined]>): str
 const section = (title: string, lines: string[]): string => (lines.length ? `\n${title}\n${lines.map((l) => `  ${l}`).join('\n')}` : '');
 
 export function sentView(a: Accepted): string {
+  return (
+    fields([
+      ['event', a.event_id],
+      ['duplicate', a.duplicate ? 'yes (a redelivery of a stored event; nothing changed)' : 'no'],
+      ['status', a.status],
+      ['workflow', a.workflow_id],
+      ['run', a.run_id],
+      ['temporal', a.links?.temporal_run],
+    ]) + (a.message ? `\n\n${a.message}` : '')
+  );
+}
+
+export function retriedView(r: Retried): string {
   return fields([
-    ['event', a.event_id],
-    ['duplicate', a.duplicate ? 'yes (a redelivery of a stored event; nothing changed)' : 'no'],
-    ['workflow', a.workflow_id],
-    ['run', a.run_id],
-    ['temporal', a.links?.temporal_run],
+    ['event', r.event_id],
+    ['status', r.status],
+    ['workflow', r.workflow_id],
+    ['run', r.run_id],
+    ['temporal', r.links?.temporal_run],
   ]);
+}
+
+/** One row per retried event: started with its run, or the API's refusal (rejected again, Temporal away…). */
+export function retriesTable(outcomes: RetryOutcome[]): string {
+  if (outcomes.length === 0) return 'no events to retry';
+  return formatTable(
+    ['ID', 'RESULT', 'DETAIL'],
+    outcomes.map(({ event_id, answer }) =>
+      'run_id' in answer
+        ? [event_id, answer.status, `run ${answer.run_id}`]
+        : [event_id, answer.error?.code ?? 'failed', clip(answer.error?.message, 120)],
+    ),
+  ).join('\n');
 }
 
 export function githubSentView(a: GithubAccepted): string {

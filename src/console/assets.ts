@@ -26,7 +26,7 @@ svg line.alert { stroke: #dc2626; stroke-width: 2; stroke-dasharray: 4 3; } svg 
 `;
 
 /**
- * The console's only script: posts feedback and re-runs to the API. It sends the console's
+ * The console's only script: posts feedback, re-runs and event retries to the API. It sends the console's
  * header, which the API requires beside the session cookie (a page on another site cannot).
  */
 export const CONSOLE_JS = `
@@ -47,15 +47,17 @@ document.addEventListener('submit', async function (event) {
     });
     var answer = await res.json().catch(function () { return {}; });
     if (!res.ok) { status.textContent = 'Failed (' + res.status + '): ' + ((answer.error && answer.error.message) || res.statusText); return; }
-    // Feedback answers with its verdict; a re-run with the new RCA's id.
-    if (!answer.verdict) {
+    // Feedback answers with its verdict; a re-run with the new RCA's id; a retry with the event's new status.
+    if (answer.verdict) {
+      status.textContent = 'Feedback stored: ' + answer.verdict + '.';
+    } else if (answer.rca_id) {
       status.textContent = 'Re-run started: ';
       var link = document.createElement('a');
       link.href = 'rca/' + encodeURIComponent(answer.rca_id);
       link.textContent = answer.rca_id;
       status.appendChild(link);
     } else {
-      status.textContent = 'Feedback stored: ' + answer.verdict + '.';
+      status.textContent = 'Retried: the event is ' + answer.status + '.';
     }
   } catch (err) {
     status.textContent = 'Failed: ' + err.message;

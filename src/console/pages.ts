@@ -4,7 +4,7 @@ import { rcaPathId } from '../notebook/notebook';
 import { ANALYSTS } from '../contracts/rca';
 import { externalLink, type Html, html, when } from './html';
 import { evidenceTimeline } from './timeline';
-import { ALERT_STATUSES } from '../contracts/alert';
+import { ALERT_STATUSES, EVENT_STATUSES, RETRYABLE_STATES } from '../contracts/alert';
 import { duration } from '../text-format';
 import { CONSOLE_SESSION_HOURS } from '../api/console-sessions';
 
@@ -77,7 +77,7 @@ export function incidentsPage(
   return html`<h1>Incidents</h1>
 <form class="filters" method="get" action="./">
   <label>Alert status <select name="alert_status">${options(ALERT_STATUSES, filters.alert_status)}</select></label>
-  <label>Processing <select name="status">${options(['pending_start', 'started', 'processed'], filters.status)}</select></label>
+  <label>Processing <select name="status">${options(EVENT_STATUSES, filters.status)}</select></label>
   <label>Monitor id <input name="monitor_id" value="${filters.monitor_id ?? ''}" size="10"></label>
   <label>Account <input name="account" value="${filters.account ?? ''}" size="12"></label>
   <button>Filter</button> <a href="./">clear</a>
@@ -104,6 +104,7 @@ export function incidentPage(event: Row, transitions: Row[], rcas: Row[]): Html 
   <dt>Workflow</dt><dd><code>${event.workflow_id}</code> · ${event.workflow?.status ?? 'unknown'} ${event.links?.temporal_run ? html` · ${externalLink('Open in Temporal', event.links.temporal_run)}` : ''}</dd>
   ${event.last_error ? html`<dt>Last error</dt><dd class="error">${event.last_error}</dd>` : ''}
 </dl></section>
+${(RETRYABLE_STATES as readonly string[]).includes(event.status) ? retrySection(event) : ''}
 <section><h2>RCAs</h2>${rcas.length ? html`<ul>${rcas.map((r) => html`<li><a href="${rcaHref(r.id)}">${r.id}</a> ${verdictBadge(r.verdict)} ${r.root_cause ?? r.status} <span class="muted">${r.analyst ?? ''} · ${when(r.created_at)}</span></li>`)}</ul>` : html`<p class="muted">No RCA for this transition (only alerting transitions are investigated).</p>`}</section>
 <section><h2>Transitions of this incident</h2><table><thead><tr><th>Event</th><th>Alert</th><th>Received</th><th>Status</th></tr></thead><tbody>
 ${transitions.map((t) => html`<tr data-testid="transition"><td><a href="incidents/${t.id}">#${t.id}</a>${t.id === event.id ? ' (this one)' : ''}</td><td>${t.alert_status}</td><td>${when(t.received_at)}</td><td>${t.status}</td></tr>`)}
@@ -111,6 +112,15 @@ ${transitions.map((t) => html`<tr data-testid="transition"><td><a href="incident
 <section><h2>Processor runs</h2>${runs.length ? html`<table><thead><tr><th>Processor</th><th>Target</th><th>Status</th><th>Attempts</th><th>ms</th><th>Error</th></tr></thead><tbody>${runs}</tbody></table>` : html`<p class="muted">No tier-1 processor ran for this transition.</p>`}</section>
 <details><summary>Payload as received</summary><pre>${JSON.stringify(event.payload, null, 2)}</pre></details>`;
 }
+
+/** For an event that never started its workflow: a retry against Temporal as it is now (POST …/retry). */
+const retrySection = (event: Row) =>
+  html`<section><h2>Never started</h2>
+<form data-api="v1/webhooks/events/${event.id}/retry" data-testid="retry">
+  <p class="notice">This event is <strong>${event.status}</strong>: ${event.status === 'rejected' ? 'Temporal refused its start' : 'its start kept failing'}. Once the cause is fixed, retry it; the outcome is stored on the event.</p>
+  <button>Retry the start</button>
+  <p role="status" data-testid="retry-status"></p>
+</form></section>`;
 
 const citation = (e: EvidenceItem) => html`<li>${externalLink(e.claim, e.link)} <span class="muted">(${e.source})</span></li>`;
 const citations = (items: readonly EvidenceItem[]) =>

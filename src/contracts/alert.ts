@@ -7,3 +7,6 @@ export type AlertStatus = (typeof ALERT_STATUSES)[number];
  * without a workflow: rejected (Temporal refuses the start as it is) or dead_letter (it kept failing).
  */
 export const EVENT_STATUSES = ['pending_start', 'started', 'processed', 'rejected', 'dead_letter'] as const;
+
+/** The states a person may retry an event from (POST /v1/webhooks/events/{id}/retry): its start was refused, or kept failing. */
+export const RETRYABLE_STATES = ['rejected', 'dead_letter'] as const;

@@ -52,7 +52,7 @@ export class GithubIntake {
   private readonly starts: WorkflowStarts<Row>;
 
   constructor(private readonly deps: GithubIntakeDeps) {
-    this.starts = new WorkflowStarts(deps, 'github_issue_events', 'github', 'githubIssueWorkflow');
+    this.starts = new WorkflowStarts(deps, 'github_issue_events', 'githubIssueWorkflow');
   }
 
   /**

@@ -5,6 +5,7 @@ import { RayneAccount, RayneAlertStatus, RayneHost, RayneMonitorId, RayneService
 import { type DatadogAlert, dedupKey, incidentScope, incidentWorkflowId, serviceOf } from './datadog-payload';
 import { boundedKey, MAX_KEY_BYTES, storableJson, storableText } from './storable';
 import { type StartRequest, StartRejectedError, WorkflowStarts, type WorkflowStartsDeps } from './workflow-starts';
+import { RETRYABLE_STATES } from '../contracts/alert';
 import { type IncidentWorkflowInput, type Transition, transitionSignal } from '../contracts/incident';
 import type { incidentWorkflow } from '../workflows';
 
@@ -18,7 +19,20 @@ export interface AcceptResult {
   workflow_id: string;
   run_id: string | null;
   duplicate: boolean;
+  /** Where the event is now (see EVENT_STATUSES): a redelivery of one that never started says so. */
+  status: string;
 }
+
+/** An event whose workflow Temporal has just accepted. */
+export interface StartedEvent {
+  event_id: string;
+  workflow_id: string;
+  run_id: string;
+  status: 'started';
+}
+
+/** Where a person asks for another start of a rejected or dead-lettered event. */
+export const retryPath = (eventId: string) => `/v1/webhooks/events/${eventId}/retry`;
 
 /** Thrown when a path names an account that does not exist. */
 export class UnknownAccountError extends RayneFailure {
@@ -53,7 +67,7 @@ export class Intake {
   private readonly starts: WorkflowStarts<EventRow>;
 
   constructor(private readonly deps: IntakeDeps) {
-    this.starts = new WorkflowStarts(deps, 'webhook_events', 'datadog', 'incidentWorkflow');
+    this.starts = new WorkflowStarts(deps, 'webhook_events', 'incidentWorkflow');
   }
 
   /** The account a webhook belongs to: the path's, then the org_id's, then the default. */
@@ -112,9 +126,26 @@ export class Intake {
       const retried = await this.retryStart(existing);
       if (retried) return { ...retried, duplicate: false };
     }
-    // Sending a rejected event again cannot help; say so again rather than "duplicate".
-    if (existing.status === 'rejected') throw new StartRejectedError(existing.id, existing.last_error ?? 'rejected');
-    return { event_id: existing.id, workflow_id: existing.workflow_id, run_id: existing.run_id, duplicate: true };
+    // Sending a rejected event again cannot help; say so again, and how to retry, rather than "duplicate".
+    if (existing.status === 'rejected')
+      throw new StartRejectedError(existing.id, existing.last_error ?? 'rejected', retryPath(existing.id));
+    return { event_id: existing.id, workflow_id: existing.workflow_id, run_id: existing.run_id, duplicate: true, status: existing.status };
+  }
+
+  /**
+   * Starts a rejected or dead-lettered event against Temporal as it is now, with a fresh round of
+   * attempts, and stores the outcome; undefined when no event with that id is in either state.
+   * Throws as accept does, with the row stored pending (Temporal away or misconfigured) or rejected.
+   */
+  async retry(id: string): Promise<StartedEvent | undefined> {
+    const { rows } = await this.deps.db.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM webhook_events WHERE id = $1 AND status = ANY($2)`, [
+      id,
+      RETRYABLE_STATES,
+    ]);
+    const row = rows[0];
+    if (!row) return undefined;
+    const runId = await this.starts.retryNotStarted(row, startRequestOf(row), () => this.send(row));
+    return runId === undefined ? undefined : this.resultOf(row, runId);
   }
 
   /** Starts due pending events, oldest first, and returns how many (see WorkflowStarts.reconcile). */
@@ -132,17 +163,17 @@ export class Intake {
   }
 
   /** Undefined when another delivery holds the start (WorkflowStarts.retry). */
-  private async retryStart(row: EventRow): Promise<Omit<AcceptResult, 'duplicate'> | undefined> {
+  private async retryStart(row: EventRow): Promise<StartedEvent | undefined> {
     const runId = await this.starts.retry(row, startRequestOf(row), () => this.send(row));
     return runId === undefined ? undefined : this.resultOf(row, runId);
   }
 
-  private async start(row: EventRow): Promise<Omit<AcceptResult, 'duplicate'>> {
+  private async start(row: EventRow): Promise<StartedEvent> {
     return this.resultOf(row, await this.starts.start(row, startRequestOf(row), () => this.send(row)));
   }
 
-  private resultOf(row: EventRow, runId: string): Omit<AcceptResult, 'duplicate'> {
-    return { event_id: row.id, workflow_id: row.workflow_id, run_id: runId };
+  private resultOf(row: EventRow, runId: string): StartedEvent {
+    return { event_id: row.id, workflow_id: row.workflow_id, run_id: runId, status: 'started' };
   }
 
   /** Signal-with-start: the workflow ignores a signal it has seen, so sending it twice is harmless. */

@@ -4,8 +4,9 @@ import type { Db } from '../db/pool';
 import { RayneFailure } from '../errors';
 import type { Logger } from '../logger';
 import type { ApiMetrics, WebhookSource } from '../telemetry/metrics';
-import { pingTemporal } from '../temporal/connection';
+import { temporalConfigurationProblem, temporalState } from '../temporal/connection';
 import { jsonBytes } from './storable';
+import { RETRYABLE_STATES } from '../contracts/alert';
 
 /** Temporal's default limits (frontend dynamic config); a start over them is refused for good. */
 export const TEMPORAL_LIMITS = { workflowIdBytes: 1000, searchAttributeBytes: 2048, payloadBytes: 2 * 1024 * 1024 } as const;
@@ -24,16 +25,36 @@ export class TemporalUnavailableError extends RayneFailure {
   }
 }
 
+/**
+ * Thrown when Temporal answers but refuses Rayne's own setup (a wrong TEMPORAL_NAMESPACE, refused
+ * credentials, unregistered search attributes); the event stays pending_start until that is fixed.
+ */
+export class TemporalNotConfiguredError extends RayneFailure {
+  constructor(eventId: string, problem: string) {
+    super(
+      'NotConfigured',
+      `Temporal cannot start workflows as Rayne is configured (${problem}); event ${eventId} is kept and started once that is fixed`,
+      { eventId, upstream: 'Temporal' },
+    );
+  }
+}
+
 /** Thrown when Temporal will never accept the start as it is; the event is stored as rejected with the reason. */
 export class StartRejectedError extends RayneFailure {
-  constructor(eventId: string, reason: string) {
+  /** retry: where to ask for a retry once the cause is fixed, when the event's source has one. */
+  constructor(eventId: string, reason: string, retry?: string) {
     super(
       'Rejected',
-      `event ${eventId} is stored as rejected: Temporal cannot start its workflow (${reason}); sending it again will not help`,
+      `event ${eventId} is stored as rejected: Temporal cannot start its workflow (${reason}); sending it again will not help` +
+        (retry ? `; once the cause is fixed, retry it with POST ${retry}` : ''),
       { eventId },
     );
   }
 }
+
+/** A failed start after which the event is kept pending_start: Temporal is away, or refuses Rayne's setup for now. */
+const keptPending = (err: unknown): err is TemporalUnavailableError | TemporalNotConfiguredError =>
+  err instanceof TemporalUnavailableError || err instanceof TemporalNotConfiguredError;
 
 /** What a start sends Temporal, for checking against its limits before sending. */
 export interface StartRequest {
@@ -95,6 +116,21 @@ export interface WorkflowStartsDeps {
 }
 
 type StartTable = 'webhook_events' | 'github_issue_events';
+const SOURCE_OF_TABLE: Readonly<Record<StartTable, WebhookSource>> = { webhook_events: 'datadog', github_issue_events: 'github' };
+
+/**
+ * Adds the events stored rejected or dead_letter now to rayne_events_not_started_total, so the
+ * series does not drop to zero when the API restarts while they wait for a person. Call once, at start.
+ */
+export async function restoreNotStartedCounts(db: Db, metrics: ApiMetrics): Promise<void> {
+  for (const [table, source] of Object.entries(SOURCE_OF_TABLE)) {
+    const { rows } = await db.query<{ status: string; n: number }>(
+      `SELECT status, count(*)::int AS n FROM ${table} WHERE status = ANY($1) GROUP BY status`,
+      [RETRYABLE_STATES],
+    );
+    for (const { status, n } of rows) metrics.eventsNotStarted.inc({ source, state: status }, n);
+  }
+}
 
 /**
  * The start bookkeeping both intakes share, over their table: a start runs under the Temporal
@@ -102,12 +138,15 @@ type StartTable = 'webhook_events' | 'github_issue_events';
  * reconciler retries pending rows with back-off and moves one that keeps failing to dead_letter.
  */
 export class WorkflowStarts<R extends PendingRow> {
+  private readonly source: WebhookSource;
+
   constructor(
     private readonly deps: WorkflowStartsDeps,
     private readonly table: StartTable,
-    private readonly source: WebhookSource,
     private readonly workflowType: string,
-  ) {}
+  ) {
+    this.source = SOURCE_OF_TABLE[table];
+  }
 
   /** Checks the request against Temporal's limits, sends it, and records the outcome; resolves to the run id. */
   async start(row: R, request: StartRequest, send: () => Promise<string>): Promise<string> {
@@ -119,12 +158,21 @@ export class WorkflowStarts<R extends PendingRow> {
       runId = await temporal.connection.withDeadline(Date.now() + temporalTimeoutMs, send);
     } catch (err) {
       metrics.workflowStartFailures.inc({ workflow_type: this.workflowType });
-      const reason = permanentFailureReason(err);
+      // Checked first: an unregistered search attribute is an invalid argument, but the event is not at fault.
+      const misconfigured = temporalConfigurationProblem(err);
+      const reason = misconfigured ? undefined : permanentFailureReason(err);
       if (reason) return this.reject(row, reason);
       await db.query(`UPDATE ${this.table} SET last_error = $2, start_claimed_until = NULL WHERE id = $1`, [
         row.id,
-        describe(err).slice(0, 500),
+        (misconfigured ?? describe(err)).slice(0, 500),
       ]);
+      if (misconfigured) {
+        this.deps.log.error(
+          { eventId: row.id, workflowId: row.workflow_id, problem: misconfigured },
+          "temporal refuses Rayne's setup; event kept pending",
+        );
+        throw new TemporalNotConfiguredError(row.id, misconfigured);
+      }
       this.deps.log.warn({ eventId: row.id, workflowId: row.workflow_id, err: describe(err) }, 'temporal start failed; event kept pending');
       throw new TemporalUnavailableError(row.id, err);
     }
@@ -151,6 +199,22 @@ export class WorkflowStarts<R extends PendingRow> {
     return this.start({ ...row, start_attempts: row.start_attempts + 1 }, request, send);
   }
 
+  /**
+   * Moves a rejected or dead-lettered row back to pending_start with a fresh round of attempts and
+   * starts it against Temporal as it is now, storing the outcome as start does; undefined when the
+   * row is in neither state any more (so two retries at once start it once).
+   */
+  async retryNotStarted(row: R, request: StartRequest, send: () => Promise<string>): Promise<string | undefined> {
+    const { rowCount } = await this.deps.db.query(
+      `UPDATE ${this.table} SET status = 'pending_start', start_attempts = 1, last_attempt_at = now(), start_claimed_until = ${this.claimUntil()}
+       WHERE id = $1 AND status = ANY($2)`,
+      [row.id, RETRYABLE_STATES],
+    );
+    if (rowCount !== 1) return undefined;
+    this.deps.log.info({ eventId: row.id, workflowId: row.workflow_id, source: this.source }, 'event retried by request');
+    return this.start({ ...row, start_attempts: 1 }, request, send);
+  }
+
   /** SQL for the end of a claim: as long as a start can take (the Temporal deadline), and a second. */
   claimUntil(): string {
     return `now() + make_interval(secs => ${this.deps.temporalTimeoutMs / 1000 + 1})`;
@@ -158,24 +222,19 @@ export class WorkflowStarts<R extends PendingRow> {
 
   /**
    * Starts due pending rows oldest first (selectDue picks them with dueCondition); returns how many
-   * started. Skips the round while Temporal does not answer, so an outage uses up no attempts.
+   * started. Skips the round while Temporal does not answer or has no such namespace, so an outage
+   * or a wrong TEMPORAL_NAMESPACE uses up no attempts.
    */
   async reconcile(selectDue: (dueCondition: string) => Promise<R[]>, startRow: (row: R) => Promise<unknown>): Promise<number> {
     const { temporal, temporalTimeoutMs, maxStartAttempts } = this.deps;
-    if (
-      !(await pingTemporal(temporal, temporalTimeoutMs).then(
-        () => true,
-        () => false,
-      ))
-    )
-      return 0;
+    if ((await temporalState(temporal, temporalTimeoutMs)).state !== 'ok') return 0;
     const due = `status = 'pending_start' AND (last_attempt_at IS NULL
       OR last_attempt_at < now() - make_interval(secs => least(${MAX_BACKOFF_SECONDS}, power(2, greatest(start_attempts - 1, 0)))))`;
     return startInOrder(await selectDue(due), async (row) => {
       try {
         return await startRow(row);
       } catch (err) {
-        if (err instanceof TemporalUnavailableError && row.start_attempts + 1 >= maxStartAttempts) await this.deadLetter(row, err);
+        if (keptPending(err) && row.start_attempts + 1 >= maxStartAttempts) await this.deadLetter(row, err);
         throw err;
       }
     });
@@ -188,7 +247,7 @@ export class WorkflowStarts<R extends PendingRow> {
     throw new StartRejectedError(row.id, reason);
   }
 
-  private async deadLetter(row: R, err: TemporalUnavailableError): Promise<void> {
+  private async deadLetter(row: R, err: RayneFailure): Promise<void> {
     await this.deps.db.query(`UPDATE ${this.table} SET status = 'dead_letter' WHERE id = $1 AND status = 'pending_start'`, [row.id]);
     this.deps.metrics.eventsNotStarted.inc({ source: this.source, state: 'dead_letter' });
     // Alert on this line (or on rayne_events_not_started_total{state="dead_letter"}): the event needs a person.
@@ -201,7 +260,7 @@ export class WorkflowStarts<R extends PendingRow> {
 
 /**
  * Starts rows oldest first and returns how many started; stops at the first one Temporal did not
- * accept (it is away again), and goes on past one it rejected for good.
+ * accept (it is away again, or refuses the setup), and goes on past one it rejected for good.
  */
 export async function startInOrder<R>(rows: readonly R[], start: (row: R) => Promise<unknown>): Promise<number> {
   let started = 0;
@@ -210,7 +269,7 @@ export async function startInOrder<R>(rows: readonly R[], start: (row: R) => Pro
       await start(row);
       started += 1;
     } catch (err) {
-      if (err instanceof TemporalUnavailableError) return started;
+      if (keptPending(err)) return started;
       if (!(err instanceof StartRejectedError)) throw err;
     }
   }

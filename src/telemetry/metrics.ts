@@ -53,7 +53,7 @@ export class ApiMetrics {
   });
   readonly webhooksRejected = new Counter({
     name: 'rayne_webhooks_rejected_total',
-    help: 'Webhooks answered with an error, by source and HTTP status (400 invalid, 401 secret or signature, 404 account, 413 size, 415 type, 422 Temporal refuses the start for good, 503 Temporal or no GitHub secret)',
+    help: 'Webhooks answered with an error, by source and HTTP status (400 invalid, 401 secret or signature, 404 account, 413 size, 415 type, 422 Temporal refuses the start for good, 502 Temporal refuses the setup, 503 Temporal or no GitHub secret)',
     labelNames: ['source', 'status'] as const,
     registers: [this.registry],
   });
@@ -100,7 +100,7 @@ export class ApiMetrics {
 const WEBHOOK_SOURCES = ['datadog', 'github'] as const;
 export type WebhookSource = (typeof WEBHOOK_SOURCES)[number];
 // The error answers a webhook can get (see rayne_webhooks_rejected_total's help).
-const ANSWERED_ERRORS = ['400', '401', '404', '413', '415', '422', '503'];
+const ANSWERED_ERRORS = ['400', '401', '404', '413', '415', '422', '502', '503'];
 const STARTED_WORKFLOWS = ['incidentWorkflow', 'githubIssueWorkflow'];
 
 /** What activities report about their work; tests and tools that build activities alone get the no-op one. */

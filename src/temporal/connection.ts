@@ -1,4 +1,5 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, isGrpcServiceError } from '@temporalio/client';
+import { NamespaceNotFoundError } from '@temporalio/common';
 import { clientInterceptors } from '../telemetry/temporal-telemetry';
 import { RAYNE_SEARCH_ATTRIBUTES } from '../contracts/search-attributes';
 
@@ -16,9 +17,52 @@ export function createLazyClient({ address, namespace }: TemporalTarget): Client
   return new Client({ connection: Connection.lazy({ address }), namespace, interceptors: clientInterceptors() });
 }
 
-/** Asks Temporal for its system info within timeoutMs: resolves when it answers, rejects saying why not. */
+/**
+ * Asks Temporal for the client's namespace within timeoutMs: resolves when it answers, rejects
+ * saying why not. A namespace (not the server alone) is asked, so a wrong TEMPORAL_NAMESPACE fails too.
+ */
 export function pingTemporal(temporal: Client, timeoutMs: number): Promise<unknown> {
-  return temporal.connection.withDeadline(Date.now() + timeoutMs, () => temporal.workflowService.getSystemInfo({}));
+  const { namespace } = temporal.options;
+  return temporal.connection.withDeadline(Date.now() + timeoutMs, () => temporal.workflowService.describeNamespace({ namespace }));
+}
+
+/** Whether Temporal answers, and whether it takes Rayne's setup, with why not. */
+export type TemporalState = { state: 'ok' } | { state: 'unavailable' | 'not_configured'; reason: string };
+
+/** Temporal's state as pingTemporal sees it: not_configured when it answered but refused Rayne's setup. */
+export async function temporalState(temporal: Client, timeoutMs: number): Promise<TemporalState> {
+  try {
+    await pingTemporal(temporal, timeoutMs);
+    return { state: 'ok' };
+  } catch (err) {
+    const problem = temporalConfigurationProblem(err);
+    return problem ? { state: 'not_configured', reason: problem } : { state: 'unavailable', reason: (err as Error).message };
+  }
+}
+
+// gRPC codes (google.rpc.Code) by which Temporal refuses Rayne's setup rather than one request.
+const INVALID_ARGUMENT = 3;
+const NOT_FOUND = 5;
+const PERMISSION_DENIED = 7;
+const UNAUTHENTICATED = 16;
+// As SQL and Elasticsearch visibility word it; a value too large for an attribute is the request's fault, not this.
+const UNREGISTERED_SEARCH_ATTRIBUTE = /no mapping defined for search attribute|search attribute \S+ is not defined/i;
+
+/**
+ * What in Rayne's own setup Temporal refused (a namespace it does not have, credentials it does
+ * not take, a search attribute not registered), or undefined when err says nothing about the setup.
+ * Retrying cannot help until the setup is fixed, and the request itself was not at fault.
+ */
+export function temporalConfigurationProblem(err: unknown): string | undefined {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (e instanceof NamespaceNotFoundError) return `Temporal has no namespace "${e.namespace}"; check TEMPORAL_NAMESPACE`;
+    if (!isGrpcServiceError(e)) continue;
+    if (e.code === NOT_FOUND && /namespace/i.test(e.details)) return `${e.details}; check TEMPORAL_NAMESPACE`;
+    if (e.code === PERMISSION_DENIED || e.code === UNAUTHENTICATED) return `Temporal refused Rayne's credentials: ${e.details}`;
+    if (e.code === INVALID_ARGUMENT && UNREGISTERED_SEARCH_ATTRIBUTE.test(e.details))
+      return `${e.details}; register Rayne's search attributes with \`rayne migrate\` (TEMPORAL_ADDRESS set)`;
+  }
+  return undefined;
 }
 
 /** Waits until Temporal answers, polling until the deadline. */

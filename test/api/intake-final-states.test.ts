@@ -14,9 +14,10 @@ const grpcFailure = (code: number, details: string) =>
 /** A Temporal client that answers pings but fails every start with `failure`. */
 const refusingTemporal = (failure: Error, reachable = true) =>
   ({
+    options: { namespace: 'default' },
     connection: { withDeadline: (_deadline: number, fn: () => Promise<unknown>) => fn() },
     workflowService: {
-      getSystemInfo: async () => {
+      describeNamespace: async () => {
         if (!reachable) throw grpcFailure(14, 'connection refused');
         return {};
       },

@@ -204,6 +204,47 @@ describe('rayne send, events and rca against a running API', () => {
     expect(bad.stderr).toMatch(/BAD_REQUEST: .*\n\s+- status: /);
   });
 
+  it('retries a dead-lettered event by id, and every rejected one with --status, saying what each came to', async () => {
+    let monitor = 77_100;
+    /** An event as the intake leaves one whose start never succeeded; an OK transition starts no RCA. */
+    const storeNotStarted = async (status: string, workflowId?: string) => {
+      monitor += 1;
+      const { rows } = await database.db.query(
+        `INSERT INTO webhook_events (dedup_key, account, monitor_id, alert_status, scope, payload, status, workflow_id, start_attempts, last_error)
+         VALUES ($1, $2, $3, 'OK', '*', '{}', $4, $5, 10, 'connection refused') RETURNING id::text`,
+        [crypto.randomUUID(), ACCOUNT, String(monitor), status, workflowId ?? `incident/${ACCOUNT}/${monitor}/*`],
+      );
+      return rows[0].id as string;
+    };
+    const dead = await storeNotStarted('dead_letter');
+    const one = await rayne(['events', 'retry', dead]);
+    expect(one.code).toBe(0);
+    expect(one.stdout).toMatch(new RegExp(`^event\\s+${dead}$`, 'm'));
+    expect(one.stdout).toMatch(/^status\s+started$/m);
+    const again = await rayne(['events', 'retry', dead]);
+    expect(again.code).toBe(1);
+    // The worker may have processed it already.
+    expect(again.stderr).toMatch(new RegExp(`CONFLICT: event ${dead} is (started|processed); only rejected or dead_letter`));
+
+    const fits = await storeNotStarted('rejected');
+    const tooLong = await storeNotStarted('rejected', `incident/${ACCOUNT}/x/${'x'.repeat(1100)}`);
+    const all = await rayne(['events', 'retry', '--status', 'rejected']);
+    expect(all.code).toBe(1);
+    expect(all.stdout.split('\n')[0]).toMatch(/^ID\s+RESULT\s+DETAIL$/);
+    expect(all.stdout).toMatch(new RegExp(`^${fits}\\s+started\\s+run \\S+$`, 'm'));
+    expect(all.stdout).toMatch(new RegExp(`^${tooLong}\\s+UNPROCESSABLE\\s+.*workflow id is \\d+ bytes`, 'm'));
+    // Oldest first.
+    expect(all.stdout.indexOf(`\n${fits} `)).toBeLessThan(all.stdout.indexOf(`\n${tooLong} `));
+    expect(all.stderr).toContain('rayne: 1 of 2 retried events did not start');
+    expect((await apiGet(`/v1/webhooks/events/${tooLong}`)).body).toMatchObject({ status: 'rejected' });
+
+    const none = await rayne(['events', 'retry', '--status', 'dead_letter', '--json']);
+    expect(none.code).toBe(0);
+    expect(JSON.parse(none.stdout)).toEqual({ retried: [] });
+    expect((await rayne(['events', 'retry'])).code).toBe(2);
+    expect((await rayne(['events', 'retry', dead, '--status', 'rejected'])).code).toBe(2);
+  });
+
   it('refuses a --since it cannot read, naming the forms it takes', async () => {
     const bad = await rayne(['events', 'list', '--since', '2x']);
     expect(bad.code).toBe(2);

@@ -157,6 +157,44 @@ describe('the report console, driven in headless Chromium', () => {
     expect(await page.locator('h1').textContent()).toContain(`rca/${eventId}/rerun-1`);
   });
 
+  it('retries a never-started event from its page, and says what Temporal answered for one it still refuses', async () => {
+    let monitor = 88_200;
+    /** An event as the intake leaves one whose start never succeeded; an OK transition starts no RCA. */
+    const storeNotStarted = async (status: string, workflowId?: string) => {
+      monitor += 1;
+      const { rows } = await database.db.query(
+        `INSERT INTO webhook_events (dedup_key, account, monitor_id, alert_status, scope, payload, status, workflow_id, start_attempts, last_error)
+         VALUES ($1, 'console', $2, 'OK', '*', '{}', $3, $4, 10, 'connection refused') RETURNING id::text`,
+        [`console-retry-${monitor}`, String(monitor), status, workflowId ?? `incident/console/${monitor}/*`],
+      );
+      return rows[0].id as string;
+    };
+    const statusOf = async (id: string) =>
+      (await database.db.query('SELECT status FROM webhook_events WHERE id = $1', [id])).rows[0].status;
+
+    const dead = await storeNotStarted('dead_letter');
+    await page.goto(`${base}/incidents/${dead}`);
+    await page.getByRole('button', { name: 'Retry the start' }).click();
+    await page
+      .getByTestId('retry-status')
+      .getByText(/^(Retried|Failed)/)
+      .waitFor();
+    expect(await page.getByTestId('retry-status').textContent()).toBe('Retried: the event is started.');
+    expect(['started', 'processed']).toContain(await statusOf(dead));
+    await page.reload();
+    expect(await page.getByTestId('retry').count()).toBe(0);
+
+    const tooLong = await storeNotStarted('rejected', `incident/console/x/${'x'.repeat(1100)}`);
+    await page.goto(`${base}/incidents/${tooLong}`);
+    await page.getByRole('button', { name: 'Retry the start' }).click();
+    await page
+      .getByTestId('retry-status')
+      .getByText(/^(Retried|Failed)/)
+      .waitFor();
+    expect(await page.getByTestId('retry-status').textContent()).toMatch(/^Failed \(422\): .*workflow id is \d+ bytes/);
+    expect(await statusOf(tooLong)).toBe('rejected');
+  });
+
   it('lists GitHub deliveries and shows one', async () => {
     const res = await deliver(api, 'issues', issuePayload('edited', { repository: 'acme/console', number: 7, title: 'Checkout is slow' }), {
       secret: GITHUB_SECRET,
