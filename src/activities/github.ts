@@ -28,7 +28,7 @@ import { reportingFailures } from './failures';
 import { heartbeatWhile } from './heartbeat';
 import { createConversation, type LlmDeps } from './llm';
 import type { ContextSummary, GithubWrite, IssueRef, TriagePhase, TriagePlan, TriageSummary } from '../contracts/triage';
-import { rankSimilar } from '../similarity/rank';
+import { embedQuery, searchSimilar } from '../similarity/rank';
 
 export interface GithubDeps extends LlmDeps, Pick<AnalysisDeps, 'analysis' | 'links'> {
   github: GithubSettings & {
@@ -102,7 +102,7 @@ const callGithub = async <T>(call: string, work: () => Promise<T>): Promise<T> =
 };
 
 /** One embedding of the issue's text, searched under each filter (up to its limit); a search that fails is named in `missing` and finds nothing. */
-async function searchSimilar(
+async function searchEach(
   { similarity, similar }: Pick<GithubDeps, 'similarity' | 'similar'>,
   text: string,
   filters: Array<{ what: string; limit: number; account: string; excludeId?: string }>,
@@ -112,18 +112,12 @@ async function searchSimilar(
     missing.push(`${what}: ${err.message}`);
     return [];
   };
-  const vector = await similarity.embedder
-    .embed([text])
-    .then(async ([v]) => {
-      await similarity.store.ensureReady(v!.length);
-      return v!;
-    })
-    .catch((err: Error) => err);
+  const vector = await embedQuery(similarity, text).catch((err: Error) => err);
   return Promise.all(
     filters.map(async ({ what, limit, ...filter }) =>
       vector instanceof Error
         ? fail(what)(vector)
-        : similarity.store.search(vector, { limit, minScore: similar.minScore, filter }).catch(fail(what)),
+        : searchSimilar(similarity, vector, { limit, minScore: similar.minScore, filter }).catch(fail(what)),
     ),
   );
 }
@@ -219,7 +213,7 @@ export const createGithubActivities = (deps: GithubDeps) => {
       const mentions = findMentions(text, await triages.knownEntities());
       const alerts = await triages.recentAlerts(mentions);
       const datadogAccount = (await accounts.routeByOrg(undefined)) ?? ((await accounts.get('default')) ? 'default' : undefined);
-      const [issues = [], found = []] = await searchSimilar(
+      const [issues = [], incidents = []] = await searchEach(
         deps,
         text.slice(0, SIMILAR_ISSUE_TEXT_CHARS),
         [
@@ -229,12 +223,10 @@ export const createGithubActivities = (deps: GithubDeps) => {
             account: issueAccount(row.repository),
             excludeId: issueVectorId(row.repository, row.issue_number),
           },
-          // Twice the limit: re-runs and copies of one past incident collapse into one.
-          ...(datadogAccount ? [{ what: 'similar incidents', limit: similar.limit * 2, account: datadogAccount }] : []),
+          ...(datadogAccount ? [{ what: 'similar incidents', limit: similar.limit, account: datadogAccount }] : []),
         ],
         missing,
       );
-      const incidents = rankSimilar(found, similar.limit);
       if (!datadogAccount) missing.push('Datadog: no account is configured, so no similar incidents or Datadog tools');
       const context: TriageContext = {
         issue,

@@ -30,7 +30,7 @@ import {
   topSeries,
   windowOf,
 } from '../evidence/sources';
-import { rankSimilar } from '../similarity/rank';
+import { findSimilar } from '../similarity/rank';
 import type { AlertContext, EvidenceSource, PrefetchSource, RcaPhase, Role, SourceOutcome } from '../contracts/rca';
 import { RcaStore } from '../rca/store';
 import { reportingFailures } from './failures';
@@ -360,14 +360,12 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
 
     /** Past incidents of the same account whose embedding is close to this alert's, best first, above the threshold. */
     async findSimilarIncidents(rcaId: string, ctx: AlertContext): Promise<SourceOutcome> {
-      const [vector] = await similarity.embedder.embed([incidentText(ctx)]);
-      await similarity.store.ensureReady(vector!.length);
-      const hits = await similarity.store.search(vector!, {
-        limit: similar.limit * 2,
+      const hits = await findSimilar(similarity, incidentText(ctx), {
+        limit: similar.limit,
         minScore: similar.minScore,
         filter: { account: ctx.account, excludeId: rcaId },
       });
-      const incidents: SimilarIncident[] = rankSimilar(hits, similar.limit, rcaId).map((h) => ({
+      const incidents: SimilarIncident[] = hits.map((h) => ({
         id: h.id,
         title: h.payload.title,
         rootCause: h.payload.rootCause,

@@ -6,7 +6,7 @@ import { mineLogTemplates } from '../evidence/log-templates';
 import type { SimilarityProviders } from '../similarity/providers';
 import { describeIssues, type ReadToolName, TOOL_INPUTS } from './claude-tools';
 import { type StoredLogLine, summariseSeries } from '../evidence/sources';
-import { rankSimilar } from '../similarity/rank';
+import { findSimilar } from '../similarity/rank';
 
 /** Tool output longer than this is cut, with a note saying so: one call must not flood the context. */
 export const TOOL_OUTPUT_MAX_CHARS = 6_000;
@@ -240,15 +240,11 @@ export async function runReadTool(name: ReadToolName, rawInput: unknown, ctx: To
       return JSON.stringify({ ...monitorSummary(m), options: m.options?.thresholds });
     }
     case 'similar_incidents': {
-      const [vector] = await ctx.similarity.embedder.embed([input.text]);
-      await ctx.similarity.store.ensureReady(vector!.length);
-      // Twice the limit: re-runs and copies of one past incident collapse into one hit.
-      const found = await ctx.similarity.store.search(vector!, {
-        limit: ctx.similar.limit * 2,
+      const hits = await findSimilar(ctx.similarity, input.text, {
+        limit: ctx.similar.limit,
         minScore: ctx.similar.minScore,
         filter: { account: ctx.account, excludeId: ctx.selfId },
       });
-      const hits = rankSimilar(found, ctx.similar.limit, ctx.selfId);
       return JSON.stringify({
         incidents: hits.map((h) => ({
           id: h.id,

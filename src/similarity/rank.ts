@@ -1,3 +1,6 @@
+import type { SimilarityProviders } from './providers';
+import type { ScoredPoint, SearchOptions } from './vector-store';
+
 // How much a person's confirmation counts against raw similarity when ordering past incidents.
 const CONFIRMED_BONUS = 0.05;
 
@@ -26,3 +29,26 @@ export function rankSimilar<T extends { id: string; score: number; payload: { co
     })
     .slice(0, limit);
 }
+
+/** This text's embedding, with the store made ready for vectors of its length. */
+export async function embedQuery({ embedder, store }: SimilarityProviders, text: string): Promise<number[]> {
+  const [vector] = await embedder.embed([text]);
+  await store.ensureReady(vector!.length);
+  return vector!;
+}
+
+/**
+ * The past incidents nearest a vector under a filter, ranked by `rankSimilar`: twice the limit is
+ * asked for, because re-runs and copies of one past incident collapse into one hit.
+ */
+export async function searchSimilar(
+  { store }: SimilarityProviders,
+  vector: number[],
+  { limit, ...options }: SearchOptions,
+): Promise<ScoredPoint[]> {
+  return rankSimilar(await store.search(vector, { ...options, limit: limit * 2 }), limit, options.filter?.excludeId);
+}
+
+/** The past incidents nearest a text: the one similar-incident search of prefetch, the analysts' tool and GitHub triage. */
+export const findSimilar = async (providers: SimilarityProviders, text: string, options: SearchOptions): Promise<ScoredPoint[]> =>
+  searchSimilar(providers, await embedQuery(providers, text), options);
