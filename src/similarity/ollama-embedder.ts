@@ -1,17 +1,20 @@
 import { Ollama } from 'ollama';
+import { codeOfStatus, type FailureCode, RayneFailure } from '../errors';
 import type { Embedder } from './embedder';
 
-/** Thrown when Ollama cannot embed; the message names the server and the model and says what to do. */
-export class OllamaEmbedError extends Error {
+/**
+ * Thrown when Ollama cannot embed; the message names the server and the model and says what to do.
+ * NotConfigured when only an operator can fix it (a missing or replaced model), so it is not retried.
+ */
+export class OllamaEmbedError extends RayneFailure {
   constructor(
+    code: FailureCode,
     message: string,
     readonly url: string,
     readonly model: string,
-    /** False when only an operator can fix it (a missing model); a retry cannot help. */
-    readonly retryable: boolean,
+    status?: number,
   ) {
-    super(message);
-    this.name = 'OllamaEmbedError';
+    super(code, message, { upstream: 'Ollama', operation: 'embed', status });
   }
 }
 
@@ -53,13 +56,16 @@ export class OllamaEmbedder implements Embedder {
 
   /** Checks the answer has one vector per text, all of one size, the size of earlier answers. */
   private checkShape(texts: number, embeddings: number[][] | undefined): void {
-    if (embeddings?.length !== texts) throw this.error(`answered ${embeddings?.length ?? 'no'} embeddings for ${texts} texts`, true);
+    // A malformed answer is taken as a server in trouble, as a 5xx would be.
+    if (embeddings?.length !== texts) {
+      throw this.error('Unavailable', `answered ${embeddings?.length ?? 'no'} embeddings for ${texts} texts`);
+    }
     const size = embeddings[0]?.length ?? 0;
-    if (size === 0 || embeddings.some((e) => e.length !== size)) throw this.error('answered empty or unequal embeddings', true);
+    if (size === 0 || embeddings.some((e) => e.length !== size)) throw this.error('Unavailable', 'answered empty or unequal embeddings');
     if (this.learntDimension !== undefined && size !== this.learntDimension) {
       throw this.error(
+        'NotConfigured',
         `answered ${size} dimensions after ${this.learntDimension} before: was the model replaced under the same name?`,
-        false,
       );
     }
     this.learntDimension = size;
@@ -68,18 +74,17 @@ export class OllamaEmbedder implements Embedder {
   private explain(err: unknown): OllamaEmbedError {
     const e = err as { name?: string; status_code?: number; message?: string; cause?: { code?: string; message?: string } };
     if (e.status_code === 404) {
-      return this.error(
-        `has no model "${this.options.model}": run \`ollama pull ${this.options.model}\` there, or set OLLAMA_EMBED_MODEL`,
-        false,
-      );
+      const { model } = this.options;
+      return this.error('NotConfigured', `has no model "${model}": run \`ollama pull ${model}\` there, or set OLLAMA_EMBED_MODEL`, 404);
     }
-    if (e.name === 'ResponseError') return this.error(`answered ${e.status_code}: ${e.message}`, true);
+    if (e.name === 'ResponseError')
+      return this.error(codeOfStatus(e.status_code), `answered ${e.status_code}: ${e.message}`, e.status_code);
     const reason = e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
-    return this.error(`is unreachable (${reason}): start it with \`ollama serve\`, or fix OLLAMA_URL`, true);
+    return this.error('Unavailable', `is unreachable (${reason}): start it with \`ollama serve\`, or fix OLLAMA_URL`);
   }
 
-  private error(problem: string, retryable: boolean): OllamaEmbedError {
+  private error(code: FailureCode, problem: string, status?: number): OllamaEmbedError {
     const { url, model } = this.options;
-    return new OllamaEmbedError(`Ollama at ${url} (embedding model "${model}") ${problem}`, url, model, retryable);
+    return new OllamaEmbedError(code, `Ollama at ${url} (embedding model "${model}") ${problem}`, url, model, status);
   }
 }

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import type * as QdrantRest from '@qdrant/js-client-rest' with { 'resolution-mode': 'import' };
+import { codeOfStatus, RayneFailure } from '../errors';
 import {
   assertValidDimension,
   assertVector,
@@ -33,16 +34,24 @@ export function uuidV5(name: string, namespace = RCA_NAMESPACE): string {
 /** Qdrant accepts only UUIDs and integers as point ids; an RCA id maps to one UUID forever, so a retry replaces. */
 export const pointIdFor = (rcaId: string) => uuidV5(rcaId);
 
-/** Thrown when a Qdrant call fails; names the operation, the collection and the server. */
-export class QdrantError extends Error {
+/**
+ * Thrown when a Qdrant call fails; names the operation, the collection and the server. Its code
+ * comes from Qdrant's status: no answer and 5xx are Unavailable (retried), a refusal is not retried.
+ */
+export class QdrantError extends RayneFailure {
   constructor(
     readonly operation: string,
     readonly collection: string,
     readonly url: string,
-    detail: string,
+    cause: unknown,
   ) {
-    super(`Qdrant ${operation} on collection "${collection}" at ${url} failed: ${detail}`);
-    this.name = 'QdrantError';
+    const { status } = cause as { status?: unknown };
+    const answered = typeof status === 'number' ? status : undefined;
+    super(codeOfStatus(answered), `Qdrant ${operation} on collection "${collection}" at ${url} failed: ${describeFailure(cause)}`, {
+      upstream: 'Qdrant',
+      operation,
+      status: answered,
+    });
   }
 }
 
@@ -145,10 +154,12 @@ export class QdrantVectorStore implements VectorStore {
     if (vectors?.size !== dimension || vectors.distance !== 'Cosine') {
       const found = vectors?.size === undefined ? 'named vectors' : `${vectors.size} dimensions, ${vectors.distance} distance`;
       throw new VectorDimensionError(
+        'NotConfigured',
         `Qdrant collection "${collection}" at ${this.options.url} holds ${found}; the embedder needs ${dimension} dimensions, Cosine distance. ` +
           'Set QDRANT_COLLECTION to another collection, or delete this one to re-embed.',
         vectors?.size ?? 0,
         dimension,
+        { upstream: 'Qdrant' },
       );
     }
   }
@@ -157,7 +168,7 @@ export class QdrantVectorStore implements VectorStore {
     try {
       return await fn();
     } catch (err) {
-      throw new QdrantError(operation, this.options.collection, this.options.url, describeFailure(err));
+      throw new QdrantError(operation, this.options.collection, this.options.url, err);
     }
   }
 }

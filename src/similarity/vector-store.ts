@@ -1,3 +1,5 @@
+import { type FailureData, RayneFailure } from '../errors';
+
 /** What a similar-incident hit shows: enough to list it in a report without loading the RCA. */
 export interface SimilarIncidentPayload {
   account: string;
@@ -47,15 +49,19 @@ export interface VectorStore {
   delete(id: string): Promise<void>;
 }
 
-/** Thrown when a vector's length is not the store's dimension, or a store is asked for another dimension than it holds. */
-export class VectorDimensionError extends Error {
+/**
+ * Thrown when a vector's length is not the store's dimension (Rejected), or a store is asked for
+ * another dimension than it holds (NotConfigured: only an operator can fix it). Neither is retried.
+ */
+export class VectorDimensionError extends RayneFailure {
   constructor(
+    code: 'Rejected' | 'NotConfigured',
     message: string,
     readonly expected: number,
     readonly actual: number,
+    data: FailureData = {},
   ) {
-    super(message);
-    this.name = 'VectorDimensionError';
+    super(code, message, data);
   }
 }
 
@@ -70,7 +76,12 @@ export function assertValidDimension(dimension: number): void {
 export function assertVector(ready: number | undefined, vector: readonly number[], what: string): void {
   if (ready === undefined) throw new Error(`${what}: the vector store is not ready; call ensureReady(dimension) first`);
   if (vector.length !== ready) {
-    throw new VectorDimensionError(`${what}: the vector has ${vector.length} dimensions, the store holds ${ready}`, ready, vector.length);
+    throw new VectorDimensionError(
+      'Rejected',
+      `${what}: the vector has ${vector.length} dimensions, the store holds ${ready}`,
+      ready,
+      vector.length,
+    );
   }
   if (!vector.every(Number.isFinite)) throw new RangeError(`${what}: the vector holds a value that is not a finite number`);
 }

@@ -1,4 +1,12 @@
-import { ApplicationFailure, log, patched, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  isCancellation,
+  log,
+  patched,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { SubmittedReport } from '../analysis/report';
 import { failureReason } from '../errors';
@@ -38,9 +46,20 @@ const PREFETCH: Record<PrefetchSource, 'prefetchLogs' | 'prefetchEvents' | 'pref
  * rca/{eventId}: classify the alert, prefetch every Datadog source and search similar past
  * incidents in parallel (each may fail alone and is then named as missing), build the bounded
  * evidence bundle in Postgres, analyse it (the offline analyst, or a model loop that falls back
- * to it), publish the notebook, and index the RCA for later similarity searches.
+ * to it), publish the notebook, and index the RCA for later similarity searches. A step that
+ * fails for good (a fatal code, or out of attempts) fails the run, and its row says why.
  */
-export async function rcaWorkflow({ eventId, rcaId, analyst, model }: RcaInput): Promise<RcaResult> {
+export async function rcaWorkflow(input: RcaInput): Promise<RcaResult> {
+  try {
+    return await runRca(input);
+  } catch (err) {
+    // Else the row stays in the phase that failed, looking as if it were still running.
+    if (!isCancellation(err)) await store.setRcaPhase(input.rcaId, 'failed', undefined, failureReason(err));
+    throw err;
+  }
+}
+
+async function runRca({ eventId, rcaId, analyst, model }: RcaInput): Promise<RcaResult> {
   const result: RcaResult = {
     rcaId,
     role: 'general',

@@ -107,7 +107,7 @@ describe('Qdrant vector store', () => {
       expect(created).toMatchObject({ size: 6, distance: 'Cosine', indexes: { account: 'keyword', embedder: 'keyword' } });
     });
 
-    it('refuses a collection that exists with another dimension, naming it and both sizes', async () => {
+    it('refuses a collection that exists with another dimension, naming it and both sizes, as NotConfigured (not retried)', async () => {
       const collection = uniqueName('sized');
       await new QdrantVectorStore({ url: qdrant.url, collection, embedder: 'e' }).ensureReady(4);
       const other = new QdrantVectorStore({ url: qdrant.url, collection, embedder: 'e' });
@@ -115,6 +115,7 @@ describe('Qdrant vector store', () => {
       await expect(other.ensureReady(8)).rejects.toThrow(
         new RegExp(`"${collection}" at .* holds 4 dimensions, Cosine distance; the embedder needs 8`),
       );
+      await expect(other.ensureReady(8)).rejects.toMatchObject({ code: 'NotConfigured', retryable: false, data: { upstream: 'Qdrant' } });
     });
 
     it('stores points under a UUID derived from the RCA id, which stays in the payload', async () => {
@@ -159,7 +160,7 @@ describe('Qdrant vector store', () => {
     expect(pointIdFor('rca/1')).not.toBe(pointIdFor('rca/2'));
   });
 
-  it('says which server and collection failed when Qdrant is unreachable', async () => {
+  it('says which server and collection failed when Qdrant is unreachable, as Unavailable (retried)', async () => {
     const closed = await startJsonServer(() => ({ status: 200, body: {} }));
     await closed.close();
     const store = new QdrantVectorStore({ url: closed.url, collection: 'rayne_rcas', embedder: 'e' });
@@ -168,6 +169,26 @@ describe('Qdrant vector store', () => {
     await expect(failure).rejects.toThrow(
       `Qdrant exists check on collection "rayne_rcas" at ${closed.url} failed: unreachable (ECONNREFUSED)`,
     );
+    await expect(failure).rejects.toMatchObject({ code: 'Unavailable', retryable: true, data: { upstream: 'Qdrant' } });
+  });
+
+  it.each([
+    [503, 'Unavailable', true],
+    [429, 'RateLimited', true],
+    [401, 'Unauthorized', false],
+    [403, 'Forbidden', false],
+    [400, 'BadRequest', false],
+  ])('classifies a Qdrant answer of %i as %s (retried: %s)', async (status, code, retryable) => {
+    const qdrant = await startJsonServer(() => ({ status, body: { status: { error: 'refused by the test' }, time: 0 } }));
+    try {
+      const failure = new QdrantVectorStore({ url: qdrant.url, collection: 'rayne_rcas', embedder: 'e' }).ensureReady(4);
+      await expect(failure).rejects.toThrow(
+        `Qdrant exists check on collection "rayne_rcas" at ${qdrant.url} failed: ${status} refused by the test`,
+      );
+      await expect(failure).rejects.toMatchObject({ code, retryable, data: { upstream: 'Qdrant', operation: 'exists check', status } });
+    } finally {
+      await qdrant.close();
+    }
   });
 
   const realQdrant = process.env.QDRANT_URL;

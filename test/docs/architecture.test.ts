@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import ts from 'typescript';
 
 // ARCHITECTURE.md's layer table is the rule: each top-level entry of src/ in exactly one layer,
 // and no import running from a layer to a higher one.
@@ -40,8 +41,36 @@ function entryOf(file: string): string {
   return rest.length > 0 ? `${first}/` : first!;
 }
 
-/** Relative module specifiers of every import and re-export, type-only ones included. */
-const relativeImports = (code: string) => [...code.matchAll(/^(?:import|export)\s[^;]*?\sfrom\s+'(\.[^']+)'/gm)].map((m) => m[1]!);
+/** The module a node names, when it is an import of any form and names it by a string. */
+function specifierOf(node: ts.Node): ts.Expression | ts.TypeNode | undefined {
+  // import … from, import '…', export … from: type-only ones included.
+  if (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) return node.moduleSpecifier;
+  // import x = require('…')
+  if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) return node.moduleReference.expression;
+  // import('…') and require('…'), anywhere in the code.
+  if (ts.isCallExpression(node)) {
+    const { expression } = node;
+    const loads = expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(expression) && expression.text === 'require');
+    return loads ? node.arguments[0] : undefined;
+  }
+  // typeof import('…') and import('…').Name in types.
+  if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) return node.argument.literal;
+  return undefined;
+}
+
+/** Every module specifier the code names, in every import form, read from its syntax tree (not from comments or strings). */
+function moduleSpecifiers(code: string): string[] {
+  const found: string[] = [];
+  const visit = (node: ts.Node): void => {
+    const specifier = specifierOf(node);
+    if (specifier && ts.isStringLiteralLike(specifier)) found.push(specifier.text);
+    ts.forEachChild(node, visit);
+  };
+  visit(ts.createSourceFile('module.ts', code, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS));
+  return found;
+}
+
+const relativeImports = (code: string) => moduleSpecifiers(code).filter((specifier) => specifier.startsWith('.'));
 
 function resolveImport(from: string, specifier: string): string {
   const target = path.resolve(path.dirname(from), specifier);
@@ -68,6 +97,26 @@ describe('ARCHITECTURE.md', () => {
 
   it('has no import that runs from a layer to a higher one', () => {
     expect(upwardImports(layers, sourceFiles(SRC))).toEqual([]);
+  });
+
+  it.each([
+    ['a static import', "import { createApp } from '../api/app';"],
+    ['a type-only import', "import type { App } from '../api/app';"],
+    ['a side-effect import', "import '../api/app';"],
+    ['a re-export', "export { createApp } from '../api/app';"],
+    ['a star re-export', "export * from '../api/app';"],
+    ['a namespace re-export', "export * as app from '../api/app';"],
+    ['an import()', "const load = () => import('../api/app');"],
+    ['a require()', "function load() { return require('../api/app'); }"],
+    ['an import-equals require', "import app = require('../api/app');"],
+    ['a typeof import()', "type App = typeof import('../api/app');"],
+    ['an import() type', "let app: import('../api/app').App;"],
+  ])('reads %s', (_form, code) => {
+    expect(moduleSpecifiers(code)).toEqual(['../api/app']);
+  });
+
+  it('reads no import from comments or strings', () => {
+    expect(moduleSpecifiers("// import('../api/app')\nconst text = \"require('../api/app')\";")).toEqual([]);
   });
 
   it('would catch an upward import', () => {

@@ -128,9 +128,10 @@ export function vectorStoreContract(fresh: FreshBacking): void {
     expect((await ollama.search([1, 0, 0, 0], everything)).map((h) => h.id)).toEqual(['rca/ollama']);
   });
 
-  it('rejects a vector of another dimension with an error naming both', async () => {
+  it('rejects a vector of another dimension with an error naming both, as Rejected (not retried)', async () => {
     const store = await storeWithFourPoints();
     await expect(store.upsert([point('rca/short', [1, 0, 0])])).rejects.toThrow(VectorDimensionError);
+    await expect(store.upsert([point('rca/short', [1, 0, 0])])).rejects.toMatchObject({ code: 'Rejected', retryable: false });
     await expect(store.upsert([point('rca/short', [1, 0, 0])])).rejects.toThrow(/3 dimensions, the store holds 4/);
     await expect(store.search([1, 0, 0, 0, 0], everything)).rejects.toThrow(/5 dimensions, the store holds 4/);
     expect(await store.search([1, 0, 0, 0], everything)).toHaveLength(4);

@@ -1,3 +1,4 @@
+import { toApplicationFailure } from '../../src/errors';
 import { OllamaEmbedder, OllamaEmbedError } from '../../src/similarity/ollama-embedder';
 import { startJsonServer } from '../support/json-server';
 import { type OllamaSimulator, startOllamaSimulator } from '../support/ollama-simulator';
@@ -43,42 +44,54 @@ describe('Ollama embedder (through the official client, against an /api/embed si
     expect(ollama.requests.length).toBe(before);
   });
 
-  it('says to pull a missing model, naming server and model, and not to retry', async () => {
+  it('says to pull a missing model, naming server and model, as NotConfigured, which Temporal does not retry', async () => {
     const err = await failure(new OllamaEmbedder({ url: ollama.url, model: 'mxbai-embed-large' }).embed(['x']));
     expect(err.message).toBe(
       `Ollama at ${ollama.url} (embedding model "mxbai-embed-large") has no model "mxbai-embed-large": ` +
         'run `ollama pull mxbai-embed-large` there, or set OLLAMA_EMBED_MODEL',
     );
-    expect(err).toMatchObject({ url: ollama.url, model: 'mxbai-embed-large', retryable: false });
+    expect(err).toMatchObject({ code: 'NotConfigured', url: ollama.url, model: 'mxbai-embed-large', retryable: false });
+    expect(toApplicationFailure(err)).toMatchObject({
+      type: 'NotConfigured',
+      nonRetryable: true,
+      details: [{ upstream: 'Ollama', status: 404 }],
+    });
   });
 
-  it("reports a server error with Ollama's own message, as retryable", async () => {
+  it("reports a server error with Ollama's own message, as Unavailable (retried)", async () => {
     ollama.failNext(500, 'llama runner process has terminated');
     const err = await failure(new OllamaEmbedder({ url: ollama.url, model: 'nomic-embed-text' }).embed(['x']));
     expect(err.message).toMatch(/answered 500: llama runner process has terminated$/);
-    expect(err.retryable).toBe(true);
+    expect(err).toMatchObject({ code: 'Unavailable', retryable: true });
+    expect(toApplicationFailure(err)).toMatchObject({ type: 'Unavailable', nonRetryable: false });
   });
 
-  it('refuses an answer whose dimension changed: the model was replaced under its name', async () => {
+  it('refuses to retry a request Ollama answered is bad', async () => {
+    ollama.failNext(400, 'invalid input type');
+    const err = await failure(new OllamaEmbedder({ url: ollama.url, model: 'nomic-embed-text' }).embed(['x']));
+    expect(err).toMatchObject({ code: 'BadRequest', retryable: false });
+  });
+
+  it('refuses an answer whose dimension changed: the model was replaced under its name, which only an operator fixes', async () => {
     const embedder = new OllamaEmbedder({ url: ollama.url, model: 'all-minilm:l6-v2' });
     await embedder.embed(['first']);
     ollama.models.set('all-minilm:l6-v2', 512);
     try {
       const err = await failure(embedder.embed(['second']));
       expect(err.message).toMatch(/answered 512 dimensions after 384 before/);
-      expect(err.retryable).toBe(false);
+      expect(err).toMatchObject({ code: 'NotConfigured', retryable: false });
     } finally {
       ollama.models.set('all-minilm:l6-v2', 384);
     }
   });
 
-  it('says where it looked when Ollama is unreachable, as retryable', async () => {
+  it('says where it looked when Ollama is unreachable, as Unavailable (retried)', async () => {
     const closed = await startJsonServer(() => ({ status: 200, body: {} }));
     await closed.close();
     const err = await failure(new OllamaEmbedder({ url: closed.url, model: 'nomic-embed-text' }).embed(['x']));
     expect(err.message).toBe(
       `Ollama at ${closed.url} (embedding model "nomic-embed-text") is unreachable (ECONNREFUSED): start it with \`ollama serve\`, or fix OLLAMA_URL`,
     );
-    expect(err.retryable).toBe(true);
+    expect(err).toMatchObject({ code: 'Unavailable', retryable: true });
   });
 });

@@ -1,11 +1,15 @@
 import type { ChildProcess } from 'node:child_process';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure, RetryState } from '@temporalio/common';
 import fs from 'node:fs';
 import path from 'node:path';
 import { type DatadogSandbox, startDatadogSandbox } from '../../src/demo/sandbox';
 import { loadScenario, type Scenario } from '../../src/demo/scenario';
 import { createSimilarityProviders } from '../../src/similarity/providers';
+import { QdrantVectorStore } from '../../src/similarity/qdrant-vector-store';
 import { RayneMonitorId, RayneRole } from '../../src/contracts/search-attributes';
-import { createTestApi, createTestDatabase, eventually, postJson, startTestWorker, type TestApi } from '../support/harness';
+import { createTestApi, createTestDatabase, eventually, postJson, startTestWorker, testConfig, type TestApi } from '../support/harness';
+import { startQdrantSimulator } from '../support/qdrant-simulator';
 import { kill, startWorkerProcess } from '../support/worker-process';
 
 // Workflows, a dozen activities and a Datadog sandbox per test: slow when the machine is busy with the other suites.
@@ -241,6 +245,55 @@ describe('rcaWorkflow without a Datadog account', () => {
       await worker.stop();
       await api.close();
       await database.drop();
+    }
+  });
+});
+
+describe('rcaWorkflow with a Qdrant collection of another dimension', () => {
+  it('fails at indexing on the first attempt, and the run says why instead of staying in phase store', async () => {
+    const qdrant = await startQdrantSimulator();
+    // Made by an embedder of 8 dimensions; the hashing embedder's vectors have 512.
+    await new QdrantVectorStore({ url: qdrant.url, collection: 'rayne_rcas', embedder: 'older-embedder' }).ensureReady(8);
+    const database = await createTestDatabase();
+    const api = createTestApi(database.url, testConfig({ QDRANT_URL: qdrant.url, QDRANT_COLLECTION: 'rayne_rcas' }));
+    const worker = await startTestWorker(database.db, api.config);
+    try {
+      const accepted = (await (
+        await postJson(api.app, '/v1/webhooks/receive', { monitor_id: 4343, alert_status: 'Alert', transition_id: 'wrong-dimension' })
+      ).json()) as { event_id: string };
+      const rcaId = `rca/${accepted.event_id}`;
+      const mismatch = new RegExp(
+        `^Qdrant collection "rayne_rcas" at ${qdrant.url} holds 8 dimensions, Cosine distance; the embedder needs 512 dimensions`,
+      );
+      // The incident workflow starts the RCA as its child; its first step writes the row.
+      await eventually(async () => (await database.db.query('SELECT 1 FROM rca_runs WHERE id = $1', [rcaId])).rowCount, 60_000);
+      const failure = await api.runtime.temporal.workflow
+        .getHandle(rcaId)
+        .result()
+        .then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+      expect(failure).toBeInstanceOf(WorkflowFailedError);
+      const step = (failure as WorkflowFailedError).cause;
+      expect(step).toBeInstanceOf(ActivityFailure);
+      expect(step).toMatchObject({ activityType: 'indexRca', retryState: RetryState.NON_RETRYABLE_FAILURE });
+      expect(step!.cause).toBeInstanceOf(ApplicationFailure);
+      expect(step!.cause).toMatchObject({ type: 'NotConfigured', nonRetryable: true, message: expect.stringMatching(mismatch) });
+
+      const run = await api.app.request(`/v1/rca/${accepted.event_id}`);
+      expect(await run.json()).toMatchObject({ status: 'failed', phase: 'failed', error: expect.stringMatching(mismatch) });
+      // The report was written before indexing; only the similar-incident entry is missing.
+      const report = await database.db.query('SELECT count(*)::int AS n FROM rca_reports WHERE rca_id = $1', [rcaId]);
+      expect(report.rows[0].n).toBe(1);
+      // The similar-incident search met the same collection, and was named as missing with the same reason.
+      const similar = await database.db.query("SELECT status, reason FROM rca_sources WHERE rca_id = $1 AND source = 'similar'", [rcaId]);
+      expect(similar.rows[0]).toMatchObject({ status: 'failed', reason: expect.stringMatching(mismatch) });
+    } finally {
+      await worker.stop();
+      await api.close();
+      await database.drop();
+      await qdrant.close();
     }
   });
 });
