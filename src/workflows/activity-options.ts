@@ -10,10 +10,28 @@ import { FATAL_CODES } from '../errors';
 // Activities already mark fatal codes non-retryable; listing them here keeps them fatal when a throw forgets to.
 const retrying = (policy: RetryPolicy): RetryPolicy => ({ ...policy, nonRetryableErrorTypes: FATAL_CODES });
 
-/** Postgres bookkeeping: single statements, retried through database restarts. */
+/**
+ * Postgres bookkeeping: single statements, retried through database restarts without a cap,
+ * because a workflow must outlive an outage of its own database rather than lose its incident.
+ */
 export const STORE_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '30s',
   retry: retrying({ maximumInterval: '1m' }),
+};
+
+/** The offline analyst and triage: pure work over stored evidence, so a third failure is a bug, not an outage. */
+export const ANALYSIS_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '2m',
+  retry: retrying({ initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 3 }),
+};
+
+/**
+ * Embedding a report and storing its vector (Ollama, Qdrant or Postgres): an unreachable engine is
+ * retried for about ten minutes, then the run fails saying so; a wrong setup fails at once.
+ */
+export const INDEXING_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '2m',
+  retry: retrying({ initialInterval: '2s', maximumInterval: '1m', maximumAttempts: 12 }),
 };
 
 /** One Datadog source of an RCA: each may fail alone; calls heartbeat, so a dead worker is noticed in seconds. */

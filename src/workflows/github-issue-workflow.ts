@@ -2,10 +2,12 @@ import { log, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { type TriageInput, type TriagePhase, type TriageState, triageStateQuery } from '../contracts/triage';
 import { failureReason } from '../errors';
-import { GITHUB_WRITE_OPTIONS, STORE_OPTIONS } from './activity-options';
+import { ANALYSIS_OPTIONS, GITHUB_WRITE_OPTIONS, INDEXING_OPTIONS, STORE_OPTIONS } from './activity-options';
 import { modelActivities, runAnalystLoop } from './analyst-loop';
 
 const store = proxyActivities<Activities>(STORE_OPTIONS);
+const analysis = proxyActivities<Activities>(ANALYSIS_OPTIONS);
+const indexing = proxyActivities<Activities>(INDEXING_OPTIONS);
 const githubWrites = proxyActivities<Activities>(GITHUB_WRITE_OPTIONS);
 
 /**
@@ -32,7 +34,7 @@ export async function githubIssueWorkflow({ eventId, triageId }: TriageInput): P
     const llm = modelActivities(plan.taskQueue);
     state.result =
       plan.analyst === 'offline'
-        ? await store.runOfflineTriage(triageId, plan.fallback)
+        ? await analysis.runOfflineTriage(triageId, plan.fallback)
         : await runAnalystLoop(
             plan.maxTurns,
             { turn: (n) => llm.triageTurn(triageId, n, datadogTools), tool: (call) => llm.triageTool(triageId, call, datadogTools) },
@@ -48,9 +50,9 @@ export async function githubIssueWorkflow({ eventId, triageId }: TriageInput): P
                     model: plan.model,
                     reasoning: [],
                   })
-                : store.runOfflineTriage(triageId, `${plan.analyst} gave no triage within ${plan.maxTurns} turns`),
+                : analysis.runOfflineTriage(triageId, `${plan.analyst} gave no triage within ${plan.maxTurns} turns`),
             )
-            .catch((err) => store.runOfflineTriage(triageId, `${plan.analyst} triage failed: ${failureReason(err)}`));
+            .catch((err) => analysis.runOfflineTriage(triageId, `${plan.analyst} triage failed: ${failureReason(err)}`));
 
     await phase('comment');
     state.comment = await githubWrites.postTriageComment(triageId);
@@ -65,7 +67,7 @@ export async function githubIssueWorkflow({ eventId, triageId }: TriageInput): P
       state.closed = await githubWrites.closeDuplicateIssue(triageId).catch((err) => ({ done: false, note: failureReason(err) }));
     }
     await phase('index');
-    await store.indexIssue(triageId);
+    await indexing.indexIssue(triageId);
     await phase('done');
     return state;
   } catch (err) {

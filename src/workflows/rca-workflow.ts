@@ -10,7 +10,14 @@ import {
 import type { Activities } from '../activities';
 import type { SubmittedReport } from '../analysis/report';
 import { failureReason } from '../errors';
-import { INVESTIGATION_OPTIONS, NOTEBOOK_OPTIONS, PREFETCH_OPTIONS, STORE_OPTIONS } from './activity-options';
+import {
+  ANALYSIS_OPTIONS,
+  INDEXING_OPTIONS,
+  INVESTIGATION_OPTIONS,
+  NOTEBOOK_OPTIONS,
+  PREFETCH_OPTIONS,
+  STORE_OPTIONS,
+} from './activity-options';
 import { type LoopResult, modelActivities, runAnalystLoop } from './analyst-loop';
 import { classifyAlert } from './classify';
 import {
@@ -29,6 +36,8 @@ import {
 import { RayneRole } from '../contracts/search-attributes';
 
 const store = proxyActivities<Activities>(STORE_OPTIONS);
+const analysis = proxyActivities<Activities>(ANALYSIS_OPTIONS);
+const indexing = proxyActivities<Activities>(INDEXING_OPTIONS);
 // A missing account is recorded as a skipped source, not failed.
 const prefetch = proxyActivities<Activities>(PREFETCH_OPTIONS);
 const notebooks = proxyActivities<Activities>(NOTEBOOK_OPTIONS);
@@ -107,7 +116,7 @@ async function runRca({ eventId, rcaId, analyst, model }: RcaInput): Promise<Rca
   // Runs started before the investigation loop analysed in one activity; their histories must replay.
   const investigated = patched('investigation-loop') ? await investigate(rcaId, result) : undefined;
   const offline = (note?: string) =>
-    investigated ? investigation.saveInvestigation(rcaId, investigated, note) : store.runOfflineAnalysis(rcaId, note);
+    investigated ? investigation.saveInvestigation(rcaId, investigated, note) : analysis.runOfflineAnalysis(rcaId, note);
   const summary =
     plan.analyst === 'offline'
       ? await offline(plan.fallback)
@@ -127,7 +136,7 @@ async function runRca({ eventId, rcaId, analyst, model }: RcaInput): Promise<Rca
 
   result.phase = 'store';
   await store.setRcaPhase(rcaId, 'store');
-  await store.indexRca(rcaId);
+  await indexing.indexRca(rcaId);
   result.phase = 'done';
   await store.setRcaPhase(rcaId, 'done');
   return result;
@@ -175,5 +184,5 @@ async function llmLoop(
 
 /** Folds new feedback into the RCA's similar-incident entry (rca-feedback/{rcaId}/{feedbackId}). */
 export async function reindexRcaWorkflow(rcaId: string): Promise<string> {
-  return store.indexRca(rcaId);
+  return indexing.indexRca(rcaId);
 }
