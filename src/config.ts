@@ -64,7 +64,7 @@ const EnvSchema = z.object({
   RAYNE_TEMPORAL_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   /** The API's bound on one wait for Postgres: a connection, one statement. */
   RAYNE_DB_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
-  /** An API request still unanswered after this gets 503 with Retry-After. */
+  /** An API request still unanswered after this gets 503 with Retry-After (408 when its body is still arriving). */
   RAYNE_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(20_000),
   /** Slow clients: the request headers, and the whole request (headers and body), must arrive within these. */
   RAYNE_HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),

@@ -1,6 +1,9 @@
+import type { HttpBindings } from '@hono/node-server';
 import { createRoute } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { timeout } from 'hono/timeout';
 import { z } from 'zod';
+import type { Logger } from '../logger';
 import { exposition, METRICS_CONTENT_TYPE } from '../telemetry/metrics';
 import { pingTemporal } from '../temporal/connection';
 import { consoleRoutes } from '../console/routes';
@@ -9,7 +12,7 @@ import type { ApiDeps } from './deps';
 import { datadogRoutes } from './datadog';
 import { docsRoutes } from './docs';
 import { githubRoutes } from './github';
-import { answerForeignErrors, handleError, unavailable } from './errors';
+import { answerForeignErrors, ApiError, handleError, unavailable } from './errors';
 import { documentConfig, json, openApiApp, registerComponents, security } from './openapi';
 import { rcaRoutes } from './rca';
 import { webhookRoutes } from './webhooks';
@@ -62,7 +65,7 @@ export function createApp(deps: ApiDeps) {
   const onError = handleError(deps.log);
   app.use(answerForeignErrors(onError));
   // Every answer within a bound, whatever it waits on; the work may still finish, and retries are deduplicated.
-  app.use(timeout(deadlineMs, (c) => unavailable(c, `no answer within ${deadlineMs} ms (Postgres or Temporal is slow); retry later`)));
+  app.use(timeout(deadlineMs, (c) => deadlinePassed(c, deadlineMs, deps.log)));
   return (
     app
       .openapi(health, (c) => c.json({ status: 'ok' as const }, 200))
@@ -97,6 +100,20 @@ export function createApp(deps: ApiDeps) {
       .notFound((c) => c.json({ error: { code: 'NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` } }, 404))
       .onError(onError)
   );
+}
+
+/**
+ * The answer when a request's deadline passes: 408 while its body is still arriving (the client is
+ * slow, not Rayne, so it is logged at info and the connection closed), else 503.
+ */
+function deadlinePassed(c: Context, deadlineMs: number, log: Logger): ApiError {
+  const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
+  if (incoming?.complete === false) {
+    log.info({ path: c.req.path, method: c.req.method, deadlineMs }, 'request body did not arrive in time; answered 408');
+    c.header('Connection', 'close');
+    return new ApiError('REQUEST_TIMEOUT', `the request body did not arrive within ${deadlineMs} ms`);
+  }
+  return unavailable(c, `no answer within ${deadlineMs} ms (Postgres or Temporal is slow); retry later`);
 }
 
 /** Each dependency's state; why one is unavailable goes to the log, since /ready answers without auth. */
