@@ -59,6 +59,8 @@ const EnvSchema = z.object({
     ),
   RAYNE_ENCRYPTION_KEY: optionalText,
   RAYNE_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
+  /** How often the API checks Postgres and Temporal in the background; /ready answers from the last checks. */
+  RAYNE_READY_INTERVAL_MS: z.coerce.number().int().min(100).default(1000),
   /** Failed workflow starts (while Temporal answers) after which the reconciler moves an event to dead_letter. */
   RAYNE_START_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(10),
   RAYNE_TEMPORAL_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),

@@ -11,7 +11,8 @@ import { ProcessorConfigStore } from './processors/config';
 import { loadSecretBox } from './secret-box';
 import { createSimilarityProviders } from './similarity/providers';
 import { ApiMetrics, type MetricsSource, processMetrics } from './telemetry/metrics';
-import { createLazyClient } from './temporal/connection';
+import { createLazyClient, pingTemporal } from './temporal/connection';
+import { ReadinessMonitor } from './api/readiness';
 
 /** The stores over one pool, sealing secrets with the configured (or dev) key. */
 export function createStores(config: Config, db: Db) {
@@ -26,6 +27,8 @@ export interface ApiRuntime extends ReturnType<typeof createStores> {
   intake: Intake;
   githubIntake: GithubIntake;
   feedbackReindex: FeedbackReindex;
+  /** Postgres and Temporal, checked in the background once started (by the server, or by the first /ready). */
+  readiness: ReadinessMonitor<'postgres' | 'temporal'>;
   metrics: ApiMetrics;
   /** What GET /metrics serves: this process's and the API's series, then any extra sources (the worker's in `rayne dev`). */
   metricsSources: MetricsSource[];
@@ -55,16 +58,23 @@ export function createApiRuntime(
   const intake = new Intake({ ...starts, accounts: stores.accounts });
   const githubIntake = new GithubIntake({ ...starts, triggerLabel: config.RAYNE_GITHUB_TRIGGER_LABEL });
   const feedbackReindex = new FeedbackReindex(starts);
+  const readiness = new ReadinessMonitor(
+    { postgres: () => db.query('SELECT 1'), temporal: () => pingTemporal(temporal, config.RAYNE_TEMPORAL_TIMEOUT_MS) },
+    config.RAYNE_READY_INTERVAL_MS,
+    log,
+  );
   return {
     db,
     temporal,
     intake,
     githubIntake,
     feedbackReindex,
+    readiness,
     ...stores,
     metrics,
     metricsSources: [processMetrics(), metrics.registry, ...extraMetrics],
     async close() {
+      readiness.stop();
       await temporal.connection.close().catch(() => undefined);
       await db.end();
     },

@@ -5,7 +5,6 @@ import { timeout } from 'hono/timeout';
 import { z } from 'zod';
 import type { Logger } from '../logger';
 import { exposition, METRICS_CONTENT_TYPE } from '../telemetry/metrics';
-import { pingTemporal } from '../temporal/connection';
 import { consoleRoutes } from '../console/routes';
 import { accountRoutes } from './accounts';
 import type { ApiDeps } from './deps';
@@ -17,15 +16,20 @@ import { documentConfig, json, openApiApp, registerComponents, security } from '
 import { rcaRoutes } from './rca';
 import { webhookRoutes } from './webhooks';
 
-const CheckState = z.enum(['ok', 'unavailable']);
+const DependencyCheck = z.object({
+  state: z
+    .enum(['ok', 'unavailable', 'unchecked'])
+    .meta({ description: 'what the last background check found; unchecked until the first one returns after start' }),
+  checked_at: z.string().nullable().meta({ description: 'when the last check returned (ISO 8601); null before the first' }),
+});
 const Readiness = z
   .object({
     status: z
       .enum(['ready', 'degraded', 'not_ready'])
       .meta({ description: 'degraded: Temporal is away; webhooks are still stored and started when it is back' }),
     checks: z
-      .object({ postgres: CheckState, temporal: CheckState })
-      .meta({ description: 'the reason of an unavailable one is logged, not shown' }),
+      .object({ postgres: DependencyCheck, temporal: DependencyCheck })
+      .meta({ description: 'each dependency as last checked in the background; the reason of an unavailable one is logged, not shown' }),
   })
   .meta({ id: 'Readiness' });
 
@@ -73,12 +77,16 @@ export function createApp(deps: ApiDeps) {
       .openapi(metricsRoute, async (c) => c.text(await exposition(deps.metricsSources), 200, { 'content-type': METRICS_CONTENT_TYPE }))
       // Ready means webhooks are stored durably: Postgres is needed, Temporal is not (while it is
       // away, events wait as pending_start for the reconciler), so it only degrades the answer.
+      // Read from the background checks, so the answer comes at once whatever is down.
       .openapi(ready, async (c) => {
-        const checks = await readiness(deps);
-        const body = {
-          status: checks.postgres !== 'ok' ? ('not_ready' as const) : checks.temporal !== 'ok' ? ('degraded' as const) : ('ready' as const),
-          checks,
-        };
+        const checks = await deps.readiness.current();
+        const status =
+          checks.postgres.state !== 'ok'
+            ? ('not_ready' as const)
+            : checks.temporal.state !== 'ok'
+              ? ('degraded' as const)
+              : ('ready' as const);
+        const body = { status, checks };
         return body.status === 'not_ready' ? c.json(body, 503) : c.json(body, 200);
       })
       // Before /v1/webhooks: its management token guards everything under it, and GitHub signs instead.
@@ -114,26 +122,4 @@ function deadlinePassed(c: Context, deadlineMs: number, log: Logger): ApiError {
     return new ApiError('REQUEST_TIMEOUT', `the request body did not arrive within ${deadlineMs} ms`);
   }
   return unavailable(c, `no answer within ${deadlineMs} ms (Postgres or Temporal is slow); retry later`);
-}
-
-/** Each dependency's state; why one is unavailable goes to the log, since /ready answers without auth. */
-async function readiness({
-  db,
-  temporal,
-  config,
-  log,
-}: ApiDeps): Promise<{ postgres: 'ok' | 'unavailable'; temporal: 'ok' | 'unavailable' }> {
-  const check = (name: string, p: Promise<unknown>) =>
-    p.then(
-      () => 'ok' as const,
-      (err: Error) => {
-        log.warn({ dependency: name, err: err.message }, 'readiness check failed');
-        return 'unavailable' as const;
-      },
-    );
-  const [postgres, temporalStatus] = await Promise.all([
-    check('postgres', db.query('SELECT 1')),
-    check('temporal', pingTemporal(temporal, config.RAYNE_TEMPORAL_TIMEOUT_MS)),
-  ]);
-  return { postgres, temporal: temporalStatus };
 }

@@ -12,7 +12,7 @@ export interface RunningApi {
   stop(): Promise<void>;
 }
 
-/** Serves the API on PORT, with the pending-start reconciler (deliveries and feedback re-indexes) beside it; /metrics adds extraMetrics (an in-process worker's). */
+/** Serves the API on PORT, with the readiness checks and the pending-start reconciler (deliveries and feedback re-indexes) beside it; /metrics adds extraMetrics (an in-process worker's). */
 export async function startApiServer(
   config: Config,
   databaseUrl: string,
@@ -30,6 +30,7 @@ export async function startApiServer(
     config.RAYNE_RECONCILE_INTERVAL_MS,
     log,
   );
+  runtime.readiness.start();
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST, serverOptions: slowClientLimits(config) }, () =>
       resolve(s),
