@@ -25,11 +25,13 @@ export async function startApiServer(
     log.info({ base_url: config.DD_API_URL }, 'created the default account from DD_API_KEY/DD_APP_KEY');
   }
   const app = createApp({ ...runtime, config, log });
-  const stopReconciler = startReconciler(
+  const reconciler = startReconciler(
     [runtime.intake, runtime.githubIntake, runtime.feedbackReindex],
     config.RAYNE_RECONCILE_INTERVAL_MS,
     log,
   );
+  // Events kept while Temporal was away are started as soon as a check sees it back, not an interval later.
+  runtime.readiness.onRecovered((dependency) => dependency === 'temporal' && reconciler.wake());
   runtime.readiness.start();
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST, serverOptions: slowClientLimits(config) }, () =>
@@ -43,7 +45,7 @@ export async function startApiServer(
   return {
     url: `http://${host}:${config.PORT}`,
     async stop() {
-      await stopReconciler();
+      await reconciler.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await runtime.close();
     },

@@ -66,11 +66,11 @@ describe('durability', () => {
       server = await startTemporalDevServer({ home: config.home, port, uiPort: await freePort(), namespace: 'default' });
       await ensureSearchAttributes({ address: server.address, namespace: 'default' });
       worker = await startTestWorker(database.db, config, server.address);
-      const stopReconciler = startReconciler([api.runtime.intake], 200, createLogger('silent'));
+      const reconciler = startReconciler([api.runtime.intake], 200, createLogger('silent'));
       try {
         await eventually(async () => (await eventStatus(database.db, rows[0].id)) === 'processed', 30_000);
       } finally {
-        await stopReconciler();
+        await reconciler.stop();
       }
       const redelivery = await postJson(api.app, '/v1/webhooks/receive', body);
       expect(redelivery.status).toBe(200);
