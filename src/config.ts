@@ -84,12 +84,14 @@ const EnvSchema = z.object({
   RAYNE_DATADOG_ALLOW_PRIVATE_ADDRESSES: flag(false),
   RAYNE_ENCRYPTION_KEY: optionalText,
   RAYNE_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
+  /** How often the API checks Postgres and Temporal in the background; /ready answers from the last checks. */
+  RAYNE_READY_INTERVAL_MS: z.coerce.number().int().min(100).default(1000),
   /** Failed workflow starts (while Temporal answers) after which the reconciler moves an event to dead_letter. */
   RAYNE_START_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(10),
   RAYNE_TEMPORAL_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   /** The API's bound on one wait for Postgres: a connection, one statement. */
   RAYNE_DB_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
-  /** An API request still unanswered after this gets 503 with Retry-After. */
+  /** An API request still unanswered after this gets 503 with Retry-After (408 when its body is still arriving). */
   RAYNE_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(20_000),
   /** Slow clients: the request headers, and the whole request (headers and body), must arrive within these. */
   RAYNE_HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),

@@ -149,11 +149,12 @@ export class Intake {
   }
 
   /** Starts due pending events, oldest first, and returns how many (see WorkflowStarts.reconcile). */
-  async reconcilePending(limit = 100): Promise<number> {
+  async reconcilePending(ignoreBackoff = false, limit = 100): Promise<number> {
     return this.starts.reconcile(
       async (due) =>
         (await this.deps.db.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM webhook_events WHERE ${due} ORDER BY id LIMIT $1`, [limit])).rows,
       (row) => this.retryStart(row),
+      ignoreBackoff,
     );
   }
 
@@ -232,27 +233,38 @@ type SearchAttributePair = { key: typeof RayneMonitorId; value: string };
 
 /** Anything that keeps deliveries whose workflow start failed, and starts them later. */
 export interface PendingStarts {
-  reconcilePending(): Promise<number>;
+  /** Starts what is due; with ignoreBackoff, everything pending (Temporal has just come back). */
+  reconcilePending(ignoreBackoff?: boolean): Promise<number>;
 }
 
-/** Runs reconcilePending of each intake on an interval until stopped; never overlaps itself. */
-export function startReconciler(intakes: PendingStarts[], intervalMs: number, log: Logger): () => Promise<void> {
+/** A running reconciler: wake() runs a round now (after the one in progress) with every pending event due, stop() ends it. */
+export interface Reconciler {
+  wake(): void;
+  stop(): Promise<void>;
+}
+
+/** Runs reconcilePending of each intake on an interval, and when woken, until stopped; never overlaps itself. */
+export function startReconciler(intakes: PendingStarts[], intervalMs: number, log: Logger): Reconciler {
   let running: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
+  const round = (ignoreBackoff: boolean) => {
     running = running.then(() =>
       Promise.all(
         intakes.map((intake) =>
-          intake.reconcilePending().then(
+          intake.reconcilePending(ignoreBackoff).then(
             (started) => started > 0 && log.info({ started }, 'reconciler started pending events'),
             (err) => log.error({ err: (err as Error).message }, 'reconciler failed'),
           ),
         ),
       ),
     );
-  }, intervalMs);
+  };
+  const timer = setInterval(() => round(false), intervalMs);
   timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await running;
+  return {
+    wake: () => round(true),
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
   };
 }
