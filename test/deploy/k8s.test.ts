@@ -164,7 +164,7 @@ describe('k8s manifests', () => {
     expect(probe.timeoutSeconds).toBeLessThan(probe.periodSeconds);
     const readme = readRepoFile('README.md')
       .split('\n')
-      .find((line) => line.includes('`/ready`'));
+      .find((line) => line.startsWith('|') && line.includes('`/ready`'));
     const comment = commentAbove('k8s/api.yaml', 'Deployment', 'rayne-api', [
       'spec',
       'template',
