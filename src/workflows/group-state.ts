@@ -33,13 +33,14 @@ export function hasNewScope(state: GroupState): boolean {
 
 /**
  * When the group's next RCA may start, in workflow ms; undefined when none is due: the first after
- * group_wait from the first member; a re-analysis only for a new service or host, at most once per
- * interval, and never past the cap or once every member recovered.
+ * group_wait from the first member (even if all recovered meanwhile: the outage happened); a
+ * re-analysis only for a new service or host, at most once per interval, and never past the cap
+ * or once every member recovered.
  */
 export function nextRcaAt(state: GroupState, settings: GroupSettings): number | undefined {
-  if (state.firstJoinedAt === undefined || state.resolved || allRecovered(state)) return undefined;
+  if (state.firstJoinedAt === undefined || state.resolved) return undefined;
   if (state.rcaIds.length === 0) return state.firstJoinedAt + settings.waitS * 1000;
-  if (state.rcaIds.length >= settings.maxRcas || !hasNewScope(state)) return undefined;
+  if (allRecovered(state) || state.rcaIds.length >= settings.maxRcas || !hasNewScope(state)) return undefined;
   return (state.lastRcaAt ?? 0) + settings.reanalysisIntervalS * 1000;
 }
 

@@ -48,7 +48,7 @@ export async function groupWorkflow(input: GroupWorkflowInput): Promise<GroupSta
       state = await startGroupRca(state);
       continue;
     }
-    if (allRecovered(state)) {
+    if (allRecovered(state) && state.rcaIds.length > 0) {
       const seen = state.members.length;
       if (await store.resolveGroup(groupId, seen)) break;
       // A member joined in Postgres whose signal has not arrived yet: wait for it.
