@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { ActivityDeps } from './activities';
 import { AccountStore } from './accounts/store';
 import { type ApiAuth, createApiAuth } from './api/auth';
-import type { Config } from './config';
+import { type Config, groupSettingsOf } from './config';
 import { createPool, type Db } from './db/pool';
 import { GithubIntake } from './intake/github-intake';
 import { Intake } from './intake/intake';
@@ -57,7 +57,7 @@ export function createApiRuntime(
     log,
     metrics,
   };
-  const intake = new Intake({ ...starts, accounts: stores.accounts });
+  const intake = new Intake({ ...starts, accounts: stores.accounts, grouping: groupSettingsOf(config) });
   const githubIntake = new GithubIntake({ ...starts, triggerLabel: config.RAYNE_GITHUB_TRIGGER_LABEL });
   const feedbackReindex = new FeedbackReindex(starts);
   const readiness = new ReadinessMonitor(

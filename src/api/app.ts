@@ -14,6 +14,7 @@ import { githubRoutes } from './github';
 import { answerForeignErrors, ApiError, handleError, unavailable } from './errors';
 import { documentConfig, json, openApiApp, registerComponents, security } from './openapi';
 import { rcaRoutes } from './rca';
+import { groupRoutes } from './groups';
 import { webhookRoutes } from './webhooks';
 
 const DependencyCheck = z.object({
@@ -95,6 +96,7 @@ export function createApp(deps: ApiDeps) {
       .route('/v1/webhooks', webhookRoutes(deps))
       .route('/v1/accounts', accountRoutes(deps))
       .route('/v1/rca', rcaRoutes(deps))
+      .route('/v1/groups', groupRoutes(deps))
       .route('/v1', datadogRoutes(deps))
       // Public: the document and the page describe the routes, and hold no secrets.
       .route(

@@ -7,11 +7,14 @@ import { boundedKey, MAX_KEY_BYTES, storableJson, storableText } from './storabl
 import { type StartRequest, StartRejectedError, WorkflowStarts, type WorkflowStartsDeps } from './workflow-starts';
 import { RETRYABLE_STATES } from '../contracts/alert';
 import { type IncidentWorkflowInput, type Transition, transitionSignal } from '../contracts/incident';
+import type { GroupSettings } from '../contracts/group';
 import type { incidentWorkflow } from '../workflows';
 
 export interface IntakeDeps extends WorkflowStartsDeps {
   accounts: AccountStore;
   taskQueue: string;
+  /** Incident-group settings new incident workflows start with; unset or a wait of 0: one RCA per alert. */
+  grouping?: GroupSettings;
 }
 
 export interface AcceptResult {
@@ -144,7 +147,7 @@ export class Intake {
     ]);
     const row = rows[0];
     if (!row) return undefined;
-    const runId = await this.starts.retryNotStarted(row, startRequestOf(row), () => this.send(row));
+    const runId = await this.starts.retryNotStarted(row, this.startRequestOf(row), () => this.send(row));
     return runId === undefined ? undefined : this.resultOf(row, runId);
   }
 
@@ -165,21 +168,32 @@ export class Intake {
 
   /** Undefined when another delivery holds the start (WorkflowStarts.retry). */
   private async retryStart(row: EventRow): Promise<StartedEvent | undefined> {
-    const runId = await this.starts.retry(row, startRequestOf(row), () => this.send(row));
+    const runId = await this.starts.retry(row, this.startRequestOf(row), () => this.send(row));
     return runId === undefined ? undefined : this.resultOf(row, runId);
   }
 
   private async start(row: EventRow): Promise<StartedEvent> {
-    return this.resultOf(row, await this.starts.start(row, startRequestOf(row), () => this.send(row)));
+    return this.resultOf(row, await this.starts.start(row, this.startRequestOf(row), () => this.send(row)));
   }
 
   private resultOf(row: EventRow, runId: string): StartedEvent {
     return { event_id: row.id, workflow_id: row.workflow_id, run_id: runId, status: 'started' };
   }
 
+  private startRequestOf(row: EventRow): StartRequest {
+    const { grouping } = this.deps;
+    const input: IncidentWorkflowInput = {
+      account: row.account,
+      monitorId: row.monitor_id,
+      scope: row.scope,
+      ...(grouping && grouping.waitS > 0 ? { grouping } : {}),
+    };
+    return { workflowId: row.workflow_id, searchAttributes: searchAttributesOf(row), payloads: [[input], [transitionOf(row)]] };
+  }
+
   /** Signal-with-start: the workflow ignores a signal it has seen, so sending it twice is harmless. */
   private async send(row: EventRow): Promise<string> {
-    const request = startRequestOf(row);
+    const request = this.startRequestOf(row);
     const handle = await this.deps.temporal.workflow.signalWithStart<typeof incidentWorkflow, [Transition]>('incidentWorkflow', {
       workflowId: row.workflow_id,
       taskQueue: this.deps.taskQueue,
@@ -190,11 +204,6 @@ export class Intake {
     });
     return handle.signaledRunId;
   }
-}
-
-function startRequestOf(row: EventRow): StartRequest {
-  const input: IncidentWorkflowInput = { account: row.account, monitorId: row.monitor_id, scope: row.scope };
-  return { workflowId: row.workflow_id, searchAttributes: searchAttributesOf(row), payloads: [[input], [transitionOf(row)]] };
 }
 
 function transitionOf(row: EventRow): Transition {
