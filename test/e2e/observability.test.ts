@@ -59,6 +59,8 @@ describe('observability of the api and worker processes', () => {
       TEMPORAL_TASK_QUEUE: config.TEMPORAL_TASK_QUEUE,
       RAYNE_ENCRYPTION_KEY: config.RAYNE_ENCRYPTION_KEY!,
       RAYNE_HOME: config.home,
+      // Traced here is one alert's path to its own RCA; incident groups have tests of their own.
+      RAYNE_GROUP_WAIT_S: '0',
     });
     worker = await startWorkerProcess(config, database.url, traced);
     await eventually(async () => {
