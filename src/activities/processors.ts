@@ -180,8 +180,9 @@ export const createProcessorActivities = ({ db, accounts, processorConfigs, link
             await new IncomingWebhook(url, { timeout: task.timeoutMs }).send(message);
             return 'posted';
           } catch (err) {
-            const status =
-              (err as { original?: { status?: number }; status?: number }).original?.status ?? (err as { status?: number }).status;
+            // The SDK says an HTTP refusal's status as statusCode (IncomingWebhookHTTPError); a 4xx is not worth retrying.
+            const { statusCode, status: bare, original } = err as { statusCode?: number; status?: number; original?: { status?: number } };
+            const status = statusCode ?? original?.status ?? bare;
             throw new RayneFailure(codeOfStatus(status), `Slack webhook failed: ${withoutUrlSecrets((err as Error).message)}`, {
               upstream: 'Slack',
               status,
