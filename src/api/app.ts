@@ -13,6 +13,7 @@ import { answerForeignErrors, handleError, unavailable } from './errors';
 import { documentConfig, json, openApiApp, registerComponents, security } from './openapi';
 import { rcaRoutes } from './rca';
 import { webhookRoutes } from './webhooks';
+import { alertSourceRoutes } from './alert-sources';
 
 const CheckState = z.enum(['ok', 'unavailable']);
 const Readiness = z
@@ -83,8 +84,9 @@ export function createApp(deps: ApiDeps) {
         };
         return body.status === 'not_ready' ? c.json(body, 503) : c.json(body, 200);
       })
-      // Before /v1/webhooks: its management token guards everything under it, and GitHub signs instead.
+      // Before /v1/webhooks: its management token guards everything under it; these check their own secrets.
       .route('/v1/webhooks/github', githubRoutes(deps))
+      .route('/v1/webhooks', alertSourceRoutes(deps))
       .route('/v1/webhooks', webhookRoutes(deps))
       .route('/v1/accounts', accountRoutes(deps))
       .route('/v1/rca', rcaRoutes(deps))

@@ -148,14 +148,17 @@ export class WorkflowStarts<R extends PendingRow> {
     this.source = SOURCE_OF_TABLE[table];
   }
 
-  /** Checks the request against Temporal's limits, sends it, and records the outcome; resolves to the run id. */
-  async start(row: R, request: StartRequest, send: () => Promise<string>): Promise<string> {
-    const { temporal, temporalTimeoutMs, db, metrics } = this.deps;
+  /**
+   * Checks the request against Temporal's limits, sends it within timeoutMs (by default the
+   * configured Temporal timeout), and records the outcome; resolves to the run id.
+   */
+  async start(row: R, request: StartRequest, send: () => Promise<string>, timeoutMs = this.deps.temporalTimeoutMs): Promise<string> {
+    const { temporal, db, metrics } = this.deps;
     const tooBig = startLimitProblem(request);
     if (tooBig) return this.reject(row, tooBig);
     let runId: string;
     try {
-      runId = await temporal.connection.withDeadline(Date.now() + temporalTimeoutMs, send);
+      runId = await temporal.connection.withDeadline(Date.now() + timeoutMs, send);
     } catch (err) {
       metrics.workflowStartFailures.inc({ workflow_type: this.workflowType });
       // Checked first: an unregistered search attribute is an invalid argument, but the event is not at fault.
@@ -189,14 +192,14 @@ export class WorkflowStarts<R extends PendingRow> {
    * Claims the row for another attempt (the INSERT claims the first), then starts; undefined when
    * a start of it is in flight elsewhere, so copies arriving together start it once.
    */
-  async retry(row: R, request: StartRequest, send: () => Promise<string>): Promise<string | undefined> {
+  async retry(row: R, request: StartRequest, send: () => Promise<string>, timeoutMs?: number): Promise<string | undefined> {
     const { rowCount } = await this.deps.db.query(
       `UPDATE ${this.table} SET start_attempts = start_attempts + 1, last_attempt_at = now(), start_claimed_until = ${this.claimUntil()}
        WHERE id = $1 AND status = 'pending_start' AND (start_claimed_until IS NULL OR start_claimed_until < now())`,
       [row.id],
     );
     if (rowCount !== 1) return undefined;
-    return this.start({ ...row, start_attempts: row.start_attempts + 1 }, request, send);
+    return this.start({ ...row, start_attempts: row.start_attempts + 1 }, request, send, timeoutMs);
   }
 
   /**
