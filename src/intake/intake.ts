@@ -5,7 +5,7 @@ import { RayneAccount, RayneAlertStatus, RayneHost, RayneMonitorId, RayneService
 import { alertDedupKey, type IncomingAlert, incidentWorkflowId } from './alert';
 import { boundedKey, MAX_KEY_BYTES, storableJson, storableText } from './storable';
 import { type StartRequest, StartRejectedError, WorkflowStarts, type WorkflowStartsDeps } from './workflow-starts';
-import { RETRYABLE_STATES } from '../contracts/alert';
+import { type AlertSource, RETRYABLE_STATES } from '../contracts/alert';
 import { type IncidentWorkflowInput, type Transition, transitionSignal } from '../contracts/incident';
 import type { incidentWorkflow } from '../workflows';
 
@@ -44,6 +44,7 @@ export class UnknownAccountError extends RayneFailure {
 interface EventRow {
   id: string;
   account: string;
+  source: AlertSource;
   workflow_id: string;
   run_id: string | null;
   status: string;
@@ -59,7 +60,7 @@ interface EventRow {
   last_error: string | null;
 }
 
-const EVENT_COLUMNS = `id::text, account, workflow_id, run_id, status, monitor_id, alert_status, monitor_name, hostname, service, scope,
+const EVENT_COLUMNS = `id::text, account, source, workflow_id, run_id, status, monitor_id, alert_status, monitor_name, hostname, service, scope,
   received_at, payload, start_attempts, last_error`;
 
 /** Stores alerts from every source and hands them to Temporal: the durable half of the webhook path. */
