@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import type { GroupSettings } from './contracts/group';
 import { StartupError } from './errors';
 
 const port = z.coerce.number().int().min(1).max(65535);
@@ -84,12 +85,14 @@ const EnvSchema = z.object({
   RAYNE_DATADOG_ALLOW_PRIVATE_ADDRESSES: flag(false),
   RAYNE_ENCRYPTION_KEY: optionalText,
   RAYNE_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
+  /** How often the API checks Postgres and Temporal in the background; /ready answers from the last checks. */
+  RAYNE_READY_INTERVAL_MS: z.coerce.number().int().min(100).default(1000),
   /** Failed workflow starts (while Temporal answers) after which the reconciler moves an event to dead_letter. */
   RAYNE_START_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(10),
   RAYNE_TEMPORAL_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   /** The API's bound on one wait for Postgres: a connection, one statement. */
   RAYNE_DB_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
-  /** An API request still unanswered after this gets 503 with Retry-After. */
+  /** An API request still unanswered after this gets 503 with Retry-After (408 when its body is still arriving). */
   RAYNE_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(20_000),
   /** Slow clients: the request headers, and the whole request (headers and body), must arrive within these. */
   RAYNE_HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
@@ -106,6 +109,17 @@ const EnvSchema = z.object({
   /** Similar past incidents: at most this many, and none scoring below the threshold (cosine, -1 to 1). */
   RAYNE_SIMILAR_LIMIT: z.coerce.number().int().min(1).max(50).default(5),
   RAYNE_SIMILAR_MIN_SCORE: z.coerce.number().min(-1).max(1).default(0.25),
+  /**
+   * Incident groups: alerts of one account sharing a host or service join one group, investigated
+   * by one RCA that starts this long after the group's first alert; 0 starts one RCA per alert.
+   */
+  RAYNE_GROUP_WAIT_S: z.coerce.number().int().min(0).max(3600).default(30),
+  /** Past this age or size a group takes no new alert; the next one starts a new group. */
+  RAYNE_GROUP_LIFETIME_S: z.coerce.number().int().min(60).default(86_400),
+  RAYNE_GROUP_MAX_MEMBERS: z.coerce.number().int().min(1).max(5000).default(500),
+  /** A later alert that brings a new service or host re-analyses its group at most once per interval, up to the cap. */
+  RAYNE_GROUP_REANALYSIS_INTERVAL_S: z.coerce.number().int().min(0).default(300),
+  RAYNE_GROUP_MAX_RCAS: z.coerce.number().int().min(1).max(20).default(3),
   /** Who writes RCA reports: auto is Claude when ANTHROPIC_API_KEY is set, else the offline analyst. */
   RAYNE_ANALYST: z.enum(['auto', 'claude', 'ollama', 'offline']).default('auto'),
   ANTHROPIC_API_KEY: optionalText,
@@ -193,6 +207,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ]);
   }
   return { ...values, home: path.resolve(values.RAYNE_HOME), databaseUrl: databaseUrlFrom(values) };
+}
+
+/** The incident-group settings incident workflows start with (RAYNE_GROUP_*). */
+export function groupSettingsOf(config: Config): GroupSettings {
+  return {
+    waitS: config.RAYNE_GROUP_WAIT_S,
+    lifetimeS: config.RAYNE_GROUP_LIFETIME_S,
+    maxMembers: config.RAYNE_GROUP_MAX_MEMBERS,
+    reanalysisIntervalS: config.RAYNE_GROUP_REANALYSIS_INTERVAL_S,
+    maxRcas: config.RAYNE_GROUP_MAX_RCAS,
+  };
 }
 
 /** Obsolete settings that still appear in old deployments, with what replaced them. */

@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { ActivityDeps } from './activities';
 import { AccountStore } from './accounts/store';
 import { type ApiAuth, createApiAuth } from './api/auth';
-import type { Config } from './config';
+import { type Config, groupSettingsOf } from './config';
 import { createPool, type Db } from './db/pool';
 import { GithubIntake } from './intake/github-intake';
 import { Intake } from './intake/intake';
@@ -12,7 +12,8 @@ import { ProcessorConfigStore } from './processors/config';
 import { loadSecretBox } from './secret-box';
 import { createSimilarityProviders } from './similarity/providers';
 import { ApiMetrics, type MetricsSource, processMetrics } from './telemetry/metrics';
-import { createLazyClient } from './temporal/connection';
+import { createLazyClient, temporalState } from './temporal/connection';
+import { ReadinessMonitor } from './api/readiness';
 
 /** The stores over one pool, sealing secrets with the configured (or dev) key. */
 export function createStores(config: Config, db: Db) {
@@ -28,6 +29,8 @@ export interface ApiRuntime extends ReturnType<typeof createStores> {
   intake: Intake;
   githubIntake: GithubIntake;
   feedbackReindex: FeedbackReindex;
+  /** Postgres and Temporal, checked in the background once started (by the server, or by the first /ready). */
+  readiness: ReadinessMonitor<'postgres' | 'temporal'>;
   metrics: ApiMetrics;
   /** What GET /metrics serves: this process's and the API's series, then any extra sources (the worker's in `rayne dev`). */
   metricsSources: MetricsSource[];
@@ -54,9 +57,21 @@ export function createApiRuntime(
     log,
     metrics,
   };
-  const intake = new Intake({ ...starts, accounts: stores.accounts });
+  const intake = new Intake({ ...starts, accounts: stores.accounts, grouping: groupSettingsOf(config) });
   const githubIntake = new GithubIntake({ ...starts, triggerLabel: config.RAYNE_GITHUB_TRIGGER_LABEL });
   const feedbackReindex = new FeedbackReindex(starts);
+  const readiness = new ReadinessMonitor(
+    {
+      postgres: () => db.query('SELECT 1'),
+      temporal: async () => {
+        const found = await temporalState(temporal, config.RAYNE_TEMPORAL_TIMEOUT_MS);
+        if (found.state === 'unavailable') throw new Error(found.reason);
+        return found.state === 'not_configured' ? { notConfigured: found.reason } : undefined;
+      },
+    },
+    config.RAYNE_READY_INTERVAL_MS,
+    log,
+  );
   return {
     db,
     auth: createApiAuth(config, db),
@@ -64,10 +79,12 @@ export function createApiRuntime(
     intake,
     githubIntake,
     feedbackReindex,
+    readiness,
     ...stores,
     metrics,
     metricsSources: [processMetrics(), metrics.registry, ...extraMetrics],
     async close() {
+      readiness.stop();
       await temporal.connection.close().catch(() => undefined);
       await db.end();
     },

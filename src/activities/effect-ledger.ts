@@ -36,19 +36,29 @@ export async function runEffect(db: Db, key: EffectKey, effect: Effect): Promise
   }
   // A failed attempt may still have taken effect (a 5xx or timeout after the write): look before acting again.
   if (previous !== undefined && effect.findExisting) {
-    const existing = await effect.findExisting();
+    const existing = await settledIfThrows(db, key, () => effect.findExisting!(), 'could not check whether an earlier attempt took effect');
     if (existing !== undefined) {
       await settle(db, key, 'succeeded', { detail: existing });
       return 'found_existing';
     }
   }
   const started = Date.now();
+  const detail = await settledIfThrows(db, key, () => effect.send());
+  await settle(db, key, 'succeeded', { detail, latencyMs: Date.now() - started });
+  return 'sent';
+}
+
+/**
+ * Runs a step of the effect; when it throws, the row is settled failed with the reason before the
+ * error goes on, so a step that keeps failing never leaves the row "sending" after its attempts.
+ */
+async function settledIfThrows<T>(db: Db, key: EffectKey, step: () => Promise<T>, context?: string): Promise<T> {
+  const started = Date.now();
   try {
-    const detail = await effect.send();
-    await settle(db, key, 'succeeded', { detail, latencyMs: Date.now() - started });
-    return 'sent';
+    return await step();
   } catch (err) {
-    await settle(db, key, 'failed', { error: (err as Error).message, latencyMs: Date.now() - started });
+    const reason = (err as Error).message;
+    await settle(db, key, 'failed', { error: context ? `${context}: ${reason}` : reason, latencyMs: Date.now() - started });
     throw err;
   }
 }

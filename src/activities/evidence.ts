@@ -6,6 +6,7 @@ import type { NamedHost } from '../evidence/named-hosts';
 import type { OriginSummary } from '../evidence/origins';
 import type { AlertContext, Role } from '../contracts/rca';
 import { changeWindowOf, type LogSearch, type MetricSummary, type StoredEvent, type StoredLogLine, windowOf } from '../evidence/sources';
+import { GroupStore } from '../groups/store';
 import { RcaStore } from '../rca/store';
 
 export interface EvidenceDeps {
@@ -24,10 +25,12 @@ export interface EvidenceRef {
 
 export const createEvidenceActivities = ({ db, accounts, evidenceTokens }: EvidenceDeps) => {
   const rcas = new RcaStore(db);
+  const groups = new GroupStore(db);
   return {
     /**
      * Mines the prefetched logs into templates, ranks events and metrics, bounds the bundle, and
-     * stores it (an upsert: a retry rewrites the same row). Returns only a reference and a summary.
+     * stores it (an upsert: a retry rewrites the same row). A group's RCA also sees every member
+     * of its group. Returns only a reference and a summary.
      */
     async buildEvidence(rcaId: string, alert: AlertContext, role: { role: Role; reason: string }): Promise<EvidenceRef> {
       const sources = await rcas.sources(rcaId);
@@ -36,6 +39,7 @@ export const createEvidenceActivities = ({ db, accounts, evidenceTokens }: Evide
       const logs = data('logs') as
         { query: string; lines: StoredLogLine[]; more?: LogSearch[]; namedHosts?: NamedHost[]; origins?: OriginSummary } | undefined;
       const account = await accounts.get(alert.account);
+      const group = await groups.evidenceFor(rcaId);
       const bundle: EvidenceBundle = buildEvidenceBundle({
         rcaId,
         role,
@@ -54,6 +58,7 @@ export const createEvidenceActivities = ({ db, accounts, evidenceTokens }: Evide
         events: (data('events') as { events: StoredEvent[] } | undefined)?.events ?? [],
         metrics: (data('metrics') as { metrics: MetricSummary[] } | undefined)?.metrics ?? [],
         similar: (data('similar') as { incidents: SimilarIncident[] } | undefined)?.incidents ?? [],
+        ...(group ? { group } : {}),
         tokenBudget: evidenceTokens,
       });
       const summary = summarizeBundle(bundle);

@@ -1,6 +1,7 @@
 import { type AnalysisDeps, createAnalysisActivities } from './analysis';
 import { createEvidenceActivities, type EvidenceDeps } from './evidence';
 import { createGithubActivities, type GithubDeps } from './github';
+import { createGroupActivities } from './groups';
 import { createInvestigationActivities } from './investigation';
 import { createLlmActivities, type LlmDeps } from './llm';
 import { createNotebookActivities } from './notebook';
@@ -21,6 +22,7 @@ export const createActivities = (deps: ActivityDeps) => ({
   ...createLlmActivities(deps),
   ...createNotebookActivities(deps),
   ...createGithubActivities(deps),
+  ...createGroupActivities(deps),
 });
 
 export type Activities = ReturnType<typeof createActivities>;

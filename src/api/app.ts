@@ -1,34 +1,38 @@
+import type { HttpBindings } from '@hono/node-server';
 import { createRoute } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { timeout } from 'hono/timeout';
 import { z } from 'zod';
+import type { Logger } from '../logger';
 import { exposition, METRICS_CONTENT_TYPE } from '../telemetry/metrics';
-import { temporalState } from '../temporal/connection';
 import { consoleRoutes } from '../console/routes';
 import { accountRoutes } from './accounts';
 import type { ApiDeps } from './deps';
 import { datadogRoutes } from './datadog';
 import { docsRoutes } from './docs';
 import { githubRoutes } from './github';
-import { answerForeignErrors, handleError, unavailable } from './errors';
+import { answerForeignErrors, ApiError, handleError, unavailable } from './errors';
 import { documentConfig, json, openApiApp, registerComponents, security } from './openapi';
 import { rcaRoutes } from './rca';
+import { groupRoutes } from './groups';
 import { webhookRoutes } from './webhooks';
 import { alertSourceRoutes } from './alert-sources';
 
-const CheckState = z.enum(['ok', 'unavailable']);
+const DependencyCheck = z.object({
+  state: z
+    .enum(['ok', 'unavailable', 'not_configured', 'unchecked'])
+    .meta({ description: 'what the last background check found; unchecked until the first one returns after start' }),
+  checked_at: z.string().nullable().meta({ description: 'when the last check returned (ISO 8601); null before the first' }),
+});
 const Readiness = z
   .object({
     status: z.enum(['ready', 'degraded', 'not_ready']).meta({
       description: "degraded: Temporal is away or refuses Rayne's setup; webhooks are still stored and started once it takes them",
     }),
-    checks: z
-      .object({
-        postgres: CheckState,
-        temporal: z.enum(['ok', 'unavailable', 'not_configured']).meta({
-          description: 'not_configured: Temporal answers but refuses the setup (no such TEMPORAL_NAMESPACE, credentials)',
-        }),
-      })
-      .meta({ description: 'the reason of a failed one is logged, not shown' }),
+    checks: z.object({ postgres: DependencyCheck, temporal: DependencyCheck }).meta({
+      description:
+        "each dependency as last checked in the background; the reason of a failed one is logged, not shown. not_configured: Temporal answers but refuses Rayne's setup (no such TEMPORAL_NAMESPACE, credentials)",
+    }),
   })
   .meta({ id: 'Readiness' });
 
@@ -68,7 +72,7 @@ export function createApp(deps: ApiDeps) {
   const onError = handleError(deps.log);
   app.use(answerForeignErrors(onError));
   // Every answer within a bound, whatever it waits on; the work may still finish, and retries are deduplicated.
-  app.use(timeout(deadlineMs, (c) => unavailable(c, `no answer within ${deadlineMs} ms (Postgres or Temporal is slow); retry later`)));
+  app.use(timeout(deadlineMs, (c) => deadlinePassed(c, deadlineMs, deps.log)));
   return (
     app
       .openapi(health, (c) => c.json({ status: 'ok' as const }, 200))
@@ -76,12 +80,16 @@ export function createApp(deps: ApiDeps) {
       .openapi(metricsRoute, async (c) => c.text(await exposition(deps.metricsSources), 200, { 'content-type': METRICS_CONTENT_TYPE }))
       // Ready means webhooks are stored durably: Postgres is needed, Temporal is not (while it is
       // away, events wait as pending_start for the reconciler), so it only degrades the answer.
+      // Read from the background checks, so the answer comes at once whatever is down.
       .openapi(ready, async (c) => {
-        const checks = await readiness(deps);
-        const body = {
-          status: checks.postgres !== 'ok' ? ('not_ready' as const) : checks.temporal !== 'ok' ? ('degraded' as const) : ('ready' as const),
-          checks,
-        };
+        const checks = await deps.readiness.current();
+        const status =
+          checks.postgres.state !== 'ok'
+            ? ('not_ready' as const)
+            : checks.temporal.state !== 'ok'
+              ? ('degraded' as const)
+              : ('ready' as const);
+        const body = { status, checks };
         return body.status === 'not_ready' ? c.json(body, 503) : c.json(body, 200);
       })
       // Before /v1/webhooks: its management token guards everything under it; these check their own secrets.
@@ -90,6 +98,7 @@ export function createApp(deps: ApiDeps) {
       .route('/v1/webhooks', webhookRoutes(deps))
       .route('/v1/accounts', accountRoutes(deps))
       .route('/v1/rca', rcaRoutes(deps))
+      .route('/v1/groups', groupRoutes(deps))
       .route('/v1', datadogRoutes(deps))
       // Public: the document and the page describe the routes, and hold no secrets.
       .route(
@@ -106,26 +115,16 @@ export function createApp(deps: ApiDeps) {
   );
 }
 
-/** Each dependency's state; why one failed goes to the log, since /ready answers without auth. */
-async function readiness({
-  db,
-  temporal,
-  config,
-  log,
-}: ApiDeps): Promise<{ postgres: 'ok' | 'unavailable'; temporal: 'ok' | 'unavailable' | 'not_configured' }> {
-  const [postgres, temporalCheck] = await Promise.all([
-    db.query('SELECT 1').then(
-      () => 'ok' as const,
-      (err: Error) => {
-        log.warn({ dependency: 'postgres', err: err.message }, 'readiness check failed');
-        return 'unavailable' as const;
-      },
-    ),
-    temporalState(temporal, config.RAYNE_TEMPORAL_TIMEOUT_MS),
-  ]);
-  // A wrong setup does not pass by waiting: it is an error, not a warning.
-  if (temporalCheck.state === 'not_configured')
-    log.error({ dependency: 'temporal', err: temporalCheck.reason }, "readiness check failed: Temporal refuses Rayne's setup");
-  else if (temporalCheck.state === 'unavailable') log.warn({ dependency: 'temporal', err: temporalCheck.reason }, 'readiness check failed');
-  return { postgres, temporal: temporalCheck.state };
+/**
+ * The answer when a request's deadline passes: 408 while its body is still arriving (the client is
+ * slow, not Rayne, so it is logged at info and the connection closed), else 503.
+ */
+function deadlinePassed(c: Context, deadlineMs: number, log: Logger): ApiError {
+  const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
+  if (incoming?.complete === false) {
+    log.info({ path: c.req.path, method: c.req.method, deadlineMs }, 'request body did not arrive in time; answered 408');
+    c.header('Connection', 'close');
+    return new ApiError('REQUEST_TIMEOUT', `the request body did not arrive within ${deadlineMs} ms`);
+  }
+  return unavailable(c, `no answer within ${deadlineMs} ms (Postgres or Temporal is slow); retry later`);
 }

@@ -7,6 +7,7 @@ import type { Intake } from '../intake/intake';
 import type { Logger } from '../logger';
 import type { ProcessorConfigStore } from '../processors/config';
 import type { FeedbackReindex } from '../intake/feedback-reindex';
+import type { ReadinessMonitor } from './readiness';
 import type { ApiMetrics, MetricsSource } from '../telemetry/metrics';
 import type { ApiAuth } from './auth';
 
@@ -34,6 +35,7 @@ export interface ApiDeps {
   intake: Intake;
   githubIntake: GithubIntake;
   feedbackReindex: FeedbackReindex;
+  readiness: ReadinessMonitor<'postgres' | 'temporal'>;
   accounts: AccountStore;
   processorConfigs: ProcessorConfigStore;
   log: Logger;

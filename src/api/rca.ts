@@ -29,10 +29,13 @@ import {
 import { bigintDigits, jsonBody, storableText } from './request';
 import type { rcaWorkflow } from '../workflows';
 
-/** "123" stands for the first run of event 123 (rca/123); a full id such as rca/123/rerun-1 may be given URL-encoded. */
+/**
+ * "123" stands for the first run of event 123 (rca/123); a full id such as rca/123/rerun-1 (or an
+ * incident group's re-analysis, rca/123/group-1) may be given URL-encoded.
+ */
 const RcaId = z
   .string()
-  .regex(/^(\d+|rca\/\d+(\/rerun-\d+)?)$/, 'an RCA id is an event id (123) or a full id such as rca/123/rerun-1')
+  .regex(/^(\d+|rca\/\d+(\/(rerun|group)-\d+)?)$/, 'an RCA id is an event id (123) or a full id such as rca/123/rerun-1')
   .transform((param) => (/^\d+$/.test(param) ? `rca/${param}` : param))
   .meta({ description: 'an event id (123: its first RCA) or a full RCA id such as rca/123/rerun-1, URL-encoded', example: '123' });
 const RcaIdParam = z.object({ id: RcaId });

@@ -14,7 +14,7 @@ export interface RunningApi {
   stop(): Promise<void>;
 }
 
-/** Serves the API on PORT, with the pending-start reconciler (deliveries and feedback re-indexes) beside it; /metrics adds extraMetrics (an in-process worker's). */
+/** Serves the API on PORT, with the readiness checks and the pending-start reconciler (deliveries and feedback re-indexes) beside it; /metrics adds extraMetrics (an in-process worker's). */
 export async function startApiServer(
   config: Config,
   databaseUrl: string,
@@ -36,11 +36,14 @@ export async function startApiServer(
       );
   });
   const app = createApp({ ...runtime, config, log });
-  const stopReconciler = startReconciler(
+  const reconciler = startReconciler(
     [runtime.intake, runtime.githubIntake, runtime.feedbackReindex],
     config.RAYNE_RECONCILE_INTERVAL_MS,
     log,
   );
+  // Events kept while Temporal was away are started as soon as a check sees it back, not an interval later.
+  runtime.readiness.onRecovered((dependency) => dependency === 'temporal' && reconciler.wake());
+  runtime.readiness.start();
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST, serverOptions: slowClientLimits(config) }, () =>
       resolve(s),
@@ -53,7 +56,7 @@ export async function startApiServer(
   return {
     url: `http://${host}:${config.PORT}`,
     async stop() {
-      await stopReconciler();
+      await reconciler.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await runtime.close();
     },

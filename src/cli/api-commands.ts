@@ -31,6 +31,10 @@ import {
   describeConclusion,
   type GithubAccepted,
   githubSentView,
+  type GroupDetail,
+  type GroupSummary,
+  groupsTable,
+  groupView,
 } from './api-views';
 import { rcaPathId } from '../notebook/notebook';
 import { ALERT_STATUSES, EVENT_STATUSES, RETRYABLE_STATES } from '../contracts/alert';
@@ -69,7 +73,7 @@ interface Session {
   url: string;
 }
 
-/** Registers send, events and rca on the program. */
+/** Registers send, events, rca and groups on the program. */
 export function addApiCommands(program: Command): void {
   apiCommand(program, 'send', "send a Datadog webhook payload (a file, or a scenario's alert) to POST /v1/webhooks/receive")
     .argument('[payload]', 'a JSON file holding a Datadog webhook payload, sent as written')
@@ -178,6 +182,21 @@ export function addApiCommands(program: Command): void {
       ),
     )
     .action((id: string, opts: CommonOptions & RerunOptions) => session(opts, (s) => rerun(s, id, opts)));
+
+  const groups = program
+    .command('groups')
+    .description('incident groups: the alerts of one outage, investigated by one RCA (GET /v1/groups)')
+    .addHelpText('after', examples('rayne groups list --status open', 'rayne groups show 3f2a9c0b1d4e5f60'));
+  apiCommand(groups, 'list', 'list incident groups, newest first')
+    .addOption(new Option('--status <status>', 'only open or resolved groups').choices(['open', 'resolved']))
+    .option('--account <name>', "only this account's groups")
+    .option('--limit <n>', 'at most this many (1-200, API default 50)', positiveInt)
+    .addHelpText('after', examples('rayne groups list', 'rayne groups list --status open --json | jq ".groups[].id"'))
+    .action((opts: CommonOptions & GroupFilters) => session(opts, (s) => listGroups(s, opts)));
+  apiCommand(groups, 'show', 'one group: its RCAs and its members in firing order, each with whether it recovered')
+    .argument('<id>', 'a group id (16 hex digits, from rayne groups list)')
+    .addHelpText('after', examples('rayne groups show 3f2a9c0b1d4e5f60', 'rayne groups show 3f2a9c0b1d4e5f60 --json | jq .rca_ids'))
+    .action((id: string, opts: CommonOptions) => session(opts, (s) => showGroup(s, id)));
 }
 
 /** A leaf command with the options every API command has. */
@@ -343,7 +362,23 @@ async function rcaOfEvent(api: Api, eventId: string, timeoutMs: number): Promise
     timeoutMs,
     500,
   );
-  return event.processing!.rcaId ?? (event.processing!.startRca ? `rca/${eventId}` : undefined);
+  const { rcaId, groupId, startRca } = event.processing!;
+  if (groupId) return groupRca(api, groupId, timeoutMs);
+  return rcaId ?? (startRca ? `rca/${eventId}` : undefined);
+}
+
+/** An incident group's first RCA, once its settling wait (RAYNE_GROUP_WAIT_S) has passed and it started. */
+async function groupRca(api: Api, groupId: string, timeoutMs: number): Promise<string> {
+  const group = await poll(
+    `incident group ${groupId} started no RCA`,
+    async () => {
+      const view = (await (await api('GET', `/v1/groups/${encodeURIComponent(groupId)}`, undefined, 200)).json()) as GroupDetail;
+      return view.rca_ids.length > 0 ? view : undefined;
+    },
+    timeoutMs,
+    500,
+  );
+  return group.rca_ids[0]!;
 }
 
 /** Posts a delivery as GitHub does: signed over the exact bytes, with a new delivery id. */
@@ -439,6 +474,21 @@ const rcaPath = (id: string) => `/v1/rca/${encodeURIComponent(id)}`;
 
 async function showRca(s: Session, id: string): Promise<void> {
   await print<RcaDetail>(s, await s.api('GET', rcaPath(id), undefined, 200), rcaView);
+}
+
+interface GroupFilters {
+  status?: string;
+  account?: string;
+  limit?: number;
+}
+
+async function listGroups(s: Session, f: GroupFilters): Promise<void> {
+  const route = `/v1/groups${query({ status: f.status, account: f.account, limit: f.limit })}`;
+  await print<{ groups: GroupSummary[] }>(s, await s.api('GET', route, undefined, 200), (p) => groupsTable(p.groups));
+}
+
+async function showGroup(s: Session, id: string): Promise<void> {
+  await print<GroupDetail>(s, await s.api('GET', `/v1/groups/${encodeURIComponent(id)}`, undefined, 200), groupView);
 }
 
 interface RerunOptions {

@@ -355,3 +355,78 @@ export function describeConclusion(rca: Pick<RcaDetail, 'status' | 'error' | 'an
     `    remediation:\n${remediation.join('\n') || '      (none proposed)'}\n`
   );
 }
+
+/** A row of GET /v1/groups. */
+export interface GroupSummary {
+  id: string;
+  account: string;
+  workflow_id: string;
+  status: 'open' | 'resolved';
+  member_count: number;
+  opened_at: string;
+  resolved_at: string | null;
+  services: string[];
+  hosts: string[];
+  rca_ids: string[];
+}
+
+/** GET /v1/groups/:id. */
+export interface GroupDetail extends GroupSummary {
+  members: Array<{
+    event_id: string;
+    monitor_id: string;
+    monitor_name: string | null;
+    service: string | null;
+    hostname: string | null;
+    status: string;
+    alerted_at: string;
+    recovered: boolean;
+  }>;
+  rcas: Array<{ rca_id: string; status: string | null; root_cause: string | null; notebook_url: string | null }>;
+}
+
+const joined = (names: string[]) => (names.length ? clip(names.join(', '), 40) : '-');
+
+export function groupsTable(groups: GroupSummary[]): string {
+  if (groups.length === 0) return 'no incident groups';
+  return formatTable(
+    ['ID', 'ACCOUNT', 'STATUS', 'ALERTS', 'RCAS', 'OPENED', 'SERVICES', 'HOSTS'],
+    groups.map((g) => [
+      g.id,
+      g.account,
+      g.status,
+      String(g.member_count),
+      String(g.rca_ids.length),
+      time(g.opened_at),
+      joined(g.services),
+      joined(g.hosts),
+    ]),
+  ).join('\n');
+}
+
+export function groupView(g: GroupDetail): string {
+  const members = formatTable(
+    ['EVENT', 'MONITOR', 'SERVICE', 'HOST', 'STATUS', 'FIRED', 'RECOVERED'],
+    g.members.map((m) => [
+      m.event_id,
+      clip(m.monitor_name ?? m.monitor_id, 40),
+      m.service ?? '-',
+      m.hostname ?? '-',
+      m.status,
+      time(m.alerted_at),
+      m.recovered ? 'yes' : 'no',
+    ]),
+  ).join('\n');
+  const rcas = g.rcas.map((r) => `  ${r.rca_id}  ${r.status ?? 'starting'}  ${clip(r.root_cause, 80)}`).join('\n') || '  none yet';
+  return (
+    fields([
+      ['group', g.id],
+      ['account', g.account],
+      ['status', g.status],
+      ['alerts', g.member_count],
+      ['opened', time(g.opened_at)],
+      ['resolved', g.resolved_at ? time(g.resolved_at) : null],
+      ['workflow', g.workflow_id],
+    ]) + `\n\nRCAs:\n${rcas}\n\nMembers (in firing order):\n${members}`
+  );
+}

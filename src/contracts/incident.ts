@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { AlertSource, AlertStatus } from './alert';
+import type { GroupJoin, GroupSettings } from './group';
 
 /** The tier-1 processors, each a side effect run at most once per event and target. */
 export const PROCESSORS = ['notify', 'forward', 'slack', 'downtime'] as const;
@@ -102,6 +103,8 @@ export interface TransitionRecord extends TransitionDecision {
   tier1?: Pick<Tier1Selection, 'skipped' | 'flapping'> & { ran: string[] };
   /** The RCA child started for this transition. */
   rcaId?: string;
+  /** The incident group this transition joined instead of starting its own RCA. */
+  groupId?: string;
 }
 
 export interface ProcessedTransition extends TransitionRecord {
@@ -113,6 +116,10 @@ export interface IncidentWorkflowInput extends IncidentKey {
   /** Carried over continue-as-new. */
   state?: IncidentState;
   seenEventIds?: string[];
+  /** Set (by the intake, from RAYNE_GROUP_*) when alerts join incident groups instead of each starting an RCA. */
+  grouping?: GroupSettings;
+  /** The group the open episode joined; carried over continue-as-new. */
+  group?: GroupJoin;
 }
 
 export const transitionSignal = defineSignal<[Transition]>('transition');

@@ -10,6 +10,9 @@ export const RayneRole = defineSearchAttributeKey('RayneRole', SearchAttributeTy
 /** owner/name of the issue a githubIssueWorkflow triages. */
 export const RayneRepository = defineSearchAttributeKey('RayneRepository', SearchAttributeType.KEYWORD);
 
+/** The incident group a group workflow runs, and its RCAs belong to. */
+export const RayneGroupId = defineSearchAttributeKey('RayneGroupId', SearchAttributeType.KEYWORD);
+
 export const RAYNE_SEARCH_ATTRIBUTES = [
   RayneMonitorId,
   RayneAlertStatus,
@@ -18,4 +21,5 @@ export const RAYNE_SEARCH_ATTRIBUTES = [
   RayneAccount,
   RayneRole,
   RayneRepository,
+  RayneGroupId,
 ];

@@ -34,6 +34,8 @@ export async function isolatedConfig(config: Config, env: NodeJS.ProcessEnv, nam
     RAYNE_TEMPORAL_UI_PORT: await pick('RAYNE_TEMPORAL_UI_PORT'),
     RAYNE_PUBLIC_URL: config.RAYNE_PUBLIC_URL ?? `http://localhost:${port}`,
     RAYNE_DATADOG_ALLOW_PRIVATE_ADDRESSES: true,
+    // Each scenario is one alert scored by its own RCA; scenarios sharing a host must not form a group.
+    RAYNE_GROUP_WAIT_S: 0,
   };
 }
 

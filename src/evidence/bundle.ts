@@ -68,6 +68,28 @@ export interface SimilarIncident {
 }
 
 /** Everything the analyst sees, bounded in size, every item with a Datadog link (events over the change window, the rest over the 30 minutes). */
+/** The other alerts of an RCA's incident group: the outage as a whole, as seen so far. */
+export interface GroupEvidence {
+  groupId: string;
+  /** Every member, of which the first GROUP_MEMBERS_SHOWN (in firing order) are listed. */
+  memberCount: number;
+  services: string[];
+  hosts: string[];
+  /** The member that fired first: the symptom nearest the cause that timing alone can name. */
+  firstToFire: string;
+  members: Array<{
+    eventId: string;
+    monitorId: string;
+    monitorName?: string;
+    service?: string;
+    hostname?: string;
+    status: string;
+    at: string;
+  }>;
+}
+
+export const GROUP_MEMBERS_SHOWN = 50;
+
 export interface EvidenceBundle {
   rcaId: string;
   role: Role;
@@ -89,6 +111,7 @@ export interface EvidenceBundle {
   events: EventEvidence[];
   metrics: MetricEvidence[];
   similar: SimilarIncident[];
+  group?: GroupEvidence;
   /** What the investigating analyst read after the prefetch, call by call: the rest of the evidence. */
   investigation?: InvestigationRead[];
   missing: Array<{ source: string; reason: string }>;
@@ -115,6 +138,7 @@ export interface BundleInputs {
   events: Array<Omit<EventEvidence, 'relevance' | 'why' | 'link'> & { id?: string }>;
   metrics: Array<Omit<MetricEvidence, 'change' | 'link'>>;
   similar: SimilarIncident[];
+  group?: GroupEvidence;
   tokenBudget: number;
 }
 
@@ -243,6 +267,7 @@ export function buildEvidenceBundle(input: BundleInputs): EvidenceBundle {
     events: rankEvents(input.events, alert, changeLinks, window.to.getTime()),
     metrics: rankMetrics(input.metrics, links),
     similar: input.similar,
+    ...(input.group ? { group: input.group } : {}),
     // No similar incident is an answer, not a gap; a failed search is a gap.
     missing: input.sources
       .filter((s) => s.status !== 'ok' && !(s.source === 'similar' && s.status === 'empty'))
@@ -280,6 +305,9 @@ export function summarizeBundle(b: EvidenceBundle): string {
       ? [`${b.namedHosts.length} hosts named in errors (${b.namedHosts.filter((h) => h.up === false).length} down)`]
       : []),
     ...(b.origins ? [`request origins from ${b.origins.recentLines} recent lines`] : []),
+    ...(b.group
+      ? [`${b.group.memberCount} alerts in group ${b.group.groupId} (${b.group.services.length} services, ${b.group.hosts.length} hosts)`]
+      : []),
   ];
   const missing = b.missing.length ? `; missing: ${b.missing.map((m) => `${m.source} (${m.reason})`).join(', ')}` : '';
   return `${parts.join(', ')}; ~${b.tokenEstimate} tokens${missing}`.slice(0, 1000);

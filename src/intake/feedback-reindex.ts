@@ -61,11 +61,10 @@ export class FeedbackReindex {
     await db.query(`UPDATE rca_feedback SET reindex_status = 'started', reindex_error = NULL WHERE id = $1`, [feedback.id]);
   }
 
-  /** Starts pending re-indexes, oldest first, and returns how many; stops while Temporal is still away. */
-  async reconcilePending(limit = 100): Promise<number> {
+  /** Starts pending re-indexes (they keep no back-off), oldest first, and returns how many; stops while Temporal is still away. */
+  async reconcilePending(): Promise<number> {
     const { rows } = await this.deps.db.query<PendingFeedback>(
-      `SELECT id::text, rca_id FROM rca_feedback WHERE reindex_status = 'pending' ORDER BY id LIMIT $1`,
-      [limit],
+      `SELECT id::text, rca_id FROM rca_feedback WHERE reindex_status = 'pending' ORDER BY id LIMIT 100`,
     );
     return startInOrder(rows, (row) => this.start(row));
   }

@@ -105,11 +105,12 @@ export class GithubIntake {
   }
 
   /** Starts due pending triages, oldest first, and returns how many (see WorkflowStarts.reconcile). */
-  async reconcilePending(limit = 100): Promise<number> {
+  async reconcilePending(ignoreBackoff = false, limit = 100): Promise<number> {
     return this.starts.reconcile(
       async (due) =>
         (await this.deps.db.query<Row>(`SELECT ${COLUMNS} FROM github_issue_events WHERE ${due} ORDER BY id LIMIT $1`, [limit])).rows,
       (row) => this.retryStart(row),
+      ignoreBackoff,
     );
   }
 

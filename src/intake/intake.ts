@@ -7,11 +7,14 @@ import { boundedKey, MAX_KEY_BYTES, storableJson, storableText } from './storabl
 import { type StartRequest, StartRejectedError, WorkflowStarts, type WorkflowStartsDeps } from './workflow-starts';
 import { type AlertSource, RETRYABLE_STATES } from '../contracts/alert';
 import { type IncidentWorkflowInput, type Transition, transitionSignal } from '../contracts/incident';
+import type { GroupSettings } from '../contracts/group';
 import type { incidentWorkflow } from '../workflows';
 
 export interface IntakeDeps extends WorkflowStartsDeps {
   accounts: AccountStore;
   taskQueue: string;
+  /** Incident-group settings new incident workflows start with; unset or a wait of 0: one RCA per alert. */
+  grouping?: GroupSettings;
 }
 
 export interface AcceptResult {
@@ -143,16 +146,17 @@ export class Intake {
     ]);
     const row = rows[0];
     if (!row) return undefined;
-    const runId = await this.starts.retryNotStarted(row, startRequestOf(row), () => this.send(row));
+    const runId = await this.starts.retryNotStarted(row, this.startRequestOf(row), () => this.send(row));
     return runId === undefined ? undefined : this.resultOf(row, runId);
   }
 
   /** Starts due pending events, oldest first, and returns how many (see WorkflowStarts.reconcile). */
-  async reconcilePending(limit = 100): Promise<number> {
+  async reconcilePending(ignoreBackoff = false, limit = 100): Promise<number> {
     return this.starts.reconcile(
       async (due) =>
         (await this.deps.db.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM webhook_events WHERE ${due} ORDER BY id LIMIT $1`, [limit])).rows,
       (row) => this.retryStart(row),
+      ignoreBackoff,
     );
   }
 
@@ -163,21 +167,32 @@ export class Intake {
 
   /** Undefined when another delivery holds the start (WorkflowStarts.retry). */
   private async retryStart(row: EventRow, timeoutMs?: number): Promise<StartedEvent | undefined> {
-    const runId = await this.starts.retry(row, startRequestOf(row), () => this.send(row), timeoutMs);
+    const runId = await this.starts.retry(row, this.startRequestOf(row), () => this.send(row), timeoutMs);
     return runId === undefined ? undefined : this.resultOf(row, runId);
   }
 
   private async start(row: EventRow, timeoutMs?: number): Promise<StartedEvent> {
-    return this.resultOf(row, await this.starts.start(row, startRequestOf(row), () => this.send(row), timeoutMs));
+    return this.resultOf(row, await this.starts.start(row, this.startRequestOf(row), () => this.send(row), timeoutMs));
   }
 
   private resultOf(row: EventRow, runId: string): StartedEvent {
     return { event_id: row.id, workflow_id: row.workflow_id, run_id: runId, status: 'started' };
   }
 
+  private startRequestOf(row: EventRow): StartRequest {
+    const { grouping } = this.deps;
+    const input: IncidentWorkflowInput = {
+      account: row.account,
+      monitorId: row.monitor_id,
+      scope: row.scope,
+      ...(grouping && grouping.waitS > 0 ? { grouping } : {}),
+    };
+    return { workflowId: row.workflow_id, searchAttributes: searchAttributesOf(row), payloads: [[input], [transitionOf(row)]] };
+  }
+
   /** Signal-with-start: the workflow ignores a signal it has seen, so sending it twice is harmless. */
   private async send(row: EventRow): Promise<string> {
-    const request = startRequestOf(row);
+    const request = this.startRequestOf(row);
     const handle = await this.deps.temporal.workflow.signalWithStart<typeof incidentWorkflow, [Transition]>('incidentWorkflow', {
       workflowId: row.workflow_id,
       taskQueue: this.deps.taskQueue,
@@ -188,11 +203,6 @@ export class Intake {
     });
     return handle.signaledRunId;
   }
-}
-
-function startRequestOf(row: EventRow): StartRequest {
-  const input: IncidentWorkflowInput = { account: row.account, monitorId: row.monitor_id, scope: row.scope };
-  return { workflowId: row.workflow_id, searchAttributes: searchAttributesOf(row), payloads: [[input], [transitionOf(row)]] };
 }
 
 function transitionOf(row: EventRow): Transition {
@@ -231,27 +241,38 @@ type SearchAttributePair = { key: typeof RayneMonitorId; value: string };
 
 /** Anything that keeps deliveries whose workflow start failed, and starts them later. */
 export interface PendingStarts {
-  reconcilePending(): Promise<number>;
+  /** Starts what is due; with ignoreBackoff, everything pending (Temporal has just come back). */
+  reconcilePending(ignoreBackoff?: boolean): Promise<number>;
 }
 
-/** Runs reconcilePending of each intake on an interval until stopped; never overlaps itself. */
-export function startReconciler(intakes: PendingStarts[], intervalMs: number, log: Logger): () => Promise<void> {
+/** A running reconciler: wake() runs a round now (after the one in progress) with every pending event due, stop() ends it. */
+export interface Reconciler {
+  wake(): void;
+  stop(): Promise<void>;
+}
+
+/** Runs reconcilePending of each intake on an interval, and when woken, until stopped; never overlaps itself. */
+export function startReconciler(intakes: PendingStarts[], intervalMs: number, log: Logger): Reconciler {
   let running: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
+  const round = (ignoreBackoff: boolean) => {
     running = running.then(() =>
       Promise.all(
         intakes.map((intake) =>
-          intake.reconcilePending().then(
+          intake.reconcilePending(ignoreBackoff).then(
             (started) => started > 0 && log.info({ started }, 'reconciler started pending events'),
             (err) => log.error({ err: (err as Error).message }, 'reconciler failed'),
           ),
         ),
       ),
     );
-  }, intervalMs);
+  };
+  const timer = setInterval(() => round(false), intervalMs);
   timer.unref();
-  return async () => {
-    clearInterval(timer);
-    await running;
+  return {
+    wake: () => round(true),
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
   };
 }

@@ -230,13 +230,20 @@ export class WorkflowStarts<R extends PendingRow> {
   /**
    * Starts due pending rows oldest first (selectDue picks them with dueCondition); returns how many
    * started. Skips the round while Temporal does not answer or has no such namespace, so an outage
-   * or a wrong TEMPORAL_NAMESPACE uses up no attempts.
+   * or a wrong TEMPORAL_NAMESPACE uses up no attempts. With ignoreBackoff (Temporal has just come
+   * back), every pending row is due: the failures that grew a row's back-off were the outage's, as
+   * each sender's retry during it was.
    */
-  async reconcile(selectDue: (dueCondition: string) => Promise<R[]>, startRow: (row: R) => Promise<unknown>): Promise<number> {
+  async reconcile(
+    selectDue: (dueCondition: string) => Promise<R[]>,
+    startRow: (row: R) => Promise<unknown>,
+    ignoreBackoff = false,
+  ): Promise<number> {
     const { temporal, temporalTimeoutMs, maxStartAttempts } = this.deps;
     if ((await temporalState(temporal, temporalTimeoutMs)).state !== 'ok') return 0;
-    const due = `status = 'pending_start' AND (last_attempt_at IS NULL
+    const backedOff = `(last_attempt_at IS NULL
       OR last_attempt_at < now() - make_interval(secs => least(${MAX_BACKOFF_SECONDS}, power(2, greatest(start_attempts - 1, 0)))))`;
+    const due = `status = 'pending_start'${ignoreBackoff ? '' : ` AND ${backedOff}`}`;
     return startInOrder(await selectDue(due), async (row) => {
       try {
         return await startRow(row);

@@ -54,12 +54,18 @@ const FlappingSettings = z.strictObject({
     .default(30),
 });
 
+// Credentials in a URL end up in error text (Node's fetch quotes the URL it refuses), so a new one
+// must not carry any. Only new input is held to it: a stored setting from before still loads.
+const NoCredentials = HttpUrl.refine((url) => !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url), {
+  message: 'must not carry credentials (user:password@); forward signs with signing_secret, and a token belongs in the path',
+});
+
 /** What POST /v1/webhooks/config accepts: any subset of sections; a section given replaces the stored one. */
 export const ProcessorConfigInput = z.strictObject({
   account: z.string().min(1).optional(),
-  notify: NotifySettings.optional(),
-  forward: ForwardSettings.optional(),
-  slack: SlackSettings.optional(),
+  notify: NotifySettings.extend({ urls: z.array(NoCredentials).max(20).default([]) }).optional(),
+  forward: ForwardSettings.extend({ urls: z.array(NoCredentials).max(20).default([]) }).optional(),
+  slack: SlackSettings.extend({ webhook_url: NoCredentials.optional() }).optional(),
   downtime: DowntimeSettings.optional(),
   tier1: Tier1Settings.optional(),
   flapping: FlappingSettings.optional(),

@@ -179,22 +179,28 @@ export class RcaStore {
     );
   }
 
-  /** Whether an OK transition of the run's incident arrived after the run's alert. */
+  /**
+   * Whether an OK transition of the run's incident arrived after the run's alert; for a group's RCA,
+   * whether the group resolved (every member recovered), since one recovery does not end the outage.
+   */
   async incidentRecovered(rcaId: string): Promise<boolean> {
     const { rows } = await this.db.query(
-      `SELECT EXISTS (SELECT 1 FROM rca_runs r JOIN webhook_events e ON e.id = r.event_id
+      `SELECT CASE WHEN EXISTS (SELECT 1 FROM incident_group_rcas WHERE rca_id = $1)
+        THEN EXISTS (SELECT 1 FROM incident_group_rcas gr JOIN incident_groups g ON g.id = gr.group_id WHERE gr.rca_id = $1 AND g.status = 'resolved')
+        ELSE EXISTS (SELECT 1 FROM rca_runs r JOIN webhook_events e ON e.id = r.event_id
          JOIN webhook_events later ON later.workflow_id = e.workflow_id AND later.id > e.id AND later.alert_status = 'OK'
-        WHERE r.id = $1) AS recovered`,
+        WHERE r.id = $1) END AS recovered`,
       [rcaId],
     );
     return rows[0].recovered;
   }
 
-  /** The incident's RCAs with a published notebook not marked resolved yet. */
+  /** The incident's own RCAs with a published notebook not marked resolved yet (a group's RCAs resolve with their group). */
   async unresolvedNotebooks(incidentWorkflowId: string): Promise<string[]> {
     const { rows } = await this.db.query(
       `SELECT rep.rca_id FROM rca_reports rep JOIN webhook_events e ON e.id = rep.event_id
-        WHERE e.workflow_id = $1 AND rep.notebook_id IS NOT NULL AND rep.resolved_at IS NULL ORDER BY rep.rca_id`,
+        WHERE e.workflow_id = $1 AND rep.notebook_id IS NOT NULL AND rep.resolved_at IS NULL
+          AND NOT EXISTS (SELECT 1 FROM incident_group_rcas gr WHERE gr.rca_id = rep.rca_id) ORDER BY rep.rca_id`,
       [incidentWorkflowId],
     );
     return rows.map((r) => r.rca_id);

@@ -2,8 +2,10 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  getExternalWorkflowHandle,
   log,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -18,6 +20,7 @@ import { applyTransition, initialState } from './incident-state';
 import { selectProcessors } from './processor-selection';
 import { rcaWorkflow } from './rca-workflow';
 import { RayneAlertStatus } from '../contracts/search-attributes';
+import { type GroupJoin, type GroupSettings, memberRecoveredSignal } from '../contracts/group';
 import {
   type IncidentState,
   type IncidentWorkflowInput,
@@ -89,6 +92,34 @@ async function resolveNotebooks(): Promise<void> {
   }
 }
 
+/** The group member an episode is: one per episode, so an escalation joins as the same member. */
+const memberKeyOf = (state: IncidentState) => `${workflowInfo().workflowId}#${state.episode}`;
+
+/** Joins the episode's alert to its incident group; the group decides when its one RCA starts. */
+async function joinGroup(state: IncidentState, t: Transition, settings: GroupSettings): Promise<GroupJoin> {
+  return store.joinGroup(
+    {
+      memberKey: memberKeyOf(state),
+      eventId: t.eventId,
+      account: state.account,
+      monitorId: t.monitorId,
+      monitorName: t.monitorName,
+      service: t.service,
+      hostname: t.hostname,
+      status: t.status,
+      alertedAt: t.receivedAt,
+    },
+    settings,
+  );
+}
+
+/** Tells the group this member recovered; a group that is gone (terminated) is logged, not fatal. */
+async function leaveGroup(group: GroupJoin, memberKey: string): Promise<void> {
+  await getExternalWorkflowHandle(group.workflowId)
+    .signal(memberRecoveredSignal, memberKey)
+    .catch((err) => log.warn('group not told of a recovery', { groupId: group.groupId, error: failureReason(err) }));
+}
+
 // Keep history bounded for monitors that flap for weeks.
 const CONTINUE_AS_NEW_AFTER = 500;
 const SEEN_IDS_KEPT = 200;
@@ -100,6 +131,9 @@ const SEEN_IDS_KEPT = 200;
  */
 export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<IncidentState> {
   let state = input.state ?? initialState(input);
+  // Incidents started before incident groups (or with RAYNE_GROUP_WAIT_S=0) start one RCA per alert.
+  const grouping = input.grouping && input.grouping.waitS > 0 && patched('incident-groups') ? input.grouping : undefined;
+  let group = input.group;
   const seen = new Set(input.seenEventIds ?? []);
   const queue: Transition[] = [];
   const processed: ProcessedTransition[] = [];
@@ -119,19 +153,24 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       const { state: next, decision } = applyTransition(state, t);
       state = next;
       upsertSearchAttributes([{ key: RayneAlertStatus, value: t.status }]);
-      const [tier1, rcaId] = await Promise.all([
+      const joining = grouping && decision.startRca;
+      const [tier1, rcaId, joined] = await Promise.all([
         runTier1(t.eventId, decision),
-        decision.startRca ? startRca(t.eventId) : undefined,
+        decision.startRca && !grouping ? startRca(t.eventId) : undefined,
+        joining ? joinGroup(state, t, grouping) : undefined,
         decision.closesIncident ? resolveNotebooks() : undefined,
+        decision.closesIncident && group ? leaveGroup(group, memberKeyOf(state)) : undefined,
       ]);
-      const record: TransitionRecord = { ...decision, tier1, ...(rcaId ? { rcaId } : {}) };
+      if (joined) group = joined;
+      if (decision.closesIncident) group = undefined;
+      const record: TransitionRecord = { ...decision, tier1, ...(rcaId ? { rcaId } : {}), ...(joined ? { groupId: joined.groupId } : {}) };
       await store.recordTransition(t.eventId, record);
       processed.push({ ...record, eventId: t.eventId, receivedAt: t.receivedAt });
     }
     if (!state.open) break;
     if (processed.length >= CONTINUE_AS_NEW_AFTER) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof incidentWorkflow>({ ...input, state, seenEventIds: [...seen].slice(-SEEN_IDS_KEPT) });
+      await continueAsNew<typeof incidentWorkflow>({ ...input, state, group, seenEventIds: [...seen].slice(-SEEN_IDS_KEPT) });
     }
   }
   await condition(allHandlersFinished);

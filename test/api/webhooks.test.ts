@@ -147,7 +147,8 @@ describe('POST /v1/webhooks/receive', () => {
     expect(stats.by_alert_status.Alert).toBeGreaterThan(0);
     expect((await api.app.request('/health')).status).toBe(200);
     const ready = await api.app.request('/ready');
-    expect((await ready.json()) as any).toEqual({ status: 'ready', checks: { postgres: 'ok', temporal: 'ok' } });
+    const ok = { state: 'ok', checked_at: expect.any(String) };
+    expect((await ready.json()) as any).toEqual({ status: 'ready', checks: { postgres: ok, temporal: ok } });
   });
 });
 

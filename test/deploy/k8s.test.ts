@@ -1,6 +1,8 @@
 import { CONFIG_VARIABLES, loadConfig } from '../../src/config';
+import { READY_WAIT_MS } from '../../src/api/readiness';
 import {
   cliCommands,
+  commentAbove,
   parseDockerfile,
   podContainers,
   podSpec,
@@ -154,6 +156,27 @@ describe('k8s manifests', () => {
     const probes = ['startupProbe', 'livenessProbe', 'readinessProbe'].map((p) => container[p]?.httpGet);
     expect(probes.map((p) => resolvePort(container, p?.port))).toEqual([port, port, port]);
     expect(probes.map((p) => p.path)).toEqual(['/health', '/health', '/ready']);
+  });
+
+  it('probe API readiness as the README describes /ready: ready without Temporal, and given longer than /ready takes', () => {
+    const probe = runs('api').container.readinessProbe;
+    expect(probe.timeoutSeconds * 1000).toBeGreaterThan(READY_WAIT_MS);
+    expect(probe.timeoutSeconds).toBeLessThan(probe.periodSeconds);
+    const readme = readRepoFile('README.md')
+      .split('\n')
+      .find((line) => line.startsWith('|') && line.includes('`/ready`'));
+    const comment = commentAbove('k8s/api.yaml', 'Deployment', 'rayne-api', [
+      'spec',
+      'template',
+      'spec',
+      'containers',
+      0,
+      'readinessProbe',
+    ]);
+    for (const promise of [readme, comment]) {
+      expect(promise).toMatch(/503 (only while|without) Postgres/);
+      expect(promise).toMatch(/200 `degraded` while Temporal is away/);
+    }
   });
 
   it('probe the worker on the metrics port it serves', () => {

@@ -39,7 +39,8 @@ describe('rayne dev', () => {
       RAYNE_TEMPORAL_PORT: await freePort(),
       RAYNE_TEMPORAL_UI_PORT: await freePort(),
     };
-    const env = { RAYNE_HOME: home, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) };
+    // A short settling wait: the alert's incident group starts its RCA well within the test's wait.
+    const env = { RAYNE_HOME: home, RAYNE_GROUP_WAIT_S: '2', ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) };
     const api = `http://127.0.0.1:${ports.PORT}`;
 
     const first = await startDev(env);
@@ -134,6 +135,7 @@ describe('rayne dev', () => {
         DATABASE_URL: database.url,
         TEMPORAL_ADDRESS: temporalAddress(),
         TEMPORAL_TASK_QUEUE: `dev-sandbox-${port}`,
+        RAYNE_GROUP_WAIT_S: '2',
       },
       ['--sandbox'],
     );

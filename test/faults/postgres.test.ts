@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { createPool } from '../../src/db/pool';
 import { startOwnPostgres, type OwnPostgres } from '../support/postgres-process';
-import { createTestApi, postJson, testConfig, type TestApi } from '../support/harness';
+import { createTestApi, eventually, postJson, testConfig, type TestApi } from '../support/harness';
 
 const DB_TIMEOUT_MS = 1000;
 const REQUEST_TIMEOUT_MS = 4000;
@@ -51,16 +51,24 @@ describe('Postgres frozen or down', () => {
   const events = () => api.app.request('/v1/webhooks/events');
   const rcas = () => api.app.request('/v1/rca');
   const ready = () => api.app.request('/ready');
+  // /ready answers from background checks: a change shows once a check has seen it.
+  const readySees = (state: string) =>
+    eventually(async () => ((await (await ready()).json()) as any).checks.postgres.state === state, 10_000);
 
   it('answers 503 with Retry-After within the deadline while Postgres is frozen, and loses nothing once it thaws', async () => {
+    await readySees('ok');
     const before = alert();
     expect((await postJson(api.app, '/v1/webhooks/receive', before)).status).toBe(202);
     const during = alert();
     postgres.signal('SIGSTOP');
     try {
+      await readySees('unavailable');
       expect(JSON.parse(await expectUnavailable('ready_frozen', ready))).toEqual({
         status: 'not_ready',
-        checks: { postgres: 'unavailable', temporal: 'ok' },
+        checks: {
+          postgres: { state: 'unavailable', checked_at: expect.any(String) },
+          temporal: { state: 'ok', checked_at: expect.any(String) },
+        },
       });
       await expectUnavailable('events_frozen', events);
       await expectUnavailable('rca_frozen', rcas);
@@ -88,9 +96,10 @@ describe('Postgres frozen or down', () => {
     const during = alert();
     await postgres.stop();
     try {
+      await readySees('unavailable');
       expect(JSON.parse(await expectUnavailable('ready_down', ready))).toMatchObject({
         status: 'not_ready',
-        checks: { postgres: 'unavailable' },
+        checks: { postgres: { state: 'unavailable' } },
       });
       await expectUnavailable('events_down', events);
       await expectUnavailable('webhook_down', webhook(during));
@@ -98,6 +107,7 @@ describe('Postgres frozen or down', () => {
       await postgres.restart();
     }
     expect((await postJson(api.app, '/v1/webhooks/receive', during)).status).toBe(202);
+    await readySees('ok');
     expect((await ready()).status).toBe(200);
     const listed = (await (await events()).json()) as { events: unknown[] };
     expect(listed.events).toHaveLength(3);

@@ -50,6 +50,15 @@ function dripBytes(text: string, intervalMs: number) {
   };
 }
 
+const slowWebhookBody = JSON.stringify({
+  monitor_id: 1,
+  alert_status: 'Alert',
+  alert_id: 1,
+  transition_id: 'slow',
+  filler: 'x'.repeat(200),
+});
+const slowWebhookHeaders = `POST /v1/webhooks/receive HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${slowWebhookBody.length}\r\n\r\n`;
+
 describe('slow clients', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let api: RunningApi;
@@ -90,16 +99,42 @@ describe('slow clients', () => {
   });
 
   it('answers 408 to a webhook body sent a byte at a time within the request timeout, and stores nothing', async () => {
-    const body = JSON.stringify({ monitor_id: 1, alert_status: 'Alert', alert_id: 1, transition_id: 'slow', filler: 'x'.repeat(200) });
-    const request = `POST /v1/webhooks/receive HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
     const outcome = await slowClient(port, (socket, sent) => {
-      socket.write(request, () => sent(request.length));
-      dripBytes(body, 50)(socket, sent);
+      socket.write(slowWebhookHeaders, () => sent(slowWebhookHeaders.length));
+      dripBytes(slowWebhookBody, 50)(socket, sent);
     });
     observed.slow_body = outcome.closedAfterMs;
     expect(outcome.response).toMatch(/^HTTP\/1\.1 408/);
-    expect(outcome.bytesSent).toBeLessThan(request.length + body.length);
+    expect(outcome.bytesSent).toBeLessThan(slowWebhookHeaders.length + slowWebhookBody.length);
     expect(outcome.closedAfterMs).toBeLessThan(REQUEST_TIMEOUT_MS + SLACK_MS);
+    expect((await database.db.query('SELECT count(*)::int AS n FROM webhook_events')).rows[0].n).toBe(0);
+  });
+
+  it('answers 408, logged at info, to a body still arriving when the request deadline passes first', async () => {
+    const lines: Array<{ level: number; msg: string }> = [];
+    const log = createLogger('info', 'test', { write: (line: string) => lines.push(JSON.parse(line)) });
+    const deadlinePort = await freePort();
+    // Node's own bound on the whole request is far off, so the API's deadline is what the trickle meets.
+    const config = testConfig({
+      PORT: String(deadlinePort),
+      HOST: '127.0.0.1',
+      RAYNE_REQUEST_TIMEOUT_MS: '1500',
+      RAYNE_HTTP_REQUEST_TIMEOUT_MS: String(GIVE_UP_MS * 2),
+    });
+    const patient = await startApiServer(config, database.url, temporalAddress(), log);
+    try {
+      const outcome = await slowClient(deadlinePort, (socket, sent) => {
+        socket.write(slowWebhookHeaders, () => sent(slowWebhookHeaders.length));
+        dripBytes(slowWebhookBody, 50)(socket, sent);
+      });
+      observed.slow_body_deadline = outcome.closedAfterMs;
+      expect(outcome.response).toMatch(/^HTTP\/1\.1 408/);
+      expect(outcome.response).toContain('"code":"REQUEST_TIMEOUT"');
+    } finally {
+      await patient.stop();
+    }
+    expect(lines.filter((l) => l.level >= 50)).toEqual([]);
+    expect(lines).toContainEqual(expect.objectContaining({ level: 30, msg: expect.stringMatching(/body did not arrive in time/) }));
     expect((await database.db.query('SELECT count(*)::int AS n FROM webhook_events')).rows[0].n).toBe(0);
   });
 

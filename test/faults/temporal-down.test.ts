@@ -64,11 +64,11 @@ describe('rerun and feedback while Temporal is down', () => {
       server = await startTemporalDevServer({ home: config.home, port, uiPort: await freePort(), namespace: 'default' });
       // A fresh server, as `rayne migrate` leaves one: re-runs are found by the same search attributes as the first run.
       await ensureSearchAttributes({ address: `127.0.0.1:${port}`, namespace: 'default' });
-      const stopReconciler = startReconciler([api.runtime.feedbackReindex], 200, createLogger('silent'));
+      const reconciler = startReconciler([api.runtime.feedbackReindex], 200, createLogger('silent'));
       try {
         await eventually(async () => (await reindexStatus()) === 'started', 30_000);
       } finally {
-        await stopReconciler();
+        await reconciler.stop();
       }
       const reindex = await api.runtime.temporal.workflow.getHandle(`rca-feedback/${rcaId}/${feedbackId}`).describe();
       expect(reindex.type).toBe('reindexRcaWorkflow');

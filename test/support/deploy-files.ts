@@ -1,7 +1,7 @@
 /** Readers for the deployment files (Dockerfile, .dockerignore, docker-compose.yaml, k8s/), for test/deploy. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parse, parseAllDocuments } from 'yaml';
+import { isMap, isScalar, parse, parseAllDocuments } from 'yaml';
 import { buildCli } from '../../src/cli/main';
 
 export const repoRoot = path.resolve(__dirname, '../..');
@@ -227,6 +227,14 @@ export function readManifests(): Manifest[] {
     .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
     .sort()
     .flatMap((f) => readYamlDocuments(`k8s/${f}`).map((doc) => ({ ...doc, file: `k8s/${f}` }) as Manifest));
+}
+
+/** The comment above a key of a k8s/ object (path ends at the key), as one line; '' when none. */
+export function commentAbove(file: string, kind: string, name: string, keyPath: Array<string | number>): string {
+  const doc = parseAllDocuments(readRepoFile(file)).find((d) => d.get('kind') === kind && d.getIn(['metadata', 'name']) === name);
+  const parent = doc?.getIn(keyPath.slice(0, -1), true);
+  const pair = isMap(parent) ? parent.items.find((p) => isScalar(p.key) && p.key.value === keyPath.at(-1)) : undefined;
+  return ((pair?.key as { commentBefore?: string } | undefined)?.commentBefore ?? '').replace(/\s+/g, ' ').trim();
 }
 
 /** A workload's pod template spec (Deployment, StatefulSet, Job). */

@@ -29,7 +29,7 @@ const config = mergeProcessorConfig(
   defaultProcessorConfig(),
   ProcessorConfigInput.parse({
     notify: { urls: ['http://notify.local/a'] },
-    forward: { urls: ['https://user:pw@forward.local/in?token=t'], statuses: ['Alert', 'OK'] },
+    forward: { urls: ['https://forward.local/in?token=t'], statuses: ['Alert', 'OK'] },
     slack: { webhook_url: 'https://hooks.slack.com/services/T/B/secret' },
     downtime: { enabled: true },
   }),
@@ -80,12 +80,26 @@ describe('processor settings', () => {
   it('never shows secrets and identifies URL targets by hash', () => {
     const shown = JSON.stringify(viewProcessorConfig(config));
     expect(shown).not.toContain('/B/secret');
-    expect(shown).not.toContain('pw@');
     expect(shown).not.toContain('token=t');
     const forward = enabledTargets(config).find((t) => t.processor === 'forward')!;
     expect(forward.target).toMatch(/^[0-9a-f]{16}$/);
     expect(forward.label).toBe('https://forward.local/in?…');
     expect(redactUrl('http://a.local:8080/x#frag')).toBe('http://a.local:8080/x');
+  });
+
+  it('refuses a new URL that carries credentials, naming the field, in every section that takes URLs', () => {
+    for (const [section, body] of [
+      ['notify', { notify: { urls: ['https://ok.local/a', 'http://user:PASS@notify.local/a'] } }],
+      ['forward', { forward: { urls: ['https://user@forward.local/in'] } }],
+      ['slack', { slack: { webhook_url: 'https://:PASS@hooks.slack.local/x' } }],
+    ] as const) {
+      const parsed = ProcessorConfigInput.safeParse(body);
+      expect(parsed.success).toBe(false);
+      expect(parsed.error!.issues[0]!.path[0]).toBe(section);
+      expect(parsed.error!.issues[0]!.message).toContain('credentials');
+    }
+    // An @ in the path or query is not a credential.
+    expect(ProcessorConfigInput.safeParse({ notify: { urls: ['https://notify.local/to/ops@example.com?cc=a@b'] } }).success).toBe(true);
   });
 
   it("takes credentials and tokens out of the URLs an error quotes, as Node's fetch quotes them", async () => {

@@ -238,4 +238,19 @@ describe('tier-1 processors', () => {
     expect(failed.error).toMatch(/create downtime for account "default" failed with 403/);
     expect(sandbox.data.downtimes.size).toBe(1);
   });
+
+  it('settles a downtime failed, with the reason, when the check for an earlier attempt fails, and the event page shows it', async () => {
+    // The account and downtime settings are the previous test's. A create that fails with a 500 may
+    // still have taken effect, so the retry first lists downtimes; that list is refused for good.
+    sandbox.failNext({ method: 'POST', path: '/api/v2/downtime' }, { status: 500 });
+    sandbox.failNext({ method: 'GET', path: '/api/v2/downtime' }, { status: 403 });
+    const recovered = await send(alertFor(monitorSeq++)('OK'));
+    const run = (await eventView(recovered.eventId)).processor_runs.find((r: any) => r.processor === 'downtime');
+    expect(run).toMatchObject({ status: 'failed', attempts: 2 });
+    expect(run.error).toMatch(
+      /^could not check whether an earlier attempt took effect: Datadog list downtimes for account "default" failed with 403/,
+    );
+    const page = await (await api.app.request(`/incidents/${recovered.eventId}`)).text();
+    expect(page).toMatch(/<tr data-testid="processor-run"><td>downtime<\/td><td>[^<]*<\/td><td>failed<\/td>/);
+  });
 });

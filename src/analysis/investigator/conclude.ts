@@ -5,6 +5,7 @@ import { contentWords, entitiesIn } from './entities';
 import { changeOf, metricKindOf, OWN_KINDS, reasonIn } from './knowledge';
 import { clip, hhmm, isFailing, type Readings, type SeenEvent, type SeenLine } from './observations';
 import { type ChainNode, chainOf, isNewOrBursting, ownLines, type PolicyContext } from './policy';
+import { topTalker } from './talker';
 import { ownTrouble, seriesAnomaly, type Trouble, troubleOf } from './trouble';
 
 /**
@@ -37,6 +38,8 @@ export interface Candidate {
   rollout?: SeenEvent;
   /** Who sent the extra demand, for a traffic candidate. */
   origin?: string;
+  /** What the component's new lines name most around the onset: the client, job or key behind it. */
+  talker?: string;
 }
 
 /** What the calibration reads of an answer: the features its confidence is estimated from. */
@@ -259,7 +262,8 @@ function describe(c: Omit<Candidate, 'statement' | 'culprit' | 'score'>, alertSe
     };
   }
   if (c.origin) return { culprit: c.origin, statement: `Demand on ${c.node.name} rose, led by ${c.origin}: ${lead.claim}.` };
-  return { culprit: c.node.name, statement: `${c.node.name}: ${lead.mechanism} — ${lead.claim}${reach}.` };
+  const driver = c.talker ? ` Its new lines name ${c.talker} most.` : '';
+  return { culprit: c.node.name, statement: `${c.node.name}: ${lead.mechanism} — ${lead.claim}${reach}.${driver}` };
 }
 
 /** The origin whose share grew most just before the alert. */
@@ -317,10 +321,12 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
   const candidates: Candidate[] = [];
   // Read once: which words are too widespread to tie any change to any trouble.
   const common = widespreadWords(readings);
+  const named = new Set([...chain.map((n) => n.name.toLowerCase()), service.toLowerCase()]);
   const add = (c: Omit<Candidate, 'statement' | 'culprit' | 'score'>) => {
     const explaining = c.change ? undefined : explainingChange(c, readings, service, common);
     const change = c.change ?? explaining?.event;
-    const full = { ...c, change, rollout: explaining?.rollout, relatedBy: explaining?.by };
+    const talker = c.own && !change ? topTalker(ownLines(c.node, readings.lines), readings.lines, c.onset, named) : undefined;
+    const full = { ...c, change, rollout: explaining?.rollout, relatedBy: explaining?.by, talker };
     if (change) {
       const kind = changeOf(`${change.title}\n${change.text}`)!;
       full.category = kind.category === 'trigger' ? c.category : kind.category;

@@ -1,0 +1,43 @@
+import { activityInfo, Context, log } from '@temporalio/activity';
+import type { Db } from '../db/pool';
+import { type GroupJoin, type GroupMember, type GroupSettings, type GroupWorkflowInput, memberJoinedSignal } from '../contracts/group';
+import { RayneAccount, RayneGroupId } from '../contracts/search-attributes';
+import { GroupStore } from '../groups/store';
+
+export const createGroupActivities = ({ db }: { db: Db }) => {
+  const groups = new GroupStore(db);
+  return {
+    /**
+     * Puts the member in its group (Postgres decides which, under the account's lock), then
+     * signals the group's workflow, starting it for a new group. A retry finds the same group and
+     * signals again; the group workflow ignores a member it has.
+     */
+    async joinGroup(member: GroupMember, settings: GroupSettings): Promise<GroupJoin> {
+      const { groupId, workflowId, created, capped } = await groups.join(member, settings);
+      if (capped) log.warn('a matching group is full or past its lifetime; the alert starts a new group', { groupId, ...settings });
+      const input: GroupWorkflowInput = { groupId, account: member.account, settings };
+      await Context.current().client.workflow.signalWithStart('groupWorkflow', {
+        workflowId,
+        taskQueue: activityInfo().taskQueue,
+        args: [input],
+        signal: memberJoinedSignal,
+        signalArgs: [member],
+        typedSearchAttributes: [
+          { key: RayneGroupId, value: groupId },
+          { key: RayneAccount, value: member.account },
+        ],
+      });
+      if (created) log.info('incident group started', { groupId, account: member.account });
+      return { groupId, workflowId };
+    },
+
+    /** Resolves the group when it has exactly the members its workflow saw (see GroupStore.resolve). */
+    async resolveGroup(groupId: string, membersSeen: number): Promise<boolean> {
+      return groups.resolve(groupId, membersSeen);
+    },
+
+    async recordGroupRca(groupId: string, rcaId: string): Promise<void> {
+      await groups.recordRca(groupId, rcaId);
+    },
+  };
+};

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { GroupStore } from '../groups/store';
+import type { ApiDeps } from './deps';
+import { requireApiToken } from './auth';
+import { ApiError } from './errors';
+import { type ApiRoutes, BAD_REQUEST, json, openApiApp, problem, routesOf, security, UNAUTHORIZED } from './openapi';
+import { storableText } from './request';
+
+const GroupIdParam = z.object({
+  id: z
+    .string()
+    .regex(/^[0-9a-f]{16}$/, 'a group id is 16 hex digits')
+    .meta({ description: 'the group id (16 hex digits); its workflow is group/{id}', example: '3f2a9c0b1d4e5f60' }),
+});
+const GroupFilters = z.object({
+  account: storableText().optional(),
+  status: z.enum(['open', 'resolved']).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+const Nullable = z.string().nullable();
+const Timestamp = z.string().meta({ format: 'date-time' });
+const GroupSummary = z
+  .looseObject({
+    id: z.string(),
+    account: z.string(),
+    workflow_id: z.string(),
+    status: z.enum(['open', 'resolved']),
+    member_count: z.number().int(),
+    opened_at: Timestamp,
+    resolved_at: Timestamp.nullable(),
+    services: z.array(z.string()),
+    hosts: z.array(z.string()),
+    rca_ids: z.array(z.string()),
+  })
+  .meta({ id: 'IncidentGroupSummary' });
+const Group = GroupSummary.extend({
+  members: z.array(
+    z.looseObject({
+      member_key: z.string(),
+      event_id: z.string(),
+      monitor_id: z.string(),
+      monitor_name: Nullable,
+      service: Nullable,
+      hostname: Nullable,
+      status: z.string(),
+      alerted_at: Timestamp,
+      joined_at: Timestamp,
+      recovered: z.boolean(),
+    }),
+  ),
+  rcas: z.array(
+    z.looseObject({
+      rca_id: z.string(),
+      status: Nullable,
+      phase: Nullable,
+      root_cause: Nullable,
+      verdict: Nullable,
+      notebook_url: Nullable,
+    }),
+  ),
+}).meta({ id: 'IncidentGroup' });
+
+const route = routesOf('Groups', security.apiToken);
+const listGroups = route({
+  method: 'get',
+  path: '/',
+  summary: 'List incident groups',
+  description: 'Newest first. A group is the alerts of one outage (one account, a shared host or service), investigated by one RCA.',
+  request: { query: GroupFilters },
+  responses: { 200: json(z.object({ groups: z.array(GroupSummary) }), 'the groups'), 400: BAD_REQUEST, 401: UNAUTHORIZED },
+});
+const getGroup = route({
+  method: 'get',
+  path: '/{id}',
+  summary: 'Show an incident group',
+  description: 'Its members in firing order (each with whether its incident recovered) and its RCAs.',
+  request: { params: GroupIdParam },
+  responses: { 200: json(Group, 'the group'), 400: BAD_REQUEST, 401: UNAUTHORIZED, 404: problem('no group with that id') },
+});
+
+export const groupRoutes = ({ db, auth }: ApiDeps): ApiRoutes => {
+  const groups = new GroupStore(db);
+  const app = openApiApp();
+  app.use(requireApiToken(auth));
+  return app
+    .openapi(listGroups, async (c) => c.json({ groups: await groups.list(c.req.valid('query')) }, 200))
+    .openapi(getGroup, async (c) => {
+      const { id } = c.req.valid('param');
+      const group = await groups.find(id);
+      if (!group) throw new ApiError('NOT_FOUND', `no group ${id}`);
+      return c.json(group, 200);
+    });
+};

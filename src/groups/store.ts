@@ -1,0 +1,191 @@
+import crypto from 'node:crypto';
+import type { GroupJoin, GroupMember, GroupSettings } from '../contracts/group';
+import { type Db, inTransaction } from '../db/pool';
+import { type GroupEvidence, GROUP_MEMBERS_SHOWN } from '../evidence/bundle';
+
+interface MemberRow {
+  member_key: string;
+  event_id: string;
+  monitor_id: string;
+  monitor_name: string | null;
+  service: string | null;
+  hostname: string | null;
+  status: string;
+  alerted_at: Date;
+  joined_at: Date;
+  recovered: boolean;
+}
+
+/** What a join decided: the group, and whether a matching group was passed over because it was full. */
+export interface JoinOutcome extends GroupJoin {
+  created: boolean;
+  /** A group this member matched was at its maximum size (or past its lifetime), so a new one started. */
+  capped: boolean;
+}
+
+export interface GroupFilter {
+  account?: string;
+  status?: 'open' | 'resolved';
+  limit: number;
+}
+
+/** One member as the API shows it; recovered when its incident had an OK after the member's alert. */
+const MEMBER_COLUMNS = `m.member_key, m.event_id::text, m.monitor_id, m.monitor_name, m.service, m.hostname, m.status, m.alerted_at, m.joined_at,
+  EXISTS (SELECT 1 FROM webhook_events e JOIN webhook_events ok ON ok.workflow_id = e.workflow_id AND ok.id > e.id AND ok.alert_status = 'OK'
+           WHERE e.id = m.event_id) AS recovered`;
+
+const GROUP_COLUMNS = `g.id, g.account, g.workflow_id, g.status, g.member_count, g.opened_at, g.resolved_at,
+  (SELECT coalesce(array_agg(DISTINCT m.service ORDER BY m.service), '{}') FROM incident_group_members m WHERE m.group_id = g.id AND m.service IS NOT NULL) AS services,
+  (SELECT coalesce(array_agg(DISTINCT m.hostname ORDER BY m.hostname), '{}') FROM incident_group_members m WHERE m.group_id = g.id AND m.hostname IS NOT NULL) AS hosts,
+  (SELECT coalesce(array_agg(r.rca_id ORDER BY r.created_at, r.rca_id), '{}') FROM incident_group_rcas r WHERE r.group_id = g.id) AS rca_ids`;
+
+/**
+ * Incident groups in Postgres: incident_groups, their members and their RCAs. Joins and
+ * resolutions of one account hold one advisory lock, so a member never joins a group that is
+ * resolving, and two alerts of one outage arriving together find the same group.
+ */
+export class GroupStore {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * The group the member belongs to: the one it already joined (a retry), else the oldest open
+   * group of its account, younger than the lifetime, sharing its host or service, with room; else
+   * a new one. A member with neither host nor service matches nothing, so it starts its own group.
+   */
+  async join(member: GroupMember, settings: GroupSettings): Promise<JoinOutcome> {
+    return inTransaction(this.db, async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`incident-groups/${member.account}`]);
+      const {
+        rows: [already],
+      } = await tx.query<GroupJoin>(
+        `SELECT g.id AS "groupId", g.workflow_id AS "workflowId" FROM incident_group_members m JOIN incident_groups g ON g.id = m.group_id
+          WHERE m.member_key = $1`,
+        [member.memberKey],
+      );
+      if (already) return { ...already, created: false, capped: false };
+
+      const { rows: matching } = await tx.query<GroupJoin & { full: boolean }>(
+        `SELECT g.id AS "groupId", g.workflow_id AS "workflowId",
+                (g.member_count >= $4 OR g.opened_at <= now() - make_interval(secs => $5)) AS full
+           FROM incident_groups g
+          WHERE g.account = $1 AND g.status = 'open'
+            AND EXISTS (SELECT 1 FROM incident_group_members m WHERE m.group_id = g.id AND (m.hostname = $2 OR m.service = $3))
+          ORDER BY g.opened_at, g.id`,
+        [member.account, member.hostname ?? null, member.service ?? null, settings.maxMembers, settings.lifetimeS],
+      );
+      const open = matching.find((g) => !g.full);
+      const group = open ?? (await this.create(tx, member.account));
+      await tx.query(
+        `INSERT INTO incident_group_members (group_id, member_key, event_id, monitor_id, monitor_name, service, hostname, status, alerted_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [
+          group.groupId,
+          member.memberKey,
+          member.eventId,
+          member.monitorId,
+          member.monitorName ?? null,
+          member.service ?? null,
+          member.hostname ?? null,
+          member.status,
+          member.alertedAt,
+        ],
+      );
+      await tx.query('UPDATE incident_groups SET member_count = member_count + 1 WHERE id = $1', [group.groupId]);
+      return { groupId: group.groupId, workflowId: group.workflowId, created: !open, capped: !open && matching.length > 0 };
+    });
+  }
+
+  private async create(tx: Pick<Db, 'query'>, account: string): Promise<GroupJoin> {
+    // Random, not a sequence: group workflow ids must not collide across databases sharing one Temporal.
+    const groupId = crypto.randomBytes(8).toString('hex');
+    const workflowId = `group/${groupId}`;
+    await tx.query('INSERT INTO incident_groups (id, account, workflow_id) VALUES ($1, $2, $3)', [groupId, account, workflowId]);
+    return { groupId, workflowId };
+  }
+
+  /**
+   * Resolves the group if it has exactly the members its workflow has seen; false when a member
+   * joined that the workflow has not heard of yet (its signal is on the way), so it must wait.
+   */
+  async resolve(groupId: string, membersSeen: number): Promise<boolean> {
+    return inTransaction(this.db, async (tx) => {
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtext('incident-groups/' || (SELECT account FROM incident_groups WHERE id = $1)))`, [
+        groupId,
+      ]);
+      const { rows } = await tx.query(
+        `UPDATE incident_groups SET status = 'resolved', resolved_at = coalesce(resolved_at, now())
+          WHERE id = $1 AND member_count = $2 RETURNING id`,
+        [groupId, membersSeen],
+      );
+      return rows.length > 0;
+    });
+  }
+
+  /** Records an RCA of the group before it starts, so its evidence step finds the members. */
+  async recordRca(groupId: string, rcaId: string): Promise<void> {
+    await this.db.query('INSERT INTO incident_group_rcas (rca_id, group_id) VALUES ($1, $2) ON CONFLICT (rca_id) DO NOTHING', [
+      rcaId,
+      groupId,
+    ]);
+  }
+
+  /** The group an RCA investigates as evidence (its members in firing order, bounded); undefined for a single-alert RCA. */
+  async evidenceFor(rcaId: string): Promise<GroupEvidence | undefined> {
+    const {
+      rows: [group],
+    } = await this.db.query<{ id: string }>('SELECT group_id AS id FROM incident_group_rcas WHERE rca_id = $1', [rcaId]);
+    if (!group) return undefined;
+    const members = await this.members(group.id);
+    const distinct = (values: Array<string | null>) => [...new Set(values.filter((v): v is string => !!v))].sort();
+    return {
+      groupId: group.id,
+      memberCount: members.length,
+      services: distinct(members.map((m) => m.service)),
+      hosts: distinct(members.map((m) => m.hostname)),
+      firstToFire: members[0]?.event_id ?? '',
+      members: members.slice(0, GROUP_MEMBERS_SHOWN).map((m) => ({
+        eventId: m.event_id,
+        monitorId: m.monitor_id,
+        ...(m.monitor_name ? { monitorName: m.monitor_name } : {}),
+        ...(m.service ? { service: m.service } : {}),
+        ...(m.hostname ? { hostname: m.hostname } : {}),
+        status: m.status,
+        at: m.alerted_at.toISOString(),
+      })),
+    };
+  }
+
+  /** Groups newest first, narrowed by the filter's fields that are set. */
+  async list(f: GroupFilter) {
+    const { rows } = await this.db.query(
+      `SELECT ${GROUP_COLUMNS} FROM incident_groups g
+        WHERE ($1::text IS NULL OR g.account = $1) AND ($2::text IS NULL OR g.status = $2)
+        ORDER BY g.opened_at DESC, g.id LIMIT $3`,
+      [f.account ?? null, f.status ?? null, f.limit],
+    );
+    return rows;
+  }
+
+  /** One group with its members and its RCAs' headlines; undefined when there is none. */
+  async find(groupId: string) {
+    const {
+      rows: [group],
+    } = await this.db.query(`SELECT ${GROUP_COLUMNS} FROM incident_groups g WHERE g.id = $1`, [groupId]);
+    if (!group) return undefined;
+    const { rows: rcas } = await this.db.query(
+      `SELECT r.rca_id, run.status, run.phase, rep.report->>'root_cause' AS root_cause, rep.report->>'verdict' AS verdict, rep.notebook_url
+         FROM incident_group_rcas r LEFT JOIN rca_runs run ON run.id = r.rca_id LEFT JOIN rca_reports rep ON rep.rca_id = r.rca_id
+        WHERE r.group_id = $1 ORDER BY r.created_at, r.rca_id`,
+      [groupId],
+    );
+    return { ...group, members: await this.members(groupId), rcas };
+  }
+
+  private async members(groupId: string) {
+    const { rows } = await this.db.query<MemberRow>(
+      `SELECT ${MEMBER_COLUMNS} FROM incident_group_members m WHERE m.group_id = $1 ORDER BY m.alerted_at, m.event_id`,
+      [groupId],
+    );
+    return rows;
+  }
+}

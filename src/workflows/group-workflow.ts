@@ -1,0 +1,97 @@
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  ParentClosePolicy,
+  proxyActivities,
+  setHandler,
+  startChild,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { Activities } from '../activities';
+import { failureReason } from '../errors';
+import { NOTEBOOK_OPTIONS, STORE_OPTIONS } from './activity-options';
+import { addMember, allRecovered, initialGroupState, markRecovered, nextRcaAt, nextRcaId, rcaStarted } from './group-state';
+import { rcaWorkflow } from './rca-workflow';
+import { type GroupState, groupStateQuery, type GroupWorkflowInput, memberJoinedSignal, memberRecoveredSignal } from '../contracts/group';
+import { RayneAccount, RayneGroupId } from '../contracts/search-attributes';
+
+const store = proxyActivities<Activities>(STORE_OPTIONS);
+const notebooks = proxyActivities<Activities>(NOTEBOOK_OPTIONS);
+
+// Keep history bounded in a storm: members handled per run before continuing as new.
+const CONTINUE_AS_NEW_AFTER = 200;
+
+/**
+ * group/{groupId}: one per incident group, fed by joinGroup's signal-with-start. Starts the group's
+ * first RCA group_wait after its first member, re-analyses (bounded) when a member brings a new
+ * service or host, and completes once every member has recovered and Postgres agrees it has them all.
+ */
+export async function groupWorkflow(input: GroupWorkflowInput): Promise<GroupState> {
+  const { groupId, account, settings } = input;
+  let state = input.state ?? initialGroupState(groupId, account);
+  let handled = 0;
+  setHandler(memberJoinedSignal, (member) => {
+    state = addMember(state, member, Date.now());
+    handled++;
+  });
+  setHandler(memberRecoveredSignal, (memberKey) => {
+    state = markRecovered(state, memberKey);
+    handled++;
+  });
+  setHandler(groupStateQuery, () => state);
+
+  for (;;) {
+    const due = nextRcaAt(state, settings);
+    if (due !== undefined && Date.now() >= due) {
+      state = await startGroupRca(state);
+      continue;
+    }
+    if (allRecovered(state) && state.rcaIds.length > 0) {
+      const seen = state.members.length;
+      if (await store.resolveGroup(groupId, seen)) break;
+      // A member joined in Postgres whose signal has not arrived yet: wait for it.
+      await condition(() => state.members.length > seen);
+      continue;
+    }
+    if (handled >= (input.continueAsNewAfter ?? CONTINUE_AS_NEW_AFTER)) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof groupWorkflow>({ ...input, state });
+    }
+    const before = handled;
+    const changed = () => handled > before;
+    if (due === undefined) await condition(changed);
+    else await condition(changed, Math.max(due - Date.now(), 1));
+  }
+  state = { ...state, resolved: true };
+  // An RCA still running finds the group resolved when it publishes (incidentRecovered) and marks its own.
+  for (const rcaId of state.rcaIds)
+    await notebooks.resolveNotebook(rcaId).catch((err) => log.warn('notebook not marked resolved', { rcaId, error: failureReason(err) }));
+  await condition(allHandlersFinished);
+  return state;
+}
+
+/**
+ * Records the RCA under the group (so its evidence step finds every member), then starts it as a
+ * child that outlives the group. One already started (a replayed start) is left alone.
+ */
+async function startGroupRca(state: GroupState): Promise<GroupState> {
+  const rcaId = nextRcaId(state);
+  const eventId = state.members[0]!.eventId;
+  await store.recordGroupRca(state.groupId, rcaId);
+  try {
+    await startChild(rcaWorkflow, {
+      workflowId: rcaId,
+      args: [{ eventId, rcaId }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      typedSearchAttributes: [
+        { key: RayneGroupId, value: state.groupId },
+        { key: RayneAccount, value: state.account },
+      ],
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+  return rcaStarted(state, rcaId, Date.now());
+}

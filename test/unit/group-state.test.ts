@@ -1,0 +1,49 @@
+import type { GroupMember, GroupSettings } from '../../src/contracts/group';
+import { addMember, initialGroupState, markRecovered, nextRcaAt, nextRcaId, rcaStarted } from '../../src/workflows/group-state';
+
+const settings: GroupSettings = { waitS: 30, lifetimeS: 86_400, maxMembers: 500, reanalysisIntervalS: 300, maxRcas: 2 };
+const member = (n: number, more: Partial<GroupMember> = {}): GroupMember => ({
+  memberKey: `incident/a/${n}/*#1`,
+  eventId: String(100 + n),
+  account: 'a',
+  monitorId: String(n),
+  hostname: 'db-01',
+  status: 'Alert',
+  alertedAt: '2026-01-01T00:00:00Z',
+  ...more,
+});
+
+describe('incident group rules', () => {
+  it('starts the first RCA group_wait after the first member, even when every member recovered meanwhile', () => {
+    let s = addMember(initialGroupState('g', 'a'), member(1), 1_000);
+    s = addMember(s, member(2), 5_000);
+    expect(nextRcaAt(s, settings)).toBe(31_000);
+    expect(nextRcaAt(markRecovered(markRecovered(s, member(1).memberKey), member(2).memberKey), settings)).toBe(31_000);
+    expect(nextRcaId(s)).toBe('rca/101');
+  });
+
+  it('ignores a member it has (a retried join or an escalation)', () => {
+    const s = addMember(initialGroupState('g', 'a'), member(1), 1_000);
+    expect(addMember(s, { ...member(1), status: 'Warn' }, 2_000)).toBe(s);
+  });
+
+  it('re-analyses only for a new service or host, once per interval, up to the cap', () => {
+    let s = rcaStarted(addMember(initialGroupState('g', 'a'), member(1), 0), 'rca/101', 30_000);
+    s = addMember(s, member(2), 40_000); // the same host: nothing new
+    expect(nextRcaAt(s, settings)).toBeUndefined();
+    s = addMember(s, member(3, { hostname: 'web-01', service: 'web' }), 50_000);
+    expect(nextRcaAt(s, settings)).toBe(330_000);
+    s = rcaStarted(s, nextRcaId(s), 330_000);
+    expect(s.rcaIds).toEqual(['rca/101', 'rca/101/group-1']);
+    s = addMember(s, member(4, { hostname: 'cache-01' }), 400_000);
+    // The cap (2 RCAs) is reached: a further new host is added to the group but starts nothing.
+    expect(nextRcaAt(s, settings)).toBeUndefined();
+  });
+
+  it('starts no re-analysis once every member recovered', () => {
+    let s = rcaStarted(addMember(initialGroupState('g', 'a'), member(1), 0), 'rca/101', 30_000);
+    s = addMember(s, member(2, { hostname: 'web-01' }), 40_000);
+    s = markRecovered(markRecovered(s, member(1).memberKey), member(2).memberKey);
+    expect(nextRcaAt(s, settings)).toBeUndefined();
+  });
+});
