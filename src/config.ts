@@ -142,6 +142,8 @@ const EnvSchema = z.object({
   OLLAMA_CHAT_MODEL: z.string().min(1).default('llama3.1'),
   /** GitHub issue webhooks are refused (503) until this is set: unsigned deliveries are never accepted. */
   GITHUB_WEBHOOK_SECRET: optionalText,
+  /** The PagerDuty V3 webhook subscription's signing secret; unset, PagerDuty deliveries get 503. */
+  PAGERDUTY_WEBHOOK_SECRET: optionalText,
   /** Posts the triage comment; unset, triage runs and its comment is recorded as not posted. */
   GH_TOKEN: optionalText,
   /** GitHub's REST API; GitHub Enterprise Server is https://HOST/api/v3. */

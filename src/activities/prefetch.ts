@@ -2,7 +2,7 @@ import { v1, v2 } from '@datadog/datadog-api-client';
 import { Context } from '@temporalio/activity';
 import type { AccountStore } from '../accounts/store';
 import { callDatadog } from '../datadog/client';
-import { type DatadogCall, monitorSummary, readHost } from '../datadog/reads';
+import { type DatadogCall, isDatadogMonitorId, monitorSummary, readHost } from '../datadog/reads';
 import {
   alertLogsQuery,
   hostActivityLogsQuery,
@@ -328,18 +328,20 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
     }),
 
     prefetchMonitor: prefetch('monitor', async (ctx, call) => {
+      if (!isDatadogMonitorId(ctx.monitorId))
+        return { outcome: { status: 'skipped', items: 0, reason: `the alert is not from a Datadog monitor (${ctx.monitorId})` } };
       const m = await call(`get monitor ${ctx.monitorId}`, (c) => new v1.MonitorsApi(c).getMonitor({ monitorId: Number(ctx.monitorId) }));
       return { outcome: { status: 'ok', items: 1 }, data: monitorSummary(m) };
     }),
 
     prefetchMetrics: prefetch('metrics', async (ctx, call) => {
       // The monitor's own metric needs its query; without it the host and service metrics still come.
-      const monitorQuery = await call(`get monitor ${ctx.monitorId}`, (c) =>
-        new v1.MonitorsApi(c).getMonitor({ monitorId: Number(ctx.monitorId) }),
-      ).then(
-        (m) => m.query,
-        () => undefined,
-      );
+      const monitorQuery = isDatadogMonitorId(ctx.monitorId)
+        ? await call(`get monitor ${ctx.monitorId}`, (c) => new v1.MonitorsApi(c).getMonitor({ monitorId: Number(ctx.monitorId) })).then(
+            (m) => m.query,
+            () => undefined,
+          )
+        : undefined;
       const { from, to } = windowOf(ctx);
       const summaries: MetricSummary[] = [];
       const processQueries = ctx.hostname ? processMetricQueries(ctx.hostname) : [];

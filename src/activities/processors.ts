@@ -135,7 +135,7 @@ export const createProcessorActivities = ({ db, accounts, processorConfigs, link
   return reportingFailures({
     /** The account's enabled targets and how busy this incident has been within the flapping window. */
     async planTier1(eventId: string): Promise<Tier1Plan> {
-      const { rows } = await db.query('SELECT account, workflow_id, received_at FROM webhook_events WHERE id = $1', [eventId]);
+      const { rows } = await db.query('SELECT account, source, workflow_id, received_at FROM webhook_events WHERE id = $1', [eventId]);
       if (!rows[0]) throw new RayneFailure('NotFound', `event ${eventId} does not exist`, { eventId });
       const config = await processorConfigs.get(rows[0].account);
       const {
@@ -150,6 +150,7 @@ export const createProcessorActivities = ({ db, accounts, processorConfigs, link
         runOn: config.tier1.run_on,
         flapping: { transitions: config.flapping.transitions, windowMinutes: config.flapping.window_minutes },
         transitionsInWindow: n,
+        source: rows[0].source,
       };
     },
 

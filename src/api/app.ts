@@ -16,6 +16,7 @@ import { documentConfig, json, openApiApp, registerComponents, security } from '
 import { rcaRoutes } from './rca';
 import { groupRoutes } from './groups';
 import { webhookRoutes } from './webhooks';
+import { alertSourceRoutes } from './alert-sources';
 
 const DependencyCheck = z.object({
   state: z
@@ -91,8 +92,9 @@ export function createApp(deps: ApiDeps) {
         const body = { status, checks };
         return body.status === 'not_ready' ? c.json(body, 503) : c.json(body, 200);
       })
-      // Before /v1/webhooks: its management token guards everything under it, and GitHub signs instead.
+      // Before /v1/webhooks: its management token guards everything under it; these check their own secrets.
       .route('/v1/webhooks/github', githubRoutes(deps))
+      .route('/v1/webhooks', alertSourceRoutes(deps))
       .route('/v1/webhooks', webhookRoutes(deps))
       .route('/v1/accounts', accountRoutes(deps))
       .route('/v1/rca', rcaRoutes(deps))

@@ -76,14 +76,20 @@ export const requireApiToken =
     await next();
   };
 
-/** Datadog webhooks: the shared secret in X-Rayne-Token or as the basic-auth password, when configured. */
+/**
+ * Alert webhooks whose senders sign nothing (Datadog, Alertmanager, Grafana): the shared secret in
+ * X-Rayne-Token, as a bearer token or as the basic-auth password, when configured. Alertmanager's
+ * http_config sends it as `authorization` (bearer) or `basic_auth`.
+ */
 export const requireWebhookSecret =
   (secret: string | undefined): MiddlewareHandler =>
   async (c, next) => {
     if (secret) {
-      const given = c.req.header('x-rayne-token') ?? basicPassword(c.req.header('authorization'));
+      const authorization = c.req.header('authorization');
+      const bearer = authorization?.match(/^Bearer\s+(.+)$/i)?.[1];
+      const given = c.req.header('x-rayne-token') ?? bearer ?? basicPassword(authorization);
       if (!sameSecret(given, secret))
-        throw new ApiError('UNAUTHORIZED', 'missing or wrong webhook secret (X-Rayne-Token header or basic auth password)');
+        throw new ApiError('UNAUTHORIZED', 'missing or wrong webhook secret (X-Rayne-Token header, bearer token or basic auth password)');
     }
     await next();
   };

@@ -58,10 +58,15 @@ export const BAD_REQUEST = problem('invalid input; `details` names the fields');
 export const UNSUPPORTED_MEDIA_TYPE = problem('the body is not application/json');
 
 /** Security requirements, by the secret each route checks (each only when configured). */
-export const security: Record<'apiToken' | 'webhookSecret' | 'githubSignature' | 'none', Array<Record<string, string[]>>> = {
+export const security: Record<
+  'apiToken' | 'webhookSecret' | 'alertWebhookSecret' | 'githubSignature' | 'pagerDutySignature' | 'none',
+  Array<Record<string, string[]>>
+> = {
   apiToken: [{ ApiToken: [] }],
   webhookSecret: [{ WebhookToken: [] }, { WebhookBasic: [] }],
+  alertWebhookSecret: [{ WebhookBearer: [] }, { WebhookBasic: [] }, { WebhookToken: [] }],
   githubSignature: [{ GitHubSignature: [] }],
+  pagerDutySignature: [{ PagerDutySignature: [] }],
   none: [],
 };
 
@@ -90,7 +95,21 @@ export function registerComponents(app: ApiRoutes): void {
   r.registerComponent('securitySchemes', 'WebhookBasic', {
     type: 'http',
     scheme: 'basic',
-    description: 'RAYNE_WEBHOOK_SECRET as the basic-auth password (any user name), for Datadog webhooks set up with basic auth.',
+    description:
+      'RAYNE_WEBHOOK_SECRET as the basic-auth password (any user name), for Datadog, Alertmanager or Grafana webhooks set up with basic auth.',
+  });
+  r.registerComponent('securitySchemes', 'WebhookBearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description:
+      "RAYNE_WEBHOOK_SECRET as a bearer token, as Alertmanager's http_config authorization sends it. Required when the server sets it.",
+  });
+  r.registerComponent('securitySchemes', 'PagerDutySignature', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-PagerDuty-Signature',
+    description:
+      '"v1=" and the hex HMAC-SHA256 of the raw body with PAGERDUTY_WEBHOOK_SECRET, one or more comma-separated (PagerDuty sends several while a secret is rotated); one match is enough. Always required.',
   });
   r.registerComponent('securitySchemes', 'GitHubSignature', {
     type: 'apiKey',
@@ -107,11 +126,12 @@ export const documentConfig = () => ({
     title: 'Rayne API',
     version: packageVersion(),
     description:
-      'Datadog and GitHub webhook intake, incident and RCA records, Datadog accounts and proxies. ' +
+      'Datadog, Alertmanager, Grafana, PagerDuty and GitHub webhook intake, incident and RCA records, Datadog accounts and proxies. ' +
       'Errors are `{ "error": { "code", "message", "details"? } }`.',
   },
   tags: [
     { name: 'Datadog webhooks', description: 'alert intake and the events it stored' },
+    { name: 'Alert sources', description: 'alerts from Alertmanager, Grafana and PagerDuty, stored as the same events as Datadog alerts' },
     { name: 'GitHub webhooks', description: 'issue intake and the triage of each delivery' },
     { name: 'RCA', description: 'root-cause analyses started by incidents' },
     { name: 'Accounts', description: 'Datadog accounts (keys are never returned)' },

@@ -1,8 +1,9 @@
 import { createRoute } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
-import { DatadogAlertSchema } from '../intake/datadog-payload';
-import { retryPath } from '../intake/intake';
+import { DatadogAlertSchema, fromDatadog } from '../intake/datadog-payload';
+import { type AcceptResult, retryPath } from '../intake/intake';
 import { ProcessorConfigInput, viewProcessorConfig } from '../processors/config';
 import type { ApiDeps } from './deps';
 import { requireApiToken, requireWebhookSecret } from './auth';
@@ -21,13 +22,14 @@ import {
   UNSUPPORTED_MEDIA_TYPE,
 } from './openapi';
 import { bigintDigits, jsonBody, readJson, storableText } from './request';
-import { ALERT_STATUSES, EVENT_STATUSES } from '../contracts/alert';
+import { ALERT_SOURCES, ALERT_STATUSES, EVENT_STATUSES } from '../contracts/alert';
 
 export const MAX_WEBHOOK_BYTES = 1024 * 1024;
 
 const EventFilters = z.object({
   status: z.enum(EVENT_STATUSES).optional(),
-  monitor_id: bigintDigits('must be a number').optional(),
+  monitor_id: storableText().pipe(z.string().min(1)).optional(),
+  source: z.enum(ALERT_SOURCES).optional(),
   account: storableText().optional(),
   alert_status: z.enum(ALERT_STATUSES).optional(),
   since: z
@@ -45,7 +47,7 @@ const AccountFilter = z.object({
   account: storableText().pipe(z.string().min(1)).optional().meta({ description: 'default: the default account' }),
 });
 
-const SUMMARY_COLUMNS = `id::text, account, monitor_id, alert_id, transition_id, alert_status, monitor_name,
+const SUMMARY_COLUMNS = `id::text, account, source, monitor_id, alert_id, transition_id, alert_status, monitor_name,
   hostname, service, scope, status, workflow_id, run_id, start_attempts, last_error, received_at, started_at, processed_at`;
 
 const Nullable = z.string().nullable();
@@ -53,7 +55,8 @@ const Timestamp = z.string().meta({ format: 'date-time' });
 const TemporalLink = z.object({
   temporal_run: Nullable.meta({ description: 'the run in the Temporal Web UI; null without TEMPORAL_UI_URL' }),
 });
-const Accepted = z
+/** What a receive route answers for one stored event. */
+export const Accepted = z
   .object({
     event_id: z.string(),
     workflow_id: z.string(),
@@ -75,7 +78,8 @@ const EventSummary = z
   .looseObject({
     id: z.string(),
     account: z.string(),
-    monitor_id: z.string(),
+    source: z.enum(ALERT_SOURCES),
+    monitor_id: z.string().meta({ description: "Datadog's monitor id, or source:rule for other sources (alertmanager:HighCPU)" }),
     alert_id: Nullable,
     transition_id: Nullable,
     alert_status: z.enum(ALERT_STATUSES),
@@ -105,7 +109,9 @@ export const WorkflowStatus = z
   .meta({ id: 'WorkflowStatus' });
 const EventDetail = EventSummary.extend({
   processing: z.unknown().meta({ description: 'the processing decision recorded by the workflow' }),
-  payload: z.record(z.string(), z.unknown()).meta({ description: 'the payload as received' }),
+  payload: z.record(z.string(), z.unknown()).meta({
+    description: "a Datadog payload as received; another source's alert in the same field names (its delivery is kept as received too)",
+  }),
   processor_runs: z.array(z.looseObject({ processor: z.string(), target: z.string(), status: z.string(), attempts: z.number().int() })),
   workflow: WorkflowStatus,
   links: TemporalLink,
@@ -251,6 +257,32 @@ const stats = route({
   },
 });
 
+/** Bounds a webhook's body: 413 over MAX_WEBHOOK_BYTES. */
+export const webhookBodyLimit = bodyLimit({
+  maxSize: MAX_WEBHOOK_BYTES,
+  onError: () => {
+    throw new ApiError('PAYLOAD_TOO_LARGE', `body exceeds ${MAX_WEBHOOK_BYTES} bytes`);
+  },
+});
+
+/** The account a receive route's path names, if any; 400 for a NUL in it. */
+export function pathAccountOf(c: Context): string | undefined {
+  const account = c.req.param('account');
+  // An account name is looked up, never stored as sent: a NUL in it is a bad name, not text to repair.
+  if (account?.includes('\0'))
+    throw new ApiError('BAD_REQUEST', 'invalid account', [{ field: 'account', message: 'must not contain NUL (%00)' }]);
+  return account;
+}
+
+/** One accepted event as a receive route answers it: its links, and for a dead-lettered one what happened and how to retry. */
+export function acceptedView(config: ApiDeps['config'], result: AcceptResult) {
+  const links = { temporal_run: temporalRunLink(config, result.workflow_id, result.run_id) };
+  if (result.status !== 'dead_letter') return { ...result, links };
+  const retry = retryPath(result.event_id);
+  const message = `event ${result.event_id} is dead_letter: its workflow start kept failing, and sending it again starts nothing; retry it with POST ${retry} (rayne events retry ${result.event_id})`;
+  return { ...result, message, links: { ...links, retry } };
+}
+
 export const webhookRoutes = ({ intake, db, temporal, auth, config, accounts, processorConfigs, metrics }: ApiDeps): ApiRoutes => {
   /** The account a config request names, else the default one; "default" also stands for "no accounts yet". */
   const configAccount = async (name: string | undefined): Promise<string> => {
@@ -269,26 +301,15 @@ export const webhookRoutes = ({ intake, db, temporal, auth, config, accounts, pr
       metrics.webhookAnswered('datadog', c.res.status);
     },
     requireWebhookSecret(config.RAYNE_WEBHOOK_SECRET),
-    bodyLimit({
-      maxSize: MAX_WEBHOOK_BYTES,
-      onError: () => {
-        throw new ApiError('PAYLOAD_TOO_LARGE', `body exceeds ${MAX_WEBHOOK_BYTES} bytes`);
-      },
-    }),
+    webhookBodyLimit,
     async (c) => {
-      const account = c.req.param('account');
-      // An account name is looked up, never stored as sent: a NUL in it is a bad name, not text to repair.
-      if (account?.includes('\0'))
-        throw new ApiError('BAD_REQUEST', 'invalid account', [{ field: 'account', message: 'must not contain NUL (%00)' }]);
+      const account = pathAccountOf(c);
       const { value, raw, text } = await readJson(c, DatadogAlertSchema);
       // An unknown account (404), Temporal away (503) or a start refused for good (422) is answered by the error handler.
-      const result = await intake.accept(account, value, raw as Record<string, unknown>, text);
+      const result = await intake.accept(account, fromDatadog(value, raw as Record<string, unknown>, text));
       if (result.duplicate) metrics.webhooksDuplicated.inc({ source: 'datadog' });
-      const links = { temporal_run: temporalRunLink(config, result.workflow_id, result.run_id) };
-      if (result.status !== 'dead_letter') return c.json({ ...result, links }, result.duplicate ? 200 : 202);
-      const retry = retryPath(result.event_id);
-      const message = `event ${result.event_id} is dead_letter: its workflow start kept failing, and sending it again starts nothing; retry it with POST ${retry} (rayne events retry ${result.event_id})`;
-      return c.json({ ...result, message, links: { ...links, retry } }, 200);
+      // A dead-lettered event answers 200: its message says how to retry it.
+      return c.json(acceptedView(config, result), result.duplicate || result.status === 'dead_letter' ? 200 : 202);
     },
   );
 
@@ -302,8 +323,18 @@ export const webhookRoutes = ({ intake, db, temporal, auth, config, accounts, pr
           WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR monitor_id = $2)
             AND ($3::text IS NULL OR account = $3) AND ($4::text IS NULL OR alert_status = $4)
             AND ($5::timestamptz IS NULL OR received_at >= $5) AND ($6::bigint IS NULL OR id < $6)
+            AND ($8::text IS NULL OR source = $8)
           ORDER BY id DESC LIMIT $7`,
-        [f.status ?? null, f.monitor_id ?? null, f.account ?? null, f.alert_status ?? null, f.since ?? null, f.cursor ?? null, f.limit + 1],
+        [
+          f.status ?? null,
+          f.monitor_id ?? null,
+          f.account ?? null,
+          f.alert_status ?? null,
+          f.since ?? null,
+          f.cursor ?? null,
+          f.limit + 1,
+          f.source ?? null,
+        ],
       );
       const page = rows.slice(0, f.limit);
       return c.json({ events: page, next_cursor: rows.length > f.limit ? page[page.length - 1].id : null }, 200);

@@ -1,6 +1,10 @@
-/** The states a Datadog monitor transition can report. */
+/** The states an alert transition can report: Datadog's four, onto which every other source maps. */
 export const ALERT_STATUSES = ['Alert', 'Warn', 'No Data', 'OK'] as const;
 export type AlertStatus = (typeof ALERT_STATUSES)[number];
+
+/** Where alerts come from; each becomes the same event, transition and incident (see intake/alert.ts). */
+export const ALERT_SOURCES = ['datadog', 'alertmanager', 'grafana', 'pagerduty'] as const;
+export type AlertSource = (typeof ALERT_SOURCES)[number];
 
 /**
  * Where a stored event is: waiting for Temporal, started, processed by its workflow, or, for good,

@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { AlertStatus } from './alert';
+import type { AlertSource, AlertStatus } from './alert';
 import type { GroupJoin, GroupSettings } from './group';
 
 /** The tier-1 processors, each a side effect run at most once per event and target. */
@@ -73,6 +73,8 @@ export interface Tier1Plan {
   flapping: { transitions: number; windowMinutes: number };
   /** This incident's transitions within the flapping window, this one included. */
   transitionsInWindow: number;
+  /** Where the alert came from; absent in plans recorded before there were other sources (Datadog). */
+  source?: AlertSource;
 }
 
 /** One side effect to run: "flapping" marks the single Slack notice that replaces per-flip pages. */

@@ -34,6 +34,9 @@ export async function readHost(call: DatadogCall, host: string): Promise<{ found
   };
 }
 
+/** Whether an alert's monitor id is a Datadog monitor's (a number); other sources' are source:rule. */
+export const isDatadogMonitorId = (monitorId: string): boolean => /^\d{1,20}$/.test(monitorId);
+
 /** A monitor's definition, its message cut to what a reader needs. */
 export function monitorSummary(m: v1.Monitor) {
   return {

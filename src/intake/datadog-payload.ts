@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 import { z } from 'zod';
 import { ALERT_STATUSES, type AlertStatus } from '../contracts/alert';
-import { boundedKey, MAX_KEY_BYTES } from './storable';
+import type { IncomingAlert } from './alert';
+import { boundedKey, MAX_KEY_BYTES, storableJson } from './storable';
 
 // Datadog's $ALERT_TRANSITION words, and case variants, mapped onto the four states.
 const STATUS_ALIASES: Record<string, AlertStatus> = {
@@ -131,31 +132,39 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * Identifies one delivery of one transition: alert_id + transition_id when Datadog sent both,
- * else a hash of the canonical raw payload. Scoped by account so two orgs never collide.
+ * A Datadog alert in the model. Its dedup id is alert_id + transition_id when Datadog sent both,
+ * else a hash of the canonical raw payload; its payload is the one received (the model's field names are Datadog's).
  */
-export function dedupKey(account: string, alert: DatadogAlert, raw: unknown): string {
-  // Bounded: the key is a unique index entry, and Postgres refuses entries over about 2.7 KB.
-  if (alert.alert_id && alert.transition_id)
-    return `dd:${account}:${boundedKey(`${alert.alert_id}:${alert.transition_id}`, MAX_KEY_BYTES)}`;
-  const hash = crypto.createHash('sha256').update(canonicalJson(raw)).digest('hex');
-  return `sha256:${account}:${hash}`;
+export function fromDatadog(received: DatadogAlert, raw: Record<string, unknown>, rawBody?: string): IncomingAlert {
+  const alert = storableJson(received);
+  return {
+    source: 'datadog',
+    // Bounded: the key is a unique index entry, and Postgres refuses entries over about 2.7 KB.
+    dedup:
+      alert.alert_id && alert.transition_id
+        ? { kind: 'dd', id: boundedKey(`${alert.alert_id}:${alert.transition_id}`, MAX_KEY_BYTES) }
+        : { kind: 'sha256', id: crypto.createHash('sha256').update(canonicalJson(raw)).digest('hex') },
+    monitorId: alert.monitor_id,
+    scope: incidentScope(alert),
+    status: alert.alert_status,
+    alertId: alert.alert_id,
+    transitionId: alert.transition_id,
+    monitorName: alert.monitor_name,
+    hostname: alert.hostname,
+    service: serviceOf(alert),
+    eventTime: alert.timestamp,
+    orgId: alert.org_id,
+    payload: raw,
+    rawBody,
+  };
 }
 
 /** The scope an incident is tracked under: Datadog's scope, else the host, else the whole monitor. */
-export function incidentScope(alert: DatadogAlert): string {
+function incidentScope(alert: DatadogAlert): string {
   return alert.scope?.trim() || (alert.hostname ? `host:${alert.hostname}` : '*');
 }
 
-/**
- * incident/{account}/{monitorId}/{scope}: one workflow per monitor and scope. A scope too long
- * or too odd for an id keeps its readable start and gains a hash of the whole (boundedKey).
- */
-export function incidentWorkflowId(account: string, alert: DatadogAlert): string {
-  return `incident/${account}/${alert.monitor_id}/${boundedKey(incidentScope(alert), MAX_KEY_BYTES)}`;
-}
-
 /** The service a payload names, from the field or a service: tag. */
-export function serviceOf(alert: DatadogAlert): string | undefined {
+function serviceOf(alert: DatadogAlert): string | undefined {
   return alert.service ?? alert.tags?.find((t) => t.startsWith('service:'))?.slice('service:'.length);
 }

@@ -2,10 +2,10 @@ import type { AccountStore } from '../accounts/store';
 import { RayneFailure } from '../errors';
 import type { Logger } from '../logger';
 import { RayneAccount, RayneAlertStatus, RayneHost, RayneMonitorId, RayneService } from '../contracts/search-attributes';
-import { type DatadogAlert, dedupKey, incidentScope, incidentWorkflowId, serviceOf } from './datadog-payload';
+import { alertDedupKey, type IncomingAlert, incidentWorkflowId } from './alert';
 import { boundedKey, MAX_KEY_BYTES, storableJson, storableText } from './storable';
 import { type StartRequest, StartRejectedError, WorkflowStarts, type WorkflowStartsDeps } from './workflow-starts';
-import { RETRYABLE_STATES } from '../contracts/alert';
+import { type AlertSource, RETRYABLE_STATES } from '../contracts/alert';
 import { type IncidentWorkflowInput, type Transition, transitionSignal } from '../contracts/incident';
 import type { GroupSettings } from '../contracts/group';
 import type { incidentWorkflow } from '../workflows';
@@ -47,6 +47,7 @@ export class UnknownAccountError extends RayneFailure {
 interface EventRow {
   id: string;
   account: string;
+  source: AlertSource;
   workflow_id: string;
   run_id: string | null;
   status: string;
@@ -62,10 +63,10 @@ interface EventRow {
   last_error: string | null;
 }
 
-const EVENT_COLUMNS = `id::text, account, workflow_id, run_id, status, monitor_id, alert_status, monitor_name, hostname, service, scope,
+const EVENT_COLUMNS = `id::text, account, source, workflow_id, run_id, status, monitor_id, alert_status, monitor_name, hostname, service, scope,
   received_at, payload, start_attempts, last_error`;
 
-/** Stores Datadog alerts and hands them to Temporal: the durable half of the webhook path. */
+/** Stores alerts from every source and hands them to Temporal: the durable half of the webhook path. */
 export class Intake {
   private readonly starts: WorkflowStarts<EventRow>;
 
@@ -73,60 +74,58 @@ export class Intake {
     this.starts = new WorkflowStarts(deps, 'webhook_events', 'incidentWorkflow');
   }
 
-  /** The account a webhook belongs to: the path's, then the org_id's, then the default. */
-  async routeAccount(pathAccount: string | undefined, alert: DatadogAlert): Promise<string> {
+  /** The account a webhook belongs to: the path's, then the org_id's (Datadog's), then the default. */
+  async routeAccount(pathAccount: string | undefined, orgId?: string): Promise<string> {
     if (pathAccount) {
       if (!(await this.deps.accounts.get(storableText(pathAccount)))) throw new UnknownAccountError(pathAccount);
       return pathAccount;
     }
-    return (await this.deps.accounts.routeByOrg(alert.org_id)) ?? 'default';
+    return (await this.deps.accounts.routeByOrg(orgId)) ?? 'default';
   }
 
   /**
    * Stores the event (once per dedup key), then starts or signals its incident workflow.
    * Resolves only after both; throws TemporalUnavailableError with the row kept pending, or
    * StartRejectedError with the row stored as rejected. Text Postgres cannot hold is stored
-   * replaced (storableText); the dedup hash and raw_body keep what was sent.
+   * replaced (storableText); raw_body keeps what was sent. startTimeoutMs bounds the first start
+   * for a sender that must be answered sooner than the Temporal timeout (PagerDuty).
    */
-  async accept(
-    pathAccount: string | undefined,
-    received: DatadogAlert,
-    raw: Record<string, unknown>,
-    rawBody?: string,
-  ): Promise<AcceptResult> {
-    const alert = storableJson(received);
-    const account = await this.routeAccount(pathAccount, alert);
-    const key = dedupKey(account, alert, raw);
+  async accept(pathAccount: string | undefined, received: IncomingAlert, startTimeoutMs?: number): Promise<AcceptResult> {
+    // raw_body keeps the text as sent; everything else is stored as Postgres can hold it.
+    const alert = storableJson({ ...received, rawBody: undefined });
+    const account = await this.routeAccount(pathAccount, alert.orgId);
+    const key = alertDedupKey(account, alert);
     const { rows } = await this.deps.db.query<EventRow>(
-      `INSERT INTO webhook_events (dedup_key, account, monitor_id, alert_id, transition_id, alert_status,
+      `INSERT INTO webhook_events (dedup_key, account, source, monitor_id, alert_id, transition_id, alert_status,
          monitor_name, hostname, service, scope, event_time, payload, raw_body, status, workflow_id, start_attempts, last_attempt_at, start_claimed_until)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14, 'pending_start', $13, 1, now(), ${this.starts.claimUntil()})
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'pending_start', $15, 1, now(), ${this.starts.claimUntil()})
        ON CONFLICT (dedup_key) DO NOTHING RETURNING ${EVENT_COLUMNS}`,
       [
         key,
         account,
-        alert.monitor_id,
-        alert.alert_id ?? null,
-        alert.transition_id ?? null,
-        alert.alert_status,
-        alert.monitor_name ?? null,
+        alert.source,
+        alert.monitorId,
+        alert.alertId ?? null,
+        alert.transitionId ?? null,
+        alert.status,
+        alert.monitorName ?? null,
         alert.hostname ?? null,
-        serviceOf(alert) ?? null,
-        incidentScope(alert),
-        alert.timestamp ?? null,
-        JSON.stringify(storableJson(raw)),
+        alert.service ?? null,
+        alert.scope,
+        alert.eventTime ?? null,
+        JSON.stringify(alert.payload),
+        received.rawBody ?? null,
         incidentWorkflowId(account, alert),
-        rawBody ?? null,
       ],
     );
     const inserted = rows[0];
-    if (inserted) return { ...(await this.start(inserted)), duplicate: false };
+    if (inserted) return { ...(await this.start(inserted, startTimeoutMs)), duplicate: false };
 
     const existing = await this.findByDedupKey(key);
     // A redelivery after our 503 is the sender retrying: try the start again instead of answering
     // "duplicate" — unless a concurrent copy is starting it right now.
     if (existing.status === 'pending_start') {
-      const retried = await this.retryStart(existing);
+      const retried = await this.retryStart(existing, startTimeoutMs);
       if (retried) return { ...retried, duplicate: false };
     }
     // Sending a rejected event again cannot help; say so again, and how to retry, rather than "duplicate".
@@ -167,13 +166,13 @@ export class Intake {
   }
 
   /** Undefined when another delivery holds the start (WorkflowStarts.retry). */
-  private async retryStart(row: EventRow): Promise<StartedEvent | undefined> {
-    const runId = await this.starts.retry(row, this.startRequestOf(row), () => this.send(row));
+  private async retryStart(row: EventRow, timeoutMs?: number): Promise<StartedEvent | undefined> {
+    const runId = await this.starts.retry(row, this.startRequestOf(row), () => this.send(row), timeoutMs);
     return runId === undefined ? undefined : this.resultOf(row, runId);
   }
 
-  private async start(row: EventRow): Promise<StartedEvent> {
-    return this.resultOf(row, await this.starts.start(row, this.startRequestOf(row), () => this.send(row)));
+  private async start(row: EventRow, timeoutMs?: number): Promise<StartedEvent> {
+    return this.resultOf(row, await this.starts.start(row, this.startRequestOf(row), () => this.send(row), timeoutMs));
   }
 
   private resultOf(row: EventRow, runId: string): StartedEvent {

@@ -103,6 +103,8 @@ export interface PendingRow {
   id: string;
   workflow_id: string | null;
   start_attempts: number;
+  /** Where the event came from, for a table that holds several sources (webhook_events); else the table's. */
+  source?: WebhookSource;
 }
 
 export interface WorkflowStartsDeps {
@@ -116,6 +118,7 @@ export interface WorkflowStartsDeps {
 }
 
 type StartTable = 'webhook_events' | 'github_issue_events';
+// webhook_events rows carry their own source; 'datadog' stands for rows read without it.
 const SOURCE_OF_TABLE: Readonly<Record<StartTable, WebhookSource>> = { webhook_events: 'datadog', github_issue_events: 'github' };
 
 /**
@@ -123,12 +126,13 @@ const SOURCE_OF_TABLE: Readonly<Record<StartTable, WebhookSource>> = { webhook_e
  * series does not drop to zero when the API restarts while they wait for a person. Call once, at start.
  */
 export async function restoreNotStartedCounts(db: Db, metrics: ApiMetrics): Promise<void> {
-  for (const [table, source] of Object.entries(SOURCE_OF_TABLE)) {
-    const { rows } = await db.query<{ status: string; n: number }>(
-      `SELECT status, count(*)::int AS n FROM ${table} WHERE status = ANY($1) GROUP BY status`,
+  for (const [table, tableSource] of Object.entries(SOURCE_OF_TABLE)) {
+    const source = table === 'webhook_events' ? 'source' : `'${tableSource}'`;
+    const { rows } = await db.query<{ source: WebhookSource; status: string; n: number }>(
+      `SELECT ${source} AS source, status, count(*)::int AS n FROM ${table} WHERE status = ANY($1) GROUP BY 1, 2`,
       [RETRYABLE_STATES],
     );
-    for (const { status, n } of rows) metrics.eventsNotStarted.inc({ source, state: status }, n);
+    for (const r of rows) metrics.eventsNotStarted.inc({ source: r.source, state: r.status }, r.n);
   }
 }
 
@@ -148,14 +152,17 @@ export class WorkflowStarts<R extends PendingRow> {
     this.source = SOURCE_OF_TABLE[table];
   }
 
-  /** Checks the request against Temporal's limits, sends it, and records the outcome; resolves to the run id. */
-  async start(row: R, request: StartRequest, send: () => Promise<string>): Promise<string> {
-    const { temporal, temporalTimeoutMs, db, metrics } = this.deps;
+  /**
+   * Checks the request against Temporal's limits, sends it within timeoutMs (by default the
+   * configured Temporal timeout), and records the outcome; resolves to the run id.
+   */
+  async start(row: R, request: StartRequest, send: () => Promise<string>, timeoutMs = this.deps.temporalTimeoutMs): Promise<string> {
+    const { temporal, db, metrics } = this.deps;
     const tooBig = startLimitProblem(request);
     if (tooBig) return this.reject(row, tooBig);
     let runId: string;
     try {
-      runId = await temporal.connection.withDeadline(Date.now() + temporalTimeoutMs, send);
+      runId = await temporal.connection.withDeadline(Date.now() + timeoutMs, send);
     } catch (err) {
       metrics.workflowStartFailures.inc({ workflow_type: this.workflowType });
       // Checked first: an unregistered search attribute is an invalid argument, but the event is not at fault.
@@ -189,14 +196,14 @@ export class WorkflowStarts<R extends PendingRow> {
    * Claims the row for another attempt (the INSERT claims the first), then starts; undefined when
    * a start of it is in flight elsewhere, so copies arriving together start it once.
    */
-  async retry(row: R, request: StartRequest, send: () => Promise<string>): Promise<string | undefined> {
+  async retry(row: R, request: StartRequest, send: () => Promise<string>, timeoutMs?: number): Promise<string | undefined> {
     const { rowCount } = await this.deps.db.query(
       `UPDATE ${this.table} SET start_attempts = start_attempts + 1, last_attempt_at = now(), start_claimed_until = ${this.claimUntil()}
        WHERE id = $1 AND status = 'pending_start' AND (start_claimed_until IS NULL OR start_claimed_until < now())`,
       [row.id],
     );
     if (rowCount !== 1) return undefined;
-    return this.start({ ...row, start_attempts: row.start_attempts + 1 }, request, send);
+    return this.start({ ...row, start_attempts: row.start_attempts + 1 }, request, send, timeoutMs);
   }
 
   /**
@@ -211,7 +218,7 @@ export class WorkflowStarts<R extends PendingRow> {
       [row.id, RETRYABLE_STATES],
     );
     if (rowCount !== 1) return undefined;
-    this.deps.log.info({ eventId: row.id, workflowId: row.workflow_id, source: this.source }, 'event retried by request');
+    this.deps.log.info({ eventId: row.id, workflowId: row.workflow_id, source: row.source ?? this.source }, 'event retried by request');
     return this.start({ ...row, start_attempts: 1 }, request, send);
   }
 
@@ -249,17 +256,23 @@ export class WorkflowStarts<R extends PendingRow> {
 
   private async reject(row: R, reason: string): Promise<never> {
     await this.deps.db.query(`UPDATE ${this.table} SET status = 'rejected', last_error = $2 WHERE id = $1`, [row.id, reason.slice(0, 500)]);
-    this.deps.metrics.eventsNotStarted.inc({ source: this.source, state: 'rejected' });
+    this.deps.metrics.eventsNotStarted.inc({ source: row.source ?? this.source, state: 'rejected' });
     this.deps.log.warn({ eventId: row.id, workflowId: row.workflow_id, reason }, 'event rejected: Temporal cannot start its workflow');
     throw new StartRejectedError(row.id, reason);
   }
 
   private async deadLetter(row: R, err: RayneFailure): Promise<void> {
     await this.deps.db.query(`UPDATE ${this.table} SET status = 'dead_letter' WHERE id = $1 AND status = 'pending_start'`, [row.id]);
-    this.deps.metrics.eventsNotStarted.inc({ source: this.source, state: 'dead_letter' });
+    this.deps.metrics.eventsNotStarted.inc({ source: row.source ?? this.source, state: 'dead_letter' });
     // Alert on this line (or on rayne_events_not_started_total{state="dead_letter"}): the event needs a person.
     this.deps.log.error(
-      { eventId: row.id, workflowId: row.workflow_id, source: this.source, attempts: row.start_attempts + 1, err: err.message },
+      {
+        eventId: row.id,
+        workflowId: row.workflow_id,
+        source: row.source ?? this.source,
+        attempts: row.start_attempts + 1,
+        err: err.message,
+      },
       'event dead-lettered: its workflow start kept failing',
     );
   }

@@ -41,7 +41,7 @@ export class ApiMetrics {
   readonly registry = new Registry();
   readonly webhooksReceived = new Counter({
     name: 'rayne_webhooks_received_total',
-    help: 'Webhook requests received, whatever their answer, by source (datadog, github)',
+    help: 'Webhook requests received, whatever their answer, by source (datadog, alertmanager, grafana, pagerduty, github)',
     labelNames: ['source'] as const,
     registers: [this.registry],
   });
@@ -53,7 +53,7 @@ export class ApiMetrics {
   });
   readonly webhooksRejected = new Counter({
     name: 'rayne_webhooks_rejected_total',
-    help: 'Webhooks answered with an error, by source and HTTP status (400 invalid, 401 secret or signature, 404 account, 413 size, 415 type, 422 Temporal refuses the start for good, 502 Temporal refuses the setup, 503 Temporal or no GitHub secret)',
+    help: 'Webhooks answered with an error, by source and HTTP status (400 invalid, 401 secret or signature, 404 account, 413 size, 415 type, 422 Temporal refuses the start for good, 502 Temporal refuses the setup, 503 Temporal, or no GitHub or PagerDuty secret)',
     labelNames: ['source', 'status'] as const,
     registers: [this.registry],
   });
@@ -97,7 +97,7 @@ export class ApiMetrics {
   }
 }
 
-const WEBHOOK_SOURCES = ['datadog', 'github'] as const;
+const WEBHOOK_SOURCES = ['datadog', 'alertmanager', 'grafana', 'pagerduty', 'github'] as const;
 export type WebhookSource = (typeof WEBHOOK_SOURCES)[number];
 // The error answers a webhook can get (see rayne_webhooks_rejected_total's help).
 const ANSWERED_ERRORS = ['400', '401', '404', '413', '415', '422', '502', '503'];

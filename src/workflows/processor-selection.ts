@@ -2,6 +2,8 @@ import type { ProcessorName, ProcessorTask, SkippedProcessor, Tier1Plan, Tier1Se
 
 // Processors that page a person: a flapping monitor must not page on every flip.
 const PAGING: readonly ProcessorName[] = ['notify', 'slack'];
+// Processors that act on the Datadog monitor behind the alert: an alert from elsewhere has none.
+const DATADOG_ONLY: readonly ProcessorName[] = ['downtime'];
 
 /** Which processors run for a transition. Pure: the workflow calls it with the plan an activity loaded. */
 export function selectProcessors(plan: Tier1Plan, decision: TransitionDecision): Tier1Selection {
@@ -12,7 +14,9 @@ export function selectProcessors(plan: Tier1Plan, decision: TransitionDecision):
   for (const t of plan.targets) {
     const skip = (reason: string) => skipped.push({ processor: t.processor, target: t.target, reason });
     const task = { processor: t.processor, target: t.target, label: t.label, timeoutMs: t.timeoutMs };
-    if (plan.runOn === 'state_changes' && decision.repeat) skip('repeat of the current status (tier1.run_on is state_changes)');
+    const source = plan.source ?? 'datadog';
+    if (source !== 'datadog' && DATADOG_ONLY.includes(t.processor)) skip(`mutes a Datadog monitor; this alert came from ${source}`);
+    else if (plan.runOn === 'state_changes' && decision.repeat) skip('repeat of the current status (tier1.run_on is state_changes)');
     else if (!t.statuses.includes(decision.status)) skip(`not configured for ${decision.status}`);
     else if (flapping && t.processor === 'slack' && flappingStarts) tasks.push({ ...task, mode: 'flapping' });
     else if (flapping && PAGING.includes(t.processor)) {

@@ -257,12 +257,13 @@ describe('a Temporal that refuses Rayne’s setup', () => {
 
   it('counts stored dead letters from the database when the API starts, and logs a wrong namespace loudly', async () => {
     await database.db.query(
-      `INSERT INTO webhook_events (dedup_key, account, monitor_id, alert_status, scope, payload, status, workflow_id)
-       SELECT 'restart-' || n, 'default', '1', 'Alert', '*', '{}', s, 'incident/default/1/*'
-         FROM (VALUES (1, 'dead_letter'), (2, 'dead_letter'), (3, 'rejected')) AS v(n, s)`,
+      `INSERT INTO webhook_events (dedup_key, account, source, monitor_id, alert_status, scope, payload, status, workflow_id)
+       SELECT 'restart-' || n, 'default', source, '1', 'Alert', '*', '{}', s, 'incident/default/1/*'
+         FROM (VALUES (1, 'dead_letter', 'datadog'), (2, 'dead_letter', 'datadog'), (3, 'rejected', 'datadog'), (4, 'rejected', 'alertmanager'))
+           AS v(n, s, source)`,
     );
     const before = await database.db.query<{ status: string; n: number }>(
-      "SELECT status, count(*)::int AS n FROM webhook_events WHERE status IN ('dead_letter', 'rejected') GROUP BY status",
+      "SELECT status, count(*)::int AS n FROM webhook_events WHERE status IN ('dead_letter', 'rejected') AND source = 'datadog' GROUP BY status",
     );
     const expected = Object.fromEntries(before.rows.map((r) => [r.status, r.n]));
     const lines: Array<Record<string, unknown>> = [];
@@ -273,6 +274,7 @@ describe('a Temporal that refuses Rayne’s setup', () => {
       const text = await (await fetch(`${server.url}/metrics`)).text();
       expect(metricValue(text, 'rayne_events_not_started_total', { source: 'datadog', state: 'dead_letter' })).toBe(expected.dead_letter);
       expect(metricValue(text, 'rayne_events_not_started_total', { source: 'datadog', state: 'rejected' })).toBe(expected.rejected);
+      expect(metricValue(text, 'rayne_events_not_started_total', { source: 'alertmanager', state: 'rejected' })).toBe(1);
       expect(metricValue(text, 'rayne_events_not_started_total', { source: 'github', state: 'dead_letter' })).toBe(0);
       const line = await eventually(async () => lines.find((l) => l.namespace === 'no-such-namespace-at-start'));
       expect(line).toMatchObject({ level: 50, problem: expect.stringContaining('TEMPORAL_NAMESPACE') });

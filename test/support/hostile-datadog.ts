@@ -28,7 +28,8 @@ export const oddText = fc.oneof(
     .map(([s, n]) => s.repeat(Math.ceil(n / s.length)).slice(0, n)),
 );
 
-const anyJson: fc.Arbitrary<unknown> = fc.oneof(
+/** Any JSON value, mostly odd text. */
+export const anyJson: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 4, arbitrary: oddText },
   fc.integer(),
   fc.double(),

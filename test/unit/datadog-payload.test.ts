@@ -1,6 +1,9 @@
-import { DatadogAlertSchema, dedupKey, incidentWorkflowId } from '../../src/intake/datadog-payload';
+import { alertDedupKey, incidentWorkflowId } from '../../src/intake/alert';
+import { DatadogAlertSchema, fromDatadog } from '../../src/intake/datadog-payload';
 
 const parse = (body: unknown) => DatadogAlertSchema.parse(body);
+/** The model's alert for a raw Datadog payload. */
+const model = (raw: Record<string, unknown>) => fromDatadog(parse(raw), raw);
 
 describe('Datadog webhook payload', () => {
   it('accepts ids as strings or numbers and stores one string form', () => {
@@ -60,19 +63,18 @@ describe('Datadog webhook payload', () => {
   });
 
   it('dedups by alert_id + transition_id, else by the canonical payload', () => {
-    const withIds = parse({ monitor_id: 1, alert_status: 'Alert', alert_id: 5, transition_id: 'abc' });
-    expect(dedupKey('acme', withIds, {})).toBe('dd:acme:5:abc');
+    expect(alertDedupKey('acme', model({ monitor_id: 1, alert_status: 'Alert', alert_id: 5, transition_id: 'abc' }))).toBe('dd:acme:5:abc');
     const raw1 = { monitor_id: 1, alert_status: 'Alert', b: 2 };
     const raw2 = { b: 2, alert_status: 'Alert', monitor_id: 1 };
-    expect(dedupKey('acme', parse(raw1), raw1)).toBe(dedupKey('acme', parse(raw2), raw2));
-    expect(dedupKey('acme', parse(raw1), raw1)).not.toBe(dedupKey('other', parse(raw1), raw1));
+    expect(alertDedupKey('acme', model(raw1))).toBe(alertDedupKey('acme', model(raw2)));
+    expect(alertDedupKey('acme', model(raw1))).not.toBe(alertDedupKey('other', model(raw1)));
   });
 
   it('builds the incident workflow id from account, monitor and scope', () => {
-    expect(incidentWorkflowId('acme', parse({ monitor_id: 9, alert_status: 'Alert', scope: 'host:web-01' }))).toBe(
+    expect(incidentWorkflowId('acme', model({ monitor_id: 9, alert_status: 'Alert', scope: 'host:web-01' }))).toBe(
       'incident/acme/9/host:web-01',
     );
-    expect(incidentWorkflowId('acme', parse({ monitor_id: 9, alert_status: 'Alert', hostname: 'db-1' }))).toBe('incident/acme/9/host:db-1');
-    expect(incidentWorkflowId('acme', parse({ monitor_id: 9, alert_status: 'Alert' }))).toBe('incident/acme/9/*');
+    expect(incidentWorkflowId('acme', model({ monitor_id: 9, alert_status: 'Alert', hostname: 'db-1' }))).toBe('incident/acme/9/host:db-1');
+    expect(incidentWorkflowId('acme', model({ monitor_id: 9, alert_status: 'Alert' }))).toBe('incident/acme/9/*');
   });
 });

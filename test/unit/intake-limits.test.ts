@@ -1,6 +1,7 @@
 import { ServiceError } from '@temporalio/client';
 import { PayloadConverterError } from '@temporalio/common';
-import { incidentWorkflowId, DatadogAlertSchema } from '../../src/intake/datadog-payload';
+import { incidentWorkflowId } from '../../src/intake/alert';
+import { DatadogAlertSchema, fromDatadog } from '../../src/intake/datadog-payload';
 import { boundedKey, MAX_KEY_BYTES, storableJson, storableText } from '../../src/intake/storable';
 import { permanentFailureReason, startLimitProblem, TEMPORAL_LIMITS } from '../../src/intake/workflow-starts';
 import { RayneHost } from '../../src/contracts/search-attributes';
@@ -47,8 +48,8 @@ describe('bounded keys', () => {
   });
 
   it('gives a 70,000-character scope a workflow id Temporal accepts', () => {
-    const alert = DatadogAlertSchema.parse({ monitor_id: 1, alert_status: 'Alert', scope: 's'.repeat(70_000) });
-    const id = incidentWorkflowId('default', alert);
+    const raw = { monitor_id: 1, alert_status: 'Alert', scope: 's'.repeat(70_000) };
+    const id = incidentWorkflowId('default', fromDatadog(DatadogAlertSchema.parse(raw), raw));
     expect(id.startsWith('incident/default/1/sss')).toBe(true);
     expect(startLimitProblem({ workflowId: id, searchAttributes: [], payloads: [] })).toBeUndefined();
   });

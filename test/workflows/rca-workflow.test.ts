@@ -162,6 +162,31 @@ describe('rcaWorkflow: evidence', () => {
     }
   });
 
+  it('reads no Datadog monitor for an alert from Alertmanager, saying why, and still reads the host', async () => {
+    const worker = await startTestWorker(database.db, api.config);
+    try {
+      sandbox.seed(scenario('storefront-web-host-cpu'));
+      const alert = { status: 'firing', labels: { alertname: 'HostHighCPU', instance: 'web-07:9100' }, startsAt: new Date().toISOString() };
+      const res = await postJson(api.app, '/v1/webhooks/alertmanager/brightcart', { version: '4', alerts: [alert] });
+      expect(res.status).toBe(202);
+      const { event_id } = ((await res.json()) as { events: Array<{ event_id: string }> }).events[0]!;
+      await eventually(
+        async () =>
+          (await database.db.query('SELECT status FROM rca_runs WHERE id = $1', [`rca/${event_id}`])).rows[0]?.status === 'completed',
+        120_000,
+      );
+      const view = (await (await api.app.request(`/v1/rca/${event_id}/evidence`)).json()) as any;
+      const sources = Object.fromEntries(view.sources.map((s: any) => [s.source, s]));
+      expect(sources.monitor).toMatchObject({
+        status: 'skipped',
+        reason: 'the alert is not from a Datadog monitor (alertmanager:HostHighCPU)',
+      });
+      expect(sources.host).toMatchObject({ status: 'ok' });
+    } finally {
+      await worker.stop();
+    }
+  });
+
   it('resumes after a worker crash during prefetch without repeating finished work', async () => {
     sandbox.holdNext({ method: 'POST', path: '/api/v2/logs/events/search' }, 4000);
     let worker: ChildProcess = await startWorkerProcess(api.config, database.url);
