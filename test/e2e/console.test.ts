@@ -94,7 +94,7 @@ describe('the report console, driven in headless Chromium', () => {
     expect(new URL(page.url()).searchParams.get('alert_status')).toBe('OK');
     expect(await page.getByTestId('incident-row').count()).toBe(0);
     expect(await page.getByText('No incidents match.').isVisible()).toBe(true);
-    const bad = await page.goto(`${base}/?monitor_id=abc`);
+    const bad = await page.goto(`${base}/?status=bogus`);
     expect(bad!.status()).toBe(400);
     expect(await page.getByRole('alert').textContent()).toContain('invalid query parameters');
   });
