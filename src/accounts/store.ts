@@ -9,6 +9,8 @@ export interface AccountView {
   is_default: boolean;
   api_key_set: boolean;
   app_key_set: boolean;
+  /** The Prometheus evidence reads come from, and how Rayne authenticates to it; its secrets are never shown. */
+  prometheus: { url: string; auth: PrometheusAuth['kind'] } | null;
   created_at: string;
   updated_at: string;
 }
@@ -20,16 +22,27 @@ export interface AccountCredentials {
   appKey: string;
 }
 
+/** How Rayne authenticates to an account's Prometheus (what Prometheus' own web config or a proxy in front of it asks). */
+export type PrometheusAuth = { kind: 'none' } | { kind: 'bearer'; token: string } | { kind: 'basic'; username: string; password: string };
+
+export interface PrometheusSettings {
+  url: string;
+  auth: PrometheusAuth;
+}
+
 export interface AccountInput {
   name: string;
   org_id?: string;
   base_url: string;
-  api_key: string;
-  app_key: string;
+  /** Both keys or neither: an account without them reads no Datadog evidence. */
+  api_key?: string;
+  app_key?: string;
+  prometheus?: PrometheusSettings;
   is_default?: boolean;
 }
 
-export type AccountPatch = Partial<Omit<AccountInput, 'name'>>;
+/** Only the fields given change; prometheus null removes it. */
+export type AccountPatch = Partial<Omit<AccountInput, 'name' | 'prometheus'>> & { prometheus?: PrometheusSettings | null };
 
 /** Thrown when an account name is already taken (or an org id already claimed). */
 export class AccountConflictError extends Error {
@@ -40,7 +53,9 @@ export class AccountConflictError extends Error {
 }
 
 const VIEW_COLUMNS = `name, org_id, base_url, is_default, api_key_enc <> '' AS api_key_set,
-  app_key_enc <> '' AS app_key_set, created_at, updated_at`;
+  app_key_enc <> '' AS app_key_set,
+  CASE WHEN prometheus_url IS NULL THEN NULL ELSE json_build_object('url', prometheus_url, 'auth', prometheus_auth) END AS prometheus,
+  created_at, updated_at`;
 
 function conflictField(err: unknown): string | undefined {
   const e = err as { code?: string; constraint?: string };
@@ -48,12 +63,24 @@ function conflictField(err: unknown): string | undefined {
   return e.constraint?.includes('org_id') ? 'org_id' : 'name';
 }
 
-/** Datadog accounts in Postgres, keys sealed with the SecretBox. */
+/** Accounts in Postgres (Datadog keys, Prometheus settings), secrets sealed with the SecretBox. */
 export class AccountStore {
   constructor(
     private readonly db: Db,
     private readonly box: SecretBox,
   ) {}
+
+  // No Datadog keys are stored as '', which api_key_set reads as unset.
+  private sealKey(key: string | undefined): string {
+    return key ? this.box.encrypt(key) : '';
+  }
+
+  /** The Prometheus columns (url, auth kind, sealed auth) for a setting, all null-ish when it is removed. */
+  private prometheusColumns(p: PrometheusSettings | null | undefined): [string | null, PrometheusAuth['kind'], string | null] {
+    if (!p) return [null, 'none', null];
+    const { kind, ...secret } = p.auth;
+    return [p.url, kind, kind === 'none' ? null : this.box.encrypt(JSON.stringify(secret))];
+  }
 
   async list(): Promise<AccountView[]> {
     return (await this.db.query(`SELECT ${VIEW_COLUMNS} FROM accounts ORDER BY name`)).rows;
@@ -73,9 +100,18 @@ export class AccountStore {
         const makeDefault = input.is_default === true || count === 0;
         if (makeDefault) await tx.query('UPDATE accounts SET is_default = false WHERE is_default');
         const { rows } = await tx.query(
-          `INSERT INTO accounts (name, org_id, base_url, api_key_enc, app_key_enc, is_default)
-           VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${VIEW_COLUMNS}`,
-          [input.name, input.org_id ?? null, input.base_url, this.box.encrypt(input.api_key), this.box.encrypt(input.app_key), makeDefault],
+          `INSERT INTO accounts (name, org_id, base_url, api_key_enc, app_key_enc, is_default,
+                                 prometheus_url, prometheus_auth, prometheus_auth_enc)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${VIEW_COLUMNS}`,
+          [
+            input.name,
+            input.org_id ?? null,
+            input.base_url,
+            this.sealKey(input.api_key),
+            this.sealKey(input.app_key),
+            makeDefault,
+            ...this.prometheusColumns(input.prometheus),
+          ],
         );
         return rows[0];
       });
@@ -99,6 +135,9 @@ export class AccountStore {
              api_key_enc = coalesce($5, api_key_enc),
              app_key_enc = coalesce($6, app_key_enc),
              is_default = coalesce($7, is_default),
+             prometheus_url = CASE WHEN $8::boolean THEN $9 ELSE prometheus_url END,
+             prometheus_auth = CASE WHEN $8::boolean THEN $10 ELSE prometheus_auth END,
+             prometheus_auth_enc = CASE WHEN $8::boolean THEN $11 ELSE prometheus_auth_enc END,
              updated_at = now()
            WHERE name = $1 RETURNING ${VIEW_COLUMNS}`,
           [
@@ -109,6 +148,8 @@ export class AccountStore {
             patch.api_key ? this.box.encrypt(patch.api_key) : null,
             patch.app_key ? this.box.encrypt(patch.app_key) : null,
             patch.is_default ?? null,
+            'prometheus' in patch,
+            ...this.prometheusColumns(patch.prometheus),
           ],
         );
         return rows[0];
@@ -127,12 +168,27 @@ export class AccountStore {
     return this.update(name, { is_default: true });
   }
 
-  /** Decrypted keys for a worker or a key test; never for a response. */
+  /** Decrypted Datadog keys for a worker or a key test; never for a response. Undefined when the account has none. */
   async credentials(name: string): Promise<AccountCredentials | undefined> {
-    const { rows } = await this.db.query('SELECT name, base_url, api_key_enc, app_key_enc FROM accounts WHERE name = $1', [name]);
+    const { rows } = await this.db.query(
+      `SELECT name, base_url, api_key_enc, app_key_enc FROM accounts WHERE name = $1 AND api_key_enc <> '' AND app_key_enc <> ''`,
+      [name],
+    );
     const row = rows[0];
     if (!row) return undefined;
     return { name: row.name, baseUrl: row.base_url, apiKey: this.box.decrypt(row.api_key_enc), appKey: this.box.decrypt(row.app_key_enc) };
+  }
+
+  /** The account's Prometheus with its auth decrypted, for a worker; never for a response. Undefined when it has none. */
+  async prometheus(name: string): Promise<PrometheusSettings | undefined> {
+    const { rows } = await this.db.query(
+      'SELECT prometheus_url, prometheus_auth, prometheus_auth_enc FROM accounts WHERE name = $1 AND prometheus_url IS NOT NULL',
+      [name],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    const secret = row.prometheus_auth_enc ? JSON.parse(this.box.decrypt(row.prometheus_auth_enc)) : {};
+    return { url: row.prometheus_url, auth: { kind: row.prometheus_auth, ...secret } };
   }
 
   /** Routing for a webhook: the org_id's account, else the default; undefined when neither exists. */

@@ -1,6 +1,13 @@
 import type { AccountStore } from '../accounts/store';
 import type { Db } from '../db/pool';
-import { buildEvidenceBundle, type EvidenceBundle, type SimilarIncident, summarizeBundle } from '../evidence/bundle';
+import {
+  buildEvidenceBundle,
+  type EvidenceBundle,
+  type PrometheusEvidence,
+  type SimilarIncident,
+  summarizeBundle,
+} from '../evidence/bundle';
+import type { StoredPrometheus } from '../prometheus/reads';
 import { mineAllLogTemplates } from '../evidence/log-templates';
 import type { NamedHost } from '../evidence/named-hosts';
 import type { OriginSummary } from '../evidence/origins';
@@ -23,6 +30,13 @@ export interface EvidenceRef {
   missing: string[];
 }
 
+/** The target's health series read from Prometheus, as metrics beside Datadog's (those with a baseline to compare with). */
+const prometheusHealth = (p: StoredPrometheus | undefined) =>
+  (p?.health ?? []).flatMap(({ baseline, ...s }) => (baseline === null ? [] : [{ ...s, baseline }]));
+
+/** The Prometheus section of the bundle: the alerting expression and the rule; the health series are among the metrics. */
+const prometheusEvidence = ({ health: _health, ...rest }: StoredPrometheus): PrometheusEvidence => rest;
+
 export const createEvidenceActivities = ({ db, accounts, evidenceTokens }: EvidenceDeps) => {
   const rcas = new RcaStore(db);
   const groups = new GroupStore(db);
@@ -39,6 +53,7 @@ export const createEvidenceActivities = ({ db, accounts, evidenceTokens }: Evide
       const logs = data('logs') as
         { query: string; lines: StoredLogLine[]; more?: LogSearch[]; namedHosts?: NamedHost[]; origins?: OriginSummary } | undefined;
       const account = await accounts.get(alert.account);
+      const prometheus = data('prometheus') as StoredPrometheus | undefined;
       const group = await groups.evidenceFor(rcaId);
       const bundle: EvidenceBundle = buildEvidenceBundle({
         rcaId,
@@ -56,7 +71,8 @@ export const createEvidenceActivities = ({ db, accounts, evidenceTokens }: Evide
         namedHosts: logs?.namedHosts,
         origins: logs?.origins,
         events: (data('events') as { events: StoredEvent[] } | undefined)?.events ?? [],
-        metrics: (data('metrics') as { metrics: MetricSummary[] } | undefined)?.metrics ?? [],
+        metrics: [...((data('metrics') as { metrics: MetricSummary[] } | undefined)?.metrics ?? []), ...prometheusHealth(prometheus)],
+        ...(prometheus ? { prometheus: prometheusEvidence(prometheus) } : {}),
         similar: (data('similar') as { incidents: SimilarIncident[] } | undefined)?.incidents ?? [],
         ...(group ? { group } : {}),
         tokenBudget: evidenceTokens,

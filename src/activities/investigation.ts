@@ -10,6 +10,7 @@ import { DatadogLinks } from '../datadog/links';
 import type { Db } from '../db/pool';
 import { RayneFailure } from '../errors';
 import { RcaStore } from '../rca/store';
+import type { EvidenceBundle } from '../evidence/bundle';
 import type { SimilarityProviders } from '../similarity/providers';
 import { type AnalysisUsage, INVESTIGATION_LIMITS, type ReportSummary, type ToolCall } from '../contracts/rca';
 import { reportingFailures } from './failures';
@@ -58,6 +59,14 @@ function observationsOf(messages: readonly StoredMessage[]): Observation[] {
  * same tool runner the models use. Both read and write the conversation in Postgres, so a crash
  * resumes at the call it was in and the Web UI shows every step.
  */
+/** What a run without Datadog could read: nothing, or for an alert from Alertmanager or Grafana only its Prometheus. */
+function withoutDatadog(bundle: EvidenceBundle, account: string): string {
+  if (!bundle.alert.source) return `no Datadog account "${account}" is configured, so nothing could be read`;
+  return bundle.prometheus
+    ? `account "${account}" has no Datadog keys, so only its Prometheus was read (no logs, events or host)`
+    : `account "${account}" has neither Datadog keys nor a Prometheus, so nothing could be read`;
+}
+
 export const createInvestigationActivities = (deps: InvestigationDeps) => {
   const { db, accounts } = deps;
   const rcas = new RcaStore(db);
@@ -110,7 +119,7 @@ export const createInvestigationActivities = (deps: InvestigationDeps) => {
         ? move.report
         : {
             ...move.report,
-            missing_data: [`no Datadog account "${run.account}" is configured, so nothing could be read`, ...move.report.missing_data],
+            missing_data: [withoutDatadog(bundle, run.account), ...move.report.missing_data],
           };
       const submit = { type: 'tool_use' as const, id: id('submit'), name: RCA_TASK.submit.name, input: report };
       const text = move.reasoning.join('\n') || 'no candidate';

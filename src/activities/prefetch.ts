@@ -35,6 +35,8 @@ import type { AlertContext, EvidenceSource, PrefetchSource, RcaPhase, Role, Sour
 import { RcaStore } from '../rca/store';
 import { reportingFailures } from './failures';
 import type { AlertStatus } from '../contracts/alert';
+import { PrometheusClient } from '../prometheus/client';
+import { type PrometheusAlertRef, readPrometheus } from '../prometheus/reads';
 
 const LOG_PAGE_SIZE = 1000;
 const MAX_LOG_PAGES = 5;
@@ -49,6 +51,19 @@ const RECENT_TRAFFIC_MS = 15 * 60_000;
 const MAX_EVENTS = 500;
 // A grouped query (by process) answers a series per group; the top few are the ones that matter.
 const MAX_SERIES_PER_QUERY = 3;
+
+/** How far past the alert's time series are read: a rule's evaluation interval or two. */
+const RULE_EVALUATION_SLACK_MS = 2 * 60_000;
+
+/** The first alert of a stored Alertmanager or Grafana delivery (the intake stores one alert per row). */
+function storedPrometheusAlert(rawBody: string | null | undefined): PrometheusAlertRef | undefined {
+  try {
+    const alert = (JSON.parse(rawBody ?? '') as { alerts?: Array<{ labels?: Record<string, string>; generatorURL?: string }> }).alerts?.[0];
+    return alert?.labels ? { labels: alert.labels, generatorURL: alert.generatorURL } : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export interface PrefetchDeps {
   db: Db;
@@ -233,7 +248,7 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
     /** Loads the alert and registers the run; idempotent, so a re-run of the activity changes nothing. */
     async startRca(rcaId: string, eventId: string): Promise<AlertContext> {
       const { rows } = await db.query(
-        `SELECT id::text, account, alert_status, monitor_id, monitor_name, hostname, service, scope,
+        `SELECT id::text, account, alert_status, monitor_id, monitor_name, hostname, service, scope, source,
                 coalesce(event_time, received_at) AS alert_time, payload FROM webhook_events WHERE id = $1`,
         [eventId],
       );
@@ -263,6 +278,7 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
         hostname: row.hostname ?? undefined,
         scope: row.scope,
         alertTime: new Date(row.alert_time).toISOString(),
+        ...(row.source !== 'datadog' ? { source: row.source } : {}),
       };
     },
 
@@ -359,6 +375,43 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
         data: { metrics: summaries },
       };
     }),
+
+    /**
+     * The account's Prometheus for an alert from Alertmanager or Grafana: the alerting expression (from
+     * the stored delivery's generatorURL), the target's health by its labels, and the rule's state.
+     */
+    async prefetchPrometheus(rcaId: string, ctx: AlertContext): Promise<SourceOutcome> {
+      const settings = await accounts.prometheus(ctx.account);
+      if (!settings) {
+        const reason = `not configured: account "${ctx.account}" has no Prometheus; set one with PUT /v1/accounts/${ctx.account} {"prometheus": {"url": …}}`;
+        Context.current().log.warn(`prometheus not fetched: ${reason}`, { rcaId, source: 'prometheus' });
+        return save(rcaId, { source: 'prometheus', status: 'skipped', items: 0, reason }, undefined);
+      }
+      const { rows } = await db.query('SELECT raw_body FROM webhook_events WHERE id = $1', [ctx.eventId]);
+      const alert = storedPrometheusAlert(rows[0]?.raw_body);
+      if (!alert)
+        return save(
+          rcaId,
+          { source: 'prometheus', status: 'skipped', items: 0, reason: 'the stored delivery has no alert labels' },
+          undefined,
+        );
+      const { from, to } = windowOf(ctx);
+      // Read a little past the alert (never past now): the sample that made the rule true lands on its evaluation.
+      const end = new Date(Math.min(Date.now(), to.getTime() + RULE_EVALUATION_SLACK_MS));
+      const data = await readPrometheus(
+        new PrometheusClient(settings, ctx.account),
+        settings.url,
+        alert,
+        { from, to: end, alertMs: to.getTime() },
+        (operation) => Context.current().heartbeat(operation),
+      );
+      const items = (data.expression?.series.length ?? 0) + data.health.length + (data.rule ? 1 : 0);
+      const outcome = counted(
+        items,
+        `Prometheus at ${settings.url} has no series for the alert's expression or target, and no rule "${alert.labels.alertname}"`,
+      );
+      return save(rcaId, { source: 'prometheus', ...outcome, ...(data.notes.length ? { reason: data.notes.join('; ') } : {}) }, data);
+    },
 
     /** Past incidents of the same account whose embedding is close to this alert's, best first, above the threshold. */
     async findSimilarIncidents(rcaId: string, ctx: AlertContext): Promise<SourceOutcome> {

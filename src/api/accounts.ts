@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AccountConflictError } from '../accounts/store';
+import { AccountConflictError, type AccountPatch, type PrometheusSettings } from '../accounts/store';
 import { validateDatadogKeys } from '../datadog/validate-keys';
 import type { ApiDeps } from './deps';
 import { requireApiToken } from './auth';
@@ -24,20 +24,43 @@ const Name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be 1-63 lowerc
 const OrgId = z.union([z.string().regex(/^\d+$/, 'must be a number'), z.number().int()]).transform(String);
 const Key = z.string().min(1, 'must not be empty').max(512);
 
-const CreateAccount = z
+// Prometheus is usually inside the network, so unlike base_url any host is allowed; credentials go in
+// bearer_token or basic_auth, never in the URL, which error text may quote.
+const PrometheusUrl = z
+  .string()
+  .url()
+  .refine((url) => /^https?:\/\//i.test(url), 'must be an http or https URL')
+  .refine((url) => !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url), 'must not carry credentials (user:password@); use basic_auth')
+  .refine((url) => !/[?#]/.test(url), 'must be the server URL (a path prefix is fine) without a query or fragment');
+const PrometheusInput = z
   .strictObject({
-    name: Name,
-    org_id: OrgId.optional(),
-    base_url: z.string().url().optional(),
-    api_key: Key,
-    app_key: Key,
-    is_default: z.boolean().optional(),
+    url: PrometheusUrl,
+    bearer_token: Key.optional(),
+    basic_auth: z.strictObject({ username: Key, password: Key }).optional(),
   })
-  .meta({ id: 'CreateAccount', description: 'base_url defaults to DD_API_URL' });
-const UpdateAccount = CreateAccount.omit({ name: true })
+  .refine((p) => !(p.bearer_token && p.basic_auth), { message: 'give bearer_token or basic_auth, not both', path: ['basic_auth'] })
+  .meta({ id: 'PrometheusInput', description: 'Where evidence is read with query_range; the credentials are stored encrypted.' });
+
+const keysTogether = (keys: { api_key?: string; app_key?: string }) => !keys.api_key === !keys.app_key;
+const KEYS_TOGETHER = { message: 'give api_key and app_key together, or neither for an account without Datadog', path: ['app_key'] };
+
+const AccountFields = z.strictObject({
+  name: Name,
+  org_id: OrgId.optional(),
+  base_url: z.string().url().optional(),
+  api_key: Key.optional(),
+  app_key: Key.optional(),
+  prometheus: PrometheusInput.optional(),
+  is_default: z.boolean().optional(),
+});
+const CreateAccount = AccountFields.refine(keysTogether, KEYS_TOGETHER).meta({
+  id: 'CreateAccount',
+  description: 'base_url defaults to DD_API_URL; without api_key and app_key the account reads no Datadog evidence',
+});
+const UpdateAccount = AccountFields.omit({ name: true })
   .partial()
-  .extend({ org_id: OrgId.nullable().optional() })
-  .meta({ id: 'UpdateAccount', description: 'only the fields given change; org_id null clears it' });
+  .extend({ org_id: OrgId.nullable().optional(), prometheus: PrometheusInput.nullable().optional() })
+  .meta({ id: 'UpdateAccount', description: 'only the fields given change; org_id null clears it, prometheus null removes it' });
 
 const Timestamp = z.string().meta({ format: 'date-time' });
 const Account = z
@@ -48,6 +71,10 @@ const Account = z
     is_default: z.boolean(),
     api_key_set: z.boolean(),
     app_key_set: z.boolean(),
+    prometheus: z
+      .object({ url: z.string(), auth: z.enum(['none', 'bearer', 'basic']) })
+      .nullable()
+      .meta({ description: 'the Prometheus evidence is read from; its credentials are never shown' }),
     created_at: Timestamp,
     updated_at: Timestamp,
   })
@@ -142,6 +169,11 @@ export const accountRoutes = ({ accounts, auth, config }: ApiDeps): ApiRoutes =>
     if (problem) throw new ApiError('BAD_REQUEST', 'base_url is not allowed', [{ field: 'base_url', message: problem }]);
   };
 
+  const prometheusSettings = (p: z.output<typeof PrometheusInput>): PrometheusSettings => ({
+    url: p.url.replace(/\/+$/, ''),
+    auth: p.bearer_token ? { kind: 'bearer', token: p.bearer_token } : p.basic_auth ? { kind: 'basic', ...p.basic_auth } : { kind: 'none' },
+  });
+
   const app = openApiApp();
   app.use(requireApiToken(auth));
   return app
@@ -149,7 +181,13 @@ export const accountRoutes = ({ accounts, auth, config }: ApiDeps): ApiRoutes =>
     .openapi(createAccount, async (c) => {
       const value = c.req.valid('json');
       allowedBaseUrl(value.base_url);
-      return c.json(await conflicts(accounts.create({ ...value, base_url: value.base_url ?? config.DD_API_URL })), 201);
+      const { prometheus, ...rest } = value;
+      const input = {
+        ...rest,
+        base_url: value.base_url ?? config.DD_API_URL,
+        ...(prometheus ? { prometheus: prometheusSettings(prometheus) } : {}),
+      };
+      return c.json(await conflicts(accounts.create(input)), 201);
     })
     .openapi(getAccount, async (c) => {
       const { name } = c.req.valid('param');
@@ -157,7 +195,7 @@ export const accountRoutes = ({ accounts, auth, config }: ApiDeps): ApiRoutes =>
     })
     .openapi(updateAccount, async (c) => {
       const { name } = c.req.valid('param');
-      const { org_id, ...rest } = c.req.valid('json');
+      const { org_id, prometheus, ...rest } = c.req.valid('json');
       const current = await found(name, accounts.get(name));
       allowedBaseUrl(rest.base_url);
       // The stored keys are sent to base_url: a new host must come with keys meant for it.
@@ -166,7 +204,14 @@ export const accountRoutes = ({ accounts, auth, config }: ApiDeps): ApiRoutes =>
           { field: 'base_url', message: 'the stored keys are not sent to a new base URL: give api_key and app_key with it' },
         ]);
       }
-      const patch = org_id === undefined ? rest : { ...rest, org_id: org_id ?? undefined };
+      // One key alone replaces one of a pair; an account without keys needs both.
+      if (!current.api_key_set && !keysTogether(rest))
+        throw new ApiError('BAD_REQUEST', KEYS_TOGETHER.message, [{ field: 'app_key', message: KEYS_TOGETHER.message }]);
+      const patch: AccountPatch = {
+        ...rest,
+        ...(org_id === undefined ? {} : { org_id: org_id ?? undefined }),
+        ...(prometheus === undefined ? {} : { prometheus: prometheus && prometheusSettings(prometheus) }),
+      };
       return c.json(await found(name, conflicts(accounts.update(name, patch))), 200);
     })
     .openapi(removeAccount, async (c) => {

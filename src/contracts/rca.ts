@@ -1,5 +1,5 @@
 import { defineQuery } from '@temporalio/workflow';
-import type { AlertStatus } from './alert';
+import type { AlertSource, AlertStatus } from './alert';
 
 /** What an alert's monitor watches: picks the prefetch queries and the analyst's focus. */
 export const ROLES = ['infrastructure', 'application', 'database', 'network', 'logs', 'general'] as const;
@@ -84,13 +84,15 @@ export interface AlertContext {
   scope: string;
   /** ISO time the alert fired (the payload's timestamp, else when Rayne received it). */
   alertTime: string;
+  /** Where the alert came from, when not Datadog (runs before sources have none). */
+  source?: AlertSource;
 }
 
 export const PREFETCH_SOURCES = ['logs', 'events', 'host', 'monitor', 'metrics'] as const;
 export type PrefetchSource = (typeof PREFETCH_SOURCES)[number];
 
-/** Datadog's sources and the similar-incident search: what the evidence is built from. */
-export type EvidenceSource = PrefetchSource | 'similar';
+/** Datadog's sources, the account's Prometheus (for alerts from Alertmanager or Grafana) and the similar-incident search: what the evidence is built from. */
+export type EvidenceSource = PrefetchSource | 'prometheus' | 'similar';
 
 /** What one source produced; its data stays in Postgres. */
 export interface SourceOutcome {

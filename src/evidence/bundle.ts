@@ -4,6 +4,10 @@ import { keepChangedLines } from './condense';
 import type { NamedHost } from './named-hosts';
 import type { OriginSummary } from './origins';
 import type { AlertContext, Role, SourceOutcome } from '../contracts/rca';
+import type { StoredPrometheus } from '../prometheus/reads';
+
+/** What the account's Prometheus said about the alert: its expression's series (onset, baseline) and its rule's state. */
+export type PrometheusEvidence = Omit<StoredPrometheus, 'health'>;
 
 /** A mined log template as evidence: counts, when it appeared, where, one example, why it is suspicious. */
 export interface LogTemplateEvidence {
@@ -112,6 +116,7 @@ export interface EvidenceBundle {
   metrics: MetricEvidence[];
   similar: SimilarIncident[];
   group?: GroupEvidence;
+  prometheus?: PrometheusEvidence;
   /** What the investigating analyst read after the prefetch, call by call: the rest of the evidence. */
   investigation?: InvestigationRead[];
   missing: Array<{ source: string; reason: string }>;
@@ -136,9 +141,11 @@ export interface BundleInputs {
   namedHosts?: NamedHost[];
   origins?: OriginSummary;
   events: Array<Omit<EventEvidence, 'relevance' | 'why' | 'link'> & { id?: string }>;
-  metrics: Array<Omit<MetricEvidence, 'change' | 'link'>>;
+  /** A metric read from Prometheus comes with its own link; Datadog's get one to the metrics explorer. */
+  metrics: Array<Omit<MetricEvidence, 'change' | 'link'> & { link?: string }>;
   similar: SimilarIncident[];
   group?: GroupEvidence;
+  prometheus?: PrometheusEvidence;
   tokenBudget: number;
 }
 
@@ -221,7 +228,7 @@ export function rankMetrics(metrics: BundleInputs['metrics'], links: DatadogLink
     .map((m) => ({
       ...m,
       change: m.baseline !== 0 ? Math.round((m.recent / m.baseline) * 100) / 100 : undefined,
-      link: links.metric(m.query),
+      link: m.link ?? links.metric(m.query),
     }))
     .sort((a, b) => Math.abs(Math.log(b.change ?? 1)) - Math.abs(Math.log(a.change ?? 1)));
 }
@@ -268,6 +275,7 @@ export function buildEvidenceBundle(input: BundleInputs): EvidenceBundle {
     metrics: rankMetrics(input.metrics, links),
     similar: input.similar,
     ...(input.group ? { group: input.group } : {}),
+    ...(input.prometheus ? { prometheus: input.prometheus } : {}),
     // No similar incident is an answer, not a gap; a failed search is a gap.
     missing: input.sources
       .filter((s) => s.status !== 'ok' && !(s.source === 'similar' && s.status === 'empty'))
@@ -305,10 +313,18 @@ export function summarizeBundle(b: EvidenceBundle): string {
       ? [`${b.namedHosts.length} hosts named in errors (${b.namedHosts.filter((h) => h.up === false).length} down)`]
       : []),
     ...(b.origins ? [`request origins from ${b.origins.recentLines} recent lines`] : []),
+    ...(b.prometheus ? [prometheusSummary(b.prometheus)] : []),
     ...(b.group
       ? [`${b.group.memberCount} alerts in group ${b.group.groupId} (${b.group.services.length} services, ${b.group.hosts.length} hosts)`]
       : []),
   ];
   const missing = b.missing.length ? `; missing: ${b.missing.map((m) => `${m.source} (${m.reason})`).join(', ')}` : '';
   return `${parts.join(', ')}; ~${b.tokenEstimate} tokens${missing}`.slice(0, 1000);
+}
+
+function prometheusSummary(p: PrometheusEvidence): string {
+  const expression = p.expression
+    ? `${p.expression.series.length} series of ${p.expression.query}${p.expression.onset ? ` (onset ${p.expression.onset})` : ''}`
+    : 'no alerting expression';
+  return `Prometheus: ${expression}${p.rule ? `, rule ${p.rule.name} ${p.rule.state ?? ''}`.trimEnd() : ''}`;
 }

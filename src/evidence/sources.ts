@@ -105,3 +105,27 @@ export function peersOf(lines: StoredLogLine[], alert: { hostname?: string; serv
   const peers = new Set(lines.filter((l) => l.service === alert.service && l.host && l.host !== alert.hostname).map((l) => l.host!));
   return [...peers].sort().slice(0, MAX_PEERS);
 }
+
+/**
+ * When a series left its baseline for good, up to the alert (ms): the first point after its last gap
+ * when it appeared inside the window (an alerting expression such as `x > 1` has samples only while it
+ * holds), else the first of the points up to the alert that all stay away from the first two thirds'
+ * mean. Undefined when the series is at its baseline at the alert.
+ */
+export function onsetOf(points: Array<[number, number]>, window: { fromMs: number; alertMs: number; stepMs: number }): number | undefined {
+  const { fromMs, alertMs, stepMs } = window;
+  const upToAlert = points.filter(([t]) => t <= alertMs + stepMs);
+  if (upToAlert.length === 0) return undefined;
+  let start = 0;
+  for (let i = 1; i < upToAlert.length; i += 1) if (upToAlert[i]![0] - upToAlert[i - 1]![0] > 2 * stepMs) start = i;
+  if (start > 0 || upToAlert[0]![0] > fromMs + 2 * stepMs) return upToAlert[start]![0];
+  const baselineEnd = fromMs + ((alertMs - fromMs) * 2) / 3;
+  const before = upToAlert.filter(([t]) => t <= baselineEnd).map(([, v]) => v);
+  const base = mean(before);
+  const spread = Math.sqrt(mean(before.map((v) => (v - base) ** 2)));
+  // Away means beyond the baseline's own noise and a tenth of its size: a flat series' smallest step counts.
+  const band = Math.max(3 * spread, Math.abs(base) / 10, 1e-9);
+  let i = upToAlert.length - 1;
+  while (i >= 0 && Math.abs(upToAlert[i]![1] - base) > band) i -= 1;
+  return i === upToAlert.length - 1 ? undefined : upToAlert[i + 1]![0];
+}

@@ -88,13 +88,17 @@ async function runRca({ eventId, rcaId, analyst, model }: RcaInput): Promise<Rca
   await store.setRcaPhase(rcaId, 'prefetch', { role, reason });
 
   // The similar-incident search needs only the alert, so it runs beside the Datadog sources.
-  const fetchers: Record<EvidenceSource, () => Promise<SourceOutcome>> = {
+  const fetchers: Partial<Record<EvidenceSource, () => Promise<SourceOutcome>>> = {
     ...(Object.fromEntries(PREFETCH_SOURCES.map((source) => [source, () => prefetch[PREFETCH[source]](rcaId, alert)])) as Record<
       PrefetchSource,
       () => Promise<SourceOutcome>
     >),
     similar: () => prefetch.findSimilarIncidents(rcaId, alert),
   };
+  // Runs started before Prometheus evidence scheduled no such activity; their histories must replay.
+  if (alert.source && alert.source !== 'datadog' && patched('prometheus-evidence')) {
+    fetchers.prometheus = () => prefetch.prefetchPrometheus(rcaId, alert);
+  }
   result.sources = await Promise.all(
     Object.entries(fetchers).map(async ([source, fetchSource]): Promise<SourceOutcome> => {
       try {

@@ -68,9 +68,56 @@ describe('/v1/accounts', () => {
     const bad = await create({ name: 'Bad Name!', api_key: '' });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as any).error.details.map((d: { field: string }) => d.field)).toEqual(
-      expect.arrayContaining(['name', 'api_key', 'app_key']),
+      expect.arrayContaining(['name', 'api_key']),
     );
     expect((await create({ name: 'commercial', api_key: 'k', app_key: 'k' })).status).toBe(409);
+  });
+
+  it('keeps a Prometheus per account, its credentials sealed and never shown, and refuses bad settings naming the field', async () => {
+    const fields = async (body: Record<string, unknown>) => {
+      const res = await create(body);
+      expect(res.status).toBe(400);
+      return ((await res.json()) as any).error.details.map((d: { field: string }) => d.field);
+    };
+    expect(await fields({ name: 'p1', prometheus: { url: 'ftp://prom:9090' } })).toEqual(['prometheus.url']);
+    expect(await fields({ name: 'p1', prometheus: { url: 'http://user:pw@prom:9090' } })).toEqual(['prometheus.url']);
+    expect(
+      await fields({
+        name: 'p1',
+        prometheus: { url: 'http://prom:9090', bearer_token: 't', basic_auth: { username: 'u', password: 'p' } },
+      }),
+    ).toEqual(['prometheus.basic_auth']);
+    expect(await fields({ name: 'p1', api_key: 'only-one' })).toEqual(['app_key']);
+    expect((await database.db.query("SELECT 1 FROM accounts WHERE name = 'p1'")).rowCount).toBe(0);
+
+    const res = await create({
+      name: 'p1',
+      prometheus: { url: 'http://prom.internal:9090/', basic_auth: { username: 'reader', password: 'prom-secret' } },
+    });
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({
+      api_key_set: false,
+      app_key_set: false,
+      prometheus: { url: 'http://prom.internal:9090', auth: 'basic' },
+    });
+    const row = (await database.db.query("SELECT prometheus_auth_enc FROM accounts WHERE name = 'p1'")).rows[0];
+    expect(row.prometheus_auth_enc).toMatch(/^v1:/);
+    expect(row.prometheus_auth_enc).not.toContain('prom-secret');
+    const shown = await (await api.app.request('/v1/accounts/p1', { headers: auth })).text();
+    expect(shown).not.toContain('prom-secret');
+    expect(shown).not.toContain('reader');
+
+    const put = (body: unknown) =>
+      api.app.request('/v1/accounts/p1', {
+        method: 'PUT',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect(await (await put({ prometheus: { url: 'https://prom2', bearer_token: 'tok2' } })).json()).toMatchObject({
+      prometheus: { url: 'https://prom2', auth: 'bearer' },
+    });
+    expect(await (await put({ prometheus: null })).json()).toMatchObject({ prometheus: null });
+    expect((await database.db.query("SELECT prometheus_auth_enc FROM accounts WHERE name = 'p1'")).rows[0].prometheus_auth_enc).toBeNull();
   });
 
   it('updates, sets the default, and deletes', async () => {

@@ -1,0 +1,140 @@
+import { type MetricSummary, onsetOf, summariseSeries, topSeries } from '../evidence/sources';
+import type { PrometheusActiveAlert, PrometheusClient, PrometheusRule, RangeSeries } from './client';
+import { alertExpression, healthQueries, seriesScope } from './queries';
+
+/** One sample every five seconds: a 30-minute window is 360 points, well under Prometheus' 11,000. */
+const STEP_S = 5;
+const MAX_SERIES_PER_QUERY = 3;
+
+/** A series read from Prometheus: the shared summary, when it left its baseline, and where to see it. */
+export interface PrometheusSeries extends Omit<MetricSummary, 'baseline'> {
+  /** Null for an alerting expression's series that appeared inside the window: before it, the condition did not hold. */
+  baseline: number | null;
+  onset?: string;
+  link: string;
+}
+
+/** What the prefetch stored from the account's Prometheus for one alert. */
+export interface StoredPrometheus {
+  url: string;
+  /** The rule's expression from the alert's generatorURL, and its series over the window. */
+  expression?: { query: string; link: string; series: PrometheusSeries[]; onset?: string };
+  /** The target's health (`up`, CPU, memory, restarts, load) where those series exist. */
+  health: PrometheusSeries[];
+  /** The alerting rule as /api/v1/rules has it, with its alerts for this label set. */
+  rule?: Omit<PrometheusRule, 'alerts' | 'type'> & { alerts: PrometheusActiveAlert[] };
+  /** The rule's pending and firing alerts as /api/v1/alerts has them. */
+  alerts: PrometheusActiveAlert[];
+  /** Reads that failed, with why; the others are kept. */
+  notes: string[];
+}
+
+/** The alert as Alertmanager or Grafana sent it: the fields the Prometheus reads select by. */
+export interface PrometheusAlertRef {
+  labels: Record<string, string>;
+  generatorURL?: string;
+}
+
+const sameLabels = (a: Record<string, string>, labels: Record<string, string>) => Object.entries(labels).every(([k, v]) => a[k] === v);
+
+/**
+ * Reads one alert's evidence from Prometheus: the alerting expression and the target's health over
+ * `window` (summarised with onset and baseline), and the rule's state. A failed health or rule read is
+ * noted and the rest kept; a failed read of the expression fails the whole, so the activity retries.
+ */
+export async function readPrometheus(
+  client: PrometheusClient,
+  url: string,
+  alert: PrometheusAlertRef,
+  window: { from: Date; to: Date; alertMs: number },
+  beat: (operation: string) => void,
+): Promise<StoredPrometheus> {
+  const notes: string[] = [];
+  const read = async (label: string, query: string): Promise<PrometheusSeries[]> => {
+    beat(`query_range ${query}`);
+    const series = await client.queryRange(query, window, STEP_S);
+    const link = client.graphLink(query, window);
+    return summarise(label, query, link, series, window);
+  };
+  const query = alertExpression(alert.generatorURL);
+  // The summary's baseline is the series' own first points; an expression's series that appeared had none.
+  const expressionSeries = query
+    ? (await read('alerting expression', query)).map((s) => (s.onset && s.onset === appearedAt(s) ? { ...s, baseline: null } : s))
+    : undefined;
+  if (!query)
+    notes.push("the alert's generatorURL carries no g0.expr (Grafana links to its rule), so the alerting expression was not read");
+  const health: PrometheusSeries[] = [];
+  for (const h of healthQueries(alert.labels)) {
+    health.push(...(await read(h.label, h.query).catch((err: unknown) => note(notes, h.label, err))));
+  }
+  const alertname = alert.labels.alertname;
+  beat('list rules');
+  const rules = await client.alertingRules().catch((err: unknown) => note(notes, 'the rules', err));
+  const rule = rules.find((r) => r.name === alertname);
+  beat('list alerts');
+  const alerts = (await client.activeAlerts().catch((err: unknown) => note(notes, 'the alerts', err))).filter(
+    (a) => a.labels.alertname === alertname,
+  );
+  return {
+    url,
+    ...(query && expressionSeries
+      ? {
+          expression: {
+            query,
+            link: client.graphLink(query, window),
+            series: expressionSeries,
+            onset: expressionSeries
+              .map((s) => s.onset)
+              .filter((o): o is string => !!o)
+              .sort()[0],
+          },
+        }
+      : {}),
+    health,
+    ...(rule
+      ? {
+          rule: {
+            name: rule.name,
+            query: rule.query,
+            duration: rule.duration,
+            state: rule.state,
+            health: rule.health,
+            lastError: rule.lastError || undefined,
+            lastEvaluation: rule.lastEvaluation,
+            labels: rule.labels,
+            alerts: (rule.alerts ?? []).filter((a) => sameLabels(a.labels, alert.labels)),
+          },
+        }
+      : {}),
+    alerts: alerts.slice(0, 10),
+    notes,
+  };
+}
+
+const appearedAt = (s: PrometheusSeries) => (s.points[0] ? new Date(s.points[0][0]).toISOString() : undefined);
+
+function note(notes: string[], what: string, err: unknown): never[] {
+  notes.push(`${what} not read: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300));
+  return [];
+}
+
+function summarise(
+  label: string,
+  query: string,
+  link: string,
+  series: RangeSeries[],
+  window: { from: Date; alertMs: number },
+): PrometheusSeries[] {
+  const summaries = series.flatMap((s) => {
+    const points = s.values.map(([t, v]): [number, number] => [t * 1000, Number(v)]).filter(([, v]) => Number.isFinite(v));
+    const summary = summariseSeries(label, query, seriesScope(s.metric), points, window.alertMs);
+    if (!summary) return [];
+    const onset = onsetOf(points, { fromMs: window.from.getTime(), alertMs: window.alertMs, stepMs: STEP_S * 1000 });
+    return [{ ...summary, ...(onset !== undefined ? { onset: new Date(onset).toISOString() } : {}) }];
+  });
+  return topSeries(summaries, MAX_SERIES_PER_QUERY).map((s) => ({
+    ...s,
+    baseline: Number.isFinite(s.baseline) ? s.baseline : null,
+    link,
+  }));
+}
