@@ -12,12 +12,11 @@
 import os from 'node:os';
 import { sign } from '@octokit/webhooks-methods';
 import { createApp } from '../src/api/app';
-import { createActivityDeps, createApiRuntime } from '../src/runtime';
+import { createApiRuntime } from '../src/runtime';
 import { createSimilarityProviders } from '../src/similarity/providers';
-import { createWorker } from '../src/workers/worker';
 import { issuePayload, newDeliveryId } from '../test/support/github-deliveries';
 import { startGithubSimulator } from '../test/support/github-simulator';
-import { arg, compareInRounds, report, runBatch, runBenchmark, type Sample } from './measure';
+import { arg, compareInRounds, report, runBatch, runBenchmark, type Sample, startBenchWorker } from './measure';
 
 const count = arg('count', 200);
 const concurrency = arg('concurrency', 8);
@@ -117,16 +116,7 @@ runBenchmark('bench-github', async ({ config: base, log, databaseUrl, temporalAd
       })),
     );
   }
-  const { worker, connection } = await createWorker(
-    { address: temporalAddress, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE },
-    createActivityDeps(config, runtime.db),
-  );
-  const running = worker.run();
-  stops.push(async () => {
-    worker.shutdown();
-    await running;
-    await connection.close();
-  });
+  await startBenchWorker({ config, temporalAddress, stops }, runtime.db);
   const app = createApp({ ...runtime, config, log });
   const triageSample: Sample = { seconds: 0, latencies: [] };
   await runBatch(triageSample, 0, count, concurrency, async (i) => {

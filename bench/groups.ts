@@ -10,9 +10,8 @@
  * line is machine-readable.
  */
 import { createApp } from '../src/api/app';
-import { createActivityDeps, createApiRuntime } from '../src/runtime';
-import { createWorker } from '../src/workers/worker';
-import { arg, runBenchmark } from './measure';
+import { createApiRuntime } from '../src/runtime';
+import { arg, runBenchmark, startBenchWorker } from './measure';
 
 const storms = arg('storms', 4);
 const size = arg('size', 25);
@@ -45,16 +44,7 @@ runBenchmark(`bench-groups-${Date.now()}`, async ({ config: base, log, databaseU
   const config = { ...base, RAYNE_GROUP_WAIT_S: waitS };
   const runtime = createApiRuntime(config, databaseUrl, temporalAddress, log);
   stops.push(() => runtime.close());
-  const { worker, connection } = await createWorker(
-    { address: temporalAddress, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE },
-    createActivityDeps(config, runtime.db),
-  );
-  const running = worker.run();
-  stops.push(async () => {
-    worker.shutdown();
-    await running;
-    await connection.close();
-  });
+  await startBenchWorker({ config, temporalAddress, stops }, runtime.db);
   const app = createApp({ ...runtime, config, log });
   const run = Date.now();
   const payloads = [

@@ -5,7 +5,10 @@ import path from 'node:path';
 import { type Config, loadConfig } from '../src/config';
 import { freePort } from '../src/dev/free-port';
 import { silentSteps, startInfrastructure } from '../src/dev/stack';
+import type { Db } from '../src/db/pool';
 import { createLogger, type Logger } from '../src/logger';
+import { createActivityDeps } from '../src/runtime';
+import { createWorker } from '../src/workers/worker';
 
 export interface Result {
   rps: number;
@@ -96,6 +99,23 @@ export interface BenchContext {
   temporalAddress: string;
   /** Undone in reverse order when the benchmark ends. */
   stops: Array<() => Promise<void>>;
+}
+
+/** A worker polling the benchmark's task queue in this process, shut down with the benchmark's other stops. */
+export async function startBenchWorker(
+  { config, temporalAddress, stops }: Pick<BenchContext, 'config' | 'temporalAddress' | 'stops'>,
+  db: Db,
+): Promise<void> {
+  const { worker, connection } = await createWorker(
+    { address: temporalAddress, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE },
+    createActivityDeps(config, db),
+  );
+  const running = worker.run();
+  stops.push(async () => {
+    worker.shutdown();
+    await running;
+    await connection.close();
+  });
 }
 
 /**

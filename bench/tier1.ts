@@ -13,9 +13,8 @@ import { runEffect } from '../src/activities/effect-ledger';
 import { createApp } from '../src/api/app';
 import type { Db } from '../src/db/pool';
 import { startReceiver, type Receiver } from '../src/demo/receiver';
-import { createActivityDeps, createApiRuntime } from '../src/runtime';
-import { createWorker } from '../src/workers/worker';
-import { arg, compareInRounds, report, runBatch, runBenchmark, type Sample } from './measure';
+import { createApiRuntime } from '../src/runtime';
+import { arg, compareInRounds, report, runBatch, runBenchmark, type Sample, startBenchWorker } from './measure';
 
 const post = async (url: string, body: string) => {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
@@ -65,16 +64,7 @@ runBenchmark(`bench-tier1-${Date.now()}`, async ({ config, log, databaseUrl, tem
   const direct = report('bare POST', bareSample);
 
   // 2. Alert to all three receivers, through the API, Temporal and a worker.
-  const { worker, connection } = await createWorker(
-    { address: temporalAddress, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE },
-    createActivityDeps(config, runtime.db),
-  );
-  const running = worker.run();
-  stops.push(async () => {
-    worker.shutdown();
-    await running;
-    await connection.close();
-  });
+  await startBenchWorker({ config, temporalAddress, stops }, runtime.db);
   await runtime.processorConfigs.save('default', {
     notify: { enabled: true, urls: [`${receivers.notify.url}/notify`], statuses: ['Alert'], timeout_ms: 10_000 },
     forward: { enabled: true, urls: [`${receivers.forward.url}/forward`], statuses: ['Alert'], timeout_ms: 10_000 },
