@@ -4,7 +4,9 @@
  *   RAYNE_RECORD_HISTORIES=1 npx jest test/workflows/record-histories.test.ts
  * Re-record only for an intentional, versioned workflow change (see that folder's README).
  */
+import crypto from 'node:crypto';
 import path from 'node:path';
+import { groupStateQuery } from '../../src/contracts/group';
 import { startDatadogSandbox } from '../../src/demo/sandbox';
 import { startReceiver } from '../../src/demo/receiver';
 import { loadScenario } from '../../src/demo/scenario';
@@ -13,7 +15,25 @@ import { startAnthropicSimulator } from '../support/anthropic-simulator';
 import { deliver, issuePayload, newDeliveryId } from '../support/github-deliveries';
 import { startGithubSimulator } from '../support/github-simulator';
 import { writeHistoryFile } from '../support/histories';
-import { createTestApi, createTestDatabase, eventually, postJson, startTestWorker, testConfig } from '../support/harness';
+import { createTestApi, createTestDatabase, eventually, postJson, startTestWorker, testConfig, type TestApi } from '../support/harness';
+
+/** Waits for a workflow to finish, writes its history, and returns the activity types it scheduled. */
+async function saveHistory(api: TestApi, name: string, workflowId: string): Promise<string[]> {
+  const handle = api.runtime.temporal.workflow.getHandle(workflowId);
+  // A child exists only once its parent's task has started it.
+  await eventually(() =>
+    handle.describe().then(
+      () => true,
+      () => false,
+    ),
+  );
+  await handle.result();
+  const history = await handle.fetchHistory();
+  writeHistoryFile(name, workflowId, history);
+  return (history.events ?? []).flatMap((e) =>
+    e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType!.name!] : [],
+  );
+}
 
 const record = process.env.RAYNE_RECORD_HISTORIES === '1' ? describe : describe.skip;
 
@@ -41,24 +61,7 @@ record('recording workflow histories', () => {
     });
     const api = createTestApi(database.url, config);
     const worker = await startTestWorker(database.db, config);
-    const temporal = api.runtime.temporal.workflow;
-    /** Records a finished run; returns the activity types it scheduled, for checking it covers what its README line says. */
-    const save = async (name: string, workflowId: string): Promise<string[]> => {
-      const handle = temporal.getHandle(workflowId);
-      // A child exists only once its parent's task has started it.
-      await eventually(() =>
-        handle.describe().then(
-          () => true,
-          () => false,
-        ),
-      );
-      await handle.result();
-      const history = await handle.fetchHistory();
-      writeHistoryFile(name, workflowId, history);
-      return (history.events ?? []).flatMap((e) =>
-        e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType!.name!] : [],
-      );
-    };
+    const save = (name: string, workflowId: string) => saveHistory(api, name, workflowId);
     try {
       // (a) Before any account exists: no Datadog behind the alert, so the investigation reports without a call.
       const unknown = { ...scenario.alert, timestamp: Math.floor(Date.now() / 1000), monitor_id: 9999, transition_id: 'no-datadog' };
@@ -120,6 +123,57 @@ record('recording workflow histories', () => {
       await worker.stop();
       await api.close();
       await Promise.all([sandbox.close(), claude.close(), github.close(), notify.close()]);
+      await database.drop();
+    }
+  });
+
+  it('records an incident group: three alerts from one host joining one group, its one RCA, and their recovery', async () => {
+    const database = await createTestDatabase();
+    // Short enough to record quickly, long enough for the three alerts to join before the RCA starts.
+    const api = createTestApi(database.url, testConfig({ RAYNE_ANALYST: 'offline', RAYNE_GROUP_WAIT_S: '2' }));
+    const worker = await startTestWorker(database.db, api.config);
+    try {
+      const host = `record-${crypto.randomBytes(3).toString('hex')}`;
+      const firstMonitor = crypto.randomInt(1_000_000, 9_000_000);
+      const alerts = [0, 1, 2].map((i) => ({
+        monitor_id: firstMonitor + i,
+        hostname: host,
+        alert_status: 'Alert',
+        transition_id: `group-${i}`,
+      }));
+      const accepted: Array<{ event_id: string; workflow_id: string }> = [];
+      for (const alert of alerts) {
+        const res = await postJson(api.app, '/v1/webhooks/receive', alert);
+        expect(res.status).toBe(202);
+        accepted.push((await res.json()) as (typeof accepted)[number]);
+      }
+      const { rows } = await eventually(async () => {
+        const found = await database.db.query<{ group_id: string }>(
+          'SELECT DISTINCT group_id FROM incident_group_members WHERE event_id = ANY($1::bigint[])',
+          [accepted.map((a) => a.event_id)],
+        );
+        return found.rowCount === 1 && found;
+      }, 60_000);
+      const groupWorkflowId = `group/${rows[0]!.group_id}`;
+      const group = api.runtime.temporal.workflow.getHandle(groupWorkflowId);
+      const { rcaIds } = await eventually(async () => {
+        const state = await group.query(groupStateQuery);
+        return state.members.length === 3 && state.rcaIds.length === 1 && state;
+      }, 60_000);
+      await api.runtime.temporal.workflow.getHandle(rcaIds[0]!).result();
+
+      for (const alert of alerts)
+        expect(
+          (await postJson(api.app, '/v1/webhooks/receive', { ...alert, alert_status: 'OK', transition_id: `${alert.transition_id}-ok` }))
+            .status,
+        ).toBe(202);
+      expect(await saveHistory(api, 'group-workflow', groupWorkflowId)).toEqual(
+        expect.arrayContaining(['recordGroupRca', 'resolveGroup', 'resolveNotebook']),
+      );
+      expect(await saveHistory(api, 'incident-workflow-grouped', accepted[1]!.workflow_id)).toEqual(expect.arrayContaining(['joinGroup']));
+    } finally {
+      await worker.stop();
+      await api.close();
       await database.drop();
     }
   });
