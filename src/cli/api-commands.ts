@@ -37,7 +37,7 @@ import {
   groupView,
 } from './api-views';
 import { rcaPathId } from '../notebook/notebook';
-import { ALERT_STATUSES, EVENT_STATUSES, RETRYABLE_STATES } from '../contracts/alert';
+import { ALERT_SOURCES, ALERT_STATUSES, EVENT_STATUSES, RETRYABLE_STATES } from '../contracts/alert';
 
 /** What `rayne` exits with; 69 and 78 are sysexits' EX_UNAVAILABLE and EX_CONFIG, 66 EX_NOINPUT. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, noInput: 66, unavailable: 69, config: 78 } as const;
@@ -116,7 +116,8 @@ export function addApiCommands(program: Command): void {
         EVENT_STATUSES,
       ),
     )
-    .option('--monitor-id <id>', "only this monitor's events")
+    .option('--monitor-id <id>', "only this monitor's events (Datadog's id, or source:rule such as alertmanager:HighCPU)")
+    .addOption(new Option('--source <source>', 'only events from this alert source').choices(ALERT_SOURCES))
     .option('--account <name>', "only this account's events")
     .addOption(new Option('--alert-status <status>', 'only this alert status').choices(ALERT_STATUSES))
     .option('--since <when>', 'received at or after: an ISO 8601 time or an age such as 30m, 6h, 2d', since)
@@ -403,6 +404,7 @@ async function sendGithub(s: Session, file: string, event: string): Promise<void
 interface EventFilters {
   status?: string;
   monitorId?: string;
+  source?: string;
   account?: string;
   alertStatus?: string;
   since?: string;
@@ -411,7 +413,7 @@ interface EventFilters {
 }
 
 async function listEvents(s: Session, f: EventFilters): Promise<void> {
-  const route = `/v1/webhooks/events${query({ status: f.status, monitor_id: f.monitorId, account: f.account, alert_status: f.alertStatus, since: f.since, limit: f.limit, cursor: f.cursor })}`;
+  const route = `/v1/webhooks/events${query({ status: f.status, monitor_id: f.monitorId, source: f.source, account: f.account, alert_status: f.alertStatus, since: f.since, limit: f.limit, cursor: f.cursor })}`;
   const page = await print<{ events: EventSummary[]; next_cursor: string | null }>(s, await s.api('GET', route, undefined, 200), (p) =>
     eventsTable(p.events),
   );

@@ -121,6 +121,13 @@ describe('rayne send, events and rca against a running API', () => {
     // Columns line up: each of the row's cells starts where its header does.
     expect(lines[2]!.indexOf(ACCOUNT)).toBe(lines[0]!.indexOf('ACCOUNT'));
 
+    // --source filters by where alerts came from: this Datadog alert, and no Alertmanager one.
+    const fromDatadog = await rayne(['events', 'list', '--account', ACCOUNT, '--source', 'datadog', '--json']);
+    expect(JSON.parse(fromDatadog.stdout).events.map((e: { id: string }) => e.id)).toContain(eventId);
+    const fromAlertmanager = await rayne(['events', 'list', '--account', ACCOUNT, '--source', 'alertmanager', '--json']);
+    expect(JSON.parse(fromAlertmanager.stdout).events).toEqual([]);
+    expect((await rayne(['events', 'list', '--source', 'nagios'])).code).toBe(2);
+
     const route = `/v1/webhooks/events?account=${ACCOUNT}&limit=10`;
     const json = await rayne(['events', 'list', '--account', ACCOUNT, '--limit', '10', '--json']);
     expect(json.code).toBe(0);
