@@ -45,6 +45,7 @@ export type GithubAccepted = GithubAcceptResult & { links?: Links };
 export interface EventSummary {
   id: string;
   account: string;
+  source: string;
   monitor_id: string;
   alert_id: string | null;
   transition_id: string | null;

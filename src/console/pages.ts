@@ -4,7 +4,7 @@ import { rcaPathId } from '../notebook/notebook';
 import { ANALYSTS } from '../contracts/rca';
 import { externalLink, type Html, html, when } from './html';
 import { evidenceTimeline } from './timeline';
-import { ALERT_STATUSES, EVENT_STATUSES, RETRYABLE_STATES } from '../contracts/alert';
+import { ALERT_SOURCES, ALERT_STATUSES, EVENT_STATUSES, RETRYABLE_STATES } from '../contracts/alert';
 import { duration } from '../text-format';
 import { CONSOLE_SESSION_HOURS } from '../api/console-sessions';
 
@@ -68,7 +68,7 @@ export function incidentsPage(
     const rca = rcaByEvent.get(e.id);
     return html`<tr data-testid="incident-row">
       <td><a href="incidents/${e.id}">#${e.id}</a></td><td>${when(e.received_at)}</td>
-      <td>${e.monitor_name ?? `monitor ${e.monitor_id}`}</td><td>${e.alert_status}</td>
+      <td>${e.monitor_name ?? `monitor ${e.monitor_id}`}</td><td data-testid="source">${e.source}</td><td>${e.alert_status}</td>
       <td>${[e.service, e.hostname].filter(Boolean).join(' · ') || e.scope}</td><td>${e.account}</td><td>${e.status}</td>
       <td>${rca ? html`<a href="${rcaHref(rca.id)}">${verdictBadge(rca.verdict)} ${rca.root_cause ?? rca.status}</a>` : html`<span class="muted">no RCA</span>`}</td>
     </tr>`;
@@ -78,12 +78,13 @@ export function incidentsPage(
 <form class="filters" method="get" action="./">
   <label>Alert status <select name="alert_status">${options(ALERT_STATUSES, filters.alert_status)}</select></label>
   <label>Processing <select name="status">${options(EVENT_STATUSES, filters.status)}</select></label>
+  <label>Source <select name="source">${options(ALERT_SOURCES, filters.source)}</select></label>
   <label>Monitor id <input name="monitor_id" value="${filters.monitor_id ?? ''}" size="10"></label>
   <label>Account <input name="account" value="${filters.account ?? ''}" size="12"></label>
   <button>Filter</button> <a href="./">clear</a>
 </form>
-<table><thead><tr><th>Event</th><th>Received</th><th>Monitor</th><th>Alert</th><th>Service · host</th><th>Account</th><th>Status</th><th>RCA</th></tr></thead>
-<tbody>${rows.length ? rows : html`<tr><td colspan="8" class="muted">No incidents match.</td></tr>`}</tbody></table>
+<table><thead><tr><th>Event</th><th>Received</th><th>Monitor</th><th>Source</th><th>Alert</th><th>Service · host</th><th>Account</th><th>Status</th><th>RCA</th></tr></thead>
+<tbody>${rows.length ? rows : html`<tr><td colspan="9" class="muted">No incidents match.</td></tr>`}</tbody></table>
 ${next ? html`<p><a href="?${next.toString()}">Older →</a></p>` : ''}`;
 }
 

@@ -108,7 +108,7 @@ export function consoleRoutes(auth: ApiAuth, config: ConsoleConfig, api: ApiFetc
     .get(
       '/',
       page(0, 'Incidents', async (c) => {
-        const filters = query(c, ['alert_status', 'status', 'monitor_id', 'account', 'cursor']);
+        const filters = query(c, ['alert_status', 'status', 'source', 'monitor_id', 'account', 'cursor']);
         const { events, next_cursor } = await getJson(c, `/v1/webhooks/events?${search(filters)}`);
         const { rcas } = await getJson(c, '/v1/rca?limit=200');
         // Newest first, so the first RCA seen for an event is its latest run.

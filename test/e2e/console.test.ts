@@ -89,6 +89,12 @@ describe('the report console, driven in headless Chromium', () => {
     const row = page.getByTestId('incident-row').filter({ hasText: `#${eventId}` });
     expect(await row.textContent()).toContain(scenario.alert.monitor_name as string);
     expect(await row.getByTestId('verdict').textContent()).toBe(rca.report.verdict);
+    expect(await row.getByTestId('source').textContent()).toBe('datadog');
+    await page.getByLabel('Source').selectOption('alertmanager');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    expect(new URL(page.url()).searchParams.get('source')).toBe('alertmanager');
+    expect(await page.getByTestId('incident-row').count()).toBe(0);
+    await page.goto(`${base}/`);
     await page.getByLabel('Alert status').selectOption('OK');
     await page.getByRole('button', { name: 'Filter' }).click();
     expect(new URL(page.url()).searchParams.get('alert_status')).toBe('OK');
