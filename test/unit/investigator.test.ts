@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { investigate, type Observation, POLICY_LIMITS } from '../../src/analysis/investigator';
-import { confidenceOf, crossValidatedConfidence, fitCalibration } from '../../src/analysis/investigator/calibration';
+import { confidenceOf, crossValidatedConfidence, fitCalibration, TRANSFER_SHIFT } from '../../src/analysis/investigator/calibration';
 import type { AnswerFeatures } from '../../src/analysis/investigator/conclude';
 import { contentWords, entitiesIn } from '../../src/analysis/investigator/entities';
 import { CHANGES, METRIC_KINDS, REASONS, reasonIn } from '../../src/analysis/investigator/knowledge';
@@ -86,6 +86,9 @@ describe('the knowledge table', () => {
     expect(reasonIn('dial tcp 10.2.3.4:6379: connect: connection refused')?.kind).toBe('refusal');
     expect(reasonIn('connect() failed (113: No route to host) while connecting to upstream')?.category).toBe('host_failure');
     expect(reasonIn('session lookup failed: Command timed out')?.mechanism).toBe('timing out');
+    // A worker pool turning work away is the server saturated, not a limit someone else imposed.
+    expect(reasonIn('rejected execution of TimedRunnable on EsThreadPoolExecutor[search, queue capacity = 1000]')?.kind).toBe('saturation');
+    expect(reasonIn('[gc][40112] overhead, spent [1.2s] collecting in the last [1.5s]')?.category).toBe('memory_exhaustion');
     expect(reasonIn('all good, 200 OK')).toBeUndefined();
   });
 
@@ -105,7 +108,7 @@ describe('the knowledge table', () => {
         if (typeof n === 'string' && n.length > 3) names.add(n.toLowerCase());
     }
     expect([...names].filter((n) => source.includes(n))).toEqual([]);
-    expect(REASONS.length + METRIC_KINDS.length + CHANGES.length).toBeLessThanOrEqual(30);
+    expect(REASONS.length + METRIC_KINDS.length + CHANGES.length).toBeLessThanOrEqual(31);
   });
 });
 
@@ -214,6 +217,61 @@ describe('the investigation policy', () => {
     if (!('report' in move)) throw new Error('expected a report');
     expect(move.report.category).toBe('traffic_spike');
     expect(move.report.root_cause).not.toContain('Argo CD');
+  });
+
+  it('blames demand on a campaign whatever it names, and on a job only when the job names the service', () => {
+    const run = (change: { title: string; text: string }) =>
+      runPolicy((call) => {
+        if (call.name === 'scope_metrics')
+          return JSON.stringify({
+            series: [
+              {
+                label: 'trace.http.request.hits',
+                scope: 'service:orders',
+                query: 'avg:trace.http.request.hits{service:orders}',
+                points: [-60, -50, -40, -30, -20, -10, -5].map((m, i) => [at(m), i < 4 ? 100 : 900]),
+              },
+            ],
+          });
+        if (call.name === 'get_events') return events([{ at: -35, ...change }]);
+        return '{}';
+      }).move;
+    const campaign = run({ title: 'Email campaign sent: spring sale', text: '2.1M recipients' });
+    const unrelatedJob = run({
+      title: 'Job batch/comments-purge started',
+      text: 'CronJob comments-purge: delete comments older than 24 months',
+    });
+    const namingJob = run({ title: 'Job batch/orders-replay started', text: "CronJob replays yesterday's requests against orders" });
+    if (!('report' in campaign) || !('report' in unrelatedJob) || !('report' in namingJob)) throw new Error('expected reports');
+    expect(campaign.report.root_cause).toContain('spring sale');
+    expect(unrelatedJob.report.root_cause).not.toContain('comments-purge');
+    expect(namingJob.report.root_cause).toContain('orders-replay');
+    expect([campaign, unrelatedJob, namingJob].map((m) => ('report' in m ? m.report.category : ''))).toEqual([
+      'traffic_spike',
+      'traffic_spike',
+      'traffic_spike',
+    ]);
+  });
+
+  it('ranks a component stating its own trouble above an address a proxy only blames, however deep', () => {
+    const { move } = runPolicy((call) => {
+      const q = String(call.input.query ?? '');
+      if (call.name === 'search_logs' && q.startsWith('service:orders'))
+        return logs(q, [
+          line(['orders'], ['orders-app-01'], 'error', 'POST /checkout failed: 504 from edge-proxy-01', -10),
+          line(['orders'], ['batch-node-02'], 'warn', 'spill to /var/tmp failed: No space left on device', -14, 6),
+        ]);
+      if (call.name === 'search_logs' && q.includes('edge-proxy-01'))
+        return logs(q, [
+          line(['nginx'], ['edge-proxy-01'], 'error', 'upstream timed out (110: Operation timed out) upstream: 10.9.8.7:8080', -9),
+        ]);
+      if (call.name === 'search_logs' && q.includes('batch-node-02'))
+        return logs(q, [line(['spark'], ['batch-node-02'], 'warn', 'Lost task 12.0: No space left on device', -15, 6)]);
+      return '{}';
+    });
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.category).toBe('disk_full');
+    expect(move.report.root_cause).toContain('batch-node-02');
   });
 
   it('finds the hosts behind a name the failing lines give, by the infrastructure search, and reads them', () => {
@@ -368,12 +426,12 @@ describe('the investigation policy', () => {
 });
 
 describe('calibration', () => {
-  const f = (own: boolean, depth: number): AnswerFeatures => ({
+  const f = (own: boolean, depth: number, change = false): AnswerFeatures => ({
     depth,
     own,
     sourceKinds: own ? 2 : 1,
     margin: 0.5,
-    change: false,
+    change,
     candidates: 3,
   });
 
@@ -385,6 +443,14 @@ describe('calibration', () => {
     const calibration = fitCalibration(samples);
     expect(confidenceOf(f(true, 2), calibration)).toBeGreaterThan(0.7);
     expect(confidenceOf(f(false, 1), calibration)).toBeLessThan(0.3);
+  });
+
+  it('ships a map moved by the measured transfer gap, so no answer claims the in-sample rate', () => {
+    const logit = (p: number) => Math.log(p / (1 - p));
+    expect(TRANSFER_SHIFT).toBeCloseTo(logit(0.17) - logit(0.54), 1);
+    // An answer with a component's own trouble and a change that speaks of it: the best features there are.
+    expect(confidenceOf(f(true, 2, true))).toBeLessThan(0.5);
+    expect(confidenceOf({ ...f(false, 0), candidates: 0 })).toBeLessThan(0.1);
   });
 
   it("estimates each group's confidence from the other groups only", () => {

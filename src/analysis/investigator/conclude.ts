@@ -272,10 +272,18 @@ function risingOrigin(origins: OriginSummary | undefined): string | undefined {
   return top && top.recent - top.earlier >= 0.2 ? `${top.value} (${top.by})` : undefined;
 }
 
+/**
+ * Depth counts what was verified: a component's own trouble at any depth, but a thing only blamed
+ * by another's failing lines (an address a proxy could not reach) no deeper than one step, so a
+ * proxy's complaint never outranks a component stating that it ran out.
+ */
+const BLAMED_DEPTH = 1;
+
 function score(c: Pick<Candidate, 'node' | 'own' | 'troubles' | 'change'>): number {
   const strength = Math.max(...c.troubles.map((t) => t.strength));
   const kinds = new Set(c.troubles.map((t) => t.source)).size;
-  return 0.8 * Math.min(c.node.depth, 3) + (c.own ? 1 : 0.4) + 0.8 * strength + 0.3 * (kinds - 1) + (c.change ? 0.5 : 0);
+  const depth = Math.min(c.node.depth, c.own ? 3 : BLAMED_DEPTH);
+  return 0.8 * depth + (c.own ? 1 : 0.4) + 0.8 * strength + 0.3 * (kinds - 1) + (c.change ? 0.5 : 0);
 }
 
 /** The certificate a failing handshake's lines name by its subject (CN=…), when they name one. */
@@ -400,10 +408,14 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
       text: s.metric,
       query: s.query,
     };
+    // A campaign brings demand to whoever serves users; a job brings it only to what it names.
     const trigger = changesIn(readings)
       .filter(
         ({ event, change }) =>
-          change.category === 'trigger' && event.at <= anomaly.onset + 2 * 60_000 && anomaly.onset - event.at <= CHANGE_LAG_MS,
+          change.category === 'trigger' &&
+          (change.kind === 'campaign' || isSubject(event, service.toLowerCase())) &&
+          event.at <= anomaly.onset + 2 * 60_000 &&
+          anomaly.onset - event.at <= CHANGE_LAG_MS,
       )
       .sort((a, b) => b.event.at - a.event.at)[0]?.event;
     add({

@@ -48,7 +48,7 @@ export const REASONS: readonly ReasonRow[] = [
   {
     mechanism: 'out of memory',
     phrase:
-      /out ?of ?memory|OOM[- ]?kill|OutOfMemoryError|memory pressure|cannot allocate memory|heap space|evict(ed|ion).{0,40}memory|memory limit|memory (resource limit )?alarm|alarm.{0,20}memory|memory.{0,20}high.?watermark/i,
+      /out ?of ?memory|OOM[- ]?kill|OutOfMemoryError|memory pressure|cannot allocate memory|heap space|evict(ed|ion).{0,40}memory|memory limit|memory (resource limit )?alarm|alarm.{0,20}memory|memory.{0,20}high.?watermark|gc\]?.{0,20}overhead/i,
     kind: 'exhaustion',
     category: 'memory_exhaustion',
   },
@@ -105,7 +105,9 @@ export const REASONS: readonly ReasonRow[] = [
   },
   {
     mechanism: 'CPU saturated',
-    phrase: /cpu (throttl|saturat|at 100|usage (high|above))|load average|throttled.{0,20}cpu|cpu\.user|cpu_usage|cpu\.util/i,
+    // A worker pool that turns work away is a server saturated, as a pegged CPU is.
+    phrase:
+      /cpu (throttl|saturat|at 100|usage (high|above))|load average|throttled.{0,20}cpu|cpu\.user|cpu_usage|cpu\.util|rejected ?execution|thread ?pool.{0,30}(rejected|rejections|exhausted)/i,
     kind: 'saturation',
     category: 'cpu_saturation',
   },
@@ -213,11 +215,18 @@ export const CHANGES: ReadonlyArray<{ phrase: RegExp; category: RcaCategory | 't
     category: 'deployment',
     kind: 'deployment',
   },
-  // A job, a backfill or a campaign is a trigger: the root's own category stays (a job that fills a disk is disk_full).
+  // A campaign or a launch is a trigger of demand: it brings users, so it explains demand without naming a component.
   {
-    phrase: /\bjob\b|cron|backfill|batch|export|reindex|rebuild|campaign|launch|newsletter|email blast|promotion|sale\b/i,
+    phrase: /campaign|launch|newsletter|email blast|push notification|promotion|sale\b/i,
     category: 'trigger',
-    kind: 'job or campaign',
+    kind: 'campaign',
+  },
+  // A job or a backfill is a trigger of load on what it works on: it explains only a component it names.
+  // Either way the root's own category stays (a job that fills a disk is disk_full).
+  {
+    phrase: /\bjob\b|cron|backfill|batch|export|reindex|rebuild/i,
+    category: 'trigger',
+    kind: 'job',
   },
 ];
 
