@@ -274,6 +274,41 @@ describe('the investigation policy', () => {
     expect(move.report.root_cause).toContain('batch-node-02');
   });
 
+  it('blames the network path when failures toward several places meet a network event, and not for one place', () => {
+    const run = (failing: string[]) =>
+      runPolicy((call) => {
+        const q = String(call.input.query ?? '');
+        if (call.name === 'search_logs' && q.startsWith('service:orders'))
+          return logs(
+            q,
+            failing.map((f) => line(['orders'], ['orders-app-01'], 'error', f, -20)),
+          );
+        if (call.name === 'get_events')
+          return events([
+            // A change to the same gateway an hour before: the provider's own statement of loss is not explained by it.
+            { at: -60, title: 'Terraform apply: network#12', text: 'Added a static route on net-gw-0a1b2c3.', tags: ['team:network'] },
+            {
+              at: -8,
+              title: 'Provider health: increased packet loss for gateway attachments',
+              text: 'Increased packet loss affecting traffic through gateway net-gw-0a1b2c3.',
+              tags: ['gatewayid:net-gw-0a1b2c3'],
+              alertType: 'warning',
+            },
+          ]);
+        return '{}';
+      }).move;
+    const two = run([
+      'lookup failed: connection timeout expired (host=accounts-db.internal, hostaddr=10.60.4.21, port=5432)',
+      'pricing call failed: ReadTimeout GET http://pricing.shared.internal/v2/quote (10.80.2.44:80)',
+    ]);
+    const one = run(['lookup failed: connection timeout expired (host=accounts-db.internal, hostaddr=10.60.4.21, port=5432)']);
+    if (!('report' in two) || !('report' in one)) throw new Error('expected reports');
+    expect(two.report.category).toBe('network');
+    expect(two.report.root_cause).toContain('net-gw-0a1b2c3');
+    expect(two.report.root_cause).not.toContain('Terraform');
+    expect(one.report.root_cause).not.toContain('net-gw-0a1b2c3');
+  });
+
   it('finds the hosts behind a name the failing lines give, by the infrastructure search, and reads them', () => {
     const { observations } = runPolicy((call) => {
       const q = String(call.input.query ?? '');
@@ -408,6 +443,44 @@ describe('the investigation policy', () => {
     if (!('report' in move)) throw new Error('expected a report');
     expect(move.report.category).toBe('certificate');
     expect(move.report.root_cause).toContain('Old Root CA X1');
+  });
+
+  it('names the certificate from another line stating the expiry when the failing client gives only an address', () => {
+    const { move } = runPolicy((call) => {
+      const q = String(call.input.query ?? '');
+      if (call.name === 'search_logs' && q.startsWith('service:orders'))
+        return logs(q, [
+          line(
+            ['orders'],
+            ['orders-app-01'],
+            'error',
+            'RPC to server=10.30.0.11:8300 failed: x509: certificate has expired or is not yet valid',
+            -10,
+          ),
+        ]);
+      if (call.name === 'search_logs' && q.includes('10.30.0.11'))
+        return logs(q, [
+          line(
+            ['mesh-server'],
+            ['mesh-02'],
+            'error',
+            'failed to heartbeat to peer=10.30.0.11:8300 error="x509: certificate has expired"',
+            -11,
+          ),
+          line(
+            ['expiry-check'],
+            ['mesh-01'],
+            'error',
+            'expiry-check: /etc/tls/server.mesh.crt EXPIRED; subject CN=server.mesh.local; issuer CN=Mesh CA',
+            -9,
+            1,
+          ),
+        ]);
+      return '{}';
+    });
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.category).toBe('certificate');
+    expect(move.report.root_cause).toContain('the certificate: CN=server.mesh.local');
   });
 
   it('records a call that failed as missing evidence, and reports on the final turn with what it read', () => {

@@ -289,7 +289,7 @@ function score(c: Pick<Candidate, 'node' | 'own' | 'troubles' | 'change'>): numb
 /** The certificate a failing handshake's lines name by its subject (CN=…), when they name one. */
 function certificateNamed(lines: readonly SeenLine[]): string | undefined {
   for (const l of lines) {
-    const cn = /\bCN\s*=\s*([^,/"\n]+)/.exec(`${l.example}\n${l.template}`)?.[1]?.trim();
+    const cn = /\bCN\s*=\s*([^,;/"\n]+)/.exec(`${l.example}\n${l.template}`)?.[1]?.trim();
     if (cn && !cn.includes('<')) return `CN=${cn}`;
   }
   return undefined;
@@ -318,6 +318,34 @@ function echoes(c: Candidate, all: readonly Candidate[]): boolean {
   );
 }
 
+/** Failures toward at least this many places, none of them in trouble of its own, point at the path they share. */
+const SHARED_PATH_PLACES = 2;
+
+/** The thing a network event is about: the entity its tags name (events tag their subject), else the first it names. */
+function subjectOf(e: SeenEvent): string {
+  const named = entitiesIn(`${e.title}\n${e.text}`).map((x) => x.name);
+  const tagged = named.find((n) => e.tags.some((t) => t.toLowerCase().endsWith(`:${n.toLowerCase()}`)));
+  return tagged ?? named[0] ?? clip(e.title, 80);
+}
+
+/**
+ * The network path as a candidate: when the chain's failing lines time out or are refused toward
+ * several places and none of those places states trouble of its own, what they share is the path
+ * between, and an event in the window that states network trouble is about that path. Providers
+ * announce late, so the event may come after the failures began; its onset is theirs.
+ */
+function sharedPathCandidates(candidates: readonly Candidate[], readings: Readings, from: number, to: number) {
+  const outward = candidates.filter((c) => !c.own && (c.troubles[0]!.kind === 'timeout' || c.troubles[0]!.kind === 'refusal'));
+  // One failing line that names a place twice (a name and its address) is one place.
+  const places = new Set(outward.map((c) => c.troubles[0]!.text));
+  if (places.size < SHARED_PATH_PLACES) return [];
+  const onset = Math.min(...outward.map((c) => c.onset));
+  const deepest = Math.max(...outward.map((c) => c.node.depth));
+  return readings.events
+    .filter((e) => e.alertType !== 'success' && e.at >= from && e.at <= to && reasonIn(`${e.title}\n${e.text}`)?.category === 'network')
+    .map((e) => ({ event: e, name: subjectOf(e), onset, depth: deepest + 1, outward }));
+}
+
 /** The candidates the readings support, best first. */
 export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
   const chain = chainOf(ctx, readings, inTrouble(ctx));
@@ -330,8 +358,9 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
   // Read once: which words are too widespread to tie any change to any trouble.
   const common = widespreadWords(readings);
   const named = new Set([...chain.map((n) => n.name.toLowerCase()), service.toLowerCase()]);
-  const add = (c: Omit<Candidate, 'statement' | 'culprit' | 'score'>) => {
-    const explaining = c.change ? undefined : explainingChange(c, readings, service, common);
+  // `stated`: the trouble is stated by whoever owns the component (a provider's health event); no change of ours explains it.
+  const add = (c: Omit<Candidate, 'statement' | 'culprit' | 'score'>, { stated = false } = {}) => {
+    const explaining = c.change || stated ? undefined : explainingChange(c, readings, service, common);
     const change = c.change ?? explaining?.event;
     const talker = c.own && !change ? topTalker(ownLines(c.node, readings.lines), readings.lines, c.onset, named) : undefined;
     const full = { ...c, change, rollout: explaining?.rollout, relatedBy: explaining?.by, talker };
@@ -370,7 +399,12 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
     if (!reason || OWN_KINDS.has(reason.kind)) continue;
     const first = Math.min(...naming.map((l) => l.firstSeen));
     const loudest = naming.sort((a, b) => b.count - a.count)[0]!;
-    const certificate = reason.kind === 'expiry' ? certificateNamed(naming) : undefined;
+    // The client's line may give only an address; whichever line read states the expiry may name the certificate.
+    const certificate =
+      reason.kind === 'expiry'
+        ? (certificateNamed(naming) ??
+          certificateNamed(readings.lines.filter((l) => /expir|notAfter/i.test(`${l.template}\n${l.example}`))))
+        : undefined;
     add({
       node,
       path: pathTo(node, chain),
@@ -391,6 +425,28 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
       category: reason.kind === 'expiry' ? 'certificate' : reason.category === 'traffic_spike' ? 'dependency_failure' : reason.category,
       onset: first,
     });
+  }
+
+  for (const path of sharedPathCandidates(candidates, readings, symptomOnset - CHANGE_LAG_MS, ctx.alertMs + AFTER_ALERT_MS)) {
+    const reason = reasonIn(`${path.event.title}\n${path.event.text}`)!;
+    const trouble: Trouble = {
+      mechanism: reason.mechanism,
+      kind: 'saturation',
+      category: 'network',
+      onset: path.onset,
+      strength: 0.6,
+      source: 'events',
+      claim: `event at ${hhmm(path.event.at)} UTC: "${clip(path.event.title, 160)}"; ${service} fails toward ${path.outward.length} places on it, none in trouble of its own`,
+      text: `${path.event.title}\n${path.event.text}`,
+    };
+    const node: ChainNode = {
+      key: path.name.toLowerCase(),
+      name: path.name,
+      shape: 'object',
+      depth: path.depth,
+      why: 'the path the failing places share',
+    };
+    add({ node, path: [alertNode!, node], troubles: [trouble], own: true, category: 'network', onset: path.onset }, { stated: true });
   }
 
   // Demand: the alerting service's own request metrics far above their baseline before it failed.
