@@ -89,6 +89,13 @@ describe('the knowledge table', () => {
     // A worker pool turning work away is the server saturated, not a limit someone else imposed.
     expect(reasonIn('rejected execution of TimedRunnable on EsThreadPoolExecutor[search, queue capacity = 1000]')?.kind).toBe('saturation');
     expect(reasonIn('[gc][40112] overhead, spent [1.2s] collecting in the last [1.5s]')?.category).toBe('memory_exhaustion');
+    // A proxy's termination state: the server side refused the connection; a client abort (CD) is no one's trouble.
+    expect(reasonIn('10.44.81.2:40122 [11/Jun/2025:13:17:41.004] fe_tls be_tls/app-01 1/-1/1 0 SC 612/612/0/0/0 0/0')?.kind).toBe(
+      'refusal',
+    );
+    expect(
+      reasonIn('10.44.81.2:40122 [11/Jun/2025:13:17:41.004] fe_web be_web/app-01 0/0/1/2/3 200 812 - - CD-- 1/1/0/0/0 0/0'),
+    ).toBeUndefined();
     expect(reasonIn('all good, 200 OK')).toBeUndefined();
   });
 
@@ -108,7 +115,7 @@ describe('the knowledge table', () => {
         if (typeof n === 'string' && n.length > 3) names.add(n.toLowerCase());
     }
     expect([...names].filter((n) => source.includes(n))).toEqual([]);
-    expect(REASONS.length + METRIC_KINDS.length + CHANGES.length).toBeLessThanOrEqual(31);
+    expect(REASONS.length + METRIC_KINDS.length + CHANGES.length).toBeLessThanOrEqual(32);
   });
 });
 
@@ -307,6 +314,35 @@ describe('the investigation policy', () => {
     expect(two.report.root_cause).toContain('net-gw-0a1b2c3');
     expect(two.report.root_cause).not.toContain('Terraform');
     expect(one.report.root_cause).not.toContain('net-gw-0a1b2c3');
+  });
+
+  it('ties a change that sets the limit a resource ran out of, and follows a proxy to the server it says refused', () => {
+    const run = (change: string) =>
+      runPolicy((call) => {
+        const q = String(call.input.query ?? '');
+        if (call.name === 'search_logs' && q.startsWith('service:orders'))
+          return logs(q, [
+            line(
+              ['haproxy'],
+              ['orders-app-01'],
+              'warn',
+              '10.44.81.2:40122 [11/Jun/2025:13:17:41.004] fe_tls be_tls/broker-07 1/-1/1 0 SC 612/612/0/0/0 0/0',
+              -15,
+            ),
+          ]);
+        if (call.name === 'search_logs' && q.includes('broker-07'))
+          return logs(q, [line(['broker'], ['broker-07'], 'error', "msg: failed_to_accept, listener: 'ssl:default', reason: emfile", -16)]);
+        if (call.name === 'get_events')
+          return events([{ at: -20, title: 'state.apply baseline.hardening on brokers', text: change, tags: ['roles:broker'] }]);
+        return '{}';
+      }).move;
+    const limit = run('/etc/systemd/system/broker.service.d/limits.conf changed (LimitNOFILE=1048576 -> LimitNOFILE=65536)');
+    const other = run('/etc/motd.conf changed (banner text)');
+    if (!('report' in limit) || !('report' in other)) throw new Error('expected reports');
+    expect(limit.report.category).toBe('config_change');
+    expect(limit.report.root_cause).toContain('LimitNOFILE');
+    expect(other.report.root_cause).toContain('broker-07');
+    expect(other.report.root_cause).not.toContain('motd');
   });
 
   it('finds the hosts behind a name the failing lines give, by the infrastructure search, and reads them', () => {

@@ -2,7 +2,7 @@ import type { DatadogLinks } from '../../datadog/links';
 import type { OriginSummary } from '../../evidence/origins';
 import type { EvidenceItem, Hypothesis, RcaCategory, SubmittedReport } from '../report';
 import { contentWords, entitiesIn } from './entities';
-import { changeOf, metricKindOf, OWN_KINDS, reasonIn } from './knowledge';
+import { changeOf, metricKindOf, OWN_KINDS, REASONS, reasonIn } from './knowledge';
 import { clip, hhmm, isFailing, type Readings, type SeenEvent, type SeenLine } from './observations';
 import { type ChainNode, chainOf, isNewOrBursting, ownLines, type PolicyContext } from './policy';
 import { topTalker } from './talker';
@@ -210,6 +210,13 @@ function explainingChange(
       : undefined;
   const stated = new Set(candidate.troubles.flatMap((t) => [...statedWords(t)]).filter((w) => !own.has(w) && !common.has(w)));
   const began = firstSighting(candidate, readings);
+  // A change that sets what governs the resource that ran out (its limit, size or retention) speaks of the trouble.
+  // A metric's trouble (memory rising) is governed as the stated reason of its category is.
+  const governs = candidate.troubles.flatMap(
+    (t) =>
+      REASONS.find((r) => r.mechanism === t.mechanism || (t.kind === 'anomaly' && r.category === t.category && r.governedBy))?.governedBy ??
+      [],
+  );
   const related = changesIn(readings).flatMap(({ event, change }) => {
     if (event.at > began + 2 * 60_000 || candidate.onset - event.at > CHANGE_LAG_MS) return [];
     const text = `${event.title}\n${event.text}\n${event.tags.join(' ')}`.toLowerCase();
@@ -218,7 +225,8 @@ function explainingChange(
     const by =
       (change.category === 'trigger' ? onPath.find((n) => text.includes(n)) : undefined) ??
       (culprit && isSubject(event, culprit) ? culprit : undefined) ??
-      (shared.length >= SHARED_WORDS ? shared.join(', ') : undefined);
+      (shared.length >= SHARED_WORDS ? shared.join(', ') : undefined) ??
+      governs.map((g) => g.exec(`${event.title}\n${event.text}`)?.[0]).find(Boolean);
     return by ? [{ event, change, by }] : [];
   });
   const best = related.sort((a, b) => b.event.at - a.event.at)[0];
