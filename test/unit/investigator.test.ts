@@ -70,6 +70,16 @@ describe('entities named in a failing line', () => {
     expect(names).toEqual([]);
   });
 
+  it('takes the word after an object kind as a name only when it looks like one', () => {
+    const names = (text: string) => entitiesIn(text).map((e) => e.name);
+    expect(names('redis: connection pool timeout; worker pool saturated')).toEqual([]);
+    expect(names('ticket write failed queue ranked-squads; table "orders"; index=content_v7')).toEqual([
+      'ranked-squads',
+      'orders',
+      'content_v7',
+    ]);
+  });
+
   it('splits identifiers into content words and drops numbers, common words and plurals', () => {
     expect([...contentWords('PromoRuleResolver rules maximum-pool-size 50 requests timed out')].sort()).toEqual(
       expect.arrayContaining(['promo', 'rule', 'resolver', 'maximum', 'pool', 'size']),
@@ -343,6 +353,47 @@ describe('the investigation policy', () => {
     expect(limit.report.root_cause).toContain('LimitNOFILE');
     expect(other.report.root_cause).toContain('broker-07');
     expect(other.report.root_cause).not.toContain('motd');
+  });
+
+  it('ties the errors only a new version writes to the deploy of that version, over a caller quoting them back', () => {
+    const { move } = runPolicy((call) => {
+      const q = String(call.input.query ?? '');
+      if (call.name === 'search_logs' && q.startsWith('service:orders'))
+        return logs(q, [
+          line(
+            ['orders'],
+            ['orders-app-01'],
+            'error',
+            '{"msg":"lock failed","error":"redis: connection pool timeout","version":"v2.4.0"}',
+            -15,
+          ),
+        ]);
+      if (call.name === 'search_logs' && q.startsWith('"orders" -service:orders'))
+        return logs(q, [
+          line(
+            ['checkout'],
+            ['co-node-01'],
+            'error',
+            'payment failed: orders returned 503 (last error: redis: connection pool timeout)',
+            -12,
+          ),
+        ]);
+      if (call.name === 'get_events')
+        return events([
+          {
+            at: -20,
+            title: 'Rollout orders canary started',
+            text: 'orders -> registry/orders:v2.4.0',
+            tags: ['service:orders', 'version:v2.4.0'],
+          },
+          { at: -18, title: 'Argo CD sync succeeded: checkout v9.1.0', tags: ['service:checkout', 'version:v9.1.0'] },
+        ]);
+      return '{}';
+    });
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.category).toBe('deployment');
+    expect(move.report.root_cause).toContain('v2.4.0');
+    expect(move.report.root_cause).not.toContain('co-node-01');
   });
 
   it('finds the hosts behind a name the failing lines give, by the infrastructure search, and reads them', () => {

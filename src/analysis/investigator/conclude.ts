@@ -186,6 +186,20 @@ function isSubject(event: SeenEvent, name: string): boolean {
   return word.test(`${event.title}\n${event.text}\n${event.tags.join(' ')}`);
 }
 
+const VERSION = /(?<![\w.])v?\d+\.\d+\.\d+(?:[-+][\w.]+)?(?![\w.])/g;
+
+/**
+ * The version a deploy of the component shipped, when the component's failing lines carry it: as
+ * a canary is judged, errors that only the new version writes are the new version's.
+ */
+function shippedVersion(event: SeenEvent, candidate: Pick<Candidate, 'node'>, readings: Readings): string | undefined {
+  if (changeOf(`${event.title}\n${event.text}`)?.category !== 'deployment' || !isSubject(event, candidate.node.name.toLowerCase()))
+    return undefined;
+  const versions = new Set([...`${event.title}\n${event.tags.join(' ')}`.matchAll(VERSION)].map((m) => m[0].replace(/^v/, '')));
+  const failing = ownLines(candidate.node, readings.lines).filter(isFailing);
+  return [...versions].find((v) => failing.some((l) => [...l.example.matchAll(VERSION)].some((m) => m[0].replace(/^v/, '') === v)));
+}
+
 /**
  * The change that explains a trouble: before its onset by a plausible lag, and about the same
  * thing. A job or a campaign relates when it names a component on the path; a deploy or a config
@@ -223,6 +237,7 @@ function explainingChange(
     // One shared word is a coincidence as often as not; two distinct ones (not parts of one identifier) are a topic.
     const shared = [...contentWords(`${event.title}\n${event.text}`)].filter((w) => stated.has(w) && !/[-_]/.test(w));
     const by =
+      shippedVersion(event, candidate, readings) ??
       (change.category === 'trigger' ? onPath.find((n) => text.includes(n)) : undefined) ??
       (culprit && isSubject(event, culprit) ? culprit : undefined) ??
       (shared.length >= SHARED_WORDS ? shared.join(', ') : undefined) ??
@@ -307,22 +322,21 @@ function certificateNamed(lines: readonly SeenLine[]): string | undefined {
 const ECHO_PENALTY = 1;
 
 /**
- * Whether a candidate repeats what another stated earlier: both reached through the same thing
- * the alerting service named, in the same words, the other first. Clients of a failing database
- * quote its refusal a moment after it states it; the first to say it is the source.
+ * The candidate another repeats, when it does: both reached through the same thing the alerting
+ * service named (or the other is the alerting service itself), in the same words, the other first.
+ * Clients of a failing database quote its refusal a moment after it states it, and a service's
+ * callers quote its errors back; the first to say it is the source.
  */
-function echoes(c: Candidate, all: readonly Candidate[]): boolean {
+function echoed(c: Candidate, all: readonly Candidate[]): Candidate | undefined {
   const via = c.path[1]?.key;
-  return (
-    via !== undefined &&
-    all.some(
-      (d) =>
-        d.node.key !== c.node.key &&
-        d.own &&
-        d.path[1]?.key === via &&
-        d.troubles[0]!.mechanism === c.troubles[0]!.mechanism &&
-        d.onset < c.onset,
-    )
+  if (via === undefined) return undefined;
+  return all.find(
+    (d) =>
+      d.node.key !== c.node.key &&
+      d.own &&
+      (d.path[1]?.key === via || d.node.depth === 0) &&
+      d.troubles[0]!.mechanism === c.troubles[0]!.mechanism &&
+      d.onset < c.onset,
   );
 }
 
@@ -495,7 +509,12 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
     break;
   }
 
-  for (const c of candidates) if (echoes(c, candidates)) c.score -= ECHO_PENALTY;
+  // An echo never outranks its source, however deep it was reached.
+  const sources = candidates.map((c) => echoed(c, candidates));
+  candidates.forEach((c, i) => {
+    const source = sources[i];
+    if (source) c.score = Math.min(c.score - ECHO_PENALTY, source.score - 0.01);
+  });
   candidates.sort((a, b) => b.score - a.score || a.onset - b.onset || a.culprit.localeCompare(b.culprit));
   const [best, second] = candidates;
   return {

@@ -83,7 +83,7 @@ export const REASONS: readonly ReasonRow[] = [
   {
     mechanism: 'connections exhausted',
     phrase:
-      /connection slots|too many (clients|connections)|max_?connections|remaining connection|connection pool .{0,30}(exhausted|full)|pool (is )?(probably )?(full|exhausted)|timeout acquiring a connection|connection is not available/i,
+      /connection slots|too many (clients|connections)|max_?connections|remaining connection|connection pool .{0,30}(exhausted|full|timeout)|pool (is )?(probably )?(full|exhausted)|timeout acquiring a connection|connection is not available/i,
     kind: 'exhaustion',
     category: 'database',
     lookIn: ['postgres', 'mysql', 'db'],
