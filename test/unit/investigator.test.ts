@@ -396,6 +396,46 @@ describe('the investigation policy', () => {
     expect(move.report.root_cause).not.toContain('co-node-01');
   });
 
+  it('names who asks behind rising demand from the request lines in front of the service', () => {
+    const { move } = runPolicy((call) => {
+      const q = String(call.input.query ?? '');
+      if (call.name === 'scope_metrics')
+        return JSON.stringify({
+          series: [
+            {
+              label: 'trace.http.request.hits',
+              scope: 'service:orders',
+              query: 'avg:trace.http.request.hits{service:orders}',
+              points: [-60, -50, -40, -30, -20, -10, -5].map((m, i) => [at(m), i < 4 ? 100 : 900]),
+            },
+          ],
+        });
+      if (call.name === 'search_logs' && q.startsWith('host:orders-app-01'))
+        return logs(q, [
+          line(
+            ['ingress'],
+            ['orders-app-01'],
+            'warn',
+            '{"path":"/s/a1","status":503,"user_agent":"Crawly/3.2.1 (+https://crawly.example)"}',
+            -25,
+            45,
+          ),
+          line(
+            ['ingress'],
+            ['orders-app-01'],
+            'info',
+            '{"path":"/s/b2","status":200,"user_agent":"Crawly/3.2.1 (+https://crawly.example)"}',
+            -26,
+            40,
+          ),
+        ]);
+      return '{}';
+    });
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.category).toBe('traffic_spike');
+    expect(move.report.root_cause).toContain('Crawly');
+  });
+
   it('finds the hosts behind a name the failing lines give, by the infrastructure search, and reads them', () => {
     const { observations } = runPolicy((call) => {
       const q = String(call.input.query ?? '');

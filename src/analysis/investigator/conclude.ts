@@ -384,7 +384,9 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
   const add = (c: Omit<Candidate, 'statement' | 'culprit' | 'score'>, { stated = false } = {}) => {
     const explaining = c.change || stated ? undefined : explainingChange(c, readings, service, common);
     const change = c.change ?? explaining?.event;
-    const talker = c.own && !change ? topTalker(ownLines(c.node, readings.lines), readings.lines, c.onset, named) : undefined;
+    // Demand is named by whoever asks, in the request lines in front of the component, not in its own.
+    const asking = c.category === 'traffic_spike' ? readings.lines : ownLines(c.node, readings.lines);
+    const talker = c.own && !change ? topTalker(asking, readings.lines, c.onset, named) : undefined;
     const full = { ...c, change, rollout: explaining?.rollout, relatedBy: explaining?.by, talker };
     if (change) {
       const kind = changeOf(`${change.title}\n${change.text}`)!;
