@@ -12,7 +12,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { failureReason } from '../errors';
 import { NOTEBOOK_OPTIONS, STORE_OPTIONS } from './activity-options';
-import { addMember, allRecovered, initialGroupState, markRecovered, nextRcaAt, nextRcaId, rcaStarted } from './group-state';
+import { addMember, allRecovered, belowThreshold, initialGroupState, markRecovered, nextRcaAt, nextRcaId, rcaStarted } from './group-state';
 import { rcaWorkflow } from './rca-workflow';
 import { type GroupState, groupStateQuery, type GroupWorkflowInput, memberJoinedSignal, memberRecoveredSignal } from '../contracts/group';
 import { RayneAccount, RayneGroupId } from '../contracts/search-attributes';
@@ -27,6 +27,7 @@ const CONTINUE_AS_NEW_AFTER = 200;
  * group/{groupId}: one per incident group, fed by joinGroup's signal-with-start. Starts the group's
  * first RCA group_wait after its first member, re-analyses (bounded) when a member brings a new
  * service or host, and completes once every member has recovered and Postgres agrees it has them all.
+ * A group formed by a rule with min_members starts no RCA until that many members joined.
  */
 export async function groupWorkflow(input: GroupWorkflowInput): Promise<GroupState> {
   const { groupId, account, settings } = input;
@@ -48,7 +49,8 @@ export async function groupWorkflow(input: GroupWorkflowInput): Promise<GroupSta
       state = await startGroupRca(state);
       continue;
     }
-    if (allRecovered(state) && state.rcaIds.length > 0) {
+    // A group that recovered below its rule's threshold resolves without an RCA.
+    if (allRecovered(state) && (state.rcaIds.length > 0 || belowThreshold(state, settings))) {
       const seen = state.members.length;
       if (await store.resolveGroup(groupId, seen)) break;
       // A member joined in Postgres whose signal has not arrived yet: wait for it.
