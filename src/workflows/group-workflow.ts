@@ -4,6 +4,7 @@ import {
   continueAsNew,
   log,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -11,7 +12,7 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { failureReason } from '../errors';
-import { NOTEBOOK_OPTIONS, STORE_OPTIONS } from './activity-options';
+import { GROUP_SLACK_OPTIONS, NOTEBOOK_OPTIONS, STORE_OPTIONS } from './activity-options';
 import { addMember, allRecovered, belowThreshold, initialGroupState, markRecovered, nextRcaAt, nextRcaId, rcaStarted } from './group-state';
 import { rcaWorkflow } from './rca-workflow';
 import { type GroupState, groupStateQuery, type GroupWorkflowInput, memberJoinedSignal, memberRecoveredSignal } from '../contracts/group';
@@ -19,6 +20,7 @@ import { RayneAccount, RayneGroupId } from '../contracts/search-attributes';
 
 const store = proxyActivities<Activities>(STORE_OPTIONS);
 const notebooks = proxyActivities<Activities>(NOTEBOOK_OPTIONS);
+const slack = proxyActivities<Activities>(GROUP_SLACK_OPTIONS);
 
 // Keep history bounded in a storm: members handled per run before continuing as new.
 const CONTINUE_AS_NEW_AFTER = 200;
@@ -70,6 +72,12 @@ export async function groupWorkflow(input: GroupWorkflowInput): Promise<GroupSta
   // An RCA still running finds the group resolved when it publishes (incidentRecovered) and marks its own.
   for (const rcaId of state.rcaIds)
     await notebooks.resolveNotebook(rcaId).catch((err) => log.warn('notebook not marked resolved', { rcaId, error: failureReason(err) }));
+  // Its members posted nothing to Slack on recovery; a group that reported says once that it is over.
+  if (state.rcaIds.length > 0 && patched('group-slack')) {
+    await slack
+      .postGroupSlack({ groupId, eventId: state.members[0]!.eventId, kind: 'resolved' })
+      .catch((err) => log.warn('group resolution not posted to Slack', { groupId, error: failureReason(err) }));
+  }
   await condition(allHandlersFinished);
   return state;
 }
@@ -85,7 +93,7 @@ async function startGroupRca(state: GroupState): Promise<GroupState> {
   try {
     await startChild(rcaWorkflow, {
       workflowId: rcaId,
-      args: [{ eventId, rcaId }],
+      args: [{ eventId, rcaId, groupId: state.groupId }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       typedSearchAttributes: [
         { key: RayneGroupId, value: state.groupId },
