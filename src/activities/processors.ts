@@ -17,6 +17,7 @@ import {
   slackMessage,
 } from '../processors/messages';
 import { GroupStore } from '../groups/store';
+import { rcaPathId } from '../notebook/notebook';
 import { workflowUiUrl } from '../temporal/ui-links';
 import { runEffect } from './effect-ledger';
 import { reportingFailures } from './failures';
@@ -242,7 +243,7 @@ export const createProcessorActivities = ({ db, accounts, processorConfigs, link
         },
         {
           group: publicUrl && `${publicUrl}/groups/${groupId}`,
-          rca: publicUrl && rcaId && `${publicUrl}/rca/${encodeURIComponent(rcaId)}`,
+          rca: publicUrl && rcaId && `${publicUrl}/rca/${rcaPathId(rcaId)}`,
           notebook: rca?.notebook_url ?? undefined,
         },
         kind,

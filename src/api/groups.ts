@@ -53,6 +53,7 @@ const Group = GroupSummary.extend({
   rcas: z.array(
     z.looseObject({
       rca_id: z.string(),
+      created_at: Timestamp,
       status: Nullable,
       phase: Nullable,
       root_cause: Nullable,

@@ -223,7 +223,7 @@ export class GroupStore {
     } = await this.db.query(`SELECT ${GROUP_COLUMNS} FROM incident_groups g WHERE g.id = $1`, [groupId]);
     if (!group) return undefined;
     const { rows: rcas } = await this.db.query(
-      `SELECT r.rca_id, run.status, run.phase, rep.report->>'root_cause' AS root_cause, rep.report->>'verdict' AS verdict, rep.notebook_url
+      `SELECT r.rca_id, r.created_at, run.status, run.phase, rep.report->>'root_cause' AS root_cause, rep.report->>'verdict' AS verdict, rep.notebook_url
          FROM incident_group_rcas r LEFT JOIN rca_runs run ON run.id = r.rca_id LEFT JOIN rca_reports rep ON rep.rca_id = r.rca_id
         WHERE r.group_id = $1 ORDER BY r.created_at, r.rca_id`,
       [groupId],
