@@ -97,7 +97,7 @@ describe('grouping rules per account', () => {
     ]);
     const groups = await eventually(async () => {
       const found = await groupsOf(eventIds);
-      return found.length === 2 && found;
+      return found.flatMap((g) => g.members).length === 3 && found;
     }, 60_000);
     expect(groups).toEqual([
       { group_key: `by-cluster:cluster=${east}`, members: eventIds.slice(0, 2).sort((a, b) => Number(a) - Number(b)) },
@@ -109,6 +109,24 @@ describe('grouping rules per account', () => {
       return rows.length > 0 && rows;
     }, 60_000);
     expect(rcas).toHaveLength(1);
+  }, 120_000);
+
+  it("starts a new group for an alert past the rule's window", async () => {
+    const account = `window-${run}`;
+    expect((await createAccount(account, { group_rules: [{ name: 'by-zone', group_by: ['zone'], window_s: 60 }] })).status).toBe(201);
+    const first = await post(account, { hostname: `a-${run}`, tags: ['zone:z1'] });
+    const [{ group_key }] = await eventually(async () => {
+      const found = await groupsOf([first]);
+      return found.length === 1 && found;
+    }, 60_000);
+    // The group was opened two minutes ago, as far as the join can tell.
+    await database.db.query("UPDATE incident_groups SET opened_at = now() - interval '2 minutes' WHERE group_key = $1", [group_key]);
+    const late = await post(account, { hostname: `b-${run}`, tags: ['zone:z1'] });
+    const groups = await eventually(async () => {
+      const found = await groupsOf([first, late]);
+      return found.length === 2 && found;
+    }, 60_000);
+    expect(groups.map((g) => g.group_key)).toEqual(['by-zone:zone=z1', 'by-zone:zone=z1']);
   }, 120_000);
 
   it('caps a rule that matches everything at the maximum group size, then starts another group', async () => {
