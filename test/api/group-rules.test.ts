@@ -115,10 +115,7 @@ describe('grouping rules per account', () => {
     const account = `window-${run}`;
     expect((await createAccount(account, { group_rules: [{ name: 'by-zone', group_by: ['zone'], window_s: 60 }] })).status).toBe(201);
     const first = await post(account, { hostname: `a-${run}`, tags: ['zone:z1'] });
-    const [{ group_key }] = await eventually(async () => {
-      const found = await groupsOf([first]);
-      return found.length === 1 && found;
-    }, 60_000);
+    const { group_key } = await eventually(async () => (await groupsOf([first]))[0], 60_000);
     // The group was opened two minutes ago, as far as the join can tell.
     await database.db.query("UPDATE incident_groups SET opened_at = now() - interval '2 minutes' WHERE group_key = $1", [group_key]);
     const late = await post(account, { hostname: `b-${run}`, tags: ['zone:z1'] });
