@@ -39,9 +39,8 @@ export function belowThreshold(state: GroupState, settings: GroupSettings): bool
 /**
  * When the group's next RCA may start, in workflow ms; undefined when none is due: the first after
  * group_wait from the first member (even if all recovered meanwhile: the outage happened), once the
- * group reached its rule's threshold; a
- * re-analysis only for a new service or host, at most once per interval, and never past the cap
- * or once every member recovered.
+ * group reached its rule's threshold; a re-analysis only for a new service or host, at most once
+ * per interval, and never past the cap or once every member recovered.
  */
 export function nextRcaAt(state: GroupState, settings: GroupSettings): number | undefined {
   if (state.firstJoinedAt === undefined || state.resolved) return undefined;
