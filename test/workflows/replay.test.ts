@@ -35,7 +35,9 @@ describe('workflow replay', () => {
     expect(replayed.map((r) => r.workflowId)).toEqual(histories.map((h) => h.workflowId));
     expect(histories.map((h) => h.file)).toEqual([
       'github-issue-workflow.json',
+      'group-workflow-v1.json',
       'group-workflow.json',
+      'incident-workflow-grouped-v1.json',
       'incident-workflow-grouped.json',
       'incident-workflow.json',
       'rca-workflow-claude-v1.json',
