@@ -216,8 +216,8 @@ export const createProcessorActivities = ({ db, accounts, processorConfigs, link
 
     /**
      * An incident group's one Slack message of a kind (its RCA's report, or its resolution): once per
-     * group, so a retry or the group's next RCA finds it in the ledger. Its members' own Slack posts
-     * were held back for it. 'not_configured' when the account has no Slack webhook.
+     * group, so a retry or the group's next RCA finds it in the ledger. 'not_configured' when the
+     * account has no Slack webhook.
      */
     async postGroupSlack({ groupId, eventId, kind, rcaId }: GroupSlackNotice): Promise<EffectOutcome | 'not_configured'> {
       const group = await groups.find(groupId);

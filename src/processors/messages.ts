@@ -127,7 +127,7 @@ const listed = (values: string[]) => (values.length > 5 ? `${values.slice(0, 5).
 
 /**
  * The one Slack message of an incident group: its RCA's report over every member ("report"), or
- * that every member recovered ("resolved"); its members' own Slack posts were held back for it.
+ * that every member recovered ("resolved"), beside the members' own tier-1 posts.
  */
 export function groupSlackMessage(group: GroupNotice, links: GroupLinks, kind: 'report' | 'resolved'): IncomingWebhookSendArguments {
   const where = listed(group.services.length ? group.services : group.hosts) || 'one outage';

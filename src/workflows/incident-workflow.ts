@@ -56,9 +56,9 @@ async function runProcessor(eventId: string, task: ProcessorTask): Promise<void>
 }
 
 /** Tier-1 for one transition: plan, select (pure), run all in parallel. */
-async function runTier1(eventId: string, decision: TransitionDecision, grouped: boolean): Promise<TransitionRecord['tier1']> {
+async function runTier1(eventId: string, decision: TransitionDecision): Promise<TransitionRecord['tier1']> {
   const plan = await store.planTier1(eventId);
-  const { tasks, skipped, flapping } = selectProcessors(plan, decision, grouped);
+  const { tasks, skipped, flapping } = selectProcessors(plan, decision);
   await Promise.all(tasks.map((task) => runProcessor(eventId, task)));
   return { ran: tasks.map((t) => `${t.processor}:${t.label}${t.mode === 'flapping' ? ' (flapping notice)' : ''}`), skipped, flapping };
 }
@@ -154,10 +154,8 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
       state = next;
       upsertSearchAttributes([{ key: RayneAlertStatus, value: t.status }]);
       const joining = grouping && decision.startRca;
-      // Runs started before groups posted to Slack held nothing back; their histories must replay.
-      const grouped = !!(joining || (grouping && group)) && patched('group-slack');
       const [tier1, rcaId, joined] = await Promise.all([
-        runTier1(t.eventId, decision, grouped),
+        runTier1(t.eventId, decision),
         decision.startRca && !grouping ? startRca(t.eventId) : undefined,
         joining ? joinGroup(state, t, grouping) : undefined,
         decision.closesIncident ? resolveNotebooks() : undefined,

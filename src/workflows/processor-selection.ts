@@ -5,12 +5,8 @@ const PAGING: readonly ProcessorName[] = ['notify', 'slack'];
 // Processors that act on the Datadog monitor behind the alert: an alert from elsewhere has none.
 const DATADOG_ONLY: readonly ProcessorName[] = ['downtime'];
 
-/**
- * Which processors run for a transition. Pure: the workflow calls it with the plan an activity loaded.
- * A grouped transition (its episode is in an incident group) posts nothing to Slack: the group
- * posts once for all its members.
- */
-export function selectProcessors(plan: Tier1Plan, decision: TransitionDecision, grouped = false): Tier1Selection {
+/** Which processors run for a transition. Pure: the workflow calls it with the plan an activity loaded. */
+export function selectProcessors(plan: Tier1Plan, decision: TransitionDecision): Tier1Selection {
   const flapping = plan.transitionsInWindow >= plan.flapping.transitions;
   const flappingStarts = plan.transitionsInWindow === plan.flapping.transitions;
   const tasks: ProcessorTask[] = [];
@@ -22,7 +18,6 @@ export function selectProcessors(plan: Tier1Plan, decision: TransitionDecision, 
     if (source !== 'datadog' && DATADOG_ONLY.includes(t.processor)) skip(`mutes a Datadog monitor; this alert came from ${source}`);
     else if (plan.runOn === 'state_changes' && decision.repeat) skip('repeat of the current status (tier1.run_on is state_changes)');
     else if (!t.statuses.includes(decision.status)) skip(`not configured for ${decision.status}`);
-    else if (grouped && t.processor === 'slack') skip('grouped: the incident group posts one Slack report for all its alerts');
     else if (flapping && t.processor === 'slack' && flappingStarts) tasks.push({ ...task, mode: 'flapping' });
     else if (flapping && PAGING.includes(t.processor)) {
       skip(`flapping: ${plan.transitionsInWindow} transitions in ${plan.flapping.windowMinutes} min`);

@@ -74,15 +74,6 @@ describe('selectProcessors', () => {
     expect(names(during.tasks)).toEqual(['forward']);
     expect(during.skipped.map((s) => s.processor)).toEqual(['notify', 'slack', 'downtime']);
   });
-
-  it('holds back Slack, and only Slack, for a grouped transition: the group posts once', () => {
-    const grouped = selectProcessors(plan(), decision(), true);
-    expect(names(grouped.tasks)).toEqual(['notify', 'forward']);
-    expect(grouped.skipped.map((s) => [s.processor, s.reason.split(':')[0]])).toEqual([
-      ['slack', 'grouped'],
-      ['downtime', 'not configured for Alert'],
-    ]);
-  });
 });
 
 describe('processor settings', () => {

@@ -37,7 +37,6 @@ describe('workflow replay', () => {
       'github-issue-workflow.json',
       'group-workflow-v1.json',
       'group-workflow.json',
-      'incident-workflow-grouped-v1.json',
       'incident-workflow-grouped.json',
       'incident-workflow.json',
       'rca-workflow-claude-v1.json',
