@@ -436,6 +436,47 @@ describe('the investigation policy', () => {
     expect(move.report.root_cause).toContain('Crawly');
   });
 
+  it('follows a host in network trouble to what its tags say it sits on, when an event says that is in trouble', () => {
+    const run = (switchEvent: boolean) =>
+      runPolicy((call) => {
+        const q = String(call.input.query ?? '');
+        if (call.name === 'search_logs' && q.startsWith('service:orders'))
+          return logs(q, [line(['orders'], ['orders-app-01'], 'error', 'rates call failed: Connection reset', -20)]);
+        if (call.name === 'host_metrics' && call.input.hostname === 'orders-app-01')
+          return JSON.stringify({
+            series: [
+              {
+                label: 'system.net.tcp.retrans_segs',
+                scope: 'host:orders-app-01',
+                query: 'avg:system.net.tcp.retrans_segs{host:orders-app-01}',
+                points: [-60, -50, -40, -30, -20, -10, -5].map((m, i) => [at(m), i < 3 ? 2 : 400]),
+              },
+            ],
+          });
+        if (call.name === 'get_host' && call.input.hostname === 'orders-app-01')
+          return JSON.stringify({
+            hostname: 'orders-app-01',
+            found: true,
+            up: true,
+            apps: [],
+            tags: ['rack:r9', 'tor:sw-r9-b', 'dc:east1'],
+          });
+        if (call.name === 'get_events')
+          return events(
+            switchEvent
+              ? [{ at: -25, title: 'sw-r9-b: Port Ethernet1/49 (uplink) flapping', tags: ['snmp_device:sw-r9-b'], alertType: 'error' }]
+              : [],
+          );
+        return '{}';
+      }).move;
+    const withEvent = run(true);
+    const without = run(false);
+    if (!('report' in withEvent) || !('report' in without)) throw new Error('expected reports');
+    expect(withEvent.report.category).toBe('network');
+    expect(withEvent.report.root_cause).toContain('sw-r9-b');
+    expect(without.report.root_cause).toContain('orders-app-01');
+  });
+
   it('finds the hosts behind a name the failing lines give, by the infrastructure search, and reads them', () => {
     const { observations } = runPolicy((call) => {
       const q = String(call.input.query ?? '');

@@ -340,6 +340,13 @@ function echoed(c: Candidate, all: readonly Candidate[]): Candidate | undefined 
   );
 }
 
+/** The components a host's tags say it sits on (tor:sw-12-b, nodepool:pool-7): values shaped as names, not yet on the chain. */
+function underneath(host: ChainNode, readings: Readings, known: ReadonlySet<string>): string[] {
+  const tags = readings.hosts.find((h) => h.hostname.toLowerCase() === host.name.toLowerCase())?.tags ?? [];
+  const values = tags.map((t) => t.slice(t.indexOf(':') + 1)).filter((v) => entitiesIn(v).some((e) => e.name === v));
+  return [...new Set(values)].filter((v) => !known.has(v.toLowerCase()));
+}
+
 /** Failures toward at least this many places, none of them in trouble of its own, point at the path they share. */
 const SHARED_PATH_PLACES = 2;
 
@@ -449,6 +456,33 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
       category: reason.kind === 'expiry' ? 'certificate' : reason.category === 'traffic_spike' ? 'dependency_failure' : reason.category,
       onset: first,
     });
+  }
+
+  // What a host in trouble sits on (its tags name a switch, a rack, a node pool): an event about that stating trouble is deeper.
+  for (const host of candidates.filter((c) => c.own && c.node.shape === 'host').map((c) => c.node)) {
+    for (const name of underneath(host, readings, named)) {
+      const node: ChainNode = {
+        key: name.toLowerCase(),
+        name,
+        shape: 'host',
+        depth: host.depth + 1,
+        parent: host.key,
+        why: `${host.name} sits on it`,
+      };
+      const troubles = ownTrouble(troubleOf(node, readings, alertOf(ctx))).filter(
+        (t) => t.source === 'events' && t.onset <= ctx.alertMs + AFTER_ALERT_MS,
+      );
+      if (troubles.length === 0) continue;
+      named.add(name.toLowerCase());
+      add({
+        node,
+        path: [...pathTo(host, chain), node],
+        troubles,
+        own: true,
+        category: dominantCategory(troubles),
+        onset: troubles[0]!.onset,
+      });
+    }
   }
 
   for (const path of sharedPathCandidates(candidates, readings, symptomOnset - CHANGE_LAG_MS, ctx.alertMs + AFTER_ALERT_MS)) {
