@@ -489,6 +489,23 @@ describe('the investigation policy', () => {
     expect(observations.some((o) => o.call.name === 'host_metrics' && o.call.input.hostname === 'ledger-db-07')).toBe(true);
   });
 
+  it('finds the host at an address the failing lines give, by the infrastructure search, and sees it down', () => {
+    const { move, observations } = runPolicy((call) => {
+      const q = String(call.input.query ?? '');
+      if (call.name === 'search_logs' && q.startsWith('service:orders'))
+        return logs(q, [line(['orders'], ['orders-app-01'], 'error', 'dispatch failed node=10.40.2.13:8080: ConnectTimeoutError', -10)]);
+      if (call.name === 'get_host' && call.input.hostname === '10.40.2.13')
+        return JSON.stringify({ hostname: '10.40.2.13', found: false, similar: ['query-node-03'] });
+      if (call.name === 'get_host' && call.input.hostname === 'query-node-03')
+        return JSON.stringify({ hostname: 'query-node-03', found: true, up: false, apps: ['query'], tags: ['internal_ip:10.40.2.13'] });
+      return '{}';
+    });
+    expect(observations.some((o) => o.call.name === 'get_host' && o.call.input.hostname === '10.40.2.13')).toBe(true);
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.category).toBe('host_failure');
+    expect(move.report.root_cause).toContain('query-node-03');
+  });
+
   it('looks at what else is failing when the alerting service logs nothing, and follows it', () => {
     const { move, observations } = runPolicy((call) => {
       const q = String(call.input.query ?? '');
