@@ -106,6 +106,9 @@ describe('the knowledge table', () => {
     expect(
       reasonIn('10.44.81.2:40122 [11/Jun/2025:13:17:41.004] fe_web be_web/app-01 0/0/1/2/3 200 812 - - CD-- 1/1/0/0/0 0/0'),
     ).toBeUndefined();
+    // A gateway that translates addresses running out of ports drops new connections: network loss.
+    expect(reasonIn('{"allocation_status":"DROPPED","connection":{"dest_ip":"34.1.2.3"}}')?.category).toBe('network');
+    expect(reasonIn('SNAT port exhaustion on the load balancer frontend')?.category).toBe('network');
     expect(reasonIn('all good, 200 OK')).toBeUndefined();
   });
 
