@@ -241,13 +241,16 @@ export function callsFor(node: ChainNode, ctx: PolicyContext, isAlertService: bo
     case 'address':
       return [
         { name: 'search_logs', input: { query: quote(node.name), ...iso(logs), limit: 1000 } },
-        // The host at an address: the infrastructure search finds it by the address in its tags.
-        { name: 'get_host', input: { hostname: node.name.replace(/:\d+$/, '') } },
+        // The host at a private address: the infrastructure search finds it by the address in its tags.
+        ...(PRIVATE_ADDRESS.test(node.name) ? [{ name: 'get_host' as const, input: { hostname: node.name.replace(/:\d+$/, '') } }] : []),
       ];
     default:
       return [{ name: 'search_logs', input: { query: quote(node.name), ...iso(logs), limit: 1000 } }];
   }
 }
+
+// Only one's own hosts carry private addresses; a public one is someone else's.
+const PRIVATE_ADDRESS = /^(10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.)/;
 
 const iso = (r: { from: number; to: number }) => ({ from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString() });
 
