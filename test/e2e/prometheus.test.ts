@@ -46,6 +46,8 @@ describeWithPrometheus("Prometheus end to end: Debian's Prometheus, Alertmanager
   let rayne: http.Server;
   let target: http.Server;
   let failing = 0;
+  // The target's process start time: a restart moves it, as a real process's does.
+  let startedAt = 1_700_000_000;
   const children: ChildProcess[] = [];
   const ports: Record<string, number> = {};
   let work: string;
@@ -60,7 +62,9 @@ describeWithPrometheus("Prometheus end to end: Debian's Prometheus, Alertmanager
     // The tiny target: one gauge the test turns on and off, and a counter like a real service's.
     target = http.createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      res.end(`# TYPE rayne_test_failing gauge\nrayne_test_failing ${failing}\n`);
+      res.end(
+        `# TYPE rayne_test_failing gauge\nrayne_test_failing ${failing}\n# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds ${startedAt}\n`,
+      );
     });
     await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
 
@@ -175,6 +179,14 @@ scrape_configs:
       const value = Number(((await r.json()) as any).data?.result?.[0]?.value?.[1] ?? 0);
       return value >= 10;
     }, 60_000);
+    // The target restarts, and Prometheus has seen it, before the rule fires.
+    startedAt += 60;
+    await eventually(async () => {
+      const r = await fetch(
+        `http://127.0.0.1:${ports.prometheus}/api/v1/query?query=${encodeURIComponent('changes(process_start_time_seconds{job="target"}[30m])')}`,
+      );
+      return Number(((await r.json()) as any).data?.result?.[0]?.value?.[1] ?? 0) >= 1;
+    }, 60_000);
     failing = 1;
 
     const alert = await eventually(
@@ -232,6 +244,24 @@ scrape_configs:
       90_000,
     );
     expect(JSON.stringify(report)).toContain('only its Prometheus was read');
+    // The investigating analyst read the target's health with its Prometheus tool, and names the restart it saw there.
+    const investigation = (
+      await database.db.query(
+        `SELECT e.bundle->'investigation' AS reads FROM rca_evidence e JOIN rca_runs r ON r.id = e.rca_id WHERE r.event_id = $1`,
+        [alert.id],
+      )
+    ).rows[0].reads;
+    const health = investigation.find((r: any) => r.tool === 'prometheus_target_health');
+    expect(health).toMatchObject({ ok: true, input: { job: 'target', instance: targetInstance } });
+    expect(health.result).toContain(`process restarts instance:${targetInstance},job:target`);
+    expect(investigation.map((r: any) => r.tool)).toEqual(expect.arrayContaining(['prometheus_query_range', 'prometheus_rule_state']));
+    const restart = report.hypotheses.find((h: any) => h.culprit === 'target');
+    expect(restart.statement).toContain('restarting');
+    expect(restart.supporting[0]).toMatchObject({
+      source: 'metrics',
+      claim: expect.stringContaining(`process restarts on instance:${targetInstance},job:target rose to 1`),
+      link: expect.stringContaining(`http://127.0.0.1:${ports.prometheus}/graph?g0.expr=changes`),
+    });
     const stored = await database.db.query('SELECT data FROM rca_sources');
     expect(JSON.stringify(stored.rows)).not.toContain(PROM_TOKEN);
 
