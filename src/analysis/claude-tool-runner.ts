@@ -251,12 +251,12 @@ export async function runReadTool(name: ReadToolName, rawInput: unknown, ctx: To
     case 'prometheus_query_range':
       return prometheusQueryRange(prometheus(), input.query, range(input, ctx.window));
     case 'prometheus_target_health': {
-      const { job, instance, pod, namespace } = input as Record<string, string | undefined>;
+      const { job, instance, pod, namespace, host } = input as Record<string, string | undefined>;
       const target = Object.fromEntries(Object.entries({ namespace, pod, job, instance }).filter(([, v]) => v !== undefined)) as Record<
         string,
         string
       >;
-      return prometheusTargetHealth(prometheus(), target, range(input, ctx.window));
+      return prometheusTargetHealth(prometheus(), target, range(input, ctx.window), host);
     }
     case 'prometheus_rule_state':
       return prometheusRuleState(prometheus(), input.alertname, input.labels ?? {});

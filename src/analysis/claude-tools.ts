@@ -20,10 +20,13 @@ const PROMETHEUS_TOOL_INPUTS = {
       instance: PromLabel.optional().describe('host:port as Prometheus scrapes it; its host also selects the node exporter'),
       pod: PromLabel.optional(),
       namespace: PromLabel.optional(),
+      host: PromLabel.optional().describe(
+        'a host name without port: every target on it (any port) and its node, when no instance is known',
+      ),
       from: Time.optional(),
       to: Time.optional(),
     })
-    .refine((t) => t.job || t.instance || t.pod, { message: 'give job, instance or pod (namespace only narrows a pod)' }),
+    .refine((t) => t.job || t.instance || t.pod || t.host, { message: 'give job, instance, pod or host (namespace only narrows a pod)' }),
   prometheus_rule_state: z.object({
     alertname: z.string().min(1).max(256).describe("the alerting rule, as the alert's alertname label"),
     labels: z.record(z.string(), z.string()).optional().describe("the alert's other labels: only the rule's alerts with them are shown"),

@@ -1,6 +1,6 @@
 import { type MetricSummary, onsetOf, summariseSeries, topSeries } from '../evidence/sources';
 import type { PrometheusActiveAlert, PrometheusClient, PrometheusRule, RangeSeries } from './client';
-import { alertExpression, healthQueries, seriesScope } from './queries';
+import { alertExpression, type HealthQuery, healthQueries, seriesScope } from './queries';
 
 /** One sample every five seconds: a 30-minute window is 360 points. */
 const STEP_S = 5;
@@ -64,16 +64,16 @@ export async function readExpression(client: PrometheusClient, query: string, wi
   );
 }
 
-/** The target's health series (up, CPU, memory, restarts, load) by its labels; a query that fails is noted and the rest kept. */
+/** A target's health series (up, CPU, memory, restarts, load), from its healthQueries; a query that fails is noted and the rest kept. */
 export async function readTargetHealth(
   client: PrometheusClient,
-  labels: Record<string, string>,
+  queries: readonly HealthQuery[],
   window: ReadWindow,
   beat: (operation: string) => void,
   notes: string[],
 ): Promise<PrometheusSeries[]> {
   const health: PrometheusSeries[] = [];
-  for (const h of healthQueries(labels)) {
+  for (const h of queries) {
     beat(`query_range ${h.query}`);
     health.push(...(await readSeries(client, h.label, h.query, window).catch((err: unknown) => note(notes, h.label, err))));
   }
@@ -133,7 +133,7 @@ export async function readPrometheus(
   const expressionSeries = query ? await readExpression(client, query, window) : undefined;
   if (!query)
     notes.push("the alert's generatorURL carries no g0.expr (Grafana links to its rule), so the alerting expression was not read");
-  const health = await readTargetHealth(client, alert.labels, window, beat, notes);
+  const health = await readTargetHealth(client, healthQueries(alert.labels), window, beat, notes);
   const state = await readRuleState(client, alert.labels, beat, notes);
   return {
     url,
@@ -154,6 +154,25 @@ export async function readPrometheus(
     ...state,
     notes,
   };
+}
+
+/**
+ * A Datadog alert's host and service read from the account's Prometheus: every target on the host
+ * (any port) and its node, else the service's targets as a job. Nothing names a rule, so only health.
+ */
+export async function readHostHealth(
+  client: PrometheusClient,
+  url: string,
+  alert: { hostname?: string; service?: string },
+  window: ReadWindow,
+  beat: (operation: string) => void,
+): Promise<StoredPrometheus> {
+  const notes: string[] = [];
+  const queries = alert.hostname ? healthQueries({}, alert.hostname) : alert.service ? healthQueries({ job: alert.service }) : [];
+  const health = await readTargetHealth(client, queries, window, beat, notes);
+  // Every query failing is Prometheus failing, not an empty answer: the activity retries.
+  if (queries.length && notes.length === queries.length) throw new Error(notes.join('; '));
+  return { url, health, alerts: [], notes };
 }
 
 const appearedAt = (s: PrometheusSeries) => (s.points[0] ? new Date(s.points[0][0]).toISOString() : undefined);

@@ -1,4 +1,5 @@
 import type { PrometheusClient } from './client';
+import { healthQueries } from './queries';
 import { type PrometheusSeries, readRuleState, readSeries, readTargetHealth, stepFor } from './reads';
 
 /**
@@ -24,17 +25,19 @@ export async function prometheusQueryRange(client: PrometheusClient, query: stri
   });
 }
 
-/** The target's up, CPU, memory, restarts and its node's load by its labels; throws when every query failed. */
+/** The target's up, CPU, memory, restarts and its node's load by its labels (and a host's, any port); throws when every query failed. */
 export async function prometheusTargetHealth(
   client: PrometheusClient,
   target: Record<string, string>,
   range: { from: Date; to: Date },
+  host?: string,
 ): Promise<string> {
   const notes: string[] = [];
-  const series = await readTargetHealth(client, target, { ...range, alertMs: range.to.getTime() }, noBeat, notes);
+  const queries = healthQueries(target, host);
+  const series = await readTargetHealth(client, queries, { ...range, alertMs: range.to.getTime() }, noBeat, notes);
   if (series.length === 0 && notes.length) throw new Error(notes.join('; '));
   return JSON.stringify({
-    target,
+    target: { ...target, ...(host ? { host } : {}) },
     from: range.from.toISOString(),
     to: range.to.toISOString(),
     series: series.length ? series.map(shown) : 'no health series for this target in the range (no up, process, pod or node metrics)',

@@ -278,4 +278,54 @@ scrape_configs:
     );
     expect(closed.processing).toMatchObject({ status: 'OK', closesIncident: true });
   }, 300_000);
+
+  it("reads a Datadog alert's host from the account's Prometheus too: every target on it and its node exporter", async () => {
+    const res = await postJson(
+      api.app,
+      '/v1/webhooks/receive/prom',
+      {
+        alert_id: 1,
+        alert_title: 'High CPU on 127.0.0.1',
+        alert_status: 'Alert',
+        monitor_id: 99,
+        monitor_name: 'High CPU',
+        tags: ['service:checkout'],
+        timestamp: Math.floor(Date.now() / 1000),
+        hostname: '127.0.0.1',
+        service: 'checkout',
+        scope: 'host:127.0.0.1',
+        transition_id: 'dd-1',
+      },
+      { 'x-rayne-token': SECRET },
+    );
+    expect(res.status).toBe(202);
+    const { event_id: eventId } = (await res.json()) as { event_id: string };
+    const source = await eventually(
+      async () =>
+        (
+          await database.db.query(
+            `SELECT s.status, s.data FROM rca_sources s JOIN rca_runs r ON r.id = s.rca_id WHERE r.event_id = $1 AND source = 'prometheus'`,
+            [eventId],
+          )
+        ).rows[0],
+      90_000,
+    );
+    expect(source.status).toBe('ok');
+    const queries = source.data.health.map((h: { query: string }) => h.query);
+    expect(queries).toContain('up{instance=~"127\\\\.0\\\\.0\\\\.1(:[0-9]+)?"}');
+    expect(source.data.health.find((h: any) => h.label === 'node load (1 min)')?.scope).toBe(
+      `instance:127.0.0.1:${ports['node-exporter']},job:node`,
+    );
+    const reads = await eventually(
+      async () =>
+        (
+          await database.db.query(
+            `SELECT e.bundle->'investigation' AS reads FROM rca_evidence e JOIN rca_runs r ON r.id = e.rca_id WHERE r.event_id = $1`,
+            [eventId],
+          )
+        ).rows[0]?.reads,
+      90_000,
+    );
+    expect(reads.find((r: any) => r.tool === 'prometheus_target_health')).toMatchObject({ ok: true, input: { host: '127.0.0.1' } });
+  }, 200_000);
 });

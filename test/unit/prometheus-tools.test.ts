@@ -4,6 +4,7 @@ import { investigate, type Observation } from '../../src/analysis/investigator';
 import { runReadTool, type ToolContext, ToolInputError } from '../../src/analysis/claude-tool-runner';
 import { RCA_TASK, RCA_TASK_WITH_PROMETHEUS, toolsOf } from '../../src/analysis/claude-tools';
 import type { AlertContext } from '../../src/contracts/rca';
+import { healthQueries } from '../../src/prometheus/queries';
 import type { SimilarityProviders } from '../../src/similarity/providers';
 
 const TO = new Date('2026-12-01T12:00:00Z');
@@ -101,7 +102,7 @@ describe('the Prometheus tools', () => {
     expect(await refusal('prometheus_query_range', { query: 'up', from: '2026-11-01T00:00:00Z', to: TO.toISOString() })).toMatch(
       /at most 24 hours/,
     );
-    expect(await refusal('prometheus_target_health', { namespace: 'pay' })).toMatch(/give job, instance or pod/);
+    expect(await refusal('prometheus_target_health', { namespace: 'pay' })).toMatch(/give job, instance, pod or host/);
     expect(await refusal('prometheus_rule_state', { labels: { job: 'api' } })).toMatch(/alertname/);
     expect(await refusal('prometheus_target_health', { job: 'api' }, { ...ctx, prometheus: undefined })).toBe(
       'account "acme" has no Prometheus configured, so prometheus_target_health cannot run; use what you have',
@@ -181,8 +182,19 @@ describe("the investigating analyst's Prometheus reads", () => {
       alertname: 'ApiDown',
       labels: { job: 'api', instance: 'web-1:8080', severity: 'page' },
     });
-    // A Datadog alert gets none of them.
-    expect(investigate({ ...ctx, alert: { ...alert, source: undefined }, datadog: false }, [])).toHaveProperty('report');
+  });
+
+  it("reads a Datadog alert's host from Prometheus, any port, and blames the host whose targets there went down", () => {
+    const datadogAlert = { ...alert, source: undefined, monitorId: '42', tags: ['service:api'], hostname: 'web-1' };
+    const datadogCtx = { ...ctx, alert: datadogAlert };
+    const move = investigate(datadogCtx, []);
+    expect('calls' in move && move.calls).toEqual([
+      { name: 'prometheus_target_health', input: { host: 'web-1', from: minutes(120), to: minutes(0) } },
+    ]);
+    expect(healthQueries({}, 'web-1').find((q) => q.label === 'up')?.query).toBe('up{instance=~"web-1(:[0-9]+)?"}');
+    const read = JSON.stringify({ ...JSON.parse(up([1, 1, 1, 1, 1, 1, 0, 0])), target: { host: 'web-1' } });
+    const report = investigate(datadogCtx, [{ call: (move as { calls: Observation['call'][] }).calls[0]!, ok: true, text: read }]);
+    expect('report' in report && report.report.hypotheses[0]).toMatchObject({ culprit: 'web-1', category: 'host_failure' });
   });
 
   const run = (values: number[]) => {

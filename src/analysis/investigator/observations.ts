@@ -51,8 +51,8 @@ export interface SeenSeries {
   points: Array<[number, number]>;
   /** For per-process and per-container metrics: the groups that rose most, with their tags. */
   top: Array<{ group: string; first: number; recent: number }>;
-  /** Read from the account's Prometheus, with the link to its graph. */
-  prometheus?: { link: string };
+  /** Read from the account's Prometheus, with the link to its graph, and the host it was read for (any port) when it was. */
+  prometheus?: { link: string; host?: string };
 }
 
 export interface SeenHost {
@@ -124,8 +124,9 @@ const SERIES_TOOLS: ReadonlySet<string> = new Set([
 
 function seriesOf(output: Record<string, unknown>): SeenSeries[] {
   const series = Array.isArray(output.series) ? (output.series as Array<Record<string, unknown>>) : [];
+  const host = (output.target as Record<string, unknown> | undefined)?.host;
   return series.map((s) => ({
-    ...(typeof s.link === 'string' ? { prometheus: { link: s.link } } : {}),
+    ...(typeof s.link === 'string' ? { prometheus: { link: s.link, ...(typeof host === 'string' ? { host } : {}) } } : {}),
     metric: String(s.label ?? s.metric ?? ''),
     scope: String(s.scope ?? ''),
     query: String(s.query ?? ''),

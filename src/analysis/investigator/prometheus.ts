@@ -25,22 +25,30 @@ function labelsOf(tags: readonly string[]): Record<string, string> {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** The Prometheus calls for the alert not made yet: its target's health, its expression, its rule. */
+/**
+ * The Prometheus calls for the alert not made yet: for an alert from Alertmanager or Grafana its
+ * target's health, its expression and its rule; for a Datadog alert its host's (else its service's) health.
+ */
 export function prometheusCalls(
   ctx: PolicyContext,
   reach: PrometheusReach | undefined,
   observations: readonly Observation[],
 ): PolicyCall[] {
-  if (!reach || !ctx.alert.source || ctx.alert.source === 'datadog' || ctx.alert.source === 'pagerduty') return [];
-  const labels = labelsOf(ctx.alert.tags);
+  if (!reach || ctx.alert.source === 'pagerduty') return [];
   const range = { from: iso(ctx.alertMs - LOOKBACK_MS), to: iso(ctx.alertMs) };
-  const target = Object.fromEntries(TARGET_LABELS.filter((k) => labels[k]).map((k) => [k, labels[k]!]));
-  const { alertname, ...rest } = labels;
-  const wanted: PolicyCall[] = [
-    ...(target.job || target.instance || target.pod ? [{ name: 'prometheus_target_health' as const, input: { ...target, ...range } }] : []),
-    ...(reach.expression ? [{ name: 'prometheus_query_range' as const, input: { query: reach.expression, ...range } }] : []),
-    ...(alertname ? [{ name: 'prometheus_rule_state' as const, input: { alertname, labels: rest } }] : []),
-  ];
+  const wanted: PolicyCall[] = [];
+  if (!ctx.alert.source || ctx.alert.source === 'datadog') {
+    const { hostname, service } = ctx.alert;
+    if (hostname || service)
+      wanted.push({ name: 'prometheus_target_health', input: { ...(hostname ? { host: hostname } : { job: service }), ...range } });
+  } else {
+    const labels = labelsOf(ctx.alert.tags);
+    const target = Object.fromEntries(TARGET_LABELS.filter((k) => labels[k]).map((k) => [k, labels[k]!]));
+    const { alertname, ...rest } = labels;
+    if (target.job || target.instance || target.pod) wanted.push({ name: 'prometheus_target_health', input: { ...target, ...range } });
+    if (reach.expression) wanted.push({ name: 'prometheus_query_range', input: { query: reach.expression, ...range } });
+    if (alertname) wanted.push({ name: 'prometheus_rule_state', input: { alertname, labels: rest } });
+  }
   const made = new Set(observations.map((o) => callId(o.call)));
   return wanted.filter((c) => !made.has(callId(c)));
 }
@@ -49,13 +57,18 @@ export function prometheusCalls(
 const scopeLabels = (scope: string) => labelsOf(scope.split(','));
 
 /**
- * Whether a series is a component's own: a node's series (from its node exporter) by the instance's
- * host; a target's (up, its process, its pod) by its job, pod or instance.
+ * Whether a series is a component's own: one read for a host is that host's; a node's series (from
+ * its node exporter) is its instance's host's; a target's (up, its process, its pod) is its job's,
+ * pod's or instance's.
  */
 function isOwnSeries(s: SeenSeries, name: string): boolean {
   const labels = scopeLabels(s.scope);
   const n = name.toLowerCase();
-  const names = s.metric.startsWith('node ') ? [labels.instance?.replace(/:\d+$/, '')] : [labels.job, labels.pod, labels.instance];
+  const names = s.prometheus?.host
+    ? [s.prometheus.host]
+    : s.metric.startsWith('node ')
+      ? [labels.instance?.replace(/:\d+$/, '')]
+      : [labels.job, labels.pod, labels.instance];
   return names.some((v) => v?.toLowerCase() === n);
 }
 
