@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AccountConflictError, type AccountPatch, type PrometheusSettings, type WebhookAuth } from '../accounts/store';
 import { validateDatadogKeys } from '../datadog/validate-keys';
+import { checkPrometheus } from '../prometheus/check';
 import type { ApiDeps } from './deps';
 import { requireApiToken } from './auth';
 import { baseUrlProblem } from '../datadog/sites';
@@ -169,16 +170,27 @@ const makeDefault = route({
   request: { params: NameParam },
   responses: { 200: json(Account, 'the account, now the default'), 401: UNAUTHORIZED, 404: NOT_FOUND },
 });
+const Check = z.object({ valid: z.boolean(), status: z.number().int().optional(), message: z.string() });
 const testKeys = route({
   method: 'post',
   path: '/{name}/test',
-  summary: 'Validate the keys with Datadog',
-  description: "Asks `GET /api/v1/validate` at the account's base URL whether its API key is valid.",
+  summary: 'Test what the account reads evidence from',
+  description:
+    "Asks `GET /api/v1/validate` at the account's base URL whether its Datadog API key is valid, and its Prometheus for " +
+    '`GET /api/v1/status/buildinfo` (a trivial query where that is missing). `valid` is whether everything configured answered; ' +
+    "`base_url` and `status` are Datadog's, when the account has keys.",
   request: { params: NameParam },
   responses: {
     200: json(
-      z.object({ account: z.string(), base_url: z.string(), valid: z.boolean(), status: z.number().int().optional(), message: z.string() }),
-      'what Datadog said',
+      z.object({
+        account: z.string(),
+        valid: z.boolean(),
+        message: z.string(),
+        base_url: z.string().optional(),
+        status: z.number().int().optional(),
+        prometheus: Check.extend({ url: z.string(), version: z.string().optional() }).optional(),
+      }),
+      'what Datadog and Prometheus said; an account with neither is not valid',
     ),
     401: UNAUTHORIZED,
     404: NOT_FOUND,
@@ -263,8 +275,24 @@ export const accountRoutes = ({ accounts, auth, config }: ApiDeps): ApiRoutes =>
     })
     .openapi(testKeys, async (c) => {
       const { name } = c.req.valid('param');
-      const credentials = await found(name, accounts.credentials(name));
-      const result = await validateDatadogKeys(credentials);
-      return c.json({ account: credentials.name, base_url: credentials.baseUrl, ...result }, 200);
+      await found(name, accounts.get(name));
+      const credentials = await accounts.credentials(name);
+      const prometheus = await accounts.prometheus(name);
+      const datadog = credentials && { base_url: credentials.baseUrl, ...(await validateDatadogKeys(credentials)) };
+      const prom = prometheus && { url: prometheus.url, ...(await checkPrometheus(prometheus, name)) };
+      const messages = [
+        datadog ? `Datadog: ${datadog.message}` : 'no Datadog keys',
+        ...(prom ? [`Prometheus: ${prom.message}`] : credentials ? [] : ['no Prometheus']),
+      ];
+      return c.json(
+        {
+          account: name,
+          ...datadog,
+          valid: (!!datadog || !!prom) && (datadog?.valid ?? true) && (prom?.valid ?? true),
+          message: messages.join('; '),
+          ...(prom ? { prometheus: prom } : {}),
+        },
+        200,
+      );
     });
 };
