@@ -147,7 +147,7 @@ export const alertSourceRoutes = ({ intake, accounts, config, metrics }: ApiDeps
     const account = pathAccountOf(c) ?? (await accounts.routeByOrg(undefined));
     return account ? accounts.webhookSecrets(account) : undefined;
   };
-  // Read before the body (no secret: 503) and again to verify it: the body limit hands the handler another request.
+  // Asked before the body is read (no secret at all: 503), and again where the signature is verified.
   const pagerDutySecretOf = async (c: Context) => (await ownSecrets(c))?.pagerduty ?? config.PAGERDUTY_WEBHOOK_SECRET;
   for (const doc of [
     prometheusDoc('alertmanager', false),
