@@ -1,5 +1,5 @@
 import { type MetricSummary, onsetOf, summariseSeries, topSeries } from '../evidence/sources';
-import type { PrometheusActiveAlert, PrometheusClient, PrometheusRule, RangeSeries } from './client';
+import { type PrometheusActiveAlert, type PrometheusClient, PrometheusFailure, type PrometheusRule, type RangeSeries } from './client';
 import { alertExpression, type HealthQuery, healthQueries, seriesScope } from './queries';
 
 /** One sample every five seconds: a 30-minute window is 360 points. */
@@ -64,20 +64,34 @@ export async function readExpression(client: PrometheusClient, query: string, wi
   );
 }
 
-/** A target's health series (up, CPU, memory, restarts, load), from its healthQueries; a query that fails is noted and the rest kept. */
+/**
+ * A target's health series (up, CPU, memory, restarts, load), from its healthQueries; a query that
+ * fails is noted and the rest kept, and the first failure is returned for a caller that read nothing.
+ */
 export async function readTargetHealth(
   client: PrometheusClient,
   queries: readonly HealthQuery[],
   window: ReadWindow,
   beat: (operation: string) => void,
   notes: string[],
-): Promise<PrometheusSeries[]> {
-  const health: PrometheusSeries[] = [];
-  for (const h of queries) {
+): Promise<{ series: PrometheusSeries[]; failure?: unknown }> {
+  const series: PrometheusSeries[] = [];
+  let failure: unknown;
+  for (const [i, h] of queries.entries()) {
     beat(`query_range ${h.query}`);
-    health.push(...(await readSeries(client, h.label, h.query, window).catch((err: unknown) => note(notes, h.label, err))));
+    try {
+      series.push(...(await readSeries(client, h.label, h.query, window)));
+    } catch (err) {
+      failure ??= err;
+      note(notes, h.label, err);
+      // A server that did not answer one query will not answer the next: waiting out each timeout would outlast the activity.
+      if (err instanceof PrometheusFailure && err.data.status === undefined && i < queries.length - 1) {
+        notes.push(`Prometheus did not answer, so ${queries.length - 1 - i} more health queries were not read`);
+        break;
+      }
+    }
   }
-  return health;
+  return { series, ...(failure === undefined ? {} : { failure }) };
 }
 
 /** The alerting rule named by the labels' alertname from /api/v1/rules (with its alerts for these labels), and its alerts from /api/v1/alerts. */
@@ -133,7 +147,7 @@ export async function readPrometheus(
   const expressionSeries = query ? await readExpression(client, query, window) : undefined;
   if (!query)
     notes.push("the alert's generatorURL carries no g0.expr (Grafana links to its rule), so the alerting expression was not read");
-  const health = await readTargetHealth(client, healthQueries(alert.labels), window, beat, notes);
+  const { series: health } = await readTargetHealth(client, healthQueries(alert.labels), window, beat, notes);
   const state = await readRuleState(client, alert.labels, beat, notes);
   return {
     url,
@@ -169,9 +183,9 @@ export async function readHostHealth(
 ): Promise<StoredPrometheus> {
   const notes: string[] = [];
   const queries = alert.hostname ? healthQueries({}, alert.hostname) : alert.service ? healthQueries({ job: alert.service }) : [];
-  const health = await readTargetHealth(client, queries, window, beat, notes);
-  // Every query failing is Prometheus failing, not an empty answer: the activity retries.
-  if (queries.length && notes.length === queries.length) throw new Error(notes.join('; '));
+  const { series: health, failure } = await readTargetHealth(client, queries, window, beat, notes);
+  // Nothing read and a query failed: Prometheus failing, not an empty answer (retried, or refused for good).
+  if (health.length === 0 && failure !== undefined) throw failure;
   return { url, health, alerts: [], notes };
 }
 

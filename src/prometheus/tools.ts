@@ -25,7 +25,7 @@ export async function prometheusQueryRange(client: PrometheusClient, query: stri
   });
 }
 
-/** The target's up, CPU, memory, restarts and its node's load by its labels (and a host's, any port); throws when every query failed. */
+/** The target's up, CPU, memory, restarts and its node's load by its labels (and a host's, any port); throws the first failure when nothing was read. */
 export async function prometheusTargetHealth(
   client: PrometheusClient,
   target: Record<string, string>,
@@ -34,8 +34,8 @@ export async function prometheusTargetHealth(
 ): Promise<string> {
   const notes: string[] = [];
   const queries = healthQueries(target, host);
-  const series = await readTargetHealth(client, queries, { ...range, alertMs: range.to.getTime() }, noBeat, notes);
-  if (series.length === 0 && notes.length) throw new Error(notes.join('; '));
+  const { series, failure } = await readTargetHealth(client, queries, { ...range, alertMs: range.to.getTime() }, noBeat, notes);
+  if (series.length === 0 && failure !== undefined) throw failure;
   return JSON.stringify({
     target: { ...target, ...(host ? { host } : {}) },
     from: range.from.toISOString(),

@@ -4,7 +4,10 @@ import { investigate, type Observation } from '../../src/analysis/investigator';
 import { runReadTool, type ToolContext, ToolInputError } from '../../src/analysis/claude-tool-runner';
 import { RCA_TASK, RCA_TASK_WITH_PROMETHEUS, toolsOf } from '../../src/analysis/claude-tools';
 import type { AlertContext } from '../../src/contracts/rca';
+import { PrometheusClient, PrometheusFailure } from '../../src/prometheus/client';
 import { healthQueries } from '../../src/prometheus/queries';
+import { readTargetHealth } from '../../src/prometheus/reads';
+import { prometheusTargetHealth } from '../../src/prometheus/tools';
 import type { SimilarityProviders } from '../../src/similarity/providers';
 
 const TO = new Date('2026-12-01T12:00:00Z');
@@ -133,6 +136,34 @@ describe('the Prometheus tools', () => {
     expect(state.rule).toMatchObject({ name: 'ApiDown', state: 'firing', query: 'up{job="api"} == 0' });
     expect(state.rule.alerts).toEqual([{ labels: { alertname: 'ApiDown', instance: 'web-1:8080' }, state: 'firing' }]);
     expect(state.alerts).toHaveLength(1);
+  });
+});
+
+describe('a Prometheus that does not answer', () => {
+  let asked = 0;
+  const hanging = http.createServer(() => {
+    asked += 1; // never answers
+  });
+  beforeAll(() => new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve)));
+  afterAll(() => {
+    hanging.closeAllConnections();
+    return new Promise<void>((resolve) => hanging.close(() => resolve()));
+  });
+
+  it('is waited for once, not once per health query, and the tool fails saying so', async () => {
+    const url = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}`;
+    const client = new PrometheusClient({ url, auth: { kind: 'none' } }, 'acme', 200);
+    const notes: string[] = [];
+    const queries = healthQueries({ job: 'api', instance: 'web-1:8080' });
+    const read = await readTargetHealth(client, queries, { from: FROM, to: TO, alertMs: TO.getTime() }, () => undefined, notes);
+    expect(asked).toBe(1);
+    expect(read.series).toEqual([]);
+    expect(read.failure).toBeInstanceOf(PrometheusFailure);
+    expect(notes).toEqual([
+      expect.stringContaining('no answer within 200 ms'),
+      `Prometheus did not answer, so ${queries.length - 1} more health queries were not read`,
+    ]);
+    await expect(prometheusTargetHealth(client, { job: 'api' }, { from: FROM, to: TO })).rejects.toThrow(/no answer within 200 ms/);
   });
 });
 
