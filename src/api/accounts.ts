@@ -19,6 +19,7 @@ import {
   UNSUPPORTED_MEDIA_TYPE,
 } from './openapi';
 import { jsonBody, storableText } from './request';
+import { GroupRule, GroupRules } from '../groups/rules';
 
 // Names appear in webhook URLs and workflow ids, so they stay URL- and id-safe.
 const Name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be 1-63 lowercase letters, digits, "-" or "_"');
@@ -70,6 +71,7 @@ const AccountFields = z.strictObject({
   prometheus: PrometheusInput.optional(),
   webhook_auth: WebhookAuthInput.optional(),
   pagerduty_signing_secret: PagerDutySecret.optional(),
+  group_rules: GroupRules.optional(),
   is_default: z.boolean().optional(),
 });
 const CreateAccount = AccountFields.refine(keysTogether, KEYS_TOGETHER).meta({
@@ -87,7 +89,7 @@ const UpdateAccount = AccountFields.omit({ name: true })
   .meta({
     id: 'UpdateAccount',
     description:
-      'only the fields given change; org_id null clears it, prometheus, webhook_auth or pagerduty_signing_secret null removes it',
+      'only the fields given change; org_id null clears it, prometheus, webhook_auth or pagerduty_signing_secret null removes it, group_rules replaces the rules',
   });
 
 const Timestamp = z.string().meta({ format: 'date-time' });
@@ -109,6 +111,7 @@ const Account = z
     pagerduty_signing_secret_set: z
       .boolean()
       .meta({ description: "whether the account's PagerDuty deliveries are verified with its own secret, not PAGERDUTY_WEBHOOK_SECRET" }),
+    group_rules: z.array(GroupRule),
     created_at: Timestamp,
     updated_at: Timestamp,
   })
