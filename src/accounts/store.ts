@@ -12,6 +12,10 @@ export interface AccountView {
   app_key_set: boolean;
   /** The Prometheus evidence reads come from, and how Rayne authenticates to it; its secrets are never shown. */
   prometheus: { url: string; auth: PrometheusAuth['kind'] } | null;
+  /** How its own Alertmanager or Grafana deliveries authenticate ('none': RAYNE_WEBHOOK_SECRET applies); never the secret. */
+  webhook_auth: 'none' | WebhookAuth['kind'];
+  /** Whether its PagerDuty deliveries are verified with its own signing secret, not PAGERDUTY_WEBHOOK_SECRET. */
+  pagerduty_signing_secret_set: boolean;
   /** How its alerts are grouped beyond a shared host or service (groups/rules.ts). */
   group_rules: GroupRule[];
   created_at: string;
@@ -33,6 +37,15 @@ export interface PrometheusSettings {
   auth: PrometheusAuth;
 }
 
+/** How an account's own Alertmanager or Grafana authenticates its deliveries (its http_config). */
+export type WebhookAuth = { kind: 'bearer'; token: string } | { kind: 'basic'; username: string; password: string };
+
+/** An account's own webhook secrets, decrypted for the intake; absent ones fall back to the global settings. */
+export interface WebhookSecrets {
+  webhook?: WebhookAuth;
+  pagerduty?: string;
+}
+
 export interface AccountInput {
   name: string;
   org_id?: string;
@@ -41,12 +54,18 @@ export interface AccountInput {
   api_key?: string;
   app_key?: string;
   prometheus?: PrometheusSettings;
+  webhook_auth?: WebhookAuth;
+  pagerduty_signing_secret?: string;
   group_rules?: GroupRule[];
   is_default?: boolean;
 }
 
-/** Only the fields given change; prometheus null removes it. */
-export type AccountPatch = Partial<Omit<AccountInput, 'name' | 'prometheus'>> & { prometheus?: PrometheusSettings | null };
+/** Only the fields given change; prometheus, webhook_auth or pagerduty_signing_secret null removes it. */
+export type AccountPatch = Partial<Omit<AccountInput, 'name' | 'prometheus' | 'webhook_auth' | 'pagerduty_signing_secret'>> & {
+  prometheus?: PrometheusSettings | null;
+  webhook_auth?: WebhookAuth | null;
+  pagerduty_signing_secret?: string | null;
+};
 
 /** Thrown when an account name is already taken (or an org id already claimed). */
 export class AccountConflictError extends Error {
@@ -59,6 +78,7 @@ export class AccountConflictError extends Error {
 const VIEW_COLUMNS = `name, org_id, base_url, is_default, api_key_enc <> '' AS api_key_set,
   app_key_enc <> '' AS app_key_set,
   CASE WHEN prometheus_url IS NULL THEN NULL ELSE json_build_object('url', prometheus_url, 'auth', prometheus_auth) END AS prometheus,
+  webhook_auth, pagerduty_secret_enc IS NOT NULL AS pagerduty_signing_secret_set,
   group_rules, created_at, updated_at`;
 
 function conflictField(err: unknown): string | undefined {
@@ -84,6 +104,32 @@ export class AccountStore {
     if (!p) return [null, 'none', null];
     const { kind, ...secret } = p.auth;
     return [p.url, kind, kind === 'none' ? null : this.box.encrypt(JSON.stringify(secret))];
+  }
+
+  /** Seals and writes the webhook secrets the input gives (null removes one); the account as it now is, or undefined when none was given. */
+  private async writeWebhookSecrets(
+    tx: Pick<Db, 'query'>,
+    name: string,
+    input: Pick<AccountPatch, 'webhook_auth' | 'pagerduty_signing_secret'>,
+  ): Promise<AccountView | undefined> {
+    if (input.webhook_auth === undefined && input.pagerduty_signing_secret === undefined) return undefined;
+    const auth = input.webhook_auth;
+    const { rows } = await tx.query(
+      `UPDATE accounts SET
+         webhook_auth = CASE WHEN $2::boolean THEN $3 ELSE webhook_auth END,
+         webhook_auth_enc = CASE WHEN $2::boolean THEN $4 ELSE webhook_auth_enc END,
+         pagerduty_secret_enc = CASE WHEN $5::boolean THEN $6 ELSE pagerduty_secret_enc END
+       WHERE name = $1 RETURNING ${VIEW_COLUMNS}`,
+      [
+        name,
+        auth !== undefined,
+        auth ? auth.kind : 'none',
+        auth ? this.box.encrypt(JSON.stringify(auth)) : null,
+        input.pagerduty_signing_secret !== undefined,
+        input.pagerduty_signing_secret ? this.box.encrypt(input.pagerduty_signing_secret) : null,
+      ],
+    );
+    return rows[0];
   }
 
   async list(): Promise<AccountView[]> {
@@ -118,7 +164,7 @@ export class AccountStore {
             JSON.stringify(input.group_rules ?? []),
           ],
         );
-        return rows[0];
+        return (await this.writeWebhookSecrets(tx, input.name, input)) ?? rows[0];
       });
     } catch (err) {
       const field = conflictField(err);
@@ -159,7 +205,7 @@ export class AccountStore {
             patch.group_rules ? JSON.stringify(patch.group_rules) : null,
           ],
         );
-        return rows[0];
+        return (await this.writeWebhookSecrets(tx, name, patch)) ?? rows[0];
       });
     } catch (err) {
       const field = conflictField(err);
@@ -196,6 +242,17 @@ export class AccountStore {
     if (!row) return undefined;
     const secret = row.prometheus_auth_enc ? JSON.parse(this.box.decrypt(row.prometheus_auth_enc)) : {};
     return { url: row.prometheus_url, auth: { kind: row.prometheus_auth, ...secret } };
+  }
+
+  /** The account's own webhook secrets, decrypted for the intake; never for a response. Undefined when there is no such account. */
+  async webhookSecrets(name: string): Promise<WebhookSecrets | undefined> {
+    const { rows } = await this.db.query('SELECT webhook_auth_enc, pagerduty_secret_enc FROM accounts WHERE name = $1', [name]);
+    const row = rows[0];
+    if (!row) return undefined;
+    return {
+      ...(row.webhook_auth_enc ? { webhook: JSON.parse(this.box.decrypt(row.webhook_auth_enc)) as WebhookAuth } : {}),
+      ...(row.pagerduty_secret_enc ? { pagerduty: this.box.decrypt(row.pagerduty_secret_enc) } : {}),
+    };
   }
 
   /** Routing for a webhook: the org_id's account, else the default; undefined when neither exists. */

@@ -15,7 +15,7 @@ import type { SimilarityProviders } from '../similarity/providers';
 import { type AnalysisUsage, INVESTIGATION_LIMITS, type ReportSummary, type ToolCall } from '../contracts/rca';
 import { reportingFailures } from './failures';
 import { summaryOf } from './analysis';
-import { answerToolCalls, rcaToolContext } from './llm';
+import { answerToolCalls, rcaTaskFor, rcaToolContext } from './llm';
 
 export interface InvestigationDeps {
   db: Db;
@@ -72,12 +72,12 @@ export const createInvestigationActivities = (deps: InvestigationDeps) => {
   const rcas = new RcaStore(db);
   const store = new ConversationStore(db, 'rca_investigation_messages');
   const toolContext = rcaToolContext(deps);
-  const tool = answerToolCalls({ store, task: RCA_TASK, toolContext, maxToolChars: POLICY_TOOL_MAX_CHARS });
+  const tool = answerToolCalls({ store, task: RCA_TASK, taskFor: rcaTaskFor(deps), toolContext, maxToolChars: POLICY_TOOL_MAX_CHARS });
 
   const activities = {
     /**
      * Turn `turn` (from 1): the policy's next calls, or on the final turn (or when nothing is left
-     * to read, or the run has no Datadog account to read from) its report. A retried turn rewrites
+     * to read, or the account has neither Datadog keys nor a Prometheus) its report. A retried turn rewrites
      * its own answer, which is the same: the policy is a function of the stored results.
      */
     async investigationTurn(rcaId: string, turn: number, final: boolean): Promise<TurnOutcome<SubmittedReport>> {
@@ -93,16 +93,19 @@ export const createInvestigationActivities = (deps: InvestigationDeps) => {
       const answers = stored.filter((m) => m.role === 'assistant');
       const seq = answers[turn - 1]?.seq ?? stored.at(-1)!.seq + 1;
       const credentials = await accounts.credentials(run.account);
+      const prometheus = await accounts.prometheus(run.account);
       const alertMs = Date.parse(bundle.alert.alertTime);
       const ctx = {
         alert: bundle.alert,
         alertMs,
+        datadog: !!credentials,
+        ...(prometheus ? { prometheus: { expression: bundle.prometheus?.expression?.query } } : {}),
         origins: bundle.origins,
         links: credentials
           ? new DatadogLinks(credentials.baseUrl, { from: new Date(alertMs - 2 * 3600_000), to: new Date(alertMs) })
           : undefined,
       };
-      const move = investigate(ctx, observationsOf(stored.filter((m) => m.seq < seq)), final || !credentials);
+      const move = investigate(ctx, observationsOf(stored.filter((m) => m.seq < seq)), final || (!credentials && !prometheus));
       const id = (i: number | string) => `inv-${turn}-${i}`;
       if ('calls' in move) {
         const uses = move.calls.map((c, i) => ({ type: 'tool_use' as const, id: id(i), name: c.name, input: c.input }));

@@ -6,7 +6,7 @@ import { buildTurnRequest, answerBlocks, estimateCostUsd, toTurnFailure, turnOut
 import { fromOllamaReply, toOllamaChat, toOllamaFailure } from '../analysis/ollama';
 import { dataBlock, evidenceMessage, SYSTEM_PROMPT } from '../analysis/claude-prompt';
 import { bounded, runReadTool, type ToolContext } from '../analysis/claude-tool-runner';
-import { type AnalysisTask, callKey, describeIssues, offersReadTool, RCA_TASK } from '../analysis/claude-tools';
+import { type AnalysisTask, callKey, describeIssues, offersReadTool, RCA_TASK, RCA_TASK_WITH_PROMETHEUS } from '../analysis/claude-tools';
 import { type RcaReport, RcaReportSchema, type SubmittedReport } from '../analysis/report';
 import { ConversationStore, type StoredMessage, toolUses } from '../analysis/conversation';
 import type { Db } from '../db/pool';
@@ -73,6 +73,8 @@ function toolOutcome(result: Anthropic.ToolResultBlockParam): ToolOutcome {
 export interface ConversationSpec<R> {
   store: ConversationStore;
   task: AnalysisTask<R>;
+  /** The task of one conversation when it depends on the run (the Prometheus tools for an account with one); `task` when unset. */
+  taskFor?(id: string): Promise<AnalysisTask<R>>;
   /** The system prompt and the first user message, written once when the conversation is new. */
   opening(id: string): Promise<{ system: string; first: string }>;
   /** The analyst and model planned for the run (a re-run may name another model). */
@@ -119,7 +121,7 @@ function modelClients({ anthropic, ollama }: Pick<LlmDeps, 'anthropic' | 'ollama
  */
 export function createConversation<R>(deps: Pick<LlmDeps, 'anthropic' | 'ollama' | 'metrics'>, spec: ConversationSpec<R>) {
   const { anthropic, ollama, metrics = NO_ACTIVITY_METRICS } = deps;
-  const { store, task } = spec;
+  const { store } = spec;
   const models = modelClients(deps);
 
   /** The conversation so far, seeded with the system prompt and the opening message when it is new. */
@@ -149,6 +151,7 @@ export function createConversation<R>(deps: Pick<LlmDeps, 'anthropic' | 'ollama'
       const history = stored.filter((m) => m.seq < seq);
       const spent = history.reduce((n, m) => n + (m.usage ? m.usage.inputTokens + m.usage.cachedTokens + m.usage.outputTokens : 0), 0);
       const run = await spec.plan(id);
+      const task = spec.taskFor ? await spec.taskFor(id) : spec.task;
       const viaOllama = run.analyst === 'ollama';
       const model: string = run.model ?? (viaOllama ? ollama?.model : undefined) ?? anthropic.model;
       const next = estimateTokens(buildTurnRequest(history, { model, final: false, task })) + ANSWER_MAX_TOKENS;
@@ -176,9 +179,10 @@ export function createConversation<R>(deps: Pick<LlmDeps, 'anthropic' | 'ollama'
  * of an earlier identical call become error results; the submit tool is answered with its
  * validation errors. Throws NotFound for a tool_use the conversation lacks.
  */
-export function answerToolCalls<R>(spec: Pick<ConversationSpec<R>, 'store' | 'task' | 'toolContext' | 'maxToolChars'>) {
-  const { store, task } = spec;
+export function answerToolCalls<R>(spec: Pick<ConversationSpec<R>, 'store' | 'task' | 'taskFor' | 'toolContext' | 'maxToolChars'>) {
+  const { store } = spec;
   return async function tool(id: string, call: ToolCall): Promise<ToolOutcome> {
+    const task = spec.taskFor ? await spec.taskFor(id) : spec.task;
     const recorded = await store.findToolResult(id, call.id);
     if (recorded) return toolOutcome(recorded);
     const uses = toolUses(await store.load(id));
@@ -225,7 +229,7 @@ export function answerToolCalls<R>(spec: Pick<ConversationSpec<R>, 'store' | 'ta
 }
 
 /** The RCA analyst (Claude or Ollama): its conversation in rca_messages, opened with the evidence bundle. */
-/** The account, window and similarity search an RCA's read tools use; NotConfigured when its Datadog account is gone. */
+/** The account (its Datadog keys and its Prometheus), window and similarity search an RCA's read tools use; NotConfigured when the account has neither. */
 export function rcaToolContext({ db, accounts, similarity, similar }: Pick<LlmDeps, 'db' | 'accounts' | 'similarity' | 'similar'>) {
   const rcas = new RcaStore(db);
   return async (rcaId: string): Promise<ToolContext> => {
@@ -233,16 +237,27 @@ export function rcaToolContext({ db, accounts, similarity, similar }: Pick<LlmDe
     if (!run) throw new RayneFailure('NotFound', `RCA ${rcaId} does not exist`);
     const { account, bundle } = run;
     const credentials = await accounts.credentials(account);
-    if (!credentials) throw noDatadogAccount(account);
+    const prometheus = await accounts.prometheus(account);
+    if (!credentials && !prometheus) throw noDatadogAccount(account);
     const to = bundle ? new Date(bundle.window.to) : new Date();
     return {
       selfId: rcaId,
       account,
       credentials,
+      prometheus,
       similarity,
       similar,
       window: { from: bundle ? new Date(bundle.window.from) : new Date(to.getTime() - 30 * 60_000), to },
     };
+  };
+}
+
+/** An RCA's task: with the Prometheus tools when its account has a Prometheus, so a model is offered only tools that can answer. */
+export function rcaTaskFor({ db, accounts }: Pick<LlmDeps, 'db' | 'accounts'>) {
+  const rcas = new RcaStore(db);
+  return async (rcaId: string): Promise<AnalysisTask<SubmittedReport>> => {
+    const run = await rcas.accountAndBundle(rcaId);
+    return run && (await accounts.prometheus(run.account)) ? RCA_TASK_WITH_PROMETHEUS : RCA_TASK;
   };
 }
 
@@ -274,6 +289,7 @@ export const createLlmActivities = (deps: LlmDeps) => {
       return { system: SYSTEM_PROMPT, first: evidenceMessage(bundle, investigated?.hypotheses ?? []) };
     },
     plan: (rcaId) => rcas.plannedAnalyst(rcaId),
+    taskFor: rcaTaskFor(deps),
     toolContext: rcaToolContext(deps),
   });
   return reportingFailures({

@@ -36,7 +36,7 @@ import { RcaStore } from '../rca/store';
 import { reportingFailures } from './failures';
 import type { AlertStatus } from '../contracts/alert';
 import { PrometheusClient } from '../prometheus/client';
-import { type PrometheusAlertRef, readPrometheus } from '../prometheus/reads';
+import { type PrometheusAlertRef, readHostHealth, readPrometheus } from '../prometheus/reads';
 import { storedTags } from '../groups/rules';
 
 const LOG_PAGE_SIZE = 1000;
@@ -272,6 +272,7 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
         scope: row.scope,
         alertTime: new Date(row.alert_time).toISOString(),
         ...(row.source !== 'datadog' ? { source: row.source } : {}),
+        ...(row.source === 'datadog' && (await accounts.get(row.account))?.prometheus ? { readsPrometheus: true } : {}),
       };
     },
 
@@ -370,34 +371,36 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
     }),
 
     /**
-     * The account's Prometheus for an alert from Alertmanager or Grafana: the alerting expression (from
-     * the stored delivery's generatorURL), the target's health by its labels, and the rule's state.
+     * The account's Prometheus: for an alert from Alertmanager or Grafana the alerting expression (from
+     * the stored delivery's generatorURL), the target's health by its labels, and the rule's state; for
+     * a Datadog alert its host's (or else its service's) health.
      */
     async prefetchPrometheus(rcaId: string, ctx: AlertContext): Promise<SourceOutcome> {
       const settings = await accounts.prometheus(ctx.account);
+      const skipped = (reason: string) => save(rcaId, { source: 'prometheus', status: 'skipped', items: 0, reason }, undefined);
       if (!settings) {
         const reason = `not configured: account "${ctx.account}" has no Prometheus; set one with PUT /v1/accounts/${ctx.account} {"prometheus": {"url": …}}`;
         Context.current().log.warn(`prometheus not fetched: ${reason}`, { rcaId, source: 'prometheus' });
-        return save(rcaId, { source: 'prometheus', status: 'skipped', items: 0, reason }, undefined);
+        return skipped(reason);
+      }
+      const { from, to } = windowOf(ctx);
+      // Read a little past the alert (never past now): the sample that made the rule true lands on its evaluation.
+      const window = { from, to: new Date(Math.min(Date.now(), to.getTime() + RULE_EVALUATION_SLACK_MS)), alertMs: to.getTime() };
+      const client = new PrometheusClient(settings, ctx.account);
+      const beat = (operation: string) => Context.current().heartbeat(operation);
+      if (!ctx.source || ctx.source === 'datadog') {
+        if (!ctx.hostname && !ctx.service) return skipped('the alert names no host or service');
+        const data = await readHostHealth(client, settings.url, ctx, window, beat);
+        const outcome = counted(
+          data.health.length,
+          `Prometheus at ${settings.url} has no health series for ${ctx.hostname ? `host ${ctx.hostname}` : `job ${ctx.service}`}`,
+        );
+        return save(rcaId, { source: 'prometheus', ...outcome, ...(data.notes.length ? { reason: data.notes.join('; ') } : {}) }, data);
       }
       const { rows } = await db.query('SELECT raw_body FROM webhook_events WHERE id = $1', [ctx.eventId]);
       const alert = storedPrometheusAlert(rows[0]?.raw_body);
-      if (!alert)
-        return save(
-          rcaId,
-          { source: 'prometheus', status: 'skipped', items: 0, reason: 'the stored delivery has no alert labels' },
-          undefined,
-        );
-      const { from, to } = windowOf(ctx);
-      // Read a little past the alert (never past now): the sample that made the rule true lands on its evaluation.
-      const end = new Date(Math.min(Date.now(), to.getTime() + RULE_EVALUATION_SLACK_MS));
-      const data = await readPrometheus(
-        new PrometheusClient(settings, ctx.account),
-        settings.url,
-        alert,
-        { from, to: end, alertMs: to.getTime() },
-        (operation) => Context.current().heartbeat(operation),
-      );
+      if (!alert) return skipped('the stored delivery has no alert labels');
+      const data = await readPrometheus(client, settings.url, alert, window, beat);
       const items = (data.expression?.series.length ?? 0) + data.health.length + (data.rule ? 1 : 0);
       const outcome = counted(
         items,

@@ -1,5 +1,5 @@
 import { v1, v2 } from '@datadog/datadog-api-client';
-import type { AccountCredentials } from '../accounts/store';
+import type { AccountCredentials, PrometheusSettings } from '../accounts/store';
 import { callDatadog } from '../datadog/client';
 import { type DatadogCall, monitorSummary, readHost } from '../datadog/reads';
 import { mineLogTemplates } from '../evidence/log-templates';
@@ -7,6 +7,8 @@ import type { SimilarityProviders } from '../similarity/providers';
 import { describeIssues, type ReadToolName, TOOL_INPUTS } from './claude-tools';
 import { type StoredLogLine, summariseSeries } from '../evidence/sources';
 import { findSimilar } from '../similarity/rank';
+import { PrometheusClient } from '../prometheus/client';
+import { prometheusQueryRange, prometheusRuleState, prometheusTargetHealth } from '../prometheus/tools';
 
 /** Tool output longer than this is cut, with a note saying so: one call must not flood the context. */
 export const TOOL_OUTPUT_MAX_CHARS = 6_000;
@@ -22,6 +24,8 @@ export interface ToolContext {
   account: string;
   /** Absent: only similar_incidents can answer (a triage with no Datadog account). */
   credentials?: AccountCredentials;
+  /** Absent: the Prometheus tools answer that the account has none. */
+  prometheus?: PrometheusSettings;
   window: { from: Date; to: Date };
   similarity: SimilarityProviders;
   similar: { limit: number; minScore: number };
@@ -124,6 +128,11 @@ export async function runReadTool(name: ReadToolName, rawInput: unknown, ctx: To
     if (!ctx.credentials)
       throw new ToolInputError(`no Datadog account "${ctx.account}" is configured, so ${name} cannot run; use what you have`);
     return callDatadog(ctx.credentials, operation, fn);
+  };
+  const prometheus = () => {
+    if (!ctx.prometheus)
+      throw new ToolInputError(`account "${ctx.account}" has no Prometheus configured, so ${name} cannot run; use what you have`);
+    return new PrometheusClient(ctx.prometheus, ctx.account);
   };
   // One schema per tool, so the switch cannot narrow parsed.data; each case reads its own tool's fields.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -239,6 +248,18 @@ export async function runReadTool(name: ReadToolName, rawInput: unknown, ctx: To
       const m = await call(`get monitor ${id}`, (c) => new v1.MonitorsApi(c).getMonitor({ monitorId: id }));
       return JSON.stringify({ ...monitorSummary(m), options: m.options?.thresholds });
     }
+    case 'prometheus_query_range':
+      return prometheusQueryRange(prometheus(), input.query, range(input, ctx.window));
+    case 'prometheus_target_health': {
+      const { job, instance, pod, namespace, host } = input as Record<string, string | undefined>;
+      const target = Object.fromEntries(Object.entries({ namespace, pod, job, instance }).filter(([, v]) => v !== undefined)) as Record<
+        string,
+        string
+      >;
+      return prometheusTargetHealth(prometheus(), target, range(input, ctx.window), host);
+    }
+    case 'prometheus_rule_state':
+      return prometheusRuleState(prometheus(), input.alertname, input.labels ?? {});
     case 'similar_incidents': {
       const hits = await findSimilar(ctx.similarity, input.text, {
         limit: ctx.similar.limit,

@@ -6,6 +6,45 @@ import { type SubmittedReport, SubmittedReportSchema } from './report';
 /** A time as the tools accept it: ISO 8601, or epoch seconds/milliseconds. */
 const Time = z.union([z.string().min(1), z.number()]).describe('ISO 8601 time or epoch seconds; defaults to the evidence window');
 
+// ---- Prometheus tools (issue 22): offered when the account has a Prometheus; the runner reads it through src/prometheus. ----
+const PromLabel = z.string().min(1).max(256);
+const PROMETHEUS_TOOL_INPUTS = {
+  prometheus_query_range: z.object({
+    query: z.string().min(1).max(2000).describe('a PromQL expression, e.g. rate(http_requests_total{job="api",code=~"5.."}[5m])'),
+    from: Time.optional(),
+    to: Time.optional(),
+  }),
+  prometheus_target_health: z
+    .object({
+      job: PromLabel.optional(),
+      instance: PromLabel.optional().describe('host:port as Prometheus scrapes it; its host also selects the node exporter'),
+      pod: PromLabel.optional(),
+      namespace: PromLabel.optional(),
+      host: PromLabel.optional().describe(
+        'a host name without port: every target on it (any port) and its node, when no instance is known',
+      ),
+      from: Time.optional(),
+      to: Time.optional(),
+    })
+    .refine((t) => t.job || t.instance || t.pod || t.host, { message: 'give job, instance, pod or host (namespace only narrows a pod)' }),
+  prometheus_rule_state: z.object({
+    alertname: z.string().min(1).max(256).describe("the alerting rule, as the alert's alertname label"),
+    labels: z.record(z.string(), z.string()).optional().describe("the alert's other labels: only the rule's alerts with them are shown"),
+  }),
+} as const;
+type PrometheusToolName = keyof typeof PROMETHEUS_TOOL_INPUTS;
+/** The Prometheus tools, in the order they are offered. */
+export const PROMETHEUS_TOOLS = Object.keys(PROMETHEUS_TOOL_INPUTS) as PrometheusToolName[];
+const PROMETHEUS_DESCRIPTIONS: Record<PrometheusToolName, string> = {
+  prometheus_query_range:
+    "Run a PromQL range query on the account's Prometheus (read-only). Returns up to 3 series, each summarised: min, max, last, baseline, onset, a few points, and a link to Prometheus' graph.",
+  prometheus_target_health:
+    "A Prometheus target's health by its labels (read-only): up, process CPU, memory and restarts by job and instance, a pod's CPU, memory and restarts, and the instance's node CPU, memory and load.",
+  prometheus_rule_state:
+    "An alerting rule's state from Prometheus (read-only): its expression, health, last error and evaluation from /api/v1/rules, and its pending and firing alerts from /api/v1/alerts.",
+};
+// ---- end of the Prometheus tools ----
+
 /** Input schemas of the read-only tools: validated before running, and given to Claude as JSON schema. */
 export const TOOL_INPUTS = {
   search_logs: z.object({
@@ -37,6 +76,7 @@ export const TOOL_INPUTS = {
   }),
   get_monitor: z.object({ monitor_id: z.union([z.string().min(1), z.number().int()]).describe('the Datadog monitor id') }),
   similar_incidents: z.object({ text: z.string().min(1).describe('what the incident is about: service, symptom, suspected cause') }),
+  ...PROMETHEUS_TOOL_INPUTS,
 } as const;
 
 export type ReadToolName = keyof typeof TOOL_INPUTS;
@@ -56,6 +96,7 @@ const DESCRIPTIONS: Record<ReadToolName, string> = {
     'Every metric reported under the given tags in the range (read-only), each summarised over that scope. For a component that is not a host: a service, a deployment, a queue.',
   similar_incidents:
     'Search past incidents of this account that read like the given text (read-only). Returns title, root cause, category and score.',
+  ...PROMETHEUS_DESCRIPTIONS,
 };
 
 /** zod's JSON schema without the `$schema` key, as a tool input schema. */
@@ -76,7 +117,9 @@ export interface AnalysisTask<R = unknown> {
   finalPrompt: string;
 }
 
-export const READ_TOOLS = Object.keys(TOOL_INPUTS) as ReadToolName[];
+const ALL_TOOLS = Object.keys(TOOL_INPUTS) as ReadToolName[];
+/** Datadog's tools and the similar-incident search: what every RCA and triage is offered. */
+export const READ_TOOLS = ALL_TOOLS.filter((name) => !(PROMETHEUS_TOOLS as readonly string[]).includes(name));
 
 /** The model submits hypotheses and no verdict: code derives it when the report is stored. */
 export const RCA_TASK: AnalysisTask<SubmittedReport> = {
@@ -90,6 +133,9 @@ export const RCA_TASK: AnalysisTask<SubmittedReport> = {
   finalPrompt: FINAL_PROMPT,
 };
 
+/** The RCA of an account with a Prometheus: the Prometheus tools besides the others. */
+export const RCA_TASK_WITH_PROMETHEUS: AnalysisTask<SubmittedReport> = { ...RCA_TASK, readTools: [...READ_TOOLS, ...PROMETHEUS_TOOLS] };
+
 export const submitTool = (task: AnalysisTask): Anthropic.Tool => ({
   name: task.submit.name,
   description: task.submit.description,
@@ -98,7 +144,7 @@ export const submitTool = (task: AnalysisTask): Anthropic.Tool => ({
 
 /** The task's read-only tools and its submit tool, in a fixed order so the cached prefix stays byte-identical. */
 export const toolsOf = (task: AnalysisTask): Anthropic.Tool[] => [
-  ...READ_TOOLS.filter((name) => task.readTools.includes(name)).map((name) => ({
+  ...ALL_TOOLS.filter((name) => task.readTools.includes(name)).map((name) => ({
     name,
     description: DESCRIPTIONS[name],
     input_schema: inputSchema(TOOL_INPUTS[name]),

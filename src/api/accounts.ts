@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { AccountConflictError, type AccountPatch, type PrometheusSettings } from '../accounts/store';
+import { AccountConflictError, type AccountPatch, type PrometheusSettings, type WebhookAuth } from '../accounts/store';
 import { validateDatadogKeys } from '../datadog/validate-keys';
+import { checkPrometheus } from '../prometheus/check';
 import type { ApiDeps } from './deps';
 import { requireApiToken } from './auth';
 import { baseUrlProblem } from '../datadog/sites';
@@ -42,6 +43,22 @@ const PrometheusInput = z
   .refine((p) => !(p.bearer_token && p.basic_auth), { message: 'give bearer_token or basic_auth, not both', path: ['basic_auth'] })
   .meta({ id: 'PrometheusInput', description: 'Where evidence is read with query_range; the credentials are stored encrypted.' });
 
+// Alertmanager's and Grafana's http_config send one of these; the account then accepts no other secret.
+const WebhookAuthInput = z
+  .strictObject({
+    bearer_token: Key.optional(),
+    basic_auth: z.strictObject({ username: Key, password: Key }).optional(),
+  })
+  .refine((w) => !w.bearer_token !== !w.basic_auth, { message: 'give bearer_token or basic_auth, exactly one', path: ['bearer_token'] })
+  .meta({
+    id: 'WebhookAuthInput',
+    description:
+      "How this account's Alertmanager or Grafana authenticates its deliveries, instead of RAYNE_WEBHOOK_SECRET; stored encrypted",
+  });
+const PagerDutySecret = Key.meta({
+  description: "The signing secret of this account's PagerDuty webhook subscription, instead of PAGERDUTY_WEBHOOK_SECRET; stored encrypted",
+});
+
 const keysTogether = (keys: { api_key?: string; app_key?: string }) => !keys.api_key === !keys.app_key;
 const KEYS_TOGETHER = { message: 'give api_key and app_key together, or neither for an account without Datadog', path: ['app_key'] };
 
@@ -52,6 +69,8 @@ const AccountFields = z.strictObject({
   api_key: Key.optional(),
   app_key: Key.optional(),
   prometheus: PrometheusInput.optional(),
+  webhook_auth: WebhookAuthInput.optional(),
+  pagerduty_signing_secret: PagerDutySecret.optional(),
   group_rules: GroupRules.optional(),
   is_default: z.boolean().optional(),
 });
@@ -61,10 +80,16 @@ const CreateAccount = AccountFields.refine(keysTogether, KEYS_TOGETHER).meta({
 });
 const UpdateAccount = AccountFields.omit({ name: true })
   .partial()
-  .extend({ org_id: OrgId.nullable().optional(), prometheus: PrometheusInput.nullable().optional() })
+  .extend({
+    org_id: OrgId.nullable().optional(),
+    prometheus: PrometheusInput.nullable().optional(),
+    webhook_auth: WebhookAuthInput.nullable().optional(),
+    pagerduty_signing_secret: PagerDutySecret.nullable().optional(),
+  })
   .meta({
     id: 'UpdateAccount',
-    description: 'only the fields given change; org_id null clears it, prometheus null removes it, group_rules replaces the rules',
+    description:
+      'only the fields given change; org_id null clears it, prometheus, webhook_auth or pagerduty_signing_secret null removes it, group_rules replaces the rules',
   });
 
 const Timestamp = z.string().meta({ format: 'date-time' });
@@ -80,6 +105,12 @@ const Account = z
       .object({ url: z.string(), auth: z.enum(['none', 'bearer', 'basic']) })
       .nullable()
       .meta({ description: 'the Prometheus evidence is read from; its credentials are never shown' }),
+    webhook_auth: z
+      .enum(['none', 'bearer', 'basic'])
+      .meta({ description: "how the account's Alertmanager or Grafana deliveries authenticate; none: RAYNE_WEBHOOK_SECRET applies" }),
+    pagerduty_signing_secret_set: z
+      .boolean()
+      .meta({ description: "whether the account's PagerDuty deliveries are verified with its own secret, not PAGERDUTY_WEBHOOK_SECRET" }),
     group_rules: z.array(GroupRule),
     created_at: Timestamp,
     updated_at: Timestamp,
@@ -142,16 +173,27 @@ const makeDefault = route({
   request: { params: NameParam },
   responses: { 200: json(Account, 'the account, now the default'), 401: UNAUTHORIZED, 404: NOT_FOUND },
 });
+const Check = z.object({ valid: z.boolean(), status: z.number().int().optional(), message: z.string() });
 const testKeys = route({
   method: 'post',
   path: '/{name}/test',
-  summary: 'Validate the keys with Datadog',
-  description: "Asks `GET /api/v1/validate` at the account's base URL whether its API key is valid.",
+  summary: 'Test what the account reads evidence from',
+  description:
+    "Asks `GET /api/v1/validate` at the account's base URL whether its Datadog API key is valid, and its Prometheus for " +
+    '`GET /api/v1/status/buildinfo` (a trivial query where that is missing). `valid` is whether everything configured answered; ' +
+    "`base_url` and `status` are Datadog's, when the account has keys.",
   request: { params: NameParam },
   responses: {
     200: json(
-      z.object({ account: z.string(), base_url: z.string(), valid: z.boolean(), status: z.number().int().optional(), message: z.string() }),
-      'what Datadog said',
+      z.object({
+        account: z.string(),
+        valid: z.boolean(),
+        message: z.string(),
+        base_url: z.string().optional(),
+        status: z.number().int().optional(),
+        prometheus: Check.extend({ url: z.string(), version: z.string().optional() }).optional(),
+      }),
+      'what Datadog and Prometheus said; an account with neither is not valid',
     ),
     401: UNAUTHORIZED,
     404: NOT_FOUND,
@@ -180,6 +222,9 @@ export const accountRoutes = ({ accounts, auth, config }: ApiDeps): ApiRoutes =>
     auth: p.bearer_token ? { kind: 'bearer', token: p.bearer_token } : p.basic_auth ? { kind: 'basic', ...p.basic_auth } : { kind: 'none' },
   });
 
+  const webhookAuth = (w: z.output<typeof WebhookAuthInput>): WebhookAuth =>
+    w.bearer_token ? { kind: 'bearer', token: w.bearer_token } : { kind: 'basic', ...w.basic_auth! };
+
   const app = openApiApp();
   app.use(requireApiToken(auth));
   return app
@@ -187,11 +232,12 @@ export const accountRoutes = ({ accounts, auth, config }: ApiDeps): ApiRoutes =>
     .openapi(createAccount, async (c) => {
       const value = c.req.valid('json');
       allowedBaseUrl(value.base_url);
-      const { prometheus, ...rest } = value;
+      const { prometheus, webhook_auth, ...rest } = value;
       const input = {
         ...rest,
         base_url: value.base_url ?? config.DD_API_URL,
         ...(prometheus ? { prometheus: prometheusSettings(prometheus) } : {}),
+        ...(webhook_auth ? { webhook_auth: webhookAuth(webhook_auth) } : {}),
       };
       return c.json(await conflicts(accounts.create(input)), 201);
     })
@@ -201,7 +247,7 @@ export const accountRoutes = ({ accounts, auth, config }: ApiDeps): ApiRoutes =>
     })
     .openapi(updateAccount, async (c) => {
       const { name } = c.req.valid('param');
-      const { org_id, prometheus, ...rest } = c.req.valid('json');
+      const { org_id, prometheus, webhook_auth, ...rest } = c.req.valid('json');
       const current = await found(name, accounts.get(name));
       allowedBaseUrl(rest.base_url);
       // The stored keys are sent to base_url: a new host must come with keys meant for it.
@@ -217,6 +263,7 @@ export const accountRoutes = ({ accounts, auth, config }: ApiDeps): ApiRoutes =>
         ...rest,
         ...(org_id === undefined ? {} : { org_id: org_id ?? undefined }),
         ...(prometheus === undefined ? {} : { prometheus: prometheus && prometheusSettings(prometheus) }),
+        ...(webhook_auth === undefined ? {} : { webhook_auth: webhook_auth && webhookAuth(webhook_auth) }),
       };
       return c.json(await found(name, conflicts(accounts.update(name, patch))), 200);
     })
@@ -231,8 +278,24 @@ export const accountRoutes = ({ accounts, auth, config }: ApiDeps): ApiRoutes =>
     })
     .openapi(testKeys, async (c) => {
       const { name } = c.req.valid('param');
-      const credentials = await found(name, accounts.credentials(name));
-      const result = await validateDatadogKeys(credentials);
-      return c.json({ account: credentials.name, base_url: credentials.baseUrl, ...result }, 200);
+      await found(name, accounts.get(name));
+      const credentials = await accounts.credentials(name);
+      const prometheus = await accounts.prometheus(name);
+      const datadog = credentials && { base_url: credentials.baseUrl, ...(await validateDatadogKeys(credentials)) };
+      const prom = prometheus && { url: prometheus.url, ...(await checkPrometheus(prometheus, name)) };
+      const messages = [
+        datadog ? `Datadog: ${datadog.message}` : 'no Datadog keys',
+        ...(prom ? [`Prometheus: ${prom.message}`] : credentials ? [] : ['no Prometheus']),
+      ];
+      return c.json(
+        {
+          account: name,
+          ...datadog,
+          valid: (!!datadog || !!prom) && (datadog?.valid ?? true) && (prom?.valid ?? true),
+          message: messages.join('; '),
+          ...(prom ? { prometheus: prom } : {}),
+        },
+        200,
+      );
     });
 };

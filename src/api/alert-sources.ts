@@ -71,7 +71,9 @@ const prometheusDoc = (source: 'alertmanager' | 'grafana', account: boolean) =>
       200: json(AlertsAccepted, 'every alert was already stored: the original ids, nothing changed'),
       202: json(AlertsAccepted, 'stored, and Temporal accepted each start or signal'),
       400: BAD_REQUEST,
-      401: problem('RAYNE_WEBHOOK_SECRET is set and neither the bearer token, the basic-auth password nor X-Rayne-Token matches'),
+      401: problem(
+        "the account has its own webhook_auth and the request's bearer token or basic auth does not match it; or it has none, RAYNE_WEBHOOK_SECRET is set and neither the bearer token, the basic-auth password nor X-Rayne-Token matches",
+      ),
       404: problem('no account by that name'),
       413: problem(`the body is over ${MAX_WEBHOOK_BYTES} bytes`),
       415: UNSUPPORTED_MEDIA_TYPE,
@@ -87,7 +89,7 @@ const pagerDutyDoc = (account: boolean) =>
     security: security.pagerDutySignature,
     summary: 'Receive a PagerDuty V3 webhook',
     description:
-      'Set a V3 webhook subscription to this URL and PAGERDUTY_WEBHOOK_SECRET to its signing secret. incident.triggered, reopened, ' +
+      "Set a V3 webhook subscription to this URL and the account's pagerduty_signing_secret (or PAGERDUTY_WEBHOOK_SECRET) to its signing secret. incident.triggered, reopened, " +
       'acknowledged and unacknowledged are Alert transitions (an acknowledgement keeps the incident open), incident.resolved is OK; ' +
       'one incident per PagerDuty incident (incident/{account}/pagerduty:{service id}/incident:{id}). Other events answer 200 as ignored. ' +
       'A redelivery (same X-Webhook-Id) answers with the original ids. Answered within 5 s: a start Temporal does not take in 3 s is kept and started later.',
@@ -110,7 +112,10 @@ const pagerDutyDoc = (account: boolean) =>
       413: problem(`the body is over ${MAX_WEBHOOK_BYTES} bytes`),
       415: UNSUPPORTED_MEDIA_TYPE,
       ...TEMPORAL_ANSWERS,
-      503: problem('no PAGERDUTY_WEBHOOK_SECRET (unsigned deliveries are never accepted); or Temporal did not accept the start', true),
+      503: problem(
+        "neither the account's pagerduty_signing_secret nor PAGERDUTY_WEBHOOK_SECRET is set (unsigned deliveries are never accepted); or Temporal did not accept the start",
+        true,
+      ),
     },
   });
 
@@ -135,8 +140,15 @@ async function acceptAll(intake: Intake, account: string | undefined, alerts: In
 }
 
 /** Alertmanager, Grafana and PagerDuty webhooks: each alert stored as the same event a Datadog alert is. */
-export const alertSourceRoutes = ({ intake, config, metrics }: ApiDeps): ApiRoutes => {
+export const alertSourceRoutes = ({ intake, accounts, config, metrics }: ApiDeps): ApiRoutes => {
   const receive = openApiApp();
+  // The account's own secrets, looked up as the intake routes it: the path's account, else the default.
+  const ownSecrets = async (c: Context) => {
+    const account = pathAccountOf(c) ?? (await accounts.routeByOrg(undefined));
+    return account ? accounts.webhookSecrets(account) : undefined;
+  };
+  // Asked before the body is read (no secret at all: 503), and again where the signature is verified.
+  const pagerDutySecretOf = async (c: Context) => (await ownSecrets(c))?.pagerduty ?? config.PAGERDUTY_WEBHOOK_SECRET;
   for (const doc of [
     prometheusDoc('alertmanager', false),
     prometheusDoc('alertmanager', true),
@@ -159,7 +171,7 @@ export const alertSourceRoutes = ({ intake, config, metrics }: ApiDeps): ApiRout
     receive.post(
       `/${source}/:account?`,
       counted(source),
-      requireWebhookSecret(config.RAYNE_WEBHOOK_SECRET),
+      requireWebhookSecret(config.RAYNE_WEBHOOK_SECRET, async (c) => (await ownSecrets(c))?.webhook),
       webhookBodyLimit,
       async (c) => {
         const account = pathAccountOf(c);
@@ -179,12 +191,12 @@ export const alertSourceRoutes = ({ intake, config, metrics }: ApiDeps): ApiRout
   receive.post(
     '/pagerduty/:account?',
     counted('pagerduty'),
-    async (_c, next) => {
+    async (c, next) => {
       // Checked before reading the body: without a secret nothing can be verified, so nothing is accepted.
-      if (!config.PAGERDUTY_WEBHOOK_SECRET) {
+      if (!(await pagerDutySecretOf(c))) {
         throw new ApiError(
           'SERVICE_UNAVAILABLE',
-          "PagerDuty webhooks are off: set PAGERDUTY_WEBHOOK_SECRET to the subscription's signing secret (unsigned deliveries are never accepted)",
+          "PagerDuty webhooks are off: set PAGERDUTY_WEBHOOK_SECRET, or the account's pagerduty_signing_secret, to the subscription's signing secret (unsigned deliveries are never accepted)",
         );
       }
       await next();
@@ -193,10 +205,10 @@ export const alertSourceRoutes = ({ intake, config, metrics }: ApiDeps): ApiRout
     async (c) => {
       const account = pathAccountOf(c);
       const text = await c.req.text();
-      if (!pagerDutySignatureMatches(config.PAGERDUTY_WEBHOOK_SECRET!, text, c.req.header('x-pagerduty-signature')))
+      if (!pagerDutySignatureMatches((await pagerDutySecretOf(c))!, text, c.req.header('x-pagerduty-signature')))
         throw new ApiError(
           'UNAUTHORIZED',
-          'X-PagerDuty-Signature is missing, or no v1 signature in it matches the body signed with PAGERDUTY_WEBHOOK_SECRET',
+          "X-PagerDuty-Signature is missing, or no v1 signature in it matches the body signed with the account's signing secret (else PAGERDUTY_WEBHOOK_SECRET)",
         );
       const webhookId = webhookIdOf(c);
       const { value } = await readJson(c, PagerDutyWebhookSchema);

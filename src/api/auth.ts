@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { BlockList } from 'node:net';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
+import type { WebhookAuth } from '../accounts/store';
 import type { Config } from '../config';
 import type { Db } from '../db/pool';
 import { ConsoleSessions } from './console-sessions';
@@ -76,15 +77,36 @@ export const requireApiToken =
     await next();
   };
 
+/** Whether the request carries an account's own webhook credentials: its bearer token (or X-Rayne-Token), or its basic auth user and password. */
+function ownCredentialsMatch(c: Context, auth: WebhookAuth): boolean {
+  const authorization = c.req.header('authorization');
+  if (auth.kind === 'bearer') return sameSecret(c.req.header('x-rayne-token') ?? authorization?.match(/^Bearer\s+(.+)$/i)?.[1], auth.token);
+  const match = authorization?.match(/^Basic\s+(.+)$/i);
+  const decoded = match ? Buffer.from(match[1]!, 'base64').toString('utf8') : undefined;
+  const colon = decoded?.indexOf(':') ?? -1;
+  // Both compared, always: which one was wrong is not said by the time taken.
+  const user = sameSecret(colon < 0 ? undefined : decoded!.slice(0, colon), auth.username);
+  const password = sameSecret(colon < 0 ? undefined : decoded!.slice(colon + 1), auth.password);
+  return user && password;
+}
+
 /**
  * Alert webhooks whose senders sign nothing (Datadog, Alertmanager, Grafana): the shared secret in
  * X-Rayne-Token, as a bearer token or as the basic-auth password, when configured. Alertmanager's
- * http_config sends it as `authorization` (bearer) or `basic_auth`.
+ * http_config sends it as `authorization` (bearer) or `basic_auth`. An account with credentials of
+ * its own (`ownAuthOf`) accepts only those.
  */
 export const requireWebhookSecret =
-  (secret: string | undefined): MiddlewareHandler =>
+  (secret: string | undefined, ownAuthOf?: (c: Context) => Promise<WebhookAuth | undefined>): MiddlewareHandler =>
   async (c, next) => {
-    if (secret) {
+    const own = await ownAuthOf?.(c);
+    if (own) {
+      if (!ownCredentialsMatch(c, own))
+        throw new ApiError(
+          'UNAUTHORIZED',
+          `missing or wrong webhook credentials: this account takes its own ${own.kind === 'bearer' ? 'bearer token' : 'basic auth user and password'}`,
+        );
+    } else if (secret) {
       const authorization = c.req.header('authorization');
       const bearer = authorization?.match(/^Bearer\s+(.+)$/i)?.[1];
       const given = c.req.header('x-rayne-token') ?? bearer ?? basicPassword(authorization);

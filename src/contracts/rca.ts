@@ -88,12 +88,14 @@ export interface AlertContext {
   alertTime: string;
   /** Where the alert came from, when not Datadog (runs before sources have none). */
   source?: AlertSource;
+  /** The account had a Prometheus when the run started: a Datadog alert reads its host's health there too. */
+  readsPrometheus?: boolean;
 }
 
 export const PREFETCH_SOURCES = ['logs', 'events', 'host', 'monitor', 'metrics'] as const;
 export type PrefetchSource = (typeof PREFETCH_SOURCES)[number];
 
-/** Datadog's sources, the account's Prometheus (for alerts from Alertmanager or Grafana) and the similar-incident search: what the evidence is built from. */
+/** Datadog's sources, the account's Prometheus (for alerts from Alertmanager or Grafana, and for any alert of an account with one) and the similar-incident search: what the evidence is built from. */
 export type EvidenceSource = PrefetchSource | 'prometheus' | 'similar';
 
 /** What one source produced; its data stays in Postgres. */

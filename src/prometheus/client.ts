@@ -88,6 +88,11 @@ export class PrometheusClient {
     return data.groups.flatMap((g) => g.rules);
   }
 
+  /** GET /api/v1/status/buildinfo: the server's version; what a reachability test asks. */
+  async buildInfo(): Promise<{ version: string }> {
+    return this.get<{ version: string }>('read build info', '/api/v1/status/buildinfo', {});
+  }
+
   /** GET /api/v1/alerts: the pending and firing alerts. */
   async activeAlerts(): Promise<PrometheusActiveAlert[]> {
     return (await this.get<{ alerts: PrometheusActiveAlert[] }>('list alerts', '/api/v1/alerts', {})).alerts;

@@ -24,15 +24,23 @@ const matchers = (labels: Record<string, string>) =>
 /** The labels that name an alert's target, in the order Prometheus users write them. */
 const TARGET_LABELS = ['namespace', 'pod', 'job', 'instance'] as const;
 
+/** Any port of a host, as an `instance` regex: a host's targets scrape on their own ports. */
+const anyPortOf = (host: string) => quoted(`${host.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(:[0-9]+)?`);
+
 /**
- * The queries for the alert's target's health: `up` and the process's CPU, memory and restarts by its
- * job and instance; the pod's by namespace and pod; the node's CPU, memory and load by the instance's
- * host (its node exporter scrapes on another port). Only queries whose series exist become evidence.
+ * The queries for a target's health: `up` and the process's CPU, memory and restarts by its job and
+ * instance; the pod's by namespace and pod; the node's CPU, memory and load by the instance's host
+ * (its node exporter scrapes on another port). `host`, for an alert that names a host but no
+ * instance (a Datadog alert), selects every target on that host. Only queries whose series exist
+ * become evidence.
  */
-export function healthQueries(labels: Record<string, string>): HealthQuery[] {
+export function healthQueries(labels: Record<string, string>, host?: string): HealthQuery[] {
   const target = Object.fromEntries(TARGET_LABELS.filter((k) => labels[k]).map((k) => [k, labels[k]!]));
   const queries: HealthQuery[] = [];
-  const scrape = matchers(Object.fromEntries(Object.entries(target).filter(([k]) => k === 'job' || k === 'instance')));
+  const onHost = !target.instance && host ? `instance=~${anyPortOf(host)}` : '';
+  const scrape = [matchers(Object.fromEntries(Object.entries(target).filter(([k]) => k === 'job' || k === 'instance'))), onHost]
+    .filter(Boolean)
+    .join(',');
   if (scrape) {
     queries.push(
       { label: 'up', query: `up{${scrape}}` },
@@ -49,13 +57,16 @@ export function healthQueries(labels: Record<string, string>): HealthQuery[] {
       { label: 'pod restarts', query: `sum by (namespace, pod) (kube_pod_container_status_restarts_total{${pod}})` },
     );
   }
-  const host = target.instance?.replace(/:\d+$/, '');
-  if (host) {
-    const node = `instance=~${quoted(`${host.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(:[0-9]+)?`)}`;
+  const node = target.instance?.replace(/:\d+$/, '') ?? host;
+  if (node) {
+    const matcher = `instance=~${anyPortOf(node)}`;
     queries.push(
-      { label: 'node CPU busy (share)', query: `1 - avg by (instance) (rate(node_cpu_seconds_total{${node},mode="idle"}[5m]))` },
-      { label: 'node memory used (share)', query: `1 - node_memory_MemAvailable_bytes{${node}} / node_memory_MemTotal_bytes{${node}}` },
-      { label: 'node load (1 min)', query: `node_load1{${node}}` },
+      { label: 'node CPU busy (share)', query: `1 - avg by (instance) (rate(node_cpu_seconds_total{${matcher},mode="idle"}[5m]))` },
+      {
+        label: 'node memory used (share)',
+        query: `1 - node_memory_MemAvailable_bytes{${matcher}} / node_memory_MemTotal_bytes{${matcher}}`,
+      },
+      { label: 'node load (1 min)', query: `node_load1{${matcher}}` },
     );
   }
   return queries;

@@ -97,8 +97,10 @@ async function runRca({ eventId, rcaId, analyst, model, groupId }: RcaInput): Pr
     >),
     similar: () => prefetch.findSimilarIncidents(rcaId, alert),
   };
-  // Runs started before Prometheus evidence scheduled no such activity; their histories must replay.
-  if (alert.source && alert.source !== 'datadog' && patched('prometheus-evidence')) {
+  // Runs started before Prometheus evidence (for Datadog alerts, before they read it too) scheduled no
+  // such activity; their histories must replay.
+  const fromPrometheusUsers = alert.source && alert.source !== 'datadog';
+  if (fromPrometheusUsers ? patched('prometheus-evidence') : alert.readsPrometheus && patched('prometheus-for-datadog')) {
     fetchers.prometheus = () => prefetch.prefetchPrometheus(rcaId, alert);
   }
   result.sources = await Promise.all(

@@ -168,6 +168,64 @@ describe('/v1/accounts', () => {
     expect(JSON.stringify(bad)).not.toContain('"bad"');
   });
 
+  it('tests an account without Datadog keys against its Prometheus, and says when it has nothing to test', async () => {
+    // Prometheus behind a bearer token: build info for the right one, 401 otherwise; under /compat, a compatible
+    // server without build info that answers queries.
+    const prometheus = http.createServer((req, res) => {
+      const authorized = req.headers.authorization === 'Bearer prom-token';
+      const compat = req.url!.startsWith('/compat/');
+      const data = req.url!.includes('/query_range') ? { resultType: 'matrix', result: [] } : compat ? undefined : { version: '2.42.0' };
+      res.writeHead(authorized ? (data ? 200 : 404) : 401, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(authorized && data ? { status: 'success', data } : { status: 'error', error: 'no' }));
+    });
+    await new Promise<void>((resolve) => prometheus.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(prometheus.address() as AddressInfo).port}`;
+    const test = async (name: string) => {
+      const res = await postJson(api.app, `/v1/accounts/${name}/test`, {}, auth);
+      const text = await res.text();
+      expect(text).not.toContain('prom-token');
+      return { status: res.status, body: JSON.parse(text) };
+    };
+    try {
+      await create({ name: 'prom-ok', prometheus: { url, bearer_token: 'prom-token' } });
+      expect(await test('prom-ok')).toEqual({
+        status: 200,
+        body: {
+          account: 'prom-ok',
+          valid: true,
+          message: `no Datadog keys; Prometheus: Prometheus 2.42.0 answered at ${url}`,
+          prometheus: { url, valid: true, status: 200, version: '2.42.0', message: `Prometheus 2.42.0 answered at ${url}` },
+        },
+      });
+      await create({ name: 'prom-denied', prometheus: { url, bearer_token: 'wrong-token' } });
+      expect((await test('prom-denied')).body).toMatchObject({ valid: false, prometheus: { valid: false, status: 401 } });
+      await create({ name: 'prom-compat', prometheus: { url: `${url}/compat`, bearer_token: 'prom-token' } });
+      expect((await test('prom-compat')).body).toMatchObject({
+        valid: true,
+        prometheus: { valid: true, message: `${url}/compat answered a query (it has no build info endpoint)` },
+      });
+      await create({ name: 'prom-gone', prometheus: { url: 'http://127.0.0.1:1' } });
+      expect((await test('prom-gone')).body).toMatchObject({ valid: false, prometheus: { valid: false } });
+      await create({ name: 'nothing' });
+      expect(await test('nothing')).toEqual({
+        status: 200,
+        body: { account: 'nothing', valid: false, message: 'no Datadog keys; no Prometheus' },
+      });
+      expect((await test('no-such-account')).status).toBe(404);
+      // Datadog keys and a Prometheus: both tested, valid only when both answer.
+      await create({
+        name: 'both',
+        base_url: datadog.url,
+        api_key: 'good-api-key',
+        app_key: 'a',
+        prometheus: { url, bearer_token: 'wrong' },
+      });
+      expect((await test('both')).body).toMatchObject({ valid: false, base_url: datadog.url, status: 200, prometheus: { status: 401 } });
+    } finally {
+      await new Promise((resolve) => prometheus.close(resolve));
+    }
+  });
+
   it("refuses a base_url off Datadog's sites unless its host is allowed by name, and any scheme but http(s)", async () => {
     for (const base_url of [
       'https://collector.evil.example',

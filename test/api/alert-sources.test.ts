@@ -369,6 +369,116 @@ describe('alert sources: POST /v1/webhooks/{alertmanager,grafana,pagerduty}', ()
     });
   });
 
+  describe("an account's own webhook secrets", () => {
+    const A_TOKEN = 'team-a-bearer-token';
+    const B_PASSWORD = 'team-b-basic-password';
+    const A_PD = 'team-a-pagerduty-secret';
+    const put = (name: string, body: unknown) =>
+      api.app.request(`/v1/accounts/${name}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+    const delivery = (startsAt: string) => amDelivery([amAlert({ startsAt })]);
+    const secrets = [A_TOKEN, B_PASSWORD, A_PD];
+    const shown: string[] = [];
+    const keep = async (res: Response) => {
+      shown.push(await res.clone().text());
+      return res;
+    };
+
+    beforeAll(async () => {
+      const a = await keep(
+        await postJson(api.app, '/v1/accounts', {
+          name: 'team-a',
+          webhook_auth: { bearer_token: A_TOKEN },
+          pagerduty_signing_secret: A_PD,
+        }),
+      );
+      expect(a.status).toBe(201);
+      expect(await a.json()).toMatchObject({ webhook_auth: 'bearer', pagerduty_signing_secret_set: true });
+      const b = await keep(
+        await postJson(api.app, '/v1/accounts', { name: 'team-b', webhook_auth: { basic_auth: { username: 'am', password: B_PASSWORD } } }),
+      );
+      expect(await b.json()).toMatchObject({ webhook_auth: 'basic', pagerduty_signing_secret_set: false });
+    });
+
+    it("answers 401 with another account's secret or the global one, and 202 with its own", async () => {
+      const post = async (account: string, startsAt: string, headers: Record<string, string>) =>
+        (await keep(await postJson(api.app, `/v1/webhooks/alertmanager/${account}`, delivery(startsAt), headers))).status;
+      expect(await post('team-a', '2024-05-01T00:00:00Z', bearer)).toBe(401);
+      expect(await post('team-a', '2024-05-01T00:00:00Z', { authorization: `Bearer ${B_PASSWORD}` })).toBe(401);
+      expect(await post('team-a', '2024-05-01T00:00:00Z', { authorization: `Bearer ${A_TOKEN}` })).toBe(202);
+      expect(await post('team-a', '2024-05-01T00:00:01Z', { 'x-rayne-token': A_TOKEN })).toBe(202);
+      expect(await post('team-b', '2024-05-01T00:00:00Z', basic('alertmanager', SECRET))).toBe(401);
+      expect(await post('team-b', '2024-05-01T00:00:00Z', { authorization: `Bearer ${B_PASSWORD}` })).toBe(401);
+      expect(await post('team-b', '2024-05-01T00:00:00Z', basic('someone', B_PASSWORD))).toBe(401);
+      expect(await post('team-b', '2024-05-01T00:00:00Z', basic('am', B_PASSWORD))).toBe(202);
+      expect((await keep(await postJson(api.app, '/v1/webhooks/grafana/team-b', grafanaDelivery(), basic('am', A_TOKEN)))).status).toBe(
+        401,
+      );
+      // A delivery without an account is the default's (team-a, the first), checked with its own secret.
+      const pathless = (headers: Record<string, string>) =>
+        postJson(api.app, '/v1/webhooks/alertmanager', delivery('2024-05-01T00:00:02Z'), headers);
+      expect((await keep(await pathless(bearer))).status).toBe(401);
+      expect((await keep(await pathless({ authorization: `Bearer ${A_TOKEN}` }))).status).toBe(202);
+      // An account without its own keeps the global secret.
+      expect((await postJson(api.app, '/v1/accounts', { name: 'team-c' })).status).toBe(201);
+      expect(await post('team-c', '2024-05-01T00:00:00Z', { authorization: `Bearer ${A_TOKEN}` })).toBe(401);
+      expect(await post('team-c', '2024-05-01T00:00:00Z', bearer)).toBe(202);
+    });
+
+    it("verifies an account's PagerDuty deliveries with its own signing secret, others' with PAGERDUTY_WEBHOOK_SECRET", async () => {
+      const body = JSON.stringify(pdEvent('incident.triggered'));
+      const post = async (account: string, secret: string) =>
+        keep(
+          await postJson(api.app, `/v1/webhooks/pagerduty/${account}`, body, {
+            'x-webhook-id': crypto.randomUUID(),
+            'x-pagerduty-signature': sign(body, secret),
+          }),
+        );
+      expect((await post('team-a', PD_SECRET)).status).toBe(401);
+      expect((await post('team-a', A_PD)).status).toBe(202);
+      expect((await post('team-b', A_PD)).status).toBe(401);
+      expect((await post('team-b', PD_SECRET)).status).toBe(202);
+    });
+
+    it('answers 400 naming the field for bad secrets, changing nothing; null removes one and the global secret applies again', async () => {
+      for (const [body, field] of [
+        [{ webhook_auth: {} }, 'webhook_auth.bearer_token'],
+        [{ webhook_auth: { bearer_token: 'x', basic_auth: { username: 'u', password: 'p' } } }, 'webhook_auth.bearer_token'],
+        [{ webhook_auth: { basic_auth: { username: 'u' } } }, 'webhook_auth.basic_auth.password'],
+        [{ webhook_auth: { token: 'x' } }, 'webhook_auth'],
+        [{ pagerduty_signing_secret: '' }, 'pagerduty_signing_secret'],
+      ] as const) {
+        const res = await keep(await put('team-a', body));
+        expect(res.status).toBe(400);
+        expect(await fieldsOf(res)).toContain(field);
+      }
+      const unchanged = await keep(await api.app.request('/v1/accounts/team-a'));
+      expect(await unchanged.json()).toMatchObject({ webhook_auth: 'bearer', pagerduty_signing_secret_set: true });
+
+      const removed = await keep(await put('team-a', { webhook_auth: null }));
+      expect(await removed.json()).toMatchObject({ webhook_auth: 'none', pagerduty_signing_secret_set: true });
+      const status = async (headers: Record<string, string>) =>
+        (await keep(await postJson(api.app, '/v1/webhooks/alertmanager/team-a', delivery('2024-05-02T00:00:00Z'), headers))).status;
+      expect(await status({ authorization: `Bearer ${A_TOKEN}` })).toBe(401);
+      expect(await status(bearer)).toBe(202);
+      await keep(await put('team-a', { webhook_auth: { bearer_token: A_TOKEN } }));
+    });
+
+    it('never shows a secret in any answer, and stores them sealed', async () => {
+      shown.push(await (await api.app.request('/v1/accounts')).text());
+      for (const text of shown) for (const secret of secrets) expect(text).not.toContain(secret);
+      const { rows } = await database.db.query(
+        `SELECT webhook_auth_enc, pagerduty_secret_enc FROM accounts WHERE name IN ('team-a', 'team-b')`,
+      );
+      for (const secret of secrets) expect(JSON.stringify(rows)).not.toContain(secret);
+      expect(rows.every((r) => r.webhook_auth_enc)).toBe(true);
+    });
+  });
+
   it('lists events by source', async () => {
     const page = (await (await api.app.request('/v1/webhooks/events?source=pagerduty')).json()) as any;
     expect(page.events.length).toBeGreaterThan(0);

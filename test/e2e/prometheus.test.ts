@@ -16,14 +16,24 @@ import {
   type TestApi,
 } from '../support/harness';
 
-const BINARIES = ['prometheus', 'prometheus-alertmanager', 'prometheus-node-exporter'];
-const missing = BINARIES.filter((b) => spawnSync('sh', ['-c', `command -v ${b}`]).status !== 0);
+// htpasswd (apache2-utils) makes the bcrypt hash Prometheus' web config asks for basic auth.
+const BINARIES = {
+  prometheus: 'prometheus',
+  'prometheus-alertmanager': 'prometheus-alertmanager',
+  'prometheus-node-exporter': 'prometheus-node-exporter',
+  htpasswd: 'apache2-utils',
+};
+const missing = Object.keys(BINARIES).filter((b) => spawnSync('sh', ['-c', `command -v ${b}`]).status !== 0);
 if (missing.length)
-  console.warn(`skipping the Prometheus end-to-end test: ${missing.join(', ')} not installed (apt-get install ${missing.join(' ')})`);
+  console.warn(
+    `skipping the Prometheus end-to-end test: ${missing.join(', ')} not installed (apt-get install ${missing.map((b) => BINARIES[b as keyof typeof BINARIES]).join(' ')})`,
+  );
 const describeWithPrometheus = missing.length ? describe.skip : describe;
 
 const SECRET = 'am-webhook-secret';
-const PROM_TOKEN = 'prometheus-reader-token';
+const PROM_USER = 'rayne';
+const PROM_PASSWORD = 'prometheus-reader-password';
+const PROM_AUTH = { authorization: `Basic ${Buffer.from(`${PROM_USER}:${PROM_PASSWORD}`).toString('base64')}` };
 const EXPR = 'rayne_test_failing{job="target"} > 0';
 
 /** Starts a server process with its own data folder; its output goes to a log there, shown if it dies. */
@@ -37,7 +47,8 @@ function start(bin: string, args: string[], dir: string): ChildProcess {
   return child;
 }
 
-const ready = (url: string) => eventually(async () => (await fetch(url).catch(() => undefined))?.ok, 60_000);
+const ready = (url: string, headers: Record<string, string> = {}) =>
+  eventually(async () => (await fetch(url, { headers }).catch(() => undefined))?.ok, 60_000);
 
 describeWithPrometheus("Prometheus end to end: Debian's Prometheus, Alertmanager and node exporter", () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -46,6 +57,8 @@ describeWithPrometheus("Prometheus end to end: Debian's Prometheus, Alertmanager
   let rayne: http.Server;
   let target: http.Server;
   let failing = 0;
+  // The target's process start time: a restart moves it, as a real process's does.
+  let startedAt = 1_700_000_000;
   const children: ChildProcess[] = [];
   const ports: Record<string, number> = {};
   let work: string;
@@ -60,7 +73,9 @@ describeWithPrometheus("Prometheus end to end: Debian's Prometheus, Alertmanager
     // The tiny target: one gauge the test turns on and off, and a counter like a real service's.
     target = http.createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      res.end(`# TYPE rayne_test_failing gauge\nrayne_test_failing ${failing}\n`);
+      res.end(
+        `# TYPE rayne_test_failing gauge\nrayne_test_failing ${failing}\n# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds ${startedAt}\n`,
+      );
     });
     await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
 
@@ -128,12 +143,15 @@ scrape_configs:
     static_configs: [{ targets: ['127.0.0.1:${ports['node-exporter']}'] }]
 `,
     );
-    // Prometheus' own web config would need bcrypt; a bearer token it ignores still proves Rayne sends and never shows it.
+    // Prometheus behind basic auth: its web config holds the password's bcrypt hash.
+    const hash = spawnSync('htpasswd', ['-nbB', PROM_USER, PROM_PASSWORD], { encoding: 'utf8' }).stdout.trim().split(':')[1];
+    fs.writeFileSync(path.join(dir('prometheus'), 'web.yml'), `basic_auth_users:\n  ${PROM_USER}: '${hash}'\n`);
     children.push(
       start(
         'prometheus',
         [
           '--config.file=prometheus.yml',
+          '--web.config.file=web.yml',
           `--storage.tsdb.path=${dir('prometheus')}/data`,
           `--web.listen-address=127.0.0.1:${ports.prometheus}`,
         ],
@@ -142,16 +160,19 @@ scrape_configs:
     );
     await ready(`http://127.0.0.1:${ports['node-exporter']}/metrics`);
     await ready(`http://127.0.0.1:${ports.alertmanager}/-/ready`);
-    await ready(`http://127.0.0.1:${ports.prometheus}/-/ready`);
+    await ready(`http://127.0.0.1:${ports.prometheus}/-/ready`, PROM_AUTH);
 
     const created = await postJson(
       api.app,
       '/v1/accounts',
-      { name: 'prom', prometheus: { url: `http://127.0.0.1:${ports.prometheus}/`, bearer_token: PROM_TOKEN } },
+      {
+        name: 'prom',
+        prometheus: { url: `http://127.0.0.1:${ports.prometheus}/`, basic_auth: { username: PROM_USER, password: PROM_PASSWORD } },
+      },
       { authorization: 'Bearer tok' },
     );
     expect(created.status).toBe(201);
-    expect(JSON.stringify(await created.json())).not.toContain(PROM_TOKEN);
+    expect(JSON.stringify(await created.json())).not.toContain(PROM_PASSWORD);
   }, 120_000);
 
   afterAll(async () => {
@@ -166,14 +187,36 @@ scrape_configs:
     if (work) fs.rmSync(work, { recursive: true, force: true });
   }, 60_000);
 
+  it('tests the account against the real Prometheus, which takes its basic auth and refuses a wrong password', async () => {
+    const tested = await postJson(api.app, '/v1/accounts/prom/test', {}, { authorization: 'Bearer tok' });
+    const text = await tested.text();
+    expect(text).not.toContain(PROM_PASSWORD);
+    expect(JSON.parse(text)).toMatchObject({ valid: true, prometheus: { valid: true, version: expect.stringMatching(/^2\./) } });
+    const url = `http://127.0.0.1:${ports.prometheus}`;
+    const wrong = { name: 'prom-wrong', prometheus: { url, basic_auth: { username: PROM_USER, password: 'not-it' } } };
+    expect((await postJson(api.app, '/v1/accounts', wrong, { authorization: 'Bearer tok' })).status).toBe(201);
+    const refused = (await (await postJson(api.app, '/v1/accounts/prom-wrong/test', {}, { authorization: 'Bearer tok' })).json()) as any;
+    expect(refused).toMatchObject({ valid: false, prometheus: { valid: false, status: 401 } });
+  });
+
   it("routes a firing rule through Alertmanager to Rayne, whose RCA cites Prometheus' real series, and closes the incident on resolve", async () => {
     // A baseline first: the series exist and the target is healthy.
     await eventually(async () => {
       const r = await fetch(
         `http://127.0.0.1:${ports.prometheus}/api/v1/query?query=${encodeURIComponent('count_over_time(up{job="target"}[1m])')}`,
+        { headers: PROM_AUTH },
       );
       const value = Number(((await r.json()) as any).data?.result?.[0]?.value?.[1] ?? 0);
       return value >= 10;
+    }, 60_000);
+    // The target restarts, and Prometheus has seen it, before the rule fires.
+    startedAt += 60;
+    await eventually(async () => {
+      const r = await fetch(
+        `http://127.0.0.1:${ports.prometheus}/api/v1/query?query=${encodeURIComponent('changes(process_start_time_seconds{job="target"}[30m])')}`,
+        { headers: PROM_AUTH },
+      );
+      return Number(((await r.json()) as any).data?.result?.[0]?.value?.[1] ?? 0) >= 1;
     }, 60_000);
     failing = 1;
 
@@ -232,8 +275,26 @@ scrape_configs:
       90_000,
     );
     expect(JSON.stringify(report)).toContain('only its Prometheus was read');
+    // The investigating analyst read the target's health with its Prometheus tool, and names the restart it saw there.
+    const investigation = (
+      await database.db.query(
+        `SELECT e.bundle->'investigation' AS reads FROM rca_evidence e JOIN rca_runs r ON r.id = e.rca_id WHERE r.event_id = $1`,
+        [alert.id],
+      )
+    ).rows[0].reads;
+    const health = investigation.find((r: any) => r.tool === 'prometheus_target_health');
+    expect(health).toMatchObject({ ok: true, input: { job: 'target', instance: targetInstance } });
+    expect(health.result).toContain(`process restarts instance:${targetInstance},job:target`);
+    expect(investigation.map((r: any) => r.tool)).toEqual(expect.arrayContaining(['prometheus_query_range', 'prometheus_rule_state']));
+    const restart = report.hypotheses.find((h: any) => h.culprit === 'target');
+    expect(restart.statement).toContain('restarting');
+    expect(restart.supporting[0]).toMatchObject({
+      source: 'metrics',
+      claim: expect.stringContaining(`process restarts on instance:${targetInstance},job:target rose to 1`),
+      link: expect.stringContaining(`http://127.0.0.1:${ports.prometheus}/graph?g0.expr=changes`),
+    });
     const stored = await database.db.query('SELECT data FROM rca_sources');
-    expect(JSON.stringify(stored.rows)).not.toContain(PROM_TOKEN);
+    expect(JSON.stringify(stored.rows)).not.toContain(PROM_PASSWORD);
 
     // Resolve: Alertmanager sends the resolved alert, and the incident closes.
     failing = 0;
@@ -248,4 +309,54 @@ scrape_configs:
     );
     expect(closed.processing).toMatchObject({ status: 'OK', closesIncident: true });
   }, 300_000);
+
+  it("reads a Datadog alert's host from the account's Prometheus too: every target on it and its node exporter", async () => {
+    const res = await postJson(
+      api.app,
+      '/v1/webhooks/receive/prom',
+      {
+        alert_id: 1,
+        alert_title: 'High CPU on 127.0.0.1',
+        alert_status: 'Alert',
+        monitor_id: 99,
+        monitor_name: 'High CPU',
+        tags: ['service:checkout'],
+        timestamp: Math.floor(Date.now() / 1000),
+        hostname: '127.0.0.1',
+        service: 'checkout',
+        scope: 'host:127.0.0.1',
+        transition_id: 'dd-1',
+      },
+      { 'x-rayne-token': SECRET },
+    );
+    expect(res.status).toBe(202);
+    const { event_id: eventId } = (await res.json()) as { event_id: string };
+    const source = await eventually(
+      async () =>
+        (
+          await database.db.query(
+            `SELECT s.status, s.data FROM rca_sources s JOIN rca_runs r ON r.id = s.rca_id WHERE r.event_id = $1 AND source = 'prometheus'`,
+            [eventId],
+          )
+        ).rows[0],
+      90_000,
+    );
+    expect(source.status).toBe('ok');
+    const queries = source.data.health.map((h: { query: string }) => h.query);
+    expect(queries).toContain('up{instance=~"127\\\\.0\\\\.0\\\\.1(:[0-9]+)?"}');
+    expect(source.data.health.find((h: any) => h.label === 'node load (1 min)')?.scope).toBe(
+      `instance:127.0.0.1:${ports['node-exporter']},job:node`,
+    );
+    const reads = await eventually(
+      async () =>
+        (
+          await database.db.query(
+            `SELECT e.bundle->'investigation' AS reads FROM rca_evidence e JOIN rca_runs r ON r.id = e.rca_id WHERE r.event_id = $1`,
+            [eventId],
+          )
+        ).rows[0]?.reads,
+      90_000,
+    );
+    expect(reads.find((r: any) => r.tool === 'prometheus_target_health')).toMatchObject({ ok: true, input: { host: '127.0.0.1' } });
+  }, 200_000);
 });

@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ApplicationFailure } from '@temporalio/common';
 import { createLlmActivities, type LlmDeps } from '../../src/activities/llm';
 import { estimateCostUsd } from '../../src/analysis/claude';
@@ -353,6 +355,59 @@ describe('Claude analyst activities', () => {
     expect(inside).toContain(JSON.stringify(injection).slice(1, -1));
     expect(text.slice(0, open.index)).not.toContain('IGNORE ALL PREVIOUS');
     expect(text.slice(text.indexOf(close))).not.toContain('IGNORE ALL PREVIOUS');
+  });
+
+  it('offers the Prometheus tools when the account has a Prometheus, and answers them from it', async () => {
+    // A Prometheus whose only series is the target's up, falling to 0.
+    const prometheus = http.createServer((req, res) => {
+      const url = new URL(req.url!, 'http://prom');
+      const start = Number(url.searchParams.get('start'));
+      const result = url.searchParams.get('query')?.startsWith('up{')
+        ? [
+            {
+              metric: { job: 'checkout', instance: 'web-1:8080' },
+              values: [
+                [start, '1'],
+                [start + 60, '0'],
+              ],
+            },
+          ]
+        : [];
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ status: 'success', data: { resultType: 'matrix', result } }));
+    });
+    await new Promise<void>((resolve) => prometheus.listen(0, '127.0.0.1', resolve));
+    const { accounts } = backends;
+    await accounts.update('brightcart', {
+      prometheus: { url: `http://127.0.0.1:${(prometheus.address() as AddressInfo).port}`, auth: { kind: 'none' } },
+    });
+    try {
+      const rcaId = await newRca();
+      sim.script({ content: [toolUse('toolu_p', 'prometheus_target_health', { job: 'checkout', instance: 'web-1:8080' })] });
+      const activities = createLlmActivities(deps);
+      const outcome = await activities.analysisTurn(rcaId, 1);
+      expect(sim.requests[0]!.body.tools.map((t: any) => t.name)).toEqual(
+        expect.arrayContaining([
+          'search_logs',
+          'prometheus_query_range',
+          'prometheus_target_health',
+          'prometheus_rule_state',
+          'submit_report',
+        ]),
+      );
+      expect(await activities.analysisTool(rcaId, outcome.toolCalls[0]!)).toMatchObject({ ok: true });
+      const result = (await rows(rcaId)).at(-1)!.content[0];
+      expect(result.content).toMatch(/^<untrusted_data kind="prometheus_target_health"/);
+      expect(JSON.parse(result.content.split('\n').slice(1, -1).join('\n')).series[0]).toMatchObject({
+        label: 'up',
+        scope: 'instance:web-1:8080,job:checkout',
+        last: 0,
+      });
+    } finally {
+      await accounts.update('brightcart', { prometheus: null });
+      await new Promise((resolve) => prometheus.close(resolve));
+    }
   });
 
   it('turns a failed tool into an error result, and a missing account into a non-retryable failure', async () => {

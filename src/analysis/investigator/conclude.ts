@@ -586,7 +586,7 @@ function evidenceOf(c: Candidate, links: DatadogLinks | undefined): EvidenceItem
   const items = c.troubles.slice(0, 4).map((t) => ({
     claim: t.claim,
     source: t.source,
-    ...(links && t.query ? { link: t.source === 'metrics' ? links.metric(t.query) : links.logs(t.query) } : {}),
+    ...(t.link ? { link: t.link } : links && t.query ? { link: t.source === 'metrics' ? links.metric(t.query) : links.logs(t.query) } : {}),
   }));
   if (c.change)
     items.unshift({

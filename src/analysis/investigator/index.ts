@@ -3,12 +3,19 @@ import { confidenceOf } from './calibration';
 import { type ConcludeContext, type Conclusion, conclude, inTrouble, reportOf } from './conclude';
 import { type Observation, type PolicyCall, readingsOf } from './observations';
 import { nextCalls } from './policy';
+import { prometheusCalls, type PrometheusReach } from './prometheus';
 
 export { POLICY_LIMITS } from './policy';
 export type { Observation, PolicyCall } from './observations';
 
 /** One turn of the investigating analyst: more calls to make, or the report. */
 export type PolicyMove = { calls: PolicyCall[]; note: string } | { report: CalibratedReport; conclusion: Conclusion; reasoning: string[] };
+
+/** What the investigation can read: Datadog unless `datadog` is false, and the account's Prometheus when it has one. */
+export interface InvestigationContext extends ConcludeContext {
+  datadog?: boolean;
+  prometheus?: PrometheusReach;
+}
 
 /** The investigating analyst's report, with the features its confidence was estimated from. */
 export type CalibratedReport = SubmittedReport & Required<Pick<RcaReport, 'calibration'>>;
@@ -18,9 +25,13 @@ export type CalibratedReport = SubmittedReport & Required<Pick<RcaReport, 'calib
  * earlier calls read, the next calls, or (when nothing is left to read, or on the final turn)
  * its report. The same observations always give the same move.
  */
-export function investigate(ctx: ConcludeContext, observations: readonly Observation[], final = false): PolicyMove {
+export function investigate(ctx: InvestigationContext, observations: readonly Observation[], final = false): PolicyMove {
   if (!final) {
-    const calls = nextCalls(ctx, observations, inTrouble(ctx));
+    // The Prometheus reads come first: they are few, and they say whether the target itself is in trouble.
+    const calls = [
+      ...prometheusCalls(ctx, ctx.prometheus, observations),
+      ...(ctx.datadog === false ? [] : nextCalls(ctx, observations, inTrouble(ctx))),
+    ];
     if (calls.length) return { calls, note: `reading ${calls.map((c) => c.name).join(', ')}` };
   }
   const readings = readingsOf(observations);

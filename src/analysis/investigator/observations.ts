@@ -51,6 +51,8 @@ export interface SeenSeries {
   points: Array<[number, number]>;
   /** For per-process and per-container metrics: the groups that rose most, with their tags. */
   top: Array<{ group: string; first: number; recent: number }>;
+  /** Read from the account's Prometheus, with the link to its graph, and the host it was read for (any port) when it was. */
+  prometheus?: { link: string; host?: string };
 }
 
 export interface SeenHost {
@@ -113,9 +115,20 @@ function eventsOf(output: Record<string, unknown>): SeenEvent[] {
   }));
 }
 
+/** The tools whose output is a list of series. */
+const SERIES_TOOLS: ReadonlySet<string> = new Set([
+  'host_metrics',
+  'scope_metrics',
+  'query_metrics',
+  'prometheus_query_range',
+  'prometheus_target_health',
+]);
+
 function seriesOf(output: Record<string, unknown>): SeenSeries[] {
   const series = Array.isArray(output.series) ? (output.series as Array<Record<string, unknown>>) : [];
+  const host = (output.target as Record<string, unknown> | undefined)?.host;
   return series.map((s) => ({
+    ...(typeof s.link === 'string' ? { prometheus: { link: s.link, ...(typeof host === 'string' ? { host } : {}) } } : {}),
     metric: String(s.label ?? s.metric ?? ''),
     scope: String(s.scope ?? ''),
     query: String(s.query ?? ''),
@@ -149,8 +162,7 @@ export function readingsOf(observations: readonly Observation[]): Readings {
     if (call.name === 'search_logs')
       readings.lines.push(...linesOf(output).filter((l) => once(`l ${l.template} ${l.hosts.join()} ${l.services.join()}`)));
     else if (call.name === 'get_events') readings.events.push(...eventsOf(output).filter((e) => once(`e ${e.at} ${e.title}`)));
-    else if (call.name === 'host_metrics' || call.name === 'scope_metrics' || call.name === 'query_metrics')
-      readings.series.push(...seriesOf(output).filter((s) => once(`s ${s.query}`)));
+    else if (SERIES_TOOLS.has(call.name)) readings.series.push(...seriesOf(output).filter((s) => once(`s ${s.query}`)));
     else if (call.name === 'get_host')
       readings.hosts.push({
         hostname: String(output.hostname ?? call.input.hostname),
@@ -192,7 +204,7 @@ export function condenseRead(observation: Observation): string {
         `${l.count} ${l.level} ${[...l.services, ...l.hosts].join(' ')} since ${hhmm(l.firstSeen)}: ${l.example.split('\n')[0]!.slice(0, 200)}`,
     );
   else if (call.name === 'get_events') lines = eventsOf(output).map((e) => `${hhmm(e.at)} ${e.title} [${e.tags.slice(0, 4).join(' ')}]`);
-  else if (call.name === 'host_metrics' || call.name === 'scope_metrics' || call.name === 'query_metrics')
+  else if (SERIES_TOOLS.has(call.name))
     lines = seriesOf(output).map(
       (s) =>
         `${s.metric} ${s.scope}: ${s.points[0]?.[1] ?? '?'} → ${s.recent} (max ${s.max})${s.top.length ? `, led by ${s.top[0]!.group}` : ''}`,

@@ -3,6 +3,7 @@ import { entitiesIn } from './entities';
 import { metricKindOf, OWN_KINDS, reasonIn, type TroubleKind } from './knowledge';
 import { type ChainNode, ownLines } from './policy';
 import { clip, hhmm, isFailing, type Readings, type SeenEvent, type SeenLine, type SeenSeries } from './observations';
+import { prometheusTroubles } from './prometheus';
 
 /**
  * Whether a component reports its own trouble, and how: a line in its own logs that states a
@@ -26,6 +27,8 @@ export interface Trouble {
   /** The text that stated it (a line, an event), for tying a change to it. */
   text: string;
   query?: string;
+  /** Where the series that shows it is graphed, when that is not Datadog (a Prometheus graph). */
+  link?: string;
 }
 
 // Frames of the runtime itself; the first frame outside them is the application code that failed.
@@ -221,6 +224,7 @@ export function troubleOf(node: ChainNode, readings: Readings, alert: { alertMs:
     ...fromEvents(node, readings),
     ...fromMetrics(node, readings),
     ...fromHost(node, readings, alert.alertMs),
+    ...prometheusTroubles(node, readings),
   ].sort((a, b) => a.onset - b.onset || b.strength - a.strength);
 }
 
