@@ -121,11 +121,11 @@ async function runStorm(api: Api, storm: Storm): Promise<StormRow> {
     sent.map((a) => a.eventId),
   );
   const groupOf = new Map(groups.flatMap((g) => g.members.map((m) => [m.event_id, g] as const)));
-  for (const rcaId of groups.flatMap((g) => g.rca_ids)) await waitRca(api, encodeURIComponent(rcaId));
+  for (const rcaId of groups.flatMap((g) => g.rca_ids)) await waitRca(api, rcaId);
 
   const grouped: GroupedAlert[] = sent.map((a) => ({ truth: a.truth, group: groupOf.get(a.eventId)!.id }));
   const causeGroup = mostCommon(grouped.filter((a) => a.truth === storm.root_cause.group).map((a) => a.group));
-  const causeRca = await waitRca(api, encodeURIComponent(groups.find((g) => g.id === causeGroup)!.rca_ids[0]!));
+  const causeRca = await waitRca(api, groups.find((g) => g.id === causeGroup)!.rca_ids[0]!);
   const report = causeRca.report as RcaReport | null;
   // Groups seen again after the waits: a member that joined late may have started a re-analysis.
   const final = await Promise.all(groups.map((g) => groupView(api, g.id)));
