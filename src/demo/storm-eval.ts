@@ -89,7 +89,9 @@ export async function runStormEval(baseConfig: Config, log: Logger, options: Sto
     const rows: StormRow[] = [];
     for (const [i, storm] of storms.entries()) {
       const s = step(`[${i + 1}/${storms.length}] ${storm.id} (${storm.alerts.length} alerts)`);
-      sandbox.seed(stormScenario(storm));
+      // The alerts are sent at once, not at their offsets: the data is placed so that the storm's last
+      // alert fires now, and every alert's evidence is already there when its group's RCA reads it.
+      sandbox.seed(stormScenario(storm), new Date(Date.now() - storm.alerts.at(-1)!.offset_s * 1000));
       const historyIds = databaseUrl ? await indexHistory(config, databaseUrl, stormScenario(storm), EVAL_ACCOUNT) : [];
       const row = await runStorm(api, storm);
       rows.push(row);
@@ -107,6 +109,7 @@ export async function runStormEval(baseConfig: Config, log: Logger, options: Sto
 }
 
 async function runStorm(api: Api, storm: Storm): Promise<StormRow> {
+  await noOpenGroups(api);
   const run = Date.now().toString(36);
   const sentAt = Date.now();
   const sent: Array<{ eventId: string; truth: string; payload: Record<string, unknown> }> = [];
@@ -154,6 +157,21 @@ async function runStorm(api: Api, storm: Storm): Promise<StormRow> {
     rcaStartS: (new Date(causeRca.created_at).getTime() - sentAt) / 1000,
     resolved,
   };
+}
+
+/**
+ * A storm's alerts would join a group still open from an earlier storm or a run cut short (they
+ * share hosts and services by design), so each storm starts with none: a StartupError says so.
+ */
+async function noOpenGroups(api: Api): Promise<void> {
+  const open = (await (await api('GET', `/v1/groups?account=${EVAL_ACCOUNT}&status=open&limit=10`, undefined, 200)).json()) as {
+    groups: GroupView[];
+  };
+  if (open.groups.length)
+    throw new StartupError(
+      `the ${EVAL_ACCOUNT} account has open incident groups (${open.groups.map((g) => g.id).join(', ')}), from a run cut short or a storm whose groups did not resolve; ` +
+        "its alerts would join them. Remove the eval stack's data (RAYNE_HOME/eval-storms) or let them resolve, then run again",
+    );
 }
 
 const groupView = async (api: Api, id: string) => (await (await api('GET', `/v1/groups/${id}`, undefined, 200)).json()) as GroupView;
@@ -208,7 +226,8 @@ export function formatStormScores(rows: StormRow[], groupWaitS: number): string 
     return (
       `${r.storm}: ${r.alerts} alerts, ${r.trueGroups} true groups → ${r.groups} groups, ${r.rcas} RCAs; ` +
       `compression ${percent(compression(r.alerts, r.rcas))}, precision ${precision.toFixed(3)}, recall ${recall.toFixed(3)}; ` +
-      `RCA top-1 ${verdict}; first alert → RCA start ${r.rcaStartS.toFixed(1)} s; resolved ${r.resolved}/${r.groups}`
+      `RCA top-1 ${verdict}; first alert → RCA start ${r.rcaStartS.toFixed(1)} s; resolved ${r.resolved}/${r.groups}\n` +
+      `  its RCA: ${r.rootCause.length > 240 ? `${r.rootCause.slice(0, 239)}…` : r.rootCause}`
     );
   });
   const alerts = rows.reduce((n, r) => n + r.alerts, 0);
