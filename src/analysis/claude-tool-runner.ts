@@ -120,7 +120,8 @@ async function scopeMetrics(call: DatadogCall, filter: { host?: string; tagFilte
 
 /** The part of a span range that is "now"; what comes before is the baseline. */
 const SPANS_NOW_MS = 5 * 60_000;
-const SPAN_INTERVAL = '30s';
+/** Span points: 30 s apart, wider for a long range, so one aggregation stays at most 240 points a group. */
+const spanInterval = (from: Date, to: Date) => `${Math.max(30, Math.ceil((to.getTime() - from.getTime()) / 1000 / 240 / 30) * 30)}s`;
 const MAX_ENDPOINTS = 40;
 
 /** What a service calls (directly or not) and who calls it: the part of the map one service needs. */
@@ -330,7 +331,7 @@ export async function runReadTool(name: ReadToolName, rawInput: unknown, ctx: To
     case 'span_aggregates': {
       const { from, to } = range(input, ctx.window);
       const query = input.query ?? '*';
-      const endpoints = summariseEndpoints(await aggregateSpans(call, { query, from, to, interval: SPAN_INTERVAL }), from, to);
+      const endpoints = summariseEndpoints(await aggregateSpans(call, { query, from, to, interval: spanInterval(from, to) }), from, to);
       return JSON.stringify({
         query,
         from: from.toISOString(),
