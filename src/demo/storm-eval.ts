@@ -16,7 +16,7 @@ import { isStormJson, loadStorm, type Storm, stormAlertPayload, stormScenario } 
  * The settling wait storms are evaluated with: above 0 so alerts group, short so ten storms take
  * minutes. Every alert of a storm is sent well within it, so no member arrives after its group's RCA.
  */
-export const STORM_EVAL_GROUP_WAIT_S = 5;
+const STORM_EVAL_GROUP_WAIT_S = 5;
 
 /** One storm's result. */
 export interface StormRow {
@@ -73,12 +73,11 @@ interface GroupView {
 export async function runStormEval(baseConfig: Config, log: Logger, options: StormEvalOptions): Promise<StormRow[]> {
   const out = options.out ?? ((s: string) => process.stdout.write(s));
   const storms = scenarioFiles(options.dir).map((file) => loadStorm(file));
-  const groupWaitS = options.groupWaitS ?? STORM_EVAL_GROUP_WAIT_S;
-  const config = { ...(await isolatedConfig(baseConfig, process.env, 'eval-storms')), RAYNE_GROUP_WAIT_S: groupWaitS };
+  // A running stack (RAYNE_URL) groups with its own wait, which the eval cannot read.
+  const groupWaitS = options.apiUrl ? undefined : (options.groupWaitS ?? STORM_EVAL_GROUP_WAIT_S);
+  const config = { ...(await isolatedConfig(baseConfig, process.env, 'eval-storms')), RAYNE_GROUP_WAIT_S: groupWaitS ?? 0 };
   const step = consoleSteps(out);
-  out(
-    `rayne eval: ${storms.length} storms from ${options.dir}, ${options.apiUrl ? "the running stack's group wait" : `group wait ${groupWaitS} s`}\n`,
-  );
+  out(`rayne eval: ${storms.length} storms from ${options.dir}, ${waitText(groupWaitS)}\n`);
   const sandbox = await startDatadogSandbox({ apiKey: EVAL_KEYS.api_key, appKey: EVAL_KEYS.app_key });
   let stack: DevStack | undefined;
   try {
@@ -91,8 +90,9 @@ export async function runStormEval(baseConfig: Config, log: Logger, options: Sto
       const s = step(`[${i + 1}/${storms.length}] ${storm.id} (${storm.alerts.length} alerts)`);
       // The alerts are sent at once, not at their offsets: the data is placed so that the storm's last
       // alert fires now, and every alert's evidence is already there when its group's RCA reads it.
-      sandbox.seed(stormScenario(storm), new Date(Date.now() - storm.alerts.at(-1)!.offset_s * 1000));
-      const historyIds = databaseUrl ? await indexHistory(config, databaseUrl, stormScenario(storm), EVAL_ACCOUNT) : [];
+      const scenario = stormScenario(storm);
+      sandbox.seed(scenario, new Date(Date.now() - storm.alerts.at(-1)!.offset_s * 1000));
+      const historyIds = databaseUrl ? await indexHistory(config, databaseUrl, scenario, EVAL_ACCOUNT) : [];
       const row = await runStorm(api, storm);
       rows.push(row);
       if (databaseUrl && historyIds.length) await forgetHistory(config, databaseUrl, historyIds);
@@ -212,6 +212,8 @@ function mostCommon(values: string[]): string {
   return [...counts.entries()].sort((a, b) => b[1] - a[1])[0]![0];
 }
 
+const waitText = (groupWaitS: number | undefined) =>
+  groupWaitS === undefined ? "the running stack's group wait" : `group wait ${groupWaitS} s`;
 const percent = (x: number) => `${(x * 100).toFixed(1)} %`;
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -219,7 +221,7 @@ const median = (xs: number[]) => {
 };
 
 /** A line per storm, then totals over all storms (pairs and RCAs summed before dividing), then one line for scripts. */
-export function formatStormScores(rows: StormRow[], groupWaitS: number): string {
+export function formatStormScores(rows: StormRow[], groupWaitS: number | undefined): string {
   const lines = rows.map((r) => {
     const { precision, recall } = pairwiseScores(r.pairs);
     const verdict = r.score.solved ? 'solved' : r.score.categoryCorrect ? `category only (${r.category})` : `missed (${r.category})`;
@@ -240,9 +242,9 @@ export function formatStormScores(rows: StormRow[], groupWaitS: number): string 
   lines.push(
     `all ${rows.length} storms: ${alerts} alerts, ${rcas} RCAs, compression ${percent(compression(alerts, rcas))}, ` +
       `pairwise precision ${precision.toFixed(3)}, recall ${recall.toFixed(3)}, top-1 ${solved}/${rows.length}, ` +
-      `first alert → RCA start median ${median(starts).toFixed(1)} s, max ${Math.max(...starts).toFixed(1)} s (group wait ${groupWaitS} s)`,
+      `first alert → RCA start median ${median(starts).toFixed(1)} s, max ${Math.max(...starts).toFixed(1)} s (${waitText(groupWaitS)})`,
     `storms=${rows.length} alerts=${alerts} rcas=${rcas} compression=${compression(alerts, rcas).toFixed(3)} precision=${precision.toFixed(3)} ` +
-      `recall=${recall.toFixed(3)} top1=${solved}/${rows.length} median_rca_start_s=${median(starts).toFixed(1)} max_rca_start_s=${Math.max(...starts).toFixed(1)} group_wait_s=${groupWaitS}`,
+      `recall=${recall.toFixed(3)} top1=${solved}/${rows.length} median_rca_start_s=${median(starts).toFixed(1)} max_rca_start_s=${Math.max(...starts).toFixed(1)} group_wait_s=${groupWaitS ?? '-'}`,
   );
   return lines.join('\n');
 }
