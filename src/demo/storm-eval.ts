@@ -196,9 +196,9 @@ async function waitGroups(api: Api, eventIds: string[]): Promise<GroupView[]> {
   );
 }
 
-/** Waits (a minute at most) for the groups to resolve once their members recovered; how many did. */
+/** Waits (three minutes at most) for the groups to resolve once their members recovered; how many did. */
 async function waitResolved(api: Api, ids: string[]): Promise<number> {
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + 180_000;
   for (;;) {
     const resolved = (await Promise.all(ids.map((id) => groupView(api, id)))).filter((g) => g.status === 'resolved').length;
     if (resolved === ids.length || Date.now() > deadline) return resolved;
