@@ -37,6 +37,7 @@ import { reportingFailures } from './failures';
 import type { AlertStatus } from '../contracts/alert';
 import { PrometheusClient } from '../prometheus/client';
 import { type PrometheusAlertRef, readPrometheus } from '../prometheus/reads';
+import { storedTags } from '../groups/rules';
 
 const LOG_PAGE_SIZE = 1000;
 const MAX_LOG_PAGES = 5;
@@ -256,7 +257,6 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
       if (!row) throw new RayneFailure('NotFound', `event ${eventId} does not exist`, { eventId });
       await rcas.start(rcaId, eventId, row.account);
       const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
-      const tags = row.payload.tags;
       return {
         eventId,
         account: row.account,
@@ -266,14 +266,7 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
         monitorType: text(row.payload.monitor_type),
         title: text(row.payload.alert_title),
         message: text(row.payload.alert_message)?.slice(0, 4000),
-        tags: Array.isArray(tags)
-          ? tags.map(String)
-          : typeof tags === 'string'
-            ? tags
-                .split(',')
-                .map((t) => t.trim())
-                .filter(Boolean)
-            : [],
+        tags: storedTags(row.payload.tags),
         service: row.service ?? undefined,
         hostname: row.hostname ?? undefined,
         scope: row.scope,

@@ -47,8 +47,10 @@ const AccountFilter = z.object({
   account: storableText().pipe(z.string().min(1)).optional().meta({ description: 'default: the default account' }),
 });
 
+// An event's group is its episode's: the member {workflow id}#{episode}, which its processing record names.
 const SUMMARY_COLUMNS = `id::text, account, source, monitor_id, alert_id, transition_id, alert_status, monitor_name,
-  hostname, service, scope, status, workflow_id, run_id, start_attempts, last_error, received_at, started_at, processed_at`;
+  hostname, service, scope, status, workflow_id, run_id, start_attempts, last_error, received_at, started_at, processed_at,
+  (SELECT m.group_id FROM incident_group_members m WHERE m.member_key = webhook_events.workflow_id || '#' || (webhook_events.processing->>'episode')) AS group_id`;
 
 const Nullable = z.string().nullable();
 const Timestamp = z.string().meta({ format: 'date-time' });
@@ -95,6 +97,9 @@ const EventSummary = z
     received_at: Timestamp,
     started_at: Timestamp.nullable(),
     processed_at: Timestamp.nullable(),
+    group_id: Nullable.meta({
+      description: "the incident group of this transition's episode (GET /v1/groups/{id}); null when it has none",
+    }),
   })
   .meta({ id: 'WebhookEvent' });
 /** A workflow's live status as Temporal reports it (see workflowStatus). */

@@ -59,6 +59,8 @@ export interface SeenHost {
   found: boolean;
   up?: boolean;
   apps: string[];
+  /** Its tags: among them what it sits on (a switch, a rack, a node pool). */
+  tags: string[];
   /** When no host has the name: the hosts Datadog's search found for it. */
   similar: string[];
 }
@@ -160,6 +162,7 @@ export function readingsOf(observations: readonly Observation[]): Readings {
         found: output.found === true,
         up: typeof output.up === 'boolean' ? output.up : undefined,
         apps: strings(output.apps),
+        tags: strings(output.tags),
         similar: strings(output.similar),
       });
     else if (call.name === 'service_dependencies') Object.assign(readings.dependencies, dependenciesOf(output));
