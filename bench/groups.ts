@@ -10,6 +10,7 @@
  * line is machine-readable.
  */
 import { createApp } from '../src/api/app';
+import { compression as compressionOf, pairCounts, pairwiseScores } from '../src/groups/grouping-score';
 import { createApiRuntime } from '../src/runtime';
 import { arg, runBenchmark, startBenchWorker } from './measure';
 
@@ -22,22 +23,6 @@ const BATCH = 20;
 interface SentAlert {
   truth: string;
   eventId: string;
-}
-
-/** Pairs of alerts sharing a group that share a cause (precision), and pairs sharing a cause that share a group (recall). */
-function pairwise(alerts: Array<SentAlert & { group: string }>): { precision: number; recall: number } {
-  let together = 0;
-  let togetherAndTrue = 0;
-  let trueTogether = 0;
-  for (let i = 0; i < alerts.length; i++)
-    for (let j = i + 1; j < alerts.length; j++) {
-      const sameGroup = alerts[i]!.group === alerts[j]!.group;
-      const sameCause = alerts[i]!.truth === alerts[j]!.truth;
-      if (sameGroup) together++;
-      if (sameCause) trueTogether++;
-      if (sameGroup && sameCause) togetherAndTrue++;
-    }
-  return { precision: together ? togetherAndTrue / together : 1, recall: trueTogether ? togetherAndTrue / trueTogether : 1 };
 }
 
 runBenchmark(`bench-groups-${Date.now()}`, async ({ config: base, log, databaseUrl, temporalAddress, stops }) => {
@@ -103,8 +88,8 @@ runBenchmark(`bench-groups-${Date.now()}`, async ({ config: base, log, databaseU
     [eventIds],
   );
   const groups = new Set(groupOf.values()).size;
-  const { precision, recall } = pairwise(sent.map((s) => ({ ...s, group: groupOf.get(s.eventId)! })));
-  const compression = 1 - rcas / sent.length;
+  const { precision, recall } = pairwiseScores(pairCounts(sent.map((s) => ({ truth: s.truth, group: groupOf.get(s.eventId)! }))));
+  const compression = compressionOf(sent.length, rcas);
   console.log(`alerts ${sent.length}, groups ${groups} (true causes ${storms + background}), RCAs ${rcas}`);
   console.log(`compression ${(compression * 100).toFixed(1)} %, pairwise precision ${precision.toFixed(3)}, recall ${recall.toFixed(3)}`);
   console.log(JSON.stringify({ alerts: sent.length, groups, rcas, compression, precision, recall }));

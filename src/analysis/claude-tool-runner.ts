@@ -1,5 +1,6 @@
 import { v1, v2 } from '@datadog/datadog-api-client';
 import type { AccountCredentials, PrometheusSettings } from '../accounts/store';
+import { aggregateSpans, readServiceDependencies, type ServiceDependencies, type SpanSeries } from '../datadog/apm';
 import { callDatadog } from '../datadog/client';
 import { type DatadogCall, monitorSummary, readHost } from '../datadog/reads';
 import { mineLogTemplates } from '../evidence/log-templates';
@@ -9,6 +10,7 @@ import { type StoredLogLine, summariseSeries } from '../evidence/sources';
 import { findSimilar } from '../similarity/rank';
 import { PrometheusClient } from '../prometheus/client';
 import { prometheusQueryRange, prometheusRuleState, prometheusTargetHealth } from '../prometheus/tools';
+import { spansFail } from './investigator/service-map';
 
 /** Tool output longer than this is cut, with a note saying so: one call must not flood the context. */
 export const TOOL_OUTPUT_MAX_CHARS = 6_000;
@@ -118,6 +120,81 @@ async function scopeMetrics(call: DatadogCall, filter: { host?: string; tagFilte
     metrics: (active.metrics ?? []).length,
     series: series.length ? series : 'no metric reported under this scope in the range',
   });
+}
+
+/** The part of a span range that is "now"; what comes before is the baseline. */
+const SPANS_NOW_MS = 5 * 60_000;
+/** Span points: 30 s apart, wider for a long range, so one aggregation stays at most 240 points a group. */
+const spanInterval = (from: Date, to: Date) => `${Math.max(30, Math.ceil((to.getTime() - from.getTime()) / 1000 / 240 / 30) * 30)}s`;
+const MAX_ENDPOINTS = 40;
+
+/** What a service calls (directly or not) and who calls it: the part of the map one service needs. */
+function aroundService(map: ServiceDependencies, service: string): ServiceDependencies {
+  const below = new Set([service]);
+  for (const s of below) for (const d of map[s] ?? []) below.add(d);
+  const callers = Object.keys(map).filter((s) => (map[s] ?? []).includes(service));
+  return Object.fromEntries([...below, ...callers].filter((s, i, all) => all.indexOf(s) === i).map((s) => [s, map[s] ?? []]));
+}
+
+const perMinute = (n: number, ms: number) => Math.round((n / Math.max(ms, 60_000)) * 60_000 * 10) / 10;
+
+/**
+ * Each endpoint's spans, now (the last five minutes) against the baseline (before): hits and errors
+ * per minute and p95 latency; failing by `spansFail`, with when its errors first did.
+ */
+export function summariseEndpoints(series: readonly SpanSeries[], from: Date, to: Date) {
+  const nowFrom = Math.max(from.getTime(), to.getTime() - SPANS_NOW_MS);
+  const endpoints = new Map<
+    string,
+    { service: string; resource: string; points: Map<number, { hits: number; errors: number; p95: number }> }
+  >();
+  for (const s of series) {
+    const key = `${s.service}\n${s.resource}`;
+    const e = endpoints.get(key) ?? { service: s.service, resource: s.resource, points: new Map() };
+    for (const p of s.points) {
+      const point = e.points.get(p.at) ?? { hits: 0, errors: 0, p95: 0 };
+      point.hits += p.count;
+      if (s.status === 'error') point.errors += p.count;
+      point.p95 = Math.max(point.p95, p.p95Ms);
+      e.points.set(p.at, point);
+    }
+    endpoints.set(key, e);
+  }
+  return [...endpoints.values()]
+    .map(({ service, resource, points }) => {
+      const all = [...points.entries()].sort((a, b) => a[0] - b[0]);
+      const part = (inNow: boolean) => {
+        const ps = all.filter(([at]) => at >= nowFrom === inNow).map(([, p]) => p);
+        const hits = ps.reduce((n, p) => n + p.hits, 0);
+        const errors = ps.reduce((n, p) => n + p.errors, 0);
+        const p95 = hits ? ps.reduce((n, p) => n + p.p95 * p.hits, 0) / hits : 0;
+        return { hits, errors, p95: Math.round(p95) };
+      };
+      const baseline = part(false);
+      const now = part(true);
+      const baselineRate = baseline.hits ? baseline.errors / baseline.hits : 0;
+      const began = all.find(([, p]) => spansFail(p.hits, p.errors, baselineRate))?.[0];
+      const failing = spansFail(now.hits, now.errors, baselineRate);
+      return {
+        service,
+        resource,
+        failing,
+        ...(failing && began !== undefined ? { errors_began: new Date(began).toISOString() } : {}),
+        baseline: {
+          hits_per_min: perMinute(baseline.hits, nowFrom - from.getTime()),
+          errors_per_min: perMinute(baseline.errors, nowFrom - from.getTime()),
+          p95_ms: baseline.p95,
+        },
+        now: {
+          hits_per_min: perMinute(now.hits, to.getTime() - nowFrom),
+          errors_per_min: perMinute(now.errors, to.getTime() - nowFrom),
+          p95_ms: now.p95,
+        },
+      };
+    })
+    .sort(
+      (a, b) => Number(b.failing) - Number(a.failing) || b.now.errors_per_min - a.now.errors_per_min || a.service.localeCompare(b.service),
+    );
 }
 
 /** Runs one read-only tool and returns its output as JSON text (unbounded; the caller bounds it). Throws on bad input or a failed call. */
@@ -260,6 +337,32 @@ export async function runReadTool(name: ReadToolName, rawInput: unknown, ctx: To
     }
     case 'prometheus_rule_state':
       return prometheusRuleState(prometheus(), input.alertname, input.labels ?? {});
+    case 'service_dependencies': {
+      const env = input.env ?? 'prod';
+      const map = await readServiceDependencies(call, { env, ...ctx.window });
+      const dependencies = input.service ? aroundService(map, input.service) : map;
+      return JSON.stringify({
+        env,
+        services: Object.keys(map).length,
+        ...(input.service ? { service: input.service } : {}),
+        dependencies,
+        ...(Object.keys(map).length ? {} : { note: `no APM service map for env ${env}` }),
+      });
+    }
+    case 'span_aggregates': {
+      const { from, to } = range(input, ctx.window);
+      const query = input.query ?? '*';
+      const endpoints = summariseEndpoints(await aggregateSpans(call, { query, from, to, interval: spanInterval(from, to) }), from, to);
+      return JSON.stringify({
+        query,
+        from: from.toISOString(),
+        to: to.toISOString(),
+        now_from: new Date(Math.max(from.getTime(), to.getTime() - SPANS_NOW_MS)).toISOString(),
+        endpoints: endpoints.slice(0, MAX_ENDPOINTS),
+        ...(endpoints.length > MAX_ENDPOINTS ? { more: endpoints.length - MAX_ENDPOINTS } : {}),
+        ...(endpoints.length ? {} : { note: 'no spans in the range' }),
+      });
+    }
     case 'similar_incidents': {
       const hits = await findSimilar(ctx.similarity, input.text, {
         limit: ctx.similar.limit,

@@ -77,6 +77,19 @@ export const TOOL_INPUTS = {
   get_monitor: z.object({ monitor_id: z.union([z.string().min(1), z.number().int()]).describe('the Datadog monitor id') }),
   similar_incidents: z.object({ text: z.string().min(1).describe('what the incident is about: service, symptom, suspected cause') }),
   ...PROMETHEUS_TOOL_INPUTS,
+  service_dependencies: z.object({
+    env: z.string().min(1).optional().describe('the APM env (default "prod")'),
+    service: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('answer only for this service: what it calls, directly or not, and who calls it; default the whole map'),
+  }),
+  span_aggregates: z.object({
+    query: z.string().min(1).optional().describe('span search query, e.g. "env:prod"; default every span'),
+    from: Time.optional(),
+    to: Time.optional(),
+  }),
 } as const;
 
 export type ReadToolName = keyof typeof TOOL_INPUTS;
@@ -97,6 +110,9 @@ const DESCRIPTIONS: Record<ReadToolName, string> = {
   similar_incidents:
     'Search past incidents of this account that read like the given text (read-only). Returns title, root cause, category and score.',
   ...PROMETHEUS_DESCRIPTIONS,
+  service_dependencies: "APM's service map (read-only): each service and the services it calls. Call it once per investigation.",
+  span_aggregates:
+    'APM spans of every service and resource in one call (read-only): hits, errors and p95 latency per minute now (the last five minutes) against the baseline before, whether each fails, and when its errors began. Call it once per investigation; it covers every service, so never call it per service or per span.',
 };
 
 /** zod's JSON schema without the `$schema` key, as a tool input schema. */

@@ -69,7 +69,7 @@ export function buildCli(): Command {
     .action((file: string | undefined, opts: { exit?: boolean }) => run((c, l) => stack().demo(c, l, file, opts.exit === true))());
   program
     .command('eval')
-    .argument('<dir>', 'a folder of scenario files (see scenarios/README.md)')
+    .argument('<dir>', 'a folder of scenario files (see scenarios/README.md), or of storms (scenarios/storms/README.md)')
     .option('--analyst <name>', 'analyse with this analyst instead of the configured one (claude, ollama, offline)')
     .option(
       '--cross-validate',

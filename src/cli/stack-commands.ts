@@ -7,6 +7,7 @@ import { StartupError } from '../errors';
 import { migrate } from '../db/migrate';
 import { runDemo } from '../demo/demo';
 import { runEval } from '../demo/eval';
+import { isStormFolder, runStormEval } from '../demo/storm-eval';
 import type { AnalystName } from '../contracts/rca';
 import { DEFAULT_SCENARIO, indexHistory, SANDBOX_KEYS, useSandboxAccount } from '../demo/stack-client';
 import { type DatadogSandbox, startDatadogSandbox } from '../demo/sandbox';
@@ -173,6 +174,13 @@ export async function evaluate(
   opts: { analyst?: AnalystName; bundles?: string; crossValidate?: boolean },
 ) {
   installRuntime();
+  if (isStormFolder(path.resolve(dir))) {
+    if (opts.analyst || opts.bundles || opts.crossValidate)
+      throw new StartupError('--analyst, --bundles and --cross-validate apply to single-alert scenarios, not storms');
+    const rows = await runStormEval(config, log, { dir: path.resolve(dir), apiUrl: config.RAYNE_URL });
+    if (rows.some((r) => r.rootCause.startsWith('(failed'))) throw new StartupError('some RCAs failed; see the table above');
+    return;
+  }
   const rows = await runEval(config, log, {
     dir: path.resolve(dir),
     analyst: opts.analyst,

@@ -28,8 +28,8 @@ export interface EvalRow extends ScoreRow {
   features?: AnswerFeatures;
 }
 
-const EVAL_ACCOUNT = 'eval';
-const EVAL_KEYS = { api_key: 'eval-api-key', app_key: 'eval-app-key' };
+export const EVAL_ACCOUNT = 'eval';
+export const EVAL_KEYS = { api_key: 'eval-api-key', app_key: 'eval-app-key' };
 
 export interface EvalOptions {
   dir: string;
@@ -43,7 +43,8 @@ export interface EvalOptions {
   bundlesDir?: string;
 }
 
-function scenarioFiles(dir: string): string[] {
+/** The `*.json` files of a folder, sorted; a StartupError when it is no folder or holds none. */
+export function scenarioFiles(dir: string): string[] {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new StartupError(`${dir} is not a folder of scenario files`);
   const files = fs
     .readdirSync(dir)
@@ -72,10 +73,7 @@ export async function runEval(baseConfig: Config, log: Logger, options: EvalOpti
     const apiUrl = options.apiUrl ?? stack!.apiUrl;
     const databaseUrl = stack?.databaseUrl ?? config.databaseUrl;
     const api = apiClient(apiUrl, config.RAYNE_API_TOKEN);
-    const account = { base_url: sandbox.url, ...EVAL_KEYS, is_default: true };
-    if ((await api('GET', `/v1/accounts/${EVAL_ACCOUNT}`)).status === 404)
-      await api('POST', '/v1/accounts', { name: EVAL_ACCOUNT, ...account }, 201);
-    else await api('PUT', `/v1/accounts/${EVAL_ACCOUNT}`, account, 200);
+    await useEvalAccount(api, sandbox.url);
 
     const rows: EvalRow[] = [];
     for (const [i, scenario] of scenarios.entries()) {
@@ -135,6 +133,14 @@ export async function runEval(baseConfig: Config, log: Logger, options: EvalOpti
   }
 }
 
+/** Makes the eval account the default, reading Datadog from the sandbox at `baseUrl` (created, or updated on a later run). */
+export async function useEvalAccount(api: Api, baseUrl: string): Promise<void> {
+  const account = { base_url: baseUrl, ...EVAL_KEYS, is_default: true };
+  if ((await api('GET', `/v1/accounts/${EVAL_ACCOUNT}`)).status === 404)
+    await api('POST', '/v1/accounts', { name: EVAL_ACCOUNT, ...account }, 201);
+  else await api('PUT', `/v1/accounts/${EVAL_ACCOUNT}`, account, 200);
+}
+
 /**
  * The investigating analyst's confidence, estimated out of sample: each company's answers get the
  * confidence (and so the verdict) of a calibration fitted on the other companies' answers only.
@@ -169,14 +175,16 @@ function saveBundle(dir: string, saved: { scenario: string; company: string; exp
   fs.writeFileSync(path.join(dir, `${saved.scenario}.json`), `${JSON.stringify(saved, null, 2)}\n`);
 }
 
-interface RcaView {
+export interface RcaView {
   status: string;
+  created_at: string;
   phase: string;
   report: unknown;
   usage: Pick<AnalysisUsage, 'toolCalls'> | null;
 }
 
-async function waitRca(api: Api, id: string): Promise<RcaView> {
+/** Polls the RCA until it completed or failed (three minutes at most). */
+export async function waitRca(api: Api, id: string): Promise<RcaView> {
   return poll(
     `RCA ${id} did not complete`,
     async () => {
@@ -195,7 +203,7 @@ async function rerun(api: Api, eventId: string, analyst: AnalystName): Promise<s
 }
 
 /** Removes a scenario's indexed history, so the next scenario finds only its own past. */
-async function forgetHistory(config: Config, databaseUrl: string, ids: string[]): Promise<void> {
+export async function forgetHistory(config: Config, databaseUrl: string, ids: string[]): Promise<void> {
   const db = createPool(databaseUrl, 2);
   try {
     const { store } = createSimilarityProviders(config, db);

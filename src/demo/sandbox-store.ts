@@ -1,4 +1,4 @@
-import type { MaterializedMetric, MaterializedScenario, ScenarioHost, ScenarioMonitor } from './scenario';
+import type { MaterializedMetric, MaterializedScenario, MaterializedSpans, ScenarioHost, ScenarioMonitor } from './scenario';
 
 export interface SandboxMonitor extends ScenarioMonitor {
   /** From the alert's `P1`…`P5`; null when the scenario has none. */
@@ -56,6 +56,9 @@ export interface SandboxData {
   events: SandboxEvent[];
   logs: SandboxLog[];
   metrics: MaterializedMetric[];
+  /** APM's service map; empty when the scenario has none. */
+  serviceMap: Record<string, string[]>;
+  spans: MaterializedSpans[];
   notebooks: Map<number, SandboxNotebook>;
   downtimes: Map<string, SandboxDowntime>;
   webhooks: Map<string, SandboxWebhook>;
@@ -91,6 +94,8 @@ export function emptySandboxData(alertTime = new Date()): SandboxData {
     events: [],
     logs: [],
     metrics: [],
+    serviceMap: {},
+    spans: [],
     notebooks: new Map(),
     downtimes: new Map(),
     webhooks: new Map(),
@@ -115,7 +120,8 @@ export function sandboxDataFrom(scenario: MaterializedScenario): SandboxData {
   return {
     ...emptySandboxData(scenario.alertTime),
     orgId: typeof scenario.alert.org_id === 'number' ? scenario.alert.org_id : DEFAULT_ORG_ID,
-    monitors: [{ ...scenario.monitor, priority: priorityOf(scenario.alert) }],
+    // A storm's other monitors share its alert's priority: the sandbox keeps one per scenario.
+    monitors: [scenario.monitor, ...scenario.monitors].map((m) => ({ ...m, priority: priorityOf(scenario.alert) })),
     hosts: scenario.hosts,
     events: scenario.events.map((e, i) => ({
       id: FIRST_EVENT_ID + i,
@@ -137,5 +143,7 @@ export function sandboxDataFrom(scenario: MaterializedScenario): SandboxData {
       attributes: { ...jsonAttributesOf(l.message), ...((l.attributes as Record<string, unknown> | undefined) ?? {}) },
     })),
     metrics: scenario.metrics,
+    serviceMap: scenario.serviceMap ?? {},
+    spans: scenario.spans,
   };
 }

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono, type MiddlewareHandler } from 'hono';
+import { apmRoutes } from './sandbox-apm-routes';
 import { DatadogApiError } from './sandbox-http';
 import { SearchSyntaxError } from './sandbox-logs-query';
 import { MetricQueryError } from './sandbox-metrics';
@@ -59,8 +60,8 @@ export interface SandboxAppOptions {
   writes: SandboxWrite[];
 }
 
-// Searches are POSTs that read; everything else that is not a GET writes.
-const isWrite = (method: string, path: string) => method !== 'GET' && method !== 'HEAD' && !/\/search$/.test(path);
+// Searches and aggregations are POSTs that read; everything else that is not a GET writes.
+const isWrite = (method: string, path: string) => method !== 'GET' && method !== 'HEAD' && !/\/(search|aggregate)$/.test(path);
 
 const datadogError = (status: number, message: string, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify({ errors: [message] }), { status, headers: { 'content-type': 'application/json', ...headers } });
@@ -126,6 +127,7 @@ export function createSandboxApp({ data, apiKey, appKey, faults, holds, writes }
     .use(recordWrites(writes), injectFaults(faults), holdAnswers(holds), checkKeys(apiKey, appKey))
     .route('/', readRoutes(data))
     .route('/', searchRoutes(data))
+    .route('/', apmRoutes(data))
     .route('/', writeRoutes(data))
     .notFound((c) => c.json({ errors: [`Not found: the sandbox has no route for ${c.req.method} ${c.req.path}`] }, 404))
     .onError((err, c) => {

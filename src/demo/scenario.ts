@@ -62,6 +62,23 @@ const ScenarioMetric = z.looseObject({
   points: z.array(z.tuple([Offset, z.number()])).min(1),
 });
 
+/** APM's service map: each service and the services it calls (Datadog's `GET /api/v1/service_dependencies`). */
+const ServiceMap = z.record(z.string().min(1), z.array(z.string().min(1)));
+
+/** Per-minute APM traffic of one endpoint; `latency_ms` stands for every latency percentile. */
+const SpanRates = z.object({ hits: z.number().min(0), errors: z.number().min(0), latency_ms: z.number().min(0) });
+
+/** One service's resource, its traffic `now` (from `since_s` on) against its `baseline` (before). */
+const ScenarioSpans = z
+  .object({
+    service: z.string().min(1),
+    resource: z.string().min(1),
+    baseline: SpanRates,
+    now: SpanRates,
+    since_s: Offset.default(-300),
+  })
+  .refine((s) => s.now.errors <= s.now.hits && s.baseline.errors <= s.baseline.hits, 'errors cannot exceed hits');
+
 export const ScenarioSchema = z.looseObject({
   id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be kebab-case'),
   title: z.string().min(1),
@@ -72,6 +89,10 @@ export const ScenarioSchema = z.looseObject({
     events: z.array(ScenarioEvent).default([]),
     logs: z.array(ScenarioLog).default([]),
     metrics: z.array(ScenarioMetric).default([]),
+    /** Other monitors of the account, besides the alert's (a storm's). */
+    monitors: z.array(ScenarioMonitor).default([]),
+    service_map: ServiceMap.optional(),
+    spans: z.array(ScenarioSpans).default([]),
   }),
   history: z
     .array(
@@ -92,6 +113,7 @@ export const ScenarioSchema = z.looseObject({
 export type Scenario = z.infer<typeof ScenarioSchema>;
 export type ScenarioMonitor = z.infer<typeof ScenarioMonitor>;
 export type ScenarioHost = z.infer<typeof ScenarioHost>;
+export type ScenarioSpans = z.infer<typeof ScenarioSpans>;
 
 /**
  * Thrown when a scenario file is missing, is not JSON, or does not fit the format; the message names
@@ -107,7 +129,7 @@ export class ScenarioError extends StartupError {
 }
 
 /** `datadog.logs[3].status`, the way the README writes paths. */
-function fieldPath(path: PropertyKey[]): string {
+export function fieldPath(path: PropertyKey[]): string {
   return (
     path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '') ||
     '(root)'
@@ -115,7 +137,7 @@ function fieldPath(path: PropertyKey[]): string {
 }
 
 // Zod words an absent field as "expected string, received undefined"; other issues keep its message.
-const missingField: z.core.$ZodErrorMap = (issue) =>
+export const missingField: z.core.$ZodErrorMap = (issue) =>
   issue.code === 'invalid_type' && issue.input === undefined ? `missing (expected ${issue.expected})` : undefined;
 
 /** Validates parsed JSON as a scenario; `source` names it in errors. */
@@ -129,22 +151,23 @@ export function parseScenario(json: unknown, source: string): Scenario {
   return parsed.data;
 }
 
-/** Reads and validates a scenario file. Throws ScenarioError for a missing file, bad JSON or a schema problem. */
-export function loadScenario(file: string): Scenario {
+/** Reads a JSON file, or throws ScenarioError naming it (missing, unreadable, not JSON). */
+export function readScenarioJson(file: string): unknown {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
     throw new ScenarioError(file, [(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message]);
   }
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch (err) {
     throw new ScenarioError(file, [`not valid JSON: ${(err as Error).message}`]);
   }
-  return parseScenario(json, file);
 }
+
+/** Reads and validates a scenario file. Throws ScenarioError for a missing file, bad JSON or a schema problem. */
+export const loadScenario = (file: string): Scenario => parseScenario(readScenarioJson(file), file);
 
 /**
  * The scenario's alert as sent now: timestamped now (the scenario's offsets count from the alert) and
@@ -179,11 +202,18 @@ export interface MaterializedScenario {
   /** The webhook payload Datadog would send, with its times set to the alert. */
   alert: Scenario['alert'];
   monitor: ScenarioMonitor;
+  /** The account's other monitors. */
+  monitors: ScenarioMonitor[];
   hosts: ScenarioHost[];
   events: MaterializedEvent[];
   logs: MaterializedLog[];
   metrics: MaterializedMetric[];
+  serviceMap?: Record<string, string[]>;
+  spans: MaterializedSpans[];
 }
+
+/** An endpoint's traffic placed in time: the `now` rates hold from `since` on. */
+export type MaterializedSpans = Without<ScenarioSpans, 'since_s'> & { since: Date };
 
 const after = (alertTime: Date, seconds: number) => new Date(alertTime.getTime() + Math.round(seconds * 1000));
 
@@ -208,6 +238,7 @@ export function materializeScenario(scenario: Scenario, alertTime: Date): Materi
       last_updated: scenario.alert.last_updated || alertSeconds,
     },
     monitor: datadog.monitor,
+    monitors: datadog.monitors,
     hosts: datadog.hosts,
     events: datadog.events
       .map(({ offset_s, ...event }) => ({ ...event, at: after(alertTime, offset_s) }))
@@ -219,5 +250,7 @@ export function materializeScenario(scenario: Scenario, alertTime: Date): Materi
       scope,
       points: points.map(([offset, value]): [number, number] => [after(alertTime, offset).getTime(), value]).sort((a, b) => a[0] - b[0]),
     })),
+    ...(datadog.service_map ? { serviceMap: datadog.service_map } : {}),
+    spans: datadog.spans.map(({ since_s, ...spans }) => ({ ...spans, since: after(alertTime, since_s) })),
   };
 }

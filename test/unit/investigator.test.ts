@@ -155,6 +155,8 @@ describe('the investigation policy', () => {
     const first = investigate(ctx, []);
     if (!('calls' in first)) throw new Error('expected calls');
     expect(first.calls.map((c) => c.name)).toEqual([
+      'service_dependencies',
+      'span_aggregates',
       'search_logs',
       'get_events',
       'scope_metrics',
@@ -174,6 +176,34 @@ describe('the investigation policy', () => {
     // Nothing was found: the report comes, inconclusive, with nothing made up.
     expect('report' in next).toBe(true);
     if ('report' in next) expect(next.report.confidence).toBeLessThan(0.5);
+  });
+
+  it('reads the service map and the spans once, and follows the deepest dependency whose own spans failed first', () => {
+    const endpoint = (service: string, failing: boolean, beganMin?: number) => ({
+      service,
+      resource: 'GET /',
+      failing,
+      ...(beganMin === undefined ? {} : { errors_began: at(beganMin) }),
+    });
+    const { observations } = runPolicy((call) => {
+      if (call.name === 'service_dependencies')
+        return JSON.stringify({ dependencies: { orders: ['pricing', 'stock'], pricing: ['rates-db'], stock: [], 'rates-db': [] } });
+      if (call.name === 'span_aggregates')
+        return JSON.stringify({
+          endpoints: [
+            endpoint('orders', true, -5),
+            endpoint('pricing', true, -8),
+            endpoint('rates-db', true, -9),
+            endpoint('stock', false),
+          ],
+        });
+      return '{}';
+    });
+    const names = observations.map((o) => o.call.name);
+    expect(names.filter((n) => n === 'service_dependencies')).toHaveLength(1);
+    expect(names.filter((n) => n === 'span_aggregates')).toHaveLength(1);
+    expect(observations.map((o) => o.call.input)).toContainEqual(expect.objectContaining({ query: 'service:rates-db OR "rates-db"' }));
+    expect(observations.map((o) => String(o.call.input.query ?? ''))).not.toContainEqual(expect.stringContaining('service:pricing'));
   });
 
   it('follows the failing lines to the component that reports its own trouble, and to that component’s host', () => {

@@ -109,6 +109,8 @@ describe('Claude analyst activities', () => {
       'scope_metrics',
       'get_monitor',
       'similar_incidents',
+      'service_dependencies',
+      'span_aggregates',
       'submit_report',
     ]);
     expect(request.body.tools.at(-1).cache_control).toEqual({ type: 'ephemeral' });

@@ -112,6 +112,8 @@ describe('Ollama analyst activities', () => {
       'scope_metrics',
       'get_monitor',
       'similar_incidents',
+      'service_dependencies',
+      'span_aggregates',
       'submit_report',
     ]);
     expect(request.tools[0]).toMatchObject({

@@ -1,4 +1,5 @@
 import type { ReadToolName } from '../claude-tools';
+import type { EndpointSpans } from './service-map';
 
 /**
  * What the investigating analyst read, as it reads it back: each tool call with its parsed
@@ -74,6 +75,10 @@ export interface Readings {
   hosts: SeenHost[];
   /** Calls that failed or timed out: evidence that is missing, said so in the report. */
   failed: Array<{ call: PolicyCall; error: string }>;
+  /** APM's service map as read (service → the services it calls); empty when not read or absent. */
+  dependencies: Record<string, string[]>;
+  /** Each endpoint's spans as span_aggregates summarised them. */
+  spans: EndpointSpans[];
 }
 
 const parse = (text: string): Record<string, unknown> | undefined => {
@@ -150,7 +155,7 @@ function seriesOf(output: Record<string, unknown>): SeenSeries[] {
 
 /** The tool outputs, parsed and deduplicated (two searches often find the same template). */
 export function readingsOf(observations: readonly Observation[]): Readings {
-  const readings: Readings = { lines: [], events: [], series: [], hosts: [], failed: [] };
+  const readings: Readings = { lines: [], events: [], series: [], hosts: [], failed: [], dependencies: {}, spans: [] };
   const seen = new Set<string>();
   const once = (key: string) => !seen.has(key) && !!seen.add(key);
   for (const { call, ok, text } of observations) {
@@ -172,8 +177,25 @@ export function readingsOf(observations: readonly Observation[]): Readings {
         tags: strings(output.tags),
         similar: strings(output.similar),
       });
+    else if (call.name === 'service_dependencies') Object.assign(readings.dependencies, dependenciesOf(output));
+    else if (call.name === 'span_aggregates') readings.spans.push(...endpointsOf(output));
   }
   return readings;
+}
+
+function dependenciesOf(output: Record<string, unknown>): Record<string, string[]> {
+  const map = output.dependencies && typeof output.dependencies === 'object' ? (output.dependencies as Record<string, unknown>) : {};
+  return Object.fromEntries(Object.entries(map).map(([service, calls]) => [service, strings(calls)]));
+}
+
+function endpointsOf(output: Record<string, unknown>): EndpointSpans[] {
+  const endpoints = Array.isArray(output.endpoints) ? (output.endpoints as Array<Record<string, unknown>>) : [];
+  return endpoints.map((e) => ({
+    service: String(e.service ?? ''),
+    resource: String(e.resource ?? ''),
+    failing: e.failing === true,
+    ...(e.errors_began === undefined ? {} : { errorsBegan: time(e.errors_began) }),
+  }));
 }
 
 /** The tool output inside its untrusted-data frame, as the conversation stores it. */
@@ -209,6 +231,12 @@ export function condenseRead(observation: Observation): string {
       (s) =>
         `${s.metric} ${s.scope}: ${s.points[0]?.[1] ?? '?'} → ${s.recent} (max ${s.max})${s.top.length ? `, led by ${s.top[0]!.group}` : ''}`,
     );
+  else if (call.name === 'span_aggregates')
+    lines = endpointsOf(output)
+      .filter((e) => e.failing)
+      .map((e) => `${e.service} ${e.resource} failing since ${hhmm(e.errorsBegan ?? NaN)}`);
+  else if (call.name === 'service_dependencies')
+    lines = Object.entries(dependenciesOf(output)).map(([service, calls]) => `${service} → ${calls.join(', ') || '(nothing)'}`);
   else lines = [text];
   const joined = lines.join('\n') || '(nothing)';
   return joined.length > READ_MAX_CHARS ? `${joined.slice(0, READ_MAX_CHARS)}…` : joined;

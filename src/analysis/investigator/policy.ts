@@ -3,6 +3,7 @@ import { callKey } from '../claude-tools';
 import { type Entity, entitiesIn } from './entities';
 import { OWN_KINDS, reasonIn } from './knowledge';
 import { isFailing, type Observation, type PolicyCall, type Readings, type SeenLine, readingsOf } from './observations';
+import { failingDependency } from './service-map';
 
 /**
  * The investigating analyst's policy: which tool calls to make next. It starts at the alerting
@@ -105,6 +106,16 @@ export function chainOf(ctx: PolicyContext, readings: Readings, inTrouble: Troub
       depth: 1,
       parent: lower(service),
       why: 'the host the alert names',
+    });
+  const suspect = failingDependency(service, readings.dependencies, readings.spans);
+  if (suspect)
+    add({
+      key: lower(suspect.service),
+      name: suspect.service,
+      shape: 'service',
+      depth: 1,
+      parent: lower(service),
+      why: `the deepest dependency on the service map whose own spans fail, first (${suspect.path.join(' → ')})`,
     });
   const queue = [...nodes.values()];
   for (let node = queue.shift(); node; node = queue.shift()) {
@@ -252,6 +263,12 @@ export function callsFor(node: ChainNode, ctx: PolicyContext, isAlertService: bo
 // Only one's own hosts carry private addresses; a public one is someone else's.
 const PRIVATE_ADDRESS = /^(10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.)/;
 
+/** The service map around the alerting service and every endpoint's spans: one call each per investigation, never one per service. */
+const apmCalls = (ctx: PolicyContext): PolicyCall[] => [
+  { name: 'service_dependencies', input: ctx.alert.service ? { service: ctx.alert.service } : {} },
+  { name: 'span_aggregates', input: iso({ from: ctx.alertMs - LOOKBACK_MS, to: ctx.alertMs }) },
+];
+
 const iso = (r: { from: number; to: number }) => ({ from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString() });
 
 /** Tool name and input as one comparable string, whatever order the stored input's keys come back in. */
@@ -266,7 +283,7 @@ export function nextCalls(ctx: PolicyContext, observations: readonly Observation
   const made = new Set(observations.map((o) => callId(o.call)));
   const room = POLICY_LIMITS.maxCalls - observations.length;
   const chain = chainOf(ctx, readings, inTrouble).sort((a, b) => a.depth - b.depth);
-  const wanted: PolicyCall[] = [];
+  const wanted: PolicyCall[] = apmCalls(ctx);
   for (const node of chain) wanted.push(...callsFor(node, ctx, node.depth === 0));
   const expanded = chain.filter((n) => n.depth === 0 || inTrouble(n, readings));
   const failing = expanded.flatMap((n) => ownLines(n, readings.lines).filter(isFailing));
