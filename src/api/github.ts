@@ -3,7 +3,7 @@ import { verify } from '@octokit/webhooks-methods';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
-import { DELIVERY_STATUSES } from '../intake/github-intake';
+import { DELIVERY_STATUSES } from '../github/delivery-store';
 import { DeliveryIdSchema, IssuesEventSchema } from '../github/payload';
 import type { ApiDeps } from './deps';
 import { requireApiToken } from './auth';
