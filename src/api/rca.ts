@@ -12,6 +12,7 @@ import type { ApiDeps } from './deps';
 import { requireApiToken } from './auth';
 import { TemporalUnavailableError } from '../intake/workflow-starts';
 import { RcaStore } from '../rca/store';
+import { EventStore } from '../events/store';
 import { ApiError, unavailable } from './errors';
 import { temporalRunLink } from './links';
 import {
@@ -225,6 +226,7 @@ const sendFeedback = route({
 
 export const rcaRoutes = ({ db, temporal, auth, config, metrics, feedbackReindex }: ApiDeps): ApiRoutes => {
   const rcas = new RcaStore(db);
+  const events = new EventStore(db);
   const runOf = async (id: string) => {
     const run = await rcas.find(id);
     if (!run) throw new ApiError('NOT_FOUND', `no RCA ${id}`);
@@ -240,9 +242,8 @@ export const rcaRoutes = ({ db, temporal, auth, config, metrics, feedbackReindex
       .withDeadline(deadline, () => temporal.workflow.getHandle(`rca/${eventId}`).describe())
       .catch(() => undefined);
     if (original) return original.typedSearchAttributes;
-    const {
-      rows: [event],
-    } = await db.query('SELECT monitor_id, alert_status, account, service, hostname FROM webhook_events WHERE id = $1', [eventId]);
+    // The run's event is there: rca_runs.event_id references it, and deleting it deletes the run.
+    const event = (await events.find(eventId))!;
     return new TypedSearchAttributes([...searchAttributesOf(event), ...(role ? [{ key: RayneRole, value: role }] : [])]);
   };
 

@@ -33,10 +33,10 @@ export type EventSummaryRow = z.infer<typeof EventSummaryRow>;
 
 /** A webhook_events row with the payload readers use and the workflow's recorded decision. */
 export const EventRow = EventSummaryRow.extend({
-  /** Datadog's payload as received, or another source's alert in its field names (see intake/alert.ts). */
-  payload: z.record(z.string(), z.unknown()),
   /** The TransitionRecord the incident workflow stored; null until it processed the event. */
   processing: z.unknown(),
+  /** Datadog's payload as received, or another source's alert in its field names (see intake/alert.ts). */
+  payload: z.record(z.string(), z.unknown()),
 });
 export type EventRow = z.infer<typeof EventRow>;
 
@@ -97,7 +97,7 @@ export interface EffectKey {
 
 const SUMMARY_COLUMNS = `id::text, account, source, monitor_id, alert_id, transition_id, alert_status, monitor_name,
   hostname, service, scope, status, workflow_id, run_id, start_attempts, last_error, received_at, started_at, processed_at`;
-const EVENT_COLUMNS = `${SUMMARY_COLUMNS}, payload, processing`;
+const EVENT_COLUMNS = `${SUMMARY_COLUMNS}, processing, payload`;
 
 const Counts = z.array(z.object({ k: z.string(), n: z.number().int() }));
 const Totals = z.object({ total: z.number().int(), last_24h: z.number().int(), incidents: z.number().int() });

@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import type { Db } from '../db/pool';
+import { parseRow, parseRows } from '../db/rows';
 import type { TriagePhase } from '../contracts/triage';
 import type { KnownEntities } from './mentions';
 import type { Triage, TriageContext } from './triage';
@@ -28,6 +30,48 @@ export interface StoredTriage {
 }
 
 const RECENT_ALERT_DAYS = 7;
+
+const Text = z.string().nullable();
+
+/** A triage's headline, as a delivery's row in the API shows it (all null before its triage starts). */
+export const TriageSummaryRow = z.object({
+  triage_phase: Text,
+  triage_status: Text,
+  kind: Text,
+  confidence: z.number().nullable(),
+  comment_url: Text,
+});
+export type TriageSummaryRow = z.infer<typeof TriageSummaryRow>;
+
+const NO_TRIAGE: TriageSummaryRow = { triage_phase: null, triage_status: null, kind: null, confidence: null, comment_url: null };
+
+/** A github_triage row as the API shows it: where it is, what it found and what it wrote to GitHub. */
+export const TriageDetailRow = z.object({
+  phase: z.string(),
+  status: z.enum(['running', 'completed', 'failed']),
+  analyst: Text,
+  model: Text,
+  result: z.unknown(),
+  usage: z.unknown(),
+  context: z.unknown(),
+  comment_url: Text,
+  comment_note: Text,
+  labels_added: z.array(z.string()).nullable(),
+  closed: z.boolean(),
+  error: Text,
+  created_at: z.date(),
+  updated_at: z.date(),
+});
+export type TriageDetailRow = z.infer<typeof TriageDetailRow>;
+
+const TriageTotals = z.object({
+  triaged: z.number().int(),
+  comments_posted: z.number().int(),
+  closed_as_duplicate: z.number().int(),
+  failed: z.number().int(),
+  estimated_cost_usd: z.number(),
+});
+const KindCount = z.object({ k: z.string().nullable(), n: z.number().int() });
 
 /**
  * Issue triages in Postgres (github_triage, over github_issue_events), and what the triage reads
@@ -62,6 +106,51 @@ export class TriageStore {
       [triageId],
     );
     return row;
+  }
+
+  /** The headline of each triage named, by id; a triage not stored yet has all fields null. */
+  async summaries(triageIds: ReadonlyArray<string | null>): Promise<Map<string | null, TriageSummaryRow>> {
+    const ids = triageIds.filter((id): id is string => id !== null);
+    const { rows } = ids.length
+      ? await this.db.query(
+          `SELECT id, phase AS triage_phase, status AS triage_status, result->>'kind' AS kind, (result->>'confidence')::float AS confidence, comment_url
+             FROM github_triage WHERE id = ANY($1)`,
+          [ids],
+        )
+      : { rows: [] };
+    const found = new Map(parseRows('github_triage', TriageSummaryRow.extend({ id: z.string() }), rows).map(({ id, ...t }) => [id, t]));
+    return new Map(triageIds.map((id) => [id, (id !== null && found.get(id)) || NO_TRIAGE]));
+  }
+
+  /** The triage as the API shows it; undefined before it starts. */
+  async detail(triageId: string): Promise<TriageDetailRow | undefined> {
+    const {
+      rows: [row],
+    } = await this.db.query(
+      `SELECT phase, status, analyst, model, result, usage, context, comment_url, comment_note, labels_added, closed, error, created_at, updated_at
+         FROM github_triage WHERE id = $1`,
+      [triageId],
+    );
+    return row === undefined ? undefined : parseRow('github_triage', TriageDetailRow, row);
+  }
+
+  /** Totals over every triage (comments posted, closed as duplicates, failed, cost), and counts by the kind found. */
+  async stats(): Promise<z.infer<typeof TriageTotals> & { byKind: Record<string, number> }> {
+    const {
+      rows: [totals],
+    } = await this.db.query(
+      `SELECT count(*)::int AS triaged, count(comment_url)::int AS comments_posted, count(*) FILTER (WHERE closed)::int AS closed_as_duplicate,
+              count(*) FILTER (WHERE status = 'failed')::int AS failed,
+              coalesce(sum((usage->>'estimatedCostUsd')::numeric), 0)::float AS estimated_cost_usd
+         FROM github_triage`,
+    );
+    const { rows: kinds } = await this.db.query(
+      `SELECT result->>'kind' AS k, count(*)::int AS n FROM github_triage WHERE result IS NOT NULL GROUP BY 1`,
+    );
+    return {
+      ...parseRow('github_triage', TriageTotals, totals),
+      byKind: Object.fromEntries(parseRows('github_triage', KindCount, kinds).map((r) => [r.k, r.n])),
+    };
   }
 
   /** Moves the triage to a phase; `done` completes it. */
