@@ -33,8 +33,8 @@ import {
 import { findSimilar } from '../similarity/rank';
 import type { AlertContext, EvidenceSource, PrefetchSource, RcaPhase, Role, SourceOutcome } from '../contracts/rca';
 import { RcaStore } from '../rca/store';
+import { EventStore } from '../events/store';
 import { reportingFailures } from './failures';
-import type { AlertStatus } from '../contracts/alert';
 import { PrometheusClient } from '../prometheus/client';
 import { type PrometheusAlertRef, readPrometheus } from '../prometheus/reads';
 
@@ -207,6 +207,7 @@ export function incidentText(a: Pick<AlertContext, 'title' | 'monitorName' | 'se
  */
 export const createPrefetchActivities = ({ db, accounts, similarity, similar }: PrefetchDeps) => {
   const rcas = new RcaStore(db);
+  const events = new EventStore(db);
   const save = async (rcaId: string, outcome: SourceOutcome, data: unknown): Promise<SourceOutcome> => {
     await rcas.saveSource(rcaId, outcome, data);
     return outcome;
@@ -247,12 +248,7 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
   return reportingFailures({
     /** Loads the alert and registers the run; idempotent, so a re-run of the activity changes nothing. */
     async startRca(rcaId: string, eventId: string): Promise<AlertContext> {
-      const { rows } = await db.query(
-        `SELECT id::text, account, alert_status, monitor_id, monitor_name, hostname, service, scope, source,
-                coalesce(event_time, received_at) AS alert_time, payload FROM webhook_events WHERE id = $1`,
-        [eventId],
-      );
-      const row = rows[0];
+      const row = await events.find(eventId);
       if (!row) throw new RayneFailure('NotFound', `event ${eventId} does not exist`, { eventId });
       await rcas.start(rcaId, eventId, row.account);
       const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
@@ -260,7 +256,7 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
       return {
         eventId,
         account: row.account,
-        status: row.alert_status as AlertStatus,
+        status: row.alert_status,
         monitorId: row.monitor_id,
         monitorName: row.monitor_name ?? undefined,
         monitorType: text(row.payload.monitor_type),
@@ -277,7 +273,7 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
         service: row.service ?? undefined,
         hostname: row.hostname ?? undefined,
         scope: row.scope,
-        alertTime: new Date(row.alert_time).toISOString(),
+        alertTime: (row.event_time ?? row.received_at).toISOString(),
         ...(row.source !== 'datadog' ? { source: row.source } : {}),
       };
     },
@@ -387,8 +383,7 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
         Context.current().log.warn(`prometheus not fetched: ${reason}`, { rcaId, source: 'prometheus' });
         return save(rcaId, { source: 'prometheus', status: 'skipped', items: 0, reason }, undefined);
       }
-      const { rows } = await db.query('SELECT raw_body FROM webhook_events WHERE id = $1', [ctx.eventId]);
-      const alert = storedPrometheusAlert(rows[0]?.raw_body);
+      const alert = storedPrometheusAlert(await events.deliveredBody(ctx.eventId));
       if (!alert)
         return save(
           rcaId,

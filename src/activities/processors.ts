@@ -10,9 +10,9 @@ import { datadogAppUrl } from '../datadog/links';
 import { type AlertEvent, type AlertLinks, downtimeMarker, forwardSignature, notifyMessage, slackMessage } from '../processors/messages';
 import { workflowUiUrl } from '../temporal/ui-links';
 import { runEffect } from './effect-ledger';
+import { EventStore } from '../events/store';
 import { reportingFailures } from './failures';
 import { type ActivityMetrics, NO_ACTIVITY_METRICS } from '../telemetry/metrics';
-import type { AlertStatus } from '../contracts/alert';
 import type { EffectOutcome, ProcessorTask, Tier1Plan } from '../contracts/incident';
 
 export interface LinkSettings {
@@ -37,20 +37,15 @@ interface StoredEvent extends AlertEvent {
   runId?: string;
 }
 
-async function loadEvent(db: Db, eventId: string): Promise<StoredEvent> {
-  const { rows } = await db.query(
-    `SELECT id::text, account, alert_status, monitor_id, monitor_name, hostname, service, scope, workflow_id, run_id,
-            payload, coalesce(raw_body, payload::text) AS raw_body
-       FROM webhook_events WHERE id = $1`,
-    [eventId],
-  );
-  const row = rows[0];
-  if (!row) throw new RayneFailure('NotFound', `event ${eventId} does not exist`, { eventId });
+async function loadEvent(events: EventStore, eventId: string): Promise<StoredEvent> {
+  const row = await events.find(eventId);
+  const rawBody = await events.deliveredBody(eventId);
+  if (!row || rawBody === undefined) throw new RayneFailure('NotFound', `event ${eventId} does not exist`, { eventId });
   const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
   return {
     id: row.id,
     account: row.account,
-    status: row.alert_status as AlertStatus,
+    status: row.alert_status,
     monitorId: row.monitor_id,
     monitorName: row.monitor_name ?? undefined,
     hostname: row.hostname ?? undefined,
@@ -58,7 +53,7 @@ async function loadEvent(db: Db, eventId: string): Promise<StoredEvent> {
     scope: row.scope,
     workflowId: row.workflow_id,
     runId: row.run_id ?? undefined,
-    rawBody: row.raw_body,
+    rawBody,
     title: text(row.payload.alert_title),
     message: text(row.payload.alert_message),
     priority: text(row.payload.priority),
@@ -98,6 +93,7 @@ async function postJson(url: string, body: string, headers: Record<string, strin
 
 /** Tier-1 processors as activities: each effect goes through the ledger, so it happens once per transition and target. */
 export const createProcessorActivities = ({ db, accounts, processorConfigs, links, metrics = NO_ACTIVITY_METRICS }: ProcessorDeps) => {
+  const events = new EventStore(db);
   const linksFor = async (e: StoredEvent): Promise<AlertLinks> => {
     const account = await accounts.get(e.account);
     const { workflowExecution: workflow } = Context.current().info;
@@ -113,10 +109,10 @@ export const createProcessorActivities = ({ db, accounts, processorConfigs, link
     (effectFor: (e: StoredEvent, config: ProcessorConfig, task: ProcessorTask) => Promise<Parameters<typeof runEffect>[2]>) =>
     async (eventId: string, task: ProcessorTask): Promise<EffectOutcome> => {
       try {
-        const event = await loadEvent(db, eventId);
+        const event = await loadEvent(events, eventId);
         const config = await processorConfigs.get(event.account);
         const key = { eventId, processor: task.processor, target: task.target, label: task.label };
-        const outcome = await runEffect(db, key, await effectFor(event, config, task));
+        const outcome = await runEffect(events, key, await effectFor(event, config, task));
         metrics.processorEffect(task.processor, outcome);
         log.info('tier-1 effect', { eventId, processor: task.processor, target: task.label, outcome });
         return outcome;
@@ -135,22 +131,15 @@ export const createProcessorActivities = ({ db, accounts, processorConfigs, link
   return reportingFailures({
     /** The account's enabled targets and how busy this incident has been within the flapping window. */
     async planTier1(eventId: string): Promise<Tier1Plan> {
-      const { rows } = await db.query('SELECT account, source, workflow_id, received_at FROM webhook_events WHERE id = $1', [eventId]);
-      if (!rows[0]) throw new RayneFailure('NotFound', `event ${eventId} does not exist`, { eventId });
-      const config = await processorConfigs.get(rows[0].account);
-      const {
-        rows: [{ n }],
-      } = await db.query(
-        `SELECT count(*)::int AS n FROM webhook_events
-          WHERE workflow_id = $1 AND id <= $2 AND received_at > $3::timestamptz - make_interval(mins => $4)`,
-        [rows[0].workflow_id, eventId, rows[0].received_at, config.flapping.window_minutes],
-      );
+      const event = await events.find(eventId);
+      if (!event) throw new RayneFailure('NotFound', `event ${eventId} does not exist`, { eventId });
+      const config = await processorConfigs.get(event.account);
       return {
         targets: enabledTargets(config),
         runOn: config.tier1.run_on,
         flapping: { transitions: config.flapping.transitions, windowMinutes: config.flapping.window_minutes },
-        transitionsInWindow: n,
-        source: rows[0].source,
+        transitionsInWindow: await events.transitionsWithin(event, config.flapping.window_minutes),
+        source: event.source,
       };
     },
 

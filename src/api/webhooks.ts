@@ -323,7 +323,7 @@ export const webhookRoutes = ({ intake, db, temporal, auth, config, accounts, pr
     })
     .openapi(showEvent, async (c) => {
       const { id } = c.req.valid('param');
-      const event = await events.find(id);
+      const event = await events.detail(id);
       if (!event) throw new ApiError('NOT_FOUND', `no event ${id}`);
       return c.json(
         {
@@ -340,7 +340,7 @@ export const webhookRoutes = ({ intake, db, temporal, auth, config, accounts, pr
       // Temporal away (503), misconfigured (502) or refusing the start (422) is answered by the error handler.
       const result = await intake.retry(id);
       if (!result) {
-        const event = await events.find(id);
+        const event = await events.detail(id);
         if (!event) throw new ApiError('NOT_FOUND', `no event ${id}`);
         throw new ApiError('CONFLICT', `event ${id} is ${event.status}; only rejected or dead_letter events are retried`);
       }

@@ -31,14 +31,22 @@ export const EventSummaryRow = z.object({
 });
 export type EventSummaryRow = z.infer<typeof EventSummaryRow>;
 
-/** A webhook_events row with the payload readers use and the workflow's recorded decision. */
+/** A webhook_events row as the intake and the workflows' activities read it: with the alert's time and payload. */
 export const EventRow = EventSummaryRow.extend({
-  /** The TransitionRecord the incident workflow stored; null until it processed the event. */
-  processing: z.unknown(),
+  /** When the transition happened, as its source says; null when it did not say. */
+  event_time: z.date().nullable(),
   /** Datadog's payload as received, or another source's alert in its field names (see intake/alert.ts). */
   payload: z.record(z.string(), z.unknown()),
 });
 export type EventRow = z.infer<typeof EventRow>;
+
+/** A webhook_events row as the API shows one event: with the workflow's recorded decision and the payload. */
+export const EventDetailRow = EventSummaryRow.extend({
+  /** The TransitionRecord the incident workflow stored; null until it processed the event. */
+  processing: z.unknown(),
+  payload: z.record(z.string(), z.unknown()),
+});
+export type EventDetailRow = z.infer<typeof EventDetailRow>;
 
 /** A processor_runs row as the event's detail shows it: one tier-1 effect and how it went. */
 export const ProcessorRunRow = z.object({
@@ -97,7 +105,7 @@ export interface EffectKey {
 
 const SUMMARY_COLUMNS = `id::text, account, source, monitor_id, alert_id, transition_id, alert_status, monitor_name,
   hostname, service, scope, status, workflow_id, run_id, start_attempts, last_error, received_at, started_at, processed_at`;
-const EVENT_COLUMNS = `${SUMMARY_COLUMNS}, processing, payload`;
+const EVENT_COLUMNS = `${SUMMARY_COLUMNS}, event_time, payload`;
 
 const Counts = z.array(z.object({ k: z.string(), n: z.number().int() }));
 const Totals = z.object({ total: z.number().int(), last_24h: z.number().int(), incidents: z.number().int() });
@@ -151,6 +159,12 @@ export class EventStore {
   async find(id: string): Promise<EventRow | undefined> {
     const { rows } = await this.db.query(`SELECT ${EVENT_COLUMNS} FROM webhook_events WHERE id = $1`, [id]);
     return rows[0] === undefined ? undefined : this.event(rows[0]);
+  }
+
+  /** The event with the workflow's decision, as the API shows it; undefined when there is none. */
+  async detail(id: string): Promise<EventDetailRow | undefined> {
+    const { rows } = await this.db.query(`SELECT ${SUMMARY_COLUMNS}, processing, payload FROM webhook_events WHERE id = $1`, [id]);
+    return rows[0] === undefined ? undefined : parseRow('webhook_events', EventDetailRow, rows[0]);
   }
 
   /** The event stored under the dedup key; undefined when there is none. */
@@ -243,10 +257,14 @@ export class EventStore {
     return parseRow('webhook_events', z.object({ n: z.number().int() }), rows[0]).n;
   }
 
-  /** The delivery's text as received; undefined when the event, or its text, is not stored. */
-  async rawBody(id: string): Promise<string | undefined> {
-    const { rows } = await this.db.query('SELECT raw_body FROM webhook_events WHERE id = $1', [id]);
-    return rows[0] === undefined ? undefined : (parseRow('webhook_events', z.object({ raw_body: Text }), rows[0]).raw_body ?? undefined);
+  /**
+   * The delivery's text as received (what forward sends, and where a source's own fields are);
+   * for an event stored before raw bodies were kept, its payload as Postgres writes it.
+   * Undefined when there is no such event.
+   */
+  async deliveredBody(id: string): Promise<string | undefined> {
+    const { rows } = await this.db.query('SELECT coalesce(raw_body, payload::text) AS body FROM webhook_events WHERE id = $1', [id]);
+    return rows[0] === undefined ? undefined : parseRow('webhook_events', z.object({ body: z.string() }), rows[0]).body;
   }
 
   /**
