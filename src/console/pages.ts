@@ -6,7 +6,7 @@ import { externalLink, type Html, html, when } from './html';
 import { evidenceTimeline } from './timeline';
 import { ALERT_SOURCES, ALERT_STATUSES, EVENT_STATUSES, RETRYABLE_STATES } from '../contracts/alert';
 import { duration } from '../text-format';
-import { CONSOLE_SESSION_HOURS } from '../api/console-sessions';
+import { CONSOLE_SESSION_HOURS } from '../accounts/console-sessions';
 
 /** Answers of the API the pages show; loosely typed, as the API's JSON is. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

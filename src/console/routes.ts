@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Config } from '../config';
 import { type ApiAuth, CONSOLE_COOKIE, CONSOLE_HEADER, sameSecret } from '../api/auth';
-import { CONSOLE_SESSION_HOURS } from '../api/console-sessions';
+import { CONSOLE_SESSION_HOURS } from '../accounts/console-sessions';
 import { requestOrigin } from '../api/request-origin';
 import { temporalRunLink } from '../api/links';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets';

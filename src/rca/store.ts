@@ -1,6 +1,8 @@
 import type { AnalysisResult, RcaReport, StoredReport } from '../analysis/report';
 import type { AnalysisPlan, AnalysisUsage, AnalystName, RcaPhase, Role, SourceOutcome } from '../contracts/rca';
+import { z } from 'zod';
 import { type Db, inTransaction } from '../db/pool';
+import { parseRows } from '../db/rows';
 import type { EvidenceBundle, InvestigationRead } from '../evidence/bundle';
 
 /** A prefetched source with what it fetched. */
@@ -65,6 +67,10 @@ export interface FeedbackInput {
   category?: string;
   comment?: string;
 }
+
+/** Feedback whose re-index of its RCA is still to start. */
+export const PendingReindex = z.object({ id: z.string(), rca_id: z.string() });
+export type PendingReindex = z.infer<typeof PendingReindex>;
 
 const RUN_COLUMNS = `r.id, r.event_id::text, r.account, r.role, r.role_reason, r.phase, r.status, r.error, r.analyst, r.model,
   r.created_at, r.updated_at, rep.report, rep.usage, rep.timings, rep.notebook_url, rep.resolved_at`;
@@ -323,6 +329,24 @@ export class RcaStore {
       rows: [{ n }],
     } = await this.db.query('SELECT count(*)::int AS n FROM rca_runs WHERE event_id = $1', [eventId]);
     return n;
+  }
+
+  /** Feedback whose re-index has not started yet, oldest first (they keep no back-off). */
+  async pendingReindexes(limit = 100): Promise<PendingReindex[]> {
+    const { rows } = await this.db.query(
+      `SELECT id::text, rca_id FROM rca_feedback WHERE reindex_status = 'pending' ORDER BY id LIMIT $1`,
+      [limit],
+    );
+    return parseRows('rca_feedback', PendingReindex, rows);
+  }
+
+  /** Why the feedback's re-index did not start; it stays pending for the reconciler. */
+  async noteReindexError(feedbackId: string, error: string): Promise<void> {
+    await this.db.query('UPDATE rca_feedback SET reindex_error = $2 WHERE id = $1', [feedbackId, error.slice(0, 500)]);
+  }
+
+  async markReindexStarted(feedbackId: string): Promise<void> {
+    await this.db.query(`UPDATE rca_feedback SET reindex_status = 'started', reindex_error = NULL WHERE id = $1`, [feedbackId]);
   }
 
   /** Stores a person's verdict on the run; the similar-incident index reads the newest. */
