@@ -34,6 +34,7 @@ import { findSimilar } from '../similarity/rank';
 import type { AlertContext, EvidenceSource, PrefetchSource, RcaPhase, Role, SourceOutcome } from '../contracts/rca';
 import { RcaStore } from '../rca/store';
 import { EventStore } from '../events/store';
+import { alertOf } from '../events/alert';
 import { reportingFailures } from './failures';
 import { PrometheusClient } from '../prometheus/client';
 import { type PrometheusAlertRef, readPrometheus } from '../prometheus/reads';
@@ -251,30 +252,22 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
       const row = await events.find(eventId);
       if (!row) throw new RayneFailure('NotFound', `event ${eventId} does not exist`, { eventId });
       await rcas.start(rcaId, eventId, row.account);
-      const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
-      const tags = row.payload.tags;
+      const alert = alertOf(row);
       return {
         eventId,
-        account: row.account,
-        status: row.alert_status,
-        monitorId: row.monitor_id,
-        monitorName: row.monitor_name ?? undefined,
-        monitorType: text(row.payload.monitor_type),
-        title: text(row.payload.alert_title),
-        message: text(row.payload.alert_message)?.slice(0, 4000),
-        tags: Array.isArray(tags)
-          ? tags.map(String)
-          : typeof tags === 'string'
-            ? tags
-                .split(',')
-                .map((t) => t.trim())
-                .filter(Boolean)
-            : [],
-        service: row.service ?? undefined,
-        hostname: row.hostname ?? undefined,
-        scope: row.scope,
-        alertTime: (row.event_time ?? row.received_at).toISOString(),
-        ...(row.source !== 'datadog' ? { source: row.source } : {}),
+        account: alert.account,
+        status: alert.status,
+        monitorId: alert.monitorId,
+        monitorName: alert.monitorName,
+        monitorType: alert.monitorType,
+        title: alert.title,
+        message: alert.message?.slice(0, 4000),
+        tags: alert.tags,
+        service: alert.service,
+        hostname: alert.hostname,
+        scope: alert.scope,
+        alertTime: alert.alertTime,
+        ...(alert.source !== 'datadog' ? { source: alert.source } : {}),
       };
     },
 

@@ -7,10 +7,11 @@ import type { Db } from '../db/pool';
 import { codeOfStatus, noDatadogAccount, RayneFailure } from '../errors';
 import { enabledTargets, type ProcessorConfig, type ProcessorConfigStore, targetId, withoutUrlSecrets } from '../processors/config';
 import { datadogAppUrl } from '../datadog/links';
-import { type AlertEvent, type AlertLinks, downtimeMarker, forwardSignature, notifyMessage, slackMessage } from '../processors/messages';
+import { type AlertLinks, downtimeMarker, forwardSignature, notifyMessage, slackMessage } from '../processors/messages';
 import { workflowUiUrl } from '../temporal/ui-links';
 import { runEffect } from './effect-ledger';
 import { EventStore } from '../events/store';
+import { alertOf, type StoredAlert } from '../events/alert';
 import { reportingFailures } from './failures';
 import { type ActivityMetrics, NO_ACTIVITY_METRICS } from '../telemetry/metrics';
 import type { EffectOutcome, ProcessorTask, Tier1Plan } from '../contracts/incident';
@@ -32,33 +33,16 @@ export interface ProcessorDeps {
   metrics?: ActivityMetrics;
 }
 
-interface StoredEvent extends AlertEvent {
+/** The alert and the delivery's text as received, which forward sends. */
+interface StoredEvent extends StoredAlert {
   rawBody: string;
-  runId?: string;
 }
 
 async function loadEvent(events: EventStore, eventId: string): Promise<StoredEvent> {
   const row = await events.find(eventId);
   const rawBody = await events.deliveredBody(eventId);
   if (!row || rawBody === undefined) throw new RayneFailure('NotFound', `event ${eventId} does not exist`, { eventId });
-  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
-  return {
-    id: row.id,
-    account: row.account,
-    status: row.alert_status,
-    monitorId: row.monitor_id,
-    monitorName: row.monitor_name ?? undefined,
-    hostname: row.hostname ?? undefined,
-    service: row.service ?? undefined,
-    scope: row.scope,
-    workflowId: row.workflow_id,
-    runId: row.run_id ?? undefined,
-    rawBody,
-    title: text(row.payload.alert_title),
-    message: text(row.payload.alert_message),
-    priority: text(row.payload.priority),
-    link: text(row.payload.link),
-  };
+  return { ...alertOf(row), rawBody };
 }
 
 /** POSTs a body; a non-2xx answer, or none, fails with the code of its status. */

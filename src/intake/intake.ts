@@ -9,6 +9,7 @@ import { type IncidentWorkflowInput, type Transition, transitionSignal } from '.
 import type { GroupSettings } from '../contracts/group';
 import type { incidentWorkflow } from '../workflows';
 import { EventStore, type EventRow } from '../events/store';
+import { alertOf } from '../events/alert';
 
 export interface IntakeDeps extends WorkflowStartsDeps {
   accounts: AccountStore;
@@ -163,18 +164,17 @@ export class Intake {
 }
 
 function transitionOf(row: EventRow): Transition {
-  const p = row.payload;
-  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  const a = alertOf(row);
   return {
-    eventId: row.id,
-    status: row.alert_status as Transition['status'],
-    receivedAt: row.received_at.toISOString(),
-    monitorId: row.monitor_id,
-    monitorName: row.monitor_name ?? undefined,
-    title: text(p.alert_title),
-    service: row.service ?? undefined,
-    hostname: row.hostname ?? undefined,
-    priority: text(p.priority),
+    eventId: a.id,
+    status: a.status,
+    receivedAt: a.receivedAt,
+    monitorId: a.monitorId,
+    monitorName: a.monitorName,
+    title: a.title,
+    service: a.service,
+    hostname: a.hostname,
+    priority: a.priority,
   };
 }
 
