@@ -3,8 +3,9 @@ import { verify } from '@octokit/webhooks-methods';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
-import { DELIVERY_STATUSES, DeliveryStore } from '../github/delivery-store';
-import { TriageStore } from '../github/triage-store';
+import { DELIVERY_STATUSES, DeliveryDetailRow, DeliveryRow, DeliveryStore } from '../github/delivery-store';
+import { TriageDetailRow, TriageStore, TriageSummaryRow } from '../github/triage-store';
+import { jsonShape } from '../db/rows';
 import { DeliveryIdSchema, IssuesEventSchema } from '../github/payload';
 import type { ApiDeps } from './deps';
 import { requireApiToken } from './auth';
@@ -29,7 +30,6 @@ const IssueFilters = z.object({
 const EventId = bigintDigits('event id must be a number');
 
 const Nullable = z.string().nullable();
-const Timestamp = z.string().meta({ format: 'date-time' });
 const Accepted = z
   .object({
     event_id: z.string(),
@@ -44,43 +44,11 @@ const Accepted = z
     zen: z.string().optional(),
   })
   .meta({ id: 'GithubDeliveryAccepted' });
-const DeliverySummary = z
-  .looseObject({
-    id: z.string(),
-    delivery_id: z.string(),
-    event: z.string(),
-    action: Nullable,
-    repository: Nullable,
-    issue_number: z.number().int().nullable(),
-    issue_title: Nullable,
-    issue_url: Nullable,
-    sender: Nullable,
-    status: z.enum(DELIVERY_STATUSES),
-    skip_reason: Nullable,
-    workflow_id: Nullable,
-    run_id: Nullable,
-    start_attempts: z.number().int(),
-    last_error: Nullable,
-    received_at: Timestamp,
-    started_at: Timestamp.nullable(),
-    triage_phase: Nullable,
-    triage_status: Nullable,
-    kind: Nullable,
-    confidence: z.number().nullable(),
-    comment_url: Nullable,
-  })
-  .meta({ id: 'GithubDelivery' });
+const DeliverySummary = z.looseObject({ ...jsonShape(DeliveryRow.shape), ...TriageSummaryRow.shape }).meta({ id: 'GithubDelivery' });
 const DeliveryDetail = DeliverySummary.extend({
-  payload: z.record(z.string(), z.unknown()).meta({ description: 'the delivery as received' }),
+  payload: DeliveryDetailRow.shape.payload.meta({ description: 'the delivery as received' }),
   triage: z
-    .looseObject({
-      phase: z.string(),
-      status: z.string(),
-      result: z.unknown(),
-      usage: z.unknown(),
-      comment_url: Nullable,
-      comment_note: Nullable,
-    })
+    .looseObject(jsonShape(TriageDetailRow.shape))
     .nullable()
     .meta({ description: 'context, result, usage, the comment URL or why none was posted, labels added, closed' }),
   workflow: WorkflowStatus.nullable(),

@@ -23,7 +23,8 @@ import {
 } from './openapi';
 import { bigintDigits, jsonBody, readJson, storableText } from './request';
 import { ALERT_SOURCES, ALERT_STATUSES, EVENT_STATUSES } from '../contracts/alert';
-import { EventStore } from '../events/store';
+import { EventDetailRow, EventStore, EventSummaryRow, ProcessorRunRow } from '../events/store';
+import { jsonShape } from '../db/rows';
 
 export const MAX_WEBHOOK_BYTES = 1024 * 1024;
 
@@ -74,25 +75,8 @@ const Retried = z
   .meta({ id: 'EventRetried' });
 const EventSummary = z
   .looseObject({
-    id: z.string(),
-    account: z.string(),
-    source: z.enum(ALERT_SOURCES),
+    ...jsonShape(EventSummaryRow.shape),
     monitor_id: z.string().meta({ description: "Datadog's monitor id, or source:rule for other sources (alertmanager:HighCPU)" }),
-    alert_id: Nullable,
-    transition_id: Nullable,
-    alert_status: z.enum(ALERT_STATUSES),
-    monitor_name: Nullable,
-    hostname: Nullable,
-    service: Nullable,
-    scope: z.string(),
-    status: z.enum(EVENT_STATUSES),
-    workflow_id: z.string(),
-    run_id: Nullable,
-    start_attempts: z.number().int(),
-    last_error: Nullable,
-    received_at: Timestamp,
-    started_at: Timestamp.nullable(),
-    processed_at: Timestamp.nullable(),
   })
   .meta({ id: 'WebhookEvent' });
 /** A workflow's live status as Temporal reports it (see workflowStatus). */
@@ -106,11 +90,11 @@ export const WorkflowStatus = z
   })
   .meta({ id: 'WorkflowStatus' });
 const EventDetail = EventSummary.extend({
-  processing: z.unknown().meta({ description: 'the processing decision recorded by the workflow' }),
-  payload: z.record(z.string(), z.unknown()).meta({
+  processing: EventDetailRow.shape.processing.meta({ description: 'the processing decision recorded by the workflow' }),
+  payload: EventDetailRow.shape.payload.meta({
     description: "a Datadog payload as received; another source's alert in the same field names (its delivery is kept as received too)",
   }),
-  processor_runs: z.array(z.looseObject({ processor: z.string(), target: z.string(), status: z.string(), attempts: z.number().int() })),
+  processor_runs: z.array(z.looseObject(jsonShape(ProcessorRunRow.shape))),
   workflow: WorkflowStatus,
   links: TemporalLink,
 }).meta({ id: 'WebhookEventDetail' });

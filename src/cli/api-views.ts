@@ -4,6 +4,8 @@ import type { RcaResult } from '../contracts/rca';
 import { duration, formatTable, time } from '../text-format';
 import type { GithubAcceptResult } from '../intake/github-intake';
 import type { TransitionRecord } from '../contracts/incident';
+import type { JsonRow } from '../db/rows';
+import type { EventSummaryRow, ProcessorRunRow } from '../events/store';
 
 interface Links {
   temporal_run?: string | null;
@@ -42,40 +44,12 @@ export interface RetryOutcome {
 export type GithubAccepted = GithubAcceptResult & { links?: Links };
 
 /** A row of GET /v1/webhooks/events. */
-export interface EventSummary {
-  id: string;
-  account: string;
-  source: string;
-  monitor_id: string;
-  alert_id: string | null;
-  transition_id: string | null;
-  alert_status: string;
-  monitor_name: string | null;
-  hostname: string | null;
-  service: string | null;
-  scope: string;
-  status: string;
-  workflow_id: string;
-  run_id: string | null;
-  start_attempts: number;
-  last_error: string | null;
-  received_at: string;
-  started_at: string | null;
-  processed_at: string | null;
-}
+export type EventSummary = JsonRow<EventSummaryRow>;
 
 /** GET /v1/webhooks/events/:id. */
 export interface EventDetail extends EventSummary {
   processing: TransitionRecord | null;
-  processor_runs: Array<{
-    processor: string;
-    target: string;
-    status: string;
-    attempts: number;
-    error: string | null;
-    detail: string | null;
-    latency_ms: number | null;
-  }>;
+  processor_runs: Array<JsonRow<ProcessorRunRow>>;
   workflow: { status: string; error?: string; close_time?: string | null };
   links?: Links;
 }

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 
 /**
  * Thrown when a row read from Postgres does not have the shape its store declares: the table and
@@ -25,4 +25,23 @@ export function parseRow<S extends z.ZodType>(table: string, schema: S, row: unk
   const parsed = schema.safeParse(row);
   if (parsed.success) return parsed.data;
   throw new StoredRowError(table, parsed.error.issues.map((i) => `${i.path.join('.') || '(row)'}: ${i.message}`).join('; '));
+}
+
+/** A row as it crosses the API in JSON: its dates become ISO 8601 strings, the rest stays as the row has it. */
+export type JsonRow<T> = {
+  [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K];
+};
+
+type JsonField<F> = F extends z.ZodDate ? z.ZodString : F extends z.ZodNullable<z.ZodDate> ? z.ZodNullable<z.ZodString> : F;
+
+/** A row schema's fields as the API's answers carry them (see JsonRow), for the API's response schemas. */
+export function jsonShape<S extends z.ZodRawShape>(shape: S): { [K in keyof S]: JsonField<S[K]> } {
+  const timestamp = () => z.string().meta({ format: 'date-time' });
+  const json = (field: z.core.$ZodType) =>
+    field instanceof z.ZodDate
+      ? timestamp()
+      : field instanceof z.ZodNullable && field.unwrap() instanceof z.ZodDate
+        ? timestamp().nullable()
+        : field;
+  return Object.fromEntries(Object.entries(shape).map(([name, field]) => [name, json(field)])) as { [K in keyof S]: JsonField<S[K]> };
 }

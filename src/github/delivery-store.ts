@@ -144,15 +144,14 @@ export class DeliveryStore {
 
   /** Totals over every delivery, and counts by status, by event and by the action of issues deliveries. */
   async stats() {
-    const {
-      rows: [totals],
-    } = await this.db.query(
+    const { rows } = await this.db.query(
       `SELECT count(*)::int AS total, count(*) FILTER (WHERE received_at > now() - interval '24 hours')::int AS last_24h FROM github_issue_events`,
     );
+    // A null key (an issues delivery without an action) counts under "null", as JSON writes it.
     const countBy = async (sql: string) =>
-      Object.fromEntries(parseRows('github_issue_events', Count, (await this.db.query(sql)).rows).map((r) => [r.k, r.n]));
+      Object.fromEntries(parseRows('github_issue_events', Count, (await this.db.query(sql)).rows).map((r) => [String(r.k), r.n]));
     return {
-      ...parseRow('github_issue_events', Totals, totals),
+      ...parseRow('github_issue_events', Totals, rows[0]),
       byStatus: await countBy('SELECT status AS k, count(*)::int AS n FROM github_issue_events GROUP BY 1'),
       byEvent: await countBy('SELECT event AS k, count(*)::int AS n FROM github_issue_events GROUP BY 1'),
       byAction: await countBy(`SELECT action AS k, count(*)::int AS n FROM github_issue_events WHERE event = 'issues' GROUP BY 1`),

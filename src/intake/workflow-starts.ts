@@ -85,7 +85,9 @@ const OUT_OF_RANGE = 11;
 export function permanentFailureReason(err: unknown): string | undefined {
   if (err instanceof ValueError) return describe(err);
   for (let e: unknown = err; e instanceof Error; e = e.cause) {
-    if (isGrpcServiceError(e) && (e.code === INVALID_ARGUMENT || e.code === OUT_OF_RANGE)) return e.details || e.message;
+    if (!isGrpcServiceError(e)) continue;
+    const code: number = e.code;
+    if (code === INVALID_ARGUMENT || code === OUT_OF_RANGE) return e.details || e.message;
   }
   return undefined;
 }
