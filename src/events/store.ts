@@ -4,6 +4,8 @@ import type { TransitionRecord } from '../contracts/incident';
 import { type Db, inTransaction } from '../db/pool';
 import { parseRow, parseRows } from '../db/rows';
 import { claimUntil, StartLedger } from '../db/start-ledger';
+import type { KnownEntities } from '../github/mentions';
+import type { TriageContext } from '../github/triage';
 
 const Text = z.string().nullable();
 
@@ -106,6 +108,21 @@ export interface EffectKey {
 const SUMMARY_COLUMNS = `id::text, account, source, monitor_id, alert_id, transition_id, alert_status, monitor_name,
   hostname, service, scope, status, workflow_id, run_id, start_attempts, last_error, received_at, started_at, processed_at`;
 const EVENT_COLUMNS = `${SUMMARY_COLUMNS}, event_time, payload`;
+
+const RECENT_ALERT_DAYS = 7;
+const EntityNames = z.object({ services: z.array(z.string()), hosts: z.array(z.string()) });
+const MonitorName = z.object({ id: z.string(), name: Text });
+const RecentAlertRow = EventSummaryRow.pick({
+  monitor_id: true,
+  monitor_name: true,
+  alert_status: true,
+  service: true,
+  hostname: true,
+  received_at: true,
+}).extend({
+  event_id: z.string(),
+  root_cause: Text,
+});
 
 const Counts = z.array(z.object({ k: z.string(), n: z.number().int() }));
 const Totals = z.object({ total: z.number().int(), last_24h: z.number().int(), incidents: z.number().int() });
@@ -265,6 +282,47 @@ export class EventStore {
   async deliveredBody(id: string): Promise<string | undefined> {
     const { rows } = await this.db.query('SELECT coalesce(raw_body, payload::text) AS body FROM webhook_events WHERE id = $1', [id]);
     return rows[0] === undefined ? undefined : parseRow('webhook_events', z.object({ body: z.string() }), rows[0]).body;
+  }
+
+  /** The services, hosts and monitors Rayne's alerts have named: what a GitHub issue's mentions are matched against. */
+  async knownEntities(): Promise<KnownEntities> {
+    const { rows: names } = await this.db.query(
+      `SELECT array(SELECT DISTINCT service FROM webhook_events WHERE service IS NOT NULL LIMIT 1000) AS services,
+              array(SELECT DISTINCT hostname FROM webhook_events WHERE hostname IS NOT NULL LIMIT 1000) AS hosts`,
+    );
+    const { rows: monitors } = await this.db.query(
+      'SELECT DISTINCT ON (monitor_id) monitor_id AS id, monitor_name AS name FROM webhook_events ORDER BY monitor_id, id DESC LIMIT 2000',
+    );
+    const { services, hosts } = parseRow('webhook_events', EntityNames, names[0]);
+    return {
+      services,
+      hosts,
+      monitors: parseRows('webhook_events', MonitorName, monitors).map((m) => ({ id: m.id, ...(m.name ? { name: m.name } : {}) })),
+    };
+  }
+
+  /** The last week's alerts on what an issue mentions, newest first, each with its latest RCA's root cause. */
+  async recentAlerts(mentions: TriageContext['mentions']): Promise<TriageContext['recentAlerts']> {
+    if (!mentions.services.length && !mentions.hosts.length && !mentions.monitors.length) return [];
+    const { rows } = await this.db.query(
+      `SELECT e.id::text AS event_id, e.monitor_id, e.monitor_name, e.alert_status, e.service, e.hostname, e.received_at, rep.report->>'root_cause' AS root_cause
+         FROM webhook_events e
+         LEFT JOIN LATERAL (SELECT report FROM rca_reports WHERE event_id = e.id ORDER BY created_at DESC LIMIT 1) rep ON true
+        WHERE (e.service = ANY($1) OR e.hostname = ANY($2) OR e.monitor_id = ANY($3))
+          AND e.received_at > now() - make_interval(days => $4)
+        ORDER BY e.id DESC LIMIT 10`,
+      [mentions.services, mentions.hosts, mentions.monitors.map((m) => m.id), RECENT_ALERT_DAYS],
+    );
+    return parseRows('webhook_events', RecentAlertRow, rows).map((r) => ({
+      eventId: r.event_id,
+      monitorId: r.monitor_id,
+      status: r.alert_status,
+      at: r.received_at.toISOString(),
+      ...(r.monitor_name ? { monitorName: r.monitor_name } : {}),
+      ...(r.service ? { service: r.service } : {}),
+      ...(r.hostname ? { host: r.hostname } : {}),
+      ...(r.root_cause ? { rootCause: r.root_cause } : {}),
+    }));
   }
 
   /**

@@ -63,6 +63,7 @@ export interface DeliveryFilter {
 const COLUMNS = `id::text, delivery_id, event, action, repository, issue_number, issue_title, issue_url, sender,
   status, skip_reason, workflow_id, run_id, start_attempts, last_error, received_at, started_at`;
 
+const IssueRow = z.object({ repository: z.string(), issue_number: z.number().int(), payload: DeliveryDetailRow.shape.payload });
 const Count = z.object({ k: z.string().nullable(), n: z.number().int() });
 const Totals = z.object({ total: z.number().int(), last_24h: z.number().int() });
 const NotStarted = z.object({ status: z.enum(RETRYABLE_STATES), n: z.number().int() });
@@ -119,6 +120,15 @@ export class DeliveryStore {
   async find(id: string): Promise<DeliveryDetailRow | undefined> {
     const { rows } = await this.db.query(`SELECT ${COLUMNS}, payload FROM github_issue_events WHERE id = $1`, [id]);
     return rows[0] === undefined ? undefined : parseRow('github_issue_events', DeliveryDetailRow, rows[0]);
+  }
+
+  /** The issue a triage is about: its delivery's repository, number and payload; undefined when there is no such issues delivery. */
+  async issue(id: string): Promise<{ repository: string; issue_number: number; payload: Record<string, unknown> } | undefined> {
+    const { rows } = await this.db.query(
+      'SELECT repository, issue_number, payload FROM github_issue_events WHERE id = $1 AND repository IS NOT NULL AND issue_number IS NOT NULL',
+      [id],
+    );
+    return rows[0] === undefined ? undefined : parseRow('github_issue_events', IssueRow, rows[0]);
   }
 
   /** Pending deliveries due for a start (see StartLedger.dueCondition), oldest first. */
