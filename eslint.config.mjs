@@ -70,12 +70,10 @@ export default tseslint.config(
       'src/analysis/claude-tool-runner.ts',
       'src/analysis/conversation.ts',
       'src/api/groups.ts',
-      'src/api/rca.ts',
       'src/console/pages.ts',
       'src/console/routes.ts',
       'src/groups/store.ts',
       'src/prometheus/client.ts',
-      'src/rca/store.ts',
     ],
     rules: {
       '@typescript-eslint/no-unsafe-argument': 'off',

@@ -1,11 +1,12 @@
 /** How the API commands show the API's answers to people; `--json` prints the answers themselves. */
-import type { EvidenceItem, Hypothesis, StoredReport } from '../analysis/report';
+import type { EvidenceItem, Hypothesis } from '../analysis/report';
 import type { RcaResult } from '../contracts/rca';
 import { duration, formatTable, time } from '../text-format';
 import type { GithubAcceptResult } from '../intake/github-intake';
 import type { TransitionRecord } from '../contracts/incident';
 import type { JsonRow } from '../db/rows';
 import type { EventSummaryRow, ProcessorRunRow } from '../events/store';
+import type { RunRow, RunSummaryRow } from '../rca/store';
 
 interface Links {
   temporal_run?: string | null;
@@ -55,32 +56,10 @@ export interface EventDetail extends EventSummary {
 }
 
 /** A row of GET /v1/rca. */
-export interface RcaSummary {
-  id: string;
-  event_id: string;
-  account: string;
-  role: string | null;
-  phase: string;
-  status: string;
-  analyst: string | null;
-  created_at: string;
-  category: string | null;
-  root_cause: string | null;
-  /** Null until reported, and for reports stored before verdicts existed. */
-  verdict?: string | null;
-  notebook_url: string | null;
-}
+export type RcaSummary = JsonRow<RunSummaryRow>;
 
 /** GET /v1/rca/:id. */
-export interface RcaDetail extends RcaSummary {
-  role_reason: string | null;
-  error: string | null;
-  model: string | null;
-  updated_at: string;
-  report: StoredReport | null;
-  usage: { turns: number; toolCalls: number; inputTokens: number; outputTokens: number; estimatedCostUsd: number } | null;
-  timings: { ms: number } | null;
-  resolved_at: string | null;
+export interface RcaDetail extends JsonRow<RunRow> {
   live: RcaResult | null;
   links: Links;
 }

@@ -45,3 +45,9 @@ export function jsonShape<S extends z.ZodRawShape>(shape: S): { [K in keyof S]: 
         : field;
   return Object.fromEntries(Object.entries(shape).map(([name, field]) => [name, json(field)])) as { [K in keyof S]: JsonField<S[K]> };
 }
+
+/**
+ * A jsonb column whose writer checked its shape (a report, a bundle, usage): read back as an
+ * object of that type. Only "is an object" is checked again here, not every field.
+ */
+export const jsonColumn = <T extends object>() => z.custom<T>((v) => typeof v === 'object' && v !== null, 'must be a JSON object');

@@ -1,8 +1,7 @@
 import { type Api, apiClient, poll } from '../api-client';
 import type { Config } from '../config';
 import { consoleSteps, startDevStack } from '../dev/stack';
-import type { StoredReport } from '../analysis/report';
-import { describeConclusion, type EventDetail } from '../cli/api-views';
+import { describeConclusion, type EventDetail, type RcaDetail } from '../cli/api-views';
 import type { EvidenceBundle } from '../evidence/bundle';
 import { rcaPathId } from '../notebook/notebook';
 import type { Logger } from '../logger';
@@ -144,13 +143,7 @@ function waitEvidence(api: Api, eventId: string): Promise<EvidenceView> {
   );
 }
 
-interface RcaView {
-  id: string;
-  status: string;
-  error: string | null;
-  analyst: string | null;
-  report: StoredReport | null;
-}
+type RcaView = Pick<RcaDetail, 'id' | 'status' | 'error' | 'analyst' | 'report'>;
 
 const rcaHrefOf = (rcaId: string) => `rca/${rcaPathId(rcaId)}`;
 

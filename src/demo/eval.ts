@@ -12,9 +12,10 @@ import { StartupError } from '../errors';
 import type { Logger } from '../logger';
 import { createPool } from '../db/pool';
 import { createSimilarityProviders } from '../similarity/providers';
-import type { AnalysisUsage, AnalystName } from '../contracts/rca';
+import type { AnalystName } from '../contracts/rca';
 import { startDatadogSandbox } from './sandbox';
 import { alertToSend, loadScenario, type Scenario } from './scenario';
+import type { RcaDetail } from '../cli/api-views';
 import { indexHistory, isolatedConfig } from './stack-client';
 
 /** A scored scenario, with the root cause it was scored on. */
@@ -169,12 +170,7 @@ function saveBundle(dir: string, saved: { scenario: string; company: string; exp
   fs.writeFileSync(path.join(dir, `${saved.scenario}.json`), `${JSON.stringify(saved, null, 2)}\n`);
 }
 
-interface RcaView {
-  status: string;
-  phase: string;
-  report: unknown;
-  usage: Pick<AnalysisUsage, 'toolCalls'> | null;
-}
+type RcaView = Pick<RcaDetail, 'status' | 'phase' | 'report' | 'usage'>;
 
 async function waitRca(api: Api, id: string): Promise<RcaView> {
   return poll(

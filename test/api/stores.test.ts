@@ -1,6 +1,7 @@
 import { StoredRowError } from '../../src/db/rows';
 import { EventStore } from '../../src/events/store';
 import { DeliveryStore } from '../../src/github/delivery-store';
+import { RcaStore } from '../../src/rca/store';
 import { createTestApi, createTestDatabase, type TestApi } from '../support/harness';
 
 describe('stores read rows through their schemas', () => {
@@ -52,6 +53,15 @@ describe('stores read rows through their schemas', () => {
     const res = await api.app.request(`/v1/webhooks/events/${stored.id}`);
     expect(res.status).toBe(500);
     expect(await res.text()).not.toContain('Exploded');
+  });
+
+  it('refuses an RCA whose stored report is not a JSON object', async () => {
+    const event = await storeEvent('rows:rca');
+    const rcas = new RcaStore(database.db);
+    const rcaId = `rca/${event.id}`;
+    await rcas.start(rcaId, event.id, 'default');
+    await database.db.query(`INSERT INTO rca_reports (rca_id, event_id, report) VALUES ($1, $2, '"a report"')`, [rcaId, event.id]);
+    await expect(rcas.find(rcaId)).rejects.toThrow(/rca_runs row .*report: must be a JSON object/);
   });
 
   it('refuses a delivery row whose payload is not an object', async () => {
