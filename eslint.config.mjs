@@ -68,7 +68,6 @@ export default tseslint.config(
       'src/accounts/store.ts',
       'src/analysis/claude.ts',
       'src/analysis/claude-tool-runner.ts',
-      'src/analysis/conversation.ts',
       'src/api/groups.ts',
       'src/console/pages.ts',
       'src/console/routes.ts',
