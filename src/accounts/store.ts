@@ -1,5 +1,6 @@
 import { type Db, inTransaction } from '../db/pool';
 import type { SecretBox } from '../secret-box';
+import type { GroupRule } from '../groups/rules';
 
 /** An account as the API shows it: keys are never part of it. */
 export interface AccountView {
@@ -11,6 +12,8 @@ export interface AccountView {
   app_key_set: boolean;
   /** The Prometheus evidence reads come from, and how Rayne authenticates to it; its secrets are never shown. */
   prometheus: { url: string; auth: PrometheusAuth['kind'] } | null;
+  /** How its alerts are grouped beyond a shared host or service (groups/rules.ts). */
+  group_rules: GroupRule[];
   created_at: string;
   updated_at: string;
 }
@@ -38,6 +41,7 @@ export interface AccountInput {
   api_key?: string;
   app_key?: string;
   prometheus?: PrometheusSettings;
+  group_rules?: GroupRule[];
   is_default?: boolean;
 }
 
@@ -55,7 +59,7 @@ export class AccountConflictError extends Error {
 const VIEW_COLUMNS = `name, org_id, base_url, is_default, api_key_enc <> '' AS api_key_set,
   app_key_enc <> '' AS app_key_set,
   CASE WHEN prometheus_url IS NULL THEN NULL ELSE json_build_object('url', prometheus_url, 'auth', prometheus_auth) END AS prometheus,
-  created_at, updated_at`;
+  group_rules, created_at, updated_at`;
 
 function conflictField(err: unknown): string | undefined {
   const e = err as { code?: string; constraint?: string };
@@ -101,8 +105,8 @@ export class AccountStore {
         if (makeDefault) await tx.query('UPDATE accounts SET is_default = false WHERE is_default');
         const { rows } = await tx.query(
           `INSERT INTO accounts (name, org_id, base_url, api_key_enc, app_key_enc, is_default,
-                                 prometheus_url, prometheus_auth, prometheus_auth_enc)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${VIEW_COLUMNS}`,
+                                 prometheus_url, prometheus_auth, prometheus_auth_enc, group_rules)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${VIEW_COLUMNS}`,
           [
             input.name,
             input.org_id ?? null,
@@ -111,6 +115,7 @@ export class AccountStore {
             this.sealKey(input.app_key),
             makeDefault,
             ...this.prometheusColumns(input.prometheus),
+            JSON.stringify(input.group_rules ?? []),
           ],
         );
         return rows[0];
@@ -138,6 +143,7 @@ export class AccountStore {
              prometheus_url = CASE WHEN $8::boolean THEN $9 ELSE prometheus_url END,
              prometheus_auth = CASE WHEN $8::boolean THEN $10 ELSE prometheus_auth END,
              prometheus_auth_enc = CASE WHEN $8::boolean THEN $11 ELSE prometheus_auth_enc END,
+             group_rules = coalesce($12::jsonb, group_rules),
              updated_at = now()
            WHERE name = $1 RETURNING ${VIEW_COLUMNS}`,
           [
@@ -150,6 +156,7 @@ export class AccountStore {
             patch.is_default ?? null,
             'prometheus' in patch,
             ...this.prometheusColumns(patch.prometheus),
+            patch.group_rules ? JSON.stringify(patch.group_rules) : null,
           ],
         );
         return rows[0];

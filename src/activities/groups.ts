@@ -13,9 +13,19 @@ export const createGroupActivities = ({ db }: { db: Db }) => {
      * signals again; the group workflow ignores a member it has.
      */
     async joinGroup(member: GroupMember, settings: GroupSettings): Promise<GroupJoin> {
-      const { groupId, workflowId, created, capped } = await groups.join(member, settings);
-      if (capped) log.warn('a matching group is full or past its lifetime; the alert starts a new group', { groupId, ...settings });
-      const input: GroupWorkflowInput = { groupId, account: member.account, settings };
+      const { groupId, workflowId, created, capped, rule } = await groups.join(member, settings);
+      // A rule that matches everything meets this cap first: say so, or a storm splits silently.
+      if (capped)
+        log.warn('a matching group is full or past its lifetime or window; the alert starts a new group', {
+          groupId,
+          ...(rule ? { rule: rule.name } : {}),
+          ...settings,
+        });
+      const input: GroupWorkflowInput = {
+        groupId,
+        account: member.account,
+        settings: rule?.min_members ? { ...settings, minMembers: rule.min_members } : settings,
+      };
       await Context.current().client.workflow.signalWithStart('groupWorkflow', {
         workflowId,
         taskQueue: activityInfo().taskQueue,
@@ -27,7 +37,7 @@ export const createGroupActivities = ({ db }: { db: Db }) => {
           { key: RayneAccount, value: member.account },
         ],
       });
-      if (created) log.info('incident group started', { groupId, account: member.account });
+      if (created) log.info('incident group started', { groupId, account: member.account, ...(rule ? { rule: rule.name } : {}) });
       return { groupId, workflowId };
     },
 

@@ -1,5 +1,5 @@
 import { v2 } from '@datadog/datadog-api-client';
-import { IncomingWebhook } from '@slack/webhook';
+import { IncomingWebhook, type IncomingWebhookSendArguments } from '@slack/webhook';
 import { Context, log } from '@temporalio/activity';
 import type { AccountStore } from '../accounts/store';
 import { callDatadog, rateLimitResetMs } from '../datadog/client';
@@ -7,7 +7,9 @@ import type { Db } from '../db/pool';
 import { codeOfStatus, noDatadogAccount, RayneFailure } from '../errors';
 import { enabledTargets, type ProcessorConfig, type ProcessorConfigStore, targetId, withoutUrlSecrets } from '../processors/config';
 import { datadogAppUrl } from '../datadog/links';
-import { type AlertLinks, downtimeMarker, forwardSignature, notifyMessage, slackMessage } from '../processors/messages';
+import { type AlertLinks, downtimeMarker, forwardSignature, groupSlackMessage, notifyMessage, slackMessage } from '../processors/messages';
+import { GroupStore } from '../groups/store';
+import { rcaPathId } from '../notebook/notebook';
 import { workflowUiUrl } from '../temporal/ui-links';
 import { runEffect } from './effect-ledger';
 import { EventStore } from '../events/store';
@@ -75,9 +77,35 @@ async function postJson(url: string, body: string, headers: Record<string, strin
   return `HTTP ${response.status}`;
 }
 
+/** Posts to a Slack incoming webhook; an HTTP refusal fails with the code of its status. */
+async function postToSlack(url: string, message: IncomingWebhookSendArguments, timeoutMs: number): Promise<string> {
+  try {
+    await new IncomingWebhook(url, { timeout: timeoutMs }).send(message);
+    return 'posted';
+  } catch (err) {
+    // The SDK says an HTTP refusal's status as statusCode (IncomingWebhookHTTPError); a 4xx is not worth retrying.
+    const { statusCode, status: bare, original } = err as { statusCode?: number; status?: number; original?: { status?: number } };
+    const status = statusCode ?? original?.status ?? bare;
+    throw new RayneFailure(codeOfStatus(status), `Slack webhook failed: ${withoutUrlSecrets((err as Error).message)}`, {
+      upstream: 'Slack',
+      status,
+    });
+  }
+}
+
+/** What the group's Slack message is about: its first member's event (the ledger row's anchor) and, for a report, the RCA. */
+export interface GroupSlackNotice {
+  groupId: string;
+  eventId: string;
+  kind: 'report' | 'resolved';
+  rcaId?: string;
+}
+
 /** Tier-1 processors as activities: each effect goes through the ledger, so it happens once per transition and target. */
 export const createProcessorActivities = ({ db, accounts, processorConfigs, links, metrics = NO_ACTIVITY_METRICS }: ProcessorDeps) => {
   const events = new EventStore(db);
+  const groups = new GroupStore(db);
+  const publicUrl = links.publicUrl?.replace(/\/+$/, '');
   const linksFor = async (e: StoredEvent): Promise<AlertLinks> => {
     const account = await accounts.get(e.account);
     const { workflowExecution: workflow } = Context.current().info;
@@ -148,23 +176,49 @@ export const createProcessorActivities = ({ db, accounts, processorConfigs, link
       if (!url) throw new RayneFailure('NotConfigured', 'Slack webhook URL is no longer configured');
       const detail = `${config.flapping.transitions}+ transitions in ${config.flapping.window_minutes} min`;
       const message = slackMessage(e, await linksFor(e), task.mode, detail);
-      return {
-        async send() {
-          try {
-            await new IncomingWebhook(url, { timeout: task.timeoutMs }).send(message);
-            return 'posted';
-          } catch (err) {
-            // The SDK says an HTTP refusal's status as statusCode (IncomingWebhookHTTPError); a 4xx is not worth retrying.
-            const { statusCode, status: bare, original } = err as { statusCode?: number; status?: number; original?: { status?: number } };
-            const status = statusCode ?? original?.status ?? bare;
-            throw new RayneFailure(codeOfStatus(status), `Slack webhook failed: ${withoutUrlSecrets((err as Error).message)}`, {
-              upstream: 'Slack',
-              status,
-            });
-          }
-        },
-      };
+      return { send: () => postToSlack(url, message, task.timeoutMs) };
     }),
+
+    /**
+     * An incident group's one Slack message of a kind (its RCA's report, or its resolution): once per
+     * group, so a retry or the group's next RCA finds it in the ledger. 'not_configured' when the
+     * account has no Slack webhook.
+     */
+    async postGroupSlack({ groupId, eventId, kind, rcaId }: GroupSlackNotice): Promise<EffectOutcome | 'not_configured'> {
+      const group = await groups.find(groupId);
+      if (!group) throw new RayneFailure('NotFound', `no incident group ${groupId}`);
+      const config = await processorConfigs.get(group.account);
+      const url = config.slack.enabled ? config.slack.webhook_url : undefined;
+      if (!url) return 'not_configured';
+      const rca = group.rcas.find((r: { rca_id: string }) => r.rca_id === rcaId);
+      const message = groupSlackMessage(
+        {
+          memberCount: group.member_count,
+          services: group.services,
+          hosts: group.hosts,
+          members: group.members.map((m: Record<string, string | null>) => ({
+            monitorId: m.monitor_id,
+            monitorName: m.monitor_name,
+            service: m.service,
+            hostname: m.hostname,
+            status: m.status,
+          })),
+          rootCause: rca?.root_cause,
+          verdict: rca?.verdict,
+        },
+        {
+          group: publicUrl && `${publicUrl}/groups/${groupId}`,
+          rca: publicUrl && rcaId && `${publicUrl}/rca/${rcaPathId(rcaId)}`,
+          notebook: rca?.notebook_url ?? undefined,
+        },
+        kind,
+      );
+      const key = { eventId, processor: `slack-group-${kind}`, target: groupId, label: 'Slack (incident group)' };
+      const outcome = await runEffect(events, key, { send: () => postToSlack(url, message, config.slack.timeout_ms) });
+      metrics.processorEffect('slack', outcome);
+      log.info('incident group Slack message', { groupId, kind, outcome });
+      return outcome;
+    },
 
     downtimeProcessor: run(async (e, config, task) => {
       const credentials = await accounts.credentials(e.account);

@@ -18,6 +18,7 @@ import {
   UNSUPPORTED_MEDIA_TYPE,
 } from './openapi';
 import { jsonBody, storableText } from './request';
+import { GroupRule, GroupRules } from '../groups/rules';
 
 // Names appear in webhook URLs and workflow ids, so they stay URL- and id-safe.
 const Name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be 1-63 lowercase letters, digits, "-" or "_"');
@@ -51,6 +52,7 @@ const AccountFields = z.strictObject({
   api_key: Key.optional(),
   app_key: Key.optional(),
   prometheus: PrometheusInput.optional(),
+  group_rules: GroupRules.optional(),
   is_default: z.boolean().optional(),
 });
 const CreateAccount = AccountFields.refine(keysTogether, KEYS_TOGETHER).meta({
@@ -60,7 +62,10 @@ const CreateAccount = AccountFields.refine(keysTogether, KEYS_TOGETHER).meta({
 const UpdateAccount = AccountFields.omit({ name: true })
   .partial()
   .extend({ org_id: OrgId.nullable().optional(), prometheus: PrometheusInput.nullable().optional() })
-  .meta({ id: 'UpdateAccount', description: 'only the fields given change; org_id null clears it, prometheus null removes it' });
+  .meta({
+    id: 'UpdateAccount',
+    description: 'only the fields given change; org_id null clears it, prometheus null removes it, group_rules replaces the rules',
+  });
 
 const Timestamp = z.string().meta({ format: 'date-time' });
 const Account = z
@@ -75,6 +80,7 @@ const Account = z
       .object({ url: z.string(), auth: z.enum(['none', 'bearer', 'basic']) })
       .nullable()
       .meta({ description: 'the Prometheus evidence is read from; its credentials are never shown' }),
+    group_rules: z.array(GroupRule),
     created_at: Timestamp,
     updated_at: Timestamp,
   })

@@ -25,6 +25,7 @@ const GroupSummary = z
     id: z.string(),
     account: z.string(),
     workflow_id: z.string(),
+    group_key: Nullable.meta({ description: "the account rule's name and group_by values that formed it; null when grouped by topology" }),
     status: z.enum(['open', 'resolved']),
     member_count: z.number().int(),
     opened_at: Timestamp,
@@ -52,6 +53,7 @@ const Group = GroupSummary.extend({
   rcas: z.array(
     z.looseObject({
       rca_id: z.string(),
+      created_at: Timestamp,
       status: Nullable,
       phase: Nullable,
       root_cause: Nullable,
@@ -66,7 +68,8 @@ const listGroups = route({
   method: 'get',
   path: '/',
   summary: 'List incident groups',
-  description: 'Newest first. A group is the alerts of one outage (one account, a shared host or service), investigated by one RCA.',
+  description:
+    "Newest first. A group is the alerts of one outage (one account, a shared host or service, or an account rule's group_by values), investigated by one RCA.",
   request: { query: GroupFilters },
   responses: { 200: json(z.object({ groups: z.array(GroupSummary) }), 'the groups'), 400: BAD_REQUEST, 401: UNAUTHORIZED },
 });

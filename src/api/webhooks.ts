@@ -77,6 +77,9 @@ const EventSummary = z
   .looseObject({
     ...jsonShape(EventSummaryRow.shape),
     monitor_id: z.string().meta({ description: "Datadog's monitor id, or source:rule for other sources (alertmanager:HighCPU)" }),
+    group_id: EventSummaryRow.shape.group_id.meta({
+      description: "the incident group of this transition's episode (GET /v1/groups/{id}); null when it has none",
+    }),
   })
   .meta({ id: 'WebhookEvent' });
 /** A workflow's live status as Temporal reports it (see workflowStatus). */

@@ -315,6 +315,8 @@ export interface GroupSummary {
   id: string;
   account: string;
   workflow_id: string;
+  /** The account rule's name and group_by values that formed it; null when grouped by topology. */
+  group_key: string | null;
   status: 'open' | 'resolved';
   member_count: number;
   opened_at: string;
@@ -377,6 +379,7 @@ export function groupView(g: GroupDetail): string {
       ['group', g.id],
       ['account', g.account],
       ['status', g.status],
+      ['grouped by', g.group_key ? `rule ${g.group_key}` : 'a shared host or service'],
       ['alerts', g.member_count],
       ['opened', time(g.opened_at)],
       ['resolved', g.resolved_at ? time(g.resolved_at) : null],

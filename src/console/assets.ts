@@ -23,6 +23,9 @@ svg circle.event { fill: #fff; stroke: #2563eb; stroke-width: 2; } svg circle.ch
 svg line.burst { stroke: #f59e0b; stroke-linecap: round; } svg line.burst.error { stroke: #dc2626; }
 svg polyline.spark { fill: none; stroke: #0f766e; stroke-width: 1.5; }
 svg line.alert { stroke: #dc2626; stroke-width: 2; stroke-dasharray: 4 3; } svg text.alert { fill: #dc2626; font-weight: 600; }
+svg rect.map-node { stroke-width: 1.5; } svg rect.map-node.firing { fill: #fde8e8; stroke: #dc2626; }
+svg rect.map-node.recovered { fill: #e7f6ec; stroke: #1f8a4c; } svg rect.map-node.first { stroke-width: 3; }
+svg line.map-edge { stroke: #9ca3af; stroke-width: 1.5; }
 `;
 
 /**

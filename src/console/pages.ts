@@ -3,7 +3,8 @@ import type { EvidenceBundle } from '../evidence/bundle';
 import { rcaPathId } from '../notebook/notebook';
 import { ANALYSTS } from '../contracts/rca';
 import { externalLink, type Html, html, when } from './html';
-import { evidenceTimeline } from './timeline';
+import { evidenceTimeline, memberTimeline } from './timeline';
+import { type MemberRow, serviceMap } from './service-map';
 import { ALERT_SOURCES, ALERT_STATUSES, EVENT_STATUSES, RETRYABLE_STATES } from '../contracts/alert';
 import { duration } from '../text-format';
 import { CONSOLE_SESSION_HOURS } from '../accounts/console-sessions';
@@ -70,6 +71,7 @@ export function incidentsPage(
       <td><a href="incidents/${e.id}">#${e.id}</a></td><td>${when(e.received_at)}</td>
       <td>${e.monitor_name ?? `monitor ${e.monitor_id}`}</td><td data-testid="source">${e.source}</td><td>${e.alert_status}</td>
       <td>${[e.service, e.hostname].filter(Boolean).join(' · ') || e.scope}</td><td>${e.account}</td><td>${e.status}</td>
+      <td>${e.group_id ? html`<a href="groups/${e.group_id}" data-testid="group-link">${e.group_id.slice(0, 8)}</a>` : html`<span class="muted">—</span>`}</td>
       <td>${rca ? html`<a href="${rcaHref(rca.id)}">${verdictBadge(rca.verdict)} ${rca.root_cause ?? rca.status}</a>` : html`<span class="muted">no RCA</span>`}</td>
     </tr>`;
   });
@@ -83,8 +85,8 @@ export function incidentsPage(
   <label>Account <input name="account" value="${filters.account ?? ''}" size="12"></label>
   <button>Filter</button> <a href="./">clear</a>
 </form>
-<table><thead><tr><th>Event</th><th>Received</th><th>Monitor</th><th>Source</th><th>Alert</th><th>Service · host</th><th>Account</th><th>Status</th><th>RCA</th></tr></thead>
-<tbody>${rows.length ? rows : html`<tr><td colspan="9" class="muted">No incidents match.</td></tr>`}</tbody></table>
+<table><thead><tr><th>Event</th><th>Received</th><th>Monitor</th><th>Source</th><th>Alert</th><th>Service · host</th><th>Account</th><th>Status</th><th>Group</th><th>RCA</th></tr></thead>
+<tbody>${rows.length ? rows : html`<tr><td colspan="10" class="muted">No incidents match.</td></tr>`}</tbody></table>
 ${next ? html`<p><a href="?${next.toString()}">Older →</a></p>` : ''}`;
 }
 
@@ -201,6 +203,40 @@ ${bundle.missing.length ? html`<p>Missing: ${bundle.missing.map((m) => `${m.sour
 }
 ${rca.report ? actionsSection(rca) : ''}
 ${siblings.length > 1 ? html`<section><h2>Runs for this event</h2><ul>${siblings.map((s) => html`<li><a href="${rcaHref(s.id)}">${s.id}</a> ${verdictBadge(s.verdict)} ${s.status}</li>`)}</ul></section>` : ''}`;
+}
+
+/** The group's RCA (the first, for every member) and any re-analysis after a member brought a new service or host. */
+function groupRcaSection(rcas: Row[]): Html {
+  const [first, ...later] = rcas;
+  const line = (r: Row) =>
+    html`<a href="${rcaHref(r.rca_id)}">${verdictBadge(r.verdict)} ${r.root_cause ?? `phase ${r.phase ?? r.status ?? 'starting'}`}</a>${r.notebook_url ? html` · ${externalLink('Datadog notebook', r.notebook_url)}` : ''} <span class="muted">${r.rca_id} · started ${when(r.created_at)}</span>`;
+  return html`<section data-testid="group-rca"><h2>RCA</h2>
+${first ? html`<p data-testid="group-root-cause">${line(first)}</p>` : html`<p class="muted">No RCA yet: it starts group_wait after the first alert, once the group has as many alerts as its rule's min_members.</p>`}
+${later.length ? html`<h2>Re-analyses</h2><ul>${later.map((r) => html`<li>${line(r)}</li>`)}</ul>` : ''}</section>`;
+}
+
+/** An incident group: its one RCA, its members on a timeline and as a service map, and each member's incident. */
+export function groupPage(group: Row, temporalRun: string | null): Html {
+  const members = group.members as MemberRow[];
+  return html`<h1>Incident group <code>${group.id}</code> <span class="muted">${group.status}</span></h1>
+<section><dl class="facts">
+  <dt>Alerts</dt><dd>${group.member_count} · first at ${when(group.opened_at)}${group.resolved_at ? ` · resolved ${when(group.resolved_at)}` : ''}</dd>
+  <dt>Grouped by</dt><dd>${group.group_key ? html`the account's rule <code>${group.group_key}</code>` : 'a shared host or service'}</dd>
+  <dt>Account</dt><dd>${group.account}</dd>
+  <dt>Workflow</dt><dd><code>${group.workflow_id}</code>${temporalRun ? html` · ${externalLink('Open in Temporal', temporalRun)}` : ''}</dd>
+</dl></section>
+${groupRcaSection(group.rcas)}
+${
+  members.length
+    ? html`<section><h2>Members on a timeline</h2>${memberTimeline(members, group.rcas)}
+<p class="muted">Dots: when each alert fired (hollow: recovered since). Red lines: the group's RCAs starting.</p></section>
+<section><h2>Service map of the members</h2>${serviceMap(members)}
+<p class="muted">Services and hosts the alerts name; a line where an alert is on that service and host. Red: still firing; green: recovered.</p></section>`
+    : ''
+}
+<section><h2>Members</h2><table><thead><tr><th>Event</th><th>Fired</th><th>Monitor</th><th>Service · host</th><th>Alert</th><th>Recovered</th></tr></thead><tbody>
+${members.map((m) => html`<tr data-testid="group-member"><td><a href="incidents/${m.event_id}">#${m.event_id}</a></td><td>${when(m.alerted_at)}</td><td>${m.monitor_name ?? `monitor ${m.monitor_id}`}</td><td>${[m.service, m.hostname].filter(Boolean).join(' · ') || '—'}</td><td>${m.status}</td><td>${m.recovered ? 'yes' : 'no'}</td></tr>`)}
+</tbody></table></section>`;
 }
 
 /** GitHub deliveries and what the triage made of them. */

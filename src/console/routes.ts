@@ -7,7 +7,7 @@ import { requestOrigin } from '../api/request-origin';
 import { temporalRunLink } from '../api/links';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets';
 import type { Html } from './html';
-import { errorPage, incidentPage, incidentsPage, layout, loginPage, rcaPage, type Row, triagePage, triagesPage } from './pages';
+import { errorPage, groupPage, incidentPage, incidentsPage, layout, loginPage, rcaPage, type Row, triagePage, triagesPage } from './pages';
 
 /**
  * Calls the API in-process with the browser's own request headers and connection: the console is
@@ -37,7 +37,7 @@ const returnPath = (value: unknown) =>
 
 /**
  * The report console at `/`: server-rendered pages over the API (incidents, an incident, an RCA
- * with its evidence timeline, GitHub triages). Signing in with the API's token starts a session;
+ * with its evidence timeline, an incident group with its members' timeline and service map, GitHub triages). Signing in with the API's token starts a session;
  * the browser keeps only the session's id.
  */
 export function consoleRoutes(auth: ApiAuth, config: ConsoleConfig, api: ApiFetch) {
@@ -142,6 +142,13 @@ export function consoleRoutes(auth: ApiAuth, config: ConsoleConfig, api: ApiFetc
         const evidence = await getJson(c, `/v1/rca/${id}/evidence`);
         const { rcas } = await getJson(c, `/v1/rca?event_id=${rca.event_id}`);
         return rcaPage(rca, evidence, rcas);
+      }),
+    )
+    .get(
+      '/groups/:id',
+      page(1, 'Incident group', async (c) => {
+        const group = await getJson(c, `/v1/groups/${encodeURIComponent(c.req.param('id') ?? '')}`);
+        return groupPage(group, temporalRunLink(config, group.workflow_id));
       }),
     )
     .get(

@@ -1,5 +1,6 @@
 import type { EvidenceBundle } from '../evidence/bundle';
 import { type Html, html, safeUrl } from './html';
+import type { MemberRow } from './service-map';
 
 const WIDTH = 960;
 const LABEL = 260;
@@ -88,5 +89,47 @@ export function evidenceTimeline(bundle: Section): Html {
   <text x="${LABEL + PLOT}" y="${height - 2}" text-anchor="end" class="tick">${new Date(to).toISOString().slice(11, 16)}Z</text>
   ${eventsLane}${logLanes}${metricLanes}
   <g data-testid="timeline-alert"><line x1="${alertX}" x2="${alertX}" y1="18" y2="${plotBottom}" class="alert"/><text x="${alertX}" y="14" text-anchor="${alertX > LABEL + PLOT * 0.8 ? 'end' : 'start'}" class="alert">alert ${bundle.alert.alertTime.slice(11, 16)}Z</text></g>
+</svg>`;
+}
+
+const MEMBER_LANE = 18;
+// Past this, the lanes say how many more members there are: the page stays readable in a storm.
+const MAX_MEMBER_LANES = 40;
+
+/**
+ * A group's members on one time axis as inline SVG, in firing order: a lane per member with a dot
+ * when it fired (hollow once its incident recovered), and a line where each of the group's RCAs
+ * started. Pure, like evidenceTimeline.
+ */
+export function memberTimeline(members: readonly MemberRow[], rcas: ReadonlyArray<{ rca_id: string; created_at: string }>): Html {
+  const shown = members.slice(0, MAX_MEMBER_LANES);
+  const times = [...members.map((m) => m.alerted_at), ...rcas.map((r) => r.created_at)].map(Date.parse).filter(Number.isFinite);
+  const from = Math.min(...times);
+  const to = Math.max(from + 60_000, ...times);
+  const x = (iso: string) => round(LABEL + ((Date.parse(iso) - from) / (to - from)) * PLOT);
+  const lanesBottom = AXIS + (shown.length + (members.length > shown.length ? 1 : 0)) * MEMBER_LANE + 4;
+  const height = lanesBottom + 16;
+
+  const lanes = shown.map((m, i) => {
+    const y = AXIS + i * MEMBER_LANE + MEMBER_LANE / 2;
+    const where = [m.service, m.hostname].filter(Boolean).join(' · ');
+    return html`<g data-testid="timeline-member">
+      <text x="4" y="${y + 4}" class="lane">${clip(`${m.monitor_name ?? `monitor ${m.monitor_id}`}${where ? ` · ${where}` : ''}`, 44)}</text>
+      <circle cx="${x(m.alerted_at)}" cy="${y}" r="5" class="${m.recovered ? 'event' : 'change'}"><title>#${m.event_id} fired ${m.alerted_at}${m.recovered ? ', recovered since' : ''}</title></circle>
+    </g>`;
+  });
+  const more =
+    members.length > shown.length
+      ? html`<text x="4" y="${AXIS + shown.length * MEMBER_LANE + 13}" class="tick">+${members.length - shown.length} more members</text>`
+      : '';
+  const rcaLines = rcas.map((r) => {
+    const at = x(r.created_at);
+    return html`<g data-testid="timeline-rca"><line x1="${at}" x2="${at}" y1="18" y2="${lanesBottom}" class="alert"/><text x="${at}" y="14" text-anchor="${at > LABEL + PLOT * 0.8 ? 'end' : 'start'}" class="alert">RCA ${r.created_at.slice(11, 19)}Z</text></g>`;
+  });
+
+  return html`<svg data-testid="member-timeline" viewBox="0 0 ${WIDTH} ${height}" width="100%" role="img" aria-label="The group's members on a timeline" xmlns="http://www.w3.org/2000/svg">
+  <text x="${LABEL}" y="${height - 2}" class="tick">${new Date(from).toISOString().slice(11, 19)}Z</text>
+  <text x="${LABEL + PLOT}" y="${height - 2}" text-anchor="end" class="tick">${new Date(to).toISOString().slice(11, 19)}Z</text>
+  ${lanes}${more}${rcaLines}
 </svg>`;
 }

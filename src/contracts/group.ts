@@ -16,6 +16,8 @@ export interface GroupSettings {
   reanalysisIntervalS: number;
   /** RCAs one group may run, the first included. */
   maxRcas: number;
+  /** Members a group needs before its first RCA (its rule's min_members); absent: one. */
+  minMembers?: number;
 }
 
 /** One alert in a group: an incident episode's first Alert/Warn (an escalation joins again, as the same member). */

@@ -52,6 +52,8 @@ export interface RcaInput {
   /** A re-run's choice; otherwise the configured analyst. */
   analyst?: AnalystName;
   model?: string;
+  /** The incident group this RCA investigates: its report goes to Slack once for the group. */
+  groupId?: string;
 }
 
 export const ANALYSTS = ['claude', 'ollama', 'offline'] as const;

@@ -1,4 +1,5 @@
 import type { AlertSource, AlertStatus } from '../contracts/alert';
+import { storedTags } from '../groups/rules';
 import type { EventRow } from './store';
 
 /**
@@ -33,17 +34,6 @@ export interface StoredAlert {
 // A blank field says nothing: every reader treats it as absent, the same way.
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
 
-/** Tags as sources send them: a list, or one comma-separated string. */
-function tagsOf(tags: unknown): string[] {
-  if (Array.isArray(tags)) return tags.map(String);
-  if (typeof tags === 'string')
-    return tags
-      .split(',')
-      .map((t) => t.trim())
-      .filter(Boolean);
-  return [];
-}
-
 /** The alert a webhook_events row holds; its payload is in the model's field names (see intake/alert.ts). */
 export function alertOf(row: EventRow): StoredAlert {
   const p = row.payload;
@@ -57,7 +47,7 @@ export function alertOf(row: EventRow): StoredAlert {
     monitorType: text(p.monitor_type),
     title: text(p.alert_title),
     message: text(p.alert_message),
-    tags: tagsOf(p.tags),
+    tags: storedTags(p.tags),
     priority: text(p.priority),
     link: text(p.link),
     hostname: text(row.hostname),

@@ -9,8 +9,8 @@ import type { TriageContext } from '../github/triage';
 
 const Text = z.string().nullable();
 
-/** A webhook_events row as the event list shows it: the alert's names and where its start is. */
-export const EventSummaryRow = z.object({
+/** A webhook_events row's own columns: the alert's names and where its start is. */
+const EventColumns = z.object({
   id: z.string(),
   account: z.string(),
   source: z.enum(ALERT_SOURCES),
@@ -31,10 +31,13 @@ export const EventSummaryRow = z.object({
   started_at: z.date().nullable(),
   processed_at: z.date().nullable(),
 });
+
+/** A webhook_events row as the event list shows it: with the incident group of its episode, if any. */
+export const EventSummaryRow = EventColumns.extend({ group_id: Text });
 export type EventSummaryRow = z.infer<typeof EventSummaryRow>;
 
 /** A webhook_events row as the intake and the workflows' activities read it: with the alert's time and payload. */
-export const EventRow = EventSummaryRow.extend({
+export const EventRow = EventColumns.extend({
   /** When the transition happened, as its source says; null when it did not say. */
   event_time: z.date().nullable(),
   /** Datadog's payload as received, or another source's alert in its field names (see intake/alert.ts). */
@@ -105,14 +108,17 @@ export interface EffectKey {
   label: string;
 }
 
-const SUMMARY_COLUMNS = `id::text, account, source, monitor_id, alert_id, transition_id, alert_status, monitor_name,
+const COLUMNS = `id::text, account, source, monitor_id, alert_id, transition_id, alert_status, monitor_name,
   hostname, service, scope, status, workflow_id, run_id, start_attempts, last_error, received_at, started_at, processed_at`;
-const EVENT_COLUMNS = `${SUMMARY_COLUMNS}, event_time, payload`;
+// An event's group is its episode's: the member {workflow id}#{episode}, which its processing record names.
+const SUMMARY_COLUMNS = `${COLUMNS},
+  (SELECT m.group_id FROM incident_group_members m WHERE m.member_key = webhook_events.workflow_id || '#' || (webhook_events.processing->>'episode')) AS group_id`;
+const EVENT_COLUMNS = `${COLUMNS}, event_time, payload`;
 
 const RECENT_ALERT_DAYS = 7;
 const EntityNames = z.object({ services: z.array(z.string()), hosts: z.array(z.string()) });
 const MonitorName = z.object({ id: z.string(), name: Text });
-const RecentAlertRow = EventSummaryRow.pick({
+const RecentAlertRow = EventColumns.pick({
   monitor_id: true,
   monitor_name: true,
   alert_status: true,

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { GroupJoin, GroupMember, GroupSettings } from '../contracts/group';
 import { type Db, inTransaction } from '../db/pool';
 import { type GroupEvidence, GROUP_MEMBERS_SHOWN } from '../evidence/bundle';
+import { type GroupRule, matchRule, type RuleMatch, storedTags } from './rules';
 
 interface MemberRow {
   member_key: string;
@@ -21,7 +22,12 @@ export interface JoinOutcome extends GroupJoin {
   created: boolean;
   /** A group this member matched was at its maximum size (or past its lifetime), so a new one started. */
   capped: boolean;
+  /** The account's rule that grouped the member; absent when it was grouped by topology. */
+  rule?: Pick<GroupRule, 'name' | 'min_members'>;
 }
+
+type Tx = Pick<Db, 'query'>;
+type Candidate = GroupJoin & { full: boolean };
 
 export interface GroupFilter {
   account?: string;
@@ -34,7 +40,7 @@ const MEMBER_COLUMNS = `m.member_key, m.event_id::text, m.monitor_id, m.monitor_
   EXISTS (SELECT 1 FROM webhook_events e JOIN webhook_events ok ON ok.workflow_id = e.workflow_id AND ok.id > e.id AND ok.alert_status = 'OK'
            WHERE e.id = m.event_id) AS recovered`;
 
-const GROUP_COLUMNS = `g.id, g.account, g.workflow_id, g.status, g.member_count, g.opened_at, g.resolved_at,
+const GROUP_COLUMNS = `g.id, g.account, g.workflow_id, g.group_key, g.status, g.member_count, g.opened_at, g.resolved_at,
   (SELECT coalesce(array_agg(DISTINCT m.service ORDER BY m.service), '{}') FROM incident_group_members m WHERE m.group_id = g.id AND m.service IS NOT NULL) AS services,
   (SELECT coalesce(array_agg(DISTINCT m.hostname ORDER BY m.hostname), '{}') FROM incident_group_members m WHERE m.group_id = g.id AND m.hostname IS NOT NULL) AS hosts,
   (SELECT coalesce(array_agg(r.rca_id ORDER BY r.created_at, r.rca_id), '{}') FROM incident_group_rcas r WHERE r.group_id = g.id) AS rca_ids`;
@@ -48,9 +54,11 @@ export class GroupStore {
   constructor(private readonly db: Db) {}
 
   /**
-   * The group the member belongs to: the one it already joined (a retry), else the oldest open
-   * group of its account, younger than the lifetime, sharing its host or service, with room; else
-   * a new one. A member with neither host nor service matches nothing, so it starts its own group.
+   * The group the member belongs to: the one it already joined (a retry); else, when one of the
+   * account's rules applies, the oldest open group with the rule's key, younger than its window and
+   * with room; else the oldest open group of its account, younger than the lifetime, sharing its host
+   * or service, with room; else a new one. A member with neither host nor service and no rule
+   * matches nothing, so it starts its own group.
    */
   async join(member: GroupMember, settings: GroupSettings): Promise<JoinOutcome> {
     return inTransaction(this.db, async (tx) => {
@@ -64,17 +72,10 @@ export class GroupStore {
       );
       if (already) return { ...already, created: false, capped: false };
 
-      const { rows: matching } = await tx.query<GroupJoin & { full: boolean }>(
-        `SELECT g.id AS "groupId", g.workflow_id AS "workflowId",
-                (g.member_count >= $4 OR g.opened_at <= now() - make_interval(secs => $5)) AS full
-           FROM incident_groups g
-          WHERE g.account = $1 AND g.status = 'open'
-            AND EXISTS (SELECT 1 FROM incident_group_members m WHERE m.group_id = g.id AND (m.hostname = $2 OR m.service = $3))
-          ORDER BY g.opened_at, g.id`,
-        [member.account, member.hostname ?? null, member.service ?? null, settings.maxMembers, settings.lifetimeS],
-      );
+      const match = await this.ruleFor(tx, member);
+      const matching = match ? await this.ruleGroups(tx, member.account, match, settings) : await this.topologyGroups(tx, member, settings);
       const open = matching.find((g) => !g.full);
-      const group = open ?? (await this.create(tx, member.account));
+      const group = open ?? (await this.create(tx, member.account, match?.groupKey));
       await tx.query(
         `INSERT INTO incident_group_members (group_id, member_key, event_id, monitor_id, monitor_name, service, hostname, status, alerted_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
@@ -91,15 +92,64 @@ export class GroupStore {
         ],
       );
       await tx.query('UPDATE incident_groups SET member_count = member_count + 1 WHERE id = $1', [group.groupId]);
-      return { groupId: group.groupId, workflowId: group.workflowId, created: !open, capped: !open && matching.length > 0 };
+      return {
+        groupId: group.groupId,
+        workflowId: group.workflowId,
+        created: !open,
+        capped: !open && matching.length > 0,
+        ...(match ? { rule: { name: match.rule.name, min_members: match.rule.min_members } } : {}),
+      };
     });
   }
 
-  private async create(tx: Pick<Db, 'query'>, account: string): Promise<GroupJoin> {
+  /** The account's first rule that applies to the member's alert (its tags or labels, host and service). */
+  private async ruleFor(tx: Tx, member: GroupMember): Promise<RuleMatch | undefined> {
+    const {
+      rows: [row],
+    } = await tx.query<{ rules: GroupRule[] | null; tags: unknown }>(
+      `SELECT (SELECT group_rules FROM accounts WHERE name = $2) AS rules, e.payload->'tags' AS tags FROM webhook_events e WHERE e.id = $1`,
+      [member.eventId, member.account],
+    );
+    if (!row?.rules?.length) return undefined;
+    return matchRule(row.rules, { tags: storedTags(row.tags), hostname: member.hostname, service: member.service });
+  }
+
+  /** Open groups with the rule's key, opened within its window (and the lifetime); full once at the maximum size. */
+  private async ruleGroups(tx: Tx, account: string, match: RuleMatch, settings: GroupSettings): Promise<Candidate[]> {
+    const { rows } = await tx.query<Candidate>(
+      `SELECT g.id AS "groupId", g.workflow_id AS "workflowId", g.member_count >= $3 AS full
+         FROM incident_groups g
+        WHERE g.account = $1 AND g.status = 'open' AND g.group_key = $2 AND g.opened_at > now() - make_interval(secs => $4)
+        ORDER BY g.opened_at, g.id`,
+      [account, match.groupKey, settings.maxMembers, Math.min(match.rule.window_s, settings.lifetimeS)],
+    );
+    return rows;
+  }
+
+  /** Open groups sharing the member's host or service; full at the maximum size or past the lifetime. */
+  private async topologyGroups(tx: Tx, member: GroupMember, settings: GroupSettings): Promise<Candidate[]> {
+    const { rows } = await tx.query<Candidate>(
+      `SELECT g.id AS "groupId", g.workflow_id AS "workflowId",
+              (g.member_count >= $4 OR g.opened_at <= now() - make_interval(secs => $5)) AS full
+         FROM incident_groups g
+        WHERE g.account = $1 AND g.status = 'open'
+          AND EXISTS (SELECT 1 FROM incident_group_members m WHERE m.group_id = g.id AND (m.hostname = $2 OR m.service = $3))
+        ORDER BY g.opened_at, g.id`,
+      [member.account, member.hostname ?? null, member.service ?? null, settings.maxMembers, settings.lifetimeS],
+    );
+    return rows;
+  }
+
+  private async create(tx: Tx, account: string, groupKey: string | undefined): Promise<GroupJoin> {
     // Random, not a sequence: group workflow ids must not collide across databases sharing one Temporal.
     const groupId = crypto.randomBytes(8).toString('hex');
     const workflowId = `group/${groupId}`;
-    await tx.query('INSERT INTO incident_groups (id, account, workflow_id) VALUES ($1, $2, $3)', [groupId, account, workflowId]);
+    await tx.query('INSERT INTO incident_groups (id, account, workflow_id, group_key) VALUES ($1, $2, $3, $4)', [
+      groupId,
+      account,
+      workflowId,
+      groupKey ?? null,
+    ]);
     return { groupId, workflowId };
   }
 
@@ -173,7 +223,7 @@ export class GroupStore {
     } = await this.db.query(`SELECT ${GROUP_COLUMNS} FROM incident_groups g WHERE g.id = $1`, [groupId]);
     if (!group) return undefined;
     const { rows: rcas } = await this.db.query(
-      `SELECT r.rca_id, run.status, run.phase, rep.report->>'root_cause' AS root_cause, rep.report->>'verdict' AS verdict, rep.notebook_url
+      `SELECT r.rca_id, r.created_at, run.status, run.phase, rep.report->>'root_cause' AS root_cause, rep.report->>'verdict' AS verdict, rep.notebook_url
          FROM incident_group_rcas r LEFT JOIN rca_runs run ON run.id = r.rca_id LEFT JOIN rca_reports rep ON rep.rca_id = r.rca_id
         WHERE r.group_id = $1 ORDER BY r.created_at, r.rca_id`,
       [groupId],

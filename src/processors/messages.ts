@@ -105,3 +105,69 @@ export function slackMessage(
 
 /** The marker Rayne writes into a downtime's message, so a retry can find the downtime it already made. */
 export const downtimeMarker = (eventId: string) => `[rayne:event:${eventId}]`;
+
+/** An incident group as its one Slack report shows it: the members first to fire first (bounded by the caller). */
+export interface GroupNotice {
+  memberCount: number;
+  services: string[];
+  hosts: string[];
+  members: Array<{ monitorId: string; monitorName?: string | null; hostname?: string | null; service?: string | null; status: string }>;
+  rootCause?: string | null;
+  verdict?: string | null;
+}
+
+export interface GroupLinks {
+  group?: string;
+  rca?: string;
+  notebook?: string;
+}
+
+const GROUP_MEMBERS_LISTED = 10;
+const listed = (values: string[]) => (values.length > 5 ? `${values.slice(0, 5).join(', ')} +${values.length - 5}` : values.join(', '));
+
+/**
+ * The one Slack message of an incident group: its RCA's report over every member ("report"), or
+ * that every member recovered ("resolved"), beside the members' own tier-1 posts.
+ */
+export function groupSlackMessage(group: GroupNotice, links: GroupLinks, kind: 'report' | 'resolved'): IncomingWebhookSendArguments {
+  const where = listed(group.services.length ? group.services : group.hosts) || 'one outage';
+  const headline =
+    kind === 'resolved'
+      ? `${EMOJI.OK} Resolved: ${group.memberCount} grouped alerts on ${where}`
+      : `${EMOJI.Alert} ${group.memberCount} alerts, one incident: ${where}`;
+  const fields = [
+    ...(group.services.length ? [`*Services*\n${listed(group.services)}`] : []),
+    ...(group.hosts.length ? [`*Hosts*\n${listed(group.hosts)}`] : []),
+    ...(group.verdict ? [`*Verdict*\n${group.verdict}`] : []),
+  ].map((text) => ({ type: 'mrkdwn' as const, text }));
+  const members = group.members
+    .slice(0, GROUP_MEMBERS_LISTED)
+    .map(
+      (m) =>
+        `• [${m.status}] ${m.monitorName ?? `monitor ${m.monitorId}`}${m.service ? ` · ${m.service}` : ''}${m.hostname ? ` · ${m.hostname}` : ''}`,
+    );
+  if (group.memberCount > members.length) members.push(`… and ${group.memberCount - members.length} more`);
+  const linkText = [
+    links.group && `<${links.group}|Group>`,
+    links.rca && `<${links.rca}|RCA>`,
+    links.notebook && `<${links.notebook}|Notebook>`,
+  ]
+    .filter(Boolean)
+    .join('  ·  ');
+  const text = (t: string) => ({ type: 'section' as const, text: { type: 'mrkdwn' as const, text: t.slice(0, 2900) } });
+  return {
+    text: headline,
+    attachments: [
+      {
+        color: kind === 'resolved' ? COLOUR.OK : COLOUR.Alert,
+        blocks: [
+          text(`*${headline}*`),
+          ...(kind === 'report' && group.rootCause ? [text(`*Root cause*\n${group.rootCause}`)] : []),
+          ...(fields.length ? [{ type: 'section' as const, fields }] : []),
+          ...(kind === 'report' ? [text(members.join('\n'))] : []),
+          ...(linkText ? [{ type: 'context' as const, elements: [{ type: 'mrkdwn' as const, text: linkText }] }] : []),
+        ],
+      },
+    ],
+  };
+}

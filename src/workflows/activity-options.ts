@@ -94,3 +94,6 @@ export function processorOptions(task: ProcessorTask): ActivityOptions {
   const calls = task.processor === 'downtime' ? 12 : 1;
   return { startToCloseTimeout: task.timeoutMs * calls + 5_000, retry: retrying(PROCESSOR_RETRY[task.processor]) };
 }
+
+/** An incident group's one Slack message: the Slack processor's retries, bounded by its longest timeout (60 s). */
+export const GROUP_SLACK_OPTIONS: ActivityOptions = { startToCloseTimeout: '70s', retry: retrying(PROCESSOR_RETRY.slack) };

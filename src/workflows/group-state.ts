@@ -31,15 +31,20 @@ export function hasNewScope(state: GroupState): boolean {
   return state.members.some((m) => scopesOf(m).some((s) => !state.analysedScopes.includes(s)));
 }
 
+/** The group has fewer members than its rule asks for before an RCA. */
+export function belowThreshold(state: GroupState, settings: GroupSettings): boolean {
+  return state.members.length < (settings.minMembers ?? 1);
+}
+
 /**
  * When the group's next RCA may start, in workflow ms; undefined when none is due: the first after
- * group_wait from the first member (even if all recovered meanwhile: the outage happened); a
- * re-analysis only for a new service or host, at most once per interval, and never past the cap
- * or once every member recovered.
+ * group_wait from the first member (even if all recovered meanwhile: the outage happened), once the
+ * group reached its rule's threshold; a re-analysis only for a new service or host, at most once
+ * per interval, and never past the cap or once every member recovered.
  */
 export function nextRcaAt(state: GroupState, settings: GroupSettings): number | undefined {
   if (state.firstJoinedAt === undefined || state.resolved) return undefined;
-  if (state.rcaIds.length === 0) return state.firstJoinedAt + settings.waitS * 1000;
+  if (state.rcaIds.length === 0) return belowThreshold(state, settings) ? undefined : state.firstJoinedAt + settings.waitS * 1000;
   if (allRecovered(state) || state.rcaIds.length >= settings.maxRcas || !hasNewScope(state)) return undefined;
   return (state.lastRcaAt ?? 0) + settings.reanalysisIntervalS * 1000;
 }

@@ -4,6 +4,7 @@ import {
   continueAsNew,
   log,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -11,14 +12,15 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { failureReason } from '../errors';
-import { NOTEBOOK_OPTIONS, STORE_OPTIONS } from './activity-options';
-import { addMember, allRecovered, initialGroupState, markRecovered, nextRcaAt, nextRcaId, rcaStarted } from './group-state';
+import { GROUP_SLACK_OPTIONS, NOTEBOOK_OPTIONS, STORE_OPTIONS } from './activity-options';
+import { addMember, allRecovered, belowThreshold, initialGroupState, markRecovered, nextRcaAt, nextRcaId, rcaStarted } from './group-state';
 import { rcaWorkflow } from './rca-workflow';
 import { type GroupState, groupStateQuery, type GroupWorkflowInput, memberJoinedSignal, memberRecoveredSignal } from '../contracts/group';
 import { RayneAccount, RayneGroupId } from '../contracts/search-attributes';
 
 const store = proxyActivities<Activities>(STORE_OPTIONS);
 const notebooks = proxyActivities<Activities>(NOTEBOOK_OPTIONS);
+const slack = proxyActivities<Activities>(GROUP_SLACK_OPTIONS);
 
 // Keep history bounded in a storm: members handled per run before continuing as new.
 const CONTINUE_AS_NEW_AFTER = 200;
@@ -27,6 +29,7 @@ const CONTINUE_AS_NEW_AFTER = 200;
  * group/{groupId}: one per incident group, fed by joinGroup's signal-with-start. Starts the group's
  * first RCA group_wait after its first member, re-analyses (bounded) when a member brings a new
  * service or host, and completes once every member has recovered and Postgres agrees it has them all.
+ * A group formed by a rule with min_members starts no RCA until that many members joined.
  */
 export async function groupWorkflow(input: GroupWorkflowInput): Promise<GroupState> {
   const { groupId, account, settings } = input;
@@ -48,7 +51,8 @@ export async function groupWorkflow(input: GroupWorkflowInput): Promise<GroupSta
       state = await startGroupRca(state);
       continue;
     }
-    if (allRecovered(state) && state.rcaIds.length > 0) {
+    // A group that recovered below its rule's threshold resolves without an RCA.
+    if (allRecovered(state) && (state.rcaIds.length > 0 || belowThreshold(state, settings))) {
       const seen = state.members.length;
       if (await store.resolveGroup(groupId, seen)) break;
       // A member joined in Postgres whose signal has not arrived yet: wait for it.
@@ -68,6 +72,12 @@ export async function groupWorkflow(input: GroupWorkflowInput): Promise<GroupSta
   // An RCA still running finds the group resolved when it publishes (incidentRecovered) and marks its own.
   for (const rcaId of state.rcaIds)
     await notebooks.resolveNotebook(rcaId).catch((err) => log.warn('notebook not marked resolved', { rcaId, error: failureReason(err) }));
+  // Its members posted nothing to Slack on recovery; a group that reported says once that it is over.
+  if (state.rcaIds.length > 0 && patched('group-slack')) {
+    await slack
+      .postGroupSlack({ groupId, eventId: state.members[0]!.eventId, kind: 'resolved' })
+      .catch((err) => log.warn('group resolution not posted to Slack', { groupId, error: failureReason(err) }));
+  }
   await condition(allHandlersFinished);
   return state;
 }
@@ -83,7 +93,7 @@ async function startGroupRca(state: GroupState): Promise<GroupState> {
   try {
     await startChild(rcaWorkflow, {
       workflowId: rcaId,
-      args: [{ eventId, rcaId }],
+      args: [{ eventId, rcaId, groupId: state.groupId }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       typedSearchAttributes: [
         { key: RayneGroupId, value: state.groupId },

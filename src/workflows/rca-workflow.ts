@@ -12,6 +12,7 @@ import type { SubmittedReport } from '../analysis/report';
 import { failureReason } from '../errors';
 import {
   ANALYSIS_OPTIONS,
+  GROUP_SLACK_OPTIONS,
   INDEXING_OPTIONS,
   INVESTIGATION_OPTIONS,
   NOTEBOOK_OPTIONS,
@@ -42,6 +43,7 @@ const indexing = proxyActivities<Activities>(INDEXING_OPTIONS);
 const prefetch = proxyActivities<Activities>(PREFETCH_OPTIONS);
 const notebooks = proxyActivities<Activities>(NOTEBOOK_OPTIONS);
 const investigation = proxyActivities<Activities>(INVESTIGATION_OPTIONS);
+const slack = proxyActivities<Activities>(GROUP_SLACK_OPTIONS);
 
 const PREFETCH: Record<PrefetchSource, 'prefetchLogs' | 'prefetchEvents' | 'prefetchHost' | 'prefetchMonitor' | 'prefetchMetrics'> = {
   logs: 'prefetchLogs',
@@ -68,7 +70,7 @@ export async function rcaWorkflow(input: RcaInput): Promise<RcaResult> {
   }
 }
 
-async function runRca({ eventId, rcaId, analyst, model }: RcaInput): Promise<RcaResult> {
+async function runRca({ eventId, rcaId, analyst, model, groupId }: RcaInput): Promise<RcaResult> {
   const result: RcaResult = {
     rcaId,
     role: 'general',
@@ -136,6 +138,12 @@ async function runRca({ eventId, rcaId, analyst, model }: RcaInput): Promise<Rca
   } catch (err) {
     // The report is stored and served as Markdown; a notebook Datadog refused does not undo it.
     log.warn('notebook not published', { rcaId, error: failureReason(err) });
+  }
+  // Only RCAs started with a group (never a history from before) post; the group's members did not.
+  if (groupId) {
+    await slack
+      .postGroupSlack({ groupId, eventId, kind: 'report', rcaId })
+      .catch((err) => log.warn('group report not posted to Slack', { rcaId, groupId, error: failureReason(err) }));
   }
 
   result.phase = 'store';

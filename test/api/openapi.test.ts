@@ -15,7 +15,7 @@ type Spec = {
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'];
 const isDocs = (path: string) => path === '/openapi.json' || path === '/docs' || path.startsWith('/docs/');
 // The console's HTML pages and assets: views over the described API, not API routes themselves.
-const CONSOLE_PAGES = ['/', '/login', '/logout', '/incidents/:id', '/rca/:id', '/github', '/github/:id'];
+const CONSOLE_PAGES = ['/', '/login', '/logout', '/incidents/:id', '/rca/:id', '/groups/:id', '/github', '/github/:id'];
 const isConsole = (path: string) => CONSOLE_PAGES.includes(path) || path.startsWith('/console/');
 
 /** Hono's `:id` as OpenAPI's `{id}`; an optional `:account?` stands for the path with and without it. */

@@ -1,4 +1,4 @@
-import { type RcaDetail, rcaView } from '../../src/cli/api-views';
+import { groupView, type RcaDetail, rcaView } from '../../src/cli/api-views';
 import { duration } from '../../src/text-format';
 
 const detail = (report: RcaDetail['report']): RcaDetail => ({
@@ -75,5 +75,25 @@ describe('rayne rca show', () => {
     ).toMatch(/^took\s+340 ms$/m);
     expect(duration(12_400)).toBe('12.4 s');
     expect(duration(185_000)).toBe('3 min 05 s');
+  });
+
+  it("says what grouped a group: an account's rule, or a shared host or service", () => {
+    const group = {
+      id: 'abcdef0123456789',
+      account: 'a',
+      workflow_id: 'group/abcdef0123456789',
+      group_key: 'by-cluster:cluster=east',
+      status: 'open' as const,
+      member_count: 0,
+      opened_at: '2026-11-24T03:00:00Z',
+      resolved_at: null,
+      services: [],
+      hosts: [],
+      rca_ids: [],
+      members: [],
+      rcas: [],
+    };
+    expect(groupView(group)).toMatch(/grouped by\s+rule by-cluster:cluster=east/);
+    expect(groupView({ ...group, group_key: null })).toMatch(/grouped by\s+a shared host or service/);
   });
 });

@@ -1,6 +1,8 @@
 import type { EvidenceBundle } from '../../src/evidence/bundle';
 import { externalLink, html } from '../../src/console/html';
-import { evidenceTimeline } from '../../src/console/timeline';
+import { evidenceTimeline, memberTimeline } from '../../src/console/timeline';
+import { type MemberRow, serviceMap } from '../../src/console/service-map';
+import { groupPage } from '../../src/console/pages';
 
 const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 12, minute)).toISOString();
 
@@ -69,5 +71,74 @@ describe('console markup', () => {
     expect(svg).toContain('<polyline points="260,');
     expect(svg).not.toContain('<img');
     expect(svg).not.toContain('javascript:');
+  });
+
+  const member = (n: number, service: string | null, hostname: string | null, recovered = false): MemberRow => ({
+    event_id: String(100 + n),
+    monitor_id: String(n),
+    monitor_name: n === 1 ? '<b>disk</b> full' : null,
+    service,
+    hostname,
+    status: 'Alert',
+    alerted_at: at(n),
+    recovered,
+  });
+  const members = [
+    member(1, 'orders', 'db-01'),
+    member(2, 'checkout', 'db-01', true),
+    member(3, 'checkout', 'web-02'),
+    member(4, null, 'db-01', true),
+  ];
+
+  it('maps services and hosts in sorted columns, joined where an alert is on both, the first to fire marked', () => {
+    const svg = serviceMap(members).text;
+    const nodes = [...svg.matchAll(/data-testid="map-node" data-kind="(\w+)" data-name="([^"]+)"/g)].map((m) => `${m[1]}:${m[2]}`);
+    expect(nodes).toEqual(['service:checkout', 'service:orders', 'host:db-01', 'host:web-02']);
+    expect(svg.match(/data-testid="map-edge"/g)).toHaveLength(3);
+    expect(svg).toContain('<title>checkout on db-01</title>');
+    // orders and db-01 are where the first alert fired; db-01 still has a member firing.
+    expect(svg.match(/class="map-node firing first"/g)).toHaveLength(2);
+    expect(serviceMap(members).text).toBe(svg);
+  });
+
+  it('caps each column of a storm and says how many more', () => {
+    const storm = Array.from({ length: 60 }, (_, i) => member(i, `svc-${String(i).padStart(2, '0')}`, 'db-01'));
+    const svg = serviceMap(storm).text;
+    expect(svg.match(/data-kind="service"/g)).toHaveLength(25);
+    expect(svg).toContain('+35 more');
+  });
+
+  it("draws each member when it fired and each of the group's RCAs when it started", () => {
+    const svg = memberTimeline(members, [{ rca_id: 'rca/101', created_at: at(5) }]).text;
+    expect(svg.match(/data-testid="timeline-member"/g)).toHaveLength(4);
+    expect(svg.match(/data-testid="timeline-rca"/g)).toHaveLength(1);
+    // The axis runs from the first alert (12:01) to the RCA (12:05): the RCA sits at the plot's right edge.
+    expect(svg).toContain('<line x1="940" x2="940"');
+    expect(svg).toContain('&lt;b&gt;disk&lt;/b&gt; full');
+  });
+
+  it('shows a group: its one RCA, the timeline, the map and every member', () => {
+    const page = groupPage(
+      {
+        id: 'abcdef0123456789',
+        status: 'open',
+        member_count: 4,
+        opened_at: at(1),
+        resolved_at: null,
+        group_key: 'by-cluster:cluster=east',
+        account: 'default',
+        workflow_id: 'group/abcdef0123456789',
+        members,
+        rcas: [{ rca_id: 'rca/101', created_at: at(5), root_cause: 'the primary failed over', verdict: 'likely', notebook_url: null }],
+      },
+      'http://ui.example/namespaces/default/workflows/group%2Fabcdef0123456789',
+    ).text;
+    expect(page).toContain(
+      '<a href="rca/101"><span class="verdict likely" data-testid="verdict">likely</span> the primary failed over</a>',
+    );
+    expect(page).toContain("the account's rule <code>by-cluster:cluster=east</code>");
+    expect(page).toContain('data-testid="member-timeline"');
+    expect(page).toContain('data-testid="service-map"');
+    expect(page.match(/data-testid="group-member"/g)).toHaveLength(4);
   });
 });

@@ -1,5 +1,13 @@
 import type { GroupMember, GroupSettings } from '../../src/contracts/group';
-import { addMember, initialGroupState, markRecovered, nextRcaAt, nextRcaId, rcaStarted } from '../../src/workflows/group-state';
+import {
+  addMember,
+  belowThreshold,
+  initialGroupState,
+  markRecovered,
+  nextRcaAt,
+  nextRcaId,
+  rcaStarted,
+} from '../../src/workflows/group-state';
 
 const settings: GroupSettings = { waitS: 30, lifetimeS: 86_400, maxMembers: 500, reanalysisIntervalS: 300, maxRcas: 2 };
 const member = (n: number, more: Partial<GroupMember> = {}): GroupMember => ({
@@ -20,6 +28,16 @@ describe('incident group rules', () => {
     expect(nextRcaAt(s, settings)).toBe(31_000);
     expect(nextRcaAt(markRecovered(markRecovered(s, member(1).memberKey), member(2).memberKey), settings)).toBe(31_000);
     expect(nextRcaId(s)).toBe('rca/101');
+  });
+
+  it("waits for its rule's min_members before the first RCA, and counts from the first member once reached", () => {
+    const threshold = { ...settings, minMembers: 3 };
+    let s = addMember(addMember(initialGroupState('g', 'a'), member(1), 1_000), member(2), 2_000);
+    expect(nextRcaAt(s, threshold)).toBeUndefined();
+    expect(belowThreshold(s, threshold)).toBe(true);
+    s = addMember(s, member(3), 90_000);
+    expect(belowThreshold(s, threshold)).toBe(false);
+    expect(nextRcaAt(s, threshold)).toBe(31_000);
   });
 
   it('ignores a member it has (a retried join or an escalation)', () => {

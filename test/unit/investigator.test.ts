@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { investigate, type Observation, POLICY_LIMITS } from '../../src/analysis/investigator';
-import { confidenceOf, crossValidatedConfidence, fitCalibration } from '../../src/analysis/investigator/calibration';
+import { confidenceOf, crossValidatedConfidence, fitCalibration, TRANSFER_SHIFT } from '../../src/analysis/investigator/calibration';
 import type { AnswerFeatures } from '../../src/analysis/investigator/conclude';
 import { contentWords, entitiesIn } from '../../src/analysis/investigator/entities';
 import { CHANGES, METRIC_KINDS, REASONS, reasonIn } from '../../src/analysis/investigator/knowledge';
@@ -70,6 +70,16 @@ describe('entities named in a failing line', () => {
     expect(names).toEqual([]);
   });
 
+  it('takes the word after an object kind as a name only when it looks like one', () => {
+    const names = (text: string) => entitiesIn(text).map((e) => e.name);
+    expect(names('redis: connection pool timeout; worker pool saturated')).toEqual([]);
+    expect(names('ticket write failed queue ranked-squads; table "orders"; index=content_v7')).toEqual([
+      'ranked-squads',
+      'orders',
+      'content_v7',
+    ]);
+  });
+
   it('splits identifiers into content words and drops numbers, common words and plurals', () => {
     expect([...contentWords('PromoRuleResolver rules maximum-pool-size 50 requests timed out')].sort()).toEqual(
       expect.arrayContaining(['promo', 'rule', 'resolver', 'maximum', 'pool', 'size']),
@@ -86,6 +96,19 @@ describe('the knowledge table', () => {
     expect(reasonIn('dial tcp 10.2.3.4:6379: connect: connection refused')?.kind).toBe('refusal');
     expect(reasonIn('connect() failed (113: No route to host) while connecting to upstream')?.category).toBe('host_failure');
     expect(reasonIn('session lookup failed: Command timed out')?.mechanism).toBe('timing out');
+    // A worker pool turning work away is the server saturated, not a limit someone else imposed.
+    expect(reasonIn('rejected execution of TimedRunnable on EsThreadPoolExecutor[search, queue capacity = 1000]')?.kind).toBe('saturation');
+    expect(reasonIn('[gc][40112] overhead, spent [1.2s] collecting in the last [1.5s]')?.category).toBe('memory_exhaustion');
+    // A proxy's termination state: the server side refused the connection; a client abort (CD) is no one's trouble.
+    expect(reasonIn('10.44.81.2:40122 [11/Jun/2025:13:17:41.004] fe_tls be_tls/app-01 1/-1/1 0 SC 612/612/0/0/0 0/0')?.kind).toBe(
+      'refusal',
+    );
+    expect(
+      reasonIn('10.44.81.2:40122 [11/Jun/2025:13:17:41.004] fe_web be_web/app-01 0/0/1/2/3 200 812 - - CD-- 1/1/0/0/0 0/0'),
+    ).toBeUndefined();
+    // A gateway that translates addresses running out of ports drops new connections: network loss.
+    expect(reasonIn('{"allocation_status":"DROPPED","connection":{"dest_ip":"34.1.2.3"}}')?.category).toBe('network');
+    expect(reasonIn('SNAT port exhaustion on the load balancer frontend')?.category).toBe('network');
     expect(reasonIn('all good, 200 OK')).toBeUndefined();
   });
 
@@ -105,7 +128,7 @@ describe('the knowledge table', () => {
         if (typeof n === 'string' && n.length > 3) names.add(n.toLowerCase());
     }
     expect([...names].filter((n) => source.includes(n))).toEqual([]);
-    expect(REASONS.length + METRIC_KINDS.length + CHANGES.length).toBeLessThanOrEqual(30);
+    expect(REASONS.length + METRIC_KINDS.length + CHANGES.length).toBeLessThanOrEqual(32);
   });
 });
 
@@ -216,6 +239,247 @@ describe('the investigation policy', () => {
     expect(move.report.root_cause).not.toContain('Argo CD');
   });
 
+  it('blames demand on a campaign whatever it names, and on a job only when the job names the service', () => {
+    const run = (change: { title: string; text: string }) =>
+      runPolicy((call) => {
+        if (call.name === 'scope_metrics')
+          return JSON.stringify({
+            series: [
+              {
+                label: 'trace.http.request.hits',
+                scope: 'service:orders',
+                query: 'avg:trace.http.request.hits{service:orders}',
+                points: [-60, -50, -40, -30, -20, -10, -5].map((m, i) => [at(m), i < 4 ? 100 : 900]),
+              },
+            ],
+          });
+        if (call.name === 'get_events') return events([{ at: -35, ...change }]);
+        return '{}';
+      }).move;
+    const campaign = run({ title: 'Email campaign sent: spring sale', text: '2.1M recipients' });
+    const unrelatedJob = run({
+      title: 'Job batch/comments-purge started',
+      text: 'CronJob comments-purge: delete comments older than 24 months',
+    });
+    const namingJob = run({ title: 'Job batch/orders-replay started', text: "CronJob replays yesterday's requests against orders" });
+    if (!('report' in campaign) || !('report' in unrelatedJob) || !('report' in namingJob)) throw new Error('expected reports');
+    expect(campaign.report.root_cause).toContain('spring sale');
+    expect(unrelatedJob.report.root_cause).not.toContain('comments-purge');
+    expect(namingJob.report.root_cause).toContain('orders-replay');
+    expect([campaign, unrelatedJob, namingJob].map((m) => ('report' in m ? m.report.category : ''))).toEqual([
+      'traffic_spike',
+      'traffic_spike',
+      'traffic_spike',
+    ]);
+  });
+
+  it('ranks a component stating its own trouble above an address a proxy only blames, however deep', () => {
+    const { move } = runPolicy((call) => {
+      const q = String(call.input.query ?? '');
+      if (call.name === 'search_logs' && q.startsWith('service:orders'))
+        return logs(q, [
+          line(['orders'], ['orders-app-01'], 'error', 'POST /checkout failed: 504 from edge-proxy-01', -10),
+          line(['orders'], ['batch-node-02'], 'warn', 'spill to /var/tmp failed: No space left on device', -14, 6),
+        ]);
+      if (call.name === 'search_logs' && q.includes('edge-proxy-01'))
+        return logs(q, [
+          line(['nginx'], ['edge-proxy-01'], 'error', 'upstream timed out (110: Operation timed out) upstream: 10.9.8.7:8080', -9),
+        ]);
+      if (call.name === 'search_logs' && q.includes('batch-node-02'))
+        return logs(q, [line(['spark'], ['batch-node-02'], 'warn', 'Lost task 12.0: No space left on device', -15, 6)]);
+      return '{}';
+    });
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.category).toBe('disk_full');
+    expect(move.report.root_cause).toContain('batch-node-02');
+  });
+
+  it('blames the network path when failures toward several places meet a network event, and not for one place', () => {
+    const run = (failing: string[]) =>
+      runPolicy((call) => {
+        const q = String(call.input.query ?? '');
+        if (call.name === 'search_logs' && q.startsWith('service:orders'))
+          return logs(
+            q,
+            failing.map((f) => line(['orders'], ['orders-app-01'], 'error', f, -20)),
+          );
+        if (call.name === 'get_events')
+          return events([
+            // A change to the same gateway an hour before: the provider's own statement of loss is not explained by it.
+            { at: -60, title: 'Terraform apply: network#12', text: 'Added a static route on net-gw-0a1b2c3.', tags: ['team:network'] },
+            {
+              at: -8,
+              title: 'Provider health: increased packet loss for gateway attachments',
+              text: 'Increased packet loss affecting traffic through gateway net-gw-0a1b2c3.',
+              tags: ['gatewayid:net-gw-0a1b2c3'],
+              alertType: 'warning',
+            },
+          ]);
+        return '{}';
+      }).move;
+    const two = run([
+      'lookup failed: connection timeout expired (host=accounts-db.internal, hostaddr=10.60.4.21, port=5432)',
+      'pricing call failed: ReadTimeout GET http://pricing.shared.internal/v2/quote (10.80.2.44:80)',
+    ]);
+    const one = run(['lookup failed: connection timeout expired (host=accounts-db.internal, hostaddr=10.60.4.21, port=5432)']);
+    if (!('report' in two) || !('report' in one)) throw new Error('expected reports');
+    expect(two.report.category).toBe('network');
+    expect(two.report.root_cause).toContain('net-gw-0a1b2c3');
+    expect(two.report.root_cause).not.toContain('Terraform');
+    expect(one.report.root_cause).not.toContain('net-gw-0a1b2c3');
+  });
+
+  it('ties a change that sets the limit a resource ran out of, and follows a proxy to the server it says refused', () => {
+    const run = (change: string) =>
+      runPolicy((call) => {
+        const q = String(call.input.query ?? '');
+        if (call.name === 'search_logs' && q.startsWith('service:orders'))
+          return logs(q, [
+            line(
+              ['haproxy'],
+              ['orders-app-01'],
+              'warn',
+              '10.44.81.2:40122 [11/Jun/2025:13:17:41.004] fe_tls be_tls/broker-07 1/-1/1 0 SC 612/612/0/0/0 0/0',
+              -15,
+            ),
+          ]);
+        if (call.name === 'search_logs' && q.includes('broker-07'))
+          return logs(q, [line(['broker'], ['broker-07'], 'error', "msg: failed_to_accept, listener: 'ssl:default', reason: emfile", -16)]);
+        if (call.name === 'get_events')
+          return events([{ at: -20, title: 'state.apply baseline.hardening on brokers', text: change, tags: ['roles:broker'] }]);
+        return '{}';
+      }).move;
+    const limit = run('/etc/systemd/system/broker.service.d/limits.conf changed (LimitNOFILE=1048576 -> LimitNOFILE=65536)');
+    const other = run('/etc/motd.conf changed (banner text)');
+    if (!('report' in limit) || !('report' in other)) throw new Error('expected reports');
+    expect(limit.report.category).toBe('config_change');
+    expect(limit.report.root_cause).toContain('LimitNOFILE');
+    expect(other.report.root_cause).toContain('broker-07');
+    expect(other.report.root_cause).not.toContain('motd');
+  });
+
+  it('ties the errors only a new version writes to the deploy of that version, over a caller quoting them back', () => {
+    const { move } = runPolicy((call) => {
+      const q = String(call.input.query ?? '');
+      if (call.name === 'search_logs' && q.startsWith('service:orders'))
+        return logs(q, [
+          line(
+            ['orders'],
+            ['orders-app-01'],
+            'error',
+            '{"msg":"lock failed","error":"redis: connection pool timeout","version":"v2.4.0"}',
+            -15,
+          ),
+        ]);
+      if (call.name === 'search_logs' && q.startsWith('"orders" -service:orders'))
+        return logs(q, [
+          line(
+            ['checkout'],
+            ['co-node-01'],
+            'error',
+            'payment failed: orders returned 503 (last error: redis: connection pool timeout)',
+            -12,
+          ),
+        ]);
+      if (call.name === 'get_events')
+        return events([
+          {
+            at: -20,
+            title: 'Rollout orders canary started',
+            text: 'orders -> registry/orders:v2.4.0',
+            tags: ['service:orders', 'version:v2.4.0'],
+          },
+          { at: -18, title: 'Argo CD sync succeeded: checkout v9.1.0', tags: ['service:checkout', 'version:v9.1.0'] },
+        ]);
+      return '{}';
+    });
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.category).toBe('deployment');
+    expect(move.report.root_cause).toContain('v2.4.0');
+    expect(move.report.root_cause).not.toContain('co-node-01');
+  });
+
+  it('names who asks behind rising demand from the request lines in front of the service', () => {
+    const { move } = runPolicy((call) => {
+      const q = String(call.input.query ?? '');
+      if (call.name === 'scope_metrics')
+        return JSON.stringify({
+          series: [
+            {
+              label: 'trace.http.request.hits',
+              scope: 'service:orders',
+              query: 'avg:trace.http.request.hits{service:orders}',
+              points: [-60, -50, -40, -30, -20, -10, -5].map((m, i) => [at(m), i < 4 ? 100 : 900]),
+            },
+          ],
+        });
+      if (call.name === 'search_logs' && q.startsWith('host:orders-app-01'))
+        return logs(q, [
+          line(
+            ['ingress'],
+            ['orders-app-01'],
+            'warn',
+            '{"path":"/s/a1","status":503,"user_agent":"Crawly/3.2.1 (+https://crawly.example)"}',
+            -25,
+            45,
+          ),
+          line(
+            ['ingress'],
+            ['orders-app-01'],
+            'info',
+            '{"path":"/s/b2","status":200,"user_agent":"Crawly/3.2.1 (+https://crawly.example)"}',
+            -26,
+            40,
+          ),
+        ]);
+      return '{}';
+    });
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.category).toBe('traffic_spike');
+    expect(move.report.root_cause).toContain('Crawly');
+  });
+
+  it('follows a host in network trouble to what its tags say it sits on, when an event says that is in trouble', () => {
+    const run = (switchEvent: boolean) =>
+      runPolicy((call) => {
+        const q = String(call.input.query ?? '');
+        if (call.name === 'search_logs' && q.startsWith('service:orders'))
+          return logs(q, [line(['orders'], ['orders-app-01'], 'error', 'rates call failed: Connection reset', -20)]);
+        if (call.name === 'host_metrics' && call.input.hostname === 'orders-app-01')
+          return JSON.stringify({
+            series: [
+              {
+                label: 'system.net.tcp.retrans_segs',
+                scope: 'host:orders-app-01',
+                query: 'avg:system.net.tcp.retrans_segs{host:orders-app-01}',
+                points: [-60, -50, -40, -30, -20, -10, -5].map((m, i) => [at(m), i < 3 ? 2 : 400]),
+              },
+            ],
+          });
+        if (call.name === 'get_host' && call.input.hostname === 'orders-app-01')
+          return JSON.stringify({
+            hostname: 'orders-app-01',
+            found: true,
+            up: true,
+            apps: [],
+            tags: ['rack:r9', 'tor:sw-r9-b', 'dc:east1'],
+          });
+        if (call.name === 'get_events')
+          return events(
+            switchEvent
+              ? [{ at: -25, title: 'sw-r9-b: Port Ethernet1/49 (uplink) flapping', tags: ['snmp_device:sw-r9-b'], alertType: 'error' }]
+              : [],
+          );
+        return '{}';
+      }).move;
+    const withEvent = run(true);
+    const without = run(false);
+    if (!('report' in withEvent) || !('report' in without)) throw new Error('expected reports');
+    expect(withEvent.report.category).toBe('network');
+    expect(withEvent.report.root_cause).toContain('sw-r9-b');
+    expect(without.report.root_cause).toContain('orders-app-01');
+  });
+
   it('finds the hosts behind a name the failing lines give, by the infrastructure search, and reads them', () => {
     const { observations } = runPolicy((call) => {
       const q = String(call.input.query ?? '');
@@ -226,6 +490,23 @@ describe('the investigation policy', () => {
       return '{}';
     });
     expect(observations.some((o) => o.call.name === 'host_metrics' && o.call.input.hostname === 'ledger-db-07')).toBe(true);
+  });
+
+  it('finds the host at an address the failing lines give, by the infrastructure search, and sees it down', () => {
+    const { move, observations } = runPolicy((call) => {
+      const q = String(call.input.query ?? '');
+      if (call.name === 'search_logs' && q.startsWith('service:orders'))
+        return logs(q, [line(['orders'], ['orders-app-01'], 'error', 'dispatch failed node=10.40.2.13:8080: ConnectTimeoutError', -10)]);
+      if (call.name === 'get_host' && call.input.hostname === '10.40.2.13')
+        return JSON.stringify({ hostname: '10.40.2.13', found: false, similar: ['query-node-03'] });
+      if (call.name === 'get_host' && call.input.hostname === 'query-node-03')
+        return JSON.stringify({ hostname: 'query-node-03', found: true, up: false, apps: ['query'], tags: ['internal_ip:10.40.2.13'] });
+      return '{}';
+    });
+    expect(observations.some((o) => o.call.name === 'get_host' && o.call.input.hostname === '10.40.2.13')).toBe(true);
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.category).toBe('host_failure');
+    expect(move.report.root_cause).toContain('query-node-03');
   });
 
   it('looks at what else is failing when the alerting service logs nothing, and follows it', () => {
@@ -352,6 +633,44 @@ describe('the investigation policy', () => {
     expect(move.report.root_cause).toContain('Old Root CA X1');
   });
 
+  it('names the certificate from another line stating the expiry when the failing client gives only an address', () => {
+    const { move } = runPolicy((call) => {
+      const q = String(call.input.query ?? '');
+      if (call.name === 'search_logs' && q.startsWith('service:orders'))
+        return logs(q, [
+          line(
+            ['orders'],
+            ['orders-app-01'],
+            'error',
+            'RPC to server=10.30.0.11:8300 failed: x509: certificate has expired or is not yet valid',
+            -10,
+          ),
+        ]);
+      if (call.name === 'search_logs' && q.includes('10.30.0.11'))
+        return logs(q, [
+          line(
+            ['mesh-server'],
+            ['mesh-02'],
+            'error',
+            'failed to heartbeat to peer=10.30.0.11:8300 error="x509: certificate has expired"',
+            -11,
+          ),
+          line(
+            ['expiry-check'],
+            ['mesh-01'],
+            'error',
+            'expiry-check: /etc/tls/server.mesh.crt EXPIRED; subject CN=server.mesh.local; issuer CN=Mesh CA',
+            -9,
+            1,
+          ),
+        ]);
+      return '{}';
+    });
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.category).toBe('certificate');
+    expect(move.report.root_cause).toContain('the certificate: CN=server.mesh.local');
+  });
+
   it('records a call that failed as missing evidence, and reports on the final turn with what it read', () => {
     const observations: Observation[] = [
       {
@@ -368,12 +687,12 @@ describe('the investigation policy', () => {
 });
 
 describe('calibration', () => {
-  const f = (own: boolean, depth: number): AnswerFeatures => ({
+  const f = (own: boolean, depth: number, change = false): AnswerFeatures => ({
     depth,
     own,
     sourceKinds: own ? 2 : 1,
     margin: 0.5,
-    change: false,
+    change,
     candidates: 3,
   });
 
@@ -385,6 +704,15 @@ describe('calibration', () => {
     const calibration = fitCalibration(samples);
     expect(confidenceOf(f(true, 2), calibration)).toBeGreaterThan(0.7);
     expect(confidenceOf(f(false, 1), calibration)).toBeLessThan(0.3);
+  });
+
+  it('ships a map moved by the measured transfer gap, so no answer claims the in-sample rate', () => {
+    const logit = (p: number) => Math.log(p / (1 - p));
+    expect(TRANSFER_SHIFT).toBeCloseTo(logit(0.17) - logit(0.54), 1);
+    // Whatever its features, no answer claims the in-sample rate (45 of 56 solved).
+    for (const own of [true, false]) for (const change of [true, false]) expect(confidenceOf(f(own, 2, change))).toBeLessThan(45 / 56);
+    // Finding nothing is the least confident answer of all.
+    expect(confidenceOf({ ...f(false, 0), candidates: 0 })).toBeLessThan(confidenceOf(f(false, 1)));
   });
 
   it("estimates each group's confidence from the other groups only", () => {

@@ -12,7 +12,7 @@ import {
   withoutUrlSecrets,
 } from '../../src/processors/config';
 import { datadogAppUrl } from '../../src/datadog/links';
-import { type AlertEvent, notifyMessage, slackMessage } from '../../src/processors/messages';
+import { type AlertEvent, groupSlackMessage, notifyMessage, slackMessage } from '../../src/processors/messages';
 import { selectProcessors } from '../../src/workflows/processor-selection';
 import type { Tier1Plan, TransitionDecision } from '../../src/contracts/incident';
 
@@ -168,6 +168,26 @@ describe('messages', () => {
     expect(text).toContain('<http://ui/run|Temporal run>');
     expect(text).not.toContain('|RCA>');
     expect(slackMessage(event, {}, 'flapping', '4+ transitions in 30 min').text).toMatch(/^:warning: Flapping/);
+  });
+
+  it("reports a group's RCA over its members, bounded, with its links", () => {
+    const members = Array.from({ length: 12 }, (_, i) => ({ monitorId: String(i), hostname: 'db-01', status: 'Alert' }));
+    const group = {
+      memberCount: 12,
+      services: ['orders'],
+      hosts: ['db-01'],
+      members,
+      rootCause: 'the primary failed over',
+      verdict: 'confirmed',
+    };
+    const report = JSON.stringify(groupSlackMessage(group, { group: 'https://r/groups/g1', notebook: 'https://dd/notebook/1' }, 'report'));
+    expect(report).toContain('12 alerts, one incident: orders');
+    expect(report).toContain('the primary failed over');
+    expect(report).toContain('… and 2 more');
+    expect(report).toContain('<https://r/groups/g1|Group>');
+    const resolved = groupSlackMessage(group, {}, 'resolved');
+    expect(resolved.text).toBe(':large_green_circle: Resolved: 12 grouped alerts on orders');
+    expect(JSON.stringify(resolved)).not.toContain('failed over');
   });
 });
 

@@ -168,7 +168,7 @@ record('recording workflow histories', () => {
             .status,
         ).toBe(202);
       expect(await saveHistory(api, 'group-workflow', groupWorkflowId)).toEqual(
-        expect.arrayContaining(['recordGroupRca', 'resolveGroup', 'resolveNotebook']),
+        expect.arrayContaining(['recordGroupRca', 'resolveGroup', 'resolveNotebook', 'postGroupSlack']),
       );
       expect(await saveHistory(api, 'incident-workflow-grouped', accepted[1]!.workflow_id)).toEqual(expect.arrayContaining(['joinGroup']));
     } finally {

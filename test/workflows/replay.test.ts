@@ -35,6 +35,7 @@ describe('workflow replay', () => {
     expect(replayed.map((r) => r.workflowId)).toEqual(histories.map((h) => h.workflowId));
     expect(histories.map((h) => h.file)).toEqual([
       'github-issue-workflow.json',
+      'group-workflow-v1.json',
       'group-workflow.json',
       'incident-workflow-grouped.json',
       'incident-workflow.json',

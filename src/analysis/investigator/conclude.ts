@@ -2,7 +2,7 @@ import type { DatadogLinks } from '../../datadog/links';
 import type { OriginSummary } from '../../evidence/origins';
 import type { EvidenceItem, Hypothesis, RcaCategory, SubmittedReport } from '../report';
 import { contentWords, entitiesIn } from './entities';
-import { changeOf, metricKindOf, OWN_KINDS, reasonIn } from './knowledge';
+import { changeOf, metricKindOf, OWN_KINDS, REASONS, reasonIn } from './knowledge';
 import { clip, hhmm, isFailing, type Readings, type SeenEvent, type SeenLine } from './observations';
 import { type ChainNode, chainOf, isNewOrBursting, ownLines, type PolicyContext } from './policy';
 import { topTalker } from './talker';
@@ -186,6 +186,20 @@ function isSubject(event: SeenEvent, name: string): boolean {
   return word.test(`${event.title}\n${event.text}\n${event.tags.join(' ')}`);
 }
 
+const VERSION = /(?<![\w.])v?\d+\.\d+\.\d+(?:[-+][\w.]+)?(?![\w.])/g;
+
+/**
+ * The version a deploy of the component shipped, when the component's failing lines carry it: as
+ * a canary is judged, errors that only the new version writes are the new version's.
+ */
+function shippedVersion(event: SeenEvent, candidate: Pick<Candidate, 'node'>, readings: Readings): string | undefined {
+  if (changeOf(`${event.title}\n${event.text}`)?.category !== 'deployment' || !isSubject(event, candidate.node.name.toLowerCase()))
+    return undefined;
+  const versions = new Set([...`${event.title}\n${event.tags.join(' ')}`.matchAll(VERSION)].map((m) => m[0].replace(/^v/, '')));
+  const failing = ownLines(candidate.node, readings.lines).filter(isFailing);
+  return [...versions].find((v) => failing.some((l) => [...l.example.matchAll(VERSION)].some((m) => m[0].replace(/^v/, '') === v)));
+}
+
 /**
  * The change that explains a trouble: before its onset by a plausible lag, and about the same
  * thing. A job or a campaign relates when it names a component on the path; a deploy or a config
@@ -210,15 +224,24 @@ function explainingChange(
       : undefined;
   const stated = new Set(candidate.troubles.flatMap((t) => [...statedWords(t)]).filter((w) => !own.has(w) && !common.has(w)));
   const began = firstSighting(candidate, readings);
+  // A change that sets what governs the resource that ran out (its limit, size or retention) speaks of the trouble.
+  // A metric's trouble (memory rising) is governed as the stated reason of its category is.
+  const governs = candidate.troubles.flatMap(
+    (t) =>
+      REASONS.find((r) => r.mechanism === t.mechanism || (t.kind === 'anomaly' && r.category === t.category && r.governedBy))?.governedBy ??
+      [],
+  );
   const related = changesIn(readings).flatMap(({ event, change }) => {
     if (event.at > began + 2 * 60_000 || candidate.onset - event.at > CHANGE_LAG_MS) return [];
     const text = `${event.title}\n${event.text}\n${event.tags.join(' ')}`.toLowerCase();
     // One shared word is a coincidence as often as not; two distinct ones (not parts of one identifier) are a topic.
     const shared = [...contentWords(`${event.title}\n${event.text}`)].filter((w) => stated.has(w) && !/[-_]/.test(w));
     const by =
+      shippedVersion(event, candidate, readings) ??
       (change.category === 'trigger' ? onPath.find((n) => text.includes(n)) : undefined) ??
       (culprit && isSubject(event, culprit) ? culprit : undefined) ??
-      (shared.length >= SHARED_WORDS ? shared.join(', ') : undefined);
+      (shared.length >= SHARED_WORDS ? shared.join(', ') : undefined) ??
+      governs.map((g) => g.exec(`${event.title}\n${event.text}`)?.[0]).find(Boolean);
     return by ? [{ event, change, by }] : [];
   });
   const best = related.sort((a, b) => b.event.at - a.event.at)[0];
@@ -272,16 +295,24 @@ function risingOrigin(origins: OriginSummary | undefined): string | undefined {
   return top && top.recent - top.earlier >= 0.2 ? `${top.value} (${top.by})` : undefined;
 }
 
+/**
+ * Depth counts what was verified: a component's own trouble at any depth, but a thing only blamed
+ * by another's failing lines (an address a proxy could not reach) no deeper than one step, so a
+ * proxy's complaint never outranks a component stating that it ran out.
+ */
+const BLAMED_DEPTH = 1;
+
 function score(c: Pick<Candidate, 'node' | 'own' | 'troubles' | 'change'>): number {
   const strength = Math.max(...c.troubles.map((t) => t.strength));
   const kinds = new Set(c.troubles.map((t) => t.source)).size;
-  return 0.8 * Math.min(c.node.depth, 3) + (c.own ? 1 : 0.4) + 0.8 * strength + 0.3 * (kinds - 1) + (c.change ? 0.5 : 0);
+  const depth = Math.min(c.node.depth, c.own ? 3 : BLAMED_DEPTH);
+  return 0.8 * depth + (c.own ? 1 : 0.4) + 0.8 * strength + 0.3 * (kinds - 1) + (c.change ? 0.5 : 0);
 }
 
 /** The certificate a failing handshake's lines name by its subject (CN=…), when they name one. */
 function certificateNamed(lines: readonly SeenLine[]): string | undefined {
   for (const l of lines) {
-    const cn = /\bCN\s*=\s*([^,/"\n]+)/.exec(`${l.example}\n${l.template}`)?.[1]?.trim();
+    const cn = /\bCN\s*=\s*([^,;/"\n]+)/.exec(`${l.example}\n${l.template}`)?.[1]?.trim();
     if (cn && !cn.includes('<')) return `CN=${cn}`;
   }
   return undefined;
@@ -291,23 +322,57 @@ function certificateNamed(lines: readonly SeenLine[]): string | undefined {
 const ECHO_PENALTY = 1;
 
 /**
- * Whether a candidate repeats what another stated earlier: both reached through the same thing
- * the alerting service named, in the same words, the other first. Clients of a failing database
- * quote its refusal a moment after it states it; the first to say it is the source.
+ * The candidate another repeats, when it does: both reached through the same thing the alerting
+ * service named (or the other is the alerting service itself), in the same words, the other first.
+ * Clients of a failing database quote its refusal a moment after it states it, and a service's
+ * callers quote its errors back; the first to say it is the source.
  */
-function echoes(c: Candidate, all: readonly Candidate[]): boolean {
+function echoed(c: Candidate, all: readonly Candidate[]): Candidate | undefined {
   const via = c.path[1]?.key;
-  return (
-    via !== undefined &&
-    all.some(
-      (d) =>
-        d.node.key !== c.node.key &&
-        d.own &&
-        d.path[1]?.key === via &&
-        d.troubles[0]!.mechanism === c.troubles[0]!.mechanism &&
-        d.onset < c.onset,
-    )
+  if (via === undefined) return undefined;
+  return all.find(
+    (d) =>
+      d.node.key !== c.node.key &&
+      d.own &&
+      (d.path[1]?.key === via || d.node.depth === 0) &&
+      d.troubles[0]!.mechanism === c.troubles[0]!.mechanism &&
+      d.onset < c.onset,
   );
+}
+
+/** The components a host's tags say it sits on (tor:sw-12-b, nodepool:pool-7): values shaped as names, not yet on the chain. */
+function underneath(host: ChainNode, readings: Readings, known: ReadonlySet<string>): string[] {
+  const tags = readings.hosts.find((h) => h.hostname.toLowerCase() === host.name.toLowerCase())?.tags ?? [];
+  const values = tags.map((t) => t.slice(t.indexOf(':') + 1)).filter((v) => entitiesIn(v).some((e) => e.name === v));
+  return [...new Set(values)].filter((v) => !known.has(v.toLowerCase()));
+}
+
+/** Failures toward at least this many places, none of them in trouble of its own, point at the path they share. */
+const SHARED_PATH_PLACES = 2;
+
+/** The thing a network event is about: the entity its tags name (events tag their subject), else the first it names. */
+function subjectOf(e: SeenEvent): string {
+  const named = entitiesIn(`${e.title}\n${e.text}`).map((x) => x.name);
+  const tagged = named.find((n) => e.tags.some((t) => t.toLowerCase().endsWith(`:${n.toLowerCase()}`)));
+  return tagged ?? named[0] ?? clip(e.title, 80);
+}
+
+/**
+ * The network path as a candidate: when the chain's failing lines time out or are refused toward
+ * several places and none of those places states trouble of its own, what they share is the path
+ * between, and an event in the window that states network trouble is about that path. Providers
+ * announce late, so the event may come after the failures began; its onset is theirs.
+ */
+function sharedPathCandidates(candidates: readonly Candidate[], readings: Readings, from: number, to: number) {
+  const outward = candidates.filter((c) => !c.own && (c.troubles[0]!.kind === 'timeout' || c.troubles[0]!.kind === 'refusal'));
+  // One failing line that names a place twice (a name and its address) is one place.
+  const places = new Set(outward.map((c) => c.troubles[0]!.text));
+  if (places.size < SHARED_PATH_PLACES) return [];
+  const onset = Math.min(...outward.map((c) => c.onset));
+  const deepest = Math.max(...outward.map((c) => c.node.depth));
+  return readings.events
+    .filter((e) => e.alertType !== 'success' && e.at >= from && e.at <= to && reasonIn(`${e.title}\n${e.text}`)?.category === 'network')
+    .map((e) => ({ event: e, name: subjectOf(e), onset, depth: deepest + 1, outward }));
 }
 
 /** The candidates the readings support, best first. */
@@ -322,10 +387,13 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
   // Read once: which words are too widespread to tie any change to any trouble.
   const common = widespreadWords(readings);
   const named = new Set([...chain.map((n) => n.name.toLowerCase()), service.toLowerCase()]);
-  const add = (c: Omit<Candidate, 'statement' | 'culprit' | 'score'>) => {
-    const explaining = c.change ? undefined : explainingChange(c, readings, service, common);
+  // `stated`: the trouble is stated by whoever owns the component (a provider's health event); no change of ours explains it.
+  const add = (c: Omit<Candidate, 'statement' | 'culprit' | 'score'>, { stated = false } = {}) => {
+    const explaining = c.change || stated ? undefined : explainingChange(c, readings, service, common);
     const change = c.change ?? explaining?.event;
-    const talker = c.own && !change ? topTalker(ownLines(c.node, readings.lines), readings.lines, c.onset, named) : undefined;
+    // Demand is named by whoever asks, in the request lines in front of the component, not in its own.
+    const asking = c.category === 'traffic_spike' ? readings.lines : ownLines(c.node, readings.lines);
+    const talker = c.own && !change ? topTalker(asking, readings.lines, c.onset, named) : undefined;
     const full = { ...c, change, rollout: explaining?.rollout, relatedBy: explaining?.by, talker };
     if (change) {
       const kind = changeOf(`${change.title}\n${change.text}`)!;
@@ -362,7 +430,12 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
     if (!reason || OWN_KINDS.has(reason.kind)) continue;
     const first = Math.min(...naming.map((l) => l.firstSeen));
     const loudest = naming.sort((a, b) => b.count - a.count)[0]!;
-    const certificate = reason.kind === 'expiry' ? certificateNamed(naming) : undefined;
+    // The client's line may give only an address; whichever line read states the expiry may name the certificate.
+    const certificate =
+      reason.kind === 'expiry'
+        ? (certificateNamed(naming) ??
+          certificateNamed(readings.lines.filter((l) => /expir|notAfter/i.test(`${l.template}\n${l.example}`))))
+        : undefined;
     add({
       node,
       path: pathTo(node, chain),
@@ -385,6 +458,55 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
     });
   }
 
+  // What a host in trouble sits on (its tags name a switch, a rack, a node pool): an event about that stating trouble is deeper.
+  for (const host of candidates.filter((c) => c.own && c.node.shape === 'host').map((c) => c.node)) {
+    for (const name of underneath(host, readings, named)) {
+      const node: ChainNode = {
+        key: name.toLowerCase(),
+        name,
+        shape: 'host',
+        depth: host.depth + 1,
+        parent: host.key,
+        why: `${host.name} sits on it`,
+      };
+      const troubles = ownTrouble(troubleOf(node, readings, alertOf(ctx))).filter(
+        (t) => t.source === 'events' && t.onset <= ctx.alertMs + AFTER_ALERT_MS,
+      );
+      if (troubles.length === 0) continue;
+      named.add(name.toLowerCase());
+      add({
+        node,
+        path: [...pathTo(host, chain), node],
+        troubles,
+        own: true,
+        category: dominantCategory(troubles),
+        onset: troubles[0]!.onset,
+      });
+    }
+  }
+
+  for (const path of sharedPathCandidates(candidates, readings, symptomOnset - CHANGE_LAG_MS, ctx.alertMs + AFTER_ALERT_MS)) {
+    const reason = reasonIn(`${path.event.title}\n${path.event.text}`)!;
+    const trouble: Trouble = {
+      mechanism: reason.mechanism,
+      kind: 'saturation',
+      category: 'network',
+      onset: path.onset,
+      strength: 0.6,
+      source: 'events',
+      claim: `event at ${hhmm(path.event.at)} UTC: "${clip(path.event.title, 160)}"; ${service} fails toward ${path.outward.length} places on it, none in trouble of its own`,
+      text: `${path.event.title}\n${path.event.text}`,
+    };
+    const node: ChainNode = {
+      key: path.name.toLowerCase(),
+      name: path.name,
+      shape: 'object',
+      depth: path.depth,
+      why: 'the path the failing places share',
+    };
+    add({ node, path: [alertNode!, node], troubles: [trouble], own: true, category: 'network', onset: path.onset }, { stated: true });
+  }
+
   // Demand: the alerting service's own request metrics far above their baseline before it failed.
   for (const s of readings.series.filter((x) => x.scope.toLowerCase() === `service:${service.toLowerCase()}`)) {
     const anomaly = seriesAnomaly(s);
@@ -400,10 +522,14 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
       text: s.metric,
       query: s.query,
     };
+    // A campaign brings demand to whoever serves users; a job brings it only to what it names.
     const trigger = changesIn(readings)
       .filter(
         ({ event, change }) =>
-          change.category === 'trigger' && event.at <= anomaly.onset + 2 * 60_000 && anomaly.onset - event.at <= CHANGE_LAG_MS,
+          change.category === 'trigger' &&
+          (change.kind === 'campaign' || isSubject(event, service.toLowerCase())) &&
+          event.at <= anomaly.onset + 2 * 60_000 &&
+          anomaly.onset - event.at <= CHANGE_LAG_MS,
       )
       .sort((a, b) => b.event.at - a.event.at)[0]?.event;
     add({
@@ -419,7 +545,12 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
     break;
   }
 
-  for (const c of candidates) if (echoes(c, candidates)) c.score -= ECHO_PENALTY;
+  // An echo never outranks its source, however deep it was reached.
+  const sources = candidates.map((c) => echoed(c, candidates));
+  candidates.forEach((c, i) => {
+    const source = sources[i];
+    if (source) c.score = Math.min(c.score - ECHO_PENALTY, source.score - 0.01);
+  });
   candidates.sort((a, b) => b.score - a.score || a.onset - b.onset || a.culprit.localeCompare(b.culprit));
   const [best, second] = candidates;
   return {

@@ -22,9 +22,15 @@ const DOMAIN = /\b((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})\b/gi;
 const HOST = /(?<![\w.-])([a-z][a-z0-9]*(?:-[a-z0-9]+)*-[a-z0-9]*\d[a-z0-9]*(?:-[a-z0-9]+)*)(?![\w-])/g;
 // A thread or worker name in brackets, as Java, Python and Ruby loggers print it: [http-nio-8080-exec-4].
 const THREAD = /\[[^\]\n]*\b(exec|worker|thread|pool|main|task|scheduler|dispatcher|executor)\b[^\]\n]*\]/gi;
-// The object a line says it acted on: `table foo`, `queue "bar"`, `"topic":"baz"`, `index=qux`.
-const OBJECT =
-  /\b(table|index|queue|topic|bucket|job|cronjob|cache|partition|keyspace|database|schema|stream|exchange|channel|pool|flag|upstream|backend|cluster|pipeline|vendor|provider|processor|partner|dependency)\b["']?\s*[:= ]\s*["'`]?([A-Za-z_][\w.:/-]{2,80})/gi;
+const OBJECT_KINDS =
+  'table|index|queue|topic|bucket|job|cronjob|cache|partition|keyspace|database|schema|stream|exchange|channel|pool|flag|upstream|backend|cluster|pipeline|vendor|provider|processor|partner|dependency';
+// The object a line says it acted on: `table "foo"`, `"topic":"baz"`, `index=qux`, `queue jobs-7`.
+// After a bare space the name must look like one (a digit, a dash, a dot): in "pool timeout" or
+// "worker pool saturated" the word after is what happened, not a name.
+const OBJECT = new RegExp(
+  `\\b(?:${OBJECT_KINDS})\\b(?:["']?\\s*[:=]\\s*["'\`]?|\\s+["'\`])([A-Za-z_][\\w.:/-]{2,80})|\\b(?:${OBJECT_KINDS})\\b\\s+([A-Za-z_]\\w*[\\d._/:-][\\w.:/-]{1,80})`,
+  'gi',
+);
 const SQL_OBJECT = /\b(?:from|into|update|join)\s+["'`]?([a-z_][\w.]{2,60})/gi;
 const CODE_SUFFIX =
   /\.(java|kt|scala|py|rb|go|js|mjs|ts|tsx|php|cs|c|h|cpp|rs|json|ya?ml|xml|csv|log|txt|html?|sql|sh|jar|class|lock|pid|conf|ini|toml|gz|zip|tar|jpe?g|png|gif|svg|webp|mp4|pdf|parquet|avro|bin|so|dll|exe)$/i;
@@ -61,7 +67,7 @@ export function entitiesIn(raw: string): Entity[] {
   for (const m of text.matchAll(URL_HOST)) push(found, m[1]!.toLowerCase(), /^\d/.test(m[1]!) ? 'address' : 'domain');
   for (const m of text.matchAll(DOMAIN)) if (!looksLikeCode(m[1]!)) push(found, m[1]!.toLowerCase(), 'domain');
   for (const m of text.matchAll(HOST)) push(found, m[1]!, 'host');
-  for (const m of text.matchAll(OBJECT)) push(found, m[2]!, 'object');
+  for (const m of text.matchAll(OBJECT)) push(found, (m[1] ?? m[2])!, 'object');
   for (const m of text.matchAll(SQL_OBJECT)) push(found, m[1]!, 'object');
   // A domain's first label alone (db-main-02 in db-main-02.internal) is the same place.
   for (const entity of [...found.values()]) {

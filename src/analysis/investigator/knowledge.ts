@@ -35,6 +35,8 @@ export interface ReasonRow {
    * address, a domain), and weaker evidence than a stated reason.
    */
   unrecognised?: boolean;
+  /** The settings that govern the resource that ran out: a change that sets one speaks of this trouble. */
+  governedBy?: RegExp;
 }
 
 /** Ordered: the first row whose phrase matches a text names its mechanism. */
@@ -44,13 +46,15 @@ export const REASONS: readonly ReasonRow[] = [
     phrase: /no space left|disk (is )?full|ENOSPC|disk ?pressure|filesystem .*full|inodes? exhausted|disk quota/i,
     kind: 'exhaustion',
     category: 'disk_full',
+    governedBy: /retention|disk|volume|log.?rotat|\\bquota\\b/i,
   },
   {
     mechanism: 'out of memory',
     phrase:
-      /out ?of ?memory|OOM[- ]?kill|OutOfMemoryError|memory pressure|cannot allocate memory|heap space|evict(ed|ion).{0,40}memory|memory limit|memory (resource limit )?alarm|alarm.{0,20}memory|memory.{0,20}high.?watermark/i,
+      /out ?of ?memory|OOM[- ]?kill|OutOfMemoryError|memory pressure|cannot allocate memory|heap space|evict(ed|ion).{0,40}memory|memory limit|memory (resource limit )?alarm|alarm.{0,20}memory|memory.{0,20}high.?watermark|gc\]?.{0,20}overhead/i,
     kind: 'exhaustion',
     category: 'memory_exhaustion',
+    governedBy: /memory|heap|-Xmx|\\bmem\\b|oom/i,
   },
   {
     mechanism: 'certificate expired or untrusted',
@@ -58,6 +62,7 @@ export const REASONS: readonly ReasonRow[] = [
       /certificate (has )?expired|cert(ificate)? .{0,30}(expired|not yet valid)|x509|PKIX|handshake fail|SSL(Handshake)?Exception|certificate verify failed/i,
     kind: 'expiry',
     category: 'certificate',
+    governedBy: /certificate|\\btls\\b|\\bssl\\b|x509|trust.?store/i,
   },
   {
     mechanism: 'name resolution failing',
@@ -66,27 +71,30 @@ export const REASONS: readonly ReasonRow[] = [
     kind: 'timeout',
     category: 'network',
     lookIn: ['dns', 'resolver'],
+    governedBy: /\\bdns\\b|resolv|ndots|nameserver/i,
   },
   {
     mechanism: 'network loss',
     phrase:
-      /packet loss|packets? (dropped|lost)|retransmi|link (is )?down|interface .{0,20}down|CRC errors?|allowance.exceeded|conntrack|network unreachable/i,
+      /packet loss|packets? (dropped|lost)|retransmi|link (is )?down|interface .{0,20}down|\bCRC\b|input errors|(port|link|interface|uplink).{0,40}flapping|allowance.exceeded|conntrack|network unreachable|allocation.{0,30}dropped|(nat|snat|source ports?).{0,30}(exhaust|out.of.resources)/i,
     kind: 'saturation',
     category: 'network',
   },
   {
     mechanism: 'connections exhausted',
     phrase:
-      /connection slots|too many (clients|connections)|max_?connections|remaining connection|connection pool .{0,30}(exhausted|full)|pool (is )?(probably )?(full|exhausted)|timeout acquiring a connection|connection is not available/i,
+      /connection slots|too many (clients|connections)|max_?connections|remaining connection|connection pool .{0,30}(exhausted|full|timeout)|pool (is )?(probably )?(full|exhausted)|timeout acquiring a connection|connection is not available/i,
     kind: 'exhaustion',
     category: 'database',
     lookIn: ['postgres', 'mysql', 'db'],
+    governedBy: /pool.?size|max.?connections|max.?pool|connection.?limit/i,
   },
   {
     mechanism: 'file descriptors exhausted',
     phrase: /too many open files|\bE[MN]FILE\b|file descriptors? (limit|exhausted)|ulimit -n/i,
     kind: 'exhaustion',
     category: 'host_failure',
+    governedBy: /nofile|ulimit|file.?descriptor|open.?files/i,
   },
   // A server that turns work away to protect itself states its own trouble (a database near wraparound, read-only, in recovery).
   {
@@ -105,9 +113,12 @@ export const REASONS: readonly ReasonRow[] = [
   },
   {
     mechanism: 'CPU saturated',
-    phrase: /cpu (throttl|saturat|at 100|usage (high|above))|load average|throttled.{0,20}cpu|cpu\.user|cpu_usage|cpu\.util/i,
+    // A worker pool that turns work away is a server saturated, as a pegged CPU is.
+    phrase:
+      /cpu (throttl|saturat|at 100|usage (high|above))|load average|throttled.{0,20}cpu|cpu\.user|cpu_usage|cpu\.util|rejected ?execution|thread ?pool.{0,30}(rejected|rejections|exhausted)/i,
     kind: 'saturation',
     category: 'cpu_saturation',
+    governedBy: /\\bcpu\\b|threads|concurrency|workers/i,
   },
   {
     mechanism: 'host down',
@@ -129,6 +140,14 @@ export const REASONS: readonly ReasonRow[] = [
     phrase: /no route to host|EHOSTUNREACH|host (is )?unreachable/i,
     kind: 'refusal',
     category: 'host_failure',
+  },
+  // A proxy's session-end code (HAProxy's termination state, case-sensitive): the server refused
+  // (SC) or dropped (SH) the connection, or did not answer in time (sC, sH). It points at the server named.
+  {
+    mechanism: 'backend refused',
+    phrase: /\s[sS][CH](?:--|\s|$)/,
+    kind: 'refusal',
+    category: 'dependency_failure',
   },
   {
     mechanism: 'connection refused',
@@ -203,7 +222,8 @@ export const METRIC_KINDS: ReadonlyArray<{ name: RegExp; category: RcaCategory; 
 export const CHANGES: ReadonlyArray<{ phrase: RegExp; category: RcaCategory | 'trigger'; kind: string }> = [
   { phrase: /migration|schema|index (build|creat)|alter table/i, category: 'database', kind: 'migration' },
   {
-    phrase: /feature flag|\bflag\b|toggle|config(uration)?|setting|parameter|\.ya?ml|terraform|env(ironment)? var/i,
+    phrase:
+      /feature flag|\bflag\b|toggle|config(uration)?|setting|parameter|\.(ya?ml|conf|cfg|ini|toml|properties)\b|terraform|env(ironment)? var/i,
     category: 'config_change',
     kind: 'config change',
   },
@@ -213,11 +233,18 @@ export const CHANGES: ReadonlyArray<{ phrase: RegExp; category: RcaCategory | 't
     category: 'deployment',
     kind: 'deployment',
   },
-  // A job, a backfill or a campaign is a trigger: the root's own category stays (a job that fills a disk is disk_full).
+  // A campaign or a launch is a trigger of demand: it brings users, so it explains demand without naming a component.
   {
-    phrase: /\bjob\b|cron|backfill|batch|export|reindex|rebuild|campaign|launch|newsletter|email blast|promotion|sale\b/i,
+    phrase: /campaign|launch|newsletter|email blast|push notification|promotion|sale\b/i,
     category: 'trigger',
-    kind: 'job or campaign',
+    kind: 'campaign',
+  },
+  // A job or a backfill is a trigger of load on what it works on: it explains only a component it names.
+  // Either way the root's own category stays (a job that fills a disk is disk_full).
+  {
+    phrase: /\bjob\b|cron|backfill|batch|export|reindex|rebuild/i,
+    category: 'trigger',
+    kind: 'job',
   },
 ];
 

@@ -58,6 +58,8 @@ export interface SeenHost {
   found: boolean;
   up?: boolean;
   apps: string[];
+  /** Its tags: among them what it sits on (a switch, a rack, a node pool). */
+  tags: string[];
   /** When no host has the name: the hosts Datadog's search found for it. */
   similar: string[];
 }
@@ -155,6 +157,7 @@ export function readingsOf(observations: readonly Observation[]): Readings {
         found: output.found === true,
         up: typeof output.up === 'boolean' ? output.up : undefined,
         apps: strings(output.apps),
+        tags: strings(output.tags),
         similar: strings(output.similar),
       });
   }

@@ -152,7 +152,9 @@ function resolveAddress(node: ChainNode, readings: Readings, child: (name: strin
   for (const e of readings.events.filter((x) => lower(`${x.title}\n${x.text}`).includes(at)))
     for (const entity of entitiesIn(`${e.title}\n${e.text}`).filter((x) => x.shape === 'host'))
       child(entity.name, 'host', `the host at ${node.name}`);
-  const named = readings.hosts.find((h) => !h.found && lower(h.hostname) === lower(node.name.split('.')[0]!));
+  // A domain is searched by its first label, an address whole (the infrastructure search matches it in a host's tags).
+  const asked = node.shape === 'address' ? node.name : node.name.split('.')[0]!;
+  const named = readings.hosts.find((h) => !h.found && lower(h.hostname) === lower(asked));
   for (const host of named?.similar.slice(0, 3) ?? []) child(host, 'host', `a host the name ${node.name} finds`);
 }
 
@@ -236,10 +238,19 @@ export function callsFor(node: ChainNode, ctx: PolicyContext, isAlertService: bo
         { name: 'get_host', input: { hostname: first } },
       ];
     }
+    case 'address':
+      return [
+        { name: 'search_logs', input: { query: quote(node.name), ...iso(logs), limit: 1000 } },
+        // The host at a private address: the infrastructure search finds it by the address in its tags.
+        ...(PRIVATE_ADDRESS.test(node.name) ? [{ name: 'get_host' as const, input: { hostname: node.name.replace(/:\d+$/, '') } }] : []),
+      ];
     default:
       return [{ name: 'search_logs', input: { query: quote(node.name), ...iso(logs), limit: 1000 } }];
   }
 }
+
+// Only one's own hosts carry private addresses; a public one is someone else's.
+const PRIVATE_ADDRESS = /^(10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.)/;
 
 const iso = (r: { from: number; to: number }) => ({ from: new Date(r.from).toISOString(), to: new Date(r.to).toISOString() });
 

@@ -45,6 +45,9 @@ function quoteOf(example: string, phrase: RegExp): string {
   return [lines[0] !== stated ? clip(lines[0]!, 120) : undefined, clip(stated, 180), frame && `at ${frame}`].filter(Boolean).join(' … ');
 }
 
+/** What a host has of its own: a process's pool or a database it talks to is not the host's. */
+const HOST_RESOURCES: ReadonlySet<RcaCategory> = new Set(['disk_full', 'memory_exhaustion', 'cpu_saturation', 'host_failure', 'network']);
+
 /** An error nobody named is a weak lead: it wins only with a change that speaks of it, or when nothing else is found. */
 const WEAK_STRENGTH = 0.2;
 
@@ -68,6 +71,15 @@ function fromLines(node: ChainNode, readings: Readings, alertService: string): T
     if (node.depth > 0 && l.services.includes(alertService) && !OWN_KINDS.has(reason.kind)) return [];
     // Code that fails on what it was given is the code's trouble, wherever it runs.
     if (node.shape === 'host' && reason.kind === 'defect') return [];
+    // On the alerting service's own hosts, its lines are its own unless they speak of the host's resources:
+    // a process's pool running out does not make the host it runs on a deeper cause.
+    if (
+      node.shape === 'host' &&
+      node.parent === alertService.toLowerCase() &&
+      l.services.includes(alertService) &&
+      !HOST_RESOURCES.has(reason.category)
+    )
+      return [];
     // An info line counts only when what it says is trouble by itself (an OOM kill, a full disk).
     if (!isFailing(l) && !OWN_KINDS.has(reason.kind)) return [];
     // The alerting service timing out or refused without naming anyone else is slow or refused in itself: a weak lead of its own.
