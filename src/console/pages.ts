@@ -8,10 +8,24 @@ import { type MemberRow, serviceMap } from './service-map';
 import { ALERT_SOURCES, ALERT_STATUSES, EVENT_STATUSES, RETRYABLE_STATES } from '../contracts/alert';
 import { duration } from '../text-format';
 import { CONSOLE_SESSION_HOURS } from '../accounts/console-sessions';
+import type { JsonRow } from '../db/rows';
+import type { EventDetailRow, EventSummaryRow, ProcessorRunRow } from '../events/store';
+import type { RunSummaryRow } from '../rca/store';
 
 /** Answers of the API the pages show; loosely typed, as the API's JSON is. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Row = Record<string, any>;
+
+/** An event of GET /v1/webhooks/events, typed from its store's row. */
+export type EventJson = JsonRow<EventSummaryRow>;
+/** GET /v1/webhooks/events/{id}: the event with its tier-1 runs, its workflow's status and links. */
+export type EventDetailJson = JsonRow<EventDetailRow> & {
+  processor_runs: Array<JsonRow<ProcessorRunRow>>;
+  workflow?: { status: string };
+  links?: { temporal_run?: string | null };
+};
+/** An RCA of GET /v1/rca, typed from its store's row. */
+export type RcaJson = JsonRow<RunSummaryRow>;
 
 /**
  * Every page sets its base to the console's root, so links stay relative (`rca/123`, `v1/…`)
@@ -60,8 +74,8 @@ export function errorPage(status: number, message: string): Html {
 
 /** The incidents list: received alert transitions, newest first, each with its RCA's verdict. */
 export function incidentsPage(
-  events: Row[],
-  rcaByEvent: Map<string, Row>,
+  events: EventJson[],
+  rcaByEvent: Map<string, RcaJson>,
   filters: Record<string, string | undefined>,
   nextCursor: string | null,
 ): Html {
@@ -94,8 +108,8 @@ const definedOnly = (record: Record<string, string | undefined>) =>
   Object.fromEntries(Object.entries(record).filter((e): e is [string, string] => !!e[1]));
 
 /** One alert transition: its incident's other transitions, the processors that ran, its RCAs and its Temporal run. */
-export function incidentPage(event: Row, transitions: Row[], rcas: Row[]): Html {
-  const runs = (event.processor_runs as Row[]).map(
+export function incidentPage(event: EventDetailJson, transitions: EventJson[], rcas: RcaJson[]): Html {
+  const runs = event.processor_runs.map(
     (r) =>
       html`<tr data-testid="processor-run"><td>${r.processor}</td><td>${r.target}</td><td>${r.status}</td><td>${r.attempts}</td><td>${r.latency_ms ?? '—'}</td><td class="error">${r.error ?? ''}</td></tr>`,
   );
@@ -117,7 +131,7 @@ ${transitions.map((t) => html`<tr data-testid="transition"><td><a href="incident
 }
 
 /** For an event that never started its workflow: a retry against Temporal as it is now (POST …/retry). */
-const retrySection = (event: Row) =>
+const retrySection = (event: Pick<EventJson, 'id' | 'status'>) =>
   html`<section><h2>Never started</h2>
 <form data-api="v1/webhooks/events/${event.id}/retry" data-testid="retry">
   <p class="notice">This event is <strong>${event.status}</strong>: ${event.status === 'rejected' ? 'Temporal refused its start' : 'its start kept failing'}. Once the cause is fixed, retry it; the outcome is stored on the event.</p>
