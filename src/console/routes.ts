@@ -7,7 +7,10 @@ import { requestOrigin } from '../api/request-origin';
 import { temporalRunLink } from '../api/links';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets';
 import type { Html } from './html';
+import type { EvidenceBundle } from '../evidence/bundle';
 import {
+  type DeliveryDetailJson,
+  type DeliveryJson,
   type EventDetailJson,
   type EventJson,
   errorPage,
@@ -16,6 +19,7 @@ import {
   incidentsPage,
   layout,
   loginPage,
+  type RcaDetailJson,
   type RcaJson,
   rcaPage,
   type Row,
@@ -155,9 +159,9 @@ export function consoleRoutes(auth: ApiAuth, config: ConsoleConfig, api: ApiFetc
       '/rca/:id',
       page(1, 'RCA', async (c) => {
         const id = encodeURIComponent(c.req.param('id') ?? '');
-        const rca = await getJson(c, `/v1/rca/${id}`);
-        const evidence = await getJson(c, `/v1/rca/${id}/evidence`);
-        const { rcas } = await getJson(c, `/v1/rca?event_id=${rca.event_id}`);
+        const rca = await getJson<RcaDetailJson>(c, `/v1/rca/${id}`);
+        const evidence = await getJson<{ evidence?: EvidenceBundle | null }>(c, `/v1/rca/${id}/evidence`);
+        const { rcas } = await getJson<RcaPage>(c, `/v1/rca?event_id=${rca.event_id}`);
         return rcaPage(rca, evidence, rcas);
       }),
     )
@@ -172,14 +176,14 @@ export function consoleRoutes(auth: ApiAuth, config: ConsoleConfig, api: ApiFetc
       '/github',
       page(0, 'GitHub triages', async (c) => {
         const filters = query(c, ['repository', 'status']);
-        const { events } = await getJson(c, `/v1/webhooks/github/issues?${search(filters)}`);
+        const { events } = await getJson<{ events: DeliveryJson[] }>(c, `/v1/webhooks/github/issues?${search(filters)}`);
         return triagesPage(events, filters);
       }),
     )
     .get(
       '/github/:id',
       page(1, 'Triage', async (c) => {
-        const delivery = await getJson(c, `/v1/webhooks/github/issues/${encodeURIComponent(c.req.param('id') ?? '')}`);
+        const delivery = await getJson<DeliveryDetailJson>(c, `/v1/webhooks/github/issues/${encodeURIComponent(c.req.param('id') ?? '')}`);
         return triagePage(delivery, delivery.workflow_id ? temporalRunLink(config, delivery.workflow_id, delivery.run_id) : null);
       }),
     );
