@@ -51,6 +51,40 @@ export default tseslint.config(
     },
   },
   {
+    // A value typed `any` (an untyped query row, JSON.parse) must be checked or typed before src/ uses it.
+    files: ['src/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unsafe-argument': 'error',
+      '@typescript-eslint/no-unsafe-assignment': 'error',
+      '@typescript-eslint/no-unsafe-call': 'error',
+      '@typescript-eslint/no-unsafe-member-access': 'error',
+      '@typescript-eslint/no-unsafe-return': 'error',
+      '@typescript-eslint/no-unsafe-enum-comparison': 'error',
+    },
+  },
+  {
+    // Still reading untyped rows or JSON (issue 23): each file leaves this list once it passes.
+    files: [
+      'src/accounts/store.ts',
+      // postGroupSlack reads GroupStore.find's untyped rows; it passes once that store parses them.
+      'src/activities/processors.ts',
+      'src/analysis/claude.ts',
+      'src/analysis/claude-tool-runner.ts',
+      'src/api/groups.ts',
+      'src/console/pages.ts',
+      'src/console/routes.ts',
+      'src/groups/store.ts',
+      'src/prometheus/client.ts',
+    ],
+    rules: {
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+    },
+  },
+  {
     // Tests read the API's JSON answers untyped; what they assert about those answers is the check.
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

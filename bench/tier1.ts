@@ -10,6 +10,7 @@
  */
 import os from 'node:os';
 import { runEffect } from '../src/activities/effect-ledger';
+import { EventStore } from '../src/events/store';
 import { createApp } from '../src/api/app';
 import type { Db } from '../src/db/pool';
 import { startReceiver, type Receiver } from '../src/demo/receiver';
@@ -52,9 +53,10 @@ runBenchmark(`bench-tier1-${Date.now()}`, async ({ config, log, databaseUrl, tem
   // 1. Ledger overhead, in interleaved rounds.
   const eventIds = await insertEvents(runtime.db, count + 20);
   const target = `${receivers.notify.url}/ledger`;
+  const ledgerEvents = new EventStore(runtime.db);
   const viaLedger = (i: number) =>
     runEffect(
-      runtime.db,
+      ledgerEvents,
       { eventId: eventIds[i]!, processor: 'notify', target: 'bench', label: 'bench' },
       { send: () => post(target, '{}') },
     ).then(() => undefined);

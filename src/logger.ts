@@ -44,7 +44,7 @@ export function createLogger(level: string, name = 'rayne', destination?: pino.D
 const PINO_LEVEL: Record<TemporalLogLevel, pino.Level> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
 const SEVERITY: Record<TemporalLogLevel, number> = { TRACE: 0, DEBUG: 1, INFO: 2, WARN: 3, ERROR: 4 };
 // Lines from Rayne's own workflow and activity code (and the SDK's about them) follow LOG_LEVEL.
-const CODE_COMPONENTS = new Set(['workflow', 'activity', 'nexus']);
+const CODE_COMPONENTS = new Set<unknown>(['workflow', 'activity', 'nexus']);
 
 /**
  * The Temporal SDK's logger writing through pino, so workflow and activity logs are JSON lines

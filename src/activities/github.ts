@@ -9,6 +9,8 @@ import { findMentions } from '../github/mentions';
 import { classifyIssue, DUPLICATE_MIN_SCORE, triageOffline } from '../github/offline-triage';
 import { IssuesEventSchema } from '../github/payload';
 import { type TriageRow, TriageStore } from '../github/triage-store';
+import { DeliveryStore } from '../github/delivery-store';
+import { EventStore } from '../events/store';
 import {
   groundTriage,
   type IssueContext,
@@ -126,6 +128,8 @@ async function searchEach(
 export const createGithubActivities = (deps: GithubDeps) => {
   const { db, accounts, similarity, similar, links, analysis, github } = deps;
   const triages = new TriageStore(db);
+  const deliveries = new DeliveryStore(db);
+  const events = new EventStore(db);
 
   const load = async (triageId: string): Promise<TriageRow> => {
     const row = await triages.find(triageId);
@@ -188,7 +192,7 @@ export const createGithubActivities = (deps: GithubDeps) => {
   return reportingFailures({
     /** Creates the triage's row (once) and returns which issue it is about. */
     async startTriage(triageId: string, eventId: string): Promise<IssueRef> {
-      const event = await triages.issueEvent(eventId);
+      const event = await deliveries.issue(eventId);
       if (!event) throw new RayneFailure('NotFound', `GitHub event ${eventId} does not exist`, { eventId });
       await triages.start(triageId, eventId);
       const { issue } = IssuesEventSchema.parse(event.payload);
@@ -210,8 +214,8 @@ export const createGithubActivities = (deps: GithubDeps) => {
       const issue = issueOf(row);
       const text = `${issue.title}\n${issue.body}`;
       const missing: string[] = [];
-      const mentions = findMentions(text, await triages.knownEntities());
-      const alerts = await triages.recentAlerts(mentions);
+      const mentions = findMentions(text, await events.knownEntities());
+      const alerts = await events.recentAlerts(mentions);
       const datadogAccount = (await accounts.routeByOrg(undefined)) ?? ((await accounts.get('default')) ? 'default' : undefined);
       const [issues = [], incidents = []] = await searchEach(
         deps,

@@ -33,11 +33,11 @@ import {
 import { findSimilar } from '../similarity/rank';
 import type { AlertContext, EvidenceSource, PrefetchSource, RcaPhase, Role, SourceOutcome } from '../contracts/rca';
 import { RcaStore } from '../rca/store';
+import { EventStore } from '../events/store';
+import { alertOf } from '../events/alert';
 import { reportingFailures } from './failures';
-import type { AlertStatus } from '../contracts/alert';
 import { PrometheusClient } from '../prometheus/client';
 import { type PrometheusAlertRef, readHostHealth, readPrometheus } from '../prometheus/reads';
-import { storedTags } from '../groups/rules';
 
 const LOG_PAGE_SIZE = 1000;
 const MAX_LOG_PAGES = 5;
@@ -208,6 +208,7 @@ export function incidentText(a: Pick<AlertContext, 'title' | 'monitorName' | 'se
  */
 export const createPrefetchActivities = ({ db, accounts, similarity, similar }: PrefetchDeps) => {
   const rcas = new RcaStore(db);
+  const events = new EventStore(db);
   const save = async (rcaId: string, outcome: SourceOutcome, data: unknown): Promise<SourceOutcome> => {
     await rcas.saveSource(rcaId, outcome, data);
     return outcome;
@@ -248,31 +249,26 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
   return reportingFailures({
     /** Loads the alert and registers the run; idempotent, so a re-run of the activity changes nothing. */
     async startRca(rcaId: string, eventId: string): Promise<AlertContext> {
-      const { rows } = await db.query(
-        `SELECT id::text, account, alert_status, monitor_id, monitor_name, hostname, service, scope, source,
-                coalesce(event_time, received_at) AS alert_time, payload FROM webhook_events WHERE id = $1`,
-        [eventId],
-      );
-      const row = rows[0];
+      const row = await events.find(eventId);
       if (!row) throw new RayneFailure('NotFound', `event ${eventId} does not exist`, { eventId });
       await rcas.start(rcaId, eventId, row.account);
-      const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
+      const alert = alertOf(row);
       return {
         eventId,
-        account: row.account,
-        status: row.alert_status as AlertStatus,
-        monitorId: row.monitor_id,
-        monitorName: row.monitor_name ?? undefined,
-        monitorType: text(row.payload.monitor_type),
-        title: text(row.payload.alert_title),
-        message: text(row.payload.alert_message)?.slice(0, 4000),
-        tags: storedTags(row.payload.tags),
-        service: row.service ?? undefined,
-        hostname: row.hostname ?? undefined,
-        scope: row.scope,
-        alertTime: new Date(row.alert_time).toISOString(),
-        ...(row.source !== 'datadog' ? { source: row.source } : {}),
-        ...(row.source === 'datadog' && (await accounts.get(row.account))?.prometheus ? { readsPrometheus: true } : {}),
+        account: alert.account,
+        status: alert.status,
+        monitorId: alert.monitorId,
+        monitorName: alert.monitorName,
+        monitorType: alert.monitorType,
+        title: alert.title,
+        message: alert.message?.slice(0, 4000),
+        tags: alert.tags,
+        service: alert.service,
+        hostname: alert.hostname,
+        scope: alert.scope,
+        alertTime: alert.alertTime,
+        ...(alert.source !== 'datadog' ? { source: alert.source } : {}),
+        ...(alert.source === 'datadog' && (await accounts.get(alert.account))?.prometheus ? { readsPrometheus: true } : {}),
       };
     },
 
@@ -397,8 +393,7 @@ export const createPrefetchActivities = ({ db, accounts, similarity, similar }: 
         );
         return save(rcaId, { source: 'prometheus', ...outcome, ...(data.notes.length ? { reason: data.notes.join('; ') } : {}) }, data);
       }
-      const { rows } = await db.query('SELECT raw_body FROM webhook_events WHERE id = $1', [ctx.eventId]);
-      const alert = storedPrometheusAlert(rows[0]?.raw_body);
+      const alert = storedPrometheusAlert(await events.deliveredBody(ctx.eventId));
       if (!alert) return skipped('the stored delivery has no alert labels');
       const data = await readPrometheus(client, settings.url, alert, window, beat);
       const items = (data.expression?.series.length ?? 0) + data.health.length + (data.rule ? 1 : 0);

@@ -7,22 +7,15 @@ import type { Db } from '../db/pool';
 import { codeOfStatus, noDatadogAccount, RayneFailure } from '../errors';
 import { enabledTargets, type ProcessorConfig, type ProcessorConfigStore, targetId, withoutUrlSecrets } from '../processors/config';
 import { datadogAppUrl } from '../datadog/links';
-import {
-  type AlertEvent,
-  type AlertLinks,
-  downtimeMarker,
-  forwardSignature,
-  groupSlackMessage,
-  notifyMessage,
-  slackMessage,
-} from '../processors/messages';
+import { type AlertLinks, downtimeMarker, forwardSignature, groupSlackMessage, notifyMessage, slackMessage } from '../processors/messages';
 import { GroupStore } from '../groups/store';
 import { rcaPathId } from '../notebook/notebook';
 import { workflowUiUrl } from '../temporal/ui-links';
 import { runEffect } from './effect-ledger';
+import { EventStore } from '../events/store';
+import { alertOf, type StoredAlert } from '../events/alert';
 import { reportingFailures } from './failures';
 import { type ActivityMetrics, NO_ACTIVITY_METRICS } from '../telemetry/metrics';
-import type { AlertStatus } from '../contracts/alert';
 import type { EffectOutcome, ProcessorTask, Tier1Plan } from '../contracts/incident';
 
 export interface LinkSettings {
@@ -42,38 +35,16 @@ export interface ProcessorDeps {
   metrics?: ActivityMetrics;
 }
 
-interface StoredEvent extends AlertEvent {
+/** The alert and the delivery's text as received, which forward sends. */
+interface StoredEvent extends StoredAlert {
   rawBody: string;
-  runId?: string;
 }
 
-async function loadEvent(db: Db, eventId: string): Promise<StoredEvent> {
-  const { rows } = await db.query(
-    `SELECT id::text, account, alert_status, monitor_id, monitor_name, hostname, service, scope, workflow_id, run_id,
-            payload, coalesce(raw_body, payload::text) AS raw_body
-       FROM webhook_events WHERE id = $1`,
-    [eventId],
-  );
-  const row = rows[0];
-  if (!row) throw new RayneFailure('NotFound', `event ${eventId} does not exist`, { eventId });
-  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
-  return {
-    id: row.id,
-    account: row.account,
-    status: row.alert_status as AlertStatus,
-    monitorId: row.monitor_id,
-    monitorName: row.monitor_name ?? undefined,
-    hostname: row.hostname ?? undefined,
-    service: row.service ?? undefined,
-    scope: row.scope,
-    workflowId: row.workflow_id,
-    runId: row.run_id ?? undefined,
-    rawBody: row.raw_body,
-    title: text(row.payload.alert_title),
-    message: text(row.payload.alert_message),
-    priority: text(row.payload.priority),
-    link: text(row.payload.link),
-  };
+async function loadEvent(events: EventStore, eventId: string): Promise<StoredEvent> {
+  const row = await events.find(eventId);
+  const rawBody = await events.deliveredBody(eventId);
+  if (!row || rawBody === undefined) throw new RayneFailure('NotFound', `event ${eventId} does not exist`, { eventId });
+  return { ...alertOf(row), rawBody };
 }
 
 /** POSTs a body; a non-2xx answer, or none, fails with the code of its status. */
@@ -132,6 +103,7 @@ export interface GroupSlackNotice {
 
 /** Tier-1 processors as activities: each effect goes through the ledger, so it happens once per transition and target. */
 export const createProcessorActivities = ({ db, accounts, processorConfigs, links, metrics = NO_ACTIVITY_METRICS }: ProcessorDeps) => {
+  const events = new EventStore(db);
   const groups = new GroupStore(db);
   const publicUrl = links.publicUrl?.replace(/\/+$/, '');
   const linksFor = async (e: StoredEvent): Promise<AlertLinks> => {
@@ -149,10 +121,10 @@ export const createProcessorActivities = ({ db, accounts, processorConfigs, link
     (effectFor: (e: StoredEvent, config: ProcessorConfig, task: ProcessorTask) => Promise<Parameters<typeof runEffect>[2]>) =>
     async (eventId: string, task: ProcessorTask): Promise<EffectOutcome> => {
       try {
-        const event = await loadEvent(db, eventId);
+        const event = await loadEvent(events, eventId);
         const config = await processorConfigs.get(event.account);
         const key = { eventId, processor: task.processor, target: task.target, label: task.label };
-        const outcome = await runEffect(db, key, await effectFor(event, config, task));
+        const outcome = await runEffect(events, key, await effectFor(event, config, task));
         metrics.processorEffect(task.processor, outcome);
         log.info('tier-1 effect', { eventId, processor: task.processor, target: task.label, outcome });
         return outcome;
@@ -171,22 +143,15 @@ export const createProcessorActivities = ({ db, accounts, processorConfigs, link
   return reportingFailures({
     /** The account's enabled targets and how busy this incident has been within the flapping window. */
     async planTier1(eventId: string): Promise<Tier1Plan> {
-      const { rows } = await db.query('SELECT account, source, workflow_id, received_at FROM webhook_events WHERE id = $1', [eventId]);
-      if (!rows[0]) throw new RayneFailure('NotFound', `event ${eventId} does not exist`, { eventId });
-      const config = await processorConfigs.get(rows[0].account);
-      const {
-        rows: [{ n }],
-      } = await db.query(
-        `SELECT count(*)::int AS n FROM webhook_events
-          WHERE workflow_id = $1 AND id <= $2 AND received_at > $3::timestamptz - make_interval(mins => $4)`,
-        [rows[0].workflow_id, eventId, rows[0].received_at, config.flapping.window_minutes],
-      );
+      const event = await events.find(eventId);
+      if (!event) throw new RayneFailure('NotFound', `event ${eventId} does not exist`, { eventId });
+      const config = await processorConfigs.get(event.account);
       return {
         targets: enabledTargets(config),
         runOn: config.tier1.run_on,
         flapping: { transitions: config.flapping.transitions, windowMinutes: config.flapping.window_minutes },
-        transitionsInWindow: n,
-        source: rows[0].source,
+        transitionsInWindow: await events.transitionsWithin(event, config.flapping.window_minutes),
+        source: event.source,
       };
     },
 
@@ -249,7 +214,7 @@ export const createProcessorActivities = ({ db, accounts, processorConfigs, link
         kind,
       );
       const key = { eventId, processor: `slack-group-${kind}`, target: groupId, label: 'Slack (incident group)' };
-      const outcome = await runEffect(db, key, { send: () => postToSlack(url, message, config.slack.timeout_ms) });
+      const outcome = await runEffect(events, key, { send: () => postToSlack(url, message, config.slack.timeout_ms) });
       metrics.processorEffect('slack', outcome);
       log.info('incident group Slack message', { groupId, kind, outcome });
       return outcome;

@@ -1,6 +1,8 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type pg from 'pg';
+import { z } from 'zod';
 import { type Db, inTransaction } from '../db/pool';
+import { jsonColumn, parseRow, parseRows } from '../db/rows';
 
 export type MessageRole = 'system' | 'user' | 'assistant';
 
@@ -24,6 +26,15 @@ export interface ToolUse {
   name: string;
   input: unknown;
 }
+
+const Content = jsonColumn<Anthropic.ContentBlockParam[]>();
+/** A stored message: its content blocks and, for a model's answer, its token counts. */
+const MessageRow = z.object({
+  seq: z.number().int(),
+  role: z.enum(['system', 'user', 'assistant']),
+  content: Content,
+  usage: jsonColumn<TurnUsage>().nullable(),
+});
 
 /**
  * Where conversations live: a model's RCA in rca_messages, the investigating analyst's in
@@ -52,7 +63,12 @@ export class ConversationStore {
 
   async load(id: string): Promise<StoredMessage[]> {
     const { rows } = await this.db.query(`SELECT seq, role, content, usage FROM ${this.table} WHERE ${this.key} = $1 ORDER BY seq`, [id]);
-    return rows.map((r) => ({ seq: r.seq, role: r.role, content: r.content, ...(r.usage ? { usage: r.usage } : {}) }));
+    return parseRows(this.table, MessageRow, rows).map((r) => ({
+      seq: r.seq,
+      role: r.role,
+      content: r.content,
+      ...(r.usage ? { usage: r.usage } : {}),
+    }));
   }
 
   /** Writes the system prompt and the evidence once; later calls change nothing. */
@@ -108,7 +124,7 @@ export class ConversationStore {
       id,
       JSON.stringify([{ type: 'tool_result', tool_use_id: toolUseId }]),
     ]);
-    const blocks = (rows[0]?.content ?? []) as Anthropic.ContentBlockParam[];
+    const blocks = rows[0] === undefined ? [] : parseRow(this.table, z.object({ content: Content }), rows[0]).content;
     return blocks.find((b): b is Anthropic.ToolResultBlockParam => b.type === 'tool_result' && b.tool_use_id === toolUseId);
   }
 }

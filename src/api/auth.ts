@@ -5,7 +5,7 @@ import { getCookie } from 'hono/cookie';
 import type { WebhookAuth } from '../accounts/store';
 import type { Config } from '../config';
 import type { Db } from '../db/pool';
-import { ConsoleSessions } from './console-sessions';
+import { ConsoleSessions } from '../accounts/console-sessions';
 import { ApiError } from './errors';
 import { FailedAuthLimit } from './failed-auth-limit';
 import { requestOrigin, trustedProxies } from './request-origin';

@@ -78,7 +78,8 @@ const PROXY_ERRORS = {
 const route = routesOf('Datadog', security.apiToken);
 
 /** Datadog's wire format (snake_case) for an SDK result. */
-const wire = (api: typeof v1 | typeof v2, value: unknown, type: string) => api.ObjectSerializer.serialize(value, type, '');
+const wire = (api: typeof v1 | typeof v2, value: unknown, type: string): Record<string, unknown> =>
+  api.ObjectSerializer.serialize(value, type, '') as Record<string, unknown>;
 
 /** The old server's Datadog proxies, per account, through the official SDK. */
 export const datadogRoutes = ({ accounts, auth: apiAuth, config }: ApiDeps): ApiRoutes => {

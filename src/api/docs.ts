@@ -5,7 +5,9 @@ import { ApiError } from './errors';
 
 // Swagger UI from node_modules: the page works offline and loads nothing from a CDN.
 const SWAGGER_UI_DIR = path.dirname(require.resolve('swagger-ui-dist/package.json'));
-const SWAGGER_UI_VERSION = String(JSON.parse(fs.readFileSync(path.join(SWAGGER_UI_DIR, 'package.json'), 'utf8')).version);
+const SWAGGER_UI_VERSION = String(
+  (JSON.parse(fs.readFileSync(path.join(SWAGGER_UI_DIR, 'package.json'), 'utf8')) as { version: unknown }).version,
+);
 // The only files served from there, with their content types.
 const ASSETS = new Map([
   ['swagger-ui.css', 'text/css; charset=utf-8'],

@@ -3,7 +3,9 @@ import { verify } from '@octokit/webhooks-methods';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
-import { DELIVERY_STATUSES } from '../intake/github-intake';
+import { DELIVERY_STATUSES, DeliveryDetailRow, DeliveryRow, DeliveryStore } from '../github/delivery-store';
+import { TriageDetailRow, TriageStore, TriageSummaryRow } from '../github/triage-store';
+import { jsonShape } from '../db/rows';
 import { DeliveryIdSchema, IssuesEventSchema } from '../github/payload';
 import type { ApiDeps } from './deps';
 import { requireApiToken } from './auth';
@@ -27,12 +29,7 @@ const IssueFilters = z.object({
 
 const EventId = bigintDigits('event id must be a number');
 
-const SUMMARY = `e.id::text, e.delivery_id, e.event, e.action, e.repository, e.issue_number, e.issue_title, e.issue_url, e.sender,
-  e.status, e.skip_reason, e.workflow_id, e.run_id, e.start_attempts, e.last_error, e.received_at, e.started_at,
-  t.phase AS triage_phase, t.status AS triage_status, t.result->>'kind' AS kind, (t.result->>'confidence')::float AS confidence, t.comment_url`;
-
 const Nullable = z.string().nullable();
-const Timestamp = z.string().meta({ format: 'date-time' });
 const Accepted = z
   .object({
     event_id: z.string(),
@@ -47,43 +44,11 @@ const Accepted = z
     zen: z.string().optional(),
   })
   .meta({ id: 'GithubDeliveryAccepted' });
-const DeliverySummary = z
-  .looseObject({
-    id: z.string(),
-    delivery_id: z.string(),
-    event: z.string(),
-    action: Nullable,
-    repository: Nullable,
-    issue_number: z.number().int().nullable(),
-    issue_title: Nullable,
-    issue_url: Nullable,
-    sender: Nullable,
-    status: z.enum(DELIVERY_STATUSES),
-    skip_reason: Nullable,
-    workflow_id: Nullable,
-    run_id: Nullable,
-    start_attempts: z.number().int(),
-    last_error: Nullable,
-    received_at: Timestamp,
-    started_at: Timestamp.nullable(),
-    triage_phase: Nullable,
-    triage_status: Nullable,
-    kind: Nullable,
-    confidence: z.number().nullable(),
-    comment_url: Nullable,
-  })
-  .meta({ id: 'GithubDelivery' });
+const DeliverySummary = z.looseObject({ ...jsonShape(DeliveryRow.shape), ...TriageSummaryRow.shape }).meta({ id: 'GithubDelivery' });
 const DeliveryDetail = DeliverySummary.extend({
-  payload: z.record(z.string(), z.unknown()).meta({ description: 'the delivery as received' }),
+  payload: DeliveryDetailRow.shape.payload.meta({ description: 'the delivery as received' }),
   triage: z
-    .looseObject({
-      phase: z.string(),
-      status: z.string(),
-      result: z.unknown(),
-      usage: z.unknown(),
-      comment_url: Nullable,
-      comment_note: Nullable,
-    })
+    .looseObject(jsonShape(TriageDetailRow.shape))
     .nullable()
     .meta({ description: 'context, result, usage, the comment URL or why none was posted, labels added, closed' }),
   workflow: WorkflowStatus.nullable(),
@@ -208,6 +173,13 @@ function deliveryPayload(c: Context, text: string): Record<string, unknown> {
 
 /** GitHub issue webhooks (HMAC-signed, never unsigned) and what Rayne made of them. */
 export const githubRoutes = ({ githubIntake, db, temporal, auth, config, metrics }: ApiDeps): ApiRoutes => {
+  const deliveries = new DeliveryStore(db);
+  const triages = new TriageStore(db);
+  /** The deliveries, each with its triage's headline. */
+  const withTriage = async <D extends { workflow_id: string | null }>(rows: D[]) => {
+    const summaries = await triages.summaries(rows.map((d) => d.workflow_id));
+    return rows.map((d) => ({ ...d, ...summaries.get(d.workflow_id)! }));
+  };
   const receive = openApiApp();
   receive.openAPIRegistry.registerPath(receiveDoc);
   receive.post(
@@ -268,70 +240,42 @@ export const githubRoutes = ({ githubIntake, db, temporal, auth, config, metrics
   reads
     .openapi(listDeliveries, async (c) => {
       const f = c.req.valid('query');
-      const { rows } = await db.query(
-        `SELECT ${SUMMARY} FROM github_issue_events e LEFT JOIN github_triage t ON t.id = e.workflow_id
-          WHERE ($1::text IS NULL OR e.status = $1) AND ($2::text IS NULL OR e.repository = $2)
-            AND ($3::text IS NULL OR e.action = $3) AND ($4::bigint IS NULL OR e.id < $4)
-          ORDER BY e.id DESC LIMIT $5`,
-        [f.status ?? null, f.repository ?? null, f.action ?? null, f.cursor ?? null, f.limit + 1],
-      );
+      const rows = await withTriage(await deliveries.list(f));
       const page = rows.slice(0, f.limit);
-      return c.json({ events: page, next_cursor: rows.length > f.limit ? page[page.length - 1].id : null }, 200);
+      return c.json({ events: page, next_cursor: rows.length > f.limit ? page[page.length - 1]!.id : null }, 200);
     })
     .openapi(deliveryStats, async (c) => {
-      const {
-        rows: [totals],
-      } = await db.query(
-        `SELECT count(*)::int AS total, count(*) FILTER (WHERE received_at > now() - interval '24 hours')::int AS last_24h FROM github_issue_events`,
-      );
-      const {
-        rows: [triage],
-      } = await db.query(
-        `SELECT count(*)::int AS triaged, count(comment_url)::int AS comments_posted, count(*) FILTER (WHERE closed)::int AS closed_as_duplicate,
-                count(*) FILTER (WHERE status = 'failed')::int AS failed,
-                coalesce(sum((usage->>'estimatedCostUsd')::numeric), 0)::float AS estimated_cost_usd
-           FROM github_triage`,
-      );
-      const countBy = async (sql: string) => Object.fromEntries((await db.query(sql)).rows.map((r) => [r.k, r.n]));
+      const { byStatus, byEvent, byAction, ...totals } = await deliveries.stats();
+      const { byKind, ...triage } = await triages.stats();
       return c.json(
         {
           ...totals,
           ...triage,
-          by_status: {
-            ...Object.fromEntries(DELIVERY_STATUSES.map((s) => [s, 0])),
-            ...(await countBy('SELECT status AS k, count(*)::int AS n FROM github_issue_events GROUP BY 1')),
-          },
-          by_event: await countBy('SELECT event AS k, count(*)::int AS n FROM github_issue_events GROUP BY 1'),
-          by_action: await countBy(`SELECT action AS k, count(*)::int AS n FROM github_issue_events WHERE event = 'issues' GROUP BY 1`),
-          by_kind: await countBy(`SELECT result->>'kind' AS k, count(*)::int AS n FROM github_triage WHERE result IS NOT NULL GROUP BY 1`),
+          by_status: { ...Object.fromEntries(DELIVERY_STATUSES.map((s) => [s, 0])), ...byStatus },
+          by_event: byEvent,
+          by_action: byAction,
+          by_kind: byKind,
         },
         200,
       );
     })
     .openapi(showDelivery, async (c) => {
       const { id } = c.req.valid('param');
-      const {
-        rows: [event],
-      } = await db.query(
-        `SELECT ${SUMMARY}, e.payload FROM github_issue_events e LEFT JOIN github_triage t ON t.id = e.workflow_id WHERE e.id = $1`,
-        [id],
-      );
-      if (!event) throw new ApiError('NOT_FOUND', `no GitHub event ${id}`);
-      const {
-        rows: [triage],
-      } = await db.query(
-        `SELECT phase, status, analyst, model, result, usage, context, comment_url, comment_note, labels_added, closed, error, created_at, updated_at
-           FROM github_triage WHERE id = $1`,
-        [event.workflow_id],
-      );
-      const running = triage?.status === 'running';
-      const live = running
-        ? await temporal.connection
-            .withDeadline(Date.now() + config.RAYNE_TEMPORAL_TIMEOUT_MS, () =>
-              temporal.workflow.getHandle(event.workflow_id).query(triageStateQuery),
-            )
-            .catch(() => undefined)
-        : undefined;
+      const found = await deliveries.find(id);
+      if (!found) throw new ApiError('NOT_FOUND', `no GitHub event ${id}`);
+      const { payload, ...delivery } = found;
+      const [summary] = await withTriage([delivery]);
+      const event = { ...summary!, payload };
+      const workflowId = event.workflow_id;
+      const triage = workflowId ? await triages.detail(workflowId) : undefined;
+      const live =
+        workflowId && triage?.status === 'running'
+          ? await temporal.connection
+              .withDeadline(Date.now() + config.RAYNE_TEMPORAL_TIMEOUT_MS, () =>
+                temporal.workflow.getHandle(workflowId).query(triageStateQuery),
+              )
+              .catch(() => undefined)
+          : undefined;
       return c.json(
         {
           ...event,

@@ -143,6 +143,6 @@ export const documentConfig = () => ({
 /** package.json's version, from src/ (tests) or dist/src/ (built) alike. */
 function packageVersion(dir = __dirname): string {
   const file = path.join(dir, 'package.json');
-  if (fs.existsSync(file)) return String(JSON.parse(fs.readFileSync(file, 'utf8')).version);
+  if (fs.existsSync(file)) return String((JSON.parse(fs.readFileSync(file, 'utf8')) as { version: unknown }).version);
   return path.dirname(dir) === dir ? '0.0.0' : packageVersion(path.dirname(dir));
 }

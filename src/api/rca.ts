@@ -7,11 +7,13 @@ import { searchAttributesOf } from '../intake/intake';
 import { RayneRole } from '../contracts/search-attributes';
 import { renderMarkdown } from '../notebook/notebook';
 import { RCA_CATEGORIES, RcaReportSchema } from '../analysis/report';
-import { ANALYSTS, rcaStateQuery, VERDICTS } from '../contracts/rca';
+import { ANALYSTS, rcaStateQuery } from '../contracts/rca';
 import type { ApiDeps } from './deps';
 import { requireApiToken } from './auth';
 import { TemporalUnavailableError } from '../intake/workflow-starts';
-import { RcaStore } from '../rca/store';
+import { RCA_STATUSES, RcaStore, RunSummaryRow } from '../rca/store';
+import { jsonShape } from '../db/rows';
+import { EventStore } from '../events/store';
 import { ApiError, unavailable } from './errors';
 import { temporalRunLink } from './links';
 import {
@@ -41,7 +43,7 @@ const RcaId = z
 const RcaIdParam = z.object({ id: RcaId });
 
 const RcaFilters = z.object({
-  status: z.enum(['running', 'evidence_ready', 'completed', 'failed']).optional(),
+  status: z.enum(RCA_STATUSES).optional(),
   event_id: bigintDigits('must be an event id (a number)').optional(),
   category: z.enum(RCA_CATEGORIES).optional(),
   account: storableText().optional(),
@@ -61,18 +63,8 @@ const Nullable = z.string().nullable();
 const Timestamp = z.string().meta({ format: 'date-time' });
 const RcaSummary = z
   .looseObject({
-    id: z.string(),
-    event_id: z.string(),
-    account: z.string(),
-    role: Nullable,
-    phase: z.string(),
-    status: z.enum(['running', 'evidence_ready', 'completed', 'failed']),
-    analyst: Nullable,
-    created_at: Timestamp,
-    category: Nullable,
-    root_cause: Nullable,
-    verdict: z.enum(VERDICTS).nullable().meta({ description: 'null until reported, and for reports stored before verdicts existed' }),
-    notebook_url: Nullable,
+    ...jsonShape(RunSummaryRow.shape),
+    verdict: RunSummaryRow.shape.verdict.meta({ description: 'null until reported, and for reports stored before verdicts existed' }),
   })
   .meta({ id: 'RcaSummary' });
 /** A stored report; one written before hypotheses and verdicts existed has neither. */
@@ -225,6 +217,7 @@ const sendFeedback = route({
 
 export const rcaRoutes = ({ db, temporal, auth, config, metrics, feedbackReindex }: ApiDeps): ApiRoutes => {
   const rcas = new RcaStore(db);
+  const events = new EventStore(db);
   const runOf = async (id: string) => {
     const run = await rcas.find(id);
     if (!run) throw new ApiError('NOT_FOUND', `no RCA ${id}`);
@@ -240,9 +233,8 @@ export const rcaRoutes = ({ db, temporal, auth, config, metrics, feedbackReindex
       .withDeadline(deadline, () => temporal.workflow.getHandle(`rca/${eventId}`).describe())
       .catch(() => undefined);
     if (original) return original.typedSearchAttributes;
-    const {
-      rows: [event],
-    } = await db.query('SELECT monitor_id, alert_status, account, service, hostname FROM webhook_events WHERE id = $1', [eventId]);
+    // The run's event is there: rca_runs.event_id references it, and deleting it deletes the run.
+    const event = (await events.find(eventId))!;
     return new TypedSearchAttributes([...searchAttributesOf(event), ...(role ? [{ key: RayneRole, value: role }] : [])]);
   };
 
@@ -264,12 +256,13 @@ export const rcaRoutes = ({ db, temporal, auth, config, metrics, feedbackReindex
       if (!run.report) throw new ApiError('NOT_FOUND', `RCA ${id} has no report yet (phase ${run.phase})`);
       const bundle = await rcas.bundle(id);
       if (!bundle) throw new ApiError('NOT_FOUND', `RCA ${id} has no evidence bundle`);
+      // saveReport stores usage and timings with every report; the run's analyst is planned before it runs.
       const result = {
         report: run.report,
-        analyst: run.analyst,
+        analyst: run.analyst!,
         model: run.model ?? undefined,
-        usage: run.usage,
-        timings: run.timings,
+        usage: run.usage!,
+        timings: run.timings!,
         reasoning: [],
       };
       c.header('content-type', 'text/markdown; charset=utf-8');

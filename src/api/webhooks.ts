@@ -23,6 +23,8 @@ import {
 } from './openapi';
 import { bigintDigits, jsonBody, readJson, storableText } from './request';
 import { ALERT_SOURCES, ALERT_STATUSES, EVENT_STATUSES } from '../contracts/alert';
+import { EventDetailRow, EventStore, EventSummaryRow, ProcessorRunRow } from '../events/store';
+import { jsonShape } from '../db/rows';
 
 export const MAX_WEBHOOK_BYTES = 1024 * 1024;
 
@@ -46,11 +48,6 @@ const EventId = bigintDigits('event id must be a number');
 const AccountFilter = z.object({
   account: storableText().pipe(z.string().min(1)).optional().meta({ description: 'default: the default account' }),
 });
-
-// An event's group is its episode's: the member {workflow id}#{episode}, which its processing record names.
-const SUMMARY_COLUMNS = `id::text, account, source, monitor_id, alert_id, transition_id, alert_status, monitor_name,
-  hostname, service, scope, status, workflow_id, run_id, start_attempts, last_error, received_at, started_at, processed_at,
-  (SELECT m.group_id FROM incident_group_members m WHERE m.member_key = webhook_events.workflow_id || '#' || (webhook_events.processing->>'episode')) AS group_id`;
 
 const Nullable = z.string().nullable();
 const Timestamp = z.string().meta({ format: 'date-time' });
@@ -78,26 +75,9 @@ const Retried = z
   .meta({ id: 'EventRetried' });
 const EventSummary = z
   .looseObject({
-    id: z.string(),
-    account: z.string(),
-    source: z.enum(ALERT_SOURCES),
+    ...jsonShape(EventSummaryRow.shape),
     monitor_id: z.string().meta({ description: "Datadog's monitor id, or source:rule for other sources (alertmanager:HighCPU)" }),
-    alert_id: Nullable,
-    transition_id: Nullable,
-    alert_status: z.enum(ALERT_STATUSES),
-    monitor_name: Nullable,
-    hostname: Nullable,
-    service: Nullable,
-    scope: z.string(),
-    status: z.enum(EVENT_STATUSES),
-    workflow_id: z.string(),
-    run_id: Nullable,
-    start_attempts: z.number().int(),
-    last_error: Nullable,
-    received_at: Timestamp,
-    started_at: Timestamp.nullable(),
-    processed_at: Timestamp.nullable(),
-    group_id: Nullable.meta({
+    group_id: EventSummaryRow.shape.group_id.meta({
       description: "the incident group of this transition's episode (GET /v1/groups/{id}); null when it has none",
     }),
   })
@@ -113,11 +93,11 @@ export const WorkflowStatus = z
   })
   .meta({ id: 'WorkflowStatus' });
 const EventDetail = EventSummary.extend({
-  processing: z.unknown().meta({ description: 'the processing decision recorded by the workflow' }),
-  payload: z.record(z.string(), z.unknown()).meta({
+  processing: EventDetailRow.shape.processing.meta({ description: 'the processing decision recorded by the workflow' }),
+  payload: EventDetailRow.shape.payload.meta({
     description: "a Datadog payload as received; another source's alert in the same field names (its delivery is kept as received too)",
   }),
-  processor_runs: z.array(z.looseObject({ processor: z.string(), target: z.string(), status: z.string(), attempts: z.number().int() })),
+  processor_runs: z.array(z.looseObject(jsonShape(ProcessorRunRow.shape))),
   workflow: WorkflowStatus,
   links: TemporalLink,
 }).meta({ id: 'WebhookEventDetail' });
@@ -289,6 +269,7 @@ export function acceptedView(config: ApiDeps['config'], result: AcceptResult) {
 }
 
 export const webhookRoutes = ({ intake, db, temporal, auth, config, accounts, processorConfigs, metrics }: ApiDeps): ApiRoutes => {
+  const events = new EventStore(db);
   /** The account a config request names, else the default one; "default" also stands for "no accounts yet". */
   const configAccount = async (name: string | undefined): Promise<string> => {
     if (name === undefined) return (await accounts.routeByOrg(undefined)) ?? 'default';
@@ -323,41 +304,18 @@ export const webhookRoutes = ({ intake, db, temporal, auth, config, accounts, pr
   reads
     .openapi(listEvents, async (c) => {
       const f = c.req.valid('query');
-      const { rows } = await db.query(
-        `SELECT ${SUMMARY_COLUMNS} FROM webhook_events
-          WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR monitor_id = $2)
-            AND ($3::text IS NULL OR account = $3) AND ($4::text IS NULL OR alert_status = $4)
-            AND ($5::timestamptz IS NULL OR received_at >= $5) AND ($6::bigint IS NULL OR id < $6)
-            AND ($8::text IS NULL OR source = $8)
-          ORDER BY id DESC LIMIT $7`,
-        [
-          f.status ?? null,
-          f.monitor_id ?? null,
-          f.account ?? null,
-          f.alert_status ?? null,
-          f.since ?? null,
-          f.cursor ?? null,
-          f.limit + 1,
-          f.source ?? null,
-        ],
-      );
+      const rows = await events.list(f);
       const page = rows.slice(0, f.limit);
-      return c.json({ events: page, next_cursor: rows.length > f.limit ? page[page.length - 1].id : null }, 200);
+      return c.json({ events: page, next_cursor: rows.length > f.limit ? page[page.length - 1]!.id : null }, 200);
     })
     .openapi(showEvent, async (c) => {
       const { id } = c.req.valid('param');
-      const { rows } = await db.query(`SELECT ${SUMMARY_COLUMNS}, processing, payload FROM webhook_events WHERE id = $1`, [id]);
-      const event = rows[0];
+      const event = await events.detail(id);
       if (!event) throw new ApiError('NOT_FOUND', `no event ${id}`);
-      const { rows: processorRuns } = await db.query(
-        `SELECT processor, label AS target, status, attempts, error, detail, latency_ms, started_at, finished_at
-           FROM processor_runs WHERE event_id = $1 ORDER BY id`,
-        [id],
-      );
       return c.json(
         {
           ...event,
-          processor_runs: processorRuns,
+          processor_runs: await events.processorRuns(id),
           workflow: await workflowStatus(temporal, event.workflow_id, event.run_id, config.RAYNE_TEMPORAL_TIMEOUT_MS),
           links: { temporal_run: event.run_id ? temporalRunLink(config, event.workflow_id, event.run_id) : null },
         },
@@ -369,9 +327,9 @@ export const webhookRoutes = ({ intake, db, temporal, auth, config, accounts, pr
       // Temporal away (503), misconfigured (502) or refusing the start (422) is answered by the error handler.
       const result = await intake.retry(id);
       if (!result) {
-        const { rows } = await db.query<{ status: string }>('SELECT status FROM webhook_events WHERE id = $1', [id]);
-        if (!rows[0]) throw new ApiError('NOT_FOUND', `no event ${id}`);
-        throw new ApiError('CONFLICT', `event ${id} is ${rows[0].status}; only rejected or dead_letter events are retried`);
+        const event = await events.detail(id);
+        if (!event) throw new ApiError('NOT_FOUND', `no event ${id}`);
+        throw new ApiError('CONFLICT', `event ${id} is ${event.status}; only rejected or dead_letter events are retried`);
       }
       return c.json({ ...result, links: { temporal_run: temporalRunLink(config, result.workflow_id, result.run_id) } }, 202);
     })
@@ -385,17 +343,12 @@ export const webhookRoutes = ({ intake, db, temporal, auth, config, accounts, pr
       return c.json({ account: name, ...viewProcessorConfig(await processorConfigs.save(name, value)) }, 200);
     })
     .openapi(stats, async (c) => {
-      const totals = await db.query(
-        `SELECT count(*)::int AS total, count(*) FILTER (WHERE received_at > now() - interval '24 hours')::int AS last_24h,
-                count(DISTINCT workflow_id)::int AS incidents FROM webhook_events`,
-      );
-      const countBy = async (column: 'status' | 'alert_status') =>
-        Object.fromEntries(
-          (await db.query(`SELECT ${column} AS k, count(*)::int AS n FROM webhook_events GROUP BY 1`)).rows.map((r) => [r.k, r.n]),
-        );
+      const { totals, byStatus, byAlertStatus } = await events.stats();
       // Every status shows, at zero too: rejected and dead_letter are what to watch.
-      const byStatus = { ...Object.fromEntries(EVENT_STATUSES.map((s) => [s, 0])), ...(await countBy('status')) };
-      return c.json({ ...totals.rows[0], by_status: byStatus, by_alert_status: await countBy('alert_status') }, 200);
+      return c.json(
+        { ...totals, by_status: { ...Object.fromEntries(EVENT_STATUSES.map((s) => [s, 0])), ...byStatus }, by_alert_status: byAlertStatus },
+        200,
+      );
     });
 
   return openApiApp().route('/', receive).route('/', reads);

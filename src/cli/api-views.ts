@@ -1,9 +1,12 @@
 /** How the API commands show the API's answers to people; `--json` prints the answers themselves. */
-import type { EvidenceItem, Hypothesis, StoredReport } from '../analysis/report';
+import type { EvidenceItem, Hypothesis } from '../analysis/report';
 import type { RcaResult } from '../contracts/rca';
 import { duration, formatTable, time } from '../text-format';
 import type { GithubAcceptResult } from '../intake/github-intake';
 import type { TransitionRecord } from '../contracts/incident';
+import type { JsonRow } from '../db/rows';
+import type { EventSummaryRow, ProcessorRunRow } from '../events/store';
+import type { RunRow, RunSummaryRow } from '../rca/store';
 
 interface Links {
   temporal_run?: string | null;
@@ -42,71 +45,21 @@ export interface RetryOutcome {
 export type GithubAccepted = GithubAcceptResult & { links?: Links };
 
 /** A row of GET /v1/webhooks/events. */
-export interface EventSummary {
-  id: string;
-  account: string;
-  source: string;
-  monitor_id: string;
-  alert_id: string | null;
-  transition_id: string | null;
-  alert_status: string;
-  monitor_name: string | null;
-  hostname: string | null;
-  service: string | null;
-  scope: string;
-  status: string;
-  workflow_id: string;
-  run_id: string | null;
-  start_attempts: number;
-  last_error: string | null;
-  received_at: string;
-  started_at: string | null;
-  processed_at: string | null;
-}
+export type EventSummary = JsonRow<EventSummaryRow>;
 
 /** GET /v1/webhooks/events/:id. */
 export interface EventDetail extends EventSummary {
   processing: TransitionRecord | null;
-  processor_runs: Array<{
-    processor: string;
-    target: string;
-    status: string;
-    attempts: number;
-    error: string | null;
-    detail: string | null;
-    latency_ms: number | null;
-  }>;
+  processor_runs: Array<JsonRow<ProcessorRunRow>>;
   workflow: { status: string; error?: string; close_time?: string | null };
   links?: Links;
 }
 
 /** A row of GET /v1/rca. */
-export interface RcaSummary {
-  id: string;
-  event_id: string;
-  account: string;
-  role: string | null;
-  phase: string;
-  status: string;
-  analyst: string | null;
-  created_at: string;
-  category: string | null;
-  root_cause: string | null;
-  /** Null until reported, and for reports stored before verdicts existed. */
-  verdict?: string | null;
-  notebook_url: string | null;
-}
+export type RcaSummary = JsonRow<RunSummaryRow>;
 
 /** GET /v1/rca/:id. */
-export interface RcaDetail extends RcaSummary {
-  role_reason: string | null;
-  error: string | null;
-  model: string | null;
-  updated_at: string;
-  report: StoredReport | null;
-  usage: { turns: number; toolCalls: number; inputTokens: number; outputTokens: number; estimatedCostUsd: number } | null;
-  timings: { ms: number } | null;
-  resolved_at: string | null;
+export interface RcaDetail extends JsonRow<RunRow> {
   live: RcaResult | null;
   links: Links;
 }

@@ -7,11 +7,34 @@ import { evidenceTimeline, memberTimeline } from './timeline';
 import { type MemberRow, serviceMap } from './service-map';
 import { ALERT_SOURCES, ALERT_STATUSES, EVENT_STATUSES, RETRYABLE_STATES } from '../contracts/alert';
 import { duration } from '../text-format';
-import { CONSOLE_SESSION_HOURS } from '../api/console-sessions';
+import { CONSOLE_SESSION_HOURS } from '../accounts/console-sessions';
+import type { JsonRow } from '../db/rows';
+import type { EventDetailRow, EventSummaryRow, ProcessorRunRow } from '../events/store';
+import type { RunRow, RunSummaryRow } from '../rca/store';
+import type { DeliveryRow } from '../github/delivery-store';
+import type { TriageDetailRow, TriageSummaryRow } from '../github/triage-store';
+import type { Triage } from '../github/triage';
 
 /** Answers of the API the pages show; loosely typed, as the API's JSON is. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Row = Record<string, any>;
+
+/** An event of GET /v1/webhooks/events, typed from its store's row. */
+export type EventJson = JsonRow<EventSummaryRow>;
+/** GET /v1/webhooks/events/{id}: the event with its tier-1 runs, its workflow's status and links. */
+export type EventDetailJson = JsonRow<EventDetailRow> & {
+  processor_runs: Array<JsonRow<ProcessorRunRow>>;
+  workflow?: { status: string };
+  links?: { temporal_run?: string | null };
+};
+/** An RCA of GET /v1/rca, typed from its store's row. */
+export type RcaJson = JsonRow<RunSummaryRow>;
+/** GET /v1/rca/{id}: the run with its report, and its links. */
+export type RcaDetailJson = JsonRow<RunRow> & { links?: { temporal_run?: string | null } };
+/** A delivery of GET /v1/webhooks/github/issues: its row with its triage's headline. */
+export type DeliveryJson = JsonRow<DeliveryRow> & TriageSummaryRow;
+/** GET /v1/webhooks/github/issues/{id}: the delivery with its triage and its workflow's status. */
+export type DeliveryDetailJson = DeliveryJson & { triage: JsonRow<TriageDetailRow> | null; workflow?: { status: string } | null };
 
 /**
  * Every page sets its base to the console's root, so links stay relative (`rca/123`, `v1/…`)
@@ -60,8 +83,8 @@ export function errorPage(status: number, message: string): Html {
 
 /** The incidents list: received alert transitions, newest first, each with its RCA's verdict. */
 export function incidentsPage(
-  events: Row[],
-  rcaByEvent: Map<string, Row>,
+  events: EventJson[],
+  rcaByEvent: Map<string, RcaJson>,
   filters: Record<string, string | undefined>,
   nextCursor: string | null,
 ): Html {
@@ -94,8 +117,8 @@ const definedOnly = (record: Record<string, string | undefined>) =>
   Object.fromEntries(Object.entries(record).filter((e): e is [string, string] => !!e[1]));
 
 /** One alert transition: its incident's other transitions, the processors that ran, its RCAs and its Temporal run. */
-export function incidentPage(event: Row, transitions: Row[], rcas: Row[]): Html {
-  const runs = (event.processor_runs as Row[]).map(
+export function incidentPage(event: EventDetailJson, transitions: EventJson[], rcas: RcaJson[]): Html {
+  const runs = event.processor_runs.map(
     (r) =>
       html`<tr data-testid="processor-run"><td>${r.processor}</td><td>${r.target}</td><td>${r.status}</td><td>${r.attempts}</td><td>${r.latency_ms ?? '—'}</td><td class="error">${r.error ?? ''}</td></tr>`,
   );
@@ -117,7 +140,7 @@ ${transitions.map((t) => html`<tr data-testid="transition"><td><a href="incident
 }
 
 /** For an event that never started its workflow: a retry against Temporal as it is now (POST …/retry). */
-const retrySection = (event: Row) =>
+const retrySection = (event: Pick<EventJson, 'id' | 'status'>) =>
   html`<section><h2>Never started</h2>
 <form data-api="v1/webhooks/events/${event.id}/retry" data-testid="retry">
   <p class="notice">This event is <strong>${event.status}</strong>: ${event.status === 'rejected' ? 'Temporal refused its start' : 'its start kept failing'}. Once the cause is fixed, retry it; the outcome is stored on the event.</p>
@@ -159,7 +182,7 @@ ${
 ${report.missing_data.length ? html`<h2>Missing data</h2><ul>${report.missing_data.map((m) => html`<li>${m}</li>`)}</ul>` : ''}</section>`;
 }
 
-function actionsSection(rca: Row): Html {
+function actionsSection(rca: Pick<RcaDetailJson, 'id'>): Html {
   const id = rcaPathId(rca.id);
   return html`<section><h2>Feedback and re-run</h2>
 <form data-api="v1/rca/${id}/feedback" data-testid="feedback">
@@ -173,7 +196,7 @@ function actionsSection(rca: Row): Html {
 </form></section>`;
 }
 
-function quickLinks(bundle: EvidenceBundle | null, rca: Row): Html {
+function quickLinks(bundle: EvidenceBundle | null, rca: RcaDetailJson): Html {
   const items = [
     bundle ? externalLink('Monitor', bundle.links.monitor) : undefined,
     bundle?.links.logs ? externalLink('Logs', bundle.links.logs) : undefined,
@@ -186,8 +209,8 @@ function quickLinks(bundle: EvidenceBundle | null, rca: Row): Html {
 }
 
 /** An RCA: its conclusion, hypotheses and evidence, the evidence on a timeline, and what a reader can do next. */
-export function rcaPage(rca: Row, evidence: Row, siblings: Row[]): Html {
-  const bundle = (evidence.evidence ?? null) as EvidenceBundle | null;
+export function rcaPage(rca: RcaDetailJson, evidence: { evidence?: EvidenceBundle | null }, siblings: RcaJson[]): Html {
+  const bundle = evidence.evidence ?? null;
   const took = rca.timings?.ms !== undefined ? ` · took ${duration(rca.timings.ms)}` : '';
   return html`<h1>RCA <code>${rca.id}</code> <span class="muted">for <a href="incidents/${rca.event_id}">event #${rca.event_id}</a></span></h1>
 <p class="muted">${rca.status} · phase ${rca.phase} · analyst ${rca.analyst ?? '—'}${rca.model ? ` (${rca.model})` : ''} · ${when(rca.created_at)}${took}</p>
@@ -240,7 +263,7 @@ ${members.map((m) => html`<tr data-testid="group-member"><td><a href="incidents/
 }
 
 /** GitHub deliveries and what the triage made of them. */
-export function triagesPage(events: Row[], filters: Record<string, string | undefined>): Html {
+export function triagesPage(events: DeliveryJson[], filters: Record<string, string | undefined>): Html {
   return html`<h1>GitHub triages</h1>
 <form class="filters" method="get" action="github">
   <label>Repository <input name="repository" value="${filters.repository ?? ''}" placeholder="owner/name"></label>
@@ -264,9 +287,10 @@ ${
 }
 
 /** One delivery's triage: the result, the comment, and the Temporal run. */
-export function triagePage(delivery: Row, temporalRun: string | null): Html {
-  const triage = delivery.triage as Row | null;
-  const result = triage?.result as Row | null | undefined;
+export function triagePage(delivery: DeliveryDetailJson, temporalRun: string | null): Html {
+  const { triage } = delivery;
+  // The triage's result as its activity stored it, checked then by TriageSchema.
+  const result = triage?.result as Triage | null | undefined;
   return html`<h1>${delivery.repository ? `${delivery.repository}#${delivery.issue_number}` : delivery.event} <span class="muted">delivery #${delivery.id}</span></h1>
 <section><dl class="facts">
   <dt>Issue</dt><dd>${externalLink(delivery.issue_title ?? delivery.delivery_id, delivery.issue_url)}</dd>
@@ -278,8 +302,8 @@ ${
   result
     ? html`<section data-testid="triage-result"><h2>${result.kind} <span class="muted">${Math.round((result.confidence ?? 0) * 100)}%</span></h2>
 <p>${result.summary}</p><p><strong>Diagnosis:</strong> ${result.diagnosis}</p>
-${result.next_steps?.length ? html`<ol>${(result.next_steps as string[]).map((s) => html`<li>${s}</li>`)}</ol>` : ''}
-${result.duplicates?.length ? html`<p>Duplicates: ${(result.duplicates as Row[]).map((d) => html`${externalLink(d.title ?? d.url, d.url)} `)}</p>` : ''}</section>`
+${result.next_steps?.length ? html`<ol>${result.next_steps.map((s) => html`<li>${s}</li>`)}</ol>` : ''}
+${result.duplicates?.length ? html`<p>Duplicates: ${result.duplicates.map((d) => html`${externalLink(d.title ?? d.url, d.url)} `)}</p>` : ''}</section>`
     : ''
 }`;
 }

@@ -2,12 +2,33 @@ import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { Config } from '../config';
 import { type ApiAuth, CONSOLE_COOKIE, CONSOLE_HEADER, sameSecret } from '../api/auth';
-import { CONSOLE_SESSION_HOURS } from '../api/console-sessions';
+import { CONSOLE_SESSION_HOURS } from '../accounts/console-sessions';
 import { requestOrigin } from '../api/request-origin';
 import { temporalRunLink } from '../api/links';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets';
 import type { Html } from './html';
-import { errorPage, groupPage, incidentPage, incidentsPage, layout, loginPage, rcaPage, type Row, triagePage, triagesPage } from './pages';
+import type { EvidenceBundle } from '../evidence/bundle';
+import {
+  type DeliveryDetailJson,
+  type DeliveryJson,
+  type EventDetailJson,
+  type EventJson,
+  errorPage,
+  groupPage,
+  incidentPage,
+  incidentsPage,
+  layout,
+  loginPage,
+  type RcaDetailJson,
+  type RcaJson,
+  rcaPage,
+  type Row,
+  triagePage,
+  triagesPage,
+} from './pages';
+
+type EventPage = { events: EventJson[]; next_cursor: string | null };
+type RcaPage = { rcas: RcaJson[] };
 
 /**
  * Calls the API in-process with the browser's own request headers and connection: the console is
@@ -44,13 +65,13 @@ export function consoleRoutes(auth: ApiAuth, config: ConsoleConfig, api: ApiFetc
   const { token, sessions } = auth;
   const signedIn = async (c: Context) => !token || (await sessions.isActive(getCookie(c, CONSOLE_COOKIE)));
 
-  const getJson = async (c: Context, path: string): Promise<Row> => {
+  const getJson = async <T = Row>(c: Context, path: string): Promise<T> => {
     const headers = new Headers(c.req.raw.headers);
     headers.set(CONSOLE_HEADER, '1');
     const res = await api(path, { headers }, c.env);
     const body = (await res.json().catch(() => ({}))) as { error?: { message?: string } };
     if (!res.ok) throw new ApiRefusal(res.status, body.error?.message ?? `the API answered ${res.status}`);
-    return body;
+    return body as T;
   };
 
   const page = (depth: 0 | 1, title: string, render: (c: Context) => Promise<Html>) => async (c: Context) => {
@@ -109,10 +130,10 @@ export function consoleRoutes(auth: ApiAuth, config: ConsoleConfig, api: ApiFetc
       '/',
       page(0, 'Incidents', async (c) => {
         const filters = query(c, ['alert_status', 'status', 'source', 'monitor_id', 'account', 'cursor']);
-        const { events, next_cursor } = await getJson(c, `/v1/webhooks/events?${search(filters)}`);
-        const { rcas } = await getJson(c, '/v1/rca?limit=200');
+        const { events, next_cursor } = await getJson<EventPage>(c, `/v1/webhooks/events?${search(filters)}`);
+        const { rcas } = await getJson<RcaPage>(c, '/v1/rca?limit=200');
         // Newest first, so the first RCA seen for an event is its latest run.
-        const rcaByEvent = new Map<string, Row>();
+        const rcaByEvent = new Map<string, RcaJson>();
         for (const rca of rcas) if (!rcaByEvent.has(rca.event_id)) rcaByEvent.set(rca.event_id, rca);
         return incidentsPage(events, rcaByEvent, filters, next_cursor);
       }),
@@ -121,15 +142,15 @@ export function consoleRoutes(auth: ApiAuth, config: ConsoleConfig, api: ApiFetc
       '/incidents/:id',
       page(1, 'Incident', async (c) => {
         const id = encodeURIComponent(c.req.param('id') ?? '');
-        const event = await getJson(c, `/v1/webhooks/events/${id}`);
-        const { events } = await getJson(
+        const event = await getJson<EventDetailJson>(c, `/v1/webhooks/events/${id}`);
+        const { events } = await getJson<EventPage>(
           c,
           `/v1/webhooks/events?${search({ monitor_id: event.monitor_id, account: event.account, limit: '200' })}`,
         );
-        const { rcas } = await getJson(c, `/v1/rca?event_id=${id}`);
+        const { rcas } = await getJson<RcaPage>(c, `/v1/rca?event_id=${id}`);
         return incidentPage(
           event,
-          (events as Row[]).filter((e) => e.workflow_id === event.workflow_id),
+          events.filter((e) => e.workflow_id === event.workflow_id),
           rcas,
         );
       }),
@@ -138,9 +159,9 @@ export function consoleRoutes(auth: ApiAuth, config: ConsoleConfig, api: ApiFetc
       '/rca/:id',
       page(1, 'RCA', async (c) => {
         const id = encodeURIComponent(c.req.param('id') ?? '');
-        const rca = await getJson(c, `/v1/rca/${id}`);
-        const evidence = await getJson(c, `/v1/rca/${id}/evidence`);
-        const { rcas } = await getJson(c, `/v1/rca?event_id=${rca.event_id}`);
+        const rca = await getJson<RcaDetailJson>(c, `/v1/rca/${id}`);
+        const evidence = await getJson<{ evidence?: EvidenceBundle | null }>(c, `/v1/rca/${id}/evidence`);
+        const { rcas } = await getJson<RcaPage>(c, `/v1/rca?event_id=${rca.event_id}`);
         return rcaPage(rca, evidence, rcas);
       }),
     )
@@ -155,14 +176,14 @@ export function consoleRoutes(auth: ApiAuth, config: ConsoleConfig, api: ApiFetc
       '/github',
       page(0, 'GitHub triages', async (c) => {
         const filters = query(c, ['repository', 'status']);
-        const { events } = await getJson(c, `/v1/webhooks/github/issues?${search(filters)}`);
+        const { events } = await getJson<{ events: DeliveryJson[] }>(c, `/v1/webhooks/github/issues?${search(filters)}`);
         return triagesPage(events, filters);
       }),
     )
     .get(
       '/github/:id',
       page(1, 'Triage', async (c) => {
-        const delivery = await getJson(c, `/v1/webhooks/github/issues/${encodeURIComponent(c.req.param('id') ?? '')}`);
+        const delivery = await getJson<DeliveryDetailJson>(c, `/v1/webhooks/github/issues/${encodeURIComponent(c.req.param('id') ?? '')}`);
         return triagePage(delivery, delivery.workflow_id ? temporalRunLink(config, delivery.workflow_id, delivery.run_id) : null);
       }),
     );

@@ -1,8 +1,7 @@
 import { type Api, apiClient, poll } from '../api-client';
 import type { Config } from '../config';
 import { consoleSteps, startDevStack } from '../dev/stack';
-import type { StoredReport } from '../analysis/report';
-import { describeConclusion } from '../cli/api-views';
+import { describeConclusion, type EventDetail, type RcaDetail } from '../cli/api-views';
 import type { EvidenceBundle } from '../evidence/bundle';
 import { rcaPathId } from '../notebook/notebook';
 import type { Logger } from '../logger';
@@ -111,29 +110,11 @@ export async function runDemo(
   }
 }
 
-interface EventView {
-  id: string;
-  alert_status: string;
-  monitor_name: string | null;
-  workflow_id: string;
-  run_id: string;
-  status: string;
-  processor_runs: Array<{
-    processor: string;
-    target: string;
-    status: string;
-    attempts: number;
-    latency_ms: number | null;
-    detail: string | null;
-    error: string | null;
-  }>;
-}
-
-function waitProcessed(api: Api, eventId: string): Promise<EventView> {
+function waitProcessed(api: Api, eventId: string): Promise<EventDetail> {
   return poll(
     `event ${eventId} was not processed`,
     async () => {
-      const event = (await (await api('GET', `/v1/webhooks/events/${eventId}`, undefined, 200)).json()) as EventView;
+      const event = (await (await api('GET', `/v1/webhooks/events/${eventId}`, undefined, 200)).json()) as EventDetail;
       return event.status === 'processed' ? event : undefined;
     },
     60_000,
@@ -162,13 +143,7 @@ function waitEvidence(api: Api, eventId: string): Promise<EvidenceView> {
   );
 }
 
-interface RcaView {
-  id: string;
-  status: string;
-  error: string | null;
-  analyst: string | null;
-  report: StoredReport | null;
-}
+type RcaView = Pick<RcaDetail, 'id' | 'status' | 'error' | 'analyst' | 'report'>;
 
 const rcaHrefOf = (rcaId: string) => `rca/${rcaPathId(rcaId)}`;
 
@@ -197,7 +172,7 @@ function describeEvidence(v: EvidenceView, temporalUiUrl: string | undefined, na
   );
 }
 
-function describeEvent(e: EventView, temporalUiUrl: string | undefined, namespace: string): string {
+function describeEvent(e: EventDetail, temporalUiUrl: string | undefined, namespace: string): string {
   const link = temporalUiUrl
     ? `${temporalUiUrl}/namespaces/${namespace}/workflows/${encodeURIComponent(e.workflow_id)}/${e.run_id}/history`
     : e.workflow_id;

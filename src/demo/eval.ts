@@ -12,9 +12,10 @@ import { StartupError } from '../errors';
 import type { Logger } from '../logger';
 import { createPool } from '../db/pool';
 import { createSimilarityProviders } from '../similarity/providers';
-import type { AnalysisUsage, AnalystName } from '../contracts/rca';
+import type { AnalystName } from '../contracts/rca';
 import { startDatadogSandbox } from './sandbox';
 import { alertToSend, loadScenario, type Scenario } from './scenario';
+import type { RcaDetail } from '../cli/api-views';
 import { indexHistory, isolatedConfig } from './stack-client';
 
 /** A scored scenario, with the root cause it was scored on. */
@@ -175,13 +176,7 @@ function saveBundle(dir: string, saved: { scenario: string; company: string; exp
   fs.writeFileSync(path.join(dir, `${saved.scenario}.json`), `${JSON.stringify(saved, null, 2)}\n`);
 }
 
-export interface RcaView {
-  status: string;
-  created_at: string;
-  phase: string;
-  report: unknown;
-  usage: Pick<AnalysisUsage, 'toolCalls'> | null;
-}
+export type RcaView = Pick<RcaDetail, 'status' | 'created_at' | 'phase' | 'report' | 'usage'>;
 
 /** Polls the RCA until it completed or failed (three minutes at most). */
 export async function waitRca(api: Api, id: string): Promise<RcaView> {

@@ -141,7 +141,7 @@ export const apmRoutes = (data: DataSource) =>
         .map(([key, group], i) => {
           const values = JSON.parse(key) as string[];
           const computes = Object.fromEntries(
-            compute.map((k, n) => {
+            compute.map((k, n): [string, unknown] => {
               if (k.type === 'total') return [`c${n}`, aggregate(group, k)];
               const step = intervalMs(k.interval, to - from);
               const points = new Map<number, SpanSlot[]>();
@@ -158,7 +158,7 @@ export const apmRoutes = (data: DataSource) =>
           return {
             type: 'aggregate_bucket',
             id: `bucket-${i}`,
-            attributes: { by: Object.fromEntries(facets.map((f, n) => [f.facet, values[n]])), computes },
+            attributes: { by: Object.fromEntries(facets.map((f, n): [string, string | undefined] => [f.facet, values[n]])), computes },
           };
         });
       return c.json({ data: buckets, meta: { elapsed: Date.now() - started, request_id: `sandbox-${started}`, status: 'done' } });

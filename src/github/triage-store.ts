@@ -1,6 +1,7 @@
+import { z } from 'zod';
 import type { Db } from '../db/pool';
+import { parseRow, parseRows } from '../db/rows';
 import type { TriagePhase } from '../contracts/triage';
-import type { KnownEntities } from './mentions';
 import type { Triage, TriageContext } from './triage';
 
 /** A triage with the issue event it is about. */
@@ -27,7 +28,47 @@ export interface StoredTriage {
   usage: Record<string, unknown>;
 }
 
-const RECENT_ALERT_DAYS = 7;
+const Text = z.string().nullable();
+
+/** A triage's headline, as a delivery's row in the API shows it (all null before its triage starts). */
+export const TriageSummaryRow = z.object({
+  triage_phase: Text,
+  triage_status: Text,
+  kind: Text,
+  confidence: z.number().nullable(),
+  comment_url: Text,
+});
+export type TriageSummaryRow = z.infer<typeof TriageSummaryRow>;
+
+const NO_TRIAGE: TriageSummaryRow = { triage_phase: null, triage_status: null, kind: null, confidence: null, comment_url: null };
+
+/** A github_triage row as the API shows it: where it is, what it found and what it wrote to GitHub. */
+export const TriageDetailRow = z.object({
+  phase: z.string(),
+  status: z.enum(['running', 'completed', 'failed']),
+  analyst: Text,
+  model: Text,
+  result: z.unknown(),
+  usage: z.unknown(),
+  context: z.unknown(),
+  comment_url: Text,
+  comment_note: Text,
+  labels_added: z.array(z.string()).nullable(),
+  closed: z.boolean(),
+  error: Text,
+  created_at: z.date(),
+  updated_at: z.date(),
+});
+export type TriageDetailRow = z.infer<typeof TriageDetailRow>;
+
+const TriageTotals = z.object({
+  triaged: z.number().int(),
+  comments_posted: z.number().int(),
+  closed_as_duplicate: z.number().int(),
+  failed: z.number().int(),
+  estimated_cost_usd: z.number(),
+});
+const KindCount = z.object({ k: z.string().nullable(), n: z.number().int() });
 
 /**
  * Issue triages in Postgres (github_triage, over github_issue_events), and what the triage reads
@@ -36,14 +77,6 @@ const RECENT_ALERT_DAYS = 7;
  */
 export class TriageStore {
   constructor(private readonly db: Db) {}
-
-  /** The stored issue event; undefined when there is none. */
-  async issueEvent(eventId: string): Promise<{ repository: string; issue_number: number; payload: unknown } | undefined> {
-    const {
-      rows: [event],
-    } = await this.db.query('SELECT repository, issue_number, payload FROM github_issue_events WHERE id = $1', [eventId]);
-    return event;
-  }
 
   /** Creates the triage's row; one already created is left as it is. */
   async start(triageId: string, eventId: string): Promise<void> {
@@ -62,6 +95,47 @@ export class TriageStore {
       [triageId],
     );
     return row;
+  }
+
+  /** The headline of each triage named, by id; a triage not stored yet has all fields null. */
+  async summaries(triageIds: ReadonlyArray<string | null>): Promise<Map<string | null, TriageSummaryRow>> {
+    const ids = triageIds.filter((id): id is string => id !== null);
+    const { rows } = ids.length
+      ? await this.db.query(
+          `SELECT id, phase AS triage_phase, status AS triage_status, result->>'kind' AS kind, (result->>'confidence')::float AS confidence, comment_url
+             FROM github_triage WHERE id = ANY($1)`,
+          [ids],
+        )
+      : { rows: [] };
+    const found = new Map(parseRows('github_triage', TriageSummaryRow.extend({ id: z.string() }), rows).map(({ id, ...t }) => [id, t]));
+    return new Map(triageIds.map((id) => [id, (id !== null && found.get(id)) || NO_TRIAGE]));
+  }
+
+  /** The triage as the API shows it; undefined before it starts. */
+  async detail(triageId: string): Promise<TriageDetailRow | undefined> {
+    const { rows } = await this.db.query(
+      `SELECT phase, status, analyst, model, result, usage, context, comment_url, comment_note, labels_added, closed, error, created_at, updated_at
+         FROM github_triage WHERE id = $1`,
+      [triageId],
+    );
+    return rows[0] === undefined ? undefined : parseRow('github_triage', TriageDetailRow, rows[0]);
+  }
+
+  /** Totals over every triage (comments posted, closed as duplicates, failed, cost), and counts by the kind found. */
+  async stats(): Promise<z.infer<typeof TriageTotals> & { byKind: Record<string, number> }> {
+    const { rows: totals } = await this.db.query(
+      `SELECT count(*)::int AS triaged, count(comment_url)::int AS comments_posted, count(*) FILTER (WHERE closed)::int AS closed_as_duplicate,
+              count(*) FILTER (WHERE status = 'failed')::int AS failed,
+              coalesce(sum((usage->>'estimatedCostUsd')::numeric), 0)::float AS estimated_cost_usd
+         FROM github_triage`,
+    );
+    const { rows: kinds } = await this.db.query(
+      `SELECT result->>'kind' AS k, count(*)::int AS n FROM github_triage WHERE result IS NOT NULL GROUP BY 1`,
+    );
+    return {
+      ...parseRow('github_triage', TriageTotals, totals[0]),
+      byKind: Object.fromEntries(parseRows('github_triage', KindCount, kinds).map((r) => [String(r.k), r.n])),
+    };
   }
 
   /** Moves the triage to a phase; `done` completes it. */
@@ -101,48 +175,6 @@ export class TriageStore {
 
   async markClosed(triageId: string): Promise<void> {
     await this.update(triageId, { closed: true });
-  }
-
-  /** The services, hosts and monitors Rayne's alerts have named: what an issue's mentions are matched against. */
-  async knownEntities(): Promise<KnownEntities> {
-    const {
-      rows: [names],
-    } = await this.db.query(
-      `SELECT array(SELECT DISTINCT service FROM webhook_events WHERE service IS NOT NULL LIMIT 1000) AS services,
-              array(SELECT DISTINCT hostname FROM webhook_events WHERE hostname IS NOT NULL LIMIT 1000) AS hosts`,
-    );
-    const { rows: monitors } = await this.db.query(
-      'SELECT DISTINCT ON (monitor_id) monitor_id AS id, monitor_name AS name FROM webhook_events ORDER BY monitor_id, id DESC LIMIT 2000',
-    );
-    return {
-      services: names.services,
-      hosts: names.hosts,
-      monitors: monitors.map((m) => ({ id: m.id, ...(m.name ? { name: m.name } : {}) })),
-    };
-  }
-
-  /** The last week's alerts on what the issue mentions, newest first, each with its latest RCA's root cause. */
-  async recentAlerts(mentions: TriageContext['mentions']): Promise<TriageContext['recentAlerts']> {
-    if (!mentions.services.length && !mentions.hosts.length && !mentions.monitors.length) return [];
-    const { rows } = await this.db.query(
-      `SELECT e.id::text AS event_id, e.monitor_id, e.monitor_name, e.alert_status, e.service, e.hostname, e.received_at, rep.report->>'root_cause' AS root_cause
-         FROM webhook_events e
-         LEFT JOIN LATERAL (SELECT report FROM rca_reports WHERE event_id = e.id ORDER BY created_at DESC LIMIT 1) rep ON true
-        WHERE (e.service = ANY($1) OR e.hostname = ANY($2) OR e.monitor_id = ANY($3))
-          AND e.received_at > now() - make_interval(days => $4)
-        ORDER BY e.id DESC LIMIT 10`,
-      [mentions.services, mentions.hosts, mentions.monitors.map((m) => m.id), RECENT_ALERT_DAYS],
-    );
-    return rows.map((r) => ({
-      eventId: r.event_id,
-      monitorId: r.monitor_id,
-      status: r.alert_status,
-      at: new Date(r.received_at).toISOString(),
-      ...(r.monitor_name ? { monitorName: r.monitor_name } : {}),
-      ...(r.service ? { service: r.service } : {}),
-      ...(r.hostname ? { host: r.hostname } : {}),
-      ...(r.root_cause ? { rootCause: r.root_cause } : {}),
-    }));
   }
 
   // Column names come from the methods above, never from input; values are parameters.

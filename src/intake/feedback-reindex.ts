@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Db } from '../db/pool';
 import { startInOrder, TemporalUnavailableError } from './workflow-starts';
 import type { Logger } from '../logger';
+import { type PendingReindex, RcaStore } from '../rca/store';
 import type { ApiMetrics } from '../telemetry/metrics';
 import type { reindexRcaWorkflow } from '../workflows';
 
@@ -15,22 +16,21 @@ export interface FeedbackReindexDeps {
   metrics: ApiMetrics;
 }
 
-interface PendingFeedback {
-  id: string;
-  rca_id: string;
-}
-
 /**
  * Re-indexes an RCA after feedback, so a rejected one stops being offered as a similar incident.
  * The feedback row is the durable record: while Temporal is away it stays pending and
  * reconcilePending (run by the intake's reconciler) starts it later.
  */
 export class FeedbackReindex {
-  constructor(private readonly deps: FeedbackReindexDeps) {}
+  private readonly rcas: RcaStore;
+
+  constructor(private readonly deps: FeedbackReindexDeps) {
+    this.rcas = new RcaStore(deps.db);
+  }
 
   /** Starts the re-index of a stored feedback; throws TemporalUnavailableError with the feedback kept pending. */
-  async start(feedback: PendingFeedback): Promise<void> {
-    const { temporal, taskQueue, temporalTimeoutMs, db, log, metrics } = this.deps;
+  async start(feedback: PendingReindex): Promise<void> {
+    const { temporal, taskQueue, temporalTimeoutMs, log, metrics } = this.deps;
     try {
       const startedNow = await temporal.connection
         .withDeadline(Date.now() + temporalTimeoutMs, () =>
@@ -51,21 +51,18 @@ export class FeedbackReindex {
       if (startedNow) metrics.workflowsStarted.inc({ workflow_type: 'reindexRcaWorkflow' });
     } catch (err) {
       metrics.workflowStartFailures.inc({ workflow_type: 'reindexRcaWorkflow' });
-      await db.query('UPDATE rca_feedback SET reindex_error = $2 WHERE id = $1', [feedback.id, (err as Error).message.slice(0, 500)]);
+      await this.rcas.noteReindexError(feedback.id, (err as Error).message);
       log.warn(
         { feedbackId: feedback.id, rcaId: feedback.rca_id, err: (err as Error).message },
         'reindex start failed; feedback kept pending',
       );
       throw new TemporalUnavailableError(feedback.id, err);
     }
-    await db.query(`UPDATE rca_feedback SET reindex_status = 'started', reindex_error = NULL WHERE id = $1`, [feedback.id]);
+    await this.rcas.markReindexStarted(feedback.id);
   }
 
   /** Starts pending re-indexes (they keep no back-off), oldest first, and returns how many; stops while Temporal is still away. */
   async reconcilePending(): Promise<number> {
-    const { rows } = await this.deps.db.query<PendingFeedback>(
-      `SELECT id::text, rca_id FROM rca_feedback WHERE reindex_status = 'pending' ORDER BY id LIMIT 100`,
-    );
-    return startInOrder(rows, (row) => this.start(row));
+    return startInOrder(await this.rcas.pendingReindexes(), (row) => this.start(row));
   }
 }

@@ -4,6 +4,7 @@ import { type StartRequest, StartRejectedError, WorkflowStarts, type WorkflowSta
 import { RayneRepository } from '../contracts/search-attributes';
 import { type IssuesEvent, triageDecision, triageWorkflowId } from '../github/payload';
 import type { githubIssueWorkflow } from '../workflows';
+import { DeliveryStore, type DeliveryRow } from '../github/delivery-store';
 
 export interface GithubIntakeDeps extends WorkflowStartsDeps {
   taskQueue: string;
@@ -29,30 +30,14 @@ export interface GithubAcceptResult {
   duplicate: boolean;
 }
 
-/** Where a stored delivery is; skipped ones never ask for a triage (see EVENT_STATUSES for the rest). */
-export const DELIVERY_STATUSES = ['skipped', 'pending_start', 'started', 'rejected', 'dead_letter'] as const;
-type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
-
-interface Row {
-  id: string;
-  delivery_id: string;
-  repository: string | null;
-  status: DeliveryStatus;
-  skip_reason: string | null;
-  workflow_id: string | null;
-  run_id: string | null;
-  start_attempts: number;
-  last_error: string | null;
-}
-
-const COLUMNS = 'id::text, delivery_id, repository, status, skip_reason, workflow_id, run_id, start_attempts, last_error';
-
 /** Stores GitHub deliveries once each and starts a triage for the ones that ask for it. */
 export class GithubIntake {
-  private readonly starts: WorkflowStarts<Row>;
+  private readonly deliveries: DeliveryStore;
+  private readonly starts: WorkflowStarts<DeliveryRow>;
 
   constructor(private readonly deps: GithubIntakeDeps) {
-    this.starts = new WorkflowStarts(deps, 'github_issue_events', 'githubIssueWorkflow');
+    this.deliveries = new DeliveryStore(deps.db);
+    this.starts = new WorkflowStarts(deps, this.deliveries.starts, 'github', 'githubIssueWorkflow');
   }
 
   /**
@@ -67,33 +52,24 @@ export class GithubIntake {
       ? triageDecision(delivery.issues, this.deps.triggerLabel)
       : { triage: false as const, reason: delivery.event === 'ping' ? 'ping' : `event "${delivery.event}" is not triaged (only issues)` };
     const issue = delivery.issues;
-    const { rows } = await this.deps.db.query<Row>(
-      `INSERT INTO github_issue_events (delivery_id, event, action, repository, issue_number, issue_title, issue_url, sender,
-         payload, status, skip_reason, workflow_id, start_attempts, last_attempt_at, start_claimed_until)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, CASE WHEN $13 > 0 THEN now() END, CASE WHEN $13 > 0 THEN ${this.starts.claimUntil()} END)
-       ON CONFLICT (delivery_id) DO NOTHING RETURNING ${COLUMNS}`,
-      [
-        delivery.deliveryId,
-        delivery.event,
-        issue?.action ?? (typeof delivery.payload.action === 'string' ? delivery.payload.action : null),
-        issue?.repository.full_name ?? null,
-        issue?.issue.number ?? null,
-        issue?.issue.title ?? null,
-        issue?.issue.html_url ?? null,
-        issue?.sender?.login ?? null,
-        JSON.stringify(delivery.payload),
-        decision.triage ? 'pending_start' : 'skipped',
-        decision.triage ? null : decision.reason,
-        decision.triage ? triageWorkflowId(delivery.deliveryId) : null,
-        decision.triage ? 1 : 0,
-      ],
+    const inserted = await this.deliveries.insert(
+      {
+        deliveryId: delivery.deliveryId,
+        event: delivery.event,
+        action: issue?.action ?? (typeof delivery.payload.action === 'string' ? delivery.payload.action : null),
+        repository: issue?.repository.full_name ?? null,
+        issueNumber: issue?.issue.number ?? null,
+        issueTitle: issue?.issue.title ?? null,
+        issueUrl: issue?.issue.html_url ?? null,
+        sender: issue?.sender?.login ?? null,
+        payload: delivery.payload,
+        start: decision.triage ? { workflowId: triageWorkflowId(delivery.deliveryId) } : { skipReason: decision.reason },
+      },
+      this.starts.claimSeconds(),
     );
-    const inserted = rows[0];
     if (inserted) return inserted.status === 'pending_start' ? this.start(inserted, false) : resultOf(inserted, false);
 
-    const existing = (
-      await this.deps.db.query<Row>(`SELECT ${COLUMNS} FROM github_issue_events WHERE delivery_id = $1`, [delivery.deliveryId])
-    ).rows[0]!;
+    const existing = (await this.deliveries.findByDeliveryId(delivery.deliveryId))!;
     // A redelivery after our 503 is GitHub (or a person) retrying: try the start again, unless a
     // concurrent copy is starting it right now.
     if (existing.status === 'pending_start') {
@@ -107,26 +83,25 @@ export class GithubIntake {
   /** Starts due pending triages, oldest first, and returns how many (see WorkflowStarts.reconcile). */
   async reconcilePending(ignoreBackoff = false, limit = 100): Promise<number> {
     return this.starts.reconcile(
-      async (due) =>
-        (await this.deps.db.query<Row>(`SELECT ${COLUMNS} FROM github_issue_events WHERE ${due} ORDER BY id LIMIT $1`, [limit])).rows,
+      (ignoringBackoff) => this.deliveries.dueForStart(ignoringBackoff, limit),
       (row) => this.retryStart(row),
       ignoreBackoff,
     );
   }
 
   /** Undefined when another delivery holds the start (WorkflowStarts.retry). */
-  private async retryStart(row: Row): Promise<GithubAcceptResult | undefined> {
+  private async retryStart(row: DeliveryRow): Promise<GithubAcceptResult | undefined> {
     const runId = await this.starts.retry(row, startRequestOf(row), () => this.send(row));
     return runId === undefined ? undefined : resultOf({ ...row, status: 'started', run_id: runId }, false);
   }
 
-  private async start(row: Row, duplicate: boolean): Promise<GithubAcceptResult> {
+  private async start(row: DeliveryRow, duplicate: boolean): Promise<GithubAcceptResult> {
     const runId = await this.starts.start(row, startRequestOf(row), () => this.send(row));
     return resultOf({ ...row, status: 'started', run_id: runId }, duplicate);
   }
 
   /** Starts github/{deliveryId} once ever; a start retried after the first run began finds that run. */
-  private async send(row: Row): Promise<string> {
+  private async send(row: DeliveryRow): Promise<string> {
     const { temporal, taskQueue } = this.deps;
     const { workflowId, searchAttributes, payloads } = startRequestOf(row);
     try {
@@ -148,7 +123,7 @@ export class GithubIntake {
 
 type TriageInput = { eventId: string; triageId: string };
 
-function startRequestOf(row: Row): StartRequest {
+function startRequestOf(row: DeliveryRow): StartRequest {
   const workflowId = row.workflow_id!;
   const input: TriageInput = { eventId: row.id, triageId: workflowId };
   return {
@@ -158,7 +133,7 @@ function startRequestOf(row: Row): StartRequest {
   };
 }
 
-function resultOf(row: Row, duplicate: boolean): GithubAcceptResult {
+function resultOf(row: DeliveryRow, duplicate: boolean): GithubAcceptResult {
   return {
     event_id: row.id,
     delivery_id: row.delivery_id,

@@ -5,10 +5,11 @@ import { RayneAccount, RayneAlertStatus, RayneHost, RayneMonitorId, RayneService
 import { alertDedupKey, type IncomingAlert, incidentWorkflowId } from './alert';
 import { boundedKey, MAX_KEY_BYTES, storableJson, storableText } from './storable';
 import { type StartRequest, StartRejectedError, WorkflowStarts, type WorkflowStartsDeps } from './workflow-starts';
-import { type AlertSource, RETRYABLE_STATES } from '../contracts/alert';
 import { type IncidentWorkflowInput, type Transition, transitionSignal } from '../contracts/incident';
 import type { GroupSettings } from '../contracts/group';
 import type { incidentWorkflow } from '../workflows';
+import { EventStore, type EventRow } from '../events/store';
+import { alertOf } from '../events/alert';
 
 export interface IntakeDeps extends WorkflowStartsDeps {
   accounts: AccountStore;
@@ -44,34 +45,15 @@ export class UnknownAccountError extends RayneFailure {
   }
 }
 
-interface EventRow {
-  id: string;
-  account: string;
-  source: AlertSource;
-  workflow_id: string;
-  run_id: string | null;
-  status: string;
-  monitor_id: string;
-  alert_status: string;
-  monitor_name: string | null;
-  hostname: string | null;
-  service: string | null;
-  scope: string;
-  received_at: Date;
-  payload: Record<string, unknown>;
-  start_attempts: number;
-  last_error: string | null;
-}
-
-const EVENT_COLUMNS = `id::text, account, source, workflow_id, run_id, status, monitor_id, alert_status, monitor_name, hostname, service, scope,
-  received_at, payload, start_attempts, last_error`;
-
 /** Stores alerts from every source and hands them to Temporal: the durable half of the webhook path. */
 export class Intake {
+  private readonly events: EventStore;
   private readonly starts: WorkflowStarts<EventRow>;
 
   constructor(private readonly deps: IntakeDeps) {
-    this.starts = new WorkflowStarts(deps, 'webhook_events', 'incidentWorkflow');
+    this.events = new EventStore(deps.db);
+    // webhook_events rows carry their own source; 'datadog' stands for rows read without it.
+    this.starts = new WorkflowStarts(deps, this.events.starts, 'datadog', 'incidentWorkflow');
   }
 
   /** The account a webhook belongs to: the path's, then the org_id's (Datadog's), then the default. */
@@ -95,33 +77,19 @@ export class Intake {
     const alert = storableJson({ ...received, rawBody: undefined });
     const account = await this.routeAccount(pathAccount, alert.orgId);
     const key = alertDedupKey(account, alert);
-    const { rows } = await this.deps.db.query<EventRow>(
-      `INSERT INTO webhook_events (dedup_key, account, source, monitor_id, alert_id, transition_id, alert_status,
-         monitor_name, hostname, service, scope, event_time, payload, raw_body, status, workflow_id, start_attempts, last_attempt_at, start_claimed_until)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'pending_start', $15, 1, now(), ${this.starts.claimUntil()})
-       ON CONFLICT (dedup_key) DO NOTHING RETURNING ${EVENT_COLUMNS}`,
-      [
-        key,
+    const inserted = await this.events.insert(
+      {
+        ...alert,
+        dedupKey: key,
         account,
-        alert.source,
-        alert.monitorId,
-        alert.alertId ?? null,
-        alert.transitionId ?? null,
-        alert.status,
-        alert.monitorName ?? null,
-        alert.hostname ?? null,
-        alert.service ?? null,
-        alert.scope,
-        alert.eventTime ?? null,
-        JSON.stringify(alert.payload),
-        received.rawBody ?? null,
-        incidentWorkflowId(account, alert),
-      ],
+        rawBody: received.rawBody,
+        workflowId: incidentWorkflowId(account, alert),
+      },
+      this.starts.claimSeconds(),
     );
-    const inserted = rows[0];
     if (inserted) return { ...(await this.start(inserted, startTimeoutMs)), duplicate: false };
 
-    const existing = await this.findByDedupKey(key);
+    const existing = (await this.events.findByDedupKey(key))!;
     // A redelivery after our 503 is the sender retrying: try the start again instead of answering
     // "duplicate" — unless a concurrent copy is starting it right now.
     if (existing.status === 'pending_start') {
@@ -140,11 +108,7 @@ export class Intake {
    * Throws as accept does, with the row stored pending (Temporal away or misconfigured) or rejected.
    */
   async retry(id: string): Promise<StartedEvent | undefined> {
-    const { rows } = await this.deps.db.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM webhook_events WHERE id = $1 AND status = ANY($2)`, [
-      id,
-      RETRYABLE_STATES,
-    ]);
-    const row = rows[0];
+    const row = await this.events.findRetryable(id);
     if (!row) return undefined;
     const runId = await this.starts.retryNotStarted(row, this.startRequestOf(row), () => this.send(row));
     return runId === undefined ? undefined : this.resultOf(row, runId);
@@ -153,16 +117,10 @@ export class Intake {
   /** Starts due pending events, oldest first, and returns how many (see WorkflowStarts.reconcile). */
   async reconcilePending(ignoreBackoff = false, limit = 100): Promise<number> {
     return this.starts.reconcile(
-      async (due) =>
-        (await this.deps.db.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM webhook_events WHERE ${due} ORDER BY id LIMIT $1`, [limit])).rows,
+      (ignoringBackoff) => this.events.dueForStart(ignoringBackoff, limit),
       (row) => this.retryStart(row),
       ignoreBackoff,
     );
-  }
-
-  private async findByDedupKey(key: string): Promise<EventRow> {
-    const { rows } = await this.deps.db.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM webhook_events WHERE dedup_key = $1`, [key]);
-    return rows[0]!;
   }
 
   /** Undefined when another delivery holds the start (WorkflowStarts.retry). */
@@ -206,18 +164,17 @@ export class Intake {
 }
 
 function transitionOf(row: EventRow): Transition {
-  const p = row.payload;
-  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  const a = alertOf(row);
   return {
-    eventId: row.id,
-    status: row.alert_status as Transition['status'],
-    receivedAt: row.received_at.toISOString(),
-    monitorId: row.monitor_id,
-    monitorName: row.monitor_name ?? undefined,
-    title: text(p.alert_title),
-    service: row.service ?? undefined,
-    hostname: row.hostname ?? undefined,
-    priority: text(p.priority),
+    eventId: a.id,
+    status: a.status,
+    receivedAt: a.receivedAt,
+    monitorId: a.monitorId,
+    monitorName: a.monitorName,
+    title: a.title,
+    service: a.service,
+    hostname: a.hostname,
+    priority: a.priority,
   };
 }
 

@@ -6,13 +6,12 @@ import type { Logger } from '../logger';
 import type { ApiMetrics, WebhookSource } from '../telemetry/metrics';
 import { temporalConfigurationProblem, temporalState } from '../temporal/connection';
 import { jsonBytes } from './storable';
-import { RETRYABLE_STATES } from '../contracts/alert';
+import type { StartLedger } from '../db/start-ledger';
+import { EventStore } from '../events/store';
+import { DeliveryStore } from '../github/delivery-store';
 
 /** Temporal's default limits (frontend dynamic config); a start over them is refused for good. */
 export const TEMPORAL_LIMITS = { workflowIdBytes: 1000, searchAttributeBytes: 2048, payloadBytes: 2 * 1024 * 1024 } as const;
-
-// Reconciler back-off after each failed start of one event: 1 s, 2 s, 4 s … up to 5 minutes.
-const MAX_BACKOFF_SECONDS = 300;
 
 /** Thrown when Temporal did not accept the start for now; the event stays pending_start for the reconciler. */
 export class TemporalUnavailableError extends RayneFailure {
@@ -86,7 +85,9 @@ const OUT_OF_RANGE = 11;
 export function permanentFailureReason(err: unknown): string | undefined {
   if (err instanceof ValueError) return describe(err);
   for (let e: unknown = err; e instanceof Error; e = e.cause) {
-    if (isGrpcServiceError(e) && (e.code === INVALID_ARGUMENT || e.code === OUT_OF_RANGE)) return e.details || e.message;
+    if (!isGrpcServiceError(e)) continue;
+    const code: number = e.code;
+    if (code === INVALID_ARGUMENT || code === OUT_OF_RANGE) return e.details || e.message;
   }
   return undefined;
 }
@@ -117,47 +118,35 @@ export interface WorkflowStartsDeps {
   metrics: ApiMetrics;
 }
 
-type StartTable = 'webhook_events' | 'github_issue_events';
-// webhook_events rows carry their own source; 'datadog' stands for rows read without it.
-const SOURCE_OF_TABLE: Readonly<Record<StartTable, WebhookSource>> = { webhook_events: 'datadog', github_issue_events: 'github' };
-
 /**
  * Adds the events stored rejected or dead_letter now to rayne_events_not_started_total, so the
  * series does not drop to zero when the API restarts while they wait for a person. Call once, at start.
  */
 export async function restoreNotStartedCounts(db: Db, metrics: ApiMetrics): Promise<void> {
-  for (const [table, tableSource] of Object.entries(SOURCE_OF_TABLE)) {
-    const source = table === 'webhook_events' ? 'source' : `'${tableSource}'`;
-    const { rows } = await db.query<{ source: WebhookSource; status: string; n: number }>(
-      `SELECT ${source} AS source, status, count(*)::int AS n FROM ${table} WHERE status = ANY($1) GROUP BY 1, 2`,
-      [RETRYABLE_STATES],
-    );
-    for (const r of rows) metrics.eventsNotStarted.inc({ source: r.source, state: r.status }, r.n);
-  }
+  for (const r of await new EventStore(db).notStartedCounts()) metrics.eventsNotStarted.inc({ source: r.source, state: r.status }, r.n);
+  for (const r of await new DeliveryStore(db).notStartedCounts()) metrics.eventsNotStarted.inc({ source: 'github', state: r.status }, r.n);
 }
 
 /**
- * The start bookkeeping both intakes share, over their table: a start runs under the Temporal
+ * The start bookkeeping both intakes share, over their table's ledger: a start runs under the Temporal
  * deadline and ends started, pending_start (Temporal away), or rejected (never startable); the
  * reconciler retries pending rows with back-off and moves one that keeps failing to dead_letter.
  */
 export class WorkflowStarts<R extends PendingRow> {
-  private readonly source: WebhookSource;
-
+  /** source: what the metrics and logs name for a row that does not carry its own. */
   constructor(
     private readonly deps: WorkflowStartsDeps,
-    private readonly table: StartTable,
+    private readonly ledger: StartLedger,
+    private readonly source: WebhookSource,
     private readonly workflowType: string,
-  ) {
-    this.source = SOURCE_OF_TABLE[table];
-  }
+  ) {}
 
   /**
    * Checks the request against Temporal's limits, sends it within timeoutMs (by default the
    * configured Temporal timeout), and records the outcome; resolves to the run id.
    */
   async start(row: R, request: StartRequest, send: () => Promise<string>, timeoutMs = this.deps.temporalTimeoutMs): Promise<string> {
-    const { temporal, db, metrics } = this.deps;
+    const { temporal, metrics } = this.deps;
     const tooBig = startLimitProblem(request);
     if (tooBig) return this.reject(row, tooBig);
     let runId: string;
@@ -169,10 +158,7 @@ export class WorkflowStarts<R extends PendingRow> {
       const misconfigured = temporalConfigurationProblem(err);
       const reason = misconfigured ? undefined : permanentFailureReason(err);
       if (reason) return this.reject(row, reason);
-      await db.query(`UPDATE ${this.table} SET last_error = $2, start_claimed_until = NULL WHERE id = $1`, [
-        row.id,
-        (misconfigured ?? describe(err)).slice(0, 500),
-      ]);
+      await this.ledger.keepPending(row.id, misconfigured ?? describe(err));
       if (misconfigured) {
         this.deps.log.error(
           { eventId: row.id, workflowId: row.workflow_id, problem: misconfigured },
@@ -185,10 +171,7 @@ export class WorkflowStarts<R extends PendingRow> {
     }
     metrics.workflowsStarted.inc({ workflow_type: this.workflowType });
     // A retry after this UPDATE fails finds the run again (signal ids, REJECT_DUPLICATE), so it is harmless.
-    await db.query(
-      `UPDATE ${this.table} SET status = 'started', run_id = $2, started_at = now(), last_error = NULL, start_claimed_until = NULL WHERE id = $1 AND status = 'pending_start'`,
-      [row.id, runId],
-    );
+    await this.ledger.markStarted(row.id, runId);
     return runId;
   }
 
@@ -197,12 +180,7 @@ export class WorkflowStarts<R extends PendingRow> {
    * a start of it is in flight elsewhere, so copies arriving together start it once.
    */
   async retry(row: R, request: StartRequest, send: () => Promise<string>, timeoutMs?: number): Promise<string | undefined> {
-    const { rowCount } = await this.deps.db.query(
-      `UPDATE ${this.table} SET start_attempts = start_attempts + 1, last_attempt_at = now(), start_claimed_until = ${this.claimUntil()}
-       WHERE id = $1 AND status = 'pending_start' AND (start_claimed_until IS NULL OR start_claimed_until < now())`,
-      [row.id],
-    );
-    if (rowCount !== 1) return undefined;
+    if (!(await this.ledger.claimRetry(row.id, this.claimSeconds()))) return undefined;
     return this.start({ ...row, start_attempts: row.start_attempts + 1 }, request, send, timeoutMs);
   }
 
@@ -212,39 +190,31 @@ export class WorkflowStarts<R extends PendingRow> {
    * row is in neither state any more (so two retries at once start it once).
    */
   async retryNotStarted(row: R, request: StartRequest, send: () => Promise<string>): Promise<string | undefined> {
-    const { rowCount } = await this.deps.db.query(
-      `UPDATE ${this.table} SET status = 'pending_start', start_attempts = 1, last_attempt_at = now(), start_claimed_until = ${this.claimUntil()}
-       WHERE id = $1 AND status = ANY($2)`,
-      [row.id, RETRYABLE_STATES],
-    );
-    if (rowCount !== 1) return undefined;
+    if (!(await this.ledger.reopen(row.id, this.claimSeconds()))) return undefined;
     this.deps.log.info({ eventId: row.id, workflowId: row.workflow_id, source: row.source ?? this.source }, 'event retried by request');
     return this.start({ ...row, start_attempts: 1 }, request, send);
   }
 
-  /** SQL for the end of a claim: as long as a start can take (the Temporal deadline), and a second. */
-  claimUntil(): string {
-    return `now() + make_interval(secs => ${this.deps.temporalTimeoutMs / 1000 + 1})`;
+  /** How long a start claim lasts: as long as a start can take (the Temporal deadline), and a second. */
+  claimSeconds(): number {
+    return this.deps.temporalTimeoutMs / 1000 + 1;
   }
 
   /**
-   * Starts due pending rows oldest first (selectDue picks them with dueCondition); returns how many
+   * Starts due pending rows oldest first (selectDue picks them, see StartLedger.dueCondition); returns how many
    * started. Skips the round while Temporal does not answer or has no such namespace, so an outage
    * or a wrong TEMPORAL_NAMESPACE uses up no attempts. With ignoreBackoff (Temporal has just come
    * back), every pending row is due: the failures that grew a row's back-off were the outage's, as
    * each sender's retry during it was.
    */
   async reconcile(
-    selectDue: (dueCondition: string) => Promise<R[]>,
+    selectDue: (ignoreBackoff: boolean) => Promise<R[]>,
     startRow: (row: R) => Promise<unknown>,
     ignoreBackoff = false,
   ): Promise<number> {
     const { temporal, temporalTimeoutMs, maxStartAttempts } = this.deps;
     if ((await temporalState(temporal, temporalTimeoutMs)).state !== 'ok') return 0;
-    const backedOff = `(last_attempt_at IS NULL
-      OR last_attempt_at < now() - make_interval(secs => least(${MAX_BACKOFF_SECONDS}, power(2, greatest(start_attempts - 1, 0)))))`;
-    const due = `status = 'pending_start'${ignoreBackoff ? '' : ` AND ${backedOff}`}`;
-    return startInOrder(await selectDue(due), async (row) => {
+    return startInOrder(await selectDue(ignoreBackoff), async (row) => {
       try {
         return await startRow(row);
       } catch (err) {
@@ -255,14 +225,14 @@ export class WorkflowStarts<R extends PendingRow> {
   }
 
   private async reject(row: R, reason: string): Promise<never> {
-    await this.deps.db.query(`UPDATE ${this.table} SET status = 'rejected', last_error = $2 WHERE id = $1`, [row.id, reason.slice(0, 500)]);
+    await this.ledger.reject(row.id, reason);
     this.deps.metrics.eventsNotStarted.inc({ source: row.source ?? this.source, state: 'rejected' });
     this.deps.log.warn({ eventId: row.id, workflowId: row.workflow_id, reason }, 'event rejected: Temporal cannot start its workflow');
     throw new StartRejectedError(row.id, reason);
   }
 
   private async deadLetter(row: R, err: RayneFailure): Promise<void> {
-    await this.deps.db.query(`UPDATE ${this.table} SET status = 'dead_letter' WHERE id = $1 AND status = 'pending_start'`, [row.id]);
+    await this.ledger.deadLetter(row.id);
     this.deps.metrics.eventsNotStarted.inc({ source: row.source ?? this.source, state: 'dead_letter' });
     // Alert on this line (or on rayne_events_not_started_total{state="dead_letter"}): the event needs a person.
     this.deps.log.error(

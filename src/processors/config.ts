@@ -179,7 +179,7 @@ export class ProcessorConfigStore {
 
   /** The account's settings; defaults (nothing enabled but the flapping and tier-1 rules) when never saved. */
   async get(account: string, q: Pick<Db, 'query'> = this.db): Promise<ProcessorConfig> {
-    const { rows } = await q.query('SELECT config_enc FROM processor_configs WHERE account = $1', [account]);
+    const { rows } = await q.query<{ config_enc: string }>('SELECT config_enc FROM processor_configs WHERE account = $1', [account]);
     return rows[0] ? StoredConfig.parse(JSON.parse(this.box.decrypt(rows[0].config_enc))) : defaultProcessorConfig();
   }
 

@@ -1,6 +1,17 @@
 import type { AnalysisResult, RcaReport, StoredReport } from '../analysis/report';
-import type { AnalysisPlan, AnalysisUsage, AnalystName, RcaPhase, Role, SourceOutcome } from '../contracts/rca';
+import {
+  type AnalysisPlan,
+  type AnalysisUsage,
+  type AnalystName,
+  ANALYSTS,
+  type RcaPhase,
+  type Role,
+  type SourceOutcome,
+  VERDICTS,
+} from '../contracts/rca';
+import { z } from 'zod';
 import { type Db, inTransaction } from '../db/pool';
+import { jsonColumn, parseRow, parseRows } from '../db/rows';
 import type { EvidenceBundle, InvestigationRead } from '../evidence/bundle';
 
 /** A prefetched source with what it fetched. */
@@ -66,6 +77,93 @@ export interface FeedbackInput {
   comment?: string;
 }
 
+/** Where an RCA run is: running, its evidence built, completed with a report, or failed. */
+export const RCA_STATUSES = ['running', 'evidence_ready', 'completed', 'failed'] as const;
+
+const Text = z.string().nullable();
+const Analyst = z.enum(ANALYSTS).nullable();
+const Usage = jsonColumn<AnalysisUsage>().nullable();
+const Timings = jsonColumn<AnalysisResult['timings']>().nullable();
+const Bundle = jsonColumn<EvidenceBundle>();
+
+/** An rca_runs row with its report's columns, as the API shows one RCA. */
+export const RunRow = z.object({
+  id: z.string(),
+  event_id: z.string(),
+  account: z.string(),
+  role: Text,
+  role_reason: Text,
+  phase: z.string(),
+  status: z.enum(RCA_STATUSES),
+  error: Text,
+  analyst: Analyst,
+  model: Text,
+  created_at: z.date(),
+  updated_at: z.date(),
+  report: jsonColumn<StoredReport>().nullable(),
+  usage: Usage,
+  timings: Timings,
+  notebook_url: Text,
+  resolved_at: z.date().nullable(),
+});
+export type RunRow = z.infer<typeof RunRow>;
+
+/** An RCA in the list: the run with its report's headline. */
+export const RunSummaryRow = RunRow.pick({
+  id: true,
+  event_id: true,
+  account: true,
+  role: true,
+  phase: true,
+  status: true,
+  analyst: true,
+  created_at: true,
+}).extend({ category: Text, root_cause: Text, verdict: z.enum(VERDICTS).nullable(), notebook_url: Text });
+export type RunSummaryRow = z.infer<typeof RunSummaryRow>;
+
+/** A run with its evidence's summary and bundle (null before the evidence step). */
+export const RunEvidenceRow = RunRow.pick({
+  id: true,
+  event_id: true,
+  account: true,
+  role: true,
+  role_reason: true,
+  phase: true,
+  status: true,
+  error: true,
+  created_at: true,
+  updated_at: true,
+}).extend({ summary: Text, token_estimate: z.number().int().nullable(), bundle: Bundle.nullable() });
+export type RunEvidenceRow = z.infer<typeof RunEvidenceRow>;
+
+/** One prefetched source's outcome, as the API shows it. */
+export const SourceOutcomeRow = z.object({
+  source: z.string(),
+  status: z.enum(['ok', 'empty', 'failed', 'skipped']),
+  reason: Text,
+  items: z.number().int(),
+  fetched_at: z.date(),
+});
+export type SourceOutcomeRow = z.infer<typeof SourceOutcomeRow>;
+
+/** A person's verdict on an RCA, as stored. */
+export const FeedbackRow = z.object({
+  id: z.string(),
+  rca_id: z.string(),
+  verdict: z.enum(['confirmed', 'rejected']),
+  corrected_root_cause: Text,
+  corrected_category: Text,
+  comment: Text,
+  created_at: z.date(),
+});
+export type FeedbackRow = z.infer<typeof FeedbackRow>;
+
+const NotebookRow = z.object({ rca_id: z.string(), account: z.string(), notebook_id: Text, resolved_at: z.date().nullable() });
+
+/** Feedback whose re-index of its RCA is still to start. */
+export const PendingReindex = z.object({ id: z.string(), rca_id: z.string() });
+export type PendingReindex = z.infer<typeof PendingReindex>;
+
 const RUN_COLUMNS = `r.id, r.event_id::text, r.account, r.role, r.role_reason, r.phase, r.status, r.error, r.analyst, r.model,
   r.created_at, r.updated_at, rep.report, rep.usage, rep.timings, rep.notebook_url, rep.resolved_at`;
 
@@ -106,7 +204,7 @@ export class RcaStore {
   /** The analyst and model planned for the run; empty when the run does not exist. */
   async plannedAnalyst(rcaId: string): Promise<{ analyst?: AnalystName | null; model?: string | null }> {
     const { rows } = await this.db.query('SELECT analyst, model FROM rca_runs WHERE id = $1', [rcaId]);
-    return rows[0] ?? {};
+    return rows[0] === undefined ? {} : parseRow('rca_runs', RunRow.pick({ analyst: true, model: true }), rows[0]);
   }
 
   /** The run's account and evidence bundle (null before the evidence step); undefined when the run does not exist. */
@@ -115,7 +213,7 @@ export class RcaStore {
       'SELECT r.account, e.bundle FROM rca_runs r LEFT JOIN rca_evidence e ON e.rca_id = r.id WHERE r.id = $1',
       [rcaId],
     );
-    return rows[0];
+    return rows[0] === undefined ? undefined : parseRow('rca_runs', z.object({ account: z.string(), bundle: Bundle.nullable() }), rows[0]);
   }
 
   /** Records one source's outcome and data, replacing an earlier fetch of that source. */
@@ -138,12 +236,12 @@ export class RcaStore {
   }
 
   /** The fetched sources' outcomes without their data, as the API shows them. */
-  async sourceOutcomes(rcaId: string) {
+  async sourceOutcomes(rcaId: string): Promise<SourceOutcomeRow[]> {
     const { rows } = await this.db.query(
       'SELECT source, status, reason, items, fetched_at FROM rca_sources WHERE rca_id = $1 ORDER BY source',
       [rcaId],
     );
-    return rows;
+    return parseRows('rca_sources', SourceOutcomeRow, rows);
   }
 
   async saveEvidence(rcaId: string, bundle: EvidenceBundle, summary: string): Promise<void> {
@@ -165,7 +263,7 @@ export class RcaStore {
   /** The evidence bundle; undefined before the evidence step. */
   async bundle(rcaId: string): Promise<EvidenceBundle | undefined> {
     const { rows } = await this.db.query('SELECT bundle FROM rca_evidence WHERE rca_id = $1', [rcaId]);
-    return rows[0]?.bundle;
+    return rows[0] === undefined ? undefined : parseRow('rca_evidence', z.object({ bundle: Bundle }), rows[0]).bundle;
   }
 
   /** Stores the report under the run's event; a report already stored is rewritten, its notebook fields kept. */
@@ -192,7 +290,7 @@ export class RcaStore {
         WHERE r.id = $1) END AS recovered`,
       [rcaId],
     );
-    return rows[0].recovered;
+    return parseRow('rca_runs', z.object({ recovered: z.boolean() }), rows[0]).recovered;
   }
 
   /** The incident's own RCAs with a published notebook not marked resolved yet (a group's RCAs resolve with their group). */
@@ -203,7 +301,7 @@ export class RcaStore {
           AND NOT EXISTS (SELECT 1 FROM incident_group_rcas gr WHERE gr.rca_id = rep.rca_id) ORDER BY rep.rca_id`,
       [incidentWorkflowId],
     );
-    return rows.map((r) => r.rca_id);
+    return parseRows('rca_reports', z.object({ rca_id: z.string() }), rows).map((r) => r.rca_id);
   }
 
   async indexable(rcaId: string): Promise<IndexableReport | undefined> {
@@ -259,9 +357,7 @@ export class RcaStore {
   }
 
   /** The reports of an event (`123`) or of one RCA (`rca/123…`), oldest first, with their notebooks. */
-  async notebooksOf(
-    eventIdOrRcaId: string,
-  ): Promise<Array<{ rca_id: string; account: string; notebook_id: string | null; resolved_at: Date | null }>> {
+  async notebooksOf(eventIdOrRcaId: string): Promise<Array<z.infer<typeof NotebookRow>>> {
     const byEvent = /^\d+$/.test(eventIdOrRcaId);
     const { rows } = await this.db.query(
       `SELECT r.rca_id, run.account, r.notebook_id::text, r.resolved_at
@@ -269,7 +365,7 @@ export class RcaStore {
         WHERE ${byEvent ? 'r.event_id = $1::bigint' : 'r.rca_id = $1'} ORDER BY r.created_at, r.rca_id`,
       [eventIdOrRcaId],
     );
-    return rows;
+    return parseRows('rca_reports', NotebookRow, rows);
   }
 
   /** Marks the reports resolved at `at`, unless already marked: the first recovery's time stays. */
@@ -281,17 +377,16 @@ export class RcaStore {
   }
 
   /** The run with its report's columns, as the API shows it. */
-  async find(rcaId: string) {
-    const {
-      rows: [run],
-    } = await this.db.query(`SELECT ${RUN_COLUMNS} FROM rca_runs r LEFT JOIN rca_reports rep ON rep.rca_id = r.id WHERE r.id = $1`, [
-      rcaId,
-    ]);
-    return run;
+  async find(rcaId: string): Promise<RunRow | undefined> {
+    const { rows } = await this.db.query(
+      `SELECT ${RUN_COLUMNS} FROM rca_runs r LEFT JOIN rca_reports rep ON rep.rca_id = r.id WHERE r.id = $1`,
+      [rcaId],
+    );
+    return rows[0] === undefined ? undefined : parseRow('rca_runs', RunRow, rows[0]);
   }
 
   /** Runs newest first, with their report's headline, narrowed by the filter's fields that are set. */
-  async list(f: RcaFilter) {
+  async list(f: RcaFilter): Promise<RunSummaryRow[]> {
     const { rows } = await this.db.query(
       `SELECT r.id, r.event_id::text, r.account, r.role, r.phase, r.status, r.analyst, r.created_at,
               rep.report->>'category' AS category, rep.report->>'root_cause' AS root_cause, rep.report->>'verdict' AS verdict, rep.notebook_url
@@ -301,39 +396,51 @@ export class RcaStore {
         ORDER BY r.created_at DESC LIMIT $5`,
       [f.status ?? null, f.event_id ?? null, f.category ?? null, f.account ?? null, f.limit],
     );
-    return rows;
+    return parseRows('rca_runs', RunSummaryRow, rows);
   }
 
   /** The run's status with its evidence's summary and bundle (null before the evidence step). */
-  async withEvidence(rcaId: string) {
-    const {
-      rows: [run],
-    } = await this.db.query(
+  async withEvidence(rcaId: string): Promise<RunEvidenceRow | undefined> {
+    const { rows } = await this.db.query(
       `SELECT r.id, r.event_id::text, r.account, r.role, r.role_reason, r.phase, r.status, r.error, r.created_at, r.updated_at,
               e.summary, e.token_estimate, e.bundle
          FROM rca_runs r LEFT JOIN rca_evidence e ON e.rca_id = r.id WHERE r.id = $1`,
       [rcaId],
     );
-    return run;
+    return rows[0] === undefined ? undefined : parseRow('rca_runs', RunEvidenceRow, rows[0]);
   }
 
   /** How many runs the event has had: the number of its next re-run. */
   async countForEvent(eventId: string): Promise<number> {
-    const {
-      rows: [{ n }],
-    } = await this.db.query('SELECT count(*)::int AS n FROM rca_runs WHERE event_id = $1', [eventId]);
-    return n;
+    const { rows } = await this.db.query('SELECT count(*)::int AS n FROM rca_runs WHERE event_id = $1', [eventId]);
+    return parseRow('rca_runs', z.object({ n: z.number().int() }), rows[0]).n;
+  }
+
+  /** Feedback whose re-index has not started yet, oldest first (they keep no back-off). */
+  async pendingReindexes(limit = 100): Promise<PendingReindex[]> {
+    const { rows } = await this.db.query(
+      `SELECT id::text, rca_id FROM rca_feedback WHERE reindex_status = 'pending' ORDER BY id LIMIT $1`,
+      [limit],
+    );
+    return parseRows('rca_feedback', PendingReindex, rows);
+  }
+
+  /** Why the feedback's re-index did not start; it stays pending for the reconciler. */
+  async noteReindexError(feedbackId: string, error: string): Promise<void> {
+    await this.db.query('UPDATE rca_feedback SET reindex_error = $2 WHERE id = $1', [feedbackId, error.slice(0, 500)]);
+  }
+
+  async markReindexStarted(feedbackId: string): Promise<void> {
+    await this.db.query(`UPDATE rca_feedback SET reindex_status = 'started', reindex_error = NULL WHERE id = $1`, [feedbackId]);
   }
 
   /** Stores a person's verdict on the run; the similar-incident index reads the newest. */
-  async addFeedback(rcaId: string, feedback: FeedbackInput) {
-    const {
-      rows: [stored],
-    } = await this.db.query(
+  async addFeedback(rcaId: string, feedback: FeedbackInput): Promise<FeedbackRow> {
+    const { rows } = await this.db.query(
       `INSERT INTO rca_feedback (rca_id, verdict, corrected_root_cause, corrected_category, comment) VALUES ($1, $2, $3, $4, $5)
        RETURNING id::text, rca_id, verdict, corrected_root_cause, corrected_category, comment, created_at`,
       [rcaId, feedback.verdict, feedback.root_cause ?? null, feedback.category ?? null, feedback.comment ?? null],
     );
-    return stored;
+    return parseRow('rca_feedback', FeedbackRow, rows[0]);
   }
 }

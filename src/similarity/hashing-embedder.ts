@@ -92,7 +92,7 @@ type Family = (typeof FAMILIES)[number];
 
 /** The feature families of a text, each counted: word shapes, words with their digits, shape pairs, character n-grams. */
 function features(text: string): Record<Family, Counts> {
-  const found = { words: new Map(), numbers: new Map(), pairs: new Map(), grams: new Map() };
+  const found: Record<Family, Counts> = { words: new Map(), numbers: new Map(), pairs: new Map(), grams: new Map() };
   const shapes = words(text).map((word) => {
     const shape = shapeOf(word);
     count(found.words, shape);

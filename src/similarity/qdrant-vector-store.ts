@@ -13,7 +13,7 @@ import {
 } from './vector-store';
 
 // The package is ESM by its types but ships a CommonJS build, which require() loads synchronously.
-const { QdrantClient }: typeof QdrantRest = require('@qdrant/js-client-rest');
+const { QdrantClient } = require('@qdrant/js-client-rest') as typeof QdrantRest;
 
 // A fixed random namespace for RCA point ids; changing it would orphan every stored point.
 const RCA_NAMESPACE = 'bccd117b-0ed8-42ea-a7a5-01520d65c8ef';

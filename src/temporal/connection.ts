@@ -66,9 +66,10 @@ export function temporalConfigurationProblem(err: unknown): string | undefined {
   for (let e: unknown = err; e instanceof Error; e = e.cause) {
     if (e instanceof NamespaceNotFoundError) return `Temporal has no namespace "${e.namespace}"; check TEMPORAL_NAMESPACE`;
     if (!isGrpcServiceError(e)) continue;
-    if (e.code === NOT_FOUND && /namespace/i.test(e.details)) return `${e.details}; check TEMPORAL_NAMESPACE`;
-    if (e.code === PERMISSION_DENIED || e.code === UNAUTHENTICATED) return `Temporal refused Rayne's credentials: ${e.details}`;
-    if (e.code === INVALID_ARGUMENT && UNREGISTERED_SEARCH_ATTRIBUTE.test(e.details))
+    const code: number = e.code;
+    if (code === NOT_FOUND && /namespace/i.test(e.details)) return `${e.details}; check TEMPORAL_NAMESPACE`;
+    if (code === PERMISSION_DENIED || code === UNAUTHENTICATED) return `Temporal refused Rayne's credentials: ${e.details}`;
+    if (code === INVALID_ARGUMENT && UNREGISTERED_SEARCH_ATTRIBUTE.test(e.details))
       return `${e.details}; register Rayne's search attributes with \`rayne migrate\` (TEMPORAL_ADDRESS set)`;
   }
   return undefined;

@@ -41,4 +41,19 @@ describe('lint rules', () => {
     const code = 'export function probe(): void {\n  Promise.resolve(1);\n}\n';
     expect(rulesBroken(code, 'src/text-format.ts')).toContain('2:@typescript-eslint/no-floating-promises');
   }, 60_000);
+
+  it('refuse an untyped value (a query row, parsed JSON) used in src before it is checked', () => {
+    const code = [
+      "import type { Db } from './db/pool';",
+      'export async function probe(db: Db): Promise<string> {',
+      "  const { rows } = await db.query('SELECT 1 AS n');",
+      '  const n: number = rows[0].n;',
+      "  return JSON.parse('{}').name + String(n);",
+      '}',
+    ].join('\n');
+    const broken = rulesBroken(code, 'src/text-format.ts');
+    expect(broken).toContain('4:@typescript-eslint/no-unsafe-assignment');
+    expect(broken).toContain('4:@typescript-eslint/no-unsafe-member-access');
+    expect(broken).toContain('5:@typescript-eslint/no-unsafe-member-access');
+  }, 60_000);
 });

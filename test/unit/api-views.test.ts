@@ -10,8 +10,6 @@ const detail = (report: RcaDetail['report']): RcaDetail => ({
   status: 'completed',
   analyst: 'claude',
   created_at: '2026-11-24T03:00:00Z',
-  category: 'deployment',
-  root_cause: 'bad deploy',
   notebook_url: null,
   role_reason: null,
   error: null,
@@ -72,7 +70,9 @@ describe('rayne rca show', () => {
   });
 
   it('shows how long the analysis took, readable at any size', () => {
-    expect(rcaView({ ...detail(report), timings: { ms: 340 } })).toMatch(/^took\s+340 ms$/m);
+    expect(
+      rcaView({ ...detail(report), timings: { startedAt: '2026-11-24T03:00:00Z', finishedAt: '2026-11-24T03:00:00.340Z', ms: 340 } }),
+    ).toMatch(/^took\s+340 ms$/m);
     expect(duration(12_400)).toBe('12.4 s');
     expect(duration(185_000)).toBe('3 min 05 s');
   });
