@@ -101,6 +101,7 @@ export const createInvestigationActivities = (deps: InvestigationDeps) => {
         datadog: !!credentials,
         ...(prometheus ? { prometheus: { expression: bundle.prometheus?.expression?.query } } : {}),
         origins: bundle.origins,
+        group: bundle.group,
         links: credentials
           ? new DatadogLinks(credentials.baseUrl, { from: new Date(alertMs - 2 * 3600_000), to: new Date(alertMs) })
           : undefined,

@@ -510,6 +510,48 @@ describe('the investigation policy', () => {
     expect(without.report.root_cause).toContain('orders-app-01');
   });
 
+  it('names the group member nearest the cause: the one on the chain deepest toward the culprit', () => {
+    const member = (monitorId: string, service: string, hostname: string, minutes: number) => ({
+      eventId: monitorId,
+      monitorId,
+      monitorName: `${service} errors`,
+      service,
+      hostname,
+      status: 'Alert',
+      at: at(minutes),
+    });
+    const group = {
+      groupId: 'g1',
+      memberCount: 3,
+      services: ['orders', 'postgres', 'billing'],
+      hosts: ['orders-app-01', 'ledger-db-03', 'billing-01'],
+      firstToFire: 'orders errors',
+      members: [
+        member('1', 'orders', 'orders-app-01', -10),
+        member('2', 'billing', 'billing-01', -9),
+        member('3', 'postgres', 'ledger-db-03', -8),
+      ],
+    };
+    const answer = (call: Observation['call']) => {
+      const q = String(call.input.query ?? '');
+      if (call.name === 'search_logs' && q.startsWith('service:orders'))
+        return logs(q, [line(['orders'], ['orders-app-01'], 'error', 'payment call failed: connect to ledger-db-03:5432 timed out', -12)]);
+      if (call.name === 'search_logs' && q.includes('ledger-db-03'))
+        return logs(q, [
+          line(['postgres'], ['ledger-db-03'], 'error', 'could not write to file "base/16384": No space left on device', -20),
+        ]);
+      return '{}';
+    };
+    const observations: Observation[] = [];
+    let move = investigate({ ...ctx, group }, observations);
+    for (let turn = 0; 'calls' in move && turn < 8; turn++) {
+      for (const call of move.calls) observations.push({ call, ok: true, text: answer(call) });
+      move = investigate({ ...ctx, group }, observations, turn === 7);
+    }
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.summary).toContain("Of the group's 3 alerts, postgres errors (postgres on ledger-db-03) is nearest the cause.");
+  });
+
   it('finds the hosts behind a name the failing lines give, by the infrastructure search, and reads them', () => {
     const { observations } = runPolicy((call) => {
       const q = String(call.input.query ?? '');

@@ -1,4 +1,5 @@
 import type { DatadogLinks } from '../../datadog/links';
+import type { GroupEvidence } from '../../evidence/bundle';
 import type { OriginSummary } from '../../evidence/origins';
 import type { EvidenceItem, Hypothesis, RcaCategory, SubmittedReport } from '../report';
 import { contentWords, entitiesIn } from './entities';
@@ -18,6 +19,8 @@ import { ownTrouble, seriesAnomaly, type Trouble, troubleOf } from './trouble';
 export interface ConcludeContext extends PolicyContext {
   origins?: OriginSummary;
   links?: DatadogLinks;
+  /** The other alerts of the RCA's incident group, when it investigates one. */
+  group?: GroupEvidence;
 }
 
 export interface Candidate {
@@ -597,6 +600,21 @@ function evidenceOf(c: Candidate, links: DatadogLinks | undefined): EvidenceItem
   return items;
 }
 
+/**
+ * Which of the group's alerts is the symptom nearest the cause: the one whose service or host is
+ * deepest on the chain to the chosen candidate (the culprit itself first), else the first to fire.
+ */
+function nearestMember(group: GroupEvidence, best: Candidate): string {
+  const depthOf = new Map(best.path.map((n) => [n.name.toLowerCase(), n.depth] as const));
+  const depth = (m: GroupEvidence['members'][number]) =>
+    Math.max(-1, ...[m.service, m.hostname].flatMap((x) => (x ? [depthOf.get(x.toLowerCase()) ?? -1] : [])));
+  const nearest = [...group.members].sort((a, b) => depth(b) - depth(a) || a.at.localeCompare(b.at))[0];
+  const name = (m: GroupEvidence['members'][number]) =>
+    `${m.monitorName ?? `monitor ${m.monitorId}`}${m.service || m.hostname ? ` (${[m.service, m.hostname].filter(Boolean).join(' on ')})` : ''}`;
+  if (!nearest || depth(nearest) < 0) return `Of the group's ${group.memberCount} alerts, ${group.firstToFire} fired first.`;
+  return `Of the group's ${group.memberCount} alerts, ${name(nearest)} is nearest the cause.`;
+}
+
 /** The report of a conclusion, with the confidence its features earn. */
 export function reportOf(conclusion: Conclusion, ctx: ConcludeContext, readings: Readings, confidence: number): SubmittedReport {
   const service = ctx.alert.service ?? ctx.alert.hostname ?? 'the alerting service';
@@ -633,8 +651,9 @@ export function reportOf(conclusion: Conclusion, ctx: ConcludeContext, readings:
       remediation: ['Read the failing lines of the alerting service and name what they fail against.'],
       missing_data: [...missing, 'no component on the chain reports its own trouble'],
     };
+  const nearest = ctx.group && nearestMember(ctx.group, best);
   return {
-    summary: `${service} started failing around ${hhmm(conclusion.symptomOnset)} UTC. ${best.statement}`,
+    summary: `${service} started failing around ${hhmm(conclusion.symptomOnset)} UTC. ${best.statement}${nearest ? ` ${nearest}` : ''}`,
     root_cause: best.statement,
     category: best.category,
     confidence,
