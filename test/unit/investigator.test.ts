@@ -44,6 +44,18 @@ const events = (list: Array<{ at: number; title: string; text?: string; tags?: s
     events: list.map((e) => ({ at: at(e.at), title: e.title, text: e.text ?? '', tags: e.tags ?? [], alertType: e.alertType ?? 'info' })),
   });
 
+/** The alerting service's request rate, nine times its baseline for the last half hour: demand rising. */
+const ORDERS_DEMAND_RISING = JSON.stringify({
+  series: [
+    {
+      label: 'trace.http.request.hits',
+      scope: 'service:orders',
+      query: 'avg:trace.http.request.hits{service:orders}',
+      points: [-60, -50, -40, -30, -20, -10, -5].map((m, i) => [at(m), i < 4 ? 100 : 900]),
+    },
+  ],
+});
+
 /** Answers every call the policy makes from canned outputs, keyed by tool and a word of the input. */
 function runPolicy(answer: (call: Observation['call']) => string): { observations: Observation[]; move: ReturnType<typeof investigate> } {
   const observations: Observation[] = [];
@@ -249,17 +261,7 @@ describe('the investigation policy', () => {
 
   it("does not tie a change to the alerting service's own demand by the service's name", () => {
     const { move } = runPolicy((call) => {
-      if (call.name === 'scope_metrics')
-        return JSON.stringify({
-          series: [
-            {
-              label: 'trace.http.request.hits',
-              scope: 'service:orders',
-              query: 'avg:trace.http.request.hits{service:orders}',
-              points: [-60, -50, -40, -30, -20, -10, -5].map((m, i) => [at(m), i < 4 ? 100 : 900]),
-            },
-          ],
-        });
+      if (call.name === 'scope_metrics') return ORDERS_DEMAND_RISING;
       if (call.name === 'get_events')
         return events([{ at: -35, title: 'Argo CD sync succeeded: orders (config only)', tags: ['service:orders'] }]);
       return '{}';
@@ -272,17 +274,7 @@ describe('the investigation policy', () => {
   it('blames demand on a campaign whatever it names, and on a job only when the job names the service', () => {
     const run = (change: { title: string; text: string }) =>
       runPolicy((call) => {
-        if (call.name === 'scope_metrics')
-          return JSON.stringify({
-            series: [
-              {
-                label: 'trace.http.request.hits',
-                scope: 'service:orders',
-                query: 'avg:trace.http.request.hits{service:orders}',
-                points: [-60, -50, -40, -30, -20, -10, -5].map((m, i) => [at(m), i < 4 ? 100 : 900]),
-              },
-            ],
-          });
+        if (call.name === 'scope_metrics') return ORDERS_DEMAND_RISING;
         if (call.name === 'get_events') return events([{ at: -35, ...change }]);
         return '{}';
       }).move;
@@ -432,17 +424,7 @@ describe('the investigation policy', () => {
   it('names who asks behind rising demand from the request lines in front of the service', () => {
     const { move } = runPolicy((call) => {
       const q = String(call.input.query ?? '');
-      if (call.name === 'scope_metrics')
-        return JSON.stringify({
-          series: [
-            {
-              label: 'trace.http.request.hits',
-              scope: 'service:orders',
-              query: 'avg:trace.http.request.hits{service:orders}',
-              points: [-60, -50, -40, -30, -20, -10, -5].map((m, i) => [at(m), i < 4 ? 100 : 900]),
-            },
-          ],
-        });
+      if (call.name === 'scope_metrics') return ORDERS_DEMAND_RISING;
       if (call.name === 'search_logs' && q.startsWith('host:orders-app-01'))
         return logs(q, [
           line(
