@@ -63,28 +63,6 @@ export default tseslint.config(
     },
   },
   {
-    // Still reading untyped rows or JSON (issue 23): each file leaves this list once it passes.
-    files: [
-      'src/accounts/store.ts',
-      // postGroupSlack reads GroupStore.find's untyped rows; it passes once that store parses them.
-      'src/activities/processors.ts',
-      'src/analysis/claude.ts',
-      'src/analysis/claude-tool-runner.ts',
-      'src/api/groups.ts',
-      'src/console/pages.ts',
-      'src/console/routes.ts',
-      'src/groups/store.ts',
-      'src/prometheus/client.ts',
-    ],
-    rules: {
-      '@typescript-eslint/no-unsafe-argument': 'off',
-      '@typescript-eslint/no-unsafe-assignment': 'off',
-      '@typescript-eslint/no-unsafe-call': 'off',
-      '@typescript-eslint/no-unsafe-member-access': 'off',
-      '@typescript-eslint/no-unsafe-return': 'off',
-    },
-  },
-  {
     // Tests read the API's JSON answers untyped; what they assert about those answers is the check.
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

@@ -1,26 +1,44 @@
+import { z } from 'zod';
 import { type Db, inTransaction } from '../db/pool';
+import { jsonColumn, parseRow, parseRows } from '../db/rows';
 import type { SecretBox } from '../secret-box';
 import type { GroupRule } from '../groups/rules';
 
-/** An account as the API shows it: keys are never part of it. */
-export interface AccountView {
-  name: string;
-  org_id: string | null;
-  base_url: string;
-  is_default: boolean;
-  api_key_set: boolean;
-  app_key_set: boolean;
+const AuthKind = z.enum(['none', 'bearer', 'basic']);
+const NoAuth = z.object({ kind: z.literal('none') });
+const BearerAuth = z.object({ kind: z.literal('bearer'), token: z.string() });
+const BasicAuth = z.object({ kind: z.literal('basic'), username: z.string(), password: z.string() });
+const PrometheusAuth = z.discriminatedUnion('kind', [NoAuth, BearerAuth, BasicAuth]);
+const WebhookAuth = z.discriminatedUnion('kind', [BearerAuth, BasicAuth]);
+
+/** An account as the API shows it (VIEW_COLUMNS): keys are never part of it. */
+const AccountView = z.object({
+  name: z.string(),
+  org_id: z.string().nullable(),
+  base_url: z.string(),
+  is_default: z.boolean(),
+  api_key_set: z.boolean(),
+  app_key_set: z.boolean(),
   /** The Prometheus evidence reads come from, and how Rayne authenticates to it; its secrets are never shown. */
-  prometheus: { url: string; auth: PrometheusAuth['kind'] } | null;
+  prometheus: z.object({ url: z.string(), auth: AuthKind }).nullable(),
   /** How its own Alertmanager or Grafana deliveries authenticate ('none': RAYNE_WEBHOOK_SECRET applies); never the secret. */
-  webhook_auth: 'none' | WebhookAuth['kind'];
+  webhook_auth: AuthKind,
   /** Whether its PagerDuty deliveries are verified with its own signing secret, not PAGERDUTY_WEBHOOK_SECRET. */
-  pagerduty_signing_secret_set: boolean;
-  /** How its alerts are grouped beyond a shared host or service (groups/rules.ts). */
-  group_rules: GroupRule[];
-  created_at: string;
-  updated_at: string;
-}
+  pagerduty_signing_secret_set: z.boolean(),
+  /** How its alerts are grouped beyond a shared host or service (groups/rules.ts, checked when written). */
+  group_rules: jsonColumn<GroupRule[]>(),
+  created_at: z.date(),
+  updated_at: z.date(),
+});
+export type AccountView = z.infer<typeof AccountView>;
+
+const CredentialColumns = z.object({ name: z.string(), base_url: z.string(), api_key_enc: z.string(), app_key_enc: z.string() });
+const PrometheusColumns = z.object({ prometheus_url: z.string(), prometheus_auth: AuthKind, prometheus_auth_enc: z.string().nullable() });
+const WebhookSecretColumns = z.object({ webhook_auth_enc: z.string().nullable(), pagerduty_secret_enc: z.string().nullable() });
+
+/** An account row read as its schema says; undefined when there is none. */
+const accountRow = <S extends z.ZodType>(schema: S, rows: readonly unknown[]): z.output<S> | undefined =>
+  rows[0] === undefined ? undefined : parseRow('accounts', schema, rows[0]);
 
 export interface AccountCredentials {
   name: string;
@@ -30,7 +48,7 @@ export interface AccountCredentials {
 }
 
 /** How Rayne authenticates to an account's Prometheus (what Prometheus' own web config or a proxy in front of it asks). */
-export type PrometheusAuth = { kind: 'none' } | { kind: 'bearer'; token: string } | { kind: 'basic'; username: string; password: string };
+export type PrometheusAuth = z.infer<typeof PrometheusAuth>;
 
 export interface PrometheusSettings {
   url: string;
@@ -38,7 +56,7 @@ export interface PrometheusSettings {
 }
 
 /** How an account's own Alertmanager or Grafana authenticates its deliveries (its http_config). */
-export type WebhookAuth = { kind: 'bearer'; token: string } | { kind: 'basic'; username: string; password: string };
+export type WebhookAuth = z.infer<typeof WebhookAuth>;
 
 /** An account's own webhook secrets, decrypted for the intake; absent ones fall back to the global settings. */
 export interface WebhookSecrets {
@@ -94,6 +112,11 @@ export class AccountStore {
     private readonly box: SecretBox,
   ) {}
 
+  /** A sealed JSON secret (an auth setting), opened; its shape is checked by the caller's schema. */
+  private unseal(sealed: string): object {
+    return parseRow('accounts', z.object({}).loose(), JSON.parse(this.box.decrypt(sealed)));
+  }
+
   // No Datadog keys are stored as '', which api_key_set reads as unset.
   private sealKey(key: string | undefined): string {
     return key ? this.box.encrypt(key) : '';
@@ -129,24 +152,23 @@ export class AccountStore {
         input.pagerduty_signing_secret ? this.box.encrypt(input.pagerduty_signing_secret) : null,
       ],
     );
-    return rows[0];
+    return accountRow(AccountView, rows);
   }
 
   async list(): Promise<AccountView[]> {
-    return (await this.db.query(`SELECT ${VIEW_COLUMNS} FROM accounts ORDER BY name`)).rows;
+    return parseRows('accounts', AccountView, (await this.db.query(`SELECT ${VIEW_COLUMNS} FROM accounts ORDER BY name`)).rows);
   }
 
   async get(name: string): Promise<AccountView | undefined> {
-    return (await this.db.query(`SELECT ${VIEW_COLUMNS} FROM accounts WHERE name = $1`, [name])).rows[0];
+    return accountRow(AccountView, (await this.db.query(`SELECT ${VIEW_COLUMNS} FROM accounts WHERE name = $1`, [name])).rows);
   }
 
   /** Creates an account; the first account, or one marked default, becomes the default. */
   async create(input: AccountInput): Promise<AccountView> {
     try {
       return await inTransaction(this.db, async (tx) => {
-        const {
-          rows: [{ count }],
-        } = await tx.query('SELECT count(*)::int AS count FROM accounts');
+        const { rows: counted } = await tx.query('SELECT count(*)::int AS count FROM accounts');
+        const { count } = parseRow('accounts', z.object({ count: z.number().int() }), counted[0]);
         const makeDefault = input.is_default === true || count === 0;
         if (makeDefault) await tx.query('UPDATE accounts SET is_default = false WHERE is_default');
         const { rows } = await tx.query(
@@ -164,7 +186,7 @@ export class AccountStore {
             JSON.stringify(input.group_rules ?? []),
           ],
         );
-        return (await this.writeWebhookSecrets(tx, input.name, input)) ?? rows[0];
+        return (await this.writeWebhookSecrets(tx, input.name, input)) ?? parseRow('accounts', AccountView, rows[0]);
       });
     } catch (err) {
       const field = conflictField(err);
@@ -205,7 +227,7 @@ export class AccountStore {
             patch.group_rules ? JSON.stringify(patch.group_rules) : null,
           ],
         );
-        return (await this.writeWebhookSecrets(tx, name, patch)) ?? rows[0];
+        return (await this.writeWebhookSecrets(tx, name, patch)) ?? accountRow(AccountView, rows);
       });
     } catch (err) {
       const field = conflictField(err);
@@ -227,7 +249,7 @@ export class AccountStore {
       `SELECT name, base_url, api_key_enc, app_key_enc FROM accounts WHERE name = $1 AND api_key_enc <> '' AND app_key_enc <> ''`,
       [name],
     );
-    const row = rows[0];
+    const row = accountRow(CredentialColumns, rows);
     if (!row) return undefined;
     return { name: row.name, baseUrl: row.base_url, apiKey: this.box.decrypt(row.api_key_enc), appKey: this.box.decrypt(row.app_key_enc) };
   }
@@ -238,19 +260,19 @@ export class AccountStore {
       'SELECT prometheus_url, prometheus_auth, prometheus_auth_enc FROM accounts WHERE name = $1 AND prometheus_url IS NOT NULL',
       [name],
     );
-    const row = rows[0];
+    const row = accountRow(PrometheusColumns, rows);
     if (!row) return undefined;
-    const secret = row.prometheus_auth_enc ? JSON.parse(this.box.decrypt(row.prometheus_auth_enc)) : {};
-    return { url: row.prometheus_url, auth: { kind: row.prometheus_auth, ...secret } };
+    const secret = row.prometheus_auth_enc ? this.unseal(row.prometheus_auth_enc) : {};
+    return { url: row.prometheus_url, auth: parseRow('accounts', PrometheusAuth, { kind: row.prometheus_auth, ...secret }) };
   }
 
   /** The account's own webhook secrets, decrypted for the intake; never for a response. Undefined when there is no such account. */
   async webhookSecrets(name: string): Promise<WebhookSecrets | undefined> {
     const { rows } = await this.db.query('SELECT webhook_auth_enc, pagerduty_secret_enc FROM accounts WHERE name = $1', [name]);
-    const row = rows[0];
+    const row = accountRow(WebhookSecretColumns, rows);
     if (!row) return undefined;
     return {
-      ...(row.webhook_auth_enc ? { webhook: JSON.parse(this.box.decrypt(row.webhook_auth_enc)) as WebhookAuth } : {}),
+      ...(row.webhook_auth_enc ? { webhook: parseRow('accounts', WebhookAuth, this.unseal(row.webhook_auth_enc)) } : {}),
       ...(row.pagerduty_secret_enc ? { pagerduty: this.box.decrypt(row.pagerduty_secret_enc) } : {}),
     };
   }
@@ -262,7 +284,7 @@ export class AccountStore {
        ORDER BY (org_id IS NOT DISTINCT FROM $1) DESC LIMIT 1`,
       [orgId ?? null],
     );
-    return rows[0]?.name;
+    return accountRow(z.object({ name: z.string() }), rows)?.name;
   }
 
   /** At first start, DD_API_KEY/DD_APP_KEY become the default account when no account exists. */

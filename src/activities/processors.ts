@@ -190,13 +190,13 @@ export const createProcessorActivities = ({ db, accounts, processorConfigs, link
       const config = await processorConfigs.get(group.account);
       const url = config.slack.enabled ? config.slack.webhook_url : undefined;
       if (!url) return 'not_configured';
-      const rca = group.rcas.find((r: { rca_id: string }) => r.rca_id === rcaId);
+      const rca = group.rcas.find((r) => r.rca_id === rcaId);
       const message = groupSlackMessage(
         {
           memberCount: group.member_count,
           services: group.services,
           hosts: group.hosts,
-          members: group.members.map((m: Record<string, string | null>) => ({
+          members: group.members.map((m) => ({
             monitorId: m.monitor_id,
             monitorName: m.monitor_name,
             service: m.service,

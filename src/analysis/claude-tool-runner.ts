@@ -1,4 +1,5 @@
 import { v1, v2 } from '@datadog/datadog-api-client';
+import type { z } from 'zod';
 import type { AccountCredentials, PrometheusSettings } from '../accounts/store';
 import { aggregateSpans, readServiceDependencies, type ServiceDependencies, type SpanSeries } from '../datadog/apm';
 import { callDatadog } from '../datadog/client';
@@ -144,13 +145,11 @@ const perMinute = (n: number, ms: number) => Math.round((n / Math.max(ms, 60_000
  */
 export function summariseEndpoints(series: readonly SpanSeries[], from: Date, to: Date) {
   const nowFrom = Math.max(from.getTime(), to.getTime() - SPANS_NOW_MS);
-  const endpoints = new Map<
-    string,
-    { service: string; resource: string; points: Map<number, { hits: number; errors: number; p95: number }> }
-  >();
+  type Point = { hits: number; errors: number; p95: number };
+  const endpoints = new Map<string, { service: string; resource: string; points: Map<number, Point> }>();
   for (const s of series) {
     const key = `${s.service}\n${s.resource}`;
-    const e = endpoints.get(key) ?? { service: s.service, resource: s.resource, points: new Map() };
+    const e = endpoints.get(key) ?? { service: s.service, resource: s.resource, points: new Map<number, Point>() };
     for (const p of s.points) {
       const point = e.points.get(p.at) ?? { hits: 0, errors: 0, p95: 0 };
       point.hits += p.count;
@@ -197,6 +196,9 @@ export function summariseEndpoints(series: readonly SpanSeries[], from: Date, to
     );
 }
 
+/** A read-only tool's name with its input as its schema parsed it, so a switch on the name narrows the input. */
+type ReadToolCall = { [N in ReadToolName]: { tool: N; input: z.output<(typeof TOOL_INPUTS)[N]> } }[ReadToolName];
+
 /** Runs one read-only tool and returns its output as JSON text (unbounded; the caller bounds it). Throws on bad input or a failed call. */
 export async function runReadTool(name: ReadToolName, rawInput: unknown, ctx: ToolContext): Promise<string> {
   const parsed = TOOL_INPUTS[name].safeParse(rawInput);
@@ -211,10 +213,9 @@ export async function runReadTool(name: ReadToolName, rawInput: unknown, ctx: To
       throw new ToolInputError(`account "${ctx.account}" has no Prometheus configured, so ${name} cannot run; use what you have`);
     return new PrometheusClient(ctx.prometheus, ctx.account);
   };
-  // One schema per tool, so the switch cannot narrow parsed.data; each case reads its own tool's fields.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const input = parsed.data as Record<string, any>;
-  switch (name) {
+  // TypeScript cannot tie parsed.data to name (one schema per tool); the pair can, as TOOL_INPUTS[name] parsed it.
+  const { tool, input } = { tool: name, input: parsed.data } as ReadToolCall;
+  switch (tool) {
     case 'search_logs': {
       const { from, to } = range(input, ctx.window);
       const limit = input.limit ?? DEFAULT_LOG_LIMIT;
@@ -304,7 +305,7 @@ export async function runReadTool(name: ReadToolName, rawInput: unknown, ctx: To
       return JSON.stringify({ from: from.toISOString(), to: to.toISOString(), matched: events.length, events: events.slice(0, 40) });
     }
     case 'get_host': {
-      const hostname = input.hostname as string;
+      const { hostname } = input;
       const host = await readHost(call, hostname);
       if (!('found' in host))
         return JSON.stringify({ hostname, found: false, note: 'the host is not reporting to Datadog', similar: host.similar });
@@ -328,7 +329,7 @@ export async function runReadTool(name: ReadToolName, rawInput: unknown, ctx: To
     case 'prometheus_query_range':
       return prometheusQueryRange(prometheus(), input.query, range(input, ctx.window));
     case 'prometheus_target_health': {
-      const { job, instance, pod, namespace, host } = input as Record<string, string | undefined>;
+      const { job, instance, pod, namespace, host } = input;
       const target = Object.fromEntries(Object.entries({ namespace, pod, job, instance }).filter(([, v]) => v !== undefined)) as Record<
         string,
         string

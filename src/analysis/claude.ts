@@ -160,6 +160,9 @@ const retryAfterMs = (headers: Headers | undefined): number | undefined => {
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
 };
 
+// `instanceof` alone narrows to APIError<any, any, any>; the guard keeps the SDK's declared field types.
+const isApiError = (err: unknown): err is APIError => err instanceof APIError;
+
 /**
  * A failed Messages API call in Rayne's terms: a rejected key fails for good (Unauthorized), as
  * does a request the API calls malformed (BadRequest, NotFound); a rate limit (RateLimited) or an
@@ -167,7 +170,7 @@ const retryAfterMs = (headers: Headers | undefined): number | undefined => {
  * network failure or timeout is returned as is and retries too.
  */
 export function toTurnFailure(err: unknown): unknown {
-  if (!(err instanceof APIError) || err.status === undefined) return err;
+  if (!isApiError(err) || err.status === undefined) return err;
   const status = err.status;
   const detail = err.apiMessage ?? err.message;
   const data = { upstream: 'Anthropic', status, retryAfterMs: retryAfterMs(err.headers) };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { GroupStore } from '../groups/store';
+import { jsonShape } from '../db/rows';
+import { GroupMemberRow, GroupRcaRow, GroupStore, GroupSummaryRow } from '../groups/store';
 import type { ApiDeps } from './deps';
 import { requireApiToken } from './auth';
 import { ApiError } from './errors';
@@ -18,49 +19,17 @@ const GroupFilters = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
-const Nullable = z.string().nullable();
-const Timestamp = z.string().meta({ format: 'date-time' });
 const GroupSummary = z
   .looseObject({
-    id: z.string(),
-    account: z.string(),
-    workflow_id: z.string(),
-    group_key: Nullable.meta({ description: "the account rule's name and group_by values that formed it; null when grouped by topology" }),
-    status: z.enum(['open', 'resolved']),
-    member_count: z.number().int(),
-    opened_at: Timestamp,
-    resolved_at: Timestamp.nullable(),
-    services: z.array(z.string()),
-    hosts: z.array(z.string()),
-    rca_ids: z.array(z.string()),
+    ...jsonShape(GroupSummaryRow.shape),
+    group_key: GroupSummaryRow.shape.group_key.meta({
+      description: "the account rule's name and group_by values that formed it; null when grouped by topology",
+    }),
   })
   .meta({ id: 'IncidentGroupSummary' });
 const Group = GroupSummary.extend({
-  members: z.array(
-    z.looseObject({
-      member_key: z.string(),
-      event_id: z.string(),
-      monitor_id: z.string(),
-      monitor_name: Nullable,
-      service: Nullable,
-      hostname: Nullable,
-      status: z.string(),
-      alerted_at: Timestamp,
-      joined_at: Timestamp,
-      recovered: z.boolean(),
-    }),
-  ),
-  rcas: z.array(
-    z.looseObject({
-      rca_id: z.string(),
-      created_at: Timestamp,
-      status: Nullable,
-      phase: Nullable,
-      root_cause: Nullable,
-      verdict: Nullable,
-      notebook_url: Nullable,
-    }),
-  ),
+  members: z.array(z.looseObject(jsonShape(GroupMemberRow.shape))),
+  rcas: z.array(z.looseObject(jsonShape(GroupRcaRow.shape))),
 }).meta({ id: 'IncidentGroup' });
 
 const route = routesOf('Groups', security.apiToken);

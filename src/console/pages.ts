@@ -14,10 +14,7 @@ import type { RunRow, RunSummaryRow } from '../rca/store';
 import type { DeliveryRow } from '../github/delivery-store';
 import type { TriageDetailRow, TriageSummaryRow } from '../github/triage-store';
 import type { Triage } from '../github/triage';
-
-/** Answers of the API the pages show; loosely typed, as the API's JSON is. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Row = Record<string, any>;
+import type { GroupRcaRow, GroupSummaryRow } from '../groups/store';
 
 /** An event of GET /v1/webhooks/events, typed from its store's row. */
 export type EventJson = JsonRow<EventSummaryRow>;
@@ -35,6 +32,11 @@ export type RcaDetailJson = JsonRow<RunRow> & { links?: { temporal_run?: string 
 export type DeliveryJson = JsonRow<DeliveryRow> & TriageSummaryRow;
 /** GET /v1/webhooks/github/issues/{id}: the delivery with its triage and its workflow's status. */
 export type DeliveryDetailJson = DeliveryJson & { triage: JsonRow<TriageDetailRow> | null; workflow?: { status: string } | null };
+/** GET /v1/groups/{id}: the group with its members and its RCAs, typed from its store's rows. */
+export type GroupJson = JsonRow<GroupSummaryRow> & {
+  members: MemberRow[];
+  rcas: Array<JsonRow<GroupRcaRow>>;
+};
 
 /**
  * Every page sets its base to the console's root, so links stay relative (`rca/123`, `v1/…`)
@@ -229,9 +231,9 @@ ${siblings.length > 1 ? html`<section><h2>Runs for this event</h2><ul>${siblings
 }
 
 /** The group's RCA (the first, for every member) and any re-analysis after a member brought a new service or host. */
-function groupRcaSection(rcas: Row[]): Html {
+function groupRcaSection(rcas: GroupJson['rcas']): Html {
   const [first, ...later] = rcas;
-  const line = (r: Row) =>
+  const line = (r: GroupJson['rcas'][number]) =>
     html`<a href="${rcaHref(r.rca_id)}">${verdictBadge(r.verdict)} ${r.root_cause ?? `phase ${r.phase ?? r.status ?? 'starting'}`}</a>${r.notebook_url ? html` · ${externalLink('Datadog notebook', r.notebook_url)}` : ''} <span class="muted">${r.rca_id} · started ${when(r.created_at)}</span>`;
   return html`<section data-testid="group-rca"><h2>RCA</h2>
 ${first ? html`<p data-testid="group-root-cause">${line(first)}</p>` : html`<p class="muted">No RCA yet: it starts group_wait after the first alert, once the group has as many alerts as its rule's min_members.</p>`}
@@ -239,8 +241,8 @@ ${later.length ? html`<h2>Re-analyses</h2><ul>${later.map((r) => html`<li>${line
 }
 
 /** An incident group: its one RCA, its members on a timeline and as a service map, and each member's incident. */
-export function groupPage(group: Row, temporalRun: string | null): Html {
-  const members = group.members as MemberRow[];
+export function groupPage(group: GroupJson, temporalRun: string | null): Html {
+  const { members } = group;
   return html`<h1>Incident group <code>${group.id}</code> <span class="muted">${group.status}</span></h1>
 <section><dl class="facts">
   <dt>Alerts</dt><dd>${group.member_count} · first at ${when(group.opened_at)}${group.resolved_at ? ` · resolved ${when(group.resolved_at)}` : ''}</dd>

@@ -13,6 +13,7 @@ import {
   type DeliveryJson,
   type EventDetailJson,
   type EventJson,
+  type GroupJson,
   errorPage,
   groupPage,
   incidentPage,
@@ -22,7 +23,6 @@ import {
   type RcaDetailJson,
   type RcaJson,
   rcaPage,
-  type Row,
   triagePage,
   triagesPage,
 } from './pages';
@@ -65,7 +65,7 @@ export function consoleRoutes(auth: ApiAuth, config: ConsoleConfig, api: ApiFetc
   const { token, sessions } = auth;
   const signedIn = async (c: Context) => !token || (await sessions.isActive(getCookie(c, CONSOLE_COOKIE)));
 
-  const getJson = async <T = Row>(c: Context, path: string): Promise<T> => {
+  const getJson = async <T>(c: Context, path: string): Promise<T> => {
     const headers = new Headers(c.req.raw.headers);
     headers.set(CONSOLE_HEADER, '1');
     const res = await api(path, { headers }, c.env);
@@ -168,7 +168,7 @@ export function consoleRoutes(auth: ApiAuth, config: ConsoleConfig, api: ApiFetc
     .get(
       '/groups/:id',
       page(1, 'Incident group', async (c) => {
-        const group = await getJson(c, `/v1/groups/${encodeURIComponent(c.req.param('id') ?? '')}`);
+        const group = await getJson<GroupJson>(c, `/v1/groups/${encodeURIComponent(c.req.param('id') ?? '')}`);
         return groupPage(group, temporalRunLink(config, group.workflow_id));
       }),
     )

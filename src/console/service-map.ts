@@ -1,16 +1,9 @@
+import type { JsonRow } from '../db/rows';
+import type { GroupMemberRow } from '../groups/store';
 import { type Html, html } from './html';
 
 /** A group member as the API shows it (GET /v1/groups/{id}), as the map and the member timeline read it. */
-export interface MemberRow {
-  event_id: string;
-  monitor_id: string;
-  monitor_name: string | null;
-  service: string | null;
-  hostname: string | null;
-  status: string;
-  alerted_at: string;
-  recovered: boolean;
-}
+export type MemberRow = JsonRow<GroupMemberRow>;
 
 const WIDTH = 960;
 const ROW = 34;

@@ -1,21 +1,58 @@
 import crypto from 'node:crypto';
+import { z } from 'zod';
 import type { GroupJoin, GroupMember, GroupSettings } from '../contracts/group';
 import { type Db, inTransaction } from '../db/pool';
+import { parseRow, parseRows } from '../db/rows';
 import { type GroupEvidence, GROUP_MEMBERS_SHOWN } from '../evidence/bundle';
 import { type GroupRule, matchRule, type RuleMatch, storedTags } from './rules';
 
-interface MemberRow {
-  member_key: string;
-  event_id: string;
-  monitor_id: string;
-  monitor_name: string | null;
-  service: string | null;
-  hostname: string | null;
-  status: string;
-  alerted_at: Date;
-  joined_at: Date;
-  recovered: boolean;
-}
+const Text = z.string().nullable();
+
+/** A member as MEMBER_COLUMNS reads it. */
+export const GroupMemberRow = z.object({
+  member_key: z.string(),
+  event_id: z.string(),
+  monitor_id: z.string(),
+  monitor_name: Text,
+  service: Text,
+  hostname: Text,
+  status: z.string(),
+  alerted_at: z.date(),
+  joined_at: z.date(),
+  recovered: z.boolean(),
+});
+export type GroupMemberRow = z.infer<typeof GroupMemberRow>;
+
+/** A group as GROUP_COLUMNS reads it, with its members' services and hosts and its RCAs' ids. */
+export const GroupSummaryRow = z.object({
+  id: z.string(),
+  account: z.string(),
+  workflow_id: z.string(),
+  group_key: Text,
+  status: z.enum(['open', 'resolved']),
+  member_count: z.number().int(),
+  opened_at: z.date(),
+  resolved_at: z.date().nullable(),
+  services: z.array(z.string()),
+  hosts: z.array(z.string()),
+  rca_ids: z.array(z.string()),
+});
+export type GroupSummaryRow = z.infer<typeof GroupSummaryRow>;
+
+/** One of a group's RCAs with its run's state and its report's headline (null until there is one). */
+export const GroupRcaRow = z.object({
+  rca_id: z.string(),
+  created_at: z.date(),
+  status: Text,
+  phase: Text,
+  root_cause: Text,
+  verdict: Text,
+  notebook_url: Text,
+});
+export type GroupRcaRow = z.infer<typeof GroupRcaRow>;
+
+/** A group with its members in firing order and its RCAs. */
+export type GroupRow = GroupSummaryRow & { members: GroupMemberRow[]; rcas: GroupRcaRow[] };
 
 /** What a join decided: the group, and whether a matching group was passed over because it was full. */
 export interface JoinOutcome extends GroupJoin {
@@ -206,36 +243,35 @@ export class GroupStore {
   }
 
   /** Groups newest first, narrowed by the filter's fields that are set. */
-  async list(f: GroupFilter) {
+  async list(f: GroupFilter): Promise<GroupSummaryRow[]> {
     const { rows } = await this.db.query(
       `SELECT ${GROUP_COLUMNS} FROM incident_groups g
         WHERE ($1::text IS NULL OR g.account = $1) AND ($2::text IS NULL OR g.status = $2)
         ORDER BY g.opened_at DESC, g.id LIMIT $3`,
       [f.account ?? null, f.status ?? null, f.limit],
     );
-    return rows;
+    return parseRows('incident_groups', GroupSummaryRow, rows);
   }
 
   /** One group with its members and its RCAs' headlines; undefined when there is none. */
-  async find(groupId: string) {
-    const {
-      rows: [group],
-    } = await this.db.query(`SELECT ${GROUP_COLUMNS} FROM incident_groups g WHERE g.id = $1`, [groupId]);
-    if (!group) return undefined;
+  async find(groupId: string): Promise<GroupRow | undefined> {
+    const { rows } = await this.db.query(`SELECT ${GROUP_COLUMNS} FROM incident_groups g WHERE g.id = $1`, [groupId]);
+    if (rows[0] === undefined) return undefined;
+    const group = parseRow('incident_groups', GroupSummaryRow, rows[0]);
     const { rows: rcas } = await this.db.query(
       `SELECT r.rca_id, r.created_at, run.status, run.phase, rep.report->>'root_cause' AS root_cause, rep.report->>'verdict' AS verdict, rep.notebook_url
          FROM incident_group_rcas r LEFT JOIN rca_runs run ON run.id = r.rca_id LEFT JOIN rca_reports rep ON rep.rca_id = r.rca_id
         WHERE r.group_id = $1 ORDER BY r.created_at, r.rca_id`,
       [groupId],
     );
-    return { ...group, members: await this.members(groupId), rcas };
+    return { ...group, members: await this.members(groupId), rcas: parseRows('incident_group_rcas', GroupRcaRow, rcas) };
   }
 
-  private async members(groupId: string) {
-    const { rows } = await this.db.query<MemberRow>(
+  private async members(groupId: string): Promise<GroupMemberRow[]> {
+    const { rows } = await this.db.query(
       `SELECT ${MEMBER_COLUMNS} FROM incident_group_members m WHERE m.group_id = $1 ORDER BY m.alerted_at, m.event_id`,
       [groupId],
     );
-    return rows;
+    return parseRows('incident_group_members', GroupMemberRow, rows);
   }
 }

@@ -2,7 +2,7 @@ import { StoredRowError } from '../../src/db/rows';
 import { EventStore } from '../../src/events/store';
 import { DeliveryStore } from '../../src/github/delivery-store';
 import { RcaStore } from '../../src/rca/store';
-import { createTestApi, createTestDatabase, type TestApi } from '../support/harness';
+import { createTestApi, createTestDatabase, postJson, type TestApi } from '../support/harness';
 
 describe('stores read rows through their schemas', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -82,5 +82,21 @@ describe('stores read rows through their schemas', () => {
     ))!;
     await database.db.query(`UPDATE github_issue_events SET payload = '[1]' WHERE id = $1`, [stored.id]);
     await expect(deliveries.find(stored.id)).rejects.toThrow(/github_issue_events row .*payload/);
+  });
+
+  it('refuses an account whose stored group_rules are not JSON rules, and the API answers 500 without its keys', async () => {
+    const created = await postJson(api.app, '/v1/accounts', {
+      name: 'rows-bad-rules',
+      base_url: 'https://api.datadoghq.com',
+      api_key: 'rows-api-key',
+      app_key: 'rows-app-key',
+    });
+    expect(created.status).toBe(201);
+    await database.db.query(`UPDATE accounts SET group_rules = '"every alert"' WHERE name = 'rows-bad-rules'`);
+    const res = await api.app.request('/v1/accounts/rows-bad-rules');
+    expect(res.status).toBe(500);
+    const body = await res.text();
+    expect(body).not.toContain('rows-api-key');
+    expect(body).not.toContain('every alert');
   });
 });

@@ -74,6 +74,7 @@ describe('console markup', () => {
   });
 
   const member = (n: number, service: string | null, hostname: string | null, recovered = false): MemberRow => ({
+    member_key: `incident/default/${n}/host:${hostname}#1`,
     event_id: String(100 + n),
     monitor_id: String(n),
     monitor_name: n === 1 ? '<b>disk</b> full' : null,
@@ -81,6 +82,7 @@ describe('console markup', () => {
     hostname,
     status: 'Alert',
     alerted_at: at(n),
+    joined_at: at(n),
     recovered,
   });
   const members = [
@@ -128,8 +130,21 @@ describe('console markup', () => {
         group_key: 'by-cluster:cluster=east',
         account: 'default',
         workflow_id: 'group/abcdef0123456789',
+        services: ['checkout', 'orders'],
+        hosts: ['db-01', 'web-02'],
+        rca_ids: ['rca/101'],
         members,
-        rcas: [{ rca_id: 'rca/101', created_at: at(5), root_cause: 'the primary failed over', verdict: 'likely', notebook_url: null }],
+        rcas: [
+          {
+            rca_id: 'rca/101',
+            created_at: at(5),
+            status: 'running',
+            phase: 'report',
+            root_cause: 'the primary failed over',
+            verdict: 'likely',
+            notebook_url: null,
+          },
+        ],
       },
       'http://ui.example/namespaces/default/workflows/group%2Fabcdef0123456789',
     ).text;

@@ -92,4 +92,16 @@ describe('the Prometheus client', () => {
       expect(err.message).not.toContain('t0k3n');
     }
   });
+
+  it('answers a success of another shape (a proxy, another version) with a PrometheusFailure naming the field, and keeps what it reads', async () => {
+    const client = new PrometheusClient({ url, auth: { kind: 'none' } }, 'acme');
+    answer = { status: 200, body: { status: 'success', data: { groups: [{ name: 'g', rules: 'none' }] } } };
+    const err = (await client.alertingRules().catch((e: unknown) => e)) as PrometheusFailure;
+    expect(err).toBeInstanceOf(PrometheusFailure);
+    expect(err.message).toMatch(/list rules .* another shape: groups\.0\.rules: /);
+
+    const alert = { labels: { alertname: 'Down' }, state: 'firing', annotations: { summary: 'down' } };
+    answer = { status: 200, body: { status: 'success', data: { alerts: [alert] } } };
+    expect(await client.activeAlerts()).toEqual([alert]);
+  });
 });
