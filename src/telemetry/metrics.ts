@@ -111,6 +111,9 @@ export interface ActivityMetrics {
 
 export const NO_ACTIVITY_METRICS: ActivityMetrics = { processorEffect: () => undefined, llmTurn: () => undefined };
 
+/** How many closed runs the worker remembers to count each once: far more than close while one task is retried. */
+const CLOSED_RUNS_KEPT = 10_000;
+
 const WORKFLOW_OUTCOMES: WorkflowOutcome[] = ['completed', 'failed', 'cancelled', 'continued_as_new'];
 const EFFECT_OUTCOMES: Array<EffectOutcome | 'failed'> = ['sent', 'already_done', 'found_existing', 'in_doubt', 'failed'];
 
@@ -177,8 +180,17 @@ export class WorkerMetrics implements ActivityMetrics {
     this.llmCost.inc({ analyst, model }, costUsd);
   }
 
-  /** A workflow run closed (reported by the workflow interceptor through a sink, never during replay). */
+  /** Runs already counted, newest last: a closing task the server lost is run again, and reports again. */
+  private readonly closedRuns = new Set<string>();
+
+  /** A workflow run closed (reported by the workflow interceptor through a sink, never during replay): counted once per run. */
   workflowClosed(info: WorkflowInfo, outcome: WorkflowOutcome): void {
+    if (info.runId) {
+      if (this.closedRuns.has(info.runId)) return;
+      this.closedRuns.add(info.runId);
+      // A Set iterates in insertion order: the oldest goes first once enough newer runs closed.
+      if (this.closedRuns.size > CLOSED_RUNS_KEPT) this.closedRuns.delete(this.closedRuns.values().next().value!);
+    }
     this.workflowsClosed.inc({ workflow_type: info.workflowType, outcome });
     if (info.workflowType === 'rcaWorkflow') {
       // The info crossed from the workflow's context: read the date by value, not by prototype.

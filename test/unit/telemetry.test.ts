@@ -5,8 +5,9 @@ import { exposition, WorkerMetrics } from '../../src/telemetry/metrics';
 import { initTracing, tracer, tracingRequested } from '../../src/telemetry/tracing';
 import { metricValue } from '../support/prometheus';
 
-const info = (workflowType: string, startedSecondsAgo: number) =>
-  ({ workflowType, startTime: new Date(Date.now() - startedSecondsAgo * 1000) }) as unknown as WorkflowInfo;
+let runs = 0;
+const info = (workflowType: string, startedSecondsAgo: number, runId = `run-${++runs}`) =>
+  ({ workflowType, runId, startTime: new Date(Date.now() - startedSecondsAgo * 1000) }) as unknown as WorkflowInfo;
 
 describe('worker metrics', () => {
   it("counts closed workflows by type and outcome, and times an RCA from its workflow's start", async () => {
@@ -23,6 +24,15 @@ describe('worker metrics', () => {
     expect(metricValue(text, 'rayne_rca_duration_seconds_sum', { outcome: 'completed' })).toBeLessThan(120);
     expect(metricValue(text, 'rayne_rca_duration_seconds_bucket', { outcome: 'completed', le: '60' })).toBe(0);
     expect(metricValue(text, 'rayne_rca_duration_seconds_bucket', { outcome: 'completed', le: '120' })).toBe(1);
+  });
+
+  it('counts a run once when its closing task is run again (the server lost the first completion)', async () => {
+    const metrics = new WorkerMetrics();
+    metrics.workflowClosed(info('incidentWorkflow', 60, 'run-a'), 'completed');
+    metrics.workflowClosed(info('incidentWorkflow', 61, 'run-a'), 'completed');
+    metrics.workflowClosed(info('incidentWorkflow', 62, 'run-b'), 'completed');
+    const text = await metrics.registry.metrics();
+    expect(metricValue(text, 'rayne_workflows_closed_total', { workflow_type: 'incidentWorkflow', outcome: 'completed' })).toBe(2);
   });
 
   it('serves every source in order and names one that failed instead of failing the scrape', async () => {
