@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type { GroupJoin, GroupMember, GroupSettings } from '../contracts/group';
 import { type Db, inTransaction } from '../db/pool';
 import { type GroupEvidence, GROUP_MEMBERS_SHOWN } from '../evidence/bundle';
-import { type LinkedAlert, type MemberLinks, memberLinks } from './links';
+import type { LinkedAlert, MemberLinks } from './links';
 import { type GroupRule, matchRule, type RuleMatch, storedTags } from './rules';
 
 interface MemberRow {
@@ -62,7 +62,7 @@ export class GroupStore {
    * same change, a name or zone one's text names); else a new one. A member with no links and no
    * rule matches nothing, so it starts its own group.
    */
-  async join(member: GroupMember, settings: GroupSettings, links?: MemberLinks): Promise<JoinOutcome> {
+  async join(member: GroupMember, settings: GroupSettings, links: MemberLinks): Promise<JoinOutcome> {
     return inTransaction(this.db, async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`incident-groups/${member.account}`]);
       const {
@@ -75,10 +75,9 @@ export class GroupStore {
       if (already) return { ...already, created: false, capped: false };
 
       const match = await this.ruleFor(tx, member);
-      const own = links ?? memberLinks({ service: member.service, hostname: member.hostname, tags: [] });
       const matching = match
         ? await this.ruleGroups(tx, member.account, match, settings)
-        : await this.linkedGroups(tx, member, own, settings);
+        : await this.linkedGroups(tx, member, links, settings);
       const open = matching.find((g) => !g.full);
       const group = open ?? (await this.create(tx, member.account, match?.groupKey));
       await tx.query(
@@ -95,9 +94,9 @@ export class GroupStore {
           member.hostname ?? null,
           member.status,
           member.alertedAt,
-          own.names,
-          own.places,
-          own.mentions,
+          links.names,
+          links.places,
+          links.mentions,
         ],
       );
       await tx.query('UPDATE incident_groups SET member_count = member_count + 1 WHERE id = $1', [group.groupId]);
