@@ -14,6 +14,7 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createApp } from '../src/api/app';
+import { groupStateQuery } from '../src/contracts/group';
 import { createApiRuntime } from '../src/runtime';
 import { arg, report, runBenchmark, type Sample, startBenchWorker } from './measure';
 
@@ -113,7 +114,13 @@ runBenchmark(`bench-group-load-${Date.now()}`, async ({ config: base, log, datab
        FROM incident_group_rcas r LEFT JOIN rca_runs run ON run.id = r.rca_id WHERE r.group_id = ANY($1::text[])`,
     [groups],
   );
-  // Each group workflow's runs (a continued-as-new run closes as ContinuedAsNew) and the longest history.
+  // The group workflows have seen every member (their signals follow the join); then their runs (a
+  // continued-as-new run closes as ContinuedAsNew) and the longest history are counted.
+  const seenByWorkflows = async () => {
+    const states = await Promise.all(groups.map((id) => runtime.temporal.workflow.getHandle(`group/${id}`).query(groupStateQuery)));
+    return states.reduce((sum, state) => sum + state.members.length, 0);
+  };
+  while ((await seenByWorkflows()) < stored.members && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1000));
   let runs = 0;
   let longestHistory = 0;
   for (const id of groups)
