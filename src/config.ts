@@ -110,7 +110,8 @@ const EnvSchema = z.object({
   RAYNE_SIMILAR_LIMIT: z.coerce.number().int().min(1).max(50).default(5),
   RAYNE_SIMILAR_MIN_SCORE: z.coerce.number().min(-1).max(1).default(0.25),
   /**
-   * Incident groups: alerts of one account sharing a host or service join one group, investigated
+   * Incident groups: linked alerts of one account (a shared host or service, connected services,
+   * the same change, a dependency their texts name) join one group, investigated
    * by one RCA that starts this long after the group's first alert; 0 starts one RCA per alert.
    */
   RAYNE_GROUP_WAIT_S: z.coerce.number().int().min(0).max(3600).default(30),
@@ -120,6 +121,8 @@ const EnvSchema = z.object({
   /** A later alert that brings a new service or host re-analyses its group at most once per interval, up to the cap. */
   RAYNE_GROUP_REANALYSIS_INTERVAL_S: z.coerce.number().int().min(0).default(300),
   RAYNE_GROUP_MAX_RCAS: z.coerce.number().int().min(1).max(20).default(3),
+  /** An account's APM service map, which joins alerts of connected services, is read at most once per this many seconds. */
+  RAYNE_GROUP_SERVICE_MAP_TTL_S: z.coerce.number().int().min(1).max(3600).default(300),
   /** Who writes RCA reports: auto is Claude when ANTHROPIC_API_KEY is set, else the offline analyst. */
   RAYNE_ANALYST: z.enum(['auto', 'claude', 'ollama', 'offline']).default('auto'),
   ANTHROPIC_API_KEY: optionalText,

@@ -118,6 +118,7 @@ export function createActivityDeps(config: Config, db: Db, temporalUiUrl = confi
     evidenceTokens: config.RAYNE_EVIDENCE_TOKENS,
     similarity: createSimilarityProviders(config, db),
     similar: { limit: config.RAYNE_SIMILAR_LIMIT, minScore: config.RAYNE_SIMILAR_MIN_SCORE },
+    serviceMapTtlS: config.RAYNE_GROUP_SERVICE_MAP_TTL_S,
     github: {
       token: config.GH_TOKEN,
       apiUrl: config.GITHUB_API_URL,

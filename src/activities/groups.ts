@@ -1,19 +1,46 @@
 import { activityInfo, Context, log } from '@temporalio/activity';
+import type { AccountStore } from '../accounts/store';
 import type { Db } from '../db/pool';
 import { type GroupJoin, type GroupMember, type GroupSettings, type GroupWorkflowInput, memberJoinedSignal } from '../contracts/group';
 import { RayneAccount, RayneGroupId } from '../contracts/search-attributes';
+import { failureReason } from '../errors';
+import { memberLinks } from '../groups/links';
+import { labelsOf } from '../groups/rules';
+import { ServiceMaps } from '../groups/service-maps';
 import { GroupStore } from '../groups/store';
 
-export const createGroupActivities = ({ db }: { db: Db }) => {
+export interface GroupDeps {
+  db: Db;
+  accounts: Pick<AccountStore, 'credentials'>;
+  /** How long an account's service map is reused by joins (RAYNE_GROUP_SERVICE_MAP_TTL_S); default 5 minutes. */
+  serviceMapTtlS?: number;
+}
+
+export const createGroupActivities = ({ db, accounts, serviceMapTtlS = 300 }: GroupDeps) => {
   const groups = new GroupStore(db);
+  const serviceMaps = new ServiceMaps({
+    credentials: (account) => accounts.credentials(account),
+    ttlMs: serviceMapTtlS * 1000,
+    onError: (account, env, err) =>
+      log.warn('service map not read; grouping goes on without it', { account, env, error: failureReason(err) }),
+  });
+
+  /** The member's links (links.ts), its service's neighbours read from its account's map for its env tag. */
+  const linksOf = async (member: GroupMember) => {
+    const alert = await groups.linkedAlert(member);
+    const env = labelsOf(alert).get('env');
+    const map = alert.service && env ? await serviceMaps.get(member.account, env) : undefined;
+    return memberLinks(alert, map);
+  };
+
   return {
     /**
-     * Puts the member in its group (Postgres decides which, under the account's lock), then
-     * signals the group's workflow, starting it for a new group. A retry finds the same group and
-     * signals again; the group workflow ignores a member it has.
+     * Puts the member in its group (Postgres decides which, under the account's lock, from its
+     * links), then signals the group's workflow, starting it for a new group. A retry finds the same
+     * group and signals again; the group workflow ignores a member it has.
      */
     async joinGroup(member: GroupMember, settings: GroupSettings): Promise<GroupJoin> {
-      const { groupId, workflowId, created, capped, rule } = await groups.join(member, settings);
+      const { groupId, workflowId, created, capped, rule } = await groups.join(member, settings, await linksOf(member));
       // A rule that matches everything meets this cap first: say so, or a storm splits silently.
       if (capped)
         log.warn('a matching group is full or past its lifetime or window; the alert starts a new group', {

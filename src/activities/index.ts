@@ -1,7 +1,7 @@
 import { type AnalysisDeps, createAnalysisActivities } from './analysis';
 import { createEvidenceActivities, type EvidenceDeps } from './evidence';
 import { createGithubActivities, type GithubDeps } from './github';
-import { createGroupActivities } from './groups';
+import { createGroupActivities, type GroupDeps } from './groups';
 import { createInvestigationActivities } from './investigation';
 import { createLlmActivities, type LlmDeps } from './llm';
 import { createNotebookActivities } from './notebook';
@@ -9,7 +9,7 @@ import { createPrefetchActivities, type PrefetchDeps } from './prefetch';
 import { createProcessorActivities, type ProcessorDeps } from './processors';
 import { createStoreActivities, type StoreDeps } from './store';
 
-export type ActivityDeps = StoreDeps & ProcessorDeps & PrefetchDeps & EvidenceDeps & AnalysisDeps & LlmDeps & GithubDeps;
+export type ActivityDeps = StoreDeps & ProcessorDeps & PrefetchDeps & EvidenceDeps & AnalysisDeps & LlmDeps & GithubDeps & GroupDeps;
 
 /** Every activity the worker registers, built over injected clients. */
 export const createActivities = (deps: ActivityDeps) => ({

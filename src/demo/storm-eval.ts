@@ -75,7 +75,12 @@ export async function runStormEval(baseConfig: Config, log: Logger, options: Sto
   const storms = scenarioFiles(options.dir).map((file) => loadStorm(file));
   // A running stack (RAYNE_URL) groups with its own wait, which the eval cannot read.
   const groupWaitS = options.apiUrl ? undefined : (options.groupWaitS ?? STORM_EVAL_GROUP_WAIT_S);
-  const config = { ...(await isolatedConfig(baseConfig, process.env, 'eval-storms')), RAYNE_GROUP_WAIT_S: groupWaitS ?? 0 };
+  // The sandbox serves one storm's service map at a time: a map cached for minutes would be the last storm's.
+  const config = {
+    ...(await isolatedConfig(baseConfig, process.env, 'eval-storms')),
+    RAYNE_GROUP_WAIT_S: groupWaitS ?? 0,
+    RAYNE_GROUP_SERVICE_MAP_TTL_S: 1,
+  };
   const step = consoleSteps(out);
   out(`rayne eval: ${storms.length} storms from ${options.dir}, ${waitText(groupWaitS)}\n`);
   const sandbox = await startDatadogSandbox({ apiKey: EVAL_KEYS.api_key, appKey: EVAL_KEYS.app_key });

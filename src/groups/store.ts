@@ -4,6 +4,7 @@ import type { GroupJoin, GroupMember, GroupSettings } from '../contracts/group';
 import { type Db, inTransaction } from '../db/pool';
 import { parseRow, parseRows } from '../db/rows';
 import { type GroupEvidence, GROUP_MEMBERS_SHOWN } from '../evidence/bundle';
+import type { LinkedAlert, MemberLinks } from './links';
 import { type GroupRule, matchRule, type RuleMatch, storedTags } from './rules';
 
 const Text = z.string().nullable();
@@ -59,7 +60,7 @@ export interface JoinOutcome extends GroupJoin {
   created: boolean;
   /** A group this member matched was at its maximum size (or past its lifetime), so a new one started. */
   capped: boolean;
-  /** The account's rule that grouped the member; absent when it was grouped by topology. */
+  /** The account's rule that grouped the member; absent when it was grouped by its links (host, service, map, change, text). */
   rule?: Pick<GroupRule, 'name' | 'min_members'>;
 }
 
@@ -93,11 +94,12 @@ export class GroupStore {
   /**
    * The group the member belongs to: the one it already joined (a retry); else, when one of the
    * account's rules applies, the oldest open group with the rule's key, younger than its window and
-   * with room; else the oldest open group of its account, younger than the lifetime, sharing its host
-   * or service, with room; else a new one. A member with neither host nor service and no rule
-   * matches nothing, so it starts its own group.
+   * with room; else the oldest open group of its account, younger than the lifetime, with room, that
+   * has a member it is linked to (links.ts: a shared host or service, a service-map neighbour, the
+   * same change, a name or zone one's text names); else a new one. A member with no links and no
+   * rule matches nothing, so it starts its own group.
    */
-  async join(member: GroupMember, settings: GroupSettings): Promise<JoinOutcome> {
+  async join(member: GroupMember, settings: GroupSettings, links: MemberLinks): Promise<JoinOutcome> {
     return inTransaction(this.db, async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`incident-groups/${member.account}`]);
       const {
@@ -110,12 +112,15 @@ export class GroupStore {
       if (already) return { ...already, created: false, capped: false };
 
       const match = await this.ruleFor(tx, member);
-      const matching = match ? await this.ruleGroups(tx, member.account, match, settings) : await this.topologyGroups(tx, member, settings);
+      const matching = match
+        ? await this.ruleGroups(tx, member.account, match, settings)
+        : await this.linkedGroups(tx, member, links, settings);
       const open = matching.find((g) => !g.full);
       const group = open ?? (await this.create(tx, member.account, match?.groupKey));
       await tx.query(
-        `INSERT INTO incident_group_members (group_id, member_key, event_id, monitor_id, monitor_name, service, hostname, status, alerted_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        `INSERT INTO incident_group_members (group_id, member_key, event_id, monitor_id, monitor_name, service, hostname, status, alerted_at,
+                                             names, places, mentions)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
         [
           group.groupId,
           member.memberKey,
@@ -126,6 +131,9 @@ export class GroupStore {
           member.hostname ?? null,
           member.status,
           member.alertedAt,
+          links.names,
+          links.places,
+          links.mentions,
         ],
       );
       await tx.query('UPDATE incident_groups SET member_count = member_count + 1 WHERE id = $1', [group.groupId]);
@@ -163,18 +171,51 @@ export class GroupStore {
     return rows;
   }
 
-  /** Open groups sharing the member's host or service; full at the maximum size or past the lifetime. */
-  private async topologyGroups(tx: Tx, member: GroupMember, settings: GroupSettings): Promise<Candidate[]> {
+  /**
+   * Open groups with a member the new one is linked to (links.ts; places meet only mentions); full
+   * at the maximum size or past the lifetime. Host and service equality also finds members stored
+   * before links were.
+   */
+  private async linkedGroups(tx: Tx, member: GroupMember, links: MemberLinks, settings: GroupSettings): Promise<Candidate[]> {
     const { rows } = await tx.query<Candidate>(
       `SELECT g.id AS "groupId", g.workflow_id AS "workflowId",
               (g.member_count >= $4 OR g.opened_at <= now() - make_interval(secs => $5)) AS full
          FROM incident_groups g
         WHERE g.account = $1 AND g.status = 'open'
-          AND EXISTS (SELECT 1 FROM incident_group_members m WHERE m.group_id = g.id AND (m.hostname = $2 OR m.service = $3))
+          AND EXISTS (SELECT 1 FROM incident_group_members m
+                       WHERE m.group_id = g.id
+                         AND (m.hostname = $2 OR m.service = $3
+                              OR m.names && ($6::text[] || $8::text[]) OR m.mentions && ($6::text[] || $7::text[]) OR m.places && $8::text[]))
         ORDER BY g.opened_at, g.id`,
-      [member.account, member.hostname ?? null, member.service ?? null, settings.maxMembers, settings.lifetimeS],
+      [
+        member.account,
+        member.hostname ?? null,
+        member.service ?? null,
+        settings.maxMembers,
+        settings.lifetimeS,
+        links.names,
+        links.places,
+        links.mentions,
+      ],
     );
     return rows;
+  }
+
+  /** What the member's links are read from: its alert's tags, title and message as stored. */
+  async linkedAlert(member: Pick<GroupMember, 'eventId' | 'service' | 'hostname'>): Promise<LinkedAlert> {
+    const {
+      rows: [row],
+    } = await this.db.query<{ tags: unknown; title: string | null; message: string | null }>(
+      `SELECT payload->'tags' AS tags, payload->>'alert_title' AS title, payload->>'alert_message' AS message FROM webhook_events WHERE id = $1`,
+      [member.eventId],
+    );
+    return {
+      service: member.service,
+      hostname: member.hostname,
+      tags: storedTags(row?.tags),
+      ...(row?.title ? { title: row.title } : {}),
+      ...(row?.message ? { message: row.message } : {}),
+    };
   }
 
   private async create(tx: Tx, account: string, groupKey: string | undefined): Promise<GroupJoin> {

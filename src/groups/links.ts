@@ -1,0 +1,121 @@
+import type { ServiceDependencies } from '../datadog/apm';
+
+/**
+ * What ties an alert to the alerts of its outage beyond a shared host or service (issue 21, item 2):
+ * the service map, the change it runs, and the dependencies and zones its text names. A member joins
+ * an open group when its names meet a member's names, or its mentions meet a member's names or
+ * places, or the other way round (GroupStore.join). Places never meet places: two alerts in one zone
+ * are unrelated until one of them says the zone is in trouble.
+ */
+export interface MemberLinks {
+  /**
+   * What the alert is about: its service and host, its change (`change:…`), addresses its text
+   * names, and a failing name lookup (`cause:dns@{cluster}`: a resolver's outage fails every caller's lookups).
+   */
+  names: string[];
+  /** Where it runs (zone tags): joined only by an alert whose text names the place. */
+  places: string[];
+  /** What it points at: its service's neighbours in the service map, and the words of its title and message. */
+  mentions: string[];
+}
+
+/** What the links are read from: the alert's own service and host, its tags, its text. */
+export interface LinkedAlert {
+  service?: string;
+  hostname?: string;
+  tags: string[];
+  title?: string;
+  message?: string;
+}
+
+/**
+ * How far apart two services in the map may be and still join: 1, a direct call either way. Two
+ * hops would join every pair of callers of a shared dependency (a database, an auth service) even
+ * when the dependency is healthy, which merges unrelated outages; a storm's callers still meet
+ * through the dependency's own alert, or through a caller between them.
+ */
+export const TOPOLOGY_HOPS = 1;
+
+/** Tags that name the change a service runs (Datadog's unified service tagging and common deploy tags). */
+const CHANGE_TAG_KEYS = ['version', 'git.commit.sha', 'git_commit', 'commit', 'deploy_id', 'release'];
+// A bare version number ("1.2.0") or a moving label is shared by unrelated services by coincidence.
+const UNSPECIFIC_CHANGE = /^(v?\d+([.\-_]\d+)*|latest|stable|main|master|head|prod|production|staging)$/i;
+const ZONE_TAG_KEYS = ['availability-zone', 'availability_zone', 'zone', 'kube_zone', 'topology.kubernetes.io/zone'];
+
+// A word of the text: letters, digits, ".", "-", "_"; shorter ones and pure numbers name nothing.
+const WORD = /[a-z0-9][a-z0-9._-]*[a-z0-9]/g;
+const MIN_WORD = 4;
+// An address the text names: an IPv4 (a port is a word of its own) or a DNS name under a suffix hosts use.
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+const DNS_NAME = /^[a-z0-9-]+(\.[a-z0-9-]+)*\.(internal|local|svc|cluster|lan|corp|intra|example|com|net|org|io|cloud)$/;
+// A failed name lookup as resolvers and clients word it, or a resolver's own service: the cluster's DNS is the cause they share.
+const DNS_FAILURE = /\blookup \S+( on \S+)?: (i\/o timeout|no such host|server misbehaving)|\bSERVFAIL\b|\bwait[s]? [^.]* for DNS\b/i;
+const DNS_SERVICES = ['coredns', 'kube-dns', 'dnsmasq', 'unbound', 'node-local-dns'];
+/** Mentions kept per alert: a long message template must not make a member match everything. */
+const MAX_MENTIONS = 200;
+
+/** Services one call away from `service` in the map, either direction, within TOPOLOGY_HOPS. */
+export function connectedServices(map: ServiceDependencies, service: string, hops = TOPOLOGY_HOPS): string[] {
+  const neighbours = new Map<string, Set<string>>();
+  const link = (a: string, b: string) => {
+    if (!neighbours.has(a)) neighbours.set(a, new Set());
+    neighbours.get(a)!.add(b);
+  };
+  for (const [caller, callees] of Object.entries(map))
+    for (const callee of callees) {
+      link(caller, callee);
+      link(callee, caller);
+    }
+  const reached = new Set([service]);
+  let frontier = [service];
+  for (let hop = 0; hop < hops; hop++) {
+    frontier = frontier.flatMap((s) => [...(neighbours.get(s) ?? [])].filter((n) => !reached.has(n)));
+    frontier.forEach((n) => reached.add(n));
+  }
+  reached.delete(service);
+  return [...reached].sort();
+}
+
+const tagValues = (tags: string[], keys: string[]) =>
+  tags.flatMap((tag) => {
+    const at = tag.indexOf(':');
+    return at > 0 && keys.includes(tag.slice(0, at).toLowerCase())
+      ? [
+          tag
+            .slice(at + 1)
+            .trim()
+            .toLowerCase(),
+        ]
+      : [];
+  });
+
+/** Words of the text, and each pair of neighbouring words hyphenated ("internal gateway" names internal-gateway). */
+function wordsOf(text: string): string[] {
+  const words = text.toLowerCase().match(WORD) ?? [];
+  const pairs = words.slice(1).map((w, i) => `${words[i]}-${w}`);
+  // A k8s service's DNS name ("kyc-orchestrator.svc") names the service too.
+  const firstLabels = words.filter((w) => w.includes('.')).map((w) => w.split('.')[0]!);
+  return [...words, ...pairs, ...firstLabels].filter((w) => w.length >= MIN_WORD && (/[a-z]/.test(w) || IPV4.test(w)));
+}
+
+/**
+ * The alert's links. `map` is the account's service map (absent: no Datadog or no APM), whose
+ * neighbours of the alert's service become mentions.
+ */
+export function memberLinks(alert: LinkedAlert, map?: ServiceDependencies): MemberLinks {
+  const own = [alert.service, alert.hostname].filter((v): v is string => !!v).map((v) => v.toLowerCase());
+  const words = [...new Set(wordsOf(`${alert.title ?? ''} ${alert.message ?? ''}`))];
+  const addresses = words.filter((w) => IPV4.test(w) || DNS_NAME.test(w));
+  const changes = tagValues(alert.tags, CHANGE_TAG_KEYS)
+    .filter((v) => v && !UNSPECIFIC_CHANGE.test(v))
+    .map((v) => `change:${v}`);
+  const dns = DNS_FAILURE.test(`${alert.title ?? ''} ${alert.message ?? ''}`) || DNS_SERVICES.includes(alert.service ?? '');
+  const cluster = tagValues(alert.tags, ['kube_cluster_name'])[0];
+  const neighbours = alert.service && map ? connectedServices(map, alert.service).map((s) => s.toLowerCase()) : [];
+  const mentions = [...new Set([...neighbours, ...words])].filter((w) => !own.includes(w)).slice(0, MAX_MENTIONS);
+  return {
+    names: [...new Set([...own, ...changes, ...addresses, ...(dns ? [`cause:dns@${cluster ?? ''}`] : [])])],
+    places: [...new Set(tagValues(alert.tags, ZONE_TAG_KEYS).filter(Boolean))],
+    mentions,
+  };
+}

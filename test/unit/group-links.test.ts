@@ -1,0 +1,78 @@
+import { connectedServices, memberLinks } from '../../src/groups/links';
+
+// The failover storm's map: orders-db is called by four services, checkout-api calls three of them.
+const MAP = {
+  'checkout-web': ['checkout-api'],
+  'checkout-api': ['orders-api', 'payments-api', 'inventory-svc'],
+  'orders-api': ['orders-db'],
+  'payments-api': ['orders-db'],
+  'inventory-svc': ['orders-db'],
+  'orders-db': [],
+  'search-indexer': ['search-db'],
+};
+
+describe('connected services in the service map', () => {
+  it('are the direct callers and callees of a service', () => {
+    expect(connectedServices(MAP, 'orders-api')).toEqual(['checkout-api', 'orders-db']);
+    expect(connectedServices(MAP, 'orders-db')).toEqual(['inventory-svc', 'orders-api', 'payments-api']);
+  });
+
+  it('leave out two callers of one dependency, and services of another part of the map', () => {
+    expect(connectedServices(MAP, 'payments-api')).not.toContain('inventory-svc');
+    expect(connectedServices(MAP, 'orders-db')).not.toContain('search-indexer');
+    expect(connectedServices(MAP, 'no-such-service')).toEqual([]);
+  });
+});
+
+describe("a member's links", () => {
+  it('names its service and host, and mentions its neighbours and the words of its text', () => {
+    const links = memberLinks(
+      {
+        service: 'orders-api',
+        hostname: 'k8s-node-02',
+        tags: ['env:prod'],
+        title: 'orders-api error rate',
+        message: 'waiting on the database',
+      },
+      MAP,
+    );
+    expect(links.names).toEqual(['orders-api', 'k8s-node-02']);
+    expect(links.mentions).toEqual(expect.arrayContaining(['checkout-api', 'orders-db', 'database']));
+    expect(links.mentions).not.toContain('orders-api');
+    expect(links.places).toEqual([]);
+  });
+
+  it('has no neighbours without a map, or for a service the map does not know', () => {
+    expect(memberLinks({ service: 'orders-api', tags: [] }).mentions).toEqual([]);
+    expect(memberLinks({ service: 'ledger', tags: [] }, MAP).mentions).toEqual([]);
+  });
+
+  it('names a specific change, but not a bare version number or a moving label', () => {
+    expect(memberLinks({ tags: ['version:httpkit-2.9.0'] }).names).toEqual(['change:httpkit-2.9.0']);
+    expect(memberLinks({ tags: ['git.commit.sha:9f1c2ab'] }).names).toEqual(['change:9f1c2ab']);
+    expect(memberLinks({ tags: ['version:1.4.2', 'version:latest', 'release:v2'] }).names).toEqual([]);
+  });
+
+  it('names addresses its text names; a zone tag is a place, a zone in the text a mention', () => {
+    const links = memberLinks({
+      tags: ['availability-zone:eu-west-1c'],
+      message: 'fails calls to kyc-orchestrator.svc and 10.61.0.10:53; pods in eu-west-1b time out',
+    });
+    expect(links.names).toEqual(expect.arrayContaining(['kyc-orchestrator.svc', '10.61.0.10']));
+    expect(links.mentions).toEqual(expect.arrayContaining(['kyc-orchestrator', 'eu-west-1b']));
+    expect(links.places).toEqual(['eu-west-1c']);
+  });
+
+  it("hyphenates neighbouring words, so 'the internal gateway' mentions internal-gateway", () => {
+    expect(memberLinks({ tags: [], message: 'cannot call services behind the internal gateway' }).mentions).toContain('internal-gateway');
+  });
+
+  it("names a failing name lookup as the cluster's DNS, and a resolver's own alert too", () => {
+    const cluster = ['kube_cluster_name:lumen-prod'];
+    expect(memberLinks({ tags: cluster, message: 'lookup ledger.internal: i/o timeout' }).names).toContain('cause:dns@lumen-prod');
+    expect(memberLinks({ service: 'coredns', tags: cluster, title: 'coredns containers OOMKilled' }).names).toContain(
+      'cause:dns@lumen-prod',
+    );
+    expect(memberLinks({ tags: cluster, message: 'p99 latency above 1s' }).names).not.toContain('cause:dns@lumen-prod');
+  });
+});
