@@ -21,8 +21,9 @@ export const createGroupActivities = ({ db, accounts, serviceMapTtlS = 300 }: Gr
   const serviceMaps = new ServiceMaps({
     credentials: (account) => accounts.credentials(account),
     ttlMs: serviceMapTtlS * 1000,
-    onError: (account, env, err) =>
-      log.warn('service map not read; grouping goes on without it', { account, env, error: failureReason(err) }),
+    onError: (account, env, err) => {
+      log.warn('service map not read; grouping goes on without it', { account, env, error: failureReason(err) });
+    },
   });
 
   /** The member's links (links.ts), its service's neighbours read from its account's map for its env tag. */
