@@ -12,10 +12,18 @@ describe('rayne eval on a folder of storms', () => {
     const { code, output } = await runRayne(['eval', dir], { RAYNE_HOME: tempHome('eval') });
     expect(code).toBe(0);
     expect(output).toContain(`rayne eval: 1 storms from ${dir}, group wait 5 s`);
-    // Every alert of the dying node names its host: one group for them, one per background alert. Each
-    // group runs one RCA, and one more if a member with a new service arrived after its wait (a slow machine).
-    expect(output).toMatch(/^skyline-node-dies-under-several-services: 15 alerts, 3 true groups → 3 groups, \d+ RCAs; .* resolved 3\/3$/m);
-    expect(output).toMatch(/^storms=1 alerts=15 rcas=\d+ compression=\S+ precision=1\.000 recall=1\.000 top1=[01]\/1 .* group_wait_s=5$/m);
+    // The dying node's alerts join one group, each background alert its own; never two causes in one
+    // (precision 1). Groups never merge, so on a loaded machine a service-only alert whose join runs
+    // before any member with its service has joined starts a group of its own: one more group at most.
+    const line =
+      /^skyline-node-dies-under-several-services: 15 alerts, 3 true groups → ([34]) groups, \d+ RCAs; .* resolved (\d)\/(\d)$/m.exec(
+        output,
+      );
+    expect(line).not.toBeNull();
+    expect(line![2]).toBe(line![1]);
+    expect(output).toMatch(
+      /^storms=1 alerts=15 rcas=\d+ compression=\S+ precision=1\.000 recall=(1\.000|0\.[89]\d\d) top1=[01]\/1 .* group_wait_s=5$/m,
+    );
   }, 300_000);
 
   it('refuses a storm whose alert names a group that is not one of its groups, naming the file and field', async () => {
