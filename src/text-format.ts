@@ -1,4 +1,7 @@
 /** Rows under a header for people to read: columns as wide as their widest cell, two spaces apart, a dashed rule under the header. */
+/** A string as a regular expression that matches it literally. */
+export const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 export function formatTable(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
   const line = (cells: string[]) =>

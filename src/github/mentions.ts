@@ -1,3 +1,4 @@
+import { escapeRegExp } from '../text-format';
 import type { TriageContext } from './triage';
 
 /** What Rayne has seen in its alerts: the names an issue may mention. */
@@ -8,11 +9,10 @@ export interface KnownEntities {
 }
 
 const MAX_EACH = 10;
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Whether `name` appears in `text` as a whole name: not inside a longer service or host name. */
 function mentions(text: string, name: string): boolean {
-  return new RegExp(`(^|[^\\w.-])${escape(name)}($|[^\\w-]|\\.(\\s|$))`, 'i').test(text);
+  return new RegExp(`(^|[^\\w.-])${escapeRegExp(name)}($|[^\\w-]|\\.(\\s|$))`, 'i').test(text);
 }
 
 /** Values of `key:value` tags in the text (`service:checkout`, `host:web-01`), as Datadog writes them. */

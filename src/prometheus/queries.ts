@@ -1,3 +1,4 @@
+import { escapeRegExp } from '../text-format';
 /** What health queries are read for a target, and why each. */
 export interface HealthQuery {
   label: string;
@@ -25,7 +26,7 @@ const matchers = (labels: Record<string, string>) =>
 const TARGET_LABELS = ['namespace', 'pod', 'job', 'instance'] as const;
 
 /** Any port of a host, as an `instance` regex: a host's targets scrape on their own ports. */
-const anyPortOf = (host: string) => quoted(`${host.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(:[0-9]+)?`);
+const anyPortOf = (host: string) => quoted(`${escapeRegExp(host)}(:[0-9]+)?`);
 
 /**
  * The queries for a target's health: `up` and the process's CPU, memory and restarts by its job and

@@ -2,7 +2,8 @@ import type { DatadogLinks } from '../../datadog/links';
 import type { GroupEvidence } from '../../evidence/bundle';
 import type { OriginSummary } from '../../evidence/origins';
 import type { EvidenceItem, Hypothesis, RcaCategory, SubmittedReport } from '../report';
-import { contentWords, entitiesIn } from './entities';
+import { escapeRegExp } from '../../text-format';
+import { contentWords, entitiesIn, mentionOf } from './entities';
 import { changeOf, metricKindOf, OWN_KINDS, REASONS, reasonIn } from './knowledge';
 import { clip, hhmm, isFailing, type Readings, type SeenEvent, type SeenLine } from './observations';
 import { type ChainNode, chainOf, isNewOrBursting, ownLines, type PolicyContext } from './policy';
@@ -185,8 +186,7 @@ function firstSighting(candidate: Pick<Candidate, 'node' | 'troubles' | 'onset'>
 function isSubject(event: SeenEvent, name: string): boolean {
   const services = event.tags.filter((t) => t.toLowerCase().startsWith('service:')).map((t) => t.slice(8).toLowerCase());
   if (services.length && !services.includes(name)) return false;
-  const word = new RegExp(`(?<![\\w.-])${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w-])`, 'i');
-  return word.test(`${event.title}\n${event.text}\n${event.tags.join(' ')}`);
+  return mentionOf(name).test(`${event.title}\n${event.text}\n${event.tags.join(' ')}`);
 }
 
 const VERSION = /(?<![\w.])v?\d+\.\d+\.\d+(?:[-+][\w.]+)?(?![\w.])/g;
@@ -256,7 +256,7 @@ const QUOTE_CHARS = 160;
 /** A change's text quoted where it speaks most of the words that tie it to the trouble. */
 function quoteAround(text: string, words: readonly string[]): string {
   const lower = text.toLowerCase();
-  const hits = words.flatMap((w) => [...lower.matchAll(new RegExp(w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'g'))].map((m) => m.index));
+  const hits = words.flatMap((w) => [...lower.matchAll(new RegExp(escapeRegExp(w), 'g'))].map((m) => m.index));
   const covered = (start: number) => new Set(hits.filter((i) => i >= start && i < start + QUOTE_CHARS - 20)).size;
   const starts = [0, ...[...lower.matchAll(/ /g)].map((m) => m.index + 1)];
   const best = starts.reduce((a, b) => (covered(b) > covered(a) ? b : a), 0);

@@ -1,3 +1,4 @@
+import { escapeRegExp } from '../../text-format';
 import { COMMON_WORDS } from './knowledge';
 
 /**
@@ -91,3 +92,6 @@ export function contentWords(text: string): Set<string> {
     .filter((w) => w.length >= 3 && !isCommon(w) && !/\d/.test(w));
   return new Set(words);
 }
+
+/** A name mentioned as a whole word: not inside a longer name (db-1 is not in db-10 or x.db-1). */
+export const mentionOf = (name: string): RegExp => new RegExp(`(?<![\\w.-])${escapeRegExp(name)}(?![\\w-])`, 'i');

@@ -1,6 +1,6 @@
 import type { AlertContext } from '../../contracts/rca';
 import { callKey } from '../claude-tools';
-import { type Entity, entitiesIn } from './entities';
+import { type Entity, entitiesIn, mentionOf } from './entities';
 import { OWN_KINDS, reasonIn } from './knowledge';
 import { isFailing, type Observation, type PolicyCall, type Readings, type SeenLine, readingsOf } from './observations';
 import { failingDependency } from './service-map';
@@ -184,7 +184,7 @@ function writersAbout(
   alertService: string,
   accept: (l: SeenLine) => boolean,
 ): Array<{ name: string; shape: NodeShape }> {
-  const mention = new RegExp(`(?<![\\w.-])${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\w-])`, 'i');
+  const mention = mentionOf(name);
   const counts = new Map<string, { name: string; shape: NodeShape; lines: number }>();
   for (const l of readings.lines.filter((x) => accept(x) && mention.test(`${x.template}\n${x.example}`))) {
     const writers = l.services.length
