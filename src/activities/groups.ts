@@ -1,13 +1,21 @@
 import { activityInfo, Context, log } from '@temporalio/activity';
 import type { AccountStore } from '../accounts/store';
 import type { Db } from '../db/pool';
-import { type GroupJoin, type GroupMember, type GroupSettings, type GroupWorkflowInput, memberJoinedSignal } from '../contracts/group';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import {
+  type GroupJoin,
+  type GroupMember,
+  groupMergedSignal,
+  type GroupSettings,
+  type GroupWorkflowInput,
+  memberJoinedSignal,
+} from '../contracts/group';
 import { RayneAccount, RayneGroupId } from '../contracts/search-attributes';
 import { failureReason } from '../errors';
 import { memberLinks } from '../groups/links';
 import { labelsOf } from '../groups/rules';
 import { ServiceMaps } from '../groups/service-maps';
-import { GroupStore } from '../groups/store';
+import { type GroupMerge, GroupStore } from '../groups/store';
 
 export interface GroupDeps {
   db: Db;
@@ -34,6 +42,26 @@ export const createGroupActivities = ({ db, accounts, serviceMapTtlS = 300 }: Gr
     return memberLinks(alert, map);
   };
 
+  /**
+   * Tells the group that took merged groups' members of each of them, then each merged group that
+   * it was merged (it stops investigating and passes its members' recoveries on). A retried join
+   * sends both again; the workflows ignore what they already know.
+   */
+  const signalMerges = async (into: GroupJoin, merged: GroupMerge[]) => {
+    const { client } = Context.current();
+    for (const group of merged) {
+      for (const member of group.members) await client.workflow.getHandle(into.workflowId).signal(memberJoinedSignal, member);
+      await client.workflow
+        .getHandle(group.workflowId)
+        .signal(groupMergedSignal, { into, memberCount: group.memberCount })
+        .catch((err: unknown) => {
+          // A group workflow that is gone (terminated by hand) has nothing to pass on.
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+        });
+      log.info('incident groups merged', { groupId: into.groupId, merged: group.groupId, members: group.memberCount });
+    }
+  };
+
   return {
     /**
      * Puts the member in its group (Postgres decides which, under the account's lock, from its
@@ -41,7 +69,7 @@ export const createGroupActivities = ({ db, accounts, serviceMapTtlS = 300 }: Gr
      * group and signals again; the group workflow ignores a member it has.
      */
     async joinGroup(member: GroupMember, settings: GroupSettings): Promise<GroupJoin> {
-      const { groupId, workflowId, created, capped, rule } = await groups.join(member, settings, await linksOf(member));
+      const { groupId, workflowId, created, capped, rule, merged } = await groups.join(member, settings, await linksOf(member));
       // A rule that matches everything meets this cap first: say so, or a storm splits silently.
       if (capped)
         log.warn('a matching group is full or past its lifetime or window; the alert starts a new group', {
@@ -66,6 +94,7 @@ export const createGroupActivities = ({ db, accounts, serviceMapTtlS = 300 }: Gr
         ],
       });
       if (created) log.info('incident group started', { groupId, account: member.account, ...(rule ? { rule: rule.name } : {}) });
+      await signalMerges({ groupId, workflowId }, merged);
       return { groupId, workflowId };
     },
 
@@ -74,8 +103,9 @@ export const createGroupActivities = ({ db, accounts, serviceMapTtlS = 300 }: Gr
       return groups.resolve(groupId, membersSeen);
     },
 
-    async recordGroupRca(groupId: string, rcaId: string): Promise<void> {
-      await groups.recordRca(groupId, rcaId);
+    /** Records the group's RCA before it starts; false when the group was merged, so none starts. */
+    async recordGroupRca(groupId: string, rcaId: string): Promise<boolean> {
+      return groups.recordRca(groupId, rcaId);
     },
   };
 };

@@ -15,7 +15,7 @@ const GroupIdParam = z.object({
 });
 const GroupFilters = z.object({
   account: storableText().optional(),
-  status: z.enum(['open', 'resolved']).optional(),
+  status: GroupSummaryRow.shape.status.optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
@@ -24,6 +24,9 @@ const GroupSummary = z
     ...jsonShape(GroupSummaryRow.shape),
     group_key: GroupSummaryRow.shape.group_key.meta({
       description: "the account rule's name and group_by values that formed it; null when grouped by topology",
+    }),
+    merged_into: GroupSummaryRow.shape.merged_into.meta({
+      description: 'status merged: the older group an alert linked this one to; its members and RCAs are there now',
     }),
   })
   .meta({ id: 'IncidentGroupSummary' });

@@ -189,7 +189,7 @@ export function addApiCommands(program: Command): void {
     .description('incident groups: the alerts of one outage, investigated by one RCA (GET /v1/groups)')
     .addHelpText('after', examples('rayne groups list --status open', 'rayne groups show 3f2a9c0b1d4e5f60'));
   apiCommand(groups, 'list', 'list incident groups, newest first')
-    .addOption(new Option('--status <status>', 'only open or resolved groups').choices(['open', 'resolved']))
+    .addOption(new Option('--status <status>', 'only open, resolved or merged groups').choices(['open', 'resolved', 'merged']))
     .option('--account <name>', "only this account's groups")
     .option('--limit <n>', 'at most this many (1-200, API default 50)', positiveInt)
     .addHelpText('after', examples('rayne groups list', 'rayne groups list --status open --json | jq ".groups[].id"'))

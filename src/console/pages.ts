@@ -246,7 +246,8 @@ export function groupPage(group: GroupJson, temporalRun: string | null): Html {
   return html`<h1>Incident group <code>${group.id}</code> <span class="muted">${group.status}</span></h1>
 <section><dl class="facts">
   <dt>Alerts</dt><dd>${group.member_count} · first at ${when(group.opened_at)}${group.resolved_at ? ` · resolved ${when(group.resolved_at)}` : ''}</dd>
-  <dt>Grouped by</dt><dd>${group.group_key ? html`the account's rule <code>${group.group_key}</code>` : 'a shared host or service'}</dd>
+  <dt>Grouped by</dt><dd>${group.group_key ? html`the account's rule <code>${group.group_key}</code>` : 'a shared host or service, the service map, a change or a dependency the alerts name'}</dd>
+${group.merged_into ? html`<dt>Merged into</dt><dd><a href="groups/${group.merged_into}" data-testid="merged-into">${group.merged_into}</a>: an alert linked it to that older group; its alerts and RCAs are there now</dd>` : ''}
   <dt>Account</dt><dd>${group.account}</dd>
   <dt>Workflow</dt><dd><code>${group.workflow_id}</code>${temporalRun ? html` · ${externalLink('Open in Temporal', temporalRun)}` : ''}</dd>
 </dl></section>

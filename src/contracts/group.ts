@@ -56,6 +56,16 @@ export interface GroupState {
   /** Services and hosts the last RCA saw: a member outside them asks for a re-analysis. */
   analysedScopes: string[];
   resolved: boolean;
+  /** Set once merged into an older group: the group then only passes its members' recoveries on. */
+  mergedInto?: GroupMerged;
+  /** Member keys whose recovery was passed on to the group merged into. */
+  forwarded?: string[];
+}
+
+/** What a merged group is told: the group that took its members, and how many it had then. */
+export interface GroupMerged {
+  into: GroupJoin;
+  memberCount: number;
 }
 
 export interface GroupWorkflowInput {
@@ -71,4 +81,6 @@ export interface GroupWorkflowInput {
 export const memberJoinedSignal = defineSignal<[GroupMember]>('memberJoined');
 /** A member's incident recovered (its member key). */
 export const memberRecoveredSignal = defineSignal<[string]>('memberRecovered');
+/** The group was merged into an older one (GroupStore.join); sent by the join that merged it. */
+export const groupMergedSignal = defineSignal<[GroupMerged]>('groupMerged');
 export const groupStateQuery = defineQuery<GroupState>('groupState');

@@ -59,7 +59,7 @@ export function isStormFolder(dir: string): boolean {
 interface GroupView {
   id: string;
   opened_at: string;
-  status: 'open' | 'resolved';
+  status: 'open' | 'resolved' | 'merged';
   rca_ids: string[];
   members: Array<{ event_id: string }>;
 }
@@ -191,8 +191,9 @@ async function waitGroups(api: Api, eventIds: string[]): Promise<GroupView[]> {
       const list = (await (await api('GET', `/v1/groups?account=${EVAL_ACCOUNT}&status=open&limit=200`, undefined, 200)).json()) as {
         groups: GroupView[];
       };
-      for (const g of list.groups) known.set(g.id, await groupView(api, g.id));
-      const mine = [...known.values()].filter((g) => g.members.some((m) => wanted.has(m.event_id)));
+      // A group seen once may have been merged since: each is read again, and a merged one left out.
+      for (const id of new Set([...known.keys(), ...list.groups.map((g) => g.id)])) known.set(id, await groupView(api, id));
+      const mine = [...known.values()].filter((g) => g.status !== 'merged' && g.members.some((m) => wanted.has(m.event_id)));
       const placed = new Set(mine.flatMap((g) => g.members.map((m) => m.event_id)));
       const done = eventIds.every((id) => placed.has(id)) && mine.every((g) => g.rca_ids.length > 0);
       return done ? mine : undefined;

@@ -30,8 +30,10 @@ export const GroupSummaryRow = z.object({
   account: z.string(),
   workflow_id: z.string(),
   group_key: Text,
-  status: z.enum(['open', 'resolved']),
+  status: z.enum(['open', 'resolved', 'merged']),
   member_count: z.number().int(),
+  /** The group this one was merged into (status merged): its members and RCAs are there now. */
+  merged_into: Text,
   opened_at: z.date(),
   resolved_at: z.date().nullable(),
   services: z.array(z.string()),
@@ -62,14 +64,28 @@ export interface JoinOutcome extends GroupJoin {
   capped: boolean;
   /** The account's rule that grouped the member; absent when it was grouped by its links (host, service, map, change, text). */
   rule?: Pick<GroupRule, 'name' | 'min_members'>;
+  /** Younger open groups this member linked to, merged into its group by its join (again on a retried join). */
+  merged: GroupMerge[];
+}
+
+/** A group merged into another: its workflow, how many members it had, and those members, now the other group's. */
+export interface GroupMerge extends GroupJoin {
+  memberCount: number;
+  members: GroupMember[];
 }
 
 type Tx = Pick<Db, 'query'>;
-type Candidate = GroupJoin & { full: boolean };
+
+/** The lock join takes for the group's account. */
+const lockAccountOf = (tx: Tx, groupId: string) =>
+  tx.query(`SELECT pg_advisory_xact_lock(hashtext('incident-groups/' || (SELECT account FROM incident_groups WHERE id = $1)))`, [groupId]);
+
+const withoutNulls = <T extends object>(row: T): T => Object.fromEntries(Object.entries(row).filter(([, v]) => v !== null)) as T;
+type Candidate = GroupJoin & { full: boolean; memberCount: number };
 
 export interface GroupFilter {
   account?: string;
-  status?: 'open' | 'resolved';
+  status?: GroupSummaryRow['status'];
   limit: number;
 }
 
@@ -78,7 +94,7 @@ const MEMBER_COLUMNS = `m.member_key, m.event_id::text, m.monitor_id, m.monitor_
   EXISTS (SELECT 1 FROM webhook_events e JOIN webhook_events ok ON ok.workflow_id = e.workflow_id AND ok.id > e.id AND ok.alert_status = 'OK'
            WHERE e.id = m.event_id) AS recovered`;
 
-const GROUP_COLUMNS = `g.id, g.account, g.workflow_id, g.group_key, g.status, g.member_count, g.opened_at, g.resolved_at,
+const GROUP_COLUMNS = `g.id, g.account, g.workflow_id, g.group_key, g.status, g.member_count, g.merged_into, g.opened_at, g.resolved_at,
   (SELECT coalesce(array_agg(DISTINCT m.service ORDER BY m.service), '{}') FROM incident_group_members m WHERE m.group_id = g.id AND m.service IS NOT NULL) AS services,
   (SELECT coalesce(array_agg(DISTINCT m.hostname ORDER BY m.hostname), '{}') FROM incident_group_members m WHERE m.group_id = g.id AND m.hostname IS NOT NULL) AS hosts,
   (SELECT coalesce(array_agg(r.rca_id ORDER BY r.created_at, r.rca_id), '{}') FROM incident_group_rcas r WHERE r.group_id = g.id) AS rca_ids`;
@@ -97,7 +113,9 @@ export class GroupStore {
    * with room; else the oldest open group of its account, younger than the lifetime, with room, that
    * has a member it is linked to (links.ts: a shared host or service, a service-map neighbour, the
    * same change, a name or zone one's text names); else a new one. A member with no links and no
-   * rule matches nothing, so it starts its own group.
+   * rule matches nothing, so it starts its own group. A member linked to several open groups shows
+   * they are one outage: the younger ones merge into the oldest while it has room, so the grouping
+   * does not depend on which alert of the outage came first.
    */
   async join(member: GroupMember, settings: GroupSettings, links: MemberLinks): Promise<JoinOutcome> {
     return inTransaction(this.db, async (tx) => {
@@ -109,13 +127,13 @@ export class GroupStore {
           WHERE m.member_key = $1`,
         [member.memberKey],
       );
-      if (already) return { ...already, created: false, capped: false };
+      if (already) return { ...already, created: false, capped: false, merged: await this.mergedBy(tx, member.memberKey) };
 
       const match = await this.ruleFor(tx, member);
       const matching = match
         ? await this.ruleGroups(tx, member.account, match, settings)
         : await this.linkedGroups(tx, member, links, settings);
-      const open = matching.find((g) => !g.full);
+      const [open, ...younger] = matching.filter((g) => !g.full);
       const group = open ?? (await this.create(tx, member.account, match?.groupKey));
       await tx.query(
         `INSERT INTO incident_group_members (group_id, member_key, event_id, monitor_id, monitor_name, service, hostname, status, alerted_at,
@@ -137,14 +155,68 @@ export class GroupStore {
         ],
       );
       await tx.query('UPDATE incident_groups SET member_count = member_count + 1 WHERE id = $1', [group.groupId]);
+      // A rule's key is the whole decision; links chain, so a member linked to two groups joins them.
+      const merged = open && !match ? await this.merge(tx, open, younger, member.memberKey, settings) : [];
       return {
         groupId: group.groupId,
         workflowId: group.workflowId,
         created: !open,
         capped: !open && matching.length > 0,
         ...(match ? { rule: { name: match.rule.name, min_members: match.rule.min_members } } : {}),
+        merged,
       };
     });
+  }
+
+  /**
+   * Moves the members and RCAs of the younger groups into `into`, oldest first, while it stays
+   * within the maximum size, and marks them merged by `memberKey`.
+   */
+  private async merge(tx: Tx, into: Candidate, younger: Candidate[], memberKey: string, settings: GroupSettings): Promise<GroupMerge[]> {
+    let room = settings.maxMembers - (into.memberCount + 1);
+    const absorbed: string[] = [];
+    for (const g of younger)
+      if (g.memberCount <= room) {
+        absorbed.push(g.groupId);
+        room -= g.memberCount;
+      }
+    if (absorbed.length === 0) return [];
+    await tx.query(`UPDATE incident_groups SET status = 'merged', merged_into = $1, merged_by = $2 WHERE id = ANY($3)`, [
+      into.groupId,
+      memberKey,
+      absorbed,
+    ]);
+    await tx.query('UPDATE incident_group_members SET group_id = $1, moved_from = group_id WHERE group_id = ANY($2)', [
+      into.groupId,
+      absorbed,
+    ]);
+    await tx.query('UPDATE incident_group_rcas SET group_id = $1 WHERE group_id = ANY($2)', [into.groupId, absorbed]);
+    await tx.query(
+      'UPDATE incident_groups SET member_count = (SELECT count(*) FROM incident_group_members WHERE group_id = $1) WHERE id = $1',
+      [into.groupId],
+    );
+    return this.mergedBy(tx, memberKey);
+  }
+
+  /** The groups `memberKey`'s join merged, with the members that came from each. */
+  private async mergedBy(tx: Tx, memberKey: string): Promise<GroupMerge[]> {
+    const { rows } = await tx.query<GroupJoin & { memberCount: number }>(
+      `SELECT id AS "groupId", workflow_id AS "workflowId", member_count AS "memberCount" FROM incident_groups
+        WHERE merged_by = $1 ORDER BY opened_at, id`,
+      [memberKey],
+    );
+    if (rows.length === 0) return [];
+    const { rows: moved } = await tx.query<GroupMember & { movedFrom: string }>(
+      `SELECT m.moved_from AS "movedFrom", m.member_key AS "memberKey", m.event_id::text AS "eventId", g.account, m.monitor_id AS "monitorId",
+              m.monitor_name AS "monitorName", m.service, m.hostname, m.status, to_char(m.alerted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "alertedAt"
+         FROM incident_group_members m JOIN incident_groups g ON g.id = m.group_id
+        WHERE m.moved_from = ANY($1) ORDER BY m.alerted_at, m.event_id`,
+      [rows.map((r) => r.groupId)],
+    );
+    return rows.map((g) => ({
+      ...g,
+      members: moved.filter((m) => m.movedFrom === g.groupId).map(({ movedFrom: _, ...m }) => withoutNulls(m)),
+    }));
   }
 
   /** The account's first rule that applies to the member's alert (its tags or labels, host and service). */
@@ -162,7 +234,7 @@ export class GroupStore {
   /** Open groups with the rule's key, opened within its window (and the lifetime); full once at the maximum size. */
   private async ruleGroups(tx: Tx, account: string, match: RuleMatch, settings: GroupSettings): Promise<Candidate[]> {
     const { rows } = await tx.query<Candidate>(
-      `SELECT g.id AS "groupId", g.workflow_id AS "workflowId", g.member_count >= $3 AS full
+      `SELECT g.id AS "groupId", g.workflow_id AS "workflowId", g.member_count AS "memberCount", g.member_count >= $3 AS full
          FROM incident_groups g
         WHERE g.account = $1 AND g.status = 'open' AND g.group_key = $2 AND g.opened_at > now() - make_interval(secs => $4)
         ORDER BY g.opened_at, g.id`,
@@ -178,7 +250,7 @@ export class GroupStore {
    */
   private async linkedGroups(tx: Tx, member: GroupMember, links: MemberLinks, settings: GroupSettings): Promise<Candidate[]> {
     const { rows } = await tx.query<Candidate>(
-      `SELECT g.id AS "groupId", g.workflow_id AS "workflowId",
+      `SELECT g.id AS "groupId", g.workflow_id AS "workflowId", g.member_count AS "memberCount",
               (g.member_count >= $4 OR g.opened_at <= now() - make_interval(secs => $5)) AS full
          FROM incident_groups g
         WHERE g.account = $1 AND g.status = 'open'
@@ -233,28 +305,36 @@ export class GroupStore {
 
   /**
    * Resolves the group if it has exactly the members its workflow has seen; false when a member
-   * joined that the workflow has not heard of yet (its signal is on the way), so it must wait.
+   * joined that the workflow has not heard of yet (its signal is on the way), so it must wait, or
+   * when it was merged (the merge's signal is on the way).
    */
   async resolve(groupId: string, membersSeen: number): Promise<boolean> {
     return inTransaction(this.db, async (tx) => {
-      await tx.query(`SELECT pg_advisory_xact_lock(hashtext('incident-groups/' || (SELECT account FROM incident_groups WHERE id = $1)))`, [
-        groupId,
-      ]);
+      await lockAccountOf(tx, groupId);
       const { rows } = await tx.query(
         `UPDATE incident_groups SET status = 'resolved', resolved_at = coalesce(resolved_at, now())
-          WHERE id = $1 AND member_count = $2 RETURNING id`,
+          WHERE id = $1 AND member_count = $2 AND status <> 'merged' RETURNING id`,
         [groupId, membersSeen],
       );
       return rows.length > 0;
     });
   }
 
-  /** Records an RCA of the group before it starts, so its evidence step finds the members. */
-  async recordRca(groupId: string, rcaId: string): Promise<void> {
-    await this.db.query('INSERT INTO incident_group_rcas (rca_id, group_id) VALUES ($1, $2) ON CONFLICT (rca_id) DO NOTHING', [
-      rcaId,
-      groupId,
-    ]);
+  /**
+   * Records an RCA of the group before it starts, so its evidence step finds the members; false
+   * when the group was merged into another (whose RCA covers its members), so none starts.
+   */
+  async recordRca(groupId: string, rcaId: string): Promise<boolean> {
+    return inTransaction(this.db, async (tx) => {
+      await lockAccountOf(tx, groupId);
+      const { rows } = await tx.query<{ status: string }>('SELECT status FROM incident_groups WHERE id = $1', [groupId]);
+      if (rows[0]?.status === 'merged') return false;
+      await tx.query('INSERT INTO incident_group_rcas (rca_id, group_id) VALUES ($1, $2) ON CONFLICT (rca_id) DO NOTHING', [
+        rcaId,
+        groupId,
+      ]);
+      return true;
+    });
   }
 
   /** The group an RCA investigates as evidence (its members in firing order, bounded); undefined for a single-alert RCA. */

@@ -40,10 +40,11 @@ export function belowThreshold(state: GroupState, settings: GroupSettings): bool
  * When the group's next RCA may start, in workflow ms; undefined when none is due: the first after
  * group_wait from the first member (even if all recovered meanwhile: the outage happened), once the
  * group reached its rule's threshold; a re-analysis only for a new service or host, at most once
- * per interval, and never past the cap or once every member recovered.
+ * per interval, and never past the cap or once every member recovered. A merged group starts none:
+ * the group it was merged into investigates its members.
  */
 export function nextRcaAt(state: GroupState, settings: GroupSettings): number | undefined {
-  if (state.firstJoinedAt === undefined || state.resolved) return undefined;
+  if (state.firstJoinedAt === undefined || state.resolved || state.mergedInto) return undefined;
   if (state.rcaIds.length === 0) return belowThreshold(state, settings) ? undefined : state.firstJoinedAt + settings.waitS * 1000;
   if (allRecovered(state) || state.rcaIds.length >= settings.maxRcas || !hasNewScope(state)) return undefined;
   return (state.lastRcaAt ?? 0) + settings.reanalysisIntervalS * 1000;
@@ -58,4 +59,20 @@ export function nextRcaId(state: GroupState): string {
 /** Records an RCA started now over every member known. */
 export function rcaStarted(state: GroupState, rcaId: string, now: number): GroupState {
   return { ...state, rcaIds: [...state.rcaIds, rcaId], lastRcaAt: now, analysedScopes: [...new Set(state.members.flatMap(scopesOf))] };
+}
+
+/** Recoveries a merged group has not passed on yet to the group it was merged into. */
+export function recoveriesToPassOn(state: GroupState): string[] {
+  return state.recovered.filter((key) => !(state.forwarded ?? []).includes(key));
+}
+
+/** A merged group is done once it knows every member it had and has passed on each one's recovery. */
+export function everyRecoveryPassedOn(state: GroupState): boolean {
+  const merged = state.mergedInto;
+  return (
+    !!merged &&
+    state.members.length >= merged.memberCount &&
+    allRecovered(state) &&
+    state.members.every((m) => state.forwarded?.includes(m.memberKey))
+  );
 }

@@ -2,6 +2,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  getExternalWorkflowHandle,
   log,
   ParentClosePolicy,
   patched,
@@ -13,9 +14,28 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { failureReason } from '../errors';
 import { GROUP_SLACK_OPTIONS, NOTEBOOK_OPTIONS, STORE_OPTIONS } from './activity-options';
-import { addMember, allRecovered, belowThreshold, initialGroupState, markRecovered, nextRcaAt, nextRcaId, rcaStarted } from './group-state';
+import {
+  addMember,
+  allRecovered,
+  belowThreshold,
+  everyRecoveryPassedOn,
+  initialGroupState,
+  markRecovered,
+  nextRcaAt,
+  nextRcaId,
+  rcaStarted,
+  recoveriesToPassOn,
+} from './group-state';
 import { rcaWorkflow } from './rca-workflow';
-import { type GroupState, groupStateQuery, type GroupWorkflowInput, memberJoinedSignal, memberRecoveredSignal } from '../contracts/group';
+import {
+  type GroupJoin,
+  groupMergedSignal,
+  type GroupState,
+  groupStateQuery,
+  type GroupWorkflowInput,
+  memberJoinedSignal,
+  memberRecoveredSignal,
+} from '../contracts/group';
 import { RayneAccount, RayneGroupId } from '../contracts/search-attributes';
 
 const store = proxyActivities<Activities>(STORE_OPTIONS);
@@ -43,20 +63,31 @@ export async function groupWorkflow(input: GroupWorkflowInput): Promise<GroupSta
     state = markRecovered(state, memberKey);
     handled++;
   });
+  setHandler(groupMergedSignal, (merged) => {
+    state = { ...state, mergedInto: merged };
+    handled++;
+  });
   setHandler(groupStateQuery, () => state);
 
   for (;;) {
     const due = nextRcaAt(state, settings);
-    if (due !== undefined && Date.now() >= due) {
-      state = await startGroupRca(state);
+    if (state.mergedInto) {
+      // Its members' incidents still signal this group: it passes their recoveries on until all are.
+      await passOnRecoveries(state.mergedInto.into, recoveriesToPassOn(state));
+      state = { ...state, forwarded: [...state.recovered] };
+      if (everyRecoveryPassedOn(state)) break;
+    } else if (due !== undefined && Date.now() >= due) {
+      const rcaId = await startGroupRca(state);
+      if (rcaId) state = rcaStarted(state, rcaId, Date.now());
+      // Merged meanwhile: its signal is on the way.
+      else await condition(() => state.mergedInto !== undefined);
       continue;
-    }
-    // A group that recovered below its rule's threshold resolves without an RCA.
-    if (allRecovered(state) && (state.rcaIds.length > 0 || belowThreshold(state, settings))) {
+    } else if (allRecovered(state) && (state.rcaIds.length > 0 || belowThreshold(state, settings))) {
+      // A group that recovered below its rule's threshold resolves without an RCA.
       const seen = state.members.length;
       if (await store.resolveGroup(groupId, seen)) break;
-      // A member joined in Postgres whose signal has not arrived yet: wait for it.
-      await condition(() => state.members.length > seen);
+      // A member joined in Postgres whose signal has not arrived yet, or a merge's: wait for it.
+      await condition(() => state.members.length > seen || state.mergedInto !== undefined);
       continue;
     }
     if (handled >= (input.continueAsNewAfter ?? CONTINUE_AS_NEW_AFTER)) {
@@ -72,8 +103,9 @@ export async function groupWorkflow(input: GroupWorkflowInput): Promise<GroupSta
   // An RCA still running finds the group resolved when it publishes (incidentRecovered) and marks its own.
   for (const rcaId of state.rcaIds)
     await notebooks.resolveNotebook(rcaId).catch((err) => log.warn('notebook not marked resolved', { rcaId, error: failureReason(err) }));
-  // Its members posted nothing to Slack on recovery; a group that reported says once that it is over.
-  if (state.rcaIds.length > 0 && patched('group-slack')) {
+  // Its members posted nothing to Slack on recovery; a group that reported says once that it is over
+  // (a merged group's outage goes on in the group it was merged into).
+  if (state.rcaIds.length > 0 && !state.mergedInto && patched('group-slack')) {
     await slack
       .postGroupSlack({ groupId, eventId: state.members[0]!.eventId, kind: 'resolved' })
       .catch((err) => log.warn('group resolution not posted to Slack', { groupId, error: failureReason(err) }));
@@ -84,12 +116,14 @@ export async function groupWorkflow(input: GroupWorkflowInput): Promise<GroupSta
 
 /**
  * Records the RCA under the group (so its evidence step finds every member), then starts it as a
- * child that outlives the group. One already started (a replayed start) is left alone.
+ * child that outlives the group, and returns its id; undefined, and no RCA, when the group was
+ * merged into another. One already started (a replayed start) is left alone.
  */
-async function startGroupRca(state: GroupState): Promise<GroupState> {
+async function startGroupRca(state: GroupState): Promise<string | undefined> {
   const rcaId = nextRcaId(state);
   const eventId = state.members[0]!.eventId;
-  await store.recordGroupRca(state.groupId, rcaId);
+  // Histories from before merges recorded no answer: undefined means recorded.
+  if ((await store.recordGroupRca(state.groupId, rcaId)) === false) return undefined;
   try {
     await startChild(rcaWorkflow, {
       workflowId: rcaId,
@@ -103,5 +137,14 @@ async function startGroupRca(state: GroupState): Promise<GroupState> {
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }
-  return rcaStarted(state, rcaId, Date.now());
+  return rcaId;
+}
+
+/** Signals the group a merged group went into that these members recovered; one it cannot reach is logged. */
+async function passOnRecoveries(into: GroupJoin, memberKeys: string[]): Promise<void> {
+  const group = getExternalWorkflowHandle(into.workflowId);
+  for (const memberKey of memberKeys)
+    await group
+      .signal(memberRecoveredSignal, memberKey)
+      .catch((err) => log.warn('recovery not passed on to the group merged into', { groupId: into.groupId, error: failureReason(err) }));
 }

@@ -95,6 +95,81 @@ describe('grouping by topology, change and the dependencies alerts name', () => 
     });
   });
 
+  describe('merging groups an alert links', () => {
+    let store: GroupStore;
+    let n = 0;
+    beforeAll(() => {
+      store = new GroupStore(database.db);
+    });
+    const member = (account: string, service: string): GroupMember => {
+      n += 1;
+      return {
+        memberKey: `incident/${account}/merge-${n}#1`,
+        eventId: String(800_000 + n),
+        account,
+        monitorId: String(n),
+        service,
+        status: 'Alert',
+        alertedAt: new Date().toISOString(),
+      };
+    };
+    const join = (m: GroupMember, settings = SETTINGS) => store.join(m, settings, memberLinks({ service: m.service, tags: [] }, {}));
+    const statusOf = async (groupId: string) =>
+      (
+        await database.db.query<{ status: string; merged_into: string | null }>(
+          'SELECT status, merged_into FROM incident_groups WHERE id = $1',
+          [groupId],
+        )
+      ).rows[0];
+
+    it('moves the younger group into the oldest, whichever alert came first, and a retried join reports the merge again', async () => {
+      const account = `merge-${run}`;
+      const checkout = await join(member(account, 'checkout'));
+      const payments = member(account, 'payments');
+      const younger = await join(payments);
+      expect(younger.groupId).not.toBe(checkout.groupId);
+      await store.recordRca(younger.groupId, `rca/merge-${run}`);
+
+      // An alert whose text names payments, on checkout: one outage.
+      const linking = member(account, 'checkout');
+      const linkingLinks = memberLinks({ service: 'checkout', tags: [], message: 'calls to payments time out' }, {});
+      const joined = await store.join(linking, SETTINGS, linkingLinks);
+      expect(joined.groupId).toBe(checkout.groupId);
+      expect(joined.merged).toEqual([
+        expect.objectContaining({ groupId: younger.groupId, workflowId: younger.workflowId, memberCount: 1, members: [{ ...payments }] }),
+      ]);
+      expect(await statusOf(younger.groupId)).toEqual({ status: 'merged', merged_into: checkout.groupId });
+      const group = await store.find(checkout.groupId);
+      expect(group?.member_count).toBe(3);
+      expect(group?.services).toEqual(['checkout', 'payments']);
+      expect(group?.rca_ids).toEqual([`rca/merge-${run}`]);
+      // A merged group starts no RCA of its own.
+      expect(await store.recordRca(younger.groupId, `rca/merge-${run}/late`)).toBe(false);
+
+      const retried = await store.join(linking, SETTINGS, linkingLinks);
+      expect(retried).toMatchObject({ groupId: checkout.groupId, created: false, merged: joined.merged });
+      // A later payments alert joins the surviving group.
+      expect((await join(member(account, 'payments'))).groupId).toBe(checkout.groupId);
+    });
+
+    it('does not merge a group that would take the oldest past the maximum size', async () => {
+      const account = `merge-full-${run}`;
+      const small: GroupSettings = { ...SETTINGS, maxMembers: 3 };
+      const first = await join(member(account, 'search'), small);
+      await join(member(account, 'search'), small);
+      const other = await join(member(account, 'index'), small);
+      await join(member(account, 'index'), small);
+      const linking = await store.join(
+        member(account, 'search'),
+        small,
+        memberLinks({ service: 'search', tags: [], message: 'index unavailable' }, {}),
+      );
+      expect(linking.groupId).toBe(first.groupId);
+      expect(linking.merged).toEqual([]);
+      expect(await statusOf(other.groupId)).toEqual({ status: 'open', merged_into: null });
+    });
+  });
+
   it("reads an account's service map once per TTL, and nothing for an account without Datadog keys", async () => {
     const asked: string[] = [];
     const errors: unknown[] = [];

@@ -125,6 +125,7 @@ describe('console markup', () => {
         id: 'abcdef0123456789',
         status: 'open',
         member_count: 4,
+        merged_into: null,
         opened_at: at(1),
         resolved_at: null,
         group_key: 'by-cluster:cluster=east',

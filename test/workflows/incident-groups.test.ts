@@ -111,6 +111,62 @@ describe('incident groups', () => {
     );
   }, 120_000);
 
+  it('merges two groups when an alert links them, and both workflows end once every member recovered', async () => {
+    const first = await post({
+      monitor_id: firstMonitor + 200,
+      hostname: `alpha-${run}`,
+      tags: [`service:alpha-${run}`],
+      transition_id: 'm1',
+    });
+    const second = await post({
+      monitor_id: firstMonitor + 201,
+      hostname: `beta-${run}`,
+      tags: [`service:beta-${run}`],
+      transition_id: 'm2',
+    });
+    const apart = await eventually(async () => {
+      const found = await groupsOf([first.event_id, second.event_id]);
+      return found.length === 2 && found;
+    }, 60_000);
+    // On alpha's host, about beta's service: one outage.
+    const linking = await post({
+      monitor_id: firstMonitor + 202,
+      hostname: `alpha-${run}`,
+      tags: [`service:beta-${run}`],
+      transition_id: 'm3',
+    });
+    const eventIds = [first.event_id, second.event_id, linking.event_id];
+    const [group] = await eventually(async () => {
+      const found = await groupsOf(eventIds);
+      return found.length === 1 && found[0]!.n === 3 && found;
+    }, 60_000);
+    const mergedId = apart.map((g) => g.group_id).find((id) => id !== group!.group_id)!;
+    const shown = await api.app.request(`/v1/groups/${mergedId}`);
+    expect(await shown.json()).toMatchObject({ status: 'merged', merged_into: group!.group_id, members: [] });
+    const merged = api.runtime.temporal.workflow.getHandle(`group/${mergedId}`);
+    expect((await merged.query(groupStateQuery)).mergedInto?.into.groupId).toBe(group!.group_id);
+    const survivor = api.runtime.temporal.workflow.getHandle(`group/${group!.group_id}`);
+    await eventually(async () => (await survivor.query(groupStateQuery)).members.length === 3, 60_000);
+
+    // Recoveries reach the survivor through the merged group, which the second alert's incident still knows.
+    await Promise.all(
+      [firstMonitor + 200, firstMonitor + 201, firstMonitor + 202].map((monitor_id, i) =>
+        post({
+          monitor_id,
+          hostname: `${i === 1 ? 'beta' : 'alpha'}-${run}`,
+          tags: [`service:${i === 0 ? 'alpha' : 'beta'}-${run}`],
+          alert_status: 'OK',
+          transition_id: `m${i + 1}-ok`,
+        }),
+      ),
+    );
+    expect((await merged.result()).recovered).toHaveLength(1);
+    const final = await survivor.result();
+    expect(final.resolved).toBe(true);
+    expect(final.recovered).toHaveLength(3);
+    expect(await (await api.app.request(`/v1/groups/${group!.group_id}`)).json()).toMatchObject({ status: 'resolved', member_count: 3 });
+  }, 180_000);
+
   it('keeps its members across continue-as-new', async () => {
     const groupId = crypto.randomBytes(8).toString('hex');
     // No RCA within the test: the wait is an hour.
