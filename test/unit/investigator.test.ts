@@ -610,6 +610,93 @@ describe('the investigation policy', () => {
     expect(move.report.root_cause).toMatch(/mq-02|broker/);
   });
 
+  it("does not blame the host a service's pool ran out on, but names the service and follows the host's other services", () => {
+    const { move } = runPolicy((call) => {
+      const q = String(call.input.query ?? '');
+      if (call.name === 'search_logs' && q.startsWith('service:orders'))
+        return logs(q, [
+          line(
+            ['orders'],
+            ['orders-app-01'],
+            'error',
+            'quote failed: rpc error: code = DeadlineExceeded (pricing.shop.svc.cluster.local:9090)',
+            -8,
+          ),
+        ]);
+      if (call.name === 'search_logs' && q.includes('pricing'))
+        return logs(q, [
+          line(['pricing'], ['ip-10-1-2-3'], 'warn', 'ApacheHttpClient - Connection pool exhausted: leased=50 pending=133 max=50', -12),
+          line(['billing'], ['ip-10-1-2-3'], 'warn', 'slow query (812ms): SELECT sum(amount) FROM entries', -50, 2),
+        ]);
+      if (call.name === 'get_host') return JSON.stringify({ found: false, similar: ['ip-10-1-2-3'] });
+      if (call.name === 'get_events')
+        return events([
+          { at: -14, title: 'Deployed pricing 5.7.0 to prod', text: 'rule bundles fetched per merchant', tags: ['service:pricing'] },
+        ]);
+      return '{}';
+    });
+    if (!('report' in move)) throw new Error('expected a report');
+    // The change to the service behind the in-cluster name is the cause, not the host its pool ran out on.
+    expect(move.report.category).toBe('deployment');
+    expect(move.report.root_cause).toContain('pricing 5.7.0');
+    expect(move.report.root_cause).not.toMatch(/^ip-10-1-2-3/);
+  });
+
+  it('does not take a change that names a public API as a change to it', () => {
+    const { move } = runPolicy((call) => {
+      const q = String(call.input.query ?? '');
+      if (call.name === 'search_logs' && q.startsWith('service:orders'))
+        return logs(q, [
+          line(
+            ['orders'],
+            ['orders-app-01'],
+            'error',
+            'export failed: 503 Service Unavailable from https://bigquery.googleapis.com/v2/jobs',
+            -8,
+          ),
+        ]);
+      if (call.name === 'get_events')
+        return events([
+          { at: -50, title: 'Terraform apply iam', text: 'roles/bigquery.user -> roles/bigquery.jobUser', tags: ['team:platform'] },
+        ]);
+      return '{}';
+    });
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.root_cause).toContain('bigquery.googleapis.com');
+    expect(move.report.category).toBe('dependency_failure');
+  });
+
+  it('blames what the failing lines name by the loudest reason they state, whatever order the lines come in', () => {
+    const answerWith = (order: 'unnamed-first' | 'timeout-first') =>
+      runPolicy((call) => {
+        const q = String(call.input.query ?? '');
+        const unnamed = line(
+          ['orders'],
+          ['orders-app-01'],
+          'error',
+          'verify failed: StoreApiError: GET https://api.store.example.com/tx -> 500 unknown',
+          -9,
+          18,
+        );
+        const timeout = line(
+          ['orders'],
+          ['orders-app-01'],
+          'error',
+          'verify failed: ReadTimeout: read timed out (https://api.store.example.com/history)',
+          -9,
+          14,
+        );
+        if (call.name === 'search_logs' && q.startsWith('service:orders'))
+          return logs(q, order === 'unnamed-first' ? [unnamed, timeout] : [timeout, unnamed]);
+        return '{}';
+      }).move;
+    for (const order of ['unnamed-first', 'timeout-first'] as const) {
+      const move = answerWith(order);
+      if (!('report' in move)) throw new Error('expected a report');
+      expect(move.report.root_cause).toMatch(/^api\.store\.example\.com: timing out/);
+    }
+  });
+
   it('takes an exception it cannot name as the code failing only when the line names no other place', () => {
     const answerWith = (example: string) =>
       runPolicy((call) => {

@@ -8,7 +8,7 @@ import { changeOf, metricKindOf, OWN_KINDS, REASONS, reasonIn } from './knowledg
 import { clip, hhmm, isFailing, type Readings, type SeenEvent, type SeenLine } from './observations';
 import { type ChainNode, chainOf, isNewOrBursting, ownLines, type PolicyContext } from './policy';
 import { topTalker } from './talker';
-import { ownTrouble, seriesAnomaly, type Trouble, troubleOf } from './trouble';
+import { causingTrouble, ownTrouble, seriesAnomaly, type Trouble, troubleOf } from './trouble';
 
 /**
  * From what the investigation read to a ranked set of candidates and the report. A candidate is
@@ -68,6 +68,8 @@ export interface Conclusion {
 const AFTER_ALERT_MS = 5 * 60_000;
 /** A change at most this long before the trouble may have caused it. */
 const CHANGE_LAG_MS = 3 * 60 * 60_000;
+// Zones only our own names live in: a service's in-cluster or internal DNS name.
+const PRIVATE_ZONE = /\.(svc|cluster\.local|internal|local|localdomain|consul|lan|corp|intra|private)$/;
 
 const alertOf = (ctx: PolicyContext) => ({ alertMs: ctx.alertMs, service: ctx.alert.service ?? ctx.alert.hostname ?? '' });
 
@@ -225,6 +227,11 @@ function explainingChange(
     candidate.node.shape !== 'host' && candidate.node.name.toLowerCase() !== alertService.toLowerCase()
       ? candidate.node.name.toLowerCase()
       : undefined;
+  // A private domain names our service behind it by its first label (risk-engine.risk.svc.cluster.local is risk-engine);
+  // a public one is someone else's (bigquery.googleapis.com is not a change to anything called bigquery).
+  const subjects = culprit
+    ? [culprit, ...(candidate.node.shape === 'domain' && PRIVATE_ZONE.test(culprit) ? [culprit.split('.')[0]!] : [])]
+    : [];
   const stated = new Set(candidate.troubles.flatMap((t) => [...statedWords(t)]).filter((w) => !own.has(w) && !common.has(w)));
   const began = firstSighting(candidate, readings);
   // A change that sets what governs the resource that ran out (its limit, size or retention) speaks of the trouble.
@@ -242,7 +249,7 @@ function explainingChange(
     const by =
       shippedVersion(event, candidate, readings) ??
       (change.category === 'trigger' ? onPath.find((n) => text.includes(n)) : undefined) ??
-      (culprit && isSubject(event, culprit) ? culprit : undefined) ??
+      subjects.find((name) => isSubject(event, name)) ??
       (shared.length >= SHARED_WORDS ? shared.join(', ') : undefined) ??
       governs.map((g) => g.exec(`${event.title}\n${event.text}`)?.[0]).find(Boolean);
     return by ? [{ event, change, by }] : [];
@@ -407,7 +414,7 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
 
   for (const node of chain) {
     const troubles = troubleOf(node, readings, alertOf(ctx)).filter((t) => t.onset <= ctx.alertMs + AFTER_ALERT_MS);
-    const own = ownTrouble(troubles);
+    const own = causingTrouble(node, troubles);
     // A component is a cause by its own running out or falling over; the failures it reports point elsewhere.
     if (own.length === 0) continue;
     // Weak leads (an unnamed error, a timeout toward no one) date and describe a candidate only when nothing stronger does.
@@ -429,10 +436,15 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
     const naming = ownLines(parent, readings.lines)
       .filter(isFailing)
       .filter((l) => `${l.example}\n${l.template}`.toLowerCase().includes(node.name.toLowerCase()));
-    const reason = naming.map((l) => reasonIn(`${l.template}\n${l.example}`)).find(Boolean);
+    // The loudest line that says how it failed toward the node: an error the table cannot name says nothing of that.
+    const pointing = naming
+      .map((l) => ({ l, reason: reasonIn(`${l.template}\n${l.example}`) }))
+      .filter((x) => x.reason && !x.reason.unrecognised)
+      .sort((a, b) => b.l.count - a.l.count || a.l.template.localeCompare(b.l.template))[0];
+    const reason = pointing?.reason;
     if (!reason || OWN_KINDS.has(reason.kind)) continue;
     const first = Math.min(...naming.map((l) => l.firstSeen));
-    const loudest = naming.sort((a, b) => b.count - a.count)[0]!;
+    const loudest = pointing.l;
     // The client's line may give only an address; whichever line read states the expiry may name the certificate.
     const certificate =
       reason.kind === 'expiry'

@@ -29,6 +29,8 @@ export interface Trouble {
   query?: string;
   /** Where the series that shows it is graphed, when that is not Datadog (a Prometheus graph). */
   link?: string;
+  /** The services whose lines state it, when a line does. */
+  writers?: string[];
 }
 
 // Frames of the runtime itself; the first frame outside them is the application code that failed.
@@ -96,12 +98,20 @@ function fromLines(node: ChainNode, readings: Readings, alertService: string): T
         strength: reason.unrecognised || unaddressed ? WEAK_STRENGTH : lineStrength(l),
         weak: reason.unrecognised || unaddressed,
         source: 'logs',
-        claim: `${l.count} ${l.level} lines from ${l.services.join(', ') || l.hosts.join(', ')} since ${hhmm(l.firstSeen)} UTC: "${quoteOf(l.example, reason.phrase)}"`,
+        claim: `${l.count} ${l.level} lines from ${writerOf(l)} since ${hhmm(l.firstSeen)} UTC: "${quoteOf(l.example, reason.phrase)}"`,
         text,
         query: l.query,
+        writers: l.services,
       },
     ];
   });
+}
+
+/** Who wrote a line: its service and where it runs (one or two hosts name the instance), else its hosts. */
+function writerOf(l: SeenLine): string {
+  if (!l.services.length) return l.hosts.join(', ');
+  const where = l.hosts.length > 0 && l.hosts.length <= 2 ? ` on ${l.hosts.join(', ')}` : '';
+  return `${l.services.join(', ')}${where}`;
 }
 
 /** Tags and title words by which an event is about a component. */
@@ -230,3 +240,11 @@ export function troubleOf(node: ChainNode, readings: Readings, alert: { alertMs:
 
 /** Trouble that is the component's own (running out, saturated, falling over), not a failure it passes on. */
 export const ownTrouble = (troubles: readonly Trouble[]) => troubles.filter((t) => OWN_KINDS.has(t.kind));
+
+/**
+ * The trouble that makes a component a cause. A host's is its resources' (disk, memory, CPU,
+ * network, the host itself); a service's lines about its own pool or its locks lead the
+ * investigation through the host they run on, but are that service's, not the host's.
+ */
+export const causingTrouble = (node: Pick<ChainNode, 'shape'>, troubles: readonly Trouble[]) =>
+  ownTrouble(troubles).filter((t) => node.shape !== 'host' || !t.writers?.length || HOST_RESOURCES.has(t.category));
