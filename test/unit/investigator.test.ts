@@ -4,7 +4,7 @@ import { investigate, type Observation, POLICY_LIMITS } from '../../src/analysis
 import { confidenceOf, crossValidatedConfidence, fitCalibration, TRANSFER_SHIFT } from '../../src/analysis/investigator/calibration';
 import type { AnswerFeatures } from '../../src/analysis/investigator/conclude';
 import { contentWords, entitiesIn } from '../../src/analysis/investigator/entities';
-import { CHANGES, METRIC_KINDS, REASONS, reasonIn } from '../../src/analysis/investigator/knowledge';
+import { CHANGES, METRIC_KINDS, metricKindOf, REASONS, reasonIn, TECHNOLOGIES } from '../../src/analysis/investigator/knowledge';
 import { readingsOf } from '../../src/analysis/investigator/observations';
 import { callId } from '../../src/analysis/investigator/policy';
 import { seriesAnomaly } from '../../src/analysis/investigator/trouble';
@@ -122,6 +122,11 @@ describe('the knowledge table', () => {
     expect(reasonIn('{"allocation_status":"DROPPED","connection":{"dest_ip":"34.1.2.3"}}')?.category).toBe('network');
     expect(reasonIn('SNAT port exhaustion on the load balancer frontend')?.category).toBe('network');
     expect(reasonIn('all good, 200 OK')).toBeUndefined();
+    // A network metric counts errors or drops; clients and requests over it, and kubernetes, are not network trouble.
+    expect(metricKindOf('system.net.tcp.retrans_segs')?.category).toBe('network');
+    expect(metricKindOf('kubernetes_state.deployment.replicas_unavailable')?.category).not.toBe('network');
+    expect(metricKindOf('nginx.net.request_per_s')?.category).toBe('traffic_spike');
+    expect(reasonIn('# Query_time: 3.912118  Lock_time: 0.000012 Rows_sent: 40  Rows_examined: 5918822')?.category).toBe('database');
   });
 
   it('holds no company, host, service or scenario words, and stays small', () => {
@@ -140,7 +145,7 @@ describe('the knowledge table', () => {
         if (typeof n === 'string' && n.length > 3) names.add(n.toLowerCase());
     }
     expect([...names].filter((n) => source.includes(n))).toEqual([]);
-    expect(REASONS.length + METRIC_KINDS.length + CHANGES.length).toBeLessThanOrEqual(32);
+    expect(REASONS.length + METRIC_KINDS.length + CHANGES.length + TECHNOLOGIES.length).toBeLessThanOrEqual(43);
   });
 });
 
@@ -695,6 +700,38 @@ describe('the investigation policy', () => {
       if (!('report' in move)) throw new Error('expected a report');
       expect(move.report.root_cause).toMatch(/^api\.store\.example\.com: timing out/);
     }
+  });
+
+  it('looks for the server a client library names by its kind, and follows it to its host', () => {
+    const { move, observations } = runPolicy((call) => {
+      const q = String(call.input.query ?? call.input.hostname ?? '');
+      if (call.name === 'search_logs' && q.startsWith('service:orders'))
+        return logs(q, [line(['orders'], ['orders-app-01'], 'warn', "amqp: connection blocked by broker: reason='low on memory'", -10)]);
+      if (call.name === 'search_logs' && q.startsWith('service:*rabbit*'))
+        return logs(q, [line(['rabbitmq'], ['mq-02'], 'error', "memory resource limit alarm set on node 'rabbit@mq-02'", -12)]);
+      return '{}';
+    });
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(observations.some((o) => o.call.input.query === 'service:*rabbit* status:(error OR warn)')).toBe(true);
+    expect(move.report.category).toBe('memory_exhaustion');
+    expect(move.report.root_cause).toContain('mq-02');
+  });
+
+  it('ranks trouble that began before the symptom above trouble that followed it', () => {
+    const { move } = runPolicy((call) => {
+      const q = String(call.input.query ?? '');
+      if (call.name === 'search_logs' && q.startsWith('service:orders'))
+        return logs(q, [
+          line(['orders'], ['orders-app-01'], 'error', 'lookup failed: connect to cache-a-01:6379 and cache-b-02:6379 timed out', -10),
+        ]);
+      if (call.name === 'search_logs' && q.includes('cache-a-01'))
+        return logs(q, [line(['cache'], ['cache-a-01'], 'error', 'Out of memory: Killed process 2281 (cache-server)', -12)]);
+      if (call.name === 'search_logs' && q.includes('cache-b-02'))
+        return logs(q, [line(['cache'], ['cache-b-02'], 'error', 'Out of memory: Killed process 1901 (cache-server)', -4, 400)]);
+      return '{}';
+    });
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.root_cause).toMatch(/^cache-a-01/);
   });
 
   it('takes an exception it cannot name as the code failing only when the line names no other place', () => {

@@ -315,7 +315,8 @@ const BLAMED_DEPTH = 1;
 function score(c: Pick<Candidate, 'node' | 'own' | 'troubles' | 'change'>): number {
   const strength = Math.max(...c.troubles.map((t) => t.strength));
   const kinds = new Set(c.troubles.map((t) => t.source)).size;
-  const depth = Math.min(c.node.depth, c.own ? 3 : BLAMED_DEPTH);
+  // Weak leads alone (an error nobody named) earn nothing for depth: a server found by its kind is no cause by an unnamed error.
+  const depth = c.troubles.every((t) => t.weak) ? 0 : Math.min(c.node.depth, c.own ? 3 : BLAMED_DEPTH);
   return 0.8 * depth + (c.own ? 1 : 0.4) + 0.8 * strength + 0.3 * (kinds - 1) + (c.change ? 0.5 : 0);
 }
 
@@ -327,6 +328,11 @@ function certificateNamed(lines: readonly SeenLine[]): string | undefined {
   }
   return undefined;
 }
+
+/** Metrics are read a minute apart: trouble within this of the symptom's onset may have come first. */
+const LATE_SLACK_MS = 2 * 60_000;
+/** What a candidate whose trouble began after the symptom loses. */
+const LATE_PENALTY = 0.5;
 
 /** What a candidate loses for repeating a trouble another stated first. */
 const ECHO_PENALTY = 1;
@@ -566,6 +572,11 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
     const source = sources[i];
     if (source) c.score = Math.min(c.score - ECHO_PENALTY, source.score - 0.01);
   });
+  // Trouble that began after the alerting service was already failing follows from the outage (clients
+  // moving to a new primary, retries piling up); it is a cause only when nothing began before.
+  // A host found down has no onset of its own to compare.
+  const late = (c: Candidate) => c.node.depth > 0 && c.onset > symptomOnset + LATE_SLACK_MS && !c.troubles.some((t) => t.source === 'host');
+  for (const c of candidates) if (late(c)) c.score -= LATE_PENALTY;
   candidates.sort((a, b) => b.score - a.score || a.onset - b.onset || a.culprit.localeCompare(b.culprit));
   const [best, second] = candidates;
   return {

@@ -107,7 +107,7 @@ export const REASONS: readonly ReasonRow[] = [
   {
     mechanism: 'database contention',
     phrase:
-      /deadlock|lock wait|lock timeout|waiting for (a )?lock|tombstone|replication lag|slow query|statement timeout|query (took|timed out)/i,
+      /deadlock|lock wait|lock timeout|waiting for (a |table )?(metadata )?lock|tombstone|replication lag|slow query|statement timeout|query (took|timed out)|query_time:|duration: [\d.]+ ms +(statement|execute)/i,
     kind: 'saturation',
     category: 'database',
   },
@@ -123,7 +123,7 @@ export const REASONS: readonly ReasonRow[] = [
   {
     mechanism: 'host down',
     phrase:
-      /host (is )?down|NotReady|kernel panic|hardware (fault|failure|error)|instance .{0,30}(stopped|terminated|impaired)|(instance|system) status check failed|unresponsive|not responding|node .{0,20}(lost|down)/i,
+      /host (is )?down|NotReady|kernel panic|soft lockup|hard lockup|hardware (fault|failure|error)|instance .{0,30}(stopped|terminated|impaired)|(instance|system) status check failed|unresponsive|not responding|node .{0,20}(lost|down)/i,
     kind: 'crash',
     category: 'host_failure',
   },
@@ -199,12 +199,37 @@ export const REASONS: readonly ReasonRow[] = [
   },
 ];
 
+/**
+ * What a client's words say it talks to: its library, protocol or error names the kind of server,
+ * and servers are named after their kind (a service or host called *rabbit*, *mysql*, *redis*). A
+ * failing line that names no server by name still says where to look.
+ */
+export const TECHNOLOGIES: ReadonlyArray<{ client: RegExp; lookIn: string[] }> = [
+  // SQL clients and ORMs name no product: look at the SQL servers.
+  { client: /\b(django\.db|sqlalchemy|jdbc|activerecord|sqlstate|sql ?exception)\b/i, lookIn: ['sql', 'db'] },
+  { client: /postgres|psycopg|asyncpg|npgsql|\bpq:|\bPG::/i, lookIn: ['postgres', 'pg'] },
+  { client: /mysql|mariadb/i, lookIn: ['mysql', 'maria'] },
+  { client: /mongo/i, lookIn: ['mongo'] },
+  { client: /redis|jedis|lettuce/i, lookIn: ['redis'] },
+  { client: /\bamqp|rabbit|kombu|\bpika\b/i, lookIn: ['rabbit', 'amqp'] },
+  { client: /kafka/i, lookIn: ['kafka'] },
+  { client: /elasticsearch|opensearch|cluster_block_exception/i, lookIn: ['elastic', 'opensearch', 'es-'] },
+  { client: /cassandra|datastax|gocql/i, lookIn: ['cassandra'] },
+  { client: /memcache/i, lookIn: ['memcache'] },
+  { client: /zookeeper|KeeperException|\betcd/i, lookIn: ['zookeeper', 'etcd'] },
+];
+
 /** What a metric's name says it measures, for metrics that report a component's own trouble. */
 export const METRIC_KINDS: ReadonlyArray<{ name: RegExp; category: RcaCategory; mechanism: string }> = [
   { name: /disk|inode|filesystem|\bfs\b|volume/i, category: 'disk_full', mechanism: 'disk filling' },
   { name: /mem|oom|swap|rss|heap/i, category: 'memory_exhaustion', mechanism: 'memory rising' },
   { name: /cpu|load\b|load\.|throttl/i, category: 'cpu_saturation', mechanism: 'CPU saturated' },
-  { name: /net|packet|retrans|conntrack|allowance|dns|tcp|bandwidth/i, category: 'network', mechanism: 'network errors rising' },
+  // A network metric counts errors or drops; bytes, requests and clients over it are demand (and kubernetes is no network).
+  {
+    name: /packet|retrans|conntrack|allowance|dns|bandwidth|(\bnet|network|tcp)[\w.]*(err|drop|loss|fail|reset|discard)/i,
+    category: 'network',
+    mechanism: 'network errors rising',
+  },
   {
     name: /connection|lock|replica|deadlock|query|tombstone|db\.|postgres|mysql|redis|cassandra/i,
     category: 'database',
@@ -259,6 +284,9 @@ export const COMMON_WORDS = new Set(
     'default changed change update updated set from into per via using use user users data time times job'
   ).split(' '),
 );
+
+/** Where the servers a client's text speaks of are found (TECHNOLOGIES). */
+export const technologiesIn = (text: string): string[] => TECHNOLOGIES.filter((t) => t.client.test(text)).flatMap((t) => t.lookIn);
 
 /** The first row of the table that a text matches. */
 export const reasonIn = (text: string): ReasonRow | undefined => REASONS.find((r) => r.phrase.test(text));

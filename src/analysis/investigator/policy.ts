@@ -1,7 +1,7 @@
 import type { AlertContext } from '../../contracts/rca';
 import { callKey } from '../claude-tools';
 import { type Entity, entitiesIn, mentionOf } from './entities';
-import { OWN_KINDS, reasonIn } from './knowledge';
+import { OWN_KINDS, reasonIn, technologiesIn } from './knowledge';
 import { isFailing, type Observation, type PolicyCall, type Readings, type SeenLine, readingsOf } from './observations';
 import { failingDependency } from './service-map';
 
@@ -210,9 +210,16 @@ function failingElsewhere(readings: Readings, alerting: string): string[] {
     .map(([name]) => name);
 }
 
-/** The knowledge table's hints of where a failing line's trouble lives. */
+/** The knowledge table's hints of where a failing line's trouble lives: its reason's, and the servers its client words speak of. */
 export function lookInWords(failing: readonly SeenLine[]): string[] {
-  return [...new Set(failing.flatMap((l) => reasonIn(`${l.template}\n${l.example}`)?.lookIn ?? []))].sort();
+  return [
+    ...new Set(
+      failing.flatMap((l) => {
+        const text = `${l.template}\n${l.example}`;
+        return [...(reasonIn(text)?.lookIn ?? []), ...technologiesIn(text)];
+      }),
+    ),
+  ].sort();
 }
 
 export const lookInQuery = (word: string) => `service:*${word}* status:(error OR warn)`;
