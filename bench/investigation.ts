@@ -165,7 +165,7 @@ async function main() {
       top3 += run!.top3 ? 1 : 0;
       console.log(
         `${scenario.id.slice(0, 48).padEnd(48)} ${run!.solved ? 'solved' : run!.top3 ? 'top-3 ' : 'missed'} ${run!.category.padEnd(18)} ` +
-          `conf ${run!.confidence.toFixed(2)} calls ${String(run!.calls).padStart(2)} turns ${run!.turns} ${run!.ms.toFixed(0)} ms  ${run!.rootCause.slice(0, 150)}`,
+          `conf ${run!.confidence.toFixed(2)} calls ${String(run!.calls).padStart(2)} turns ${run!.turns} ${run!.ms.toFixed(0)} ms  ${run!.rootCause.slice(0, 400)}`,
       );
     }
   } finally {

@@ -426,6 +426,40 @@ describe('the investigation policy', () => {
     expect(move.report.root_cause).not.toContain('co-node-01');
   });
 
+  it('blames rising demand on a dependency on who asks, not on a deploy of it, and takes no reason code for a client', () => {
+    const { move } = runPolicy((call) => {
+      const q = String(call.input.query ?? call.input.scope ?? '');
+      if (call.name === 'service_dependencies') return JSON.stringify({ dependencies: { orders: ['pricing'], pricing: [] } });
+      if (call.name === 'span_aggregates')
+        return JSON.stringify({
+          endpoints: [
+            { service: 'orders', resource: 'GET /', failing: true, errors_began: at(-5) },
+            { service: 'pricing', resource: 'GET /', failing: true, errors_began: at(-8) },
+          ],
+        });
+      if (call.name === 'scope_metrics' && q === 'service:pricing')
+        return ORDERS_DEMAND_RISING.replaceAll('service:orders', 'service:pricing');
+      if (call.name === 'search_logs' && q.startsWith('service:pricing'))
+        return logs(q, [
+          line(['pricing'], ['ip-10-1-2-3'], 'info', 'POST /v1/quote 200 client=acct_9Zq2Platform reason=requested_by_customer', -28, 40),
+          line(
+            ['pricing'],
+            ['ip-10-1-2-4'],
+            'info',
+            'POST /v1/quote 200 client=acct_9Zq2Platform reason=requested_by_customer bulk',
+            -27,
+            40,
+          ),
+        ]);
+      if (call.name === 'get_events') return events([{ at: -80, title: 'Deployed pricing v3.4.2 to prod', tags: ['service:pricing'] }]);
+      return '{}';
+    });
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.category).toBe('traffic_spike');
+    expect(move.report.root_cause).not.toContain('v3.4.2');
+    expect(move.report.root_cause).toContain('acct_9Zq2Platform');
+  });
+
   it('names who asks behind rising demand from the request lines in front of the service', () => {
     const { move } = runPolicy((call) => {
       const q = String(call.input.query ?? '');

@@ -241,8 +241,11 @@ function explainingChange(
       REASONS.find((r) => r.mechanism === t.mechanism || (t.kind === 'anomaly' && r.category === t.category && r.governedBy))?.governedBy ??
       [],
   );
+  // More requests arriving come from outside: a campaign or a job brings them, a deploy or a setting of the component does not.
+  const demandOnly = candidate.troubles.every((t) => t.category === 'traffic_spike');
   const related = changesIn(readings).flatMap(({ event, change }) => {
     if (event.at > began + 2 * 60_000 || candidate.onset - event.at > CHANGE_LAG_MS) return [];
+    if (demandOnly && change.category !== 'trigger') return [];
     const text = `${event.title}\n${event.text}\n${event.tags.join(' ')}`.toLowerCase();
     // One shared word is a coincidence as often as not; two distinct ones (not parts of one identifier) are a topic.
     const shared = [...contentWords(`${event.title}\n${event.text}`)].filter((w) => stated.has(w) && !/[-_]/.test(w));

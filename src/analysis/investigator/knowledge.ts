@@ -43,7 +43,8 @@ export interface ReasonRow {
 export const REASONS: readonly ReasonRow[] = [
   {
     mechanism: 'disk full',
-    phrase: /no space left|disk (is )?full|ENOSPC|disk ?pressure|filesystem .*full|inodes? exhausted|disk quota/i,
+    phrase:
+      /no space left|disk (is )?full|ENOSPC|disk ?pressure|filesystem .*full|inodes? exhausted|disk quota|disk (usage )?(watermark|exceeded)|disk usage .{0,30}watermark/i,
     kind: 'exhaustion',
     category: 'disk_full',
     governedBy: /retention|disk|volume|log.?rotat|\\bquota\\b/i,

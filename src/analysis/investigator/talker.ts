@@ -30,8 +30,9 @@ function actorsIn(text: string): Set<string> {
   for (const m of text.matchAll(KEY_VALUE)) {
     const [key, value] = [m[1]!.toLowerCase(), m[2]!];
     if (NOT_ACTORS.has(key) || /[/+#*<>]/.test(value) || (/^[\d.:-]+$/.test(value) && !/^\d{6,}$/.test(value))) continue;
-    // A plain word (Stop, SELECT, read) is a state or a verb; actors are named with structure: ids, dashes, humps.
-    if (/^[A-Za-z][a-z]*$|^[A-Z]+$/.test(value) || value.endsWith(':')) continue;
+    // A plain word (Stop, SELECT, read) or a snake-cased code of words (requested_by_customer, STATE_ACTIVE) is a
+    // state or a reason; actors are named with structure: ids, dashes (a client's name), humps.
+    if (/^[A-Za-z][a-z]*$|^[A-Z]+$|^[a-z]+(_[a-z]+)+$|^[A-Z]+(_[A-Z]+)+$/.test(value) || value.endsWith(':')) continue;
     found.add(value);
   }
   for (const m of text.matchAll(PRODUCT)) if (!/^(mozilla|http|https|applewebkit|chrome|safari|version)$/i.test(m[1]!)) found.add(m[1]!);
