@@ -460,6 +460,38 @@ describe('the investigation policy', () => {
     expect(move.report.root_cause).toContain('acct_9Zq2Platform');
   });
 
+  it('ties a saturated host to the job that started on it just before, and not to a config change naming its server', () => {
+    const cpu = JSON.stringify({
+      series: [
+        {
+          label: 'system.cpu.user',
+          scope: 'host:orders-app-01',
+          query: 'avg:system.cpu.user{host:orders-app-01}',
+          points: [-60, -50, -40, -30, -20, -10, -5].map((m, i) => [at(m), i < 4 ? 30 : 97]),
+        },
+      ],
+    });
+    const { move } = runPolicy((call) => {
+      const q = String(call.input.query ?? call.input.hostname ?? '');
+      if (call.name === 'host_metrics') return cpu;
+      if (call.name === 'search_logs' && q.startsWith('service:orders'))
+        return logs(q, [line(['orders'], ['orders-app-01'], 'warn', 'event loop delay p99=612ms (threshold 200ms)', -18)]);
+      if (call.name === 'search_logs' && q.startsWith('host:orders-app-01'))
+        return logs(q, [
+          line(['thumbs-backfill'], ['orders-app-01'], 'info', 'worker 3/12 starting: ffmpeg -threads 0 (shard 3 of 12)', -24, 1),
+        ]);
+      if (call.name === 'get_events')
+        return events([
+          { at: -26, title: 'Job media/thumbs-backfill-manual-9qk2 created', text: 'kubectl create job --from=cronjob/thumbs-backfill' },
+          { at: -25, title: 'orders config reload', text: 'orders cache_ttl 300s' },
+        ]);
+      return '{}';
+    });
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.category).toBe('cpu_saturation');
+    expect(move.report.root_cause).toContain('thumbs-backfill');
+  });
+
   it('names who asks behind rising demand from the request lines in front of the service', () => {
     const { move } = runPolicy((call) => {
       const q = String(call.input.query ?? '');

@@ -8,7 +8,7 @@ import { changeOf, metricKindOf, OWN_KINDS, REASONS, reasonIn } from './knowledg
 import { clip, hhmm, isFailing, type Readings, type SeenEvent, type SeenLine } from './observations';
 import { type ChainNode, chainOf, isNewOrBursting, ownLines, type PolicyContext } from './policy';
 import { topTalker } from './talker';
-import { causingTrouble, ownTrouble, seriesAnomaly, type Trouble, troubleOf } from './trouble';
+import { causingTrouble, HOST_RESOURCES, ownTrouble, seriesAnomaly, type Trouble, troubleOf } from './trouble';
 
 /**
  * From what the investigation read to a ranked set of candidates and the report. A candidate is
@@ -243,6 +243,7 @@ function explainingChange(
   );
   // More requests arriving come from outside: a campaign or a job brings them, a deploy or a setting of the component does not.
   const demandOnly = candidate.troubles.every((t) => t.category === 'traffic_spike');
+  const arrived = newWorkOn(candidate, readings, alertService);
   const related = changesIn(readings).flatMap(({ event, change }) => {
     if (event.at > began + 2 * 60_000 || candidate.onset - event.at > CHANGE_LAG_MS) return [];
     if (demandOnly && change.category !== 'trigger') return [];
@@ -253,12 +254,35 @@ function explainingChange(
       shippedVersion(event, candidate, readings) ??
       (change.category === 'trigger' ? onPath.find((n) => text.includes(n)) : undefined) ??
       subjects.find((name) => isSubject(event, name)) ??
+      // A job started on a host whose CPU, memory or disk it then takes (a noisy neighbour).
+      (change.category === 'trigger' ? arrived.find((name) => mentionOf(name).test(text)) : undefined) ??
       (shared.length >= SHARED_WORDS ? shared.join(', ') : undefined) ??
       governs.map((g) => g.exec(`${event.title}\n${event.text}`)?.[0]).find(Boolean);
     return by ? [{ event, change, by }] : [];
   });
   const best = related.sort((a, b) => b.event.at - a.event.at)[0];
   return best && { ...best, rollout: rolloutOf(best.event, readings, candidate.onset + 2 * 60_000) };
+}
+
+/** How long before a host's trouble new work on it may have started and still be what took the host's resources. */
+const NEW_WORK_MS = 30 * 60_000;
+
+/**
+ * Services that began writing on a host shortly before its own resources ran short, first to
+ * arrive first: what an SRE looks for on a saturated node (a batch job scheduled beside the service).
+ */
+function newWorkOn(candidate: Pick<Candidate, 'node' | 'troubles' | 'onset'>, readings: Readings, alertService: string): string[] {
+  if (candidate.node.shape !== 'host' || !candidate.troubles.some((t) => HOST_RESOURCES.has(t.category))) return [];
+  const first = new Map<string, number>();
+  for (const l of ownLines(candidate.node, readings.lines))
+    for (const s of l.services) first.set(s, Math.min(first.get(s) ?? Infinity, l.firstSeen));
+  return [...first.entries()]
+    .filter(
+      ([s, at]) =>
+        s.toLowerCase() !== alertService.toLowerCase() && at >= candidate.onset - NEW_WORK_MS && at <= candidate.onset + 2 * 60_000,
+    )
+    .sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0]))
+    .map(([s]) => s);
 }
 
 const QUOTE_CHARS = 160;

@@ -29,7 +29,8 @@ function actorsIn(text: string): Set<string> {
   const found = new Set<string>();
   for (const m of text.matchAll(KEY_VALUE)) {
     const [key, value] = [m[1]!.toLowerCase(), m[2]!];
-    if (NOT_ACTORS.has(key) || /[/+#*<>]/.test(value) || (/^[\d.:-]+$/.test(value) && !/^\d{6,}$/.test(value))) continue;
+    // A number, or a quantity with its unit (612ms, 95%), measures; a long number may be an id.
+    if (NOT_ACTORS.has(key) || /[/+#*<>]/.test(value) || (/^[\d.:-]+[a-z%]{0,3}$/i.test(value) && !/^\d{6,}$/.test(value))) continue;
     // A plain word (Stop, SELECT, read) or a snake-cased code of words (requested_by_customer, STATE_ACTIVE) is a
     // state or a reason; actors are named with structure: ids, dashes (a client's name), humps.
     if (/^[A-Za-z][a-z]*$|^[A-Z]+$|^[a-z]+(_[a-z]+)+$|^[A-Z]+(_[A-Z]+)+$/.test(value) || value.endsWith(':')) continue;

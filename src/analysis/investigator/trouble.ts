@@ -51,7 +51,13 @@ function quoteOf(example: string, phrase: RegExp): string {
 }
 
 /** What a host has of its own: a process's pool or a database it talks to is not the host's. */
-const HOST_RESOURCES: ReadonlySet<RcaCategory> = new Set(['disk_full', 'memory_exhaustion', 'cpu_saturation', 'host_failure', 'network']);
+export const HOST_RESOURCES: ReadonlySet<RcaCategory> = new Set([
+  'disk_full',
+  'memory_exhaustion',
+  'cpu_saturation',
+  'host_failure',
+  'network',
+]);
 
 /** An error nobody named is a weak lead: it wins only with a change that speaks of it, or when nothing else is found. */
 const WEAK_STRENGTH = 0.2;
