@@ -80,6 +80,9 @@ describe('entities named in a failing line', () => {
       'ERROR [http-nio-8080-exec-4] c.a.Orders : ORDER-00912 failed at buffer.from, wrote /tmp/a1b2.jpg via http://127.0.0.1:3000/x',
     ).map((e) => e.name);
     expect(names).toEqual([]);
+    // Tables come from statements; "from" in a sentence names none.
+    expect(entitiesIn('could not receive data from client: Connection timed out').map((e) => e.name)).toEqual([]);
+    expect(entitiesIn('slow query: SELECT id FROM chat.messages WHERE id=?').map((e) => e.name)).toEqual(['chat.messages']);
   });
 
   it('takes the word after an object kind as a name only when it looks like one', () => {

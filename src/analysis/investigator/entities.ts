@@ -33,6 +33,8 @@ const OBJECT = new RegExp(
   'gi',
 );
 const SQL_OBJECT = /\b(?:from|into|update|join)\s+["'`]?([a-z_][\w.]{2,60})/gi;
+// Only a statement has tables: "data from client" or "a connection from connection pool" is English.
+const SQL_STATEMENT = /\b(SELECT|INSERT|UPDATE|DELETE|MERGE|ALTER TABLE|COPY)\b|\bselect\b.+\bfrom\b|\binsert into\b/;
 const CODE_SUFFIX =
   /\.(java|kt|scala|py|rb|go|js|mjs|ts|tsx|php|cs|c|h|cpp|rs|json|ya?ml|xml|csv|log|txt|html?|sql|sh|jar|class|lock|pid|conf|ini|toml|gz|zip|tar|jpe?g|png|gif|svg|webp|mp4|pdf|parquet|avro|bin|so|dll|exe)$/i;
 // Where a dotted name can end and be a place: the common top-level domains and private zones. A
@@ -69,7 +71,7 @@ export function entitiesIn(raw: string): Entity[] {
   for (const m of text.matchAll(DOMAIN)) if (!looksLikeCode(m[1]!)) push(found, m[1]!.toLowerCase(), 'domain');
   for (const m of text.matchAll(HOST)) push(found, m[1]!, 'host');
   for (const m of text.matchAll(OBJECT)) push(found, (m[1] ?? m[2])!, 'object');
-  for (const m of text.matchAll(SQL_OBJECT)) push(found, m[1]!, 'object');
+  if (SQL_STATEMENT.test(text)) for (const m of text.matchAll(SQL_OBJECT)) push(found, m[1]!, 'object');
   // A domain's first label alone (db-main-02 in db-main-02.internal) is the same place.
   for (const entity of [...found.values()]) {
     if (entity.shape !== 'domain') continue;
