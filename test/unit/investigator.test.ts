@@ -4,7 +4,7 @@ import { investigate, type Observation, POLICY_LIMITS } from '../../src/analysis
 import { confidenceOf, crossValidatedConfidence, fitCalibration, TRANSFER_SHIFT } from '../../src/analysis/investigator/calibration';
 import type { AnswerFeatures } from '../../src/analysis/investigator/conclude';
 import { contentWords, entitiesIn } from '../../src/analysis/investigator/entities';
-import { CHANGES, METRIC_KINDS, metricKindOf, REASONS, reasonIn, TECHNOLOGIES } from '../../src/analysis/investigator/knowledge';
+import { CHANGES, changeOf, METRIC_KINDS, metricKindOf, REASONS, reasonIn, TECHNOLOGIES } from '../../src/analysis/investigator/knowledge';
 import { readingsOf } from '../../src/analysis/investigator/observations';
 import { callId } from '../../src/analysis/investigator/policy';
 import { seriesAnomaly } from '../../src/analysis/investigator/trouble';
@@ -130,6 +130,8 @@ describe('the knowledge table', () => {
     expect(metricKindOf('kubernetes_state.deployment.replicas_unavailable')?.category).not.toBe('network');
     expect(metricKindOf('nginx.net.request_per_s')?.category).toBe('traffic_spike');
     expect(reasonIn('# Query_time: 3.912118  Lock_time: 0.000012 Rows_sent: 40  Rows_examined: 5918822')?.category).toBe('database');
+    // A change is what its title says it is: a deploy whose notes mention a configuration is a deploy.
+    expect(changeOf('ECS deployment started: orders\nimage orders:2.1.0. Changes: ObjectMapper configuration')?.kind).toBe('deployment');
   });
 
   it('holds no company, host, service or scenario words, and stays small', () => {
@@ -150,7 +152,7 @@ describe('the knowledge table', () => {
     // Software and kernel mechanisms the table names by design; a scenario may call its service or culprit by one.
     const mechanisms = new Set(['conntrack', 'haproxy']);
     expect([...names].filter((n) => source.includes(n) && !mechanisms.has(n))).toEqual([]);
-    expect(REASONS.length + METRIC_KINDS.length + CHANGES.length + TECHNOLOGIES.length).toBeLessThanOrEqual(43);
+    expect(REASONS.length + METRIC_KINDS.length + CHANGES.length + TECHNOLOGIES.length).toBeLessThanOrEqual(44);
   });
 });
 
@@ -495,6 +497,39 @@ describe('the investigation policy', () => {
     if (!('report' in move)) throw new Error('expected a report');
     expect(move.report.category).toBe('cpu_saturation');
     expect(move.report.root_cause).toContain('thumbs-backfill');
+  });
+
+  it('follows a callee its failing lines name by its word, and ties a denial to the policy change that governs who may call', () => {
+    const { move, observations } = runPolicy((call) => {
+      const q = String(call.input.query ?? '');
+      if (call.name === 'service_dependencies')
+        return JSON.stringify({ dependencies: { orders: ['payments-service', 'pricing-service'] } });
+      if (call.name === 'search_logs' && q.startsWith('service:orders'))
+        return logs(q, [
+          line(
+            ['orders'],
+            ['orders-app-01'],
+            'error',
+            'capture payment failed: rpc error: code = PermissionDenied desc = RBAC: access denied',
+            -9,
+          ),
+        ]);
+      if (call.name === 'get_events')
+        return events([
+          { at: -40, title: 'ECS deployment started: orders', text: 'image orders:2.1.0 (was 2.0.9). Changes: logging configuration' },
+          {
+            at: -10,
+            title: 'Argo CD: mesh-policies synced to a41c9e2',
+            text: 'PR #4127 restrict callers. Changed: AuthorizationPolicy/payments/allow-callers rules[0].from[0].source.principals',
+          },
+        ]);
+      return '{}';
+    });
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(observations.map((o) => o.call.input.query)).toContain('service:payments-service OR "payments-service"');
+    expect(observations.map((o) => o.call.input.query)).not.toContain('service:pricing-service OR "pricing-service"');
+    expect(move.report.category).toBe('config_change');
+    expect(move.report.root_cause).toContain('AuthorizationPolicy');
   });
 
   it('names who asks behind rising demand from the request lines in front of the service', () => {

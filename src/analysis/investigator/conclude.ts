@@ -257,11 +257,17 @@ function explainingChange(
       // A job started on a host whose CPU, memory or disk it then takes (a noisy neighbour).
       (change.category === 'trigger' ? arrived.find((name) => mentionOf(name).test(text)) : undefined) ??
       (shared.length >= SHARED_WORDS ? shared.join(', ') : undefined) ??
-      governs.map((g) => g.exec(`${event.title}\n${event.text}`)?.[0]).find(Boolean);
+      governingWords(governs, `${event.title}\n${event.text}`);
     return by ? [{ event, change, by }] : [];
   });
   const best = related.sort((a, b) => b.event.at - a.event.at)[0];
   return best && { ...best, rollout: rolloutOf(best.event, readings, candidate.onset + 2 * 60_000) };
+}
+
+/** Every word of a change that sets what governs the trouble, so its quote can centre on them all; undefined when none. */
+function governingWords(governs: readonly RegExp[], text: string): string | undefined {
+  const words = new Set(governs.flatMap((g) => [...text.matchAll(new RegExp(g.source, 'gi'))].map((m) => m[0])));
+  return words.size ? [...words].join(', ') : undefined;
 }
 
 /** How long before a host's trouble new work on it may have started and still be what took the host's resources. */
@@ -290,7 +296,7 @@ const QUOTE_CHARS = 160;
 /** A change's text quoted where it speaks most of the words that tie it to the trouble. */
 function quoteAround(text: string, words: readonly string[]): string {
   const lower = text.toLowerCase();
-  const hits = words.flatMap((w) => [...lower.matchAll(new RegExp(escapeRegExp(w), 'g'))].map((m) => m.index));
+  const hits = words.flatMap((w) => [...lower.matchAll(new RegExp(escapeRegExp(w.toLowerCase()), 'g'))].map((m) => m.index));
   const covered = (start: number) => new Set(hits.filter((i) => i >= start && i < start + QUOTE_CHARS - 20)).size;
   const starts = [0, ...[...lower.matchAll(/ /g)].map((m) => m.index + 1)];
   const best = starts.reduce((a, b) => (covered(b) > covered(a) ? b : a), 0);

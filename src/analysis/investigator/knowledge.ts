@@ -162,6 +162,14 @@ export const REASONS: readonly ReasonRow[] = [
     kind: 'rejection',
     category: 'dependency_failure',
   },
+  // A call turned away by an authorization check: whoever changed who may call what (a policy, a role, a key).
+  {
+    mechanism: 'access denied',
+    phrase: /permission ?denied|access denied|\bforbidden\b|\bunauthori[sz]ed\b|not authori[sz]ed|\brbac\b|\b403\b/i,
+    kind: 'rejection',
+    category: 'config_change',
+    governedBy: /authoriz|\brbac\b|polic(y|ies)|permission|principal|\bacl\b|\biam\b|\brole|credential|api.?key|token/i,
+  },
   // The writer's own code failing on what it was given: the trouble is in a change to that code, or to what feeds it.
   {
     mechanism: 'code failing',
@@ -249,7 +257,7 @@ export const CHANGES: ReadonlyArray<{ phrase: RegExp; category: RcaCategory | 't
   { phrase: /migration|schema|index (build|creat)|alter table/i, category: 'database', kind: 'migration' },
   {
     phrase:
-      /feature flag|\bflag\b|toggle|config(uration)?|setting|parameter|\.(ya?ml|conf|cfg|ini|toml|properties)\b|terraform|env(ironment)? var/i,
+      /feature flag|\bflag\b|toggle|config(uration)?|setting|parameter|\.(ya?ml|conf|cfg|ini|toml|properties)\b|terraform|env(ironment)? var|authoriz|\brbac\b|\bacl\b|firewall|security group|allow.?list/i,
     category: 'config_change',
     kind: 'config change',
   },
@@ -295,5 +303,11 @@ export const reasonIn = (text: string): ReasonRow | undefined => REASONS.find((r
 /** The row for a metric's name, if it names a resource. */
 export const metricKindOf = (metric: string) => METRIC_KINDS.find((k) => k.name.test(metric));
 
-/** The kind of change an event is, if it is one. */
-export const changeOf = (text: string) => CHANGES.find((c) => c.phrase.test(text));
+/**
+ * The kind of change an event is, if it is one: what its title says it is ("ECS deployment
+ * started"), else what its text does; a deploy whose notes mention a configuration is a deploy.
+ */
+export const changeOf = (text: string) => {
+  const [title = ''] = text.split('\n', 1);
+  return CHANGES.find((c) => c.phrase.test(title)) ?? CHANGES.find((c) => c.phrase.test(text));
+};

@@ -1,4 +1,5 @@
 import type { AlertContext } from '../../contracts/rca';
+import { escapeRegExp } from '../../text-format';
 import { callKey } from '../claude-tools';
 import { type Entity, entitiesIn, mentionOf } from './entities';
 import { OWN_KINDS, reasonIn, technologiesIn } from './knowledge';
@@ -76,6 +77,41 @@ export function namedEntities(lines: readonly SeenLine[], skip: ReadonlySet<stri
   return [...weight.values()].sort((a, b) => b.lines - a.lines || a.entity.name.localeCompare(b.entity.name)).map((w) => w.entity);
 }
 
+// Words every service name shares, which name none of them.
+const GENERIC_NAME_WORDS = new Set([
+  'service',
+  'svc',
+  'api',
+  'app',
+  'server',
+  'worker',
+  'web',
+  'backend',
+  'frontend',
+  'gateway',
+  'prod',
+  'internal',
+]);
+
+/** The services `service` calls in the map whose distinctive word (singular or plural) its failing lines use. */
+export function calleesNamed(
+  service: string,
+  failing: readonly SeenLine[],
+  dependencies: Readonly<Record<string, readonly string[]>>,
+): string[] {
+  const text = failing
+    .map((l) => `${l.template}\n${l.example}`)
+    .join('\n')
+    .toLowerCase();
+  return (dependencies[service] ?? []).filter((callee) =>
+    callee
+      .toLowerCase()
+      .split(/[-_.]/)
+      .filter((w) => w.length >= 4 && !GENERIC_NAME_WORDS.has(w))
+      .some((w) => new RegExp(`\\b${escapeRegExp(w.replace(/s$/, ''))}s?\\b`).test(text)),
+  );
+}
+
 /** Hosts that wrote a component's failing lines: those stating trouble of their own first, then most lines. */
 function hostsOf(lines: readonly SeenLine[]): string[] {
   const counts = new Map<string, number>();
@@ -143,6 +179,9 @@ export function chainOf(ctx: PolicyContext, readings: Readings, inTrouble: Troub
         child(name, 'service', 'failing anew while the alerting service logs nothing');
     for (const entity of namedEntities(failing, new Set(nodes.keys())).slice(0, POLICY_LIMITS.fanOut))
       child(entity.name, entity.shape, `named in ${node.name}'s failing lines`);
+    // A service it calls, named by its own word ("capture payment failed" names payments-service).
+    for (const callee of calleesNamed(node.name, failing, readings.dependencies))
+      child(callee, 'service', `named by its word in ${node.name}'s failing lines`);
     for (const host of hostsOf(failing).slice(0, 2)) child(host, 'host', `a host where ${node.name} fails`);
     // A reason that says where such trouble lives (a resolver for failed lookups) leads to the components found there.
     for (const word of lookInWords(failing))
