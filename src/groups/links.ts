@@ -17,6 +17,8 @@ export interface MemberLinks {
   places: string[];
   /** What it points at: its service's neighbours in the service map, and the words of its title and message. */
   mentions: string[];
+  /** The host it is about, for the shared-host link; absent for a probe (a synthetic test, a URL check), whose host only ran it. */
+  host?: string;
 }
 
 /** What the links are read from: the alert's own service and host, its tags, its text. */
@@ -26,6 +28,9 @@ export interface LinkedAlert {
   tags: string[];
   title?: string;
   message?: string;
+  /** Datadog's monitor type and the alert's scope: a probe's host is where it ran, not what failed. */
+  monitorType?: string;
+  scope?: string;
 }
 
 /**
@@ -103,7 +108,8 @@ function wordsOf(text: string): string[] {
  * neighbours of the alert's service become mentions.
  */
 export function memberLinks(alert: LinkedAlert, map?: ServiceDependencies): MemberLinks {
-  const own = [alert.service, alert.hostname].filter((v): v is string => !!v).map((v) => v.toLowerCase());
+  const host = isProbe(alert) ? undefined : alert.hostname;
+  const own = [alert.service, host].filter((v): v is string => !!v).map((v) => v.toLowerCase());
   const words = [...new Set(wordsOf(`${alert.title ?? ''} ${alert.message ?? ''}`))];
   const addresses = words.filter((w) => IPV4.test(w) || DNS_NAME.test(w));
   const changes = tagValues(alert.tags, CHANGE_TAG_KEYS)
@@ -112,10 +118,20 @@ export function memberLinks(alert: LinkedAlert, map?: ServiceDependencies): Memb
   const dns = DNS_FAILURE.test(`${alert.title ?? ''} ${alert.message ?? ''}`) || DNS_SERVICES.includes(alert.service ?? '');
   const cluster = tagValues(alert.tags, ['kube_cluster_name'])[0];
   const neighbours = alert.service && map ? connectedServices(map, alert.service).map((s) => s.toLowerCase()) : [];
-  const mentions = [...new Set([...neighbours, ...words])].filter((w) => !own.includes(w)).slice(0, MAX_MENTIONS);
+  const places = [...new Set(tagValues(alert.tags, ZONE_TAG_KEYS).filter(Boolean))];
+  // Naming the zone it runs in describes the alert ("edge-gw-01 (us-east-1a) not reporting"); naming another points at it.
+  const mentions = [...new Set([...neighbours, ...words])].filter((w) => !own.includes(w) && !places.includes(w)).slice(0, MAX_MENTIONS);
   return {
     names: [...new Set([...own, ...changes, ...addresses, ...(dns ? [`cause:dns@${cluster ?? ''}`] : [])])],
-    places: [...new Set(tagValues(alert.tags, ZONE_TAG_KEYS).filter(Boolean))],
+    places,
     mentions,
+    ...(host ? { host } : {}),
   };
 }
+
+// A check that probes a test, URL or endpoint from somewhere: its scope names what it probes, not a host.
+const PROBE_SCOPE = /^(test_id|url|instance|endpoint|check):/i;
+
+/** A synthetic test or a URL check: it runs from a location (a host shared by unrelated probes) about something else. */
+const isProbe = (alert: LinkedAlert) =>
+  /synthetics/i.test(alert.monitorType ?? '') || (!!alert.scope && alert.scope.split(',').every((s) => PROBE_SCOPE.test(s.trim())));

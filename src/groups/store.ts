@@ -261,7 +261,8 @@ export class GroupStore {
         ORDER BY g.opened_at, g.id`,
       [
         member.account,
-        member.hostname ?? null,
+        // A probe's host only ran it: unrelated probes from one location share it.
+        links.host ?? null,
         member.service ?? null,
         settings.maxMembers,
         settings.lifetimeS,
@@ -277,8 +278,16 @@ export class GroupStore {
   async linkedAlert(member: Pick<GroupMember, 'eventId' | 'service' | 'hostname'>): Promise<LinkedAlert> {
     const {
       rows: [row],
-    } = await this.db.query<{ tags: unknown; title: string | null; message: string | null }>(
-      `SELECT payload->'tags' AS tags, payload->>'alert_title' AS title, payload->>'alert_message' AS message FROM webhook_events WHERE id = $1`,
+    } = await this.db.query<{
+      tags: unknown;
+      title: string | null;
+      message: string | null;
+      monitor_type: string | null;
+      scope: string | null;
+    }>(
+      `SELECT payload->'tags' AS tags, payload->>'alert_title' AS title, payload->>'alert_message' AS message,
+              payload->>'monitor_type' AS monitor_type, payload->>'scope' AS scope
+         FROM webhook_events WHERE id = $1`,
       [member.eventId],
     );
     return {
@@ -287,6 +296,8 @@ export class GroupStore {
       tags: storedTags(row?.tags),
       ...(row?.title ? { title: row.title } : {}),
       ...(row?.message ? { message: row.message } : {}),
+      ...(row?.monitor_type ? { monitorType: row.monitor_type } : {}),
+      ...(row?.scope ? { scope: row.scope } : {}),
     };
   }
 

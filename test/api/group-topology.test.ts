@@ -67,6 +67,17 @@ describe('grouping by topology, change and the dependencies alerts name', () => 
       expect(unconnected.groupId).not.toBe(caller.groupId);
     });
 
+    it('keeps probes apart that share only the location they ran from, and joins alerts about one host', async () => {
+      const account = `decide-probes-${run}`;
+      const location = `synthetics-managed-${run}`;
+      const checkout = await join(account, { service: 'storefront', hostname: location, tags: [], monitorType: 'synthetics alert' });
+      const promo = await join(account, { service: 'promo-site', hostname: location, tags: [], scope: 'url:https://promo.example.com' });
+      expect(promo.groupId).not.toBe(checkout.groupId);
+      const down = await join(account, { service: 'edge', hostname: `edge-${run}`, tags: [], scope: `host:edge-${run}` });
+      const sameHost = await join(account, { service: 'kubelet', hostname: `edge-${run}`, tags: [] });
+      expect(sameHost.groupId).toBe(down.groupId);
+    });
+
     it('keeps two callers of one dependency apart while the dependency itself has not alerted', async () => {
       const account = `decide-siblings-${run}`;
       const first = await join(account, { service: 'scheduling-api', hostname: 'h1', tags: [] });

@@ -63,6 +63,27 @@ describe("a member's links", () => {
     expect(links.places).toEqual(['eu-west-1c']);
   });
 
+  it('does not mention the zone it runs in: naming its own zone describes it, naming another points there', () => {
+    const links = memberLinks({
+      hostname: 'edge-gw-01',
+      tags: ['availability-zone:us-east-1a'],
+      message: 'The agent on edge-gw-01 (edge-gateway, us-east-1a) has not reported; calls to us-east-1b time out',
+    });
+    expect(links.mentions).not.toContain('us-east-1a');
+    expect(links.mentions).toContain('us-east-1b');
+  });
+
+  it("takes a probe's host for where it ran, not what failed: no host link for a synthetic test or a URL check", () => {
+    const synthetic = memberLinks({ hostname: 'synthetics-managed-aws-us-east-1', tags: [], monitorType: 'synthetics alert' });
+    const urlCheck = memberLinks({ hostname: 'synthetics-managed-aws-us-east-1', tags: [], scope: 'url:https://promo.example.com' });
+    const hostCheck = memberLinks({ hostname: 'edge-gw-01', tags: [], monitorType: 'service check', scope: 'host:edge-gw-01' });
+    expect(synthetic.host).toBeUndefined();
+    expect(synthetic.names).toEqual([]);
+    expect(urlCheck.host).toBeUndefined();
+    expect(hostCheck.host).toBe('edge-gw-01');
+    expect(hostCheck.names).toEqual(['edge-gw-01']);
+  });
+
   it("hyphenates neighbouring words, so 'the internal gateway' mentions internal-gateway", () => {
     expect(memberLinks({ tags: [], message: 'cannot call services behind the internal gateway' }).mentions).toContain('internal-gateway');
   });
