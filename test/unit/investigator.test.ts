@@ -67,6 +67,17 @@ function runPolicy(answer: (call: Observation['call']) => string): { observation
   throw new Error('the policy did not report within 8 turns');
 }
 
+/** The commonest investigation here: one failing line of the alerting service, some events, nothing else. */
+const ordersFailing =
+  (level: string, example: string, minute: number, eventList: Parameters<typeof events>[0] = []) =>
+  (call: Observation['call']): string => {
+    const q = String(call.input.query ?? '');
+    if (call.name === 'search_logs' && q.startsWith('service:orders'))
+      return logs(q, [line(['orders'], ['orders-app-01'], level, example, minute)]);
+    if (call.name === 'get_events') return events(eventList);
+    return '{}';
+  };
+
 describe('entities named in a failing line', () => {
   it('finds hosts, addresses, domains and the objects a line failed on', () => {
     const names = entitiesIn(
@@ -750,24 +761,11 @@ describe('the investigation policy', () => {
   });
 
   it('does not take a change that names a public API as a change to it', () => {
-    const { move } = runPolicy((call) => {
-      const q = String(call.input.query ?? '');
-      if (call.name === 'search_logs' && q.startsWith('service:orders'))
-        return logs(q, [
-          line(
-            ['orders'],
-            ['orders-app-01'],
-            'error',
-            'export failed: 503 Service Unavailable from https://bigquery.googleapis.com/v2/jobs',
-            -8,
-          ),
-        ]);
-      if (call.name === 'get_events')
-        return events([
-          { at: -50, title: 'Terraform apply iam', text: 'roles/bigquery.user -> roles/bigquery.jobUser', tags: ['team:platform'] },
-        ]);
-      return '{}';
-    });
+    const { move } = runPolicy(
+      ordersFailing('error', 'export failed: 503 Service Unavailable from https://bigquery.googleapis.com/v2/jobs', -8, [
+        { at: -50, title: 'Terraform apply iam', text: 'roles/bigquery.user -> roles/bigquery.jobUser', tags: ['team:platform'] },
+      ]),
+    );
     if (!('report' in move)) throw new Error('expected a report');
     expect(move.report.root_cause).toContain('bigquery.googleapis.com');
     expect(move.report.category).toBe('dependency_failure');
@@ -862,29 +860,16 @@ describe('the investigation policy', () => {
   });
 
   it('takes a timeout that names no one else as the service’s own, and ties it to the change that speaks of it', () => {
-    const { move } = runPolicy((call) => {
-      const q = String(call.input.query ?? '');
-      if (call.name === 'search_logs' && q.startsWith('service:orders'))
-        return logs(q, [
-          line(
-            ['orders'],
-            ['orders-app-01'],
-            'warn',
-            'ConsumerCoordinator: poll timeout has expired, longer than max.poll.interval.ms',
-            -10,
-          ),
-        ]);
-      if (call.name === 'get_events')
-        return events([
-          {
-            at: -30,
-            title: 'orders config synced',
-            text: 'PR #88 reduce overhead. Application orders synced to revision 51af09e by the deploy bot with a rolling restart; ConfigMap orders-config: consumer max.poll.records 250 -> 5000',
-            tags: ['service:orders'],
-          },
-        ]);
-      return '{}';
-    });
+    const { move } = runPolicy(
+      ordersFailing('warn', 'ConsumerCoordinator: poll timeout has expired, longer than max.poll.interval.ms', -10, [
+        {
+          at: -30,
+          title: 'orders config synced',
+          text: 'PR #88 reduce overhead. Application orders synced to revision 51af09e by the deploy bot with a rolling restart; ConfigMap orders-config: consumer max.poll.records 250 -> 5000',
+          tags: ['service:orders'],
+        },
+      ]),
+    );
     if (!('report' in move)) throw new Error('expected a report');
     expect(move.report.category).toBe('config_change');
     // The quote of the change is taken where it speaks of the trouble, not cut at its start.
