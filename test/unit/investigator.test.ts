@@ -859,6 +859,22 @@ describe('the investigation policy', () => {
     expect(remote.report.root_cause).not.toContain('v4.1.0');
   });
 
+  it('ties a failing operation to the flag named after it, even when the upstream it waits on is named', () => {
+    const { move } = runPolicy(
+      ordersFailing('error', "eligibility check failed: ReadTimeout: HTTPConnectionPool(host='eligibility.internal', port=8000)", -8, [
+        {
+          at: -19,
+          title: 'Flagsmith: feature eligibility_realtime_check updated',
+          text: "Environment 'production': feature eligibility_realtime_check enabled=true for all identities",
+        },
+        { at: -25, title: 'Deployed billing 3.12.0', text: 'parse EB segments', tags: ['service:billing'] },
+      ]),
+    );
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.category).toBe('config_change');
+    expect(move.report.root_cause).toContain('eligibility_realtime_check');
+  });
+
   it('takes a timeout that names no one else as the service’s own, and ties it to the change that speaks of it', () => {
     const { move } = runPolicy(
       ordersFailing('warn', 'ConsumerCoordinator: poll timeout has expired, longer than max.poll.interval.ms', -10, [

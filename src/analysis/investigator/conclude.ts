@@ -244,6 +244,7 @@ function explainingChange(
   // More requests arriving come from outside: a campaign or a job brings them, a deploy or a setting of the component does not.
   const demandOnly = candidate.troubles.every((t) => t.category === 'traffic_spike');
   const arrived = newWorkOn(candidate, readings, alertService);
+  const operations = failedOperations(candidate.troubles);
   const related = changesIn(readings).flatMap(({ event, change }) => {
     if (event.at > began + 2 * 60_000 || candidate.onset - event.at > CHANGE_LAG_MS) return [];
     if (demandOnly && change.category !== 'trigger') return [];
@@ -254,6 +255,8 @@ function explainingChange(
       shippedVersion(event, candidate, readings) ??
       (change.category === 'trigger' ? onPath.find((n) => text.includes(n)) : undefined) ??
       subjects.find((name) => isSubject(event, name)) ??
+      // A flag or setting named after the operation that fails ("eligibility check failed": eligibility_realtime_check).
+      namingIdentifier(`${event.title}\n${event.text}`, operations) ??
       // A job started on a host whose CPU, memory or disk it then takes (a noisy neighbour).
       (change.category === 'trigger' ? arrived.find((name) => mentionOf(name).test(text)) : undefined) ??
       (shared.length >= SHARED_WORDS ? shared.join(', ') : undefined) ??
@@ -262,6 +265,25 @@ function explainingChange(
   });
   const best = related.sort((a, b) => b.event.at - a.event.at)[0];
   return best && { ...best, rollout: rolloutOf(best.event, readings, candidate.onset + 2 * 60_000) };
+}
+
+// The operation a failing line says failed: the two or three words before "failed" or "error".
+const FAILED_OPERATION = /\b([a-z][a-z]+(?:[ _-][a-z][a-z]+){1,2})\s+(?:failed|failure|error|timed out)\b/gi;
+
+/** The operations the troubles' lines say failed, each as its content words (two or more). */
+function failedOperations(troubles: readonly Trouble[]): string[][] {
+  return troubles.flatMap((t) =>
+    [...t.text.matchAll(FAILED_OPERATION)].map((m) => [...contentWords(m[1]!)]).filter((words) => words.length >= 2),
+  );
+}
+
+/** An identifier of a change (a flag, a key) whose parts hold every word of a failed operation. */
+function namingIdentifier(text: string, operations: readonly string[][]): string | undefined {
+  for (const id of text.match(IDENTIFIER) ?? []) {
+    const parts = contentWords(id);
+    if (operations.some((op) => op.every((w) => parts.has(w)))) return id;
+  }
+  return undefined;
 }
 
 /** Every word of a change that sets what governs the trouble, so its quote can centre on them all; undefined when none. */

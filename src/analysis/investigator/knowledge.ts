@@ -257,7 +257,7 @@ export const CHANGES: ReadonlyArray<{ phrase: RegExp; category: RcaCategory | 't
   { phrase: /migration|schema|index (build|creat)|alter table/i, category: 'database', kind: 'migration' },
   {
     phrase:
-      /feature flag|\bflag\b|toggle|config(uration)?|setting|parameter|\.(ya?ml|conf|cfg|ini|toml|properties)\b|terraform|env(ironment)? var|authoriz|\brbac\b|\bacl\b|firewall|security group|allow.?list/i,
+      /feature flag|\bflag|\bfeature\b.{0,60}\b(enabled|disabled|rolled out|rollout)\b|toggle|config(uration)?|setting|parameter|\.(ya?ml|conf|cfg|ini|toml|properties)\b|terraform|env(ironment)? var|authoriz|\brbac\b|\bacl\b|firewall|security group|allow.?list/i,
     category: 'config_change',
     kind: 'config change',
   },
