@@ -4,7 +4,16 @@ import { investigate, type Observation, POLICY_LIMITS } from '../../src/analysis
 import { confidenceOf, crossValidatedConfidence, fitCalibration, TRANSFER_SHIFT } from '../../src/analysis/investigator/calibration';
 import type { AnswerFeatures } from '../../src/analysis/investigator/conclude';
 import { contentWords, entitiesIn } from '../../src/analysis/investigator/entities';
-import { CHANGES, changeOf, METRIC_KINDS, metricKindOf, REASONS, reasonIn, TECHNOLOGIES } from '../../src/analysis/investigator/knowledge';
+import {
+  CHANGES,
+  changeOf,
+  METRIC_KINDS,
+  metricKindOf,
+  REASONS,
+  reasonIn,
+  TECHNOLOGIES,
+  technologiesIn,
+} from '../../src/analysis/investigator/knowledge';
 import { readingsOf } from '../../src/analysis/investigator/observations';
 import { callId } from '../../src/analysis/investigator/policy';
 import { seriesAnomaly } from '../../src/analysis/investigator/trouble';
@@ -141,6 +150,12 @@ describe('the knowledge table', () => {
     expect(metricKindOf('kubernetes_state.deployment.replicas_unavailable')?.category).not.toBe('network');
     expect(metricKindOf('nginx.net.request_per_s')?.category).toBe('traffic_spike');
     expect(reasonIn('# Query_time: 3.912118  Lock_time: 0.000012 Rows_sent: 40  Rows_examined: 5918822')?.category).toBe('database');
+    // A proxy shedding requests past its own limit is in trouble of its own, which its limit's settings govern.
+    expect(reasonIn('"GET /v1/items HTTP/2" 503 UO upstream_reset_before_response_started{overflow}')?.mechanism).toBe(
+      'request limit reached',
+    );
+    expect(technologiesIn('publish match.result failed: nats: timeout')).toEqual(['nats']);
+    expect(technologiesIn('Cosmos request diagnostics: StatusCode=429 SubStatusCode=3200')).toContain('cosmos');
     // A change is what its title says it is: a deploy whose notes mention a configuration is a deploy.
     expect(changeOf('ECS deployment started: orders\nimage orders:2.1.0. Changes: ObjectMapper configuration')?.kind).toBe('deployment');
   });
@@ -159,7 +174,7 @@ describe('the knowledge table', () => {
         if (typeof n === 'string' && n.length > 3 && specific(n.toLowerCase())) names.add(n.toLowerCase());
     }
     expect([...names].filter((n) => source.includes(n))).toEqual([]);
-    expect(REASONS.length + METRIC_KINDS.length + CHANGES.length + TECHNOLOGIES.length).toBeLessThanOrEqual(44);
+    expect(REASONS.length + METRIC_KINDS.length + CHANGES.length + TECHNOLOGIES.length).toBeLessThanOrEqual(47);
   });
 });
 

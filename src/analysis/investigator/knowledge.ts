@@ -162,6 +162,14 @@ export const REASONS: readonly ReasonRow[] = [
     kind: 'rejection',
     category: 'dependency_failure',
   },
+  // A proxy shedding requests past its own limits (Envoy's UO flag, pending overflow): whoever set the limit.
+  {
+    mechanism: 'request limit reached',
+    phrase: /upstream_rq_pending_overflow|pending.?overflow|\{overflow\}|\sUO\s|circuit breaker.{0,20}(overflow|max)/i,
+    kind: 'exhaustion',
+    category: 'dependency_failure',
+    governedBy: /max_pending|max_requests|max_connections|circuit.?break|concurrency/i,
+  },
   // A call turned away by an authorization check: whoever changed who may call what (a policy, a role, a key).
   {
     mechanism: 'access denied',
@@ -226,6 +234,9 @@ export const TECHNOLOGIES: ReadonlyArray<{ client: RegExp; lookIn: string[] }> =
   { client: /cassandra|datastax|gocql/i, lookIn: ['cassandra'] },
   { client: /memcache/i, lookIn: ['memcache'] },
   { client: /zookeeper|KeeperException|\betcd/i, lookIn: ['zookeeper', 'etcd'] },
+  { client: /\bnats\b|jetstream/i, lookIn: ['nats'] },
+  // Managed databases answer as their service: a client names the product, the account names the table or container.
+  { client: /cosmos|dynamodb|spanner|bigtable|firestore/i, lookIn: ['cosmos', 'dynamo', 'spanner', 'bigtable'] },
 ];
 
 /** What a metric's name says it measures, for metrics that report a component's own trouble. */
