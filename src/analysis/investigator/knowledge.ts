@@ -156,6 +156,14 @@ export const REASONS: readonly ReasonRow[] = [
     kind: 'refusal',
     category: 'dependency_failure',
   },
+  // A managed database refusing requests past its provisioned capacity (request units, throughput): the database is the limit.
+  {
+    mechanism: 'database throttled',
+    phrase:
+      /request rate is large|ProvisionedThroughputExceeded|RequestRateTooLarge|(cosmos|dynamo\w*|spanner|bigtable).{0,80}\b429\b|\b429\b.{0,80}(cosmos|dynamo|request units|partition)/i,
+    kind: 'exhaustion',
+    category: 'database',
+  },
   {
     mechanism: 'rate limited',
     phrase: /rate.?limit|too many requests|\b429\b|throttl(ed|ing)|quota exceeded/i,
