@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { z } from 'zod';
+import { ALERT_STATUSES } from '../contracts/alert';
 import type { GroupJoin, GroupMember, GroupSettings } from '../contracts/group';
 import { type Db, inTransaction } from '../db/pool';
 import { parseRow, parseRows } from '../db/rows';
@@ -80,7 +81,29 @@ type Tx = Pick<Db, 'query'>;
 const lockAccountOf = (tx: Tx, groupId: string) =>
   tx.query(`SELECT pg_advisory_xact_lock(hashtext('incident-groups/' || (SELECT account FROM incident_groups WHERE id = $1)))`, [groupId]);
 
-const withoutNulls = <T extends object>(row: T): T => Object.fromEntries(Object.entries(row).filter(([, v]) => v !== null)) as T;
+/** A member moved by a merge, as the merging join reads it back to signal the group that took it. */
+const MovedMemberRow = GroupMemberRow.pick({
+  member_key: true,
+  event_id: true,
+  monitor_id: true,
+  monitor_name: true,
+  service: true,
+  hostname: true,
+  alerted_at: true,
+}).extend({ moved_from: z.string(), account: z.string(), status: z.enum(ALERT_STATUSES) });
+
+/** The member as its group workflow's signal carries it. */
+const memberOf = (m: z.infer<typeof MovedMemberRow>): GroupMember => ({
+  memberKey: m.member_key,
+  eventId: m.event_id,
+  account: m.account,
+  monitorId: m.monitor_id,
+  ...(m.monitor_name ? { monitorName: m.monitor_name } : {}),
+  ...(m.service ? { service: m.service } : {}),
+  ...(m.hostname ? { hostname: m.hostname } : {}),
+  status: m.status,
+  alertedAt: m.alerted_at.toISOString(),
+});
 type Candidate = GroupJoin & { full: boolean; memberCount: number };
 
 export interface GroupFilter {
@@ -206,17 +229,14 @@ export class GroupStore {
       [memberKey],
     );
     if (rows.length === 0) return [];
-    const { rows: moved } = await tx.query<GroupMember & { movedFrom: string }>(
-      `SELECT m.moved_from AS "movedFrom", m.member_key AS "memberKey", m.event_id::text AS "eventId", g.account, m.monitor_id AS "monitorId",
-              m.monitor_name AS "monitorName", m.service, m.hostname, m.status, to_char(m.alerted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "alertedAt"
+    const { rows: moved } = await tx.query(
+      `SELECT m.moved_from, g.account, m.member_key, m.event_id::text, m.monitor_id, m.monitor_name, m.service, m.hostname, m.status, m.alerted_at
          FROM incident_group_members m JOIN incident_groups g ON g.id = m.group_id
         WHERE m.moved_from = ANY($1) ORDER BY m.alerted_at, m.event_id`,
       [rows.map((r) => r.groupId)],
     );
-    return rows.map((g) => ({
-      ...g,
-      members: moved.filter((m) => m.movedFrom === g.groupId).map(({ movedFrom: _, ...m }) => withoutNulls(m)),
-    }));
+    const members = parseRows('incident_group_members', MovedMemberRow, moved);
+    return rows.map((g) => ({ ...g, members: members.filter((m) => m.moved_from === g.groupId).map(memberOf) }));
   }
 
   /** The account's first rule that applies to the member's alert (its tags or labels, host and service). */
