@@ -41,6 +41,11 @@ export interface GroupJoin {
   workflowId: string;
 }
 
+/** The group an incident's open episode joined, and the member key it joined as (absent: joined before keys named the run). */
+export interface JoinedGroup extends GroupJoin {
+  memberKey?: string;
+}
+
 export interface GroupState {
   groupId: string;
   account: string;

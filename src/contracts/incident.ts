@@ -1,6 +1,6 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { AlertSource, AlertStatus } from './alert';
-import type { GroupJoin, GroupSettings } from './group';
+import type { GroupSettings, JoinedGroup } from './group';
 
 /** The tier-1 processors, each a side effect run at most once per event and target. */
 export const PROCESSORS = ['notify', 'forward', 'slack', 'downtime'] as const;
@@ -118,8 +118,8 @@ export interface IncidentWorkflowInput extends IncidentKey {
   seenEventIds?: string[];
   /** Set (by the intake, from RAYNE_GROUP_*) when alerts join incident groups instead of each starting an RCA. */
   grouping?: GroupSettings;
-  /** The group the open episode joined; carried over continue-as-new. */
-  group?: GroupJoin;
+  /** The group the open episode joined, and as which member; carried over continue-as-new. */
+  group?: JoinedGroup;
 }
 
 export const transitionSignal = defineSignal<[Transition]>('transition');

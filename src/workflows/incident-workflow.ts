@@ -20,7 +20,7 @@ import { applyTransition, initialState } from './incident-state';
 import { selectProcessors } from './processor-selection';
 import { rcaWorkflow } from './rca-workflow';
 import { RayneAlertStatus } from '../contracts/search-attributes';
-import { type GroupJoin, type GroupSettings, memberRecoveredSignal } from '../contracts/group';
+import { type GroupJoin, type GroupSettings, type JoinedGroup, memberRecoveredSignal } from '../contracts/group';
 import {
   type IncidentState,
   type IncidentWorkflowInput,
@@ -92,14 +92,20 @@ async function resolveNotebooks(): Promise<void> {
   }
 }
 
-/** The group member an episode is: one per episode, so an escalation joins as the same member. */
-const memberKeyOf = (state: IncidentState) => `${workflowInfo().workflowId}#${state.episode}`;
+/**
+ * The group member an episode is: one per episode, so an escalation joins as the same member. The
+ * workflow id comes back for the monitor's next incident, so the chain's first run id tells them apart.
+ */
+const memberKeyOf = (state: IncidentState) => `${workflowInfo().workflowId}#${workflowInfo().firstExecutionRunId}#${state.episode}`;
+// What episodes joined as before their keys named the run; carried over continue-as-new in their group.
+const legacyMemberKeyOf = (state: IncidentState) => `${workflowInfo().workflowId}#${state.episode}`;
 
 /** Joins the episode's alert to its incident group; the group decides when its one RCA starts. */
-async function joinGroup(state: IncidentState, t: Transition, settings: GroupSettings): Promise<GroupJoin> {
-  return store.joinGroup(
+async function joinGroup(state: IncidentState, t: Transition, settings: GroupSettings): Promise<JoinedGroup> {
+  const memberKey = memberKeyOf(state);
+  const joined = await store.joinGroup(
     {
-      memberKey: memberKeyOf(state),
+      memberKey,
       eventId: t.eventId,
       account: state.account,
       monitorId: t.monitorId,
@@ -111,6 +117,7 @@ async function joinGroup(state: IncidentState, t: Transition, settings: GroupSet
     },
     settings,
   );
+  return { ...joined, memberKey };
 }
 
 /** Tells the group this member recovered; a group that is gone (terminated) is logged, not fatal. */
@@ -159,7 +166,7 @@ export async function incidentWorkflow(input: IncidentWorkflowInput): Promise<In
         decision.startRca && !grouping ? startRca(t.eventId) : undefined,
         joining ? joinGroup(state, t, grouping) : undefined,
         decision.closesIncident ? resolveNotebooks() : undefined,
-        decision.closesIncident && group ? leaveGroup(group, memberKeyOf(state)) : undefined,
+        decision.closesIncident && group ? leaveGroup(group, group.memberKey ?? legacyMemberKeyOf(state)) : undefined,
       ]);
       if (joined) group = joined;
       if (decision.closesIncident) group = undefined;

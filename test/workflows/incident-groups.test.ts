@@ -111,6 +111,30 @@ describe('incident groups', () => {
     );
   }, 120_000);
 
+  it("starts a new group when a monitor alerts again after its incident closed, not the old group's", async () => {
+    const alert = { monitor_id: firstMonitor + 200, hostname: `again-${run}`, transition_id: 'again-1' };
+    const first = await post(alert);
+    const [firstGroup] = await eventually(async () => {
+      const found = await groupsOf([first.event_id]);
+      return found.length === 1 && found;
+    }, 60_000);
+    await post({ ...alert, alert_status: 'OK', transition_id: 'again-1-ok' });
+    await api.runtime.temporal.workflow.getHandle(`group/${firstGroup!.group_id}`).result();
+    await api.runtime.temporal.workflow.getHandle(first.workflow_id).result();
+
+    // The same workflow id again: a new execution of it, whose episode 1 is not the old one.
+    const second = await post({ ...alert, transition_id: 'again-2' });
+    expect(second.workflow_id).toBe(first.workflow_id);
+    const [secondGroup] = await eventually(async () => {
+      const found = await groupsOf([second.event_id]);
+      return found.length === 1 && found;
+    }, 60_000);
+    expect(secondGroup!.group_id).not.toBe(firstGroup!.group_id);
+    expect(
+      await eventually(async () => ((await rcaRuns([second.event_id])).length === 1 ? rcaRuns([second.event_id]) : undefined), 60_000),
+    ).toEqual([`rca/${second.event_id}`]);
+  }, 120_000);
+
   it('merges two groups when an alert links them, and both workflows end once every member recovered', async () => {
     const first = await post({
       monitor_id: firstMonitor + 200,
