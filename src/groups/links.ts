@@ -5,7 +5,8 @@ import type { ServiceDependencies } from '../datadog/apm';
  * the service map, the change it runs, and the dependencies and zones its text names. A member joins
  * an open group when its names meet a member's names, or its mentions meet a member's names or
  * places, or the other way round (GroupStore.join). Places never meet places: two alerts in one zone
- * are unrelated until one of them says the zone is in trouble.
+ * are unrelated until one of them says the zone is in trouble. A burst scope joins alerts only while
+ * many fire in it at once.
  */
 export interface MemberLinks {
   /**
@@ -19,7 +20,21 @@ export interface MemberLinks {
   mentions: string[];
   /** The host it is about, for the shared-host link; absent for a probe (a synthetic test, a URL check), whose host only ran it. */
   host?: string;
+  /**
+   * Scopes whose simultaneous trouble is one outage: its Kubernetes cluster (`cluster:{name}`), and
+   * lost hosts (LOST_HOSTS). They join only when BURST_SUBJECTS services of the cluster, or hosts
+   * lost, alert within BURST_S of each other: many services of one cluster failing in the same
+   * minute point at what they share, while one of them alone says nothing about the others.
+   */
+  bursts: string[];
 }
+
+/** Seconds within which alerts of a burst scope fire together. */
+export const BURST_S = 120;
+/** Distinct services (hosts, for lost hosts) of a scope alerting within BURST_S that make it a burst. */
+export const BURST_SUBJECTS = 3;
+/** The burst scope of hosts lost at once (a bad kernel, a hypervisor, a power feed): counted by host. */
+export const LOST_HOSTS = 'lost-hosts';
 
 /** What the links are read from: the alert's own service and host, its tags, its text. */
 export interface LinkedAlert {
@@ -56,6 +71,8 @@ const DNS_NAME = /^[a-z0-9-]+(\.[a-z0-9-]+)*\.(internal|local|svc|cluster|lan|co
 // A failed name lookup as resolvers and clients word it, or a resolver's own service: the cluster's DNS is the cause they share.
 const DNS_FAILURE = /\blookup \S+( on \S+)?: (i\/o timeout|no such host|server misbehaving)|\bSERVFAIL\b|\bwait[s]? [^.]* for DNS\b/i;
 const DNS_SERVICES = ['coredns', 'kube-dns', 'dnsmasq', 'unbound', 'node-local-dns'];
+// A host or node itself gone: its agent silent, its instance check failing, its kernel panicked.
+const HOST_LOST = /\bnot reporting\b|\bstatus checks? (failed|failing)\b|\bNotReady\b|\bkernel panic|\bhost (is )?down\b/i;
 /** Mentions kept per alert: a long message template must not make a member match everything. */
 const MAX_MENTIONS = 200;
 
@@ -110,12 +127,13 @@ function wordsOf(text: string): string[] {
 export function memberLinks(alert: LinkedAlert, map?: ServiceDependencies): MemberLinks {
   const host = isProbe(alert) ? undefined : alert.hostname;
   const own = [alert.service, host].filter((v): v is string => !!v).map((v) => v.toLowerCase());
-  const words = [...new Set(wordsOf(`${alert.title ?? ''} ${alert.message ?? ''}`))];
+  const text = `${alert.title ?? ''} ${alert.message ?? ''}`;
+  const words = [...new Set(wordsOf(text))];
   const addresses = words.filter((w) => IPV4.test(w) || DNS_NAME.test(w));
   const changes = tagValues(alert.tags, CHANGE_TAG_KEYS)
     .filter((v) => v && !UNSPECIFIC_CHANGE.test(v))
     .map((v) => `change:${v}`);
-  const dns = DNS_FAILURE.test(`${alert.title ?? ''} ${alert.message ?? ''}`) || DNS_SERVICES.includes(alert.service ?? '');
+  const dns = DNS_FAILURE.test(text) || DNS_SERVICES.includes(alert.service ?? '');
   const cluster = tagValues(alert.tags, ['kube_cluster_name'])[0];
   const neighbours = alert.service && map ? connectedServices(map, alert.service).map((s) => s.toLowerCase()) : [];
   const places = [...new Set(tagValues(alert.tags, ZONE_TAG_KEYS).filter(Boolean))];
@@ -126,6 +144,7 @@ export function memberLinks(alert: LinkedAlert, map?: ServiceDependencies): Memb
     places,
     mentions,
     ...(host ? { host } : {}),
+    bursts: [...(cluster ? [`cluster:${cluster}`] : []), ...(HOST_LOST.test(text) ? [LOST_HOSTS] : [])],
   };
 }
 

@@ -5,7 +5,7 @@ import type { GroupJoin, GroupMember, GroupSettings } from '../contracts/group';
 import { type Db, inTransaction } from '../db/pool';
 import { parseRow, parseRows } from '../db/rows';
 import { type GroupEvidence, GROUP_MEMBERS_SHOWN } from '../evidence/bundle';
-import type { LinkedAlert, MemberLinks } from './links';
+import { BURST_S, BURST_SUBJECTS, type LinkedAlert, LOST_HOSTS, type MemberLinks } from './links';
 import { type GroupRule, matchRule, type RuleMatch, storedTags } from './rules';
 
 const Text = z.string().nullable();
@@ -160,8 +160,8 @@ export class GroupStore {
       const group = open ?? (await this.create(tx, member.account, match?.groupKey));
       await tx.query(
         `INSERT INTO incident_group_members (group_id, member_key, event_id, monitor_id, monitor_name, service, hostname, status, alerted_at,
-                                             names, places, mentions)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+                                             names, places, mentions, bursts)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
         [
           group.groupId,
           member.memberKey,
@@ -175,6 +175,7 @@ export class GroupStore {
           links.names,
           links.places,
           links.mentions,
+          links.bursts,
         ],
       );
       await tx.query('UPDATE incident_groups SET member_count = member_count + 1 WHERE id = $1', [group.groupId]);
@@ -264,20 +265,31 @@ export class GroupStore {
   }
 
   /**
-   * Open groups with a member the new one is linked to (links.ts; places meet only mentions); full
-   * at the maximum size or past the lifetime. Host and service equality also finds members stored
-   * before links were.
+   * Open groups with a member the new one is linked to (links.ts; places meet only mentions; a burst
+   * scope only within BURST_S, once BURST_SUBJECTS services, or hosts lost, alert in it); full at the
+   * maximum size or past the lifetime. Host and service equality also finds members stored before
+   * links were.
    */
   private async linkedGroups(tx: Tx, member: GroupMember, links: MemberLinks, settings: GroupSettings): Promise<Candidate[]> {
     const { rows } = await tx.query<Candidate>(
-      `SELECT g.id AS "groupId", g.workflow_id AS "workflowId", g.member_count AS "memberCount",
+      `WITH recent AS (
+         SELECT m.group_id, m.bursts, CASE WHEN $9 = ANY(m.bursts) THEN coalesce(m.hostname, m.member_key) ELSE coalesce(m.service, m.hostname, m.member_key) END AS subject
+           FROM incident_group_members m JOIN incident_groups g ON g.id = m.group_id
+          WHERE g.account = $1 AND g.status = 'open' AND m.bursts && $10::text[]
+            AND m.alerted_at BETWEEN $11::timestamptz - make_interval(secs => $12) AND $11::timestamptz + make_interval(secs => $12)),
+       bursting AS (
+         SELECT scope FROM unnest($10::text[]) scope
+          WHERE (SELECT count(DISTINCT r.subject) FROM recent r
+                  WHERE scope = ANY(r.bursts) AND r.subject IS DISTINCT FROM (CASE WHEN scope = $9 THEN coalesce($2, $3) ELSE coalesce($3, $2) END)) >= $13 - 1)
+       SELECT g.id AS "groupId", g.workflow_id AS "workflowId", g.member_count AS "memberCount",
               (g.member_count >= $4 OR g.opened_at <= now() - make_interval(secs => $5)) AS full
          FROM incident_groups g
         WHERE g.account = $1 AND g.status = 'open'
-          AND EXISTS (SELECT 1 FROM incident_group_members m
-                       WHERE m.group_id = g.id
-                         AND (m.hostname = $2 OR m.service = $3
-                              OR m.names && ($6::text[] || $8::text[]) OR m.mentions && ($6::text[] || $7::text[]) OR m.places && $8::text[]))
+          AND (EXISTS (SELECT 1 FROM incident_group_members m
+                        WHERE m.group_id = g.id
+                          AND (m.hostname = $2 OR m.service = $3
+                               OR m.names && ($6::text[] || $8::text[]) OR m.mentions && ($6::text[] || $7::text[]) OR m.places && $8::text[]))
+               OR EXISTS (SELECT 1 FROM recent r WHERE r.group_id = g.id AND r.bursts && ARRAY(SELECT scope FROM bursting)))
         ORDER BY g.opened_at, g.id`,
       [
         member.account,
@@ -289,6 +301,11 @@ export class GroupStore {
         links.names,
         links.places,
         links.mentions,
+        LOST_HOSTS,
+        links.bursts,
+        member.alertedAt,
+        BURST_S,
+        BURST_SUBJECTS,
       ],
     );
     return rows;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { GroupMember, GroupSettings } from '../../src/contracts/group';
 import { type DatadogSandbox, startDatadogSandbox } from '../../src/demo/sandbox';
 import { loadStorm, stormScenario } from '../../src/demo/storm';
-import { memberLinks } from '../../src/groups/links';
+import { BURST_S, memberLinks } from '../../src/groups/links';
 import { ServiceMaps } from '../../src/groups/service-maps';
 import { GroupStore } from '../../src/groups/store';
 import { createTestApi, createTestDatabase, eventually, postJson, startTestWorker, testConfig, type TestApi } from '../support/harness';
@@ -40,7 +40,7 @@ describe('grouping by topology, change and the dependencies alerts name', () => 
     beforeAll(() => {
       store = new GroupStore(database.db);
     });
-    const join = (account: string, alert: Parameters<typeof memberLinks>[0], map = storm.datadog.service_map) => {
+    const join = (account: string, alert: Parameters<typeof memberLinks>[0], map = storm.datadog.service_map, laterS = 0) => {
       n += 1;
       const member: GroupMember = {
         memberKey: `incident/${account}/${n}#1`,
@@ -50,7 +50,7 @@ describe('grouping by topology, change and the dependencies alerts name', () => 
         ...(alert.service ? { service: alert.service } : {}),
         ...(alert.hostname ? { hostname: alert.hostname } : {}),
         status: 'Alert',
-        alertedAt: new Date().toISOString(),
+        alertedAt: new Date(Date.now() + laterS * 1000).toISOString(),
       };
       return store.join(member, SETTINGS, memberLinks(alert, map));
     };
@@ -103,6 +103,28 @@ describe('grouping by topology, change and the dependencies alerts name', () => 
       const namesZone = await join(account, { service: 'booking-api', tags: [], message: 'Calls to pods in eu-west-1c time out.' }, {});
       expect(sameZone.groupId).not.toBe(zoned.groupId);
       expect(namesZone.groupId).toBe(zoned.groupId);
+    });
+    it('joins the services of one cluster, and hosts lost, only once several alert within the burst window', async () => {
+      const account = `decide-burst-${run}`;
+      const cluster = ['kube_cluster_name:prod-core'];
+      const messages = await join(account, { service: 'messages-api', hostname: 'messages-1', tags: cluster }, {});
+      const channels = await join(account, { service: 'channels-api', hostname: 'channels-1', tags: cluster }, {});
+      const otherCluster = await join(account, { service: 'cert-manager', tags: ['kube_cluster_name:staging'] }, {});
+      expect(channels.groupId).not.toBe(messages.groupId);
+      const third = await join(account, { service: 'search-api', hostname: 'search-1', tags: cluster }, {});
+      expect(third.groupId).toBe(messages.groupId);
+      expect(third.merged.map((m) => m.groupId)).toEqual([channels.groupId]);
+      expect(otherCluster.groupId).not.toBe(messages.groupId);
+      const later = await join(account, { service: 'files-api', tags: cluster }, {}, 3 * BURST_S);
+      expect(later.groupId).not.toBe(messages.groupId);
+
+      const lost = (service: string, title: string) => join(account, { service, hostname: `${service}-01`, tags: [], title }, {});
+      const edge = await lost('edge-gateway', 'Host not reporting');
+      const redis = await lost('redis-cart', 'EC2 instance status check failed');
+      expect(redis.groupId).not.toBe(edge.groupId);
+      const node = await lost('kubelet', 'Kubernetes node NotReady');
+      expect(node.groupId).toBe(edge.groupId);
+      expect(node.merged.map((m) => m.groupId)).toEqual([redis.groupId]);
     });
   });
 

@@ -1,0 +1,8 @@
+-- Up Migration
+-- Burst scopes (issue 21, src/groups/links.ts): a member's Kubernetes cluster, and whether its alert
+-- says a host was lost. They join members only while several services (hosts) of one scope alert
+-- within a short window. Rows from before have none.
+ALTER TABLE incident_group_members ADD COLUMN bursts text[] NOT NULL DEFAULT '{}';
+
+-- Down Migration
+ALTER TABLE incident_group_members DROP COLUMN bursts;
