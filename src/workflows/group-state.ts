@@ -66,6 +66,11 @@ export function recoveriesToPassOn(state: GroupState): string[] {
   return state.recovered.filter((key) => !(state.forwarded ?? []).includes(key));
 }
 
+/** Records recoveries passed on: only those, since more may have arrived while they were signalled. */
+export function passedOn(state: GroupState, memberKeys: string[]): GroupState {
+  return { ...state, forwarded: [...new Set([...(state.forwarded ?? []), ...memberKeys])] };
+}
+
 /** A merged group is done once it knows every member it had and has passed on each one's recovery. */
 export function everyRecoveryPassedOn(state: GroupState): boolean {
   const merged = state.mergedInto;

@@ -24,6 +24,7 @@ import {
   nextRcaAt,
   nextRcaId,
   rcaStarted,
+  passedOn,
   recoveriesToPassOn,
 } from './group-state';
 import { rcaWorkflow } from './rca-workflow';
@@ -73,8 +74,9 @@ export async function groupWorkflow(input: GroupWorkflowInput): Promise<GroupSta
     const due = nextRcaAt(state, settings);
     if (state.mergedInto) {
       // Its members' incidents still signal this group: it passes their recoveries on until all are.
-      await passOnRecoveries(state.mergedInto.into, recoveriesToPassOn(state));
-      state = { ...state, forwarded: [...state.recovered] };
+      const recoveries = recoveriesToPassOn(state);
+      await passOnRecoveries(state.mergedInto.into, recoveries);
+      state = passedOn(state, recoveries);
       if (everyRecoveryPassedOn(state)) break;
     } else if (due !== undefined && Date.now() >= due) {
       const rcaId = await startGroupRca(state);

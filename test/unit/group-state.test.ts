@@ -2,11 +2,14 @@ import type { GroupMember, GroupSettings } from '../../src/contracts/group';
 import {
   addMember,
   belowThreshold,
+  everyRecoveryPassedOn,
   initialGroupState,
   markRecovered,
   nextRcaAt,
   nextRcaId,
+  passedOn,
   rcaStarted,
+  recoveriesToPassOn,
 } from '../../src/workflows/group-state';
 
 const settings: GroupSettings = { waitS: 30, lifetimeS: 86_400, maxMembers: 500, reanalysisIntervalS: 300, maxRcas: 2 };
@@ -63,5 +66,17 @@ describe('incident group rules', () => {
     s = addMember(s, member(2, { hostname: 'web-01' }), 40_000);
     s = markRecovered(markRecovered(s, member(1).memberKey), member(2).memberKey);
     expect(nextRcaAt(s, settings)).toBeUndefined();
+  });
+
+  it('a merged group ends only once each recovery was passed on, not one that arrived while others were being passed on', () => {
+    let s = addMember(addMember(initialGroupState('g', 'a'), member(1), 0), member(2), 0);
+    s = { ...s, mergedInto: { into: { groupId: 'h', workflowId: 'group/h' }, memberCount: 2 } };
+    s = markRecovered(s, member(1).memberKey);
+    const passing = recoveriesToPassOn(s);
+    s = markRecovered(s, member(2).memberKey); // arrives while the first is signalled
+    s = passedOn(s, passing);
+    expect(everyRecoveryPassedOn(s)).toBe(false);
+    expect(recoveriesToPassOn(s)).toEqual([member(2).memberKey]);
+    expect(everyRecoveryPassedOn(passedOn(s, recoveriesToPassOn(s)))).toBe(true);
   });
 });
