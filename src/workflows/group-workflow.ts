@@ -78,6 +78,8 @@ export async function groupWorkflow(input: GroupWorkflowInput): Promise<GroupSta
       await passOnRecoveries(state.mergedInto.into, recoveries);
       state = passedOn(state, recoveries);
       if (everyRecoveryPassedOn(state)) break;
+      // One that arrived while these were signalled has been counted already: pass it on before waiting.
+      if (recoveriesToPassOn(state).length > 0) continue;
     } else if (due !== undefined && Date.now() >= due) {
       const rcaId = await startGroupRca(state);
       if (rcaId) state = rcaStarted(state, rcaId, Date.now());
