@@ -21,20 +21,47 @@ export interface MemberLinks {
   /** The host it is about, for the shared-host link; absent for a probe (a synthetic test, a URL check), whose host only ran it. */
   host?: string;
   /**
-   * Scopes whose simultaneous trouble is one outage: its Kubernetes cluster (`cluster:{name}`), and
-   * lost hosts (LOST_HOSTS). They join only when BURST_SUBJECTS services of the cluster, or hosts
-   * lost, alert within BURST_S of each other: many services of one cluster failing in the same
-   * minute point at what they share, while one of them alone says nothing about the others.
+   * Scopes whose simultaneous trouble is one outage, joined only within BURST_S (burstGroups): its
+   * Kubernetes cluster (`cluster:{name}`), the cluster's own platform when the alert is about its
+   * nodes, network or DNS (`platform:{name}`), and lost hosts (LOST_HOSTS).
    */
   bursts: string[];
 }
 
 /** Seconds within which alerts of a burst scope fire together. */
 export const BURST_S = 120;
-/** Distinct services (hosts, for lost hosts) of a scope alerting within BURST_S that make it a burst. */
-export const BURST_SUBJECTS = 3;
-/** The burst scope of hosts lost at once (a bad kernel, a hypervisor, a power feed): counted by host. */
+/** Hosts lost within BURST_S that make one outage (a bad kernel or agent update, a hypervisor, a power feed). */
+export const LOST_HOSTS_AT_ONCE = 3;
 export const LOST_HOSTS = 'lost-hosts';
+
+/** A member of an open group that alerted within BURST_S of the joining one, with a burst scope in common. */
+export interface RecentMember {
+  groupId: string;
+  bursts: string[];
+  /** Its host, else its service: what a lost host is counted by. */
+  subject: string;
+}
+
+/**
+ * The groups a member joins through its burst scopes. Services of one cluster join while the
+ * cluster's own platform alerts in the same minutes (many services failing with it is the platform's
+ * outage; without it, a service's trouble says nothing about its neighbours'). Hosts lost join once
+ * LOST_HOSTS_AT_ONCE are lost together.
+ */
+export function burstGroups(links: MemberLinks, subject: string | undefined, recent: RecentMember[]): string[] {
+  const groups = new Set<string>();
+  const clusters = links.bursts.filter((b) => b.startsWith('cluster:'));
+  for (const cluster of clusters) {
+    const platform = cluster.replace('cluster:', 'platform:');
+    if (!links.bursts.includes(platform) && !recent.some((r) => r.bursts.includes(platform))) continue;
+    recent.filter((r) => r.bursts.includes(cluster)).forEach((r) => groups.add(r.groupId));
+  }
+  if (links.bursts.includes(LOST_HOSTS)) {
+    const lost = recent.filter((r) => r.bursts.includes(LOST_HOSTS) && r.subject !== subject);
+    if (new Set(lost.map((r) => r.subject)).size >= LOST_HOSTS_AT_ONCE - 1) lost.forEach((r) => groups.add(r.groupId));
+  }
+  return [...groups];
+}
 
 /** What the links are read from: the alert's own service and host, its tags, its text. */
 export interface LinkedAlert {
@@ -72,6 +99,10 @@ const DNS_NAME = /^[a-z0-9-]+(\.[a-z0-9-]+)*\.(internal|local|svc|cluster|lan|co
 const DNS_FAILURE = /\blookup \S+( on \S+)?: (i\/o timeout|no such host|server misbehaving)|\bSERVFAIL\b|\bwait[s]? [^.]* for DNS\b/i;
 const DNS_SERVICES = ['coredns', 'kube-dns', 'dnsmasq', 'unbound', 'node-local-dns'];
 // A host or node itself gone: its agent silent, its instance check failing, its kernel panicked.
+// An alert about a cluster's own platform: a node, the pod network, the cluster's DNS.
+const PLATFORM_TAG_KEYS = ['kube_node', 'kube_daemon_set'];
+const PLATFORM_NAMESPACES = ['kube-system', 'calico-system', 'tigera-operator', 'cilium'];
+const PLATFORM_SERVICES = [...DNS_SERVICES, 'kubernetes', 'kubelet', 'kube-proxy', 'calico-node', 'cilium', 'flannel'];
 const HOST_LOST = /\bnot reporting\b|\bstatus checks? (failed|failing)\b|\bNotReady\b|\bkernel panic|\bhost (is )?down\b/i;
 /** Mentions kept per alert: a long message template must not make a member match everything. */
 const MAX_MENTIONS = 200;
@@ -144,7 +175,10 @@ export function memberLinks(alert: LinkedAlert, map?: ServiceDependencies): Memb
     places,
     mentions,
     ...(host ? { host } : {}),
-    bursts: [...(cluster ? [`cluster:${cluster}`] : []), ...(HOST_LOST.test(text) ? [LOST_HOSTS] : [])],
+    bursts: [
+      ...(cluster ? [`cluster:${cluster}`, ...(aboutPlatform(alert, text) ? [`platform:${cluster}`] : [])] : []),
+      ...(HOST_LOST.test(text) ? [LOST_HOSTS] : []),
+    ],
   };
 }
 
@@ -154,3 +188,10 @@ const PROBE_SCOPE = /^(test_id|url|instance|endpoint|check):/i;
 /** A synthetic test or a URL check: it runs from a location (a host shared by unrelated probes) about something else. */
 const isProbe = (alert: LinkedAlert) =>
   /synthetics/i.test(alert.monitorType ?? '') || (!!alert.scope && alert.scope.split(',').every((s) => PROBE_SCOPE.test(s.trim())));
+
+/** Whether the alert is about its cluster's platform (a node, the pod network, the cluster's DNS) rather than a workload on it. */
+const aboutPlatform = (alert: LinkedAlert, text: string) =>
+  tagValues(alert.tags, PLATFORM_TAG_KEYS).length > 0 ||
+  tagValues(alert.tags, ['kube_namespace']).some((ns) => PLATFORM_NAMESPACES.includes(ns)) ||
+  PLATFORM_SERVICES.includes((alert.service ?? '').toLowerCase()) ||
+  HOST_LOST.test(text);

@@ -5,7 +5,7 @@ import type { GroupJoin, GroupMember, GroupSettings } from '../contracts/group';
 import { type Db, inTransaction } from '../db/pool';
 import { parseRow, parseRows } from '../db/rows';
 import { type GroupEvidence, GROUP_MEMBERS_SHOWN } from '../evidence/bundle';
-import { BURST_S, BURST_SUBJECTS, type LinkedAlert, LOST_HOSTS, type MemberLinks } from './links';
+import { BURST_S, burstGroups, type LinkedAlert, type MemberLinks, type RecentMember } from './links';
 import { type GroupRule, matchRule, type RuleMatch, storedTags } from './rules';
 
 const Text = z.string().nullable();
@@ -265,31 +265,22 @@ export class GroupStore {
   }
 
   /**
-   * Open groups with a member the new one is linked to (links.ts; places meet only mentions; a burst
-   * scope only within BURST_S, once BURST_SUBJECTS services, or hosts lost, alert in it); full at the
-   * maximum size or past the lifetime. Host and service equality also finds members stored before
-   * links were.
+   * Open groups with a member the new one is linked to (links.ts; places meet only mentions; burst
+   * scopes by burstGroups); full at the maximum size or past the lifetime. Host and service equality
+   * also finds members stored before links were.
    */
   private async linkedGroups(tx: Tx, member: GroupMember, links: MemberLinks, settings: GroupSettings): Promise<Candidate[]> {
+    const bursting = burstGroups(links, links.host ?? member.service, await this.recentMembers(tx, member, links));
     const { rows } = await tx.query<Candidate>(
-      `WITH recent AS (
-         SELECT m.group_id, m.bursts, CASE WHEN $9 = ANY(m.bursts) THEN coalesce(m.hostname, m.member_key) ELSE coalesce(m.service, m.hostname, m.member_key) END AS subject
-           FROM incident_group_members m JOIN incident_groups g ON g.id = m.group_id
-          WHERE g.account = $1 AND g.status = 'open' AND m.bursts && $10::text[]
-            AND m.alerted_at BETWEEN $11::timestamptz - make_interval(secs => $12) AND $11::timestamptz + make_interval(secs => $12)),
-       bursting AS (
-         SELECT scope FROM unnest($10::text[]) scope
-          WHERE (SELECT count(DISTINCT r.subject) FROM recent r
-                  WHERE scope = ANY(r.bursts) AND r.subject IS DISTINCT FROM (CASE WHEN scope = $9 THEN coalesce($2, $3) ELSE coalesce($3, $2) END)) >= $13 - 1)
-       SELECT g.id AS "groupId", g.workflow_id AS "workflowId", g.member_count AS "memberCount",
+      `SELECT g.id AS "groupId", g.workflow_id AS "workflowId", g.member_count AS "memberCount",
               (g.member_count >= $4 OR g.opened_at <= now() - make_interval(secs => $5)) AS full
          FROM incident_groups g
         WHERE g.account = $1 AND g.status = 'open'
-          AND (EXISTS (SELECT 1 FROM incident_group_members m
-                        WHERE m.group_id = g.id
-                          AND (m.hostname = $2 OR m.service = $3
-                               OR m.names && ($6::text[] || $8::text[]) OR m.mentions && ($6::text[] || $7::text[]) OR m.places && $8::text[]))
-               OR EXISTS (SELECT 1 FROM recent r WHERE r.group_id = g.id AND r.bursts && ARRAY(SELECT scope FROM bursting)))
+          AND (g.id = ANY($9::text[])
+               OR EXISTS (SELECT 1 FROM incident_group_members m
+                           WHERE m.group_id = g.id
+                             AND (m.hostname = $2 OR m.service = $3
+                                  OR m.names && ($6::text[] || $8::text[]) OR m.mentions && ($6::text[] || $7::text[]) OR m.places && $8::text[])))
         ORDER BY g.opened_at, g.id`,
       [
         member.account,
@@ -301,12 +292,21 @@ export class GroupStore {
         links.names,
         links.places,
         links.mentions,
-        LOST_HOSTS,
-        links.bursts,
-        member.alertedAt,
-        BURST_S,
-        BURST_SUBJECTS,
+        bursting,
       ],
+    );
+    return rows;
+  }
+
+  /** Members of the account's open groups that alerted within BURST_S of the member and share a burst scope with it. */
+  private async recentMembers(tx: Tx, member: GroupMember, links: MemberLinks): Promise<RecentMember[]> {
+    if (links.bursts.length === 0) return [];
+    const { rows } = await tx.query<RecentMember>(
+      `SELECT m.group_id AS "groupId", m.bursts, coalesce(m.hostname, m.service, m.member_key) AS subject
+         FROM incident_group_members m JOIN incident_groups g ON g.id = m.group_id
+        WHERE g.account = $1 AND g.status = 'open' AND m.bursts && $2::text[]
+          AND m.alerted_at BETWEEN $3::timestamptz - make_interval(secs => $4) AND $3::timestamptz + make_interval(secs => $4)`,
+      [member.account, links.bursts, member.alertedAt, BURST_S],
     );
     return rows;
   }

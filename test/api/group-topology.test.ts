@@ -104,16 +104,22 @@ describe('grouping by topology, change and the dependencies alerts name', () => 
       expect(sameZone.groupId).not.toBe(zoned.groupId);
       expect(namesZone.groupId).toBe(zoned.groupId);
     });
-    it('joins the services of one cluster, and hosts lost, only once several alert within the burst window', async () => {
+    it("joins a cluster's services while its platform alerts in the same minutes, and hosts lost three at once", async () => {
       const account = `decide-burst-${run}`;
       const cluster = ['kube_cluster_name:prod-core'];
       const messages = await join(account, { service: 'messages-api', hostname: 'messages-1', tags: cluster }, {});
       const channels = await join(account, { service: 'channels-api', hostname: 'channels-1', tags: cluster }, {});
       const otherCluster = await join(account, { service: 'cert-manager', tags: ['kube_cluster_name:staging'] }, {});
       expect(channels.groupId).not.toBe(messages.groupId);
-      const third = await join(account, { service: 'search-api', hostname: 'search-1', tags: cluster }, {});
-      expect(third.groupId).toBe(messages.groupId);
-      expect(third.merged.map((m) => m.groupId)).toEqual([channels.groupId]);
+      const calico = await join(
+        account,
+        { service: 'calico-node', tags: [...cluster, 'kube_node:ip-10-40-33-12'], title: 'BGP peers down' },
+        {},
+      );
+      expect(calico.groupId).toBe(messages.groupId);
+      expect(calico.merged.map((m) => m.groupId)).toEqual([channels.groupId]);
+      const search = await join(account, { service: 'search-api', hostname: 'search-1', tags: cluster }, {});
+      expect(search.groupId).toBe(messages.groupId);
       expect(otherCluster.groupId).not.toBe(messages.groupId);
       const later = await join(account, { service: 'files-api', tags: cluster }, {}, 3 * BURST_S);
       expect(later.groupId).not.toBe(messages.groupId);

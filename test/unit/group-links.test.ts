@@ -1,4 +1,4 @@
-import { connectedServices, memberLinks } from '../../src/groups/links';
+import { burstGroups, connectedServices, LOST_HOSTS, memberLinks } from '../../src/groups/links';
 
 // The failover storm's map: orders-db is called by four services, checkout-api calls three of them.
 const MAP = {
@@ -95,5 +95,33 @@ describe("a member's links", () => {
       'cause:dns@lumen-prod',
     );
     expect(memberLinks({ tags: cluster, message: 'p99 latency above 1s' }).names).not.toContain('cause:dns@lumen-prod');
+  });
+});
+
+describe('burst scopes', () => {
+  const cluster = ['kube_cluster_name:prod-core'];
+  it("mark an alert about a node, the pod network or the cluster's DNS as its cluster's platform; a workload only as in the cluster", () => {
+    expect(memberLinks({ service: 'calico-node', tags: [...cluster, 'kube_daemon_set:calico-node'] }).bursts).toEqual([
+      'cluster:prod-core',
+      'platform:prod-core',
+    ]);
+    expect(memberLinks({ service: 'checkout-api', tags: cluster, title: 'error rate above 5%' }).bursts).toEqual(['cluster:prod-core']);
+    expect(memberLinks({ hostname: 'edge-gw-02', tags: [], title: 'Host not reporting' }).bursts).toEqual([LOST_HOSTS]);
+  });
+
+  it("join a cluster's services only beside its platform's trouble, and lost hosts only three at once", () => {
+    const workload = memberLinks({ service: 'search-api', tags: cluster });
+    const services = [
+      { groupId: 'a', bursts: ['cluster:prod-core'], subject: 'messages-api' },
+      { groupId: 'b', bursts: ['cluster:prod-core'], subject: 'channels-api' },
+    ];
+    expect(burstGroups(workload, 'search-api', services)).toEqual([]);
+    const platform = { groupId: 'c', bursts: ['cluster:prod-core', 'platform:prod-core'], subject: 'coredns' };
+    expect(burstGroups(workload, 'search-api', [...services, platform])).toEqual(['a', 'b', 'c']);
+
+    const lost = memberLinks({ hostname: 'h3', tags: [], title: 'EC2 instance status check failed' });
+    const one = { groupId: 'd', bursts: [LOST_HOSTS], subject: 'h1' };
+    expect(burstGroups(lost, 'h3', [one])).toEqual([]);
+    expect(burstGroups(lost, 'h3', [one, { groupId: 'e', bursts: [LOST_HOSTS], subject: 'h2' }])).toEqual(['d', 'e']);
   });
 });
