@@ -854,6 +854,32 @@ describe('the investigation policy', () => {
     expect(move.report.root_cause).toMatch(/^cache-a-01/);
   });
 
+  it('dates the symptom from its errors, not a stray warning before them, and quotes a blamed line where it names the component', () => {
+    const { move } = runPolicy((call) => {
+      const q = String(call.input.query ?? '');
+      if (call.name === 'search_logs' && q.startsWith('service:orders'))
+        return logs(q, [
+          line(['orders'], ['orders-app-01'], 'warn', 'HikariPool-1 - Failed to validate connection (Closed Connection)', -25, 1),
+          line(
+            ['orders'],
+            ['orders-app-01'],
+            'error',
+            'c.a.orders.mq.Sender : Could not refresh JMS Connection for destination queue:///ORD.REQ - retrying using FixedBackOff{interval=5000, ' +
+              'currentAttempts=0, maxAttempts=unlimited}. Cause: JMSWMQ0018: Failed to connect ' +
+              "to queue manager 'QMORD02' with connection mode 'Client' and host name 'mq-ord-02.dc1.example.local(1414)'. " +
+              'Caused by: javax.net.ssl.SSLHandshakeException: PKIX path validation failed',
+            -7,
+          ),
+          line(['orders'], ['orders-app-01'], 'error', 'c.a.orders.api.OrderController : POST /orders failed -> HTTP 503', -7),
+        ]);
+      return '{}';
+    });
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.category).toBe('certificate');
+    expect(move.report.root_cause).toMatch(/^mq-ord-02/);
+    expect(move.report.root_cause).toContain("queue manager 'QMORD02'");
+  });
+
   it('takes an exception it cannot name as the code failing only when the line names no other place', () => {
     const answerWith = (example: string) =>
       runPolicy((call) => {

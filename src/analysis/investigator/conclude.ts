@@ -453,7 +453,9 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
   const service = alertNode!.name;
   const symptoms = ownLines(alertNode!, readings.lines).filter(isFailing);
   const fresh = symptoms.filter(isNewOrBursting);
-  const symptomOnset = Math.min(ctx.alertMs, ...fresh.map((l) => l.firstSeen));
+  // The symptom began with its errors: a stray warning before them (a pool dropping one stale connection) is not its onset.
+  const errors = fresh.filter((l) => l.level === 'error' || l.level === 'critical');
+  const symptomOnset = Math.min(ctx.alertMs, ...(errors.length > 0 ? errors : fresh).map((l) => l.firstSeen));
   const candidates: Candidate[] = [];
   // Read once: which words are too widespread to tie any change to any trouble.
   const common = widespreadWords(readings);
@@ -523,7 +525,8 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
           onset: first,
           strength: 0.5,
           source: 'logs',
-          claim: `${parent.name} reports "${loudest.example.split('\n')[0]!.slice(0, 160)}" (${loudest.count} lines since ${hhmm(first)} UTC)${certificate ? `; the certificate: ${certificate}` : ''}`,
+          // Where the line names the node: what it says of the node, and of whom else there (a queue manager and its host).
+          claim: `${parent.name} reports "${quoteAround(loudest.example.split('\n')[0]!, [node.name])}" (${loudest.count} lines since ${hhmm(first)} UTC)${certificate ? `; the certificate: ${certificate}` : ''}`,
           text: `${loudest.template}\n${loudest.example}`,
           query: loudest.query,
         },
