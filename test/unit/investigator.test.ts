@@ -419,6 +419,51 @@ describe('the investigation policy', () => {
     expect(other.report.root_cause).not.toContain('motd');
   });
 
+  it("ties a proxy's overflow to the mesh change that lowered its connection pool, quoting the resource it changed", () => {
+    const { move } = runPolicy((call) => {
+      const q = String(call.input.query ?? '');
+      if (call.name === 'search_logs' && q.startsWith('service:orders'))
+        return logs(q, [
+          line(
+            ['orders'],
+            ['mesh-node-1'],
+            'error',
+            'msg="price lookup failed" url=http://pricing.shop.svc.cluster.local:8080/v1/price/A-1 status=503 body="upstream connect error"',
+            -9,
+          ),
+        ]);
+      if (call.name === 'search_logs' && q.includes('pricing.shop.svc.cluster.local'))
+        return logs(q, [
+          line(
+            ['istio-proxy'],
+            ['mesh-node-1'],
+            'warn',
+            '"GET /v1/price/A-1 HTTP/1.1" 503 UO upstream_reset_before_response_started{overflow} "pricing.shop.svc.cluster.local:8080"',
+            -9,
+            300,
+          ),
+        ]);
+      if (call.name === 'get_events')
+        return events([
+          {
+            at: -10,
+            title: 'Argo CD: mesh-policies-prod synced to 9c41e2d',
+            text:
+              'Application mesh-policies-prod sync succeeded (auto-sync). Revision 9c41e2d "pricing: tighten connection pool ahead of peak load test ' +
+              '(#2207)" by dpetrakis. Resources changed: networking.istio.io/v1beta1 DestinationRule shop/pricing-traffic (configured). Diff: ' +
+              'trafficPolicy.connectionPool.http.http1MaxPendingRequests: 1024 -> 1; trafficPolicy.connectionPool.http.http2MaxRequests: 1024 -> 16; ' +
+              'trafficPolicy.connectionPool.http.maxRequestsPerConnection: 0 -> 1.',
+          },
+        ]);
+      return '{}';
+    });
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.category).toBe('config_change');
+    expect(move.report.root_cause).toContain(
+      'shop/pricing-traffic (configured). Diff: trafficPolicy.connectionPool.http.http1MaxPendingRequests',
+    );
+  });
+
   it('ties the errors only a new version writes to the deploy of that version, over a caller quoting them back', () => {
     const { move } = runPolicy((call) => {
       const q = String(call.input.query ?? '');

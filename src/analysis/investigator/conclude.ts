@@ -341,7 +341,8 @@ function describe(c: Omit<Candidate, 'statement' | 'culprit' | 'score'>, alertSe
         .map((l) => l.trim())
         .filter(Boolean)
         .join(' '),
-      c.relatedBy?.split(', ') ?? [],
+      // Its words that tie it, and where it names the components the failure went through (which resource it changed).
+      [...(c.relatedBy?.split(', ') ?? []), ...c.path.slice(1).flatMap((n) => [n.name, n.name.split('.')[0]!])],
     );
     const shipped = c.rollout ? `, shipped by ${clip(c.rollout.title, 120)} (${hhmm(c.rollout.at)} UTC)` : '';
     return {

@@ -176,7 +176,7 @@ export const REASONS: readonly ReasonRow[] = [
     phrase: /upstream_rq_pending_overflow|pending.?overflow|\{overflow\}|\sUO\s|circuit breaker.{0,20}(overflow|max)/i,
     kind: 'exhaustion',
     category: 'dependency_failure',
-    governedBy: /max_pending|max_requests|max_connections|circuit.?break|concurrency/i,
+    governedBy: /max.?pending|max.?requests|max.?connections|circuit.?break|concurrency|connection.?pool/i,
   },
   // A call turned away by an authorization check: whoever changed who may call what (a policy, a role, a key).
   {
