@@ -539,7 +539,7 @@ describe('the investigation policy', () => {
     expect(move.report.root_cause).toContain('acct_9Zq2Platform');
   });
 
-  it('ties a saturated host to the job that started on it just before, and not to a config change naming its server', () => {
+  it('ties a saturated host to the job that started on it just before, not to the same job run on another host or a config change', () => {
     const cpu = JSON.stringify({
       series: [
         {
@@ -563,12 +563,14 @@ describe('the investigation policy', () => {
         return events([
           { at: -26, title: 'Job media/thumbs-backfill-manual-9qk2 created', text: 'kubectl create job --from=cronjob/thumbs-backfill' },
           { at: -25, title: 'orders config reload', text: 'orders cache_ttl 300s' },
+          { at: -22, title: 'systemd: thumbs-backfill.timer elapsed on batch-01', text: 'Triggered thumbs-backfill.service' },
         ]);
       return '{}';
     });
     if (!('report' in move)) throw new Error('expected a report');
     expect(move.report.category).toBe('cpu_saturation');
-    expect(move.report.root_cause).toContain('thumbs-backfill');
+    expect(move.report.root_cause).toContain('thumbs-backfill-manual-9qk2');
+    expect(move.report.root_cause).not.toContain('batch-01');
   });
 
   it('follows a callee its failing lines name by its word, and ties a denial to the policy change that governs who may call', () => {

@@ -257,8 +257,10 @@ function explainingChange(
       subjects.find((name) => isSubject(event, name)) ??
       // A flag or setting named after the operation that fails ("eligibility check failed": eligibility_realtime_check).
       namingIdentifier(`${event.title}\n${event.text}`, operations) ??
-      // A job started on a host whose CPU, memory or disk it then takes (a noisy neighbour).
-      (change.category === 'trigger' ? arrived.find((name) => mentionOf(name).test(text)) : undefined) ??
+      // A job started on a host whose CPU, memory or disk it then takes (a noisy neighbour): on that host, not another.
+      (change.category === 'trigger' && !ranElsewhere(event, candidate.node.name)
+        ? arrived.find((name) => mentionOf(name).test(text))
+        : undefined) ??
       (shared.length >= SHARED_WORDS ? shared.join(', ') : undefined) ??
       governingWords(governs, `${event.title}\n${event.text}`);
     return by ? [{ event, change, by }] : [];
@@ -312,6 +314,16 @@ function newWorkOn(candidate: Pick<Candidate, 'node' | 'troubles' | 'onset'>, re
     .sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0]))
     .map(([s]) => s);
 }
+
+/** Whether an event says it ran on a host (its host tag, or "… on batch-01") other than `host`. */
+function ranElsewhere(event: SeenEvent, host: string): boolean {
+  const said = [...`${event.title}\n${event.text}`.matchAll(/\bon\s+([a-z0-9][\w.-]*[a-z0-9])/gi)].map((m) => m[1]!);
+  const where = [...tagValuesOf(event.tags, 'host'), ...said.filter((w) => entitiesIn(w).some((e) => e.shape === 'host' && e.name === w))];
+  return where.length > 0 && !where.some((w) => w.toLowerCase() === host.toLowerCase());
+}
+
+const tagValuesOf = (tags: readonly string[], key: string) =>
+  tags.filter((t) => t.startsWith(`${key}:`)).map((t) => t.slice(key.length + 1));
 
 const QUOTE_CHARS = 160;
 
