@@ -131,6 +131,11 @@ describe('the knowledge table', () => {
     expect(reasonIn('dial tcp 10.2.3.4:6379: connect: connection refused')?.kind).toBe('refusal');
     expect(reasonIn('connect() failed (113: No route to host) while connecting to upstream')?.category).toBe('host_failure');
     expect(reasonIn('session lookup failed: Command timed out')?.mechanism).toBe('timing out');
+    // A switch port going down, as monitoring and the switch itself word it.
+    expect(reasonIn('[NDM] Interface Ethernet49/1 on tor-r12 is down')?.category).toBe('network');
+    expect(
+      reasonIn('%LINEPROTO-5-UPDOWN: Line protocol on Interface Ethernet49/1 (uplink spine-01), changed state to down')?.category,
+    ).toBe('network');
     // A worker pool turning work away is the server saturated, not a limit someone else imposed.
     expect(reasonIn('rejected execution of TimedRunnable on EsThreadPoolExecutor[search, queue capacity = 1000]')?.kind).toBe('saturation');
     expect(reasonIn('[gc][40112] overhead, spent [1.2s] collecting in the last [1.5s]')?.category).toBe('memory_exhaustion');

@@ -77,7 +77,7 @@ export const REASONS: readonly ReasonRow[] = [
   {
     mechanism: 'network loss',
     phrase:
-      /packet loss|packets? (dropped|lost)|retransmi|link (is )?down|interface .{0,20}down|\bCRC\b|input errors|(port|link|interface|uplink).{0,40}flapping|allowance.exceeded|conntrack|network unreachable|allocation.{0,30}dropped|(nat|snat|source ports?).{0,30}(exhaust|out.of.resources)/i,
+      /packet loss|packets? (dropped|lost)|retransmi|link (is )?down|interface .{0,40}(is |state to )?down\b|line protocol .{0,60}\bdown\b|\bCRC\b|input errors|(port|link|interface|uplink).{0,40}flapping|allowance.exceeded|conntrack|network unreachable|allocation.{0,30}dropped|(nat|snat|source ports?).{0,30}(exhaust|out.of.resources)/i,
     kind: 'saturation',
     category: 'network',
   },
