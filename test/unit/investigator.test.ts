@@ -7,6 +7,7 @@ import { contentWords, entitiesIn } from '../../src/analysis/investigator/entiti
 import {
   CHANGES,
   changeOf,
+  EGRESS,
   METRIC_KINDS,
   metricKindOf,
   REASONS,
@@ -131,6 +132,7 @@ describe('the knowledge table', () => {
     expect(reasonIn('dial tcp 10.2.3.4:6379: connect: connection refused')?.kind).toBe('refusal');
     expect(reasonIn('connect() failed (113: No route to host) while connecting to upstream')?.category).toBe('host_failure');
     expect(reasonIn('session lookup failed: Command timed out')?.mechanism).toBe('timing out');
+    expect(reasonIn('Failed to open TCP connection to api.twilio.com:443 (execution expired)')?.mechanism).toBe('timing out');
     // A switch port going down, as monitoring and the switch itself word it.
     expect(reasonIn('[NDM] Interface Ethernet49/1 on tor-r12 is down')?.category).toBe('network');
     expect(
@@ -184,7 +186,7 @@ describe('the knowledge table', () => {
         if (typeof n === 'string' && n.length > 3 && specific(n.toLowerCase())) names.add(n.toLowerCase());
     }
     expect([...names].filter((n) => source.includes(n))).toEqual([]);
-    expect(REASONS.length + METRIC_KINDS.length + CHANGES.length + TECHNOLOGIES.length).toBeLessThanOrEqual(48);
+    expect(REASONS.length + METRIC_KINDS.length + CHANGES.length + TECHNOLOGIES.length + EGRESS.length).toBeLessThanOrEqual(50);
   });
 });
 
@@ -751,6 +753,46 @@ describe('the investigation policy', () => {
     if (!('report' in move)) throw new Error('expected a report');
     expect(move.report.category).toBe('host_failure');
     expect(move.report.root_cause).toContain('query-node-03');
+  });
+
+  it('looks at the way out when calls to several public APIs time out, and finds the NAT gateway whose own metrics say it drops', () => {
+    const natMetrics = (id: string, errors: boolean) =>
+      JSON.stringify({
+        series: [
+          {
+            label: 'aws.natgateway.error_port_allocation',
+            scope: `natgatewayid:${id}`,
+            query: `avg:aws.natgateway.error_port_allocation{natgatewayid:${id}}`,
+            points: [-60, -50, -40, -30, -20, -10, -5].map((m, i) => [at(m), errors && i >= 3 ? 9000 : 0]),
+          },
+        ],
+      });
+    const run = (apis: string[]) =>
+      runPolicy((call) => {
+        const q = String(call.input.query ?? '');
+        const host = String(call.input.hostname ?? '');
+        const scope = String(call.input.scope ?? '');
+        if (call.name === 'search_logs' && q.startsWith('service:orders'))
+          return logs(
+            q,
+            apis.map((api) =>
+              line(['orders'], ['orders-app-01'], 'error', `Failed to open TCP connection to ${api}:443 (execution expired)`, -10),
+            ),
+          );
+        if (call.name === 'get_host' && host === 'nat')
+          return JSON.stringify({ hostname: 'nat', found: false, similar: ['nat-0a1', 'nat-0b2'] });
+        if (call.name === 'get_host' && host.startsWith('nat-'))
+          return JSON.stringify({ hostname: host, found: true, up: true, apps: ['natgateway'], tags: [`natgatewayid:${host}`] });
+        if (call.name === 'scope_metrics' && scope.startsWith('natgatewayid:'))
+          return natMetrics(scope.split(':')[1]!, scope.endsWith('0a1'));
+        return '{}';
+      });
+    const several = run(['api.stripe.com', 'api.twilio.com']);
+    const one = run(['api.stripe.com']);
+    if (!('report' in several.move) || !('report' in one.move)) throw new Error('expected reports');
+    expect(several.move.report.category).toBe('network');
+    expect(several.move.report.root_cause).toMatch(/^nat-0a1: network errors rising/);
+    expect(one.observations.some((o) => o.call.name === 'get_host' && o.call.input.hostname === 'nat')).toBe(false);
   });
 
   it('looks at what else is failing when the alerting service logs nothing, and follows it', () => {

@@ -3,7 +3,7 @@ import type { GroupEvidence } from '../../evidence/bundle';
 import type { OriginSummary } from '../../evidence/origins';
 import type { EvidenceItem, Hypothesis, RcaCategory, SubmittedReport } from '../report';
 import { escapeRegExp } from '../../text-format';
-import { contentWords, entitiesIn, mentionOf } from './entities';
+import { contentWords, entitiesIn, mentionOf, PRIVATE_ZONE } from './entities';
 import { changeOf, metricKindOf, OWN_KINDS, REASONS, reasonIn } from './knowledge';
 import { clip, hhmm, isFailing, type Readings, type SeenEvent, type SeenLine } from './observations';
 import { type ChainNode, chainOf, isNewOrBursting, ownLines, type PolicyContext } from './policy';
@@ -68,8 +68,6 @@ export interface Conclusion {
 const AFTER_ALERT_MS = 5 * 60_000;
 /** A change at most this long before the trouble may have caused it. */
 const CHANGE_LAG_MS = 3 * 60 * 60_000;
-// Zones only our own names live in: a service's in-cluster or internal DNS name.
-const PRIVATE_ZONE = /\.(svc|cluster\.local|internal|local|localdomain|consul|lan|corp|intra|private)$/;
 
 const alertOf = (ctx: PolicyContext) => ({ alertMs: ctx.alertMs, service: ctx.alert.service ?? ctx.alert.hostname ?? '' });
 

@@ -7,6 +7,9 @@ import { COMMON_WORDS } from './knowledge';
  * here knows a product or a company.
  */
 
+/** Zones only our own names live in: a service's in-cluster or internal DNS name. */
+export const PRIVATE_ZONE = /\.(svc|cluster\.local|internal|local|localdomain|consul|lan|corp|intra|private)$/;
+
 export type EntityShape = 'address' | 'domain' | 'host' | 'object';
 
 export interface Entity {

@@ -203,7 +203,7 @@ export const REASONS: readonly ReasonRow[] = [
   },
   {
     mechanism: 'timing out',
-    phrase: /timed? ?out|timeout|deadline exceeded|i\/o timeout/i,
+    phrase: /timed? ?out|timeout|deadline exceeded|i\/o timeout|execution expired/i,
     kind: 'timeout',
     category: 'dependency_failure',
   },
@@ -247,6 +247,12 @@ export const TECHNOLOGIES: ReadonlyArray<{ client: RegExp; lookIn: string[] }> =
   { client: /cosmos|dynamodb|spanner|bigtable|firestore/i, lookIn: ['cosmos', 'dynamo', 'spanner', 'bigtable'] },
 ];
 
+/**
+ * Where traffic to the outside leaves our network, by the words such hosts are named by: what
+ * failures toward several public places, none in trouble of its own, have in common.
+ */
+export const EGRESS: readonly string[] = ['nat', 'egress'];
+
 /** What a metric's name says it measures, for metrics that report a component's own trouble. */
 export const METRIC_KINDS: ReadonlyArray<{ name: RegExp; category: RcaCategory; mechanism: string }> = [
   { name: /disk|inode|filesystem|\bfs\b|volume/i, category: 'disk_full', mechanism: 'disk filling' },
@@ -254,7 +260,7 @@ export const METRIC_KINDS: ReadonlyArray<{ name: RegExp; category: RcaCategory; 
   { name: /cpu|load\b|load\.|throttl/i, category: 'cpu_saturation', mechanism: 'CPU saturated' },
   // A network metric counts errors or drops; bytes, requests and clients over it are demand (and kubernetes is no network).
   {
-    name: /packet|retrans|conntrack|allowance|dns|bandwidth|(\bnet|network|tcp)[\w.]*(err|drop|loss|fail|reset|discard)/i,
+    name: /packet|retrans|conntrack|allowance|dns|bandwidth|port.?alloc|(\bnet|network|tcp|\bnat)[\w.]*(err|drop|loss|fail|reset|discard)/i,
     category: 'network',
     mechanism: 'network errors rising',
   },

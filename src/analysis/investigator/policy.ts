@@ -1,8 +1,8 @@
 import type { AlertContext } from '../../contracts/rca';
 import { escapeRegExp } from '../../text-format';
 import { callKey } from '../claude-tools';
-import { type Entity, entitiesIn, mentionOf } from './entities';
-import { OWN_KINDS, reasonIn, technologiesIn } from './knowledge';
+import { type Entity, entitiesIn, mentionOf, PRIVATE_ZONE } from './entities';
+import { EGRESS, OWN_KINDS, reasonIn, technologiesIn } from './knowledge';
 import { isFailing, type Observation, type PolicyCall, type Readings, type SeenLine, readingsOf } from './observations';
 import { failingDependency } from './service-map';
 
@@ -183,6 +183,11 @@ export function chainOf(ctx: PolicyContext, readings: Readings, inTrouble: Troub
     for (const callee of calleesNamed(node.name, failing, readings.dependencies))
       child(callee, 'service', `named by its word in ${node.name}'s failing lines`);
     for (const host of hostsOf(failing).slice(0, 2)) child(host, 'host', `a host where ${node.name} fails`);
+    // Timing out or refused toward several public places at once: the way out they share (a NAT gateway, an egress proxy).
+    if (node.depth === 0 && failsTowardPublicPlaces(failing))
+      for (const word of EGRESS)
+        for (const host of readings.hosts.find((h) => !h.found && lower(h.hostname) === word)?.similar.slice(0, 3) ?? [])
+          child(host, 'host', `where traffic to the outside leaves (${word})`);
     // A reason that says where such trouble lives (a resolver for failed lookups) leads to the components found there.
     for (const word of lookInWords(failing))
       for (const l of readings.lines.filter((x) => x.query === lookInQuery(word)))
@@ -190,6 +195,22 @@ export function chainOf(ctx: PolicyContext, readings: Readings, inTrouble: Troub
     queue.push(...added());
   }
   return [...nodes.values()];
+}
+
+/** Failures toward at least this many public places, timing out or refused, share the way out. */
+const EGRESS_PLACES = 2;
+
+/** Whether failing lines time out or are refused toward EGRESS_PLACES public names (someone else's: an API, a vendor). */
+export function failsTowardPublicPlaces(failing: readonly SeenLine[]): boolean {
+  const places = failing.flatMap((l) => {
+    const text = `${l.template}\n${l.example}`;
+    const kind = reasonIn(text)?.kind;
+    if (kind !== 'timeout' && kind !== 'refusal') return [];
+    return entitiesIn(text)
+      .filter((e) => e.shape === 'domain' && !PRIVATE_ZONE.test(e.name))
+      .map((e) => e.name);
+  });
+  return new Set(places).size >= EGRESS_PLACES;
 }
 
 /**
@@ -306,6 +327,12 @@ export function callsFor(node: ChainNode, ctx: PolicyContext, isAlertService: bo
   }
 }
 
+/** Tags of a host found whose value is its own name, other than host: itself: the scopes its own metrics may be under. */
+function identityScopes(name: string, readings: Readings): string[] {
+  const host = readings.hosts.find((h) => h.found && lower(h.hostname) === lower(name));
+  return (host?.tags ?? []).filter((t) => lower(t.slice(t.indexOf(':') + 1)) === lower(name) && !/^host:/i.test(t));
+}
+
 // Only one's own hosts carry private addresses; a public one is someone else's.
 const PRIVATE_ADDRESS = /^(10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.)/;
 
@@ -333,6 +360,13 @@ export function nextCalls(ctx: PolicyContext, observations: readonly Observation
   for (const node of chain) wanted.push(...callsFor(node, ctx, node.depth === 0));
   const expanded = chain.filter((n) => n.depth === 0 || inTrouble(n, readings));
   const failing = expanded.flatMap((n) => ownLines(n, readings.lines).filter(isFailing));
+  if (failsTowardPublicPlaces(ownLines(chain[0]!, readings.lines).filter(isFailing)))
+    wanted.push(...EGRESS.map((word) => ({ name: 'get_host' as const, input: { hostname: word } })));
+  // A NAT gateway or proxy the egress search found reports its metrics under a tag of its own name (natgatewayid:nat-0c4e…).
+  const egress = new Set(readings.hosts.filter((h) => !h.found && EGRESS.includes(lower(h.hostname))).flatMap((h) => h.similar.map(lower)));
+  for (const node of chain.filter((n) => n.shape === 'host' && egress.has(lower(n.name))))
+    for (const scope of identityScopes(node.name, readings))
+      wanted.push({ name: 'scope_metrics', input: { scope, ...iso({ from: ctx.alertMs - LOOKBACK_MS, to: ctx.alertMs }) } });
   for (const word of lookInWords(failing))
     wanted.push({
       name: 'search_logs',
