@@ -471,6 +471,40 @@ describe('the investigation policy', () => {
     );
   });
 
+  it('follows a callee that logs nothing wrong to the proxy that writes about it while turning calls away', () => {
+    const { move } = runPolicy((call) => {
+      const q = String(call.input.query ?? '');
+      if (call.name === 'search_logs' && q.startsWith('service:orders'))
+        return logs(q, [
+          line(['orders'], ['orders-app-01'], 'error', 'inventory ListItems failed: code = Unavailable desc = reset reason: overflow', -10),
+        ]);
+      if (call.name === 'service_dependencies') return JSON.stringify({ dependencies: { orders: ['inventory-svc'] } });
+      if (call.name === 'search_logs' && q.includes('inventory-svc'))
+        return logs(q, [
+          line(
+            ['envoy-sidecar'],
+            ['orders-app-01'],
+            'warn',
+            '"GET /inventory.v1.Inventory/ListItems HTTP/2" 503 UO 0 81 0 - "inventory-svc"',
+            -11,
+          ),
+          line(['inventory-svc'], ['inv-01'], 'info', 'served ListItems in 4ms', -30, 900),
+        ]);
+      if (call.name === 'get_events')
+        return events([
+          {
+            at: -18,
+            title: 'xDS config pushed: clusters v2026.05.14-3',
+            text: 'cluster inventory-svc: circuit_breakers.thresholds[DEFAULT].max_pending_requests 1024 -> 64',
+          },
+        ]);
+      return '{}';
+    });
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.category).toBe('config_change');
+    expect(move.report.root_cause).toContain('max_pending_requests 1024 -> 64');
+  });
+
   it('ties the errors only a new version writes to the deploy of that version, over a caller quoting them back', () => {
     const { move } = runPolicy((call) => {
       const q = String(call.input.query ?? '');

@@ -160,8 +160,10 @@ export function chainOf(ctx: PolicyContext, readings: Readings, inTrouble: Troub
       add({ key: lower(name), name, shape, depth: node!.depth + 1, parent: node!.key, why });
     resolveAddress(node, readings, child);
     // A thing the alerting service's errors name that is not a component (a database, a topic, an
-    // address) is served by whoever else writes about it while failing.
-    if (node.depth === 1 && node.shape !== 'service' && node.shape !== 'host')
+    // address) is served by whoever else writes about it while failing; so is a service named there
+    // that logs nothing wrong itself (the proxy in front of it is turning calls away).
+    const quiet = (n: ChainNode) => n.shape === 'service' && ownLines(n, readings.lines).filter(isFailing).length === 0;
+    if (node.depth === 1 && ((node.shape !== 'service' && node.shape !== 'host') || quiet(node)))
       for (const writer of writersAbout(node.name, readings, service, (l) => isFailing(l) || statesOwnTrouble(l)))
         child(writer.name, writer.shape, `writes about ${node.name} while failing`);
     // A server names its clients: one that reports its own trouble while naming the alerting service is serving it.
