@@ -96,6 +96,14 @@ describe('entities named in a failing line', () => {
     expect(names).toEqual(expect.arrayContaining(['host:db-main-02', 'address:10.2.3.4', 'domain:api.vendor.io', 'object:ledger_holds']));
   });
 
+  it("takes an access line's caller for who called, not a place: the server it names is", () => {
+    const names = (text: string) => entitiesIn(text).map((e) => e.name);
+    expect(names('98.22.40.7:40194 [10/Dec/2024:14:49:10.552] fe_https~ be_scheduling/sched-a2 0/0/0/-1/30002 504 sH--')).toEqual([
+      'sched-a2',
+    ]);
+    expect(names('10.1.2.3 - - [10/Dec/2024:14:49:10 +0000] "GET / HTTP/1.1" 502 upstream 10.4.5.6:8080')).toEqual(['10.4.5.6']);
+  });
+
   it('leaves out thread names, record ids, code, files and loopback', () => {
     const names = entitiesIn(
       'ERROR [http-nio-8080-exec-4] c.a.Orders : ORDER-00912 failed at buffer.from, wrote /tmp/a1b2.jpg via http://127.0.0.1:3000/x',

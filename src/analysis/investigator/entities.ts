@@ -44,6 +44,8 @@ const CODE_SUFFIX =
 // dotted name ending otherwise is code (buffer.from, user.save) or a metric name.
 const PLACE_SUFFIX =
   /\.(com|net|org|io|co|uk|de|fr|eu|us|ca|au|jp|cn|in|br|ru|nl|se|no|es|it|ch|at|be|dk|fi|pl|cz|ie|nz|sg|hk|kr|tw|mx|za|internal|local|lan|svc|cluster|corp|intra|private|dev|app|cloud|ai|me|tv|info|biz|gov|edu|int|aws|azure|consul|localdomain)$/i;
+// An access line's caller: the address (and port) right before its bracketed timestamp, as HAProxy and nginx write it.
+const ACCESS_CLIENT = /\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?(?= +(?:- +\S+ +)?\[\d)/g;
 const LOOPBACK = /^(127\.|0\.0\.0\.0|localhost)/i;
 
 const isCommon = (word: string) => COMMON_WORDS.has(word.toLowerCase()) || /^\d+$/.test(word);
@@ -68,7 +70,7 @@ function push(found: Map<string, Entity>, name: string, shape: EntityShape) {
 /** Entities named in one text, in the order they appear by kind: addresses, URL hosts, domains, hosts, objects. */
 export function entitiesIn(raw: string): Entity[] {
   const found = new Map<string, Entity>();
-  const text = raw.replace(THREAD, ' ');
+  const text = raw.replace(THREAD, ' ').replace(ACCESS_CLIENT, ' ');
   for (const m of text.matchAll(IPV4)) push(found, m[1]!, 'address');
   for (const m of text.matchAll(URL_HOST)) push(found, m[1]!.toLowerCase(), /^\d/.test(m[1]!) ? 'address' : 'domain');
   for (const m of text.matchAll(DOMAIN)) if (!looksLikeCode(m[1]!)) push(found, m[1]!.toLowerCase(), 'domain');
