@@ -49,6 +49,14 @@ export const REASONS: readonly ReasonRow[] = [
     category: 'disk_full',
     governedBy: /retention|disk|volume|log.?rotat|\\bquota\\b/i,
   },
+  // A server turning writes away because its memory is full (Redis past maxmemory): the client quotes the server's refusal.
+  {
+    mechanism: 'server out of memory',
+    phrase: /OOM command not allowed|used memory > .?maxmemory/i,
+    kind: 'refusal',
+    category: 'memory_exhaustion',
+    governedBy: /maxmemory|eviction|memory/i,
+  },
   {
     mechanism: 'out of memory',
     phrase:
