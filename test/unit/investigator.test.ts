@@ -141,6 +141,11 @@ describe('the knowledge table', () => {
     expect(reasonIn('connect() failed (113: No route to host) while connecting to upstream')?.category).toBe('host_failure');
     expect(reasonIn('session lookup failed: Command timed out')?.mechanism).toBe('timing out');
     expect(reasonIn('Failed to open TCP connection to api.twilio.com:443 (execution expired)')?.mechanism).toBe('timing out');
+    expect(reasonIn('recovered from panic err="runtime error: invalid memory address or nil pointer dereference"')?.mechanism).toBe(
+      'code failing',
+    );
+    // A transaction holding locks others wait on, as lock monitors report it (who holds them is in the line).
+    expect(reasonIn('long-running transaction on db-01: user=reconcile trx_rows_locked=212480 lock_waiters=74')?.category).toBe('database');
     // A server turning writes away because its memory is full: the client quotes the server's refusal.
     expect(reasonIn("ReplyError: OOM command not allowed when used memory > 'maxmemory'.")).toMatchObject({
       kind: 'refusal',

@@ -116,7 +116,7 @@ export const REASONS: readonly ReasonRow[] = [
   {
     mechanism: 'database contention',
     phrase:
-      /deadlock|lock wait|lock timeout|waiting for (a |table )?(metadata )?lock|tombstone|replication lag|slow query|statement timeout|query (took|timed out)|query_time:|duration: [\d.]+ ms +(statement|execute)/i,
+      /deadlock|lock wait|long-running transaction|idle in transaction|lock_waiters|lock timeout|waiting for (a |table )?(metadata )?lock|tombstone|replication lag|slow query|statement timeout|query (took|timed out)|query_time:|duration: [\d.]+ ms +(statement|execute)/i,
     kind: 'saturation',
     category: 'database',
   },
@@ -198,7 +198,7 @@ export const REASONS: readonly ReasonRow[] = [
   {
     mechanism: 'code failing',
     phrase:
-      /NullPointer|TypeError|ReferenceError|ClassCast|NoSuchMethod|AttributeError|KeyError|cannot read propert|is not a function|undefined is not|invalid_type|validation failed|unmarshal|deserializ|cannot be cast/i,
+      /NullPointer|nil pointer dereference|index out of range|TypeError|ReferenceError|ClassCast|NoSuchMethod|AttributeError|KeyError|cannot read propert|is not a function|undefined is not|invalid_type|validation failed|unmarshal|deserializ|cannot be cast/i,
     kind: 'defect',
     category: 'deployment',
   },
