@@ -47,7 +47,7 @@ export const REASONS: readonly ReasonRow[] = [
       /no space left|disk (is )?full|ENOSPC|disk ?pressure|filesystem .*full|inodes? exhausted|disk quota|disk (usage )?(watermark|exceeded)|disk usage .{0,30}watermark/i,
     kind: 'exhaustion',
     category: 'disk_full',
-    governedBy: /retention|disk|volume|log.?rotat|\\bquota\\b/i,
+    governedBy: /retention|disk|volume|log.?rotat|\bquota\b/i,
   },
   // A server turning writes away because its memory is full (Redis past maxmemory): the client quotes the server's refusal.
   {
@@ -63,7 +63,7 @@ export const REASONS: readonly ReasonRow[] = [
       /out ?of ?memory|OOM[- ]?kill|OutOfMemoryError|memory pressure|cannot allocate memory|heap space|evict(ed|ion).{0,40}memory|memory limit|memory (resource limit )?alarm|alarm.{0,20}memory|memory.{0,20}high.?watermark|gc\]?.{0,20}overhead/i,
     kind: 'exhaustion',
     category: 'memory_exhaustion',
-    governedBy: /memory|heap|-Xmx|\\bmem\\b|oom/i,
+    governedBy: /memory|heap|-Xmx|\bmem\b|oom/i,
   },
   {
     mechanism: 'certificate expired or untrusted',
@@ -71,7 +71,7 @@ export const REASONS: readonly ReasonRow[] = [
       /certificate (has )?expired|cert(ificate)? .{0,30}(expired|not yet valid)|x509|PKIX|handshake fail|SSL(Handshake)?Exception|certificate verify failed/i,
     kind: 'expiry',
     category: 'certificate',
-    governedBy: /certificate|\\btls\\b|\\bssl\\b|x509|trust.?store/i,
+    governedBy: /certificate|\btls\b|\bssl\b|x509|trust.?store/i,
   },
   {
     mechanism: 'name resolution failing',
@@ -80,7 +80,7 @@ export const REASONS: readonly ReasonRow[] = [
     kind: 'timeout',
     category: 'network',
     lookIn: ['dns', 'resolver'],
-    governedBy: /\\bdns\\b|resolv|ndots|nameserver/i,
+    governedBy: /\bdns\b|resolv|ndots|nameserver|route ?53|hosted zone|zone association|private zone/i,
   },
   {
     mechanism: 'network loss',
@@ -113,6 +113,14 @@ export const REASONS: readonly ReasonRow[] = [
     kind: 'exhaustion',
     category: 'database',
   },
+  // A key or counter past the largest value its type holds (a signed INT primary key at 2^31-1): no row can be added.
+  {
+    mechanism: 'key space exhausted',
+    phrase:
+      /\b(2147483647|4294967295|9223372036854775807)\b|integer out of range|out of range value for column|reached maximum value of sequence/i,
+    kind: 'exhaustion',
+    category: 'database',
+  },
   {
     mechanism: 'database contention',
     phrase:
@@ -127,7 +135,7 @@ export const REASONS: readonly ReasonRow[] = [
       /cpu (throttl|saturat|at 100|usage (high|above))|load average|throttled.{0,20}cpu|cpu\.user|cpu_usage|cpu\.util|rejected ?execution|thread ?pool.{0,30}(rejected|rejections|exhausted)/i,
     kind: 'saturation',
     category: 'cpu_saturation',
-    governedBy: /\\bcpu\\b|threads|concurrency|workers/i,
+    governedBy: /\bcpu\b|threads|concurrency|workers/i,
   },
   {
     mechanism: 'host down',
