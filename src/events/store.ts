@@ -110,9 +110,14 @@ export interface EffectKey {
 
 const COLUMNS = `id::text, account, source, monitor_id, alert_id, transition_id, alert_status, monitor_name,
   hostname, service, scope, status, workflow_id, run_id, start_attempts, last_error, received_at, started_at, processed_at`;
-// An event's group is its episode's: the member {workflow id}#{episode}, which its processing record names.
+// An event's group is its episode's: the member {workflow id}#{first run id}#{episode} (before run ids,
+// {workflow id}#{episode}) that joined last at or before it, since a monitor's next incident reuses the workflow id.
 const SUMMARY_COLUMNS = `${COLUMNS},
-  (SELECT m.group_id FROM incident_group_members m WHERE m.member_key = webhook_events.workflow_id || '#' || (webhook_events.processing->>'episode')) AS group_id`;
+  (SELECT m.group_id FROM incident_group_members m
+    WHERE starts_with(m.member_key, webhook_events.workflow_id || '#')
+      AND right(m.member_key, length(webhook_events.processing->>'episode') + 1) = '#' || (webhook_events.processing->>'episode')
+      AND m.alerted_at <= webhook_events.received_at
+    ORDER BY m.alerted_at DESC LIMIT 1) AS group_id`;
 const EVENT_COLUMNS = `${COLUMNS}, event_time, payload`;
 
 const RECENT_ALERT_DAYS = 7;

@@ -130,6 +130,11 @@ describe('incident groups', () => {
       return found.length === 1 && found;
     }, 60_000);
     expect(secondGroup!.group_id).not.toBe(firstGroup!.group_id);
+    // The API shows each incident's events in its own group.
+    const groupShown = async (eventId: string) =>
+      ((await (await api.app.request(`/v1/webhooks/events/${eventId}`)).json()) as { group_id: string | null }).group_id;
+    expect(await groupShown(first.event_id)).toBe(firstGroup!.group_id);
+    expect(await groupShown(second.event_id)).toBe(secondGroup!.group_id);
     expect(
       await eventually(async () => ((await rcaRuns([second.event_id])).length === 1 ? rcaRuns([second.event_id]) : undefined), 60_000),
     ).toEqual([`rca/${second.event_id}`]);
