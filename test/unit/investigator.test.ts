@@ -88,6 +88,23 @@ const ordersFailing =
     return '{}';
   };
 
+type Line = ReturnType<typeof line>;
+
+/**
+ * Canned answers by the words of a log search (its query starts with or holds the key, first key
+ * that fits), the events, and the service map; anything else reads as empty.
+ */
+const answering =
+  (searches: Array<[string, Line[]]>, eventList: Parameters<typeof events>[0] = [], dependencies?: Record<string, string[]>) =>
+  (call: Observation['call']): string => {
+    const q = String(call.input.query ?? '');
+    const found = call.name === 'search_logs' ? searches.find(([key]) => q.startsWith(key) || q.includes(key)) : undefined;
+    if (found) return logs(q, found[1]);
+    if (call.name === 'get_events') return events(eventList);
+    if (call.name === 'service_dependencies' && dependencies) return JSON.stringify({ dependencies });
+    return '{}';
+  };
+
 describe('entities named in a failing line', () => {
   it('finds hosts, addresses, domains and the objects a line failed on', () => {
     const names = entitiesIn(
@@ -454,31 +471,37 @@ describe('the investigation policy', () => {
   });
 
   it("ties a proxy's overflow to the mesh change that lowered its connection pool, quoting the resource it changed", () => {
-    const { move } = runPolicy((call) => {
-      const q = String(call.input.query ?? '');
-      if (call.name === 'search_logs' && q.startsWith('service:orders'))
-        return logs(q, [
-          line(
-            ['orders'],
-            ['mesh-node-1'],
-            'error',
-            'msg="price lookup failed" url=http://pricing.shop.svc.cluster.local:8080/v1/price/A-1 status=503 body="upstream connect error"',
-            -9,
-          ),
-        ]);
-      if (call.name === 'search_logs' && q.includes('pricing.shop.svc.cluster.local'))
-        return logs(q, [
-          line(
-            ['istio-proxy'],
-            ['mesh-node-1'],
-            'warn',
-            '"GET /v1/price/A-1 HTTP/1.1" 503 UO upstream_reset_before_response_started{overflow} "pricing.shop.svc.cluster.local:8080"',
-            -9,
-            300,
-          ),
-        ]);
-      if (call.name === 'get_events')
-        return events([
+    const pricing = 'pricing.shop.svc.cluster.local';
+    const { move } = runPolicy(
+      answering(
+        [
+          [
+            'service:orders',
+            [
+              line(
+                ['orders'],
+                ['mesh-node-1'],
+                'error',
+                `msg="price lookup failed" url=http://${pricing}:8080/v1/price/A-1 status=503`,
+                -9,
+              ),
+            ],
+          ],
+          [
+            pricing,
+            [
+              line(
+                ['istio-proxy'],
+                ['mesh-node-1'],
+                'warn',
+                `"GET /v1/price/A-1" 503 UO upstream_reset_before_response_started{overflow} "${pricing}"`,
+                -9,
+                300,
+              ),
+            ],
+          ],
+        ],
+        [
           {
             at: -10,
             title: 'Argo CD: mesh-policies-prod synced to 9c41e2d',
@@ -488,9 +511,9 @@ describe('the investigation policy', () => {
               'trafficPolicy.connectionPool.http.http1MaxPendingRequests: 1024 -> 1; trafficPolicy.connectionPool.http.http2MaxRequests: 1024 -> 16; ' +
               'trafficPolicy.connectionPool.http.maxRequestsPerConnection: 0 -> 1.',
           },
-        ]);
-      return '{}';
-    });
+        ],
+      ),
+    );
     if (!('report' in move)) throw new Error('expected a report');
     expect(move.report.category).toBe('config_change');
     expect(move.report.root_cause).toContain(
@@ -499,34 +522,45 @@ describe('the investigation policy', () => {
   });
 
   it('follows a callee that logs nothing wrong to the proxy that writes about it while turning calls away', () => {
-    const { move } = runPolicy((call) => {
-      const q = String(call.input.query ?? '');
-      if (call.name === 'search_logs' && q.startsWith('service:orders'))
-        return logs(q, [
-          line(['orders'], ['orders-app-01'], 'error', 'inventory ListItems failed: code = Unavailable desc = reset reason: overflow', -10),
-        ]);
-      if (call.name === 'service_dependencies') return JSON.stringify({ dependencies: { orders: ['inventory-svc'] } });
-      if (call.name === 'search_logs' && q.includes('inventory-svc'))
-        return logs(q, [
-          line(
-            ['envoy-sidecar'],
-            ['orders-app-01'],
-            'warn',
-            '"GET /inventory.v1.Inventory/ListItems HTTP/2" 503 UO 0 81 0 - "inventory-svc"',
-            -11,
-          ),
-          line(['inventory-svc'], ['inv-01'], 'info', 'served ListItems in 4ms', -30, 900),
-        ]);
-      if (call.name === 'get_events')
-        return events([
+    const { move } = runPolicy(
+      answering(
+        [
+          [
+            'service:orders',
+            [
+              line(
+                ['orders'],
+                ['orders-app-01'],
+                'error',
+                'inventory ListItems failed: code = Unavailable desc = reset reason: overflow',
+                -10,
+              ),
+            ],
+          ],
+          [
+            'inventory-svc',
+            [
+              line(
+                ['envoy-sidecar'],
+                ['orders-app-01'],
+                'warn',
+                '"GET /inventory.v1.Inventory/ListItems HTTP/2" 503 UO 0 81 0 - "inventory-svc"',
+                -11,
+              ),
+              line(['inventory-svc'], ['inv-01'], 'info', 'served ListItems in 4ms', -30, 900),
+            ],
+          ],
+        ],
+        [
           {
             at: -18,
             title: 'xDS config pushed: clusters v2026.05.14-3',
             text: 'cluster inventory-svc: circuit_breakers.thresholds[DEFAULT].max_pending_requests 1024 -> 64',
           },
-        ]);
-      return '{}';
-    });
+        ],
+        { orders: ['inventory-svc'] },
+      ),
+    );
     if (!('report' in move)) throw new Error('expected a report');
     expect(move.report.category).toBe('config_change');
     expect(move.report.root_cause).toContain('max_pending_requests 1024 -> 64');
@@ -1010,25 +1044,22 @@ describe('the investigation policy', () => {
   });
 
   it('dates the symptom from its errors, not a stray warning before them, and quotes a blamed line where it names the component', () => {
-    const { move } = runPolicy((call) => {
-      const q = String(call.input.query ?? '');
-      if (call.name === 'search_logs' && q.startsWith('service:orders'))
-        return logs(q, [
-          line(['orders'], ['orders-app-01'], 'warn', 'HikariPool-1 - Failed to validate connection (Closed Connection)', -25, 1),
-          line(
-            ['orders'],
-            ['orders-app-01'],
-            'error',
-            'c.a.orders.mq.Sender : Could not refresh JMS Connection for destination queue:///ORD.REQ - retrying using FixedBackOff{interval=5000, ' +
-              'currentAttempts=0, maxAttempts=unlimited}. Cause: JMSWMQ0018: Failed to connect ' +
-              "to queue manager 'QMORD02' with connection mode 'Client' and host name 'mq-ord-02.dc1.example.local(1414)'. " +
-              'Caused by: javax.net.ssl.SSLHandshakeException: PKIX path validation failed',
-            -7,
-          ),
-          line(['orders'], ['orders-app-01'], 'error', 'c.a.orders.api.OrderController : POST /orders failed -> HTTP 503', -7),
-        ]);
-      return '{}';
-    });
+    const mqFailure =
+      'c.a.orders.mq.Sender : Could not refresh JMS Connection for destination queue:///ORD.REQ - retrying using FixedBackOff{interval=5000, ' +
+      "currentAttempts=0, maxAttempts=unlimited}. Cause: JMSWMQ0018: Failed to connect to queue manager 'QMORD02' with connection mode " +
+      "'Client' and host name 'mq-ord-02.dc1.example.local(1414)'. Caused by: javax.net.ssl.SSLHandshakeException: PKIX path validation failed";
+    const { move } = runPolicy(
+      answering([
+        [
+          'service:orders',
+          [
+            line(['orders'], ['orders-app-01'], 'warn', 'HikariPool-1 - Failed to validate connection (Closed Connection)', -25, 1),
+            line(['orders'], ['orders-app-01'], 'error', mqFailure, -7),
+            line(['orders'], ['orders-app-01'], 'error', 'c.a.orders.api.OrderController : POST /orders failed -> HTTP 503', -7),
+          ],
+        ],
+      ]),
+    );
     if (!('report' in move)) throw new Error('expected a report');
     expect(move.report.category).toBe('certificate');
     expect(move.report.root_cause).toMatch(/^mq-ord-02/);
