@@ -98,11 +98,11 @@ const DNS_NAME = /^[a-z0-9-]+(\.[a-z0-9-]+)*\.(internal|local|svc|cluster|lan|co
 // A failed name lookup as resolvers and clients word it, or a resolver's own service: the cluster's DNS is the cause they share.
 const DNS_FAILURE = /\blookup \S+( on \S+)?: (i\/o timeout|no such host|server misbehaving)|\bSERVFAIL\b|\bwait[s]? [^.]* for DNS\b/i;
 const DNS_SERVICES = ['coredns', 'kube-dns', 'dnsmasq', 'unbound', 'node-local-dns'];
-// A host or node itself gone: its agent silent, its instance check failing, its kernel panicked.
 // An alert about a cluster's own platform: a node, the pod network, the cluster's DNS.
 const PLATFORM_TAG_KEYS = ['kube_node', 'kube_daemon_set'];
 const PLATFORM_NAMESPACES = ['kube-system', 'calico-system', 'tigera-operator', 'cilium'];
 const PLATFORM_SERVICES = [...DNS_SERVICES, 'kubernetes', 'kubelet', 'kube-proxy', 'calico-node', 'cilium', 'flannel'];
+// A host or node itself gone: its agent silent, its instance check failing, its kernel panicked.
 const HOST_LOST = /\bnot reporting\b|\bstatus checks? (failed|failing)\b|\bNotReady\b|\bkernel panic|\bhost (is )?down\b/i;
 /** Mentions kept per alert: a long message template must not make a member match everything. */
 const MAX_MENTIONS = 200;

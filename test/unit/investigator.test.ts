@@ -77,33 +77,26 @@ function runPolicy(answer: (call: Observation['call']) => string): { observation
   throw new Error('the policy did not report within 8 turns');
 }
 
-/** The commonest investigation here: one failing line of the alerting service, some events, nothing else. */
-const ordersFailing =
-  (level: string, example: string, minute: number, eventList: Parameters<typeof events>[0] = []) =>
-  (call: Observation['call']): string => {
-    const q = String(call.input.query ?? '');
-    if (call.name === 'search_logs' && q.startsWith('service:orders'))
-      return logs(q, [line(['orders'], ['orders-app-01'], level, example, minute)]);
-    if (call.name === 'get_events') return events(eventList);
-    return '{}';
-  };
-
 type Line = ReturnType<typeof line>;
 
 /**
- * Canned answers by the words of a log search (its query starts with or holds the key, first key
- * that fits), the events, and the service map; anything else reads as empty.
+ * Canned answers: a log search gets the lines of the first key its query starts with (bare or
+ * quoted), get_events the events, service_dependencies the map; anything else reads as empty.
  */
 const answering =
   (searches: Array<[string, Line[]]>, eventList: Parameters<typeof events>[0] = [], dependencies?: Record<string, string[]>) =>
   (call: Observation['call']): string => {
     const q = String(call.input.query ?? '');
-    const found = call.name === 'search_logs' ? searches.find(([key]) => q.startsWith(key) || q.includes(key)) : undefined;
+    const found = call.name === 'search_logs' ? searches.find(([key]) => q.startsWith(key) || q.startsWith(`"${key}"`)) : undefined;
     if (found) return logs(q, found[1]);
     if (call.name === 'get_events') return events(eventList);
     if (call.name === 'service_dependencies' && dependencies) return JSON.stringify({ dependencies });
     return '{}';
   };
+
+/** The commonest investigation here: one failing line of the alerting service, some events, nothing else. */
+const ordersFailing = (level: string, example: string, minute: number, eventList: Parameters<typeof events>[0] = []) =>
+  answering([['service:orders', [line(['orders'], ['orders-app-01'], level, example, minute)]]], eventList);
 
 describe('entities named in a failing line', () => {
   it('finds hosts, addresses, domains and the objects a line failed on', () => {
@@ -538,7 +531,7 @@ describe('the investigation policy', () => {
             ],
           ],
           [
-            'inventory-svc',
+            'service:inventory-svc',
             [
               line(
                 ['envoy-sidecar'],
@@ -676,31 +669,33 @@ describe('the investigation policy', () => {
   });
 
   it('follows a callee its failing lines name by its word, and ties a denial to the policy change that governs who may call', () => {
-    const { move, observations } = runPolicy((call) => {
-      const q = String(call.input.query ?? '');
-      if (call.name === 'service_dependencies')
-        return JSON.stringify({ dependencies: { orders: ['payments-service', 'pricing-service'] } });
-      if (call.name === 'search_logs' && q.startsWith('service:orders'))
-        return logs(q, [
-          line(
-            ['orders'],
-            ['orders-app-01'],
-            'error',
-            'capture payment failed: rpc error: code = PermissionDenied desc = RBAC: access denied',
-            -9,
-          ),
-        ]);
-      if (call.name === 'get_events')
-        return events([
+    const { move, observations } = runPolicy(
+      answering(
+        [
+          [
+            'service:orders',
+            [
+              line(
+                ['orders'],
+                ['orders-app-01'],
+                'error',
+                'capture payment failed: rpc error: code = PermissionDenied desc = RBAC: access denied',
+                -9,
+              ),
+            ],
+          ],
+        ],
+        [
           { at: -40, title: 'ECS deployment started: orders', text: 'image orders:2.1.0 (was 2.0.9). Changes: logging configuration' },
           {
             at: -10,
             title: 'Argo CD: mesh-policies synced to a41c9e2',
             text: 'PR #4127 restrict callers. Changed: AuthorizationPolicy/payments/allow-callers rules[0].from[0].source.principals',
           },
-        ]);
-      return '{}';
-    });
+        ],
+        { orders: ['payments-service', 'pricing-service'] },
+      ),
+    );
     if (!('report' in move)) throw new Error('expected a report');
     expect(observations.map((o) => o.call.input.query)).toContain('service:payments-service OR "payments-service"');
     expect(observations.map((o) => o.call.input.query)).not.toContain('service:pricing-service OR "pricing-service"');

@@ -316,12 +316,10 @@ function newWorkOn(candidate: Pick<Candidate, 'node' | 'troubles' | 'onset'>, re
 /** Whether an event says it ran on a host (its host tag, or "… on batch-01") other than `host`. */
 function ranElsewhere(event: SeenEvent, host: string): boolean {
   const said = [...`${event.title}\n${event.text}`.matchAll(/\bon\s+([a-z0-9][\w.-]*[a-z0-9])/gi)].map((m) => m[1]!);
-  const where = [...tagValuesOf(event.tags, 'host'), ...said.filter((w) => entitiesIn(w).some((e) => e.shape === 'host' && e.name === w))];
+  const tagged = event.tags.filter((t) => t.startsWith('host:')).map((t) => t.slice('host:'.length));
+  const where = [...tagged, ...said.filter((w) => entitiesIn(w).some((e) => e.shape === 'host' && e.name === w))];
   return where.length > 0 && !where.some((w) => w.toLowerCase() === host.toLowerCase());
 }
-
-const tagValuesOf = (tags: readonly string[], key: string) =>
-  tags.filter((t) => t.startsWith(`${key}:`)).map((t) => t.slice(key.length + 1));
 
 const QUOTE_CHARS = 160;
 

@@ -188,8 +188,7 @@ export function chainOf(ctx: PolicyContext, readings: Readings, inTrouble: Troub
     // Timing out or refused toward several public places at once: the way out they share (a NAT gateway, an egress proxy).
     if (node.depth === 0 && failsTowardPublicPlaces(failing))
       for (const word of EGRESS)
-        for (const host of readings.hosts.find((h) => !h.found && lower(h.hostname) === word)?.similar.slice(0, 3) ?? [])
-          child(host, 'host', `where traffic to the outside leaves (${word})`);
+        for (const host of hostsFoundFor(word, readings)) child(host, 'host', `where traffic to the outside leaves (${word})`);
     // A reason that says where such trouble lives (a resolver for failed lookups) leads to the components found there.
     for (const word of lookInWords(failing))
       for (const l of readings.lines.filter((x) => x.query === lookInQuery(word)))
@@ -214,6 +213,10 @@ export function failsTowardPublicPlaces(failing: readonly SeenLine[]): boolean {
   });
   return new Set(places).size >= EGRESS_PLACES;
 }
+
+/** The hosts the infrastructure search found for a word (a few: it matches names, tags and apps). */
+const hostsFoundFor = (word: string, readings: Readings): string[] =>
+  readings.hosts.find((h) => !h.found && lower(h.hostname) === word)?.similar.slice(0, 3) ?? [];
 
 /**
  * An address or a name says where, not what: the events that mention it name the host behind it
@@ -365,7 +368,7 @@ export function nextCalls(ctx: PolicyContext, observations: readonly Observation
   if (failsTowardPublicPlaces(ownLines(chain[0]!, readings.lines).filter(isFailing)))
     wanted.push(...EGRESS.map((word) => ({ name: 'get_host' as const, input: { hostname: word } })));
   // A NAT gateway or proxy the egress search found reports its metrics under a tag of its own name (natgatewayid:nat-0c4e…).
-  const egress = new Set(readings.hosts.filter((h) => !h.found && EGRESS.includes(lower(h.hostname))).flatMap((h) => h.similar.map(lower)));
+  const egress = new Set(EGRESS.flatMap((word) => hostsFoundFor(word, readings)).map(lower));
   for (const node of chain.filter((n) => n.shape === 'host' && egress.has(lower(n.name))))
     for (const scope of identityScopes(node.name, readings))
       wanted.push({ name: 'scope_metrics', input: { scope, ...iso({ from: ctx.alertMs - LOOKBACK_MS, to: ctx.alertMs }) } });
