@@ -15,7 +15,9 @@ import { runReadTool, type ToolContext } from '../src/analysis/claude-tool-runne
 import { investigate, type Observation } from '../src/analysis/investigator';
 import { crossValidatedConfidence, fitCalibration } from '../src/analysis/investigator/calibration';
 import { COMMIT_AT } from '../src/analysis/report';
-import type { AnswerFeatures } from '../src/analysis/investigator/conclude';
+import { type AnswerFeatures, inTrouble } from '../src/analysis/investigator/conclude';
+import { readingsOf } from '../src/analysis/investigator/observations';
+import { chainOf } from '../src/analysis/investigator/policy';
 import { scoreReport } from '../src/analysis/scoring';
 import type { AlertContext } from '../src/contracts/rca';
 import { DatadogLinks } from '../src/datadog/links';
@@ -84,6 +86,9 @@ async function investigateScenario(scenario: Scenario, baseUrl: string, alertTim
       if (verbose) {
         for (const o of observations)
           console.log(`call ${o.call.name} ${JSON.stringify(o.call.input).slice(0, 140)} ${o.ok ? o.text.length : o.text}`);
+        const readings = readingsOf(observations);
+        for (const n of chainOf({ alert, alertMs }, readings, inTrouble({ alert, alertMs })))
+          console.log(`chain d${n.depth} ${n.shape} ${n.name} <- ${n.parent ?? ''}: ${n.why}`);
         for (const c of move.conclusion.candidates)
           console.log(
             `cand ${c.score.toFixed(2)} ${c.category} ${c.node.name} d${c.node.depth} own=${c.own} ${c.troubles.map((t) => `[${t.source} ${t.mechanism}: ${t.claim.slice(0, 120)}]`).join(' ')}`,

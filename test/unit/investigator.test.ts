@@ -207,6 +207,15 @@ describe('the knowledge table', () => {
     expect(technologiesIn('Cosmos request diagnostics: StatusCode=429 SubStatusCode=3200')).toContain('cosmos');
     // A change is what its title says it is: a deploy whose notes mention a configuration is a deploy.
     expect(changeOf('ECS deployment started: orders\nimage orders:2.1.0. Changes: ObjectMapper configuration')?.kind).toBe('deployment');
+    // An audit of a read changed nothing, whatever version its text lists.
+    expect(changeOf('Vault: secret read kv/gw/client\nread by role gw-prod (lease renewed, version 3)')).toBeUndefined();
+    // Expiry as TLS stacks word it: Go's alert from the peer, BoringSSL's alert name, OpenSSL's verify failure.
+    for (const text of [
+      'Post "https://api.acq.example.com/v2/auth": remote error: tls: expired certificate',
+      'TLS_error:|268436501:SSL routines:OPENSSL_internal:SSLV3_ALERT_CERTIFICATE_EXPIRED',
+      'TLS server: In state certify received CLIENT ALERT: Fatal - Certificate Expired',
+    ])
+      expect(reasonIn(text)?.category).toBe('certificate');
   });
 
   it('holds no company, host, service or scenario words, and stays small', () => {
@@ -512,6 +521,37 @@ describe('the investigation policy', () => {
     expect(move.report.root_cause).toContain(
       'shop/pricing-traffic (configured). Diff: trafficPolicy.connectionPool.http.http1MaxPendingRequests',
     );
+  });
+
+  it('blames the callee whose own lines say a certificate expired and name no one else, not its unrelated deploy', () => {
+    const { move } = runPolicy(
+      answering(
+        [
+          [
+            'service:orders',
+            [line(['orders'], ['orders-app-01'], 'error', 'capture failed: upstream payments-gw returned 502 Bad Gateway', -8)],
+          ],
+          [
+            'payments-gw',
+            [
+              line(
+                ['payments-gw'],
+                ['gw-01'],
+                'error',
+                'Capture failed: HttpRequestException: The SSL connection could not be established ---> SslException: sslv3 alert certificate expired',
+                -9,
+              ),
+            ],
+          ],
+        ],
+        [{ at: -30, title: 'payments-gw v5.2.0 deployed', text: 'PR #611 add store id to the audit log; PR #614 retry 502 once' }],
+        { orders: ['payments-gw'] },
+      ),
+    );
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.category).toBe('certificate');
+    expect(move.report.root_cause).toContain('payments-gw');
+    expect(move.report.root_cause).not.toContain('v5.2.0');
   });
 
   it('follows a callee that logs nothing wrong to the proxy that writes about it while turning calls away', () => {

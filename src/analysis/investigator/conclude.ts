@@ -243,12 +243,18 @@ function explainingChange(
   const demandOnly = candidate.troubles.every((t) => t.category === 'traffic_spike');
   const arrived = newWorkOn(candidate, readings, alertService);
   const operations = failedOperations(candidate.troubles);
+  // Expiry runs on a clock: only a change that speaks of what expires (a certificate, its trust store) explains it.
+  const expiring = candidate.troubles.every((t) => REASONS.find((r) => r.mechanism === t.mechanism)?.kind === 'expiry');
   const related = changesIn(readings).flatMap(({ event, change }) => {
     if (event.at > began + 2 * 60_000 || candidate.onset - event.at > CHANGE_LAG_MS) return [];
     if (demandOnly && change.category !== 'trigger') return [];
     const text = `${event.title}\n${event.text}\n${event.tags.join(' ')}`.toLowerCase();
     // One shared word is a coincidence as often as not; two distinct ones (not parts of one identifier) are a topic.
     const shared = [...contentWords(`${event.title}\n${event.text}`)].filter((w) => stated.has(w) && !/[-_]/.test(w));
+    if (expiring) {
+      const by = governingWords(governs, `${event.title}\n${event.text}`);
+      return by ? [{ event, change, by }] : [];
+    }
     const by =
       shippedVersion(event, candidate, readings) ??
       (change.category === 'trigger' ? onPath.find((n) => text.includes(n)) : undefined) ??

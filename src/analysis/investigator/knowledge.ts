@@ -68,7 +68,7 @@ export const REASONS: readonly ReasonRow[] = [
   {
     mechanism: 'certificate expired or untrusted',
     phrase:
-      /certificate (has )?expired|cert(ificate)? .{0,30}(expired|not yet valid)|x509|PKIX|handshake fail|SSL(Handshake)?Exception|certificate verify failed/i,
+      /certificate (has )?expired|cert(ificate)? .{0,30}(expired|not yet valid)|(expired|bad|revoked|unknown) certificate|certificate[ _](expired|revoked|unknown)|unknown ca\b|x509|PKIX|handshake fail|SSL(Handshake)?Exception|certificate[ _]verify[ _]failed/i,
     kind: 'expiry',
     category: 'certificate',
     governedBy: /certificate|\btls\b|\bssl\b|x509|trust.?store/i,
@@ -350,5 +350,10 @@ export const metricKindOf = (metric: string) => METRIC_KINDS.find((k) => k.name.
  */
 export const changeOf = (text: string) => {
   const [title = ''] = text.split('\n', 1);
-  return CHANGES.find((c) => c.phrase.test(title)) ?? CHANGES.find((c) => c.phrase.test(text));
+  const titled = CHANGES.find((c) => c.phrase.test(title));
+  // An audit of someone reading (a secret read, a record viewed) changed nothing, whatever its text lists.
+  if (!titled && READ_ONLY.test(title)) return undefined;
+  return titled ?? CHANGES.find((c) => c.phrase.test(text));
 };
+
+const READ_ONLY = /\b(read|accessed|viewed|fetched|listed|queried)\b(?![-_])/i;

@@ -58,7 +58,8 @@ const quote = (s: string) => `"${s.replace(/["\\]/g, ' ').trim()}"`;
 /** Lines a component wrote itself: its service, its host, or a domain whose first label is its host. */
 export function ownLines(node: Pick<ChainNode, 'name' | 'shape'>, lines: readonly SeenLine[]): SeenLine[] {
   const names = new Set([lower(node.name), lower(node.name.split('.')[0]!)]);
-  if (node.shape === 'address' || node.shape === 'object') names.delete(lower(node.name.split('.')[0]!));
+  // An address's or a dotted object's first label (10, orders in orders.events) is not the thing itself.
+  if ((node.shape === 'address' || node.shape === 'object') && node.name.includes('.')) names.delete(lower(node.name.split('.')[0]!));
   return lines.filter((l) => l.services.some((s) => names.has(lower(s))) || l.hosts.some((h) => names.has(lower(h))));
 }
 

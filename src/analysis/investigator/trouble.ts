@@ -95,10 +95,12 @@ function fromLines(node: ChainNode, readings: Readings, alertService: string): T
     if (!isFailing(l) && !OWN_KINDS.has(reason.kind)) return [];
     // The alerting service timing out or refused without naming anyone else is slow or refused in itself: a weak lead of its own.
     const unaddressed = node.depth === 0 && !OWN_KINDS.has(reason.kind) && reason.kind !== 'expiry' && !namesPlace(text, true);
+    // A certificate stated expired by a component the chain reached, naming no one else, is its own: it holds it or serves with it.
+    const ownExpiry = node.depth > 0 && reason.kind === 'expiry' && !namesPlace(text, true);
     return [
       {
         mechanism: reason.mechanism,
-        kind: unaddressed ? 'saturation' : reason.kind,
+        kind: unaddressed ? 'saturation' : ownExpiry ? 'exhaustion' : reason.kind,
         category: reason.category,
         onset: l.firstSeen,
         strength: reason.unrecognised || unaddressed ? WEAK_STRENGTH : lineStrength(l),
