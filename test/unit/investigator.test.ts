@@ -154,6 +154,9 @@ describe('the knowledge table', () => {
     expect(reasonIn('recovered from panic err="runtime error: invalid memory address or nil pointer dereference"')?.mechanism).toBe(
       'code failing',
     );
+    // A panic that states a defect is the code failing; a crash that states none is a crash.
+    expect(reasonIn('panic: runtime error: invalid memory address or nil pointer dereference')?.mechanism).toBe('code failing');
+    expect(reasonIn('Back-off restarting failed container (CrashLoopBackOff)')?.mechanism).toBe('crashing');
     // A transaction holding locks others wait on, as lock monitors report it (who holds them is in the line).
     expect(reasonIn('long-running transaction on db-01: user=reconcile trx_rows_locked=212480 lock_waiters=74')?.category).toBe('database');
     expect(reasonIn("Error 1062 (23000): Duplicate entry '2147483647' for key 'event_batches.PRIMARY'")).toMatchObject({

@@ -144,6 +144,15 @@ export const REASONS: readonly ReasonRow[] = [
     kind: 'crash',
     category: 'host_failure',
   },
+  // The writer's own code failing on what it was given: the trouble is in a change to that code, or to what feeds it.
+  {
+    mechanism: 'code failing',
+    phrase:
+      /NullPointer|nil pointer dereference|index out of range|TypeError|ReferenceError|ClassCast|NoSuchMethod|AttributeError|KeyError|cannot read propert|is not a function|undefined is not|invalid_type|validation failed|unmarshal|deserializ|cannot be cast/i,
+    kind: 'defect',
+    category: 'deployment',
+  },
+  // A process that crashes on a stated defect (a nil pointer in a panic) is the code failing, above.
   {
     mechanism: 'crashing',
     phrase:
@@ -201,14 +210,6 @@ export const REASONS: readonly ReasonRow[] = [
     kind: 'rejection',
     category: 'config_change',
     governedBy: /authoriz|\brbac\b|polic(y|ies)|permission|principal|\bacl\b|\biam\b|\brole|credential|api.?key|token/i,
-  },
-  // The writer's own code failing on what it was given: the trouble is in a change to that code, or to what feeds it.
-  {
-    mechanism: 'code failing',
-    phrase:
-      /NullPointer|nil pointer dereference|index out of range|TypeError|ReferenceError|ClassCast|NoSuchMethod|AttributeError|KeyError|cannot read propert|is not a function|undefined is not|invalid_type|validation failed|unmarshal|deserializ|cannot be cast/i,
-    kind: 'defect',
-    category: 'deployment',
   },
   {
     mechanism: 'upstream unavailable',
