@@ -49,9 +49,10 @@ describe('the failing dependency the service map points at', () => {
 });
 
 describe('failing spans', () => {
-  it('need 5 % errors and three times the baseline share', () => {
-    expect(spansFail(100, 5, 0)).toBe(true);
-    expect(spansFail(100, 4, 0)).toBe(false);
+  it('need 1 % errors and three times the baseline share', () => {
+    // An endpoint that never erred and now fails one call in fifty is failing.
+    expect(spansFail(1010, 19, 0)).toBe(true);
+    expect(spansFail(1000, 9, 0)).toBe(false);
     expect(spansFail(100, 20, 0.1)).toBe(false);
     expect(spansFail(100, 31, 0.1)).toBe(true);
     expect(spansFail(0, 0, 0)).toBe(false);

@@ -6,9 +6,12 @@
  */
 
 /** A share of errors an endpoint must reach, and how many times its baseline share, to count as failing. */
-export const SPAN_FAILURE = { minErrorRate: 0.05, overBaseline: 3 };
+export const SPAN_FAILURE = { minErrorRate: 0.01, overBaseline: 3 };
 
-/** Whether spans fail: errors at least 5 % of hits and at least three times the baseline's share. */
+/**
+ * Whether spans fail: errors at least 1 % of hits and at least three times the baseline's share. A
+ * dependency that never erred and now fails one call in fifty fails its callers often enough to page.
+ */
 export function spansFail(hits: number, errors: number, baselineErrorRate: number): boolean {
   if (hits <= 0) return false;
   const rate = errors / hits;
