@@ -157,6 +157,7 @@ describe('the knowledge table', () => {
     // A panic that states a defect is the code failing; a crash that states none is a crash.
     expect(reasonIn('panic: runtime error: invalid memory address or nil pointer dereference')?.mechanism).toBe('code failing');
     expect(reasonIn('Back-off restarting failed container (CrashLoopBackOff)')?.mechanism).toBe('crashing');
+    expect(reasonIn('task "gameserver" exited: exit_code=139 signal=11')?.mechanism).toBe('crashing');
     // A transaction holding locks others wait on, as lock monitors report it (who holds them is in the line).
     expect(reasonIn('long-running transaction on db-01: user=reconcile trx_rows_locked=212480 lock_waiters=74')?.category).toBe('database');
     expect(reasonIn("Error 1062 (23000): Duplicate entry '2147483647' for key 'event_batches.PRIMARY'")).toMatchObject({
@@ -555,6 +556,50 @@ describe('the investigation policy', () => {
     expect(move.report.category).toBe('certificate');
     expect(move.report.root_cause).toContain('payments-gw');
     expect(move.report.root_cause).not.toContain('v5.2.0');
+  });
+
+  it('looks at what else began failing when the errors name an address of ours that nothing resolves, and ties its crash to its rollout', () => {
+    const { move } = runPolicy(
+      answering(
+        [
+          [
+            'service:orders',
+            [
+              line(
+                ['orders'],
+                ['orders-app-01'],
+                'error',
+                'join match 88124 failed: server 10.50.11.11:7781 handshake timeout after 8s',
+                -8,
+              ),
+            ],
+          ],
+          [
+            'status:(error OR warn)',
+            [
+              line(
+                ['gameserver'],
+                ['gs-ash-11'],
+                'error',
+                '*** Received signal 11 (SIGSEGV) address 0x18 *** #0 Net::ReliableChannel::ProcessAckRanges reliable_channel.cpp:412',
+                -10,
+              ),
+            ],
+          ],
+        ],
+        [
+          {
+            at: -12,
+            title: 'gameserver 1.48.3 rollout: ash1 100%',
+            text: 'artifact gameserver-linux-x64-1.48.3 (was 1.48.2)',
+            tags: ['service:gameserver'],
+          },
+        ],
+      ),
+    );
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.category).toBe('deployment');
+    expect(move.report.root_cause).toContain('1.48.3');
   });
 
   it('follows a callee that logs nothing wrong to the proxy that writes about it while turning calls away', () => {

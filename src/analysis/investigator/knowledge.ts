@@ -156,7 +156,7 @@ export const REASONS: readonly ReasonRow[] = [
   {
     mechanism: 'crashing',
     phrase:
-      /CrashLoopBackOff|segfault|segmentation fault|core dumped|exited with (code|status) [1-9]|panic:|fatal error|liveness probe failed/i,
+      /CrashLoopBackOff|segfault|segmentation fault|SIGSEGV|SIGABRT|core dumped|exited with (code|status) [1-9]|exit_?code[=: ]+[1-9]|panic:|fatal error|liveness probe failed/i,
     kind: 'crash',
     category: 'host_failure',
   },

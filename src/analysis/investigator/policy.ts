@@ -160,6 +160,12 @@ export function chainOf(ctx: PolicyContext, readings: Readings, inTrouble: Troub
     const child = (name: string, shape: NodeShape, why: string) =>
       add({ key: lower(name), name, shape, depth: node!.depth + 1, parent: node!.key, why });
     resolveAddress(node, readings, child);
+    const added = () => [...nodes.values()].filter((n) => !before.has(n.key));
+    // An address of ours that nothing resolves and nobody writes from (a game server's port), when the failure names no
+    // service of ours either: what began failing may be behind it.
+    if (node.depth === 1 && unresolvedOurs(node, readings) && added().length === 0 && !namesServiceOfOurs(nodes.values()))
+      for (const name of failingElsewhere(readings, service))
+        child(name, 'service', `failing anew while ${node.name}, ours, is found nowhere`);
     // A thing the alerting service's errors name that is not a component (a database, a topic, an
     // address) is served by whoever else writes about it while failing; so is a service named there
     // that logs nothing wrong itself (the proxy in front of it is turning calls away).
@@ -171,7 +177,6 @@ export function chainOf(ctx: PolicyContext, readings: Readings, inTrouble: Troub
     if (node.depth === 0)
       for (const writer of writersAbout(node.name, readings, service, statesOwnTrouble))
         child(writer.name, writer.shape, `reports trouble of its own while naming ${node.name}`);
-    const added = () => [...nodes.values()].filter((n) => !before.has(n.key));
     if (node.depth > 0 && !inTrouble(node, readings)) {
       queue.push(...added());
       continue;
@@ -198,6 +203,14 @@ export function chainOf(ctx: PolicyContext, readings: Readings, inTrouble: Troub
   }
   return [...nodes.values()];
 }
+
+/** A private address or internal name that writes no lines of its own: the logs do not say what answers there. */
+const unresolvedOurs = (node: ChainNode, readings: Readings) =>
+  ((node.shape === 'address' && PRIVATE_ADDRESS.test(node.name)) || (node.shape === 'domain' && PRIVATE_ZONE.test(node.name))) &&
+  ownLines(node, readings.lines).length === 0;
+
+/** Whether the alerting service's failure already leads to a service (named, on the map, or where its reason lives). */
+const namesServiceOfOurs = (nodes: Iterable<ChainNode>) => [...nodes].some((n) => n.depth === 1 && n.shape === 'service');
 
 /** Failures toward at least this many public places, timing out or refused, share the way out. */
 const EGRESS_PLACES = 2;
@@ -378,9 +391,11 @@ export function nextCalls(ctx: PolicyContext, observations: readonly Observation
       name: 'search_logs',
       input: { query: lookInQuery(word), ...iso({ from: ctx.alertMs - LOOKBACK_MS, to: ctx.alertMs }), limit: 1000 },
     });
-  // The alerting service's own errors were read and there are none: look at what else is failing.
+  // The alerting service's own errors were read and there are none, or they name a place of ours nothing resolves: look at what else is failing.
   const ownSearch = callsFor(chain[0]!, ctx, true)[0]!;
-  if (made.has(callId(ownSearch)) && ownLines(chain[0]!, readings.lines).filter(isFailing).length === 0)
+  const unresolved =
+    !namesServiceOfOurs(chain) && chain.some((n) => n.depth === 1 && unresolvedOurs(n, readings) && !chain.some((c) => c.parent === n.key));
+  if (made.has(callId(ownSearch)) && (ownLines(chain[0]!, readings.lines).filter(isFailing).length === 0 || unresolved))
     wanted.push({
       name: 'search_logs',
       input: { query: EVERYTHING_FAILING, ...iso({ from: ctx.alertMs - LOOKBACK_MS, to: ctx.alertMs }), limit: 1000 },

@@ -80,8 +80,8 @@ function fromLines(node: ChainNode, readings: Readings, alertService: string): T
     if (!reason || (reason.unrecognised && namesPlace(text))) return [];
     // On another component's host, the alerting service's failures toward something else are not that host's trouble.
     if (node.depth > 0 && l.services.includes(alertService) && !OWN_KINDS.has(reason.kind)) return [];
-    // Code that fails on what it was given is the code's trouble, wherever it runs.
-    if (node.shape === 'host' && reason.kind === 'defect') return [];
+    // Code that fails on what it was given, or a process that crashes, is the process's trouble, wherever it runs.
+    if (node.shape === 'host' && (reason.kind === 'defect' || (reason.mechanism === 'crashing' && l.services.length > 0))) return [];
     // On the alerting service's own hosts, its lines are its own unless they speak of the host's resources:
     // a process's pool running out does not make the host it runs on a deeper cause.
     if (
