@@ -197,6 +197,13 @@ describe('the knowledge table', () => {
     expect(metricKindOf('system.net.tcp.retrans_segs')?.category).toBe('network');
     expect(metricKindOf('kubernetes_state.deployment.replicas_unavailable')?.category).not.toBe('network');
     expect(metricKindOf('nginx.net.request_per_s')?.category).toBe('traffic_spike');
+    // A client's calls out are not demand on it.
+    expect(metricKindOf('http.client.requests')).toBeUndefined();
+    // A check that failed for a stated reason is that reason; a schema that fails to validate is the code's.
+    expect(reasonIn('ticket validation failed: Get "https://partner.example.com/auth": context deadline exceeded')?.mechanism).toBe(
+      'timing out',
+    );
+    expect(reasonIn('dropping event: schema validation failed')?.mechanism).toBe('code failing');
     expect(reasonIn('# Query_time: 3.912118  Lock_time: 0.000012 Rows_sent: 40  Rows_examined: 5918822')?.category).toBe('database');
     // A proxy shedding requests past its own limit is in trouble of its own, which its limit's settings govern.
     expect(reasonIn('"GET /v1/items HTTP/2" 503 UO upstream_reset_before_response_started{overflow}')?.mechanism).toBe(

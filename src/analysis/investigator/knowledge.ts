@@ -148,7 +148,7 @@ export const REASONS: readonly ReasonRow[] = [
   {
     mechanism: 'code failing',
     phrase:
-      /NullPointer|nil pointer dereference|index out of range|TypeError|ReferenceError|ClassCast|NoSuchMethod|AttributeError|KeyError|cannot read propert|is not a function|undefined is not|invalid_type|validation failed|unmarshal|deserializ|cannot be cast/i,
+      /NullPointer|nil pointer dereference|index out of range|TypeError|ReferenceError|ClassCast|NoSuchMethod|AttributeError|KeyError|cannot read propert|is not a function|undefined is not|invalid_type|(schema|payload|input|request|body|field) validation failed|unmarshal|deserializ|cannot be cast/i,
     kind: 'defect',
     category: 'deployment',
   },
@@ -286,9 +286,9 @@ export const METRIC_KINDS: ReadonlyArray<{ name: RegExp; category: RcaCategory; 
     category: 'database',
     mechanism: 'database under strain',
   },
-  // Demand is what arrives, not how it fares: errors and latency of requests are symptoms.
+  // Demand is what arrives, not how it fares: errors and latency of requests are symptoms, and a client's calls out are not demand on it.
   {
-    name: /^(?!.*(error|fail|duration|latency|time|p\d\d|5xx|4xx)).*(request|hits|rps|throughput|sessions|traffic|qps|connections_opened)/i,
+    name: /^(?!.*(error|fail|duration|latency|time|p\d\d|5xx|4xx|client|outbound|upstream|egress)).*(request|hits|rps|throughput|sessions|traffic|qps|connections_opened)/i,
     category: 'traffic_spike',
     mechanism: 'demand rising',
   },
