@@ -609,6 +609,32 @@ describe('the investigation policy', () => {
     expect(move.report.root_cause).toContain('1.48.3');
   });
 
+  it("takes a provider's notice of trouble with a product the failing lines name as the cause, and an all-clear as none", () => {
+    const { move } = runPolicy(
+      ordersFailing('error', 'PutRecords to stream clicks failed: KinesisException: Service Unavailable (Status Code: 503)', -9, [
+        { at: -4, title: 'AWS Health: Increased error rates - Amazon Kinesis Data Streams (us-east-1)', text: 'We are investigating' },
+        { at: -6, title: 'Stripe Status: All Systems Operational', text: 'no incidents reported' },
+        { at: -30, title: 'orders v2.4.0 deployed', text: 'add coupon field to the checkout form', tags: ['service:orders'] },
+      ]),
+    );
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.category).toBe('dependency_failure');
+    expect(move.report.root_cause).toContain('Amazon Kinesis Data Streams');
+    expect(move.report.root_cause).not.toContain('v2.4.0');
+  });
+
+  it('counts a failure absent from the first half of the look-back as new when the alerting service logs nothing', () => {
+    const old = { ...line(['collector'], ['col-01'], 'error', 'PutRecords failed: KinesisException: Service Unavailable', -50), why: [] };
+    const { move } = runPolicy(
+      answering(
+        [['status:(error OR warn)', [old]]],
+        [{ at: -48, title: 'AWS Health: Increased error rates - Amazon Kinesis Data Streams', text: 'We are investigating' }],
+      ),
+    );
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.root_cause).toContain('Kinesis');
+  });
+
   it('follows a callee that logs nothing wrong to the proxy that writes about it while turning calls away', () => {
     const { move } = runPolicy(
       answering(

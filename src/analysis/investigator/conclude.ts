@@ -461,6 +461,43 @@ function sharedPathCandidates(candidates: readonly Candidate[], readings: Readin
     .map((e) => ({ event: e, name: subjectOf(e), onset, depth: deepest + 1, outward }));
 }
 
+// A provider's notice about its own service: a status page or a cloud's health dashboard, saying something is wrong.
+const NOTICE = /\b(status|health)\b/i;
+const NOTICE_TROUBLE = /investigating|identified|degraded|elevated|increased|outage|disruption|intermittent|timeouts|unavailable|delays/i;
+const NOTICE_CLEAR = /operational|resolved|completed|scheduled|maintenance|retirement/i;
+// Words every notice uses, and the clouds that host many products: none says which product is in trouble.
+const NOTICE_WORDS = new Set(
+  (
+    'status health investigating identified monitoring degraded elevated increased rates latency outage partial major ' +
+    'disruption intermittent timeouts delays region west east north south central europe asia amazon aws azure google ' +
+    'gcp cloud customers subset experience'
+  ).split(' '),
+);
+
+/**
+ * A provider's own notice that it is in trouble, about a product the chain's failing lines speak of
+ * (Kinesis in a KinesisException, Steam in a steam ticket check): the owner states the trouble, so it is
+ * a candidate of its own, one step beyond the deepest component that fails toward it. Providers announce
+ * late, so its onset is that of the first failing line that names the product.
+ */
+function providerNotices(chain: readonly ChainNode[], readings: Readings, from: number, to: number) {
+  const failing = chain.flatMap((node) =>
+    ownLines(node, readings.lines)
+      .filter(isFailing)
+      .map((line) => ({ node, line })),
+  );
+  return readings.events
+    .filter((e) => e.at >= from && e.at <= to && NOTICE.test(e.title) && NOTICE_TROUBLE.test(`${e.title}\n${e.text}`))
+    .filter((e) => !NOTICE_CLEAR.test(e.title))
+    .flatMap((event) => {
+      const product = [...contentWords(event.title)].filter((w) => !NOTICE_WORDS.has(w));
+      const naming = failing.filter(({ line }) => [...contentWords(`${line.template}\n${line.example}`)].some((w) => product.includes(w)));
+      if (naming.length === 0) return [];
+      const onset = Math.min(event.at, ...naming.map(({ line }) => line.firstSeen));
+      return [{ event, onset, depth: Math.max(...naming.map(({ node }) => node.depth)) + 1 }];
+    });
+}
+
 /** The candidates the readings support, best first. */
 export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
   const chain = chainOf(ctx, readings, inTrouble(ctx));
@@ -599,6 +636,25 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
       why: 'the path the failing places share',
     };
     add({ node, path: [alertNode!, node], troubles: [trouble], own: true, category: 'network', onset: path.onset }, { stated: true });
+  }
+
+  for (const notice of providerNotices(chain, readings, symptomOnset - CHANGE_LAG_MS, ctx.alertMs + AFTER_ALERT_MS)) {
+    const trouble: Trouble = {
+      mechanism: 'provider reports trouble',
+      kind: 'failure',
+      category: 'dependency_failure',
+      onset: notice.onset,
+      strength: 0.8,
+      source: 'events',
+      claim: `event at ${hhmm(notice.event.at)} UTC: "${clip(notice.event.title, 160)}"`,
+      text: `${notice.event.title}\n${notice.event.text}`,
+    };
+    const name = clip(notice.event.title, 120);
+    const node: ChainNode = { key: name.toLowerCase(), name, shape: 'object', depth: notice.depth, why: "the provider's own notice" };
+    add(
+      { node, path: [alertNode!, node], troubles: [trouble], own: true, category: 'dependency_failure', onset: notice.onset },
+      { stated: true },
+    );
   }
 
   // Demand: the alerting service's own request metrics far above their baseline before it failed.

@@ -164,7 +164,7 @@ export function chainOf(ctx: PolicyContext, readings: Readings, inTrouble: Troub
     // An address of ours that nothing resolves and nobody writes from (a game server's port), when the failure names no
     // service of ours either: what began failing may be behind it.
     if (node.depth === 1 && unresolvedOurs(node, readings) && added().length === 0 && !namesServiceOfOurs(nodes.values()))
-      for (const name of failingElsewhere(readings, service))
+      for (const name of failingElsewhere(readings, service, ctx.alertMs))
         child(name, 'service', `failing anew while ${node.name}, ours, is found nowhere`);
     // A thing the alerting service's errors name that is not a component (a database, a topic, an
     // address) is served by whoever else writes about it while failing; so is a service named there
@@ -183,7 +183,7 @@ export function chainOf(ctx: PolicyContext, readings: Readings, inTrouble: Troub
     }
     const failing = ownLines(node, readings.lines).filter(isFailing);
     if (node.depth === 0 && failing.length === 0)
-      for (const name of failingElsewhere(readings, node.name))
+      for (const name of failingElsewhere(readings, node.name, ctx.alertMs))
         child(name, 'service', 'failing anew while the alerting service logs nothing');
     for (const entity of namedEntities(failing, new Set(nodes.keys())).slice(0, POLICY_LIMITS.fanOut))
       child(entity.name, entity.shape, `named in ${node.name}'s failing lines`);
@@ -278,10 +278,14 @@ function writersAbout(
   return [...counts.values()].sort((a, b) => b.lines - a.lines || a.name.localeCompare(b.name)).slice(0, POLICY_LIMITS.fanOut);
 }
 
-/** The services whose failures are new or bursting in the everything-failing search, most lines first. */
-function failingElsewhere(readings: Readings, alerting: string): string[] {
+/**
+ * The services whose failures are new or bursting in the everything-failing search, most lines first.
+ * A failure absent from the first half of the look-back is new too: a freshness alert fires long after its cause.
+ */
+function failingElsewhere(readings: Readings, alerting: string, alertMs: number): string[] {
   const counts = new Map<string, number>();
-  for (const l of readings.lines.filter((x) => x.query === EVERYTHING_FAILING && isFailing(x) && isNewOrBursting(x)))
+  const fresh = (l: SeenLine) => isNewOrBursting(l) || l.firstSeen > alertMs - LOOKBACK_MS / 2;
+  for (const l of readings.lines.filter((x) => x.query === EVERYTHING_FAILING && isFailing(x) && fresh(x)))
     for (const s of l.services) if (lower(s) !== lower(alerting)) counts.set(s, (counts.get(s) ?? 0) + l.count);
   return [...counts.entries()]
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
