@@ -635,6 +635,48 @@ describe('the investigation policy', () => {
     expect(move.report.root_cause).toContain('Kinesis');
   });
 
+  it('finds the cache whose memory stands at its ceiling when a client quotes its out-of-memory refusal without naming it', () => {
+    const memory = (cluster: string, level: number) =>
+      JSON.stringify({
+        series: [
+          {
+            label: 'aws.elasticache.database_memory_usage_percentage',
+            scope: `cacheclusterid:${cluster}`,
+            query: `avg:aws.elasticache.database_memory_usage_percentage{cacheclusterid:${cluster}}`,
+            recent: level,
+            points: [-60, -30, -5].map((m) => [at(m), level]),
+          },
+        ],
+      });
+    const host = (name: string) => JSON.stringify({ hostname: name, found: true, apps: ['redis'], tags: [`cacheclusterid:${name}`] });
+    const canned = answering([
+      [
+        'service:orders',
+        [
+          line(
+            ['orders'],
+            ['orders-app-01'],
+            'error',
+            "SET idem:c1 NX failed: OOM command not allowed when used memory > 'maxmemory'.",
+            -7,
+          ),
+        ],
+      ],
+    ]);
+    const { move } = runPolicy((call) => {
+      const input = call.input as Record<string, string>;
+      if (call.name === 'get_host' && input.hostname === 'redis')
+        return JSON.stringify({ hostname: 'redis', found: false, similar: ['cache-sessions-001', 'cache-idem-001'] });
+      if (call.name === 'get_host') return host(input.hostname!);
+      if (call.name === 'scope_metrics' && input.scope?.startsWith('cacheclusterid:'))
+        return memory(input.scope.split(':')[1]!, input.scope.includes('idem') ? 99.6 : 41);
+      return canned(call);
+    });
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.category).toBe('memory_exhaustion');
+    expect(move.report.root_cause).toMatch(/^cache-idem-001/);
+  });
+
   it('follows a callee that logs nothing wrong to the proxy that writes about it while turning calls away', () => {
     const { move } = runPolicy(
       answering(

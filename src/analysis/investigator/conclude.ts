@@ -5,10 +5,10 @@ import type { EvidenceItem, Hypothesis, RcaCategory, SubmittedReport } from '../
 import { escapeRegExp } from '../../text-format';
 import { contentWords, entitiesIn, mentionOf, PRIVATE_ZONE } from './entities';
 import { changeOf, metricKindOf, OWN_KINDS, REASONS, reasonIn } from './knowledge';
-import { clip, hhmm, isFailing, type Readings, type SeenEvent, type SeenLine } from './observations';
-import { type ChainNode, chainOf, isNewOrBursting, ownLines, type PolicyContext } from './policy';
+import { clip, hhmm, isFailing, type Readings, type SeenEvent, type SeenLine, type SeenSeries } from './observations';
+import { type ChainNode, chainOf, hostsFoundFor, isNewOrBursting, ownLines, type PolicyContext, quotedServerWords } from './policy';
 import { topTalker } from './talker';
-import { causingTrouble, HOST_RESOURCES, ownTrouble, seriesAnomaly, type Trouble, troubleOf } from './trouble';
+import { causingTrouble, HOST_RESOURCES, ownTrouble, PERCENT, seriesAnomaly, type Trouble, troubleOf } from './trouble';
 
 /**
  * From what the investigation read to a ranked set of candidates and the report. A candidate is
@@ -498,6 +498,35 @@ function providerNotices(chain: readonly ChainNode[], readings: Readings, from: 
     });
 }
 
+/** A share at least this full (in percent) is at its ceiling. */
+const AT_CEILING = 90;
+
+/**
+ * The server a client's quote of its server's own trouble points at (a Redis refusing writes out of
+ * memory): of the servers of that technology the infrastructure list found, the one whose own
+ * metric of that kind stands at its ceiling, fullest first.
+ */
+function quotedServer(symptoms: readonly SeenLine[], readings: Readings) {
+  const quote = symptoms.find((l) => reasonIn(`${l.template}\n${l.example}`)?.quotesServer);
+  if (!quote) return undefined;
+  const reason = reasonIn(`${quote.template}\n${quote.example}`)!;
+  const servers = new Set(quotedServerWords([quote]).flatMap((word) => hostsFoundFor(word, readings).map((h) => h.toLowerCase())));
+  const percent = (s: SeenSeries) => (Math.max(...s.points.map(([, v]) => v)) <= 1.5 ? 100 : 1) * s.recent;
+  const fullest = readings.series
+    .map((series) => ({ series, server: tagValueIn(series.scope, servers) }))
+    .filter(({ series, server }) => server && PERCENT.test(series.metric) && metricKindOf(series.metric)?.category === reason.category)
+    .filter(({ series }) => percent(series) >= AT_CEILING)
+    .sort((a, b) => percent(b.series) - percent(a.series))[0];
+  return fullest && { quote, reason, server: fullest.server!, series: fullest.series, percent: percent(fullest.series) };
+}
+
+/** The tag value of a scope (host:x, cacheclusterid:x) that is one of the names, if any. */
+const tagValueIn = (scope: string, names: ReadonlySet<string>) =>
+  scope
+    .split(',')
+    .map((t) => t.slice(t.indexOf(':') + 1).toLowerCase())
+    .find((v) => names.has(v));
+
 /** The candidates the readings support, best first. */
 export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
   const chain = chainOf(ctx, readings, inTrouble(ctx));
@@ -586,6 +615,33 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
       own: false,
       category: reason.kind === 'expiry' ? 'certificate' : reason.category === 'traffic_spike' ? 'dependency_failure' : reason.category,
       onset: first,
+    });
+  }
+
+  const quoted = quotedServer(symptoms, readings);
+  const server = quoted && chain.find((n) => n.key === quoted.server);
+  if (quoted && server && !candidates.some((c) => c.node.key === server.key)) {
+    const { series } = quoted;
+    add({
+      node: server,
+      path: pathTo(server, chain),
+      troubles: [
+        {
+          // The server's own words for it (memory rising), so the client's quote does not read as the first to say it.
+          mechanism: metricKindOf(series.metric)!.mechanism,
+          kind: 'exhaustion',
+          category: quoted.reason.category,
+          onset: quoted.quote.firstSeen,
+          strength: 0.8,
+          source: 'metrics',
+          claim: `${series.metric} on ${series.scope} at ${Math.round(quoted.percent)}% while ${service} reports "${clip(quoted.quote.example.split('\n')[0]!, 140)}"`,
+          text: `${quoted.quote.template}\n${quoted.quote.example}`,
+          query: series.query,
+        },
+      ],
+      own: true,
+      category: quoted.reason.category,
+      onset: quoted.quote.firstSeen,
     });
   }
 

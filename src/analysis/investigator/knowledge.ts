@@ -37,6 +37,11 @@ export interface ReasonRow {
   unrecognised?: boolean;
   /** The settings that govern the resource that ran out: a change that sets one speaks of this trouble. */
   governedBy?: RegExp;
+  /**
+   * The line is a client quoting its server's own trouble (a cache out of memory): the servers of the
+   * technology the line speaks of are found in the infrastructure list and read.
+   */
+  quotesServer?: boolean;
 }
 
 /** Ordered: the first row whose phrase matches a text names its mechanism. */
@@ -55,6 +60,8 @@ export const REASONS: readonly ReasonRow[] = [
     phrase: /OOM command not allowed|used memory > .?maxmemory/i,
     kind: 'refusal',
     category: 'memory_exhaustion',
+    lookIn: ['redis'],
+    quotesServer: true,
     governedBy: /maxmemory|eviction|memory/i,
   },
   {

@@ -195,6 +195,10 @@ export function chainOf(ctx: PolicyContext, readings: Readings, inTrouble: Troub
     if (node.depth === 0 && failsTowardPublicPlaces(failing))
       for (const word of EGRESS)
         for (const host of hostsFoundFor(word, readings)) child(host, 'host', `where traffic to the outside leaves (${word})`);
+    // Quoting a server's own trouble without naming the server: the servers of that technology.
+    if (node.depth === 0)
+      for (const word of quotedServerWords(failing))
+        for (const host of hostsFoundFor(word, readings)) child(host, 'host', `a ${word} server, whose own trouble ${node.name} quotes`);
     // A reason that says where such trouble lives (a resolver for failed lookups) leads to the components found there.
     for (const word of lookInWords(failing))
       for (const l of readings.lines.filter((x) => x.query === lookInQuery(word)))
@@ -202,6 +206,12 @@ export function chainOf(ctx: PolicyContext, readings: Readings, inTrouble: Troub
     queue.push(...added());
   }
   return [...nodes.values()];
+}
+
+/** The technologies whose servers' own trouble failing lines quote (a client's "OOM command not allowed" is its Redis's). */
+export function quotedServerWords(failing: readonly SeenLine[]): string[] {
+  const texts = failing.map((l) => `${l.template}\n${l.example}`).filter((t) => reasonIn(t)?.quotesServer);
+  return [...new Set(texts.flatMap((t) => [...(reasonIn(t)?.lookIn ?? []), ...technologiesIn(t)]))];
 }
 
 /** A private address or internal name that writes no lines of its own: the logs do not say what answers there. */
@@ -229,7 +239,7 @@ export function failsTowardPublicPlaces(failing: readonly SeenLine[]): boolean {
 }
 
 /** The hosts the infrastructure search found for a word (a few: it matches names, tags and apps). */
-const hostsFoundFor = (word: string, readings: Readings): string[] =>
+export const hostsFoundFor = (word: string, readings: Readings): string[] =>
   readings.hosts.find((h) => !h.found && lower(h.hostname) === word)?.similar.slice(0, 3) ?? [];
 
 /**
@@ -383,10 +393,11 @@ export function nextCalls(ctx: PolicyContext, observations: readonly Observation
   for (const node of chain) wanted.push(...callsFor(node, ctx, node.depth === 0));
   const expanded = chain.filter((n) => n.depth === 0 || inTrouble(n, readings));
   const failing = expanded.flatMap((n) => ownLines(n, readings.lines).filter(isFailing));
-  if (failsTowardPublicPlaces(ownLines(chain[0]!, readings.lines).filter(isFailing)))
-    wanted.push(...EGRESS.map((word) => ({ name: 'get_host' as const, input: { hostname: word } })));
-  // A NAT gateway or proxy the egress search found reports its metrics under a tag of its own name (natgatewayid:nat-0c4e…).
-  const egress = new Set(EGRESS.flatMap((word) => hostsFoundFor(word, readings)).map(lower));
+  const alertFailing = ownLines(chain[0]!, readings.lines).filter(isFailing);
+  const searched = [...(failsTowardPublicPlaces(alertFailing) ? EGRESS : []), ...quotedServerWords(alertFailing)];
+  wanted.push(...searched.map((word) => ({ name: 'get_host' as const, input: { hostname: word } })));
+  // A NAT gateway or a managed cache the search found reports its metrics under a tag of its own name (natgatewayid:nat-0c4e…).
+  const egress = new Set(searched.flatMap((word) => hostsFoundFor(word, readings)).map(lower));
   for (const node of chain.filter((n) => n.shape === 'host' && egress.has(lower(n.name))))
     for (const scope of identityScopes(node.name, readings))
       wanted.push({ name: 'scope_metrics', input: { scope, ...iso({ from: ctx.alertMs - LOOKBACK_MS, to: ctx.alertMs }) } });

@@ -150,7 +150,7 @@ function fromEvents(node: ChainNode, readings: Readings): Trouble[] {
     });
 }
 
-const PERCENT = /pct|percent|in_use|usage|util|cpu\.(user|system|iowait)/i;
+export const PERCENT = /pct|percent|in_use|usage|util|cpu\.(user|system|iowait)/i;
 // Metrics where a fall is the trouble: free memory, available disk.
 const FALLING_IS_BAD = /free|avail|usable|remaining/i;
 
