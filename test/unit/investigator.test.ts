@@ -205,6 +205,9 @@ describe('the knowledge table', () => {
     );
     expect(reasonIn('dropping event: schema validation failed')?.mechanism).toBe('code failing');
     expect(reasonIn('# Query_time: 3.912118  Lock_time: 0.000012 Rows_sent: 40  Rows_examined: 5918822')?.category).toBe('database');
+    // A partition grown too wide to read in time, as Cassandra and Scylla warn of it.
+    expect(reasonIn('Writing large partition telemetry/positions_by_day:V1:2025-06-11 (1.187GiB) to sstable')?.category).toBe('database');
+    expect(technologiesIn('gocql: Operation timed out for inventory.player_items')).toEqual(['cassandra', 'scylla']);
     // A proxy shedding requests past its own limit is in trouble of its own, which its limit's settings govern.
     expect(reasonIn('"GET /v1/items HTTP/2" 503 UO upstream_reset_before_response_started{overflow}')?.mechanism).toBe(
       'request limit reached',

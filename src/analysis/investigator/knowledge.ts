@@ -131,7 +131,7 @@ export const REASONS: readonly ReasonRow[] = [
   {
     mechanism: 'database contention',
     phrase:
-      /deadlock|lock wait|long-running transaction|idle in transaction|lock_waiters|lock timeout|waiting for (a |table )?(metadata )?lock|tombstone|replication lag|slow query|statement timeout|query (took|timed out)|query_time:|duration: [\d.]+ ms +(statement|execute)/i,
+      /deadlock|lock wait|long-running transaction|idle in transaction|lock_waiters|lock timeout|waiting for (a |table )?(metadata )?lock|tombstone|(large|wide|hot) (partition|key|shard)|replication lag|slow query|statement timeout|query (took|timed out)|query_time:|duration: [\d.]+ ms +(statement|execute)/i,
     kind: 'saturation',
     category: 'database',
   },
@@ -263,7 +263,7 @@ export const TECHNOLOGIES: ReadonlyArray<{ client: RegExp; lookIn: string[] }> =
   { client: /\bamqp|rabbit|kombu|\bpika\b/i, lookIn: ['rabbit', 'amqp'] },
   { client: /kafka/i, lookIn: ['kafka'] },
   { client: /elasticsearch|opensearch|cluster_block_exception/i, lookIn: ['elastic', 'opensearch', 'es-'] },
-  { client: /cassandra|datastax|gocql/i, lookIn: ['cassandra'] },
+  { client: /cassandra|datastax|gocql|scylla/i, lookIn: ['cassandra', 'scylla'] },
   { client: /memcache/i, lookIn: ['memcache'] },
   { client: /zookeeper|KeeperException|\betcd/i, lookIn: ['zookeeper', 'etcd'] },
   { client: /\bnats\b|jetstream/i, lookIn: ['nats'] },
