@@ -205,6 +205,10 @@ describe('the knowledge table', () => {
     );
     expect(reasonIn('dropping event: schema validation failed')?.mechanism).toBe('code failing');
     expect(reasonIn('# Query_time: 3.912118  Lock_time: 0.000012 Rows_sent: 40  Rows_examined: 5918822')?.category).toBe('database');
+    // A query to port 53 timing out is name resolution failing, as CoreDNS logs its upstream.
+    expect(reasonIn('[ERROR] plugin/errors: 2 api.example.com. A: read udp 10.4.3.2:41877->10.4.0.2:53: i/o timeout')?.category).toBe(
+      'network',
+    );
     // A partition grown too wide to read in time, as Cassandra and Scylla warn of it.
     expect(reasonIn('Writing large partition telemetry/positions_by_day:V1:2025-06-11 (1.187GiB) to sstable')?.category).toBe('database');
     expect(technologiesIn('gocql: Operation timed out for inventory.player_items')).toEqual(['cassandra', 'scylla']);

@@ -83,7 +83,7 @@ export const REASONS: readonly ReasonRow[] = [
   {
     mechanism: 'name resolution failing',
     phrase:
-      /name resolution|UnknownHost|NXDOMAIN|SERVFAIL|no such host|dial tcp: lookup|lookup [\w.-]+ on [\d.:]+|dns (lookup|resolution|query).{0,30}(fail|timeout)/i,
+      /name resolution|UnknownHost|NXDOMAIN|SERVFAIL|no such host|dial tcp: lookup|lookup [\w.-]+ on [\d.:]+|dns (lookup|resolution|query).{0,30}(fail|timeout)|[\d.]+:53: i\/o timeout/i,
     kind: 'timeout',
     category: 'network',
     lookIn: ['dns', 'resolver'],
