@@ -684,6 +684,61 @@ describe('the investigation policy', () => {
     expect(move.report.root_cause).toMatch(/^cache-idem-001/);
   });
 
+  it('takes a service failing elsewhere that the failing words name as the callee when there is no service map', () => {
+    const { move } = runPolicy(
+      answering([
+        [
+          'service:orders',
+          [line(['orders'], ['orders-app-01'], 'error', 'end ride: capture payment failed: rpc error: code = DeadlineExceeded', -8)],
+        ],
+        [
+          'status:(error OR warn)',
+          [
+            line(
+              ['payments-service'],
+              ['pay-01'],
+              'error',
+              'authorise failed: POST https://checkout.psp.example.com/v71/payments: 503 Service Unavailable',
+              -10,
+            ),
+            line(['search'], ['search-01'], 'warn', 'slow query took 900 ms', -9),
+          ],
+        ],
+      ]),
+    );
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.root_cause).toContain('checkout.psp.example.com');
+  });
+
+  it("ties demand on a callee to the flag named after the caller's failing operation", () => {
+    const demand = JSON.stringify({
+      series: [
+        {
+          label: 'trace.django.request.hits',
+          scope: 'service:eligibility-svc',
+          query: 'avg:trace.django.request.hits{service:eligibility-svc}',
+          recent: 120,
+          points: [-60, -50, -40, -30, -20, -10, -5].map((m, i) => [at(m), i < 4 ? 3 : 120]),
+        },
+      ],
+    });
+    const canned = answering(
+      [
+        [
+          'service:orders',
+          [line(['orders'], ['orders-app-01'], 'error', 'eligibility check failed, booking left pending: ReadTimeout', -8)],
+        ],
+        ['status:(error OR warn)', [line(['eligibility-svc'], ['elig-01'], 'warn', 'worker pool busy, queueing request', -9)]],
+      ],
+      [{ at: -25, title: 'Flag eligibility_realtime_check updated', text: 'enabled=true for all identities (pilot segment removed)' }],
+    );
+    const { move } = runPolicy((call) =>
+      call.name === 'scope_metrics' && call.input.scope === 'service:eligibility-svc' ? demand : canned(call),
+    );
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.root_cause).toContain('eligibility_realtime_check');
+  });
+
   it('follows a callee that logs nothing wrong to the proxy that writes about it while turning calls away', () => {
     const { move } = runPolicy(
       answering(

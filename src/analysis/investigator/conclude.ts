@@ -242,12 +242,18 @@ function explainingChange(
   // More requests arriving come from outside: a campaign or a job brings them, a deploy or a setting of the component does not.
   const demandOnly = candidate.troubles.every((t) => t.category === 'traffic_spike');
   const arrived = newWorkOn(candidate, readings, alertService);
-  const operations = failedOperations(candidate.troubles);
+  // Demand is named by the callers' failing operations, not by the request counts that show it.
+  const callers = demandOnly ? ownLines({ name: alertService, shape: 'service' }, readings.lines).filter(isFailing) : [];
+  const operations = failedOperations([...candidate.troubles, ...callers.map((l) => ({ text: `${l.template}\n${l.example}` }))]);
   // Expiry runs on a clock: only a change that speaks of what expires (a certificate, its trust store) explains it.
   const expiring = candidate.troubles.every((t) => REASONS.find((r) => r.mechanism === t.mechanism)?.kind === 'expiry');
   const related = changesIn(readings).flatMap(({ event, change }) => {
     if (event.at > began + 2 * 60_000 || candidate.onset - event.at > CHANGE_LAG_MS) return [];
-    if (demandOnly && change.category !== 'trigger') return [];
+    // ...unless it switches on the very operation that fails (a flag named after it sends every call there).
+    if (demandOnly && change.category !== 'trigger') {
+      const by = namingIdentifier(`${event.title}\n${event.text}`, operations);
+      return by ? [{ event, change, by }] : [];
+    }
     const text = `${event.title}\n${event.text}\n${event.tags.join(' ')}`.toLowerCase();
     // One shared word is a coincidence as often as not; two distinct ones (not parts of one identifier) are a topic.
     const shared = [...contentWords(`${event.title}\n${event.text}`)].filter((w) => stated.has(w) && !/[-_]/.test(w));
@@ -277,7 +283,7 @@ function explainingChange(
 const FAILED_OPERATION = /\b([a-z][a-z]+(?:[ _-][a-z][a-z]+){1,2})\s+(?:failed|failure|error|timed out)\b/gi;
 
 /** The operations the troubles' lines say failed, each as its content words (two or more). */
-function failedOperations(troubles: readonly Trouble[]): string[][] {
+function failedOperations(troubles: ReadonlyArray<Pick<Trouble, 'text'>>): string[][] {
   return troubles.flatMap((t) =>
     [...t.text.matchAll(FAILED_OPERATION)].map((m) => [...contentWords(m[1]!)]).filter((words) => words.length >= 2),
   );

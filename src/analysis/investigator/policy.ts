@@ -190,6 +190,10 @@ export function chainOf(ctx: PolicyContext, readings: Readings, inTrouble: Troub
     // A service it calls, named by its own word ("capture payment failed" names payments-service).
     for (const callee of calleesNamed(node.name, failing, readings.dependencies))
       child(callee, 'service', `named by its word in ${node.name}'s failing lines`);
+    // With no map to say whom it calls, a service failing elsewhere that its words name is the callee.
+    if (node.depth === 0)
+      for (const callee of calleesNamed(node.name, failing, { [node.name]: failingElsewhere(readings, node.name, ctx.alertMs) }))
+        child(callee, 'service', `failing elsewhere, named by its word in ${node.name}'s failing lines`);
     for (const host of hostsOf(failing).slice(0, 2)) child(host, 'host', `a host where ${node.name} fails`);
     // Timing out or refused toward several public places at once: the way out they share (a NAT gateway, an egress proxy).
     if (node.depth === 0 && failsTowardPublicPlaces(failing))
@@ -408,8 +412,12 @@ export function nextCalls(ctx: PolicyContext, observations: readonly Observation
     });
   // The alerting service's own errors were read and there are none, or they name a place of ours nothing resolves: look at what else is failing.
   const ownSearch = callsFor(chain[0]!, ctx, true)[0]!;
+  // Nothing the failing lines name leads anywhere: no service, and no place but hosts, or a place of ours nothing resolves.
+  const leadsNowhere = !chain.some((n) => n.depth === 1 && n.shape !== 'host');
   const unresolved =
-    !namesServiceOfOurs(chain) && chain.some((n) => n.depth === 1 && unresolvedOurs(n, readings) && !chain.some((c) => c.parent === n.key));
+    leadsNowhere ||
+    (!namesServiceOfOurs(chain) &&
+      chain.some((n) => n.depth === 1 && unresolvedOurs(n, readings) && !chain.some((c) => c.parent === n.key)));
   if (made.has(callId(ownSearch)) && (ownLines(chain[0]!, readings.lines).filter(isFailing).length === 0 || unresolved))
     wanted.push({
       name: 'search_logs',
