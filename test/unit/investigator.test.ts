@@ -16,7 +16,7 @@ import {
   technologiesIn,
 } from '../../src/analysis/investigator/knowledge';
 import { readingsOf } from '../../src/analysis/investigator/observations';
-import { callId } from '../../src/analysis/investigator/policy';
+import { calleesNamed, callId } from '../../src/analysis/investigator/policy';
 import { seriesAnomaly } from '../../src/analysis/investigator/trouble';
 import type { AlertContext } from '../../src/contracts/rca';
 import { loadScenario } from '../../src/demo/scenario';
@@ -139,6 +139,15 @@ describe('entities named in a failing line', () => {
       expect.arrayContaining(['promo', 'rule', 'resolver', 'maximum', 'pool', 'size']),
     );
     expect(contentWords('50 requests')).toEqual(new Set());
+  });
+});
+
+describe('callees named by their word', () => {
+  it('finds a callee by a distinctive word of its name, also inside a backend or table name', () => {
+    const failing = (text: string) => [{ ...line(['lb'], ['lb-01'], 'error', text, -5) }];
+    const map = { lb: ['scheduling-api', 'billing-api'] };
+    expect(calleesNamed('lb', failing('fe_https be_scheduling/sched-a2 504 sH--'), map)).toEqual(['scheduling-api']);
+    expect(calleesNamed('lb', failing('GET /api 504'), map)).toEqual([]);
   });
 });
 

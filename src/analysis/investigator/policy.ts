@@ -109,7 +109,8 @@ export function calleesNamed(
       .toLowerCase()
       .split(/[-_.]/)
       .filter((w) => w.length >= 4 && !GENERIC_NAME_WORDS.has(w))
-      .some((w) => new RegExp(`\\b${escapeRegExp(w.replace(/s$/, ''))}s?\\b`).test(text)),
+      // As a word of a name too: be_scheduling and scheduling_db name scheduling.
+      .some((w) => new RegExp(`(?<![a-z0-9])${escapeRegExp(w.replace(/s$/, ''))}s?(?![a-z0-9])`).test(text)),
   );
 }
 
