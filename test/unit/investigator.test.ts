@@ -144,7 +144,20 @@ describe('entities named in a failing line', () => {
 
 describe('callees named by their word', () => {
   it('finds a callee by a distinctive word of its name, also inside a backend or table name', () => {
-    const failing = (text: string) => [{ ...line(['lb'], ['lb-01'], 'error', text, -5) }];
+    const failing = (text: string) => [
+      {
+        template: text,
+        example: text,
+        count: 1,
+        level: 'error',
+        firstSeen: 0,
+        lastSeen: 0,
+        hosts: [],
+        services: ['lb'],
+        why: [],
+        query: '',
+      },
+    ];
     const map = { lb: ['scheduling-api', 'billing-api'] };
     expect(calleesNamed('lb', failing('fe_https be_scheduling/sched-a2 504 sH--'), map)).toEqual(['scheduling-api']);
     expect(calleesNamed('lb', failing('GET /api 504'), map)).toEqual([]);
