@@ -190,7 +190,7 @@ describe('the knowledge table', () => {
     const governs = (mechanism: string, text: string) => REASONS.find((r) => r.mechanism === mechanism)!.governedBy!.test(text);
     expect(governs('certificate expired or untrusted', 'rotate the TLS bundle on the gateways')).toBe(true);
     expect(governs('CPU saturated', 'raise the CPU limit to 2')).toBe(true);
-    expect(governs('name resolution failing', 'disassociate the private hosted zone from vpc-apps')).toBe(true);
+    expect(governs('name resolution (DNS) failing', 'disassociate the private hosted zone from vpc-apps')).toBe(true);
     // A server turning writes away because its memory is full: the client quotes the server's refusal.
     expect(reasonIn("ReplyError: OOM command not allowed when used memory > 'maxmemory'.")).toMatchObject({
       kind: 'refusal',
@@ -759,6 +759,17 @@ describe('the investigation policy', () => {
     );
     if (!('report' in move)) throw new Error('expected a report');
     expect(move.report.root_cause).toContain('eligibility_realtime_check');
+  });
+
+  it("says the symptom in its own words beside the cause's when they differ", () => {
+    const { move } = runPolicy(
+      answering([
+        ['service:orders', [line(['orders'], ['orders-app-01'], 'error', 'dial tcp: lookup db-main-02 on 10.0.0.2:53: no such host', -8)]],
+        ['host:orders-app-01', [line(['kernel'], ['orders-app-01'], 'error', 'nf_conntrack: table full, dropping packet', -10)]],
+      ]),
+    );
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.root_cause).toContain('its errors saying name resolution (DNS) failing');
   });
 
   it('follows a callee that logs nothing wrong to the proxy that writes about it while turning calls away', () => {

@@ -345,13 +345,19 @@ function quoteAround(text: string, words: readonly string[]): string {
   return best === 0 ? text.slice(0, QUOTE_CHARS) : `…${text.slice(best, best + QUOTE_CHARS).trim()}`;
 }
 
-function describe(c: Omit<Candidate, 'statement' | 'culprit' | 'score'>, alertService: string): { culprit: string; statement: string } {
+function describe(
+  c: Omit<Candidate, 'statement' | 'culprit' | 'score'>,
+  alertService: string,
+  symptom: string | undefined,
+): { culprit: string; statement: string } {
   // The earliest trouble leads; a breakdown that names who inside the component is busy joins it.
   const first = c.troubles[0]!;
   const who = c.troubles.map((t) => /, led by [^)]*\)/.exec(t.claim)?.[0]).find(Boolean);
   const lead = who && !first.claim.includes(who) ? { ...first, claim: `${first.claim}${who}` } : first;
   const via = c.path.slice(1, -1).map((n) => n.name);
-  const reach = c.node.depth === 0 ? '' : `; ${alertService} fails through ${[...via, c.node.name].join(' → ')}`;
+  // The symptom in its own words, when they differ from the cause's: what ties the two for the reader.
+  const saying = symptom && symptom !== lead.mechanism ? `, its errors saying ${symptom}` : '';
+  const reach = c.node.depth === 0 ? '' : `; ${alertService} fails through ${[...via, c.node.name].join(' → ')}${saying}`;
   if (c.change) {
     const title = clip(c.change.title, 120);
     // What the change did, in its own words: the title alone rarely says which setting or table.
@@ -543,6 +549,11 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
   // The symptom began with its errors: a stray warning before them (a pool dropping one stale connection) is not its onset.
   const errors = fresh.filter((l) => l.level === 'error' || l.level === 'critical');
   const symptomOnset = Math.min(ctx.alertMs, ...(errors.length > 0 ? errors : fresh).map((l) => l.firstSeen));
+  // What the alerting service's loudest stated error says went wrong.
+  const symptomReason = [...(errors.length > 0 ? errors : symptoms)]
+    .sort((a, b) => b.count - a.count)
+    .map((l) => reasonIn(`${l.template}\n${l.example}`))
+    .find((r) => r && !r.unrecognised)?.mechanism;
   const candidates: Candidate[] = [];
   // Read once: which words are too widespread to tie any change to any trouble.
   const common = widespreadWords(readings);
@@ -559,7 +570,7 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
       const kind = changeOf(`${change.title}\n${change.text}`)!;
       full.category = kind.category === 'trigger' ? c.category : kind.category;
     }
-    candidates.push({ ...full, ...describe(full, service), score: score(full) });
+    candidates.push({ ...full, ...describe(full, service, symptomReason), score: score(full) });
   };
 
   for (const node of chain) {

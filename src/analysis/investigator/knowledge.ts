@@ -81,7 +81,7 @@ export const REASONS: readonly ReasonRow[] = [
     governedBy: /certificate|\btls\b|\bssl\b|x509|trust.?store/i,
   },
   {
-    mechanism: 'name resolution failing',
+    mechanism: 'name resolution (DNS) failing',
     phrase:
       /name resolution|UnknownHost|NXDOMAIN|SERVFAIL|no such host|dial tcp: lookup|lookup [\w.-]+ on [\d.:]+|dns (lookup|resolution|query).{0,30}(fail|timeout)|[\d.]+:53: i\/o timeout/i,
     kind: 'timeout',
