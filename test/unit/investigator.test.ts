@@ -227,6 +227,11 @@ describe('the knowledge table', () => {
     );
     expect(reasonIn('dropping event: schema validation failed')?.mechanism).toBe('code failing');
     expect(reasonIn('# Query_time: 3.912118  Lock_time: 0.000012 Rows_sent: 40  Rows_examined: 5918822')?.category).toBe('database');
+    // A firewall that blocks by its own rule, as WAF logs say it.
+    expect(reasonIn('{"EdgeResponseStatus": 403, "SecurityAction": "block", "SecurityRuleDescription": "block-xml"}')?.mechanism).toBe(
+      'requests blocked by a rule',
+    );
+    expect(reasonIn('{"SecurityAction": "", "EdgeResponseStatus": 202}')).toBeUndefined();
     // A query to port 53 timing out is name resolution failing, as CoreDNS logs its upstream.
     expect(reasonIn('[ERROR] plugin/errors: 2 api.example.com. A: read udp 10.4.3.2:41877->10.4.0.2:53: i/o timeout')?.category).toBe(
       'network',
@@ -260,19 +265,24 @@ describe('the knowledge table', () => {
 
   it('holds no company, host, service or scenario words, and stays small', () => {
     const source = fs.readFileSync(path.resolve(__dirname, '../../src/analysis/investigator/knowledge.ts'), 'utf8').toLowerCase();
-    const dir = path.resolve(__dirname, '../../scenarios');
+    const dirs = ['../../scenarios', '../../scenarios/held-out'].map((d) => path.resolve(__dirname, d));
     const names = new Set<string>();
     // A plain word (a culprit called "certificate", a service called "haproxy") names a mechanism the table may hold;
     // a company, and a name with digits, dashes or dots, are one incident's.
     const specific = (n: string) => !/^[a-z]+$/.test(n);
-    for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json'))) {
-      const s = loadScenario(path.join(dir, file));
+    for (const file of dirs.flatMap((dir) =>
+      fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => path.join(dir, f)),
+    )) {
+      const s = loadScenario(file);
       if (typeof s.alert.org_name === 'string') names.add(s.alert.org_name.toLowerCase());
       for (const n of [s.alert.service, s.alert.hostname, ...s.datadog.hosts.map((h) => h.name), ...s.expected.culprit_terms])
         if (typeof n === 'string' && n.length > 3 && specific(n.toLowerCase())) names.add(n.toLowerCase());
     }
     expect([...names].filter((n) => source.includes(n))).toEqual([]);
-    expect(REASONS.length + METRIC_KINDS.length + CHANGES.length + TECHNOLOGIES.length + EGRESS.length).toBeLessThanOrEqual(52);
+    expect(REASONS.length + METRIC_KINDS.length + CHANGES.length + TECHNOLOGIES.length + EGRESS.length).toBeLessThanOrEqual(53);
   });
 });
 
@@ -770,6 +780,38 @@ describe('the investigation policy', () => {
     );
     if (!('report' in move)) throw new Error('expected a report');
     expect(move.report.root_cause).toContain('its errors saying name resolution (DNS) failing');
+  });
+
+  it('looks at whatever reports trouble of its own when the failing lines lead nowhere, and ties a firewall blocking to its new rule', () => {
+    const { move } = runPolicy(
+      answering(
+        [
+          ['service:orders', [line(['orders'], ['orders-app-01'], 'warn', 'GC pause 212 ms (gen2) heap=1.4GB', -8)]],
+          [
+            'status:(error OR warn)',
+            [
+              line(
+                ['frontdoor'],
+                ['edge'],
+                'warn',
+                'FrontDoorWebApplicationFirewallLog: action=Block ruleName=LimitBodySize requestUri=https://ingest.example.com/v2/batch',
+                -19,
+              ),
+            ],
+          ],
+        ],
+        [
+          {
+            at: -21,
+            title: 'Terraform apply: firewall_policy.prod',
+            text: "PR #842 'waf: block oversized request bodies'. custom_rule 'LimitBodySize' added: match RequestBody size GreaterThan 8192, action Block",
+          },
+        ],
+      ),
+    );
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.category).toBe('config_change');
+    expect(move.report.root_cause).toContain('LimitBodySize');
   });
 
   it('follows a callee that logs nothing wrong to the proxy that writes about it while turning calls away', () => {

@@ -210,6 +210,14 @@ export const REASONS: readonly ReasonRow[] = [
     category: 'dependency_failure',
     governedBy: /max.?pending|max.?requests|max.?connections|circuit.?break|concurrency|connection.?pool/i,
   },
+  // A firewall or an edge blocking requests by a rule of its own (a WAF's action=block): its rule, and whoever set it.
+  {
+    mechanism: 'requests blocked by a rule',
+    phrase: /(\b|security|waf)action"?\s*[=:]\s*"?(block|deny|drop)\b|\bblocked by (a |the )?(rule|policy|waf|firewall)/i,
+    kind: 'defect',
+    category: 'config_change',
+    governedBy: /\brules?\b|ruleset|polic(y|ies)|\bwaf\b|firewall/i,
+  },
   // A call turned away by an authorization check: whoever changed who may call what (a policy, a role, a key).
   {
     mechanism: 'access denied',

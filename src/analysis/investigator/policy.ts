@@ -195,6 +195,10 @@ export function chainOf(ctx: PolicyContext, readings: Readings, inTrouble: Troub
     if (node.depth === 0)
       for (const callee of calleesNamed(node.name, failing, { [node.name]: failingElsewhere(readings, node.name, ctx.alertMs) }))
         child(callee, 'service', `failing elsewhere, named by its word in ${node.name}'s failing lines`);
+    // Its lines lead nowhere: whatever else reports trouble of its own meanwhile (an edge blocking its callers) may be why.
+    if (node.depth === 0 && ![...nodes.values()].some((n) => n.depth === 1 && n.shape !== 'host'))
+      for (const name of failingElsewhere(readings, node.name, ctx.alertMs, statesOwnTrouble))
+        child(name, 'service', `reports trouble of its own while ${node.name}'s lines lead nowhere`);
     for (const host of hostsOf(failing).slice(0, 2)) child(host, 'host', `a host where ${node.name} fails`);
     // Timing out or refused toward several public places at once: the way out they share (a NAT gateway, an egress proxy).
     if (node.depth === 0 && failsTowardPublicPlaces(failing))
@@ -297,10 +301,10 @@ function writersAbout(
  * The services whose failures are new or bursting in the everything-failing search, most lines first.
  * A failure absent from the first half of the look-back is new too: a freshness alert fires long after its cause.
  */
-function failingElsewhere(readings: Readings, alerting: string, alertMs: number): string[] {
+function failingElsewhere(readings: Readings, alerting: string, alertMs: number, accept: (l: SeenLine) => boolean = () => true): string[] {
   const counts = new Map<string, number>();
   const fresh = (l: SeenLine) => isNewOrBursting(l) || l.firstSeen > alertMs - LOOKBACK_MS / 2;
-  for (const l of readings.lines.filter((x) => x.query === EVERYTHING_FAILING && isFailing(x) && fresh(x)))
+  for (const l of readings.lines.filter((x) => x.query === EVERYTHING_FAILING && isFailing(x) && fresh(x) && accept(x)))
     for (const s of l.services) if (lower(s) !== lower(alerting)) counts.set(s, (counts.get(s) ?? 0) + l.count);
   return [...counts.entries()]
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
