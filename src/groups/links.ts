@@ -23,7 +23,8 @@ export interface MemberLinks {
   /**
    * Scopes whose simultaneous trouble is one outage, joined only within BURST_S (burstGroups): its
    * Kubernetes cluster (`cluster:{name}`), the cluster's own platform when the alert is about its
-   * nodes, network or DNS (`platform:{name}`), and lost hosts (LOST_HOSTS).
+   * nodes, network or DNS (`platform:{name}`), lost hosts (LOST_HOSTS), and its symptom as its
+   * title says it without its own service and host (`symptom:{words}`).
    */
   bursts: string[];
 }
@@ -33,6 +34,8 @@ export const BURST_S = 120;
 /** Hosts lost within BURST_S that make one outage (a bad kernel or agent update, a hypervisor, a power feed). */
 export const LOST_HOSTS_AT_ONCE = 3;
 export const LOST_HOSTS = 'lost-hosts';
+/** Services or hosts with the same symptom within BURST_S that make one outage (429s everywhere at once). */
+export const SAME_SYMPTOM_AT_ONCE = 3;
 
 /** A member of an open group that alerted within BURST_S of the joining one, with a burst scope in common. */
 export interface RecentMember {
@@ -56,10 +59,12 @@ export function burstGroups(links: MemberLinks, subject: string | undefined, rec
     if (!links.bursts.includes(platform) && !recent.some((r) => r.bursts.includes(platform))) continue;
     recent.filter((r) => r.bursts.includes(cluster)).forEach((r) => groups.add(r.groupId));
   }
-  if (links.bursts.includes(LOST_HOSTS)) {
-    const lost = recent.filter((r) => r.bursts.includes(LOST_HOSTS) && r.subject !== subject);
-    if (new Set(lost.map((r) => r.subject)).size >= LOST_HOSTS_AT_ONCE - 1) lost.forEach((r) => groups.add(r.groupId));
-  }
+  const together = (scope: string, atOnce: number) => {
+    const others = recent.filter((r) => r.bursts.includes(scope) && r.subject !== subject);
+    if (new Set(others.map((r) => r.subject)).size >= atOnce - 1) others.forEach((r) => groups.add(r.groupId));
+  };
+  if (links.bursts.includes(LOST_HOSTS)) together(LOST_HOSTS, LOST_HOSTS_AT_ONCE);
+  for (const symptom of links.bursts.filter((b) => b.startsWith('symptom:'))) together(symptom, SAME_SYMPTOM_AT_ONCE);
   return [...groups];
 }
 
@@ -178,8 +183,24 @@ export function memberLinks(alert: LinkedAlert, map?: ServiceDependencies): Memb
     bursts: [
       ...(cluster ? [`cluster:${cluster}`, ...(aboutPlatform(alert, text) ? [`platform:${cluster}`] : [])] : []),
       ...(HOST_LOST.test(text) ? [LOST_HOSTS] : []),
+      ...symptomOf(alert.title, own),
     ],
   };
+}
+
+// What a title says apart from who: the trigger's prefix ([Triggered on {host:…}]) and the alert's own names.
+const TITLE_PREFIX = /\[[^\]]*\]|\{[^}]*\}|\(\s*\)/g;
+/** A symptom has at least this many letters once its subject is gone: "down" alone is every monitor's. */
+const MIN_SYMPTOM = 12;
+
+/** The alert's symptom as a burst scope (`symptom:rejecting requests with 429`), when its title names its own subject. */
+function symptomOf(title: string | undefined, own: readonly string[]): string[] {
+  if (!title || own.length === 0) return [];
+  let text = title.toLowerCase().replace(TITLE_PREFIX, ' ');
+  if (!own.some((o) => text.includes(o))) return [];
+  for (const o of own) text = text.split(o).join(' ');
+  const symptom = text.replace(TITLE_PREFIX, ' ').replace(/\s+/g, ' ').trim();
+  return symptom.replace(/[^a-z]/g, '').length >= MIN_SYMPTOM ? [`symptom:${symptom}`] : [];
 }
 
 // A check that probes a test, URL or endpoint from somewhere: its scope names what it probes, not a host.

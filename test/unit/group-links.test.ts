@@ -124,4 +124,22 @@ describe('burst scopes', () => {
     expect(burstGroups(lost, 'h3', [one])).toEqual([]);
     expect(burstGroups(lost, 'h3', [one, { groupId: 'e', bursts: [LOST_HOSTS], subject: 'h2' }])).toEqual(['d', 'e']);
   });
+
+  it('join services whose titles say the same symptom without their own names, three at once', () => {
+    const rejecting = (service: string, host: string) =>
+      memberLinks({
+        service,
+        hostname: host,
+        tags: [],
+        title: `[Triggered on {host:${host}}] ${service} rejecting requests with 429 (${host})`,
+      });
+    expect(rejecting('auth-api', 'h1').bursts).toEqual(['symptom:rejecting requests with 429']);
+    // A title that does not name its subject, or says too little without it, is no shared symptom.
+    expect(memberLinks({ service: 'auth-api', tags: [], title: 'Login success rate below 90%' }).bursts).toEqual([]);
+    expect(memberLinks({ service: 'auth-api', tags: [], title: 'auth-api down' }).bursts).toEqual([]);
+    const one = { groupId: 'a', bursts: rejecting('qm-api', 'h2').bursts, subject: 'h2' };
+    expect(burstGroups(rejecting('auth-api', 'h1'), 'h1', [one])).toEqual([]);
+    const two = { groupId: 'b', bursts: rejecting('share-links', 'h3').bursts, subject: 'h3' };
+    expect(burstGroups(rejecting('auth-api', 'h1'), 'h1', [one, two])).toEqual(['a', 'b']);
+  });
 });
