@@ -227,6 +227,8 @@ describe('the knowledge table', () => {
     );
     expect(reasonIn('dropping event: schema validation failed')?.mechanism).toBe('code failing');
     expect(reasonIn('# Query_time: 3.912118  Lock_time: 0.000012 Rows_sent: 40  Rows_examined: 5918822')?.category).toBe('database');
+    // A launch window opening brings users as a campaign does.
+    expect(changeOf('Live-ops: Frostfall event window opened\nflag frostfall_event=true at 10:00')?.kind).toBe('campaign');
     // A firewall that blocks by its own rule, as WAF logs say it.
     expect(reasonIn('{"EdgeResponseStatus": 403, "SecurityAction": "block", "SecurityRuleDescription": "block-xml"}')?.mechanism).toBe(
       'requests blocked by a rule',
@@ -812,6 +814,31 @@ describe('the investigation policy', () => {
     if (!('report' in move)) throw new Error('expected a report');
     expect(move.report.category).toBe('config_change');
     expect(move.report.root_cause).toContain('LimitBodySize');
+  });
+
+  it("ties a callee's demand that came before its CPU to a campaign, not to the callee's own deploy", () => {
+    const series = (label: string, before: number, after: number, from: number) => ({
+      label,
+      scope: 'service:portal-web',
+      query: `avg:${label}{service:portal-web}`,
+      recent: after,
+      points: [-60, -50, -40, -30, -20, -15, -10, -5].map((m) => [at(m), m < from ? before : after]),
+    });
+    const metrics = JSON.stringify({ series: [series('trace.http.request.hits', 90, 11000, -20), series('system.cpu.user', 20, 95, -15)] });
+    const canned = answering(
+      [['service:orders', [line(['orders'], ['orders-app-01'], 'error', 'booking page via portal-web returned 503', -12)]]],
+      [
+        { at: -60, title: 'Deployed portal-web 5.41.0', text: 'show clinic parking info', tags: ['service:portal-web'] },
+        { at: -22, title: 'Campaign dispatched: flu shots', text: '382,114 SMS with a booking link' },
+      ],
+      { orders: ['portal-web'] },
+    );
+    const { move } = runPolicy((call) =>
+      call.name === 'scope_metrics' && call.input.scope === 'service:portal-web' ? metrics : canned(call),
+    );
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.category).toBe('traffic_spike');
+    expect(move.report.root_cause).toContain('flu shots');
   });
 
   it('follows a callee that logs nothing wrong to the proxy that writes about it while turning calls away', () => {

@@ -240,7 +240,8 @@ function explainingChange(
       [],
   );
   // More requests arriving come from outside: a campaign or a job brings them, a deploy or a setting of the component does not.
-  const demandOnly = candidate.troubles.every((t) => t.category === 'traffic_spike');
+  // Demand that came first leads (a CPU saturating under it follows it).
+  const demandOnly = candidate.troubles[0]?.category === 'traffic_spike';
   const arrived = newWorkOn(candidate, readings, alertService);
   // Demand is named by the callers' failing operations, not by the request counts that show it.
   const callers = demandOnly ? ownLines({ name: alertService, shape: 'service' }, readings.lines).filter(isFailing) : [];
@@ -264,6 +265,8 @@ function explainingChange(
     const by =
       shippedVersion(event, candidate, readings) ??
       (change.category === 'trigger' ? onPath.find((n) => text.includes(n)) : undefined) ??
+      // A campaign brings users to whoever serves them.
+      (demandOnly && change.kind === 'campaign' ? 'a campaign' : undefined) ??
       subjects.find((name) => isSubject(event, name)) ??
       // A flag or setting named after the operation that fails ("eligibility check failed": eligibility_realtime_check).
       namingIdentifier(`${event.title}\n${event.text}`, operations) ??

@@ -326,7 +326,8 @@ export const CHANGES: ReadonlyArray<{ phrase: RegExp; category: RcaCategory | 't
   },
   // A campaign or a launch is a trigger of demand: it brings users, so it explains demand without naming a component.
   {
-    phrase: /campaign|launch|newsletter|email blast|push notification|promotion|sale\b/i,
+    phrase:
+      /campaign|launch|newsletter|email blast|push notification|promotion|sale\b|\b(event|season|sale) (window )?(opened|opens|started|begins|went live)\b/i,
     category: 'trigger',
     kind: 'campaign',
   },
