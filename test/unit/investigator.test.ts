@@ -191,6 +191,8 @@ describe('the knowledge table', () => {
     expect(governs('certificate expired or untrusted', 'rotate the TLS bundle on the gateways')).toBe(true);
     expect(governs('CPU saturated', 'raise the CPU limit to 2')).toBe(true);
     expect(governs('name resolution (DNS) failing', 'disassociate the private hosted zone from vpc-apps')).toBe(true);
+    // A new scan reads more than the table may serve.
+    expect(governs('database throttled', 'look up by email (ScanCommand with FilterExpression email = :e)')).toBe(true);
     // A server turning writes away because its memory is full: the client quotes the server's refusal.
     expect(reasonIn("ReplyError: OOM command not allowed when used memory > 'maxmemory'.")).toMatchObject({
       kind: 'refusal',

@@ -240,8 +240,9 @@ function explainingChange(
       [],
   );
   // More requests arriving come from outside: a campaign or a job brings them, a deploy or a setting of the component does not.
-  // Demand that came first leads (a CPU saturating under it follows it).
-  const demandOnly = candidate.troubles[0]?.category === 'traffic_spike';
+  // Demand that came first, or with the rest, leads (a CPU saturating under it follows it).
+  const demandAt = Math.min(...candidate.troubles.filter((t) => t.category === 'traffic_spike').map((t) => t.onset));
+  const demandOnly = candidate.troubles.every((t) => t.category === 'traffic_spike' || t.onset >= demandAt - 60_000);
   const arrived = newWorkOn(candidate, readings, alertService);
   // Demand is named by the callers' failing operations, not by the request counts that show it.
   const callers = demandOnly ? ownLines({ name: alertService, shape: 'service' }, readings.lines).filter(isFailing) : [];

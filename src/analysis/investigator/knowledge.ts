@@ -195,6 +195,8 @@ export const REASONS: readonly ReasonRow[] = [
       /request rate is large|ProvisionedThroughputExceeded|RequestRateTooLarge|(cosmos|dynamo\w*|spanner|bigtable).{0,80}\b429\b|\b429\b.{0,80}(cosmos|dynamo|request units|partition)/i,
     kind: 'exhaustion',
     category: 'database',
+    // How much it reads (a new scan, a dropped index) or what it may read (its capacity) governs it.
+    governedBy: /\bscan|capacity|throughput|provisioned|request units|\bindex/i,
   },
   {
     mechanism: 'rate limited',
