@@ -843,6 +843,33 @@ describe('the investigation policy', () => {
     expect(move.report.root_cause).toContain('flu shots');
   });
 
+  it("ties a database's slow query to the job whose name its lines carry, not to the alerting service's own job", () => {
+    const slow =
+      '# Query_time: 1912.402  Lock_time: 0.000  Rows_examined: 18230119\n# User@Host: bordereaux_ro[bordereaux_ro]\nSELECT c.id FROM claim_history c JOIN policies p';
+    const { move } = runPolicy(
+      answering(
+        [
+          [
+            'service:orders',
+            [line(['orders'], ['orders-app-01'], 'error', 'QueryTimeoutException: SQL [select * from claim_history where id = ?]', -8)],
+          ],
+          ['claim_history', [line(['aurora-mysql'], ['aurora-2'], 'warn', slow, -40)]],
+        ],
+        [
+          {
+            at: -70,
+            title: 'ECS scheduled task started: bordereaux-export',
+            text: 'monthly broker export',
+            tags: ['service:bordereaux-export'],
+          },
+          { at: -50, title: 'cronjob orders-reconcile completed', text: 'reconciled orders', tags: ['service:orders'] },
+        ],
+      ),
+    );
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.root_cause).toContain('bordereaux-export');
+  });
+
   it('follows a callee that logs nothing wrong to the proxy that writes about it while turning calls away', () => {
     const { move } = runPolicy(
       answering(

@@ -271,6 +271,8 @@ function explainingChange(
       subjects.find((name) => isSubject(event, name)) ??
       // A flag or setting named after the operation that fails ("eligibility check failed": eligibility_realtime_check).
       namingIdentifier(`${event.title}\n${event.text}`, operations) ??
+      // A job the trouble's own lines name (a database's slow query runs as its user, bordereaux_ro).
+      (change.kind === 'job' ? jobNamedIn(event, candidate.troubles, alertService) : undefined) ??
       // A job started on a host whose CPU, memory or disk it then takes (a noisy neighbour): on that host, not another.
       (change.category === 'trigger' && !ranElsewhere(event, candidate.node.name)
         ? arrived.find((name) => mentionOf(name).test(text))
@@ -300,6 +302,22 @@ function namingIdentifier(text: string, operations: readonly string[][]): string
     if (operations.some((op) => op.every((w) => parts.has(w)))) return id;
   }
   return undefined;
+}
+
+/** A job's longest word, when it has one this long: shorter ones (export, sync) are every job's. */
+const JOB_WORD = 8;
+
+/** The service a job event is tagged with (not the alerting one), when the troubles' lines carry its longest word. */
+function jobNamedIn(event: SeenEvent, troubles: readonly Trouble[], alertService: string): string | undefined {
+  const text = troubles.map((t) => t.text.toLowerCase()).join('\n');
+  return event.tags
+    .filter((t) => t.toLowerCase().startsWith('service:'))
+    .map((t) => t.slice(8).toLowerCase())
+    .filter((service) => service !== alertService.toLowerCase())
+    .find((service) => {
+      const word = [...contentWords(service)].filter((w) => !/[-_]/.test(w)).sort((a, b) => b.length - a.length)[0];
+      return !!word && word.length >= JOB_WORD && text.includes(word);
+    });
 }
 
 /** Every word of a change that sets what governs the trouble, so its quote can centre on them all; undefined when none. */
@@ -572,7 +590,8 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
     const full = { ...c, change, rollout: explaining?.rollout, relatedBy: explaining?.by, talker };
     if (change) {
       const kind = changeOf(`${change.title}\n${change.text}`)!;
-      full.category = kind.category === 'trigger' ? c.category : kind.category;
+      // A campaign's trouble is the demand it brings; a job's is what it took on the component (a disk it filled).
+      full.category = kind.kind === 'campaign' ? 'traffic_spike' : kind.category === 'trigger' ? c.category : kind.category;
     }
     candidates.push({ ...full, ...describe(full, service, symptomReason), score: score(full) });
   };
