@@ -161,7 +161,7 @@ function wordsOf(text: string): string[] {
  * neighbours of the alert's service become mentions.
  */
 export function memberLinks(alert: LinkedAlert, map?: ServiceDependencies): MemberLinks {
-  const host = isProbe(alert) ? undefined : alert.hostname;
+  const host = isProbe(alert) || watchesServiceOnly(alert) ? undefined : alert.hostname;
   const own = [alert.service, host].filter((v): v is string => !!v).map((v) => v.toLowerCase());
   const text = `${alert.title ?? ''} ${alert.message ?? ''}`;
   const words = [...new Set(wordsOf(text))];
@@ -209,6 +209,16 @@ const PROBE_SCOPE = /^(test_id|url|instance|endpoint|check):/i;
 /** A synthetic test or a URL check: it runs from a location (a host shared by unrelated probes) about something else. */
 const isProbe = (alert: LinkedAlert) =>
   /synthetics/i.test(alert.monitorType ?? '') || (!!alert.scope && alert.scope.split(',').every((s) => PROBE_SCOPE.test(s.trim())));
+
+/**
+ * A monitor scoped by service and not by host watches the service: the host on its event is one of
+ * the service's (a Kubernetes node its pod ran on), shared by unrelated workloads. A host in trouble
+ * still joins it through the host's own alert, which names the host.
+ */
+const watchesServiceOnly = (alert: LinkedAlert) => {
+  const scope = (alert.scope ?? '').split(',').map((s) => s.trim().toLowerCase());
+  return scope.some((s) => s.startsWith('service:')) && !scope.some((s) => s.startsWith('host:'));
+};
 
 /** Whether the alert is about its cluster's platform (a node, the pod network, the cluster's DNS) rather than a workload on it. */
 const aboutPlatform = (alert: LinkedAlert, text: string) =>
