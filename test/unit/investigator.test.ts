@@ -112,6 +112,7 @@ describe('entities named in a failing line', () => {
       'sched-a2',
     ]);
     expect(names('10.1.2.3 - - [10/Dec/2024:14:49:10 +0000] "GET / HTTP/1.1" 502 upstream 10.4.5.6:8080')).toEqual(['10.4.5.6']);
+    expect(names('[n1,client=10.42.4.22:43110,user=clearing_svc] SQL statement took 8.714s')).toEqual([]);
   });
 
   it('leaves out thread names, record ids, code, files and loopback', () => {
@@ -868,6 +869,21 @@ describe('the investigation policy', () => {
     );
     if (!('report' in move)) throw new Error('expected a report');
     expect(move.report.root_cause).toContain('bordereaux-export');
+  });
+
+  it("does not tie a service's exhausted pool to another service's pool setting", () => {
+    const { move } = runPolicy(
+      ordersFailing('error', 'HikariPool-1 - Connection is not available, request timed out after 30000ms (active=40, waiting=112)', -9, [
+        {
+          at: -20,
+          title: 'Config: hsm-gateway pool size 16 -> 24',
+          text: 'CHG-4410 applied to hsm-gateway',
+          tags: ['service:hsm-gateway'],
+        },
+      ]),
+    );
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.root_cause).not.toContain('hsm-gateway');
   });
 
   it('follows a callee that logs nothing wrong to the proxy that writes about it while turning calls away', () => {

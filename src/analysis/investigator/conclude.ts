@@ -278,7 +278,8 @@ function explainingChange(
         ? arrived.find((name) => mentionOf(name).test(text))
         : undefined) ??
       (shared.length >= SHARED_WORDS ? shared.join(', ') : undefined) ??
-      governingWords(governs, `${event.title}\n${event.text}`);
+      // A setting governs the resource of the service it is set on: another service's pool is another pool.
+      (aboutAnotherService(event, [alertService, ...onPath]) ? undefined : governingWords(governs, `${event.title}\n${event.text}`));
     return by ? [{ event, change, by }] : [];
   });
   const best = related.sort((a, b) => b.event.at - a.event.at)[0];
@@ -303,6 +304,13 @@ function namingIdentifier(text: string, operations: readonly string[][]): string
   }
   return undefined;
 }
+
+/** Whether an event is tagged with services off the candidate's path only, and names none on it. */
+const aboutAnotherService = (event: SeenEvent, path: readonly string[]) => {
+  const services = event.tags.filter((t) => t.toLowerCase().startsWith('service:')).map((t) => t.slice(8).toLowerCase());
+  const onPath = (name: string) => path.some((p) => p.toLowerCase().includes(name) || name.includes(p.toLowerCase()));
+  return services.length > 0 && !services.some(onPath) && !path.some((p) => mentionOf(p).test(`${event.title}\n${event.text}`));
+};
 
 /** A job's longest word, when it has one this long: shorter ones (export, sync) are every job's. */
 const JOB_WORD = 8;

@@ -45,7 +45,8 @@ const CODE_SUFFIX =
 const PLACE_SUFFIX =
   /\.(com|net|org|io|co|uk|de|fr|eu|us|ca|au|jp|cn|in|br|ru|nl|se|no|es|it|ch|at|be|dk|fi|pl|cz|ie|nz|sg|hk|kr|tw|mx|za|internal|local|lan|svc|cluster|corp|intra|private|dev|app|cloud|ai|me|tv|info|biz|gov|edu|int|aws|azure|consul|localdomain)$/i;
 // An access line's caller: the address (and port) right before its bracketed timestamp, as HAProxy and nginx write it.
-const ACCESS_CLIENT = /\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?(?= +(?:- +\S+ +)?\[\d)/g;
+// So is an address a server labels as its client (client=10.1.2.3:4311, client: 10.1.2.3).
+const ACCESS_CLIENT = /\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?(?= +(?:- +\S+ +)?\[\d)|\bclient\s*[=:]\s*\/?\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?/gi;
 const LOOPBACK = /^(127\.|0\.0\.0\.0|localhost)/i;
 
 const isCommon = (word: string) => COMMON_WORDS.has(word.toLowerCase()) || /^\d+$/.test(word);
