@@ -237,6 +237,12 @@ describe('the knowledge table', () => {
       'requests blocked by a rule',
     );
     expect(reasonIn('{"SecurityAction": "", "EdgeResponseStatus": 202}')).toBeUndefined();
+    // Transactions aborted on a conflict are contention; a BGP session or VPN tunnel going down is network loss.
+    expect(reasonIn('Transaction was aborted. It was wounded by a higher priority transaction due to conflict on keys')?.category).toBe(
+      'database',
+    );
+    expect(reasonIn('BGP session bgp-ash1-tunnel-0 down: state Established -> Idle, reason: HOLD_TIMER_EXPIRED')?.category).toBe('network');
+    expect(reasonIn('IKE SA tunnel-0: DPD timeout, peer not responding; initiating rekey')?.category).toBe('network');
     // A query to port 53 timing out is name resolution failing, as CoreDNS logs its upstream.
     expect(reasonIn('[ERROR] plugin/errors: 2 api.example.com. A: read udp 10.4.3.2:41877->10.4.0.2:53: i/o timeout')?.category).toBe(
       'network',
@@ -884,6 +890,16 @@ describe('the investigation policy', () => {
     );
     if (!('report' in move)) throw new Error('expected a report');
     expect(move.report.root_cause).not.toContain('hsm-gateway');
+  });
+
+  it('quotes a long line where it states its reason, so the table it failed on is in the statement', () => {
+    const long =
+      'start ride failed {"city": "PAR", "attempt": 4, "request_id": "a8f1c2d3e4f5a6b7c8d9", "error": "spanner: code = Aborted, desc = Transaction was aborted. It was wounded by a higher priority transaction due to conflict on keys in range [[PAR], [PAR]], column active_rides in table city_live_stats."}';
+    const { move } = runPolicy(ordersFailing('error', long, -9));
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.category).toBe('database');
+    expect(move.report.root_cause).toContain('city_live_stats');
+    expect(move.report.root_cause).toContain('start ride failed');
   });
 
   it('follows a callee that logs nothing wrong to the proxy that writes about it while turning calls away', () => {

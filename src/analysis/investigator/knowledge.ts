@@ -92,7 +92,7 @@ export const REASONS: readonly ReasonRow[] = [
   {
     mechanism: 'network loss',
     phrase:
-      /packet loss|packets? (dropped|lost)|retransmi|link (is )?down|interface .{0,40}(is |state to )?down\b|line protocol .{0,60}\bdown\b|\bCRC\b|input errors|(port|link|interface|uplink).{0,40}flapping|allowance.exceeded|conntrack|network unreachable|allocation.{0,30}dropped|(nat|snat|source ports?).{0,30}(exhaust|out.of.resources)/i,
+      /packet loss|packets? (dropped|lost)|retransmi|link (is )?down|interface .{0,40}(is |state to )?down\b|line protocol .{0,60}\bdown\b|\bCRC\b|input errors|(port|link|interface|uplink).{0,40}flapping|allowance.exceeded|conntrack|network unreachable|allocation.{0,30}dropped|(nat|snat|source ports?).{0,30}(exhaust|out.of.resources)|bgp (session|peer|neighbou?r).{0,60}\bdown\b|hold.?timer.?expired|tunnel.{0,40}\bdown\b|DPD timeout/i,
     kind: 'saturation',
     category: 'network',
   },
@@ -131,7 +131,7 @@ export const REASONS: readonly ReasonRow[] = [
   {
     mechanism: 'database contention',
     phrase:
-      /deadlock|lock wait|long-running transaction|idle in transaction|lock_waiters|lock timeout|waiting for (a |table )?(metadata )?lock|tombstone|(large|wide|hot) (partition|key|shard)|replication lag|slow query|statement timeout|query (took|timed out)|query_time:|duration: [\d.]+ ms +(statement|execute)/i,
+      /deadlock|lock wait|conflict on keys?|wounded by a higher priority|contention time|(write|read) ?too ?old|long-running transaction|idle in transaction|lock_waiters|lock timeout|waiting for (a |table )?(metadata )?lock|tombstone|(large|wide|hot) (partition|key|shard)|replication lag|slow query|statement timeout|query (took|timed out)|query_time:|duration: [\d.]+ ms +(statement|execute)/i,
     kind: 'saturation',
     category: 'database',
   },

@@ -47,7 +47,16 @@ function quoteOf(example: string, phrase: RegExp): string {
   const lines = example.split('\n').map((l) => l.trim());
   const stated = lines.find((l) => phrase.test(l)) ?? lines[0]!;
   const frame = appFrame(example);
-  return [lines[0] !== stated ? clip(lines[0]!, 120) : undefined, clip(stated, 180), frame && `at ${frame}`].filter(Boolean).join(' … ');
+  return [lines[0] !== stated ? clip(lines[0]!, 120) : undefined, aroundReason(stated, phrase), frame && `at ${frame}`]
+    .filter(Boolean)
+    .join(' … ');
+}
+
+/** A long line quoted by its start and by what it says around its reason, where the thing it failed on follows. */
+function aroundReason(line: string, phrase: RegExp): string {
+  const at = line.search(phrase);
+  if (line.length <= 180 || at <= 60) return clip(line, 180);
+  return `${line.slice(0, 60)}… ${clip(line.slice(at - 20), 180)}`;
 }
 
 /** What a host has of its own: a process's pool or a database it talks to is not the host's. */
