@@ -902,6 +902,32 @@ describe('the investigation policy', () => {
     expect(move.report.root_cause).toContain('start ride failed');
   });
 
+  it("follows the proxy that fails with the alerting service's name while it logs nothing, to the merged limit its config run shipped", () => {
+    const queued =
+      '10.0.4.18:51234 [14/Mar/2025:19:43:11.412] fe_https~ be_orders/<NOSRV> 0/30001/-1/-1/30001 503 217 - - sQ-- 1024/1012/980/0/0 0/980 "GET /cart HTTP/1.1"';
+    const { move } = runPolicy(
+      answering(
+        [['"orders" -service:orders', [line(['haproxy'], ['lb-01'], 'warn', queued, -16)]]],
+        [
+          {
+            at: -18,
+            title: 'puppet-control: commit c5e19b7 merged (OPS-1422)',
+            text: "haproxy: tune per-server limits. templates/haproxy/backends.cfg.erb: '- default-server maxconn 200' '+ default-server maxconn 20'",
+          },
+          {
+            at: -17,
+            title: 'Puppet run on lb-01: 1 resource changed',
+            text: 'Catalog c5e19b7 applied: File[/etc/haproxy/haproxy.cfg] changed',
+          },
+        ],
+      ),
+    );
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.category).toBe('config_change');
+    expect(move.report.root_cause).toContain('maxconn 20');
+    expect(move.report.root_cause).toContain('shipped by Puppet run on lb-01');
+  });
+
   it('follows a callee that logs nothing wrong to the proxy that writes about it while turning calls away', () => {
     const { move } = runPolicy(
       answering(

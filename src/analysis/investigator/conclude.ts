@@ -149,7 +149,8 @@ function widespreadWords(readings: Readings): Set<string> {
   return new Set([...df.entries()].filter(([, n]) => n > limit).map(([w]) => w));
 }
 
-const DEPLOY = /deploy|sync|rolled|rollout|release/i;
+// A deploy, or a configuration tool applying a commit (a Puppet or Terraform apply).
+const DEPLOY = /deploy|sync|rolled|rollout|release|\bappl(y|ied)\b|puppet run|ansible play/i;
 const COMMIT = /\b[0-9a-f]{7,40}\b/g;
 
 /** The rollout that shipped a change that is not one itself (a merged pull request): a later deploy of the same commit or repository. */
@@ -282,7 +283,10 @@ function explainingChange(
       (aboutAnotherService(event, [alertService, ...onPath]) ? undefined : governingWords(governs, `${event.title}\n${event.text}`));
     return by ? [{ event, change, by }] : [];
   });
-  const best = related.sort((a, b) => b.event.at - a.event.at)[0];
+  const latest = related.sort((a, b) => b.event.at - a.event.at)[0];
+  // A rollout that shipped another related change (a merged commit) is told as that change, shipped by it.
+  const best =
+    related.find((r) => r !== latest && latest && rolloutOf(r.event, readings, candidate.onset + 2 * 60_000) === latest.event) ?? latest;
   return best && { ...best, rollout: rolloutOf(best.event, readings, candidate.onset + 2 * 60_000) };
 }
 

@@ -207,10 +207,11 @@ export const REASONS: readonly ReasonRow[] = [
   // A proxy shedding requests past its own limits (Envoy's UO flag, pending overflow): whoever set the limit.
   {
     mechanism: 'request limit reached',
-    phrase: /upstream_rq_pending_overflow|pending.?overflow|\{overflow\}|\sUO\s|circuit breaker.{0,20}(overflow|max)/i,
+    // HAProxy's sQ: the session waited in the server's queue until it timed out (every server at its maxconn).
+    phrase: /upstream_rq_pending_overflow|pending.?overflow|\{overflow\}|\sUO\s|circuit breaker.{0,20}(overflow|max)|\ssQ--/i,
     kind: 'exhaustion',
     category: 'dependency_failure',
-    governedBy: /max.?pending|max.?requests|max.?connections|circuit.?break|concurrency|connection.?pool/i,
+    governedBy: /max.?pending|max.?requests|max.?conn(ections)?\b|circuit.?break|concurrency|connection.?pool|timeout queue/i,
   },
   // A firewall or an edge blocking requests by a rule of its own (a WAF's action=block): its rule, and whoever set it.
   {
@@ -372,7 +373,12 @@ export const changeOf = (text: string) => {
   const titled = CHANGES.find((c) => c.phrase.test(title));
   // An audit of someone reading (a secret read, a record viewed) changed nothing, whatever its text lists.
   if (!titled && READ_ONLY.test(title)) return undefined;
+  // A commit merged (not shipped as a release) is what it changes: a configuration file makes it a config change.
+  const config = CHANGES.find((c) => c.kind === 'config change')!;
+  if (titled?.kind === 'deployment' && !SHIPPED.test(title) && config.phrase.test(text)) return config;
   return titled ?? CHANGES.find((c) => c.phrase.test(text));
 };
+
+const SHIPPED = /deploy|release|rollout|rolled out|sync|upgrade|image|version|\bv\d+\.\d+/i;
 
 const READ_ONLY = /\b(read|accessed|viewed|fetched|listed|queried)\b(?![-_])/i;

@@ -52,6 +52,8 @@ export const isNewOrBursting = (l: SeenLine) => l.why.some((w) => w.startsWith('
 
 /** Every service's errors in the window: read when the alerting service itself logs none (a synthetic check, a metric alert). */
 export const EVERYTHING_FAILING = 'status:(error OR warn)';
+/** The search for what other components write about a service. */
+const mentionsQuery = (service: string) => `${quote(service)} -service:${service}`;
 const lower = (s: string) => s.toLowerCase();
 const quote = (s: string) => `"${s.replace(/["\\]/g, ' ').trim()}"`;
 
@@ -183,8 +185,9 @@ export function chainOf(ctx: PolicyContext, readings: Readings, inTrouble: Troub
       continue;
     }
     const failing = ownLines(node, readings.lines).filter(isFailing);
+    // What others write of it counts too: a proxy in front failing with its name (be_storefront) is failing for it.
     if (node.depth === 0 && failing.length === 0)
-      for (const name of failingElsewhere(readings, node.name, ctx.alertMs))
+      for (const name of failingElsewhere(readings, node.name, ctx.alertMs, () => true, [mentionsQuery(node.name)]))
         child(name, 'service', 'failing anew while the alerting service logs nothing');
     for (const entity of namedEntities(failing, new Set(nodes.keys())).slice(0, POLICY_LIMITS.fanOut))
       child(entity.name, entity.shape, `named in ${node.name}'s failing lines`);
@@ -301,10 +304,18 @@ function writersAbout(
  * The services whose failures are new or bursting in the everything-failing search, most lines first.
  * A failure absent from the first half of the look-back is new too: a freshness alert fires long after its cause.
  */
-function failingElsewhere(readings: Readings, alerting: string, alertMs: number, accept: (l: SeenLine) => boolean = () => true): string[] {
+function failingElsewhere(
+  readings: Readings,
+  alerting: string,
+  alertMs: number,
+  accept: (l: SeenLine) => boolean = () => true,
+  alsoSearched: readonly string[] = [],
+): string[] {
   const counts = new Map<string, number>();
   const fresh = (l: SeenLine) => isNewOrBursting(l) || l.firstSeen > alertMs - LOOKBACK_MS / 2;
-  for (const l of readings.lines.filter((x) => x.query === EVERYTHING_FAILING && isFailing(x) && fresh(x) && accept(x)))
+  // Lines the everything-failing search found, or another search found first (a line is read once).
+  const searched = new Set([EVERYTHING_FAILING, ...alsoSearched]);
+  for (const l of readings.lines.filter((x) => searched.has(x.query) && isFailing(x) && fresh(x) && accept(x)))
     for (const s of l.services) if (lower(s) !== lower(alerting)) counts.set(s, (counts.get(s) ?? 0) + l.count);
   return [...counts.entries()]
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
@@ -336,7 +347,7 @@ export function callsFor(node: ChainNode, ctx: PolicyContext, isAlertService: bo
       { name: 'get_events', input: iso({ from: ctx.alertMs - CHANGE_LOOKBACK_MS, to: ctx.alertMs + CHANGE_LOOKAHEAD_MS }) },
       { name: 'scope_metrics', input: { scope: `service:${node.name}`, ...iso(metrics) } },
       // What other components say about it: a server's own trouble names the clients it turns away.
-      { name: 'search_logs', input: { query: `${quote(node.name)} -service:${node.name}`, ...iso(logs), limit: 1000 } },
+      { name: 'search_logs', input: { query: mentionsQuery(node.name), ...iso(logs), limit: 1000 } },
     ];
   switch (node.shape) {
     case 'host':
