@@ -928,6 +928,19 @@ describe('the investigation policy', () => {
     expect(move.report.root_cause).toContain('shipped by Puppet run on lb-01');
   });
 
+  it('quotes the file a full disk refused, from the line of the error that names it', () => {
+    const { move } = runPolicy(
+      ordersFailing(
+        'error',
+        "Error: ENOSPC: no space left on device, write\n    at async writeFile (node:internal/fs/promises:1201:14) errno: -28, code: 'ENOSPC', path: '/tmp/src-88517.tif'",
+        -9,
+      ),
+    );
+    if (!('report' in move)) throw new Error('expected a report');
+    expect(move.report.category).toBe('disk_full');
+    expect(move.report.root_cause).toContain("path: '/tmp/src-88517.tif");
+  });
+
   it('follows a callee that logs nothing wrong to the proxy that writes about it while turning calls away', () => {
     const { move } = runPolicy(
       answering(

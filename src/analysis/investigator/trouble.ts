@@ -42,15 +42,23 @@ export function appFrame(text: string): string | undefined {
   return /File "([^"]+)", line \d+, in (\w+)/.exec(text)?.slice(1).join(' in ');
 }
 
-/** A line as a quote: its first line, the line that states the reason when another, and the application frame. */
+/**
+ * A line as a quote: its first line, the line that states the reason when another, the file it
+ * names on a later line when the stated one names none (which filesystem filled), and the
+ * application frame.
+ */
 function quoteOf(example: string, phrase: RegExp): string {
   const lines = example.split('\n').map((l) => l.trim());
   const stated = lines.find((l) => phrase.test(l)) ?? lines[0]!;
   const frame = appFrame(example);
-  return [lines[0] !== stated ? clip(lines[0]!, 120) : undefined, aroundReason(stated, phrase), frame && `at ${frame}`]
+  const file = FILE_PATH.test(stated) ? undefined : lines.map((l) => FILE_PATH.exec(l)?.[0]).find(Boolean);
+  return [lines[0] !== stated ? clip(lines[0]!, 120) : undefined, aroundReason(stated, phrase), file, frame && `at ${frame}`]
     .filter(Boolean)
     .join(' … ');
 }
+
+// A file a line names by a key (path: '/tmp/x.tif', file=/var/data/y).
+const FILE_PATH = /\b(?:path|file(?:name)?)['"]?\s*[:=]\s*['"]?\/[\w./-]+/i;
 
 /** A long line quoted by its start and by what it says around its reason, where the thing it failed on follows. */
 function aroundReason(line: string, phrase: RegExp): string {
