@@ -77,6 +77,13 @@ function runPolicy(answer: (call: Observation['call']) => string): { observation
   throw new Error('the policy did not report within 8 turns');
 }
 
+/** The report the policy ends with, from canned answers. */
+function reportFrom(answer: (call: Observation['call']) => string) {
+  const { move } = runPolicy(answer);
+  if (!('report' in move)) throw new Error('expected a report');
+  return move.report;
+}
+
 type Line = ReturnType<typeof line>;
 
 /**
@@ -413,15 +420,14 @@ describe('the investigation policy', () => {
   });
 
   it("does not tie a change to the alerting service's own demand by the service's name", () => {
-    const { move } = runPolicy((call) => {
+    const report = reportFrom((call) => {
       if (call.name === 'scope_metrics') return ORDERS_DEMAND_RISING;
       if (call.name === 'get_events')
         return events([{ at: -35, title: 'Argo CD sync succeeded: orders (config only)', tags: ['service:orders'] }]);
       return '{}';
     });
-    if (!('report' in move)) throw new Error('expected a report');
-    expect(move.report.category).toBe('traffic_spike');
-    expect(move.report.root_cause).not.toContain('Argo CD');
+    expect(report.category).toBe('traffic_spike');
+    expect(report.root_cause).not.toContain('Argo CD');
   });
 
   it('blames demand on a campaign whatever it names, and on a job only when the job names the service', () => {
@@ -449,7 +455,7 @@ describe('the investigation policy', () => {
   });
 
   it('ranks a component stating its own trouble above an address a proxy only blames, however deep', () => {
-    const { move } = runPolicy((call) => {
+    const report = reportFrom((call) => {
       const q = String(call.input.query ?? '');
       if (call.name === 'search_logs' && q.startsWith('service:orders'))
         return logs(q, [
@@ -464,9 +470,8 @@ describe('the investigation policy', () => {
         return logs(q, [line(['spark'], ['batch-node-02'], 'warn', 'Lost task 12.0: No space left on device', -15, 6)]);
       return '{}';
     });
-    if (!('report' in move)) throw new Error('expected a report');
-    expect(move.report.category).toBe('disk_full');
-    expect(move.report.root_cause).toContain('batch-node-02');
+    expect(report.category).toBe('disk_full');
+    expect(report.root_cause).toContain('batch-node-02');
   });
 
   it('blames the network path when failures toward several places meet a network event, and not for one place', () => {
@@ -535,7 +540,7 @@ describe('the investigation policy', () => {
 
   it("ties a proxy's overflow to the mesh change that lowered its connection pool, quoting the resource it changed", () => {
     const pricing = 'pricing.shop.svc.cluster.local';
-    const { move } = runPolicy(
+    const report = reportFrom(
       answering(
         [
           [
@@ -577,15 +582,14 @@ describe('the investigation policy', () => {
         ],
       ),
     );
-    if (!('report' in move)) throw new Error('expected a report');
-    expect(move.report.category).toBe('config_change');
-    expect(move.report.root_cause).toContain(
+    expect(report.category).toBe('config_change');
+    expect(report.root_cause).toContain(
       'shop/pricing-traffic (configured). Diff: trafficPolicy.connectionPool.http.http1MaxPendingRequests',
     );
   });
 
   it('blames the callee whose own lines say a certificate expired and name no one else, not its unrelated deploy', () => {
-    const { move } = runPolicy(
+    const report = reportFrom(
       answering(
         [
           [
@@ -609,14 +613,13 @@ describe('the investigation policy', () => {
         { orders: ['payments-gw'] },
       ),
     );
-    if (!('report' in move)) throw new Error('expected a report');
-    expect(move.report.category).toBe('certificate');
-    expect(move.report.root_cause).toContain('payments-gw');
-    expect(move.report.root_cause).not.toContain('v5.2.0');
+    expect(report.category).toBe('certificate');
+    expect(report.root_cause).toContain('payments-gw');
+    expect(report.root_cause).not.toContain('v5.2.0');
   });
 
   it('looks at what else began failing when the errors name an address of ours that nothing resolves, and ties its crash to its rollout', () => {
-    const { move } = runPolicy(
+    const report = reportFrom(
       answering(
         [
           [
@@ -654,35 +657,32 @@ describe('the investigation policy', () => {
         ],
       ),
     );
-    if (!('report' in move)) throw new Error('expected a report');
-    expect(move.report.category).toBe('deployment');
-    expect(move.report.root_cause).toContain('1.48.3');
+    expect(report.category).toBe('deployment');
+    expect(report.root_cause).toContain('1.48.3');
   });
 
   it("takes a provider's notice of trouble with a product the failing lines name as the cause, and an all-clear as none", () => {
-    const { move } = runPolicy(
+    const report = reportFrom(
       ordersFailing('error', 'PutRecords to stream clicks failed: KinesisException: Service Unavailable (Status Code: 503)', -9, [
         { at: -4, title: 'AWS Health: Increased error rates - Amazon Kinesis Data Streams (us-east-1)', text: 'We are investigating' },
         { at: -6, title: 'Stripe Status: All Systems Operational', text: 'no incidents reported' },
         { at: -30, title: 'orders v2.4.0 deployed', text: 'add coupon field to the checkout form', tags: ['service:orders'] },
       ]),
     );
-    if (!('report' in move)) throw new Error('expected a report');
-    expect(move.report.category).toBe('dependency_failure');
-    expect(move.report.root_cause).toContain('Amazon Kinesis Data Streams');
-    expect(move.report.root_cause).not.toContain('v2.4.0');
+    expect(report.category).toBe('dependency_failure');
+    expect(report.root_cause).toContain('Amazon Kinesis Data Streams');
+    expect(report.root_cause).not.toContain('v2.4.0');
   });
 
   it('counts a failure absent from the first half of the look-back as new when the alerting service logs nothing', () => {
     const old = { ...line(['collector'], ['col-01'], 'error', 'PutRecords failed: KinesisException: Service Unavailable', -50), why: [] };
-    const { move } = runPolicy(
+    const report = reportFrom(
       answering(
         [['status:(error OR warn)', [old]]],
         [{ at: -48, title: 'AWS Health: Increased error rates - Amazon Kinesis Data Streams', text: 'We are investigating' }],
       ),
     );
-    if (!('report' in move)) throw new Error('expected a report');
-    expect(move.report.root_cause).toContain('Kinesis');
+    expect(report.root_cause).toContain('Kinesis');
   });
 
   it('finds the cache whose memory stands at its ceiling when a client quotes its out-of-memory refusal without naming it', () => {
@@ -713,7 +713,7 @@ describe('the investigation policy', () => {
         ],
       ],
     ]);
-    const { move } = runPolicy((call) => {
+    const report = reportFrom((call) => {
       const input = call.input as Record<string, string>;
       if (call.name === 'get_host' && input.hostname === 'redis')
         return JSON.stringify({ hostname: 'redis', found: false, similar: ['cache-sessions-001', 'cache-idem-001'] });
@@ -722,13 +722,12 @@ describe('the investigation policy', () => {
         return memory(input.scope.split(':')[1]!, input.scope.includes('idem') ? 99.6 : 41);
       return canned(call);
     });
-    if (!('report' in move)) throw new Error('expected a report');
-    expect(move.report.category).toBe('memory_exhaustion');
-    expect(move.report.root_cause).toMatch(/^cache-idem-001/);
+    expect(report.category).toBe('memory_exhaustion');
+    expect(report.root_cause).toMatch(/^cache-idem-001/);
   });
 
   it('takes a service failing elsewhere that the failing words name as the callee when there is no service map', () => {
-    const { move } = runPolicy(
+    const report = reportFrom(
       answering([
         [
           'service:orders',
@@ -749,8 +748,7 @@ describe('the investigation policy', () => {
         ],
       ]),
     );
-    if (!('report' in move)) throw new Error('expected a report');
-    expect(move.report.root_cause).toContain('checkout.psp.example.com');
+    expect(report.root_cause).toContain('checkout.psp.example.com');
   });
 
   it("ties demand on a callee to the flag named after the caller's failing operation", () => {
@@ -775,26 +773,24 @@ describe('the investigation policy', () => {
       ],
       [{ at: -25, title: 'Flag eligibility_realtime_check updated', text: 'enabled=true for all identities (pilot segment removed)' }],
     );
-    const { move } = runPolicy((call) =>
+    const report = reportFrom((call) =>
       call.name === 'scope_metrics' && call.input.scope === 'service:eligibility-svc' ? demand : canned(call),
     );
-    if (!('report' in move)) throw new Error('expected a report');
-    expect(move.report.root_cause).toContain('eligibility_realtime_check');
+    expect(report.root_cause).toContain('eligibility_realtime_check');
   });
 
   it("says the symptom in its own words beside the cause's when they differ", () => {
-    const { move } = runPolicy(
+    const report = reportFrom(
       answering([
         ['service:orders', [line(['orders'], ['orders-app-01'], 'error', 'dial tcp: lookup db-main-02 on 10.0.0.2:53: no such host', -8)]],
         ['host:orders-app-01', [line(['kernel'], ['orders-app-01'], 'error', 'nf_conntrack: table full, dropping packet', -10)]],
       ]),
     );
-    if (!('report' in move)) throw new Error('expected a report');
-    expect(move.report.root_cause).toContain('its errors saying name resolution (DNS) failing');
+    expect(report.root_cause).toContain('its errors saying name resolution (DNS) failing');
   });
 
   it('looks at whatever reports trouble of its own when the failing lines lead nowhere, and ties a firewall blocking to its new rule', () => {
-    const { move } = runPolicy(
+    const report = reportFrom(
       answering(
         [
           ['service:orders', [line(['orders'], ['orders-app-01'], 'warn', 'GC pause 212 ms (gen2) heap=1.4GB', -8)]],
@@ -820,9 +816,8 @@ describe('the investigation policy', () => {
         ],
       ),
     );
-    if (!('report' in move)) throw new Error('expected a report');
-    expect(move.report.category).toBe('config_change');
-    expect(move.report.root_cause).toContain('LimitBodySize');
+    expect(report.category).toBe('config_change');
+    expect(report.root_cause).toContain('LimitBodySize');
   });
 
   it("ties a callee's demand that came before its CPU to a campaign, not to the callee's own deploy", () => {
@@ -842,18 +837,17 @@ describe('the investigation policy', () => {
       ],
       { orders: ['portal-web'] },
     );
-    const { move } = runPolicy((call) =>
+    const report = reportFrom((call) =>
       call.name === 'scope_metrics' && call.input.scope === 'service:portal-web' ? metrics : canned(call),
     );
-    if (!('report' in move)) throw new Error('expected a report');
-    expect(move.report.category).toBe('traffic_spike');
-    expect(move.report.root_cause).toContain('flu shots');
+    expect(report.category).toBe('traffic_spike');
+    expect(report.root_cause).toContain('flu shots');
   });
 
   it("ties a database's slow query to the job whose name its lines carry, not to the alerting service's own job", () => {
     const slow =
       '# Query_time: 1912.402  Lock_time: 0.000  Rows_examined: 18230119\n# User@Host: bordereaux_ro[bordereaux_ro]\nSELECT c.id FROM claim_history c JOIN policies p';
-    const { move } = runPolicy(
+    const report = reportFrom(
       answering(
         [
           [
@@ -873,12 +867,11 @@ describe('the investigation policy', () => {
         ],
       ),
     );
-    if (!('report' in move)) throw new Error('expected a report');
-    expect(move.report.root_cause).toContain('bordereaux-export');
+    expect(report.root_cause).toContain('bordereaux-export');
   });
 
   it("does not tie a service's exhausted pool to another service's pool setting", () => {
-    const { move } = runPolicy(
+    const report = reportFrom(
       ordersFailing('error', 'HikariPool-1 - Connection is not available, request timed out after 30000ms (active=40, waiting=112)', -9, [
         {
           at: -20,
@@ -888,24 +881,22 @@ describe('the investigation policy', () => {
         },
       ]),
     );
-    if (!('report' in move)) throw new Error('expected a report');
-    expect(move.report.root_cause).not.toContain('hsm-gateway');
+    expect(report.root_cause).not.toContain('hsm-gateway');
   });
 
   it('quotes a long line where it states its reason, so the table it failed on is in the statement', () => {
     const long =
       'start ride failed {"city": "PAR", "attempt": 4, "request_id": "a8f1c2d3e4f5a6b7c8d9", "error": "spanner: code = Aborted, desc = Transaction was aborted. It was wounded by a higher priority transaction due to conflict on keys in range [[PAR], [PAR]], column active_rides in table city_live_stats."}';
-    const { move } = runPolicy(ordersFailing('error', long, -9));
-    if (!('report' in move)) throw new Error('expected a report');
-    expect(move.report.category).toBe('database');
-    expect(move.report.root_cause).toContain('city_live_stats');
-    expect(move.report.root_cause).toContain('start ride failed');
+    const report = reportFrom(ordersFailing('error', long, -9));
+    expect(report.category).toBe('database');
+    expect(report.root_cause).toContain('city_live_stats');
+    expect(report.root_cause).toContain('start ride failed');
   });
 
   it("follows the proxy that fails with the alerting service's name while it logs nothing, to the merged limit its config run shipped", () => {
     const queued =
       '10.0.4.18:51234 [14/Mar/2025:19:43:11.412] fe_https~ be_orders/<NOSRV> 0/30001/-1/-1/30001 503 217 - - sQ-- 1024/1012/980/0/0 0/980 "GET /cart HTTP/1.1"';
-    const { move } = runPolicy(
+    const report = reportFrom(
       answering(
         [['"orders" -service:orders', [line(['haproxy'], ['lb-01'], 'warn', queued, -16)]]],
         [
@@ -922,27 +913,25 @@ describe('the investigation policy', () => {
         ],
       ),
     );
-    if (!('report' in move)) throw new Error('expected a report');
-    expect(move.report.category).toBe('config_change');
-    expect(move.report.root_cause).toContain('maxconn 20');
-    expect(move.report.root_cause).toContain('shipped by Puppet run on lb-01');
+    expect(report.category).toBe('config_change');
+    expect(report.root_cause).toContain('maxconn 20');
+    expect(report.root_cause).toContain('shipped by Puppet run on lb-01');
   });
 
   it('quotes the file a full disk refused, from the line of the error that names it', () => {
-    const { move } = runPolicy(
+    const report = reportFrom(
       ordersFailing(
         'error',
         "Error: ENOSPC: no space left on device, write\n    at async writeFile (node:internal/fs/promises:1201:14) errno: -28, code: 'ENOSPC', path: '/tmp/src-88517.tif'",
         -9,
       ),
     );
-    if (!('report' in move)) throw new Error('expected a report');
-    expect(move.report.category).toBe('disk_full');
-    expect(move.report.root_cause).toContain("path: '/tmp/src-88517.tif");
+    expect(report.category).toBe('disk_full');
+    expect(report.root_cause).toContain("path: '/tmp/src-88517.tif");
   });
 
   it('follows a callee that logs nothing wrong to the proxy that writes about it while turning calls away', () => {
-    const { move } = runPolicy(
+    const report = reportFrom(
       answering(
         [
           [
@@ -981,13 +970,12 @@ describe('the investigation policy', () => {
         { orders: ['inventory-svc'] },
       ),
     );
-    if (!('report' in move)) throw new Error('expected a report');
-    expect(move.report.category).toBe('config_change');
-    expect(move.report.root_cause).toContain('max_pending_requests 1024 -> 64');
+    expect(report.category).toBe('config_change');
+    expect(report.root_cause).toContain('max_pending_requests 1024 -> 64');
   });
 
   it('ties the errors only a new version writes to the deploy of that version, over a caller quoting them back', () => {
-    const { move } = runPolicy((call) => {
+    const report = reportFrom((call) => {
       const q = String(call.input.query ?? '');
       if (call.name === 'search_logs' && q.startsWith('service:orders'))
         return logs(q, [
@@ -1021,14 +1009,13 @@ describe('the investigation policy', () => {
         ]);
       return '{}';
     });
-    if (!('report' in move)) throw new Error('expected a report');
-    expect(move.report.category).toBe('deployment');
-    expect(move.report.root_cause).toContain('v2.4.0');
-    expect(move.report.root_cause).not.toContain('co-node-01');
+    expect(report.category).toBe('deployment');
+    expect(report.root_cause).toContain('v2.4.0');
+    expect(report.root_cause).not.toContain('co-node-01');
   });
 
   it('blames rising demand on a dependency on who asks, not on a deploy of it, and takes no reason code for a client', () => {
-    const { move } = runPolicy((call) => {
+    const report = reportFrom((call) => {
       const q = String(call.input.query ?? call.input.scope ?? '');
       if (call.name === 'service_dependencies') return JSON.stringify({ dependencies: { orders: ['pricing'], pricing: [] } });
       if (call.name === 'span_aggregates')
@@ -1055,10 +1042,9 @@ describe('the investigation policy', () => {
       if (call.name === 'get_events') return events([{ at: -80, title: 'Deployed pricing v3.4.2 to prod', tags: ['service:pricing'] }]);
       return '{}';
     });
-    if (!('report' in move)) throw new Error('expected a report');
-    expect(move.report.category).toBe('traffic_spike');
-    expect(move.report.root_cause).not.toContain('v3.4.2');
-    expect(move.report.root_cause).toContain('acct_9Zq2Platform');
+    expect(report.category).toBe('traffic_spike');
+    expect(report.root_cause).not.toContain('v3.4.2');
+    expect(report.root_cause).toContain('acct_9Zq2Platform');
   });
 
   it('ties a saturated host to the job that started on it just before, not to the same job run on another host or a config change', () => {
@@ -1072,7 +1058,7 @@ describe('the investigation policy', () => {
         },
       ],
     });
-    const { move } = runPolicy((call) => {
+    const report = reportFrom((call) => {
       const q = String(call.input.query ?? call.input.hostname ?? '');
       if (call.name === 'host_metrics') return cpu;
       if (call.name === 'search_logs' && q.startsWith('service:orders'))
@@ -1089,10 +1075,9 @@ describe('the investigation policy', () => {
         ]);
       return '{}';
     });
-    if (!('report' in move)) throw new Error('expected a report');
-    expect(move.report.category).toBe('cpu_saturation');
-    expect(move.report.root_cause).toContain('thumbs-backfill-manual-9qk2');
-    expect(move.report.root_cause).not.toContain('batch-01');
+    expect(report.category).toBe('cpu_saturation');
+    expect(report.root_cause).toContain('thumbs-backfill-manual-9qk2');
+    expect(report.root_cause).not.toContain('batch-01');
   });
 
   it('follows a callee its failing lines name by its word, and ties a denial to the policy change that governs who may call', () => {
@@ -1131,7 +1116,7 @@ describe('the investigation policy', () => {
   });
 
   it('names who asks behind rising demand from the request lines in front of the service', () => {
-    const { move } = runPolicy((call) => {
+    const report = reportFrom((call) => {
       const q = String(call.input.query ?? '');
       if (call.name === 'scope_metrics') return ORDERS_DEMAND_RISING;
       if (call.name === 'search_logs' && q.startsWith('host:orders-app-01'))
@@ -1155,9 +1140,8 @@ describe('the investigation policy', () => {
         ]);
       return '{}';
     });
-    if (!('report' in move)) throw new Error('expected a report');
-    expect(move.report.category).toBe('traffic_spike');
-    expect(move.report.root_cause).toContain('Crawly');
+    expect(report.category).toBe('traffic_spike');
+    expect(report.root_cause).toContain('Crawly');
   });
 
   it('follows a host in network trouble to what its tags say it sits on, when an event says that is in trouble', () => {
@@ -1327,7 +1311,7 @@ describe('the investigation policy', () => {
 
   it('follows a thing the errors name to the server that writes about it first, not to a client that repeats it', () => {
     const refusal = 'ERROR: database is not accepting commands to avoid wraparound data loss in database "ledger"';
-    const { move } = runPolicy((call) => {
+    const report = reportFrom((call) => {
       const q = String(call.input.query ?? '');
       if (call.name === 'search_logs' && q.startsWith('service:orders'))
         return logs(q, [line(['orders'], ['orders-app-01'], 'error', `insert failed: PSQLException: ${refusal}`, -5)]);
@@ -1338,10 +1322,9 @@ describe('the investigation policy', () => {
         ]);
       return '{}';
     });
-    if (!('report' in move)) throw new Error('expected a report');
-    expect(move.report.category).toBe('database');
-    expect(move.report.root_cause).toMatch(/ledger-pg-01|postgres/);
-    expect(move.report.root_cause).not.toContain('billing');
+    expect(report.category).toBe('database');
+    expect(report.root_cause).toMatch(/ledger-pg-01|postgres/);
+    expect(report.root_cause).not.toContain('billing');
   });
 
   it('follows a server that reports its own trouble while naming the alerting service', () => {
@@ -1360,7 +1343,7 @@ describe('the investigation policy', () => {
   });
 
   it("does not blame the host a service's pool ran out on, but names the service and follows the host's other services", () => {
-    const { move } = runPolicy((call) => {
+    const report = reportFrom((call) => {
       const q = String(call.input.query ?? '');
       if (call.name === 'search_logs' && q.startsWith('service:orders'))
         return logs(q, [
@@ -1384,22 +1367,20 @@ describe('the investigation policy', () => {
         ]);
       return '{}';
     });
-    if (!('report' in move)) throw new Error('expected a report');
     // The change to the service behind the in-cluster name is the cause, not the host its pool ran out on.
-    expect(move.report.category).toBe('deployment');
-    expect(move.report.root_cause).toContain('pricing 5.7.0');
-    expect(move.report.root_cause).not.toMatch(/^ip-10-1-2-3/);
+    expect(report.category).toBe('deployment');
+    expect(report.root_cause).toContain('pricing 5.7.0');
+    expect(report.root_cause).not.toMatch(/^ip-10-1-2-3/);
   });
 
   it('does not take a change that names a public API as a change to it', () => {
-    const { move } = runPolicy(
+    const report = reportFrom(
       ordersFailing('error', 'export failed: 503 Service Unavailable from https://bigquery.googleapis.com/v2/jobs', -8, [
         { at: -50, title: 'Terraform apply iam', text: 'roles/bigquery.user -> roles/bigquery.jobUser', tags: ['team:platform'] },
       ]),
     );
-    if (!('report' in move)) throw new Error('expected a report');
-    expect(move.report.root_cause).toContain('bigquery.googleapis.com');
-    expect(move.report.category).toBe('dependency_failure');
+    expect(report.root_cause).toContain('bigquery.googleapis.com');
+    expect(report.category).toBe('dependency_failure');
   });
 
   it('blames what the failing lines name by the loudest reason they state, whatever order the lines come in', () => {
@@ -1449,7 +1430,7 @@ describe('the investigation policy', () => {
   });
 
   it('ranks trouble that began before the symptom above trouble that followed it', () => {
-    const { move } = runPolicy((call) => {
+    const report = reportFrom((call) => {
       const q = String(call.input.query ?? '');
       if (call.name === 'search_logs' && q.startsWith('service:orders'))
         return logs(q, [
@@ -1461,8 +1442,7 @@ describe('the investigation policy', () => {
         return logs(q, [line(['cache'], ['cache-b-02'], 'error', 'Out of memory: Killed process 1901 (cache-server)', -4, 400)]);
       return '{}';
     });
-    if (!('report' in move)) throw new Error('expected a report');
-    expect(move.report.root_cause).toMatch(/^cache-a-01/);
+    expect(report.root_cause).toMatch(/^cache-a-01/);
   });
 
   it('dates the symptom from its errors, not a stray warning before them, and quotes a blamed line where it names the component', () => {
@@ -1470,7 +1450,7 @@ describe('the investigation policy', () => {
       'c.a.orders.mq.Sender : Could not refresh JMS Connection for destination queue:///ORD.REQ - retrying using FixedBackOff{interval=5000, ' +
       "currentAttempts=0, maxAttempts=unlimited}. Cause: JMSWMQ0018: Failed to connect to queue manager 'QMORD02' with connection mode " +
       "'Client' and host name 'mq-ord-02.dc1.example.local(1414)'. Caused by: javax.net.ssl.SSLHandshakeException: PKIX path validation failed";
-    const { move } = runPolicy(
+    const report = reportFrom(
       answering([
         [
           'service:orders',
@@ -1482,10 +1462,9 @@ describe('the investigation policy', () => {
         ],
       ]),
     );
-    if (!('report' in move)) throw new Error('expected a report');
-    expect(move.report.category).toBe('certificate');
-    expect(move.report.root_cause).toMatch(/^mq-ord-02/);
-    expect(move.report.root_cause).toContain("queue manager 'QMORD02'");
+    expect(report.category).toBe('certificate');
+    expect(report.root_cause).toMatch(/^mq-ord-02/);
+    expect(report.root_cause).toContain("queue manager 'QMORD02'");
   });
 
   it('takes an exception it cannot name as the code failing only when the line names no other place', () => {
@@ -1514,7 +1493,7 @@ describe('the investigation policy', () => {
   });
 
   it('ties a failing operation to the flag named after it, even when the upstream it waits on is named', () => {
-    const { move } = runPolicy(
+    const report = reportFrom(
       ordersFailing('error', "eligibility check failed: ReadTimeout: HTTPConnectionPool(host='eligibility.internal', port=8000)", -8, [
         {
           at: -19,
@@ -1524,13 +1503,12 @@ describe('the investigation policy', () => {
         { at: -25, title: 'Deployed billing 3.12.0', text: 'parse EB segments', tags: ['service:billing'] },
       ]),
     );
-    if (!('report' in move)) throw new Error('expected a report');
-    expect(move.report.category).toBe('config_change');
-    expect(move.report.root_cause).toContain('eligibility_realtime_check');
+    expect(report.category).toBe('config_change');
+    expect(report.root_cause).toContain('eligibility_realtime_check');
   });
 
   it('takes a timeout that names no one else as the service’s own, and ties it to the change that speaks of it', () => {
-    const { move } = runPolicy(
+    const report = reportFrom(
       ordersFailing('warn', 'ConsumerCoordinator: poll timeout has expired, longer than max.poll.interval.ms', -10, [
         {
           at: -30,
@@ -1540,14 +1518,13 @@ describe('the investigation policy', () => {
         },
       ]),
     );
-    if (!('report' in move)) throw new Error('expected a report');
-    expect(move.report.category).toBe('config_change');
+    expect(report.category).toBe('config_change');
     // The quote of the change is taken where it speaks of the trouble, not cut at its start.
-    expect(move.report.root_cause).toContain('max.poll.records');
+    expect(report.root_cause).toContain('max.poll.records');
   });
 
   it('names the certificate a failing handshake names', () => {
-    const { move } = runPolicy((call) => {
+    const report = reportFrom((call) => {
       const q = String(call.input.query ?? '');
       if (call.name === 'search_logs' && q.startsWith('service:orders'))
         return logs(q, [
@@ -1563,13 +1540,12 @@ describe('the investigation policy', () => {
         ]);
       return '{}';
     });
-    if (!('report' in move)) throw new Error('expected a report');
-    expect(move.report.category).toBe('certificate');
-    expect(move.report.root_cause).toContain('Old Root CA X1');
+    expect(report.category).toBe('certificate');
+    expect(report.root_cause).toContain('Old Root CA X1');
   });
 
   it('names the certificate from another line stating the expiry when the failing client gives only an address', () => {
-    const { move } = runPolicy((call) => {
+    const report = reportFrom((call) => {
       const q = String(call.input.query ?? '');
       if (call.name === 'search_logs' && q.startsWith('service:orders'))
         return logs(q, [
@@ -1601,9 +1577,8 @@ describe('the investigation policy', () => {
         ]);
       return '{}';
     });
-    if (!('report' in move)) throw new Error('expected a report');
-    expect(move.report.category).toBe('certificate');
-    expect(move.report.root_cause).toContain('the certificate: CN=server.mesh.local');
+    expect(report.category).toBe('certificate');
+    expect(report.root_cause).toContain('the certificate: CN=server.mesh.local');
   });
 
   it('records a call that failed as missing evidence, and reports on the final turn with what it read', () => {
