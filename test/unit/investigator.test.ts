@@ -930,6 +930,40 @@ describe('the investigation policy', () => {
     expect(report.root_cause).toContain("path: '/tmp/src-88517.tif");
   });
 
+  it("ties a saturated host to a change of the service it was reached as running, quoting the setting the change's diff flips", () => {
+    const cpu = JSON.stringify({
+      series: [
+        {
+          label: 'system.cpu.user',
+          scope: 'host:consul-01',
+          query: 'avg:system.cpu.user{host:consul-01}',
+          points: [-60, -50, -40, -30, -20, -10, -5].map((m, i) => [at(m), i < 4 ? 17 : 93]),
+        },
+      ],
+    });
+    const canned = answering(
+      [
+        ['service:orders', [line(['orders'], ['orders-app-01'], 'error', 'consul kv get failed: context deadline exceeded', -9)]],
+        [
+          'service:consul',
+          [line(['consul'], ['consul-01'], 'warn', 'agent.server.rpc: RPC failed to server: rpc error making call: i/o timeout', -12)],
+        ],
+      ],
+      [
+        {
+          at: -38,
+          title: 'Ansible play consul-agent.yml applied to 214 hosts (changed=214)',
+          text: "Triggered by sre-bot (PR infra-ansible#4127 'consul: enable streaming for health queries'). The play ran on every agent and server of the datacenter in batches of twenty. --- /etc/consul.d/agent.hcl +++ /etc/consul.d/agent.hcl -use_streaming_backend = false +use_streaming_backend = true",
+          tags: ['service:consul'],
+        },
+      ],
+      { orders: ['consul'] },
+    );
+    const report = reportFrom((call) => (call.name === 'host_metrics' && call.input.hostname === 'consul-01' ? cpu : canned(call)));
+    expect(report.category).toBe('config_change');
+    expect(report.root_cause).toContain('use_streaming_backend');
+  });
+
   it('follows a callee that logs nothing wrong to the proxy that writes about it while turning calls away', () => {
     const report = reportFrom(
       answering(

@@ -4,7 +4,7 @@ import type { OriginSummary } from '../../evidence/origins';
 import type { EvidenceItem, Hypothesis, RcaCategory, SubmittedReport } from '../report';
 import { escapeRegExp } from '../../text-format';
 import { contentWords, entitiesIn, mentionOf, PRIVATE_ZONE } from './entities';
-import { changeOf, metricKindOf, OWN_KINDS, REASONS, reasonIn } from './knowledge';
+import { changeOf, COMMON_WORDS, metricKindOf, OWN_KINDS, REASONS, reasonIn } from './knowledge';
 import { clip, hhmm, isFailing, type Readings, type SeenEvent, type SeenLine, type SeenSeries } from './observations';
 import { type ChainNode, chainOf, hostsFoundFor, isNewOrBursting, ownLines, type PolicyContext, quotedServerWords } from './policy';
 import { topTalker } from './talker';
@@ -228,9 +228,13 @@ function explainingChange(
       : undefined;
   // A private domain names our service behind it by its first label (risk-engine.risk.svc.cluster.local is risk-engine);
   // a public one is someone else's (bigquery.googleapis.com is not a change to anything called bigquery).
-  const subjects = culprit
-    ? [culprit, ...(candidate.node.shape === 'domain' && PRIVATE_ZONE.test(culprit) ? [culprit.split('.')[0]!] : [])]
-    : [];
+  // A host's trouble is also that of the service it was reached as running (a change to consul saturates the consul servers).
+  const hosted =
+    candidate.node.shape === 'host' ? candidate.path.filter((n) => n.shape === 'service' && n.depth > 0).at(-1)?.name : undefined;
+  const subjects = [
+    ...(culprit ? [culprit, ...(candidate.node.shape === 'domain' && PRIVATE_ZONE.test(culprit) ? [culprit.split('.')[0]!] : [])] : []),
+    ...(hosted && hosted.toLowerCase() !== alertService.toLowerCase() ? [hosted.toLowerCase()] : []),
+  ];
   const stated = new Set(candidate.troubles.flatMap((t) => [...statedWords(t)]).filter((w) => !own.has(w) && !common.has(w)));
   const began = firstSighting(candidate, readings);
   // A change that sets what governs the resource that ran out (its limit, size or retention) speaks of the trouble.
@@ -370,6 +374,14 @@ function ranElsewhere(event: SeenEvent, host: string): boolean {
 const QUOTE_CHARS = 160;
 
 /** A change's text quoted where it speaks most of the words that tie it to the trouble. */
+// A setting a diff changes: "-use_streaming = false", "+ maxconn 20", "pool_size: 20 -> 50", "include_query_string: false => true".
+const DIFF_SETTING = /(?:^|\s|')[-+]\s*([a-z_][\w.-]*[a-z_])\s*[=: ]|\b([a-z_][\w.]*[a-z_])\s*[:=]?\s*\S+\s*(?:->|=>|→)/gi;
+
+/** The settings a change's text says it changed, by the shapes diffs and change notes write them in. */
+function changedSettings(text: string): string[] {
+  return [...new Set([...text.matchAll(DIFF_SETTING)].map((m) => (m[1] ?? m[2])!).filter((w) => w.length >= 4 && !COMMON_WORDS.has(w)))];
+}
+
 function quoteAround(text: string, words: readonly string[]): string {
   const lower = text.toLowerCase();
   const hits = words.flatMap((w) => [...lower.matchAll(new RegExp(escapeRegExp(w.toLowerCase()), 'g'))].map((m) => m.index));
@@ -395,15 +407,19 @@ function describe(
   if (c.change) {
     const title = clip(c.change.title, 120);
     // What the change did, in its own words: the title alone rarely says which setting or table.
-    const detail = quoteAround(
-      c.change.text
-        .split('\n')
-        .map((l) => l.trim())
-        .filter(Boolean)
-        .join(' '),
-      // Its words that tie it, and where it names the components the failure went through (which resource it changed).
-      [...(c.relatedBy?.split(', ') ?? []), ...c.path.slice(1).flatMap((n) => [n.name, n.name.split('.')[0]!])],
-    );
+    const text = c.change.text
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .join(' ');
+    // Its words that tie it, and where it names the components the failure went through (which resource it changed);
+    // then, when that misses them, the settings its diff changes.
+    const tied = quoteAround(text, [
+      ...(c.relatedBy?.split(', ') ?? []),
+      ...c.path.slice(1).flatMap((n) => [n.name, n.name.split('.')[0]!]),
+    ]);
+    const settings = changedSettings(text).filter((w) => !tied.includes(w));
+    const detail = settings.length ? `${tied} … ${quoteAround(text, settings).replace(/^…/, '')}` : tied;
     const shipped = c.rollout ? `, shipped by ${clip(c.rollout.title, 120)} (${hhmm(c.rollout.at)} UTC)` : '';
     return {
       culprit: c.rollout ? clip(c.rollout.title, 120) : title,
