@@ -903,7 +903,7 @@ describe('the investigation policy', () => {
           {
             at: -18,
             title: 'puppet-control: commit c5e19b7 merged (OPS-1422)',
-            text: "haproxy: tune per-server limits. templates/haproxy/backends.cfg.erb: '- default-server maxconn 200' '+ default-server maxconn 20'",
+            text: "Tune per-server limits for the php backends. Reviewed by the platform team after the load test of week 9, applied to every backend of the storefront pool, php-fpm included. templates/haproxy/backends.cfg.erb: '- default-server maxconn 200' '+ default-server maxconn 20'",
           },
           {
             at: -17,
@@ -914,8 +914,10 @@ describe('the investigation policy', () => {
       ),
     );
     expect(report.category).toBe('config_change');
-    expect(report.root_cause).toContain('maxconn 20');
+    expect(report.root_cause).toContain("'- default-server maxconn 200'");
     expect(report.root_cause).toContain('shipped by Puppet run on lb-01');
+    // A quote from inside the change keeps its opening words: what it is for.
+    expect(report.root_cause).toContain('Tune per-server limits for the php backends.');
   });
 
   it('quotes the file a full disk refused, from the line of the error that names it', () => {

@@ -419,7 +419,9 @@ function describe(
       ...c.path.slice(1).flatMap((n) => [n.name, n.name.split('.')[0]!]),
     ]);
     const settings = changedSettings(text).filter((w) => !tied.includes(w));
-    const detail = settings.length ? `${tied} … ${quoteAround(text, settings).replace(/^…/, '')}` : tied;
+    // A quote from inside the text keeps the text's opening words too: they say what the change is for (its PR's title).
+    const opening = tied.startsWith('…') ? `${clip(text.split(/(?<=[.;:])\s/, 1)[0]!, 100)} ` : '';
+    const detail = `${opening}${tied}${settings.length ? ` … ${quoteAround(text, settings).replace(/^…/, '')}` : ''}`;
     const shipped = c.rollout ? `, shipped by ${clip(c.rollout.title, 120)} (${hhmm(c.rollout.at)} UTC)` : '';
     return {
       culprit: c.rollout ? clip(c.rollout.title, 120) : title,
