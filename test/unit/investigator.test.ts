@@ -966,6 +966,27 @@ describe('the investigation policy', () => {
     expect(report.root_cause).toContain('use_streaming_backend');
   });
 
+  it('says what the alerting service failed on when the path to the cause does not name it', () => {
+    const report = reportFrom(
+      answering([
+        [
+          'service:orders',
+          [
+            line(
+              ['orders'],
+              ['orders-app-01'],
+              'error',
+              'read failed: Cassandra timeout during read query [coordinator=/10.40.3.17:9042, table=viewing.watch_events]',
+              -8,
+            ),
+          ],
+        ],
+        ['"10.40.3.17"', [line(['kernel'], ['cass-07'], 'error', 'Out of memory: Killed process 4121 (java)', -10)]],
+      ]),
+    );
+    expect(report.root_cause).toContain('on viewing.watch_events');
+  });
+
   it('follows a callee that logs nothing wrong to the proxy that writes about it while turning calls away', () => {
     const report = reportFrom(
       answering(

@@ -394,7 +394,7 @@ function quoteAround(text: string, words: readonly string[]): string {
 function describe(
   c: Omit<Candidate, 'statement' | 'culprit' | 'score'>,
   alertService: string,
-  symptom: string | undefined,
+  symptom: { reason?: string; object?: string },
 ): { culprit: string; statement: string } {
   // The earliest trouble leads; a breakdown that names who inside the component is busy joins it.
   const first = c.troubles[0]!;
@@ -402,8 +402,10 @@ function describe(
   const lead = who && !first.claim.includes(who) ? { ...first, claim: `${first.claim}${who}` } : first;
   const via = c.path.slice(1, -1).map((n) => n.name);
   // The symptom in its own words, when they differ from the cause's: what ties the two for the reader.
-  const saying = symptom && symptom !== lead.mechanism ? `, its errors saying ${symptom}` : '';
-  const reach = c.node.depth === 0 ? '' : `; ${alertService} fails through ${[...via, c.node.name].join(' → ')}${saying}`;
+  const saying = symptom.reason && symptom.reason !== lead.mechanism ? `, its errors saying ${symptom.reason}` : '';
+  // What the alerting service failed on, when the path does not name it already.
+  const on = symptom.object && !c.path.some((n) => n.name === symptom.object) ? ` on ${symptom.object}` : '';
+  const reach = c.node.depth === 0 ? '' : `; ${alertService} fails through ${[...via, c.node.name].join(' → ')}${saying}${on}`;
   if (c.change) {
     const title = clip(c.change.title, 120);
     // What the change did, in its own words: the title alone rarely says which setting or table.
@@ -601,11 +603,12 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
   // The symptom began with its errors: a stray warning before them (a pool dropping one stale connection) is not its onset.
   const errors = fresh.filter((l) => l.level === 'error' || l.level === 'critical');
   const symptomOnset = Math.min(ctx.alertMs, ...(errors.length > 0 ? errors : fresh).map((l) => l.firstSeen));
-  // What the alerting service's loudest stated error says went wrong.
-  const symptomReason = [...(errors.length > 0 ? errors : symptoms)]
-    .sort((a, b) => b.count - a.count)
-    .map((l) => reasonIn(`${l.template}\n${l.example}`))
-    .find((r) => r && !r.unrecognised)?.mechanism;
+  // What the alerting service's loudest stated error says went wrong, and what it failed on (a table, a queue).
+  const loudest = [...(errors.length > 0 ? errors : symptoms)].sort((a, b) => b.count - a.count);
+  const symptom = {
+    reason: loudest.map((l) => reasonIn(`${l.template}\n${l.example}`)).find((r) => r && !r.unrecognised)?.mechanism,
+    object: loudest.flatMap((l) => entitiesIn(l.example)).find((e) => e.shape === 'object')?.name,
+  };
   const candidates: Candidate[] = [];
   // Read once: which words are too widespread to tie any change to any trouble.
   const common = widespreadWords(readings);
@@ -623,7 +626,7 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
       // A campaign's trouble is the demand it brings; a job's is what it took on the component (a disk it filled).
       full.category = kind.kind === 'campaign' ? 'traffic_spike' : kind.category === 'trigger' ? c.category : kind.category;
     }
-    candidates.push({ ...full, ...describe(full, service, symptomReason), score: score(full) });
+    candidates.push({ ...full, ...describe(full, service, symptom), score: score(full) });
   };
 
   for (const node of chain) {
