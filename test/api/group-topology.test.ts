@@ -238,7 +238,8 @@ describe('grouping by topology, change and the dependencies alerts name', () => 
     const account = `topology-${run}`;
     expect((await postJson(api.app, '/v1/accounts', { name: account, base_url: sandbox.url, ...KEYS }, auth)).status).toBe(201);
     let monitor = crypto.randomInt(1_000_000, 9_000_000);
-    const post = async (service: string, hostname: string) => {
+    // Each alert says a different symptom: three services saying the same one at once join as one outage (links.ts).
+    const post = async (service: string, hostname: string, symptom: string) => {
       const res = await postJson(
         api.app,
         `/v1/webhooks/receive/${account}`,
@@ -247,7 +248,7 @@ describe('grouping by topology, change and the dependencies alerts name', () => 
           monitor_id: monitor++,
           hostname,
           tags: ['env:prod', `service:${service}`],
-          alert_title: `${service} error rate above 5%`,
+          alert_title: `${service} ${symptom}`,
         },
         auth,
       );
@@ -255,9 +256,9 @@ describe('grouping by topology, change and the dependencies alerts name', () => 
       return ((await res.json()) as { event_id: string }).event_id;
     };
     const eventIds = await Promise.all([
-      post('claims-api', `claims-${run}`),
-      post('token-service', `token-${run}`),
-      post('hl7-bridge', `hl7-${run}`),
+      post('claims-api', `claims-${run}`, 'error rate above 5%'),
+      post('token-service', `token-${run}`, 'p99 latency above 2s'),
+      post('hl7-bridge', `hl7-${run}`, 'queue depth above 1000'),
     ]);
     const groups = await eventually(async () => {
       const { rows } = await database.db.query<{ members: string[] }>(

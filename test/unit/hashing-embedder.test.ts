@@ -94,9 +94,15 @@ describe('hashing embedder', () => {
     ['RabbitMQ node mq-04 down after its EC2 hypervisor failed', 'RabbitMQ node mq-03 unreachable'],
     ['Node heap limit reached in notification-service, template cache unbounded', 'Reached heap limit'],
   ])('ranks the past incident a paraphrase describes first: %s', async (paraphrase, pastTitle) => {
-    const ranked = await rank(paraphrase, history);
-    const [best, second] = [nth(history, nth(ranked, 0)), nth(history, nth(ranked, 1))];
+    const ranked = (await rank(paraphrase, history)).map((i) => nth(history, i));
+    const best = nth(ranked, 0);
     expect(best).toContain(pastTitle);
+    // Ahead of the nearest entry about something else: another company's account of the same incident may sit beside it.
+    const others = await Promise.all(ranked.slice(1).map(async (h) => ({ h, alike: await similarity(best, h) })));
+    const second = nth(
+      others.filter((o) => o.alike < 0.5),
+      0,
+    ).h;
     const [bestScore, secondScore] = await Promise.all([similarity(paraphrase, best), similarity(paraphrase, second)]);
     expect(bestScore - secondScore).toBeGreaterThan(0.1);
   });
@@ -117,6 +123,7 @@ describe('hashing embedder', () => {
     const titles = scenarios.map((s) => String(s.alert.alert_title));
     const refired = titles.map((t) => t.replace(/\d+/g, (n) => String((Number(n) + 3) % 10 ** n.length).padStart(n.length, '0')));
     expect(refired).not.toEqual(titles);
-    for (const [i, title] of refired.entries()) expect((await rank(title, titles))[0]).toBe(i);
+    // Two incidents may share a monitor, and so its title: either of them is its earlier alert.
+    for (const [i, title] of refired.entries()) expect(titles[nth(await rank(title, titles), 0)]).toBe(titles[i]);
   });
 });
