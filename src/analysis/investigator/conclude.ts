@@ -184,8 +184,12 @@ function firstSighting(candidate: Pick<Candidate, 'node' | 'troubles' | 'onset'>
  * Whether a change is to a component: it names it as a word, and its service tag, when it has
  * one, is that component (a deploy of a client that upgrades its kafka library is not a change to kafka).
  */
+/** The services an event is tagged with, lower-cased. */
+const serviceTagsOf = (event: SeenEvent) =>
+  event.tags.filter((t) => t.toLowerCase().startsWith('service:')).map((t) => t.slice('service:'.length).toLowerCase());
+
 function isSubject(event: SeenEvent, name: string): boolean {
-  const services = event.tags.filter((t) => t.toLowerCase().startsWith('service:')).map((t) => t.slice(8).toLowerCase());
+  const services = serviceTagsOf(event);
   if (services.length && !services.includes(name)) return false;
   return mentionOf(name).test(`${event.title}\n${event.text}\n${event.tags.join(' ')}`);
 }
@@ -315,7 +319,7 @@ function namingIdentifier(text: string, operations: readonly string[][]): string
 
 /** Whether an event is tagged with services off the candidate's path only, and names none on it. */
 const aboutAnotherService = (event: SeenEvent, path: readonly string[]) => {
-  const services = event.tags.filter((t) => t.toLowerCase().startsWith('service:')).map((t) => t.slice(8).toLowerCase());
+  const services = serviceTagsOf(event);
   const onPath = (name: string) => path.some((p) => p.toLowerCase().includes(name) || name.includes(p.toLowerCase()));
   return services.length > 0 && !services.some(onPath) && !path.some((p) => mentionOf(p).test(`${event.title}\n${event.text}`));
 };
@@ -326,9 +330,7 @@ const JOB_WORD = 8;
 /** The service a job event is tagged with (not the alerting one), when the troubles' lines carry its longest word. */
 function jobNamedIn(event: SeenEvent, troubles: readonly Trouble[], alertService: string): string | undefined {
   const text = troubles.map((t) => t.text.toLowerCase()).join('\n');
-  return event.tags
-    .filter((t) => t.toLowerCase().startsWith('service:'))
-    .map((t) => t.slice(8).toLowerCase())
+  return serviceTagsOf(event)
     .filter((service) => service !== alertService.toLowerCase())
     .find((service) => {
       const word = [...contentWords(service)].filter((w) => !/[-_]/.test(w)).sort((a, b) => b.length - a.length)[0];

@@ -199,7 +199,7 @@ export function chainOf(ctx: PolicyContext, readings: Readings, inTrouble: Troub
       for (const callee of calleesNamed(node.name, failing, { [node.name]: failingElsewhere(readings, node.name, ctx.alertMs) }))
         child(callee, 'service', `failing elsewhere, named by its word in ${node.name}'s failing lines`);
     // Its lines lead nowhere: whatever else reports trouble of its own meanwhile (an edge blocking its callers) may be why.
-    if (node.depth === 0 && ![...nodes.values()].some((n) => n.depth === 1 && n.shape !== 'host'))
+    if (node.depth === 0 && leadsNowhere(nodes.values()))
       for (const name of failingElsewhere(readings, node.name, ctx.alertMs, statesOwnTrouble))
         child(name, 'service', `reports trouble of its own while ${node.name}'s lines lead nowhere`);
     for (const host of hostsOf(failing).slice(0, 2)) child(host, 'host', `a host where ${node.name} fails`);
@@ -233,6 +233,9 @@ const unresolvedOurs = (node: ChainNode, readings: Readings) =>
 
 /** Whether the alerting service's failure already leads to a service (named, on the map, or where its reason lives). */
 const namesServiceOfOurs = (nodes: Iterable<ChainNode>) => [...nodes].some((n) => n.depth === 1 && n.shape === 'service');
+
+/** Whether nothing the alerting service's failure names leads anywhere: no component one step away but hosts. */
+const leadsNowhere = (nodes: Iterable<ChainNode>) => ![...nodes].some((n) => n.depth === 1 && n.shape !== 'host');
 
 /** Failures toward at least this many public places, timing out or refused, share the way out. */
 const EGRESS_PLACES = 2;
@@ -426,15 +429,14 @@ export function nextCalls(ctx: PolicyContext, observations: readonly Observation
       name: 'search_logs',
       input: { query: lookInQuery(word), ...iso({ from: ctx.alertMs - LOOKBACK_MS, to: ctx.alertMs }), limit: 1000 },
     });
-  // The alerting service's own errors were read and there are none, or they name a place of ours nothing resolves: look at what else is failing.
+  // The alerting service's own errors were read and there are none, or they lead nowhere, or to a place of ours
+  // nothing resolves: look at what else is failing.
   const ownSearch = callsFor(chain[0]!, ctx, true)[0]!;
-  // Nothing the failing lines name leads anywhere: no service, and no place but hosts, or a place of ours nothing resolves.
-  const leadsNowhere = !chain.some((n) => n.depth === 1 && n.shape !== 'host');
-  const unresolved =
-    leadsNowhere ||
+  const noLead =
+    leadsNowhere(chain) ||
     (!namesServiceOfOurs(chain) &&
       chain.some((n) => n.depth === 1 && unresolvedOurs(n, readings) && !chain.some((c) => c.parent === n.key)));
-  if (made.has(callId(ownSearch)) && (ownLines(chain[0]!, readings.lines).filter(isFailing).length === 0 || unresolved))
+  if (made.has(callId(ownSearch)) && (alertFailing.length === 0 || noLead))
     wanted.push({
       name: 'search_logs',
       input: { query: EVERYTHING_FAILING, ...iso({ from: ctx.alertMs - LOOKBACK_MS, to: ctx.alertMs }), limit: 1000 },
