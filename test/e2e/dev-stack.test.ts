@@ -56,8 +56,8 @@ describe('rayne dev', () => {
       async () => ((await (await fetch(`${api}/v1/webhooks/events/${event_id}`)).json()) as { status: string }).status === 'processed',
     );
     expect(await fetch(`http://127.0.0.1:${ports.RAYNE_TEMPORAL_UI_PORT}/`).then((r) => r.status)).toBe(200);
-    // Ctrl-C on an idle stack: the alert's RCA has finished. (With work in flight the terminal's SIGINT
-    // reaches Postgres and Temporal too, and the SDK warns about the activities it could not report.)
+    // Ctrl-C on an idle stack: the alert's RCA has finished. (With activities in flight the terminal's SIGINT
+    // reaches Postgres too; Temporal runs in its own process group, so it outlives the worker's last task.)
     await eventually(async () => {
       const rca = await fetch(`${api}/v1/rca/${encodeURIComponent(`rca/${event_id}`)}`);
       return rca.status === 200 && ['completed', 'failed'].includes(((await rca.json()) as { status: string }).status);
