@@ -122,6 +122,15 @@ describe('entities named in a failing line', () => {
     expect(names('[n1,client=10.42.4.22:43110,user=clearing_svc] SQL statement took 8.714s')).toEqual([]);
   });
 
+  it("takes a peer on an ephemeral port, or after user@, for the caller's end of a connection", () => {
+    const names = (text: string) => entitiesIn(text).map((e) => e.name);
+    expect(names('WARNING C-0x55d3: payroll/bw_app@10.40.11.52:39114 pooler error: query_wait_timeout')).toEqual([]);
+    expect(names('Disconnected 10.20.11.21:50312 (read: Connection reset by peer)')).toEqual([]);
+    // The server's end stays: a listening port, or one the line says it connects to.
+    expect(names('closing AMQP connection (10.40.14.22:44310 -> 10.40.20.11:5671)')).toEqual(['10.40.20.11']);
+    expect(names('dial tcp 10.2.3.4:50051: connect: connection refused')).toEqual(['10.2.3.4']);
+  });
+
   it('leaves out thread names, record ids, code, files and loopback', () => {
     const names = entitiesIn(
       'ERROR [http-nio-8080-exec-4] c.a.Orders : ORDER-00912 failed at buffer.from, wrote /tmp/a1b2.jpg via http://127.0.0.1:3000/x',
@@ -173,6 +182,23 @@ describe('callees named by their word', () => {
 });
 
 describe('the knowledge table', () => {
+  it('does not take a reason its own clause denies', () => {
+    expect(reasonIn('Free disk space is sufficient: 41.2GB free; vm_memory_high_watermark 0.4 not reached (used 1.1GB)')).toBeUndefined();
+    expect(reasonIn('memory high watermark cleared on node rabbit@mq-01')).toBeUndefined();
+    expect(reasonIn('vm_memory_high_watermark set. Memory used:2.1GB allowed:2GB')?.category).toBe('memory_exhaustion');
+    // "Could not" denies the attempt, not the reason that follows it.
+    expect(reasonIn('The request was aborted: Could not create SSL/TLS secure channel.')?.category).toBe('certificate');
+  });
+
+  it('reads running out of space as the software at hand says it', () => {
+    expect(reasonIn('DB::Exception: Cannot reserve 118.52 MiB, not enough space. (NOT_ENOUGH_SPACE)')?.category).toBe('disk_full');
+    expect(reasonIn('System.IO.IOException: There is not enough space on the disk.')?.category).toBe('disk_full');
+    expect(reasonIn("The transaction log for database 'Docs' is full due to 'AVAILABILITY_REPLICA'.")).toMatchObject({
+      mechanism: 'database log full',
+      category: 'database',
+    });
+  });
+
   it('maps the stated reasons to kinds of trouble and categories', () => {
     expect(reasonIn('ENOSPC: no space left on device')?.category).toBe('disk_full');
     expect(reasonIn('java.lang.OutOfMemoryError: Java heap space')?.category).toBe('memory_exhaustion');
@@ -300,7 +326,7 @@ describe('the knowledge table', () => {
         if (typeof n === 'string' && n.length > 3 && specific(n.toLowerCase())) names.add(n.toLowerCase());
     }
     expect([...names].filter((n) => source.includes(n))).toEqual([]);
-    expect(REASONS.length + METRIC_KINDS.length + CHANGES.length + TECHNOLOGIES.length + EGRESS.length).toBeLessThanOrEqual(53);
+    expect(REASONS.length + METRIC_KINDS.length + CHANGES.length + TECHNOLOGIES.length + EGRESS.length).toBeLessThanOrEqual(54);
   });
 });
 
@@ -417,6 +443,51 @@ describe('the investigation policy', () => {
     expect(numberOnly.report.category).not.toBe('config_change');
     expect(reasonWord.report.category).toBe('config_change');
     expect(reasonWord.report.root_cause).toContain('maximum-pool-size');
+  });
+
+  it("does not blame the alerting service's own host for a server that does not answer it", () => {
+    const report = reportFrom(
+      ordersFailing(
+        'error',
+        'GET /orders failed: SqlException: Execution Timeout Expired. The timeout period elapsed or the server is not responding.',
+        -20,
+      ),
+    );
+    expect(report.root_cause).not.toMatch(/orders-app-01: host down/);
+  });
+
+  it('names the certificate a line says expired, when the component whose certificate it is names none', () => {
+    const report = reportFrom(
+      answering(
+        [
+          [
+            'service:orders',
+            [line(['orders'], ['orders-app-01'], 'error', 'rpc to consul-server failed: remote error: tls: expired certificate', -20)],
+          ],
+          [
+            'service:consul-server',
+            [line(['consul-server'], ['consul-01'], 'error', 'agent.server.rpc: TLS handshake error: certificate has expired', -25)],
+          ],
+          [
+            'host:consul-01',
+            [
+              line(
+                ['cert-check'],
+                ['consul-01'],
+                'warn',
+                'cert-check: /etc/tls/server.dc1.crt EXPIRED (notAfter 2025-06-12); subject CN=server.dc1.consul',
+                -30,
+                1,
+              ),
+            ],
+          ],
+        ],
+        [],
+        { orders: ['consul-server'] },
+      ),
+    );
+    expect(report.category).toBe('certificate');
+    expect(report.root_cause).toContain('CN=server.dc1.consul');
   });
 
   it("does not tie a change to the alerting service's own demand by the service's name", () => {

@@ -467,6 +467,10 @@ function certificateNamed(lines: readonly SeenLine[]): string | undefined {
   return undefined;
 }
 
+/** The certificate that a line stating an expiry names. */
+const expiringCertificate = (readings: Readings) =>
+  certificateNamed(readings.lines.filter((l) => /expir|notAfter/i.test(`${l.template}\n${l.example}`)));
+
 /** Metrics are read a minute apart: trouble within this of the symptom's onset may have come first. */
 const LATE_SLACK_MS = 2 * 60_000;
 /** What a candidate whose trouble began after the symptom loses. */
@@ -523,7 +527,9 @@ function sharedPathCandidates(candidates: readonly Candidate[], readings: Readin
   const places = new Set(outward.map((c) => c.troubles[0]!.text));
   if (places.size < SHARED_PATH_PLACES) return [];
   const onset = Math.min(...outward.map((c) => c.onset));
-  const deepest = Math.max(...outward.map((c) => c.node.depth));
+  // The path lies beneath the places and whatever they were followed to (the hosts behind their names).
+  const placeKeys = new Set(outward.map((c) => c.node.key));
+  const deepest = Math.max(...candidates.filter((c) => c.path.some((n) => placeKeys.has(n.key))).map((c) => c.node.depth));
   return readings.events
     .filter((e) => e.alertType !== 'success' && e.at >= from && e.at <= to && reasonIn(`${e.title}\n${e.text}`)?.category === 'network')
     .map((e) => ({ event: e, name: subjectOf(e), onset, depth: deepest + 1, outward }));
@@ -628,7 +634,11 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
       // A campaign's trouble is the demand it brings; a job's is what it took on the component (a disk it filled).
       full.category = kind.kind === 'campaign' ? 'traffic_spike' : kind.category === 'trigger' ? c.category : kind.category;
     }
-    candidates.push({ ...full, ...describe(full, service, symptom), score: score(full) });
+    const described = describe(full, service, symptom);
+    // A certificate's trouble is fixed by renewing it: name the one whichever line read says expired.
+    const certificate = full.category === 'certificate' && !described.statement.includes('CN=') ? expiringCertificate(readings) : undefined;
+    if (certificate) described.statement += ` The certificate: ${certificate}.`;
+    candidates.push({ ...full, ...described, score: score(full) });
   };
 
   for (const node of chain) {
@@ -665,11 +675,7 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
     const first = Math.min(...naming.map((l) => l.firstSeen));
     const loudest = pointing.l;
     // The client's line may give only an address; whichever line read states the expiry may name the certificate.
-    const certificate =
-      reason.kind === 'expiry'
-        ? (certificateNamed(naming) ??
-          certificateNamed(readings.lines.filter((l) => /expir|notAfter/i.test(`${l.template}\n${l.example}`))))
-        : undefined;
+    const certificate = reason.kind === 'expiry' ? (certificateNamed(naming) ?? expiringCertificate(readings)) : undefined;
     add({
       node,
       path: pathTo(node, chain),

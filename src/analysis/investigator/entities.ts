@@ -47,7 +47,19 @@ const PLACE_SUFFIX =
 // An access line's caller: the address (and port) right before its bracketed timestamp, as HAProxy and nginx write it.
 // So is an address a server labels as its client (client=10.1.2.3:4311, client: 10.1.2.3).
 const ACCESS_CLIENT = /\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?(?= +(?:- +\S+ +)?\[\d)|\bclient\s*[=:]\s*\/?\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?/gi;
+// A peer on an ephemeral port (32768 and up, where operating systems pick a caller's port) or after a
+// user@ is the caller's end of a connection, unless the line says it connects to it (dial tcp 10.1.2.3:50051).
+const CALLER_END = /(\w@)?\b\d{1,3}(?:\.\d{1,3}){3}(?::(\d{5}))?\b/g;
+const CONNECTS_TO = /(?:\bto|dial \w+|->|→|connect(?:ing)?)\s*$/i;
 const LOOPBACK = /^(127\.|0\.0\.0\.0|localhost)/i;
+
+/** The text without the callers' ends of connections it names. */
+function withoutCallers(text: string): string {
+  return text.replace(CALLER_END, (whole, user: string | undefined, port: string | undefined, at: number) => {
+    const ephemeral = port !== undefined && Number(port) >= 32768 && !CONNECTS_TO.test(text.slice(Math.max(0, at - 20), at));
+    return user || ephemeral ? ' ' : whole;
+  });
+}
 
 const isCommon = (word: string) => COMMON_WORDS.has(word.toLowerCase()) || /^\d+$/.test(word);
 
@@ -71,7 +83,7 @@ function push(found: Map<string, Entity>, name: string, shape: EntityShape) {
 /** Entities named in one text, in the order they appear by kind: addresses, URL hosts, domains, hosts, objects. */
 export function entitiesIn(raw: string): Entity[] {
   const found = new Map<string, Entity>();
-  const text = raw.replace(THREAD, ' ').replace(ACCESS_CLIENT, ' ');
+  const text = withoutCallers(raw.replace(THREAD, ' ').replace(ACCESS_CLIENT, ' '));
   for (const m of text.matchAll(IPV4)) push(found, m[1]!, 'address');
   for (const m of text.matchAll(URL_HOST)) push(found, m[1]!.toLowerCase(), /^\d/.test(m[1]!) ? 'address' : 'domain');
   for (const m of text.matchAll(DOMAIN)) if (!looksLikeCode(m[1]!)) push(found, m[1]!.toLowerCase(), 'domain');

@@ -46,10 +46,17 @@ export interface ReasonRow {
 
 /** Ordered: the first row whose phrase matches a text names its mechanism. */
 export const REASONS: readonly ReasonRow[] = [
+  // A database's own log that cannot be reused (a transaction log waiting on a replica or a backup): the database's trouble.
+  {
+    mechanism: 'database log full',
+    phrase: /(transaction|redo|WAL|write-ahead) log .{0,60}\bis full\b|log_reuse_wait/i,
+    kind: 'exhaustion',
+    category: 'database',
+  },
   {
     mechanism: 'disk full',
     phrase:
-      /no space left|disk (is )?full|ENOSPC|disk ?pressure|filesystem .*full|inodes? exhausted|disk quota|disk (usage )?(watermark|exceeded)|disk usage .{0,30}watermark/i,
+      /no space left|disk (is )?full|ENOSPC|disk ?pressure|filesystem .*full|inodes? exhausted|disk quota|disk (usage )?(watermark|exceeded)|disk usage .{0,30}watermark|(not enough|insufficient) (free )?space|volume .{0,60}\bis full\b/i,
     kind: 'exhaustion',
     category: 'disk_full',
     governedBy: /retention|disk|volume|log.?rotat|\bquota\b/i,
@@ -75,7 +82,7 @@ export const REASONS: readonly ReasonRow[] = [
   {
     mechanism: 'certificate expired or untrusted',
     phrase:
-      /certificate (has )?expired|cert(ificate)? .{0,30}(expired|not yet valid)|(expired|bad|revoked|unknown) certificate|certificate[ _](expired|revoked|unknown)|unknown ca\b|x509|PKIX|handshake fail|SSL(Handshake)?Exception|certificate[ _]verify[ _]failed/i,
+      /certificate (has )?expired|cert(ificate)? .{0,30}(expired|not yet valid)|(expired|bad|revoked|unknown) certificate|certificate[ _](expired|revoked|unknown)|unknown ca\b|x509|PKIX|handshake fail|SSL(Handshake)?Exception|certificate[ _]verify[ _]failed|SSL\/TLS secure channel|alert (code|number):? 45\b/i,
     kind: 'expiry',
     category: 'certificate',
     governedBy: /certificate|\btls\b|\bssl\b|x509|trust.?store/i,
@@ -359,7 +366,23 @@ export const COMMON_WORDS = new Set(
 export const technologiesIn = (text: string): string[] => TECHNOLOGIES.filter((t) => t.client.test(text)).flatMap((t) => t.lookIn);
 
 /** The first row of the table that a text matches. */
-export const reasonIn = (text: string): ReasonRow | undefined => REASONS.find((r) => r.phrase.test(text));
+// A reason said not to hold ("watermark 0.4 not reached", "disk space is sufficient") is no reason.
+const NEGATED_BEFORE = /\b(?:not|never|no longer|without)\s+$/i;
+const NEGATED_AFTER =
+  /^[^a-z;,\n]{0,24}(?:is |was |has )?(?:not (?:reached|exceeded|triggered|breached|hit|detected)|cleared|recovered|resolved|is ok\b|sufficient)/i;
+
+/** Whether a phrase holds somewhere in a text: a match that its own clause denies does not count. */
+function states(phrase: RegExp, text: string): boolean {
+  const all = new RegExp(phrase.source, phrase.flags.includes('g') ? phrase.flags : `${phrase.flags}g`);
+  for (const m of text.matchAll(all)) {
+    const before = text.slice(Math.max(0, m.index - 40), m.index);
+    const after = text.slice(m.index + m[0].length, m.index + m[0].length + 60);
+    if (!NEGATED_BEFORE.test(before) && !NEGATED_AFTER.test(after)) return true;
+  }
+  return false;
+}
+
+export const reasonIn = (text: string): ReasonRow | undefined => REASONS.find((r) => states(r.phrase, text));
 
 /** The row for a metric's name, if it names a resource. */
 export const metricKindOf = (metric: string) => METRIC_KINDS.find((k) => k.name.test(metric));

@@ -76,6 +76,9 @@ export const HOST_RESOURCES: ReadonlySet<RcaCategory> = new Set([
   'network',
 ]);
 
+/** What a process sees of its own host: a lost link or a peer not responding is about the path to someone else. */
+const LOCAL_RESOURCES: ReadonlySet<RcaCategory> = new Set(['disk_full', 'memory_exhaustion', 'cpu_saturation']);
+
 /** An error nobody named is a weak lead: it wins only with a change that speaks of it, or when nothing else is found. */
 const WEAK_STRENGTH = 0.2;
 
@@ -99,13 +102,13 @@ function fromLines(node: ChainNode, readings: Readings, alertService: string): T
     if (node.depth > 0 && l.services.includes(alertService) && !OWN_KINDS.has(reason.kind)) return [];
     // Code that fails on what it was given, or a process that crashes, is the process's trouble, wherever it runs.
     if (node.shape === 'host' && (reason.kind === 'defect' || (reason.mechanism === 'crashing' && l.services.length > 0))) return [];
-    // On the alerting service's own hosts, its lines are its own unless they speak of the host's resources:
-    // a process's pool running out does not make the host it runs on a deeper cause.
+    // On the alerting service's own hosts, its lines are its own unless they speak of what it sees locally (disk,
+    // memory, CPU): a process's pool running out, or a server "not responding" to it, does not make its host a deeper cause.
     if (
       node.shape === 'host' &&
       node.parent === alertService.toLowerCase() &&
       l.services.includes(alertService) &&
-      !HOST_RESOURCES.has(reason.category)
+      !LOCAL_RESOURCES.has(reason.category)
     )
       return [];
     // An info line counts only when what it says is trouble by itself (an OOM kill, a full disk).
