@@ -296,6 +296,11 @@ describe('the knowledge table', () => {
     expect(technologiesIn('Cosmos request diagnostics: StatusCode=429 SubStatusCode=3200')).toContain('cosmos');
     // A change is what its title says it is: a deploy whose notes mention a configuration is a deploy.
     expect(changeOf('ECS deployment started: orders\nimage orders:2.1.0. Changes: ObjectMapper configuration')?.kind).toBe('deployment');
+    // A job that renders configuration files is a configuration change; a job that exports data is a job.
+    expect(changeOf("AWX job #18842 'site-pgbouncer' successful\nPlaybook site-pgbouncer.yml: render pgbouncer.ini")?.kind).toBe(
+      'config change',
+    );
+    expect(changeOf('Cron job nightly-export started\nexporting orders to s3://exports')?.kind).toBe('job');
     // An audit of a read changed nothing, whatever version its text lists.
     expect(changeOf('Vault: secret read kv/gw/client\nread by role gw-prod (lease renewed, version 3)')).toBeUndefined();
     // Expiry as TLS stacks word it: Go's alert from the peer, BoringSSL's alert name, OpenSSL's verify failure.
@@ -443,6 +448,49 @@ describe('the investigation policy', () => {
     expect(numberOnly.report.category).not.toBe('config_change');
     expect(reasonWord.report.category).toBe('config_change');
     expect(reasonWord.report.root_cause).toContain('maximum-pool-size');
+  });
+
+  it("blames the peer the alerting service's errors name, when another of its errors says the peer reset or timed out", () => {
+    const report = reportFrom(
+      answering([
+        [
+          'service:orders',
+          [
+            line(
+              ['orders'],
+              ['orders-app-01'],
+              'error',
+              'paramiko.transport: Error reading SSH protocol banner[Errno 104] Connection reset by peer',
+              -20,
+            ),
+            line(
+              ['orders'],
+              ['orders-app-01'],
+              'error',
+              "Task transmit raised: SSHException('Error reading SSH protocol banner') host=sftp.bank-partner.com:22",
+              -19,
+            ),
+          ],
+        ],
+      ]),
+    );
+    expect(report.root_cause).toMatch(/^sftp\.bank-partner\.com/);
+    expect(report.category).toBe('dependency_failure');
+  });
+
+  it('blames the place the errors name over the alerting service timing out toward no one a little earlier', () => {
+    const report = reportFrom(
+      answering([
+        [
+          'service:orders',
+          [
+            line(['orders'], ['orders-app-01'], 'warn', 'Slow request: GET /orders took 7.9s: read timed out', -15),
+            line(['orders'], ['orders-app-01'], 'error', 'OperationalError: read timed out (host=pool.orders.internal port=6432)', -9),
+          ],
+        ],
+      ]),
+    );
+    expect(report.root_cause).toMatch(/^pool\.orders\.internal/);
   });
 
   it("does not blame the alerting service's own host for a server that does not answer it", () => {

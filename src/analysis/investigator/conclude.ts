@@ -492,6 +492,8 @@ function echoed(c: Candidate, all: readonly Candidate[]): Candidate | undefined 
     (d) =>
       d.node.key !== c.node.key &&
       d.own &&
+      // A weak lead (timing out toward no one) is no source: the place the same errors name explains it.
+      !d.troubles[0]!.weak &&
       (d.path[1]?.key === via || d.node.depth === 0) &&
       d.troubles[0]!.mechanism === c.troubles[0]!.mechanism &&
       d.onset < c.onset,
@@ -666,14 +668,25 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
       .filter(isFailing)
       .filter((l) => `${l.example}\n${l.template}`.toLowerCase().includes(node.name.toLowerCase()));
     // The loudest line that says how it failed toward the node: an error the table cannot name says nothing of that.
-    const pointing = naming
-      .map((l) => ({ l, reason: reasonIn(`${l.template}\n${l.example}`) }))
-      .filter((x) => x.reason && !x.reason.unrecognised)
-      .sort((a, b) => b.l.count - a.l.count || a.l.template.localeCompare(b.l.template))[0];
+    const stating = (lines: readonly SeenLine[]) =>
+      lines
+        .map((l) => ({ l, reason: reasonIn(`${l.template}\n${l.example}`) }))
+        .filter((x) => x.reason && !x.reason.unrecognised)
+        .sort((a, b) => b.l.count - a.l.count || a.l.template.localeCompare(b.l.template))[0];
+    // A place the alerting service's errors name without saying how it failed ("SSHException … host=sftp.bank.com") is
+    // the peer its other errors say reset or timed out (a traceback's "Connection reset by peer" names no one).
+    const outward = () => {
+      const other = stating(ownLines(parent, readings.lines).filter(isFailing));
+      const toNoOne = (l: SeenLine) => !entitiesIn(`${l.template}\n${l.example}`).some((e) => e.shape !== 'object');
+      return other && (other.reason!.kind === 'refusal' || other.reason!.kind === 'timeout') && toNoOne(other.l) ? other : undefined;
+    };
+    const said = stating(naming);
+    const pointing = said ?? (parent.depth === 0 && naming.length ? outward() : undefined);
     const reason = pointing?.reason;
     if (!reason || OWN_KINDS.has(reason.kind)) continue;
     const first = Math.min(...naming.map((l) => l.firstSeen));
-    const loudest = pointing.l;
+    // The line quoted names the node: the stated one, else the loudest that names it.
+    const loudest = said ? pointing.l : [...naming].sort((a, b) => b.count - a.count)[0]!;
     // The client's line may give only an address; whichever line read states the expiry may name the certificate.
     const certificate = reason.kind === 'expiry' ? (certificateNamed(naming) ?? expiringCertificate(readings)) : undefined;
     add({
@@ -840,8 +853,11 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
   });
   // Trouble that began after the alerting service was already failing follows from the outage (clients
   // moving to a new primary, retries piling up); it is a cause only when nothing began before.
-  // A host found down has no onset of its own to compare.
-  const late = (c: Candidate) => c.node.depth > 0 && c.onset > symptomOnset + LATE_SLACK_MS && !c.troubles.some((t) => t.source === 'host');
+  // A host found down has no onset of its own to compare; nor has a place the alerting service's own errors blame:
+  // their onset is the symptom's.
+  const blamedBySymptom = (c: Candidate) => !c.own && c.node.depth === 1;
+  const late = (c: Candidate) =>
+    c.node.depth > 0 && c.onset > symptomOnset + LATE_SLACK_MS && !c.troubles.some((t) => t.source === 'host') && !blamedBySymptom(c);
   for (const c of candidates) if (late(c)) c.score -= LATE_PENALTY;
   candidates.sort((a, b) => b.score - a.score || a.onset - b.onset || a.culprit.localeCompare(b.culprit));
   const [best, second] = candidates;

@@ -391,6 +391,8 @@ export const metricKindOf = (metric: string) => METRIC_KINDS.find((k) => k.name.
  * The kind of change an event is, if it is one: what its title says it is ("ECS deployment
  * started"), else what its text does; a deploy whose notes mention a configuration is a deploy.
  */
+const CONFIG_FILE = /\bplaybook\b|\.(ya?ml|conf|cfg|ini|toml|properties)\b/i;
+
 export const changeOf = (text: string) => {
   const [title = ''] = text.split('\n', 1);
   const titled = CHANGES.find((c) => c.phrase.test(title));
@@ -399,6 +401,8 @@ export const changeOf = (text: string) => {
   // A commit merged (not shipped as a release) is what it changes: a configuration file makes it a config change.
   const config = CHANGES.find((c) => c.kind === 'config change')!;
   if (titled?.kind === 'deployment' && !SHIPPED.test(title) && config.phrase.test(text)) return config;
+  // So is a job that renders configuration files (a configuration-management run).
+  if (titled?.kind === 'job' && CONFIG_FILE.test(text)) return config;
   return titled ?? CHANGES.find((c) => c.phrase.test(text));
 };
 
