@@ -493,6 +493,21 @@ describe('the investigation policy', () => {
     expect(report.root_cause).toMatch(/^pool\.orders\.internal/);
   });
 
+  it('ties the change that names, whole, what the failing lines name, over a later one sharing only words', () => {
+    const report = reportFrom(
+      ordersFailing('error', 'ApiError: Index orders_by_rating_v2 does not exist { status: 404 }', -6, [
+        {
+          at: -7,
+          title: "Flag 'orders-sort-index' updated",
+          text: "default variation changed from 'orders_by_rating' to 'orders_by_rating_v2'",
+        },
+        { at: -3, title: 'Config change: orders error pages', text: 'ApiError status page text updated (index of pages)' },
+      ]),
+    );
+    expect(report.root_cause).toContain('orders-sort-index');
+    expect(report.category).toBe('config_change');
+  });
+
   it("does not blame the alerting service's own host for a server that does not answer it", () => {
     const report = reportFrom(
       ordersFailing(

@@ -127,6 +127,27 @@ function statedWords(t: Trouble): Set<string> {
   return contentWords([...phrase, ...identifiers].join(' '));
 }
 
+/** An identifier this long, shared whole, is no coincidence: a rule, a flag or an index the failure names. */
+const NAMED_IDENTIFIER = 8;
+
+// Coined rather than a word or a product's name (BigQuery): joined by separators, numbered, or three words in CamelCase.
+const COINED = /[_.-]|\d|[A-Z][a-z0-9]+[A-Z][a-z0-9]+[A-Z]/;
+
+/** The identifiers a trouble's lines name (not places, not the alerting service): what a change may name exactly. */
+function namedIdentifiers(troubles: readonly Pick<Trouble, 'text'>[], alertService: string): string[] {
+  const ids = troubles.flatMap((t) => {
+    const places = new Set(
+      entitiesIn(t.text)
+        .filter((e) => e.shape !== 'object')
+        .map((e) => e.name.toLowerCase()),
+    );
+    // A URL's path names resources by where they live (a project, a bucket): places, not what failed.
+    const text = t.text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"',<>]+/gi, ' ');
+    return (text.match(IDENTIFIER) ?? []).filter((id) => id.length >= NAMED_IDENTIFIER && COINED.test(id) && !places.has(id.toLowerCase()));
+  });
+  return [...new Set(ids)].filter((id) => id.toLowerCase() !== alertService.toLowerCase());
+}
+
 /** Distinct words a change must share with a failure's stated reason to be tied to it by content. */
 const SHARED_WORDS = 2;
 
@@ -258,40 +279,54 @@ function explainingChange(
   const operations = failedOperations([...candidate.troubles, ...callers.map((l) => ({ text: `${l.template}\n${l.example}` }))]);
   // Expiry runs on a clock: only a change that speaks of what expires (a certificate, its trust store) explains it.
   const expiring = candidate.troubles.every((t) => REASONS.find((r) => r.mechanism === t.mechanism)?.kind === 'expiry');
-  const related = changesIn(readings).flatMap(({ event, change }) => {
-    if (event.at > began + 2 * 60_000 || candidate.onset - event.at > CHANGE_LAG_MS) return [];
-    // ...unless it switches on the very operation that fails (a flag named after it sends every call there).
-    if (demandOnly && change.category !== 'trigger') {
-      const by = namingIdentifier(`${event.title}\n${event.text}`, operations);
+  // The alerting service's trouble is all its failing lines say: a change naming what any of them names speaks of it.
+  const alertFailing =
+    candidate.node.depth === 0
+      ? ownLines(candidate.node, readings.lines)
+          .filter(isFailing)
+          .map((l) => ({ text: `${l.template}\n${l.example}` }))
+      : [];
+  const identifiers = namedIdentifiers([...candidate.troubles, ...alertFailing], alertService);
+  const related = changesIn(readings).flatMap(
+    ({ event, change }): Array<{ event: SeenEvent; change: NonNullable<ReturnType<typeof changeOf>>; by: string; exact?: boolean }> => {
+      if (event.at > began + 2 * 60_000 || candidate.onset - event.at > CHANGE_LAG_MS) return [];
+      // ...unless it switches on the very operation that fails (a flag named after it sends every call there).
+      if (demandOnly && change.category !== 'trigger') {
+        const by = namingIdentifier(`${event.title}\n${event.text}`, operations);
+        return by ? [{ event, change, by }] : [];
+      }
+      const text = `${event.title}\n${event.text}\n${event.tags.join(' ')}`.toLowerCase();
+      // One shared word is a coincidence as often as not; two distinct ones (not parts of one identifier) are a topic.
+      const shared = [...contentWords(`${event.title}\n${event.text}`)].filter((w) => stated.has(w) && !/[-_]/.test(w));
+      if (expiring) {
+        const by = governingWords(governs, `${event.title}\n${event.text}`);
+        return by ? [{ event, change, by }] : [];
+      }
+      // A change that names, whole, an identifier the failing lines name (the rule that blocks, the index queried) speaks of it.
+      const exact = identifiers.find((id) => mentionOf(id).test(`${event.title}\n${event.text}`));
+      if (exact) return [{ event, change, by: exact, exact: true }];
+      const by =
+        shippedVersion(event, candidate, readings) ??
+        (change.category === 'trigger' ? onPath.find((n) => text.includes(n)) : undefined) ??
+        // A campaign brings users to whoever serves them.
+        (demandOnly && change.kind === 'campaign' ? 'a campaign' : undefined) ??
+        subjects.find((name) => isSubject(event, name)) ??
+        // A flag or setting named after the operation that fails ("eligibility check failed": eligibility_realtime_check).
+        namingIdentifier(`${event.title}\n${event.text}`, operations) ??
+        // A job the trouble's own lines name (a database's slow query runs as its user, bordereaux_ro).
+        (change.kind === 'job' ? jobNamedIn(event, candidate.troubles, alertService) : undefined) ??
+        // A job started on a host whose CPU, memory or disk it then takes (a noisy neighbour): on that host, not another.
+        (change.category === 'trigger' && !ranElsewhere(event, candidate.node.name)
+          ? arrived.find((name) => mentionOf(name).test(text))
+          : undefined) ??
+        (shared.length >= SHARED_WORDS ? shared.join(', ') : undefined) ??
+        // A setting governs the resource of the service it is set on: another service's pool is another pool.
+        (aboutAnotherService(event, [alertService, ...onPath]) ? undefined : governingWords(governs, `${event.title}\n${event.text}`));
       return by ? [{ event, change, by }] : [];
-    }
-    const text = `${event.title}\n${event.text}\n${event.tags.join(' ')}`.toLowerCase();
-    // One shared word is a coincidence as often as not; two distinct ones (not parts of one identifier) are a topic.
-    const shared = [...contentWords(`${event.title}\n${event.text}`)].filter((w) => stated.has(w) && !/[-_]/.test(w));
-    if (expiring) {
-      const by = governingWords(governs, `${event.title}\n${event.text}`);
-      return by ? [{ event, change, by }] : [];
-    }
-    const by =
-      shippedVersion(event, candidate, readings) ??
-      (change.category === 'trigger' ? onPath.find((n) => text.includes(n)) : undefined) ??
-      // A campaign brings users to whoever serves them.
-      (demandOnly && change.kind === 'campaign' ? 'a campaign' : undefined) ??
-      subjects.find((name) => isSubject(event, name)) ??
-      // A flag or setting named after the operation that fails ("eligibility check failed": eligibility_realtime_check).
-      namingIdentifier(`${event.title}\n${event.text}`, operations) ??
-      // A job the trouble's own lines name (a database's slow query runs as its user, bordereaux_ro).
-      (change.kind === 'job' ? jobNamedIn(event, candidate.troubles, alertService) : undefined) ??
-      // A job started on a host whose CPU, memory or disk it then takes (a noisy neighbour): on that host, not another.
-      (change.category === 'trigger' && !ranElsewhere(event, candidate.node.name)
-        ? arrived.find((name) => mentionOf(name).test(text))
-        : undefined) ??
-      (shared.length >= SHARED_WORDS ? shared.join(', ') : undefined) ??
-      // A setting governs the resource of the service it is set on: another service's pool is another pool.
-      (aboutAnotherService(event, [alertService, ...onPath]) ? undefined : governingWords(governs, `${event.title}\n${event.text}`));
-    return by ? [{ event, change, by }] : [];
-  });
-  const latest = related.sort((a, b) => b.event.at - a.event.at)[0];
+    },
+  );
+  // The latest change tied most exactly.
+  const latest = related.sort((a, b) => Number(!!b.exact) - Number(!!a.exact) || b.event.at - a.event.at)[0];
   // A rollout that shipped another related change (a merged commit) is told as that change, shipped by it.
   const best =
     related.find((r) => r !== latest && latest && rolloutOf(r.event, readings, candidate.onset + 2 * 60_000) === latest.event) ?? latest;
