@@ -16,7 +16,7 @@ import {
   technologiesIn,
 } from '../../src/analysis/investigator/knowledge';
 import { readingsOf } from '../../src/analysis/investigator/observations';
-import { calleesNamed, callId } from '../../src/analysis/investigator/policy';
+import { calleesNamed, callId, EVERYTHING_FAILING } from '../../src/analysis/investigator/policy';
 import { seriesAnomaly } from '../../src/analysis/investigator/trouble';
 import type { AlertContext } from '../../src/contracts/rca';
 import { loadScenario } from '../../src/demo/scenario';
@@ -192,6 +192,10 @@ describe('the knowledge table', () => {
 
   it('reads running out of space as the software at hand says it', () => {
     expect(reasonIn('DB::Exception: Cannot reserve 118.52 MiB, not enough space. (NOT_ENOUGH_SPACE)')?.category).toBe('disk_full');
+    // A resource at its ceiling, as a server reports its own usage.
+    expect(reasonIn('used_memory 6.41G of maxmemory 6.44G (99.5%), maxmemory-policy noeviction')?.category).toBe('memory_exhaustion');
+    expect(reasonIn('Volume vol_docs is nearly full (using or reserving 97% of space)')?.category).toBe('disk_full');
+    expect(reasonIn('memory usage 62% of limit')).toBeUndefined();
     expect(reasonIn('System.IO.IOException: There is not enough space on the disk.')?.category).toBe('disk_full');
     expect(reasonIn("The transaction log for database 'Docs' is full due to 'AVAILABILITY_REPLICA'.")).toMatchObject({
       mechanism: 'database log full',
@@ -506,6 +510,29 @@ describe('the investigation policy', () => {
     );
     expect(report.root_cause).toContain('orders-sort-index');
     expect(report.category).toBe('config_change');
+  });
+
+  it('follows the trouble the alerting service states to whoever stated it first, and not to a different trouble', () => {
+    const filerFull = line(
+      ['netapp-ems'],
+      ['filer-01'],
+      'error',
+      'monitor.volume.full: Volume vol_scans01 is full (using 100% of space)',
+      -22,
+      5,
+    );
+    const slowSearch = line(['search'], ['search-01'], 'warn', 'slow query took=1212ms index=tutors_v7', -25, 3);
+    const report = reportFrom(
+      answering([
+        [
+          'service:orders',
+          [line(['orders'], ['orders-app-01'], 'error', 'POST /upload 500 IOException: There is not enough space on the disk.', -20)],
+        ],
+        [EVERYTHING_FAILING, [filerFull, slowSearch]],
+      ]),
+    );
+    expect(report.root_cause).toMatch(/^(filer-01|netapp-ems): disk full/);
+    expect(report.category).toBe('disk_full');
   });
 
   it("does not blame the alerting service's own host for a server that does not answer it", () => {

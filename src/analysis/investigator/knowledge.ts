@@ -56,7 +56,7 @@ export const REASONS: readonly ReasonRow[] = [
   {
     mechanism: 'disk full',
     phrase:
-      /no space left|disk (is )?full|ENOSPC|disk ?pressure|filesystem .*full|inodes? exhausted|disk quota|disk (usage )?(watermark|exceeded)|disk usage .{0,30}watermark|(not enough|insufficient) (free )?space|volume .{0,60}\bis full\b/i,
+      /no space left|disk (is )?full|ENOSPC|disk ?pressure|filesystem .*full|inodes? exhausted|disk quota|disk (usage )?(watermark|exceeded)|disk usage .{0,30}watermark|(not enough|insufficient) (free )?space|volume .{0,60}\bis full\b|(disk|volume|filesystem) .{0,60}\b(9[5-9]|100)(\.\d+)? ?%/i,
     kind: 'exhaustion',
     category: 'disk_full',
     governedBy: /retention|disk|volume|log.?rotat|\bquota\b/i,
@@ -74,7 +74,7 @@ export const REASONS: readonly ReasonRow[] = [
   {
     mechanism: 'out of memory',
     phrase:
-      /out ?of ?memory|OOM[- ]?kill|OutOfMemoryError|memory pressure|cannot allocate memory|heap space|evict(ed|ion).{0,40}memory|memory limit|memory (resource limit )?alarm|alarm.{0,20}memory|memory.{0,20}high.?watermark|gc\]?.{0,20}overhead/i,
+      /out ?of ?memory|OOM[- ]?kill|OutOfMemoryError|memory pressure|cannot allocate memory|heap space|evict(ed|ion).{0,40}memory|memory limit|memory (resource limit )?alarm|alarm.{0,20}memory|memory.{0,20}high.?watermark|gc\]?.{0,20}overhead|memory .{0,60}\b(9[5-9]|100)(\.\d+)? ?%/i,
     kind: 'exhaustion',
     category: 'memory_exhaustion',
     governedBy: /memory|heap|-Xmx|\bmem\b|oom/i,

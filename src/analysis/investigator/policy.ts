@@ -202,6 +202,11 @@ export function chainOf(ctx: PolicyContext, readings: Readings, inTrouble: Troub
     if (node.depth === 0 && leadsNowhere(nodes.values()))
       for (const name of failingElsewhere(readings, node.name, ctx.alertMs, statesOwnTrouble))
         child(name, 'service', `reports trouble of its own while ${node.name}'s lines lead nowhere`);
+    // Whoever stated the same trouble first, in its own lines (the filer whose volume filled, the switch whose link
+    // dropped): a resource shared is where the alerting service's trouble lives.
+    if (node.depth === 0)
+      for (const writer of sameTroubleFirst(readings, node.name, failing))
+        child(writer.name, writer.shape, `reports the same trouble as ${node.name} first (${writer.mechanism})`);
     for (const host of hostsOf(failing).slice(0, 2)) child(host, 'host', `a host where ${node.name} fails`);
     // Timing out or refused toward several public places at once: the way out they share (a NAT gateway, an egress proxy).
     if (node.depth === 0 && failsTowardPublicPlaces(failing))
@@ -326,6 +331,48 @@ function failingElsewhere(
     .map(([name]) => name);
 }
 
+/** Troubles that live on a resource others share: one component's report of it may be another's cause. */
+const SHARED_TROUBLE = new Set(['disk_full', 'memory_exhaustion', 'network', 'certificate', 'database']);
+
+/** The reasons (mechanisms) of shared trouble the alerting service's failing lines state, with when each began. */
+function sharedTroublesStated(failing: readonly SeenLine[]): Map<string, number> {
+  const began = new Map<string, number>();
+  for (const l of failing) {
+    const reason = reasonIn(`${l.template}\n${l.example}`);
+    if (!reason || reason.unrecognised || !SHARED_TROUBLE.has(reason.category)) continue;
+    began.set(reason.mechanism, Math.min(began.get(reason.mechanism) ?? Infinity, l.firstSeen));
+  }
+  return began;
+}
+
+/**
+ * The components, other than the alerting service, whose own lines state the trouble its failing
+ * lines state, beginning before it: a service by its name, else the host; most lines first.
+ */
+function sameTroubleFirst(
+  readings: Readings,
+  alerting: string,
+  failing: readonly SeenLine[],
+): Array<{ name: string; shape: NodeShape; mechanism: string }> {
+  const stated = sharedTroublesStated(failing);
+  const counts = new Map<string, { name: string; shape: NodeShape; mechanism: string; lines: number }>();
+  for (const l of readings.lines) {
+    if (l.services.some((s) => lower(s) === lower(alerting)) || !(isFailing(l) || statesOwnTrouble(l))) continue;
+    const reason = reasonIn(`${l.template}\n${l.example}`);
+    if (!reason || reason.unrecognised || !OWN_KINDS.has(reason.kind) || !(l.firstSeen < (stated.get(reason.mechanism) ?? -Infinity)))
+      continue;
+    const writers = l.services.length
+      ? l.services.map((name) => ({ name, shape: 'service' as const }))
+      : l.hosts.map((name) => ({ name, shape: 'host' as const }));
+    for (const w of writers) {
+      const seen = counts.get(lower(w.name)) ?? { ...w, mechanism: reason.mechanism, lines: 0 };
+      seen.lines += l.count;
+      counts.set(lower(w.name), seen);
+    }
+  }
+  return [...counts.values()].sort((a, b) => b.lines - a.lines || a.name.localeCompare(b.name)).slice(0, POLICY_LIMITS.fanOut);
+}
+
 /** The knowledge table's hints of where a failing line's trouble lives: its reason's, and the servers its client words speak of. */
 export function lookInWords(failing: readonly SeenLine[]): string[] {
   return [
@@ -436,7 +483,7 @@ export function nextCalls(ctx: PolicyContext, observations: readonly Observation
     leadsNowhere(chain) ||
     (!namesServiceOfOurs(chain) &&
       chain.some((n) => n.depth === 1 && unresolvedOurs(n, readings) && !chain.some((c) => c.parent === n.key)));
-  if (made.has(callId(ownSearch)) && (alertFailing.length === 0 || noLead))
+  if (made.has(callId(ownSearch)) && (alertFailing.length === 0 || noLead || sharedTroublesStated(alertFailing).size > 0))
     wanted.push({
       name: 'search_logs',
       input: { query: EVERYTHING_FAILING, ...iso({ from: ctx.alertMs - LOOKBACK_MS, to: ctx.alertMs }), limit: 1000 },
