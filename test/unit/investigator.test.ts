@@ -535,6 +535,16 @@ describe('the investigation policy', () => {
     expect(report.category).toBe('disk_full');
   });
 
+  it("ties a change by words in common only when it was made to a service the failure went through, and not by its places' names", () => {
+    const failing = 'Authorisation failed: PaymentGatewayTimeout after 15s, basket reservation released';
+    const run = (tags: string[], title = 'App setting changed: payment gateway basket reservation timeout', text = title) =>
+      reportFrom(ordersFailing('error', failing, -10, [{ at: -20, title, text, tags }]));
+    expect(run(['service:orders']).root_cause).toContain('App setting changed');
+    expect(run(['service:checkout-api']).root_cause).not.toContain('App setting changed');
+    const onPlace = run(['service:orders'], 'App setting changed: app-payment-gateway-basket-01', 'max_retries 3 -> 5');
+    expect(onPlace.root_cause).not.toContain('App setting changed');
+  });
+
   it("does not blame the alerting service's own host for a server that does not answer it", () => {
     const report = reportFrom(
       ordersFailing(

@@ -297,7 +297,12 @@ function explainingChange(
       }
       const text = `${event.title}\n${event.text}\n${event.tags.join(' ')}`.toLowerCase();
       // One shared word is a coincidence as often as not; two distinct ones (not parts of one identifier) are a topic.
-      const shared = [...contentWords(`${event.title}\n${event.text}`)].filter((w) => stated.has(w) && !/[-_]/.test(w));
+      // The change's words, not the names of the places it was made on (app-mrf-checkout-api-prod is where, not what).
+      const said = `${event.title}\n${event.text}`;
+      const where = entitiesIn(said).filter((e) => e.shape !== 'object');
+      const shared = [...contentWords(where.reduce((t, e) => t.replace(mentionOf(e.name), ' '), said))].filter(
+        (w) => stated.has(w) && !/[-_]/.test(w),
+      );
       if (expiring) {
         const by = governingWords(governs, `${event.title}\n${event.text}`);
         return by ? [{ event, change, by }] : [];
@@ -319,9 +324,11 @@ function explainingChange(
         (change.category === 'trigger' && !ranElsewhere(event, candidate.node.name)
           ? arrived.find((name) => mentionOf(name).test(text))
           : undefined) ??
-        (shared.length >= SHARED_WORDS ? shared.join(', ') : undefined) ??
-        // A setting governs the resource of the service it is set on: another service's pool is another pool.
-        (aboutAnotherService(event, [alertService, ...onPath]) ? undefined : governingWords(governs, `${event.title}\n${event.text}`));
+        // Words in common, or a setting that governs the resource, tie only a change to a service the failure went
+        // through: another service's pool is another pool.
+        (aboutAnotherService(event, [alertService, ...onPath])
+          ? undefined
+          : ((shared.length >= SHARED_WORDS ? shared.join(', ') : undefined) ?? governingWords(governs, `${event.title}\n${event.text}`)));
       return by ? [{ event, change, by }] : [];
     },
   );
