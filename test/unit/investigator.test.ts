@@ -545,6 +545,65 @@ describe('the investigation policy', () => {
     expect(onPlace.root_cause).not.toContain('App setting changed');
   });
 
+  it('names the certificate as its owner manages it, from an event about it failing to renew', () => {
+    const report = reportFrom(
+      answering(
+        [
+          [
+            'service:orders',
+            [
+              line(
+                ['orders'],
+                ['orders-app-01'],
+                'error',
+                'GET /feed 503 fastly_error="SSL handshake error: certificate has expired" backend=F_origin',
+                -5,
+              ),
+            ],
+          ],
+        ],
+        [
+          {
+            at: -45,
+            title: 'Certificate edge/api-origin-tls: Issuing failed',
+            text: 'DNS-01 challenge not presented',
+            tags: ['certificate:api-origin-tls'],
+          },
+        ],
+      ),
+    );
+    expect(report.category).toBe('certificate');
+    expect(report.root_cause).toContain('api-origin-tls');
+  });
+
+  it("takes an expired client credential for the alerting service's own, before the authentication failures it then causes", () => {
+    const report = reportFrom(
+      answering([
+        [
+          'service:orders',
+          [
+            line(
+              ['orders'],
+              ['orders-app-01'],
+              'error',
+              'MsalServiceException: AADSTS700027: The certificate used to sign the client assertion is expired.',
+              -40,
+            ),
+            line(
+              ['orders'],
+              ['orders-app-01'],
+              'error',
+              'export circuit open: 50 consecutive authentication failures against https://crm.vendor.com/api',
+              -8,
+            ),
+          ],
+        ],
+      ]),
+    );
+    expect(report.category).toBe('certificate');
+    expect(report.root_cause).toMatch(/^orders: certificate/);
+  });
+
   it("does not blame the alerting service's own host for a server that does not answer it", () => {
     const report = reportFrom(
       ordersFailing(

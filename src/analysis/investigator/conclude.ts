@@ -509,9 +509,28 @@ function certificateNamed(lines: readonly SeenLine[]): string | undefined {
   return undefined;
 }
 
-/** The certificate that a line stating an expiry names. */
-const expiringCertificate = (readings: Readings) =>
-  certificateNamed(readings.lines.filter((l) => /expir|notAfter/i.test(`${l.template}\n${l.example}`)));
+// An event about a certificate running out or failing to renew, and the name it gives it (a tag, or quoted after the word).
+const CERTIFICATE_EVENT = /expir|renew|issu/i;
+const CERTIFICATE_NAME = /\bcertificate:?\s+['"]?((?=[\w./-]*[-_./])[A-Za-z0-9][\w./-]{3,80}[A-Za-z0-9])/i;
+
+/** The certificate that a line stating an expiry names, else an event about one expiring or failing to renew. */
+function expiringCertificate(readings: Readings, naming: readonly SeenLine[] = []): string | undefined {
+  const subject =
+    certificateNamed(naming) ?? certificateNamed(readings.lines.filter((l) => /expir|notAfter/i.test(`${l.template}\n${l.example}`)));
+  // The certificate as its owner manages it (a Kubernetes Certificate, a vault entry) names what to renew.
+  const managed = managedCertificate(readings);
+  return [subject, managed].filter(Boolean).join(', ') || undefined;
+}
+
+/** The certificate an event about one expiring or failing to renew names: by a tag, or quoted after the word. */
+function managedCertificate(readings: Readings): string | undefined {
+  for (const e of readings.events.filter((x) => CERTIFICATE_EVENT.test(`${x.title}\n${x.text}`)).sort((a, b) => b.at - a.at)) {
+    const tagged = e.tags.find((t) => /^certificate:/i.test(t));
+    const name = tagged?.slice(tagged.indexOf(':') + 1) ?? CERTIFICATE_NAME.exec(`${e.title}\n${e.text}`)?.[1];
+    if (name) return name;
+  }
+  return undefined;
+}
 
 /** Metrics are read a minute apart: trouble within this of the symptom's onset may have come first. */
 const LATE_SLACK_MS = 2 * 60_000;
@@ -537,7 +556,9 @@ function echoed(c: Candidate, all: readonly Candidate[]): Candidate | undefined 
       // A weak lead (timing out toward no one) is no source: the place the same errors name explains it.
       !d.troubles[0]!.weak &&
       (d.path[1]?.key === via || d.node.depth === 0) &&
-      d.troubles[0]!.mechanism === c.troubles[0]!.mechanism &&
+      // The same trouble said again, or a place blamed only after the alerting service's own trouble began (the
+      // authentication its expired certificate fails).
+      (d.troubles[0]!.mechanism === c.troubles[0]!.mechanism || (!c.own && d.node.depth === 0 && d.onset < c.onset - LATE_SLACK_MS)) &&
       d.onset < c.onset,
   );
 }
@@ -680,8 +701,8 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
     }
     const described = describe(full, service, symptom);
     // A certificate's trouble is fixed by renewing it: name the one whichever line read says expired.
-    const certificate = full.category === 'certificate' && !described.statement.includes('CN=') ? expiringCertificate(readings) : undefined;
-    if (certificate) described.statement += ` The certificate: ${certificate}.`;
+    const certificate = full.category === 'certificate' ? expiringCertificate(readings) : undefined;
+    if (certificate && !described.statement.includes(certificate)) described.statement += ` The certificate: ${certificate}.`;
     candidates.push({ ...full, ...described, score: score(full) });
   };
 
@@ -730,7 +751,7 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
     // The line quoted names the node: the stated one, else the loudest that names it.
     const loudest = said ? pointing.l : [...naming].sort((a, b) => b.count - a.count)[0]!;
     // The client's line may give only an address; whichever line read states the expiry may name the certificate.
-    const certificate = reason.kind === 'expiry' ? (certificateNamed(naming) ?? expiringCertificate(readings)) : undefined;
+    const certificate = reason.kind === 'expiry' ? expiringCertificate(readings, naming) : undefined;
     add({
       node,
       path: pathTo(node, chain),
@@ -895,11 +916,8 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
   });
   // Trouble that began after the alerting service was already failing follows from the outage (clients
   // moving to a new primary, retries piling up); it is a cause only when nothing began before.
-  // A host found down has no onset of its own to compare; nor has a place the alerting service's own errors blame:
-  // their onset is the symptom's.
-  const blamedBySymptom = (c: Candidate) => !c.own && c.node.depth === 1;
-  const late = (c: Candidate) =>
-    c.node.depth > 0 && c.onset > symptomOnset + LATE_SLACK_MS && !c.troubles.some((t) => t.source === 'host') && !blamedBySymptom(c);
+  // A host found down has no onset of its own to compare.
+  const late = (c: Candidate) => c.node.depth > 0 && c.onset > symptomOnset + LATE_SLACK_MS && !c.troubles.some((t) => t.source === 'host');
   for (const c of candidates) if (late(c)) c.score -= LATE_PENALTY;
   candidates.sort((a, b) => b.score - a.score || a.onset - b.onset || a.culprit.localeCompare(b.culprit));
   const [best, second] = candidates;

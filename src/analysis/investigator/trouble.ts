@@ -76,6 +76,9 @@ export const HOST_RESOURCES: ReadonlySet<RcaCategory> = new Set([
   'network',
 ]);
 
+// A credential the writer presents (mutual TLS, a signed client assertion), not the server's certificate.
+const CLIENT_CREDENTIAL = /\bclient (certificate|cert|assertion)|\bsign(ed|ing)? the client|\bkey used\b/i;
+
 /** What a process sees of its own host: a lost link or a peer not responding is about the path to someone else. */
 const LOCAL_RESOURCES: ReadonlySet<RcaCategory> = new Set(['disk_full', 'memory_exhaustion', 'cpu_saturation']);
 
@@ -116,7 +119,8 @@ function fromLines(node: ChainNode, readings: Readings, alertService: string): T
     // The alerting service timing out or refused without naming anyone else is slow or refused in itself: a weak lead of its own.
     const unaddressed = node.depth === 0 && !OWN_KINDS.has(reason.kind) && reason.kind !== 'expiry' && !namesPlace(text, true);
     // A certificate stated expired by a component the chain reached, naming no one else, is its own: it holds it or serves with it.
-    const ownExpiry = node.depth > 0 && reason.kind === 'expiry' && !namesPlace(text, true);
+    // So is the alerting service's own credential: a client certificate or the key it signs with has run out.
+    const ownExpiry = (node.depth > 0 || CLIENT_CREDENTIAL.test(text)) && reason.kind === 'expiry' && !namesPlace(text, true);
     return [
       {
         mechanism: reason.mechanism,
