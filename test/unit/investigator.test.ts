@@ -604,6 +604,28 @@ describe('the investigation policy', () => {
     expect(report.root_cause).toMatch(/^orders: certificate/);
   });
 
+  it("takes a device's expired client certificate for its own trouble, whatever server it presents it to", () => {
+    const gateway = line(
+      ['cloud-bridge'],
+      ['site-gw01'],
+      'error',
+      'TLS handshake with iot.example.com:8883 failed: received fatal alert: CertificateExpired (client cert CN=site-gw01)',
+      -15,
+    );
+    const linkDown = line(['cloud-bridge'], ['site-gw01'], 'warn', 'cloud link down; buffering site events', -14, 30);
+    const report = reportFrom(
+      answering([
+        [
+          'service:orders',
+          [line(['orders'], ['orders-app-01'], 'error', 'POST /sites/7/jobs 503 site_unreachable: no ack from site-gw01', -10)],
+        ],
+        ['host:site-gw01', [gateway, linkDown]],
+      ]),
+    );
+    expect(report.category).toBe('certificate');
+    expect(report.root_cause).toMatch(/^site-gw01/);
+  });
+
   it("does not blame the alerting service's own host for a server that does not answer it", () => {
     const report = reportFrom(
       ordersFailing(

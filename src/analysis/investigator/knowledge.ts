@@ -82,7 +82,7 @@ export const REASONS: readonly ReasonRow[] = [
   {
     mechanism: 'certificate expired or untrusted',
     phrase:
-      /certificate (has )?expired|cert(ificate)? .{0,30}(expired|not yet valid)|certificate\b.{0,80}\bis expired|(expired|bad|revoked|unknown) certificate|certificate[ _](expired|revoked|unknown)|unknown ca\b|x509|PKIX|handshake fail|SSL(Handshake)?Exception|certificate[ _]verify[ _]failed|SSL\/TLS secure channel|alert (code|number):? 45\b/i,
+      /certificate (has )?expired|cert(ificate)? .{0,30}(expired|not yet valid)|certificate\b.{0,80}\bis expired|(expired|bad|revoked|unknown) certificate|certificate[ _]?(expired|revoked|unknown)|unknown ca\b|x509|PKIX|handshake fail|SSL(Handshake)?Exception|certificate[ _]verify[ _]failed|SSL\/TLS secure channel|alert (code|number):? 45\b/i,
     kind: 'expiry',
     category: 'certificate',
     governedBy: /certificate|\btls\b|\bssl\b|x509|trust.?store/i,

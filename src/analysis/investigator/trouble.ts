@@ -119,8 +119,8 @@ function fromLines(node: ChainNode, readings: Readings, alertService: string): T
     // The alerting service timing out or refused without naming anyone else is slow or refused in itself: a weak lead of its own.
     const unaddressed = node.depth === 0 && !OWN_KINDS.has(reason.kind) && reason.kind !== 'expiry' && !namesPlace(text, true);
     // A certificate stated expired by a component the chain reached, naming no one else, is its own: it holds it or serves with it.
-    // So is the alerting service's own credential: a client certificate or the key it signs with has run out.
-    const ownExpiry = (node.depth > 0 || CLIENT_CREDENTIAL.test(text)) && reason.kind === 'expiry' && !namesPlace(text, true);
+    // So is a client's own credential, whomever it presents it to: a client certificate or the key it signs with.
+    const ownExpiry = reason.kind === 'expiry' && ((node.depth > 0 && !namesPlace(text, true)) || CLIENT_CREDENTIAL.test(text));
     return [
       {
         mechanism: reason.mechanism,
@@ -275,8 +275,11 @@ export const ownTrouble = (troubles: readonly Trouble[]) => troubles.filter((t) 
 
 /**
  * The trouble that makes a component a cause. A host's is its resources' (disk, memory, CPU,
- * network, the host itself); a service's lines about its own pool or its locks lead the
+ * network, the host itself) and its certificate's; a service's lines about its own pool or its locks lead the
  * investigation through the host they run on, but are that service's, not the host's.
  */
 export const causingTrouble = (node: Pick<ChainNode, 'shape'>, troubles: readonly Trouble[]) =>
-  ownTrouble(troubles).filter((t) => node.shape !== 'host' || !t.writers?.length || HOST_RESOURCES.has(t.category));
+  ownTrouble(troubles).filter((t) => node.shape !== 'host' || !t.writers?.length || HOST_HELD.has(t.category));
+
+/** What a host holds for the processes on it: its resources, and the certificate that is its identity (a device's). */
+const HOST_HELD: ReadonlySet<RcaCategory> = new Set([...HOST_RESOURCES, 'certificate']);
