@@ -626,6 +626,33 @@ describe('the investigation policy', () => {
     expect(report.root_cause).toMatch(/^site-gw01/);
   });
 
+  it('blames the place the alerting service timed out toward first, over the pool it then ran out of for that place', () => {
+    const report = reportFrom(
+      answering([
+        [
+          'service:orders',
+          [
+            line(
+              ['orders'],
+              ['orders-app-01'],
+              'warn',
+              'bid request failed endpoint=https://rtb.partner.io/bid err="context deadline exceeded"',
+              -9,
+            ),
+            line(
+              ['orders'],
+              ['orders-app-01'],
+              'warn',
+              'connection pool exhausted, waiting for conn host=rtb.partner.io:443 waiters=1944',
+              -4,
+            ),
+          ],
+        ],
+      ]),
+    );
+    expect(report.root_cause).toMatch(/^rtb\.partner\.io/);
+  });
+
   it("does not blame the alerting service's own host for a server that does not answer it", () => {
     const report = reportFrom(
       ordersFailing(

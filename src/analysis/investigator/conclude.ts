@@ -547,6 +547,12 @@ const ECHO_PENALTY = 1;
  * callers quote its errors back; the first to say it is the source.
  */
 function echoed(c: Candidate, all: readonly Candidate[]): Candidate | undefined {
+  // The alerting service running out of something it keeps for a place (its pool for that host), after it began
+  // failing toward that place, follows from the place.
+  if (c.node.depth === 0 && c.own)
+    return all.find(
+      (d) => !d.own && d.node.depth === 1 && d.onset < c.onset - LATE_SLACK_MS && mentionOf(d.node.name).test(c.troubles[0]!.text),
+    );
   const via = c.path[1]?.key;
   if (via === undefined) return undefined;
   return all.find(
