@@ -653,6 +653,20 @@ describe('the investigation policy', () => {
     expect(report.root_cause).toMatch(/^rtb\.partner\.io/);
   });
 
+  it('does not tie a change by a field name every line carries (request_id=…)', () => {
+    const report = reportFrom(
+      ordersFailing('error', "insert failed: Error 1062: Duplicate entry '2147483647' for key 'batches.PRIMARY' request_id=7c1e0b4d", -5, [
+        {
+          at: -60,
+          title: 'Deployed orders v4.12.2',
+          text: 'changelog: bump aws-sdk, add request_id to access log',
+          tags: ['service:orders'],
+        },
+      ]),
+    );
+    expect(report.root_cause).not.toContain('Deployed orders');
+  });
+
   it("does not blame the alerting service's own host for a server that does not answer it", () => {
     const report = reportFrom(
       ordersFailing(

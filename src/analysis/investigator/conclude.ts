@@ -143,7 +143,9 @@ function namedIdentifiers(troubles: readonly Pick<Trouble, 'text'>[], alertServi
     );
     // A URL's path names resources by where they live (a project, a bucket): places, not what failed.
     const text = t.text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"',<>]+/gi, ' ');
-    return (text.match(IDENTIFIER) ?? []).filter((id) => id.length >= NAMED_IDENTIFIER && COINED.test(id) && !places.has(id.toLowerCase()));
+    // A key (request_id=…, "ruleName":) names a field every line has; the value after it is what failed.
+    const values = [...text.matchAll(IDENTIFIER)].filter((m) => !/^["']?\s*[=:]/.test(text.slice(m.index + m[0].length))).map((m) => m[0]);
+    return values.filter((id) => id.length >= NAMED_IDENTIFIER && COINED.test(id) && !places.has(id.toLowerCase()));
   });
   return [...new Set(ids)].filter((id) => id.toLowerCase() !== alertService.toLowerCase());
 }
