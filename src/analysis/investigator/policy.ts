@@ -206,7 +206,7 @@ export function chainOf(ctx: PolicyContext, readings: Readings, inTrouble: Troub
     // dropped): a resource shared is where the alerting service's trouble lives.
     if (node.depth === 0)
       for (const writer of sameTroubleFirst(readings, node.name, failing))
-        child(writer.name, writer.shape, `reports the same trouble as ${node.name} first (${writer.mechanism})`);
+        child(writer.name, writer.shape, `states the trouble ${node.name} states, first`);
     for (const host of hostsOf(failing).slice(0, 2)) child(host, 'host', `a host where ${node.name} fails`);
     // Timing out or refused toward several public places at once: the way out they share (a NAT gateway, an egress proxy).
     if (node.depth === 0 && failsTowardPublicPlaces(failing))
@@ -285,7 +285,7 @@ const statesOwnTrouble = (l: SeenLine) => {
 
 /**
  * The components other than the alerting service that wrote lines naming a thing, and that the
- * test accepts, most lines first: a service by its name, else the host.
+ * test accepts, most lines first.
  */
 function writersAbout(
   name: string,
@@ -294,8 +294,16 @@ function writersAbout(
   accept: (l: SeenLine) => boolean,
 ): Array<{ name: string; shape: NodeShape }> {
   const mention = mentionOf(name);
+  return writersOf(
+    readings.lines.filter((x) => accept(x) && mention.test(`${x.template}\n${x.example}`)),
+    alertService,
+  );
+}
+
+/** Who wrote lines, other than the alerting service: a service by its name, else the host; most lines first. */
+function writersOf(lines: readonly SeenLine[], alertService: string): Array<{ name: string; shape: NodeShape }> {
   const counts = new Map<string, { name: string; shape: NodeShape; lines: number }>();
-  for (const l of readings.lines.filter((x) => accept(x) && mention.test(`${x.template}\n${x.example}`))) {
+  for (const l of lines) {
     const writers = l.services.length
       ? l.services.map((s) => ({ name: s, shape: 'service' as const }))
       : l.hosts.map((h) => ({ name: h, shape: 'host' as const }));
@@ -345,32 +353,17 @@ function sharedTroublesStated(failing: readonly SeenLine[]): Map<string, number>
   return began;
 }
 
-/**
- * The components, other than the alerting service, whose own lines state the trouble its failing
- * lines state, beginning before it: a service by its name, else the host; most lines first.
- */
-function sameTroubleFirst(
-  readings: Readings,
-  alerting: string,
-  failing: readonly SeenLine[],
-): Array<{ name: string; shape: NodeShape; mechanism: string }> {
+/** The components, other than the alerting service, whose own lines state the trouble its failing lines state, first. */
+function sameTroubleFirst(readings: Readings, alerting: string, failing: readonly SeenLine[]): Array<{ name: string; shape: NodeShape }> {
   const stated = sharedTroublesStated(failing);
-  const counts = new Map<string, { name: string; shape: NodeShape; mechanism: string; lines: number }>();
-  for (const l of readings.lines) {
-    if (l.services.some((s) => lower(s) === lower(alerting)) || !(isFailing(l) || statesOwnTrouble(l))) continue;
+  const first = (l: SeenLine) => {
     const reason = reasonIn(`${l.template}\n${l.example}`);
-    if (!reason || reason.unrecognised || !OWN_KINDS.has(reason.kind) || !(l.firstSeen < (stated.get(reason.mechanism) ?? -Infinity)))
-      continue;
-    const writers = l.services.length
-      ? l.services.map((name) => ({ name, shape: 'service' as const }))
-      : l.hosts.map((name) => ({ name, shape: 'host' as const }));
-    for (const w of writers) {
-      const seen = counts.get(lower(w.name)) ?? { ...w, mechanism: reason.mechanism, lines: 0 };
-      seen.lines += l.count;
-      counts.set(lower(w.name), seen);
-    }
-  }
-  return [...counts.values()].sort((a, b) => b.lines - a.lines || a.name.localeCompare(b.name)).slice(0, POLICY_LIMITS.fanOut);
+    return !!reason && !reason.unrecognised && OWN_KINDS.has(reason.kind) && l.firstSeen < (stated.get(reason.mechanism) ?? -Infinity);
+  };
+  return writersOf(
+    readings.lines.filter((l) => (isFailing(l) || statesOwnTrouble(l)) && first(l)),
+    alerting,
+  );
 }
 
 /** The knowledge table's hints of where a failing line's trouble lives: its reason's, and the servers its client words speak of. */
