@@ -667,6 +667,26 @@ describe('the investigation policy', () => {
     expect(report.root_cause).not.toContain('Deployed orders');
   });
 
+  it('with nothing reporting trouble of its own, names the latest change that touches the service as the only lead, at no more confidence', () => {
+    const report = reportFrom(
+      answering(
+        [],
+        [
+          { at: -40, title: 'Deployed orders 2.0.0', text: 'image orders:2.0.0', tags: ['service:orders'] },
+          { at: -36, title: 'Rollout orders: 2/2 pods ready', text: 'ReplicaSet orders-7f9c4d available', tags: ['service:orders'] },
+          { at: -20, title: 'Deployed billing 1.4.2', text: 'invoice copy', tags: ['service:billing'] },
+          { at: -15, title: 'Config change: grafana dashboards', text: 'provisioned via terraform', tags: ['team:observability'] },
+        ],
+      ),
+    );
+    expect(report.root_cause).toMatch(/^No component .* the only lead: Deployed orders 2\.0\.0/);
+    expect(report.category).toBe('deployment');
+    expect(report.confidence).toBeLessThanOrEqual(0.1);
+    expect(reportFrom(answering([], [{ at: -20, title: 'Deployed billing 1.4.2', text: 'invoice copy' }])).root_cause).toContain(
+      'the cause is not in the data read',
+    );
+  });
+
   it("does not blame the alerting service's own host for a server that does not answer it", () => {
     const report = reportFrom(
       ordersFailing(
@@ -1839,7 +1859,9 @@ describe('the investigation policy', () => {
     if (!('report' in own) || !('report' in remote)) throw new Error('expected reports');
     expect(own.report.category).toBe('deployment');
     expect(own.report.root_cause).toContain('v4.1.0');
-    expect(remote.report.root_cause).not.toContain('v4.1.0');
+    // Naming another place, the line is no code failing: the deploy is at most the only lead, at no confidence.
+    expect(remote.report.root_cause).toMatch(/^No component/);
+    expect(remote.report.confidence).toBeLessThanOrEqual(0.1);
   });
 
   it('ties a failing operation to the flag named after it, even when the upstream it waits on is named', () => {

@@ -502,6 +502,43 @@ function score(c: Pick<Candidate, 'node' | 'own' | 'troubles' | 'change'>): numb
   return 0.8 * depth + (c.own ? 1 : 0.4) + 0.8 * strength + 0.3 * (kinds - 1) + (c.change ? 0.5 : 0);
 }
 
+/**
+ * The latest change before the symptom that touches the alerting service: it shares a word with
+ * the service's name, the alert's title or its scopes (site:brno, a team), and it is not a campaign
+ * (demand is no lead when nothing is saturated).
+ */
+function changeTouching(ctx: ConcludeContext, readings: Readings, onset: number) {
+  const alert = ctx.alert;
+  const scopes = alert.tags.filter((t) => !/^env:/i.test(t)).map((t) => t.slice(t.indexOf(':') + 1));
+  const touching = contentWords([alert.service ?? '', alert.monitorName ?? alert.title ?? '', ...scopes].join(' '));
+  const changes = changesIn(readings).filter(
+    ({ event, change }) => change.kind !== 'campaign' && event.at <= onset + 2 * 60_000 && onset - event.at <= CHANGE_LAG_MS,
+  );
+  const wordsOf = (e: SeenEvent) => contentWords(`${e.title}\n${e.text}\n${e.tags.join(' ')}`);
+  // A word most changes share (the company's, the environment's) touches nothing in particular.
+  const seen = new Map<string, number>();
+  for (const { event } of changes) for (const w of wordsOf(event)) seen.set(w, (seen.get(w) ?? 0) + 1);
+  const everywhere = (w: string) => changes.length > 2 && (seen.get(w) ?? 0) > changes.length / 2;
+  return changes
+    .map(({ event, change }) => ({ event, change, by: [...wordsOf(event)].filter((w) => touching.has(w) && !everywhere(w)) }))
+    .filter((c) => c.by.length > 0)
+    .sort((a, b) => b.event.at - a.event.at)
+    .map((c) => ({ ...c, by: c.by.join(', ') }))
+    .find((c, _, all) => !all.some((o) => startedBy(o.event, c.event)));
+}
+
+/** A change's completion ("2/2 pods ready") is told as the change that started it minutes before, which says what it shipped. */
+const startedBy = (earlier: SeenEvent, later: SeenEvent) => {
+  const services = serviceTagsOf(later);
+  return (
+    earlier !== later &&
+    earlier.at < later.at &&
+    later.at - earlier.at <= 15 * 60_000 &&
+    services.length > 0 &&
+    serviceTagsOf(earlier).some((s) => services.includes(s))
+  );
+};
+
 /** The certificate a failing handshake's lines name by its subject (CN=…), when they name one. */
 function certificateNamed(lines: readonly SeenLine[]): string | undefined {
   for (const l of lines) {
@@ -1004,26 +1041,40 @@ export function reportOf(conclusion: Conclusion, ctx: ConcludeContext, readings:
     against: [],
   }));
   const missing = readings.failed.map((f) => `${f.call.name} ${JSON.stringify(f.call.input)} failed: ${f.error}`);
-  if (!best)
+  if (!best) {
+    // Nothing reports trouble of its own: the latest change that touches the alerting service is the only lead left,
+    // said as such and weighed as no answer (its confidence stays that of finding nothing).
+    const lead = changeTouching(ctx, readings, conclusion.symptomOnset);
+    const leadStatement =
+      lead &&
+      `${clip(lead.event.title, 120)} (${hhmm(lead.event.at)} UTC: ${clip(lead.event.text.replace(/\s+/g, ' '), 200)}) is the latest change that touches ${service} (by "${lead.by}"); nothing on its chain reports trouble of its own.`;
+    const category = lead ? (lead.change.category === 'trigger' ? 'dependency_failure' : lead.change.category) : 'dependency_failure';
     return {
       summary: `${service} is failing, and nothing it names reports trouble of its own in what the investigation read.`,
-      root_cause: `No component on ${service}'s chain reports its own trouble; the cause is not in the data read.`,
-      category: 'dependency_failure',
+      root_cause: leadStatement
+        ? `No component on ${service}'s chain reports its own trouble; the only lead: ${leadStatement}`
+        : `No component on ${service}'s chain reports its own trouble; the cause is not in the data read.`,
+      category,
       confidence: Math.min(confidence, 0.1),
       hypotheses: [
         {
-          category: 'dependency_failure',
-          culprit: service,
-          statement: `${service} fails for a reason the evidence does not show.`,
+          category,
+          culprit: lead ? clip(lead.event.title, 120) : service,
+          statement: leadStatement ?? `${service} fails for a reason the evidence does not show.`,
           score: 0,
           supporting: [],
           against: [],
         },
       ],
       evidence: [],
-      remediation: ['Read the failing lines of the alerting service and name what they fail against.'],
+      remediation: [
+        lead
+          ? `Check whether "${clip(lead.event.title, 80)}" broke ${service}, and roll it back if so.`
+          : 'Read the failing lines of the alerting service and name what they fail against.',
+      ],
       missing_data: [...missing, 'no component on the chain reports its own trouble'],
     };
+  }
   const nearest = ctx.group && nearestMember(ctx.group, best);
   return {
     summary: `${service} started failing around ${hhmm(conclusion.symptomOnset)} UTC. ${best.statement}${nearest ? ` ${nearest}` : ''}`,
