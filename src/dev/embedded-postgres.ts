@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { StartupError } from '../errors';
+import { stopWithProcess } from './children';
 
 export interface EmbeddedPostgresOptions {
   dataDir: string;
@@ -44,6 +45,9 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   } catch (err) {
     throw startFailure(opts, err);
   }
+  // A fast shutdown (SIGINT) if the command ends without stopping it.
+  const child = (server as unknown as { process?: ChildProcess }).process;
+  if (child) stopWithProcess(child, 'SIGINT');
   try {
     await createDatabaseIfMissing(`postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/postgres`, opts.database);
   } catch (err) {
@@ -54,7 +58,6 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/${opts.database}`,
     async stop() {
       // A terminal's Ctrl-C reaches Postgres too; stop() would then wait forever for an exit that already happened.
-      const child = (server as unknown as { process?: ChildProcess }).process;
       if (child && (child.exitCode !== null || child.signalCode !== null)) return;
       await server.stop();
     },

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { stopWithProcess } from '../dev/children';
 import { findTemporalCli } from './cli';
 import { waitForTemporal } from './connection';
 
@@ -42,8 +43,7 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<De
   // Its own process group: a terminal's Ctrl-C reaches rayne alone, which stops the server after the
   // worker has finished the workflow tasks it holds (otherwise the SDK warns it could not report them).
   const child = spawn(cli, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
+  stopWithProcess(child, 'SIGKILL');
   const output: string[] = [];
   const collect = (chunk: Buffer) => {
     const text = chunk.toString();
@@ -52,12 +52,7 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<De
   };
   child.stdout.on('data', collect);
   child.stderr.on('data', collect);
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => {
-      process.off('exit', killOnExit);
-      resolve(code);
-    }),
-  );
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
   const address = `127.0.0.1:${opts.port}`;
   const ready = waitForTemporal({ address, namespace: opts.namespace }, 30_000).then(() => 'ready' as const);

@@ -83,6 +83,31 @@ describe('rayne dev', () => {
     }
   }, 180_000);
 
+  it('leaves neither Postgres nor the Temporal dev server behind when a command that does not handle signals is terminated', async () => {
+    const home = tempHome('eval-terminated');
+    const scenarios = fs.mkdtempSync(path.join(home, 'scenarios-'));
+    fs.copyFileSync(path.resolve(__dirname, '../../scenarios/storefront-web-host-cpu.json'), path.join(scenarios, 'one.json'));
+    const run = spawnRayne(['eval', scenarios], { RAYNE_HOME: home });
+    /** The servers started for the command: processes other than rayne whose command line names its home. */
+    const servers = () =>
+      fs
+        .readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .map((p) => {
+          try {
+            return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8');
+          } catch {
+            return '';
+          }
+        })
+        .filter((args) => args.includes(home) && !args.includes('rayne.js'));
+    await eventually(async () => run.output().includes('Temporal dev server') && servers().length >= 2, 60_000);
+    const exited = new Promise((resolve) => run.child.once('exit', resolve));
+    run.child.kill('SIGTERM');
+    await exited;
+    await eventually(async () => servers().length === 0, 15_000);
+  }, 90_000);
+
   it('skips embedded Postgres and the Temporal dev server when DATABASE_URL and TEMPORAL_ADDRESS point at real ones', async () => {
     const database = await createTestDatabase();
     const port = await freePort();
