@@ -8,10 +8,10 @@ describe('rayne eval', () => {
   it('runs every scenario through the pipeline with the investigating analyst, scores the stored reports and cross-validates its calibration by company', async () => {
     const { code, output } = await runRayne(['eval', 'scenarios', '--cross-validate'], { RAYNE_HOME: tempHome('eval') });
     expect(code).toBe(0);
-    expect(output).toMatch(/\[170\/170\] vireo-unlock-command-failures \.\.\. ok/);
+    expect(output).toMatch(/\[218\/218\] vireo-unlock-command-failures \.\.\. ok/);
     const line = (prefix: string) => output.split('\n').find((l) => l.startsWith(prefix))!;
     const figures =
-      /solved=(\d+)\/170 top3=(\d+)\/170 evidence_recall=(\d+)\/170 category_accuracy=(\d\.\d\d) committed_accuracy=\S+ median_evidence_tokens=(\d+) median_tool_calls=(\S+) max_tool_calls=(\S+)$/;
+      /solved=(\d+)\/218 top3=(\d+)\/218 evidence_recall=(\d+)\/218 category_accuracy=(\d\.\d\d) committed_accuracy=\S+ median_evidence_tokens=(\d+) median_tool_calls=(\S+) max_tool_calls=(\S+)$/;
     const inSample = line('solved=').match(figures);
     expect(inSample).not.toBeNull();
     expect(output).toMatch(/solved by verdict: /);
@@ -26,7 +26,7 @@ describe('rayne eval', () => {
     const crossValidated = line('cv_solved=').match(figures);
     expect(crossValidated).not.toBeNull();
     expect(crossValidated![1]).toBe(inSample![1]);
-    expect(output).toMatch(/cross-validated calibration \(each company's confidence fitted on the other 23 companies' answers\)/);
+    expect(output).toMatch(/cross-validated calibration \(each company's confidence fitted on the other 31 companies' answers\)/);
     // Each company gets a line in the table and one in the cross-validated table.
     for (const company of [
       'Brightcart',
@@ -53,6 +53,14 @@ describe('rayne eval', () => {
       'Copperfield Clearing',
       'Juniper Lane Market',
       'Northwind Reels',
+      'Bellwether Payroll',
+      'Marigold Health Records',
+      'Quillfeather Learning',
+      'Tamarack Ads',
+      'Alder Creek Utilities',
+      'Brindle Social',
+      'Kestrel Robotics',
+      'Moorfield Retail',
     ]) {
       const lines = output.match(
         new RegExp(`^  ${company}: solved \\d+/\\d+, top-3 \\d+/\\d+, recall \\d+/\\d+, committed right \\d+/\\d+$`, 'gm'),
@@ -60,8 +68,8 @@ describe('rayne eval', () => {
       expect(lines).toHaveLength(2);
     }
     // Floors under the measured figures, so a regression in evidence or analysis fails here.
-    expect(Number(inSample![1])).toBeGreaterThanOrEqual(120);
-    expect(Number(inSample![3])).toBeGreaterThanOrEqual(155);
+    expect(Number(inSample![1])).toBeGreaterThanOrEqual(160);
+    expect(Number(inSample![3])).toBeGreaterThanOrEqual(200);
     expect(Number(inSample![5])).toBeLessThanOrEqual(12_000);
   }, 900_000);
 
