@@ -36,11 +36,6 @@ export const LOST_HOSTS_AT_ONCE = 3;
 export const LOST_HOSTS = 'lost-hosts';
 /** Services or hosts with the same symptom within BURST_S that make one outage (429s everywhere at once). */
 export const SAME_SYMPTOM_AT_ONCE = 3;
-/**
- * Services or hosts of one cluster alerting within BURST_S that make one outage without its platform
- * alerting (a broker, a cache or an identity service every workload there depends on).
- */
-export const CLUSTER_AT_ONCE = 4;
 
 /** A member of an open group that alerted within BURST_S of the joining one, with a burst scope in common. */
 export interface RecentMember {
@@ -53,23 +48,21 @@ export interface RecentMember {
 /**
  * The groups a member joins through its burst scopes. Services of one cluster join while the
  * cluster's own platform alerts in the same minutes (many services failing with it is the platform's
- * outage), or once CLUSTER_AT_ONCE of them alert together (what they all depend on failed); one or
- * two failing says nothing about their neighbours. Hosts lost join once LOST_HOSTS_AT_ONCE are lost
- * together.
+ * outage; without it, a service's trouble says nothing about its neighbours'). Hosts lost join once
+ * LOST_HOSTS_AT_ONCE are lost together.
  */
 export function burstGroups(links: MemberLinks, subject: string | undefined, recent: RecentMember[]): string[] {
   const groups = new Set<string>();
   const clusters = links.bursts.filter((b) => b.startsWith('cluster:'));
+  for (const cluster of clusters) {
+    const platform = cluster.replace('cluster:', 'platform:');
+    if (!links.bursts.includes(platform) && !recent.some((r) => r.bursts.includes(platform))) continue;
+    recent.filter((r) => r.bursts.includes(cluster)).forEach((r) => groups.add(r.groupId));
+  }
   const together = (scope: string, atOnce: number) => {
     const others = recent.filter((r) => r.bursts.includes(scope) && r.subject !== subject);
     if (new Set(others.map((r) => r.subject)).size >= atOnce - 1) others.forEach((r) => groups.add(r.groupId));
   };
-  for (const cluster of clusters) {
-    const platform = cluster.replace('cluster:', 'platform:');
-    if (links.bursts.includes(platform) || recent.some((r) => r.bursts.includes(platform)))
-      recent.filter((r) => r.bursts.includes(cluster)).forEach((r) => groups.add(r.groupId));
-    else together(cluster, CLUSTER_AT_ONCE);
-  }
   if (links.bursts.includes(LOST_HOSTS)) together(LOST_HOSTS, LOST_HOSTS_AT_ONCE);
   for (const symptom of links.bursts.filter((b) => b.startsWith('symptom:'))) together(symptom, SAME_SYMPTOM_AT_ONCE);
   return [...groups];
