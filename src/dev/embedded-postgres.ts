@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { StartupError } from '../errors';
-import { stopWithProcess } from './children';
+import { stopWithProcess } from '../child-processes';
 
 export interface EmbeddedPostgresOptions {
   dataDir: string;

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { stopWithProcess } from '../dev/children';
+import { stopWithProcess } from '../child-processes';
 import { findTemporalCli } from './cli';
 import { waitForTemporal } from './connection';
 
