@@ -86,6 +86,10 @@ function reportFrom(answer: (call: Observation['call']) => string) {
 
 type Line = ReturnType<typeof line>;
 
+/** A line of the alerting service on the alert's host. */
+const ordersLine = (level: string, example: string, firstSeenMin: number, count?: number) =>
+  line(['orders'], ['orders-app-01'], level, example, firstSeenMin, count);
+
 /**
  * Canned answers: a log search gets the lines of the first key its query starts with (bare or
  * quoted), get_events the events, service_dependencies the map; anything else reads as empty.
@@ -103,7 +107,7 @@ const answering =
 
 /** The commonest investigation here: one failing line of the alerting service, some events, nothing else. */
 const ordersFailing = (level: string, example: string, minute: number, eventList: Parameters<typeof events>[0] = []) =>
-  answering([['service:orders', [line(['orders'], ['orders-app-01'], level, example, minute)]]], eventList);
+  answering([['service:orders', [ordersLine(level, example, minute)]]], eventList);
 
 describe('entities named in a failing line', () => {
   it('finds hosts, addresses, domains and the objects a line failed on', () => {
@@ -417,7 +421,7 @@ describe('the investigation policy', () => {
     const { move, observations } = runPolicy((call) => {
       const q = String(call.input.query ?? call.input.hostname ?? call.input.scope ?? '');
       if (call.name === 'search_logs' && q.startsWith('service:orders'))
-        return logs(q, [line(['orders'], ['orders-app-01'], 'error', 'payment call failed: connect to ledger-db-03:5432 timed out', -12)]);
+        return logs(q, [ordersLine('error', 'payment call failed: connect to ledger-db-03:5432 timed out', -12)]);
       if (call.name === 'search_logs' && q.includes('ledger-db-03'))
         return logs(q, [
           line(['postgres'], ['ledger-db-03'], 'error', 'could not write to file "base/16384": No space left on device', -20),
@@ -439,9 +443,7 @@ describe('the investigation policy', () => {
       runPolicy((call) => {
         const q = String(call.input.query ?? '');
         if (call.name === 'search_logs' && q.startsWith('service:orders'))
-          return logs(q, [
-            line(['orders'], ['orders-app-01'], 'error', 'orders: 50 requests timed out; HikariPool-1 - Connection is not available', -10),
-          ]);
+          return logs(q, [ordersLine('error', 'orders: 50 requests timed out; HikariPool-1 - Connection is not available', -10)]);
         if (call.name === 'get_events')
           return events([{ at: -25, title: 'orders config changed', text: change, tags: ['service:orders'] }]);
         return '{}';
@@ -488,8 +490,8 @@ describe('the investigation policy', () => {
         [
           'service:orders',
           [
-            line(['orders'], ['orders-app-01'], 'warn', 'Slow request: GET /orders took 7.9s: read timed out', -15),
-            line(['orders'], ['orders-app-01'], 'error', 'OperationalError: read timed out (host=pool.orders.internal port=6432)', -9),
+            ordersLine('warn', 'Slow request: GET /orders took 7.9s: read timed out', -15),
+            ordersLine('error', 'OperationalError: read timed out (host=pool.orders.internal port=6432)', -9),
           ],
         ],
       ]),
@@ -524,10 +526,7 @@ describe('the investigation policy', () => {
     const slowSearch = line(['search'], ['search-01'], 'warn', 'slow query took=1212ms index=tutors_v7', -25, 3);
     const report = reportFrom(
       answering([
-        [
-          'service:orders',
-          [line(['orders'], ['orders-app-01'], 'error', 'POST /upload 500 IOException: There is not enough space on the disk.', -20)],
-        ],
+        ['service:orders', [ordersLine('error', 'POST /upload 500 IOException: There is not enough space on the disk.', -20)]],
         [EVERYTHING_FAILING, [filerFull, slowSearch]],
       ]),
     );
@@ -615,10 +614,7 @@ describe('the investigation policy', () => {
     const linkDown = line(['cloud-bridge'], ['site-gw01'], 'warn', 'cloud link down; buffering site events', -14, 30);
     const report = reportFrom(
       answering([
-        [
-          'service:orders',
-          [line(['orders'], ['orders-app-01'], 'error', 'POST /sites/7/jobs 503 site_unreachable: no ack from site-gw01', -10)],
-        ],
+        ['service:orders', [ordersLine('error', 'POST /sites/7/jobs 503 site_unreachable: no ack from site-gw01', -10)]],
         ['host:site-gw01', [gateway, linkDown]],
       ]),
     );
@@ -702,10 +698,7 @@ describe('the investigation policy', () => {
     const report = reportFrom(
       answering(
         [
-          [
-            'service:orders',
-            [line(['orders'], ['orders-app-01'], 'error', 'rpc to consul-server failed: remote error: tls: expired certificate', -20)],
-          ],
+          ['service:orders', [ordersLine('error', 'rpc to consul-server failed: remote error: tls: expired certificate', -20)]],
           [
             'service:consul-server',
             [line(['consul-server'], ['consul-01'], 'error', 'agent.server.rpc: TLS handshake error: certificate has expired', -25)],
@@ -772,7 +765,7 @@ describe('the investigation policy', () => {
       const q = String(call.input.query ?? '');
       if (call.name === 'search_logs' && q.startsWith('service:orders'))
         return logs(q, [
-          line(['orders'], ['orders-app-01'], 'error', 'POST /checkout failed: 504 from edge-proxy-01', -10),
+          ordersLine('error', 'POST /checkout failed: 504 from edge-proxy-01', -10),
           line(['orders'], ['batch-node-02'], 'warn', 'spill to /var/tmp failed: No space left on device', -14, 6),
         ]);
       if (call.name === 'search_logs' && q.includes('edge-proxy-01'))
@@ -794,7 +787,7 @@ describe('the investigation policy', () => {
         if (call.name === 'search_logs' && q.startsWith('service:orders'))
           return logs(
             q,
-            failing.map((f) => line(['orders'], ['orders-app-01'], 'error', f, -20)),
+            failing.map((f) => ordersLine('error', f, -20)),
           );
         if (call.name === 'get_events')
           return events([
@@ -905,10 +898,7 @@ describe('the investigation policy', () => {
     const report = reportFrom(
       answering(
         [
-          [
-            'service:orders',
-            [line(['orders'], ['orders-app-01'], 'error', 'capture failed: upstream payments-gw returned 502 Bad Gateway', -8)],
-          ],
+          ['service:orders', [ordersLine('error', 'capture failed: upstream payments-gw returned 502 Bad Gateway', -8)]],
           [
             'payments-gw',
             [
@@ -1042,10 +1032,7 @@ describe('the investigation policy', () => {
   it('takes a service failing elsewhere that the failing words name as the callee when there is no service map', () => {
     const report = reportFrom(
       answering([
-        [
-          'service:orders',
-          [line(['orders'], ['orders-app-01'], 'error', 'end ride: capture payment failed: rpc error: code = DeadlineExceeded', -8)],
-        ],
+        ['service:orders', [ordersLine('error', 'end ride: capture payment failed: rpc error: code = DeadlineExceeded', -8)]],
         [
           'status:(error OR warn)',
           [
@@ -1078,10 +1065,7 @@ describe('the investigation policy', () => {
     });
     const canned = answering(
       [
-        [
-          'service:orders',
-          [line(['orders'], ['orders-app-01'], 'error', 'eligibility check failed, booking left pending: ReadTimeout', -8)],
-        ],
+        ['service:orders', [ordersLine('error', 'eligibility check failed, booking left pending: ReadTimeout', -8)]],
         ['status:(error OR warn)', [line(['eligibility-svc'], ['elig-01'], 'warn', 'worker pool busy, queueing request', -9)]],
       ],
       [{ at: -25, title: 'Flag eligibility_realtime_check updated', text: 'enabled=true for all identities (pilot segment removed)' }],
@@ -1095,7 +1079,7 @@ describe('the investigation policy', () => {
   it("says the symptom in its own words beside the cause's when they differ", () => {
     const report = reportFrom(
       answering([
-        ['service:orders', [line(['orders'], ['orders-app-01'], 'error', 'dial tcp: lookup db-main-02 on 10.0.0.2:53: no such host', -8)]],
+        ['service:orders', [ordersLine('error', 'dial tcp: lookup db-main-02 on 10.0.0.2:53: no such host', -8)]],
         ['host:orders-app-01', [line(['kernel'], ['orders-app-01'], 'error', 'nf_conntrack: table full, dropping packet', -10)]],
       ]),
     );
@@ -1106,7 +1090,7 @@ describe('the investigation policy', () => {
     const report = reportFrom(
       answering(
         [
-          ['service:orders', [line(['orders'], ['orders-app-01'], 'warn', 'GC pause 212 ms (gen2) heap=1.4GB', -8)]],
+          ['service:orders', [ordersLine('warn', 'GC pause 212 ms (gen2) heap=1.4GB', -8)]],
           [
             'status:(error OR warn)',
             [
@@ -1143,7 +1127,7 @@ describe('the investigation policy', () => {
     });
     const metrics = JSON.stringify({ series: [series('trace.http.request.hits', 90, 11000, -20), series('system.cpu.user', 20, 95, -15)] });
     const canned = answering(
-      [['service:orders', [line(['orders'], ['orders-app-01'], 'error', 'booking page via portal-web returned 503', -12)]]],
+      [['service:orders', [ordersLine('error', 'booking page via portal-web returned 503', -12)]]],
       [
         { at: -60, title: 'Deployed portal-web 5.41.0', text: 'show clinic parking info', tags: ['service:portal-web'] },
         { at: -22, title: 'Campaign dispatched: flu shots', text: '382,114 SMS with a booking link' },
@@ -1163,10 +1147,7 @@ describe('the investigation policy', () => {
     const report = reportFrom(
       answering(
         [
-          [
-            'service:orders',
-            [line(['orders'], ['orders-app-01'], 'error', 'QueryTimeoutException: SQL [select * from claim_history where id = ?]', -8)],
-          ],
+          ['service:orders', [ordersLine('error', 'QueryTimeoutException: SQL [select * from claim_history where id = ?]', -8)]],
           ['claim_history', [line(['aurora-mysql'], ['aurora-2'], 'warn', slow, -40)]],
         ],
         [
@@ -1258,7 +1239,7 @@ describe('the investigation policy', () => {
     });
     const canned = answering(
       [
-        ['service:orders', [line(['orders'], ['orders-app-01'], 'error', 'consul kv get failed: context deadline exceeded', -9)]],
+        ['service:orders', [ordersLine('error', 'consul kv get failed: context deadline exceeded', -9)]],
         [
           'service:consul',
           [line(['consul'], ['consul-01'], 'warn', 'agent.server.rpc: RPC failed to server: rpc error making call: i/o timeout', -12)],
@@ -1432,7 +1413,7 @@ describe('the investigation policy', () => {
       const q = String(call.input.query ?? call.input.hostname ?? '');
       if (call.name === 'host_metrics') return cpu;
       if (call.name === 'search_logs' && q.startsWith('service:orders'))
-        return logs(q, [line(['orders'], ['orders-app-01'], 'warn', 'event loop delay p99=612ms (threshold 200ms)', -18)]);
+        return logs(q, [ordersLine('warn', 'event loop delay p99=612ms (threshold 200ms)', -18)]);
       if (call.name === 'search_logs' && q.startsWith('host:orders-app-01'))
         return logs(q, [
           line(['thumbs-backfill'], ['orders-app-01'], 'info', 'worker 3/12 starting: ffmpeg -threads 0 (shard 3 of 12)', -24, 1),
@@ -1519,7 +1500,7 @@ describe('the investigation policy', () => {
       runPolicy((call) => {
         const q = String(call.input.query ?? '');
         if (call.name === 'search_logs' && q.startsWith('service:orders'))
-          return logs(q, [line(['orders'], ['orders-app-01'], 'error', 'rates call failed: Connection reset', -20)]);
+          return logs(q, [ordersLine('error', 'rates call failed: Connection reset', -20)]);
         if (call.name === 'host_metrics' && call.input.hostname === 'orders-app-01')
           return JSON.stringify({
             series: [
@@ -1580,7 +1561,7 @@ describe('the investigation policy', () => {
     const answer = (call: Observation['call']) => {
       const q = String(call.input.query ?? '');
       if (call.name === 'search_logs' && q.startsWith('service:orders'))
-        return logs(q, [line(['orders'], ['orders-app-01'], 'error', 'payment call failed: connect to ledger-db-03:5432 timed out', -12)]);
+        return logs(q, [ordersLine('error', 'payment call failed: connect to ledger-db-03:5432 timed out', -12)]);
       if (call.name === 'search_logs' && q.includes('ledger-db-03'))
         return logs(q, [
           line(['postgres'], ['ledger-db-03'], 'error', 'could not write to file "base/16384": No space left on device', -20),
@@ -1601,7 +1582,7 @@ describe('the investigation policy', () => {
     const { observations } = runPolicy((call) => {
       const q = String(call.input.query ?? '');
       if (call.name === 'search_logs' && q.startsWith('service:orders'))
-        return logs(q, [line(['orders'], ['orders-app-01'], 'error', 'read from http://ledger-db.internal:5432 timed out', -10)]);
+        return logs(q, [ordersLine('error', 'read from http://ledger-db.internal:5432 timed out', -10)]);
       if (call.name === 'get_host' && call.input.hostname === 'ledger-db')
         return JSON.stringify({ hostname: 'ledger-db', found: false, similar: ['ledger-db-07'] });
       return '{}';
@@ -1613,7 +1594,7 @@ describe('the investigation policy', () => {
     const { move, observations } = runPolicy((call) => {
       const q = String(call.input.query ?? '');
       if (call.name === 'search_logs' && q.startsWith('service:orders'))
-        return logs(q, [line(['orders'], ['orders-app-01'], 'error', 'dispatch failed node=10.40.2.13:8080: ConnectTimeoutError', -10)]);
+        return logs(q, [ordersLine('error', 'dispatch failed node=10.40.2.13:8080: ConnectTimeoutError', -10)]);
       if (call.name === 'get_host' && call.input.hostname === '10.40.2.13')
         return JSON.stringify({ hostname: '10.40.2.13', found: false, similar: ['query-node-03'] });
       if (call.name === 'get_host' && call.input.hostname === 'query-node-03')
@@ -1646,9 +1627,7 @@ describe('the investigation policy', () => {
         if (call.name === 'search_logs' && q.startsWith('service:orders'))
           return logs(
             q,
-            apis.map((api) =>
-              line(['orders'], ['orders-app-01'], 'error', `Failed to open TCP connection to ${api}:443 (execution expired)`, -10),
-            ),
+            apis.map((api) => ordersLine('error', `Failed to open TCP connection to ${api}:443 (execution expired)`, -10)),
           );
         if (call.name === 'get_host' && host === 'nat')
           return JSON.stringify({ hostname: 'nat', found: false, similar: ['nat-0a1', 'nat-0b2'] });
@@ -1684,7 +1663,7 @@ describe('the investigation policy', () => {
     const report = reportFrom((call) => {
       const q = String(call.input.query ?? '');
       if (call.name === 'search_logs' && q.startsWith('service:orders'))
-        return logs(q, [line(['orders'], ['orders-app-01'], 'error', `insert failed: PSQLException: ${refusal}`, -5)]);
+        return logs(q, [ordersLine('error', `insert failed: PSQLException: ${refusal}`, -5)]);
       if (call.name === 'search_logs' && q === '"ledger"')
         return logs(q, [
           line(['postgres'], ['ledger-pg-01'], 'error', refusal, -6),
@@ -1701,7 +1680,7 @@ describe('the investigation policy', () => {
     const { move, observations } = runPolicy((call) => {
       const q = String(call.input.query ?? '');
       if (call.name === 'search_logs' && q.startsWith('service:orders'))
-        return logs(q, [line(['orders'], ['orders-app-01'], 'error', 'publish confirm timeout; retrying', -5)]);
+        return logs(q, [ordersLine('error', 'publish confirm timeout; retrying', -5)]);
       if (call.name === 'search_logs' && q === '"orders" -service:orders')
         return logs(q, [line(['broker'], ['mq-02'], 'info', 'connection from orders blocked: resource alarm memory on mq-02', -6)]);
       return '{}';
@@ -1788,7 +1767,7 @@ describe('the investigation policy', () => {
     const { move, observations } = runPolicy((call) => {
       const q = String(call.input.query ?? call.input.hostname ?? '');
       if (call.name === 'search_logs' && q.startsWith('service:orders'))
-        return logs(q, [line(['orders'], ['orders-app-01'], 'warn', "amqp: connection blocked by broker: reason='low on memory'", -10)]);
+        return logs(q, [ordersLine('warn', "amqp: connection blocked by broker: reason='low on memory'", -10)]);
       if (call.name === 'search_logs' && q.startsWith('service:*rabbit*'))
         return logs(q, [line(['rabbitmq'], ['mq-02'], 'error', "memory resource limit alarm set on node 'rabbit@mq-02'", -12)]);
       return '{}';
@@ -1803,9 +1782,7 @@ describe('the investigation policy', () => {
     const report = reportFrom((call) => {
       const q = String(call.input.query ?? '');
       if (call.name === 'search_logs' && q.startsWith('service:orders'))
-        return logs(q, [
-          line(['orders'], ['orders-app-01'], 'error', 'lookup failed: connect to cache-a-01:6379 and cache-b-02:6379 timed out', -10),
-        ]);
+        return logs(q, [ordersLine('error', 'lookup failed: connect to cache-a-01:6379 and cache-b-02:6379 timed out', -10)]);
       if (call.name === 'search_logs' && q.includes('cache-a-01'))
         return logs(q, [line(['cache'], ['cache-a-01'], 'error', 'Out of memory: Killed process 2281 (cache-server)', -12)]);
       if (call.name === 'search_logs' && q.includes('cache-b-02'))
@@ -1825,9 +1802,9 @@ describe('the investigation policy', () => {
         [
           'service:orders',
           [
-            line(['orders'], ['orders-app-01'], 'warn', 'HikariPool-1 - Failed to validate connection (Closed Connection)', -25, 1),
-            line(['orders'], ['orders-app-01'], 'error', mqFailure, -7),
-            line(['orders'], ['orders-app-01'], 'error', 'c.a.orders.api.OrderController : POST /orders failed -> HTTP 503', -7),
+            ordersLine('warn', 'HikariPool-1 - Failed to validate connection (Closed Connection)', -25, 1),
+            ordersLine('error', mqFailure, -7),
+            ordersLine('error', 'c.a.orders.api.OrderController : POST /orders failed -> HTTP 503', -7),
           ],
         ],
       ]),
@@ -1841,8 +1818,7 @@ describe('the investigation policy', () => {
     const answerWith = (example: string) =>
       runPolicy((call) => {
         const q = String(call.input.query ?? '');
-        if (call.name === 'search_logs' && q.startsWith('service:orders'))
-          return logs(q, [line(['orders'], ['orders-app-01'], 'error', example, -5)]);
+        if (call.name === 'search_logs' && q.startsWith('service:orders')) return logs(q, [ordersLine('error', example, -5)]);
         if (call.name === 'get_events')
           return events([
             {
@@ -1900,7 +1876,7 @@ describe('the investigation policy', () => {
       const q = String(call.input.query ?? '');
       if (call.name === 'search_logs' && q.startsWith('service:orders'))
         return logs(q, [
-          line(['orders'], ['orders-app-01'], 'error', 'submit to https://api.partner.com failed: SSLError certificate verify failed', -10),
+          ordersLine('error', 'submit to https://api.partner.com failed: SSLError certificate verify failed', -10),
           line(
             ['orders'],
             ['orders-app-01'],

@@ -4,11 +4,11 @@ import type { OriginSummary } from '../../evidence/origins';
 import type { EvidenceItem, Hypothesis, RcaCategory, SubmittedReport } from '../report';
 import { escapeRegExp } from '../../text-format';
 import { contentWords, entitiesIn, mentionOf, PRIVATE_ZONE } from './entities';
-import { changeOf, COMMON_WORDS, metricKindOf, OWN_KINDS, REASONS, reasonIn } from './knowledge';
+import { changeOf, COMMON_WORDS, metricKindOf, OWN_KINDS, REASONS, type ReasonRow, reasonIn } from './knowledge';
 import { clip, hhmm, isFailing, type Readings, type SeenEvent, type SeenLine, type SeenSeries } from './observations';
 import { type ChainNode, chainOf, hostsFoundFor, isNewOrBursting, ownLines, type PolicyContext, quotedServerWords } from './policy';
 import { topTalker } from './talker';
-import { causingTrouble, HOST_RESOURCES, ownTrouble, PERCENT, seriesAnomaly, type Trouble, troubleOf } from './trouble';
+import { causingTrouble, HOST_RESOURCES, namesPlace, ownTrouble, PERCENT, seriesAnomaly, type Trouble, troubleOf } from './trouble';
 
 /**
  * From what the investigation read to a ranked set of candidates and the report. A candidate is
@@ -203,14 +203,14 @@ function firstSighting(candidate: Pick<Candidate, 'node' | 'troubles' | 'onset'>
   return Math.min(candidate.onset, ...same.map((l) => l.firstSeen));
 }
 
-/**
- * Whether a change is to a component: it names it as a word, and its service tag, when it has
- * one, is that component (a deploy of a client that upgrades its kafka library is not a change to kafka).
- */
 /** The services an event is tagged with, lower-cased. */
 const serviceTagsOf = (event: SeenEvent) =>
   event.tags.filter((t) => t.toLowerCase().startsWith('service:')).map((t) => t.slice('service:'.length).toLowerCase());
 
+/**
+ * Whether a change is to a component: it names it as a word, and its service tag, when it has
+ * one, is that component (a deploy of a client that upgrades its kafka library is not a change to kafka).
+ */
 function isSubject(event: SeenEvent, name: string): boolean {
   const services = serviceTagsOf(event);
   if (services.length && !services.includes(name)) return false;
@@ -297,21 +297,21 @@ function explainingChange(
         const by = namingIdentifier(`${event.title}\n${event.text}`, operations);
         return by ? [{ event, change, by }] : [];
       }
-      const text = `${event.title}\n${event.text}\n${event.tags.join(' ')}`.toLowerCase();
+      const said = `${event.title}\n${event.text}`;
+      if (expiring) {
+        const by = governingWords(governs, said);
+        return by ? [{ event, change, by }] : [];
+      }
+      // A change that names, whole, an identifier the failing lines name (the rule that blocks, the index queried) speaks of it.
+      const exact = identifiers.find((id) => mentionOf(id).test(said));
+      if (exact) return [{ event, change, by: exact, exact: true }];
+      const text = `${said}\n${event.tags.join(' ')}`.toLowerCase();
       // One shared word is a coincidence as often as not; two distinct ones (not parts of one identifier) are a topic.
       // The change's words, not the names of the places it was made on (app-mrf-checkout-api-prod is where, not what).
-      const said = `${event.title}\n${event.text}`;
       const where = entitiesIn(said).filter((e) => e.shape !== 'object');
       const shared = [...contentWords(where.reduce((t, e) => t.replace(mentionOf(e.name), ' '), said))].filter(
         (w) => stated.has(w) && !/[-_]/.test(w),
       );
-      if (expiring) {
-        const by = governingWords(governs, `${event.title}\n${event.text}`);
-        return by ? [{ event, change, by }] : [];
-      }
-      // A change that names, whole, an identifier the failing lines name (the rule that blocks, the index queried) speaks of it.
-      const exact = identifiers.find((id) => mentionOf(id).test(`${event.title}\n${event.text}`));
-      if (exact) return [{ event, change, by: exact, exact: true }];
       const by =
         shippedVersion(event, candidate, readings) ??
         (change.category === 'trigger' ? onPath.find((n) => text.includes(n)) : undefined) ??
@@ -319,7 +319,7 @@ function explainingChange(
         (demandOnly && change.kind === 'campaign' ? 'a campaign' : undefined) ??
         subjects.find((name) => isSubject(event, name)) ??
         // A flag or setting named after the operation that fails ("eligibility check failed": eligibility_realtime_check).
-        namingIdentifier(`${event.title}\n${event.text}`, operations) ??
+        namingIdentifier(said, operations) ??
         // A job the trouble's own lines name (a database's slow query runs as its user, bordereaux_ro).
         (change.kind === 'job' ? jobNamedIn(event, candidate.troubles, alertService) : undefined) ??
         // A job started on a host whose CPU, memory or disk it then takes (a noisy neighbour): on that host, not another.
@@ -330,7 +330,7 @@ function explainingChange(
         // through: another service's pool is another pool.
         (aboutAnotherService(event, [alertService, ...onPath])
           ? undefined
-          : ((shared.length >= SHARED_WORDS ? shared.join(', ') : undefined) ?? governingWords(governs, `${event.title}\n${event.text}`)));
+          : ((shared.length >= SHARED_WORDS ? shared.join(', ') : undefined) ?? governingWords(governs, said)));
       return by ? [{ event, change, by }] : [];
     },
   );
@@ -419,7 +419,6 @@ function ranElsewhere(event: SeenEvent, host: string): boolean {
 
 const QUOTE_CHARS = 160;
 
-/** A change's text quoted where it speaks most of the words that tie it to the trouble. */
 // A setting a diff changes: "-use_streaming = false", "+ maxconn 20", "pool_size: 20 -> 50", "include_query_string: false => true".
 const DIFF_SETTING = /(?:^|\s|')[-+]\s*([a-z_][\w.-]*[a-z_])\s*[=: ]|\b([a-z_][\w.]*[a-z_])\s*[:=]?\s*\S+\s*(?:->|=>|→)/gi;
 
@@ -428,6 +427,7 @@ function changedSettings(text: string): string[] {
   return [...new Set([...text.matchAll(DIFF_SETTING)].map((m) => (m[1] ?? m[2])!).filter((w) => w.length >= 4 && !COMMON_WORDS.has(w)))];
 }
 
+/** A change's text quoted where it speaks most of the words that tie it to the trouble. */
 function quoteAround(text: string, words: readonly string[]): string {
   const lower = text.toLowerCase();
   const hits = words.flatMap((w) => [...lower.matchAll(new RegExp(escapeRegExp(w.toLowerCase()), 'g'))].map((m) => m.index));
@@ -527,13 +527,16 @@ function changeTouching(ctx: ConcludeContext, readings: Readings, onset: number)
     .find((c, _, all) => !all.some((o) => startedBy(o.event, c.event)));
 }
 
+/** How long a change takes to complete: its completion event follows its start within this. */
+const CHANGE_COMPLETES_MS = 15 * 60_000;
+
 /** A change's completion ("2/2 pods ready") is told as the change that started it minutes before, which says what it shipped. */
 const startedBy = (earlier: SeenEvent, later: SeenEvent) => {
   const services = serviceTagsOf(later);
   return (
     earlier !== later &&
     earlier.at < later.at &&
-    later.at - earlier.at <= 15 * 60_000 &&
+    later.at - earlier.at <= CHANGE_COMPLETES_MS &&
     services.length > 0 &&
     serviceTagsOf(earlier).some((s) => services.includes(s))
   );
@@ -569,6 +572,16 @@ function managedCertificate(readings: Readings): string | undefined {
     if (name) return name;
   }
   return undefined;
+}
+
+/** The loudest line that states a reason the table knows, and that reason. */
+function loudestStated(lines: readonly SeenLine[]): { l: SeenLine; reason: ReasonRow } | undefined {
+  return lines
+    .flatMap((l) => {
+      const reason = reasonIn(`${l.template}\n${l.example}`);
+      return reason && !reason.unrecognised ? [{ l, reason }] : [];
+    })
+    .sort((a, b) => b.l.count - a.l.count || a.l.template.localeCompare(b.l.template))[0];
 }
 
 /** Metrics are read a minute apart: trouble within this of the symptom's onset may have come first. */
@@ -776,19 +789,14 @@ export function conclude(ctx: ConcludeContext, readings: Readings): Conclusion {
       .filter(isFailing)
       .filter((l) => `${l.example}\n${l.template}`.toLowerCase().includes(node.name.toLowerCase()));
     // The loudest line that says how it failed toward the node: an error the table cannot name says nothing of that.
-    const stating = (lines: readonly SeenLine[]) =>
-      lines
-        .map((l) => ({ l, reason: reasonIn(`${l.template}\n${l.example}`) }))
-        .filter((x) => x.reason && !x.reason.unrecognised)
-        .sort((a, b) => b.l.count - a.l.count || a.l.template.localeCompare(b.l.template))[0];
     // A place the alerting service's errors name without saying how it failed ("SSHException … host=sftp.bank.com") is
     // the peer its other errors say reset or timed out (a traceback's "Connection reset by peer" names no one).
     const outward = () => {
-      const other = stating(ownLines(parent, readings.lines).filter(isFailing));
-      const toNoOne = (l: SeenLine) => !entitiesIn(`${l.template}\n${l.example}`).some((e) => e.shape !== 'object');
-      return other && (other.reason!.kind === 'refusal' || other.reason!.kind === 'timeout') && toNoOne(other.l) ? other : undefined;
+      const other = loudestStated(ownLines(parent, readings.lines).filter(isFailing));
+      const toNoOne = (l: SeenLine) => !namesPlace(`${l.template}\n${l.example}`, true);
+      return other && (other.reason.kind === 'refusal' || other.reason.kind === 'timeout') && toNoOne(other.l) ? other : undefined;
     };
-    const said = stating(naming);
+    const said = loudestStated(naming);
     const pointing = said ?? (parent.depth === 0 && naming.length ? outward() : undefined);
     const reason = pointing?.reason;
     if (!reason || OWN_KINDS.has(reason.kind)) continue;

@@ -365,7 +365,6 @@ export const COMMON_WORDS = new Set(
 /** Where the servers a client's text speaks of are found (TECHNOLOGIES). */
 export const technologiesIn = (text: string): string[] => TECHNOLOGIES.filter((t) => t.client.test(text)).flatMap((t) => t.lookIn);
 
-/** The first row of the table that a text matches. */
 // A reason said not to hold ("watermark 0.4 not reached", "disk space is sufficient") is no reason.
 const NEGATED_BEFORE = /\b(?:not|never|no longer|without)\s+$/i;
 const NEGATED_AFTER =
@@ -382,17 +381,20 @@ function states(phrase: RegExp, text: string): boolean {
   return false;
 }
 
+/** The first row of the table that a text states (and does not deny). */
 export const reasonIn = (text: string): ReasonRow | undefined => REASONS.find((r) => states(r.phrase, text));
 
 /** The row for a metric's name, if it names a resource. */
 export const metricKindOf = (metric: string) => METRIC_KINDS.find((k) => k.name.test(metric));
 
+// A title that says a change shipped (a release), and a text naming a configuration file or a playbook.
+const SHIPPED = /deploy|release|rollout|rolled out|sync|upgrade|image|version|\bv\d+\.\d+/i;
+const CONFIG_FILE = /\bplaybook\b|\.(ya?ml|conf|cfg|ini|toml|properties)\b/i;
+
 /**
  * The kind of change an event is, if it is one: what its title says it is ("ECS deployment
  * started"), else what its text does; a deploy whose notes mention a configuration is a deploy.
  */
-const CONFIG_FILE = /\bplaybook\b|\.(ya?ml|conf|cfg|ini|toml|properties)\b/i;
-
 export const changeOf = (text: string) => {
   const [title = ''] = text.split('\n', 1);
   const titled = CHANGES.find((c) => c.phrase.test(title));
@@ -405,7 +407,5 @@ export const changeOf = (text: string) => {
   if (titled?.kind === 'job' && CONFIG_FILE.test(text)) return config;
   return titled ?? CHANGES.find((c) => c.phrase.test(text));
 };
-
-const SHIPPED = /deploy|release|rollout|rolled out|sync|upgrade|image|version|\bv\d+\.\d+/i;
 
 const READ_ONLY = /\b(read|accessed|viewed|fetched|listed|queried)\b(?![-_])/i;

@@ -86,7 +86,7 @@ const LOCAL_RESOURCES: ReadonlySet<RcaCategory> = new Set(['disk_full', 'memory_
 const WEAK_STRENGTH = 0.2;
 
 /** Whether a text names an address or a domain (or, asked, a host): somewhere other than its writer. */
-const namesPlace = (text: string, orHost = false) =>
+export const namesPlace = (text: string, orHost = false) =>
   entitiesIn(text).some((e) => e.shape === 'address' || e.shape === 'domain' || (orHost && e.shape === 'host'));
 
 /** A line's loudness: new or bursting lines, at error level, many of them. */
